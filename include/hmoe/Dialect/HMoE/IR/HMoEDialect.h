@@ -1,0 +1,17 @@
+//===- HMoEDialect.h - hmoe dialect, enums and attributes -------*- C++ -*-===//
+
+#ifndef HMOE_DIALECT_HMOE_IR_HMOEDIALECT_H
+#define HMOE_DIALECT_HMOE_IR_HMOEDIALECT_H
+
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Attributes.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Dialect.h"
+
+#include "hmoe/Dialect/HMoE/IR/HMoEDialect.h.inc"
+#include "hmoe/Dialect/HMoE/IR/HMoEEnums.h.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "hmoe/Dialect/HMoE/IR/HMoEAttrs.h.inc"
+
+#endif // HMOE_DIALECT_HMOE_IR_HMOEDIALECT_H

@@ -1,0 +1,52 @@
+//===- HMoEDialect.td - hmoe dialect definition ------------*- tablegen -*-===//
+//
+// The hmoe dialect: hierarchical mixture-of-experts layers.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef HMOE_DIALECT_HMOE_IR_HMOEDIALECT_TD
+#define HMOE_DIALECT_HMOE_IR_HMOEDIALECT_TD
+
+include "mlir/IR/OpBase.td"
+
+def HMoE_Dialect : Dialect {
+  let name = "hmoe";
+  let cppNamespace = "::mlir::hmoe";
+  let summary = "Hierarchical mixture-of-experts layers: gates, routing, "
+                "dispatch, experts and combine";
+  let description = [{
+    The `hmoe` dialect describes mixture-of-experts (MoE) layers whose routing
+    is hierarchical: a token is routed level by level through a tree of
+    gates, and the leaves of the tree are the experts. The numerical contract
+    of every op is the project's SPEC.md; the op descriptions below restate
+    the parts each op owns, and document the choices SPEC.md leaves open.
+
+    Two layers of ops:
+
+    * `hmoe.moe` is a whole layer in one op: the dispatch strategy, one gate
+      per routing level, the experts, capacity and the requested routing
+      statistics. It is what a frontend emits.
+    * `hmoe.score`, `hmoe.route`, `hmoe.dispatch`, `hmoe.experts`,
+      `hmoe.combine` and `hmoe.stats` are the stages of a layer.
+      `--hmoe-decompose` rewrites `hmoe.moe` into them; fusion and lowering
+      passes work on them.
+
+    All values are ranked tensors. The token count `T` (the leading
+    dimension) may be dynamic and may be 0; every other size (model width
+    `D`, fan-outs, expert sizes) is static. Gate logits, probabilities and
+    routing weights are always `f32`; tokens and weights may be `f32`, `f16`
+    or `bf16` (the low-precision forms compute scores and accumulate in
+    `f32`). Expert indices are `i32`, counts `i64`.
+
+    Experts are the leaves of the routing tree, numbered group-major: with
+    fan-outs `N_1, ..., N_L` the expert at path `(i_1, ..., i_L)` has flat
+    index `((i_1 * N_2 + i_2) * N_3 + ...)`.
+  }];
+  let useDefaultAttributePrinterParser = 1;
+  let dependentDialects = ["::mlir::tensor::TensorDialect"];
+}
+
+class HMoE_Op<string mnemonic, list<Trait> traits = []>
+    : Op<HMoE_Dialect, mnemonic, traits>;
+
+#endif // HMOE_DIALECT_HMOE_IR_HMOEDIALECT_TD

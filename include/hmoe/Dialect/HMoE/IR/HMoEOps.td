@@ -1,0 +1,355 @@
+//===- HMoEOps.td - hmoe operations -------------------------*- tablegen -*-===//
+
+#ifndef HMOE_DIALECT_HMOE_IR_HMOEOPS_TD
+#define HMOE_DIALECT_HMOE_IR_HMOEOPS_TD
+
+include "hmoe/Dialect/HMoE/IR/HMoEAttrs.td"
+include "hmoe/Dialect/HMoE/IR/HMoEDialect.td"
+include "hmoe/Dialect/HMoE/IR/HMoEEnums.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+def HMoE_FloatTensor : RankedTensorOf<[F32, F16, BF16]>;
+def HMoE_F32Tensor : RankedTensorOf<[F32]>;
+def HMoE_I32Tensor : RankedTensorOf<[I32]>;
+def HMoE_StatTensor : RankedTensorOf<[F32, I64]>;
+
+//===----------------------------------------------------------------------===//
+// Whole layer
+//===----------------------------------------------------------------------===//
+
+def HMoE_MoEOp : HMoE_Op<"moe", [Pure, AttrSizedOperandSegments]> {
+  let summary = "A whole (hierarchical) mixture-of-experts layer";
+  let description = [{
+    Computes `y[t] = sum over chosen experts e of weight[t, e] * expert_e(x[t])`
+    for every token `t` of `input: [T, D]`, with the routing given by
+    `strategy` and one gate per level, as in SPEC.md.
+
+    ```mlir
+    // Nested two-level HMoE, Laplace gates at both levels ("LL"):
+    // 4 groups of 8 experts, top-2 groups, top-2 experts in each.
+    %y = hmoe.moe %x : tensor<?x512xf32>, #hmoe.strategy<nested>
+        level(#hmoe.gate<laplace, softmax, k = 2>, weight %g1 : tensor<4x512xf32>)
+        level(#hmoe.gate<laplace, softmax, k = 2>, weight %g2 : tensor<4x8x512xf32>)
+        experts(#hmoe.expert<ffn, activation = gelu, hidden = 1024>,
+                w1 %w1 : tensor<32x1024x512xf32>, w2 %w2 : tensor<32x512x1024xf32>)
+        -> tensor<?x512xf32>
+    ```
+
+    Per level (one `level(...)` clause each, outermost first):
+    * `weight`: the gate weights. For `nested` level `l` (1-based) either one
+      gate per node, `[N_1, ..., N_l, D]`, or one gate shared by all nodes
+      of the level, `[N_l, D]`. For `group_limited` and `per_group` there is
+      exactly one level with weights `[E, D]`.
+    * `bias` (optional): the score bias `b`, shaped like the weights
+      without `D`.
+    * `selection_bias` (optional, `f32`): added to the probabilities for
+      choosing only, shaped like `bias`.
+
+    `router_scale` (optional, `f32`, `[E]`) multiplies each chosen expert's
+    weight (Hi-MoE's learnable router scale).
+
+    `experts(...)` gives the expert kind and its weights: `w1` (`W1`, the
+    SwiGLU gate projection `Wg`, or the linear expert's `A`), `w_up` (SwiGLU
+    only), `b1` (`b1` or the linear expert's `c`), `w2`, `b2`; see
+    `#hmoe.expert`.
+
+    `capacity_factor c` (optional; absent = dropless): expert `e` takes at
+    most `C = ceil(c * T * K / E)` tokens, first come first served in token
+    order (and in selection order within a token); `K` is the number of
+    experts a token uses. Dropped choices contribute nothing; a token whose
+    choices are all dropped gets zeros.
+
+    `stats [...]` asks for routing statistics, returned as extra results
+    in the order named (see `hmoe.stats` for their definitions). The
+    Hi-MoE coefficients are `lambda_intra` and `lambda_inter` (default 1).
+
+    Element types: `input`, gate and expert weights and biases share one
+    element type (`f32`, `f16` or `bf16`); the output has it too. Scores,
+    probabilities and accumulation are `f32`.
+  }];
+  let arguments = (ins
+    HMoE_FloatTensor:$input,
+    Variadic<HMoE_FloatTensor>:$gate_weights,
+    Variadic<HMoE_FloatTensor>:$gate_biases,
+    Variadic<HMoE_F32Tensor>:$selection_biases,
+    Optional<HMoE_F32Tensor>:$router_scale,
+    HMoE_FloatTensor:$w1,
+    Optional<HMoE_FloatTensor>:$w_up,
+    Optional<HMoE_FloatTensor>:$b1,
+    Optional<HMoE_FloatTensor>:$w2,
+    Optional<HMoE_FloatTensor>:$b2,
+    HMoE_StrategyAttr:$strategy,
+    HMoE_GateArrayAttr:$gates,
+    DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$gate_bias_levels,
+    DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$selection_bias_levels,
+    HMoE_ExpertAttr:$expert,
+    OptionalAttr<F64Attr>:$capacity_factor,
+    DefaultValuedAttr<HMoE_StatKindArrayAttr, "{}">:$stats,
+    DefaultValuedAttr<F64Attr, "1.0">:$lambda_intra,
+    DefaultValuedAttr<F64Attr, "1.0">:$lambda_inter
+  );
+  let results = (outs HMoE_FloatTensor:$output,
+                      Variadic<HMoE_StatTensor>:$statistics);
+  let hasCustomAssemblyFormat = 1;
+  let hasVerifier = 1;
+  let hasCanonicalizer = 1;
+  let extraClassDeclaration = [{
+    /// The gate bias of `level`, or null.
+    ::mlir::Value getGateBias(int64_t level);
+    /// The selection bias of `level`, or null.
+    ::mlir::Value getSelectionBias(int64_t level);
+    ::llvm::SmallVector<GateAttr> getGateList();
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Stages
+//===----------------------------------------------------------------------===//
+
+def HMoE_ScoreOp : HMoE_Op<"score", [Pure]> {
+  let summary = "Gate logits of every token for every child of a node";
+  let description = [{
+    For `input: [T, D]` and `weight: [P..., N, D]` (a batch `P...` of gates,
+    e.g. one per group), computes `logits: [T, P..., N]` in `f32`:
+
+    * `linear`: `W_c . x + b_c`
+    * `laplace`: `-||x - W_c||_2 + b_c`
+    * `gaussian`: `-||x - W_c||_2^2 + b_c`
+    * `activation<f>`: `f(W_c . x + b_c)`
+
+    `bias` is shaped `[P..., N]`. Distances are computed in at least `f32`;
+    any lowering that uses `||x||^2 - 2 x.w + ||w||^2` clamps at 0 before
+    the square root.
+
+    ```mlir
+    %s = hmoe.score laplace %x : tensor<?x512xf32>, %w : tensor<4x512xf32>
+        -> tensor<?x4xf32>
+    ```
+  }];
+  let arguments = (ins
+    HMoE_ScoreKindAttr:$kind,
+    OptionalAttr<HMoE_ActivationAttr>:$activation,
+    HMoE_FloatTensor:$input,
+    HMoE_FloatTensor:$weight,
+    Optional<HMoE_FloatTensor>:$bias
+  );
+  let results = (outs HMoE_F32Tensor:$logits);
+  let assemblyFormat = [{
+    custom<ScoreFunction>($kind, $activation)
+    $input `:` type($input) `,` $weight `:` type($weight)
+    (`,` `bias` $bias^ `:` type($bias))? attr-dict `->` type($logits)
+  }];
+  let hasVerifier = 1;
+}
+
+def HMoE_RouteOp : HMoE_Op<"route", [Pure, AttrSizedOperandSegments]> {
+  let summary = "Normalise, select and weight: the routing of every token";
+  let description = [{
+    From the gate logits of every level, computes for each token the experts
+    it uses and their weights, following `strategy` (SPEC.md, "Hierarchical
+    dispatch strategies"):
+
+    * `weights: [T, K]` (`f32`): the final weights (renormalised, scaled,
+      times the router scale), in selection order.
+    * `experts: [T, K]` (`i32`): flat expert indices, distinct per token.
+      For `nested`, the slots are ordered by level-1 choice, then level-2
+      choice, and so on; for `group_limited` by selection key, descending;
+      for `per_group` group by group, each by selection key.
+    * `probs: [T, E]` (`f32`): the probability `p_e(t)` of every expert
+      (before selection bias and renormalisation): the gate's probability
+      for single-gate strategies, the product of the ancestors'
+      probabilities for `nested`. Used by `hmoe.stats`.
+
+    `K` is `k_1 * ... * k_L` for `nested`, the gate's `k` for
+    `group_limited` and `groups * k` for `per_group`.
+
+    Level `l`'s logits are `[T, N_1, ..., N_l]`, or `[T, N_l]` when the
+    level's gate is shared by all nodes (for `nested`); single-gate
+    strategies take `[T, E]`. Selection biases are shaped like the logits
+    without `T`.
+
+    ```mlir
+    %w, %e, %p = hmoe.route #hmoe.strategy<nested>
+        level(#hmoe.gate<laplace, softmax, k = 2>, logits %l1 : tensor<?x4xf32>)
+        level(#hmoe.gate<laplace, softmax, k = 2>, logits %l2 : tensor<?x4x8xf32>)
+        -> tensor<?x4xf32>, tensor<?x4xi32>, tensor<?x32xf32>
+    ```
+  }];
+  let arguments = (ins
+    Variadic<HMoE_F32Tensor>:$logits,
+    Variadic<HMoE_F32Tensor>:$selection_biases,
+    Optional<HMoE_F32Tensor>:$router_scale,
+    HMoE_StrategyAttr:$strategy,
+    HMoE_GateArrayAttr:$gates,
+    DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$selection_bias_levels
+  );
+  let results = (outs HMoE_F32Tensor:$weights, HMoE_I32Tensor:$experts,
+                      HMoE_F32Tensor:$probs);
+  let hasCustomAssemblyFormat = 1;
+  let hasVerifier = 1;
+  let hasCanonicalizer = 1;
+  let extraClassDeclaration = [{
+    /// The selection bias of `level`, or null.
+    ::mlir::Value getSelectionBias(int64_t level);
+    ::llvm::SmallVector<GateAttr> getGateList();
+  }];
+}
+
+def HMoE_DispatchOp : HMoE_Op<"dispatch", [Pure]> {
+  let summary = "Group the token-expert assignments by expert";
+  let description = [{
+    Sorts the `T * K` assignments of `experts: [T, K]` by expert (a stable
+    counting sort: token order, then selection order), applying the
+    capacity limit:
+
+    * `slot_token: [T * K]`: for each slot in expert order, the token it
+      holds. Slots `offsets[E]` and beyond are unused.
+    * `slot_of: [T, K]`: the slot of each assignment, or -1 if it was
+      dropped by capacity.
+    * `offsets: [E + 1]`: expert `e` owns slots `offsets[e]` to
+      `offsets[e + 1] - 1`; `offsets[E]` is the number of kept
+      assignments.
+
+    With `capacity_factor c`, expert `e` keeps at most
+    `C = ceil(c * T * K / num_experts)` assignments, the first in token
+    order; the rest are dropped (`T * K - offsets[E]` of them).
+
+    ```mlir
+    %slot_token, %slot_of, %offsets = hmoe.dispatch %e num_experts = 32
+        : tensor<?x4xi32> -> tensor<?xi32>, tensor<?x4xi32>, tensor<33xi32>
+    ```
+  }];
+  let arguments = (ins HMoE_I32Tensor:$experts, I64Attr:$num_experts,
+                       OptionalAttr<F64Attr>:$capacity_factor);
+  let results = (outs HMoE_I32Tensor:$slot_token, HMoE_I32Tensor:$slot_of,
+                      HMoE_I32Tensor:$offsets);
+  let assemblyFormat = [{
+    $experts `num_experts` `=` $num_experts
+    (`capacity_factor` `=` $capacity_factor^)? attr-dict
+    `:` type($experts) `->` type($slot_token) `,` type($slot_of) `,`
+    type($offsets)
+  }];
+  let hasVerifier = 1;
+}
+
+def HMoE_ExpertsOp : HMoE_Op<"experts", [Pure, AttrSizedOperandSegments]> {
+  let summary = "Run every expert on the tokens dispatched to it";
+  let description = [{
+    For every used slot `s` of expert `e` (`offsets[e] <= s < offsets[e+1]`),
+    computes `output[s] = expert_e(input[slot_token[s]])` in `f32`. Unused
+    slots (from `offsets[E]` on) are zero.
+
+    Weights as for `hmoe.moe`'s `experts(...)` clause: `w1` is `W1` (ffn),
+    `Wg` (swiglu) or `A` (linear); `w_up` is SwiGLU's `Wu`; `b1` is `b1`
+    (ffn) or `c` (linear); `w2` and `b2` are the output projection.
+
+    ```mlir
+    %o = hmoe.experts #hmoe.expert<swiglu, hidden = 256>
+        %x : tensor<?x1024xf32>, %st : tensor<?xi32>, %off : tensor<65xi32>
+        w1(%wg : tensor<64x256x1024xf32>) w_up(%wu : tensor<64x256x1024xf32>)
+        w2(%w2 : tensor<64x1024x256xf32>) -> tensor<?x1024xf32>
+    ```
+  }];
+  let arguments = (ins
+    HMoE_ExpertAttr:$expert,
+    HMoE_FloatTensor:$input,
+    HMoE_I32Tensor:$slot_token,
+    HMoE_I32Tensor:$offsets,
+    HMoE_FloatTensor:$w1,
+    Optional<HMoE_FloatTensor>:$w_up,
+    Optional<HMoE_FloatTensor>:$b1,
+    Optional<HMoE_FloatTensor>:$w2,
+    Optional<HMoE_FloatTensor>:$b2
+  );
+  let results = (outs HMoE_F32Tensor:$output);
+  let assemblyFormat = [{
+    qualified($expert) $input `:` type($input) `,`
+    $slot_token `:` type($slot_token) `,` $offsets `:` type($offsets)
+    `w1` `(` $w1 `:` type($w1) `)`
+    (`w_up` `(` $w_up^ `:` type($w_up) `)`)?
+    (`b1` `(` $b1^ `:` type($b1) `)`)?
+    (`w2` `(` $w2^ `:` type($w2) `)`)?
+    (`b2` `(` $b2^ `:` type($b2) `)`)?
+    attr-dict `->` type($output)
+  }];
+  let hasVerifier = 1;
+}
+
+def HMoE_CombineOp : HMoE_Op<"combine", [Pure]> {
+  let summary = "Weighted sum of each token's expert outputs";
+  let description = [{
+    `output[t] = sum_j weights[t, j] * expert_output[slot_of[t, j]]` over the
+    assignments `j` of token `t` that were kept (`slot_of[t, j] >= 0`);
+    a token with none gets zeros. Accumulates in `f32` and converts to the
+    output element type.
+
+    ```mlir
+    %y = hmoe.combine %o, %slot_of, %w
+        : tensor<?x512xf32>, tensor<?x4xi32>, tensor<?x4xf32> -> tensor<?x512xf32>
+    ```
+  }];
+  let arguments = (ins HMoE_F32Tensor:$expert_output, HMoE_I32Tensor:$slot_of,
+                       HMoE_F32Tensor:$weights);
+  let results = (outs HMoE_FloatTensor:$output);
+  let assemblyFormat = [{
+    $expert_output `,` $slot_of `,` $weights attr-dict `:`
+    type($expert_output) `,` type($slot_of) `,` type($weights) `->`
+    type($output)
+  }];
+  let hasVerifier = 1;
+}
+
+def HMoE_StatsOp : HMoE_Op<"stats", [Pure, AttrSizedOperandSegments]> {
+  let summary = "Routing statistics and auxiliary losses";
+  let description = [{
+    Computes the statistics named in `stats`, one result each, in order,
+    from the expert probabilities `probs: [T, E]` and choices
+    `experts: [T, K]` of one layer call. Groups are `groups` equal,
+    contiguous ranges of experts.
+
+    | stat | result | definition |
+    |------|--------|------------|
+    | `load` | `[E] i64` | assignments per expert, before capacity drops |
+    | `importance` | `[E] f32` | `sum_t p_e(t)` |
+    | `group_load` | `[G] i64` | `load` summed per group |
+    | `group_importance` | `[G] f32` | `importance` summed per group |
+    | `dropped` | `[] i64` | assignments with `slot_of < 0` (needs `slot_of`) |
+    | `balance_loss` | `[] f32` | `E * sum_e f_e * P_e`, `f_e = load_e / (T K)`, `P_e = mean_t p_e(t)` |
+    | `cv2_loss` | `[] f32` | `cv(importance)^2 + cv(load)^2`, `cv = std / mean` (population) |
+    | `z_loss` | `[] f32` | `mean_t (logsumexp_c logits[t, c])^2` (needs `logits`) |
+    | `r_intra` | `[] f32` | `-lambda_intra * mean_t sum_e p_e(t)^2` |
+    | `r_inter` | `[] f32` | `lambda_inter * mean_t sum_g (sum_{e in g} p_e(t))^2` |
+
+    With `T = 0`, means over tokens are 0 and so is every loss; a `cv`
+    whose mean is 0 is 0. When lowered from `hmoe.moe`, `logits` are the
+    top-level gate's logits (`[T, N_1]` for `nested`, `[T, E]` otherwise)
+    and `groups` is `N_1` for `nested`, the strategy's `groups` otherwise.
+
+    ```mlir
+    %load, %bal = hmoe.stats [load, balance_loss]
+        probs %p : tensor<?x32xf32>, experts %e : tensor<?x4xi32>
+        -> tensor<32xi64>, tensor<f32>
+    ```
+  }];
+  let arguments = (ins
+    HMoE_F32Tensor:$probs,
+    HMoE_I32Tensor:$experts,
+    Optional<HMoE_F32Tensor>:$logits,
+    Optional<HMoE_I32Tensor>:$slot_of,
+    HMoE_StatKindArrayAttr:$stats,
+    DefaultValuedAttr<I64Attr, "1">:$groups,
+    DefaultValuedAttr<F64Attr, "1.0">:$lambda_intra,
+    DefaultValuedAttr<F64Attr, "1.0">:$lambda_inter
+  );
+  let results = (outs Variadic<HMoE_StatTensor>:$results);
+  let assemblyFormat = [{
+    custom<StatList>($stats)
+    `probs` $probs `:` type($probs) `,` `experts` $experts `:` type($experts)
+    (`,` `logits` $logits^ `:` type($logits))?
+    (`,` `slot_of` $slot_of^ `:` type($slot_of))?
+    attr-dict `->` type($results)
+  }];
+  let hasVerifier = 1;
+}
+
+#endif // HMOE_DIALECT_HMOE_IR_HMOEOPS_TD

@@ -1,0 +1,42 @@
+//===- Passes.td - hmoe dialect transformations ------------*- tablegen -*-===//
+
+#ifndef HMOE_DIALECT_HMOE_TRANSFORMS_PASSES_TD
+#define HMOE_DIALECT_HMOE_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def HMoEDecompose : Pass<"hmoe-decompose"> {
+  let summary = "Split whole hmoe.moe layers into their stages";
+  let description = [{
+    Rewrites every `hmoe.moe` into `hmoe.score` (one per level), one
+    `hmoe.route`, `hmoe.dispatch`, `hmoe.experts`, `hmoe.combine` and, when
+    statistics are requested, `hmoe.stats`. Works for every strategy; the
+    result computes the same values as the layer (SPEC.md).
+
+    ```mlir
+    %y = hmoe.moe %x : tensor<?x64xf32>, #hmoe.strategy<nested>
+        level(#hmoe.gate<laplace, softmax, k = 2>, weight %g : tensor<8x64xf32>)
+        experts(#hmoe.expert<linear>, w1 %a : tensor<8x64x64xf32>)
+        -> tensor<?x64xf32>
+    ```
+    becomes
+    ```mlir
+    %s = hmoe.score laplace %x : tensor<?x64xf32>, %g : tensor<8x64xf32>
+        -> tensor<?x8xf32>
+    %w, %e, %p = hmoe.route #hmoe.strategy<nested>
+        level(#hmoe.gate<laplace, softmax, k = 2>, logits %s : tensor<?x8xf32>)
+        -> tensor<?x2xf32>, tensor<?x2xi32>, tensor<?x8xf32>
+    %st, %so, %off = hmoe.dispatch %e num_experts = 8
+        : tensor<?x2xi32> -> tensor<?xi32>, tensor<?x2xi32>, tensor<9xi32>
+    %o = hmoe.experts #hmoe.expert<linear> %x : tensor<?x64xf32>,
+        %st : tensor<?xi32>, %off : tensor<9xi32>
+        w1(%a : tensor<8x64x64xf32>) -> tensor<?x64xf32>
+    %y = hmoe.combine %o, %so, %w
+        : tensor<?x64xf32>, tensor<?x2xi32>, tensor<?x2xf32> -> tensor<?x64xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::hmoe::HMoEDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+#endif // HMOE_DIALECT_HMOE_TRANSFORMS_PASSES_TD

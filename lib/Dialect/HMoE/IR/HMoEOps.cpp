@@ -1,0 +1,1076 @@
+//===- HMoEOps.cpp - hmoe operations: verifiers and assembly --------------===//
+
+#include "hmoe/Dialect/HMoE/IR/HMoEOps.h"
+#include "AsmHelpers.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/OpImplementation.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallSet.h"
+
+using namespace mlir;
+using namespace mlir::hmoe;
+
+//===----------------------------------------------------------------------===//
+// Shape helpers
+//===----------------------------------------------------------------------===//
+
+static std::string dimStr(int64_t dim) {
+  return ShapedType::isDynamic(dim) ? "?" : std::to_string(dim);
+}
+
+static std::string shapeStr(ArrayRef<int64_t> shape) {
+  std::string str;
+  llvm::raw_string_ostream os(str);
+  os << "[";
+  llvm::interleaveComma(shape, os, [&](int64_t dim) { os << dimStr(dim); });
+  os << "]";
+  return str;
+}
+
+static bool compatibleDim(int64_t a, int64_t b) {
+  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
+}
+
+static bool compatibleShape(ArrayRef<int64_t> a, ArrayRef<int64_t> b) {
+  return a.size() == b.size() &&
+         llvm::all_of(llvm::zip_equal(a, b), [](auto dims) {
+           return compatibleDim(std::get<0>(dims), std::get<1>(dims));
+         });
+}
+
+static ArrayRef<int64_t> shapeOf(Value value) {
+  return cast<RankedTensorType>(value.getType()).getShape();
+}
+
+/// Checks `value`'s shape against `expected` (a dynamic dim on either side
+/// matches anything); `note` may explain what the dims mean.
+static LogicalResult expectShape(Operation *op, Value value,
+                                 ArrayRef<int64_t> expected, const Twine &what,
+                                 const Twine &note = "") {
+  ArrayRef<int64_t> shape = shapeOf(value);
+  if (compatibleShape(shape, expected))
+    return success();
+  return op->emitOpError() << what << " has shape " << shapeStr(shape)
+                           << "; expected " << shapeStr(expected) << note;
+}
+
+static LogicalResult expectElementType(Operation *op, Value value,
+                                       Type expected, const Twine &what) {
+  Type elem = cast<RankedTensorType>(value.getType()).getElementType();
+  if (elem == expected)
+    return success();
+  return op->emitOpError() << what << " has element type " << elem
+                           << "; expected " << expected
+                           << ", the input's element type";
+}
+
+/// Checks that `input` is `[T, D]` with a static D and returns D.
+static FailureOr<int64_t> verifyTokens(Operation *op, Value input) {
+  auto type = cast<RankedTensorType>(input.getType());
+  if (type.getRank() != 2 || type.isDynamicDim(1))
+    return op->emitOpError()
+           << "input must be [T, D] tokens with a static model width D; got "
+           << type;
+  return type.getDimSize(1);
+}
+
+static LogicalResult verifyCapacityFactor(Operation *op, FloatAttr factor) {
+  if (!factor)
+    return success();
+  double value = factor.getValueAsDouble();
+  if (!(value > 0.0) || !std::isfinite(value))
+    return op->emitOpError()
+           << "capacity_factor must be positive and finite; got " << value;
+  return success();
+}
+
+/// Checks a `*_levels` attribute: strictly increasing level numbers below
+/// `numLevels`, one per operand of the group it indexes.
+static LogicalResult verifyLevelList(Operation *op, ArrayRef<int64_t> levels,
+                                     size_t numOperands, size_t numLevels,
+                                     StringRef attrName, StringRef what) {
+  if (levels.size() != numOperands)
+    return op->emitOpError()
+           << "'" << attrName << "' names " << levels.size()
+           << " levels but there are " << numOperands << " " << what
+           << " operands; expected one level per operand";
+  for (auto [i, level] : llvm::enumerate(levels)) {
+    if (level < 0 || level >= static_cast<int64_t>(numLevels))
+      return op->emitOpError() << "'" << attrName << "' names level " << level
+                               << "; expected 0 <= level < " << numLevels;
+    if (i > 0 && level <= levels[i - 1])
+      return op->emitOpError()
+             << "'" << attrName << "' must be strictly increasing (one " << what
+             << " per level)";
+  }
+  return success();
+}
+
+static SmallVector<GateAttr> gateList(ArrayAttr gates) {
+  return llvm::to_vector(gates.getAsRange<GateAttr>());
+}
+
+//===----------------------------------------------------------------------===//
+// Routing tree
+//===----------------------------------------------------------------------===//
+
+FailureOr<RoutingTree>
+mlir::hmoe::verifyRoutingTree(Operation *op, StrategyAttr strategy,
+                              ArrayRef<GateAttr> gates, TypeRange levelTypes,
+                              LevelOperand operand, int64_t extent) {
+  bool isWeight = operand == LevelOperand::GateWeight;
+  StringRef what = isWeight ? "gate weight" : "logits";
+  StringRef extentName = isWeight ? "D" : "T";
+  // Full operand shape for the node dims `nodes`.
+  auto fullShape = [&](ArrayRef<int64_t> nodes) {
+    SmallVector<int64_t> shape;
+    if (!isWeight)
+      shape.push_back(extent);
+    llvm::append_range(shape, nodes);
+    if (isWeight)
+      shape.push_back(extent);
+    return shape;
+  };
+
+  if (gates.empty())
+    return op->emitOpError() << "needs at least one routing level";
+  if (gates.size() != levelTypes.size())
+    return op->emitOpError()
+           << "has " << gates.size() << " gates but " << levelTypes.size()
+           << " " << what << " operands; expected one per level";
+
+  SmallVector<ArrayRef<int64_t>> nodeShapes;
+  for (auto [l, type] : llvm::enumerate(levelTypes)) {
+    auto tensor = cast<RankedTensorType>(type);
+    ArrayRef<int64_t> shape = tensor.getShape();
+    if (shape.size() < 2)
+      return op->emitOpError() << "level " << l + 1 << " " << what
+                               << " must have rank >= 2; got " << tensor;
+    int64_t ext = isWeight ? shape.back() : shape.front();
+    if (!compatibleDim(ext, extent))
+      return op->emitOpError()
+             << "level " << l + 1 << " " << what << " has shape "
+             << shapeStr(shape) << "; its " << extentName << " dim must be "
+             << dimStr(extent);
+    ArrayRef<int64_t> nodes = isWeight ? shape.drop_back() : shape.drop_front();
+    if (llvm::any_of(nodes, ShapedType::isDynamic))
+      return op->emitOpError()
+             << "level " << l + 1 << " " << what << " has shape "
+             << shapeStr(shape) << "; fan-out dims must be static";
+    nodeShapes.push_back(nodes);
+  }
+
+  RoutingTree tree;
+  if (strategy.isNested()) {
+    tree.numChosen = 1;
+    for (auto [l, nodes] : llvm::enumerate(nodeShapes)) {
+      int64_t fanout = nodes.back();
+      bool shared = nodes.size() == 1;
+      bool perNode = nodes.size() == l + 1 &&
+                     nodes.drop_back() == ArrayRef<int64_t>(tree.fanout);
+      if (!shared && !perNode) {
+        SmallVector<int64_t> perNodeShape(tree.fanout);
+        perNodeShape.push_back(fanout);
+        return op->emitOpError()
+               << "level " << l + 1 << " " << what << " has shape "
+               << shapeStr(fullShape(nodes)) << "; expected "
+               << shapeStr(fullShape(perNodeShape))
+               << " (one gate per node of the level above) or "
+               << shapeStr(fullShape({fanout}))
+               << " (one gate shared by the level)";
+      }
+      if (fanout < 1)
+        return op->emitOpError() << "level " << l + 1 << " has no children";
+      int64_t k = gates[l].getK();
+      if (k > fanout)
+        return op->emitOpError()
+               << "level " << l + 1 << " gate chooses k = " << k << " of only "
+               << fanout << " children; expected k <= " << fanout;
+      tree.fanout.push_back(fanout);
+      tree.numChosen *= k;
+    }
+    tree.numExperts = 1;
+    for (int64_t n : tree.fanout)
+      tree.numExperts *= n;
+    tree.numGroups = tree.fanout.front();
+    return tree;
+  }
+
+  StringRef name = stringifyStrategyKind(strategy.getKind());
+  if (nodeShapes.size() != 1)
+    return op->emitOpError()
+           << "'" << name << "' routing has one gate over all experts; got "
+           << nodeShapes.size() << " levels";
+  if (nodeShapes[0].size() != 1)
+    return op->emitOpError()
+           << what << " has shape " << shapeStr(fullShape(nodeShapes[0]))
+           << "; expected " << shapeStr(fullShape({nodeShapes[0].back()}))
+           << " (one gate over all experts)";
+  int64_t numExperts = nodeShapes[0][0];
+  int64_t groups = strategy.getGroups();
+  if (numExperts < 1 || numExperts % groups != 0)
+    return op->emitOpError()
+           << "expected the " << numExperts << " experts to divide into "
+           << groups << " equal groups";
+  int64_t perGroup = numExperts / groups;
+  int64_t k = gates[0].getK();
+  if (strategy.getKind() == StrategyKind::GroupLimited) {
+    if (strategy.getGroupScore() == GroupScore::SumTop &&
+        strategy.getTopM() > perGroup)
+      return op->emitOpError()
+             << "group score sum_top<" << strategy.getTopM()
+             << "> needs m <= experts per group (" << perGroup << ")";
+    int64_t kept = strategy.getKGroups() * perGroup;
+    if (k > kept)
+      return op->emitOpError()
+             << "gate chooses k = " << k << " experts but the "
+             << strategy.getKGroups() << " kept groups hold only " << kept;
+    tree.numChosen = k;
+  } else {
+    if (k > perGroup)
+      return op->emitOpError()
+             << "gate chooses k = " << k
+             << " experts in each group but a group holds only " << perGroup;
+    tree.numChosen = groups * k;
+  }
+  tree.fanout.push_back(numExperts);
+  tree.numExperts = numExperts;
+  tree.numGroups = groups;
+  return tree;
+}
+
+/// Checks the selection biases (or gate biases) against the level operands:
+/// each is shaped like its level's node dims.
+static LogicalResult verifyLevelBiases(Operation *op, ValueRange biases,
+                                       ArrayRef<int64_t> levels,
+                                       ValueRange levelOperands,
+                                       LevelOperand operand, StringRef what) {
+  for (auto [bias, level] : llvm::zip_equal(biases, levels)) {
+    ArrayRef<int64_t> shape = shapeOf(levelOperands[level]);
+    ArrayRef<int64_t> nodes = operand == LevelOperand::GateWeight
+                                  ? shape.drop_back()
+                                  : shape.drop_front();
+    if (failed(expectShape(op, bias, nodes,
+                           "level " + Twine(level + 1) + " " + what,
+                           operand == LevelOperand::GateWeight
+                               ? " (the gate weights' shape without D)"
+                               : " (the logits' shape without T)")))
+      return failure();
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Experts and statistics
+//===----------------------------------------------------------------------===//
+
+/// Expert weight operands in ODS order, as named in the assembly.
+static constexpr StringRef kExpertOperandNames[] = {"w1", "w_up", "b1", "w2",
+                                                    "b2"};
+
+/// Checks expert weights for `expert` over `numExperts` experts of input
+/// width `d` and returns the output width D_out.
+static FailureOr<int64_t> verifyExpertWeights(Operation *op, ExpertAttr expert,
+                                              int64_t numExperts, int64_t d,
+                                              Type elemType, Value w1,
+                                              Value wUp, Value b1, Value w2,
+                                              Value b2) {
+  ExpertKind kind = expert.getKind();
+  StringRef name = stringifyExpertKind(kind);
+  auto forbid = [&](Value v, StringRef operand) -> LogicalResult {
+    if (!v)
+      return success();
+    return op->emitOpError()
+           << name << " experts take no '" << operand << "' weights";
+  };
+  auto require = [&](Value v, StringRef operand,
+                     StringRef shape) -> LogicalResult {
+    if (v)
+      return success();
+    return op->emitOpError()
+           << name << " experts need '" << operand << "' " << shape;
+  };
+  Value operands[] = {w1, wUp, b1, w2, b2};
+  for (auto [v, operand] : llvm::zip_equal(operands, kExpertOperandNames)) {
+    if (!v)
+      continue;
+    auto type = cast<RankedTensorType>(v.getType());
+    if (!type.hasStaticShape())
+      return op->emitOpError() << "expert weight '" << operand
+                               << "' must have a static shape; got " << type;
+    if (failed(expectElementType(op, v, elemType,
+                                 "expert weight '" + operand + "'")))
+      return failure();
+  }
+  if (shapeOf(w1).size() != 3)
+    return op->emitOpError() << "expert weight 'w1' must be rank 3 ([E, "
+                             << (kind == ExpertKind::Linear ? "D_out" : "H")
+                             << ", D]); got " << w1.getType();
+  int64_t e = numExperts;
+  int64_t h = expert.getHidden();
+  if (kind == ExpertKind::Linear) {
+    if (failed(forbid(wUp, "w_up")) || failed(forbid(w2, "w2")) ||
+        failed(forbid(b2, "b2")))
+      return failure();
+    int64_t dOut = shapeOf(w1)[1];
+    if (failed(expectShape(op, w1, {e, dOut, d}, "expert weight 'w1'",
+                           " ([E, D_out, D])")) ||
+        (b1 && failed(expectShape(op, b1, {e, dOut}, "expert bias 'b1'",
+                                  " ([E, D_out])"))))
+      return failure();
+    return dOut;
+  }
+  if (kind == ExpertKind::SwiGLU) {
+    if (failed(require(wUp, "w_up", "([E, H, D])")) ||
+        failed(forbid(b1, "b1")) || failed(forbid(b2, "b2")))
+      return failure();
+  } else if (failed(forbid(wUp, "w_up"))) {
+    return failure();
+  }
+  if (failed(require(w2, "w2", "([E, D_out, H])")))
+    return failure();
+  if (failed(expectShape(op, w1, {e, h, d}, "expert weight 'w1'",
+                         " ([E, H, D])")) ||
+      (wUp && failed(expectShape(op, wUp, {e, h, d}, "expert weight 'w_up'",
+                                 " ([E, H, D])"))) ||
+      (b1 &&
+       failed(expectShape(op, b1, {e, h}, "expert bias 'b1'", " ([E, H])"))))
+    return failure();
+  if (shapeOf(w2).size() != 3)
+    return op->emitOpError()
+           << "expert weight 'w2' must be rank 3 ([E, D_out, H]); got "
+           << w2.getType();
+  int64_t dOut = shapeOf(w2)[1];
+  if (failed(expectShape(op, w2, {e, dOut, h}, "expert weight 'w2'",
+                         " ([E, D_out, H])")) ||
+      (b2 && failed(expectShape(op, b2, {e, dOut}, "expert bias 'b2'",
+                                " ([E, D_out])"))))
+    return failure();
+  return dOut;
+}
+
+static Type expectedStatType(MLIRContext *ctx, StatKind kind,
+                             int64_t numExperts, int64_t numGroups) {
+  Type f32 = Float32Type::get(ctx);
+  Type i64 = IntegerType::get(ctx, 64);
+  switch (kind) {
+  case StatKind::Load:
+    return RankedTensorType::get({numExperts}, i64);
+  case StatKind::Importance:
+    return RankedTensorType::get({numExperts}, f32);
+  case StatKind::GroupLoad:
+    return RankedTensorType::get({numGroups}, i64);
+  case StatKind::GroupImportance:
+    return RankedTensorType::get({numGroups}, f32);
+  case StatKind::Dropped:
+    return RankedTensorType::get({}, i64);
+  default:
+    return RankedTensorType::get({}, f32);
+  }
+}
+
+static LogicalResult verifyStatResults(Operation *op, ArrayAttr stats,
+                                       int64_t numExperts, int64_t numGroups,
+                                       TypeRange resultTypes,
+                                       double lambdaIntra, double lambdaInter) {
+  if (stats.size() != resultTypes.size())
+    return op->emitOpError()
+           << "requests " << stats.size() << " statistics but has "
+           << resultTypes.size() << " statistic results; expected one each";
+  llvm::SmallSet<StatKind, 8> seen;
+  for (auto [attr, type] : llvm::zip_equal(stats, resultTypes)) {
+    StatKind kind = cast<StatKindAttr>(attr).getValue();
+    if (!seen.insert(kind).second)
+      return op->emitOpError() << "statistic '" << stringifyStatKind(kind)
+                               << "' is requested twice";
+    Type expected =
+        expectedStatType(op->getContext(), kind, numExperts, numGroups);
+    if (type != expected)
+      return op->emitOpError()
+             << "statistic '" << stringifyStatKind(kind) << "' has type "
+             << type << "; expected " << expected;
+  }
+  if (!std::isfinite(lambdaIntra) || !std::isfinite(lambdaInter))
+    return op->emitOpError() << "lambda_intra and lambda_inter must be finite";
+  return success();
+}
+
+static bool requests(ArrayAttr stats, StatKind kind) {
+  return llvm::any_of(stats, [&](Attribute attr) {
+    return cast<StatKindAttr>(attr).getValue() == kind;
+  });
+}
+
+//===----------------------------------------------------------------------===//
+// Level clauses (shared by hmoe.moe and hmoe.route)
+//===----------------------------------------------------------------------===//
+
+namespace {
+struct OperandWithType {
+  OpAsmParser::UnresolvedOperand operand;
+  Type type;
+};
+
+/// The parsed `level(...)` clauses of an op.
+struct ParsedLevels {
+  SmallVector<Attribute> gates;
+  SmallVector<OperandWithType> primary;
+  SmallVector<OperandWithType> biases;
+  SmallVector<int64_t> biasLevels;
+  SmallVector<OperandWithType> selectionBiases;
+  SmallVector<int64_t> selectionBiasLevels;
+};
+} // namespace
+
+static ParseResult parseOperandWithType(OpAsmParser &parser,
+                                        OperandWithType &result) {
+  return failure(parser.parseOperand(result.operand) ||
+                 parser.parseColonType(result.type));
+}
+
+/// Parses `level(#hmoe.gate<...>, <primary> %v : type
+/// [, bias %b : type] [, selection_bias %s : type])` clauses.
+static ParseResult parseLevels(OpAsmParser &parser, StringRef primary,
+                               bool allowBias, ParsedLevels &levels) {
+  while (succeeded(parser.parseOptionalKeyword("level"))) {
+    int64_t level = levels.gates.size();
+    GateAttr gate;
+    if (parser.parseLParen() || parser.parseAttribute(gate) ||
+        parser.parseComma() || parser.parseKeyword(primary))
+      return failure();
+    levels.gates.push_back(gate);
+    if (parseOperandWithType(parser, levels.primary.emplace_back()))
+      return failure();
+    while (succeeded(parser.parseOptionalComma())) {
+      SMLoc loc = parser.getCurrentLocation();
+      StringRef keyword;
+      if (parser.parseKeyword(&keyword))
+        return failure();
+      if (keyword == "bias" && allowBias &&
+          (levels.biasLevels.empty() || levels.biasLevels.back() != level)) {
+        levels.biasLevels.push_back(level);
+        if (parseOperandWithType(parser, levels.biases.emplace_back()))
+          return failure();
+      } else if (keyword == "selection_bias" &&
+                 (levels.selectionBiasLevels.empty() ||
+                  levels.selectionBiasLevels.back() != level)) {
+        levels.selectionBiasLevels.push_back(level);
+        if (parseOperandWithType(parser, levels.selectionBiases.emplace_back()))
+          return failure();
+      } else {
+        return parser.emitError(loc)
+               << "unexpected '" << keyword << "' in level clause; expected "
+               << (allowBias ? "'bias' or " : "")
+               << "'selection_bias', each at most once";
+      }
+    }
+    if (parser.parseRParen())
+      return failure();
+  }
+  if (levels.gates.empty())
+    return parser.emitError(parser.getCurrentLocation())
+           << "expected at least one 'level(...)' clause";
+  return success();
+}
+
+static ParseResult resolve(OpAsmParser &parser,
+                           ArrayRef<OperandWithType> operands,
+                           OperationState &result) {
+  for (const OperandWithType &o : operands)
+    if (parser.resolveOperand(o.operand, o.type, result.operands))
+      return failure();
+  return success();
+}
+
+static void printOperandWithType(OpAsmPrinter &p, StringRef keyword,
+                                 Value value) {
+  p << keyword << " " << value << " : " << value.getType();
+}
+
+/// Prints the `level(...)` clauses; `biasOf(l)` and `selectionBiasOf(l)`
+/// return the level's operands or null.
+static void printLevels(OpAsmPrinter &p, ArrayAttr gates, StringRef primary,
+                        ValueRange primaryOperands,
+                        function_ref<Value(int64_t)> biasOf,
+                        function_ref<Value(int64_t)> selectionBiasOf) {
+  for (auto [l, gate] : llvm::enumerate(gates)) {
+    p.printNewline();
+    p << "  level(";
+    p.printAttribute(gate);
+    p << ", ";
+    printOperandWithType(p, primary, primaryOperands[l]);
+    if (Value bias = biasOf(l)) {
+      p << ", ";
+      printOperandWithType(p, "bias", bias);
+    }
+    if (Value sel = selectionBiasOf(l)) {
+      p << ", ";
+      printOperandWithType(p, "selection_bias", sel);
+    }
+    p << ")";
+  }
+}
+
+static Value levelOperand(ValueRange operands, ArrayRef<int64_t> levels,
+                          int64_t level) {
+  const int64_t *it = llvm::find(levels, level);
+  if (it == levels.end())
+    return nullptr;
+  return operands[it - levels.begin()];
+}
+
+/// Parses `[load, importance, ...]`.
+static ParseResult parseStatKinds(AsmParser &parser, ArrayAttr &stats) {
+  SmallVector<Attribute> kinds;
+  auto parseOne = [&]() -> ParseResult {
+    SMLoc loc = parser.getCurrentLocation();
+    StringRef keyword;
+    if (parser.parseKeyword(&keyword))
+      return failure();
+    std::optional<StatKind> kind = symbolizeStatKind(keyword);
+    if (!kind)
+      return parser.emitError(loc)
+             << "unknown statistic '" << keyword
+             << "'; expected load, importance, group_load, group_importance, "
+                "dropped, balance_loss, cv2_loss, z_loss, r_intra or r_inter";
+    kinds.push_back(StatKindAttr::get(parser.getContext(), *kind));
+    return success();
+  };
+  if (parser.parseCommaSeparatedList(AsmParser::Delimiter::Square, parseOne))
+    return failure();
+  stats = ArrayAttr::get(parser.getContext(), kinds);
+  return success();
+}
+
+static void printStatKinds(AsmPrinter &p, ArrayAttr stats) {
+  p << "[";
+  llvm::interleaveComma(stats, p, [&](Attribute attr) {
+    p << stringifyStatKind(cast<StatKindAttr>(attr).getValue());
+  });
+  p << "]";
+}
+
+//===----------------------------------------------------------------------===//
+// MoEOp
+//===----------------------------------------------------------------------===//
+
+Value MoEOp::getGateBias(int64_t level) {
+  return levelOperand(getGateBiases(), getGateBiasLevels(), level);
+}
+
+Value MoEOp::getSelectionBias(int64_t level) {
+  return levelOperand(getSelectionBiases(), getSelectionBiasLevels(), level);
+}
+
+SmallVector<GateAttr> MoEOp::getGateList() { return gateList(getGates()); }
+
+LogicalResult MoEOp::verify() {
+  Operation *op = getOperation();
+  FailureOr<int64_t> d = verifyTokens(op, getInput());
+  if (failed(d))
+    return failure();
+  Type elemType = getInput().getType().getElementType();
+  int64_t numLevels = getGates().size();
+  if (failed(verifyLevelList(op, getGateBiasLevels(), getGateBiases().size(),
+                             numLevels, "gate_bias_levels", "gate bias")) ||
+      failed(verifyLevelList(op, getSelectionBiasLevels(),
+                             getSelectionBiases().size(), numLevels,
+                             "selection_bias_levels", "selection bias")))
+    return failure();
+  for (auto [l, w] : llvm::enumerate(getGateWeights()))
+    if (failed(expectElementType(op, w, elemType,
+                                 "level " + Twine(l + 1) + " gate weight")))
+      return failure();
+  for (auto [b, l] : llvm::zip_equal(getGateBiases(), getGateBiasLevels()))
+    if (failed(expectElementType(op, b, elemType,
+                                 "level " + Twine(l + 1) + " gate bias")))
+      return failure();
+
+  FailureOr<RoutingTree> tree = verifyRoutingTree(
+      op, getStrategy(), getGateList(), getGateWeights().getTypes(),
+      LevelOperand::GateWeight, *d);
+  if (failed(tree))
+    return failure();
+  if (failed(verifyLevelBiases(op, getGateBiases(), getGateBiasLevels(),
+                               getGateWeights(), LevelOperand::GateWeight,
+                               "gate bias")) ||
+      failed(verifyLevelBiases(op, getSelectionBiases(),
+                               getSelectionBiasLevels(), getGateWeights(),
+                               LevelOperand::GateWeight, "selection bias")))
+    return failure();
+  if (getRouterScale() &&
+      failed(expectShape(op, getRouterScale(), {tree->numExperts},
+                         "router_scale", " ([E], one scale per expert)")))
+    return failure();
+
+  FailureOr<int64_t> dOut =
+      verifyExpertWeights(op, getExpert(), tree->numExperts, *d, elemType,
+                          getW1(), getWUp(), getB1(), getW2(), getB2());
+  if (failed(dOut))
+    return failure();
+  int64_t numTokens = getInput().getType().getDimSize(0);
+  if (failed(expectShape(op, getOutput(), {numTokens, *dOut}, "output",
+                         " ([T, D_out])")) ||
+      failed(expectElementType(op, getOutput(), elemType, "output")))
+    return failure();
+  if (failed(verifyCapacityFactor(op, getCapacityFactorAttr())))
+    return failure();
+  return verifyStatResults(op, getStats(), tree->numExperts, tree->numGroups,
+                           getStatistics().getTypes(),
+                           getLambdaIntra().convertToDouble(),
+                           getLambdaInter().convertToDouble());
+}
+
+ParseResult MoEOp::parse(OpAsmParser &parser, OperationState &result) {
+  MLIRContext *ctx = parser.getContext();
+  Builder builder(ctx);
+  OperandWithType input;
+  StrategyAttr strategy;
+  ParsedLevels levels;
+  if (parseOperandWithType(parser, input) || parser.parseComma() ||
+      parser.parseAttribute(strategy) ||
+      parseLevels(parser, "weight", /*allowBias=*/true, levels))
+    return failure();
+
+  std::optional<OperandWithType> routerScale;
+  if (succeeded(parser.parseOptionalKeyword("router_scale")) &&
+      parseOperandWithType(parser, routerScale.emplace()))
+    return failure();
+
+  // experts(#hmoe.expert<...>, w1 %a : t, [w_up|b1|w2|b2 %b : t]...)
+  ExpertAttr expert;
+  ArrayRef<StringRef> names = kExpertOperandNames;
+  std::optional<OperandWithType> weights[5];
+  if (parser.parseKeyword("experts") || parser.parseLParen() ||
+      parser.parseAttribute(expert))
+    return failure();
+  while (succeeded(parser.parseOptionalComma())) {
+    SMLoc loc = parser.getCurrentLocation();
+    StringRef keyword;
+    if (parser.parseKeyword(&keyword))
+      return failure();
+    const StringRef *it = llvm::find(names, keyword);
+    if (it == names.end() || weights[it - names.begin()])
+      return parser.emitError(loc)
+             << "unexpected '" << keyword
+             << "' in experts clause; expected w1, w_up, b1, w2, b2, each "
+                "at most once";
+    if (parseOperandWithType(parser, weights[it - names.begin()].emplace()))
+      return failure();
+  }
+  if (parser.parseRParen())
+    return failure();
+  if (!weights[0])
+    return parser.emitError(parser.getCurrentLocation())
+           << "experts clause needs 'w1'";
+
+  if (succeeded(parser.parseOptionalKeyword("capacity_factor"))) {
+    double factor;
+    if (parser.parseFloat(factor))
+      return failure();
+    result.addAttribute("capacity_factor", builder.getF64FloatAttr(factor));
+  }
+  ArrayAttr stats = builder.getArrayAttr({});
+  if (succeeded(parser.parseOptionalKeyword("stats")) &&
+      parseStatKinds(parser, stats))
+    return failure();
+
+  SmallVector<Type> resultTypes;
+  if (parser.parseOptionalAttrDict(result.attributes) || parser.parseArrow() ||
+      parser.parseTypeList(resultTypes))
+    return failure();
+
+  result.addAttribute("strategy", strategy);
+  result.addAttribute("gates", builder.getArrayAttr(levels.gates));
+  if (!levels.biasLevels.empty())
+    result.addAttribute("gate_bias_levels",
+                        builder.getDenseI64ArrayAttr(levels.biasLevels));
+  if (!levels.selectionBiasLevels.empty())
+    result.addAttribute(
+        "selection_bias_levels",
+        builder.getDenseI64ArrayAttr(levels.selectionBiasLevels));
+  result.addAttribute("expert", expert);
+  if (!stats.empty())
+    result.addAttribute("stats", stats);
+  result.addTypes(resultTypes);
+
+  if (resolve(parser, input, result) ||
+      resolve(parser, levels.primary, result) ||
+      resolve(parser, levels.biases, result) ||
+      resolve(parser, levels.selectionBiases, result))
+    return failure();
+  SmallVector<OperandWithType> optionalOperands;
+  if (routerScale)
+    optionalOperands.push_back(*routerScale);
+  for (auto &w : weights)
+    if (w)
+      optionalOperands.push_back(*w);
+  if (resolve(parser, optionalOperands, result))
+    return failure();
+  auto &props = result.getOrAddProperties<MoEOp::Properties>();
+  auto count = [](auto &opt) { return static_cast<int32_t>(opt.has_value()); };
+  props.operandSegmentSizes = {
+      1,
+      static_cast<int32_t>(levels.primary.size()),
+      static_cast<int32_t>(levels.biases.size()),
+      static_cast<int32_t>(levels.selectionBiases.size()),
+      count(routerScale),
+      1,
+      count(weights[1]),
+      count(weights[2]),
+      count(weights[3]),
+      count(weights[4])};
+  return success();
+}
+
+void MoEOp::print(OpAsmPrinter &p) {
+  p << " " << getInput() << " : " << getInput().getType() << ", ";
+  p.printAttribute(getStrategy());
+  printLevels(
+      p, getGates(), "weight", getGateWeights(),
+      [&](int64_t l) { return getGateBias(l); },
+      [&](int64_t l) { return getSelectionBias(l); });
+  if (Value scale = getRouterScale()) {
+    p.printNewline();
+    p << "  ";
+    printOperandWithType(p, "router_scale", scale);
+  }
+  p.printNewline();
+  p << "  experts(";
+  p.printAttribute(getExpert());
+  Value weights[] = {getW1(), getWUp(), getB1(), getW2(), getB2()};
+  for (auto [name, value] : llvm::zip_equal(kExpertOperandNames, weights)) {
+    if (!value)
+      continue;
+    p << ", ";
+    printOperandWithType(p, name, value);
+  }
+  p << ")";
+  if (getCapacityFactorAttr()) {
+    p.printNewline();
+    p << "  capacity_factor ";
+    p.printFloat(getCapacityFactorAttr().getValue());
+  }
+  if (!getStats().empty()) {
+    p.printNewline();
+    p << "  stats ";
+    printStatKinds(p, getStats());
+  }
+  SmallVector<StringRef> elided = {"operandSegmentSizes",
+                                   "strategy",
+                                   "gates",
+                                   "gate_bias_levels",
+                                   "selection_bias_levels",
+                                   "expert",
+                                   "capacity_factor",
+                                   "stats"};
+  Builder builder(getContext());
+  if (getLambdaIntraAttr() == builder.getF64FloatAttr(1.0))
+    elided.push_back("lambda_intra");
+  if (getLambdaInterAttr() == builder.getF64FloatAttr(1.0))
+    elided.push_back("lambda_inter");
+  p.printOptionalAttrDict((*this)->getAttrs(), elided);
+  p.printNewline();
+  p << "  -> ";
+  llvm::interleaveComma(getResultTypes(), p);
+}
+
+//===----------------------------------------------------------------------===//
+// ScoreOp
+//===----------------------------------------------------------------------===//
+
+static ParseResult parseScoreFunction(OpAsmParser &parser,
+                                      ScoreKindAttr &kindAttr,
+                                      ActivationAttr &activationAttr) {
+  ScoreKind kind;
+  std::optional<Activation> activation;
+  if (hmoe::parseScoreSpec(parser, kind, activation))
+    return failure();
+  kindAttr = ScoreKindAttr::get(parser.getContext(), kind);
+  activationAttr = activation
+                       ? ActivationAttr::get(parser.getContext(), *activation)
+                       : ActivationAttr();
+  return success();
+}
+
+static void printScoreFunction(OpAsmPrinter &p, Operation *,
+                               ScoreKindAttr kindAttr,
+                               ActivationAttr activationAttr) {
+  std::optional<Activation> activation;
+  if (activationAttr)
+    activation = activationAttr.getValue();
+  hmoe::printScoreSpec(p, kindAttr.getValue(), activation);
+}
+
+LogicalResult ScoreOp::verify() {
+  Operation *op = getOperation();
+  FailureOr<int64_t> d = verifyTokens(op, getInput());
+  if (failed(d))
+    return failure();
+  bool isActivation = getKind() == ScoreKind::Activation;
+  if (isActivation != static_cast<bool>(getActivation()))
+    return emitOpError() << (isActivation
+                                 ? "score 'activation' needs a function"
+                                 : "only 'activation' scores take a function");
+  RankedTensorType weightType = getWeight().getType();
+  if (weightType.getRank() < 2 || !weightType.hasStaticShape() ||
+      weightType.getShape().back() != *d)
+    return emitOpError() << "gate weight must be [..., N, D] with static dims "
+                            "and D = "
+                         << *d << " (the input's width); got " << weightType;
+  Type elemType = getInput().getType().getElementType();
+  if (failed(expectElementType(op, getWeight(), elemType, "gate weight")))
+    return failure();
+  ArrayRef<int64_t> nodes = weightType.getShape().drop_back();
+  if (getBias() &&
+      (failed(expectShape(op, getBias(), nodes, "bias",
+                          " (the gate weights' shape without D)")) ||
+       failed(expectElementType(op, getBias(), elemType, "bias"))))
+    return failure();
+  SmallVector<int64_t> expected = {getInput().getType().getDimSize(0)};
+  llvm::append_range(expected, nodes);
+  return expectShape(op, getLogits(), expected, "logits",
+                     " ([T] followed by the gate weights' shape without D)");
+}
+
+//===----------------------------------------------------------------------===//
+// RouteOp
+//===----------------------------------------------------------------------===//
+
+Value RouteOp::getSelectionBias(int64_t level) {
+  return levelOperand(getSelectionBiases(), getSelectionBiasLevels(), level);
+}
+
+SmallVector<GateAttr> RouteOp::getGateList() { return gateList(getGates()); }
+
+LogicalResult RouteOp::verify() {
+  Operation *op = getOperation();
+  if (failed(verifyLevelList(op, getSelectionBiasLevels(),
+                             getSelectionBiases().size(), getGates().size(),
+                             "selection_bias_levels", "selection bias")))
+    return failure();
+  // All levels and results agree on T.
+  int64_t numTokens = ShapedType::kDynamic;
+  for (Value v : getLogits()) {
+    int64_t t = shapeOf(v).empty() ? ShapedType::kDynamic : shapeOf(v)[0];
+    if (!compatibleDim(t, numTokens))
+      return emitOpError() << "levels disagree on the token count T";
+    if (!ShapedType::isDynamic(t))
+      numTokens = t;
+  }
+  FailureOr<RoutingTree> tree = verifyRoutingTree(
+      op, getStrategy(), getGateList(), getLogits().getTypes(),
+      LevelOperand::Logits, numTokens);
+  if (failed(tree))
+    return failure();
+  if (failed(verifyLevelBiases(op, getSelectionBiases(),
+                               getSelectionBiasLevels(), getLogits(),
+                               LevelOperand::Logits, "selection bias")))
+    return failure();
+  if (getRouterScale() &&
+      failed(expectShape(op, getRouterScale(), {tree->numExperts},
+                         "router_scale", " ([E], one scale per expert)")))
+    return failure();
+  std::string k =
+      "K = " + std::to_string(tree->numChosen) + ", the experts a token uses";
+  if (failed(expectShape(op, getWeights(), {numTokens, tree->numChosen},
+                         "weights", " ([T, K], " + k + ")")) ||
+      failed(expectShape(op, getExperts(), {numTokens, tree->numChosen},
+                         "experts", " ([T, K], " + k + ")")) ||
+      failed(expectShape(op, getProbs(), {numTokens, tree->numExperts}, "probs",
+                         " ([T, E])")))
+    return failure();
+  return success();
+}
+
+ParseResult RouteOp::parse(OpAsmParser &parser, OperationState &result) {
+  Builder builder(parser.getContext());
+  StrategyAttr strategy;
+  ParsedLevels levels;
+  if (parser.parseAttribute(strategy) ||
+      parseLevels(parser, "logits", /*allowBias=*/false, levels))
+    return failure();
+  std::optional<OperandWithType> routerScale;
+  if (succeeded(parser.parseOptionalKeyword("router_scale")) &&
+      parseOperandWithType(parser, routerScale.emplace()))
+    return failure();
+  SmallVector<Type> resultTypes;
+  if (parser.parseOptionalAttrDict(result.attributes) || parser.parseArrow() ||
+      parser.parseTypeList(resultTypes))
+    return failure();
+  result.addAttribute("strategy", strategy);
+  result.addAttribute("gates", builder.getArrayAttr(levels.gates));
+  if (!levels.selectionBiasLevels.empty())
+    result.addAttribute(
+        "selection_bias_levels",
+        builder.getDenseI64ArrayAttr(levels.selectionBiasLevels));
+  result.addTypes(resultTypes);
+  if (resolve(parser, levels.primary, result) ||
+      resolve(parser, levels.selectionBiases, result) ||
+      (routerScale && resolve(parser, *routerScale, result)))
+    return failure();
+  result.getOrAddProperties<RouteOp::Properties>().operandSegmentSizes = {
+      static_cast<int32_t>(levels.primary.size()),
+      static_cast<int32_t>(levels.selectionBiases.size()),
+      static_cast<int32_t>(routerScale.has_value())};
+  return success();
+}
+
+void RouteOp::print(OpAsmPrinter &p) {
+  p << " ";
+  p.printAttribute(getStrategy());
+  printLevels(
+      p, getGates(), "logits", getLogits(), [](int64_t) { return Value(); },
+      [&](int64_t l) { return getSelectionBias(l); });
+  if (Value scale = getRouterScale()) {
+    p.printNewline();
+    p << "  ";
+    printOperandWithType(p, "router_scale", scale);
+  }
+  p.printOptionalAttrDict(
+      (*this)->getAttrs(),
+      {"operandSegmentSizes", "strategy", "gates", "selection_bias_levels"});
+  p.printNewline();
+  p << "  -> ";
+  llvm::interleaveComma(getResultTypes(), p);
+}
+
+//===----------------------------------------------------------------------===//
+// DispatchOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult DispatchOp::verify() {
+  Operation *op = getOperation();
+  ArrayRef<int64_t> shape = getExperts().getType().getShape();
+  if (shape.size() != 2 || ShapedType::isDynamic(shape[1]) || shape[1] < 1)
+    return emitOpError() << "experts must be [T, K] with a static K >= 1; got "
+                         << getExperts().getType();
+  int64_t numExperts = getNumExperts();
+  if (numExperts < 1)
+    return emitOpError() << "num_experts must be >= 1; got " << numExperts;
+  if (failed(verifyCapacityFactor(op, getCapacityFactorAttr())))
+    return failure();
+  int64_t slots = ShapedType::isDynamic(shape[0]) ? ShapedType::kDynamic
+                                                  : shape[0] * shape[1];
+  if (failed(expectShape(op, getSlotToken(), {slots}, "slot_token",
+                         " ([T * K])")) ||
+      failed(expectShape(op, getSlotOf(), shape, "slot_of",
+                         " (the shape of experts)")) ||
+      failed(expectShape(op, getOffsets(), {numExperts + 1}, "offsets",
+                         " ([num_experts + 1])")))
+    return failure();
+  if (getOffsets().getType().isDynamicDim(0))
+    return emitOpError() << "offsets must have the static shape ["
+                         << numExperts + 1 << "]";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// ExpertsOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ExpertsOp::verify() {
+  Operation *op = getOperation();
+  FailureOr<int64_t> d = verifyTokens(op, getInput());
+  if (failed(d))
+    return failure();
+  ArrayRef<int64_t> w1Shape = getW1().getType().getShape();
+  if (w1Shape.empty() || ShapedType::isDynamic(w1Shape[0]))
+    return emitOpError() << "expert weight 'w1' must be [E, ...] with a "
+                            "static E; got "
+                         << getW1().getType();
+  int64_t numExperts = w1Shape[0];
+  if (shapeOf(getSlotToken()).size() != 1)
+    return emitOpError() << "slot_token must be rank 1; got "
+                         << getSlotToken().getType();
+  if (failed(expectShape(op, getOffsets(), {numExperts + 1}, "offsets",
+                         " ([E + 1])")))
+    return failure();
+  FailureOr<int64_t> dOut = verifyExpertWeights(
+      op, getExpert(), numExperts, *d, getInput().getType().getElementType(),
+      getW1(), getWUp(), getB1(), getW2(), getB2());
+  if (failed(dOut))
+    return failure();
+  return expectShape(op, getOutput(), {shapeOf(getSlotToken())[0], *dOut},
+                     "output", " ([slots, D_out])");
+}
+
+//===----------------------------------------------------------------------===//
+// CombineOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult CombineOp::verify() {
+  Operation *op = getOperation();
+  ArrayRef<int64_t> outShape = shapeOf(getExpertOutput());
+  ArrayRef<int64_t> slotShape = shapeOf(getSlotOf());
+  if (outShape.size() != 2 || ShapedType::isDynamic(outShape[1]))
+    return emitOpError() << "expert_output must be [slots, D_out] with a "
+                            "static D_out; got "
+                         << getExpertOutput().getType();
+  if (slotShape.size() != 2 || ShapedType::isDynamic(slotShape[1]))
+    return emitOpError() << "slot_of must be [T, K] with a static K; got "
+                         << getSlotOf().getType();
+  if (failed(expectShape(op, getWeights(), slotShape, "weights",
+                         " (the shape of slot_of, [T, K])")) ||
+      failed(expectShape(op, getOutput(), {slotShape[0], outShape[1]}, "output",
+                         " ([T, D_out])")))
+    return failure();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// StatsOp
+//===----------------------------------------------------------------------===//
+
+static ParseResult parseStatList(OpAsmParser &parser, ArrayAttr &stats) {
+  return parseStatKinds(parser, stats);
+}
+
+static void printStatList(OpAsmPrinter &p, Operation *, ArrayAttr stats) {
+  printStatKinds(p, stats);
+}
+
+LogicalResult StatsOp::verify() {
+  Operation *op = getOperation();
+  ArrayRef<int64_t> probs = shapeOf(getProbs());
+  ArrayRef<int64_t> experts = shapeOf(getExperts());
+  if (probs.size() != 2 || ShapedType::isDynamic(probs[1]))
+    return emitOpError() << "probs must be [T, E] with a static E; got "
+                         << getProbs().getType();
+  if (experts.size() != 2 || ShapedType::isDynamic(experts[1]) ||
+      !compatibleDim(experts[0], probs[0]))
+    return emitOpError() << "experts must be [T, K] with a static K and the "
+                            "T of probs; got "
+                         << getExperts().getType();
+  if (getStats().empty())
+    return emitOpError() << "requests no statistics; expected at least one";
+  int64_t numExperts = probs[1];
+  int64_t groups = getGroups();
+  if (groups < 1 || numExperts % groups != 0)
+    return emitOpError() << "expected the " << numExperts
+                         << " experts to divide into groups = " << groups
+                         << " equal groups";
+  if (requests(getStats(), StatKind::ZLoss)) {
+    if (!getLogits())
+      return emitOpError() << "statistic 'z_loss' needs the logits operand";
+    ArrayRef<int64_t> logits = shapeOf(getLogits());
+    if (logits.size() != 2 || !compatibleDim(logits[0], probs[0]))
+      return emitOpError() << "logits must be [T, N] with the T of probs; got "
+                           << getLogits().getType();
+  }
+  if (requests(getStats(), StatKind::Dropped)) {
+    if (!getSlotOf())
+      return emitOpError() << "statistic 'dropped' needs the slot_of operand";
+    if (failed(expectShape(op, getSlotOf(), experts, "slot_of",
+                           " (the shape of experts)")))
+      return failure();
+  }
+  return verifyStatResults(
+      op, getStats(), numExperts, groups, getResults().getTypes(),
+      getLambdaIntra().convertToDouble(), getLambdaInter().convertToDouble());
+}
+
+#define GET_OP_CLASSES
+#include "hmoe/Dialect/HMoE/IR/HMoEOps.cpp.inc"

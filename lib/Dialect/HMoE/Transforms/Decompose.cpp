@@ -1,0 +1,117 @@
+//===- Decompose.cpp - hmoe.moe into its stages ---------------------------===//
+
+#include "hmoe/Dialect/HMoE/Transforms/Passes.h"
+
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::hmoe {
+#define GEN_PASS_DEF_HMOEDECOMPOSE
+#include "hmoe/Dialect/HMoE/Transforms/Passes.h.inc"
+} // namespace mlir::hmoe
+
+using namespace mlir;
+using namespace mlir::hmoe;
+
+namespace {
+struct DecomposeMoE : OpRewritePattern<MoEOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(MoEOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = op.getContext();
+    Type f32 = rewriter.getF32Type();
+    Type i32 = rewriter.getI32Type();
+    Value input = op.getInput();
+    int64_t numTokens = op.getInput().getType().getDimSize(0);
+    int64_t d = op.getInput().getType().getDimSize(1);
+    SmallVector<GateAttr> gates = op.getGateList();
+    // The op verified, so this only recomputes E and K.
+    FailureOr<RoutingTree> tree = verifyRoutingTree(
+        op, op.getStrategy(), gates, op.getGateWeights().getTypes(),
+        LevelOperand::GateWeight, d);
+    if (failed(tree))
+      return failure();
+    int64_t numExperts = tree->numExperts;
+    int64_t k = tree->numChosen;
+
+    // One score op per level: logits [T, nodes...].
+    SmallVector<Value> logits;
+    for (auto [level, weight] : llvm::enumerate(op.getGateWeights())) {
+      SmallVector<int64_t> shape = {numTokens};
+      llvm::append_range(
+          shape,
+          cast<RankedTensorType>(weight.getType()).getShape().drop_back());
+      GateAttr gate = gates[level];
+      ActivationAttr activation;
+      if (gate.getActivation())
+        activation = ActivationAttr::get(ctx, *gate.getActivation());
+      logits.push_back(
+          ScoreOp::create(rewriter, loc, RankedTensorType::get(shape, f32),
+                          ScoreKindAttr::get(ctx, gate.getScore()), activation,
+                          input, weight, op.getGateBias(level)));
+    }
+
+    auto route = RouteOp::create(
+        rewriter, loc, RankedTensorType::get({numTokens, k}, f32),
+        RankedTensorType::get({numTokens, k}, i32),
+        RankedTensorType::get({numTokens, numExperts}, f32), logits,
+        op.getSelectionBiases(), op.getRouterScale(), op.getStrategyAttr(),
+        op.getGatesAttr(), op.getSelectionBiasLevelsAttr());
+
+    int64_t slots =
+        ShapedType::isDynamic(numTokens) ? ShapedType::kDynamic : numTokens * k;
+    auto dispatch = DispatchOp::create(
+        rewriter, loc, RankedTensorType::get({slots}, i32),
+        RankedTensorType::get({numTokens, k}, i32),
+        RankedTensorType::get({numExperts + 1}, i32), route.getExperts(),
+        rewriter.getI64IntegerAttr(numExperts), op.getCapacityFactorAttr());
+
+    int64_t dOut = op.getOutput().getType().getDimSize(1);
+    auto experts = ExpertsOp::create(
+        rewriter, loc, RankedTensorType::get({slots, dOut}, f32),
+        op.getExpertAttr(), input, dispatch.getSlotToken(),
+        dispatch.getOffsets(), op.getW1(), op.getWUp(), op.getB1(), op.getW2(),
+        op.getB2());
+
+    SmallVector<Value> results;
+    results.push_back(CombineOp::create(
+        rewriter, loc, op.getOutput().getType(), experts.getOutput(),
+        dispatch.getSlotOf(), route.getWeights()));
+
+    if (!op.getStats().empty()) {
+      auto needs = [&](StatKind kind) {
+        return llvm::any_of(op.getStats(), [&](Attribute attr) {
+          return cast<StatKindAttr>(attr).getValue() == kind;
+        });
+      };
+      // Auxiliary losses on logits use the top-level gate's.
+      Value zLogits = needs(StatKind::ZLoss) ? logits.front() : Value();
+      Value slotOf = needs(StatKind::Dropped) ? dispatch.getSlotOf() : Value();
+      auto stats = StatsOp::create(
+          rewriter, loc, op.getStatistics().getTypes(), route.getProbs(),
+          route.getExperts(), zLogits, slotOf, op.getStatsAttr(),
+          rewriter.getI64IntegerAttr(tree->numGroups), op.getLambdaIntraAttr(),
+          op.getLambdaInterAttr());
+      llvm::append_range(results, stats.getResults());
+    }
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+
+struct HMoEDecomposePass
+    : public hmoe::impl::HMoEDecomposeBase<HMoEDecomposePass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    patterns.add<DecomposeMoE>(&getContext());
+    // Only the layer ops change; folding the rest is canonicalize's job.
+    GreedyRewriteConfig config;
+    config.enableFolding(false);
+    if (failed(
+            applyPatternsGreedily(getOperation(), std::move(patterns), config)))
+      signalPassFailure();
+  }
+};
+} // namespace
