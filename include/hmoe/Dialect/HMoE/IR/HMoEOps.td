@@ -345,8 +345,8 @@ def HMoE_StatsOp : HMoE_Op<"stats", [Pure, AttrSizedOperandSegments]> {
   let assemblyFormat = [{
     custom<StatList>($stats)
     `probs` $probs `:` type($probs) `,` `experts` $experts `:` type($experts)
-    (`,` `logits` $logits^ `:` type($logits))?
-    (`,` `slot_of` $slot_of^ `:` type($slot_of))?
+    (`logits` $logits^ `:` type($logits))?
+    (`slot_of` $slot_of^ `:` type($slot_of))?
     attr-dict `->` type($results)
   }];
   let hasVerifier = 1;

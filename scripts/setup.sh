@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Takes a fresh Debian 12 machine (root, apt) to a built hmoe tree: installs
+# the packages, configures and builds. On a ready machine it installs
+# nothing and rebuilds nothing, so running it again is quick.
+#
+#   scripts/setup.sh [BUILD_DIR]      (default: build)
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${1:-$root/build}
+
+# LLVM/MLIR 22 come from Debian 12's bookworm-security suite.
+packages=(
+  cmake ninja-build ccache python3
+  llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22 lld-22
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+    missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if [ ! -f "$build/build.ninja" ]; then
+  cmake -G Ninja -S "$root" -B "$build" \
+    -DCMAKE_BUILD_TYPE=Release \
+    -DMLIR_DIR=/usr/lib/llvm-22/lib/cmake/mlir \
+    -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 \
+    -DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache \
+    -DLLVM_ENABLE_LLD=ON
+fi
+# The generated dialect and pass docs are part of the build.
+ninja -C "$build" all hmoe-doc

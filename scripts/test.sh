@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Sets up and builds (scripts/setup.sh), then runs every test: the lit suite
+# through ctest. This is the README's test command and what CI runs.
+#
+#   scripts/test.sh [BUILD_DIR]
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${1:-$root/build}
+
+"$root/scripts/setup.sh" "$build"
+# -V shows the lit summary (tests found, passed, failed) as well.
+ctest --test-dir "$build" --output-on-failure -V

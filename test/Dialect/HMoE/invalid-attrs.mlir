@@ -1,0 +1,225 @@
+// RUN: hmoe-opt %s -split-input-file -verify-diagnostics
+
+// Attribute parse and verification errors: one case each.
+
+// expected-error @below {{expected '<'}}
+func.func @f() attributes {a = #hmoe.gate<activation, softmax, k = 1>} {
+  return
+}
+
+// -----
+
+// expected-error @below {{expected ','}}
+func.func @f() attributes {a = #hmoe.gate<laplace<tanh>, softmax, k = 1>} {
+  return
+}
+
+// -----
+
+// expected-error @below {{unknown score 'cosine'; expected one of linear, laplace, gaussian, activation<f>}}
+func.func @f() attributes {a = #hmoe.gate<cosine, softmax, k = 1>} {
+  return
+}
+
+// -----
+
+// expected-error @below {{unknown activation 'swish'; expected one of tanh, sigmoid, relu, gelu, silu}}
+func.func @f() attributes {a = #hmoe.gate<activation<swish>, softmax, k = 1>} {
+  return
+}
+
+// -----
+
+// expected-error @below {{unknown normalization 'sparsemax'; expected one of softmax, sigmoid}}
+func.func @f() attributes {a = #hmoe.gate<linear, sparsemax, k = 1>} {
+  return
+}
+
+// -----
+
+// expected-error @below {{unknown gate parameter 'top'; expected k, temperature, renormalize or scale}}
+func.func @f() attributes {a = #hmoe.gate<linear, softmax, k = 1, top = 2>} {
+  return
+}
+
+// -----
+
+// expected-error @below {{'k' is given twice}}
+func.func @f() attributes {a = #hmoe.gate<linear, softmax, k = 1, k = 2>} {
+  return
+}
+
+// -----
+
+// expected-error @below {{gate needs 'k = <children to choose>'}}
+func.func @f() attributes {a = #hmoe.gate<linear, softmax>} {
+  return
+}
+
+// -----
+
+// expected-error @below {{expected 'true' or 'false'}}
+func.func @f() attributes {a = #hmoe.gate<linear, softmax, k = 1, renormalize = yes>} {
+  return
+}
+
+// -----
+
+// expected-error @below {{gate must choose k >= 1 children; got k = 0}}
+func.func @f() attributes {a = #hmoe.gate<linear, softmax, k = 0>} {
+  return
+}
+
+// -----
+
+// expected-error @below {{temperature must be positive and finite; got 0}}
+func.func @f() attributes {a = #hmoe.gate<linear, softmax, k = 1, temperature = 0.0>} {
+  return
+}
+
+// -----
+
+// expected-error @below {{temperature must be positive and finite; got -2}}
+func.func @f() attributes {a = #hmoe.gate<linear, softmax, k = 1, temperature = -2.0>} {
+  return
+}
+
+// -----
+
+// expected-error @below {{temperature must be positive and finite; got INF}}
+func.func @f() attributes {a = #hmoe.gate<linear, softmax, k = 1, temperature = 0x7FF0000000000000>} {
+  return
+}
+
+// -----
+
+// expected-error @below {{scale must be finite; got nan}}
+func.func @f() attributes {a = #hmoe.gate<linear, softmax, k = 1, scale = 0x7FF8000000000000>} {
+  return
+}
+
+// -----
+
+// expected-error @below {{unknown strategy 'tree'; expected one of nested, group_limited, per_group}}
+func.func @f() attributes {a = #hmoe.strategy<tree>} {
+  return
+}
+
+// -----
+
+// expected-error @below {{the nested strategy takes no group parameters; its groups are the gates' levels}}
+func.func @f() attributes {a = #hmoe.strategy<nested, groups = 2>} {
+  return
+}
+
+// -----
+
+// expected-error @below {{group_limited needs 'groups' >= 1; got 0}}
+func.func @f() attributes {a = #hmoe.strategy<group_limited, k_groups = 1>} {
+  return
+}
+
+// -----
+
+// expected-error @below {{group_limited needs 1 <= k_groups <= groups (4); got k_groups = 5}}
+func.func @f() attributes {a = #hmoe.strategy<group_limited, groups = 4, k_groups = 5>} {
+  return
+}
+
+// -----
+
+// expected-error @below {{group_limited needs 1 <= k_groups <= groups (4); got k_groups = 0}}
+func.func @f() attributes {a = #hmoe.strategy<group_limited, groups = 4>} {
+  return
+}
+
+// -----
+
+// expected-error @below {{group score sum_top<m> needs m >= 1; got m = 0}}
+func.func @f() attributes {a = #hmoe.strategy<group_limited, groups = 4, k_groups = 2, group_score = sum_top<0>>} {
+  return
+}
+
+// -----
+
+// expected-error @below {{unknown group score 'mean'; expected one of max, sum_top<m>}}
+func.func @f() attributes {a = #hmoe.strategy<group_limited, groups = 4, k_groups = 2, group_score = mean>} {
+  return
+}
+
+// -----
+
+// expected-error @below {{unknown strategy parameter 'm'; expected groups, k_groups or group_score}}
+func.func @f() attributes {a = #hmoe.strategy<group_limited, groups = 4, k_groups = 2, m = 2>} {
+  return
+}
+
+// -----
+
+// expected-error @below {{per_group needs 'groups' >= 1; got 0}}
+func.func @f() attributes {a = #hmoe.strategy<per_group>} {
+  return
+}
+
+// -----
+
+// expected-error @below {{per_group takes only 'groups'; every group is kept, and the gate's k is chosen in each}}
+func.func @f() attributes {a = #hmoe.strategy<per_group, groups = 4, k_groups = 2>} {
+  return
+}
+
+// -----
+
+// expected-error @below {{unknown expert kind 'moe'; expected one of ffn, swiglu, linear}}
+func.func @f() attributes {a = #hmoe.expert<moe>} {
+  return
+}
+
+// -----
+
+// expected-error @below {{ffn experts need 'activation = <f>'}}
+func.func @f() attributes {a = #hmoe.expert<ffn, hidden = 8>} {
+  return
+}
+
+// -----
+
+// expected-error @below {{ffn experts need 'hidden = <H>' with H >= 1; got 0}}
+func.func @f() attributes {a = #hmoe.expert<ffn, activation = relu>} {
+  return
+}
+
+// -----
+
+// expected-error @below {{swiglu experts take no activation (SwiGLU's is always silu)}}
+func.func @f() attributes {a = #hmoe.expert<swiglu, activation = silu, hidden = 8>} {
+  return
+}
+
+// -----
+
+// expected-error @below {{swiglu experts need 'hidden = <H>' with H >= 1; got -1}}
+func.func @f() attributes {a = #hmoe.expert<swiglu, hidden = -1>} {
+  return
+}
+
+// -----
+
+// expected-error @below {{linear experts take no activation}}
+func.func @f() attributes {a = #hmoe.expert<linear, activation = relu>} {
+  return
+}
+
+// -----
+
+// expected-error @below {{linear experts have no hidden size}}
+func.func @f() attributes {a = #hmoe.expert<linear, hidden = 8>} {
+  return
+}
+
+// -----
+
+// expected-error @below {{unknown expert parameter 'width'; expected activation or hidden}}
+func.func @f() attributes {a = #hmoe.expert<ffn, activation = relu, hidden = 8, width = 2>} {
+  return
+}

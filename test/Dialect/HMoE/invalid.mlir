@@ -1,0 +1,963 @@
+// RUN: hmoe-opt %s -split-input-file -verify-diagnostics
+
+// Op verification and parse errors: one case each.
+
+func.func @f(%x: tensor<16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x16x16xf32>) {
+  // expected-error @below {{input must be [T, D] tokens with a static model width D}}
+  %y = hmoe.moe %x : tensor<16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>)
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x?xf32>, %g: tensor<8x16xf32>, %a: tensor<8x16x16xf32>) {
+  // expected-error @below {{input must be [T, D] tokens with a static model width D}}
+  %y = hmoe.moe %x : tensor<?x?xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>)
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf16>, %a: tensor<8x16x16xf32>) {
+  // expected-error @below {{level 1 gate weight has element type 'f16'; expected 'f32', the input's element type}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf16>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>)
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %b: tensor<8xf16>, %a: tensor<8x16x16xf32>) {
+  // expected-error @below {{level 1 gate bias has element type 'f16'; expected 'f32', the input's element type}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>, bias %b : tensor<8xf16>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>)
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8xf32>, %a: tensor<8x16x16xf32>) {
+  // expected-error @below {{level 1 gate weight must have rank >= 2; got 'tensor<8xf32>'}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>)
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x12xf32>, %a: tensor<8x16x16xf32>) {
+  // expected-error @below {{level 1 gate weight has shape [8, 12]; its D dim must be 16}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x12xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>)
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<?x16xf32>, %a: tensor<8x16x16xf32>) {
+  // expected-error @below {{level 1 gate weight has shape [?, 16]; fan-out dims must be static}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<?x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>)
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<4x16xf32>, %h: tensor<3x2x16xf32>, %a: tensor<8x16x16xf32>) {
+  // expected-error @below {{level 2 gate weight has shape [3, 2, 16]; expected [4, 2, 16] (one gate per node of the level above) or [2, 16] (one gate shared by the level)}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<4x16xf32>)
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %h : tensor<3x2x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>)
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x16x16xf32>) {
+  // expected-error @below {{level 1 gate chooses k = 9 of only 8 children; expected k <= 8}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 9>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>)
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<2x16xf32>, %h: tensor<4x16xf32>, %a: tensor<8x16x16xf32>) {
+  // expected-error @below {{'group_limited' routing has one gate over all experts; got 2 levels}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<group_limited, groups = 2, k_groups = 1>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<2x16xf32>)
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %h : tensor<4x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>)
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<2x4x16xf32>, %a: tensor<8x16x16xf32>) {
+  // expected-error @below {{gate weight has shape [2, 4, 16]; expected [4, 16] (one gate over all experts)}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<per_group, groups = 2>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<2x4x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>)
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x16x16xf32>) {
+  // expected-error @below {{expected the 8 experts to divide into 3 equal groups}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<group_limited, groups = 3, k_groups = 1>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>)
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x16x16xf32>) {
+  // expected-error @below {{group score sum_top<3> needs m <= experts per group (2)}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<group_limited, groups = 4, k_groups = 2, group_score = sum_top<3>>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>)
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x16x16xf32>) {
+  // expected-error @below {{gate chooses k = 3 experts but the 1 kept groups hold only 2}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<group_limited, groups = 4, k_groups = 1>
+      level(#hmoe.gate<linear, softmax, k = 3>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>)
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x16x16xf32>) {
+  // expected-error @below {{gate chooses k = 3 experts in each group but a group holds only 2}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<per_group, groups = 4>
+      level(#hmoe.gate<linear, softmax, k = 3>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>)
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %b: tensor<7xf32>, %a: tensor<8x16x16xf32>) {
+  // expected-error @below {{level 1 gate bias has shape [7]; expected [8] (the gate weights' shape without D)}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>, bias %b : tensor<7xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>)
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<4x16xf32>, %h: tensor<4x2x16xf32>, %s: tensor<2xf32>, %a: tensor<8x16x16xf32>) {
+  // expected-error @below {{level 2 selection bias has shape [2]; expected [4, 2] (the gate weights' shape without D)}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<4x16xf32>)
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %h : tensor<4x2x16xf32>, selection_bias %s : tensor<2xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>)
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %rs: tensor<4xf32>, %a: tensor<8x16x16xf32>) {
+  // expected-error @below {{router_scale has shape [4]; expected [8] ([E], one scale per expert)}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      router_scale %rs : tensor<4xf32>
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>)
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<?x16x16xf32>) {
+  // expected-error @below {{expert weight 'w1' must have a static shape; got 'tensor<?x16x16xf32>'}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<?x16x16xf32>)
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x16x16xbf16>) {
+  // expected-error @below {{expert weight 'w1' has element type 'bf16'; expected 'f32', the input's element type}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xbf16>)
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x16xf32>) {
+  // expected-error @below {{expert weight 'w1' must be rank 3 ([E, D_out, D]); got 'tensor<8x16xf32>'}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16xf32>)
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x16x16xf32>, %c: tensor<8x16x16xf32>) {
+  // expected-error @below {{linear experts take no 'w2' weights}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>, w2 %c : tensor<8x16x16xf32>)
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x16x16xf32>, %c: tensor<8x16x16xf32>) {
+  // expected-error @below {{linear experts take no 'w_up' weights}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>, w_up %c : tensor<8x16x16xf32>)
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x16x16xf32>, %c: tensor<8x16xf32>) {
+  // expected-error @below {{linear experts take no 'b2' weights}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>, b2 %c : tensor<8x16xf32>)
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<4x16x16xf32>) {
+  // expected-error @below {{expert weight 'w1' has shape [4, 16, 16]; expected [8, 16, 16] ([E, D_out, D])}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<4x16x16xf32>)
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x16x16xf32>, %c: tensor<8x15xf32>) {
+  // expected-error @below {{expert bias 'b1' has shape [8, 15]; expected [8, 16] ([E, D_out])}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>, b1 %c : tensor<8x15xf32>)
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x4x16xf32>, %c: tensor<8x16x4xf32>) {
+  // expected-error @below {{swiglu experts need 'w_up' ([E, H, D])}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<swiglu, hidden = 4>, w1 %a : tensor<8x4x16xf32>, w2 %c : tensor<8x16x4xf32>)
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x4x16xf32>, %u: tensor<8x4x16xf32>, %b: tensor<8x4xf32>, %c: tensor<8x16x4xf32>) {
+  // expected-error @below {{swiglu experts take no 'b1' weights}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<swiglu, hidden = 4>, w1 %a : tensor<8x4x16xf32>, w_up %u : tensor<8x4x16xf32>, b1 %b : tensor<8x4xf32>, w2 %c : tensor<8x16x4xf32>)
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x4x16xf32>, %u: tensor<8x4x16xf32>, %c: tensor<8x16x4xf32>) {
+  // expected-error @below {{ffn experts take no 'w_up' weights}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<ffn, activation = relu, hidden = 4>, w1 %a : tensor<8x4x16xf32>, w_up %u : tensor<8x4x16xf32>, w2 %c : tensor<8x16x4xf32>)
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x4x16xf32>) {
+  // expected-error @below {{ffn experts need 'w2' ([E, D_out, H])}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<ffn, activation = relu, hidden = 4>, w1 %a : tensor<8x4x16xf32>)
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x16x16xf32>, %c: tensor<8x16x32xf32>) {
+  // expected-error @below {{expert weight 'w1' has shape [8, 16, 16]; expected [8, 32, 16] ([E, H, D])}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<ffn, activation = relu, hidden = 32>, w1 %a : tensor<8x16x16xf32>, w2 %c : tensor<8x16x32xf32>)
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x4x16xf32>, %u: tensor<8x5x16xf32>, %c: tensor<8x16x4xf32>) {
+  // expected-error @below {{expert weight 'w_up' has shape [8, 5, 16]; expected [8, 4, 16] ([E, H, D])}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<swiglu, hidden = 4>, w1 %a : tensor<8x4x16xf32>, w_up %u : tensor<8x5x16xf32>, w2 %c : tensor<8x16x4xf32>)
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x4x16xf32>, %b: tensor<8x5xf32>, %c: tensor<8x16x4xf32>) {
+  // expected-error @below {{expert bias 'b1' has shape [8, 5]; expected [8, 4] ([E, H])}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<ffn, activation = relu, hidden = 4>, w1 %a : tensor<8x4x16xf32>, b1 %b : tensor<8x5xf32>, w2 %c : tensor<8x16x4xf32>)
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x4x16xf32>, %c: tensor<8x16xf32>) {
+  // expected-error @below {{expert weight 'w2' must be rank 3 ([E, D_out, H]); got 'tensor<8x16xf32>'}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<ffn, activation = relu, hidden = 4>, w1 %a : tensor<8x4x16xf32>, w2 %c : tensor<8x16xf32>)
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x4x16xf32>, %c: tensor<8x16x3xf32>) {
+  // expected-error @below {{expert weight 'w2' has shape [8, 16, 3]; expected [8, 16, 4] ([E, D_out, H])}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<ffn, activation = relu, hidden = 4>, w1 %a : tensor<8x4x16xf32>, w2 %c : tensor<8x16x3xf32>)
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x4x16xf32>, %c: tensor<8x16x4xf32>, %b: tensor<8x4xf32>) {
+  // expected-error @below {{expert bias 'b2' has shape [8, 4]; expected [8, 16] ([E, D_out])}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<ffn, activation = relu, hidden = 4>, w1 %a : tensor<8x4x16xf32>, w2 %c : tensor<8x16x4xf32>, b2 %b : tensor<8x4xf32>)
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x16x16xf32>) {
+  // expected-error @below {{output has shape [?, 12]; expected [?, 16] ([T, D_out])}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>)
+      -> tensor<?x12xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<5x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x16x16xf32>) {
+  // expected-error @below {{output has shape [4, 16]; expected [5, 16] ([T, D_out])}}
+  %y = hmoe.moe %x : tensor<5x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>)
+      -> tensor<4x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x16x16xf32>) {
+  // expected-error @below {{output has element type 'f16'; expected 'f32', the input's element type}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>)
+      -> tensor<?x16xf16>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x16x16xf32>) {
+  // expected-error @below {{capacity_factor must be positive and finite; got 0}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>)
+      capacity_factor 0.0
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x16x16xf32>) {
+  // expected-error @below {{requests 1 statistics but has 0 statistic results; expected one each}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>)
+      stats [load]
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x16x16xf32>) {
+  // expected-error @below {{statistic 'load' is requested twice}}
+  %y:3 = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>)
+      stats [load, load]
+      -> tensor<?x16xf32>, tensor<8xi64>, tensor<8xi64>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x16x16xf32>) {
+  // expected-error @below {{statistic 'load' has type 'tensor<8xf32>'; expected 'tensor<8xi64>'}}
+  %y:2 = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>)
+      stats [load]
+      -> tensor<?x16xf32>, tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x16x16xf32>) {
+  // expected-error @below {{statistic 'group_load' has type 'tensor<8xi64>'; expected 'tensor<2xi64>'}}
+  %y:2 = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<per_group, groups = 2>
+      level(#hmoe.gate<linear, softmax, k = 1>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>)
+      stats [group_load]
+      -> tensor<?x16xf32>, tensor<8xi64>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x16x16xf32>) {
+  // expected-error @below {{lambda_intra and lambda_inter must be finite}}
+  %y:2 = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>)
+      stats [r_intra] {lambda_intra = 0x7FF0000000000000 : f64}
+      -> tensor<?x16xf32>, tensor<f32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %b: tensor<8xf32>, %a: tensor<8x16x16xf32>) {
+  // expected-error @below {{unexpected 'bias' in level clause; expected 'bias' or 'selection_bias', each at most once}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested> level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>, bias %b : tensor<8xf32>, bias %b : tensor<8xf32>) experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>) -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %a: tensor<8x16x16xf32>) {
+  // expected-error @below {{expected at least one 'level(...)' clause}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested> experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>) -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x16x16xf32>) {
+  // expected-error @below {{unexpected 'w3' in experts clause; expected w1, w_up, b1, w2, b2, each at most once}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested> level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>) experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>, w3 %a : tensor<8x16x16xf32>) -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %c: tensor<8x16xf32>) {
+  // expected-error @below {{experts clause needs 'w1'}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested> level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>) experts(#hmoe.expert<linear>, b1 %c : tensor<8x16xf32>) -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x16x16xf32>) {
+  // expected-error @below {{unknown statistic 'loads'; expected load, importance, group_load, group_importance, dropped, balance_loss, cv2_loss, z_loss, r_intra or r_inter}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested> level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>) experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>) stats [loads] -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %b: tensor<8xf32>, %a: tensor<8x16x16xf32>) {
+  // expected-error @below {{has 2 gates but 1 gate weight operands; expected one per level}}
+  %y = "hmoe.moe"(%x, %g, %a) <{expert = #hmoe.expert<linear>, gates = [#hmoe.gate<linear, softmax, k = 2>, #hmoe.gate<linear, softmax, k = 2>], operandSegmentSizes = array<i32: 1, 1, 0, 0, 0, 1, 0, 0, 0, 0>, strategy = #hmoe.strategy<nested>}>
+      : (tensor<?x16xf32>, tensor<8x16xf32>, tensor<8x16x16xf32>) -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %b: tensor<8xf32>, %a: tensor<8x16x16xf32>) {
+  // expected-error @below {{needs at least one routing level}}
+  %y = "hmoe.moe"(%x, %a) <{expert = #hmoe.expert<linear>, gates = [], operandSegmentSizes = array<i32: 1, 0, 0, 0, 0, 1, 0, 0, 0, 0>, strategy = #hmoe.strategy<nested>}>
+      : (tensor<?x16xf32>, tensor<8x16x16xf32>) -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %b: tensor<8xf32>, %a: tensor<8x16x16xf32>) {
+  // expected-error @below {{'gate_bias_levels' names 1 levels but there are 0 gate bias operands; expected one level per operand}}
+  %y = "hmoe.moe"(%x, %g, %a) <{expert = #hmoe.expert<linear>, gates = [#hmoe.gate<linear, softmax, k = 2>], gate_bias_levels = array<i64: 0>, operandSegmentSizes = array<i32: 1, 1, 0, 0, 0, 1, 0, 0, 0, 0>, strategy = #hmoe.strategy<nested>}>
+      : (tensor<?x16xf32>, tensor<8x16xf32>, tensor<8x16x16xf32>) -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %b: tensor<8xf32>, %a: tensor<8x16x16xf32>) {
+  // expected-error @below {{'selection_bias_levels' names level 3; expected 0 <= level < 1}}
+  %y = "hmoe.moe"(%x, %g, %b, %a) <{expert = #hmoe.expert<linear>, gates = [#hmoe.gate<linear, softmax, k = 2>], selection_bias_levels = array<i64: 3>, operandSegmentSizes = array<i32: 1, 1, 0, 1, 0, 1, 0, 0, 0, 0>, strategy = #hmoe.strategy<nested>}>
+      : (tensor<?x16xf32>, tensor<8x16xf32>, tensor<8xf32>, tensor<8x16x16xf32>) -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<2x16xf32>, %h: tensor<4x16xf32>, %b: tensor<2xf32>, %c: tensor<4xf32>, %a: tensor<8x16x16xf32>) {
+  // expected-error @below {{'gate_bias_levels' must be strictly increasing (one gate bias per level)}}
+  %y = "hmoe.moe"(%x, %g, %h, %c, %b, %a) <{expert = #hmoe.expert<linear>, gates = [#hmoe.gate<linear, softmax, k = 2>, #hmoe.gate<linear, softmax, k = 2>], gate_bias_levels = array<i64: 1, 0>, operandSegmentSizes = array<i32: 1, 2, 2, 0, 0, 1, 0, 0, 0, 0>, strategy = #hmoe.strategy<nested>}>
+      : (tensor<?x16xf32>, tensor<2x16xf32>, tensor<4x16xf32>, tensor<4xf32>, tensor<2xf32>, tensor<8x16x16xf32>) -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<16xf32>, %w: tensor<8x16xf32>) {
+  // expected-error @below {{input must be [T, D] tokens with a static model width D}}
+  %s = hmoe.score laplace %x : tensor<16xf32>, %w : tensor<8x16xf32> -> tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %w: tensor<8x16xf32>) {
+  // expected-error @below {{only 'activation' scores take a function}}
+  %s = "hmoe.score"(%x, %w) <{kind = #hmoe<score_kind laplace>, activation = #hmoe<activation tanh>}> : (tensor<?x16xf32>, tensor<8x16xf32>) -> tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %w: tensor<8x16xf32>) {
+  // expected-error @below {{score 'activation' needs a function}}
+  %s = "hmoe.score"(%x, %w) <{kind = #hmoe<score_kind activation>}> : (tensor<?x16xf32>, tensor<8x16xf32>) -> tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %w: tensor<8x12xf32>) {
+  // expected-error @below {{gate weight must be [..., N, D] with static dims and D = 16 (the input's width); got 'tensor<8x12xf32>'}}
+  %s = hmoe.score linear %x : tensor<?x16xf32>, %w : tensor<8x12xf32> -> tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %w: tensor<8x16xf16>) {
+  // expected-error @below {{gate weight has element type 'f16'; expected 'f32', the input's element type}}
+  %s = hmoe.score linear %x : tensor<?x16xf32>, %w : tensor<8x16xf16> -> tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %w: tensor<8x16xf32>, %b: tensor<7xf32>) {
+  // expected-error @below {{bias has shape [7]; expected [8] (the gate weights' shape without D)}}
+  %s = hmoe.score linear %x : tensor<?x16xf32>, %w : tensor<8x16xf32>, bias %b : tensor<7xf32> -> tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %w: tensor<8x16xf32>, %b: tensor<8xbf16>) {
+  // expected-error @below {{bias has element type 'bf16'; expected 'f32', the input's element type}}
+  %s = hmoe.score linear %x : tensor<?x16xf32>, %w : tensor<8x16xf32>, bias %b : tensor<8xbf16> -> tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %w: tensor<8x16xf32>) {
+  // expected-error @below {{logits has shape [?, 5]; expected [?, 8] ([T] followed by the gate weights' shape without D)}}
+  %s = hmoe.score gaussian %x : tensor<?x16xf32>, %w : tensor<8x16xf32> -> tensor<?x5xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %w: tensor<8x16xf32>) {
+  // expected-error @below {{result #0 must be ranked tensor of 32-bit float values}}
+  %s = hmoe.score gaussian %x : tensor<?x16xf32>, %w : tensor<8x16xf32> -> tensor<?x8xf16>
+  return
+}
+
+// -----
+
+func.func @f(%l: tensor<3x2xf32>, %m: tensor<4x2x4xf32>) {
+  // expected-error @below {{levels disagree on the token count T}}
+  %w, %e, %p = hmoe.route #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, logits %l : tensor<3x2xf32>)
+      level(#hmoe.gate<linear, softmax, k = 2>, logits %m : tensor<4x2x4xf32>)
+      -> tensor<3x4xf32>, tensor<3x4xi32>, tensor<3x8xf32>
+  return
+}
+
+// -----
+
+func.func @f(%l: tensor<?x2xf32>, %m: tensor<?x3x4xf32>) {
+  // expected-error @below {{level 2 logits has shape [?, 3, 4]; expected [?, 2, 4] (one gate per node of the level above) or [?, 4] (one gate shared by the level)}}
+  %w, %e, %p = hmoe.route #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, logits %l : tensor<?x2xf32>)
+      level(#hmoe.gate<linear, softmax, k = 2>, logits %m : tensor<?x3x4xf32>)
+      -> tensor<?x4xf32>, tensor<?x4xi32>, tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @f(%l: tensor<?x2xf32>, %s: tensor<3xf32>, %m: tensor<?x2x4xf32>) {
+  // expected-error @below {{level 1 selection bias has shape [3]; expected [2] (the logits' shape without T)}}
+  %w, %e, %p = hmoe.route #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, logits %l : tensor<?x2xf32>, selection_bias %s : tensor<3xf32>)
+      level(#hmoe.gate<linear, softmax, k = 2>, logits %m : tensor<?x2x4xf32>)
+      -> tensor<?x4xf32>, tensor<?x4xi32>, tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @f(%l: tensor<?x2xf32>, %s: tensor<2xf32>, %m: tensor<?x2x4xf32>) {
+  // expected-error @below {{unexpected 'bias' in level clause; expected 'selection_bias', each at most once}}
+  %w, %e, %p = hmoe.route #hmoe.strategy<nested> level(#hmoe.gate<linear, softmax, k = 2>, logits %l : tensor<?x2xf32>, bias %s : tensor<2xf32>) level(#hmoe.gate<linear, softmax, k = 2>, logits %m : tensor<?x2x4xf32>) -> tensor<?x4xf32>, tensor<?x4xi32>, tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @f(%l: tensor<?x2xf32>, %m: tensor<?x2x4xf32>, %rs: tensor<4xf32>) {
+  // expected-error @below {{router_scale has shape [4]; expected [8] ([E], one scale per expert)}}
+  %w, %e, %p = hmoe.route #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, logits %l : tensor<?x2xf32>)
+      level(#hmoe.gate<linear, softmax, k = 2>, logits %m : tensor<?x2x4xf32>)
+      router_scale %rs : tensor<4xf32>
+      -> tensor<?x4xf32>, tensor<?x4xi32>, tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @f(%l: tensor<?x2xf32>, %m: tensor<?x2x4xf32>) {
+  // expected-error @below {{weights has shape [?, 3]; expected [?, 4] ([T, K], K = 4, the experts a token uses)}}
+  %w, %e, %p = hmoe.route #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, logits %l : tensor<?x2xf32>)
+      level(#hmoe.gate<linear, softmax, k = 2>, logits %m : tensor<?x2x4xf32>)
+      -> tensor<?x3xf32>, tensor<?x4xi32>, tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @f(%l: tensor<?x2xf32>, %m: tensor<?x2x4xf32>) {
+  // expected-error @below {{experts has shape [?, 2]; expected [?, 4] ([T, K], K = 4, the experts a token uses)}}
+  %w, %e, %p = hmoe.route #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, logits %l : tensor<?x2xf32>)
+      level(#hmoe.gate<linear, softmax, k = 2>, logits %m : tensor<?x2x4xf32>)
+      -> tensor<?x4xf32>, tensor<?x2xi32>, tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @f(%l: tensor<?x2xf32>, %m: tensor<?x2x4xf32>) {
+  // expected-error @below {{probs has shape [?, 4]; expected [?, 8] ([T, E])}}
+  %w, %e, %p = hmoe.route #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, logits %l : tensor<?x2xf32>)
+      level(#hmoe.gate<linear, softmax, k = 2>, logits %m : tensor<?x2x4xf32>)
+      -> tensor<?x4xf32>, tensor<?x4xi32>, tensor<?x4xf32>
+  return
+}
+
+// -----
+
+func.func @f(%e: tensor<?x?xi32>) {
+  // expected-error @below {{experts must be [T, K] with a static K >= 1; got 'tensor<?x?xi32>'}}
+  %st, %so, %off = hmoe.dispatch %e num_experts = 8 : tensor<?x?xi32> -> tensor<?xi32>, tensor<?x?xi32>, tensor<9xi32>
+  return
+}
+
+// -----
+
+func.func @f(%e: tensor<?x2xi32>) {
+  // expected-error @below {{num_experts must be >= 1; got 0}}
+  %st, %so, %off = hmoe.dispatch %e num_experts = 0 : tensor<?x2xi32> -> tensor<?xi32>, tensor<?x2xi32>, tensor<1xi32>
+  return
+}
+
+// -----
+
+func.func @f(%e: tensor<?x2xi32>) {
+  // expected-error @below {{capacity_factor must be positive and finite; got -1}}
+  %st, %so, %off = hmoe.dispatch %e num_experts = 8 capacity_factor = -1.0 : tensor<?x2xi32> -> tensor<?xi32>, tensor<?x2xi32>, tensor<9xi32>
+  return
+}
+
+// -----
+
+func.func @f(%e: tensor<5x2xi32>) {
+  // expected-error @below {{slot_token has shape [9]; expected [10] ([T * K])}}
+  %st, %so, %off = hmoe.dispatch %e num_experts = 8 : tensor<5x2xi32> -> tensor<9xi32>, tensor<5x2xi32>, tensor<9xi32>
+  return
+}
+
+// -----
+
+func.func @f(%e: tensor<5x2xi32>) {
+  // expected-error @below {{slot_of has shape [5, 3]; expected [5, 2] (the shape of experts)}}
+  %st, %so, %off = hmoe.dispatch %e num_experts = 8 : tensor<5x2xi32> -> tensor<10xi32>, tensor<5x3xi32>, tensor<9xi32>
+  return
+}
+
+// -----
+
+func.func @f(%e: tensor<5x2xi32>) {
+  // expected-error @below {{offsets has shape [8]; expected [9] ([num_experts + 1])}}
+  %st, %so, %off = hmoe.dispatch %e num_experts = 8 : tensor<5x2xi32> -> tensor<10xi32>, tensor<5x2xi32>, tensor<8xi32>
+  return
+}
+
+// -----
+
+func.func @f(%e: tensor<5x2xi32>) {
+  // expected-error @below {{offsets must have the static shape [9]}}
+  %st, %so, %off = hmoe.dispatch %e num_experts = 8 : tensor<5x2xi32> -> tensor<10xi32>, tensor<5x2xi32>, tensor<?xi32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x?xf32>, %st: tensor<?xi32>, %off: tensor<9xi32>, %a: tensor<8x16x16xf32>) {
+  // expected-error @below {{input must be [T, D] tokens with a static model width D}}
+  %o = hmoe.experts #hmoe.expert<linear> %x : tensor<?x?xf32>, %st : tensor<?xi32>, %off : tensor<9xi32>
+      w1(%a : tensor<8x16x16xf32>) -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %st: tensor<?xi32>, %off: tensor<9xi32>, %a: tensor<?x16x16xf32>) {
+  // expected-error @below {{expert weight 'w1' must be [E, ...] with a static E; got 'tensor<?x16x16xf32>'}}
+  %o = hmoe.experts #hmoe.expert<linear> %x : tensor<?x16xf32>, %st : tensor<?xi32>, %off : tensor<9xi32>
+      w1(%a : tensor<?x16x16xf32>) -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %st: tensor<?x2xi32>, %off: tensor<9xi32>, %a: tensor<8x16x16xf32>) {
+  // expected-error @below {{slot_token must be rank 1; got 'tensor<?x2xi32>'}}
+  %o = hmoe.experts #hmoe.expert<linear> %x : tensor<?x16xf32>, %st : tensor<?x2xi32>, %off : tensor<9xi32>
+      w1(%a : tensor<8x16x16xf32>) -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %st: tensor<?xi32>, %off: tensor<8xi32>, %a: tensor<8x16x16xf32>) {
+  // expected-error @below {{offsets has shape [8]; expected [9] ([E + 1])}}
+  %o = hmoe.experts #hmoe.expert<linear> %x : tensor<?x16xf32>, %st : tensor<?xi32>, %off : tensor<8xi32>
+      w1(%a : tensor<8x16x16xf32>) -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %st: tensor<?xi32>, %off: tensor<9xi32>, %a: tensor<8x4x16xf32>, %u: tensor<8x4x16xf32>) {
+  // expected-error @below {{swiglu experts need 'w2' ([E, D_out, H])}}
+  %o = hmoe.experts #hmoe.expert<swiglu, hidden = 4> %x : tensor<?x16xf32>, %st : tensor<?xi32>, %off : tensor<9xi32>
+      w1(%a : tensor<8x4x16xf32>) w_up(%u : tensor<8x4x16xf32>) -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %st: tensor<?xi32>, %off: tensor<9xi32>, %a: tensor<8x16x16xf32>) {
+  // expected-error @below {{output has shape [?, 12]; expected [?, 16] ([slots, D_out])}}
+  %o = hmoe.experts #hmoe.expert<linear> %x : tensor<?x16xf32>, %st : tensor<?xi32>, %off : tensor<9xi32>
+      w1(%a : tensor<8x16x16xf32>) -> tensor<?x12xf32>
+  return
+}
+
+// -----
+
+func.func @f(%o: tensor<?x?xf32>, %so: tensor<?x2xi32>, %w: tensor<?x2xf32>) {
+  // expected-error @below {{expert_output must be [slots, D_out] with a static D_out; got 'tensor<?x?xf32>'}}
+  %y = hmoe.combine %o, %so, %w : tensor<?x?xf32>, tensor<?x2xi32>, tensor<?x2xf32> -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%o: tensor<?x16xf32>, %so: tensor<?xi32>, %w: tensor<?x2xf32>) {
+  // expected-error @below {{slot_of must be [T, K] with a static K; got 'tensor<?xi32>'}}
+  %y = hmoe.combine %o, %so, %w : tensor<?x16xf32>, tensor<?xi32>, tensor<?x2xf32> -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%o: tensor<?x16xf32>, %so: tensor<?x2xi32>, %w: tensor<?x3xf32>) {
+  // expected-error @below {{weights has shape [?, 3]; expected [?, 2] (the shape of slot_of, [T, K])}}
+  %y = hmoe.combine %o, %so, %w : tensor<?x16xf32>, tensor<?x2xi32>, tensor<?x3xf32> -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%o: tensor<?x16xf32>, %so: tensor<?x2xi32>, %w: tensor<?x2xf32>) {
+  // expected-error @below {{output has shape [?, 12]; expected [?, 16] ([T, D_out])}}
+  %y = hmoe.combine %o, %so, %w : tensor<?x16xf32>, tensor<?x2xi32>, tensor<?x2xf32> -> tensor<?x12xf32>
+  return
+}
+
+// -----
+
+func.func @f(%p: tensor<?x?xf32>, %e: tensor<?x2xi32>) {
+  // expected-error @below {{probs must be [T, E] with a static E; got 'tensor<?x?xf32>'}}
+  %r = hmoe.stats [load] probs %p : tensor<?x?xf32>, experts %e : tensor<?x2xi32> -> tensor<8xi64>
+  return
+}
+
+// -----
+
+func.func @f(%p: tensor<3x8xf32>, %e: tensor<4x2xi32>) {
+  // expected-error @below {{experts must be [T, K] with a static K and the T of probs; got 'tensor<4x2xi32>'}}
+  %r = hmoe.stats [load] probs %p : tensor<3x8xf32>, experts %e : tensor<4x2xi32> -> tensor<8xi64>
+  return
+}
+
+// -----
+
+func.func @f(%p: tensor<?x8xf32>, %e: tensor<?x2xi32>) {
+  // expected-error @below {{requests no statistics; expected at least one}}
+  "hmoe.stats"(%p, %e) <{stats = [], operandSegmentSizes = array<i32: 1, 1, 0, 0>}> : (tensor<?x8xf32>, tensor<?x2xi32>) -> ()
+  return
+}
+
+// -----
+
+func.func @f(%p: tensor<?x8xf32>, %e: tensor<?x2xi32>) {
+  // expected-error @below {{expected the 8 experts to divide into groups = 3 equal groups}}
+  %r = hmoe.stats [group_load] probs %p : tensor<?x8xf32>, experts %e : tensor<?x2xi32> {groups = 3 : i64} -> tensor<3xi64>
+  return
+}
+
+// -----
+
+func.func @f(%p: tensor<?x8xf32>, %e: tensor<?x2xi32>) {
+  // expected-error @below {{statistic 'z_loss' needs the logits operand}}
+  %r = hmoe.stats [z_loss] probs %p : tensor<?x8xf32>, experts %e : tensor<?x2xi32> -> tensor<f32>
+  return
+}
+
+// -----
+
+func.func @f(%p: tensor<3x8xf32>, %e: tensor<3x2xi32>, %l: tensor<4x8xf32>) {
+  // expected-error @below {{logits must be [T, N] with the T of probs; got 'tensor<4x8xf32>'}}
+  %r = hmoe.stats [z_loss] probs %p : tensor<3x8xf32>, experts %e : tensor<3x2xi32> logits %l : tensor<4x8xf32> -> tensor<f32>
+  return
+}
+
+// -----
+
+func.func @f(%p: tensor<?x8xf32>, %e: tensor<?x2xi32>) {
+  // expected-error @below {{statistic 'dropped' needs the slot_of operand}}
+  %r = hmoe.stats [dropped] probs %p : tensor<?x8xf32>, experts %e : tensor<?x2xi32> -> tensor<i64>
+  return
+}
+
+// -----
+
+func.func @f(%p: tensor<?x8xf32>, %e: tensor<?x2xi32>, %so: tensor<?x3xi32>) {
+  // expected-error @below {{slot_of has shape [?, 3]; expected [?, 2] (the shape of experts)}}
+  %r = hmoe.stats [dropped] probs %p : tensor<?x8xf32>, experts %e : tensor<?x2xi32> slot_of %so : tensor<?x3xi32> -> tensor<i64>
+  return
+}
+
+// -----
+
+func.func @f(%p: tensor<?x8xf32>, %e: tensor<?x2xi32>) {
+  // expected-error @below {{statistic 'balance_loss' has type 'tensor<1xf32>'; expected 'tensor<f32>'}}
+  %r = hmoe.stats [balance_loss] probs %p : tensor<?x8xf32>, experts %e : tensor<?x2xi32> -> tensor<1xf32>
+  return
+}
