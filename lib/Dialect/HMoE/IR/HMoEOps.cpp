@@ -513,6 +513,46 @@ static void printLevels(OpAsmPrinter &p, ArrayAttr gates, StringRef primary,
   }
 }
 
+/// `router_scale %v : type`, optional.
+static ParseResult
+parseOptionalRouterScale(OpAsmParser &parser,
+                         std::optional<OperandWithType> &routerScale) {
+  if (failed(parser.parseOptionalKeyword("router_scale")))
+    return success();
+  return parseOperandWithType(parser, routerScale.emplace());
+}
+
+static void printOptionalRouterScale(OpAsmPrinter &p, Value routerScale) {
+  if (!routerScale)
+    return;
+  p.printNewline();
+  p << "  ";
+  printOperandWithType(p, "router_scale", routerScale);
+}
+
+/// `attr-dict -> type, ...` closing a routing op, then the attributes that
+/// the strategy and level clauses stand for.
+static ParseResult parseRoutingTail(OpAsmParser &parser, OperationState &result,
+                                    StrategyAttr strategy,
+                                    const ParsedLevels &levels) {
+  SmallVector<Type> resultTypes;
+  if (parser.parseOptionalAttrDict(result.attributes) || parser.parseArrow() ||
+      parser.parseTypeList(resultTypes))
+    return failure();
+  Builder builder(parser.getContext());
+  result.addTypes(resultTypes);
+  result.addAttribute("strategy", strategy);
+  result.addAttribute("gates", builder.getArrayAttr(levels.gates));
+  if (!levels.biasLevels.empty())
+    result.addAttribute("gate_bias_levels",
+                        builder.getDenseI64ArrayAttr(levels.biasLevels));
+  if (!levels.selectionBiasLevels.empty())
+    result.addAttribute(
+        "selection_bias_levels",
+        builder.getDenseI64ArrayAttr(levels.selectionBiasLevels));
+  return success();
+}
+
 static Value levelOperand(ValueRange operands, ArrayRef<int64_t> levels,
                           int64_t level) {
   const int64_t *it = llvm::find(levels, level);
@@ -635,8 +675,7 @@ ParseResult MoEOp::parse(OpAsmParser &parser, OperationState &result) {
     return failure();
 
   std::optional<OperandWithType> routerScale;
-  if (succeeded(parser.parseOptionalKeyword("router_scale")) &&
-      parseOperandWithType(parser, routerScale.emplace()))
+  if (parseOptionalRouterScale(parser, routerScale))
     return failure();
 
   // experts(#hmoe.expert<...>, w1 %a : t, [w_up|b1|w2|b2 %b : t]...)
@@ -677,24 +716,11 @@ ParseResult MoEOp::parse(OpAsmParser &parser, OperationState &result) {
       parseStatKinds(parser, stats))
     return failure();
 
-  SmallVector<Type> resultTypes;
-  if (parser.parseOptionalAttrDict(result.attributes) || parser.parseArrow() ||
-      parser.parseTypeList(resultTypes))
+  if (parseRoutingTail(parser, result, strategy, levels))
     return failure();
-
-  result.addAttribute("strategy", strategy);
-  result.addAttribute("gates", builder.getArrayAttr(levels.gates));
-  if (!levels.biasLevels.empty())
-    result.addAttribute("gate_bias_levels",
-                        builder.getDenseI64ArrayAttr(levels.biasLevels));
-  if (!levels.selectionBiasLevels.empty())
-    result.addAttribute(
-        "selection_bias_levels",
-        builder.getDenseI64ArrayAttr(levels.selectionBiasLevels));
   result.addAttribute("expert", expert);
   if (!stats.empty())
     result.addAttribute("stats", stats);
-  result.addTypes(resultTypes);
 
   if (resolve(parser, input, result) ||
       resolve(parser, levels.primary, result) ||
@@ -732,11 +758,7 @@ void MoEOp::print(OpAsmPrinter &p) {
       p, getGates(), "weight", getGateWeights(),
       [&](int64_t l) { return getGateBias(l); },
       [&](int64_t l) { return getSelectionBias(l); });
-  if (Value scale = getRouterScale()) {
-    p.printNewline();
-    p << "  ";
-    printOperandWithType(p, "router_scale", scale);
-  }
+  printOptionalRouterScale(p, getRouterScale());
   p.printNewline();
   p << "  experts(";
   p.printAttribute(getExpert());
@@ -886,27 +908,15 @@ LogicalResult RouteOp::verify() {
 }
 
 ParseResult RouteOp::parse(OpAsmParser &parser, OperationState &result) {
-  Builder builder(parser.getContext());
   StrategyAttr strategy;
   ParsedLevels levels;
   if (parser.parseAttribute(strategy) ||
       parseLevels(parser, "logits", /*allowBias=*/false, levels))
     return failure();
   std::optional<OperandWithType> routerScale;
-  if (succeeded(parser.parseOptionalKeyword("router_scale")) &&
-      parseOperandWithType(parser, routerScale.emplace()))
+  if (parseOptionalRouterScale(parser, routerScale) ||
+      parseRoutingTail(parser, result, strategy, levels))
     return failure();
-  SmallVector<Type> resultTypes;
-  if (parser.parseOptionalAttrDict(result.attributes) || parser.parseArrow() ||
-      parser.parseTypeList(resultTypes))
-    return failure();
-  result.addAttribute("strategy", strategy);
-  result.addAttribute("gates", builder.getArrayAttr(levels.gates));
-  if (!levels.selectionBiasLevels.empty())
-    result.addAttribute(
-        "selection_bias_levels",
-        builder.getDenseI64ArrayAttr(levels.selectionBiasLevels));
-  result.addTypes(resultTypes);
   if (resolve(parser, levels.primary, result) ||
       resolve(parser, levels.selectionBiases, result) ||
       (routerScale && resolve(parser, *routerScale, result)))
@@ -924,11 +934,7 @@ void RouteOp::print(OpAsmPrinter &p) {
   printLevels(
       p, getGates(), "logits", getLogits(), [](int64_t) { return Value(); },
       [&](int64_t l) { return getSelectionBias(l); });
-  if (Value scale = getRouterScale()) {
-    p.printNewline();
-    p << "  ";
-    printOperandWithType(p, "router_scale", scale);
-  }
+  printOptionalRouterScale(p, getRouterScale());
   p.printOptionalAttrDict(
       (*this)->getAttrs(),
       {"operandSegmentSizes", "strategy", "gates", "selection_bias_levels"});
