@@ -11,7 +11,7 @@ build=${1:-$root/build}
 
 # LLVM/MLIR 22 come from Debian 12's bookworm-security suite.
 packages=(
-  cmake ninja-build ccache python3
+  cmake ninja-build ccache python3 libgtest-dev
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22 lld-22
 )
 

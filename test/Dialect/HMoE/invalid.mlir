@@ -91,6 +91,17 @@ func.func @f(%x: tensor<?x16xf32>, %g: tensor<4x16xf32>, %h: tensor<3x2x16xf32>,
 
 // -----
 
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<0x16xf32>, %a: tensor<8x16x16xf32>) {
+  // expected-error @below {{level 1 has no children}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<0x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>)
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
 func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x16x16xf32>) {
   // expected-error @below {{level 1 gate chooses k = 9 of only 8 children; expected k <= 8}}
   %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
