@@ -1,33 +1,38 @@
 //===- hmoe-opt.cpp - opt-style driver for the hmoe dialect ---------------===//
 //
-// Parses, verifies and transforms hmoe IR with the project's passes and the
-// upstream dialects and passes its pipelines use.
+// Parses, verifies and transforms hmoe IR with the project's passes and
+// pipelines, and the upstream dialects and passes those pipelines use.
 //
 //===----------------------------------------------------------------------===//
 
-#include "hmoe/Dialect/HMoE/IR/HMoEOps.h"
+#include "hmoe/Conversion/Passes.h"
 #include "hmoe/Dialect/HMoE/Transforms/Passes.h"
+#include "hmoe/Pipelines/Pipelines.h"
 
-#include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/Math/IR/Math.h"
-#include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 #include "mlir/Transforms/Passes.h"
 
 int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
-  registry.insert<mlir::hmoe::HMoEDialect, mlir::arith::ArithDialect,
-                  mlir::func::FuncDialect, mlir::linalg::LinalgDialect,
-                  mlir::math::MathDialect, mlir::memref::MemRefDialect,
-                  mlir::scf::SCFDialect, mlir::tensor::TensorDialect>();
-  // Generic passes: canonicalize, cse, symbol-dce, ...
+  mlir::hmoe::registerHMoEPipelineDependencies(registry);
+
+  // Upstream passes, so that any step of the pipelines can be run alone.
   mlir::registerTransformsPasses();
+  mlir::registerConversionPasses();
+  mlir::bufferization::registerBufferizationPasses();
+  mlir::bufferization::registerBufferizationPipelines();
+  mlir::registerLinalgPasses();
+  mlir::memref::registerMemRefPasses();
+
   mlir::hmoe::registerHMoEPasses();
+  mlir::hmoe::registerHMoEConversionPasses();
+  mlir::hmoe::registerHMoEPipelines();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "hmoe optimizer driver\n", registry));
 }

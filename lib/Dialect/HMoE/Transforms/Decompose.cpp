@@ -101,11 +101,18 @@ struct DecomposeMoE : OpRewritePattern<MoEOp> {
   }
 };
 
+} // namespace
+
+void mlir::hmoe::populateHMoEDecomposePatterns(RewritePatternSet &patterns) {
+  patterns.add<DecomposeMoE>(patterns.getContext());
+}
+
+namespace {
 struct HMoEDecomposePass
     : public hmoe::impl::HMoEDecomposeBase<HMoEDecomposePass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<DecomposeMoE>(&getContext());
+    populateHMoEDecomposePatterns(patterns);
     // Only the layer ops change; folding the rest is canonicalize's job.
     GreedyRewriteConfig config;
     config.enableFolding(false);

@@ -4,12 +4,16 @@
 #define HMOE_DIALECT_HMOE_TRANSFORMS_PASSES_H
 
 #include "hmoe/Dialect/HMoE/IR/HMoEOps.h"
+#include "mlir/IR/PatternMatch.h"
 #include "mlir/Pass/Pass.h"
 
 namespace mlir::hmoe {
 
 #define GEN_PASS_DECL
 #include "hmoe/Dialect/HMoE/Transforms/Passes.h.inc"
+
+/// Adds the patterns that split `hmoe.moe` into its stages.
+void populateHMoEDecomposePatterns(RewritePatternSet &patterns);
 
 #define GEN_PASS_REGISTRATION
 #include "hmoe/Dialect/HMoE/Transforms/Passes.h.inc"

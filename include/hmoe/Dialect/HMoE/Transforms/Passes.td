@@ -39,4 +39,16 @@ def HMoEDecompose : Pass<"hmoe-decompose"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def HMoERecordABI : Pass<"hmoe-record-abi", "::mlir::ModuleOp"> {
+  let summary = "Record each public function's signature as `hmoe.abi`";
+  let description = [{
+    Sets `hmoe.abi = <function type>` on every public `func.func` with a
+    body, unless it already has one. Lowering to LLVM turns tensors into
+    memref descriptors that no longer say their element type or which
+    dimensions were dynamic; the attribute survives `convert-to-llvm`, so
+    `hmoe-run` can bind and check `.npy` files against a module that was
+    lowered ahead of time. `hmoe-lower-to-cpu` runs this first.
+  }];
+}
+
 #endif // HMOE_DIALECT_HMOE_TRANSFORMS_PASSES_TD

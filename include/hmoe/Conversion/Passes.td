@@ -1,0 +1,46 @@
+//===- Passes.td - hmoe conversions ------------------------*- tablegen -*-===//
+
+#ifndef HMOE_CONVERSION_PASSES_TD
+#define HMOE_CONVERSION_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def ConvertHMoEToLinalg : Pass<"convert-hmoe-to-linalg"> {
+  let summary = "Lower every hmoe op to linalg, tensor, scf and memref";
+  let description = [{
+    Decomposes whole `hmoe.moe` layers (as `hmoe-decompose` does) and lowers
+    each stage to upstream dialects, computing SPEC.md exactly:
+
+    * `hmoe.score`: a `linalg.generic` contraction over D (dot products, or
+      squared differences for distance scores) and an element-wise epilogue
+      (square root, negation, bias, activation).
+    * `hmoe.experts`: a loop over experts; each gathers its tokens and runs
+      its network as contractions on `[n_e, D]`, with no padding to the
+      largest load.
+    * `hmoe.combine`: a gather per output element over `slot_of`, summing
+      in selection order (deterministic, no atomics).
+    * `hmoe.route`: an `scf.parallel` loop over tokens with per-token stack
+      scratch: normalisation, top-k by repeated argmax in the order of
+      `#hmoe.gate`'s docs, group masks, nested levels unrolled at compile
+      time.
+    * `hmoe.dispatch`: a stable two-pass counting sort with the capacity
+      limit.
+    * `hmoe.stats`: loops accumulating in `f64`.
+
+    Routing ops read their operands through `bufferization.to_buffer` and
+    return new buffers through `bufferization.to_tensor`, so the output is
+    ready for One-Shot Bufferize. An op the pass cannot lower is reported
+    at the op and fails the pass.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
+#endif // HMOE_CONVERSION_PASSES_TD

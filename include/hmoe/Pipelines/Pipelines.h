@@ -1,0 +1,41 @@
+//===- Pipelines.h - named hmoe pass pipelines ------------------*- C++ -*-===//
+//
+// The pipelines a user runs by name (`hmoe-opt --hmoe-lower-to-cpu`) and
+// that hmoe-run applies before JIT compilation.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef HMOE_PIPELINES_PIPELINES_H
+#define HMOE_PIPELINES_PIPELINES_H
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
+
+namespace mlir {
+class DialectRegistry;
+} // namespace mlir
+
+namespace mlir::hmoe {
+
+struct LowerToCPUOptions : public PassPipelineOptions<LowerToCPUOptions> {
+  PassOptions::Option<bool> openmp{
+      *this, "openmp",
+      llvm::cl::desc("Run parallel loops on OpenMP threads (libomp)"),
+      llvm::cl::init(true)};
+};
+
+/// hmoe (whole layers or stages) on tensors -> LLVM dialect: decompose,
+/// convert-hmoe-to-linalg, bufferize, deallocate, loops, OpenMP, LLVM.
+void buildLowerToCPUPipeline(OpPassManager &pm,
+                             const LowerToCPUOptions &options);
+
+/// Registers the named pipelines with the pass registry.
+void registerHMoEPipelines();
+
+/// Adds the dialects and external interface models the pipelines need
+/// (bufferization models, to-LLVM conversion interfaces).
+void registerHMoEPipelineDependencies(DialectRegistry &registry);
+
+} // namespace mlir::hmoe
+
+#endif // HMOE_PIPELINES_PIPELINES_H

@@ -1,0 +1,59 @@
+//===- ConvertHMoEToLinalg.cpp - the convert-hmoe-to-linalg pass ----------===//
+
+#include "Lowerings.h"
+
+#include "hmoe/Conversion/Passes.h"
+#include "hmoe/Dialect/HMoE/Transforms/Passes.h"
+
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::hmoe {
+#define GEN_PASS_DEF_CONVERTHMOETOLINALG
+#include "hmoe/Conversion/Passes.h.inc"
+} // namespace mlir::hmoe
+
+using namespace mlir;
+using namespace mlir::hmoe;
+
+namespace {
+/// Adapts one of the lowering functions to a rewrite pattern.
+template <typename OpTy, LogicalResult (*Lower)(RewriterBase &, OpTy)>
+struct LowerOp : OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const override {
+    return Lower(rewriter, op);
+  }
+};
+
+struct ConvertHMoEToLinalgPass
+    : public hmoe::impl::ConvertHMoEToLinalgBase<ConvertHMoEToLinalgPass> {
+  void runOnOperation() override {
+    MLIRContext *ctx = &getContext();
+    RewritePatternSet patterns(ctx);
+    populateHMoEDecomposePatterns(patterns);
+    patterns.add<LowerOp<ScoreOp, lowering::lowerScore>,
+                 LowerOp<RouteOp, lowering::lowerRoute>,
+                 LowerOp<DispatchOp, lowering::lowerDispatch>,
+                 LowerOp<ExpertsOp, lowering::lowerExperts>,
+                 LowerOp<CombineOp, lowering::lowerCombine>,
+                 LowerOp<StatsOp, lowering::lowerStats>>(ctx);
+    // Folding is left to canonicalize; here only hmoe ops are rewritten.
+    GreedyRewriteConfig config;
+    config.enableFolding(false);
+    if (failed(
+            applyPatternsGreedily(getOperation(), std::move(patterns), config)))
+      return signalPassFailure();
+    // Whatever is left could not be lowered: say so at the op.
+    WalkResult leftover = getOperation()->walk([](Operation *op) {
+      if (!isa<HMoEDialect>(op->getDialect()))
+        return WalkResult::advance();
+      op->emitOpError("could not be lowered to linalg/scf; check that it "
+                      "verifies and that its shapes are static except T");
+      return WalkResult::interrupt();
+    });
+    if (leftover.wasInterrupted())
+      signalPassFailure();
+  }
+};
+} // namespace

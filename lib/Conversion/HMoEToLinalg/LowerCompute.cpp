@@ -1,0 +1,323 @@
+//===- LowerCompute.cpp - score, experts and combine to linalg ------------===//
+
+#include "EmitUtils.h"
+#include "Lowerings.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StructuredOpsUtils.h"
+
+using namespace mlir;
+using namespace mlir::hmoe;
+using namespace mlir::hmoe::lowering;
+
+namespace {
+using utils::IteratorType;
+
+/// Size of `dim` of tensor `v` as an index value.
+Value dimOf(ImplicitLocOpBuilder &b, Value v, int64_t dim) {
+  return tensor::DimOp::create(b, v, dim);
+}
+
+/// An f32 tensor of `shape` (dynamic dims from `dynSizes`) filled with 0.
+Value zeros(ImplicitLocOpBuilder &b, ArrayRef<int64_t> shape,
+            ValueRange dynSizes, Type elem = nullptr) {
+  elem = elem ? elem : b.getF32Type();
+  Value empty = tensor::EmptyOp::create(b, shape, elem, dynSizes);
+  Value zero = arith::ConstantOp::create(b, b.getZeroAttr(elem));
+  return linalg::FillOp::create(b, zero, empty).getResult(0);
+}
+
+/// `c[i, j] += sum_k f(a[i, k], w[j, k])` for a [n, K] and w [M, K], c f32:
+/// f is a * w (a matmul with w transposed) or (a - w)^2 (squared distances).
+Value contractRows(ImplicitLocOpBuilder &b, Value a, Value w, Value c,
+                   bool squaredDistance) {
+  MLIRContext *ctx = b.getContext();
+  AffineExpr i, j, k;
+  bindDims(ctx, i, j, k);
+  SmallVector<AffineMap> maps = {AffineMap::get(3, 0, {i, k}, ctx),
+                                 AffineMap::get(3, 0, {j, k}, ctx),
+                                 AffineMap::get(3, 0, {i, j}, ctx)};
+  return linalg::GenericOp::create(
+             b, c.getType(), ValueRange{a, w}, ValueRange{c}, maps,
+             ArrayRef<IteratorType>{IteratorType::parallel,
+                                    IteratorType::parallel,
+                                    IteratorType::reduction},
+             [&](OpBuilder &nested, Location loc, ValueRange args) {
+               ImplicitLocOpBuilder nb(loc, nested);
+               Emitter e{nb};
+               Value x = e.extToF32(args[0]);
+               Value y = e.extToF32(args[1]);
+               Value term = squaredDistance ? e.mulf(e.subf(x, y), e.subf(x, y))
+                                            : e.mulf(x, y);
+               linalg::YieldOp::create(nb, e.addf(args[2], term));
+             })
+      .getResult(0);
+}
+
+/// Element-wise `c[i, j] = f(c[i, j], bias[j])` over an f32 [n, M] tensor;
+/// `bias` may be null (f gets a null bias then).
+Value mapRows(ImplicitLocOpBuilder &b, Value c, Value bias,
+              function_ref<Value(Emitter &, Value, Value)> fn) {
+  MLIRContext *ctx = b.getContext();
+  AffineExpr i, j;
+  bindDims(ctx, i, j);
+  SmallVector<Value> ins;
+  SmallVector<AffineMap> maps;
+  if (bias) {
+    ins.push_back(bias);
+    maps.push_back(AffineMap::get(2, 0, {j}, ctx));
+  }
+  maps.push_back(AffineMap::get(2, 0, {i, j}, ctx));
+  return linalg::GenericOp::create(
+             b, c.getType(), ins, ValueRange{c}, maps,
+             ArrayRef<IteratorType>{IteratorType::parallel,
+                                    IteratorType::parallel},
+             [&](OpBuilder &nested, Location loc, ValueRange args) {
+               ImplicitLocOpBuilder nb(loc, nested);
+               Emitter e{nb};
+               Value biasValue = bias ? e.extToF32(args[0]) : Value();
+               linalg::YieldOp::create(nb, fn(e, args.back(), biasValue));
+             })
+      .getResult(0);
+}
+
+/// Collapses all dims of `v` but the last into one: [P..., N, D] -> [M, D].
+Value collapseLeading(ImplicitLocOpBuilder &b, Value v, int64_t keepTrailing) {
+  auto type = cast<RankedTensorType>(v.getType());
+  int64_t rank = type.getRank();
+  if (rank <= keepTrailing + 1)
+    return v;
+  ReassociationIndices lead;
+  for (int64_t d = 0; d < rank - keepTrailing; ++d)
+    lead.push_back(d);
+  SmallVector<ReassociationIndices> reassoc = {lead};
+  for (int64_t d = rank - keepTrailing; d < rank; ++d)
+    reassoc.push_back({d});
+  return tensor::CollapseShapeOp::create(b, v, reassoc);
+}
+
+/// `[1, A, B]` slice `e` of a static [E, A, B] (or [E, A]) weight, rank
+/// reduced.
+Value expertSlice(ImplicitLocOpBuilder &b, Value weight, Value e) {
+  auto type = cast<RankedTensorType>(weight.getType());
+  SmallVector<OpFoldResult> offsets = {e};
+  SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1)};
+  SmallVector<OpFoldResult> strides(type.getRank(), b.getIndexAttr(1));
+  for (int64_t d = 1; d < type.getRank(); ++d) {
+    offsets.push_back(b.getIndexAttr(0));
+    sizes.push_back(b.getIndexAttr(type.getDimSize(d)));
+  }
+  auto sliceType = RankedTensorType::get(type.getShape().drop_front(),
+                                         type.getElementType());
+  return tensor::ExtractSliceOp::create(b, sliceType, weight, offsets, sizes,
+                                        strides);
+}
+} // namespace
+
+LogicalResult lowering::lowerScore(RewriterBase &rewriter, ScoreOp op) {
+  ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+  b.setInsertionPoint(op);
+  Value x = op.getInput();
+  Value w = collapseLeading(b, op.getWeight(), 1);
+  Value bias = op.getBias() ? collapseLeading(b, op.getBias(), 0) : Value();
+  int64_t m = cast<RankedTensorType>(w.getType()).getDimSize(0);
+  auto xType = cast<RankedTensorType>(x.getType());
+  SmallVector<Value> dyn;
+  if (xType.isDynamicDim(0))
+    dyn.push_back(dimOf(b, x, 0));
+  ScoreKind kind = op.getKind();
+  bool distance = kind == ScoreKind::Laplace || kind == ScoreKind::Gaussian;
+  Value acc =
+      contractRows(b, x, w, zeros(b, {xType.getDimSize(0), m}, dyn), distance);
+  std::optional<Activation> fn;
+  if (op.getActivation())
+    fn = *op.getActivation();
+  Value logits =
+      mapRows(b, acc, bias, [&](Emitter &e, Value s, Value bv) -> Value {
+        switch (kind) {
+        case ScoreKind::Linear:
+          break;
+        case ScoreKind::Laplace:
+          // Direct form: the sum of squares is >= 0, so no clamp is needed.
+          s = e.negf(e.sqrt(s));
+          break;
+        case ScoreKind::Gaussian:
+          s = e.negf(s);
+          break;
+        case ScoreKind::Activation:
+          return e.activation(*fn, bv ? e.addf(s, bv) : s);
+        }
+        return bv ? e.addf(s, bv) : s;
+      });
+  auto resultType = cast<RankedTensorType>(op.getLogits().getType());
+  if (resultType.getRank() > 2) {
+    SmallVector<ReassociationIndices> reassoc = {{0}, {}};
+    for (int64_t d = 1; d < resultType.getRank(); ++d)
+      reassoc[1].push_back(d);
+    logits = tensor::ExpandShapeOp::create(b, resultType, logits, reassoc);
+  }
+  rewriter.replaceOp(op, logits);
+  return success();
+}
+
+LogicalResult lowering::lowerExperts(RewriterBase &rewriter, ExpertsOp op) {
+  ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+  b.setInsertionPoint(op);
+  Emitter e{b};
+  Value x = op.getInput();
+  auto outType = cast<RankedTensorType>(op.getOutput().getType());
+  int64_t dOut = outType.getDimSize(1);
+  int64_t d = cast<RankedTensorType>(x.getType()).getDimSize(1);
+  int64_t numExperts =
+      cast<RankedTensorType>(op.getW1().getType()).getDimSize(0);
+  SmallVector<Value> dyn;
+  if (outType.isDynamicDim(0))
+    dyn.push_back(dimOf(b, op.getSlotToken(), 0));
+  Value out = zeros(b, outType.getShape(), dyn);
+  ExpertKind kind = op.getExpert().getKind();
+  std::optional<Activation> fn = op.getExpert().getActivation();
+  MLIRContext *ctx = b.getContext();
+
+  // One expert at a time: gather its tokens, run its network on them as
+  // [n, D] x [D, H] contractions, and write its slots.
+  Value result = e.loop(
+      e.idx(0), e.idx(numExperts), {out},
+      [&](Value ex, ValueRange acc) -> SmallVector<Value> {
+        Value begin =
+            e.toIndex(tensor::ExtractOp::create(b, op.getOffsets(), ex));
+        Value end = e.toIndex(tensor::ExtractOp::create(b, op.getOffsets(),
+                                                        e.addi(ex, e.idx(1))));
+        Value n = e.subi(end, begin);
+        Value tokens = tensor::ExtractSliceOp::create(
+            b, op.getSlotToken(), ArrayRef<OpFoldResult>{begin},
+            ArrayRef<OpFoldResult>{n},
+            ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
+        // xs[i, :] = x[tokens[i], :] in f32.
+        AffineExpr i, j;
+        bindDims(ctx, i, j);
+        Value gatherInit = tensor::EmptyOp::create(
+            b, ArrayRef<int64_t>{ShapedType::kDynamic, d}, b.getF32Type(),
+            ValueRange{n});
+        Value xs = linalg::GenericOp::create(
+                       b, gatherInit.getType(), ValueRange{tokens},
+                       ValueRange{gatherInit},
+                       ArrayRef<AffineMap>{AffineMap::get(2, 0, {i}, ctx),
+                                           AffineMap::get(2, 0, {i, j}, ctx)},
+                       ArrayRef<IteratorType>{IteratorType::parallel,
+                                              IteratorType::parallel},
+                       [&](OpBuilder &nested, Location loc, ValueRange args) {
+                         ImplicitLocOpBuilder nb(loc, nested);
+                         Emitter ne{nb};
+                         Value col = linalg::IndexOp::create(nb, 1);
+                         Value v = tensor::ExtractOp::create(
+                             nb, x, ValueRange{ne.toIndex(args[0]), col});
+                         linalg::YieldOp::create(nb, ne.extToF32(v));
+                       })
+                       .getResult(0);
+        auto project = [&](Value in, Value weight, int64_t cols) {
+          return contractRows(b, in, expertSlice(b, weight, ex),
+                              zeros(b, {ShapedType::kDynamic, cols}, n),
+                              /*squaredDistance=*/false);
+        };
+        auto addBias = [&](Value v, Value bias) {
+          if (!bias)
+            return v;
+          return mapRows(
+              b, v, expertSlice(b, bias, ex),
+              [](Emitter &me, Value s, Value bv) { return me.addf(s, bv); });
+        };
+        Value y;
+        if (kind == ExpertKind::Linear) {
+          y = addBias(project(xs, op.getW1(), dOut), op.getB1());
+        } else {
+          int64_t h = op.getExpert().getHidden();
+          Value hidden = addBias(project(xs, op.getW1(), h), op.getB1());
+          if (kind == ExpertKind::FFN) {
+            hidden =
+                mapRows(b, hidden, Value(), [&](Emitter &me, Value s, Value) {
+                  return me.activation(*fn, s);
+                });
+          } else {
+            Value up = project(xs, op.getWUp(), h);
+            hidden =
+                linalg::GenericOp::create(
+                    b, hidden.getType(), ValueRange{up}, ValueRange{hidden},
+                    ArrayRef<AffineMap>{AffineMap::get(2, 0, {i, j}, ctx),
+                                        AffineMap::get(2, 0, {i, j}, ctx)},
+                    ArrayRef<IteratorType>{IteratorType::parallel,
+                                           IteratorType::parallel},
+                    [&](OpBuilder &nested, Location loc, ValueRange args) {
+                      ImplicitLocOpBuilder nb(loc, nested);
+                      Emitter ne{nb};
+                      Value gate = ne.activation(Activation::Silu, args[1]);
+                      linalg::YieldOp::create(nb, ne.mulf(gate, args[0]));
+                    })
+                    .getResult(0);
+          }
+          y = addBias(project(hidden, op.getW2(), dOut), op.getB2());
+        }
+        Value updated = tensor::InsertSliceOp::create(
+            b, y, acc[0], ArrayRef<OpFoldResult>{begin, b.getIndexAttr(0)},
+            ArrayRef<OpFoldResult>{n, b.getIndexAttr(dOut)},
+            ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
+        return {updated};
+      })[0];
+  rewriter.replaceOp(op, result);
+  return success();
+}
+
+LogicalResult lowering::lowerCombine(RewriterBase &rewriter, CombineOp op) {
+  ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+  b.setInsertionPoint(op);
+  auto outType = cast<RankedTensorType>(op.getOutput().getType());
+  int64_t k = cast<RankedTensorType>(op.getSlotOf().getType()).getDimSize(1);
+  SmallVector<Value> dyn;
+  if (outType.isDynamicDim(0))
+    dyn.push_back(dimOf(b, op.getSlotOf(), 0));
+  Value init = tensor::EmptyOp::create(b, outType.getShape(),
+                                       outType.getElementType(), dyn);
+  MLIRContext *ctx = b.getContext();
+  AffineExpr t, c;
+  bindDims(ctx, t, c);
+  // A gather per output element: no scatter, no atomics, and the sum runs
+  // in selection order, so results are deterministic.
+  Value y =
+      linalg::GenericOp::create(
+          b, outType, ValueRange{}, ValueRange{init},
+          ArrayRef<AffineMap>{AffineMap::get(2, 0, {t, c}, ctx)},
+          ArrayRef<IteratorType>{IteratorType::parallel,
+                                 IteratorType::parallel},
+          [&](OpBuilder &nested, Location loc, ValueRange) {
+            ImplicitLocOpBuilder nb(loc, nested);
+            Emitter e{nb};
+            Value token = linalg::IndexOp::create(nb, 0);
+            Value col = linalg::IndexOp::create(nb, 1);
+            Value acc = e.f32(0.0);
+            for (int64_t j = 0; j < k; ++j) {
+              Value slot = tensor::ExtractOp::create(
+                  nb, op.getSlotOf(), ValueRange{token, e.idx(j)});
+              Value weight = tensor::ExtractOp::create(
+                  nb, op.getWeights(), ValueRange{token, e.idx(j)});
+              Value kept = e.cmpi(arith::CmpIPredicate::sge, slot, e.i32(0));
+              // A dropped assignment reads nothing: there may be no rows.
+              auto ifKept = scf::IfOp::create(nb, TypeRange{nb.getF32Type()},
+                                              kept, /*withElseRegion=*/true);
+              {
+                OpBuilder::InsertionGuard guard(nb);
+                nb.setInsertionPointToStart(ifKept.thenBlock());
+                Value v = tensor::ExtractOp::create(
+                    nb, op.getExpertOutput(), ValueRange{e.toIndex(slot), col});
+                scf::YieldOp::create(nb, e.addf(acc, e.mulf(weight, v)));
+                nb.setInsertionPointToStart(ifKept.elseBlock());
+                scf::YieldOp::create(nb, acc);
+              }
+              acc = ifKept.getResult(0);
+            }
+            linalg::YieldOp::create(nb,
+                                    e.truncTo(outType.getElementType(), acc));
+          })
+          .getResult(0);
+  rewriter.replaceOp(op, y);
+  return success();
+}
