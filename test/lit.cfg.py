@@ -10,7 +10,8 @@ config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.hmoe_obj_root, "test")
-config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
+config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py",
+                   "Inputs"]
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%hmoe_src_root", config.hmoe_src_root))
@@ -20,5 +21,10 @@ llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
 
 tool_dirs = [config.hmoe_tools_dir, config.llvm_tools_dir]
-llvm_config.add_tool_substitutions(["hmoe-opt"], tool_dirs)
+llvm_config.add_tool_substitutions(["hmoe-opt", "hmoe-run"], tool_dirs)
+
+# The integration tests drive hmoe-run from Python (NumPy reference in
+# python/hmoe).
+config.substitutions.append(("%python", config.python_executable))
+config.environment["PYTHONPATH"] = os.path.join(config.hmoe_src_root, "python")
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)

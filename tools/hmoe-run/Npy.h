@@ -1,0 +1,50 @@
+//===- Npy.h - NumPy .npy arrays in and out ---------------------*- C++ -*-===//
+//
+// The subset of the .npy format (format versions 1-3) hmoe-run needs:
+// little-endian f32, f64, i32 and i64 arrays in C order.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef HMOE_TOOLS_HMOE_RUN_NPY_H
+#define HMOE_TOOLS_HMOE_RUN_NPY_H
+
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mlir::hmoe::npy {
+
+enum class DType { F32, F64, I32, I64 };
+
+/// `f32`, `f64`, `i32` or `i64`.
+llvm::StringRef name(DType dtype);
+/// Bytes per element.
+int64_t size(DType dtype);
+
+struct Array {
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;
+  /// Row-major elements; 64-byte aligned storage (vector of 64-bit words).
+  std::vector<uint64_t> storage;
+
+  int64_t numElements() const;
+  void *data() { return storage.data(); }
+  const void *data() const { return storage.data(); }
+  /// Allocates zeroed storage for `shape`.
+  void allocate();
+};
+
+/// Parses the bytes of a .npy file. Errors say what was wrong.
+llvm::Expected<Array> parse(llvm::StringRef bytes);
+/// Reads and parses a .npy file.
+llvm::Expected<Array> read(llvm::StringRef path);
+/// Writes `array` as a version 1.0 .npy file.
+llvm::Error write(llvm::StringRef path, DType dtype,
+                  const std::vector<int64_t> &shape, const void *data);
+
+} // namespace mlir::hmoe::npy
+
+#endif // HMOE_TOOLS_HMOE_RUN_NPY_H

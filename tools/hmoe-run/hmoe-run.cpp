@@ -1,0 +1,404 @@
+//===- hmoe-run.cpp - JIT-compile and run an hmoe module ------------------===//
+//
+// hmoe-run model.mlir --function=NAME --input=@x.npy ... --output=@y.npy
+//
+// Lowers the module through a pass pipeline (default hmoe-lower-to-cpu;
+// skipped for a module already in the LLVM dialect), JIT-compiles it with
+// MLIR's ExecutionEngine, binds .npy files to the function's tensor
+// arguments in order, calls it, and writes or prints its results. With
+// --benchmark-repetitions=N it also times N calls. The conventions follow
+// iree-run-module.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Npy.h"
+
+#include "hmoe/Conversion/Passes.h"
+#include "hmoe/Dialect/HMoE/Transforms/Passes.h"
+#include "hmoe/Pipelines/Pipelines.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Support/FileUtilities.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
+#include "mlir/Transforms/Passes.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <set>
+
+using namespace mlir;
+namespace cl = llvm::cl;
+namespace npy = mlir::hmoe::npy;
+
+static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<module.mlir>"),
+                                      cl::init("-"));
+static cl::opt<std::string>
+    functionName("function",
+                 cl::desc("Function to call (default: the only public one)"));
+static cl::list<std::string>
+    inputs("input", cl::desc("Next argument, from a .npy file: @path.npy"));
+static cl::list<std::string>
+    outputs("output", cl::desc("Where the next result goes: @path.npy, or - "
+                               "to print it (results without --output are "
+                               "printed)"));
+static cl::opt<std::string>
+    pipeline("pipeline",
+             cl::desc("Pass pipeline run before JIT compilation; not run "
+                      "when the function is already an llvm.func"),
+             cl::init("hmoe-lower-to-cpu"));
+static cl::opt<unsigned>
+    optLevel("opt-level", cl::desc("LLVM optimisation level 0-3"), cl::init(3));
+static cl::opt<unsigned> benchmarkRepetitions(
+    "benchmark-repetitions",
+    cl::desc("Also time this many calls and print min/median time and "
+             "throughput"),
+    cl::init(0));
+static cl::opt<double> flopsPerCall(
+    "flops-per-call",
+    cl::desc("FLOPs of one call, to print GFLOP/s when benchmarking"),
+    cl::init(0));
+
+namespace {
+[[noreturn]] void fatal(const llvm::Twine &message) {
+  llvm::errs() << "hmoe-run: error: " << message << "\n";
+  std::exit(1);
+}
+
+std::string typeString(Type type) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << type;
+  return s;
+}
+
+/// The .npy dtype for a tensor element type, if hmoe-run can bind it.
+std::optional<npy::DType> dtypeOf(Type elem) {
+  if (elem.isF32())
+    return npy::DType::F32;
+  if (elem.isF64())
+    return npy::DType::F64;
+  if (elem.isSignlessInteger(32))
+    return npy::DType::I32;
+  if (elem.isSignlessInteger(64))
+    return npy::DType::I64;
+  return std::nullopt;
+}
+
+RankedTensorType checkedTensorType(Type type, llvm::StringRef what) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  if (!tensor)
+    fatal(what + " has type " + typeString(type) +
+          "; hmoe-run binds ranked tensors only");
+  if (!dtypeOf(tensor.getElementType()))
+    fatal(what + " has element type " + typeString(tensor.getElementType()) +
+          "; hmoe-run binds f32, f64, i32 and i64 only");
+  return tensor;
+}
+
+/// Strips the leading '@' of a file argument.
+llvm::StringRef filePath(llvm::StringRef arg, llvm::StringRef flag) {
+  if (!arg.consume_front("@"))
+    fatal("--" + flag + "=" + arg + ": expected @path.npy");
+  return arg;
+}
+
+/// A memref descriptor as the lowered function's expanded arguments and
+/// results lay it out: allocated, aligned, offset, sizes[r], strides[r],
+/// each one 64-bit word.
+struct Descriptor {
+  std::vector<int64_t> words;
+  explicit Descriptor(int64_t rank) : words(3 + 2 * rank) {}
+  static Descriptor of(npy::Array &array) {
+    int64_t rank = array.shape.size();
+    Descriptor d(rank);
+    d.words[0] = d.words[1] = reinterpret_cast<int64_t>(array.data());
+    int64_t stride = 1;
+    for (int64_t i = rank - 1; i >= 0; --i) {
+      d.words[3 + i] = array.shape[i];
+      d.words[3 + rank + i] = stride;
+      stride *= array.shape[i];
+    }
+    return d;
+  }
+};
+
+/// Copies a result memref (any strides) into a dense array.
+npy::Array copyOut(const int64_t *words, RankedTensorType type) {
+  int64_t rank = type.getRank();
+  npy::Array array;
+  array.dtype = *dtypeOf(type.getElementType());
+  array.shape.assign(words + 3, words + 3 + rank);
+  array.allocate();
+  int64_t elemSize = npy::size(array.dtype);
+  const char *base =
+      reinterpret_cast<const char *>(words[1]) + words[2] * elemSize;
+  char *out = static_cast<char *>(array.data());
+  int64_t n = array.numElements();
+  std::vector<int64_t> index(rank, 0);
+  for (int64_t flat = 0; flat < n; ++flat) {
+    int64_t offset = 0;
+    for (int64_t d = 0; d < rank; ++d)
+      offset += index[d] * words[3 + rank + d];
+    std::memcpy(out + flat * elemSize, base + offset * elemSize, elemSize);
+    for (int64_t d = rank - 1; d >= 0; --d) {
+      if (++index[d] < array.shape[d])
+        break;
+      index[d] = 0;
+    }
+  }
+  return array;
+}
+
+void print(llvm::raw_ostream &os, const npy::Array &array, unsigned i) {
+  os << "result[" << i << "]: " << npy::name(array.dtype) << " [";
+  llvm::interleave(array.shape, os, ",");
+  os << "] = ";
+  int64_t n = array.numElements();
+  int64_t shown = std::min<int64_t>(n, 16);
+  os << (array.shape.empty() ? "" : "[");
+  for (int64_t j = 0; j < shown; ++j) {
+    if (j)
+      os << ", ";
+    switch (array.dtype) {
+    case npy::DType::F32:
+      os << llvm::format("%.8g", static_cast<const float *>(array.data())[j]);
+      break;
+    case npy::DType::F64:
+      os << llvm::format("%.17g", static_cast<const double *>(array.data())[j]);
+      break;
+    case npy::DType::I32:
+      os << static_cast<const int32_t *>(array.data())[j];
+      break;
+    case npy::DType::I64:
+      os << static_cast<const int64_t *>(array.data())[j];
+      break;
+    }
+  }
+  if (n > shown)
+    os << ", ... (" << n << " values)";
+  os << (array.shape.empty() ? "" : "]") << "\n";
+}
+
+/// Finds the function to call and its tensor signature.
+std::pair<Operation *, FunctionType> findFunction(ModuleOp module) {
+  if (functionName.empty()) {
+    SmallVector<Operation *> candidates;
+    for (Operation &op : module.getOps())
+      if (auto func = dyn_cast<func::FuncOp>(op)) {
+        if (func.isPublic() && !func.isExternal())
+          candidates.push_back(func);
+      } else if (auto func = dyn_cast<LLVM::LLVMFuncOp>(op)) {
+        if (func->hasAttr("hmoe.abi"))
+          candidates.push_back(func);
+      }
+    if (candidates.size() != 1)
+      fatal("the module has " + llvm::Twine(candidates.size()) +
+            " public functions; name one with --function");
+    functionName = SymbolTable::getSymbolName(candidates[0]).str();
+  }
+  Operation *func = module.lookupSymbol(functionName);
+  if (!func)
+    fatal("no function @" + functionName + " in the module");
+  if (auto f = dyn_cast<func::FuncOp>(func))
+    return {f, f.getFunctionType()};
+  if (isa<LLVM::LLVMFuncOp>(func)) {
+    auto abi = func->getAttrOfType<TypeAttr>("hmoe.abi");
+    if (!abi || !isa<FunctionType>(abi.getValue()))
+      fatal("@" + functionName +
+            " is an llvm.func without an hmoe.abi attribute; lower the "
+            "module with hmoe-opt --hmoe-lower-to-cpu, which records it");
+    return {func, cast<FunctionType>(abi.getValue())};
+  }
+  fatal("@" + functionName + " is neither a func.func nor an llvm.func");
+}
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+
+  // Every pass and pipeline hmoe-opt knows can be named in --pipeline.
+  registerTransformsPasses();
+  registerConversionPasses();
+  hmoe::registerHMoEPasses();
+  hmoe::registerHMoEConversionPasses();
+  hmoe::registerHMoEPipelines();
+  cl::ParseCommandLineOptions(argc, argv, "hmoe JIT runner\n");
+  if (optLevel > 3)
+    fatal("--opt-level must be 0 to 3");
+
+  DialectRegistry registry;
+  hmoe::registerHMoEPipelineDependencies(registry);
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  registerOpenMPDialectTranslation(registry);
+  MLIRContext context(registry);
+
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+  std::string errorMessage;
+  auto file = openInputFile(inputFile, &errorMessage);
+  if (!file)
+    fatal(errorMessage);
+  sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  if (!module)
+    return 1; // The parser reported the error.
+
+  auto [func, signature] = findFunction(*module);
+  if (isa<func::FuncOp>(func)) {
+    PassManager pm(&context);
+    if (failed(parsePassPipeline(pipeline, pm, llvm::errs())))
+      fatal("bad --pipeline '" + pipeline + "'");
+    if (failed(pm.run(*module)))
+      fatal("lowering with '" + pipeline + "' failed");
+  }
+
+  // Bind the inputs.
+  if (inputs.size() != signature.getNumInputs())
+    fatal("@" + functionName + " takes " +
+          llvm::Twine(signature.getNumInputs()) + " arguments; got " +
+          llvm::Twine(inputs.size()) + " --input");
+  std::vector<npy::Array> arrays;
+  for (auto [i, type] : llvm::enumerate(signature.getInputs())) {
+    std::string what = ("argument #" + llvm::Twine(i)).str();
+    RankedTensorType tensor = checkedTensorType(type, what);
+    auto array = npy::read(filePath(inputs[i], "input"));
+    if (!array)
+      fatal(what + ": " + llvm::toString(array.takeError()));
+    if (array->dtype != *dtypeOf(tensor.getElementType()))
+      fatal(what + " (" + inputs[i] + ") is " + npy::name(array->dtype) +
+            "; @" + functionName + " expects " + typeString(tensor));
+    bool shapeOk = array->shape.size() == (size_t)tensor.getRank();
+    for (int64_t d = 0; shapeOk && d < tensor.getRank(); ++d)
+      shapeOk =
+          tensor.isDynamicDim(d) || tensor.getDimSize(d) == array->shape[d];
+    if (!shapeOk) {
+      std::string shape;
+      for (int64_t d : array->shape)
+        shape += std::to_string(d) + "x";
+      fatal(what + " (" + inputs[i] + ") has shape " + shape + "; @" +
+            functionName + " expects " + typeString(tensor));
+    }
+    arrays.push_back(std::move(*array));
+  }
+  SmallVector<RankedTensorType> resultTypes;
+  for (auto [i, type] : llvm::enumerate(signature.getResults()))
+    resultTypes.push_back(
+        checkedTensorType(type, ("result #" + llvm::Twine(i)).str()));
+  if (outputs.size() > resultTypes.size())
+    fatal("@" + functionName + " has " + llvm::Twine(resultTypes.size()) +
+          " results; got " + llvm::Twine(outputs.size()) + " --output");
+
+  // JIT-compile. libomp runs the parallel loops; memrefCopy comes from the
+  // C runner utils.
+  SmallVector<StringRef> libs = {HMOE_LIBOMP_PATH, HMOE_C_RUNNER_UTILS_PATH};
+  auto transformer = makeOptimizingTransformer(optLevel, 0, nullptr);
+  ExecutionEngineOptions options;
+  options.transformer = transformer;
+  options.jitCodeGenOptLevel =
+      static_cast<llvm::CodeGenOptLevel>(optLevel.getValue());
+  options.sharedLibPaths = libs;
+  auto engine = ExecutionEngine::create(*module, options);
+  if (!engine)
+    fatal("JIT compilation failed: " + llvm::toString(engine.takeError()));
+
+  std::vector<Descriptor> inDescs;
+  std::set<int64_t> inputPointers;
+  SmallVector<void *> args;
+  for (npy::Array &array : arrays) {
+    inDescs.push_back(Descriptor::of(array));
+    inputPointers.insert(inDescs.back().words[0]);
+  }
+  for (Descriptor &d : inDescs)
+    for (int64_t &word : d.words)
+      args.push_back(&word);
+  std::vector<int64_t> resultWords;
+  for (RankedTensorType type : resultTypes)
+    resultWords.resize(resultWords.size() + 3 + 2 * type.getRank());
+  if (!resultTypes.empty())
+    args.push_back(resultWords.data());
+
+  // Frees the buffers one call returned (not the caller's own inputs).
+  auto releaseResults = [&] {
+    std::set<int64_t> freed;
+    size_t at = 0;
+    for (RankedTensorType type : resultTypes) {
+      int64_t allocated = resultWords[at];
+      if (allocated && !inputPointers.count(allocated) &&
+          freed.insert(allocated).second)
+        std::free(reinterpret_cast<void *>(allocated));
+      at += 3 + 2 * type.getRank();
+    }
+  };
+  auto call = [&] {
+    if (llvm::Error error = (*engine)->invokePacked(functionName, args))
+      fatal("call failed: " + llvm::toString(std::move(error)));
+  };
+
+  if (benchmarkRepetitions > 0) {
+    call(); // warm-up
+    releaseResults();
+    std::vector<double> seconds;
+    for (unsigned r = 0; r < benchmarkRepetitions; ++r) {
+      auto start = std::chrono::steady_clock::now();
+      call();
+      auto stop = std::chrono::steady_clock::now();
+      seconds.push_back(std::chrono::duration<double>(stop - start).count());
+      releaseResults();
+    }
+    std::sort(seconds.begin(), seconds.end());
+    double min = seconds.front(), median = seconds[seconds.size() / 2];
+    int64_t tokens =
+        arrays.empty() || arrays[0].shape.empty() ? 0 : arrays[0].shape[0];
+    llvm::outs() << llvm::format(
+        "benchmark: %u repetitions, min %.3f ms, median %.3f ms, "
+        "%.4g tokens/s",
+        benchmarkRepetitions.getValue(), min * 1e3, median * 1e3,
+        median > 0 ? tokens / median : 0.0);
+    if (flopsPerCall > 0)
+      llvm::outs() << llvm::format(", %.2f GFLOP/s",
+                                   flopsPerCall / median * 1e-9);
+    llvm::outs() << "\n";
+  }
+
+  call();
+  size_t at = 0;
+  for (auto [i, type] : llvm::enumerate(resultTypes)) {
+    npy::Array result = copyOut(resultWords.data() + at, type);
+    at += 3 + 2 * type.getRank();
+    if (i < outputs.size() && outputs[i] != "-") {
+      if (llvm::Error error =
+              npy::write(filePath(outputs[i], "output"), result.dtype,
+                         result.shape, result.data()))
+        fatal(llvm::toString(std::move(error)));
+    } else {
+      print(llvm::outs(), result, i);
+    }
+  }
+  releaseResults();
+  return 0;
+}
