@@ -1,0 +1,219 @@
+"""HMoE layer configurations: print one as an `hmoe.moe` function and make
+seeded random parameters for it, named and ordered as its arguments."""
+
+from dataclasses import dataclass, field
+from typing import List, Optional
+
+import numpy as np
+
+
+@dataclass
+class Gate:
+    score: str = "linear"          # linear | laplace | gaussian | activation
+    norm: str = "softmax"          # softmax | sigmoid
+    k: int = 1
+    activation: Optional[str] = None
+    temperature: float = 1.0
+    renormalize: bool = True
+    scale: float = 1.0
+
+    def mlir(self):
+        score = f"activation<{self.activation}>" if self.score == "activation" else self.score
+        s = f"#hmoe.gate<{score}, {self.norm}, k = {self.k}"
+        if self.temperature != 1.0:
+            s += f", temperature = {self.temperature!r}"
+        if not self.renormalize:
+            s += ", renormalize = false"
+        if self.scale != 1.0:
+            s += f", scale = {self.scale!r}"
+        return s + ">"
+
+
+@dataclass
+class Layer:
+    strategy: str = "nested"       # nested | group_limited | per_group
+    fanout: List[int] = field(default_factory=lambda: [8])  # nested: N_1..N_L
+    gates: List[Gate] = field(default_factory=lambda: [Gate()])
+    d: int = 16
+    expert: str = "ffn"            # ffn | swiglu | linear
+    expert_activation: str = "gelu"
+    hidden: int = 8
+    shared: List[bool] = field(default_factory=list)       # per level (nested)
+    gate_bias: List[bool] = field(default_factory=list)    # per level
+    selection_bias: List[bool] = field(default_factory=list)
+    router_scale: bool = False
+    b1: bool = False
+    b2: bool = False
+    groups: int = 1                # group_limited / per_group
+    k_groups: int = 1
+    group_score: str = "max"       # max | sum_top
+    top_m: int = 2
+    capacity: Optional[float] = None
+    stats: List[str] = field(default_factory=list)
+    lambda_intra: float = 1.0
+    lambda_inter: float = 1.0
+    name: str = "layer"
+
+    def __post_init__(self):
+        L = len(self.gates)
+        self.shared = self.shared or [False] * L
+        self.gate_bias = self.gate_bias or [False] * L
+        self.selection_bias = self.selection_bias or [False] * L
+
+    # Shape facts ---------------------------------------------------------
+    @property
+    def num_experts(self):
+        return int(np.prod(self.fanout))
+
+    @property
+    def num_chosen(self):
+        if self.strategy == "nested":
+            return int(np.prod([g.k for g in self.gates]))
+        if self.strategy == "per_group":
+            return self.groups * self.gates[0].k
+        return self.gates[0].k
+
+    @property
+    def stat_groups(self):
+        return self.fanout[0] if self.strategy == "nested" else self.groups
+
+    @property
+    def d_out(self):
+        return self.d
+
+    def path(self, e):
+        p = []
+        for n in reversed(self.fanout):
+            p.append(e % n)
+            e //= n
+        return tuple(reversed(p))
+
+    def flat(self, path):
+        e = 0
+        for i, n in zip(path, self.fanout):
+            e = e * n + i
+        return e
+
+    # Parameters ----------------------------------------------------------
+    def gate_shape(self, l):
+        if self.strategy != "nested" or self.shared[l]:
+            return [self.fanout[l]]
+        return list(self.fanout[: l + 1])
+
+    def param_shapes(self, T):
+        """(name, shape, dtype) of every argument, in order."""
+        E, D, H = self.num_experts, self.d, self.hidden
+        out = [("x", [T, D], "f32")]
+        for l in range(len(self.gates)):
+            out.append((f"gate{l}", self.gate_shape(l) + [D], "f32"))
+            if self.gate_bias[l]:
+                out.append((f"gate_bias{l}", self.gate_shape(l), "f32"))
+            if self.selection_bias[l]:
+                out.append((f"select_bias{l}", self.gate_shape(l), "f32"))
+        if self.router_scale:
+            out.append(("router_scale", [E], "f32"))
+        if self.expert == "linear":
+            out.append(("w1", [E, D, D], "f32"))
+            if self.b1:
+                out.append(("b1", [E, D], "f32"))
+            return out
+        out.append(("w1", [E, H, D], "f32"))
+        if self.expert == "swiglu":
+            out.append(("w_up", [E, H, D], "f32"))
+        if self.b1 and self.expert == "ffn":
+            out.append(("b1", [E, H], "f32"))
+        out.append(("w2", [E, D, H], "f32"))
+        if self.b2 and self.expert == "ffn":
+            out.append(("b2", [E, D], "f32"))
+        return out
+
+    def random_params(self, T, seed):
+        rng = np.random.default_rng(seed)
+        D = self.d
+        params = {}
+        for name, shape, _ in self.param_shapes(T):
+            if name.startswith("gate") and not name.startswith("gate_bias"):
+                v = rng.standard_normal(shape)
+            elif name == "x":
+                v = rng.standard_normal(shape)
+            elif name.startswith("select_bias"):
+                v = 0.05 * rng.standard_normal(shape)
+            elif name == "router_scale":
+                v = rng.uniform(0.5, 1.5, shape)
+            elif name.startswith("gate_bias"):
+                v = 0.5 * rng.standard_normal(shape)
+            else:
+                fan_in = shape[-1]
+                v = rng.standard_normal(shape) / np.sqrt(fan_in)
+            params[name] = np.ascontiguousarray(v, dtype=np.float32)
+        # Keep logits O(1), as trained gates have them: dot products of
+        # N(0, 1) vectors grow like sqrt(D), squared distances like D (and
+        # sigmoid(-s / tau) of a large distance underflows float32).
+        for l, g in enumerate(self.gates):
+            if g.score in ("linear", "activation"):
+                params[f"gate{l}"] = (params[f"gate{l}"] / np.sqrt(D)).astype(np.float32)
+            else:
+                params[f"gate{l}"] = (params[f"gate{l}"] * 0.3).astype(np.float32)
+        params["x"] = (params["x"] * 0.3).astype(np.float32)
+        return params
+
+    # IR ------------------------------------------------------------------
+    def stat_types(self):
+        E, G = self.num_experts, self.stat_groups
+        types = {"load": f"tensor<{E}xi64>", "importance": f"tensor<{E}xf32>",
+                 "group_load": f"tensor<{G}xi64>",
+                 "group_importance": f"tensor<{G}xf32>", "dropped": "tensor<i64>"}
+        return [types.get(s, "tensor<f32>") for s in self.stats]
+
+    def mlir(self):
+        def ty(shape, dtype="f32"):
+            return "tensor<" + "".join(("?" if d is None else str(d)) + "x" for d in shape) + dtype + ">"
+
+        shapes = self.param_shapes(None)
+        args = ", ".join(f"%{n}: {ty(s)}" for n, s, _ in shapes)
+        T = None
+        xt = ty([T, self.d])
+        results = [ty([T, self.d_out])] + self.stat_types()
+        strategy = "#hmoe.strategy<nested>"
+        if self.strategy == "group_limited":
+            gs = "max" if self.group_score == "max" else f"sum_top<{self.top_m}>"
+            strategy = (f"#hmoe.strategy<group_limited, groups = {self.groups}, "
+                        f"k_groups = {self.k_groups}, group_score = {gs}>")
+        elif self.strategy == "per_group":
+            strategy = f"#hmoe.strategy<per_group, groups = {self.groups}>"
+        shape_of = {n: s for n, s, _ in shapes}
+        levels = []
+        for l, g in enumerate(self.gates):
+            s = f"level({g.mlir()}, weight %gate{l} : {ty(shape_of[f'gate{l}'])}"
+            if self.gate_bias[l]:
+                s += f", bias %gate_bias{l} : {ty(shape_of[f'gate_bias{l}'])}"
+            if self.selection_bias[l]:
+                s += f", selection_bias %select_bias{l} : {ty(shape_of[f'select_bias{l}'])}"
+            levels.append(s + ")")
+        rs = f"router_scale %router_scale : {ty(shape_of['router_scale'])}" if self.router_scale else ""
+        if self.expert == "ffn":
+            ek = f"#hmoe.expert<ffn, activation = {self.expert_activation}, hidden = {self.hidden}>"
+        elif self.expert == "swiglu":
+            ek = f"#hmoe.expert<swiglu, hidden = {self.hidden}>"
+        else:
+            ek = "#hmoe.expert<linear>"
+        ew = ", ".join(f"{n} %{n} : {ty(shape_of[n])}" for n in ("w1", "w_up", "b1", "w2", "b2")
+                       if n in shape_of)
+        tail = ""
+        if self.capacity is not None:
+            tail += f" capacity_factor {self.capacity!r}"
+        if self.stats:
+            tail += " stats [" + ", ".join(self.stats) + "]"
+        attrs = ""
+        if self.lambda_intra != 1.0 or self.lambda_inter != 1.0:
+            attrs = (f" {{lambda_intra = {self.lambda_intra!r} : f64, "
+                     f"lambda_inter = {self.lambda_inter!r} : f64}}")
+        names = ", ".join(["%y"] + [f"%s{i}" for i in range(len(self.stats))])
+        return (
+            f"func.func @{self.name}({args}) -> ({', '.join(results)}) {{\n"
+            f"  {names} = hmoe.moe %x : {xt}, {strategy}\n      "
+            + "\n      ".join(levels)
+            + (f"\n      {rs}" if rs else "")
+            + f"\n      experts({ek}, {ew}){tail}{attrs}\n"
+            f"      -> {', '.join(results)}\n"
+            f"  return {names} : {', '.join(results)}\n}}\n")

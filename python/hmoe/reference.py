@@ -1,0 +1,243 @@
+"""Float64 NumPy reference of SPEC.md ("What an HMoE layer computes").
+
+Written from the spec, not from the lowering: scores, normalisation,
+selection, strategies, experts, capacity and statistics are computed the
+direct way, token by token where the spec speaks of tokens. Ties and NaN
+follow the dialect's documented order: numbers before NaN, larger first,
+ties to the lower index.
+"""
+
+import math
+
+import numpy as np
+
+_ACTIVATIONS = {
+    "tanh": np.tanh,
+    "sigmoid": lambda v: 1.0 / (1.0 + np.exp(-v)),
+    "relu": lambda v: np.where(np.isnan(v), v, np.maximum(v, 0.0)),
+    "gelu": lambda v: 0.5 * v * (1.0 + _erf(v / math.sqrt(2.0))),
+    "silu": lambda v: v / (1.0 + np.exp(-v)),
+}
+_erf = np.frompyfunc(math.erf, 1, 1)
+
+
+def activation(name, v):
+    return np.asarray(_ACTIVATIONS[name](np.asarray(v, np.float64)), np.float64)
+
+
+def scores(x, weight, bias, gate):
+    """Logits [T, P..., N] of x [T, D] against weight [P..., N, D]."""
+    x = np.asarray(x, np.float64)
+    w = np.asarray(weight, np.float64)
+    if gate.score in ("linear", "activation"):
+        s = np.einsum("td,...d->t...", x, w)
+    else:
+        diff = x.reshape((x.shape[0],) + (1,) * (w.ndim - 1) + (x.shape[1],)) - w
+        sq = np.sum(diff * diff, axis=-1)
+        s = -np.sqrt(sq) if gate.score == "laplace" else -sq
+    if bias is not None:
+        s = s + np.asarray(bias, np.float64)
+    if gate.score == "activation":
+        s = activation(gate.activation, s)
+    return s
+
+
+def normalize(s, gate):
+    """Probabilities over the last axis."""
+    s = np.asarray(s, np.float64) / gate.temperature
+    if gate.norm == "sigmoid":
+        return 1.0 / (1.0 + np.exp(-s))
+    m = np.max(s, axis=-1, keepdims=True)  # NaN propagates
+    e = np.exp(s - m)
+    return e / np.sum(e, axis=-1, keepdims=True)
+
+
+def order(keys, candidates):
+    """Candidates sorted best first: numbers before NaN, larger first,
+    lower index on ties."""
+    return sorted(candidates, key=lambda c: (math.isnan(keys[c]),
+                                             0.0 if math.isnan(keys[c]) else -keys[c], c))
+
+
+def top_k(keys, candidates, k, margins):
+    """The k best candidates; appends to `margins` the gap between the k-th
+    and the (k+1)-th key (for near-tie detection)."""
+    ranked = order(keys, candidates)
+    if k < len(ranked):
+        a, b = keys[ranked[k - 1]], keys[ranked[k]]
+        if not (math.isnan(a) or math.isnan(b)):
+            scale = max(abs(a), abs(b), 1e-30)
+            margins.append(abs(a - b) / scale)
+    return ranked[:k]
+
+
+def choice_weights(p, chosen, gate):
+    w = np.array([p[c] for c in chosen], np.float64)
+    if gate.renormalize:
+        w = w / np.sum(w)
+    return w * gate.scale
+
+
+def route(layer, logits, selection_biases, router_scale):
+    """Per token: list of (expert, weight) in selection order, probs [T, E]
+    and the smallest relative selection margin of each token."""
+    T = logits[0].shape[0]
+    E = layer.num_experts
+    probs = np.zeros((T, E))
+    choices, margins = [], []
+    if layer.strategy == "nested":
+        level_p = [normalize(l, g) for l, g in zip(logits, layer.gates)]
+        for t in range(T):
+            m = []
+            for e in range(E):
+                path = layer.path(e)
+                p = 1.0
+                for l in range(len(path)):
+                    p *= level_p[l][t][_node_index(layer, l, path)]
+                probs[t, e] = p
+            out = []
+            _nested(layer, level_p, selection_biases, t, 0, (), 1.0, out, m)
+            choices.append([(e, w * (router_scale[e] if router_scale is not None else 1.0))
+                            for e, w in out])
+            margins.append(min(m, default=math.inf))
+        return choices, probs, margins
+
+    gate = layer.gates[0]
+    p_all = normalize(logits[0], gate)
+    G = layer.groups
+    S = E // G
+    for t in range(T):
+        p = p_all[t]
+        probs[t] = p
+        keys = p + (selection_biases[0] if selection_biases[0] is not None else 0.0)
+        m = []
+        if layer.strategy == "per_group":
+            chosen = []
+            for g in range(G):
+                chosen += top_k(keys, range(g * S, (g + 1) * S), gate.k, m)
+        else:
+            top_m = 1 if layer.group_score == "max" else layer.top_m
+            gkeys = []
+            for g in range(G):
+                best = order(keys, range(g * S, (g + 1) * S))[:top_m]
+                gkeys.append(sum(keys[c] for c in best))
+            kept = top_k(gkeys, range(G), layer.k_groups, m)
+            candidates = [e for g in sorted(kept) for e in range(g * S, (g + 1) * S)]
+            chosen = top_k(keys, candidates, gate.k, m)
+        w = choice_weights(p, chosen, gate)
+        if router_scale is not None:
+            w = w * np.array([router_scale[c] for c in chosen])
+        choices.append(list(zip(chosen, w)))
+        margins.append(min(m, default=math.inf))
+    return choices, probs, margins
+
+
+def _node_index(layer, l, path):
+    """Index into level l's probabilities [N_1.., N_l] (per node) or [N_l]."""
+    if layer.shared[l]:
+        return path[l]
+    return tuple(path[: l + 1])
+
+
+def _nested(layer, level_p, selection_biases, t, l, prefix, weight, out, margins):
+    n = layer.fanout[l]
+    gate = layer.gates[l]
+    p = np.array([level_p[l][t][_node_index(layer, l, prefix + (c,))] for c in range(n)])
+    keys = p.copy()
+    sb = selection_biases[l]
+    if sb is not None:
+        keys = keys + np.array([sb[_node_index(layer, l, prefix + (c,))] for c in range(n)])
+    chosen = top_k(keys, range(n), gate.k, margins)
+    w = choice_weights(p, chosen, gate)
+    for c, wc in zip(chosen, w):
+        if l + 1 == len(layer.fanout):
+            out.append((layer.flat(prefix + (c,)), weight * wc))
+        else:
+            _nested(layer, level_p, selection_biases, t, l + 1, prefix + (c,),
+                    weight * wc, out, margins)
+
+
+def expert(layer, params, e, x):
+    """expert_e(x) for x [n, D], float64."""
+    f = lambda name: None if params.get(name) is None else np.asarray(params[name][e], np.float64)
+    x = np.asarray(x, np.float64)
+    if layer.expert == "linear":
+        y = x @ f("w1").T
+        return y + f("b1") if f("b1") is not None else y
+    h = x @ f("w1").T
+    if f("b1") is not None:
+        h = h + f("b1")
+    if layer.expert == "ffn":
+        h = activation(layer.expert_activation, h)
+    else:
+        h = activation("silu", h) * (x @ f("w_up").T)
+    y = h @ f("w2").T
+    return y + f("b2") if f("b2") is not None else y
+
+
+def layer_forward(layer, params):
+    """Runs a whole layer: returns (y [T, Dout], stats dict, margins)."""
+    x = np.asarray(params["x"], np.float64)
+    T = x.shape[0]
+    logits = [scores(x, params[f"gate{l}"], params.get(f"gate_bias{l}"), g)
+              for l, g in enumerate(layer.gates)]
+    sbs = [None if params.get(f"select_bias{l}") is None
+           else np.asarray(params[f"select_bias{l}"], np.float64)
+           for l in range(len(layer.gates))]
+    rs = params.get("router_scale")
+    choices, probs, margins = route(layer, logits, sbs, rs)
+
+    E = layer.num_experts
+    K = layer.num_chosen
+    capacity = math.inf
+    if layer.capacity is not None:
+        capacity = math.ceil(layer.capacity * (T * K) / E)
+    count = [0] * E
+    y = np.zeros((T, layer.d_out))
+    dropped = 0
+    for t in range(T):
+        for e, w in choices[t]:
+            if count[e] < capacity:
+                count[e] += 1
+                y[t] += w * expert(layer, params, e, x[t:t + 1])[0]
+            else:
+                dropped += 1
+    stats = statistics(layer, probs, choices, logits[0].reshape(T, int(np.prod(logits[0].shape[1:]))), dropped)
+    return y, stats, margins
+
+
+def statistics(layer, probs, choices, top_logits, dropped):
+    T, E = probs.shape
+    K = layer.num_chosen
+    G = layer.stat_groups
+    S = E // G
+    load = np.zeros(E, np.int64)
+    for ch in choices:
+        for e, _ in ch:
+            load[e] += 1
+    importance = probs.sum(axis=0)
+    mean_t = (lambda v: v / T) if T else (lambda v: 0.0)
+
+    def cv2(v):
+        v = np.asarray(v, np.float64)
+        mean = v.mean()
+        return 0.0 if mean == 0 else v.var() / mean ** 2
+
+    out = {
+        "load": load,
+        "importance": importance,
+        "group_load": load.reshape(G, S).sum(axis=1),
+        "group_importance": importance.reshape(G, S).sum(axis=1),
+        "dropped": np.int64(dropped),
+        "balance_loss": (E * np.sum((load / (T * K)) * (importance / T))) if T else 0.0,
+        "cv2_loss": cv2(importance) + cv2(load),
+        "r_intra": -layer.lambda_intra * mean_t(np.sum(probs ** 2)),
+        "r_inter": layer.lambda_inter * mean_t(np.sum(probs.reshape(T, G, S).sum(axis=2) ** 2)),
+    }
+    if T:
+        m = np.max(top_logits, axis=1, keepdims=True)
+        lse = (m + np.log(np.sum(np.exp(top_logits - m), axis=1, keepdims=True)))[:, 0]
+        out["z_loss"] = float(np.mean(lse ** 2))
+    else:
+        out["z_loss"] = 0.0
+    return out

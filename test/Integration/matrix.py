@@ -1,0 +1,173 @@
+"""Integration matrix: every strategy x score kind x normalisation x expert
+kind (with selection bias, capacity and statistics switched on and off
+across the cases), plus edge cases, run through hmoe-run and compared with
+the float64 reference (python/hmoe/reference.py).
+
+    matrix.py --hmoe-run PATH --group NAME [--list]
+
+Prints one line per case and exits non-zero if any case fails.
+"""
+
+import argparse
+import itertools
+import sys
+
+import numpy as np
+
+from hmoe.layer import Gate, Layer
+from hmoe.run import check_layer
+
+SCORES = ["linear", "laplace", "gaussian", "activation"]
+ACTIVATIONS = ["tanh", "sigmoid", "relu", "gelu", "silu"]
+NORMS = ["softmax", "sigmoid"]
+EXPERTS = ["ffn", "swiglu", "linear"]
+ALL_STATS = ["load", "importance", "group_load", "group_importance", "dropped",
+             "balance_loss", "cv2_loss", "z_loss", "r_intra", "r_inter"]
+
+# name -> (strategy, fanout, per-level k, extra Layer fields). Expert and
+# group counts are deliberately not powers of two.
+STRATEGIES = {
+    "flat": ("nested", [6], [2], {}),
+    "nested2": ("nested", [3, 5], [2, 2], {}),
+    "nested2_shared": ("nested", [4, 3], [2, 1], {"shared": [False, True]}),
+    "nested3": ("nested", [2, 3, 2], [1, 2, 2], {}),
+    "group_limited_max": ("group_limited", [12], [3],
+                          {"groups": 3, "k_groups": 2, "group_score": "max"}),
+    "group_limited_sum_top": ("group_limited", [20], [4],
+                              {"groups": 5, "k_groups": 2,
+                               "group_score": "sum_top", "top_m": 2}),
+    "per_group": ("per_group", [12], [2], {"groups": 3}),
+}
+
+
+def gate(score, norm, k, i):
+    act = ACTIVATIONS[i % len(ACTIVATIONS)] if score == "activation" else None
+    return Gate(score=score, norm=norm, k=k, activation=act,
+                temperature=[1.0, 0.7, 2.0][i % 3],
+                renormalize=(i % 4 != 3), scale=[1.0, 2.5][i % 2])
+
+
+def matrix_layer(name, score, norm, expert, i):
+    strategy, fanout, ks, extra = STRATEGIES[name]
+    levels = len(fanout)
+    # Inner levels rotate the score kind (SL, LS, ... combinations).
+    gates = [gate(SCORES[(SCORES.index(score) + l) % 4], norm, ks[l], i + l)
+             for l in range(levels)]
+    return Layer(
+        strategy=strategy, fanout=list(fanout), gates=gates, d=24, hidden=10,
+        expert=expert, expert_activation=ACTIVATIONS[i % len(ACTIVATIONS)],
+        gate_bias=[(i + l) % 2 == 0 for l in range(levels)],
+        selection_bias=[(i // 2 + l) % 2 == 0 for l in range(levels)],
+        router_scale=(i % 3 == 1), b1=(i % 2 == 1), b2=(i % 3 != 0),
+        capacity=[None, 1.0, 0.6][i % 3],
+        stats=ALL_STATS if i % 2 == 0 else [],
+        lambda_intra=0.5, lambda_inter=0.25,
+        **extra)
+
+
+def matrix_cases(name):
+    for i, (score, norm, expert) in enumerate(
+            itertools.product(SCORES, NORMS, EXPERTS)):
+        yield (f"{name}/{score}/{norm}/{expert}",
+               matrix_layer(name, score, norm, expert, i), 40, i)
+
+
+def edge_cases():
+    """T = 0, k = N, exact ties, NaN, more tokens than threads."""
+    for name in STRATEGIES:
+        layer = matrix_layer(name, "laplace", "softmax", "ffn", 0)
+        yield f"{name}/T=0", layer, 0, 1
+        layer = matrix_layer(name, "linear", "sigmoid", "swiglu", 2)
+        yield f"{name}/T=300", layer, 300, 2
+    # Dense gating: k = N at every level / all groups and experts kept.
+    yield ("dense/nested2", Layer(fanout=[3, 4], gates=[Gate("laplace", k=3),
+           Gate("linear", k=4)], d=16, stats=ALL_STATS), 20, 3)
+    yield ("dense/group_limited", Layer(strategy="group_limited", fanout=[6],
+           gates=[Gate("gaussian", "sigmoid", k=6)], groups=3, k_groups=3,
+           d=16, stats=ALL_STATS), 20, 4)
+    yield ("dense/per_group", Layer(strategy="per_group", fanout=[6],
+           gates=[Gate("linear", k=2)], groups=3, d=16), 20, 5)
+
+
+def tie_params(layer, T, seed):
+    """Duplicated gate rows: exactly equal scores, the lower index must win."""
+    p = layer.random_params(T, seed)
+    g = p["gate0"]
+    g[1] = g[0]
+    g[3] = g[2]
+    return p
+
+
+def nan_params(layer, T, seed, where):
+    p = layer.random_params(T, seed)
+    if where == "token":
+        p["x"][1, 3] = np.nan        # every score of token 1 is NaN
+    elif where == "gate_row":
+        p["gate0"][2, 0] = np.nan    # expert 2's score is NaN for all tokens
+    elif where == "all":
+        p["gate0"][:, 0] = np.nan    # every candidate NaN: index order
+    return p
+
+
+def special_cases():
+    """(name, layer, T, seed, params function)."""
+    flat = Layer(fanout=[6], gates=[Gate("linear", "softmax", k=2)], d=16,
+                 stats=["load"])
+    yield "ties/flat", flat, 16, 6, tie_params
+    gl = Layer(strategy="group_limited", fanout=[8],
+               gates=[Gate("linear", "sigmoid", k=2)], groups=4, k_groups=2,
+               d=16, stats=["load"])
+    yield "ties/group_limited", gl, 16, 7, tie_params
+    pg = Layer(strategy="per_group", fanout=[8],
+               gates=[Gate("laplace", "softmax", k=1)], groups=2, d=16,
+               stats=["load"])
+    yield "ties/per_group", pg, 16, 8, tie_params
+    sig = Layer(fanout=[6], gates=[Gate("linear", "sigmoid", k=2)], d=16,
+                stats=["load"])
+    soft = Layer(fanout=[6], gates=[Gate("laplace", "softmax", k=2)], d=16,
+                 stats=["load"], capacity=1.0)
+    yield "nan/token", soft, 8, 9, lambda l, T, s: nan_params(l, T, s, "token")
+    yield "nan/gate_row", sig, 8, 10, lambda l, T, s: nan_params(l, T, s, "gate_row")
+    yield "nan/all", sig, 8, 11, lambda l, T, s: nan_params(l, T, s, "all")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--hmoe-run", required=True)
+    ap.add_argument("--group", required=True,
+                    help="a strategy name, 'edge' or 'special'")
+    ap.add_argument("--opt-level", default="1")
+    args = ap.parse_args()
+    extra = [f"--opt-level={args.opt_level}"]
+
+    if args.group == "edge":
+        cases = [(n, l, T, s, None) for n, l, T, s in edge_cases()]
+    elif args.group == "special":
+        cases = list(special_cases())
+    elif args.group in STRATEGIES:
+        cases = [(n, l, T, s, None) for n, l, T, s in matrix_cases(args.group)]
+    else:
+        sys.exit(f"unknown group {args.group}")
+
+    failed = 0
+    for name, layer, T, seed, make_params in cases:
+        layer.name = "layer"
+        params = make_params(layer, T, seed) if make_params else None
+        try:
+            failures, summary = check_layer(layer, T, seed, args.hmoe_run,
+                                            params=params, extra=extra)
+        except Exception as e:  # report and go on with the other cases
+            failures, summary = [str(e)], "error"
+        status = "PASS" if not failures else "FAIL"
+        print(f"{status}: {name}: {summary}")
+        for f in failures:
+            print(f"    {f}")
+            failed += 1 if f is failures[0] else 0
+        if failures:
+            print(layer.mlir())
+    print(f"{len(cases) - failed} of {len(cases)} cases passed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
