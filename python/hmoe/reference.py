@@ -59,15 +59,33 @@ def order(keys, candidates):
                                              0.0 if math.isnan(keys[c]) else -keys[c], c))
 
 
-def top_k(keys, candidates, k, margins):
-    """The k best candidates; appends to `margins` the gap between the k-th
-    and the (k+1)-th key (for near-tie detection)."""
+# Relative gap under which a selection may go either way in float32
+# (SPEC.md, "Near ties").
+NEAR_TIE = 1e-4
+
+
+class Flips:
+    """Which near-tie decisions of one token to take the other way: bit i
+    of `mask` flips the i-th near tie met (the k-th and (k+1)-th swap)."""
+
+    def __init__(self, mask=0):
+        self.mask = mask
+        self.seen = 0
+
+
+def top_k(keys, candidates, k, margins, flips=None):
+    """The k best candidates; appends to `margins` the relative gap between
+    the k-th and the (k+1)-th key (for near-tie detection)."""
     ranked = order(keys, candidates)
     if k < len(ranked):
         a, b = keys[ranked[k - 1]], keys[ranked[k]]
         if not (math.isnan(a) or math.isnan(b)):
             scale = max(abs(a), abs(b), 1e-30)
             margins.append(abs(a - b) / scale)
+            if flips is not None and 0 < margins[-1] < NEAR_TIE:
+                if (flips.mask >> flips.seen) & 1:
+                    ranked[k - 1], ranked[k] = ranked[k], ranked[k - 1]
+                flips.seen += 1
     return ranked[:k]
 
 
@@ -78,7 +96,7 @@ def choice_weights(p, chosen, gate):
     return w * gate.scale
 
 
-def route(layer, logits, selection_biases, router_scale):
+def route(layer, logits, selection_biases, router_scale, flips=None):
     """Per token: list of (expert, weight) in selection order, probs [T, E]
     and the smallest relative selection margin of each token."""
     T = logits[0].shape[0]
@@ -96,7 +114,7 @@ def route(layer, logits, selection_biases, router_scale):
                     p *= level_p[l][t][_node_index(layer, l, path)]
                 probs[t, e] = p
             out = []
-            _nested(layer, level_p, selection_biases, t, 0, (), 1.0, out, m)
+            _nested(layer, level_p, selection_biases, t, 0, (), 1.0, out, m, flips)
             choices.append([(e, w * (router_scale[e] if router_scale is not None else 1.0))
                             for e, w in out])
             margins.append(min(m, default=math.inf))
@@ -114,16 +132,16 @@ def route(layer, logits, selection_biases, router_scale):
         if layer.strategy == "per_group":
             chosen = []
             for g in range(G):
-                chosen += top_k(keys, range(g * S, (g + 1) * S), gate.k, m)
+                chosen += top_k(keys, range(g * S, (g + 1) * S), gate.k, m, flips)
         else:
             top_m = 1 if layer.group_score == "max" else layer.top_m
             gkeys = []
             for g in range(G):
                 best = order(keys, range(g * S, (g + 1) * S))[:top_m]
                 gkeys.append(sum(keys[c] for c in best))
-            kept = top_k(gkeys, range(G), layer.k_groups, m)
+            kept = top_k(gkeys, range(G), layer.k_groups, m, flips)
             candidates = [e for g in sorted(kept) for e in range(g * S, (g + 1) * S)]
-            chosen = top_k(keys, candidates, gate.k, m)
+            chosen = top_k(keys, candidates, gate.k, m, flips)
         w = choice_weights(p, chosen, gate)
         if router_scale is not None:
             w = w * np.array([router_scale[c] for c in chosen])
@@ -139,7 +157,8 @@ def _node_index(layer, l, path):
     return tuple(path[: l + 1])
 
 
-def _nested(layer, level_p, selection_biases, t, l, prefix, weight, out, margins):
+def _nested(layer, level_p, selection_biases, t, l, prefix, weight, out, margins,
+            flips):
     n = layer.fanout[l]
     gate = layer.gates[l]
     p = np.array([level_p[l][t][_node_index(layer, l, prefix + (c,))] for c in range(n)])
@@ -147,14 +166,14 @@ def _nested(layer, level_p, selection_biases, t, l, prefix, weight, out, margins
     sb = selection_biases[l]
     if sb is not None:
         keys = keys + np.array([sb[_node_index(layer, l, prefix + (c,))] for c in range(n)])
-    chosen = top_k(keys, range(n), gate.k, margins)
+    chosen = top_k(keys, range(n), gate.k, margins, flips)
     w = choice_weights(p, chosen, gate)
     for c, wc in zip(chosen, w):
         if l + 1 == len(layer.fanout):
             out.append((layer.flat(prefix + (c,)), weight * wc))
         else:
             _nested(layer, level_p, selection_biases, t, l + 1, prefix + (c,),
-                    weight * wc, out, margins)
+                    weight * wc, out, margins, flips)
 
 
 def expert(layer, params, e, x):
@@ -175,8 +194,9 @@ def expert(layer, params, e, x):
     return y + f("b2") if f("b2") is not None else y
 
 
-def layer_forward(layer, params):
-    """Runs a whole layer: returns (y [T, Dout], stats dict, margins)."""
+def layer_forward(layer, params, flips=None):
+    """Runs a whole layer: returns (y [T, Dout], stats dict, margins).
+    `flips` (for a single token) takes near-tie decisions the other way."""
     x = np.asarray(params["x"], np.float64)
     T = x.shape[0]
     logits = [scores(x, params[f"gate{l}"], params.get(f"gate_bias{l}"), g)
@@ -185,7 +205,7 @@ def layer_forward(layer, params):
            else np.asarray(params[f"select_bias{l}"], np.float64)
            for l in range(len(layer.gates))]
     rs = params.get("router_scale")
-    choices, probs, margins = route(layer, logits, sbs, rs)
+    choices, probs, margins = route(layer, logits, sbs, rs, flips)
 
     E = layer.num_experts
     K = layer.num_chosen
@@ -241,3 +261,17 @@ def statistics(layer, probs, choices, top_logits, dropped):
     else:
         out["z_loss"] = 0.0
     return out
+
+
+def near_tie_alternatives(layer, params, t, max_ties=6):
+    """Outputs token t may have when its near-tie selections go the other
+    way (every combination of them), without capacity."""
+    one = dict(params)
+    one["x"] = np.asarray(params["x"])[t:t + 1]
+    probe = Flips(0)
+    layer_forward(layer, one, probe)
+    alternatives = []
+    for mask in range(1, 2 ** min(probe.seen, max_ties)):
+        y, _, _ = layer_forward(layer, one, Flips(mask))
+        alternatives.append(y[0])
+    return alternatives

@@ -15,7 +15,7 @@ from . import reference
 F32_TOLERANCE = 1e-5
 # Selection decisions whose keys differ by less than this (relative) may
 # legitimately go either way in float32 (SPEC.md, "Near ties").
-NEAR_TIE = 1e-4
+NEAR_TIE = reference.NEAR_TIE
 # Load-dependent stats are only compared exactly without near ties, and a
 # run may have at most this fraction of near-tie tokens.
 MAX_NEAR_TIE_FRACTION = 0.02
@@ -76,6 +76,17 @@ def check_layer(layer, T, seed, hmoe_run, params=None, mlir_path=None,
     err = relative_error(got[0], want_y, ~near if T else None)
     if not err <= F32_TOLERANCE:
         failures.append(f"y: relative error {err:.3g} > {F32_TOLERANCE}")
+    # A near-tie token must match the reference with one of its near-tie
+    # selections taken either way (SPEC.md). With capacity, a different
+    # choice also moves later tokens' drops, so those tokens are only
+    # counted.
+    scale = max(np.nanmax(np.abs(want_y)), 1e-30) if want_y.size else 1.0
+    for t in np.nonzero(near)[0] if layer.capacity is None else []:
+        options = [want_y[t]] + reference.near_tie_alternatives(layer, params, t)
+        best = min(np.max(np.abs(got[0][t] - o)) / scale for o in options)
+        if not best <= F32_TOLERANCE:
+            failures.append(f"near-tie token {t}: no allowed selection matches "
+                            f"(best relative error {best:.3g})")
     for name, value in zip(layer.stats, got[1:]):
         want = want_stats[name]
         load_dependent = name in ("load", "group_load", "balance_loss", "cv2_loss", "dropped")
