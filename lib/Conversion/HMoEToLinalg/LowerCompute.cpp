@@ -55,31 +55,45 @@ Value contractRows(ImplicitLocOpBuilder &b, Value a, Value w, Value c,
       .getResult(0);
 }
 
-/// Element-wise `c[i, j] = f(c[i, j], bias[j])` over an f32 [n, M] tensor;
-/// `bias` may be null (f gets a null bias then).
-Value mapRows(ImplicitLocOpBuilder &b, Value c, Value bias,
-              function_ref<Value(Emitter &, Value, Value)> fn) {
+/// A 2-D all-parallel linalg.generic that writes `init` (identity map) from
+/// `ins`, each read through the map `(i, j) -> inMaps[k]`; `body` gets the
+/// block arguments (the inputs' elements, then init's) and returns the value
+/// to yield.
+Value parallel2D(ImplicitLocOpBuilder &b, Value init, ValueRange ins,
+                 ArrayRef<SmallVector<AffineExpr, 2>> inMaps,
+                 function_ref<Value(Emitter &, ValueRange)> body) {
   MLIRContext *ctx = b.getContext();
-  AffineExpr i, j;
-  bindDims(ctx, i, j);
-  SmallVector<Value> ins;
   SmallVector<AffineMap> maps;
-  if (bias) {
-    ins.push_back(bias);
-    maps.push_back(AffineMap::get(2, 0, {j}, ctx));
-  }
-  maps.push_back(AffineMap::get(2, 0, {i, j}, ctx));
+  for (ArrayRef<AffineExpr> exprs : inMaps)
+    maps.push_back(AffineMap::get(2, 0, exprs, ctx));
+  maps.push_back(AffineMap::getMultiDimIdentityMap(2, ctx));
   return linalg::GenericOp::create(
-             b, c.getType(), ins, ValueRange{c}, maps,
+             b, init.getType(), ins, ValueRange{init}, maps,
              ArrayRef<IteratorType>{IteratorType::parallel,
                                     IteratorType::parallel},
              [&](OpBuilder &nested, Location loc, ValueRange args) {
                ImplicitLocOpBuilder nb(loc, nested);
                Emitter e{nb};
-               Value biasValue = bias ? e.extToF32(args[0]) : Value();
-               linalg::YieldOp::create(nb, fn(e, args.back(), biasValue));
+               linalg::YieldOp::create(nb, body(e, args));
              })
       .getResult(0);
+}
+
+/// Element-wise `c[i, j] = f(c[i, j], bias[j])` over an f32 [n, M] tensor;
+/// `bias` may be null (f gets a null bias then).
+Value mapRows(ImplicitLocOpBuilder &b, Value c, Value bias,
+              function_ref<Value(Emitter &, Value, Value)> fn) {
+  AffineExpr j = getAffineDimExpr(1, b.getContext());
+  SmallVector<Value> ins;
+  SmallVector<SmallVector<AffineExpr, 2>> maps;
+  if (bias) {
+    ins.push_back(bias);
+    maps.push_back({j});
+  }
+  return parallel2D(b, c, ins, maps, [&](Emitter &e, ValueRange args) {
+    Value biasValue = bias ? e.extToF32(args[0]) : Value();
+    return fn(e, args.back(), biasValue);
+  });
 }
 
 /// Collapses all dims of `v` but the last into one: [P..., N, D] -> [M, D].
@@ -199,22 +213,14 @@ LogicalResult lowering::lowerExperts(RewriterBase &rewriter, ExpertsOp op) {
         Value gatherInit = tensor::EmptyOp::create(
             b, ArrayRef<int64_t>{ShapedType::kDynamic, d}, b.getF32Type(),
             ValueRange{n});
-        Value xs = linalg::GenericOp::create(
-                       b, gatherInit.getType(), ValueRange{tokens},
-                       ValueRange{gatherInit},
-                       ArrayRef<AffineMap>{AffineMap::get(2, 0, {i}, ctx),
-                                           AffineMap::get(2, 0, {i, j}, ctx)},
-                       ArrayRef<IteratorType>{IteratorType::parallel,
-                                              IteratorType::parallel},
-                       [&](OpBuilder &nested, Location loc, ValueRange args) {
-                         ImplicitLocOpBuilder nb(loc, nested);
-                         Emitter ne{nb};
-                         Value col = linalg::IndexOp::create(nb, 1);
+        Value xs =
+            parallel2D(b, gatherInit, ValueRange{tokens}, {{i}},
+                       [&](Emitter &ne, ValueRange args) {
+                         Value col = linalg::IndexOp::create(ne.b, 1);
                          Value v = tensor::ExtractOp::create(
-                             nb, x, ValueRange{ne.toIndex(args[0]), col});
-                         linalg::YieldOp::create(nb, ne.extToF32(v));
-                       })
-                       .getResult(0);
+                             ne.b, x, ValueRange{ne.toIndex(args[0]), col});
+                         return ne.extToF32(v);
+                       });
         auto project = [&](Value in, Value weight, int64_t cols) {
           return contractRows(b, in, expertSlice(b, weight, ex),
                               zeros(b, {ShapedType::kDynamic, cols}, n),
@@ -240,20 +246,12 @@ LogicalResult lowering::lowerExperts(RewriterBase &rewriter, ExpertsOp op) {
                 });
           } else {
             Value up = project(xs, op.getWUp(), h);
-            hidden =
-                linalg::GenericOp::create(
-                    b, hidden.getType(), ValueRange{up}, ValueRange{hidden},
-                    ArrayRef<AffineMap>{AffineMap::get(2, 0, {i, j}, ctx),
-                                        AffineMap::get(2, 0, {i, j}, ctx)},
-                    ArrayRef<IteratorType>{IteratorType::parallel,
-                                           IteratorType::parallel},
-                    [&](OpBuilder &nested, Location loc, ValueRange args) {
-                      ImplicitLocOpBuilder nb(loc, nested);
-                      Emitter ne{nb};
-                      Value gate = ne.activation(Activation::Silu, args[1]);
-                      linalg::YieldOp::create(nb, ne.mulf(gate, args[0]));
-                    })
-                    .getResult(0);
+            hidden = parallel2D(b, hidden, ValueRange{up}, {{i, j}},
+                                [](Emitter &ne, ValueRange args) {
+                                  Value gate =
+                                      ne.activation(Activation::Silu, args[1]);
+                                  return ne.mulf(gate, args[0]);
+                                });
           }
           y = addBias(project(hidden, op.getW2(), dOut), op.getB2());
         }
@@ -277,47 +275,35 @@ LogicalResult lowering::lowerCombine(RewriterBase &rewriter, CombineOp op) {
     dyn.push_back(dimOf(b, op.getSlotOf(), 0));
   Value init = tensor::EmptyOp::create(b, outType.getShape(),
                                        outType.getElementType(), dyn);
-  MLIRContext *ctx = b.getContext();
-  AffineExpr t, c;
-  bindDims(ctx, t, c);
   // A gather per output element: no scatter, no atomics, and the sum runs
   // in selection order, so results are deterministic.
-  Value y =
-      linalg::GenericOp::create(
-          b, outType, ValueRange{}, ValueRange{init},
-          ArrayRef<AffineMap>{AffineMap::get(2, 0, {t, c}, ctx)},
-          ArrayRef<IteratorType>{IteratorType::parallel,
-                                 IteratorType::parallel},
-          [&](OpBuilder &nested, Location loc, ValueRange) {
-            ImplicitLocOpBuilder nb(loc, nested);
-            Emitter e{nb};
-            Value token = linalg::IndexOp::create(nb, 0);
-            Value col = linalg::IndexOp::create(nb, 1);
-            Value acc = e.f32(0.0);
-            for (int64_t j = 0; j < k; ++j) {
-              Value slot = tensor::ExtractOp::create(
-                  nb, op.getSlotOf(), ValueRange{token, e.idx(j)});
-              Value weight = tensor::ExtractOp::create(
-                  nb, op.getWeights(), ValueRange{token, e.idx(j)});
-              Value kept = e.cmpi(arith::CmpIPredicate::sge, slot, e.i32(0));
-              // A dropped assignment reads nothing: there may be no rows.
-              auto ifKept = scf::IfOp::create(nb, TypeRange{nb.getF32Type()},
-                                              kept, /*withElseRegion=*/true);
-              {
-                OpBuilder::InsertionGuard guard(nb);
-                nb.setInsertionPointToStart(ifKept.thenBlock());
-                Value v = tensor::ExtractOp::create(
-                    nb, op.getExpertOutput(), ValueRange{e.toIndex(slot), col});
-                scf::YieldOp::create(nb, e.addf(acc, e.mulf(weight, v)));
-                nb.setInsertionPointToStart(ifKept.elseBlock());
-                scf::YieldOp::create(nb, acc);
-              }
-              acc = ifKept.getResult(0);
-            }
-            linalg::YieldOp::create(nb,
-                                    e.truncTo(outType.getElementType(), acc));
-          })
-          .getResult(0);
+  Value y = parallel2D(b, init, {}, {}, [&](Emitter &e, ValueRange) {
+    ImplicitLocOpBuilder &nb = e.b;
+    Value token = linalg::IndexOp::create(nb, 0);
+    Value col = linalg::IndexOp::create(nb, 1);
+    Value acc = e.f32(0.0);
+    for (int64_t j = 0; j < k; ++j) {
+      Value slot = tensor::ExtractOp::create(nb, op.getSlotOf(),
+                                             ValueRange{token, e.idx(j)});
+      Value weight = tensor::ExtractOp::create(nb, op.getWeights(),
+                                               ValueRange{token, e.idx(j)});
+      Value kept = e.cmpi(arith::CmpIPredicate::sge, slot, e.i32(0));
+      // A dropped assignment reads nothing: there may be no rows.
+      auto ifKept = scf::IfOp::create(nb, TypeRange{nb.getF32Type()}, kept,
+                                      /*withElseRegion=*/true);
+      {
+        OpBuilder::InsertionGuard guard(nb);
+        nb.setInsertionPointToStart(ifKept.thenBlock());
+        Value v = tensor::ExtractOp::create(nb, op.getExpertOutput(),
+                                            ValueRange{e.toIndex(slot), col});
+        scf::YieldOp::create(nb, e.addf(acc, e.mulf(weight, v)));
+        nb.setInsertionPointToStart(ifKept.elseBlock());
+        scf::YieldOp::create(nb, acc);
+      }
+      acc = ifKept.getResult(0);
+    }
+    return e.truncTo(outType.getElementType(), acc);
+  });
   rewriter.replaceOp(op, y);
   return success();
 }
