@@ -162,8 +162,8 @@ def main():
         print(f"{status}: {name}: {summary}")
         for f in failures:
             print(f"    {f}")
-            failed += 1 if f is failures[0] else 0
         if failures:
+            failed += 1
             print(layer.mlir())
     print(f"{len(cases) - failed} of {len(cases)} cases passed")
     sys.exit(1 if failed else 0)

@@ -27,7 +27,7 @@ int64_t size(DType dtype);
 struct Array {
   DType dtype = DType::F32;
   std::vector<int64_t> shape;
-  /// Row-major elements; 64-byte aligned storage (vector of 64-bit words).
+  /// Row-major elements, in 64-bit words so that any dtype is aligned.
   std::vector<uint64_t> storage;
 
   int64_t numElements() const;
