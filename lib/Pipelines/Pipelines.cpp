@@ -5,6 +5,7 @@
 #include "hmoe/Conversion/Passes.h"
 #include "hmoe/Dialect/HMoE/IR/HMoEDialect.h"
 #include "hmoe/Dialect/HMoE/Transforms/Passes.h"
+#include "hmoe/Transforms/Passes.h"
 
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
@@ -20,6 +21,7 @@
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
 #include "mlir/Conversion/SCFToOpenMP/SCFToOpenMP.h"
 #include "mlir/Conversion/UBToLLVM/UBToLLVM.h"
+#include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Transforms/BufferizableOpInterfaceImpl.h"
@@ -43,6 +45,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Tensor/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/UB/IR/UBOps.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 
@@ -51,6 +54,8 @@ using namespace mlir;
 void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
                                    const LowerToCPUOptions &options) {
   pm.addPass(createHMoERecordABI());
+  if (options.fuseDistance)
+    pm.addPass(createHMoEFuseDistance());
   pm.addPass(createConvertHMoEToLinalg());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -64,6 +69,12 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   bufferization::buildBufferDeallocationPipeline(pm);
 
+  if (options.vectorize) {
+    HMoEVectorizeContractionsOptions vectorize;
+    vectorize.vectorWidth = options.vectorWidth;
+    pm.addNestedPass<func::FuncOp>(createHMoEVectorizeContractions(vectorize));
+  }
+
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
   pm.addPass(createCanonicalizerPass());
   if (options.openmp)
@@ -72,6 +83,10 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
   // holds a single block, so lower memrefs before scf becomes a CFG.
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
+  // The GEMM tiles' lane sums may be reassociated (a tree, not a chain).
+  ConvertVectorToLLVMPassOptions vectorToLLVM;
+  vectorToLLVM.reassociateFPReductions = true;
+  pm.addPass(createConvertVectorToLLVMPass(vectorToLLVM));
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createSCFToControlFlowPass());
   // Intrinsics where LLVM has them (exp, log, sqrt, ...), libm for the rest
@@ -88,7 +103,8 @@ void hmoe::registerHMoEPipelines() {
   PassPipelineRegistration<LowerToCPUOptions>(
       "hmoe-lower-to-cpu",
       "Lower hmoe layers to the LLVM dialect for the host CPU (decompose, "
-      "convert-hmoe-to-linalg, bufferize, loops, OpenMP, LLVM)",
+      "fuse distances, convert-hmoe-to-linalg, bufferize, vectorised GEMMs, "
+      "loops, OpenMP, LLVM)",
       buildLowerToCPUPipeline);
 }
 
@@ -98,7 +114,7 @@ void hmoe::registerHMoEPipelineDependencies(DialectRegistry &registry) {
                   func::FuncDialect, index::IndexDialect, linalg::LinalgDialect,
                   LLVM::LLVMDialect, math::MathDialect, memref::MemRefDialect,
                   omp::OpenMPDialect, scf::SCFDialect, tensor::TensorDialect,
-                  ub::UBDialect>();
+                  ub::UBDialect, vector::VectorDialect>();
   arith::registerBufferizableOpInterfaceExternalModels(registry);
   bufferization::func_ext::registerBufferizableOpInterfaceExternalModels(
       registry);

@@ -89,6 +89,34 @@ def edge_cases():
            gates=[Gate("linear", k=2)], groups=3, d=16), 20, 5)
 
 
+def gemm_cases():
+    """Sizes where hmoe-vectorize-contractions takes the GEMMs (D and H
+    multiples of 8): register-tile remainders in rows (tokens per expert),
+    columns (experts, H, D) and parallel blocks, with distance gates in GEMM
+    form at both levels."""
+    cases = [
+        ("gemm/nested_laplace_ffn", Layer(
+            fanout=[3, 5], gates=[Gate("laplace", k=2), Gate("laplace", k=2)],
+            d=40, hidden=24, expert="ffn", gate_bias=[True, False],
+            b1=True, b2=True, stats=["load"]), 301, 21),
+        ("gemm/flat_gaussian_swiglu", Layer(
+            fanout=[7], gates=[Gate("gaussian", "sigmoid", k=3)], d=64,
+            hidden=72, expert="swiglu", selection_bias=[True]), 133, 22),
+        ("gemm/group_limited_linear", Layer(
+            strategy="group_limited", fanout=[14],
+            gates=[Gate("linear", "sigmoid", k=4, scale=2.5)], groups=7,
+            k_groups=3, d=32, hidden=16, expert="linear"), 67, 23),
+        ("gemm/per_group_laplace_ffn", Layer(
+            strategy="per_group", fanout=[10],
+            gates=[Gate("laplace", "softmax", k=2)], groups=2, d=136,
+            hidden=48, expert="ffn", expert_activation="silu"), 5, 24),
+        ("gemm/one_token", Layer(
+            fanout=[4, 2], gates=[Gate("gaussian", k=2), Gate("laplace", k=1)],
+            d=16, hidden=8), 1, 25),
+    ]
+    yield from cases
+
+
 def tie_params(layer, T, seed):
     """Duplicated gate rows: exactly equal scores, the lower index must win."""
     p = layer.random_params(T, seed)
@@ -135,13 +163,19 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--hmoe-run", required=True)
     ap.add_argument("--group", required=True,
-                    help="a strategy name, 'edge' or 'special'")
+                    help="a strategy name, 'edge', 'gemm' or 'special'")
     ap.add_argument("--opt-level", default="1")
+    ap.add_argument("--pipeline", default=None,
+                    help="hmoe-run's --pipeline (default: its own)")
     args = ap.parse_args()
     extra = [f"--opt-level={args.opt_level}"]
+    if args.pipeline:
+        extra.append(f"--pipeline={args.pipeline}")
 
     if args.group == "edge":
         cases = [(n, l, T, s, None) for n, l, T, s in edge_cases()]
+    elif args.group == "gemm":
+        cases = [(n, l, T, s, None) for n, l, T, s in gemm_cases()]
     elif args.group == "special":
         cases = list(special_cases())
     elif args.group in STRATEGIES:

@@ -8,6 +8,7 @@
 #include "hmoe/Conversion/Passes.h"
 #include "hmoe/Dialect/HMoE/Transforms/Passes.h"
 #include "hmoe/Pipelines/Pipelines.h"
+#include "hmoe/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
@@ -32,6 +33,7 @@ int main(int argc, char **argv) {
 
   mlir::hmoe::registerHMoEPasses();
   mlir::hmoe::registerHMoEConversionPasses();
+  mlir::hmoe::registerHMoECodegenPasses();
   mlir::hmoe::registerHMoEPipelines();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "hmoe optimizer driver\n", registry));

@@ -16,6 +16,7 @@
 #include "hmoe/Conversion/Passes.h"
 #include "hmoe/Dialect/HMoE/Transforms/Passes.h"
 #include "hmoe/Pipelines/Pipelines.h"
+#include "hmoe/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -245,6 +246,7 @@ int main(int argc, char **argv) {
   registerConversionPasses();
   hmoe::registerHMoEPasses();
   hmoe::registerHMoEConversionPasses();
+  hmoe::registerHMoECodegenPasses();
   hmoe::registerHMoEPipelines();
   cl::ParseCommandLineOptions(argc, argv, "hmoe JIT runner\n");
   if (optLevel > 3)

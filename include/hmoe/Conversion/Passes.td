@@ -43,4 +43,34 @@ def ConvertHMoEToLinalg : Pass<"convert-hmoe-to-linalg"> {
   ];
 }
 
+def HMoEFuseDistance : Pass<"hmoe-fuse-distance"> {
+  let summary = "Laplace and Gaussian scores as a GEMM plus norms";
+  let description = [{
+    Lowers every `laplace` and `gaussian` `hmoe.score` (decomposing whole
+    `hmoe.moe` layers first) to the GEMM form of the squared distance,
+
+    `||x - w||^2 = max(||x||^2 - 2 x.w + ||w||^2, 0)`,
+
+    as one `linalg.generic` contraction `x . W^T` (the matmul that
+    `hmoe-vectorize-contractions` tiles and vectorises), a row reduction
+    for `||x||^2`, and one for `||w||^2` computed once per call, or folded
+    to a constant (summed in f64) when the weights are constants. One
+    element-wise epilogue then clamps at 0 (SPEC.md), takes the square root
+    for Laplace, negates and adds the bias, so the `[T, N]` distances are
+    written once. Other scores and stages are left for
+    `convert-hmoe-to-linalg`, which uses the direct form
+    `sum_k (x_k - w_k)^2` for distance scores that reach it.
+
+    NaN in a token or weight row stays NaN (the clamp is `maximumf`).
+    Unlike the direct form, an infinite component gives `inf - inf = NaN`
+    rather than `-inf`.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 #endif // HMOE_CONVERSION_PASSES_TD

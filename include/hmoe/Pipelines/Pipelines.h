@@ -22,10 +22,25 @@ struct LowerToCPUOptions : public PassPipelineOptions<LowerToCPUOptions> {
       *this, "openmp",
       llvm::cl::desc("Run parallel loops on OpenMP threads (libomp)"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> fuseDistance{
+      *this, "fuse-distance",
+      llvm::cl::desc(
+          "Laplace/Gaussian scores in GEMM form (hmoe-fuse-distance)"),
+      llvm::cl::init(true)};
+  PassOptions::Option<bool> vectorize{
+      *this, "vectorize",
+      llvm::cl::desc("Register-tiled vector code for f32 GEMMs "
+                     "(hmoe-vectorize-contractions)"),
+      llvm::cl::init(true)};
+  PassOptions::Option<int64_t> vectorWidth{
+      *this, "vector-width",
+      llvm::cl::desc("f32 lanes per vector (8: AVX2, 16: AVX-512)"),
+      llvm::cl::init(8)};
 };
 
 /// hmoe (whole layers or stages) on tensors -> LLVM dialect: decompose,
-/// convert-hmoe-to-linalg, bufferize, deallocate, loops, OpenMP, LLVM.
+/// fuse distances, convert-hmoe-to-linalg, bufferize, deallocate, vectorise
+/// GEMMs, loops, OpenMP, LLVM.
 void buildLowerToCPUPipeline(OpPassManager &pm,
                              const LowerToCPUOptions &options);
 

@@ -26,13 +26,18 @@ struct LowerOp : OpRewritePattern<OpTy> {
   }
 };
 
+/// Scores left by hmoe-fuse-distance (or all, without it) in direct form.
+LogicalResult lowerScoreDirect(RewriterBase &rewriter, ScoreOp op) {
+  return lowering::lowerScore(rewriter, op, /*expandDistances=*/false);
+}
+
 struct ConvertHMoEToLinalgPass
     : public hmoe::impl::ConvertHMoEToLinalgBase<ConvertHMoEToLinalgPass> {
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
     RewritePatternSet patterns(ctx);
     populateHMoEDecomposePatterns(patterns);
-    patterns.add<LowerOp<ScoreOp, lowering::lowerScore>,
+    patterns.add<LowerOp<ScoreOp, lowerScoreDirect>,
                  LowerOp<RouteOp, lowering::lowerRoute>,
                  LowerOp<DispatchOp, lowering::lowerDispatch>,
                  LowerOp<ExpertsOp, lowering::lowerExperts>,

@@ -6,6 +6,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
+#include "mlir/IR/Matchers.h"
 
 using namespace mlir;
 using namespace mlir::hmoe;
@@ -127,9 +128,66 @@ Value expertSlice(ImplicitLocOpBuilder &b, Value weight, Value e) {
   return tensor::ExtractSliceOp::create(b, sliceType, weight, offsets, sizes,
                                         strides);
 }
+
+/// `out[i] = sum_k v[i, k]^2` in f32 for a 2-D tensor `v`.
+Value rowSquaredNorms(ImplicitLocOpBuilder &b, Value v) {
+  MLIRContext *ctx = b.getContext();
+  auto type = cast<RankedTensorType>(v.getType());
+  SmallVector<Value> dyn;
+  if (type.isDynamicDim(0))
+    dyn.push_back(dimOf(b, v, 0));
+  AffineExpr i, k;
+  bindDims(ctx, i, k);
+  SmallVector<AffineMap> maps = {AffineMap::get(2, 0, {i, k}, ctx),
+                                 AffineMap::get(2, 0, {i}, ctx)};
+  return linalg::GenericOp::create(
+             b,
+             TypeRange{
+                 RankedTensorType::get({type.getDimSize(0)}, b.getF32Type())},
+             ValueRange{v}, ValueRange{zeros(b, {type.getDimSize(0)}, dyn)},
+             maps,
+             ArrayRef<IteratorType>{IteratorType::parallel,
+                                    IteratorType::reduction},
+             [&](OpBuilder &nested, Location loc, ValueRange args) {
+               ImplicitLocOpBuilder nb(loc, nested);
+               Emitter e{nb};
+               Value x = e.extToF32(args[0]);
+               linalg::YieldOp::create(nb, e.addf(args[1], e.mulf(x, x)));
+             })
+      .getResult(0);
+}
+
+/// `||w_j||^2` of the rows of `w` ([M, D]): a constant when `w` is one
+/// (folded here, summed in f64), else a reduction computed once per call.
+Value weightSquaredNorms(ImplicitLocOpBuilder &b, Value w) {
+  DenseElementsAttr dense;
+  auto type = cast<RankedTensorType>(w.getType());
+  Value source = w;
+  if (auto collapse = source.getDefiningOp<tensor::CollapseShapeOp>())
+    source = collapse.getSrc();
+  if (matchPattern(source, m_Constant(&dense)) &&
+      type.getElementType().isF32() && type.hasStaticShape()) {
+    int64_t rows = type.getDimSize(0), d = type.getDimSize(1);
+    SmallVector<float> norms(rows, 0.0f);
+    auto values = dense.getValues<float>();
+    for (int64_t r = 0; r < rows; ++r) {
+      double sum = 0.0;
+      for (int64_t k = 0; k < d; ++k) {
+        double x = values[r * d + k];
+        sum += x * x;
+      }
+      norms[r] = static_cast<float>(sum);
+    }
+    auto normType = RankedTensorType::get({rows}, b.getF32Type());
+    return arith::ConstantOp::create(
+        b, DenseElementsAttr::get(normType, ArrayRef<float>(norms)));
+  }
+  return rowSquaredNorms(b, w);
+}
 } // namespace
 
-LogicalResult lowering::lowerScore(RewriterBase &rewriter, ScoreOp op) {
+LogicalResult lowering::lowerScore(RewriterBase &rewriter, ScoreOp op,
+                                   bool expandDistances) {
   ImplicitLocOpBuilder b(op.getLoc(), rewriter);
   b.setInsertionPoint(op);
   Value x = op.getInput();
@@ -142,13 +200,42 @@ LogicalResult lowering::lowerScore(RewriterBase &rewriter, ScoreOp op) {
     dyn.push_back(dimOf(b, x, 0));
   ScoreKind kind = op.getKind();
   bool distance = kind == ScoreKind::Laplace || kind == ScoreKind::Gaussian;
-  Value acc =
-      contractRows(b, x, w, zeros(b, {xType.getDimSize(0), m}, dyn), distance);
+  // GEMM form: ||x - w||^2 = ||x||^2 - 2 x.w + ||w||^2, so the contraction
+  // is a plain matmul that hmoe-vectorize-contractions makes fast.
+  bool expanded = distance && expandDistances;
+  Value acc = contractRows(b, x, w, zeros(b, {xType.getDimSize(0), m}, dyn),
+                           distance && !expanded);
+  Value xNorms, wNorms;
+  if (expanded) {
+    xNorms = rowSquaredNorms(b, x);
+    wNorms = weightSquaredNorms(b, w);
+  }
   std::optional<Activation> fn;
   if (op.getActivation())
     fn = *op.getActivation();
+  AffineExpr i, j;
+  bindDims(b.getContext(), i, j);
+  SmallVector<Value> ins;
+  SmallVector<SmallVector<AffineExpr, 2>> maps;
+  if (bias) {
+    ins.push_back(bias);
+    maps.push_back({j});
+  }
+  if (expanded) {
+    ins.append({xNorms, wNorms});
+    maps.append({{i}, {j}});
+  }
   Value logits =
-      mapRows(b, acc, bias, [&](Emitter &e, Value s, Value bv) -> Value {
+      parallel2D(b, acc, ins, maps, [&](Emitter &e, ValueRange args) {
+        Value s = args.back();
+        Value bv = bias ? e.extToF32(args[0]) : Value();
+        if (expanded) {
+          // Rounding can make the expanded form slightly negative: clamp at 0
+          // before the square root (SPEC.md). NaN stays NaN (maximumf).
+          Value xx = args[bias ? 1 : 0], ww = args[bias ? 2 : 1];
+          s = e.subf(e.addf(xx, ww), e.mulf(e.f32(2.0), s));
+          s = e.maxf(s, e.f32(0.0));
+        }
         switch (kind) {
         case ScoreKind::Linear:
           break;

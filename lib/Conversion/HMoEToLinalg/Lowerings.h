@@ -18,7 +18,10 @@
 
 namespace mlir::hmoe::lowering {
 
-LogicalResult lowerScore(RewriterBase &rewriter, ScoreOp op);
+/// Laplace and Gaussian scores take the GEMM form (with norms, clamped at 0)
+/// when `expandDistances`, else the direct sum of squared differences.
+LogicalResult lowerScore(RewriterBase &rewriter, ScoreOp op,
+                         bool expandDistances);
 LogicalResult lowerExperts(RewriterBase &rewriter, ExpertsOp op);
 LogicalResult lowerCombine(RewriterBase &rewriter, CombineOp op);
 LogicalResult lowerRoute(RewriterBase &rewriter, RouteOp op);

@@ -1,0 +1,23 @@
+//===- Passes.h - CPU code generation on upstream IR ------------*- C++ -*-===//
+
+#ifndef HMOE_TRANSFORMS_PASSES_H
+#define HMOE_TRANSFORMS_PASSES_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir::hmoe {
+
+#define GEN_PASS_DECL
+#include "hmoe/Transforms/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "hmoe/Transforms/Passes.h.inc"
+
+} // namespace mlir::hmoe
+
+#endif // HMOE_TRANSFORMS_PASSES_H

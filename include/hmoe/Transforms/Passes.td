@@ -1,0 +1,56 @@
+//===- Passes.td - CPU code generation on upstream IR ------*- tablegen -*-===//
+
+#ifndef HMOE_TRANSFORMS_PASSES_TD
+#define HMOE_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def HMoEVectorizeContractions
+    : Pass<"hmoe-vectorize-contractions", "::mlir::func::FuncOp"> {
+  let summary = "Register-tiled, vectorised, multi-threaded f32 row "
+                "contractions on buffers";
+  let description = [{
+    Rewrites every `linalg.generic` on buffers that computes
+    `c[i, j] += a[i, k] * w[j, k]` in `f32` (the gate and expert GEMMs that
+    `convert-hmoe-to-linalg` and `hmoe-fuse-distance` emit: both operands
+    K-contiguous, as hmoe stores weights) into
+
+    * an `scf.parallel` over blocks of `rows-per-task` rows by a column
+      block whose `w` rows fit in the L2 cache (one task per block; with
+      `scf-to-openmp` these become the threads' work items);
+    * inside a block, a walk over register tiles of `tile-rows` x
+      `tile-cols` outputs, column tiles outermost so that a tile's `w` rows
+      stay in L1 while the rows of `a` stream past them;
+    * per register tile, one loop over K in steps of `vector-width` that
+      keeps `tile-rows * tile-cols` accumulator vectors in registers
+      (`vector.fma`), reduced once at the end (`vector.reduction`,
+      reassociation allowed: the sum over K is already split by lanes).
+
+    Row and column remainders use 1-row and 1-column tiles. K must be a
+    multiple of `vector-width` and the innermost stride of every operand 1;
+    other contractions are left to the generic loop lowering.
+
+    The summation order differs from a sequential loop (by lanes, then a
+    tree), within SPEC.md's f32 tolerance.
+  }];
+  let options = [
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"8",
+           "f32 lanes per vector (8: AVX2, 16: AVX-512)">,
+    Option<"tileRows", "tile-rows", "int64_t", /*default=*/"4",
+           "rows of a register tile">,
+    Option<"tileCols", "tile-cols", "int64_t", /*default=*/"3",
+           "columns of a register tile">,
+    Option<"rowsPerTask", "rows-per-task", "int64_t", /*default=*/"64",
+           "rows of a parallel task">,
+    Option<"taskBytes", "task-bytes", "int64_t", /*default=*/"262144",
+           "bytes of w rows per parallel task (sizes the column block)">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
+#endif // HMOE_TRANSFORMS_PASSES_TD

@@ -1,0 +1,130 @@
+// RUN: hmoe-opt --pass-pipeline='builtin.module(func.func(hmoe-vectorize-contractions))' --split-input-file %s | FileCheck %s
+// RUN: hmoe-opt --pass-pipeline='builtin.module(func.func(hmoe-vectorize-contractions{tile-rows=2 tile-cols=2 vector-width=4}))' --split-input-file %s | FileCheck %s --check-prefix=SMALL
+
+#a = affine_map<(i, j, k) -> (i, k)>
+#w = affine_map<(i, j, k) -> (j, k)>
+#c = affine_map<(i, j, k) -> (i, j)>
+
+// c[i, j] += a[i, k] * w[j, k]: parallel tasks over (row block, column
+// block), column tiles of 3 then 1, row tiles of 4 then 1, a K loop of
+// 8-lane FMAs into 12 accumulators, one reassociating lane sum per output.
+// CHECK-LABEL: func.func @gemm
+// CHECK-NOT: linalg.generic
+// CHECK: scf.parallel
+// CHECK:   scf.for
+// CHECK:     scf.for
+// CHECK:       scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>) {
+// CHECK-COUNT-4: vector.load %arg0
+// CHECK-COUNT-3: vector.load %arg1
+// CHECK-COUNT-12: vector.fma
+// CHECK:       scf.yield
+// CHECK-COUNT-12: vector.reduction <add>, %{{.*}} fastmath<reassoc>
+// SMALL-LABEL: func.func @gemm
+// SMALL: scf.for {{.*}} -> (vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>)
+// SMALL-COUNT-4: vector.fma
+func.func @gemm(%a: memref<?x64xf32>, %w: memref<10x64xf32>,
+                %out: memref<?x10xf32>) {
+  linalg.generic {indexing_maps = [#a, #w, #c],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %w : memref<?x64xf32>, memref<10x64xf32>)
+      outs(%out : memref<?x10xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+#a = affine_map<(i, j, k) -> (i, k)>
+#w = affine_map<(i, j, k) -> (j, k)>
+#c = affine_map<(i, j, k) -> (i, j)>
+
+// A strided weight slice (an expert's rows) with unit inner stride is taken.
+// CHECK-LABEL: func.func @expert_slice
+// CHECK: vector.fma
+// CHECK-NOT: linalg.generic
+func.func @expert_slice(%a: memref<?x16xf32>,
+                        %w: memref<8x16xf32, strided<[16, 1], offset: ?>>,
+                        %out: memref<?x8xf32>) {
+  linalg.generic {indexing_maps = [#a, #w, #c],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %w : memref<?x16xf32>, memref<8x16xf32, strided<[16, 1], offset: ?>>)
+      outs(%out : memref<?x8xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %y, %x : f32
+    %s = arith.addf %m, %acc : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+#a = affine_map<(i, j, k) -> (i, k)>
+#w = affine_map<(i, j, k) -> (j, k)>
+#c = affine_map<(i, j, k) -> (i, j)>
+#wt = affine_map<(i, j, k) -> (k, j)>
+
+// Left to the loop lowering: K not a multiple of the vector width, squared
+// differences (the direct distance form), a transposed weight map, a
+// non-unit inner stride, and tensors (before bufferization).
+// CHECK-LABEL: func.func @not_taken
+// CHECK-NOT: vector.
+// CHECK-COUNT-5: linalg.generic
+func.func @not_taken(%a: memref<?x12xf32>, %w: memref<4x12xf32>,
+                     %out: memref<?x4xf32>, %a16: memref<?x16xf32>,
+                     %w16: memref<4x16xf32>, %wt: memref<16x4xf32>,
+                     %ws: memref<4x16xf32, strided<[32, 2]>>,
+                     %t: tensor<?x16xf32>, %tw: tensor<4x16xf32>,
+                     %tout: tensor<?x4xf32>) -> tensor<?x4xf32> {
+  linalg.generic {indexing_maps = [#a, #w, #c],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %w : memref<?x12xf32>, memref<4x12xf32>)
+      outs(%out : memref<?x4xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#a, #w, #c],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a16, %w16 : memref<?x16xf32>, memref<4x16xf32>)
+      outs(%out : memref<?x4xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %d = arith.subf %x, %y : f32
+    %m = arith.mulf %d, %d : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#a, #wt, #c],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a16, %wt : memref<?x16xf32>, memref<16x4xf32>)
+      outs(%out : memref<?x4xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#a, #w, #c],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a16, %ws : memref<?x16xf32>, memref<4x16xf32, strided<[32, 2]>>)
+      outs(%out : memref<?x4xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  %r = linalg.generic {indexing_maps = [#a, #w, #c],
+                       iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%t, %tw : tensor<?x16xf32>, tensor<4x16xf32>)
+      outs(%tout : tensor<?x4xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<?x4xf32>
+  return %r : tensor<?x4xf32>
+}
