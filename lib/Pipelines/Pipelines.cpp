@@ -73,7 +73,12 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
     HMoEVectorizeContractionsOptions vectorize;
     vectorize.vectorWidth = options.vectorWidth;
     pm.addNestedPass<func::FuncOp>(createHMoEVectorizeContractions(vectorize));
+    HMoEVectorizeRowwiseOptions rowwise;
+    rowwise.vectorWidth = options.vectorWidth;
+    pm.addNestedPass<func::FuncOp>(createHMoEVectorizeRowwise(rowwise));
   }
+  if (options.approximateMath)
+    pm.addPass(createHMoEApproximateMath());
 
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
   pm.addPass(createCanonicalizerPass());
@@ -83,16 +88,17 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
   // holds a single block, so lower memrefs before scf becomes a CFG.
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
+  // Intrinsics where LLVM has them (exp, log, sqrt, ...), libm for the rest
+  // (erf for the exact GELU when not approximated; vector operands are
+  // unrolled, so this runs before vector -> LLVM).
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
   // The GEMM tiles' lane sums may be reassociated (a tree, not a chain).
   ConvertVectorToLLVMPassOptions vectorToLLVM;
   vectorToLLVM.reassociateFPReductions = true;
   pm.addPass(createConvertVectorToLLVMPass(vectorToLLVM));
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createSCFToControlFlowPass());
-  // Intrinsics where LLVM has them (exp, log, sqrt, ...), libm for the rest
-  // (erf for the exact GELU).
-  pm.addPass(createConvertMathToLLVMPass());
-  pm.addPass(createConvertMathToLibmPass());
   pm.addPass(createConvertToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
   pm.addPass(createCanonicalizerPass());

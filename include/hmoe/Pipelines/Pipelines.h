@@ -32,6 +32,11 @@ struct LowerToCPUOptions : public PassPipelineOptions<LowerToCPUOptions> {
       llvm::cl::desc("Register-tiled vector code for f32 GEMMs "
                      "(hmoe-vectorize-contractions)"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> approximateMath{
+      *this, "approximate-math",
+      llvm::cl::desc("Inline f32 polynomial exp/erf/tanh/log "
+                     "(hmoe-approximate-math) instead of libm calls"),
+      llvm::cl::init(true)};
   PassOptions::Option<int64_t> vectorWidth{
       *this, "vector-width",
       llvm::cl::desc("f32 lanes per vector (8: AVX2, 16: AVX-512)"),

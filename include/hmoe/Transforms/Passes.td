@@ -53,4 +53,55 @@ def HMoEVectorizeContractions
   ];
 }
 
+def HMoEVectorizeRowwise
+    : Pass<"hmoe-vectorize-rowwise", "::mlir::func::FuncOp"> {
+  let summary = "Vector code for element-wise and row-sum linalg.generic ops "
+                "on buffers";
+  let description = [{
+    Rewrites 2-D `linalg.generic` ops on `f32` buffers whose body is
+    arith/math only and whose operands are read at `(i, j)`, `(i)` or `(j)`:
+
+    * all-parallel ops (activations, bias adds, the distance epilogue of
+      `hmoe-fuse-distance`) become an `scf.parallel` over rows with, per
+      row, the body re-emitted on `vector-width` lanes along the static
+      inner dimension and a scalar copy for the remainder;
+    * `out[i] += f(in[i, j])` reductions over the inner dimension (the row
+      norms `||x||^2`) accumulate lanes and reduce once per row
+      (reassociated, within SPEC.md's tolerance).
+
+    Ops with other maps, index or memory ops in the body, a dynamic inner
+    dimension or one shorter than `vector-width` are left to the loop
+    lowering.
+  }];
+  let options = [
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"8",
+           "f32 lanes per vector">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
+def HMoEApproximateMath : Pass<"hmoe-approximate-math"> {
+  let summary = "Inline f32 polynomial approximations of exp, erf, tanh, log";
+  let description = [{
+    Replaces `f32` `math` functions (exp, expm1, log, log1p, log2, erf,
+    tanh and the others upstream MLIR approximates) by their polynomial
+    approximations (`populateMathPolynomialApproximationPatterns`): a few
+    arithmetic ops instead of a libm call per element, so routing softmax
+    and expert activations (the exact GELU's erf) stay in registers and
+    loops can be vectorised by LLVM. `f64` (statistics) keeps libm.
+    The approximations are within a few ulp, inside SPEC.md's tolerance;
+    the integration tests check the layers with them.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
 #endif // HMOE_TRANSFORMS_PASSES_TD

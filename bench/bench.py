@@ -1,0 +1,398 @@
+"""hmoe against PyTorch (eager, torch.compile), JAX (jit, XLA CPU) and IREE
+(llvm-cpu), and against the machine's limits, side by side in one run.
+
+    bench/run.sh [--quick]        (sets up bench/.venv, builds, runs this)
+
+Every workload is f32, on the same thread count for every runner (--threads,
+default: all cores). Times are medians over --repetitions calls after
+warm-up (compilation excluded for every runner). Each peer's result is
+checked against hmoe's before its time is reported.
+"""
+
+import argparse
+import math
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "python"))
+
+from hmoe.layer import Gate, Layer  # noqa: E402
+
+W1 = Layer(strategy="nested", fanout=[4, 8],
+           gates=[Gate("laplace", "softmax", k=2), Gate("laplace", "softmax", k=2)],
+           d=512, expert="ffn", expert_activation="gelu", hidden=1024, name="w1")
+W2 = Layer(strategy="group_limited", fanout=[64],
+           gates=[Gate("linear", "sigmoid", k=8, scale=2.5)], groups=8,
+           k_groups=4, group_score="sum_top", top_m=2, d=1024, hidden=256,
+           expert="swiglu", selection_bias=[True], name="w2")
+
+G1_MLIR = """
+func.func @g1(%x: tensor<?x1024xf32>, %g: tensor<64x1024xf32>)
+    -> (tensor<?x2xf32>, tensor<?x2xi32>) {
+  %s = hmoe.score laplace %x : tensor<?x1024xf32>, %g : tensor<64x1024xf32>
+      -> tensor<?x64xf32>
+  %w, %e, %p = hmoe.route #hmoe.strategy<nested>
+      level(#hmoe.gate<laplace, softmax, k = 2>, logits %s : tensor<?x64xf32>)
+      -> tensor<?x2xf32>, tensor<?x2xi32>, tensor<?x64xf32>
+  return %w, %e : tensor<?x2xf32>, tensor<?x2xi32>
+}
+"""
+
+# The expert stage of W1 alone (hmoe.experts on a dispatch plan), to rate
+# the expert GEMMs against the GEMM ceiling.
+W1_EXPERTS_MLIR = """
+func.func @experts(%x: tensor<?x512xf32>, %st: tensor<?xi32>,
+                   %off: tensor<33xi32>, %w1: tensor<32x1024x512xf32>,
+                   %w2: tensor<32x512x1024xf32>) -> tensor<?x512xf32> {
+  %o = hmoe.experts #hmoe.expert<ffn, activation = gelu, hidden = 1024>
+      %x : tensor<?x512xf32>, %st : tensor<?xi32>, %off : tensor<33xi32>
+      w1(%w1 : tensor<32x1024x512xf32>) w2(%w2 : tensor<32x512x1024xf32>)
+      -> tensor<?x512xf32>
+  return %o : tensor<?x512xf32>
+}
+"""
+
+GEMM_MLIR = """
+#a = affine_map<(i, j, k) -> (i, k)>
+#w = affine_map<(i, j, k) -> (j, k)>
+#c = affine_map<(i, j, k) -> (i, j)>
+func.func @gemm(%a: tensor<?x{K}xf32>, %w: tensor<{N}x{K}xf32>) -> tensor<?x{N}xf32> {{
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  %m = tensor.dim %a, %c0 : tensor<?x{K}xf32>
+  %e = tensor.empty(%m) : tensor<?x{N}xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<?x{N}xf32>) -> tensor<?x{N}xf32>
+  %r = linalg.generic {{indexing_maps = [#a, #w, #c],
+                       iterator_types = ["parallel", "parallel", "reduction"]}}
+      ins(%a, %w : tensor<?x{K}xf32>, tensor<{N}x{K}xf32>)
+      outs(%init : tensor<?x{N}xf32>) {{
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }} -> tensor<?x{N}xf32>
+  return %r : tensor<?x{N}xf32>
+}}
+"""
+
+
+def layer_flops(layer):
+    """FLOPs per token: a multiply-add is 2; a distance term 3."""
+    D, H, K = layer.d, layer.hidden, layer.num_chosen
+    E = layer.num_experts
+    if layer.strategy == "nested":
+        n = layer.fanout[0] + layer.fanout[0] * layer.fanout[1]
+        gates = 3 * D * n
+    else:
+        gates = 2 * D * E
+    mats = 3 if layer.expert == "swiglu" else 2
+    return gates + K * mats * 2 * D * H
+
+
+def layer_bytes(layer, T):
+    """Compulsory DRAM traffic: every weight once, x read, y written."""
+    params = layer.param_shapes(T)
+    n = sum(int(np.prod(s)) for name, s, _ in params if name != "x")
+    return 4 * (n + 2 * T * layer.d)
+
+
+# --- runners -----------------------------------------------------------------
+
+def run_hmoe(hmoe_run, mlir, function, inputs, reps, workdir, pipeline=None,
+             outputs=1):
+    """(median seconds, results) of hmoe-run on `inputs`."""
+    mlir_path = os.path.join(workdir, f"{function}.mlir")
+    with open(mlir_path, "w") as f:
+        f.write(mlir)
+    args = [hmoe_run, mlir_path, f"--function={function}",
+            f"--benchmark-repetitions={reps}"]
+    if pipeline:
+        args.append(f"--pipeline={pipeline}")
+    for i, a in enumerate(inputs):
+        p = os.path.join(workdir, f"{function}_in{i}.npy")
+        np.save(p, a)
+        args.append(f"--input=@{p}")
+    outs = [os.path.join(workdir, f"{function}_out{i}.npy") for i in range(outputs)]
+    args += [f"--output=@{p}" for p in outs]
+    proc = subprocess.run(args, capture_output=True, text=True)
+    if proc.returncode:
+        raise RuntimeError(proc.stderr)
+    m = re.search(r"median ([0-9.]+) ms", proc.stdout)
+    return float(m.group(1)) / 1e3, [np.load(p) for p in outs]
+
+
+def time_call(fn, reps, sync=lambda r: r):
+    sync(fn())  # warm-up (and compilation)
+    sync(fn())
+    ts = []
+    for _ in range(reps):
+        t = time.perf_counter()
+        sync(fn())
+        ts.append(time.perf_counter() - t)
+    return float(np.median(ts))
+
+
+def rel_err(got, want):
+    got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
+    return float(np.max(np.abs(got - want)) / max(np.max(np.abs(want)), 1e-30))
+
+
+def row_agreement(got, want, tol=1e-4):
+    """Fraction of tokens whose output rows agree (a near tie may send a
+    token elsewhere in one runner and not the other)."""
+    got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
+    scale = max(np.max(np.abs(want)), 1e-30)
+    return float(np.mean(np.max(np.abs(got - want), axis=1) / scale <= tol))
+
+
+class Peers:
+    def __init__(self, threads, want):
+        self.threads = threads
+        self.available = {}
+        if "torch" in want:
+            try:
+                import torch
+                torch.set_num_threads(threads)
+                import peers
+                self.torch = torch
+                self.available["torch"] = peers.torch_fns()
+                self.available["torch.compile"] = {
+                    k: torch.compile(v, dynamic=False)
+                    for k, v in peers.torch_fns().items()}
+            except Exception as e:  # report and go on
+                print(f"# torch unavailable: {e}")
+        if "jax" in want:
+            try:
+                import jax
+                import peers
+                self.jax = jax
+                self.available["jax"] = peers.jax_fns()
+            except Exception as e:
+                print(f"# jax unavailable: {e}")
+        if "iree" in want:
+            try:
+                import iree.compiler  # noqa: F401
+                import iree.runtime  # noqa: F401
+                self.available["iree"] = "iree"
+            except Exception as e:
+                print(f"# iree unavailable: {e}")
+
+    def run(self, peer, name, args, reps):
+        """(median seconds, first result as numpy)."""
+        import peers
+        if peer.startswith("torch"):
+            t_args = [self.torch.from_numpy(a) for a in
+                      peers.peer_weights(name, args, "torch")]
+            fn = self.available[peer][name]
+            with self.torch.inference_mode():
+                sec = time_call(lambda: fn(*t_args), reps)
+                out = fn(*t_args)
+            return sec, (out[0] if isinstance(out, tuple) else out).numpy()
+        if peer == "jax":
+            j_args = [self.jax.device_put(a) for a in
+                      peers.peer_weights(name, args, "jax")]
+            fn = self.available["jax"][name]
+            sec = time_call(lambda: fn(*j_args), reps,
+                            sync=lambda r: self.jax.block_until_ready(r))
+            out = fn(*j_args)
+            return sec, np.asarray(out[0] if isinstance(out, tuple) else out)
+        if peer == "iree":
+            return self.run_iree(name, args, reps)
+        raise KeyError(peer)
+
+    def run_iree(self, name, args, reps):
+        """The JAX function's StableHLO, compiled by IREE for llvm-cpu."""
+        import iree.compiler as ireec
+        import iree.runtime as ireert
+        import peers
+        j_args = peers.peer_weights(name, args, "jax")
+        fn = peers.jax_fns()[name]
+        hlo = fn.lower(*j_args).as_text(dialect="stablehlo")
+        vmfb = ireec.compile_str(
+            hlo, target_backends=["llvm-cpu"], input_type="stablehlo",
+            extra_args=["--iree-llvmcpu-target-cpu=host"])
+        config = ireert.Config("local-task")
+        ctx = ireert.SystemContext(config=config)
+        ctx.add_vm_module(ireert.VmModule.copy_buffer(ctx.instance, vmfb))
+        f = ctx.modules.module["main"]
+        dev = [ireert.asdevicearray(config.device, a) for a in j_args]
+        sec = time_call(lambda: f(*dev), reps,
+                        sync=lambda r: [x.to_host() for x in
+                                        (r if isinstance(r, (list, tuple)) else [r])])
+        out = f(*dev)
+        out = out[0] if isinstance(out, (list, tuple)) else out
+        return sec, out.to_host()
+
+
+# --- limits --------------------------------------------------------------------
+
+def measure_limits(threads):
+    """GEMM ceiling (best of vendor BLAS via torch at 512^3..2048^3) and
+    DRAM bandwidth (a 512 MiB copy: read + write bytes)."""
+    import torch
+    torch.set_num_threads(threads)
+    best = 0.0
+    for n in (512, 1024, 2048):
+        a, b = torch.randn(n, n), torch.randn(n, n)
+        sec = time_call(lambda: a @ b, 10)
+        best = max(best, 2 * n ** 3 / sec)
+    src = torch.empty(2 ** 27)
+    src.fill_(1.0)
+    dst = torch.empty_like(src)
+    sec = time_call(lambda: dst.copy_(src), 10)
+    return best, 2 * src.numel() * 4 / sec
+
+
+def fmt_t(sec):
+    return "-" if sec is None else (f"{sec * 1e3:.2f} ms" if sec < 1 else f"{sec:.2f} s")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--hmoe-run", required=True)
+    ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--repetitions", type=int, default=5)
+    ap.add_argument("--peers", default="torch,torch.compile,jax,iree")
+    ap.add_argument("--quick", action="store_true",
+                    help="smaller T and sweep, for a fast look")
+    args = ap.parse_args()
+    os.environ["OMP_NUM_THREADS"] = str(args.threads)
+    want = args.peers.split(",")
+    peers = Peers(args.threads, want)
+    reps = args.repetitions
+    T = 1024 if args.quick else 4096
+    TG = 4096 if args.quick else 16384
+    sweep = [1, 16, 256, 4096] if args.quick else [1, 16, 256, 4096, 16384, 65536]
+    peer_sweep_max = 4096 if args.quick else 16384
+
+    ceiling, bandwidth = measure_limits(args.threads)
+    print(f"machine: {os.cpu_count()} cores, {args.threads} threads; GEMM ceiling "
+          f"{ceiling / 1e9:.1f} GFLOP/s (vendor BLAS via torch, best of 512^3..2048^3); "
+          f"DRAM bandwidth {bandwidth / 1e9:.1f} GB/s (512 MiB copy)")
+
+    def floor(flops, nbytes):
+        return max(flops / ceiling, nbytes / bandwidth)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        # GEMM kernel alone.
+        print("\n## GEMM (x . W^T, f32), hmoe-vectorize-contractions vs the ceiling")
+        for m, n, k in [(512, 512, 512), (4096, 1024, 512), (512, 256, 1024)]:
+            rng = np.random.default_rng(0)
+            a = rng.standard_normal((m, k), np.float32)
+            w = rng.standard_normal((n, k), np.float32)
+            sec, (c,) = run_hmoe(args.hmoe_run, GEMM_MLIR.format(K=k, N=n), "gemm",
+                                 [a, w], reps * 2, tmp)
+            err = rel_err(c, a.astype(np.float64) @ w.T.astype(np.float64))
+            gf = 2 * m * n * k / sec
+            print(f"{m}x{n}x{k}: {fmt_t(sec)}, {gf / 1e9:.1f} GFLOP/s = "
+                  f"{gf / ceiling:.0%} of ceiling (rel. error {err:.1e})")
+
+        # Expert stage of W1 alone.
+        rng = np.random.default_rng(1)
+        K = 4
+        experts = rng.integers(0, 32, (T, K))
+        slot_token = np.argsort(experts.reshape(-1), kind="stable") // K
+        counts = np.bincount(experts.reshape(-1), minlength=32)
+        offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+        params = W1.random_params(T, 2)
+        sec, _ = run_hmoe(args.hmoe_run, W1_EXPERTS_MLIR, "experts",
+                          [params["x"], slot_token.astype(np.int32), offsets,
+                           params["w1"], params["w2"]], reps, tmp)
+        gf = T * K * 2 * 2 * 512 * 1024 / sec
+        print(f"W1 expert stage alone (T={T}, K=4, 32 FFN experts): {fmt_t(sec)}, "
+              f"{gf / 1e9:.1f} GFLOP/s = {gf / ceiling:.0%} of the GEMM ceiling")
+
+        # Layers.
+        rows = []
+        for name, layer in (("W1", W1), ("W2", W2)):
+            params = layer.random_params(T, 3)
+            names = [n for n, _, _ in layer.param_shapes(T)]
+            flops = layer_flops(layer) * T
+            nbytes = layer_bytes(layer, T)
+            sec, (y,) = run_hmoe(args.hmoe_run, layer.mlir(), layer.name,
+                                 [params[n] for n in names], reps, tmp)
+            rows.append((name, T, "hmoe", sec, flops, None))
+            for peer in [p for p in want if p in peers.available]:
+                try:
+                    psec, py = peers.run(peer, name, params, reps)
+                    agree = row_agreement(py, y)
+                    rows.append((name, T, peer, psec, flops,
+                                 f"rows agreeing with hmoe {agree:.2%}"))
+                except Exception as e:
+                    rows.append((name, T, peer, None, flops,
+                                 f"failed: {str(e).splitlines()[0][:100]}"))
+            rows.append((name, T, "roofline floor", floor(flops, nbytes), flops,
+                         None))
+
+        # G1: the Laplace gate alone, fused and unfused.
+        params = {"x": (np.random.default_rng(4).standard_normal((TG, 1024)) * 0.3
+                        ).astype(np.float32),
+                  "gate0": (np.random.default_rng(5).standard_normal((64, 1024)) * 0.3
+                            ).astype(np.float32)}
+        flops = 3 * TG * 64 * 1024
+        nbytes = 4 * (TG * 1024 + 64 * 1024 + TG * 4)
+        sec, (gw, ge) = run_hmoe(args.hmoe_run, G1_MLIR, "g1",
+                                 [params["x"], params["gate0"]], reps, tmp,
+                                 outputs=2)
+        rows.append(("G1", TG, "hmoe (fused)", sec, flops, None))
+        usec, (uw, ue) = run_hmoe(args.hmoe_run, G1_MLIR, "g1",
+                                  [params["x"], params["gate0"]], max(2, reps // 2),
+                                  tmp, pipeline="hmoe-lower-to-cpu{fuse-distance=false}",
+                                  outputs=2)
+        same = float(np.mean(np.all(ue == ge, axis=1)))
+        rows.append(("G1", TG, "hmoe (unfused)", usec, flops,
+                     f"fused is {usec / sec:.1f}x faster; same experts "
+                     f"{same:.2%}"))
+        for peer in [p for p in want if p in peers.available]:
+            try:
+                psec, pw = peers.run(peer, "G1", params, reps)
+                rows.append(("G1", TG, peer, psec, flops,
+                             f"weights rel. error vs hmoe {rel_err(np.sort(pw, 1), np.sort(gw, 1)):.1e}"))
+            except Exception as e:
+                rows.append(("G1", TG, peer, None, flops,
+                             f"failed: {str(e).splitlines()[0][:100]}"))
+        rows.append(("G1", TG, "roofline floor", floor(flops, nbytes), flops, None))
+
+        print("\n## Layers (median time; GFLOP/s; hmoe speed-up = peer time / hmoe time)")
+        print(f"{'workload':8} {'T':>6} {'runner':16} {'time':>10} {'GFLOP/s':>8} "
+              f"{'hmoe x':>7}  note")
+        for name, t, runner, sec, flops, note in rows:
+            base = next(r[3] for r in rows if r[0] == name and r[2].startswith("hmoe"))
+            gf = f"{flops / sec / 1e9:.1f}" if sec else "-"
+            ratio = f"{sec / base:.2f}" if sec and not runner.startswith("hmoe") else ""
+            print(f"{name:8} {t:>6} {runner:16} {fmt_t(sec):>10} {gf:>8} {ratio:>7}  {note or ''}")
+
+        # Scaling sweep for W1.
+        print(f"\n## W1 scaling (median time; tokens/s); peers up to T={peer_sweep_max}")
+        sweep_peers = [p for p in ("torch", "jax") if p in peers.available]
+        print(f"{'T':>6} {'hmoe':>10} {'tok/s':>9} " + " ".join(f"{p:>10}" for p in sweep_peers)
+              + f" {'floor':>10}")
+        for t in sweep:
+            params = W1.random_params(t, 6)
+            names = [n for n, _, _ in W1.param_shapes(t)]
+            r = max(2, reps if t <= 16384 else 2)
+            sec, _ = run_hmoe(args.hmoe_run, W1.mlir(), W1.name,
+                              [params[n] for n in names], r, tmp)
+            cols = []
+            for p in sweep_peers:
+                if t > peer_sweep_max:
+                    cols.append("-")
+                    continue
+                try:
+                    cols.append(fmt_t(peers.run(p, "W1", params, r)[0]))
+                except Exception:
+                    cols.append("failed")
+            fl = floor(layer_flops(W1) * t, layer_bytes(W1, t))
+            print(f"{t:>6} {fmt_t(sec):>10} {t / sec:>9.0f} "
+                  + " ".join(f"{c:>10}" for c in cols) + f" {fmt_t(fl):>10}")
+
+
+if __name__ == "__main__":
+    main()
