@@ -72,6 +72,8 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
   if (options.vectorize) {
     HMoEVectorizeContractionsOptions vectorize;
     vectorize.vectorWidth = options.vectorWidth;
+    vectorize.tileRows = options.tileRows;
+    vectorize.tileCols = options.tileCols;
     pm.addNestedPass<func::FuncOp>(createHMoEVectorizeContractions(vectorize));
     HMoEVectorizeRowwiseOptions rowwise;
     rowwise.vectorWidth = options.vectorWidth;

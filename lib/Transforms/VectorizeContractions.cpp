@@ -147,26 +147,27 @@ private:
         });
   }
 
-  /// Column tiles outermost: a tile's w rows stay in L1 across row tiles.
+  /// Row tiles outermost: a tile's rows of `a` stay in L1 while the
+  /// block's `w` rows stream from L2.
   void emitBlock(Value r0, Value r1, Value c0, Value c1) {
-    Value cFull = fullEnd(c0, c1, tileCols);
-    auto columns = [&](Value lo, Value hi, int64_t nCols) {
-      forLoop(lo, hi, nCols, [&](ImplicitLocOpBuilder &nb, Value col) {
+    Value rFull = fullEnd(r0, r1, tileRows);
+    auto rowsOf = [&](Value lo, Value hi, int64_t nRows) {
+      forLoop(lo, hi, nRows, [&](ImplicitLocOpBuilder &nb, Value row) {
         ContractionEmitter inner(nb, m, width, tileRows, tileCols);
-        Value rFull = inner.fullEnd(r0, r1, tileRows);
-        inner.forLoop(r0, rFull, tileRows,
-                      [&](ImplicitLocOpBuilder &rb, Value row) {
-                        ContractionEmitter(rb, m, width, tileRows, tileCols)
-                            .emitTile(row, col, tileRows, nCols);
+        Value cFull = inner.fullEnd(c0, c1, tileCols);
+        inner.forLoop(c0, cFull, tileCols,
+                      [&](ImplicitLocOpBuilder &cb, Value col) {
+                        ContractionEmitter(cb, m, width, tileRows, tileCols)
+                            .emitTile(row, col, nRows, tileCols);
                       });
-        inner.forLoop(rFull, r1, 1, [&](ImplicitLocOpBuilder &rb, Value row) {
-          ContractionEmitter(rb, m, width, tileRows, tileCols)
-              .emitTile(row, col, 1, nCols);
+        inner.forLoop(cFull, c1, 1, [&](ImplicitLocOpBuilder &cb, Value col) {
+          ContractionEmitter(cb, m, width, tileRows, tileCols)
+              .emitTile(row, col, nRows, 1);
         });
       });
     };
-    columns(c0, cFull, tileCols);
-    columns(cFull, c1, 1);
+    rowsOf(r0, rFull, tileRows);
+    rowsOf(rFull, r1, 1);
   }
 
   /// `rows x cols` outputs at (row, col): accumulate over K in vectors,

@@ -41,6 +41,12 @@ struct LowerToCPUOptions : public PassPipelineOptions<LowerToCPUOptions> {
       *this, "vector-width",
       llvm::cl::desc("f32 lanes per vector (8: AVX2, 16: AVX-512)"),
       llvm::cl::init(8)};
+  PassOptions::Option<int64_t> tileRows{
+      *this, "tile-rows", llvm::cl::desc("GEMM register tile rows"),
+      llvm::cl::init(4)};
+  PassOptions::Option<int64_t> tileCols{
+      *this, "tile-cols", llvm::cl::desc("GEMM register tile columns"),
+      llvm::cl::init(3)};
 };
 
 /// hmoe (whole layers or stages) on tensors -> LLVM dialect: decompose,

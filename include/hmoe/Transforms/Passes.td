@@ -19,8 +19,10 @@ def HMoEVectorizeContractions
       block whose `w` rows fit in the L2 cache (one task per block; with
       `scf-to-openmp` these become the threads' work items);
     * inside a block, a walk over register tiles of `tile-rows` x
-      `tile-cols` outputs, column tiles outermost so that a tile's `w` rows
-      stay in L1 while the rows of `a` stream past them;
+      `tile-cols` outputs, row tiles outermost so that a tile's `a` rows
+      stay in L1 while the block's `w` rows stream past them from L2
+      (fewer L2 loads per FMA than the other order: measured 146 -> 154
+      GFLOP/s on a 512x1024x512 GEMM, 2-core Zen 3);
     * per register tile, one loop over K in steps of `vector-width` that
       keeps `tile-rows * tile-cols` accumulator vectors in registers
       (`vector.fma`), reduced once at the end (`vector.reduction`,
