@@ -27,7 +27,22 @@ namespace {
 struct RowContraction {
   Value a, w, c;
   int64_t k;
+  /// c was just filled with 0 (by this fill, erased once the tiles
+  /// overwrite every element): store sums instead of adding to c.
+  linalg::FillOp zeroFill = nullptr;
 };
+
+/// The `linalg.fill` of 0.0 into `c` right before `op`, if any.
+linalg::FillOp precedingZeroFill(Operation *op, Value c) {
+  auto fill = dyn_cast_or_null<linalg::FillOp>(op->getPrevNode());
+  if (!fill || fill.getDpsInits()[0] != c)
+    return nullptr;
+  FloatAttr value;
+  if (!matchPattern(fill.getDpsInputs()[0], m_Constant(&value)) ||
+      !value.getValue().isPosZero())
+    return nullptr;
+  return fill;
+}
 
 bool hasUnitInnerStride(Value v) {
   auto type = dyn_cast<MemRefType>(v.getType());
@@ -205,8 +220,10 @@ private:
                                                 loop.getResult(r * cols + c),
                                                 arith::FastMathFlags::reassoc);
         ValueRange at{rowIdx[r], colIdx[c]};
-        Value old = memref::LoadOp::create(b, m.c, at);
-        memref::StoreOp::create(b, arith::AddFOp::create(b, old, sum), m.c, at);
+        if (!m.zeroFill)
+          sum = arith::AddFOp::create(b, memref::LoadOp::create(b, m.c, at),
+                                      sum);
+        memref::StoreOp::create(b, sum, m.c, at);
       }
   }
 
@@ -230,8 +247,10 @@ struct VectorizeContractionsPass
     }
     SmallVector<std::pair<linalg::GenericOp, RowContraction>> matches;
     getOperation().walk([&](linalg::GenericOp op) {
-      if (auto m = matchRowContraction(op, vectorWidth))
+      if (auto m = matchRowContraction(op, vectorWidth)) {
+        m->zeroFill = precedingZeroFill(op, m->c);
         matches.push_back({op, *m});
+      }
     });
     for (auto &[op, m] : matches) {
       // Enough w rows per task to fill `taskBytes`, in whole column tiles.
@@ -242,6 +261,8 @@ struct VectorizeContractionsPass
       ContractionEmitter(b, m, vectorWidth, tileRows, tileCols)
           .emit(rowsPerTask, colsPerTask);
       op.erase();
+      if (m.zeroFill)
+        m.zeroFill.erase();
     }
   }
 };
