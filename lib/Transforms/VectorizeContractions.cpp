@@ -221,8 +221,8 @@ private:
                                                 arith::FastMathFlags::reassoc);
         ValueRange at{rowIdx[r], colIdx[c]};
         if (!m.zeroFill)
-          sum = arith::AddFOp::create(b, memref::LoadOp::create(b, m.c, at),
-                                      sum);
+          sum =
+              arith::AddFOp::create(b, memref::LoadOp::create(b, m.c, at), sum);
         memref::StoreOp::create(b, sum, m.c, at);
       }
   }

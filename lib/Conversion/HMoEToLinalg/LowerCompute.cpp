@@ -275,7 +275,10 @@ LogicalResult lowering::lowerExperts(RewriterBase &rewriter, ExpertsOp op) {
   SmallVector<Value> dyn;
   if (outType.isDynamicDim(0))
     dyn.push_back(dimOf(b, op.getSlotToken(), 0));
-  Value out = zeros(b, outType.getShape(), dyn);
+  // Every slot row is written by exactly one expert (offsets partition the
+  // slots), so the output needs no initial fill.
+  Value out = tensor::EmptyOp::create(b, outType.getShape(),
+                                      outType.getElementType(), dyn);
   ExpertKind kind = op.getExpert().getKind();
   std::optional<Activation> fn = op.getExpert().getActivation();
   MLIRContext *ctx = b.getContext();
@@ -313,6 +316,20 @@ LogicalResult lowering::lowerExperts(RewriterBase &rewriter, ExpertsOp op) {
                               zeros(b, {ShapedType::kDynamic, cols}, n),
                               /*squaredDistance=*/false);
         };
+        // The last projection accumulates straight into this expert's rows
+        // of the output (bufferized in place: no copy of its result).
+        SmallVector<OpFoldResult> rowsOfOut = {begin, b.getIndexAttr(0)};
+        SmallVector<OpFoldResult> rowsSize = {n, b.getIndexAttr(dOut)};
+        SmallVector<OpFoldResult> unitStrides = {b.getIndexAttr(1),
+                                                 b.getIndexAttr(1)};
+        auto projectOut = [&](Value in, Value weight) {
+          Value slice = tensor::ExtractSliceOp::create(b, acc[0], rowsOfOut,
+                                                       rowsSize, unitStrides);
+          Value zero = arith::ConstantOp::create(b, b.getF32FloatAttr(0.0f));
+          Value init = linalg::FillOp::create(b, zero, slice).getResult(0);
+          return contractRows(b, in, expertSlice(b, weight, ex), init,
+                              /*squaredDistance=*/false);
+        };
         auto addBias = [&](Value v, Value bias) {
           if (!bias)
             return v;
@@ -322,7 +339,7 @@ LogicalResult lowering::lowerExperts(RewriterBase &rewriter, ExpertsOp op) {
         };
         Value y;
         if (kind == ExpertKind::Linear) {
-          y = addBias(project(xs, op.getW1(), dOut), op.getB1());
+          y = addBias(projectOut(xs, op.getW1()), op.getB1());
         } else {
           int64_t h = op.getExpert().getHidden();
           Value hidden = addBias(project(xs, op.getW1(), h), op.getB1());
@@ -340,12 +357,10 @@ LogicalResult lowering::lowerExperts(RewriterBase &rewriter, ExpertsOp op) {
                                   return ne.mulf(gate, args[0]);
                                 });
           }
-          y = addBias(project(hidden, op.getW2(), dOut), op.getB2());
+          y = addBias(projectOut(hidden, op.getW2()), op.getB2());
         }
-        Value updated = tensor::InsertSliceOp::create(
-            b, y, acc[0], ArrayRef<OpFoldResult>{begin, b.getIndexAttr(0)},
-            ArrayRef<OpFoldResult>{n, b.getIndexAttr(dOut)},
-            ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
+        Value updated = tensor::InsertSliceOp::create(b, y, acc[0], rowsOfOut,
+                                                      rowsSize, unitStrides);
         return {updated};
       })[0];
   rewriter.replaceOp(op, result);
