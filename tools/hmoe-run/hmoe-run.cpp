@@ -45,6 +45,9 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <chrono>
 #include <cstdlib>
 #include <set>
@@ -236,7 +239,18 @@ std::pair<Operation *, FunctionType> findFunction(ModuleOp module) {
 }
 } // namespace
 
+/// A layer allocates and frees its per-expert buffers (up to a few MiB)
+/// on every call. glibc would map and unmap each, so every call would fault
+/// its pages in again; keeping them in the heap lets calls reuse them.
+static void keepLayerBuffersMapped() {
+#if defined(__GLIBC__)
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+#endif
+}
+
 int main(int argc, char **argv) {
+  keepLayerBuffersMapped();
   llvm::InitLLVM init(argc, argv);
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
