@@ -81,7 +81,9 @@ def torch_fns():
         v, i = torch.softmax(laplace(x, g), -1).topk(2, -1)
         return v / v.sum(-1, keepdim=True), i
 
-    return {"W1": w1_layer, "W2": w2_layer, "G1": g1_gate}
+    return {"W1": w1_layer, "W2": w2_layer, "G1": g1_gate,
+            "route_W1": lambda x, g1, g2: nested_route(x, g1, g2, 2, 2),
+            "route_W2": lambda x, g, b: group_limited_route(x, g, b, 8, 4, 2, 8, 2.5)}
 
 
 # --- JAX -----------------------------------------------------------------------

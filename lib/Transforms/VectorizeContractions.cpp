@@ -106,13 +106,20 @@ std::optional<RowContraction> matchRowContraction(linalg::GenericOp op,
   return m;
 }
 
+/// A chunk [begin, end) of K; `overwrite`: store sums instead of adding.
+struct KRange {
+  int64_t begin, end;
+  bool overwrite;
+};
+
 /// Emits the tiled loops of one contraction in place of its generic.
 class ContractionEmitter {
 public:
   ContractionEmitter(ImplicitLocOpBuilder &b, const RowContraction &m,
-                     int64_t width, int64_t tileRows, int64_t tileCols)
+                     int64_t width, int64_t tileRows, int64_t tileCols,
+                     int64_t kChunk)
       : b(b), m(m), width(width), tileRows(tileRows), tileCols(tileCols),
-        vecType(VectorType::get({width}, b.getF32Type())) {}
+        kChunk(kChunk), vecType(VectorType::get({width}, b.getF32Type())) {}
 
   /// scf.parallel over (row block, column block) tasks.
   void emit(int64_t rowsPerTask, int64_t colsPerTask) {
@@ -126,7 +133,7 @@ public:
         ValueRange{idx(1), idx(1)},
         [&](OpBuilder &nested, Location loc, ValueRange ivs) {
           ImplicitLocOpBuilder nb(loc, nested);
-          ContractionEmitter inner(nb, m, width, tileRows, tileCols);
+          ContractionEmitter inner(nb, m, width, tileRows, tileCols, kChunk);
           Value r0 = arith::MulIOp::create(nb, ivs[0], rowBlock);
           Value c0 = arith::MulIOp::create(nb, ivs[1], colBlock);
           Value r1 = arith::MinSIOp::create(
@@ -162,32 +169,37 @@ private:
         });
   }
 
-  /// Row tiles outermost: a tile's rows of `a` stay in L1 while the
-  /// block's `w` rows stream from L2.
+  /// Per K chunk (so that a row tile's `a` rows and a column tile's `w`
+  /// rows fit in L1 together), row tiles outermost: a tile's rows of `a`
+  /// stay in L1 while the block's `w` rows stream from L2.
   void emitBlock(Value r0, Value r1, Value c0, Value c1) {
-    Value rFull = fullEnd(r0, r1, tileRows);
-    auto rowsOf = [&](Value lo, Value hi, int64_t nRows) {
-      forLoop(lo, hi, nRows, [&](ImplicitLocOpBuilder &nb, Value row) {
-        ContractionEmitter inner(nb, m, width, tileRows, tileCols);
-        Value cFull = inner.fullEnd(c0, c1, tileCols);
-        inner.forLoop(c0, cFull, tileCols,
-                      [&](ImplicitLocOpBuilder &cb, Value col) {
-                        ContractionEmitter(cb, m, width, tileRows, tileCols)
-                            .emitTile(row, col, nRows, tileCols);
-                      });
-        inner.forLoop(cFull, c1, 1, [&](ImplicitLocOpBuilder &cb, Value col) {
-          ContractionEmitter(cb, m, width, tileRows, tileCols)
-              .emitTile(row, col, nRows, 1);
+    for (int64_t k0 = 0; k0 < m.k; k0 += kChunk) {
+      KRange ks{k0, std::min(m.k, k0 + kChunk),
+                /*overwrite=*/k0 == 0 && m.zeroFill};
+      Value rFull = fullEnd(r0, r1, tileRows);
+      auto rowsOf = [&](Value lo, Value hi, int64_t nRows) {
+        forLoop(lo, hi, nRows, [&](ImplicitLocOpBuilder &nb, Value row) {
+          ContractionEmitter inner(nb, m, width, tileRows, tileCols, kChunk);
+          Value cFull = inner.fullEnd(c0, c1, tileCols);
+          inner.forLoop(
+              c0, cFull, tileCols, [&](ImplicitLocOpBuilder &cb, Value col) {
+                ContractionEmitter(cb, m, width, tileRows, tileCols, kChunk)
+                    .emitTile(row, col, nRows, tileCols, ks);
+              });
+          inner.forLoop(cFull, c1, 1, [&](ImplicitLocOpBuilder &cb, Value col) {
+            ContractionEmitter(cb, m, width, tileRows, tileCols, kChunk)
+                .emitTile(row, col, nRows, 1, ks);
+          });
         });
-      });
-    };
-    rowsOf(r0, rFull, tileRows);
-    rowsOf(rFull, r1, 1);
+      };
+      rowsOf(r0, rFull, tileRows);
+      rowsOf(rFull, r1, 1);
+    }
   }
 
   /// `rows x cols` outputs at (row, col): accumulate over K in vectors,
   /// reduce, add to c.
-  void emitTile(Value row, Value col, int64_t rows, int64_t cols) {
+  void emitTile(Value row, Value col, int64_t rows, int64_t cols, KRange ks) {
     SmallVector<Value> rowIdx, colIdx;
     for (int64_t r = 0; r < rows; ++r)
       rowIdx.push_back(r ? arith::AddIOp::create(b, row, idx(r)) : row);
@@ -197,7 +209,7 @@ private:
         b, DenseElementsAttr::get(vecType, b.getF32FloatAttr(0.0f)));
     SmallVector<Value> init(rows * cols, zero);
     auto loop = scf::ForOp::create(
-        b, idx(0), idx(m.k), idx(width), init,
+        b, idx(ks.begin), idx(ks.end), idx(width), init,
         [&](OpBuilder &nested, Location loc, Value k, ValueRange accs) {
           ImplicitLocOpBuilder nb(loc, nested);
           SmallVector<Value> av, wv;
@@ -220,7 +232,7 @@ private:
                                                 loop.getResult(r * cols + c),
                                                 arith::FastMathFlags::reassoc);
         ValueRange at{rowIdx[r], colIdx[c]};
-        if (!m.zeroFill)
+        if (!ks.overwrite)
           sum =
               arith::AddFOp::create(b, memref::LoadOp::create(b, m.c, at), sum);
         memref::StoreOp::create(b, sum, m.c, at);
@@ -229,7 +241,7 @@ private:
 
   ImplicitLocOpBuilder &b;
   const RowContraction &m;
-  int64_t width, tileRows, tileCols;
+  int64_t width, tileRows, tileCols, kChunk;
   VectorType vecType;
 };
 
@@ -240,9 +252,15 @@ struct VectorizeContractionsPass
 
   void runOnOperation() override {
     if (vectorWidth < 1 || tileRows < 1 || tileCols < 1 || rowsPerTask < 1 ||
-        taskBytes < 1) {
+        taskBytes < 1 || kBlock < 1) {
       getOperation().emitError("hmoe-vectorize-contractions: every option "
                                "must be at least 1");
+      return signalPassFailure();
+    }
+    if (kBlock % vectorWidth != 0) {
+      getOperation().emitError("hmoe-vectorize-contractions: k-block (")
+          << kBlock.getValue() << ") must be a multiple of vector-width ("
+          << vectorWidth.getValue() << ")";
       return signalPassFailure();
     }
     SmallVector<std::pair<linalg::GenericOp, RowContraction>> matches;
@@ -258,7 +276,7 @@ struct VectorizeContractionsPass
       int64_t colsPerTask =
           std::max<int64_t>(1, taskBytes / rowBytes / tileCols) * tileCols;
       ImplicitLocOpBuilder b(op.getLoc(), op);
-      ContractionEmitter(b, m, vectorWidth, tileRows, tileCols)
+      ContractionEmitter(b, m, vectorWidth, tileRows, tileCols, kBlock)
           .emit(rowsPerTask, colsPerTask);
       op.erase();
       if (m.zeroFill)

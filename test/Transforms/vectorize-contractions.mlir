@@ -1,5 +1,6 @@
 // RUN: hmoe-opt --pass-pipeline='builtin.module(func.func(hmoe-vectorize-contractions))' --split-input-file %s | FileCheck %s
 // RUN: hmoe-opt --pass-pipeline='builtin.module(func.func(hmoe-vectorize-contractions{tile-rows=2 tile-cols=2 vector-width=4}))' --split-input-file %s | FileCheck %s --check-prefix=SMALL
+// RUN: hmoe-opt --pass-pipeline='builtin.module(func.func(hmoe-vectorize-contractions{k-block=32}))' --split-input-file %s | FileCheck %s --check-prefix=KBLOCK
 
 #a = affine_map<(i, j, k) -> (i, k)>
 #w = affine_map<(i, j, k) -> (j, k)>
@@ -19,6 +20,9 @@
 // CHECK-COUNT-12: vector.fma
 // CHECK:       scf.yield
 // CHECK-COUNT-12: vector.reduction <add>, %{{.*}} fastmath<reassoc>
+// KBLOCK-LABEL: func.func @gemm
+// KBLOCK: scf.for %{{.*}} = %c0{{[_0-9]*}} to %c32{{[_0-9]*}} step %c8{{[_0-9]*}} iter_args
+// KBLOCK: scf.for %{{.*}} = %c32{{[_0-9]*}} to %c64{{[_0-9]*}} step %c8{{[_0-9]*}} iter_args
 // SMALL-LABEL: func.func @gemm
 // SMALL: scf.for {{.*}} -> (vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>)
 // SMALL-COUNT-4: vector.fma
@@ -28,6 +32,46 @@ func.func @gemm(%a: memref<?x64xf32>, %w: memref<10x64xf32>,
                   iterator_types = ["parallel", "parallel", "reduction"]}
       ins(%a, %w : memref<?x64xf32>, memref<10x64xf32>)
       outs(%out : memref<?x10xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+#a = affine_map<(i, j, k) -> (i, k)>
+#w = affine_map<(i, j, k) -> (j, k)>
+#c = affine_map<(i, j, k) -> (i, j)>
+
+// A zero fill of c right before the contraction is dropped: the first K
+// chunk stores its sums, later chunks add to c.
+// CHECK-LABEL: func.func @zero_filled
+// CHECK-NOT: linalg.fill
+// CHECK: %[[SUM:.*]] = vector.reduction <add>
+// CHECK-NOT: memref.load %arg2
+// CHECK: memref.store %[[SUM]], %arg2
+// KBLOCK-LABEL: func.func @zero_filled
+// KBLOCK-NOT: linalg.fill
+// KBLOCK: scf.for {{.*}} = %c0{{[_0-9]*}} to %c32{{[_0-9]*}} step
+// KBLOCK: %[[FIRST:.*]] = vector.reduction <add>
+// KBLOCK-NEXT: memref.store %[[FIRST]], %arg2
+// KBLOCK-NOT: memref.load %arg2
+// KBLOCK: scf.for {{.*}} = %c32{{[_0-9]*}} to %c64{{[_0-9]*}} step
+// KBLOCK: %[[NEXT:.*]] = vector.reduction <add>
+// KBLOCK-NEXT: %[[OLD:.*]] = memref.load %arg2
+// KBLOCK-NEXT: %[[ADD:.*]] = arith.addf %[[OLD]], %[[NEXT]]
+// KBLOCK-NEXT: memref.store %[[ADD]], %arg2
+func.func @zero_filled(%a: memref<?x64xf32>, %w: memref<3x64xf32>,
+                       %out: memref<?x3xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%out : memref<?x3xf32>)
+  linalg.generic {indexing_maps = [#a, #w, #c],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %w : memref<?x64xf32>, memref<3x64xf32>)
+      outs(%out : memref<?x3xf32>) {
   ^bb0(%x: f32, %y: f32, %acc: f32):
     %m = arith.mulf %x, %y : f32
     %s = arith.addf %acc, %m : f32
