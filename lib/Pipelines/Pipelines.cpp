@@ -74,6 +74,7 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
     vectorize.vectorWidth = options.vectorWidth;
     vectorize.tileRows = options.tileRows;
     vectorize.tileCols = options.tileCols;
+    vectorize.kBlock = options.kBlock;
     pm.addNestedPass<func::FuncOp>(createHMoEVectorizeContractions(vectorize));
     HMoEVectorizeRowwiseOptions rowwise;
     rowwise.vectorWidth = options.vectorWidth;

@@ -252,12 +252,12 @@ struct VectorizeContractionsPass
 
   void runOnOperation() override {
     if (vectorWidth < 1 || tileRows < 1 || tileCols < 1 || rowsPerTask < 1 ||
-        taskBytes < 1 || kBlock < 1) {
+        taskBytes < 1 || kBlock < 0) {
       getOperation().emitError("hmoe-vectorize-contractions: every option "
-                               "must be at least 1");
+                               "must be at least 1 (k-block: at least 0)");
       return signalPassFailure();
     }
-    if (kBlock % vectorWidth != 0) {
+    if (kBlock > 0 && kBlock % vectorWidth != 0) {
       getOperation().emitError("hmoe-vectorize-contractions: k-block (")
           << kBlock.getValue() << ") must be a multiple of vector-width ("
           << vectorWidth.getValue() << ")";
@@ -276,7 +276,8 @@ struct VectorizeContractionsPass
       int64_t colsPerTask =
           std::max<int64_t>(1, taskBytes / rowBytes / tileCols) * tileCols;
       ImplicitLocOpBuilder b(op.getLoc(), op);
-      ContractionEmitter(b, m, vectorWidth, tileRows, tileCols, kBlock)
+      ContractionEmitter(b, m, vectorWidth, tileRows, tileCols,
+                         kBlock > 0 ? kBlock : m.k)
           .emit(rowsPerTask, colsPerTask);
       op.erase();
       if (m.zeroFill)

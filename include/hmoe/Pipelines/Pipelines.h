@@ -47,6 +47,10 @@ struct LowerToCPUOptions : public PassPipelineOptions<LowerToCPUOptions> {
   PassOptions::Option<int64_t> tileCols{
       *this, "tile-cols", llvm::cl::desc("GEMM register tile columns"),
       llvm::cl::init(3)};
+  PassOptions::Option<int64_t> kBlock{
+      *this, "k-block",
+      llvm::cl::desc("GEMM K elements per pass over a task (0: all)"),
+      llvm::cl::init(0)};
 };
 
 /// hmoe (whole layers or stages) on tensors -> LLVM dialect: decompose,

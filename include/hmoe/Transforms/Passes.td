@@ -28,8 +28,10 @@ def HMoEVectorizeContractions
       (`vector.fma`), reduced once at the end (`vector.reduction`,
       reassociation allowed: the sum over K is already split by lanes).
 
-    K is walked in chunks of `k-block` (partial sums added to `c`), so a
-    row tile of `a` and a column tile of `w` fit in L1 together for any K.
+    With `k-block`, K is walked in chunks (partial sums added to `c`), so
+    that a row tile of `a` and a column tile of `w` fit in L1 together for
+    very long K. Off by default: at hmoe's sizes (K <= 1024) it measured
+    10% slower on W2 (bench/RESULTS.md).
     Row and column remainders use 1-row and 1-column tiles. K must be a
     multiple of `vector-width` and the innermost stride of every operand 1;
     other contractions are left to the generic loop lowering.
@@ -48,9 +50,9 @@ def HMoEVectorizeContractions
            "rows of a parallel task">,
     Option<"taskBytes", "task-bytes", "int64_t", /*default=*/"262144",
            "bytes of w rows per parallel task (sizes the column block)">,
-    Option<"kBlock", "k-block", "int64_t", /*default=*/"512",
-           "K elements per pass over a task (a multiple of vector-width): "
-           "keeps a row tile of a and a column tile of w in L1 together">,
+    Option<"kBlock", "k-block", "int64_t", /*default=*/"0",
+           "K elements per pass over a task (a multiple of vector-width; "
+           "0: all of K in one pass)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
