@@ -20,26 +20,24 @@ def torch_fns():
     def laplace(x, g):  # -||x - g||, g [N, D]
         return -torch.cdist(x, g)
 
-    def experts_ffn(x, experts, weights, w1, w2, act):
+    def per_expert(x, experts, weights, num_experts, network):
+        """y[t] += w(t, e) * network(e, x[t]) over each expert's tokens."""
         y = torch.zeros_like(x)
-        for e in range(w1.shape[0]):
+        for e in range(num_experts):
             tok, slot = (experts == e).nonzero(as_tuple=True)
             if tok.numel() == 0:
                 continue
-            h = act(x[tok] @ w1[e].T)
-            y.index_add_(0, tok, (h @ w2[e].T) * weights[tok, slot, None])
+            y.index_add_(0, tok, network(e, x[tok]) * weights[tok, slot, None])
         return y
 
+    def experts_ffn(x, experts, weights, w1, w2, act):
+        return per_expert(x, experts, weights, w1.shape[0],
+                          lambda e, xs: act(xs @ w1[e].T) @ w2[e].T)
+
     def experts_swiglu(x, experts, weights, wg, wu, w2):
-        y = torch.zeros_like(x)
-        for e in range(wg.shape[0]):
-            tok, slot = (experts == e).nonzero(as_tuple=True)
-            if tok.numel() == 0:
-                continue
-            xs = x[tok]
-            h = F.silu(xs @ wg[e].T) * (xs @ wu[e].T)
-            y.index_add_(0, tok, (h @ w2[e].T) * weights[tok, slot, None])
-        return y
+        return per_expert(
+            x, experts, weights, wg.shape[0],
+            lambda e, xs: (F.silu(xs @ wg[e].T) * (xs @ wu[e].T)) @ w2[e].T)
 
     def nested_route(x, g1, g2, k1, k2):
         """Two Laplace softmax levels; g2 [N1, N2, D] per group."""
