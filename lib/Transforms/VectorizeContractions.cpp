@@ -231,7 +231,7 @@ private:
         Value sum = vector::ReductionOp::create(b, vector::CombiningKind::ADD,
                                                 loop.getResult(r * cols + c),
                                                 arith::FastMathFlags::reassoc);
-        ValueRange at{rowIdx[r], colIdx[c]};
+        SmallVector<Value, 2> at = {rowIdx[r], colIdx[c]};
         if (!ks.overwrite)
           sum =
               arith::AddFOp::create(b, memref::LoadOp::create(b, m.c, at), sum);
