@@ -10,12 +10,13 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${1:-$root/build}
 
 # LLVM/MLIR 22 come from Debian 12's bookworm-security suite; libomp-22-dev
-# runs the OpenMP loops of hmoe-lower-to-cpu; python3-numpy is for the
+# runs the OpenMP loops of hmoe-lower-to-cpu; libclang-rt-22-dev has the
+# sanitizer runtimes (scripts/sanitize.sh); python3-numpy is for the
 # float64 reference and the integration tests (/usr/bin/python3).
 packages=(
   cmake ninja-build ccache python3 python3-numpy libgtest-dev
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22 lld-22
-  libomp-22-dev
+  libomp-22-dev libclang-rt-22-dev
 )
 
 missing=()
