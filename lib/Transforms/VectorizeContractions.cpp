@@ -13,6 +13,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 
 namespace mlir::hmoe {
 #define GEN_PASS_DEF_HMOEVECTORIZECONTRACTIONS
@@ -32,9 +33,13 @@ struct RowContraction {
   linalg::FillOp zeroFill = nullptr;
 };
 
-/// The `linalg.fill` of 0.0 into `c` right before `op`, if any.
+/// The `linalg.fill` of 0.0 into `c` before `op` with only ops free of
+/// memory effects (views, constants, index arithmetic) in between, if any.
 linalg::FillOp precedingZeroFill(Operation *op, Value c) {
-  auto fill = dyn_cast_or_null<linalg::FillOp>(op->getPrevNode());
+  Operation *prev = op->getPrevNode();
+  while (prev && !isa<linalg::FillOp>(prev) && isMemoryEffectFree(prev))
+    prev = prev->getPrevNode();
+  auto fill = dyn_cast_or_null<linalg::FillOp>(prev);
   if (!fill || fill.getDpsInits()[0] != c)
     return nullptr;
   FloatAttr value;
@@ -133,7 +138,7 @@ public:
         ValueRange{idx(1), idx(1)},
         [&](OpBuilder &nested, Location loc, ValueRange ivs) {
           ImplicitLocOpBuilder nb(loc, nested);
-          ContractionEmitter inner(nb, m, width, tileRows, tileCols, kChunk);
+          ContractionEmitter inner = with(nb);
           Value r0 = arith::MulIOp::create(nb, ivs[0], rowBlock);
           Value c0 = arith::MulIOp::create(nb, ivs[1], colBlock);
           Value r1 = arith::MinSIOp::create(
@@ -146,6 +151,10 @@ public:
   }
 
 private:
+  /// The same emitter, building with `nb` (inside a new region).
+  ContractionEmitter with(ImplicitLocOpBuilder &nb) const {
+    return ContractionEmitter(nb, m, width, tileRows, tileCols, kChunk);
+  }
   Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, v); }
   Value ceilDiv(Value x, Value y) {
     return arith::CeilDivUIOp::create(b, x, y);
@@ -169,9 +178,9 @@ private:
         });
   }
 
-  /// Per K chunk (so that a row tile's `a` rows and a column tile's `w`
-  /// rows fit in L1 together), row tiles outermost: a tile's rows of `a`
-  /// stay in L1 while the block's `w` rows stream from L2.
+  /// Per K chunk (all of K unless k-block is set), row tiles outermost: a
+  /// tile's rows of `a` stay in L1 while the block's `w` rows stream from
+  /// L2.
   void emitBlock(Value r0, Value r1, Value c0, Value c1) {
     for (int64_t k0 = 0; k0 < m.k; k0 += kChunk) {
       KRange ks{k0, std::min(m.k, k0 + kChunk),
@@ -179,16 +188,14 @@ private:
       Value rFull = fullEnd(r0, r1, tileRows);
       auto rowsOf = [&](Value lo, Value hi, int64_t nRows) {
         forLoop(lo, hi, nRows, [&](ImplicitLocOpBuilder &nb, Value row) {
-          ContractionEmitter inner(nb, m, width, tileRows, tileCols, kChunk);
+          ContractionEmitter inner = with(nb);
           Value cFull = inner.fullEnd(c0, c1, tileCols);
-          inner.forLoop(
-              c0, cFull, tileCols, [&](ImplicitLocOpBuilder &cb, Value col) {
-                ContractionEmitter(cb, m, width, tileRows, tileCols, kChunk)
-                    .emitTile(row, col, nRows, tileCols, ks);
-              });
+          inner.forLoop(c0, cFull, tileCols,
+                        [&](ImplicitLocOpBuilder &cb, Value col) {
+                          with(cb).emitTile(row, col, nRows, tileCols, ks);
+                        });
           inner.forLoop(cFull, c1, 1, [&](ImplicitLocOpBuilder &cb, Value col) {
-            ContractionEmitter(cb, m, width, tileRows, tileCols, kChunk)
-                .emitTile(row, col, nRows, 1, ks);
+            with(cb).emitTile(row, col, nRows, 1, ks);
           });
         });
       };

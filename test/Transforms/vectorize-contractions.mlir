@@ -86,6 +86,59 @@ func.func @zero_filled(%a: memref<?x64xf32>, %w: memref<3x64xf32>,
 #w = affine_map<(i, j, k) -> (j, k)>
 #c = affine_map<(i, j, k) -> (i, j)>
 
+// Ops without memory effects (here the expert's weight view) may stand
+// between the fill and the contraction; a store to c may not.
+// CHECK-LABEL: func.func @zero_filled_then_view
+// CHECK-NOT: linalg.fill
+// CHECK: %[[SUM:.*]] = vector.reduction <add>
+// CHECK-NOT: memref.load %arg2
+// CHECK: memref.store %[[SUM]], %arg2
+// CHECK-LABEL: func.func @zero_filled_then_store
+// CHECK: linalg.fill
+// CHECK: vector.reduction <add>
+// CHECK-NEXT: memref.load %arg2
+func.func @zero_filled_then_view(%a: memref<?x64xf32>, %ws: memref<2x3x64xf32>,
+                                 %out: memref<?x3xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%out : memref<?x3xf32>)
+  %w = memref.subview %ws[1, 0, 0] [1, 3, 64] [1, 1, 1]
+      : memref<2x3x64xf32> to memref<3x64xf32, strided<[64, 1], offset: 192>>
+  linalg.generic {indexing_maps = [#a, #w, #c],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %w : memref<?x64xf32>, memref<3x64xf32, strided<[64, 1], offset: 192>>)
+      outs(%out : memref<?x3xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+func.func @zero_filled_then_store(%a: memref<?x64xf32>, %w: memref<3x64xf32>,
+                                  %out: memref<?x3xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %one = arith.constant 1.0 : f32
+  %c0 = arith.constant 0 : index
+  linalg.fill ins(%zero : f32) outs(%out : memref<?x3xf32>)
+  memref.store %one, %out[%c0, %c0] : memref<?x3xf32>
+  linalg.generic {indexing_maps = [#a, #w, #c],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %w : memref<?x64xf32>, memref<3x64xf32>)
+      outs(%out : memref<?x3xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+#a = affine_map<(i, j, k) -> (i, k)>
+#w = affine_map<(i, j, k) -> (j, k)>
+#c = affine_map<(i, j, k) -> (i, j)>
+
 // A strided weight slice (an expert's rows) with unit inner stride is taken.
 // CHECK-LABEL: func.func @expert_slice
 // CHECK: vector.fma
