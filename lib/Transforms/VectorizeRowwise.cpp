@@ -154,24 +154,24 @@ private:
     Value one = arith::ConstantIndexOp::create(b, 1);
     auto vecType = VectorType::get({width}, b.getF32Type());
     if (!m.isReduction) {
-      scf::ForOp::create(
-          b, c0, fullEnd, step, ValueRange{},
-          [&](OpBuilder &nested, Location loc, Value j, ValueRange) {
-            ImplicitLocOpBuilder nb(loc, nested);
-            Value v = emitBody(nb, i, j, Value(), width);
-            vector::StoreOp::create(nb, v, m.op.getDpsInits()[0],
-                                    ValueRange{i, j});
-            scf::YieldOp::create(nb);
-          });
-      scf::ForOp::create(
-          b, fullEnd, innerEnd, one, ValueRange{},
-          [&](OpBuilder &nested, Location loc, Value j, ValueRange) {
-            ImplicitLocOpBuilder nb(loc, nested);
-            Value v = emitBody(nb, i, j, Value(), 0);
-            memref::StoreOp::create(nb, v, m.op.getDpsInits()[0],
-                                    ValueRange{i, j});
-            scf::YieldOp::create(nb);
-          });
+      // [lo, hi) in steps of `lanes` (0: scalars), each result stored.
+      auto elementLoop = [&](Value lo, Value hi, Value stepValue,
+                             int64_t lanes) {
+        scf::ForOp::create(
+            b, lo, hi, stepValue, ValueRange{},
+            [&](OpBuilder &nested, Location loc, Value j, ValueRange) {
+              ImplicitLocOpBuilder nb(loc, nested);
+              Value v = emitBody(nb, i, j, Value(), lanes);
+              Value out = m.op.getDpsInits()[0];
+              if (lanes)
+                vector::StoreOp::create(nb, v, out, ValueRange{i, j});
+              else
+                memref::StoreOp::create(nb, v, out, ValueRange{i, j});
+              scf::YieldOp::create(nb);
+            });
+      };
+      elementLoop(c0, fullEnd, step, width);
+      elementLoop(fullEnd, innerEnd, one, 0);
       return;
     }
     // Reduction: lanes accumulate from 0, then one reassociating lane sum

@@ -20,13 +20,18 @@ Value dimOf(ImplicitLocOpBuilder &b, Value v, int64_t dim) {
   return tensor::DimOp::create(b, v, dim);
 }
 
+/// `t` filled with 0 (a linalg.fill, so that it can be written in place).
+Value zeroFilled(ImplicitLocOpBuilder &b, Value t) {
+  Type elem = cast<RankedTensorType>(t.getType()).getElementType();
+  Value zero = arith::ConstantOp::create(b, b.getZeroAttr(elem));
+  return linalg::FillOp::create(b, zero, t).getResult(0);
+}
+
 /// An f32 tensor of `shape` (dynamic dims from `dynSizes`) filled with 0.
 Value zeros(ImplicitLocOpBuilder &b, ArrayRef<int64_t> shape,
             ValueRange dynSizes, Type elem = nullptr) {
   elem = elem ? elem : b.getF32Type();
-  Value empty = tensor::EmptyOp::create(b, shape, elem, dynSizes);
-  Value zero = arith::ConstantOp::create(b, b.getZeroAttr(elem));
-  return linalg::FillOp::create(b, zero, empty).getResult(0);
+  return zeroFilled(b, tensor::EmptyOp::create(b, shape, elem, dynSizes));
 }
 
 /// `c[i, j] += sum_k f(a[i, k], w[j, k])` for a [n, K] and w [M, K], c f32:
@@ -311,10 +316,18 @@ LogicalResult lowering::lowerExperts(RewriterBase &rewriter, ExpertsOp op) {
                              ne.b, x, ValueRange{ne.toIndex(args[0]), col});
                          return ne.extToF32(v);
                        });
-        auto project = [&](Value in, Value weight, int64_t cols) {
-          return contractRows(b, in, expertSlice(b, weight, ex),
-                              zeros(b, {ShapedType::kDynamic, cols}, n),
-                              /*squaredDistance=*/false);
+        // `in . weight_ex^T` accumulated from 0 into `init`.
+        auto project = [&](Value in, Value weight, Value init) {
+          // Sequenced so that the IR's op order does not depend on the
+          // compiler's argument evaluation order.
+          Value acc = zeroFilled(b, init);
+          Value w = expertSlice(b, weight, ex);
+          return contractRows(b, in, w, acc, /*squaredDistance=*/false);
+        };
+        auto hiddenInit = [&](int64_t cols) -> Value {
+          return tensor::EmptyOp::create(
+              b, ArrayRef<int64_t>{ShapedType::kDynamic, cols}, b.getF32Type(),
+              ValueRange{n});
         };
         // The last projection accumulates straight into this expert's rows
         // of the output (bufferized in place: no copy of its result).
@@ -322,13 +335,9 @@ LogicalResult lowering::lowerExperts(RewriterBase &rewriter, ExpertsOp op) {
         SmallVector<OpFoldResult> rowsSize = {n, b.getIndexAttr(dOut)};
         SmallVector<OpFoldResult> unitStrides = {b.getIndexAttr(1),
                                                  b.getIndexAttr(1)};
-        auto projectOut = [&](Value in, Value weight) {
-          Value slice = tensor::ExtractSliceOp::create(b, acc[0], rowsOfOut,
-                                                       rowsSize, unitStrides);
-          Value zero = arith::ConstantOp::create(b, b.getF32FloatAttr(0.0f));
-          Value init = linalg::FillOp::create(b, zero, slice).getResult(0);
-          return contractRows(b, in, expertSlice(b, weight, ex), init,
-                              /*squaredDistance=*/false);
+        auto outRows = [&]() -> Value {
+          return tensor::ExtractSliceOp::create(b, acc[0], rowsOfOut, rowsSize,
+                                                unitStrides);
         };
         auto addBias = [&](Value v, Value bias) {
           if (!bias)
@@ -339,17 +348,18 @@ LogicalResult lowering::lowerExperts(RewriterBase &rewriter, ExpertsOp op) {
         };
         Value y;
         if (kind == ExpertKind::Linear) {
-          y = addBias(projectOut(xs, op.getW1()), op.getB1());
+          y = addBias(project(xs, op.getW1(), outRows()), op.getB1());
         } else {
           int64_t h = op.getExpert().getHidden();
-          Value hidden = addBias(project(xs, op.getW1(), h), op.getB1());
+          Value hidden =
+              addBias(project(xs, op.getW1(), hiddenInit(h)), op.getB1());
           if (kind == ExpertKind::FFN) {
             hidden =
                 mapRows(b, hidden, Value(), [&](Emitter &me, Value s, Value) {
                   return me.activation(*fn, s);
                 });
           } else {
-            Value up = project(xs, op.getWUp(), h);
+            Value up = project(xs, op.getWUp(), hiddenInit(h));
             hidden = parallel2D(b, hidden, ValueRange{up}, {{i, j}},
                                 [](Emitter &ne, ValueRange args) {
                                   Value gate =
@@ -357,7 +367,7 @@ LogicalResult lowering::lowerExperts(RewriterBase &rewriter, ExpertsOp op) {
                                   return ne.mulf(gate, args[0]);
                                 });
           }
-          y = addBias(projectOut(hidden, op.getW2()), op.getB2());
+          y = addBias(project(hidden, op.getW2(), outRows()), op.getB2());
         }
         Value updated = tensor::InsertSliceOp::create(b, y, acc[0], rowsOfOut,
                                                       rowsSize, unitStrides);
