@@ -10,7 +10,6 @@ checked against hmoe's before its time is reported.
 """
 
 import argparse
-import math
 import os
 import re
 import subprocess
