@@ -11,7 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "Npy.h"
+#include "hmoe/Support/Npy.h"
 
 #include "hmoe/Conversion/Passes.h"
 #include "hmoe/Dialect/HMoE/Transforms/Passes.h"

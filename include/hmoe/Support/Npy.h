@@ -5,8 +5,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef HMOE_TOOLS_HMOE_RUN_NPY_H
-#define HMOE_TOOLS_HMOE_RUN_NPY_H
+#ifndef HMOE_SUPPORT_NPY_H
+#define HMOE_SUPPORT_NPY_H
 
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
@@ -47,4 +47,4 @@ llvm::Error write(llvm::StringRef path, DType dtype,
 
 } // namespace mlir::hmoe::npy
 
-#endif // HMOE_TOOLS_HMOE_RUN_NPY_H
+#endif // HMOE_SUPPORT_NPY_H

@@ -1,6 +1,6 @@
 //===- Npy.cpp - NumPy .npy arrays in and out -----------------------------===//
 
-#include "Npy.h"
+#include "hmoe/Support/Npy.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
