@@ -3,11 +3,15 @@
 # the packages, configures and builds. On a ready machine it installs
 # nothing and rebuilds nothing, so running it again is quick.
 #
-#   scripts/setup.sh [BUILD_DIR]      (default: build)
+#   scripts/setup.sh [BUILD_DIR [CMAKE_ARG...]]      (default: build)
+#
+# CMAKE_ARGs (and CFLAGS/CXXFLAGS/LDFLAGS) apply when BUILD_DIR is configured
+# for the first time.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${1:-$root/build}
+shift $(($# > 0 ? 1 : 0))
 
 # LLVM/MLIR 22 come from Debian 12's bookworm-security suite; libomp-22-dev
 # runs the OpenMP loops of hmoe-lower-to-cpu; libclang-rt-22-dev has the
@@ -39,7 +43,7 @@ if [ ! -f "$build/build.ninja" ]; then
     -DMLIR_DIR=/usr/lib/llvm-22/lib/cmake/mlir \
     -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 \
     -DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache \
-    -DLLVM_ENABLE_LLD=ON
+    -DLLVM_ENABLE_LLD=ON "$@"
 fi
 # The generated dialect and pass docs are part of the build.
 ninja -C "$build" all hmoe-doc
