@@ -61,14 +61,19 @@ def HMoEFuseDistance : Pass<"hmoe-fuse-distance"> {
     `convert-hmoe-to-linalg`, which uses the direct form
     `sum_k (x_k - w_k)^2` for distance scores that reach it.
 
-    NaN in a token or weight row stays NaN (the clamp is `maximumf`).
-    Unlike the direct form, an infinite component gives `inf - inf = NaN`
-    rather than `-inf`.
+    The GEMM form is only as good as `||x||^2 + ||w||^2` is a normal,
+    finite f32: past ~3.4e38 (|x| ~ 1e19) it overflows, giving
+    `inf - inf = NaN` or an infinite distance that is in fact finite, and
+    below 2^-100 the squares underflow. A second, scalar pass over the
+    `[T, N]` scores recomputes exactly those (token, row) pairs, and any
+    with NaN or inf, in the direct form summed in f64, so both forms give
+    the same scores on every input (README, "Numerical edge cases").
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
   ];
 }

@@ -34,8 +34,10 @@ Value zeros(ImplicitLocOpBuilder &b, ArrayRef<int64_t> shape,
   return zeroFilled(b, tensor::EmptyOp::create(b, shape, elem, dynSizes));
 }
 
-/// `c[i, j] += sum_k f(a[i, k], w[j, k])` for a [n, K] and w [M, K], c f32:
-/// f is a * w (a matmul with w transposed) or (a - w)^2 (squared distances).
+/// `c[i, j] += sum_k f(a[i, k], w[j, k])` for a [n, K] and w [M, K]: f is
+/// a * w (a matmul with w transposed) or (a - w)^2 (squared distances),
+/// computed in c's element type (f32, or f64 for distances that must not
+/// overflow).
 Value contractRows(ImplicitLocOpBuilder &b, Value a, Value w, Value c,
                    bool squaredDistance) {
   MLIRContext *ctx = b.getContext();
@@ -52,8 +54,9 @@ Value contractRows(ImplicitLocOpBuilder &b, Value a, Value w, Value c,
              [&](OpBuilder &nested, Location loc, ValueRange args) {
                ImplicitLocOpBuilder nb(loc, nested);
                Emitter e{nb};
-               Value x = e.extToF32(args[0]);
-               Value y = e.extToF32(args[1]);
+               bool wide = args[2].getType().isF64();
+               Value x = wide ? e.extToF64(args[0]) : e.extToF32(args[0]);
+               Value y = wide ? e.extToF64(args[1]) : e.extToF32(args[1]);
                Value term = squaredDistance ? e.mulf(e.subf(x, y), e.subf(x, y))
                                             : e.mulf(x, y);
                linalg::YieldOp::create(nb, e.addf(args[2], term));
@@ -173,6 +176,13 @@ Value weightSquaredNorms(ImplicitLocOpBuilder &b, Value w) {
   if (matchPattern(source, m_Constant(&dense)) &&
       type.getElementType().isF32() && type.hasStaticShape()) {
     int64_t rows = type.getDimSize(0), d = type.getDimSize(1);
+    auto normType = RankedTensorType::get({rows}, b.getF32Type());
+    // A splat may stand for any number of elements: one norm, no loop.
+    if (dense.isSplat()) {
+      double x = dense.getSplatValue<float>();
+      return arith::ConstantOp::create(
+          b, DenseElementsAttr::get(normType, static_cast<float>(d * x * x)));
+    }
     SmallVector<float> norms(rows, 0.0f);
     auto values = dense.getValues<float>();
     for (int64_t r = 0; r < rows; ++r) {
@@ -183,11 +193,60 @@ Value weightSquaredNorms(ImplicitLocOpBuilder &b, Value w) {
       }
       norms[r] = static_cast<float>(sum);
     }
-    auto normType = RankedTensorType::get({rows}, b.getF32Type());
     return arith::ConstantOp::create(
         b, DenseElementsAttr::get(normType, ArrayRef<float>(norms)));
   }
   return rowSquaredNorms(b, w);
+}
+
+/// The GEMM form is exact enough only while ||x||^2 + ||w||^2 is a normal,
+/// finite f32: past ~3.4e38 it overflows (inf - inf = NaN, or inf for a
+/// distance that is finite), below 2^-100 the squares underflow. Those
+/// (token, row) pairs, and any with NaN, are recomputed in the direct form in
+/// f64, so GEMM form and direct form agree on every input. One scalar pass
+/// over the [T, M] logits; the direct sum runs only where needed.
+Value recomputeUnsafeDistances(
+    ImplicitLocOpBuilder &b, Value logits, Value x, Value w, Value xNorms,
+    Value wNorms, Value bias,
+    function_ref<Value(Emitter &, Value, Value)> distanceScore) {
+  AffineExpr i, j;
+  bindDims(b.getContext(), i, j);
+  SmallVector<Value> ins = {xNorms, wNorms};
+  SmallVector<SmallVector<AffineExpr, 2>> maps = {{i}, {j}};
+  if (bias) {
+    ins.push_back(bias);
+    maps.push_back({j});
+  }
+  int64_t d = cast<RankedTensorType>(w.getType()).getDimSize(1);
+  return parallel2D(b, logits, ins, maps, [&](Emitter &e, ValueRange args) {
+    Value norms = e.addf(args[0], args[1]);
+    Value safe =
+        e.andi(e.cmpf(arith::CmpFPredicate::OLT, norms, e.f32(INFINITY)),
+               e.cmpf(arith::CmpFPredicate::OGE, norms, e.f32(0x1p-100)));
+    // linalg.index must sit directly in the generic's body.
+    Value t = linalg::IndexOp::create(e.b, 0);
+    Value c = linalg::IndexOp::create(e.b, 1);
+    auto ifOp = scf::IfOp::create(e.b, TypeRange{e.b.getF32Type()}, safe,
+                                  /*addThenBlock=*/true,
+                                  /*addElseBlock=*/true);
+    OpBuilder::InsertionGuard guard(e.b);
+    e.b.setInsertionPointToStart(ifOp.thenBlock());
+    scf::YieldOp::create(e.b, args.back());
+    e.b.setInsertionPointToStart(ifOp.elseBlock());
+    Value squared = e.loop(
+        e.idx(0), e.idx(d), {e.f64(0.0)},
+        [&](Value k, ValueRange acc) -> SmallVector<Value> {
+          Value xv =
+              e.extToF64(tensor::ExtractOp::create(e.b, x, ValueRange{t, k}));
+          Value wv =
+              e.extToF64(tensor::ExtractOp::create(e.b, w, ValueRange{c, k}));
+          Value diff = e.subf(xv, wv);
+          return {e.addf(acc[0], e.mulf(diff, diff))};
+        })[0];
+    Value bv = bias ? e.extToF32(args[2]) : Value();
+    scf::YieldOp::create(e.b, distanceScore(e, squared, bv));
+    return ifOp.getResult(0);
+  });
 }
 } // namespace
 
@@ -206,10 +265,15 @@ LogicalResult lowering::lowerScore(RewriterBase &rewriter, ScoreOp op,
   ScoreKind kind = op.getKind();
   bool distance = kind == ScoreKind::Laplace || kind == ScoreKind::Gaussian;
   // GEMM form: ||x - w||^2 = ||x||^2 - 2 x.w + ||w||^2, so the contraction
-  // is a plain matmul that hmoe-vectorize-contractions makes fast.
+  // is a plain matmul that hmoe-vectorize-contractions makes fast. The
+  // direct form sums (x - w)^2 in f64: no f32 input overflows or underflows
+  // there (a distance up to ~1e38 has a square up to ~1e77).
   bool expanded = distance && expandDistances;
-  Value acc = contractRows(b, x, w, zeros(b, {xType.getDimSize(0), m}, dyn),
-                           distance && !expanded);
+  bool direct = distance && !expanded;
+  Value acc = contractRows(b, x, w,
+                           zeros(b, {xType.getDimSize(0), m}, dyn,
+                                 direct ? b.getF64Type() : b.getF32Type()),
+                           direct);
   Value xNorms, wNorms;
   if (expanded) {
     xNorms = rowSquaredNorms(b, x);
@@ -218,6 +282,13 @@ LogicalResult lowering::lowerScore(RewriterBase &rewriter, ScoreOp op,
   std::optional<Activation> fn;
   if (op.getActivation())
     fn = *op.getActivation();
+  // -||x - w|| or -||x - w||^2 from a squared distance (f32 or f64), with
+  // the bias (or null).
+  auto distanceScore = [&](Emitter &e, Value squared, Value bv) {
+    Value s = kind == ScoreKind::Laplace ? e.sqrt(squared) : squared;
+    s = e.negf(e.truncTo(e.b.getF32Type(), s));
+    return bv ? e.addf(s, bv) : s;
+  };
   AffineExpr i, j;
   bindDims(b.getContext(), i, j);
   SmallVector<Value> ins;
@@ -230,9 +301,17 @@ LogicalResult lowering::lowerScore(RewriterBase &rewriter, ScoreOp op,
     ins.append({xNorms, wNorms});
     maps.append({{i}, {j}});
   }
+  // The direct form's f64 sums are read, not written over.
+  Value init = acc;
+  if (direct) {
+    ins.push_back(acc);
+    maps.push_back({i, j});
+    init = tensor::EmptyOp::create(b, ArrayRef<int64_t>{xType.getDimSize(0), m},
+                                   b.getF32Type(), dyn);
+  }
   Value logits =
-      parallel2D(b, acc, ins, maps, [&](Emitter &e, ValueRange args) {
-        Value s = args.back();
+      parallel2D(b, init, ins, maps, [&](Emitter &e, ValueRange args) {
+        Value s = direct ? args[args.size() - 2] : args.back();
         Value bv = bias ? e.extToF32(args[0]) : Value();
         if (expanded) {
           // Rounding can make the expanded form slightly negative: clamp at 0
@@ -245,17 +324,16 @@ LogicalResult lowering::lowerScore(RewriterBase &rewriter, ScoreOp op,
         case ScoreKind::Linear:
           break;
         case ScoreKind::Laplace:
-          // Direct form: the sum of squares is >= 0, so no clamp is needed.
-          s = e.negf(e.sqrt(s));
-          break;
         case ScoreKind::Gaussian:
-          s = e.negf(s);
-          break;
+          return distanceScore(e, s, bv);
         case ScoreKind::Activation:
           return e.activation(*fn, bv ? e.addf(s, bv) : s);
         }
         return bv ? e.addf(s, bv) : s;
       });
+  if (expanded)
+    logits = recomputeUnsafeDistances(b, logits, x, w, xNorms, wNorms, bias,
+                                      distanceScore);
   auto resultType = cast<RankedTensorType>(op.getLogits().getType());
   if (resultType.getRank() > 2) {
     SmallVector<ReassociationIndices> reassoc = {{0}, {}};

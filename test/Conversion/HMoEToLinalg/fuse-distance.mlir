@@ -21,6 +21,19 @@
 // CHECK:   %[[DIST:.*]] = math.sqrt %[[CLAMPED]]
 // CHECK:   %[[NEG:.*]] = arith.negf %[[DIST]]
 // CHECK:   arith.addf %[[NEG]]
+// Pairs whose ||x||^2 + ||w||^2 is not a normal finite f32 (overflow, inf,
+// NaN, underflow) are recomputed in the direct form, summed in f64.
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel"]{{.*}} ins(%[[XX]], %[[WW]], %arg2 : {{.*}}) outs(
+// CHECK:   %[[NORMS:.*]] = arith.addf
+// CHECK:   arith.cmpf olt, %[[NORMS]]
+// CHECK:   arith.cmpf oge, %[[NORMS]]
+// CHECK:   scf.if {{.*}} -> (f32) {
+// CHECK-NEXT: scf.yield
+// CHECK:   } else {
+// CHECK:     scf.for {{.*}} -> (f64) {
+// CHECK:       arith.subf {{.*}} : f64
+// CHECK:     math.sqrt {{.*}} : f64
+// CHECK:     arith.truncf {{.*}} : f64 to f32
 func.func @laplace(%x: tensor<?x16xf32>, %w: tensor<4x16xf32>,
                    %b: tensor<4xf32>) -> tensor<?x4xf32> {
   %s = hmoe.score laplace %x : tensor<?x16xf32>, %w : tensor<4x16xf32>,
@@ -48,6 +61,19 @@ func.func @gaussian_constant(%x: tensor<?x2xf32>) -> tensor<?x1x2xf32> {
   %s = hmoe.score gaussian %x : tensor<?x2xf32>, %w : tensor<1x2x2xf32>
       -> tensor<?x1x2xf32>
   return %s : tensor<?x1x2xf32>
+}
+
+// -----
+
+// A splat constant folds to one norm whatever its size (no loop over its
+// 2^36 elements): 2^20 * 2^2 = 4194304 = 0x4A800000.
+// CHECK-LABEL: func.func @splat_constant
+// CHECK: arith.constant dense<0x4A800000> : tensor<65536xf32>
+func.func @splat_constant(%x: tensor<?x1048576xf32>) -> tensor<?x65536xf32> {
+  %w = arith.constant dense<2.0> : tensor<65536x1048576xf32>
+  %s = hmoe.score gaussian %x : tensor<?x1048576xf32>,
+      %w : tensor<65536x1048576xf32> -> tensor<?x65536xf32>
+  return %s : tensor<?x65536xf32>
 }
 
 // -----

@@ -2,16 +2,20 @@
 
 // Scores are a contraction over D plus an element-wise epilogue; the
 // Laplace distance is the direct form (sum of squared differences, then
-// sqrt), which needs no clamp.
+// sqrt), which needs no clamp. It sums in f64, where no f32 input overflows
+// or underflows, and rounds the distance to f32 after the square root.
 // CHECK-LABEL: func.func @score_laplace
-// CHECK: linalg.fill
+// CHECK: linalg.fill {{.*}} -> tensor<?x32xf64>
 // CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]
-// CHECK:   arith.subf
-// CHECK:   arith.mulf
-// CHECK:   arith.addf
+// CHECK:   arith.extf {{.*}} f32 to f64
+// CHECK:   arith.subf {{.*}} : f64
+// CHECK:   arith.mulf {{.*}} : f64
+// CHECK:   arith.addf {{.*}} : f64
 // CHECK: linalg.generic
-// CHECK:   math.sqrt
+// CHECK:   math.sqrt {{.*}} : f64
+// CHECK:   arith.truncf
 // CHECK:   arith.negf
+// CHECK: } -> tensor<?x32xf32>
 // CHECK: tensor.expand_shape
 // CHECK-NOT: hmoe.
 func.func @score_laplace(%x: tensor<?x16xf32>, %w: tensor<4x8x16xf32>)
