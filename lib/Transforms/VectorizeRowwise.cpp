@@ -269,9 +269,9 @@ struct VectorizeRowwisePass
   using Base::Base;
 
   void runOnOperation() override {
-    if (vectorWidth < 1) {
-      getOperation().emitError(
-          "hmoe-vectorize-rowwise: vector-width must be at least 1");
+    if (vectorWidth < 1 || vectorWidth > 64) {
+      getOperation().emitError("hmoe-vectorize-rowwise: vector-width (")
+          << vectorWidth.getValue() << ") must be between 1 and 64";
       return signalPassFailure();
     }
     SmallVector<RowwiseOp> matches;

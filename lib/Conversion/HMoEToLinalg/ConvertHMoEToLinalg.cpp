@@ -35,20 +35,39 @@ struct ConvertHMoEToLinalgPass
     : public hmoe::impl::ConvertHMoEToLinalgBase<ConvertHMoEToLinalgPass> {
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
+    // Layers into stages first, so that the stages can be checked whole.
+    // Folding is left to canonicalize; here only hmoe ops are rewritten.
+    GreedyRewriteConfig config;
+    config.enableFolding(false);
+    RewritePatternSet decompose(ctx);
+    populateHMoEDecomposePatterns(decompose);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(decompose),
+                                     config))) {
+      getOperation()->emitError(
+          "convert-hmoe-to-linalg: decomposition did not converge");
+      return signalPassFailure();
+    }
+    // Limits of the lowering that the verifier does not know about.
+    WalkResult overLimit = getOperation()->walk([](DispatchOp op) {
+      return failed(lowering::checkSlotLimit(op)) ? WalkResult::interrupt()
+                                                  : WalkResult::advance();
+    });
+    if (overLimit.wasInterrupted())
+      return signalPassFailure();
+
     RewritePatternSet patterns(ctx);
-    populateHMoEDecomposePatterns(patterns);
     patterns.add<LowerOp<ScoreOp, lowerScoreDirect>,
                  LowerOp<RouteOp, lowering::lowerRoute>,
                  LowerOp<DispatchOp, lowering::lowerDispatch>,
                  LowerOp<ExpertsOp, lowering::lowerExperts>,
                  LowerOp<CombineOp, lowering::lowerCombine>,
                  LowerOp<StatsOp, lowering::lowerStats>>(ctx);
-    // Folding is left to canonicalize; here only hmoe ops are rewritten.
-    GreedyRewriteConfig config;
-    config.enableFolding(false);
-    if (failed(
-            applyPatternsGreedily(getOperation(), std::move(patterns), config)))
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns),
+                                     config))) {
+      getOperation()->emitError(
+          "convert-hmoe-to-linalg: the rewrite did not converge");
       return signalPassFailure();
+    }
     // Whatever is left could not be lowered: say so at the op.
     WalkResult leftover = getOperation()->walk([](Operation *op) {
       if (!isa<HMoEDialect>(op->getDialect()))

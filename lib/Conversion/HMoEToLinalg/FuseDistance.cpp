@@ -38,9 +38,12 @@ struct HMoEFuseDistancePass
     patterns.add<ExpandDistanceScore>(ctx);
     GreedyRewriteConfig config;
     config.enableFolding(false);
-    if (failed(
-            applyPatternsGreedily(getOperation(), std::move(patterns), config)))
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns),
+                                     config))) {
+      getOperation()->emitError(
+          "hmoe-fuse-distance: the rewrite did not converge");
       signalPassFailure();
+    }
   }
 };
 } // namespace

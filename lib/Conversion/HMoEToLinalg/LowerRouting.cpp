@@ -13,6 +13,8 @@
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
+#include <limits>
+
 using namespace mlir;
 using namespace mlir::hmoe;
 using namespace mlir::hmoe::lowering;
@@ -137,19 +139,47 @@ void emitNormalize(Emitter &e, GateAttr gate, int64_t n,
 
 /// Final weights of `count` chosen children: `p` (divided by the chosen
 /// sum when `gate` renormalises) times the gate's scale. `chosen[j]`
-/// indexes `probs`; the weights go to `out[j]`.
+/// indexes `probs` and `logit`; the weights go to `out[j]`.
+///
+/// A renormalised sigmoid gate divides in the log domain: with
+/// l = log sigmoid(s / tau), w_j = exp(l_j - max l) / sum exp(l_i - max l).
+/// Far from its centre sigmoid underflows f32 (s / tau below ~-88 for
+/// every chosen child gives p = 0 and 0 / 0), while the ratios of the p are
+/// well defined; elsewhere both forms agree to rounding.
 void emitChoiceWeights(Emitter &e, GateAttr gate, int64_t count, Value probs,
-                       Value chosen, Value out) {
+                       Value chosen, function_ref<Value(Value)> logit,
+                       Value out) {
+  bool renormalize = gate.getRenormalize();
+  bool logDomain =
+      renormalize && gate.getNormalization() == Normalization::Sigmoid;
+  Value tau = e.f32(gate.getTemperatureValue());
+  // log sigmoid(x) = min(x, 0) - log(1 + exp(-|x|)), exact for any x.
+  auto logProb = [&](Value j) {
+    Value x = e.divf(logit(e.load(chosen, j)), tau);
+    Value absX = math::AbsFOp::create(e.b, x);
+    Value minX = arith::MinimumFOp::create(e.b, x, e.f32(0.0));
+    return e.subf(minX, e.log(e.addf(e.f32(1.0), e.exp(e.negf(absX)))));
+  };
+  Value maxLog;
+  if (logDomain)
+    maxLog = e.loop(e.idx(0), e.idx(count), {e.f32(-INFINITY)},
+                    [&](Value j, ValueRange acc) -> SmallVector<Value> {
+                      return {e.maxf(acc[0], logProb(j))};
+                    })[0];
+  // The unnormalised weight of choice j.
+  auto weight = [&](Value j) {
+    return logDomain ? e.exp(e.subf(logProb(j), maxLog))
+                     : e.load(probs, e.load(chosen, j));
+  };
   Value sum;
-  if (gate.getRenormalize())
+  if (renormalize)
     sum = e.loop(e.idx(0), e.idx(count), {e.f32(0.0)},
                  [&](Value j, ValueRange acc) -> SmallVector<Value> {
-                   Value p = e.load(probs, e.load(chosen, j));
-                   return {e.addf(acc[0], p)};
+                   return {e.addf(acc[0], weight(j))};
                  })[0];
   double scale = gate.getScaleValue();
   e.loop(0, count, [&](Value j) {
-    Value w = e.load(probs, e.load(chosen, j));
+    Value w = weight(j);
     if (sum)
       w = e.divf(w, sum);
     if (scale != 1.0)
@@ -300,7 +330,10 @@ private:
     });
     s.initKeys(e, n, s.probs, e.idx(0), selectionBias(l, node));
     emitTopK(e, s.keys, s.taken, e.idx(0), n, k, s.chosen, e.idx(0));
-    emitChoiceWeights(e, gates[l], k, s.probs, s.chosen, s.weights);
+    Value logitNode = perNode(logits[l], l, 1) ? node : e.idx(0);
+    emitChoiceWeights(
+        e, gates[l], k, s.probs, s.chosen,
+        [&](Value c) { return logit(l, logitNode, c); }, s.weights);
     e.loop(0, k, [&](Value j) {
       Value child = e.addi(e.muli(node, e.idx(n)), e.load(s.chosen, j));
       Value childSlot = e.addi(e.muli(slot, e.idx(k)), j);
@@ -343,7 +376,9 @@ private:
       emitKeptGroupsMask(s, groups, groupSize);
       emitTopK(e, s.keys, s.taken, e.idx(0), numExperts, k, s.chosen, e.idx(0));
     }
-    emitChoiceWeights(e, gate, k, probs, s.chosen, s.weights);
+    emitChoiceWeights(
+        e, gate, k, probs, s.chosen,
+        [&](Value c) { return logit(0, e.idx(0), c); }, s.weights);
     e.loop(0, k, [&](Value j) {
       storeChoice(j, e.load(s.chosen, j), e.load(s.weights, j));
     });
@@ -430,6 +465,19 @@ LogicalResult lowering::lowerRoute(RewriterBase &rewriter, RouteOp op) {
   return success();
 }
 
+LogicalResult lowering::checkSlotLimit(DispatchOp op) {
+  // Slots and offsets are i32 (half the index traffic of i64): a static
+  // token count that overflows them is rejected, not wrapped at run time.
+  int64_t slots =
+      cast<RankedTensorType>(op.getSlotToken().getType()).getDimSize(0);
+  if (ShapedType::isDynamic(slots) ||
+      slots <= std::numeric_limits<int32_t>::max())
+    return success();
+  return op.emitOpError("has ")
+         << slots << " (token, choice) slots; slot indices are i32, so the "
+         << "lowering supports at most 2^31 - 1 (T x k)";
+}
+
 LogicalResult lowering::lowerDispatch(RewriterBase &rewriter, DispatchOp op) {
   ImplicitLocOpBuilder b(op.getLoc(), rewriter);
   b.setInsertionPoint(op);
@@ -451,6 +499,10 @@ LogicalResult lowering::lowerDispatch(RewriterBase &rewriter, DispatchOp op) {
         arith::SIToFPOp::create(b, b.getF64Type(), e.toI64(numAssignments));
     Value c = e.divf(e.mulf(e.f64(factor->convertToDouble()), assignments),
                      e.f64(static_cast<double>(numExperts)));
+    // No expert can take more than T * K; capping there also keeps a huge
+    // factor (1e300) inside the range of the conversion to i64, which would
+    // otherwise be poison.
+    c = arith::MinimumFOp::create(b, c, assignments);
     capacity =
         arith::FPToSIOp::create(b, b.getI64Type(), math::CeilOp::create(b, c));
   }

@@ -116,9 +116,11 @@ struct HMoEDecomposePass
     // Only the layer ops change; folding the rest is canonicalize's job.
     GreedyRewriteConfig config;
     config.enableFolding(false);
-    if (failed(
-            applyPatternsGreedily(getOperation(), std::move(patterns), config)))
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns),
+                                     config))) {
+      getOperation()->emitError("hmoe-decompose: the rewrite did not converge");
       signalPassFailure();
+    }
   }
 };
 } // namespace
