@@ -7,6 +7,15 @@ from typing import List, Optional
 import numpy as np
 
 
+def float_literal(v):
+    """`v` as an MLIR float literal, which needs a dot ("1e+20" lexes as an
+    integer): 1.0e+20."""
+    text = repr(float(v))
+    if "." not in text and "e" in text:
+        text = text.replace("e", ".0e")
+    return text
+
+
 @dataclass
 class Gate:
     score: str = "linear"          # linear | laplace | gaussian | activation
@@ -21,11 +30,11 @@ class Gate:
         score = f"activation<{self.activation}>" if self.score == "activation" else self.score
         s = f"#hmoe.gate<{score}, {self.norm}, k = {self.k}"
         if self.temperature != 1.0:
-            s += f", temperature = {self.temperature!r}"
+            s += f", temperature = {float_literal(self.temperature)}"
         if not self.renormalize:
             s += ", renormalize = false"
         if self.scale != 1.0:
-            s += f", scale = {self.scale!r}"
+            s += f", scale = {float_literal(self.scale)}"
         return s + ">"
 
 
@@ -201,13 +210,13 @@ class Layer:
                        if n in shape_of)
         tail = ""
         if self.capacity is not None:
-            tail += f" capacity_factor {self.capacity!r}"
+            tail += f" capacity_factor {float_literal(self.capacity)}"
         if self.stats:
             tail += " stats [" + ", ".join(self.stats) + "]"
         attrs = ""
         if self.lambda_intra != 1.0 or self.lambda_inter != 1.0:
-            attrs = (f" {{lambda_intra = {self.lambda_intra!r} : f64, "
-                     f"lambda_inter = {self.lambda_inter!r} : f64}}")
+            attrs = (f" {{lambda_intra = {float_literal(self.lambda_intra)} : f64, "
+                     f"lambda_inter = {float_literal(self.lambda_inter)} : f64}}")
         names = ", ".join(["%y"] + [f"%s{i}" for i in range(len(self.stats))])
         return (
             f"func.func @{self.name}({args}) -> ({', '.join(results)}) {{\n"

@@ -97,7 +97,13 @@ def check_layer(layer, T, seed, hmoe_run, params=None, mlir_path=None,
                 failures.append(f"{name}: got {value}, want {want}")
         else:
             w = np.asarray(want, np.float64)
-            e = float(np.max(np.abs(value - w)) / max(np.max(np.abs(w)), 1e-6)) if w.size else 0.0
+            v = np.asarray(value, np.float64)
+            ok = ~np.isnan(w)
+            # NaN where the reference has NaN (a NaN token's importance),
+            # numbers elsewhere.
+            e = (math.nan if not np.array_equal(np.isnan(v), ~ok)
+                 else float(np.max(np.abs(v[ok] - w[ok])) / max(np.max(np.abs(w[ok])), 1e-6))
+                 if ok.any() else 0.0)
             if not e <= F32_TOLERANCE:
                 failures.append(f"{name}: got {value}, want {want} (rel {e:.3g})")
     summary = f"T={T} err={err:.2e} near_ties={int(near.sum())}"

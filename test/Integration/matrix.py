@@ -159,15 +159,100 @@ def special_cases():
     yield "nan/all", sig, 8, 11, lambda l, T, s: nan_params(l, T, s, "all")
 
 
+def scaled_params(layer, T, seed, factor):
+    """Tokens and gate rows `factor` times larger (or smaller)."""
+    p = layer.random_params(T, seed)
+    p["x"] = (p["x"] * factor).astype(np.float32)
+    p["gate0"] = (p["gate0"] * factor).astype(np.float32)
+    return p
+
+
+def set_params(layer, T, seed, name, index, value):
+    p = layer.random_params(T, seed)
+    p[name][index] = value
+    return p
+
+
+def equal_rows_params(layer, T, seed):
+    """Every gate row the same: every score ties, the lowest indices win."""
+    p = layer.random_params(T, seed)
+    p["gate0"][:] = p["gate0"][0]
+    return p
+
+
+def numerics_cases():
+    """Non-finite and extreme inputs (README, "Numerical edge cases"):
+    (name, layer, T, seed, params function)."""
+    laplace = Layer(fanout=[6], gates=[Gate("laplace", "softmax", k=2)], d=16,
+                    hidden=24, stats=["load", "importance"])
+    linear = Layer(fanout=[6], gates=[Gate("linear", "softmax", k=2)], d=16,
+                   stats=["load"])
+    # An infinite token component: every distance is inf, every score -inf,
+    # softmax is NaN for that token only (its output row is NaN, the other
+    # rows are untouched).
+    yield ("inf/token_laplace", laplace, 12, 31,
+           lambda l, T, s: set_params(l, T, s, "x", (3, 5), np.inf))
+    # An infinite gate row: that expert's score is -inf for every token and it
+    # is never chosen. (In GEMM form inf - inf would make it NaN, and NaN
+    # through the softmax max would spoil every token.)
+    yield ("inf/gate_row_laplace", laplace, 12, 32,
+           lambda l, T, s: set_params(l, T, s, "gate0", (2, 0), -np.inf))
+    gauss = Layer(fanout=[6], gates=[Gate("gaussian", "sigmoid", k=3)], d=16,
+                  stats=["load"])
+    yield ("inf/gate_row_gaussian", gauss, 12, 33,
+           lambda l, T, s: set_params(l, T, s, "gate0", (4, 7), np.inf))
+    # Linear score: x.w is +-inf, +inf gives NaN probabilities for the token.
+    yield ("inf/gate_row_linear", linear, 12, 34,
+           lambda l, T, s: set_params(l, T, s, "gate0", (1, 2), np.inf))
+    # A NaN expert weight: only the tokens routed to that expert are NaN.
+    yield ("nan/expert_weight", laplace, 12, 35,
+           lambda l, T, s: set_params(l, T, s, "w1", (3, 0, 0), np.nan))
+    # ||x||^2 overflows f32 (|x| ~ 1e20) though every distance is finite;
+    # temperature 1e20 keeps the probabilities away from one-hot.
+    big = Layer(fanout=[6], gates=[Gate("laplace", "softmax", k=2,
+                                        temperature=1e20)],
+                d=16, expert="linear")
+    yield ("huge/laplace", big, 12, 36,
+           lambda l, T, s: scaled_params(l, T, s, 1e20))
+    # Squares underflow (|x| ~ 1e-25), temperature 1e-25.
+    tiny = Layer(fanout=[6], gates=[Gate("laplace", "softmax", k=2,
+                                         temperature=1e-25)],
+                 d=16, expert="linear")
+    yield ("tiny/laplace", tiny, 12, 37,
+           lambda l, T, s: scaled_params(l, T, s, 1e-25))
+    # Sigmoid far from its centre: squared distances ~100-300 make every
+    # sigmoid underflow f32 to 0 and a plain renormalisation 0 / 0. The
+    # selection bias picks (DeepSeek-V3 style); the weights are the ratios
+    # of the p, well defined.
+    far = Layer(fanout=[8], gates=[Gate("gaussian", "sigmoid", k=2)], d=16,
+                selection_bias=[True])
+    yield ("underflow/sigmoid_renormalize", far, 12, 38,
+           lambda l, T, s: scaled_params(l, T, s, 8.0))
+    # A capacity factor of 1e300: no expert can be full (the capacity is
+    # capped at T * K before it becomes an integer).
+    yield ("capacity/huge_factor",
+           Layer(fanout=[6], gates=[Gate("linear", "softmax", k=2)], d=16,
+                 capacity=1e300, stats=["load", "dropped"]), 12, 41, None)
+    # All scores equal: every selection is a tie, lower indices win.
+    yield ("ties/all_equal_laplace", laplace, 12, 39, equal_rows_params)
+    gl = Layer(strategy="group_limited", fanout=[8],
+               gates=[Gate("linear", "sigmoid", k=2)], groups=4, k_groups=2,
+               d=16, stats=["load"])
+    yield ("ties/all_equal_group_limited", gl, 12, 40, equal_rows_params)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--hmoe-run", required=True)
     ap.add_argument("--group", required=True,
-                    help="a strategy name, 'edge', 'gemm' or 'special'")
+                    help="a strategy name, 'edge', 'gemm', 'special' or "
+                    "'numerics'")
     ap.add_argument("--opt-level", default="1")
     ap.add_argument("--pipeline", default=None,
                     help="hmoe-run's --pipeline (default: its own)")
     args = ap.parse_args()
+    # Edge cases feed inf and NaN on purpose: IEEE results, no warnings.
+    np.seterr(all="ignore")
     extra = [f"--opt-level={args.opt_level}"]
     if args.pipeline:
         extra.append(f"--pipeline={args.pipeline}")
@@ -178,6 +263,8 @@ def main():
         cases = [(n, l, T, s, None) for n, l, T, s in gemm_cases()]
     elif args.group == "special":
         cases = list(special_cases())
+    elif args.group == "numerics":
+        cases = list(numerics_cases())
     elif args.group in STRATEGIES:
         cases = [(n, l, T, s, None) for n, l, T, s in matrix_cases(args.group)]
     else:

@@ -223,3 +223,25 @@ func.func @f() attributes {a = #hmoe.expert<linear, hidden = 8>} {
 func.func @f() attributes {a = #hmoe.expert<ffn, activation = relu, hidden = 8, width = 2>} {
   return
 }
+
+// -----
+
+// Gates compute in f32: 1e-300 would round to 0 there.
+// expected-error @below {{temperature must be a normal f32 (between 1.175494e-38 and 3.402823e+38); got 1.000000e-300}}
+func.func @f() attributes {a = #hmoe.gate<linear, softmax, k = 1, temperature = 1.0e-300>} {
+  return
+}
+
+// -----
+
+// expected-error @below {{temperature must be a normal f32 (between 1.175494e-38 and 3.402823e+38); got 1.000000e+39}}
+func.func @f() attributes {a = #hmoe.gate<linear, softmax, k = 1, temperature = 1.0e+39>} {
+  return
+}
+
+// -----
+
+// expected-error @below {{scale must be finite in f32 (|scale| <= 3.402823e+38); got -1.000000e+39}}
+func.func @f() attributes {a = #hmoe.gate<linear, softmax, k = 1, scale = -1.0e+39>} {
+  return
+}

@@ -9,6 +9,9 @@
 #include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <cmath>
+#include <limits>
+
 using namespace mlir;
 using namespace mlir::hmoe;
 
@@ -147,9 +150,21 @@ LogicalResult GateAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   if (!(tau > 0.0) || !std::isfinite(tau))
     return emitError() << "temperature must be positive and finite; got "
                        << tau;
-  if (!std::isfinite(scale.convertToDouble()))
-    return emitError() << "scale must be finite; got "
-                       << scale.convertToDouble();
+  // Gates compute in f32: a temperature that rounds to 0 or a subnormal
+  // there would divide every logit into inf or NaN.
+  if (tau < std::numeric_limits<float>::min() ||
+      tau > std::numeric_limits<float>::max())
+    return emitError() << "temperature must be a normal f32 (between "
+                       << std::numeric_limits<float>::min() << " and "
+                       << std::numeric_limits<float>::max() << "); got "
+                       << tau;
+  double factor = scale.convertToDouble();
+  if (!std::isfinite(factor))
+    return emitError() << "scale must be finite; got " << factor;
+  if (std::abs(factor) > std::numeric_limits<float>::max())
+    return emitError() << "scale must be finite in f32 (|scale| <= "
+                       << std::numeric_limits<float>::max() << "); got "
+                       << factor;
   return success();
 }
 
