@@ -201,6 +201,10 @@ def numerics_cases():
                   stats=["load"])
     yield ("inf/gate_row_gaussian", gauss, 12, 33,
            lambda l, T, s: set_params(l, T, s, "gate0", (4, 7), np.inf))
+    # Sigmoid of -inf is 0 for every child: renormalising true zeros is 0/0,
+    # NaN weights for that token (as the reference).
+    yield ("inf/token_gaussian_sigmoid", gauss, 12, 42,
+           lambda l, T, s: set_params(l, T, s, "x", (7, 0), -np.inf))
     # Linear score: x.w is +-inf, +inf gives NaN probabilities for the token.
     yield ("inf/gate_row_linear", linear, 12, 34,
            lambda l, T, s: set_params(l, T, s, "gate0", (1, 2), np.inf))

@@ -41,6 +41,16 @@ def HMoE_Dialect : Dialect {
     Experts are the leaves of the routing tree, numbered group-major: with
     fan-outs `N_1, ..., N_L` the expert at path `(i_1, ..., i_L)` has flat
     index `((i_1 * N_2 + i_2) * N_3 + ...)`.
+
+    Non-finite and extreme inputs follow IEEE arithmetic on the definition,
+    as a float64 evaluation rounded to f32 would: a NaN or infinite token
+    gives that token NaN weights and a NaN output row and leaves the others
+    alone; an infinite gate row is a child at infinite distance (score
+    `-inf`, probability 0); distances are exact for any finite f32 inputs
+    (no overflow of `||x||^2` at `|x| ~ 1e20`, no underflow at `1e-25`); a
+    renormalised sigmoid gate keeps the ratios of its probabilities when
+    they all underflow f32. The project README's "Numerical edge cases"
+    lists each case and its test.
   }];
   let useDefaultAttributePrinterParser = 1;
   let dependentDialects = ["::mlir::tensor::TensorDialect"];
