@@ -187,30 +187,32 @@ def numerics_cases():
                     hidden=24, stats=["load", "importance"])
     linear = Layer(fanout=[6], gates=[Gate("linear", "softmax", k=2)], d=16,
                    stats=["load"])
-    # An infinite token component: every distance is inf, every score -inf,
-    # softmax is NaN for that token only (its output row is NaN, the other
-    # rows are untouched).
-    yield ("inf/token_laplace", laplace, 12, 31,
-           lambda l, T, s: set_params(l, T, s, "x", (3, 5), np.inf))
-    # An infinite gate row: that expert's score is -inf for every token and it
-    # is never chosen. (In GEMM form inf - inf would make it NaN, and NaN
-    # through the softmax max would spoil every token.)
-    yield ("inf/gate_row_laplace", laplace, 12, 32,
-           lambda l, T, s: set_params(l, T, s, "gate0", (2, 0), -np.inf))
     gauss = Layer(fanout=[6], gates=[Gate("gaussian", "sigmoid", k=3)], d=16,
                   stats=["load"])
-    yield ("inf/gate_row_gaussian", gauss, 12, 33,
-           lambda l, T, s: set_params(l, T, s, "gate0", (4, 7), np.inf))
-    # Sigmoid of -inf is 0 for every child: renormalising true zeros is 0/0,
-    # NaN weights for that token (as the reference).
-    yield ("inf/token_gaussian_sigmoid", gauss, 12, 42,
-           lambda l, T, s: set_params(l, T, s, "x", (7, 0), -np.inf))
-    # Linear score: x.w is +-inf, +inf gives NaN probabilities for the token.
-    yield ("inf/gate_row_linear", linear, 12, 34,
-           lambda l, T, s: set_params(l, T, s, "gate0", (1, 2), np.inf))
-    # A NaN expert weight: only the tokens routed to that expert are NaN.
-    yield ("nan/expert_weight", laplace, 12, 35,
-           lambda l, T, s: set_params(l, T, s, "w1", (3, 0, 0), np.nan))
+    # (name, layer, seed, parameter, index, value it is set to)
+    one_value = [
+        # An infinite token component: every distance is inf, every score
+        # -inf, softmax is NaN for that token only (its output row is NaN,
+        # the other rows are untouched).
+        ("inf/token_laplace", laplace, 31, "x", (3, 5), np.inf),
+        # An infinite gate row: that expert's score is -inf for every token
+        # and it is never chosen. (In GEMM form inf - inf would make it NaN,
+        # and NaN through the softmax max would spoil every token.)
+        ("inf/gate_row_laplace", laplace, 32, "gate0", (2, 0), -np.inf),
+        ("inf/gate_row_gaussian", gauss, 33, "gate0", (4, 7), np.inf),
+        # Sigmoid of -inf is 0 for every child: renormalising true zeros is
+        # 0/0, NaN weights for that token (as the reference).
+        ("inf/token_gaussian_sigmoid", gauss, 42, "x", (7, 0), -np.inf),
+        # Linear score: x.w is +-inf, +inf gives NaN probabilities for the
+        # token.
+        ("inf/gate_row_linear", linear, 34, "gate0", (1, 2), np.inf),
+        # A NaN expert weight: only the tokens routed to that expert are NaN.
+        ("nan/expert_weight", laplace, 35, "w1", (3, 0, 0), np.nan),
+    ]
+    for name, layer, seed, param, index, value in one_value:
+        yield (name, layer, 12, seed,
+               lambda l, T, s, change=(param, index, value):
+               set_params(l, T, s, *change))
     # ||x||^2 overflows f32 (|x| ~ 1e20) though every distance is finite;
     # temperature 1e20 keeps the probabilities away from one-hot.
     big = Layer(fanout=[6], gates=[Gate("laplace", "softmax", k=2,
