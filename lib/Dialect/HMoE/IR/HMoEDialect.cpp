@@ -156,8 +156,7 @@ LogicalResult GateAttr::verify(function_ref<InFlightDiagnostic()> emitError,
       tau > std::numeric_limits<float>::max())
     return emitError() << "temperature must be a normal f32 (between "
                        << std::numeric_limits<float>::min() << " and "
-                       << std::numeric_limits<float>::max() << "); got "
-                       << tau;
+                       << std::numeric_limits<float>::max() << "); got " << tau;
   double factor = scale.convertToDouble();
   if (!std::isfinite(factor))
     return emitError() << "scale must be finite; got " << factor;
