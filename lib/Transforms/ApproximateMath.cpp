@@ -1,10 +1,10 @@
 //===- ApproximateMath.cpp - f32 polynomial math approximations -----------===//
 
+#include "hmoe/Support/GreedyRewrite.h"
 #include "hmoe/Transforms/Passes.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
-#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::hmoe {
 #define GEN_PASS_DEF_HMOEAPPROXIMATEMATH
@@ -19,11 +19,10 @@ struct ApproximateMathPass
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     populateMathPolynomialApproximationPatterns(patterns);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns)))) {
-      getOperation()->emitError(
-          "hmoe-approximate-math: the rewrite did not converge");
+    if (failed(hmoe::applyPatternsOrReport(getOperation(), std::move(patterns),
+                                           GreedyRewriteConfig(),
+                                           getArgument())))
       signalPassFailure();
-    }
   }
 };
 } // namespace

@@ -5,7 +5,7 @@
 #include "hmoe/Conversion/Passes.h"
 #include "hmoe/Dialect/HMoE/Transforms/Passes.h"
 
-#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "hmoe/Support/GreedyRewrite.h"
 
 namespace mlir::hmoe {
 #define GEN_PASS_DEF_CONVERTHMOETOLINALG
@@ -41,12 +41,9 @@ struct ConvertHMoEToLinalgPass
     config.enableFolding(false);
     RewritePatternSet decompose(ctx);
     populateHMoEDecomposePatterns(decompose);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(decompose),
-                                     config))) {
-      getOperation()->emitError(
-          "convert-hmoe-to-linalg: decomposition did not converge");
+    if (failed(applyPatternsOrReport(getOperation(), std::move(decompose),
+                                     config, getArgument())))
       return signalPassFailure();
-    }
     // Limits of the lowering that the verifier does not know about.
     WalkResult overLimit = getOperation()->walk([](DispatchOp op) {
       return failed(lowering::checkSlotLimit(op)) ? WalkResult::interrupt()
@@ -62,12 +59,9 @@ struct ConvertHMoEToLinalgPass
                  LowerOp<ExpertsOp, lowering::lowerExperts>,
                  LowerOp<CombineOp, lowering::lowerCombine>,
                  LowerOp<StatsOp, lowering::lowerStats>>(ctx);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns),
-                                     config))) {
-      getOperation()->emitError(
-          "convert-hmoe-to-linalg: the rewrite did not converge");
+    if (failed(applyPatternsOrReport(getOperation(), std::move(patterns),
+                                     config, getArgument())))
       return signalPassFailure();
-    }
     // Whatever is left could not be lowered: say so at the op.
     WalkResult leftover = getOperation()->walk([](Operation *op) {
       if (!isa<HMoEDialect>(op->getDialect()))

@@ -5,7 +5,7 @@
 #include "hmoe/Conversion/Passes.h"
 #include "hmoe/Dialect/HMoE/Transforms/Passes.h"
 
-#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "hmoe/Support/GreedyRewrite.h"
 
 namespace mlir::hmoe {
 #define GEN_PASS_DEF_HMOEFUSEDISTANCE
@@ -38,12 +38,9 @@ struct HMoEFuseDistancePass
     patterns.add<ExpandDistanceScore>(ctx);
     GreedyRewriteConfig config;
     config.enableFolding(false);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns),
-                                     config))) {
-      getOperation()->emitError(
-          "hmoe-fuse-distance: the rewrite did not converge");
+    if (failed(applyPatternsOrReport(getOperation(), std::move(patterns),
+                                     config, getArgument())))
       signalPassFailure();
-    }
   }
 };
 } // namespace

@@ -1,9 +1,9 @@
 //===- Decompose.cpp - hmoe.moe into its stages ---------------------------===//
 
 #include "hmoe/Dialect/HMoE/Transforms/Passes.h"
+#include "hmoe/Support/GreedyRewrite.h"
 
 #include "mlir/IR/PatternMatch.h"
-#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::hmoe {
 #define GEN_PASS_DEF_HMOEDECOMPOSE
@@ -116,11 +116,9 @@ struct HMoEDecomposePass
     // Only the layer ops change; folding the rest is canonicalize's job.
     GreedyRewriteConfig config;
     config.enableFolding(false);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns),
-                                     config))) {
-      getOperation()->emitError("hmoe-decompose: the rewrite did not converge");
+    if (failed(applyPatternsOrReport(getOperation(), std::move(patterns),
+                                     config, getArgument())))
       signalPassFailure();
-    }
   }
 };
 } // namespace
