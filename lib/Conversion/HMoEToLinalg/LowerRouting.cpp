@@ -160,27 +160,30 @@ void emitChoiceWeights(Emitter &e, GateAttr gate, int64_t count, Value probs,
     Value minX = arith::MinimumFOp::create(e.b, x, e.f32(0.0));
     return e.subf(minX, e.log(e.addf(e.f32(1.0), e.exp(e.negf(absX)))));
   };
+  // Each log-probability, then each unnormalised weight, is computed once
+  // and kept in `out`; the weights are summed on the way and scaled in place.
   Value maxLog;
   if (logDomain)
     maxLog = e.loop(e.idx(0), e.idx(count), {e.f32(-INFINITY)},
                     [&](Value j, ValueRange acc) -> SmallVector<Value> {
-                      return {e.maxf(acc[0], logProb(j))};
+                      Value l = logProb(j);
+                      e.store(l, out, j);
+                      return {e.maxf(acc[0], l)};
                     })[0];
-  // The unnormalised weight of choice j.
-  auto weight = [&](Value j) {
-    return logDomain ? e.exp(e.subf(logProb(j), maxLog))
-                     : e.load(probs, e.load(chosen, j));
-  };
-  Value sum;
-  if (renormalize)
-    sum = e.loop(e.idx(0), e.idx(count), {e.f32(0.0)},
-                 [&](Value j, ValueRange acc) -> SmallVector<Value> {
-                   return {e.addf(acc[0], weight(j))};
-                 })[0];
+  Value sum = e.loop(e.idx(0), e.idx(count), {e.f32(0.0)},
+                     [&](Value j, ValueRange acc) -> SmallVector<Value> {
+                       Value w = logDomain
+                                     ? e.exp(e.subf(e.load(out, j), maxLog))
+                                     : e.load(probs, e.load(chosen, j));
+                       e.store(w, out, j);
+                       return {renormalize ? e.addf(acc[0], w) : acc[0]};
+                     })[0];
   double scale = gate.getScaleValue();
+  if (!renormalize && scale == 1.0)
+    return;
   e.loop(0, count, [&](Value j) {
-    Value w = weight(j);
-    if (sum)
+    Value w = e.load(out, j);
+    if (renormalize)
       w = e.divf(w, sum);
     if (scale != 1.0)
       w = e.mulf(w, e.f32(scale));
