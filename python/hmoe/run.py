@@ -36,9 +36,9 @@ def run_hmoe(hmoe_run, mlir_path, function, inputs, num_results, workdir, extra=
     return [np.load(p) for p in outs], proc.stdout
 
 
-def relative_error(got, want, mask=None):
-    """max |got - want| / max |want| over the rows in `mask`; NaN where the
-    NaN patterns differ."""
+def relative_error(got, want, mask=None, floor=1e-30):
+    """max |got - want| / max(max |want|, floor) over the rows in `mask`;
+    NaN where the NaN patterns differ."""
     got = np.asarray(got, np.float64)
     want = np.asarray(want, np.float64)
     if got.shape != want.shape:
@@ -50,7 +50,7 @@ def relative_error(got, want, mask=None):
     ok = ~np.isnan(want)
     if not ok.any():
         return 0.0
-    scale = max(np.max(np.abs(want[ok])), 1e-30)
+    scale = max(np.max(np.abs(want[ok])), floor)
     return float(np.max(np.abs(got[ok] - want[ok])) / scale)
 
 
@@ -96,14 +96,9 @@ def check_layer(layer, T, seed, hmoe_run, params=None, mlir_path=None,
             if not np.array_equal(value, want):
                 failures.append(f"{name}: got {value}, want {want}")
         else:
-            w = np.asarray(want, np.float64)
-            v = np.asarray(value, np.float64)
-            ok = ~np.isnan(w)
             # NaN where the reference has NaN (a NaN token's importance),
             # numbers elsewhere.
-            e = (math.nan if not np.array_equal(np.isnan(v), ~ok)
-                 else float(np.max(np.abs(v[ok] - w[ok])) / max(np.max(np.abs(w[ok])), 1e-6))
-                 if ok.any() else 0.0)
+            e = relative_error(value, want, floor=1e-6)
             if not e <= F32_TOLERANCE:
                 failures.append(f"{name}: got {value}, want {want} (rel {e:.3g})")
     summary = f"T={T} err={err:.2e} near_ties={int(near.sum())}"

@@ -126,14 +126,9 @@ def tie_params(layer, T, seed):
     return p
 
 
-def nan_params(layer, T, seed, where):
+def set_params(layer, T, seed, name, index, value):
     p = layer.random_params(T, seed)
-    if where == "token":
-        p["x"][1, 3] = np.nan        # every score of token 1 is NaN
-    elif where == "gate_row":
-        p["gate0"][2, 0] = np.nan    # expert 2's score is NaN for all tokens
-    elif where == "all":
-        p["gate0"][:, 0] = np.nan    # every candidate NaN: index order
+    p[name][index] = value
     return p
 
 
@@ -154,9 +149,16 @@ def special_cases():
                 stats=["load"])
     soft = Layer(fanout=[6], gates=[Gate("laplace", "softmax", k=2)], d=16,
                  stats=["load"], capacity=1.0)
-    yield "nan/token", soft, 8, 9, lambda l, T, s: nan_params(l, T, s, "token")
-    yield "nan/gate_row", sig, 8, 10, lambda l, T, s: nan_params(l, T, s, "gate_row")
-    yield "nan/all", sig, 8, 11, lambda l, T, s: nan_params(l, T, s, "all")
+    # Every score of token 1 is NaN.
+    yield ("nan/token", soft, 8, 9,
+           lambda l, T, s: set_params(l, T, s, "x", (1, 3), np.nan))
+    # Expert 2's score is NaN for all tokens.
+    yield ("nan/gate_row", sig, 8, 10,
+           lambda l, T, s: set_params(l, T, s, "gate0", (2, 0), np.nan))
+    # Every candidate NaN: index order.
+    yield ("nan/all", sig, 8, 11,
+           lambda l, T, s: set_params(l, T, s, "gate0", (slice(None), 0),
+                                      np.nan))
 
 
 def scaled_params(layer, T, seed, factor):
@@ -164,12 +166,6 @@ def scaled_params(layer, T, seed, factor):
     p = layer.random_params(T, seed)
     p["x"] = (p["x"] * factor).astype(np.float32)
     p["gate0"] = (p["gate0"] * factor).astype(np.float32)
-    return p
-
-
-def set_params(layer, T, seed, name, index, value):
-    p = layer.random_params(T, seed)
-    p[name][index] = value
     return p
 
 
