@@ -1,14 +1,27 @@
 //===- Npy.cpp - NumPy .npy arrays in and out -----------------------------===//
+//
+// The header is a Python dict literal. It is parsed as one (not searched for
+// keys) and held to what numpy.lib.format accepts: exactly the keys 'descr',
+// 'fortran_order' and 'shape', a bool, a tuple of non-negative ints, at most
+// 10000 bytes. Files are read header first, then exactly the bytes the header
+// declares, so a stream that never ends (/dev/zero) or a header that declares
+// terabytes costs nothing.
+//
+//===----------------------------------------------------------------------===//
 
 #include "hmoe/Support/Npy.h"
 
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
-#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Process.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <cstring>
+#include <optional>
+#include <unistd.h>
 
 using namespace mlir::hmoe::npy;
 using llvm::StringRef;
@@ -18,69 +31,165 @@ llvm::Error fail(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
 }
 
-/// Finds `'key':` in the header dict and returns the text after it.
-llvm::Expected<StringRef> valueOf(StringRef header, StringRef key) {
-  std::string quoted = ("'" + key + "'").str();
-  size_t at = header.find(quoted);
-  if (at == StringRef::npos)
-    return fail("header has no '" + key + "' entry");
-  StringRef rest = header.drop_front(at + quoted.size()).ltrim();
-  if (!rest.consume_front(":"))
-    return fail("header entry '" + key + "' has no value");
-  return rest.ltrim();
-}
+/// numpy.lib.format refuses longer headers (max_header_size).
+constexpr uint64_t kMaxHeaderBytes = 10000;
+constexpr size_t kMagicBytes = 6;
+constexpr int64_t kMaxRank = 16;
 
-llvm::Expected<DType> parseDescr(StringRef header) {
-  auto value = valueOf(header, "descr");
-  if (!value)
-    return value.takeError();
-  StringRef v = *value;
-  if (v.empty() || (v[0] != '\'' && v[0] != '"'))
-    return fail("'descr' is not a string");
-  size_t end = v.find(v[0], 1);
-  if (end == StringRef::npos)
-    return fail("'descr' is not a terminated string");
-  StringRef descr = v.substr(1, end - 1);
-  if (descr == "<f4")
-    return DType::F32;
-  if (descr == "<f8")
-    return DType::F64;
-  if (descr == "<i4")
-    return DType::I32;
-  if (descr == "<i8")
-    return DType::I64;
+/// A value of the header dict.
+struct Value {
+  enum Kind { String, Bool, Integer, Tuple } kind;
+  std::string string;
+  bool boolean = false;
+  uint64_t integer = 0;
+  std::vector<uint64_t> tuple;
+};
+
+/// A recursive-descent parser for the Python literals a .npy header holds:
+/// a dict of string keys to strings, True/False and tuples of integers.
+class HeaderParser {
+public:
+  HeaderParser(StringRef text, bool allowLongSuffix)
+      : rest(text), allowLongSuffix(allowLongSuffix) {}
+
+  /// Parses the whole header into `entries`.
+  llvm::Error
+  parseDict(llvm::SmallVectorImpl<std::pair<std::string, Value>> &entries) {
+    skipSpace();
+    if (!consume('{'))
+      return fail("header is not a dictionary");
+    skipSpace();
+    while (!consume('}')) {
+      std::string key;
+      if (llvm::Error e = parseString(key))
+        return e;
+      skipSpace();
+      if (!consume(':'))
+        return fail("header entry '" + key + "' has no ':'");
+      skipSpace();
+      Value value;
+      if (llvm::Error e = parseValue(key, value))
+        return e;
+      entries.emplace_back(key, std::move(value));
+      skipSpace();
+      if (consume(','))
+        skipSpace();
+      else if (!rest.starts_with("}"))
+        return fail("header dictionary is not closed");
+    }
+    skipSpace();
+    if (!rest.empty())
+      return fail("header has text after the dictionary");
+    return llvm::Error::success();
+  }
+
+private:
+  void skipSpace() { rest = rest.ltrim(" \t\n\r"); }
+  bool consume(char c) { return rest.consume_front(StringRef(&c, 1)); }
+
+  llvm::Error parseString(std::string &out) {
+    if (rest.empty() || (rest[0] != '\'' && rest[0] != '"'))
+      return fail("expected a quoted string in the header");
+    char quote = rest[0];
+    size_t end = rest.find(quote, 1);
+    if (end == StringRef::npos)
+      return fail("header has an unterminated string");
+    StringRef body = rest.substr(1, end - 1);
+    if (body.contains('\\') || body.contains('\n'))
+      return fail("header string '" + body + "' has escapes or newlines");
+    out = body.str();
+    rest = rest.drop_front(end + 1);
+    return llvm::Error::success();
+  }
+
+  llvm::Error parseInteger(StringRef key, uint64_t &out) {
+    size_t digits = rest.find_first_not_of("0123456789");
+    StringRef number = rest.substr(0, digits);
+    if (number.empty())
+      return fail("'" + key +
+                  "' holds something other than non-negative "
+                  "integers");
+    rest = rest.drop_front(number.size());
+    if (allowLongSuffix)
+      rest.consume_front("L");
+    if (number.getAsInteger(10, out))
+      return fail("'" + key + "' has an integer out of range: " + number);
+    return llvm::Error::success();
+  }
+
+  llvm::Error parseValue(StringRef key, Value &value) {
+    if (rest.starts_with("'") || rest.starts_with("\"")) {
+      value.kind = Value::String;
+      return parseString(value.string);
+    }
+    for (auto [word, b] : {std::pair<StringRef, bool>{"True", true},
+                           std::pair<StringRef, bool>{"False", false}}) {
+      if (rest.starts_with(word)) {
+        StringRef after = rest.drop_front(word.size());
+        if (!after.empty() && (llvm::isAlnum(after[0]) || after[0] == '_'))
+          break;
+        rest = after;
+        value.kind = Value::Bool;
+        value.boolean = b;
+        return llvm::Error::success();
+      }
+    }
+    if (!rest.empty() && llvm::isDigit(rest[0])) {
+      value.kind = Value::Integer;
+      return parseInteger(key, value.integer);
+    }
+    if (!consume('('))
+      return fail("'" + key + "' has a value that is not a string, a bool, " +
+                  "an integer or a tuple");
+    value.kind = Value::Tuple;
+    skipSpace();
+    bool needsComma = false; // (3) is an int, not a tuple
+    while (!consume(')')) {
+      if (rest.empty())
+        return fail("'" + key + "' tuple is not closed");
+      uint64_t n;
+      if (llvm::Error e = parseInteger(key, n))
+        return e;
+      value.tuple.push_back(n);
+      skipSpace();
+      if (consume(',')) {
+        skipSpace();
+        needsComma = false;
+      } else if (rest.starts_with(")")) {
+        needsComma = value.tuple.size() == 1;
+      } else {
+        return fail("'" + key + "' tuple has a malformed element list");
+      }
+    }
+    if (needsComma)
+      return fail("'" + key + "' is a parenthesised integer, not a tuple");
+    return llvm::Error::success();
+  }
+
+  StringRef rest;
+  bool allowLongSuffix;
+};
+
+llvm::Expected<DType> dtypeOf(StringRef descr) {
+  static const std::pair<StringRef, DType> known[] = {{"<f4", DType::F32},
+                                                      {"<f8", DType::F64},
+                                                      {"<i4", DType::I32},
+                                                      {"<i8", DType::I64}};
+  for (auto [text, dtype] : known)
+    if (descr == text)
+      return dtype;
   return fail("unsupported dtype '" + descr +
               "'; expected little-endian f32 (<f4), f64 (<f8), i32 (<i4) "
               "or i64 (<i8)");
 }
 
-llvm::Expected<std::vector<int64_t>> parseShape(StringRef header) {
-  auto value = valueOf(header, "shape");
-  if (!value)
-    return value.takeError();
-  StringRef v = *value;
-  if (!v.consume_front("("))
-    return fail("'shape' is not a tuple");
-  size_t close = v.find(')');
-  if (close == StringRef::npos)
-    return fail("'shape' tuple is not closed");
-  std::vector<int64_t> shape;
-  llvm::SmallVector<StringRef> parts;
-  v.substr(0, close).split(parts, ',');
-  for (StringRef part : parts) {
-    part = part.trim();
-    if (part.empty())
-      continue; // (3,) has a trailing comma
-    if (part.ends_with("L"))
-      part = part.drop_back();
-    uint64_t dim;
-    if (part.getAsInteger(10, dim) || dim > (uint64_t(1) << 40))
-      return fail("'shape' has a bad dimension '" + part + "'");
-    shape.push_back(static_cast<int64_t>(dim));
-  }
-  if (shape.size() > 16)
-    return fail("rank " + llvm::Twine(shape.size()) + " is over the limit 16");
-  return shape;
+/// Bytes of the magic, version and header-length fields for `major`.
+std::optional<size_t> prefixBytes(unsigned major) {
+  if (major == 1)
+    return kMagicBytes + 2 + 2;
+  if (major == 2 || major == 3)
+    return kMagicBytes + 2 + 4;
+  return std::nullopt;
 }
 } // namespace
 
@@ -114,77 +223,216 @@ void Array::allocate() {
   storage.assign((bytes + 7) / 8, 0);
 }
 
-llvm::Expected<Array> mlir::hmoe::npy::parse(StringRef bytes) {
+llvm::Expected<Header> mlir::hmoe::npy::parseHeader(StringRef bytes) {
   if (!bytes.consume_front("\x93NUMPY"))
     return fail("not a .npy file (bad magic)");
   if (bytes.size() < 2)
     return fail("truncated header");
   unsigned major = static_cast<unsigned char>(bytes[0]);
-  bytes = bytes.drop_front(2);
-  uint64_t headerLen;
-  if (major == 1) {
-    if (bytes.size() < 2)
-      return fail("truncated header");
-    headerLen = static_cast<unsigned char>(bytes[0]) |
-                (static_cast<unsigned char>(bytes[1]) << 8);
-    bytes = bytes.drop_front(2);
-  } else if (major == 2 || major == 3) {
-    if (bytes.size() < 4)
-      return fail("truncated header");
-    headerLen = 0;
-    for (int i = 3; i >= 0; --i)
-      headerLen = (headerLen << 8) | static_cast<unsigned char>(bytes[i]);
-    bytes = bytes.drop_front(4);
-  } else {
+  std::optional<size_t> prefix = prefixBytes(major);
+  if (!prefix)
     return fail("unsupported .npy format version " + llvm::Twine(major));
-  }
+  bytes = bytes.drop_front(2);
+  size_t lengthBytes = *prefix - kMagicBytes - 2;
+  if (bytes.size() < lengthBytes)
+    return fail("truncated header");
+  uint64_t headerLen = 0;
+  for (size_t i = lengthBytes; i-- > 0;)
+    headerLen = (headerLen << 8) | static_cast<unsigned char>(bytes[i]);
+  bytes = bytes.drop_front(lengthBytes);
+  if (headerLen > kMaxHeaderBytes)
+    return fail("header is " + llvm::Twine(headerLen) +
+                " bytes; numpy reads at most " + llvm::Twine(kMaxHeaderBytes));
   if (headerLen > bytes.size())
     return fail("truncated header");
-  StringRef header = bytes.substr(0, headerLen);
-  bytes = bytes.drop_front(headerLen);
 
-  Array array;
-  auto dtype = parseDescr(header);
+  llvm::SmallVector<std::pair<std::string, Value>> entries;
+  HeaderParser parser(bytes.substr(0, headerLen),
+                      /*allowLongSuffix=*/major < 3);
+  if (llvm::Error e = parser.parseDict(entries))
+    return std::move(e);
+  const Value *descr = nullptr, *fortran = nullptr, *shape = nullptr;
+  for (auto &[key, value] : entries) {
+    const Value **slot = key == "descr"           ? &descr
+                         : key == "fortran_order" ? &fortran
+                         : key == "shape"         ? &shape
+                                                  : nullptr;
+    if (!slot)
+      return fail("header has the key '" + key +
+                  "'; expected exactly 'descr', 'fortran_order' and 'shape'");
+    if (*slot)
+      return fail("header has the key '" + key + "' twice");
+    *slot = &value;
+  }
+  if (!descr || !fortran || !shape)
+    return fail("header lacks '" +
+                StringRef(!descr     ? "descr"
+                          : !fortran ? "fortran_order"
+                                     : "shape") +
+                "'; expected 'descr', 'fortran_order' and 'shape'");
+  if (descr->kind != Value::String)
+    return fail("'descr' is not a string");
+  if (fortran->kind != Value::Bool)
+    return fail("'fortran_order' is not True or False");
+  if (shape->kind != Value::Tuple)
+    return fail("'shape' is not a tuple");
+
+  Header header;
+  auto dtype = dtypeOf(descr->string);
   if (!dtype)
     return dtype.takeError();
-  array.dtype = *dtype;
-  auto fortran = valueOf(header, "fortran_order");
-  if (!fortran)
-    return fortran.takeError();
-  if (fortran->starts_with("True"))
+  header.dtype = *dtype;
+  if (fortran->boolean)
     return fail("Fortran-order arrays are not supported; save in C order "
                 "(numpy.ascontiguousarray)");
-  auto shape = parseShape(header);
-  if (!shape)
-    return shape.takeError();
-  array.shape = std::move(*shape);
-  // Guard the byte count against overflow before comparing.
-  uint64_t elements = 1;
-  for (int64_t d : array.shape) {
-    if (d != 0 && elements > (uint64_t(1) << 40) / d)
-      return fail("array is too large");
+  if (static_cast<int64_t>(shape->tuple.size()) > kMaxRank)
+    return fail("rank " + llvm::Twine(shape->tuple.size()) +
+                " is over the limit " + llvm::Twine(kMaxRank));
+  // Element and byte counts must fit int64 (every index and stride that
+  // hmoe-run computes is signed), also when a zero dim empties the array:
+  // the strides are products of the other dims.
+  uint64_t elements = 1, strideSpan = 1;
+  for (uint64_t d : shape->tuple) {
+    uint64_t nonZero = std::max<uint64_t>(d, 1);
+    if (strideSpan > static_cast<uint64_t>(INT64_MAX / 8) / nonZero)
+      return fail("shape (" +
+                  llvm::join(llvm::map_range(
+                                 shape->tuple,
+                                 [](uint64_t v) { return std::to_string(v); }),
+                             ", ") +
+                  ") has too many elements");
+    strideSpan *= nonZero;
     elements *= d;
+    header.shape.push_back(static_cast<int64_t>(d));
   }
-  uint64_t expected = elements * size(array.dtype);
-  if (bytes.size() != expected)
-    return fail("data is " + llvm::Twine(bytes.size()) +
-                " bytes; shape and "
-                "dtype need " +
-                llvm::Twine(expected));
+  header.dataOffset = *prefix + headerLen;
+  header.dataBytes = elements * size(header.dtype);
+  return header;
+}
+
+static llvm::Error sizeMismatch(uint64_t have, uint64_t need) {
+  return fail("data is " + llvm::Twine(have) + " bytes; shape and dtype need " +
+              llvm::Twine(need));
+}
+
+llvm::Expected<Array> mlir::hmoe::npy::parse(StringRef bytes) {
+  auto header = parseHeader(bytes);
+  if (!header)
+    return header.takeError();
+  StringRef data = bytes.drop_front(header->dataOffset);
+  if (data.size() != header->dataBytes)
+    return sizeMismatch(data.size(), header->dataBytes);
+  Array array;
+  array.dtype = header->dtype;
+  array.shape = header->shape;
   array.allocate();
-  if (expected)
-    std::memcpy(array.data(), bytes.data(), expected);
+  if (!data.empty())
+    std::memcpy(array.data(), data.data(), data.size());
   return array;
 }
 
+namespace {
+/// Reads up to `size` bytes; fewer only at the end of the file.
+llvm::Expected<size_t> readUpTo(llvm::sys::fs::file_t fd, char *out,
+                                size_t size) {
+  size_t done = 0;
+  while (done < size) {
+    auto n = llvm::sys::fs::readNativeFile(
+        fd, llvm::MutableArrayRef<char>(out + done, size - done));
+    if (!n)
+      return n.takeError();
+    if (*n == 0)
+      break;
+    done += *n;
+  }
+  return done;
+}
+
+/// The physical memory of this machine, the most an array may declare.
+uint64_t physicalMemory() {
+  long pages = sysconf(_SC_PHYS_PAGES), pageSize = sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || pageSize <= 0)
+    return UINT64_MAX;
+  return static_cast<uint64_t>(pages) * static_cast<uint64_t>(pageSize);
+}
+} // namespace
+
 llvm::Expected<Array> mlir::hmoe::npy::read(StringRef path) {
-  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                            /*RequiresNullTerminator=*/false);
-  if (!buffer)
-    return fail("cannot read '" + path + "': " + buffer.getError().message());
-  auto array = parse((*buffer)->getBuffer());
-  if (!array)
-    return fail("'" + path + "': " + llvm::toString(array.takeError()));
+  auto prefix = [&](const llvm::Twine &message) {
+    return fail("'" + path + "': " + message);
+  };
+  auto fd = llvm::sys::fs::openNativeFileForRead(path);
+  if (!fd)
+    return fail("cannot read '" + path +
+                "': " + llvm::toString(fd.takeError()));
+  llvm::scope_exit closeFile([&] { llvm::sys::fs::closeFile(*fd); });
+  auto readError = [&](llvm::Error e) {
+    return fail("cannot read '" + path + "': " + llvm::toString(std::move(e)));
+  };
+
+  // Magic, version and header length first; then the header it announces.
+  std::string head(kMagicBytes + 2 + 4, '\0');
+  auto got = readUpTo(*fd, head.data(), kMagicBytes + 2);
+  if (!got)
+    return readError(got.takeError());
+  head.resize(*got);
+  if (*got == kMagicBytes + 2) {
+    std::optional<size_t> prefixSize =
+        prefixBytes(static_cast<unsigned char>(head[kMagicBytes]));
+    size_t lengthBytes = prefixSize ? *prefixSize - kMagicBytes - 2 : 0;
+    head.resize(kMagicBytes + 2 + lengthBytes);
+    got = readUpTo(*fd, head.data() + kMagicBytes + 2, lengthBytes);
+    if (!got)
+      return readError(got.takeError());
+    head.resize(kMagicBytes + 2 + *got);
+    if (*got == lengthBytes && lengthBytes) {
+      uint64_t headerLen = 0;
+      for (size_t i = lengthBytes; i-- > 0;)
+        headerLen = (headerLen << 8) |
+                    static_cast<unsigned char>(head[kMagicBytes + 2 + i]);
+      if (headerLen <= kMaxHeaderBytes) {
+        size_t before = head.size();
+        head.resize(before + headerLen);
+        got = readUpTo(*fd, head.data() + before, headerLen);
+        if (!got)
+          return readError(got.takeError());
+        head.resize(before + *got);
+      }
+    }
+  }
+  auto header = parseHeader(head);
+  if (!header)
+    return prefix(llvm::toString(header.takeError()));
+  if (header->dataBytes > physicalMemory())
+    return prefix("the array is " + llvm::Twine(header->dataBytes) +
+                  " bytes, more than this machine's memory");
+  // A regular file says its size: check it before allocating.
+  llvm::sys::fs::file_status status;
+  if (!llvm::sys::fs::status(*fd, status) &&
+      status.type() == llvm::sys::fs::file_type::regular_file &&
+      status.getSize() != header->dataOffset + header->dataBytes)
+    return prefix(
+        llvm::toString(sizeMismatch(status.getSize() < header->dataOffset
+                                        ? 0
+                                        : status.getSize() - header->dataOffset,
+                                    header->dataBytes)));
+
+  Array array;
+  array.dtype = header->dtype;
+  array.shape = header->shape;
+  array.allocate();
+  got = readUpTo(*fd, static_cast<char *>(array.data()), header->dataBytes);
+  if (!got)
+    return readError(got.takeError());
+  if (*got != header->dataBytes)
+    return prefix(llvm::toString(sizeMismatch(*got, header->dataBytes)));
+  char extra;
+  got = readUpTo(*fd, &extra, 1);
+  if (!got)
+    return readError(got.takeError());
+  if (*got)
+    return prefix("has data after the " + llvm::Twine(header->dataBytes) +
+                  " bytes the header declares");
   return array;
 }
 
@@ -222,7 +470,11 @@ llvm::Error mlir::hmoe::npy::write(StringRef path, DType dtype,
     n *= d;
   os.write(static_cast<const char *>(data), n * size(dtype));
   os.close();
-  if (os.has_error())
-    return fail("cannot write '" + path + "': " + os.error().message());
+  if (os.has_error()) {
+    std::string message = os.error().message();
+    // A stream destroyed with an error pending is a fatal LLVM error.
+    os.clear_error();
+    return fail("cannot write '" + path + "': " + message);
+  }
   return llvm::Error::success();
 }

@@ -37,9 +37,22 @@ struct Array {
   void allocate();
 };
 
-/// Parses the bytes of a .npy file. Errors say what was wrong.
+/// What a .npy header declares.
+struct Header {
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;
+  /// Where the data starts, and how many bytes it must be.
+  uint64_t dataOffset = 0;
+  uint64_t dataBytes = 0;
+};
+
+/// Parses the header at the start of `bytes` (the data may follow or not),
+/// accepting what numpy.lib.format accepts. Errors say what was wrong.
+llvm::Expected<Header> parseHeader(llvm::StringRef bytes);
+/// Parses the bytes of a whole .npy file.
 llvm::Expected<Array> parse(llvm::StringRef bytes);
-/// Reads and parses a .npy file.
+/// Reads a .npy file: the header, then exactly the bytes it declares (so a
+/// file that never ends is an error, not an unbounded read).
 llvm::Expected<Array> read(llvm::StringRef path);
 /// Writes `array` as a version 1.0 .npy file.
 llvm::Error write(llvm::StringRef path, DType dtype,
