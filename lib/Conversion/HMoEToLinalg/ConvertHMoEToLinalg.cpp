@@ -44,14 +44,6 @@ struct ConvertHMoEToLinalgPass
     if (failed(applyPatternsOrReport(getOperation(), std::move(decompose),
                                      config, getArgument())))
       return signalPassFailure();
-    // Limits of the lowering that the verifier does not know about.
-    WalkResult overLimit = getOperation()->walk([](DispatchOp op) {
-      return failed(lowering::checkSlotLimit(op)) ? WalkResult::interrupt()
-                                                  : WalkResult::advance();
-    });
-    if (overLimit.wasInterrupted())
-      return signalPassFailure();
-
     RewritePatternSet patterns(ctx);
     patterns.add<LowerOp<ScoreOp, lowerScoreDirect>,
                  LowerOp<RouteOp, lowering::lowerRoute>,

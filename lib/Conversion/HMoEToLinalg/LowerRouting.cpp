@@ -13,8 +13,6 @@
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
-#include <limits>
-
 using namespace mlir;
 using namespace mlir::hmoe;
 using namespace mlir::hmoe::lowering;
@@ -466,19 +464,6 @@ LogicalResult lowering::lowerRoute(RewriterBase &rewriter, RouteOp op) {
                           asTensor(b, experts, op.getExperts().getType()),
                           asTensor(b, probs, op.getProbs().getType())});
   return success();
-}
-
-LogicalResult lowering::checkSlotLimit(DispatchOp op) {
-  // Slots and offsets are i32 (half the index traffic of i64): a static
-  // token count that overflows them is rejected, not wrapped at run time.
-  int64_t slots =
-      cast<RankedTensorType>(op.getSlotToken().getType()).getDimSize(0);
-  if (ShapedType::isDynamic(slots) ||
-      slots <= std::numeric_limits<int32_t>::max())
-    return success();
-  return op.emitOpError("has ")
-         << slots << " (token, choice) slots; slot indices are i32, so the "
-         << "lowering supports at most 2^31 - 1 (T x k)";
 }
 
 LogicalResult lowering::lowerDispatch(RewriterBase &rewriter, DispatchOp op) {

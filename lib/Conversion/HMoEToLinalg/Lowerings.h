@@ -26,9 +26,6 @@ LogicalResult lowerExperts(RewriterBase &rewriter, ExpertsOp op);
 LogicalResult lowerCombine(RewriterBase &rewriter, CombineOp op);
 LogicalResult lowerRoute(RewriterBase &rewriter, RouteOp op);
 LogicalResult lowerDispatch(RewriterBase &rewriter, DispatchOp op);
-/// Reports at `op` (and fails) when its static slot count overflows the i32
-/// slot indices the lowering uses.
-LogicalResult checkSlotLimit(DispatchOp op);
 LogicalResult lowerStats(RewriterBase &rewriter, StatsOp op);
 
 } // namespace mlir::hmoe::lowering

@@ -245,3 +245,10 @@ func.func @f() attributes {a = #hmoe.gate<linear, softmax, k = 1, temperature = 
 func.func @f() attributes {a = #hmoe.gate<linear, softmax, k = 1, scale = -1.0e+39>} {
   return
 }
+
+// -----
+
+// Whole numbers are accepted for float parameters (ops.mlir), other
+// literals are not.
+// expected-error @below {{expected floating point literal}}
+#bad = #hmoe.gate<linear, softmax, k = 2, scale = true>

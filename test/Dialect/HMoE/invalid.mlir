@@ -676,7 +676,7 @@ func.func @f(%x: tensor<?x16xf32>, %w: tensor<8x16xf32>) {
 // -----
 
 func.func @f(%l: tensor<3x2xf32>, %m: tensor<4x2x4xf32>) {
-  // expected-error @below {{levels disagree on the token count T}}
+  // expected-error @below {{level 2 logits has 4 tokens but level 1 logits has 3; expected the same token count T}}
   %w, %e, %p = hmoe.route #hmoe.strategy<nested>
       level(#hmoe.gate<linear, softmax, k = 2>, logits %l : tensor<3x2xf32>)
       level(#hmoe.gate<linear, softmax, k = 2>, logits %m : tensor<4x2x4xf32>)
@@ -770,7 +770,7 @@ func.func @f(%e: tensor<?x?xi32>) {
 // -----
 
 func.func @f(%e: tensor<?x2xi32>) {
-  // expected-error @below {{num_experts must be >= 1; got 0}}
+  // expected-error @below {{num_experts must be in [1, 2^31 - 1] (expert indices are i32); got 0}}
   %st, %so, %off = hmoe.dispatch %e num_experts = 0 : tensor<?x2xi32> -> tensor<?xi32>, tensor<?x2xi32>, tensor<1xi32>
   return
 }
@@ -810,7 +810,7 @@ func.func @f(%e: tensor<5x2xi32>) {
 // -----
 
 func.func @f(%e: tensor<5x2xi32>) {
-  // expected-error @below {{offsets must have the static shape [9]}}
+  // expected-error @below {{offsets has shape [?]; expected [9] ([num_experts + 1])}}
   %st, %so, %off = hmoe.dispatch %e num_experts = 8 : tensor<5x2xi32> -> tensor<10xi32>, tensor<5x2xi32>, tensor<?xi32>
   return
 }
@@ -888,7 +888,7 @@ func.func @f(%o: tensor<?x16xf32>, %so: tensor<?xi32>, %w: tensor<?x2xf32>) {
 // -----
 
 func.func @f(%o: tensor<?x16xf32>, %so: tensor<?x2xi32>, %w: tensor<?x3xf32>) {
-  // expected-error @below {{weights has shape [?, 3]; expected [?, 2] (the shape of slot_of, [T, K])}}
+  // expected-error @below {{weights has shape [?, 3]; expected [T, 2] (the shape of slot_of)}}
   %y = hmoe.combine %o, %so, %w : tensor<?x16xf32>, tensor<?x2xi32>, tensor<?x3xf32> -> tensor<?x16xf32>
   return
 }
@@ -912,7 +912,7 @@ func.func @f(%p: tensor<?x?xf32>, %e: tensor<?x2xi32>) {
 // -----
 
 func.func @f(%p: tensor<3x8xf32>, %e: tensor<4x2xi32>) {
-  // expected-error @below {{experts must be [T, K] with a static K and the T of probs; got 'tensor<4x2xi32>'}}
+  // expected-error @below {{experts has 4 tokens but probs has 3; expected the same token count T}}
   %r = hmoe.stats [load] probs %p : tensor<3x8xf32>, experts %e : tensor<4x2xi32> -> tensor<8xi64>
   return
 }
@@ -944,7 +944,7 @@ func.func @f(%p: tensor<?x8xf32>, %e: tensor<?x2xi32>) {
 // -----
 
 func.func @f(%p: tensor<3x8xf32>, %e: tensor<3x2xi32>, %l: tensor<4x8xf32>) {
-  // expected-error @below {{logits must be [T, N] with the T of probs; got 'tensor<4x8xf32>'}}
+  // expected-error @below {{logits has 4 tokens but experts has 3; expected the same token count T}}
   %r = hmoe.stats [z_loss] probs %p : tensor<3x8xf32>, experts %e : tensor<3x2xi32> logits %l : tensor<4x8xf32> -> tensor<f32>
   return
 }
@@ -960,7 +960,7 @@ func.func @f(%p: tensor<?x8xf32>, %e: tensor<?x2xi32>) {
 // -----
 
 func.func @f(%p: tensor<?x8xf32>, %e: tensor<?x2xi32>, %so: tensor<?x3xi32>) {
-  // expected-error @below {{slot_of has shape [?, 3]; expected [?, 2] (the shape of experts)}}
+  // expected-error @below {{slot_of has shape [?, 3]; expected [T, 2] (the shape of experts)}}
   %r = hmoe.stats [dropped] probs %p : tensor<?x8xf32>, experts %e : tensor<?x2xi32> slot_of %so : tensor<?x3xi32> -> tensor<i64>
   return
 }
@@ -970,5 +970,208 @@ func.func @f(%p: tensor<?x8xf32>, %e: tensor<?x2xi32>, %so: tensor<?x3xi32>) {
 func.func @f(%p: tensor<?x8xf32>, %e: tensor<?x2xi32>) {
   // expected-error @below {{statistic 'balance_loss' has type 'tensor<1xf32>'; expected 'tensor<f32>'}}
   %r = hmoe.stats [balance_loss] probs %p : tensor<?x8xf32>, experts %e : tensor<?x2xi32> -> tensor<1xf32>
+  return
+}
+
+// -----
+
+// Sizes and shapes from hostile use (issue 11): a result's token count is
+// static exactly when its operands' is, no size arithmetic overflows, and
+// zero widths and encodings are refused.
+
+// A static output for a dynamic token count (T = 1 read past the output, T = 5
+// returned 3 rows); tensor.cast after the layer is the way to assert a size.
+func.func @f(%x: tensor<?x8xf32>, %g: tensor<4x8xf32>, %a: tensor<4x8x8xf32>) {
+  // expected-error @below {{output has shape [3, 8]; expected [?, 8] ([T, D_out])}}
+  %y = hmoe.moe %x : tensor<?x8xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<4x8xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<4x8x8xf32>)
+      -> tensor<3x8xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<5x8xf32>, %g: tensor<4x8xf32>, %a: tensor<4x8x8xf32>) {
+  // expected-error @below {{output has shape [?, 8]; expected [5, 8] ([T, D_out])}}
+  %y = hmoe.moe %x : tensor<5x8xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<4x8xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<4x8x8xf32>)
+      -> tensor<?x8xf32>
+  return
+}
+
+// -----
+
+// Levels with a static and a dynamic T: the results take the static one
+// (the dynamic level is checked at run time).
+func.func @f(%l1: tensor<3x4xf32>, %l2: tensor<?x4x8xf32>) {
+  // expected-error @below {{weights has shape [?, 4]; expected [3, 4] ([T, K], K = 4, the experts a token uses)}}
+  %w, %e, %p = hmoe.route #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, logits %l1 : tensor<3x4xf32>)
+      level(#hmoe.gate<linear, softmax, k = 2>, logits %l2 : tensor<?x4x8xf32>)
+      -> tensor<?x4xf32>, tensor<?x4xi32>, tensor<?x32xf32>
+  return
+}
+
+// -----
+
+func.func @f(%o: tensor<?x16xf32>, %so: tensor<?x2xi32>, %w: tensor<?x2xf32>) {
+  // expected-error @below {{output has shape [4, 16]; expected [?, 16] ([T, D_out])}}
+  %y = hmoe.combine %o, %so, %w : tensor<?x16xf32>, tensor<?x2xi32>, tensor<?x2xf32> -> tensor<4x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%o: tensor<?x16xf32>, %so: tensor<3x2xi32>, %w: tensor<4x2xf32>) {
+  // expected-error @below {{weights has 4 tokens but slot_of has 3; expected the same token count T}}
+  %y = hmoe.combine %o, %so, %w : tensor<?x16xf32>, tensor<3x2xi32>, tensor<4x2xf32> -> tensor<3x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x0xf32>, %g: tensor<4x0xf32>, %a: tensor<4x0x0xf32>) {
+  // expected-error @below {{input must be [T, D] tokens with a static model width D >= 1; got 'tensor<?x0xf32>'}}
+  %y = hmoe.moe %x : tensor<?x0xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<4x0xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<4x0x0xf32>)
+      -> tensor<?x0xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x8xf32, "enc">, %g: tensor<4x8xf32>, %a: tensor<4x8x8xf32>) {
+  // expected-error @below {{operand #0 must be ranked tensor of 32-bit float or 16-bit float or bfloat16 type values without encoding, at most 2^62 elements, but got 'tensor<?x8xf32, "enc">'}}
+  %y = hmoe.moe %x : tensor<?x8xf32, "enc">, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<4x8xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<4x8x8xf32>)
+      -> tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x8xf32>, %g: tensor<4x8xf32>, %a: tensor<4x4294967296x4294967296xf32>) {
+  // expected-error @below {{operand #2 must be ranked tensor of 32-bit float or 16-bit float or bfloat16 type values without encoding, at most 2^62 elements, but got 'tensor<4x4294967296x4294967296xf32>'}}
+  %y = hmoe.moe %x : tensor<?x8xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<4x8xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<4x4294967296x4294967296xf32>)
+      -> tensor<?x8xf32>
+  return
+}
+
+// -----
+
+// The weights must have exactly the model width, not a dynamic one.
+func.func @f(%x: tensor<?x8xf32>, %g: tensor<4x?xf32>, %a: tensor<4x8x8xf32>) {
+  // expected-error @below {{level 1 gate weight has shape [4, ?]; its D dim must be 8}}
+  %y = hmoe.moe %x : tensor<?x8xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<4x?xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<4x8x8xf32>)
+      -> tensor<?x8xf32>
+  return
+}
+
+// -----
+
+// 65536 x 65536 experts: the count wrapped in 32 bits before; expert indices
+// are i32.
+func.func @f(%x: tensor<?x8xf32>, %g1: tensor<65536x8xf32>, %g2: tensor<65536x8xf32>, %a: tensor<4294967296x8x8xf32>) {
+  // expected-error @below {{has more than 2147483647 experts after level 2; expected at most 2^31 - 1 (expert indices are i32)}}
+  %y = hmoe.moe %x : tensor<?x8xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g1 : tensor<65536x8xf32>)
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g2 : tensor<65536x8xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<4294967296x8x8xf32>)
+      -> tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x8xf32>, %g: tensor<3000000000x8xf32>, %a: tensor<3000000000x8x8xf32>) {
+  // expected-error @below {{has 3000000000 experts; expected at most 2^31 - 1 (expert indices are i32)}}
+  %y = hmoe.moe %x : tensor<?x8xf32>, #hmoe.strategy<per_group, groups = 1>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<3000000000x8xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<3000000000x8x8xf32>)
+      -> tensor<?x8xf32>
+  return
+}
+
+// -----
+
+// Slot indices are i32: a static T x K past 2^31 - 1 would wrap.
+func.func @f(%x: tensor<1500000000x8xf32>, %g: tensor<4x8xf32>, %a: tensor<4x8x8xf32>) {
+  // expected-error @below {{has T x K = 1500000000 x 2 (token, choice) slots; slot indices are i32, so T x K must be at most 2^31 - 1}}
+  %y = hmoe.moe %x : tensor<1500000000x8xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<4x8xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<4x8x8xf32>)
+      -> tensor<1500000000x8xf32>
+  return
+}
+
+// -----
+
+func.func @f(%e: tensor<1100000000x2xi32>) {
+  // expected-error @below {{has T x K = 1100000000 x 2 (token, choice) slots}}
+  %st, %so, %off = hmoe.dispatch %e num_experts = 8
+      : tensor<1100000000x2xi32> -> tensor<2200000000xi32>, tensor<1100000000x2xi32>, tensor<9xi32>
+  return
+}
+
+// -----
+
+// T x K past int64 wrapped to a small number before: now such a tensor is
+// refused by its type (at most 2^62 elements), and 2^60 x 4 by the count.
+func.func @f(%e: tensor<4611686018427387904x4xi32>) {
+  // expected-error @below {{operand #0 must be ranked tensor of 32-bit signless integer values without encoding, at most 2^62 elements}}
+  %st, %so, %off = hmoe.dispatch %e num_experts = 8
+      : tensor<4611686018427387904x4xi32> -> tensor<0xi32>, tensor<4611686018427387904x4xi32>, tensor<9xi32>
+  return
+}
+
+// -----
+
+func.func @f(%e: tensor<1152921504606846976x4xi32>) {
+  // expected-error @below {{has T x K = 1152921504606846976 x 4 (token, choice) slots}}
+  %st, %so, %off = hmoe.dispatch %e num_experts = 8
+      : tensor<1152921504606846976x4xi32> -> tensor<0xi32>, tensor<1152921504606846976x4xi32>, tensor<9xi32>
+  return
+}
+
+// -----
+
+// num_experts + 1 overflowed int64.
+func.func @f(%e: tensor<?x2xi32>) {
+  // expected-error @below {{num_experts must be in [1, 2^31 - 1] (expert indices are i32); got 9223372036854775807}}
+  %st, %so, %off = hmoe.dispatch %e num_experts = 9223372036854775807
+      : tensor<?x2xi32> -> tensor<?xi32>, tensor<?x2xi32>, tensor<1xi32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x8xf32>, %st: tensor<?xi32>, %off: tensor<1xi32>, %a: tensor<0x8x8xf32>) {
+  // expected-error @below {{has 0 experts; expected 1 to 2^31 - 1 (expert indices are i32)}}
+  %o = hmoe.experts #hmoe.expert<linear> %x : tensor<?x8xf32>, %st : tensor<?xi32>, %off : tensor<1xi32>
+      w1(%a : tensor<0x8x8xf32>) -> tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @f(%p: tensor<?x0xf32>, %e: tensor<?x2xi32>) {
+  // expected-error @below {{probs has 0 experts; expected 1 to 2^31 - 1}}
+  %r = hmoe.stats [load] probs %p : tensor<?x0xf32>, experts %e : tensor<?x2xi32> -> tensor<0xi64>
+  return
+}
+
+// -----
+
+func.func @f(%p: tensor<?x8xf32>, %e: tensor<?x2xi32>, %l: tensor<?x?xf32>) {
+  // expected-error @below {{logits must be [T, N] with a static N >= 1; got 'tensor<?x?xf32>'}}
+  %r = hmoe.stats [z_loss] probs %p : tensor<?x8xf32>, experts %e : tensor<?x2xi32> logits %l : tensor<?x?xf32> -> tensor<f32>
   return
 }

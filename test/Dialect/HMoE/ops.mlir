@@ -241,3 +241,18 @@ func.func @stats_forms(%p: tensor<?x8xf32>, %e: tensor<?x2xi32>, %l: tensor<?x4x
       -> tensor<f32>, tensor<i64>, tensor<4xi64>, tensor<f32>
   return
 }
+
+// Whole numbers where a float is expected (temperature, scale, capacity
+// factor) are read as floats; hex literals stay bit patterns.
+// CHECK-LABEL: func.func @whole_number_floats
+// CHECK-SAME: e = #hmoe.gate<linear, softmax, k = 1, temperature = 2.000000e+00>
+// CHECK: level(#hmoe.gate<linear, softmax, k = 2, temperature = 2.000000e+00, scale = -3.000000e+00>
+// CHECK: capacity_factor 2.000000e+00
+func.func @whole_number_floats(%x: tensor<?x8xf32>, %g: tensor<4x8xf32>, %a: tensor<4x8x8xf32>) -> tensor<?x8xf32>
+    attributes {e = #hmoe.gate<linear, softmax, k = 1, temperature = 0x4000000000000000>} {
+  %y = hmoe.moe %x : tensor<?x8xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2, temperature = 2, scale = -3>, weight %g : tensor<4x8xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<4x8x8xf32>) capacity_factor 2
+      -> tensor<?x8xf32>
+  return %y : tensor<?x8xf32>
+}

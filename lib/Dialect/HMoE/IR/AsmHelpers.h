@@ -18,6 +18,11 @@ ParseResult parseScoreSpec(AsmParser &parser, ScoreKind &kind,
 void printScoreSpec(AsmPrinter &printer, ScoreKind kind,
                     std::optional<Activation> activation);
 
+/// A float parameter: a float literal, or a decimal integer (`2` for 2.0),
+/// which MLIR's own float parser rejects but which cannot mean anything else
+/// where a float is expected.
+ParseResult parseFloatParameter(AsmParser &parser, double &value);
+
 } // namespace mlir::hmoe
 
 #endif // HMOE_LIB_DIALECT_HMOE_IR_ASMHELPERS_H

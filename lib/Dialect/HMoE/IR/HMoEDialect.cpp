@@ -6,6 +6,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/TypeSwitch.h"
 
@@ -108,6 +109,43 @@ ParseResult hmoe::parseScoreSpec(AsmParser &parser, ScoreKind &kind,
   return success();
 }
 
+bool hmoe::isPlainTensor(Type type) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  if (!tensor || tensor.getEncoding())
+    return false;
+  int64_t elements = 1;
+  for (int64_t dim : tensor.getShape()) {
+    if (ShapedType::isDynamic(dim) || dim == 0)
+      continue;
+    if (dim > (int64_t(1) << 62) / elements)
+      return false;
+    elements *= dim;
+  }
+  return true;
+}
+
+ParseResult hmoe::parseFloatParameter(AsmParser &parser, double &value) {
+  // MLIR's float parser takes float literals and hex bit patterns
+  // (0x7FF0000000000000 is inf, and how non-round-trippable values print),
+  // so only a decimal integer token is read as an integer here.
+  StringRef rest(parser.getCurrentLocation().getPointer());
+  rest = rest.drop_while([](char c) { return c == '-' || c == ' '; });
+  StringRef digits = rest.take_while(llvm::isDigit);
+  bool decimalInteger = !digits.empty() && !rest.starts_with("0x") &&
+                        !rest.starts_with("0X") &&
+                        !rest.drop_front(digits.size()).starts_with(".") &&
+                        !rest.drop_front(digits.size()).starts_with("e") &&
+                        !rest.drop_front(digits.size()).starts_with("E");
+  if (!decimalInteger)
+    return parser.parseFloat(value);
+  APInt integer;
+  OptionalParseResult parsed = parser.parseOptionalInteger(integer);
+  if (!parsed.has_value() || failed(*parsed))
+    return failure();
+  value = integer.signedRoundToDouble();
+  return success();
+}
+
 void hmoe::printScoreSpec(AsmPrinter &printer, ScoreKind kind,
                           std::optional<Activation> activation) {
   printer << stringifyScoreKind(kind);
@@ -190,9 +228,9 @@ Attribute GateAttr::parse(AsmParser &parser, Type) {
       return success();
     }
     if (key == "temperature")
-      return parser.parseFloat(temperature);
+      return parseFloatParameter(parser, temperature);
     if (key == "scale")
-      return parser.parseFloat(scale);
+      return parseFloatParameter(parser, scale);
     if (key == "renormalize")
       return parseBool(parser, renormalize);
     return parser.emitError(keyLoc)

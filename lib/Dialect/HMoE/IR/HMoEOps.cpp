@@ -33,27 +33,51 @@ static bool compatibleDim(int64_t a, int64_t b) {
   return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
 }
 
-static bool compatibleShape(ArrayRef<int64_t> a, ArrayRef<int64_t> b) {
-  return a.size() == b.size() &&
-         llvm::all_of(llvm::zip_equal(a, b), [](auto dims) {
-           return compatibleDim(std::get<0>(dims), std::get<1>(dims));
-         });
-}
-
 static ArrayRef<int64_t> shapeOf(Value value) {
   return cast<RankedTensorType>(value.getType()).getShape();
 }
 
-/// Checks `value`'s shape against `expected` (a dynamic dim on either side
-/// matches anything); `note` may explain what the dims mean.
+/// Checks `value`'s shape against `expected` exactly: a dim is dynamic only
+/// where the expected one is (weights are static; a result's token count is
+/// static exactly when its operands' is). `note` may explain the dims.
 static LogicalResult expectShape(Operation *op, Value value,
                                  ArrayRef<int64_t> expected, const Twine &what,
                                  const Twine &note = "") {
   ArrayRef<int64_t> shape = shapeOf(value);
-  if (compatibleShape(shape, expected))
+  if (shape == expected)
     return success();
   return op->emitOpError() << what << " has shape " << shapeStr(shape)
                            << "; expected " << shapeStr(expected) << note;
+}
+
+/// The token count T of `values` (their leading dims, which must agree):
+/// static if any of them is static. Dynamic ones are checked against it at
+/// run time (RuntimeVerifiableOpInterface).
+static FailureOr<int64_t>
+joinTokenCount(Operation *op, ArrayRef<std::pair<Value, StringRef>> values) {
+  int64_t joined = ShapedType::kDynamic;
+  StringRef from;
+  for (auto [value, what] : values) {
+    if (!value || shapeOf(value).empty())
+      continue;
+    int64_t t = shapeOf(value).front();
+    if (ShapedType::isDynamic(t))
+      continue;
+    if (!ShapedType::isDynamic(joined) && t != joined)
+      return op->emitOpError()
+             << what << " has " << t << " tokens but " << from << " has "
+             << joined << "; expected the same token count T";
+    joined = t;
+    from = what;
+  }
+  return joined;
+}
+
+/// `a * b` for non-negative sizes, or failure past `limit`.
+static FailureOr<int64_t> checkedProduct(int64_t a, int64_t b, int64_t limit) {
+  if (a < 0 || b < 0 || (b != 0 && a > limit / b))
+    return failure();
+  return a * b;
 }
 
 static LogicalResult expectElementType(Operation *op, Value value,
@@ -66,13 +90,13 @@ static LogicalResult expectElementType(Operation *op, Value value,
                            << ", the input's element type";
 }
 
-/// Checks that `input` is `[T, D]` with a static D and returns D.
+/// Checks that `input` is `[T, D]` with a static D >= 1 and returns D.
 static FailureOr<int64_t> verifyTokens(Operation *op, Value input) {
   auto type = cast<RankedTensorType>(input.getType());
-  if (type.getRank() != 2 || type.isDynamicDim(1))
-    return op->emitOpError()
-           << "input must be [T, D] tokens with a static model width D; got "
-           << type;
+  if (type.getRank() != 2 || type.isDynamicDim(1) || type.getDimSize(1) < 1)
+    return op->emitOpError() << "input must be [T, D] tokens with a static "
+                                "model width D >= 1; got "
+                             << type;
   return type.getDimSize(1);
 }
 
@@ -84,6 +108,17 @@ static LogicalResult verifyCapacityFactor(Operation *op, FloatAttr factor) {
     return op->emitOpError()
            << "capacity_factor must be positive and finite; got " << value;
   return success();
+}
+
+/// Checks that a static token count `t` times `k` choices fits the i32
+/// slot indices of hmoe.dispatch.
+static LogicalResult verifySlotCount(Operation *op, int64_t t, int64_t k) {
+  if (ShapedType::isDynamic(t) || succeeded(checkedProduct(t, k, kMaxSlots)))
+    return success();
+  return op->emitOpError()
+         << "has T x K = " << t << " x " << k
+         << " (token, choice) slots; slot indices are i32, so T x K must be "
+            "at most 2^31 - 1";
 }
 
 /// Checks a `*_levels` attribute: strictly increasing level numbers below
@@ -148,8 +183,9 @@ mlir::hmoe::verifyRoutingTree(Operation *op, StrategyAttr strategy,
     if (shape.size() < 2)
       return op->emitOpError() << "level " << l + 1 << " " << what
                                << " must have rank >= 2; got " << tensor;
+    // Weights have exactly the static D; logits a T that agrees with T.
     int64_t ext = isWeight ? shape.back() : shape.front();
-    if (!compatibleDim(ext, extent))
+    if (isWeight ? ext != extent : !compatibleDim(ext, extent))
       return op->emitOpError()
              << "level " << l + 1 << " " << what << " has shape "
              << shapeStr(shape) << "; its " << extentName << " dim must be "
@@ -165,6 +201,7 @@ mlir::hmoe::verifyRoutingTree(Operation *op, StrategyAttr strategy,
   RoutingTree tree;
   if (strategy.isNested()) {
     tree.numChosen = 1;
+    tree.numExperts = 1;
     for (auto [l, nodes] : llvm::enumerate(nodeShapes)) {
       int64_t fanout = nodes.back();
       bool shared = nodes.size() == 1;
@@ -188,12 +225,18 @@ mlir::hmoe::verifyRoutingTree(Operation *op, StrategyAttr strategy,
         return op->emitOpError()
                << "level " << l + 1 << " gate chooses k = " << k << " of only "
                << fanout << " children; expected k <= " << fanout;
+      FailureOr<int64_t> experts =
+          checkedProduct(tree.numExperts, fanout, kMaxExperts);
+      if (failed(experts))
+        return op->emitOpError()
+               << "has more than " << kMaxExperts << " experts after level "
+               << l + 1
+               << "; expected at most 2^31 - 1 (expert indices are i32)";
       tree.fanout.push_back(fanout);
+      tree.numExperts = *experts;
+      // k <= fanout at every level, so K <= E.
       tree.numChosen *= k;
     }
-    tree.numExperts = 1;
-    for (int64_t n : tree.fanout)
-      tree.numExperts *= n;
     tree.numGroups = tree.fanout.front();
     return tree;
   }
@@ -209,6 +252,10 @@ mlir::hmoe::verifyRoutingTree(Operation *op, StrategyAttr strategy,
            << "; expected " << shapeStr(fullShape({nodeShapes[0].back()}))
            << " (one gate over all experts)";
   int64_t numExperts = nodeShapes[0][0];
+  if (numExperts > kMaxExperts)
+    return op->emitOpError()
+           << "has " << numExperts
+           << " experts; expected at most 2^31 - 1 (expert indices are i32)";
   int64_t groups = strategy.getGroups();
   if (numExperts < 1 || numExperts % groups != 0)
     return op->emitOpError()
@@ -651,7 +698,8 @@ LogicalResult MoEOp::verify() {
   if (failed(dOut))
     return failure();
   int64_t numTokens = getInput().getType().getDimSize(0);
-  if (failed(expectShape(op, getOutput(), {numTokens, *dOut}, "output",
+  if (failed(verifySlotCount(op, numTokens, tree->numChosen)) ||
+      failed(expectShape(op, getOutput(), {numTokens, *dOut}, "output",
                          " ([T, D_out])")) ||
       failed(expectElementType(op, getOutput(), elemType, "output")))
     return failure();
@@ -707,7 +755,7 @@ ParseResult MoEOp::parse(OpAsmParser &parser, OperationState &result) {
 
   if (succeeded(parser.parseOptionalKeyword("capacity_factor"))) {
     double factor;
-    if (parser.parseFloat(factor))
+    if (parseFloatParameter(parser, factor))
       return failure();
     result.addAttribute("capacity_factor", builder.getF64FloatAttr(factor));
   }
@@ -874,17 +922,18 @@ LogicalResult RouteOp::verify() {
                              "selection_bias_levels", "selection bias")))
     return failure();
   // All levels and results agree on T.
-  int64_t numTokens = ShapedType::kDynamic;
-  for (Value v : getLogits()) {
-    int64_t t = shapeOf(v).empty() ? ShapedType::kDynamic : shapeOf(v)[0];
-    if (!compatibleDim(t, numTokens))
-      return emitOpError() << "levels disagree on the token count T";
-    if (!ShapedType::isDynamic(t))
-      numTokens = t;
-  }
+  SmallVector<std::string> names;
+  for (size_t l = 0; l < getLogits().size(); ++l)
+    names.push_back("level " + std::to_string(l + 1) + " logits");
+  SmallVector<std::pair<Value, StringRef>> levels;
+  for (auto [v, name] : llvm::zip_equal(getLogits(), names))
+    levels.push_back({v, name});
+  FailureOr<int64_t> numTokens = joinTokenCount(op, levels);
+  if (failed(numTokens))
+    return failure();
   FailureOr<RoutingTree> tree = verifyRoutingTree(
       op, getStrategy(), getGateList(), getLogits().getTypes(),
-      LevelOperand::Logits, numTokens);
+      LevelOperand::Logits, *numTokens);
   if (failed(tree))
     return failure();
   if (failed(verifyLevelBiases(op, getSelectionBiases(),
@@ -897,12 +946,12 @@ LogicalResult RouteOp::verify() {
     return failure();
   std::string k =
       "K = " + std::to_string(tree->numChosen) + ", the experts a token uses";
-  if (failed(expectShape(op, getWeights(), {numTokens, tree->numChosen},
+  if (failed(expectShape(op, getWeights(), {*numTokens, tree->numChosen},
                          "weights", " ([T, K], " + k + ")")) ||
-      failed(expectShape(op, getExperts(), {numTokens, tree->numChosen},
+      failed(expectShape(op, getExperts(), {*numTokens, tree->numChosen},
                          "experts", " ([T, K], " + k + ")")) ||
-      failed(expectShape(op, getProbs(), {numTokens, tree->numExperts}, "probs",
-                         " ([T, E])")))
+      failed(expectShape(op, getProbs(), {*numTokens, tree->numExperts},
+                         "probs", " ([T, E])")))
     return failure();
   return success();
 }
@@ -954,9 +1003,12 @@ LogicalResult DispatchOp::verify() {
     return emitOpError() << "experts must be [T, K] with a static K >= 1; got "
                          << getExperts().getType();
   int64_t numExperts = getNumExperts();
-  if (numExperts < 1)
-    return emitOpError() << "num_experts must be >= 1; got " << numExperts;
-  if (failed(verifyCapacityFactor(op, getCapacityFactorAttr())))
+  if (numExperts < 1 || numExperts > kMaxExperts)
+    return emitOpError() << "num_experts must be in [1, 2^31 - 1] (expert "
+                            "indices are i32); got "
+                         << numExperts;
+  if (failed(verifyCapacityFactor(op, getCapacityFactorAttr())) ||
+      failed(verifySlotCount(op, shape[0], shape[1])))
     return failure();
   int64_t slots = ShapedType::isDynamic(shape[0]) ? ShapedType::kDynamic
                                                   : shape[0] * shape[1];
@@ -967,9 +1019,6 @@ LogicalResult DispatchOp::verify() {
       failed(expectShape(op, getOffsets(), {numExperts + 1}, "offsets",
                          " ([num_experts + 1])")))
     return failure();
-  if (getOffsets().getType().isDynamicDim(0))
-    return emitOpError() << "offsets must have the static shape ["
-                         << numExperts + 1 << "]";
   return success();
 }
 
@@ -988,6 +1037,10 @@ LogicalResult ExpertsOp::verify() {
                             "static E; got "
                          << getW1().getType();
   int64_t numExperts = w1Shape[0];
+  if (numExperts < 1 || numExperts > kMaxExperts)
+    return emitOpError() << "has " << numExperts
+                         << " experts; expected 1 to 2^31 - 1 (expert "
+                            "indices are i32)";
   if (shapeOf(getSlotToken()).size() != 1)
     return emitOpError() << "slot_token must be rank 1; got "
                          << getSlotToken().getType();
@@ -1018,12 +1071,17 @@ LogicalResult CombineOp::verify() {
   if (slotShape.size() != 2 || ShapedType::isDynamic(slotShape[1]))
     return emitOpError() << "slot_of must be [T, K] with a static K; got "
                          << getSlotOf().getType();
-  if (failed(expectShape(op, getWeights(), slotShape, "weights",
-                         " (the shape of slot_of, [T, K])")) ||
-      failed(expectShape(op, getOutput(), {slotShape[0], outShape[1]}, "output",
-                         " ([T, D_out])")))
+  FailureOr<int64_t> numTokens =
+      joinTokenCount(op, {{getSlotOf(), "slot_of"}, {getWeights(), "weights"}});
+  if (failed(numTokens))
     return failure();
-  return success();
+  ArrayRef<int64_t> weightShape = shapeOf(getWeights());
+  if (weightShape.size() != 2 || weightShape[1] != slotShape[1])
+    return emitOpError() << "weights has shape " << shapeStr(weightShape)
+                         << "; expected [T, " << slotShape[1]
+                         << "] (the shape of slot_of)";
+  return expectShape(op, getOutput(), {*numTokens, outShape[1]}, "output",
+                     " ([T, D_out])");
 }
 
 //===----------------------------------------------------------------------===//
@@ -1045,11 +1103,17 @@ LogicalResult StatsOp::verify() {
   if (probs.size() != 2 || ShapedType::isDynamic(probs[1]))
     return emitOpError() << "probs must be [T, E] with a static E; got "
                          << getProbs().getType();
-  if (experts.size() != 2 || ShapedType::isDynamic(experts[1]) ||
-      !compatibleDim(experts[0], probs[0]))
-    return emitOpError() << "experts must be [T, K] with a static K and the "
-                            "T of probs; got "
+  if (probs[1] < 1 || probs[1] > kMaxExperts)
+    return emitOpError() << "probs has " << probs[1]
+                         << " experts; expected 1 to 2^31 - 1";
+  if (experts.size() != 2 || ShapedType::isDynamic(experts[1]))
+    return emitOpError() << "experts must be [T, K] with a static K; got "
                          << getExperts().getType();
+  if (failed(joinTokenCount(op, {{getProbs(), "probs"},
+                                 {getExperts(), "experts"},
+                                 {getLogits(), "logits"},
+                                 {getSlotOf(), "slot_of"}})))
+    return failure();
   if (getStats().empty())
     return emitOpError() << "requests no statistics; expected at least one";
   int64_t numExperts = probs[1];
@@ -1062,16 +1126,19 @@ LogicalResult StatsOp::verify() {
     if (!getLogits())
       return emitOpError() << "statistic 'z_loss' needs the logits operand";
     ArrayRef<int64_t> logits = shapeOf(getLogits());
-    if (logits.size() != 2 || !compatibleDim(logits[0], probs[0]))
-      return emitOpError() << "logits must be [T, N] with the T of probs; got "
+    if (logits.size() != 2 || ShapedType::isDynamic(logits[1]) || logits[1] < 1)
+      return emitOpError() << "logits must be [T, N] with a static N >= 1; "
+                              "got "
                            << getLogits().getType();
   }
   if (requests(getStats(), StatKind::Dropped)) {
     if (!getSlotOf())
       return emitOpError() << "statistic 'dropped' needs the slot_of operand";
-    if (failed(expectShape(op, getSlotOf(), experts, "slot_of",
-                           " (the shape of experts)")))
-      return failure();
+    ArrayRef<int64_t> slotOf = shapeOf(getSlotOf());
+    if (slotOf.size() != 2 || slotOf[1] != experts[1])
+      return emitOpError() << "slot_of has shape " << shapeStr(slotOf)
+                           << "; expected [T, " << experts[1]
+                           << "] (the shape of experts)";
   }
   return verifyStatResults(
       op, getStats(), numExperts, groups, getResults().getTypes(),

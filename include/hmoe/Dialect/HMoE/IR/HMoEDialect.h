@@ -14,4 +14,10 @@
 #define GET_ATTRDEF_CLASSES
 #include "hmoe/Dialect/HMoE/IR/HMoEAttrs.h.inc"
 
+namespace mlir::hmoe {
+/// A ranked tensor type without an encoding whose static dims multiply to at
+/// most 2^62 (the operand and result types of every hmoe op).
+bool isPlainTensor(Type type);
+} // namespace mlir::hmoe
+
 #endif // HMOE_DIALECT_HMOE_IR_HMOEDIALECT_H

@@ -10,10 +10,17 @@
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+#include <cstdint>
+
 #define GET_OP_CLASSES
 #include "hmoe/Dialect/HMoE/IR/HMoEOps.h.inc"
 
 namespace mlir::hmoe {
+
+/// Expert indices are i32, and so are slot indices (one slot per (token,
+/// choice) assignment): at most this many experts, and T x K slots.
+constexpr int64_t kMaxExperts = INT32_MAX;
+constexpr int64_t kMaxSlots = INT32_MAX;
 
 /// The shape of a routing tree, derived from (and checked against) the gate
 /// operands of `hmoe.moe` or `hmoe.route`.

@@ -8,10 +8,19 @@ include "hmoe/Dialect/HMoE/IR/HMoEDialect.td"
 include "hmoe/Dialect/HMoE/IR/HMoEEnums.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
-def HMoE_FloatTensor : RankedTensorOf<[F32, F16, BF16]>;
-def HMoE_F32Tensor : RankedTensorOf<[F32]>;
-def HMoE_I32Tensor : RankedTensorOf<[I32]>;
-def HMoE_StatTensor : RankedTensorOf<[F32, I64]>;
+// Ranked tensors without an encoding (the lowering cannot carry one) whose
+// static dims multiply to at most 2^62 elements (no size arithmetic
+// overflows); a dynamic dim (T) is checked at run time.
+def HMoE_PlainTensorPred : CPred<"::mlir::hmoe::isPlainTensor($_self)">;
+class HMoE_TensorOf<list<Type> allowed>
+    : ConfinedType<RankedTensorOf<allowed>, [HMoE_PlainTensorPred],
+                   RankedTensorOf<allowed>.summary #
+                   " without encoding, at most 2^62 elements">;
+
+def HMoE_FloatTensor : HMoE_TensorOf<[F32, F16, BF16]>;
+def HMoE_F32Tensor : HMoE_TensorOf<[F32]>;
+def HMoE_I32Tensor : HMoE_TensorOf<[I32]>;
+def HMoE_StatTensor : HMoE_TensorOf<[F32, I64]>;
 
 //===----------------------------------------------------------------------===//
 // Whole layer
