@@ -23,6 +23,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -31,12 +32,14 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Support/FileUtilities.h"
+#include "mlir/Support/Timing.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Transforms/Passes.h"
 
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
@@ -56,33 +59,42 @@ using namespace mlir;
 namespace cl = llvm::cl;
 namespace npy = mlir::hmoe::npy;
 
+// hmoe-run's own options; --help hides the LLVM back-end options that
+// libLLVM registers (hundreds of them), --help-hidden shows everything.
+static cl::OptionCategory runCategory("hmoe-run options");
+
 static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<module.mlir>"),
-                                      cl::init("-"));
+                                      cl::init("-"), cl::cat(runCategory));
 static cl::opt<std::string>
     functionName("function",
-                 cl::desc("Function to call (default: the only public one)"));
+                 cl::desc("Function to call (default: the only public one)"),
+                 cl::cat(runCategory));
 static cl::list<std::string>
-    inputs("input", cl::desc("Next argument, from a .npy file: @path.npy"));
+    inputs("input", cl::desc("Next argument, from a .npy file: @path.npy"),
+           cl::cat(runCategory));
 static cl::list<std::string>
-    outputs("output", cl::desc("Where the next result goes: @path.npy, or - "
-                               "to print it (results without --output are "
-                               "printed)"));
+    outputs("output",
+            cl::desc("Where the next result goes: @path.npy, or - "
+                     "to print it (results without --output are printed)"),
+            cl::cat(runCategory));
 static cl::opt<std::string>
     pipeline("pipeline",
-             cl::desc("Pass pipeline run before JIT compilation; not run "
-                      "when the function is already an llvm.func"),
-             cl::init("hmoe-lower-to-cpu"));
-static cl::opt<unsigned>
-    optLevel("opt-level", cl::desc("LLVM optimisation level 0-3"), cl::init(3));
+             cl::desc("Pass pipeline run before JIT compilation (any pass "
+                      "or pipeline hmoe-opt knows); not run when the "
+                      "function is already an llvm.func"),
+             cl::init("hmoe-lower-to-cpu"), cl::cat(runCategory));
+static cl::opt<unsigned> optLevel("opt-level",
+                                  cl::desc("LLVM optimisation level 0-3"),
+                                  cl::init(3), cl::cat(runCategory));
 static cl::opt<unsigned> benchmarkRepetitions(
     "benchmark-repetitions",
     cl::desc("Also time this many calls and print min/median time and "
              "throughput"),
-    cl::init(0));
+    cl::init(0), cl::cat(runCategory));
 static cl::opt<double> flopsPerCall(
     "flops-per-call",
     cl::desc("FLOPs of one call, to print GFLOP/s when benchmarking"),
-    cl::init(0));
+    cl::init(0), cl::cat(runCategory));
 
 namespace {
 [[noreturn]] void fatal(const llvm::Twine &message) {
@@ -239,6 +251,17 @@ std::pair<Operation *, FunctionType> findFunction(ModuleOp module) {
 }
 } // namespace
 
+/// What a failed run-time check of the layer calls (hmoe-lower-runtime-checks)
+/// with its message. It may run on an OpenMP worker: print and leave without
+/// running destructors or atexit handlers under the other threads' feet.
+extern "C" [[noreturn]] void hmoeRunCheckFailed(const char *message) {
+  StringRef text(message);
+  text.consume_front("ERROR: Runtime op verification failed\n");
+  llvm::errs() << "hmoe-run: error: run-time check failed: " << text << "\n";
+  llvm::errs().flush();
+  std::_Exit(1);
+}
+
 /// A layer allocates and frees its per-expert buffers (up to a few MiB)
 /// on every call. glibc would map and unmap each, so every call would fault
 /// its pages in again; keeping them in the heap lets calls reuse them.
@@ -262,6 +285,19 @@ int main(int argc, char **argv) {
   hmoe::registerHMoEConversionPasses();
   hmoe::registerHMoECodegenPasses();
   hmoe::registerHMoEPipelines();
+  // The MLIR options a user of a compiler driver needs (IR printing around
+  // passes, timing, diagnostics), shown beside hmoe-run's own.
+  registerAsmPrinterCLOptions();
+  registerMLIRContextCLOptions();
+  registerPassManagerCLOptions();
+  registerDefaultTimingManagerCLOptions();
+  cl::HideUnrelatedOptions(runCategory);
+  static cl::OptionCategory mlirCategory("MLIR options");
+  for (auto &[name, option] : cl::getRegisteredOptions())
+    if (name.starts_with("mlir-")) {
+      option->setHiddenFlag(cl::NotHidden);
+      option->addCategory(mlirCategory);
+    }
   cl::ParseCommandLineOptions(argc, argv, "hmoe JIT runner\n");
   if (optLevel > 3)
     fatal("--opt-level must be 0 to 3");
@@ -287,6 +323,9 @@ int main(int argc, char **argv) {
   auto [func, signature] = findFunction(*module);
   if (isa<func::FuncOp>(func)) {
     PassManager pm(&context);
+    if (failed(applyPassManagerCLOptions(pm)))
+      fatal("bad pass manager options");
+    applyDefaultTimingPassManagerCLOptions(pm);
     if (failed(parsePassPipeline(pipeline, pm, llvm::errs())))
       fatal("bad --pipeline '" + pipeline + "'");
     if (failed(pm.run(*module)))
@@ -312,13 +351,13 @@ int main(int argc, char **argv) {
     for (int64_t d = 0; shapeOk && d < tensor.getRank(); ++d)
       shapeOk =
           tensor.isDynamicDim(d) || tensor.getDimSize(d) == array->shape[d];
-    if (!shapeOk) {
-      std::string shape;
-      for (int64_t d : array->shape)
-        shape += std::to_string(d) + "x";
-      fatal(what + " (" + inputs[i] + ") has shape " + shape + "; @" +
-            functionName + " expects " + typeString(tensor));
-    }
+    if (!shapeOk)
+      fatal(what + " (" + inputs[i] + ") has shape [" +
+            llvm::join(
+                llvm::map_range(array->shape,
+                                [](int64_t d) { return std::to_string(d); }),
+                ", ") +
+            "]; @" + functionName + " expects " + typeString(tensor));
     arrays.push_back(std::move(*array));
   }
   SmallVector<RankedTensorType> resultTypes;
@@ -341,6 +380,13 @@ int main(int argc, char **argv) {
   auto engine = ExecutionEngine::create(*module, options);
   if (!engine)
     fatal("JIT compilation failed: " + llvm::toString(engine.takeError()));
+  (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+    llvm::orc::SymbolMap symbols;
+    symbols[interner(hmoe::kCheckFailedFunction)] = {
+        llvm::orc::ExecutorAddr::fromPtr(&hmoeRunCheckFailed),
+        llvm::JITSymbolFlags::Exported};
+    return symbols;
+  });
 
   std::vector<Descriptor> inDescs;
   std::set<int64_t> inputPointers;

@@ -22,6 +22,13 @@ struct LowerToCPUOptions : public PassPipelineOptions<LowerToCPUOptions> {
       *this, "openmp",
       llvm::cl::desc("Run parallel loops on OpenMP threads (libomp)"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> runtimeChecks{
+      *this, "runtime-checks",
+      llvm::cl::desc(
+          "Check at run time what the verifier cannot (dynamic token counts "
+          "that must agree, index operands from outside the layer); a failed "
+          "check calls hmoe_check_failed(message)"),
+      llvm::cl::init(true)};
   PassOptions::Option<bool> fuseDistance{
       *this, "fuse-distance",
       llvm::cl::desc(
@@ -54,8 +61,8 @@ struct LowerToCPUOptions : public PassPipelineOptions<LowerToCPUOptions> {
 };
 
 /// hmoe (whole layers or stages) on tensors -> LLVM dialect: decompose,
-/// fuse distances, convert-hmoe-to-linalg, bufferize, deallocate, vectorise
-/// GEMMs, loops, OpenMP, LLVM.
+/// run-time checks, fuse distances, convert-hmoe-to-linalg, bufferize,
+/// deallocate, vectorise GEMMs, loops, OpenMP, LLVM.
 void buildLowerToCPUPipeline(OpPassManager &pm,
                              const LowerToCPUOptions &options);
 

@@ -5,12 +5,17 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Pass/Pass.h"
 
 namespace mlir::hmoe {
+
+/// The function a failed run-time check calls with its message
+/// (hmoe-lower-runtime-checks); it must not return.
+constexpr llvm::StringLiteral kCheckFailedFunction = "hmoe_check_failed";
 
 #define GEN_PASS_DECL
 #include "hmoe/Transforms/Passes.h.inc"

@@ -113,4 +113,34 @@ def HMoEApproximateMath : Pass<"hmoe-approximate-math"> {
   ];
 }
 
+def HMoELowerRuntimeChecks : Pass<"hmoe-lower-runtime-checks", "::mlir::ModuleOp"> {
+  let summary = "cf.assert to a call of hmoe_check_failed(message)";
+  let description = [{
+    Lowers every `cf.assert` (the run-time checks that
+    `generate-runtime-verification` inserts) to a branch that calls
+
+    ```c
+    void hmoe_check_failed(const char *message); // does not return
+    ```
+
+    with the assertion's message. Upstream's lowering prints the message
+    with `puts` and calls `abort`; a runner or an application that embeds a
+    compiled layer provides this function instead and decides how to fail
+    (`hmoe-run` prints `hmoe-run: error: run-time check failed: ...` and
+    exits with status 1). Runs before `convert-to-llvm`.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
+def HMoEVerifyLLVM : Pass<"hmoe-verify-llvm", "::mlir::ModuleOp"> {
+  let summary = "Fail at any op a lowering to LLVM left behind";
+  let description = [{
+    The last pass of `hmoe-lower-to-cpu`: every op must now be in the LLVM
+    or OpenMP dialects (or be the module), which translate to LLVM IR.
+    An op that some lowering left (an `unrealized_conversion_cast`, a
+    `bufferization.clone`) is an error at that op here, not a translation
+    failure in whatever consumes the module later.
+  }];
+}
+
 #endif // HMOE_TRANSFORMS_PASSES_TD

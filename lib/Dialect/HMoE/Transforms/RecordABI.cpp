@@ -3,6 +3,10 @@
 #include "hmoe/Dialect/HMoE/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
+
+#include "llvm/ADT/StringSet.h"
 
 namespace mlir::hmoe {
 #define GEN_PASS_DEF_HMOERECORDABI
@@ -12,9 +16,97 @@ namespace mlir::hmoe {
 using namespace mlir;
 
 namespace {
+/// Names the lowered code calls or links against: the C library (the
+/// generated code calls malloc, free and memset, LLVM turns intrinsics into
+/// memcpy, expf, fmaf, ... and `cf.assert` into puts and abort), MLIR's and
+/// hmoe's runtime functions. A module that defines one of them would call
+/// itself instead (a layer named @memset recursed until the stack overflowed).
+const llvm::StringSet<> &reservedNames() {
+  static const llvm::StringSet<> names = [] {
+    llvm::StringSet<> set;
+    // <math.h>, each also with the f and l suffixes.
+    for (StringRef base :
+         {"acos",      "asin",   "atan",      "atan2",      "cos",
+          "sin",       "tan",    "acosh",     "asinh",      "atanh",
+          "cosh",      "sinh",   "tanh",      "exp",        "exp2",
+          "expm1",     "exp10",  "frexp",     "ilogb",      "ldexp",
+          "log",       "log10",  "log1p",     "log2",       "logb",
+          "modf",      "scalbn", "scalbln",   "cbrt",       "fabs",
+          "hypot",     "pow",    "sqrt",      "erf",        "erfc",
+          "lgamma",    "tgamma", "ceil",      "floor",      "nearbyint",
+          "rint",      "lrint",  "llrint",    "round",      "lround",
+          "llround",   "trunc",  "fmod",      "remainder",  "remquo",
+          "copysign",  "nan",    "nextafter", "nexttoward", "fdim",
+          "fmax",      "fmin",   "fma",       "sincos",     "sincospi",
+          "roundeven", "powi"}) {
+      set.insert(base);
+      set.insert((base + "f").str());
+      set.insert((base + "l").str());
+    }
+    for (StringRef name :
+         {// <string.h> and the variants LLVM emits
+          "memcpy", "memmove", "memset", "memcmp", "memchr", "bcmp", "bzero",
+          "memccpy", "mempcpy", "strcpy", "strncpy", "strcat", "strncat",
+          "strcmp", "strncmp", "strcoll", "strxfrm", "strchr", "strrchr",
+          "strspn", "strcspn", "strpbrk", "strstr", "strtok", "strlen",
+          "strerror",
+          // <stdlib.h>
+          "malloc", "calloc", "realloc", "free", "aligned_alloc",
+          "posix_memalign", "abort", "exit", "atexit", "quick_exit",
+          "at_quick_exit", "getenv", "system", "atof", "atoi", "atol", "atoll",
+          "strtod", "strtof", "strtold", "strtol", "strtoll", "strtoul",
+          "strtoull", "rand", "srand", "qsort", "bsearch", "abs", "labs",
+          "llabs", "div", "ldiv", "lldiv",
+          // <stdio.h>
+          "printf", "fprintf", "sprintf", "snprintf", "puts", "fputs",
+          "putchar", "fputc", "putc", "fwrite", "fread", "fopen", "fclose",
+          "fflush", "perror",
+          // MLIR's C runner utilities (memrefCopy is called for copies)
+          "memrefCopy", "printF32", "printF64", "printI64", "printU64",
+          "printOpen", "printClose", "printComma", "printNewline",
+          "printString", "printFlops", "rtclock",
+          // hmoe's runtime
+          "hmoe_check_failed"})
+      set.insert(name);
+    return set;
+  }();
+  return names;
+}
+
+/// Why `name` cannot be a function of the module, or an empty string.
+std::string reservedBecause(StringRef name) {
+  if (name.starts_with("_"))
+    return "names starting with '_' are reserved to the C implementation "
+           "(compiler runtime, OpenMP, MLIR's _mlir_ wrappers)";
+  if (name.starts_with("omp_") || name.starts_with("kmp_"))
+    return "it is an OpenMP runtime name";
+  if (name.starts_with("mgpu"))
+    return "mgpu* are the GPU runtime's functions";
+  if (reservedNames().contains(name))
+    return "the generated code calls the C library or runtime function of "
+           "that name";
+  return "";
+}
+
 struct HMoERecordABIPass
     : public hmoe::impl::HMoERecordABIBase<HMoERecordABIPass> {
   void runOnOperation() override {
+    // Definitions only: a declaration of the real memset is fine.
+    bool bad = false;
+    getOperation().walk([&](FunctionOpInterface func) {
+      if (func.isExternal())
+        return;
+      StringRef name = SymbolTable::getSymbolName(func).getValue();
+      std::string why = reservedBecause(name);
+      if (why.empty())
+        return;
+      func.emitOpError() << "defines @" << name
+                         << ", a name the lowered code cannot have: " << why
+                         << "; rename the function";
+      bad = true;
+    });
+    if (bad)
+      return signalPassFailure();
     for (auto func : getOperation().getOps<func::FuncOp>()) {
       if (func.isPrivate() || func.isExternal() || func->hasAttr(kAbiAttr))
         continue;

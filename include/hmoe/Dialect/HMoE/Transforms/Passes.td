@@ -40,7 +40,8 @@ def HMoEDecompose : Pass<"hmoe-decompose"> {
 }
 
 def HMoERecordABI : Pass<"hmoe-record-abi", "::mlir::ModuleOp"> {
-  let summary = "Record each public function's signature as `hmoe.abi`";
+  let summary = "Record each public function's signature as `hmoe.abi`; "
+                "refuse function names the lowered code cannot have";
   let description = [{
     Sets `hmoe.abi = <function type>` on every public `func.func` with a
     body, unless it already has one. Lowering to LLVM turns tensors into
@@ -48,6 +49,13 @@ def HMoERecordABI : Pass<"hmoe-record-abi", "::mlir::ModuleOp"> {
     dimensions were dynamic; the attribute survives `convert-to-llvm`, so
     `hmoe-run` can bind and check `.npy` files against a module that was
     lowered ahead of time. `hmoe-lower-to-cpu` runs this first.
+
+    A function is a C symbol of the compiled module, and the generated code
+    calls C library and runtime functions by name (`malloc`, `memset`,
+    `expf`, `puts`, `memrefCopy`, `hmoe_check_failed`, OpenMP's `__kmpc_*`,
+    ...): a module that defined `@memset` would call itself. So a function
+    definition named like a C library or runtime function, or starting with
+    `_` (reserved to the C implementation), is an error at the function.
   }];
 }
 

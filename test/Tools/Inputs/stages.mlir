@@ -1,0 +1,45 @@
+// Stage ops called directly with operands a user passes in, for the
+// run-time checks of test/Tools/hmoe-run-checks.test.
+
+// Levels whose token counts must agree at run time.
+func.func @route(%l1: tensor<3x4xf32>, %l2: tensor<?x4x8xf32>)
+    -> (tensor<3x4xf32>, tensor<3x4xi32>, tensor<3x32xf32>) {
+  %w, %e, %p = hmoe.route #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, logits %l1 : tensor<3x4xf32>)
+      level(#hmoe.gate<linear, softmax, k = 2>, logits %l2 : tensor<?x4x8xf32>)
+      -> tensor<3x4xf32>, tensor<3x4xi32>, tensor<3x32xf32>
+  return %w, %e, %p : tensor<3x4xf32>, tensor<3x4xi32>, tensor<3x32xf32>
+}
+
+// slot_of from outside: each slot must be -1 or a row of expert_output.
+func.func @combine(%o: tensor<?x8xf32>, %so: tensor<?x2xi32>,
+                   %w: tensor<?x2xf32>) -> tensor<?x8xf32> {
+  %y = hmoe.combine %o, %so, %w
+      : tensor<?x8xf32>, tensor<?x2xi32>, tensor<?x2xf32> -> tensor<?x8xf32>
+  return %y : tensor<?x8xf32>
+}
+
+// A dispatch plan from outside: offsets non-decreasing within the slots,
+// used slots naming tokens of x.
+func.func @experts(%x: tensor<?x8xf32>, %st: tensor<?xi32>,
+                   %off: tensor<5xi32>, %a: tensor<4x8x8xf32>)
+    -> tensor<?x8xf32> {
+  %o = hmoe.experts #hmoe.expert<linear> %x : tensor<?x8xf32>,
+      %st : tensor<?xi32>, %off : tensor<5xi32> w1(%a : tensor<4x8x8xf32>)
+      -> tensor<?x8xf32>
+  return %o : tensor<?x8xf32>
+}
+
+// Expert indices from outside must name one of the experts.
+func.func @dispatch(%e: tensor<?x2xi32>)
+    -> (tensor<?xi32>, tensor<?x2xi32>, tensor<5xi32>) {
+  %st, %so, %off = hmoe.dispatch %e num_experts = 4
+      : tensor<?x2xi32> -> tensor<?xi32>, tensor<?x2xi32>, tensor<5xi32>
+  return %st, %so, %off : tensor<?xi32>, tensor<?x2xi32>, tensor<5xi32>
+}
+
+// A user's own size assertion (upstream tensor.cast is checked too).
+func.func @cast(%x: tensor<?x8xf32>) -> tensor<3x8xf32> {
+  %c = tensor.cast %x : tensor<?x8xf32> to tensor<3x8xf32>
+  return %c : tensor<3x8xf32>
+}
