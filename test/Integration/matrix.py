@@ -243,12 +243,61 @@ def numerics_cases():
     yield ("ties/all_equal_group_limited", gl, 12, 40, equal_rows_params)
 
 
+def near_centre_params(layer, T, seed, r):
+    """Gate rows in a cluster (a common point plus 0.7 in a random
+    direction, |x| ~ sqrt(D) as after a layer norm) and each token r from a
+    gate row: ||x||^2 + ||w||^2 ~ 2D cancels down to r^2 in the GEMM form
+    ||x||^2 - 2 x.w + ||w||^2, as when training pulls Laplace centres to the
+    tokens."""
+    p = layer.random_params(T, seed)
+    rng = np.random.default_rng(seed + 1)
+    D = layer.d
+    rows = p["gate0"].shape[0]
+    u = rng.standard_normal((rows, D))
+    u /= np.linalg.norm(u, axis=1, keepdims=True)
+    g = rng.standard_normal(D) + 0.7 * u
+    v = rng.standard_normal((T, D))
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    x = g[rng.integers(0, rows, T)] + r * v
+    p["gate0"] = g.astype(np.float32)
+    p["x"] = x.astype(np.float32)
+    return p
+
+
+def one_token_params(layer, T, seed):
+    """The report that found the cancellation: a token 0.001 from the first
+    of two centres, identity and zero experts (the distance 0.001 came out
+    of the GEMM form as ~1e-6, y off by 3.8e-4)."""
+    p = layer.random_params(T, seed)
+    p["x"] = np.array([[0.901, -2.1, 1.35, 3.3]], np.float32)
+    p["gate0"] = np.array([[0.9, -2.1, 1.35, 3.3], [0.9, -1.6, 1.35, 3.3]],
+                          np.float32)
+    p["w1"] = np.stack([np.eye(4), np.zeros((4, 4))]).astype(np.float32)
+    return p
+
+
+def precision_cases():
+    """Tokens at 1e-4 .. 1 from a Laplace (or Gaussian) centre, D = 4 ..
+    1024: the GEMM form must hold SPEC.md's tolerance at any distance."""
+    yield ("precision/reported", Layer(fanout=[2], gates=[Gate("laplace", k=2)],
+           d=4, expert="linear"), 1, 4, one_token_params)
+    for score in ("laplace", "gaussian"):
+        for D in (4, 16, 64, 256, 1024):
+            for r in (1e-4, 1e-3, 1e-2, 1e-1, 1.0):
+                if score == "gaussian" and D not in (16, 1024):
+                    continue
+                layer = Layer(fanout=[4], gates=[Gate(score, "softmax", k=2)],
+                              d=D, expert="linear")
+                yield (f"precision/{score}/D={D}/r={r:g}", layer, 16, 5,
+                       lambda l, T, s, r=r: near_centre_params(l, T, s, r))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--hmoe-run", required=True)
     ap.add_argument("--group", required=True,
-                    help="a strategy name, 'edge', 'gemm', 'special' or "
-                    "'numerics'")
+                    help="a strategy name, 'edge', 'gemm', 'special', "
+                    "'numerics' or 'precision'")
     ap.add_argument("--opt-level", default="1")
     ap.add_argument("--pipeline", default=None,
                     help="hmoe-run's --pipeline (default: its own)")
@@ -267,6 +316,8 @@ def main():
         cases = list(special_cases())
     elif args.group == "numerics":
         cases = list(numerics_cases())
+    elif args.group == "precision":
+        cases = list(precision_cases())
     elif args.group in STRATEGIES:
         cases = [(n, l, T, s, None) for n, l, T, s in matrix_cases(args.group)]
     else:

@@ -6,6 +6,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Matchers.h"
 
 using namespace mlir;
@@ -14,6 +15,10 @@ using namespace mlir::hmoe::lowering;
 
 namespace {
 using utils::IteratorType;
+
+/// The GEMM form keeps a distance when d^2 is at least this fraction of the
+/// magnitude of the terms that cancel in it.
+constexpr float kCancellationLimit = 1.0f / 16.0f;
 
 /// Size of `dim` of tensor `v` as an index value.
 Value dimOf(ImplicitLocOpBuilder &b, Value v, int64_t dim) {
@@ -137,8 +142,11 @@ Value expertSlice(ImplicitLocOpBuilder &b, Value weight, Value e) {
                                         strides);
 }
 
-/// `out[i] = sum_k v[i, k]^2` in f32 for a 2-D tensor `v`.
-Value rowSquaredNorms(ImplicitLocOpBuilder &b, Value v) {
+/// `out[i] = sum_k f(v[i, k], c[k])` in f32 for a 2-D tensor `v` and a
+/// vector `c` over its columns: a row reduction that hmoe-vectorize-rowwise
+/// runs on vectors.
+Value rowSums(ImplicitLocOpBuilder &b, Value v, Value c,
+              function_ref<Value(Emitter &, Value, Value)> f) {
   MLIRContext *ctx = b.getContext();
   auto type = cast<RankedTensorType>(v.getType());
   SmallVector<Value> dyn;
@@ -147,103 +155,204 @@ Value rowSquaredNorms(ImplicitLocOpBuilder &b, Value v) {
   AffineExpr i, k;
   bindDims(ctx, i, k);
   SmallVector<AffineMap> maps = {AffineMap::get(2, 0, {i, k}, ctx),
+                                 AffineMap::get(2, 0, {k}, ctx),
                                  AffineMap::get(2, 0, {i}, ctx)};
   return linalg::GenericOp::create(
              b,
              TypeRange{
                  RankedTensorType::get({type.getDimSize(0)}, b.getF32Type())},
-             ValueRange{v}, ValueRange{zeros(b, {type.getDimSize(0)}, dyn)},
+             ValueRange{v, c}, ValueRange{zeros(b, {type.getDimSize(0)}, dyn)},
              maps,
              ArrayRef<IteratorType>{IteratorType::parallel,
                                     IteratorType::reduction},
              [&](OpBuilder &nested, Location loc, ValueRange args) {
                ImplicitLocOpBuilder nb(loc, nested);
                Emitter e{nb};
-               Value x = e.extToF32(args[0]);
-               linalg::YieldOp::create(nb, e.addf(args[1], e.mulf(x, x)));
+               Value term = f(e, e.extToF32(args[0]), args[1]);
+               linalg::YieldOp::create(nb, e.addf(args[2], term));
              })
       .getResult(0);
 }
 
-/// `||w_j||^2` of the rows of `w` ([M, D]): a constant when `w` is one
-/// (folded here, summed in f64), else a reduction computed once per call.
-Value weightSquaredNorms(ImplicitLocOpBuilder &b, Value w) {
+/// The gate rows `w` ([M, D]) re-centred for the GEMM form of distances:
+/// `||x - w_j||^2 = ||x - m||^2 - 2 x.w'_j + ||w'_j||^2 + 2 m.w'_j` with
+/// `w' = w - m`. Any centre `m` gives the same distance; the mean of the
+/// rows makes the terms that cancel small when tokens and centres sit in a
+/// cluster away from the origin (a Laplace gate's centres are pulled towards
+/// the tokens). Per row: `squares = ||w'_j||^2`, `cross = m.w'_j`.
+struct CentredRows {
+  Value centre, shifted, squares, cross;
+};
+
+/// Folds the centred rows of constant f32 weights (in f64): no per-call work
+/// for weights baked into the layer.
+std::optional<CentredRows> foldCentredRows(ImplicitLocOpBuilder &b, Value w) {
   DenseElementsAttr dense;
   auto type = cast<RankedTensorType>(w.getType());
   Value source = w;
   if (auto collapse = source.getDefiningOp<tensor::CollapseShapeOp>())
     source = collapse.getSrc();
-  if (matchPattern(source, m_Constant(&dense)) &&
-      type.getElementType().isF32() && type.hasStaticShape()) {
-    int64_t rows = type.getDimSize(0), d = type.getDimSize(1);
-    auto normType = RankedTensorType::get({rows}, b.getF32Type());
-    // A splat may stand for any number of elements: one norm, no loop.
-    if (dense.isSplat()) {
-      double x = dense.getSplatValue<float>();
-      return arith::ConstantOp::create(
-          b, DenseElementsAttr::get(normType, static_cast<float>(d * x * x)));
-    }
-    SmallVector<float> norms(rows, 0.0f);
-    auto values = dense.getValues<float>();
-    for (int64_t r = 0; r < rows; ++r) {
-      double sum = 0.0;
-      for (int64_t k = 0; k < d; ++k) {
-        double x = values[r * d + k];
-        sum += x * x;
-      }
-      norms[r] = static_cast<float>(sum);
-    }
-    return arith::ConstantOp::create(
-        b, DenseElementsAttr::get(normType, ArrayRef<float>(norms)));
+  if (!matchPattern(source, m_Constant(&dense)) ||
+      !type.getElementType().isF32() || !type.hasStaticShape())
+    return std::nullopt;
+  int64_t rows = type.getDimSize(0), d = type.getDimSize(1);
+  Type f32 = b.getF32Type();
+  auto rowType = RankedTensorType::get({rows}, f32);
+  auto centreType = RankedTensorType::get({d}, f32);
+  auto constant = [&](ShapedType t, ArrayRef<float> values) -> Value {
+    return arith::ConstantOp::create(b, DenseElementsAttr::get(t, values));
+  };
+  auto splat = [&](ShapedType t, float v) -> Value {
+    return arith::ConstantOp::create(b, DenseElementsAttr::get(t, v));
+  };
+  // A splat may stand for any number of elements: every row is the centre.
+  if (dense.isSplat()) {
+    float v = dense.getSplatValue<float>();
+    return CentredRows{splat(centreType, v), splat(type, 0.0f),
+                       splat(rowType, 0.0f), splat(rowType, 0.0f)};
   }
-  return rowSquaredNorms(b, w);
+  auto values = dense.getValues<float>();
+  std::vector<double> centre(d, 0.0);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t k = 0; k < d; ++k)
+      if (std::isfinite(values[r * d + k]))
+        centre[k] += values[r * d + k];
+  std::vector<float> m(d), shifted(rows * d), squaresOf(rows), crossOf(rows);
+  for (int64_t k = 0; k < d; ++k)
+    m[k] = static_cast<float>(centre[k] / rows);
+  for (int64_t r = 0; r < rows; ++r) {
+    double squares = 0.0, cross = 0.0;
+    for (int64_t k = 0; k < d; ++k) {
+      float s = values[r * d + k] - m[k];
+      shifted[r * d + k] = s;
+      squares += double(s) * s;
+      cross += double(m[k]) * s;
+    }
+    squaresOf[r] = static_cast<float>(squares);
+    crossOf[r] = static_cast<float>(cross);
+  }
+  return CentredRows{constant(centreType, m), constant(type, shifted),
+                     constant(rowType, squaresOf), constant(rowType, crossOf)};
 }
 
-/// The GEMM form is exact enough only while ||x||^2 + ||w||^2 is a normal,
-/// finite f32: past ~3.4e38 it overflows (inf - inf = NaN, or inf for a
-/// distance that is finite), below 2^-100 the squares underflow. Those
-/// (token, row) pairs, and any with NaN, are recomputed in the direct form in
-/// f64, so GEMM form and direct form agree on every input. One scalar pass
-/// over the [T, M] logits; the direct sum runs only where needed.
-Value recomputeUnsafeDistances(
-    ImplicitLocOpBuilder &b, Value logits, Value x, Value w, Value xNorms,
-    Value wNorms, Value bias,
-    function_ref<Value(Emitter &, Value, Value)> distanceScore) {
+/// The centred rows of `w`, folded when constant, else computed once per call
+/// (O(M D), against the O(T M D) GEMM).
+CentredRows centredRows(ImplicitLocOpBuilder &b, Value w) {
+  if (std::optional<CentredRows> folded = foldCentredRows(b, w))
+    return *folded;
+  MLIRContext *ctx = b.getContext();
+  auto type = cast<RankedTensorType>(w.getType());
+  int64_t rows = type.getDimSize(0), d = type.getDimSize(1);
+  // m = (sum of the finite elements of each column) / rows, each term
+  // divided first so that the sum cannot overflow; an inf or NaN row then
+  // spoils only its own distances (which are recomputed), not every row's.
+  AffineExpr r, k;
+  bindDims(ctx, r, k);
+  float inverse = 1.0f / static_cast<float>(rows);
+  Value centre =
+      linalg::GenericOp::create(
+          b, TypeRange{RankedTensorType::get({d}, b.getF32Type())},
+          ValueRange{w}, ValueRange{zeros(b, {d}, {})},
+          SmallVector<AffineMap>{AffineMap::get(2, 0, {r, k}, ctx),
+                                 AffineMap::get(2, 0, {k}, ctx)},
+          ArrayRef<IteratorType>{IteratorType::reduction,
+                                 IteratorType::parallel},
+          [&](OpBuilder &nested, Location loc, ValueRange args) {
+            ImplicitLocOpBuilder nb(loc, nested);
+            Emitter e{nb};
+            Value v = e.extToF32(args[0]);
+            Value finite = e.cmpf(arith::CmpFPredicate::OLT,
+                                  math::AbsFOp::create(nb, v), e.f32(INFINITY));
+            Value term = e.select(finite, e.mulf(v, e.f32(inverse)), e.f32(0));
+            linalg::YieldOp::create(nb, e.addf(args[1], term));
+          })
+          .getResult(0);
   AffineExpr i, j;
-  bindDims(b.getContext(), i, j);
-  SmallVector<Value> ins = {xNorms, wNorms};
-  SmallVector<SmallVector<AffineExpr, 2>> maps = {{i}, {j}};
+  bindDims(ctx, i, j);
+  Value shifted = parallel2D(
+      b, tensor::EmptyOp::create(b, type.getShape(), b.getF32Type()),
+      ValueRange{w, centre}, {{i, j}, {j}}, [](Emitter &e, ValueRange args) {
+        return e.subf(e.extToF32(args[0]), args[1]);
+      });
+  Value squares = rowSums(b, shifted, centre, [](Emitter &e, Value s, Value) {
+    return e.mulf(s, s);
+  });
+  Value cross = rowSums(b, shifted, centre, [](Emitter &e, Value s, Value m) {
+    return e.mulf(m, s);
+  });
+  return {centre, shifted, squares, cross};
+}
+
+/// Where the GEMM form left NaN (its marker for a distance it could not
+/// give to f32 accuracy, or a NaN input), the distance is recomputed in the
+/// direct form summed in f64: `sum_k (x_k - w_k)^2` cannot overflow or
+/// underflow there, so both forms agree on every input. One scalar pass
+/// over the [T, M] logits; the direct sum runs only where needed.
+Value recomputeMarkedDistances(
+    ImplicitLocOpBuilder &b, Value logits, Value x, Value w, Value bias,
+    function_ref<Value(Emitter &, Value, Value)> distanceScore) {
+  AffineExpr j = getAffineDimExpr(1, b.getContext());
+  SmallVector<Value> ins;
+  SmallVector<SmallVector<AffineExpr, 2>> maps;
   if (bias) {
     ins.push_back(bias);
     maps.push_back({j});
   }
   int64_t d = cast<RankedTensorType>(w.getType()).getDimSize(1);
   return parallel2D(b, logits, ins, maps, [&](Emitter &e, ValueRange args) {
-    Value norms = e.addf(args[0], args[1]);
-    Value safe =
-        e.andi(e.cmpf(arith::CmpFPredicate::OLT, norms, e.f32(INFINITY)),
-               e.cmpf(arith::CmpFPredicate::OGE, norms, e.f32(0x1p-100)));
     // linalg.index must sit directly in the generic's body.
     Value t = linalg::IndexOp::create(e.b, 0);
     Value c = linalg::IndexOp::create(e.b, 1);
-    auto ifOp = scf::IfOp::create(e.b, TypeRange{e.b.getF32Type()}, safe,
+    auto ifOp = scf::IfOp::create(e.b, TypeRange{e.b.getF32Type()},
+                                  e.isNaN(args.back()),
                                   /*addThenBlock=*/true,
                                   /*addElseBlock=*/true);
     OpBuilder::InsertionGuard guard(e.b);
-    e.b.setInsertionPointToStart(ifOp.thenBlock());
-    scf::YieldOp::create(e.b, args.back());
     e.b.setInsertionPointToStart(ifOp.elseBlock());
-    Value squared = e.loop(
-        e.idx(0), e.idx(d), {e.f64(0.0)},
-        [&](Value k, ValueRange acc) -> SmallVector<Value> {
-          Value xv =
-              e.extToF64(tensor::ExtractOp::create(e.b, x, ValueRange{t, k}));
-          Value wv =
-              e.extToF64(tensor::ExtractOp::create(e.b, w, ValueRange{c, k}));
-          Value diff = e.subf(xv, wv);
-          return {e.addf(acc[0], e.mulf(diff, diff))};
-        })[0];
-    Value bv = bias ? e.extToF32(args[2]) : Value();
+    scf::YieldOp::create(e.b, args.back());
+    e.b.setInsertionPointToStart(ifOp.thenBlock());
+    // sum_k (x_k - w_k)^2 in f64: kLanes at a time over the full chunks of
+    // the contiguous rows (reads known in bounds), then the tail one by one.
+    constexpr int64_t kLanes = 8;
+    auto f64Lanes = VectorType::get({kLanes}, e.b.getF64Type());
+    int64_t full = d / kLanes * kLanes;
+    Value lanes;
+    if (full > 0)
+      lanes = e.loop(
+          e.idx(0), e.idx(full / kLanes),
+          {arith::ConstantOp::create(e.b,
+                                     DenseElementsAttr::get(f64Lanes, 0.0))},
+          [&](Value chunk, ValueRange acc) -> SmallVector<Value> {
+            Value k = e.muli(chunk, e.idx(kLanes));
+            auto read = [&](Value tensor, Value row) -> Value {
+              Type elem =
+                  cast<RankedTensorType>(tensor.getType()).getElementType();
+              Value padding =
+                  arith::ConstantOp::create(e.b, e.b.getZeroAttr(elem));
+              Value v = vector::TransferReadOp::create(
+                  e.b, VectorType::get({kLanes}, elem), tensor,
+                  ValueRange{row, k}, padding, ArrayRef<bool>{true});
+              return arith::ExtFOp::create(e.b, f64Lanes, v);
+            };
+            Value diff = arith::SubFOp::create(e.b, read(x, t), read(w, c));
+            return {vector::FMAOp::create(e.b, diff, diff, acc[0])};
+          })[0];
+    Value tail;
+    if (full < d)
+      tail = e.loop(e.idx(full), e.idx(d), {e.f64(0.0)},
+                    [&](Value k, ValueRange acc) -> SmallVector<Value> {
+                      Value xv = e.extToF64(
+                          tensor::ExtractOp::create(e.b, x, ValueRange{t, k}));
+                      Value wv = e.extToF64(
+                          tensor::ExtractOp::create(e.b, w, ValueRange{c, k}));
+                      Value diff = e.subf(xv, wv);
+                      return {e.addf(acc[0], e.mulf(diff, diff))};
+                    })[0];
+    Value squared = tail;
+    if (lanes)
+      squared = vector::ReductionOp::create(e.b, vector::CombiningKind::ADD,
+                                            lanes, tail);
+    Value bv = bias ? e.extToF32(args[0]) : Value();
     scf::YieldOp::create(e.b, distanceScore(e, squared, bv));
     return ifOp.getResult(0);
   });
@@ -264,21 +373,26 @@ LogicalResult lowering::lowerScore(RewriterBase &rewriter, ScoreOp op,
     dyn.push_back(dimOf(b, x, 0));
   ScoreKind kind = op.getKind();
   bool distance = kind == ScoreKind::Laplace || kind == ScoreKind::Gaussian;
-  // GEMM form: ||x - w||^2 = ||x||^2 - 2 x.w + ||w||^2, so the contraction
-  // is a plain matmul that hmoe-vectorize-contractions makes fast. The
-  // direct form sums (x - w)^2 in f64: no f32 input overflows or underflows
-  // there (a distance up to ~1e38 has a square up to ~1e77).
+  // GEMM form, centred on the mean gate row m (CentredRows):
+  // ||x - w||^2 = ||x - m||^2 - 2 x.w' + rowTerm, so the contraction is a
+  // plain matmul that hmoe-vectorize-contractions makes fast. The direct
+  // form sums (x - w)^2 in f64: no f32 input overflows or underflows there
+  // (a distance up to ~1e38 has a square up to ~1e77).
   bool expanded = distance && expandDistances;
   bool direct = distance && !expanded;
-  Value acc = contractRows(b, x, w,
+  std::optional<CentredRows> centred;
+  Value xNorms;
+  if (expanded) {
+    centred = centredRows(b, w);
+    xNorms = rowSums(b, x, centred->centre, [](Emitter &e, Value v, Value c) {
+      Value diff = e.subf(v, c);
+      return e.mulf(diff, diff);
+    });
+  }
+  Value acc = contractRows(b, x, expanded ? centred->shifted : w,
                            zeros(b, {xType.getDimSize(0), m}, dyn,
                                  direct ? b.getF64Type() : b.getF32Type()),
                            direct);
-  Value xNorms, wNorms;
-  if (expanded) {
-    xNorms = rowSquaredNorms(b, x);
-    wNorms = weightSquaredNorms(b, w);
-  }
   std::optional<Activation> fn;
   if (op.getActivation())
     fn = *op.getActivation();
@@ -298,8 +412,8 @@ LogicalResult lowering::lowerScore(RewriterBase &rewriter, ScoreOp op,
     maps.push_back({j});
   }
   if (expanded) {
-    ins.append({xNorms, wNorms});
-    maps.append({{i}, {j}});
+    ins.append({xNorms, centred->squares, centred->cross});
+    maps.append({{i}, {j}, {j}});
   }
   // The direct form's f64 sums are read, not written over.
   Value init = acc;
@@ -314,11 +428,29 @@ LogicalResult lowering::lowerScore(RewriterBase &rewriter, ScoreOp op,
         Value s = direct ? args[args.size() - 2] : args.back();
         Value bv = bias ? e.extToF32(args[0]) : Value();
         if (expanded) {
-          // Rounding can make the expanded form slightly negative: clamp at 0
-          // before the square root (SPEC.md). NaN stays NaN (maximumf).
-          Value xx = args[bias ? 1 : 0], ww = args[bias ? 2 : 1];
-          s = e.subf(e.addf(xx, ww), e.mulf(e.f32(2.0), s));
-          s = e.maxf(s, e.f32(0.0));
+          Value xx = args[bias ? 1 : 0], squares = args[bias ? 2 : 1],
+                twoCross = e.mulf(e.f32(2.0), args[bias ? 3 : 2]);
+          Value twoDot = e.mulf(e.f32(2.0), s);
+          s = e.subf(e.addf(xx, e.addf(squares, twoCross)), twoDot);
+          // Each term rounds with ~f32 epsilon times its magnitude, and their
+          // sum of magnitudes is what cancels: keep the distance only when
+          // it is at least 1/16 of that sum (relative error of d^2 a few
+          // ulps of it, times 16), the magnitudes neither overflow nor
+          // underflow, and nothing is NaN; mark the rest NaN for the direct
+          // form. (An estimate of the rounding, not a bound: the dot
+          // products' rounding is far below its worst case; the precision
+          // tests sweep distances of 1e-4..1 at D = 4..1024.)
+          Value magnitude = e.addf(
+              e.addf(xx, e.addf(squares, math::AbsFOp::create(e.b, twoCross))),
+              math::AbsFOp::create(e.b, twoDot));
+          Value keep = e.andi(
+              e.andi(e.cmpf(arith::CmpFPredicate::OGE, s,
+                            e.mulf(e.f32(kCancellationLimit), magnitude)),
+                     e.cmpf(arith::CmpFPredicate::OLT, magnitude,
+                            e.f32(INFINITY))),
+              e.cmpf(arith::CmpFPredicate::OGE, magnitude, e.f32(0x1p-100)));
+          // s >= 0 wherever it is kept; the clamp at 0 (SPEC.md) is implied.
+          return e.select(keep, distanceScore(e, s, bv), e.f32(NAN));
         }
         switch (kind) {
         case ScoreKind::Linear:
@@ -332,8 +464,7 @@ LogicalResult lowering::lowerScore(RewriterBase &rewriter, ScoreOp op,
         return bv ? e.addf(s, bv) : s;
       });
   if (expanded)
-    logits = recomputeUnsafeDistances(b, logits, x, w, xNorms, wNorms, bias,
-                                      distanceScore);
+    logits = recomputeMarkedDistances(b, logits, x, w, bias, distanceScore);
   auto resultType = cast<RankedTensorType>(op.getLogits().getType());
   if (resultType.getRank() > 2) {
     SmallVector<ReassociationIndices> reassoc = {{0}, {}};
