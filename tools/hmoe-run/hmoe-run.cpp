@@ -41,6 +41,7 @@
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/SourceMgr.h"
@@ -138,6 +139,45 @@ llvm::StringRef filePath(llvm::StringRef arg, llvm::StringRef flag) {
   if (!arg.consume_front("@"))
     fatal("--" + flag + "=" + arg + ": expected @path.npy");
   return arg;
+}
+
+/// The module, as text or bytecode. A file that never ends (`hmoe-run
+/// /dev/zero`) would otherwise be read until memory runs out: text stops at
+/// a NUL byte (which MLIR text cannot hold), anything at kMaxModuleBytes.
+std::unique_ptr<llvm::MemoryBuffer> readModule(llvm::StringRef path) {
+  constexpr size_t kMaxModuleBytes = size_t(1) << 30;
+  llvm::sys::fs::file_t fd = llvm::sys::fs::getStdinHandle();
+  if (path != "-") {
+    llvm::Expected<llvm::sys::fs::file_t> opened =
+        llvm::sys::fs::openNativeFileForRead(path);
+    if (!opened)
+      fatal("cannot read '" + path +
+            "': " + llvm::toString(opened.takeError()));
+    fd = *opened;
+  }
+  std::string text;
+  llvm::SmallVector<char, 0> chunk(1 << 20);
+  while (true) {
+    llvm::Expected<size_t> n = llvm::sys::fs::readNativeFile(fd, chunk);
+    if (!n)
+      fatal("cannot read '" + path + "': " + llvm::toString(n.takeError()));
+    if (*n == 0)
+      break;
+    bool bytecode =
+        StringRef(text).starts_with("ML\xefR") ||
+        (text.empty() && StringRef(chunk.data(), *n).starts_with("ML\xefR"));
+    if (!bytecode && StringRef(chunk.data(), *n).contains('\0'))
+      fatal("'" + path + "' holds a NUL byte: it is not MLIR text");
+    if (text.size() + *n > kMaxModuleBytes)
+      fatal("'" + path + "' is larger than " +
+            llvm::Twine(kMaxModuleBytes >> 30) +
+            " GiB; is it a module (not a device or an endless stream)?");
+    text.append(chunk.data(), *n);
+  }
+  if (path != "-")
+    llvm::sys::fs::closeFile(fd);
+  return llvm::MemoryBuffer::getMemBufferCopy(text,
+                                              path == "-" ? "<stdin>" : path);
 }
 
 /// A memref descriptor as the lowered function's expanded arguments and
@@ -311,11 +351,7 @@ int main(int argc, char **argv) {
 
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
-  std::string errorMessage;
-  auto file = openInputFile(inputFile, &errorMessage);
-  if (!file)
-    fatal(errorMessage);
-  sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+  sourceMgr.AddNewSourceBuffer(readModule(inputFile), llvm::SMLoc());
   OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
   if (!module)
     return 1; // The parser reported the error.

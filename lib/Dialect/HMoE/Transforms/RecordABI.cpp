@@ -4,7 +4,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
-#include "mlir/Interfaces/FunctionInterfaces.h"
+#include "mlir/IR/SymbolTable.h"
 
 #include "llvm/ADT/StringSet.h"
 
@@ -91,18 +91,19 @@ std::string reservedBecause(StringRef name) {
 struct HMoERecordABIPass
     : public hmoe::impl::HMoERecordABIBase<HMoERecordABIPass> {
   void runOnOperation() override {
-    // Definitions only: a declaration of the real memset is fine.
+    // Definitions only (functions with a body, globals with a value): a
+    // declaration of the real memset is fine.
     bool bad = false;
-    getOperation().walk([&](FunctionOpInterface func) {
-      if (func.isExternal())
+    getOperation().walk([&](SymbolOpInterface symbol) {
+      if (symbol.isDeclaration() || isa<ModuleOp>(symbol))
         return;
-      StringRef name = SymbolTable::getSymbolName(func).getValue();
+      StringRef name = symbol.getName();
       std::string why = reservedBecause(name);
       if (why.empty())
         return;
-      func.emitOpError() << "defines @" << name
-                         << ", a name the lowered code cannot have: " << why
-                         << "; rename the function";
+      symbol->emitOpError()
+          << "defines @" << name
+          << ", a name the lowered code cannot have: " << why << "; rename it";
       bad = true;
     });
     if (bad)

@@ -53,9 +53,10 @@ def HMoERecordABI : Pass<"hmoe-record-abi", "::mlir::ModuleOp"> {
     A function is a C symbol of the compiled module, and the generated code
     calls C library and runtime functions by name (`malloc`, `memset`,
     `expf`, `puts`, `memrefCopy`, `hmoe_check_failed`, OpenMP's `__kmpc_*`,
-    ...): a module that defined `@memset` would call itself. So a function
-    definition named like a C library or runtime function, or starting with
-    `_` (reserved to the C implementation), is an error at the function.
+    ...): a module that defined `@memset` would call itself. So a symbol
+    definition (function with a body, global with a value) named like a C
+    library or runtime function, or starting with `_` (reserved to the C
+    implementation), is an error at the definition.
   }];
 }
 

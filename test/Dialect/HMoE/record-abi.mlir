@@ -1,0 +1,54 @@
+// RUN: hmoe-opt --hmoe-record-abi --split-input-file --verify-diagnostics %s | FileCheck %s
+
+// Public functions with a body get their tensor signature; a declaration of
+// a C library function (the real expf) is fine.
+// CHECK-LABEL: func.func @layer
+// CHECK-SAME: hmoe.abi = (tensor<?x8xf32>) -> tensor<?x8xf32>
+// CHECK: func.func private @expf(f32) -> f32
+// CHECK-NOT: hmoe.abi
+func.func @layer(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  return %x : tensor<?x8xf32>
+}
+func.func private @expf(f32) -> f32
+
+// -----
+
+// Definitions named like what the lowered code calls would be called
+// instead of it (a layer named @memset recursed until the stack overflowed).
+// expected-error @below {{'func.func' op defines @memset, a name the lowered code cannot have: the generated code calls the C library or runtime function of that name; rename it}}
+func.func @memset(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  return %x : tensor<?x8xf32>
+}
+
+// -----
+
+// expected-error @below {{'func.func' op defines @expf}}
+func.func private @expf(%a: f32) -> f32 {
+  return %a : f32
+}
+
+// -----
+
+// expected-error @below {{'memref.global' op defines @memcpy}}
+memref.global "private" constant @memcpy : memref<2xf32> = dense<[1.0, 2.0]>
+
+// -----
+
+// expected-error @below {{names starting with '_' are reserved to the C implementation}}
+func.func @_mlir_ciface_layer() {
+  return
+}
+
+// -----
+
+// expected-error @below {{mgpu* are the GPU runtime's functions}}
+func.func @mgpuMemAlloc() {
+  return
+}
+
+// -----
+
+// expected-error @below {{defines @hmoe_check_failed}}
+func.func @hmoe_check_failed() {
+  return
+}
