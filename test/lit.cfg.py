@@ -23,7 +23,7 @@ llvm_config.use_default_substitutions()
 tool_dirs = [config.hmoe_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(
     ["hmoe-opt", "hmoe-run", "hmoe-parse-fuzzer", "hmoe-lower-fuzzer",
-     "hmoe-npy-fuzzer"], tool_dirs)
+     "hmoe-npy-fuzzer", "hmoe-mutator-stats"], tool_dirs)
 
 # The integration tests drive hmoe-run from Python (NumPy reference in
 # python/hmoe).
