@@ -602,27 +602,28 @@ LogicalResult lowering::lowerCombine(RewriterBase &rewriter, CombineOp op) {
     ImplicitLocOpBuilder &nb = e.b;
     Value token = linalg::IndexOp::create(nb, 0);
     Value col = linalg::IndexOp::create(nb, 1);
-    Value acc = e.f32(0.0);
-    for (int64_t j = 0; j < k; ++j) {
-      Value slot = tensor::ExtractOp::create(nb, op.getSlotOf(),
-                                             ValueRange{token, e.idx(j)});
-      Value weight = tensor::ExtractOp::create(nb, op.getWeights(),
-                                               ValueRange{token, e.idx(j)});
-      Value kept = e.cmpi(arith::CmpIPredicate::sge, slot, e.i32(0));
-      // A dropped assignment reads nothing: there may be no rows.
-      auto ifKept = scf::IfOp::create(nb, TypeRange{nb.getF32Type()}, kept,
-                                      /*withElseRegion=*/true);
-      {
-        OpBuilder::InsertionGuard guard(nb);
-        nb.setInsertionPointToStart(ifKept.thenBlock());
-        Value v = tensor::ExtractOp::create(nb, op.getExpertOutput(),
-                                            ValueRange{e.toIndex(slot), col});
-        scf::YieldOp::create(nb, e.addf(acc, e.mulf(weight, v)));
-        nb.setInsertionPointToStart(ifKept.elseBlock());
-        scf::YieldOp::create(nb, acc);
-      }
-      acc = ifKept.getResult(0);
-    }
+    // A loop over the K choices, not K copies of its body (K may be
+    // large; LLVM unrolls the usual few).
+    Value acc = e.loop(
+        e.idx(0), e.idx(k), {e.f32(0.0)},
+        [&](Value j, ValueRange sum) -> SmallVector<Value> {
+          Value slot = tensor::ExtractOp::create(nb, op.getSlotOf(),
+                                                 ValueRange{token, j});
+          Value weight = tensor::ExtractOp::create(nb, op.getWeights(),
+                                                   ValueRange{token, j});
+          Value kept = e.cmpi(arith::CmpIPredicate::sge, slot, e.i32(0));
+          // A dropped assignment reads nothing: there may be no rows.
+          auto ifKept = scf::IfOp::create(nb, TypeRange{nb.getF32Type()}, kept,
+                                          /*withElseRegion=*/true);
+          OpBuilder::InsertionGuard guard(nb);
+          nb.setInsertionPointToStart(ifKept.thenBlock());
+          Value v = tensor::ExtractOp::create(nb, op.getExpertOutput(),
+                                              ValueRange{e.toIndex(slot), col});
+          scf::YieldOp::create(nb, e.addf(sum[0], e.mulf(weight, v)));
+          nb.setInsertionPointToStart(ifKept.elseBlock());
+          scf::YieldOp::create(nb, sum[0]);
+          return {ifKept.getResult(0)};
+        })[0];
     return e.truncTo(outType.getElementType(), acc);
   });
   rewriter.replaceOp(op, y);

@@ -661,13 +661,14 @@ LogicalResult lowering::lowerStats(RewriterBase &rewriter, StatsOp op) {
       Value count = e.loop(
           e.idx(0), numTokens, {e.i64(0)},
           [&](Value t, ValueRange acc) -> SmallVector<Value> {
-            Value n = acc[0];
-            for (int64_t j = 0; j < k; ++j) {
-              Value dropped = e.cmpi(CmpIPredicate::slt,
-                                     e.load(slotOf, {t, e.idx(j)}), e.i32(0));
-              n = e.addi(n, arith::ExtUIOp::create(b, b.getI64Type(), dropped));
-            }
-            return {n};
+            return e.loop(
+                e.idx(0), e.idx(k), {acc[0]},
+                [&](Value j, ValueRange n) -> SmallVector<Value> {
+                  Value dropped = e.cmpi(CmpIPredicate::slt,
+                                         e.load(slotOf, {t, j}), e.i32(0));
+                  return {e.addi(n[0], arith::ExtUIOp::create(b, b.getI64Type(),
+                                                              dropped))};
+                });
           })[0];
       e.store(count, out, ValueRange{});
       break;

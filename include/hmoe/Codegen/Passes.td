@@ -1,0 +1,163 @@
+//===- Passes.td - CPU code generation on upstream IR ------*- tablegen -*-===//
+
+#ifndef HMOE_CODEGEN_PASSES_TD
+#define HMOE_CODEGEN_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def HMoEVectorizeContractions
+    : Pass<"hmoe-vectorize-contractions", "::mlir::func::FuncOp"> {
+  let summary = "Register-tiled, vectorised, multi-threaded f32 row "
+                "contractions on buffers";
+  let description = [{
+    Rewrites every `linalg.generic` on buffers that computes
+    `c[i, j] += a[i, k] * w[j, k]` in `f32` (the gate and expert GEMMs that
+    `convert-hmoe-to-linalg` and `hmoe-fuse-distance` emit: both operands
+    K-contiguous, as hmoe stores weights) into
+
+    * an `scf.parallel` over blocks of `rows-per-task` rows by a column
+      block whose `w` rows fit in the L2 cache (one task per block; with
+      `scf-to-openmp` these become the threads' work items);
+    * inside a block, a walk over register tiles of `tile-rows` x
+      `tile-cols` outputs, row tiles outermost so that a tile's `a` rows
+      stay in L1 while the block's `w` rows stream past them from L2
+      (fewer L2 loads per FMA than the other order: measured 146 -> 154
+      GFLOP/s on a 512x1024x512 GEMM, 2-core Zen 3);
+    * per register tile, one loop over K in steps of `vector-width` that
+      keeps `tile-rows * tile-cols` accumulator vectors in registers
+      (`vector.fma`), reduced once at the end (`vector.reduction`,
+      reassociation allowed: the sum over K is already split by lanes).
+
+    With `k-block`, K is walked in chunks (partial sums added to `c`), so
+    that a row tile of `a` and a column tile of `w` fit in L1 together for
+    very long K. Off by default: at hmoe's sizes (K <= 1024) it measured
+    10% slower on W2 (bench/RESULTS.md).
+    Row and column remainders use 1-row and 1-column tiles. K must be a
+    multiple of `vector-width` and the innermost stride of every operand 1;
+    other contractions are left to the generic loop lowering.
+
+    The summation order differs from a sequential loop (by lanes, then a
+    tree), within SPEC.md's f32 tolerance.
+  }];
+  let options = [
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"8",
+           "f32 lanes per vector (8: AVX2, 16: AVX-512)">,
+    Option<"tileRows", "tile-rows", "int64_t", /*default=*/"4",
+           "rows of a register tile">,
+    Option<"tileCols", "tile-cols", "int64_t", /*default=*/"3",
+           "columns of a register tile">,
+    Option<"rowsPerTask", "rows-per-task", "int64_t", /*default=*/"64",
+           "rows of a parallel task">,
+    Option<"taskBytes", "task-bytes", "int64_t", /*default=*/"262144",
+           "bytes of w rows per parallel task (sizes the column block)">,
+    Option<"kBlock", "k-block", "int64_t", /*default=*/"0",
+           "K elements per pass over a task (a multiple of vector-width; "
+           "0: all of K in one pass)">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
+def HMoEVectorizeRowwise
+    : Pass<"hmoe-vectorize-rowwise", "::mlir::func::FuncOp"> {
+  let summary = "Vector code for element-wise and row-sum linalg.generic ops "
+                "on buffers";
+  let description = [{
+    Rewrites 2-D `linalg.generic` ops on `f32` buffers whose body is
+    arith/math only and whose operands are read at `(i, j)`, `(i)` or `(j)`:
+
+    * all-parallel ops (activations, bias adds, the distance epilogue of
+      `hmoe-fuse-distance`) become an `scf.parallel` over rows with, per
+      row, the body re-emitted on `vector-width` lanes along the static
+      inner dimension and a scalar copy for the remainder;
+    * `out[i] += f(in[i, j])` reductions over the inner dimension (the row
+      norms `||x||^2`) accumulate lanes and reduce once per row
+      (reassociated, within SPEC.md's tolerance).
+
+    Ops with other maps, index or memory ops in the body, a dynamic inner
+    dimension or one shorter than `vector-width` are left to the loop
+    lowering.
+  }];
+  let options = [
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"8",
+           "f32 lanes per vector">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
+def HMoEApproximateMath : Pass<"hmoe-approximate-math"> {
+  let summary = "Inline f32 polynomial approximations of exp, erf, tanh, log";
+  let description = [{
+    Replaces `f32` `math` functions (exp, expm1, log, log1p, log2, erf,
+    tanh and the others upstream MLIR approximates) by their polynomial
+    approximations (`populateMathPolynomialApproximationPatterns`): a few
+    arithmetic ops instead of a libm call per element, so routing softmax
+    and expert activations (the exact GELU's erf) stay in registers and
+    loops can be vectorised by LLVM. `f64` (statistics) keeps libm.
+    The approximations are within a few ulp, inside SPEC.md's tolerance;
+    the integration tests check the layers with them.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
+def HMoELowerRuntimeChecks : Pass<"hmoe-lower-runtime-checks", "::mlir::ModuleOp"> {
+  let summary = "cf.assert to a call of hmoe_check_failed(message)";
+  let description = [{
+    Lowers every `cf.assert` (the run-time checks that
+    `generate-runtime-verification` inserts) to a branch that calls
+
+    ```c
+    void hmoe_check_failed(const char *message); // does not return
+    ```
+
+    with the assertion's message. Upstream's lowering prints the message
+    with `puts` and calls `abort`; a runner or an application that embeds a
+    compiled layer provides this function instead and decides how to fail
+    (`hmoe-run` prints `hmoe-run: error: run-time check failed: ...` and
+    exits with status 1). Runs before `convert-to-llvm`.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
+def HMoESetCPUTarget : Pass<"hmoe-set-cpu-target", "::mlir::ModuleOp"> {
+  let summary = "Record the CPU the module is compiled for";
+  let description = [{
+    Resolves `cpu` (`native` for the host, or an x86-64 CPU that LLVM knows
+    by name: `znver3`, `znver5`, `skylake-avx512`, `x86-64-v3`, ...) and
+    records it on the module as `hmoe.target_cpu` and `hmoe.target_features`
+    (LLVM's names). `hmoe-lower-to-cpu` picks its schedule (vector width,
+    register tile, BF16 dot products) for the same target and runs this
+    first; a runner generates code for the recorded CPU and refuses a host
+    that lacks its features. An unknown CPU name is an error.
+  }];
+  let options = [
+    Option<"cpu", "cpu", "std::string", /*default=*/"\"native\"",
+           "native, or an LLVM x86-64 CPU name">,
+  ];
+}
+
+def HMoEVerifyLLVM : Pass<"hmoe-verify-llvm", "::mlir::ModuleOp"> {
+  let summary = "Fail at any op a lowering to LLVM left behind";
+  let description = [{
+    The last pass of `hmoe-lower-to-cpu`: every op must now be in the LLVM
+    or OpenMP dialects (or be the module), which translate to LLVM IR.
+    An op that some lowering left (an `unrealized_conversion_cast`, a
+    `bufferization.clone`) is an error at that op here, not a translation
+    failure in whatever consumes the module later.
+  }];
+}
+
+#endif // HMOE_CODEGEN_PASSES_TD
