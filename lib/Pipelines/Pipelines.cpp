@@ -2,11 +2,12 @@
 
 #include "hmoe/Pipelines/Pipelines.h"
 
+#include "hmoe/Codegen/CPUTarget.h"
+#include "hmoe/Codegen/Passes.h"
 #include "hmoe/Conversion/Passes.h"
 #include "hmoe/Dialect/HMoE/IR/HMoEDialect.h"
 #include "hmoe/Dialect/HMoE/Transforms/Passes.h"
 #include "hmoe/Dialect/HMoE/Transforms/RuntimeOpVerification.h"
-#include "hmoe/Transforms/Passes.h"
 
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
@@ -59,6 +60,18 @@ using namespace mlir;
 
 void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
                                    const LowerToCPUOptions &options) {
+  // The target first: it fails on an unknown CPU name, and its schedule
+  // sizes the code below (an explicit option overrides the schedule).
+  HMoESetCPUTargetOptions setTarget;
+  setTarget.cpu = options.targetCpu;
+  pm.addPass(createHMoESetCPUTarget(setTarget));
+  std::string error;
+  FailureOr<CPUTarget> target = resolveCPUTarget(options.targetCpu, error);
+  const CPUSchedule &schedule =
+      succeeded(target) ? scheduleFor(*target) : cpuSchedules().back();
+  auto orSchedule = [](int64_t option, int64_t fromSchedule) {
+    return option > 0 ? option : fromSchedule;
+  };
   pm.addPass(createHMoERecordABI());
   pm.addPass(createHMoEDecompose());
   // Checks go in front of the stage ops, before they are lowered away.
@@ -84,13 +97,16 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
 
   if (options.vectorize) {
     HMoEVectorizeContractionsOptions vectorize;
-    vectorize.vectorWidth = options.vectorWidth;
-    vectorize.tileRows = options.tileRows;
-    vectorize.tileCols = options.tileCols;
-    vectorize.kBlock = options.kBlock;
+    vectorize.vectorWidth =
+        orSchedule(options.vectorWidth, schedule.vectorWidth);
+    vectorize.tileRows = orSchedule(options.tileRows, schedule.tileRows);
+    vectorize.tileCols = orSchedule(options.tileCols, schedule.tileCols);
+    vectorize.rowsPerTask = schedule.rowsPerTask;
+    vectorize.taskBytes = schedule.taskBytes;
+    vectorize.kBlock = options.kBlock >= 0 ? options.kBlock : schedule.kBlock;
     pm.addNestedPass<func::FuncOp>(createHMoEVectorizeContractions(vectorize));
     HMoEVectorizeRowwiseOptions rowwise;
-    rowwise.vectorWidth = options.vectorWidth;
+    rowwise.vectorWidth = vectorize.vectorWidth;
     pm.addNestedPass<func::FuncOp>(createHMoEVectorizeRowwise(rowwise));
   }
   if (options.approximateMath)

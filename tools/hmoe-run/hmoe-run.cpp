@@ -13,10 +13,12 @@
 
 #include "hmoe/Support/Npy.h"
 
+#include "hmoe/Codegen/CPUTarget.h"
+
+#include "hmoe/Codegen/Passes.h"
 #include "hmoe/Conversion/Passes.h"
 #include "hmoe/Dialect/HMoE/Transforms/Passes.h"
 #include "hmoe/Pipelines/Pipelines.h"
-#include "hmoe/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -40,6 +42,7 @@
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
@@ -302,6 +305,34 @@ extern "C" [[noreturn]] void hmoeRunCheckFailed(const char *message) {
   std::_Exit(1);
 }
 
+/// A target machine for the CPU the module was compiled for (hmoe-set-cpu-
+/// target), or null for the host's. A host that lacks one of its features
+/// would die on an illegal instruction: refuse it with the reason instead.
+std::unique_ptr<llvm::TargetMachine> targetMachine(ModuleOp module) {
+  auto cpu = module->getAttrOfType<StringAttr>(hmoe::kTargetCpuAttr);
+  auto features = module->getAttrOfType<StringAttr>(hmoe::kTargetFeaturesAttr);
+  if (!cpu || !features)
+    return nullptr;
+  std::string missing = hmoe::missingHostFeatures(features.getValue());
+  if (!missing.empty())
+    fatal("the module was compiled for " + cpu.getValue() +
+          ", and this host lacks " + missing +
+          "; compile it with target-cpu=native (the default) or for a CPU "
+          "this host has");
+  auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!builder)
+    fatal("cannot describe the host: " + llvm::toString(builder.takeError()));
+  builder->setCPU(cpu.getValue().str());
+  builder->setFeatures(features.getValue());
+  builder->setCodeGenOptLevel(
+      static_cast<llvm::CodeGenOptLevel>(optLevel.getValue()));
+  auto machine = builder->createTargetMachine();
+  if (!machine)
+    fatal("cannot create a target machine for " + cpu.getValue() + ": " +
+          llvm::toString(machine.takeError()));
+  return std::move(*machine);
+}
+
 /// A layer allocates and frees its per-expert buffers (up to a few MiB)
 /// on every call. glibc would map and unmap each, so every call would fault
 /// its pages in again; keeping them in the heap lets calls reuse them.
@@ -413,7 +444,8 @@ int main(int argc, char **argv) {
   options.jitCodeGenOptLevel =
       static_cast<llvm::CodeGenOptLevel>(optLevel.getValue());
   options.sharedLibPaths = libs;
-  auto engine = ExecutionEngine::create(*module, options);
+  auto engine =
+      ExecutionEngine::create(*module, options, targetMachine(*module));
   if (!engine)
     fatal("JIT compilation failed: " + llvm::toString(engine.takeError()));
   (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {

@@ -22,6 +22,12 @@ struct LowerToCPUOptions : public PassPipelineOptions<LowerToCPUOptions> {
       *this, "openmp",
       llvm::cl::desc("Run parallel loops on OpenMP threads (libomp)"),
       llvm::cl::init(true)};
+  PassOptions::Option<std::string> targetCpu{
+      *this, "target-cpu",
+      llvm::cl::desc("CPU to compile for: native (the host), or an x86-64 "
+                     "CPU LLVM knows (znver3, znver5, skylake-avx512, ...); "
+                     "picks the schedule (vector width, register tile)"),
+      llvm::cl::init("native")};
   PassOptions::Option<bool> runtimeChecks{
       *this, "runtime-checks",
       llvm::cl::desc(
@@ -46,18 +52,22 @@ struct LowerToCPUOptions : public PassPipelineOptions<LowerToCPUOptions> {
       llvm::cl::init(true)};
   PassOptions::Option<int64_t> vectorWidth{
       *this, "vector-width",
-      llvm::cl::desc("f32 lanes per vector (8: AVX2, 16: AVX-512)"),
-      llvm::cl::init(8)};
+      llvm::cl::desc("f32 lanes per vector (0: the target's schedule; 8 for "
+                     "AVX2, 16 for AVX-512)"),
+      llvm::cl::init(0)};
   PassOptions::Option<int64_t> tileRows{
-      *this, "tile-rows", llvm::cl::desc("GEMM register tile rows"),
-      llvm::cl::init(4)};
+      *this, "tile-rows",
+      llvm::cl::desc("GEMM register tile rows (0: the target's schedule)"),
+      llvm::cl::init(0)};
   PassOptions::Option<int64_t> tileCols{
-      *this, "tile-cols", llvm::cl::desc("GEMM register tile columns"),
-      llvm::cl::init(3)};
+      *this, "tile-cols",
+      llvm::cl::desc("GEMM register tile columns (0: the target's schedule)"),
+      llvm::cl::init(0)};
   PassOptions::Option<int64_t> kBlock{
       *this, "k-block",
-      llvm::cl::desc("GEMM K elements per pass over a task (0: all)"),
-      llvm::cl::init(0)};
+      llvm::cl::desc("GEMM K elements per pass over a task (-1: the "
+                     "target's schedule; 0: all of K)"),
+      llvm::cl::init(-1)};
 };
 
 /// hmoe (whole layers or stages) on tensors -> LLVM dialect: decompose,

@@ -175,7 +175,10 @@ def HMoE_RouteOp : HMoE_Op<"route", [Pure, AttrSizedOperandSegments]> {
     Level `l`'s logits are `[T, N_1, ..., N_l]`, or `[T, N_l]` when the
     level's gate is shared by all nodes (for `nested`); single-gate
     strategies take `[T, E]`. Selection biases are shaped like the logits
-    without `T`.
+    without `T`. The levels' token counts must agree: static ones are
+    compared by the verifier, and the results' `T` is the static one if any
+    level has one; dynamic ones are checked at run time
+    (`RuntimeVerifiableOpInterface`).
 
     ```mlir
     %w, %e, %p = hmoe.route #hmoe.strategy<nested>
@@ -223,6 +226,11 @@ def HMoE_DispatchOp : HMoE_Op<"dispatch", [Pure]> {
     `C = ceil(c * T * K / num_experts)` assignments, the first in token
     order; the rest are dropped (`T * K - offsets[E]` of them).
 
+    Expert indices must be in `[0, num_experts)`; unless they come from an
+    `hmoe.route` over at most `num_experts` experts they are checked at run
+    time (an out-of-range index is otherwise undefined behaviour). Slot
+    indices are `i32`: a static `T * K` must be at most 2^31 - 1.
+
     ```mlir
     %slot_token, %slot_of, %offsets = hmoe.dispatch %e num_experts = 32
         : tensor<?x4xi32> -> tensor<?xi32>, tensor<?x4xi32>, tensor<33xi32>
@@ -247,6 +255,13 @@ def HMoE_ExpertsOp : HMoE_Op<"experts", [Pure, AttrSizedOperandSegments]> {
     For every used slot `s` of expert `e` (`offsets[e] <= s < offsets[e+1]`),
     computes `output[s] = expert_e(input[slot_token[s]])` in `f32`. Unused
     slots (from `offsets[E]` on) are zero.
+
+    The plan must be valid: `offsets` non-decreasing from 0 to at most the
+    number of slots, and every used slot naming a row of `input`. A plan
+    built by one `hmoe.dispatch` is valid for that dispatch's tokens (only
+    `T` is compared); any other is checked at run time
+    (`RuntimeVerifiableOpInterface`); unchecked, an invalid plan is
+    undefined behaviour, as for StableHLO's gather.
 
     Weights as for `hmoe.moe`'s `experts(...)` clause: `w1` is `W1` (ffn),
     `Wg` (swiglu) or `A` (linear); `w_up` is SwiGLU's `Wu`; `b1` is `b1`
@@ -292,6 +307,12 @@ def HMoE_CombineOp : HMoE_Op<"combine", [Pure]> {
     a token with none gets zeros. Accumulates in `f32` and converts to the
     output element type.
 
+    Each `slot_of` entry must be -1 or a row of `expert_output`, and
+    `slot_of` and `weights` must have the same `T`. Entries from the
+    `hmoe.dispatch` whose plan made `expert_output` are in range; others,
+    and dynamic token counts, are checked at run time (unchecked, an
+    out-of-range slot is undefined behaviour).
+
     ```mlir
     %y = hmoe.combine %o, %slot_of, %w
         : tensor<?x512xf32>, tensor<?x4xi32>, tensor<?x4xf32> -> tensor<?x512xf32>
@@ -328,6 +349,10 @@ def HMoE_StatsOp : HMoE_Op<"stats", [Pure, AttrSizedOperandSegments]> {
     | `z_loss` | `[] f32` | `mean_t (logsumexp_c logits[t, c])^2` (needs `logits`) |
     | `r_intra` | `[] f32` | `-lambda_intra * mean_t sum_e p_e(t)^2` |
     | `r_inter` | `[] f32` | `lambda_inter * mean_t sum_g (sum_{e in g} p_e(t))^2` |
+
+    The operands' token counts must agree (dynamic ones are checked at run
+    time), and `experts` must hold indices in `[0, E)` (checked at run time
+    unless they come from an `hmoe.route` over `E` experts).
 
     With `T = 0`, means over tokens are 0 and so is every loss; a `cv`
     whose mean is 0 is 0. When lowered from `hmoe.moe`, `logits` are the

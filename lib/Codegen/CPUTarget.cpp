@@ -1,0 +1,91 @@
+//===- CPUTarget.cpp - the CPU a layer is compiled for, and its schedule --===//
+
+#include "hmoe/Codegen/CPUTarget.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/X86TargetParser.h"
+
+using namespace mlir;
+using namespace mlir::hmoe;
+
+namespace {
+std::string featureString(const llvm::StringMap<bool> &enabled) {
+  SmallVector<std::string> parts;
+  for (const auto &entry : enabled)
+    if (entry.getValue())
+      parts.push_back("+" + entry.getKey().str());
+  llvm::sort(parts);
+  return llvm::join(parts, ",");
+}
+} // namespace
+
+FailureOr<CPUTarget> mlir::hmoe::resolveCPUTarget(StringRef name,
+                                                  std::string &error) {
+  CPUTarget target;
+  llvm::StringMap<bool> enabled;
+  if (name == "native") {
+    target.cpu = llvm::sys::getHostCPUName().str();
+    enabled = llvm::sys::getHostCPUFeatures();
+  } else {
+    if (llvm::X86::parseArchX86(name, /*Only64Bit=*/true) ==
+        llvm::X86::CK_None) {
+      error = ("unknown target CPU '" + name +
+               "'; expected native or an x86-64 CPU LLVM knows (znver3, "
+               "znver4, znver5, skylake-avx512, sapphirerapids, x86-64-v3, "
+               "...)")
+                  .str();
+      return failure();
+    }
+    target.cpu = name.str();
+    SmallVector<StringRef> features;
+    llvm::X86::getFeaturesForCPU(name, features, /*NeedPlus=*/false);
+    for (StringRef f : features)
+      enabled[f] = true;
+  }
+  target.features = featureString(enabled);
+  return target;
+}
+
+std::string mlir::hmoe::missingHostFeatures(StringRef features) {
+  llvm::StringMap<bool> host = llvm::sys::getHostCPUFeatures();
+  SmallVector<StringRef> wanted, missing;
+  features.split(wanted, ',', -1, /*KeepEmpty=*/false);
+  for (StringRef f : wanted)
+    if (f.consume_front("+") && !host.lookup(f))
+      missing.push_back(f);
+  return llvm::join(missing, ",");
+}
+
+bool CPUTarget::has(StringRef feature) const {
+  SmallVector<StringRef> all;
+  StringRef(features).split(all, ',');
+  return llvm::is_contained(all, ("+" + feature).str());
+}
+
+ArrayRef<CPUSchedule> mlir::hmoe::cpuSchedules() {
+  // Register tiles: accumulators + one vector of each a row stay within the
+  // register file (32 zmm for AVX-512, 16 ymm for AVX2 and SSE); the weight
+  // vectors are FMA memory operands.
+  static const CPUSchedule schedules[] = {
+      {"avx512-bf16", "avx512f,avx512bf16", /*vectorWidth=*/16,
+       /*tileRows=*/4, /*tileCols=*/6, /*rowsPerTask=*/64,
+       /*taskBytes=*/256 << 10, /*kBlock=*/0, /*bf16Dot=*/true},
+      {"avx512", "avx512f", 16, 4, 6, 64, 256 << 10, 0, false},
+      {"avx2", "avx2,fma", 8, 4, 3, 64, 256 << 10, 0, false},
+      {"generic", "", 4, 4, 3, 64, 256 << 10, 0, false},
+  };
+  return schedules;
+}
+
+const CPUSchedule &mlir::hmoe::scheduleFor(const CPUTarget &target) {
+  for (const CPUSchedule &schedule : cpuSchedules()) {
+    SmallVector<StringRef> required;
+    schedule.requiredFeatures.split(required, ',', -1, /*KeepEmpty=*/false);
+    if (llvm::all_of(required, [&](StringRef f) { return target.has(f); }))
+      return schedule;
+  }
+  llvm_unreachable("the last schedule requires nothing");
+}
