@@ -50,7 +50,14 @@ FailureOr<CPUTarget> mlir::hmoe::resolveCPUTarget(StringRef name,
 }
 
 std::string mlir::hmoe::missingHostFeatures(StringRef features) {
+  // What the host reports, plus the baseline of its CPU model that it does
+  // not list (x87, cmov, ...) unless it reports them off.
   llvm::StringMap<bool> host = llvm::sys::getHostCPUFeatures();
+  SmallVector<StringRef> implied;
+  llvm::X86::getFeaturesForCPU(llvm::sys::getHostCPUName(), implied,
+                               /*NeedPlus=*/false);
+  for (StringRef f : implied)
+    host.try_emplace(f, true);
   SmallVector<StringRef> wanted, missing;
   features.split(wanted, ',', -1, /*KeepEmpty=*/false);
   for (StringRef f : wanted)
