@@ -60,8 +60,20 @@ std::string mlir::hmoe::missingHostFeatures(StringRef features) {
     host.try_emplace(f, true);
   SmallVector<StringRef> wanted, missing;
   features.split(wanted, ',', -1, /*KeepEmpty=*/false);
+  // Only instruction-set extensions the generated code may use count: a
+  // virtual machine often hides system features (pku, mwaitx, rdpru) that
+  // compute code never issues.
+  auto isInstructionSet = [](StringRef f) {
+    return llvm::any_of(
+        ArrayRef<StringRef>{"sse",  "ssse",   "avx",        "amx",    "fma",
+                            "f16c", "bmi",    "lzcnt",      "popcnt", "movbe",
+                            "cmov", "cx",     "x87",        "mmx",    "sha",
+                            "aes",  "pclmul", "vpclmulqdq", "gfni",   "vaes",
+                            "adx",  "prfchw"},
+        [&](StringRef prefix) { return f.starts_with(prefix); });
+  };
   for (StringRef f : wanted)
-    if (f.consume_front("+") && !host.lookup(f))
+    if (f.consume_front("+") && isInstructionSet(f) && !host.lookup(f))
       missing.push_back(f);
   return llvm::join(missing, ",");
 }

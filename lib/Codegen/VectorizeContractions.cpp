@@ -1,9 +1,17 @@
-//===- VectorizeContractions.cpp - register-tiled f32 row contractions ----===//
+//===- VectorizeContractions.cpp - register-tiled row contractions --------===//
 //
 // The GEMMs of an hmoe layer all read both operands along K (tokens are
 // rows of x, gate and expert weights are rows of W), so the register tile
 // keeps `tileRows x tileCols` accumulators of K-lanes and reduces them once
 // per tile: no transposed copy of the weights is ever made.
+//
+// A contraction is recognised by its interface (linalg's contraction
+// predicates and inferred m, n, k dimensions), whoever built it: any
+// `c[m, n] += ext(a[m, k]) * ext(w[n, k])` on buffers, with a and w in f32,
+// bf16 or f16 and c in f32. bf16 x bf16 uses AVX-512 BF16 dot products
+// (`x86vector.avx512.dot`, two K elements per f32 lane) when the schedule
+// says the target has them; other narrow operands are extended to f32
+// lanes.
 //
 //===----------------------------------------------------------------------===//
 
@@ -11,6 +19,7 @@
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/X86Vector/X86VectorDialect.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
@@ -24,10 +33,12 @@ using namespace mlir;
 
 namespace {
 
-/// The operands of a matched `c[i, j] += a[i, k] * w[j, k]`.
+/// The operands of a matched `c[i, j] += ext(a[i, k]) * ext(w[j, k])`.
 struct RowContraction {
   Value a, w, c;
   int64_t k;
+  /// K elements per f32 lane per step: 2 for BF16 dot products, else 1.
+  int64_t kPerLane = 1;
   /// c was just filled with 0 (by this fill, erased once the tiles
   /// overwrite every element): store sums instead of adding to c.
   linalg::FillOp zeroFill = nullptr;
@@ -49,9 +60,14 @@ linalg::FillOp precedingZeroFill(Operation *op, Value c) {
   return fill;
 }
 
-bool hasUnitInnerStride(Value v) {
+/// A rank-2 buffer of f32, bf16 or f16 (f32 only if `f32Only`) whose rows
+/// are contiguous.
+bool hasUnitInnerStride(Value v, bool f32Only) {
   auto type = dyn_cast<MemRefType>(v.getType());
-  if (!type || type.getRank() != 2 || !type.getElementType().isF32())
+  if (!type || type.getRank() != 2)
+    return false;
+  Type elem = type.getElementType();
+  if (!elem.isF32() && (f32Only || !(elem.isBF16() || elem.isF16())))
     return false;
   SmallVector<int64_t> strides;
   int64_t offset;
@@ -59,56 +75,53 @@ bool hasUnitInnerStride(Value v) {
          strides.back() == 1;
 }
 
-/// Matches the generic that `contractRows` builds, after bufferization.
-std::optional<RowContraction> matchRowContraction(linalg::GenericOp op,
-                                                  int64_t vectorWidth) {
+/// Matches a row contraction by linalg's contraction interface: maps
+/// (m, k), (n, k) -> (m, n) in the inferred dimensions, and a body that is
+/// `acc + ext(a) * ext(w)` (extf or nothing on a and w).
+std::optional<RowContraction>
+matchRowContraction(linalg::GenericOp op, int64_t vectorWidth, bool bf16Dot) {
   if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
-      op.getNumDpsInits() != 1 || op.getNumLoops() != 3)
+      op.getNumDpsInits() != 1 || !linalg::isaContractionOpInterface(op))
+    return std::nullopt;
+  FailureOr<linalg::ContractionDimensions> dims =
+      linalg::inferContractionDims(op);
+  if (failed(dims) || dims->m.size() != 1 || dims->n.size() != 1 ||
+      dims->k.size() != 1 || !dims->batch.empty())
     return std::nullopt;
   MLIRContext *ctx = op.getContext();
-  AffineExpr i, j, k;
-  bindDims(ctx, i, j, k);
-  SmallVector<AffineMap> expected = {AffineMap::get(3, 0, {i, k}, ctx),
-                                     AffineMap::get(3, 0, {j, k}, ctx),
-                                     AffineMap::get(3, 0, {i, j}, ctx)};
+  AffineExpr m = getAffineDimExpr(dims->m[0], ctx),
+             n = getAffineDimExpr(dims->n[0], ctx),
+             k = getAffineDimExpr(dims->k[0], ctx);
+  unsigned numDims = op.getNumLoops();
+  SmallVector<AffineMap> expected = {AffineMap::get(numDims, 0, {m, k}, ctx),
+                                     AffineMap::get(numDims, 0, {n, k}, ctx),
+                                     AffineMap::get(numDims, 0, {m, n}, ctx)};
   if (op.getIndexingMapsArray() != expected)
     return std::nullopt;
-  auto iters = op.getIteratorTypesArray();
-  if (iters[0] != utils::IteratorType::parallel ||
-      iters[1] != utils::IteratorType::parallel ||
-      iters[2] != utils::IteratorType::reduction)
-    return std::nullopt;
+  // The casts the contraction predicate allows must be extensions only.
+  for (Operation &inner : op.getRegion().front())
+    if (!isa<arith::ExtFOp, arith::MulFOp, arith::AddFOp, linalg::YieldOp>(
+            inner))
+      return std::nullopt;
 
-  // Body: yield(acc + a * w), operands in either order.
-  Block &body = op.getRegion().front();
-  if (body.getOperations().size() != 3)
+  RowContraction match{op.getDpsInputs()[0], op.getDpsInputs()[1],
+                       op.getDpsInits()[0], 0};
+  if (!hasUnitInnerStride(match.a, /*f32Only=*/false) ||
+      !hasUnitInnerStride(match.w, /*f32Only=*/false) ||
+      !hasUnitInnerStride(match.c, /*f32Only=*/true))
     return std::nullopt;
-  auto mul = dyn_cast<arith::MulFOp>(body.front());
-  auto add = dyn_cast<arith::AddFOp>(*std::next(body.begin()));
-  auto yield = dyn_cast<linalg::YieldOp>(body.back());
-  if (!mul || !add || !yield || yield.getValues().size() != 1 ||
-      yield.getValues()[0] != add.getResult())
+  match.k = cast<MemRefType>(match.a.getType()).getDimSize(1);
+  if (ShapedType::isDynamic(match.k) ||
+      cast<MemRefType>(match.w.getType()).getDimSize(1) != match.k ||
+      match.k % vectorWidth != 0 || match.k == 0)
     return std::nullopt;
-  Value a0 = body.getArgument(0), w0 = body.getArgument(1),
-        acc = body.getArgument(2);
-  bool mulOk = (mul.getLhs() == a0 && mul.getRhs() == w0) ||
-               (mul.getLhs() == w0 && mul.getRhs() == a0);
-  bool addOk = (add.getLhs() == acc && add.getRhs() == mul.getResult()) ||
-               (add.getRhs() == acc && add.getLhs() == mul.getResult());
-  if (!mulOk || !addOk)
-    return std::nullopt;
-
-  RowContraction m{op.getDpsInputs()[0], op.getDpsInputs()[1],
-                   op.getDpsInits()[0], 0};
-  if (!hasUnitInnerStride(m.a) || !hasUnitInnerStride(m.w) ||
-      !hasUnitInnerStride(m.c))
-    return std::nullopt;
-  m.k = cast<MemRefType>(m.a.getType()).getDimSize(1);
-  if (ShapedType::isDynamic(m.k) ||
-      cast<MemRefType>(m.w.getType()).getDimSize(1) != m.k ||
-      m.k % vectorWidth != 0 || m.k == 0)
-    return std::nullopt;
-  return m;
+  auto elem = [](Value v) {
+    return cast<MemRefType>(v.getType()).getElementType();
+  };
+  if (bf16Dot && elem(match.a).isBF16() && elem(match.w).isBF16() &&
+      match.k % (2 * vectorWidth) == 0)
+    match.kPerLane = 2;
+  return match;
 }
 
 /// A chunk [begin, end) of K; `overwrite`: store sums instead of adding.
@@ -215,22 +228,38 @@ private:
     Value zero = arith::ConstantOp::create(
         b, DenseElementsAttr::get(vecType, b.getF32FloatAttr(0.0f)));
     SmallVector<Value> init(rows * cols, zero);
+    int64_t step = width * m.kPerLane;
+    // `step` elements of row `at` of `buffer`: f32 lanes (extended from bf16
+    // or f16), or the raw bf16 pairs a dot product takes.
+    auto load = [&](ImplicitLocOpBuilder &nb, Value buffer, Value at,
+                    Value k) -> Value {
+      Type elem = cast<MemRefType>(buffer.getType()).getElementType();
+      Value v = vector::LoadOp::create(nb, VectorType::get({step}, elem),
+                                       buffer, ValueRange{at, k});
+      if (m.kPerLane == 1 && !elem.isF32())
+        v = arith::ExtFOp::create(nb, vecType, v);
+      return v;
+    };
     auto loop = scf::ForOp::create(
-        b, idx(ks.begin), idx(ks.end), idx(width), init,
+        b, idx(ks.begin), idx(ks.end), idx(step), init,
         [&](OpBuilder &nested, Location loc, Value k, ValueRange accs) {
           ImplicitLocOpBuilder nb(loc, nested);
           SmallVector<Value> av, wv;
           for (Value r : rowIdx)
-            av.push_back(
-                vector::LoadOp::create(nb, vecType, m.a, ValueRange{r, k}));
+            av.push_back(load(nb, m.a, r, k));
           for (Value c : colIdx)
-            wv.push_back(
-                vector::LoadOp::create(nb, vecType, m.w, ValueRange{c, k}));
+            wv.push_back(load(nb, m.w, c, k));
           SmallVector<Value> next;
           for (int64_t r = 0; r < rows; ++r)
-            for (int64_t c = 0; c < cols; ++c)
-              next.push_back(
-                  vector::FMAOp::create(nb, av[r], wv[c], accs[r * cols + c]));
+            for (int64_t c = 0; c < cols; ++c) {
+              Value acc = accs[r * cols + c];
+              next.push_back(m.kPerLane == 2
+                                 ? x86vector::DotBF16Op::create(
+                                       nb, vecType, acc, av[r], wv[c])
+                                       .getResult()
+                                 : vector::FMAOp::create(nb, av[r], wv[c], acc)
+                                       .getResult());
+            }
           scf::YieldOp::create(nb, next);
         });
     for (int64_t r = 0; r < rows; ++r)
@@ -282,24 +311,27 @@ struct VectorizeContractionsPass
     }
     SmallVector<std::pair<linalg::GenericOp, RowContraction>> matches;
     getOperation().walk([&](linalg::GenericOp op) {
-      if (auto m = matchRowContraction(op, vectorWidth)) {
+      if (auto m = matchRowContraction(op, vectorWidth, bf16Dot)) {
         m->zeroFill = precedingZeroFill(op, m->c);
         matches.push_back({op, *m});
       }
     });
     for (auto &[op, m] : matches) {
       // Enough w rows per task to fill `taskBytes`, in whole column tiles.
-      int64_t rowBytes = m.k * 4;
+      int64_t rowBytes =
+          m.k * cast<MemRefType>(m.w.getType()).getElementTypeBitWidth() / 8;
       int64_t colsPerTask =
           std::max<int64_t>(1, taskBytes / rowBytes / tileCols) * tileCols;
       // Each K chunk is emitted as its own loop nest: at most kMaxKChunks of
       // them, however small k-block is against K.
       constexpr int64_t kMaxKChunks = 64;
       int64_t kChunk = kBlock > 0 ? kBlock : m.k;
+      int64_t step = vectorWidth * m.kPerLane;
+      if (kChunk % step != 0)
+        kChunk = llvm::divideCeil(kChunk, step) * step;
       if (llvm::divideCeil(m.k, kChunk) > kMaxKChunks)
         kChunk =
-            llvm::divideCeil(llvm::divideCeil(m.k, kMaxKChunks), vectorWidth) *
-            vectorWidth;
+            llvm::divideCeil(llvm::divideCeil(m.k, kMaxKChunks), step) * step;
       ImplicitLocOpBuilder b(op.getLoc(), op);
       ContractionEmitter(b, m, vectorWidth, tileRows, tileCols, kChunk)
           .emit(rowsPerTask, colsPerTask);

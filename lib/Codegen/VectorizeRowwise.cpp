@@ -4,7 +4,8 @@
 // epilogue) and the row norms of hmoe-fuse-distance are 2-D generics whose
 // inner dimension is static. Their bodies are arith/math only, so each can
 // be re-emitted op by op on vectors along that dimension, with a scalar
-// copy of the body for the remainder.
+// copy of the body for the remainder. Operands may be f32, bf16 or f16 (a
+// narrow layer's activations are rounded to bf16 in the same loop).
 //
 //===----------------------------------------------------------------------===//
 
@@ -34,7 +35,11 @@ struct RowwiseOp {
   SmallVector<Access> access; // per operand (inputs, then the init)
 };
 
-bool isScalarType(Type t) { return t.isF32() || t.isInteger(1); }
+/// Values the body may compute on: f32 (and bf16/f16, which the layer's
+/// narrow operands are extended from or rounded to), and i1.
+bool isScalarType(Type t) {
+  return t.isF32() || t.isBF16() || t.isF16() || t.isInteger(1);
+}
 
 /// A body of arith/math ops on f32/i1 whose values come from block arguments
 /// or from outside the generic.
@@ -72,7 +77,8 @@ std::optional<RowwiseOp> matchRowwise(linalg::GenericOp op,
   AffineMap column = AffineMap::get(2, 0, {j}, ctx);
   for (OpOperand &operand : op->getOpOperands()) {
     auto type = dyn_cast<MemRefType>(operand.get().getType());
-    if (!type || !type.getElementType().isF32())
+    if (!type || !isScalarType(type.getElementType()) ||
+        type.getElementType().isInteger(1))
       return std::nullopt;
     SmallVector<int64_t> strides;
     int64_t offset;

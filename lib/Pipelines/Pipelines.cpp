@@ -104,6 +104,7 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
     vectorize.rowsPerTask = schedule.rowsPerTask;
     vectorize.taskBytes = schedule.taskBytes;
     vectorize.kBlock = options.kBlock >= 0 ? options.kBlock : schedule.kBlock;
+    vectorize.bf16Dot = schedule.bf16Dot;
     pm.addNestedPass<func::FuncOp>(createHMoEVectorizeContractions(vectorize));
     HMoEVectorizeRowwiseOptions rowwise;
     rowwise.vectorWidth = vectorize.vectorWidth;
@@ -128,6 +129,8 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
   // The GEMM tiles' lane sums may be reassociated (a tree, not a chain).
   ConvertVectorToLLVMPassOptions vectorToLLVM;
   vectorToLLVM.reassociateFPReductions = true;
+  // AVX-512 BF16 dot products (hmoe-vectorize-contractions' bf16-dot).
+  vectorToLLVM.x86Vector = true;
   pm.addPass(createConvertVectorToLLVMPass(vectorToLLVM));
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createSCFToControlFlowPass());
@@ -155,7 +158,8 @@ void hmoe::registerHMoEPipelineDependencies(DialectRegistry &registry) {
                   func::FuncDialect, index::IndexDialect, linalg::LinalgDialect,
                   LLVM::LLVMDialect, math::MathDialect, memref::MemRefDialect,
                   omp::OpenMPDialect, scf::SCFDialect, tensor::TensorDialect,
-                  ub::UBDialect, vector::VectorDialect>();
+                  ub::UBDialect, vector::VectorDialect,
+                  x86vector::X86VectorDialect>();
   hmoe::registerRuntimeVerifiableOpInterfaceExternalModels(registry);
   linalg::registerRuntimeVerifiableOpInterfaceExternalModels(registry);
   memref::registerRuntimeVerifiableOpInterfaceExternalModels(registry);

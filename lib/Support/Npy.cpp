@@ -171,16 +171,16 @@ private:
 };
 
 llvm::Expected<DType> dtypeOf(StringRef descr) {
-  static const std::pair<StringRef, DType> known[] = {{"<f4", DType::F32},
-                                                      {"<f8", DType::F64},
-                                                      {"<i4", DType::I32},
-                                                      {"<i8", DType::I64}};
+  static const std::pair<StringRef, DType> known[] = {
+      {"<f4", DType::F32},  {"<f8", DType::F64},  {"<f2", DType::F16},
+      {"<u2", DType::BF16}, {"|V2", DType::BF16}, {"<V2", DType::BF16},
+      {"<i4", DType::I32},  {"<i8", DType::I64}};
   for (auto [text, dtype] : known)
     if (descr == text)
       return dtype;
   return fail("unsupported dtype '" + descr +
-              "'; expected little-endian f32 (<f4), f64 (<f8), i32 (<i4) "
-              "or i64 (<i8)");
+              "'; expected little-endian f32 (<f4), f64 (<f8), f16 (<f2), "
+              "bf16 bit patterns (<u2 or |V2), i32 (<i4) or i64 (<i8)");
 }
 
 /// Bytes of the magic, version and header-length fields for `major`.
@@ -199,6 +199,10 @@ StringRef mlir::hmoe::npy::name(DType dtype) {
     return "f32";
   case DType::F64:
     return "f64";
+  case DType::F16:
+    return "f16";
+  case DType::BF16:
+    return "bf16";
   case DType::I32:
     return "i32";
   case DType::I64:
@@ -208,7 +212,18 @@ StringRef mlir::hmoe::npy::name(DType dtype) {
 }
 
 int64_t mlir::hmoe::npy::size(DType dtype) {
-  return dtype == DType::F32 || dtype == DType::I32 ? 4 : 8;
+  switch (dtype) {
+  case DType::F16:
+  case DType::BF16:
+    return 2;
+  case DType::F32:
+  case DType::I32:
+    return 4;
+  case DType::F64:
+  case DType::I64:
+    return 8;
+  }
+  llvm_unreachable("unknown dtype");
 }
 
 int64_t Array::numElements() const {
@@ -439,10 +454,12 @@ llvm::Expected<Array> mlir::hmoe::npy::read(StringRef path) {
 llvm::Error mlir::hmoe::npy::write(StringRef path, DType dtype,
                                    const std::vector<int64_t> &shape,
                                    const void *data) {
-  std::string descr = dtype == DType::F32   ? "<f4"
-                      : dtype == DType::F64 ? "<f8"
-                      : dtype == DType::I32 ? "<i4"
-                                            : "<i8";
+  std::string descr = dtype == DType::F32    ? "<f4"
+                      : dtype == DType::F64  ? "<f8"
+                      : dtype == DType::F16  ? "<f2"
+                      : dtype == DType::BF16 ? "<u2"
+                      : dtype == DType::I32  ? "<i4"
+                                             : "<i8";
   std::string dims;
   for (int64_t d : shape)
     dims += std::to_string(d) + ", ";

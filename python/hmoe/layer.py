@@ -16,6 +16,38 @@ def float_literal(v):
     return text
 
 
+def round_to(a, dtype):
+    """float32 `a` rounded to `dtype` (f32, bf16 or f16), as float32."""
+    a = np.ascontiguousarray(a, dtype=np.float32)
+    if dtype == "f16":
+        return a.astype(np.float16).astype(np.float32)
+    if dtype == "bf16":
+        return decode(encode(a, "bf16"), "bf16")
+    return a
+
+
+def encode(a, dtype):
+    """The array hmoe-run reads for a `dtype` argument: float32, float16, or
+    bf16 bit patterns as uint16 (round to nearest even; NaN stays NaN)."""
+    a = np.ascontiguousarray(a, dtype=np.float32)
+    if dtype == "f16":
+        return a.astype(np.float16)
+    if dtype == "bf16":
+        u = a.view(np.uint32).astype(np.uint64)
+        rounded = ((u + 0x7FFF + ((u >> 16) & 1)) >> 16).astype(np.uint16)
+        nan = np.isnan(a)
+        rounded[nan] = ((u[nan] >> 16) | 0x40).astype(np.uint16)
+        return rounded
+    return a
+
+
+def decode(a, dtype):
+    """float32 values of what hmoe-run wrote for a `dtype` result."""
+    if dtype == "bf16":
+        return (np.asarray(a).astype(np.uint32) << 16).view(np.float32)
+    return np.asarray(a, dtype=np.float32)
+
+
 @dataclass
 class Gate:
     score: str = "linear"          # linear | laplace | gaussian | activation
@@ -62,6 +94,9 @@ class Layer:
     lambda_intra: float = 1.0
     lambda_inter: float = 1.0
     name: str = "layer"
+    # Element type of the tokens, gate and expert weights and the output:
+    # f32, bf16 or f16 (selection biases and router scales stay f32).
+    dtype: str = "f32"
 
     def __post_init__(self):
         L = len(self.gates)
@@ -111,29 +146,29 @@ class Layer:
 
     def param_shapes(self, T):
         """(name, shape, dtype) of every argument, in order."""
-        E, D, H = self.num_experts, self.d, self.hidden
-        out = [("x", [T, D], "f32")]
+        E, D, H, t = self.num_experts, self.d, self.hidden, self.dtype
+        out = [("x", [T, D], t)]
         for l in range(len(self.gates)):
-            out.append((f"gate{l}", self.gate_shape(l) + [D], "f32"))
+            out.append((f"gate{l}", self.gate_shape(l) + [D], t))
             if self.gate_bias[l]:
-                out.append((f"gate_bias{l}", self.gate_shape(l), "f32"))
+                out.append((f"gate_bias{l}", self.gate_shape(l), t))
             if self.selection_bias[l]:
                 out.append((f"select_bias{l}", self.gate_shape(l), "f32"))
         if self.router_scale:
             out.append(("router_scale", [E], "f32"))
         if self.expert == "linear":
-            out.append(("w1", [E, D, D], "f32"))
+            out.append(("w1", [E, D, D], t))
             if self.b1:
-                out.append(("b1", [E, D], "f32"))
+                out.append(("b1", [E, D], t))
             return out
-        out.append(("w1", [E, H, D], "f32"))
+        out.append(("w1", [E, H, D], t))
         if self.expert == "swiglu":
-            out.append(("w_up", [E, H, D], "f32"))
+            out.append(("w_up", [E, H, D], t))
         if self.b1 and self.expert == "ffn":
-            out.append(("b1", [E, H], "f32"))
-        out.append(("w2", [E, D, H], "f32"))
+            out.append(("b1", [E, H], t))
+        out.append(("w2", [E, D, H], t))
         if self.b2 and self.expert == "ffn":
-            out.append(("b2", [E, D], "f32"))
+            out.append(("b2", [E, D], t))
         return out
 
     def random_params(self, T, seed):
@@ -164,6 +199,11 @@ class Layer:
             else:
                 params[f"gate{l}"] = (params[f"gate{l}"] * 0.3).astype(np.float32)
         params["x"] = (params["x"] * 0.3).astype(np.float32)
+        # Narrow layers: the values are the f32 values rounded to the
+        # element type (kept as float32 arrays holding exactly those values;
+        # `encode` writes the 16-bit form).
+        for name, _, dtype in self.param_shapes(T):
+            params[name] = round_to(params[name], dtype)
         return params
 
     # IR ------------------------------------------------------------------
@@ -179,10 +219,10 @@ class Layer:
             return "tensor<" + "".join(("?" if d is None else str(d)) + "x" for d in shape) + dtype + ">"
 
         shapes = self.param_shapes(None)
-        args = ", ".join(f"%{n}: {ty(s)}" for n, s, _ in shapes)
+        args = ", ".join(f"%{n}: {ty(s, t)}" for n, s, t in shapes)
         T = None
-        xt = ty([T, self.d])
-        results = [ty([T, self.d_out])] + self.stat_types()
+        xt = ty([T, self.d], self.dtype)
+        results = [ty([T, self.d_out], self.dtype)] + self.stat_types()
         strategy = "#hmoe.strategy<nested>"
         if self.strategy == "group_limited":
             gs = "max" if self.group_score == "max" else f"sum_top<{self.top_m}>"
@@ -191,11 +231,12 @@ class Layer:
         elif self.strategy == "per_group":
             strategy = f"#hmoe.strategy<per_group, groups = {self.groups}>"
         shape_of = {n: s for n, s, _ in shapes}
+        type_of = {n: t for n, _, t in shapes}
         levels = []
         for l, g in enumerate(self.gates):
-            s = f"level({g.mlir()}, weight %gate{l} : {ty(shape_of[f'gate{l}'])}"
+            s = f"level({g.mlir()}, weight %gate{l} : {ty(shape_of[f'gate{l}'], type_of[f'gate{l}'])}"
             if self.gate_bias[l]:
-                s += f", bias %gate_bias{l} : {ty(shape_of[f'gate_bias{l}'])}"
+                s += f", bias %gate_bias{l} : {ty(shape_of[f'gate_bias{l}'], type_of[f'gate_bias{l}'])}"
             if self.selection_bias[l]:
                 s += f", selection_bias %select_bias{l} : {ty(shape_of[f'select_bias{l}'])}"
             levels.append(s + ")")
@@ -206,8 +247,8 @@ class Layer:
             ek = f"#hmoe.expert<swiglu, hidden = {self.hidden}>"
         else:
             ek = "#hmoe.expert<linear>"
-        ew = ", ".join(f"{n} %{n} : {ty(shape_of[n])}" for n in ("w1", "w_up", "b1", "w2", "b2")
-                       if n in shape_of)
+        ew = ", ".join(f"{n} %{n} : {ty(shape_of[n], type_of[n])}"
+                       for n in ("w1", "w_up", "b1", "w2", "b2") if n in shape_of)
         tail = ""
         if self.capacity is not None:
             tail += f" capacity_factor {float_literal(self.capacity)}"

@@ -301,6 +301,9 @@ def main():
     ap.add_argument("--opt-level", default="1")
     ap.add_argument("--pipeline", default=None,
                     help="hmoe-run's --pipeline (default: its own)")
+    ap.add_argument("--dtype", default=None, choices=["f32", "bf16", "f16"],
+                    help="element type of every case's layer (tolerance "
+                    "1e-2 for bf16 and f16, SPEC.md)")
     args = ap.parse_args()
     # Edge cases feed inf and NaN on purpose: IEEE results, no warnings.
     np.seterr(all="ignore")
@@ -326,6 +329,8 @@ def main():
     failed = 0
     for name, layer, T, seed, make_params in cases:
         layer.name = "layer"
+        if args.dtype:
+            layer.dtype = args.dtype
         params = make_params(layer, T, seed) if make_params else None
         try:
             failures, summary = check_layer(layer, T, seed, args.hmoe_run,

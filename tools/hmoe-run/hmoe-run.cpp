@@ -119,6 +119,10 @@ std::optional<npy::DType> dtypeOf(Type elem) {
     return npy::DType::F32;
   if (elem.isF64())
     return npy::DType::F64;
+  if (elem.isF16())
+    return npy::DType::F16;
+  if (elem.isBF16())
+    return npy::DType::BF16;
   if (elem.isSignlessInteger(32))
     return npy::DType::I32;
   if (elem.isSignlessInteger(64))
@@ -133,7 +137,7 @@ RankedTensorType checkedTensorType(Type type, llvm::StringRef what) {
           "; hmoe-run binds ranked tensors only");
   if (!dtypeOf(tensor.getElementType()))
     fatal(what + " has element type " + typeString(tensor.getElementType()) +
-          "; hmoe-run binds f32, f64, i32 and i64 only");
+          "; hmoe-run binds f32, f64, f16, bf16, i32 and i64 only");
   return tensor;
 }
 
@@ -247,6 +251,15 @@ void print(llvm::raw_ostream &os, const npy::Array &array, unsigned i) {
     case npy::DType::F64:
       os << llvm::format("%.17g", static_cast<const double *>(array.data())[j]);
       break;
+    case npy::DType::F16:
+    case npy::DType::BF16: {
+      uint16_t bits = static_cast<const uint16_t *>(array.data())[j];
+      APFloat value(array.dtype == npy::DType::F16 ? APFloat::IEEEhalf()
+                                                   : APFloat::BFloat(),
+                    APInt(16, bits));
+      os << llvm::format("%.5g", value.convertToFloat());
+      break;
+    }
     case npy::DType::I32:
       os << static_cast<const int32_t *>(array.data())[j];
       break;

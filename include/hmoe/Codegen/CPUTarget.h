@@ -40,8 +40,8 @@ struct CPUTarget {
 /// `error` set for an unknown name.
 FailureOr<CPUTarget> resolveCPUTarget(llvm::StringRef name, std::string &error);
 
-/// The features of `features` (a "+a,-b" string) that the host lacks,
-/// comma-separated, or "".
+/// The instruction-set features of `features` (a "+a,-b" string) that the
+/// host lacks, comma-separated, or "".
 std::string missingHostFeatures(llvm::StringRef features);
 
 /// Sizes of the CPU code for one kind of target. A table of these, not code,

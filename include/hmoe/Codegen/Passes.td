@@ -36,6 +36,13 @@ def HMoEVectorizeContractions
     multiple of `vector-width` and the innermost stride of every operand 1;
     other contractions are left to the generic loop lowering.
 
+    Contractions are found by linalg's contraction interface (inferred m,
+    n, k dimensions with maps (m, k), (n, k) -> (m, n) and a multiply-add
+    body), not by the exact ops hmoe's lowering builds. `a` and `w` may be
+    f32, bf16 or f16 (extended to f32 lanes); with `bf16-dot`, bf16 x bf16
+    contractions whose K is a multiple of 2 x `vector-width` take AVX-512
+    BF16 dot products, two K elements per f32 lane.
+
     The summation order differs from a sequential loop (by lanes, then a
     tree), within SPEC.md's f32 tolerance.
   }];
@@ -53,12 +60,16 @@ def HMoEVectorizeContractions
     Option<"kBlock", "k-block", "int64_t", /*default=*/"0",
            "K elements per pass over a task (a multiple of vector-width; "
            "0: all of K in one pass)">,
+    Option<"bf16Dot", "bf16-dot", "bool", /*default=*/"false",
+           "bf16 x bf16 contractions use AVX-512 BF16 dot products "
+           "(x86vector.avx512.dot); the target must have avx512bf16">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::vector::VectorDialect",
+    "::mlir::x86vector::X86VectorDialect",
   ];
 }
 

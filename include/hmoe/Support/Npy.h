@@ -1,7 +1,10 @@
 //===- Npy.h - NumPy .npy arrays in and out ---------------------*- C++ -*-===//
 //
 // The subset of the .npy format (format versions 1-3) hmoe-run needs:
-// little-endian f32, f64, i32 and i64 arrays in C order.
+// little-endian f32, f64, f16, bf16, i32 and i64 arrays in C order. NumPy
+// has no bf16 dtype: a bf16 array is its 16-bit patterns, read from '<u2'
+// (what `a.view(np.uint16)` saves) or from '|V2'/'<V2' (what NumPy saves for
+// an ml_dtypes.bfloat16 array), and written as '<u2'.
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,9 +20,9 @@
 
 namespace mlir::hmoe::npy {
 
-enum class DType { F32, F64, I32, I64 };
+enum class DType { F32, F64, F16, BF16, I32, I64 };
 
-/// `f32`, `f64`, `i32` or `i64`.
+/// `f32`, `f64`, `f16`, `bf16`, `i32` or `i64`.
 llvm::StringRef name(DType dtype);
 /// Bytes per element.
 int64_t size(DType dtype);

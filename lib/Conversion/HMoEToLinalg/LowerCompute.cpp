@@ -496,6 +496,8 @@ LogicalResult lowering::lowerExperts(RewriterBase &rewriter, ExpertsOp op) {
   ExpertKind kind = op.getExpert().getKind();
   std::optional<Activation> fn = op.getExpert().getActivation();
   MLIRContext *ctx = b.getContext();
+  Type elem = cast<RankedTensorType>(x.getType()).getElementType();
+  Type f32 = b.getF32Type();
 
   // One expert at a time: gather its tokens, run its network on them as
   // [n, D] x [D, H] contractions, and write its slots.
@@ -511,19 +513,18 @@ LogicalResult lowering::lowerExperts(RewriterBase &rewriter, ExpertsOp op) {
             b, op.getSlotToken(), ArrayRef<OpFoldResult>{begin},
             ArrayRef<OpFoldResult>{n},
             ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
-        // xs[i, :] = x[tokens[i], :] in f32.
+        // xs[i, :] = x[tokens[i], :], in the layer's element type: the
+        // contractions extend to f32 (or take bf16 pairs) as they load.
         AffineExpr i, j;
         bindDims(ctx, i, j);
         Value gatherInit = tensor::EmptyOp::create(
-            b, ArrayRef<int64_t>{ShapedType::kDynamic, d}, b.getF32Type(),
-            ValueRange{n});
+            b, ArrayRef<int64_t>{ShapedType::kDynamic, d}, elem, ValueRange{n});
         Value xs =
             parallel2D(b, gatherInit, ValueRange{tokens}, {{i}},
                        [&](Emitter &ne, ValueRange args) {
                          Value col = linalg::IndexOp::create(ne.b, 1);
-                         Value v = tensor::ExtractOp::create(
+                         return tensor::ExtractOp::create(
                              ne.b, x, ValueRange{ne.toIndex(args[0]), col});
-                         return ne.extToF32(v);
                        });
         // `in . weight_ex^T` accumulated from 0 into `init`.
         auto project = [&](Value in, Value weight, Value init) {
@@ -533,9 +534,9 @@ LogicalResult lowering::lowerExperts(RewriterBase &rewriter, ExpertsOp op) {
           Value w = expertSlice(b, weight, ex);
           return contractRows(b, in, w, acc, /*squaredDistance=*/false);
         };
-        auto hiddenInit = [&](int64_t cols) -> Value {
+        auto hiddenInit = [&](int64_t cols, Type type) -> Value {
           return tensor::EmptyOp::create(
-              b, ArrayRef<int64_t>{ShapedType::kDynamic, cols}, b.getF32Type(),
+              b, ArrayRef<int64_t>{ShapedType::kDynamic, cols}, type,
               ValueRange{n});
         };
         // The last projection accumulates straight into this expert's rows
@@ -561,20 +562,29 @@ LogicalResult lowering::lowerExperts(RewriterBase &rewriter, ExpertsOp op) {
         } else {
           int64_t h = op.getExpert().getHidden();
           Value hidden =
-              addBias(project(xs, op.getW1(), hiddenInit(h)), op.getB1());
+              addBias(project(xs, op.getW1(), hiddenInit(h, f32)), op.getB1());
+          // The activation computes in f32 and writes the hidden rows in
+          // the layer's element type: a bf16 layer's output projection
+          // takes bf16 x bf16 (as PyTorch's bf16 layers do), accumulating
+          // in f32.
+          Value activated = hidden;
+          if (!elem.isF32())
+            activated = hiddenInit(h, elem);
           if (kind == ExpertKind::FFN) {
-            hidden =
-                mapRows(b, hidden, Value(), [&](Emitter &me, Value s, Value) {
-                  return me.activation(*fn, s);
-                });
-          } else {
-            Value up = project(xs, op.getWUp(), hiddenInit(h));
-            hidden = parallel2D(b, hidden, ValueRange{up}, {{i, j}},
-                                [](Emitter &ne, ValueRange args) {
-                                  Value gate =
-                                      ne.activation(Activation::Silu, args[1]);
-                                  return ne.mulf(gate, args[0]);
+            hidden = parallel2D(b, activated, ValueRange{hidden}, {{i, j}},
+                                [&](Emitter &ne, ValueRange args) {
+                                  return ne.truncTo(
+                                      elem, ne.activation(*fn, args[0]));
                                 });
+          } else {
+            Value up = project(xs, op.getWUp(), hiddenInit(h, f32));
+            hidden =
+                parallel2D(b, activated, ValueRange{hidden, up},
+                           {{i, j}, {i, j}}, [&](Emitter &ne, ValueRange args) {
+                             Value gate =
+                                 ne.activation(Activation::Silu, args[0]);
+                             return ne.truncTo(elem, ne.mulf(gate, args[1]));
+                           });
           }
           y = addBias(project(hidden, op.getW2(), outRows()), op.getB2());
         }

@@ -1,6 +1,7 @@
 // RUN: hmoe-opt --pass-pipeline='builtin.module(func.func(hmoe-vectorize-contractions))' --split-input-file %s | FileCheck %s
 // RUN: hmoe-opt --pass-pipeline='builtin.module(func.func(hmoe-vectorize-contractions{tile-rows=2 tile-cols=2 vector-width=4}))' --split-input-file %s | FileCheck %s --check-prefix=SMALL
 // RUN: hmoe-opt --pass-pipeline='builtin.module(func.func(hmoe-vectorize-contractions{k-block=32}))' --split-input-file %s | FileCheck %s --check-prefix=KBLOCK
+// RUN: hmoe-opt --pass-pipeline='builtin.module(func.func(hmoe-vectorize-contractions{bf16-dot}))' --split-input-file %s | FileCheck %s --check-prefix=BF16
 
 #a = affine_map<(i, j, k) -> (i, k)>
 #w = affine_map<(i, j, k) -> (j, k)>
@@ -224,4 +225,109 @@ func.func @not_taken(%a: memref<?x12xf32>, %w: memref<4x12xf32>,
     linalg.yield %s : f32
   } -> tensor<?x4xf32>
   return %r : tensor<?x4xf32>
+}
+
+// -----
+
+// Matched by the contraction interface, not by the loop order hmoe's
+// lowering happens to use: the same contraction with k as the outer loop
+// dimension, and with the operands of the multiply swapped.
+#ka = affine_map<(k, i, j) -> (i, k)>
+#kw = affine_map<(k, i, j) -> (j, k)>
+#kc = affine_map<(k, i, j) -> (i, j)>
+// CHECK-LABEL: func.func @k_outermost
+// CHECK-NOT: linalg.generic
+// CHECK: vector.fma
+func.func @k_outermost(%a: memref<?x64xf32>, %w: memref<10x64xf32>,
+                       %out: memref<?x10xf32>) {
+  linalg.generic {indexing_maps = [#ka, #kw, #kc],
+                  iterator_types = ["reduction", "parallel", "parallel"]}
+      ins(%a, %w : memref<?x64xf32>, memref<10x64xf32>)
+      outs(%out : memref<?x10xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %y, %x : f32
+    %s = arith.addf %m, %acc : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+#a = affine_map<(i, j, k) -> (i, k)>
+#w = affine_map<(i, j, k) -> (j, k)>
+#c = affine_map<(i, j, k) -> (i, j)>
+
+// bf16 x bf16 into f32. With bf16-dot: AVX-512 BF16 dot products, 2 K
+// elements per f32 lane (a K step of 2 x 8 = 16), raw bf16 loads. Without:
+// bf16 loads extended to f32 lanes and FMAs. A bf16 x f32 contraction (the
+// gate GEMM of a bf16 layer against f32 centred rows) is extended too.
+// BF16-LABEL: func.func @bf16
+// BF16: scf.for {{.*}} step %c16{{.*}} -> (vector<8xf32>,
+// BF16-COUNT-4: vector.load %arg0{{.*}} : memref<?x64xbf16>, vector<16xbf16>
+// BF16-COUNT-3: vector.load %arg1{{.*}} : memref<10x64xbf16>, vector<16xbf16>
+// BF16-COUNT-12: x86vector.avx512.dot {{.*}} : vector<16xbf16> -> vector<8xf32>
+// BF16-LABEL: func.func @mixed
+// BF16-NOT: x86vector
+// BF16: arith.extf {{.*}} : vector<8xbf16> to vector<8xf32>
+// BF16: vector.fma
+// CHECK-LABEL: func.func @bf16
+// CHECK: scf.for {{.*}} step %c8{{.*}} -> (vector<8xf32>,
+// CHECK-COUNT-4: arith.extf {{.*}} : vector<8xbf16> to vector<8xf32>
+// CHECK-NOT: x86vector
+// CHECK: vector.fma
+func.func @bf16(%a: memref<?x64xbf16>, %w: memref<10x64xbf16>,
+                %out: memref<?x10xf32>) {
+  linalg.generic {indexing_maps = [#a, #w, #c],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %w : memref<?x64xbf16>, memref<10x64xbf16>)
+      outs(%out : memref<?x10xf32>) {
+  ^bb0(%x: bf16, %y: bf16, %acc: f32):
+    %xe = arith.extf %x : bf16 to f32
+    %ye = arith.extf %y : bf16 to f32
+    %m = arith.mulf %xe, %ye : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+func.func @mixed(%a: memref<?x64xbf16>, %w: memref<10x64xf32>,
+                 %out: memref<?x10xf32>) {
+  linalg.generic {indexing_maps = [#a, #w, #c],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %w : memref<?x64xbf16>, memref<10x64xf32>)
+      outs(%out : memref<?x10xf32>) {
+  ^bb0(%x: bf16, %y: f32, %acc: f32):
+    %xe = arith.extf %x : bf16 to f32
+    %m = arith.mulf %xe, %y : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+#a = affine_map<(i, j, k) -> (i, k)>
+#w = affine_map<(i, j, k) -> (j, k)>
+#c = affine_map<(i, j, k) -> (i, j)>
+
+// A cast that is not an extension (a negation) is not a contraction the
+// kernel computes: left to the loops.
+// CHECK-LABEL: func.func @negated
+// CHECK-NOT: vector.
+// CHECK: linalg.generic
+func.func @negated(%a: memref<?x64xf32>, %w: memref<10x64xf32>,
+                   %out: memref<?x10xf32>) {
+  linalg.generic {indexing_maps = [#a, #w, #c],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %w : memref<?x64xf32>, memref<10x64xf32>)
+      outs(%out : memref<?x10xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %n = arith.negf %x : f32
+    %m = arith.mulf %n, %y : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  return
 }
