@@ -37,8 +37,14 @@ func.func @g1(%x: tensor<?x1024xf32>, %g: tensor<64x1024xf32>)
     -> (tensor<?x2xf32>, tensor<?x2xi32>) {
   %s = hmoe.score laplace %x : tensor<?x1024xf32>, %g : tensor<64x1024xf32>
       -> tensor<?x64xf32>
+  %c0 = arith.constant 0 : index
+  %t = tensor.dim %x, %c0 : tensor<?x1024xf32>
+  %w0 = tensor.empty(%t) : tensor<?x2xf32>
+  %e0 = tensor.empty(%t) : tensor<?x2xi32>
+  %p0 = tensor.empty(%t) : tensor<?x64xf32>
   %w, %e, %p = hmoe.route #hmoe.strategy<nested>
       level(#hmoe.gate<laplace, softmax, k = 2>, logits %s : tensor<?x64xf32>)
+      outs(%w0, %e0, %p0 : tensor<?x2xf32>, tensor<?x2xi32>, tensor<?x64xf32>)
       -> tensor<?x2xf32>, tensor<?x2xi32>, tensor<?x64xf32>
   return %w, %e : tensor<?x2xf32>, tensor<?x2xi32>
 }
@@ -50,9 +56,10 @@ W1_EXPERTS_MLIR = """
 func.func @experts(%x: tensor<?x512xf32>, %st: tensor<?xi32>,
                    %off: tensor<33xi32>, %w1: tensor<32x1024x512xf32>,
                    %w2: tensor<32x512x1024xf32>) -> tensor<?x512xf32> {
-  %o = hmoe.experts #hmoe.expert<ffn, activation = gelu, hidden = 1024>
-      %x : tensor<?x512xf32>, %st : tensor<?xi32>, %off : tensor<33xi32>
-      w1(%w1 : tensor<32x1024x512xf32>) w2(%w2 : tensor<32x512x1024xf32>)
+  %o = hmoe.experts %x : tensor<?x512xf32>, %st : tensor<?xi32>,
+      %off : tensor<33xi32>
+      experts(#hmoe.expert<ffn, activation = gelu, hidden = 1024>,
+              w1 %w1 : tensor<32x1024x512xf32>, w2 %w2 : tensor<32x512x1024xf32>)
       -> tensor<?x512xf32>
   return %o : tensor<?x512xf32>
 }

@@ -7,9 +7,12 @@
 // At the limit it lowers (-verify-diagnostics fails on any unexpected error).
 func.func @at_the_limit(%e: tensor<1073741823x2xi32>)
     -> (tensor<2147483646xi32>, tensor<1073741823x2xi32>, tensor<9xi32>) {
-  %st, %so, %off = hmoe.dispatch %e num_experts = 8
-      : tensor<1073741823x2xi32> -> tensor<2147483646xi32>,
-        tensor<1073741823x2xi32>, tensor<9xi32>
+  %st0 = tensor.empty() : tensor<2147483646xi32>
+  %so0 = tensor.empty() : tensor<1073741823x2xi32>
+  %off0 = tensor.empty() : tensor<9xi32>
+  %st, %so, %off = hmoe.dispatch %e : tensor<1073741823x2xi32> num_experts = 8
+      outs(%st0, %so0, %off0 : tensor<2147483646xi32>, tensor<1073741823x2xi32>, tensor<9xi32>)
+      -> tensor<2147483646xi32>, tensor<1073741823x2xi32>, tensor<9xi32>
   return %st, %so, %off : tensor<2147483646xi32>, tensor<1073741823x2xi32>,
                           tensor<9xi32>
 }

@@ -37,12 +37,11 @@ func.func @score_laplace(%x: tensor<?x16xf32>, %w: tensor<4x8x16xf32>)
 // CHECK:     memref.alloca
 // CHECK: bufferization.to_tensor {{.*}} restrict writable
 // CHECK-NOT: hmoe.
-func.func @route_group_limited(%l: tensor<?x12xf32>)
+func.func @route_group_limited(%l: tensor<?x12xf32>, %o16: tensor<?x3xf32>, %o17: tensor<?x3xi32>, %o18: tensor<?x12xf32>)
     -> (tensor<?x3xf32>, tensor<?x3xi32>, tensor<?x12xf32>) {
   %w, %e, %p = hmoe.route #hmoe.strategy<group_limited, groups = 3,
                                          k_groups = 2, group_score = max>
-      level(#hmoe.gate<linear, softmax, k = 3>, logits %l : tensor<?x12xf32>)
-      -> tensor<?x3xf32>, tensor<?x3xi32>, tensor<?x12xf32>
+      level(#hmoe.gate<linear, softmax, k = 3>, logits %l : tensor<?x12xf32>) outs(%o16, %o17, %o18 : tensor<?x3xf32>, tensor<?x3xi32>, tensor<?x12xf32>) -> tensor<?x3xf32>, tensor<?x3xi32>, tensor<?x12xf32>
   return %w, %e, %p : tensor<?x3xf32>, tensor<?x3xi32>, tensor<?x12xf32>
 }
 
@@ -55,10 +54,9 @@ func.func @route_group_limited(%l: tensor<?x12xf32>)
 // CHECK:   scf.for
 // CHECK:     scf.if
 // CHECK-NOT: hmoe.
-func.func @dispatch_capacity(%e: tensor<?x2xi32>)
+func.func @dispatch_capacity(%e: tensor<?x2xi32>, %o19: tensor<?xi32>, %o20: tensor<?x2xi32>, %o21: tensor<9xi32>)
     -> (tensor<?xi32>, tensor<?x2xi32>, tensor<9xi32>) {
-  %st, %so, %off = hmoe.dispatch %e num_experts = 8 capacity_factor = 1.25
-      : tensor<?x2xi32> -> tensor<?xi32>, tensor<?x2xi32>, tensor<9xi32>
+  %st, %so, %off = hmoe.dispatch %e : tensor<?x2xi32> num_experts = 8 capacity_factor 1.25 outs(%o19, %o20, %o21 : tensor<?xi32>, tensor<?x2xi32>, tensor<9xi32>) -> tensor<?xi32>, tensor<?x2xi32>, tensor<9xi32>
   return %st, %so, %off : tensor<?xi32>, tensor<?x2xi32>, tensor<9xi32>
 }
 

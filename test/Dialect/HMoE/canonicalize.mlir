@@ -23,13 +23,11 @@ func.func @drop_selection_bias_dense_level(
 // Per-group routing that takes every expert of each group.
 // CHECK-LABEL: func.func @drop_selection_bias_per_group_dense
 // CHECK: hmoe.route #hmoe.strategy<per_group, groups = 2>
-// CHECK-NEXT: level(#hmoe.gate<linear, softmax, k = 4>, logits %{{.*}} : tensor<?x8xf32>)
-// CHECK-NEXT: ->
-func.func @drop_selection_bias_per_group_dense(%l: tensor<?x8xf32>, %s: tensor<8xf32>)
+// CHECK-NEXT: level(#hmoe.gate<linear, softmax, k = 4>, logits %{{.*}} : tensor<?x8xf32>) outs(
+func.func @drop_selection_bias_per_group_dense(%l: tensor<?x8xf32>, %s: tensor<8xf32>, %o1: tensor<?x8xf32>, %o2: tensor<?x8xi32>, %o3: tensor<?x8xf32>)
     -> (tensor<?x8xf32>, tensor<?x8xi32>) {
   %w, %e, %p = hmoe.route #hmoe.strategy<per_group, groups = 2>
-      level(#hmoe.gate<linear, softmax, k = 4>, logits %l : tensor<?x8xf32>, selection_bias %s : tensor<8xf32>)
-      -> tensor<?x8xf32>, tensor<?x8xi32>, tensor<?x8xf32>
+      level(#hmoe.gate<linear, softmax, k = 4>, logits %l : tensor<?x8xf32>, selection_bias %s : tensor<8xf32>) outs(%o1, %o2, %o3 : tensor<?x8xf32>, tensor<?x8xi32>, tensor<?x8xf32>) -> tensor<?x8xf32>, tensor<?x8xi32>, tensor<?x8xf32>
   return %w, %e : tensor<?x8xf32>, tensor<?x8xi32>
 }
 
@@ -38,11 +36,10 @@ func.func @drop_selection_bias_per_group_dense(%l: tensor<?x8xf32>, %s: tensor<8
 // Sparse selection keeps its bias.
 // CHECK-LABEL: func.func @keep_selection_bias
 // CHECK: selection_bias
-func.func @keep_selection_bias(%l: tensor<?x8xf32>, %s: tensor<8xf32>)
+func.func @keep_selection_bias(%l: tensor<?x8xf32>, %s: tensor<8xf32>, %o4: tensor<?x6xf32>, %o5: tensor<?x6xi32>, %o6: tensor<?x8xf32>)
     -> (tensor<?x6xf32>, tensor<?x6xi32>) {
   %w, %e, %p = hmoe.route #hmoe.strategy<per_group, groups = 2>
-      level(#hmoe.gate<linear, softmax, k = 3>, logits %l : tensor<?x8xf32>, selection_bias %s : tensor<8xf32>)
-      -> tensor<?x6xf32>, tensor<?x6xi32>, tensor<?x8xf32>
+      level(#hmoe.gate<linear, softmax, k = 3>, logits %l : tensor<?x8xf32>, selection_bias %s : tensor<8xf32>) outs(%o4, %o5, %o6 : tensor<?x6xf32>, tensor<?x6xi32>, tensor<?x8xf32>) -> tensor<?x6xf32>, tensor<?x6xi32>, tensor<?x8xf32>
   return %w, %e : tensor<?x6xf32>, tensor<?x6xi32>
 }
 
@@ -68,10 +65,9 @@ func.func @group_limited_all_groups_is_flat(%x: tensor<?x16xf32>, %g: tensor<8x1
 // One group: per-group routing is a flat top-k.
 // CHECK-LABEL: func.func @per_group_single_group_is_flat
 // CHECK: hmoe.route #hmoe.strategy<nested>
-func.func @per_group_single_group_is_flat(%l: tensor<?x8xf32>) -> (tensor<?x2xf32>, tensor<?x2xi32>) {
+func.func @per_group_single_group_is_flat(%l: tensor<?x8xf32>, %o7: tensor<?x2xf32>, %o8: tensor<?x2xi32>, %o9: tensor<?x8xf32>) -> (tensor<?x2xf32>, tensor<?x2xi32>) {
   %w, %e, %p = hmoe.route #hmoe.strategy<per_group, groups = 1>
-      level(#hmoe.gate<linear, softmax, k = 2>, logits %l : tensor<?x8xf32>)
-      -> tensor<?x2xf32>, tensor<?x2xi32>, tensor<?x8xf32>
+      level(#hmoe.gate<linear, softmax, k = 2>, logits %l : tensor<?x8xf32>) outs(%o7, %o8, %o9 : tensor<?x2xf32>, tensor<?x2xi32>, tensor<?x8xf32>) -> tensor<?x2xf32>, tensor<?x2xi32>, tensor<?x8xf32>
   return %w, %e : tensor<?x2xf32>, tensor<?x2xi32>
 }
 
@@ -96,10 +92,9 @@ func.func @group_stats_keep_strategy(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>,
 // Group-limited routing that drops groups is left alone.
 // CHECK-LABEL: func.func @group_limited_kept
 // CHECK: #hmoe.strategy<group_limited, groups = 4, k_groups = 2, group_score = max>
-func.func @group_limited_kept(%l: tensor<?x8xf32>) -> (tensor<?x2xf32>, tensor<?x2xi32>) {
+func.func @group_limited_kept(%l: tensor<?x8xf32>, %o10: tensor<?x2xf32>, %o11: tensor<?x2xi32>, %o12: tensor<?x8xf32>) -> (tensor<?x2xf32>, tensor<?x2xi32>) {
   %w, %e, %p = hmoe.route #hmoe.strategy<group_limited, groups = 4, k_groups = 2>
-      level(#hmoe.gate<linear, softmax, k = 2>, logits %l : tensor<?x8xf32>)
-      -> tensor<?x2xf32>, tensor<?x2xi32>, tensor<?x8xf32>
+      level(#hmoe.gate<linear, softmax, k = 2>, logits %l : tensor<?x8xf32>) outs(%o10, %o11, %o12 : tensor<?x2xf32>, tensor<?x2xi32>, tensor<?x8xf32>) -> tensor<?x2xf32>, tensor<?x2xi32>, tensor<?x8xf32>
   return %w, %e : tensor<?x2xf32>, tensor<?x2xi32>
 }
 
@@ -108,10 +103,9 @@ func.func @group_limited_kept(%l: tensor<?x8xf32>) -> (tensor<?x2xf32>, tensor<?
 // Unused stage results are dead code.
 // CHECK-LABEL: func.func @dead_stages
 // CHECK-NEXT: return
-func.func @dead_stages(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>) {
+func.func @dead_stages(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %o13: tensor<?x2xf32>, %o14: tensor<?x2xi32>, %o15: tensor<?x8xf32>) {
   %s = hmoe.score laplace %x : tensor<?x16xf32>, %g : tensor<8x16xf32> -> tensor<?x8xf32>
   %w, %e, %p = hmoe.route #hmoe.strategy<nested>
-      level(#hmoe.gate<laplace, softmax, k = 2>, logits %s : tensor<?x8xf32>)
-      -> tensor<?x2xf32>, tensor<?x2xi32>, tensor<?x8xf32>
+      level(#hmoe.gate<laplace, softmax, k = 2>, logits %s : tensor<?x8xf32>) outs(%o13, %o14, %o15 : tensor<?x2xf32>, tensor<?x2xi32>, tensor<?x8xf32>) -> tensor<?x2xf32>, tensor<?x2xi32>, tensor<?x8xf32>
   return
 }

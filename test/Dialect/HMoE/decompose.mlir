@@ -5,12 +5,22 @@
 // CHECK-LABEL: func.func @flat
 // CHECK-SAME: (%[[X:.*]]: tensor<?x16xf32>, %[[G:.*]]: tensor<8x16xf32>, %[[B:.*]]: tensor<8xf32>, %[[W1:.*]]: tensor<8x32x16xf32>, %[[W2:.*]]: tensor<8x16x32xf32>)
 // CHECK: %[[S:.*]] = hmoe.score linear %[[X]] : tensor<?x16xf32>, %[[G]] : tensor<8x16xf32>, bias %[[B]] : tensor<8xf32> -> tensor<?x8xf32>
-// CHECK: %[[W:.*]], %[[E:.*]], %{{.*}} = hmoe.route #hmoe.strategy<nested>
-// CHECK-NEXT: level(#hmoe.gate<linear, softmax, k = 2>, logits %[[S]] : tensor<?x8xf32>)
-// CHECK-NEXT: -> tensor<?x2xf32>, tensor<?x2xi32>, tensor<?x8xf32>
-// CHECK: %[[ST:.*]], %[[SO:.*]], %[[OFF:.*]] = hmoe.dispatch %[[E]] num_experts = 8 : tensor<?x2xi32> -> tensor<?xi32>, tensor<?x2xi32>, tensor<9xi32>
-// CHECK: %[[O:.*]] = hmoe.experts #hmoe.expert<ffn, activation = relu, hidden = 32> %[[X]] : tensor<?x16xf32>, %[[ST]] : tensor<?xi32>, %[[OFF]] : tensor<9xi32> w1(%[[W1]] : tensor<8x32x16xf32>) w2(%[[W2]] : tensor<8x16x32xf32>) -> tensor<?x16xf32>
-// CHECK: %[[Y:.*]] = hmoe.combine %[[O]], %[[SO]], %[[W]] : tensor<?x16xf32>, tensor<?x2xi32>, tensor<?x2xf32> -> tensor<?x16xf32>
+// The routing ops write into empty tensors sized by the input's T (and
+// T x K slots).
+// CHECK: %[[T:.*]] = tensor.dim %[[X]], %c0
+// CHECK: %[[WO:.*]] = tensor.empty(%[[T]]) : tensor<?x2xf32>
+// CHECK: %[[EO:.*]] = tensor.empty(%[[T]]) : tensor<?x2xi32>
+// CHECK: %[[PO:.*]] = tensor.empty(%[[T]]) : tensor<?x8xf32>
+// CHECK: %[[R:.*]]:3 = hmoe.route #hmoe.strategy<nested>
+// CHECK-NEXT: level(#hmoe.gate<linear, softmax, k = 2>, logits %[[S]] : tensor<?x8xf32>) outs(%[[WO]], %[[EO]], %[[PO]] : tensor<?x2xf32>, tensor<?x2xi32>, tensor<?x8xf32>) -> tensor<?x2xf32>, tensor<?x2xi32>, tensor<?x8xf32>
+// CHECK: %[[SLOTS:.*]] = arith.muli %[[T]], %c2
+// CHECK: %[[STO:.*]] = tensor.empty(%[[SLOTS]]) : tensor<?xi32>
+// CHECK: %[[SOO:.*]] = tensor.empty(%[[T]]) : tensor<?x2xi32>
+// CHECK: %[[OFFO:.*]] = tensor.empty() : tensor<9xi32>
+// CHECK: %[[D:.*]]:3 = hmoe.dispatch %[[R]]#1 : tensor<?x2xi32> num_experts = 8 outs(%[[STO]], %[[SOO]], %[[OFFO]] : tensor<?xi32>, tensor<?x2xi32>, tensor<9xi32>) -> tensor<?xi32>, tensor<?x2xi32>, tensor<9xi32>
+// CHECK: %[[O:.*]] = hmoe.experts %[[X]] : tensor<?x16xf32>, %[[D]]#0 : tensor<?xi32>, %[[D]]#2 : tensor<9xi32>
+// CHECK-NEXT: experts(#hmoe.expert<ffn, activation = relu, hidden = 32>, w1 %[[W1]] : tensor<8x32x16xf32>, w2 %[[W2]] : tensor<8x16x32xf32>) -> tensor<?x16xf32>
+// CHECK: %[[Y:.*]] = hmoe.combine %[[O]], %[[D]]#1, %[[R]]#0 : tensor<?x16xf32>, tensor<?x2xi32>, tensor<?x2xf32> -> tensor<?x16xf32>
 // CHECK-NOT: hmoe.stats
 // CHECK: return %[[Y]]
 func.func @flat(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %gb: tensor<8xf32>,
@@ -32,15 +42,16 @@ func.func @flat(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %gb: tensor<8xf32>,
 // CHECK: %[[L1:.*]] = hmoe.score laplace %[[X]] : tensor<?x16xf32>, %[[G1]] : tensor<2x16xf32> -> tensor<?x2xf32>
 // CHECK: %[[L2:.*]] = hmoe.score gaussian %[[X]] : tensor<?x16xf32>, %[[G2]] : tensor<2x3x16xf32> -> tensor<?x2x3xf32>
 // CHECK: %[[L3:.*]] = hmoe.score activation<tanh> %[[X]] : tensor<?x16xf32>, %[[G3]] : tensor<5x16xf32> -> tensor<?x5xf32>
-// CHECK: %[[W:.*]], %[[E:.*]], %[[P:.*]] = hmoe.route #hmoe.strategy<nested>
+// CHECK: %[[R:.*]]:3 = hmoe.route #hmoe.strategy<nested>
 // CHECK-NEXT: level(#hmoe.gate<laplace, softmax, k = 1>, logits %[[L1]] : tensor<?x2xf32>, selection_bias %[[S1]] : tensor<2xf32>)
 // CHECK-NEXT: level(#hmoe.gate<gaussian, softmax, k = 2>, logits %[[L2]] : tensor<?x2x3xf32>)
 // CHECK-NEXT: level(#hmoe.gate<activation<tanh>, sigmoid, k = 2>, logits %[[L3]] : tensor<?x5xf32>, selection_bias %[[S3]] : tensor<5xf32>)
-// CHECK-NEXT: -> tensor<?x4xf32>, tensor<?x4xi32>, tensor<?x30xf32>
-// CHECK: %[[ST:.*]], %[[SO:.*]], %[[OFF:.*]] = hmoe.dispatch %[[E]] num_experts = 30 capacity_factor = 1.250000e+00 : tensor<?x4xi32> -> tensor<?xi32>, tensor<?x4xi32>, tensor<31xi32>
-// CHECK: %[[O:.*]] = hmoe.experts #hmoe.expert<linear> %[[X]] : tensor<?x16xf32>, %[[ST]] : tensor<?xi32>, %[[OFF]] : tensor<31xi32> w1(%[[A]] : tensor<30x16x16xf32>) -> tensor<?x16xf32>
-// CHECK: %[[Y:.*]] = hmoe.combine %[[O]], %[[SO]], %[[W]]
-// CHECK: %[[STATS:.*]]:3 = hmoe.stats [z_loss, dropped, group_load] probs %[[P]] : tensor<?x30xf32>, experts %[[E]] : tensor<?x4xi32> logits %[[L1]] : tensor<?x2xf32> slot_of %[[SO]] : tensor<?x4xi32> {groups = 2 : i64} -> tensor<f32>, tensor<i64>, tensor<2xi64>
+// CHECK-SAME: -> tensor<?x4xf32>, tensor<?x4xi32>, tensor<?x30xf32>
+// CHECK: %[[D:.*]]:3 = hmoe.dispatch %[[R]]#1 : tensor<?x4xi32> num_experts = 30 capacity_factor 1.250000e+00 outs({{.*}}) -> tensor<?xi32>, tensor<?x4xi32>, tensor<31xi32>
+// CHECK: %[[O:.*]] = hmoe.experts %[[X]] : tensor<?x16xf32>, %[[D]]#0 : tensor<?xi32>, %[[D]]#2 : tensor<31xi32>
+// CHECK-NEXT: experts(#hmoe.expert<linear>, w1 %[[A]] : tensor<30x16x16xf32>) -> tensor<?x16xf32>
+// CHECK: %[[Y:.*]] = hmoe.combine %[[O]], %[[D]]#1, %[[R]]#0
+// CHECK: %[[STATS:.*]]:3 = hmoe.stats [z_loss, dropped, group_load] probs %[[R]]#2 : tensor<?x30xf32>, experts %[[R]]#1 : tensor<?x4xi32> logits %[[L1]] : tensor<?x2xf32> slot_of %[[D]]#1 : tensor<?x4xi32> outs({{.*}} : tensor<f32>, tensor<i64>, tensor<2xi64>) {groups = 2 : i64} -> tensor<f32>, tensor<i64>, tensor<2xi64>
 // CHECK: return %[[Y]], %[[STATS]]#0, %[[STATS]]#1, %[[STATS]]#2
 func.func @nested_three_levels(
     %x: tensor<?x16xf32>, %g1: tensor<2x16xf32>, %s1: tensor<2xf32>, %g2: tensor<2x3x16xf32>,
@@ -63,13 +74,18 @@ func.func @nested_three_levels(
 // strategy's groups.
 // CHECK-LABEL: func.func @group_limited
 // CHECK: %[[S:.*]] = hmoe.score linear %{{.*}} : tensor<6x16xf32>, %{{.*}} : tensor<8x16xf32> -> tensor<6x8xf32>
-// CHECK: %[[W:.*]], %[[E:.*]], %[[P:.*]] = hmoe.route #hmoe.strategy<group_limited, groups = 4, k_groups = 2, group_score = sum_top<2>>
+// Static T: static destinations.
+// CHECK-NOT: tensor.dim
+// CHECK: tensor.empty() : tensor<6x3xf32>
+// CHECK: %[[R:.*]]:3 = hmoe.route #hmoe.strategy<group_limited, groups = 4, k_groups = 2, group_score = sum_top<2>>
 // CHECK-NEXT: level(#hmoe.gate<linear, sigmoid, k = 3, scale = 2.500000e+00>, logits %[[S]] : tensor<6x8xf32>, selection_bias %{{.*}} : tensor<8xf32>)
-// CHECK-NEXT: -> tensor<6x3xf32>, tensor<6x3xi32>, tensor<6x8xf32>
-// CHECK: hmoe.dispatch %[[E]] num_experts = 8 : tensor<6x3xi32> -> tensor<18xi32>, tensor<6x3xi32>, tensor<9xi32>
-// CHECK: hmoe.experts #hmoe.expert<swiglu, hidden = 4> {{.*}} w1({{.*}}) w_up({{.*}}) w2({{.*}}) -> tensor<18x16xf32>
+// CHECK-SAME: -> tensor<6x3xf32>, tensor<6x3xi32>, tensor<6x8xf32>
+// CHECK: tensor.empty() : tensor<18xi32>
+// CHECK: hmoe.dispatch %[[R]]#1 : tensor<6x3xi32> num_experts = 8 outs({{.*}}) -> tensor<18xi32>, tensor<6x3xi32>, tensor<9xi32>
+// CHECK: hmoe.experts {{.*}}
+// CHECK-NEXT: experts(#hmoe.expert<swiglu, hidden = 4>, w1 {{.*}}, w_up {{.*}}, w2 {{.*}}) -> tensor<18x16xf32>
 // CHECK: hmoe.combine {{.*}} -> tensor<6x16xf32>
-// CHECK: hmoe.stats [load, group_importance, balance_loss] probs %[[P]] : tensor<6x8xf32>, experts %[[E]] : tensor<6x3xi32> {groups = 4 : i64} -> tensor<8xi64>, tensor<4xf32>, tensor<f32>
+// CHECK: hmoe.stats [load, group_importance, balance_loss] probs %[[R]]#2 : tensor<6x8xf32>, experts %[[R]]#1 : tensor<6x3xi32> outs({{.*}}) {groups = 4 : i64} -> tensor<8xi64>, tensor<4xf32>, tensor<f32>
 func.func @group_limited(%x: tensor<6x16xf32>, %g: tensor<8x16xf32>, %sb: tensor<8xf32>,
     %wg: tensor<8x4x16xf32>, %wu: tensor<8x4x16xf32>, %w2: tensor<8x16x4xf32>)
     -> (tensor<6x16xf32>, tensor<8xi64>, tensor<4xf32>, tensor<f32>) {
@@ -93,9 +109,9 @@ func.func @group_limited(%x: tensor<6x16xf32>, %g: tensor<8x16xf32>, %sb: tensor
 // CHECK: hmoe.score laplace %{{.*}} : tensor<?x16xbf16>, %{{.*}} : tensor<8x16xbf16> -> tensor<?x8xf32>
 // CHECK: hmoe.route #hmoe.strategy<per_group, groups = 2>
 // CHECK-NEXT: level(#hmoe.gate<laplace, softmax, k = 2>, logits %{{.*}} : tensor<?x8xf32>)
-// CHECK-NEXT: router_scale %{{.*}} : tensor<8xf32>
-// CHECK-NEXT: -> tensor<?x4xf32>, tensor<?x4xi32>, tensor<?x8xf32>
-// CHECK: hmoe.experts #hmoe.expert<ffn, activation = gelu, hidden = 4> %{{.*}} : tensor<?x16xbf16>, {{.*}} -> tensor<?x16xf32>
+// CHECK-NEXT: router_scale %{{.*}} : tensor<8xf32> outs({{.*}}) -> tensor<?x4xf32>, tensor<?x4xi32>, tensor<?x8xf32>
+// CHECK: hmoe.experts %{{.*}} : tensor<?x16xbf16>, {{.*}}
+// CHECK-NEXT: experts(#hmoe.expert<ffn, activation = gelu, hidden = 4>, {{.*}}) -> tensor<?x16xf32>
 // CHECK: hmoe.combine {{.*}} : tensor<?x16xf32>, tensor<?x4xi32>, tensor<?x4xf32> -> tensor<?x16xbf16>
 // CHECK: hmoe.stats [r_intra, r_inter] {{.*}} {groups = 2 : i64, lambda_inter = 2.500000e-01 : f64, lambda_intra = 5.000000e-01 : f64} -> tensor<f32>, tensor<f32>
 func.func @per_group_bf16(%x: tensor<?x16xbf16>, %g: tensor<8x16xbf16>, %rs: tensor<8xf32>,

@@ -675,143 +675,136 @@ func.func @f(%x: tensor<?x16xf32>, %w: tensor<8x16xf32>) {
 
 // -----
 
-func.func @f(%l: tensor<3x2xf32>, %m: tensor<4x2x4xf32>) {
+func.func @f(%l: tensor<3x2xf32>, %m: tensor<4x2x4xf32>, %o1: tensor<3x4xf32>, %o2: tensor<3x4xi32>, %o3: tensor<3x8xf32>) {
   // expected-error @below {{level 2 logits has 4 tokens but level 1 logits has 3; expected the same token count T}}
   %w, %e, %p = hmoe.route #hmoe.strategy<nested>
       level(#hmoe.gate<linear, softmax, k = 2>, logits %l : tensor<3x2xf32>)
-      level(#hmoe.gate<linear, softmax, k = 2>, logits %m : tensor<4x2x4xf32>)
-      -> tensor<3x4xf32>, tensor<3x4xi32>, tensor<3x8xf32>
+      level(#hmoe.gate<linear, softmax, k = 2>, logits %m : tensor<4x2x4xf32>) outs(%o1, %o2, %o3 : tensor<3x4xf32>, tensor<3x4xi32>, tensor<3x8xf32>) -> tensor<3x4xf32>, tensor<3x4xi32>, tensor<3x8xf32>
   return
 }
 
 // -----
 
-func.func @f(%l: tensor<?x2xf32>, %m: tensor<?x3x4xf32>) {
+func.func @f(%l: tensor<?x2xf32>, %m: tensor<?x3x4xf32>, %o4: tensor<?x4xf32>, %o5: tensor<?x4xi32>, %o6: tensor<?x8xf32>) {
   // expected-error @below {{level 2 logits has shape [?, 3, 4]; expected [?, 2, 4] (one gate per node of the level above) or [?, 4] (one gate shared by the level)}}
   %w, %e, %p = hmoe.route #hmoe.strategy<nested>
       level(#hmoe.gate<linear, softmax, k = 2>, logits %l : tensor<?x2xf32>)
-      level(#hmoe.gate<linear, softmax, k = 2>, logits %m : tensor<?x3x4xf32>)
-      -> tensor<?x4xf32>, tensor<?x4xi32>, tensor<?x8xf32>
+      level(#hmoe.gate<linear, softmax, k = 2>, logits %m : tensor<?x3x4xf32>) outs(%o4, %o5, %o6 : tensor<?x4xf32>, tensor<?x4xi32>, tensor<?x8xf32>) -> tensor<?x4xf32>, tensor<?x4xi32>, tensor<?x8xf32>
   return
 }
 
 // -----
 
-func.func @f(%l: tensor<?x2xf32>, %s: tensor<3xf32>, %m: tensor<?x2x4xf32>) {
+func.func @f(%l: tensor<?x2xf32>, %s: tensor<3xf32>, %m: tensor<?x2x4xf32>, %o7: tensor<?x4xf32>, %o8: tensor<?x4xi32>, %o9: tensor<?x8xf32>) {
   // expected-error @below {{level 1 selection bias has shape [3]; expected [2] (the logits' shape without T)}}
   %w, %e, %p = hmoe.route #hmoe.strategy<nested>
       level(#hmoe.gate<linear, softmax, k = 2>, logits %l : tensor<?x2xf32>, selection_bias %s : tensor<3xf32>)
-      level(#hmoe.gate<linear, softmax, k = 2>, logits %m : tensor<?x2x4xf32>)
-      -> tensor<?x4xf32>, tensor<?x4xi32>, tensor<?x8xf32>
+      level(#hmoe.gate<linear, softmax, k = 2>, logits %m : tensor<?x2x4xf32>) outs(%o7, %o8, %o9 : tensor<?x4xf32>, tensor<?x4xi32>, tensor<?x8xf32>) -> tensor<?x4xf32>, tensor<?x4xi32>, tensor<?x8xf32>
   return
 }
 
 // -----
 
-func.func @f(%l: tensor<?x2xf32>, %s: tensor<2xf32>, %m: tensor<?x2x4xf32>) {
+func.func @f(%l: tensor<?x2xf32>, %s: tensor<2xf32>, %m: tensor<?x2x4xf32>, %o10: tensor<?x4xf32>, %o11: tensor<?x4xi32>, %o12: tensor<?x8xf32>) {
   // expected-error @below {{unexpected 'bias' in level clause; expected 'selection_bias', each at most once}}
-  %w, %e, %p = hmoe.route #hmoe.strategy<nested> level(#hmoe.gate<linear, softmax, k = 2>, logits %l : tensor<?x2xf32>, bias %s : tensor<2xf32>) level(#hmoe.gate<linear, softmax, k = 2>, logits %m : tensor<?x2x4xf32>) -> tensor<?x4xf32>, tensor<?x4xi32>, tensor<?x8xf32>
+  %w, %e, %p = hmoe.route #hmoe.strategy<nested> level(#hmoe.gate<linear, softmax, k = 2>, logits %l : tensor<?x2xf32>, bias %s : tensor<2xf32>) level(#hmoe.gate<linear, softmax, k = 2>, logits %m : tensor<?x2x4xf32>) outs(%o10, %o11, %o12 : tensor<?x4xf32>, tensor<?x4xi32>, tensor<?x8xf32>) -> tensor<?x4xf32>, tensor<?x4xi32>, tensor<?x8xf32>
   return
 }
 
 // -----
 
-func.func @f(%l: tensor<?x2xf32>, %m: tensor<?x2x4xf32>, %rs: tensor<4xf32>) {
+func.func @f(%l: tensor<?x2xf32>, %m: tensor<?x2x4xf32>, %rs: tensor<4xf32>, %o13: tensor<?x4xf32>, %o14: tensor<?x4xi32>, %o15: tensor<?x8xf32>) {
   // expected-error @below {{router_scale has shape [4]; expected [8] ([E], one scale per expert)}}
   %w, %e, %p = hmoe.route #hmoe.strategy<nested>
       level(#hmoe.gate<linear, softmax, k = 2>, logits %l : tensor<?x2xf32>)
       level(#hmoe.gate<linear, softmax, k = 2>, logits %m : tensor<?x2x4xf32>)
-      router_scale %rs : tensor<4xf32>
-      -> tensor<?x4xf32>, tensor<?x4xi32>, tensor<?x8xf32>
+      router_scale %rs : tensor<4xf32> outs(%o13, %o14, %o15 : tensor<?x4xf32>, tensor<?x4xi32>, tensor<?x8xf32>) -> tensor<?x4xf32>, tensor<?x4xi32>, tensor<?x8xf32>
   return
 }
 
 // -----
 
-func.func @f(%l: tensor<?x2xf32>, %m: tensor<?x2x4xf32>) {
+func.func @f(%l: tensor<?x2xf32>, %m: tensor<?x2x4xf32>, %o16: tensor<?x3xf32>, %o17: tensor<?x4xi32>, %o18: tensor<?x8xf32>) {
   // expected-error @below {{weights has shape [?, 3]; expected [?, 4] ([T, K], K = 4, the experts a token uses)}}
   %w, %e, %p = hmoe.route #hmoe.strategy<nested>
       level(#hmoe.gate<linear, softmax, k = 2>, logits %l : tensor<?x2xf32>)
-      level(#hmoe.gate<linear, softmax, k = 2>, logits %m : tensor<?x2x4xf32>)
-      -> tensor<?x3xf32>, tensor<?x4xi32>, tensor<?x8xf32>
+      level(#hmoe.gate<linear, softmax, k = 2>, logits %m : tensor<?x2x4xf32>) outs(%o16, %o17, %o18 : tensor<?x3xf32>, tensor<?x4xi32>, tensor<?x8xf32>) -> tensor<?x3xf32>, tensor<?x4xi32>, tensor<?x8xf32>
   return
 }
 
 // -----
 
-func.func @f(%l: tensor<?x2xf32>, %m: tensor<?x2x4xf32>) {
+func.func @f(%l: tensor<?x2xf32>, %m: tensor<?x2x4xf32>, %o19: tensor<?x4xf32>, %o20: tensor<?x2xi32>, %o21: tensor<?x8xf32>) {
   // expected-error @below {{experts has shape [?, 2]; expected [?, 4] ([T, K], K = 4, the experts a token uses)}}
   %w, %e, %p = hmoe.route #hmoe.strategy<nested>
       level(#hmoe.gate<linear, softmax, k = 2>, logits %l : tensor<?x2xf32>)
-      level(#hmoe.gate<linear, softmax, k = 2>, logits %m : tensor<?x2x4xf32>)
-      -> tensor<?x4xf32>, tensor<?x2xi32>, tensor<?x8xf32>
+      level(#hmoe.gate<linear, softmax, k = 2>, logits %m : tensor<?x2x4xf32>) outs(%o19, %o20, %o21 : tensor<?x4xf32>, tensor<?x2xi32>, tensor<?x8xf32>) -> tensor<?x4xf32>, tensor<?x2xi32>, tensor<?x8xf32>
   return
 }
 
 // -----
 
-func.func @f(%l: tensor<?x2xf32>, %m: tensor<?x2x4xf32>) {
+func.func @f(%l: tensor<?x2xf32>, %m: tensor<?x2x4xf32>, %o22: tensor<?x4xf32>, %o23: tensor<?x4xi32>, %o24: tensor<?x4xf32>) {
   // expected-error @below {{probs has shape [?, 4]; expected [?, 8] ([T, E])}}
   %w, %e, %p = hmoe.route #hmoe.strategy<nested>
       level(#hmoe.gate<linear, softmax, k = 2>, logits %l : tensor<?x2xf32>)
-      level(#hmoe.gate<linear, softmax, k = 2>, logits %m : tensor<?x2x4xf32>)
-      -> tensor<?x4xf32>, tensor<?x4xi32>, tensor<?x4xf32>
+      level(#hmoe.gate<linear, softmax, k = 2>, logits %m : tensor<?x2x4xf32>) outs(%o22, %o23, %o24 : tensor<?x4xf32>, tensor<?x4xi32>, tensor<?x4xf32>) -> tensor<?x4xf32>, tensor<?x4xi32>, tensor<?x4xf32>
   return
 }
 
 // -----
 
-func.func @f(%e: tensor<?x?xi32>) {
+func.func @f(%e: tensor<?x?xi32>, %o25: tensor<?xi32>, %o26: tensor<?x?xi32>, %o27: tensor<9xi32>) {
   // expected-error @below {{experts must be [T, K] with a static K >= 1; got 'tensor<?x?xi32>'}}
-  %st, %so, %off = hmoe.dispatch %e num_experts = 8 : tensor<?x?xi32> -> tensor<?xi32>, tensor<?x?xi32>, tensor<9xi32>
+  %st, %so, %off = hmoe.dispatch %e : tensor<?x?xi32> num_experts = 8 outs(%o25, %o26, %o27 : tensor<?xi32>, tensor<?x?xi32>, tensor<9xi32>) -> tensor<?xi32>, tensor<?x?xi32>, tensor<9xi32>
   return
 }
 
 // -----
 
-func.func @f(%e: tensor<?x2xi32>) {
+func.func @f(%e: tensor<?x2xi32>, %o28: tensor<?xi32>, %o29: tensor<?x2xi32>, %o30: tensor<1xi32>) {
   // expected-error @below {{num_experts must be in [1, 2^31 - 1] (expert indices are i32); got 0}}
-  %st, %so, %off = hmoe.dispatch %e num_experts = 0 : tensor<?x2xi32> -> tensor<?xi32>, tensor<?x2xi32>, tensor<1xi32>
+  %st, %so, %off = hmoe.dispatch %e : tensor<?x2xi32> num_experts = 0 outs(%o28, %o29, %o30 : tensor<?xi32>, tensor<?x2xi32>, tensor<1xi32>) -> tensor<?xi32>, tensor<?x2xi32>, tensor<1xi32>
   return
 }
 
 // -----
 
-func.func @f(%e: tensor<?x2xi32>) {
+func.func @f(%e: tensor<?x2xi32>, %o31: tensor<?xi32>, %o32: tensor<?x2xi32>, %o33: tensor<9xi32>) {
   // expected-error @below {{capacity_factor must be positive and finite; got -1}}
-  %st, %so, %off = hmoe.dispatch %e num_experts = 8 capacity_factor = -1.0 : tensor<?x2xi32> -> tensor<?xi32>, tensor<?x2xi32>, tensor<9xi32>
+  %st, %so, %off = hmoe.dispatch %e : tensor<?x2xi32> num_experts = 8 capacity_factor -1.0 outs(%o31, %o32, %o33 : tensor<?xi32>, tensor<?x2xi32>, tensor<9xi32>) -> tensor<?xi32>, tensor<?x2xi32>, tensor<9xi32>
   return
 }
 
 // -----
 
-func.func @f(%e: tensor<5x2xi32>) {
+func.func @f(%e: tensor<5x2xi32>, %o34: tensor<9xi32>, %o35: tensor<5x2xi32>, %o36: tensor<9xi32>) {
   // expected-error @below {{slot_token has shape [9]; expected [10] ([T * K])}}
-  %st, %so, %off = hmoe.dispatch %e num_experts = 8 : tensor<5x2xi32> -> tensor<9xi32>, tensor<5x2xi32>, tensor<9xi32>
+  %st, %so, %off = hmoe.dispatch %e : tensor<5x2xi32> num_experts = 8 outs(%o34, %o35, %o36 : tensor<9xi32>, tensor<5x2xi32>, tensor<9xi32>) -> tensor<9xi32>, tensor<5x2xi32>, tensor<9xi32>
   return
 }
 
 // -----
 
-func.func @f(%e: tensor<5x2xi32>) {
+func.func @f(%e: tensor<5x2xi32>, %o37: tensor<10xi32>, %o38: tensor<5x3xi32>, %o39: tensor<9xi32>) {
   // expected-error @below {{slot_of has shape [5, 3]; expected [5, 2] (the shape of experts)}}
-  %st, %so, %off = hmoe.dispatch %e num_experts = 8 : tensor<5x2xi32> -> tensor<10xi32>, tensor<5x3xi32>, tensor<9xi32>
+  %st, %so, %off = hmoe.dispatch %e : tensor<5x2xi32> num_experts = 8 outs(%o37, %o38, %o39 : tensor<10xi32>, tensor<5x3xi32>, tensor<9xi32>) -> tensor<10xi32>, tensor<5x3xi32>, tensor<9xi32>
   return
 }
 
 // -----
 
-func.func @f(%e: tensor<5x2xi32>) {
+func.func @f(%e: tensor<5x2xi32>, %o40: tensor<10xi32>, %o41: tensor<5x2xi32>, %o42: tensor<8xi32>) {
   // expected-error @below {{offsets has shape [8]; expected [9] ([num_experts + 1])}}
-  %st, %so, %off = hmoe.dispatch %e num_experts = 8 : tensor<5x2xi32> -> tensor<10xi32>, tensor<5x2xi32>, tensor<8xi32>
+  %st, %so, %off = hmoe.dispatch %e : tensor<5x2xi32> num_experts = 8 outs(%o40, %o41, %o42 : tensor<10xi32>, tensor<5x2xi32>, tensor<8xi32>) -> tensor<10xi32>, tensor<5x2xi32>, tensor<8xi32>
   return
 }
 
 // -----
 
-func.func @f(%e: tensor<5x2xi32>) {
+func.func @f(%e: tensor<5x2xi32>, %o43: tensor<10xi32>, %o44: tensor<5x2xi32>, %o45: tensor<?xi32>) {
   // expected-error @below {{offsets has shape [?]; expected [9] ([num_experts + 1])}}
-  %st, %so, %off = hmoe.dispatch %e num_experts = 8 : tensor<5x2xi32> -> tensor<10xi32>, tensor<5x2xi32>, tensor<?xi32>
+  %st, %so, %off = hmoe.dispatch %e : tensor<5x2xi32> num_experts = 8 outs(%o43, %o44, %o45 : tensor<10xi32>, tensor<5x2xi32>, tensor<?xi32>) -> tensor<10xi32>, tensor<5x2xi32>, tensor<?xi32>
   return
 }
 
@@ -819,8 +812,8 @@ func.func @f(%e: tensor<5x2xi32>) {
 
 func.func @f(%x: tensor<?x?xf32>, %st: tensor<?xi32>, %off: tensor<9xi32>, %a: tensor<8x16x16xf32>) {
   // expected-error @below {{input must be [T, D] tokens with a static model width D}}
-  %o = hmoe.experts #hmoe.expert<linear> %x : tensor<?x?xf32>, %st : tensor<?xi32>, %off : tensor<9xi32>
-      w1(%a : tensor<8x16x16xf32>) -> tensor<?x16xf32>
+  %o = hmoe.experts %x : tensor<?x?xf32>, %st : tensor<?xi32>, %off : tensor<9xi32>
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>) -> tensor<?x16xf32>
   return
 }
 
@@ -828,8 +821,8 @@ func.func @f(%x: tensor<?x?xf32>, %st: tensor<?xi32>, %off: tensor<9xi32>, %a: t
 
 func.func @f(%x: tensor<?x16xf32>, %st: tensor<?xi32>, %off: tensor<9xi32>, %a: tensor<?x16x16xf32>) {
   // expected-error @below {{expert weight 'w1' must be [E, ...] with a static E; got 'tensor<?x16x16xf32>'}}
-  %o = hmoe.experts #hmoe.expert<linear> %x : tensor<?x16xf32>, %st : tensor<?xi32>, %off : tensor<9xi32>
-      w1(%a : tensor<?x16x16xf32>) -> tensor<?x16xf32>
+  %o = hmoe.experts %x : tensor<?x16xf32>, %st : tensor<?xi32>, %off : tensor<9xi32>
+      experts(#hmoe.expert<linear>, w1 %a : tensor<?x16x16xf32>) -> tensor<?x16xf32>
   return
 }
 
@@ -837,8 +830,8 @@ func.func @f(%x: tensor<?x16xf32>, %st: tensor<?xi32>, %off: tensor<9xi32>, %a: 
 
 func.func @f(%x: tensor<?x16xf32>, %st: tensor<?x2xi32>, %off: tensor<9xi32>, %a: tensor<8x16x16xf32>) {
   // expected-error @below {{slot_token must be rank 1; got 'tensor<?x2xi32>'}}
-  %o = hmoe.experts #hmoe.expert<linear> %x : tensor<?x16xf32>, %st : tensor<?x2xi32>, %off : tensor<9xi32>
-      w1(%a : tensor<8x16x16xf32>) -> tensor<?x16xf32>
+  %o = hmoe.experts %x : tensor<?x16xf32>, %st : tensor<?x2xi32>, %off : tensor<9xi32>
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>) -> tensor<?x16xf32>
   return
 }
 
@@ -846,8 +839,8 @@ func.func @f(%x: tensor<?x16xf32>, %st: tensor<?x2xi32>, %off: tensor<9xi32>, %a
 
 func.func @f(%x: tensor<?x16xf32>, %st: tensor<?xi32>, %off: tensor<8xi32>, %a: tensor<8x16x16xf32>) {
   // expected-error @below {{offsets has shape [8]; expected [9] ([E + 1])}}
-  %o = hmoe.experts #hmoe.expert<linear> %x : tensor<?x16xf32>, %st : tensor<?xi32>, %off : tensor<8xi32>
-      w1(%a : tensor<8x16x16xf32>) -> tensor<?x16xf32>
+  %o = hmoe.experts %x : tensor<?x16xf32>, %st : tensor<?xi32>, %off : tensor<8xi32>
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>) -> tensor<?x16xf32>
   return
 }
 
@@ -855,8 +848,8 @@ func.func @f(%x: tensor<?x16xf32>, %st: tensor<?xi32>, %off: tensor<8xi32>, %a: 
 
 func.func @f(%x: tensor<?x16xf32>, %st: tensor<?xi32>, %off: tensor<9xi32>, %a: tensor<8x4x16xf32>, %u: tensor<8x4x16xf32>) {
   // expected-error @below {{swiglu experts need 'w2' ([E, D_out, H])}}
-  %o = hmoe.experts #hmoe.expert<swiglu, hidden = 4> %x : tensor<?x16xf32>, %st : tensor<?xi32>, %off : tensor<9xi32>
-      w1(%a : tensor<8x4x16xf32>) w_up(%u : tensor<8x4x16xf32>) -> tensor<?x16xf32>
+  %o = hmoe.experts %x : tensor<?x16xf32>, %st : tensor<?xi32>, %off : tensor<9xi32>
+      experts(#hmoe.expert<swiglu, hidden = 4>, w1 %a : tensor<8x4x16xf32>, w_up %u : tensor<8x4x16xf32>) -> tensor<?x16xf32>
   return
 }
 
@@ -864,8 +857,8 @@ func.func @f(%x: tensor<?x16xf32>, %st: tensor<?xi32>, %off: tensor<9xi32>, %a: 
 
 func.func @f(%x: tensor<?x16xf32>, %st: tensor<?xi32>, %off: tensor<9xi32>, %a: tensor<8x16x16xf32>) {
   // expected-error @below {{output has shape [?, 12]; expected [?, 16] ([slots, D_out])}}
-  %o = hmoe.experts #hmoe.expert<linear> %x : tensor<?x16xf32>, %st : tensor<?xi32>, %off : tensor<9xi32>
-      w1(%a : tensor<8x16x16xf32>) -> tensor<?x12xf32>
+  %o = hmoe.experts %x : tensor<?x16xf32>, %st : tensor<?xi32>, %off : tensor<9xi32>
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>) -> tensor<?x12xf32>
   return
 }
 
@@ -903,17 +896,17 @@ func.func @f(%o: tensor<?x16xf32>, %so: tensor<?x2xi32>, %w: tensor<?x2xf32>) {
 
 // -----
 
-func.func @f(%p: tensor<?x?xf32>, %e: tensor<?x2xi32>) {
+func.func @f(%p: tensor<?x?xf32>, %e: tensor<?x2xi32>, %o46: tensor<8xi64>) {
   // expected-error @below {{probs must be [T, E] with a static E; got 'tensor<?x?xf32>'}}
-  %r = hmoe.stats [load] probs %p : tensor<?x?xf32>, experts %e : tensor<?x2xi32> -> tensor<8xi64>
+  %r = hmoe.stats [load] probs %p : tensor<?x?xf32>, experts %e : tensor<?x2xi32> outs(%o46 : tensor<8xi64>) -> tensor<8xi64>
   return
 }
 
 // -----
 
-func.func @f(%p: tensor<3x8xf32>, %e: tensor<4x2xi32>) {
+func.func @f(%p: tensor<3x8xf32>, %e: tensor<4x2xi32>, %o47: tensor<8xi64>) {
   // expected-error @below {{experts has 4 tokens but probs has 3; expected the same token count T}}
-  %r = hmoe.stats [load] probs %p : tensor<3x8xf32>, experts %e : tensor<4x2xi32> -> tensor<8xi64>
+  %r = hmoe.stats [load] probs %p : tensor<3x8xf32>, experts %e : tensor<4x2xi32> outs(%o47 : tensor<8xi64>) -> tensor<8xi64>
   return
 }
 
@@ -921,55 +914,55 @@ func.func @f(%p: tensor<3x8xf32>, %e: tensor<4x2xi32>) {
 
 func.func @f(%p: tensor<?x8xf32>, %e: tensor<?x2xi32>) {
   // expected-error @below {{requests no statistics; expected at least one}}
-  "hmoe.stats"(%p, %e) <{stats = [], operandSegmentSizes = array<i32: 1, 1, 0, 0>}> : (tensor<?x8xf32>, tensor<?x2xi32>) -> ()
+  "hmoe.stats"(%p, %e) <{stats = [], operandSegmentSizes = array<i32: 1, 1, 0, 0, 0>}> : (tensor<?x8xf32>, tensor<?x2xi32>) -> ()
   return
 }
 
 // -----
 
-func.func @f(%p: tensor<?x8xf32>, %e: tensor<?x2xi32>) {
+func.func @f(%p: tensor<?x8xf32>, %e: tensor<?x2xi32>, %o49: tensor<3xi64>) {
   // expected-error @below {{expected the 8 experts to divide into groups = 3 equal groups}}
-  %r = hmoe.stats [group_load] probs %p : tensor<?x8xf32>, experts %e : tensor<?x2xi32> {groups = 3 : i64} -> tensor<3xi64>
+  %r = hmoe.stats [group_load] probs %p : tensor<?x8xf32>, experts %e : tensor<?x2xi32> outs(%o49 : tensor<3xi64>) {groups = 3 : i64} -> tensor<3xi64>
   return
 }
 
 // -----
 
-func.func @f(%p: tensor<?x8xf32>, %e: tensor<?x2xi32>) {
+func.func @f(%p: tensor<?x8xf32>, %e: tensor<?x2xi32>, %o50: tensor<f32>) {
   // expected-error @below {{statistic 'z_loss' needs the logits operand}}
-  %r = hmoe.stats [z_loss] probs %p : tensor<?x8xf32>, experts %e : tensor<?x2xi32> -> tensor<f32>
+  %r = hmoe.stats [z_loss] probs %p : tensor<?x8xf32>, experts %e : tensor<?x2xi32> outs(%o50 : tensor<f32>) -> tensor<f32>
   return
 }
 
 // -----
 
-func.func @f(%p: tensor<3x8xf32>, %e: tensor<3x2xi32>, %l: tensor<4x8xf32>) {
+func.func @f(%p: tensor<3x8xf32>, %e: tensor<3x2xi32>, %l: tensor<4x8xf32>, %o51: tensor<f32>) {
   // expected-error @below {{logits has 4 tokens but experts has 3; expected the same token count T}}
-  %r = hmoe.stats [z_loss] probs %p : tensor<3x8xf32>, experts %e : tensor<3x2xi32> logits %l : tensor<4x8xf32> -> tensor<f32>
+  %r = hmoe.stats [z_loss] probs %p : tensor<3x8xf32>, experts %e : tensor<3x2xi32> logits %l : tensor<4x8xf32> outs(%o51 : tensor<f32>) -> tensor<f32>
   return
 }
 
 // -----
 
-func.func @f(%p: tensor<?x8xf32>, %e: tensor<?x2xi32>) {
+func.func @f(%p: tensor<?x8xf32>, %e: tensor<?x2xi32>, %o52: tensor<i64>) {
   // expected-error @below {{statistic 'dropped' needs the slot_of operand}}
-  %r = hmoe.stats [dropped] probs %p : tensor<?x8xf32>, experts %e : tensor<?x2xi32> -> tensor<i64>
+  %r = hmoe.stats [dropped] probs %p : tensor<?x8xf32>, experts %e : tensor<?x2xi32> outs(%o52 : tensor<i64>) -> tensor<i64>
   return
 }
 
 // -----
 
-func.func @f(%p: tensor<?x8xf32>, %e: tensor<?x2xi32>, %so: tensor<?x3xi32>) {
+func.func @f(%p: tensor<?x8xf32>, %e: tensor<?x2xi32>, %so: tensor<?x3xi32>, %o53: tensor<i64>) {
   // expected-error @below {{slot_of has shape [?, 3]; expected [T, 2] (the shape of experts)}}
-  %r = hmoe.stats [dropped] probs %p : tensor<?x8xf32>, experts %e : tensor<?x2xi32> slot_of %so : tensor<?x3xi32> -> tensor<i64>
+  %r = hmoe.stats [dropped] probs %p : tensor<?x8xf32>, experts %e : tensor<?x2xi32> slot_of %so : tensor<?x3xi32> outs(%o53 : tensor<i64>) -> tensor<i64>
   return
 }
 
 // -----
 
-func.func @f(%p: tensor<?x8xf32>, %e: tensor<?x2xi32>) {
+func.func @f(%p: tensor<?x8xf32>, %e: tensor<?x2xi32>, %o54: tensor<1xf32>) {
   // expected-error @below {{statistic 'balance_loss' has type 'tensor<1xf32>'; expected 'tensor<f32>'}}
-  %r = hmoe.stats [balance_loss] probs %p : tensor<?x8xf32>, experts %e : tensor<?x2xi32> -> tensor<1xf32>
+  %r = hmoe.stats [balance_loss] probs %p : tensor<?x8xf32>, experts %e : tensor<?x2xi32> outs(%o54 : tensor<1xf32>) -> tensor<1xf32>
   return
 }
 
@@ -1005,12 +998,11 @@ func.func @f(%x: tensor<5x8xf32>, %g: tensor<4x8xf32>, %a: tensor<4x8x8xf32>) {
 
 // Levels with a static and a dynamic T: the results take the static one
 // (the dynamic level is checked at run time).
-func.func @f(%l1: tensor<3x4xf32>, %l2: tensor<?x4x8xf32>) {
+func.func @f(%l1: tensor<3x4xf32>, %l2: tensor<?x4x8xf32>, %o55: tensor<?x4xf32>, %o56: tensor<?x4xi32>, %o57: tensor<?x32xf32>) {
   // expected-error @below {{weights has shape [?, 4]; expected [3, 4] ([T, K], K = 4, the experts a token uses)}}
   %w, %e, %p = hmoe.route #hmoe.strategy<nested>
       level(#hmoe.gate<linear, softmax, k = 2>, logits %l1 : tensor<3x4xf32>)
-      level(#hmoe.gate<linear, softmax, k = 2>, logits %l2 : tensor<?x4x8xf32>)
-      -> tensor<?x4xf32>, tensor<?x4xi32>, tensor<?x32xf32>
+      level(#hmoe.gate<linear, softmax, k = 2>, logits %l2 : tensor<?x4x8xf32>) outs(%o55, %o56, %o57 : tensor<?x4xf32>, tensor<?x4xi32>, tensor<?x32xf32>) -> tensor<?x4xf32>, tensor<?x4xi32>, tensor<?x32xf32>
   return
 }
 
@@ -1114,10 +1106,9 @@ func.func @f(%x: tensor<1500000000x8xf32>, %g: tensor<4x8xf32>, %a: tensor<4x8x8
 
 // -----
 
-func.func @f(%e: tensor<1100000000x2xi32>) {
+func.func @f(%e: tensor<1100000000x2xi32>, %o58: tensor<2200000000xi32>, %o59: tensor<1100000000x2xi32>, %o60: tensor<9xi32>) {
   // expected-error @below {{has T x K = 1100000000 x 2 (token, choice) slots}}
-  %st, %so, %off = hmoe.dispatch %e num_experts = 8
-      : tensor<1100000000x2xi32> -> tensor<2200000000xi32>, tensor<1100000000x2xi32>, tensor<9xi32>
+  %st, %so, %off = hmoe.dispatch %e : tensor<1100000000x2xi32> num_experts = 8 outs(%o58, %o59, %o60 : tensor<2200000000xi32>, tensor<1100000000x2xi32>, tensor<9xi32>) -> tensor<2200000000xi32>, tensor<1100000000x2xi32>, tensor<9xi32>
   return
 }
 
@@ -1125,29 +1116,26 @@ func.func @f(%e: tensor<1100000000x2xi32>) {
 
 // T x K past int64 wrapped to a small number before: now such a tensor is
 // refused by its type (at most 2^62 elements), and 2^60 x 4 by the count.
-func.func @f(%e: tensor<4611686018427387904x4xi32>) {
+func.func @f(%e: tensor<4611686018427387904x4xi32>, %o61: tensor<0xi32>, %o62: tensor<4611686018427387904x4xi32>, %o63: tensor<9xi32>) {
   // expected-error @below {{operand #0 must be ranked tensor of 32-bit signless integer values without encoding, at most 2^62 elements}}
-  %st, %so, %off = hmoe.dispatch %e num_experts = 8
-      : tensor<4611686018427387904x4xi32> -> tensor<0xi32>, tensor<4611686018427387904x4xi32>, tensor<9xi32>
+  %st, %so, %off = hmoe.dispatch %e : tensor<4611686018427387904x4xi32> num_experts = 8 outs(%o61, %o62, %o63 : tensor<0xi32>, tensor<4611686018427387904x4xi32>, tensor<9xi32>) -> tensor<0xi32>, tensor<4611686018427387904x4xi32>, tensor<9xi32>
   return
 }
 
 // -----
 
-func.func @f(%e: tensor<1152921504606846976x4xi32>) {
+func.func @f(%e: tensor<1152921504606846976x4xi32>, %o64: tensor<0xi32>, %o65: tensor<1152921504606846976x4xi32>, %o66: tensor<9xi32>) {
   // expected-error @below {{has T x K = 1152921504606846976 x 4 (token, choice) slots}}
-  %st, %so, %off = hmoe.dispatch %e num_experts = 8
-      : tensor<1152921504606846976x4xi32> -> tensor<0xi32>, tensor<1152921504606846976x4xi32>, tensor<9xi32>
+  %st, %so, %off = hmoe.dispatch %e : tensor<1152921504606846976x4xi32> num_experts = 8 outs(%o64, %o65, %o66 : tensor<0xi32>, tensor<1152921504606846976x4xi32>, tensor<9xi32>) -> tensor<0xi32>, tensor<1152921504606846976x4xi32>, tensor<9xi32>
   return
 }
 
 // -----
 
 // num_experts + 1 overflowed int64.
-func.func @f(%e: tensor<?x2xi32>) {
+func.func @f(%e: tensor<?x2xi32>, %o67: tensor<?xi32>, %o68: tensor<?x2xi32>, %o69: tensor<1xi32>) {
   // expected-error @below {{num_experts must be in [1, 2^31 - 1] (expert indices are i32); got 9223372036854775807}}
-  %st, %so, %off = hmoe.dispatch %e num_experts = 9223372036854775807
-      : tensor<?x2xi32> -> tensor<?xi32>, tensor<?x2xi32>, tensor<1xi32>
+  %st, %so, %off = hmoe.dispatch %e : tensor<?x2xi32> num_experts = 9223372036854775807 outs(%o67, %o68, %o69 : tensor<?xi32>, tensor<?x2xi32>, tensor<1xi32>) -> tensor<?xi32>, tensor<?x2xi32>, tensor<1xi32>
   return
 }
 
@@ -1155,23 +1143,92 @@ func.func @f(%e: tensor<?x2xi32>) {
 
 func.func @f(%x: tensor<?x8xf32>, %st: tensor<?xi32>, %off: tensor<1xi32>, %a: tensor<0x8x8xf32>) {
   // expected-error @below {{has 0 experts; expected 1 to 2^31 - 1 (expert indices are i32)}}
-  %o = hmoe.experts #hmoe.expert<linear> %x : tensor<?x8xf32>, %st : tensor<?xi32>, %off : tensor<1xi32>
-      w1(%a : tensor<0x8x8xf32>) -> tensor<?x8xf32>
+  %o = hmoe.experts %x : tensor<?x8xf32>, %st : tensor<?xi32>, %off : tensor<1xi32>
+      experts(#hmoe.expert<linear>, w1 %a : tensor<0x8x8xf32>) -> tensor<?x8xf32>
   return
 }
 
 // -----
 
-func.func @f(%p: tensor<?x0xf32>, %e: tensor<?x2xi32>) {
+func.func @f(%p: tensor<?x0xf32>, %e: tensor<?x2xi32>, %o70: tensor<0xi64>) {
   // expected-error @below {{probs has 0 experts; expected 1 to 2^31 - 1}}
-  %r = hmoe.stats [load] probs %p : tensor<?x0xf32>, experts %e : tensor<?x2xi32> -> tensor<0xi64>
+  %r = hmoe.stats [load] probs %p : tensor<?x0xf32>, experts %e : tensor<?x2xi32> outs(%o70 : tensor<0xi64>) -> tensor<0xi64>
   return
 }
 
 // -----
 
-func.func @f(%p: tensor<?x8xf32>, %e: tensor<?x2xi32>, %l: tensor<?x?xf32>) {
+func.func @f(%p: tensor<?x8xf32>, %e: tensor<?x2xi32>, %l: tensor<?x?xf32>, %o71: tensor<f32>) {
   // expected-error @below {{logits must be [T, N] with a static N >= 1; got 'tensor<?x?xf32>'}}
-  %r = hmoe.stats [z_loss] probs %p : tensor<?x8xf32>, experts %e : tensor<?x2xi32> logits %l : tensor<?x?xf32> -> tensor<f32>
+  %r = hmoe.stats [z_loss] probs %p : tensor<?x8xf32>, experts %e : tensor<?x2xi32> logits %l : tensor<?x?xf32> outs(%o71 : tensor<f32>) -> tensor<f32>
+  return
+}
+
+// -----
+
+// Destination-passing routing ops: tensors in and the outs' types out, or
+// memrefs in and nothing out.
+func.func @f(%l: tensor<?x8xf32>, %w: memref<?x2xf32>, %e: tensor<?x2xi32>, %p: tensor<?x8xf32>) {
+  // expected-error @below {{mixes tensor and memref operands; expected all tensors (before bufferization) or all memrefs (after)}}
+  %r:2 = hmoe.route #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, logits %l : tensor<?x8xf32>)
+      outs(%w, %e, %p : memref<?x2xf32>, tensor<?x2xi32>, tensor<?x8xf32>) -> tensor<?x2xi32>, tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @f(%l: tensor<?x8xf32>, %w: tensor<?x2xf32>, %e: tensor<?x2xi32>, %p: tensor<?x8xf32>) {
+  // expected-error @below {{results must have the types of its outs}}
+  %r:3 = hmoe.route #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, logits %l : tensor<?x8xf32>)
+      outs(%w, %e, %p : tensor<?x2xf32>, tensor<?x2xi32>, tensor<?x8xf32>) -> tensor<3x2xf32>, tensor<?x2xi32>, tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @f(%l: memref<?x8xf32>, %w: memref<?x2xf32>, %e: memref<?x2xi32>, %p: memref<?x8xf32>) {
+  // expected-error @below {{on memrefs writes its outs and has no results; got 1}}
+  %r = hmoe.route #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, logits %l : memref<?x8xf32>)
+      outs(%w, %e, %p : memref<?x2xf32>, memref<?x2xi32>, memref<?x8xf32>) -> tensor<?x2xf32>
+  return
+}
+
+// -----
+
+func.func @f(%l: tensor<?x8xf32>, %w: tensor<?x2xf32>, %e: tensor<?x2xi32>) {
+  // expected-error @below {{has 2 outs; expected 3 (weights, experts, probs)}}
+  %r:2 = hmoe.route #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, logits %l : tensor<?x8xf32>)
+      outs(%w, %e : tensor<?x2xf32>, tensor<?x2xi32>) -> tensor<?x2xf32>, tensor<?x2xi32>
+  return
+}
+
+// -----
+
+func.func @f(%l: tensor<?x8xf32>, %w: tensor<?x2xf32>, %e: tensor<?x2xf32>, %p: tensor<?x8xf32>) {
+  // expected-error @below {{experts has element type 'f32'; expected 'i32'}}
+  %r:3 = hmoe.route #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, logits %l : tensor<?x8xf32>)
+      outs(%w, %e, %p : tensor<?x2xf32>, tensor<?x2xf32>, tensor<?x8xf32>) -> tensor<?x2xf32>, tensor<?x2xf32>, tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @f(%e: tensor<?x2xi32>, %st: tensor<?xi32>, %so: tensor<?x2xi32>) {
+  // expected-error @below {{has 2 outs; expected 3 (slot_token, slot_of, offsets)}}
+  %r:2 = hmoe.dispatch %e : tensor<?x2xi32> num_experts = 8
+      outs(%st, %so : tensor<?xi32>, tensor<?x2xi32>) -> tensor<?xi32>, tensor<?x2xi32>
+  return
+}
+
+// -----
+
+func.func @f(%p: tensor<?x8xf32>, %e: tensor<?x2xi32>) {
+  // expected-error @below {{requests 1 statistics but has 0 statistic outs; expected one each}}
+  "hmoe.stats"(%p, %e) <{stats = [#hmoe<stat load>], operandSegmentSizes = array<i32: 1, 1, 0, 0, 0>}> : (tensor<?x8xf32>, tensor<?x2xi32>) -> ()
   return
 }

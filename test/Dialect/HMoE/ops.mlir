@@ -59,8 +59,7 @@ func.func @strategy_and_expert_forms() attributes {
 // CHECK-LABEL: func.func @moe_flat
 // CHECK: hmoe.moe %{{.*}} : tensor<?x16xf32>, #hmoe.strategy<nested>
 // CHECK-NEXT: level(#hmoe.gate<linear, softmax, k = 2>, weight %{{.*}} : tensor<8x16xf32>, bias %{{.*}} : tensor<8xf32>)
-// CHECK-NEXT: experts(#hmoe.expert<ffn, activation = relu, hidden = 32>, w1 %{{.*}} : tensor<8x32x16xf32>, w2 %{{.*}} : tensor<8x16x32xf32>)
-// CHECK-NEXT: -> tensor<?x16xf32>
+// CHECK-NEXT: experts(#hmoe.expert<ffn, activation = relu, hidden = 32>, w1 %{{.*}} : tensor<8x32x16xf32>, w2 %{{.*}} : tensor<8x16x32xf32>) -> tensor<?x16xf32>
 func.func @moe_flat(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %gb: tensor<8xf32>,
                     %w1: tensor<8x32x16xf32>, %w2: tensor<8x16x32xf32>) -> tensor<?x16xf32> {
   %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
@@ -80,10 +79,10 @@ func.func @moe_flat(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %gb: tensor<8xf3
 // CHECK-NEXT: level(#hmoe.gate<gaussian, sigmoid, k = 2, temperature = 5.000000e-01>, weight %{{.*}} : tensor<2x3x16xf32>, bias %{{.*}} : tensor<2x3xf32>)
 // CHECK-NEXT: level(#hmoe.gate<activation<gelu>, softmax, k = 2, renormalize = false>, weight %{{.*}} : tensor<5x16xf32>, bias %{{.*}} : tensor<5xf32>, selection_bias %{{.*}} : tensor<5xf32>)
 // CHECK-NEXT: experts(#hmoe.expert<linear>, w1 %{{.*}} : tensor<30x16x16xf32>, b1 %{{.*}} : tensor<30x16xf32>)
-// CHECK-NEXT: capacity_factor 1.250000e+00
-// CHECK-NEXT: stats [load, importance, group_load, group_importance, dropped, balance_loss, cv2_loss, z_loss, r_intra, r_inter]
+// CHECK-SAME: capacity_factor 1.250000e+00
+// CHECK-SAME: stats [load, importance, group_load, group_importance, dropped, balance_loss, cv2_loss, z_loss, r_intra, r_inter]
 // CHECK-SAME: {lambda_inter = 5.000000e-01 : f64, lambda_intra = 2.000000e+00 : f64}
-// CHECK-NEXT: -> tensor<?x16xf32>, tensor<30xi64>, tensor<30xf32>, tensor<2xi64>, tensor<2xf32>, tensor<i64>, tensor<f32>, tensor<f32>, tensor<f32>, tensor<f32>, tensor<f32>
+// CHECK-SAME: -> tensor<?x16xf32>, tensor<30xi64>, tensor<30xf32>, tensor<2xi64>, tensor<2xf32>, tensor<i64>, tensor<f32>, tensor<f32>, tensor<f32>, tensor<f32>, tensor<f32>
 func.func @moe_nested_three_levels(
     %x: tensor<?x16xf32>, %g1: tensor<2x16xf32>, %s1: tensor<2xf32>,
     %g2: tensor<2x3x16xf32>, %b2: tensor<2x3xf32>,
@@ -106,8 +105,7 @@ func.func @moe_nested_three_levels(
 // CHECK-LABEL: func.func @moe_group_limited
 // CHECK: #hmoe.strategy<group_limited, groups = 4, k_groups = 2, group_score = sum_top<2>>
 // CHECK-NEXT: level(#hmoe.gate<linear, sigmoid, k = 4, scale = 2.500000e+00>, weight %{{.*}} : tensor<16x32xbf16>, selection_bias %{{.*}} : tensor<16xf32>)
-// CHECK-NEXT: experts(#hmoe.expert<swiglu, hidden = 8>, w1 %{{.*}} : tensor<16x8x32xbf16>, w_up %{{.*}} : tensor<16x8x32xbf16>, w2 %{{.*}} : tensor<16x32x8xbf16>)
-// CHECK-NEXT: -> tensor<128x32xbf16>
+// CHECK-NEXT: experts(#hmoe.expert<swiglu, hidden = 8>, w1 %{{.*}} : tensor<16x8x32xbf16>, w_up %{{.*}} : tensor<16x8x32xbf16>, w2 %{{.*}} : tensor<16x32x8xbf16>) -> tensor<128x32xbf16>
 func.func @moe_group_limited(%x: tensor<128x32xbf16>, %g: tensor<16x32xbf16>, %sb: tensor<16xf32>,
     %wg: tensor<16x8x32xbf16>, %wu: tensor<16x8x32xbf16>, %w2: tensor<16x32x8xbf16>) -> tensor<128x32xbf16> {
   %y = hmoe.moe %x : tensor<128x32xbf16>,
@@ -125,8 +123,7 @@ func.func @moe_group_limited(%x: tensor<128x32xbf16>, %g: tensor<16x32xbf16>, %s
 // CHECK-NEXT: level(#hmoe.gate<laplace, softmax, k = 2>, weight %{{.*}} : tensor<12x8xf16>, bias %{{.*}} : tensor<12xf16>)
 // CHECK-NEXT: router_scale %{{.*}} : tensor<12xf32>
 // CHECK-NEXT: experts(#hmoe.expert<ffn, activation = silu, hidden = 4>, w1 %{{.*}} : tensor<12x4x8xf16>, b1 %{{.*}} : tensor<12x4xf16>, w2 %{{.*}} : tensor<12x6x4xf16>, b2 %{{.*}} : tensor<12x6xf16>)
-// CHECK-NEXT: stats [group_importance]
-// CHECK-NEXT: -> tensor<0x6xf16>, tensor<3xf32>
+// CHECK-SAME: stats [group_importance] -> tensor<0x6xf16>, tensor<3xf32>
 func.func @moe_per_group(%x: tensor<0x8xf16>, %g: tensor<12x8xf16>, %gb: tensor<12xf16>, %rs: tensor<12xf32>,
     %w1: tensor<12x4x8xf16>, %b1: tensor<12x4xf16>, %w2: tensor<12x6x4xf16>, %b2: tensor<12x6xf16>)
     -> (tensor<0x6xf16>, tensor<3xf32>) {
@@ -159,86 +156,74 @@ func.func @score_forms(%x: tensor<?x16xf32>, %w: tensor<8x16xf32>, %b: tensor<8x
 }
 
 // CHECK-LABEL: func.func @route_forms
+// CHECK-SAME: (%[[L1:[^:]*]]: tensor<?x2xf32>, %[[S1:[^:]*]]: tensor<2xf32>, %[[L2:[^:]*]]: tensor<?x2x4xf32>
 // CHECK: hmoe.route #hmoe.strategy<nested>
-// CHECK-NEXT: level(#hmoe.gate<laplace, softmax, k = 2>, logits %{{.*}} : tensor<?x2xf32>, selection_bias %{{.*}} : tensor<2xf32>)
-// CHECK-NEXT: level(#hmoe.gate<laplace, softmax, k = 2>, logits %{{.*}} : tensor<?x2x4xf32>)
-// CHECK-NEXT: -> tensor<?x4xf32>, tensor<?x4xi32>, tensor<?x8xf32>
+// CHECK-NEXT: level(#hmoe.gate<laplace, softmax, k = 2>, logits %[[L1]] : tensor<?x2xf32>, selection_bias %[[S1]] : tensor<2xf32>)
+// CHECK-NEXT: level(#hmoe.gate<laplace, softmax, k = 2>, logits %[[L2]] : tensor<?x2x4xf32>) outs(%{{.*}}, %{{.*}}, %{{.*}} : tensor<?x4xf32>, tensor<?x4xi32>, tensor<?x8xf32>) -> tensor<?x4xf32>, tensor<?x4xi32>, tensor<?x8xf32>
 // CHECK: hmoe.route #hmoe.strategy<nested>
 // CHECK-NEXT: level(#hmoe.gate<laplace, softmax, k = 1>, logits %{{.*}} : tensor<?x2xf32>)
-// CHECK-NEXT: level(#hmoe.gate<laplace, softmax, k = 3>, logits %{{.*}} : tensor<?x4xf32>)
-// CHECK-NEXT: -> tensor<?x3xf32>, tensor<?x3xi32>, tensor<?x8xf32>
+// CHECK-NEXT: level(#hmoe.gate<laplace, softmax, k = 3>, logits %{{.*}} : tensor<?x4xf32>) outs({{.*}}) -> tensor<?x3xf32>, tensor<?x3xi32>, tensor<?x8xf32>
 // CHECK: hmoe.route #hmoe.strategy<group_limited, groups = 4, k_groups = 2, group_score = max>
 // CHECK-NEXT: level(#hmoe.gate<linear, sigmoid, k = 3>, logits %{{.*}} : tensor<?x8xf32>, selection_bias %{{.*}} : tensor<8xf32>)
-// CHECK-NEXT: router_scale %{{.*}} : tensor<8xf32>
-// CHECK-NEXT: -> tensor<?x3xf32>, tensor<?x3xi32>, tensor<?x8xf32>
+// CHECK-NEXT: router_scale %{{.*}} : tensor<8xf32> outs({{.*}}) -> tensor<?x3xf32>, tensor<?x3xi32>, tensor<?x8xf32>
 // CHECK: hmoe.route #hmoe.strategy<per_group, groups = 2>
-// CHECK-NEXT: level(#hmoe.gate<linear, softmax, k = 3>, logits %{{.*}} : tensor<?x8xf32>)
-// CHECK-NEXT: -> tensor<?x6xf32>, tensor<?x6xi32>, tensor<?x8xf32>
+// CHECK-NEXT: level(#hmoe.gate<linear, softmax, k = 3>, logits %{{.*}} : tensor<?x8xf32>) outs({{.*}}) -> tensor<?x6xf32>, tensor<?x6xi32>, tensor<?x8xf32>
 func.func @route_forms(%l1: tensor<?x2xf32>, %s1: tensor<2xf32>, %l2: tensor<?x2x4xf32>,
                        %shared: tensor<?x4xf32>, %flat: tensor<?x8xf32>, %sb: tensor<8xf32>,
-                       %rs: tensor<8xf32>) {
+                       %rs: tensor<8xf32>, %o1: tensor<?x4xf32>, %o2: tensor<?x4xi32>, %o3: tensor<?x8xf32>, %o4: tensor<?x3xf32>, %o5: tensor<?x3xi32>, %o6: tensor<?x8xf32>, %o7: tensor<?x3xf32>, %o8: tensor<?x3xi32>, %o9: tensor<?x8xf32>, %o10: tensor<?x6xf32>, %o11: tensor<?x6xi32>, %o12: tensor<?x8xf32>) {
   %w0, %e0, %p0 = hmoe.route #hmoe.strategy<nested>
       level(#hmoe.gate<laplace, softmax, k = 2>, logits %l1 : tensor<?x2xf32>, selection_bias %s1 : tensor<2xf32>)
-      level(#hmoe.gate<laplace, softmax, k = 2>, logits %l2 : tensor<?x2x4xf32>)
-      -> tensor<?x4xf32>, tensor<?x4xi32>, tensor<?x8xf32>
+      level(#hmoe.gate<laplace, softmax, k = 2>, logits %l2 : tensor<?x2x4xf32>) outs(%o1, %o2, %o3 : tensor<?x4xf32>, tensor<?x4xi32>, tensor<?x8xf32>) -> tensor<?x4xf32>, tensor<?x4xi32>, tensor<?x8xf32>
   %w1, %e1, %p1 = hmoe.route #hmoe.strategy<nested>
       level(#hmoe.gate<laplace, softmax, k = 1>, logits %l1 : tensor<?x2xf32>)
-      level(#hmoe.gate<laplace, softmax, k = 3>, logits %shared : tensor<?x4xf32>)
-      -> tensor<?x3xf32>, tensor<?x3xi32>, tensor<?x8xf32>
+      level(#hmoe.gate<laplace, softmax, k = 3>, logits %shared : tensor<?x4xf32>) outs(%o4, %o5, %o6 : tensor<?x3xf32>, tensor<?x3xi32>, tensor<?x8xf32>) -> tensor<?x3xf32>, tensor<?x3xi32>, tensor<?x8xf32>
   %w2, %e2, %p2 = hmoe.route #hmoe.strategy<group_limited, groups = 4, k_groups = 2, group_score = max>
       level(#hmoe.gate<linear, sigmoid, k = 3>, logits %flat : tensor<?x8xf32>, selection_bias %sb : tensor<8xf32>)
-      router_scale %rs : tensor<8xf32>
-      -> tensor<?x3xf32>, tensor<?x3xi32>, tensor<?x8xf32>
+      router_scale %rs : tensor<8xf32> outs(%o7, %o8, %o9 : tensor<?x3xf32>, tensor<?x3xi32>, tensor<?x8xf32>) -> tensor<?x3xf32>, tensor<?x3xi32>, tensor<?x8xf32>
   %w3, %e3, %p3 = hmoe.route #hmoe.strategy<per_group, groups = 2>
-      level(#hmoe.gate<linear, softmax, k = 3>, logits %flat : tensor<?x8xf32>)
-      -> tensor<?x6xf32>, tensor<?x6xi32>, tensor<?x8xf32>
+      level(#hmoe.gate<linear, softmax, k = 3>, logits %flat : tensor<?x8xf32>) outs(%o10, %o11, %o12 : tensor<?x6xf32>, tensor<?x6xi32>, tensor<?x8xf32>) -> tensor<?x6xf32>, tensor<?x6xi32>, tensor<?x8xf32>
   return
 }
 
 // CHECK-LABEL: func.func @dispatch_experts_combine
-// CHECK: hmoe.dispatch %{{.*}} num_experts = 8 : tensor<?x2xi32> -> tensor<?xi32>, tensor<?x2xi32>, tensor<9xi32>
-// CHECK: hmoe.dispatch %{{.*}} num_experts = 8 capacity_factor = 1.500000e+00 : tensor<5x2xi32> -> tensor<10xi32>, tensor<5x2xi32>, tensor<9xi32>
-// CHECK: hmoe.experts #hmoe.expert<ffn, activation = tanh, hidden = 4> %{{.*}} : tensor<?x16xf32>, %{{.*}} : tensor<?xi32>, %{{.*}} : tensor<9xi32> w1(%{{.*}} : tensor<8x4x16xf32>) b1(%{{.*}} : tensor<8x4xf32>) w2(%{{.*}} : tensor<8x16x4xf32>) b2(%{{.*}} : tensor<8x16xf32>) -> tensor<?x16xf32>
-// CHECK: hmoe.experts #hmoe.expert<swiglu, hidden = 4> %{{.*}} : tensor<?x16xf32>, %{{.*}} : tensor<?xi32>, %{{.*}} : tensor<9xi32> w1(%{{.*}} : tensor<8x4x16xf32>) w_up(%{{.*}} : tensor<8x4x16xf32>) w2(%{{.*}} : tensor<8x12x4xf32>) -> tensor<?x12xf32>
-// CHECK: hmoe.experts #hmoe.expert<linear> %{{.*}} : tensor<?x16xf32>, %{{.*}} : tensor<?xi32>, %{{.*}} : tensor<9xi32> w1(%{{.*}} : tensor<8x16x16xf32>) -> tensor<?x16xf32>
+// CHECK: hmoe.dispatch %{{.*}} : tensor<?x2xi32> num_experts = 8 outs(%{{.*}}, %{{.*}}, %{{.*}} : tensor<?xi32>, tensor<?x2xi32>, tensor<9xi32>) -> tensor<?xi32>, tensor<?x2xi32>, tensor<9xi32>
+// CHECK: hmoe.dispatch %{{.*}} : tensor<5x2xi32> num_experts = 8 capacity_factor 1.500000e+00 outs({{.*}}) -> tensor<10xi32>, tensor<5x2xi32>, tensor<9xi32>
+// CHECK: hmoe.experts %{{.*}} : tensor<?x16xf32>, %{{.*}} : tensor<?xi32>, %{{.*}} : tensor<9xi32>
+// CHECK-NEXT: experts(#hmoe.expert<ffn, activation = tanh, hidden = 4>, w1 %{{.*}} : tensor<8x4x16xf32>, b1 %{{.*}} : tensor<8x4xf32>, w2 %{{.*}} : tensor<8x16x4xf32>, b2 %{{.*}} : tensor<8x16xf32>) -> tensor<?x16xf32>
+// CHECK: hmoe.experts
+// CHECK-NEXT: experts(#hmoe.expert<swiglu, hidden = 4>, w1 %{{.*}} : tensor<8x4x16xf32>, w_up %{{.*}} : tensor<8x4x16xf32>, w2 %{{.*}} : tensor<8x12x4xf32>) -> tensor<?x12xf32>
+// CHECK: hmoe.experts
+// CHECK-NEXT: experts(#hmoe.expert<linear>, w1 %{{.*}} : tensor<8x16x16xf32>) -> tensor<?x16xf32>
 // CHECK: hmoe.combine %{{.*}}, %{{.*}}, %{{.*}} : tensor<?x16xf32>, tensor<?x2xi32>, tensor<?x2xf32> -> tensor<?x16xf32>
 // CHECK: hmoe.combine %{{.*}}, %{{.*}}, %{{.*}} : tensor<?x16xf32>, tensor<?x2xi32>, tensor<?x2xf32> -> tensor<?x16xbf16>
 func.func @dispatch_experts_combine(%x: tensor<?x16xf32>, %e: tensor<?x2xi32>, %e5: tensor<5x2xi32>,
     %w: tensor<?x2xf32>, %w1: tensor<8x4x16xf32>, %b1: tensor<8x4xf32>, %w2: tensor<8x16x4xf32>,
-    %b2: tensor<8x16xf32>, %wu: tensor<8x4x16xf32>, %w2s: tensor<8x12x4xf32>, %a: tensor<8x16x16xf32>) {
-  %st, %so, %off = hmoe.dispatch %e num_experts = 8
-      : tensor<?x2xi32> -> tensor<?xi32>, tensor<?x2xi32>, tensor<9xi32>
-  %st5, %so5, %off5 = hmoe.dispatch %e5 num_experts = 8 capacity_factor = 1.5
-      : tensor<5x2xi32> -> tensor<10xi32>, tensor<5x2xi32>, tensor<9xi32>
-  %o1 = hmoe.experts #hmoe.expert<ffn, activation = tanh, hidden = 4>
-      %x : tensor<?x16xf32>, %st : tensor<?xi32>, %off : tensor<9xi32>
-      w1(%w1 : tensor<8x4x16xf32>) b1(%b1 : tensor<8x4xf32>) w2(%w2 : tensor<8x16x4xf32>) b2(%b2 : tensor<8x16xf32>)
-      -> tensor<?x16xf32>
-  %o2 = hmoe.experts #hmoe.expert<swiglu, hidden = 4>
-      %x : tensor<?x16xf32>, %st : tensor<?xi32>, %off : tensor<9xi32>
-      w1(%w1 : tensor<8x4x16xf32>) w_up(%wu : tensor<8x4x16xf32>) w2(%w2s : tensor<8x12x4xf32>)
-      -> tensor<?x12xf32>
-  %o3 = hmoe.experts #hmoe.expert<linear>
-      %x : tensor<?x16xf32>, %st : tensor<?xi32>, %off : tensor<9xi32>
-      w1(%a : tensor<8x16x16xf32>) -> tensor<?x16xf32>
+    %b2: tensor<8x16xf32>, %wu: tensor<8x4x16xf32>, %w2s: tensor<8x12x4xf32>, %a: tensor<8x16x16xf32>, %o13: tensor<?xi32>, %o14: tensor<?x2xi32>, %o15: tensor<9xi32>, %o16: tensor<10xi32>, %o17: tensor<5x2xi32>, %o18: tensor<9xi32>) {
+  %st, %so, %off = hmoe.dispatch %e : tensor<?x2xi32> num_experts = 8 outs(%o13, %o14, %o15 : tensor<?xi32>, tensor<?x2xi32>, tensor<9xi32>) -> tensor<?xi32>, tensor<?x2xi32>, tensor<9xi32>
+  %st5, %so5, %off5 = hmoe.dispatch %e5 : tensor<5x2xi32> num_experts = 8 capacity_factor 1.5 outs(%o16, %o17, %o18 : tensor<10xi32>, tensor<5x2xi32>, tensor<9xi32>) -> tensor<10xi32>, tensor<5x2xi32>, tensor<9xi32>
+  %o1 = hmoe.experts %x : tensor<?x16xf32>, %st : tensor<?xi32>, %off : tensor<9xi32>
+      experts(#hmoe.expert<ffn, activation = tanh, hidden = 4>, w1 %w1 : tensor<8x4x16xf32>, b1 %b1 : tensor<8x4xf32>, w2 %w2 : tensor<8x16x4xf32>, b2 %b2 : tensor<8x16xf32>) -> tensor<?x16xf32>
+  %o2 = hmoe.experts %x : tensor<?x16xf32>, %st : tensor<?xi32>, %off : tensor<9xi32>
+      experts(#hmoe.expert<swiglu, hidden = 4>, w1 %w1 : tensor<8x4x16xf32>, w_up %wu : tensor<8x4x16xf32>, w2 %w2s : tensor<8x12x4xf32>) -> tensor<?x12xf32>
+  %o3 = hmoe.experts %x : tensor<?x16xf32>, %st : tensor<?xi32>, %off : tensor<9xi32>
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>) -> tensor<?x16xf32>
   %y = hmoe.combine %o1, %so, %w : tensor<?x16xf32>, tensor<?x2xi32>, tensor<?x2xf32> -> tensor<?x16xf32>
   %yb = hmoe.combine %o3, %so, %w : tensor<?x16xf32>, tensor<?x2xi32>, tensor<?x2xf32> -> tensor<?x16xbf16>
   return
 }
 
 // CHECK-LABEL: func.func @stats_forms
-// CHECK: hmoe.stats [load] probs %{{.*}} : tensor<?x8xf32>, experts %{{.*}} : tensor<?x2xi32> -> tensor<8xi64>
-// CHECK: hmoe.stats [dropped] probs %{{.*}} : tensor<?x8xf32>, experts %{{.*}} : tensor<?x2xi32> slot_of %{{.*}} : tensor<?x2xi32> -> tensor<i64>
-// CHECK: hmoe.stats [z_loss, dropped, group_load, r_inter] probs %{{.*}} : tensor<?x8xf32>, experts %{{.*}} : tensor<?x2xi32> logits %{{.*}} : tensor<?x4xf32> slot_of %{{.*}} : tensor<?x2xi32> {groups = 4 : i64, lambda_inter = 1.000000e-01 : f64} -> tensor<f32>, tensor<i64>, tensor<4xi64>, tensor<f32>
-func.func @stats_forms(%p: tensor<?x8xf32>, %e: tensor<?x2xi32>, %l: tensor<?x4xf32>, %so: tensor<?x2xi32>) {
-  %0 = hmoe.stats [load] probs %p : tensor<?x8xf32>, experts %e : tensor<?x2xi32> -> tensor<8xi64>
+// CHECK: hmoe.stats [load] probs %{{.*}} : tensor<?x8xf32>, experts %{{.*}} : tensor<?x2xi32> outs(%{{.*}} : tensor<8xi64>) -> tensor<8xi64>
+// CHECK: hmoe.stats [dropped] probs %{{.*}} : tensor<?x8xf32>, experts %{{.*}} : tensor<?x2xi32> slot_of %{{.*}} : tensor<?x2xi32> outs(%{{.*}} : tensor<i64>) -> tensor<i64>
+// CHECK: hmoe.stats [z_loss, dropped, group_load, r_inter] probs %{{.*}} : tensor<?x8xf32>, experts %{{.*}} : tensor<?x2xi32> logits %{{.*}} : tensor<?x4xf32> slot_of %{{.*}} : tensor<?x2xi32> outs({{.*}} : tensor<f32>, tensor<i64>, tensor<4xi64>, tensor<f32>) {groups = 4 : i64, lambda_inter = 1.000000e-01 : f64} -> tensor<f32>, tensor<i64>, tensor<4xi64>, tensor<f32>
+func.func @stats_forms(%p: tensor<?x8xf32>, %e: tensor<?x2xi32>, %l: tensor<?x4xf32>, %so: tensor<?x2xi32>, %o19: tensor<8xi64>, %o20: tensor<i64>, %o21: tensor<f32>, %o22: tensor<i64>, %o23: tensor<4xi64>, %o24: tensor<f32>) {
+  %0 = hmoe.stats [load] probs %p : tensor<?x8xf32>, experts %e : tensor<?x2xi32> outs(%o19 : tensor<8xi64>) -> tensor<8xi64>
   // Only slot_of: the optional operands are keyword-led, not comma-led.
-  %2 = hmoe.stats [dropped] probs %p : tensor<?x8xf32>, experts %e : tensor<?x2xi32> slot_of %so : tensor<?x2xi32> -> tensor<i64>
+  %2 = hmoe.stats [dropped] probs %p : tensor<?x8xf32>, experts %e : tensor<?x2xi32> slot_of %so : tensor<?x2xi32> outs(%o20 : tensor<i64>) -> tensor<i64>
   %1:4 = hmoe.stats [z_loss, dropped, group_load, r_inter]
       probs %p : tensor<?x8xf32>, experts %e : tensor<?x2xi32>
-      logits %l : tensor<?x4xf32> slot_of %so : tensor<?x2xi32>
-      {groups = 4 : i64, lambda_inter = 0.1 : f64}
-      -> tensor<f32>, tensor<i64>, tensor<4xi64>, tensor<f32>
+      logits %l : tensor<?x4xf32> slot_of %so : tensor<?x2xi32> outs(%o21, %o22, %o23, %o24 : tensor<f32>, tensor<i64>, tensor<4xi64>, tensor<f32>)
+      {groups = 4 : i64, lambda_inter = 0.1 : f64} -> tensor<f32>, tensor<i64>, tensor<4xi64>, tensor<f32>
   return
 }
 
@@ -255,4 +240,27 @@ func.func @whole_number_floats(%x: tensor<?x8xf32>, %g: tensor<4x8xf32>, %a: ten
       experts(#hmoe.expert<linear>, w1 %a : tensor<4x8x8xf32>) capacity_factor 2
       -> tensor<?x8xf32>
   return %y : tensor<?x8xf32>
+}
+
+// The routing ops on memrefs (after bufferization): they write their outs
+// and have no results.
+// CHECK-LABEL: func.func @routing_on_buffers
+// CHECK: hmoe.route #hmoe.strategy<nested>
+// CHECK-NEXT: level(#hmoe.gate<linear, softmax, k = 2>, logits %{{.*}} : memref<?x8xf32>) outs(%{{.*}}, %{{.*}}, %{{.*}} : memref<?x2xf32>, memref<?x2xi32>, memref<?x8xf32>)
+// CHECK-NOT: ->
+// CHECK: hmoe.dispatch %{{.*}} : memref<?x2xi32> num_experts = 8 outs(%{{.*}}, %{{.*}}, %{{.*}} : memref<?xi32>, memref<?x2xi32>, memref<9xi32>)
+// CHECK-NOT: ->
+// CHECK: hmoe.stats [load] probs %{{.*}} : memref<?x8xf32>, experts %{{.*}} : memref<?x2xi32> outs(%{{.*}} : memref<8xi64, strided<[1], offset: ?>>)
+// CHECK-NOT: ->
+func.func @routing_on_buffers(%l: memref<?x8xf32>, %w: memref<?x2xf32>, %e: memref<?x2xi32>,
+                              %p: memref<?x8xf32>, %st: memref<?xi32>, %so: memref<?x2xi32>,
+                              %off: memref<9xi32>, %load: memref<8xi64, strided<[1], offset: ?>>) {
+  hmoe.route #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, logits %l : memref<?x8xf32>)
+      outs(%w, %e, %p : memref<?x2xf32>, memref<?x2xi32>, memref<?x8xf32>)
+  hmoe.dispatch %e : memref<?x2xi32> num_experts = 8
+      outs(%st, %so, %off : memref<?xi32>, memref<?x2xi32>, memref<9xi32>)
+  hmoe.stats [load] probs %p : memref<?x8xf32>, experts %e : memref<?x2xi32>
+      outs(%load : memref<8xi64, strided<[1], offset: ?>>)
+  return
 }

@@ -4,9 +4,13 @@
 // Levels whose token counts must agree at run time.
 func.func @route(%l1: tensor<3x4xf32>, %l2: tensor<?x4x8xf32>)
     -> (tensor<3x4xf32>, tensor<3x4xi32>, tensor<3x32xf32>) {
+  %w0 = tensor.empty() : tensor<3x4xf32>
+  %e0 = tensor.empty() : tensor<3x4xi32>
+  %p0 = tensor.empty() : tensor<3x32xf32>
   %w, %e, %p = hmoe.route #hmoe.strategy<nested>
       level(#hmoe.gate<linear, softmax, k = 2>, logits %l1 : tensor<3x4xf32>)
       level(#hmoe.gate<linear, softmax, k = 2>, logits %l2 : tensor<?x4x8xf32>)
+      outs(%w0, %e0, %p0 : tensor<3x4xf32>, tensor<3x4xi32>, tensor<3x32xf32>)
       -> tensor<3x4xf32>, tensor<3x4xi32>, tensor<3x32xf32>
   return %w, %e, %p : tensor<3x4xf32>, tensor<3x4xi32>, tensor<3x32xf32>
 }
@@ -24,8 +28,8 @@ func.func @combine(%o: tensor<?x8xf32>, %so: tensor<?x2xi32>,
 func.func @experts(%x: tensor<?x8xf32>, %st: tensor<?xi32>,
                    %off: tensor<5xi32>, %a: tensor<4x8x8xf32>)
     -> tensor<?x8xf32> {
-  %o = hmoe.experts #hmoe.expert<linear> %x : tensor<?x8xf32>,
-      %st : tensor<?xi32>, %off : tensor<5xi32> w1(%a : tensor<4x8x8xf32>)
+  %o = hmoe.experts %x : tensor<?x8xf32>, %st : tensor<?xi32>,
+      %off : tensor<5xi32> experts(#hmoe.expert<linear>, w1 %a : tensor<4x8x8xf32>)
       -> tensor<?x8xf32>
   return %o : tensor<?x8xf32>
 }
@@ -33,8 +37,16 @@ func.func @experts(%x: tensor<?x8xf32>, %st: tensor<?xi32>,
 // Expert indices from outside must name one of the experts.
 func.func @dispatch(%e: tensor<?x2xi32>)
     -> (tensor<?xi32>, tensor<?x2xi32>, tensor<5xi32>) {
-  %st, %so, %off = hmoe.dispatch %e num_experts = 4
-      : tensor<?x2xi32> -> tensor<?xi32>, tensor<?x2xi32>, tensor<5xi32>
+  %c0 = arith.constant 0 : index
+  %c2 = arith.constant 2 : index
+  %t = tensor.dim %e, %c0 : tensor<?x2xi32>
+  %slots = arith.muli %t, %c2 : index
+  %st0 = tensor.empty(%slots) : tensor<?xi32>
+  %so0 = tensor.empty(%t) : tensor<?x2xi32>
+  %off0 = tensor.empty() : tensor<5xi32>
+  %st, %so, %off = hmoe.dispatch %e : tensor<?x2xi32> num_experts = 4
+      outs(%st0, %so0, %off0 : tensor<?xi32>, tensor<?x2xi32>, tensor<5xi32>)
+      -> tensor<?xi32>, tensor<?x2xi32>, tensor<5xi32>
   return %st, %so, %off : tensor<?xi32>, tensor<?x2xi32>, tensor<5xi32>
 }
 

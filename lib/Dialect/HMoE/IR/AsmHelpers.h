@@ -18,6 +18,62 @@ ParseResult parseScoreSpec(AsmParser &parser, ScoreKind &kind,
 void printScoreSpec(AsmPrinter &printer, ScoreKind kind,
                     std::optional<Activation> activation);
 
+/// Custom directives of HMoEOps.td (HMoEOps.cpp says what each parses).
+ParseResult
+parseLevels(OpAsmParser &parser, StringRef primary, ArrayAttr &gates,
+            SmallVectorImpl<OpAsmParser::UnresolvedOperand> &primaryOperands,
+            SmallVectorImpl<Type> &primaryTypes,
+            SmallVectorImpl<OpAsmParser::UnresolvedOperand> &biases,
+            SmallVectorImpl<Type> &biasTypes, DenseI64ArrayAttr &biasLevels,
+            SmallVectorImpl<OpAsmParser::UnresolvedOperand> &selectionBiases,
+            SmallVectorImpl<Type> &selectionBiasTypes,
+            DenseI64ArrayAttr &selectionBiasLevels, bool allowBias = true);
+ParseResult
+parseLevels(OpAsmParser &parser, StringRef primary, ArrayAttr &gates,
+            SmallVectorImpl<OpAsmParser::UnresolvedOperand> &primaryOperands,
+            SmallVectorImpl<Type> &primaryTypes,
+            SmallVectorImpl<OpAsmParser::UnresolvedOperand> &selectionBiases,
+            SmallVectorImpl<Type> &selectionBiasTypes,
+            DenseI64ArrayAttr &selectionBiasLevels);
+void printLevels(OpAsmPrinter &p, Operation *op, StringRef primary,
+                 ArrayAttr gates, OperandRange primaryOperands,
+                 TypeRange primaryTypes, OperandRange biases,
+                 TypeRange biasTypes, DenseI64ArrayAttr biasLevels,
+                 OperandRange selectionBiases, TypeRange selectionBiasTypes,
+                 DenseI64ArrayAttr selectionBiasLevels);
+void printLevels(OpAsmPrinter &p, Operation *op, StringRef primary,
+                 ArrayAttr gates, OperandRange primaryOperands,
+                 TypeRange primaryTypes, OperandRange selectionBiases,
+                 TypeRange selectionBiasTypes,
+                 DenseI64ArrayAttr selectionBiasLevels);
+ParseResult parseExpertClause(
+    OpAsmParser &parser, ExpertAttr &expert, OpAsmParser::UnresolvedOperand &w1,
+    Type &w1Type, std::optional<OpAsmParser::UnresolvedOperand> &wUp,
+    Type &wUpType, std::optional<OpAsmParser::UnresolvedOperand> &b1,
+    Type &b1Type, std::optional<OpAsmParser::UnresolvedOperand> &w2,
+    Type &w2Type, std::optional<OpAsmParser::UnresolvedOperand> &b2,
+    Type &b2Type);
+void printExpertClause(OpAsmPrinter &p, Operation *op, ExpertAttr expert,
+                       Value w1, Type w1Type, Value wUp, Type wUpType, Value b1,
+                       Type b1Type, Value w2, Type w2Type, Value b2,
+                       Type b2Type);
+ParseResult
+parseRouterScale(OpAsmParser &parser,
+                 std::optional<OpAsmParser::UnresolvedOperand> &routerScale,
+                 Type &type);
+void printRouterScale(OpAsmPrinter &p, Operation *op, Value routerScale,
+                      Type type);
+ParseResult parseCapacityFactor(OpAsmParser &parser, FloatAttr &factor);
+void printCapacityFactor(OpAsmPrinter &p, Operation *op, FloatAttr factor);
+ParseResult parseStatList(OpAsmParser &parser, ArrayAttr &stats);
+void printStatList(OpAsmPrinter &p, Operation *op, ArrayAttr stats);
+ParseResult parseOptionalStatList(OpAsmParser &parser, ArrayAttr &stats);
+void printOptionalStatList(OpAsmPrinter &p, Operation *op, ArrayAttr stats);
+ParseResult parseScoreFunction(OpAsmParser &parser, ScoreKindAttr &kind,
+                               ActivationAttr &activation);
+void printScoreFunction(OpAsmPrinter &p, Operation *op, ScoreKindAttr kind,
+                        ActivationAttr activation);
+
 /// A float parameter: a float literal, or a decimal integer (`2` for 2.0),
 /// which MLIR's own float parser rejects but which cannot mean anything else
 /// where a float is expected.

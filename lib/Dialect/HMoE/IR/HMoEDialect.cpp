@@ -109,12 +109,10 @@ ParseResult hmoe::parseScoreSpec(AsmParser &parser, ScoreKind &kind,
   return success();
 }
 
-bool hmoe::isPlainTensor(Type type) {
-  auto tensor = dyn_cast<RankedTensorType>(type);
-  if (!tensor || tensor.getEncoding())
-    return false;
+/// Whether the static dims of `shape` multiply to at most 2^62.
+static bool hasBoundedElements(ArrayRef<int64_t> shape) {
   int64_t elements = 1;
-  for (int64_t dim : tensor.getShape()) {
+  for (int64_t dim : shape) {
     if (ShapedType::isDynamic(dim) || dim == 0)
       continue;
     if (dim > (int64_t(1) << 62) / elements)
@@ -122,6 +120,17 @@ bool hmoe::isPlainTensor(Type type) {
     elements *= dim;
   }
   return true;
+}
+
+bool hmoe::isPlainTensor(Type type) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  return tensor && !tensor.getEncoding() &&
+         hasBoundedElements(tensor.getShape());
+}
+
+bool hmoe::isPlainMemRef(Type type) {
+  auto memref = dyn_cast<MemRefType>(type);
+  return memref && hasBoundedElements(memref.getShape());
 }
 
 ParseResult hmoe::parseFloatParameter(AsmParser &parser, double &value) {

@@ -1,8 +1,18 @@
-//===- HMoEOps.cpp - hmoe operations: verifiers and assembly --------------===//
+//===- HMoEOps.cpp - hmoe operations: verifiers, assembly, interfaces -----===//
+//
+// The verifiers say what was found and what was expected. Assembly is
+// declarative (HMoEOps.td) around a few custom directives defined here:
+// level clauses (shared by hmoe.moe and hmoe.route), the experts clause
+// (shared by hmoe.moe and hmoe.experts), the statistics list, the capacity
+// factor and the score function.
+//
+//===----------------------------------------------------------------------===//
 
 #include "hmoe/Dialect/HMoE/IR/HMoEOps.h"
 #include "AsmHelpers.h"
 
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/OpImplementation.h"
@@ -34,7 +44,7 @@ static bool compatibleDim(int64_t a, int64_t b) {
 }
 
 static ArrayRef<int64_t> shapeOf(Value value) {
-  return cast<RankedTensorType>(value.getType()).getShape();
+  return cast<ShapedType>(value.getType()).getShape();
 }
 
 /// Checks `value`'s shape against `expected` exactly: a dim is dynamic only
@@ -80,14 +90,14 @@ static FailureOr<int64_t> checkedProduct(int64_t a, int64_t b, int64_t limit) {
   return a * b;
 }
 
-static LogicalResult expectElementType(Operation *op, Value value,
-                                       Type expected, const Twine &what) {
-  Type elem = cast<RankedTensorType>(value.getType()).getElementType();
+static LogicalResult
+expectElementType(Operation *op, Value value, Type expected, const Twine &what,
+                  const Twine &why = ", the input's element type") {
+  Type elem = cast<ShapedType>(value.getType()).getElementType();
   if (elem == expected)
     return success();
   return op->emitOpError() << what << " has element type " << elem
-                           << "; expected " << expected
-                           << ", the input's element type";
+                           << "; expected " << expected << why;
 }
 
 /// Checks that `input` is `[T, D]` with a static D >= 1 and returns D.
@@ -151,10 +161,16 @@ static SmallVector<GateAttr> gateList(ArrayAttr gates) {
 // Routing tree
 //===----------------------------------------------------------------------===//
 
+//===----------------------------------------------------------------------===//
+// Routing tree
+//===----------------------------------------------------------------------===//
+
 FailureOr<RoutingTree>
 mlir::hmoe::verifyRoutingTree(Operation *op, StrategyAttr strategy,
                               ArrayRef<GateAttr> gates, TypeRange levelTypes,
                               LevelOperand operand, int64_t extent) {
+  // Diagnostics at `op`, or none when it is null (getRoutingTree).
+  auto error = [&]() { return op ? op->emitOpError() : InFlightDiagnostic(); };
   bool isWeight = operand == LevelOperand::GateWeight;
   StringRef what = isWeight ? "gate weight" : "logits";
   StringRef extentName = isWeight ? "D" : "T";
@@ -170,31 +186,29 @@ mlir::hmoe::verifyRoutingTree(Operation *op, StrategyAttr strategy,
   };
 
   if (gates.empty())
-    return op->emitOpError() << "needs at least one routing level";
+    return error() << "needs at least one routing level";
   if (gates.size() != levelTypes.size())
-    return op->emitOpError()
-           << "has " << gates.size() << " gates but " << levelTypes.size()
-           << " " << what << " operands; expected one per level";
+    return error() << "has " << gates.size() << " gates but "
+                   << levelTypes.size() << " " << what
+                   << " operands; expected one per level";
 
   SmallVector<ArrayRef<int64_t>> nodeShapes;
   for (auto [l, type] : llvm::enumerate(levelTypes)) {
-    auto tensor = cast<RankedTensorType>(type);
+    auto tensor = cast<ShapedType>(type);
     ArrayRef<int64_t> shape = tensor.getShape();
     if (shape.size() < 2)
-      return op->emitOpError() << "level " << l + 1 << " " << what
-                               << " must have rank >= 2; got " << tensor;
+      return error() << "level " << l + 1 << " " << what
+                     << " must have rank >= 2; got " << tensor;
     // Weights have exactly the static D; logits a T that agrees with T.
     int64_t ext = isWeight ? shape.back() : shape.front();
     if (isWeight ? ext != extent : !compatibleDim(ext, extent))
-      return op->emitOpError()
-             << "level " << l + 1 << " " << what << " has shape "
-             << shapeStr(shape) << "; its " << extentName << " dim must be "
-             << dimStr(extent);
+      return error() << "level " << l + 1 << " " << what << " has shape "
+                     << shapeStr(shape) << "; its " << extentName
+                     << " dim must be " << dimStr(extent);
     ArrayRef<int64_t> nodes = isWeight ? shape.drop_back() : shape.drop_front();
     if (llvm::any_of(nodes, ShapedType::isDynamic))
-      return op->emitOpError()
-             << "level " << l + 1 << " " << what << " has shape "
-             << shapeStr(shape) << "; fan-out dims must be static";
+      return error() << "level " << l + 1 << " " << what << " has shape "
+                     << shapeStr(shape) << "; fan-out dims must be static";
     nodeShapes.push_back(nodes);
   }
 
@@ -210,25 +224,24 @@ mlir::hmoe::verifyRoutingTree(Operation *op, StrategyAttr strategy,
       if (!shared && !perNode) {
         SmallVector<int64_t> perNodeShape(tree.fanout);
         perNodeShape.push_back(fanout);
-        return op->emitOpError()
-               << "level " << l + 1 << " " << what << " has shape "
-               << shapeStr(fullShape(nodes)) << "; expected "
-               << shapeStr(fullShape(perNodeShape))
-               << " (one gate per node of the level above) or "
-               << shapeStr(fullShape({fanout}))
-               << " (one gate shared by the level)";
+        return error() << "level " << l + 1 << " " << what << " has shape "
+                       << shapeStr(fullShape(nodes)) << "; expected "
+                       << shapeStr(fullShape(perNodeShape))
+                       << " (one gate per node of the level above) or "
+                       << shapeStr(fullShape({fanout}))
+                       << " (one gate shared by the level)";
       }
       if (fanout < 1)
-        return op->emitOpError() << "level " << l + 1 << " has no children";
+        return error() << "level " << l + 1 << " has no children";
       int64_t k = gates[l].getK();
       if (k > fanout)
-        return op->emitOpError()
-               << "level " << l + 1 << " gate chooses k = " << k << " of only "
-               << fanout << " children; expected k <= " << fanout;
+        return error() << "level " << l + 1 << " gate chooses k = " << k
+                       << " of only " << fanout
+                       << " children; expected k <= " << fanout;
       FailureOr<int64_t> experts =
           checkedProduct(tree.numExperts, fanout, kMaxExperts);
       if (failed(experts))
-        return op->emitOpError()
+        return error()
                << "has more than " << kMaxExperts << " experts after level "
                << l + 1
                << "; expected at most 2^31 - 1 (expert indices are i32)";
@@ -243,43 +256,41 @@ mlir::hmoe::verifyRoutingTree(Operation *op, StrategyAttr strategy,
 
   StringRef name = stringifyStrategyKind(strategy.getKind());
   if (nodeShapes.size() != 1)
-    return op->emitOpError()
-           << "'" << name << "' routing has one gate over all experts; got "
-           << nodeShapes.size() << " levels";
+    return error() << "'" << name
+                   << "' routing has one gate over all experts; got "
+                   << nodeShapes.size() << " levels";
   if (nodeShapes[0].size() != 1)
-    return op->emitOpError()
-           << what << " has shape " << shapeStr(fullShape(nodeShapes[0]))
-           << "; expected " << shapeStr(fullShape({nodeShapes[0].back()}))
-           << " (one gate over all experts)";
+    return error() << what << " has shape "
+                   << shapeStr(fullShape(nodeShapes[0])) << "; expected "
+                   << shapeStr(fullShape({nodeShapes[0].back()}))
+                   << " (one gate over all experts)";
   int64_t numExperts = nodeShapes[0][0];
   if (numExperts > kMaxExperts)
-    return op->emitOpError()
+    return error()
            << "has " << numExperts
            << " experts; expected at most 2^31 - 1 (expert indices are i32)";
   int64_t groups = strategy.getGroups();
   if (numExperts < 1 || numExperts % groups != 0)
-    return op->emitOpError()
-           << "expected the " << numExperts << " experts to divide into "
-           << groups << " equal groups";
+    return error() << "expected the " << numExperts
+                   << " experts to divide into " << groups << " equal groups";
   int64_t perGroup = numExperts / groups;
   int64_t k = gates[0].getK();
   if (strategy.getKind() == StrategyKind::GroupLimited) {
     if (strategy.getGroupScore() == GroupScore::SumTop &&
         strategy.getTopM() > perGroup)
-      return op->emitOpError()
-             << "group score sum_top<" << strategy.getTopM()
-             << "> needs m <= experts per group (" << perGroup << ")";
+      return error() << "group score sum_top<" << strategy.getTopM()
+                     << "> needs m <= experts per group (" << perGroup << ")";
     int64_t kept = strategy.getKGroups() * perGroup;
     if (k > kept)
-      return op->emitOpError()
-             << "gate chooses k = " << k << " experts but the "
-             << strategy.getKGroups() << " kept groups hold only " << kept;
+      return error() << "gate chooses k = " << k << " experts but the "
+                     << strategy.getKGroups() << " kept groups hold only "
+                     << kept;
     tree.numChosen = k;
   } else {
     if (k > perGroup)
-      return op->emitOpError()
-             << "gate chooses k = " << k
-             << " experts in each group but a group holds only " << perGroup;
+      return error() << "gate chooses k = " << k
+                     << " experts in each group but a group holds only "
+                     << perGroup;
     tree.numChosen = groups * k;
   }
   tree.fanout.push_back(numExperts);
@@ -425,16 +436,21 @@ static LogicalResult verifyStatResults(Operation *op, ArrayAttr stats,
   if (stats.size() != resultTypes.size())
     return op->emitOpError()
            << "requests " << stats.size() << " statistics but has "
-           << resultTypes.size() << " statistic results; expected one each";
+           << resultTypes.size() << " statistic "
+           << (isa<MoEOp>(op) ? "results" : "outs") << "; expected one each";
   llvm::SmallSet<StatKind, 8> seen;
   for (auto [attr, type] : llvm::zip_equal(stats, resultTypes)) {
     StatKind kind = cast<StatKindAttr>(attr).getValue();
     if (!seen.insert(kind).second)
       return op->emitOpError() << "statistic '" << stringifyStatKind(kind)
                                << "' is requested twice";
-    Type expected =
-        expectedStatType(op->getContext(), kind, numExperts, numGroups);
-    if (type != expected)
+    // A tensor for hmoe.moe and before bufferization, a memref after: its
+    // shape and element type are the statistic's.
+    auto expected = cast<RankedTensorType>(
+        expectedStatType(op->getContext(), kind, numExperts, numGroups));
+    auto shaped = cast<ShapedType>(type);
+    if (shaped.getShape() != expected.getShape() ||
+        shaped.getElementType() != expected.getElementType())
       return op->emitOpError()
              << "statistic '" << stringifyStatKind(kind) << "' has type "
              << type << "; expected " << expected;
@@ -451,154 +467,8 @@ static bool requests(ArrayAttr stats, StatKind kind) {
 }
 
 //===----------------------------------------------------------------------===//
-// Level clauses (shared by hmoe.moe and hmoe.route)
+// Custom directives
 //===----------------------------------------------------------------------===//
-
-namespace {
-struct OperandWithType {
-  OpAsmParser::UnresolvedOperand operand;
-  Type type;
-};
-
-/// The parsed `level(...)` clauses of an op.
-struct ParsedLevels {
-  SmallVector<Attribute> gates;
-  SmallVector<OperandWithType> primary;
-  SmallVector<OperandWithType> biases;
-  SmallVector<int64_t> biasLevels;
-  SmallVector<OperandWithType> selectionBiases;
-  SmallVector<int64_t> selectionBiasLevels;
-};
-} // namespace
-
-static ParseResult parseOperandWithType(OpAsmParser &parser,
-                                        OperandWithType &result) {
-  return failure(parser.parseOperand(result.operand) ||
-                 parser.parseColonType(result.type));
-}
-
-/// Parses `level(#hmoe.gate<...>, <primary> %v : type
-/// [, bias %b : type] [, selection_bias %s : type])` clauses.
-static ParseResult parseLevels(OpAsmParser &parser, StringRef primary,
-                               bool allowBias, ParsedLevels &levels) {
-  while (succeeded(parser.parseOptionalKeyword("level"))) {
-    int64_t level = levels.gates.size();
-    GateAttr gate;
-    if (parser.parseLParen() || parser.parseAttribute(gate) ||
-        parser.parseComma() || parser.parseKeyword(primary))
-      return failure();
-    levels.gates.push_back(gate);
-    if (parseOperandWithType(parser, levels.primary.emplace_back()))
-      return failure();
-    while (succeeded(parser.parseOptionalComma())) {
-      SMLoc loc = parser.getCurrentLocation();
-      StringRef keyword;
-      if (parser.parseKeyword(&keyword))
-        return failure();
-      if (keyword == "bias" && allowBias &&
-          (levels.biasLevels.empty() || levels.biasLevels.back() != level)) {
-        levels.biasLevels.push_back(level);
-        if (parseOperandWithType(parser, levels.biases.emplace_back()))
-          return failure();
-      } else if (keyword == "selection_bias" &&
-                 (levels.selectionBiasLevels.empty() ||
-                  levels.selectionBiasLevels.back() != level)) {
-        levels.selectionBiasLevels.push_back(level);
-        if (parseOperandWithType(parser, levels.selectionBiases.emplace_back()))
-          return failure();
-      } else {
-        return parser.emitError(loc)
-               << "unexpected '" << keyword << "' in level clause; expected "
-               << (allowBias ? "'bias' or " : "")
-               << "'selection_bias', each at most once";
-      }
-    }
-    if (parser.parseRParen())
-      return failure();
-  }
-  if (levels.gates.empty())
-    return parser.emitError(parser.getCurrentLocation())
-           << "expected at least one 'level(...)' clause";
-  return success();
-}
-
-static ParseResult resolve(OpAsmParser &parser,
-                           ArrayRef<OperandWithType> operands,
-                           OperationState &result) {
-  for (const OperandWithType &o : operands)
-    if (parser.resolveOperand(o.operand, o.type, result.operands))
-      return failure();
-  return success();
-}
-
-static void printOperandWithType(OpAsmPrinter &p, StringRef keyword,
-                                 Value value) {
-  p << keyword << " " << value << " : " << value.getType();
-}
-
-/// Prints the `level(...)` clauses; `biasOf(l)` and `selectionBiasOf(l)`
-/// return the level's operands or null.
-static void printLevels(OpAsmPrinter &p, ArrayAttr gates, StringRef primary,
-                        ValueRange primaryOperands,
-                        function_ref<Value(int64_t)> biasOf,
-                        function_ref<Value(int64_t)> selectionBiasOf) {
-  for (auto [l, gate] : llvm::enumerate(gates)) {
-    p.printNewline();
-    p << "  level(";
-    p.printAttribute(gate);
-    p << ", ";
-    printOperandWithType(p, primary, primaryOperands[l]);
-    if (Value bias = biasOf(l)) {
-      p << ", ";
-      printOperandWithType(p, "bias", bias);
-    }
-    if (Value sel = selectionBiasOf(l)) {
-      p << ", ";
-      printOperandWithType(p, "selection_bias", sel);
-    }
-    p << ")";
-  }
-}
-
-/// `router_scale %v : type`, optional.
-static ParseResult
-parseOptionalRouterScale(OpAsmParser &parser,
-                         std::optional<OperandWithType> &routerScale) {
-  if (failed(parser.parseOptionalKeyword("router_scale")))
-    return success();
-  return parseOperandWithType(parser, routerScale.emplace());
-}
-
-static void printOptionalRouterScale(OpAsmPrinter &p, Value routerScale) {
-  if (!routerScale)
-    return;
-  p.printNewline();
-  p << "  ";
-  printOperandWithType(p, "router_scale", routerScale);
-}
-
-/// `attr-dict -> type, ...` closing a routing op, then the attributes that
-/// the strategy and level clauses stand for.
-static ParseResult parseRoutingTail(OpAsmParser &parser, OperationState &result,
-                                    StrategyAttr strategy,
-                                    const ParsedLevels &levels) {
-  SmallVector<Type> resultTypes;
-  if (parser.parseOptionalAttrDict(result.attributes) || parser.parseArrow() ||
-      parser.parseTypeList(resultTypes))
-    return failure();
-  Builder builder(parser.getContext());
-  result.addTypes(resultTypes);
-  result.addAttribute("strategy", strategy);
-  result.addAttribute("gates", builder.getArrayAttr(levels.gates));
-  if (!levels.biasLevels.empty())
-    result.addAttribute("gate_bias_levels",
-                        builder.getDenseI64ArrayAttr(levels.biasLevels));
-  if (!levels.selectionBiasLevels.empty())
-    result.addAttribute(
-        "selection_bias_levels",
-        builder.getDenseI64ArrayAttr(levels.selectionBiasLevels));
-  return success();
-}
 
 static Value levelOperand(ValueRange operands, ArrayRef<int64_t> levels,
                           int64_t level) {
@@ -606,6 +476,224 @@ static Value levelOperand(ValueRange operands, ArrayRef<int64_t> levels,
   if (it == levels.end())
     return nullptr;
   return operands[it - levels.begin()];
+}
+
+static ParseResult parseOperandWithType(OpAsmParser &parser,
+                                        OpAsmParser::UnresolvedOperand &operand,
+                                        Type &type) {
+  return failure(parser.parseOperand(operand) || parser.parseColonType(type));
+}
+
+static void printOperandWithType(OpAsmPrinter &p, StringRef keyword,
+                                 Value value) {
+  p << keyword << " " << value << " : " << value.getType();
+}
+
+/// `level(#hmoe.gate<...>, <primary> %v : type [, bias %b : type]
+/// [, selection_bias %s : type])`, one clause per level, outermost first.
+/// hmoe.moe's primary operands are gate weights (`weight`) and take biases;
+/// hmoe.route's are logits (`logits`) and take none.
+ParseResult mlir::hmoe::parseLevels(
+    OpAsmParser &parser, StringRef primary, ArrayAttr &gates,
+    SmallVectorImpl<OpAsmParser::UnresolvedOperand> &primaryOperands,
+    SmallVectorImpl<Type> &primaryTypes,
+    SmallVectorImpl<OpAsmParser::UnresolvedOperand> &biases,
+    SmallVectorImpl<Type> &biasTypes, DenseI64ArrayAttr &biasLevels,
+    SmallVectorImpl<OpAsmParser::UnresolvedOperand> &selectionBiases,
+    SmallVectorImpl<Type> &selectionBiasTypes,
+    DenseI64ArrayAttr &selectionBiasLevels, bool allowBias) {
+  SmallVector<Attribute> gateList;
+  SmallVector<int64_t> biasLevelList, selectionLevelList;
+  while (succeeded(parser.parseOptionalKeyword("level"))) {
+    int64_t level = gateList.size();
+    GateAttr gate;
+    if (parser.parseLParen() || parser.parseAttribute(gate) ||
+        parser.parseComma() || parser.parseKeyword(primary) ||
+        parseOperandWithType(parser, primaryOperands.emplace_back(),
+                             primaryTypes.emplace_back()))
+      return failure();
+    gateList.push_back(gate);
+    while (succeeded(parser.parseOptionalComma())) {
+      SMLoc loc = parser.getCurrentLocation();
+      StringRef keyword;
+      if (parser.parseKeyword(&keyword))
+        return failure();
+      bool isBias = keyword == "bias" && allowBias &&
+                    (biasLevelList.empty() || biasLevelList.back() != level);
+      bool isSelection =
+          keyword == "selection_bias" &&
+          (selectionLevelList.empty() || selectionLevelList.back() != level);
+      if (!isBias && !isSelection)
+        return parser.emitError(loc)
+               << "unexpected '" << keyword << "' in level clause; expected "
+               << (allowBias ? "'bias' or " : "")
+               << "'selection_bias', each at most once";
+      (isBias ? biasLevelList : selectionLevelList).push_back(level);
+      if (parseOperandWithType(
+              parser, (isBias ? biases : selectionBiases).emplace_back(),
+              (isBias ? biasTypes : selectionBiasTypes).emplace_back()))
+        return failure();
+    }
+    if (parser.parseRParen())
+      return failure();
+  }
+  if (gateList.empty())
+    return parser.emitError(parser.getCurrentLocation())
+           << "expected at least one 'level(...)' clause";
+  Builder b(parser.getContext());
+  gates = b.getArrayAttr(gateList);
+  biasLevels = b.getDenseI64ArrayAttr(biasLevelList);
+  selectionBiasLevels = b.getDenseI64ArrayAttr(selectionLevelList);
+  return success();
+}
+
+ParseResult mlir::hmoe::parseLevels(
+    OpAsmParser &parser, StringRef primary, ArrayAttr &gates,
+    SmallVectorImpl<OpAsmParser::UnresolvedOperand> &primaryOperands,
+    SmallVectorImpl<Type> &primaryTypes,
+    SmallVectorImpl<OpAsmParser::UnresolvedOperand> &selectionBiases,
+    SmallVectorImpl<Type> &selectionBiasTypes,
+    DenseI64ArrayAttr &selectionBiasLevels) {
+  SmallVector<OpAsmParser::UnresolvedOperand> noBiases;
+  SmallVector<Type> noBiasTypes;
+  DenseI64ArrayAttr noBiasLevels;
+  return parseLevels(parser, primary, gates, primaryOperands, primaryTypes,
+                     noBiases, noBiasTypes, noBiasLevels, selectionBiases,
+                     selectionBiasTypes, selectionBiasLevels,
+                     /*allowBias=*/false);
+}
+
+void mlir::hmoe::printLevels(OpAsmPrinter &p, Operation *, StringRef primary,
+                             ArrayAttr gates, OperandRange primaryOperands,
+                             TypeRange, OperandRange biases, TypeRange,
+                             DenseI64ArrayAttr biasLevels,
+                             OperandRange selectionBiases, TypeRange,
+                             DenseI64ArrayAttr selectionBiasLevels) {
+  for (auto [l, gate] : llvm::enumerate(gates)) {
+    p.printNewline();
+    p << "  level(";
+    p.printAttribute(gate);
+    p << ", ";
+    printOperandWithType(p, primary, primaryOperands[l]);
+    if (Value bias = levelOperand(biases, biasLevels.asArrayRef(), l)) {
+      p << ", ";
+      printOperandWithType(p, "bias", bias);
+    }
+    if (Value sel = levelOperand(selectionBiases,
+                                 selectionBiasLevels.asArrayRef(), l)) {
+      p << ", ";
+      printOperandWithType(p, "selection_bias", sel);
+    }
+    p << ")";
+  }
+}
+
+void mlir::hmoe::printLevels(OpAsmPrinter &p, Operation *op, StringRef primary,
+                             ArrayAttr gates, OperandRange primaryOperands,
+                             TypeRange primaryTypes,
+                             OperandRange selectionBiases,
+                             TypeRange selectionBiasTypes,
+                             DenseI64ArrayAttr selectionBiasLevels) {
+  Builder b(op->getContext());
+  printLevels(p, op, primary, gates, primaryOperands, primaryTypes,
+              OperandRange(primaryOperands.end(), primaryOperands.end()),
+              TypeRange(), b.getDenseI64ArrayAttr({}), selectionBiases,
+              selectionBiasTypes, selectionBiasLevels);
+}
+
+/// `experts(#hmoe.expert<...>, w1 %a : type [, w_up|b1|w2|b2 %b : type]...)`.
+ParseResult mlir::hmoe::parseExpertClause(
+    OpAsmParser &parser, ExpertAttr &expert, OpAsmParser::UnresolvedOperand &w1,
+    Type &w1Type, std::optional<OpAsmParser::UnresolvedOperand> &wUp,
+    Type &wUpType, std::optional<OpAsmParser::UnresolvedOperand> &b1,
+    Type &b1Type, std::optional<OpAsmParser::UnresolvedOperand> &w2,
+    Type &w2Type, std::optional<OpAsmParser::UnresolvedOperand> &b2,
+    Type &b2Type) {
+  if (parser.parseKeyword("experts") || parser.parseLParen() ||
+      parser.parseAttribute(expert))
+    return failure();
+  std::optional<OpAsmParser::UnresolvedOperand> w1Operand;
+  std::optional<OpAsmParser::UnresolvedOperand> *operands[] = {&w1Operand, &wUp,
+                                                               &b1, &w2, &b2};
+  Type *types[] = {&w1Type, &wUpType, &b1Type, &w2Type, &b2Type};
+  ArrayRef<StringRef> names = kExpertOperandNames;
+  while (succeeded(parser.parseOptionalComma())) {
+    SMLoc loc = parser.getCurrentLocation();
+    StringRef keyword;
+    if (parser.parseKeyword(&keyword))
+      return failure();
+    const StringRef *it = llvm::find(names, keyword);
+    if (it == names.end() || *operands[it - names.begin()])
+      return parser.emitError(loc)
+             << "unexpected '" << keyword
+             << "' in experts clause; expected w1, w_up, b1, w2, b2, each "
+                "at most once";
+    size_t i = it - names.begin();
+    if (parseOperandWithType(parser, operands[i]->emplace(), *types[i]))
+      return failure();
+  }
+  if (parser.parseRParen())
+    return failure();
+  if (!w1Operand)
+    return parser.emitError(parser.getCurrentLocation())
+           << "experts clause needs 'w1'";
+  w1 = *w1Operand;
+  return success();
+}
+
+void mlir::hmoe::printExpertClause(OpAsmPrinter &p, Operation *,
+                                   ExpertAttr expert, Value w1, Type, Value wUp,
+                                   Type, Value b1, Type, Value w2, Type,
+                                   Value b2, Type) {
+  p.printNewline();
+  p << "  experts(";
+  p.printAttribute(expert);
+  Value weights[] = {w1, wUp, b1, w2, b2};
+  for (auto [name, value] : llvm::zip_equal(kExpertOperandNames, weights)) {
+    if (!value)
+      continue;
+    p << ", ";
+    printOperandWithType(p, name, value);
+  }
+  p << ")";
+}
+
+/// `router_scale %s : type`, optional, on a line of its own.
+ParseResult mlir::hmoe::parseRouterScale(
+    OpAsmParser &parser,
+    std::optional<OpAsmParser::UnresolvedOperand> &routerScale, Type &type) {
+  if (failed(parser.parseOptionalKeyword("router_scale")))
+    return success();
+  return parseOperandWithType(parser, routerScale.emplace(), type);
+}
+
+void mlir::hmoe::printRouterScale(OpAsmPrinter &p, Operation *,
+                                  Value routerScale, Type) {
+  if (!routerScale)
+    return;
+  p.printNewline();
+  p << "  ";
+  printOperandWithType(p, "router_scale", routerScale);
+}
+
+/// `capacity_factor <number>`, optional (absent: dropless).
+ParseResult mlir::hmoe::parseCapacityFactor(OpAsmParser &parser,
+                                            FloatAttr &factor) {
+  if (failed(parser.parseOptionalKeyword("capacity_factor")))
+    return success();
+  double value;
+  if (parseFloatParameter(parser, value))
+    return failure();
+  factor = Builder(parser.getContext()).getF64FloatAttr(value);
+  return success();
+}
+
+void mlir::hmoe::printCapacityFactor(OpAsmPrinter &p, Operation *,
+                                     FloatAttr factor) {
+  if (!factor)
+    return;
+  p << " capacity_factor ";
+  p.printFloat(factor.getValue());
 }
 
 /// Parses `[load, importance, ...]`.
@@ -639,6 +727,152 @@ static void printStatKinds(AsmPrinter &p, ArrayAttr stats) {
   p << "]";
 }
 
+ParseResult mlir::hmoe::parseStatList(OpAsmParser &parser, ArrayAttr &stats) {
+  return parseStatKinds(parser, stats);
+}
+
+void mlir::hmoe::printStatList(OpAsmPrinter &p, Operation *, ArrayAttr stats) {
+  printStatKinds(p, stats);
+}
+
+/// `stats [...]`, optional (absent: no statistics).
+ParseResult mlir::hmoe::parseOptionalStatList(OpAsmParser &parser,
+                                              ArrayAttr &stats) {
+  if (failed(parser.parseOptionalKeyword("stats"))) {
+    stats = Builder(parser.getContext()).getArrayAttr({});
+    return success();
+  }
+  return parseStatKinds(parser, stats);
+}
+
+void mlir::hmoe::printOptionalStatList(OpAsmPrinter &p, Operation *,
+                                       ArrayAttr stats) {
+  if (stats.empty())
+    return;
+  p << " stats ";
+  printStatKinds(p, stats);
+}
+
+ParseResult mlir::hmoe::parseScoreFunction(OpAsmParser &parser,
+                                           ScoreKindAttr &kindAttr,
+                                           ActivationAttr &activationAttr) {
+  ScoreKind kind;
+  std::optional<Activation> activation;
+  if (hmoe::parseScoreSpec(parser, kind, activation))
+    return failure();
+  kindAttr = ScoreKindAttr::get(parser.getContext(), kind);
+  activationAttr = activation
+                       ? ActivationAttr::get(parser.getContext(), *activation)
+                       : ActivationAttr();
+  return success();
+}
+
+void mlir::hmoe::printScoreFunction(OpAsmPrinter &p, Operation *,
+                                    ScoreKindAttr kindAttr,
+                                    ActivationAttr activationAttr) {
+  std::optional<Activation> activation;
+  if (activationAttr)
+    activation = activationAttr.getValue();
+  hmoe::printScoreSpec(p, kindAttr.getValue(), activation);
+}
+
+//===----------------------------------------------------------------------===//
+// Destination-passing routing ops
+//===----------------------------------------------------------------------===//
+
+/// Tensors in and results out, or memrefs in and no results: the results
+/// are the `outs` tensors, written.
+static LogicalResult verifyDestinations(Operation *op) {
+  bool tensors = isa<RankedTensorType>(op->getOperand(0).getType());
+  for (Value v : op->getOperands())
+    if (isa<RankedTensorType>(v.getType()) != tensors)
+      return op->emitOpError()
+             << "mixes tensor and memref operands; expected all tensors "
+                "(before bufferization) or all memrefs (after)";
+  auto dps = cast<DestinationStyleOpInterface>(op);
+  if (!tensors) {
+    if (op->getNumResults() != 0)
+      return op->emitOpError() << "on memrefs writes its outs and has no "
+                                  "results; got "
+                               << op->getNumResults();
+    return success();
+  }
+  if (op->getResultTypes() != dps.getDpsInits().getTypes())
+    return op->emitOpError() << "results must have the types of its outs";
+  return success();
+}
+
+/// Reads of every operand but the outs and writes of the outs, on memrefs.
+static void getRoutingEffects(
+    Operation *op,
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  auto dps = cast<DestinationStyleOpInterface>(op);
+  for (OpOperand &operand : op->getOpOperands()) {
+    if (!isa<MemRefType>(operand.get().getType()))
+      continue;
+    if (dps.isDpsInit(&operand))
+      effects.emplace_back(MemoryEffects::Write::get(), &operand,
+                           SideEffects::DefaultResource::get());
+    else
+      effects.emplace_back(MemoryEffects::Read::get(), &operand,
+                           SideEffects::DefaultResource::get());
+  }
+}
+
+/// Each result is shaped like its out.
+static LogicalResult
+reifyFromOuts(Operation *op, OpBuilder &b,
+              ReifiedRankedShapedTypeDims &reifiedReturnShapes) {
+  auto dps = cast<DestinationStyleOpInterface>(op);
+  for (OpOperand &init : dps.getDpsInitsMutable()) {
+    auto type = cast<RankedTensorType>(init.get().getType());
+    SmallVector<OpFoldResult> dims;
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      dims.push_back(type.isDynamicDim(d)
+                         ? OpFoldResult(tensor::DimOp::create(b, op->getLoc(),
+                                                              init.get(), d)
+                                            .getResult())
+                         : OpFoldResult(b.getIndexAttr(type.getDimSize(d))));
+    reifiedReturnShapes.push_back(dims);
+  }
+  return success();
+}
+
+/// `[T, rest...]` with T the dynamic or static leading dim of `tokens`.
+static LogicalResult
+reifyTokenRows(Operation *op, OpBuilder &b, Value tokens,
+               ReifiedRankedShapedTypeDims &reifiedReturnShapes) {
+  for (Type t : op->getResultTypes()) {
+    auto type = cast<RankedTensorType>(t);
+    SmallVector<OpFoldResult> dims;
+    for (int64_t d = 0; d < type.getRank(); ++d) {
+      if (!type.isDynamicDim(d))
+        dims.push_back(b.getIndexAttr(type.getDimSize(d)));
+      else
+        dims.push_back(
+            tensor::DimOp::create(b, op->getLoc(), tokens, 0).getResult());
+    }
+    reifiedReturnShapes.push_back(dims);
+  }
+  return success();
+}
+
+#define HMOE_ROUTING_OP_INTERFACES(Op)                                         \
+  void Op::getEffects(                                                         \
+      SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>      \
+          &effects) {                                                          \
+    getRoutingEffects(*this, effects);                                         \
+  }                                                                            \
+  LogicalResult Op::reifyResultShapes(                                         \
+      OpBuilder &b, ReifiedRankedShapedTypeDims &reifiedReturnShapes) {        \
+    return reifyFromOuts(*this, b, reifiedReturnShapes);                       \
+  }
+HMOE_ROUTING_OP_INTERFACES(RouteOp)
+HMOE_ROUTING_OP_INTERFACES(DispatchOp)
+HMOE_ROUTING_OP_INTERFACES(StatsOp)
+#undef HMOE_ROUTING_OP_INTERFACES
+
 //===----------------------------------------------------------------------===//
 // MoEOp
 //===----------------------------------------------------------------------===//
@@ -652,6 +886,21 @@ Value MoEOp::getSelectionBias(int64_t level) {
 }
 
 SmallVector<GateAttr> MoEOp::getGateList() { return gateList(getGates()); }
+
+FailureOr<RoutingTree> MoEOp::getRoutingTree() {
+  auto input = cast<RankedTensorType>(getInput().getType());
+  if (input.getRank() != 2 || input.isDynamicDim(1))
+    return failure();
+  return verifyRoutingTree(nullptr, getStrategy(), getGateList(),
+                           getGateWeights().getTypes(),
+                           LevelOperand::GateWeight, input.getDimSize(1));
+}
+
+LogicalResult
+MoEOp::reifyResultShapes(OpBuilder &b,
+                         ReifiedRankedShapedTypeDims &reifiedReturnShapes) {
+  return reifyTokenRows(*this, b, getInput(), reifiedReturnShapes);
+}
 
 LogicalResult MoEOp::verify() {
   Operation *op = getOperation();
@@ -711,168 +960,9 @@ LogicalResult MoEOp::verify() {
                            getLambdaInter().convertToDouble());
 }
 
-ParseResult MoEOp::parse(OpAsmParser &parser, OperationState &result) {
-  MLIRContext *ctx = parser.getContext();
-  Builder builder(ctx);
-  OperandWithType input;
-  StrategyAttr strategy;
-  ParsedLevels levels;
-  if (parseOperandWithType(parser, input) || parser.parseComma() ||
-      parser.parseAttribute(strategy) ||
-      parseLevels(parser, "weight", /*allowBias=*/true, levels))
-    return failure();
-
-  std::optional<OperandWithType> routerScale;
-  if (parseOptionalRouterScale(parser, routerScale))
-    return failure();
-
-  // experts(#hmoe.expert<...>, w1 %a : t, [w_up|b1|w2|b2 %b : t]...)
-  ExpertAttr expert;
-  ArrayRef<StringRef> names = kExpertOperandNames;
-  std::optional<OperandWithType> weights[5];
-  if (parser.parseKeyword("experts") || parser.parseLParen() ||
-      parser.parseAttribute(expert))
-    return failure();
-  while (succeeded(parser.parseOptionalComma())) {
-    SMLoc loc = parser.getCurrentLocation();
-    StringRef keyword;
-    if (parser.parseKeyword(&keyword))
-      return failure();
-    const StringRef *it = llvm::find(names, keyword);
-    if (it == names.end() || weights[it - names.begin()])
-      return parser.emitError(loc)
-             << "unexpected '" << keyword
-             << "' in experts clause; expected w1, w_up, b1, w2, b2, each "
-                "at most once";
-    if (parseOperandWithType(parser, weights[it - names.begin()].emplace()))
-      return failure();
-  }
-  if (parser.parseRParen())
-    return failure();
-  if (!weights[0])
-    return parser.emitError(parser.getCurrentLocation())
-           << "experts clause needs 'w1'";
-
-  if (succeeded(parser.parseOptionalKeyword("capacity_factor"))) {
-    double factor;
-    if (parseFloatParameter(parser, factor))
-      return failure();
-    result.addAttribute("capacity_factor", builder.getF64FloatAttr(factor));
-  }
-  ArrayAttr stats = builder.getArrayAttr({});
-  if (succeeded(parser.parseOptionalKeyword("stats")) &&
-      parseStatKinds(parser, stats))
-    return failure();
-
-  if (parseRoutingTail(parser, result, strategy, levels))
-    return failure();
-  result.addAttribute("expert", expert);
-  if (!stats.empty())
-    result.addAttribute("stats", stats);
-
-  if (resolve(parser, input, result) ||
-      resolve(parser, levels.primary, result) ||
-      resolve(parser, levels.biases, result) ||
-      resolve(parser, levels.selectionBiases, result))
-    return failure();
-  SmallVector<OperandWithType> optionalOperands;
-  if (routerScale)
-    optionalOperands.push_back(*routerScale);
-  for (auto &w : weights)
-    if (w)
-      optionalOperands.push_back(*w);
-  if (resolve(parser, optionalOperands, result))
-    return failure();
-  auto &props = result.getOrAddProperties<MoEOp::Properties>();
-  auto count = [](auto &opt) { return static_cast<int32_t>(opt.has_value()); };
-  props.operandSegmentSizes = {
-      1,
-      static_cast<int32_t>(levels.primary.size()),
-      static_cast<int32_t>(levels.biases.size()),
-      static_cast<int32_t>(levels.selectionBiases.size()),
-      count(routerScale),
-      1,
-      count(weights[1]),
-      count(weights[2]),
-      count(weights[3]),
-      count(weights[4])};
-  return success();
-}
-
-void MoEOp::print(OpAsmPrinter &p) {
-  p << " " << getInput() << " : " << getInput().getType() << ", ";
-  p.printAttribute(getStrategy());
-  printLevels(
-      p, getGates(), "weight", getGateWeights(),
-      [&](int64_t l) { return getGateBias(l); },
-      [&](int64_t l) { return getSelectionBias(l); });
-  printOptionalRouterScale(p, getRouterScale());
-  p.printNewline();
-  p << "  experts(";
-  p.printAttribute(getExpert());
-  Value weights[] = {getW1(), getWUp(), getB1(), getW2(), getB2()};
-  for (auto [name, value] : llvm::zip_equal(kExpertOperandNames, weights)) {
-    if (!value)
-      continue;
-    p << ", ";
-    printOperandWithType(p, name, value);
-  }
-  p << ")";
-  if (getCapacityFactorAttr()) {
-    p.printNewline();
-    p << "  capacity_factor ";
-    p.printFloat(getCapacityFactorAttr().getValue());
-  }
-  if (!getStats().empty()) {
-    p.printNewline();
-    p << "  stats ";
-    printStatKinds(p, getStats());
-  }
-  SmallVector<StringRef> elided = {"operandSegmentSizes",
-                                   "strategy",
-                                   "gates",
-                                   "gate_bias_levels",
-                                   "selection_bias_levels",
-                                   "expert",
-                                   "capacity_factor",
-                                   "stats"};
-  Builder builder(getContext());
-  if (getLambdaIntraAttr() == builder.getF64FloatAttr(1.0))
-    elided.push_back("lambda_intra");
-  if (getLambdaInterAttr() == builder.getF64FloatAttr(1.0))
-    elided.push_back("lambda_inter");
-  p.printOptionalAttrDict((*this)->getAttrs(), elided);
-  p.printNewline();
-  p << "  -> ";
-  llvm::interleaveComma(getResultTypes(), p);
-}
-
 //===----------------------------------------------------------------------===//
 // ScoreOp
 //===----------------------------------------------------------------------===//
-
-static ParseResult parseScoreFunction(OpAsmParser &parser,
-                                      ScoreKindAttr &kindAttr,
-                                      ActivationAttr &activationAttr) {
-  ScoreKind kind;
-  std::optional<Activation> activation;
-  if (hmoe::parseScoreSpec(parser, kind, activation))
-    return failure();
-  kindAttr = ScoreKindAttr::get(parser.getContext(), kind);
-  activationAttr = activation
-                       ? ActivationAttr::get(parser.getContext(), *activation)
-                       : ActivationAttr();
-  return success();
-}
-
-static void printScoreFunction(OpAsmPrinter &p, Operation *,
-                               ScoreKindAttr kindAttr,
-                               ActivationAttr activationAttr) {
-  std::optional<Activation> activation;
-  if (activationAttr)
-    activation = activationAttr.getValue();
-  hmoe::printScoreSpec(p, kindAttr.getValue(), activation);
-}
 
 LogicalResult ScoreOp::verify() {
   Operation *op = getOperation();
@@ -905,6 +995,12 @@ LogicalResult ScoreOp::verify() {
                      " ([T] followed by the gate weights' shape without D)");
 }
 
+LogicalResult
+ScoreOp::reifyResultShapes(OpBuilder &b,
+                           ReifiedRankedShapedTypeDims &reifiedReturnShapes) {
+  return reifyTokenRows(*this, b, getInput(), reifiedReturnShapes);
+}
+
 //===----------------------------------------------------------------------===//
 // RouteOp
 //===----------------------------------------------------------------------===//
@@ -915,8 +1011,19 @@ Value RouteOp::getSelectionBias(int64_t level) {
 
 SmallVector<GateAttr> RouteOp::getGateList() { return gateList(getGates()); }
 
+FailureOr<RoutingTree> RouteOp::getRoutingTree() {
+  return verifyRoutingTree(nullptr, getStrategy(), getGateList(),
+                           getLogits().getTypes(), LevelOperand::Logits,
+                           ShapedType::kDynamic);
+}
+
 LogicalResult RouteOp::verify() {
   Operation *op = getOperation();
+  if (getOuts().size() != 3)
+    return emitOpError() << "has " << getOuts().size()
+                         << " outs; expected 3 (weights, experts, probs)";
+  if (failed(verifyDestinations(op)))
+    return failure();
   if (failed(verifyLevelList(op, getSelectionBiasLevels(),
                              getSelectionBiases().size(), getGates().size(),
                              "selection_bias_levels", "selection bias")))
@@ -946,50 +1053,22 @@ LogicalResult RouteOp::verify() {
     return failure();
   std::string k =
       "K = " + std::to_string(tree->numChosen) + ", the experts a token uses";
-  if (failed(expectShape(op, getWeights(), {*numTokens, tree->numChosen},
+  if (failed(expectShape(op, getWeightsInit(), {*numTokens, tree->numChosen},
                          "weights", " ([T, K], " + k + ")")) ||
-      failed(expectShape(op, getExperts(), {*numTokens, tree->numChosen},
+      failed(expectElementType(op, getWeightsInit(),
+                               Float32Type::get(getContext()), "weights",
+                               "")) ||
+      failed(expectShape(op, getExpertsInit(), {*numTokens, tree->numChosen},
                          "experts", " ([T, K], " + k + ")")) ||
-      failed(expectShape(op, getProbs(), {*numTokens, tree->numExperts},
-                         "probs", " ([T, E])")))
+      failed(expectElementType(op, getExpertsInit(),
+                               IntegerType::get(getContext(), 32), "experts",
+                               "")) ||
+      failed(expectShape(op, getProbsInit(), {*numTokens, tree->numExperts},
+                         "probs", " ([T, E])")) ||
+      failed(expectElementType(op, getProbsInit(),
+                               Float32Type::get(getContext()), "probs", "")))
     return failure();
   return success();
-}
-
-ParseResult RouteOp::parse(OpAsmParser &parser, OperationState &result) {
-  StrategyAttr strategy;
-  ParsedLevels levels;
-  if (parser.parseAttribute(strategy) ||
-      parseLevels(parser, "logits", /*allowBias=*/false, levels))
-    return failure();
-  std::optional<OperandWithType> routerScale;
-  if (parseOptionalRouterScale(parser, routerScale) ||
-      parseRoutingTail(parser, result, strategy, levels))
-    return failure();
-  if (resolve(parser, levels.primary, result) ||
-      resolve(parser, levels.selectionBiases, result) ||
-      (routerScale && resolve(parser, *routerScale, result)))
-    return failure();
-  result.getOrAddProperties<RouteOp::Properties>().operandSegmentSizes = {
-      static_cast<int32_t>(levels.primary.size()),
-      static_cast<int32_t>(levels.selectionBiases.size()),
-      static_cast<int32_t>(routerScale.has_value())};
-  return success();
-}
-
-void RouteOp::print(OpAsmPrinter &p) {
-  p << " ";
-  p.printAttribute(getStrategy());
-  printLevels(
-      p, getGates(), "logits", getLogits(), [](int64_t) { return Value(); },
-      [&](int64_t l) { return getSelectionBias(l); });
-  printOptionalRouterScale(p, getRouterScale());
-  p.printOptionalAttrDict(
-      (*this)->getAttrs(),
-      {"operandSegmentSizes", "strategy", "gates", "selection_bias_levels"});
-  p.printNewline();
-  p << "  -> ";
-  llvm::interleaveComma(getResultTypes(), p);
 }
 
 //===----------------------------------------------------------------------===//
@@ -998,7 +1077,12 @@ void RouteOp::print(OpAsmPrinter &p) {
 
 LogicalResult DispatchOp::verify() {
   Operation *op = getOperation();
-  ArrayRef<int64_t> shape = getExperts().getType().getShape();
+  if (getOuts().size() != 3)
+    return emitOpError() << "has " << getOuts().size()
+                         << " outs; expected 3 (slot_token, slot_of, offsets)";
+  if (failed(verifyDestinations(op)))
+    return failure();
+  ArrayRef<int64_t> shape = shapeOf(getExperts());
   if (shape.size() != 2 || ShapedType::isDynamic(shape[1]) || shape[1] < 1)
     return emitOpError() << "experts must be [T, K] with a static K >= 1; got "
                          << getExperts().getType();
@@ -1012,11 +1096,11 @@ LogicalResult DispatchOp::verify() {
     return failure();
   int64_t slots = ShapedType::isDynamic(shape[0]) ? ShapedType::kDynamic
                                                   : shape[0] * shape[1];
-  if (failed(expectShape(op, getSlotToken(), {slots}, "slot_token",
+  if (failed(expectShape(op, getSlotTokenInit(), {slots}, "slot_token",
                          " ([T * K])")) ||
-      failed(expectShape(op, getSlotOf(), shape, "slot_of",
+      failed(expectShape(op, getSlotOfInit(), shape, "slot_of",
                          " (the shape of experts)")) ||
-      failed(expectShape(op, getOffsets(), {numExperts + 1}, "offsets",
+      failed(expectShape(op, getOffsetsInit(), {numExperts + 1}, "offsets",
                          " ([num_experts + 1])")))
     return failure();
   return success();
@@ -1056,6 +1140,12 @@ LogicalResult ExpertsOp::verify() {
                      "output", " ([slots, D_out])");
 }
 
+LogicalResult
+ExpertsOp::reifyResultShapes(OpBuilder &b,
+                             ReifiedRankedShapedTypeDims &reifiedReturnShapes) {
+  return reifyTokenRows(*this, b, getSlotToken(), reifiedReturnShapes);
+}
+
 //===----------------------------------------------------------------------===//
 // CombineOp
 //===----------------------------------------------------------------------===//
@@ -1084,20 +1174,20 @@ LogicalResult CombineOp::verify() {
                      " ([T, D_out])");
 }
 
+LogicalResult
+CombineOp::reifyResultShapes(OpBuilder &b,
+                             ReifiedRankedShapedTypeDims &reifiedReturnShapes) {
+  return reifyTokenRows(*this, b, getSlotOf(), reifiedReturnShapes);
+}
+
 //===----------------------------------------------------------------------===//
 // StatsOp
 //===----------------------------------------------------------------------===//
 
-static ParseResult parseStatList(OpAsmParser &parser, ArrayAttr &stats) {
-  return parseStatKinds(parser, stats);
-}
-
-static void printStatList(OpAsmPrinter &p, Operation *, ArrayAttr stats) {
-  printStatKinds(p, stats);
-}
-
 LogicalResult StatsOp::verify() {
   Operation *op = getOperation();
+  if (failed(verifyDestinations(op)))
+    return failure();
   ArrayRef<int64_t> probs = shapeOf(getProbs());
   ArrayRef<int64_t> experts = shapeOf(getExperts());
   if (probs.size() != 2 || ShapedType::isDynamic(probs[1]))
@@ -1141,7 +1231,7 @@ LogicalResult StatsOp::verify() {
                            << "] (the shape of experts)";
   }
   return verifyStatResults(
-      op, getStats(), numExperts, groups, getResults().getTypes(),
+      op, getStats(), numExperts, groups, getOuts().getTypes(),
       getLambdaIntra().convertToDouble(), getLambdaInter().convertToDouble());
 }
 

@@ -3,6 +3,8 @@
 #include "hmoe/Dialect/HMoE/Transforms/Passes.h"
 #include "hmoe/Support/GreedyRewrite.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
 
 namespace mlir::hmoe {
@@ -27,12 +29,9 @@ struct DecomposeMoE : OpRewritePattern<MoEOp> {
     int64_t numTokens = op.getInput().getType().getDimSize(0);
     int64_t d = op.getInput().getType().getDimSize(1);
     SmallVector<GateAttr> gates = op.getGateList();
-    // The op verified, so this only recomputes E and K.
-    FailureOr<RoutingTree> tree = verifyRoutingTree(
-        op, op.getStrategy(), gates, op.getGateWeights().getTypes(),
-        LevelOperand::GateWeight, d);
+    FailureOr<RoutingTree> tree = op.getRoutingTree();
     if (failed(tree))
-      return failure();
+      return rewriter.notifyMatchFailure(op, "the layer does not verify");
     int64_t numExperts = tree->numExperts;
     int64_t k = tree->numChosen;
 
@@ -53,27 +52,48 @@ struct DecomposeMoE : OpRewritePattern<MoEOp> {
                           input, weight, op.getGateBias(level)));
     }
 
-    auto route = RouteOp::create(
-        rewriter, loc, RankedTensorType::get({numTokens, k}, f32),
-        RankedTensorType::get({numTokens, k}, i32),
-        RankedTensorType::get({numTokens, numExperts}, f32), logits,
-        op.getSelectionBiases(), op.getRouterScale(), op.getStrategyAttr(),
-        op.getGatesAttr(), op.getSelectionBiasLevelsAttr());
+    // Destinations of the routing ops: empty tensors, the token count (and
+    // the T x K slots) from the input when dynamic.
+    Value tokens = ShapedType::isDynamic(numTokens)
+                       ? tensor::DimOp::create(rewriter, loc, input, 0)
+                       : Value();
+    auto empty = [&](ArrayRef<int64_t> shape, Type elem,
+                     int64_t multiple = 1) -> Value {
+      SmallVector<Value> dyn;
+      if (!shape.empty() && ShapedType::isDynamic(shape[0])) {
+        Value n = tokens;
+        if (multiple != 1)
+          n = arith::MulIOp::create(
+              rewriter, loc, n,
+              arith::ConstantIndexOp::create(rewriter, loc, multiple));
+        dyn.push_back(n);
+      }
+      return tensor::EmptyOp::create(rewriter, loc, shape, elem, dyn);
+    };
+    SmallVector<Value> routeOuts = {empty({numTokens, k}, f32),
+                                    empty({numTokens, k}, i32),
+                                    empty({numTokens, numExperts}, f32)};
+    auto route =
+        RouteOp::create(rewriter, loc, ValueRange(routeOuts).getTypes(), logits,
+                        op.getSelectionBiases(), op.getRouterScale(), routeOuts,
+                        op.getStrategyAttr(), op.getGatesAttr(),
+                        op.getSelectionBiasLevelsAttr());
 
     int64_t slots =
         ShapedType::isDynamic(numTokens) ? ShapedType::kDynamic : numTokens * k;
+    SmallVector<Value> dispatchOuts = {empty({slots}, i32, k),
+                                       empty({numTokens, k}, i32),
+                                       empty({numExperts + 1}, i32)};
     auto dispatch = DispatchOp::create(
-        rewriter, loc, RankedTensorType::get({slots}, i32),
-        RankedTensorType::get({numTokens, k}, i32),
-        RankedTensorType::get({numExperts + 1}, i32), route.getExperts(),
-        rewriter.getI64IntegerAttr(numExperts), op.getCapacityFactorAttr());
+        rewriter, loc, ValueRange(dispatchOuts).getTypes(), route.getExperts(),
+        dispatchOuts, rewriter.getI64IntegerAttr(numExperts),
+        op.getCapacityFactorAttr());
 
     int64_t dOut = op.getOutput().getType().getDimSize(1);
     auto experts = ExpertsOp::create(
-        rewriter, loc, RankedTensorType::get({slots, dOut}, f32),
-        op.getExpertAttr(), input, dispatch.getSlotToken(),
-        dispatch.getOffsets(), op.getW1(), op.getWUp(), op.getB1(), op.getW2(),
-        op.getB2());
+        rewriter, loc, RankedTensorType::get({slots, dOut}, f32), input,
+        dispatch.getSlotToken(), dispatch.getOffsets(), op.getExpertAttr(),
+        op.getW1(), op.getWUp(), op.getB1(), op.getW2(), op.getB2());
 
     SmallVector<Value> results;
     results.push_back(CombineOp::create(
@@ -89,9 +109,14 @@ struct DecomposeMoE : OpRewritePattern<MoEOp> {
       // Auxiliary losses on logits use the top-level gate's.
       Value zLogits = needs(StatKind::ZLoss) ? logits.front() : Value();
       Value slotOf = needs(StatKind::Dropped) ? dispatch.getSlotOf() : Value();
+      SmallVector<Value> statsOuts;
+      for (Type t : op.getStatistics().getTypes()) {
+        auto type = cast<RankedTensorType>(t);
+        statsOuts.push_back(empty(type.getShape(), type.getElementType()));
+      }
       auto stats = StatsOp::create(
           rewriter, loc, op.getStatistics().getTypes(), route.getProbs(),
-          route.getExperts(), zLogits, slotOf, op.getStatsAttr(),
+          route.getExperts(), zLogits, slotOf, statsOuts, op.getStatsAttr(),
           rewriter.getI64IntegerAttr(tree->numGroups), op.getLambdaIntraAttr(),
           op.getLambdaInterAttr());
       llvm::append_range(results, stats.getResults());

@@ -18,6 +18,9 @@ namespace mlir::hmoe {
 /// A ranked tensor type without an encoding whose static dims multiply to at
 /// most 2^62 (the operand and result types of every hmoe op).
 bool isPlainTensor(Type type);
+/// A memref type whose static dims multiply to at most 2^62 (the buffers of
+/// the destination-passing routing ops after bufferization).
+bool isPlainMemRef(Type type);
 } // namespace mlir::hmoe
 
 #endif // HMOE_DIALECT_HMOE_IR_HMOEDIALECT_H

@@ -8,12 +8,11 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/OpDefinition.h"
 #include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/DestinationStyleOpInterface.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include <cstdint>
-
-#define GET_OP_CLASSES
-#include "hmoe/Dialect/HMoE/IR/HMoEOps.h.inc"
 
 namespace mlir::hmoe {
 
@@ -47,13 +46,16 @@ enum class LevelOperand {
 
 /// Checks that `levelTypes` (one per level) describe a routing tree for
 /// `strategy` and `gates`, and returns it. `extent` is D for gate weights
-/// and T (possibly dynamic) for logits. Emits an error at `op` and fails
-/// otherwise.
+/// and T (possibly dynamic) for logits. Otherwise fails, with an error at
+/// `op` unless it is null (the ops' getRoutingTree()).
 FailureOr<RoutingTree> verifyRoutingTree(Operation *op, StrategyAttr strategy,
                                          ArrayRef<GateAttr> gates,
                                          TypeRange levelTypes,
                                          LevelOperand operand, int64_t extent);
 
 } // namespace mlir::hmoe
+
+#define GET_OP_CLASSES
+#include "hmoe/Dialect/HMoE/IR/HMoEOps.h.inc"
 
 #endif // HMOE_DIALECT_HMOE_IR_HMOEOPS_H

@@ -1,4 +1,12 @@
 //===- HMoEOps.td - hmoe operations -------------------------*- tablegen -*-===//
+//
+// The layer op (hmoe.moe) and its stages. Value-semantics ops (moe, score,
+// experts, combine) are converted to linalg on tensors; the routing ops
+// (route, dispatch, stats) are destination-passing and work on tensors or
+// memrefs, like linalg's, so that they can bufferize and reach code
+// generation as hmoe ops.
+//
+//===----------------------------------------------------------------------===//
 
 #ifndef HMOE_DIALECT_HMOE_IR_HMOEOPS_TD
 #define HMOE_DIALECT_HMOE_IR_HMOEOPS_TD
@@ -6,27 +14,58 @@
 include "hmoe/Dialect/HMoE/IR/HMoEAttrs.td"
 include "hmoe/Dialect/HMoE/IR/HMoEDialect.td"
 include "hmoe/Dialect/HMoE/IR/HMoEEnums.td"
+include "mlir/Interfaces/DestinationStyleOpInterface.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
-// Ranked tensors without an encoding (the lowering cannot carry one) whose
-// static dims multiply to at most 2^62 elements (no size arithmetic
-// overflows); a dynamic dim (T) is checked at run time.
+//===----------------------------------------------------------------------===//
+// Types
+//===----------------------------------------------------------------------===//
+
+// Ranked tensors and memrefs without an encoding or layout the lowering
+// cannot carry, whose static dims multiply to at most 2^62 elements (no size
+// arithmetic overflows); a dynamic dim (T) is checked at run time.
 def HMoE_PlainTensorPred : CPred<"::mlir::hmoe::isPlainTensor($_self)">;
+def HMoE_PlainMemRefPred : CPred<"::mlir::hmoe::isPlainMemRef($_self)">;
 class HMoE_TensorOf<list<Type> allowed>
     : ConfinedType<RankedTensorOf<allowed>, [HMoE_PlainTensorPred],
                    RankedTensorOf<allowed>.summary #
                    " without encoding, at most 2^62 elements">;
+class HMoE_MemRefOf<list<Type> allowed>
+    : ConfinedType<MemRefOf<allowed>, [HMoE_PlainMemRefPred],
+                   MemRefOf<allowed>.summary # ", at most 2^62 elements">;
+// What a destination-passing routing op reads and writes.
+class HMoE_ShapedOf<list<Type> allowed>
+    : AnyTypeOf<[HMoE_TensorOf<allowed>, HMoE_MemRefOf<allowed>]>;
 
 def HMoE_FloatTensor : HMoE_TensorOf<[F32, F16, BF16]>;
 def HMoE_F32Tensor : HMoE_TensorOf<[F32]>;
 def HMoE_I32Tensor : HMoE_TensorOf<[I32]>;
-def HMoE_StatTensor : HMoE_TensorOf<[F32, I64]>;
+def HMoE_F32Shaped : HMoE_ShapedOf<[F32]>;
+def HMoE_I32Shaped : HMoE_ShapedOf<[I32]>;
+def HMoE_StatShaped : HMoE_ShapedOf<[F32, I64]>;
+
+// Destination-passing routing ops: `outs` are the inits. Tiling and
+// bufferization are attached as external models (Dialect/HMoE/Transforms).
+defvar HMoE_RoutingOpDecl = [{
+    ::mlir::MutableOperandRange getDpsInitsMutable() {
+      return getOutsMutable();
+    }
+}];
+class HMoE_RoutingOp<string mnemonic, list<Trait> traits = []>
+    : HMoE_Op<mnemonic, traits # [
+        DeclareOpInterfaceMethods<MemoryEffectsOpInterface>,
+        DestinationStyleOpInterface,
+        DeclareOpInterfaceMethods<ReifyRankedShapedTypeOpInterface, ["reifyResultShapes"]>]> {
+  let extraClassDeclaration = HMoE_RoutingOpDecl;
+}
 
 //===----------------------------------------------------------------------===//
 // Whole layer
 //===----------------------------------------------------------------------===//
 
-def HMoE_MoEOp : HMoE_Op<"moe", [Pure, AttrSizedOperandSegments]> {
+def HMoE_MoEOp : HMoE_Op<"moe", [Pure, AttrSizedOperandSegments,
+    DeclareOpInterfaceMethods<ReifyRankedShapedTypeOpInterface, ["reifyResultShapes"]>]> {
   let summary = "A whole (hierarchical) mixture-of-experts layer";
   let description = [{
     Computes `y[t] = sum over chosen experts e of weight[t, e] * expert_e(x[t])`
@@ -98,8 +137,20 @@ def HMoE_MoEOp : HMoE_Op<"moe", [Pure, AttrSizedOperandSegments]> {
     DefaultValuedAttr<F64Attr, "1.0">:$lambda_inter
   );
   let results = (outs HMoE_FloatTensor:$output,
-                      Variadic<HMoE_StatTensor>:$statistics);
-  let hasCustomAssemblyFormat = 1;
+                      Variadic<HMoE_TensorOf<[F32, I64]>>:$statistics);
+  let assemblyFormat = [{
+    $input `:` type($input) `,` qualified($strategy)
+    `` custom<Levels>("\"weight\"", $gates, $gate_weights, type($gate_weights),
+                   $gate_biases, type($gate_biases), $gate_bias_levels,
+                   $selection_biases, type($selection_biases),
+                   $selection_bias_levels)
+    `` custom<RouterScale>($router_scale, type($router_scale))
+    `` custom<ExpertClause>($expert, $w1, type($w1), $w_up, type($w_up), $b1,
+                            type($b1), $w2, type($w2), $b2, type($b2))
+    `` custom<CapacityFactor>($capacity_factor)
+    `` custom<OptionalStatList>($stats)
+    attr-dict `->` type(results)
+  }];
   let hasVerifier = 1;
   let hasCanonicalizer = 1;
   let extraClassDeclaration = [{
@@ -108,6 +159,9 @@ def HMoE_MoEOp : HMoE_Op<"moe", [Pure, AttrSizedOperandSegments]> {
     /// The selection bias of `level`, or null.
     ::mlir::Value getSelectionBias(int64_t level);
     ::llvm::SmallVector<GateAttr> getGateList();
+    /// The layer's routing tree, or failure (no diagnostic) when the op
+    /// does not verify.
+    ::mlir::FailureOr<RoutingTree> getRoutingTree();
   }];
 }
 
@@ -115,7 +169,8 @@ def HMoE_MoEOp : HMoE_Op<"moe", [Pure, AttrSizedOperandSegments]> {
 // Stages
 //===----------------------------------------------------------------------===//
 
-def HMoE_ScoreOp : HMoE_Op<"score", [Pure]> {
+def HMoE_ScoreOp : HMoE_Op<"score", [Pure,
+    DeclareOpInterfaceMethods<ReifyRankedShapedTypeOpInterface, ["reifyResultShapes"]>]> {
   let summary = "Gate logits of every token for every child of a node";
   let description = [{
     For `input: [T, D]` and `weight: [P..., N, D]` (a batch `P...` of gates,
@@ -151,7 +206,7 @@ def HMoE_ScoreOp : HMoE_Op<"score", [Pure]> {
   let hasVerifier = 1;
 }
 
-def HMoE_RouteOp : HMoE_Op<"route", [Pure, AttrSizedOperandSegments]> {
+def HMoE_RouteOp : HMoE_RoutingOp<"route", [AttrSizedOperandSegments]> {
   let summary = "Normalise, select and weight: the routing of every token";
   let description = [{
     From the gate logits of every level, computes for each token the experts
@@ -180,34 +235,57 @@ def HMoE_RouteOp : HMoE_Op<"route", [Pure, AttrSizedOperandSegments]> {
     level has one; dynamic ones are checked at run time
     (`RuntimeVerifiableOpInterface`).
 
+    Destination-passing: the results are written into `outs` (weights,
+    experts, probs). On tensors the op returns them; on memrefs (after
+    bufferization) it writes the buffers and has no results.
+
     ```mlir
     %w, %e, %p = hmoe.route #hmoe.strategy<nested>
         level(#hmoe.gate<laplace, softmax, k = 2>, logits %l1 : tensor<?x4xf32>)
         level(#hmoe.gate<laplace, softmax, k = 2>, logits %l2 : tensor<?x4x8xf32>)
+        outs(%w0, %e0, %p0 : tensor<?x4xf32>, tensor<?x4xi32>, tensor<?x32xf32>)
         -> tensor<?x4xf32>, tensor<?x4xi32>, tensor<?x32xf32>
     ```
   }];
   let arguments = (ins
-    Variadic<HMoE_F32Tensor>:$logits,
-    Variadic<HMoE_F32Tensor>:$selection_biases,
-    Optional<HMoE_F32Tensor>:$router_scale,
+    Variadic<HMoE_F32Shaped>:$logits,
+    Variadic<HMoE_F32Shaped>:$selection_biases,
+    Optional<HMoE_F32Shaped>:$router_scale,
+    Variadic<AnyTypeOf<[HMoE_F32Shaped, HMoE_I32Shaped]>>:$outs,
     HMoE_StrategyAttr:$strategy,
     HMoE_GateArrayAttr:$gates,
     DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$selection_bias_levels
   );
-  let results = (outs HMoE_F32Tensor:$weights, HMoE_I32Tensor:$experts,
-                      HMoE_F32Tensor:$probs);
-  let hasCustomAssemblyFormat = 1;
+  let results = (outs Variadic<AnyRankedTensor>:$results);
+  let assemblyFormat = [{
+    qualified($strategy)
+    `` custom<Levels>("\"logits\"", $gates, $logits, type($logits),
+                   $selection_biases, type($selection_biases),
+                   $selection_bias_levels)
+    `` custom<RouterScale>($router_scale, type($router_scale))
+    `outs` `(` $outs `:` type($outs) `)`
+    attr-dict (`->` type($results)^)?
+  }];
   let hasVerifier = 1;
   let hasCanonicalizer = 1;
-  let extraClassDeclaration = [{
+  let extraClassDeclaration = HMoE_RoutingOpDecl # [{
     /// The selection bias of `level`, or null.
     ::mlir::Value getSelectionBias(int64_t level);
     ::llvm::SmallVector<GateAttr> getGateList();
+    /// The routing tree of the levels, or failure (no diagnostic).
+    ::mlir::FailureOr<RoutingTree> getRoutingTree();
+    /// The destinations: [T, K] weights, [T, K] experts, [T, E] probs.
+    ::mlir::Value getWeightsInit() { return getOuts()[0]; }
+    ::mlir::Value getExpertsInit() { return getOuts()[1]; }
+    ::mlir::Value getProbsInit() { return getOuts()[2]; }
+    /// The tensor results (null on memrefs).
+    ::mlir::Value getWeights() { return getResults().empty() ? nullptr : getResults()[0]; }
+    ::mlir::Value getExperts() { return getResults().empty() ? nullptr : getResults()[1]; }
+    ::mlir::Value getProbs() { return getResults().empty() ? nullptr : getResults()[2]; }
   }];
 }
 
-def HMoE_DispatchOp : HMoE_Op<"dispatch", [Pure]> {
+def HMoE_DispatchOp : HMoE_RoutingOp<"dispatch"> {
   let summary = "Group the token-expert assignments by expert";
   let description = [{
     Sorts the `T * K` assignments of `experts: [T, K]` by expert (a stable
@@ -231,25 +309,46 @@ def HMoE_DispatchOp : HMoE_Op<"dispatch", [Pure]> {
     time (an out-of-range index is otherwise undefined behaviour). Slot
     indices are `i32`: a static `T * K` must be at most 2^31 - 1.
 
+    Destination-passing (results written into `outs`; on memrefs the op has
+    no results). The counting sort runs over the tokens in order, so the
+    op is not tiled.
+
     ```mlir
-    %slot_token, %slot_of, %offsets = hmoe.dispatch %e num_experts = 32
-        : tensor<?x4xi32> -> tensor<?xi32>, tensor<?x4xi32>, tensor<33xi32>
+    %slot_token, %slot_of, %offsets = hmoe.dispatch %e : tensor<?x4xi32>
+        num_experts = 32
+        outs(%st0, %so0, %off0 : tensor<?xi32>, tensor<?x4xi32>, tensor<33xi32>)
+        -> tensor<?xi32>, tensor<?x4xi32>, tensor<33xi32>
     ```
   }];
-  let arguments = (ins HMoE_I32Tensor:$experts, I64Attr:$num_experts,
-                       OptionalAttr<F64Attr>:$capacity_factor);
-  let results = (outs HMoE_I32Tensor:$slot_token, HMoE_I32Tensor:$slot_of,
-                      HMoE_I32Tensor:$offsets);
+  let arguments = (ins
+    HMoE_I32Shaped:$experts,
+    Variadic<HMoE_I32Shaped>:$outs,
+    I64Attr:$num_experts,
+    OptionalAttr<F64Attr>:$capacity_factor
+  );
+  let results = (outs Variadic<AnyRankedTensor>:$results);
   let assemblyFormat = [{
-    $experts `num_experts` `=` $num_experts
-    (`capacity_factor` `=` $capacity_factor^)? attr-dict
-    `:` type($experts) `->` type($slot_token) `,` type($slot_of) `,`
-    type($offsets)
+    $experts `:` type($experts) `num_experts` `=` $num_experts
+    `` custom<CapacityFactor>($capacity_factor)
+    `outs` `(` $outs `:` type($outs) `)`
+    attr-dict (`->` type($results)^)?
   }];
   let hasVerifier = 1;
+  let extraClassDeclaration = HMoE_RoutingOpDecl # [{
+    /// The destinations: [T * K] slot_token, [T, K] slot_of, [E + 1]
+    /// offsets.
+    ::mlir::Value getSlotTokenInit() { return getOuts()[0]; }
+    ::mlir::Value getSlotOfInit() { return getOuts()[1]; }
+    ::mlir::Value getOffsetsInit() { return getOuts()[2]; }
+    /// The tensor results (null on memrefs).
+    ::mlir::Value getSlotToken() { return getResults().empty() ? nullptr : getResults()[0]; }
+    ::mlir::Value getSlotOf() { return getResults().empty() ? nullptr : getResults()[1]; }
+    ::mlir::Value getOffsets() { return getResults().empty() ? nullptr : getResults()[2]; }
+  }];
 }
 
-def HMoE_ExpertsOp : HMoE_Op<"experts", [Pure, AttrSizedOperandSegments]> {
+def HMoE_ExpertsOp : HMoE_Op<"experts", [Pure, AttrSizedOperandSegments,
+    DeclareOpInterfaceMethods<ReifyRankedShapedTypeOpInterface, ["reifyResultShapes"]>]> {
   let summary = "Run every expert on the tokens dispatched to it";
   let description = [{
     For every used slot `s` of expert `e` (`offsets[e] <= s < offsets[e+1]`),
@@ -267,18 +366,22 @@ def HMoE_ExpertsOp : HMoE_Op<"experts", [Pure, AttrSizedOperandSegments]> {
     `Wg` (swiglu) or `A` (linear); `w_up` is SwiGLU's `Wu`; `b1` is `b1`
     (ffn) or `c` (linear); `w2` and `b2` are the output projection.
 
+    The `experts(...)` clause is spelled as `hmoe.moe`'s.
+
     ```mlir
-    %o = hmoe.experts #hmoe.expert<swiglu, hidden = 256>
-        %x : tensor<?x1024xf32>, %st : tensor<?xi32>, %off : tensor<65xi32>
-        w1(%wg : tensor<64x256x1024xf32>) w_up(%wu : tensor<64x256x1024xf32>)
-        w2(%w2 : tensor<64x1024x256xf32>) -> tensor<?x1024xf32>
+    %o = hmoe.experts %x : tensor<?x1024xf32>, %st : tensor<?xi32>,
+        %off : tensor<65xi32>
+        experts(#hmoe.expert<swiglu, hidden = 256>,
+                w1 %wg : tensor<64x256x1024xf32>, w_up %wu : tensor<64x256x1024xf32>,
+                w2 %w2 : tensor<64x1024x256xf32>)
+        -> tensor<?x1024xf32>
     ```
   }];
   let arguments = (ins
-    HMoE_ExpertAttr:$expert,
     HMoE_FloatTensor:$input,
     HMoE_I32Tensor:$slot_token,
     HMoE_I32Tensor:$offsets,
+    HMoE_ExpertAttr:$expert,
     HMoE_FloatTensor:$w1,
     Optional<HMoE_FloatTensor>:$w_up,
     Optional<HMoE_FloatTensor>:$b1,
@@ -287,19 +390,17 @@ def HMoE_ExpertsOp : HMoE_Op<"experts", [Pure, AttrSizedOperandSegments]> {
   );
   let results = (outs HMoE_F32Tensor:$output);
   let assemblyFormat = [{
-    qualified($expert) $input `:` type($input) `,`
-    $slot_token `:` type($slot_token) `,` $offsets `:` type($offsets)
-    `w1` `(` $w1 `:` type($w1) `)`
-    (`w_up` `(` $w_up^ `:` type($w_up) `)`)?
-    (`b1` `(` $b1^ `:` type($b1) `)`)?
-    (`w2` `(` $w2^ `:` type($w2) `)`)?
-    (`b2` `(` $b2^ `:` type($b2) `)`)?
+    $input `:` type($input) `,` $slot_token `:` type($slot_token) `,`
+    $offsets `:` type($offsets)
+    `` custom<ExpertClause>($expert, $w1, type($w1), $w_up, type($w_up), $b1,
+                         type($b1), $w2, type($w2), $b2, type($b2))
     attr-dict `->` type($output)
   }];
   let hasVerifier = 1;
 }
 
-def HMoE_CombineOp : HMoE_Op<"combine", [Pure]> {
+def HMoE_CombineOp : HMoE_Op<"combine", [Pure,
+    DeclareOpInterfaceMethods<ReifyRankedShapedTypeOpInterface, ["reifyResultShapes"]>]> {
   let summary = "Weighted sum of each token's expert outputs";
   let description = [{
     `output[t] = sum_j weights[t, j] * expert_output[slot_of[t, j]]` over the
@@ -329,7 +430,7 @@ def HMoE_CombineOp : HMoE_Op<"combine", [Pure]> {
   let hasVerifier = 1;
 }
 
-def HMoE_StatsOp : HMoE_Op<"stats", [Pure, AttrSizedOperandSegments]> {
+def HMoE_StatsOp : HMoE_RoutingOp<"stats", [AttrSizedOperandSegments]> {
   let summary = "Routing statistics and auxiliary losses";
   let description = [{
     Computes the statistics named in `stats`, one result each, in order,
@@ -359,29 +460,36 @@ def HMoE_StatsOp : HMoE_Op<"stats", [Pure, AttrSizedOperandSegments]> {
     top-level gate's logits (`[T, N_1]` for `nested`, `[T, E]` otherwise)
     and `groups` is `N_1` for `nested`, the strategy's `groups` otherwise.
 
+    Destination-passing: one `outs` operand per statistic (on memrefs the
+    op has no results). Statistics are sums over all tokens, so the op is
+    not tiled.
+
     ```mlir
     %load, %bal = hmoe.stats [load, balance_loss]
         probs %p : tensor<?x32xf32>, experts %e : tensor<?x4xi32>
+        outs(%l0, %b0 : tensor<32xi64>, tensor<f32>)
         -> tensor<32xi64>, tensor<f32>
     ```
   }];
   let arguments = (ins
-    HMoE_F32Tensor:$probs,
-    HMoE_I32Tensor:$experts,
-    Optional<HMoE_F32Tensor>:$logits,
-    Optional<HMoE_I32Tensor>:$slot_of,
+    HMoE_F32Shaped:$probs,
+    HMoE_I32Shaped:$experts,
+    Optional<HMoE_F32Shaped>:$logits,
+    Optional<HMoE_I32Shaped>:$slot_of,
+    Variadic<HMoE_StatShaped>:$outs,
     HMoE_StatKindArrayAttr:$stats,
     DefaultValuedAttr<I64Attr, "1">:$groups,
     DefaultValuedAttr<F64Attr, "1.0">:$lambda_intra,
     DefaultValuedAttr<F64Attr, "1.0">:$lambda_inter
   );
-  let results = (outs Variadic<HMoE_StatTensor>:$results);
+  let results = (outs Variadic<AnyRankedTensor>:$results);
   let assemblyFormat = [{
     custom<StatList>($stats)
     `probs` $probs `:` type($probs) `,` `experts` $experts `:` type($experts)
     (`logits` $logits^ `:` type($logits))?
     (`slot_of` $slot_of^ `:` type($slot_of))?
-    attr-dict `->` type($results)
+    `outs` `(` $outs `:` type($outs) `)`
+    attr-dict (`->` type($results)^)?
   }];
   let hasVerifier = 1;
 }

@@ -23,14 +23,19 @@ def HMoEDecompose : Pass<"hmoe-decompose"> {
     ```mlir
     %s = hmoe.score laplace %x : tensor<?x64xf32>, %g : tensor<8x64xf32>
         -> tensor<?x8xf32>
+    %w0 = tensor.empty(%t) : tensor<?x2xf32>
+    ...
     %w, %e, %p = hmoe.route #hmoe.strategy<nested>
         level(#hmoe.gate<laplace, softmax, k = 2>, logits %s : tensor<?x8xf32>)
+        outs(%w0, %e0, %p0 : tensor<?x2xf32>, tensor<?x2xi32>, tensor<?x8xf32>)
         -> tensor<?x2xf32>, tensor<?x2xi32>, tensor<?x8xf32>
-    %st, %so, %off = hmoe.dispatch %e num_experts = 8
-        : tensor<?x2xi32> -> tensor<?xi32>, tensor<?x2xi32>, tensor<9xi32>
-    %o = hmoe.experts #hmoe.expert<linear> %x : tensor<?x64xf32>,
-        %st : tensor<?xi32>, %off : tensor<9xi32>
-        w1(%a : tensor<8x64x64xf32>) -> tensor<?x64xf32>
+    %st, %so, %off = hmoe.dispatch %e : tensor<?x2xi32> num_experts = 8
+        outs(%st0, %so0, %off0 : tensor<?xi32>, tensor<?x2xi32>, tensor<9xi32>)
+        -> tensor<?xi32>, tensor<?x2xi32>, tensor<9xi32>
+    %o = hmoe.experts %x : tensor<?x64xf32>, %st : tensor<?xi32>,
+        %off : tensor<9xi32>
+        experts(#hmoe.expert<linear>, w1 %a : tensor<8x64x64xf32>)
+        -> tensor<?x64xf32>
     %y = hmoe.combine %o, %so, %w
         : tensor<?x64xf32>, tensor<?x2xi32>, tensor<?x2xf32> -> tensor<?x64xf32>
     ```
