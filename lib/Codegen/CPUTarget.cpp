@@ -93,10 +93,11 @@ ArrayRef<CPUSchedule> mlir::hmoe::cpuSchedules() {
   static const CPUSchedule schedules[] = {
       {"avx512-bf16", "avx512f,avx512bf16", /*vectorWidth=*/16,
        /*tileRows=*/8, /*tileCols=*/3, /*rowsPerTask=*/64,
-       /*taskBytes=*/256 << 10, /*kBlock=*/0, /*bf16Dot=*/true},
-      {"avx512", "avx512f", 16, 8, 3, 64, 256 << 10, 0, false},
-      {"avx2", "avx2,fma", 8, 4, 3, 64, 256 << 10, 0, false},
-      {"generic", "", 4, 4, 3, 64, 256 << 10, 0, false},
+       /*taskBytes=*/256 << 10, /*kBlock=*/0, /*bf16Dot=*/true,
+       /*routeTileTokens=*/32},
+      {"avx512", "avx512f", 16, 8, 3, 64, 256 << 10, 0, false, 32},
+      {"avx2", "avx2,fma", 8, 4, 3, 64, 256 << 10, 0, false, 32},
+      {"generic", "", 4, 4, 3, 64, 256 << 10, 0, false, 32},
   };
   return schedules;
 }

@@ -6,8 +6,10 @@
 #include "hmoe/Codegen/Passes.h"
 #include "hmoe/Conversion/Passes.h"
 #include "hmoe/Dialect/HMoE/IR/HMoEDialect.h"
+#include "hmoe/Dialect/HMoE/Transforms/BufferizableOpInterfaceImpl.h"
 #include "hmoe/Dialect/HMoE/Transforms/Passes.h"
 #include "hmoe/Dialect/HMoE/Transforms/RuntimeOpVerification.h"
+#include "hmoe/Dialect/HMoE/Transforms/TilingInterfaceImpl.h"
 
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
@@ -47,6 +49,7 @@
 #include "mlir/Dialect/OpenMP/OpenMPDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Tensor/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/Tensor/Transforms/RuntimeOpVerification.h"
@@ -77,11 +80,16 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
   // Checks go in front of the stage ops, before they are lowered away.
   if (options.runtimeChecks)
     pm.addPass(createGenerateRuntimeVerificationPass());
-  if (options.fuseDistance)
-    pm.addPass(createHMoEFuseDistance());
-  pm.addPass(createConvertHMoEToLinalg());
+  ConvertHMoEToLinalgOptions convert;
+  convert.fuseDistance = options.fuseDistance;
+  pm.addPass(createConvertHMoEToLinalg(convert));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  // Routing is tiled over tokens on tensors (each tile a thread's work),
+  // then bufferized with everything else and lowered to loops on buffers.
+  HMoETileRoutesOptions tileRoutes;
+  tileRoutes.tileSize = schedule.routeTileTokens;
+  pm.addNestedPass<func::FuncOp>(createHMoETileRoutes(tileRoutes));
 
   // Function boundaries get identity layouts: hmoe-run passes contiguous
   // row-major buffers.
@@ -94,6 +102,7 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
   // Deallocation may return a clone of an argument (a function that only
   // casts its input): clones become alloc + copy.
   pm.addPass(createConvertBufferizationToMemRefPass());
+  pm.addNestedPass<func::FuncOp>(createHMoELowerRoutingToLoops());
 
   if (options.vectorize) {
     HMoEVectorizeContractionsOptions vectorize;
@@ -114,9 +123,12 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
     pm.addPass(createHMoEApproximateMath());
 
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
+  pm.addPass(createForallToParallelLoopPass());
   pm.addPass(createCanonicalizerPass());
   if (options.openmp)
     pm.addPass(createConvertSCFToOpenMPPass());
+  // After the last canonicalization (which would inline the scopes again).
+  pm.addPass(createHMoEScopeLoopAllocas());
   // memref.alloca_scope (per-token routing scratch, OpenMP loop bodies)
   // holds a single block, so lower memrefs before scf becomes a CFG.
   pm.addPass(memref::createExpandStridedMetadataPass());
@@ -147,8 +159,8 @@ void hmoe::registerHMoEPipelines() {
   PassPipelineRegistration<LowerToCPUOptions>(
       "hmoe-lower-to-cpu",
       "Lower hmoe layers to the LLVM dialect for the host CPU (decompose, "
-      "fuse distances, convert-hmoe-to-linalg, bufferize, vectorised GEMMs, "
-      "loops, OpenMP, LLVM)",
+      "convert-hmoe-to-linalg, tile routes, bufferize, routing loops, "
+      "vectorised GEMMs, loops, OpenMP, LLVM)",
       buildLowerToCPUPipeline);
 }
 
@@ -161,6 +173,8 @@ void hmoe::registerHMoEPipelineDependencies(DialectRegistry &registry) {
                   ub::UBDialect, vector::VectorDialect,
                   x86vector::X86VectorDialect>();
   hmoe::registerRuntimeVerifiableOpInterfaceExternalModels(registry);
+  hmoe::registerBufferizableOpInterfaceExternalModels(registry);
+  hmoe::registerTilingInterfaceExternalModels(registry);
   linalg::registerRuntimeVerifiableOpInterfaceExternalModels(registry);
   memref::registerRuntimeVerifiableOpInterfaceExternalModels(registry);
   tensor::registerRuntimeVerifiableOpInterfaceExternalModels(registry);

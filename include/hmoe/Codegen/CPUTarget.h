@@ -61,6 +61,8 @@ struct CPUSchedule {
   int64_t kBlock;
   /// bf16 GEMMs use AVX-512 BF16 dot products (vdpbf16ps).
   bool bf16Dot;
+  /// Tokens per hmoe.route tile (a thread's work item).
+  int64_t routeTileTokens;
 };
 
 /// The schedule table, most capable target first.

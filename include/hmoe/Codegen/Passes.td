@@ -5,6 +5,70 @@
 
 include "mlir/Pass/PassBase.td"
 
+def HMoETileRoutes : Pass<"hmoe-tile-routes"> {
+  let summary = "Tile hmoe.route over tokens into an scf.forall";
+  let description = [{
+    Tiles every tensor-form `hmoe.route` through its `TilingInterface`
+    (`scf::tileUsingSCF`) into an `scf.forall` over tiles of `tile-size`
+    tokens, each routing its tile on slices of the logits and destinations.
+    The forall's iterations are independent (a CPU pipeline maps them to
+    threads through `scf.parallel` and OpenMP); after bufferization,
+    `hmoe-lower-routing-to-loops` turns each tile into a loop over its
+    tokens. `hmoe-lower-to-cpu` takes the tile size from the target's
+    schedule.
+  }];
+  let options = [
+    Option<"tileSize", "tile-size", "int64_t", /*default=*/"32",
+           "tokens per tile">,
+  ];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
+def HMoELowerRoutingToLoops : Pass<"hmoe-lower-routing-to-loops"> {
+  let summary = "Memref-form hmoe.route, hmoe.dispatch and hmoe.stats to "
+                "scf loops";
+  let description = [{
+    After bufferization: every `hmoe.route` on buffers becomes a sequential
+    `scf.for` over its tokens whose body is the route's scalar
+    implementation (`TilingInterface::generateScalarImplementation`: per
+    token, normalisation, top-k by repeated argmax in the order of
+    `#hmoe.gate`'s docs, group masks, nested levels unrolled at compile
+    time, with stack scratch in a `memref.alloca_scope`); parallelism comes
+    from tiling first (`hmoe-tile-routes`). `hmoe.dispatch` becomes a
+    stable two-pass counting sort with the capacity limit, `hmoe.stats`
+    loops accumulating in `f64`. A routing op still on tensors is an error.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+  ];
+}
+
+def HMoEScopeLoopAllocas : Pass<"hmoe-scope-loop-allocas"> {
+  let summary = "Free a loop body's stack allocations every iteration";
+  let description = [{
+    `scf.for`, `scf.parallel` and `scf.while` are automatic allocation
+    scopes: a `memref.alloca` in their body lives for one iteration, and
+    the canonicalizer relies on it (it inlines a `memref.alloca_scope` that
+    is a loop body's only op). The lowering to LLVM does not implement it:
+    the allocas become LLVM allocas inside the loop and the stack grows
+    with every iteration (the per-token routing scratch of a layer with a
+    million tokens overflows it). This pass saves the stack pointer at the
+    start of each such body and restores it at the end
+    (`llvm.intr.stacksave` / `stackrestore`: single ops, so the body stays
+    one block for the scf lowering that follows). `convert-scf-to-openmp`
+    does the equivalent for the parallel loops it converts. Run it after
+    the last canonicalization.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 def HMoEVectorizeContractions
     : Pass<"hmoe-vectorize-contractions", "::mlir::func::FuncOp"> {
   let summary = "Register-tiled, vectorised, multi-threaded f32 row "

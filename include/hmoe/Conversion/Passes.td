@@ -6,40 +6,43 @@
 include "mlir/Pass/PassBase.td"
 
 def ConvertHMoEToLinalg : Pass<"convert-hmoe-to-linalg"> {
-  let summary = "Lower every hmoe op to linalg, tensor, scf and memref";
+  let summary = "Convert hmoe layers and compute stages to linalg on tensors";
   let description = [{
-    Decomposes whole `hmoe.moe` layers (as `hmoe-decompose` does) and lowers
-    each stage to upstream dialects, computing SPEC.md exactly:
+    A dialect conversion (`populateHMoEToLinalgPatterns`,
+    `configureHMoEToLinalgTarget` in
+    `hmoe/Conversion/HMoEToLinalg/HMoEToLinalg.h`): `hmoe.moe`, `hmoe.score`,
+    `hmoe.experts` and `hmoe.combine` are illegal; layers are decomposed into
+    their stages on the way, and the stages computing SPEC.md become
 
     * `hmoe.score`: a `linalg.generic` contraction over D (dot products, or
-      squared differences for distance scores) and an element-wise epilogue
+      squared differences for distance scores, or with `fuse-distance` the
+      GEMM form of `hmoe-fuse-distance`) and an element-wise epilogue
       (square root, negation, bias, activation).
     * `hmoe.experts`: a loop over experts; each gathers its tokens and runs
       its network as contractions on `[n_e, D]`, with no padding to the
       largest load.
     * `hmoe.combine`: a gather per output element over `slot_of`, summing
       in selection order (deterministic, no atomics).
-    * `hmoe.route`: an `scf.parallel` loop over tokens with per-token stack
-      scratch: normalisation, top-k by repeated argmax in the order of
-      `#hmoe.gate`'s docs, group masks, nested levels unrolled at compile
-      time.
-    * `hmoe.dispatch`: a stable two-pass counting sort with the capacity
-      limit.
-    * `hmoe.stats`: loops accumulating in `f64`.
 
-    Routing ops read their operands through `bufferization.to_buffer` and
-    return new buffers through `bufferization.to_tensor`, so the output is
-    ready for One-Shot Bufferize. An op the pass cannot lower is reported
-    at the op and fails the pass.
+    `hmoe.route`, `hmoe.dispatch` and `hmoe.stats` are legal and stay:
+    they are destination-passing, bufferize through
+    `BufferizableOpInterface`, and `hmoe.route` tiles over tokens through
+    `TilingInterface`; code generation lowers their memref forms to loops
+    (`hmoe-lower-routing-to-loops`). The output is tensor IR only: no
+    buffers, no bufferization casts. An op that cannot be converted fails
+    the pass with an error at the op.
   }];
+  let options = [
+    Option<"fuseDistance", "fuse-distance", "bool", /*default=*/"false",
+           "Laplace and Gaussian scores in the centred GEMM form">,
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
-    "::mlir::bufferization::BufferizationDialect",
     "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect",
-    "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect",
   ];
 }
 
@@ -70,9 +73,10 @@ def HMoEFuseDistance : Pass<"hmoe-fuse-distance"> {
     (token, row) pairs in the direct form summed in f64 (8 lanes at a time),
     so both forms agree with a float64 evaluation on every input (README,
     "Numerical edge cases"; test/Integration/matrix-precision.test).
-    Other scores and stages are left for `convert-hmoe-to-linalg`, which
-    uses the direct form `sum_k (x_k - w_k)^2` for distance scores that
-    reach it.
+    Other scores and stages are left for `convert-hmoe-to-linalg`; this
+    pass is the same conversion restricted to distance scores
+    (`populateHMoEDistanceToGemmPatterns`), and
+    `convert-hmoe-to-linalg{fuse-distance}` does both at once.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

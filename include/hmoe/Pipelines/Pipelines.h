@@ -37,8 +37,8 @@ struct LowerToCPUOptions : public PassPipelineOptions<LowerToCPUOptions> {
       llvm::cl::init(true)};
   PassOptions::Option<bool> fuseDistance{
       *this, "fuse-distance",
-      llvm::cl::desc(
-          "Laplace/Gaussian scores in GEMM form (hmoe-fuse-distance)"),
+      llvm::cl::desc("Laplace/Gaussian scores in GEMM form "
+                     "(convert-hmoe-to-linalg{fuse-distance})"),
       llvm::cl::init(true)};
   PassOptions::Option<bool> vectorize{
       *this, "vectorize",
@@ -70,9 +70,10 @@ struct LowerToCPUOptions : public PassPipelineOptions<LowerToCPUOptions> {
       llvm::cl::init(-1)};
 };
 
-/// hmoe (whole layers or stages) on tensors -> LLVM dialect: decompose,
-/// run-time checks, fuse distances, convert-hmoe-to-linalg, bufferize,
-/// deallocate, vectorise GEMMs, loops, OpenMP, LLVM.
+/// hmoe (whole layers or stages) on tensors -> LLVM dialect: target and
+/// schedule, decompose, run-time checks, convert-hmoe-to-linalg (distances
+/// in GEMM form), tile routes over tokens, bufferize, deallocate, routing
+/// loops, vectorise GEMMs, loops, OpenMP, LLVM.
 void buildLowerToCPUPipeline(OpPassManager &pm,
                              const LowerToCPUOptions &options);
 

@@ -1,14 +1,23 @@
-//===- ConvertHMoEToLinalg.cpp - the convert-hmoe-to-linalg pass ----------===//
+//===- ConvertHMoEToLinalg.cpp - hmoe to linalg on tensors ----------------===//
+//
+// A dialect conversion: the layer op and the compute stages are illegal and
+// become linalg on tensors; the routing ops are legal and stay as
+// destination-passing hmoe ops until code generation. Nothing here makes a
+// buffer, so the output is pure tensor IR.
+//
+//===----------------------------------------------------------------------===//
 
 #include "Lowerings.h"
 
+#include "hmoe/Conversion/HMoEToLinalg/HMoEToLinalg.h"
 #include "hmoe/Conversion/Passes.h"
 #include "hmoe/Dialect/HMoE/Transforms/Passes.h"
 
-#include "hmoe/Support/GreedyRewrite.h"
+#include "mlir/Transforms/DialectConversion.h"
 
 namespace mlir::hmoe {
 #define GEN_PASS_DEF_CONVERTHMOETOLINALG
+#define GEN_PASS_DEF_HMOEFUSEDISTANCE
 #include "hmoe/Conversion/Passes.h.inc"
 } // namespace mlir::hmoe
 
@@ -16,54 +25,100 @@ using namespace mlir;
 using namespace mlir::hmoe;
 
 namespace {
-/// Adapts one of the lowering functions to a rewrite pattern.
+bool isDistanceScore(ScoreOp op) {
+  return op.getKind() == ScoreKind::Laplace ||
+         op.getKind() == ScoreKind::Gaussian;
+}
+
+struct ConvertScore : OpConversionPattern<ScoreOp> {
+  ConvertScore(MLIRContext *ctx, bool gemmFormDistances)
+      : OpConversionPattern(ctx), gemmFormDistances(gemmFormDistances) {}
+  LogicalResult
+  matchAndRewrite(ScoreOp op, OpAdaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    return lowering::lowerScore(rewriter, op,
+                                gemmFormDistances && isDistanceScore(op));
+  }
+  bool gemmFormDistances;
+};
+
+/// Only distance scores, in GEMM form.
+struct ConvertDistanceScoreToGemm : OpConversionPattern<ScoreOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ScoreOp op, OpAdaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (!isDistanceScore(op))
+      return rewriter.notifyMatchFailure(op, "not a distance score");
+    return lowering::lowerScore(rewriter, op, /*expandDistances=*/true);
+  }
+};
+
+/// Adapts one of the lowering functions to a conversion pattern.
 template <typename OpTy, LogicalResult (*Lower)(RewriterBase &, OpTy)>
-struct LowerOp : OpRewritePattern<OpTy> {
-  using OpRewritePattern<OpTy>::OpRewritePattern;
-  LogicalResult matchAndRewrite(OpTy op,
-                                PatternRewriter &rewriter) const override {
+struct ConvertWith : OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
     return Lower(rewriter, op);
   }
 };
 
-/// Scores left by hmoe-fuse-distance (or all, without it) in direct form.
-LogicalResult lowerScoreDirect(RewriterBase &rewriter, ScoreOp op) {
-  return lowering::lowerScore(rewriter, op, /*expandDistances=*/false);
+void addLegalOutputDialects(ConversionTarget &target) {
+  target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
+                         math::MathDialect, scf::SCFDialect,
+                         tensor::TensorDialect, vector::VectorDialect>();
 }
 
 struct ConvertHMoEToLinalgPass
     : public hmoe::impl::ConvertHMoEToLinalgBase<ConvertHMoEToLinalgPass> {
+  using Base::Base;
   void runOnOperation() override {
-    MLIRContext *ctx = &getContext();
-    // Layers into stages first, so that the stages can be checked whole.
-    // Folding is left to canonicalize; here only hmoe ops are rewritten.
-    GreedyRewriteConfig config;
-    config.enableFolding(false);
-    RewritePatternSet decompose(ctx);
-    populateHMoEDecomposePatterns(decompose);
-    if (failed(applyPatternsOrReport(getOperation(), std::move(decompose),
-                                     config, getArgument())))
-      return signalPassFailure();
-    RewritePatternSet patterns(ctx);
-    patterns.add<LowerOp<ScoreOp, lowerScoreDirect>,
-                 LowerOp<RouteOp, lowering::lowerRoute>,
-                 LowerOp<DispatchOp, lowering::lowerDispatch>,
-                 LowerOp<ExpertsOp, lowering::lowerExperts>,
-                 LowerOp<CombineOp, lowering::lowerCombine>,
-                 LowerOp<StatsOp, lowering::lowerStats>>(ctx);
-    if (failed(applyPatternsOrReport(getOperation(), std::move(patterns),
-                                     config, getArgument())))
-      return signalPassFailure();
-    // Whatever is left could not be lowered: say so at the op.
-    WalkResult leftover = getOperation()->walk([](Operation *op) {
-      if (!isa<HMoEDialect>(op->getDialect()))
-        return WalkResult::advance();
-      op->emitOpError("could not be lowered to linalg/scf; check that it "
-                      "verifies and that its shapes are static except T");
-      return WalkResult::interrupt();
-    });
-    if (leftover.wasInterrupted())
+    ConversionTarget target(getContext());
+    configureHMoEToLinalgTarget(target);
+    RewritePatternSet patterns(&getContext());
+    populateHMoEToLinalgPatterns(patterns, fuseDistance);
+    if (failed(applyPartialConversion(getOperation(), target,
+                                      std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+struct HMoEFuseDistancePass
+    : public hmoe::impl::HMoEFuseDistanceBase<HMoEFuseDistancePass> {
+  void runOnOperation() override {
+    ConversionTarget target(getContext());
+    addLegalOutputDialects(target);
+    target.addLegalDialect<HMoEDialect>();
+    target.addIllegalOp<MoEOp>();
+    target.addDynamicallyLegalOp<ScoreOp>(
+        [](ScoreOp op) { return !isDistanceScore(op); });
+    RewritePatternSet patterns(&getContext());
+    populateHMoEDistanceToGemmPatterns(patterns);
+    if (failed(applyPartialConversion(getOperation(), target,
+                                      std::move(patterns))))
       signalPassFailure();
   }
 };
 } // namespace
+
+void hmoe::populateHMoEToLinalgPatterns(RewritePatternSet &patterns,
+                                        bool gemmFormDistances) {
+  MLIRContext *ctx = patterns.getContext();
+  populateHMoEDecomposePatterns(patterns);
+  patterns.add<ConvertScore>(ctx, gemmFormDistances);
+  patterns.add<ConvertWith<ExpertsOp, lowering::lowerExperts>,
+               ConvertWith<CombineOp, lowering::lowerCombine>>(ctx);
+}
+
+void hmoe::populateHMoEDistanceToGemmPatterns(RewritePatternSet &patterns) {
+  populateHMoEDecomposePatterns(patterns);
+  patterns.add<ConvertDistanceScoreToGemm>(patterns.getContext());
+}
+
+void hmoe::configureHMoEToLinalgTarget(ConversionTarget &target) {
+  addLegalOutputDialects(target);
+  target.addIllegalOp<MoEOp, ScoreOp, ExpertsOp, CombineOp>();
+  target.addLegalOp<RouteOp, DispatchOp, StatsOp>();
+}

@@ -1,7 +1,8 @@
 //===- LowerCompute.cpp - score, experts and combine to linalg ------------===//
 
-#include "EmitUtils.h"
 #include "Lowerings.h"
+
+#include "hmoe/Dialect/HMoE/Utils/Emitter.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"

@@ -1,12 +1,7 @@
-//===- Lowerings.h - per-op lowerings of hmoe to upstream dialects -*- C++
-//-*-===//
+//===- Lowerings.h - score, experts and combine to linalg -------*- C++ -*-===//
 //
-// Private to the HMoEToLinalg conversion. Each function replaces one op.
-//
-// score, experts and combine become linalg on tensors (so later passes can
-// tile and vectorise them); route, dispatch and stats, whose per-token
-// selection logic is branchy and sequential, become scf loops over buffers
-// wrapped in bufferization.to_buffer / to_tensor.
+// Private to the HMoEToLinalg conversion. Each function replaces one op by
+// linalg on tensors (so later passes can tile and vectorise it).
 //
 //===----------------------------------------------------------------------===//
 
@@ -24,9 +19,6 @@ LogicalResult lowerScore(RewriterBase &rewriter, ScoreOp op,
                          bool expandDistances);
 LogicalResult lowerExperts(RewriterBase &rewriter, ExpertsOp op);
 LogicalResult lowerCombine(RewriterBase &rewriter, CombineOp op);
-LogicalResult lowerRoute(RewriterBase &rewriter, RouteOp op);
-LogicalResult lowerDispatch(RewriterBase &rewriter, DispatchOp op);
-LogicalResult lowerStats(RewriterBase &rewriter, StatsOp op);
 
 } // namespace mlir::hmoe::lowering
 

@@ -1,4 +1,4 @@
-// RUN: hmoe-opt --hmoe-fuse-distance --split-input-file %s | FileCheck %s
+// RUN: hmoe-opt --hmoe-fuse-distance --canonicalize --split-input-file %s | FileCheck %s
 
 // Laplace in the centred GEMM form: the mean gate row m (finite elements,
 // each scaled by 1/rows) and the rows w' = w - m; per row ||w'||^2 and m.w';
@@ -31,12 +31,12 @@
 // CHECK:   arith.addf
 // CHECK: %[[EPI:.*]] = linalg.generic {{.*}}["parallel", "parallel"]} ins(%arg2, %[[XX]], %[[SQ]], %[[CROSS]] : {{.*}}) outs(%[[DOT]] : tensor<?x4xf32>)
 // CHECK:   ^bb0(%[[B:.*]]: f32, %[[X2:.*]]: f32, %[[S2:.*]]: f32, %[[C:.*]]: f32, %[[G:.*]]: f32):
-// CHECK:   %[[TWOC:.*]] = arith.mulf %[[TWO]], %[[C]]
-// CHECK:   %[[TWOG:.*]] = arith.mulf %[[TWO]], %[[G]]
+// CHECK:   %[[TWOC:.*]] = arith.mulf %[[C]], %[[TWO]]
+// CHECK:   %[[TWOG:.*]] = arith.mulf %[[G]], %[[TWO]]
 // CHECK:   %[[ROW:.*]] = arith.addf %[[S2]], %[[TWOC]]
 // CHECK:   %[[SUM:.*]] = arith.addf %[[X2]], %[[ROW]]
 // CHECK:   %[[D2:.*]] = arith.subf %[[SUM]], %[[TWOG]]
-// CHECK:   %[[SCALED:.*]] = arith.mulf %[[LIMIT]], %[[MAG:.*]] : f32
+// CHECK:   %[[SCALED:.*]] = arith.mulf %[[MAG:.*]], %[[LIMIT]] : f32
 // CHECK:   %[[BIG:.*]] = arith.cmpf oge, %[[D2]], %[[SCALED]]
 // CHECK:   %[[FIN:.*]] = arith.cmpf olt, %[[MAG]], %[[INF]]
 // CHECK:   %[[K1:.*]] = arith.andi %[[BIG]], %[[FIN]]

@@ -1,13 +1,13 @@
-//===- EmitUtils.h - scalar IR building helpers for the lowering -*- C++
-//-*-===//
+//===- Emitter.h - scalar IR building helpers -------------------*- C++ -*-===//
 //
-// Private to the HMoEToLinalg conversion: short names for the arith, math,
-// memref and scf ops the routing lowerings emit.
+// Short names for the arith, math, memref and scf ops that hmoe's lowerings
+// emit: the element-wise bodies of the linalg conversion and the scalar
+// implementations of the routing ops (Dialect/HMoE/Transforms).
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef HMOE_LIB_CONVERSION_HMOETOLINALG_EMITUTILS_H
-#define HMOE_LIB_CONVERSION_HMOETOLINALG_EMITUTILS_H
+#ifndef HMOE_DIALECT_HMOE_UTILS_EMITTER_H
+#define HMOE_DIALECT_HMOE_UTILS_EMITTER_H
 
 #include "hmoe/Dialect/HMoE/IR/HMoEOps.h"
 
@@ -17,7 +17,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 
-namespace mlir::hmoe::lowering {
+namespace mlir::hmoe {
 
 /// Wraps an ImplicitLocOpBuilder with one-line helpers.
 struct Emitter {
@@ -161,6 +161,6 @@ struct Emitter {
   }
 };
 
-} // namespace mlir::hmoe::lowering
+} // namespace mlir::hmoe
 
-#endif // HMOE_LIB_CONVERSION_HMOETOLINALG_EMITUTILS_H
+#endif // HMOE_DIALECT_HMOE_UTILS_EMITTER_H

@@ -1,54 +1,23 @@
-//===- LowerRouting.cpp - route, dispatch and stats to scf loops ----------===//
+//===- RoutingLoops.cpp - route, dispatch and stats as scf loops ----------===//
 //
-// Routing is per-token selection logic (argmax passes, masks, products over
-// levels) that linalg cannot express well, so these ops become explicit loops
-// over buffers: tensor operands are read through bufferization.to_buffer and
-// results are fresh buffers returned through bufferization.to_tensor.
+// Every function here works on buffers (the memref form of the ops, after
+// bufferization) and writes the op's destinations in place.
 //
 //===----------------------------------------------------------------------===//
 
-#include "EmitUtils.h"
-#include "Lowerings.h"
-
-#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
-#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "hmoe/Dialect/HMoE/Transforms/RoutingLoops.h"
+#include "hmoe/Dialect/HMoE/Utils/Emitter.h"
 
 using namespace mlir;
 using namespace mlir::hmoe;
-using namespace mlir::hmoe::lowering;
 
 namespace {
 using arith::CmpFPredicate;
 using arith::CmpIPredicate;
 
-/// A read-only buffer view of tensor `t`. The layout is fully dynamic so
-/// whatever buffer bufferization picks for `t` fits without a copy.
-Value readBuffer(ImplicitLocOpBuilder &b, Value t) {
-  if (!t)
-    return t;
-  auto type = cast<RankedTensorType>(t.getType());
-  auto layout = StridedLayoutAttr::get(
-      b.getContext(), ShapedType::kDynamic,
-      SmallVector<int64_t>(type.getRank(), ShapedType::kDynamic));
-  auto memrefType =
-      MemRefType::get(type.getShape(), type.getElementType(), layout);
-  return bufferization::ToBufferOp::create(b, memrefType, t,
-                                           /*read_only=*/true);
-}
-
-/// A new buffer shaped like `type`, whose dynamic dims are all `dynSize`.
-Value allocLike(ImplicitLocOpBuilder &b, Type type, Value dynSize) {
-  auto tensorType = cast<RankedTensorType>(type);
-  SmallVector<Value> dyn(tensorType.getNumDynamicDims(), dynSize);
-  return memref::AllocOp::create(
-      b, MemRefType::get(tensorType.getShape(), tensorType.getElementType()),
-      dyn);
-}
-
-/// The tensor value of a result buffer that this lowering filled.
-Value asTensor(ImplicitLocOpBuilder &b, Value buffer, Type type) {
-  return bufferization::ToTensorOp::create(b, type, buffer, /*restrict=*/true,
-                                           /*writable=*/true);
+bool allMemRefs(Operation *op) {
+  return llvm::all_of(op->getOperandTypes(),
+                      [](Type t) { return isa<MemRefType>(t); });
 }
 
 /// Row-major indices of flat position `flat` in `dims`.
@@ -428,56 +397,43 @@ private:
 };
 } // namespace
 
-LogicalResult lowering::lowerRoute(RewriterBase &rewriter, RouteOp op) {
-  ImplicitLocOpBuilder b(op.getLoc(), rewriter);
-  b.setInsertionPoint(op);
+LogicalResult hmoe::emitRouteToken(OpBuilder &builder, Location loc, RouteOp op,
+                                   Value token) {
+  if (!allMemRefs(op))
+    return failure();
+  ImplicitLocOpBuilder b(loc, builder);
   Emitter e{b};
-  SmallVector<Value> logits, selectionBiases;
-  for (Value l : op.getLogits())
-    logits.push_back(readBuffer(b, l));
+  SmallVector<Value> logits(op.getLogits()), selectionBiases;
   for (int64_t l = 0, n = logits.size(); l < n; ++l)
-    selectionBiases.push_back(readBuffer(b, op.getSelectionBias(l)));
-  Value routerScale = readBuffer(b, op.getRouterScale());
-  Value numTokens = memref::DimOp::create(b, logits[0], 0);
-  Value weights = allocLike(b, op.getWeights().getType(), numTokens);
-  Value experts = allocLike(b, op.getExperts().getType(), numTokens);
-  Value probs = allocLike(b, op.getProbs().getType(), numTokens);
-
-  // Tokens are independent: a parallel loop, each iteration with its own
-  // stack scratch (the alloca scope frees it per token).
-  RouteEmitter emitter(e, op, logits, selectionBiases, routerScale, weights,
-                       experts, probs);
-  auto parallel =
-      scf::ParallelOp::create(b, ValueRange{e.idx(0)}, ValueRange{numTokens},
-                              ValueRange{e.idx(1)}, ValueRange{});
-  {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(parallel.getBody());
-    Value t = parallel.getInductionVars()[0];
-    auto scope = memref::AllocaScopeOp::create(b, TypeRange{});
-    Block *body = b.createBlock(&scope.getBodyRegion());
-    b.setInsertionPointToStart(body);
-    emitter.emitToken(t);
-    memref::AllocaScopeReturnOp::create(b, ValueRange{});
-  }
-  rewriter.replaceOp(op, {asTensor(b, weights, op.getWeights().getType()),
-                          asTensor(b, experts, op.getExperts().getType()),
-                          asTensor(b, probs, op.getProbs().getType())});
+    selectionBiases.push_back(op.getSelectionBias(l));
+  RouteEmitter emitter(e, op, logits, selectionBiases, op.getRouterScale(),
+                       op.getWeightsInit(), op.getExpertsInit(),
+                       op.getProbsInit());
+  // The token's scratch is freed when it is done: the scope keeps a loop
+  // over tokens from growing the stack.
+  auto scope = memref::AllocaScopeOp::create(b, TypeRange{});
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(b.createBlock(&scope.getBodyRegion()));
+  emitter.emitToken(token);
+  memref::AllocaScopeReturnOp::create(b, ValueRange{});
   return success();
 }
 
-LogicalResult lowering::lowerDispatch(RewriterBase &rewriter, DispatchOp op) {
+LogicalResult hmoe::lowerDispatchToLoops(RewriterBase &rewriter,
+                                         DispatchOp op) {
+  if (!allMemRefs(op))
+    return failure();
   ImplicitLocOpBuilder b(op.getLoc(), rewriter);
   b.setInsertionPoint(op);
   Emitter e{b};
   int64_t numExperts = op.getNumExperts();
-  Value experts = readBuffer(b, op.getExperts());
+  Value experts = op.getExperts();
   int64_t k = cast<MemRefType>(experts.getType()).getDimSize(1);
   Value numTokens = memref::DimOp::create(b, experts, 0);
   Value numAssignments = e.muli(numTokens, e.idx(k));
-  Value slotToken = allocLike(b, op.getSlotToken().getType(), numAssignments);
-  Value slotOf = allocLike(b, op.getSlotOf().getType(), numTokens);
-  Value offsets = allocLike(b, op.getOffsets().getType(), Value());
+  Value slotToken = op.getSlotTokenInit();
+  Value slotOf = op.getSlotOfInit();
+  Value offsets = op.getOffsetsInit();
 
   // Capacity C = ceil(c * (T * K) / E) in f64, as the reference computes it;
   // dropless is a capacity no expert can reach.
@@ -536,9 +492,7 @@ LogicalResult lowering::lowerDispatch(RewriterBase &rewriter, DispatchOp op) {
       });
     });
   });
-  rewriter.replaceOp(op, {asTensor(b, slotToken, op.getSlotToken().getType()),
-                          asTensor(b, slotOf, op.getSlotOf().getType()),
-                          asTensor(b, offsets, op.getOffsets().getType())});
+  rewriter.eraseOp(op);
   return success();
 }
 
@@ -572,14 +526,16 @@ Value cv2(Emitter &e, int64_t n, function_ref<Value(Value)> x) {
 }
 } // namespace
 
-LogicalResult lowering::lowerStats(RewriterBase &rewriter, StatsOp op) {
+LogicalResult hmoe::lowerStatsToLoops(RewriterBase &rewriter, StatsOp op) {
+  if (!allMemRefs(op))
+    return failure();
   ImplicitLocOpBuilder b(op.getLoc(), rewriter);
   b.setInsertionPoint(op);
   Emitter e{b};
-  Value probs = readBuffer(b, op.getProbs());
-  Value experts = readBuffer(b, op.getExperts());
-  Value logits = readBuffer(b, op.getLogits());
-  Value slotOf = readBuffer(b, op.getSlotOf());
+  Value probs = op.getProbs();
+  Value experts = op.getExperts();
+  Value logits = op.getLogits();
+  Value slotOf = op.getSlotOf();
   auto probsType = cast<MemRefType>(probs.getType());
   int64_t numExperts = probsType.getDimSize(1);
   int64_t k = cast<MemRefType>(experts.getType()).getDimSize(1);
@@ -626,10 +582,7 @@ LogicalResult lowering::lowerStats(RewriterBase &rewriter, StatsOp op) {
     });
   };
 
-  SmallVector<Value> results;
-  for (auto [attr, resultValue] : llvm::zip(op.getStats(), op.getResults())) {
-    auto type = cast<RankedTensorType>(resultValue.getType());
-    Value out = allocLike(b, type, Value());
+  for (auto [attr, out] : llvm::zip(op.getStats(), op.getOuts())) {
     StatKind kind = cast<StatKindAttr>(attr).getValue();
     Value scalar;
     switch (kind) {
@@ -731,8 +684,7 @@ LogicalResult lowering::lowerStats(RewriterBase &rewriter, StatsOp op) {
     }
     if (scalar)
       e.store(e.truncTo(b.getF32Type(), scalar), out, ValueRange{});
-    results.push_back(asTensor(b, out, type));
   }
-  rewriter.replaceOp(op, results);
+  rewriter.eraseOp(op);
   return success();
 }

@@ -1,0 +1,39 @@
+//===- HMoEToLinalg.h - hmoe to linalg on tensors ---------------*- C++ -*-===//
+//
+// The public entry points of the conversion, for a compiler that embeds
+// hmoe in its own pipeline (the passes in Conversion/Passes.td are thin
+// drivers over them).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef HMOE_CONVERSION_HMOETOLINALG_HMOETOLINALG_H
+#define HMOE_CONVERSION_HMOETOLINALG_HMOETOLINALG_H
+
+namespace mlir {
+class ConversionTarget;
+class RewritePatternSet;
+
+namespace hmoe {
+
+/// Patterns converting hmoe.moe (through its stages), hmoe.score,
+/// hmoe.experts and hmoe.combine to linalg, tensor, arith, math and scf on
+/// tensors. hmoe.route, hmoe.dispatch and hmoe.stats are left as they are
+/// (destination-passing, bufferizable, route tileable). With
+/// `gemmFormDistances`, Laplace and Gaussian scores take the centred GEMM
+/// form (see hmoe-fuse-distance), otherwise the direct form.
+void populateHMoEToLinalgPatterns(RewritePatternSet &patterns,
+                                  bool gemmFormDistances);
+
+/// Only the GEMM form of Laplace and Gaussian scores (whole layers are
+/// decomposed to reach them).
+void populateHMoEDistanceToGemmPatterns(RewritePatternSet &patterns);
+
+/// What populateHMoEToLinalgPatterns produces is legal; hmoe.moe,
+/// hmoe.score, hmoe.experts and hmoe.combine are illegal; the routing ops
+/// stay legal.
+void configureHMoEToLinalgTarget(ConversionTarget &target);
+
+} // namespace hmoe
+} // namespace mlir
+
+#endif // HMOE_CONVERSION_HMOETOLINALG_HMOETOLINALG_H

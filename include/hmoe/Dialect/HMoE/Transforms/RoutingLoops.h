@@ -1,0 +1,35 @@
+//===- RoutingLoops.h - route, dispatch and stats as scf loops --*- C++ -*-===//
+//
+// The scalar implementations of the routing ops on buffers: per-token
+// selection logic (argmax passes, masks, products over levels), a counting
+// sort and f64 sums, which linalg cannot express well. They are what
+// hmoe.route's TilingInterface emits per token and what code generation
+// lowers memref-form dispatch and stats to.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef HMOE_DIALECT_HMOE_TRANSFORMS_ROUTINGLOOPS_H
+#define HMOE_DIALECT_HMOE_TRANSFORMS_ROUTINGLOOPS_H
+
+#include "hmoe/Dialect/HMoE/IR/HMoEOps.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace mlir::hmoe {
+
+/// Emits the routing of token `token` of the memref-form `op` at `b`'s
+/// insertion point, with its stack scratch in a `memref.alloca_scope`.
+/// Fails (without a diagnostic) unless every operand is a memref.
+LogicalResult emitRouteToken(OpBuilder &b, Location loc, RouteOp op,
+                             Value token);
+
+/// Replaces the memref-form `op` by a stable two-pass counting sort with
+/// the capacity limit. Fails (without a diagnostic) on tensors.
+LogicalResult lowerDispatchToLoops(RewriterBase &rewriter, DispatchOp op);
+
+/// Replaces the memref-form `op` by loops that accumulate in f64. Fails
+/// (without a diagnostic) on tensors.
+LogicalResult lowerStatsToLoops(RewriterBase &rewriter, StatsOp op);
+
+} // namespace mlir::hmoe
+
+#endif // HMOE_DIALECT_HMOE_TRANSFORMS_ROUTINGLOOPS_H

@@ -1,0 +1,231 @@
+// RUN: hmoe-opt %s --hmoe-lower-routing-to-loops --canonicalize --cse --split-input-file | FileCheck %s
+
+// Nested routing on buffers: a loop over tokens (its body is the route's
+// scalar implementation). Every node's softmax, the product of the levels'
+// probabilities into probs, then the selection level by level; a chosen
+// leaf's weight is the product of its ancestors' weights.
+// CHECK-LABEL: func.func @route_nested
+// CHECK-SAME: (%[[L1:.*]]: memref<?x2xf32>, %[[L2:.*]]: memref<?x2x4xf32>, %[[W:.*]]: memref<?x2xf32>, %[[E:.*]]: memref<?x2xi32>, %[[P:.*]]: memref<?x8xf32>)
+// CHECK-DAG: %[[C8:.*]] = arith.constant 8 : index
+// CHECK: %[[T:.*]] = memref.dim %[[W]], %{{.*}} : memref<?x2xf32>
+// CHECK: scf.for %[[TOK:.*]] = %{{.*}} to %[[T]] step
+// CHECK:   %[[P1:.*]] = memref.alloca() : memref<2xf32>
+// CHECK:   %[[MAX1:.*]] = scf.for {{.*}} -> (f32)
+// CHECK:     memref.load %[[L1]][%[[TOK]], %{{.*}}] : memref<?x2xf32>
+// CHECK:     arith.maximumf
+// CHECK:   %[[SUM1:.*]] = scf.for {{.*}} -> (f32)
+// CHECK:     %[[S1:.*]] = memref.load %[[L1]][%[[TOK]], %{{.*}}]
+// CHECK:     %[[D1:.*]] = arith.subf %[[S1]], %[[MAX1]]
+// CHECK:     math.exp %[[D1]]
+// CHECK:   %[[P2:.*]] = memref.alloca() : memref<8xf32>
+// CHECK:       memref.load %[[L2]][%[[TOK]], %{{.*}}, %{{.*}}] : memref<?x2x4xf32>
+// CHECK:   scf.for %[[X:.*]] = %{{.*}} to %[[C8]] step
+// CHECK:     %[[PARENT:.*]] = arith.divui %[[X]], %{{.*}} : index
+// CHECK:     %[[PA:.*]] = memref.load %[[P1]][%[[PARENT]]] : memref<2xf32>
+// CHECK:     %[[PB:.*]] = memref.load %[[P2]][%[[X]]] : memref<8xf32>
+// CHECK:     %[[PROD:.*]] = arith.mulf %[[PA]], %[[PB]] : f32
+// CHECK:     memref.store %[[PROD]], %[[P]][%[[TOK]], %[[X]]] : memref<?x8xf32>
+// The level-1 choice and its weight (k = 1: renormalised, 1), read once to
+// renormalise and again to descend.
+// CHECK:   memref.load %{{.*}}[%{{.*}}] : memref<1xindex>
+// CHECK:   arith.divf
+// CHECK:   %[[G:.*]] = memref.load %{{.*}}[%{{.*}}] : memref<1xindex>
+// CHECK-NEXT: %[[GW:.*]] = memref.load %{{.*}}[%{{.*}}] : memref<1xf32>
+// CHECK-NEXT: %[[BASE:.*]] = arith.muli %[[G]], %{{.*}} : index
+// The level-2 choices under it, stored as expert = group * 4 + child.
+// CHECK:   scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step
+// CHECK:     %[[CHILD:.*]] = memref.load %{{.*}}[%[[J]]] : memref<2xindex>
+// CHECK:     %[[EX:.*]] = arith.addi %[[BASE]], %[[CHILD]] : index
+// CHECK:     %[[CW:.*]] = memref.load %{{.*}}[%[[J]]] : memref<2xf32>
+// CHECK:     %[[WV:.*]] = arith.mulf %[[GW]], %[[CW]] : f32
+// CHECK:     %[[EX32:.*]] = arith.index_cast %[[EX]] : index to i32
+// CHECK:     memref.store %[[EX32]], %[[E]][%[[TOK]], %[[J]]] : memref<?x2xi32>
+// CHECK:     memref.store %[[WV]], %[[W]][%[[TOK]], %[[J]]] : memref<?x2xf32>
+func.func @route_nested(%l1: memref<?x2xf32>, %l2: memref<?x2x4xf32>, %w: memref<?x2xf32>, %e: memref<?x2xi32>, %p: memref<?x8xf32>) {
+  hmoe.route #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 1>, logits %l1 : memref<?x2xf32>)
+      level(#hmoe.gate<linear, softmax, k = 2>, logits %l2 : memref<?x2x4xf32>)
+      outs(%w, %e, %p : memref<?x2xf32>, memref<?x2xi32>, memref<?x8xf32>)
+  return
+}
+
+// -----
+
+// Group-limited routing: keys = probs + selection bias; each group scored
+// by its best key (group_score = max); the best k_groups = 2 kept; experts
+// outside them marked taken; the top 3 of the rest, renormalised.
+// CHECK-LABEL: func.func @route_group_limited
+// CHECK-SAME: (%[[L:.*]]: memref<?x12xf32>, %[[B:.*]]: memref<12xf32>, %[[W:.*]]: memref<?x3xf32>, %[[E:.*]]: memref<?x3xi32>, %[[P:.*]]: memref<?x12xf32>)
+// CHECK: scf.for %[[TOK:.*]] = %{{.*}} to %{{.*}} step
+// CHECK:   %[[PROBS:.*]] = memref.alloca() : memref<12xf32>
+// CHECK:     %[[PV:.*]] = memref.load %[[PROBS]][%[[C:.*]]] : memref<12xf32>
+// CHECK:     memref.store %[[PV]], %[[P]][%[[TOK]], %[[C]]] : memref<?x12xf32>
+// CHECK:   %[[KEYS:.*]] = memref.alloca() : memref<12xf32>
+// CHECK:   %[[TAKEN:.*]] = memref.alloca() : memref<12xi1>
+// CHECK:   %[[CHOSEN:.*]] = memref.alloca() : memref<3xindex>
+// CHECK:     %[[PK:.*]] = memref.load %[[PROBS]][%[[K:.*]]] : memref<12xf32>
+// CHECK:     %[[BK:.*]] = memref.load %[[B]][%[[K]]] : memref<12xf32>
+// CHECK:     %[[KEY:.*]] = arith.addf %[[PK]], %[[BK]] : f32
+// CHECK:     memref.store %[[KEY]], %[[KEYS]][%[[K]]] : memref<12xf32>
+// CHECK:   %[[GKEYS:.*]] = memref.alloca() : memref<3xf32>
+// CHECK:   %[[GTAKEN:.*]] = memref.alloca() : memref<3xi1>
+// Each group's score: the best of its 4 keys.
+// CHECK:   scf.for %[[GRP:.*]] = %{{.*}} to %{{.*}} step
+// CHECK:     %[[GBASE:.*]] = arith.muli %[[GRP]], %{{.*}} : index
+// CHECK:     %[[BEST:.*]]:3 = scf.for {{.*}} iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %[[GBASE]], %{{.*}} = %{{.*}}) -> (f32, index, i1)
+// CHECK:     memref.store %{{.*}}, %[[GKEYS]][%[[GRP]]] : memref<3xf32>
+// The two best groups, then the mask.
+// CHECK:   scf.for %{{.*}} = %{{.*}} to %{{.*}} step
+// CHECK:     %[[GBEST:.*]]:3 = scf.for {{.*}} -> (f32, index, i1)
+// CHECK:     memref.store %{{.*}}, %[[GTAKEN]][%[[GBEST]]#1] : memref<3xi1>
+// CHECK:   scf.for %[[X:.*]] = %{{.*}} to %{{.*}} step
+// CHECK:     %[[XG:.*]] = arith.divui %[[X]], %{{.*}} : index
+// CHECK:     %[[KEPT:.*]] = memref.load %[[GTAKEN]][%[[XG]]] : memref<3xi1>
+// CHECK:     %[[OUT:.*]] = arith.xori %[[KEPT]], %{{.*}} : i1
+// CHECK:     memref.store %[[OUT]], %[[TAKEN]][%[[X]]] : memref<12xi1>
+// Top 3 among the kept groups' experts.
+// CHECK:   scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step
+// CHECK:     %[[PICK:.*]]:3 = scf.for {{.*}} -> (f32, index, i1)
+// CHECK:       memref.load %[[KEYS]]
+// CHECK:       memref.load %[[TAKEN]]
+// CHECK:     memref.store %{{.*}}, %[[CHOSEN]][%[[J]]] : memref<3xindex>
+// Renormalised probabilities (not keys) of the chosen experts.
+// CHECK:   %[[TOTAL:.*]] = scf.for {{.*}} -> (f32)
+// CHECK:     %[[CI:.*]] = memref.load %[[CHOSEN]]
+// CHECK:     memref.load %[[PROBS]][%[[CI]]] : memref<12xf32>
+// CHECK:     arith.divf %{{.*}}, %[[TOTAL]] : f32
+// CHECK:     memref.store %{{.*}}, %[[E]][%[[TOK]], %[[J2:.*]]] : memref<?x3xi32>
+// CHECK:     memref.store %{{.*}}, %[[W]][%[[TOK]], %[[J2]]] : memref<?x3xf32>
+func.func @route_group_limited(%l: memref<?x12xf32>, %b: memref<12xf32>, %w: memref<?x3xf32>, %e: memref<?x3xi32>, %p: memref<?x12xf32>) {
+  hmoe.route #hmoe.strategy<group_limited, groups = 3, k_groups = 2, group_score = max>
+      level(#hmoe.gate<linear, softmax, k = 3>, logits %l : memref<?x12xf32>, selection_bias %b : memref<12xf32>)
+      outs(%w, %e, %p : memref<?x3xf32>, memref<?x3xi32>, memref<?x12xf32>)
+  return
+}
+
+// -----
+
+// Per-group routing: the top 2 inside each group of 4 (base g * 4, slots
+// g * 2 + j); a sigmoid gate renormalises in the log domain; weights are
+// multiplied by the chosen expert's router scale.
+// CHECK-LABEL: func.func @route_per_group
+// CHECK-SAME: (%[[L:.*]]: memref<?x8xf32>, %[[S:.*]]: memref<8xf32>, %[[W:.*]]: memref<?x4xf32>, %[[E:.*]]: memref<?x4xi32>, %[[P:.*]]: memref<?x8xf32>)
+// CHECK: scf.for %[[TOK:.*]] = %{{.*}} to %{{.*}} step
+// CHECK:   %[[CHOSEN:.*]] = memref.alloca() : memref<4xindex>
+// CHECK:   scf.for %[[GRP:.*]] = %{{.*}} to %{{.*}} step
+// CHECK:     %[[BASE:.*]] = arith.muli %[[GRP]], %{{.*}} : index
+// CHECK:     %[[SLOT0:.*]] = arith.muli %[[GRP]], %{{.*}} : index
+// CHECK:     scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step
+// CHECK:       %[[BEST:.*]]:3 = scf.for %[[C:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %[[BASE]], %{{.*}} = %{{.*}}) -> (f32, index, i1)
+// CHECK:         arith.addi %[[BASE]], %[[C]] : index
+// CHECK:       %[[SLOT:.*]] = arith.addi %[[SLOT0]], %[[J]] : index
+// CHECK:       memref.store %[[BEST]]#1, %[[CHOSEN]][%[[SLOT]]] : memref<4xindex>
+// CHECK:   scf.for {{.*}} -> (f32)
+// CHECK:     math.log
+// CHECK:   scf.for %[[K:.*]] = %{{.*}} to %{{.*}} step
+// CHECK:     %[[EX:.*]] = memref.load %[[CHOSEN]][%[[K]]] : memref<4xindex>
+// CHECK:     %[[WV:.*]] = memref.load %{{.*}}[%[[K]]] : memref<4xf32>
+// CHECK:     %[[SCALE:.*]] = memref.load %[[S]][%[[EX]]] : memref<8xf32>
+// CHECK:     %[[SCALED:.*]] = arith.mulf %[[WV]], %[[SCALE]] : f32
+// CHECK:     memref.store %[[SCALED]], %[[W]][%[[TOK]], %[[K]]] : memref<?x4xf32>
+func.func @route_per_group(%l: memref<?x8xf32>, %s: memref<8xf32>, %w: memref<?x4xf32>, %e: memref<?x4xi32>, %p: memref<?x8xf32>) {
+  hmoe.route #hmoe.strategy<per_group, groups = 2>
+      level(#hmoe.gate<linear, sigmoid, k = 2>, logits %l : memref<?x8xf32>)
+      router_scale %s : memref<8xf32>
+      outs(%w, %e, %p : memref<?x4xf32>, memref<?x4xi32>, memref<?x8xf32>)
+  return
+}
+
+// -----
+
+// Dispatch with a capacity: C = ceil(min(1.25 * T * K / 8, T * K)); pass 1
+// counts per expert in token order (slot_of = rank, -1 when dropped by
+// capacity), an exclusive prefix sum gives the offsets, pass 2 places the
+// kept assignments.
+// CHECK-LABEL: func.func @dispatch_capacity
+// CHECK-SAME: (%[[EIN:.*]]: memref<?x2xi32>, %[[ST:.*]]: memref<?xi32>, %[[SO:.*]]: memref<?x2xi32>, %[[OFF:.*]]: memref<9xi32>)
+// CHECK-DAG: %[[FACTOR:.*]] = arith.constant 1.250000e+00 : f64
+// CHECK-DAG: %[[NE:.*]] = arith.constant 8.000000e+00 : f64
+// CHECK: %[[T:.*]] = memref.dim %[[EIN]], %{{.*}}
+// CHECK: %[[TK:.*]] = arith.muli %[[T]], %{{.*}} : index
+// CHECK: %[[TKI:.*]] = arith.index_cast %[[TK]] : index to i64
+// CHECK: %[[TKF:.*]] = arith.sitofp %[[TKI]] : i64 to f64
+// CHECK: %[[SCALED:.*]] = arith.mulf %[[TKF]], %[[FACTOR]] : f64
+// CHECK: %[[PER:.*]] = arith.divf %[[SCALED]], %[[NE]] : f64
+// CHECK: %[[CAPPED:.*]] = arith.minimumf %[[PER]], %[[TKF]] : f64
+// CHECK: %[[CEIL:.*]] = math.ceil %[[CAPPED]] : f64
+// CHECK: %[[CAP:.*]] = arith.fptosi %[[CEIL]] : f64 to i64
+// CHECK: scf.for %[[TOK:.*]] = %{{.*}} to %[[T]] step
+// CHECK:   scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step
+// CHECK:     memref.store %{{.*}}, %[[SO]][%[[TOK]], %[[J]]] : memref<?x2xi32>
+// CHECK:     %[[EX:.*]] = memref.load %[[EIN]][%[[TOK]], %[[J]]] : memref<?x2xi32>
+// CHECK:     scf.if
+// CHECK:       %[[AT:.*]] = arith.addi %{{.*}}, %{{.*}} : index
+// CHECK:       %[[COUNT:.*]] = memref.load %[[OFF]][%[[AT]]] : memref<9xi32>
+// CHECK:       %[[COUNT64:.*]] = arith.extsi %[[COUNT]] : i32 to i64
+// CHECK:       %[[FITS:.*]] = arith.cmpi slt, %[[COUNT64]], %[[CAP]] : i64
+// CHECK:       scf.if %[[FITS]]
+// CHECK:         memref.store %[[COUNT]], %[[SO]][%[[TOK]], %[[J]]] : memref<?x2xi32>
+// CHECK:         %[[NEXT:.*]] = arith.addi %[[COUNT]], %{{.*}} : i32
+// CHECK:         memref.store %[[NEXT]], %[[OFF]][%[[AT]]] : memref<9xi32>
+// CHECK: scf.for %[[X:.*]] = %{{.*}} to %{{.*}} step
+// CHECK:   %[[PREV:.*]] = arith.subi %[[X]], %{{.*}} : index
+// CHECK:   %[[A:.*]] = memref.load %[[OFF]][%[[PREV]]] : memref<9xi32>
+// CHECK:   %[[B:.*]] = memref.load %[[OFF]][%[[X]]] : memref<9xi32>
+// CHECK:   %[[AB:.*]] = arith.addi %[[A]], %[[B]] : i32
+// CHECK:   memref.store %[[AB]], %[[OFF]][%[[X]]] : memref<9xi32>
+// CHECK: scf.for %[[TOK2:.*]] = %{{.*}} to %[[T]] step
+// CHECK:   scf.for %[[J2:.*]] = %{{.*}} to %{{.*}} step
+// CHECK:     %[[RANK:.*]] = memref.load %[[SO]][%[[TOK2]], %[[J2]]] : memref<?x2xi32>
+// CHECK:     scf.if
+// CHECK:       %[[EX2:.*]] = memref.load %[[EIN]][%[[TOK2]], %[[J2]]]
+// CHECK:       %[[EX2I:.*]] = arith.index_cast %[[EX2]] : i32 to index
+// CHECK:       %[[START:.*]] = memref.load %[[OFF]][%[[EX2I]]] : memref<9xi32>
+// CHECK:       %[[SLOT:.*]] = arith.addi %[[START]], %[[RANK]] : i32
+// CHECK:       memref.store %[[SLOT]], %[[SO]][%[[TOK2]], %[[J2]]] : memref<?x2xi32>
+// CHECK:       %[[TOKI:.*]] = arith.index_cast %[[TOK2]] : index to i32
+// CHECK:       %[[SLOTI:.*]] = arith.index_cast %[[SLOT]] : i32 to index
+// CHECK:       memref.store %[[TOKI]], %[[ST]][%[[SLOTI]]] : memref<?xi32>
+func.func @dispatch_capacity(%e: memref<?x2xi32>, %st: memref<?xi32>, %so: memref<?x2xi32>, %off: memref<9xi32>) {
+  hmoe.dispatch %e : memref<?x2xi32> num_experts = 8 capacity_factor 1.25
+      outs(%st, %so, %off : memref<?xi32>, memref<?x2xi32>, memref<9xi32>)
+  return
+}
+
+// -----
+
+// Statistics accumulate in f64: per-expert load and importance over the
+// tokens, then the balance loss E * sum_e load_e * importance_e / (T^2 K),
+// 0 for T = 0.
+// CHECK-LABEL: func.func @stats
+// CHECK-SAME: (%[[PR:.*]]: memref<?x8xf32>, %[[EIN:.*]]: memref<?x2xi32>, %[[LOAD:.*]]: memref<8xi64>, %[[BAL:.*]]: memref<f32>)
+// CHECK: %[[T:.*]] = memref.dim %[[PR]]
+// CHECK: %[[NONE:.*]] = arith.cmpi eq, %[[T]], %{{.*}} : index
+// CHECK: %[[COUNTS:.*]] = memref.alloca() : memref<8xi64>
+// CHECK: %[[IMP:.*]] = memref.alloca() : memref<8xf64>
+// CHECK: scf.for %[[TOK:.*]] = %{{.*}} to %[[T]] step
+// CHECK:   %[[EX:.*]] = memref.load %[[EIN]][%[[TOK]], %{{.*}}] : memref<?x2xi32>
+// CHECK:   scf.if
+// CHECK:     %[[EXI:.*]] = arith.index_cast %[[EX]] : i32 to index
+// CHECK:     %[[N:.*]] = memref.load %[[COUNTS]][%[[EXI]]] : memref<8xi64>
+// CHECK:     %[[N1:.*]] = arith.addi %[[N]], %{{.*}} : i64
+// CHECK:     memref.store %[[N1]], %[[COUNTS]][%[[EXI]]] : memref<8xi64>
+// CHECK:   scf.for %[[X:.*]] = %{{.*}} to %{{.*}} step
+// CHECK:     %[[PV:.*]] = memref.load %[[PR]][%[[TOK]], %[[X]]] : memref<?x8xf32>
+// CHECK:     %[[PD:.*]] = arith.extf %[[PV]] : f32 to f64
+// CHECK:     %[[I0:.*]] = memref.load %[[IMP]][%[[X]]] : memref<8xf64>
+// CHECK:     %[[I1:.*]] = arith.addf %[[I0]], %[[PD]] : f64
+// CHECK:     memref.store %[[I1]], %[[IMP]][%[[X]]] : memref<8xf64>
+// CHECK: scf.for %[[Y:.*]] = %{{.*}} to %{{.*}} step
+// CHECK:   %[[LV:.*]] = memref.load %[[COUNTS]][%[[Y]]] : memref<8xi64>
+// CHECK:   memref.store %[[LV]], %[[LOAD]][%[[Y]]] : memref<8xi64>
+// CHECK: %[[DOT:.*]] = scf.for {{.*}} -> (f64)
+// CHECK: %[[LOSS:.*]] = arith.select %[[NONE]], %{{.*}}, %{{.*}} : f64
+// CHECK: %[[LOSS32:.*]] = arith.truncf %[[LOSS]] : f64 to f32
+// CHECK: memref.store %[[LOSS32]], %[[BAL]][] : memref<f32>
+func.func @stats(%p: memref<?x8xf32>, %e: memref<?x2xi32>, %load: memref<8xi64>, %bal: memref<f32>) {
+  hmoe.stats [load, balance_loss] probs %p : memref<?x8xf32>, experts %e : memref<?x2xi32>
+      outs(%load, %bal : memref<8xi64>, memref<f32>)
+  return
+}
+
