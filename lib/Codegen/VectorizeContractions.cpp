@@ -289,28 +289,28 @@ struct VectorizeContractionsPass
   void runOnOperation() override {
     if (vectorWidth < 1 || tileRows < 1 || tileCols < 1 || rowsPerTask < 1 ||
         taskBytes < 1 || kBlock < 0) {
-      getOperation().emitError("hmoe-vectorize-contractions: every option "
-                               "must be at least 1 (k-block: at least 0)");
+      getOperation()->emitError("hmoe-vectorize-contractions: every option "
+                                "must be at least 1 (k-block: at least 0)");
       return signalPassFailure();
     }
     // The tile is unrolled into tile-rows x tile-cols accumulators: beyond a
     // few dozen it only spills registers and bloats the IR.
     if (vectorWidth > 64 || tileRows > 64 || tileCols > 64 ||
         tileRows * tileCols > 64) {
-      getOperation().emitError("hmoe-vectorize-contractions: vector-width (")
+      getOperation()->emitError("hmoe-vectorize-contractions: vector-width (")
           << vectorWidth.getValue() << ") must be at most 64 and tile-rows x "
           << "tile-cols (" << tileRows.getValue() << " x "
           << tileCols.getValue() << ") at most 64 accumulators";
       return signalPassFailure();
     }
     if (kBlock > 0 && kBlock % vectorWidth != 0) {
-      getOperation().emitError("hmoe-vectorize-contractions: k-block (")
+      getOperation()->emitError("hmoe-vectorize-contractions: k-block (")
           << kBlock.getValue() << ") must be a multiple of vector-width ("
           << vectorWidth.getValue() << ")";
       return signalPassFailure();
     }
     SmallVector<std::pair<linalg::GenericOp, RowContraction>> matches;
-    getOperation().walk([&](linalg::GenericOp op) {
+    getOperation()->walk([&](linalg::GenericOp op) {
       if (auto m = matchRowContraction(op, vectorWidth, bf16Dot)) {
         m->zeroFill = precedingZeroFill(op, m->c);
         matches.push_back({op, *m});

@@ -276,12 +276,12 @@ struct VectorizeRowwisePass
 
   void runOnOperation() override {
     if (vectorWidth < 1 || vectorWidth > 64) {
-      getOperation().emitError("hmoe-vectorize-rowwise: vector-width (")
+      getOperation()->emitError("hmoe-vectorize-rowwise: vector-width (")
           << vectorWidth.getValue() << ") must be between 1 and 64";
       return signalPassFailure();
     }
     SmallVector<RowwiseOp> matches;
-    getOperation().walk([&](linalg::GenericOp op) {
+    getOperation()->walk([&](linalg::GenericOp op) {
       if (auto m = matchRowwise(op, vectorWidth))
         matches.push_back(*m);
     });

@@ -282,7 +282,7 @@ std::pair<Operation *, FunctionType> findFunction(ModuleOp module) {
         if (func.isPublic() && !func.isExternal())
           candidates.push_back(func);
       } else if (auto func = dyn_cast<LLVM::LLVMFuncOp>(op)) {
-        if (func->hasAttr("hmoe.abi"))
+        if (func->hasAttr(hmoe::HMoEDialect::AbiAttrHelper::getNameStr()))
           candidates.push_back(func);
       }
     if (candidates.size() != 1)
@@ -296,7 +296,8 @@ std::pair<Operation *, FunctionType> findFunction(ModuleOp module) {
   if (auto f = dyn_cast<func::FuncOp>(func))
     return {f, f.getFunctionType()};
   if (isa<LLVM::LLVMFuncOp>(func)) {
-    auto abi = func->getAttrOfType<TypeAttr>("hmoe.abi");
+    auto abi = func->getAttrOfType<TypeAttr>(
+        hmoe::HMoEDialect::AbiAttrHelper::getNameStr());
     if (!abi || !isa<FunctionType>(abi.getValue()))
       fatal("@" + functionName +
             " is an llvm.func without an hmoe.abi attribute; lower the "

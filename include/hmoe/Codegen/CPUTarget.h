@@ -13,6 +13,7 @@
 #ifndef HMOE_CODEGEN_CPUTARGET_H
 #define HMOE_CODEGEN_CPUTARGET_H
 
+#include "hmoe/Dialect/HMoE/IR/HMoEDialect.h"
 #include "mlir/Support/LLVM.h"
 #include "llvm/ADT/StringRef.h"
 
@@ -21,9 +22,12 @@
 
 namespace mlir::hmoe {
 
-/// Module attributes naming the CPU a module was compiled for.
-constexpr llvm::StringLiteral kTargetCpuAttr = "hmoe.target_cpu";
-constexpr llvm::StringLiteral kTargetFeaturesAttr = "hmoe.target_features";
+/// Module attributes naming the CPU a module was compiled for (declared and
+/// verified by the dialect).
+constexpr llvm::StringLiteral kTargetCpuAttr =
+    HMoEDialect::TargetCpuAttrHelper::getNameStr();
+constexpr llvm::StringLiteral kTargetFeaturesAttr =
+    HMoEDialect::TargetFeaturesAttrHelper::getNameStr();
 
 /// The CPU a layer is compiled for.
 struct CPUTarget {

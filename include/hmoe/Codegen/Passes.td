@@ -69,8 +69,7 @@ def HMoEScopeLoopAllocas : Pass<"hmoe-scope-loop-allocas"> {
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
-def HMoEVectorizeContractions
-    : Pass<"hmoe-vectorize-contractions", "::mlir::func::FuncOp"> {
+def HMoEVectorizeContractions : Pass<"hmoe-vectorize-contractions"> {
   let summary = "Register-tiled, vectorised, multi-threaded f32 row "
                 "contractions on buffers";
   let description = [{
@@ -137,8 +136,7 @@ def HMoEVectorizeContractions
   ];
 }
 
-def HMoEVectorizeRowwise
-    : Pass<"hmoe-vectorize-rowwise", "::mlir::func::FuncOp"> {
+def HMoEVectorizeRowwise : Pass<"hmoe-vectorize-rowwise"> {
   let summary = "Vector code for element-wise and row-sum linalg.generic ops "
                 "on buffers";
   let description = [{

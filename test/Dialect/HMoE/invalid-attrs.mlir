@@ -252,3 +252,52 @@ func.func @f() attributes {a = #hmoe.gate<linear, softmax, k = 1, scale = -1.0e+
 // literals are not.
 // expected-error @below {{expected floating point literal}}
 #bad = #hmoe.gate<linear, softmax, k = 2, scale = true>
+
+// -----
+
+// Discardable attributes of the dialect.
+
+// expected-error @below {{'hmoe.abi' must be a function type (the layer function's signature), got "f"}}
+func.func @abi_not_a_type() attributes {hmoe.abi = "f"} {
+  return
+}
+
+// -----
+
+// expected-error @below {{'hmoe.abi' must be a function type (the layer function's signature), got tensor<2xf32>}}
+func.func @abi_not_a_function_type() attributes {hmoe.abi = tensor<2xf32>} {
+  return
+}
+
+// -----
+
+// expected-error @below {{'hmoe.abi' belongs on a function, not on builtin.module}}
+module attributes {hmoe.abi = () -> ()} {
+}
+
+// -----
+
+// expected-error @below {{'hmoe.abi' has 2 arguments and 0 results, the function 1 and 0}}
+func.func @abi_arity(%a: tensor<2xf32>) attributes {hmoe.abi = (tensor<2xf32>, tensor<2xf32>) -> ()} {
+  return
+}
+
+// -----
+
+// expected-error @below {{'hmoe.target_cpu' must be a string, got 3 : i64}}
+module attributes {hmoe.target_cpu = 3} {
+}
+
+// -----
+
+// expected-error @below {{'hmoe.target_features' belongs on a module, not on func.func}}
+func.func @features_on_function() attributes {hmoe.target_features = "+avx2"} {
+  return
+}
+
+// -----
+
+// expected-error @below {{unknown attribute 'hmoe.tile': the hmoe dialect defines 'hmoe.abi', 'hmoe.target_cpu' and 'hmoe.target_features'}}
+func.func @unknown() attributes {hmoe.tile = 4} {
+  return
+}

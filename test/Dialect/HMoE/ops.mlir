@@ -264,3 +264,13 @@ func.func @routing_on_buffers(%l: memref<?x8xf32>, %w: memref<?x2xf32>, %e: memr
       outs(%load : memref<8xi64, strided<[1], offset: ?>>)
   return
 }
+
+// The dialect's discardable attributes where they belong.
+// CHECK: module attributes {hmoe.target_cpu = "znver5", hmoe.target_features = "+avx2,+avx512f"}
+// CHECK: func.func @layer(%{{.*}}: tensor<?x8xf32>) -> tensor<?x8xf32> attributes {hmoe.abi = (tensor<?x8xf32>) -> tensor<?x8xf32>}
+module attributes {hmoe.target_cpu = "znver5", hmoe.target_features = "+avx2,+avx512f"} {
+  func.func @layer(%x: tensor<?x8xf32>) -> tensor<?x8xf32>
+      attributes {hmoe.abi = (tensor<?x8xf32>) -> tensor<?x8xf32>} {
+    return %x : tensor<?x8xf32>
+  }
+}

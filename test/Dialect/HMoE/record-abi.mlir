@@ -52,3 +52,13 @@ func.func @mgpuMemAlloc() {
 func.func @hmoe_check_failed() {
   return
 }
+
+// -----
+
+// Functions are found through FunctionOpInterface; one whose signature is
+// not a builtin function type (an llvm.func, already lowered) gets none.
+// CHECK-LABEL: llvm.func @scale
+// CHECK-NOT: hmoe.abi
+llvm.func @scale(%a: f32) -> f32 {
+  llvm.return %a : f32
+}

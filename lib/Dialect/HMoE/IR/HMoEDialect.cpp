@@ -5,7 +5,9 @@
 #include "hmoe/Dialect/HMoE/IR/HMoEOps.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectImplementation.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -31,6 +33,50 @@ void HMoEDialect::initialize() {
 #define GET_OP_LIST
 #include "hmoe/Dialect/HMoE/IR/HMoEOps.cpp.inc"
       >();
+}
+
+LogicalResult HMoEDialect::verifyOperationAttribute(Operation *op,
+                                                    NamedAttribute attr) {
+  StringRef name = attr.getName().strref();
+  Attribute value = attr.getValue();
+  if (name == AbiAttrHelper::getNameStr()) {
+    auto type = dyn_cast<TypeAttr>(value);
+    auto signature = type ? dyn_cast<FunctionType>(type.getValue()) : nullptr;
+    if (!signature)
+      return op->emitError()
+             << "'" << name
+             << "' must be a function type (the layer function's signature), "
+                "got "
+             << value;
+    auto func = dyn_cast<FunctionOpInterface>(op);
+    if (!func)
+      return op->emitError()
+             << "'" << name << "' belongs on a function, not on "
+             << op->getName();
+    // Lowering to LLVM expands arguments; before that they correspond.
+    auto ownType = dyn_cast<FunctionType>(func.getFunctionType());
+    if (ownType && (ownType.getNumInputs() != signature.getNumInputs() ||
+                    ownType.getNumResults() != signature.getNumResults()))
+      return op->emitError()
+             << "'" << name << "' has " << signature.getNumInputs()
+             << " arguments and " << signature.getNumResults()
+             << " results, the function " << ownType.getNumInputs() << " and "
+             << ownType.getNumResults();
+    return success();
+  }
+  if (name == TargetCpuAttrHelper::getNameStr() ||
+      name == TargetFeaturesAttrHelper::getNameStr()) {
+    if (!isa<StringAttr>(value))
+      return op->emitError()
+             << "'" << name << "' must be a string, got " << value;
+    if (!isa<ModuleOp>(op))
+      return op->emitError() << "'" << name << "' belongs on a module, not on "
+                             << op->getName();
+    return success();
+  }
+  return op->emitError() << "unknown attribute '" << name
+                         << "': the hmoe dialect defines 'hmoe.abi', "
+                            "'hmoe.target_cpu' and 'hmoe.target_features'";
 }
 
 //===----------------------------------------------------------------------===//

@@ -1,10 +1,11 @@
 //===- RecordABI.cpp - keep the tensor signature for hmoe-run -------------===//
 
+#include "hmoe/Dialect/HMoE/IR/HMoEDialect.h"
 #include "hmoe/Dialect/HMoE/Transforms/Passes.h"
 
-#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 
 #include "llvm/ADT/StringSet.h"
 
@@ -108,12 +109,15 @@ struct HMoERecordABIPass
     });
     if (bad)
       return signalPassFailure();
-    for (auto func : getOperation().getOps<func::FuncOp>()) {
-      if (func.isPrivate() || func.isExternal() || func->hasAttr(kAbiAttr))
+    hmoe::HMoEDialect::AbiAttrHelper abi(&getContext());
+    // Any function op with a builtin signature (func.func or another
+    // compiler's); an llvm.func is already past the tensor signature.
+    for (auto func : getOperation().getOps<FunctionOpInterface>()) {
+      if (func.isPrivate() || func.isExternal() || abi.isAttrPresent(func) ||
+          !isa<FunctionType>(func.getFunctionType()))
         continue;
-      func->setAttr(kAbiAttr, TypeAttr::get(func.getFunctionType()));
+      abi.setAttr(func, TypeAttr::get(func.getFunctionType()));
     }
   }
-  static constexpr StringLiteral kAbiAttr = "hmoe.abi";
 };
 } // namespace

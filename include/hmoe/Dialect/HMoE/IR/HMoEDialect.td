@@ -31,7 +31,9 @@ def HMoE_Dialect : Dialect {
       `--hmoe-decompose` rewrites `hmoe.moe` into them; fusion and lowering
       passes work on them.
 
-    All values are ranked tensors. The token count `T` (the leading
+    Values are ranked tensors; the routing ops (`hmoe.route`,
+    `hmoe.dispatch`, `hmoe.stats`) are destination-passing and also take
+    memrefs, their form after bufferization. The token count `T` (the leading
     dimension) may be dynamic and may be 0; every other size (model width
     `D`, fan-outs, expert sizes) is static. Gate logits, probabilities and
     routing weights are always `f32`; tokens and weights may be `f32`, `f16`
@@ -51,7 +53,23 @@ def HMoE_Dialect : Dialect {
     renormalised sigmoid gate keeps the ratios of its probabilities when
     they all underflow f32. The project README's "Numerical edge cases"
     lists each case and its test.
+
+    Discardable attributes (verified wherever they appear):
+
+    * `hmoe.abi = <function type>` on a function: the signature of a layer
+      function as its caller sees it (tensors), recorded by
+      `hmoe-record-abi` before lowering changes it; runners call the lowered
+      function through it.
+    * `hmoe.target_cpu = "<name>"` and `hmoe.target_features = "<+f,...>"`
+      on a module: the CPU the module is compiled for
+      (`hmoe-set-cpu-target`).
   }];
+  let discardableAttrs = (ins
+    "::mlir::TypeAttr":$abi,
+    "::mlir::StringAttr":$target_cpu,
+    "::mlir::StringAttr":$target_features
+  );
+  let hasOperationAttrVerify = 1;
   let useDefaultAttributePrinterParser = 1;
   let dependentDialects = ["::mlir::tensor::TensorDialect"];
 }

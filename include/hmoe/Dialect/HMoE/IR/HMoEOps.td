@@ -3,8 +3,10 @@
 // The layer op (hmoe.moe) and its stages. Value-semantics ops (moe, score,
 // experts, combine) are converted to linalg on tensors; the routing ops
 // (route, dispatch, stats) are destination-passing and work on tensors or
-// memrefs, like linalg's, so that they can bufferize and reach code
-// generation as hmoe ops.
+// memrefs, like linalg's, so they bufferize (BufferizableOpInterface) and
+// reach code generation as hmoe ops; route tiles over tokens
+// (TilingInterface). The interfaces are external models in
+// Dialect/HMoE/Transforms.
 //
 //===----------------------------------------------------------------------===//
 
@@ -237,7 +239,9 @@ def HMoE_RouteOp : HMoE_RoutingOp<"route", [AttrSizedOperandSegments]> {
 
     Destination-passing: the results are written into `outs` (weights,
     experts, probs). On tensors the op returns them; on memrefs (after
-    bufferization) it writes the buffers and has no results.
+    bufferization) it writes the buffers and has no results. Tokens are
+    independent: the op implements `TilingInterface` with the token
+    dimension parallel, and its scalar implementation routes one token.
 
     ```mlir
     %w, %e, %p = hmoe.route #hmoe.strategy<nested>

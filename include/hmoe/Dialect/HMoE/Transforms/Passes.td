@@ -48,8 +48,10 @@ def HMoERecordABI : Pass<"hmoe-record-abi", "::mlir::ModuleOp"> {
   let summary = "Record each public function's signature as `hmoe.abi`; "
                 "refuse function names the lowered code cannot have";
   let description = [{
-    Sets `hmoe.abi = <function type>` on every public `func.func` with a
-    body, unless it already has one. Lowering to LLVM turns tensors into
+    Sets `hmoe.abi = <function type>` (a discardable attribute the dialect
+    declares and verifies) on every public function with a body and a
+    builtin signature (any `FunctionOpInterface` op: `func.func` or another
+    compiler's), unless it already has one. Lowering to LLVM turns tensors into
     memref descriptors that no longer say their element type or which
     dimensions were dynamic; the attribute survives `convert-to-llvm`, so
     `hmoe-run` can bind and check `.npy` files against a module that was
@@ -63,6 +65,7 @@ def HMoERecordABI : Pass<"hmoe-record-abi", "::mlir::ModuleOp"> {
     library or runtime function, or starting with `_` (reserved to the C
     implementation), is an error at the definition.
   }];
+  let dependentDialects = ["::mlir::hmoe::HMoEDialect"];
 }
 
 #endif // HMOE_DIALECT_HMOE_TRANSFORMS_PASSES_TD
