@@ -59,6 +59,8 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 
+#include <limits>
+
 using namespace mlir;
 
 void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
@@ -98,6 +100,10 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
   bufferize.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  // Buffer deallocation does not see into scf.forall (the buffers of each
+  // expert of a forall over experts leaked, 100 MB a call of W1), but it
+  // does into scf.parallel.
+  pm.addPass(createForallToParallelLoopPass());
   bufferization::buildBufferDeallocationPipeline(pm);
   // Deallocation may return a clone of an argument (a function that only
   // casts its input): clones become alloc + copy.
@@ -123,8 +129,14 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
     pm.addPass(createHMoEApproximateMath());
 
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
-  pm.addPass(createForallToParallelLoopPass());
   pm.addPass(createCanonicalizerPass());
+  // One level of loops for the threads: inside each expert (its rows), or
+  // over the experts when asked to and there are enough of them.
+  HMoEChooseParallelLoopsOptions parallelLoops;
+  parallelLoops.minTripCount = options.parallelExperts > 0
+                                   ? options.parallelExperts
+                                   : std::numeric_limits<int64_t>::max();
+  pm.addNestedPass<func::FuncOp>(createHMoEChooseParallelLoops(parallelLoops));
   if (options.openmp)
     pm.addPass(createConvertSCFToOpenMPPass());
   // After the last canonicalization (which would inline the scopes again).

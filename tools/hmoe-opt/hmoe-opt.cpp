@@ -5,16 +5,17 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "hmoe/Codegen/Passes.h"
 #include "hmoe/Conversion/Passes.h"
 #include "hmoe/Dialect/HMoE/Transforms/Passes.h"
 #include "hmoe/Pipelines/Pipelines.h"
-#include "hmoe/Codegen/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 #include "mlir/Transforms/Passes.h"
@@ -30,6 +31,7 @@ int main(int argc, char **argv) {
   mlir::bufferization::registerBufferizationPipelines();
   mlir::registerLinalgPasses();
   mlir::memref::registerMemRefPasses();
+  mlir::registerSCFPasses();
 
   mlir::hmoe::registerHMoEPasses();
   mlir::hmoe::registerHMoEConversionPasses();

@@ -13,6 +13,7 @@
 
 #include "hmoe/Support/Npy.h"
 
+#include "BufferCache.h"
 #include "hmoe/Codegen/CPUTarget.h"
 
 #include "hmoe/Codegen/Passes.h"
@@ -53,7 +54,6 @@
 
 #include <algorithm>
 #if defined(__GLIBC__)
-#include <malloc.h>
 #endif
 #include <chrono>
 #include <cstdlib>
@@ -347,18 +347,7 @@ std::unique_ptr<llvm::TargetMachine> targetMachine(ModuleOp module) {
   return std::move(*machine);
 }
 
-/// A layer allocates and frees its per-expert buffers (up to a few MiB)
-/// on every call. glibc would map and unmap each, so every call would fault
-/// its pages in again; keeping them in the heap lets calls reuse them.
-static void keepLayerBuffersMapped() {
-#if defined(__GLIBC__)
-  mallopt(M_MMAP_THRESHOLD, 32 << 20);
-  mallopt(M_TRIM_THRESHOLD, 256 << 20);
-#endif
-}
-
 int main(int argc, char **argv) {
-  keepLayerBuffersMapped();
   llvm::InitLLVM init(argc, argv);
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
@@ -467,6 +456,13 @@ int main(int argc, char **argv) {
     symbols[interner(hmoe::kCheckFailedFunction)] = {
         llvm::orc::ExecutorAddr::fromPtr(&hmoeRunCheckFailed),
         llvm::JITSymbolFlags::Exported};
+    // The layer's buffers (BufferCache.h).
+    symbols[interner("malloc")] = {
+        llvm::orc::ExecutorAddr::fromPtr(&hmoe_run::cachedMalloc),
+        llvm::JITSymbolFlags::Exported};
+    symbols[interner("free")] = {
+        llvm::orc::ExecutorAddr::fromPtr(&hmoe_run::cachedFree),
+        llvm::JITSymbolFlags::Exported};
     return symbols;
   });
 
@@ -494,7 +490,7 @@ int main(int argc, char **argv) {
       int64_t allocated = resultWords[at];
       if (allocated && !inputPointers.count(allocated) &&
           freed.insert(allocated).second)
-        std::free(reinterpret_cast<void *>(allocated));
+        hmoe_run::cachedFree(reinterpret_cast<void *>(allocated));
       at += 3 + 2 * type.getRank();
     }
   };

@@ -68,6 +68,14 @@ struct LowerToCPUOptions : public PassPipelineOptions<LowerToCPUOptions> {
       llvm::cl::desc("GEMM K elements per pass over a task (-1: the "
                      "target's schedule; 0: all of K)"),
       llvm::cl::init(-1)};
+  PassOptions::Option<int64_t> parallelExperts{
+      *this, "parallel-experts",
+      llvm::cl::desc(
+          "Split the experts across threads (each expert's contractions on "
+          "one thread) when a layer has at least this many experts; 0: never, "
+          "split each expert's rows instead. On a 2-core Zen 5, W1 (32 "
+          "experts): T = 16 3.0 ms against 3.9, T = 4096 132 ms against 107"),
+      llvm::cl::init(0)};
 };
 
 /// hmoe (whole layers or stages) on tensors -> LLVM dialect: target and

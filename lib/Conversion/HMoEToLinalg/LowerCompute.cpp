@@ -500,99 +500,111 @@ LogicalResult lowering::lowerExperts(RewriterBase &rewriter, ExpertsOp op) {
   Type elem = cast<RankedTensorType>(x.getType()).getElementType();
   Type f32 = b.getF32Type();
 
-  // One expert at a time: gather its tokens, run its network on them as
-  // [n, D] x [D, H] contractions, and write its slots.
-  Value result = e.loop(
-      e.idx(0), e.idx(numExperts), {out},
-      [&](Value ex, ValueRange acc) -> SmallVector<Value> {
-        Value begin =
-            e.toIndex(tensor::ExtractOp::create(b, op.getOffsets(), ex));
-        Value end = e.toIndex(tensor::ExtractOp::create(b, op.getOffsets(),
-                                                        e.addi(ex, e.idx(1))));
-        Value n = e.subi(end, begin);
-        Value tokens = tensor::ExtractSliceOp::create(
-            b, op.getSlotToken(), ArrayRef<OpFoldResult>{begin},
-            ArrayRef<OpFoldResult>{n},
-            ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
-        // xs[i, :] = x[tokens[i], :], in the layer's element type: the
-        // contractions extend to f32 (or take bf16 pairs) as they load.
-        AffineExpr i, j;
-        bindDims(ctx, i, j);
-        Value gatherInit = tensor::EmptyOp::create(
-            b, ArrayRef<int64_t>{ShapedType::kDynamic, d}, elem, ValueRange{n});
-        Value xs =
-            parallel2D(b, gatherInit, ValueRange{tokens}, {{i}},
-                       [&](Emitter &ne, ValueRange args) {
-                         Value col = linalg::IndexOp::create(ne.b, 1);
-                         return tensor::ExtractOp::create(
-                             ne.b, x, ValueRange{ne.toIndex(args[0]), col});
-                       });
-        // `in . weight_ex^T` accumulated from 0 into `init`.
-        auto project = [&](Value in, Value weight, Value init) {
-          // Sequenced so that the IR's op order does not depend on the
-          // compiler's argument evaluation order.
-          Value acc = zeroFilled(b, init);
-          Value w = expertSlice(b, weight, ex);
-          return contractRows(b, in, w, acc, /*squaredDistance=*/false);
-        };
-        auto hiddenInit = [&](int64_t cols, Type type) -> Value {
-          return tensor::EmptyOp::create(
-              b, ArrayRef<int64_t>{ShapedType::kDynamic, cols}, type,
-              ValueRange{n});
-        };
-        // The last projection accumulates straight into this expert's rows
-        // of the output (bufferized in place: no copy of its result).
-        SmallVector<OpFoldResult> rowsOfOut = {begin, b.getIndexAttr(0)};
-        SmallVector<OpFoldResult> rowsSize = {n, b.getIndexAttr(dOut)};
-        SmallVector<OpFoldResult> unitStrides = {b.getIndexAttr(1),
-                                                 b.getIndexAttr(1)};
-        auto outRows = [&]() -> Value {
-          return tensor::ExtractSliceOp::create(b, acc[0], rowsOfOut, rowsSize,
-                                                unitStrides);
-        };
-        auto addBias = [&](Value v, Value bias) {
-          if (!bias)
-            return v;
-          return mapRows(
-              b, v, expertSlice(b, bias, ex),
-              [](Emitter &me, Value s, Value bv) { return me.addf(s, bv); });
-        };
-        Value y;
-        if (kind == ExpertKind::Linear) {
-          y = addBias(project(xs, op.getW1(), outRows()), op.getB1());
+  // Experts are independent: a forall over them, each gathering its tokens,
+  // running its network on them as [n, D] x [D, H] contractions and writing
+  // its own slots (rows offsets[e] to offsets[e + 1] of the output, disjoint
+  // by construction). Code generation decides whether experts or the rows
+  // inside their contractions go to threads (the target's schedule).
+  auto forall = scf::ForallOp::create(
+      b, ArrayRef<OpFoldResult>{b.getIndexAttr(0)},
+      ArrayRef<OpFoldResult>{b.getIndexAttr(numExperts)},
+      ArrayRef<OpFoldResult>{b.getIndexAttr(1)}, ValueRange{out},
+      /*mapping=*/std::nullopt);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(forall.getBody());
+    Value ex = forall.getInductionVar(0);
+    Value sharedOut = forall.getRegionIterArgs()[0];
+    [&] {
+      Value begin =
+          e.toIndex(tensor::ExtractOp::create(b, op.getOffsets(), ex));
+      Value end = e.toIndex(
+          tensor::ExtractOp::create(b, op.getOffsets(), e.addi(ex, e.idx(1))));
+      Value n = e.subi(end, begin);
+      Value tokens = tensor::ExtractSliceOp::create(
+          b, op.getSlotToken(), ArrayRef<OpFoldResult>{begin},
+          ArrayRef<OpFoldResult>{n}, ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
+      // xs[i, :] = x[tokens[i], :], in the layer's element type: the
+      // contractions extend to f32 (or take bf16 pairs) as they load.
+      AffineExpr i, j;
+      bindDims(ctx, i, j);
+      Value gatherInit = tensor::EmptyOp::create(
+          b, ArrayRef<int64_t>{ShapedType::kDynamic, d}, elem, ValueRange{n});
+      Value xs =
+          parallel2D(b, gatherInit, ValueRange{tokens}, {{i}},
+                     [&](Emitter &ne, ValueRange args) {
+                       Value col = linalg::IndexOp::create(ne.b, 1);
+                       return tensor::ExtractOp::create(
+                           ne.b, x, ValueRange{ne.toIndex(args[0]), col});
+                     });
+      // `in . weight_ex^T` accumulated from 0 into `init`.
+      auto project = [&](Value in, Value weight, Value init) {
+        // Sequenced so that the IR's op order does not depend on the
+        // compiler's argument evaluation order.
+        Value acc = zeroFilled(b, init);
+        Value w = expertSlice(b, weight, ex);
+        return contractRows(b, in, w, acc, /*squaredDistance=*/false);
+      };
+      auto hiddenInit = [&](int64_t cols, Type type) -> Value {
+        return tensor::EmptyOp::create(
+            b, ArrayRef<int64_t>{ShapedType::kDynamic, cols}, type,
+            ValueRange{n});
+      };
+      // The last projection accumulates straight into this expert's rows
+      // of the output (bufferized in place: no copy of its result).
+      SmallVector<OpFoldResult> rowsOfOut = {begin, b.getIndexAttr(0)};
+      SmallVector<OpFoldResult> rowsSize = {n, b.getIndexAttr(dOut)};
+      SmallVector<OpFoldResult> unitStrides = {b.getIndexAttr(1),
+                                               b.getIndexAttr(1)};
+      auto outRows = [&]() -> Value {
+        return tensor::ExtractSliceOp::create(b, sharedOut, rowsOfOut, rowsSize,
+                                              unitStrides);
+      };
+      auto addBias = [&](Value v, Value bias) {
+        if (!bias)
+          return v;
+        return mapRows(
+            b, v, expertSlice(b, bias, ex),
+            [](Emitter &me, Value s, Value bv) { return me.addf(s, bv); });
+      };
+      Value y;
+      if (kind == ExpertKind::Linear) {
+        y = addBias(project(xs, op.getW1(), outRows()), op.getB1());
+      } else {
+        int64_t h = op.getExpert().getHidden();
+        Value hidden =
+            addBias(project(xs, op.getW1(), hiddenInit(h, f32)), op.getB1());
+        // The activation computes in f32 and writes the hidden rows in
+        // the layer's element type: a bf16 layer's output projection
+        // takes bf16 x bf16 (as PyTorch's bf16 layers do), accumulating
+        // in f32.
+        Value activated = hidden;
+        if (!elem.isF32())
+          activated = hiddenInit(h, elem);
+        if (kind == ExpertKind::FFN) {
+          hidden =
+              parallel2D(b, activated, ValueRange{hidden}, {{i, j}},
+                         [&](Emitter &ne, ValueRange args) {
+                           return ne.truncTo(elem, ne.activation(*fn, args[0]));
+                         });
         } else {
-          int64_t h = op.getExpert().getHidden();
-          Value hidden =
-              addBias(project(xs, op.getW1(), hiddenInit(h, f32)), op.getB1());
-          // The activation computes in f32 and writes the hidden rows in
-          // the layer's element type: a bf16 layer's output projection
-          // takes bf16 x bf16 (as PyTorch's bf16 layers do), accumulating
-          // in f32.
-          Value activated = hidden;
-          if (!elem.isF32())
-            activated = hiddenInit(h, elem);
-          if (kind == ExpertKind::FFN) {
-            hidden = parallel2D(b, activated, ValueRange{hidden}, {{i, j}},
-                                [&](Emitter &ne, ValueRange args) {
-                                  return ne.truncTo(
-                                      elem, ne.activation(*fn, args[0]));
-                                });
-          } else {
-            Value up = project(xs, op.getWUp(), hiddenInit(h, f32));
-            hidden =
-                parallel2D(b, activated, ValueRange{hidden, up},
-                           {{i, j}, {i, j}}, [&](Emitter &ne, ValueRange args) {
-                             Value gate =
-                                 ne.activation(Activation::Silu, args[0]);
-                             return ne.truncTo(elem, ne.mulf(gate, args[1]));
-                           });
-          }
-          y = addBias(project(hidden, op.getW2(), outRows()), op.getB2());
+          Value up = project(xs, op.getWUp(), hiddenInit(h, f32));
+          hidden =
+              parallel2D(b, activated, ValueRange{hidden, up}, {{i, j}, {i, j}},
+                         [&](Emitter &ne, ValueRange args) {
+                           Value gate =
+                               ne.activation(Activation::Silu, args[0]);
+                           return ne.truncTo(elem, ne.mulf(gate, args[1]));
+                         });
         }
-        Value updated = tensor::InsertSliceOp::create(b, y, acc[0], rowsOfOut,
-                                                      rowsSize, unitStrides);
-        return {updated};
-      })[0];
+        y = addBias(project(hidden, op.getW2(), outRows()), op.getB2());
+      }
+      b.setInsertionPointToStart(forall.getTerminator().getBody());
+      tensor::ParallelInsertSliceOp::create(b, y, sharedOut, rowsOfOut,
+                                            rowsSize, unitStrides);
+    }();
+  }
+  Value result = forall.getResult(0);
   rewriter.replaceOp(op, result);
   return success();
 }

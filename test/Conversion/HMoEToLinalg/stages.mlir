@@ -36,14 +36,14 @@ func.func @score_laplace(%x: tensor<?x16xf32>, %w: tensor<4x8x16xf32>)
 
 // -----
 
-// Experts: a loop over experts carrying the output; each gathers its rows
+// Experts: a forall over experts sharing the output; each gathers its rows
 // [offsets[e], offsets[e + 1]) of slot_token, runs its FFN as two
-// contractions with the activation in between, and writes its rows.
+// contractions with the activation in between, and writes its own rows.
 // CHECK-LABEL: func.func @experts_ffn
 // CHECK-SAME: (%[[X:.*]]: tensor<?x16xf32>, %[[ST:.*]]: tensor<?xi32>, %[[OFF:.*]]: tensor<5xi32>, %[[W1:.*]]: tensor<4x32x16xf32>, %[[W2:.*]]: tensor<4x16x32xf32>)
 // CHECK: %[[SLOTS:.*]] = tensor.dim %[[ST]], %{{.*}} : tensor<?xi32>
 // CHECK: %[[INIT:.*]] = tensor.empty(%[[SLOTS]]) : tensor<?x16xf32>
-// CHECK: %[[Y:.*]] = scf.for %[[E:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[ACC:.*]] = %[[INIT]]) -> (tensor<?x16xf32>)
+// CHECK: %[[Y:.*]] = scf.forall (%[[E:.*]]) in (4) shared_outs(%[[ACC:.*]] = %[[INIT]]) -> (tensor<?x16xf32>)
 // CHECK:   %[[LO32:.*]] = tensor.extract %[[OFF]][%[[E]]] : tensor<5xi32>
 // CHECK:   %[[LO:.*]] = arith.index_cast %[[LO32]] : i32 to index
 // CHECK:   %[[E1:.*]] = arith.addi %[[E]], %{{.*}} : index
@@ -65,8 +65,8 @@ func.func @score_laplace(%x: tensor<?x16xf32>, %w: tensor<4x8x16xf32>)
 // CHECK:   %[[ZERO:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[MYOUT]] : tensor<?x16xf32>)
 // CHECK:   %[[W2E:.*]] = tensor.extract_slice %[[W2]][%[[E]], 0, 0] [1, 16, 32] [1, 1, 1] : tensor<4x16x32xf32> to tensor<16x32xf32>
 // CHECK:   %[[O:.*]] = linalg.generic {{.*}}["parallel", "parallel", "reduction"]} ins(%[[ACT]], %[[W2E]] : tensor<?x32xf32>, tensor<16x32xf32>) outs(%[[ZERO]] : tensor<?x16xf32>)
-// CHECK:   %[[NEXT:.*]] = tensor.insert_slice %[[O]] into %[[ACC]][%[[LO]], 0] [%[[N]], 16] [1, 1]
-// CHECK:   scf.yield %[[NEXT]] : tensor<?x16xf32>
+// CHECK:   scf.forall.in_parallel
+// CHECK-NEXT: tensor.parallel_insert_slice %[[O]] into %[[ACC]][%[[LO]], 0] [%[[N]], 16] [1, 1]
 // CHECK: return %[[Y]]
 func.func @experts_ffn(%x: tensor<?x16xf32>, %st: tensor<?xi32>, %off: tensor<5xi32>,
                        %w1: tensor<4x32x16xf32>, %w2: tensor<4x16x32xf32>) -> tensor<?x16xf32> {

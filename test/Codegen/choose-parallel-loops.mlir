@@ -1,0 +1,75 @@
+// RUN: hmoe-opt %s --hmoe-choose-parallel-loops=min-trip-count=8 --split-input-file | FileCheck %s
+
+// 64 experts keep the threads: each expert's row loop runs on its thread.
+// CHECK-LABEL: func.func @many_experts
+// CHECK-SAME: (%[[M:.*]]: memref<64x?xf32>, %[[N:.*]]: index)
+// CHECK: scf.parallel (%[[E:.*]]) = (%{{.*}}) to (%{{.*}}) step
+// CHECK:   scf.for %[[R:.*]] = %{{.*}} to %[[N]] step
+// CHECK:     memref.store %{{.*}}, %[[M]][%[[E]], %[[R]]]
+// CHECK-NOT: scf.parallel
+func.func @many_experts(%m: memref<64x?xf32>, %n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  %f = arith.constant 1.0 : f32
+  scf.parallel (%e) = (%c0) to (%c64) step (%c1) {
+    scf.parallel (%r) = (%c0) to (%n) step (%c1) {
+      memref.store %f, %m[%e, %r] : memref<64x?xf32>
+      scf.reduce
+    }
+    scf.reduce
+  }
+  return
+}
+
+// -----
+
+// 4 experts would leave threads idle: the loop over them is sequential and
+// each expert's rows are split across the threads.
+// CHECK-LABEL: func.func @few_experts
+// CHECK: scf.for %[[E:.*]] = %{{.*}} to %{{.*}} step
+// CHECK:   scf.parallel (%[[R:.*]]) = (%{{.*}}) to (%{{.*}}) step
+// CHECK:     memref.store %{{.*}}, %{{.*}}[%[[E]], %[[R]]]
+func.func @few_experts(%m: memref<4x?xf32>, %n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %f = arith.constant 1.0 : f32
+  scf.parallel (%e) = (%c0) to (%c4) step (%c1) {
+    scf.parallel (%r) = (%c0) to (%n) step (%c1) {
+      memref.store %f, %m[%e, %r] : memref<4x?xf32>
+      scf.reduce
+    }
+    scf.reduce
+  }
+  return
+}
+
+// -----
+
+// A dynamic trip count (tiles of tokens) keeps the threads; a parallel loop
+// with no loop inside is left alone, and so is a 2-D nest inside a
+// sequential outer loop.
+// CHECK-LABEL: func.func @dynamic_and_plain
+// CHECK: scf.parallel (%{{.*}}) = (%{{.*}}) to (%{{.*}}) step
+// CHECK:   scf.for
+// CHECK:     scf.for
+// CHECK: scf.parallel (%{{.*}}) = (%{{.*}}) to (%{{.*}}) step
+// CHECK-NOT: scf.for
+func.func @dynamic_and_plain(%m: memref<?x?xf32>, %t: index, %n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %f = arith.constant 1.0 : f32
+  scf.parallel (%i) = (%c0) to (%t) step (%c1) {
+    scf.parallel (%a, %b) = (%c0, %c0) to (%n, %n) step (%c1, %c1) {
+      memref.store %f, %m[%a, %b] : memref<?x?xf32>
+      scf.reduce
+    }
+    scf.reduce
+  }
+  scf.parallel (%i) = (%c0) to (%t) step (%c1) {
+    memref.store %f, %m[%i, %i] : memref<?x?xf32>
+    scf.reduce
+  }
+  return
+}
