@@ -3,13 +3,18 @@
 
     bench/run.sh [--quick]        (sets up bench/.venv, builds, runs this)
 
-Every workload is f32, on the same thread count for every runner (--threads,
-default: all cores). Times are medians over --repetitions calls after
-warm-up (compilation excluded for every runner). Each peer's result is
-checked against hmoe's before its time is reported.
+Every workload is f32 (plus bf16-weight rows of W1 and W2 for hmoe), on the
+same thread count for every runner (--threads, default: all cores). Times
+are medians over --repetitions calls after warm-up (compilation excluded for
+every runner). Each peer's result is checked against hmoe's before its time
+is reported. The GEMM ceiling is the best of three sources (PyTorch's BLAS,
+NumPy/OpenBLAS with the host's own kernels, an upstream-MLIR transform-
+dialect matmul); the run ends with the issue's targets, PASS or MISS.
 """
 
 import argparse
+import dataclasses
+import json
 import os
 import re
 import subprocess
@@ -22,7 +27,8 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "python"))
 
-from hmoe.layer import Gate, Layer  # noqa: E402
+from hmoe.layer import Gate, Layer, decode, encode  # noqa: E402
+import transform_matmul  # noqa: E402
 
 W1 = Layer(strategy="nested", fanout=[4, 8],
            gates=[Gate("laplace", "softmax", k=2), Gate("laplace", "softmax", k=2)],
@@ -286,11 +292,87 @@ class Peers:
         return sec, out.to_host()
 
 
-# --- limits --------------------------------------------------------------------
+# --- host and limits -------------------------------------------------------------
 
-def measure_limits(threads):
-    """GEMM ceiling (best of vendor BLAS via torch at 512^3..2048^3) and
-    DRAM bandwidth (a 512 MiB copy: read + write bytes)."""
+# lscpu flags that decide which kernels a host gets (amx* are matched by prefix).
+HOST_FLAGS = ("avx2", "fma", "avx512f", "avx512_bf16", "amx")
+
+
+def host_info():
+    """lscpu's model, CPU counts and the SIMD flags that matter here."""
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+    except OSError:
+        out = ""
+    f = dict(l.split(":", 1) for l in out.splitlines() if ":" in l)
+    f = {k.strip(): v.strip() for k, v in f.items()}
+    flags = f.get("Flags", "").split()
+    shown = [x for x in flags if x in HOST_FLAGS or x.startswith("amx")]
+    cores = int(f.get("Core(s) per socket", 0) or 0) * int(f.get("Socket(s)", 0) or 0)
+    text = (f"{f.get('Model name', 'unknown CPU')} (family {f.get('CPU family', '?')}, "
+            f"model {f.get('Model', '?')}), {f.get('CPU(s)', '?')} CPUs ({cores} cores, "
+            f"{f.get('Thread(s) per core', '?')} thread(s) per core)"
+            + (f", {f['Hypervisor vendor']} guest" if "Hypervisor vendor" in f else "")
+            + f"; flags: {' '.join(shown) or 'none of ' + ', '.join(HOST_FLAGS)}"
+            + ("" if any(x.startswith("amx") for x in shown) else " (no amx)"))
+    return {"text": text, "model": f.get("Model name", "unknown CPU"),
+            "bf16": "avx512_bf16" in flags}
+
+
+# Run by measure_openblas in a child process whose environment it controls.
+OPENBLAS_SCRIPT = r"""
+import ctypes, glob, json, os, sys, time
+import numpy as np
+reps, sizes = int(sys.argv[1]), [int(n) for n in sys.argv[2:]]
+core = "unknown"
+for lib in glob.glob(os.path.join(os.path.dirname(np.__file__), "..", "numpy.libs",
+                                  "libscipy_openblas*.so")):
+    for sym in ("scipy_openblas_get_corename64_", "scipy_openblas_get_corename"):
+        fn = getattr(ctypes.CDLL(lib), sym, None)
+        if fn:
+            fn.restype = ctypes.c_char_p
+            core = fn().decode()
+            break
+blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+rng = np.random.default_rng(0)
+res = {}
+for n in sizes:
+    a = rng.standard_normal((n, n), np.float32)
+    b = rng.standard_normal((n, n), np.float32)
+    a @ b
+    best = float("inf")
+    for _ in range(reps):
+        t = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - t)
+    res[n] = 2 * n ** 3 / best
+print(json.dumps({"gflops": res, "core": core,
+                  "blas": f"{blas['name']} {blas.get('version', '')}"}))
+"""
+
+# This workplace pins OpenBLAS to an older kernel through these (Haswell,
+# 512 KiB L2), which halves it on AVX-512 hosts; unset for this one child.
+OPENBLAS_PINS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+
+def measure_openblas(threads, sizes, reps=3):
+    """Best f32 GFLOP/s of NumPy's OpenBLAS over square sizes, in a child
+    process without OPENBLAS_PINS: (flop/s, n, description)."""
+    env = {k: v for k, v in os.environ.items() if k not in OPENBLAS_PINS}
+    env.update(OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
+    proc = subprocess.run([sys.executable, "-c", OPENBLAS_SCRIPT, str(reps)]
+                          + [str(n) for n in sizes],
+                          capture_output=True, text=True, env=env)
+    if proc.returncode:
+        raise RuntimeError(proc.stderr.strip().splitlines()[-1])
+    r = json.loads(proc.stdout)
+    n, best = max(r["gflops"].items(), key=lambda kv: kv[1])
+    return best, int(n), f"{r['blas']}, kernel {r['core']}"
+
+
+def measure_torch_gemm(threads):
+    """Median f32 flop/s of torch.matmul (its vendor BLAS), best of the
+    sizes 512^3..2048^3: (flop/s, BLAS name)."""
     import torch
     torch.set_num_threads(threads)
     best = 0.0
@@ -298,11 +380,69 @@ def measure_limits(threads):
         a, b = torch.randn(n, n), torch.randn(n, n)
         sec = time_call(lambda: a @ b, 10)
         best = max(best, 2 * n ** 3 / sec)
+    m = re.search(r"BLAS_INFO=(\w+)", torch.__config__.show())
+    return best, (m.group(1).upper() if m else "vendor BLAS")
+
+
+def measure_bandwidth(threads):
+    """DRAM bandwidth of a 512 MiB copy (read + written bytes), bytes/s."""
+    import torch
+    torch.set_num_threads(threads)
     src = torch.empty(2 ** 27)
     src.fill_(1.0)
     dst = torch.empty_like(src)
     sec = time_call(lambda: dst.copy_(src), 10)
-    return best, 2 * src.numel() * 4 / sec
+    return 2 * src.numel() * 4 / sec
+
+
+def measure_limits(threads, quick):
+    """The GEMM ceiling (best of three sources, each printed) and the DRAM
+    bandwidth: (ceiling flop/s, its source, bandwidth bytes/s)."""
+    sources = []  # (name, flop/s or None, detail)
+    try:
+        gf, blas = measure_torch_gemm(threads)
+        sources.append((f"PyTorch ({blas})", gf,
+                        "torch.matmul, median of 10 calls at each of 512^3..2048^3, best size"))
+    except Exception as e:  # report and go on
+        sources.append(("PyTorch", None, f"failed: {e}"))
+    sizes = (512, 1024, 2048) if quick else (512, 1024, 2048, 4096)
+    try:
+        gf, n, desc = measure_openblas(threads, sizes)
+        sources.append(("NumPy/OpenBLAS", gf,
+                        f"{desc} ({' and '.join(OPENBLAS_PINS)} unset in its process), "
+                        f"best of 3 calls at each of {sizes[0]}^3..{sizes[-1]}^3, best at {n}^3"))
+    except Exception as e:
+        sources.append(("NumPy/OpenBLAS", None, f"failed: {e}"))
+    best_mlir, notes = None, []
+    for n in (1536, 2048):
+        try:
+            r = transform_matmul.measure(n, threads)
+        except Exception as e:
+            notes.append(f"n={n} failed: {str(e)[:160]}")
+            continue
+        shape = f"{r['M']}x{r['N']}x{r['K']}"
+        if not r["ok"]:
+            notes.append(f"{shape}: result differs from NumPy's, not counted")
+            continue
+        notes.append(f"{shape} {r['gflops']:.1f} GFLOP/s, equal to NumPy's")
+        if best_mlir is None or r["gflops"] > best_mlir:
+            best_mlir = r["gflops"]
+    sources.append(("MLIR transform dialect", None if best_mlir is None else best_mlir * 1e9,
+                    f"upstream linalg.matmul, mlir-opt + mlir-runner of "
+                    f"{os.path.basename(transform_matmul.LLVM)}, OpenMP {threads} threads, "
+                    f"best of 10: {'; '.join(notes)}"
+                    + f"\n    schedule: {transform_matmul.describe()}"))
+    measured = [(name, gf) for name, gf, _ in sources if gf]
+    if not measured:
+        raise RuntimeError("no GEMM ceiling source ran")
+    ceiling_name, ceiling = max(measured, key=lambda s: s[1])
+    print(f"\n## GEMM ceiling (f32, {threads} threads): the best of three sources")
+    for name, gf, detail in sources:
+        mark = "  <- the ceiling" if name == ceiling_name else ""
+        val = f"{gf / 1e9:7.1f} GFLOP/s" if gf else "      - GFLOP/s"
+        print(f"{name:24} {val}{mark}\n    {detail}")
+    bandwidth = measure_bandwidth(threads)
+    return ceiling, ceiling_name, bandwidth
 
 
 def route_args(name, params):
@@ -337,14 +477,19 @@ def main():
     sweep = [1, 16, 256, 4096] if args.quick else [1, 16, 256, 4096, 16384, 65536]
     peer_sweep_max = {"torch": 4096 if args.quick else 16384, "jax": 4096}
 
-    ceiling, bandwidth = measure_limits(args.threads)
+    host = host_info()
+    print(f"host: {host['text']}")
+    print(f"every figure below: this host, {args.threads} threads per runner"
+          + (" (--quick: smaller T)" if args.quick else ""))
+    ceiling, ceiling_name, bandwidth = measure_limits(args.threads, args.quick)
     print(f"machine: {os.cpu_count()} cores, {args.threads} threads; GEMM ceiling "
-          f"{ceiling / 1e9:.1f} GFLOP/s (vendor BLAS via torch, best of 512^3..2048^3); "
+          f"{ceiling / 1e9:.1f} GFLOP/s ({ceiling_name}); "
           f"DRAM bandwidth {bandwidth / 1e9:.1f} GB/s (512 MiB copy)")
 
     def floor(flops, nbytes):
         return max(flops / ceiling, nbytes / bandwidth)
 
+    gemm_fracs = []  # GEMM kernel and expert stage vs the ceiling, for Targets
     with tempfile.TemporaryDirectory() as tmp:
         # GEMM kernel alone.
         print("\n## GEMM (x . W^T, f32), hmoe-vectorize-contractions vs the ceiling")
@@ -356,6 +501,7 @@ def main():
                                  [a, w], reps * 2, tmp)
             err = rel_err(c, a.astype(np.float64) @ w.T.astype(np.float64))
             gf = 2 * m * n * k / sec
+            gemm_fracs.append(gf / ceiling)
             print(f"{m}x{n}x{k}: {fmt_t(sec)}, {gf / 1e9:.1f} GFLOP/s = "
                   f"{gf / ceiling:.0%} of ceiling (rel. error {err:.1e})")
 
@@ -371,6 +517,7 @@ def main():
                           [params["x"], slot_token.astype(np.int32), offsets,
                            params["w1"], params["w2"]], reps, tmp)
         gf = T * K * 2 * 2 * 512 * 1024 / sec
+        expert_frac = gf / ceiling
         print(f"W1 expert stage alone (T={T}, K=4, 32 FFN experts): {fmt_t(sec)}, "
               f"{gf / 1e9:.1f} GFLOP/s = {gf / ceiling:.0%} of the GEMM ceiling")
 
@@ -384,6 +531,22 @@ def main():
             sec, (y,) = run_hmoe(args.hmoe_run, layer.mlir(), layer.name,
                                  [params[n] for n in names], reps, tmp)
             rows.append((name, T, "hmoe", sec, flops, None))
+            # The same layer with bf16 tokens, gates and expert weights (the
+            # same draws rounded to bf16), against this f32 run.
+            bf = dataclasses.replace(layer, dtype="bf16", name=layer.name + "_bf16")
+            bparams = bf.random_params(T, 3)
+            try:
+                bsec, (by,) = run_hmoe(
+                    args.hmoe_run, bf.mlir(), bf.name,
+                    [encode(bparams[n], t) for n, _, t in bf.param_shapes(T)],
+                    reps, tmp)
+                agree = row_agreement(decode(by, "bf16"), y, 2e-2)
+                rows.append((name, T, "hmoe bf16", bsec, flops,
+                             f"f32/bf16 time {sec / bsec:.2f}x; rows within 2e-2 "
+                             f"of hmoe f32 {agree:.2%}"))
+            except RuntimeError as e:
+                rows.append((name, T, "hmoe bf16", None, flops,
+                             f"failed: {str(e).strip().splitlines()[0][:100]}"))
             for peer in [p for p in want if p in peers.available]:
                 try:
                     psec, py = peers.run(peer, name, params, reps)
@@ -439,6 +602,7 @@ def main():
         sweep_peers = [p for p in ("torch", "jax") if p in peers.available]
         print(f"{'T':>6} {'hmoe':>10} {'tok/s':>9} " + " ".join(f"{p:>10}" for p in sweep_peers)
               + f" {'floor':>10}")
+        sweep_times = {}  # T -> {runner: seconds}
         for t in sweep:
             params = W1.random_params(t, 6)
             names = [n for n, _, _ in W1.param_shapes(t)]
@@ -446,18 +610,125 @@ def main():
             sec, _ = run_hmoe(args.hmoe_run, W1.mlir(), W1.name,
                               [params[n] for n in names], r, tmp)
             cols = []
+            sweep_times[t] = {"hmoe": sec}
             for p in sweep_peers:
                 if t > peer_sweep_max[p]:
                     cols.append("-")
                     continue
                 try:
-                    cols.append(fmt_t(peers.run(p, "W1", params, r)[0]))
+                    sweep_times[t][p] = peers.run(p, "W1", params, r)[0]
+                    cols.append(fmt_t(sweep_times[t][p]))
                 except Exception:
                     cols.append("failed")
             used = experts_used(peers, "W1", route_args("W1", params))
             fl = floor(layer_flops(W1) * t, layer_bytes(W1, t, used))
+            sweep_times[t]["floor"] = fl
             print(f"{t:>6} {fmt_t(sec):>10} {t / sec:>9.0f} "
                   + " ".join(f"{c:>10}" for c in cols) + f" {fmt_t(fl):>10}")
+
+    print_targets(host, args, rows, sweep_times, ceiling, bandwidth, gemm_fracs,
+                  expert_frac)
+
+
+def print_targets(host, args, rows, sweep_times, ceiling, bandwidth, gemm_fracs,
+                  expert_frac):
+    """One line per target of issue 12: the measured figure, the target,
+    PASS or MISS, and for a miss the figures of this run that explain it."""
+    def time_of(name, runner):
+        return next((r[3] for r in rows if r[0] == name and r[2] == runner), None)
+
+    def best_peer(name):
+        got = [(r[3], r[2]) for r in rows if r[0] == name and r[3]
+               and not r[2].startswith("hmoe") and r[2] != "roofline floor"]
+        return min(got) if got else (None, None)
+
+    def line(ok, what, measured, why=""):
+        print(f"{'PASS' if ok else 'MISS'}  {what}: {measured}"
+              + (f"\n      why: {why}" if why and not ok else ""))
+
+    def bound(name):
+        """Which term sets the floor, and hmoe's pace against the ceiling."""
+        flops = next(r[4] for r in rows if r[0] == name)
+        sec = time_of(name, "hmoe") or time_of(name, "hmoe (fused)")
+        kind = ("compute-bound" if flops / ceiling >= time_of(name, "roofline floor")
+                * 0.999 else "bandwidth-bound")
+        return (f"its floor is {kind}; hmoe runs it at {flops / sec / 1e9:.1f} GFLOP/s"
+                f" = {flops / sec / ceiling:.0%} of the {ceiling / 1e9:.0f} GFLOP/s ceiling")
+
+    # A runner faster than its floor means the floor is wrong in this run:
+    # the ceiling or bandwidth measured at the start was understated (other
+    # load on the host then), or the bytes counted as DRAM traffic stayed in
+    # cache across the repeated calls (small T).
+    below = [f"{r[2]} {r[0]} T={r[1]}" for r in rows
+             if r[3] and r[2] != "roofline floor"
+             and r[3] < 0.97 * time_of(r[0], "roofline floor")]
+    below += [f"{k} W1 T={t}" for t, d in sweep_times.items() for k, v in d.items()
+              if k != "floor" and v < 0.97 * d["floor"]]
+    if max(gemm_fracs) > 1.03:
+        below.append(f"hmoe's GEMM kernel ({max(gemm_fracs):.0%} of the ceiling)")
+
+    def needs(sec_needed, floor_sec):
+        return (f"that needs hmoe <= {fmt_t(sec_needed)} = "
+                f"{sec_needed / floor_sec:.2f}x its roofline floor"
+                + (" (below the floor: out of reach on this host)"
+                   if sec_needed < floor_sec and not below else ""))
+
+    kernels = (f"hmoe's GEMM kernel reached {min(gemm_fracs):.0%}-{max(gemm_fracs):.0%}"
+               f" of the ceiling and W1's expert stage {expert_frac:.0%}")
+    print(f"\n## Targets (host: {host['model']}, {args.threads} threads; default "
+          "pipeline; figures from the tables above)")
+    if below:
+        print("NOTE: faster than the roofline floor / ceiling of this run: "
+              + ", ".join(below) + ". Floors in this run are understated "
+              "(ceiling or bandwidth measured under other load, or weights left in "
+              "cache between calls at small T); judge the floor targets on an idle host.")
+    for name in ("W1", "W2"):
+        t = next(r[1] for r in rows if r[0] == name)
+        at = f"{name} T={t}" + (" (--quick; the target is at T=4096)" if t != 4096 else "")
+        sec, fl = time_of(name, "hmoe"), time_of(name, "roofline floor")
+        line(sec <= 1.25 * fl, f"{at} within 1.25x of the roofline floor",
+             f"hmoe {fmt_t(sec)} = {sec / fl:.2f}x the floor {fmt_t(fl)}",
+             f"{bound(name)}; {kernels}")
+        psec, peer = best_peer(name)
+        if psec is None:
+            line(False, f"{at} >= 1.5x faster than the best peer", "no peer ran")
+        else:
+            line(psec / sec >= 1.5, f"{at} >= 1.5x faster than the best peer",
+                 f"{peer} {fmt_t(psec)} / hmoe {fmt_t(sec)} = {psec / sec:.2f}x",
+                 f"{needs(psec / 1.5, fl)}; {bound(name)}")
+    sec, fl = time_of("G1", "hmoe (fused)"), time_of("G1", "roofline floor")
+    t = next(r[1] for r in rows if r[0] == "G1")
+    line(sec <= 1.25 * fl, f"G1 T={t} within 1.25x of the roofline floor",
+         f"hmoe {fmt_t(sec)} = {sec / fl:.2f}x the floor {fmt_t(fl)}", bound("G1"))
+    jsec = time_of("G1", "jax")
+    if jsec is None:
+        line(False, f"G1 T={t} faster than JAX", "JAX did not run")
+    else:
+        line(jsec > sec, f"G1 T={t} faster than JAX",
+             f"jax {fmt_t(jsec)} / hmoe {fmt_t(sec)} = {jsec / sec:.2f}x",
+             f"{needs(jsec, fl)}; {bound('G1')}")
+    for t in (1, 16):
+        got = sweep_times.get(t, {})
+        if "torch" not in got:
+            line(False, f"W1 T={t} >= 3x PyTorch eager", "eager did not run")
+            continue
+        sec, esec = got["hmoe"], got["torch"]
+        line(esec / sec >= 3, f"W1 T={t} >= 3x PyTorch eager",
+             f"eager {fmt_t(esec)} / hmoe {fmt_t(sec)} = {esec / sec:.2f}x",
+             needs(esec / 3, got["floor"]))
+    for name in ("W1", "W2"):
+        sec, bsec = time_of(name, "hmoe"), time_of(name, "hmoe bf16")
+        what = f"{name} bf16 weights >= 1.6x faster than f32"
+        if not host["bf16"]:
+            print(f"n/a   {what}: this host has no avx512_bf16")
+        elif bsec is None:
+            line(False, what, "the bf16 layer did not run")
+        else:
+            flops = next(r[4] for r in rows if r[0] == name)
+            line(sec / bsec >= 1.6, what,
+                 f"f32 {fmt_t(sec)} / bf16 {fmt_t(bsec)} = {sec / bsec:.2f}x",
+                 f"bf16 layer at {flops / bsec / 1e9:.1f} GFLOP/s, f32 at "
+                 f"{flops / sec / 1e9:.1f} GFLOP/s (same FLOPs, half the weight bytes)")
 
 
 def iree_worker(args):
