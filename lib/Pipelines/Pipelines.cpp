@@ -108,7 +108,11 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
   // Deallocation may return a clone of an argument (a function that only
   // casts its input): clones become alloc + copy.
   pm.addPass(createConvertBufferizationToMemRefPass());
-  pm.addNestedPass<func::FuncOp>(createHMoELowerRoutingToLoops());
+  HMoELowerRoutingToLoopsOptions routingLoops;
+  routingLoops.vectorWidth =
+      options.vectorize ? orSchedule(options.vectorWidth, schedule.vectorWidth)
+                        : 1;
+  pm.addNestedPass<func::FuncOp>(createHMoELowerRoutingToLoops(routingLoops));
 
   if (options.vectorize) {
     HMoEVectorizeContractionsOptions vectorize;

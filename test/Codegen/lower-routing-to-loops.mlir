@@ -1,4 +1,25 @@
 // RUN: hmoe-opt %s --hmoe-lower-routing-to-loops --canonicalize --cse --split-input-file | FileCheck %s
+// RUN: hmoe-opt %s --hmoe-lower-routing-to-loops=vector-width=4 --canonicalize --cse --split-input-file | FileCheck %s --check-prefix=VEC
+
+// Four tokens at a time in vectors, then the T mod 4 others one by one.
+// Per-lane scratch is lane-minor (2 probabilities x 4 lanes); a chosen
+// child differs per lane, so it is read with a gather and marked with a
+// scatter (booleans as bytes); each lane's expert goes to its token's row.
+// VEC-LABEL: func.func @route_nested
+// VEC-SAME: (%[[L1:.*]]: memref<?x2xf32>, %{{.*}}: memref<?x2x4xf32>, %[[W:.*]]: memref<?x2xf32>, %[[E:.*]]: memref<?x2xi32>,
+// VEC: %[[T:.*]] = memref.dim %[[W]]
+// VEC: %[[REM:.*]] = arith.remui %[[T]], %[[C4:.*]] : index
+// VEC: %[[FULL:.*]] = arith.subi %[[T]], %[[REM]] : index
+// VEC: scf.for %[[T0:.*]] = %{{.*}} to %[[FULL]] step %[[C4]] {
+// VEC:   memref.alloca() : memref<8xf32>
+// VEC:   vector.scatter %{{.*}}[%{{.*}}] [%{{.*}}], %{{.*}}, %{{.*}} : memref<8xi8>, vector<4xi32>, vector<4xi1>, vector<4xi8>
+// VEC:   vector.gather %{{.*}}[%{{.*}}] [%{{.*}}], %{{.*}}, %{{.*}} : memref<32xf32>, vector<4xi32>, vector<4xi1>, vector<4xf32> into vector<4xf32>
+// VEC:   scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step
+// VEC:     memref.store %{{.*}}, %[[E]][%[[T0]], %[[J]]] : memref<?x2xi32>
+// VEC:     %[[T1:.*]] = arith.addi %[[T0]], %{{.*}} : index
+// VEC:     memref.store %{{.*}}, %[[E]][%[[T1]], %[[J]]] : memref<?x2xi32>
+// VEC: scf.for %{{.*}} = %[[FULL]] to %[[T]] step %{{.*}} {
+// VEC:   memref.alloca() : memref<2xf32>
 
 // Nested routing on buffers: a loop over tokens (its body is the route's
 // scalar implementation). Every node's softmax, the product of the levels'

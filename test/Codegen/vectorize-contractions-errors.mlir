@@ -14,7 +14,8 @@
 // TILE: error: hmoe-vectorize-contractions: vector-width (8) must be at most 64 and tile-rows x tile-cols (4 x 100000) at most 64 accumulators
 // TILE72: error: {{.*}}(9 x 8) at most 64 accumulators
 // ROWWISE: error: hmoe-vectorize-rowwise: vector-width (128) must be between 1 and 64
-// PIPELINE: error: hmoe-vectorize-contractions: vector-width (4096) must be at most 64
+// The pipeline's vector-width reaches the routing loops first.
+// PIPELINE: error: hmoe-lower-routing-to-loops: vector-width (4096) must be between 1 and 64
 func.func @f() {
   return
 }

@@ -33,20 +33,30 @@ def HMoELowerRoutingToLoops : Pass<"hmoe-lower-routing-to-loops"> {
                 "scf loops";
   let description = [{
     After bufferization: every `hmoe.route` on buffers becomes a sequential
-    `scf.for` over its tokens whose body is the route's scalar
-    implementation (`TilingInterface::generateScalarImplementation`: per
-    token, normalisation, top-k by repeated argmax in the order of
-    `#hmoe.gate`'s docs, group masks, nested levels unrolled at compile
-    time, with stack scratch in a `memref.alloca_scope`); parallelism comes
-    from tiling first (`hmoe-tile-routes`). `hmoe.dispatch` becomes a
-    stable two-pass counting sort with the capacity limit, `hmoe.stats`
-    loops accumulating in `f64`. A routing op still on tensors is an error.
+    loop over its tokens whose body is the route's scalar implementation
+    (`TilingInterface::generateScalarImplementation`: per token,
+    normalisation, top-k by repeated argmax in the order of `#hmoe.gate`'s
+    docs, group masks, nested levels unrolled at compile time, with stack
+    scratch in a `memref.alloca_scope`); parallelism comes from tiling
+    first (`hmoe-tile-routes`). With `vector-width` W > 1, groups of W
+    consecutive tokens are routed together instead, every value a
+    vector<W> (the same algorithm and results, lane by lane: the loops run
+    over candidates, never over data), and the last T mod W tokens one at a
+    time; a route whose per-token scratch would exceed 64 KiB for W lanes
+    stays scalar. `hmoe.dispatch` becomes a stable two-pass counting sort
+    with the capacity limit, `hmoe.stats` loops accumulating in `f64`. A
+    routing op still on tensors is an error.
   }];
+  let options = [
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"1",
+           "tokens routed together (1: one at a time)">,
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::math::MathDialect",
     "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect",
   ];
 }
 

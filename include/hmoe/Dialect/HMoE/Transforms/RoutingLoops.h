@@ -22,6 +22,16 @@ namespace mlir::hmoe {
 LogicalResult emitRouteToken(OpBuilder &b, Location loc, RouteOp op,
                              Value token);
 
+/// The same for the `lanes` tokens from `firstToken` on, routed together in
+/// vector<lanes> values (the same results as `lanes` calls of
+/// emitRouteToken, bit for bit).
+LogicalResult emitRouteTokens(OpBuilder &b, Location loc, RouteOp op,
+                              Value firstToken, int64_t lanes);
+
+/// An upper bound of the per-token scratch elements the route's loops use
+/// (the vector form keeps it for each lane).
+int64_t routeScratchElements(RouteOp op);
+
 /// Replaces the memref-form `op` by a stable two-pass counting sort with
 /// the capacity limit. Fails (without a diagnostic) on tensors.
 LogicalResult lowerDispatchToLoops(RewriterBase &rewriter, DispatchOp op);

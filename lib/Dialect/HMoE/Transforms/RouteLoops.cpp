@@ -1,0 +1,623 @@
+//===- RouteLoops.cpp - hmoe.route as per-token scalar or vector code -----===//
+//
+// One algorithm, written once over "lanes": with one lane it routes one
+// token with scalar code (the route's TilingInterface scalar
+// implementation); with W lanes it routes W consecutive tokens at once, each
+// value a vector<W> whose lane i belongs to token t0 + i. Every loop of the
+// algorithm runs over candidates, levels, groups or choices, never over
+// data-dependent bounds, so the lanes share the control flow; what differs
+// per lane is data, including indices (the chosen child of a node), which
+// are vector<W x i32> ("varying") where they depend on the token and plain
+// `index` values ("uniform") where they do not.
+//
+// Per-lane scratch is an array of n elements per lane, stored lane-minor
+// ([n][W]), so a uniform index reads one contiguous vector and a varying
+// one a gather. Booleans are bytes in vector scratch (a vector<W x i1> in
+// memory is bit-packed, a memref of i1 is not).
+//
+//===----------------------------------------------------------------------===//
+
+#include "hmoe/Dialect/HMoE/Transforms/RoutingLoops.h"
+#include "hmoe/Dialect/HMoE/Utils/Emitter.h"
+
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::hmoe;
+
+namespace {
+using arith::CmpFPredicate;
+
+/// Row-major indices of flat position `flat` in `dims`.
+SmallVector<Value> delinearize(Emitter &e, Value flat, ArrayRef<int64_t> dims) {
+  SmallVector<Value> indices;
+  int64_t stride = 1;
+  for (int64_t d : dims)
+    stride *= d;
+  for (auto [i, d] : llvm::enumerate(dims)) {
+    stride /= d;
+    Value v = stride == 1 ? flat : e.divui(flat, e.idx(stride));
+    indices.push_back(i == 0 ? v : e.remui(v, e.idx(d)));
+  }
+  return indices;
+}
+
+/// Loads `buffer[lead..., delinearize(flat)]`, where `lead` indexes the
+/// leading dims (e.g. the token) and `flat` the rest.
+Value loadFlat(Emitter &e, Value buffer, ValueRange lead, Value flat) {
+  auto shape = cast<MemRefType>(buffer.getType()).getShape();
+  SmallVector<Value> indices(lead);
+  llvm::append_range(indices,
+                     delinearize(e, flat, shape.drop_front(lead.size())));
+  return e.load(buffer, indices);
+}
+
+/// Values of W lanes (W = 1: plain scalars) and the memory they live in.
+class Lanes {
+public:
+  Lanes(Emitter &e, int64_t width, Value firstToken)
+      : e(e), width(width), firstToken(firstToken) {}
+
+  Emitter &e;
+
+  bool vectors() const { return width > 1; }
+
+  Value f32(double v) { return splat(e.f32(v)); }
+  Value i1(bool v) { return splat(e.i1(v)); }
+  Value noti(Value x) { return arith::XOrIOp::create(e.b, x, i1(true)); }
+  Value isNaN(Value x) { return e.isNaN(x); }
+  Value sigmoid(Value x) {
+    return e.divf(f32(1.0), e.addf(f32(1.0), e.exp(e.negf(x))));
+  }
+
+  /// A uniform index (the same for every lane).
+  Value idx(int64_t v) { return e.idx(v); }
+  bool isVarying(Value i) const { return isa<VectorType>(i.getType()); }
+  /// `i` as a per-lane index (vector<W x i32>; W = 1: unchanged).
+  Value varying(Value i) {
+    if (!vectors() || isVarying(i))
+      return i;
+    return vector::BroadcastOp::create(e.b, indexVectorType(), e.toI32(i));
+  }
+  Value addIdx(Value a, Value b) { return indexOp<arith::AddIOp>(a, b); }
+  Value mulIdx(Value a, int64_t c) { return indexOp<arith::MulIOp>(a, idx(c)); }
+  Value divIdx(Value a, int64_t c) {
+    return indexOp<arith::DivUIOp>(a, idx(c));
+  }
+  Value remIdx(Value a, int64_t c) {
+    return indexOp<arith::RemUIOp>(a, idx(c));
+  }
+  Value selectIdx(Value cond, Value a, Value b) {
+    return e.select(cond, varying(a), varying(b));
+  }
+
+  /// Per-lane scratch of `n` elements of `elem` (f32, i1 or index).
+  Value scratch(int64_t n, Type elem) {
+    if (!vectors())
+      return e.allocaOf(n, elem);
+    return e.allocaOf(n * width, storageType(elem));
+  }
+  Value load(Value scratchBuffer, Value i) {
+    if (!vectors())
+      return e.load(scratchBuffer, i);
+    Type stored = cast<MemRefType>(scratchBuffer.getType()).getElementType();
+    auto type = VectorType::get({width}, stored);
+    Value v;
+    if (!isVarying(i)) {
+      v = vector::LoadOp::create(e.b, type, scratchBuffer,
+                                 ValueRange{e.muli(i, idx(width))});
+    } else {
+      Value zero = arith::ConstantOp::create(e.b, type, e.b.getZeroAttr(type));
+      v = vector::GatherOp::create(e.b, type, scratchBuffer, ValueRange{idx(0)},
+                                   laneOffsets(i), allLanes(), zero);
+    }
+    return stored.isInteger(8)
+               ? arith::TruncIOp::create(e.b, withElement(e.b.getI1Type()), v)
+               : v;
+  }
+  void store(Value v, Value scratchBuffer, Value i) {
+    if (!vectors()) {
+      e.store(v, scratchBuffer, i);
+      return;
+    }
+    Type stored = cast<MemRefType>(scratchBuffer.getType()).getElementType();
+    if (stored.isInteger(8))
+      v = arith::ExtUIOp::create(e.b, withElement(stored), v);
+    if (!isVarying(i)) {
+      vector::StoreOp::create(e.b, v, scratchBuffer,
+                              ValueRange{e.muli(i, idx(width))});
+      return;
+    }
+    vector::ScatterOp::create(e.b, /*resultType=*/nullptr, scratchBuffer,
+                              ValueRange{idx(0)}, laneOffsets(i), allLanes(),
+                              v);
+  }
+
+  /// `buffer[token, delinearize(flat)]` for each lane's token.
+  Value loadToken(Value buffer, Value flat) {
+    if (!vectors())
+      return loadFlat(e, buffer, firstToken, flat);
+    return perLane(e.b.getF32Type(), [&](int64_t lane) {
+      return loadFlat(e, buffer, token(lane), laneIndex(flat, lane));
+    });
+  }
+  /// `buffer[delinearize(flat)]`, shared by all tokens.
+  Value loadShared(Value buffer, Value flat) {
+    if (!isVarying(flat))
+      return splat(loadFlat(e, buffer, {}, flat));
+    return perLane(e.b.getF32Type(), [&](int64_t lane) {
+      return loadFlat(e, buffer, {}, laneIndex(flat, lane));
+    });
+  }
+  /// `buffer[token, column] = v` for each lane's token; `column` is uniform.
+  void storeToken(Value v, Value buffer, Value column) {
+    if (!vectors()) {
+      e.store(v, buffer, {firstToken, column});
+      return;
+    }
+    for (int64_t lane = 0; lane < width; ++lane) {
+      Value x = isa<VectorType>(v.getType())
+                    ? vector::ExtractOp::create(e.b, v, lane).getResult()
+                    : v;
+      e.store(x, buffer, {token(lane), column});
+    }
+  }
+  /// An expert index as stored in the experts output (i32 per lane).
+  Value expertId(Value i) { return isVarying(i) ? i : e.toI32(i); }
+
+private:
+  Value splat(Value scalar) {
+    if (!vectors())
+      return scalar;
+    return vector::BroadcastOp::create(
+        e.b, VectorType::get({width}, scalar.getType()), scalar);
+  }
+  VectorType indexVectorType() {
+    return VectorType::get({width}, e.b.getI32Type());
+  }
+  VectorType withElement(Type elem) { return VectorType::get({width}, elem); }
+  Type storageType(Type elem) {
+    if (elem.isInteger(1))
+      return e.b.getI8Type();
+    if (elem.isIndex())
+      return e.b.getI32Type();
+    return elem;
+  }
+  template <typename OpTy> Value indexOp(Value a, Value b) {
+    if (!isVarying(a) && !isVarying(b))
+      return OpTy::create(e.b, a, b);
+    return OpTy::create(e.b, varying(a), varying(b));
+  }
+  /// Element offsets of lane-minor scratch: i * W + lane.
+  Value laneOffsets(Value i) {
+    SmallVector<int32_t> lanes;
+    for (int64_t lane = 0; lane < width; ++lane)
+      lanes.push_back(lane);
+    Value iota = arith::ConstantOp::create(
+        e.b, DenseIntElementsAttr::get(indexVectorType(), lanes));
+    Value w = varying(idx(width));
+    return e.addi(e.muli(i, w), iota);
+  }
+  Value allLanes() {
+    auto type = withElement(e.b.getI1Type());
+    return arith::ConstantOp::create(e.b, type,
+                                     DenseElementsAttr::get(type, true));
+  }
+  Value token(int64_t lane) { return e.addi(firstToken, idx(lane)); }
+  /// Lane `lane` of index `i` as an `index` value.
+  Value laneIndex(Value i, int64_t lane) {
+    if (!isVarying(i))
+      return i;
+    return e.toIndex(vector::ExtractOp::create(e.b, i, lane));
+  }
+  /// A vector whose lane i is `f(i)`.
+  Value perLane(Type elem, function_ref<Value(int64_t)> f) {
+    auto type = withElement(elem);
+    Value v = arith::ConstantOp::create(e.b, type, e.b.getZeroAttr(type));
+    for (int64_t lane = 0; lane < width; ++lane)
+      v = vector::InsertOp::create(e.b, f(lane), v, lane);
+    return v;
+  }
+
+  int64_t width;
+  Value firstToken;
+};
+
+/// Selects the `k` best of the `n` candidates `keys[base + c]` that are not
+/// marked in `taken`, best first, in the order of #hmoe.gate's docs: numbers
+/// before NaN, larger first, ties to the lower index. Marks each chosen one
+/// and stores its position `base + c` at `chosen[outBase + j]`. There must
+/// be at least `k` unmarked candidates.
+void emitTopK(Lanes &L, Value keys, Value taken, Value base, int64_t n,
+              int64_t k, Value chosen, Value outBase) {
+  Emitter &e = L.e;
+  e.loop(0, k, [&](Value j) {
+    // Candidates are scanned in index order, so a later one wins only if it
+    // is strictly better; NaN never beats anything already found.
+    ValueRange best = e.loop(
+        e.idx(0), e.idx(n), {L.f32(0.0), L.varying(base), L.i1(false)},
+        [&](Value c, ValueRange acc) -> SmallVector<Value> {
+          Value at = L.addIdx(base, c);
+          Value key = L.load(keys, at);
+          Value isFree = L.noti(L.load(taken, at));
+          Value better = e.andi(
+              L.noti(L.isNaN(key)),
+              e.ori(L.isNaN(acc[0]), e.cmpf(CmpFPredicate::OGT, key, acc[0])));
+          Value take = e.andi(isFree, e.ori(L.noti(acc[2]), better));
+          return {e.select(take, key, acc[0]), L.selectIdx(take, at, acc[1]),
+                  e.ori(acc[2], take)};
+        });
+    Value winner = best[1];
+    L.store(L.i1(true), taken, winner);
+    L.store(winner, chosen, L.addIdx(outBase, j));
+  });
+}
+
+/// Normalises the `n` logits `logit(c)` of one node with `gate`'s softmax or
+/// sigmoid and temperature, storing them at `probs[outBase + c]`.
+void emitNormalize(Lanes &L, GateAttr gate, int64_t n,
+                   function_ref<Value(Value)> logit, Value probs,
+                   Value outBase) {
+  Emitter &e = L.e;
+  Value tau = L.f32(gate.getTemperatureValue());
+  if (gate.getNormalization() == Normalization::Sigmoid) {
+    e.loop(0, n, [&](Value c) {
+      Value s = e.divf(logit(c), tau);
+      L.store(L.sigmoid(s), probs, L.addIdx(outBase, c));
+    });
+    return;
+  }
+  // Stable softmax: exp((s - max) / tau) / sum. maximumf propagates NaN, so
+  // one NaN logit makes the node's probabilities NaN, as in the definition.
+  Value max = e.loop(e.idx(0), e.idx(n), {L.f32(-INFINITY)},
+                     [&](Value c, ValueRange acc) -> SmallVector<Value> {
+                       return {e.maxf(acc[0], logit(c))};
+                     })[0];
+  Value sum = e.loop(e.idx(0), e.idx(n), {L.f32(0.0)},
+                     [&](Value c, ValueRange acc) -> SmallVector<Value> {
+                       Value v = e.exp(e.divf(e.subf(logit(c), max), tau));
+                       L.store(v, probs, L.addIdx(outBase, c));
+                       return {e.addf(acc[0], v)};
+                     })[0];
+  e.loop(0, n, [&](Value c) {
+    Value at = L.addIdx(outBase, c);
+    L.store(e.divf(L.load(probs, at), sum), probs, at);
+  });
+}
+
+/// Final weights of `count` chosen children: `p` (divided by the chosen
+/// sum when `gate` renormalises) times the gate's scale. `chosen[j]`
+/// indexes `probs` and `logit`; the weights go to `out[j]`.
+///
+/// A renormalised sigmoid gate divides in the log domain: with
+/// l = log sigmoid(s / tau), w_j = exp(l_j - max l) / sum exp(l_i - max l).
+/// Far from its centre sigmoid underflows f32 (s / tau below ~-88 for
+/// every chosen child gives p = 0 and 0 / 0), while the ratios of the p are
+/// well defined; elsewhere both forms agree to rounding.
+void emitChoiceWeights(Lanes &L, GateAttr gate, int64_t count, Value probs,
+                       Value chosen, function_ref<Value(Value)> logit,
+                       Value out) {
+  Emitter &e = L.e;
+  bool renormalize = gate.getRenormalize();
+  bool logDomain =
+      renormalize && gate.getNormalization() == Normalization::Sigmoid;
+  Value tau = L.f32(gate.getTemperatureValue());
+  // log sigmoid(x) = min(x, 0) - log(1 + exp(-|x|)), exact for any x.
+  auto logProb = [&](Value j) {
+    Value x = e.divf(logit(L.load(chosen, j)), tau);
+    Value absX = math::AbsFOp::create(e.b, x);
+    Value minX = arith::MinimumFOp::create(e.b, x, L.f32(0.0));
+    return e.subf(minX, e.log(e.addf(L.f32(1.0), e.exp(e.negf(absX)))));
+  };
+  // Each log-probability, then each unnormalised weight, is computed once
+  // and kept in `out`; the weights are summed on the way and scaled in place.
+  Value maxLog;
+  if (logDomain)
+    maxLog = e.loop(e.idx(0), e.idx(count), {L.f32(-INFINITY)},
+                    [&](Value j, ValueRange acc) -> SmallVector<Value> {
+                      Value l = logProb(j);
+                      L.store(l, out, j);
+                      return {e.maxf(acc[0], l)};
+                    })[0];
+  Value sum = e.loop(e.idx(0), e.idx(count), {L.f32(0.0)},
+                     [&](Value j, ValueRange acc) -> SmallVector<Value> {
+                       Value w = logDomain
+                                     ? e.exp(e.subf(L.load(out, j), maxLog))
+                                     : L.load(probs, L.load(chosen, j));
+                       L.store(w, out, j);
+                       return {renormalize ? e.addf(acc[0], w) : acc[0]};
+                     })[0];
+  double scale = gate.getScaleValue();
+  if (!renormalize && scale == 1.0)
+    return;
+  e.loop(0, count, [&](Value j) {
+    Value w = L.load(out, j);
+    if (renormalize)
+      w = e.divf(w, sum);
+    if (scale != 1.0)
+      w = e.mulf(w, L.f32(scale));
+    L.store(w, out, j);
+  });
+}
+
+/// Per-token scratch of one selection step.
+struct SelectScratch {
+  Value probs, keys, taken, chosen, weights;
+  SelectScratch(Lanes &L, int64_t n, int64_t k) {
+    Builder &b = L.e.b;
+    probs = L.scratch(n, b.getF32Type());
+    keys = L.scratch(n, b.getF32Type());
+    taken = L.scratch(n, b.getI1Type());
+    chosen = L.scratch(k, b.getIndexType());
+    weights = L.scratch(k, b.getF32Type());
+  }
+  /// keys[c] = probs[c] + selectionBias[c] (bias optional); nothing taken.
+  void initKeys(Lanes &L, int64_t n, Value probsIn, Value probsBase,
+                const std::function<Value(Value)> &selectionBias) {
+    L.e.loop(0, n, [&](Value c) {
+      Value key = L.load(probsIn, L.addIdx(probsBase, c));
+      if (selectionBias)
+        key = L.e.addf(key, selectionBias(c));
+      L.store(key, keys, c);
+      L.store(L.i1(false), taken, c);
+    });
+  }
+};
+
+/// Emits the routing of the lanes' tokens for `op` (on buffers).
+class RouteEmitter {
+public:
+  RouteEmitter(Lanes &L, RouteOp op)
+      : L(L), e(L.e), op(op), gates(op.getGateList()), logits(op.getLogits()),
+        routerScale(op.getRouterScale()), weightsOut(op.getWeightsInit()),
+        expertsOut(op.getExpertsInit()), probsOut(op.getProbsInit()) {
+    for (int64_t l = 0, n = logits.size(); l < n; ++l)
+      selectionBiases.push_back(op.getSelectionBias(l));
+    for (Value l : logits)
+      fanout.push_back(cast<MemRefType>(l.getType()).getShape().back());
+  }
+
+  void emit() {
+    if (op.getStrategy().getKind() == StrategyKind::Nested)
+      emitNested();
+    else
+      emitSingleGate();
+  }
+
+private:
+  /// Whether level `l`'s operand `buffer` (with `lead` leading dims) has one
+  /// gate per node rather than one shared by the level.
+  bool perNode(Value buffer, int64_t l, int64_t lead) const {
+    return cast<MemRefType>(buffer.getType()).getRank() - lead == l + 1;
+  }
+  /// Flat position of child `c` of `node` in level `l`'s operand.
+  Value flatChild(Value buffer, int64_t l, int64_t lead, Value node, Value c) {
+    if (!perNode(buffer, l, lead))
+      return c;
+    return L.addIdx(L.mulIdx(node, fanout[l]), c);
+  }
+  Value logit(int64_t l, Value node, Value c) {
+    return L.loadToken(logits[l], flatChild(logits[l], l, 1, node, c));
+  }
+  std::function<Value(Value)> selectionBias(int64_t l, Value node) {
+    Value bias = selectionBiases[l];
+    if (!bias)
+      return nullptr;
+    return [this, bias, l, node](Value c) {
+      return L.loadShared(bias, flatChild(bias, l, 0, node, c));
+    };
+  }
+  Value scaledByRouter(Value w, Value expert) {
+    if (!routerScale)
+      return w;
+    return e.mulf(w, L.loadShared(routerScale, expert));
+  }
+  void storeChoice(Value slot, Value expert, Value weight) {
+    L.storeToken(L.expertId(expert), expertsOut, slot);
+    L.storeToken(scaledByRouter(weight, expert), weightsOut, slot);
+  }
+
+  /// Nested: every level's probabilities for every node (probs needs the
+  /// unchosen ones too), then the selection, level by level.
+  void emitNested() {
+    int64_t numLevels = fanout.size();
+    SmallVector<Value> levelProbs;
+    int64_t nodes = 1;
+    for (int64_t l = 0; l < numLevels; ++l) {
+      int64_t n = fanout[l];
+      if (!perNode(logits[l], l, 1)) {
+        Value p = L.scratch(n, e.b.getF32Type());
+        emitNormalize(
+            L, gates[l], n, [&](Value c) { return logit(l, L.idx(0), c); }, p,
+            L.idx(0));
+        levelProbs.push_back(p);
+      } else {
+        Value p = L.scratch(nodes * n, e.b.getF32Type());
+        e.loop(0, nodes, [&](Value node) {
+          emitNormalize(
+              L, gates[l], n, [&](Value c) { return logit(l, node, c); }, p,
+              L.mulIdx(node, n));
+        });
+        levelProbs.push_back(p);
+      }
+      nodes *= n;
+    }
+    // probs[t, e] = product over levels of the probability of e's ancestor.
+    int64_t numExperts = nodes;
+    e.loop(0, numExperts, [&](Value ex) {
+      Value prod;
+      int64_t below = numExperts;
+      for (int64_t l = 0; l < numLevels; ++l) {
+        below /= fanout[l];
+        Value node = below == 1 ? ex : L.divIdx(ex, below);
+        if (!perNode(logits[l], l, 1))
+          node = L.remIdx(node, fanout[l]);
+        Value p = L.load(levelProbs[l], node);
+        prod = prod ? e.mulf(prod, p) : p;
+      }
+      L.storeToken(prod, probsOut, ex);
+    });
+
+    SmallVector<SelectScratch> scratch;
+    for (int64_t l = 0; l < numLevels; ++l)
+      scratch.emplace_back(L, fanout[l], gates[l].getK());
+    emitNestedLevel(0, levelProbs, scratch, L.idx(0), L.idx(0), Value());
+  }
+
+  /// Chooses among the children of `node` at level `l`; `slot` and `weight`
+  /// are the slot prefix and weight product of the choices above.
+  void emitNestedLevel(int64_t l, ArrayRef<Value> levelProbs,
+                       MutableArrayRef<SelectScratch> scratch, Value node,
+                       Value slot, Value weight) {
+    int64_t n = fanout[l];
+    int64_t k = gates[l].getK();
+    SelectScratch &s = scratch[l];
+    Value probsBase = perNode(logits[l], l, 1) ? L.mulIdx(node, n) : L.idx(0);
+    // A copy of this node's probabilities, so that `chosen` indexes them.
+    // (Scratch lives at token scope: an alloca here would grow the stack on
+    // every iteration of the enclosing level's loop.)
+    e.loop(0, n, [&](Value c) {
+      L.store(L.load(levelProbs[l], L.addIdx(probsBase, c)), s.probs, c);
+    });
+    s.initKeys(L, n, s.probs, L.idx(0), selectionBias(l, node));
+    emitTopK(L, s.keys, s.taken, L.idx(0), n, k, s.chosen, L.idx(0));
+    Value logitNode = perNode(logits[l], l, 1) ? node : L.idx(0);
+    emitChoiceWeights(
+        L, gates[l], k, s.probs, s.chosen,
+        [&](Value c) { return logit(l, logitNode, c); }, s.weights);
+    e.loop(0, k, [&](Value j) {
+      Value child = L.addIdx(L.mulIdx(node, n), L.load(s.chosen, j));
+      Value childSlot = L.addIdx(L.mulIdx(slot, k), j);
+      Value w = L.load(s.weights, j);
+      Value childWeight = weight ? e.mulf(weight, w) : w;
+      if (l + 1 == static_cast<int64_t>(fanout.size()))
+        storeChoice(childSlot, child, childWeight);
+      else
+        emitNestedLevel(l + 1, levelProbs, scratch, child, childSlot,
+                        childWeight);
+    });
+  }
+
+  /// group_limited and per_group: one gate over all experts.
+  void emitSingleGate() {
+    StrategyAttr strategy = op.getStrategy();
+    GateAttr gate = gates[0];
+    int64_t numExperts = fanout[0];
+    int64_t groups = strategy.getGroups();
+    int64_t groupSize = numExperts / groups;
+    Value probs = L.scratch(numExperts, e.b.getF32Type());
+    emitNormalize(
+        L, gate, numExperts, [&](Value c) { return logit(0, L.idx(0), c); },
+        probs, L.idx(0));
+    e.loop(0, numExperts,
+           [&](Value ex) { L.storeToken(L.load(probs, ex), probsOut, ex); });
+
+    bool perGroup = strategy.getKind() == StrategyKind::PerGroup;
+    int64_t k = perGroup ? groups * gate.getK() : gate.getK();
+    SelectScratch s(L, numExperts, k);
+    s.initKeys(L, numExperts, probs, L.idx(0), selectionBias(0, L.idx(0)));
+
+    if (perGroup) {
+      // The top k inside every group, group by group.
+      e.loop(0, groups, [&](Value g) {
+        emitTopK(L, s.keys, s.taken, L.mulIdx(g, groupSize), groupSize,
+                 gate.getK(), s.chosen, L.mulIdx(g, gate.getK()));
+      });
+    } else {
+      emitKeptGroupsMask(s, groups, groupSize);
+      emitTopK(L, s.keys, s.taken, L.idx(0), numExperts, k, s.chosen, L.idx(0));
+    }
+    emitChoiceWeights(
+        L, gate, k, probs, s.chosen,
+        [&](Value c) { return logit(0, L.idx(0), c); }, s.weights);
+    e.loop(0, k, [&](Value j) {
+      storeChoice(j, L.load(s.chosen, j), L.load(s.weights, j));
+    });
+  }
+
+  /// group_limited: scores the groups from the selection keys, keeps the
+  /// best k_groups, and marks every expert outside them taken.
+  void emitKeptGroupsMask(SelectScratch &s, int64_t groups, int64_t groupSize) {
+    StrategyAttr strategy = op.getStrategy();
+    int64_t m =
+        strategy.getGroupScore() == GroupScore::Max ? 1 : strategy.getTopM();
+    Value groupKeys = L.scratch(groups, e.b.getF32Type());
+    Value groupTaken = L.scratch(groups, e.b.getI1Type());
+    Value best = L.scratch(m, e.b.getIndexType());
+    e.loop(0, groups, [&](Value g) {
+      // The group's score: the sum of its m best keys (m = 1 for max), in
+      // the same order as expert selection.
+      emitTopK(L, s.keys, s.taken, L.mulIdx(g, groupSize), groupSize, m, best,
+               L.idx(0));
+      Value score =
+          e.loop(e.idx(0), e.idx(m), {L.f32(0.0)},
+                 [&](Value j, ValueRange acc) -> SmallVector<Value> {
+                   return {e.addf(acc[0], L.load(s.keys, L.load(best, j)))};
+                 })[0];
+      L.store(score, groupKeys, g);
+      L.store(L.i1(false), groupTaken, g);
+    });
+    Value keptGroups = L.scratch(strategy.getKGroups(), e.b.getIndexType());
+    emitTopK(L, groupKeys, groupTaken, L.idx(0), groups, strategy.getKGroups(),
+             keptGroups, L.idx(0));
+    // groupTaken now marks the kept groups; their experts are the
+    // candidates.
+    e.loop(0, groups * groupSize, [&](Value ex) {
+      Value kept = L.load(groupTaken, L.divIdx(ex, groupSize));
+      L.store(L.noti(kept), s.taken, ex);
+    });
+  }
+
+  Lanes &L;
+  Emitter &e;
+  RouteOp op;
+  SmallVector<GateAttr> gates;
+  SmallVector<Value> logits, selectionBiases;
+  Value routerScale, weightsOut, expertsOut, probsOut;
+  SmallVector<int64_t> fanout;
+};
+
+bool allMemRefs(Operation *op) {
+  return llvm::all_of(op->getOperandTypes(),
+                      [](Type t) { return isa<MemRefType>(t); });
+}
+} // namespace
+
+LogicalResult hmoe::emitRouteTokens(OpBuilder &builder, Location loc,
+                                    RouteOp op, Value firstToken,
+                                    int64_t lanes) {
+  if (!allMemRefs(op) || lanes < 1)
+    return failure();
+  ImplicitLocOpBuilder b(loc, builder);
+  Emitter e{b};
+  // The tokens' scratch is freed when they are done: the scope keeps a loop
+  // over tokens from growing the stack.
+  auto scope = memref::AllocaScopeOp::create(b, TypeRange{});
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(b.createBlock(&scope.getBodyRegion()));
+  Lanes L(e, lanes, firstToken);
+  RouteEmitter(L, op).emit();
+  memref::AllocaScopeReturnOp::create(b, ValueRange{});
+  return success();
+}
+
+LogicalResult hmoe::emitRouteToken(OpBuilder &builder, Location loc, RouteOp op,
+                                   Value token) {
+  return emitRouteTokens(builder, loc, op, token, /*lanes=*/1);
+}
+
+int64_t hmoe::routeScratchElements(RouteOp op) {
+  // A generous count of the per-token scratch of RouteEmitter: every level's
+  // probabilities for every node, and per level its selection scratch.
+  int64_t total = 0, nodes = 1;
+  for (auto [logits, gate] : llvm::zip(op.getLogits(), op.getGateList())) {
+    int64_t n = cast<ShapedType>(logits.getType()).getShape().back();
+    if (nodes > (int64_t(1) << 31) / std::max<int64_t>(n, 1))
+      return std::numeric_limits<int64_t>::max();
+    nodes *= n;
+    total += nodes + 3 * n + 2 * gate.getK();
+  }
+  return total + 3 * nodes;
+}
