@@ -763,7 +763,7 @@ func.func @f(%e: tensor<?x?xi32>, %o25: tensor<?xi32>, %o26: tensor<?x?xi32>, %o
 // -----
 
 func.func @f(%e: tensor<?x2xi32>, %o28: tensor<?xi32>, %o29: tensor<?x2xi32>, %o30: tensor<1xi32>) {
-  // expected-error @below {{num_experts must be in [1, 2^31 - 1] (expert indices are i32); got 0}}
+  // expected-error @below {{attribute 'num_experts' failed to satisfy constraint: 64-bit signless integer attribute whose minimum value is 1 whose maximum value is 2147483647}}
   %st, %so, %off = hmoe.dispatch %e : tensor<?x2xi32> num_experts = 0 outs(%o28, %o29, %o30 : tensor<?xi32>, tensor<?x2xi32>, tensor<1xi32>) -> tensor<?xi32>, tensor<?x2xi32>, tensor<1xi32>
   return
 }
@@ -915,6 +915,14 @@ func.func @f(%p: tensor<3x8xf32>, %e: tensor<4x2xi32>, %o47: tensor<8xi64>) {
 func.func @f(%p: tensor<?x8xf32>, %e: tensor<?x2xi32>) {
   // expected-error @below {{requests no statistics; expected at least one}}
   "hmoe.stats"(%p, %e) <{stats = [], operandSegmentSizes = array<i32: 1, 1, 0, 0, 0>}> : (tensor<?x8xf32>, tensor<?x2xi32>) -> ()
+  return
+}
+
+// -----
+
+func.func @f(%p: tensor<?x8xf32>, %e: tensor<?x2xi32>, %o49: tensor<8xi64>) {
+  // expected-error @below {{attribute 'groups' failed to satisfy constraint: 64-bit signless integer attribute whose minimum value is 1}}
+  %r = hmoe.stats [load] probs %p : tensor<?x8xf32>, experts %e : tensor<?x2xi32> outs(%o49 : tensor<8xi64>) {groups = 0 : i64} -> tensor<8xi64>
   return
 }
 
@@ -1134,7 +1142,7 @@ func.func @f(%e: tensor<1152921504606846976x4xi32>, %o64: tensor<0xi32>, %o65: t
 
 // num_experts + 1 overflowed int64.
 func.func @f(%e: tensor<?x2xi32>, %o67: tensor<?xi32>, %o68: tensor<?x2xi32>, %o69: tensor<1xi32>) {
-  // expected-error @below {{num_experts must be in [1, 2^31 - 1] (expert indices are i32); got 9223372036854775807}}
+  // expected-error @below {{attribute 'num_experts' failed to satisfy constraint: 64-bit signless integer attribute whose minimum value is 1 whose maximum value is 2147483647}}
   %st, %so, %off = hmoe.dispatch %e : tensor<?x2xi32> num_experts = 9223372036854775807 outs(%o67, %o68, %o69 : tensor<?xi32>, tensor<?x2xi32>, tensor<1xi32>) -> tensor<?xi32>, tensor<?x2xi32>, tensor<1xi32>
   return
 }

@@ -1086,11 +1086,8 @@ LogicalResult DispatchOp::verify() {
   if (shape.size() != 2 || ShapedType::isDynamic(shape[1]) || shape[1] < 1)
     return emitOpError() << "experts must be [T, K] with a static K >= 1; got "
                          << getExperts().getType();
+  // num_experts is in [1, 2^31 - 1] (ODS): expert indices are i32.
   int64_t numExperts = getNumExperts();
-  if (numExperts < 1 || numExperts > kMaxExperts)
-    return emitOpError() << "num_experts must be in [1, 2^31 - 1] (expert "
-                            "indices are i32); got "
-                         << numExperts;
   if (failed(verifyCapacityFactor(op, getCapacityFactorAttr())) ||
       failed(verifySlotCount(op, shape[0], shape[1])))
     return failure();
@@ -1207,8 +1204,8 @@ LogicalResult StatsOp::verify() {
   if (getStats().empty())
     return emitOpError() << "requests no statistics; expected at least one";
   int64_t numExperts = probs[1];
-  int64_t groups = getGroups();
-  if (groups < 1 || numExperts % groups != 0)
+  int64_t groups = getGroups(); // >= 1 (ODS)
+  if (numExperts % groups != 0)
     return emitOpError() << "expected the " << numExperts
                          << " experts to divide into groups = " << groups
                          << " equal groups";

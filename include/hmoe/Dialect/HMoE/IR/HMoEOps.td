@@ -327,7 +327,7 @@ def HMoE_DispatchOp : HMoE_RoutingOp<"dispatch"> {
   let arguments = (ins
     HMoE_I32Shaped:$experts,
     Variadic<HMoE_I32Shaped>:$outs,
-    I64Attr:$num_experts,
+    ConfinedAttr<I64Attr, [IntMinValue<1>, IntMaxValue<2147483647>]>:$num_experts,
     OptionalAttr<F64Attr>:$capacity_factor
   );
   let results = (outs Variadic<AnyRankedTensor>:$results);
@@ -482,7 +482,7 @@ def HMoE_StatsOp : HMoE_RoutingOp<"stats", [AttrSizedOperandSegments]> {
     Optional<HMoE_I32Shaped>:$slot_of,
     Variadic<HMoE_StatShaped>:$outs,
     HMoE_StatKindArrayAttr:$stats,
-    DefaultValuedAttr<I64Attr, "1">:$groups,
+    DefaultValuedAttr<ConfinedAttr<I64Attr, [IntMinValue<1>]>, "1">:$groups,
     DefaultValuedAttr<F64Attr, "1.0">:$lambda_intra,
     DefaultValuedAttr<F64Attr, "1.0">:$lambda_inter
   );
