@@ -27,7 +27,6 @@ struct DecomposeMoE : OpRewritePattern<MoEOp> {
     Type i32 = rewriter.getI32Type();
     Value input = op.getInput();
     int64_t numTokens = op.getInput().getType().getDimSize(0);
-    int64_t d = op.getInput().getType().getDimSize(1);
     SmallVector<GateAttr> gates = op.getGateList();
     FailureOr<RoutingTree> tree = op.getRoutingTree();
     if (failed(tree))

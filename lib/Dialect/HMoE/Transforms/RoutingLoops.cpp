@@ -186,7 +186,8 @@ LogicalResult hmoe::lowerStatsToLoops(RewriterBase &rewriter, StatsOp op) {
     });
   };
 
-  for (auto [attr, out] : llvm::zip(op.getStats(), op.getOuts())) {
+  for (auto [attr, outValue] : llvm::zip(op.getStats(), op.getOuts())) {
+    Value out = outValue; // captured below (a structured binding cannot be)
     StatKind kind = cast<StatKindAttr>(attr).getValue();
     Value scalar;
     switch (kind) {
