@@ -23,7 +23,12 @@ llvm_config.use_default_substitutions()
 tool_dirs = [config.hmoe_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(
     ["hmoe-opt", "hmoe-run", "hmoe-parse-fuzzer", "hmoe-lower-fuzzer",
-     "hmoe-npy-fuzzer", "hmoe-mutator-stats"], tool_dirs)
+     "hmoe-npy-fuzzer", "hmoe-mutator-stats", "mlir-opt"],
+    tool_dirs)
+
+# The dialect and pass plugin for stock mlir-opt (test/Plugin).
+config.substitutions.append(
+    ("%hmoe_plugin", os.path.join(config.hmoe_obj_root, "lib", "HMoEPlugin.so")))
 
 # The integration tests drive hmoe-run from Python (NumPy reference in
 # python/hmoe).

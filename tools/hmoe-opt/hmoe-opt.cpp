@@ -5,10 +5,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "hmoe/Codegen/Passes.h"
-#include "hmoe/Conversion/Passes.h"
-#include "hmoe/Dialect/HMoE/Transforms/Passes.h"
-#include "hmoe/Pipelines/Pipelines.h"
+#include "hmoe/InitAllDialects.h"
+#include "hmoe/InitAllPasses.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
@@ -22,7 +20,7 @@
 
 int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
-  mlir::hmoe::registerHMoEPipelineDependencies(registry);
+  mlir::hmoe::registerPipelineDialects(registry);
 
   // Upstream passes, so that any step of the pipelines can be run alone.
   mlir::registerTransformsPasses();
@@ -33,10 +31,8 @@ int main(int argc, char **argv) {
   mlir::memref::registerMemRefPasses();
   mlir::registerSCFPasses();
 
-  mlir::hmoe::registerHMoEPasses();
-  mlir::hmoe::registerHMoEConversionPasses();
-  mlir::hmoe::registerHMoECodegenPasses();
-  mlir::hmoe::registerHMoEPipelines();
+  mlir::hmoe::registerAllPasses();
+  mlir::hmoe::registerAllPipelines();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "hmoe optimizer driver\n", registry));
 }
