@@ -7,7 +7,7 @@ from lit.llvm.subst import ToolSubst
 
 config.name = "HMOE"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
-config.suffixes = [".mlir", ".test"]
+config.suffixes = [".mlir", ".test", ".c"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.hmoe_obj_root, "test")
 config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py",
@@ -23,7 +23,7 @@ llvm_config.use_default_substitutions()
 tool_dirs = [config.hmoe_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(
     ["hmoe-opt", "hmoe-run", "hmoe-parse-fuzzer", "hmoe-lower-fuzzer",
-     "hmoe-npy-fuzzer", "hmoe-mutator-stats", "mlir-opt"],
+     "hmoe-npy-fuzzer", "hmoe-mutator-stats", "hmoe-capi-test", "mlir-opt"],
     tool_dirs)
 
 # The dialect and pass plugin for stock mlir-opt (test/Plugin).

@@ -13,7 +13,7 @@ config.test_exec_root = os.path.join(config.downstream_obj_root, "test")
 llvm_config.use_default_substitutions()
 # downstream-opt from this build, hmoe-opt from the installed package.
 llvm_config.add_tool_substitutions(
-    ["downstream-opt", "hmoe-opt", "mlir-opt"],
+    ["downstream-opt", "downstream-capi", "hmoe-opt", "mlir-opt"],
     [config.downstream_tools_dir, config.hmoe_tools_dir, config.llvm_tools_dir])
 # The installed dialect and pass plugin.
 config.substitutions.append(

@@ -1,0 +1,173 @@
+//===- LayerBuilder.cpp - build an HMoE layer function from a spec --------===//
+
+#include "hmoe/Dialect/HMoE/Utils/LayerBuilder.h"
+#include "hmoe/Dialect/HMoE/IR/HMoEOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Verifier.h"
+
+using namespace mlir;
+using namespace mlir::hmoe;
+
+namespace {
+/// The layer's arguments and where each operand group of hmoe.moe is.
+struct Signature {
+  SmallVector<Type> types;
+  int64_t input = -1;
+  SmallVector<int64_t> gateWeights, gateBiases, selectionBiases;
+  SmallVector<int64_t> gateBiasLevels, selectionBiasLevels;
+  int64_t routerScale = -1, w1 = -1, wUp = -1, b1 = -1, w2 = -1, b2 = -1;
+
+  int64_t add(Type type) {
+    types.push_back(type);
+    return types.size() - 1;
+  }
+};
+} // namespace
+
+static LogicalResult checkSpec(Location loc, const LayerSpec &spec) {
+  if (!spec.strategy || !spec.expert)
+    return emitError(loc) << "layer '" << spec.name
+                          << "' needs a strategy and an expert kind";
+  if (spec.levels.empty())
+    return emitError(loc) << "layer '" << spec.name
+                          << "' needs at least one routing level";
+  for (auto [l, level] : llvm::enumerate(spec.levels)) {
+    if (!level.gate)
+      return emitError(loc) << "level " << l + 1 << " has no gate";
+    if (level.fanout < 1)
+      return emitError(loc) << "level " << l + 1
+                            << " needs a fan-out >= 1; got " << level.fanout;
+  }
+  if (spec.dim < 1)
+    return emitError(loc) << "layer '" << spec.name << "' needs D >= 1; got "
+                          << spec.dim;
+  return success();
+}
+
+FailureOr<func::FuncOp> hmoe::buildLayerFunction(OpBuilder &builder,
+                                                 Location loc,
+                                                 const LayerSpec &spec) {
+  if (failed(checkSpec(loc, spec)))
+    return failure();
+  MLIRContext *ctx = builder.getContext();
+  Type elem = spec.elementType ? spec.elementType : builder.getF32Type();
+  Type f32 = builder.getF32Type();
+  int64_t d = spec.dim;
+  bool nested = spec.strategy.isNested();
+
+  // E, with the product checked by the verifier afterwards; a saturating
+  // product here only sizes the expert weights' types.
+  int64_t experts = 1;
+  for (const LevelSpec &level : spec.levels)
+    experts = experts > (int64_t(1) << 40) / level.fanout
+                  ? (int64_t(1) << 40)
+                  : experts * level.fanout;
+
+  auto tensor = [](ArrayRef<int64_t> shape, Type type) -> Type {
+    return RankedTensorType::get(shape, type);
+  };
+  Signature sig;
+  sig.input = sig.add(tensor({spec.tokens, d}, elem));
+  SmallVector<int64_t> nodes;
+  for (auto [l, level] : llvm::enumerate(spec.levels)) {
+    nodes.push_back(level.fanout);
+    SmallVector<int64_t> gateShape = nested && l > 0 && !level.sharedGate
+                                         ? nodes
+                                         : SmallVector<int64_t>{level.fanout};
+    SmallVector<int64_t> weightShape = gateShape;
+    weightShape.push_back(d);
+    sig.gateWeights.push_back(sig.add(tensor(weightShape, elem)));
+    if (level.gateBias) {
+      sig.gateBiases.push_back(sig.add(tensor(gateShape, elem)));
+      sig.gateBiasLevels.push_back(l);
+    }
+    if (level.selectionBias) {
+      sig.selectionBiases.push_back(sig.add(tensor(gateShape, f32)));
+      sig.selectionBiasLevels.push_back(l);
+    }
+  }
+  if (spec.routerScale)
+    sig.routerScale = sig.add(tensor({experts}, f32));
+  ExpertKind kind = spec.expert.getKind();
+  int64_t hidden = spec.expert.getHidden();
+  if (kind == ExpertKind::Linear) {
+    sig.w1 = sig.add(tensor({experts, d, d}, elem));
+    if (spec.b1)
+      sig.b1 = sig.add(tensor({experts, d}, elem));
+  } else {
+    sig.w1 = sig.add(tensor({experts, hidden, d}, elem));
+    if (kind == ExpertKind::SwiGLU)
+      sig.wUp = sig.add(tensor({experts, hidden, d}, elem));
+    if (spec.b1)
+      sig.b1 = sig.add(tensor({experts, hidden}, elem));
+    sig.w2 = sig.add(tensor({experts, d, hidden}, elem));
+    if (spec.b2)
+      sig.b2 = sig.add(tensor({experts, d}, elem));
+  }
+
+  int64_t statGroups =
+      nested ? spec.levels.front().fanout : spec.strategy.getGroups();
+  SmallVector<Type> results{tensor({spec.tokens, d}, elem)};
+  SmallVector<Attribute> statAttrs;
+  for (StatKind stat : spec.stats) {
+    statAttrs.push_back(StatKindAttr::get(ctx, stat));
+    Type i64 = builder.getI64Type();
+    switch (stat) {
+    case StatKind::Load:
+      results.push_back(tensor({experts}, i64));
+      break;
+    case StatKind::Importance:
+      results.push_back(tensor({experts}, f32));
+      break;
+    case StatKind::GroupLoad:
+      results.push_back(tensor({statGroups}, i64));
+      break;
+    case StatKind::GroupImportance:
+      results.push_back(tensor({statGroups}, f32));
+      break;
+    case StatKind::Dropped:
+      results.push_back(tensor({}, i64));
+      break;
+    default:
+      results.push_back(tensor({}, f32));
+      break;
+    }
+  }
+
+  auto func = func::FuncOp::create(builder, loc, spec.name,
+                                   builder.getFunctionType(sig.types, results));
+  Block *body = func.addEntryBlock();
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPointToStart(body);
+  auto arg = [&](int64_t index) -> Value {
+    return index < 0 ? Value() : body->getArgument(index);
+  };
+  auto args = [&](ArrayRef<int64_t> indices) {
+    SmallVector<Value> values;
+    for (int64_t index : indices)
+      values.push_back(body->getArgument(index));
+    return values;
+  };
+  SmallVector<Attribute> gates;
+  for (const LevelSpec &level : spec.levels)
+    gates.push_back(level.gate);
+  FloatAttr capacity = spec.capacityFactor
+                           ? builder.getF64FloatAttr(*spec.capacityFactor)
+                           : FloatAttr();
+  auto moe = MoEOp::create(
+      builder, loc, TypeRange(results), arg(sig.input), args(sig.gateWeights),
+      args(sig.gateBiases), args(sig.selectionBiases), arg(sig.routerScale),
+      arg(sig.w1), arg(sig.wUp), arg(sig.b1), arg(sig.w2), arg(sig.b2),
+      spec.strategy, builder.getArrayAttr(gates), sig.gateBiasLevels,
+      sig.selectionBiasLevels, spec.expert, capacity,
+      builder.getArrayAttr(statAttrs), APFloat(spec.lambdaIntra),
+      APFloat(spec.lambdaInter));
+  func::ReturnOp::create(builder, loc, moe->getResults());
+
+  if (failed(verify(func))) {
+    func.erase();
+    return failure();
+  }
+  return func;
+}

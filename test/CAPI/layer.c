@@ -1,0 +1,194 @@
+/*===- layer.c - C API test: build, verify, parse and compile a layer ----===*/
+/* RUN: hmoe-capi-test 2>&1 | FileCheck %s
+ */
+
+#include "hmoe-c/Layer.h"
+#include "hmoe-c/Dialect.h"
+#include "mlir-c/BuiltinTypes.h"
+#include "mlir-c/Diagnostics.h"
+#include "mlir-c/IR.h"
+#include "mlir-c/Pass.h"
+#include "mlir-c/Support.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void printToFile(MlirStringRef str, void *file) {
+  fwrite(str.data, 1, str.length, (FILE *)file);
+}
+
+/* Appends printed text to a growing buffer. */
+typedef struct Buffer {
+  char *data;
+  size_t size;
+} Buffer;
+
+static void printToBuffer(MlirStringRef str, void *userData) {
+  Buffer *buffer = (Buffer *)userData;
+  buffer->data = realloc(buffer->data, buffer->size + str.length + 1);
+  memcpy(buffer->data + buffer->size, str.data, str.length);
+  buffer->size += str.length;
+  buffer->data[buffer->size] = 0;
+}
+
+static MlirLogicalResult printDiagnostic(MlirDiagnostic diagnostic,
+                                         void *userData) {
+  (void)userData;
+  fprintf(stderr, "diagnostic: ");
+  mlirDiagnosticPrint(diagnostic, printToFile, stderr);
+  fprintf(stderr, "\n");
+  return mlirLogicalResultSuccess();
+}
+
+static void printAttr(const char *what, MlirAttribute attr) {
+  fprintf(stderr, "%s: ", what);
+  if (mlirAttributeIsNull(attr))
+    fprintf(stderr, "<null>");
+  else
+    mlirAttributePrint(attr, printToFile, stderr);
+  fprintf(stderr, "\n");
+}
+
+/* A two-level nested layer: 2 groups of 4 experts, one gate per group at
+ * level 2, Laplace at level 1, statistics. */
+static HMoELayerSpec nestedLayer(MlirContext ctx, HMoELevelSpec levels[2],
+                                 const HMoEStatKind *stats, int64_t k2) {
+  levels[0] = (HMoELevelSpec){
+      hmoeGateAttrGet(ctx, HMoEScoreLaplace, HMoEActivationNone,
+                      HMoENormalizationSoftmax, 1, 1.0, true, 1.0),
+      2, false, true, false};
+  levels[1] = (HMoELevelSpec){
+      hmoeGateAttrGet(ctx, HMoEScoreLinear, HMoEActivationNone,
+                      HMoENormalizationSoftmax, k2, 0.5, true, 1.0),
+      4, false, false, true};
+  HMoELayerSpec spec;
+  memset(&spec, 0, sizeof(spec));
+  spec.name = mlirStringRefCreateFromCString("layer");
+  spec.tokens = -1;
+  spec.dim = 16;
+  spec.strategy =
+      hmoeStrategyAttrGet(ctx, HMoEStrategyNested, 0, 0, HMoEGroupScoreMax, 0);
+  spec.numLevels = 2;
+  spec.levels = levels;
+  spec.expert = hmoeExpertAttrGet(ctx, HMoEExpertFFN, HMoEActivationGelu, 8);
+  spec.b1 = true;
+  spec.numStats = 2;
+  spec.stats = stats;
+  return spec;
+}
+
+// The CHECK lines name whole printed lines; keep them unwrapped.
+// clang-format off
+int main(void) {
+  MlirContext ctx = mlirContextCreate();
+  MlirDialectRegistry registry = mlirDialectRegistryCreate();
+  hmoeRegisterPipelineDialects(registry);
+  mlirContextAppendDialectRegistry(ctx, registry);
+  mlirDialectRegistryDestroy(registry);
+  mlirContextAttachDiagnosticHandler(ctx, printDiagnostic, NULL, NULL);
+
+  MlirStringRef ns = mlirDialectHandleGetNamespace(mlirGetDialectHandle__hmoe__());
+  fprintf(stderr, "dialect: %.*s\n", (int)ns.length, ns.data);
+  // CHECK: dialect: hmoe
+
+  printAttr("gate", hmoeGateAttrGet(ctx, HMoEScoreActivation, HMoEActivationTanh,
+                                    HMoENormalizationSigmoid, 2, 2.0, false, 1.5));
+  // CHECK: gate: #hmoe.gate<activation<tanh>, sigmoid, k = 2, temperature = 2.000000e+00, renormalize = false, scale = 1.500000e+00>
+  printAttr("strategy", hmoeStrategyAttrGet(ctx, HMoEStrategyGroupLimited, 8, 4,
+                                            HMoEGroupScoreSumTop, 2));
+  // CHECK: strategy: #hmoe.strategy<group_limited, groups = 8, k_groups = 4, group_score = sum_top<2>>
+  printAttr("expert", hmoeExpertAttrGet(ctx, HMoEExpertSwiGLU, HMoEActivationNone, 32));
+  // CHECK: expert: #hmoe.expert<swiglu, hidden = 32>
+
+  // Invalid parameters: an error through the context, a null attribute.
+  printAttr("bad gate", hmoeGateAttrGet(ctx, HMoEScoreLinear, HMoEActivationNone,
+                                        HMoENormalizationSoftmax, 0, 1.0, true, 1.0));
+  // CHECK: diagnostic: gate must choose k >= 1 children; got k = 0
+  // CHECK: bad gate: <null>
+  printAttr("bad expert", hmoeExpertAttrGet(ctx, HMoEExpertFFN, HMoEActivationNone, 8));
+  // CHECK: diagnostic: ffn experts need 'activation = <f>'
+  // CHECK: bad expert: <null>
+
+  // Build a layer.
+  MlirLocation loc = mlirLocationFileLineColGet(
+      ctx, mlirStringRefCreateFromCString("layer.c"), 1, 1);
+  MlirModule module = mlirModuleCreateEmpty(loc);
+  HMoELevelSpec levels[2];
+  HMoEStatKind stats[2] = {HMoEStatLoad, HMoEStatBalanceLoss};
+  HMoELayerSpec spec = nestedLayer(ctx, levels, stats, 2);
+  MlirOperation func = hmoeLayerBuild(module, loc, &spec);
+  if (mlirOperationIsNull(func)) {
+    fprintf(stderr, "FAILED: the layer did not build\n");
+    return 1;
+  }
+  Buffer text = {NULL, 0};
+  mlirOperationPrint(mlirModuleGetOperation(module), printToBuffer, &text);
+  fprintf(stderr, "%s\n", text.data);
+  // CHECK-LABEL: func.func @layer(
+  // CHECK-SAME: %[[X:.*]]: tensor<?x16xf32>, %[[G1:.*]]: tensor<2x16xf32>, %[[B1:.*]]: tensor<2xf32>,
+  // CHECK-SAME: %[[G2:.*]]: tensor<2x4x16xf32>, %[[S2:.*]]: tensor<2x4xf32>,
+  // CHECK-SAME: %[[W1:.*]]: tensor<8x8x16xf32>, %[[BB1:.*]]: tensor<8x8xf32>, %[[W2:.*]]: tensor<8x16x8xf32>)
+  // CHECK-SAME: -> (tensor<?x16xf32>, tensor<8xi64>, tensor<f32>)
+  // CHECK-NEXT: %{{.*}}, %{{.*}}:2 = hmoe.moe %[[X]] : tensor<?x16xf32>, #hmoe.strategy<nested>
+  // CHECK-NEXT: level(#hmoe.gate<laplace, softmax, k = 1>, weight %[[G1]] : tensor<2x16xf32>, bias %[[B1]] : tensor<2xf32>)
+  // CHECK-NEXT: level(#hmoe.gate<linear, softmax, k = 2, temperature = 5.000000e-01>, weight %[[G2]] : tensor<2x4x16xf32>, selection_bias %[[S2]] : tensor<2x4xf32>)
+  // CHECK-NEXT: experts(#hmoe.expert<ffn, activation = gelu, hidden = 8>, w1 %[[W1]] : tensor<8x8x16xf32>, b1 %[[BB1]] : tensor<8x8xf32>, w2 %[[W2]] : tensor<8x16x8xf32>)
+  // CHECK-SAME: stats [load, balance_loss]
+
+  // A layer that does not verify: the error at the op, no function left.
+  HMoELayerSpec bad = nestedLayer(ctx, levels, stats, 5);
+  bad.name = mlirStringRefCreateFromCString("bad");
+  MlirOperation badFunc = hmoeLayerBuild(module, loc, &bad);
+  fprintf(stderr, "bad layer: %s\n", mlirOperationIsNull(badFunc) ? "<null>" : "built");
+  // CHECK: diagnostic: 'hmoe.moe' op level 2 gate chooses k = 5 of only 4 children; expected k <= 4
+  // CHECK: bad layer: <null>
+
+  // The printed layer parses back in a fresh module.
+  MlirModule reparsed = mlirModuleCreateParse(ctx, mlirStringRefCreate(text.data, text.size));
+  fprintf(stderr, "reparsed: %s\n", mlirModuleIsNull(reparsed) ? "failed" : "ok");
+  // CHECK: reparsed: ok
+
+  // Passes by name through MLIR's pass C API.
+  hmoeRegisterPasses();
+  hmoeRegisterPipelines();
+  MlirPassManager pm = mlirPassManagerCreate(ctx);
+  MlirOpPassManager opm = mlirPassManagerGetAsOpPassManager(pm);
+  MlirLogicalResult parsed = mlirParsePassPipeline(
+      opm, mlirStringRefCreateFromCString("builtin.module(hmoe-decompose)"), printToFile, stderr);
+  MlirLogicalResult ran = mlirPassManagerRunOnOp(pm, mlirModuleGetOperation(reparsed));
+  fprintf(stderr, "hmoe-decompose: %s\n",
+          mlirLogicalResultIsSuccess(parsed) && mlirLogicalResultIsSuccess(ran) ? "ok" : "failed");
+  // CHECK: hmoe-decompose: ok
+  mlirOperationPrint(mlirModuleGetOperation(reparsed), printToFile, stderr);
+  fprintf(stderr, "\n");
+  // CHECK: hmoe.route
+  // CHECK: hmoe.dispatch
+  // CHECK: hmoe.experts
+  // CHECK: hmoe.combine
+  mlirPassManagerDestroy(pm);
+
+  // Compile the built layer to the LLVM dialect.
+  MlirLogicalResult lowered =
+      hmoeLowerToCPU(module, mlirStringRefCreateFromCString("target-cpu=x86-64"));
+  fprintf(stderr, "hmoe-lower-to-cpu: %s\n", mlirLogicalResultIsSuccess(lowered) ? "ok" : "failed");
+  // CHECK: hmoe-lower-to-cpu: ok
+  mlirOperationPrint(mlirModuleGetOperation(module), printToFile, stderr);
+  fprintf(stderr, "\n");
+  // CHECK: llvm.func @layer(
+  // CHECK-NOT: hmoe.moe
+  // CHECK-NOT: func.func
+
+  MlirLogicalResult badOptions =
+      hmoeLowerToCPU(module, mlirStringRefCreateFromCString("no-such-option=1"));
+  fprintf(stderr, "bad options: %s\n", mlirLogicalResultIsSuccess(badOptions) ? "ok" : "failed");
+  // CHECK: diagnostic: invalid hmoe-lower-to-cpu options: 'no-such-option=1'
+  // CHECK: bad options: failed
+
+  free(text.data);
+  mlirModuleDestroy(reparsed);
+  mlirModuleDestroy(module);
+  mlirContextDestroy(ctx);
+  return 0;
+}
+// clang-format on
