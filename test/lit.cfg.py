@@ -26,6 +26,12 @@ llvm_config.add_tool_substitutions(
      "hmoe-npy-fuzzer", "hmoe-mutator-stats", "hmoe-capi-test", "mlir-opt"],
     tool_dirs)
 
+# A sanitizer build's plugin needs the sanitizer runtime in the process that
+# loads it, which stock mlir-opt does not have: such tests say
+# `UNSUPPORTED: sanitized`.
+if config.hmoe_sanitized:
+    config.available_features.add("sanitized")
+
 # The dialect and pass plugin for stock mlir-opt (test/Plugin).
 config.substitutions.append(
     ("%hmoe_plugin", os.path.join(config.hmoe_obj_root, "lib", "HMoEPlugin.so")))

@@ -1,4 +1,5 @@
 // The dialect's verifier runs inside stock mlir-opt too.
+// UNSUPPORTED: sanitized
 // RUN: mlir-opt %s --load-dialect-plugin=%hmoe_plugin --verify-diagnostics
 
 func.func @layer(%x: tensor<?x16xf32>, %g: tensor<4x16xf32>,

@@ -4,6 +4,7 @@
 // --pass-pipeline: mlir-opt has parsed its pass flags (--hmoe-decompose)
 // before the plugin registers them.
 //
+// UNSUPPORTED: sanitized
 // RUN: mlir-opt %s --load-dialect-plugin=%hmoe_plugin --load-pass-plugin=%hmoe_plugin | FileCheck %s --check-prefix=PARSE
 // RUN: mlir-opt %s --load-dialect-plugin=%hmoe_plugin --load-pass-plugin=%hmoe_plugin --pass-pipeline="builtin.module(hmoe-decompose)" | FileCheck %s --check-prefix=DECOMPOSE
 // RUN: mlir-opt %s --load-dialect-plugin=%hmoe_plugin --load-pass-plugin=%hmoe_plugin --pass-pipeline="builtin.module(func.func(convert-hmoe-to-linalg))" | FileCheck %s --check-prefix=TENSOR

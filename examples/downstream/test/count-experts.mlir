@@ -5,8 +5,6 @@
 // RUN: downstream-opt %s --downstream-count-experts | FileCheck %s
 // RUN: downstream-opt %s --downstream-count-experts | hmoe-opt | FileCheck %s
 // RUN: downstream-opt %s --downstream-count-experts --hmoe-lower-to-cpu="target-cpu=x86-64" | FileCheck %s --check-prefix=LLVM
-// And stock mlir-opt with the installed plugin:
-// RUN: mlir-opt %s --load-dialect-plugin=%hmoe_plugin --load-pass-plugin=%hmoe_plugin --pass-pipeline="builtin.module(hmoe-lower-to-cpu{target-cpu=x86-64})" | FileCheck %s --check-prefix=LLVM
 
 // CHECK-LABEL: func.func @nested
 // CHECK: hmoe.moe

@@ -19,3 +19,7 @@ llvm_config.add_tool_substitutions(
 config.substitutions.append(
     ("%hmoe_plugin", os.path.join(config.hmoe_library_dir, "HMoEPlugin.so")))
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+
+# hmoe built with sanitizers: stock mlir-opt cannot load its plugin.
+if "-fsanitize=" in config.cxx_flags:
+    config.available_features.add("sanitized")
