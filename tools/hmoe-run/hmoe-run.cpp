@@ -13,8 +13,7 @@
 
 #include "hmoe/Support/Npy.h"
 
-#include "BufferCache.h"
-#include "hmoe/Codegen/CPUTarget.h"
+#include "hmoe/Runtime/JitLayer.h"
 
 #include "hmoe/Codegen/Passes.h"
 #include "hmoe/Conversion/Passes.h"
@@ -24,8 +23,6 @@
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
-#include "mlir/ExecutionEngine/ExecutionEngine.h"
-#include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
@@ -36,14 +33,10 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Support/Timing.h"
-#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
-#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
-#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Transforms/Passes.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
-#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
@@ -53,11 +46,8 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
-#if defined(__GLIBC__)
-#endif
 #include <chrono>
 #include <cstdlib>
-#include <set>
 
 using namespace mlir;
 namespace cl = llvm::cl;
@@ -187,53 +177,6 @@ std::unique_ptr<llvm::MemoryBuffer> readModule(llvm::StringRef path) {
                                               path == "-" ? "<stdin>" : path);
 }
 
-/// A memref descriptor as the lowered function's expanded arguments and
-/// results lay it out: allocated, aligned, offset, sizes[r], strides[r],
-/// each one 64-bit word.
-struct Descriptor {
-  std::vector<int64_t> words;
-  explicit Descriptor(int64_t rank) : words(3 + 2 * rank) {}
-  static Descriptor of(npy::Array &array) {
-    int64_t rank = array.shape.size();
-    Descriptor d(rank);
-    d.words[0] = d.words[1] = reinterpret_cast<int64_t>(array.data());
-    int64_t stride = 1;
-    for (int64_t i = rank - 1; i >= 0; --i) {
-      d.words[3 + i] = array.shape[i];
-      d.words[3 + rank + i] = stride;
-      stride *= array.shape[i];
-    }
-    return d;
-  }
-};
-
-/// Copies a result memref (any strides) into a dense array.
-npy::Array copyOut(const int64_t *words, RankedTensorType type) {
-  int64_t rank = type.getRank();
-  npy::Array array;
-  array.dtype = *dtypeOf(type.getElementType());
-  array.shape.assign(words + 3, words + 3 + rank);
-  array.allocate();
-  int64_t elemSize = npy::size(array.dtype);
-  const char *base =
-      reinterpret_cast<const char *>(words[1]) + words[2] * elemSize;
-  char *out = static_cast<char *>(array.data());
-  int64_t n = array.numElements();
-  std::vector<int64_t> index(rank, 0);
-  for (int64_t flat = 0; flat < n; ++flat) {
-    int64_t offset = 0;
-    for (int64_t d = 0; d < rank; ++d)
-      offset += index[d] * words[3 + rank + d];
-    std::memcpy(out + flat * elemSize, base + offset * elemSize, elemSize);
-    for (int64_t d = rank - 1; d >= 0; --d) {
-      if (++index[d] < array.shape[d])
-        break;
-      index[d] = 0;
-    }
-  }
-  return array;
-}
-
 void print(llvm::raw_ostream &os, const npy::Array &array, unsigned i) {
   os << "result[" << i << "]: " << npy::name(array.dtype) << " [";
   llvm::interleave(array.shape, os, ",");
@@ -308,43 +251,12 @@ std::pair<Operation *, FunctionType> findFunction(ModuleOp module) {
 }
 } // namespace
 
-/// What a failed run-time check of the layer calls (hmoe-lower-runtime-checks)
-/// with its message. It may run on an OpenMP worker: print and leave without
-/// running destructors or atexit handlers under the other threads' feet.
-extern "C" [[noreturn]] void hmoeRunCheckFailed(const char *message) {
-  StringRef text(message);
-  text.consume_front("ERROR: Runtime op verification failed\n");
-  llvm::errs() << "hmoe-run: error: run-time check failed: " << text << "\n";
+/// A failed run-time check of the layer (JitLayer calls this, maybe on an
+/// OpenMP worker): report it as hmoe-run's error and leave at once.
+[[noreturn]] static void runCheckFailed(const char *message) {
+  llvm::errs() << "hmoe-run: error: run-time check failed: " << message << "\n";
   llvm::errs().flush();
   std::_Exit(1);
-}
-
-/// A target machine for the CPU the module was compiled for (hmoe-set-cpu-
-/// target), or null for the host's. A host that lacks one of its features
-/// would die on an illegal instruction: refuse it with the reason instead.
-std::unique_ptr<llvm::TargetMachine> targetMachine(ModuleOp module) {
-  auto cpu = module->getAttrOfType<StringAttr>(hmoe::kTargetCpuAttr);
-  auto features = module->getAttrOfType<StringAttr>(hmoe::kTargetFeaturesAttr);
-  if (!cpu || !features)
-    return nullptr;
-  std::string missing = hmoe::missingHostFeatures(features.getValue());
-  if (!missing.empty())
-    fatal("the module was compiled for " + cpu.getValue() +
-          ", and this host lacks " + missing +
-          "; compile it with target-cpu=native (the default) or for a CPU "
-          "this host has");
-  auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
-  if (!builder)
-    fatal("cannot describe the host: " + llvm::toString(builder.takeError()));
-  builder->setCPU(cpu.getValue().str());
-  builder->setFeatures(features.getValue());
-  builder->setCodeGenOptLevel(
-      static_cast<llvm::CodeGenOptLevel>(optLevel.getValue()));
-  auto machine = builder->createTargetMachine();
-  if (!machine)
-    fatal("cannot create a target machine for " + cpu.getValue() + ": " +
-          llvm::toString(machine.takeError()));
-  return std::move(*machine);
 }
 
 int main(int argc, char **argv) {
@@ -378,9 +290,7 @@ int main(int argc, char **argv) {
 
   DialectRegistry registry;
   hmoe::registerHMoEPipelineDependencies(registry);
-  registerBuiltinDialectTranslation(registry);
-  registerLLVMDialectTranslation(registry);
-  registerOpenMPDialectTranslation(registry);
+  hmoe::registerJitTranslations(registry);
   MLIRContext context(registry);
 
   llvm::SourceMgr sourceMgr;
@@ -438,80 +348,25 @@ int main(int argc, char **argv) {
     fatal("@" + functionName + " has " + llvm::Twine(resultTypes.size()) +
           " results; got " + llvm::Twine(outputs.size()) + " --output");
 
-  // JIT-compile. libomp runs the parallel loops; memrefCopy comes from the
-  // C runner utils.
-  SmallVector<StringRef> libs = {HMOE_LIBOMP_PATH, HMOE_C_RUNNER_UTILS_PATH};
-  auto transformer = makeOptimizingTransformer(optLevel, 0, nullptr);
-  ExecutionEngineOptions options;
-  options.transformer = transformer;
-  options.jitCodeGenOptLevel =
-      static_cast<llvm::CodeGenOptLevel>(optLevel.getValue());
-  options.sharedLibPaths = libs;
-  auto engine =
-      ExecutionEngine::create(*module, options, targetMachine(*module));
-  if (!engine)
-    fatal("JIT compilation failed: " + llvm::toString(engine.takeError()));
-  (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
-    llvm::orc::SymbolMap symbols;
-    symbols[interner(hmoe::kCheckFailedFunction)] = {
-        llvm::orc::ExecutorAddr::fromPtr(&hmoeRunCheckFailed),
-        llvm::JITSymbolFlags::Exported};
-    // The layer's buffers (BufferCache.h).
-    symbols[interner("malloc")] = {
-        llvm::orc::ExecutorAddr::fromPtr(&hmoe_run::cachedMalloc),
-        llvm::JITSymbolFlags::Exported};
-    symbols[interner("free")] = {
-        llvm::orc::ExecutorAddr::fromPtr(&hmoe_run::cachedFree),
-        llvm::JITSymbolFlags::Exported};
-    return symbols;
-  });
+  // JIT-compile (for the CPU the module was compiled for).
+  hmoe::JitOptions options;
+  options.optLevel = optLevel;
+  options.checkFailed = runCheckFailed;
+  auto layer = hmoe::JitLayer::create(*module, functionName, options);
+  if (!layer)
+    fatal(llvm::toString(layer.takeError()));
 
-  std::vector<Descriptor> inDescs;
-  std::set<int64_t> inputPointers;
-  SmallVector<void *> args;
-  for (npy::Array &array : arrays) {
-    inDescs.push_back(Descriptor::of(array));
-    inputPointers.insert(inDescs.back().words[0]);
-  }
-  for (Descriptor &d : inDescs)
-    for (int64_t &word : d.words)
-      args.push_back(&word);
-  std::vector<int64_t> resultWords;
-  for (RankedTensorType type : resultTypes)
-    resultWords.resize(resultWords.size() + 3 + 2 * type.getRank());
-  if (!resultTypes.empty())
-    args.push_back(resultWords.data());
-
-  // Frees the buffers one call returned (not the caller's own inputs).
-  auto releaseResults = [&] {
-    std::set<int64_t> freed;
-    size_t at = 0;
-    for (RankedTensorType type : resultTypes) {
-      int64_t allocated = resultWords[at];
-      if (allocated && !inputPointers.count(allocated) &&
-          freed.insert(allocated).second)
-        hmoe_run::cachedFree(reinterpret_cast<void *>(allocated));
-      at += 3 + 2 * type.getRank();
-    }
-  };
-  auto call = [&] {
-    if (llvm::Error error = (*engine)->invokePacked(functionName, args))
-      fatal("call failed: " + llvm::toString(std::move(error)));
-  };
+  SmallVector<hmoe::TensorRef> refs;
+  for (npy::Array &array : arrays)
+    refs.push_back({array.data(), SmallVector<int64_t>(array.shape.begin(),
+                                                       array.shape.end())});
 
   if (benchmarkRepetitions > 0) {
-    call(); // warm-up
-    releaseResults();
-    std::vector<double> seconds;
-    for (unsigned r = 0; r < benchmarkRepetitions; ++r) {
-      auto start = std::chrono::steady_clock::now();
-      call();
-      auto stop = std::chrono::steady_clock::now();
-      seconds.push_back(std::chrono::duration<double>(stop - start).count());
-      releaseResults();
-    }
-    std::sort(seconds.begin(), seconds.end());
-    double min = seconds.front(), median = seconds[seconds.size() / 2];
+    auto seconds = (*layer)->time(refs, benchmarkRepetitions);
+    if (!seconds)
+      fatal("call failed: " + llvm::toString(seconds.takeError()));
+    std::sort(seconds->begin(), seconds->end());
+    double min = seconds->front(), median = (*seconds)[seconds->size() / 2];
     int64_t tokens =
         arrays.empty() || arrays[0].shape.empty() ? 0 : arrays[0].shape[0];
     llvm::outs() << llvm::format(
@@ -525,11 +380,16 @@ int main(int argc, char **argv) {
     llvm::outs() << "\n";
   }
 
-  call();
-  size_t at = 0;
-  for (auto [i, type] : llvm::enumerate(resultTypes)) {
-    npy::Array result = copyOut(resultWords.data() + at, type);
-    at += 3 + 2 * type.getRank();
+  std::vector<npy::Array> results(resultTypes.size());
+  if (llvm::Error error = (*layer)->call(
+          refs, [&](unsigned i, ArrayRef<int64_t> shape) -> void * {
+            results[i].dtype = *dtypeOf(resultTypes[i].getElementType());
+            results[i].shape.assign(shape.begin(), shape.end());
+            results[i].allocate();
+            return results[i].data();
+          }))
+    fatal("call failed: " + llvm::toString(std::move(error)));
+  for (auto [i, result] : llvm::enumerate(results)) {
     if (i < outputs.size() && outputs[i] != "-") {
       if (llvm::Error error =
               npy::write(filePath(outputs[i], "output"), result.dtype,
@@ -539,6 +399,5 @@ int main(int argc, char **argv) {
       print(llvm::outs(), result, i);
     }
   }
-  releaseResults();
   return 0;
 }

@@ -5,22 +5,23 @@
 // expert outputs (134 MB for a DeepSeek-style layer at T = 4096). glibc maps
 // a block over 32 MiB with mmap and unmaps it on free, so each call faults
 // those pages in again (13% of W2's time was the kernel's page-fault path).
-// hmoe-run resolves the compiled code's `malloc` and `free` to these
-// functions: blocks of 64 KiB and more are kept when freed (up to a budget)
-// and handed out again for a request of the same size or up to half
-// smaller; small blocks go straight to the C library. An application that
-// embeds a compiled layer brings its own allocator in the same way.
+// JitLayer (and so hmoe-run and the Python package) resolves the compiled
+// code's `malloc` and `free` to these functions: blocks of 64 KiB and more are
+// kept when freed (up to a budget) and handed out again for a request of the
+// same size or up to half smaller; small blocks go straight to the C library.
+// An application that embeds a compiled layer brings its own allocator in the
+// same way.
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef HMOE_TOOLS_HMOE_RUN_BUFFERCACHE_H
-#define HMOE_TOOLS_HMOE_RUN_BUFFERCACHE_H
+#ifndef HMOE_RUNTIME_BUFFERCACHE_H
+#define HMOE_RUNTIME_BUFFERCACHE_H
 
 #include <cstddef>
 
-namespace hmoe_run {
+namespace mlir::hmoe::runtime {
 void *cachedMalloc(size_t bytes);
 void cachedFree(void *block);
-} // namespace hmoe_run
+} // namespace mlir::hmoe::runtime
 
-#endif // HMOE_TOOLS_HMOE_RUN_BUFFERCACHE_H
+#endif // HMOE_RUNTIME_BUFFERCACHE_H

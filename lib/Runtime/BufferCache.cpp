@@ -1,6 +1,6 @@
 //===- BufferCache.cpp - malloc/free for JIT-compiled layers --------------===//
 
-#include "BufferCache.h"
+#include "hmoe/Runtime/BufferCache.h"
 
 #include <cstdlib>
 #include <map>
@@ -38,7 +38,7 @@ Cache &cache() {
 }
 } // namespace
 
-void *hmoe_run::cachedMalloc(size_t bytes) {
+void *mlir::hmoe::runtime::cachedMalloc(size_t bytes) {
   if (bytes < kLargeBlock)
     return std::malloc(bytes);
   Cache &c = cache();
@@ -62,7 +62,7 @@ void *hmoe_run::cachedMalloc(size_t bytes) {
   return block;
 }
 
-void hmoe_run::cachedFree(void *block) {
+void mlir::hmoe::runtime::cachedFree(void *block) {
   if (!block)
     return;
   Cache &c = cache();

@@ -1,0 +1,90 @@
+//===- JitLayer.h - a lowered layer, JIT-compiled and callable --*- C++ -*-===//
+//
+// What hmoe-run and the Python package call a layer through: a module that
+// hmoe-lower-to-cpu lowered (an llvm.func carrying the layer's tensor
+// signature as hmoe.abi) compiled with MLIR's ExecutionEngine for the CPU
+// the module was compiled for, called on dense row-major buffers.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef HMOE_RUNTIME_JITLAYER_H
+#define HMOE_RUNTIME_JITLAYER_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/Support/Error.h"
+
+#include <memory>
+#include <string>
+
+namespace mlir {
+class DialectRegistry;
+class ExecutionEngine;
+} // namespace mlir
+
+namespace mlir::hmoe {
+
+/// A dense, row-major tensor in the caller's memory.
+struct TensorRef {
+  void *data = nullptr;
+  llvm::SmallVector<int64_t> shape;
+};
+
+struct JitOptions {
+  /// LLVM optimisation level, 0 to 3.
+  unsigned optLevel = 3;
+  /// Called with the message of a failed run-time check (the layer's
+  /// hmoe_check_failed, possibly on an OpenMP worker thread); it must not
+  /// return. One handler per process: the last layer created sets it. Null:
+  /// print "error: run-time check failed: ..." to stderr and exit with 1.
+  void (*checkFailed)(const char *message) = nullptr;
+};
+
+class JitLayer {
+public:
+  /// Compiles `function` of `module` (empty: its one public function), a
+  /// module lowered by hmoe-lower-to-cpu. The module is only read.
+  static llvm::Expected<std::unique_ptr<JitLayer>>
+  create(ModuleOp module, llvm::StringRef function, const JitOptions &options);
+  ~JitLayer();
+
+  /// The layer's tensor signature (from hmoe.abi).
+  FunctionType getSignature() const { return signature; }
+  llvm::StringRef getFunctionName() const { return functionName; }
+
+  /// Calls the layer on `inputs` (one per argument, shapes matching the
+  /// signature: an error otherwise) and copies each result into the dense
+  /// memory `allocateResult(index, shape)` returns.
+  llvm::Error call(llvm::ArrayRef<TensorRef> inputs,
+                   llvm::function_ref<void *(unsigned, llvm::ArrayRef<int64_t>)>
+                       allocateResult);
+
+  /// Calls the layer `repetitions` times (after one warm-up call) and
+  /// returns each call's seconds; results are dropped.
+  llvm::Expected<llvm::SmallVector<double>>
+  time(llvm::ArrayRef<TensorRef> inputs, unsigned repetitions);
+
+private:
+  JitLayer() = default;
+  llvm::Error invoke(llvm::ArrayRef<TensorRef> inputs,
+                     std::vector<int64_t> &resultWords);
+  void releaseResults(llvm::ArrayRef<TensorRef> inputs,
+                      const std::vector<int64_t> &resultWords);
+
+  std::unique_ptr<ExecutionEngine> engine;
+  FunctionType signature;
+  std::string functionName;
+};
+
+/// Adds the translations to LLVM IR that JIT compilation needs (builtin,
+/// LLVM, OpenMP) to a registry.
+void registerJitTranslations(DialectRegistry &registry);
+
+/// The element size in bytes of the types a layer's tensors may have (f32,
+/// f64, f16, bf16, i32, i64), or 0.
+int64_t elementBytes(Type type);
+
+} // namespace mlir::hmoe
+
+#endif // HMOE_RUNTIME_JITLAYER_H

@@ -1,0 +1,313 @@
+//===- JitLayer.cpp - a lowered layer, JIT-compiled and callable ----------===//
+
+#include "hmoe/Runtime/JitLayer.h"
+#include "hmoe/Codegen/CPUTarget.h"
+#include "hmoe/Codegen/Passes.h"
+#include "hmoe/Dialect/HMoE/IR/HMoEDialect.h"
+#include "hmoe/Runtime/BufferCache.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <set>
+
+using namespace mlir;
+using namespace mlir::hmoe;
+
+namespace {
+std::atomic<void (*)(const char *)> checkFailedHandler{nullptr};
+
+/// What a failed run-time check of the layer calls with its message. It may
+/// run on an OpenMP worker: leave without running destructors or atexit
+/// handlers under the other threads' feet.
+extern "C" [[noreturn]] void hmoeCheckFailed(const char *message) {
+  StringRef text(message);
+  text.consume_front("ERROR: Runtime op verification failed\n");
+  if (auto handler = checkFailedHandler.load())
+    handler(text.str().c_str());
+  llvm::errs() << "error: run-time check failed: " << text << "\n";
+  llvm::errs().flush();
+  std::_Exit(1);
+}
+
+llvm::Error error(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+std::string str(Type type) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << type;
+  return s;
+}
+
+/// The layer function (named, or the module's one public function) and its
+/// tensor signature.
+llvm::Expected<std::pair<std::string, FunctionType>>
+findFunction(ModuleOp module, StringRef name) {
+  StringRef abiName = HMoEDialect::AbiAttrHelper::getNameStr();
+  if (name.empty()) {
+    SmallVector<Operation *> candidates;
+    for (auto func : module.getOps<LLVM::LLVMFuncOp>())
+      if (func->hasAttr(abiName))
+        candidates.push_back(func);
+    if (candidates.size() != 1)
+      return error("the module has " + llvm::Twine(candidates.size()) +
+                   " layer functions; name one");
+    name = SymbolTable::getSymbolName(candidates[0]);
+  }
+  Operation *func = module.lookupSymbol(name);
+  if (!func)
+    return error("no function @" + name + " in the module");
+  auto abi = func->getAttrOfType<TypeAttr>(abiName);
+  if (!isa<LLVM::LLVMFuncOp>(func) || !abi ||
+      !isa<FunctionType>(abi.getValue()))
+    return error("@" + name +
+                 " is not a lowered layer (an llvm.func with hmoe.abi); "
+                 "lower the module with hmoe-lower-to-cpu first");
+  auto signature = cast<FunctionType>(abi.getValue());
+  for (Type type : llvm::concat<const Type>(signature.getInputs(),
+                                            signature.getResults())) {
+    auto tensor = dyn_cast<RankedTensorType>(type);
+    if (!tensor || !elementBytes(tensor.getElementType()))
+      return error("@" + name + " has a " + str(type) +
+                   "; a layer takes and returns ranked tensors of f32, f64, "
+                   "f16, bf16, i32 or i64");
+  }
+  return std::make_pair(name.str(), signature);
+}
+
+/// A target machine for the CPU the module was compiled for (hmoe-set-cpu-
+/// target), or null for the host's. A host that lacks one of its features
+/// would die on an illegal instruction: refuse it with the reason instead.
+llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
+targetMachine(ModuleOp module, unsigned optLevel) {
+  auto cpu = module->getAttrOfType<StringAttr>(kTargetCpuAttr);
+  auto features = module->getAttrOfType<StringAttr>(kTargetFeaturesAttr);
+  if (!cpu || !features)
+    return nullptr;
+  std::string missing = missingHostFeatures(features.getValue());
+  if (!missing.empty())
+    return error("the module was compiled for " + cpu.getValue() +
+                 ", and this host lacks " + missing +
+                 "; compile it with target-cpu=native (the default) or for "
+                 "a CPU this host has");
+  auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!builder)
+    return builder.takeError();
+  builder->setCPU(cpu.getValue().str());
+  builder->setFeatures(features.getValue());
+  builder->setCodeGenOptLevel(static_cast<llvm::CodeGenOptLevel>(optLevel));
+  return builder->createTargetMachine();
+}
+
+/// The memref descriptor words of a dense tensor: allocated, aligned,
+/// offset, sizes, strides.
+void appendDescriptor(const TensorRef &tensor, std::vector<int64_t> &words) {
+  int64_t rank = tensor.shape.size();
+  words.push_back(reinterpret_cast<int64_t>(tensor.data));
+  words.push_back(reinterpret_cast<int64_t>(tensor.data));
+  words.push_back(0);
+  words.insert(words.end(), tensor.shape.begin(), tensor.shape.end());
+  size_t strides = words.size();
+  words.resize(strides + rank);
+  int64_t stride = 1;
+  for (int64_t i = rank - 1; i >= 0; --i) {
+    words[strides + i] = stride;
+    stride *= tensor.shape[i];
+  }
+}
+
+/// Copies a result memref (any strides) into dense memory.
+void copyOut(const int64_t *words, int64_t rank, int64_t elemSize, char *out) {
+  const char *base =
+      reinterpret_cast<const char *>(words[1]) + words[2] * elemSize;
+  int64_t n = 1;
+  for (int64_t d = 0; d < rank; ++d)
+    n *= words[3 + d];
+  std::vector<int64_t> index(rank, 0);
+  for (int64_t flat = 0; flat < n; ++flat) {
+    int64_t offset = 0;
+    for (int64_t d = 0; d < rank; ++d)
+      offset += index[d] * words[3 + rank + d];
+    std::memcpy(out + flat * elemSize, base + offset * elemSize, elemSize);
+    for (int64_t d = rank - 1; d >= 0; --d) {
+      if (++index[d] < words[3 + d])
+        break;
+      index[d] = 0;
+    }
+  }
+}
+} // namespace
+
+void hmoe::registerJitTranslations(DialectRegistry &registry) {
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  registerOpenMPDialectTranslation(registry);
+}
+
+int64_t hmoe::elementBytes(Type type) {
+  if (type.isF32() || type.isSignlessInteger(32))
+    return 4;
+  if (type.isF64() || type.isSignlessInteger(64))
+    return 8;
+  if (type.isF16() || type.isBF16())
+    return 2;
+  return 0;
+}
+
+llvm::Expected<std::unique_ptr<JitLayer>>
+JitLayer::create(ModuleOp module, StringRef function,
+                 const JitOptions &options) {
+  if (options.optLevel > 3)
+    return error("the optimisation level must be 0 to 3");
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  auto found = findFunction(module, function);
+  if (!found)
+    return found.takeError();
+  auto machine = targetMachine(module, options.optLevel);
+  if (!machine)
+    return machine.takeError();
+
+  // libomp runs the parallel loops; memrefCopy comes from the C runner
+  // utils.
+  SmallVector<StringRef> libs = {HMOE_LIBOMP_PATH, HMOE_C_RUNNER_UTILS_PATH};
+  auto transformer = makeOptimizingTransformer(options.optLevel, 0, nullptr);
+  ExecutionEngineOptions engineOptions;
+  engineOptions.transformer = transformer;
+  engineOptions.jitCodeGenOptLevel =
+      static_cast<llvm::CodeGenOptLevel>(options.optLevel);
+  engineOptions.sharedLibPaths = libs;
+  auto engine =
+      ExecutionEngine::create(module, engineOptions, std::move(*machine));
+  if (!engine)
+    return engine.takeError();
+  checkFailedHandler.store(options.checkFailed);
+  (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+    llvm::orc::SymbolMap symbols;
+    symbols[interner(kCheckFailedFunction)] = {
+        llvm::orc::ExecutorAddr::fromPtr(&hmoeCheckFailed),
+        llvm::JITSymbolFlags::Exported};
+    symbols[interner("malloc")] = {
+        llvm::orc::ExecutorAddr::fromPtr(&runtime::cachedMalloc),
+        llvm::JITSymbolFlags::Exported};
+    symbols[interner("free")] = {
+        llvm::orc::ExecutorAddr::fromPtr(&runtime::cachedFree),
+        llvm::JITSymbolFlags::Exported};
+    return symbols;
+  });
+
+  std::unique_ptr<JitLayer> layer(new JitLayer);
+  layer->engine = std::move(*engine);
+  layer->functionName = found->first;
+  layer->signature = found->second;
+  return layer;
+}
+
+JitLayer::~JitLayer() = default;
+
+llvm::Error JitLayer::invoke(ArrayRef<TensorRef> inputs,
+                             std::vector<int64_t> &resultWords) {
+  if (inputs.size() != signature.getNumInputs())
+    return error("@" + functionName + " takes " +
+                 llvm::Twine(signature.getNumInputs()) + " arguments; got " +
+                 llvm::Twine(inputs.size()));
+  for (auto [i, pair] :
+       llvm::enumerate(llvm::zip(inputs, signature.getInputs()))) {
+    auto [input, type] = pair;
+    auto tensor = cast<RankedTensorType>(type);
+    bool ok = input.shape.size() == static_cast<size_t>(tensor.getRank());
+    for (int64_t d = 0; ok && d < tensor.getRank(); ++d)
+      ok = input.shape[d] >= 0 &&
+           (tensor.isDynamicDim(d) || tensor.getDimSize(d) == input.shape[d]);
+    if (!ok) {
+      std::string shape;
+      llvm::raw_string_ostream os(shape);
+      llvm::interleaveComma(input.shape, os);
+      return error("argument #" + llvm::Twine(i) + " has shape [" + shape +
+                   "]; @" + functionName + " expects " + str(tensor));
+    }
+  }
+
+  std::vector<int64_t> inputWords;
+  for (const TensorRef &input : inputs)
+    appendDescriptor(input, inputWords);
+  SmallVector<void *> args;
+  for (int64_t &word : inputWords)
+    args.push_back(&word);
+  resultWords.clear();
+  for (Type type : signature.getResults())
+    resultWords.resize(resultWords.size() + 3 +
+                       2 * cast<RankedTensorType>(type).getRank());
+  if (!resultWords.empty())
+    args.push_back(resultWords.data());
+  return engine->invokePacked(functionName, args);
+}
+
+void JitLayer::releaseResults(ArrayRef<TensorRef> inputs,
+                              const std::vector<int64_t> &resultWords) {
+  // Frees the buffers one call returned (never the caller's own inputs,
+  // which a layer may return as they are).
+  std::set<int64_t> keep, freed;
+  for (const TensorRef &input : inputs)
+    keep.insert(reinterpret_cast<int64_t>(input.data));
+  size_t at = 0;
+  for (Type type : signature.getResults()) {
+    int64_t allocated = resultWords[at];
+    if (allocated && !keep.count(allocated) && freed.insert(allocated).second)
+      runtime::cachedFree(reinterpret_cast<void *>(allocated));
+    at += 3 + 2 * cast<RankedTensorType>(type).getRank();
+  }
+}
+
+llvm::Error JitLayer::call(
+    ArrayRef<TensorRef> inputs,
+    llvm::function_ref<void *(unsigned, ArrayRef<int64_t>)> allocateResult) {
+  std::vector<int64_t> resultWords;
+  if (llvm::Error err = invoke(inputs, resultWords))
+    return err;
+  size_t at = 0;
+  for (auto [i, type] : llvm::enumerate(signature.getResults())) {
+    auto tensor = cast<RankedTensorType>(type);
+    int64_t rank = tensor.getRank();
+    ArrayRef<int64_t> shape(resultWords.data() + at + 3, rank);
+    if (void *out = allocateResult(i, shape))
+      copyOut(resultWords.data() + at, rank,
+              elementBytes(tensor.getElementType()), static_cast<char *>(out));
+    at += 3 + 2 * rank;
+  }
+  releaseResults(inputs, resultWords);
+  return llvm::Error::success();
+}
+
+llvm::Expected<SmallVector<double>> JitLayer::time(ArrayRef<TensorRef> inputs,
+                                                   unsigned repetitions) {
+  std::vector<int64_t> resultWords;
+  SmallVector<double> seconds;
+  for (unsigned r = 0; r <= repetitions; ++r) {
+    auto start = std::chrono::steady_clock::now();
+    if (llvm::Error err = invoke(inputs, resultWords))
+      return std::move(err);
+    auto stop = std::chrono::steady_clock::now();
+    releaseResults(inputs, resultWords);
+    if (r > 0) // the first call warms up
+      seconds.push_back(std::chrono::duration<double>(stop - start).count());
+  }
+  return seconds;
+}
