@@ -16,9 +16,12 @@ shift $(($# > 0 ? 1 : 0))
 # LLVM/MLIR 22 come from Debian 12's bookworm-security suite; libomp-22-dev
 # runs the OpenMP loops of hmoe-lower-to-cpu; libclang-rt-22-dev has the
 # sanitizer runtimes (scripts/sanitize.sh); python3-numpy is for the
-# float64 reference and the integration tests (/usr/bin/python3).
+# float64 reference and the integration tests (/usr/bin/python3);
+# python3-dev, python3-venv and python3-torch for the Python package
+# (python/.venv below sees Debian's NumPy and PyTorch).
 packages=(
   cmake ninja-build ccache python3 python3-numpy libgtest-dev
+  python3-dev python3-venv python3-torch
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22 lld-22
   libomp-22-dev libclang-rt-22-dev
 )
@@ -35,6 +38,15 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The Python package's build and test tools, pinned (python/requirements.txt).
+venv=$root/python/.venv
+if ! "$venv/bin/python" -c "import nanobind, pytest, numpy, torch" 2>/dev/null; then
+  echo "setup: creating $venv"
+  /usr/bin/python3 -m venv --system-site-packages "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check \
+    -r "$root/python/requirements.txt"
 fi
 
 if [ ! -f "$build/build.ninja" ]; then

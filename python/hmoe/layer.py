@@ -206,6 +206,41 @@ class Layer:
             params[name] = round_to(params[name], dtype)
         return params
 
+    # The compiler's description ----------------------------------------------
+    def to_spec(self):
+        """The same layer as an hmoe.LayerSpec (needs the extension); its
+        arguments are named and ordered like param_shapes."""
+        from . import compiler as c
+        gates = [c.Gate(g.score, g.norm, g.k, g.activation, g.temperature,
+                        g.renormalize, g.scale) for g in self.gates]
+        levels = [c.Level(g, n, shared_gate=self.shared[l] and l > 0,
+                          gate_bias=self.gate_bias[l],
+                          selection_bias=self.selection_bias[l])
+                  for l, (g, n) in enumerate(zip(gates, self.fanout))]
+        if self.strategy == "nested":
+            strategy = c.Strategy.nested()
+        elif self.strategy == "per_group":
+            strategy = c.Strategy.per_group(self.groups)
+            levels = [c.Level(gates[0], self.num_experts,
+                              gate_bias=self.gate_bias[0],
+                              selection_bias=self.selection_bias[0])]
+        else:
+            strategy = c.Strategy.group_limited(
+                self.groups, self.k_groups, self.group_score,
+                0 if self.group_score == "max" else self.top_m)
+            levels = [c.Level(gates[0], self.num_experts,
+                              gate_bias=self.gate_bias[0],
+                              selection_bias=self.selection_bias[0])]
+        expert = c.Expert(self.expert, self.expert_activation
+                          if self.expert == "ffn" else None,
+                          0 if self.expert == "linear" else self.hidden)
+        return c.LayerSpec(
+            dim=self.d, levels=levels, expert=expert, strategy=strategy,
+            dtype=self.dtype, b1=self.b1, b2=self.b2,
+            router_scale=self.router_scale, capacity_factor=self.capacity,
+            stats=list(self.stats), lambda_intra=self.lambda_intra,
+            lambda_inter=self.lambda_inter, name=self.name)
+
     # IR ------------------------------------------------------------------
     def stat_types(self):
         E, G = self.num_experts, self.stat_groups

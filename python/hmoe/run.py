@@ -58,12 +58,11 @@ def relative_error(got, want, mask=None, floor=1e-30):
 
 def check_layer(layer, T, seed, hmoe_run, params=None, mlir_path=None,
                 function=None, extra=()):
-    """Runs `layer` on T seeded random tokens (or `params`); returns a list
-    of failure messages (empty when it matches) and a summary line."""
+    """Runs `layer` through hmoe-run on T seeded random tokens (or
+    `params`); returns a list of failure messages (empty when it matches)
+    and a summary line."""
     params = params if params is not None else layer.random_params(T, seed)
     shapes = layer.param_shapes(T)
-    names = [n for n, _, _ in shapes]
-    tolerance = F32_TOLERANCE if layer.dtype == "f32" else NARROW_TOLERANCE
     with tempfile.TemporaryDirectory() as workdir:
         if mlir_path is None:
             mlir_path = os.path.join(workdir, "layer.mlir")
@@ -73,6 +72,16 @@ def check_layer(layer, T, seed, hmoe_run, params=None, mlir_path=None,
                           [encode(params[n], t) for n, _, t in shapes],
                           1 + len(layer.stats), workdir, extra)
     got[0] = decode(got[0], layer.dtype)
+    return compare_with_reference(layer, params, got)
+
+
+def compare_with_reference(layer, params, got):
+    """Compares what a compiled `layer` returned on `params` (y decoded to
+    float values, then the statistics in order) with the float64 reference
+    at SPEC.md's tolerances, near ties allowed either way; returns (failure
+    messages, summary line)."""
+    T = np.asarray(params["x"]).shape[0]
+    tolerance = F32_TOLERANCE if layer.dtype == "f32" else NARROW_TOLERANCE
     want_y, want_stats, margins = reference.layer_forward(layer, params)
     near = np.array([0 < m < NEAR_TIE for m in margins], bool)
     failures = []

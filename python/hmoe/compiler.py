@@ -1,0 +1,287 @@
+"""Build, compile and call hmoe layers from Python.
+
+    import hmoe
+    spec = hmoe.LayerSpec(
+        dim=64,
+        levels=[hmoe.Level(hmoe.Gate("laplace", k=2), fanout=4),
+                hmoe.Level(hmoe.Gate("laplace", k=2), fanout=8)],
+        expert=hmoe.Expert("ffn", activation="gelu", hidden=128),
+        stats=["load", "balance_loss"])
+    layer = hmoe.compile(spec, weights=weights)   # weights: name -> array
+    y, stats = layer(x)                            # stats: name -> array
+
+Layers are built by hmoe's C++ builder (hmoe::buildLayerFunction), not from
+IR text; IR text can be compiled too (`hmoe.compile(text)`). Arrays are
+NumPy arrays or PyTorch tensors (through DLPack, without copies); a layer
+called on tensors returns tensors. MLIR diagnostics raise hmoe.MLIRError.
+"""
+
+import os
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Union
+
+import numpy as np
+
+from . import _hmoe
+
+MLIRError = _hmoe.MLIRError
+Module = _hmoe.Module
+
+
+@dataclass
+class Gate:
+    """One level's gate (#hmoe.gate): score, normalisation, top-k."""
+    score: str = "linear"          # linear | laplace | gaussian | activation
+    normalization: str = "softmax"  # softmax | sigmoid
+    k: int = 1
+    activation: Optional[str] = None  # for score="activation"
+    temperature: float = 1.0
+    renormalize: bool = True
+    scale: float = 1.0
+
+
+@dataclass
+class Level:
+    """A routing level: its gate and how many children each node has."""
+    gate: Gate
+    fanout: int
+    shared_gate: bool = False      # nested levels > 1: one gate per level
+    gate_bias: bool = False
+    selection_bias: bool = False
+
+
+@dataclass
+class Strategy:
+    """#hmoe.strategy: nested, group_limited or per_group."""
+    kind: str = "nested"
+    groups: int = 0
+    k_groups: int = 0
+    group_score: str = "max"       # max | sum_top
+    top_m: int = 0
+
+    @staticmethod
+    def nested():
+        return Strategy("nested")
+
+    @staticmethod
+    def group_limited(groups, k_groups, group_score="max", top_m=0):
+        return Strategy("group_limited", groups, k_groups, group_score, top_m)
+
+    @staticmethod
+    def per_group(groups):
+        return Strategy("per_group", groups)
+
+
+@dataclass
+class Expert:
+    """#hmoe.expert: ffn (with an activation), swiglu or linear."""
+    kind: str = "ffn"
+    activation: Optional[str] = None
+    hidden: int = 0
+
+
+@dataclass
+class LayerSpec:
+    """A whole layer. Its function takes, in order: x [T, D]; per level its
+    gate weight, gate bias and selection bias (those it has); the router
+    scale; the expert weights w1, w_up, b1, w2, b2 its kind takes
+    (`argument_names()`). It returns y [T, D] and the statistics asked."""
+    dim: int
+    levels: List[Level]
+    expert: Expert
+    strategy: Strategy = field(default_factory=Strategy.nested)
+    dtype: str = "f32"             # f32 | bf16 | f16
+    tokens: Optional[int] = None   # None: any number of tokens
+    b1: bool = False
+    b2: bool = False
+    router_scale: bool = False
+    capacity_factor: Optional[float] = None
+    stats: List[str] = field(default_factory=list)
+    lambda_intra: float = 1.0
+    lambda_inter: float = 1.0
+    name: str = "layer"
+
+    def argument_names(self) -> List[str]:
+        names = ["x"]
+        for l, level in enumerate(self.levels):
+            names.append(f"gate{l}")
+            if level.gate_bias:
+                names.append(f"gate_bias{l}")
+            if level.selection_bias:
+                names.append(f"select_bias{l}")
+        if self.router_scale:
+            names.append("router_scale")
+        names.append("w1")
+        if self.expert.kind == "swiglu":
+            names.append("w_up")
+        if self.b1:
+            names.append("b1")
+        if self.expert.kind != "linear":
+            names.append("w2")
+            if self.b2:
+                names.append("b2")
+        return names
+
+    def _as_dict(self):
+        def gate(g):
+            return dict(score=g.score, normalization=g.normalization, k=g.k,
+                        activation=g.activation, temperature=float(g.temperature),
+                        renormalize=bool(g.renormalize), scale=float(g.scale))
+        return dict(
+            name=self.name, dtype=self.dtype, tokens=self.tokens, dim=self.dim,
+            strategy=dict(kind=self.strategy.kind, groups=self.strategy.groups,
+                          k_groups=self.strategy.k_groups,
+                          group_score=self.strategy.group_score,
+                          top_m=self.strategy.top_m),
+            levels=[dict(gate=gate(l.gate), fanout=l.fanout,
+                         shared_gate=l.shared_gate, gate_bias=l.gate_bias,
+                         selection_bias=l.selection_bias) for l in self.levels],
+            expert=dict(kind=self.expert.kind, activation=self.expert.activation,
+                        hidden=self.expert.hidden),
+            b1=self.b1, b2=self.b2, router_scale=self.router_scale,
+            capacity_factor=self.capacity_factor, stats=list(self.stats),
+            lambda_intra=float(self.lambda_intra),
+            lambda_inter=float(self.lambda_inter))
+
+
+def _caller_location():
+    """(file, line) of the first caller outside this package: where an error
+    about the layer points."""
+    import sys
+    here = os.path.dirname(os.path.abspath(__file__))
+    frame = sys._getframe(1)
+    while frame and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == here:
+        frame = frame.f_back
+    return (frame.f_code.co_filename, frame.f_lineno) if frame else ("<python>", 1)
+
+
+def build(spec: LayerSpec) -> Module:
+    """The layer's module (a verified func.func holding one hmoe.moe), its
+    location the line of Python that asked for it."""
+    description = spec._as_dict()
+    description["location"] = list(_caller_location())
+    return _hmoe.build_layer(description)
+
+
+def parse(text: str) -> Module:
+    """Parses and verifies MLIR text (hmoe and upstream dialects)."""
+    return _hmoe.parse(text)
+
+
+def _is_torch(value):
+    return type(value).__module__.startswith("torch")
+
+
+def _prepare(value, dtype):
+    """A C-contiguous array (NumPy) or tensor (PyTorch), bf16 as bit
+    patterns for NumPy; no copy when it already is one."""
+    if _is_torch(value):
+        return value.contiguous()
+    array = np.asarray(value)
+    if dtype == "f32" and array.dtype != np.float32:
+        raise TypeError(f"expected float32 values, got {array.dtype}")
+    return np.ascontiguousarray(array)
+
+
+def _from_bits(array, dtype, like_torch):
+    """Results: f16 as float16, bf16 as uint16 bit patterns (NumPy) or
+    bfloat16 (PyTorch); tensors when the tokens were tensors."""
+    if dtype == "f16":
+        array = array.view(np.float16)
+    if like_torch:
+        import torch
+        if dtype == "bf16":  # torch has no uint16: go through int16 bits
+            return torch.from_numpy(array.view(np.int16)).view(torch.bfloat16)
+        return torch.from_numpy(array)
+    return array
+
+
+class CompiledLayer:
+    """A layer JIT-compiled for this CPU. Bind the weights once (`bind`, or
+    `weights=` to `compile`), then call it on tokens: it returns y, or
+    (y, stats) with the statistics by name when the layer has some."""
+
+    def __init__(self, module: Module, lowered: Module, jit, names, stats):
+        self.module = module        # the layer before lowering
+        self.lowered = lowered      # after hmoe-lower-to-cpu
+        self._jit = jit
+        self.argument_names = names
+        self.stat_names = stats
+        self._dtypes = [d for _, d in jit.arguments]
+        self._result_dtypes = [d for _, d in jit.results]
+        self._bound = None
+
+    @property
+    def arguments(self):
+        """[(name, shape (-1 = any), dtype)] of the layer's arguments."""
+        return [(n, s, d) for n, (s, d) in zip(self.argument_names,
+                                                self._jit.arguments)]
+
+    def bind(self, weights: Union[Dict[str, object], Sequence[object]]):
+        """Keeps the weights (every argument after x: a sequence in order, or
+        a dict by name) for the calls that follow; they are not copied."""
+        names = self.argument_names[1:]
+        if isinstance(weights, dict):
+            unknown = sorted(set(weights) - set(names))
+            missing = [n for n in names if n not in weights]
+            if unknown or missing:
+                raise KeyError(f"weights: unknown {unknown}, missing {missing}; "
+                               f"the layer takes {names}")
+            weights = [weights[n] for n in names]
+        weights = [_prepare(w, d) for w, d in zip(weights, self._dtypes[1:])]
+        self._jit.bind(weights)
+        self._bound = weights  # keeps contiguous copies alive
+        return self
+
+    def __call__(self, x, *weights):
+        like_torch = _is_torch(x)
+        x = _prepare(x, self._dtypes[0])
+        if weights:
+            arrays = [x] + [_prepare(w, d) for w, d in zip(weights, self._dtypes[1:])]
+            results = self._jit.call(arrays)
+        else:
+            if self._bound is None:
+                raise RuntimeError("no weights bound: call bind(weights) or "
+                                   "pass every argument")
+            results = self._jit.call_bound(x)
+        results = [_from_bits(r, d, like_torch)
+                   for r, d in zip(results, self._result_dtypes)]
+        if len(results) == 1:
+            return results[0]
+        return results[0], dict(zip(self.stat_names, results[1:]))
+
+    def time(self, x, repetitions=10):
+        """Seconds of each of `repetitions` calls (after a warm-up)."""
+        if self._bound is None:
+            raise RuntimeError("no weights bound")
+        return self._jit.time([_prepare(x, self._dtypes[0])] + self._bound,
+                              repetitions)
+
+
+def compile(layer: Union[LayerSpec, Module, str], target: str = "cpu",
+            options: str = "", weights=None, function: str = "",
+            opt_level: int = 3) -> CompiledLayer:
+    """Compiles a layer (a LayerSpec, a Module or IR text) for `target`
+    ("cpu": hmoe-lower-to-cpu with `options`, e.g. "target-cpu=znver3")."""
+    if target != "cpu":
+        raise ValueError(f"target '{target}': only 'cpu' is supported so far")
+    if isinstance(layer, LayerSpec):
+        module = build(layer)
+        function = layer.name
+        names = layer.argument_names()
+        stats = list(layer.stats)
+    else:
+        module = parse(layer) if isinstance(layer, str) else layer
+        names = None
+        stats = None
+    lowered = module.lower(options)
+    jit = _hmoe.JitLayer(lowered, function, opt_level)
+    if names is None:
+        names = ["x"] + [f"arg{i}" for i in range(1, len(jit.arguments))]
+        stats = module.layer_stats(jit.name)
+        if len(stats) != len(jit.results) - 1:
+            stats = [f"result{i}" for i in range(1, len(jit.results))]
+    compiled = CompiledLayer(module, lowered, jit, names, stats)
+    if weights is not None:
+        compiled.bind(weights)
+    return compiled

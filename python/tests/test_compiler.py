@@ -1,0 +1,164 @@
+"""hmoe.compile against the float64 reference, on layers built through the
+C++ builder, with NumPy arrays and PyTorch tensors; errors as exceptions."""
+
+import os
+
+import numpy as np
+import pytest
+import torch
+
+import hmoe
+from hmoe.layer import Gate, Layer
+from hmoe.run import compare_with_reference, decode, encode
+
+T = 37
+
+LAYERS = {
+    "nested-laplace-per-node": Layer(
+        fanout=[4, 3], gates=[Gate("laplace", k=2), Gate("laplace", k=2)],
+        d=16, expert="ffn", expert_activation="gelu", hidden=8,
+        stats=["load", "importance", "balance_loss", "z_loss"]),
+    "nested-shared-sigmoid-biases": Layer(
+        fanout=[2, 4], gates=[Gate("gaussian", k=1),
+                              Gate("linear", "sigmoid", k=2, renormalize=False)],
+        shared=[False, True], gate_bias=[True, False],
+        selection_bias=[False, True], d=12, expert="swiglu", hidden=8,
+        router_scale=True, stats=["group_load", "cv2_loss"]),
+    "group-limited-sum-top": Layer(
+        strategy="group_limited", fanout=[16],
+        gates=[Gate("linear", "sigmoid", k=4, scale=2.5)],
+        selection_bias=[True], groups=4, k_groups=2, group_score="sum_top",
+        top_m=2, d=16, expert="swiglu", hidden=8, stats=["load", "r_intra"]),
+    "per-group-activation-capacity": Layer(
+        strategy="per_group", fanout=[8],
+        gates=[Gate("activation", k=1, activation="tanh", temperature=0.5)],
+        groups=4, d=8, expert="linear", b1=True, capacity=1.0,
+        stats=["dropped", "r_inter", "group_importance"]),
+}
+
+
+def run_compiled(layer, params, as_torch=False):
+    compiled = hmoe.compile(layer.to_spec())
+    names = [n for n, _, _ in layer.param_shapes(T)]
+    assert compiled.argument_names == names
+    arrays = {n: encode(params[n], t) for n, _, t in layer.param_shapes(T)}
+    if as_torch:
+        arrays = {n: torch.from_numpy(a) for n, a in arrays.items()}
+    compiled.bind({n: arrays[n] for n in names[1:]})
+    out = compiled(arrays["x"])
+    y, stats = out if layer.stats else (out, {})
+    if as_torch:
+        assert isinstance(y, torch.Tensor)
+        y = y.numpy()
+        stats = {k: v.numpy() for k, v in stats.items()}
+    assert list(stats) == layer.stats
+    return [decode(y, layer.dtype)] + [stats[s] for s in layer.stats]
+
+
+@pytest.mark.parametrize("name", sorted(LAYERS))
+@pytest.mark.parametrize("as_torch", [False, True])
+def test_layer_matches_reference(name, as_torch):
+    layer = LAYERS[name]
+    params = layer.random_params(T, seed=sorted(LAYERS).index(name))
+    failures, summary = compare_with_reference(
+        layer, params, run_compiled(layer, params, as_torch))
+    assert not failures, f"{name}: {summary}: {failures}"
+
+
+def test_bf16_layer_from_torch_tensors():
+    layer = Layer(fanout=[4, 2], gates=[Gate("laplace", k=2), Gate("linear", k=1)],
+                  d=32, hidden=16, dtype="bf16")
+    params = layer.random_params(T, seed=7)
+    compiled = hmoe.compile(layer.to_spec())
+    tensors = {n: torch.from_numpy(params[n]).to(torch.bfloat16)
+               for n, _, _ in layer.param_shapes(T)}
+    compiled.bind([tensors[n] for n in compiled.argument_names[1:]])
+    y = compiled(tensors["x"])
+    assert y.dtype == torch.bfloat16
+    failures, summary = compare_with_reference(layer, params, [y.float().numpy()])
+    assert not failures, f"{summary}: {failures}"
+
+
+def test_weights_are_bound_without_copies():
+    # Changing a bound tensor in place changes the next call's result: the
+    # layer reads the caller's memory, it did not copy it at bind time.
+    layer = LAYERS["nested-laplace-per-node"]
+    params = layer.random_params(T, seed=3)
+    compiled = hmoe.compile(layer.to_spec())
+    w2 = torch.from_numpy(params["w2"].copy())
+    compiled.bind({**{n: params[n] for n in compiled.argument_names[1:]}, "w2": w2})
+    y1, _ = compiled(params["x"])
+    w2.mul_(2.0)
+    y2, _ = compiled(params["x"])
+    np.testing.assert_allclose(y2, 2.0 * y1, rtol=1e-5, atol=1e-6)
+
+
+def test_compile_ir_text_with_stats_by_name(examples_dir):
+    with open(os.path.join(examples_dir, "himoe_per_group.mlir")) as f:
+        text = f.read()
+    compiled = hmoe.compile(text)
+    assert compiled.stat_names == ["r_intra", "r_inter", "group_load"]
+    rng = np.random.default_rng(11)
+    x = (0.3 * rng.standard_normal((9, compiled.arguments[0][1][1]))).astype(np.float32)
+    weights = [(0.1 * rng.standard_normal(shape)).astype(np.float32)
+               for _, shape, _ in compiled.arguments[1:]]
+    y, stats = compiled(x, *weights)
+    assert y.shape == x.shape and np.isfinite(y).all()
+    assert stats["group_load"].dtype == np.int64
+    # per_group, groups = 4, k = 2: every token uses 2 experts in each group.
+    np.testing.assert_array_equal(stats["group_load"], [9 * 2] * 4)
+
+
+def test_module_prints_and_parses_back():
+    spec = LAYERS["group-limited-sum-top"].to_spec()
+    text = str(hmoe.build(spec))
+    assert "#hmoe.strategy<group_limited, groups = 4, k_groups = 2, group_score = sum_top<2>>" in text
+    assert str(hmoe.parse(text)) == text
+
+
+def test_invalid_layer_raises_mlir_error_at_the_op():
+    spec = hmoe.LayerSpec(dim=8, levels=[hmoe.Level(hmoe.Gate("linear", k=5), fanout=4)],
+                          expert=hmoe.Expert("linear"))
+    with pytest.raises(hmoe.MLIRError) as error:
+        hmoe.compile(spec)
+    # The error is at the op, located at the Python line that built it.
+    assert str(error.value).endswith(
+        "error: 'hmoe.moe' op level 1 gate chooses k = 5 of only 4 children; "
+        "expected k <= 4")
+    assert str(error.value).startswith(__file__ + ":")
+
+
+def test_invalid_attribute_raises():
+    spec = hmoe.LayerSpec(dim=8, levels=[hmoe.Level(hmoe.Gate("linear", k=1, temperature=0.0), fanout=4)],
+                          expert=hmoe.Expert("linear"))
+    with pytest.raises(hmoe.MLIRError, match="temperature must be positive and finite"):
+        hmoe.build(spec)
+    with pytest.raises(hmoe.MLIRError, match="unknown score 'cosine'"):
+        hmoe.build(hmoe.LayerSpec(dim=8, levels=[hmoe.Level(hmoe.Gate("cosine"), fanout=4)],
+                                  expert=hmoe.Expert("linear")))
+
+
+def test_parse_error_has_the_location():
+    with pytest.raises(hmoe.MLIRError, match=r"^<python>:1:18: error: custom op 'hmoe.bogus' is unknown$"):
+        hmoe.parse("func.func @f() { hmoe.bogus }")
+
+
+def test_bad_options_and_inputs_raise():
+    spec = LAYERS["nested-laplace-per-node"].to_spec()
+    with pytest.raises(hmoe.MLIRError, match="invalid hmoe-lower-to-cpu options"):
+        hmoe.compile(spec, options="no-such-option=1")
+    compiled = hmoe.compile(spec)
+    params = LAYERS["nested-laplace-per-node"].random_params(4, seed=1)
+    with pytest.raises(KeyError, match="missing"):
+        compiled.bind({"gate0": params["gate0"]})
+    compiled.bind({n: params[n] for n in compiled.argument_names[1:]})
+    with pytest.raises(hmoe.MLIRError, match=r"argument #0 has shape \[4, 15\]"):
+        compiled(np.zeros((4, 15), np.float32))
+    with pytest.raises(TypeError, match="expected float32"):
+        compiled(np.zeros((4, 16), np.float64))
+
+
+def test_target_cpu_option_is_honoured():
+    spec = LAYERS["nested-laplace-per-node"].to_spec()
+    compiled = hmoe.compile(spec, options="target-cpu=x86-64")
+    assert 'hmoe.target_cpu = "x86-64"' in str(compiled.lowered)
