@@ -4,7 +4,7 @@ PyTorch: per-expert gather, GEMM and index_add (eager; the same function
 under torch.compile). JAX: static shapes, so tokens are sorted by expert and
 the expert GEMMs are `lax.ragged_dot` (dropless grouped GEMM, no padding).
 Weights are passed in each peer's preferred layout, made once outside the
-timed call. Semantics follow SPEC.md (the float64 reference in
+timed call. Semantics follow docs/numerics.md (the float64 reference in
 python/hmoe/reference.py); bench.py checks every peer against hmoe.
 """
 

@@ -1,4 +1,4 @@
-"""Float64 NumPy reference of SPEC.md ("What an HMoE layer computes").
+"""Float64 NumPy reference of docs/numerics.md ("What an hmoe layer computes").
 
 Written from the spec, not from the lowering: scores, normalisation,
 selection, strategies, experts, capacity and statistics are computed the
@@ -60,7 +60,7 @@ def order(keys, candidates):
 
 
 # Relative gap under which a selection may go either way in float32
-# (SPEC.md, "Near ties").
+# (docs/numerics.md, "Near ties").
 NEAR_TIE = 1e-4
 
 

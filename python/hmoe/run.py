@@ -1,5 +1,5 @@
 """Runs layer configurations through hmoe-run and checks them against the
-float64 reference with SPEC.md's tolerances."""
+float64 reference with docs/numerics.md's tolerances."""
 
 import math
 import os
@@ -11,12 +11,12 @@ import numpy as np
 from . import reference
 from .layer import decode, encode
 
-# SPEC.md: float32 results within 1e-5 of the float64 reference, relative
+# docs/numerics.md: float32 results within 1e-5 of the float64 reference, relative
 # to the output's largest magnitude; bf16 (and f16) layers within 1e-2.
 F32_TOLERANCE = 1e-5
 NARROW_TOLERANCE = 1e-2
 # Selection decisions whose keys differ by less than this (relative) may
-# legitimately go either way in float32 (SPEC.md, "Near ties").
+# legitimately go either way in float32 (docs/numerics.md, "Near ties").
 NEAR_TIE = reference.NEAR_TIE
 # Load-dependent stats are only compared exactly without near ties, and a
 # run may have at most this fraction of near-tie tokens.
@@ -78,7 +78,7 @@ def check_layer(layer, T, seed, hmoe_run, params=None, mlir_path=None,
 def compare_with_reference(layer, params, got):
     """Compares what a compiled `layer` returned on `params` (y decoded to
     float values, then the statistics in order) with the float64 reference
-    at SPEC.md's tolerances, near ties allowed either way; returns (failure
+    at docs/numerics.md's tolerances, near ties allowed either way; returns (failure
     messages, summary line)."""
     T = np.asarray(params["x"]).shape[0]
     tolerance = F32_TOLERANCE if layer.dtype == "f32" else NARROW_TOLERANCE
@@ -91,7 +91,7 @@ def compare_with_reference(layer, params, got):
     if not err <= tolerance:
         failures.append(f"y: relative error {err:.3g} > {tolerance}")
     # A near-tie token must match the reference with one of its near-tie
-    # selections taken either way (SPEC.md). With capacity, a different
+    # selections taken either way (docs/numerics.md). With capacity, a different
     # choice also moves later tokens' drops, so those tokens are only
     # counted.
     scale = max(np.nanmax(np.abs(want_y)), 1e-30) if want_y.size else 1.0

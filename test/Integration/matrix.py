@@ -278,7 +278,7 @@ def one_token_params(layer, T, seed):
 
 def precision_cases():
     """Tokens at 1e-4 .. 1 from a Laplace (or Gaussian) centre, D = 4 ..
-    1024: the GEMM form must hold SPEC.md's tolerance at any distance."""
+    1024: the GEMM form must hold docs/numerics.md's tolerance at any distance."""
     yield ("precision/reported", Layer(fanout=[2], gates=[Gate("laplace", k=2)],
            d=4, expert="linear"), 1, 4, one_token_params)
     for score in ("laplace", "gaussian"):
@@ -303,7 +303,7 @@ def main():
                     help="hmoe-run's --pipeline (default: its own)")
     ap.add_argument("--dtype", default=None, choices=["f32", "bf16", "f16"],
                     help="element type of every case's layer (tolerance "
-                    "1e-2 for bf16 and f16, SPEC.md)")
+                    "1e-2 for bf16 and f16, docs/numerics.md)")
     args = ap.parse_args()
     # Edge cases feed inf and NaN on purpose: IEEE results, no warnings.
     np.seterr(all="ignore")

@@ -149,7 +149,7 @@ def HMoEVectorizeContractions : Pass<"hmoe-vectorize-contractions"> {
     BF16 dot products, two K elements per f32 lane.
 
     The summation order differs from a sequential loop (by lanes, then a
-    tree), within SPEC.md's f32 tolerance.
+    tree), within docs/numerics.md's f32 tolerance.
   }];
   let options = [
     Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"8",
@@ -191,7 +191,7 @@ def HMoEVectorizeRowwise : Pass<"hmoe-vectorize-rowwise"> {
       inner dimension and a scalar copy for the remainder;
     * `out[i] += f(in[i, j])` reductions over the inner dimension (the row
       norms `||x||^2`) accumulate lanes and reduce once per row
-      (reassociated, within SPEC.md's tolerance).
+      (reassociated, within docs/numerics.md's tolerance).
 
     Ops with other maps, index or memory ops in the body, a dynamic inner
     dimension or one shorter than `vector-width` are left to the loop
@@ -218,7 +218,7 @@ def HMoEApproximateMath : Pass<"hmoe-approximate-math"> {
     arithmetic ops instead of a libm call per element, so routing softmax
     and expert activations (the exact GELU's erf) stay in registers and
     loops can be vectorised by LLVM. `f64` (statistics) keeps libm.
-    The approximations are within a few ulp, inside SPEC.md's tolerance;
+    The approximations are within a few ulp, inside docs/numerics.md's tolerance;
     the integration tests check the layers with them.
   }];
   let dependentDialects = [

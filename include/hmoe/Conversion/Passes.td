@@ -12,7 +12,7 @@ def ConvertHMoEToLinalg : Pass<"convert-hmoe-to-linalg"> {
     `configureHMoEToLinalgTarget` in
     `hmoe/Conversion/HMoEToLinalg/HMoEToLinalg.h`): `hmoe.moe`, `hmoe.score`,
     `hmoe.experts` and `hmoe.combine` are illegal; layers are decomposed into
-    their stages on the way, and the stages computing SPEC.md become
+    their stages on the way, and the stages computing docs/numerics.md become
 
     * `hmoe.score`: a `linalg.generic` contraction over D (dot products, or
       squared differences for distance scores, or with `fuse-distance` the

@@ -18,8 +18,8 @@ def HMoE_Dialect : Dialect {
     The `hmoe` dialect describes mixture-of-experts (MoE) layers whose routing
     is hierarchical: a token is routed level by level through a tree of
     gates, and the leaves of the tree are the experts. The numerical contract
-    of every op is the project's SPEC.md; the op descriptions below restate
-    the parts each op owns, and document the choices SPEC.md leaves open.
+    of every op is the project's docs/numerics.md; the op descriptions below
+    restate the parts each op owns.
 
     Two layers of ops:
 

@@ -72,7 +72,7 @@ def HMoE_MoEOp : HMoE_Op<"moe", [Pure, AttrSizedOperandSegments,
   let description = [{
     Computes `y[t] = sum over chosen experts e of weight[t, e] * expert_e(x[t])`
     for every token `t` of `input: [T, D]`, with the routing given by
-    `strategy` and one gate per level, as in SPEC.md.
+    `strategy` and one gate per level, as in docs/numerics.md.
 
     ```mlir
     // Nested two-level HMoE, Laplace gates at both levels ("LL"):
@@ -212,7 +212,7 @@ def HMoE_RouteOp : HMoE_RoutingOp<"route", [AttrSizedOperandSegments]> {
   let summary = "Normalise, select and weight: the routing of every token";
   let description = [{
     From the gate logits of every level, computes for each token the experts
-    it uses and their weights, following `strategy` (SPEC.md, "Hierarchical
+    it uses and their weights, following `strategy` (docs/numerics.md, "Hierarchical
     dispatch strategies"):
 
     * `weights: [T, K]` (`f32`): the final weights (renormalised, scaled,

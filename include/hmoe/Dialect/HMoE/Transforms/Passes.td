@@ -11,7 +11,7 @@ def HMoEDecompose : Pass<"hmoe-decompose"> {
     Rewrites every `hmoe.moe` into `hmoe.score` (one per level), one
     `hmoe.route`, `hmoe.dispatch`, `hmoe.experts`, `hmoe.combine` and, when
     statistics are requested, `hmoe.stats`. Works for every strategy; the
-    result computes the same values as the layer (SPEC.md).
+    result computes the same values as the layer (docs/numerics.md).
 
     ```mlir
     %y = hmoe.moe %x : tensor<?x64xf32>, #hmoe.strategy<nested>
