@@ -66,6 +66,17 @@ typedef enum HMoEExpertKind {
   HMoEExpertLinear = 2
 } HMoEExpertKind;
 
+typedef enum HMoEFillOrder {
+  HMoEFillTokenOrder = 0,
+  HMoEFillChoiceRank = 1,
+  HMoEFillScore = 2
+} HMoEFillOrder;
+
+typedef enum HMoECapacityRounding {
+  HMoECapacityCeil = 0,
+  HMoECapacityHiMoE = 1
+} HMoECapacityRounding;
+
 typedef enum HMoEStatKind {
   HMoEStatLoad = 0,
   HMoEStatImportance = 1,

@@ -39,6 +39,8 @@ typedef struct HMoELayerSpec {
   bool b1, b2, routerScale;
   bool hasCapacityFactor;
   double capacityFactor;
+  HMoEFillOrder fillOrder;               /* 0: token_order */
+  HMoECapacityRounding capacityRounding; /* 0: ceil */
   intptr_t numStats;
   const HMoEStatKind *stats;
   double lambdaIntra, lambdaInter; /* 0 means the default, 1 */

@@ -48,6 +48,17 @@ MlirOperation hmoeLayerBuild(MlirModule module, MlirLocation loc,
   layer.routerScale = spec->routerScale;
   if (spec->hasCapacityFactor)
     layer.capacityFactor = spec->capacityFactor;
+  std::optional<FillOrder> order = symbolizeFillOrder(spec->fillOrder);
+  std::optional<CapacityRounding> rounding =
+      symbolizeCapacityRounding(spec->capacityRounding);
+  if (!order || !rounding) {
+    emitError(location) << "invalid fill order (" << spec->fillOrder
+                        << ") or capacity rounding (" << spec->capacityRounding
+                        << ")";
+    return MlirOperation{nullptr};
+  }
+  layer.fillOrder = *order;
+  layer.capacityRounding = *rounding;
   for (intptr_t s = 0; s < spec->numStats; ++s)
     layer.stats.push_back(static_cast<StatKind>(spec->stats[s]));
   if (spec->lambdaIntra != 0.0)

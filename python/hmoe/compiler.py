@@ -96,6 +96,8 @@ class LayerSpec:
     b2: bool = False
     router_scale: bool = False
     capacity_factor: Optional[float] = None
+    fill_order: str = "token_order"      # token_order | choice_rank | score
+    capacity_rounding: str = "ceil"      # ceil | hi_moe
     stats: List[str] = field(default_factory=list)
     lambda_intra: float = 1.0
     lambda_inter: float = 1.0
@@ -139,7 +141,8 @@ class LayerSpec:
             expert=dict(kind=self.expert.kind, activation=self.expert.activation,
                         hidden=self.expert.hidden),
             b1=self.b1, b2=self.b2, router_scale=self.router_scale,
-            capacity_factor=self.capacity_factor, stats=list(self.stats),
+            capacity_factor=self.capacity_factor, fill_order=self.fill_order,
+            capacity_rounding=self.capacity_rounding, stats=list(self.stats),
             lambda_intra=float(self.lambda_intra),
             lambda_inter=float(self.lambda_inter))
 

@@ -90,6 +90,8 @@ class Layer:
     group_score: str = "max"       # max | sum_top
     top_m: int = 2
     capacity: Optional[float] = None
+    fill_order: str = "token_order"      # token_order | choice_rank | score
+    capacity_rounding: str = "ceil"      # ceil | hi_moe
     stats: List[str] = field(default_factory=list)
     lambda_intra: float = 1.0
     lambda_inter: float = 1.0
@@ -238,6 +240,8 @@ class Layer:
             dim=self.d, levels=levels, expert=expert, strategy=strategy,
             dtype=self.dtype, b1=self.b1, b2=self.b2,
             router_scale=self.router_scale, capacity_factor=self.capacity,
+            fill_order=self.fill_order,
+            capacity_rounding=self.capacity_rounding,
             stats=list(self.stats), lambda_intra=self.lambda_intra,
             lambda_inter=self.lambda_inter, name=self.name)
 
@@ -287,6 +291,10 @@ class Layer:
         tail = ""
         if self.capacity is not None:
             tail += f" capacity_factor {float_literal(self.capacity)}"
+            if self.fill_order != "token_order":
+                tail += f" fill_order {self.fill_order}"
+            if self.capacity_rounding != "ceil":
+                tail += f" capacity_rounding {self.capacity_rounding}"
         if self.stats:
             tail += " stats [" + ", ".join(self.stats) + "]"
         attrs = ""

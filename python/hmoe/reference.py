@@ -209,21 +209,43 @@ def layer_forward(layer, params, flips=None):
 
     E = layer.num_experts
     K = layer.num_chosen
-    capacity = math.inf
-    if layer.capacity is not None:
-        capacity = math.ceil(layer.capacity * (T * K) / E)
+    capacity = capacity_of(layer, T)
+    pairs = [(t, j) for t in range(T) for j in range(len(choices[t]))]
+    if layer.fill_order == "choice_rank":
+        pairs.sort(key=lambda tj: (tj[1], tj[0]))
+    elif layer.fill_order == "score":
+        def by_weight(tj):
+            w = choices[tj[0]][tj[1]][1]
+            return (math.isnan(w), 0.0 if math.isnan(w) else -w, tj[0], tj[1])
+        pairs.sort(key=by_weight)
     count = [0] * E
+    kept = set()
+    for t, j in pairs:
+        e = choices[t][j][0]
+        if count[e] < capacity:
+            count[e] += 1
+            kept.add((t, j))
     y = np.zeros((T, layer.d_out))
-    dropped = 0
     for t in range(T):
-        for e, w in choices[t]:
-            if count[e] < capacity:
-                count[e] += 1
+        for j, (e, w) in enumerate(choices[t]):
+            if (t, j) in kept:
                 y[t] += w * expert(layer, params, e, x[t:t + 1])[0]
-            else:
-                dropped += 1
+    dropped = len(pairs) - len(kept)
     stats = statistics(layer, probs, choices, logits[0].reshape(T, int(np.prod(logits[0].shape[1:]))), dropped)
     return y, stats, margins
+
+
+def capacity_of(layer, T):
+    """The most choices an expert takes (inf without a capacity factor):
+    ceil(c T K / E), or Hi-MoE's floor, up to even, at least 4."""
+    if layer.capacity is None:
+        return math.inf
+    TK = T * layer.num_chosen
+    raw = min(layer.capacity * TK / layer.num_experts, TK)
+    if layer.capacity_rounding == "hi_moe":
+        c = math.floor(raw)
+        return max(c + (c & 1), 4)
+    return math.ceil(raw)
 
 
 def statistics(layer, probs, choices, top_logits, dropped):

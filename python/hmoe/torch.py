@@ -208,10 +208,27 @@ class HMoE(nn.Module):
         flat = experts.reshape(-1)
         keep = torch.ones_like(flat, dtype=torch.bool)
         if s.capacity_factor is not None:
-            capacity = math.ceil(s.capacity_factor * T * K / E)
-            onehot = nn.functional.one_hot(flat, E)
-            position = (onehot.cumsum(0) - 1).gather(1, flat[:, None])[:, 0]
-            keep = position < capacity
+            raw = min(s.capacity_factor * T * K / E, T * K)
+            if s.capacity_rounding == "hi_moe":
+                capacity = math.floor(raw)
+                capacity = max(capacity + (capacity & 1), 4)
+            else:
+                capacity = math.ceil(raw)
+            # The order in which experts fill up, as positions into `flat`
+            # (token-major: t * K + j).
+            pair = torch.arange(T * K)
+            if s.fill_order == "choice_rank":
+                order = torch.argsort(pair % K * T + pair // K)
+            elif s.fill_order == "score":
+                w = weights.reshape(-1).detach()
+                key = torch.where(torch.isnan(w), torch.full_like(w, -math.inf), w)
+                order = torch.sort(key, descending=True, stable=True)[1]
+            else:
+                order = pair
+            onehot = nn.functional.one_hot(flat[order], E)
+            position = (onehot.cumsum(0) - 1).gather(1, flat[order][:, None])[:, 0]
+            keep = torch.empty_like(keep)
+            keep[order] = position < capacity
         token = torch.arange(T).repeat_interleave(K)
         w = (weights.reshape(-1) * keep).to(x.dtype)
         y = torch.zeros(T, s.dim, dtype=x.dtype)

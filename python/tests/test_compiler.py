@@ -29,6 +29,14 @@ LAYERS = {
         gates=[Gate("linear", "sigmoid", k=4, scale=2.5)],
         selection_bias=[True], groups=4, k_groups=2, group_score="sum_top",
         top_m=2, d=16, expert="swiglu", hidden=8, stats=["load", "r_intra"]),
+    "group-limited-capacity-by-score": Layer(
+        strategy="group_limited", fanout=[8], gates=[Gate("laplace", k=2)],
+        groups=4, k_groups=2, d=8, expert="linear", capacity=0.5,
+        fill_order="score", stats=["dropped"]),
+    "nested-capacity-choice-rank-hi-moe": Layer(
+        fanout=[2, 4], gates=[Gate("linear", k=2), Gate("linear", k=2)],
+        d=8, expert="swiglu", hidden=8, capacity=0.7, fill_order="choice_rank",
+        capacity_rounding="hi_moe", stats=["dropped", "load"]),
     "per-group-activation-capacity": Layer(
         strategy="per_group", fanout=[8],
         gates=[Gate("activation", k=1, activation="tanh", temperature=0.5)],

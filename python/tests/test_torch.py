@@ -38,6 +38,15 @@ LAYERS = {
         gates=[Gate("linear", k=2, temperature=0.7)], groups=4, d=8,
         expert="linear", b1=True, router_scale=True,
         stats=["r_intra", "r_inter", "group_load"]),
+    "himoe-capacity-choice-rank": Layer(
+        strategy="per_group", fanout=[8], gates=[Gate("linear", k=2)],
+        groups=2, d=8, expert="ffn", expert_activation="silu", hidden=8,
+        capacity=0.6, fill_order="choice_rank", capacity_rounding="hi_moe",
+        stats=["dropped", "load"]),
+    "capacity-by-score": Layer(
+        fanout=[2, 3], gates=[Gate("laplace", k=1), Gate("linear", k=2)],
+        d=8, expert="linear", capacity=0.5, fill_order="score",
+        router_scale=True, stats=["dropped"]),
 }
 
 

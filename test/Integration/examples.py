@@ -32,7 +32,8 @@ EXAMPLES = {
         groups=4, gate_bias=[True], selection_bias=[True], router_scale=True,
         d=512, expert="ffn", expert_activation="silu", hidden=1024,
         stats=["r_intra", "r_inter", "group_load"], lambda_intra=0.01,
-        lambda_inter=0.01),
+        lambda_inter=0.01, capacity=1.25, fill_order="choice_rank",
+        capacity_rounding="hi_moe"),
 }
 
 

@@ -9,6 +9,7 @@ Prints one line per case and exits non-zero if any case fails.
 """
 
 import argparse
+import copy
 import itertools
 import sys
 
@@ -292,12 +293,51 @@ def precision_cases():
                        lambda l, T, s, r=r: near_centre_params(l, T, s, r))
 
 
+def capacity_cases():
+    """Every fill order and both capacity roundings under pressure, for each
+    strategy, with exact weight ties (score order breaks them by token) and
+    token counts where Hi-MoE's minimum of 4 decides."""
+    layers = {
+        "flat": Layer(fanout=[6], gates=[Gate("linear", "softmax", k=2)],
+                      d=16),
+        "nested2": Layer(fanout=[3, 4], gates=[Gate("laplace", k=2),
+                                               Gate("linear", k=2)], d=16),
+        "group_limited": Layer(strategy="group_limited", fanout=[8],
+                               gates=[Gate("linear", "sigmoid", k=3)],
+                               groups=4, k_groups=2, d=16,
+                               router_scale=True),
+        "per_group": Layer(strategy="per_group", fanout=[8],
+                           gates=[Gate("gaussian", k=1)], groups=4, d=16),
+    }
+    seed = 50
+    for order in ("token_order", "choice_rank", "score"):
+        for rounding in ("ceil", "hi_moe"):
+            for name, base in layers.items():
+                for factor, T in ((0.5, 40), (0.9, 23), (0.3, 3)):
+                    layer = copy.deepcopy(base)
+                    layer.capacity = factor
+                    layer.fill_order = order
+                    layer.capacity_rounding = rounding
+                    layer.stats = ["dropped", "load"]
+                    seed += 1
+                    yield (f"capacity/{order}/{rounding}/{name}/c={factor}/T={T}",
+                           layer, T, seed, None)
+    # Equal weights everywhere (every gate row the same): score order is
+    # then token order, choice_rank is not.
+    for order in ("choice_rank", "score"):
+        layer = copy.deepcopy(layers["flat"])
+        layer.capacity, layer.fill_order = 0.5, order
+        layer.stats = ["dropped"]
+        yield (f"capacity/{order}/equal_weights", layer, 20, 90,
+               equal_rows_params)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--hmoe-run", required=True)
     ap.add_argument("--group", required=True,
                     help="a strategy name, 'edge', 'gemm', 'special', "
-                    "'numerics' or 'precision'")
+                    "'numerics', 'precision' or 'capacity'")
     ap.add_argument("--opt-level", default="1")
     ap.add_argument("--pipeline", default=None,
                     help="hmoe-run's --pipeline (default: its own)")
@@ -321,6 +361,8 @@ def main():
         cases = list(numerics_cases())
     elif args.group == "precision":
         cases = list(precision_cases())
+    elif args.group == "capacity":
+        cases = list(capacity_cases())
     elif args.group in STRATEGIES:
         cases = [(n, l, T, s, None) for n, l, T, s in matrix_cases(args.group)]
     else:

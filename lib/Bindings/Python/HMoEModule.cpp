@@ -256,6 +256,12 @@ Module buildLayer(nb::dict spec) {
         layer.routerScale = nb::cast<bool>(spec["router_scale"]);
         if (!spec["capacity_factor"].is_none())
           layer.capacityFactor = nb::cast<double>(spec["capacity_factor"]);
+        layer.fillOrder =
+            enumValue<FillOrder>(spec, "fill_order", symbolizeFillOrder,
+                                 "token_order, choice_rank, score");
+        layer.capacityRounding = enumValue<CapacityRounding>(
+            spec, "capacity_rounding", symbolizeCapacityRounding,
+            "ceil, hi_moe");
         for (nb::handle stat : nb::cast<nb::list>(spec["stats"])) {
           std::string name = nb::cast<std::string>(stat);
           std::optional<StatKind> kind = symbolizeStatKind(name);

@@ -770,6 +770,74 @@ func.func @f(%e: tensor<?x2xi32>, %o28: tensor<?xi32>, %o29: tensor<?x2xi32>, %o
 
 // -----
 
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x16x16xf32>) {
+  // expected-error @below {{fill_order choice_rank needs a capacity_factor (without one every choice is kept)}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>)
+      fill_order choice_rank
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x16x16xf32>) {
+  // expected-error @below {{capacity_rounding hi_moe needs a capacity_factor}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>)
+      capacity_rounding hi_moe
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x16x16xf32>) {
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>)
+      // expected-error @below {{unknown fill_order 'first_come'; expected token_order, choice_rank or score}}
+      capacity_factor 1.0 fill_order first_come
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%e: tensor<?x2xi32>, %o31: tensor<?xi32>, %o32: tensor<?x2xi32>, %o33: tensor<9xi32>) {
+  // expected-error @below {{fill_order score needs the routing weights ([T, K], f32)}}
+  %st, %so, %off = hmoe.dispatch %e : tensor<?x2xi32> num_experts = 8 capacity_factor 1.0 fill_order score outs(%o31, %o32, %o33 : tensor<?xi32>, tensor<?x2xi32>, tensor<9xi32>) -> tensor<?xi32>, tensor<?x2xi32>, tensor<9xi32>
+  return
+}
+
+// -----
+
+func.func @f(%e: tensor<?x2xi32>, %w: tensor<?x2xf32>, %o31: tensor<?xi32>, %o32: tensor<?x2xi32>, %o33: tensor<9xi32>) {
+  // expected-error @below {{has routing weights, which only fill_order score reads}}
+  %st, %so, %off = hmoe.dispatch %e : tensor<?x2xi32> weights %w : tensor<?x2xf32> num_experts = 8 capacity_factor 1.0 outs(%o31, %o32, %o33 : tensor<?xi32>, tensor<?x2xi32>, tensor<9xi32>) -> tensor<?xi32>, tensor<?x2xi32>, tensor<9xi32>
+  return
+}
+
+// -----
+
+func.func @f(%e: tensor<?x2xi32>, %w: tensor<?x3xf32>, %o31: tensor<?xi32>, %o32: tensor<?x2xi32>, %o33: tensor<9xi32>) {
+  // expected-error @below {{weights has shape [?, 3]; expected [?, 2] (the shape of experts)}}
+  %st, %so, %off = hmoe.dispatch %e : tensor<?x2xi32> weights %w : tensor<?x3xf32> num_experts = 8 capacity_factor 1.0 fill_order score outs(%o31, %o32, %o33 : tensor<?xi32>, tensor<?x2xi32>, tensor<9xi32>) -> tensor<?xi32>, tensor<?x2xi32>, tensor<9xi32>
+  return
+}
+
+// -----
+
+func.func @f(%e: tensor<?x2xi32>, %o31: tensor<?xi32>, %o32: tensor<?x2xi32>, %o33: tensor<9xi32>) {
+  // expected-error @below {{fill_order choice_rank needs a capacity_factor (without one every choice is kept)}}
+  %st, %so, %off = hmoe.dispatch %e : tensor<?x2xi32> num_experts = 8 fill_order choice_rank outs(%o31, %o32, %o33 : tensor<?xi32>, tensor<?x2xi32>, tensor<9xi32>) -> tensor<?xi32>, tensor<?x2xi32>, tensor<9xi32>
+  return
+}
+
+// -----
+
 func.func @f(%e: tensor<?x2xi32>, %o31: tensor<?xi32>, %o32: tensor<?x2xi32>, %o33: tensor<9xi32>) {
   // expected-error @below {{capacity_factor must be positive and finite; got -1}}
   %st, %so, %off = hmoe.dispatch %e : tensor<?x2xi32> num_experts = 8 capacity_factor -1.0 outs(%o31, %o32, %o33 : tensor<?xi32>, tensor<?x2xi32>, tensor<9xi32>) -> tensor<?xi32>, tensor<?x2xi32>, tensor<9xi32>

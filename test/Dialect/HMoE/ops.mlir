@@ -188,6 +188,8 @@ func.func @route_forms(%l1: tensor<?x2xf32>, %s1: tensor<2xf32>, %l2: tensor<?x2
 // CHECK-LABEL: func.func @dispatch_experts_combine
 // CHECK: hmoe.dispatch %{{.*}} : tensor<?x2xi32> num_experts = 8 outs(%{{.*}}, %{{.*}}, %{{.*}} : tensor<?xi32>, tensor<?x2xi32>, tensor<9xi32>) -> tensor<?xi32>, tensor<?x2xi32>, tensor<9xi32>
 // CHECK: hmoe.dispatch %{{.*}} : tensor<5x2xi32> num_experts = 8 capacity_factor 1.500000e+00 outs({{.*}}) -> tensor<10xi32>, tensor<5x2xi32>, tensor<9xi32>
+// CHECK: hmoe.dispatch %{{.*}} : tensor<5x2xi32> weights %{{.*}} : tensor<5x2xf32> num_experts = 8 capacity_factor 5.000000e-01 fill_order score outs({{.*}}) -> tensor<10xi32>, tensor<5x2xi32>, tensor<9xi32>
+// CHECK: hmoe.dispatch %{{.*}} : tensor<5x2xi32> num_experts = 8 capacity_factor 5.000000e-01 fill_order choice_rank capacity_rounding hi_moe outs({{.*}}) -> tensor<10xi32>, tensor<5x2xi32>, tensor<9xi32>
 // CHECK: hmoe.experts %{{.*}} : tensor<?x16xf32>, %{{.*}} : tensor<?xi32>, %{{.*}} : tensor<9xi32>
 // CHECK-NEXT: experts(#hmoe.expert<ffn, activation = tanh, hidden = 4>, w1 %{{.*}} : tensor<8x4x16xf32>, b1 %{{.*}} : tensor<8x4xf32>, w2 %{{.*}} : tensor<8x16x4xf32>, b2 %{{.*}} : tensor<8x16xf32>) -> tensor<?x16xf32>
 // CHECK: hmoe.experts
@@ -198,9 +200,11 @@ func.func @route_forms(%l1: tensor<?x2xf32>, %s1: tensor<2xf32>, %l2: tensor<?x2
 // CHECK: hmoe.combine %{{.*}}, %{{.*}}, %{{.*}} : tensor<?x16xf32>, tensor<?x2xi32>, tensor<?x2xf32> -> tensor<?x16xbf16>
 func.func @dispatch_experts_combine(%x: tensor<?x16xf32>, %e: tensor<?x2xi32>, %e5: tensor<5x2xi32>,
     %w: tensor<?x2xf32>, %w1: tensor<8x4x16xf32>, %b1: tensor<8x4xf32>, %w2: tensor<8x16x4xf32>,
-    %b2: tensor<8x16xf32>, %wu: tensor<8x4x16xf32>, %w2s: tensor<8x12x4xf32>, %a: tensor<8x16x16xf32>, %o13: tensor<?xi32>, %o14: tensor<?x2xi32>, %o15: tensor<9xi32>, %o16: tensor<10xi32>, %o17: tensor<5x2xi32>, %o18: tensor<9xi32>) {
+    %b2: tensor<8x16xf32>, %wu: tensor<8x4x16xf32>, %w2s: tensor<8x12x4xf32>, %a: tensor<8x16x16xf32>, %o13: tensor<?xi32>, %o14: tensor<?x2xi32>, %o15: tensor<9xi32>, %o16: tensor<10xi32>, %o17: tensor<5x2xi32>, %o18: tensor<9xi32>, %w5: tensor<5x2xf32>) {
   %st, %so, %off = hmoe.dispatch %e : tensor<?x2xi32> num_experts = 8 outs(%o13, %o14, %o15 : tensor<?xi32>, tensor<?x2xi32>, tensor<9xi32>) -> tensor<?xi32>, tensor<?x2xi32>, tensor<9xi32>
   %st5, %so5, %off5 = hmoe.dispatch %e5 : tensor<5x2xi32> num_experts = 8 capacity_factor 1.5 outs(%o16, %o17, %o18 : tensor<10xi32>, tensor<5x2xi32>, tensor<9xi32>) -> tensor<10xi32>, tensor<5x2xi32>, tensor<9xi32>
+  %st6, %so6, %off6 = hmoe.dispatch %e5 : tensor<5x2xi32> weights %w5 : tensor<5x2xf32> num_experts = 8 capacity_factor 0.5 fill_order score outs(%o16, %o17, %o18 : tensor<10xi32>, tensor<5x2xi32>, tensor<9xi32>) -> tensor<10xi32>, tensor<5x2xi32>, tensor<9xi32>
+  %st7, %so7, %off7 = hmoe.dispatch %e5 : tensor<5x2xi32> num_experts = 8 capacity_factor 0.5 fill_order choice_rank capacity_rounding hi_moe outs(%o16, %o17, %o18 : tensor<10xi32>, tensor<5x2xi32>, tensor<9xi32>) -> tensor<10xi32>, tensor<5x2xi32>, tensor<9xi32>
   %o1 = hmoe.experts %x : tensor<?x16xf32>, %st : tensor<?xi32>, %off : tensor<9xi32>
       experts(#hmoe.expert<ffn, activation = tanh, hidden = 4>, w1 %w1 : tensor<8x4x16xf32>, b1 %b1 : tensor<8x4xf32>, w2 %w2 : tensor<8x16x4xf32>, b2 %b2 : tensor<8x16xf32>) -> tensor<?x16xf32>
   %o2 = hmoe.experts %x : tensor<?x16xf32>, %st : tensor<?xi32>, %off : tensor<9xi32>

@@ -63,8 +63,12 @@ parseRouterScale(OpAsmParser &parser,
                  Type &type);
 void printRouterScale(OpAsmPrinter &p, Operation *op, Value routerScale,
                       Type type);
-ParseResult parseCapacityFactor(OpAsmParser &parser, FloatAttr &factor);
-void printCapacityFactor(OpAsmPrinter &p, Operation *op, FloatAttr factor);
+/// `[capacity_factor <c>] [fill_order <order>] [capacity_rounding <r>]`,
+/// each optional (the verifier says which need a capacity factor).
+ParseResult parseCapacity(OpAsmParser &parser, FloatAttr &factor,
+                          FillOrderAttr &order, CapacityRoundingAttr &rounding);
+void printCapacity(OpAsmPrinter &p, Operation *op, FloatAttr factor,
+                   FillOrderAttr order, CapacityRoundingAttr rounding);
 ParseResult parseStatList(OpAsmParser &parser, ArrayAttr &stats);
 void printStatList(OpAsmPrinter &p, Operation *op, ArrayAttr stats);
 ParseResult parseOptionalStatList(OpAsmParser &parser, ArrayAttr &stats);

@@ -120,6 +120,24 @@ static LogicalResult verifyCapacityFactor(Operation *op, FloatAttr factor) {
   return success();
 }
 
+/// `fill_order` and `capacity_rounding` only mean something with a
+/// capacity; asking for them without one is an error, not a silent no-op.
+static LogicalResult verifyCapacityPolicy(Operation *op, FloatAttr factor,
+                                          FillOrder order,
+                                          CapacityRounding rounding) {
+  if (factor)
+    return success();
+  if (order != FillOrder::TokenOrder)
+    return op->emitOpError()
+           << "fill_order " << stringifyFillOrder(order)
+           << " needs a capacity_factor (without one every choice is kept)";
+  if (rounding != CapacityRounding::Ceil)
+    return op->emitOpError()
+           << "capacity_rounding " << stringifyCapacityRounding(rounding)
+           << " needs a capacity_factor";
+  return success();
+}
+
 /// Checks that a static token count `t` times `k` choices fits the i32
 /// slot indices of hmoe.dispatch.
 static LogicalResult verifySlotCount(Operation *op, int64_t t, int64_t k) {
@@ -677,23 +695,55 @@ void mlir::hmoe::printRouterScale(OpAsmPrinter &p, Operation *,
 }
 
 /// `capacity_factor <number>`, optional (absent: dropless).
-ParseResult mlir::hmoe::parseCapacityFactor(OpAsmParser &parser,
-                                            FloatAttr &factor) {
-  if (failed(parser.parseOptionalKeyword("capacity_factor")))
+ParseResult mlir::hmoe::parseCapacity(OpAsmParser &parser, FloatAttr &factor,
+                                      FillOrderAttr &order,
+                                      CapacityRoundingAttr &rounding) {
+  MLIRContext *ctx = parser.getContext();
+  if (succeeded(parser.parseOptionalKeyword("capacity_factor"))) {
+    double value;
+    if (parseFloatParameter(parser, value))
+      return failure();
+    factor = Builder(ctx).getF64FloatAttr(value);
+  }
+  // Keywords of an enum, with what was expected when the word is unknown.
+  auto parseCase = [&](StringRef clause, auto symbolize, StringRef expected,
+                       auto &value) -> ParseResult {
+    if (failed(parser.parseOptionalKeyword(clause)))
+      return success();
+    SMLoc loc = parser.getCurrentLocation();
+    StringRef word;
+    if (parser.parseKeyword(&word))
+      return failure();
+    auto parsed = symbolize(word);
+    if (!parsed)
+      return parser.emitError(loc) << "unknown " << clause << " '" << word
+                                   << "'; expected " << expected;
+    value = std::remove_reference_t<decltype(value)>::get(ctx, *parsed);
     return success();
-  double value;
-  if (parseFloatParameter(parser, value))
+  };
+  if (parseCase(
+          "fill_order", [](StringRef w) { return symbolizeFillOrder(w); },
+          "token_order, choice_rank or score", order) ||
+      parseCase(
+          "capacity_rounding",
+          [](StringRef w) { return symbolizeCapacityRounding(w); },
+          "ceil or hi_moe", rounding))
     return failure();
-  factor = Builder(parser.getContext()).getF64FloatAttr(value);
   return success();
 }
 
-void mlir::hmoe::printCapacityFactor(OpAsmPrinter &p, Operation *,
-                                     FloatAttr factor) {
-  if (!factor)
-    return;
-  p << " capacity_factor ";
-  p.printFloat(factor.getValue());
+void mlir::hmoe::printCapacity(OpAsmPrinter &p, Operation *, FloatAttr factor,
+                               FillOrderAttr order,
+                               CapacityRoundingAttr rounding) {
+  if (factor) {
+    p << " capacity_factor ";
+    p.printFloat(factor.getValue());
+  }
+  if (order && order.getValue() != FillOrder::TokenOrder)
+    p << " fill_order " << stringifyFillOrder(order.getValue());
+  if (rounding && rounding.getValue() != CapacityRounding::Ceil)
+    p << " capacity_rounding "
+      << stringifyCapacityRounding(rounding.getValue());
 }
 
 /// Parses `[load, importance, ...]`.
@@ -952,7 +1002,9 @@ LogicalResult MoEOp::verify() {
                          " ([T, D_out])")) ||
       failed(expectElementType(op, getOutput(), elemType, "output")))
     return failure();
-  if (failed(verifyCapacityFactor(op, getCapacityFactorAttr())))
+  if (failed(verifyCapacityFactor(op, getCapacityFactorAttr())) ||
+      failed(verifyCapacityPolicy(op, getCapacityFactorAttr(), getFillOrder(),
+                                  getCapacityRounding())))
     return failure();
   return verifyStatResults(op, getStats(), tree->numExperts, tree->numGroups,
                            getStatistics().getTypes(),
@@ -1089,7 +1141,21 @@ LogicalResult DispatchOp::verify() {
   // num_experts is in [1, 2^31 - 1] (ODS): expert indices are i32.
   int64_t numExperts = getNumExperts();
   if (failed(verifyCapacityFactor(op, getCapacityFactorAttr())) ||
+      failed(verifyCapacityPolicy(op, getCapacityFactorAttr(), getFillOrder(),
+                                  getCapacityRounding())) ||
       failed(verifySlotCount(op, shape[0], shape[1])))
+    return failure();
+  // The routing weights order the choices of fill_order score, and nothing
+  // else reads them.
+  bool byScore = getFillOrder() == FillOrder::Score;
+  if (byScore && !getWeights())
+    return emitOpError() << "fill_order score needs the routing weights "
+                            "([T, K], f32)";
+  if (!byScore && getWeights())
+    return emitOpError() << "has routing weights, which only fill_order "
+                            "score reads";
+  if (getWeights() && failed(expectShape(op, getWeights(), shape, "weights",
+                                         " (the shape of experts)")))
     return failure();
   int64_t slots = ShapedType::isDynamic(shape[0]) ? ShapedType::kDynamic
                                                   : shape[0] * shape[1];

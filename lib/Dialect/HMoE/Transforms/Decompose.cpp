@@ -83,10 +83,14 @@ struct DecomposeMoE : OpRewritePattern<MoEOp> {
     SmallVector<Value> dispatchOuts = {empty({slots}, i32, k),
                                        empty({numTokens, k}, i32),
                                        empty({numExperts + 1}, i32)};
+    // fill_order score orders an expert's choices by their routing weight.
+    Value fillWeights =
+        op.getFillOrder() == FillOrder::Score ? route.getWeights() : Value();
     auto dispatch = DispatchOp::create(
         rewriter, loc, ValueRange(dispatchOuts).getTypes(), route.getExperts(),
-        dispatchOuts, rewriter.getI64IntegerAttr(numExperts),
-        op.getCapacityFactorAttr());
+        fillWeights, dispatchOuts, rewriter.getI64IntegerAttr(numExperts),
+        op.getCapacityFactorAttr(), op.getFillOrderAttr(),
+        op.getCapacityRoundingAttr());
 
     int64_t dOut = op.getOutput().getType().getDimSize(1);
     auto experts = ExpertsOp::create(

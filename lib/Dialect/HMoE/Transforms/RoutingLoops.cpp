@@ -23,6 +23,183 @@ bool allMemRefs(Operation *op) {
 
 } // namespace
 
+/// Dispatch with a capacity whose fill order is not token order: a dropless
+/// counting sort by expert (token order inside an expert), then, expert by
+/// expert, which of its choices are kept (the first C in the fill order),
+/// then the kept ones compacted into the slots, still in token order.
+static void lowerPrioritisedDispatch(Emitter &e, DispatchOp op, Value numTokens,
+                                     int64_t k, Value capacity) {
+  ImplicitLocOpBuilder &b = e.b;
+  int64_t numExperts = op.getNumExperts();
+  Value experts = op.getExperts();
+  Value slotToken = op.getSlotTokenInit();
+  Value slotOf = op.getSlotOfInit();
+  Value offsets = op.getOffsetsInit();
+  Value numAssignments = e.muli(numTokens, e.idx(k));
+  Type i32 = b.getI32Type();
+  auto buffer = [&](Value n, Type elem) -> Value {
+    return memref::AllocOp::create(
+        b, MemRefType::get({ShapedType::kDynamic}, elem), ValueRange{n});
+  };
+  Value choiceAt = buffer(numAssignments, i32);       // j of each position
+  Value keep = buffer(numAssignments, b.getI1Type()); // kept or dropped
+  Value start = buffer(e.idx(numExperts + 1), i32);   // dropless offsets
+
+  // Dropless counting sort: start[e + 1] counts expert e's choices, slot_of
+  // their rank within the expert (token order); then prefix sums and the
+  // positions (slot_token holds the token, choiceAt the choice).
+  e.loop(0, numExperts + 1, [&](Value ex) { e.store(e.i32(0), start, ex); });
+  // An expert index out of range (only possible with run-time checks off)
+  // is dropped, as in token order.
+  auto inRange = [&](Value ex) {
+    return e.andi(e.cmpi(CmpIPredicate::sge, ex, e.i32(0)),
+                  e.cmpi(CmpIPredicate::slt, ex, e.i32(numExperts)));
+  };
+  e.loop(e.idx(0), numTokens, [&](Value t) {
+    e.loop(0, k, [&](Value j) {
+      Value ex = e.load(experts, {t, j});
+      e.store(e.i32(-1), slotOf, {t, j});
+      e.ifThen(inRange(ex), [&] {
+        Value at = e.addi(e.toIndex(ex), e.idx(1));
+        Value count = e.load(start, at);
+        e.store(count, slotOf, {t, j});
+        e.store(e.addi(count, e.i32(1)), start, at);
+      });
+    });
+  });
+  e.loop(1, numExperts + 1, [&](Value ex) {
+    Value prev = e.load(start, e.subi(ex, e.idx(1)));
+    e.store(e.addi(prev, e.load(start, ex)), start, ex);
+  });
+  e.loop(e.idx(0), numTokens, [&](Value t) {
+    e.loop(0, k, [&](Value j) {
+      Value rank = e.load(slotOf, {t, j});
+      e.ifThen(e.cmpi(CmpIPredicate::sge, rank, e.i32(0)), [&] {
+        Value ex = e.toIndex(e.load(experts, {t, j}));
+        Value p = e.toIndex(e.addi(e.load(start, ex), rank));
+        e.store(e.toI32(t), slotToken, p);
+        e.store(e.toI32(j), choiceAt, p);
+      });
+    });
+  });
+
+  // Expert by expert: which choices are kept.
+  bool byScore = op.getFillOrder() == FillOrder::Score;
+  Value histogram = byScore ? e.allocaOf(256, i32) : Value();
+  Value weights = op.getWeights();
+  // The weight of position p as an unsigned key in the order of the weights
+  // (larger weight, larger key; NaN the smallest, -0 as +0).
+  auto keyAt = [&](Value p) -> Value {
+    Value t = e.toIndex(e.load(slotToken, p));
+    Value j = e.toIndex(e.load(choiceAt, p));
+    Value w = e.addf(e.load(weights, {t, j}), e.f32(0.0));
+    Value bits = arith::BitcastOp::create(b, i32, w);
+    Value negative = e.cmpi(CmpIPredicate::slt, bits, e.i32(0));
+    Value key = e.select(negative, arith::XOrIOp::create(b, bits, e.i32(-1)),
+                         e.ori(bits, e.i32(INT32_MIN)));
+    return e.select(e.isNaN(w), e.i32(0), key);
+  };
+  e.loop(0, numExperts, [&](Value ex) {
+    Value lo = e.toIndex(e.load(start, ex));
+    Value hi = e.toIndex(e.load(start, e.addi(ex, e.idx(1))));
+    Value n =
+        arith::ExtSIOp::create(b, b.getI64Type(), e.toI32(e.subi(hi, lo)));
+    Value c = arith::MinSIOp::create(b, n, capacity);
+    if (!byScore) {
+      // choice_rank: every first choice (in token order), then every
+      // second, ...
+      e.loop(lo, hi, [&](Value p) { e.store(e.i1(false), keep, p); });
+      e.loop(e.idx(0), e.idx(k), {e.i64(0)},
+             [&](Value r, ValueRange acc) -> SmallVector<Value> {
+               Value kept = e.loop(
+                   lo, hi, {acc[0]},
+                   [&](Value p, ValueRange inner) -> SmallVector<Value> {
+                     Value mine = e.cmpi(CmpIPredicate::eq, e.load(choiceAt, p),
+                                         e.toI32(r));
+                     Value take =
+                         e.andi(mine, e.cmpi(CmpIPredicate::slt, inner[0], c));
+                     e.ifThen(take, [&] { e.store(e.i1(true), keep, p); });
+                     return {e.addi(inner[0], arith::ExtUIOp::create(
+                                                  b, b.getI64Type(), take))};
+                   })[0];
+               return {kept};
+             });
+      return;
+    }
+    // score: the c-th largest key, byte by byte from the top (a radix
+    // select); then every key above it, and as many equal to it as are
+    // still wanted, the lower token first.
+    Value prefix = e.i32(0), mask = e.i32(0);
+    Value wanted = e.toI32(arith::IndexCastOp::create(b, b.getIndexType(), c));
+    for (int shift = 24; shift >= 0; shift -= 8) {
+      e.loop(0, 256, [&](Value bin) { e.store(e.i32(0), histogram, bin); });
+      e.loop(lo, hi, [&](Value p) {
+        Value key = keyAt(p);
+        Value match = e.cmpi(CmpIPredicate::eq, e.andi(key, mask), prefix);
+        e.ifThen(match, [&] {
+          Value bin = e.toIndex(
+              e.andi(arith::ShRUIOp::create(b, key, e.i32(shift)), e.i32(255)));
+          e.store(e.addi(e.load(histogram, bin), e.i32(1)), histogram, bin);
+        });
+      });
+      // From the top bin down: the bin where the wanted count is reached.
+      ValueRange found = e.loop(
+          e.idx(0), e.idx(256), {e.i1(false), e.i32(0), wanted},
+          [&](Value i, ValueRange acc) -> SmallVector<Value> {
+            Value bin = e.subi(e.idx(255), i);
+            Value count = e.load(histogram, bin);
+            Value here = e.andi(e.noti(acc[0]),
+                                e.cmpi(CmpIPredicate::sle, acc[2], count));
+            Value before = e.andi(e.noti(acc[0]), e.noti(here));
+            return {e.ori(acc[0], here), e.select(here, e.toI32(bin), acc[1]),
+                    e.select(before, e.subi(acc[2], count), acc[2])};
+          });
+      prefix = e.ori(prefix, arith::ShLIOp::create(b, found[1], e.i32(shift)));
+      mask = e.ori(mask, e.i32(int64_t(255) << shift));
+      wanted = found[2];
+    }
+    // An expert under capacity keeps everything (c = n: the select above
+    // then lands on its smallest key with every tie wanted).
+    e.loop(lo, hi, {wanted},
+           [&](Value p, ValueRange acc) -> SmallVector<Value> {
+             Value key = keyAt(p);
+             Value above =
+                 arith::CmpIOp::create(b, CmpIPredicate::ugt, key, prefix);
+             Value tie = e.andi(e.cmpi(CmpIPredicate::eq, key, prefix),
+                                e.cmpi(CmpIPredicate::sgt, acc[0], e.i32(0)));
+             Value take = e.ori(above, tie);
+             Value none = e.cmpi(CmpIPredicate::eq, c, e.i64(0));
+             e.store(e.andi(take, e.noti(none)), keep, p);
+             return {e.select(tie, e.subi(acc[0], e.i32(1)), acc[0])};
+           });
+  });
+
+  // Kept choices per expert -> offsets; compact them into the slots in
+  // token order (a position only moves down, so in place is safe).
+  e.store(e.i32(0), offsets, e.idx(0));
+  e.loop(0, numExperts, [&](Value ex) {
+    Value lo = e.toIndex(e.load(start, ex));
+    Value hi = e.toIndex(e.load(start, e.addi(ex, e.idx(1))));
+    Value first = e.load(offsets, ex);
+    Value next = e.loop(
+        lo, hi, {first}, [&](Value p, ValueRange acc) -> SmallVector<Value> {
+          Value t = e.load(slotToken, p);
+          Value j = e.toIndex(e.load(choiceAt, p));
+          Value kept = e.load(keep, p);
+          Value slot = e.select(kept, acc[0], e.i32(-1));
+          e.store(slot, slotOf, {e.toIndex(t), j});
+          e.ifThen(kept, [&] { e.store(t, slotToken, e.toIndex(acc[0])); });
+          return {e.select(kept, e.addi(acc[0], e.i32(1)), acc[0])};
+        })[0];
+    e.store(next, offsets, e.addi(ex, e.idx(1)));
+  });
+  // Unused slots hold token 0.
+  e.loop(e.toIndex(e.load(offsets, e.idx(numExperts))), numAssignments,
+         [&](Value p) { e.store(e.i32(0), slotToken, p); });
+  for (Value scratch : {choiceAt, keep, start})
+    memref::DeallocOp::create(b, scratch);
+}
+
 LogicalResult hmoe::lowerDispatchToLoops(RewriterBase &rewriter,
                                          DispatchOp op) {
   if (!allMemRefs(op))
@@ -39,8 +216,9 @@ LogicalResult hmoe::lowerDispatchToLoops(RewriterBase &rewriter,
   Value slotOf = op.getSlotOfInit();
   Value offsets = op.getOffsetsInit();
 
-  // Capacity C = ceil(c * (T * K) / E) in f64, as the reference computes it;
-  // dropless is a capacity no expert can reach.
+  // Capacity C = ceil(c * (T * K) / E) in f64, as the reference computes it
+  // (hi_moe: floor, then up to even, at least 4); dropless is a capacity no
+  // expert can reach.
   Value capacity = e.toI64(numAssignments);
   if (std::optional<APFloat> factor = op.getCapacityFactor()) {
     Value assignments =
@@ -51,8 +229,20 @@ LogicalResult hmoe::lowerDispatchToLoops(RewriterBase &rewriter,
     // factor (1e300) inside the range of the conversion to i64, which would
     // otherwise be poison.
     c = arith::MinimumFOp::create(b, c, assignments);
-    capacity =
-        arith::FPToSIOp::create(b, b.getI64Type(), math::CeilOp::create(b, c));
+    if (op.getCapacityRounding() == CapacityRounding::HiMoE) {
+      Value floor = arith::FPToSIOp::create(b, b.getI64Type(),
+                                            math::FloorOp::create(b, c));
+      Value even = e.addi(floor, e.andi(floor, e.i64(1)));
+      capacity = arith::MaxSIOp::create(b, even, e.i64(4));
+    } else {
+      capacity = arith::FPToSIOp::create(b, b.getI64Type(),
+                                         math::CeilOp::create(b, c));
+    }
+  }
+  if (op.getCapacityFactor() && op.getFillOrder() != FillOrder::TokenOrder) {
+    lowerPrioritisedDispatch(e, op, numTokens, k, capacity);
+    rewriter.eraseOp(op);
+    return success();
   }
 
   // Pass 1: count per expert in token order (offsets[e + 1] holds the

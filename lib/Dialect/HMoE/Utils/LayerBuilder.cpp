@@ -160,9 +160,9 @@ FailureOr<func::FuncOp> hmoe::buildLayerFunction(OpBuilder &builder,
       args(sig.gateBiases), args(sig.selectionBiases), arg(sig.routerScale),
       arg(sig.w1), arg(sig.wUp), arg(sig.b1), arg(sig.w2), arg(sig.b2),
       spec.strategy, builder.getArrayAttr(gates), sig.gateBiasLevels,
-      sig.selectionBiasLevels, spec.expert, capacity,
-      builder.getArrayAttr(statAttrs), APFloat(spec.lambdaIntra),
-      APFloat(spec.lambdaInter));
+      sig.selectionBiasLevels, spec.expert, capacity, spec.fillOrder,
+      spec.capacityRounding, builder.getArrayAttr(statAttrs),
+      APFloat(spec.lambdaIntra), APFloat(spec.lambdaInter));
   func::ReturnOp::create(builder, loc, moe->getResults());
 
   if (failed(verify(func))) {

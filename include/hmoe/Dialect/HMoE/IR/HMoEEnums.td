@@ -62,6 +62,31 @@ def HMoE_ExpertKind : HMoE_I32Enum<"ExpertKind", "expert network", [
   I32EnumAttrCase<"Linear", 2, "linear">
 ]>;
 
+def HMoE_FillOrder : HMoE_I32Enum<"FillOrder",
+    "which choices an expert keeps under a capacity limit", [
+  // Token 0's choices in selection order, then token 1's, ...
+  I32EnumAttrCase<"TokenOrder", 0, "token_order">,
+  // Every token's first choice (in token order), then every second, ...
+  I32EnumAttrCase<"ChoiceRank", 1, "choice_rank">,
+  // Decreasing routing weight; ties to the lower token.
+  I32EnumAttrCase<"Score", 2, "score">
+]>;
+def HMoE_FillOrderAttr : HMoE_EnumAttr<HMoE_FillOrder, "fill_order"> {
+  let assemblyFormat = "$value";
+}
+
+def HMoE_CapacityRounding : HMoE_I32Enum<"CapacityRounding",
+    "how an expert's capacity is rounded", [
+  // ceil(c * T * K / E)
+  I32EnumAttrCase<"Ceil", 0, "ceil">,
+  // floor(c * T * K / E), then up to an even number, at least 4 (Hi-MoE)
+  I32EnumAttrCase<"HiMoE", 1, "hi_moe">
+]>;
+def HMoE_CapacityRoundingAttr
+    : HMoE_EnumAttr<HMoE_CapacityRounding, "capacity_rounding"> {
+  let assemblyFormat = "$value";
+}
+
 def HMoE_StatKind : HMoE_I32Enum<"StatKind",
     "routing statistic or auxiliary loss", [
   I32EnumAttrCase<"Load", 0, "load">,

@@ -104,10 +104,24 @@ def HMoE_MoEOp : HMoE_Op<"moe", [Pure, AttrSizedOperandSegments,
     `#hmoe.expert`.
 
     `capacity_factor c` (optional; absent = dropless): expert `e` takes at
-    most `C = ceil(c * T * K / E)` tokens, first come first served in token
-    order (and in selection order within a token); `K` is the number of
-    experts a token uses. Dropped choices contribute nothing; a token whose
-    choices are all dropped gets zeros.
+    most `C = ceil(c * T * K / E)` choices (`K` the experts a token uses;
+    `capacity_rounding hi_moe`: `floor(c * T * K / E)` rounded up to an
+    even number, at least 4, as Hi-MoE computes it). Which choices an
+    expert keeps is `fill_order`:
+
+    * `token_order` (default): token 0's choices in selection order, then
+      token 1's, and so on: first come, first served, so a token's
+      choices never depend on later tokens (streaming, causal batches),
+      and what hmoe did first;
+    * `choice_rank` (GShard, Switch, Hi-MoE): every token's first choice,
+      in token order, before any token's second choice, and so on;
+    * `score` (batch-prioritised routing, V-MoE): decreasing routing
+      weight (the combine weight), ties to the lower token; NaN weights
+      last.
+
+    Dropped choices contribute nothing; a token whose choices are all
+    dropped gets zeros. `fill_order` and `capacity_rounding` need a
+    `capacity_factor`.
 
     `stats [...]` asks for routing statistics, returned as extra results
     in the order named (see `hmoe.stats` for their definitions). The
@@ -134,6 +148,10 @@ def HMoE_MoEOp : HMoE_Op<"moe", [Pure, AttrSizedOperandSegments,
     DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$selection_bias_levels,
     HMoE_ExpertAttr:$expert,
     OptionalAttr<F64Attr>:$capacity_factor,
+    DefaultValuedAttr<HMoE_FillOrderAttr,
+                      "::mlir::hmoe::FillOrder::TokenOrder">:$fill_order,
+    DefaultValuedAttr<HMoE_CapacityRoundingAttr,
+                      "::mlir::hmoe::CapacityRounding::Ceil">:$capacity_rounding,
     DefaultValuedAttr<HMoE_StatKindArrayAttr, "{}">:$stats,
     DefaultValuedAttr<F64Attr, "1.0">:$lambda_intra,
     DefaultValuedAttr<F64Attr, "1.0">:$lambda_inter
@@ -149,7 +167,7 @@ def HMoE_MoEOp : HMoE_Op<"moe", [Pure, AttrSizedOperandSegments,
     `` custom<RouterScale>($router_scale, type($router_scale))
     `` custom<ExpertClause>($expert, $w1, type($w1), $w_up, type($w_up), $b1,
                             type($b1), $w2, type($w2), $b2, type($b2))
-    `` custom<CapacityFactor>($capacity_factor)
+    `` custom<Capacity>($capacity_factor, $fill_order, $capacity_rounding)
     `` custom<OptionalStatList>($stats)
     attr-dict `->` type(results)
   }];
@@ -289,7 +307,7 @@ def HMoE_RouteOp : HMoE_RoutingOp<"route", [AttrSizedOperandSegments]> {
   }];
 }
 
-def HMoE_DispatchOp : HMoE_RoutingOp<"dispatch"> {
+def HMoE_DispatchOp : HMoE_RoutingOp<"dispatch", [AttrSizedOperandSegments]> {
   let summary = "Group the token-expert assignments by expert";
   let description = [{
     Sorts the `T * K` assignments of `experts: [T, K]` by expert (a stable
@@ -305,8 +323,12 @@ def HMoE_DispatchOp : HMoE_RoutingOp<"dispatch"> {
       assignments.
 
     With `capacity_factor c`, expert `e` keeps at most
-    `C = ceil(c * T * K / num_experts)` assignments, the first in token
-    order; the rest are dropped (`T * K - offsets[E]` of them).
+    `C = ceil(c * T * K / num_experts)` assignments (`capacity_rounding
+    hi_moe`: Hi-MoE's rounding, see `hmoe.moe`), chosen in `fill_order`
+    (`token_order`, `choice_rank`, or `score`, which needs the routing
+    `weights: [T, K]`); the rest are dropped (`T * K - offsets[E]` of
+    them). Within an expert, kept slots are in token order whatever the
+    fill order.
 
     Expert indices must be in `[0, num_experts)`; unless they come from an
     `hmoe.route` over at most `num_experts` experts they are checked at run
@@ -326,14 +348,21 @@ def HMoE_DispatchOp : HMoE_RoutingOp<"dispatch"> {
   }];
   let arguments = (ins
     HMoE_I32Shaped:$experts,
+    Optional<HMoE_F32Shaped>:$weights,
     Variadic<HMoE_I32Shaped>:$outs,
     ConfinedAttr<I64Attr, [IntMinValue<1>, IntMaxValue<2147483647>]>:$num_experts,
-    OptionalAttr<F64Attr>:$capacity_factor
+    OptionalAttr<F64Attr>:$capacity_factor,
+    DefaultValuedAttr<HMoE_FillOrderAttr,
+                      "::mlir::hmoe::FillOrder::TokenOrder">:$fill_order,
+    DefaultValuedAttr<HMoE_CapacityRoundingAttr,
+                      "::mlir::hmoe::CapacityRounding::Ceil">:$capacity_rounding
   );
   let results = (outs Variadic<AnyRankedTensor>:$results);
   let assemblyFormat = [{
-    $experts `:` type($experts) `num_experts` `=` $num_experts
-    `` custom<CapacityFactor>($capacity_factor)
+    $experts `:` type($experts)
+    (`weights` $weights^ `:` type($weights))?
+    `num_experts` `=` $num_experts
+    `` custom<Capacity>($capacity_factor, $fill_order, $capacity_rounding)
     `outs` `(` $outs `:` type($outs) `)`
     attr-dict (`->` type($results)^)?
   }];

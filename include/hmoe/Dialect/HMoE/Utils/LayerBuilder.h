@@ -60,6 +60,10 @@ struct LayerSpec {
   bool b2 = false;
   bool routerScale = false;
   std::optional<double> capacityFactor;
+  /// Which choices an expert keeps, and its capacity's rounding (both need
+  /// a capacity factor unless they are the defaults).
+  FillOrder fillOrder = FillOrder::TokenOrder;
+  CapacityRounding capacityRounding = CapacityRounding::Ceil;
   llvm::SmallVector<StatKind> stats;
   double lambdaIntra = 1.0;
   double lambdaInter = 1.0;
