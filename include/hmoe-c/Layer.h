@@ -37,6 +37,9 @@ typedef struct HMoELayerSpec {
   const HMoELevelSpec *levels;
   MlirAttribute expert;
   bool b1, b2, routerScale;
+  MlirAttribute sharedExpert; /* null: no shared experts */
+  int64_t sharedCount;        /* shared experts (at least 1 when set) */
+  bool sharedGate;            /* Qwen2-MoE's sigmoid(u . x) gate */
   bool hasCapacityFactor;
   double capacityFactor;
   HMoEFillOrder fillOrder;               /* 0: token_order */

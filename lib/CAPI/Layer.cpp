@@ -43,6 +43,9 @@ MlirOperation hmoeLayerBuild(MlirModule module, MlirLocation loc,
                             level.sharedGate, level.gateBias,
                             level.selectionBias});
   }
+  layer.sharedExpert = attrOrNull<ExpertAttr>(spec->sharedExpert);
+  layer.sharedCount = spec->sharedCount;
+  layer.sharedGate = spec->sharedGate;
   layer.b1 = spec->b1;
   layer.b2 = spec->b2;
   layer.routerScale = spec->routerScale;

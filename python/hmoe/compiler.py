@@ -95,6 +95,12 @@ class LayerSpec:
     b1: bool = False
     b2: bool = False
     router_scale: bool = False
+    # Shared experts (every token, never dropped; DeepSeek, Qwen-MoE):
+    # shared_count experts of shared_expert's kind, with Qwen2-MoE's
+    # sigmoid gate u . x when shared_gate.
+    shared_expert: Optional[Expert] = None
+    shared_count: int = 1
+    shared_gate: bool = False
     capacity_factor: Optional[float] = None
     fill_order: str = "token_order"      # token_order | choice_rank | score
     capacity_rounding: str = "ceil"      # ceil | hi_moe
@@ -122,6 +128,14 @@ class LayerSpec:
             names.append("w2")
             if self.b2:
                 names.append("b2")
+        if self.shared_expert is not None:
+            names.append("shared_w1")
+            if self.shared_expert.kind == "swiglu":
+                names.append("shared_w_up")
+            if self.shared_expert.kind != "linear":
+                names.append("shared_w2")
+            if self.shared_gate:
+                names.append("shared_gate")
         return names
 
     def _as_dict(self):
@@ -140,6 +154,11 @@ class LayerSpec:
                          selection_bias=l.selection_bias) for l in self.levels],
             expert=dict(kind=self.expert.kind, activation=self.expert.activation,
                         hidden=self.expert.hidden),
+            shared_expert=None if self.shared_expert is None else dict(
+                kind=self.shared_expert.kind,
+                activation=self.shared_expert.activation,
+                hidden=self.shared_expert.hidden),
+            shared_count=self.shared_count, shared_gate=self.shared_gate,
             b1=self.b1, b2=self.b2, router_scale=self.router_scale,
             capacity_factor=self.capacity_factor, fill_order=self.fill_order,
             capacity_rounding=self.capacity_rounding, stats=list(self.stats),

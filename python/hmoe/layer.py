@@ -90,6 +90,12 @@ class Layer:
     group_score: str = "max"       # max | sum_top
     top_m: int = 2
     capacity: Optional[float] = None
+    # Shared experts (every token, never dropped): how many, their kind
+    # (None: the routed kind), hidden size, and a sigmoid gate u . x.
+    shared_experts: int = 0
+    shared_kind: Optional[str] = None
+    shared_hidden: int = 0
+    shared_gate: bool = False
     fill_order: str = "token_order"      # token_order | choice_rank | score
     capacity_rounding: str = "ceil"      # ceil | hi_moe
     stats: List[str] = field(default_factory=list)
@@ -162,7 +168,7 @@ class Layer:
             out.append(("w1", [E, D, D], t))
             if self.b1:
                 out.append(("b1", [E, D], t))
-            return out
+            return out + self.shared_param_shapes()
         out.append(("w1", [E, H, D], t))
         if self.expert == "swiglu":
             out.append(("w_up", [E, H, D], t))
@@ -171,6 +177,26 @@ class Layer:
         out.append(("w2", [E, D, H], t))
         if self.b2 and self.expert == "ffn":
             out.append(("b2", [E, D], t))
+        return out + self.shared_param_shapes()
+
+    @property
+    def shared_expert_kind(self):
+        return self.shared_kind or self.expert
+
+    def shared_param_shapes(self):
+        if not self.shared_experts:
+            return []
+        S, D, Hs, t = self.shared_experts, self.d, self.shared_hidden, self.dtype
+        kind = self.shared_expert_kind
+        if kind == "linear":
+            out = [("shared_w1", [S, D, D], t)]
+        else:
+            out = [("shared_w1", [S, Hs, D], t)]
+            if kind == "swiglu":
+                out.append(("shared_w_up", [S, Hs, D], t))
+            out.append(("shared_w2", [S, D, Hs], t))
+        if self.shared_gate:
+            out.append(("shared_gate", [D], t))
         return out
 
     def random_params(self, T, seed):
@@ -184,6 +210,8 @@ class Layer:
                 v = rng.standard_normal(shape)
             elif name.startswith("select_bias"):
                 v = 0.05 * rng.standard_normal(shape)
+            elif name == "shared_gate":
+                v = rng.standard_normal(shape) / np.sqrt(D)
             elif name == "router_scale":
                 v = rng.uniform(0.5, 1.5, shape)
             elif name.startswith("gate_bias"):
@@ -236,8 +264,15 @@ class Layer:
         expert = c.Expert(self.expert, self.expert_activation
                           if self.expert == "ffn" else None,
                           0 if self.expert == "linear" else self.hidden)
+        shared = None
+        if self.shared_experts:
+            kind = self.shared_expert_kind
+            shared = c.Expert(kind, self.expert_activation if kind == "ffn" else None,
+                              0 if kind == "linear" else self.shared_hidden)
         return c.LayerSpec(
             dim=self.d, levels=levels, expert=expert, strategy=strategy,
+            shared_expert=shared, shared_count=max(self.shared_experts, 1),
+            shared_gate=self.shared_gate,
             dtype=self.dtype, b1=self.b1, b2=self.b2,
             router_scale=self.router_scale, capacity_factor=self.capacity,
             fill_order=self.fill_order,
@@ -289,6 +324,18 @@ class Layer:
         ew = ", ".join(f"{n} %{n} : {ty(shape_of[n], type_of[n])}"
                        for n in ("w1", "w_up", "b1", "w2", "b2") if n in shape_of)
         tail = ""
+        if self.shared_experts:
+            kind = self.shared_expert_kind
+            if kind == "ffn":
+                sk = f"#hmoe.expert<ffn, activation = {self.expert_activation}, hidden = {self.shared_hidden}>"
+            elif kind == "swiglu":
+                sk = f"#hmoe.expert<swiglu, hidden = {self.shared_hidden}>"
+            else:
+                sk = "#hmoe.expert<linear>"
+            sw = ", ".join(f"{n[len('shared_'):]} %{n} : {ty(shape_of[n], type_of[n])}"
+                           for n in ("shared_w1", "shared_w_up", "shared_w2", "shared_gate")
+                           if n in shape_of)
+            tail += f"\n      shared({sk}, {sw})"
         if self.capacity is not None:
             tail += f" capacity_factor {float_literal(self.capacity)}"
             if self.fill_order != "token_order":

@@ -176,17 +176,20 @@ def _nested(layer, level_p, selection_biases, t, l, prefix, weight, out, margins
                     weight * wc, out, margins, flips)
 
 
-def expert(layer, params, e, x):
-    """expert_e(x) for x [n, D], float64."""
-    f = lambda name: None if params.get(name) is None else np.asarray(params[name][e], np.float64)
+def expert(layer, params, e, x, prefix="", kind=None):
+    """expert_e(x) for x [n, D], float64 (shared expert e with
+    prefix="shared_" and its kind)."""
+    f = lambda name: (None if params.get(prefix + name) is None
+                      else np.asarray(params[prefix + name][e], np.float64))
     x = np.asarray(x, np.float64)
-    if layer.expert == "linear":
+    kind = kind or layer.expert
+    if kind == "linear":
         y = x @ f("w1").T
         return y + f("b1") if f("b1") is not None else y
     h = x @ f("w1").T
     if f("b1") is not None:
         h = h + f("b1")
-    if layer.expert == "ffn":
+    if kind == "ffn":
         h = activation(layer.expert_activation, h)
     else:
         h = activation("silu", h) * (x @ f("w_up").T)
@@ -231,6 +234,14 @@ def layer_forward(layer, params, flips=None):
             if (t, j) in kept:
                 y[t] += w * expert(layer, params, e, x[t:t + 1])[0]
     dropped = len(pairs) - len(kept)
+    if layer.shared_experts:
+        # y += g(t) * sum_s shared_s(x_t), g = 1 or sigmoid(u . x_t).
+        g = np.ones(T)
+        if layer.shared_gate:
+            g = activation("sigmoid", x @ np.asarray(params["shared_gate"], np.float64))
+        for s_ in range(layer.shared_experts):
+            y += g[:, None] * expert(layer, params, s_, x, "shared_",
+                                     layer.shared_expert_kind)
     stats = statistics(layer, probs, choices, logits[0].reshape(T, int(np.prod(logits[0].shape[1:]))), dropped)
     return y, stats, margins
 

@@ -82,6 +82,19 @@ class HMoE(nn.Module):
             if spec.b2:
                 self.b2 = param([E, D], H ** -0.5)
 
+        if spec.shared_expert is not None:
+            S, Hs = spec.shared_count, spec.shared_expert.hidden
+            skind = spec.shared_expert.kind
+            if skind == "linear":
+                self.shared_w1 = param([S, D, D], D ** -0.5)
+            else:
+                self.shared_w1 = param([S, Hs, D], D ** -0.5)
+                if skind == "swiglu":
+                    self.shared_w_up = param([S, Hs, D], D ** -0.5)
+                self.shared_w2 = param([S, D, Hs], Hs ** -0.5)
+            if spec.shared_gate:
+                self.shared_gate = param([D], D ** -0.5)
+
     # Shapes ---------------------------------------------------------------
     @property
     def num_experts(self):
@@ -238,21 +251,31 @@ class HMoE(nn.Module):
                 continue
             out = self._expert(e, x[token[rows]])
             y = y.index_add(0, token[rows], out * w[rows, None])
+        if s.shared_expert is not None:
+            # Every token, never dropped; Qwen2-MoE's sigmoid gate if any.
+            shared = sum(self._expert(i, x, "shared_", s.shared_expert)
+                         for i in range(s.shared_count))
+            u = self._get("shared_gate")
+            if u is not None:
+                shared = torch.sigmoid(x @ u)[:, None] * shared
+            y = y + shared
         return y, self._stats(experts, probs, logits, int((~keep).sum()))
 
-    def _expert(self, e, x):
-        kind = self.spec.expert.kind
-        b1, b2 = self._get("b1"), self._get("b2")
-        h = x @ self.w1[e].T
+    def _expert(self, e, x, prefix="", expert=None):
+        expert = expert or self.spec.expert
+        kind = expert.kind
+        weight = lambda name: self._get(prefix + name)
+        b1, b2 = weight("b1"), weight("b2")
+        h = x @ weight("w1")[e].T
         if b1 is not None:
             h = h + b1[e]
         if kind == "linear":
             return h
         if kind == "ffn":
-            h = _ACTIVATIONS[self.spec.expert.activation](h)
+            h = _ACTIVATIONS[expert.activation](h)
         else:
-            h = nn.functional.silu(h) * (x @ self.w_up[e].T)
-        y = h @ self.w2[e].T
+            h = nn.functional.silu(h) * (x @ weight("w_up")[e].T)
+        y = h @ weight("w2")[e].T
         return y if b2 is None else y + b2[e]
 
     def _stats(self, experts, probs, logits, dropped):

@@ -37,6 +37,10 @@ LAYERS = {
         fanout=[2, 4], gates=[Gate("linear", k=2), Gate("linear", k=2)],
         d=8, expert="swiglu", hidden=8, capacity=0.7, fill_order="choice_rank",
         capacity_rounding="hi_moe", stats=["dropped", "load"]),
+    "shared-ffn-gated-two": Layer(
+        fanout=[2, 2], gates=[Gate("gaussian", k=1), Gate("linear", k=2)],
+        d=8, expert="ffn", expert_activation="gelu", hidden=4,
+        shared_experts=2, shared_hidden=6, shared_gate=True, stats=["load"]),
     "per-group-activation-capacity": Layer(
         strategy="per_group", fanout=[8],
         gates=[Gate("activation", k=1, activation="tanh", temperature=0.5)],

@@ -27,6 +27,12 @@ EXAMPLES = {
         gates=[Gate("linear", "sigmoid", k=8, scale=2.5)], groups=8,
         k_groups=4, group_score="sum_top", top_m=2, selection_bias=[True],
         d=1024, expert="swiglu", hidden=256, stats=["load", "balance_loss"]),
+    "deepseek_v3_shared": Layer(
+        strategy="group_limited", fanout=[256],
+        gates=[Gate("linear", "sigmoid", k=8, scale=2.5)], groups=8,
+        k_groups=4, group_score="sum_top", top_m=2, selection_bias=[True],
+        d=256, expert="swiglu", hidden=64, shared_experts=1,
+        shared_hidden=64, stats=["load"]),
     "himoe_per_group": Layer(
         strategy="per_group", fanout=[32], gates=[Gate("linear", "softmax", k=2)],
         groups=4, gate_bias=[True], selection_bias=[True], router_scale=True,

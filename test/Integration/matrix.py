@@ -332,12 +332,40 @@ def capacity_cases():
                equal_rows_params)
 
 
+def shared_cases():
+    """Shared experts beside every strategy: FFN, SwiGLU and linear ones,
+    1 to 3 of them, with and without Qwen2-MoE's sigmoid gate, with
+    capacity (shared experts are never dropped), in bf16 via --dtype."""
+    yield ("shared/deepseek_v3_reduced", Layer(
+        strategy="group_limited", fanout=[32],
+        gates=[Gate("linear", "sigmoid", k=8, scale=2.5)], groups=8, k_groups=4,
+        group_score="sum_top", top_m=2, selection_bias=[True], d=32,
+        expert="swiglu", hidden=16, shared_experts=1, shared_hidden=16,
+        stats=["load"]), 40, 60)
+    yield ("shared/qwen2_gated", Layer(
+        fanout=[8], gates=[Gate("linear", "softmax", k=2, renormalize=False)],
+        d=16, expert="swiglu", hidden=8, shared_experts=1, shared_hidden=32,
+        shared_gate=True), 30, 61)
+    yield ("shared/nested_ffn_two", Layer(
+        fanout=[2, 3], gates=[Gate("laplace", k=1), Gate("linear", k=2)],
+        d=16, expert="ffn", expert_activation="gelu", hidden=8,
+        shared_experts=2, shared_hidden=12), 25, 62)
+    yield ("shared/per_group_linear_capacity", Layer(
+        strategy="per_group", fanout=[8], gates=[Gate("gaussian", k=1)],
+        groups=2, d=8, expert="linear", shared_experts=3, shared_gate=True,
+        capacity=0.5, stats=["dropped"]), 20, 63)
+    yield ("shared/T=0", Layer(
+        fanout=[4], gates=[Gate("linear", k=2)], d=8, expert="ffn",
+        expert_activation="relu", hidden=4, shared_experts=1, shared_hidden=4,
+        shared_gate=True), 0, 64)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--hmoe-run", required=True)
     ap.add_argument("--group", required=True,
                     help="a strategy name, 'edge', 'gemm', 'special', "
-                    "'numerics', 'precision' or 'capacity'")
+                    "'numerics', 'precision', 'capacity' or 'shared'")
     ap.add_argument("--opt-level", default="1")
     ap.add_argument("--pipeline", default=None,
                     help="hmoe-run's --pipeline (default: its own)")
@@ -363,6 +391,8 @@ def main():
         cases = list(precision_cases())
     elif args.group == "capacity":
         cases = list(capacity_cases())
+    elif args.group == "shared":
+        cases = [(n, l, T, s, None) for n, l, T, s in shared_cases()]
     elif args.group in STRATEGIES:
         cases = [(n, l, T, s, None) for n, l, T, s in matrix_cases(args.group)]
     else:

@@ -171,7 +171,9 @@ const std::vector<std::vector<std::string>> &keywordClasses() {
       {"true", "false"},
       {"hmoe.score", "hmoe.route", "hmoe.dispatch", "hmoe.experts",
        "hmoe.combine", "hmoe.stats", "hmoe.moe"},
-      {"w1", "w_up", "b1", "w2", "b2"},
+      {"w1", "w_up", "b1", "w2", "b2", "gate"},
+      {"token_order", "choice_rank", "score"},
+      {"experts(", "shared("},
       {"weight", "bias", "selection_bias", "logits"}};
   return classes;
 }
@@ -181,6 +183,9 @@ const std::vector<std::string> &insertions() {
   static const std::vector<std::string> values = {
       " capacity_factor 1.0e+300",
       " capacity_factor 0.5",
+      " capacity_factor 0.5 fill_order score",
+      " capacity_factor 0.3 fill_order choice_rank capacity_rounding hi_moe",
+      " fill_order choice_rank",
       " stats [load, dropped]",
       " stats [z_loss]",
       ", renormalize = false",

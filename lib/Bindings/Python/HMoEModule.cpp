@@ -251,6 +251,19 @@ Module buildLayer(nb::dict spec) {
             nb::cast<int64_t>(expert["hidden"]));
         if (!layer.expert)
           return failure();
+        if (!spec["shared_expert"].is_none()) {
+          nb::handle shared = spec["shared_expert"];
+          layer.sharedExpert = ExpertAttr::getChecked(
+              emit, &ctx,
+              enumValue<ExpertKind>(shared, "kind", symbolizeExpertKind,
+                                    "ffn, swiglu, linear"),
+              activationValue(shared, "activation"),
+              nb::cast<int64_t>(shared["hidden"]));
+          if (!layer.sharedExpert)
+            return failure();
+          layer.sharedCount = nb::cast<int64_t>(spec["shared_count"]);
+          layer.sharedGate = nb::cast<bool>(spec["shared_gate"]);
+        }
         layer.b1 = nb::cast<bool>(spec["b1"]);
         layer.b2 = nb::cast<bool>(spec["b2"]);
         layer.routerScale = nb::cast<bool>(spec["router_scale"]);

@@ -560,7 +560,7 @@ func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x16x16xf32>
 
 func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %b: tensor<8xf32>, %a: tensor<8x16x16xf32>) {
   // expected-error @below {{has 2 gates but 1 gate weight operands; expected one per level}}
-  %y = "hmoe.moe"(%x, %g, %a) <{expert = #hmoe.expert<linear>, gates = [#hmoe.gate<linear, softmax, k = 2>, #hmoe.gate<linear, softmax, k = 2>], operandSegmentSizes = array<i32: 1, 1, 0, 0, 0, 1, 0, 0, 0, 0>, strategy = #hmoe.strategy<nested>}>
+  %y = "hmoe.moe"(%x, %g, %a) <{expert = #hmoe.expert<linear>, gates = [#hmoe.gate<linear, softmax, k = 2>, #hmoe.gate<linear, softmax, k = 2>], operandSegmentSizes = array<i32: 1, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0>, strategy = #hmoe.strategy<nested>}>
       : (tensor<?x16xf32>, tensor<8x16xf32>, tensor<8x16x16xf32>) -> tensor<?x16xf32>
   return
 }
@@ -569,7 +569,7 @@ func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %b: tensor<8xf32>, %a: 
 
 func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %b: tensor<8xf32>, %a: tensor<8x16x16xf32>) {
   // expected-error @below {{needs at least one routing level}}
-  %y = "hmoe.moe"(%x, %a) <{expert = #hmoe.expert<linear>, gates = [], operandSegmentSizes = array<i32: 1, 0, 0, 0, 0, 1, 0, 0, 0, 0>, strategy = #hmoe.strategy<nested>}>
+  %y = "hmoe.moe"(%x, %a) <{expert = #hmoe.expert<linear>, gates = [], operandSegmentSizes = array<i32: 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0>, strategy = #hmoe.strategy<nested>}>
       : (tensor<?x16xf32>, tensor<8x16x16xf32>) -> tensor<?x16xf32>
   return
 }
@@ -578,7 +578,7 @@ func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %b: tensor<8xf32>, %a: 
 
 func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %b: tensor<8xf32>, %a: tensor<8x16x16xf32>) {
   // expected-error @below {{'gate_bias_levels' names 1 levels but there are 0 gate bias operands; expected one level per operand}}
-  %y = "hmoe.moe"(%x, %g, %a) <{expert = #hmoe.expert<linear>, gates = [#hmoe.gate<linear, softmax, k = 2>], gate_bias_levels = array<i64: 0>, operandSegmentSizes = array<i32: 1, 1, 0, 0, 0, 1, 0, 0, 0, 0>, strategy = #hmoe.strategy<nested>}>
+  %y = "hmoe.moe"(%x, %g, %a) <{expert = #hmoe.expert<linear>, gates = [#hmoe.gate<linear, softmax, k = 2>], gate_bias_levels = array<i64: 0>, operandSegmentSizes = array<i32: 1, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0>, strategy = #hmoe.strategy<nested>}>
       : (tensor<?x16xf32>, tensor<8x16xf32>, tensor<8x16x16xf32>) -> tensor<?x16xf32>
   return
 }
@@ -587,7 +587,7 @@ func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %b: tensor<8xf32>, %a: 
 
 func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %b: tensor<8xf32>, %a: tensor<8x16x16xf32>) {
   // expected-error @below {{'selection_bias_levels' names level 3; expected 0 <= level < 1}}
-  %y = "hmoe.moe"(%x, %g, %b, %a) <{expert = #hmoe.expert<linear>, gates = [#hmoe.gate<linear, softmax, k = 2>], selection_bias_levels = array<i64: 3>, operandSegmentSizes = array<i32: 1, 1, 0, 1, 0, 1, 0, 0, 0, 0>, strategy = #hmoe.strategy<nested>}>
+  %y = "hmoe.moe"(%x, %g, %b, %a) <{expert = #hmoe.expert<linear>, gates = [#hmoe.gate<linear, softmax, k = 2>], selection_bias_levels = array<i64: 3>, operandSegmentSizes = array<i32: 1, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0>, strategy = #hmoe.strategy<nested>}>
       : (tensor<?x16xf32>, tensor<8x16xf32>, tensor<8xf32>, tensor<8x16x16xf32>) -> tensor<?x16xf32>
   return
 }
@@ -596,7 +596,7 @@ func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %b: tensor<8xf32>, %a: 
 
 func.func @f(%x: tensor<?x16xf32>, %g: tensor<2x16xf32>, %h: tensor<4x16xf32>, %b: tensor<2xf32>, %c: tensor<4xf32>, %a: tensor<8x16x16xf32>) {
   // expected-error @below {{'gate_bias_levels' must be strictly increasing (one gate bias per level)}}
-  %y = "hmoe.moe"(%x, %g, %h, %c, %b, %a) <{expert = #hmoe.expert<linear>, gates = [#hmoe.gate<linear, softmax, k = 2>, #hmoe.gate<linear, softmax, k = 2>], gate_bias_levels = array<i64: 1, 0>, operandSegmentSizes = array<i32: 1, 2, 2, 0, 0, 1, 0, 0, 0, 0>, strategy = #hmoe.strategy<nested>}>
+  %y = "hmoe.moe"(%x, %g, %h, %c, %b, %a) <{expert = #hmoe.expert<linear>, gates = [#hmoe.gate<linear, softmax, k = 2>, #hmoe.gate<linear, softmax, k = 2>], gate_bias_levels = array<i64: 1, 0>, operandSegmentSizes = array<i32: 1, 2, 2, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0>, strategy = #hmoe.strategy<nested>}>
       : (tensor<?x16xf32>, tensor<2x16xf32>, tensor<4x16xf32>, tensor<4xf32>, tensor<2xf32>, tensor<8x16x16xf32>) -> tensor<?x16xf32>
   return
 }
@@ -833,6 +833,78 @@ func.func @f(%e: tensor<?x2xi32>, %w: tensor<?x3xf32>, %o31: tensor<?xi32>, %o32
 func.func @f(%e: tensor<?x2xi32>, %o31: tensor<?xi32>, %o32: tensor<?x2xi32>, %o33: tensor<9xi32>) {
   // expected-error @below {{fill_order choice_rank needs a capacity_factor (without one every choice is kept)}}
   %st, %so, %off = hmoe.dispatch %e : tensor<?x2xi32> num_experts = 8 fill_order choice_rank outs(%o31, %o32, %o33 : tensor<?xi32>, tensor<?x2xi32>, tensor<9xi32>) -> tensor<?xi32>, tensor<?x2xi32>, tensor<9xi32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x16x16xf32>, %s1: tensor<1x4x16xf32>, %s2: tensor<1x16x4xf32>, %u: tensor<16xf32>) {
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>)
+      // expected-error @below {{shared clause needs 'w1'}}
+      shared(#hmoe.expert<ffn, activation = relu, hidden = 4>, w2 %s2 : tensor<1x16x4xf32>)
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x16x16xf32>, %s1: tensor<1x4x16xf32>, %s2: tensor<1x16x4xf32>, %u: tensor<16xf32>) {
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>)
+      // expected-error @below {{unexpected 'w3' in shared clause; expected w1, w_up, b1, w2, b2, gate, each at most once}}
+      shared(#hmoe.expert<ffn, activation = relu, hidden = 4>, w3 %s2 : tensor<1x16x4xf32>)
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x16x16xf32>, %s1: tensor<1x4x16xf32>, %s2: tensor<1x16x4xf32>, %s3: tensor<4xf32>, %s4: tensor<1x8x4xf32>) {
+  // expected-error @below {{shared expert weight 'w1' has shape [1, 4, 16]; expected [1, 8, 16] ([E, H, D])}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>)
+      shared(#hmoe.expert<ffn, activation = relu, hidden = 8>, w1 %s1 : tensor<1x4x16xf32>, w2 %s2 : tensor<1x16x4xf32>)
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x16x16xf32>, %s1: tensor<1x4x16xf32>, %s2: tensor<1x16x4xf32>, %s3: tensor<4xf32>, %s4: tensor<1x8x4xf32>) {
+  // expected-error @below {{shared gate has shape [4]; expected [16] ([D])}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>)
+      shared(#hmoe.expert<ffn, activation = relu, hidden = 4>, w1 %s1 : tensor<1x4x16xf32>, w2 %s2 : tensor<1x16x4xf32>, gate %s3 : tensor<4xf32>)
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x16x16xf32>, %s1: tensor<1x4x16xf32>, %s2: tensor<1x16x4xf32>, %s3: tensor<4xf32>, %s4: tensor<1x8x4xf32>) {
+  // expected-error @below {{shared swiglu experts need 'w_up' ([E, H, D])}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>)
+      shared(#hmoe.expert<swiglu, hidden = 4>, w1 %s1 : tensor<1x4x16xf32>, w2 %s2 : tensor<1x16x4xf32>)
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x16x16xf32>, %s1: tensor<1x4x16xf32>, %s2: tensor<1x16x4xf32>, %s3: tensor<4xf32>, %s4: tensor<1x8x4xf32>) {
+  // expected-error @below {{shared experts have output width 8; the routed experts' is 16}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>)
+      shared(#hmoe.expert<ffn, activation = relu, hidden = 4>, w1 %s1 : tensor<1x4x16xf32>, w2 %s4 : tensor<1x8x4xf32>)
+      -> tensor<?x16xf32>
   return
 }
 

@@ -278,3 +278,27 @@ module attributes {hmoe.target_cpu = "znver5", hmoe.target_features = "+avx2,+av
     return %x : tensor<?x8xf32>
   }
 }
+
+// Shared experts (with Qwen2-MoE's gate) and capacity in choice-rank order
+// with Hi-MoE's rounding: the custom form round-trips and so does the
+// generic one.
+// CHECK-LABEL: func.func @shared_experts
+// CHECK: hmoe.moe %{{.*}} : tensor<?x16xf32>, #hmoe.strategy<nested>
+// CHECK-NEXT: level(#hmoe.gate<linear, softmax, k = 2>, weight %{{.*}} : tensor<8x16xf32>)
+// CHECK-NEXT: experts(#hmoe.expert<swiglu, hidden = 4>, w1 %{{.*}} : tensor<8x4x16xf32>, w_up %{{.*}} : tensor<8x4x16xf32>, w2 %{{.*}} : tensor<8x16x4xf32>)
+// CHECK-NEXT: shared(#hmoe.expert<swiglu, hidden = 8>, w1 %{{.*}} : tensor<2x8x16xf32>, w_up %{{.*}} : tensor<2x8x16xf32>, w2 %{{.*}} : tensor<2x16x8xf32>, gate %{{.*}} : tensor<16xf32>) capacity_factor 1.250000e+00 fill_order choice_rank capacity_rounding hi_moe -> tensor<?x16xf32>
+func.func @shared_experts(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>,
+    %w1: tensor<8x4x16xf32>, %wu: tensor<8x4x16xf32>, %w2: tensor<8x16x4xf32>,
+    %s1: tensor<2x8x16xf32>, %su: tensor<2x8x16xf32>, %s2: tensor<2x16x8xf32>,
+    %u: tensor<16xf32>) -> tensor<?x16xf32> {
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<swiglu, hidden = 4>, w1 %w1 : tensor<8x4x16xf32>,
+              w_up %wu : tensor<8x4x16xf32>, w2 %w2 : tensor<8x16x4xf32>)
+      shared(#hmoe.expert<swiglu, hidden = 8>, w1 %s1 : tensor<2x8x16xf32>,
+             w_up %su : tensor<2x8x16xf32>, w2 %s2 : tensor<2x16x8xf32>,
+             gate %u : tensor<16xf32>)
+      capacity_factor 1.25 fill_order choice_rank capacity_rounding hi_moe
+      -> tensor<?x16xf32>
+  return %y : tensor<?x16xf32>
+}

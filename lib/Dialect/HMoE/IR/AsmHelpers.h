@@ -57,6 +57,20 @@ void printExpertClause(OpAsmPrinter &p, Operation *op, ExpertAttr expert,
                        Value w1, Type w1Type, Value wUp, Type wUpType, Value b1,
                        Type b1Type, Value w2, Type w2Type, Value b2,
                        Type b2Type);
+/// `shared(#hmoe.expert<...>, w1 %a : type, ..., gate %u : type)`,
+/// optional.
+ParseResult parseSharedExperts(
+    OpAsmParser &parser, ExpertAttr &expert,
+    std::optional<OpAsmParser::UnresolvedOperand> &w1, Type &w1Type,
+    std::optional<OpAsmParser::UnresolvedOperand> &wUp, Type &wUpType,
+    std::optional<OpAsmParser::UnresolvedOperand> &b1, Type &b1Type,
+    std::optional<OpAsmParser::UnresolvedOperand> &w2, Type &w2Type,
+    std::optional<OpAsmParser::UnresolvedOperand> &b2, Type &b2Type,
+    std::optional<OpAsmParser::UnresolvedOperand> &gate, Type &gateType);
+void printSharedExperts(OpAsmPrinter &p, Operation *op, ExpertAttr expert,
+                        Value w1, Type w1Type, Value wUp, Type wUpType,
+                        Value b1, Type b1Type, Value w2, Type w2Type, Value b2,
+                        Type b2Type, Value gate, Type gateType);
 ParseResult
 parseRouterScale(OpAsmParser &parser,
                  std::optional<OpAsmParser::UnresolvedOperand> &routerScale,

@@ -348,13 +348,14 @@ static constexpr StringRef kExpertOperandNames[] = {"w1", "w_up", "b1", "w2",
 
 /// Checks expert weights for `expert` over `numExperts` experts of input
 /// width `d` and returns the output width D_out.
-static FailureOr<int64_t> verifyExpertWeights(Operation *op, ExpertAttr expert,
-                                              int64_t numExperts, int64_t d,
-                                              Type elemType, Value w1,
-                                              Value wUp, Value b1, Value w2,
-                                              Value b2) {
+static FailureOr<int64_t>
+verifyExpertWeights(Operation *op, ExpertAttr expert, int64_t numExperts,
+                    int64_t d, Type elemType, Value w1, Value wUp, Value b1,
+                    Value w2, Value b2, StringRef role = "expert") {
   ExpertKind kind = expert.getKind();
-  StringRef name = stringifyExpertKind(kind);
+  // "ffn experts ..." or "shared ffn experts ...".
+  std::string name =
+      (role == "expert" ? "" : "shared ") + stringifyExpertKind(kind).str();
   auto forbid = [&](Value v, StringRef operand) -> LogicalResult {
     if (!v)
       return success();
@@ -374,14 +375,14 @@ static FailureOr<int64_t> verifyExpertWeights(Operation *op, ExpertAttr expert,
       continue;
     auto type = cast<RankedTensorType>(v.getType());
     if (!type.hasStaticShape())
-      return op->emitOpError() << "expert weight '" << operand
+      return op->emitOpError() << role << " weight '" << operand
                                << "' must have a static shape; got " << type;
     if (failed(expectElementType(op, v, elemType,
-                                 "expert weight '" + operand + "'")))
+                                 role + " weight '" + operand + "'")))
       return failure();
   }
   if (shapeOf(w1).size() != 3)
-    return op->emitOpError() << "expert weight 'w1' must be rank 3 ([E, "
+    return op->emitOpError() << role << " weight 'w1' must be rank 3 ([E, "
                              << (kind == ExpertKind::Linear ? "D_out" : "H")
                              << ", D]); got " << w1.getType();
   int64_t e = numExperts;
@@ -391,9 +392,9 @@ static FailureOr<int64_t> verifyExpertWeights(Operation *op, ExpertAttr expert,
         failed(forbid(b2, "b2")))
       return failure();
     int64_t dOut = shapeOf(w1)[1];
-    if (failed(expectShape(op, w1, {e, dOut, d}, "expert weight 'w1'",
+    if (failed(expectShape(op, w1, {e, dOut, d}, Twine(role) + " weight 'w1'",
                            " ([E, D_out, D])")) ||
-        (b1 && failed(expectShape(op, b1, {e, dOut}, "expert bias 'b1'",
+        (b1 && failed(expectShape(op, b1, {e, dOut}, Twine(role) + " bias 'b1'",
                                   " ([E, D_out])"))))
       return failure();
     return dOut;
@@ -407,21 +408,22 @@ static FailureOr<int64_t> verifyExpertWeights(Operation *op, ExpertAttr expert,
   }
   if (failed(require(w2, "w2", "([E, D_out, H])")))
     return failure();
-  if (failed(expectShape(op, w1, {e, h, d}, "expert weight 'w1'",
+  if (failed(expectShape(op, w1, {e, h, d}, Twine(role) + " weight 'w1'",
                          " ([E, H, D])")) ||
-      (wUp && failed(expectShape(op, wUp, {e, h, d}, "expert weight 'w_up'",
-                                 " ([E, H, D])"))) ||
-      (b1 &&
-       failed(expectShape(op, b1, {e, h}, "expert bias 'b1'", " ([E, H])"))))
+      (wUp &&
+       failed(expectShape(op, wUp, {e, h, d}, Twine(role) + " weight 'w_up'",
+                          " ([E, H, D])"))) ||
+      (b1 && failed(expectShape(op, b1, {e, h}, Twine(role) + " bias 'b1'",
+                                " ([E, H])"))))
     return failure();
   if (shapeOf(w2).size() != 3)
     return op->emitOpError()
-           << "expert weight 'w2' must be rank 3 ([E, D_out, H]); got "
+           << role << " weight 'w2' must be rank 3 ([E, D_out, H]); got "
            << w2.getType();
   int64_t dOut = shapeOf(w2)[1];
-  if (failed(expectShape(op, w2, {e, dOut, h}, "expert weight 'w2'",
+  if (failed(expectShape(op, w2, {e, dOut, h}, Twine(role) + " weight 'w2'",
                          " ([E, D_out, H])")) ||
-      (b2 && failed(expectShape(op, b2, {e, dOut}, "expert bias 'b2'",
+      (b2 && failed(expectShape(op, b2, {e, dOut}, Twine(role) + " bias 'b2'",
                                 " ([E, D_out])"))))
     return failure();
   return dOut;
@@ -620,6 +622,29 @@ void mlir::hmoe::printLevels(OpAsmPrinter &p, Operation *op, StringRef primary,
 }
 
 /// `experts(#hmoe.expert<...>, w1 %a : type [, w_up|b1|w2|b2 %b : type]...)`.
+/// `, name %v : type` entries until `)`, each name of `names` at most once.
+static ParseResult parseNamedOperands(
+    OpAsmParser &parser, StringRef clause, ArrayRef<StringRef> names,
+    ArrayRef<std::optional<OpAsmParser::UnresolvedOperand> *> operands,
+    ArrayRef<Type *> types) {
+  while (succeeded(parser.parseOptionalComma())) {
+    SMLoc loc = parser.getCurrentLocation();
+    StringRef keyword;
+    if (parser.parseKeyword(&keyword))
+      return failure();
+    const StringRef *it = llvm::find(names, keyword);
+    if (it == names.end() || *operands[it - names.begin()])
+      return parser.emitError(loc)
+             << "unexpected '" << keyword << "' in " << clause
+             << " clause; expected " << llvm::join(names, ", ")
+             << ", each at most once";
+    size_t i = it - names.begin();
+    if (parseOperandWithType(parser, operands[i]->emplace(), *types[i]))
+      return failure();
+  }
+  return parser.parseRParen();
+}
+
 ParseResult mlir::hmoe::parseExpertClause(
     OpAsmParser &parser, ExpertAttr &expert, OpAsmParser::UnresolvedOperand &w1,
     Type &w1Type, std::optional<OpAsmParser::UnresolvedOperand> &wUp,
@@ -631,26 +656,9 @@ ParseResult mlir::hmoe::parseExpertClause(
       parser.parseAttribute(expert))
     return failure();
   std::optional<OpAsmParser::UnresolvedOperand> w1Operand;
-  std::optional<OpAsmParser::UnresolvedOperand> *operands[] = {&w1Operand, &wUp,
-                                                               &b1, &w2, &b2};
-  Type *types[] = {&w1Type, &wUpType, &b1Type, &w2Type, &b2Type};
-  ArrayRef<StringRef> names = kExpertOperandNames;
-  while (succeeded(parser.parseOptionalComma())) {
-    SMLoc loc = parser.getCurrentLocation();
-    StringRef keyword;
-    if (parser.parseKeyword(&keyword))
-      return failure();
-    const StringRef *it = llvm::find(names, keyword);
-    if (it == names.end() || *operands[it - names.begin()])
-      return parser.emitError(loc)
-             << "unexpected '" << keyword
-             << "' in experts clause; expected w1, w_up, b1, w2, b2, each "
-                "at most once";
-    size_t i = it - names.begin();
-    if (parseOperandWithType(parser, operands[i]->emplace(), *types[i]))
-      return failure();
-  }
-  if (parser.parseRParen())
+  if (parseNamedOperands(parser, "experts", kExpertOperandNames,
+                         {&w1Operand, &wUp, &b1, &w2, &b2},
+                         {&w1Type, &wUpType, &b1Type, &w2Type, &b2Type}))
     return failure();
   if (!w1Operand)
     return parser.emitError(parser.getCurrentLocation())
@@ -659,21 +667,64 @@ ParseResult mlir::hmoe::parseExpertClause(
   return success();
 }
 
-void mlir::hmoe::printExpertClause(OpAsmPrinter &p, Operation *,
-                                   ExpertAttr expert, Value w1, Type, Value wUp,
-                                   Type, Value b1, Type, Value w2, Type,
-                                   Value b2, Type) {
+/// Prints `keyword(expert, name %v : type, ...)` on a line of its own.
+static void printNamedOperands(OpAsmPrinter &p, StringRef keyword,
+                               ExpertAttr expert, ArrayRef<StringRef> names,
+                               ArrayRef<Value> values) {
   p.printNewline();
-  p << "  experts(";
+  p << "  " << keyword << "(";
   p.printAttribute(expert);
-  Value weights[] = {w1, wUp, b1, w2, b2};
-  for (auto [name, value] : llvm::zip_equal(kExpertOperandNames, weights)) {
+  for (auto [name, value] : llvm::zip_equal(names, values)) {
     if (!value)
       continue;
     p << ", ";
     printOperandWithType(p, name, value);
   }
   p << ")";
+}
+
+void mlir::hmoe::printExpertClause(OpAsmPrinter &p, Operation *,
+                                   ExpertAttr expert, Value w1, Type, Value wUp,
+                                   Type, Value b1, Type, Value w2, Type,
+                                   Value b2, Type) {
+  printNamedOperands(p, "experts", expert, kExpertOperandNames,
+                     {w1, wUp, b1, w2, b2});
+}
+
+/// Shared expert operands as named in the assembly.
+static constexpr StringRef kSharedOperandNames[] = {"w1", "w_up", "b1",
+                                                    "w2", "b2",   "gate"};
+
+ParseResult mlir::hmoe::parseSharedExperts(
+    OpAsmParser &parser, ExpertAttr &expert,
+    std::optional<OpAsmParser::UnresolvedOperand> &w1, Type &w1Type,
+    std::optional<OpAsmParser::UnresolvedOperand> &wUp, Type &wUpType,
+    std::optional<OpAsmParser::UnresolvedOperand> &b1, Type &b1Type,
+    std::optional<OpAsmParser::UnresolvedOperand> &w2, Type &w2Type,
+    std::optional<OpAsmParser::UnresolvedOperand> &b2, Type &b2Type,
+    std::optional<OpAsmParser::UnresolvedOperand> &gate, Type &gateType) {
+  SMLoc loc = parser.getCurrentLocation();
+  if (failed(parser.parseOptionalKeyword("shared")))
+    return success();
+  if (parser.parseLParen() || parser.parseAttribute(expert) ||
+      parseNamedOperands(
+          parser, "shared", kSharedOperandNames,
+          {&w1, &wUp, &b1, &w2, &b2, &gate},
+          {&w1Type, &wUpType, &b1Type, &w2Type, &b2Type, &gateType}))
+    return failure();
+  if (!w1)
+    return parser.emitError(loc) << "shared clause needs 'w1'";
+  return success();
+}
+
+void mlir::hmoe::printSharedExperts(OpAsmPrinter &p, Operation *,
+                                    ExpertAttr expert, Value w1, Type,
+                                    Value wUp, Type, Value b1, Type, Value w2,
+                                    Type, Value b2, Type, Value gate, Type) {
+  if (!expert)
+    return;
+  printNamedOperands(p, "shared", expert, kSharedOperandNames,
+                     {w1, wUp, b1, w2, b2, gate});
 }
 
 /// `router_scale %s : type`, optional, on a line of its own.
@@ -952,6 +1003,42 @@ MoEOp::reifyResultShapes(OpBuilder &b,
   return reifyTokenRows(*this, b, getInput(), reifiedReturnShapes);
 }
 
+/// The shared experts: weights for their kind over S experts, the same
+/// output width as the routed ones, a gate `[D]` in the layer's type.
+static LogicalResult verifySharedExperts(MoEOp op, int64_t d, int64_t dOut,
+                                         Type elemType) {
+  Value weights[] = {op.getSharedW1(), op.getSharedWUp(), op.getSharedB1(),
+                     op.getSharedW2(), op.getSharedB2(),  op.getSharedGate()};
+  ExpertAttr expert = op.getSharedExpertAttr();
+  if (!expert) {
+    if (llvm::any_of(weights, [](Value v) { return bool(v); }))
+      return op.emitOpError() << "has shared expert weights but no "
+                                 "shared_expert attribute";
+    return success();
+  }
+  if (!op.getSharedW1())
+    return op.emitOpError() << "shared experts need 'w1'";
+  auto w1 = cast<RankedTensorType>(op.getSharedW1().getType());
+  if (w1.getRank() != 3 || w1.isDynamicDim(0) || w1.getDimSize(0) < 1)
+    return op.emitOpError() << "shared expert weight 'w1' must be [S, "
+                               "H_s, D] with a static S >= 1; got "
+                            << w1;
+  FailureOr<int64_t> sharedOut =
+      verifyExpertWeights(op, expert, w1.getDimSize(0), d, elemType,
+                          op.getSharedW1(), op.getSharedWUp(), op.getSharedB1(),
+                          op.getSharedW2(), op.getSharedB2(), "shared expert");
+  if (failed(sharedOut))
+    return failure();
+  if (*sharedOut != dOut)
+    return op.emitOpError() << "shared experts have output width " << *sharedOut
+                            << "; the routed experts' is " << dOut;
+  if (Value gate = op.getSharedGate())
+    if (failed(expectShape(op, gate, {d}, "shared gate", " ([D])")) ||
+        failed(expectElementType(op, gate, elemType, "shared gate")))
+      return failure();
+  return success();
+}
+
 LogicalResult MoEOp::verify() {
   Operation *op = getOperation();
   FailureOr<int64_t> d = verifyTokens(op, getInput());
@@ -995,6 +1082,8 @@ LogicalResult MoEOp::verify() {
       verifyExpertWeights(op, getExpert(), tree->numExperts, *d, elemType,
                           getW1(), getWUp(), getB1(), getW2(), getB2());
   if (failed(dOut))
+    return failure();
+  if (failed(verifySharedExperts(*this, *d, *dOut, elemType)))
     return failure();
   int64_t numTokens = getInput().getType().getDimSize(0);
   if (failed(verifySlotCount(op, numTokens, tree->numChosen)) ||

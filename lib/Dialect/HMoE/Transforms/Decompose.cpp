@@ -16,6 +16,103 @@ using namespace mlir;
 using namespace mlir::hmoe;
 
 namespace {
+/// `tensor.generate` of `type` (dynamic dims from `dyn`) whose element at
+/// `indices` is `body(indices)`.
+Value generate(OpBuilder &b, Location loc, RankedTensorType type,
+               ValueRange dyn,
+               function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+  return tensor::GenerateOp::create(
+      b, loc, type, dyn, [&](OpBuilder &nb, Location nl, ValueRange ivs) {
+        tensor::YieldOp::create(nb, nl, body(nb, nl, ivs));
+      });
+}
+
+/// The shared experts as one more expert stage whose plan is dense: expert
+/// s holds every token (slots s * T + t), combined with weight g(t) (1, or
+/// sigmoid(u . x_t) with the shared gate u), then added to the routed sum
+/// `routed` (f32) and rounded to the layer's type.
+Value addSharedExperts(PatternRewriter &rewriter, Location loc, MoEOp op,
+                       Value routed, Value tokens) {
+  Type f32 = rewriter.getF32Type(), i32 = rewriter.getI32Type();
+  Value input = op.getInput();
+  auto inType = op.getInput().getType();
+  int64_t numTokens = inType.getDimSize(0);
+  int64_t numShared =
+      cast<RankedTensorType>(op.getSharedW1().getType()).getDimSize(0);
+  auto outType = op.getOutput().getType();
+  int64_t dOut = outType.getDimSize(1);
+  bool dynamic = ShapedType::isDynamic(numTokens);
+  Value t = dynamic ? tokens
+                    : arith::ConstantIndexOp::create(rewriter, loc, numTokens);
+  SmallVector<Value> dynT =
+      dynamic ? SmallVector<Value>{tokens} : SmallVector<Value>{};
+  auto toI32 = [&](OpBuilder &b, Location l, Value v) -> Value {
+    return arith::IndexCastOp::create(b, l, i32, v);
+  };
+  int64_t slots = dynamic ? ShapedType::kDynamic : numShared * numTokens;
+  SmallVector<Value> dynSlots;
+  if (dynamic)
+    dynSlots.push_back(arith::MulIOp::create(
+        rewriter, loc, tokens,
+        arith::ConstantIndexOp::create(rewriter, loc, numShared)));
+
+  Value slotToken =
+      generate(rewriter, loc, RankedTensorType::get({slots}, i32), dynSlots,
+               [&](OpBuilder &b, Location l, ValueRange ivs) {
+                 return toI32(b, l, arith::RemUIOp::create(b, l, ivs[0], t));
+               });
+  Value offsets =
+      generate(rewriter, loc, RankedTensorType::get({numShared + 1}, i32), {},
+               [&](OpBuilder &b, Location l, ValueRange ivs) {
+                 return toI32(b, l, arith::MulIOp::create(b, l, ivs[0], t));
+               });
+  Value slotOf = generate(
+      rewriter, loc, RankedTensorType::get({numTokens, numShared}, i32), dynT,
+      [&](OpBuilder &b, Location l, ValueRange ivs) {
+        Value row = arith::MulIOp::create(b, l, ivs[1], t);
+        return toI32(b, l, arith::AddIOp::create(b, l, row, ivs[0]));
+      });
+  Value gateOfToken;
+  if (Value u = op.getSharedGate()) {
+    // sigmoid(u . x) as a one-row activation gate: [T, 1] logits.
+    auto uRow = tensor::ExpandShapeOp::create(
+        rewriter, loc,
+        RankedTensorType::get({1, inType.getDimSize(1)},
+                              inType.getElementType()),
+        u, ArrayRef<ReassociationIndices>{{0, 1}});
+    gateOfToken = ScoreOp::create(
+        rewriter, loc, RankedTensorType::get({numTokens, 1}, f32),
+        ScoreKindAttr::get(op.getContext(), ScoreKind::Activation),
+        ActivationAttr::get(op.getContext(), Activation::Sigmoid), input, uRow,
+        Value());
+  }
+  Value weights = generate(
+      rewriter, loc, RankedTensorType::get({numTokens, numShared}, f32), dynT,
+      [&](OpBuilder &b, Location l, ValueRange ivs) -> Value {
+        if (!gateOfToken)
+          return arith::ConstantOp::create(b, l, b.getF32FloatAttr(1.0));
+        Value zero = arith::ConstantIndexOp::create(b, l, 0);
+        return tensor::ExtractOp::create(b, l, gateOfToken,
+                                         ValueRange{ivs[0], zero});
+      });
+  auto shared = ExpertsOp::create(
+      rewriter, loc, RankedTensorType::get({slots, dOut}, f32), input,
+      slotToken, offsets, op.getSharedExpertAttr(), op.getSharedW1(),
+      op.getSharedWUp(), op.getSharedB1(), op.getSharedW2(), op.getSharedB2());
+  Value sharedSum = CombineOp::create(rewriter, loc, outType.clone(f32),
+                                      shared.getOutput(), slotOf, weights);
+  Type elem = outType.getElementType();
+  return generate(rewriter, loc, outType, dynT,
+                  [&](OpBuilder &b, Location l, ValueRange ivs) -> Value {
+                    Value sum = arith::AddFOp::create(
+                        b, l, tensor::ExtractOp::create(b, l, routed, ivs),
+                        tensor::ExtractOp::create(b, l, sharedSum, ivs));
+                    if (elem.isF32())
+                      return sum;
+                    return arith::TruncFOp::create(b, l, elem, sum);
+                  });
+}
+
 struct DecomposeMoE : OpRewritePattern<MoEOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -99,9 +196,18 @@ struct DecomposeMoE : OpRewritePattern<MoEOp> {
         op.getW1(), op.getWUp(), op.getB1(), op.getW2(), op.getB2());
 
     SmallVector<Value> results;
-    results.push_back(CombineOp::create(
-        rewriter, loc, op.getOutput().getType(), experts.getOutput(),
-        dispatch.getSlotOf(), route.getWeights()));
+    auto outType = op.getOutput().getType();
+    if (op.getSharedExpertAttr()) {
+      // Routed and shared sums in f32, added, rounded once.
+      Value routed = CombineOp::create(
+          rewriter, loc, outType.clone(f32), experts.getOutput(),
+          dispatch.getSlotOf(), route.getWeights());
+      results.push_back(addSharedExperts(rewriter, loc, op, routed, tokens));
+    } else {
+      results.push_back(
+          CombineOp::create(rewriter, loc, outType, experts.getOutput(),
+                            dispatch.getSlotOf(), route.getWeights()));
+    }
 
     if (!op.getStats().empty()) {
       auto needs = [&](StatKind kind) {

@@ -17,6 +17,8 @@ struct Signature {
   SmallVector<int64_t> gateWeights, gateBiases, selectionBiases;
   SmallVector<int64_t> gateBiasLevels, selectionBiasLevels;
   int64_t routerScale = -1, w1 = -1, wUp = -1, b1 = -1, w2 = -1, b2 = -1;
+  int64_t sharedW1 = -1, sharedWUp = -1, sharedB1 = -1, sharedW2 = -1,
+          sharedB2 = -1, sharedGate = -1;
 
   int64_t add(Type type) {
     types.push_back(type);
@@ -106,6 +108,27 @@ FailureOr<func::FuncOp> hmoe::buildLayerFunction(OpBuilder &builder,
       sig.b2 = sig.add(tensor({experts, d}, elem));
   }
 
+  if (ExpertAttr shared = spec.sharedExpert) {
+    int64_t s = std::max<int64_t>(spec.sharedCount, 1);
+    int64_t hs = shared.getHidden();
+    if (shared.getKind() == ExpertKind::Linear) {
+      sig.sharedW1 = sig.add(tensor({s, d, d}, elem));
+      if (spec.sharedB1)
+        sig.sharedB1 = sig.add(tensor({s, d}, elem));
+    } else {
+      sig.sharedW1 = sig.add(tensor({s, hs, d}, elem));
+      if (shared.getKind() == ExpertKind::SwiGLU)
+        sig.sharedWUp = sig.add(tensor({s, hs, d}, elem));
+      if (spec.sharedB1)
+        sig.sharedB1 = sig.add(tensor({s, hs}, elem));
+      sig.sharedW2 = sig.add(tensor({s, d, hs}, elem));
+      if (spec.sharedB2)
+        sig.sharedB2 = sig.add(tensor({s, d}, elem));
+    }
+    if (spec.sharedGate)
+      sig.sharedGate = sig.add(tensor({d}, elem));
+  }
+
   int64_t statGroups =
       nested ? spec.levels.front().fanout : spec.strategy.getGroups();
   SmallVector<Type> results{tensor({spec.tokens, d}, elem)};
@@ -159,8 +182,10 @@ FailureOr<func::FuncOp> hmoe::buildLayerFunction(OpBuilder &builder,
       builder, loc, TypeRange(results), arg(sig.input), args(sig.gateWeights),
       args(sig.gateBiases), args(sig.selectionBiases), arg(sig.routerScale),
       arg(sig.w1), arg(sig.wUp), arg(sig.b1), arg(sig.w2), arg(sig.b2),
-      spec.strategy, builder.getArrayAttr(gates), sig.gateBiasLevels,
-      sig.selectionBiasLevels, spec.expert, capacity, spec.fillOrder,
+      arg(sig.sharedW1), arg(sig.sharedWUp), arg(sig.sharedB1),
+      arg(sig.sharedW2), arg(sig.sharedB2), arg(sig.sharedGate), spec.strategy,
+      builder.getArrayAttr(gates), sig.gateBiasLevels, sig.selectionBiasLevels,
+      spec.expert, spec.sharedExpert, capacity, spec.fillOrder,
       spec.capacityRounding, builder.getArrayAttr(statAttrs),
       APFloat(spec.lambdaIntra), APFloat(spec.lambdaInter));
   func::ReturnOp::create(builder, loc, moe->getResults());

@@ -103,6 +103,13 @@ def HMoE_MoEOp : HMoE_Op<"moe", [Pure, AttrSizedOperandSegments,
     only), `b1` (`b1` or the linear expert's `c`), `w2`, `b2`; see
     `#hmoe.expert`.
 
+    `shared(...)` (optional) adds shared experts (DeepSeek-V2/V3, Qwen-MoE):
+    `S` experts of the kind it names that every token uses, never dropped
+    by capacity, with weights shaped like the routed ones over `S`
+    (`w1: [S, H_s, D]`, ...). Their sum is added to the routed output,
+    scaled by `sigmoid(u . x)` when a `gate u: [D]` is given (Qwen2-MoE's
+    `shared_expert_gate`): `y = routed + g * sum_s shared_s(x)`.
+
     `capacity_factor c` (optional; absent = dropless): expert `e` takes at
     most `C = ceil(c * T * K / E)` choices (`K` the experts a token uses;
     `capacity_rounding hi_moe`: `floor(c * T * K / E)` rounded up to an
@@ -142,11 +149,18 @@ def HMoE_MoEOp : HMoE_Op<"moe", [Pure, AttrSizedOperandSegments,
     Optional<HMoE_FloatTensor>:$b1,
     Optional<HMoE_FloatTensor>:$w2,
     Optional<HMoE_FloatTensor>:$b2,
+    Optional<HMoE_FloatTensor>:$shared_w1,
+    Optional<HMoE_FloatTensor>:$shared_w_up,
+    Optional<HMoE_FloatTensor>:$shared_b1,
+    Optional<HMoE_FloatTensor>:$shared_w2,
+    Optional<HMoE_FloatTensor>:$shared_b2,
+    Optional<HMoE_FloatTensor>:$shared_gate,
     HMoE_StrategyAttr:$strategy,
     HMoE_GateArrayAttr:$gates,
     DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$gate_bias_levels,
     DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$selection_bias_levels,
     HMoE_ExpertAttr:$expert,
+    OptionalAttr<HMoE_ExpertAttr>:$shared_expert,
     OptionalAttr<F64Attr>:$capacity_factor,
     DefaultValuedAttr<HMoE_FillOrderAttr,
                       "::mlir::hmoe::FillOrder::TokenOrder">:$fill_order,
@@ -167,6 +181,11 @@ def HMoE_MoEOp : HMoE_Op<"moe", [Pure, AttrSizedOperandSegments,
     `` custom<RouterScale>($router_scale, type($router_scale))
     `` custom<ExpertClause>($expert, $w1, type($w1), $w_up, type($w_up), $b1,
                             type($b1), $w2, type($w2), $b2, type($b2))
+    `` custom<SharedExperts>($shared_expert, $shared_w1, type($shared_w1),
+                             $shared_w_up, type($shared_w_up), $shared_b1,
+                             type($shared_b1), $shared_w2, type($shared_w2),
+                             $shared_b2, type($shared_b2), $shared_gate,
+                             type($shared_gate))
     `` custom<Capacity>($capacity_factor, $fill_order, $capacity_rounding)
     `` custom<OptionalStatList>($stats)
     attr-dict `->` type(results)

@@ -44,7 +44,8 @@ struct LevelSpec {
 /// A whole layer. The function's arguments, in order: x [T, D]; per level
 /// its gate weight, gate bias (if any), selection bias (if any, f32); the
 /// router scale [E] (if any, f32); the expert weights w1, w_up, b1, w2, b2
-/// that the expert kind takes. Results: y [T, D], then the statistics in
+/// that the expert kind takes; then the shared experts' (if any) and their
+/// gate [D] (if any). Results: y [T, D], then the statistics in
 /// the order asked.
 struct LayerSpec {
   std::string name = "layer";
@@ -59,6 +60,13 @@ struct LayerSpec {
   bool b1 = false;
   bool b2 = false;
   bool routerScale = false;
+  /// Shared experts: `sharedCount` experts of `sharedExpert`'s kind and
+  /// hidden size that every token uses (none when null).
+  ExpertAttr sharedExpert;
+  int64_t sharedCount = 0;
+  bool sharedB1 = false;
+  bool sharedB2 = false;
+  bool sharedGate = false;
   std::optional<double> capacityFactor;
   /// Which choices an expert keeps, and its capacity's rounding (both need
   /// a capacity factor unless they are the defaults).
