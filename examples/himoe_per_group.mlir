@@ -1,17 +1,20 @@
-// Hi-MoE grouped routing (Molodtsov, Miasnikov, Beznosikov): 32 experts in
-// 4 device-aligned groups; a softmax gate over all experts takes the top-2
-// inside every group, so each token uses 2 experts per group (8 in all),
-// renormalised over all 8 and multiplied by a learnable per-expert router
-// scale. Capacity as Hi-MoE fills and rounds it: every token's first choice
-// before any token's second (fill_order choice_rank), capacity
-// floor(c * T * K / E) rounded up to even, at least 4 (capacity_rounding
-// hi_moe); the factor 1.25 here is illustrative.
+// Hi-MoE grouped routing (Molodtsov, Miasnikov, Beznosikov;
+// brain-lab-research/Hi-MoE, config/examples/train_nano_moe_himoe.py:
+// n_exp 32, n_groups 4, top_k 2 per group, train_capacity 2.0,
+// himoe_lambda1 0.1, himoe_lambda2 0.05, himoe_temperature 1.0; its
+// MoGERouter) at a model width of 512 and FFN hidden 1024 (nanoGPT-MoE's
+// sizes differ).
 //
-// The selection bias here is DeepSeek-V3's kind (it changes which experts
-// are chosen, never their weights). Hi-MoE's own EMA load penalty is not
-// that: it shifts the logits for both the choice and the weights, while its
-// regularisers use the unshifted probabilities; hmoe cannot express that
-// split yet (issue 15).
+// A softmax gate over all 32 experts takes the top 2 inside every one of
+// the 4 device-aligned groups, so each token uses 8 experts, renormalised
+// over all 8 and multiplied by a learnable per-expert router scale.
+// Hi-MoE's load penalty: the caller passes tau times its moving average of
+// past logits; it is subtracted from the logits for choosing and weighting,
+// while R_intra, R_inter and the z-loss use the unpenalised logits.
+// Capacity as Hi-MoE fills and rounds it: every token's first choice before
+// any token's second (fill_order choice_rank), capacity
+// floor(c * T * K / E) rounded up to even, at least 4 (capacity_rounding
+// hi_moe).
 //
 // Returns the layer output and the Hi-MoE regularisers: intra-group
 // specialisation R_intra and inter-group balance R_inter, plus per-group
@@ -19,8 +22,7 @@
 func.func @himoe_per_group(
     %x: tensor<?x512xf32>,
     %gate: tensor<32x512xf32>,
-    %gate_bias: tensor<32xf32>,
-    %ema_bias: tensor<32xf32>,
+    %penalty: tensor<32xf32>,
     %router_scale: tensor<32xf32>,
     %w1: tensor<32x1024x512xf32>,
     %w2: tensor<32x512x1024xf32>)
@@ -28,15 +30,14 @@ func.func @himoe_per_group(
   %y, %r_intra, %r_inter, %group_load = hmoe.moe %x : tensor<?x512xf32>,
         #hmoe.strategy<per_group, groups = 4>
       level(#hmoe.gate<linear, softmax, k = 2>,
-            weight %gate : tensor<32x512xf32>, bias %gate_bias : tensor<32xf32>,
-            selection_bias %ema_bias : tensor<32xf32>)
+            weight %gate : tensor<32x512xf32>, penalty %penalty : tensor<32xf32>)
       router_scale %router_scale : tensor<32xf32>
       experts(#hmoe.expert<ffn, activation = silu, hidden = 1024>,
               w1 %w1 : tensor<32x1024x512xf32>,
               w2 %w2 : tensor<32x512x1024xf32>)
-      capacity_factor 1.25 fill_order choice_rank capacity_rounding hi_moe
+      capacity_factor 2.0 fill_order choice_rank capacity_rounding hi_moe
       stats [r_intra, r_inter, group_load]
-      {lambda_intra = 0.01 : f64, lambda_inter = 0.01 : f64}
+      {lambda_intra = 0.1 : f64, lambda_inter = 0.05 : f64}
       -> tensor<?x512xf32>, tensor<f32>, tensor<f32>, tensor<4xi64>
   return %y, %r_intra, %r_inter, %group_load
       : tensor<?x512xf32>, tensor<f32>, tensor<f32>, tensor<4xi64>

@@ -24,6 +24,7 @@ typedef struct HMoELevelSpec {
   bool sharedGate;    /* nested levels > 1: one gate for the whole level */
   bool gateBias;
   bool selectionBias;
+  bool penalty; /* Hi-MoE's load penalty (one-level layers) */
 } HMoELevelSpec;
 
 /* A layer (see hmoe::LayerSpec for the function's argument order). */

@@ -41,7 +41,7 @@ MlirOperation hmoeLayerBuild(MlirModule module, MlirLocation loc,
     const HMoELevelSpec &level = spec->levels[l];
     layer.levels.push_back({attrOrNull<GateAttr>(level.gate), level.fanout,
                             level.sharedGate, level.gateBias,
-                            level.selectionBias});
+                            level.selectionBias, level.penalty});
   }
   layer.sharedExpert = attrOrNull<ExpertAttr>(spec->sharedExpert);
   layer.sharedCount = spec->sharedCount;

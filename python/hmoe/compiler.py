@@ -48,6 +48,7 @@ class Level:
     shared_gate: bool = False      # nested levels > 1: one gate per level
     gate_bias: bool = False
     selection_bias: bool = False
+    penalty: bool = False          # Hi-MoE's load penalty (one-level layers)
 
 
 @dataclass
@@ -117,6 +118,8 @@ class LayerSpec:
                 names.append(f"gate_bias{l}")
             if level.selection_bias:
                 names.append(f"select_bias{l}")
+            if level.penalty:
+                names.append(f"penalty{l}")
         if self.router_scale:
             names.append("router_scale")
         names.append("w1")
@@ -151,7 +154,8 @@ class LayerSpec:
                           top_m=self.strategy.top_m),
             levels=[dict(gate=gate(l.gate), fanout=l.fanout,
                          shared_gate=l.shared_gate, gate_bias=l.gate_bias,
-                         selection_bias=l.selection_bias) for l in self.levels],
+                         selection_bias=l.selection_bias, penalty=l.penalty)
+                    for l in self.levels],
             expert=dict(kind=self.expert.kind, activation=self.expert.activation,
                         hidden=self.expert.hidden),
             shared_expert=None if self.shared_expert is None else dict(

@@ -82,6 +82,7 @@ class Layer:
     shared: List[bool] = field(default_factory=list)       # per level (nested)
     gate_bias: List[bool] = field(default_factory=list)    # per level
     selection_bias: List[bool] = field(default_factory=list)
+    penalty: List[bool] = field(default_factory=list)      # per level (one level)
     router_scale: bool = False
     b1: bool = False
     b2: bool = False
@@ -111,6 +112,7 @@ class Layer:
         self.shared = self.shared or [False] * L
         self.gate_bias = self.gate_bias or [False] * L
         self.selection_bias = self.selection_bias or [False] * L
+        self.penalty = self.penalty or [False] * L
 
     # Shape facts ---------------------------------------------------------
     @property
@@ -162,6 +164,8 @@ class Layer:
                 out.append((f"gate_bias{l}", self.gate_shape(l), t))
             if self.selection_bias[l]:
                 out.append((f"select_bias{l}", self.gate_shape(l), "f32"))
+            if self.penalty[l]:
+                out.append((f"penalty{l}", self.gate_shape(l), "f32"))
         if self.router_scale:
             out.append(("router_scale", [E], "f32"))
         if self.expert == "linear":
@@ -208,6 +212,9 @@ class Layer:
                 v = rng.standard_normal(shape)
             elif name == "x":
                 v = rng.standard_normal(shape)
+            elif name.startswith("penalty"):
+                # tau times a moving average of past logits: O(0.1).
+                v = 0.3 * rng.standard_normal(shape)
             elif name.startswith("select_bias"):
                 v = 0.05 * rng.standard_normal(shape)
             elif name == "shared_gate":
@@ -245,7 +252,8 @@ class Layer:
                         g.renormalize, g.scale) for g in self.gates]
         levels = [c.Level(g, n, shared_gate=self.shared[l] and l > 0,
                           gate_bias=self.gate_bias[l],
-                          selection_bias=self.selection_bias[l])
+                          selection_bias=self.selection_bias[l],
+                          penalty=self.penalty[l])
                   for l, (g, n) in enumerate(zip(gates, self.fanout))]
         if self.strategy == "nested":
             strategy = c.Strategy.nested()
@@ -253,14 +261,16 @@ class Layer:
             strategy = c.Strategy.per_group(self.groups)
             levels = [c.Level(gates[0], self.num_experts,
                               gate_bias=self.gate_bias[0],
-                              selection_bias=self.selection_bias[0])]
+                              selection_bias=self.selection_bias[0],
+                              penalty=self.penalty[0])]
         else:
             strategy = c.Strategy.group_limited(
                 self.groups, self.k_groups, self.group_score,
                 0 if self.group_score == "max" else self.top_m)
             levels = [c.Level(gates[0], self.num_experts,
                               gate_bias=self.gate_bias[0],
-                              selection_bias=self.selection_bias[0])]
+                              selection_bias=self.selection_bias[0],
+                              penalty=self.penalty[0])]
         expert = c.Expert(self.expert, self.expert_activation
                           if self.expert == "ffn" else None,
                           0 if self.expert == "linear" else self.hidden)
@@ -313,6 +323,8 @@ class Layer:
                 s += f", bias %gate_bias{l} : {ty(shape_of[f'gate_bias{l}'], type_of[f'gate_bias{l}'])}"
             if self.selection_bias[l]:
                 s += f", selection_bias %select_bias{l} : {ty(shape_of[f'select_bias{l}'])}"
+            if self.penalty[l]:
+                s += f", penalty %penalty{l} : {ty(shape_of[f'penalty{l}'])}"
             levels.append(s + ")")
         rs = f"router_scale %router_scale : {ty(shape_of['router_scale'])}" if self.router_scale else ""
         if self.expert == "ffn":

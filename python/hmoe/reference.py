@@ -208,7 +208,13 @@ def layer_forward(layer, params, flips=None):
            else np.asarray(params[f"select_bias{l}"], np.float64)
            for l in range(len(layer.gates))]
     rs = params.get("router_scale")
-    choices, probs, margins = route(layer, logits, sbs, rs, flips)
+    # Hi-MoE's load penalty: choosing and weighting on logits - penalty,
+    # the statistics on the unpenalised probabilities.
+    shifted = [lg - np.asarray(params[f"penalty{l}"], np.float64)
+               if layer.penalty[l] else lg for l, lg in enumerate(logits)]
+    choices, probs, margins = route(layer, shifted, sbs, rs, flips)
+    if any(layer.penalty):
+        probs = route(layer, logits, [None] * len(logits), None)[1]
 
     E = layer.num_experts
     K = layer.num_chosen

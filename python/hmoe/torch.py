@@ -64,6 +64,10 @@ class HMoE(nn.Module):
                 self.register_parameter(f"gate_bias{l}", param(shape, 0.5))
             if level.selection_bias:
                 self.register_parameter(f"select_bias{l}", param(shape, 0.05))
+            if level.penalty:
+                # Not trained: tau times the caller's moving average of past
+                # logits, set by the training loop (a buffer, as in Hi-MoE).
+                self.register_buffer(f"penalty{l}", torch.zeros(shape))
         if spec.router_scale:
             self.router_scale = nn.Parameter(
                 torch.rand(E, generator=g) + 0.5)
@@ -163,13 +167,15 @@ class HMoE(nn.Module):
             s = self._logits(x, l)
             if l == 0:
                 first_logits = s
-            p = self._normalize(s, level.gate)
+            p = self._normalize(self._penalised(l, s), level.gate)
+            raw = self._normalize(s, level.gate) if self._get(f"penalty{l}") is not None else p
             n = level.fanout
             p = p.reshape(T, -1, n).expand(T, nodes, n)  # shared: one row
             sb = self._get(f"select_bias{l}")
             keys = p if sb is None else p + sb.reshape(-1, n).expand(nodes, n)
-            probs = p.reshape(T, nodes * n) if probs is None else (
-                probs[:, :, None] * p).reshape(T, nodes * n)
+            raw = raw.reshape(T, -1, n).expand(T, nodes, n)
+            probs = raw.reshape(T, nodes * n) if probs is None else (
+                probs[:, :, None] * raw).reshape(T, nodes * n)
             rows = node[:, :, None].expand(-1, -1, n)
             p_here = torch.gather(p, 1, rows)
             keys_here = torch.gather(keys, 1, rows)
@@ -180,6 +186,11 @@ class HMoE(nn.Module):
             nodes *= n
         return node, weight, probs, first_logits
 
+    def _penalised(self, l, logits):
+        """Hi-MoE's load penalty: the logits the choice and the weights use."""
+        penalty = self._get(f"penalty{l}")
+        return logits if penalty is None else logits - penalty
+
     def _route_grouped(self, x):
         s = self.spec
         gate = s.levels[0].gate
@@ -187,7 +198,10 @@ class HMoE(nn.Module):
         G = s.strategy.groups
         S = E // G
         logits = self._logits(x, 0)
-        p = self._normalize(logits, gate)
+        p = self._normalize(self._penalised(0, logits), gate)
+        if self._get("penalty0") is not None:
+            # Statistics from the unpenalised probabilities.
+            raw = self._normalize(logits, gate)
         sb = self._get("select_bias0")
         keys = p if sb is None else p + sb
         if s.strategy.kind == "per_group":
@@ -205,7 +219,7 @@ class HMoE(nn.Module):
                                  keys, torch.full_like(keys, -math.inf))
             experts = _stable_topk(masked, gate.k)
         w = self._weights(torch.gather(p, 1, experts), gate)
-        return experts, w, p, logits
+        return experts, w, raw if self._get("penalty0") is not None else p, logits
 
     def forward(self, x):
         s = self.spec

@@ -53,6 +53,16 @@ LAYERS = {
         fanout=[8], gates=[Gate("linear", k=2, renormalize=False)], d=8,
         expert="swiglu", hidden=8, shared_experts=1, shared_hidden=16,
         shared_gate=True),
+    "himoe-penalty": Layer(
+        strategy="per_group", fanout=[8], gates=[Gate("linear", k=2)],
+        groups=4, d=8, expert="ffn", expert_activation="silu", hidden=8,
+        penalty=[True], router_scale=True, capacity=2.0,
+        fill_order="choice_rank", capacity_rounding="hi_moe",
+        stats=["r_intra", "r_inter", "z_loss", "load"], lambda_intra=0.1,
+        lambda_inter=0.05),
+    "flat-penalty": Layer(
+        fanout=[6], gates=[Gate("laplace", k=2)], d=8, expert="linear",
+        penalty=[True], stats=["importance", "balance_loss"]),
     "capacity-by-score": Layer(
         fanout=[2, 3], gates=[Gate("laplace", k=1), Gate("linear", k=2)],
         d=8, expert="linear", capacity=0.5, fill_order="score",
@@ -63,7 +73,8 @@ LAYERS = {
 def module_for(layer, params):
     module = HMoE(layer.to_spec())
     with torch.no_grad():
-        for name, value in module.named_parameters():
+        for name, value in list(module.named_parameters()) + list(
+                module.named_buffers()):
             value.copy_(torch.from_numpy(np.asarray(params[name], np.float32)))
     return module
 
@@ -78,8 +89,9 @@ def test_module_matches_reference(name):
     params = layer.random_params(T, seed=sorted(LAYERS).index(name) + 100)
     module = module_for(layer, params)
     y, stats = module(torch.from_numpy(params["x"]))
-    assert sorted(n for n, _ in module.named_parameters()) == sorted(
-        n for n, _, _ in layer.param_shapes(T)[1:])
+    names = [n for n, _ in module.named_parameters()] + [
+        n for n, _ in module.named_buffers()]
+    assert sorted(names) == sorted(n for n, _, _ in layer.param_shapes(T)[1:])
     failures, summary = compare_with_reference(
         layer, params, outputs(y, stats, layer.stats))
     assert not failures, f"{name}: {summary}: {failures}"

@@ -57,11 +57,11 @@ static HMoELayerSpec nestedLayer(MlirContext ctx, HMoELevelSpec levels[2],
   levels[0] = (HMoELevelSpec){
       hmoeGateAttrGet(ctx, HMoEScoreLaplace, HMoEActivationNone,
                       HMoENormalizationSoftmax, 1, 1.0, true, 1.0),
-      2, false, true, false};
+      2, false, true, false, false};
   levels[1] = (HMoELevelSpec){
       hmoeGateAttrGet(ctx, HMoEScoreLinear, HMoEActivationNone,
                       HMoENormalizationSoftmax, k2, 0.5, true, 1.0),
-      4, false, false, true};
+      4, false, false, true, false};
   HMoELayerSpec spec;
   memset(&spec, 0, sizeof(spec));
   spec.name = mlirStringRefCreateFromCString("layer");

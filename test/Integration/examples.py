@@ -35,10 +35,10 @@ EXAMPLES = {
         shared_hidden=64, stats=["load"]),
     "himoe_per_group": Layer(
         strategy="per_group", fanout=[32], gates=[Gate("linear", "softmax", k=2)],
-        groups=4, gate_bias=[True], selection_bias=[True], router_scale=True,
+        groups=4, penalty=[True], router_scale=True,
         d=512, expert="ffn", expert_activation="silu", hidden=1024,
-        stats=["r_intra", "r_inter", "group_load"], lambda_intra=0.01,
-        lambda_inter=0.01, capacity=1.25, fill_order="choice_rank",
+        stats=["r_intra", "r_inter", "group_load"], lambda_intra=0.1,
+        lambda_inter=0.05, capacity=2.0, fill_order="choice_rank",
         capacity_rounding="hi_moe"),
 }
 

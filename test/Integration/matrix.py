@@ -360,12 +360,35 @@ def shared_cases():
         shared_gate=True), 0, 64)
 
 
+def penalty_cases():
+    """Hi-MoE's load penalty: the choice and the weights on logits -
+    penalty, the statistics on the unpenalised probabilities (so a
+    statistic computed from the penalised ones would fail here)."""
+    himoe = Layer(strategy="per_group", fanout=[8],
+                  gates=[Gate("linear", "softmax", k=2)], groups=4, d=16,
+                  penalty=[True], router_scale=True, expert="ffn",
+                  expert_activation="silu", hidden=8,
+                  stats=["r_intra", "r_inter", "importance", "load",
+                         "balance_loss", "z_loss"], lambda_intra=0.1,
+                  lambda_inter=0.05, capacity=2.0, fill_order="choice_rank",
+                  capacity_rounding="hi_moe")
+    yield "penalty/himoe", himoe, 40, 70
+    yield ("penalty/group_limited_temperature", Layer(
+        strategy="group_limited", fanout=[8],
+        gates=[Gate("laplace", "softmax", k=2, temperature=0.5)], groups=4,
+        k_groups=2, d=16, penalty=[True], selection_bias=[True],
+        stats=["importance", "cv2_loss"]), 30, 71)
+    yield ("penalty/flat_sigmoid", Layer(
+        fanout=[6], gates=[Gate("linear", "sigmoid", k=2)], d=16,
+        penalty=[True], gate_bias=[True], stats=["group_importance"]), 30, 72)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--hmoe-run", required=True)
     ap.add_argument("--group", required=True,
                     help="a strategy name, 'edge', 'gemm', 'special', "
-                    "'numerics', 'precision', 'capacity' or 'shared'")
+                    "'numerics', 'precision', 'capacity', 'shared' or 'penalty'")
     ap.add_argument("--opt-level", default="1")
     ap.add_argument("--pipeline", default=None,
                     help="hmoe-run's --pipeline (default: its own)")
@@ -391,6 +414,8 @@ def main():
         cases = list(precision_cases())
     elif args.group == "capacity":
         cases = list(capacity_cases())
+    elif args.group == "penalty":
+        cases = [(n, l, T, s, None) for n, l, T, s in penalty_cases()]
     elif args.group == "shared":
         cases = [(n, l, T, s, None) for n, l, T, s in shared_cases()]
     elif args.group in STRATEGIES:

@@ -239,7 +239,8 @@ Module buildLayer(nb::dict spec) {
           layer.levels.push_back({attr, nb::cast<int64_t>(level["fanout"]),
                                   nb::cast<bool>(level["shared_gate"]),
                                   nb::cast<bool>(level["gate_bias"]),
-                                  nb::cast<bool>(level["selection_bias"])});
+                                  nb::cast<bool>(level["selection_bias"]),
+                                  nb::cast<bool>(level["penalty"])});
         }
 
         nb::handle expert = spec["expert"];

@@ -519,7 +519,7 @@ func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x16x16xf32>
 // -----
 
 func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %b: tensor<8xf32>, %a: tensor<8x16x16xf32>) {
-  // expected-error @below {{unexpected 'bias' in level clause; expected 'bias' or 'selection_bias', each at most once}}
+  // expected-error @below {{unexpected 'bias' in level clause; expected 'bias' or 'selection_bias' or 'penalty', each at most once}}
   %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested> level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>, bias %b : tensor<8xf32>, bias %b : tensor<8xf32>) experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>) -> tensor<?x16xf32>
   return
 }
@@ -560,7 +560,7 @@ func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x16x16xf32>
 
 func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %b: tensor<8xf32>, %a: tensor<8x16x16xf32>) {
   // expected-error @below {{has 2 gates but 1 gate weight operands; expected one per level}}
-  %y = "hmoe.moe"(%x, %g, %a) <{expert = #hmoe.expert<linear>, gates = [#hmoe.gate<linear, softmax, k = 2>, #hmoe.gate<linear, softmax, k = 2>], operandSegmentSizes = array<i32: 1, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0>, strategy = #hmoe.strategy<nested>}>
+  %y = "hmoe.moe"(%x, %g, %a) <{expert = #hmoe.expert<linear>, gates = [#hmoe.gate<linear, softmax, k = 2>, #hmoe.gate<linear, softmax, k = 2>], operandSegmentSizes = array<i32: 1, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0>, strategy = #hmoe.strategy<nested>}>
       : (tensor<?x16xf32>, tensor<8x16xf32>, tensor<8x16x16xf32>) -> tensor<?x16xf32>
   return
 }
@@ -569,7 +569,7 @@ func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %b: tensor<8xf32>, %a: 
 
 func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %b: tensor<8xf32>, %a: tensor<8x16x16xf32>) {
   // expected-error @below {{needs at least one routing level}}
-  %y = "hmoe.moe"(%x, %a) <{expert = #hmoe.expert<linear>, gates = [], operandSegmentSizes = array<i32: 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0>, strategy = #hmoe.strategy<nested>}>
+  %y = "hmoe.moe"(%x, %a) <{expert = #hmoe.expert<linear>, gates = [], operandSegmentSizes = array<i32: 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0>, strategy = #hmoe.strategy<nested>}>
       : (tensor<?x16xf32>, tensor<8x16x16xf32>) -> tensor<?x16xf32>
   return
 }
@@ -578,7 +578,7 @@ func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %b: tensor<8xf32>, %a: 
 
 func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %b: tensor<8xf32>, %a: tensor<8x16x16xf32>) {
   // expected-error @below {{'gate_bias_levels' names 1 levels but there are 0 gate bias operands; expected one level per operand}}
-  %y = "hmoe.moe"(%x, %g, %a) <{expert = #hmoe.expert<linear>, gates = [#hmoe.gate<linear, softmax, k = 2>], gate_bias_levels = array<i64: 0>, operandSegmentSizes = array<i32: 1, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0>, strategy = #hmoe.strategy<nested>}>
+  %y = "hmoe.moe"(%x, %g, %a) <{expert = #hmoe.expert<linear>, gates = [#hmoe.gate<linear, softmax, k = 2>], gate_bias_levels = array<i64: 0>, operandSegmentSizes = array<i32: 1, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0>, strategy = #hmoe.strategy<nested>}>
       : (tensor<?x16xf32>, tensor<8x16xf32>, tensor<8x16x16xf32>) -> tensor<?x16xf32>
   return
 }
@@ -587,7 +587,7 @@ func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %b: tensor<8xf32>, %a: 
 
 func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %b: tensor<8xf32>, %a: tensor<8x16x16xf32>) {
   // expected-error @below {{'selection_bias_levels' names level 3; expected 0 <= level < 1}}
-  %y = "hmoe.moe"(%x, %g, %b, %a) <{expert = #hmoe.expert<linear>, gates = [#hmoe.gate<linear, softmax, k = 2>], selection_bias_levels = array<i64: 3>, operandSegmentSizes = array<i32: 1, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0>, strategy = #hmoe.strategy<nested>}>
+  %y = "hmoe.moe"(%x, %g, %b, %a) <{expert = #hmoe.expert<linear>, gates = [#hmoe.gate<linear, softmax, k = 2>], selection_bias_levels = array<i64: 3>, operandSegmentSizes = array<i32: 1, 1, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0>, strategy = #hmoe.strategy<nested>}>
       : (tensor<?x16xf32>, tensor<8x16xf32>, tensor<8xf32>, tensor<8x16x16xf32>) -> tensor<?x16xf32>
   return
 }
@@ -596,7 +596,7 @@ func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %b: tensor<8xf32>, %a: 
 
 func.func @f(%x: tensor<?x16xf32>, %g: tensor<2x16xf32>, %h: tensor<4x16xf32>, %b: tensor<2xf32>, %c: tensor<4xf32>, %a: tensor<8x16x16xf32>) {
   // expected-error @below {{'gate_bias_levels' must be strictly increasing (one gate bias per level)}}
-  %y = "hmoe.moe"(%x, %g, %h, %c, %b, %a) <{expert = #hmoe.expert<linear>, gates = [#hmoe.gate<linear, softmax, k = 2>, #hmoe.gate<linear, softmax, k = 2>], gate_bias_levels = array<i64: 1, 0>, operandSegmentSizes = array<i32: 1, 2, 2, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0>, strategy = #hmoe.strategy<nested>}>
+  %y = "hmoe.moe"(%x, %g, %h, %c, %b, %a) <{expert = #hmoe.expert<linear>, gates = [#hmoe.gate<linear, softmax, k = 2>, #hmoe.gate<linear, softmax, k = 2>], gate_bias_levels = array<i64: 1, 0>, operandSegmentSizes = array<i32: 1, 2, 2, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0>, strategy = #hmoe.strategy<nested>}>
       : (tensor<?x16xf32>, tensor<2x16xf32>, tensor<4x16xf32>, tensor<4xf32>, tensor<2xf32>, tensor<8x16x16xf32>) -> tensor<?x16xf32>
   return
 }
@@ -904,6 +904,40 @@ func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x16x16xf32>
       level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
       experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>)
       shared(#hmoe.expert<ffn, activation = relu, hidden = 4>, w1 %s1 : tensor<1x4x16xf32>, w2 %s4 : tensor<1x8x4xf32>)
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g1: tensor<2x16xf32>, %g2: tensor<2x4x16xf32>, %p: tensor<2xf32>, %a: tensor<8x16x16xf32>) {
+  // expected-error @below {{has a penalty on a layer with 2 levels; a penalty needs a layer with one level (group_limited, per_group or a flat nested layer)}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 1>, weight %g1 : tensor<2x16xf32>, penalty %p : tensor<2xf32>)
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g2 : tensor<2x4x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>)
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %p: tensor<7xf32>, %a: tensor<8x16x16xf32>) {
+  // expected-error @below {{level 1 penalty has shape [7]; expected [8] (the gate weights' shape without D)}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>, penalty %p : tensor<7xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>)
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %p: tensor<8xf32>, %a: tensor<8x16x16xf32>) {
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      // expected-error @below {{unexpected 'penalty' in level clause; expected 'bias' or 'selection_bias' or 'penalty', each at most once}}
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>, penalty %p : tensor<8xf32>, penalty %p : tensor<8xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>)
       -> tensor<?x16xf32>
   return
 }

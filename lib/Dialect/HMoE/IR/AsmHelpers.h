@@ -19,6 +19,8 @@ void printScoreSpec(AsmPrinter &printer, ScoreKind kind,
                     std::optional<Activation> activation);
 
 /// Custom directives of HMoEOps.td (HMoEOps.cpp says what each parses).
+/// hmoe.moe's level clauses: `level(#hmoe.gate<...>, weight %w : type
+/// [, bias %b : type] [, selection_bias %s : type] [, penalty %p : type])`.
 ParseResult
 parseLevels(OpAsmParser &parser, StringRef primary, ArrayAttr &gates,
             SmallVectorImpl<OpAsmParser::UnresolvedOperand> &primaryOperands,
@@ -27,7 +29,12 @@ parseLevels(OpAsmParser &parser, StringRef primary, ArrayAttr &gates,
             SmallVectorImpl<Type> &biasTypes, DenseI64ArrayAttr &biasLevels,
             SmallVectorImpl<OpAsmParser::UnresolvedOperand> &selectionBiases,
             SmallVectorImpl<Type> &selectionBiasTypes,
-            DenseI64ArrayAttr &selectionBiasLevels, bool allowBias = true);
+            DenseI64ArrayAttr &selectionBiasLevels,
+            SmallVectorImpl<OpAsmParser::UnresolvedOperand> &penalties,
+            SmallVectorImpl<Type> &penaltyTypes,
+            DenseI64ArrayAttr &penaltyLevels);
+/// hmoe.route's: `level(#hmoe.gate<...>, logits %l : type
+/// [, selection_bias %s : type])`.
 ParseResult
 parseLevels(OpAsmParser &parser, StringRef primary, ArrayAttr &gates,
             SmallVectorImpl<OpAsmParser::UnresolvedOperand> &primaryOperands,
@@ -40,7 +47,8 @@ void printLevels(OpAsmPrinter &p, Operation *op, StringRef primary,
                  TypeRange primaryTypes, OperandRange biases,
                  TypeRange biasTypes, DenseI64ArrayAttr biasLevels,
                  OperandRange selectionBiases, TypeRange selectionBiasTypes,
-                 DenseI64ArrayAttr selectionBiasLevels);
+                 DenseI64ArrayAttr selectionBiasLevels, OperandRange penalties,
+                 TypeRange penaltyTypes, DenseI64ArrayAttr penaltyLevels);
 void printLevels(OpAsmPrinter &p, Operation *op, StringRef primary,
                  ArrayAttr gates, OperandRange primaryOperands,
                  TypeRange primaryTypes, OperandRange selectionBiases,

@@ -509,27 +509,33 @@ static void printOperandWithType(OpAsmPrinter &p, StringRef keyword,
   p << keyword << " " << value << " : " << value.getType();
 }
 
-/// `level(#hmoe.gate<...>, <primary> %v : type [, bias %b : type]
-/// [, selection_bias %s : type])`, one clause per level, outermost first.
-/// hmoe.moe's primary operands are gate weights (`weight`) and take biases;
-/// hmoe.route's are logits (`logits`) and take none.
-ParseResult mlir::hmoe::parseLevels(
-    OpAsmParser &parser, StringRef primary, ArrayAttr &gates,
-    SmallVectorImpl<OpAsmParser::UnresolvedOperand> &primaryOperands,
-    SmallVectorImpl<Type> &primaryTypes,
-    SmallVectorImpl<OpAsmParser::UnresolvedOperand> &biases,
-    SmallVectorImpl<Type> &biasTypes, DenseI64ArrayAttr &biasLevels,
-    SmallVectorImpl<OpAsmParser::UnresolvedOperand> &selectionBiases,
-    SmallVectorImpl<Type> &selectionBiasTypes,
-    DenseI64ArrayAttr &selectionBiasLevels, bool allowBias) {
+namespace {
+/// One kind of optional per-level operand in the level clauses (bias,
+/// selection_bias, penalty): its keyword, operands, types, and the level of
+/// each operand.
+struct LevelOperandGroup {
+  StringRef keyword;
+  SmallVectorImpl<OpAsmParser::UnresolvedOperand> *operands;
+  SmallVectorImpl<Type> *types;
+  SmallVector<int64_t> levels = {};
+};
+} // namespace
+
+/// `level(#hmoe.gate<...>, <primary> %v : type [, <keyword> %o : type]...)`,
+/// one clause per level, outermost first; each keyword of `groups` at most
+/// once per level.
+static ParseResult
+parseLevelClauses(OpAsmParser &parser, StringRef primary, ArrayAttr &gates,
+                  SmallVectorImpl<OpAsmParser::UnresolvedOperand> &primaryOps,
+                  SmallVectorImpl<Type> &primaryTypes,
+                  MutableArrayRef<LevelOperandGroup> groups) {
   SmallVector<Attribute> gateList;
-  SmallVector<int64_t> biasLevelList, selectionLevelList;
   while (succeeded(parser.parseOptionalKeyword("level"))) {
     int64_t level = gateList.size();
     GateAttr gate;
     if (parser.parseLParen() || parser.parseAttribute(gate) ||
         parser.parseComma() || parser.parseKeyword(primary) ||
-        parseOperandWithType(parser, primaryOperands.emplace_back(),
+        parseOperandWithType(parser, primaryOps.emplace_back(),
                              primaryTypes.emplace_back()))
       return failure();
     gateList.push_back(gate);
@@ -538,20 +544,23 @@ ParseResult mlir::hmoe::parseLevels(
       StringRef keyword;
       if (parser.parseKeyword(&keyword))
         return failure();
-      bool isBias = keyword == "bias" && allowBias &&
-                    (biasLevelList.empty() || biasLevelList.back() != level);
-      bool isSelection =
-          keyword == "selection_bias" &&
-          (selectionLevelList.empty() || selectionLevelList.back() != level);
-      if (!isBias && !isSelection)
-        return parser.emitError(loc)
-               << "unexpected '" << keyword << "' in level clause; expected "
-               << (allowBias ? "'bias' or " : "")
-               << "'selection_bias', each at most once";
-      (isBias ? biasLevelList : selectionLevelList).push_back(level);
-      if (parseOperandWithType(
-              parser, (isBias ? biases : selectionBiases).emplace_back(),
-              (isBias ? biasTypes : selectionBiasTypes).emplace_back()))
+      auto *group = llvm::find_if(groups, [&](LevelOperandGroup &g) {
+        return g.keyword == keyword &&
+               (g.levels.empty() || g.levels.back() != level);
+      });
+      if (group == groups.end()) {
+        InFlightDiagnostic diag = parser.emitError(loc)
+                                  << "unexpected '" << keyword
+                                  << "' in level clause; expected ";
+        llvm::interleave(
+            groups, diag,
+            [&](LevelOperandGroup &g) { diag << "'" << g.keyword << "'"; },
+            " or ");
+        return diag << ", each at most once";
+      }
+      group->levels.push_back(level);
+      if (parseOperandWithType(parser, group->operands->emplace_back(),
+                               group->types->emplace_back()))
         return failure();
     }
     if (parser.parseRParen())
@@ -560,10 +569,32 @@ ParseResult mlir::hmoe::parseLevels(
   if (gateList.empty())
     return parser.emitError(parser.getCurrentLocation())
            << "expected at least one 'level(...)' clause";
+  gates = Builder(parser.getContext()).getArrayAttr(gateList);
+  return success();
+}
+
+ParseResult mlir::hmoe::parseLevels(
+    OpAsmParser &parser, StringRef primary, ArrayAttr &gates,
+    SmallVectorImpl<OpAsmParser::UnresolvedOperand> &primaryOperands,
+    SmallVectorImpl<Type> &primaryTypes,
+    SmallVectorImpl<OpAsmParser::UnresolvedOperand> &biases,
+    SmallVectorImpl<Type> &biasTypes, DenseI64ArrayAttr &biasLevels,
+    SmallVectorImpl<OpAsmParser::UnresolvedOperand> &selectionBiases,
+    SmallVectorImpl<Type> &selectionBiasTypes,
+    DenseI64ArrayAttr &selectionBiasLevels,
+    SmallVectorImpl<OpAsmParser::UnresolvedOperand> &penalties,
+    SmallVectorImpl<Type> &penaltyTypes, DenseI64ArrayAttr &penaltyLevels) {
+  LevelOperandGroup groups[] = {
+      {"bias", &biases, &biasTypes},
+      {"selection_bias", &selectionBiases, &selectionBiasTypes},
+      {"penalty", &penalties, &penaltyTypes}};
+  if (parseLevelClauses(parser, primary, gates, primaryOperands, primaryTypes,
+                        groups))
+    return failure();
   Builder b(parser.getContext());
-  gates = b.getArrayAttr(gateList);
-  biasLevels = b.getDenseI64ArrayAttr(biasLevelList);
-  selectionBiasLevels = b.getDenseI64ArrayAttr(selectionLevelList);
+  biasLevels = b.getDenseI64ArrayAttr(groups[0].levels);
+  selectionBiasLevels = b.getDenseI64ArrayAttr(groups[1].levels);
+  penaltyLevels = b.getDenseI64ArrayAttr(groups[2].levels);
   return success();
 }
 
@@ -574,13 +605,34 @@ ParseResult mlir::hmoe::parseLevels(
     SmallVectorImpl<OpAsmParser::UnresolvedOperand> &selectionBiases,
     SmallVectorImpl<Type> &selectionBiasTypes,
     DenseI64ArrayAttr &selectionBiasLevels) {
-  SmallVector<OpAsmParser::UnresolvedOperand> noBiases;
-  SmallVector<Type> noBiasTypes;
-  DenseI64ArrayAttr noBiasLevels;
-  return parseLevels(parser, primary, gates, primaryOperands, primaryTypes,
-                     noBiases, noBiasTypes, noBiasLevels, selectionBiases,
-                     selectionBiasTypes, selectionBiasLevels,
-                     /*allowBias=*/false);
+  LevelOperandGroup groups[] = {
+      {"selection_bias", &selectionBiases, &selectionBiasTypes}};
+  if (parseLevelClauses(parser, primary, gates, primaryOperands, primaryTypes,
+                        groups))
+    return failure();
+  selectionBiasLevels =
+      Builder(parser.getContext()).getDenseI64ArrayAttr(groups[0].levels);
+  return success();
+}
+
+/// Prints the level clauses; `groups` are (keyword, operands, levels).
+static void printLevelClauses(
+    OpAsmPrinter &p, StringRef primary, ArrayAttr gates,
+    OperandRange primaryOperands,
+    ArrayRef<std::tuple<StringRef, OperandRange, DenseI64ArrayAttr>> groups) {
+  for (auto [l, gate] : llvm::enumerate(gates)) {
+    p.printNewline();
+    p << "  level(";
+    p.printAttribute(gate);
+    p << ", ";
+    printOperandWithType(p, primary, primaryOperands[l]);
+    for (auto [keyword, operands, levels] : groups)
+      if (Value v = levelOperand(operands, levels.asArrayRef(), l)) {
+        p << ", ";
+        printOperandWithType(p, keyword, v);
+      }
+    p << ")";
+  }
 }
 
 void mlir::hmoe::printLevels(OpAsmPrinter &p, Operation *, StringRef primary,
@@ -588,37 +640,21 @@ void mlir::hmoe::printLevels(OpAsmPrinter &p, Operation *, StringRef primary,
                              TypeRange, OperandRange biases, TypeRange,
                              DenseI64ArrayAttr biasLevels,
                              OperandRange selectionBiases, TypeRange,
-                             DenseI64ArrayAttr selectionBiasLevels) {
-  for (auto [l, gate] : llvm::enumerate(gates)) {
-    p.printNewline();
-    p << "  level(";
-    p.printAttribute(gate);
-    p << ", ";
-    printOperandWithType(p, primary, primaryOperands[l]);
-    if (Value bias = levelOperand(biases, biasLevels.asArrayRef(), l)) {
-      p << ", ";
-      printOperandWithType(p, "bias", bias);
-    }
-    if (Value sel = levelOperand(selectionBiases,
-                                 selectionBiasLevels.asArrayRef(), l)) {
-      p << ", ";
-      printOperandWithType(p, "selection_bias", sel);
-    }
-    p << ")";
-  }
+                             DenseI64ArrayAttr selectionBiasLevels,
+                             OperandRange penalties, TypeRange,
+                             DenseI64ArrayAttr penaltyLevels) {
+  printLevelClauses(p, primary, gates, primaryOperands,
+                    {{"bias", biases, biasLevels},
+                     {"selection_bias", selectionBiases, selectionBiasLevels},
+                     {"penalty", penalties, penaltyLevels}});
 }
 
-void mlir::hmoe::printLevels(OpAsmPrinter &p, Operation *op, StringRef primary,
+void mlir::hmoe::printLevels(OpAsmPrinter &p, Operation *, StringRef primary,
                              ArrayAttr gates, OperandRange primaryOperands,
-                             TypeRange primaryTypes,
-                             OperandRange selectionBiases,
-                             TypeRange selectionBiasTypes,
+                             TypeRange, OperandRange selectionBiases, TypeRange,
                              DenseI64ArrayAttr selectionBiasLevels) {
-  Builder b(op->getContext());
-  printLevels(p, op, primary, gates, primaryOperands, primaryTypes,
-              OperandRange(primaryOperands.end(), primaryOperands.end()),
-              TypeRange(), b.getDenseI64ArrayAttr({}), selectionBiases,
-              selectionBiasTypes, selectionBiasLevels);
+  printLevelClauses(p, primary, gates, primaryOperands,
+                    {{"selection_bias", selectionBiases, selectionBiasLevels}});
 }
 
 /// `experts(#hmoe.expert<...>, w1 %a : type [, w_up|b1|w2|b2 %b : type]...)`.
@@ -986,6 +1022,10 @@ Value MoEOp::getSelectionBias(int64_t level) {
   return levelOperand(getSelectionBiases(), getSelectionBiasLevels(), level);
 }
 
+Value MoEOp::getPenalty(int64_t level) {
+  return levelOperand(getPenalties(), getPenaltyLevels(), level);
+}
+
 SmallVector<GateAttr> MoEOp::getGateList() { return gateList(getGates()); }
 
 FailureOr<RoutingTree> MoEOp::getRoutingTree() {
@@ -1050,8 +1090,17 @@ LogicalResult MoEOp::verify() {
                              numLevels, "gate_bias_levels", "gate bias")) ||
       failed(verifyLevelList(op, getSelectionBiasLevels(),
                              getSelectionBiases().size(), numLevels,
-                             "selection_bias_levels", "selection bias")))
+                             "selection_bias_levels", "selection bias")) ||
+      failed(verifyLevelList(op, getPenaltyLevels(), getPenalties().size(),
+                             numLevels, "penalty_levels", "penalty")))
     return failure();
+  // The statistics are taken before the penalty: for one level, the
+  // unpenalised probabilities of that level's gate.
+  if (!getPenalties().empty() && numLevels != 1)
+    return emitOpError() << "has a penalty on a layer with " << numLevels
+                         << " levels; a penalty needs a layer with one level "
+                            "(group_limited, per_group or a flat nested "
+                            "layer)";
   for (auto [l, w] : llvm::enumerate(getGateWeights()))
     if (failed(expectElementType(op, w, elemType,
                                  "level " + Twine(l + 1) + " gate weight")))
@@ -1071,7 +1120,10 @@ LogicalResult MoEOp::verify() {
                                "gate bias")) ||
       failed(verifyLevelBiases(op, getSelectionBiases(),
                                getSelectionBiasLevels(), getGateWeights(),
-                               LevelOperand::GateWeight, "selection bias")))
+                               LevelOperand::GateWeight, "selection bias")) ||
+      failed(verifyLevelBiases(op, getPenalties(), getPenaltyLevels(),
+                               getGateWeights(), LevelOperand::GateWeight,
+                               "penalty")))
     return failure();
   if (getRouterScale() &&
       failed(expectShape(op, getRouterScale(), {tree->numExperts},

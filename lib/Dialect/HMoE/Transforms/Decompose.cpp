@@ -169,11 +169,30 @@ struct DecomposeMoE : OpRewritePattern<MoEOp> {
     SmallVector<Value> routeOuts = {empty({numTokens, k}, f32),
                                     empty({numTokens, k}, i32),
                                     empty({numTokens, numExperts}, f32)};
+    // Hi-MoE's load penalty (one level): the route chooses and weights on
+    // logits - penalty; the statistics take the unpenalised probabilities
+    // from a route of the logits themselves.
+    SmallVector<Value> routeLogits(logits);
+    if (Value penalty = op.getPenalty(0)) {
+      auto type = cast<RankedTensorType>(logits[0].getType());
+      SmallVector<Value> dyn;
+      if (type.isDynamicDim(0))
+        dyn.push_back(tokens);
+      routeLogits[0] = generate(
+          rewriter, loc, type, dyn,
+          [&](OpBuilder &b, Location l, ValueRange ivs) -> Value {
+            Value logit = tensor::ExtractOp::create(b, l, logits[0], ivs);
+            Value shift =
+                tensor::ExtractOp::create(b, l, penalty, ivs.drop_front());
+            return arith::SubFOp::create(b, l, logit, shift);
+          });
+    }
     auto route =
-        RouteOp::create(rewriter, loc, ValueRange(routeOuts).getTypes(), logits,
-                        op.getSelectionBiases(), op.getRouterScale(), routeOuts,
-                        op.getStrategyAttr(), op.getGatesAttr(),
-                        op.getSelectionBiasLevelsAttr());
+        RouteOp::create(rewriter, loc, ValueRange(routeOuts).getTypes(),
+                        routeLogits, op.getSelectionBiases(),
+                        op.getRouterScale(), routeOuts, op.getStrategyAttr(),
+                        op.getGatesAttr(), op.getSelectionBiasLevelsAttr());
+    Value statsProbs = route.getProbs();
 
     int64_t slots =
         ShapedType::isDynamic(numTokens) ? ShapedType::kDynamic : numTokens * k;
@@ -218,13 +237,24 @@ struct DecomposeMoE : OpRewritePattern<MoEOp> {
       // Auxiliary losses on logits use the top-level gate's.
       Value zLogits = needs(StatKind::ZLoss) ? logits.front() : Value();
       Value slotOf = needs(StatKind::Dropped) ? dispatch.getSlotOf() : Value();
+      if (!op.getPenalties().empty()) {
+        SmallVector<Value> unpenalisedOuts = {
+            empty({numTokens, k}, f32), empty({numTokens, k}, i32),
+            empty({numTokens, numExperts}, f32)};
+        statsProbs =
+            RouteOp::create(
+                rewriter, loc, ValueRange(unpenalisedOuts).getTypes(), logits,
+                ValueRange(), Value(), unpenalisedOuts, op.getStrategyAttr(),
+                op.getGatesAttr(), rewriter.getDenseI64ArrayAttr({}))
+                .getProbs();
+      }
       SmallVector<Value> statsOuts;
       for (Type t : op.getStatistics().getTypes()) {
         auto type = cast<RankedTensorType>(t);
         statsOuts.push_back(empty(type.getShape(), type.getElementType()));
       }
       auto stats = StatsOp::create(
-          rewriter, loc, op.getStatistics().getTypes(), route.getProbs(),
+          rewriter, loc, op.getStatistics().getTypes(), statsProbs,
           route.getExperts(), zLogits, slotOf, statsOuts, op.getStatsAttr(),
           rewriter.getI64IntegerAttr(tree->numGroups), op.getLambdaIntraAttr(),
           op.getLambdaInterAttr());

@@ -14,8 +14,8 @@ namespace {
 struct Signature {
   SmallVector<Type> types;
   int64_t input = -1;
-  SmallVector<int64_t> gateWeights, gateBiases, selectionBiases;
-  SmallVector<int64_t> gateBiasLevels, selectionBiasLevels;
+  SmallVector<int64_t> gateWeights, gateBiases, selectionBiases, penalties;
+  SmallVector<int64_t> gateBiasLevels, selectionBiasLevels, penaltyLevels;
   int64_t routerScale = -1, w1 = -1, wUp = -1, b1 = -1, w2 = -1, b2 = -1;
   int64_t sharedW1 = -1, sharedWUp = -1, sharedB1 = -1, sharedW2 = -1,
           sharedB2 = -1, sharedGate = -1;
@@ -87,6 +87,10 @@ FailureOr<func::FuncOp> hmoe::buildLayerFunction(OpBuilder &builder,
     if (level.selectionBias) {
       sig.selectionBiases.push_back(sig.add(tensor(gateShape, f32)));
       sig.selectionBiasLevels.push_back(l);
+    }
+    if (level.penalty) {
+      sig.penalties.push_back(sig.add(tensor(gateShape, f32)));
+      sig.penaltyLevels.push_back(l);
     }
   }
   if (spec.routerScale)
@@ -180,13 +184,13 @@ FailureOr<func::FuncOp> hmoe::buildLayerFunction(OpBuilder &builder,
                            : FloatAttr();
   auto moe = MoEOp::create(
       builder, loc, TypeRange(results), arg(sig.input), args(sig.gateWeights),
-      args(sig.gateBiases), args(sig.selectionBiases), arg(sig.routerScale),
-      arg(sig.w1), arg(sig.wUp), arg(sig.b1), arg(sig.w2), arg(sig.b2),
-      arg(sig.sharedW1), arg(sig.sharedWUp), arg(sig.sharedB1),
+      args(sig.gateBiases), args(sig.selectionBiases), args(sig.penalties),
+      arg(sig.routerScale), arg(sig.w1), arg(sig.wUp), arg(sig.b1), arg(sig.w2),
+      arg(sig.b2), arg(sig.sharedW1), arg(sig.sharedWUp), arg(sig.sharedB1),
       arg(sig.sharedW2), arg(sig.sharedB2), arg(sig.sharedGate), spec.strategy,
       builder.getArrayAttr(gates), sig.gateBiasLevels, sig.selectionBiasLevels,
-      spec.expert, spec.sharedExpert, capacity, spec.fillOrder,
-      spec.capacityRounding, builder.getArrayAttr(statAttrs),
+      sig.penaltyLevels, spec.expert, spec.sharedExpert, capacity,
+      spec.fillOrder, spec.capacityRounding, builder.getArrayAttr(statAttrs),
       APFloat(spec.lambdaIntra), APFloat(spec.lambdaInter));
   func::ReturnOp::create(builder, loc, moe->getResults());
 

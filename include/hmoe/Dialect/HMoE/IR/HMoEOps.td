@@ -95,6 +95,13 @@ def HMoE_MoEOp : HMoE_Op<"moe", [Pure, AttrSizedOperandSegments,
     * `selection_bias` (optional, `f32`): added to the probabilities for
       choosing only, shaped like `bias`.
 
+    * `penalty` (optional, `f32`, shaped like `bias`; Hi-MoE's load
+      penalty, `tau` times the caller's moving average of past logits):
+      subtracted from the level's logits before the temperature for
+      choosing *and* weighting, while the statistics (importance, the
+      losses, `R_intra`, `R_inter`, the z-loss) use the unpenalised
+      logits and probabilities. Only on a layer with one level.
+
     `router_scale` (optional, `f32`, `[E]`) multiplies each chosen expert's
     weight (Hi-MoE's learnable router scale).
 
@@ -143,6 +150,7 @@ def HMoE_MoEOp : HMoE_Op<"moe", [Pure, AttrSizedOperandSegments,
     Variadic<HMoE_FloatTensor>:$gate_weights,
     Variadic<HMoE_FloatTensor>:$gate_biases,
     Variadic<HMoE_F32Tensor>:$selection_biases,
+    Variadic<HMoE_F32Tensor>:$penalties,
     Optional<HMoE_F32Tensor>:$router_scale,
     HMoE_FloatTensor:$w1,
     Optional<HMoE_FloatTensor>:$w_up,
@@ -159,6 +167,7 @@ def HMoE_MoEOp : HMoE_Op<"moe", [Pure, AttrSizedOperandSegments,
     HMoE_GateArrayAttr:$gates,
     DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$gate_bias_levels,
     DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$selection_bias_levels,
+    DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$penalty_levels,
     HMoE_ExpertAttr:$expert,
     OptionalAttr<HMoE_ExpertAttr>:$shared_expert,
     OptionalAttr<F64Attr>:$capacity_factor,
@@ -177,7 +186,8 @@ def HMoE_MoEOp : HMoE_Op<"moe", [Pure, AttrSizedOperandSegments,
     `` custom<Levels>("\"weight\"", $gates, $gate_weights, type($gate_weights),
                    $gate_biases, type($gate_biases), $gate_bias_levels,
                    $selection_biases, type($selection_biases),
-                   $selection_bias_levels)
+                   $selection_bias_levels, $penalties, type($penalties),
+                   $penalty_levels)
     `` custom<RouterScale>($router_scale, type($router_scale))
     `` custom<ExpertClause>($expert, $w1, type($w1), $w_up, type($w_up), $b1,
                             type($b1), $w2, type($w2), $b2, type($b2))
@@ -197,6 +207,8 @@ def HMoE_MoEOp : HMoE_Op<"moe", [Pure, AttrSizedOperandSegments,
     ::mlir::Value getGateBias(int64_t level);
     /// The selection bias of `level`, or null.
     ::mlir::Value getSelectionBias(int64_t level);
+    /// The load penalty of `level`, or null.
+    ::mlir::Value getPenalty(int64_t level);
     ::llvm::SmallVector<GateAttr> getGateList();
     /// The layer's routing tree, or failure (no diagnostic) when the op
     /// does not verify.

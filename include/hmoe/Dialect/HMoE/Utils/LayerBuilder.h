@@ -39,10 +39,14 @@ struct LevelSpec {
   bool sharedGate = false;
   bool gateBias = false;
   bool selectionBias = false;
+  /// Hi-MoE's load penalty operand (f32, shaped like the bias), subtracted
+  /// from the logits for choosing and weighting only.
+  bool penalty = false;
 };
 
 /// A whole layer. The function's arguments, in order: x [T, D]; per level
-/// its gate weight, gate bias (if any), selection bias (if any, f32); the
+/// its gate weight, gate bias (if any), selection bias (if any, f32),
+/// penalty (if any, f32); the
 /// router scale [E] (if any, f32); the expert weights w1, w_up, b1, w2, b2
 /// that the expert kind takes; then the shared experts' (if any) and their
 /// gate [D] (if any). Results: y [T, D], then the statistics in
