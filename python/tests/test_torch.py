@@ -132,3 +132,26 @@ def test_module_trains():
     torch.optim.SGD(module.parameters(), lr=0.1).step()
     y_after, _ = module(x)
     assert not torch.allclose(y, y_after)
+
+
+def test_exact_ties_go_to_the_lower_index():
+    # Duplicated gate rows tie exactly; hmoe and hmoe.torch both take the
+    # lower index (stable sorts), so they choose the same experts. (PyTorch's
+    # topk leaves the order of equal keys unspecified: routers built on it
+    # can differ from hmoe here, docs/numerics.md.)
+    layer = Layer(fanout=[6], gates=[Gate("linear", "sigmoid", k=2)], d=16,
+                  stats=["load"])
+    params = layer.random_params(T, seed=8)
+    params["gate0"][1] = params["gate0"][0]
+    params["gate0"][3] = params["gate0"][2]
+    module = module_for(layer, params)
+    x = torch.from_numpy(params["x"])
+    with torch.no_grad():
+        _, stats = module(x)
+    _, compiled_stats = module.to_hmoe()(x)
+    assert torch.equal(stats["load"], compiled_stats["load"])
+    # The higher index of each tied pair is never chosen over its twin.
+    assert int(stats["load"][1]) == 0 or int(stats["load"][0]) > 0
+    failures, summary = compare_with_reference(
+        layer, params, outputs(*module(x), layer.stats))
+    assert not failures, f"{summary}: {failures}"
