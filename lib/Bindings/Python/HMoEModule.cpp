@@ -243,23 +243,19 @@ Module buildLayer(nb::dict spec) {
                                   nb::cast<bool>(level["penalty"])});
         }
 
-        nb::handle expert = spec["expert"];
-        layer.expert = ExpertAttr::getChecked(
-            emit, &ctx,
-            enumValue<ExpertKind>(expert, "kind", symbolizeExpertKind,
-                                  "ffn, swiglu, linear"),
-            activationValue(expert, "activation"),
-            nb::cast<int64_t>(expert["hidden"]));
+        auto expertAttr = [&](nb::handle expert) {
+          return ExpertAttr::getChecked(
+              emit, &ctx,
+              enumValue<ExpertKind>(expert, "kind", symbolizeExpertKind,
+                                    "ffn, swiglu, linear"),
+              activationValue(expert, "activation"),
+              nb::cast<int64_t>(expert["hidden"]));
+        };
+        layer.expert = expertAttr(spec["expert"]);
         if (!layer.expert)
           return failure();
         if (!spec["shared_expert"].is_none()) {
-          nb::handle shared = spec["shared_expert"];
-          layer.sharedExpert = ExpertAttr::getChecked(
-              emit, &ctx,
-              enumValue<ExpertKind>(shared, "kind", symbolizeExpertKind,
-                                    "ffn, swiglu, linear"),
-              activationValue(shared, "activation"),
-              nb::cast<int64_t>(shared["hidden"]));
+          layer.sharedExpert = expertAttr(spec["shared_expert"]);
           if (!layer.sharedExpert)
             return failure();
           layer.sharedCount = nb::cast<int64_t>(spec["shared_count"]);

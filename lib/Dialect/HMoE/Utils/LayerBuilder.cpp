@@ -6,6 +6,8 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Verifier.h"
 
+#include <array>
+
 using namespace mlir;
 using namespace mlir::hmoe;
 
@@ -95,40 +97,30 @@ FailureOr<func::FuncOp> hmoe::buildLayerFunction(OpBuilder &builder,
   }
   if (spec.routerScale)
     sig.routerScale = sig.add(tensor({experts}, f32));
-  ExpertKind kind = spec.expert.getKind();
-  int64_t hidden = spec.expert.getHidden();
-  if (kind == ExpertKind::Linear) {
-    sig.w1 = sig.add(tensor({experts, d, d}, elem));
-    if (spec.b1)
-      sig.b1 = sig.add(tensor({experts, d}, elem));
-  } else {
-    sig.w1 = sig.add(tensor({experts, hidden, d}, elem));
+  // The weights of `count` experts of `expert`'s kind, in argument order;
+  // fills the indices of w1, w_up, b1, w2, b2.
+  auto addExpertWeights = [&](ExpertAttr expert, int64_t count, bool b1,
+                              bool b2, std::array<int64_t *, 5> at) {
+    ExpertKind kind = expert.getKind();
+    int64_t h = kind == ExpertKind::Linear ? d : expert.getHidden();
+    *at[0] = sig.add(tensor({count, h, d}, elem));
     if (kind == ExpertKind::SwiGLU)
-      sig.wUp = sig.add(tensor({experts, hidden, d}, elem));
-    if (spec.b1)
-      sig.b1 = sig.add(tensor({experts, hidden}, elem));
-    sig.w2 = sig.add(tensor({experts, d, hidden}, elem));
-    if (spec.b2)
-      sig.b2 = sig.add(tensor({experts, d}, elem));
-  }
-
+      *at[1] = sig.add(tensor({count, h, d}, elem));
+    if (b1)
+      *at[2] = sig.add(tensor({count, h}, elem));
+    if (kind == ExpertKind::Linear)
+      return;
+    *at[3] = sig.add(tensor({count, d, h}, elem));
+    if (b2)
+      *at[4] = sig.add(tensor({count, d}, elem));
+  };
+  addExpertWeights(spec.expert, experts, spec.b1, spec.b2,
+                   {&sig.w1, &sig.wUp, &sig.b1, &sig.w2, &sig.b2});
   if (ExpertAttr shared = spec.sharedExpert) {
-    int64_t s = std::max<int64_t>(spec.sharedCount, 1);
-    int64_t hs = shared.getHidden();
-    if (shared.getKind() == ExpertKind::Linear) {
-      sig.sharedW1 = sig.add(tensor({s, d, d}, elem));
-      if (spec.sharedB1)
-        sig.sharedB1 = sig.add(tensor({s, d}, elem));
-    } else {
-      sig.sharedW1 = sig.add(tensor({s, hs, d}, elem));
-      if (shared.getKind() == ExpertKind::SwiGLU)
-        sig.sharedWUp = sig.add(tensor({s, hs, d}, elem));
-      if (spec.sharedB1)
-        sig.sharedB1 = sig.add(tensor({s, hs}, elem));
-      sig.sharedW2 = sig.add(tensor({s, d, hs}, elem));
-      if (spec.sharedB2)
-        sig.sharedB2 = sig.add(tensor({s, d}, elem));
-    }
+    addExpertWeights(shared, std::max<int64_t>(spec.sharedCount, 1),
+                     spec.sharedB1, spec.sharedB2,
+                     {&sig.sharedW1, &sig.sharedWUp, &sig.sharedB1,
+                      &sig.sharedW2, &sig.sharedB2});
     if (spec.sharedGate)
       sig.sharedGate = sig.add(tensor({d}, elem));
   }
