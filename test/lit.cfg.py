@@ -23,7 +23,7 @@ llvm_config.use_default_substitutions()
 tool_dirs = [config.hmoe_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(
     ["hmoe-opt", "hmoe-run", "hmoe-parse-fuzzer", "hmoe-lower-fuzzer",
-     "hmoe-npy-fuzzer", "hmoe-mutator-stats", "hmoe-capi-test", "mlir-opt"],
+     "hmoe-npy-fuzzer", "hmoe-mutator-stats", "hmoe-capi-test", "hmoe-compile", "mlir-opt"],
     tool_dirs)
 
 # A sanitizer build's plugin needs the sanitizer runtime in the process that
@@ -39,5 +39,7 @@ config.substitutions.append(
 # The integration tests drive hmoe-run from Python (NumPy reference in
 # python/hmoe).
 config.substitutions.append(("%python", config.python_executable))
+# The C compiler hmoe was built with (hmoe-compile's test builds a C caller).
+config.substitutions.append(("%cc", config.c_compiler))
 config.environment["PYTHONPATH"] = os.path.join(config.hmoe_src_root, "python")
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)

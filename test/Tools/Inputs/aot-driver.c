@@ -1,0 +1,64 @@
+/* Calls the hmoe-compile'd aot_layer (aot-layer.mlir) from C, with no LLVM
+ * or MLIR: reads T and the arguments as raw float32 files from a directory,
+ * writes y and load. */
+#include "libaot.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static float *readAll(const char *dir, const char *name, size_t count) {
+  char path[4096];
+  snprintf(path, sizeof(path), "%s/%s.bin", dir, name);
+  FILE *f = fopen(path, "rb");
+  float *data = malloc(count * sizeof(float) + 1);
+  if (!f || fread(data, sizeof(float), count, f) != count) {
+    fprintf(stderr, "cannot read %s\n", path);
+    exit(2);
+  }
+  fclose(f);
+  return data;
+}
+
+#define DESC2(name, p, a, b)                                                   \
+  hmoe_memref_float_2d name = {p, p, 0, {a, b}, {b, 1}}
+#define DESC3(name, p, a, b, c)                                                \
+  hmoe_memref_float_3d name = {p, p, 0, {a, b, c}, {(b) * (c), c, 1}}
+
+int main(int argc, char **argv) {
+  if (argc != 3)
+    return 2;
+  const char *dir = argv[1];
+  int64_t T = atoll(argv[2]);
+  float *x = readAll(dir, "x", T * 16), *g0 = readAll(dir, "gate0", 4 * 16),
+        *g1 = readAll(dir, "gate1", 4 * 2 * 16),
+        *w1 = readAll(dir, "w1", 8 * 8 * 16), *b1 = readAll(dir, "b1", 8 * 8),
+        *w2 = readAll(dir, "w2", 8 * 16 * 8);
+  DESC2(dx, x, T, 16);
+  DESC2(dg0, g0, 4, 16);
+  DESC3(dg1, g1, 4, 2, 16);
+  DESC3(dw1, w1, 8, 8, 16);
+  DESC2(db1, b1, 8, 8);
+  DESC3(dw2, w2, 8, 16, 8);
+  hmoe_aot_layer_results r;
+  _mlir_ciface_aot_layer(&r, &dx, &dg0, &dg1, &dw1, &db1, &dw2);
+
+  char path[4096];
+  snprintf(path, sizeof(path), "%s/y.bin", dir);
+  FILE *f = fopen(path, "wb");
+  for (int64_t t = 0; t < r.result0.sizes[0]; ++t)
+    for (int64_t d = 0; d < r.result0.sizes[1]; ++d)
+      fwrite(&r.result0.aligned[r.result0.offset + t * r.result0.strides[0] +
+                                d * r.result0.strides[1]],
+             sizeof(float), 1, f);
+  fclose(f);
+  snprintf(path, sizeof(path), "%s/load.bin", dir);
+  f = fopen(path, "wb");
+  for (int64_t e = 0; e < r.result1.sizes[0]; ++e)
+    fwrite(&r.result1.aligned[r.result1.offset + e * r.result1.strides[0]],
+           sizeof(int64_t), 1, f);
+  fclose(f);
+  hmoe_free(r.result0.allocated);
+  hmoe_free(r.result1.allocated);
+  printf("called aot_layer on %lld tokens\n", (long long)T);
+  return 0;
+}

@@ -1,0 +1,328 @@
+//===- hmoe-compile.cpp - a layer ahead of time: shared library + header --===//
+//
+// hmoe-compile layer.mlir -o out/liblayer.so [--function=NAME]
+//     [--pipeline-options="target-cpu=znver3"] [--target=cpu]
+//
+// Lowers the layer with hmoe-lower-to-cpu, compiles it for the CPU the
+// pipeline recorded, and links a shared library that needs neither LLVM nor
+// MLIR at run time: the layer, a C wrapper per layer function
+// (_mlir_ciface_NAME), memrefCopy and hmoe_check_failed; libomp.so.5 (for
+// the parallel loops) is copied beside it and found through $ORIGIN. The C
+// header (out/liblayer.h, or --header) declares the memref descriptors and
+// the entry point.
+//
+//===----------------------------------------------------------------------===//
+
+#include "hmoe/Codegen/CPUTarget.h"
+#include "hmoe/Dialect/HMoE/IR/HMoEDialect.h"
+#include "hmoe/InitAllDialects.h"
+#include "hmoe/InitAllPasses.h"
+#include "hmoe/Pipelines/Pipelines.h"
+#include "hmoe/Runtime/JitLayer.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/FileUtilities.h"
+#include "mlir/Target/LLVMIR/Export.h"
+
+#include "llvm/ADT/SmallString.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Host.h"
+
+using namespace mlir;
+namespace cl = llvm::cl;
+
+static cl::OptionCategory category("hmoe-compile options");
+static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<layer.mlir>"),
+                                      cl::Required, cl::cat(category));
+static cl::opt<std::string> outputFile("o", cl::desc("the shared library"),
+                                       cl::value_desc("lib.so"), cl::Required,
+                                       cl::cat(category));
+static cl::opt<std::string>
+    headerFile("header",
+               cl::desc("the C header (default: the library's "
+                        "path with .h)"),
+               cl::cat(category));
+static cl::opt<std::string>
+    functionName("function",
+                 cl::desc("the layer function (default: the one public one)"),
+                 cl::cat(category));
+static cl::opt<std::string> pipelineOptions(
+    "pipeline-options",
+    cl::desc("options of hmoe-lower-to-cpu (e.g. \"target-cpu=znver3\")"),
+    cl::init(""), cl::cat(category));
+static cl::opt<std::string> target("target", cl::desc("cpu (cuda: not yet)"),
+                                   cl::init("cpu"), cl::cat(category));
+
+[[noreturn]] static void fatal(const llvm::Twine &message) {
+  llvm::errs() << "hmoe-compile: error: " << message << "\n";
+  std::exit(1);
+}
+
+/// What the layer's code calls besides libc, libm and libomp: copies of
+/// strided buffers (MLIR's memrefCopy) and the run-time checks' report.
+static constexpr const char *kRuntimeSource = R"c(
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+typedef struct { int64_t rank; void *descriptor; } hmoe_unranked;
+void memrefCopy(int64_t elemSize, hmoe_unranked *src, hmoe_unranked *dst) {
+  int64_t rank = src->rank;
+  char *const *sp = (char *const *)src->descriptor;
+  char *const *dp = (char *const *)dst->descriptor;
+  const int64_t *s = (const int64_t *)(sp + 2), *d = (const int64_t *)(dp + 2);
+  for (int64_t i = 0; i < rank; ++i)
+    if (s[1 + i] == 0) return;
+  char *from = sp[1] + s[0] * elemSize, *to = dp[1] + d[0] * elemSize;
+  if (rank == 0) { memcpy(to, from, elemSize); return; }
+  int64_t index[rank];
+  memset(index, 0, sizeof(index));
+  for (;;) {
+    int64_t so = 0, dof = 0;
+    for (int64_t i = 0; i < rank; ++i) {
+      so += index[i] * s[1 + rank + i];
+      dof += index[i] * d[1 + rank + i];
+    }
+    memcpy(to + dof * elemSize, from + so * elemSize, elemSize);
+    int64_t i = rank - 1;
+    while (i >= 0 && ++index[i] == s[1 + i]) index[i--] = 0;
+    if (i < 0) return;
+  }
+}
+void hmoe_check_failed(const char *message) {
+  fprintf(stderr, "hmoe: error: run-time check failed: %s\n", message);
+  fflush(stderr);
+  _Exit(1);
+}
+void hmoe_free(void *buffer) { free(buffer); }
+)c";
+
+/// The C element type of a tensor element type.
+static std::string cType(Type type) {
+  if (type.isF32())
+    return "float";
+  if (type.isF64())
+    return "double";
+  if (type.isF16() || type.isBF16())
+    return "uint16_t";
+  if (type.isSignlessInteger(32))
+    return "int32_t";
+  return "int64_t";
+}
+
+static std::string descriptorName(RankedTensorType type) {
+  std::string elem = cType(type.getElementType());
+  return "hmoe_memref_" + elem + "_" + std::to_string(type.getRank()) + "d";
+}
+
+/// The header: one descriptor struct per (element type, rank), the results
+/// struct, the entry point and hmoe_free.
+static std::string makeHeader(StringRef name, FunctionType signature) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  std::string guard = ("HMOE_LAYER_" + name.upper() + "_H");
+  os << "/* Generated by hmoe-compile: the C interface of layer @" << name
+     << ". */\n#ifndef " << guard << "\n#define " << guard
+     << "\n\n#include <stdint.h>\n\n#ifdef __cplusplus\nextern \"C\" {\n"
+        "#endif\n\n";
+  llvm::StringSet<> declared;
+  auto declare = [&](RankedTensorType type) {
+    std::string d = descriptorName(type);
+    if (!declared.insert(d).second)
+      return;
+    std::string elem = cType(type.getElementType());
+    os << "/* A strided buffer (MLIR's memref descriptor): element (i, j, ...) "
+          "is aligned[offset + i * strides[0] + j * strides[1] + ...]. */\n"
+       << "typedef struct " << d << " {\n  " << elem << " *allocated;\n  "
+       << elem << " *aligned;\n  int64_t offset;\n";
+    if (type.getRank() > 0)
+      os << "  int64_t sizes[" << type.getRank() << "];\n  int64_t strides["
+         << type.getRank() << "];\n";
+    os << "} " << d << ";\n\n";
+  };
+  for (Type t :
+       llvm::concat<const Type>(signature.getInputs(), signature.getResults()))
+    declare(cast<RankedTensorType>(t));
+  std::string results = "hmoe_" + name.str() + "_results";
+  os << "/* What @" << name
+     << " returns; free each result's 'allocated' with hmoe_free. */\n"
+     << "typedef struct " << results << " {\n";
+  for (auto [i, t] : llvm::enumerate(signature.getResults()))
+    os << "  " << descriptorName(cast<RankedTensorType>(t)) << " result" << i
+       << ";\n";
+  os << "} " << results << ";\n\n/* @" << name << signature
+     << " */\nvoid _mlir_ciface_" << name << "(" << results << " *results";
+  for (auto [i, t] : llvm::enumerate(signature.getInputs()))
+    os << ", " << descriptorName(cast<RankedTensorType>(t)) << " *arg" << i;
+  os << ");\n\nvoid hmoe_free(void *buffer);\n\n#ifdef __cplusplus\n}\n"
+        "#endif\n\n#endif\n";
+  return text;
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  hmoe::registerAllPasses();
+  hmoe::registerAllPipelines();
+  cl::HideUnrelatedOptions(category);
+  cl::ParseCommandLineOptions(argc, argv, "hmoe ahead-of-time compiler\n");
+  if (target != "cpu")
+    fatal("--target=" + target +
+          ": only cpu is supported so far (the CUDA target is open work)");
+
+  DialectRegistry registry;
+  hmoe::registerPipelineDialects(registry);
+  hmoe::registerJitTranslations(registry);
+  MLIRContext context(registry);
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+  std::string error;
+  auto file = openInputFile(inputFile, &error);
+  if (!file)
+    fatal(error);
+  sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  if (!module)
+    return 1;
+
+  // The layer function gets a C wrapper taking descriptors by pointer.
+  SmallVector<func::FuncOp> layers;
+  for (auto func : module->getOps<func::FuncOp>())
+    if (func.isPublic() && !func.isExternal() &&
+        (functionName.empty() || func.getName() == functionName))
+      layers.push_back(func);
+  if (layers.size() != 1)
+    fatal(functionName.empty()
+              ? "the module has " + llvm::Twine(layers.size()) +
+                    " public functions; name one with --function"
+              : "no function @" + functionName + " in the module");
+  std::string name = layers[0].getName().str();
+  layers[0]->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
+                     UnitAttr::get(&context));
+
+  auto options = hmoe::LowerToCPUOptions::createFromString(pipelineOptions);
+  if (!options)
+    fatal("invalid --pipeline-options '" + pipelineOptions + "'");
+  PassManager pm(&context);
+  hmoe::buildLowerToCPUPipeline(pm, *options);
+  if (failed(pm.run(*module)))
+    return 1; // The pipeline reported the error.
+  auto lowered = module->lookupSymbol<LLVM::LLVMFuncOp>(name);
+  auto abi = lowered ? lowered->getAttrOfType<TypeAttr>(
+                           hmoe::HMoEDialect::AbiAttrHelper::getNameStr())
+                     : TypeAttr();
+  if (!abi)
+    fatal("@" + name + " has no hmoe.abi after lowering");
+  auto signature = cast<FunctionType>(abi.getValue());
+
+  // The CPU the pipeline compiled for.
+  auto cpu = (*module)->getAttrOfType<StringAttr>(hmoe::kTargetCpuAttr);
+  auto features =
+      (*module)->getAttrOfType<StringAttr>(hmoe::kTargetFeaturesAttr);
+  llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
+  const llvm::Target *llvmTarget =
+      llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!llvmTarget)
+    fatal(error);
+  llvm::TargetOptions targetOptions;
+  std::unique_ptr<llvm::TargetMachine> machine(llvmTarget->createTargetMachine(
+      triple, cpu ? cpu.getValue() : "x86-64",
+      features ? features.getValue() : "", targetOptions, llvm::Reloc::PIC_,
+      std::nullopt, llvm::CodeGenOptLevel::Aggressive));
+
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(*module, llvmContext, name);
+  if (!llvmModule)
+    fatal("translation to LLVM IR failed");
+  llvmModule->setTargetTriple(triple);
+  llvmModule->setDataLayout(machine->createDataLayout());
+  if (llvm::Error err =
+          makeOptimizingTransformer(3, 0, machine.get())(llvmModule.get()))
+    fatal(llvm::toString(std::move(err)));
+
+  // Object file, runtime source and header beside the library.
+  SmallString<128> outDir(outputFile);
+  llvm::sys::path::remove_filename(outDir);
+  if (outDir.empty())
+    outDir = ".";
+  if (std::error_code ec = llvm::sys::fs::create_directories(outDir))
+    fatal("cannot create '" + outDir + "': " + ec.message());
+  SmallString<128> object(outputFile), runtime(outputFile);
+  llvm::sys::path::replace_extension(object, "o");
+  llvm::sys::path::replace_extension(runtime, "runtime.c");
+  {
+    std::error_code ec;
+    llvm::ToolOutputFile out(object, ec, llvm::sys::fs::OF_None);
+    if (ec)
+      fatal("cannot write '" + object + "': " + ec.message());
+    llvm::legacy::PassManager codegen;
+    if (machine->addPassesToEmitFile(codegen, out.os(), nullptr,
+                                     llvm::CodeGenFileType::ObjectFile))
+      fatal("the target cannot emit object files");
+    codegen.run(*llvmModule);
+    out.keep();
+  }
+  auto writeText = [&](StringRef path, StringRef text) {
+    std::error_code ec;
+    llvm::raw_fd_ostream out(path, ec);
+    if (ec)
+      fatal("cannot write '" + path + "': " + ec.message());
+    out << text;
+  };
+  writeText(runtime, kRuntimeSource);
+  SmallString<128> header(headerFile.empty() ? outputFile.getValue()
+                                             : headerFile.getValue());
+  if (headerFile.empty())
+    llvm::sys::path::replace_extension(header, "h");
+  writeText(header, makeHeader(name, signature));
+
+  // libomp beside the library, found through $ORIGIN.
+  SmallString<128> libomp(outDir);
+  llvm::sys::path::append(libomp, "libomp.so.5");
+  if (std::error_code ec = llvm::sys::fs::copy_file(HMOE_LIBOMP_PATH, libomp))
+    fatal("cannot copy libomp: " + ec.message());
+  std::string driver = HMOE_LINK_DRIVER;
+  SmallVector<std::string> args = {driver,
+                                   "-shared",
+                                   "-fPIC",
+                                   "-O2",
+                                   "-o",
+                                   outputFile,
+                                   std::string(object),
+                                   std::string(runtime),
+                                   std::string(libomp),
+                                   "-lm",
+                                   "-Wl,-rpath,$ORIGIN",
+                                   "-Wl,--no-undefined"};
+  SmallVector<StringRef> argRefs(args.begin(), args.end());
+  std::string linkError;
+  int rc = llvm::sys::ExecuteAndWait(driver, argRefs, std::nullopt, {}, 0, 0,
+                                     &linkError);
+  if (rc != 0)
+    fatal("linking with " + driver + " failed" +
+          (linkError.empty() ? "" : ": " + linkError));
+  llvm::outs() << "hmoe-compile: " << outputFile << " (@" << name << " for "
+               << (cpu ? cpu.getValue() : "x86-64") << "), header " << header
+               << "\n";
+  return 0;
+}
