@@ -17,6 +17,7 @@
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/Support/DynamicLibrary.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -220,6 +221,29 @@ JitLayer::create(ModuleOp module, StringRef function,
   return layer;
 }
 
+llvm::Expected<std::unique_ptr<JitLayer>>
+JitLayer::loadLibrary(StringRef path, StringRef function,
+                      FunctionType signature) {
+  std::string error;
+  auto library = llvm::sys::DynamicLibrary::getPermanentLibrary(
+      path.str().c_str(), &error);
+  if (!library.isValid())
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "cannot load '" + path + "': " + error);
+  std::string entry = ("_mlir_" + function).str();
+  void *address = library.getAddressOfSymbol(entry.c_str());
+  if (!address)
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        "'" + path + "' has no " + entry +
+            "; is it a library hmoe-compile made for @" + function + "?");
+  std::unique_ptr<JitLayer> layer(new JitLayer);
+  layer->packed = reinterpret_cast<void (*)(void **)>(address);
+  layer->functionName = function.str();
+  layer->signature = signature;
+  return layer;
+}
+
 JitLayer::~JitLayer() = default;
 
 llvm::Error JitLayer::invoke(ArrayRef<TensorRef> inputs,
@@ -257,6 +281,10 @@ llvm::Error JitLayer::invoke(ArrayRef<TensorRef> inputs,
                        2 * cast<RankedTensorType>(type).getRank());
   if (!resultWords.empty())
     args.push_back(resultWords.data());
+  if (packed) {
+    packed(args.data());
+    return llvm::Error::success();
+  }
   return engine->invokePacked(functionName, args);
 }
 

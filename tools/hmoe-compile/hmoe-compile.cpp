@@ -6,7 +6,9 @@
 // Lowers the layer with hmoe-lower-to-cpu, compiles it for the CPU the
 // pipeline recorded, and links a shared library that needs neither LLVM nor
 // MLIR at run time: the layer, a C wrapper per layer function
-// (_mlir_ciface_NAME), memrefCopy and hmoe_check_failed; libomp.so.5 (for
+// (_mlir_ciface_NAME), a packed entry (_mlir_NAME, ExecutionEngine's
+// convention, which `hmoe-run --library` calls), memrefCopy and
+// hmoe_check_failed; libomp.so.5 (for
 // the parallel loops) is copied beside it and found through $ORIGIN. The C
 // header (out/liblayer.h, or --header) declares the memref descriptors and
 // the entry point.
@@ -32,6 +34,7 @@
 
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/MC/TargetRegistry.h"
@@ -177,6 +180,36 @@ static std::string makeHeader(StringRef name, FunctionType signature) {
   return text;
 }
 
+/// `void _mlir_<name>(void **args)`: args[i] points to the i-th argument of
+/// the lowered @name (descriptor fields one by one) and args[n] to where its
+/// results go: the convention of MLIR's ExecutionEngine, so hmoe-run (and
+/// JitLayer) call a library's layer as they call a JIT-compiled one.
+static void addPackedEntry(llvm::Module &module, StringRef name) {
+  llvm::Function *layer = module.getFunction(name);
+  if (!layer)
+    fatal("@" + name + " is missing from the LLVM module");
+  llvm::LLVMContext &ctx = module.getContext();
+  llvm::Type *ptr = llvm::PointerType::getUnqual(ctx);
+  auto *entry = llvm::Function::Create(
+      llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr}, false),
+      llvm::GlobalValue::ExternalLinkage, "_mlir_" + name, module);
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", entry));
+  llvm::Value *args = entry->getArg(0);
+  SmallVector<llvm::Value *> values;
+  for (auto [i, param] : llvm::enumerate(layer->args())) {
+    llvm::Value *slot = b.CreateLoad(
+        ptr, b.CreateConstGEP1_64(ptr, args, static_cast<uint64_t>(i)));
+    values.push_back(b.CreateLoad(param.getType(), slot));
+  }
+  llvm::Value *result = b.CreateCall(layer, values);
+  if (!result->getType()->isVoidTy()) {
+    llvm::Value *slot =
+        b.CreateLoad(ptr, b.CreateConstGEP1_64(ptr, args, layer->arg_size()));
+    b.CreateStore(result, slot);
+  }
+  b.CreateRetVoid();
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   llvm::InitializeNativeTarget();
@@ -256,6 +289,7 @@ int main(int argc, char **argv) {
     fatal("translation to LLVM IR failed");
   llvmModule->setTargetTriple(triple);
   llvmModule->setDataLayout(machine->createDataLayout());
+  addPackedEntry(*llvmModule, name);
   if (llvm::Error err =
           makeOptimizingTransformer(3, 0, machine.get())(llvmModule.get()))
     fatal(llvm::toString(std::move(err)));

@@ -77,6 +77,13 @@ static cl::opt<std::string>
                       "or pipeline hmoe-opt knows); not run when the "
                       "function is already an llvm.func"),
              cl::init("hmoe-lower-to-cpu"), cl::cat(runCategory));
+static cl::opt<std::string> libraryPath(
+    "library",
+    cl::desc("Call the layer in this shared library (made by hmoe-compile "
+             "from the module) instead of JIT-compiling the module; the "
+             "module gives the layer's signature"),
+    cl::value_desc("lib.so"), cl::cat(runCategory));
+
 static cl::opt<unsigned> optLevel("opt-level",
                                   cl::desc("LLVM optimisation level 0-3"),
                                   cl::init(3), cl::cat(runCategory));
@@ -301,7 +308,7 @@ int main(int argc, char **argv) {
     return 1; // The parser reported the error.
 
   auto [func, signature] = findFunction(*module);
-  if (isa<func::FuncOp>(func)) {
+  if (isa<func::FuncOp>(func) && libraryPath.empty()) {
     PassManager pm(&context);
     if (failed(applyPassManagerCLOptions(pm)))
       fatal("bad pass manager options");
@@ -352,7 +359,10 @@ int main(int argc, char **argv) {
   hmoe::JitOptions options;
   options.optLevel = optLevel;
   options.checkFailed = runCheckFailed;
-  auto layer = hmoe::JitLayer::create(*module, functionName, options);
+  auto layer =
+      libraryPath.empty()
+          ? hmoe::JitLayer::create(*module, functionName, options)
+          : hmoe::JitLayer::loadLibrary(libraryPath, functionName, signature);
   if (!layer)
     fatal(llvm::toString(layer.takeError()));
 

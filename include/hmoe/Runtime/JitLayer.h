@@ -47,6 +47,13 @@ public:
   /// module lowered by hmoe-lower-to-cpu. The module is only read.
   static llvm::Expected<std::unique_ptr<JitLayer>>
   create(ModuleOp module, llvm::StringRef function, const JitOptions &options);
+
+  /// The layer `function` (with tensor signature `signature`) of a shared
+  /// library made by hmoe-compile, called through its packed entry
+  /// `_mlir_<function>`.
+  static llvm::Expected<std::unique_ptr<JitLayer>>
+  loadLibrary(llvm::StringRef path, llvm::StringRef function,
+              FunctionType signature);
   ~JitLayer();
 
   /// The layer's tensor signature (from hmoe.abi).
@@ -73,6 +80,8 @@ private:
                       const std::vector<int64_t> &resultWords);
 
   std::unique_ptr<ExecutionEngine> engine;
+  /// The packed entry of a library layer (instead of an engine).
+  void (*packed)(void **) = nullptr;
   FunctionType signature;
   std::string functionName;
 };

@@ -18,6 +18,10 @@ LAYER = Layer(fanout=[4, 2], gates=[Gate("laplace", k=2), Gate("linear", k=1)],
 ap = argparse.ArgumentParser()
 ap.add_argument("--driver", required=True)
 ap.add_argument("--workdir", required=True)
+ap.add_argument("--hmoe-run", help="also run the library through hmoe-run "
+                "--library and compare with hmoe-run's JIT")
+ap.add_argument("--library")
+ap.add_argument("--module")
 args = ap.parse_args()
 failed = 0
 for T, seed in ((37, 1), (1, 2), (0, 3), (300, 4)):
@@ -36,4 +40,25 @@ for T, seed in ((37, 1), (1, 2), (0, 3), (300, 4)):
     failures, summary = compare_with_reference(LAYER, params, [y, load])
     print(f"{'PASS' if not failures else 'FAIL'}: T={T}: {summary} {failures}")
     failed += bool(failures)
+if args.hmoe_run:
+    # The same library through hmoe-run --library, against hmoe-run's JIT of
+    # the module: the same code, so the same bits.
+    T = 64
+    params = LAYER.random_params(T, 9)
+    inputs = []
+    for i, (name, _, _) in enumerate(LAYER.param_shapes(T)):
+        path = os.path.join(args.workdir, f"in{i}.npy")
+        np.save(path, np.asarray(params[name], np.float32))
+        inputs.append(f"--input=@{path}")
+    outs = {}
+    for how, extra in (("jit", []), ("library", [f"--library={args.library}"])):
+        y = os.path.join(args.workdir, f"y_{how}.npy")
+        load = os.path.join(args.workdir, f"load_{how}.npy")
+        subprocess.run([args.hmoe_run, args.module, *inputs, f"--output=@{y}",
+                        f"--output=@{load}", *extra], check=True)
+        outs[how] = (np.load(y), np.load(load))
+    same = (np.array_equal(outs["jit"][0], outs["library"][0]) and
+            np.array_equal(outs["jit"][1], outs["library"][1]))
+    print(f"{'PASS' if same else 'FAIL'}: hmoe-run --library equals the JIT bit for bit")
+    failed += not same
 sys.exit(1 if failed else 0)
