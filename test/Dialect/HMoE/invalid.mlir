@@ -1178,13 +1178,13 @@ func.func @f(%x: tensor<5x8xf32>, %g: tensor<4x8xf32>, %a: tensor<4x8x8xf32>) {
 
 // -----
 
-// Levels with a static and a dynamic T: the results take the static one
-// (the dynamic level is checked at run time).
-func.func @f(%l1: tensor<3x4xf32>, %l2: tensor<?x4x8xf32>, %o55: tensor<?x4xf32>, %o56: tensor<?x4xi32>, %o57: tensor<?x32xf32>) {
-  // expected-error @below {{weights has shape [?, 4]; expected [3, 4] ([T, K], K = 4, the experts a token uses)}}
+// Levels and destinations join their T: static and dynamic mix (the
+// dynamic ones are checked at run time), two static ones must agree.
+func.func @f(%l1: tensor<3x4xf32>, %l2: tensor<?x4x8xf32>, %o55: tensor<2x4xf32>, %o56: tensor<?x4xi32>, %o57: tensor<?x32xf32>) {
+  // expected-error @below {{weights has 2 tokens but level 1 logits has 3; expected the same token count T}}
   %w, %e, %p = hmoe.route #hmoe.strategy<nested>
       level(#hmoe.gate<linear, softmax, k = 2>, logits %l1 : tensor<3x4xf32>)
-      level(#hmoe.gate<linear, softmax, k = 2>, logits %l2 : tensor<?x4x8xf32>) outs(%o55, %o56, %o57 : tensor<?x4xf32>, tensor<?x4xi32>, tensor<?x32xf32>) -> tensor<?x4xf32>, tensor<?x4xi32>, tensor<?x32xf32>
+      level(#hmoe.gate<linear, softmax, k = 2>, logits %l2 : tensor<?x4x8xf32>) outs(%o55, %o56, %o57 : tensor<2x4xf32>, tensor<?x4xi32>, tensor<?x32xf32>) -> tensor<2x4xf32>, tensor<?x4xi32>, tensor<?x32xf32>
   return
 }
 

@@ -55,3 +55,17 @@ func.func @cast(%x: tensor<?x8xf32>) -> tensor<3x8xf32> {
   %c = tensor.cast %x : tensor<?x8xf32> to tensor<3x8xf32>
   return %c : tensor<3x8xf32>
 }
+
+// Destinations static where the logits are not (what canonicalization
+// makes of tensor.empty with a folded size): checked at run time.
+func.func @route_static_outs(%l: tensor<?x4xf32>)
+    -> (tensor<3x2xf32>, tensor<3x2xi32>, tensor<3x4xf32>) {
+  %w0 = tensor.empty() : tensor<3x2xf32>
+  %e0 = tensor.empty() : tensor<3x2xi32>
+  %p0 = tensor.empty() : tensor<3x4xf32>
+  %w, %e, %p = hmoe.route #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, logits %l : tensor<?x4xf32>)
+      outs(%w0, %e0, %p0 : tensor<3x2xf32>, tensor<3x2xi32>, tensor<3x4xf32>)
+      -> tensor<3x2xf32>, tensor<3x2xi32>, tensor<3x4xf32>
+  return %w, %e, %p : tensor<3x2xf32>, tensor<3x2xi32>, tensor<3x4xf32>
+}

@@ -60,6 +60,25 @@ static LogicalResult expectShape(Operation *op, Value value,
                            << "; expected " << shapeStr(expected) << note;
 }
 
+/// Checks a destination's shape against `expected` up to dynamic dims: a
+/// dim may be static on one side and dynamic on the other (canonicalization
+/// makes destinations static where their size folds), but two static dims
+/// must be equal. Dynamic ones are checked at run time.
+static LogicalResult expectCompatibleShape(Operation *op, Value value,
+                                           ArrayRef<int64_t> expected,
+                                           const Twine &what,
+                                           const Twine &note = "") {
+  ArrayRef<int64_t> shape = shapeOf(value);
+  bool ok = shape.size() == expected.size();
+  for (size_t i = 0; ok && i < shape.size(); ++i)
+    ok = ShapedType::isDynamic(shape[i]) ||
+         ShapedType::isDynamic(expected[i]) || shape[i] == expected[i];
+  if (ok)
+    return success();
+  return op->emitOpError() << what << " has shape " << shapeStr(shape)
+                           << "; expected " << shapeStr(expected) << note;
+}
+
 /// The token count T of `values` (their leading dims, which must agree):
 /// static if any of them is static. Dynamic ones are checked against it at
 /// run time (RuntimeVerifiableOpInterface).
@@ -1228,6 +1247,11 @@ LogicalResult RouteOp::verify() {
   SmallVector<std::pair<Value, StringRef>> levels;
   for (auto [v, name] : llvm::zip_equal(getLogits(), names))
     levels.push_back({v, name});
+  // The destinations' T joins too: a destination may be static where the
+  // logits are not (checked at run time).
+  levels.append({{getWeightsInit(), "weights"},
+                 {getExpertsInit(), "experts"},
+                 {getProbsInit(), "probs"}});
   FailureOr<int64_t> numTokens = joinTokenCount(op, levels);
   if (failed(numTokens))
     return failure();
@@ -1246,18 +1270,21 @@ LogicalResult RouteOp::verify() {
     return failure();
   std::string k =
       "K = " + std::to_string(tree->numChosen) + ", the experts a token uses";
-  if (failed(expectShape(op, getWeightsInit(), {*numTokens, tree->numChosen},
-                         "weights", " ([T, K], " + k + ")")) ||
+  if (failed(expectCompatibleShape(op, getWeightsInit(),
+                                   {*numTokens, tree->numChosen}, "weights",
+                                   " ([T, K], " + k + ")")) ||
       failed(expectElementType(op, getWeightsInit(),
                                Float32Type::get(getContext()), "weights",
                                "")) ||
-      failed(expectShape(op, getExpertsInit(), {*numTokens, tree->numChosen},
-                         "experts", " ([T, K], " + k + ")")) ||
+      failed(expectCompatibleShape(op, getExpertsInit(),
+                                   {*numTokens, tree->numChosen}, "experts",
+                                   " ([T, K], " + k + ")")) ||
       failed(expectElementType(op, getExpertsInit(),
                                IntegerType::get(getContext(), 32), "experts",
                                "")) ||
-      failed(expectShape(op, getProbsInit(), {*numTokens, tree->numExperts},
-                         "probs", " ([T, E])")) ||
+      failed(expectCompatibleShape(op, getProbsInit(),
+                                   {*numTokens, tree->numExperts}, "probs",
+                                   " ([T, E])")) ||
       failed(expectElementType(op, getProbsInit(),
                                Float32Type::get(getContext()), "probs", "")))
     return failure();
@@ -1295,15 +1322,16 @@ LogicalResult DispatchOp::verify() {
   if (!byScore && getWeights())
     return emitOpError() << "has routing weights, which only fill_order "
                             "score reads";
-  if (getWeights() && failed(expectShape(op, getWeights(), shape, "weights",
-                                         " (the shape of experts)")))
+  if (getWeights() &&
+      failed(expectCompatibleShape(op, getWeights(), shape, "weights",
+                                   " (the shape of experts)")))
     return failure();
   int64_t slots = ShapedType::isDynamic(shape[0]) ? ShapedType::kDynamic
                                                   : shape[0] * shape[1];
-  if (failed(expectShape(op, getSlotTokenInit(), {slots}, "slot_token",
-                         " ([T * K])")) ||
-      failed(expectShape(op, getSlotOfInit(), shape, "slot_of",
-                         " (the shape of experts)")) ||
+  if (failed(expectCompatibleShape(op, getSlotTokenInit(), {slots},
+                                   "slot_token", " ([T * K])")) ||
+      failed(expectCompatibleShape(op, getSlotOfInit(), shape, "slot_of",
+                                   " (the shape of experts)")) ||
       failed(expectShape(op, getOffsetsInit(), {numExperts + 1}, "offsets",
                          " ([num_experts + 1])")))
     return failure();

@@ -182,6 +182,13 @@ struct RouteOpChecks
     for (auto [l, level] : llvm::enumerate(logits.drop_front()))
       checks.sameTokenCount(logits[0], "level 1 logits", level,
                             "level " + std::to_string(l + 2) + " logits");
+    // Destinations may be static where the logits are not.
+    checks.sameTokenCount(logits[0], "level 1 logits", route.getWeightsInit(),
+                          "weights");
+    checks.sameTokenCount(logits[0], "level 1 logits", route.getExpertsInit(),
+                          "experts");
+    checks.sameTokenCount(logits[0], "level 1 logits", route.getProbsInit(),
+                          "probs");
   }
 };
 
@@ -196,9 +203,14 @@ struct DispatchOpChecks
       return;
     auto dispatch = cast<DispatchOp>(op);
     int64_t numExperts = dispatch.getNumExperts();
+    Checks checks(op, builder, loc, message);
+    // Destinations may be static where the experts are not.
+    checks.sameTokenCount(dispatch.getExperts(), "experts",
+                          dispatch.getSlotOfInit(), "slot_of");
+    checks.sameTokenCount(dispatch.getExperts(), "experts",
+                          dispatch.getWeights(), "weights");
     if (routedExperts(dispatch.getExperts(), numExperts))
       return;
-    Checks checks(op, builder, loc, message);
     checks.allInRange(dispatch.getExperts(), checks.index(0),
                       checks.index(numExperts),
                       "experts holds an index outside [0, num_experts)");
