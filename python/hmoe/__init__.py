@@ -11,7 +11,7 @@
   layer descriptions and hmoe-run helpers (NumPy only).
 """
 
-_COMPILER_NAMES = ("compile", "build", "parse", "LayerSpec", "Level", "Gate",
+_COMPILER_NAMES = ("compile", "load", "build", "parse", "LayerSpec", "Level", "Gate",
                    "Strategy", "Expert", "CompiledLayer", "Module", "MLIRError")
 
 

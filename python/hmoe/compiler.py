@@ -311,3 +311,28 @@ def compile(layer: Union[LayerSpec, Module, str], target: str = "cpu",
     if weights is not None:
         compiled.bind(weights)
     return compiled
+
+
+def load(library: str, layer: Union[LayerSpec, Module, str],
+         function: str = "", weights=None) -> CompiledLayer:
+    """A layer that `hmoe-compile` made into `library` (a shared library),
+    called like a compiled one; `layer` (the spec, module or text it was
+    made from) gives its signature and argument names."""
+    if isinstance(layer, LayerSpec):
+        module, function = build(layer), layer.name
+        names, stats = layer.argument_names(), list(layer.stats)
+    else:
+        module = parse(layer) if isinstance(layer, str) else layer
+        names = stats = None
+    if not function:
+        raise ValueError("name the layer function")
+    jit = _hmoe.JitLayer.load(library, module, function)
+    if names is None:
+        names = ["x"] + [f"arg{i}" for i in range(1, len(jit.arguments))]
+        stats = module.layer_stats(jit.name)
+        if len(stats) != len(jit.results) - 1:
+            stats = [f"result{i}" for i in range(1, len(jit.results))]
+    compiled = CompiledLayer(module, None, jit, names, stats)
+    if weights is not None:
+        compiled.bind(weights)
+    return compiled

@@ -174,3 +174,29 @@ def test_target_cpu_option_is_honoured():
     spec = LAYERS["nested-laplace-per-node"].to_spec()
     compiled = hmoe.compile(spec, options="target-cpu=x86-64")
     assert 'hmoe.target_cpu = "x86-64"' in str(compiled.lowered)
+
+
+def test_library_from_hmoe_compile(tmp_path):
+    # hmoe-compile's shared library, loaded by hmoe.load: the same results
+    # as hmoe.compile's JIT of the same layer, bit for bit.
+    import subprocess
+    layer = LAYERS["nested-laplace-per-node"]
+    spec = layer.to_spec()
+    source = tmp_path / "layer.mlir"
+    source.write_text(str(hmoe.build(spec)))
+    hmoe_compile = os.path.join(os.path.dirname(hmoe.__file__), "..", "..",
+                                "bin", "hmoe-compile")
+    library = tmp_path / "liblayer.so"
+    subprocess.run([hmoe_compile, str(source), "-o", str(library)], check=True,
+                   capture_output=True)
+    params = layer.random_params(T, seed=21)
+    weights = {n: params[n] for n in spec.argument_names()[1:]}
+    from_library = hmoe.load(str(library), spec, weights=weights)
+    jit = hmoe.compile(spec, weights=weights)
+    y_lib, stats_lib = from_library(params["x"])
+    y_jit, stats_jit = jit(params["x"])
+    np.testing.assert_array_equal(y_lib, y_jit)
+    for name in layer.stats:
+        np.testing.assert_array_equal(stats_lib[name], stats_jit[name])
+    with pytest.raises(hmoe.MLIRError, match="cannot load"):
+        hmoe.load(str(tmp_path / "missing.so"), spec)

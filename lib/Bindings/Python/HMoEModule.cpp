@@ -367,6 +367,21 @@ public:
     layer = std::move(*created);
   }
 
+  /// The layer `function` of a library made by hmoe-compile; `source` (the
+  /// layer before lowering) gives its signature.
+  Compiled(const std::string &library, const Module &source,
+           const std::string &function)
+      : context(source.context) {
+    auto func = source.module->lookupSymbol<func::FuncOp>(function);
+    if (!func)
+      raise("no function @" + function + " in the module");
+    auto created =
+        JitLayer::loadLibrary(library, function, func.getFunctionType());
+    if (!created)
+      raise(llvm::toString(created.takeError()));
+    layer = std::move(*created);
+  }
+
   /// [(shape with -1 for a dynamic dim, dtype)] of the arguments.
   nb::list arguments() const {
     return describe(layer->getSignature().getInputs());
@@ -540,6 +555,14 @@ NB_MODULE(_hmoe, m) {
       .def_prop_ro("name", &Compiled::name)
       .def_prop_ro("arguments", &Compiled::arguments)
       .def_prop_ro("results", &Compiled::results)
+      .def_static(
+          "load",
+          [](const std::string &library, const Module &source,
+             const std::string &function) {
+            return new Compiled(library, source, function);
+          },
+          nb::arg("library"), nb::arg("source"), nb::arg("function"),
+          "The layer of a library made by hmoe-compile.")
       .def("bind", &Compiled::bind, nb::arg("weights"))
       .def("call", &Compiled::call, nb::arg("inputs"))
       .def("call_bound", &Compiled::callBound, nb::arg("x"))
