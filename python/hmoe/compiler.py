@@ -302,6 +302,12 @@ def compile(layer: Union[LayerSpec, Module, str], target: str = "cpu",
         stats = None
     lowered = module.lower(options)
     jit = _hmoe.JitLayer(lowered, function, opt_level)
+    return _compiled(module, lowered, jit, names, stats, weights)
+
+
+def _compiled(module, lowered, jit, names, stats, weights):
+    """The CompiledLayer of `jit`; a layer from IR text names its arguments
+    by position and its statistics from its hmoe.moe."""
     if names is None:
         names = ["x"] + [f"arg{i}" for i in range(1, len(jit.arguments))]
         stats = module.layer_stats(jit.name)
@@ -327,12 +333,4 @@ def load(library: str, layer: Union[LayerSpec, Module, str],
     if not function:
         raise ValueError("name the layer function")
     jit = _hmoe.JitLayer.load(library, module, function)
-    if names is None:
-        names = ["x"] + [f"arg{i}" for i in range(1, len(jit.arguments))]
-        stats = module.layer_stats(jit.name)
-        if len(stats) != len(jit.results) - 1:
-            stats = [f"result{i}" for i in range(1, len(jit.results))]
-    compiled = CompiledLayer(module, None, jit, names, stats)
-    if weights is not None:
-        compiled.bind(weights)
-    return compiled
+    return _compiled(module, None, jit, names, stats, weights)
