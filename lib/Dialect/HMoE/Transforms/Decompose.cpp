@@ -216,7 +216,10 @@ struct DecomposeMoE : OpRewritePattern<MoEOp> {
 
     SmallVector<Value> results;
     auto outType = op.getOutput().getType();
-    if (op.getSharedExpertAttr()) {
+    // With no tokens (a static T = 0) the shared experts add nothing; their
+    // dense plan would then fold to zero-sized slices that canonicalization
+    // does not keep consistent (a lower-fuzzer finding).
+    if (op.getSharedExpertAttr() && numTokens != 0) {
       // Routed and shared sums in f32, added, rounded once.
       Value routed = CombineOp::create(
           rewriter, loc, outType.clone(f32), experts.getOutput(),
