@@ -944,6 +944,30 @@ func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %p: tensor<8xf32>, %a: 
 
 // -----
 
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x16x16xf32>, %s1: tensor<2147483648x4x16xf32>, %s2: tensor<2147483648x16x4xf32>) {
+  // expected-error @below {{has 2147483648 shared experts over ? tokens; expected S <= 2^31 - 1 and S x T <= 2^31 - 1 (their slots are i32)}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>)
+      shared(#hmoe.expert<ffn, activation = relu, hidden = 4>, w1 %s1 : tensor<2147483648x4x16xf32>, w2 %s2 : tensor<2147483648x16x4xf32>)
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<65536x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x16x16xf32>, %s1: tensor<65536x4x16xf32>, %s2: tensor<65536x16x4xf32>) {
+  // expected-error @below {{has 65536 shared experts over 65536 tokens; expected S <= 2^31 - 1 and S x T <= 2^31 - 1 (their slots are i32)}}
+  %y = hmoe.moe %x : tensor<65536x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>)
+      shared(#hmoe.expert<ffn, activation = relu, hidden = 4>, w1 %s1 : tensor<65536x4x16xf32>, w2 %s2 : tensor<65536x16x4xf32>)
+      -> tensor<65536x16xf32>
+  return
+}
+
+// -----
+
 func.func @f(%e: tensor<?x2xi32>, %o31: tensor<?xi32>, %o32: tensor<?x2xi32>, %o33: tensor<9xi32>) {
   // expected-error @below {{capacity_factor must be positive and finite; got -1}}
   %st, %so, %off = hmoe.dispatch %e : tensor<?x2xi32> num_experts = 8 capacity_factor -1.0 outs(%o31, %o32, %o33 : tensor<?xi32>, tensor<?x2xi32>, tensor<9xi32>) -> tensor<?xi32>, tensor<?x2xi32>, tensor<9xi32>

@@ -1082,6 +1082,18 @@ static LogicalResult verifySharedExperts(MoEOp op, int64_t d, int64_t dOut,
     return op.emitOpError() << "shared expert weight 'w1' must be [S, "
                                "H_s, D] with a static S >= 1; got "
                             << w1;
+  // The shared experts run as an expert stage over S x T slots (i32).
+  int64_t numShared = w1.getDimSize(0);
+  int64_t numTokens = op.getInput().getType().getDimSize(0);
+  if (numShared > kMaxExperts ||
+      (!ShapedType::isDynamic(numTokens) &&
+       failed(checkedProduct(numShared, numTokens, kMaxSlots))))
+    return op.emitOpError()
+           << "has " << numShared << " shared experts over "
+           << (ShapedType::isDynamic(numTokens) ? std::string("?")
+                                                : std::to_string(numTokens))
+           << " tokens; expected S <= 2^31 - 1 and S x T <= 2^31 - 1 "
+              "(their slots are i32)";
   FailureOr<int64_t> sharedOut =
       verifyExpertWeights(op, expert, w1.getDimSize(0), d, elemType,
                           op.getSharedW1(), op.getSharedWUp(), op.getSharedB1(),
