@@ -450,7 +450,8 @@ LogicalResult lowering::lowerScore(RewriterBase &rewriter, ScoreOp op,
                      e.cmpf(arith::CmpFPredicate::OLT, magnitude,
                             e.f32(INFINITY))),
               e.cmpf(arith::CmpFPredicate::OGE, magnitude, e.f32(0x1p-100)));
-          // s >= 0 wherever it is kept; the clamp at 0 (docs/numerics.md) is implied.
+          // s >= 0 wherever it is kept; the clamp at 0 (docs/numerics.md) is
+          // implied.
           return e.select(keep, distanceScore(e, s, bv), e.f32(NAN));
         }
         switch (kind) {
