@@ -23,6 +23,61 @@ bool allMemRefs(Operation *op) {
 
 } // namespace
 
+/// The counting sort of hmoe.dispatch in token order: expert e keeps its
+/// first `capacity` (i64) choices; `offsets` gets the exclusive prefix sums
+/// of the kept counts, `slot_of` each choice's slot (-1 if dropped or its
+/// expert index is out of range, only possible with run-time checks off),
+/// `slot_token` each slot's token (unused slots token 0).
+static void emitTokenOrderDispatch(Emitter &e, Value experts,
+                                   int64_t numExperts, int64_t k,
+                                   Value numTokens, Value capacity,
+                                   Value slotToken, Value slotOf,
+                                   Value offsets) {
+  ImplicitLocOpBuilder &b = e.b;
+  Value numAssignments = e.muli(numTokens, e.idx(k));
+  // Pass 1: count per expert in token order (offsets[e + 1] holds the
+  // count); slot_of holds the rank within the expert, -1 if dropped.
+  e.loop(0, numExperts + 1, [&](Value ex) { e.store(e.i32(0), offsets, ex); });
+  e.loop(e.idx(0), numTokens, [&](Value t) {
+    e.loop(0, k, [&](Value j) {
+      e.store(e.i32(-1), slotOf, {t, j});
+      Value ex = e.load(experts, {t, j});
+      Value inRange = e.andi(e.cmpi(CmpIPredicate::sge, ex, e.i32(0)),
+                             e.cmpi(CmpIPredicate::slt, ex, e.i32(numExperts)));
+      e.ifThen(inRange, [&] {
+        Value at = e.addi(e.toIndex(ex), e.idx(1));
+        Value count = e.load(offsets, at);
+        Value fits =
+            e.cmpi(CmpIPredicate::slt,
+                   arith::ExtSIOp::create(b, b.getI64Type(), count), capacity);
+        e.ifThen(fits, [&] {
+          e.store(count, slotOf, {t, j});
+          e.store(e.addi(count, e.i32(1)), offsets, at);
+        });
+      });
+    });
+  });
+  // Exclusive prefix sum.
+  e.loop(1, numExperts + 1, [&](Value ex) {
+    Value prev = e.load(offsets, e.subi(ex, e.idx(1)));
+    e.store(e.addi(prev, e.load(offsets, ex)), offsets, ex);
+  });
+  // Pass 2: place each kept assignment; unused slots hold token 0.
+  e.loop(e.idx(0), numAssignments,
+         [&](Value s) { e.store(e.i32(0), slotToken, s); });
+  e.loop(e.idx(0), numTokens, [&](Value t) {
+    e.loop(0, k, [&](Value j) {
+      Value rank = e.load(slotOf, {t, j});
+      e.ifThen(e.cmpi(CmpIPredicate::sge, rank, e.i32(0)), [&] {
+        Value ex = e.toIndex(e.load(experts, {t, j}));
+        Value slot = e.addi(e.load(offsets, ex), rank);
+        e.store(slot, slotOf, {t, j});
+        e.store(e.toI32(t), slotToken, e.toIndex(slot));
+      });
+    });
+  });
+}
+
 /// Dispatch with a capacity whose fill order is not token order: a dropless
 /// counting sort by expert (token order inside an expert), then, expert by
 /// expert, which of its choices are kept (the first C in the fill order),
@@ -45,41 +100,15 @@ static void lowerPrioritisedDispatch(Emitter &e, DispatchOp op, Value numTokens,
   Value keep = buffer(numAssignments, b.getI1Type()); // kept or dropped
   Value start = buffer(e.idx(numExperts + 1), i32);   // dropless offsets
 
-  // Dropless counting sort: start[e + 1] counts expert e's choices, slot_of
-  // their rank within the expert (token order); then prefix sums and the
-  // positions (slot_token holds the token, choiceAt the choice).
-  e.loop(0, numExperts + 1, [&](Value ex) { e.store(e.i32(0), start, ex); });
-  // An expert index out of range (only possible with run-time checks off)
-  // is dropped, as in token order.
-  auto inRange = [&](Value ex) {
-    return e.andi(e.cmpi(CmpIPredicate::sge, ex, e.i32(0)),
-                  e.cmpi(CmpIPredicate::slt, ex, e.i32(numExperts)));
-  };
+  // The dropless counting sort (token order inside an expert) into `start`;
+  // then the choice each position holds.
+  emitTokenOrderDispatch(e, experts, numExperts, k, numTokens,
+                         e.toI64(numAssignments), slotToken, slotOf, start);
   e.loop(e.idx(0), numTokens, [&](Value t) {
     e.loop(0, k, [&](Value j) {
-      Value ex = e.load(experts, {t, j});
-      e.store(e.i32(-1), slotOf, {t, j});
-      e.ifThen(inRange(ex), [&] {
-        Value at = e.addi(e.toIndex(ex), e.idx(1));
-        Value count = e.load(start, at);
-        e.store(count, slotOf, {t, j});
-        e.store(e.addi(count, e.i32(1)), start, at);
-      });
-    });
-  });
-  e.loop(1, numExperts + 1, [&](Value ex) {
-    Value prev = e.load(start, e.subi(ex, e.idx(1)));
-    e.store(e.addi(prev, e.load(start, ex)), start, ex);
-  });
-  e.loop(e.idx(0), numTokens, [&](Value t) {
-    e.loop(0, k, [&](Value j) {
-      Value rank = e.load(slotOf, {t, j});
-      e.ifThen(e.cmpi(CmpIPredicate::sge, rank, e.i32(0)), [&] {
-        Value ex = e.toIndex(e.load(experts, {t, j}));
-        Value p = e.toIndex(e.addi(e.load(start, ex), rank));
-        e.store(e.toI32(t), slotToken, p);
-        e.store(e.toI32(j), choiceAt, p);
-      });
+      Value slot = e.load(slotOf, {t, j});
+      e.ifThen(e.cmpi(CmpIPredicate::sge, slot, e.i32(0)),
+               [&] { e.store(e.toI32(j), choiceAt, e.toIndex(slot)); });
     });
   });
 
@@ -245,47 +274,8 @@ LogicalResult hmoe::lowerDispatchToLoops(RewriterBase &rewriter,
     return success();
   }
 
-  // Pass 1: count per expert in token order (offsets[e + 1] holds the
-  // count); slot_of holds the rank within the expert, -1 if dropped.
-  e.loop(0, numExperts + 1, [&](Value ex) { e.store(e.i32(0), offsets, ex); });
-  e.loop(e.idx(0), numTokens, [&](Value t) {
-    e.loop(0, k, [&](Value j) {
-      e.store(e.i32(-1), slotOf, {t, j});
-      Value ex = e.load(experts, {t, j});
-      Value inRange = e.andi(e.cmpi(CmpIPredicate::sge, ex, e.i32(0)),
-                             e.cmpi(CmpIPredicate::slt, ex, e.i32(numExperts)));
-      e.ifThen(inRange, [&] {
-        Value at = e.addi(e.toIndex(ex), e.idx(1));
-        Value count = e.load(offsets, at);
-        Value fits =
-            e.cmpi(CmpIPredicate::slt,
-                   arith::ExtSIOp::create(b, b.getI64Type(), count), capacity);
-        e.ifThen(fits, [&] {
-          e.store(count, slotOf, {t, j});
-          e.store(e.addi(count, e.i32(1)), offsets, at);
-        });
-      });
-    });
-  });
-  // Exclusive prefix sum.
-  e.loop(1, numExperts + 1, [&](Value ex) {
-    Value prev = e.load(offsets, e.subi(ex, e.idx(1)));
-    e.store(e.addi(prev, e.load(offsets, ex)), offsets, ex);
-  });
-  // Pass 2: place each kept assignment; unused slots hold token 0.
-  e.loop(e.idx(0), numAssignments,
-         [&](Value s) { e.store(e.i32(0), slotToken, s); });
-  e.loop(e.idx(0), numTokens, [&](Value t) {
-    e.loop(0, k, [&](Value j) {
-      Value rank = e.load(slotOf, {t, j});
-      e.ifThen(e.cmpi(CmpIPredicate::sge, rank, e.i32(0)), [&] {
-        Value ex = e.toIndex(e.load(experts, {t, j}));
-        Value slot = e.addi(e.load(offsets, ex), rank);
-        e.store(slot, slotOf, {t, j});
-        e.store(e.toI32(t), slotToken, e.toIndex(slot));
-      });
-    });
-  });
+  emitTokenOrderDispatch(e, experts, numExperts, k, numTokens, capacity,
+                         slotToken, slotOf, offsets);
   rewriter.eraseOp(op);
   return success();
 }
