@@ -32,6 +32,24 @@ llvm_config.add_tool_substitutions(
 if config.hmoe_sanitized:
     config.available_features.add("sanitized")
 
+# The CUDA toolkit, found as hmoe-lower-to-nvvm finds it: tests that run
+# ptxas say `REQUIRES: cuda-toolkit` (no GPU is needed; CI machines without
+# the toolkit skip them).
+def find_cuda_toolkit():
+    for var in ("CUDA_HOME", "CUDA_ROOT", "CUDA_PATH"):
+        if os.environ.get(var):
+            yield os.environ[var]
+    yield "/usr/local/cuda"
+
+
+for cuda in find_cuda_toolkit():
+    ptxas = os.path.join(cuda, "bin", "ptxas")
+    if os.access(ptxas, os.X_OK):
+        config.available_features.add("cuda-toolkit")
+        config.substitutions.append(("%ptxas", ptxas))
+        config.environment["CUDA_HOME"] = cuda
+        break
+
 # The dialect and pass plugin for stock mlir-opt (test/Plugin).
 config.substitutions.append(
     ("%hmoe_plugin", os.path.join(config.hmoe_obj_root, "lib", "HMoEPlugin.so")))

@@ -3,6 +3,8 @@
 #include "hmoe/Pipelines/Pipelines.h"
 
 #include "hmoe/Codegen/CPUTarget.h"
+#include "hmoe/Codegen/GPU/CUDAToolkit.h"
+#include "hmoe/Codegen/GPU/Passes.h"
 #include "hmoe/Codegen/Passes.h"
 #include "hmoe/Conversion/Passes.h"
 #include "hmoe/Dialect/HMoE/IR/HMoEDialect.h"
@@ -17,6 +19,9 @@
 #include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
 #include "mlir/Conversion/ConvertToLLVM/ToLLVMPass.h"
 #include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVM.h"
+#include "mlir/Conversion/GPUCommon/GPUCommonPass.h"
+#include "mlir/Conversion/GPUToNVVM/GPUToNVVM.h"
+#include "mlir/Conversion/GPUToNVVM/GPUToNVVMPass.h"
 #include "mlir/Conversion/IndexToLLVM/IndexToLLVM.h"
 #include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
 #include "mlir/Conversion/MathToLibm/MathToLibm.h"
@@ -36,12 +41,17 @@
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/Index/IR/IndexDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/LLVMIR/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/Linalg/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/Linalg/Transforms/RuntimeOpVerification.h"
+#include "mlir/Dialect/Linalg/Transforms/TilingInterfaceImpl.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
@@ -57,11 +67,33 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/Vector/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Pass/PassRegistry.h"
+#include "mlir/Target/LLVM/NVVM/Target.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
 #include "mlir/Transforms/Passes.h"
 
 #include <limits>
 
 using namespace mlir;
+
+namespace {
+/// The GPU schedule on tensors, shared by hmoe-lower-to-nvvm and
+/// hmoe-lower-to-cpu{gpu-mapped}: convert with expert scratch per stage,
+/// then tile every stage over blocks and threads (before any
+/// canonicalization, which would fold the scratch outputs away).
+void addGPUTiling(OpPassManager &pm, bool fuseDistance, int64_t blockThreads) {
+  using namespace hmoe;
+  ConvertHMoEToLinalgOptions convert;
+  convert.fuseDistance = fuseDistance;
+  convert.expertStageScratch = true;
+  pm.addPass(createConvertHMoEToLinalg(convert));
+  HMoETileForGPUOptions tile;
+  tile.blockThreads = blockThreads;
+  pm.addNestedPass<func::FuncOp>(createHMoETileForGPU(tile));
+}
+} // namespace
 
 void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
                                    const LowerToCPUOptions &options) {
@@ -82,16 +114,23 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
   // Checks go in front of the stage ops, before they are lowered away.
   if (options.runtimeChecks)
     pm.addPass(createGenerateRuntimeVerificationPass());
-  ConvertHMoEToLinalgOptions convert;
-  convert.fuseDistance = options.fuseDistance;
-  pm.addPass(createConvertHMoEToLinalg(convert));
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
-  // Routing is tiled over tokens on tensors (each tile a thread's work),
-  // then bufferized with everything else and lowered to loops on buffers.
-  HMoETileRoutesOptions tileRoutes;
-  tileRoutes.tileSize = schedule.routeTileTokens;
-  pm.addNestedPass<func::FuncOp>(createHMoETileRoutes(tileRoutes));
+  // The GPU schedule's code is checked unvectorised (it is not what the
+  // CPU vectorisers are written for).
+  bool vectorize = options.vectorize && !options.gpuMapped;
+  if (options.gpuMapped) {
+    addGPUTiling(pm, options.fuseDistance, /*blockThreads=*/256);
+  } else {
+    ConvertHMoEToLinalgOptions convert;
+    convert.fuseDistance = options.fuseDistance;
+    pm.addPass(createConvertHMoEToLinalg(convert));
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(createCSEPass());
+    // Routing is tiled over tokens on tensors (each tile a thread's work),
+    // then bufferized with everything else and lowered to loops on buffers.
+    HMoETileRoutesOptions tileRoutes;
+    tileRoutes.tileSize = schedule.routeTileTokens;
+    pm.addNestedPass<func::FuncOp>(createHMoETileRoutes(tileRoutes));
+  }
 
   // Function boundaries get identity layouts: hmoe-run passes contiguous
   // row-major buffers.
@@ -110,11 +149,10 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
   pm.addPass(createConvertBufferizationToMemRefPass());
   HMoELowerRoutingToLoopsOptions routingLoops;
   routingLoops.vectorWidth =
-      options.vectorize ? orSchedule(options.vectorWidth, schedule.vectorWidth)
-                        : 1;
+      vectorize ? orSchedule(options.vectorWidth, schedule.vectorWidth) : 1;
   pm.addNestedPass<func::FuncOp>(createHMoELowerRoutingToLoops(routingLoops));
 
-  if (options.vectorize) {
+  if (vectorize) {
     HMoEVectorizeContractionsOptions vectorize;
     vectorize.vectorWidth =
         orSchedule(options.vectorWidth, schedule.vectorWidth);
@@ -171,6 +209,72 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
   pm.addPass(createHMoEVerifyLLVM());
 }
 
+void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
+                                    const LowerToNVVMOptions &options) {
+  std::string toolkit = resolveCUDAToolkit(options.toolkit);
+  HMoERequireCUDAToolkitOptions require;
+  require.toolkit = toolkit.empty() ? std::string(options.toolkit) : toolkit;
+  pm.addPass(createHMoERequireCUDAToolkit(require));
+  pm.addPass(createHMoERecordABI());
+  pm.addPass(createHMoEDecompose());
+  addGPUTiling(pm, options.fuseDistance, options.blockThreads);
+
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  // Else a copy of a buffer onto itself stays, outside any kernel.
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  bufferization::buildBufferDeallocationPipeline(pm);
+  pm.addPass(createConvertBufferizationToMemRefPass());
+  // Routing, dispatch and stats: their scalar loops, per thread.
+  pm.addNestedPass<func::FuncOp>(createHMoELowerRoutingToLoops());
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addNestedPass<func::FuncOp>(createHMoEMapForallToGPU());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+
+  // Kernels: outlined (index computations sunk into them, so constants do
+  // not become kernel arguments), then NVVM.
+  pm.addNestedPass<func::FuncOp>(createGpuLaunchSinkIndexComputationsPass());
+  pm.addPass(createGpuKernelOutliningPass());
+  // Allocation, copies and launches become asynchronous on one stream
+  // (gpu-to-llvm lowers the asynchronous forms), with one wait at the end.
+  pm.addNestedPass<func::FuncOp>(createGpuAsyncRegionPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  GpuNVVMAttachTargetOptions target;
+  target.chip = options.chip;
+  target.features = options.features;
+  target.optLevel = 3;
+  pm.addPass(createGpuNVVMAttachTarget(target));
+  ConvertGpuOpsToNVVMOpsOptions toNVVM;
+  toNVVM.indexBitwidth = 64;
+  pm.addNestedPass<gpu::GPUModuleOp>(createConvertGpuOpsToNVVMOps(toNVVM));
+  pm.addNestedPass<gpu::GPUModuleOp>(createCanonicalizerPass());
+  pm.addNestedPass<gpu::GPUModuleOp>(createCSEPass());
+  pm.addNestedPass<gpu::GPUModuleOp>(createReconcileUnrealizedCastsPass());
+
+  // Host: launches become mgpu* runtime calls, the rest the CPU lowering.
+  pm.addPass(createGpuToLLVMConversionPass());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createConvertToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  GpuModuleToBinaryPassOptions binary;
+  binary.toolkitPath = toolkit;
+  binary.compilationTarget = options.format;
+  pm.addPass(createGpuModuleToBinaryPass(binary));
+  pm.addPass(createHMoEVerifyGPUBinary());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
 void hmoe::registerHMoEPipelines() {
   PassPipelineRegistration<LowerToCPUOptions>(
       "hmoe-lower-to-cpu",
@@ -178,20 +282,28 @@ void hmoe::registerHMoEPipelines() {
       "convert-hmoe-to-linalg, tile routes, bufferize, routing loops, "
       "vectorised GEMMs, loops, OpenMP, LLVM)",
       buildLowerToCPUPipeline);
+  PassPipelineRegistration<LowerToNVVMOptions>(
+      "hmoe-lower-to-nvvm",
+      "Lower hmoe layers for an NVIDIA GPU: the stages tiled over blocks and "
+      "threads (hmoe-tile-for-gpu), bufferized, mapped to gpu.launch, "
+      "outlined, NVVM, compiled by the CUDA toolkit's ptxas; the host side "
+      "calls the mgpu* runtime",
+      buildLowerToNVVMPipeline);
 }
 
 void hmoe::registerHMoEPipelineDependencies(DialectRegistry &registry) {
   registry.insert<HMoEDialect, affine::AffineDialect, arith::ArithDialect,
                   bufferization::BufferizationDialect, cf::ControlFlowDialect,
-                  func::FuncDialect, index::IndexDialect, linalg::LinalgDialect,
-                  LLVM::LLVMDialect, math::MathDialect, memref::MemRefDialect,
-                  omp::OpenMPDialect, scf::SCFDialect, tensor::TensorDialect,
-                  ub::UBDialect, vector::VectorDialect,
-                  x86vector::X86VectorDialect>();
+                  func::FuncDialect, gpu::GPUDialect, index::IndexDialect,
+                  linalg::LinalgDialect, NVVM::NVVMDialect, LLVM::LLVMDialect,
+                  math::MathDialect, memref::MemRefDialect, omp::OpenMPDialect,
+                  scf::SCFDialect, tensor::TensorDialect, ub::UBDialect,
+                  vector::VectorDialect, x86vector::X86VectorDialect>();
   hmoe::registerRuntimeVerifiableOpInterfaceExternalModels(registry);
   hmoe::registerBufferizableOpInterfaceExternalModels(registry);
   hmoe::registerTilingInterfaceExternalModels(registry);
   linalg::registerRuntimeVerifiableOpInterfaceExternalModels(registry);
+  linalg::registerTilingInterfaceExternalModels(registry);
   memref::registerRuntimeVerifiableOpInterfaceExternalModels(registry);
   tensor::registerRuntimeVerifiableOpInterfaceExternalModels(registry);
 
@@ -211,4 +323,11 @@ void hmoe::registerHMoEPipelineDependencies(DialectRegistry &registry) {
   registerConvertMemRefToLLVMInterface(registry);
   registerConvertOpenMPToLLVMInterface(registry);
   ub::registerConvertUBToLLVMInterface(registry);
+  // The NVVM pipeline: kernels to PTX, the binary's host embedding.
+  NVVM::registerNVVMTargetInterfaceExternalModels(registry);
+  NVVM::registerConvertGpuToNVVMInterface(registry);
+  registerBuiltinDialectTranslation(registry);
+  registerGPUDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  registerNVVMDialectTranslation(registry);
 }

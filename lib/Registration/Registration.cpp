@@ -1,5 +1,6 @@
 //===- Registration.cpp - hmoe's dialect, pass and pipeline registration --===//
 
+#include "hmoe/Codegen/GPU/Passes.h"
 #include "hmoe/Codegen/Passes.h"
 #include "hmoe/Conversion/Passes.h"
 #include "hmoe/Dialect/HMoE/IR/HMoEDialect.h"
@@ -31,6 +32,7 @@ void hmoe::registerAllPasses() {
   registerHMoEPasses();
   registerHMoEConversionPasses();
   registerHMoECodegenPasses();
+  registerHMoEGPUCodegenPasses();
 }
 
 void hmoe::registerAllPipelines() { registerHMoEPipelines(); }

@@ -11,6 +11,7 @@ Prints one line per case and exits non-zero if any case fails.
 import argparse
 import copy
 import itertools
+import os
 import sys
 
 import numpy as np
@@ -395,6 +396,10 @@ def main():
     ap.add_argument("--dtype", default=None, choices=["f32", "bf16", "f16"],
                     help="element type of every case's layer (tolerance "
                     "1e-2 for bf16 and f16, docs/numerics.md)")
+    ap.add_argument("--write-mlir", metavar="DIR", default=None,
+                    help="write each case's layer to DIR/<case>.mlir instead "
+                    "of running it (for the GPU tests: ptxas on every "
+                    "layer's kernels)")
     args = ap.parse_args()
     # Edge cases feed inf and NaN on purpose: IEEE results, no warnings.
     np.seterr(all="ignore")
@@ -428,6 +433,12 @@ def main():
         layer.name = "layer"
         if args.dtype:
             layer.dtype = args.dtype
+        if args.write_mlir:
+            path = os.path.join(args.write_mlir,
+                                name.replace("/", "-") + ".mlir")
+            with open(path, "w") as f:
+                f.write(layer.mlir())
+            continue
         params = make_params(layer, T, seed) if make_params else None
         try:
             failures, summary = check_layer(layer, T, seed, args.hmoe_run,
@@ -441,6 +452,9 @@ def main():
         if failures:
             failed += 1
             print(layer.mlir())
+    if args.write_mlir:
+        print(f"wrote {len(cases)} layers")
+        return
     print(f"{len(cases) - failed} of {len(cases)} cases passed")
     sys.exit(1 if failed else 0)
 

@@ -35,6 +35,10 @@ def ConvertHMoEToLinalg : Pass<"convert-hmoe-to-linalg"> {
   let options = [
     Option<"fuseDistance", "fuse-distance", "bool", /*default=*/"false",
            "Laplace and Gaussian scores in the centred GEMM form">,
+    Option<"expertStageScratch", "expert-stage-scratch", "bool",
+           /*default=*/"false",
+           "Expert temporaries as rows of stage-wide tensors, not "
+           "allocated per expert (GPU kernels cannot allocate)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -76,6 +76,42 @@ struct LowerToCPUOptions : public PassPipelineOptions<LowerToCPUOptions> {
           "split each expert's rows instead. On a 2-core Zen 5, W1 (32 "
           "experts): T = 16 3.0 ms against 3.9, T = 4096 132 ms against 107"),
       llvm::cl::init(0)};
+  PassOptions::Option<bool> gpuMapped{
+      *this, "gpu-mapped",
+      llvm::cl::desc(
+          "Tile and map the stages as hmoe-lower-to-nvvm does (scf.forall "
+          "over #gpu.block / #gpu.thread, expert scratch per stage), then run "
+          "those loops on the CPU: the GPU schedule checked against the "
+          "reference without a GPU (not vectorised)"),
+      llvm::cl::init(false)};
+};
+
+struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
+  PassOptions::Option<std::string> chip{
+      *this, "chip", llvm::cl::desc("GPU to compile for (sm_80, sm_90a, ...)"),
+      llvm::cl::init("sm_80")};
+  PassOptions::Option<std::string> features{
+      *this, "features",
+      llvm::cl::desc("PTX features (LLVM's default, +ptx60, is too old for "
+                     "sm_80 and sm_90)"),
+      llvm::cl::init("+ptx80")};
+  PassOptions::Option<std::string> toolkit{
+      *this, "toolkit",
+      llvm::cl::desc("CUDA toolkit (ptxas, fatbinary, libdevice); empty: "
+                     "$CUDA_HOME, $CUDA_ROOT, $CUDA_PATH, /usr/local/cuda"),
+      llvm::cl::init("")};
+  PassOptions::Option<std::string> format{
+      *this, "format",
+      llvm::cl::desc("What the kernels become: isa (PTX text), bin (cubin), "
+                     "fatbin"),
+      llvm::cl::init("fatbin")};
+  PassOptions::Option<bool> fuseDistance{
+      *this, "fuse-distance",
+      llvm::cl::desc("Laplace/Gaussian scores in GEMM form"),
+      llvm::cl::init(true)};
+  PassOptions::Option<int64_t> blockThreads{*this, "block-threads",
+                                            llvm::cl::desc("threads per block"),
+                                            llvm::cl::init(256)};
 };
 
 /// hmoe (whole layers or stages) on tensors -> LLVM dialect: target and
@@ -84,6 +120,13 @@ struct LowerToCPUOptions : public PassPipelineOptions<LowerToCPUOptions> {
 /// loops, vectorise GEMMs, loops, OpenMP, LLVM.
 void buildLowerToCPUPipeline(OpPassManager &pm,
                              const LowerToCPUOptions &options);
+
+/// hmoe on tensors -> host LLVM dialect with the kernels as a gpu.binary
+/// for an NVIDIA GPU: decompose, convert-hmoe-to-linalg (expert scratch per
+/// stage), hmoe-tile-for-gpu, bufferize, routing loops, hmoe-map-forall-to-gpu,
+/// outline, NVVM, ptxas (through the CUDA toolkit), gpu-to-llvm.
+void buildLowerToNVVMPipeline(OpPassManager &pm,
+                              const LowerToNVVMOptions &options);
 
 /// Registers the named pipelines with the pass registry.
 void registerHMoEPipelines();

@@ -54,6 +54,17 @@ struct ConvertDistanceScoreToGemm : OpConversionPattern<ScoreOp> {
   }
 };
 
+struct ConvertExperts : OpConversionPattern<ExpertsOp> {
+  ConvertExperts(MLIRContext *ctx, bool stageScratch)
+      : OpConversionPattern(ctx), stageScratch(stageScratch) {}
+  LogicalResult
+  matchAndRewrite(ExpertsOp op, OpAdaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    return lowering::lowerExperts(rewriter, op, stageScratch);
+  }
+  bool stageScratch;
+};
+
 /// Adapts one of the lowering functions to a conversion pattern.
 template <typename OpTy, LogicalResult (*Lower)(RewriterBase &, OpTy)>
 struct ConvertWith : OpConversionPattern<OpTy> {
@@ -78,7 +89,10 @@ struct ConvertHMoEToLinalgPass
     ConversionTarget target(getContext());
     configureHMoEToLinalgTarget(target);
     RewritePatternSet patterns(&getContext());
-    populateHMoEToLinalgPatterns(patterns, fuseDistance);
+    HMoEToLinalgOptions options;
+    options.gemmFormDistances = fuseDistance;
+    options.expertStageScratch = expertStageScratch;
+    populateHMoEToLinalgPatterns(patterns, options);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       signalPassFailure();
@@ -104,12 +118,12 @@ struct HMoEFuseDistancePass
 } // namespace
 
 void hmoe::populateHMoEToLinalgPatterns(RewritePatternSet &patterns,
-                                        bool gemmFormDistances) {
+                                        const HMoEToLinalgOptions &options) {
   MLIRContext *ctx = patterns.getContext();
   populateHMoEDecomposePatterns(patterns);
-  patterns.add<ConvertScore>(ctx, gemmFormDistances);
-  patterns.add<ConvertWith<ExpertsOp, lowering::lowerExperts>,
-               ConvertWith<CombineOp, lowering::lowerCombine>>(ctx);
+  patterns.add<ConvertScore>(ctx, options.gemmFormDistances);
+  patterns.add<ConvertExperts>(ctx, options.expertStageScratch);
+  patterns.add<ConvertWith<CombineOp, lowering::lowerCombine>>(ctx);
 }
 
 void hmoe::populateHMoEDistanceToGemmPatterns(RewritePatternSet &patterns) {

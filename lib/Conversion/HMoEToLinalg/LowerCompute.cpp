@@ -478,7 +478,15 @@ LogicalResult lowering::lowerScore(RewriterBase &rewriter, ScoreOp op,
   return success();
 }
 
-LogicalResult lowering::lowerExperts(RewriterBase &rewriter, ExpertsOp op) {
+namespace {
+/// An expert's temporaries: its gathered input rows, the hidden rows in f32
+/// (FFN, SwiGLU gate), SwiGLU's up projection, and the activated hidden rows
+/// when the layer's element type is not f32.
+enum class ScratchKind { Gathered, Hidden, Up, Activated };
+} // namespace
+
+LogicalResult lowering::lowerExperts(RewriterBase &rewriter, ExpertsOp op,
+                                     bool stageScratch) {
   ImplicitLocOpBuilder b(op.getLoc(), rewriter);
   b.setInsertionPoint(op);
   Emitter e{b};
@@ -506,16 +514,66 @@ LogicalResult lowering::lowerExperts(RewriterBase &rewriter, ExpertsOp op) {
   // its own slots (rows offsets[e] to offsets[e + 1] of the output, disjoint
   // by construction). Code generation decides whether experts or the rows
   // inside their contractions go to threads (the target's schedule).
+  //
+  // With `stageScratch`, an expert's temporaries (gathered rows, hidden
+  // activations) are its rows of stage-wide [slots, cols] tensors, carried
+  // as further shared outputs, instead of tensors sized by its own count:
+  // no allocation inside the loop (a GPU kernel cannot allocate), at the
+  // price of memory for all slots at once.
+  ScratchKind scratchKinds[] = {ScratchKind::Gathered, ScratchKind::Hidden,
+                                ScratchKind::Up, ScratchKind::Activated};
+  SmallVector<Value> sharedInits = {out};
+  SmallVector<ScratchKind> sharedKinds;
+  auto scratchShape = [&](ScratchKind s) -> std::pair<int64_t, Type> {
+    int64_t h = kind == ExpertKind::Linear ? 0 : op.getExpert().getHidden();
+    switch (s) {
+    case ScratchKind::Gathered:
+      return {d, elem};
+    case ScratchKind::Hidden:
+      return {h, f32};
+    case ScratchKind::Up:
+      return {h, f32};
+    case ScratchKind::Activated:
+      return {h, elem};
+    }
+    llvm_unreachable("scratch kind");
+  };
+  auto needsScratch = [&](ScratchKind s) {
+    switch (s) {
+    case ScratchKind::Gathered:
+      return true;
+    case ScratchKind::Hidden:
+      return kind != ExpertKind::Linear;
+    case ScratchKind::Up:
+      return kind == ExpertKind::SwiGLU;
+    case ScratchKind::Activated:
+      return kind != ExpertKind::Linear && !elem.isF32();
+    }
+    llvm_unreachable("scratch kind");
+  };
+  if (stageScratch) {
+    for (ScratchKind s : scratchKinds) {
+      if (!needsScratch(s))
+        continue;
+      auto [cols, type] = scratchShape(s);
+      sharedInits.push_back(tensor::EmptyOp::create(
+          b, ArrayRef<int64_t>{outType.getDimSize(0), cols}, type, dyn));
+      sharedKinds.push_back(s);
+    }
+  }
   auto forall = scf::ForallOp::create(
       b, ArrayRef<OpFoldResult>{b.getIndexAttr(0)},
       ArrayRef<OpFoldResult>{b.getIndexAttr(numExperts)},
-      ArrayRef<OpFoldResult>{b.getIndexAttr(1)}, ValueRange{out},
+      ArrayRef<OpFoldResult>{b.getIndexAttr(1)}, sharedInits,
       /*mapping=*/std::nullopt);
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(forall.getBody());
     Value ex = forall.getInductionVar(0);
     Value sharedOut = forall.getRegionIterArgs()[0];
+    // The last value written into each scratch slice, inserted back into
+    // its shared output so that bufferization keeps the writes in place.
+    Value lastWrite[std::size(scratchKinds)] = {};
     [&] {
       Value begin =
           e.toIndex(tensor::ExtractOp::create(b, op.getOffsets(), ex));
@@ -529,8 +587,23 @@ LogicalResult lowering::lowerExperts(RewriterBase &rewriter, ExpertsOp op) {
       // contractions extend to f32 (or take bf16 pairs) as they load.
       AffineExpr i, j;
       bindDims(ctx, i, j);
-      Value gatherInit = tensor::EmptyOp::create(
-          b, ArrayRef<int64_t>{ShapedType::kDynamic, d}, elem, ValueRange{n});
+      // This expert's rows of a stage-wide scratch tensor, or a new tensor.
+      auto scratchInit = [&](ScratchKind s) -> Value {
+        auto [cols, type] = scratchShape(s);
+        if (!stageScratch)
+          return tensor::EmptyOp::create(
+              b, ArrayRef<int64_t>{ShapedType::kDynamic, cols}, type,
+              ValueRange{n});
+        auto *it = llvm::find(sharedKinds, s);
+        Value stage =
+            forall.getRegionIterArgs()[1 + (it - sharedKinds.begin())];
+        Value slice = tensor::ExtractSliceOp::create(
+            b, stage, ArrayRef<OpFoldResult>{begin, b.getIndexAttr(0)},
+            ArrayRef<OpFoldResult>{n, b.getIndexAttr(cols)},
+            ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
+        return slice;
+      };
+      Value gatherInit = scratchInit(ScratchKind::Gathered);
       Value xs =
           parallel2D(b, gatherInit, ValueRange{tokens}, {{i}},
                      [&](Emitter &ne, ValueRange args) {
@@ -545,11 +618,6 @@ LogicalResult lowering::lowerExperts(RewriterBase &rewriter, ExpertsOp op) {
         Value acc = zeroFilled(b, init);
         Value w = expertSlice(b, weight, ex);
         return contractRows(b, in, w, acc, /*squaredDistance=*/false);
-      };
-      auto hiddenInit = [&](int64_t cols, Type type) -> Value {
-        return tensor::EmptyOp::create(
-            b, ArrayRef<int64_t>{ShapedType::kDynamic, cols}, type,
-            ValueRange{n});
       };
       // The last projection accumulates straight into this expert's rows
       // of the output (bufferized in place: no copy of its result).
@@ -572,35 +640,56 @@ LogicalResult lowering::lowerExperts(RewriterBase &rewriter, ExpertsOp op) {
       if (kind == ExpertKind::Linear) {
         y = addBias(project(xs, op.getW1(), outRows()), op.getB1());
       } else {
-        int64_t h = op.getExpert().getHidden();
         Value hidden =
-            addBias(project(xs, op.getW1(), hiddenInit(h, f32)), op.getB1());
+            addBias(project(xs, op.getW1(), scratchInit(ScratchKind::Hidden)),
+                    op.getB1());
+        lastWrite[int(ScratchKind::Hidden)] = hidden;
         // The activation computes in f32 and writes the hidden rows in
         // the layer's element type: a bf16 layer's output projection
         // takes bf16 x bf16 (as PyTorch's bf16 layers do), accumulating
         // in f32.
-        Value activated = hidden;
-        if (!elem.isF32())
-          activated = hiddenInit(h, elem);
-        if (kind == ExpertKind::FFN) {
-          hidden =
-              parallel2D(b, activated, ValueRange{hidden}, {{i, j}},
-                         [&](Emitter &ne, ValueRange args) {
-                           return ne.truncTo(elem, ne.activation(*fn, args[0]));
-                         });
-        } else {
-          Value up = project(xs, op.getWUp(), hiddenInit(h, f32));
-          hidden =
-              parallel2D(b, activated, ValueRange{hidden, up}, {{i, j}, {i, j}},
-                         [&](Emitter &ne, ValueRange args) {
-                           Value gate =
-                               ne.activation(Activation::Silu, args[0]);
-                           return ne.truncTo(elem, ne.mulf(gate, args[1]));
-                         });
+        // In f32 the activation updates the hidden rows in place, reading
+        // them as its output's elements (not also as an input: a tiled
+        // loop reading the tensor it writes would be bufferized with a
+        // copy).
+        bool inPlace = elem.isF32();
+        Value activated =
+            inPlace ? hidden : scratchInit(ScratchKind::Activated);
+        SmallVector<Value> ins;
+        SmallVector<SmallVector<AffineExpr, 2>> inMaps;
+        if (!inPlace) {
+          ins.push_back(hidden);
+          inMaps.push_back({i, j});
         }
+        Value up;
+        if (kind == ExpertKind::SwiGLU) {
+          up = project(xs, op.getWUp(), scratchInit(ScratchKind::Up));
+          lastWrite[int(ScratchKind::Up)] = up;
+          ins.push_back(up);
+          inMaps.push_back({i, j});
+        }
+        hidden = parallel2D(
+            b, activated, ins, inMaps, [&](Emitter &ne, ValueRange args) {
+              Value h = inPlace ? args.back() : args[0];
+              if (kind == ExpertKind::FFN)
+                return ne.truncTo(elem, ne.activation(*fn, h));
+              Value gate = ne.activation(Activation::Silu, h);
+              return ne.truncTo(elem, ne.mulf(gate, args[inPlace ? 0 : 1]));
+            });
+        // In f32 the activation overwrites the hidden rows in place.
+        lastWrite[int(elem.isF32() ? ScratchKind::Hidden
+                                   : ScratchKind::Activated)] = hidden;
         y = addBias(project(hidden, op.getW2(), outRows()), op.getB2());
       }
+      lastWrite[int(ScratchKind::Gathered)] = xs;
       b.setInsertionPointToStart(forall.getTerminator().getBody());
+      for (auto [index, s] : llvm::enumerate(sharedKinds)) {
+        auto cols = scratchShape(s).first;
+        tensor::ParallelInsertSliceOp::create(
+            b, lastWrite[int(s)], forall.getRegionIterArgs()[1 + index],
+            ArrayRef<OpFoldResult>{begin, b.getIndexAttr(0)},
+            ArrayRef<OpFoldResult>{n, b.getIndexAttr(cols)}, unitStrides);
+      }
       tensor::ParallelInsertSliceOp::create(b, y, sharedOut, rowsOfOut,
                                             rowsSize, unitStrides);
     }();

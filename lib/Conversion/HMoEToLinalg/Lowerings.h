@@ -17,7 +17,10 @@ namespace mlir::hmoe::lowering {
 /// when `expandDistances`, else the direct sum of squared differences.
 LogicalResult lowerScore(RewriterBase &rewriter, ScoreOp op,
                          bool expandDistances);
-LogicalResult lowerExperts(RewriterBase &rewriter, ExpertsOp op);
+/// With `stageScratch`, each expert's temporaries are its rows of
+/// stage-wide tensors (no allocation inside the loop over experts).
+LogicalResult lowerExperts(RewriterBase &rewriter, ExpertsOp op,
+                           bool stageScratch);
 LogicalResult lowerCombine(RewriterBase &rewriter, CombineOp op);
 
 } // namespace mlir::hmoe::lowering

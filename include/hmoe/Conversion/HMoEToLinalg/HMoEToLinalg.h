@@ -15,14 +15,24 @@ class RewritePatternSet;
 
 namespace hmoe {
 
+/// How the conversion shapes what it emits.
+struct HMoEToLinalgOptions {
+  /// Laplace and Gaussian scores in the centred GEMM form (see
+  /// hmoe-fuse-distance), otherwise the direct form.
+  bool gemmFormDistances = false;
+  /// The expert loop's temporaries (gathered rows, hidden activations) are
+  /// each expert's rows of stage-wide [slots, cols] tensors instead of
+  /// tensors allocated per expert: what a GPU kernel, which cannot
+  /// allocate, needs.
+  bool expertStageScratch = false;
+};
+
 /// Patterns converting hmoe.moe (through its stages), hmoe.score,
 /// hmoe.experts and hmoe.combine to linalg, tensor, arith, math and scf on
 /// tensors. hmoe.route, hmoe.dispatch and hmoe.stats are left as they are
-/// (destination-passing, bufferizable, route tileable). With
-/// `gemmFormDistances`, Laplace and Gaussian scores take the centred GEMM
-/// form (see hmoe-fuse-distance), otherwise the direct form.
+/// (destination-passing, bufferizable, route tileable).
 void populateHMoEToLinalgPatterns(RewritePatternSet &patterns,
-                                  bool gemmFormDistances);
+                                  const HMoEToLinalgOptions &options);
 
 /// Only the GEMM form of Laplace and Gaussian scores (whole layers are
 /// decomposed to reach them).

@@ -1,0 +1,114 @@
+//===- Passes.td - GPU code generation on upstream IR ------*- tablegen -*-===//
+
+#ifndef HMOE_CODEGEN_GPU_PASSES_TD
+#define HMOE_CODEGEN_GPU_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def HMoETileForGPU : InterfacePass<"hmoe-tile-for-gpu",
+                                   "::mlir::FunctionOpInterface"> {
+  let summary = "Tile every stage on tensors into scf.forall nests mapped to "
+                "GPU blocks and threads";
+  let description = [{
+    The GPU schedule of a layer after `convert-hmoe-to-linalg`, as IR any
+    target can lower: every stage at the function's top level becomes an
+    `scf.forall` mapped to `#gpu.block<x>` whose body is one or more
+    `scf.forall`s mapped to `#gpu.thread<...>`, through the ops'
+    `TilingInterface` (`scf::tileUsingSCF`):
+
+    * ops with parallel loops (linalg contractions and element-wise ops,
+      `hmoe.route` over tokens) are tiled over their first parallel loop
+      into blocks of `block-rows` rows (`block-threads` when it is their
+      only parallel loop), then distributed over `threads-y` x `threads-x`
+      threads (the first two parallel loops), or `block-threads` linear
+      threads when there is one;
+    * the loop over experts from `convert-hmoe-to-linalg` becomes the block
+      loop (one block per expert), its ops distributed over threads;
+    * what has no parallel loop (`hmoe.dispatch`, `hmoe.stats`, full
+      reductions) runs in a single-iteration loop on one thread (correct,
+      not fast: the device dispatch is a later step).
+
+    Block loops may have a dynamic trip count (tokens); thread loops have
+    static ones, so that `hmoe-map-forall-to-gpu` can size the launch.
+    Run it before any canonicalization: with `expert-stage-scratch`, the
+    expert loop's scratch outputs have no uses and the canonicalizer
+    would fold them into writes to a tensor from outside the loop.
+  }];
+  let options = [
+    Option<"blockRows", "block-rows", "int64_t", /*default=*/"16",
+           "rows (first parallel loop) per block for ops with two or more "
+           "parallel loops">,
+    Option<"blockThreads", "block-threads", "int64_t", /*default=*/"256",
+           "threads per block, and rows per block for ops with one "
+           "parallel loop">,
+    Option<"threadsX", "threads-x", "int64_t", /*default=*/"16",
+           "threads along the second parallel loop">,
+  ];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
+def HMoEMapForallToGPU : InterfacePass<"hmoe-map-forall-to-gpu",
+                                       "::mlir::FunctionOpInterface"> {
+  let summary = "scf.forall mapped to GPU blocks and threads -> gpu.launch";
+  let description = [{
+    After bufferization: every top-level `scf.forall` mapped to
+    `#gpu.block<...>` becomes a `gpu.launch` whose grid is its trip counts
+    (computed on the host, so they may be dynamic) and whose block is the
+    largest static trip count of the thread loops inside; those are then
+    distributed over the thread ids with upstream MLIR's
+    `mapNestedForallToThreadsImpl` (guards for idle threads, a barrier
+    after each). Host-side `memref.alloc` / `memref.dealloc` become
+    `gpu.alloc` / `gpu.dealloc` (device memory).
+
+    Everything else that touches memory must already be inside a block
+    loop: a read or write of a buffer left on the host, or one inside a
+    block but outside any thread loop (every thread would run it), is an
+    error at the op.
+  }];
+  let options = [
+    Option<"warpSize", "warp-size", "int64_t", /*default=*/"32",
+           "threads per warp">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+  ];
+}
+
+def HMoEVerifyGPUBinary : Pass<"hmoe-verify-gpu-binary", "::mlir::ModuleOp"> {
+  let summary = "Fail on a GPU binary that still calls an unresolved "
+                "libdevice function";
+  let description = [{
+    After `gpu-module-to-binary`: a PTX (`format=isa`) object that declares
+    an `.extern .func __nv_*` did not get libdevice linked (no CUDA toolkit
+    was found), and would only fail later, in `ptxas` or at module load.
+    This pass turns that into an error at the `gpu.binary` naming the
+    function and what to do. Cubin and fatbin objects were linked by
+    `ptxas` already, which fails on an unresolved function itself.
+  }];
+}
+
+def HMoERequireCUDAToolkit : Pass<"hmoe-require-cuda-toolkit",
+                                  "::mlir::ModuleOp"> {
+  let summary = "Fail unless a CUDA toolkit (ptxas) is found";
+  let description = [{
+    First pass of `hmoe-lower-to-nvvm`: kernels are compiled by the CUDA
+    toolkit's `ptxas` and linked with its libdevice, so a missing toolkit
+    is an error before any work, naming where it was looked for, rather
+    than a module whose kernels fail later.
+  }];
+  let options = [
+    Option<"toolkit", "toolkit", "std::string", /*default=*/"",
+           "CUDA toolkit directory (empty: $CUDA_HOME, $CUDA_ROOT, "
+           "$CUDA_PATH, /usr/local/cuda)">,
+  ];
+}
+
+#endif // HMOE_CODEGEN_GPU_PASSES_TD

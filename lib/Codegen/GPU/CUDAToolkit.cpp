@@ -1,0 +1,60 @@
+//===- CUDAToolkit.cpp - finding the CUDA toolkit -------------------------===//
+
+#include "hmoe/Codegen/GPU/CUDAToolkit.h"
+#include "hmoe/Codegen/GPU/Passes.h"
+
+#include "mlir/IR/BuiltinOps.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+
+#include <cstdlib>
+
+namespace mlir::hmoe {
+#define GEN_PASS_DEF_HMOEREQUIRECUDATOOLKIT
+#include "hmoe/Codegen/GPU/Passes.h.inc"
+} // namespace mlir::hmoe
+
+using namespace mlir;
+
+std::string hmoe::resolveCUDAToolkit(llvm::StringRef option) {
+  if (!option.empty())
+    return option.str();
+  SmallVector<std::string> candidates;
+  for (const char *var : {"CUDA_HOME", "CUDA_ROOT", "CUDA_PATH"})
+    if (const char *value = std::getenv(var); value && *value)
+      candidates.push_back(value);
+  candidates.push_back("/usr/local/cuda");
+  for (const std::string &dir : candidates) {
+    SmallString<256> ptxas(dir);
+    llvm::sys::path::append(ptxas, "bin", "ptxas");
+    if (llvm::sys::fs::can_execute(ptxas))
+      return dir;
+  }
+  return "";
+}
+
+namespace {
+struct HMoERequireCUDAToolkitPass
+    : public hmoe::impl::HMoERequireCUDAToolkitBase<
+          HMoERequireCUDAToolkitPass> {
+  using Base::Base;
+  void runOnOperation() override {
+    std::string dir = hmoe::resolveCUDAToolkit(toolkit);
+    SmallString<256> ptxas(dir);
+    llvm::sys::path::append(ptxas, "bin", "ptxas");
+    if (!dir.empty() && llvm::sys::fs::can_execute(ptxas))
+      return;
+    // At the location only: the module would be printed with the error.
+    mlir::emitError(getOperation().getLoc())
+        << "no CUDA toolkit found"
+        << (toolkit.empty() ? std::string(" (looked in $CUDA_HOME, "
+                                          "$CUDA_ROOT, $CUDA_PATH and "
+                                          "/usr/local/cuda)")
+                            : " at '" + toolkit + "' (no bin/ptxas there)")
+        << ": the NVVM pipeline needs ptxas and libdevice; pass toolkit=<dir> "
+           "or set CUDA_HOME";
+    signalPassFailure();
+  }
+};
+} // namespace

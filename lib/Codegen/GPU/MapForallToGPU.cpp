@@ -1,0 +1,314 @@
+//===- MapForallToGPU.cpp - the hmoe-map-forall-to-gpu pass ---------------===//
+//
+// Block loops become gpu.launch with a grid computed on the host (upstream's
+// map_forall_to_blocks takes static trip counts only, and a layer's token
+// count is dynamic); thread loops are then mapped by upstream MLIR.
+//
+//===----------------------------------------------------------------------===//
+
+#include "hmoe/Codegen/GPU/Passes.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/GPU/TransformOps/GPUTransformOps.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
+
+namespace mlir::hmoe {
+#define GEN_PASS_DEF_HMOEMAPFORALLTOGPU
+#include "hmoe/Codegen/GPU/Passes.h.inc"
+} // namespace mlir::hmoe
+
+using namespace mlir;
+using namespace mlir::hmoe;
+
+namespace {
+template <typename MappingAttr> bool isMappedTo(scf::ForallOp forall) {
+  std::optional<ArrayAttr> mapping = forall.getMapping();
+  return mapping && !mapping->empty() && isa<MappingAttr>((*mapping)[0]);
+}
+
+/// Whether `op` reads or writes a buffer (allocation and freeing aside).
+bool accessesBuffers(Operation *op) {
+  auto iface = dyn_cast<MemoryEffectOpInterface>(op);
+  if (!iface)
+    return false;
+  SmallVector<MemoryEffects::EffectInstance> effects;
+  iface.getEffects(effects);
+  return llvm::any_of(effects, [](const MemoryEffects::EffectInstance &e) {
+    return isa<MemoryEffects::Read, MemoryEffects::Write>(e.getEffect());
+  });
+}
+
+bool writesBuffers(Operation *op) {
+  auto iface = dyn_cast<MemoryEffectOpInterface>(op);
+  if (!iface)
+    return false;
+  SmallVector<MemoryEffects::EffectInstance> effects;
+  iface.getEffects(effects);
+  return llvm::any_of(effects, [](const MemoryEffects::EffectInstance &e) {
+    return isa<MemoryEffects::Write>(e.getEffect());
+  });
+}
+
+/// Writes in a block loop outside its thread loops would run on every
+/// thread of the block.
+LogicalResult checkWritesAreThreaded(scf::ForallOp block) {
+  WalkResult walk =
+      block.getBody()->walk<WalkOrder::PreOrder>([&](Operation *op) {
+        if (auto forall = dyn_cast<scf::ForallOp>(op))
+          if (isMappedTo<gpu::GPUThreadMappingAttr>(forall))
+            return WalkResult::skip();
+        if (writesBuffers(op)) {
+          op->emitOpError("writes a buffer inside a GPU block loop but outside "
+                          "its thread loops (every thread of the block would "
+                          "run it); expected it distributed over threads "
+                          "(hmoe-tile-for-gpu)");
+          return WalkResult::interrupt();
+        }
+        return WalkResult::advance();
+      });
+  return failure(walk.wasInterrupted());
+}
+
+/// The block size: the largest static trip count of the thread loops
+/// along x and y, enough threads for the linear ones.
+FailureOr<SmallVector<int64_t>> blockDimsOf(scf::ForallOp block) {
+  int64_t x = 1, y = 1, linear = 1;
+  WalkResult walk = block.getBody()->walk([&](scf::ForallOp forall) {
+    if (!isMappedTo<gpu::GPUThreadMappingAttr>(forall))
+      return WalkResult::advance();
+    int64_t total = 1;
+    for (auto [lb, ub, step, map] :
+         llvm::zip(forall.getMixedLowerBound(), forall.getMixedUpperBound(),
+                   forall.getMixedStep(), forall.getMapping()->getValue())) {
+      std::optional<int64_t> lo = getConstantIntValue(lb),
+                             hi = getConstantIntValue(ub),
+                             by = getConstantIntValue(step);
+      std::optional<int64_t> trips;
+      if (lo && hi && by && *by > 0)
+        trips = std::max<int64_t>(0, llvm::divideCeil(*hi - *lo, *by));
+      if (!trips) {
+        forall.emitOpError("is mapped to GPU threads but has a dynamic trip "
+                           "count; expected a static number of threads");
+        return WalkResult::interrupt();
+      }
+      total *= *trips;
+      switch (cast<gpu::GPUThreadMappingAttr>(map).getThread()) {
+      case gpu::MappingId::DimX:
+        x = std::max(x, *trips);
+        break;
+      case gpu::MappingId::DimY:
+        y = std::max(y, *trips);
+        break;
+      default:
+        break;
+      }
+    }
+    if (cast<gpu::GPUThreadMappingAttr>(forall.getMapping()->getValue()[0])
+            .isLinearMapping())
+      linear = std::max(linear, total);
+    return WalkResult::advance();
+  });
+  if (walk.wasInterrupted())
+    return failure();
+  if (x * y < linear) {
+    if (y == 1)
+      x = linear;
+    else
+      y = llvm::divideCeil(linear, x);
+  }
+  if (x * y > 1024)
+    return block.emitOpError("needs ")
+           << x << " x " << y << " threads per block, more than 1024";
+  return SmallVector<int64_t>{x, y, 1};
+}
+
+/// Whether `view` is all of `base`: a subview at offset 0 with unit strides
+/// and `base`'s sizes.
+bool isWholeView(Value view, Value base) {
+  auto subview = view.getDefiningOp<memref::SubViewOp>();
+  if (!subview || subview.getSource() != base)
+    return false;
+  auto isZero = [](OpFoldResult v) { return isConstantIntValue(v, 0); };
+  auto isOne = [](OpFoldResult v) { return isConstantIntValue(v, 1); };
+  if (!llvm::all_of(subview.getMixedOffsets(), isZero) ||
+      !llvm::all_of(subview.getMixedStrides(), isOne))
+    return false;
+  auto type = cast<MemRefType>(base.getType());
+  auto alloc = base.getDefiningOp<memref::AllocOp>();
+  SmallVector<OpFoldResult> sizes = subview.getMixedSizes();
+  unsigned dynamic = 0;
+  for (auto [d, size] : llvm::enumerate(sizes)) {
+    if (!type.isDynamicDim(d)) {
+      if (!isConstantIntValue(size, type.getDimSize(d)))
+        return false;
+      continue;
+    }
+    if (!alloc || !isEqualConstantIntOrValue(
+                      size, OpFoldResult(alloc.getDynamicSizes()[dynamic++])))
+      return false;
+  }
+  return true;
+}
+
+/// Bufferizing a single-iteration loop's full-size insert leaves a copy of
+/// a buffer onto a whole view of itself, outside its thread loop.
+void dropSelfCopies(RewriterBase &rewriter, Operation *root) {
+  root->walk([&](memref::CopyOp copy) {
+    Value from = copy.getSource(), to = copy.getTarget();
+    if (from == to || isWholeView(to, from) || isWholeView(from, to))
+      rewriter.eraseOp(copy);
+  });
+}
+
+LogicalResult mapBlockLoop(RewriterBase &rewriter, scf::ForallOp forall,
+                           int64_t warpSize) {
+  if (failed(checkWritesAreThreaded(forall)))
+    return failure();
+  FailureOr<SmallVector<int64_t>> blockDims = blockDimsOf(forall);
+  if (failed(blockDims))
+    return failure();
+  Location loc = forall.getLoc();
+  rewriter.setInsertionPoint(forall);
+  Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+  SmallVector<Value> grid(3, one);
+  SmallVector<std::pair<int, Value>> ivs;
+  for (auto [index, map] : llvm::enumerate(forall.getMapping()->getValue())) {
+    int dim = static_cast<int>(cast<gpu::GPUBlockMappingAttr>(map).getBlock());
+    if (dim > 2 || grid[dim] != one)
+      return forall.emitOpError("expected block mappings x, y, z used once");
+    // trips = ceil((ub - lb) / step), on the host.
+    AffineExpr lb, ub, step;
+    bindSymbols(rewriter.getContext(), lb, ub, step);
+    grid[dim] = affine::makeComposedAffineApply(
+        rewriter, loc, (ub - lb).ceilDiv(step),
+        {forall.getMixedLowerBound()[index], forall.getMixedUpperBound()[index],
+         forall.getMixedStep()[index]});
+    ivs.push_back({dim, forall.getInductionVar(index)});
+  }
+  auto launch = gpu::LaunchOp::create(
+      rewriter, loc, grid[0], grid[1], grid[2],
+      arith::ConstantIndexOp::create(rewriter, loc, (*blockDims)[0]),
+      arith::ConstantIndexOp::create(rewriter, loc, (*blockDims)[1]),
+      arith::ConstantIndexOp::create(rewriter, loc, (*blockDims)[2]));
+  Block &body = launch.getBody().front();
+  rewriter.setInsertionPointToEnd(&body);
+  auto terminator = gpu::TerminatorOp::create(rewriter, loc);
+  rewriter.setInsertionPointToStart(&body);
+  gpu::KernelDim3 blockIds = launch.getBlockIds();
+  Value ids[3] = {blockIds.x, blockIds.y, blockIds.z};
+  SmallVector<Value> replacements(forall.getRank());
+  for (auto [index, dimAndIv] : llvm::enumerate(ivs)) {
+    AffineExpr lb, step, id;
+    bindSymbols(rewriter.getContext(), lb, step, id);
+    replacements[index] = affine::makeComposedAffineApply(
+        rewriter, loc, lb + id * step,
+        {forall.getMixedLowerBound()[index], forall.getMixedStep()[index],
+         ids[dimAndIv.first]});
+  }
+  rewriter.eraseOp(forall.getTerminator());
+  rewriter.inlineBlockBefore(forall.getBody(), terminator, replacements);
+  rewriter.eraseOp(forall);
+  DiagnosedSilenceableFailure mapped =
+      transform::gpu::mapNestedForallToThreadsImpl(
+          rewriter, std::nullopt, launch, *blockDims, warpSize,
+          /*syncAfterDistribute=*/true);
+  if (!mapped.succeeded()) {
+    if (mapped.isSilenceableFailure())
+      (void)mapped.silence();
+    return launch.emitOpError("could not map its thread loops to GPU threads");
+  }
+  // The linear thread mapping may create the constants it folds unused
+  // thread ids to after their users: constants have no operands, so they
+  // move to the start of the kernel.
+  SmallVector<arith::ConstantOp> constants;
+  launch.getBody().walk([&](arith::ConstantOp c) { constants.push_back(c); });
+  for (arith::ConstantOp c : constants)
+    rewriter.moveOpBefore(c, &launch.getBody().front(),
+                          launch.getBody().front().begin());
+  return success();
+}
+
+struct HMoEMapForallToGPUPass
+    : public hmoe::impl::HMoEMapForallToGPUBase<HMoEMapForallToGPUPass> {
+  using Base::Base;
+  void runOnOperation() override {
+    FunctionOpInterface func = getOperation();
+    IRRewriter rewriter(&getContext());
+    dropSelfCopies(rewriter, func);
+    SmallVector<scf::ForallOp> blocks;
+    func->walk([&](scf::ForallOp forall) {
+      if (isMappedTo<gpu::GPUBlockMappingAttr>(forall))
+        blocks.push_back(forall);
+      return WalkResult::advance();
+    });
+    for (scf::ForallOp forall : blocks) {
+      if (forall.getNumResults() != 0) {
+        forall.emitOpError("must be bufferized before it is mapped to a "
+                           "GPU launch");
+        return signalPassFailure();
+      }
+      if (forall->getParentOfType<gpu::LaunchOp>() ||
+          forall->getParentOfType<scf::ForallOp>()) {
+        forall.emitOpError("is mapped to GPU blocks but nested in another "
+                           "loop or launch; expected it at the top level");
+        return signalPassFailure();
+      }
+      if (failed(mapBlockLoop(rewriter, forall, warpSize)))
+        return signalPassFailure();
+    }
+    // What stays on the host may allocate device memory, nothing more.
+    SmallVector<Operation *> hostOps;
+    WalkResult walk = func->walk<WalkOrder::PreOrder>([&](Operation *op) {
+      if (isa<gpu::LaunchOp>(op))
+        return WalkResult::skip();
+      // A copy between whole buffers (bufferization's, when an op could not
+      // write in place) is a device-to-device memcpy.
+      if (auto copy = dyn_cast<memref::CopyOp>(op)) {
+        auto from = cast<MemRefType>(copy.getSource().getType());
+        auto to = cast<MemRefType>(copy.getTarget().getType());
+        if (from.getLayout().isIdentity() && to.getLayout().isIdentity()) {
+          hostOps.push_back(op);
+          return WalkResult::advance();
+        }
+      }
+      if (isa<memref::AllocOp, memref::DeallocOp>(op)) {
+        hostOps.push_back(op);
+        return WalkResult::advance();
+      }
+      if (accessesBuffers(op)) {
+        op->emitOpError("accesses a buffer on the host, outside any GPU "
+                        "block loop; expected every read and write of a "
+                        "layer's buffers inside a kernel");
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    });
+    if (walk.wasInterrupted())
+      return signalPassFailure();
+    for (Operation *op : hostOps) {
+      rewriter.setInsertionPoint(op);
+      if (auto alloc = dyn_cast<memref::AllocOp>(op)) {
+        rewriter.replaceOp(alloc, gpu::AllocOp::create(
+                                      rewriter, alloc.getLoc(), alloc.getType(),
+                                      /*asyncToken=*/Type(), ValueRange{},
+                                      alloc.getDynamicSizes(),
+                                      alloc.getSymbolOperands())
+                                      .getMemref());
+        continue;
+      }
+      if (auto copy = dyn_cast<memref::CopyOp>(op)) {
+        gpu::MemcpyOp::create(rewriter, copy.getLoc(), TypeRange{},
+                              ValueRange{}, copy.getTarget(), copy.getSource());
+        rewriter.eraseOp(copy);
+        continue;
+      }
+      auto dealloc = cast<memref::DeallocOp>(op);
+      gpu::DeallocOp::create(rewriter, dealloc.getLoc(), Type(), ValueRange{},
+                             dealloc.getMemref());
+      rewriter.eraseOp(dealloc);
+    }
+  }
+};
+} // namespace

@@ -1,0 +1,61 @@
+// RUN: hmoe-opt --split-input-file --verify-diagnostics --pass-pipeline='builtin.module(func.func(hmoe-map-forall-to-gpu))' %s
+
+func.func @host_store(%x: memref<4xf32>) {
+  %c0 = arith.constant 0 : index
+  %cst = arith.constant 1.0 : f32
+  // expected-error @+1 {{accesses a buffer on the host, outside any GPU block loop}}
+  memref.store %cst, %x[%c0] : memref<4xf32>
+  return
+}
+
+// -----
+
+func.func @unthreaded_write(%x: memref<4xf32>) {
+  %cst = arith.constant 1.0 : f32
+  scf.forall (%b) in (4) {
+    // expected-error @+1 {{writes a buffer inside a GPU block loop but outside its thread loops}}
+    memref.store %cst, %x[%b] : memref<4xf32>
+  } {mapping = [#gpu.block<x>]}
+  return
+}
+
+// -----
+
+func.func @dynamic_threads(%x: memref<?xf32>, %n: index) {
+  %cst = arith.constant 1.0 : f32
+  scf.forall (%b) in (4) {
+    // expected-error @+1 {{is mapped to GPU threads but has a dynamic trip count}}
+    scf.forall (%t) in (%n) {
+      memref.store %cst, %x[%t] : memref<?xf32>
+    } {mapping = [#gpu.thread<x>]}
+  } {mapping = [#gpu.block<x>]}
+  return
+}
+
+// -----
+
+func.func @too_many_threads(%x: memref<?x?xf32>) {
+  %cst = arith.constant 1.0 : f32
+  // expected-error @+1 {{needs 64 x 32 threads per block, more than 1024}}
+  scf.forall (%b) in (4) {
+    scf.forall (%i, %j) in (32, 64) {
+      memref.store %cst, %x[%i, %j] : memref<?x?xf32>
+    } {mapping = [#gpu.thread<y>, #gpu.thread<x>]}
+  } {mapping = [#gpu.block<x>]}
+  return
+}
+
+// -----
+
+func.func @nested_blocks(%x: memref<?xf32>) {
+  %cst = arith.constant 1.0 : f32
+  scf.forall (%a) in (4) {
+    // expected-error @+1 {{is mapped to GPU blocks but nested in another loop or launch}}
+    scf.forall (%b) in (4) {
+      scf.forall (%t) in (4) {
+        memref.store %cst, %x[%t] : memref<?xf32>
+      } {mapping = [#gpu.thread<x>]}
+    } {mapping = [#gpu.block<y>]}
+  } {mapping = [#gpu.block<x>]}
+  return
+}

@@ -1,0 +1,35 @@
+// REQUIRES: cuda-toolkit
+// RUN: hmoe-opt --hmoe-lower-to-nvvm='format=isa chip=sm_90a' %s | FileCheck %s
+
+// The host side of a layer lowered for the GPU: device memory and launches
+// on one stream (the mgpu* runtime functions gpu-to-llvm calls), the
+// routing kernel one token per thread of 256, the kernels as PTX for the
+// chosen chip; nothing of memref or bufferization is left.
+// CHECK: module attributes {gpu.container_module}
+// CHECK: llvm.func @g1(
+// CHECK:   %[[STREAM:.*]] = llvm.call @mgpuStreamCreate()
+// CHECK:   %[[BUF:.*]] = llvm.call @mgpuMemAlloc(%{{.*}}, %[[STREAM]], %{{.*}})
+// CHECK:   gpu.launch_func <%[[STREAM]] : !llvm.ptr> @g1_kernel::@g1_kernel blocks in
+// CHECK:   gpu.launch_func <%[[STREAM]] : !llvm.ptr> @{{.*}}::@g1_kernel blocks in (%{{.*}}, %{{.*}}, %{{.*}}) threads in (%[[T256:.*]], %{{.*}}, %{{.*}})
+// CHECK:   llvm.call @mgpuMemFree(%[[BUF]], %[[STREAM]])
+// CHECK:   llvm.call @mgpuStreamSynchronize(%[[STREAM]])
+// CHECK:   llvm.call @mgpuStreamDestroy(%[[STREAM]])
+// CHECK:   llvm.return
+// CHECK: gpu.binary @g1_kernel  [#gpu.object<#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80">, {{.*}}assembly = "{{.*}}.target sm_90a
+// CHECK-NOT: memref.
+// CHECK-NOT: bufferization.
+func.func @g1(%x: tensor<?x64xf32>, %g: tensor<16x64xf32>)
+    -> (tensor<?x2xf32>, tensor<?x2xi32>) {
+  %s = hmoe.score laplace %x : tensor<?x64xf32>, %g : tensor<16x64xf32>
+      -> tensor<?x16xf32>
+  %c0 = arith.constant 0 : index
+  %t = tensor.dim %x, %c0 : tensor<?x64xf32>
+  %w0 = tensor.empty(%t) : tensor<?x2xf32>
+  %e0 = tensor.empty(%t) : tensor<?x2xi32>
+  %p0 = tensor.empty(%t) : tensor<?x16xf32>
+  %w, %e, %p = hmoe.route #hmoe.strategy<nested>
+      level(#hmoe.gate<laplace, softmax, k = 2>, logits %s : tensor<?x16xf32>)
+      outs(%w0, %e0, %p0 : tensor<?x2xf32>, tensor<?x2xi32>, tensor<?x16xf32>)
+      -> tensor<?x2xf32>, tensor<?x2xi32>, tensor<?x16xf32>
+  return %w, %e : tensor<?x2xf32>, tensor<?x2xi32>
+}
