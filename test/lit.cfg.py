@@ -23,7 +23,8 @@ llvm_config.use_default_substitutions()
 tool_dirs = [config.hmoe_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(
     ["hmoe-opt", "hmoe-run", "hmoe-parse-fuzzer", "hmoe-lower-fuzzer",
-     "hmoe-npy-fuzzer", "hmoe-mutator-stats", "hmoe-capi-test", "hmoe-compile", "mlir-opt"],
+     "hmoe-npy-fuzzer", "hmoe-mutator-stats", "hmoe-capi-test", "hmoe-compile",
+     "mlir-opt", "llvm-readelf", "llvm-nm"],
     tool_dirs)
 
 # A sanitizer build's plugin needs the sanitizer runtime in the process that
@@ -47,8 +48,23 @@ for cuda in find_cuda_toolkit():
     if os.access(ptxas, os.X_OK):
         config.available_features.add("cuda-toolkit")
         config.substitutions.append(("%ptxas", ptxas))
+        config.substitutions.append(("%cuda_home", cuda))
+        config.substitutions.append(
+            ("%cuda_stub", os.path.join(cuda, "lib64", "stubs", "libcuda.so")))
         config.environment["CUDA_HOME"] = cuda
         break
+
+# libhmoe_cuda_runtime.so was built (the toolkit was found at configure
+# time): hmoe-compile --target=cuda works. `cuda-driver`: this machine has
+# an NVIDIA driver (a GPU), so CUDA layers would really run.
+if config.hmoe_cuda_runtime:
+    config.available_features.add("cuda-runtime")
+try:
+    import ctypes
+    ctypes.CDLL("libcuda.so.1")
+    config.available_features.add("cuda-driver")
+except OSError:
+    pass
 
 # The dialect and pass plugin for stock mlir-opt (test/Plugin).
 config.substitutions.append(

@@ -93,6 +93,16 @@ void addGPUTiling(OpPassManager &pm, bool fuseDistance, int64_t blockThreads) {
   tile.blockThreads = blockThreads;
   pm.addNestedPass<func::FuncOp>(createHMoETileForGPU(tile));
 }
+
+/// One-shot bufferization of the whole module; function boundaries get
+/// identity layouts (callers pass contiguous row-major buffers).
+void addBufferization(OpPassManager &pm) {
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+}
 } // namespace
 
 void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
@@ -132,13 +142,7 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
     pm.addNestedPass<func::FuncOp>(createHMoETileRoutes(tileRoutes));
   }
 
-  // Function boundaries get identity layouts: hmoe-run passes contiguous
-  // row-major buffers.
-  bufferization::OneShotBufferizePassOptions bufferize;
-  bufferize.bufferizeFunctionBoundaries = true;
-  bufferize.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  addBufferization(pm);
   // Buffer deallocation does not see into scf.forall (the buffers of each
   // expert of a forall over experts leaked, 100 MB a call of W1), but it
   // does into scf.parallel.
@@ -219,11 +223,7 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   pm.addPass(createHMoEDecompose());
   addGPUTiling(pm, options.fuseDistance, options.blockThreads);
 
-  bufferization::OneShotBufferizePassOptions bufferize;
-  bufferize.bufferizeFunctionBoundaries = true;
-  bufferize.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  addBufferization(pm);
   // Else a copy of a buffer onto itself stays, outside any kernel.
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -247,11 +247,19 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
-  GpuNVVMAttachTargetOptions target;
-  target.chip = options.chip;
-  target.features = options.features;
-  target.optLevel = 3;
-  pm.addPass(createGpuNVVMAttachTarget(target));
+  // One NVVM target per chip; several become one fatbin (hmoe-link-fatbin).
+  SmallVector<StringRef> chips;
+  StringRef(options.chip)
+      .split(chips, ',', /*MaxSplit=*/-1,
+             /*KeepEmpty=*/false);
+  for (StringRef chip : chips) {
+    GpuNVVMAttachTargetOptions target;
+    target.chip = chip.trim().str();
+    target.features = options.features;
+    target.optLevel = 3;
+    pm.addPass(createGpuNVVMAttachTarget(target));
+  }
+  bool linkFatbin = chips.size() > 1 && options.format == "fatbin";
   ConvertGpuOpsToNVVMOpsOptions toNVVM;
   toNVVM.indexBitwidth = 64;
   pm.addNestedPass<gpu::GPUModuleOp>(createConvertGpuOpsToNVVMOps(toNVVM));
@@ -268,9 +276,14 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   pm.addPass(createReconcileUnrealizedCastsPass());
   GpuModuleToBinaryPassOptions binary;
   binary.toolkitPath = toolkit;
-  binary.compilationTarget = options.format;
+  binary.compilationTarget = linkFatbin ? "isa" : std::string(options.format);
   pm.addPass(createGpuModuleToBinaryPass(binary));
   pm.addPass(createHMoEVerifyGPUBinary());
+  if (linkFatbin) {
+    HMoELinkFatbinOptions link;
+    link.toolkit = toolkit;
+    pm.addPass(createHMoELinkFatbin(link));
+  }
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }
@@ -328,6 +341,7 @@ void hmoe::registerHMoEPipelineDependencies(DialectRegistry &registry) {
   NVVM::registerConvertGpuToNVVMInterface(registry);
   registerBuiltinDialectTranslation(registry);
   registerGPUDialectTranslation(registry);
+  gpu::registerOffloadingLLVMTranslationInterfaceExternalModels(registry);
   registerLLVMDialectTranslation(registry);
   registerNVVMDialectTranslation(registry);
 }

@@ -223,7 +223,7 @@ JitLayer::create(ModuleOp module, StringRef function,
 
 llvm::Expected<std::unique_ptr<JitLayer>>
 JitLayer::loadLibrary(StringRef path, StringRef function,
-                      FunctionType signature) {
+                      FunctionType signature, bool cuda) {
   std::string error;
   auto library = llvm::sys::DynamicLibrary::getPermanentLibrary(
       path.str().c_str(), &error);
@@ -241,7 +241,55 @@ JitLayer::loadLibrary(StringRef path, StringRef function,
   layer->packed = reinterpret_cast<void (*)(void **)>(address);
   layer->functionName = function.str();
   layer->signature = signature;
+  if (cuda) {
+    // The library's runtime (a dependency: dlsym on the library finds it).
+    auto symbol = [&](const char *name) -> void * {
+      return library.getAddressOfSymbol(name);
+    };
+    auto functions = std::make_unique<CUDAFunctions>();
+    functions->alloc =
+        reinterpret_cast<void *(*)(size_t)>(symbol("hmoe_cuda_alloc"));
+    functions->free =
+        reinterpret_cast<void (*)(void *)>(symbol("hmoe_cuda_free"));
+    functions->copy = reinterpret_cast<void (*)(void *, const void *, size_t)>(
+        symbol("hmoe_cuda_copy"));
+    functions->timerStart =
+        reinterpret_cast<void (*)()>(symbol("hmoe_cuda_timer_start"));
+    functions->timerStop =
+        reinterpret_cast<float (*)()>(symbol("hmoe_cuda_timer_stop"));
+    functions->freeResult =
+        reinterpret_cast<void (*)(void *)>(symbol("hmoe_free"));
+    if (!functions->alloc || !functions->free || !functions->copy ||
+        !functions->timerStart || !functions->timerStop ||
+        !functions->freeResult)
+      return llvm::createStringError(
+          llvm::inconvertibleErrorCode(),
+          "'" + path +
+              "' is not a CUDA layer library (no hmoe_cuda_* functions from "
+              "libhmoe_cuda_runtime.so); was it made with hmoe-compile "
+              "--target=cuda?");
+    layer->cuda = std::move(functions);
+  }
   return layer;
+}
+
+SmallVector<TensorRef> JitLayer::upload(ArrayRef<TensorRef> inputs) {
+  SmallVector<TensorRef> device;
+  for (auto [input, type] : llvm::zip(inputs, signature.getInputs())) {
+    int64_t bytes = elementBytes(cast<RankedTensorType>(type).getElementType());
+    for (int64_t d : input.shape)
+      bytes *= d;
+    TensorRef copy{cuda->alloc(bytes), input.shape};
+    if (bytes)
+      cuda->copy(copy.data, input.data, bytes);
+    device.push_back(copy);
+  }
+  return device;
+}
+
+void JitLayer::freeDevice(ArrayRef<TensorRef> buffers) {
+  for (const TensorRef &buffer : buffers)
+    cuda->free(buffer.data);
 }
 
 JitLayer::~JitLayer() = default;
@@ -298,8 +346,12 @@ void JitLayer::releaseResults(ArrayRef<TensorRef> inputs,
   size_t at = 0;
   for (Type type : signature.getResults()) {
     int64_t allocated = resultWords[at];
-    if (allocated && !keep.count(allocated) && freed.insert(allocated).second)
-      runtime::cachedFree(reinterpret_cast<void *>(allocated));
+    if (allocated && !keep.count(allocated) && freed.insert(allocated).second) {
+      if (cuda)
+        cuda->freeResult(reinterpret_cast<void *>(allocated));
+      else
+        runtime::cachedFree(reinterpret_cast<void *>(allocated));
+    }
     at += 3 + 2 * cast<RankedTensorType>(type).getRank();
   }
 }
@@ -308,19 +360,45 @@ llvm::Error JitLayer::call(
     ArrayRef<TensorRef> inputs,
     llvm::function_ref<void *(unsigned, ArrayRef<int64_t>)> allocateResult) {
   std::vector<int64_t> resultWords;
-  if (llvm::Error err = invoke(inputs, resultWords))
+  SmallVector<TensorRef> device;
+  if (cuda)
+    device = upload(inputs);
+  ArrayRef<TensorRef> args = cuda ? ArrayRef<TensorRef>(device) : inputs;
+  if (llvm::Error err = invoke(args, resultWords))
     return err;
   size_t at = 0;
   for (auto [i, type] : llvm::enumerate(signature.getResults())) {
     auto tensor = cast<RankedTensorType>(type);
     int64_t rank = tensor.getRank();
+    int64_t elemSize = elementBytes(tensor.getElementType());
     ArrayRef<int64_t> shape(resultWords.data() + at + 3, rank);
-    if (void *out = allocateResult(i, shape))
-      copyOut(resultWords.data() + at, rank,
-              elementBytes(tensor.getElementType()), static_cast<char *>(out));
+    void *out = allocateResult(i, shape);
+    if (out && cuda) {
+      // Device results: a host copy of the span the strides cover, then
+      // the strided copy out of it.
+      const int64_t *words = resultWords.data() + at;
+      int64_t span = 1;
+      for (int64_t d = 0; d < rank; ++d)
+        span += shape[d] ? (shape[d] - 1) * words[3 + rank + d] : 0;
+      bool empty = llvm::is_contained(shape, 0);
+      std::vector<char> host(empty ? 0 : span * elemSize);
+      if (!empty)
+        cuda->copy(host.data(),
+                   reinterpret_cast<char *>(words[1]) + words[2] * elemSize,
+                   host.size());
+      std::vector<int64_t> hostWords(words, words + 3 + 2 * rank);
+      hostWords[0] = hostWords[1] = reinterpret_cast<int64_t>(host.data());
+      hostWords[2] = 0;
+      copyOut(hostWords.data(), rank, elemSize, static_cast<char *>(out));
+    } else if (out) {
+      copyOut(resultWords.data() + at, rank, elemSize,
+              static_cast<char *>(out));
+    }
     at += 3 + 2 * rank;
   }
-  releaseResults(inputs, resultWords);
+  releaseResults(args, resultWords);
+  if (cuda)
+    freeDevice(device);
   return llvm::Error::success();
 }
 
@@ -328,14 +406,26 @@ llvm::Expected<SmallVector<double>> JitLayer::time(ArrayRef<TensorRef> inputs,
                                                    unsigned repetitions) {
   std::vector<int64_t> resultWords;
   SmallVector<double> seconds;
+  // A CUDA layer's inputs go to the device once, and calls are timed with
+  // events on the stream it launches on.
+  SmallVector<TensorRef> device;
+  if (cuda)
+    device = upload(inputs);
+  ArrayRef<TensorRef> args = cuda ? ArrayRef<TensorRef>(device) : inputs;
   for (unsigned r = 0; r <= repetitions; ++r) {
+    if (cuda)
+      cuda->timerStart();
     auto start = std::chrono::steady_clock::now();
-    if (llvm::Error err = invoke(inputs, resultWords))
+    if (llvm::Error err = invoke(args, resultWords))
       return std::move(err);
     auto stop = std::chrono::steady_clock::now();
-    releaseResults(inputs, resultWords);
+    double elapsed = cuda ? cuda->timerStop() * 1e-3
+                          : std::chrono::duration<double>(stop - start).count();
+    releaseResults(args, resultWords);
     if (r > 0) // the first call warms up
-      seconds.push_back(std::chrono::duration<double>(stop - start).count());
+      seconds.push_back(elapsed);
   }
+  if (cuda)
+    freeDevice(device);
   return seconds;
 }

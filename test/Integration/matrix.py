@@ -384,6 +384,22 @@ def penalty_cases():
         penalty=[True], gate_bias=[True], stats=["group_importance"]), 30, 72)
 
 
+def group_cases(group):
+    """The cases of `group` as (name, layer, T, seed, make_params or None),
+    or None for an unknown group (scripts/gpu_check.py uses it too)."""
+    plain = {"edge": edge_cases, "gemm": gemm_cases, "penalty": penalty_cases,
+             "shared": shared_cases}
+    full = {"special": special_cases, "numerics": numerics_cases,
+            "precision": precision_cases, "capacity": capacity_cases}
+    if group in plain:
+        return [(n, l, T, s, None) for n, l, T, s in plain[group]()]
+    if group in full:
+        return list(full[group]())
+    if group in STRATEGIES:
+        return [(n, l, T, s, None) for n, l, T, s in matrix_cases(group)]
+    return None
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--hmoe-run", required=True)
@@ -407,25 +423,8 @@ def main():
     if args.pipeline:
         extra.append(f"--pipeline={args.pipeline}")
 
-    if args.group == "edge":
-        cases = [(n, l, T, s, None) for n, l, T, s in edge_cases()]
-    elif args.group == "gemm":
-        cases = [(n, l, T, s, None) for n, l, T, s in gemm_cases()]
-    elif args.group == "special":
-        cases = list(special_cases())
-    elif args.group == "numerics":
-        cases = list(numerics_cases())
-    elif args.group == "precision":
-        cases = list(precision_cases())
-    elif args.group == "capacity":
-        cases = list(capacity_cases())
-    elif args.group == "penalty":
-        cases = [(n, l, T, s, None) for n, l, T, s in penalty_cases()]
-    elif args.group == "shared":
-        cases = [(n, l, T, s, None) for n, l, T, s in shared_cases()]
-    elif args.group in STRATEGIES:
-        cases = [(n, l, T, s, None) for n, l, T, s in matrix_cases(args.group)]
-    else:
+    cases = group_cases(args.group)
+    if cases is None:
         sys.exit(f"unknown group {args.group}")
 
     failed = 0

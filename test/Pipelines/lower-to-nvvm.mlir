@@ -1,5 +1,14 @@
 // REQUIRES: cuda-toolkit
 // RUN: hmoe-opt --hmoe-lower-to-nvvm='format=isa chip=sm_90a' %s | FileCheck %s
+// RUN: hmoe-opt --hmoe-lower-to-nvvm %s | grep -c 'gpu.binary' | FileCheck %s --check-prefix=BINARIES
+// RUN: hmoe-opt --hmoe-lower-to-nvvm %s | grep -o '#gpu.object<#nvvm.target<[^>]*>, [a-z"]' | sort | uniq -c | FileCheck %s --check-prefix=FATBIN
+
+// By default (chip=sm_80,sm_90a, format=fatbin) each kernel's binary holds
+// one object, the fatbin hmoe-link-fatbin made of both chips' images: 14
+// kernels, 14 binaries, 14 fatbins (an object's string, no `assembly =`).
+// BINARIES: 14
+// FATBIN: 14 #gpu.object<#nvvm.target<O = 3, chip = "sm_80", features = "+ptx80">, "
+// FATBIN-NOT: sm_90a
 
 // The host side of a layer lowered for the GPU: device memory and launches
 // on one stream (the mgpu* runtime functions gpu-to-llvm calls), the

@@ -1,17 +1,24 @@
 //===- hmoe-compile.cpp - a layer ahead of time: shared library + header --===//
 //
 // hmoe-compile layer.mlir -o out/liblayer.so [--function=NAME]
-//     [--pipeline-options="target-cpu=znver3"] [--target=cpu]
+//     [--target=cpu|cuda] [--pipeline-options="target-cpu=znver3"]
 //
-// Lowers the layer with hmoe-lower-to-cpu, compiles it for the CPU the
-// pipeline recorded, and links a shared library that needs neither LLVM nor
-// MLIR at run time: the layer, a C wrapper per layer function
+// --target=cpu: lowers the layer with hmoe-lower-to-cpu, compiles it for the
+// CPU the pipeline recorded, and links a shared library that needs neither
+// LLVM nor MLIR at run time: the layer, a C wrapper per layer function
 // (_mlir_ciface_NAME), a packed entry (_mlir_NAME, ExecutionEngine's
 // convention, which `hmoe-run --library` calls), memrefCopy and
-// hmoe_check_failed; libomp.so.5 (for
-// the parallel loops) is copied beside it and found through $ORIGIN. The C
-// header (out/liblayer.h, or --header) declares the memref descriptors and
-// the entry point.
+// hmoe_check_failed; libomp.so.5 (for the parallel loops) is copied beside
+// it and found through $ORIGIN.
+//
+// --target=cuda: lowers with hmoe-lower-to-nvvm (its options in
+// --pipeline-options: chip, toolkit, ...); the library holds the host code
+// and the kernels' fatbin, and needs only libhmoe_cuda_runtime.so (copied
+// beside it) and the CUDA driver's libcuda.so.1. Its buffers (arguments and
+// results) are device memory.
+//
+// The C header (out/liblayer.h, or --header) declares the memref
+// descriptors and the entry point.
 //
 //===----------------------------------------------------------------------===//
 
@@ -69,10 +76,20 @@ static cl::opt<std::string>
                  cl::cat(category));
 static cl::opt<std::string> pipelineOptions(
     "pipeline-options",
-    cl::desc("options of hmoe-lower-to-cpu (e.g. \"target-cpu=znver3\")"),
+    cl::desc("options of the target's pipeline: hmoe-lower-to-cpu (e.g. "
+             "\"target-cpu=znver3\") or hmoe-lower-to-nvvm (e.g. "
+             "\"chip=sm_90a\")"),
     cl::init(""), cl::cat(category));
-static cl::opt<std::string> target("target", cl::desc("cpu (cuda: not yet)"),
-                                   cl::init("cpu"), cl::cat(category));
+static cl::opt<bool> keepIntermediates(
+    "keep-intermediates",
+    cl::desc("keep the object file and the runtime C source beside the "
+             "library (removed once it is linked, by default)"),
+    cl::init(false), cl::cat(category));
+static cl::opt<std::string>
+    target("target",
+           cl::desc("cpu (the host, through hmoe-lower-to-cpu) or cuda (an "
+                    "NVIDIA GPU, through hmoe-lower-to-nvvm)"),
+           cl::init("cpu"), cl::cat(category));
 
 [[noreturn]] static void fatal(const llvm::Twine &message) {
   llvm::errs() << "hmoe-compile: error: " << message << "\n";
@@ -118,6 +135,23 @@ void hmoe_check_failed(const char *message) {
 void hmoe_free(void *buffer) { free(buffer); }
 )c";
 
+/// A CUDA layer's library: results are device memory.
+static constexpr const char *kCUDARuntimeSource = R"c(
+void hmoe_cuda_free(void *buffer);
+void hmoe_free(void *buffer) { hmoe_cuda_free(buffer); }
+)c";
+
+/// libhmoe_cuda_runtime.so beside this tool's lib/ (build tree or install).
+static std::string cudaRuntimeLibrary(const char *argv0) {
+  std::string exe =
+      llvm::sys::fs::getMainExecutable(argv0, (void *)&cudaRuntimeLibrary);
+  SmallString<256> path(exe);
+  llvm::sys::path::remove_filename(path); // bin
+  llvm::sys::path::remove_filename(path); // prefix
+  llvm::sys::path::append(path, "lib", "libhmoe_cuda_runtime.so");
+  return std::string(path);
+}
+
 /// The C element type of a tensor element type.
 static std::string cType(Type type) {
   if (type.isF32())
@@ -138,7 +172,8 @@ static std::string descriptorName(RankedTensorType type) {
 
 /// The header: one descriptor struct per (element type, rank), the results
 /// struct, the entry point and hmoe_free.
-static std::string makeHeader(StringRef name, FunctionType signature) {
+static std::string makeHeader(StringRef name, FunctionType signature,
+                              bool cuda) {
   std::string text;
   llvm::raw_string_ostream os(text);
   std::string guard = ("HMOE_LAYER_" + name.upper() + "_H");
@@ -165,6 +200,9 @@ static std::string makeHeader(StringRef name, FunctionType signature) {
        llvm::concat<const Type>(signature.getInputs(), signature.getResults()))
     declare(cast<RankedTensorType>(t));
   std::string results = "hmoe_" + name.str() + "_results";
+  if (cuda)
+    os << "/* A CUDA layer: every buffer, argument or result, is device "
+          "memory of the\n   current device. */\n\n";
   os << "/* What @" << name
      << " returns; free each result's 'allocated' with hmoe_free. */\n"
      << "typedef struct " << results << " {\n";
@@ -218,9 +256,17 @@ int main(int argc, char **argv) {
   hmoe::registerAllPipelines();
   cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(argc, argv, "hmoe ahead-of-time compiler\n");
-  if (target != "cpu")
-    fatal("--target=" + target +
-          ": only cpu is supported so far (the CUDA target is open work)");
+  bool cuda = target == "cuda";
+  if (target != "cpu" && !cuda)
+    fatal("--target=" + target + ": expected cpu or cuda");
+  std::string cudaRuntime;
+  if (cuda) {
+    cudaRuntime = cudaRuntimeLibrary(argv[0]);
+    if (!llvm::sys::fs::exists(cudaRuntime))
+      fatal("--target=cuda needs " + cudaRuntime +
+            ", which is built only where the CUDA toolkit was found when "
+            "hmoe was configured");
+  }
 
   DialectRegistry registry;
   hmoe::registerPipelineDialects(registry);
@@ -252,11 +298,18 @@ int main(int argc, char **argv) {
   layers[0]->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
                      UnitAttr::get(&context));
 
-  auto options = hmoe::LowerToCPUOptions::createFromString(pipelineOptions);
-  if (!options)
-    fatal("invalid --pipeline-options '" + pipelineOptions + "'");
   PassManager pm(&context);
-  hmoe::buildLowerToCPUPipeline(pm, *options);
+  if (cuda) {
+    auto options = hmoe::LowerToNVVMOptions::createFromString(pipelineOptions);
+    if (!options)
+      fatal("invalid --pipeline-options '" + pipelineOptions + "'");
+    hmoe::buildLowerToNVVMPipeline(pm, *options);
+  } else {
+    auto options = hmoe::LowerToCPUOptions::createFromString(pipelineOptions);
+    if (!options)
+      fatal("invalid --pipeline-options '" + pipelineOptions + "'");
+    hmoe::buildLowerToCPUPipeline(pm, *options);
+  }
   if (failed(pm.run(*module)))
     return 1; // The pipeline reported the error.
   auto lowered = module->lookupSymbol<LLVM::LLVMFuncOp>(name);
@@ -267,7 +320,8 @@ int main(int argc, char **argv) {
     fatal("@" + name + " has no hmoe.abi after lowering");
   auto signature = cast<FunctionType>(abi.getValue());
 
-  // The CPU the pipeline compiled for.
+  // The CPU the pipeline compiled for (a CUDA layer's host code: any
+  // x86-64).
   auto cpu = (*module)->getAttrOfType<StringAttr>(hmoe::kTargetCpuAttr);
   auto features =
       (*module)->getAttrOfType<StringAttr>(hmoe::kTargetFeaturesAttr);
@@ -323,18 +377,21 @@ int main(int argc, char **argv) {
       fatal("cannot write '" + path + "': " + ec.message());
     out << text;
   };
-  writeText(runtime, kRuntimeSource);
+  writeText(runtime, cuda ? kCUDARuntimeSource : kRuntimeSource);
   SmallString<128> header(headerFile.empty() ? outputFile.getValue()
                                              : headerFile.getValue());
   if (headerFile.empty())
     llvm::sys::path::replace_extension(header, "h");
-  writeText(header, makeHeader(name, signature));
+  writeText(header, makeHeader(name, signature, cuda));
 
-  // libomp beside the library, found through $ORIGIN.
-  SmallString<128> libomp(outDir);
-  llvm::sys::path::append(libomp, "libomp.so.5");
-  if (std::error_code ec = llvm::sys::fs::copy_file(HMOE_LIBOMP_PATH, libomp))
-    fatal("cannot copy libomp: " + ec.message());
+  // libomp (CPU) or the CUDA runtime beside the library, found through
+  // $ORIGIN.
+  SmallString<128> dependency(outDir);
+  llvm::sys::path::append(dependency,
+                          cuda ? "libhmoe_cuda_runtime.so" : "libomp.so.5");
+  if (std::error_code ec = llvm::sys::fs::copy_file(
+          cuda ? cudaRuntime.c_str() : HMOE_LIBOMP_PATH, dependency))
+    fatal("cannot copy " + dependency + ": " + ec.message());
   std::string driver = HMOE_LINK_DRIVER;
   SmallVector<std::string> args = {driver,
                                    "-shared",
@@ -344,7 +401,7 @@ int main(int argc, char **argv) {
                                    outputFile,
                                    std::string(object),
                                    std::string(runtime),
-                                   std::string(libomp),
+                                   std::string(dependency),
                                    "-lm",
                                    "-Wl,-rpath,$ORIGIN",
                                    "-Wl,--no-undefined"};
@@ -355,8 +412,14 @@ int main(int argc, char **argv) {
   if (rc != 0)
     fatal("linking with " + driver + " failed" +
           (linkError.empty() ? "" : ": " + linkError));
+  if (!keepIntermediates) {
+    llvm::sys::fs::remove(object);
+    llvm::sys::fs::remove(runtime);
+  }
   llvm::outs() << "hmoe-compile: " << outputFile << " (@" << name << " for "
-               << (cpu ? cpu.getValue() : "x86-64") << "), header " << header
-               << "\n";
+               << (cuda  ? "cuda"
+                   : cpu ? cpu.getValue()
+                         : "x86-64")
+               << "), header " << header << "\n";
   return 0;
 }

@@ -77,6 +77,12 @@ static cl::opt<std::string>
                       "or pipeline hmoe-opt knows); not run when the "
                       "function is already an llvm.func"),
              cl::init("hmoe-lower-to-cpu"), cl::cat(runCategory));
+static cl::opt<std::string> runTarget(
+    "target",
+    cl::desc("With --library: cpu (default), or cuda for a library made by "
+             "hmoe-compile --target=cuda (inputs copied to device memory, "
+             "results back, --benchmark-repetitions timed with CUDA events)"),
+    cl::init("cpu"));
 static cl::opt<std::string> libraryPath(
     "library",
     cl::desc("Call the layer in this shared library (made by hmoe-compile "
@@ -294,6 +300,11 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(argc, argv, "hmoe JIT runner\n");
   if (optLevel > 3)
     fatal("--opt-level must be 0 to 3");
+  if (runTarget != "cpu" && runTarget != "cuda")
+    fatal("--target=" + runTarget + ": expected cpu or cuda");
+  if (runTarget == "cuda" && libraryPath.empty())
+    fatal("--target=cuda runs a library made by hmoe-compile --target=cuda: "
+          "pass it with --library (hmoe-run does not JIT-compile for a GPU)");
 
   DialectRegistry registry;
   hmoe::registerHMoEPipelineDependencies(registry);
@@ -362,7 +373,8 @@ int main(int argc, char **argv) {
   auto layer =
       libraryPath.empty()
           ? hmoe::JitLayer::create(*module, functionName, options)
-          : hmoe::JitLayer::loadLibrary(libraryPath, functionName, signature);
+          : hmoe::JitLayer::loadLibrary(libraryPath, functionName, signature,
+                                        runTarget == "cuda");
   if (!layer)
     fatal(llvm::toString(layer.takeError()));
 

@@ -88,8 +88,11 @@ struct LowerToCPUOptions : public PassPipelineOptions<LowerToCPUOptions> {
 
 struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
   PassOptions::Option<std::string> chip{
-      *this, "chip", llvm::cl::desc("GPU to compile for (sm_80, sm_90a, ...)"),
-      llvm::cl::init("sm_80")};
+      *this, "chip",
+      llvm::cl::desc("GPUs to compile for, comma-separated (sm_80, sm_90a, "
+                     "...); several make one fatbin with an image for each "
+                     "(and PTX for the ones that are not sm_XXa)"),
+      llvm::cl::init("sm_80,sm_90a")};
   PassOptions::Option<std::string> features{
       *this, "features",
       llvm::cl::desc("PTX features (LLVM's default, +ptx60, is too old for "

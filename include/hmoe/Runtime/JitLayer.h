@@ -50,10 +50,12 @@ public:
 
   /// The layer `function` (with tensor signature `signature`) of a shared
   /// library made by hmoe-compile, called through its packed entry
-  /// `_mlir_<function>`.
+  /// `_mlir_<function>`. With `cuda`, a library made with --target=cuda:
+  /// inputs are copied to device memory for each call (once for `time`),
+  /// results back, and `time` measures with CUDA events.
   static llvm::Expected<std::unique_ptr<JitLayer>>
   loadLibrary(llvm::StringRef path, llvm::StringRef function,
-              FunctionType signature);
+              FunctionType signature, bool cuda = false);
   ~JitLayer();
 
   /// The layer's tensor signature (from hmoe.abi).
@@ -78,6 +80,20 @@ private:
                      std::vector<int64_t> &resultWords);
   void releaseResults(llvm::ArrayRef<TensorRef> inputs,
                       const std::vector<int64_t> &resultWords);
+  /// Copies of `inputs` in device memory (a CUDA library's layer).
+  llvm::SmallVector<TensorRef> upload(llvm::ArrayRef<TensorRef> inputs);
+  void freeDevice(llvm::ArrayRef<TensorRef> buffers);
+
+  /// A CUDA library's device functions (libhmoe_cuda_runtime), or null.
+  struct CUDAFunctions {
+    void *(*alloc)(size_t);
+    void (*free)(void *);
+    void (*copy)(void *, const void *, size_t);
+    void (*timerStart)();
+    float (*timerStop)();
+    void (*freeResult)(void *);
+  };
+  std::unique_ptr<CUDAFunctions> cuda;
 
   std::unique_ptr<ExecutionEngine> engine;
   /// The packed entry of a library layer (instead of an engine).

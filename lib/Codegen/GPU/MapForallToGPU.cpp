@@ -28,27 +28,25 @@ template <typename MappingAttr> bool isMappedTo(scf::ForallOp forall) {
   return mapping && !mapping->empty() && isa<MappingAttr>((*mapping)[0]);
 }
 
-/// Whether `op` reads or writes a buffer (allocation and freeing aside).
-bool accessesBuffers(Operation *op) {
+/// Whether `op` has one of the memory effects `Effects` (allocation and
+/// freeing are not reads or writes).
+template <typename... Effects> bool hasAnyEffect(Operation *op) {
   auto iface = dyn_cast<MemoryEffectOpInterface>(op);
   if (!iface)
     return false;
   SmallVector<MemoryEffects::EffectInstance> effects;
   iface.getEffects(effects);
   return llvm::any_of(effects, [](const MemoryEffects::EffectInstance &e) {
-    return isa<MemoryEffects::Read, MemoryEffects::Write>(e.getEffect());
+    return isa<Effects...>(e.getEffect());
   });
 }
 
+bool accessesBuffers(Operation *op) {
+  return hasAnyEffect<MemoryEffects::Read, MemoryEffects::Write>(op);
+}
+
 bool writesBuffers(Operation *op) {
-  auto iface = dyn_cast<MemoryEffectOpInterface>(op);
-  if (!iface)
-    return false;
-  SmallVector<MemoryEffects::EffectInstance> effects;
-  iface.getEffects(effects);
-  return llvm::any_of(effects, [](const MemoryEffects::EffectInstance &e) {
-    return isa<MemoryEffects::Write>(e.getEffect());
-  });
+  return hasEffect<MemoryEffects::Write>(op);
 }
 
 /// Writes in a block loop outside its thread loops would run on every

@@ -111,4 +111,23 @@ def HMoERequireCUDAToolkit : Pass<"hmoe-require-cuda-toolkit",
   ];
 }
 
+def HMoELinkFatbin : Pass<"hmoe-link-fatbin", "::mlir::ModuleOp"> {
+  let summary = "One fatbin per gpu.binary from its PTX for several chips";
+  let description = [{
+    After `gpu-module-to-binary{format=isa}` on modules with one NVVM target
+    per chip: each `gpu.binary`'s PTX objects are compiled with the
+    toolkit's `ptxas` for their chips and packed by `fatbinary` into one
+    fatbin object (the one the host code embeds and loads), with the PTX
+    of every chip that is not architecture-specific (`sm_80`, not `sm_90a`)
+    so that the driver can compile it for a GPU none of the images is for.
+    `hmoe-lower-to-nvvm{chip=sm_80,sm_90a}` (its default) ends with it: a
+    library that runs natively on A100 and H100/H200. A failing tool is an
+    error at the binary with the tool's output.
+  }];
+  let options = [
+    Option<"toolkit", "toolkit", "std::string", /*default=*/"",
+           "CUDA toolkit directory (bin/ptxas, bin/fatbinary)">,
+  ];
+}
+
 #endif // HMOE_CODEGEN_GPU_PASSES_TD
