@@ -88,6 +88,9 @@ void addGPUTiling(OpPassManager &pm, bool fuseDistance, int64_t blockThreads) {
   ConvertHMoEToLinalgOptions convert;
   convert.fuseDistance = fuseDistance;
   convert.expertStageScratch = true;
+  // A block per 16 rows of an expert, not per expert: every SM busy
+  // however the tokens spread.
+  convert.expertRowTile = 16;
   pm.addPass(createConvertHMoEToLinalg(convert));
   HMoETileForGPUOptions tile;
   tile.blockThreads = blockThreads;

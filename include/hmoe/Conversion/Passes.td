@@ -39,8 +39,12 @@ def ConvertHMoEToLinalg : Pass<"convert-hmoe-to-linalg"> {
            /*default=*/"false",
            "Expert temporaries as rows of stage-wide tensors, not "
            "allocated per expert (GPU kernels cannot allocate)">,
+    Option<"expertRowTile", "expert-row-tile", "int64_t", /*default=*/"0",
+           "With expert-stage-scratch: loop over (expert, tile of this "
+           "many of its rows) instead of over experts (0: per expert)">,
   ];
   let dependentDialects = [
+    "::mlir::affine::AffineDialect",
     "::mlir::arith::ArithDialect",
     "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect",

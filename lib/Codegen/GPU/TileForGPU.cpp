@@ -226,14 +226,22 @@ struct HMoETileForGPUPass
       if (auto forall = dyn_cast<scf::ForallOp>(op)) {
         if (forall.getMapping() && !forall.getMapping()->empty())
           continue;
-        // A loop over experts: one block each, its ops over the threads.
-        if (forall.getRank() != 1) {
-          forall.emitOpError("expected a one-dimensional loop (over "
-                             "experts) to map to GPU blocks");
+        // A loop over experts (or over experts and tiles of their rows):
+        // one block each, its ops over the threads. Experts go on y (at
+        // most 65535 of them), tiles on x (up to 2^31 - 1).
+        if (forall.getRank() > 2) {
+          forall.emitOpError("expected a loop over experts, or experts and "
+                             "row tiles, to map to GPU blocks; got ")
+              << forall.getRank() << " dimensions";
           return signalPassFailure();
         }
-        forall.setMappingAttr(rewriter.getArrayAttr(
-            {gpu::GPUBlockMappingAttr::get(ctx, gpu::MappingId::DimX)}));
+        SmallVector<Attribute> blocks;
+        if (forall.getRank() == 2)
+          blocks = {gpu::GPUBlockMappingAttr::get(ctx, gpu::MappingId::DimY),
+                    gpu::GPUBlockMappingAttr::get(ctx, gpu::MappingId::DimX)};
+        else
+          blocks = {gpu::GPUBlockMappingAttr::get(ctx, gpu::MappingId::DimX)};
+        forall.setMappingAttr(rewriter.getArrayAttr(blocks));
         SmallVector<Operation *> inner;
         for (Operation &nested : forall.getBody()->without_terminator())
           if (hasTensorDestinations(&nested) || isa<TilingInterface>(nested))

@@ -55,14 +55,16 @@ struct ConvertDistanceScoreToGemm : OpConversionPattern<ScoreOp> {
 };
 
 struct ConvertExperts : OpConversionPattern<ExpertsOp> {
-  ConvertExperts(MLIRContext *ctx, bool stageScratch)
-      : OpConversionPattern(ctx), stageScratch(stageScratch) {}
+  ConvertExperts(MLIRContext *ctx, bool stageScratch, int64_t rowTile)
+      : OpConversionPattern(ctx), stageScratch(stageScratch), rowTile(rowTile) {
+  }
   LogicalResult
   matchAndRewrite(ExpertsOp op, OpAdaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    return lowering::lowerExperts(rewriter, op, stageScratch);
+    return lowering::lowerExperts(rewriter, op, stageScratch, rowTile);
   }
   bool stageScratch;
+  int64_t rowTile;
 };
 
 /// Adapts one of the lowering functions to a conversion pattern.
@@ -77,9 +79,10 @@ struct ConvertWith : OpConversionPattern<OpTy> {
 };
 
 void addLegalOutputDialects(ConversionTarget &target) {
-  target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
-                         math::MathDialect, scf::SCFDialect,
-                         tensor::TensorDialect, vector::VectorDialect>();
+  target.addLegalDialect<affine::AffineDialect, arith::ArithDialect,
+                         linalg::LinalgDialect, math::MathDialect,
+                         scf::SCFDialect, tensor::TensorDialect,
+                         vector::VectorDialect>();
 }
 
 struct ConvertHMoEToLinalgPass
@@ -92,6 +95,7 @@ struct ConvertHMoEToLinalgPass
     HMoEToLinalgOptions options;
     options.gemmFormDistances = fuseDistance;
     options.expertStageScratch = expertStageScratch;
+    options.expertRowTile = expertRowTile;
     populateHMoEToLinalgPatterns(patterns, options);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
@@ -122,7 +126,8 @@ void hmoe::populateHMoEToLinalgPatterns(RewritePatternSet &patterns,
   MLIRContext *ctx = patterns.getContext();
   populateHMoEDecomposePatterns(patterns);
   patterns.add<ConvertScore>(ctx, options.gemmFormDistances);
-  patterns.add<ConvertExperts>(ctx, options.expertStageScratch);
+  patterns.add<ConvertExperts>(ctx, options.expertStageScratch,
+                               options.expertRowTile);
   patterns.add<ConvertWith<CombineOp, lowering::lowerCombine>>(ctx);
 }
 

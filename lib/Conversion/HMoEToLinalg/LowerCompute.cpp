@@ -4,6 +4,7 @@
 
 #include "hmoe/Dialect/HMoE/Utils/Emitter.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
@@ -486,7 +487,7 @@ enum class ScratchKind { Gathered, Hidden, Up, Activated };
 } // namespace
 
 LogicalResult lowering::lowerExperts(RewriterBase &rewriter, ExpertsOp op,
-                                     bool stageScratch) {
+                                     bool stageScratch, int64_t rowTile) {
   ImplicitLocOpBuilder b(op.getLoc(), rewriter);
   b.setInsertionPoint(op);
   Emitter e{b};
@@ -561,11 +562,22 @@ LogicalResult lowering::lowerExperts(RewriterBase &rewriter, ExpertsOp op,
       sharedKinds.push_back(s);
     }
   }
-  auto forall = scf::ForallOp::create(
-      b, ArrayRef<OpFoldResult>{b.getIndexAttr(0)},
-      ArrayRef<OpFoldResult>{b.getIndexAttr(numExperts)},
-      ArrayRef<OpFoldResult>{b.getIndexAttr(1)}, sharedInits,
-      /*mapping=*/std::nullopt);
+  // With `rowTile`, a second loop splits each expert's rows into tiles of
+  // `rowTile` (ceil(slots / rowTile) of them: any expert may hold every
+  // slot; the tiles past an expert's rows are empty), so that a GPU gets
+  // one block per tile rather than one per expert.
+  SmallVector<OpFoldResult> upperBounds = {b.getIndexAttr(numExperts)};
+  if (rowTile > 0) {
+    AffineExpr slots;
+    bindSymbols(ctx, slots);
+    upperBounds.push_back(affine::makeComposedFoldedAffineApply(
+        b, b.getLoc(), slots.ceilDiv(rowTile),
+        {tensor::getMixedSize(b, b.getLoc(), op.getSlotToken(), 0)}));
+  }
+  SmallVector<OpFoldResult> zeros(upperBounds.size(), b.getIndexAttr(0));
+  SmallVector<OpFoldResult> ones(upperBounds.size(), b.getIndexAttr(1));
+  auto forall = scf::ForallOp::create(b, zeros, upperBounds, ones, sharedInits,
+                                      /*mapping=*/std::nullopt);
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(forall.getBody());
@@ -579,6 +591,14 @@ LogicalResult lowering::lowerExperts(RewriterBase &rewriter, ExpertsOp op,
           e.toIndex(tensor::ExtractOp::create(b, op.getOffsets(), ex));
       Value end = e.toIndex(
           tensor::ExtractOp::create(b, op.getOffsets(), e.addi(ex, e.idx(1))));
+      if (rowTile > 0) {
+        // Rows [begin + tile * rowTile, ...) of this expert, at most
+        // rowTile, none past its end (the start clamped to it).
+        Value start =
+            e.addi(begin, e.muli(forall.getInductionVar(1), e.idx(rowTile)));
+        begin = arith::MinSIOp::create(b, start, end);
+        end = arith::MinSIOp::create(b, e.addi(begin, e.idx(rowTile)), end);
+      }
       Value n = e.subi(end, begin);
       Value tokens = tensor::ExtractSliceOp::create(
           b, op.getSlotToken(), ArrayRef<OpFoldResult>{begin},

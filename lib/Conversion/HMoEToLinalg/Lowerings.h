@@ -18,9 +18,10 @@ namespace mlir::hmoe::lowering {
 LogicalResult lowerScore(RewriterBase &rewriter, ScoreOp op,
                          bool expandDistances);
 /// With `stageScratch`, each expert's temporaries are its rows of
-/// stage-wide tensors (no allocation inside the loop over experts).
+/// stage-wide tensors (no allocation inside the loop over experts); with
+/// `rowTile` > 0 the loop is over (expert, tile of `rowTile` of its rows).
 LogicalResult lowerExperts(RewriterBase &rewriter, ExpertsOp op,
-                           bool stageScratch);
+                           bool stageScratch, int64_t rowTile);
 LogicalResult lowerCombine(RewriterBase &rewriter, CombineOp op);
 
 } // namespace mlir::hmoe::lowering

@@ -39,3 +39,24 @@ func.func @experts_swiglu(%x: tensor<?x16xf32>, %st: tensor<?xi32>, %off: tensor
       -> tensor<?x16xf32>
   return %o : tensor<?x16xf32>
 }
+
+// RUN: hmoe-opt --convert-hmoe-to-linalg='expert-stage-scratch expert-row-tile=16' %s | FileCheck %s --check-prefix=TILES
+
+// With expert-row-tile the loop is over (expert, tile of 16 of its rows),
+// ceil(slots / 16) tiles (as many as an expert could fill); a tile's rows
+// start 16 per tile into the expert's, clamped to its end, so the tiles
+// past its rows are empty.
+// TILES-LABEL: func.func @experts_swiglu
+// TILES: %[[SLOTS:.*]] = tensor.dim %[[ST:.*]], %{{.*}} : tensor<?xi32>
+// TILES: %[[SLOTS2:.*]] = tensor.dim %[[ST]], %{{.*}} : tensor<?xi32>
+// TILES: %[[NT:.*]] = affine.apply #{{.*}}()[%[[SLOTS2]]]
+// TILES: scf.forall (%[[E:.*]], %[[TILE:.*]]) in (4, %[[NT]]) shared_outs(
+// TILES:   %[[B:.*]] = arith.index_cast %{{.*}} : i32 to index
+// TILES:   %[[E1:.*]] = arith.index_cast %{{.*}} : i32 to index
+// TILES:   %[[SKIP:.*]] = arith.muli %[[TILE]], %{{.*}} : index
+// TILES:   %[[START:.*]] = arith.addi %[[B]], %[[SKIP]] : index
+// TILES:   %[[LO:.*]] = arith.minsi %[[START]], %[[E1]] : index
+// TILES:   %[[LO16:.*]] = arith.addi %[[LO]], %{{.*}} : index
+// TILES:   %[[HI:.*]] = arith.minsi %[[LO16]], %[[E1]] : index
+// TILES:   %[[N:.*]] = arith.subi %[[HI]], %[[LO]] : index
+// TILES:   tensor.extract_slice %{{.*}}[%[[LO]]] [%[[N]]] [1] : tensor<?xi32> to tensor<?xi32>

@@ -25,6 +25,11 @@ struct HMoEToLinalgOptions {
   /// tensors allocated per expert: what a GPU kernel, which cannot
   /// allocate, needs.
   bool expertStageScratch = false;
+  /// > 0: the expert loop runs over (expert, tile of this many of its rows)
+  /// instead of over experts, for as many tiles as an expert could have
+  /// (most are empty): a GPU's blocks get tiles of comparable size however
+  /// the tokens spread over experts. Needs expertStageScratch.
+  int64_t expertRowTile = 0;
 };
 
 /// Patterns converting hmoe.moe (through its stages), hmoe.score,
