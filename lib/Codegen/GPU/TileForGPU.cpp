@@ -13,6 +13,7 @@
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Interfaces/DestinationStyleOpInterface.h"
 #include "mlir/Interfaces/TilingInterface.h"
 
@@ -109,12 +110,41 @@ LogicalResult separateOutputs(RewriterBase &rewriter, Operation *op) {
   return success();
 }
 
+/// Whether `op` iterates over nothing (a loop with a static trip count of
+/// 0): it leaves its destinations as they are. (Upstream tiling with a
+/// number of threads crashes on such ops.)
+bool iteratesOverNothing(RewriterBase &rewriter, Operation *op) {
+  auto tileable = dyn_cast<TilingInterface>(op);
+  if (!tileable || !hasTensorDestinations(op))
+    return false;
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(op);
+  Operation *before = op->getPrevNode();
+  SmallVector<Range> domain = tileable.getIterationDomain(rewriter);
+  bool empty = llvm::any_of(
+      domain, [](const Range &r) { return isConstantIntValue(r.size, 0); });
+  // The domain's computations (tensor.dim) are not needed afterwards.
+  SmallVector<Operation *> created;
+  for (Operation *it = before ? before->getNextNode()
+                              : &op->getBlock()->front();
+       it != op; it = it->getNextNode())
+    created.push_back(it);
+  for (Operation *c : llvm::reverse(created))
+    if (c->use_empty())
+      rewriter.eraseOp(c);
+  return empty;
+}
+
 /// Distributes `op` over the threads of a block: its first two parallel
 /// loops over threads-y x threads-x, or its only one over all threads
 /// (linearly); with none, it runs on one thread.
 LogicalResult tileToThreads(RewriterBase &rewriter, Operation *op,
                             const GPUTileSizes &sizes) {
   MLIRContext *ctx = op->getContext();
+  if (iteratesOverNothing(rewriter, op)) {
+    rewriter.replaceOp(op, cast<DestinationStyleOpInterface>(op).getDpsInits());
+    return success();
+  }
   auto tileable = dyn_cast<TilingInterface>(op);
   SmallVector<unsigned> dims;
   if (tileable)
@@ -155,6 +185,11 @@ LogicalResult tileToThreads(RewriterBase &rewriter, Operation *op,
 LogicalResult tileToBlocksAndThreads(RewriterBase &rewriter, TilingInterface op,
                                      const GPUTileSizes &sizes) {
   MLIRContext *ctx = op->getContext();
+  if (iteratesOverNothing(rewriter, op)) {
+    rewriter.replaceOp(
+        op, cast<DestinationStyleOpInterface>(op.getOperation()).getDpsInits());
+    return success();
+  }
   Attribute blockX = gpu::GPUBlockMappingAttr::get(ctx, gpu::MappingId::DimX);
   SmallVector<unsigned> dims = parallelLoops(op);
   if (dims.empty()) {

@@ -124,3 +124,25 @@ func.func @experts_and_stats(%init: tensor<8x16xf32>, %probs: tensor<?x4xf32>,
       -> tensor<4xi64>, tensor<f32>, tensor<f32>
   return %y, %ri, %re : tensor<8x16xf32>, tensor<f32>, tensor<f32>
 }
+
+// -----
+
+// An op whose iteration space is empty (0 columns) leaves its destination
+// as it is: no loops (upstream's tiling by a number of threads crashed on
+// it).
+// CHECK-LABEL: func.func @empty_columns
+// CHECK-SAME: (%{{.*}}: tensor<5x0xf32>, %[[INIT:.*]]: tensor<5x0xf32>)
+// CHECK-NOT: scf.forall
+// CHECK-NOT: linalg.generic
+// CHECK: return %[[INIT]]
+func.func @empty_columns(%x: tensor<5x0xf32>, %init: tensor<5x0xf32>)
+    -> tensor<5x0xf32> {
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>,
+                                        affine_map<(d0, d1) -> (d0, d1)>],
+                       iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<5x0xf32>) outs(%init : tensor<5x0xf32>) {
+  ^bb0(%a: f32, %b: f32):
+    linalg.yield %a : f32
+  } -> tensor<5x0xf32>
+  return %r : tensor<5x0xf32>
+}
