@@ -14,6 +14,8 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 
+#include <limits>
+
 namespace mlir::hmoe {
 #define GEN_PASS_DEF_HMOEMAPFORALLTOGPU
 #include "hmoe/Codegen/GPU/Passes.h.inc"
@@ -176,6 +178,18 @@ LogicalResult mapBlockLoop(RewriterBase &rewriter, scf::ForallOp forall,
     int dim = static_cast<int>(cast<gpu::GPUBlockMappingAttr>(map).getBlock());
     if (dim > 2 || grid[dim] != one)
       return forall.emitOpError("expected block mappings x, y, z used once");
+    // CUDA's grid limits: 2^31 - 1 blocks along x, 65535 along y and z.
+    std::optional<int64_t> lo =
+        getConstantIntValue(forall.getMixedLowerBound()[index]);
+    std::optional<int64_t> hi =
+        getConstantIntValue(forall.getMixedUpperBound()[index]);
+    std::optional<int64_t> by =
+        getConstantIntValue(forall.getMixedStep()[index]);
+    int64_t limit = dim == 0 ? std::numeric_limits<int32_t>::max() : 65535;
+    if (lo && hi && by && *by > 0 && llvm::divideCeil(*hi - *lo, *by) > limit)
+      return forall.emitOpError("needs ")
+             << llvm::divideCeil(*hi - *lo, *by) << " blocks along "
+             << "xyz"[dim] << "; a CUDA grid has at most " << limit;
     // trips = ceil((ub - lb) / step), on the host.
     AffineExpr lb, ub, step;
     bindSymbols(rewriter.getContext(), lb, ub, step);

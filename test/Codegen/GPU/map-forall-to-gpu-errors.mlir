@@ -59,3 +59,16 @@ func.func @nested_blocks(%x: memref<?xf32>) {
   } {mapping = [#gpu.block<x>]}
   return
 }
+
+// -----
+
+func.func @grid_too_tall(%x: memref<?xf32>) {
+  %cst = arith.constant 1.0 : f32
+  // expected-error @+1 {{needs 70000 blocks along y; a CUDA grid has at most 65535}}
+  scf.forall (%e, %b) in (70000, 4) {
+    scf.forall (%t) in (4) {
+      memref.store %cst, %x[%t] : memref<?xf32>
+    } {mapping = [#gpu.thread<x>]}
+  } {mapping = [#gpu.block<y>, #gpu.block<x>]}
+  return
+}
