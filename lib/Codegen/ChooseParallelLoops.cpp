@@ -4,6 +4,7 @@
 
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/PatternMatch.h"
+#include "llvm/ADT/SetVector.h"
 
 namespace mlir::hmoe {
 #define GEN_PASS_DEF_HMOECHOOSEPARALLELLOOPS
@@ -53,6 +54,40 @@ bool containsParallel(scf::ParallelOp loop) {
       .wasInterrupted();
 }
 
+/// Serialises every parallel loop nested in `loop` (which keeps the
+/// threads).
+void serializeNested(RewriterBase &rewriter, scf::ParallelOp loop) {
+  SmallVector<scf::ParallelOp> nested;
+  loop.getBody()->walk([&](scf::ParallelOp l) { nested.push_back(l); });
+  // Innermost first (post-order), so each body is moved once.
+  for (scf::ParallelOp l : nested)
+    if (l.getInitVals().empty())
+      serialize(rewriter, l);
+}
+
+/// The largest dynamic leading size of the buffers `loop` uses from
+/// outside it (a layer's token or slot count), computed before the loop;
+/// null if there is none.
+Value workSize(RewriterBase &rewriter, scf::ParallelOp loop) {
+  llvm::SetVector<Value> buffers;
+  loop.getBody()->walk([&](Operation *op) {
+    for (Value v : op->getOperands()) {
+      auto type = dyn_cast<MemRefType>(v.getType());
+      if (type && type.getRank() > 0 && type.isDynamicDim(0) &&
+          !loop->isAncestor(v.getParentBlock()->getParentOp()))
+        buffers.insert(v);
+    }
+  });
+  rewriter.setInsertionPoint(loop);
+  Value size;
+  for (Value buffer : buffers) {
+    Value dim = memref::DimOp::create(rewriter, loop.getLoc(), buffer, 0);
+    size =
+        size ? arith::MaxUIOp::create(rewriter, loop.getLoc(), size, dim) : dim;
+  }
+  return size;
+}
+
 struct HMoEChooseParallelLoopsPass
     : public hmoe::impl::HMoEChooseParallelLoopsBase<
           HMoEChooseParallelLoopsPass> {
@@ -71,6 +106,32 @@ struct HMoEChooseParallelLoopsPass
       if (!loop.getInitVals().empty() || !containsParallel(loop))
         continue;
       std::optional<int64_t> trips = staticTripCount(loop);
+      // Decided at run time: the outer loop keeps the threads when there
+      // are fewer than adaptive-rows rows per iteration (an expert's few
+      // rows cannot keep the threads busy), else the loops inside do.
+      Value size;
+      if (adaptiveRows > 0 && trips && *trips >= 2 &&
+          (size = workSize(rewriter, loop))) {
+        Location loc = loop.getLoc();
+        Value bound = arith::ConstantIndexOp::create(rewriter, loc,
+                                                     adaptiveRows * *trips);
+        Value few = arith::CmpIOp::create(
+            rewriter, loc, arith::CmpIPredicate::ult, size, bound);
+        auto choice = scf::IfOp::create(rewriter, loc, few,
+                                        /*withElseRegion=*/true);
+        rewriter.setInsertionPointToStart(choice.thenBlock());
+        auto outerKeeps = cast<scf::ParallelOp>(rewriter.clone(*loop));
+        rewriter.moveOpBefore(loop, choice.elseBlock()->getTerminator());
+        serializeNested(rewriter, outerKeeps);
+        SmallVector<scf::ParallelOp> inner;
+        loop.getBody()->walk<WalkOrder::PreOrder>([&](scf::ParallelOp l) {
+          inner.push_back(l);
+          return WalkResult::skip();
+        });
+        serialize(rewriter, loop);
+        llvm::append_range(outermost, inner);
+        continue;
+      }
       if (trips && *trips < minTripCount) {
         // Yield to the loops inside: they are the next outermost.
         SmallVector<scf::ParallelOp> inner;
@@ -82,12 +143,7 @@ struct HMoEChooseParallelLoopsPass
         llvm::append_range(outermost, inner);
         continue;
       }
-      SmallVector<scf::ParallelOp> nested;
-      loop.getBody()->walk([&](scf::ParallelOp l) { nested.push_back(l); });
-      // Innermost first (post-order), so each body is moved once.
-      for (scf::ParallelOp l : nested)
-        if (l.getInitVals().empty())
-          serialize(rewriter, l);
+      serializeNested(rewriter, loop);
     }
   }
 };

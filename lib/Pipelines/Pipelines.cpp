@@ -185,6 +185,8 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
   parallelLoops.minTripCount = options.parallelExperts > 0
                                    ? options.parallelExperts
                                    : std::numeric_limits<int64_t>::max();
+  if (options.parallelExperts == 0)
+    parallelLoops.adaptiveRows = options.adaptiveRows;
   pm.addNestedPass<func::FuncOp>(createHMoEChooseParallelLoops(parallelLoops));
   if (options.openmp)
     pm.addPass(createConvertSCFToOpenMPPass());

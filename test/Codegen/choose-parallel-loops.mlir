@@ -73,3 +73,44 @@ func.func @dynamic_and_plain(%m: memref<?x?xf32>, %t: index, %n: index) {
   }
   return
 }
+
+// -----
+
+// RUN: hmoe-opt %s --hmoe-choose-parallel-loops='min-trip-count=99 adaptive-rows=16' --split-input-file | FileCheck %s --check-prefix=ADAPTIVE
+
+// With adaptive-rows, 4 experts over a buffer of %m's rows are chosen at
+// run time: below 16 x 4 rows the loop over experts keeps the threads (its
+// rows run on each expert's thread), else the rows do.
+// ADAPTIVE-LABEL: func.func @adaptive
+// ADAPTIVE-SAME: (%[[M:.*]]: memref<?x8xf32>, %[[N:.*]]: index)
+// ADAPTIVE: %[[ROWS:.*]] = memref.dim %[[M]], %{{.*}} : memref<?x8xf32>
+// ADAPTIVE: %[[BOUND:.*]] = arith.constant 64 : index
+// ADAPTIVE: %[[FEW:.*]] = arith.cmpi ult, %[[ROWS]], %[[BOUND]] : index
+// ADAPTIVE: scf.if %[[FEW]] {
+// ADAPTIVE:   scf.parallel (%[[E:.*]]) =
+// ADAPTIVE:     scf.for %[[R:.*]] = %{{.*}} to %[[N]]
+// ADAPTIVE:       memref.store %{{.*}}, %[[M]][%[[R]], %[[E]]]
+// ADAPTIVE: } else {
+// ADAPTIVE:   scf.for %[[E2:.*]] =
+// ADAPTIVE:     scf.parallel (%[[R2:.*]]) = (%{{.*}}) to (%[[N]])
+// ADAPTIVE:       memref.store %{{.*}}, %[[M]][%[[R2]], %[[E2]]]
+// ADAPTIVE: }
+// Without it (the first RUN line), 4 experts yield to their rows.
+// CHECK-LABEL: func.func @adaptive
+// CHECK-NOT: scf.if
+// CHECK: scf.for
+// CHECK:   scf.parallel
+func.func @adaptive(%m: memref<?x8xf32>, %n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %f = arith.constant 1.0 : f32
+  scf.parallel (%e) = (%c0) to (%c4) step (%c1) {
+    scf.parallel (%r) = (%c0) to (%n) step (%c1) {
+      memref.store %f, %m[%r, %e] : memref<?x8xf32>
+      scf.reduce
+    }
+    scf.reduce
+  }
+  return
+}

@@ -107,6 +107,11 @@ def HMoEChooseParallelLoops : Pass<"hmoe-choose-parallel-loops"> {
     Option<"minTripCount", "min-trip-count", "int64_t", /*default=*/"8",
            "static trip count below which an outer loop yields to the "
            "parallel loops inside it">,
+    Option<"adaptiveRows", "adaptive-rows", "int64_t", /*default=*/"0",
+           "> 0: an outer loop with a static trip count N >= 2 is chosen at "
+           "run time: it keeps the threads when the largest dynamic "
+           "leading size of the buffers it uses is below adaptive-rows x "
+           "N, else the loops inside do (both versions are compiled)">,
   ];
   let dependentDialects = ["::mlir::scf::SCFDialect"];
 }

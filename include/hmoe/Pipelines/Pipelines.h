@@ -76,6 +76,17 @@ struct LowerToCPUOptions : public PassPipelineOptions<LowerToCPUOptions> {
           "split each expert's rows instead. On a 2-core Zen 5, W1 (32 "
           "experts): T = 16 3.0 ms against 3.9, T = 4096 132 ms against 107"),
       llvm::cl::init(0)};
+  PassOptions::Option<int64_t> adaptiveRows{
+      *this, "adaptive-rows",
+      llvm::cl::desc(
+          "Choose at run time whether the experts or each expert's rows go "
+          "to the threads: the experts when there are fewer than this many "
+          "rows (slots) per expert on average (0: never; ignored with "
+          "parallel-experts). On a 2-core Zen 5, 256 against never: W1 "
+          "T = 1 / 16 / 1024 0.18 / 2.6 / 30.8 ms against 0.36 / 3.2 / "
+          "33.3, W2 T = 16 / 256 4.0 / 16.3 against 6.1 / 23.2, T = 4096 "
+          "unchanged (the rows keep the threads)"),
+      llvm::cl::init(256)};
   PassOptions::Option<bool> gpuMapped{
       *this, "gpu-mapped",
       llvm::cl::desc(
