@@ -96,12 +96,16 @@ def HMoEChooseParallelLoops : Pass<"hmoe-choose-parallel-loops"> {
       experts runs on that expert's thread).
 
     `hmoe-lower-to-cpu` runs it after the loops exist (forall, linalg and
-    vectorised contractions) and before `convert-scf-to-openmp`. By default
-    the loop over experts yields to each expert's rows: on a 2-core Zen 5,
-    splitting 32 experts across the threads was faster at T = 16 (3.0 ms
-    against 3.9) but slower at T = 4096 (132 ms against 107), where two
-    experts' weights compete for the cache; `parallel-experts=N` splits the
-    experts of layers with at least N of them.
+    vectorised contractions) and before `convert-scf-to-openmp`. Splitting
+    32 experts across the threads was faster at T = 16 (3.0 ms against 3.9
+    on a 2-core Zen 5) but slower at T = 4096 (132 ms against 107), where
+    two experts' weights compete for the cache; so with `adaptive-rows=R`
+    (hmoe-lower-to-cpu's default 256) a loop over N >= 2 experts is
+    compiled both ways and chosen at run time: the experts keep the threads
+    when the largest dynamic leading size of the buffers the loop uses (the
+    slots) is below R x N, else each expert's rows do.
+    (`parallel-experts=N` in hmoe-lower-to-cpu always splits the experts of
+    layers with at least N of them.)
   }];
   let options = [
     Option<"minTripCount", "min-trip-count", "int64_t", /*default=*/"8",
