@@ -88,6 +88,19 @@ Value workSize(RewriterBase &rewriter, scf::ParallelOp loop) {
   return size;
 }
 
+/// Serialises `loop`, leaving the threads to the loops inside, which join
+/// `worklist` as the next outermost.
+void yieldToInner(RewriterBase &rewriter, scf::ParallelOp loop,
+                  SmallVectorImpl<scf::ParallelOp> &worklist) {
+  SmallVector<scf::ParallelOp> inner;
+  loop.getBody()->walk<WalkOrder::PreOrder>([&](scf::ParallelOp l) {
+    inner.push_back(l);
+    return WalkResult::skip();
+  });
+  serialize(rewriter, loop);
+  llvm::append_range(worklist, inner);
+}
+
 struct HMoEChooseParallelLoopsPass
     : public hmoe::impl::HMoEChooseParallelLoopsBase<
           HMoEChooseParallelLoopsPass> {
@@ -123,24 +136,11 @@ struct HMoEChooseParallelLoopsPass
         auto outerKeeps = cast<scf::ParallelOp>(rewriter.clone(*loop));
         rewriter.moveOpBefore(loop, choice.elseBlock()->getTerminator());
         serializeNested(rewriter, outerKeeps);
-        SmallVector<scf::ParallelOp> inner;
-        loop.getBody()->walk<WalkOrder::PreOrder>([&](scf::ParallelOp l) {
-          inner.push_back(l);
-          return WalkResult::skip();
-        });
-        serialize(rewriter, loop);
-        llvm::append_range(outermost, inner);
+        yieldToInner(rewriter, loop, outermost);
         continue;
       }
       if (trips && *trips < minTripCount) {
-        // Yield to the loops inside: they are the next outermost.
-        SmallVector<scf::ParallelOp> inner;
-        loop.getBody()->walk<WalkOrder::PreOrder>([&](scf::ParallelOp l) {
-          inner.push_back(l);
-          return WalkResult::skip();
-        });
-        serialize(rewriter, loop);
-        llvm::append_range(outermost, inner);
+        yieldToInner(rewriter, loop, outermost);
         continue;
       }
       serializeNested(rewriter, loop);
