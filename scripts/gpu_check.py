@@ -112,37 +112,35 @@ class Library:
         self.entry(args)
         return list(out_words)
 
-    def download(self, words, inputs):
-        """The results as host arrays; frees what the layer allocated."""
-        out, at, freed = [], 0, set(inputs)
+    def download(self, words):
+        """The results as host arrays (copies)."""
+        out, at = [], 0
         for dtype, rank in self.results:
-            allocated, aligned, offset = words[at:at + 3]
+            aligned, offset = words[at + 1:at + 3]
             shape = words[at + 3:at + 3 + rank]
             strides = words[at + 3 + rank:at + 3 + 2 * rank]
             at += 3 + 2 * rank
             item = np.dtype(dtype).itemsize
             if 0 in shape:
                 out.append(np.zeros(shape, dtype))
+                continue
+            span = 1 + sum((n - 1) * s for n, s in zip(shape, strides))
+            host = np.empty(span, dtype)
+            src = aligned + offset * item
+            if self.cuda:
+                self.lib.hmoe_cuda_copy(host.ctypes.data, src, span * item)
             else:
-                span = 1 + sum((n - 1) * s for n, s in zip(shape, strides))
-                host = np.empty(span, dtype)
-                src = aligned + offset * item
-                if self.cuda:
-                    self.lib.hmoe_cuda_copy(host.ctypes.data, src, span * item)
-                else:
-                    ctypes.memmove(host.ctypes.data, src, span * item)
-                out.append(np.lib.stride_tricks.as_strided(
-                    host, shape, [s * item for s in strides]).copy())
-            if allocated and allocated not in freed:
-                self.lib.hmoe_free(allocated)
-                freed.add(allocated)
+                ctypes.memmove(host.ctypes.data, src, span * item)
+            out.append(np.lib.stride_tricks.as_strided(
+                host, shape, [s * item for s in strides]).copy())
         return out
 
     def __call__(self, arrays):
         arrays = [np.ascontiguousarray(a) for a in arrays]
         pointers, owned = self.upload(arrays)
         words = self.invoke(arrays, pointers)
-        results = self.download(words, pointers)
+        results = self.download(words)
+        self.free_results(words, pointers)
         for ptr in owned:
             self.lib.hmoe_cuda_free(ptr)
         return results
@@ -168,6 +166,7 @@ class Library:
         return float(np.median(seconds))
 
     def free_results(self, words, inputs):
+        """Frees what the layer allocated (never an input it returned)."""
         at, freed = 0, set(inputs)
         for _, rank in self.results:
             allocated = words[at]

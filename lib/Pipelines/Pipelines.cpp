@@ -221,8 +221,9 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
 void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
                                     const LowerToNVVMOptions &options) {
   std::string toolkit = resolveCUDAToolkit(options.toolkit);
+  // It resolves the option as above, and fails where that found nothing.
   HMoERequireCUDAToolkitOptions require;
-  require.toolkit = toolkit.empty() ? std::string(options.toolkit) : toolkit;
+  require.toolkit = options.toolkit;
   pm.addPass(createHMoERequireCUDAToolkit(require));
   pm.addPass(createHMoERecordABI());
   pm.addPass(createHMoEDecompose());
@@ -248,8 +249,8 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   // Allocation, copies and launches become asynchronous on one stream
   // (gpu-to-llvm lowers the asynchronous forms), with one wait at the end.
   pm.addNestedPass<func::FuncOp>(createGpuAsyncRegionPass());
-  pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());
+  // After the strided-metadata expansion, which makes affine.apply too.
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   // One NVVM target per chip; several become one fatbin (hmoe-link-fatbin).

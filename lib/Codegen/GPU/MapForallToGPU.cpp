@@ -30,25 +30,26 @@ template <typename MappingAttr> bool isMappedTo(scf::ForallOp forall) {
   return mapping && !mapping->empty() && isa<MappingAttr>((*mapping)[0]);
 }
 
-/// Whether `op` has one of the memory effects `Effects` (allocation and
-/// freeing are not reads or writes).
-template <typename... Effects> bool hasAnyEffect(Operation *op) {
-  auto iface = dyn_cast<MemoryEffectOpInterface>(op);
-  if (!iface)
-    return false;
-  SmallVector<MemoryEffects::EffectInstance> effects;
-  iface.getEffects(effects);
-  return llvm::any_of(effects, [](const MemoryEffects::EffectInstance &e) {
-    return isa<Effects...>(e.getEffect());
-  });
-}
-
+/// Reads or writes of a buffer (allocation and freeing are neither).
 bool accessesBuffers(Operation *op) {
-  return hasAnyEffect<MemoryEffects::Read, MemoryEffects::Write>(op);
+  // (libMLIR instantiates upstream's hasEffect for single effects.)
+  return hasEffect<MemoryEffects::Read>(op) ||
+         hasEffect<MemoryEffects::Write>(op);
 }
 
 bool writesBuffers(Operation *op) {
   return hasEffect<MemoryEffects::Write>(op);
+}
+
+/// ceil((ub - lb) / step) when all three are constants.
+std::optional<int64_t> staticTripCount(OpFoldResult lb, OpFoldResult ub,
+                                       OpFoldResult step) {
+  std::optional<int64_t> lo = getConstantIntValue(lb),
+                         hi = getConstantIntValue(ub),
+                         by = getConstantIntValue(step);
+  if (!lo || !hi || !by || *by <= 0)
+    return std::nullopt;
+  return std::max<int64_t>(0, llvm::divideCeil(*hi - *lo, *by));
 }
 
 /// Writes in a block loop outside its thread loops would run on every
@@ -82,12 +83,7 @@ FailureOr<SmallVector<int64_t>> blockDimsOf(scf::ForallOp block) {
     for (auto [lb, ub, step, map] :
          llvm::zip(forall.getMixedLowerBound(), forall.getMixedUpperBound(),
                    forall.getMixedStep(), forall.getMapping()->getValue())) {
-      std::optional<int64_t> lo = getConstantIntValue(lb),
-                             hi = getConstantIntValue(ub),
-                             by = getConstantIntValue(step);
-      std::optional<int64_t> trips;
-      if (lo && hi && by && *by > 0)
-        trips = std::max<int64_t>(0, llvm::divideCeil(*hi - *lo, *by));
+      std::optional<int64_t> trips = staticTripCount(lb, ub, step);
       if (!trips) {
         forall.emitOpError("is mapped to GPU threads but has a dynamic trip "
                            "count; expected a static number of threads");
@@ -179,17 +175,14 @@ LogicalResult mapBlockLoop(RewriterBase &rewriter, scf::ForallOp forall,
     if (dim > 2 || grid[dim] != one)
       return forall.emitOpError("expected block mappings x, y, z used once");
     // CUDA's grid limits: 2^31 - 1 blocks along x, 65535 along y and z.
-    std::optional<int64_t> lo =
-        getConstantIntValue(forall.getMixedLowerBound()[index]);
-    std::optional<int64_t> hi =
-        getConstantIntValue(forall.getMixedUpperBound()[index]);
-    std::optional<int64_t> by =
-        getConstantIntValue(forall.getMixedStep()[index]);
     int64_t limit = dim == 0 ? std::numeric_limits<int32_t>::max() : 65535;
-    if (lo && hi && by && *by > 0 && llvm::divideCeil(*hi - *lo, *by) > limit)
+    std::optional<int64_t> trips = staticTripCount(
+        forall.getMixedLowerBound()[index], forall.getMixedUpperBound()[index],
+        forall.getMixedStep()[index]);
+    if (trips && *trips > limit)
       return forall.emitOpError("needs ")
-             << llvm::divideCeil(*hi - *lo, *by) << " blocks along "
-             << "xyz"[dim] << "; a CUDA grid has at most " << limit;
+             << *trips << " blocks along " << "xyz"[dim]
+             << "; a CUDA grid has at most " << limit;
     // trips = ceil((ub - lb) / step), on the host.
     AffineExpr lb, ub, step;
     bindSymbols(rewriter.getContext(), lb, ub, step);

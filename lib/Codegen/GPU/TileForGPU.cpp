@@ -87,6 +87,18 @@ FailureOr<scf::ForallOp> wrapInSingleIteration(RewriterBase &rewriter,
   return forall;
 }
 
+/// Runs `op` on one thread of one block.
+LogicalResult runOnOneThread(RewriterBase &rewriter, Operation *op) {
+  MLIRContext *ctx = op->getContext();
+  FailureOr<scf::ForallOp> block = wrapInSingleIteration(
+      rewriter, op, gpu::GPUBlockMappingAttr::get(ctx, gpu::MappingId::DimX));
+  if (failed(block))
+    return failure();
+  return wrapInSingleIteration(
+      rewriter, &block->getBody()->front(),
+      gpu::GPUThreadMappingAttr::get(ctx, gpu::MappingId::DimX));
+}
+
 /// CSE merges equal `tensor.empty` destinations (two statistics of one
 /// type, the expert scratch of one shape); one value bound to two outputs
 /// of an op is bufferized into one buffer, so each gets its own again.
@@ -110,10 +122,10 @@ LogicalResult separateOutputs(RewriterBase &rewriter, Operation *op) {
   return success();
 }
 
-/// Whether `op` iterates over nothing (a loop with a static trip count of
-/// 0): it leaves its destinations as they are. (Upstream tiling with a
-/// number of threads crashes on such ops.)
-bool iteratesOverNothing(RewriterBase &rewriter, Operation *op) {
+/// Replaces `op` by its destinations if it iterates over nothing (a loop
+/// with a static trip count of 0: it leaves them as they are); upstream
+/// tiling by a number of threads crashes on such ops.
+bool replaceIfEmpty(RewriterBase &rewriter, Operation *op) {
   auto tileable = dyn_cast<TilingInterface>(op);
   if (!tileable || !hasTensorDestinations(op))
     return false;
@@ -132,6 +144,8 @@ bool iteratesOverNothing(RewriterBase &rewriter, Operation *op) {
   for (Operation *c : llvm::reverse(created))
     if (c->use_empty())
       rewriter.eraseOp(c);
+  if (empty)
+    rewriter.replaceOp(op, cast<DestinationStyleOpInterface>(op).getDpsInits());
   return empty;
 }
 
@@ -141,10 +155,6 @@ bool iteratesOverNothing(RewriterBase &rewriter, Operation *op) {
 LogicalResult tileToThreads(RewriterBase &rewriter, Operation *op,
                             const GPUTileSizes &sizes) {
   MLIRContext *ctx = op->getContext();
-  if (iteratesOverNothing(rewriter, op)) {
-    rewriter.replaceOp(op, cast<DestinationStyleOpInterface>(op).getDpsInits());
-    return success();
-  }
   auto tileable = dyn_cast<TilingInterface>(op);
   SmallVector<unsigned> dims;
   if (tileable)
@@ -185,23 +195,10 @@ LogicalResult tileToThreads(RewriterBase &rewriter, Operation *op,
 LogicalResult tileToBlocksAndThreads(RewriterBase &rewriter, TilingInterface op,
                                      const GPUTileSizes &sizes) {
   MLIRContext *ctx = op->getContext();
-  if (iteratesOverNothing(rewriter, op)) {
-    rewriter.replaceOp(
-        op, cast<DestinationStyleOpInterface>(op.getOperation()).getDpsInits());
-    return success();
-  }
   Attribute blockX = gpu::GPUBlockMappingAttr::get(ctx, gpu::MappingId::DimX);
   SmallVector<unsigned> dims = parallelLoops(op);
-  if (dims.empty()) {
-    FailureOr<scf::ForallOp> block =
-        wrapInSingleIteration(rewriter, op, blockX);
-    if (failed(block))
-      return failure();
-    Operation *inner = &block->getBody()->front();
-    return wrapInSingleIteration(
-        rewriter, inner,
-        gpu::GPUThreadMappingAttr::get(ctx, gpu::MappingId::DimX));
-  }
+  if (dims.empty())
+    return runOnOneThread(rewriter, op);
   SmallVector<OpFoldResult> tileSizes(op.getLoopIteratorTypes().size(),
                                       rewriter.getIndexAttr(0));
   tileSizes[dims[0]] = rewriter.getIndexAttr(
@@ -282,26 +279,18 @@ struct HMoETileForGPUPass
           if (hasTensorDestinations(&nested) || isa<TilingInterface>(nested))
             inner.push_back(&nested);
         for (Operation *nested : inner)
-          if (failed(tileToThreads(rewriter, nested, sizes)))
+          if (!replaceIfEmpty(rewriter, nested) &&
+              failed(tileToThreads(rewriter, nested, sizes)))
             return signalPassFailure();
         continue;
       }
-      if (!hasTensorDestinations(op))
+      if (!hasTensorDestinations(op) || replaceIfEmpty(rewriter, op))
         continue;
-      if (auto tileable = dyn_cast<TilingInterface>(op)) {
-        if (failed(tileToBlocksAndThreads(rewriter, tileable, sizes)))
-          return signalPassFailure();
-        continue;
-      }
-      // Destination-passing without a tiling interface (dispatch, stats):
-      // one thread of one block.
-      FailureOr<scf::ForallOp> block = wrapInSingleIteration(
-          rewriter, op,
-          gpu::GPUBlockMappingAttr::get(ctx, gpu::MappingId::DimX));
-      if (failed(block) ||
-          failed(wrapInSingleIteration(
-              rewriter, &block->getBody()->front(),
-              gpu::GPUThreadMappingAttr::get(ctx, gpu::MappingId::DimX))))
+      // Blocks and threads through the tiling interface; without one
+      // (dispatch, stats), one thread of one block.
+      auto tileable = dyn_cast<TilingInterface>(op);
+      if (failed(tileable ? tileToBlocksAndThreads(rewriter, tileable, sizes)
+                          : runOnOneThread(rewriter, op)))
         return signalPassFailure();
     }
   }

@@ -525,38 +525,35 @@ LogicalResult lowering::lowerExperts(RewriterBase &rewriter, ExpertsOp op,
                                 ScratchKind::Up, ScratchKind::Activated};
   SmallVector<Value> sharedInits = {out};
   SmallVector<ScratchKind> sharedKinds;
-  auto scratchShape = [&](ScratchKind s) -> std::pair<int64_t, Type> {
-    int64_t h = kind == ExpertKind::Linear ? 0 : op.getExpert().getHidden();
+  // Columns and element type of each temporary; none for those this
+  // expert kind does not have.
+  auto scratchShape =
+      [&](ScratchKind s) -> std::optional<std::pair<int64_t, Type>> {
+    bool hidden = kind != ExpertKind::Linear;
+    int64_t h = hidden ? op.getExpert().getHidden() : 0;
     switch (s) {
     case ScratchKind::Gathered:
-      return {d, elem};
+      return std::pair<int64_t, Type>{d, elem};
     case ScratchKind::Hidden:
-      return {h, f32};
+      return hidden ? std::optional(std::pair<int64_t, Type>{h, f32})
+                    : std::nullopt;
     case ScratchKind::Up:
-      return {h, f32};
+      return kind == ExpertKind::SwiGLU
+                 ? std::optional(std::pair<int64_t, Type>{h, f32})
+                 : std::nullopt;
     case ScratchKind::Activated:
-      return {h, elem};
-    }
-    llvm_unreachable("scratch kind");
-  };
-  auto needsScratch = [&](ScratchKind s) {
-    switch (s) {
-    case ScratchKind::Gathered:
-      return true;
-    case ScratchKind::Hidden:
-      return kind != ExpertKind::Linear;
-    case ScratchKind::Up:
-      return kind == ExpertKind::SwiGLU;
-    case ScratchKind::Activated:
-      return kind != ExpertKind::Linear && !elem.isF32();
+      return hidden && !elem.isF32()
+                 ? std::optional(std::pair<int64_t, Type>{h, elem})
+                 : std::nullopt;
     }
     llvm_unreachable("scratch kind");
   };
   if (stageScratch) {
     for (ScratchKind s : scratchKinds) {
-      if (!needsScratch(s))
+      std::optional<std::pair<int64_t, Type>> shape = scratchShape(s);
+      if (!shape)
         continue;
-      auto [cols, type] = scratchShape(s);
+      auto [cols, type] = *shape;
       sharedInits.push_back(tensor::EmptyOp::create(
           b, ArrayRef<int64_t>{outType.getDimSize(0), cols}, type, dyn));
       sharedKinds.push_back(s);
@@ -609,7 +606,7 @@ LogicalResult lowering::lowerExperts(RewriterBase &rewriter, ExpertsOp op,
       bindDims(ctx, i, j);
       // This expert's rows of a stage-wide scratch tensor, or a new tensor.
       auto scratchInit = [&](ScratchKind s) -> Value {
-        auto [cols, type] = scratchShape(s);
+        auto [cols, type] = *scratchShape(s);
         if (!stageScratch)
           return tensor::EmptyOp::create(
               b, ArrayRef<int64_t>{ShapedType::kDynamic, cols}, type,
@@ -696,15 +693,14 @@ LogicalResult lowering::lowerExperts(RewriterBase &rewriter, ExpertsOp op,
               Value gate = ne.activation(Activation::Silu, h);
               return ne.truncTo(elem, ne.mulf(gate, args[inPlace ? 0 : 1]));
             });
-        // In f32 the activation overwrites the hidden rows in place.
-        lastWrite[int(elem.isF32() ? ScratchKind::Hidden
-                                   : ScratchKind::Activated)] = hidden;
+        lastWrite[int(inPlace ? ScratchKind::Hidden : ScratchKind::Activated)] =
+            hidden;
         y = addBias(project(hidden, op.getW2(), outRows()), op.getB2());
       }
       lastWrite[int(ScratchKind::Gathered)] = xs;
       b.setInsertionPointToStart(forall.getTerminator().getBody());
       for (auto [index, s] : llvm::enumerate(sharedKinds)) {
-        auto cols = scratchShape(s).first;
+        int64_t cols = scratchShape(s)->first;
         tensor::ParallelInsertSliceOp::create(
             b, lastWrite[int(s)], forall.getRegionIterArgs()[1 + index],
             ArrayRef<OpFoldResult>{begin, b.getIndexAttr(0)},
