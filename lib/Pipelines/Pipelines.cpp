@@ -106,6 +106,13 @@ void addBufferization(OpPassManager &pm) {
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
 }
+
+/// The GPU schedule's part on buffers: the dispatch as device launches.
+void addGPUDispatch(OpPassManager &pm, int64_t blockThreads) {
+  hmoe::HMoEDistributeDispatchOptions dispatch;
+  dispatch.blockThreads = blockThreads;
+  pm.addNestedPass<func::FuncOp>(hmoe::createHMoEDistributeDispatch(dispatch));
+}
 } // namespace
 
 void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
@@ -146,6 +153,8 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
   }
 
   addBufferization(pm);
+  if (options.gpuMapped)
+    addGPUDispatch(pm, /*blockThreads=*/256);
   // Buffer deallocation does not see into scf.forall (the buffers of each
   // expert of a forall over experts leaked, 100 MB a call of W1), but it
   // does into scf.parallel.
@@ -230,6 +239,7 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   addGPUTiling(pm, options.fuseDistance, options.blockThreads);
 
   addBufferization(pm);
+  addGPUDispatch(pm, options.blockThreads);
   // Else a copy of a buffer onto itself stays, outside any kernel.
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

@@ -284,10 +284,14 @@ struct HMoETileForGPUPass
             return signalPassFailure();
         continue;
       }
+      // Distributed after bufferization (hmoe-distribute-dispatch): its
+      // scatter into slots is not a tiling of tensors.
+      if (isa<DispatchOp>(op))
+        continue;
       if (!hasTensorDestinations(op) || replaceIfEmpty(rewriter, op))
         continue;
       // Blocks and threads through the tiling interface; without one
-      // (dispatch, stats), one thread of one block.
+      // (stats), one thread of one block.
       auto tileable = dyn_cast<TilingInterface>(op);
       if (failed(tileable ? tileToBlocksAndThreads(rewriter, tileable, sizes)
                           : runOnOneThread(rewriter, op)))

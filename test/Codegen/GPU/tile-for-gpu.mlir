@@ -37,8 +37,9 @@ func.func @contraction(%x: tensor<?x16xf32>, %w: tensor<32x16xf32>,
 // -----
 
 // Routing: blocks of 256 tokens, one token per thread (a linear mapping),
-// through hmoe.route's TilingInterface; dispatch (no parallel loop) runs on
-// one thread of one block; ops that are not destination-passing
+// through hmoe.route's TilingInterface; dispatch stays at the top level
+// (hmoe-distribute-dispatch takes it after bufferization); ops that are not
+// destination-passing
 // (tensor.generate) become linalg first and tile like the rest.
 // CHECK-LABEL: func.func @routing
 // CHECK: scf.forall (%[[TOK:.*]]) = (0) to (%{{.*}}) step (256) shared_outs(
@@ -47,11 +48,11 @@ func.func @contraction(%x: tensor<?x16xf32>, %w: tensor<32x16xf32>,
 // CHECK-NEXT: level(#hmoe.gate<linear, softmax, k = 2>, logits %{{.*}} : tensor<?x4xf32>)
 // CHECK:   } {mapping = [#gpu.thread<linear_dim_0>]}
 // CHECK: } {mapping = [#gpu.block<x>]}
-// CHECK: scf.forall (%{{.*}}) in (1) shared_outs(
-// CHECK:   scf.forall (%{{.*}}) in (1) shared_outs(
-// CHECK:     hmoe.dispatch
-// CHECK:   } {mapping = [#gpu.thread<x>]}
-// CHECK: } {mapping = [#gpu.block<x>]}
+// CHECK-NEXT: %[[SLOTS:.*]] = arith.muli
+// CHECK-NEXT: tensor.empty(%[[SLOTS]])
+// CHECK-NEXT: tensor.empty
+// CHECK-NEXT: tensor.empty
+// CHECK-NEXT: hmoe.dispatch
 // CHECK-NOT: tensor.generate
 // CHECK: scf.forall (%{{.*}}) = (0) to (%{{.*}}) step (256)
 // CHECK:   scf.forall (%{{.*}}) in (256)

@@ -24,9 +24,11 @@ def HMoETileForGPU : InterfacePass<"hmoe-tile-for-gpu",
       threads when there is one;
     * the loop over experts from `convert-hmoe-to-linalg` becomes the block
       loop (one block per expert), its ops distributed over threads;
-    * what has no parallel loop (`hmoe.dispatch`, `hmoe.stats`, full
-      reductions) runs in a single-iteration loop on one thread (correct,
-      not fast: the device dispatch is a later step).
+    * `hmoe.dispatch` is left at the top level: `hmoe-distribute-dispatch`
+      splits it into launches after bufferization (its scatter into slots
+      is not a tensor tiling);
+    * what else has no parallel loop (`hmoe.stats`, full reductions) runs
+      in a single-iteration loop on one thread (correct, not fast).
 
     Block loops may have a dynamic trip count (tokens); thread loops have
     static ones, so that `hmoe-map-forall-to-gpu` can size the launch.
@@ -49,6 +51,49 @@ def HMoETileForGPU : InterfacePass<"hmoe-tile-for-gpu",
     "::mlir::gpu::GPUDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
+  ];
+}
+
+def HMoEDistributeDispatch : InterfacePass<"hmoe-distribute-dispatch",
+                                           "::mlir::FunctionOpInterface"> {
+  let summary = "hmoe.dispatch on buffers -> scf.forall launches over GPU "
+                "blocks and threads, with no host synchronisation";
+  let description = [{
+    After bufferization: every `hmoe.dispatch` at the function's top level
+    (`hmoe-tile-for-gpu` leaves it there) becomes its stable counting sort
+    split into GPU launches (the scheme of vLLM's `moe_align_block_size`),
+    each an `scf.forall` over `#gpu.block<x>` whose thread loop takes the
+    experts (thread i: experts i, i + threads, ...):
+
+    1. every assignment dropped (`slot_of` -1), every slot token 0;
+    2. per chunk of `chunk-tokens` tokens' assignments and expert: how many
+       go to that expert;
+    3. one block: the exclusive scan of those counts over the chunks, per
+       expert; the experts' `offsets` from the kept counts (min(count,
+       capacity));
+    4. per chunk and expert: each of its assignments gets the next rank;
+       below the capacity it gets slot `offsets[e] + rank` and the slot its
+       token.
+
+    Nothing is read back on the host; the device does `T * K * E` compares
+    in steps 2 and 4. Capacity in `choice_rank` fill order ranks twice:
+    which are kept in (choice, token) order, then their slots in token
+    order. The `score` fill order (a radix select per expert) stays the
+    scalar loops on one thread. A dispatch already inside a loop or launch
+    is left alone.
+  }];
+  let options = [
+    Option<"chunkTokens", "chunk-tokens", "int64_t", /*default=*/"64",
+           "tokens per chunk (each chunk's assignments are one block's "
+           "work in steps 2 and 4)">,
+    Option<"blockThreads", "block-threads", "int64_t", /*default=*/"256",
+           "threads per block: the experts one block's threads share">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
   ];
 }
 

@@ -229,22 +229,10 @@ static void lowerPrioritisedDispatch(Emitter &e, DispatchOp op, Value numTokens,
     memref::DeallocOp::create(b, scratch);
 }
 
-LogicalResult hmoe::lowerDispatchToLoops(RewriterBase &rewriter,
-                                         DispatchOp op) {
-  if (!allMemRefs(op))
-    return failure();
-  ImplicitLocOpBuilder b(op.getLoc(), rewriter);
-  b.setInsertionPoint(op);
+Value hmoe::emitDispatchCapacity(ImplicitLocOpBuilder &b, DispatchOp op,
+                                 Value numAssignments) {
   Emitter e{b};
   int64_t numExperts = op.getNumExperts();
-  Value experts = op.getExperts();
-  int64_t k = cast<MemRefType>(experts.getType()).getDimSize(1);
-  Value numTokens = memref::DimOp::create(b, experts, 0);
-  Value numAssignments = e.muli(numTokens, e.idx(k));
-  Value slotToken = op.getSlotTokenInit();
-  Value slotOf = op.getSlotOfInit();
-  Value offsets = op.getOffsetsInit();
-
   // Capacity C = ceil(c * (T * K) / E) in f64, as the reference computes it
   // (hi_moe: floor, then up to even, at least 4); dropless is a capacity no
   // expert can reach.
@@ -268,6 +256,26 @@ LogicalResult hmoe::lowerDispatchToLoops(RewriterBase &rewriter,
                                          math::CeilOp::create(b, c));
     }
   }
+  return capacity;
+}
+
+LogicalResult hmoe::lowerDispatchToLoops(RewriterBase &rewriter,
+                                         DispatchOp op) {
+  if (!allMemRefs(op))
+    return failure();
+  ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+  b.setInsertionPoint(op);
+  Emitter e{b};
+  int64_t numExperts = op.getNumExperts();
+  Value experts = op.getExperts();
+  int64_t k = cast<MemRefType>(experts.getType()).getDimSize(1);
+  Value numTokens = memref::DimOp::create(b, experts, 0);
+  Value numAssignments = e.muli(numTokens, e.idx(k));
+  Value slotToken = op.getSlotTokenInit();
+  Value slotOf = op.getSlotOfInit();
+  Value offsets = op.getOffsetsInit();
+
+  Value capacity = emitDispatchCapacity(b, op, numAssignments);
   if (op.getCapacityFactor() && op.getFillOrder() != FillOrder::TokenOrder) {
     lowerPrioritisedDispatch(e, op, numTokens, k, capacity);
     rewriter.eraseOp(op);

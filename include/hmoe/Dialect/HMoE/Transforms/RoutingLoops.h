@@ -12,6 +12,7 @@
 #define HMOE_DIALECT_HMOE_TRANSFORMS_ROUTINGLOOPS_H
 
 #include "hmoe/Dialect/HMoE/IR/HMoEOps.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/IR/PatternMatch.h"
 
 namespace mlir::hmoe {
@@ -31,6 +32,12 @@ LogicalResult emitRouteTokens(OpBuilder &b, Location loc, RouteOp op,
 /// An upper bound of the per-token scratch elements the route's loops use
 /// (the vector form keeps it for each lane).
 int64_t routeScratchElements(RouteOp op);
+
+/// The capacity of each expert of `op` (i64) for `numAssignments` (index,
+/// T * K) assignments: SPEC.md's rounding of the capacity factor, or T * K
+/// (no expert can reach it) when the dispatch is dropless.
+Value emitDispatchCapacity(ImplicitLocOpBuilder &b, DispatchOp op,
+                           Value numAssignments);
 
 /// Replaces the memref-form `op` by a stable two-pass counting sort with
 /// the capacity limit. Fails (without a diagnostic) on tensors.

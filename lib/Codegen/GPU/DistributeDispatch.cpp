@@ -1,0 +1,300 @@
+//===- DistributeDispatch.cpp - the hmoe-distribute-dispatch pass ---------===//
+//
+// hmoe.dispatch on the device, with no host synchronisation: its stable
+// counting sort split into launches over chunks of assignments (as vLLM's
+// moe_align_block_size splits it): per (chunk, expert) counts, a scan over
+// the chunks per expert and the experts' offsets, then every assignment
+// placed. Each launch is an scf.forall over GPU blocks whose threads take
+// the experts; hmoe-map-forall-to-gpu maps them like every other stage.
+//
+//===----------------------------------------------------------------------===//
+
+#include "hmoe/Codegen/GPU/Passes.h"
+#include "hmoe/Dialect/HMoE/IR/HMoEOps.h"
+#include "hmoe/Dialect/HMoE/Transforms/RoutingLoops.h"
+#include "hmoe/Dialect/HMoE/Utils/Emitter.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+namespace mlir::hmoe {
+#define GEN_PASS_DEF_HMOEDISTRIBUTEDISPATCH
+#include "hmoe/Codegen/GPU/Passes.h.inc"
+} // namespace mlir::hmoe
+
+using namespace mlir;
+using namespace mlir::hmoe;
+
+namespace {
+using arith::CmpIPredicate;
+
+/// The order in which a ranking pass visits the assignments: token order
+/// (t, j) or choice-rank order (j, t).
+enum class VisitOrder { Token, ChoiceRank };
+
+/// Emits the launches of one dispatch on buffers.
+struct DispatchDistributor {
+  Emitter &e;
+  DispatchOp op;
+  int64_t k, numExperts, chunkTokens, blockThreads;
+  Value numTokens, numAssignments, chunk, numChunks;
+  /// [chunks, E] i32: per-chunk counts, then their exclusive scan. (The
+  /// scratch is freed by the buffer deallocation pipeline, which runs
+  /// after this pass and refuses IR that frees buffers already.)
+  Value counts;
+
+  MLIRContext *ctx() { return e.b.getContext(); }
+  /// An i32 count as i64 (the capacity's type).
+  Value wide(Value count) {
+    return arith::ExtSIOp::create(e.b, e.b.getI64Type(), count);
+  }
+
+  /// An scf.forall on buffers over `n` iterations mapped to `mapping`;
+  /// `body(iv)` fills it.
+  void forall(OpFoldResult n, Attribute mapping,
+              function_ref<void(Value)> body) {
+    ImplicitLocOpBuilder &b = e.b;
+    auto loop = scf::ForallOp::create(
+        b, ArrayRef<OpFoldResult>{b.getIndexAttr(0)}, ArrayRef<OpFoldResult>{n},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(1)}, ValueRange{},
+        b.getArrayAttr({mapping}));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(loop.getTerminator());
+    body(loop.getInductionVar(0));
+  }
+  /// `n` GPU blocks (x).
+  void blocks(OpFoldResult n, function_ref<void(Value)> body) {
+    forall(n, gpu::GPUBlockMappingAttr::get(ctx(), gpu::MappingId::DimX), body);
+  }
+  /// `n` threads of a block.
+  void threads(int64_t n, function_ref<void(Value)> body) {
+    forall(e.b.getIndexAttr(n),
+           gpu::GPUThreadMappingAttr::get(ctx(), gpu::MappingId::LinearDim0),
+           body);
+  }
+  /// In a block: thread i takes experts i, i + threads, ...
+  void forEachExpert(function_ref<void(Value)> body) {
+    int64_t n = std::min(numExperts, blockThreads);
+    threads(n, [&](Value tid) {
+      auto loop = scf::ForOp::create(e.b, tid, e.idx(numExperts), e.idx(n));
+      OpBuilder::InsertionGuard guard(e.b);
+      e.b.setInsertionPoint(loop.getBody()->getTerminator());
+      body(loop.getInductionVar());
+    });
+  }
+
+  /// (t, j) of the q-th assignment in `order`.
+  std::pair<Value, Value> assignmentAt(VisitOrder order, Value q) {
+    if (order == VisitOrder::Token)
+      return {e.divui(q, e.idx(k)), e.remui(q, e.idx(k))};
+    return {e.remui(q, numTokens), e.divui(q, numTokens)};
+  }
+
+  /// The assignments of chunk `c`: [c * chunk, min((c + 1) * chunk, T * K)).
+  std::pair<Value, Value> chunkRange(Value c) {
+    Value lo = e.muli(c, chunk);
+    return {lo, arith::MinUIOp::create(e.b, e.addi(lo, chunk), numAssignments)};
+  }
+
+  /// Whether assignment (t, j) goes to expert `ex` (i32) and passes `keep`.
+  Value matches(Value t, Value j, Value ex,
+                function_ref<Value(Value, Value)> keep) {
+    Value match =
+        e.cmpi(CmpIPredicate::eq, e.load(op.getExperts(), {t, j}), ex);
+    return keep ? e.andi(match, keep(t, j)) : match;
+  }
+
+  /// One stable ranking of the assignments in `order`: each (t, j) that
+  /// passes `keep` gets its rank r among its expert's, visited in order;
+  /// `offsets` gets the exclusive scan of min(count, capacity) over the
+  /// experts; `place(t, j, expert, r)` runs for each ranked assignment.
+  void rank(VisitOrder order, Value capacity,
+            function_ref<Value(Value, Value)> keep,
+            function_ref<void(Value, Value, Value, Value)> place) {
+    Type i32 = e.b.getI32Type();
+    Value offsets = op.getOffsetsInit();
+    auto countIn = [&](Value c, Value ex, Value init,
+                       function_ref<void(Value, Value, Value)> onMatch) {
+      Value lo, hi;
+      std::tie(lo, hi) = chunkRange(c);
+      Value exI32 = e.toI32(ex);
+      return e.loop(
+          lo, hi, {init}, [&](Value q, ValueRange acc) -> SmallVector<Value> {
+            Value t, j;
+            std::tie(t, j) = assignmentAt(order, q);
+            Value match = matches(t, j, exI32, keep);
+            if (onMatch)
+              e.ifThen(match, [&] { onMatch(t, j, acc[0]); });
+            return {e.addi(acc[0], arith::ExtUIOp::create(e.b, i32, match))};
+          })[0];
+    };
+    // Per (chunk, expert) counts.
+    blocks(numChunks, [&](Value c) {
+      forEachExpert([&](Value ex) {
+        e.store(countIn(c, ex, e.i32(0), nullptr), counts, {c, ex});
+      });
+    });
+    // The scan over chunks, expert by expert; the experts' offsets.
+    blocks(e.b.getIndexAttr(1), [&](Value) {
+      forEachExpert([&](Value ex) {
+        Value total =
+            e.loop(e.idx(0), numChunks, {e.i32(0)},
+                   [&](Value c, ValueRange acc) -> SmallVector<Value> {
+                     Value n = e.load(counts, {c, ex});
+                     e.store(acc[0], counts, {c, ex});
+                     return {e.addi(acc[0], n)};
+                   })[0];
+        Value kept = arith::MinSIOp::create(e.b, wide(total), capacity);
+        e.store(arith::TruncIOp::create(e.b, i32, kept), offsets,
+                e.addi(ex, e.idx(1)));
+      });
+      threads(1, [&](Value) {
+        e.store(e.i32(0), offsets, e.idx(0));
+        e.loop(1, numExperts + 1, [&](Value i) {
+          Value prev = e.load(offsets, e.subi(i, e.idx(1)));
+          e.store(e.addi(prev, e.load(offsets, i)), offsets, i);
+        });
+      });
+    });
+    // Each assignment's rank: its chunk's start for its expert plus those
+    // before it in the chunk.
+    blocks(numChunks, [&](Value c) {
+      forEachExpert([&](Value ex) {
+        countIn(c, ex, e.load(counts, {c, ex}),
+                [&](Value t, Value j, Value r) { place(t, j, ex, r); });
+      });
+    });
+  }
+
+  void emit() {
+    ImplicitLocOpBuilder &b = e.b;
+    Value experts = op.getExperts();
+    Value slotToken = op.getSlotTokenInit();
+    Value slotOf = op.getSlotOfInit();
+    Value offsets = op.getOffsetsInit();
+    numTokens = memref::DimOp::create(b, experts, 0);
+    numAssignments = e.muli(numTokens, e.idx(k));
+    chunk = e.idx(chunkTokens * k);
+    numChunks = arith::CeilDivUIOp::create(b, numAssignments, chunk);
+    counts = memref::AllocOp::create(
+        b, MemRefType::get({ShapedType::kDynamic, numExperts}, b.getI32Type()),
+        ValueRange{numChunks});
+    Value capacity = emitDispatchCapacity(b, op, numAssignments);
+
+    // Every assignment dropped (-1), every slot token 0, until placed.
+    blocks(OpFoldResult(arith::CeilDivUIOp::create(b, numAssignments,
+                                                   e.idx(blockThreads))),
+           [&](Value blk) {
+             threads(blockThreads, [&](Value i) {
+               Value p = e.addi(e.muli(blk, e.idx(blockThreads)), i);
+               e.ifThen(e.cmpi(CmpIPredicate::ult, p, numAssignments), [&] {
+                 e.store(e.i32(0), slotToken, p);
+                 e.store(e.i32(-1), slotOf,
+                         {e.divui(p, e.idx(k)), e.remui(p, e.idx(k))});
+               });
+             });
+           });
+
+    // The kept ones get their slots, in token order within an expert.
+    auto placeInSlot = [&](Value cap) {
+      return [&, cap](Value t, Value j, Value ex, Value r) {
+        e.ifThen(e.cmpi(CmpIPredicate::slt, wide(r), cap), [&] {
+          Value slot = e.addi(e.load(offsets, ex), r);
+          e.store(slot, slotOf, {t, j});
+          e.store(e.toI32(t), slotToken, e.toIndex(slot));
+        });
+      };
+    };
+    Value keep;
+    if (op.getCapacityFactor() && op.getFillOrder() == FillOrder::ChoiceRank) {
+      // Which are kept is decided in choice-rank order; they are then
+      // placed in token order, as if dropless.
+      keep = memref::AllocOp::create(
+          b, MemRefType::get({ShapedType::kDynamic}, b.getI8Type()),
+          ValueRange{numAssignments});
+      auto flat = [&](Value t, Value j) {
+        return e.addi(e.muli(t, e.idx(k)), j);
+      };
+      rank(VisitOrder::ChoiceRank, capacity, nullptr,
+           [&](Value t, Value j, Value, Value r) {
+             Value kept = e.cmpi(CmpIPredicate::slt, wide(r), capacity);
+             e.store(arith::ExtUIOp::create(b, b.getI8Type(), kept), keep,
+                     flat(t, j));
+           });
+      Value dropless = e.toI64(numAssignments);
+      rank(
+          VisitOrder::Token, dropless,
+          [&](Value t, Value j) {
+            return arith::TruncIOp::create(b, b.getI1Type(),
+                                           e.load(keep, flat(t, j)));
+          },
+          placeInSlot(dropless));
+    } else {
+      rank(VisitOrder::Token, capacity, nullptr, placeInSlot(capacity));
+    }
+  }
+};
+
+/// Wraps `op` in a loop of one block of one thread (the score fill order's
+/// radix select stays the scalar loops on one thread).
+void runOnOneThread(Emitter &e, DispatchOp op) {
+  MLIRContext *ctx = op.getContext();
+  ImplicitLocOpBuilder &b = e.b;
+  auto one = [&](Attribute mapping) {
+    auto loop =
+        scf::ForallOp::create(b, ArrayRef<OpFoldResult>{b.getIndexAttr(0)},
+                              ArrayRef<OpFoldResult>{b.getIndexAttr(1)},
+                              ArrayRef<OpFoldResult>{b.getIndexAttr(1)},
+                              ValueRange{}, b.getArrayAttr({mapping}));
+    b.setInsertionPoint(loop.getTerminator());
+  };
+  one(gpu::GPUBlockMappingAttr::get(ctx, gpu::MappingId::DimX));
+  one(gpu::GPUThreadMappingAttr::get(ctx, gpu::MappingId::DimX));
+  b.clone(*op);
+}
+
+struct HMoEDistributeDispatchPass
+    : public hmoe::impl::HMoEDistributeDispatchBase<
+          HMoEDistributeDispatchPass> {
+  using Base::Base;
+  void runOnOperation() override {
+    FunctionOpInterface func = getOperation();
+    if (chunkTokens < 1 || blockThreads < 1 || blockThreads > 1024) {
+      func.emitError() << "hmoe-distribute-dispatch: expected chunk-tokens "
+                          ">= 1 and 1 <= block-threads <= 1024";
+      return signalPassFailure();
+    }
+    SmallVector<DispatchOp> dispatches;
+    func.walk([&](DispatchOp op) { dispatches.push_back(op); });
+    IRRewriter rewriter(&getContext());
+    for (DispatchOp op : dispatches) {
+      if (!op.hasPureBufferSemantics()) {
+        op.emitOpError("must be bufferized before it is distributed over "
+                       "the GPU (it still has tensor operands)");
+        return signalPassFailure();
+      }
+      // Already inside a kernel's loops (one thread of them): left alone.
+      if (op->getParentOfType<scf::ForallOp>() ||
+          op->getParentOfType<gpu::LaunchOp>())
+        continue;
+      ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+      b.setInsertionPoint(op);
+      Emitter e{b};
+      if (op.getCapacityFactor() && op.getFillOrder() == FillOrder::Score) {
+        runOnOneThread(e, op);
+      } else {
+        int64_t k = cast<MemRefType>(op.getExperts().getType()).getDimSize(1);
+        DispatchDistributor distributor{
+            e,           op,
+            k,           static_cast<int64_t>(op.getNumExperts()),
+            chunkTokens, blockThreads,
+            {},          {},
+            {},          {},
+            {}};
+        distributor.emit();
+      }
+      rewriter.eraseOp(op);
+    }
+  }
+};
+} // namespace
