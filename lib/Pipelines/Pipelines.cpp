@@ -107,11 +107,15 @@ void addBufferization(OpPassManager &pm) {
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
 }
 
-/// The GPU schedule's part on buffers: the dispatch as device launches.
-void addGPUDispatch(OpPassManager &pm, int64_t blockThreads) {
+/// The GPU schedule's part on buffers: dispatch and statistics as device
+/// launches.
+void addDeviceDispatchAndStats(OpPassManager &pm, int64_t blockThreads) {
   hmoe::HMoEDistributeDispatchOptions dispatch;
   dispatch.blockThreads = blockThreads;
   pm.addNestedPass<func::FuncOp>(hmoe::createHMoEDistributeDispatch(dispatch));
+  hmoe::HMoEDistributeStatsOptions stats;
+  stats.blockThreads = blockThreads;
+  pm.addNestedPass<func::FuncOp>(hmoe::createHMoEDistributeStats(stats));
 }
 } // namespace
 
@@ -154,7 +158,7 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
 
   addBufferization(pm);
   if (options.gpuMapped)
-    addGPUDispatch(pm, /*blockThreads=*/256);
+    addDeviceDispatchAndStats(pm, /*blockThreads=*/256);
   // Buffer deallocation does not see into scf.forall (the buffers of each
   // expert of a forall over experts leaked, 100 MB a call of W1), but it
   // does into scf.parallel.
@@ -239,7 +243,7 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   addGPUTiling(pm, options.fuseDistance, options.blockThreads);
 
   addBufferization(pm);
-  addGPUDispatch(pm, options.blockThreads);
+  addDeviceDispatchAndStats(pm, options.blockThreads);
   // Else a copy of a buffer onto itself stays, outside any kernel.
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

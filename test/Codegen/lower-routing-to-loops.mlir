@@ -221,7 +221,6 @@ func.func @dispatch_capacity(%e: memref<?x2xi32>, %st: memref<?xi32>, %so: memre
 // CHECK-LABEL: func.func @stats
 // CHECK-SAME: (%[[PR:.*]]: memref<?x8xf32>, %[[EIN:.*]]: memref<?x2xi32>, %[[LOAD:.*]]: memref<8xi64>, %[[BAL:.*]]: memref<f32>)
 // CHECK: %[[T:.*]] = memref.dim %[[PR]]
-// CHECK: %[[NONE:.*]] = arith.cmpi eq, %[[T]], %{{.*}} : index
 // CHECK: %[[COUNTS:.*]] = memref.alloca() : memref<8xi64>
 // CHECK: %[[IMP:.*]] = memref.alloca() : memref<8xf64>
 // CHECK: scf.for %[[TOK:.*]] = %{{.*}} to %[[T]] step
@@ -237,6 +236,7 @@ func.func @dispatch_capacity(%e: memref<?x2xi32>, %st: memref<?xi32>, %so: memre
 // CHECK:     %[[I0:.*]] = memref.load %[[IMP]][%[[X]]] : memref<8xf64>
 // CHECK:     %[[I1:.*]] = arith.addf %[[I0]], %[[PD]] : f64
 // CHECK:     memref.store %[[I1]], %[[IMP]][%[[X]]] : memref<8xf64>
+// CHECK: %[[NONE:.*]] = arith.cmpi eq, %[[T]], %{{.*}} : index
 // CHECK: scf.for %[[Y:.*]] = %{{.*}} to %{{.*}} step
 // CHECK:   %[[LV:.*]] = memref.load %[[COUNTS]][%[[Y]]] : memref<8xi64>
 // CHECK:   memref.store %[[LV]], %[[LOAD]][%[[Y]]] : memref<8xi64>

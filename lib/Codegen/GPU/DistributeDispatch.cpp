@@ -14,6 +14,8 @@
 #include "hmoe/Dialect/HMoE/Transforms/RoutingLoops.h"
 #include "hmoe/Dialect/HMoE/Utils/Emitter.h"
 
+#include "GPULoops.h"
+
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
@@ -43,44 +45,14 @@ struct DispatchDistributor {
   /// after this pass and refuses IR that frees buffers already.)
   Value counts;
 
-  MLIRContext *ctx() { return e.b.getContext(); }
+  GPULoops gpu{e.b};
   /// An i32 count as i64 (the capacity's type).
   Value wide(Value count) {
     return arith::ExtSIOp::create(e.b, e.b.getI64Type(), count);
   }
-
-  /// An scf.forall on buffers over `n` iterations mapped to `mapping`;
-  /// `body(iv)` fills it.
-  void forall(OpFoldResult n, Attribute mapping,
-              function_ref<void(Value)> body) {
-    ImplicitLocOpBuilder &b = e.b;
-    auto loop = scf::ForallOp::create(
-        b, ArrayRef<OpFoldResult>{b.getIndexAttr(0)}, ArrayRef<OpFoldResult>{n},
-        ArrayRef<OpFoldResult>{b.getIndexAttr(1)}, ValueRange{},
-        b.getArrayAttr({mapping}));
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPoint(loop.getTerminator());
-    body(loop.getInductionVar(0));
-  }
-  /// `n` GPU blocks (x).
-  void blocks(OpFoldResult n, function_ref<void(Value)> body) {
-    forall(n, gpu::GPUBlockMappingAttr::get(ctx(), gpu::MappingId::DimX), body);
-  }
-  /// `n` threads of a block.
-  void threads(int64_t n, function_ref<void(Value)> body) {
-    forall(e.b.getIndexAttr(n),
-           gpu::GPUThreadMappingAttr::get(ctx(), gpu::MappingId::LinearDim0),
-           body);
-  }
   /// In a block: thread i takes experts i, i + threads, ...
   void forEachExpert(function_ref<void(Value)> body) {
-    int64_t n = std::min(numExperts, blockThreads);
-    threads(n, [&](Value tid) {
-      auto loop = scf::ForOp::create(e.b, tid, e.idx(numExperts), e.idx(n));
-      OpBuilder::InsertionGuard guard(e.b);
-      e.b.setInsertionPoint(loop.getBody()->getTerminator());
-      body(loop.getInductionVar());
-    });
+    gpu.strided(numExperts, blockThreads, body);
   }
 
   /// (t, j) of the q-th assignment in `order`.
@@ -129,13 +101,13 @@ struct DispatchDistributor {
           })[0];
     };
     // Per (chunk, expert) counts.
-    blocks(numChunks, [&](Value c) {
+    gpu.blocks(numChunks, [&](Value c) {
       forEachExpert([&](Value ex) {
         e.store(countIn(c, ex, e.i32(0), nullptr), counts, {c, ex});
       });
     });
     // The scan over chunks, expert by expert; the experts' offsets.
-    blocks(e.b.getIndexAttr(1), [&](Value) {
+    gpu.blocks(e.b.getIndexAttr(1), [&](Value) {
       forEachExpert([&](Value ex) {
         Value total =
             e.loop(e.idx(0), numChunks, {e.i32(0)},
@@ -148,7 +120,7 @@ struct DispatchDistributor {
         e.store(arith::TruncIOp::create(e.b, i32, kept), offsets,
                 e.addi(ex, e.idx(1)));
       });
-      threads(1, [&](Value) {
+      gpu.threads(1, [&](Value) {
         e.store(e.i32(0), offsets, e.idx(0));
         e.loop(1, numExperts + 1, [&](Value i) {
           Value prev = e.load(offsets, e.subi(i, e.idx(1)));
@@ -158,7 +130,7 @@ struct DispatchDistributor {
     });
     // Each assignment's rank: its chunk's start for its expert plus those
     // before it in the chunk.
-    blocks(numChunks, [&](Value c) {
+    gpu.blocks(numChunks, [&](Value c) {
       forEachExpert([&](Value ex) {
         countIn(c, ex, e.load(counts, {c, ex}),
                 [&](Value t, Value j, Value r) { place(t, j, ex, r); });
@@ -182,18 +154,10 @@ struct DispatchDistributor {
     Value capacity = emitDispatchCapacity(b, op, numAssignments);
 
     // Every assignment dropped (-1), every slot token 0, until placed.
-    blocks(OpFoldResult(arith::CeilDivUIOp::create(b, numAssignments,
-                                                   e.idx(blockThreads))),
-           [&](Value blk) {
-             threads(blockThreads, [&](Value i) {
-               Value p = e.addi(e.muli(blk, e.idx(blockThreads)), i);
-               e.ifThen(e.cmpi(CmpIPredicate::ult, p, numAssignments), [&] {
-                 e.store(e.i32(0), slotToken, p);
-                 e.store(e.i32(-1), slotOf,
-                         {e.divui(p, e.idx(k)), e.remui(p, e.idx(k))});
-               });
-             });
-           });
+    gpu.overRange(numAssignments, blockThreads, [&](Value p) {
+      e.store(e.i32(0), slotToken, p);
+      e.store(e.i32(-1), slotOf, {e.divui(p, e.idx(k)), e.remui(p, e.idx(k))});
+    });
 
     // The kept ones get their slots, in token order within an expert.
     auto placeInSlot = [&](Value cap) {
@@ -235,24 +199,6 @@ struct DispatchDistributor {
   }
 };
 
-/// Wraps `op` in a loop of one block of one thread (the score fill order's
-/// radix select stays the scalar loops on one thread).
-void runOnOneThread(Emitter &e, DispatchOp op) {
-  MLIRContext *ctx = op.getContext();
-  ImplicitLocOpBuilder &b = e.b;
-  auto one = [&](Attribute mapping) {
-    auto loop =
-        scf::ForallOp::create(b, ArrayRef<OpFoldResult>{b.getIndexAttr(0)},
-                              ArrayRef<OpFoldResult>{b.getIndexAttr(1)},
-                              ArrayRef<OpFoldResult>{b.getIndexAttr(1)},
-                              ValueRange{}, b.getArrayAttr({mapping}));
-    b.setInsertionPoint(loop.getTerminator());
-  };
-  one(gpu::GPUBlockMappingAttr::get(ctx, gpu::MappingId::DimX));
-  one(gpu::GPUThreadMappingAttr::get(ctx, gpu::MappingId::DimX));
-  b.clone(*op);
-}
-
 struct HMoEDistributeDispatchPass
     : public hmoe::impl::HMoEDistributeDispatchBase<
           HMoEDistributeDispatchPass> {
@@ -281,7 +227,12 @@ struct HMoEDistributeDispatchPass
       b.setInsertionPoint(op);
       Emitter e{b};
       if (op.getCapacityFactor() && op.getFillOrder() == FillOrder::Score) {
-        runOnOneThread(e, op);
+        // The radix select per expert stays the scalar loops, on one
+        // thread.
+        GPULoops gpu{b};
+        gpu.blocks(b.getIndexAttr(1), [&](Value) {
+          gpu.threads(1, [&](Value) { b.clone(*op); });
+        });
       } else {
         int64_t k = cast<MemRefType>(op.getExperts().getType()).getDimSize(1);
         DispatchDistributor distributor{

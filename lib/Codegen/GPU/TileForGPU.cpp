@@ -284,14 +284,15 @@ struct HMoETileForGPUPass
             return signalPassFailure();
         continue;
       }
-      // Distributed after bufferization (hmoe-distribute-dispatch): its
-      // scatter into slots is not a tiling of tensors.
-      if (isa<DispatchOp>(op))
+      // Distributed after bufferization (hmoe-distribute-dispatch,
+      // hmoe-distribute-stats): a scatter into slots and sums in a fixed
+      // order are not tilings of tensors.
+      if (isa<DispatchOp, StatsOp>(op))
         continue;
       if (!hasTensorDestinations(op) || replaceIfEmpty(rewriter, op))
         continue;
-      // Blocks and threads through the tiling interface; without one
-      // (stats), one thread of one block.
+      // Blocks and threads through the tiling interface; without one,
+      // one thread of one block.
       auto tileable = dyn_cast<TilingInterface>(op);
       if (failed(tileable ? tileToBlocksAndThreads(rewriter, tileable, sizes)
                           : runOnOneThread(rewriter, op)))

@@ -150,7 +150,7 @@ func.func @choice_rank(%e: memref<?x2xi32>, %st: memref<?xi32>, %so: memref<?x2x
 // CHECK: scf.forall (%{{.*}}) in (1) {
 // CHECK:   scf.forall (%{{.*}}) in (1) {
 // CHECK:     hmoe.dispatch %{{.*}} : memref<?x2xi32> weights %{{.*}} : memref<?x2xf32> num_experts = 4 capacity_factor 1.000000e+00 fill_order score
-// CHECK:   } {mapping = [#gpu.thread<x>]}
+// CHECK:   } {mapping = [#gpu.thread<linear_dim_0>]}
 // CHECK: } {mapping = [#gpu.block<x>]}
 // CHECK-NEXT: return
 func.func @score(%e: memref<?x2xi32>, %w: memref<?x2xf32>, %st: memref<?xi32>, %so: memref<?x2xi32>, %off: memref<5xi32>) {

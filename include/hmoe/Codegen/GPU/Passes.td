@@ -27,8 +27,9 @@ def HMoETileForGPU : InterfacePass<"hmoe-tile-for-gpu",
     * `hmoe.dispatch` is left at the top level: `hmoe-distribute-dispatch`
       splits it into launches after bufferization (its scatter into slots
       is not a tensor tiling);
-    * what else has no parallel loop (`hmoe.stats`, full reductions) runs
-      in a single-iteration loop on one thread (correct, not fast).
+    * `hmoe.stats` is left at the top level too (`hmoe-distribute-stats`);
+    * what else has no parallel loop (full reductions) runs in a
+      single-iteration loop on one thread (correct, not fast).
 
     Block loops may have a dynamic trip count (tokens); thread loops have
     static ones, so that `hmoe-map-forall-to-gpu` can size the launch.
@@ -92,6 +93,40 @@ def HMoEDistributeDispatch : InterfacePass<"hmoe-distribute-dispatch",
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::gpu::GPUDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+  ];
+}
+
+def HMoEDistributeStats : InterfacePass<"hmoe-distribute-stats",
+                                        "::mlir::FunctionOpInterface"> {
+  let summary = "hmoe.stats on buffers -> scf.forall launches over GPU "
+                "blocks and threads";
+  let description = [{
+    After bufferization: every `hmoe.stats` at the function's top level
+    (`hmoe-tile-for-gpu` leaves it there) becomes three launches, each an
+    `scf.forall` over `#gpu.block<x>` around linear thread loops:
+
+    1. one thread per expert: its load and importance (one pass over the
+       tokens, f64);
+    2. one thread per token: the terms of the per-token statistics
+       (`dropped`, `z_loss`, `r_intra`, `r_inter`), if any is asked for;
+    3. one block: each thread sums a stride of the tokens' terms, then one
+       thread sums those and writes every statistic from the per-expert
+       sums (the scalar lowering's formulas).
+
+    The order of every sum is fixed, so a layer returns the same figures
+    on every run (not atomics). A stats op already inside a loop or launch
+    is left alone.
+  }];
+  let options = [
+    Option<"blockThreads", "block-threads", "int64_t", /*default=*/"256",
+           "threads per block (and the threads that share the reduction)">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::math::MathDialect",
     "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect",
   ];

@@ -318,6 +318,182 @@ Value cv2(Emitter &e, int64_t n, function_ref<Value(Value)> x) {
 }
 } // namespace
 
+namespace {
+/// The shapes a stats op's lowering needs.
+struct StatsShape {
+  int64_t numExperts, k, groups, groupSize;
+  explicit StatsShape(StatsOp op)
+      : numExperts(cast<MemRefType>(op.getProbs().getType()).getDimSize(1)),
+        k(cast<MemRefType>(op.getExperts().getType()).getDimSize(1)),
+        groups(op.getGroups()), groupSize(numExperts / op.getGroups()) {}
+};
+} // namespace
+
+bool hmoe::isPerTokenStat(StatKind kind) {
+  switch (kind) {
+  case StatKind::Dropped:
+  case StatKind::ZLoss:
+  case StatKind::RIntra:
+  case StatKind::RInter:
+    return true;
+  default:
+    return false;
+  }
+}
+
+Value hmoe::emitStatTokenTerm(ImplicitLocOpBuilder &b, StatsOp op,
+                              StatKind kind, Value t) {
+  Emitter e{b};
+  StatsShape shape(op);
+  Value probs = op.getProbs();
+  switch (kind) {
+  case StatKind::Dropped:
+    return sumOver(e, shape.k, [&](Value j) {
+      Value dropped =
+          e.cmpi(CmpIPredicate::slt, e.load(op.getSlotOf(), {t, j}), e.i32(0));
+      return e.select(dropped, e.f64(1.0), e.f64(0.0));
+    });
+  case StatKind::ZLoss: {
+    Value logits = op.getLogits();
+    int64_t n = cast<MemRefType>(logits.getType()).getDimSize(1);
+    Value max = e.loop(e.idx(0), e.idx(n), {e.f64(-INFINITY)},
+                       [&](Value c, ValueRange acc) -> SmallVector<Value> {
+                         Value s = e.extToF64(e.load(logits, {t, c}));
+                         return {e.maxf(acc[0], s)};
+                       })[0];
+    Value sumExp = sumOver(e, n, [&](Value c) {
+      return e.exp(e.subf(e.extToF64(e.load(logits, {t, c})), max));
+    });
+    Value lse = e.addf(max, e.log(sumExp));
+    return e.mulf(lse, lse);
+  }
+  case StatKind::RIntra:
+    return sumOver(e, shape.numExperts, [&](Value ex) {
+      Value p = e.extToF64(e.load(probs, {t, ex}));
+      return e.mulf(p, p);
+    });
+  case StatKind::RInter:
+    return sumOver(e, shape.groups, [&](Value g) {
+      Value base = e.muli(g, e.idx(shape.groupSize));
+      Value mass = sumOver(e, shape.groupSize, [&](Value i) {
+        return e.extToF64(e.load(probs, {t, e.addi(base, i)}));
+      });
+      return e.mulf(mass, mass);
+    });
+  default:
+    return Value();
+  }
+}
+
+void hmoe::emitExpertLoadAndImportance(ImplicitLocOpBuilder &b, StatsOp op,
+                                       Value ex, Value load, Value importance) {
+  Emitter e{b};
+  StatsShape shape(op);
+  Value probs = op.getProbs();
+  Value experts = op.getExperts();
+  Value numTokens = memref::DimOp::create(b, probs, 0);
+  Value exI32 = e.toI32(ex);
+  ValueRange sums =
+      e.loop(e.idx(0), numTokens, {e.i64(0), e.f64(0.0)},
+             [&](Value t, ValueRange acc) -> SmallVector<Value> {
+               Value n =
+                   e.loop(e.idx(0), e.idx(shape.k), {acc[0]},
+                          [&](Value j, ValueRange c) -> SmallVector<Value> {
+                            Value mine = e.cmpi(CmpIPredicate::eq,
+                                                e.load(experts, {t, j}), exI32);
+                            return {e.addi(c[0], arith::ExtUIOp::create(
+                                                     b, b.getI64Type(), mine))};
+                          })[0];
+               Value p = e.extToF64(e.load(probs, {t, ex}));
+               return {n, e.addf(acc[1], p)};
+             });
+  e.store(sums[0], load, ex);
+  e.store(sums[1], importance, ex);
+}
+
+void hmoe::emitStatsFromSums(ImplicitLocOpBuilder &b, StatsOp op, Value load,
+                             Value importance,
+                             function_ref<Value(StatKind)> tokenSum) {
+  Emitter e{b};
+  StatsShape shape(op);
+  int64_t numExperts = shape.numExperts, k = shape.k, groups = shape.groups;
+  Value numTokens = memref::DimOp::create(b, op.getProbs(), 0);
+  Value tokensF64 = e.indexToF64(numTokens);
+  Value noTokens = e.cmpi(CmpIPredicate::eq, numTokens, e.idx(0));
+  /// mean over tokens of a sum, 0 when there are no tokens.
+  auto meanOverTokens = [&](Value sum) {
+    return e.select(noTokens, e.f64(0.0), e.divf(sum, tokensF64));
+  };
+  auto loadF64 = [&](Value ex) {
+    return arith::SIToFPOp::create(b, b.getF64Type(), e.load(load, ex));
+  };
+
+  for (auto [attr, outValue] : llvm::zip(op.getStats(), op.getOuts())) {
+    Value out = outValue; // captured below (a structured binding cannot be)
+    StatKind kind = cast<StatKindAttr>(attr).getValue();
+    Value scalar;
+    switch (kind) {
+    case StatKind::Load:
+      e.loop(0, numExperts,
+             [&](Value ex) { e.store(e.load(load, ex), out, ex); });
+      break;
+    case StatKind::Importance:
+      e.loop(0, numExperts, [&](Value ex) {
+        e.store(e.truncTo(b.getF32Type(), e.load(importance, ex)), out, ex);
+      });
+      break;
+    case StatKind::GroupLoad:
+    case StatKind::GroupImportance: {
+      bool isLoad = kind == StatKind::GroupLoad;
+      e.loop(0, groups, [&](Value g) {
+        Value base = e.muli(g, e.idx(shape.groupSize));
+        Value sum = sumOver(e, shape.groupSize, [&](Value i) {
+          Value ex = e.addi(base, i);
+          return isLoad ? loadF64(ex) : e.load(importance, ex);
+        });
+        Value v = isLoad ? arith::FPToSIOp::create(b, b.getI64Type(), sum)
+                         : e.truncTo(b.getF32Type(), sum);
+        e.store(v, out, g);
+      });
+      break;
+    }
+    case StatKind::Dropped:
+      e.store(arith::FPToSIOp::create(b, b.getI64Type(), tokenSum(kind)), out,
+              ValueRange{});
+      break;
+    case StatKind::BalanceLoss: {
+      // E * sum_e (load_e / (T K)) * (importance_e / T).
+      Value sum = sumOver(e, numExperts, [&](Value ex) {
+        return e.mulf(loadF64(ex), e.load(importance, ex));
+      });
+      Value denom =
+          e.mulf(e.mulf(tokensF64, tokensF64), e.f64(static_cast<double>(k)));
+      scalar = e.select(noTokens, e.f64(0.0),
+                        e.divf(e.mulf(e.f64(numExperts), sum), denom));
+      break;
+    }
+    case StatKind::CV2Loss:
+      scalar = e.addf(
+          cv2(e, numExperts, [&](Value ex) { return e.load(importance, ex); }),
+          cv2(e, numExperts, loadF64));
+      break;
+    case StatKind::ZLoss:
+      scalar = meanOverTokens(tokenSum(kind));
+      break;
+    case StatKind::RIntra:
+      scalar = e.mulf(e.f64(-op.getLambdaIntra().convertToDouble()),
+                      meanOverTokens(tokenSum(kind)));
+      break;
+    case StatKind::RInter:
+      scalar = e.mulf(e.f64(op.getLambdaInter().convertToDouble()),
+                      meanOverTokens(tokenSum(kind)));
+      break;
+    }
+    if (scalar)
+      e.store(e.truncTo(b.getF32Type(), scalar), out, ValueRange{});
+  }
+}
+
 LogicalResult hmoe::lowerStatsToLoops(RewriterBase &rewriter, StatsOp op) {
   if (!allMemRefs(op))
     return failure();
@@ -326,22 +502,12 @@ LogicalResult hmoe::lowerStatsToLoops(RewriterBase &rewriter, StatsOp op) {
   Emitter e{b};
   Value probs = op.getProbs();
   Value experts = op.getExperts();
-  Value logits = op.getLogits();
-  Value slotOf = op.getSlotOf();
-  auto probsType = cast<MemRefType>(probs.getType());
-  int64_t numExperts = probsType.getDimSize(1);
-  int64_t k = cast<MemRefType>(experts.getType()).getDimSize(1);
-  int64_t groups = op.getGroups();
-  int64_t groupSize = numExperts / groups;
+  StatsShape shape(op);
+  int64_t numExperts = shape.numExperts, k = shape.k;
   Value numTokens = memref::DimOp::create(b, probs, 0);
-  Value tokensF64 = e.indexToF64(numTokens);
-  Value noTokens = e.cmpi(CmpIPredicate::eq, numTokens, e.idx(0));
-  /// mean over tokens of a sum, 0 when there are no tokens.
-  auto meanOverTokens = [&](Value sum) {
-    return e.select(noTokens, e.f64(0.0), e.divf(sum, tokensF64));
-  };
 
   // load (i64) and importance (f64) per expert, always: most stats use them.
+  // One pass over the tokens (not one per expert, as a GPU thread does).
   Value load = e.allocaOf(numExperts, b.getI64Type());
   Value importance = e.allocaOf(numExperts, b.getF64Type());
   e.loop(0, numExperts, [&](Value ex) {
@@ -363,121 +529,11 @@ LogicalResult hmoe::lowerStatsToLoops(RewriterBase &rewriter, StatsOp op) {
       e.store(e.addf(e.load(importance, ex), p), importance, ex);
     });
   });
-  auto loadF64 = [&](Value ex) {
-    return arith::SIToFPOp::create(b, b.getF64Type(), e.load(load, ex));
-  };
-  // Per-token probability mass of group g.
-  auto groupMass = [&](Value t, Value g) {
-    Value base = e.muli(g, e.idx(groupSize));
-    return sumOver(e, groupSize, [&](Value i) {
-      return e.extToF64(e.load(probs, {t, e.addi(base, i)}));
+  emitStatsFromSums(b, op, load, importance, [&](StatKind kind) {
+    return sumOverTokens(e, numTokens, [&](Value t) {
+      return emitStatTokenTerm(b, op, kind, t);
     });
-  };
-
-  for (auto [attr, outValue] : llvm::zip(op.getStats(), op.getOuts())) {
-    Value out = outValue; // captured below (a structured binding cannot be)
-    StatKind kind = cast<StatKindAttr>(attr).getValue();
-    Value scalar;
-    switch (kind) {
-    case StatKind::Load:
-      e.loop(0, numExperts,
-             [&](Value ex) { e.store(e.load(load, ex), out, ex); });
-      break;
-    case StatKind::Importance:
-      e.loop(0, numExperts, [&](Value ex) {
-        e.store(e.truncTo(b.getF32Type(), e.load(importance, ex)), out, ex);
-      });
-      break;
-    case StatKind::GroupLoad:
-    case StatKind::GroupImportance: {
-      bool isLoad = kind == StatKind::GroupLoad;
-      e.loop(0, groups, [&](Value g) {
-        Value base = e.muli(g, e.idx(groupSize));
-        Value sum = sumOver(e, groupSize, [&](Value i) {
-          Value ex = e.addi(base, i);
-          return isLoad ? loadF64(ex) : e.load(importance, ex);
-        });
-        Value v = isLoad ? arith::FPToSIOp::create(b, b.getI64Type(), sum)
-                         : e.truncTo(b.getF32Type(), sum);
-        e.store(v, out, g);
-      });
-      break;
-    }
-    case StatKind::Dropped: {
-      Value count = e.loop(
-          e.idx(0), numTokens, {e.i64(0)},
-          [&](Value t, ValueRange acc) -> SmallVector<Value> {
-            return e.loop(
-                e.idx(0), e.idx(k), {acc[0]},
-                [&](Value j, ValueRange n) -> SmallVector<Value> {
-                  Value dropped = e.cmpi(CmpIPredicate::slt,
-                                         e.load(slotOf, {t, j}), e.i32(0));
-                  return {e.addi(n[0], arith::ExtUIOp::create(b, b.getI64Type(),
-                                                              dropped))};
-                });
-          })[0];
-      e.store(count, out, ValueRange{});
-      break;
-    }
-    case StatKind::BalanceLoss: {
-      // E * sum_e (load_e / (T K)) * (importance_e / T).
-      Value sum = sumOver(e, numExperts, [&](Value ex) {
-        return e.mulf(loadF64(ex), e.load(importance, ex));
-      });
-      Value denom =
-          e.mulf(e.mulf(tokensF64, tokensF64), e.f64(static_cast<double>(k)));
-      scalar = e.select(noTokens, e.f64(0.0),
-                        e.divf(e.mulf(e.f64(numExperts), sum), denom));
-      break;
-    }
-    case StatKind::CV2Loss:
-      scalar = e.addf(
-          cv2(e, numExperts, [&](Value ex) { return e.load(importance, ex); }),
-          cv2(e, numExperts, loadF64));
-      break;
-    case StatKind::ZLoss: {
-      int64_t n = cast<MemRefType>(logits.getType()).getDimSize(1);
-      Value sum = sumOverTokens(e, numTokens, [&](Value t) {
-        Value max = e.loop(e.idx(0), e.idx(n), {e.f64(-INFINITY)},
-                           [&](Value c, ValueRange acc) -> SmallVector<Value> {
-                             Value s = e.extToF64(e.load(logits, {t, c}));
-                             return {e.maxf(acc[0], s)};
-                           })[0];
-        Value sumExp = sumOver(e, n, [&](Value c) {
-          return e.exp(e.subf(e.extToF64(e.load(logits, {t, c})), max));
-        });
-        Value lse = e.addf(max, e.log(sumExp));
-        return e.mulf(lse, lse);
-      });
-      scalar = meanOverTokens(sum);
-      break;
-    }
-    case StatKind::RIntra: {
-      Value sum = sumOverTokens(e, numTokens, [&](Value t) {
-        return sumOver(e, numExperts, [&](Value ex) {
-          Value p = e.extToF64(e.load(probs, {t, ex}));
-          return e.mulf(p, p);
-        });
-      });
-      scalar = e.mulf(e.f64(-op.getLambdaIntra().convertToDouble()),
-                      meanOverTokens(sum));
-      break;
-    }
-    case StatKind::RInter: {
-      Value sum = sumOverTokens(e, numTokens, [&](Value t) {
-        return sumOver(e, groups, [&](Value g) {
-          Value mass = groupMass(t, g);
-          return e.mulf(mass, mass);
-        });
-      });
-      scalar = e.mulf(e.f64(op.getLambdaInter().convertToDouble()),
-                      meanOverTokens(sum));
-      break;
-    }
-    }
-    if (scalar)
-      e.store(e.truncTo(b.getF32Type(), scalar), out, ValueRange{});
-  }
+  });
   rewriter.eraseOp(op);
   return success();
 }

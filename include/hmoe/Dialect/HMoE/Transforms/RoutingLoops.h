@@ -43,6 +43,29 @@ Value emitDispatchCapacity(ImplicitLocOpBuilder &b, DispatchOp op,
 /// the capacity limit. Fails (without a diagnostic) on tensors.
 LogicalResult lowerDispatchToLoops(RewriterBase &rewriter, DispatchOp op);
 
+/// Whether statistic `kind` is a sum over tokens of a per-token term
+/// (dropped, z_loss, r_intra, r_inter).
+bool isPerTokenStat(StatKind kind);
+
+/// The per-token term (f64) of statistic `kind` for token `t` of the
+/// memref-form `op`; null unless isPerTokenStat(kind).
+Value emitStatTokenTerm(ImplicitLocOpBuilder &b, StatsOp op, StatKind kind,
+                        Value t);
+
+/// Expert `ex`'s load (i64, assignments) and importance (f64, summed
+/// probability) over every token of `op`, stored at `ex` of the [E]
+/// buffers `load` and `importance` (a GPU thread's share: one pass over
+/// the tokens per expert).
+void emitExpertLoadAndImportance(ImplicitLocOpBuilder &b, StatsOp op, Value ex,
+                                 Value load, Value importance);
+
+/// Writes every statistic of `op` from the per-expert `load` (i64) and
+/// `importance` (f64) buffers and `tokenSum(kind)`, the sum over tokens of
+/// each per-token statistic's term (f64).
+void emitStatsFromSums(ImplicitLocOpBuilder &b, StatsOp op, Value load,
+                       Value importance,
+                       function_ref<Value(StatKind)> tokenSum);
+
 /// Replaces the memref-form `op` by loops that accumulate in f64. Fails
 /// (without a diagnostic) on tensors.
 LogicalResult lowerStatsToLoops(RewriterBase &rewriter, StatsOp op);

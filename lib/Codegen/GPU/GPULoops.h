@@ -1,0 +1,86 @@
+//===- GPULoops.h - scf.forall on buffers mapped to GPU blocks -*- C++ -*-===//
+//
+// What the passes that write kernels by hand after bufferization (the
+// dispatch's counting sort, the statistics' sums) build their launches
+// from: scf.forall over #gpu.block<x> around scf.forall over linear
+// threads, which hmoe-map-forall-to-gpu turns into gpu.launch.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef HMOE_LIB_CODEGEN_GPU_GPULOOPS_H
+#define HMOE_LIB_CODEGEN_GPU_GPULOOPS_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+
+namespace mlir::hmoe {
+
+struct GPULoops {
+  ImplicitLocOpBuilder &b;
+
+  /// An scf.forall on buffers over [0, n) mapped to `mapping`; `body(iv)`
+  /// fills it.
+  void forall(OpFoldResult n, Attribute mapping,
+              function_ref<void(Value)> body) {
+    auto loop = scf::ForallOp::create(
+        b, ArrayRef<OpFoldResult>{b.getIndexAttr(0)}, ArrayRef<OpFoldResult>{n},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(1)}, ValueRange{},
+        b.getArrayAttr({mapping}));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(loop.getTerminator());
+    body(loop.getInductionVar(0));
+  }
+  /// `n` blocks along x: one launch.
+  void blocks(OpFoldResult n, function_ref<void(Value)> body) {
+    forall(n,
+           gpu::GPUBlockMappingAttr::get(b.getContext(), gpu::MappingId::DimX),
+           body);
+  }
+  /// `n` threads of a block (linear).
+  void threads(int64_t n, function_ref<void(Value)> body) {
+    forall(b.getIndexAttr(n),
+           gpu::GPUThreadMappingAttr::get(b.getContext(),
+                                          gpu::MappingId::LinearDim0),
+           body);
+  }
+  /// In a block: thread i of min(n, maxThreads) takes i, i + threads, ...
+  /// below `n` (static).
+  void strided(int64_t n, int64_t maxThreads, function_ref<void(Value)> body) {
+    int64_t count = std::max<int64_t>(1, std::min(n, maxThreads));
+    threads(count, [&](Value tid) {
+      stridedFrom(tid, arith::ConstantIndexOp::create(b, n), count, body);
+    });
+  }
+  /// `body(i)` for i = first, first + step, ... below `n`.
+  void stridedFrom(Value first, Value n, int64_t step,
+                   function_ref<void(Value)> body) {
+    auto loop = scf::ForOp::create(b, first, n,
+                                   arith::ConstantIndexOp::create(b, step));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(loop.getBody()->getTerminator());
+    body(loop.getInductionVar());
+  }
+  /// One launch over [0, n): blocks of `perBlock` threads, one index each.
+  void overRange(Value n, int64_t perBlock, function_ref<void(Value)> body) {
+    Value step = arith::ConstantIndexOp::create(b, perBlock);
+    blocks(
+        OpFoldResult(arith::CeilDivUIOp::create(b, n, step)), [&](Value blk) {
+          threads(perBlock, [&](Value i) {
+            Value at = arith::AddIOp::create(
+                b, arith::MulIOp::create(b, blk, step), i);
+            auto inside = scf::IfOp::create(
+                b, arith::CmpIOp::create(b, arith::CmpIPredicate::ult, at, n),
+                /*withElseRegion=*/false);
+            OpBuilder::InsertionGuard guard(b);
+            b.setInsertionPointToStart(inside.thenBlock());
+            body(at);
+          });
+        });
+  }
+};
+
+} // namespace mlir::hmoe
+
+#endif // HMOE_LIB_CODEGEN_GPU_GPULOOPS_H
