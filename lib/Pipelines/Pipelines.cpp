@@ -191,6 +191,9 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
     pm.addPass(createHMoEApproximateMath());
 
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
+  // As hmoe-lower-to-nvvm does, so that the CPU runs what the GPU would.
+  if (options.gpuMapped)
+    pm.addNestedPass<func::FuncOp>(createHMoEPromoteLoopAccumulators());
   pm.addPass(createCanonicalizerPass());
   // One level of loops for the threads: inside each expert (its rows), or
   // over the experts when asked to and there are enough of them.
@@ -252,6 +255,9 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   // Routing, dispatch and stats: their scalar loops, per thread.
   pm.addNestedPass<func::FuncOp>(createHMoELowerRoutingToLoops());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  // While the buffers are still allocations: a GEMM's accumulator in a
+  // register, not a global store per multiply-add.
+  pm.addNestedPass<func::FuncOp>(createHMoEPromoteLoopAccumulators());
   pm.addNestedPass<func::FuncOp>(createHMoEMapForallToGPU());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -280,6 +286,10 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
     pm.addPass(createGpuNVVMAttachTarget(target));
   }
   bool linkFatbin = chips.size() > 1 && options.format == "fatbin";
+  // f32 exp, erf, tanh, log as the CPU path computes them (polynomials, a
+  // few ulp): the numerics hmoe-lower-to-cpu{gpu-mapped} checks.
+  if (options.approximateMath)
+    pm.addNestedPass<gpu::GPUModuleOp>(createHMoEApproximateMath());
   ConvertGpuOpsToNVVMOpsOptions toNVVM;
   toNVVM.indexBitwidth = 64;
   pm.addNestedPass<gpu::GPUModuleOp>(createConvertGpuOpsToNVVMOps(toNVVM));

@@ -6,7 +6,8 @@ prints one line per kernel:
 Either reads a module printed by `hmoe-opt --hmoe-lower-to-nvvm{format=isa}`
 on stdin, or lowers each FILE itself:
 
-    check_ptx.py --ptxas PATH [--hmoe-opt PATH --chip sm_80 FILE...]
+    check_ptx.py --ptxas PATH [--hmoe-opt PATH --chip sm_80
+                 [--options 'approximate-math=0'] FILE...]
 
 Prints `N kernels, M with spills` last; exits non-zero if a lowering or
 ptxas fails (the error is printed).
@@ -72,6 +73,9 @@ def main():
     ap.add_argument("--ptxas", required=True)
     ap.add_argument("--hmoe-opt")
     ap.add_argument("--chip", default="sm_80")
+    ap.add_argument("--options", default="",
+                    help="more hmoe-lower-to-nvvm options, e.g. "
+                    "'approximate-math=0'")
     ap.add_argument("files", nargs="*")
     args = ap.parse_args()
     modules = []
@@ -79,7 +83,8 @@ def main():
         for path in args.files:
             run = subprocess.run(
                 [args.hmoe_opt,
-                 f"--hmoe-lower-to-nvvm=format=isa chip={args.chip}", path],
+                 f"--hmoe-lower-to-nvvm=format=isa chip={args.chip} "
+                 f"{args.options}", path],
                 capture_output=True, text=True)
             if run.returncode != 0:
                 print(f"{path}: hmoe-opt failed:\n{run.stderr}")

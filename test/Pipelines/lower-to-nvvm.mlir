@@ -2,6 +2,7 @@
 // RUN: hmoe-opt --hmoe-lower-to-nvvm='format=isa chip=sm_90a' %s | FileCheck %s
 // RUN: hmoe-opt --hmoe-lower-to-nvvm %s | grep -c 'gpu.binary' | FileCheck %s --check-prefix=BINARIES
 // RUN: hmoe-opt --hmoe-lower-to-nvvm %s | grep -o '#gpu.object<#nvvm.target<[^>]*>, [a-z"]' | sort | uniq -c | FileCheck %s --check-prefix=FATBIN
+// RUN: hmoe-opt --hmoe-lower-to-nvvm='format=isa chip=sm_80' %s | FileCheck %s --check-prefix=MATH
 
 // By default (chip=sm_80,sm_90a, format=fatbin) each kernel's binary holds
 // one object, the fatbin hmoe-link-fatbin made of both chips' images: 14
@@ -9,6 +10,12 @@
 // BINARIES: 14
 // FATBIN: 14 #gpu.object<#nvvm.target<O = 3, chip = "sm_80", features = "+ptx80">, "
 // FATBIN-NOT: sm_90a
+
+// The softmax's f32 exp is the CPU path's polynomial (hmoe-approximate-math
+// in the kernels, what the CPU run of the GPU schedule checks), not
+// libdevice's __nv_expf (whose ex2.approx would show in the PTX).
+// MATH: module attributes {gpu.container_module}
+// MATH-NOT: ex2.approx
 
 // The host side of a layer lowered for the GPU: device memory and launches
 // on one stream (the mgpu* runtime functions gpu-to-llvm calls), the

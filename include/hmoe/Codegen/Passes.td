@@ -60,6 +60,27 @@ def HMoELowerRoutingToLoops : Pass<"hmoe-lower-routing-to-loops"> {
   ];
 }
 
+def HMoEPromoteLoopAccumulators : Pass<"hmoe-promote-loop-accumulators"> {
+  let summary = "Keep a reduction loop's output element in a register";
+  let description = [{
+    A linalg reduction lowered to loops loads and stores its output element
+    in every iteration of the reduction loop; LLVM cannot keep it in a
+    register, as it cannot prove that the loop's other loads do not alias
+    it (on a GPU: a global store per multiply-add). For an `scf.for` with
+    constant bounds that runs at least once, whose body loads one element
+    of a buffer and later stores to it, at the same loop-invariant indices,
+    where that buffer is a distinct allocation (`memref.alloc`, `alloca`,
+    `gpu.alloc`, through views) that nothing else in the loop touches and
+    every other op has known effects: the element is loaded once before
+    the loop, carried as an `iter_arg`, and stored once after it. The
+    order of the arithmetic is unchanged, so are the results.
+  }];
+  let dependentDialects = [
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+  ];
+}
+
 def HMoEScopeLoopAllocas : Pass<"hmoe-scope-loop-allocas"> {
   let summary = "Free a loop body's stack allocations every iteration";
   let description = [{

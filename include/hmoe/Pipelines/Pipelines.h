@@ -126,6 +126,12 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
   PassOptions::Option<int64_t> blockThreads{*this, "block-threads",
                                             llvm::cl::desc("threads per block"),
                                             llvm::cl::init(256)};
+  PassOptions::Option<bool> approximateMath{
+      *this, "approximate-math",
+      llvm::cl::desc("f32 polynomial exp/erf/tanh/log in the kernels "
+                     "(hmoe-approximate-math, as the CPU path) instead of "
+                     "libdevice"),
+      llvm::cl::init(true)};
 };
 
 /// hmoe (whole layers or stages) on tensors -> LLVM dialect: target and
