@@ -80,9 +80,12 @@ struct DispatchDistributor {
   /// passes `keep` gets its rank r among its expert's, visited in order;
   /// `offsets` gets the exclusive scan of min(count, capacity) over the
   /// experts; `place(t, j, expert, r)` runs for each ranked assignment.
+  /// `perChunk(c)`, if given, runs in the counting launch too, in a
+  /// thread loop of its own.
   void rank(VisitOrder order, Value capacity,
             function_ref<Value(Value, Value)> keep,
-            function_ref<void(Value, Value, Value, Value)> place) {
+            function_ref<void(Value, Value, Value, Value)> place,
+            function_ref<void(Value)> perChunk = nullptr) {
     Type i32 = e.b.getI32Type();
     Value offsets = op.getOffsetsInit();
     auto countIn = [&](Value c, Value ex, Value init,
@@ -102,6 +105,8 @@ struct DispatchDistributor {
     };
     // Per (chunk, expert) counts.
     gpu.blocks(numChunks, [&](Value c) {
+      if (perChunk)
+        perChunk(c);
       forEachExpert([&](Value ex) {
         e.store(countIn(c, ex, e.i32(0), nullptr), counts, {c, ex});
       });
@@ -153,11 +158,20 @@ struct DispatchDistributor {
         ValueRange{numChunks});
     Value capacity = emitDispatchCapacity(b, op, numAssignments);
 
-    // Every assignment dropped (-1), every slot token 0, until placed.
-    gpu.overRange(numAssignments, blockThreads, [&](Value p) {
-      e.store(e.i32(0), slotToken, p);
-      e.store(e.i32(-1), slotOf, {e.divui(p, e.idx(k)), e.remui(p, e.idx(k))});
-    });
+    // Every assignment dropped (-1), every slot token 0, until placed: in
+    // the first counting launch, each block its chunk's share (one launch
+    // fewer; counting reads neither).
+    auto initialise = [&](Value c) {
+      gpu.threads(blockThreads, [&](Value i) {
+        Value lo, hi;
+        std::tie(lo, hi) = chunkRange(c);
+        gpu.stridedFrom(e.addi(lo, i), hi, blockThreads, [&](Value p) {
+          e.store(e.i32(0), slotToken, p);
+          e.store(e.i32(-1), slotOf,
+                  {e.divui(p, e.idx(k)), e.remui(p, e.idx(k))});
+        });
+      });
+    };
 
     // The kept ones get their slots, in token order within an expert.
     auto placeInSlot = [&](Value cap) {
@@ -179,12 +193,14 @@ struct DispatchDistributor {
       auto flat = [&](Value t, Value j) {
         return e.addi(e.muli(t, e.idx(k)), j);
       };
-      rank(VisitOrder::ChoiceRank, capacity, nullptr,
-           [&](Value t, Value j, Value, Value r) {
-             Value kept = e.cmpi(CmpIPredicate::slt, wide(r), capacity);
-             e.store(arith::ExtUIOp::create(b, b.getI8Type(), kept), keep,
-                     flat(t, j));
-           });
+      rank(
+          VisitOrder::ChoiceRank, capacity, nullptr,
+          [&](Value t, Value j, Value, Value r) {
+            Value kept = e.cmpi(CmpIPredicate::slt, wide(r), capacity);
+            e.store(arith::ExtUIOp::create(b, b.getI8Type(), kept), keep,
+                    flat(t, j));
+          },
+          initialise);
       Value dropless = e.toI64(numAssignments);
       rank(
           VisitOrder::Token, dropless,
@@ -194,7 +210,8 @@ struct DispatchDistributor {
           },
           placeInSlot(dropless));
     } else {
-      rank(VisitOrder::Token, capacity, nullptr, placeInSlot(capacity));
+      rank(VisitOrder::Token, capacity, nullptr, placeInSlot(capacity),
+           initialise);
     }
   }
 };

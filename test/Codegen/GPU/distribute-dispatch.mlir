@@ -1,6 +1,6 @@
 // RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-distribute-dispatch{chunk-tokens=8 block-threads=2}),canonicalize,cse)' %s | FileCheck %s
 
-// Token order with a capacity: four launches. Chunks of 8 tokens (16
+// Token order with a capacity: three launches. Chunks of 8 tokens (16
 // assignments), 2 threads per block sharing the 4 experts.
 // CHECK-LABEL: func.func @token_order
 // CHECK-SAME: (%[[E:[^:]*]]: memref<?x2xi32>, %[[ST:[^:]*]]: memref<?xi32>, %[[SO:[^:]*]]: memref<?x2xi32>, %[[OFF:[^:]*]]: memref<5xi32>)
@@ -12,18 +12,18 @@
 // CHECK: %[[CHUNKS:.*]] = arith.ceildivui %[[N]], %[[C16]]
 // CHECK: %[[COUNTS:.*]] = memref.alloc(%[[CHUNKS]]) : memref<?x4xi32>
 // CHECK: %[[CAP:.*]] = arith.fptosi %{{.*}} : f64 to i64
-// 1. Every assignment dropped, every slot token 0.
-// CHECK: %[[INITBLOCKS:.*]] = arith.ceildivui %[[N]], %[[C2]]
-// CHECK: scf.forall (%[[B0:.*]]) in (%[[INITBLOCKS]]) {
+// 1. Per chunk: its assignments dropped and slot tokens 0 (a thread loop
+//    of its own), then per expert its count; thread i takes experts i, i + 2.
+// CHECK: scf.forall (%[[C:.*]]) in (%[[CHUNKS]]) {
 // CHECK:   scf.forall (%[[I0:.*]]) in (2) {
-// CHECK:     %[[P:.*]] = arith.addi %{{.*}}, %[[I0]]
-// CHECK:     scf.if %{{.*}} {
+// CHECK:     %[[CLO:.*]] = arith.muli %[[C]], %[[C16]]
+// CHECK:     %[[CEND:.*]] = arith.addi %[[CLO]], %[[C16]]
+// CHECK:     %[[CHI:.*]] = arith.minui %[[CEND]], %[[N]]
+// CHECK:     %[[FIRST:.*]] = arith.addi %[[CLO]], %[[I0]]
+// CHECK:     scf.for %[[P:.*]] = %[[FIRST]] to %[[CHI]] step %[[C2]] {
 // CHECK:       memref.store %c0_i32, %[[ST]][%[[P]]]
 // CHECK:       memref.store %c-1_i32, %[[SO]]
 // CHECK:   } {mapping = [#gpu.thread<linear_dim_0>]}
-// CHECK: } {mapping = [#gpu.block<x>]}
-// 2. Per (chunk, expert) counts; thread i takes experts i, i + 2.
-// CHECK: scf.forall (%[[C:.*]]) in (%[[CHUNKS]]) {
 // CHECK:   scf.forall (%[[TID:.*]]) in (2) {
 // CHECK:     scf.for %[[EX:.*]] = %[[TID]] to %[[C4]] step %[[C2]] {
 // CHECK:       %[[LO:.*]] = arith.muli %[[C]], %[[C16]]
@@ -40,7 +40,7 @@
 // CHECK:         scf.yield %[[NEXT]]
 // CHECK:       memref.store %[[COUNT]], %[[COUNTS]][%[[C]], %[[EX]]]
 // CHECK: } {mapping = [#gpu.block<x>]}
-// 3. One block: the exclusive scan over chunks, the kept counts, then the
+// 2. One block: the exclusive scan over chunks, the kept counts, then the
 //    experts' offsets on one thread (after the others: a barrier).
 // CHECK: scf.forall (%{{.*}}) in (1) {
 // CHECK:   scf.forall (%[[TID3:.*]]) in (2) {
@@ -65,7 +65,7 @@
 // CHECK:       memref.store %[[SUM]], %[[OFF]][%[[I]]]
 // CHECK:   } {mapping = [#gpu.thread<linear_dim_0>]}
 // CHECK: } {mapping = [#gpu.block<x>]}
-// 4. Each assignment placed: its chunk's start plus those before it.
+// 3. Each assignment placed: its chunk's start plus those before it.
 // CHECK: scf.forall (%[[C4B:.*]]) in (%[[CHUNKS]]) {
 // CHECK:   scf.forall (%[[TID4:.*]]) in (2) {
 // CHECK:     scf.for %[[EX4:.*]] = %[[TID4]] to %[[C4]] step %[[C2]] {

@@ -66,18 +66,18 @@ def HMoEDistributeDispatch : InterfacePass<"hmoe-distribute-dispatch",
     each an `scf.forall` over `#gpu.block<x>` whose thread loop takes the
     experts (thread i: experts i, i + threads, ...):
 
-    1. every assignment dropped (`slot_of` -1), every slot token 0;
-    2. per chunk of `chunk-tokens` tokens' assignments and expert: how many
-       go to that expert;
-    3. one block: the exclusive scan of those counts over the chunks, per
+    1. per chunk of `chunk-tokens` tokens' assignments (a block): its
+       assignments dropped (`slot_of` -1) and slot tokens 0 (a thread loop
+       of their own), then per expert how many go to that expert;
+    2. one block: the exclusive scan of those counts over the chunks, per
        expert; the experts' `offsets` from the kept counts (min(count,
        capacity));
-    4. per chunk and expert: each of its assignments gets the next rank;
+    3. per chunk and expert: each of its assignments gets the next rank;
        below the capacity it gets slot `offsets[e] + rank` and the slot its
        token.
 
     Nothing is read back on the host; the device does `T * K * E` compares
-    in steps 2 and 4. Capacity in `choice_rank` fill order ranks twice:
+    in steps 1 and 3. Capacity in `choice_rank` fill order ranks twice:
     which are kept in (choice, token) order, then their slots in token
     order. The `score` fill order (a radix select per expert) stays the
     scalar loops on one thread. A dispatch already inside a loop or launch
