@@ -11,7 +11,10 @@
 #       1. every prepared case against the float64 reference (f32 at
 #          docs/numerics.md's 1e-5, bf16 at 1e-2);
 #       2. compute-sanitizer memcheck and racecheck on a few cases;
-#       3. W1/W2/G1 against PyTorch eager and torch.compile (CUDA events).
+#       3. the device's copy bandwidth and dense bf16/f32 GEMM rates; W1/W2
+#          (f32, bf16) and G1 at T = 1..65536 against PyTorch eager (and
+#          torch.compile at T = 4096) and their floors; W1's expert stage
+#          alone (bf16, T = 16384) against the dense bf16 rate.
 #       Output goes to stdout and, where $OUT is set (the device tool), to
 #       $OUT/gpu-check.log. Each stage has a time limit; the whole run stays
 #       under 8 minutes.
@@ -54,8 +57,8 @@ run)
     echo "== 2. skipped: no compute-sanitizer on PATH"
   fi
   echo "== 3. benchmarks"
-  timeout 180 "$PY" scripts/gpu_check.py bench --dir "$DIR" \
-    --tokens 16,4096 --reps 5 || status=1
+  timeout 240 "$PY" scripts/gpu_check.py bench --dir "$DIR" \
+    --tokens 1,16,4096,65536 --compile-tokens 4096 --reps 5 || status=1
   echo "== status $status"
   exit $status
   ;;

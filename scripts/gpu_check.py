@@ -10,9 +10,12 @@ that has no LLVM/MLIR (scripts/gpu-check.sh drives it).
         calls each library on the case's seeded inputs (device buffers for
         cuda libraries) and compares with the float64 reference at
         docs/numerics.md's tolerances.
-    gpu_check.py bench --dir DIR
-        times W1/W2/G1 (CUDA events) against PyTorch eager and
-        torch.compile on the same GPU.
+    gpu_check.py bench --dir DIR [--tokens 1,16,4096] [--device cuda|cpu]
+        measures the device's copy bandwidth and dense bf16/f32 GEMM rates,
+        times W1/W2 (f32 and bf16) and G1 (CUDA events) against PyTorch
+        eager and torch.compile on the same GPU and against each one's
+        floor (bytes / bandwidth, FLOPs / dense rate), and W1's expert stage
+        alone (bf16) against the dense bf16 rate.
 
 Only NumPy is needed to check (PyTorch to benchmark). A library is called
 through its packed entry `_mlir_<layer>` (MLIR's ExecutionEngine
@@ -190,6 +193,90 @@ def bench_layers():
     return {"W1": benchmod.W1, "W2": benchmod.W2}, benchmod.G1_MLIR
 
 
+def experts_mlir(dtype):
+    """bench.py's W1 expert stage alone (hmoe.experts on a dispatch plan),
+    tokens and weights in `dtype`; the output is f32 (hmoe.experts
+    accumulates and returns f32)."""
+    t = {"f32": "f32", "bf16": "bf16"}[dtype]
+    return f"""
+func.func @experts(%x: tensor<?x512x{t}>, %st: tensor<?xi32>,
+                   %off: tensor<33xi32>, %w1: tensor<32x1024x512x{t}>,
+                   %w2: tensor<32x512x1024x{t}>) -> tensor<?x512xf32> {{
+  %o = hmoe.experts %x : tensor<?x512x{t}>, %st : tensor<?xi32>,
+      %off : tensor<33xi32>
+      experts(#hmoe.expert<ffn, activation = gelu, hidden = 1024>,
+              w1 %w1 : tensor<32x1024x512x{t}>,
+              w2 %w2 : tensor<32x512x1024x{t}>)
+      -> tensor<?x512xf32>
+  return %o : tensor<?x512xf32>
+}}
+"""
+
+
+def experts_inputs(T, dtype, seed=7):
+    """A dispatch plan for W1's expert stage: K = 4 random experts of 32 per
+    token, grouped by expert (as hmoe.dispatch would)."""
+    import bench as benchmod
+    rng = np.random.default_rng(seed)
+    K = 4
+    experts = rng.integers(0, 32, (T, K))
+    slot_token = (np.argsort(experts.reshape(-1), kind="stable") // K
+                  ).astype(np.int32)
+    counts = np.bincount(experts.reshape(-1), minlength=32)
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+    params = benchmod.W1.random_params(T, 2)
+    x, w1, w2 = (encode(params[n], dtype) for n in ("x", "w1", "w2"))
+    return [x, slot_token, offsets, w1, w2], 2 * 2 * T * K * 512 * 1024
+
+
+def device_limits(torch, device):
+    """Measured limits of `device`: copy bandwidth (bytes/s, a 1 GiB
+    device-to-device copy), dense GEMM rates (FLOP/s, 8192^3, bf16 and f32
+    without TF32)."""
+    cuda = device.type == "cuda"
+    sync = torch.cuda.synchronize if cuda else (lambda: None)
+
+    def timed(fn, reps=5):
+        fn()
+        sync()
+        times = []
+        for _ in range(reps):
+            start = time.perf_counter()
+            fn()
+            sync()
+            times.append(time.perf_counter() - start)
+        return float(np.median(times))
+
+    n = (1 << 28) if cuda else (1 << 22)
+    a = torch.ones(n, dtype=torch.float32, device=device)
+    b = torch.empty_like(a)
+    bandwidth = 2 * 4 * n / timed(lambda: b.copy_(a))
+    del a, b
+    m = 8192 if cuda else 512
+    x = torch.randn(m, m, device=device, dtype=torch.bfloat16)
+    bf16 = 2 * m ** 3 / timed(lambda: x @ x)
+    if cuda:
+        torch.backends.cuda.matmul.allow_tf32 = False
+    y = x.float()
+    f32 = 2 * m ** 3 / timed(lambda: y @ y)
+    return bandwidth, bf16, f32
+
+
+def layer_floor(name, layer, T, dtype, limits):
+    """max(compulsory bytes / bandwidth, FLOPs / the dense rate of the
+    weights' type), bench.py's byte and FLOP counts (bf16: half the bytes)."""
+    import bench as benchmod
+    bandwidth, bf16, f32 = limits
+    if name == "G1":
+        flops = 3 * T * 64 * 1024
+        nbytes = 4 * (T * 1024 + 64 * 1024 + T * 4)
+    else:
+        flops = T * benchmod.layer_flops(layer)
+        nbytes = benchmod.layer_bytes(layer, T) * (0.5 if dtype == "bf16"
+                                                   else 1.0)
+    return max(flops / (bf16 if dtype == "bf16" else f32), nbytes / bandwidth)
+
+
 def prepare(args):
     from matrix import group_cases
     os.makedirs(args.out, exist_ok=True)
@@ -225,6 +312,16 @@ def prepare(args):
                     "lib": os.path.basename(lib),
                     "results": [[np.dtype(t).str, r] for t, r in
                                 result_types(mlir, layer.name)]})
+        # The expert stage alone with bf16 weights: the grouped GEMMs' rate.
+        experts = experts_mlir("bf16")
+        lib = os.path.join(args.out, "libW1-experts-bf16.so")
+        compile_layer(args.hmoe_compile, experts, "experts", lib, args.target,
+                      args.out)
+        manifest["bench"].append({
+            "name": "W1-experts", "dtype": "bf16", "function": "experts",
+            "lib": os.path.basename(lib),
+            "results": [[np.dtype(t).str, r]
+                        for t, r in result_types(experts, "experts")]})
         lib = os.path.join(args.out, "libG1.so")
         compile_layer(args.hmoe_compile, g1, "g1", lib, args.target, args.out)
         manifest["bench"].append({
@@ -286,34 +383,55 @@ def bench(args):
         manifest = json.load(f)
     layers, _ = bench_layers()
     fns = peermod.torch_fns()
-    device = torch.device("cuda")
-    print(f"device: {torch.cuda.get_device_name(0)}, torch {torch.__version__}")
+    device = torch.device(args.device)
+    cuda = device.type == "cuda"
+    name_of = torch.cuda.get_device_name(0) if cuda else "CPU"
+    print(f"device: {name_of}, torch {torch.__version__}")
+    limits = device_limits(torch, device)
+    print(f"measured: copy bandwidth {limits[0] / 1e9:.0f} GB/s, dense GEMM "
+          f"{limits[1] / 1e12:.1f} TFLOP/s bf16, {limits[2] / 1e12:.1f} "
+          f"TFLOP/s f32 (no TF32)")
 
     def torch_time(fn, tensors, reps):
+        sync = torch.cuda.synchronize if cuda else (lambda: None)
         for _ in range(2):
             fn(*tensors)
-        start, stop = (torch.cuda.Event(enable_timing=True) for _ in range(2))
+        sync()
         times = []
         for _ in range(reps):
-            start.record()
+            start = time.perf_counter()
             fn(*tensors)
-            stop.record()
-            torch.cuda.synchronize()
-            times.append(start.elapsed_time(stop) * 1e-3)
+            sync()
+            times.append(time.perf_counter() - start)
         return float(np.median(times))
 
     print(f"{'workload':10} {'T':>6} {'hmoe':>10} {'eager':>10} "
-          f"{'compile':>10}  hmoe vs eager, vs compile")
+          f"{'compile':>10} {'floor':>10}  hmoe vs eager, vs compile; "
+          f"hmoe / floor")
+    tokens = [int(t) for t in args.tokens.split(",")]
+    compile_tokens = {int(t) for t in args.compile_tokens.split(",")}
     for entry in manifest["bench"]:
         name = entry["name"]
         lib = Library(os.path.join(args.dir, entry["lib"]), entry["function"],
                       results_of(entry), manifest["target"])
-        for T in [int(t) for t in args.tokens.split(",")]:
+        if name == "W1-experts":
+            # The grouped expert GEMMs alone against the dense rate.
+            T = args.experts_tokens
+            inputs, flops = experts_inputs(T, entry["dtype"])
+            sec = lib.time(inputs, args.reps)
+            rate = limits[1] if entry["dtype"] == "bf16" else limits[2]
+            print(f"W1 expert stage alone ({entry['dtype']}, T = {T}, K = 4): "
+                  f"{sec * 1e3:.3f} ms, {flops / sec / 1e12:.1f} TFLOP/s = "
+                  f"{flops / sec / rate:.0%} of the dense "
+                  f"{entry['dtype']} rate")
+            continue
+        for T in tokens:
             if name == "G1":
                 rng = np.random.default_rng(3)
                 x = rng.standard_normal((T, 1024)).astype(np.float32)
                 g = rng.standard_normal((64, 1024)).astype(np.float32)
-                inputs, params = [x, g], {"x": x, "g": g}
+                inputs, params = [x, g], {"x": x, "gate0": g}
+                layer = None
             else:
                 layer = layers[name]
                 layer.dtype = entry["dtype"]
@@ -321,20 +439,31 @@ def bench(args):
                 inputs = [encode(params[n], t)
                           for n, _, t in layer.param_shapes(T)]
             sec = lib.time(inputs, args.reps)
+            floor = layer_floor(name, layer, T, entry["dtype"], limits)
             dtype = torch.bfloat16 if entry["dtype"] == "bf16" else torch.float32
             tensors = [torch.as_tensor(np.asarray(a, np.float32),
                                        device=device).to(dtype)
                        for a in peermod.peer_weights(name, params, "torch")]
-            eager = torch_time(fns[name], tensors, args.reps)
-            compiled_fn = torch.compile(fns[name])
-            try:
-                compiled = torch_time(compiled_fn, tensors, args.reps)
-            except Exception as e:  # torch.compile may not handle the loop
-                print(f"  torch.compile failed on {name}: {e}")
-                compiled = float("nan")
+            def peer_time(fn, what):
+                # A peer that fails (an op without a bf16 kernel, a loop
+                # torch.compile cannot take) is reported, not fatal.
+                try:
+                    return torch_time(fn, tensors, args.reps)
+                except Exception as e:
+                    first = str(e).strip().splitlines()[0][:120]
+                    print(f"  {what} failed on {name}-{entry['dtype']}: "
+                          f"{first}")
+                    return float("nan")
+
+            eager = peer_time(fns[name], "eager")
+            # torch.compile recompiles for new shapes (tens of seconds
+            # each): only at the tokens the targets name.
+            compiled = (peer_time(torch.compile(fns[name]), "torch.compile")
+                        if T in compile_tokens else float("nan"))
             print(f"{name + '-' + entry['dtype']:10} {T:6} {sec * 1e3:9.3f}ms "
-                  f"{eager * 1e3:9.3f}ms {compiled * 1e3:9.3f}ms  "
-                  f"{eager / sec:.2f}x, {compiled / sec:.2f}x")
+                  f"{eager * 1e3:9.3f}ms {compiled * 1e3:9.3f}ms "
+                  f"{floor * 1e3:9.3f}ms  {eager / sec:.2f}x, "
+                  f"{compiled / sec:.2f}x; {sec / floor:.2f}x", flush=True)
 
 
 def main():
@@ -353,6 +482,12 @@ def main():
     b.add_argument("--dir", required=True)
     b.add_argument("--tokens", default="1,16,4096")
     b.add_argument("--reps", type=int, default=10)
+    b.add_argument("--compile-tokens", default="4096",
+                   help="token counts at which torch.compile is timed too")
+    b.add_argument("--experts-tokens", type=int, default=16384)
+    b.add_argument("--device", default="cuda",
+                   help="cuda; cpu (with --target cpu libraries) tests "
+                   "this script without a GPU")
     args = ap.parse_args()
     if args.command == "prepare":
         prepare(args)
