@@ -227,19 +227,12 @@ struct HMoEDistributeDispatchPass
                           ">= 1 and 1 <= block-threads <= 1024";
       return signalPassFailure();
     }
-    SmallVector<DispatchOp> dispatches;
-    func.walk([&](DispatchOp op) { dispatches.push_back(op); });
+    FailureOr<SmallVector<DispatchOp>> dispatches =
+        opsToDistribute<DispatchOp>(func);
+    if (failed(dispatches))
+      return signalPassFailure();
     IRRewriter rewriter(&getContext());
-    for (DispatchOp op : dispatches) {
-      if (!op.hasPureBufferSemantics()) {
-        op.emitOpError("must be bufferized before it is distributed over "
-                       "the GPU (it still has tensor operands)");
-        return signalPassFailure();
-      }
-      // Already inside a kernel's loops (one thread of them): left alone.
-      if (op->getParentOfType<scf::ForallOp>() ||
-          op->getParentOfType<gpu::LaunchOp>())
-        continue;
+    for (DispatchOp op : *dispatches) {
       ImplicitLocOpBuilder b(op.getLoc(), rewriter);
       b.setInsertionPoint(op);
       Emitter e{b};

@@ -103,19 +103,11 @@ struct HMoEDistributeStatsPass
           << "hmoe-distribute-stats: expected 1 <= block-threads <= 1024";
       return signalPassFailure();
     }
-    SmallVector<StatsOp> ops;
-    func.walk([&](StatsOp op) { ops.push_back(op); });
+    FailureOr<SmallVector<StatsOp>> ops = opsToDistribute<StatsOp>(func);
+    if (failed(ops))
+      return signalPassFailure();
     IRRewriter rewriter(&getContext());
-    for (StatsOp op : ops) {
-      if (!op.hasPureBufferSemantics()) {
-        op.emitOpError("must be bufferized before it is distributed over "
-                       "the GPU (it still has tensor operands)");
-        return signalPassFailure();
-      }
-      // Already inside a kernel's loops: left alone.
-      if (op->getParentOfType<scf::ForallOp>() ||
-          op->getParentOfType<gpu::LaunchOp>())
-        continue;
+    for (StatsOp op : *ops) {
       ImplicitLocOpBuilder b(op.getLoc(), rewriter);
       b.setInsertionPoint(op);
       distributeStats(b, op, blockThreads);

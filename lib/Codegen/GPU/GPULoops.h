@@ -81,6 +81,28 @@ struct GPULoops {
   }
 };
 
+/// The ops of type `OpTy` in `func` that a distribution pass takes: on
+/// buffers, not yet inside a loop or launch (those are left alone). One
+/// still on tensors is an error at the op.
+template <typename OpTy>
+FailureOr<SmallVector<OpTy>> opsToDistribute(Operation *func) {
+  SmallVector<OpTy> ops;
+  WalkResult walk = func->walk([&](OpTy op) {
+    if (!op.hasPureBufferSemantics()) {
+      op.emitOpError("must be bufferized before it is distributed over the "
+                     "GPU (it still has tensor operands)");
+      return WalkResult::interrupt();
+    }
+    if (!op->template getParentOfType<scf::ForallOp>() &&
+        !op->template getParentOfType<gpu::LaunchOp>())
+      ops.push_back(op);
+    return WalkResult::advance();
+  });
+  if (walk.wasInterrupted())
+    return failure();
+  return ops;
+}
+
 } // namespace mlir::hmoe
 
 #endif // HMOE_LIB_CODEGEN_GPU_GPULOOPS_H
