@@ -192,8 +192,10 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
 
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
   // As hmoe-lower-to-nvvm does, so that the CPU runs what the GPU would.
-  if (options.gpuMapped)
+  if (options.gpuMapped) {
     pm.addNestedPass<func::FuncOp>(createHMoEPromoteLoopAccumulators());
+    pm.addNestedPass<func::FuncOp>(createHMoEAllowFMAContraction());
+  }
   pm.addPass(createCanonicalizerPass());
   // One level of loops for the threads: inside each expert (its rows), or
   // over the experts when asked to and there are enough of them.
@@ -290,6 +292,8 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   // few ulp): the numerics hmoe-lower-to-cpu{gpu-mapped} checks.
   if (options.approximateMath)
     pm.addNestedPass<gpu::GPUModuleOp>(createHMoEApproximateMath());
+  // A multiply-add is one FMA (PTX fma.rn), not mul.rn + add.rn.
+  pm.addNestedPass<gpu::GPUModuleOp>(createHMoEAllowFMAContraction());
   ConvertGpuOpsToNVVMOpsOptions toNVVM;
   toNVVM.indexBitwidth = 64;
   pm.addNestedPass<gpu::GPUModuleOp>(createConvertGpuOpsToNVVMOps(toNVVM));

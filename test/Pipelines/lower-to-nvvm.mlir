@@ -13,9 +13,13 @@
 
 // The softmax's f32 exp is the CPU path's polynomial (hmoe-approximate-math
 // in the kernels, what the CPU run of the GPU schedule checks), not
-// libdevice's __nv_expf (whose ex2.approx would show in the PTX).
+// libdevice's __nv_expf (whose ex2.approx would show in the PTX); the
+// score GEMM's multiply-adds are FMAs (hmoe-allow-fma-contraction): no
+// separately rounded f32 multiply or add is left.
 // MATH: module attributes {gpu.container_module}
-// MATH-NOT: ex2.approx
+// MATH-NOT: {{ex2.approx|mul.rn.f32|add.rn.f32}}
+// MATH: fma.rn.f32
+// MATH-NOT: {{ex2.approx|mul.rn.f32|add.rn.f32}}
 
 // The host side of a layer lowered for the GPU: device memory and launches
 // on one stream (the mgpu* runtime functions gpu-to-llvm calls), the

@@ -60,6 +60,19 @@ def HMoELowerRoutingToLoops : Pass<"hmoe-lower-routing-to-loops"> {
   ];
 }
 
+def HMoEAllowFMAContraction : Pass<"hmoe-allow-fma-contraction"> {
+  let summary = "Let floating-point multiplies and adds fuse into FMAs";
+  let description = [{
+    Adds `contract` to the fast-math flags of every `arith` op that has
+    them, so that LLVM may fuse a multiply and an add into one fused
+    multiply-add (rounded once: at least as accurate). The GPU pipeline
+    runs it on its kernels (the GEMM loops' `mul.rn` + `add.rn` become
+    `fma.rn`), and the CPU run of the GPU schedule does too. No other flag
+    changes: NaN, infinities and signed zeros keep their meaning.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
 def HMoEPromoteLoopAccumulators : Pass<"hmoe-promote-loop-accumulators"> {
   let summary = "Keep a reduction loop's output element in a register";
   let description = [{
