@@ -44,8 +44,25 @@ struct DispatchDistributor {
   /// scratch is freed by the buffer deallocation pipeline, which runs
   /// after this pass and refuses IR that frees buffers already.)
   Value counts;
-
   GPULoops gpu{e.b};
+
+  /// The sizes, emitted at `e`'s insertion point.
+  DispatchDistributor(Emitter &e, DispatchOp op, int64_t chunkTokens,
+                      int64_t blockThreads)
+      : e(e), op(op),
+        k(cast<MemRefType>(op.getExperts().getType()).getDimSize(1)),
+        numExperts(op.getNumExperts()), chunkTokens(chunkTokens),
+        blockThreads(blockThreads) {
+    ImplicitLocOpBuilder &b = e.b;
+    numTokens = memref::DimOp::create(b, op.getExperts(), 0);
+    numAssignments = e.muli(numTokens, e.idx(k));
+    chunk = e.idx(chunkTokens * k);
+    numChunks = arith::CeilDivUIOp::create(b, numAssignments, chunk);
+    counts = memref::AllocOp::create(
+        b, MemRefType::get({ShapedType::kDynamic, numExperts}, b.getI32Type()),
+        ValueRange{numChunks});
+  }
+
   /// An i32 count as i64 (the capacity's type).
   Value wide(Value count) {
     return arith::ExtSIOp::create(e.b, e.b.getI64Type(), count);
@@ -145,17 +162,9 @@ struct DispatchDistributor {
 
   void emit() {
     ImplicitLocOpBuilder &b = e.b;
-    Value experts = op.getExperts();
     Value slotToken = op.getSlotTokenInit();
     Value slotOf = op.getSlotOfInit();
     Value offsets = op.getOffsetsInit();
-    numTokens = memref::DimOp::create(b, experts, 0);
-    numAssignments = e.muli(numTokens, e.idx(k));
-    chunk = e.idx(chunkTokens * k);
-    numChunks = arith::CeilDivUIOp::create(b, numAssignments, chunk);
-    counts = memref::AllocOp::create(
-        b, MemRefType::get({ShapedType::kDynamic, numExperts}, b.getI32Type()),
-        ValueRange{numChunks});
     Value capacity = emitDispatchCapacity(b, op, numAssignments);
 
     // Every assignment dropped (-1), every slot token 0, until placed: in
@@ -244,14 +253,7 @@ struct HMoEDistributeDispatchPass
           gpu.threads(1, [&](Value) { b.clone(*op); });
         });
       } else {
-        int64_t k = cast<MemRefType>(op.getExperts().getType()).getDimSize(1);
-        DispatchDistributor distributor{
-            e,           op,
-            k,           static_cast<int64_t>(op.getNumExperts()),
-            chunkTokens, blockThreads,
-            {},          {},
-            {},          {},
-            {}};
+        DispatchDistributor distributor(e, op, chunkTokens, blockThreads);
         distributor.emit();
       }
       rewriter.eraseOp(op);

@@ -68,17 +68,12 @@ void distributeStats(ImplicitLocOpBuilder &b, StatsOp op,
     if (!terms.empty())
       gpu.threads(blockThreads, [&](Value tid) {
         for (int64_t i = 0; i < numTerms; ++i) {
-          auto strided = scf::ForOp::create(
-              b, tid, numTokens, e.idx(blockThreads), ValueRange{e.f64(0.0)});
-          {
-            OpBuilder::InsertionGuard guard(b);
-            b.setInsertionPointToStart(strided.getBody());
-            Value term =
-                e.load(perToken, {e.idx(i), strided.getInductionVar()});
-            scf::YieldOp::create(
-                b, ValueRange{e.addf(strided.getRegionIterArgs()[0], term)});
-          }
-          e.store(strided.getResult(0), partial, {e.idx(i), tid});
+          Value sum =
+              e.loop(tid, numTokens, e.idx(blockThreads), {e.f64(0.0)},
+                     [&](Value t, ValueRange acc) -> SmallVector<Value> {
+                       return {e.addf(acc[0], e.load(perToken, {e.idx(i), t}))};
+                     })[0];
+          e.store(sum, partial, {e.idx(i), tid});
         }
       });
     gpu.threads(1, [&](Value) {

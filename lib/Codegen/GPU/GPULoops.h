@@ -10,6 +10,8 @@
 #ifndef HMOE_LIB_CODEGEN_GPU_GPULOOPS_H
 #define HMOE_LIB_CODEGEN_GPU_GPULOOPS_H
 
+#include "hmoe/Dialect/HMoE/Utils/Emitter.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -56,11 +58,11 @@ struct GPULoops {
   /// `body(i)` for i = first, first + step, ... below `n`.
   void stridedFrom(Value first, Value n, int64_t step,
                    function_ref<void(Value)> body) {
-    auto loop = scf::ForOp::create(b, first, n,
-                                   arith::ConstantIndexOp::create(b, step));
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPoint(loop.getBody()->getTerminator());
-    body(loop.getInductionVar());
+    Emitter e{b};
+    e.loop(first, n, e.idx(step), {}, [&](Value i, ValueRange) {
+      body(i);
+      return SmallVector<Value>{};
+    });
   }
   /// One launch over [0, n): blocks of `perBlock` threads, one index each.
   void overRange(Value n, int64_t perBlock, function_ref<void(Value)> body) {

@@ -107,7 +107,12 @@ struct Emitter {
   /// the values to yield. Returns the loop results.
   ValueRange loop(Value lb, Value ub, ValueRange inits,
                   function_ref<SmallVector<Value>(Value, ValueRange)> body) {
-    auto forOp = scf::ForOp::create(b, lb, ub, idx(1), inits);
+    return loop(lb, ub, idx(1), inits, body);
+  }
+  /// The same in steps of `step`.
+  ValueRange loop(Value lb, Value ub, Value step, ValueRange inits,
+                  function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+    auto forOp = scf::ForOp::create(b, lb, ub, step, inits);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(forOp.getBody());
     SmallVector<Value> yields =
