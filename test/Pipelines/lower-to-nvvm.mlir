@@ -5,10 +5,10 @@
 // RUN: hmoe-opt --hmoe-lower-to-nvvm='format=isa chip=sm_80' %s | FileCheck %s --check-prefix=MATH
 
 // By default (chip=sm_80,sm_90a, format=fatbin) each kernel's binary holds
-// one object, the fatbin hmoe-link-fatbin made of both chips' images: 14
-// kernels, 14 binaries, 14 fatbins (an object's string, no `assembly =`).
-// BINARIES: 14
-// FATBIN: 14 #gpu.object<#nvvm.target<O = 3, chip = "sm_80", features = "+ptx80">, "
+// one object, the fatbin hmoe-link-fatbin made of both chips' images: 5
+// kernels, 5 binaries, 5 fatbins (an object's string, no `assembly =`).
+// BINARIES: 5
+// FATBIN: 5 #gpu.object<#nvvm.target<O = 3, chip = "sm_80", features = "+ptx80">, "
 // FATBIN-NOT: sm_90a
 
 // The softmax's f32 exp is the CPU path's polynomial (hmoe-approximate-math
@@ -22,8 +22,8 @@
 // MATH-NOT: {{ex2.approx|mul.rn.f32|add.rn.f32}}
 
 // The host side of a layer lowered for the GPU: device memory and launches
-// on one stream (the mgpu* runtime functions gpu-to-llvm calls), the
-// routing kernel one token per thread of 256, the kernels as PTX for the
+// on one stream (the mgpu* runtime functions gpu-to-llvm calls), 256
+// threads per block, the kernels as PTX for the
 // chosen chip; nothing of memref or bufferization is left.
 // CHECK: module attributes {gpu.container_module}
 // CHECK: llvm.func @g1(
@@ -36,6 +36,11 @@
 // CHECK:   llvm.call @mgpuStreamDestroy(%[[STREAM]])
 // CHECK:   llvm.return
 // CHECK: gpu.binary @g1_kernel  [#gpu.object<#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80">, {{.*}}assembly = "{{.*}}.target sm_90a
+// The last kernel is score -> normalise -> top-k for a block of tokens:
+// the distance GEMM's multiply-adds, the distances' square roots, then the
+// routing's NaN guards, in one kernel (the experts' norms, the same for
+// every block, are the kernels before it).
+// CHECK: gpu.binary @g1_kernel_3 [{{.*}}fma.rn.f32{{.*}}sqrt.approx.f32{{.*}}setp.nan.f32
 // CHECK-NOT: memref.
 // CHECK-NOT: bufferization.
 func.func @g1(%x: tensor<?x64xf32>, %g: tensor<16x64xf32>)

@@ -1,8 +1,11 @@
 //===- TileForGPU.cpp - the hmoe-tile-for-gpu pass ------------------------===//
 //
 // The GPU schedule as tiling through TilingInterface: blocks over rows (or
-// experts), threads inside. Nothing here knows which op built which stage:
-// ops are distributed by their iterator types.
+// experts), threads inside, the stages only one consumer reads fused into
+// its blocks. Nothing here knows which op built which stage: ops are
+// distributed by their iterator types; the one op named is hmoe.route,
+// whose blocks take the GEMMs computing its scores (score -> normalise ->
+// top-k in one kernel).
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,6 +16,7 @@
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/Tensor/Transforms/Transforms.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Interfaces/DestinationStyleOpInterface.h"
 #include "mlir/Interfaces/TilingInterface.h"
@@ -191,29 +195,218 @@ LogicalResult tileToThreads(RewriterBase &rewriter, Operation *op,
   return success();
 }
 
-/// A top-level op: blocks over its first parallel loop, threads inside.
-LogicalResult tileToBlocksAndThreads(RewriterBase &rewriter, TilingInterface op,
-                                     const GPUTileSizes &sizes) {
+/// Whether `slice` of a producer changes from one iteration of `loop` to
+/// the next (it does not for what every tile reads whole, like the
+/// experts' norms in a loop over tokens: those are computed once).
+bool dependsOnLoop(tensor::ExtractSliceOp slice, LoopLikeOpInterface loop) {
+  return llvm::any_of(llvm::concat<Value>(slice.getOffsets(), slice.getSizes(),
+                                          slice.getStrides()),
+                      [&](Value v) { return !loop.isDefinedOutsideOfLoop(v); });
+}
+
+/// The value a chain of destination-passing ops leaves in `dest`: each op
+/// writing into the previous one's result, as a fill, the GEMM into it and
+/// an epilogue in place do. Null if two ops write into one value.
+Value lastWriteInto(Value dest) {
+  Value current = dest;
+  while (true) {
+    Value next;
+    for (OpOperand &use : current.getUses()) {
+      auto dps = dyn_cast<DestinationStyleOpInterface>(use.getOwner());
+      if (!dps || !dps.isDpsInit(&use))
+        continue;
+      if (next)
+        return nullptr;
+      next = dps.getTiedOpResult(&use);
+    }
+    if (!next)
+      return current;
+    current = next;
+  }
+}
+
+/// A block loop's scratch for its fused producers as shared outputs: each
+/// slice of a `tensor.empty` from outside the loop becomes the slice of a
+/// new shared output, into which the loop inserts what its ops wrote there.
+/// (A kernel cannot allocate, and One-Shot Bufferize copies a buffer from
+/// outside a parallel loop that its iterations write.)
+FailureOr<scf::ForallOp> scratchToSharedOutputs(RewriterBase &rewriter,
+                                                scf::ForallOp loop) {
+  // Fusion leaves the slices it fused through, unused.
+  for (Operation &op :
+       llvm::make_early_inc_range(llvm::reverse(*loop.getBody())))
+    if (isOpTriviallyDead(&op))
+      rewriter.eraseOp(&op);
+  // Slices of an empty tensor of the whole stage's size (fusion may have
+  // cloned it into the loop).
+  SmallVector<tensor::ExtractSliceOp> slices;
+  for (auto slice : loop.getBody()->getOps<tensor::ExtractSliceOp>()) {
+    auto empty = slice.getSource().getDefiningOp<tensor::EmptyOp>();
+    if (empty && llvm::all_of(empty->getOperands(), [&](Value v) {
+          return loop.isDefinedOutsideOfLoop(v);
+        }))
+      slices.push_back(slice);
+  }
+  if (slices.empty())
+    return loop;
+  SmallVector<Value> finals;
+  for (tensor::ExtractSliceOp slice : slices) {
+    finals.push_back(lastWriteInto(slice.getResult()));
+    if (!finals.back())
+      return loop.emitOpError("has two ops writing into one tile of scratch");
+  }
+  // One empty tensor each (CSE may have merged equal ones).
+  rewriter.setInsertionPoint(loop);
+  SmallVector<Value> inits = llvm::to_vector(loop.getOutputs());
+  for (tensor::ExtractSliceOp slice : slices)
+    inits.push_back(
+        rewriter.clone(*slice.getSource().getDefiningOp())->getResult(0));
+  auto grown = scf::ForallOp::create(
+      rewriter, loop.getLoc(), loop.getMixedLowerBound(),
+      loop.getMixedUpperBound(), loop.getMixedStep(), inits, loop.getMapping());
+  rewriter.eraseOp(grown.getTerminator());
+  SmallVector<Value> args = llvm::to_vector(grown.getInductionVars());
+  llvm::append_range(
+      args, grown.getRegionIterArgs().take_front(loop.getOutputs().size()));
+  rewriter.mergeBlocks(loop.getBody(), grown.getBody(), args);
+  rewriter.replaceOp(
+      loop, grown.getResults().take_front(args.size() - grown.getRank()));
+  ValueRange scratch = grown.getRegionIterArgs().take_back(slices.size());
+  rewriter.setInsertionPointToEnd(grown.getTerminator().getBody());
+  for (size_t i = 0; i < slices.size(); ++i) {
+    tensor::ExtractSliceOp slice = slices[i];
+    Value arg = scratch[i];
+    rewriter.modifyOpInPlace(slice, [&] { slice.getSourceMutable().set(arg); });
+    tensor::ParallelInsertSliceOp::create(
+        rewriter, slice.getLoc(), finals[i], arg, slice.getMixedOffsets(),
+        slice.getMixedSizes(), slice.getMixedStrides());
+  }
+  return grown;
+}
+
+/// A top-level op in a block loop over its first parallel loop, `rows`
+/// per block, with the ops computing its operands for those rows fused
+/// into the loop (scf::tileConsumerAndFuseProducersUsingSCF), then each op
+/// of the block over its threads, one after the other. This is how score
+/// -> normalise -> top-k becomes one kernel per tile of tokens (the gate's
+/// GEMM, its epilogues and the token norms of GEMM-form distances fused
+/// into the route's loop), and how a chain of stages over the same rows
+/// (a shared expert's two GEMMs) becomes one kernel.
+///
+/// A producer is fused only where everything reading it is fused (else it
+/// stays a stage, computed once and read by all), where its tile depends
+/// on the block (what every block reads whole is computed once), and,
+/// unless `anyProducer`, where it has no more parallel loops than `op` (a
+/// GEMM fused into a loop of 256 rows would have too few blocks). Fused
+/// producers write their tile into a scratch shared output of the loop.
+/// Fused originals are erased and added to `erased`.
+LogicalResult tileToBlocksWithProducers(RewriterBase &rewriter,
+                                        TilingInterface op, int64_t rows,
+                                        bool anyProducer,
+                                        const GPUTileSizes &sizes,
+                                        llvm::DenseSet<Operation *> &erased) {
   MLIRContext *ctx = op->getContext();
-  Attribute blockX = gpu::GPUBlockMappingAttr::get(ctx, gpu::MappingId::DimX);
   SmallVector<unsigned> dims = parallelLoops(op);
   if (dims.empty())
     return runOnOneThread(rewriter, op);
   SmallVector<OpFoldResult> tileSizes(op.getLoopIteratorTypes().size(),
                                       rewriter.getIndexAttr(0));
-  tileSizes[dims[0]] = rewriter.getIndexAttr(
-      dims.size() == 1 ? sizes.blockThreads : sizes.blockRows);
-  scf::SCFTilingOptions options;
-  options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
-  options.setTileSizes(tileSizes);
-  options.setMapping({blockX});
+  tileSizes[dims[0]] = rewriter.getIndexAttr(rows);
+  scf::SCFTilingOptions tiling;
+  tiling.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+  tiling.setTileSizes(tileSizes);
+  tiling.setMapping({gpu::GPUBlockMappingAttr::get(ctx, gpu::MappingId::DimX)});
+  scf::SCFTileAndFuseOptions options;
+  options.setTilingOptions(tiling);
+  llvm::SmallPtrSet<Operation *, 8> fusedOriginals{op};
+  // Whether everything reading `producer` outside the loop is fused, or a
+  // reshape of it that only fused ops read.
+  std::function<bool(Operation *, Operation *)> onlyFusedRead =
+      [&](Operation *producer, Operation *loop) {
+        return llvm::all_of(producer->getUsers(), [&](Operation *user) {
+          if (isa<tensor::DimOp>(user) || fusedOriginals.contains(user) ||
+              loop->isAncestor(user))
+            return true;
+          return isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(user) &&
+                 onlyFusedRead(user, loop);
+        });
+      };
+  size_t consumerLoops = dims.size();
+  options.setFusionControlFn(
+      [&](tensor::ExtractSliceOp slice, OpResult producer,
+          bool) -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
+        auto loop = slice->getParentOfType<LoopLikeOpInterface>();
+        auto tileable = dyn_cast<TilingInterface>(producer.getOwner());
+        if (!loop || !tileable || !dependsOnLoop(slice, loop) ||
+            !onlyFusedRead(producer.getOwner(), loop) ||
+            (!anyProducer && parallelLoops(tileable).size() > consumerLoops))
+          return std::nullopt;
+        fusedOriginals.insert(producer.getOwner());
+        return scf::SCFTileAndFuseOptions::ControlFnResult{};
+      });
+  // Slices move above reshapes (nested levels' scores are reshaped into
+  // groups), so what computes them still fuses.
+  RewritePatternSet cleanup(ctx);
+  tensor::populateBubbleUpExtractSliceOpPatterns(cleanup);
+  options.cleanupPatterns = FrozenRewritePatternSet(std::move(cleanup));
   rewriter.setInsertionPoint(op);
-  FailureOr<scf::SCFTilingResult> tiled =
-      scf::tileUsingSCF(rewriter, op, options);
-  if (failed(tiled))
+  FailureOr<scf::SCFTileAndFuseResult> fused =
+      scf::tileConsumerAndFuseProducersUsingSCF(rewriter, op, options);
+  if (failed(fused))
     return op->emitOpError("could not be tiled over GPU blocks");
-  rewriter.replaceOp(op, tiled->replacements);
-  return tileToThreads(rewriter, tiled->tiledOps.back(), sizes);
+  Block *body = op->getBlock();
+  SmallVector<Value> results;
+  for (Value result : op->getResults())
+    results.push_back(fused->replacements.lookup(result));
+  rewriter.replaceOp(op, results);
+  FailureOr<scf::ForallOp> loop = scratchToSharedOutputs(
+      rewriter, cast<scf::ForallOp>(fused->loops.front().getOperation()));
+  if (failed(loop))
+    return failure();
+  // The fused originals are left with the loop's size computations
+  // (tensor.dim of their results): those read their destinations instead.
+  for (Operation *original : fused->fusedProducers)
+    for (Operation *user : llvm::to_vector(original->getUsers()))
+      if (auto dim = dyn_cast<tensor::DimOp>(user)) {
+        Value source = dim.getSource();
+        while (auto result = dyn_cast<OpResult>(source)) {
+          auto dps = dyn_cast<DestinationStyleOpInterface>(result.getOwner());
+          if (!dps)
+            break;
+          source = dps.getTiedOpOperand(result)->get();
+        }
+        rewriter.modifyOpInPlace(dim,
+                                 [&] { dim.getSourceMutable().set(source); });
+      }
+  // The reshapes the slices moved above, the fused originals (consumers
+  // come before their producers in this list), the destinations they
+  // leave unused.
+  for (Operation &dead : llvm::make_early_inc_range(llvm::reverse(*body)))
+    if (isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(dead) &&
+        dead.use_empty()) {
+      erased.insert(&dead);
+      rewriter.eraseOp(&dead);
+    }
+  for (Operation *original : fused->fusedProducers)
+    if (original->use_empty()) {
+      erased.insert(original);
+      rewriter.eraseOp(original);
+    }
+  for (Operation &dead : llvm::make_early_inc_range(llvm::reverse(*body)))
+    if (isa<tensor::EmptyOp>(dead) && dead.use_empty()) {
+      erased.insert(&dead);
+      rewriter.eraseOp(&dead);
+    }
+  // Each op of the block over its threads.
+  SmallVector<Operation *> inner;
+  for (Operation &nested : loop->getBody()->without_terminator())
+    if (hasTensorDestinations(&nested))
+      inner.push_back(&nested);
+  for (Operation *nested : inner)
+    if (!replaceIfEmpty(rewriter, nested) &&
+        failed(tileToThreads(rewriter, nested, sizes)))
+      return failure();
+  return success();
 }
 
 struct HMoETileForGPUPass
@@ -252,9 +445,14 @@ struct HMoETileForGPUPass
     for (Block &block : func.getFunctionBody())
       for (Operation &op : block)
         stages.push_back(&op);
-    for (Operation *op : stages) {
+    for (Operation *op : stages)
       if (failed(separateOutputs(rewriter, op)))
         return signalPassFailure();
+    // Consumers first, so that a stage only they read fuses into them.
+    llvm::DenseSet<Operation *> erased;
+    for (Operation *op : llvm::reverse(stages)) {
+      if (erased.contains(op))
+        continue;
       if (auto forall = dyn_cast<scf::ForallOp>(op)) {
         if (forall.getMapping() && !forall.getMapping()->empty())
           continue;
@@ -294,8 +492,21 @@ struct HMoETileForGPUPass
       // Blocks and threads through the tiling interface; without one,
       // one thread of one block.
       auto tileable = dyn_cast<TilingInterface>(op);
-      if (failed(tileable ? tileToBlocksAndThreads(rewriter, tileable, sizes)
-                          : runOnOneThread(rewriter, op)))
+      if (!tileable) {
+        if (failed(runOnOneThread(rewriter, op)))
+          return signalPassFailure();
+        continue;
+      }
+      // A route takes blocks of block-rows tokens, with the GEMMs
+      // computing its scores; other ops block-rows rows when they have
+      // two parallel loops, else block-threads.
+      bool route = isa<RouteOp>(op);
+      int64_t rows = route || parallelLoops(tileable).size() > 1
+                         ? sizes.blockRows
+                         : sizes.blockThreads;
+      if (failed(tileToBlocksWithProducers(rewriter, tileable, rows,
+                                           /*anyProducer=*/route, sizes,
+                                           erased)))
         return signalPassFailure();
     }
   }

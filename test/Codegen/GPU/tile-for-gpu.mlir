@@ -36,13 +36,13 @@ func.func @contraction(%x: tensor<?x16xf32>, %w: tensor<32x16xf32>,
 
 // -----
 
-// Routing: blocks of 256 tokens, one token per thread (a linear mapping),
-// through hmoe.route's TilingInterface; dispatch stays at the top level
+// Routing: blocks of 16 tokens (block-rows), one token per thread (a linear
+// mapping), through hmoe.route's TilingInterface; dispatch stays at the top level
 // (hmoe-distribute-dispatch takes it after bufferization); ops that are not
 // destination-passing
 // (tensor.generate) become linalg first and tile like the rest.
 // CHECK-LABEL: func.func @routing
-// CHECK: scf.forall (%[[TOK:.*]]) = (0) to (%{{.*}}) step (256) shared_outs(
+// CHECK: scf.forall (%[[TOK:.*]]) = (0) to (%{{.*}}) step (16) shared_outs(
 // CHECK:   scf.forall (%{{.*}}) in (256) shared_outs(
 // CHECK:     hmoe.route #hmoe.strategy<nested>
 // CHECK-NEXT: level(#hmoe.gate<linear, softmax, k = 2>, logits %{{.*}} : tensor<?x4xf32>)
@@ -84,6 +84,250 @@ func.func @routing(%logits: tensor<?x4xf32>)
     tensor.yield %v : i32
   } : tensor<?xi32>
   return %w, %st, %off, %ids : tensor<?x2xf32>, tensor<?xi32>, tensor<5xi32>, tensor<?xi32>
+}
+
+// -----
+
+// Score -> normalise -> top-k in one block loop per 16 tokens: the gate's
+// GEMM (with its fill) and its epilogue are fused into the route's loop and
+// write their tile into a scratch shared output (a kernel cannot allocate),
+// each op over the block's threads, then the route reads the tile. The
+// experts' norms, the whole tensor in every tile, stay a loop of their own
+// (their fill fused into it through its destination).
+// CHECK-LABEL: func.func @route_with_scores
+// CHECK-SAME: (%[[X:[a-z0-9]+]]: tensor<?x8xf32>, %[[WG:[a-z0-9]+]]: tensor<4x8xf32>)
+// CHECK: %[[NORMS:.*]] = scf.forall (%{{.*}}) = (0) to (4) step (256)
+// CHECK:   linalg.fill
+// CHECK:   linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]
+// CHECK: } {mapping = [#gpu.block<x>]}
+// CHECK-NOT: scf.forall
+// CHECK: %[[R:.*]]:4 = scf.forall (%[[T:.*]]) = (0) to (%{{.*}}) step (16) shared_outs(%[[W:.*]] = %{{.*}}, %[[E:.*]] = %{{.*}}, %[[P:.*]] = %{{.*}}, %[[S:.*]] = %{{.*}}) -> (tensor<?x2xf32>, tensor<?x2xi32>, tensor<?x4xf32>, tensor<?x4xf32>)
+// CHECK:   %[[XT:.*]] = tensor.extract_slice %[[X]][%[[T]], 0]
+// CHECK:   %[[ST:.*]] = tensor.extract_slice %[[S]][%[[T]], 0]
+// CHECK:   %[[FILL:.*]] = scf.forall (%{{.*}}, %{{.*}}) in (16, 16) shared_outs(%{{.*}} = %[[ST]])
+// CHECK:     linalg.fill
+// CHECK:   } {mapping = [#gpu.thread<y>, #gpu.thread<x>]}
+// CHECK:   %[[GEMM:.*]] = scf.forall (%{{.*}}, %[[TX:.*]]) in (16, 16) shared_outs(%{{.*}} = %[[FILL]])
+// CHECK:     tensor.extract_slice %[[XT]]
+// CHECK:     tensor.extract_slice %[[WG]][%[[TX]], 0]
+// CHECK:     linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK:   } {mapping = [#gpu.thread<y>, #gpu.thread<x>]}
+// CHECK:   %[[LOGITS:.*]] = scf.forall (%{{.*}}, %{{.*}}) in (16, 16) shared_outs(%{{.*}} = %[[GEMM]])
+// CHECK:     tensor.extract_slice %[[NORMS]]
+// CHECK:     arith.subf
+// CHECK:   } {mapping = [#gpu.thread<y>, #gpu.thread<x>]}
+// CHECK:   %[[ROUTED:.*]]:3 = scf.forall (%{{.*}}) in (256) shared_outs(
+// CHECK:     %[[LT:.*]] = tensor.extract_slice %[[LOGITS]]
+// CHECK:     hmoe.route #hmoe.strategy<nested>
+// CHECK-NEXT: level(#hmoe.gate<linear, softmax, k = 2>, logits %[[LT]] : tensor<?x4xf32>)
+// CHECK:   } {mapping = [#gpu.thread<linear_dim_0>]}
+// CHECK:   scf.forall.in_parallel {
+// CHECK:     tensor.parallel_insert_slice %[[ROUTED]]#0 into %[[W]][%[[T]], 0]
+// CHECK:     tensor.parallel_insert_slice %[[ROUTED]]#1 into %[[E]][%[[T]], 0]
+// CHECK:     tensor.parallel_insert_slice %[[ROUTED]]#2 into %[[P]][%[[T]], 0]
+// CHECK:     tensor.parallel_insert_slice %[[LOGITS]] into %[[S]][%[[T]], 0]
+// CHECK: } {mapping = [#gpu.block<x>]}
+// CHECK: return %[[R]]#0, %[[R]]#1, %[[R]]#2
+#xk = affine_map<(t, e, k) -> (t, k)>
+#ek = affine_map<(t, e, k) -> (e, k)>
+#te = affine_map<(t, e, k) -> (t, e)>
+#id = affine_map<(t, e) -> (t, e)>
+#col = affine_map<(t, e) -> (e)>
+func.func @route_with_scores(%x: tensor<?x8xf32>, %wg: tensor<4x8xf32>)
+    -> (tensor<?x2xf32>, tensor<?x2xi32>, tensor<?x4xf32>) {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  %t = tensor.dim %x, %c0 : tensor<?x8xf32>
+  %norms0 = tensor.empty() : tensor<4xf32>
+  %norms1 = linalg.fill ins(%zero : f32) outs(%norms0 : tensor<4xf32>) -> tensor<4xf32>
+  %norms = linalg.generic {indexing_maps = [affine_map<(e, k) -> (e, k)>, affine_map<(e, k) -> (e)>],
+                           iterator_types = ["parallel", "reduction"]}
+      ins(%wg : tensor<4x8xf32>) outs(%norms1 : tensor<4xf32>) {
+  ^bb0(%w: f32, %acc: f32):
+    %sq = arith.mulf %w, %w : f32
+    %s = arith.addf %acc, %sq : f32
+    linalg.yield %s : f32
+  } -> tensor<4xf32>
+  %s0 = tensor.empty(%t) : tensor<?x4xf32>
+  %s1 = linalg.fill ins(%zero : f32) outs(%s0 : tensor<?x4xf32>) -> tensor<?x4xf32>
+  %gemm = linalg.generic {indexing_maps = [#xk, #ek, #te],
+                          iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %wg : tensor<?x8xf32>, tensor<4x8xf32>) outs(%s1 : tensor<?x4xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<?x4xf32>
+  %logits = linalg.generic {indexing_maps = [#col, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%norms : tensor<4xf32>) outs(%gemm : tensor<?x4xf32>) {
+  ^bb0(%n: f32, %g: f32):
+    %s = arith.subf %g, %n : f32
+    linalg.yield %s : f32
+  } -> tensor<?x4xf32>
+  %w0 = tensor.empty(%t) : tensor<?x2xf32>
+  %e0 = tensor.empty(%t) : tensor<?x2xi32>
+  %p0 = tensor.empty(%t) : tensor<?x4xf32>
+  %w, %e, %p = hmoe.route #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, logits %logits : tensor<?x4xf32>)
+      outs(%w0, %e0, %p0 : tensor<?x2xf32>, tensor<?x2xi32>, tensor<?x4xf32>)
+      -> tensor<?x2xf32>, tensor<?x2xi32>, tensor<?x4xf32>
+  return %w, %e, %p : tensor<?x2xf32>, tensor<?x2xi32>, tensor<?x4xf32>
+}
+
+// -----
+
+// Scores another op reads too stay a stage of their own, computed once:
+// the route's loop reads them.
+// CHECK-LABEL: func.func @scores_read_twice
+// CHECK: %[[SCORES:.*]] = scf.forall (%{{.*}}) = (0) to (%{{.*}}) step (16)
+// CHECK:   linalg.fill
+// CHECK:   linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]
+// CHECK: } {mapping = [#gpu.block<x>]}
+// CHECK: %[[R:.*]]:3 = scf.forall (%[[T:.*]]) = (0) to (%{{.*}}) step (16) shared_outs(%{{.*}}, %{{.*}}, %{{.*}}) ->
+// CHECK:   tensor.extract_slice %[[SCORES]][%[[T]], 0]
+// CHECK-NOT: linalg.generic
+// CHECK:   hmoe.route
+// CHECK: } {mapping = [#gpu.block<x>]}
+// CHECK: return %[[R]]#1, %[[SCORES]]
+func.func @scores_read_twice(%l: tensor<?x4xf32>)
+    -> (tensor<?x2xi32>, tensor<?x4xf32>) {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  %t = tensor.dim %l, %c0 : tensor<?x4xf32>
+  %s0 = tensor.empty(%t) : tensor<?x4xf32>
+  %s1 = linalg.fill ins(%zero : f32) outs(%s0 : tensor<?x4xf32>) -> tensor<?x4xf32>
+  %scores = linalg.generic {indexing_maps = [affine_map<(t, e) -> (t, e)>, affine_map<(t, e) -> (t, e)>],
+                            iterator_types = ["parallel", "parallel"]}
+      ins(%l : tensor<?x4xf32>) outs(%s1 : tensor<?x4xf32>) {
+  ^bb0(%a: f32, %b: f32):
+    %s = arith.addf %a, %b : f32
+    linalg.yield %s : f32
+  } -> tensor<?x4xf32>
+  %w0 = tensor.empty(%t) : tensor<?x2xf32>
+  %e0 = tensor.empty(%t) : tensor<?x2xi32>
+  %p0 = tensor.empty(%t) : tensor<?x4xf32>
+  %w, %e, %p = hmoe.route #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, logits %scores : tensor<?x4xf32>)
+      outs(%w0, %e0, %p0 : tensor<?x2xf32>, tensor<?x2xi32>, tensor<?x4xf32>)
+      -> tensor<?x2xf32>, tensor<?x2xi32>, tensor<?x4xf32>
+  return %e, %scores : tensor<?x2xi32>, tensor<?x4xf32>
+}
+
+// -----
+
+// A nested level's scores reshaped into groups: the slice moves above the
+// reshape, so what computes the scores is fused too.
+// CHECK-LABEL: func.func @nested_reshaped_scores
+// CHECK-SAME: (%{{.*}}: tensor<?x2xf32>, %[[M:[a-z0-9]+]]: tensor<?x4xf32>)
+// CHECK-NOT: scf.forall
+// CHECK: %[[R:.*]]:4 = scf.forall (%[[T:.*]]) = (0) to (%{{.*}}) step (16)
+// CHECK:   %[[MT:.*]] = tensor.extract_slice %[[M]][%[[T]], 0]
+// CHECK:   %[[SCALED:.*]] = scf.forall (%{{.*}}, %{{.*}}) in (16, 16)
+// CHECK:     tensor.extract_slice %[[MT]]
+// CHECK:     arith.mulf
+// CHECK:   %[[GROUPED:.*]] = tensor.expand_shape %[[SCALED]] {{\[\[}}0], [1, 2]]
+// CHECK:   scf.forall (%{{.*}}) in (256)
+// CHECK:     %[[GT:.*]] = tensor.extract_slice %[[GROUPED]]
+// CHECK:     hmoe.route
+// CHECK:       level(#hmoe.gate<linear, softmax, k = 1>, logits %[[GT]] : tensor<?x2x2xf32>)
+// CHECK: } {mapping = [#gpu.block<x>]}
+// CHECK-NOT: tensor.expand_shape
+// CHECK: return %[[R]]#0, %[[R]]#1, %[[R]]#2
+func.func @nested_reshaped_scores(%l: tensor<?x2xf32>, %m: tensor<?x4xf32>)
+    -> (tensor<?x1xf32>, tensor<?x1xi32>, tensor<?x4xf32>) {
+  %c0 = arith.constant 0 : index
+  %t = tensor.dim %l, %c0 : tensor<?x2xf32>
+  %s0 = tensor.empty(%t) : tensor<?x4xf32>
+  %scaled = linalg.generic {indexing_maps = [affine_map<(t, e) -> (t, e)>, affine_map<(t, e) -> (t, e)>],
+                            iterator_types = ["parallel", "parallel"]}
+      ins(%m : tensor<?x4xf32>) outs(%s0 : tensor<?x4xf32>) {
+  ^bb0(%a: f32, %b: f32):
+    %two = arith.constant 2.0 : f32
+    %s = arith.mulf %a, %two : f32
+    linalg.yield %s : f32
+  } -> tensor<?x4xf32>
+  %grouped = tensor.expand_shape %scaled [[0], [1, 2]] output_shape [%t, 2, 2]
+      : tensor<?x4xf32> into tensor<?x2x2xf32>
+  %w0 = tensor.empty(%t) : tensor<?x1xf32>
+  %e0 = tensor.empty(%t) : tensor<?x1xi32>
+  %p0 = tensor.empty(%t) : tensor<?x4xf32>
+  %w, %e, %p = hmoe.route #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 1>, logits %l : tensor<?x2xf32>)
+      level(#hmoe.gate<linear, softmax, k = 1>, logits %grouped : tensor<?x2x2xf32>)
+      outs(%w0, %e0, %p0 : tensor<?x1xf32>, tensor<?x1xi32>, tensor<?x4xf32>)
+      -> tensor<?x1xf32>, tensor<?x1xi32>, tensor<?x4xf32>
+  return %w, %e, %p : tensor<?x1xf32>, tensor<?x1xi32>, tensor<?x4xf32>
+}
+
+// -----
+
+// Stages over the same rows, one reading only the other (a shared expert's
+// two GEMMs): one block loop per 16 rows, the first GEMM's tile in a
+// scratch shared output; a stage with one parallel loop (row sums over
+// 256 rows a block) does not take in a GEMM (too few blocks for it).
+// CHECK-LABEL: func.func @chain_of_stages
+// CHECK-SAME: (%[[X:[a-z0-9]+]]: tensor<?x8xf32>, %[[W1:[a-z0-9]+]]: tensor<16x8xf32>, %[[W2:[a-z0-9]+]]: tensor<4x16xf32>)
+// CHECK: %[[Y:.*]]:2 = scf.forall (%[[T:.*]]) = (0) to (%{{.*}}) step (16) shared_outs(%[[YOUT:.*]] = %{{.*}}, %[[H:.*]] = %{{.*}}) -> (tensor<?x4xf32>, tensor<?x16xf32>)
+// CHECK:   %[[HT:.*]] = tensor.extract_slice %[[H]][%[[T]], 0]
+// CHECK:   %[[HF:.*]] = scf.forall {{.*}} in (16, 16) shared_outs(%{{.*}} = %[[HT]])
+// CHECK:     linalg.fill
+// CHECK:   %[[HG:.*]] = scf.forall {{.*}} in (16, 16) shared_outs(%{{.*}} = %[[HF]])
+// CHECK:     tensor.extract_slice %[[W1]]
+// CHECK:     linalg.generic
+// CHECK:   %[[YT:.*]] = tensor.extract_slice %[[YOUT]][%[[T]], 0]
+// CHECK:   %[[YF:.*]] = scf.forall {{.*}} in (16, 16) shared_outs(%{{.*}} = %[[YT]])
+// CHECK:     linalg.fill
+// CHECK:   %[[YG:.*]] = scf.forall {{.*}} in (16, 16) shared_outs(%{{.*}} = %[[YF]])
+// CHECK:     tensor.extract_slice %[[HG]]
+// CHECK:     tensor.extract_slice %[[W2]]
+// CHECK:     linalg.generic
+// CHECK:   scf.forall.in_parallel {
+// CHECK:     tensor.parallel_insert_slice %[[YG]] into %[[YOUT]][%[[T]], 0]
+// CHECK:     tensor.parallel_insert_slice %[[HG]] into %[[H]][%[[T]], 0]
+// CHECK: } {mapping = [#gpu.block<x>]}
+// CHECK: %[[SUMS:.*]] = scf.forall (%{{.*}}) = (0) to (%{{.*}}) step (256)
+// CHECK-NOT: linalg.generic {{.*}} ["parallel", "parallel", "reduction"]
+// CHECK:   tensor.extract_slice %[[Y]]#0
+// CHECK:   linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]
+// CHECK: } {mapping = [#gpu.block<x>]}
+// CHECK: return %[[SUMS]]
+#a = affine_map<(t, n, k) -> (t, k)>
+#b = affine_map<(t, n, k) -> (n, k)>
+#c = affine_map<(t, n, k) -> (t, n)>
+func.func @chain_of_stages(%x: tensor<?x8xf32>, %w1: tensor<16x8xf32>,
+                           %w2: tensor<4x16xf32>) -> tensor<?xf32> {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  %t = tensor.dim %x, %c0 : tensor<?x8xf32>
+  %h0 = tensor.empty(%t) : tensor<?x16xf32>
+  %h1 = linalg.fill ins(%zero : f32) outs(%h0 : tensor<?x16xf32>) -> tensor<?x16xf32>
+  %h = linalg.generic {indexing_maps = [#a, #b, #c],
+                       iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w1 : tensor<?x8xf32>, tensor<16x8xf32>) outs(%h1 : tensor<?x16xf32>) {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<?x16xf32>
+  %y0 = tensor.empty(%t) : tensor<?x4xf32>
+  %y1 = linalg.fill ins(%zero : f32) outs(%y0 : tensor<?x4xf32>) -> tensor<?x4xf32>
+  %y = linalg.generic {indexing_maps = [#a, #b, #c],
+                       iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%h, %w2 : tensor<?x16xf32>, tensor<4x16xf32>) outs(%y1 : tensor<?x4xf32>) {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<?x4xf32>
+  %r0 = tensor.empty(%t) : tensor<?xf32>
+  %sums = linalg.generic {indexing_maps = [affine_map<(t, n) -> (t, n)>, affine_map<(t, n) -> (t)>],
+                          iterator_types = ["parallel", "reduction"]}
+      ins(%y : tensor<?x4xf32>) outs(%r0 : tensor<?xf32>) {
+  ^bb0(%p: f32, %acc: f32):
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<?xf32>
+  return %sums : tensor<?xf32>
 }
 
 // -----

@@ -16,12 +16,25 @@ def HMoETileForGPU : InterfacePass<"hmoe-tile-for-gpu",
     `scf.forall`s mapped to `#gpu.thread<...>`, through the ops'
     `TilingInterface` (`scf::tileUsingSCF`):
 
-    * ops with parallel loops (linalg contractions and element-wise ops,
-      `hmoe.route` over tokens) are tiled over their first parallel loop
-      into blocks of `block-rows` rows (`block-threads` when it is their
-      only parallel loop), then distributed over `threads-y` x `threads-x`
-      threads (the first two parallel loops), or `block-threads` linear
-      threads when there is one;
+    * stages are taken consumers first, each tiled over its first
+      parallel loop into blocks with the stages computing its operands for
+      those rows fused into its block loop
+      (`scf::tileConsumerAndFuseProducersUsingSCF`), then each op of the
+      block distributed over the block's threads, a barrier between. A
+      producer is fused only where everything reading it is (else it stays
+      a stage, computed once), where its tile depends on the block (the
+      experts' norms, read whole by every block, do not) and, unless the
+      consumer is a route, where it has no more parallel loops than the
+      consumer; slices move above reshapes. Fused producers write their
+      tile into a scratch shared output of the block loop (a kernel cannot
+      allocate);
+    * `hmoe.route` takes blocks of `block-rows` tokens, with the gate's
+      GEMM, its epilogues and the token norms of GEMM-form distances fused
+      (score -> normalise -> top-k in one kernel), one token per thread;
+    * other ops with two or more parallel loops (contractions, element-wise
+      ops) take blocks of `block-rows` rows over `threads-y` x `threads-x`
+      threads (their first two parallel loops), ops with one parallel loop
+      `block-threads` rows over as many linear threads;
     * the loop over experts from `convert-hmoe-to-linalg` becomes the block
       loop (one block per expert), its ops distributed over threads;
     * `hmoe.dispatch` is left at the top level: `hmoe-distribute-dispatch`
