@@ -37,10 +37,10 @@
 // CHECK:   llvm.return
 // CHECK: gpu.binary @g1_kernel  [#gpu.object<#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80">, {{.*}}assembly = "{{.*}}.target sm_90a
 // The last kernel is score -> normalise -> top-k for a block of tokens:
-// the distance GEMM's multiply-adds, the distances' square roots, then the
-// routing's NaN guards, in one kernel (the experts' norms, the same for
-// every block, are the kernels before it).
-// CHECK: gpu.binary @g1_kernel_3 [{{.*}}fma.rn.f32{{.*}}sqrt.approx.f32{{.*}}setp.nan.f32
+// the distance GEMM's multiply-adds, the distances' square roots, a
+// barrier, then the routing's NaN guards, in one kernel (the experts'
+// norms, the same for every block, are the kernels before it).
+// CHECK: gpu.binary @g1_kernel_3 [{{.*}}fma.rn.f32{{.*}}sqrt.approx.f32{{.*}}bar.sync{{.*}}setp.nan.f32
 // CHECK-NOT: memref.
 // CHECK-NOT: bufferization.
 func.func @g1(%x: tensor<?x64xf32>, %g: tensor<16x64xf32>)
