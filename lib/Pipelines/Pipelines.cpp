@@ -294,6 +294,12 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
     pm.addNestedPass<gpu::GPUModuleOp>(createHMoEApproximateMath());
   // A multiply-add is one FMA (PTX fma.rn), not mul.rn + add.rn.
   pm.addNestedPass<gpu::GPUModuleOp>(createHMoEAllowFMAContraction());
+  // Optionally, a register budget for a known occupancy instead of
+  // ptxas's own choice.
+  hmoe::HMoESetKernelOccupancyOptions occupancy;
+  occupancy.minBlocksPerSM = options.minBlocksPerSM;
+  pm.addNestedPass<gpu::GPUModuleOp>(
+      hmoe::createHMoESetKernelOccupancy(occupancy));
   ConvertGpuOpsToNVVMOpsOptions toNVVM;
   toNVVM.indexBitwidth = 64;
   pm.addNestedPass<gpu::GPUModuleOp>(createConvertGpuOpsToNVVMOps(toNVVM));

@@ -3,6 +3,12 @@
 // RUN: hmoe-opt --hmoe-lower-to-nvvm %s | grep -c 'gpu.binary' | FileCheck %s --check-prefix=BINARIES
 // RUN: hmoe-opt --hmoe-lower-to-nvvm %s | grep -o '#gpu.object<#nvvm.target<[^>]*>, [a-z"]' | sort | uniq -c | FileCheck %s --check-prefix=FATBIN
 // RUN: hmoe-opt --hmoe-lower-to-nvvm='format=isa chip=sm_80' %s | FileCheck %s --check-prefix=MATH
+// RUN: hmoe-opt --hmoe-lower-to-nvvm='format=isa chip=sm_90a' %s | not grep minnctapersm
+// RUN: hmoe-opt --hmoe-lower-to-nvvm='format=isa chip=sm_90a min-blocks-per-sm=2' %s | grep -c '.minnctapersm 2' | FileCheck %s --check-prefix=OCCUPANCY
+
+// The register budget is ptxas's choice unless min-blocks-per-sm asks for
+// a number of blocks per SM: then every kernel says so to ptxas.
+// OCCUPANCY: 5
 
 // By default (chip=sm_80,sm_90a, format=fatbin) each kernel's binary holds
 // one object, the fatbin hmoe-link-fatbin made of both chips' images: 5

@@ -132,6 +132,12 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
                      "(hmoe-approximate-math, as the CPU path) instead of "
                      "libdevice"),
       llvm::cl::init(true)};
+  PassOptions::Option<int64_t> minBlocksPerSM{
+      *this, "min-blocks-per-sm",
+      llvm::cl::desc("blocks of each kernel an SM must hold (PTX "
+                     ".minnctapersm, the register budget ptxas works to); "
+                     "0: ptxas decides"),
+      llvm::cl::init(0)};
 };
 
 /// hmoe (whole layers or stages) on tensors -> LLVM dialect: target and

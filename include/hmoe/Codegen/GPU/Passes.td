@@ -188,6 +188,30 @@ def HMoEVerifyGPUBinary : Pass<"hmoe-verify-gpu-binary", "::mlir::ModuleOp"> {
   }];
 }
 
+def HMoESetKernelOccupancy : Pass<"hmoe-set-kernel-occupancy",
+                                  "::mlir::gpu::GPUModuleOp"> {
+  let summary = "Tell ptxas how many blocks of each kernel an SM must hold";
+  let description = [{
+    Sets `nvvm.minctasm` (PTX `.minnctapersm`) on every kernel of the
+    module: ptxas then budgets registers for that many blocks per SM,
+    65536 / (blocks x threads per block) (128 for 2 blocks of 256
+    threads), instead of choosing a budget for occupancy itself. Left to
+    itself ptxas spills a few bytes in some routing kernels of the
+    integration matrix (it picked 48 registers where 53 to 77 sufficed);
+    with 2 blocks one kernel of 3652 spills on each chip (3 and 22
+    without), but ptxas also unrolls more and kernels use more registers
+    (on the matrix, 47 on average instead of 36), which can cost
+    occupancy. Which is faster needs a
+    GPU: the GPU check times G1 and W1 bf16 both ways. 0 (the default of
+    `hmoe-lower-to-nvvm`) sets nothing.
+  }];
+  let options = [
+    Option<"minBlocksPerSM", "min-blocks-per-sm", "int64_t",
+           /*default=*/"2", "blocks of a kernel an SM must hold at once "
+           "(0: ptxas decides)">,
+  ];
+}
+
 def HMoERequireCUDAToolkit : Pass<"hmoe-require-cuda-toolkit",
                                   "::mlir::ModuleOp"> {
   let summary = "Fail unless a CUDA toolkit (ptxas) is found";
