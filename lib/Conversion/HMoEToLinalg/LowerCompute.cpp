@@ -425,47 +425,50 @@ LogicalResult lowering::lowerScore(RewriterBase &rewriter, ScoreOp op,
     init = tensor::EmptyOp::create(b, ArrayRef<int64_t>{xType.getDimSize(0), m},
                                    b.getF32Type(), dyn);
   }
-  Value logits =
-      parallel2D(b, init, ins, maps, [&](Emitter &e, ValueRange args) {
-        Value s = direct ? args[args.size() - 2] : args.back();
-        Value bv = bias ? e.extToF32(args[0]) : Value();
-        if (expanded) {
-          Value xx = args[bias ? 1 : 0], squares = args[bias ? 2 : 1],
-                twoCross = e.mulf(e.f32(2.0), args[bias ? 3 : 2]);
-          Value twoDot = e.mulf(e.f32(2.0), s);
-          s = e.subf(e.addf(xx, e.addf(squares, twoCross)), twoDot);
-          // Each term rounds with ~f32 epsilon times its magnitude, and their
-          // sum of magnitudes is what cancels: keep the distance only when
-          // it is at least 1/16 of that sum (relative error of d^2 a few
-          // ulps of it, times 16), the magnitudes neither overflow nor
-          // underflow, and nothing is NaN; mark the rest NaN for the direct
-          // form. (An estimate of the rounding, not a bound: the dot
-          // products' rounding is far below its worst case; the precision
-          // tests sweep distances of 1e-4..1 at D = 4..1024.)
-          Value magnitude = e.addf(
-              e.addf(xx, e.addf(squares, math::AbsFOp::create(e.b, twoCross))),
-              math::AbsFOp::create(e.b, twoDot));
-          Value keep = e.andi(
-              e.andi(e.cmpf(arith::CmpFPredicate::OGE, s,
-                            e.mulf(e.f32(kCancellationLimit), magnitude)),
-                     e.cmpf(arith::CmpFPredicate::OLT, magnitude,
-                            e.f32(INFINITY))),
-              e.cmpf(arith::CmpFPredicate::OGE, magnitude, e.f32(0x1p-100)));
-          // s >= 0 wherever it is kept; the clamp at 0 (docs/numerics.md) is
-          // implied.
-          return e.select(keep, distanceScore(e, s, bv), e.f32(NAN));
-        }
-        switch (kind) {
-        case ScoreKind::Linear:
-          break;
-        case ScoreKind::Laplace:
-        case ScoreKind::Gaussian:
-          return distanceScore(e, s, bv);
-        case ScoreKind::Activation:
-          return e.activation(*fn, bv ? e.addf(s, bv) : s);
-        }
-        return bv ? e.addf(s, bv) : s;
-      });
+  // A linear score without a bias is the GEMM itself, not a pass over it
+  // that changes nothing.
+  Value logits = acc;
+  if (kind != ScoreKind::Linear || bias)
+    logits = parallel2D(b, init, ins, maps, [&](Emitter &e, ValueRange args) {
+      Value s = direct ? args[args.size() - 2] : args.back();
+      Value bv = bias ? e.extToF32(args[0]) : Value();
+      if (expanded) {
+        Value xx = args[bias ? 1 : 0], squares = args[bias ? 2 : 1],
+              twoCross = e.mulf(e.f32(2.0), args[bias ? 3 : 2]);
+        Value twoDot = e.mulf(e.f32(2.0), s);
+        s = e.subf(e.addf(xx, e.addf(squares, twoCross)), twoDot);
+        // Each term rounds with ~f32 epsilon times its magnitude, and their
+        // sum of magnitudes is what cancels: keep the distance only when
+        // it is at least 1/16 of that sum (relative error of d^2 a few
+        // ulps of it, times 16), the magnitudes neither overflow nor
+        // underflow, and nothing is NaN; mark the rest NaN for the direct
+        // form. (An estimate of the rounding, not a bound: the dot
+        // products' rounding is far below its worst case; the precision
+        // tests sweep distances of 1e-4..1 at D = 4..1024.)
+        Value magnitude = e.addf(
+            e.addf(xx, e.addf(squares, math::AbsFOp::create(e.b, twoCross))),
+            math::AbsFOp::create(e.b, twoDot));
+        Value keep = e.andi(
+            e.andi(
+                e.cmpf(arith::CmpFPredicate::OGE, s,
+                       e.mulf(e.f32(kCancellationLimit), magnitude)),
+                e.cmpf(arith::CmpFPredicate::OLT, magnitude, e.f32(INFINITY))),
+            e.cmpf(arith::CmpFPredicate::OGE, magnitude, e.f32(0x1p-100)));
+        // s >= 0 wherever it is kept; the clamp at 0 (docs/numerics.md) is
+        // implied.
+        return e.select(keep, distanceScore(e, s, bv), e.f32(NAN));
+      }
+      switch (kind) {
+      case ScoreKind::Linear:
+        break;
+      case ScoreKind::Laplace:
+      case ScoreKind::Gaussian:
+        return distanceScore(e, s, bv);
+      case ScoreKind::Activation:
+        return e.activation(*fn, bv ? e.addf(s, bv) : s);
+      }
+      return bv ? e.addf(s, bv) : s;
+    });
   if (expanded)
     logits = recomputeMarkedDistances(b, logits, x, w, bias, distanceScore);
   auto resultType = cast<RankedTensorType>(op.getLogits().getType());
