@@ -204,6 +204,25 @@ bool dependsOnLoop(tensor::ExtractSliceOp slice, LoopLikeOpInterface loop) {
                       [&](Value v) { return !loop.isDefinedOutsideOfLoop(v); });
 }
 
+/// Whether every op reading `slice` reads each element of it at most once
+/// per element of its own tile (a projected permutation, or a route's rows;
+/// through reshapes): then the tiles of different blocks do not overlap,
+/// and each block is the one writer of its tile of the producer. (A map
+/// like (t, k) -> (t + k) would make neighbouring blocks compute and write
+/// the same rows.)
+bool readByPermutation(Value slice) {
+  return llvm::all_of(slice.getUses(), [](OpOperand &use) {
+    Operation *user = use.getOwner();
+    if (isa<RouteOp, tensor::DimOp>(user))
+      return true;
+    if (isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(user))
+      return readByPermutation(user->getResult(0));
+    auto linalgOp = dyn_cast<linalg::LinalgOp>(user);
+    return linalgOp &&
+           linalgOp.getMatchingIndexingMap(&use).isProjectedPermutation();
+  });
+}
+
 /// The value a chain of destination-passing ops leaves in `dest`: each op
 /// writing into the previous one's result, as a fill, the GEMM into it and
 /// an epilogue in place do. Null if two ops write into one value.
@@ -237,14 +256,26 @@ FailureOr<scf::ForallOp> scratchToSharedOutputs(RewriterBase &rewriter,
        llvm::make_early_inc_range(llvm::reverse(*loop.getBody())))
     if (isOpTriviallyDead(&op))
       rewriter.eraseOp(&op);
-  // Slices of an empty tensor of the whole stage's size (fusion may have
-  // cloned it into the loop).
+  // Fused producers' destinations: slices of a value from outside the loop
+  // (an empty tensor of the whole stage's size, which fusion may have
+  // cloned into the loop, or another stage's result) that an op in the
+  // loop writes into.
+  auto isDestination = [](Value v) {
+    return llvm::any_of(v.getUses(), [](OpOperand &use) {
+      auto dps = dyn_cast<DestinationStyleOpInterface>(use.getOwner());
+      return dps && dps.isDpsInit(&use);
+    });
+  };
   SmallVector<tensor::ExtractSliceOp> slices;
   for (auto slice : loop.getBody()->getOps<tensor::ExtractSliceOp>()) {
-    auto empty = slice.getSource().getDefiningOp<tensor::EmptyOp>();
-    if (empty && llvm::all_of(empty->getOperands(), [&](Value v) {
-          return loop.isDefinedOutsideOfLoop(v);
-        }))
+    Value source = slice.getSource();
+    auto empty = source.getDefiningOp<tensor::EmptyOp>();
+    bool fromOutside =
+        empty ? llvm::all_of(
+                    empty->getOperands(),
+                    [&](Value v) { return loop.isDefinedOutsideOfLoop(v); })
+              : loop.isDefinedOutsideOfLoop(source);
+    if (fromOutside && isDestination(slice.getResult()))
       slices.push_back(slice);
   }
   if (slices.empty())
@@ -255,12 +286,17 @@ FailureOr<scf::ForallOp> scratchToSharedOutputs(RewriterBase &rewriter,
     if (!finals.back())
       return loop.emitOpError("has two ops writing into one tile of scratch");
   }
-  // One empty tensor each (CSE may have merged equal ones).
+  // One empty tensor each (CSE may have merged equal ones); another
+  // stage's result is the shared output's initial value (bufferization
+  // copies it, outside the kernel, where that stage's result is read too).
   rewriter.setInsertionPoint(loop);
   SmallVector<Value> inits = llvm::to_vector(loop.getOutputs());
-  for (tensor::ExtractSliceOp slice : slices)
-    inits.push_back(
-        rewriter.clone(*slice.getSource().getDefiningOp())->getResult(0));
+  for (tensor::ExtractSliceOp slice : slices) {
+    Value source = slice.getSource();
+    if (auto empty = source.getDefiningOp<tensor::EmptyOp>())
+      source = rewriter.clone(*empty)->getResult(0);
+    inits.push_back(source);
+  }
   auto grown = scf::ForallOp::create(
       rewriter, loop.getLoc(), loop.getMixedLowerBound(),
       loop.getMixedUpperBound(), loop.getMixedStep(), inits, loop.getMapping());
@@ -332,16 +368,28 @@ LogicalResult tileToBlocksWithProducers(RewriterBase &rewriter,
         });
       };
   size_t consumerLoops = dims.size();
+  // A producer refused once stays a stage (fused through another reader
+  // later, it would be computed twice).
+  llvm::SmallPtrSet<Operation *, 8> refused;
   options.setFusionControlFn(
       [&](tensor::ExtractSliceOp slice, OpResult producer,
           bool) -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
+        Operation *op = producer.getOwner();
         auto loop = slice->getParentOfType<LoopLikeOpInterface>();
-        auto tileable = dyn_cast<TilingInterface>(producer.getOwner());
-        if (!loop || !tileable || !dependsOnLoop(slice, loop) ||
-            !onlyFusedRead(producer.getOwner(), loop) ||
-            (!anyProducer && parallelLoops(tileable).size() > consumerLoops))
+        auto tileable = dyn_cast<TilingInterface>(op);
+        // Read through a second slice (twice, or another of its results):
+        // fused again, in the same block (not CSE'd: merging equal empty
+        // destinations would make two producers write one scratch).
+        if (fusedOriginals.contains(op))
+          return scf::SCFTileAndFuseOptions::ControlFnResult{};
+        if (refused.contains(op) || !loop || !tileable ||
+            !dependsOnLoop(slice, loop) ||
+            !readByPermutation(slice.getResult()) || !onlyFusedRead(op, loop) ||
+            (!anyProducer && parallelLoops(tileable).size() > consumerLoops)) {
+          refused.insert(op);
           return std::nullopt;
-        fusedOriginals.insert(producer.getOwner());
+        }
+        fusedOriginals.insert(op);
         return scf::SCFTileAndFuseOptions::ControlFnResult{};
       });
   // Slices move above reshapes (nested levels' scores are reshaped into

@@ -332,6 +332,155 @@ func.func @chain_of_stages(%x: tensor<?x8xf32>, %w1: tensor<16x8xf32>,
 
 // -----
 
+// What fusion must not do. A consumer reading its producer through
+// (t, k) -> (t + k) needs rows of the next block too: fused, neighbouring
+// blocks would compute and write the same rows; the producer stays a loop
+// of its own.
+// CHECK-LABEL: func.func @overlapping_tiles
+// CHECK: %[[P:.*]] = scf.forall (%{{.*}}) = (0) to (%{{.*}}) step (16)
+// CHECK:   iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK: } {mapping = [#gpu.block<x>]}
+// CHECK: scf.forall (%{{.*}}) = (0) to (%{{.*}}) step (16)
+// CHECK:   tensor.extract_slice %[[P]]
+// CHECK:   iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK: } {mapping = [#gpu.block<x>]}
+func.func @overlapping_tiles(%x: tensor<?x8xf32>, %w: tensor<4x8xf32>, %n: index,
+                             %f: tensor<3xf32>) -> tensor<?x4xf32> {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  %t = tensor.dim %x, %c0 : tensor<?x8xf32>
+  %p0 = tensor.empty(%t) : tensor<?x4xf32>
+  %p1 = linalg.fill ins(%zero : f32) outs(%p0 : tensor<?x4xf32>) -> tensor<?x4xf32>
+  %p = linalg.generic {indexing_maps = [affine_map<(t, e, k) -> (t, k)>, affine_map<(t, e, k) -> (e, k)>, affine_map<(t, e, k) -> (t, e)>],
+                       iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w : tensor<?x8xf32>, tensor<4x8xf32>) outs(%p1 : tensor<?x4xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<?x4xf32>
+  %o0 = tensor.empty(%n) : tensor<?x4xf32>
+  %o1 = linalg.fill ins(%zero : f32) outs(%o0 : tensor<?x4xf32>) -> tensor<?x4xf32>
+  %o = linalg.generic {indexing_maps = [affine_map<(t, e, k) -> (t + k, e)>, affine_map<(t, e, k) -> (k)>, affine_map<(t, e, k) -> (t, e)>],
+                       iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%p, %f : tensor<?x4xf32>, tensor<3xf32>) outs(%o1 : tensor<?x4xf32>) {
+  ^bb0(%a: f32, %g: f32, %acc: f32):
+    %s = arith.addf %acc, %a : f32
+    linalg.yield %s : f32
+  } -> tensor<?x4xf32>
+  return %o : tensor<?x4xf32>
+}
+
+// -----
+
+// One zero fill as the destination of two GEMMs (CSE merges equal fills):
+// the fill is read by both, so it stays a loop of its own; each GEMM is
+// fused into its consumer's blocks, writing into a shared output that
+// starts as the fill's result (no copy inside a kernel: bufferization
+// copies it on the host for one of the two).
+// CHECK-LABEL: func.func @shared_destination
+// CHECK: %[[FILL:.*]] = scf.forall (%{{.*}}) = (0) to (%{{.*}}) step (16)
+// CHECK:   linalg.fill
+// CHECK: } {mapping = [#gpu.block<x>]}
+// CHECK: scf.forall (%{{.*}}) = (0) to (%{{.*}}) step (16) shared_outs(%{{.*}} = %{{.*}}, %[[G:.*]] = %[[FILL]])
+// CHECK:   tensor.extract_slice %[[G]]
+// CHECK:   iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK:   math.exp
+// CHECK: } {mapping = [#gpu.block<x>]}
+// CHECK: scf.forall (%{{.*}}) = (0) to (%{{.*}}) step (16) shared_outs(%{{.*}} = %{{.*}}, %[[G2:.*]] = %[[FILL]])
+// CHECK:   tensor.extract_slice %[[G2]]
+// CHECK:   iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK:   math.exp
+// CHECK: } {mapping = [#gpu.block<x>]}
+#a = affine_map<(t, n, k) -> (t, k)>
+#b = affine_map<(t, n, k) -> (n, k)>
+#c = affine_map<(t, n, k) -> (t, n)>
+#id = affine_map<(t, n) -> (t, n)>
+func.func @shared_destination(%x: tensor<?x8xf32>, %w1: tensor<4x8xf32>, %w2: tensor<4x8xf32>)
+    -> (tensor<?x4xf32>, tensor<?x4xf32>) {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  %t = tensor.dim %x, %c0 : tensor<?x8xf32>
+  %e = tensor.empty(%t) : tensor<?x4xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<?x4xf32>) -> tensor<?x4xf32>
+  %g1 = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w1 : tensor<?x8xf32>, tensor<4x8xf32>) outs(%f : tensor<?x4xf32>) {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<?x4xf32>
+  %g2 = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w2 : tensor<?x8xf32>, tensor<4x8xf32>) outs(%f : tensor<?x4xf32>) {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<?x4xf32>
+  %o1e = tensor.empty(%t) : tensor<?x4xf32>
+  %o1 = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%g1 : tensor<?x4xf32>) outs(%o1e : tensor<?x4xf32>) {
+  ^bb0(%p: f32, %o: f32):
+    %s = math.exp %p : f32
+    linalg.yield %s : f32
+  } -> tensor<?x4xf32>
+  %o2e = tensor.empty(%t) : tensor<?x4xf32>
+  %o2 = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%g2 : tensor<?x4xf32>) outs(%o2e : tensor<?x4xf32>) {
+  ^bb0(%p: f32, %o: f32):
+    %s = math.exp %p : f32
+    linalg.yield %s : f32
+  } -> tensor<?x4xf32>
+  return %o1, %o2 : tensor<?x4xf32>, tensor<?x4xf32>
+}
+
+// -----
+
+// A diamond: C reads A and B, B reads A. A is first refused for C (B, its
+// other reader, is not fused yet) and stays refused when B is fused: it is
+// computed once, in a loop of its own, not also inside C's blocks.
+// CHECK-LABEL: func.func @diamond
+// CHECK: %[[A:.*]] = scf.forall (%{{.*}}) = (0) to (%{{.*}}) step (16)
+// CHECK:   math.exp
+// CHECK: } {mapping = [#gpu.block<x>]}
+// CHECK: scf.forall (%{{.*}}) = (0) to (%{{.*}}) step (16)
+// CHECK-NOT: math.exp
+// CHECK:   tensor.extract_slice %[[A]]
+// CHECK-NOT: math.exp
+// CHECK:   arith.negf
+// CHECK-NOT: math.exp
+// CHECK:   arith.addf
+// CHECK: } {mapping = [#gpu.block<x>]}
+#i = affine_map<(t, n) -> (t, n)>
+func.func @diamond(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
+  %c0 = arith.constant 0 : index
+  %t = tensor.dim %x, %c0 : tensor<?x4xf32>
+  %ae = tensor.empty(%t) : tensor<?x4xf32>
+  %a = linalg.generic {indexing_maps = [#i, #i], iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<?x4xf32>) outs(%ae : tensor<?x4xf32>) {
+  ^bb0(%p: f32, %o: f32):
+    %s = math.exp %p : f32
+    linalg.yield %s : f32
+  } -> tensor<?x4xf32>
+  %be = tensor.empty(%t) : tensor<?x4xf32>
+  %b = linalg.generic {indexing_maps = [#i, #i], iterator_types = ["parallel", "parallel"]}
+      ins(%a : tensor<?x4xf32>) outs(%be : tensor<?x4xf32>) {
+  ^bb0(%p: f32, %o: f32):
+    %s = arith.negf %p : f32
+    linalg.yield %s : f32
+  } -> tensor<?x4xf32>
+  %ce = tensor.empty(%t) : tensor<?x4xf32>
+  %c = linalg.generic {indexing_maps = [#i, #i, #i], iterator_types = ["parallel", "parallel"]}
+      ins(%a, %b : tensor<?x4xf32>, tensor<?x4xf32>) outs(%ce : tensor<?x4xf32>) {
+  ^bb0(%p: f32, %q: f32, %o: f32):
+    %s = arith.addf %p, %q : f32
+    linalg.yield %s : f32
+  } -> tensor<?x4xf32>
+  return %c : tensor<?x4xf32>
+}
+
+// -----
+
 // The loop over experts becomes the block loop (one block per expert), its
 // ops distributed over the block's threads; statistics whose outputs CSE
 // merged into one tensor.empty get one each again (one value bound to two

@@ -12,22 +12,28 @@ def HMoETileForGPU : InterfacePass<"hmoe-tile-for-gpu",
   let description = [{
     The GPU schedule of a layer after `convert-hmoe-to-linalg`, as IR any
     target can lower: every stage at the function's top level becomes an
-    `scf.forall` mapped to `#gpu.block<x>` whose body is one or more
-    `scf.forall`s mapped to `#gpu.thread<...>`, through the ops'
-    `TilingInterface` (`scf::tileUsingSCF`):
+    `scf.forall` mapped to `#gpu.block<x>` (or is fused into another
+    stage's), whose body is one or more `scf.forall`s mapped to
+    `#gpu.thread<...>`, through the ops' `TilingInterface`
+    (`scf::tileConsumerAndFuseProducersUsingSCF`, `scf::tileUsingSCF`):
 
     * stages are taken consumers first, each tiled over its first
       parallel loop into blocks with the stages computing its operands for
       those rows fused into its block loop
       (`scf::tileConsumerAndFuseProducersUsingSCF`), then each op of the
-      block distributed over the block's threads, a barrier between. A
-      producer is fused only where everything reading it is (else it stays
-      a stage, computed once), where its tile depends on the block (the
-      experts' norms, read whole by every block, do not) and, unless the
-      consumer is a route, where it has no more parallel loops than the
-      consumer; slices move above reshapes. Fused producers write their
-      tile into a scratch shared output of the block loop (a kernel cannot
-      allocate);
+      block distributed over the block's threads (`hmoe-map-forall-to-gpu`
+      puts a barrier after each). A producer is fused only where
+      everything reading it is (else it stays a stage, computed once; a
+      producer refused once stays refused), where its tile depends on the
+      block (the experts' norms, read whole by every block, do not), where
+      its readers read it through projected permutations (so blocks' tiles
+      do not overlap) and, unless the consumer is a route, where it has no
+      more parallel loops than the consumer; slices move above reshapes.
+      A producer read through two slices is fused twice (computed twice
+      in the block). Fused producers write their tile into a shared output
+      of the block loop, a fresh tensor for an empty destination, else
+      starting as the destination's value (a kernel cannot allocate or
+      copy);
     * `hmoe.route` takes blocks of `block-rows` tokens, with the gate's
       GEMM, its epilogues and the token norms of GEMM-form distances fused
       (score -> normalise -> top-k in one kernel), one token per thread;
