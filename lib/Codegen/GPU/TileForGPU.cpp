@@ -327,15 +327,18 @@ FailureOr<scf::ForallOp> scratchToSharedOutputs(RewriterBase &rewriter,
 /// -> normalise -> top-k becomes one kernel per tile of tokens (the gate's
 /// GEMM, its epilogues and the token norms of GEMM-form distances fused
 /// into the route's loop), and how a chain of stages over the same rows
-/// (a shared expert's two GEMMs) becomes one kernel.
+/// (two GEMMs, a fill and its GEMM, element-wise epilogues) becomes one
+/// kernel.
 ///
 /// A producer is fused only where everything reading it is fused (else it
-/// stays a stage, computed once and read by all), where its tile depends
-/// on the block (what every block reads whole is computed once), and,
-/// unless `anyProducer`, where it has no more parallel loops than `op` (a
-/// GEMM fused into a loop of 256 rows would have too few blocks). Fused
-/// producers write their tile into a scratch shared output of the loop.
-/// Fused originals are erased and added to `erased`.
+/// stays a stage, computed once and read by all; refused once, it stays
+/// refused), where its tile depends on the block (what every block reads
+/// whole is computed once), where it is read through projected
+/// permutations (blocks' tiles do not overlap), and, unless `anyProducer`,
+/// where it has no more parallel loops than `op` (a GEMM fused into a loop
+/// of 256 rows would have too few blocks). Fused producers write their
+/// tile into a shared output of the loop (scratchToSharedOutputs). Fused
+/// originals are erased and added to `erased`.
 LogicalResult tileToBlocksWithProducers(RewriterBase &rewriter,
                                         TilingInterface op, int64_t rows,
                                         bool anyProducer,
