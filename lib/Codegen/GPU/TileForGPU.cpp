@@ -195,6 +195,22 @@ LogicalResult tileToThreads(RewriterBase &rewriter, Operation *op,
   return success();
 }
 
+/// Each op of a block loop's body distributed over the block's threads, one
+/// after the other (an op that iterates over nothing is replaced by its
+/// destinations).
+LogicalResult tileBlockToThreads(RewriterBase &rewriter, scf::ForallOp block,
+                                 const GPUTileSizes &sizes) {
+  SmallVector<Operation *> inner;
+  for (Operation &nested : block.getBody()->without_terminator())
+    if (hasTensorDestinations(&nested) || isa<TilingInterface>(nested))
+      inner.push_back(&nested);
+  for (Operation *nested : inner)
+    if (!replaceIfEmpty(rewriter, nested) &&
+        failed(tileToThreads(rewriter, nested, sizes)))
+      return failure();
+  return success();
+}
+
 /// Whether `slice` of a producer changes from one iteration of `loop` to
 /// the next (it does not for what every tile reads whole, like the
 /// experts' norms in a loop over tokens: those are computed once).
@@ -259,14 +275,9 @@ FailureOr<scf::ForallOp> scratchToSharedOutputs(RewriterBase &rewriter,
   // Fused producers' destinations: slices of a value from outside the loop
   // (an empty tensor of the whole stage's size, which fusion may have
   // cloned into the loop, or another stage's result) that an op in the
-  // loop writes into.
-  auto isDestination = [](Value v) {
-    return llvm::any_of(v.getUses(), [](OpOperand &use) {
-      auto dps = dyn_cast<DestinationStyleOpInterface>(use.getOwner());
-      return dps && dps.isDpsInit(&use);
-    });
-  };
+  // loop writes into, with what is left in them.
   SmallVector<tensor::ExtractSliceOp> slices;
+  SmallVector<Value> finals;
   for (auto slice : loop.getBody()->getOps<tensor::ExtractSliceOp>()) {
     Value source = slice.getSource();
     auto empty = source.getDefiningOp<tensor::EmptyOp>();
@@ -275,17 +286,18 @@ FailureOr<scf::ForallOp> scratchToSharedOutputs(RewriterBase &rewriter,
                     empty->getOperands(),
                     [&](Value v) { return loop.isDefinedOutsideOfLoop(v); })
               : loop.isDefinedOutsideOfLoop(source);
-    if (fromOutside && isDestination(slice.getResult()))
-      slices.push_back(slice);
+    if (!fromOutside)
+      continue;
+    Value final = lastWriteInto(slice.getResult());
+    if (!final)
+      return loop.emitOpError("has two ops writing into one tile of scratch");
+    if (final == slice.getResult())
+      continue; // read, not written
+    slices.push_back(slice);
+    finals.push_back(final);
   }
   if (slices.empty())
     return loop;
-  SmallVector<Value> finals;
-  for (tensor::ExtractSliceOp slice : slices) {
-    finals.push_back(lastWriteInto(slice.getResult()));
-    if (!finals.back())
-      return loop.emitOpError("has two ops writing into one tile of scratch");
-  }
   // One empty tensor each (CSE may have merged equal ones); another
   // stage's result is the shared output's initial value (bufferization
   // copies it, outside the kernel, where that stage's result is read too).
@@ -431,33 +443,26 @@ LogicalResult tileToBlocksWithProducers(RewriterBase &rewriter,
       }
   // The reshapes the slices moved above, the fused originals (consumers
   // come before their producers in this list), the destinations they
-  // leave unused.
-  for (Operation &dead : llvm::make_early_inc_range(llvm::reverse(*body)))
-    if (isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(dead) &&
-        dead.use_empty()) {
-      erased.insert(&dead);
-      rewriter.eraseOp(&dead);
-    }
-  for (Operation *original : fused->fusedProducers)
-    if (original->use_empty()) {
-      erased.insert(original);
-      rewriter.eraseOp(original);
-    }
-  for (Operation &dead : llvm::make_early_inc_range(llvm::reverse(*body)))
-    if (isa<tensor::EmptyOp>(dead) && dead.use_empty()) {
-      erased.insert(&dead);
-      rewriter.eraseOp(&dead);
-    }
-  // Each op of the block over its threads.
-  SmallVector<Operation *> inner;
-  for (Operation &nested : loop->getBody()->without_terminator())
-    if (hasTensorDestinations(&nested))
-      inner.push_back(&nested);
-  for (Operation *nested : inner)
-    if (!replaceIfEmpty(rewriter, nested) &&
-        failed(tileToThreads(rewriter, nested, sizes)))
-      return failure();
-  return success();
+  // leave unused; the stage loop skips what is erased.
+  auto eraseUnused = [&](auto ops, auto isKind) {
+    for (Operation *dead : llvm::make_early_inc_range(ops))
+      if (isKind(dead) && dead->use_empty()) {
+        erased.insert(dead);
+        rewriter.eraseOp(dead);
+      }
+  };
+  // (A fresh range each time: the first pass erases ops.)
+  auto topLevel = [&] {
+    return llvm::map_range(llvm::reverse(*body),
+                           [](Operation &op) { return &op; });
+  };
+  eraseUnused(topLevel(), [](Operation *op) {
+    return isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(op);
+  });
+  eraseUnused(fused->fusedProducers, [](Operation *) { return true; });
+  eraseUnused(topLevel(),
+              [](Operation *op) { return isa<tensor::EmptyOp>(op); });
+  return tileBlockToThreads(rewriter, *loop, sizes);
 }
 
 struct HMoETileForGPUPass
@@ -523,14 +528,8 @@ struct HMoETileForGPUPass
         else
           blocks = {gpu::GPUBlockMappingAttr::get(ctx, gpu::MappingId::DimX)};
         forall.setMappingAttr(rewriter.getArrayAttr(blocks));
-        SmallVector<Operation *> inner;
-        for (Operation &nested : forall.getBody()->without_terminator())
-          if (hasTensorDestinations(&nested) || isa<TilingInterface>(nested))
-            inner.push_back(&nested);
-        for (Operation *nested : inner)
-          if (!replaceIfEmpty(rewriter, nested) &&
-              failed(tileToThreads(rewriter, nested, sizes)))
-            return signalPassFailure();
+        if (failed(tileBlockToThreads(rewriter, forall, sizes)))
+          return signalPassFailure();
         continue;
       }
       // Distributed after bufferization (hmoe-distribute-dispatch,
