@@ -301,57 +301,41 @@ def prepare(args):
                             for t, r in result_types(mlir, "layer")]})
             print(f"compiled {group}/{name}")
     if args.bench:
+        def add_bench(name, dtype, function, mlir, lib_name, variant=None):
+            """Compiles one benchmark library (with `variant` as pipeline
+            options) and lists it in the manifest."""
+            lib = os.path.join(args.out, lib_name)
+            compile_layer(args.hmoe_compile, mlir, function, lib, args.target,
+                          args.out, variant)
+            entry = {"name": name, "dtype": dtype, "function": function}
+            if variant:
+                entry["variant"] = variant
+            entry["lib"] = lib_name
+            entry["results"] = [[np.dtype(t).str, r]
+                                for t, r in result_types(mlir, function)]
+            manifest["bench"].append(entry)
+
         layers, g1 = bench_layers()
+        mlirs = {}
         for name, layer in layers.items():
             for dtype in ("f32", "bf16"):
                 layer.name = name.lower()
                 layer.dtype = dtype
-                lib = os.path.join(args.out, f"lib{name}-{dtype}.so")
-                mlir = layer.mlir()
-                compile_layer(args.hmoe_compile, mlir, layer.name, lib,
-                              args.target, args.out)
-                manifest["bench"].append({
-                    "name": name, "dtype": dtype, "function": layer.name,
-                    "lib": os.path.basename(lib),
-                    "results": [[np.dtype(t).str, r] for t, r in
-                                result_types(mlir, layer.name)]})
+                mlirs[name, dtype] = layer.mlir()
+                add_bench(name, dtype, layer.name, mlirs[name, dtype],
+                          f"lib{name}-{dtype}.so")
         # The expert stage alone with bf16 weights: the grouped GEMMs' rate.
-        experts = experts_mlir("bf16")
-        lib = os.path.join(args.out, "libW1-experts-bf16.so")
-        compile_layer(args.hmoe_compile, experts, "experts", lib, args.target,
-                      args.out)
-        manifest["bench"].append({
-            "name": "W1-experts", "dtype": "bf16", "function": "experts",
-            "lib": os.path.basename(lib),
-            "results": [[np.dtype(t).str, r]
-                        for t, r in result_types(experts, "experts")]})
-        lib = os.path.join(args.out, "libG1.so")
-        compile_layer(args.hmoe_compile, g1, "g1", lib, args.target, args.out)
-        manifest["bench"].append({
-            "name": "G1", "dtype": "f32", "function": "g1",
-            "lib": "libG1.so",
-            "results": [[np.dtype(t).str, r]
-                        for t, r in result_types(g1, "g1")]})
+        add_bench("W1-experts", "bf16", "experts", experts_mlir("bf16"),
+                  "libW1-experts-bf16.so")
+        add_bench("G1", "f32", "g1", g1, "libG1.so")
         if args.target == "cuda":
             # The register budget A/B: G1 (routing) and W1 bf16 with a
             # budget for 2 blocks per SM (no spills in routing kernels,
             # more registers) against ptxas's own choice (the default).
-            for name, dtype, function, mlir in (
-                    ("G1", "f32", "g1", g1),
-                    ("W1", "bf16", "w1", None)):
-                if mlir is None:
-                    layer = layers["W1"]
-                    layer.name, layer.dtype = "w1", dtype
-                    mlir = layer.mlir()
-                lib = os.path.join(args.out, f"lib{name}-{dtype}-occ2.so")
-                compile_layer(args.hmoe_compile, mlir, function, lib,
-                              args.target, args.out, "min-blocks-per-sm=2")
-                manifest["bench"].append({
-                    "name": name, "dtype": dtype, "function": function,
-                    "variant": "min-blocks-per-sm=2",
-                    "lib": os.path.basename(lib),
-                    "results": [[np.dtype(t).str, r]
-                                for t, r in result_types(mlir, function)]})
+            add_bench("G1", "f32", "g1", g1, "libG1-f32-occ2.so",
+                      "min-blocks-per-sm=2")
+            add_bench("W1", "bf16", "w1", mlirs["W1", "bf16"],
+                      "libW1-bf16-occ2.so", "min-blocks-per-sm=2")
     with open(os.path.join(args.out, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1)
     print(f"prepared {len(manifest['cases'])} cases and "
