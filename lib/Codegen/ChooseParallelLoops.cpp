@@ -2,6 +2,8 @@
 
 #include "hmoe/Codegen/Passes.h"
 
+#include "hmoe/Dialect/HMoE/IR/HMoEDialect.h"
+
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/SetVector.h"
@@ -88,6 +90,15 @@ Value workSize(RewriterBase &rewriter, scf::ParallelOp loop) {
   return size;
 }
 
+/// Marks `loop`, a loop over experts keeping the threads, for a dynamic
+/// schedule: experts differ in size. (Loops over tiles of tokens, with a
+/// dynamic trip count, have equal tiles and may have many: a static
+/// schedule.)
+void markExpertTasks(RewriterBase &rewriter, scf::ParallelOp loop) {
+  loop->setAttr(hmoe::HMoEDialect::DynamicTasksAttrHelper::getNameStr(),
+                rewriter.getUnitAttr());
+}
+
 /// Serialises `loop`, leaving the threads to the loops inside, which join
 /// `worklist` as the next outermost.
 void yieldToInner(RewriterBase &rewriter, scf::ParallelOp loop,
@@ -136,6 +147,7 @@ struct HMoEChooseParallelLoopsPass
         auto outerKeeps = cast<scf::ParallelOp>(rewriter.clone(*loop));
         rewriter.moveOpBefore(loop, choice.elseBlock()->getTerminator());
         serializeNested(rewriter, outerKeeps);
+        markExpertTasks(rewriter, outerKeeps);
         yieldToInner(rewriter, loop, outermost);
         continue;
       }
@@ -144,6 +156,8 @@ struct HMoEChooseParallelLoopsPass
         continue;
       }
       serializeNested(rewriter, loop);
+      if (trips)
+        markExpertTasks(rewriter, loop);
     }
   }
 };

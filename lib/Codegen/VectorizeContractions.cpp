@@ -17,6 +17,8 @@
 
 #include "hmoe/Codegen/Passes.h"
 
+#include "hmoe/Dialect/HMoE/IR/HMoEDialect.h"
+
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/X86Vector/X86VectorDialect.h"
@@ -139,28 +141,43 @@ public:
       : b(b), m(m), width(width), tileRows(tileRows), tileCols(tileCols),
         kChunk(kChunk), vecType(VectorType::get({width}, b.getF32Type())) {}
 
-  /// scf.parallel over (row block, column block) tasks.
+  /// scf.parallel over (row block, column block) tasks: about
+  /// `rowsPerTask` x `colsPerTask` each, the register tiles shared out
+  /// evenly (blocks of exactly `rowsPerTask` rows would leave all of the
+  /// rows' remainder to the last block), marked for a dynamic schedule.
   void emit(int64_t rowsPerTask, int64_t colsPerTask) {
     Value n = memref::DimOp::create(b, m.a, 0);
     Value cols = memref::DimOp::create(b, m.w, 0);
-    Value rowBlock = idx(rowsPerTask), colBlock = idx(colsPerTask);
-    Value numRowBlocks = ceilDiv(n, rowBlock);
-    Value numColBlocks = ceilDiv(cols, colBlock);
-    scf::ParallelOp::create(
-        b, ValueRange{idx(0), idx(0)}, ValueRange{numRowBlocks, numColBlocks},
-        ValueRange{idx(1), idx(1)},
+    Value numRowBlocks = ceilDiv(n, idx(rowsPerTask));
+    Value numColBlocks = ceilDiv(cols, idx(colsPerTask));
+    Value rowTiles = ceilDiv(n, idx(tileRows));
+    Value colTiles = ceilDiv(cols, idx(tileCols));
+    // A single column block is no loop dimension: the canonicalizer would
+    // rebuild the loop without it, and without the marker below.
+    int64_t staticCols = cast<MemRefType>(m.w.getType()).getDimSize(0);
+    bool oneColBlock =
+        !ShapedType::isDynamic(staticCols) && staticCols <= colsPerTask;
+    SmallVector<Value> upper = {numRowBlocks};
+    if (!oneColBlock)
+      upper.push_back(numColBlocks);
+    SmallVector<Value> lower(upper.size(), idx(0)), steps(upper.size(), idx(1));
+    auto tasks = scf::ParallelOp::create(
+        b, lower, upper, steps,
         [&](OpBuilder &nested, Location loc, ValueRange ivs) {
           ImplicitLocOpBuilder nb(loc, nested);
           ContractionEmitter inner = with(nb);
-          Value r0 = arith::MulIOp::create(nb, ivs[0], rowBlock);
-          Value c0 = arith::MulIOp::create(nb, ivs[1], colBlock);
-          Value r1 = arith::MinSIOp::create(
-              nb, arith::AddIOp::create(nb, r0, rowBlock), n);
-          Value c1 = arith::MinSIOp::create(
-              nb, arith::AddIOp::create(nb, c0, colBlock), cols);
+          auto [r0, r1] =
+              inner.evenShare(ivs[0], numRowBlocks, rowTiles, tileRows, n);
+          Value c0 = inner.idx(0), c1 = cols;
+          if (!oneColBlock)
+            std::tie(c0, c1) =
+                inner.evenShare(ivs[1], numColBlocks, colTiles, tileCols, cols);
           inner.emitBlock(r0, r1, c0, c1);
           scf::ReduceOp::create(nb);
         });
+    // Blocks differ in cost (the remainders' tiles), and threads in speed.
+    tasks->setAttr(hmoe::HMoEDialect::DynamicTasksAttrHelper::getNameStr(),
+                   b.getUnitAttr());
   }
 
 private:
@@ -171,6 +188,19 @@ private:
   Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, v); }
   Value ceilDiv(Value x, Value y) {
     return arith::CeilDivUIOp::create(b, x, y);
+  }
+  /// [begin, end) of block `i` of `blocks` when `tiles` tiles of `tileSize`
+  /// (covering `size`) are shared out evenly: tiles i * tiles / blocks up to
+  /// (i + 1) * tiles / blocks.
+  std::pair<Value, Value> evenShare(Value i, Value blocks, Value tiles,
+                                    int64_t tileSize, Value size) {
+    auto boundary = [&](Value block) {
+      Value tile = arith::DivUIOp::create(
+          b, arith::MulIOp::create(b, block, tiles), blocks);
+      return arith::MinSIOp::create(
+          b, arith::MulIOp::create(b, tile, idx(tileSize)), size);
+    };
+    return {boundary(i), boundary(arith::AddIOp::create(b, i, idx(1)))};
   }
   /// `lo + (hi - lo) / step * step`: where full steps end.
   Value fullEnd(Value lo, Value hi, int64_t step) {

@@ -206,8 +206,10 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
   if (options.parallelExperts == 0)
     parallelLoops.adaptiveRows = options.adaptiveRows;
   pm.addNestedPass<func::FuncOp>(createHMoEChooseParallelLoops(parallelLoops));
-  if (options.openmp)
+  if (options.openmp) {
+    pm.addPass(createHMoEConvertTaskLoopsToOpenMP());
     pm.addPass(createConvertSCFToOpenMPPass());
+  }
   // After the last canonicalization (which would inline the scopes again).
   pm.addPass(createHMoEScopeLoopAllocas());
   // memref.alloca_scope (per-token routing scratch, OpenMP loop bodies)

@@ -1,11 +1,13 @@
 // RUN: hmoe-opt %s --hmoe-choose-parallel-loops=min-trip-count=8 --split-input-file | FileCheck %s
 
-// 64 experts keep the threads: each expert's row loop runs on its thread.
+// 64 experts keep the threads: each expert's row loop runs on its thread,
+// the experts handed out as threads free up (they differ in size).
 // CHECK-LABEL: func.func @many_experts
 // CHECK-SAME: (%[[M:.*]]: memref<64x?xf32>, %[[N:.*]]: index)
 // CHECK: scf.parallel (%[[E:.*]]) = (%{{.*}}) to (%{{.*}}) step
 // CHECK:   scf.for %[[R:.*]] = %{{.*}} to %[[N]] step
 // CHECK:     memref.store %{{.*}}, %[[M]][%[[E]], %[[R]]]
+// CHECK: } {hmoe.dynamic_tasks}
 // CHECK-NOT: scf.parallel
 func.func @many_experts(%m: memref<64x?xf32>, %n: index) {
   %c0 = arith.constant 0 : index
@@ -30,6 +32,7 @@ func.func @many_experts(%m: memref<64x?xf32>, %n: index) {
 // CHECK: scf.for %[[E:.*]] = %{{.*}} to %{{.*}} step
 // CHECK:   scf.parallel (%[[R:.*]]) = (%{{.*}}) to (%{{.*}}) step
 // CHECK:     memref.store %{{.*}}, %{{.*}}[%[[E]], %[[R]]]
+// CHECK-NOT: hmoe.dynamic_tasks
 func.func @few_experts(%m: memref<4x?xf32>, %n: index) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
@@ -47,15 +50,16 @@ func.func @few_experts(%m: memref<4x?xf32>, %n: index) {
 
 // -----
 
-// A dynamic trip count (tiles of tokens) keeps the threads; a parallel loop
-// with no loop inside is left alone, and so is a 2-D nest inside a
-// sequential outer loop.
+// A dynamic trip count (tiles of tokens) keeps the threads, with a static
+// schedule (equal tiles, maybe many); a parallel loop with no loop inside
+// is left alone, and so is a 2-D nest inside a sequential outer loop.
 // CHECK-LABEL: func.func @dynamic_and_plain
 // CHECK: scf.parallel (%{{.*}}) = (%{{.*}}) to (%{{.*}}) step
 // CHECK:   scf.for
 // CHECK:     scf.for
 // CHECK: scf.parallel (%{{.*}}) = (%{{.*}}) to (%{{.*}}) step
 // CHECK-NOT: scf.for
+// CHECK-NOT: hmoe.dynamic_tasks
 func.func @dynamic_and_plain(%m: memref<?x?xf32>, %t: index, %n: index) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
@@ -90,6 +94,7 @@ func.func @dynamic_and_plain(%m: memref<?x?xf32>, %t: index, %n: index) {
 // ADAPTIVE:   scf.parallel (%[[E:.*]]) =
 // ADAPTIVE:     scf.for %[[R:.*]] = %{{.*}} to %[[N]]
 // ADAPTIVE:       memref.store %{{.*}}, %[[M]][%[[R]], %[[E]]]
+// ADAPTIVE:   } {hmoe.dynamic_tasks}
 // ADAPTIVE: } else {
 // ADAPTIVE:   scf.for %[[E2:.*]] =
 // ADAPTIVE:     scf.parallel (%[[R2:.*]]) = (%{{.*}}) to (%[[N]])

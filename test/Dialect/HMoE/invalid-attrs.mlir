@@ -297,7 +297,26 @@ func.func @features_on_function() attributes {hmoe.target_features = "+avx2"} {
 
 // -----
 
-// expected-error @below {{unknown attribute 'hmoe.tile': the hmoe dialect defines 'hmoe.abi', 'hmoe.target_cpu' and 'hmoe.target_features'}}
+// expected-error @below {{unknown attribute 'hmoe.tile': the hmoe dialect defines 'hmoe.abi', 'hmoe.target_cpu', 'hmoe.target_features' and 'hmoe.dynamic_tasks'}}
 func.func @unknown() attributes {hmoe.tile = 4} {
+  return
+}
+
+// -----
+
+// expected-error @below {{'hmoe.dynamic_tasks' belongs on an scf.parallel, not on func.func}}
+func.func @tasks_on_function() attributes {hmoe.dynamic_tasks} {
+  return
+}
+
+// -----
+
+func.func @tasks_not_unit(%n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  // expected-error @below {{'hmoe.dynamic_tasks' is a unit attribute, got 2 : i64}}
+  scf.parallel (%i) = (%c0) to (%n) step (%c1) {
+    scf.reduce
+  } {hmoe.dynamic_tasks = 2}
   return
 }

@@ -74,9 +74,20 @@ LogicalResult HMoEDialect::verifyOperationAttribute(Operation *op,
                              << op->getName();
     return success();
   }
-  return op->emitError() << "unknown attribute '" << name
-                         << "': the hmoe dialect defines 'hmoe.abi', "
-                            "'hmoe.target_cpu' and 'hmoe.target_features'";
+  if (name == DynamicTasksAttrHelper::getNameStr()) {
+    if (!isa<UnitAttr>(value))
+      return op->emitError()
+             << "'" << name << "' is a unit attribute, got " << value;
+    if (op->getName().getStringRef() != "scf.parallel")
+      return op->emitError()
+             << "'" << name << "' belongs on an scf.parallel, not on "
+             << op->getName();
+    return success();
+  }
+  return op->emitError()
+         << "unknown attribute '" << name
+         << "': the hmoe dialect defines 'hmoe.abi', 'hmoe.target_cpu', "
+            "'hmoe.target_features' and 'hmoe.dynamic_tasks'";
 }
 
 //===----------------------------------------------------------------------===//

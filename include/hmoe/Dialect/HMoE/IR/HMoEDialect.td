@@ -63,11 +63,17 @@ def HMoE_Dialect : Dialect {
     * `hmoe.target_cpu = "<name>"` and `hmoe.target_features = "<+f,...>"`
       on a module: the CPU the module is compiled for
       (`hmoe-set-cpu-target`).
+    * `hmoe.dynamic_tasks` (unit) on an `scf.parallel`: its iterations are
+      coarse tasks whose cost differs (register-tiled GEMM blocks, experts
+      of different sizes), to be handed to threads as they free up rather
+      than split in equal halves in advance
+      (`hmoe-convert-task-loops-to-openmp`).
   }];
   let discardableAttrs = (ins
     "::mlir::TypeAttr":$abi,
     "::mlir::StringAttr":$target_cpu,
-    "::mlir::StringAttr":$target_features
+    "::mlir::StringAttr":$target_features,
+    "::mlir::UnitAttr":$dynamic_tasks
   );
   let hasOperationAttrVerify = 1;
   let useDefaultAttributePrinterParser = 1;

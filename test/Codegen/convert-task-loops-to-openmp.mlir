@@ -1,0 +1,52 @@
+// RUN: hmoe-opt --hmoe-convert-task-loops-to-openmp %s | FileCheck %s
+
+// A loop marked hmoe.dynamic_tasks becomes a dynamically scheduled OpenMP
+// loop over the same bounds, its body in an alloca scope; others stay.
+// CHECK-LABEL: func.func @tasks
+// CHECK-SAME: (%[[N:.*]]: index, %[[M:.*]]: index, %[[BUF:.*]]: memref<?x?xf32>)
+// CHECK-DAG: %[[C0:.*]] = arith.constant 0 : index
+// CHECK-DAG: %[[C1:.*]] = arith.constant 1 : index
+// CHECK: omp.parallel {
+// CHECK-NEXT: omp.wsloop schedule(dynamic) {
+// CHECK-NEXT: omp.loop_nest (%[[I:.*]], %[[J:.*]]) : index = (%[[C0]], %[[C0]]) to (%[[N]], %[[M]]) step (%[[C1]], %[[C1]]) {
+// CHECK-NEXT: memref.alloca_scope {
+// CHECK-NEXT: %[[TMP:.*]] = memref.alloca() : memref<4xf32>
+// CHECK-NEXT: %[[V:.*]] = memref.load %[[TMP]][%[[C0]]]
+// CHECK-NEXT: memref.store %[[V]], %[[BUF]][%[[I]], %[[J]]]
+// CHECK-NEXT: }
+// CHECK-NEXT: omp.yield
+// CHECK-NEXT: }
+// CHECK-NEXT: }
+// CHECK-NEXT: omp.terminator
+// CHECK-NEXT: }
+// CHECK: scf.parallel (%{{.*}}) = (%[[C0]]) to (%[[N]]) step (%[[C1]])
+// CHECK-NOT: omp.
+// CHECK: scf.parallel (%{{.*}}) = (%[[C0]]) to (%[[N]]) step (%[[C1]]) init
+// CHECK-NOT: omp.
+// CHECK: return
+func.func @tasks(%n: index, %m: index, %buf: memref<?x?xf32>) -> f32 {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %zero = arith.constant 0.0 : f32
+  scf.parallel (%i, %j) = (%c0, %c0) to (%n, %m) step (%c1, %c1) {
+    %tmp = memref.alloca() : memref<4xf32>
+    %v = memref.load %tmp[%c0] : memref<4xf32>
+    memref.store %v, %buf[%i, %j] : memref<?x?xf32>
+    scf.reduce
+  } {hmoe.dynamic_tasks}
+  // Unmarked: left to convert-scf-to-openmp.
+  scf.parallel (%i) = (%c0) to (%n) step (%c1) {
+    memref.store %zero, %buf[%i, %c0] : memref<?x?xf32>
+    scf.reduce
+  }
+  // Marked, but with a reduction: left alone.
+  %sum = scf.parallel (%i) = (%c0) to (%n) step (%c1) init (%zero) -> f32 {
+    %v = memref.load %buf[%i, %c0] : memref<?x?xf32>
+    scf.reduce(%v : f32) {
+    ^bb0(%a: f32, %b: f32):
+      %s = arith.addf %a, %b : f32
+      scf.reduce.return %s : f32
+    }
+  } {hmoe.dynamic_tasks}
+  return %sum : f32
+}
