@@ -292,17 +292,89 @@ private:
             }
           scf::YieldOp::create(nb, next);
         });
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t c = 0; c < cols; ++c) {
-        Value sum = vector::ReductionOp::create(b, vector::CombiningKind::ADD,
-                                                loop.getResult(r * cols + c),
-                                                arith::FastMathFlags::reassoc);
+    // The accumulators in row-major order, reduced `width` (or the largest
+    // power of two left) at a time, each group's sums stored row by row.
+    ValueRange accs = loop.getResults();
+    for (int64_t first = 0, n = rows * cols; first < n;) {
+      int64_t group =
+          llvm::bit_floor(static_cast<uint64_t>(std::min(width, n - first)));
+      Value sums = sumLanes(accs.slice(first, group));
+      for (int64_t i = first; i < first + group;) {
+        int64_t r = i / cols, c = i % cols;
+        int64_t run = std::min(cols - c, first + group - i);
+        Value part = sums;
+        if (run != group) {
+          SmallVector<int64_t> lanes =
+              llvm::to_vector(llvm::seq<int64_t>(i - first, i - first + run));
+          part = vector::ShuffleOp::create(b, sums, sums, lanes);
+        }
         SmallVector<Value, 2> at = {rowIdx[r], colIdx[c]};
         if (!ks.overwrite)
-          sum =
-              arith::AddFOp::create(b, memref::LoadOp::create(b, m.c, at), sum);
-        memref::StoreOp::create(b, sum, m.c, at);
+          part = arith::AddFOp::create(
+              b, vector::LoadOp::create(b, part.getType(), m.c, at), part);
+        vector::StoreOp::create(b, part, m.c, at);
+        i += run;
       }
+      first += group;
+    }
+  }
+
+  /// The lane sums of `accs` (a power of two of them, at most `width`) as
+  /// one vector, in order: a transposing reduction, each step adding the
+  /// upper halves of two vectors' segments to their lower halves (shuffles
+  /// and one add per pair), where reducing each vector alone would take a
+  /// log2(width) shuffle-and-add chain each. Every sum is the same halving
+  /// tree as a lane reduction's.
+  Value sumLanes(ValueRange accs) {
+    auto shuffleAdd = [&](Value x, Value y, ArrayRef<int64_t> lo,
+                          ArrayRef<int64_t> hi) -> Value {
+      return arith::AddFOp::create(b, vector::ShuffleOp::create(b, x, y, lo),
+                                   vector::ShuffleOp::create(b, x, y, hi));
+    };
+    // Each vector holds segments of `seg` lanes, `ids` naming the
+    // accumulator each segment belongs to.
+    SmallVector<std::pair<Value, SmallVector<int64_t>>> vecs;
+    for (auto [i, acc] : llvm::enumerate(accs))
+      vecs.push_back({acc, {static_cast<int64_t>(i)}});
+    int64_t seg = width;
+    while (vecs.size() > 1) {
+      int64_t half = seg / 2, segs = width / seg;
+      SmallVector<std::pair<Value, SmallVector<int64_t>>> next;
+      for (size_t v = 0; v < vecs.size(); v += 2) {
+        auto &[x, xIds] = vecs[v];
+        auto &[y, yIds] = vecs[v + 1];
+        SmallVector<int64_t> lo, hi, ids;
+        for (int64_t s = 0; s < segs; ++s) {
+          for (int64_t base : {s * seg, width + s * seg})
+            for (int64_t j = 0; j < half; ++j) {
+              lo.push_back(base + j);
+              hi.push_back(base + half + j);
+            }
+          ids.append({xIds[s], yIds[s]});
+        }
+        next.push_back({shuffleAdd(x, y, lo, hi), ids});
+      }
+      vecs = std::move(next);
+      seg = half;
+    }
+    auto [sums, ids] = vecs.front();
+    // One vector of accs.size() segments: sum each one's lanes.
+    for (; seg > 1; seg /= 2) {
+      SmallVector<int64_t> lo, hi;
+      for (int64_t s = 0, e = ids.size(); s < e; ++s)
+        for (int64_t j = 0; j < seg / 2; ++j) {
+          lo.push_back(s * seg + j);
+          hi.push_back(s * seg + seg / 2 + j);
+        }
+      sums = shuffleAdd(sums, sums, lo, hi);
+    }
+    // Lane s holds accumulator ids[s]: into accs' order.
+    SmallVector<int64_t> order(ids.size());
+    for (auto [lane, id] : llvm::enumerate(ids))
+      order[id] = lane;
+    if (!llvm::equal(order, llvm::seq<int64_t>(0, order.size())))
+      sums = vector::ShuffleOp::create(b, sums, sums, order);
+    return sums;
   }
 
   ImplicitLocOpBuilder &b;

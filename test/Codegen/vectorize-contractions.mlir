@@ -9,18 +9,40 @@
 
 // c[i, j] += a[i, k] * w[j, k]: parallel tasks over (row block, column
 // block), column tiles of 3 then 1, row tiles of 4 then 1, a K loop of
-// 8-lane FMAs into 12 accumulators, one reassociating lane sum per output.
+// 8-lane FMAs into 12 accumulators. Their lane sums are taken 8 then 4 at
+// a time (row-major: rows 0-1 and 2 of row 2's columns, then the rest):
+// pairs of vectors add upper halves to lower halves (8 -> 4 -> 2 -> 1 lanes
+// each), the sums are put in order and stored row by row.
 // CHECK-LABEL: func.func @gemm
 // CHECK-NOT: linalg.generic
 // CHECK: scf.parallel
 // CHECK:   scf.for
 // CHECK:     scf.for
-// CHECK:       scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>) {
+// CHECK:       %[[ACC:.*]]:12 = scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>) {
 // CHECK-COUNT-4: vector.load %arg0
 // CHECK-COUNT-3: vector.load %arg1
 // CHECK-COUNT-12: vector.fma
 // CHECK:       scf.yield
-// CHECK-COUNT-12: vector.reduction <add>, %{{.*}} fastmath<reassoc>
+// CHECK:       %[[LO:.*]] = vector.shuffle %[[ACC]]#0, %[[ACC]]#1 [0, 1, 2, 3, 8, 9, 10, 11]
+// CHECK-NEXT:  %[[HI:.*]] = vector.shuffle %[[ACC]]#0, %[[ACC]]#1 [4, 5, 6, 7, 12, 13, 14, 15]
+// CHECK-NEXT:  %[[S01:.*]] = arith.addf %[[LO]], %[[HI]] : vector<8xf32>
+// CHECK:       %[[S23:.*]] = arith.addf %{{.*}}, %{{.*}} : vector<8xf32>
+// CHECK:       %[[LO2:.*]] = vector.shuffle %[[S01]], %[[S23]] [0, 1, 8, 9, 4, 5, 12, 13]
+// CHECK-NEXT:  %[[HI2:.*]] = vector.shuffle %[[S01]], %[[S23]] [2, 3, 10, 11, 6, 7, 14, 15]
+// CHECK-NEXT:  %[[S0123:.*]] = arith.addf %[[LO2]], %[[HI2]] : vector<8xf32>
+// CHECK:       %[[S4567:.*]] = arith.addf %{{.*}}, %{{.*}} : vector<8xf32>
+// CHECK:       %[[LO3:.*]] = vector.shuffle %[[S0123]], %[[S4567]] [0, 8, 2, 10, 4, 12, 6, 14]
+// CHECK-NEXT:  %[[HI3:.*]] = vector.shuffle %[[S0123]], %[[S4567]] [1, 9, 3, 11, 5, 13, 7, 15]
+// CHECK-NEXT:  %[[SUMS:.*]] = arith.addf %[[LO3]], %[[HI3]] : vector<8xf32>
+// CHECK-NEXT:  %[[ORDERED:.*]] = vector.shuffle %[[SUMS]], %[[SUMS]] [0, 4, 2, 6, 1, 5, 3, 7]
+// CHECK-NEXT:  %[[ROW0:.*]] = vector.shuffle %[[ORDERED]], %[[ORDERED]] [0, 1, 2]
+// CHECK-NEXT:  %[[OLD:.*]] = vector.load %arg2[%[[R:.*]], %[[C:.*]]] : memref<?x10xf32>, vector<3xf32>
+// CHECK-NEXT:  %[[NEW:.*]] = arith.addf %[[OLD]], %[[ROW0]] : vector<3xf32>
+// CHECK-NEXT:  vector.store %[[NEW]], %arg2[%[[R]], %[[C]]] : memref<?x10xf32>, vector<3xf32>
+// CHECK:       vector.shuffle %[[ORDERED]], %[[ORDERED]] [3, 4, 5]
+// CHECK:       vector.shuffle %[[ORDERED]], %[[ORDERED]] [6, 7]
+// CHECK:       vector.shuffle %[[ACC]]#8, %[[ACC]]#9 [0, 1, 2, 3, 8, 9, 10, 11]
+// CHECK-NOT: vector.reduction
 // KBLOCK-LABEL: func.func @gemm
 // KBLOCK: scf.for %{{.*}} = %c0{{[_0-9]*}} to %c32{{[_0-9]*}} step %c8{{[_0-9]*}} iter_args
 // KBLOCK: scf.for %{{.*}} = %c32{{[_0-9]*}} to %c64{{[_0-9]*}} step %c8{{[_0-9]*}} iter_args
@@ -51,20 +73,20 @@ func.func @gemm(%a: memref<?x64xf32>, %w: memref<10x64xf32>,
 // chunk stores its sums, later chunks add to c.
 // CHECK-LABEL: func.func @zero_filled
 // CHECK-NOT: linalg.fill
-// CHECK: %[[SUM:.*]] = vector.reduction <add>
-// CHECK-NOT: memref.load %arg2
-// CHECK: memref.store %[[SUM]], %arg2
+// CHECK: %[[ROW:.*]] = vector.shuffle %[[SUMS:.*]], %[[SUMS]] [0, 1, 2]
+// CHECK-NOT: vector.load %arg2
+// CHECK: vector.store %[[ROW]], %arg2
 // KBLOCK-LABEL: func.func @zero_filled
 // KBLOCK-NOT: linalg.fill
 // KBLOCK: scf.for {{.*}} = %c0{{[_0-9]*}} to %c32{{[_0-9]*}} step
-// KBLOCK: %[[FIRST:.*]] = vector.reduction <add>
-// KBLOCK-NEXT: memref.store %[[FIRST]], %arg2
-// KBLOCK-NOT: memref.load %arg2
+// KBLOCK: %[[FIRST:.*]] = vector.shuffle %{{.*}} [0, 1, 2]
+// KBLOCK-NEXT: vector.store %[[FIRST]], %arg2
+// KBLOCK-NOT: vector.load %arg2
 // KBLOCK: scf.for {{.*}} = %c32{{[_0-9]*}} to %c64{{[_0-9]*}} step
-// KBLOCK: %[[NEXT:.*]] = vector.reduction <add>
-// KBLOCK-NEXT: %[[OLD:.*]] = memref.load %arg2
+// KBLOCK: %[[NEXT:.*]] = vector.shuffle %{{.*}} [0, 1, 2]
+// KBLOCK-NEXT: %[[OLD:.*]] = vector.load %arg2
 // KBLOCK-NEXT: %[[ADD:.*]] = arith.addf %[[OLD]], %[[NEXT]]
-// KBLOCK-NEXT: memref.store %[[ADD]], %arg2
+// KBLOCK-NEXT: vector.store %[[ADD]], %arg2
 func.func @zero_filled(%a: memref<?x64xf32>, %w: memref<3x64xf32>,
                        %out: memref<?x3xf32>) {
   %zero = arith.constant 0.0 : f32
@@ -91,13 +113,13 @@ func.func @zero_filled(%a: memref<?x64xf32>, %w: memref<3x64xf32>,
 // between the fill and the contraction; a store to c may not.
 // CHECK-LABEL: func.func @zero_filled_then_view
 // CHECK-NOT: linalg.fill
-// CHECK: %[[SUM:.*]] = vector.reduction <add>
-// CHECK-NOT: memref.load %arg2
-// CHECK: memref.store %[[SUM]], %arg2
+// CHECK: %[[ROW:.*]] = vector.shuffle %[[SUMS:.*]], %[[SUMS]] [0, 1, 2]
+// CHECK-NOT: vector.load %arg2
+// CHECK: vector.store %[[ROW]], %arg2
 // CHECK-LABEL: func.func @zero_filled_then_store
 // CHECK: linalg.fill
-// CHECK: vector.reduction <add>
-// CHECK-NEXT: memref.load %arg2
+// CHECK: %[[ROW:.*]] = vector.shuffle %[[SUMS:.*]], %[[SUMS]] [0, 1, 2]
+// CHECK-NEXT: vector.load %arg2
 func.func @zero_filled_then_view(%a: memref<?x64xf32>, %ws: memref<2x3x64xf32>,
                                  %out: memref<?x3xf32>) {
   %zero = arith.constant 0.0 : f32
