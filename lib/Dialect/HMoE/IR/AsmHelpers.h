@@ -18,7 +18,8 @@ ParseResult parseScoreSpec(AsmParser &parser, ScoreKind &kind,
 void printScoreSpec(AsmPrinter &printer, ScoreKind kind,
                     std::optional<Activation> activation);
 
-/// Custom directives of HMoEOps.td (HMoEOps.cpp says what each parses).
+/// Custom directives of HMoEOps.td (AsmDirectives.cpp says what each
+/// parses).
 /// hmoe.moe's level clauses: `level(#hmoe.gate<...>, weight %w : type
 /// [, bias %b : type] [, selection_bias %s : type] [, penalty %p : type])`.
 ParseResult

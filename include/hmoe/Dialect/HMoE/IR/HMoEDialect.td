@@ -75,6 +75,10 @@ def HMoE_Dialect : Dialect {
     "::mlir::StringAttr":$target_features,
     "::mlir::UnitAttr":$dynamic_tasks
   );
+  let extraClassDeclaration = [{
+    /// Adds the attributes (HMoEAttrs.cpp, which has their storage).
+    void registerAttributes();
+  }];
   let hasOperationAttrVerify = 1;
   let useDefaultAttributePrinterParser = 1;
   let dependentDialects = ["::mlir::tensor::TensorDialect"];
