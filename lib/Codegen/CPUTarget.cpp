@@ -89,13 +89,19 @@ ArrayRef<CPUSchedule> mlir::hmoe::cpuSchedules() {
   // within the register file (32 zmm for AVX-512, 16 ymm for AVX2 and SSE).
   // AVX-512, measured on a 2-core Zen 5 (W1, T = 4096, f32): 8x3 112 ms,
   // 4x4 116, 6x4 119, 4x6 120, 5x5 127, 4x7 145, 3x8 146, 2x12 220; bf16
-  // 71-73 ms for all of 8x3, 4x6, 6x4, 4x4.
+  // 71-73 ms for all of 8x3, 4x6, 6x4, 4x4. f32 GEMMs with whole panels
+  // of 32 weight rows take the packed outer-product kernel of 8 rows
+  // (16 accumulators): W1 / W2 at T = 4096 111-115 / 188-191 ms against
+  // 128-148 / 231-242 with the inner-product tile (8 rows: 107 ms for W1's
+  // expert stage, 12 rows 111-118, 14 rows 120-136, 10 rows 111-124). With
+  // AVX2 (6 rows of 2 ymm) it measured no faster than the tile (198 ms
+  // both, znver3 code on the same host): not used there.
   static const CPUSchedule schedules[] = {
       {"avx512-bf16", "avx512f,avx512bf16", /*vectorWidth=*/16,
        /*tileRows=*/8, /*tileCols=*/3, /*rowsPerTask=*/64,
        /*taskBytes=*/256 << 10, /*kBlock=*/0, /*bf16Dot=*/true,
-       /*routeTileTokens=*/32},
-      {"avx512", "avx512f", 16, 8, 3, 64, 256 << 10, 0, false, 32},
+       /*routeTileTokens=*/32, /*packedRows=*/8},
+      {"avx512", "avx512f", 16, 8, 3, 64, 256 << 10, 0, false, 32, 8},
       {"avx2", "avx2,fma", 8, 4, 3, 64, 256 << 10, 0, false, 32},
       {"generic", "", 4, 4, 3, 64, 256 << 10, 0, false, 32},
   };

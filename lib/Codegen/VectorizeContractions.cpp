@@ -383,6 +383,217 @@ private:
   VectorType vecType;
 };
 
+/// c[m, n] (+)= a[m, k] * w[n, k] with f32 a and w and N a multiple of two
+/// vectors, without lane sums: the weights are packed once per call into
+/// K-major panels of 2 x `width` columns (P[p, k, j] = w[p * 2W + j, k],
+/// by W x W transposes in registers), then tasks of (row block, panel
+/// block) run an outer-product kernel: per k, a panel's two vectors and the
+/// tile's rows' a[r, k] broadcast, 2 x rows FMAs into accumulators that
+/// are the outputs' own lanes, stored as vectors.
+class PackedEmitter {
+public:
+  PackedEmitter(ImplicitLocOpBuilder &b, const RowContraction &m, int64_t width,
+                int64_t rows, int64_t kChunk)
+      : b(b), m(m), width(width), rows(rows), kChunk(kChunk),
+        vecType(VectorType::get({width}, b.getF32Type())) {}
+
+  /// Whether `m` can take this kernel: f32 operands, whole panels.
+  static bool applies(const RowContraction &m, int64_t width) {
+    auto w = cast<MemRefType>(m.w.getType());
+    auto a = cast<MemRefType>(m.a.getType());
+    return a.getElementType().isF32() && w.getElementType().isF32() &&
+           !w.isDynamicDim(0) && w.getDimSize(0) % (2 * width) == 0;
+  }
+
+  void emit(int64_t rowsPerTask, int64_t taskBytes) {
+    int64_t n = cast<MemRefType>(m.w.getType()).getDimSize(0);
+    int64_t panels = n / (2 * width);
+    auto packedType = MemRefType::get({panels, m.k, 2 * width}, b.getF32Type());
+    Value packed =
+        memref::AllocOp::create(b, packedType, b.getI64IntegerAttr(64));
+    pack(packed, panels);
+
+    // Panels per task: about taskBytes of packed weights.
+    int64_t panelBytes = m.k * 2 * width * 4;
+    int64_t panelsPerTask = std::max<int64_t>(1, taskBytes / panelBytes);
+    int64_t panelBlocks = llvm::divideCeil(panels, panelsPerTask);
+    Value tokens = memref::DimOp::create(b, m.a, 0);
+    Value rowBlocks = arith::CeilDivUIOp::create(b, tokens, idx(rowsPerTask));
+    Value rowTiles = arith::CeilDivUIOp::create(b, tokens, idx(rows));
+    SmallVector<Value> upper = {rowBlocks};
+    if (panelBlocks > 1)
+      upper.push_back(idx(panelBlocks));
+    SmallVector<Value> lower(upper.size(), idx(0)), steps(upper.size(), idx(1));
+    auto tasks = scf::ParallelOp::create(
+        b, lower, upper, steps,
+        [&](OpBuilder &nested, Location loc, ValueRange ivs) {
+          ImplicitLocOpBuilder nb(loc, nested);
+          PackedEmitter inner(nb, m, width, rows, kChunk);
+          auto [r0, r1] =
+              inner.share(ivs[0], rowBlocks, rowTiles, rows, tokens);
+          Value p0 = inner.idx(0), p1 = inner.idx(panels);
+          if (panelBlocks > 1)
+            std::tie(p0, p1) =
+                inner.share(ivs[1], inner.idx(panelBlocks), inner.idx(panels),
+                            1, inner.idx(panels));
+          inner.emitBlock(packed, r0, r1, p0, p1);
+          scf::ReduceOp::create(nb);
+        });
+    tasks->setAttr(hmoe::HMoEDialect::DynamicTasksAttrHelper::getNameStr(),
+                   b.getUnitAttr());
+    memref::DeallocOp::create(b, packed);
+  }
+
+private:
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, v); }
+
+  /// [begin, end) of block `i` of `blocks` sharing `tiles` tiles of
+  /// `tileSize` (covering `size`) evenly.
+  std::pair<Value, Value> share(Value i, Value blocks, Value tiles,
+                                int64_t tileSize, Value size) {
+    auto boundary = [&](Value block) {
+      Value tile = arith::DivUIOp::create(
+          b, arith::MulIOp::create(b, block, tiles), blocks);
+      return arith::MinSIOp::create(
+          b, arith::MulIOp::create(b, tile, idx(tileSize)), size);
+    };
+    return {boundary(i), boundary(arith::AddIOp::create(b, i, idx(1)))};
+  }
+
+  /// `vecs` (W rows of W lanes) transposed: log2(W) steps, each swapping
+  /// the off-diagonal blocks of pairs of rows with two-source shuffles.
+  SmallVector<Value> transpose(SmallVector<Value> vecs) {
+    for (int64_t block = 1; block < width; block *= 2)
+      for (int64_t i = 0; i < width; ++i) {
+        if (i & block)
+          continue;
+        SmallVector<int64_t> lo, hi;
+        for (int64_t j = 0; j < width; ++j) {
+          bool upper = j & block;
+          lo.push_back(upper ? width + j - block : j);
+          hi.push_back(upper ? width + j : j + block);
+        }
+        Value x = vecs[i], y = vecs[i + block];
+        vecs[i] = vector::ShuffleOp::create(b, x, y, lo);
+        vecs[i + block] = vector::ShuffleOp::create(b, x, y, hi);
+      }
+    return vecs;
+  }
+
+  /// packed[p, k, j] = w[p * 2W + j, k], W x W blocks at a time, in
+  /// parallel over (panel, block of K).
+  void pack(Value packed, int64_t panels) {
+    scf::ParallelOp::create(
+        b, ValueRange{idx(0), idx(0)},
+        ValueRange{idx(panels), idx(m.k / width)}, ValueRange{idx(1), idx(1)},
+        [&](OpBuilder &nested, Location loc, ValueRange ivs) {
+          ImplicitLocOpBuilder nb(loc, nested);
+          PackedEmitter inner(nb, m, width, rows, kChunk);
+          Value k0 = arith::MulIOp::create(nb, ivs[1], inner.idx(width));
+          for (int64_t half = 0; half < 2; ++half) {
+            Value n0 = arith::AddIOp::create(
+                nb, arith::MulIOp::create(nb, ivs[0], inner.idx(2 * width)),
+                inner.idx(half * width));
+            SmallVector<Value> wRows;
+            for (int64_t i = 0; i < width; ++i)
+              wRows.push_back(vector::LoadOp::create(
+                  nb, vecType, m.w,
+                  ValueRange{arith::AddIOp::create(nb, n0, inner.idx(i)), k0}));
+            for (auto [t, v] : llvm::enumerate(inner.transpose(wRows)))
+              vector::StoreOp::create(
+                  nb, v, packed,
+                  ValueRange{ivs[0],
+                             arith::AddIOp::create(
+                                 nb, k0, inner.idx(static_cast<int64_t>(t))),
+                             inner.idx(half * width)});
+          }
+          scf::ReduceOp::create(nb);
+        });
+  }
+
+  /// Rows [r0, r1) x panels [p0, p1), per K chunk: full row tiles, then
+  /// single rows; the tile's a rows stay in L1 across the panels.
+  void emitBlock(Value packed, Value r0, Value r1, Value p0, Value p1) {
+    Value span = arith::SubIOp::create(b, r1, r0);
+    Value rFull = arith::AddIOp::create(
+        b, r0,
+        arith::MulIOp::create(b, arith::DivUIOp::create(b, span, idx(rows)),
+                              idx(rows)));
+    for (int64_t k0 = 0; k0 < m.k; k0 += kChunk) {
+      KRange ks{k0, std::min(m.k, k0 + kChunk),
+                /*overwrite=*/k0 == 0 && m.zeroFill};
+      for (auto [lo, hi, nRows] :
+           {std::tuple<Value, Value, int64_t>{r0, rFull, rows}, {rFull, r1, 1}})
+        scf::ForOp::create(
+            b, lo, hi, idx(nRows), ValueRange{},
+            [&, nRows = nRows](OpBuilder &n1, Location l1, Value row,
+                               ValueRange) {
+              scf::ForOp::create(
+                  n1, l1, p0, p1, arith::ConstantIndexOp::create(n1, l1, 1),
+                  ValueRange{},
+                  [&](OpBuilder &n2, Location l2, Value panel, ValueRange) {
+                    ImplicitLocOpBuilder tb(l2, n2);
+                    PackedEmitter(tb, m, width, rows, kChunk)
+                        .emitTile(packed, row, nRows, panel, ks);
+                    scf::YieldOp::create(tb);
+                  });
+              scf::YieldOp::create(n1, l1);
+            });
+    }
+  }
+
+  /// `nRows` x 2W outputs at (row, panel): accumulate over the chunk's K in
+  /// lanes, store (or add to c).
+  void emitTile(Value packed, Value row, int64_t nRows, Value panel,
+                KRange ks) {
+    SmallVector<Value> rowIdx;
+    for (int64_t r = 0; r < nRows; ++r)
+      rowIdx.push_back(r ? arith::AddIOp::create(b, row, idx(r)) : row);
+    Value col0 = arith::MulIOp::create(b, panel, idx(2 * width));
+    Value cols[2] = {col0, arith::AddIOp::create(b, col0, idx(width))};
+    SmallVector<Value> init;
+    Value zero = arith::ConstantOp::create(
+        b, DenseElementsAttr::get(vecType, b.getF32FloatAttr(0.0f)));
+    for (int64_t r = 0; r < nRows; ++r)
+      for (Value col : cols)
+        init.push_back(ks.overwrite
+                           ? zero
+                           : vector::LoadOp::create(b, vecType, m.c,
+                                                    ValueRange{rowIdx[r], col})
+                                 .getResult());
+    auto loop = scf::ForOp::create(
+        b, idx(ks.begin), idx(ks.end), idx(1), init,
+        [&](OpBuilder &nested, Location loc, Value k, ValueRange accs) {
+          ImplicitLocOpBuilder nb(loc, nested);
+          Value half[2];
+          for (int64_t h = 0; h < 2; ++h)
+            half[h] = vector::LoadOp::create(
+                nb, vecType, packed,
+                ValueRange{panel, k,
+                           arith::ConstantIndexOp::create(nb, h * width)});
+          SmallVector<Value> next;
+          for (int64_t r = 0; r < nRows; ++r) {
+            Value av =
+                memref::LoadOp::create(nb, m.a, ValueRange{rowIdx[r], k});
+            Value splat = vector::BroadcastOp::create(nb, vecType, av);
+            for (int64_t h = 0; h < 2; ++h)
+              next.push_back(
+                  vector::FMAOp::create(nb, splat, half[h], accs[r * 2 + h]));
+          }
+          scf::YieldOp::create(nb, next);
+        });
+    for (int64_t r = 0; r < nRows; ++r)
+      for (int64_t h = 0; h < 2; ++h)
+        vector::StoreOp::create(b, loop.getResult(r * 2 + h), m.c,
+                                ValueRange{rowIdx[r], cols[h]});
+  }
+
+  ImplicitLocOpBuilder &b;
+  const RowContraction &m;
+  int64_t width, rows, kChunk;
+  VectorType vecType;
+};
+
 struct VectorizeContractionsPass
     : public hmoe::impl::HMoEVectorizeContractionsBase<
           VectorizeContractionsPass> {
@@ -403,6 +614,14 @@ struct VectorizeContractionsPass
           << vectorWidth.getValue() << ") must be at most 64 and tile-rows x "
           << "tile-cols (" << tileRows.getValue() << " x "
           << tileCols.getValue() << ") at most 64 accumulators";
+      return signalPassFailure();
+    }
+    if (packedRows < 0 || packedRows > 32 ||
+        (packedRows > 0 && !llvm::isPowerOf2_64(vectorWidth))) {
+      getOperation()->emitError("hmoe-vectorize-contractions: packed-rows (")
+          << packedRows.getValue()
+          << ") must be 0 to 32 (2 accumulators a row), and vector-width a "
+             "power of two with it";
       return signalPassFailure();
     }
     if (kBlock > 0 && kBlock % vectorWidth != 0) {
@@ -435,8 +654,29 @@ struct VectorizeContractionsPass
         kChunk =
             llvm::divideCeil(llvm::divideCeil(m.k, kMaxKChunks), step) * step;
       ImplicitLocOpBuilder b(op.getLoc(), op);
-      ContractionEmitter(b, m, vectorWidth, tileRows, tileCols, kChunk)
-          .emit(rowsPerTask, colsPerTask);
+      if (packedRows == 0 || !PackedEmitter::applies(m, vectorWidth)) {
+        ContractionEmitter(b, m, vectorWidth, tileRows, tileCols, kChunk)
+            .emit(rowsPerTask, colsPerTask);
+      } else {
+        // Packing reads and writes all of w, about as long as ten rows of
+        // the GEMM: below rows-per-task rows (an expert with few tokens,
+        // or none) the inner-product tile, which reads w once, is faster.
+        Value rows = memref::DimOp::create(b, m.a, 0);
+        Value many = arith::CmpIOp::create(
+            b, arith::CmpIPredicate::uge, rows,
+            arith::ConstantIndexOp::create(b, rowsPerTask));
+        auto choice = scf::IfOp::create(b, many, /*withElseRegion=*/true);
+        // K chunks of 256 keep a tile's a rows in L1 across the panels.
+        int64_t packedChunk = kBlock > 0 ? kChunk : std::min<int64_t>(m.k, 256);
+        ImplicitLocOpBuilder thenB = ImplicitLocOpBuilder::atBlockTerminator(
+            op.getLoc(), choice.thenBlock());
+        PackedEmitter(thenB, m, vectorWidth, packedRows, packedChunk)
+            .emit(rowsPerTask, taskBytes);
+        ImplicitLocOpBuilder elseB = ImplicitLocOpBuilder::atBlockTerminator(
+            op.getLoc(), choice.elseBlock());
+        ContractionEmitter(elseB, m, vectorWidth, tileRows, tileCols, kChunk)
+            .emit(rowsPerTask, colsPerTask);
+      }
       op.erase();
       if (m.zeroFill)
         m.zeroFill.erase();

@@ -182,6 +182,8 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
     vectorize.taskBytes = schedule.taskBytes;
     vectorize.kBlock = options.kBlock >= 0 ? options.kBlock : schedule.kBlock;
     vectorize.bf16Dot = schedule.bf16Dot;
+    vectorize.packedRows =
+        options.packedRows >= 0 ? options.packedRows : schedule.packedRows;
     pm.addNestedPass<func::FuncOp>(createHMoEVectorizeContractions(vectorize));
     HMoEVectorizeRowwiseOptions rowwise;
     rowwise.vectorWidth = vectorize.vectorWidth;

@@ -67,6 +67,8 @@ struct CPUSchedule {
   bool bf16Dot;
   /// Tokens per hmoe.route tile (a thread's work item).
   int64_t routeTileTokens;
+  /// Rows of the packed-weight outer-product GEMM kernel (0: not used).
+  int64_t packedRows = 0;
 };
 
 /// The schedule table, most capable target first.

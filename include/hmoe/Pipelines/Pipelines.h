@@ -68,6 +68,12 @@ struct LowerToCPUOptions : public PassPipelineOptions<LowerToCPUOptions> {
       llvm::cl::desc("GEMM K elements per pass over a task (-1: the "
                      "target's schedule; 0: all of K)"),
       llvm::cl::init(-1)};
+  PassOptions::Option<int64_t> packedRows{
+      *this, "packed-rows",
+      llvm::cl::desc("f32 GEMMs with whole weight panels: pack the weights "
+                     "and run an outer-product kernel of this many rows "
+                     "(-1: the target's schedule; 0: never)"),
+      llvm::cl::init(-1)};
   PassOptions::Option<int64_t> parallelExperts{
       *this, "parallel-experts",
       llvm::cl::desc(

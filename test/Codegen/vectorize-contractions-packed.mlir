@@ -1,0 +1,88 @@
+// RUN: hmoe-opt --pass-pipeline='builtin.module(func.func(hmoe-vectorize-contractions{packed-rows=3 vector-width=4 rows-per-task=16}),canonicalize)' --split-input-file %s | FileCheck %s
+
+// With packed-rows, an f32 contraction whose weight rows come in whole
+// panels of 2 x vector-width (here 16 rows: two panels of 8) chooses at run
+// time: from rows-per-task rows of a, the weights are packed into K-major
+// panels (4 x 4 transposes in registers: two shuffle steps) and an
+// outer-product kernel of 3 rows x 2 vectors accumulates in lanes; below
+// that, the inner-product tile (lane sums).
+// CHECK-LABEL: func.func @packed
+// CHECK-SAME: (%[[A:.*]]: memref<?x64xf32>, %[[W:.*]]: memref<16x64xf32>, %[[C:.*]]: memref<?x16xf32>)
+// CHECK: %[[N:.*]] = memref.dim %[[A]], %{{.*}}
+// CHECK: %[[MANY:.*]] = arith.cmpi uge, %[[N]], %{{.*}} : index
+// CHECK: scf.if %[[MANY]] {
+// CHECK:   %[[P:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x64x8xf32>
+// The packing: (panel, block of 4 k) in parallel, 4 weight rows loaded,
+// transposed (block 1, then block 2), stored as 4 k rows of the panel.
+// CHECK:   scf.parallel (%[[PANEL:.*]], %[[KB:.*]]) =
+// CHECK-COUNT-4: vector.load %[[W]]
+// CHECK:     %[[T0:.*]] = vector.shuffle %{{.*}}, %{{.*}} [0, 4, 2, 6]
+// CHECK:     %[[T1:.*]] = vector.shuffle %{{.*}}, %{{.*}} [1, 5, 3, 7]
+// CHECK:     vector.shuffle {{.*}} [0, 1, 4, 5]
+// CHECK:     vector.shuffle {{.*}} [2, 3, 6, 7]
+// CHECK-COUNT-4: vector.store %{{.*}}, %[[P]][%[[PANEL]], %{{.*}}, %{{.*}}] : memref<2x64x8xf32>, vector<4xf32>
+// CHECK:   scf.parallel (%{{.*}}) = {{.*}} {
+// The kernel: per k, the panel's two vectors and each row's a[r, k]
+// broadcast, 6 FMAs into the 3 x 2 accumulators, then 6 vector stores.
+// CHECK:     %[[ACC:.*]]:6 = scf.for %[[K:.*]] = {{.*}} iter_args
+// CHECK:       %[[LO:.*]] = vector.load %[[P]][%{{.*}}, %[[K]], %{{.*}}] : memref<2x64x8xf32>, vector<4xf32>
+// CHECK:       %[[HI:.*]] = vector.load %[[P]][%{{.*}}, %[[K]], %{{.*}}] : memref<2x64x8xf32>, vector<4xf32>
+// CHECK:       %[[A0:.*]] = memref.load %[[A]][%{{.*}}, %[[K]]]
+// CHECK:       %[[S0:.*]] = vector.broadcast %[[A0]] : f32 to vector<4xf32>
+// CHECK:       vector.fma %[[S0]], %[[LO]], %{{.*}} : vector<4xf32>
+// CHECK:       vector.fma %[[S0]], %[[HI]], %{{.*}} : vector<4xf32>
+// CHECK-COUNT-4: vector.fma
+// CHECK:       scf.yield
+// CHECK-COUNT-6: vector.store %[[ACC]]#{{[0-5]}}, %[[C]]
+// CHECK:   } {hmoe.dynamic_tasks}
+// CHECK:   memref.dealloc %[[P]] : memref<2x64x8xf32>
+// CHECK: } else {
+// CHECK:   scf.parallel
+// CHECK:     vector.load %[[W]]
+// CHECK:     vector.fma
+// CHECK:     vector.shuffle
+// CHECK-NOT: memref.alloc
+// CHECK: return
+#a = affine_map<(i, j, k) -> (i, k)>
+#w = affine_map<(i, j, k) -> (j, k)>
+#c = affine_map<(i, j, k) -> (i, j)>
+func.func @packed(%a: memref<?x64xf32>, %w: memref<16x64xf32>,
+                  %out: memref<?x16xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%out : memref<?x16xf32>)
+  linalg.generic {indexing_maps = [#a, #w, #c],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %w : memref<?x64xf32>, memref<16x64xf32>)
+      outs(%out : memref<?x16xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// RUN: hmoe-opt --pass-pipeline='builtin.module(func.func(hmoe-vectorize-contractions{packed-rows=3 vector-width=4}))' --split-input-file %s | FileCheck %s --check-prefix=PARTIAL
+// 10 weight rows are no whole panels of 8: the inner-product tile only.
+// PARTIAL-LABEL: func.func @partial_panel
+// PARTIAL-NOT: scf.if
+// PARTIAL-NOT: memref.alloc
+// PARTIAL: vector.shuffle
+#a = affine_map<(i, j, k) -> (i, k)>
+#w = affine_map<(i, j, k) -> (j, k)>
+#c = affine_map<(i, j, k) -> (i, j)>
+func.func @partial_panel(%a: memref<?x64xf32>, %w: memref<10x64xf32>,
+                         %out: memref<?x10xf32>) {
+  linalg.generic {indexing_maps = [#a, #w, #c],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %w : memref<?x64xf32>, memref<10x64xf32>)
+      outs(%out : memref<?x10xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
