@@ -397,24 +397,29 @@ public:
       : b(b), m(m), width(width), rows(rows), kChunk(kChunk),
         vecType(VectorType::get({width}, b.getF32Type())) {}
 
-  /// Whether `m` can take this kernel: f32 operands, whole panels.
+  /// Whether `m` can take this kernel: f32 operands (or bf16 ones with
+  /// dot products), whole panels.
   static bool applies(const RowContraction &m, int64_t width) {
     auto w = cast<MemRefType>(m.w.getType());
     auto a = cast<MemRefType>(m.a.getType());
-    return a.getElementType().isF32() && w.getElementType().isF32() &&
-           !w.isDynamicDim(0) && w.getDimSize(0) % (2 * width) == 0;
+    bool f32 = a.getElementType().isF32() && w.getElementType().isF32();
+    return (f32 || m.kPerLane == 2) && !w.isDynamicDim(0) &&
+           w.getDimSize(0) % (2 * width) == 0;
   }
 
   void emit(int64_t rowsPerTask, int64_t taskBytes) {
     int64_t n = cast<MemRefType>(m.w.getType()).getDimSize(0);
     int64_t panels = n / (2 * width);
-    auto packedType = MemRefType::get({panels, m.k, 2 * width}, b.getF32Type());
+    int64_t pair = m.kPerLane;
+    auto packedType =
+        MemRefType::get({panels, m.k / pair, 2 * width * pair}, elemType());
     Value packed =
         memref::AllocOp::create(b, packedType, b.getI64IntegerAttr(64));
     pack(packed, panels);
 
     // Panels per task: about taskBytes of packed weights.
-    int64_t panelBytes = m.k * 2 * width * 4;
+    int64_t panelBytes =
+        m.k * 2 * width * elemType().getIntOrFloatBitWidth() / 8;
     int64_t panelsPerTask = std::max<int64_t>(1, taskBytes / panelBytes);
     int64_t panelBlocks = llvm::divideCeil(panels, panelsPerTask);
     Value tokens = memref::DimOp::create(b, m.a, 0);
@@ -446,6 +451,13 @@ public:
 
 private:
   Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, v); }
+  Type elemType() const {
+    return cast<MemRefType>(m.w.getType()).getElementType();
+  }
+  /// A panel vector: `width` f32, or `width` pairs of bf16.
+  VectorType unitType() const {
+    return VectorType::get({width * m.kPerLane}, elemType());
+  }
 
   /// [begin, end) of block `i` of `blocks` sharing `tiles` tiles of
   /// `tileSize` (covering `size`) evenly.
@@ -480,32 +492,49 @@ private:
     return vecs;
   }
 
-  /// packed[p, k, j] = w[p * 2W + j, k], W x W blocks at a time, in
-  /// parallel over (panel, block of K).
+  /// packed[p, k, j] = w[p * 2W + j, k], W x W blocks (of 32-bit units: an
+  /// f32 or a pair of bf16) at a time, in parallel over (panel, block of
+  /// K).
   void pack(Value packed, int64_t panels) {
+    int64_t pair = m.kPerLane;
+    auto units = VectorType::get({width}, b.getIntegerType(32));
     scf::ParallelOp::create(
         b, ValueRange{idx(0), idx(0)},
-        ValueRange{idx(panels), idx(m.k / width)}, ValueRange{idx(1), idx(1)},
+        ValueRange{idx(panels), idx(m.k / (width * pair))},
+        ValueRange{idx(1), idx(1)},
         [&](OpBuilder &nested, Location loc, ValueRange ivs) {
           ImplicitLocOpBuilder nb(loc, nested);
           PackedEmitter inner(nb, m, width, rows, kChunk);
-          Value k0 = arith::MulIOp::create(nb, ivs[1], inner.idx(width));
+          // The block's first K element in w, and its first row of units in
+          // the panel.
+          Value k0 = arith::MulIOp::create(nb, ivs[1], inner.idx(width * pair));
+          Value u0 = arith::MulIOp::create(nb, ivs[1], inner.idx(width));
           for (int64_t half = 0; half < 2; ++half) {
             Value n0 = arith::AddIOp::create(
                 nb, arith::MulIOp::create(nb, ivs[0], inner.idx(2 * width)),
                 inner.idx(half * width));
             SmallVector<Value> wRows;
-            for (int64_t i = 0; i < width; ++i)
-              wRows.push_back(vector::LoadOp::create(
-                  nb, vecType, m.w,
-                  ValueRange{arith::AddIOp::create(nb, n0, inner.idx(i)), k0}));
-            for (auto [t, v] : llvm::enumerate(inner.transpose(wRows)))
+            for (int64_t i = 0; i < width; ++i) {
+              Value row = vector::LoadOp::create(
+                  nb, unitType(), m.w,
+                  ValueRange{arith::AddIOp::create(nb, n0, inner.idx(i)), k0});
+              wRows.push_back(
+                  pair == 1
+                      ? row
+                      : vector::BitCastOp::create(nb, units, row).getResult());
+            }
+            for (auto [t, v] : llvm::enumerate(inner.transpose(wRows))) {
+              Value unitsRow =
+                  pair == 1 ? v
+                            : vector::BitCastOp::create(nb, unitType(), v)
+                                  .getResult();
               vector::StoreOp::create(
-                  nb, v, packed,
+                  nb, unitsRow, packed,
                   ValueRange{ivs[0],
                              arith::AddIOp::create(
-                                 nb, k0, inner.idx(static_cast<int64_t>(t))),
-                             inner.idx(half * width)});
+                                 nb, u0, inner.idx(static_cast<int64_t>(t))),
+                             inner.idx(half * width * pair)});
+            }
           }
           scf::ReduceOp::create(nb);
         });
@@ -561,24 +590,50 @@ private:
                            : vector::LoadOp::create(b, vecType, m.c,
                                                     ValueRange{rowIdx[r], col})
                                  .getResult());
+    int64_t pair = m.kPerLane;
     auto loop = scf::ForOp::create(
-        b, idx(ks.begin), idx(ks.end), idx(1), init,
-        [&](OpBuilder &nested, Location loc, Value k, ValueRange accs) {
+        b, idx(ks.begin / pair), idx(ks.end / pair), idx(1), init,
+        [&](OpBuilder &nested, Location loc, Value u, ValueRange accs) {
           ImplicitLocOpBuilder nb(loc, nested);
           Value half[2];
           for (int64_t h = 0; h < 2; ++h)
             half[h] = vector::LoadOp::create(
-                nb, vecType, packed,
-                ValueRange{panel, k,
-                           arith::ConstantIndexOp::create(nb, h * width)});
+                nb, unitType(), packed,
+                ValueRange{
+                    panel, u,
+                    arith::ConstantIndexOp::create(nb, h * width * pair)});
+          Value k = pair == 1
+                        ? u
+                        : arith::MulIOp::create(
+                              nb, u, arith::ConstantIndexOp::create(nb, 2));
           SmallVector<Value> next;
           for (int64_t r = 0; r < nRows; ++r) {
-            Value av =
-                memref::LoadOp::create(nb, m.a, ValueRange{rowIdx[r], k});
-            Value splat = vector::BroadcastOp::create(nb, vecType, av);
+            Value splat;
+            if (pair == 1) {
+              Value av =
+                  memref::LoadOp::create(nb, m.a, ValueRange{rowIdx[r], k});
+              splat = vector::BroadcastOp::create(nb, vecType, av);
+            } else {
+              // The pair a[r, k], a[r, k + 1] as one 32-bit unit, in every
+              // lane.
+              Value av =
+                  vector::LoadOp::create(nb, VectorType::get({2}, elemType()),
+                                         m.a, ValueRange{rowIdx[r], k});
+              auto unit = VectorType::get({1}, nb.getIntegerType(32));
+              auto units = VectorType::get({width}, nb.getIntegerType(32));
+              splat = vector::BitCastOp::create(
+                  nb, unitType(),
+                  vector::BroadcastOp::create(
+                      nb, units, vector::BitCastOp::create(nb, unit, av)));
+            }
             for (int64_t h = 0; h < 2; ++h)
               next.push_back(
-                  vector::FMAOp::create(nb, splat, half[h], accs[r * 2 + h]));
+                  pair == 1 ? vector::FMAOp::create(nb, splat, half[h],
+                                                    accs[r * 2 + h])
+                                  .getResult()
+                            : x86vector::DotBF16Op::create(
+                                  nb, vecType, accs[r * 2 + h], splat, half[h])
+                                  .getResult());
           }
           scf::YieldOp::create(nb, next);
         });

@@ -86,3 +86,48 @@ func.func @partial_panel(%a: memref<?x64xf32>, %w: memref<10x64xf32>,
   }
   return
 }
+
+// -----
+
+// RUN: hmoe-opt --pass-pipeline='builtin.module(func.func(hmoe-vectorize-contractions{packed-rows=2 vector-width=8 bf16-dot rows-per-task=16}),canonicalize)' --split-input-file %s | FileCheck %s --check-prefix=BF16
+// bf16 x bf16 with dot products: the packing unit is a pair of K elements
+// (32 bits), so the weights are transposed as i32 lanes and a panel row
+// holds 8 columns x 2 K elements; the kernel broadcasts a row's pair
+// a[r, 2u], a[r, 2u + 1] and takes dot products.
+// BF16-LABEL: func.func @packed_bf16
+// BF16-SAME: (%[[A:.*]]: memref<?x64xbf16>, %[[W:.*]]: memref<16x64xbf16>, %[[C:.*]]: memref<?x16xf32>)
+// BF16: %[[P:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x32x32xbf16>
+// BF16: scf.parallel
+// BF16:   %[[ROW:.*]] = vector.load %[[W]][%{{.*}}, %{{.*}}] : memref<16x64xbf16>, vector<16xbf16>
+// BF16:   vector.bitcast %[[ROW]] : vector<16xbf16> to vector<8xi32>
+// BF16:   vector.shuffle {{.*}} : vector<8xi32>, vector<8xi32>
+// BF16:   %[[UNITS:.*]] = vector.bitcast %{{.*}} : vector<8xi32> to vector<16xbf16>
+// BF16:   vector.store %[[UNITS]], %[[P]]
+// BF16: scf.for %[[U:.*]] = {{.*}} iter_args
+// BF16:   %[[LO:.*]] = vector.load %[[P]][%{{.*}}, %[[U]], %{{.*}}] : memref<1x32x32xbf16>, vector<16xbf16>
+// BF16:   %[[K:.*]] = arith.muli %[[U]], %{{.*}} : index
+// BF16:   %[[PAIR:.*]] = vector.load %[[A]][%{{.*}}, %[[K]]] : memref<?x64xbf16>, vector<2xbf16>
+// BF16:   %[[UNIT:.*]] = vector.bitcast %[[PAIR]] : vector<2xbf16> to vector<1xi32>
+// BF16:   %[[SPLAT:.*]] = vector.broadcast %[[UNIT]] : vector<1xi32> to vector<8xi32>
+// BF16:   %[[B:.*]] = vector.bitcast %[[SPLAT]] : vector<8xi32> to vector<16xbf16>
+// BF16:   x86vector.avx512.dot %{{.*}}, %[[B]], %[[LO]] : vector<16xbf16> -> vector<8xf32>
+#a = affine_map<(i, j, k) -> (i, k)>
+#w = affine_map<(i, j, k) -> (j, k)>
+#c = affine_map<(i, j, k) -> (i, j)>
+func.func @packed_bf16(%a: memref<?x64xbf16>, %w: memref<16x64xbf16>,
+                       %out: memref<?x16xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%out : memref<?x16xf32>)
+  linalg.generic {indexing_maps = [#a, #w, #c],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %w : memref<?x64xbf16>, memref<16x64xbf16>)
+      outs(%out : memref<?x16xf32>) {
+  ^bb0(%x: bf16, %y: bf16, %acc: f32):
+    %xe = arith.extf %x : bf16 to f32
+    %ye = arith.extf %y : bf16 to f32
+    %m = arith.mulf %xe, %ye : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}

@@ -115,6 +115,12 @@ def gemm_cases():
         ("gemm/one_token", Layer(
             fanout=[4, 2], gates=[Gate("gaussian", k=2), Gate("laplace", k=1)],
             d=16, hidden=8), 1, 25),
+        # Whole panels of 32 weight rows (96 and 320) and about 150 rows per
+        # expert: the packed-weight outer-product kernel on AVX-512, with
+        # row-tile remainders and a second K chunk (320 = 256 + 64).
+        ("gemm/packed_panels", Layer(
+            fanout=[2], gates=[Gate("linear", k=1)], d=320, hidden=96,
+            expert="ffn", b1=True), 301, 26),
     ]
     yield from cases
 
