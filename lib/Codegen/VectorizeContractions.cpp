@@ -403,8 +403,12 @@ public:
     auto w = cast<MemRefType>(m.w.getType());
     auto a = cast<MemRefType>(m.a.getType());
     bool f32 = a.getElementType().isF32() && w.getElementType().isF32();
+    // The packed copy is allocated per call: at most 64 MiB of it.
+    constexpr int64_t kMaxPackedBytes = 64 << 20;
     return (f32 || m.kPerLane == 2) && !w.isDynamicDim(0) &&
-           w.getDimSize(0) % (2 * width) == 0;
+           w.getDimSize(0) % (2 * width) == 0 &&
+           w.getDimSize(0) * m.k * w.getElementTypeBitWidth() / 8 <=
+               kMaxPackedBytes;
   }
 
   void emit(int64_t rowsPerTask, int64_t taskBytes) {

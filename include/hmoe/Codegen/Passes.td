@@ -226,8 +226,10 @@ def HMoEVectorizeContractions : Pass<"hmoe-vectorize-contractions"> {
     reduction's. The summation order differs from a sequential loop (by
     lanes, then a tree), within docs/numerics.md's f32 tolerance.
 
-    With `packed-rows` R > 0, an f32 contraction whose N weight rows are a
-    multiple of 2 x `vector-width` chooses at run time: with at least
+    With `packed-rows` R > 0, an f32 contraction (or bf16 x bf16 with
+    `bf16-dot`, pairs of K elements as the unit) whose N weight rows are a
+    multiple of 2 x `vector-width`, and whose weights take at most 64 MiB,
+    chooses at run time: with at least
     `rows-per-task` rows of `a`, it packs w into K-major panels of 2 x
     `vector-width` columns (a buffer of N x K floats, allocated and freed
     around the contraction; `vector-width` x `vector-width` transposes in
