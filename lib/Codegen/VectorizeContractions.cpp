@@ -132,6 +132,25 @@ struct KRange {
   bool overwrite;
 };
 
+/// [begin, end) of block `i` of `blocks` when `tiles` tiles of `tileSize`
+/// (covering `size`) are shared out evenly: tiles i * tiles / blocks up to
+/// (i + 1) * tiles / blocks.
+std::pair<Value, Value> evenShare(ImplicitLocOpBuilder &b, Value i,
+                                  Value blocks, Value tiles, int64_t tileSize,
+                                  Value size) {
+  auto boundary = [&](Value block) {
+    Value tile = arith::DivUIOp::create(
+        b, arith::MulIOp::create(b, block, tiles), blocks);
+    return arith::MinSIOp::create(
+        b,
+        arith::MulIOp::create(b, tile,
+                              arith::ConstantIndexOp::create(b, tileSize)),
+        size);
+  };
+  return {boundary(i), boundary(arith::AddIOp::create(
+                           b, i, arith::ConstantIndexOp::create(b, 1)))};
+}
+
 /// Emits the tiled loops of one contraction in place of its generic.
 class ContractionEmitter {
 public:
@@ -167,11 +186,11 @@ public:
           ImplicitLocOpBuilder nb(loc, nested);
           ContractionEmitter inner = with(nb);
           auto [r0, r1] =
-              inner.evenShare(ivs[0], numRowBlocks, rowTiles, tileRows, n);
+              evenShare(nb, ivs[0], numRowBlocks, rowTiles, tileRows, n);
           Value c0 = inner.idx(0), c1 = cols;
           if (!oneColBlock)
             std::tie(c0, c1) =
-                inner.evenShare(ivs[1], numColBlocks, colTiles, tileCols, cols);
+                evenShare(nb, ivs[1], numColBlocks, colTiles, tileCols, cols);
           inner.emitBlock(r0, r1, c0, c1);
           scf::ReduceOp::create(nb);
         });
@@ -188,19 +207,6 @@ private:
   Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, v); }
   Value ceilDiv(Value x, Value y) {
     return arith::CeilDivUIOp::create(b, x, y);
-  }
-  /// [begin, end) of block `i` of `blocks` when `tiles` tiles of `tileSize`
-  /// (covering `size`) are shared out evenly: tiles i * tiles / blocks up to
-  /// (i + 1) * tiles / blocks.
-  std::pair<Value, Value> evenShare(Value i, Value blocks, Value tiles,
-                                    int64_t tileSize, Value size) {
-    auto boundary = [&](Value block) {
-      Value tile = arith::DivUIOp::create(
-          b, arith::MulIOp::create(b, block, tiles), blocks);
-      return arith::MinSIOp::create(
-          b, arith::MulIOp::create(b, tile, idx(tileSize)), size);
-    };
-    return {boundary(i), boundary(arith::AddIOp::create(b, i, idx(1)))};
   }
   /// `lo + (hi - lo) / step * step`: where full steps end.
   Value fullEnd(Value lo, Value hi, int64_t step) {
@@ -439,12 +445,12 @@ public:
           ImplicitLocOpBuilder nb(loc, nested);
           PackedEmitter inner(nb, m, width, rows, kChunk);
           auto [r0, r1] =
-              inner.share(ivs[0], rowBlocks, rowTiles, rows, tokens);
+              evenShare(nb, ivs[0], rowBlocks, rowTiles, rows, tokens);
           Value p0 = inner.idx(0), p1 = inner.idx(panels);
           if (panelBlocks > 1)
             std::tie(p0, p1) =
-                inner.share(ivs[1], inner.idx(panelBlocks), inner.idx(panels),
-                            1, inner.idx(panels));
+                evenShare(nb, ivs[1], inner.idx(panelBlocks), inner.idx(panels),
+                          1, inner.idx(panels));
           inner.emitBlock(packed, r0, r1, p0, p1);
           scf::ReduceOp::create(nb);
         });
@@ -461,19 +467,6 @@ private:
   /// A panel vector: `width` f32, or `width` pairs of bf16.
   VectorType unitType() const {
     return VectorType::get({width * m.kPerLane}, elemType());
-  }
-
-  /// [begin, end) of block `i` of `blocks` sharing `tiles` tiles of
-  /// `tileSize` (covering `size`) evenly.
-  std::pair<Value, Value> share(Value i, Value blocks, Value tiles,
-                                int64_t tileSize, Value size) {
-    auto boundary = [&](Value block) {
-      Value tile = arith::DivUIOp::create(
-          b, arith::MulIOp::create(b, block, tiles), blocks);
-      return arith::MinSIOp::create(
-          b, arith::MulIOp::create(b, tile, idx(tileSize)), size);
-    };
-    return {boundary(i), boundary(arith::AddIOp::create(b, i, idx(1)))};
   }
 
   /// `vecs` (W rows of W lanes) transposed: log2(W) steps, each swapping
