@@ -151,6 +151,15 @@ std::pair<Value, Value> evenShare(ImplicitLocOpBuilder &b, Value i,
                            b, i, arith::ConstantIndexOp::create(b, 1)))};
 }
 
+/// `lo + (hi - lo) / step * step`: where full steps end.
+Value fullEnd(ImplicitLocOpBuilder &b, Value lo, Value hi, int64_t step) {
+  Value stepValue = arith::ConstantIndexOp::create(b, step);
+  Value span = arith::SubIOp::create(b, hi, lo);
+  Value whole = arith::MulIOp::create(
+      b, arith::DivUIOp::create(b, span, stepValue), stepValue);
+  return arith::AddIOp::create(b, lo, whole);
+}
+
 /// Emits the tiled loops of one contraction in place of its generic.
 class ContractionEmitter {
 public:
@@ -208,13 +217,6 @@ private:
   Value ceilDiv(Value x, Value y) {
     return arith::CeilDivUIOp::create(b, x, y);
   }
-  /// `lo + (hi - lo) / step * step`: where full steps end.
-  Value fullEnd(Value lo, Value hi, int64_t step) {
-    Value span = arith::SubIOp::create(b, hi, lo);
-    Value whole = arith::MulIOp::create(
-        b, arith::DivUIOp::create(b, span, idx(step)), idx(step));
-    return arith::AddIOp::create(b, lo, whole);
-  }
   /// `for iv in [lo, hi) step step: body(iv)`.
   void forLoop(Value lo, Value hi, int64_t step,
                function_ref<void(ImplicitLocOpBuilder &, Value)> body) {
@@ -234,11 +236,11 @@ private:
     for (int64_t k0 = 0; k0 < m.k; k0 += kChunk) {
       KRange ks{k0, std::min(m.k, k0 + kChunk),
                 /*overwrite=*/k0 == 0 && m.zeroFill};
-      Value rFull = fullEnd(r0, r1, tileRows);
+      Value rFull = fullEnd(b, r0, r1, tileRows);
       auto rowsOf = [&](Value lo, Value hi, int64_t nRows) {
         forLoop(lo, hi, nRows, [&](ImplicitLocOpBuilder &nb, Value row) {
           ContractionEmitter inner = with(nb);
-          Value cFull = inner.fullEnd(c0, c1, tileCols);
+          Value cFull = fullEnd(nb, c0, c1, tileCols);
           inner.forLoop(c0, cFull, tileCols,
                         [&](ImplicitLocOpBuilder &cb, Value col) {
                           with(cb).emitTile(row, col, nRows, tileCols, ks);
@@ -540,11 +542,7 @@ private:
   /// Rows [r0, r1) x panels [p0, p1), per K chunk: full row tiles, then
   /// single rows; the tile's a rows stay in L1 across the panels.
   void emitBlock(Value packed, Value r0, Value r1, Value p0, Value p1) {
-    Value span = arith::SubIOp::create(b, r1, r0);
-    Value rFull = arith::AddIOp::create(
-        b, r0,
-        arith::MulIOp::create(b, arith::DivUIOp::create(b, span, idx(rows)),
-                              idx(rows)));
+    Value rFull = fullEnd(b, r0, r1, rows);
     for (int64_t k0 = 0; k0 < m.k; k0 += kChunk) {
       KRange ks{k0, std::min(m.k, k0 + kChunk),
                 /*overwrite=*/k0 == 0 && m.zeroFill};
@@ -710,9 +708,9 @@ struct VectorizeContractionsPass
         ContractionEmitter(b, m, vectorWidth, tileRows, tileCols, kChunk)
             .emit(rowsPerTask, colsPerTask);
       } else {
-        // Packing reads and writes all of w, about as long as ten rows of
-        // the GEMM: below rows-per-task rows (an expert with few tokens,
-        // or none) the inner-product tile, which reads w once, is faster.
+        // Packing reads and writes all of w on every call, whatever the
+        // rows: below rows-per-task rows (an expert with few tokens, or
+        // none) the inner-product tile, which only reads w, is kept.
         Value rows = memref::DimOp::create(b, m.a, 0);
         Value many = arith::CmpIOp::create(
             b, arith::CmpIPredicate::uge, rows,
