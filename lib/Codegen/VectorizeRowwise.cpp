@@ -1,11 +1,13 @@
 //===- VectorizeRowwise.cpp - vector code for row-wise linalg.generic -----===//
 //
 // The element-wise stages around the GEMMs (activations, bias, the distance
-// epilogue) and the row norms of hmoe-fuse-distance are 2-D generics whose
-// inner dimension is static. Their bodies are arith/math only, so each can
-// be re-emitted op by op on vectors along that dimension, with a scalar
-// copy of the body for the remainder. Operands may be f32, bf16 or f16 (a
-// narrow layer's activations are rounded to bf16 in the same loop).
+// epilogue, the gather of an expert's rows, the combine) and the row norms
+// of hmoe-fuse-distance are 2-D generics whose inner dimension is static.
+// Their bodies are re-emitted op by op on vectors along that dimension,
+// with a scalar copy of the body for the remainder: what is the same for
+// the whole row (a token, a slot, a loop counter) stays scalar, the rest
+// becomes lanes. Operands may be f32, bf16 or f16 (a narrow layer's
+// activations are rounded to bf16 in the same loop).
 //
 //===----------------------------------------------------------------------===//
 
@@ -28,57 +30,155 @@ namespace {
 /// How an operand is read at (i, j).
 enum class Access { Element, Row, Column };
 
+/// Values the body may compute on in lanes: f32 (and bf16/f16, which the
+/// layer's narrow operands are extended from or rounded to), and i1.
+bool isScalarType(Type t) {
+  return t.isF32() || t.isBF16() || t.isF16() || t.isInteger(1);
+}
+
+/// Values of a body that the same in every lane of a row ("uniform": an
+/// (i)-indexed operand, linalg.index 0, loads at uniform indices, loop
+/// counters, and what is computed from those) are kept as scalars, computed
+/// per row; the rest ("varying") become vectors along j. A varying value is
+/// computed from a (j)- or (i, j)-indexed operand, from a row gather
+/// `memref.load %buf[<uniform>..., linalg.index 1]` (a contiguous vector
+/// load: expert rows gathered by token, the combine's reads of expert
+/// outputs) or is carried by an scf.for / yielded by an scf.if.
+class LaneAnalysis {
+public:
+  /// Classifies `op`'s body given whether each block argument varies;
+  /// fails on anything the emitter cannot re-emit on lanes.
+  LogicalResult analyze(linalg::GenericOp op, ArrayRef<bool> argVaries) {
+    for (auto [arg, varies] :
+         llvm::zip(op.getRegion().front().getArguments(), argVaries))
+      if (varies)
+        varying.insert(arg);
+    return analyze(op.getRegion().front(), op);
+  }
+
+  bool varies(Value v) const { return varying.contains(v); }
+  bool isLaneIndex(Value v) const { return laneIndices.contains(v); }
+
+private:
+  LogicalResult analyze(Block &block, linalg::GenericOp generic) {
+    for (Operation &op : block) {
+      if (failed(analyze(op, generic)))
+        return failure();
+    }
+    return success();
+  }
+
+  LogicalResult analyze(Operation &op, linalg::GenericOp generic) {
+    auto anyVaries = [&](ValueRange vs) {
+      return llvm::any_of(vs, [&](Value v) { return varies(v); });
+    };
+    // The lane index is only an address: the last index of a load.
+    for (OpOperand &use : op.getOpOperands()) {
+      if (!isLaneIndex(use.get()))
+        continue;
+      auto load = dyn_cast<memref::LoadOp>(op);
+      if (!load || use.getOperandNumber() != op.getNumOperands() - 1)
+        return failure();
+    }
+    if (auto index = dyn_cast<linalg::IndexOp>(op)) {
+      if (index.getDim() == 1)
+        laneIndices.insert(index);
+      return success();
+    }
+    if (isa<linalg::YieldOp, scf::YieldOp>(op))
+      return success();
+    if (auto load = dyn_cast<memref::LoadOp>(op)) {
+      // From a buffer the generic does not write, at uniform indices but
+      // possibly the last, which may be the lane index.
+      Value buffer = load.getMemRef();
+      if (generic->isAncestor(buffer.getParentBlock()->getParentOp()) ||
+          llvm::is_contained(generic.getDpsInits(), buffer))
+        return failure();
+      ValueRange indices = load.getIndices();
+      if (indices.empty() || anyVaries(indices))
+        return failure();
+      if (!isLaneIndex(indices.back()))
+        return success();
+      MemRefType type = load.getMemRefType();
+      SmallVector<int64_t> strides;
+      int64_t offset;
+      if (!isScalarType(type.getElementType()) ||
+          type.getElementType().isInteger(1) ||
+          failed(type.getStridesAndOffset(strides, offset)) ||
+          strides.back() != 1)
+        return failure();
+      varying.insert(load.getResult());
+      return success();
+    }
+    auto varyingResults = [&]() {
+      for (Value r : op.getResults()) {
+        if (!isScalarType(r.getType()))
+          return failure();
+        varying.insert(r);
+      }
+      return success();
+    };
+    if (auto loop = dyn_cast<scf::ForOp>(op)) {
+      // Uniform bounds; what the loop carries varies.
+      if (anyVaries(
+              {loop.getLowerBound(), loop.getUpperBound(), loop.getStep()}) ||
+          failed(varyingResults()))
+        return failure();
+      for (Value arg : loop.getRegionIterArgs())
+        varying.insert(arg);
+      return analyze(*loop.getBody(), generic);
+    }
+    if (auto branch = dyn_cast<scf::IfOp>(op)) {
+      // A uniform condition: the whole row takes the same side.
+      if (varies(branch.getCondition()) || failed(varyingResults()) ||
+          failed(analyze(*branch.thenBlock(), generic)))
+        return failure();
+      return branch.elseBlock() ? analyze(*branch.elseBlock(), generic)
+                                : success();
+    }
+    if (!isa<arith::ArithDialect, math::MathDialect>(op.getDialect()) ||
+        op.getNumRegions() != 0 ||
+        (!op.hasTrait<OpTrait::Elementwise>() && !isa<arith::ConstantOp>(op)))
+      return failure();
+    if (!anyVaries(op.getOperands()))
+      return success(); // uniform: any scalar type (indices, i32 tokens)
+    for (Value v : op.getOperands())
+      if (!isScalarType(v.getType()))
+        return failure();
+    return varyingResults();
+  }
+
+  DenseSet<Value> varying;
+  DenseSet<Value> laneIndices;
+};
+
 struct RowwiseOp {
   linalg::GenericOp op;
   bool isReduction;           // out[i] += f(in[i, k]) over the inner dimension
   int64_t inner;              // static size of the inner dimension
   SmallVector<Access> access; // per operand (inputs, then the init)
+  LaneAnalysis lanes;
 };
-
-/// Values the body may compute on: f32 (and bf16/f16, which the layer's
-/// narrow operands are extended from or rounded to), and i1.
-bool isScalarType(Type t) {
-  return t.isF32() || t.isBF16() || t.isF16() || t.isInteger(1);
-}
-
-/// A body of arith/math ops on f32/i1 whose values come from block arguments
-/// or from outside the generic.
-bool hasVectorizableBody(linalg::GenericOp op) {
-  for (Operation &inner : op.getRegion().front().without_terminator()) {
-    if (!isa<arith::ArithDialect, math::MathDialect>(inner.getDialect()) ||
-        inner.getNumRegions() != 0 ||
-        (!inner.hasTrait<OpTrait::Elementwise>() &&
-         !isa<arith::ConstantOp>(inner)))
-      return false;
-    for (Type t : inner.getResultTypes())
-      if (!isScalarType(t))
-        return false;
-    for (Value v : inner.getOperands())
-      if (!isScalarType(v.getType()))
-        return false;
-  }
-  return true;
-}
 
 std::optional<RowwiseOp> matchRowwise(linalg::GenericOp op,
                                       int64_t vectorWidth) {
   if (!op.hasPureBufferSemantics() || op.getNumLoops() != 2 ||
-      op.getNumDpsInits() != 1 || !hasVectorizableBody(op))
+      op.getNumDpsInits() != 1)
     return std::nullopt;
   auto iters = op.getIteratorTypesArray();
   if (iters[0] != utils::IteratorType::parallel)
     return std::nullopt;
-  RowwiseOp m{op, iters[1] == utils::IteratorType::reduction, 0, {}};
+  RowwiseOp m{op, iters[1] == utils::IteratorType::reduction, 0, {}, {}};
   MLIRContext *ctx = op.getContext();
   AffineExpr i, j;
   bindDims(ctx, i, j);
   AffineMap element = AffineMap::get(2, 0, {i, j}, ctx);
   AffineMap row = AffineMap::get(2, 0, {i}, ctx);
   AffineMap column = AffineMap::get(2, 0, {j}, ctx);
+  SmallVector<bool> argVaries;
   for (OpOperand &operand : op->getOpOperands()) {
     auto type = dyn_cast<MemRefType>(operand.get().getType());
-    if (!type || !isScalarType(type.getElementType()) ||
-        type.getElementType().isInteger(1))
+    if (!type)
       return std::nullopt;
     SmallVector<int64_t> strides;
     int64_t offset;
@@ -86,14 +186,19 @@ std::optional<RowwiseOp> matchRowwise(linalg::GenericOp op,
         strides.back() != 1)
       return std::nullopt;
     AffineMap map = op.getMatchingIndexingMap(&operand);
-    if (map == element)
-      m.access.push_back(Access::Element);
-    else if (map == row)
+    Type elem = type.getElementType();
+    // Lanes hold floats; a row's operand (a token index) may be anything.
+    if (map == row && elem.isIntOrIndexOrFloat())
       m.access.push_back(Access::Row);
+    else if (!isScalarType(elem) || elem.isInteger(1))
+      return std::nullopt;
+    else if (map == element)
+      m.access.push_back(Access::Element);
     else if (map == column)
       m.access.push_back(Access::Column);
     else
       return std::nullopt;
+    argVaries.push_back(m.access.back() != Access::Row);
   }
   // Element-wise: the init is written element by element. Reduction: the
   // init is the row accumulator and the body is `acc + f(inputs)`.
@@ -108,9 +213,12 @@ std::optional<RowwiseOp> matchRowwise(linalg::GenericOp op,
         (add.getLhs() != acc && add.getRhs() != acc) || !acc.hasOneUse() ||
         !add.getType().isF32())
       return std::nullopt;
+    argVaries.back() = true; // the lanes' partial sums
   } else if (initAccess != Access::Element) {
     return std::nullopt;
   }
+  if (failed(m.lanes.analyze(op, argVaries)))
+    return std::nullopt;
   // The inner size comes from an operand indexed by j.
   for (auto [operand, access] : llvm::zip(op->getOpOperands(), m.access)) {
     if (access == Access::Row)
@@ -125,7 +233,6 @@ std::optional<RowwiseOp> matchRowwise(linalg::GenericOp op,
     return std::nullopt;
   return m;
 }
-
 class RowwiseEmitter {
 public:
   RowwiseEmitter(RowwiseOp &m, int64_t width) : m(m), width(width) {}
@@ -203,67 +310,145 @@ private:
     memref::StoreOp::create(b, tail.getResult(0), m.op.getDpsInits()[0], i);
   }
 
+  /// Values of the body re-emitted at one (i, j): what each maps to, and
+  /// the splats of uniform values used in lanes. A nested region gets a
+  /// copy, so that nothing defined inside it is used outside.
+  struct Scope {
+    IRMapping map;
+    DenseMap<Value, Value> splats;
+  };
+
   /// The body at (i, j..j+w) on vectors of `w` lanes (w = 0: scalars).
   /// `acc` replaces the init's block argument for reductions.
   Value emitBody(ImplicitLocOpBuilder &b, Value i, Value j, Value acc,
                  int64_t w) {
     Block &body = m.op.getRegion().front();
-    auto vec = [&](Type t) -> Type { return w ? VectorType::get({w}, t) : t; };
-    IRMapping map;
+    Scope scope;
     for (auto [arg, operand, access] :
          llvm::zip(body.getArguments(), m.op->getOpOperands(), m.access)) {
       if (acc && &operand == &m.op.getDpsInitsMutable()[0]) {
-        map.map(arg, acc);
+        scope.map.map(arg, acc);
         continue;
       }
+      if (arg.use_empty())
+        continue; // an output only written, a gather's token
       Value src = operand.get();
       Value v;
       if (access == Access::Row) {
         v = memref::LoadOp::create(b, src, i);
-        if (w)
-          v = vector::BroadcastOp::create(b, vec(arg.getType()), v);
       } else {
         SmallVector<Value> at;
         if (access == Access::Element)
           at.push_back(i);
         at.push_back(j);
-        v = w ? vector::LoadOp::create(b, cast<VectorType>(vec(arg.getType())),
-                                       src, at)
+        v = w ? vector::LoadOp::create(b, vec(arg.getType(), w), src, at)
                     .getResult()
               : memref::LoadOp::create(b, src, at).getResult();
       }
-      map.map(arg, v);
+      scope.map.map(arg, v);
     }
-    auto lookup = [&](Value v) -> Value {
-      if (Value mapped = map.lookupOrNull(v))
-        return mapped;
-      // Defined outside the generic: the same scalar in every lane.
-      if (!w)
-        return v;
-      Value splat = vector::BroadcastOp::create(b, vec(v.getType()), v);
-      map.map(v, splat);
-      return splat;
+    emitOps(b, body, scope, i, j, w);
+    return lanes(b, cast<linalg::YieldOp>(body.getTerminator()).getValues()[0],
+                 scope, w);
+  }
+
+  static VectorType vec(Type t, int64_t w) { return VectorType::get({w}, t); }
+
+  /// `v` as lanes: uniform values are splat (once per scope).
+  Value lanes(ImplicitLocOpBuilder &b, Value v, Scope &scope, int64_t w) {
+    Value mapped = scope.map.lookupOrDefault(v);
+    if (!w || m.lanes.varies(v))
+      return mapped;
+    Value &splat = scope.splats[v];
+    if (!splat)
+      splat = vector::BroadcastOp::create(b, vec(v.getType(), w), mapped);
+    return splat;
+  }
+
+  /// Re-emits `block`'s ops (not its terminator) into `b`'s insertion point.
+  void emitOps(ImplicitLocOpBuilder &b, Block &block, Scope &scope, Value i,
+               Value j, int64_t w) {
+    // Results are vectors when they vary and there are lanes.
+    auto resultTypes = [&](Operation &op) {
+      SmallVector<Type> types;
+      for (Value r : op.getResults())
+        types.push_back(w && m.lanes.varies(r) ? vec(r.getType(), w)
+                                               : r.getType());
+      return types;
     };
-    for (Operation &op : body.without_terminator()) {
-      if (auto cst = dyn_cast<arith::ConstantOp>(op)) {
-        Value scalar = b.clone(op)->getResult(0);
-        map.map(cst.getResult(), w ? vector::BroadcastOp::create(
-                                         b, vec(scalar.getType()), scalar)
-                                         .getResult()
-                                   : scalar);
+    // A nested region: its ops, then its yield with lanes as the parent's
+    // results are.
+    auto emitRegion = [&](Block &from, Block &to) {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToEnd(&to);
+      Scope inner = scope;
+      for (auto [fromArg, toArg] :
+           llvm::zip(from.getArguments(), to.getArguments()))
+        inner.map.map(fromArg, toArg);
+      emitOps(b, from, inner, i, j, w);
+      SmallVector<Value> yielded;
+      for (Value v : from.getTerminator()->getOperands())
+        yielded.push_back(lanes(b, v, inner, w));
+      scf::YieldOp::create(b, yielded);
+    };
+    for (Operation &op : block.without_terminator()) {
+      if (auto index = dyn_cast<linalg::IndexOp>(op)) {
+        scope.map.map(index.getResult(), index.getDim() == 0 ? i : j);
+        continue;
+      }
+      if (auto load = dyn_cast<memref::LoadOp>(op);
+          load && w && m.lanes.varies(load.getResult())) {
+        // A row gather: w consecutive elements at the lane index.
+        SmallVector<Value> at;
+        for (Value index : load.getIndices())
+          at.push_back(scope.map.lookupOrDefault(index));
+        scope.map.map(load.getResult(),
+                      vector::LoadOp::create(b, vec(load.getType(), w),
+                                             load.getMemRef(), at));
+        continue;
+      }
+      if (auto loop = dyn_cast<scf::ForOp>(op)) {
+        SmallVector<Value> inits;
+        for (Value init : loop.getInitArgs())
+          inits.push_back(lanes(b, init, scope, w));
+        auto copy = scf::ForOp::create(
+            b, scope.map.lookupOrDefault(loop.getLowerBound()),
+            scope.map.lookupOrDefault(loop.getUpperBound()),
+            scope.map.lookupOrDefault(loop.getStep()), inits);
+        copy.getBody()->clear();
+        emitRegion(*loop.getBody(), *copy.getBody());
+        scope.map.map(loop.getResults(), copy.getResults());
+        continue;
+      }
+      if (auto branch = dyn_cast<scf::IfOp>(op)) {
+        auto copy =
+            scf::IfOp::create(b, resultTypes(op),
+                              scope.map.lookupOrDefault(branch.getCondition()),
+                              /*withElseRegion=*/branch.elseBlock() != nullptr);
+        copy.thenBlock()->clear();
+        emitRegion(*branch.thenBlock(), *copy.thenBlock());
+        if (branch.elseBlock()) {
+          copy.elseBlock()->clear();
+          emitRegion(*branch.elseBlock(), *copy.elseBlock());
+        }
+        scope.map.map(branch.getResults(), copy.getResults());
+        continue;
+      }
+      // Uniform ops (and every op without lanes) are cloned as scalars;
+      // varying arith/math ops take vector operands.
+      if (!w || llvm::none_of(op.getResults(),
+                              [&](Value r) { return m.lanes.varies(r); })) {
+        b.clone(op, scope.map);
         continue;
       }
       OperationState state(op.getLoc(), op.getName());
       for (Value v : op.getOperands())
-        state.operands.push_back(lookup(v));
-      for (Type t : op.getResultTypes())
-        state.types.push_back(vec(t));
+        state.operands.push_back(lanes(b, v, scope, w));
+      state.types = resultTypes(op);
       state.attributes = op.getAttrs();
       Operation *clone = b.create(state);
-      for (auto [from, to] : llvm::zip(op.getResults(), clone->getResults()))
-        map.map(from, to);
+      scope.map.map(op.getResults(), clone->getResults());
     }
-    return lookup(cast<linalg::YieldOp>(body.getTerminator()).getValues()[0]);
   }
 
   RowwiseOp &m;

@@ -11,9 +11,9 @@
 // CHECK: scf.parallel (%[[I:.*]]) =
 // CHECK:   scf.for %[[J:.*]] = %{{.*}} to %c16 step %c8
 // CHECK:     %[[XX:.*]] = memref.load %arg0[%[[I]]]
-// CHECK:     vector.broadcast %[[XX]] : f32 to vector<8xf32>
 // CHECK:     vector.load %arg1[%[[J]]] : memref<20xf32>, vector<8xf32>
 // CHECK:     vector.load %arg2[%[[I]], %[[J]]] : memref<?x20xf32>, vector<8xf32>
+// CHECK:     vector.broadcast %[[XX]] : f32 to vector<8xf32>
 // CHECK:     arith.maximumf {{.*}} : vector<8xf32>
 // CHECK:     math.sqrt {{.*}} : vector<8xf32>
 // CHECK:     vector.store {{.*}}, %arg2[%[[I]], %[[J]]]
@@ -72,7 +72,7 @@ func.func @row_norms(%x: memref<?x36xf32>, %out: memref<?xf32>) {
 #id = affine_map<(i, j) -> (i, j)>
 #row = affine_map<(i, j) -> (i)>
 
-// Left alone: an index op in the body (a gather), an inner dimension
+// Left alone: the column index used as a value, an inner dimension
 // shorter than a vector, a dynamic inner dimension, a max-reduction.
 // CHECK-LABEL: func.func @not_taken
 // CHECK-NOT: vector.
@@ -105,6 +105,155 @@ func.func @not_taken(%x: memref<?x16xf32>, %small: memref<?x4xf32>,
   ^bb0(%a: f32, %acc: f32):
     %m = arith.maximumf %acc, %a : f32
     linalg.yield %m : f32
+  }
+  return
+}
+
+// -----
+
+#id = affine_map<(i, j) -> (i, j)>
+#row = affine_map<(i, j) -> (i)>
+
+// A row gather (an expert's rows of x, by token): the token is loaded and
+// cast once per row as a scalar, the row copied in vectors, the remainder
+// in scalars; the output's unused block argument is not read.
+// CHECK-LABEL: func.func @gather_rows
+// CHECK: scf.parallel (%[[I:.*]]) =
+// CHECK:   scf.for %[[J:.*]] = %{{.*}} to %c32 step %c8
+// CHECK-NOT:   vector.load %arg2
+// CHECK:     %[[TOK:.*]] = memref.load %arg1[%[[I]]] : memref<?xi32>
+// CHECK:     %[[T:.*]] = arith.index_cast %[[TOK]] : i32 to index
+// CHECK:     %[[V:.*]] = vector.load %arg0[%[[T]], %[[J]]] : memref<?x36xf32>, vector<8xf32>
+// CHECK:     vector.store %[[V]], %arg2[%[[I]], %[[J]]]
+// CHECK:   scf.for %[[R:.*]] = %c32 to %c36 step %c1
+// CHECK:     memref.load %arg0[%{{.*}}, %[[R]]] : memref<?x36xf32>
+// CHECK-NOT: linalg.generic
+func.func @gather_rows(%x: memref<?x36xf32>, %tokens: memref<?xi32>,
+                       %out: memref<?x36xf32>) {
+  linalg.generic {indexing_maps = [#row, #id],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%tokens : memref<?xi32>) outs(%out : memref<?x36xf32>) {
+  ^bb0(%t: i32, %o: f32):
+    %j = linalg.index 1 : index
+    %ti = arith.index_cast %t : i32 to index
+    %v = memref.load %x[%ti, %j] : memref<?x36xf32>
+    linalg.yield %v : f32
+  }
+  return
+}
+
+// -----
+
+#id = affine_map<(i, j) -> (i, j)>
+
+// The combine: per token and choice, the slot and weight are scalars and
+// the branch on a dropped choice is taken once for the whole vector; the
+// sum over choices is carried in lanes, the weight splat into them.
+// CHECK-LABEL: func.func @combine
+// CHECK: scf.parallel (%[[I:.*]]) =
+// CHECK:   scf.for %[[J:.*]] = %{{.*}} to %c16 step %c8
+// CHECK:     %[[ZERO:.*]] = vector.broadcast %{{.*}} : f32 to vector<8xf32>
+// CHECK:     %[[SUM:.*]] = scf.for %[[K:.*]] = %c0 to %c2 step %c1 iter_args(%[[ACC:.*]] = %[[ZERO]]) -> (vector<8xf32>)
+// CHECK:       %[[SLOT:.*]] = memref.load %arg0[%[[I]], %[[K]]] : memref<?x2xi32>
+// CHECK:       %[[W:.*]] = memref.load %arg1[%[[I]], %[[K]]] : memref<?x2xf32>
+// CHECK:       %[[KEPT:.*]] = arith.cmpi sge, %[[SLOT]]
+// CHECK:       %[[NEXT:.*]] = scf.if %[[KEPT]] -> (vector<8xf32>)
+// CHECK:         %[[S:.*]] = arith.index_cast %[[SLOT]] : i32 to index
+// CHECK:         %[[Y:.*]] = vector.load %arg2[%[[S]], %[[J]]] : memref<?x16xf32>, vector<8xf32>
+// CHECK:         %[[WS:.*]] = vector.broadcast %[[W]] : f32 to vector<8xf32>
+// CHECK:         %[[P:.*]] = arith.mulf %[[WS]], %[[Y]] : vector<8xf32>
+// CHECK:         %[[A:.*]] = arith.addf %[[ACC]], %[[P]] : vector<8xf32>
+// CHECK:         scf.yield %[[A]] : vector<8xf32>
+// CHECK:       } else {
+// CHECK:         scf.yield %[[ACC]] : vector<8xf32>
+// CHECK:       scf.yield %[[NEXT]] : vector<8xf32>
+// CHECK:     vector.store %[[SUM]], %arg3[%[[I]], %[[J]]]
+// CHECK-NOT: linalg.generic
+func.func @combine(%slot_of: memref<?x2xi32>, %weights: memref<?x2xf32>,
+                   %y: memref<?x16xf32>, %out: memref<?x16xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %zero = arith.constant 0.0 : f32
+  %c0_i32 = arith.constant 0 : i32
+  linalg.generic {indexing_maps = [#id], iterator_types = ["parallel", "parallel"]}
+      outs(%out : memref<?x16xf32>) {
+  ^bb0(%o: f32):
+    %i = linalg.index 0 : index
+    %j = linalg.index 1 : index
+    %sum = scf.for %k = %c0 to %c2 step %c1 iter_args(%acc = %zero) -> (f32) {
+      %slot = memref.load %slot_of[%i, %k] : memref<?x2xi32>
+      %w = memref.load %weights[%i, %k] : memref<?x2xf32>
+      %kept = arith.cmpi sge, %slot, %c0_i32 : i32
+      %next = scf.if %kept -> (f32) {
+        %s = arith.index_cast %slot : i32 to index
+        %v = memref.load %y[%s, %j] : memref<?x16xf32>
+        %p = arith.mulf %w, %v : f32
+        %a = arith.addf %acc, %p : f32
+        scf.yield %a : f32
+      } else {
+        scf.yield %acc : f32
+      }
+      scf.yield %next : f32
+    }
+    linalg.yield %sum : f32
+  }
+  return
+}
+
+// -----
+
+#id = affine_map<(i, j) -> (i, j)>
+#row = affine_map<(i, j) -> (i)>
+
+// Left alone: a load at a column other than the lane index (j + 1), the
+// lane index in a non-last position, a branch on a value that differs
+// between lanes, and a load from the buffer being written.
+// CHECK-LABEL: func.func @gathers_not_taken
+// CHECK-NOT: vector.
+// CHECK-COUNT-4: linalg.generic
+func.func @gathers_not_taken(%x: memref<?x17xf32>, %sq: memref<16x16xf32>,
+                             %tokens: memref<?xi32>, %out: memref<?x16xf32>) {
+  %c1 = arith.constant 1 : index
+  %zero = arith.constant 0.0 : f32
+  linalg.generic {indexing_maps = [#row, #id],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%tokens : memref<?xi32>) outs(%out : memref<?x16xf32>) {
+  ^bb0(%t: i32, %o: f32):
+    %j = linalg.index 1 : index
+    %j1 = arith.addi %j, %c1 : index
+    %ti = arith.index_cast %t : i32 to index
+    %v = memref.load %x[%ti, %j1] : memref<?x17xf32>
+    linalg.yield %v : f32
+  }
+  linalg.generic {indexing_maps = [#row, #id],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%tokens : memref<?xi32>) outs(%out : memref<?x16xf32>) {
+  ^bb0(%t: i32, %o: f32):
+    %j = linalg.index 1 : index
+    %ti = arith.index_cast %t : i32 to index
+    %v = memref.load %sq[%j, %ti] : memref<16x16xf32>
+    linalg.yield %v : f32
+  }
+  linalg.generic {indexing_maps = [#id], iterator_types = ["parallel", "parallel"]}
+      outs(%out : memref<?x16xf32>) {
+  ^bb0(%o: f32):
+    %pos = arith.cmpf ogt, %o, %zero : f32
+    %r = scf.if %pos -> (f32) {
+      scf.yield %o : f32
+    } else {
+      scf.yield %zero : f32
+    }
+    linalg.yield %r : f32
+  }
+  linalg.generic {indexing_maps = [#row, #id],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%tokens : memref<?xi32>) outs(%out : memref<?x16xf32>) {
+  ^bb0(%t: i32, %o: f32):
+    %j = linalg.index 1 : index
+    %ti = arith.index_cast %t : i32 to index
+    %v = memref.load %out[%ti, %j] : memref<?x16xf32>
+    linalg.yield %v : f32
   }
   return
 }

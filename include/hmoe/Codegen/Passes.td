@@ -279,20 +279,27 @@ def HMoEVectorizeRowwise : Pass<"hmoe-vectorize-rowwise"> {
   let summary = "Vector code for element-wise and row-sum linalg.generic ops "
                 "on buffers";
   let description = [{
-    Rewrites 2-D `linalg.generic` ops on `f32` buffers whose body is
-    arith/math only and whose operands are read at `(i, j)`, `(i)` or `(j)`:
+    Rewrites 2-D `linalg.generic` ops on `f32` (or `bf16`/`f16`) buffers
+    whose operands are read at `(i, j)`, `(i)` or `(j)`:
 
     * all-parallel ops (activations, bias adds, the distance epilogue of
-      `hmoe-fuse-distance`) become an `scf.parallel` over rows with, per
-      row, the body re-emitted on `vector-width` lanes along the static
-      inner dimension and a scalar copy for the remainder;
+      `hmoe-fuse-distance`, the gather of an expert's rows and the
+      combine) become an `scf.parallel` over rows with, per row, the body
+      re-emitted on `vector-width` lanes along the static inner dimension
+      and a scalar copy for the remainder;
     * `out[i] += f(in[i, j])` reductions over the inner dimension (the row
       norms `||x||^2`) accumulate lanes and reduce once per row
       (reassociated, within docs/numerics.md's tolerance).
 
-    Ops with other maps, index or memory ops in the body, a dynamic inner
-    dimension or one shorter than `vector-width` are left to the loop
-    lowering.
+    The body may hold arith/math ops; `linalg.index`; `memref.load`s from
+    buffers the op does not write, at indices the same for the whole row
+    (an `(i)` operand such as a token, `linalg.index 0`, a loop counter)
+    except possibly the last, which may be `linalg.index 1` (a row gather:
+    one vector load); and `scf.for` / `scf.if` with bounds and conditions
+    the same for the whole row. Values the same for the whole row stay
+    scalars; the rest become vectors. Other bodies, other maps, a dynamic
+    inner dimension or one shorter than `vector-width` are left to the
+    loop lowering.
   }];
   let options = [
     Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"8",
