@@ -241,6 +241,12 @@ JitLayer::loadLibrary(StringRef path, StringRef function,
   layer->packed = reinterpret_cast<void (*)(void **)>(address);
   layer->functionName = function.str();
   layer->signature = signature;
+  layer->freeResult = reinterpret_cast<void (*)(void *)>(
+      library.getAddressOfSymbol("hmoe_free"));
+  if (!layer->freeResult)
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        "'" + path + "' has no hmoe_free; is it a library hmoe-compile made?");
   if (cuda) {
     // The library's runtime (a dependency: dlsym on the library finds it).
     auto symbol = [&](const char *name) -> void * {
@@ -257,11 +263,8 @@ JitLayer::loadLibrary(StringRef path, StringRef function,
         reinterpret_cast<void (*)()>(symbol("hmoe_cuda_timer_start"));
     functions->timerStop =
         reinterpret_cast<float (*)()>(symbol("hmoe_cuda_timer_stop"));
-    functions->freeResult =
-        reinterpret_cast<void (*)(void *)>(symbol("hmoe_free"));
     if (!functions->alloc || !functions->free || !functions->copy ||
-        !functions->timerStart || !functions->timerStop ||
-        !functions->freeResult)
+        !functions->timerStart || !functions->timerStop)
       return llvm::createStringError(
           llvm::inconvertibleErrorCode(),
           "'" + path +
@@ -347,8 +350,8 @@ void JitLayer::releaseResults(ArrayRef<TensorRef> inputs,
   for (Type type : signature.getResults()) {
     int64_t allocated = resultWords[at];
     if (allocated && !keep.count(allocated) && freed.insert(allocated).second) {
-      if (cuda)
-        cuda->freeResult(reinterpret_cast<void *>(allocated));
+      if (freeResult)
+        freeResult(reinterpret_cast<void *>(allocated));
       else
         runtime::cachedFree(reinterpret_cast<void *>(allocated));
     }

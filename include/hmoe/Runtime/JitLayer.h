@@ -91,9 +91,11 @@ private:
     void (*copy)(void *, const void *, size_t);
     void (*timerStart)();
     float (*timerStop)();
-    void (*freeResult)(void *);
   };
   std::unique_ptr<CUDAFunctions> cuda;
+  /// A library layer's hmoe_free (its results come from its own buffer
+  /// cache, or device memory); null for a JIT-compiled layer.
+  void (*freeResult)(void *) = nullptr;
 
   std::unique_ptr<ExecutionEngine> engine;
   /// The packed entry of a library layer (instead of an engine).
