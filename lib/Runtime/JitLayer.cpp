@@ -18,6 +18,7 @@
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/Support/DynamicLibrary.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -224,9 +225,14 @@ JitLayer::create(ModuleOp module, StringRef function,
 llvm::Expected<std::unique_ptr<JitLayer>>
 JitLayer::loadLibrary(StringRef path, StringRef function,
                       FunctionType signature, bool cuda) {
+  // A file name without a directory is the file here, as for every other
+  // path argument (dlopen would search the system's library paths instead).
+  SmallString<256> file(path);
+  if (llvm::sys::fs::exists(file))
+    llvm::sys::fs::make_absolute(file);
   std::string error;
-  auto library = llvm::sys::DynamicLibrary::getPermanentLibrary(
-      path.str().c_str(), &error);
+  auto library =
+      llvm::sys::DynamicLibrary::getPermanentLibrary(file.c_str(), &error);
   if (!library.isValid())
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                    "cannot load '" + path + "': " + error);
