@@ -132,12 +132,14 @@ void hmoe_check_failed(const char *message) {
   fflush(stderr);
   _Exit(1);
 }
-/* The layer's malloc/free (renamed in its object file). Blocks of 64 KiB
-   and more that it frees are kept for its next call instead of going back
-   to the system, which maps them anew each time: the page faults were a
-   tenth of W2's library time (T = 4096). At most 64 idle blocks, 1 GiB in
-   all; hmoe_release_buffers() returns them. A pointer this cache did not
-   hand out, or could not track, goes to free(). */
+/* The layer's malloc/free (renamed in its object file). Temporaries of
+   64 KiB and more that it frees are kept for its next call instead of
+   going back to the system, which maps them anew each time: the page faults
+   were a tenth of W2's library time (T = 4096). At most 64 idle blocks, 1
+   GiB in all; hmoe_release_buffers() returns them. Results are the
+   caller's: hmoe_free is free() (the caller's hmoe_free may bind to
+   another hmoe library's), and the entry a result leaves in the live table
+   is dropped when malloc hands its address out again. */
 #include <pthread.h>
 #define HMOE_LARGE ((size_t)64 << 10)
 #define HMOE_SLOTS 64
@@ -151,8 +153,22 @@ static int hmoe_slot_of(const hmoe_slot *slots, const void *block) {
     if (slots[i].block == block) return i;
   return -1;
 }
+/* Lists a block malloc just returned (capacity 0: not to be kept). An
+   entry already there for its address is stale: replaced. */
+static void hmoe_track(void *block, size_t capacity) {
+  pthread_mutex_lock(&hmoe_lock);
+  int slot = hmoe_slot_of(hmoe_live, block);
+  if (slot < 0 && capacity) slot = hmoe_slot_of(hmoe_live, NULL);
+  if (slot >= 0)
+    hmoe_live[slot] = (hmoe_slot){capacity ? block : NULL, capacity};
+  pthread_mutex_unlock(&hmoe_lock);
+}
 __attribute__((visibility("hidden"))) void *hmoe_malloc(size_t bytes) {
-  if (bytes < HMOE_LARGE) return malloc(bytes);
+  if (bytes < HMOE_LARGE) {
+    void *block = malloc(bytes);
+    if (block) hmoe_track(block, 0);
+    return block;
+  }
   void *block = NULL;
   size_t capacity = bytes;
   pthread_mutex_lock(&hmoe_lock);
@@ -171,10 +187,7 @@ __attribute__((visibility("hidden"))) void *hmoe_malloc(size_t bytes) {
   }
   pthread_mutex_unlock(&hmoe_lock);
   if (!block && !(block = malloc(bytes))) return NULL;
-  pthread_mutex_lock(&hmoe_lock);
-  int slot = hmoe_slot_of(hmoe_live, NULL);
-  if (slot >= 0) hmoe_live[slot] = (hmoe_slot){block, capacity};
-  pthread_mutex_unlock(&hmoe_lock);
+  hmoe_track(block, capacity);
   return block;
 }
 __attribute__((visibility("hidden"))) void hmoe_buffer_free(void *block) {
@@ -194,7 +207,7 @@ __attribute__((visibility("hidden"))) void hmoe_buffer_free(void *block) {
   pthread_mutex_unlock(&hmoe_lock);
   free(block);
 }
-void hmoe_free(void *buffer) { hmoe_buffer_free(buffer); }
+void hmoe_free(void *buffer) { free(buffer); }
 void hmoe_release_buffers(void) {
   pthread_mutex_lock(&hmoe_lock);
   for (int i = 0; i < HMOE_SLOTS; ++i) {
