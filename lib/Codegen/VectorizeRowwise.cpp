@@ -46,6 +46,14 @@ bool isScalarType(Type t) {
 /// outputs) or is carried by an scf.for / yielded by an scf.if.
 class LaneAnalysis {
 public:
+  /// The buffer `v` is a view of (through subviews, casts, reshapes):
+  /// a vector load must not read what the op writes, even through a view.
+  static Value baseBuffer(Value v) {
+    while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
+      v = view.getViewSource();
+    return v;
+  }
+
   /// Classifies `op`'s body given whether each block argument varies;
   /// fails on anything the emitter cannot re-emit on lanes.
   LogicalResult analyze(linalg::GenericOp op, ArrayRef<bool> argVaries) {
@@ -92,7 +100,9 @@ private:
       // possibly the last, which may be the lane index.
       Value buffer = load.getMemRef();
       if (generic->isAncestor(buffer.getParentBlock()->getParentOp()) ||
-          llvm::is_contained(generic.getDpsInits(), buffer))
+          llvm::any_of(generic.getDpsInits(), [&](Value init) {
+            return baseBuffer(init) == baseBuffer(buffer);
+          }))
         return failure();
       ValueRange indices = load.getIndices();
       if (indices.empty() || anyVaries(indices))
@@ -415,6 +425,7 @@ private:
             b, scope.map.lookupOrDefault(loop.getLowerBound()),
             scope.map.lookupOrDefault(loop.getUpperBound()),
             scope.map.lookupOrDefault(loop.getStep()), inits);
+        copy.setUnsignedCmp(loop.getUnsignedCmp());
         copy.getBody()->clear();
         emitRegion(*loop.getBody(), *copy.getBody());
         scope.map.map(loop.getResults(), copy.getResults());

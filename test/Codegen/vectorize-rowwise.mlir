@@ -115,8 +115,9 @@ func.func @not_taken(%x: memref<?x16xf32>, %small: memref<?x4xf32>,
 #row = affine_map<(i, j) -> (i)>
 
 // A row gather (an expert's rows of x, by token): the token is loaded and
-// cast once per row as a scalar, the row copied in vectors, the remainder
-// in scalars; the output's unused block argument is not read.
+// cast as a scalar (per vector of the row: the output may alias the tokens
+// for all LLVM knows), the row copied in vectors, the remainder in scalars;
+// the output's unused block argument is not read.
 // CHECK-LABEL: func.func @gather_rows
 // CHECK: scf.parallel (%[[I:.*]]) =
 // CHECK:   scf.for %[[J:.*]] = %{{.*}} to %c32 step %c8
@@ -208,10 +209,11 @@ func.func @combine(%slot_of: memref<?x2xi32>, %weights: memref<?x2xf32>,
 
 // Left alone: a load at a column other than the lane index (j + 1), the
 // lane index in a non-last position, a branch on a value that differs
-// between lanes, and a load from the buffer being written.
+// between lanes, and loads from the buffer being written (itself and
+// through a view).
 // CHECK-LABEL: func.func @gathers_not_taken
 // CHECK-NOT: vector.
-// CHECK-COUNT-4: linalg.generic
+// CHECK-COUNT-5: linalg.generic
 func.func @gathers_not_taken(%x: memref<?x17xf32>, %sq: memref<16x16xf32>,
                              %tokens: memref<?xi32>, %out: memref<?x16xf32>) {
   %c1 = arith.constant 1 : index
@@ -253,6 +255,19 @@ func.func @gathers_not_taken(%x: memref<?x17xf32>, %sq: memref<16x16xf32>,
     %j = linalg.index 1 : index
     %ti = arith.index_cast %t : i32 to index
     %v = memref.load %out[%ti, %j] : memref<?x16xf32>
+    linalg.yield %v : f32
+  }
+  %c0 = arith.constant 0 : index
+  %n = memref.dim %out, %c0 : memref<?x16xf32>
+  %view = memref.subview %out[0, 0] [%n, 16] [1, 1]
+      : memref<?x16xf32> to memref<?x16xf32, strided<[16, 1]>>
+  linalg.generic {indexing_maps = [#row, #id],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%tokens : memref<?xi32>) outs(%out : memref<?x16xf32>) {
+  ^bb0(%t: i32, %o: f32):
+    %j = linalg.index 1 : index
+    %ti = arith.index_cast %t : i32 to index
+    %v = memref.load %view[%ti, %j] : memref<?x16xf32, strided<[16, 1]>>
     linalg.yield %v : f32
   }
   return

@@ -136,10 +136,11 @@ void hmoe_check_failed(const char *message) {
    64 KiB and more that it frees are kept for its next call instead of
    going back to the system, which maps them anew each time: the page faults
    were a tenth of W2's library time (T = 4096). At most 64 idle blocks, 1
-   GiB in all; hmoe_release_buffers() returns them. Results are the
+   GiB in all; hmoe_<layer>_release_buffers() returns them. Results are the
    caller's: hmoe_free is free() (the caller's hmoe_free may bind to
    another hmoe library's), and the entry a result leaves in the live table
    is dropped when malloc hands its address out again. */
+#include <malloc.h>
 #include <pthread.h>
 #define HMOE_LARGE ((size_t)64 << 10)
 #define HMOE_SLOTS 64
@@ -147,6 +148,7 @@ void hmoe_check_failed(const char *message) {
 typedef struct { void *block; size_t capacity; } hmoe_slot;
 static hmoe_slot hmoe_live[HMOE_SLOTS], hmoe_idle[HMOE_SLOTS];
 static size_t hmoe_idle_bytes;
+static unsigned hmoe_next_live, hmoe_next_idle; /* round robin when full */
 static pthread_mutex_t hmoe_lock = PTHREAD_MUTEX_INITIALIZER;
 static int hmoe_slot_of(const hmoe_slot *slots, const void *block) {
   for (int i = 0; i < HMOE_SLOTS; ++i)
@@ -159,6 +161,8 @@ static void hmoe_track(void *block, size_t capacity) {
   pthread_mutex_lock(&hmoe_lock);
   int slot = hmoe_slot_of(hmoe_live, block);
   if (slot < 0 && capacity) slot = hmoe_slot_of(hmoe_live, NULL);
+  /* Full: a live block dropped from the table just goes to free(). */
+  if (slot < 0 && capacity) slot = hmoe_next_live++ % HMOE_SLOTS;
   if (slot >= 0)
     hmoe_live[slot] = (hmoe_slot){capacity ? block : NULL, capacity};
   pthread_mutex_unlock(&hmoe_lock);
@@ -194,21 +198,32 @@ __attribute__((visibility("hidden"))) void hmoe_buffer_free(void *block) {
   if (!block) return;
   pthread_mutex_lock(&hmoe_lock);
   int slot = hmoe_slot_of(hmoe_live, block);
-  if (slot >= 0) {
+  void *evicted = NULL;
+  /* Kept only if malloc's block really holds the capacity listed. */
+  if (slot >= 0 && malloc_usable_size(block) >= hmoe_live[slot].capacity) {
     size_t capacity = hmoe_live[slot].capacity;
     hmoe_live[slot].block = NULL;
     int idle = hmoe_slot_of(hmoe_idle, NULL);
-    if (idle >= 0 && hmoe_idle_bytes + capacity <= HMOE_IDLE_BUDGET) {
+    if (idle < 0) { /* full: the next in turn goes back to the system */
+      idle = hmoe_next_idle++ % HMOE_SLOTS;
+      evicted = hmoe_idle[idle].block;
+      hmoe_idle_bytes -= hmoe_idle[idle].capacity;
+      hmoe_idle[idle].block = NULL;
+    }
+    if (hmoe_idle_bytes + capacity <= HMOE_IDLE_BUDGET) {
       hmoe_idle[idle] = (hmoe_slot){block, capacity};
       hmoe_idle_bytes += capacity;
       block = NULL;
     }
+  } else if (slot >= 0) {
+    hmoe_live[slot].block = NULL;
   }
   pthread_mutex_unlock(&hmoe_lock);
+  free(evicted);
   free(block);
 }
 void hmoe_free(void *buffer) { free(buffer); }
-void hmoe_release_buffers(void) {
+__attribute__((visibility("hidden"), destructor)) void hmoe_release_all(void) {
   pthread_mutex_lock(&hmoe_lock);
   for (int i = 0; i < HMOE_SLOTS; ++i) {
     free(hmoe_idle[i].block);
@@ -300,8 +315,9 @@ static std::string makeHeader(StringRef name, FunctionType signature,
   os << ");\n\nvoid hmoe_free(void *buffer);\n";
   if (!cuda)
     os << "\n/* The library keeps large temporaries it freed (at most 1 GiB) "
-          "for its next\n   call; this returns them to the system. */\n"
-          "void hmoe_release_buffers(void);\n";
+          "for its next\n   call; this returns them to the system (so does "
+          "unloading it). */\nvoid hmoe_"
+       << name << "_release_buffers(void);\n";
   os << "\n#ifdef __cplusplus\n}\n#endif\n\n#endif\n";
   return text;
 }
@@ -438,8 +454,24 @@ int main(int argc, char **argv) {
          {std::pair<StringRef, StringRef>{"malloc", "hmoe_malloc"},
           {"free", "hmoe_buffer_free"}})
       if (llvm::Function *f = llvmModule->getFunction(from);
-          f && f->isDeclaration())
+          f && f->isDeclaration()) {
         f->setName(to);
+        // What LLVM knows of malloc/free by name, so that the optimizer
+        // still treats them as an allocator.
+        bool alloc = from == "malloc";
+        f->addFnAttr(llvm::Attribute::getWithAllocKind(
+            llvmContext,
+            alloc ? llvm::AllocFnKind::Alloc | llvm::AllocFnKind::Uninitialized
+                  : llvm::AllocFnKind::Free));
+        f->addFnAttr("alloc-family", "malloc");
+        if (alloc) {
+          f->addFnAttr(llvm::Attribute::getWithAllocSizeArgs(llvmContext, 0,
+                                                             std::nullopt));
+          f->addRetAttr(llvm::Attribute::NoAlias);
+        } else {
+          f->addParamAttr(0, llvm::Attribute::AllocatedPointer);
+        }
+      }
   if (llvm::Error err =
           makeOptimizingTransformer(3, 0, machine.get())(llvmModule.get()))
     fatal(llvm::toString(std::move(err)));
@@ -473,7 +505,10 @@ int main(int argc, char **argv) {
       fatal("cannot write '" + path + "': " + ec.message());
     out << text;
   };
-  writeText(runtime, cuda ? kCUDARuntimeSource : kRuntimeSource);
+  writeText(runtime, cuda ? std::string(kCUDARuntimeSource)
+                          : std::string(kRuntimeSource) + "void hmoe_" + name +
+                                "_release_buffers(void) { hmoe_release_all(); "
+                                "}\n");
   SmallString<128> header(headerFile.empty() ? outputFile.getValue()
                                              : headerFile.getValue());
   if (headerFile.empty())

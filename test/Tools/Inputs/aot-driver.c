@@ -78,7 +78,7 @@ int main(int argc, char **argv) {
   fclose(f);
   hmoe_free(r.result0.allocated);
   hmoe_free(r.result1.allocated);
-  hmoe_release_buffers();
+  hmoe_aot_layer_release_buffers();
   printf("called aot_layer on %lld tokens\n", (long long)T);
   return 0;
 }
