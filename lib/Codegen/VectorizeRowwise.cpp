@@ -36,7 +36,7 @@ bool isScalarType(Type t) {
   return t.isF32() || t.isBF16() || t.isF16() || t.isInteger(1);
 }
 
-/// Values of a body that the same in every lane of a row ("uniform": an
+/// Values of a body that are the same in every lane of a row ("uniform": an
 /// (i)-indexed operand, linalg.index 0, loads at uniform indices, loop
 /// counters, and what is computed from those) are kept as scalars, computed
 /// per row; the rest ("varying") become vectors along j. A varying value is
@@ -243,6 +243,7 @@ std::optional<RowwiseOp> matchRowwise(linalg::GenericOp op,
     return std::nullopt;
   return m;
 }
+
 class RowwiseEmitter {
 public:
   RowwiseEmitter(RowwiseOp &m, int64_t width) : m(m), width(width) {}
@@ -341,7 +342,7 @@ private:
         continue;
       }
       if (arg.use_empty())
-        continue; // an output only written, a gather's token
+        continue; // an output only written, not read
       Value src = operand.get();
       Value v;
       if (access == Access::Row) {

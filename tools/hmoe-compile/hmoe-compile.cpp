@@ -138,8 +138,11 @@ void hmoe_check_failed(const char *message) {
    were a tenth of W2's library time (T = 4096). At most 64 idle blocks, 1
    GiB in all; hmoe_<layer>_release_buffers() returns them. Results are the
    caller's: hmoe_free is free() (the caller's hmoe_free may bind to
-   another hmoe library's), and the entry a result leaves in the live table
-   is dropped when malloc hands its address out again. */
+   another hmoe library's). The entry a result leaves in the live table is
+   replaced when malloc hands its address out for a large block again, and
+   a freed block is kept only if malloc_usable_size holds the capacity
+   listed, so a stale entry never overstates a block; small blocks need no
+   bookkeeping (none holds a large capacity). */
 #include <malloc.h>
 #include <pthread.h>
 #define HMOE_LARGE ((size_t)64 << 10)
@@ -155,24 +158,19 @@ static int hmoe_slot_of(const hmoe_slot *slots, const void *block) {
     if (slots[i].block == block) return i;
   return -1;
 }
-/* Lists a block malloc just returned (capacity 0: not to be kept). An
-   entry already there for its address is stale: replaced. */
+/* Lists a large block. An entry already there for its address is stale:
+   replaced. */
 static void hmoe_track(void *block, size_t capacity) {
   pthread_mutex_lock(&hmoe_lock);
   int slot = hmoe_slot_of(hmoe_live, block);
-  if (slot < 0 && capacity) slot = hmoe_slot_of(hmoe_live, NULL);
+  if (slot < 0) slot = hmoe_slot_of(hmoe_live, NULL);
   /* Full: a live block dropped from the table just goes to free(). */
-  if (slot < 0 && capacity) slot = hmoe_next_live++ % HMOE_SLOTS;
-  if (slot >= 0)
-    hmoe_live[slot] = (hmoe_slot){capacity ? block : NULL, capacity};
+  if (slot < 0) slot = hmoe_next_live++ % HMOE_SLOTS;
+  hmoe_live[slot] = (hmoe_slot){block, capacity};
   pthread_mutex_unlock(&hmoe_lock);
 }
 __attribute__((visibility("hidden"))) void *hmoe_malloc(size_t bytes) {
-  if (bytes < HMOE_LARGE) {
-    void *block = malloc(bytes);
-    if (block) hmoe_track(block, 0);
-    return block;
-  }
+  if (bytes < HMOE_LARGE) return malloc(bytes);
   void *block = NULL;
   size_t capacity = bytes;
   pthread_mutex_lock(&hmoe_lock);
@@ -196,13 +194,17 @@ __attribute__((visibility("hidden"))) void *hmoe_malloc(size_t bytes) {
 }
 __attribute__((visibility("hidden"))) void hmoe_buffer_free(void *block) {
   if (!block) return;
+  if (malloc_usable_size(block) < HMOE_LARGE) { /* never kept */
+    free(block);
+    return;
+  }
   pthread_mutex_lock(&hmoe_lock);
   int slot = hmoe_slot_of(hmoe_live, block);
   void *evicted = NULL;
+  size_t capacity = slot >= 0 ? hmoe_live[slot].capacity : 0;
+  if (slot >= 0) hmoe_live[slot].block = NULL;
   /* Kept only if malloc's block really holds the capacity listed. */
-  if (slot >= 0 && malloc_usable_size(block) >= hmoe_live[slot].capacity) {
-    size_t capacity = hmoe_live[slot].capacity;
-    hmoe_live[slot].block = NULL;
+  if (slot >= 0 && malloc_usable_size(block) >= capacity) {
     int idle = hmoe_slot_of(hmoe_idle, NULL);
     if (idle < 0) { /* full: the next in turn goes back to the system */
       idle = hmoe_next_idle++ % HMOE_SLOTS;
@@ -215,8 +217,6 @@ __attribute__((visibility("hidden"))) void hmoe_buffer_free(void *block) {
       hmoe_idle_bytes += capacity;
       block = NULL;
     }
-  } else if (slot >= 0) {
-    hmoe_live[slot].block = NULL;
   }
   pthread_mutex_unlock(&hmoe_lock);
   free(evicted);

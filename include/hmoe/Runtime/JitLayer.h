@@ -93,8 +93,9 @@ private:
     float (*timerStop)();
   };
   std::unique_ptr<CUDAFunctions> cuda;
-  /// A library layer's hmoe_free (its results come from its own buffer
-  /// cache, or device memory); null for a JIT-compiled layer.
+  /// A library layer's hmoe_free, which frees its results as its runtime
+  /// allocated them (device memory for a CUDA library); null for a
+  /// JIT-compiled layer.
   void (*freeResult)(void *) = nullptr;
 
   std::unique_ptr<ExecutionEngine> engine;
