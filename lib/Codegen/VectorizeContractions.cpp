@@ -126,6 +126,98 @@ matchRowContraction(linalg::GenericOp op, int64_t vectorWidth, bool bf16Dot) {
   return match;
 }
 
+/// The buffer `v` is a view of (through subviews, casts, reshapes).
+Value baseBuffer(Value v) {
+  while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
+    v = view.getViewSource();
+  return v;
+}
+
+/// An element-wise generic that can run tile by tile right after `m`'s
+/// tiles are final (an activation, SwiGLU's product): the next op after
+/// `op` (only ops free of memory effects between), on buffers, 2-D and all
+/// parallel, reading `c` element for element, each operand indexed by
+/// (i, j), (i), (j) or nothing, and defined before `op`. Its body computes
+/// only on its arguments (no index, no memory). It writes `c` in place or a
+/// buffer of its own (an allocation that is not `a`, `w` or `c`), so that
+/// no task writes what another still reads; its other operands are not `c`.
+linalg::GenericOp followingEpilogue(linalg::GenericOp op,
+                                    const RowContraction &m) {
+  Operation *next = op->getNextNode();
+  while (next && !isa<linalg::GenericOp>(next) && isMemoryEffectFree(next))
+    next = next->getNextNode();
+  auto epilogue = dyn_cast_or_null<linalg::GenericOp>(next);
+  if (!epilogue || !epilogue.hasPureBufferSemantics() ||
+      epilogue.getNumLoops() != 2 || epilogue.getNumParallelLoops() != 2 ||
+      epilogue.getNumDpsInits() != 1 || epilogue->getNumResults() != 0)
+    return nullptr;
+  for (Operation &inner : epilogue.getRegion().front())
+    if (isa<linalg::IndexOp>(inner) || inner.getNumRegions() != 0 ||
+        !isMemoryEffectFree(&inner))
+      return nullptr;
+  MLIRContext *ctx = op.getContext();
+  AffineExpr i = getAffineDimExpr(0, ctx), j = getAffineDimExpr(1, ctx);
+  Value cBase = baseBuffer(m.c);
+  OpOperand &init = epilogue.getDpsInitsMutable()[0];
+  Value outBase = baseBuffer(init.get());
+  bool readsC = false;
+  for (OpOperand &operand : epilogue->getOpOperands()) {
+    Value v = operand.get();
+    if (Operation *def = v.getDefiningOp();
+        def && def->getBlock() == op->getBlock() && !def->isBeforeInBlock(op))
+      return nullptr;
+    AffineMap map = epilogue.getMatchingIndexingMap(&operand);
+    ArrayRef<AffineExpr> results = map.getResults();
+    if (!(results.empty() || results == ArrayRef<AffineExpr>{i, j} ||
+          results == ArrayRef<AffineExpr>{i} ||
+          results == ArrayRef<AffineExpr>{j}))
+      return nullptr;
+    if (v == m.c) {
+      if (results != ArrayRef<AffineExpr>{i, j})
+        return nullptr;
+      readsC |= epilogue.payloadUsesValueFromOperand(&operand);
+      continue;
+    }
+    // Another view of c, or an input that is a view of the output (a tile
+    // would read what an earlier tile wrote).
+    if (baseBuffer(v) == cBase ||
+        (&operand != &init && baseBuffer(v) == outBase))
+      return nullptr;
+  }
+  if (init.get() != m.c &&
+      (!outBase.getDefiningOp<memref::AllocOp>() ||
+       outBase == baseBuffer(m.a) || outBase == baseBuffer(m.w)))
+    return nullptr;
+  return readsC ? epilogue : nullptr;
+}
+
+/// `epilogue` on rows [row, row + nRows) and columns [col, col + nCols) of
+/// its iteration space: a copy of it on views of those.
+void emitEpilogueTile(ImplicitLocOpBuilder &b, linalg::GenericOp epilogue,
+                      Value row, int64_t nRows, Value col, int64_t nCols) {
+  MLIRContext *ctx = b.getContext();
+  AffineExpr i = getAffineDimExpr(0, ctx);
+  OpFoldResult one = b.getIndexAttr(1);
+  SmallVector<Value> views;
+  for (OpOperand &operand : epilogue->getOpOperands()) {
+    ArrayRef<AffineExpr> results =
+        epilogue.getMatchingIndexingMap(&operand).getResults();
+    if (results.empty()) {
+      views.push_back(operand.get());
+      continue;
+    }
+    SmallVector<OpFoldResult> offsets, sizes;
+    for (AffineExpr e : results) {
+      offsets.push_back(e == i ? row : col);
+      sizes.push_back(b.getIndexAttr(e == i ? nRows : nCols));
+    }
+    SmallVector<OpFoldResult> strides(results.size(), one);
+    views.push_back(
+        memref::SubViewOp::create(b, operand.get(), offsets, sizes, strides));
+  }
+  b.clone(*epilogue)->setOperands(views);
+}
+
 /// A chunk [begin, end) of K; `overwrite`: store sums instead of adding.
 struct KRange {
   int64_t begin, end;
@@ -401,9 +493,10 @@ private:
 class PackedEmitter {
 public:
   PackedEmitter(ImplicitLocOpBuilder &b, const RowContraction &m, int64_t width,
-                int64_t rows, int64_t kChunk)
+                int64_t rows, int64_t kChunk,
+                linalg::GenericOp epilogue = nullptr)
       : b(b), m(m), width(width), rows(rows), kChunk(kChunk),
-        vecType(VectorType::get({width}, b.getF32Type())) {}
+        epilogue(epilogue), vecType(VectorType::get({width}, b.getF32Type())) {}
 
   /// Whether `m` can take this kernel: f32 operands (or bf16 ones with
   /// dot products), whole panels.
@@ -445,7 +538,7 @@ public:
         b, lower, upper, steps,
         [&](OpBuilder &nested, Location loc, ValueRange ivs) {
           ImplicitLocOpBuilder nb(loc, nested);
-          PackedEmitter inner(nb, m, width, rows, kChunk);
+          PackedEmitter inner(nb, m, width, rows, kChunk, epilogue);
           auto [r0, r1] =
               evenShare(nb, ivs[0], rowBlocks, rowTiles, rows, tokens);
           Value p0 = inner.idx(0), p1 = inner.idx(panels);
@@ -557,8 +650,15 @@ private:
                   ValueRange{},
                   [&](OpBuilder &n2, Location l2, Value panel, ValueRange) {
                     ImplicitLocOpBuilder tb(l2, n2);
-                    PackedEmitter(tb, m, width, rows, kChunk)
-                        .emitTile(packed, row, nRows, panel, ks);
+                    PackedEmitter tile(tb, m, width, rows, kChunk);
+                    tile.emitTile(packed, row, nRows, panel, ks);
+                    // The tile is final after the last chunk: its epilogue
+                    // runs while it is in L1.
+                    if (epilogue && ks.end == m.k)
+                      emitEpilogueTile(
+                          tb, epilogue, row, nRows,
+                          arith::MulIOp::create(tb, panel, tile.idx(2 * width)),
+                          2 * width);
                     scf::YieldOp::create(tb);
                   });
               scf::YieldOp::create(n1, l1);
@@ -641,6 +741,8 @@ private:
   ImplicitLocOpBuilder &b;
   const RowContraction &m;
   int64_t width, rows, kChunk;
+  /// Run on each tile once its last K chunk is stored (null: none).
+  linalg::GenericOp epilogue;
   VectorType vecType;
 };
 
@@ -718,14 +820,22 @@ struct VectorizeContractionsPass
         auto choice = scf::IfOp::create(b, many, /*withElseRegion=*/true);
         // K chunks of 256 keep a tile's a rows in L1 across the panels.
         int64_t packedChunk = kBlock > 0 ? kChunk : std::min<int64_t>(m.k, 256);
+        // An element-wise epilogue runs per tile in the packed kernel, and
+        // after the whole contraction in the other.
+        linalg::GenericOp epilogue =
+            fuseEpilogues ? followingEpilogue(op, m) : nullptr;
         ImplicitLocOpBuilder thenB = ImplicitLocOpBuilder::atBlockTerminator(
             op.getLoc(), choice.thenBlock());
-        PackedEmitter(thenB, m, vectorWidth, packedRows, packedChunk)
+        PackedEmitter(thenB, m, vectorWidth, packedRows, packedChunk, epilogue)
             .emit(rowsPerTask, taskBytes);
         ImplicitLocOpBuilder elseB = ImplicitLocOpBuilder::atBlockTerminator(
             op.getLoc(), choice.elseBlock());
         ContractionEmitter(elseB, m, vectorWidth, tileRows, tileCols, kChunk)
             .emit(rowsPerTask, colsPerTask);
+        if (epilogue) {
+          elseB.clone(*epilogue);
+          epilogue.erase();
+        }
       }
       op.erase();
       if (m.zeroFill)

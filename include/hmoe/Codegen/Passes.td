@@ -242,6 +242,17 @@ def HMoEVectorizeContractions : Pass<"hmoe-vectorize-contractions"> {
     2-core Zen 5 with R = 8 (the AVX-512 schedules' choice): W1 and W2 at
     T = 4096 18% and 13% faster; 512x512x1024 about 400 GFLOP/s against
     about 300.
+
+    With `fuse-epilogues` (the default), an element-wise generic right
+    after such a contraction that reads its output element for element (an
+    activation in place, SwiGLU's product into a buffer of its own; every
+    operand indexed by (i, j), (i), (j) or nothing; a body of pure
+    arithmetic) runs in the packed kernel on each 2 x `vector-width`-column
+    output tile once its last K chunk is stored, as a copy of the generic
+    on views of the tile (which hmoe-vectorize-rowwise then vectorises),
+    and after the whole contraction in the other branch. It saves a pass
+    over the output and a parallel region per contraction; outputs are
+    bit-identical.
   }];
   let options = [
     Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"8",
@@ -260,6 +271,11 @@ def HMoEVectorizeContractions : Pass<"hmoe-vectorize-contractions"> {
     Option<"bf16Dot", "bf16-dot", "bool", /*default=*/"false",
            "bf16 x bf16 contractions use AVX-512 BF16 dot products "
            "(x86vector.avx512.dot); the target must have avx512bf16">,
+    Option<"fuseEpilogues", "fuse-epilogues", "bool", /*default=*/"true",
+           "packed kernel: an element-wise op right after the contraction "
+           "that reads its output (an activation, SwiGLU's product) runs on "
+           "each output tile once it is final, instead of as a pass of its "
+           "own">,
     Option<"packedRows", "packed-rows", "int64_t", /*default=*/"0",
            "f32 contractions whose weight rows come in whole panels of 2 x "
            "vector-width: pack the weights into K-major panels and run an "

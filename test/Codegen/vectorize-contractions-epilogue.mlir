@@ -1,0 +1,228 @@
+// RUN: hmoe-opt --pass-pipeline='builtin.module(func.func(hmoe-vectorize-contractions{packed-rows=2 vector-width=4 rows-per-task=16}))' --split-input-file %s | FileCheck %s
+// RUN: hmoe-opt --pass-pipeline='builtin.module(func.func(hmoe-vectorize-contractions{packed-rows=2 vector-width=4 rows-per-task=16 fuse-epilogues=false}))' --split-input-file %s | FileCheck %s --check-prefix=OFF
+
+#a = affine_map<(i, j, k) -> (i, k)>
+#w = affine_map<(i, j, k) -> (j, k)>
+#c = affine_map<(i, j, k) -> (i, j)>
+#id = affine_map<(i, j) -> (i, j)>
+#col = affine_map<(i, j) -> (j)>
+
+// An activation in place right after the contraction runs on each 2 x 8
+// output tile of the packed kernel once its last K chunk is stored (a copy
+// of the generic on views of the tile), and on all of c after the
+// inner-product tile; the original is gone.
+// CHECK-LABEL: func.func @in_place
+// CHECK-SAME: (%[[A:.*]]: memref<?x64xf32>, %[[W:.*]]: memref<16x64xf32>, %[[C:.*]]: memref<?x16xf32>, %[[BIAS:.*]]: memref<16xf32>)
+// CHECK: scf.if
+// CHECK:   scf.for %[[ROW:.*]] =
+// CHECK:     scf.for %[[PANEL:.*]] =
+// CHECK:       %[[ACC:.*]]:4 = scf.for
+// CHECK-COUNT-4: vector.store %[[ACC]]#{{[0-3]}}, %[[C]]
+// CHECK:       %[[COL:.*]] = arith.muli %[[PANEL]], %{{.*}} : index
+// CHECK:       %[[B:.*]] = memref.subview %[[BIAS]][%[[COL]]] [8] [1]
+// CHECK:       %[[TILE:.*]] = memref.subview %[[C]][%[[ROW]], %[[COL]]] [2, 8] [1, 1]
+// CHECK:       linalg.generic {{.*}} ins(%[[B]] : memref<8xf32, strided<[1], offset: ?>>) outs(%[[TILE]] : memref<2x8xf32, strided<[16, 1], offset: ?>>)
+// CHECK:         math.tanh
+// CHECK: } else {
+// CHECK:   scf.parallel
+// CHECK:   linalg.generic {{.*}} ins(%[[BIAS]] : memref<16xf32>) outs(%[[C]] : memref<?x16xf32>)
+// CHECK: }
+// CHECK-NOT: linalg.generic
+// CHECK: return
+// OFF-LABEL: func.func @in_place
+// OFF-NOT: [2, 8] [1, 1]
+// OFF: linalg.generic {{.*}} ins(%{{.*}} : memref<16xf32>) outs(%{{.*}} : memref<?x16xf32>)
+// OFF-NOT: linalg.generic
+// OFF: return
+func.func @in_place(%a: memref<?x64xf32>, %w: memref<16x64xf32>,
+                    %out: memref<?x16xf32>, %bias: memref<16xf32>) {
+  linalg.generic {indexing_maps = [#a, #w, #c],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %w : memref<?x64xf32>, memref<16x64xf32>)
+      outs(%out : memref<?x16xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#col, #id],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%bias : memref<16xf32>) outs(%out : memref<?x16xf32>) {
+  ^bb0(%b: f32, %v: f32):
+    %s = arith.addf %v, %b : f32
+    %t = math.tanh %s : f32
+    linalg.yield %t : f32
+  }
+  return
+}
+
+// -----
+
+// SwiGLU's product: read c, write another buffer of the function's own
+// (not a or w, which other tasks still read).
+// CHECK-LABEL: func.func @out_of_place
+// CHECK: %[[GATE:.*]] = memref.alloc
+// CHECK: scf.if
+// CHECK:   %[[CT:.*]] = memref.subview %[[C:.*]][%{{.*}}, %{{.*}}] [2, 8] [1, 1]
+// CHECK:   %[[GT:.*]] = memref.subview %[[GATE]][%{{.*}}, %{{.*}}] [2, 8] [1, 1]
+// CHECK:   linalg.generic {{.*}} ins(%[[CT]] : {{.*}}) outs(%[[GT]] : {{.*}})
+// CHECK: } else {
+// CHECK:   linalg.generic {{.*}} outs(%[[GATE]] : memref<?x16xf32>)
+// CHECK: }
+// CHECK-NOT: linalg.generic
+#a = affine_map<(i, j, k) -> (i, k)>
+#w = affine_map<(i, j, k) -> (j, k)>
+#c = affine_map<(i, j, k) -> (i, j)>
+#id = affine_map<(i, j) -> (i, j)>
+func.func @out_of_place(%a: memref<?x64xf32>, %w: memref<16x64xf32>,
+                        %up: memref<?x16xf32>) -> memref<?x16xf32> {
+  %c0 = arith.constant 0 : index
+  %n = memref.dim %a, %c0 : memref<?x64xf32>
+  %gate = memref.alloc(%n) : memref<?x16xf32>
+  linalg.generic {indexing_maps = [#a, #w, #c],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %w : memref<?x64xf32>, memref<16x64xf32>)
+      outs(%up : memref<?x16xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#id, #id],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%up : memref<?x16xf32>) outs(%gate : memref<?x16xf32>) {
+  ^bb0(%u: f32, %g: f32):
+    %p = arith.mulf %u, %g : f32
+    linalg.yield %p : f32
+  }
+  return %gate : memref<?x16xf32>
+}
+
+// -----
+
+// Left as they are (one generic after the packed choice each): an epilogue
+// that reads the tile's position (linalg.index), one that writes a buffer
+// the contraction reads (a), one that reads c transposed, one that does not
+// read c at all, one that reads a view of the buffer it writes, one with a
+// store between.
+// CHECK-LABEL: func.func @not_fused
+// CHECK-NOT: [2, 8] [1, 1]
+// CHECK-NOT: [1, 8] [1, 1]
+// CHECK: return
+#a = affine_map<(i, j, k) -> (i, k)>
+#w = affine_map<(i, j, k) -> (j, k)>
+#c = affine_map<(i, j, k) -> (i, j)>
+#id = affine_map<(i, j) -> (i, j)>
+#col = affine_map<(i, j) -> (j)>
+#t = affine_map<(i, j) -> (j, i)>
+func.func @not_fused(%a: memref<?x64xf32>, %w: memref<16x64xf32>,
+                     %out: memref<?x16xf32>, %sq: memref<16x16xf32>,
+                     %a2: memref<?x16xf32>, %scalar: memref<f32>) {
+  %cst = arith.constant 1.0 : f32
+  linalg.generic {indexing_maps = [#a, #w, #c],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %w : memref<?x64xf32>, memref<16x64xf32>)
+      outs(%out : memref<?x16xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#id],
+                  iterator_types = ["parallel", "parallel"]}
+      outs(%out : memref<?x16xf32>) {
+  ^bb0(%v: f32):
+    %j = linalg.index 1 : index
+    %ji = arith.index_cast %j : index to i32
+    %jf = arith.sitofp %ji : i32 to f32
+    %s = arith.addf %v, %jf : f32
+    linalg.yield %s : f32
+  }
+  %c0 = arith.constant 0 : index
+  %n = memref.dim %a, %c0 : memref<?x64xf32>
+  %aview = memref.subview %a[0, 0] [%n, 16] [1, 1] : memref<?x64xf32> to memref<?x16xf32, strided<[64, 1]>>
+  linalg.generic {indexing_maps = [#a, #w, #c],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %w : memref<?x64xf32>, memref<16x64xf32>)
+      outs(%out : memref<?x16xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#id, #id],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%out : memref<?x16xf32>) outs(%aview : memref<?x16xf32, strided<[64, 1]>>) {
+  ^bb0(%v: f32, %o: f32):
+    linalg.yield %v : f32
+  }
+  %sqa = memref.cast %sq : memref<16x16xf32> to memref<?x16xf32>
+  linalg.generic {indexing_maps = [#a, #w, #c],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %w : memref<?x64xf32>, memref<16x64xf32>)
+      outs(%sqa : memref<?x16xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#t],
+                  iterator_types = ["parallel", "parallel"]}
+      outs(%sq : memref<16x16xf32>) {
+  ^bb0(%v: f32):
+    %s = arith.addf %v, %cst : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#a, #w, #c],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %w : memref<?x64xf32>, memref<16x64xf32>)
+      outs(%out : memref<?x16xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#id, #id],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%a2 : memref<?x16xf32>) outs(%out : memref<?x16xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    linalg.yield %v : f32
+  }
+  linalg.generic {indexing_maps = [#a, #w, #c],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %w : memref<?x64xf32>, memref<16x64xf32>)
+      outs(%out : memref<?x16xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  %gate = memref.alloc(%n) : memref<?x16xf32>
+  %row0 = memref.subview %gate[0, 0] [1, 16] [1, 1] : memref<?x16xf32> to memref<16xf32, strided<[1]>>
+  linalg.generic {indexing_maps = [#a, #w, #c],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %w : memref<?x64xf32>, memref<16x64xf32>)
+      outs(%out : memref<?x16xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#id, #col, #id],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%out, %row0 : memref<?x16xf32>, memref<16xf32, strided<[1]>>)
+      outs(%gate : memref<?x16xf32>) {
+  ^bb0(%v: f32, %r: f32, %o: f32):
+    %s = arith.addf %v, %r : f32
+    linalg.yield %s : f32
+  }
+  memref.store %cst, %scalar[] : memref<f32>
+  linalg.generic {indexing_maps = [#id],
+                  iterator_types = ["parallel", "parallel"]}
+      outs(%out : memref<?x16xf32>) {
+  ^bb0(%v: f32):
+    %s = arith.addf %v, %cst : f32
+    linalg.yield %s : f32
+  }
+  return
+}
