@@ -154,6 +154,8 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
     HMoETileRoutesOptions tileRoutes;
     tileRoutes.tileSize = schedule.routeTileTokens;
     pm.addNestedPass<func::FuncOp>(createHMoETileRoutes(tileRoutes));
+    // After the last CSE: each GEMM its own zero accumulator again.
+    pm.addPass(createHMoESplitSharedFills());
   }
 
   addBufferization(pm);

@@ -28,6 +28,24 @@ def HMoETileRoutes : Pass<"hmoe-tile-routes"> {
   ];
 }
 
+def HMoESplitSharedFills : Pass<"hmoe-split-shared-fills"> {
+  let summary = "Give every op writing into a filled tensor.empty its own";
+  let description = [{
+    CSE merges equal `tensor.empty` + `linalg.fill` pairs, such as the zero
+    accumulators of SwiGLU's two projections of one expert. One-Shot
+    Bufferize then gives the second writer a copy of the first's filled
+    buffer (a `memref.copy` of zeros per expert and call), and the
+    contraction after it no longer sees a fill it may overwrite. Before
+    bufferization, this pass gives each destination use of such a fill
+    after the first a `linalg.fill` of a `tensor.empty` of its own, built
+    where the shared one is.
+  }];
+  let dependentDialects = [
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 def HMoELowerRoutingToLoops : Pass<"hmoe-lower-routing-to-loops"> {
   let summary = "Memref-form hmoe.route, hmoe.dispatch and hmoe.stats to "
                 "scf loops";
