@@ -133,6 +133,69 @@ Value baseBuffer(Value v) {
   return v;
 }
 
+/// `a[r, k] = source[tokens[r], k]` (an expert's token rows gathered from
+/// x) just before the contraction, when the contraction is the only reader
+/// of `a`: the packed kernel then reads the source rows itself.
+struct RowGather {
+  linalg::GenericOp op;
+  Value source, tokens;
+};
+
+/// The gather writing `m.a` right before `op` (only ops free of memory
+/// effects, allocations and `op`'s zero fill between): a 2-D parallel generic on
+/// buffers with (i)-indexed tokens and `a` as its (i, j) output, whose body
+/// is `source[index_cast(token), linalg.index 1]`, from a buffer with
+/// contiguous rows of K elements of a's type. `a` is an allocation that
+/// only the gather, the contraction and its dealloc use.
+std::optional<RowGather> precedingRowGather(linalg::GenericOp op,
+                                            const RowContraction &m) {
+  linalg::FillOp zeroFill = m.zeroFill;
+  Operation *fill = zeroFill ? zeroFill.getOperation() : nullptr;
+  Operation *prev = op->getPrevNode();
+  while (prev && !isa<linalg::GenericOp>(prev) &&
+         (isMemoryEffectFree(prev) || prev == fill ||
+          isa<memref::AllocOp>(prev)))
+    prev = prev->getPrevNode();
+  auto gather = dyn_cast_or_null<linalg::GenericOp>(prev);
+  if (!gather || !gather.hasPureBufferSemantics() ||
+      gather.getNumLoops() != 2 || gather.getNumParallelLoops() != 2 ||
+      gather.getNumDpsInputs() != 1 || gather.getNumDpsInits() != 1 ||
+      gather.getDpsInits()[0] != m.a)
+    return std::nullopt;
+  MLIRContext *ctx = op.getContext();
+  AffineExpr i = getAffineDimExpr(0, ctx), j = getAffineDimExpr(1, ctx);
+  if (gather.getIndexingMapsArray() !=
+      SmallVector<AffineMap>{AffineMap::get(2, 0, {i}, ctx),
+                             AffineMap::get(2, 0, {i, j}, ctx)})
+    return std::nullopt;
+  if (!m.a.getDefiningOp<memref::AllocOp>() ||
+      !llvm::all_of(m.a.getUsers(), [&](Operation *user) {
+        return user == gather || user == op || isa<memref::DeallocOp>(user);
+      }))
+    return std::nullopt;
+  // The body: yield(load source[index_cast(token), linalg.index 1]).
+  Block &body = gather.getRegion().front();
+  auto load = dyn_cast_or_null<memref::LoadOp>(
+      body.getTerminator()->getOperand(0).getDefiningOp());
+  if (!load || load->getBlock() != &body || load.getIndices().size() != 2)
+    return std::nullopt;
+  auto token = load.getIndices()[0].getDefiningOp<arith::IndexCastOp>();
+  auto col = load.getIndices()[1].getDefiningOp<linalg::IndexOp>();
+  if (!token || token.getIn() != body.getArgument(0) || !col ||
+      col.getDim() != 1 || body.getOperations().size() != 4)
+    return std::nullopt;
+  Value source = load.getMemRef();
+  auto sourceType = cast<MemRefType>(source.getType());
+  if (gather->isAncestor(source.getParentBlock()->getParentOp()) ||
+      !hasUnitInnerStride(source, /*f32Only=*/false) ||
+      sourceType.getDimSize(1) != m.k ||
+      sourceType.getElementType() !=
+          cast<MemRefType>(m.a.getType()).getElementType() ||
+      baseBuffer(source) == baseBuffer(m.c))
+    return std::nullopt;
+  return RowGather{gather, source, gather.getDpsInputs()[0]};
+}
+
 /// An element-wise generic that can run tile by tile right after `m`'s
 /// tiles are final (an activation, SwiGLU's product): the next op after
 /// `op` (only ops free of memory effects between), on buffers, 2-D and all
@@ -494,9 +557,11 @@ class PackedEmitter {
 public:
   PackedEmitter(ImplicitLocOpBuilder &b, const RowContraction &m, int64_t width,
                 int64_t rows, int64_t kChunk,
-                linalg::GenericOp epilogue = nullptr)
+                linalg::GenericOp epilogue = nullptr,
+                const RowGather *gather = nullptr)
       : b(b), m(m), width(width), rows(rows), kChunk(kChunk),
-        epilogue(epilogue), vecType(VectorType::get({width}, b.getF32Type())) {}
+        epilogue(epilogue), gather(gather),
+        vecType(VectorType::get({width}, b.getF32Type())) {}
 
   /// Whether `m` can take this kernel: f32 operands (or bf16 ones with
   /// dot products), whole panels.
@@ -538,7 +603,7 @@ public:
         b, lower, upper, steps,
         [&](OpBuilder &nested, Location loc, ValueRange ivs) {
           ImplicitLocOpBuilder nb(loc, nested);
-          PackedEmitter inner(nb, m, width, rows, kChunk, epilogue);
+          PackedEmitter inner(nb, m, width, rows, kChunk, epilogue, gather);
           auto [r0, r1] =
               evenShare(nb, ivs[0], rowBlocks, rowTiles, rows, tokens);
           Value p0 = inner.idx(0), p1 = inner.idx(panels);
@@ -650,7 +715,8 @@ private:
                   ValueRange{},
                   [&](OpBuilder &n2, Location l2, Value panel, ValueRange) {
                     ImplicitLocOpBuilder tb(l2, n2);
-                    PackedEmitter tile(tb, m, width, rows, kChunk);
+                    PackedEmitter tile(tb, m, width, rows, kChunk, nullptr,
+                                       gather);
                     tile.emitTile(packed, row, nRows, panel, ks);
                     // The tile is final after the last chunk: its epilogue
                     // runs while it is in L1.
@@ -673,6 +739,17 @@ private:
     SmallVector<Value> rowIdx;
     for (int64_t r = 0; r < nRows; ++r)
       rowIdx.push_back(r ? arith::AddIOp::create(b, row, idx(r)) : row);
+    // a's rows: the tile's own, or the source rows of their tokens.
+    Value aBuffer = gather ? gather->source : m.a;
+    SmallVector<Value> aRows = rowIdx;
+    if (gather)
+      for (Value &r : aRows) {
+        Value token = memref::LoadOp::create(b, gather->tokens, r);
+        r = token.getType().isIndex()
+                ? token
+                : arith::IndexCastOp::create(b, b.getIndexType(), token)
+                      .getResult();
+      }
     Value col0 = arith::MulIOp::create(b, panel, idx(2 * width));
     Value cols[2] = {col0, arith::AddIOp::create(b, col0, idx(width))};
     SmallVector<Value> init;
@@ -706,14 +783,14 @@ private:
             Value splat;
             if (pair == 1) {
               Value av =
-                  memref::LoadOp::create(nb, m.a, ValueRange{rowIdx[r], k});
+                  memref::LoadOp::create(nb, aBuffer, ValueRange{aRows[r], k});
               splat = vector::BroadcastOp::create(nb, vecType, av);
             } else {
               // The pair a[r, k], a[r, k + 1] as one 32-bit unit, in every
               // lane.
               Value av =
                   vector::LoadOp::create(nb, VectorType::get({2}, elemType()),
-                                         m.a, ValueRange{rowIdx[r], k});
+                                         aBuffer, ValueRange{aRows[r], k});
               auto unit = VectorType::get({1}, nb.getIntegerType(32));
               auto units = VectorType::get({width}, nb.getIntegerType(32));
               splat = vector::BitCastOp::create(
@@ -743,6 +820,8 @@ private:
   int64_t width, rows, kChunk;
   /// Run on each tile once its last K chunk is stored (null: none).
   linalg::GenericOp epilogue;
+  /// Where a's rows come from, if a is gathered (null: a itself).
+  const RowGather *gather;
   VectorType vecType;
 };
 
@@ -810,6 +889,14 @@ struct VectorizeContractionsPass
         ContractionEmitter(b, m, vectorWidth, tileRows, tileCols, kChunk)
             .emit(rowsPerTask, colsPerTask);
       } else {
+        // An element-wise epilogue runs per tile in the packed kernel, and
+        // after the whole contraction in the other; a gather of a's rows is
+        // read through by the packed kernel, and runs first in the other.
+        // (Matched before anything is built around op.)
+        linalg::GenericOp epilogue =
+            fuseNeighbours ? followingEpilogue(op, m) : nullptr;
+        std::optional<RowGather> gather =
+            fuseNeighbours ? precedingRowGather(op, m) : std::nullopt;
         // Packing reads and writes all of w on every call, whatever the
         // rows: below rows-per-task rows (an expert with few tokens, or
         // none) the inner-product tile, which only reads w, is kept.
@@ -820,16 +907,17 @@ struct VectorizeContractionsPass
         auto choice = scf::IfOp::create(b, many, /*withElseRegion=*/true);
         // K chunks of 256 keep a tile's a rows in L1 across the panels.
         int64_t packedChunk = kBlock > 0 ? kChunk : std::min<int64_t>(m.k, 256);
-        // An element-wise epilogue runs per tile in the packed kernel, and
-        // after the whole contraction in the other.
-        linalg::GenericOp epilogue =
-            fuseEpilogues ? followingEpilogue(op, m) : nullptr;
         ImplicitLocOpBuilder thenB = ImplicitLocOpBuilder::atBlockTerminator(
             op.getLoc(), choice.thenBlock());
-        PackedEmitter(thenB, m, vectorWidth, packedRows, packedChunk, epilogue)
+        PackedEmitter(thenB, m, vectorWidth, packedRows, packedChunk, epilogue,
+                      gather ? &*gather : nullptr)
             .emit(rowsPerTask, taskBytes);
         ImplicitLocOpBuilder elseB = ImplicitLocOpBuilder::atBlockTerminator(
             op.getLoc(), choice.elseBlock());
+        if (gather) {
+          elseB.clone(*gather->op);
+          gather->op.erase();
+        }
         ContractionEmitter(elseB, m, vectorWidth, tileRows, tileCols, kChunk)
             .emit(rowsPerTask, colsPerTask);
         if (epilogue) {

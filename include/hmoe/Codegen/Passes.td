@@ -261,7 +261,7 @@ def HMoEVectorizeContractions : Pass<"hmoe-vectorize-contractions"> {
     T = 4096 18% and 13% faster; 512x512x1024 about 400 GFLOP/s against
     about 300.
 
-    With `fuse-epilogues` (the default), an element-wise generic right
+    With `fuse-neighbours` (the default), an element-wise generic right
     after such a contraction that reads its output element for element (an
     activation in place, SwiGLU's product into a buffer of its own; every
     operand indexed by (i, j), (i), (j) or nothing; a body of pure
@@ -270,7 +270,10 @@ def HMoEVectorizeContractions : Pass<"hmoe-vectorize-contractions"> {
     on views of the tile (which hmoe-vectorize-rowwise then vectorises),
     and after the whole contraction in the other branch. It saves a pass
     over the output and a parallel region per contraction; outputs are
-    bit-identical.
+    bit-identical. Likewise a gather right before it that writes `a` (an
+    expert's token rows, `a[r, k] = x[tokens[r], k]`, where the contraction
+    is the only reader of `a`) is not run in the packed branch: the kernel
+    loads each tile row's token and reads x's row itself.
   }];
   let options = [
     Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"8",
@@ -289,11 +292,11 @@ def HMoEVectorizeContractions : Pass<"hmoe-vectorize-contractions"> {
     Option<"bf16Dot", "bf16-dot", "bool", /*default=*/"false",
            "bf16 x bf16 contractions use AVX-512 BF16 dot products "
            "(x86vector.avx512.dot); the target must have avx512bf16">,
-    Option<"fuseEpilogues", "fuse-epilogues", "bool", /*default=*/"true",
-           "packed kernel: an element-wise op right after the contraction "
-           "that reads its output (an activation, SwiGLU's product) runs on "
-           "each output tile once it is final, instead of as a pass of its "
-           "own">,
+    Option<"fuseNeighbours", "fuse-neighbours", "bool", /*default=*/"true",
+           "packed kernel: read a gathered a's source rows directly, and run "
+           "an element-wise op right after the contraction that reads its "
+           "output (an activation, SwiGLU's product) on each output tile "
+           "once it is final, instead of as passes of their own">,
     Option<"packedRows", "packed-rows", "int64_t", /*default=*/"0",
            "f32 contractions whose weight rows come in whole panels of 2 x "
            "vector-width: pack the weights into K-major panels and run an "

@@ -1,5 +1,5 @@
 // RUN: hmoe-opt --pass-pipeline='builtin.module(func.func(hmoe-vectorize-contractions{packed-rows=2 vector-width=4 rows-per-task=16}))' --split-input-file %s | FileCheck %s
-// RUN: hmoe-opt --pass-pipeline='builtin.module(func.func(hmoe-vectorize-contractions{packed-rows=2 vector-width=4 rows-per-task=16 fuse-epilogues=false}))' --split-input-file %s | FileCheck %s --check-prefix=OFF
+// RUN: hmoe-opt --pass-pipeline='builtin.module(func.func(hmoe-vectorize-contractions{packed-rows=2 vector-width=4 rows-per-task=16 fuse-neighbours=false}))' --split-input-file %s | FileCheck %s --check-prefix=OFF
 
 #a = affine_map<(i, j, k) -> (i, k)>
 #w = affine_map<(i, j, k) -> (j, k)>
@@ -222,6 +222,135 @@ func.func @not_fused(%a: memref<?x64xf32>, %w: memref<16x64xf32>,
       outs(%out : memref<?x16xf32>) {
   ^bb0(%v: f32):
     %s = arith.addf %v, %cst : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// a gathered from x by token (an expert's rows) and read by the contraction
+// alone: the packed kernel loads each tile row's token and reads x's row
+// itself; the inner-product branch runs the gather first.
+// CHECK-LABEL: func.func @gathered
+// CHECK-SAME: (%[[X:.*]]: memref<?x64xf32>, %[[TOK:.*]]: memref<?xi32>, %[[W:.*]]: memref<16x64xf32>)
+// CHECK: %[[A:.*]] = memref.alloc
+// CHECK-NOT: linalg.generic
+// CHECK: scf.if
+// CHECK:   scf.for %[[ROW:.*]] =
+// CHECK:     scf.for
+// CHECK:       %[[T0:.*]] = memref.load %[[TOK]][%[[ROW]]] : memref<?xi32>
+// CHECK:       %[[R0:.*]] = arith.index_cast %[[T0]] : i32 to index
+// CHECK:       scf.for %[[K:[a-z0-9_]+]] =
+// CHECK:         memref.load %[[X]][%[[R0]], %[[K]]] : memref<?x64xf32>
+// CHECK-NOT: memref.load %[[A]]
+// CHECK: } else {
+// CHECK:   linalg.generic {{.*}} ins(%[[TOK]] : memref<?xi32>) outs(%[[A]] : memref<?x64xf32>)
+// CHECK:   scf.parallel
+// CHECK:     vector.load %[[A]]
+// OFF-LABEL: func.func @gathered
+// OFF: linalg.generic {{.*}} ins(%{{.*}} : memref<?xi32>)
+// OFF: scf.if
+#a = affine_map<(i, j, k) -> (i, k)>
+#w = affine_map<(i, j, k) -> (j, k)>
+#c = affine_map<(i, j, k) -> (i, j)>
+#row = affine_map<(i, j) -> (i)>
+#id = affine_map<(i, j) -> (i, j)>
+func.func @gathered(%x: memref<?x64xf32>, %tokens: memref<?xi32>,
+                    %w: memref<16x64xf32>) -> memref<?x16xf32> {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  %n = memref.dim %tokens, %c0 : memref<?xi32>
+  %a = memref.alloc(%n) : memref<?x64xf32>
+  linalg.generic {indexing_maps = [#row, #id],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%tokens : memref<?xi32>) outs(%a : memref<?x64xf32>) {
+  ^bb0(%in: i32, %o: f32):
+    %j = linalg.index 1 : index
+    %t = arith.index_cast %in : i32 to index
+    %v = memref.load %x[%t, %j] : memref<?x64xf32>
+    linalg.yield %v : f32
+  }
+  %out = memref.alloc(%n) : memref<?x16xf32>
+  linalg.fill ins(%zero : f32) outs(%out : memref<?x16xf32>)
+  linalg.generic {indexing_maps = [#a, #w, #c],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %w : memref<?x64xf32>, memref<16x64xf32>)
+      outs(%out : memref<?x16xf32>) {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  memref.dealloc %a : memref<?x64xf32>
+  return %out : memref<?x16xf32>
+}
+
+// -----
+
+// Gathers kept: one whose rows another op reads too (SwiGLU's two
+// projections of one expert read the same gathered rows), one that scales
+// what it gathers: no kernel loads a token.
+// CHECK-LABEL: func.func @gathers_kept
+// CHECK-NOT: memref.load {{.*}} : memref<?xi32>
+// CHECK: return
+#a = affine_map<(i, j, k) -> (i, k)>
+#w = affine_map<(i, j, k) -> (j, k)>
+#c = affine_map<(i, j, k) -> (i, j)>
+#row = affine_map<(i, j) -> (i)>
+#id = affine_map<(i, j) -> (i, j)>
+func.func @gathers_kept(%x: memref<?x64xf32>, %tokens: memref<?xi32>,
+                        %w: memref<16x64xf32>, %out: memref<?x16xf32>,
+                        %out2: memref<?x16xf32>) {
+  %c0 = arith.constant 0 : index
+  %two = arith.constant 2.0 : f32
+  %n = memref.dim %tokens, %c0 : memref<?xi32>
+  %a = memref.alloc(%n) : memref<?x64xf32>
+  linalg.generic {indexing_maps = [#row, #id],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%tokens : memref<?xi32>) outs(%a : memref<?x64xf32>) {
+  ^bb0(%in: i32, %o: f32):
+    %j = linalg.index 1 : index
+    %t = arith.index_cast %in : i32 to index
+    %v = memref.load %x[%t, %j] : memref<?x64xf32>
+    linalg.yield %v : f32
+  }
+  linalg.generic {indexing_maps = [#a, #w, #c],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %w : memref<?x64xf32>, memref<16x64xf32>)
+      outs(%out : memref<?x16xf32>) {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#a, #w, #c],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %w : memref<?x64xf32>, memref<16x64xf32>)
+      outs(%out2 : memref<?x16xf32>) {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  %b = memref.alloc(%n) : memref<?x64xf32>
+  linalg.generic {indexing_maps = [#row, #id],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%tokens : memref<?xi32>) outs(%b : memref<?x64xf32>) {
+  ^bb0(%in: i32, %o: f32):
+    %j = linalg.index 1 : index
+    %t = arith.index_cast %in : i32 to index
+    %v = memref.load %x[%t, %j] : memref<?x64xf32>
+    %s = arith.mulf %v, %two : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#a, #w, #c],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%b, %w : memref<?x64xf32>, memref<16x64xf32>)
+      outs(%out : memref<?x16xf32>) {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %acc, %m : f32
     linalg.yield %s : f32
   }
   return
