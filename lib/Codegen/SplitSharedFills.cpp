@@ -4,6 +4,7 @@
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "llvm/ADT/MapVector.h"
 
 namespace mlir::hmoe {
 #define GEN_PASS_DEF_HMOESPLITSHAREDFILLS
@@ -13,31 +14,34 @@ namespace mlir::hmoe {
 using namespace mlir;
 
 namespace {
+/// Whether `fill` fills a tensor.empty, on tensors.
+bool fillsEmptyTensor(linalg::FillOp fill) {
+  return fill && fill.hasPureTensorSemantics() &&
+         fill.getDpsInits()[0].getDefiningOp<tensor::EmptyOp>();
+}
+
 struct HMoESplitSharedFillsPass
     : public hmoe::impl::HMoESplitSharedFillsBase<HMoESplitSharedFillsPass> {
   void runOnOperation() override {
-    SmallVector<linalg::FillOp> fills;
-    getOperation()->walk([&](linalg::FillOp fill) {
-      if (fill.hasPureTensorSemantics() &&
-          fill.getDpsInits()[0].getDefiningOp<tensor::EmptyOp>())
-        fills.push_back(fill);
-    });
+    // The destination operands each such fill's result is bound to, in
+    // program order (a pre-order walk).
+    llvm::MapVector<linalg::FillOp, SmallVector<OpOperand *>> destinations;
+    getOperation()->walk<WalkOrder::PreOrder>(
+        [&](DestinationStyleOpInterface dps) {
+          for (OpOperand &init : dps.getDpsInitsMutable()) {
+            auto fill = init.get().getDefiningOp<linalg::FillOp>();
+            if (fillsEmptyTensor(fill))
+              destinations[fill].push_back(&init);
+          }
+        });
     OpBuilder b(&getContext());
-    for (linalg::FillOp fill : fills) {
-      // Every destination operand after the first gets a fill of its own,
-      // of a tensor.empty of its own, built where the shared one is.
-      SmallVector<OpOperand *> destinations;
-      for (OpOperand &use : fill.getResult(0).getUses()) {
-        auto dps = dyn_cast<DestinationStyleOpInterface>(use.getOwner());
-        if (dps && dps.isDpsInit(&use))
-          destinations.push_back(&use);
-      }
-      // In program order, so that the first writer keeps the original.
-      llvm::stable_sort(destinations, [](OpOperand *x, OpOperand *y) {
-        Operation *a = x->getOwner(), *b = y->getOwner();
-        return a->getBlock() == b->getBlock() && a->isBeforeInBlock(b);
+    for (auto &[fill, uses] : destinations) {
+      // The first writer keeps the fill, unless something also reads it
+      // (then that reader keeps it, and every writer gets its own).
+      bool read = llvm::any_of(fill.getResult(0).getUses(), [&](OpOperand &u) {
+        return !llvm::is_contained(uses, &u);
       });
-      for (OpOperand *use : llvm::drop_begin(destinations)) {
+      for (OpOperand *use : llvm::drop_begin(uses, read ? 0 : 1)) {
         b.setInsertionPoint(fill);
         Operation *empty = b.clone(*fill.getDpsInits()[0].getDefiningOp());
         Operation *copy = b.clone(*fill);

@@ -25,6 +25,7 @@
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Transforms/RegionUtils.h"
 
 namespace mlir::hmoe {
 #define GEN_PASS_DEF_HMOEVECTORIZECONTRACTIONS
@@ -126,11 +127,35 @@ matchRowContraction(linalg::GenericOp op, int64_t vectorWidth, bool bf16Dot) {
   return match;
 }
 
-/// The buffer `v` is a view of (through subviews, casts, reshapes).
-Value baseBuffer(Value v) {
+/// The allocation or function argument `v` is a view of (through subviews,
+/// casts, reshapes), or null where anything else made it (a transpose, a
+/// select, a loop's argument): then what it aliases is unknown.
+Value knownBase(Value v) {
   while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
     v = view.getViewSource();
-  return v;
+  if (v.getDefiningOp<memref::AllocOp>())
+    return v;
+  auto arg = dyn_cast<BlockArgument>(v);
+  if (arg && arg.getOwner()->isEntryBlock() &&
+      isa<FunctionOpInterface>(arg.getOwner()->getParentOp()))
+    return v;
+  return nullptr;
+}
+
+/// Whether `x` and `y` are certainly views of different buffers: known,
+/// different bases, not two function arguments (a caller may pass one
+/// buffer twice).
+bool disjoint(Value x, Value y) {
+  Value bx = knownBase(x), by = knownBase(y);
+  return bx && by && bx != by &&
+         !(isa<BlockArgument>(bx) && isa<BlockArgument>(by));
+}
+
+/// Whether `v` and the values `region` uses from outside it are defined
+/// before `op` (or outside its block): a copy of their user may go at `op`.
+bool availableAt(Operation *op, Value v) {
+  Operation *def = v.getDefiningOp();
+  return !def || def->getBlock() != op->getBlock() || def->isBeforeInBlock(op);
 }
 
 /// `a[r, k] = source[tokens[r], k]` (an expert's token rows gathered from
@@ -142,19 +167,21 @@ struct RowGather {
 };
 
 /// The gather writing `m.a` right before `op` (only ops free of memory
-/// effects, allocations and `op`'s zero fill between): a 2-D parallel generic on
-/// buffers with (i)-indexed tokens and `a` as its (i, j) output, whose body
+/// effects, allocations and `op`'s zero fill between): a 2-D parallel generic
+/// on buffers with (i)-indexed tokens and `a` as its (i, j) output, whose body
 /// is `source[index_cast(token), linalg.index 1]`, from a buffer with
 /// contiguous rows of K elements of a's type. `a` is an allocation that
-/// only the gather, the contraction and its dealloc use.
+/// only the gather, the contraction and its dealloc use; neither the
+/// source nor the tokens may be a view of `c` (tasks read them while others
+/// write c).
 std::optional<RowGather> precedingRowGather(linalg::GenericOp op,
                                             const RowContraction &m) {
   linalg::FillOp zeroFill = m.zeroFill;
   Operation *fill = zeroFill ? zeroFill.getOperation() : nullptr;
   Operation *prev = op->getPrevNode();
-  while (prev && !isa<linalg::GenericOp>(prev) &&
-         (isMemoryEffectFree(prev) || prev == fill ||
-          isa<memref::AllocOp>(prev)))
+  while (
+      prev && !isa<linalg::GenericOp>(prev) &&
+      (isMemoryEffectFree(prev) || prev == fill || isa<memref::AllocOp>(prev)))
     prev = prev->getPrevNode();
   auto gather = dyn_cast_or_null<linalg::GenericOp>(prev);
   if (!gather || !gather.hasPureBufferSemantics() ||
@@ -191,7 +218,7 @@ std::optional<RowGather> precedingRowGather(linalg::GenericOp op,
       sourceType.getDimSize(1) != m.k ||
       sourceType.getElementType() !=
           cast<MemRefType>(m.a.getType()).getElementType() ||
-      baseBuffer(source) == baseBuffer(m.c))
+      !disjoint(source, m.c) || !disjoint(gather.getDpsInputs()[0], m.c))
     return std::nullopt;
   return RowGather{gather, source, gather.getDpsInputs()[0]};
 }
@@ -200,10 +227,12 @@ std::optional<RowGather> precedingRowGather(linalg::GenericOp op,
 /// tiles are final (an activation, SwiGLU's product): the next op after
 /// `op` (only ops free of memory effects between), on buffers, 2-D and all
 /// parallel, reading `c` element for element, each operand indexed by
-/// (i, j), (i), (j) or nothing, and defined before `op`. Its body computes
-/// only on its arguments (no index, no memory). It writes `c` in place or a
-/// buffer of its own (an allocation that is not `a`, `w` or `c`), so that
-/// no task writes what another still reads; its other operands are not `c`.
+/// (i, j), (i), (j) or nothing (its output by (i, j)), all it uses defined
+/// before `op`. Its body computes only on its arguments (no index, no
+/// memory). It writes `c` in place or a new allocation of its own, and no
+/// operand but `c` itself may be a view of `c`, nor an input a view of the
+/// output: so that no task writes what another reads. Where a view's base
+/// is unknown (a transpose, two function arguments), it is not taken.
 linalg::GenericOp followingEpilogue(linalg::GenericOp op,
                                     const RowContraction &m) {
   Operation *next = op->getNextNode();
@@ -218,19 +247,24 @@ linalg::GenericOp followingEpilogue(linalg::GenericOp op,
     if (isa<linalg::IndexOp>(inner) || inner.getNumRegions() != 0 ||
         !isMemoryEffectFree(&inner))
       return nullptr;
+  // What the body uses from outside must be there where its copies go.
+  SetVector<Value> captured;
+  getUsedValuesDefinedAbove(epilogue.getRegion(), captured);
+  if (!llvm::all_of(captured, [&](Value v) { return availableAt(op, v); }))
+    return nullptr;
   MLIRContext *ctx = op.getContext();
   AffineExpr i = getAffineDimExpr(0, ctx), j = getAffineDimExpr(1, ctx);
-  Value cBase = baseBuffer(m.c);
   OpOperand &init = epilogue.getDpsInitsMutable()[0];
-  Value outBase = baseBuffer(init.get());
+  if (epilogue.getMatchingIndexingMap(&init).getResults() !=
+      ArrayRef<AffineExpr>{i, j})
+    return nullptr;
   bool readsC = false;
   for (OpOperand &operand : epilogue->getOpOperands()) {
     Value v = operand.get();
-    if (Operation *def = v.getDefiningOp();
-        def && def->getBlock() == op->getBlock() && !def->isBeforeInBlock(op))
+    if (!availableAt(op, v))
       return nullptr;
-    AffineMap map = epilogue.getMatchingIndexingMap(&operand);
-    ArrayRef<AffineExpr> results = map.getResults();
+    ArrayRef<AffineExpr> results =
+        epilogue.getMatchingIndexingMap(&operand).getResults();
     if (!(results.empty() || results == ArrayRef<AffineExpr>{i, j} ||
           results == ArrayRef<AffineExpr>{i} ||
           results == ArrayRef<AffineExpr>{j}))
@@ -241,15 +275,17 @@ linalg::GenericOp followingEpilogue(linalg::GenericOp op,
       readsC |= epilogue.payloadUsesValueFromOperand(&operand);
       continue;
     }
-    // Another view of c, or an input that is a view of the output (a tile
-    // would read what an earlier tile wrote).
-    if (baseBuffer(v) == cBase ||
-        (&operand != &init && baseBuffer(v) == outBase))
+    // Not another view of c; an input not a view of the output either (a
+    // tile would read what another tile writes).
+    if (!disjoint(v, m.c) ||
+        (&operand != &init && init.get() != m.c && !disjoint(v, init.get())))
       return nullptr;
   }
+  // Its own output: a new allocation, not one the contraction reads.
+  Value outBase = knownBase(init.get());
   if (init.get() != m.c &&
-      (!outBase.getDefiningOp<memref::AllocOp>() ||
-       outBase == baseBuffer(m.a) || outBase == baseBuffer(m.w)))
+      (!outBase || !outBase.getDefiningOp<memref::AllocOp>() ||
+       !disjoint(init.get(), m.a) || !disjoint(init.get(), m.w)))
     return nullptr;
   return readsC ? epilogue : nullptr;
 }
@@ -897,6 +933,14 @@ struct VectorizeContractionsPass
             fuseNeighbours ? followingEpilogue(op, m) : nullptr;
         std::optional<RowGather> gather =
             fuseNeighbours ? precedingRowGather(op, m) : std::nullopt;
+        // Both: the epilogue's tiles must not write what the kernel now
+        // reads in place of a.
+        if (epilogue && gather) {
+          Value out = epilogue.getDpsInits()[0];
+          if (out != m.c && (!disjoint(out, gather->source) ||
+                             !disjoint(out, gather->tokens)))
+            epilogue = nullptr;
+        }
         // Packing reads and writes all of w on every call, whatever the
         // rows: below rows-per-task rows (an expert with few tokens, or
         // none) the inner-product tile, which only reads w, is kept.

@@ -1,5 +1,6 @@
 // RUN: hmoe-opt --pass-pipeline='builtin.module(func.func(hmoe-vectorize-contractions{packed-rows=2 vector-width=4 rows-per-task=16}))' --split-input-file %s | FileCheck %s
 // RUN: hmoe-opt --pass-pipeline='builtin.module(func.func(hmoe-vectorize-contractions{packed-rows=2 vector-width=4 rows-per-task=16 fuse-neighbours=false}))' --split-input-file %s | FileCheck %s --check-prefix=OFF
+// RUN: hmoe-opt --pass-pipeline='builtin.module(func.func(hmoe-vectorize-contractions{packed-rows=2 vector-width=4 rows-per-task=16 k-block=16}))' --split-input-file %s | FileCheck %s --check-prefix=KBLOCK
 
 #a = affine_map<(i, j, k) -> (i, k)>
 #w = affine_map<(i, j, k) -> (j, k)>
@@ -7,12 +8,14 @@
 #id = affine_map<(i, j) -> (i, j)>
 #col = affine_map<(i, j) -> (j)>
 
-// An activation in place right after the contraction runs on each 2 x 8
+// An activation in place right after the contraction (into a buffer of the
+// function's own: two arguments might alias) runs on each 2 x 8
 // output tile of the packed kernel once its last K chunk is stored (a copy
 // of the generic on views of the tile), and on all of c after the
 // inner-product tile; the original is gone.
 // CHECK-LABEL: func.func @in_place
-// CHECK-SAME: (%[[A:.*]]: memref<?x64xf32>, %[[W:.*]]: memref<16x64xf32>, %[[C:.*]]: memref<?x16xf32>, %[[BIAS:.*]]: memref<16xf32>)
+// CHECK-SAME: (%[[A:.*]]: memref<?x64xf32>, %[[W:.*]]: memref<16x64xf32>, %[[BIAS:.*]]: memref<16xf32>)
+// CHECK: %[[C:.*]] = memref.alloc
 // CHECK: scf.if
 // CHECK:   scf.for %[[ROW:.*]] =
 // CHECK:     scf.for %[[PANEL:.*]] =
@@ -23,19 +26,35 @@
 // CHECK:       %[[TILE:.*]] = memref.subview %[[C]][%[[ROW]], %[[COL]]] [2, 8] [1, 1]
 // CHECK:       linalg.generic {{.*}} ins(%[[B]] : memref<8xf32, strided<[1], offset: ?>>) outs(%[[TILE]] : memref<2x8xf32, strided<[16, 1], offset: ?>>)
 // CHECK:         math.tanh
+// CHECK:   scf.for %[[ROW1:.*]] =
+// CHECK:     scf.for %[[PANEL1:.*]] =
+// CHECK-COUNT-2: vector.store %{{.*}}, %[[C]]
+// CHECK:       %[[COL1:.*]] = arith.muli %[[PANEL1]], %{{.*}} : index
+// CHECK:       memref.subview %[[BIAS]][%[[COL1]]] [8] [1]
+// CHECK:       memref.subview %[[C]][%[[ROW1]], %[[COL1]]] [1, 8] [1, 1]
 // CHECK: } else {
 // CHECK:   scf.parallel
 // CHECK:   linalg.generic {{.*}} ins(%[[BIAS]] : memref<16xf32>) outs(%[[C]] : memref<?x16xf32>)
 // CHECK: }
 // CHECK-NOT: linalg.generic
 // CHECK: return
+// With K in chunks of 16, the epilogue runs in the last chunk's nest only.
+// KBLOCK-LABEL: func.func @in_place
+// KBLOCK-NOT: [2, 8] [1, 1]
+// KBLOCK: scf.for %{{.*}} = %c48{{(_[0-9]+)?}} to %c64
+// KBLOCK: [2, 8] [1, 1]
+// KBLOCK-NOT: [2, 8] [1, 1]
+// KBLOCK: } else {
 // OFF-LABEL: func.func @in_place
 // OFF-NOT: [2, 8] [1, 1]
 // OFF: linalg.generic {{.*}} ins(%{{.*}} : memref<16xf32>) outs(%{{.*}} : memref<?x16xf32>)
 // OFF-NOT: linalg.generic
 // OFF: return
 func.func @in_place(%a: memref<?x64xf32>, %w: memref<16x64xf32>,
-                    %out: memref<?x16xf32>, %bias: memref<16xf32>) {
+                    %bias: memref<16xf32>) -> memref<?x16xf32> {
+  %c0 = arith.constant 0 : index
+  %n = memref.dim %a, %c0 : memref<?x64xf32>
+  %out = memref.alloc(%n) : memref<?x16xf32>
   linalg.generic {indexing_maps = [#a, #w, #c],
                   iterator_types = ["parallel", "parallel", "reduction"]}
       ins(%a, %w : memref<?x64xf32>, memref<16x64xf32>)
@@ -53,7 +72,7 @@ func.func @in_place(%a: memref<?x64xf32>, %w: memref<16x64xf32>,
     %t = math.tanh %s : f32
     linalg.yield %t : f32
   }
-  return
+  return %out : memref<?x16xf32>
 }
 
 // -----
@@ -101,10 +120,11 @@ func.func @out_of_place(%a: memref<?x64xf32>, %w: memref<16x64xf32>,
 // -----
 
 // Left as they are (one generic after the packed choice each): an epilogue
-// that reads the tile's position (linalg.index), one that writes a buffer
-// the contraction reads (a), one that reads c transposed, one that does not
-// read c at all, one that reads a view of the buffer it writes, one with a
-// store between.
+// that reads the tile's position (linalg.index), one that writes a view of
+// the buffer the contraction reads as a, one that reads c transposed (a
+// map), one that does not read c at all, one that reads c through a
+// memref.transpose (a view whose base the pass cannot see), one that reads
+// a view of the buffer it writes, one with a store between.
 // CHECK-LABEL: func.func @not_fused
 // CHECK-NOT: [2, 8] [1, 1]
 // CHECK-NOT: [1, 8] [1, 1]
@@ -140,10 +160,11 @@ func.func @not_fused(%a: memref<?x64xf32>, %w: memref<16x64xf32>,
   }
   %c0 = arith.constant 0 : index
   %n = memref.dim %a, %c0 : memref<?x64xf32>
-  %aview = memref.subview %a[0, 0] [%n, 16] [1, 1] : memref<?x64xf32> to memref<?x16xf32, strided<[64, 1]>>
+  %own = memref.alloc(%n) : memref<?x64xf32>
+  %ownview = memref.subview %own[0, 0] [%n, 16] [1, 1] : memref<?x64xf32> to memref<?x16xf32, strided<[64, 1]>>
   linalg.generic {indexing_maps = [#a, #w, #c],
                   iterator_types = ["parallel", "parallel", "reduction"]}
-      ins(%a, %w : memref<?x64xf32>, memref<16x64xf32>)
+      ins(%own, %w : memref<?x64xf32>, memref<16x64xf32>)
       outs(%out : memref<?x16xf32>) {
   ^bb0(%x: f32, %y: f32, %acc: f32):
     %m = arith.mulf %x, %y : f32
@@ -152,7 +173,7 @@ func.func @not_fused(%a: memref<?x64xf32>, %w: memref<16x64xf32>,
   }
   linalg.generic {indexing_maps = [#id, #id],
                   iterator_types = ["parallel", "parallel"]}
-      ins(%out : memref<?x16xf32>) outs(%aview : memref<?x16xf32, strided<[64, 1]>>) {
+      ins(%out : memref<?x16xf32>) outs(%ownview : memref<?x16xf32, strided<[64, 1]>>) {
   ^bb0(%v: f32, %o: f32):
     linalg.yield %v : f32
   }
@@ -197,6 +218,25 @@ func.func @not_fused(%a: memref<?x64xf32>, %w: memref<16x64xf32>,
     %s = arith.addf %acc, %m : f32
     linalg.yield %s : f32
   }
+  %own2 = memref.alloc(%n) : memref<?x16xf32>
+  %sqt = memref.transpose %sq (i, j) -> (j, i) : memref<16x16xf32> to memref<16x16xf32, strided<[1, 16]>>
+  linalg.generic {indexing_maps = [#a, #w, #c],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %w : memref<?x64xf32>, memref<16x64xf32>)
+      outs(%sqa : memref<?x16xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#id, #id, #id],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%sqa, %sqt : memref<?x16xf32>, memref<16x16xf32, strided<[1, 16]>>)
+      outs(%own2 : memref<?x16xf32>) {
+  ^bb0(%v: f32, %t: f32, %o: f32):
+    %s = arith.addf %v, %t : f32
+    linalg.yield %s : f32
+  }
   %gate = memref.alloc(%n) : memref<?x16xf32>
   %row0 = memref.subview %gate[0, 0] [1, 16] [1, 1] : memref<?x16xf32> to memref<16xf32, strided<[1]>>
   linalg.generic {indexing_maps = [#a, #w, #c],
@@ -214,6 +254,15 @@ func.func @not_fused(%a: memref<?x64xf32>, %w: memref<16x64xf32>,
       outs(%gate : memref<?x16xf32>) {
   ^bb0(%v: f32, %r: f32, %o: f32):
     %s = arith.addf %v, %r : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#a, #w, #c],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %w : memref<?x64xf32>, memref<16x64xf32>)
+      outs(%out : memref<?x16xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %m : f32
     linalg.yield %s : f32
   }
   memref.store %cst, %scalar[] : memref<f32>

@@ -37,8 +37,9 @@ def HMoESplitSharedFills : Pass<"hmoe-split-shared-fills"> {
     buffer (a `memref.copy` of zeros per expert and call), and the
     contraction after it no longer sees a fill it may overwrite. Before
     bufferization, this pass gives each destination use of such a fill
-    after the first a `linalg.fill` of a `tensor.empty` of its own, built
-    where the shared one is.
+    after the first (in program order) a `linalg.fill` of a `tensor.empty`
+    of its own, built where the shared one is; if anything also reads the
+    fill, every destination gets its own and the readers keep the original.
   }];
   let dependentDialects = [
     "::mlir::linalg::LinalgDialect",
@@ -265,8 +266,9 @@ def HMoEVectorizeContractions : Pass<"hmoe-vectorize-contractions"> {
     after such a contraction that reads its output element for element (an
     activation in place, SwiGLU's product into a buffer of its own; every
     operand indexed by (i, j), (i), (j) or nothing; a body of pure
-    arithmetic) runs in the packed kernel on each 2 x `vector-width`-column
-    output tile once its last K chunk is stored, as a copy of the generic
+    arithmetic; no view it cannot see through) runs in the packed kernel on
+    each output tile (`packed-rows` rows, 2 x `vector-width` columns) once
+    its last K chunk is stored, as a copy of the generic
     on views of the tile (which hmoe-vectorize-rowwise then vectorises),
     and after the whole contraction in the other branch. It saves a pass
     over the output and a parallel region per contraction; outputs are
