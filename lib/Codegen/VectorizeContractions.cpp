@@ -151,8 +151,8 @@ bool disjoint(Value x, Value y) {
          !(isa<BlockArgument>(bx) && isa<BlockArgument>(by));
 }
 
-/// Whether `v` and the values `region` uses from outside it are defined
-/// before `op` (or outside its block): a copy of their user may go at `op`.
+/// Whether `v` is defined before `op` (or outside its block): a copy of an
+/// op using it may go at `op`.
 bool availableAt(Operation *op, Value v) {
   Operation *def = v.getDefiningOp();
   return !def || def->getBlock() != op->getBlock() || def->isBeforeInBlock(op);
