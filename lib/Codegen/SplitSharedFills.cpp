@@ -35,7 +35,9 @@ struct HMoESplitSharedFillsPass
           }
         });
     OpBuilder b(&getContext());
-    for (auto &[fill, uses] : destinations) {
+    for (auto &entry : destinations) {
+      linalg::FillOp fill = entry.first;
+      ArrayRef<OpOperand *> uses = entry.second;
       // The first writer keeps the fill, unless something also reads it
       // (then that reader keeps it, and every writer gets its own).
       bool read = llvm::any_of(fill.getResult(0).getUses(), [&](OpOperand &u) {
