@@ -1,6 +1,7 @@
 // RUN: hmoe-opt --pass-pipeline='builtin.module(func.func(hmoe-vectorize-contractions{packed-rows=2 vector-width=4 rows-per-task=16}))' --split-input-file %s | FileCheck %s
 // RUN: hmoe-opt --pass-pipeline='builtin.module(func.func(hmoe-vectorize-contractions{packed-rows=2 vector-width=4 rows-per-task=16 fuse-neighbours=false}))' --split-input-file %s | FileCheck %s --check-prefix=OFF
 // RUN: hmoe-opt --pass-pipeline='builtin.module(func.func(hmoe-vectorize-contractions{packed-rows=2 vector-width=4 rows-per-task=16 k-block=16}))' --split-input-file %s | FileCheck %s --check-prefix=KBLOCK
+// RUN: hmoe-opt --pass-pipeline='builtin.module(func.func(hmoe-vectorize-contractions{packed-rows=2 vector-width=8 rows-per-task=16 bf16-dot}))' --split-input-file %s | FileCheck %s --check-prefix=BF16
 
 #a = affine_map<(i, j, k) -> (i, k)>
 #w = affine_map<(i, j, k) -> (j, k)>
@@ -403,4 +404,121 @@ func.func @gathers_kept(%x: memref<?x64xf32>, %tokens: memref<?xi32>,
     linalg.yield %s : f32
   }
   return
+}
+
+// -----
+
+// Both at once, with i64 tokens: the kernel reads x by token and runs the
+// activation on each finished tile; neither generic is left outside the
+// inner-product branch.
+// CHECK-LABEL: func.func @gathered_and_activated
+// CHECK-SAME: (%[[X:.*]]: memref<?x64xf32>, %[[TOK:.*]]: memref<?xi64>,
+// CHECK: %[[A:.*]] = memref.alloc
+// CHECK: %[[C:.*]] = memref.alloc
+// CHECK-NOT: linalg.generic
+// CHECK: scf.if
+// CHECK:   %[[T0:.*]] = memref.load %[[TOK]][%{{.*}}] : memref<?xi64>
+// CHECK:   %[[R0:.*]] = arith.index_cast %[[T0]] : i64 to index
+// CHECK:   memref.load %[[X]][%[[R0]], %{{.*}}] : memref<?x64xf32>
+// CHECK:   %[[TILE:.*]] = memref.subview %[[C]][%{{.*}}, %{{.*}}] [2, 8] [1, 1]
+// CHECK:   linalg.generic {{.*}} outs(%[[TILE]] :
+// CHECK:     math.tanh
+// CHECK: } else {
+// CHECK:   linalg.generic {{.*}} ins(%[[TOK]] : memref<?xi64>) outs(%[[A]] : memref<?x64xf32>)
+// CHECK:   scf.parallel
+// CHECK:   linalg.generic {{.*}} outs(%[[C]] : memref<?x16xf32>)
+// CHECK: }
+// CHECK-NOT: linalg.generic
+// CHECK: return
+// BF16-LABEL: func.func @gathered_and_activated
+#a = affine_map<(i, j, k) -> (i, k)>
+#w = affine_map<(i, j, k) -> (j, k)>
+#c = affine_map<(i, j, k) -> (i, j)>
+#row = affine_map<(i, j) -> (i)>
+#id = affine_map<(i, j) -> (i, j)>
+func.func @gathered_and_activated(%x: memref<?x64xf32>, %tokens: memref<?xi64>,
+                                  %w: memref<16x64xf32>) -> memref<?x16xf32> {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  %n = memref.dim %tokens, %c0 : memref<?xi64>
+  %a = memref.alloc(%n) : memref<?x64xf32>
+  linalg.generic {indexing_maps = [#row, #id],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%tokens : memref<?xi64>) outs(%a : memref<?x64xf32>) {
+  ^bb0(%in: i64, %o: f32):
+    %j = linalg.index 1 : index
+    %t = arith.index_cast %in : i64 to index
+    %v = memref.load %x[%t, %j] : memref<?x64xf32>
+    linalg.yield %v : f32
+  }
+  %out = memref.alloc(%n) : memref<?x16xf32>
+  linalg.fill ins(%zero : f32) outs(%out : memref<?x16xf32>)
+  linalg.generic {indexing_maps = [#a, #w, #c],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %w : memref<?x64xf32>, memref<16x64xf32>)
+      outs(%out : memref<?x16xf32>) {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#id],
+                  iterator_types = ["parallel", "parallel"]}
+      outs(%out : memref<?x16xf32>) {
+  ^bb0(%v: f32):
+    %t = math.tanh %v : f32
+    linalg.yield %t : f32
+  }
+  memref.dealloc %a : memref<?x64xf32>
+  return %out : memref<?x16xf32>
+}
+
+// -----
+
+// bf16 with dot products: the kernel loads each row's pair of K elements
+// straight from x's row of the token.
+// BF16-LABEL: func.func @gathered_bf16
+// BF16-SAME: (%[[X:.*]]: memref<?x64xbf16>, %[[TOK:.*]]: memref<?xi32>,
+// BF16: scf.if
+// BF16:   %[[T0:.*]] = memref.load %[[TOK]][%{{.*}}] : memref<?xi32>
+// BF16:   %[[R0:.*]] = arith.index_cast %[[T0]] : i32 to index
+// BF16:   vector.load %[[X]][%[[R0]], %{{.*}}] : memref<?x64xbf16>, vector<2xbf16>
+// BF16:   x86vector.avx512.dot
+// BF16: } else {
+// BF16:   linalg.generic {{.*}} ins(%[[TOK]] : memref<?xi32>)
+#a = affine_map<(i, j, k) -> (i, k)>
+#w = affine_map<(i, j, k) -> (j, k)>
+#c = affine_map<(i, j, k) -> (i, j)>
+#row = affine_map<(i, j) -> (i)>
+#id = affine_map<(i, j) -> (i, j)>
+func.func @gathered_bf16(%x: memref<?x64xbf16>, %tokens: memref<?xi32>,
+                         %w: memref<16x64xbf16>) -> memref<?x16xf32> {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  %n = memref.dim %tokens, %c0 : memref<?xi32>
+  %a = memref.alloc(%n) : memref<?x64xbf16>
+  linalg.generic {indexing_maps = [#row, #id],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%tokens : memref<?xi32>) outs(%a : memref<?x64xbf16>) {
+  ^bb0(%in: i32, %o: bf16):
+    %j = linalg.index 1 : index
+    %t = arith.index_cast %in : i32 to index
+    %v = memref.load %x[%t, %j] : memref<?x64xbf16>
+    linalg.yield %v : bf16
+  }
+  %out = memref.alloc(%n) : memref<?x16xf32>
+  linalg.fill ins(%zero : f32) outs(%out : memref<?x16xf32>)
+  linalg.generic {indexing_maps = [#a, #w, #c],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %w : memref<?x64xbf16>, memref<16x64xbf16>)
+      outs(%out : memref<?x16xf32>) {
+  ^bb0(%p: bf16, %q: bf16, %acc: f32):
+    %pe = arith.extf %p : bf16 to f32
+    %qe = arith.extf %q : bf16 to f32
+    %m = arith.mulf %pe, %qe : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  memref.dealloc %a : memref<?x64xbf16>
+  return %out : memref<?x16xf32>
 }
