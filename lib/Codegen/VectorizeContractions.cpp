@@ -21,6 +21,7 @@
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
 #include "mlir/Dialect/X86Vector/X86VectorDialect.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/IR/Matchers.h"
@@ -131,8 +132,7 @@ matchRowContraction(linalg::GenericOp op, int64_t vectorWidth, bool bf16Dot) {
 /// casts, reshapes), or null where anything else made it (a transpose, a
 /// select, a loop's argument): then what it aliases is unknown.
 Value knownBase(Value v) {
-  while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
-    v = view.getViewSource();
+  v = memref::skipViewLikeOps(cast<MemrefValue>(v));
   if (v.getDefiningOp<memref::AllocOp>())
     return v;
   auto arg = dyn_cast<BlockArgument>(v);

@@ -15,6 +15,7 @@
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 
@@ -46,14 +47,6 @@ bool isScalarType(Type t) {
 /// outputs) or is carried by an scf.for / yielded by an scf.if.
 class LaneAnalysis {
 public:
-  /// The buffer `v` is a view of (through subviews, casts, reshapes):
-  /// a vector load must not read what the op writes, even through a view.
-  static Value baseBuffer(Value v) {
-    while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
-      v = view.getViewSource();
-    return v;
-  }
-
   /// Classifies `op`'s body given whether each block argument varies;
   /// fails on anything the emitter cannot re-emit on lanes.
   LogicalResult analyze(linalg::GenericOp op, ArrayRef<bool> argVaries) {
@@ -100,8 +93,10 @@ private:
       // possibly the last, which may be the lane index.
       Value buffer = load.getMemRef();
       if (generic->isAncestor(buffer.getParentBlock()->getParentOp()) ||
+          // Not what the op writes, even through a view.
           llvm::any_of(generic.getDpsInits(), [&](Value init) {
-            return baseBuffer(init) == baseBuffer(buffer);
+            return memref::skipViewLikeOps(cast<MemrefValue>(init)) ==
+                   memref::skipViewLikeOps(cast<MemrefValue>(buffer));
           }))
         return failure();
       ValueRange indices = load.getIndices();
