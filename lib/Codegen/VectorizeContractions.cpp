@@ -781,10 +781,8 @@ private:
     if (gather)
       for (Value &r : aRows) {
         Value token = memref::LoadOp::create(b, gather->tokens, r);
-        r = token.getType().isIndex()
-                ? token
-                : arith::IndexCastOp::create(b, b.getIndexType(), token)
-                      .getResult();
+        // Integer tokens: the gather matched casts them to index.
+        r = arith::IndexCastOp::create(b, b.getIndexType(), token);
       }
     Value col0 = arith::MulIOp::create(b, panel, idx(2 * width));
     Value cols[2] = {col0, arith::AddIOp::create(b, col0, idx(width))};
