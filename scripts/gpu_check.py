@@ -2,10 +2,12 @@
 that has no LLVM/MLIR (scripts/gpu-check.sh drives it).
 
     gpu_check.py prepare --hmoe-compile PATH --out DIR [--target cuda|cpu]
-                         [--groups g1,g2,...] [--bench]
-        compiles every case of the integration-matrix groups (and, with
-        --bench, W1/W2 in f32 and bf16 and G1) to DIR/lib*.so with
-        hmoe-compile, and writes DIR/manifest.json.
+                         [--groups g1,g2,...] [--bf16-groups g1,...] [--bench]
+        compiles every case of the integration-matrix groups, those of the
+        bf16 groups in bf16 too (for cuda once more with tensor-cores),
+        and, with --bench, W1/W2 in f32 and bf16 (bf16 also on tensor
+        cores) and G1, to DIR/lib*.so with hmoe-compile, and writes
+        DIR/manifest.json.
     gpu_check.py check --dir DIR [--limit N]
         calls each library on the case's seeded inputs (device buffers for
         cuda libraries) and compares with the float64 reference at
@@ -46,6 +48,7 @@ from hmoe.layer import decode, encode  # noqa: E402
 from hmoe.run import compare_with_reference  # noqa: E402
 
 DEFAULT_GROUPS = "gemm,special,shared,penalty"
+DEFAULT_BF16_GROUPS = "gemm,shared"
 NUMPY_TYPES = {"f32": np.float32, "f64": np.float64, "i32": np.int32,
                "i64": np.int64, "bf16": np.uint16, "f16": np.uint16}
 
@@ -284,22 +287,37 @@ def prepare(args):
     from matrix import group_cases
     os.makedirs(args.out, exist_ok=True)
     manifest = {"target": args.target, "cases": [], "bench": []}
-    for group in args.groups.split(","):
+    # (group, dtype or None, pipeline options or None): the groups as the
+    # matrix has them, and the bf16 groups plain and on tensor cores.
+    builds = [(g, None, None) for g in args.groups.split(",")]
+    for group in filter(None, args.bf16_groups.split(",")):
+        builds.append((group, "bf16", None))
+        if args.target == "cuda":
+            builds.append((group, "bf16", "tensor-cores"))
+    for group, dtype, variant in builds:
         cases = group_cases(group)
         if cases is None:
             sys.exit(f"unknown group {group}")
         for name, layer, T, seed, make_params in cases:
             layer.name = "layer"
-            file = re.sub(r"[^A-Za-z0-9_.-]", "-", f"{group}-{name}")
+            if dtype:
+                layer.dtype = dtype
+            tag = "-".join(filter(None, [group, name, dtype, variant]))
+            file = re.sub(r"[^A-Za-z0-9_.-]", "-", tag)
             lib = os.path.join(args.out, f"lib{file}.so")
             mlir = layer.mlir()
             compile_layer(args.hmoe_compile, mlir, "layer", lib, args.target,
-                          args.out)
-            manifest["cases"].append({
-                "group": group, "name": name, "lib": os.path.basename(lib),
-                "results": [[np.dtype(t).str, r]
-                            for t, r in result_types(mlir, "layer")]})
-            print(f"compiled {group}/{name}")
+                          args.out, variant)
+            entry = {"group": group, "name": name,
+                     "lib": os.path.basename(lib),
+                     "results": [[np.dtype(t).str, r]
+                                 for t, r in result_types(mlir, "layer")]}
+            if dtype:
+                entry["dtype"] = dtype
+            if variant:
+                entry["variant"] = variant
+            manifest["cases"].append(entry)
+            print(f"compiled {tag}")
     if args.bench:
         def add_bench(name, dtype, function, mlir, lib_name, variant=None):
             """Compiles one benchmark library (with `variant` as pipeline
@@ -329,6 +347,12 @@ def prepare(args):
                   "libW1-experts-bf16.so")
         add_bench("G1", "f32", "g1", g1, "libG1.so")
         if args.target == "cuda":
+            # bf16 on tensor cores (mma.sync) against the thread schedule.
+            for name in layers:
+                add_bench(name, "bf16", name.lower(), mlirs[name, "bf16"],
+                          f"lib{name}-bf16-tc.so", "tensor-cores")
+            add_bench("W1-experts", "bf16", "experts", experts_mlir("bf16"),
+                      "libW1-experts-bf16-tc.so", "tensor-cores")
             # The register budget A/B: G1 (routing) and W1 bf16 with a
             # budget for 2 blocks per SM (no spills in routing kernels,
             # more registers) against ptxas's own choice (the default).
@@ -362,6 +386,8 @@ def check(args):
         name, layer, T, seed, make_params = \
             cases[entry["group"]][entry["name"]]
         layer.name = "layer"
+        if entry.get("dtype"):
+            layer.dtype = entry["dtype"]
         params = make_params(layer, T, seed) if make_params else \
             layer.random_params(T, seed)
         lib = Library(os.path.join(args.dir, entry["lib"]), "layer",
@@ -375,8 +401,10 @@ def check(args):
             failures, summary = [str(e)], "error"
         run += 1
         failed += bool(failures)
+        how = ", ".join(filter(None, [target, entry.get("dtype"),
+                                      entry.get("variant")]))
         print(f"{'PASS' if not failures else 'FAIL'}: "
-              f"{entry['group']}/{entry['name']} ({target}): {summary}")
+              f"{entry['group']}/{entry['name']} ({how}): {summary}")
         for message in failures:
             print("    " + message)
     print(f"{run - failed} of {run} cases passed")
@@ -427,7 +455,9 @@ def bench(args):
             inputs, flops = experts_inputs(T, entry["dtype"])
             sec = lib.time(inputs, args.reps)
             rate = limits[1] if entry["dtype"] == "bf16" else limits[2]
-            print(f"W1 expert stage alone ({entry['dtype']}, T = {T}, K = 4): "
+            how = entry["dtype"] + (f", {entry['variant']}"
+                                    if entry.get("variant") else "")
+            print(f"W1 expert stage alone ({how}, T = {T}, K = 4): "
                   f"{sec * 1e3:.3f} ms, {flops / sec / 1e12:.1f} TFLOP/s = "
                   f"{flops / sec / rate:.0%} of the dense "
                   f"{entry['dtype']} rate")
@@ -488,6 +518,9 @@ def main():
     p.add_argument("--out", required=True)
     p.add_argument("--target", default="cuda", choices=["cuda", "cpu"])
     p.add_argument("--groups", default=DEFAULT_GROUPS)
+    p.add_argument("--bf16-groups", default=DEFAULT_BF16_GROUPS,
+                   help="groups also compiled in bf16 (and, for cuda, with "
+                   "tensor-cores)")
     p.add_argument("--bench", action="store_true")
     c = sub.add_parser("check")
     c.add_argument("--dir", required=True)

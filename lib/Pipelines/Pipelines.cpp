@@ -83,7 +83,8 @@ namespace {
 /// hmoe-lower-to-cpu{gpu-mapped}: convert with expert scratch per stage,
 /// then tile every stage over blocks and threads (before any
 /// canonicalization, which would fold the scratch outputs away).
-void addGPUTiling(OpPassManager &pm, bool fuseDistance, int64_t blockThreads) {
+void addGPUTiling(OpPassManager &pm, bool fuseDistance, int64_t blockThreads,
+                  bool tensorCores) {
   using namespace hmoe;
   ConvertHMoEToLinalgOptions convert;
   convert.fuseDistance = fuseDistance;
@@ -94,6 +95,7 @@ void addGPUTiling(OpPassManager &pm, bool fuseDistance, int64_t blockThreads) {
   pm.addPass(createConvertHMoEToLinalg(convert));
   HMoETileForGPUOptions tile;
   tile.blockThreads = blockThreads;
+  tile.tensorCores = tensorCores;
   pm.addNestedPass<func::FuncOp>(createHMoETileForGPU(tile));
 }
 
@@ -142,7 +144,8 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
   // CPU vectorisers are written for).
   bool vectorize = options.vectorize && !options.gpuMapped;
   if (options.gpuMapped) {
-    addGPUTiling(pm, options.fuseDistance, /*blockThreads=*/256);
+    addGPUTiling(pm, options.fuseDistance, /*blockThreads=*/256,
+                 options.tensorCores);
   } else {
     ConvertHMoEToLinalgOptions convert;
     convert.fuseDistance = options.fuseDistance;
@@ -159,8 +162,13 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
   }
 
   addBufferization(pm);
-  if (options.gpuMapped)
+  if (options.gpuMapped) {
     addDeviceDispatchAndStats(pm, /*blockThreads=*/256);
+    // The warps' mma.sync steps, their lanes run one after the other.
+    HMoEWarpContractionsToMMAOptions warps;
+    warps.emulate = true;
+    pm.addNestedPass<func::FuncOp>(createHMoEWarpContractionsToMMA(warps));
+  }
   // Buffer deallocation does not see into scf.forall (the buffers of each
   // expert of a forall over experts leaked, 100 MB a call of W1), but it
   // does into scf.parallel.
@@ -251,7 +259,8 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   pm.addPass(createHMoERequireCUDAToolkit(require));
   pm.addPass(createHMoERecordABI());
   pm.addPass(createHMoEDecompose());
-  addGPUTiling(pm, options.fuseDistance, options.blockThreads);
+  addGPUTiling(pm, options.fuseDistance, options.blockThreads,
+               options.tensorCores);
 
   addBufferization(pm);
   addDeviceDispatchAndStats(pm, options.blockThreads);
@@ -260,6 +269,9 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   pm.addPass(createCSEPass());
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(createConvertBufferizationToMemRefPass());
+  // Warps' contractions as mma.sync steps (before the other linalg ops
+  // become loops).
+  pm.addNestedPass<func::FuncOp>(createHMoEWarpContractionsToMMA());
   // Routing, dispatch and stats: their scalar loops, per thread.
   pm.addNestedPass<func::FuncOp>(createHMoELowerRoutingToLoops());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());

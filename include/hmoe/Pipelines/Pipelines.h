@@ -101,6 +101,13 @@ struct LowerToCPUOptions : public PassPipelineOptions<LowerToCPUOptions> {
           "those loops on the CPU: the GPU schedule checked against the "
           "reference without a GPU (not vectorised)"),
       llvm::cl::init(false)};
+  PassOptions::Option<bool> tensorCores{
+      *this, "tensor-cores",
+      llvm::cl::desc("With gpu-mapped: bf16/f16 contractions split over "
+                     "warps as hmoe-lower-to-nvvm{tensor-cores} splits them "
+                     "(the warp tiling checked on the CPU; the mma.sync "
+                     "steps themselves are GPU-only)"),
+      llvm::cl::init(false)};
 };
 
 struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
@@ -144,6 +151,14 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
                      ".minnctapersm, the register budget ptxas works to); "
                      "0: ptxas decides"),
       llvm::cl::init(0)};
+  PassOptions::Option<bool> tensorCores{
+      *this, "tensor-cores",
+      llvm::cl::desc(
+          "bf16/f16 contractions with f32 accumulation (N a multiple of 8, K "
+          "of 16) on tensor cores: columns split over the block's warps, "
+          "each warp's tile as mma.sync m16n8k16 steps (sm_80+; off until a "
+          "GPU run has checked it, docs/gpu.md)"),
+      llvm::cl::init(false)};
 };
 
 /// hmoe (whole layers or stages) on tensors -> LLVM dialect: target and

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "WarpMMA.h"
 #include "hmoe/Codegen/GPU/Passes.h"
 #include "hmoe/Dialect/HMoE/IR/HMoEOps.h"
 
@@ -32,6 +33,7 @@ using namespace mlir::hmoe;
 namespace {
 struct GPUTileSizes {
   int64_t blockRows, blockThreads, threadsX;
+  bool tensorCores;
   int64_t threadsY() const {
     return std::max<int64_t>(1, blockThreads / threadsX);
   }
@@ -153,13 +155,46 @@ bool replaceIfEmpty(RewriterBase &rewriter, Operation *op) {
   return empty;
 }
 
+/// Splits a contraction's columns between the block's warps, in tiles of
+/// whole m16n8k16 steps that divide N (so every warp's tile is static); each
+/// warp's contraction becomes mma.sync steps (hmoe-warp-contractions-to-mma).
+LogicalResult tileToWarps(RewriterBase &rewriter, TilingInterface op,
+                          const WarpMMAContraction &mma,
+                          const GPUTileSizes &sizes) {
+  MLIRContext *ctx = op->getContext();
+  int64_t warps = sizes.blockThreads / 32;
+  int64_t steps = mma.cols / kMMACols;
+  int64_t perWarp = llvm::divideCeil(steps, warps);
+  while (steps % perWarp != 0)
+    ++perWarp;
+  SmallVector<OpFoldResult> tileSizes(op.getLoopIteratorTypes().size(),
+                                      rewriter.getIndexAttr(0));
+  tileSizes[mma.n] = rewriter.getIndexAttr(perWarp * kMMACols);
+  scf::SCFTilingOptions options;
+  options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+  options.setTileSizes(tileSizes);
+  options.setMapping(
+      {gpu::GPUWarpMappingAttr::get(ctx, gpu::MappingId::LinearDim0)});
+  rewriter.setInsertionPoint(op);
+  FailureOr<scf::SCFTilingResult> tiled =
+      scf::tileUsingSCF(rewriter, op, options);
+  if (failed(tiled))
+    return op->emitOpError("could not be distributed over GPU warps");
+  rewriter.replaceOp(op, tiled->replacements);
+  return success();
+}
+
 /// Distributes `op` over the threads of a block: its first two parallel
 /// loops over threads-y x threads-x, or its only one over all threads
-/// (linearly); with none, it runs on one thread.
+/// (linearly); with none, it runs on one thread. With tensor cores, a
+/// bf16/f16 contraction goes to the block's warps instead.
 LogicalResult tileToThreads(RewriterBase &rewriter, Operation *op,
                             const GPUTileSizes &sizes) {
   MLIRContext *ctx = op->getContext();
   auto tileable = dyn_cast<TilingInterface>(op);
+  if (sizes.tensorCores && tileable && sizes.blockThreads >= 32)
+    if (std::optional<WarpMMAContraction> mma = matchWarpMMAContraction(op))
+      return tileToWarps(rewriter, tileable, *mma, sizes);
   SmallVector<unsigned> dims;
   if (tileable)
     dims = parallelLoops(tileable);
@@ -479,7 +514,7 @@ struct HMoETileForGPUPass
                           "dividing block-threads";
       return signalPassFailure();
     }
-    GPUTileSizes sizes{blockRows, blockThreads, threadsX};
+    GPUTileSizes sizes{blockRows, blockThreads, threadsX, tensorCores};
     MLIRContext *ctx = &getContext();
     // Ops that are not destination-passing (tensor.generate, arith on
     // tensors) become linalg first, so that every stage tiles. No folding:

@@ -65,12 +65,61 @@ def HMoETileForGPU : InterfacePass<"hmoe-tile-for-gpu",
            "parallel loop">,
     Option<"threadsX", "threads-x", "int64_t", /*default=*/"16",
            "threads along the second parallel loop">,
+    Option<"tensorCores", "tensor-cores", "bool", /*default=*/"false",
+           "give bf16/f16 contractions with f32 accumulation (N a multiple "
+           "of 8, K of 16) to the block's warps, columns split between them "
+           "(scf.forall over #gpu.warp), for "
+           "hmoe-warp-contractions-to-mma">,
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",
     "::mlir::gpu::GPUDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
+  ];
+}
+
+def HMoEWarpContractionsToMMA : InterfacePass<"hmoe-warp-contractions-to-mma",
+                                              "::mlir::FunctionOpInterface"> {
+  let summary = "bf16/f16 contractions of GPU warp loops -> nvvm.mma.sync "
+                "m16n8k16 on tensor cores";
+  let description = [{
+    After bufferization: every `scf.forall` mapped to `#gpu.warp<...>`
+    (`hmoe-tile-for-gpu{tensor-cores}` makes one per contraction it gives
+    to warps) must hold one contraction `C[m, n] += A[m, k] * B[n, k]` with
+    bf16 or f16 `A` and `B` extended to f32, an f32 `C`, `N` a static
+    multiple of 8 and `K` of 16. The loop becomes a linear thread loop over
+    its warps' lanes: each warp steps over 16 rows (the last rows masked),
+    8 columns and 16 of K at a time, its lanes loading their A and B
+    fragments as 32-bit pairs straight from the buffers (PTX's m16n8k16
+    layouts) and accumulating in f32 registers with `nvvm.mma.sync`
+    (`mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32`, sm_80+). A
+    warp loop holding anything else is an error.
+
+    With `emulate` (for `hmoe-lower-to-cpu{gpu-mapped tensor-cores}`), the
+    loop stays one iteration per warp, which runs its 32 lanes one after
+    the other, each writing its fragments into a [32, regs] buffer (the
+    warp's registers) with the very code a GPU lane runs, and computes
+    each m16n8k16 step from those buffers, reading every element from
+    the lane and register where the PTX ISA places it (the layouts
+    written a second time, as the inverse map). The fragment addressing is
+    then checked against the reference on the CPU, without a GPU.
+  }];
+  let options = [
+    Option<"warpSize", "warp-size", "int64_t", /*default=*/"32",
+           "threads per warp">,
+    Option<"emulate", "emulate", "bool", /*default=*/"false",
+           "run each warp's lanes and its mma.sync steps as CPU loops "
+           "(the fragment layouts checked without a GPU)">,
+  ];
+  let dependentDialects = [
+    "::mlir::LLVM::LLVMDialect",
+    "::mlir::NVVM::NVVMDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect",
   ];
 }
 

@@ -1,0 +1,473 @@
+//===- WarpContractionsToMMA.cpp - hmoe-warp-contractions-to-mma ----------===//
+//
+// A warp-level bf16/f16 contraction (one iteration of an scf.forall mapped
+// to #gpu.warp, as hmoe-tile-for-gpu{tensor-cores} tiles it) becomes the
+// warp's 32 lanes loading their fragments and issuing nvvm.mma.sync
+// m16n8k16 steps with f32 accumulation. The fragment layouts are the PTX
+// ISA's (section "Matrix Fragments for mma.m16n8k16 with floating point
+// type"); with g = lane / 4 and t = lane % 4:
+//   A (16 x 16, row): regs {a0 a1} = A[g][2t, 2t+1], {a2 a3} = A[g+8][..],
+//                     {a4 a5} = A[g][2t+8, 2t+9], {a6 a7} = A[g+8][..];
+//   B (16 x 8, col):  {b0 b1} = B[k = 2t, 2t+1][n = g], {b2 b3} = k + 8;
+//   C (16 x 8):       {c0 c1} = C[g][2t, 2t+1], {c2 c3} = C[g+8][..].
+// Weights are rows along K (B[n][k] in memory), so every register is two
+// neighbouring elements of a row: one 32-bit load.
+//
+//===----------------------------------------------------------------------===//
+
+#include "WarpMMA.h"
+#include "hmoe/Codegen/GPU/Passes.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+namespace mlir::hmoe {
+#define GEN_PASS_DEF_HMOEWARPCONTRACTIONSTOMMA
+#include "hmoe/Codegen/GPU/Passes.h.inc"
+} // namespace mlir::hmoe
+
+using namespace mlir;
+using namespace mlir::hmoe;
+
+std::optional<WarpMMAContraction>
+mlir::hmoe::matchWarpMMAContraction(Operation *op) {
+  auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+  if (!linalgOp || linalgOp.getNumDpsInputs() != 2 ||
+      linalgOp.getNumDpsInits() != 1 || linalgOp.getNumLoops() != 3)
+    return std::nullopt;
+  FailureOr<linalg::ContractionDimensions> dims =
+      linalg::inferContractionDims(linalgOp);
+  if (failed(dims) || !dims->batch.empty() || dims->m.size() != 1 ||
+      dims->n.size() != 1 || dims->k.size() != 1)
+    return std::nullopt;
+  unsigned m = dims->m[0], n = dims->n[0], k = dims->k[0];
+  MLIRContext *ctx = op->getContext();
+  auto pair = [&](unsigned a, unsigned b) {
+    return AffineMap::get(
+        3, 0, {getAffineDimExpr(a, ctx), getAffineDimExpr(b, ctx)}, ctx);
+  };
+  SmallVector<AffineMap> maps = linalgOp.getIndexingMapsArray();
+  if (maps[0] != pair(m, k) || maps[1] != pair(n, k) || maps[2] != pair(m, n))
+    return std::nullopt;
+  Type a = getElementTypeOrSelf(linalgOp.getDpsInputs()[0].getType());
+  Type b = getElementTypeOrSelf(linalgOp.getDpsInputs()[1].getType());
+  Type c = getElementTypeOrSelf(linalgOp.getDpsInits()[0].getType());
+  if (a != b || !(a.isBF16() || a.isF16()) || !c.isF32())
+    return std::nullopt;
+  // The body: out + extf(a) * extf(b), in either order, nothing else.
+  Block &body = linalgOp->getRegion(0).front();
+  if (body.getOperations().size() != 5)
+    return std::nullopt;
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  auto add = yield.getOperand(0).getDefiningOp<arith::AddFOp>();
+  if (!add)
+    return std::nullopt;
+  Value acc = body.getArgument(2);
+  Value product = add.getLhs() == acc ? add.getRhs() : add.getLhs();
+  if (add.getLhs() != acc && add.getRhs() != acc)
+    return std::nullopt;
+  auto mul = product.getDefiningOp<arith::MulFOp>();
+  if (!mul)
+    return std::nullopt;
+  auto extended = [&](Value v) -> Value {
+    auto ext = v.getDefiningOp<arith::ExtFOp>();
+    return ext ? ext.getIn() : Value();
+  };
+  Value x = extended(mul.getLhs()), y = extended(mul.getRhs());
+  if (!((x == body.getArgument(0) && y == body.getArgument(1)) ||
+        (x == body.getArgument(1) && y == body.getArgument(0))))
+    return std::nullopt;
+  SmallVector<int64_t> ranges = linalgOp.getStaticLoopRanges();
+  int64_t cols = ranges[n], depth = ranges[k];
+  if (ShapedType::isDynamic(cols) || ShapedType::isDynamic(depth) ||
+      cols <= 0 || depth <= 0 || cols % kMMACols != 0 || depth % kMMADepth != 0)
+    return std::nullopt;
+  return WarpMMAContraction{m, n, k, cols, depth, a};
+}
+
+namespace {
+/// What one lane of a warp reads and writes in the 16 x 8 output tile at
+/// (m0, n0), by the PTX ISA's m16n8k16 layouts (g = lane / 4, t = lane % 4).
+struct LaneTile {
+  Value r0, r1;     // its output rows m0 + g and m0 + g + 8
+  Value in0, in1;   // whether those are rows of the contraction
+  Value row0, row1; // the rows it reads: past the end, the last row (those
+                    // results are never stored; an output row depends on
+                    // its own A row only)
+  Value col;        // n0 + 2t: its two output columns
+  Value weightRow;  // n0 + g: its column of B, a row of the weights
+  Value twoT;       // 2t: its first K element of each half of a K step
+};
+
+/// The code of one warp-level contraction `op` (on buffers): rows 16 at a
+/// time (the last ones masked), columns 8 at a time, K 16 at a time. On the
+/// GPU each thread runs it as one lane (`emitLane`); on the CPU one
+/// iteration runs all 32 lanes and an m16n8k16 step computed from their
+/// fragments (`emitEmulated`), so that the fragment addressing is checked
+/// against the ISA's layouts without a GPU.
+class WarpMMAEmitter {
+public:
+  WarpMMAEmitter(ImplicitLocOpBuilder &b, linalg::LinalgOp op,
+                 const WarpMMAContraction &mma, IRMapping &map)
+      : b(b), mma(mma), a(map.lookupOrDefault(op.getDpsInputs()[0])),
+        w(map.lookupOrDefault(op.getDpsInputs()[1])),
+        c(map.lookupOrDefault(op.getDpsInits()[0])),
+        pairType(VectorType::get({2}, mma.inputType)),
+        accType(VectorType::get({2}, b.getF32Type())) {
+    rows = memref::DimOp::create(b, c, 0);
+  }
+
+  void emitLane(Value lane) {
+    Type f32 = b.getF32Type();
+    bool bf16 = mma.inputType.isBF16();
+    auto result =
+        LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32});
+    NVVM::MMATypes ptxType = bf16 ? NVVM::MMATypes::bf16 : NVVM::MMATypes::f16;
+    forTiles([&](ImplicitLocOpBuilder &nb, Value m0, Value n0) {
+      LaneTile tile = laneTile(nb, lane, m0, n0);
+      auto kLoop = scf::ForOp::create(
+          nb, index(nb, 0), index(nb, mma.depth), index(nb, kMMADepth),
+          loadAcc(nb, tile),
+          [&](OpBuilder &nested, Location loc, Value k0, ValueRange sums) {
+            ImplicitLocOpBuilder kb(loc, nested);
+            // Each register two neighbouring elements of a row; bf16 pairs
+            // go to the intrinsic as i32.
+            SmallVector<Value> regs = loadOperands(kb, tile, k0);
+            if (bf16)
+              for (Value &reg : regs)
+                reg = LLVM::BitcastOp::create(kb, kb.getI32Type(), reg);
+            auto step = NVVM::MmaOp::create(
+                kb, result, ArrayRef(regs).take_front(4),
+                ArrayRef(regs).drop_front(4), sums,
+                {kMMARows, kMMACols, kMMADepth},
+                /*b1Op=*/std::nullopt, /*intOverflow=*/std::nullopt,
+                std::array<NVVM::MMATypes, 2>{ptxType, ptxType},
+                std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                               NVVM::MMALayout::col});
+            SmallVector<Value> next;
+            for (int64_t i = 0; i < 4; ++i)
+              next.push_back(LLVM::ExtractValueOp::create(kb, step, i));
+            scf::YieldOp::create(kb, next);
+          });
+      storeAcc(nb, tile, kLoop.getResults());
+    });
+  }
+
+  void emitEmulated() {
+    // The warp's registers: per lane its 4 accumulators, 4 A and 2 B pairs.
+    auto buffer = [&](int64_t regs, Type type) -> Value {
+      return memref::AllocaOp::create(b, MemRefType::get({32, regs}, type));
+    };
+    Value accRegs = buffer(4, b.getF32Type());
+    Value aRegs = buffer(4, pairType), bRegs = buffer(2, pairType);
+    forTiles([&](ImplicitLocOpBuilder &nb, Value m0, Value n0) {
+      forLanes(nb, [&](ImplicitLocOpBuilder &lb, Value lane) {
+        for (auto [i, value] :
+             llvm::enumerate(loadAcc(lb, laneTile(lb, lane, m0, n0))))
+          memref::StoreOp::create(lb, value, accRegs,
+                                  ValueRange{lane, index(lb, i)});
+      });
+      forLoop(nb, 0, mma.depth, kMMADepth,
+              [&](ImplicitLocOpBuilder &kb, Value k0) {
+                forLanes(kb, [&](ImplicitLocOpBuilder &lb, Value lane) {
+                  SmallVector<Value> regs =
+                      loadOperands(lb, laneTile(lb, lane, m0, n0), k0);
+                  for (int64_t i = 0; i < 6; ++i)
+                    memref::StoreOp::create(
+                        lb, regs[i], i < 4 ? aRegs : bRegs,
+                        ValueRange{lane, index(lb, i < 4 ? i : i - 4)});
+                });
+                emulateStep(kb, aRegs, bRegs, accRegs);
+              });
+      forLanes(nb, [&](ImplicitLocOpBuilder &lb, Value lane) {
+        SmallVector<Value> acc;
+        for (int64_t i = 0; i < 4; ++i)
+          acc.push_back(memref::LoadOp::create(lb, accRegs,
+                                               ValueRange{lane, index(lb, i)}));
+        storeAcc(lb, laneTile(lb, lane, m0, n0), acc);
+      });
+    });
+  }
+
+private:
+  static Value index(ImplicitLocOpBuilder &at, int64_t v) {
+    return arith::ConstantIndexOp::create(at, v);
+  }
+
+  void forLoop(ImplicitLocOpBuilder &at, int64_t lb, Value ub, int64_t step,
+               function_ref<void(ImplicitLocOpBuilder &, Value)> body) {
+    scf::ForOp::create(
+        at, index(at, lb), ub, index(at, step), ValueRange{},
+        [&](OpBuilder &nested, Location loc, Value iv, ValueRange) {
+          ImplicitLocOpBuilder inner(loc, nested);
+          body(inner, iv);
+          scf::YieldOp::create(inner);
+        });
+  }
+  void forLoop(ImplicitLocOpBuilder &at, int64_t lb, int64_t ub, int64_t step,
+               function_ref<void(ImplicitLocOpBuilder &, Value)> body) {
+    forLoop(at, lb, index(at, ub), step, body);
+  }
+  void forLanes(ImplicitLocOpBuilder &at,
+                function_ref<void(ImplicitLocOpBuilder &, Value)> body) {
+    forLoop(at, 0, 32, 1, body);
+  }
+  /// The 16 x 8 output tiles: rows of the contraction, then its columns.
+  void forTiles(function_ref<void(ImplicitLocOpBuilder &, Value, Value)> body) {
+    forLoop(b, 0, rows, kMMARows, [&](ImplicitLocOpBuilder &mb, Value m0) {
+      forLoop(mb, 0, mma.cols, kMMACols,
+              [&](ImplicitLocOpBuilder &nb, Value n0) { body(nb, m0, n0); });
+    });
+  }
+
+  LaneTile laneTile(ImplicitLocOpBuilder &at, Value lane, Value m0, Value n0) {
+    LaneTile t;
+    Value group = arith::DivUIOp::create(at, lane, index(at, 4));
+    t.twoT = arith::MulIOp::create(
+        at, arith::RemUIOp::create(at, lane, index(at, 4)), index(at, 2));
+    t.r0 = arith::AddIOp::create(at, m0, group);
+    t.r1 = arith::AddIOp::create(at, t.r0, index(at, 8));
+    t.in0 = arith::CmpIOp::create(at, arith::CmpIPredicate::ult, t.r0, rows);
+    t.in1 = arith::CmpIOp::create(at, arith::CmpIPredicate::ult, t.r1, rows);
+    Value last = arith::SubIOp::create(at, rows, index(at, 1));
+    t.row0 = arith::SelectOp::create(at, t.in0, t.r0, last);
+    t.row1 = arith::SelectOp::create(at, t.in1, t.r1, last);
+    t.col = arith::AddIOp::create(at, n0, t.twoT);
+    t.weightRow = arith::AddIOp::create(at, n0, group);
+    return t;
+  }
+
+  /// c0 c1 (row g), c2 c3 (row g + 8), at columns 2t, 2t + 1.
+  SmallVector<Value> loadAcc(ImplicitLocOpBuilder &at, const LaneTile &t) {
+    SmallVector<Value> acc;
+    for (Value row : {t.row0, t.row1}) {
+      Value pair =
+          vector::LoadOp::create(at, accType, c, ValueRange{row, t.col},
+                                 /*nontemporal=*/false, llvm::MaybeAlign(8));
+      for (int64_t i = 0; i < 2; ++i)
+        acc.push_back(vector::ExtractOp::create(at, pair, i));
+    }
+    return acc;
+  }
+
+  /// A's registers {a0 a1} {a2 a3} {a4 a5} {a6 a7} (rows g, g + 8, g,
+  /// g + 8; K 2t, 2t, 2t + 8, 2t + 8 of the step), then B's {b0 b1} {b2 b3}
+  /// (K 2t, 2t + 8; column g): pairs of the element type.
+  SmallVector<Value> loadOperands(ImplicitLocOpBuilder &at, const LaneTile &t,
+                                  Value k0) {
+    Value k = arith::AddIOp::create(at, k0, t.twoT);
+    Value k8 = arith::AddIOp::create(at, k, index(at, 8));
+    auto pair = [&](Value buffer, Value row, Value col) -> Value {
+      return vector::LoadOp::create(at, pairType, buffer, ValueRange{row, col},
+                                    /*nontemporal=*/false, llvm::MaybeAlign(4));
+    };
+    return {pair(a, t.row0, k),      pair(a, t.row1, k),
+            pair(a, t.row0, k8),     pair(a, t.row1, k8),
+            pair(w, t.weightRow, k), pair(w, t.weightRow, k8)};
+  }
+
+  void storeAcc(ImplicitLocOpBuilder &at, const LaneTile &t, ValueRange acc) {
+    Value outRows[2] = {t.r0, t.r1}, inRows[2] = {t.in0, t.in1};
+    for (int64_t i = 0; i < 2; ++i) {
+      Value pair = vector::FromElementsOp::create(
+          at, accType, ValueRange{acc[2 * i], acc[2 * i + 1]});
+      Value row = outRows[i];
+      scf::IfOp::create(at, inRows[i], [&](OpBuilder &then, Location loc) {
+        vector::StoreOp::create(then, loc, pair, c, ValueRange{row, t.col},
+                                /*nontemporal=*/false, llvm::MaybeAlign(8));
+        scf::YieldOp::create(then, loc);
+      });
+    }
+  }
+
+  /// D = A B + C for one m16n8k16 step, each element read from the lane and
+  /// register the PTX ISA puts it in, written independently of laneTile as
+  /// the inverse map: A[r][k] in lane 4 (r % 8) + (k % 8) / 2, register
+  /// 2 (k / 8) + r / 8; B[k][n] in lane 4 n + (k % 8) / 2, register k / 8;
+  /// C[r][n] in lane 4 (r % 8) + n / 2, register 2 (r / 8) + n % 2; the
+  /// pair's element k % 2 (n % 2 for C).
+  void emulateStep(ImplicitLocOpBuilder &at, Value aRegs, Value bRegs,
+                   Value accRegs) {
+    auto div = [&](ImplicitLocOpBuilder &x, Value v, int64_t d) -> Value {
+      return arith::DivUIOp::create(x, v, index(x, d));
+    };
+    auto rem = [&](ImplicitLocOpBuilder &x, Value v, int64_t d) -> Value {
+      return arith::RemUIOp::create(x, v, index(x, d));
+    };
+    auto mul = [&](ImplicitLocOpBuilder &x, Value v, int64_t f) -> Value {
+      return arith::MulIOp::create(x, v, index(x, f));
+    };
+    auto add = [&](ImplicitLocOpBuilder &x, Value u, Value v) -> Value {
+      return arith::AddIOp::create(x, u, v);
+    };
+    // Element k % 2 of a pair, extended to f32.
+    auto element = [&](ImplicitLocOpBuilder &x, Value pair, Value k) -> Value {
+      Value odd = arith::CmpIOp::create(x, arith::CmpIPredicate::ne,
+                                        rem(x, k, 2), index(x, 0));
+      Value v =
+          arith::SelectOp::create(x, odd, vector::ExtractOp::create(x, pair, 1),
+                                  vector::ExtractOp::create(x, pair, 0));
+      return arith::ExtFOp::create(x, x.getF32Type(), v);
+    };
+    forLoop(at, 0, kMMARows, 1, [&](ImplicitLocOpBuilder &rb, Value r) {
+      forLoop(rb, 0, kMMACols, 1, [&](ImplicitLocOpBuilder &x, Value n) {
+        Value laneC = add(x, mul(x, rem(x, r, 8), 4), div(x, n, 2));
+        Value regC = add(x, mul(x, div(x, r, 8), 2), rem(x, n, 2));
+        Value c0 = memref::LoadOp::create(x, accRegs, ValueRange{laneC, regC});
+        auto sum = scf::ForOp::create(
+            x, index(x, 0), index(x, kMMADepth), index(x, 1), ValueRange{c0},
+            [&](OpBuilder &nested, Location loc, Value k, ValueRange acc) {
+              ImplicitLocOpBuilder kx(loc, nested);
+              Value kLane = div(kx, rem(kx, k, 8), 2);
+              Value laneA = add(kx, mul(kx, rem(kx, r, 8), 4), kLane);
+              Value regA = add(kx, mul(kx, div(kx, k, 8), 2), div(kx, r, 8));
+              Value laneB = add(kx, mul(kx, n, 4), kLane);
+              Value regB = div(kx, k, 8);
+              Value av = element(
+                  kx,
+                  memref::LoadOp::create(kx, aRegs, ValueRange{laneA, regA}),
+                  k);
+              Value bv = element(
+                  kx,
+                  memref::LoadOp::create(kx, bRegs, ValueRange{laneB, regB}),
+                  k);
+              Value next = arith::AddFOp::create(
+                  kx, acc[0], arith::MulFOp::create(kx, av, bv));
+              scf::YieldOp::create(kx, next);
+            });
+        memref::StoreOp::create(x, sum.getResult(0), accRegs,
+                                ValueRange{laneC, regC});
+      });
+    });
+  }
+
+  ImplicitLocOpBuilder &b;
+  const WarpMMAContraction &mma;
+  Value a, w, c, rows;
+  VectorType pairType, accType;
+};
+
+bool isMappedToWarps(scf::ForallOp forall) {
+  std::optional<ArrayAttr> mapping = forall.getMapping();
+  return mapping && !mapping->empty() &&
+         isa<gpu::GPUWarpMappingAttr>((*mapping)[0]);
+}
+
+/// The warp loop becomes a loop over its warps' threads (linear), each
+/// thread running its warp's iteration as one lane.
+LogicalResult lowerWarpLoop(RewriterBase &rewriter, scf::ForallOp warps,
+                            int64_t warpSize, bool emulate) {
+  if (warps.getNumResults() != 0)
+    return warps.emitOpError("must be bufferized before its contraction is "
+                             "lowered to mma.sync");
+  std::optional<int64_t> trips;
+  if (warps.getRank() == 1) {
+    std::optional<int64_t> lb = getConstantIntValue(
+                               warps.getMixedLowerBound()[0]),
+                           ub = getConstantIntValue(
+                               warps.getMixedUpperBound()[0]),
+                           step = getConstantIntValue(warps.getMixedStep()[0]);
+    if (lb && ub && step && *step > 0)
+      trips = std::max<int64_t>(0, llvm::divideCeil(*ub - *lb, *step));
+  }
+  if (!trips)
+    return warps.emitOpError("expected a one-dimensional loop over a static "
+                             "number of warps");
+  // Bufferization may leave a copy of the contraction's output tile onto
+  // an equal view of itself (CSE would merge the two views).
+  for (auto copy :
+       llvm::make_early_inc_range(warps.getBody()->getOps<memref::CopyOp>())) {
+    Operation *from = copy.getSource().getDefiningOp();
+    Operation *to = copy.getTarget().getDefiningOp();
+    if (copy.getSource() == copy.getTarget() ||
+        (from && to &&
+         OperationEquivalence::isEquivalentTo(
+             from, to, OperationEquivalence::IgnoreLocations)))
+      rewriter.eraseOp(copy);
+  }
+  Operation *contraction = nullptr;
+  for (Operation &op : warps.getBody()->without_terminator()) {
+    if (matchWarpMMAContraction(&op)) {
+      if (contraction)
+        return op.emitOpError("is a second contraction in one warp loop; "
+                              "expected one");
+      contraction = &op;
+      continue;
+    }
+    if (isa<linalg::LinalgOp>(op))
+      return op.emitOpError(
+          "in a loop over GPU warps is not a contraction an mma.sync "
+          "m16n8k16 can run; expected C[m, n] += A[m, k] * B[n, k] with bf16 "
+          "or f16 A and B, f32 C, N a static multiple of 8 and K of 16");
+    if (!isMemoryEffectFree(&op) && !isa<memref::SubViewOp>(op))
+      return op.emitOpError("in a loop over GPU warps: expected only the "
+                            "warp's bf16/f16 contraction (and views)");
+  }
+  if (!contraction)
+    return warps.emitOpError("is mapped to GPU warps but holds no "
+                             "contraction; expected one for mma.sync");
+  WarpMMAContraction mma = *matchWarpMMAContraction(contraction);
+  ImplicitLocOpBuilder b(warps.getLoc(), rewriter);
+  if (emulate) {
+    // The loop stays one iteration per warp, running its 32 lanes.
+    b.setInsertionPoint(contraction);
+    IRMapping identity;
+    WarpMMAEmitter(b, cast<linalg::LinalgOp>(contraction), mma, identity)
+        .emitEmulated();
+    rewriter.eraseOp(contraction);
+    return success();
+  }
+  b.setInsertionPoint(warps);
+  MLIRContext *ctx = warps.getContext();
+  auto threads = scf::ForallOp::create(
+      b, ArrayRef<OpFoldResult>{b.getIndexAttr(0)},
+      ArrayRef<OpFoldResult>{b.getIndexAttr(*trips * warpSize)},
+      ArrayRef<OpFoldResult>{b.getIndexAttr(1)}, ValueRange{},
+      b.getArrayAttr(
+          {gpu::GPUThreadMappingAttr::get(ctx, gpu::MappingId::LinearDim0)}));
+  b.setInsertionPoint(threads.getTerminator());
+  Value tid = threads.getInductionVar(0);
+  Value size = arith::ConstantIndexOp::create(b, warpSize);
+  Value warp = arith::DivUIOp::create(b, tid, size);
+  Value lane = arith::RemUIOp::create(b, tid, size);
+  // The warp loop's induction variable: lb + warp * step.
+  Value iv = arith::AddIOp::create(
+      b,
+      getValueOrCreateConstantIndexOp(b, b.getLoc(),
+                                      warps.getMixedLowerBound()[0]),
+      arith::MulIOp::create(b, warp,
+                            getValueOrCreateConstantIndexOp(
+                                b, b.getLoc(), warps.getMixedStep()[0])));
+  IRMapping map;
+  map.map(warps.getInductionVar(0), iv);
+  for (Operation &op : warps.getBody()->without_terminator()) {
+    if (&op == contraction)
+      WarpMMAEmitter(b, cast<linalg::LinalgOp>(op), mma, map).emitLane(lane);
+    else
+      b.clone(op, map);
+  }
+  rewriter.eraseOp(warps);
+  return success();
+}
+
+struct HMoEWarpContractionsToMMAPass
+    : public hmoe::impl::HMoEWarpContractionsToMMABase<
+          HMoEWarpContractionsToMMAPass> {
+  using Base::Base;
+  void runOnOperation() override {
+    SmallVector<scf::ForallOp> loops;
+    getOperation()->walk([&](scf::ForallOp forall) {
+      if (isMappedToWarps(forall))
+        loops.push_back(forall);
+    });
+    IRRewriter rewriter(&getContext());
+    for (scf::ForallOp forall : loops)
+      if (failed(lowerWarpLoop(rewriter, forall, warpSize, emulate)))
+        return signalPassFailure();
+  }
+};
+} // namespace

@@ -1,0 +1,128 @@
+// RUN: hmoe-opt --split-input-file --verify-diagnostics --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma))' %s
+
+// An f32 contraction has no m16n8k16 tensor-core step here.
+#mapA = affine_map<(m, n, k) -> (m, k)>
+#mapB = affine_map<(m, n, k) -> (n, k)>
+#mapC = affine_map<(m, n, k) -> (m, n)>
+func.func @f32(%a: memref<16x32xf32>, %w: memref<8x32xf32>, %c: memref<16x8xf32>) {
+  scf.forall (%i) in (1) {
+    // expected-error @+1 {{in a loop over GPU warps is not a contraction an mma.sync m16n8k16 can run; expected C[m, n] += A[m, k] * B[n, k] with bf16 or f16 A and B, f32 C, N a static multiple of 8 and K of 16}}
+    linalg.generic {indexing_maps = [#mapA, #mapB, #mapC], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%a, %w : memref<16x32xf32>, memref<8x32xf32>) outs(%c : memref<16x8xf32>) {
+    ^bb0(%x: f32, %y: f32, %acc: f32):
+      %p = arith.mulf %x, %y : f32
+      %s = arith.addf %acc, %p : f32
+      linalg.yield %s : f32
+    }
+  } {mapping = [#gpu.warp<linear_dim_0>]}
+  return
+}
+
+// -----
+
+// K = 24 is not whole steps of 16.
+#mapA = affine_map<(m, n, k) -> (m, k)>
+#mapB = affine_map<(m, n, k) -> (n, k)>
+#mapC = affine_map<(m, n, k) -> (m, n)>
+func.func @k24(%a: memref<16x24xbf16>, %w: memref<8x24xbf16>, %c: memref<16x8xf32>) {
+  scf.forall (%i) in (1) {
+    // expected-error @+1 {{is not a contraction an mma.sync m16n8k16 can run}}
+    linalg.generic {indexing_maps = [#mapA, #mapB, #mapC], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%a, %w : memref<16x24xbf16>, memref<8x24xbf16>) outs(%c : memref<16x8xf32>) {
+    ^bb0(%x: bf16, %y: bf16, %acc: f32):
+      %xf = arith.extf %x : bf16 to f32
+      %yf = arith.extf %y : bf16 to f32
+      %p = arith.mulf %xf, %yf : f32
+      %s = arith.addf %acc, %p : f32
+      linalg.yield %s : f32
+    }
+  } {mapping = [#gpu.warp<linear_dim_0>]}
+  return
+}
+
+// -----
+
+// Anything else writing memory in a warp loop would run on every lane.
+#mapA = affine_map<(m, n, k) -> (m, k)>
+#mapB = affine_map<(m, n, k) -> (n, k)>
+#mapC = affine_map<(m, n, k) -> (m, n)>
+func.func @store(%a: memref<16x32xbf16>, %w: memref<8x32xbf16>, %c: memref<16x8xf32>, %v: f32) {
+  %c0 = arith.constant 0 : index
+  scf.forall (%i) in (1) {
+    // expected-error @+1 {{in a loop over GPU warps: expected only the warp's bf16/f16 contraction (and views)}}
+    memref.store %v, %c[%c0, %c0] : memref<16x8xf32>
+    linalg.generic {indexing_maps = [#mapA, #mapB, #mapC], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%a, %w : memref<16x32xbf16>, memref<8x32xbf16>) outs(%c : memref<16x8xf32>) {
+    ^bb0(%x: bf16, %y: bf16, %acc: f32):
+      %xf = arith.extf %x : bf16 to f32
+      %yf = arith.extf %y : bf16 to f32
+      %p = arith.mulf %xf, %yf : f32
+      %s = arith.addf %acc, %p : f32
+      linalg.yield %s : f32
+    }
+  } {mapping = [#gpu.warp<linear_dim_0>]}
+  return
+}
+
+// -----
+
+// One contraction per warp loop.
+#mapA = affine_map<(m, n, k) -> (m, k)>
+#mapB = affine_map<(m, n, k) -> (n, k)>
+#mapC = affine_map<(m, n, k) -> (m, n)>
+func.func @two(%a: memref<16x32xbf16>, %w: memref<8x32xbf16>, %c: memref<16x8xf32>) {
+  scf.forall (%i) in (1) {
+    linalg.generic {indexing_maps = [#mapA, #mapB, #mapC], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%a, %w : memref<16x32xbf16>, memref<8x32xbf16>) outs(%c : memref<16x8xf32>) {
+    ^bb0(%x: bf16, %y: bf16, %acc: f32):
+      %xf = arith.extf %x : bf16 to f32
+      %yf = arith.extf %y : bf16 to f32
+      %p = arith.mulf %xf, %yf : f32
+      %s = arith.addf %acc, %p : f32
+      linalg.yield %s : f32
+    }
+    // expected-error @+1 {{is a second contraction in one warp loop; expected one}}
+    linalg.generic {indexing_maps = [#mapA, #mapB, #mapC], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%a, %w : memref<16x32xbf16>, memref<8x32xbf16>) outs(%c : memref<16x8xf32>) {
+    ^bb0(%x: bf16, %y: bf16, %acc: f32):
+      %xf = arith.extf %x : bf16 to f32
+      %yf = arith.extf %y : bf16 to f32
+      %p = arith.mulf %xf, %yf : f32
+      %s = arith.addf %acc, %p : f32
+      linalg.yield %s : f32
+    }
+  } {mapping = [#gpu.warp<linear_dim_0>]}
+  return
+}
+
+// -----
+
+// The warp count must be static (it sizes the thread loop).
+#mapA = affine_map<(m, n, k) -> (m, k)>
+#mapB = affine_map<(m, n, k) -> (n, k)>
+#mapC = affine_map<(m, n, k) -> (m, n)>
+func.func @dynamic(%a: memref<16x32xbf16>, %w: memref<8x32xbf16>, %c: memref<16x8xf32>, %n: index) {
+  // expected-error @+1 {{expected a one-dimensional loop over a static number of warps}}
+  scf.forall (%i) in (%n) {
+    linalg.generic {indexing_maps = [#mapA, #mapB, #mapC], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%a, %w : memref<16x32xbf16>, memref<8x32xbf16>) outs(%c : memref<16x8xf32>) {
+    ^bb0(%x: bf16, %y: bf16, %acc: f32):
+      %xf = arith.extf %x : bf16 to f32
+      %yf = arith.extf %y : bf16 to f32
+      %p = arith.mulf %xf, %yf : f32
+      %s = arith.addf %acc, %p : f32
+      linalg.yield %s : f32
+    }
+  } {mapping = [#gpu.warp<linear_dim_0>]}
+  return
+}
+
+// -----
+
+// A warp loop with nothing for the warps to do.
+func.func @empty() {
+  // expected-error @+1 {{is mapped to GPU warps but holds no contraction; expected one for mma.sync}}
+  scf.forall (%i) in (2) {
+  } {mapping = [#gpu.warp<linear_dim_0>]}
+  return
+}

@@ -1,0 +1,143 @@
+// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma))' %s | FileCheck %s
+// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{emulate}))' %s | FileCheck %s --check-prefix=EMU
+
+// Two warps of 16 columns each become 64 linear threads: warp tid / 32,
+// lane tid % 32, the warp's views as before. Per 16 x 8 output tile, lane
+// (g = lane / 4, t = lane % 4) reads rows g and g + 8 (the last row past
+// the end), A's K pairs 2t and 2t + 8 of each step, its weight row n0 + g,
+// and writes C[g or g + 8][n0 + 2t, +1] where those rows exist.
+// CHECK-LABEL: func.func @bf16
+// CHECK-SAME: (%[[A:.*]]: memref<?x64xbf16>, %[[W:.*]]: memref<32x64xbf16>, %[[C:.*]]: memref<?x32xf32>)
+// CHECK: scf.forall (%[[TID:.*]]) in (64) {
+// CHECK:   %[[WARP:.*]] = arith.divui %[[TID]], %[[C32:.*]] : index
+// CHECK:   %[[LANE:.*]] = arith.remui %[[TID]], %[[C32]] : index
+// CHECK:   %[[OFF:.*]] = arith.muli %[[WARP]], %[[C16:.*]] : index
+// CHECK:   %[[COL0:.*]] = arith.addi %{{.*}}, %[[OFF]] : index
+// CHECK:   %[[WV:.*]] = memref.subview %[[W]][%[[COL0]], 0] [16, 64]
+// CHECK:   %[[CV:.*]] = memref.subview %[[C]][0, %[[COL0]]]
+// CHECK:   %[[ROWS:.*]] = memref.dim %[[CV]], %{{.*}}
+// CHECK:   scf.for %[[M0:.*]] = %{{.*}} to %[[ROWS]] step %{{.*}} {
+// CHECK:     scf.for %[[N0:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
+// CHECK:       %[[G:.*]] = arith.divui %[[LANE]], %[[C4:.*]] : index
+// CHECK:       %[[T:.*]] = arith.remui %[[LANE]], %{{.*}} : index
+// CHECK:       %[[T2:.*]] = arith.muli %[[T]], %{{.*}} : index
+// CHECK:       %[[R0:.*]] = arith.addi %[[M0]], %[[G]] : index
+// CHECK:       %[[R1:.*]] = arith.addi %[[R0]], %{{.*}} : index
+// CHECK:       %[[IN0:.*]] = arith.cmpi ult, %[[R0]], %[[ROWS]] : index
+// CHECK:       %[[IN1:.*]] = arith.cmpi ult, %[[R1]], %[[ROWS]] : index
+// CHECK:       %[[LAST:.*]] = arith.subi %[[ROWS]], %{{.*}} : index
+// CHECK:       %[[ROW0:.*]] = arith.select %[[IN0]], %[[R0]], %[[LAST]] : index
+// CHECK:       %[[ROW1:.*]] = arith.select %[[IN1]], %[[R1]], %[[LAST]] : index
+// CHECK:       %[[COL:.*]] = arith.addi %[[N0]], %[[T2]] : index
+// CHECK:       %[[WROW:.*]] = arith.addi %[[N0]], %[[G]] : index
+// CHECK:       %[[C01:.*]] = vector.load %[[CV]][%[[ROW0]], %[[COL]]] {alignment = 8 : i64} : {{.*}}, vector<2xf32>
+// CHECK:       %[[C0:.*]] = vector.extract %[[C01]][0]
+// CHECK:       %[[C1:.*]] = vector.extract %[[C01]][1]
+// CHECK:       %[[C23:.*]] = vector.load %[[CV]][%[[ROW1]], %[[COL]]] {alignment = 8 : i64} : {{.*}}, vector<2xf32>
+// CHECK:       %[[C2:.*]] = vector.extract %[[C23]][0]
+// CHECK:       %[[C3:.*]] = vector.extract %[[C23]][1]
+// CHECK:       %[[SUMS:.*]]:4 = scf.for %[[K0:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[S0:.*]] = %[[C0]], %[[S1:.*]] = %[[C1]], %[[S2:.*]] = %[[C2]], %[[S3:.*]] = %[[C3]])
+// CHECK:         %[[K:.*]] = arith.addi %[[K0]], %[[T2]] : index
+// CHECK:         %[[K8:.*]] = arith.addi %[[K]], %{{.*}} : index
+// CHECK:         %[[PA0:.*]] = vector.load %[[A]][%[[ROW0]], %[[K]]] {alignment = 4 : i64} : memref<?x64xbf16>, vector<2xbf16>
+// CHECK:         %[[PA1:.*]] = vector.load %[[A]][%[[ROW1]], %[[K]]] {alignment = 4 : i64}
+// CHECK:         %[[PA2:.*]] = vector.load %[[A]][%[[ROW0]], %[[K8]]] {alignment = 4 : i64}
+// CHECK:         %[[PA3:.*]] = vector.load %[[A]][%[[ROW1]], %[[K8]]] {alignment = 4 : i64}
+// CHECK:         %[[PB0:.*]] = vector.load %[[WV]][%[[WROW]], %[[K]]] {alignment = 4 : i64}
+// CHECK:         %[[PB1:.*]] = vector.load %[[WV]][%[[WROW]], %[[K8]]] {alignment = 4 : i64}
+// CHECK:         %[[RA0:.*]] = llvm.bitcast %[[PA0]] : vector<2xbf16> to i32
+// CHECK:         %[[RA1:.*]] = llvm.bitcast %[[PA1]] : vector<2xbf16> to i32
+// CHECK:         %[[RA2:.*]] = llvm.bitcast %[[PA2]] : vector<2xbf16> to i32
+// CHECK:         %[[RA3:.*]] = llvm.bitcast %[[PA3]] : vector<2xbf16> to i32
+// CHECK:         %[[RB0:.*]] = llvm.bitcast %[[PB0]] : vector<2xbf16> to i32
+// CHECK:         %[[RB1:.*]] = llvm.bitcast %[[PB1]] : vector<2xbf16> to i32
+// CHECK:         %[[D:.*]] = nvvm.mma.sync A[%[[RA0]], %[[RA1]], %[[RA2]], %[[RA3]]] B[%[[RB0]], %[[RB1]]] C[%[[S0]], %[[S1]], %[[S2]], %[[S3]]]
+// CHECK-SAME:      layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>, shape = #nvvm.shape<m = 16, n = 8, k = 16>
+// CHECK-SAME:      (i32, i32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
+// CHECK:         %[[D0:.*]] = llvm.extractvalue %[[D]][0]
+// CHECK:         %[[D1:.*]] = llvm.extractvalue %[[D]][1]
+// CHECK:         %[[D2:.*]] = llvm.extractvalue %[[D]][2]
+// CHECK:         %[[D3:.*]] = llvm.extractvalue %[[D]][3]
+// CHECK:         scf.yield %[[D0]], %[[D1]], %[[D2]], %[[D3]]
+// CHECK:       %[[OUT01:.*]] = vector.from_elements %[[SUMS]]#0, %[[SUMS]]#1 : vector<2xf32>
+// CHECK:       scf.if %[[IN0]] {
+// CHECK:         vector.store %[[OUT01]], %[[CV]][%[[R0]], %[[COL]]] {alignment = 8 : i64}
+// CHECK:       %[[OUT23:.*]] = vector.from_elements %[[SUMS]]#2, %[[SUMS]]#3 : vector<2xf32>
+// CHECK:       scf.if %[[IN1]] {
+// CHECK:         vector.store %[[OUT23]], %[[CV]][%[[R1]], %[[COL]]] {alignment = 8 : i64}
+// CHECK: } {mapping = [#gpu.thread<linear_dim_0>]}
+// CHECK-NOT: linalg.generic
+
+// Emulated: the warp loop stays, its lanes one after the other with the
+// warp's registers in [32, regs] buffers; no NVVM op is left.
+// EMU-LABEL: func.func @bf16
+// EMU: scf.forall (%{{.*}}) = (0) to (32) step (16) {
+// EMU:   %[[ACC:.*]] = memref.alloca() : memref<32x4xf32>
+// EMU:   %[[AREGS:.*]] = memref.alloca() : memref<32x4xvector<2xbf16>>
+// EMU:   %[[BREGS:.*]] = memref.alloca() : memref<32x2xvector<2xbf16>>
+// EMU:   scf.for
+// EMU:     scf.for
+// EMU:       scf.for %[[LANE:.*]] = %{{.*}} to %{{.*}} step
+// EMU:         memref.store %{{.*}}, %[[ACC]][%[[LANE]], %{{.*}}] : memref<32x4xf32>
+// EMU:       scf.for
+// EMU:         scf.for %[[LANE2:.*]] = %{{.*}} to %{{.*}} step
+// EMU:           memref.store %{{.*}}, %[[AREGS]][%[[LANE2]], %{{.*}}]
+// EMU:           memref.store %{{.*}}, %[[BREGS]][%[[LANE2]], %{{.*}}]
+// EMU:         arith.extf
+// EMU:         arith.mulf
+// EMU:         arith.addf
+// EMU: } {mapping = [#gpu.warp<linear_dim_0>]}
+// EMU-NOT: nvvm.
+// EMU-NOT: linalg.generic
+#mapA = affine_map<(m, n, k) -> (m, k)>
+#mapB = affine_map<(m, n, k) -> (n, k)>
+#mapC = affine_map<(m, n, k) -> (m, n)>
+func.func @bf16(%a: memref<?x64xbf16>, %w: memref<32x64xbf16>, %c: memref<?x32xf32>) {
+  %c0 = arith.constant 0 : index
+  %rows = memref.dim %c, %c0 : memref<?x32xf32>
+  scf.forall (%i) = (0) to (32) step (16) {
+    %wv = memref.subview %w[%i, 0] [16, 64] [1, 1] : memref<32x64xbf16> to memref<16x64xbf16, strided<[64, 1], offset: ?>>
+    %cv = memref.subview %c[0, %i] [%rows, 16] [1, 1] : memref<?x32xf32> to memref<?x16xf32, strided<[32, 1], offset: ?>>
+    linalg.generic {indexing_maps = [#mapA, #mapB, #mapC], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%a, %wv : memref<?x64xbf16>, memref<16x64xbf16, strided<[64, 1], offset: ?>>)
+        outs(%cv : memref<?x16xf32, strided<[32, 1], offset: ?>>) {
+    ^bb0(%x: bf16, %y: bf16, %acc: f32):
+      %xf = arith.extf %x : bf16 to f32
+      %yf = arith.extf %y : bf16 to f32
+      %p = arith.mulf %xf, %yf : f32
+      %s = arith.addf %acc, %p : f32
+      linalg.yield %s : f32
+    }
+  } {mapping = [#gpu.warp<linear_dim_0>]}
+  return
+}
+
+// -----
+
+// f16: the pairs go to the intrinsic as vector<2xf16>, no bitcast (the
+// PTX types are inferred from them and not printed); one warp of 8
+// columns, 32 threads.
+// CHECK-LABEL: func.func @f16
+// CHECK: scf.forall (%{{.*}}) in (32) {
+// CHECK-NOT: llvm.bitcast
+// CHECK: nvvm.mma.sync A[%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}] B[%{{.*}}, %{{.*}}] C[%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}]
+// CHECK-SAME: (vector<2xf16>, vector<2xf16>, f32) -> !llvm.struct<(f32, f32, f32, f32)>
+// CHECK: } {mapping = [#gpu.thread<linear_dim_0>]}
+#mapA = affine_map<(m, n, k) -> (m, k)>
+#mapB = affine_map<(m, n, k) -> (n, k)>
+#mapC = affine_map<(m, n, k) -> (m, n)>
+func.func @f16(%a: memref<16x32xf16>, %w: memref<8x32xf16>, %c: memref<16x8xf32>) {
+  scf.forall (%i) in (1) {
+    linalg.generic {indexing_maps = [#mapA, #mapB, #mapC], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%a, %w : memref<16x32xf16>, memref<8x32xf16>)
+        outs(%c : memref<16x8xf32>) {
+    ^bb0(%x: f16, %y: f16, %acc: f32):
+      %xf = arith.extf %x : f16 to f32
+      %yf = arith.extf %y : f16 to f32
+      %p = arith.mulf %yf, %xf : f32
+      %s = arith.addf %p, %acc : f32
+      linalg.yield %s : f32
+    }
+  } {mapping = [#gpu.warp<linear_dim_0>]}
+  return
+}
