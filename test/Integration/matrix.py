@@ -125,6 +125,19 @@ def gemm_cases():
     yield from cases
 
 
+def wide_cases():
+    """Wide expert GEMMs for the GPU's tensor-core schedule: per warp of a
+    block of 8, 8 columns (N = 64), 16 (N = 128: two steps sharing an A
+    fragment), 64 (N = 512: four steps per fragment, twice) and 24 (N = 192,
+    three steps, one at a time); K of 64 to 512 (several 16-deep steps)."""
+    yield ("wide/ffn_512", Layer(
+        fanout=[8], gates=[Gate("linear", k=2)], d=128, hidden=512,
+        expert="ffn", expert_activation="gelu", b1=True), 77, 31)
+    yield ("wide/swiglu_192", Layer(
+        fanout=[4], gates=[Gate("gaussian", "sigmoid", k=1)], d=64,
+        hidden=192, expert="swiglu"), 45, 32)
+
+
 def tie_params(layer, T, seed):
     """Duplicated gate rows: exactly equal scores, the lower index must win."""
     p = layer.random_params(T, seed)
@@ -394,7 +407,7 @@ def group_cases(group):
     """The cases of `group` as (name, layer, T, seed, make_params or None),
     or None for an unknown group (scripts/gpu_check.py uses it too)."""
     plain = {"edge": edge_cases, "gemm": gemm_cases, "penalty": penalty_cases,
-             "shared": shared_cases}
+             "shared": shared_cases, "wide": wide_cases}
     full = {"special": special_cases, "numerics": numerics_cases,
             "precision": precision_cases, "capacity": capacity_cases}
     if group in plain:
@@ -410,7 +423,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--hmoe-run", required=True)
     ap.add_argument("--group", required=True,
-                    help="a strategy name, 'edge', 'gemm', 'special', "
+                    help="a strategy name, 'edge', 'gemm', 'wide', 'special', "
                     "'numerics', 'precision', 'capacity', 'shared' or 'penalty'")
     ap.add_argument("--opt-level", default="1")
     ap.add_argument("--pipeline", default=None,

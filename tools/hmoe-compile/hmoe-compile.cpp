@@ -301,7 +301,9 @@ static std::string makeHeader(StringRef name, FunctionType signature,
   std::string results = "hmoe_" + name.str() + "_results";
   if (cuda)
     os << "/* A CUDA layer: every buffer, argument or result, is device "
-          "memory of the\n   current device. */\n\n";
+          "memory of the\n   current device, starting at an address aligned "
+          "to 8 bytes (with the\n   tensor-cores option, pairs of elements "
+          "are read as one access). */\n\n";
   os << "/* What @" << name
      << " returns; free each result's 'allocated' with hmoe_free. */\n"
      << "typedef struct " << results << " {\n";

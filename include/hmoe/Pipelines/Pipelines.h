@@ -103,10 +103,11 @@ struct LowerToCPUOptions : public PassPipelineOptions<LowerToCPUOptions> {
       llvm::cl::init(false)};
   PassOptions::Option<bool> tensorCores{
       *this, "tensor-cores",
-      llvm::cl::desc("With gpu-mapped: bf16/f16 contractions split over "
-                     "warps as hmoe-lower-to-nvvm{tensor-cores} splits them "
-                     "(the warp tiling checked on the CPU; the mma.sync "
-                     "steps themselves are GPU-only)"),
+      llvm::cl::desc("With gpu-mapped (ignored without): bf16/f16 "
+                     "contractions split over warps as "
+                     "hmoe-lower-to-nvvm{tensor-cores} splits them, each "
+                     "warp's lanes and mma.sync steps emulated "
+                     "(hmoe-warp-contractions-to-mma{emulate})"),
       llvm::cl::init(false)};
 };
 

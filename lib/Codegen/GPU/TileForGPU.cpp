@@ -162,7 +162,7 @@ LogicalResult tileToWarps(RewriterBase &rewriter, TilingInterface op,
                           const WarpMMAContraction &mma,
                           const GPUTileSizes &sizes) {
   MLIRContext *ctx = op->getContext();
-  int64_t warps = sizes.blockThreads / 32;
+  int64_t warps = sizes.blockThreads / kWarpSize;
   int64_t steps = mma.cols / kMMACols;
   int64_t perWarp = llvm::divideCeil(steps, warps);
   while (steps % perWarp != 0)
@@ -192,7 +192,7 @@ LogicalResult tileToThreads(RewriterBase &rewriter, Operation *op,
                             const GPUTileSizes &sizes) {
   MLIRContext *ctx = op->getContext();
   auto tileable = dyn_cast<TilingInterface>(op);
-  if (sizes.tensorCores && tileable && sizes.blockThreads >= 32)
+  if (sizes.tensorCores && tileable && sizes.blockThreads >= kWarpSize)
     if (std::optional<WarpMMAContraction> mma = matchWarpMMAContraction(op))
       return tileToWarps(rewriter, tileable, *mma, sizes);
   SmallVector<unsigned> dims;

@@ -119,6 +119,10 @@ public:
         pairType(VectorType::get({2}, mma.inputType)),
         accType(VectorType::get({2}, b.getF32Type())) {
     rows = memref::DimOp::create(b, c, 0);
+    // Neighbouring 8-column steps share each A fragment: up to 4 of them
+    // (16 accumulators), a number dividing the warp's steps.
+    int64_t colSteps = mma.cols / kMMACols;
+    steps = colSteps % 4 == 0 ? 4 : colSteps % 2 == 0 ? 2 : 1;
   }
 
   void emitLane(Value lane) {
@@ -127,68 +131,85 @@ public:
     auto result =
         LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32});
     NVVM::MMATypes ptxType = bf16 ? NVVM::MMATypes::bf16 : NVVM::MMATypes::f16;
+    // Each register two neighbouring elements of a row; bf16 pairs go to
+    // the intrinsic as i32.
+    auto registers = [&](ImplicitLocOpBuilder &at, SmallVector<Value> pairs) {
+      if (bf16)
+        for (Value &pair : pairs)
+          pair = LLVM::BitcastOp::create(at, at.getI32Type(), pair);
+      return pairs;
+    };
     forTiles([&](ImplicitLocOpBuilder &nb, Value m0, Value n0) {
-      LaneTile tile = laneTile(nb, lane, m0, n0);
+      SmallVector<LaneTile> tiles = laneTiles(nb, lane, m0, n0);
+      SmallVector<Value> acc;
+      for (const LaneTile &tile : tiles)
+        llvm::append_range(acc, loadAcc(nb, tile));
       auto kLoop = scf::ForOp::create(
-          nb, index(nb, 0), index(nb, mma.depth), index(nb, kMMADepth),
-          loadAcc(nb, tile),
+          nb, index(nb, 0), index(nb, mma.depth), index(nb, kMMADepth), acc,
           [&](OpBuilder &nested, Location loc, Value k0, ValueRange sums) {
             ImplicitLocOpBuilder kb(loc, nested);
-            // Each register two neighbouring elements of a row; bf16 pairs
-            // go to the intrinsic as i32.
-            SmallVector<Value> regs = loadOperands(kb, tile, k0);
-            if (bf16)
-              for (Value &reg : regs)
-                reg = LLVM::BitcastOp::create(kb, kb.getI32Type(), reg);
-            auto step = NVVM::MmaOp::create(
-                kb, result, ArrayRef(regs).take_front(4),
-                ArrayRef(regs).drop_front(4), sums,
-                {kMMARows, kMMACols, kMMADepth},
-                /*b1Op=*/std::nullopt, /*intOverflow=*/std::nullopt,
-                std::array<NVVM::MMATypes, 2>{ptxType, ptxType},
-                std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
-                                               NVVM::MMALayout::col});
+            SmallVector<Value> fragA = registers(kb, loadA(kb, tiles[0], k0));
             SmallVector<Value> next;
-            for (int64_t i = 0; i < 4; ++i)
-              next.push_back(LLVM::ExtractValueOp::create(kb, step, i));
+            for (auto [j, tile] : llvm::enumerate(tiles)) {
+              SmallVector<Value> fragB = registers(kb, loadB(kb, tile, k0));
+              auto step = NVVM::MmaOp::create(
+                  kb, result, fragA, fragB, sums.slice(4 * j, 4),
+                  {kMMARows, kMMACols, kMMADepth},
+                  /*b1Op=*/std::nullopt, /*intOverflow=*/std::nullopt,
+                  std::array<NVVM::MMATypes, 2>{ptxType, ptxType},
+                  std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                                 NVVM::MMALayout::col});
+              for (int64_t i = 0; i < 4; ++i)
+                next.push_back(LLVM::ExtractValueOp::create(kb, step, i));
+            }
             scf::YieldOp::create(kb, next);
           });
-      storeAcc(nb, tile, kLoop.getResults());
+      for (auto [j, tile] : llvm::enumerate(tiles))
+        storeAcc(nb, tile, kLoop.getResults().slice(4 * j, 4));
     });
   }
 
   void emitEmulated() {
-    // The warp's registers: per lane its 4 accumulators, 4 A and 2 B pairs.
-    auto buffer = [&](int64_t regs, Type type) -> Value {
-      return memref::AllocaOp::create(b, MemRefType::get({32, regs}, type));
-    };
-    Value accRegs = buffer(4, b.getF32Type());
-    Value aRegs = buffer(4, pairType), bRegs = buffer(2, pairType);
+    // The warp's registers: per lane and 8-column step its 4 accumulators
+    // and 2 B pairs; per lane its 4 A pairs.
+    Value accRegs = memref::AllocaOp::create(
+        b, MemRefType::get({steps, kWarpSize, 4}, b.getF32Type()));
+    Value aRegs =
+        memref::AllocaOp::create(b, MemRefType::get({kWarpSize, 4}, pairType));
+    Value bRegs = memref::AllocaOp::create(
+        b, MemRefType::get({steps, kWarpSize, 2}, pairType));
     forTiles([&](ImplicitLocOpBuilder &nb, Value m0, Value n0) {
       forLanes(nb, [&](ImplicitLocOpBuilder &lb, Value lane) {
-        for (auto [i, value] :
-             llvm::enumerate(loadAcc(lb, laneTile(lb, lane, m0, n0))))
-          memref::StoreOp::create(lb, value, accRegs,
-                                  ValueRange{lane, index(lb, i)});
+        for (auto [j, tile] : llvm::enumerate(laneTiles(lb, lane, m0, n0)))
+          for (auto [i, value] : llvm::enumerate(loadAcc(lb, tile)))
+            memref::StoreOp::create(
+                lb, value, accRegs,
+                ValueRange{index(lb, j), lane, index(lb, i)});
       });
-      forLoop(nb, 0, mma.depth, kMMADepth,
-              [&](ImplicitLocOpBuilder &kb, Value k0) {
-                forLanes(kb, [&](ImplicitLocOpBuilder &lb, Value lane) {
-                  SmallVector<Value> regs =
-                      loadOperands(lb, laneTile(lb, lane, m0, n0), k0);
-                  for (int64_t i = 0; i < 6; ++i)
-                    memref::StoreOp::create(
-                        lb, regs[i], i < 4 ? aRegs : bRegs,
-                        ValueRange{lane, index(lb, i < 4 ? i : i - 4)});
-                });
-                emulateStep(kb, aRegs, bRegs, accRegs);
-              });
+      forLoop(
+          nb, 0, mma.depth, kMMADepth, [&](ImplicitLocOpBuilder &kb, Value k0) {
+            forLanes(kb, [&](ImplicitLocOpBuilder &lb, Value lane) {
+              SmallVector<LaneTile> tiles = laneTiles(lb, lane, m0, n0);
+              for (auto [i, pair] : llvm::enumerate(loadA(lb, tiles[0], k0)))
+                memref::StoreOp::create(lb, pair, aRegs,
+                                        ValueRange{lane, index(lb, i)});
+              for (auto [j, tile] : llvm::enumerate(tiles))
+                for (auto [i, pair] : llvm::enumerate(loadB(lb, tile, k0)))
+                  memref::StoreOp::create(
+                      lb, pair, bRegs,
+                      ValueRange{index(lb, j), lane, index(lb, i)});
+            });
+            for (int64_t j = 0; j < steps; ++j)
+              emulateStep(kb, aRegs, bRegs, accRegs, index(kb, j));
+          });
       forLanes(nb, [&](ImplicitLocOpBuilder &lb, Value lane) {
-        SmallVector<Value> acc;
-        for (int64_t i = 0; i < 4; ++i)
-          acc.push_back(memref::LoadOp::create(lb, accRegs,
-                                               ValueRange{lane, index(lb, i)}));
-        storeAcc(lb, laneTile(lb, lane, m0, n0), acc);
+        for (auto [j, tile] : llvm::enumerate(laneTiles(lb, lane, m0, n0))) {
+          SmallVector<Value> acc;
+          for (int64_t i = 0; i < 4; ++i)
+            acc.push_back(memref::LoadOp::create(
+                lb, accRegs, ValueRange{index(lb, j), lane, index(lb, i)}));
+          storeAcc(lb, tile, acc);
+        }
       });
     });
   }
@@ -214,14 +235,28 @@ private:
   }
   void forLanes(ImplicitLocOpBuilder &at,
                 function_ref<void(ImplicitLocOpBuilder &, Value)> body) {
-    forLoop(at, 0, 32, 1, body);
+    forLoop(at, 0, kWarpSize, 1, body);
   }
-  /// The 16 x 8 output tiles: rows of the contraction, then its columns.
+  /// The output in 16-row x (8 x steps)-column tiles: rows of the
+  /// contraction, then its columns.
   void forTiles(function_ref<void(ImplicitLocOpBuilder &, Value, Value)> body) {
     forLoop(b, 0, rows, kMMARows, [&](ImplicitLocOpBuilder &mb, Value m0) {
-      forLoop(mb, 0, mma.cols, kMMACols,
+      forLoop(mb, 0, mma.cols, kMMACols * steps,
               [&](ImplicitLocOpBuilder &nb, Value n0) { body(nb, m0, n0); });
     });
+  }
+
+  /// The lane's part of each 16 x 8 step of the tile at (m0, n0).
+  SmallVector<LaneTile> laneTiles(ImplicitLocOpBuilder &at, Value lane,
+                                  Value m0, Value n0) {
+    SmallVector<LaneTile> tiles;
+    for (int64_t j = 0; j < steps; ++j)
+      tiles.push_back(laneTile(
+          at, lane, m0,
+          j == 0 ? n0
+                 : arith::AddIOp::create(at, n0, index(at, j * kMMACols))
+                       .getResult()));
+    return tiles;
   }
 
   LaneTile laneTile(ImplicitLocOpBuilder &at, Value lane, Value m0, Value n0) {
@@ -254,20 +289,29 @@ private:
     return acc;
   }
 
-  /// A's registers {a0 a1} {a2 a3} {a4 a5} {a6 a7} (rows g, g + 8, g,
-  /// g + 8; K 2t, 2t, 2t + 8, 2t + 8 of the step), then B's {b0 b1} {b2 b3}
-  /// (K 2t, 2t + 8; column g): pairs of the element type.
-  SmallVector<Value> loadOperands(ImplicitLocOpBuilder &at, const LaneTile &t,
-                                  Value k0) {
+  /// A pair of the element type: one 32-bit register.
+  Value loadPair(ImplicitLocOpBuilder &at, Value buffer, Value row, Value col) {
+    return vector::LoadOp::create(at, pairType, buffer, ValueRange{row, col},
+                                  /*nontemporal=*/false, llvm::MaybeAlign(4));
+  }
+
+  /// A's registers {a0 a1} {a2 a3} {a4 a5} {a6 a7}: rows g, g + 8, g,
+  /// g + 8; K 2t, 2t, 2t + 8, 2t + 8 of the step at k0.
+  SmallVector<Value> loadA(ImplicitLocOpBuilder &at, const LaneTile &t,
+                           Value k0) {
     Value k = arith::AddIOp::create(at, k0, t.twoT);
     Value k8 = arith::AddIOp::create(at, k, index(at, 8));
-    auto pair = [&](Value buffer, Value row, Value col) -> Value {
-      return vector::LoadOp::create(at, pairType, buffer, ValueRange{row, col},
-                                    /*nontemporal=*/false, llvm::MaybeAlign(4));
-    };
-    return {pair(a, t.row0, k),      pair(a, t.row1, k),
-            pair(a, t.row0, k8),     pair(a, t.row1, k8),
-            pair(w, t.weightRow, k), pair(w, t.weightRow, k8)};
+    return {loadPair(at, a, t.row0, k), loadPair(at, a, t.row1, k),
+            loadPair(at, a, t.row0, k8), loadPair(at, a, t.row1, k8)};
+  }
+
+  /// B's registers {b0 b1} {b2 b3}: K 2t, 2t + 8 of the step; column g (a
+  /// row of the weights).
+  SmallVector<Value> loadB(ImplicitLocOpBuilder &at, const LaneTile &t,
+                           Value k0) {
+    Value k = arith::AddIOp::create(at, k0, t.twoT);
+    Value k8 = arith::AddIOp::create(at, k, index(at, 8));
+    return {loadPair(at, w, t.weightRow, k), loadPair(at, w, t.weightRow, k8)};
   }
 
   void storeAcc(ImplicitLocOpBuilder &at, const LaneTile &t, ValueRange acc) {
@@ -291,7 +335,7 @@ private:
   /// C[r][n] in lane 4 (r % 8) + n / 2, register 2 (r / 8) + n % 2; the
   /// pair's element k % 2 (n % 2 for C).
   void emulateStep(ImplicitLocOpBuilder &at, Value aRegs, Value bRegs,
-                   Value accRegs) {
+                   Value accRegs, Value j) {
     auto div = [&](ImplicitLocOpBuilder &x, Value v, int64_t d) -> Value {
       return arith::DivUIOp::create(x, v, index(x, d));
     };
@@ -317,7 +361,8 @@ private:
       forLoop(rb, 0, kMMACols, 1, [&](ImplicitLocOpBuilder &x, Value n) {
         Value laneC = add(x, mul(x, rem(x, r, 8), 4), div(x, n, 2));
         Value regC = add(x, mul(x, div(x, r, 8), 2), rem(x, n, 2));
-        Value c0 = memref::LoadOp::create(x, accRegs, ValueRange{laneC, regC});
+        Value c0 =
+            memref::LoadOp::create(x, accRegs, ValueRange{j, laneC, regC});
         auto sum = scf::ForOp::create(
             x, index(x, 0), index(x, kMMADepth), index(x, 1), ValueRange{c0},
             [&](OpBuilder &nested, Location loc, Value k, ValueRange acc) {
@@ -333,14 +378,14 @@ private:
                   k);
               Value bv = element(
                   kx,
-                  memref::LoadOp::create(kx, bRegs, ValueRange{laneB, regB}),
+                  memref::LoadOp::create(kx, bRegs, ValueRange{j, laneB, regB}),
                   k);
               Value next = arith::AddFOp::create(
                   kx, acc[0], arith::MulFOp::create(kx, av, bv));
               scf::YieldOp::create(kx, next);
             });
         memref::StoreOp::create(x, sum.getResult(0), accRegs,
-                                ValueRange{laneC, regC});
+                                ValueRange{j, laneC, regC});
       });
     });
   }
@@ -349,6 +394,7 @@ private:
   const WarpMMAContraction &mma;
   Value a, w, c, rows;
   VectorType pairType, accType;
+  int64_t steps; // 8-column steps sharing an A fragment
 };
 
 bool isMappedToWarps(scf::ForallOp forall) {
@@ -357,10 +403,30 @@ bool isMappedToWarps(scf::ForallOp forall) {
          isa<gpu::GPUWarpMappingAttr>((*mapping)[0]);
 }
 
+/// Whether `buffer` (of `elementBytes`-byte elements) is a matrix whose
+/// rows are contiguous with a static row stride keeping pairs of elements
+/// aligned to twice the element size: then, from a base address so
+/// aligned, every pair the lanes read or write (even column, even
+/// column offsets in the views the pipeline makes) is one aligned access.
+bool pairsAligned(Value buffer) {
+  auto type = dyn_cast<MemRefType>(buffer.getType());
+  if (!type || type.getRank() != 2)
+    return false;
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (failed(type.getStridesAndOffset(strides, offset)))
+    return false;
+  return strides[1] == 1 && !ShapedType::isDynamic(strides[0]) &&
+         strides[0] % 2 == 0 &&
+         (ShapedType::isDynamic(offset) || offset % 2 == 0);
+}
+
 /// The warp loop becomes a loop over its warps' threads (linear), each
-/// thread running its warp's iteration as one lane.
+/// thread running its warp's iteration as one lane; emulated, a loop over
+/// the warps, each running its 32 lanes in turn. Both rebuild the warp
+/// loop's induction variable and clone its body the same way.
 LogicalResult lowerWarpLoop(RewriterBase &rewriter, scf::ForallOp warps,
-                            int64_t warpSize, bool emulate) {
+                            bool emulate) {
   if (warps.getNumResults() != 0)
     return warps.emitOpError("must be bufferized before its contraction is "
                              "lowered to mma.sync");
@@ -378,11 +444,11 @@ LogicalResult lowerWarpLoop(RewriterBase &rewriter, scf::ForallOp warps,
     return warps.emitOpError("expected a one-dimensional loop over a static "
                              "number of warps");
   // Bufferization may leave a copy of the contraction's output tile onto
-  // an equal view of itself (CSE would merge the two views).
+  // an identical view of it (CSE would merge the two views).
   for (auto copy :
        llvm::make_early_inc_range(warps.getBody()->getOps<memref::CopyOp>())) {
-    Operation *from = copy.getSource().getDefiningOp();
-    Operation *to = copy.getTarget().getDefiningOp();
+    auto from = copy.getSource().getDefiningOp<memref::SubViewOp>();
+    auto to = copy.getTarget().getDefiningOp<memref::SubViewOp>();
     if (copy.getSource() == copy.getTarget() ||
         (from && to &&
          OperationEquivalence::isEquivalentTo(
@@ -410,30 +476,38 @@ LogicalResult lowerWarpLoop(RewriterBase &rewriter, scf::ForallOp warps,
   if (!contraction)
     return warps.emitOpError("is mapped to GPU warps but holds no "
                              "contraction; expected one for mma.sync");
+  auto linalgOp = cast<linalg::LinalgOp>(contraction);
+  if (!linalgOp.hasPureBufferSemantics())
+    return contraction->emitOpError(
+        "must be on buffers before it is lowered to mma.sync");
+  for (Value operand : contraction->getOperands())
+    if (!pairsAligned(operand))
+      return contraction->emitOpError()
+             << "operand of type " << operand.getType()
+             << " cannot be read in aligned pairs; expected a matrix with "
+                "unit column stride and a static, even row stride";
   WarpMMAContraction mma = *matchWarpMMAContraction(contraction);
   ImplicitLocOpBuilder b(warps.getLoc(), rewriter);
-  if (emulate) {
-    // The loop stays one iteration per warp, running its 32 lanes.
-    b.setInsertionPoint(contraction);
-    IRMapping identity;
-    WarpMMAEmitter(b, cast<linalg::LinalgOp>(contraction), mma, identity)
-        .emitEmulated();
-    rewriter.eraseOp(contraction);
-    return success();
-  }
   b.setInsertionPoint(warps);
   MLIRContext *ctx = warps.getContext();
-  auto threads = scf::ForallOp::create(
-      b, ArrayRef<OpFoldResult>{b.getIndexAttr(0)},
-      ArrayRef<OpFoldResult>{b.getIndexAttr(*trips * warpSize)},
-      ArrayRef<OpFoldResult>{b.getIndexAttr(1)}, ValueRange{},
-      b.getArrayAttr(
-          {gpu::GPUThreadMappingAttr::get(ctx, gpu::MappingId::LinearDim0)}));
-  b.setInsertionPoint(threads.getTerminator());
-  Value tid = threads.getInductionVar(0);
-  Value size = arith::ConstantIndexOp::create(b, warpSize);
-  Value warp = arith::DivUIOp::create(b, tid, size);
-  Value lane = arith::RemUIOp::create(b, tid, size);
+  // The GPU: a thread per lane; emulated: a loop over the warps.
+  int64_t iterations = emulate ? *trips : *trips * kWarpSize;
+  Attribute mapping = emulate ? Attribute(gpu::GPUWarpMappingAttr::get(
+                                    ctx, gpu::MappingId::LinearDim0))
+                              : Attribute(gpu::GPUThreadMappingAttr::get(
+                                    ctx, gpu::MappingId::LinearDim0));
+  auto loop =
+      scf::ForallOp::create(b, ArrayRef<OpFoldResult>{b.getIndexAttr(0)},
+                            ArrayRef<OpFoldResult>{b.getIndexAttr(iterations)},
+                            ArrayRef<OpFoldResult>{b.getIndexAttr(1)},
+                            ValueRange{}, b.getArrayAttr({mapping}));
+  b.setInsertionPoint(loop.getTerminator());
+  Value id = loop.getInductionVar(0), warp = id, lane;
+  if (!emulate) {
+    Value size = arith::ConstantIndexOp::create(b, kWarpSize);
+    warp = arith::DivUIOp::create(b, id, size);
+    lane = arith::RemUIOp::create(b, id, size);
+  }
   // The warp loop's induction variable: lb + warp * step.
   Value iv = arith::AddIOp::create(
       b,
@@ -445,10 +519,15 @@ LogicalResult lowerWarpLoop(RewriterBase &rewriter, scf::ForallOp warps,
   IRMapping map;
   map.map(warps.getInductionVar(0), iv);
   for (Operation &op : warps.getBody()->without_terminator()) {
-    if (&op == contraction)
-      WarpMMAEmitter(b, cast<linalg::LinalgOp>(op), mma, map).emitLane(lane);
-    else
+    if (&op != contraction) {
       b.clone(op, map);
+      continue;
+    }
+    WarpMMAEmitter emitter(b, linalgOp, mma, map);
+    if (emulate)
+      emitter.emitEmulated();
+    else
+      emitter.emitLane(lane);
   }
   rewriter.eraseOp(warps);
   return success();
@@ -466,7 +545,7 @@ struct HMoEWarpContractionsToMMAPass
     });
     IRRewriter rewriter(&getContext());
     for (scf::ForallOp forall : loops)
-      if (failed(lowerWarpLoop(rewriter, forall, warpSize, emulate)))
+      if (failed(lowerWarpLoop(rewriter, forall, emulate)))
         return signalPassFailure();
   }
 };

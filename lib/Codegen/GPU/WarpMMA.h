@@ -15,8 +15,10 @@
 
 namespace mlir::hmoe {
 
-/// The m16n8k16 shape of one mma.sync step.
+/// The m16n8k16 shape of one mma.sync step, and the threads of a warp
+/// (whose lane ids the fragment layouts are written in).
 inline constexpr int64_t kMMARows = 16, kMMACols = 8, kMMADepth = 16;
+inline constexpr int64_t kWarpSize = 32;
 
 /// A contraction C[m, n] += A[m, k] * B[n, k] (the form of every hmoe GEMM:
 /// weights are rows along K) with A and B both bf16 or both f16, extended

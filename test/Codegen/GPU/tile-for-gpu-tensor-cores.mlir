@@ -1,4 +1,9 @@
 // RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-tile-for-gpu{tensor-cores}))' %s | FileCheck %s
+// Blocks of fewer threads than a warp: no tensor cores, the thread schedule.
+// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-tile-for-gpu{tensor-cores block-threads=16 threads-x=4}))' %s | FileCheck %s --check-prefix=SMALL
+// SMALL-NOT: #gpu.warp
+// SMALL: #gpu.thread<x>
+// SMALL-NOT: #gpu.warp
 
 // With tensor cores, a bf16 contraction (f32 accumulation, N = 96 a
 // multiple of 8, K = 64 of 16) gets blocks of 16 rows as before, then its

@@ -126,3 +126,96 @@ func.func @empty() {
   } {mapping = [#gpu.warp<linear_dim_0>]}
   return
 }
+
+// -----
+
+// A copy between two buffers is not a view's copy onto itself: it stays,
+// and a warp loop cannot hold it.
+#mapA = affine_map<(m, n, k) -> (m, k)>
+#mapB = affine_map<(m, n, k) -> (n, k)>
+#mapC = affine_map<(m, n, k) -> (m, n)>
+func.func @real_copy(%a: memref<16x32xbf16>, %w: memref<8x32xbf16>, %c: memref<16x8xf32>, %x: memref<16x8xf32>, %y: memref<16x8xf32>) {
+  scf.forall (%i) in (1) {
+    linalg.generic {indexing_maps = [#mapA, #mapB, #mapC], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%a, %w : memref<16x32xbf16>, memref<8x32xbf16>) outs(%c : memref<16x8xf32>) {
+    ^bb0(%p0: bf16, %p1: bf16, %acc: f32):
+      %xf = arith.extf %p0 : bf16 to f32
+      %yf = arith.extf %p1 : bf16 to f32
+      %p = arith.mulf %xf, %yf : f32
+      %s = arith.addf %acc, %p : f32
+      linalg.yield %s : f32
+    }
+    // expected-error @+1 {{in a loop over GPU warps: expected only the warp's bf16/f16 contraction (and views)}}
+    memref.copy %x, %y : memref<16x8xf32> to memref<16x8xf32>
+  } {mapping = [#gpu.warp<linear_dim_0>]}
+  return
+}
+
+// -----
+
+// Odd row strides would make the lanes' 32-bit pair loads misaligned.
+#mapA = affine_map<(m, n, k) -> (m, k)>
+#mapB = affine_map<(m, n, k) -> (n, k)>
+#mapC = affine_map<(m, n, k) -> (m, n)>
+func.func @odd_stride(%a: memref<16x32xbf16, strided<[33, 1]>>, %w: memref<8x32xbf16>, %c: memref<16x8xf32>) {
+  scf.forall (%i) in (1) {
+    // expected-error @+1 {{operand of type 'memref<16x32xbf16, strided<[33, 1]>>' cannot be read in aligned pairs; expected a matrix with unit column stride and a static, even row stride}}
+    linalg.generic {indexing_maps = [#mapA, #mapB, #mapC], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%a, %w : memref<16x32xbf16, strided<[33, 1]>>, memref<8x32xbf16>) outs(%c : memref<16x8xf32>) {
+    ^bb0(%p0: bf16, %p1: bf16, %acc: f32):
+      %xf = arith.extf %p0 : bf16 to f32
+      %yf = arith.extf %p1 : bf16 to f32
+      %p = arith.mulf %xf, %yf : f32
+      %s = arith.addf %acc, %p : f32
+      linalg.yield %s : f32
+    }
+  } {mapping = [#gpu.warp<linear_dim_0>]}
+  return
+}
+
+// -----
+
+// Columns not contiguous: no pairs at all.
+#mapA = affine_map<(m, n, k) -> (m, k)>
+#mapB = affine_map<(m, n, k) -> (n, k)>
+#mapC = affine_map<(m, n, k) -> (m, n)>
+func.func @column_stride(%a: memref<16x32xbf16>, %w: memref<8x32xbf16, strided<[64, 2]>>, %c: memref<16x8xf32>) {
+  scf.forall (%i) in (1) {
+    // expected-error @+1 {{operand of type 'memref<8x32xbf16, strided<[64, 2]>>' cannot be read in aligned pairs}}
+    linalg.generic {indexing_maps = [#mapA, #mapB, #mapC], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%a, %w : memref<16x32xbf16>, memref<8x32xbf16, strided<[64, 2]>>) outs(%c : memref<16x8xf32>) {
+    ^bb0(%p0: bf16, %p1: bf16, %acc: f32):
+      %xf = arith.extf %p0 : bf16 to f32
+      %yf = arith.extf %p1 : bf16 to f32
+      %p = arith.mulf %xf, %yf : f32
+      %s = arith.addf %acc, %p : f32
+      linalg.yield %s : f32
+    }
+  } {mapping = [#gpu.warp<linear_dim_0>]}
+  return
+}
+
+// -----
+
+// Still on tensors: the warp loop has results.
+#mapA = affine_map<(m, n, k) -> (m, k)>
+#mapB = affine_map<(m, n, k) -> (n, k)>
+#mapC = affine_map<(m, n, k) -> (m, n)>
+func.func @tensors(%a: tensor<16x32xbf16>, %w: tensor<8x32xbf16>, %c: tensor<16x8xf32>) -> tensor<16x8xf32> {
+  // expected-error @+1 {{must be bufferized before its contraction is lowered to mma.sync}}
+  %r = scf.forall (%i) in (1) shared_outs(%o = %c) -> (tensor<16x8xf32>) {
+    %g = linalg.generic {indexing_maps = [#mapA, #mapB, #mapC], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%a, %w : tensor<16x32xbf16>, tensor<8x32xbf16>) outs(%o : tensor<16x8xf32>) {
+    ^bb0(%p0: bf16, %p1: bf16, %acc: f32):
+      %xf = arith.extf %p0 : bf16 to f32
+      %yf = arith.extf %p1 : bf16 to f32
+      %p = arith.mulf %xf, %yf : f32
+      %s = arith.addf %acc, %p : f32
+      linalg.yield %s : f32
+    } -> tensor<16x8xf32>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %g into %o[0, 0] [16, 8] [1, 1] : tensor<16x8xf32> into tensor<16x8xf32>
+    }
+  } {mapping = [#gpu.warp<linear_dim_0>]}
+  return %r : tensor<16x8xf32>
+}

@@ -2,10 +2,12 @@
 // RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{emulate}))' %s | FileCheck %s --check-prefix=EMU
 
 // Two warps of 16 columns each become 64 linear threads: warp tid / 32,
-// lane tid % 32, the warp's views as before. Per 16 x 8 output tile, lane
-// (g = lane / 4, t = lane % 4) reads rows g and g + 8 (the last row past
-// the end), A's K pairs 2t and 2t + 8 of each step, its weight row n0 + g,
-// and writes C[g or g + 8][n0 + 2t, +1] where those rows exist.
+// lane tid % 32, the warp's views as before. Per 16 x 16 output tile (two
+// 8-column steps sharing each A fragment), lane (g = lane / 4, t = lane %
+// 4) reads rows g and g + 8 (the last row past the end), A's K pairs 2t
+// and 2t + 8 of each K step, weight rows n0 + g and n0 + 8 + g, and writes
+// C[g or g + 8][n0 + 2t, +1] and [..][n0 + 8 + 2t, +1] where those rows
+// exist.
 // CHECK-LABEL: func.func @bf16
 // CHECK-SAME: (%[[A:.*]]: memref<?x64xbf16>, %[[W:.*]]: memref<32x64xbf16>, %[[C:.*]]: memref<?x32xf32>)
 // CHECK: scf.forall (%[[TID:.*]]) in (64) {
@@ -17,8 +19,8 @@
 // CHECK:   %[[CV:.*]] = memref.subview %[[C]][0, %[[COL0]]]
 // CHECK:   %[[ROWS:.*]] = memref.dim %[[CV]], %{{.*}}
 // CHECK:   scf.for %[[M0:.*]] = %{{.*}} to %[[ROWS]] step %{{.*}} {
-// CHECK:     scf.for %[[N0:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
-// CHECK:       %[[G:.*]] = arith.divui %[[LANE]], %[[C4:.*]] : index
+// CHECK:     scf.for %[[N0:.*]] = %{{.*}} to %{{.*}} step %[[C16B:.*]] {
+// CHECK:       %[[G:.*]] = arith.divui %[[LANE]], %{{.*}} : index
 // CHECK:       %[[T:.*]] = arith.remui %[[LANE]], %{{.*}} : index
 // CHECK:       %[[T2:.*]] = arith.muli %[[T]], %{{.*}} : index
 // CHECK:       %[[R0:.*]] = arith.addi %[[M0]], %[[G]] : index
@@ -30,25 +32,30 @@
 // CHECK:       %[[ROW1:.*]] = arith.select %[[IN1]], %[[R1]], %[[LAST]] : index
 // CHECK:       %[[COL:.*]] = arith.addi %[[N0]], %[[T2]] : index
 // CHECK:       %[[WROW:.*]] = arith.addi %[[N0]], %[[G]] : index
+// CHECK:       %[[N8:.*]] = arith.addi %[[N0]], %{{.*}} : index
+// CHECK:       %[[COL8:.*]] = arith.addi %[[N8]], %{{.*}} : index
+// CHECK:       %[[WROW8:.*]] = arith.addi %[[N8]], %{{.*}} : index
 // CHECK:       %[[C01:.*]] = vector.load %[[CV]][%[[ROW0]], %[[COL]]] {alignment = 8 : i64} : {{.*}}, vector<2xf32>
 // CHECK:       %[[C0:.*]] = vector.extract %[[C01]][0]
 // CHECK:       %[[C1:.*]] = vector.extract %[[C01]][1]
 // CHECK:       %[[C23:.*]] = vector.load %[[CV]][%[[ROW1]], %[[COL]]] {alignment = 8 : i64} : {{.*}}, vector<2xf32>
 // CHECK:       %[[C2:.*]] = vector.extract %[[C23]][0]
 // CHECK:       %[[C3:.*]] = vector.extract %[[C23]][1]
-// CHECK:       %[[SUMS:.*]]:4 = scf.for %[[K0:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[S0:.*]] = %[[C0]], %[[S1:.*]] = %[[C1]], %[[S2:.*]] = %[[C2]], %[[S3:.*]] = %[[C3]])
+// CHECK:       vector.load %[[CV]][%{{.*}}, %[[COL8]]] {alignment = 8 : i64}
+// CHECK:       vector.load %[[CV]][%{{.*}}, %[[COL8]]] {alignment = 8 : i64}
+// CHECK:       %[[SUMS:.*]]:8 = scf.for %[[K0:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[S0:.*]] = %[[C0]], %[[S1:.*]] = %[[C1]], %[[S2:.*]] = %[[C2]], %[[S3:.*]] = %[[C3]], %[[S4:.*]] = %{{.*}}, %[[S5:.*]] = %{{.*}}, %[[S6:.*]] = %{{.*}}, %[[S7:.*]] = %{{.*}})
 // CHECK:         %[[K:.*]] = arith.addi %[[K0]], %[[T2]] : index
 // CHECK:         %[[K8:.*]] = arith.addi %[[K]], %{{.*}} : index
 // CHECK:         %[[PA0:.*]] = vector.load %[[A]][%[[ROW0]], %[[K]]] {alignment = 4 : i64} : memref<?x64xbf16>, vector<2xbf16>
 // CHECK:         %[[PA1:.*]] = vector.load %[[A]][%[[ROW1]], %[[K]]] {alignment = 4 : i64}
 // CHECK:         %[[PA2:.*]] = vector.load %[[A]][%[[ROW0]], %[[K8]]] {alignment = 4 : i64}
 // CHECK:         %[[PA3:.*]] = vector.load %[[A]][%[[ROW1]], %[[K8]]] {alignment = 4 : i64}
-// CHECK:         %[[PB0:.*]] = vector.load %[[WV]][%[[WROW]], %[[K]]] {alignment = 4 : i64}
-// CHECK:         %[[PB1:.*]] = vector.load %[[WV]][%[[WROW]], %[[K8]]] {alignment = 4 : i64}
 // CHECK:         %[[RA0:.*]] = llvm.bitcast %[[PA0]] : vector<2xbf16> to i32
 // CHECK:         %[[RA1:.*]] = llvm.bitcast %[[PA1]] : vector<2xbf16> to i32
 // CHECK:         %[[RA2:.*]] = llvm.bitcast %[[PA2]] : vector<2xbf16> to i32
 // CHECK:         %[[RA3:.*]] = llvm.bitcast %[[PA3]] : vector<2xbf16> to i32
+// CHECK:         %[[PB0:.*]] = vector.load %[[WV]][%[[WROW]], %[[KB:.*]]] {alignment = 4 : i64}
+// CHECK:         %[[PB1:.*]] = vector.load %[[WV]][%[[WROW]], %[[KB8:.*]]] {alignment = 4 : i64}
 // CHECK:         %[[RB0:.*]] = llvm.bitcast %[[PB0]] : vector<2xbf16> to i32
 // CHECK:         %[[RB1:.*]] = llvm.bitcast %[[PB1]] : vector<2xbf16> to i32
 // CHECK:         %[[D:.*]] = nvvm.mma.sync A[%[[RA0]], %[[RA1]], %[[RA2]], %[[RA3]]] B[%[[RB0]], %[[RB1]]] C[%[[S0]], %[[S1]], %[[S2]], %[[S3]]]
@@ -58,34 +65,63 @@
 // CHECK:         %[[D1:.*]] = llvm.extractvalue %[[D]][1]
 // CHECK:         %[[D2:.*]] = llvm.extractvalue %[[D]][2]
 // CHECK:         %[[D3:.*]] = llvm.extractvalue %[[D]][3]
-// CHECK:         scf.yield %[[D0]], %[[D1]], %[[D2]], %[[D3]]
+// CHECK:         %[[PB2:.*]] = vector.load %[[WV]][%[[WROW8]], %{{.*}}] {alignment = 4 : i64}
+// CHECK:         %[[PB3:.*]] = vector.load %[[WV]][%[[WROW8]], %{{.*}}] {alignment = 4 : i64}
+// CHECK:         %[[E:.*]] = nvvm.mma.sync A[%[[RA0]], %[[RA1]], %[[RA2]], %[[RA3]]] B[%{{.*}}, %{{.*}}] C[%[[S4]], %[[S5]], %[[S6]], %[[S7]]]
+// CHECK:         %[[E0:.*]] = llvm.extractvalue %[[E]][0]
+// CHECK:         %[[E1:.*]] = llvm.extractvalue %[[E]][1]
+// CHECK:         %[[E2:.*]] = llvm.extractvalue %[[E]][2]
+// CHECK:         %[[E3:.*]] = llvm.extractvalue %[[E]][3]
+// CHECK:         scf.yield %[[D0]], %[[D1]], %[[D2]], %[[D3]], %[[E0]], %[[E1]], %[[E2]], %[[E3]]
 // CHECK:       %[[OUT01:.*]] = vector.from_elements %[[SUMS]]#0, %[[SUMS]]#1 : vector<2xf32>
 // CHECK:       scf.if %[[IN0]] {
 // CHECK:         vector.store %[[OUT01]], %[[CV]][%[[R0]], %[[COL]]] {alignment = 8 : i64}
 // CHECK:       %[[OUT23:.*]] = vector.from_elements %[[SUMS]]#2, %[[SUMS]]#3 : vector<2xf32>
 // CHECK:       scf.if %[[IN1]] {
 // CHECK:         vector.store %[[OUT23]], %[[CV]][%[[R1]], %[[COL]]] {alignment = 8 : i64}
+// CHECK:       %[[OUT45:.*]] = vector.from_elements %[[SUMS]]#4, %[[SUMS]]#5 : vector<2xf32>
+// CHECK:       scf.if %{{.*}} {
+// CHECK:         vector.store %[[OUT45]], %[[CV]][%{{.*}}, %[[COL8]]] {alignment = 8 : i64}
+// CHECK:       %[[OUT67:.*]] = vector.from_elements %[[SUMS]]#6, %[[SUMS]]#7 : vector<2xf32>
+// CHECK:       scf.if %{{.*}} {
+// CHECK:         vector.store %[[OUT67]], %[[CV]][%{{.*}}, %[[COL8]]] {alignment = 8 : i64}
 // CHECK: } {mapping = [#gpu.thread<linear_dim_0>]}
 // CHECK-NOT: linalg.generic
 
-// Emulated: the warp loop stays, its lanes one after the other with the
-// warp's registers in [32, regs] buffers; no NVVM op is left.
+// Emulated: a loop over the 2 warps (the warp loop's induction variable
+// rebuilt as on the GPU), each running its lanes one after the other with
+// the warp's registers in buffers ([step, lane, reg] for the accumulators
+// and B, [lane, reg] for A); each m16n8k16 step reads A[r][k] from lane
+// 4 (r % 8) + (k % 8) / 2, register 2 (k / 8) + r / 8; no NVVM op is left.
 // EMU-LABEL: func.func @bf16
-// EMU: scf.forall (%{{.*}}) = (0) to (32) step (16) {
-// EMU:   %[[ACC:.*]] = memref.alloca() : memref<32x4xf32>
+// EMU: scf.forall (%[[W:.*]]) in (2) {
+// EMU:   %[[OFF:.*]] = arith.muli %[[W]], %{{.*}} : index
+// EMU:   %[[COL0:.*]] = arith.addi %{{.*}}, %[[OFF]] : index
+// EMU:   memref.subview %{{.*}}[%[[COL0]], 0] [16, 64]
+// EMU:   %[[ACC:.*]] = memref.alloca() : memref<2x32x4xf32>
 // EMU:   %[[AREGS:.*]] = memref.alloca() : memref<32x4xvector<2xbf16>>
-// EMU:   %[[BREGS:.*]] = memref.alloca() : memref<32x2xvector<2xbf16>>
+// EMU:   %[[BREGS:.*]] = memref.alloca() : memref<2x32x2xvector<2xbf16>>
 // EMU:   scf.for
 // EMU:     scf.for
 // EMU:       scf.for %[[LANE:.*]] = %{{.*}} to %{{.*}} step
-// EMU:         memref.store %{{.*}}, %[[ACC]][%[[LANE]], %{{.*}}] : memref<32x4xf32>
+// EMU:         memref.store %{{.*}}, %[[ACC]][%{{.*}}, %[[LANE]], %{{.*}}] : memref<2x32x4xf32>
 // EMU:       scf.for
 // EMU:         scf.for %[[LANE2:.*]] = %{{.*}} to %{{.*}} step
 // EMU:           memref.store %{{.*}}, %[[AREGS]][%[[LANE2]], %{{.*}}]
-// EMU:           memref.store %{{.*}}, %[[BREGS]][%[[LANE2]], %{{.*}}]
-// EMU:         arith.extf
-// EMU:         arith.mulf
-// EMU:         arith.addf
+// EMU:           memref.store %{{.*}}, %[[BREGS]][%{{.*}}, %[[LANE2]], %{{.*}}]
+// EMU:         scf.for %[[R:.*]] = %{{.*}} to %{{.*}} step
+// EMU:           scf.for %[[N:.*]] = %{{.*}} to %{{.*}} step
+// EMU:             scf.for %[[K:.*]] = %{{.*}} to %{{.*}} step
+// EMU:               %[[K8:.*]] = arith.remui %[[K]], %[[C8:.*]] : index
+// EMU:               %[[KLANE:.*]] = arith.divui %[[K8]], %{{.*}} : index
+// EMU:               %[[R8:.*]] = arith.remui %[[R]], %{{.*}} : index
+// EMU:               %[[R8X4:.*]] = arith.muli %[[R8]], %{{.*}} : index
+// EMU:               %[[LANEA:.*]] = arith.addi %[[R8X4]], %[[KLANE]] : index
+// EMU:               %[[KHALF:.*]] = arith.divui %[[K]], %{{.*}} : index
+// EMU:               %[[KHALF2:.*]] = arith.muli %[[KHALF]], %{{.*}} : index
+// EMU:               %[[RHALF:.*]] = arith.divui %[[R]], %{{.*}} : index
+// EMU:               %[[REGA:.*]] = arith.addi %[[KHALF2]], %[[RHALF]] : index
+// EMU:               memref.load %[[AREGS]][%[[LANEA]], %[[REGA]]]
 // EMU: } {mapping = [#gpu.warp<linear_dim_0>]}
 // EMU-NOT: nvvm.
 // EMU-NOT: linalg.generic
@@ -138,6 +174,37 @@ func.func @f16(%a: memref<16x32xf16>, %w: memref<8x32xf16>, %c: memref<16x8xf32>
       %s = arith.addf %p, %acc : f32
       linalg.yield %s : f32
     }
+  } {mapping = [#gpu.warp<linear_dim_0>]}
+  return
+}
+
+// -----
+
+// Bufferization's copy of the output tile onto an identical view of itself
+// goes; the warp's contraction is lowered.
+// CHECK-LABEL: func.func @self_copy
+// CHECK-NOT: memref.copy
+// CHECK: nvvm.mma.sync
+// CHECK-NOT: memref.copy
+#mapA = affine_map<(m, n, k) -> (m, k)>
+#mapB = affine_map<(m, n, k) -> (n, k)>
+#mapC = affine_map<(m, n, k) -> (m, n)>
+func.func @self_copy(%a: memref<16x32xbf16>, %w: memref<16x32xbf16>, %c: memref<16x16xf32>) {
+  scf.forall (%i) = (0) to (16) step (8) {
+    %wv = memref.subview %w[%i, 0] [8, 32] [1, 1] : memref<16x32xbf16> to memref<8x32xbf16, strided<[32, 1], offset: ?>>
+    %cv = memref.subview %c[0, %i] [16, 8] [1, 1] : memref<16x16xf32> to memref<16x8xf32, strided<[16, 1], offset: ?>>
+    linalg.generic {indexing_maps = [#mapA, #mapB, #mapC], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%a, %wv : memref<16x32xbf16>, memref<8x32xbf16, strided<[32, 1], offset: ?>>)
+        outs(%cv : memref<16x8xf32, strided<[16, 1], offset: ?>>) {
+    ^bb0(%x: bf16, %y: bf16, %acc: f32):
+      %xf = arith.extf %x : bf16 to f32
+      %yf = arith.extf %y : bf16 to f32
+      %p = arith.mulf %xf, %yf : f32
+      %s = arith.addf %acc, %p : f32
+      linalg.yield %s : f32
+    }
+    %cv2 = memref.subview %c[0, %i] [16, 8] [1, 1] : memref<16x16xf32> to memref<16x8xf32, strided<[16, 1], offset: ?>>
+    memref.copy %cv, %cv2 : memref<16x8xf32, strided<[16, 1], offset: ?>> to memref<16x8xf32, strided<[16, 1], offset: ?>>
   } {mapping = [#gpu.warp<linear_dim_0>]}
   return
 }

@@ -96,9 +96,15 @@ def HMoEWarpContractionsToMMA : InterfacePass<"hmoe-warp-contractions-to-mma",
     (`mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32`, sm_80+). A
     warp loop holding anything else is an error.
 
+    Operands must be matrices with unit column stride and a static, even
+    row stride (else an error), and their base addresses aligned to twice
+    the element size: the lanes read bf16/f16 pairs as one 32-bit load and
+    f32 pairs as one 64-bit access (every buffer the pipeline allocates is;
+    a caller's arguments must be).
+
     With `emulate` (for `hmoe-lower-to-cpu{gpu-mapped tensor-cores}`), the
-    loop stays one iteration per warp, which runs its 32 lanes one after
-    the other, each writing its fragments into a [32, regs] buffer (the
+    loop becomes one iteration per warp (its induction variable and body
+    rebuilt as for the GPU), which runs its 32 lanes one after the other, each writing its fragments into a [32, regs] buffer (the
     warp's registers) with the very code a GPU lane runs, and computes
     each m16n8k16 step from those buffers, reading every element from
     the lane and register where the PTX ISA places it (the layouts
@@ -106,8 +112,6 @@ def HMoEWarpContractionsToMMA : InterfacePass<"hmoe-warp-contractions-to-mma",
     then checked against the reference on the CPU, without a GPU.
   }];
   let options = [
-    Option<"warpSize", "warp-size", "int64_t", /*default=*/"32",
-           "threads per warp">,
     Option<"emulate", "emulate", "bool", /*default=*/"false",
            "run each warp's lanes and its mma.sync steps as CPU loops "
            "(the fragment layouts checked without a GPU)">,
