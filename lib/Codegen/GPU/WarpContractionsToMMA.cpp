@@ -403,11 +403,11 @@ bool isMappedToWarps(scf::ForallOp forall) {
          isa<gpu::GPUWarpMappingAttr>((*mapping)[0]);
 }
 
-/// Whether `buffer` (of `elementBytes`-byte elements) is a matrix whose
-/// rows are contiguous with a static row stride keeping pairs of elements
-/// aligned to twice the element size: then, from a base address so
-/// aligned, every pair the lanes read or write (even column, even
-/// column offsets in the views the pipeline makes) is one aligned access.
+/// Whether `buffer` is a matrix whose rows are contiguous with a static
+/// row stride keeping pairs of elements aligned to twice the element size:
+/// then, from a base address so aligned, every pair the lanes read or write
+/// (even column, even column offsets in the views the pipeline makes) is one
+/// aligned access.
 bool pairsAligned(Value buffer) {
   auto type = dyn_cast<MemRefType>(buffer.getType());
   if (!type || type.getRank() != 2)

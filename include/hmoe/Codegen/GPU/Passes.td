@@ -104,8 +104,9 @@ def HMoEWarpContractionsToMMA : InterfacePass<"hmoe-warp-contractions-to-mma",
 
     With `emulate` (for `hmoe-lower-to-cpu{gpu-mapped tensor-cores}`), the
     loop becomes one iteration per warp (its induction variable and body
-    rebuilt as for the GPU), which runs its 32 lanes one after the other, each writing its fragments into a [32, regs] buffer (the
-    warp's registers) with the very code a GPU lane runs, and computes
+    rebuilt as for the GPU), which runs its 32 lanes one after the other,
+    each writing its fragments into a [32, regs] buffer (the warp's
+    registers) with the very code a GPU lane runs, and computes
     each m16n8k16 step from those buffers, reading every element from
     the lane and register where the PTX ISA places it (the layouts
     written a second time, as the inverse map). The fragment addressing is
