@@ -3,7 +3,8 @@
 // What the passes that write kernels by hand after bufferization (the
 // dispatch's counting sort, the statistics' sums) build their launches
 // from: scf.forall over #gpu.block<x> around scf.forall over linear
-// threads, which hmoe-map-forall-to-gpu turns into gpu.launch.
+// threads, which hmoe-map-forall-to-gpu turns into gpu.launch; and what
+// the passes that take such loops apart share about them.
 //
 //===----------------------------------------------------------------------===//
 
@@ -14,6 +15,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 
@@ -104,6 +106,19 @@ FailureOr<SmallVector<OpTy>> opsToDistribute(Operation *func) {
     return failure();
   return ops;
 }
+
+/// The trip count of dimension `d` of `loop` when its bounds and step are
+/// constants.
+std::optional<int64_t> staticTripCount(scf::ForallOp loop, unsigned d);
+
+/// Whether `copy` leaves memory as it was: onto its own source, onto a
+/// whole view of it (or from one), or between two identical subviews.
+/// Bufferizing loops over GPU threads and warps leaves such copies outside
+/// the loops that would distribute them.
+bool isNoOpCopy(memref::CopyOp copy);
+
+/// Erases the no-op copies nested in `root`.
+void eraseNoOpCopies(RewriterBase &rewriter, Operation *root);
 
 } // namespace mlir::hmoe
 

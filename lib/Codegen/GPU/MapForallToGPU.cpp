@@ -6,13 +6,13 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "GPULoops.h"
 #include "hmoe/Codegen/GPU/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/GPU/TransformOps/GPUTransformOps.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 
 #include <limits>
 
@@ -39,17 +39,6 @@ bool accessesBuffers(Operation *op) {
 
 bool writesBuffers(Operation *op) {
   return hasEffect<MemoryEffects::Write>(op);
-}
-
-/// ceil((ub - lb) / step) when all three are constants.
-std::optional<int64_t> staticTripCount(OpFoldResult lb, OpFoldResult ub,
-                                       OpFoldResult step) {
-  std::optional<int64_t> lo = getConstantIntValue(lb),
-                         hi = getConstantIntValue(ub),
-                         by = getConstantIntValue(step);
-  if (!lo || !hi || !by || *by <= 0)
-    return std::nullopt;
-  return std::max<int64_t>(0, llvm::divideCeil(*hi - *lo, *by));
 }
 
 /// Writes in a block loop outside its thread loops would run on every
@@ -80,10 +69,8 @@ FailureOr<SmallVector<int64_t>> blockDimsOf(scf::ForallOp block) {
     if (!isMappedTo<gpu::GPUThreadMappingAttr>(forall))
       return WalkResult::advance();
     int64_t total = 1;
-    for (auto [lb, ub, step, map] :
-         llvm::zip(forall.getMixedLowerBound(), forall.getMixedUpperBound(),
-                   forall.getMixedStep(), forall.getMapping()->getValue())) {
-      std::optional<int64_t> trips = staticTripCount(lb, ub, step);
+    for (auto [d, map] : llvm::enumerate(forall.getMapping()->getValue())) {
+      std::optional<int64_t> trips = staticTripCount(forall, d);
       if (!trips) {
         forall.emitOpError("is mapped to GPU threads but has a dynamic trip "
                            "count; expected a static number of threads");
@@ -120,44 +107,6 @@ FailureOr<SmallVector<int64_t>> blockDimsOf(scf::ForallOp block) {
   return SmallVector<int64_t>{x, y, 1};
 }
 
-/// Whether `view` is all of `base`: a subview at offset 0 with unit strides
-/// and `base`'s sizes.
-bool isWholeView(Value view, Value base) {
-  auto subview = view.getDefiningOp<memref::SubViewOp>();
-  if (!subview || subview.getSource() != base)
-    return false;
-  auto isZero = [](OpFoldResult v) { return isConstantIntValue(v, 0); };
-  auto isOne = [](OpFoldResult v) { return isConstantIntValue(v, 1); };
-  if (!llvm::all_of(subview.getMixedOffsets(), isZero) ||
-      !llvm::all_of(subview.getMixedStrides(), isOne))
-    return false;
-  auto type = cast<MemRefType>(base.getType());
-  auto alloc = base.getDefiningOp<memref::AllocOp>();
-  SmallVector<OpFoldResult> sizes = subview.getMixedSizes();
-  unsigned dynamic = 0;
-  for (auto [d, size] : llvm::enumerate(sizes)) {
-    if (!type.isDynamicDim(d)) {
-      if (!isConstantIntValue(size, type.getDimSize(d)))
-        return false;
-      continue;
-    }
-    if (!alloc || !isEqualConstantIntOrValue(
-                      size, OpFoldResult(alloc.getDynamicSizes()[dynamic++])))
-      return false;
-  }
-  return true;
-}
-
-/// Bufferizing a single-iteration loop's full-size insert leaves a copy of
-/// a buffer onto a whole view of itself, outside its thread loop.
-void dropSelfCopies(RewriterBase &rewriter, Operation *root) {
-  root->walk([&](memref::CopyOp copy) {
-    Value from = copy.getSource(), to = copy.getTarget();
-    if (from == to || isWholeView(to, from) || isWholeView(from, to))
-      rewriter.eraseOp(copy);
-  });
-}
-
 LogicalResult mapBlockLoop(RewriterBase &rewriter, scf::ForallOp forall,
                            int64_t warpSize) {
   if (failed(checkWritesAreThreaded(forall)))
@@ -176,9 +125,7 @@ LogicalResult mapBlockLoop(RewriterBase &rewriter, scf::ForallOp forall,
       return forall.emitOpError("expected block mappings x, y, z used once");
     // CUDA's grid limits: 2^31 - 1 blocks along x, 65535 along y and z.
     int64_t limit = dim == 0 ? std::numeric_limits<int32_t>::max() : 65535;
-    std::optional<int64_t> trips = staticTripCount(
-        forall.getMixedLowerBound()[index], forall.getMixedUpperBound()[index],
-        forall.getMixedStep()[index]);
+    std::optional<int64_t> trips = staticTripCount(forall, index);
     if (trips && *trips > limit)
       return forall.emitOpError("needs ")
              << *trips << " blocks along " << "xyz"[dim]
@@ -241,7 +188,9 @@ struct HMoEMapForallToGPUPass
   void runOnOperation() override {
     FunctionOpInterface func = getOperation();
     IRRewriter rewriter(&getContext());
-    dropSelfCopies(rewriter, func);
+    // Bufferizing a single-iteration loop's full-size insert leaves a copy
+    // of a buffer onto a whole view of itself, outside its thread loop.
+    eraseNoOpCopies(rewriter, func);
     SmallVector<scf::ForallOp> blocks;
     func->walk([&](scf::ForallOp forall) {
       if (isMappedTo<gpu::GPUBlockMappingAttr>(forall))

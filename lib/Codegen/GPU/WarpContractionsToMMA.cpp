@@ -15,6 +15,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "GPULoops.h"
 #include "WarpMMA.h"
 #include "hmoe/Codegen/GPU/Passes.h"
 
@@ -431,30 +432,14 @@ LogicalResult lowerWarpLoop(RewriterBase &rewriter, scf::ForallOp warps,
     return warps.emitOpError("must be bufferized before its contraction is "
                              "lowered to mma.sync");
   std::optional<int64_t> trips;
-  if (warps.getRank() == 1) {
-    std::optional<int64_t> lb = getConstantIntValue(
-                               warps.getMixedLowerBound()[0]),
-                           ub = getConstantIntValue(
-                               warps.getMixedUpperBound()[0]),
-                           step = getConstantIntValue(warps.getMixedStep()[0]);
-    if (lb && ub && step && *step > 0)
-      trips = std::max<int64_t>(0, llvm::divideCeil(*ub - *lb, *step));
-  }
+  if (warps.getRank() == 1)
+    trips = staticTripCount(warps, 0);
   if (!trips)
     return warps.emitOpError("expected a one-dimensional loop over a static "
                              "number of warps");
   // Bufferization may leave a copy of the contraction's output tile onto
   // an identical view of it (CSE would merge the two views).
-  for (auto copy :
-       llvm::make_early_inc_range(warps.getBody()->getOps<memref::CopyOp>())) {
-    auto from = copy.getSource().getDefiningOp<memref::SubViewOp>();
-    auto to = copy.getTarget().getDefiningOp<memref::SubViewOp>();
-    if (copy.getSource() == copy.getTarget() ||
-        (from && to &&
-         OperationEquivalence::isEquivalentTo(
-             from, to, OperationEquivalence::IgnoreLocations)))
-      rewriter.eraseOp(copy);
-  }
+  eraseNoOpCopies(rewriter, warps);
   Operation *contraction = nullptr;
   for (Operation &op : warps.getBody()->without_terminator()) {
     if (matchWarpMMAContraction(&op)) {

@@ -1,0 +1,72 @@
+//===- GPULoops.cpp - What GPU loop passes share about loops and copies ---===//
+
+#include "GPULoops.h"
+
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/OperationSupport.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace mlir::hmoe {
+
+std::optional<int64_t> staticTripCount(scf::ForallOp loop, unsigned d) {
+  std::optional<int64_t> lb = getConstantIntValue(loop.getMixedLowerBound()[d]),
+                         ub = getConstantIntValue(loop.getMixedUpperBound()[d]),
+                         step = getConstantIntValue(loop.getMixedStep()[d]);
+  if (!lb || !ub || !step || *step <= 0)
+    return std::nullopt;
+  return std::max<int64_t>(0, llvm::divideCeil(*ub - *lb, *step));
+}
+
+namespace {
+/// Whether `view` is all of `base`: a subview at offset 0 with unit strides
+/// and `base`'s sizes.
+bool isWholeView(Value view, Value base) {
+  auto subview = view.getDefiningOp<memref::SubViewOp>();
+  if (!subview || subview.getSource() != base)
+    return false;
+  auto isZero = [](OpFoldResult v) { return isConstantIntValue(v, 0); };
+  auto isOne = [](OpFoldResult v) { return isConstantIntValue(v, 1); };
+  if (!llvm::all_of(subview.getMixedOffsets(), isZero) ||
+      !llvm::all_of(subview.getMixedStrides(), isOne))
+    return false;
+  auto type = cast<MemRefType>(base.getType());
+  auto alloc = base.getDefiningOp<memref::AllocOp>();
+  unsigned dynamic = 0;
+  for (auto [d, size] : llvm::enumerate(subview.getMixedSizes())) {
+    if (!type.isDynamicDim(d)) {
+      if (!isConstantIntValue(size, type.getDimSize(d)))
+        return false;
+      continue;
+    }
+    if (!alloc || !isEqualConstantIntOrValue(
+                      size, OpFoldResult(alloc.getDynamicSizes()[dynamic++])))
+      return false;
+  }
+  return true;
+}
+} // namespace
+
+bool isNoOpCopy(memref::CopyOp copy) {
+  Value from = copy.getSource(), to = copy.getTarget();
+  if (from == to || isWholeView(to, from) || isWholeView(from, to))
+    return true;
+  // Two subviews with the same operands and attributes are the same view
+  // (not two allocations that merely look alike).
+  auto fromView = from.getDefiningOp<memref::SubViewOp>();
+  auto toView = to.getDefiningOp<memref::SubViewOp>();
+  return fromView && toView &&
+         OperationEquivalence::isEquivalentTo(
+             fromView, toView, OperationEquivalence::IgnoreLocations);
+}
+
+void eraseNoOpCopies(RewriterBase &rewriter, Operation *root) {
+  SmallVector<memref::CopyOp> copies;
+  root->walk([&](memref::CopyOp copy) {
+    if (isNoOpCopy(copy))
+      copies.push_back(copy);
+  });
+  for (memref::CopyOp copy : copies)
+    rewriter.eraseOp(copy);
+}
+
+} // namespace mlir::hmoe
