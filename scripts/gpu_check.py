@@ -2,11 +2,14 @@
 that has no LLVM/MLIR (scripts/gpu-check.sh drives it).
 
     gpu_check.py prepare --hmoe-compile PATH --out DIR [--target cuda|cpu]
-                         [--groups g1,g2,...] [--bf16-groups g1,...] [--bench]
+                         [--groups g1,g2,...] [--bf16-groups g1,...]
+                         [--tf32-groups g1,...] [--bench]
         compiles every case of the integration-matrix groups, those of the
         bf16 groups in bf16 too (for cuda once more with tensor-cores),
+        those of the TF32 groups in f32 with tensor-cores tf32 (for cpu
+        emulated: gpu-mapped tensor-cores tf32),
         and, with --bench, W1/W2 in f32 and bf16 (bf16 also on tensor
-        cores) and G1, to DIR/lib*.so with hmoe-compile, and writes
+        cores, f32 also in TF32) and G1, to DIR/lib*.so with hmoe-compile, and writes
         DIR/manifest.json.
     gpu_check.py check --dir DIR [--limit N]
         calls each library on the case's seeded inputs (device buffers for
@@ -49,6 +52,7 @@ from hmoe.run import compare_with_reference  # noqa: E402
 
 DEFAULT_GROUPS = "gemm,special,shared,penalty"
 DEFAULT_BF16_GROUPS = "gemm,shared"
+DEFAULT_TF32_GROUPS = "gemm,wide"
 NUMPY_TYPES = {"f32": np.float32, "f64": np.float64, "i32": np.int32,
                "i64": np.int64, "bf16": np.uint16, "f16": np.uint16}
 
@@ -288,12 +292,18 @@ def prepare(args):
     os.makedirs(args.out, exist_ok=True)
     manifest = {"target": args.target, "cases": [], "bench": []}
     # (group, dtype or None, pipeline options or None): the groups as the
-    # matrix has them, and the bf16 groups plain and on tensor cores.
+    # matrix has them, the bf16 groups plain and on tensor cores, the TF32
+    # groups' f32 layers with their expert GEMMs on tensor cores in TF32
+    # (on the CPU, the same schedule emulated).
     builds = [(g, None, None) for g in args.groups.split(",")]
     for group in filter(None, args.bf16_groups.split(",")):
         builds.append((group, "bf16", None))
         if args.target == "cuda":
             builds.append((group, "bf16", "tensor-cores"))
+    tf32 = ("tensor-cores tf32" if args.target == "cuda"
+            else "gpu-mapped tensor-cores tf32")
+    for group in filter(None, args.tf32_groups.split(",")):
+        builds.append((group, "f32", tf32))
     for group, dtype, variant in builds:
         cases = group_cases(group)
         if cases is None:
@@ -353,6 +363,11 @@ def prepare(args):
                           f"lib{name}-bf16-tc.so", "tensor-cores")
             add_bench("W1-experts", "bf16", "experts", experts_mlir("bf16"),
                       "libW1-experts-bf16-tc.so", "tensor-cores")
+            # f32 with the expert GEMMs in TF32 (the opt-in) against exact
+            # f32.
+            for name in layers:
+                add_bench(name, "f32", name.lower(), mlirs[name, "f32"],
+                          f"lib{name}-f32-tf32.so", "tensor-cores tf32")
             # The register budget A/B: G1 (routing) and W1 bf16 with a
             # budget for 2 blocks per SM (no spills in routing kernels,
             # more registers) against ptxas's own choice (the default).
@@ -396,7 +411,9 @@ def check(args):
         try:
             got = lib(inputs)
             got[0] = decode(got[0], layer.dtype)
-            failures, summary = compare_with_reference(layer, params, got)
+            failures, summary = compare_with_reference(
+                layer, params, got,
+                tf32="tf32" in entry.get("variant", "").split())
         except Exception as e:  # report and go on
             failures, summary = [str(e)], "error"
         run += 1
@@ -521,6 +538,9 @@ def main():
     p.add_argument("--bf16-groups", default=DEFAULT_BF16_GROUPS,
                    help="groups also compiled in bf16 (and, for cuda, with "
                    "tensor-cores)")
+    p.add_argument("--tf32-groups", default=DEFAULT_TF32_GROUPS,
+                   help="groups also compiled in f32 with their expert GEMMs "
+                   "in TF32 on tensor cores (checked at the TF32 tolerance)")
     p.add_argument("--bench", action="store_true")
     c = sub.add_parser("check")
     c.add_argument("--dir", required=True)

@@ -84,7 +84,7 @@ namespace {
 /// then tile every stage over blocks and threads (before any
 /// canonicalization, which would fold the scratch outputs away).
 void addGPUTiling(OpPassManager &pm, bool fuseDistance, int64_t blockThreads,
-                  bool tensorCores) {
+                  bool tensorCores, bool tf32) {
   using namespace hmoe;
   ConvertHMoEToLinalgOptions convert;
   convert.fuseDistance = fuseDistance;
@@ -98,6 +98,7 @@ void addGPUTiling(OpPassManager &pm, bool fuseDistance, int64_t blockThreads,
   HMoETileForGPUOptions tile;
   tile.blockThreads = blockThreads;
   tile.tensorCores = tensorCores;
+  tile.tf32 = tf32;
   pm.addNestedPass<func::FuncOp>(createHMoETileForGPU(tile));
 }
 
@@ -147,7 +148,7 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
   bool vectorize = options.vectorize && !options.gpuMapped;
   if (options.gpuMapped) {
     addGPUTiling(pm, options.fuseDistance, /*blockThreads=*/256,
-                 options.tensorCores);
+                 options.tensorCores, options.tf32);
   } else {
     ConvertHMoEToLinalgOptions convert;
     convert.fuseDistance = options.fuseDistance;
@@ -169,6 +170,7 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
     // The warps' mma.sync steps, their lanes run one after the other.
     HMoEWarpContractionsToMMAOptions warps;
     warps.emulate = true;
+    warps.tf32 = options.tf32;
     pm.addNestedPass<func::FuncOp>(createHMoEWarpContractionsToMMA(warps));
   }
   // Buffer deallocation does not see into scf.forall (the buffers of each
@@ -262,7 +264,7 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   pm.addPass(createHMoERecordABI());
   pm.addPass(createHMoEDecompose());
   addGPUTiling(pm, options.fuseDistance, options.blockThreads,
-               options.tensorCores);
+               options.tensorCores, options.tf32);
 
   addBufferization(pm);
   addDeviceDispatchAndStats(pm, options.blockThreads);
@@ -273,7 +275,9 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   pm.addPass(createConvertBufferizationToMemRefPass());
   // Warps' contractions as mma.sync steps (before the other linalg ops
   // become loops).
-  pm.addNestedPass<func::FuncOp>(createHMoEWarpContractionsToMMA());
+  HMoEWarpContractionsToMMAOptions warps;
+  warps.tf32 = options.tf32;
+  pm.addNestedPass<func::FuncOp>(createHMoEWarpContractionsToMMA(warps));
   // Routing, dispatch and stats: their scalar loops, per thread.
   pm.addNestedPass<func::FuncOp>(createHMoELowerRoutingToLoops());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());

@@ -431,6 +431,9 @@ def main():
     ap.add_argument("--dtype", default=None, choices=["f32", "bf16", "f16"],
                     help="element type of every case's layer (tolerance "
                     "1e-2 for bf16 and f16, docs/numerics.md)")
+    ap.add_argument("--tf32", action="store_true",
+                    help="the pipeline runs f32 expert GEMMs in TF32: their "
+                    "outputs at docs/numerics.md's TF32 tolerance (2e-3)")
     ap.add_argument("--write-mlir", metavar="DIR", default=None,
                     help="write each case's layer to DIR/<case>.mlir instead "
                     "of running it (for the GPU tests: ptxas on every "
@@ -460,7 +463,8 @@ def main():
         params = make_params(layer, T, seed) if make_params else None
         try:
             failures, summary = check_layer(layer, T, seed, args.hmoe_run,
-                                            params=params, extra=extra)
+                                            params=params, extra=extra,
+                                            tf32=args.tf32)
         except Exception as e:  # report and go on with the other cases
             failures, summary = [str(e)], "error"
         status = "PASS" if not failures else "FAIL"

@@ -109,6 +109,13 @@ struct LowerToCPUOptions : public PassPipelineOptions<LowerToCPUOptions> {
                      "warp's lanes and mma.sync steps emulated "
                      "(hmoe-warp-contractions-to-mma{emulate})"),
       llvm::cl::init(false)};
+  PassOptions::Option<bool> tf32{
+      *this, "tf32",
+      llvm::cl::desc("With gpu-mapped and tensor-cores: the expert loops' f32 "
+                     "contractions too, as hmoe-lower-to-nvvm{tensor-cores "
+                     "tf32} runs them (inputs rounded to TF32 as the "
+                     "GPU lanes round them, m16n8k8 steps emulated)"),
+      llvm::cl::init(false)};
 };
 
 struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
@@ -159,6 +166,14 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
           "of 16) on tensor cores: columns split over the block's warps, "
           "each warp's tile as mma.sync m16n8k16 steps (sm_80+; off until a "
           "GPU run has checked it, docs/gpu.md)"),
+      llvm::cl::init(false)};
+  PassOptions::Option<bool> tf32{
+      *this, "tf32",
+      llvm::cl::desc(
+          "With tensor-cores: f32 expert GEMMs (K a multiple of 8) on tensor "
+          "cores too, inputs rounded to TF32 (10-bit mantissas, f32 "
+          "accumulation; docs/numerics.md's bf16 tolerance, not f32's); "
+          "routing stays exact f32. Off: f32 layers run exact f32"),
       llvm::cl::init(false)};
 };
 

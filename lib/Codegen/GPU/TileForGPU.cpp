@@ -34,6 +34,9 @@ namespace {
 struct GPUTileSizes {
   int64_t blockRows, blockThreads, threadsX;
   bool tensorCores;
+  // f32 contractions on tensor cores (TF32): only the expert loops' (the
+  // routing's scores decide discrete choices and stay exact).
+  bool tf32;
   int64_t threadsY() const {
     return std::max<int64_t>(1, blockThreads / threadsX);
   }
@@ -156,8 +159,9 @@ bool replaceIfEmpty(RewriterBase &rewriter, Operation *op) {
 }
 
 /// Splits a contraction's columns between the block's warps, in tiles of
-/// whole m16n8k16 steps that divide N (so every warp's tile is static); each
-/// warp's contraction becomes mma.sync steps (hmoe-warp-contractions-to-mma).
+/// whole 8-column mma steps that divide N (so every warp's tile is static);
+/// each warp's contraction becomes mma.sync steps
+/// (hmoe-warp-contractions-to-mma).
 LogicalResult tileToWarps(RewriterBase &rewriter, TilingInterface op,
                           const WarpMMAContraction &mma,
                           const GPUTileSizes &sizes) {
@@ -187,13 +191,15 @@ LogicalResult tileToWarps(RewriterBase &rewriter, TilingInterface op,
 /// Distributes `op` over the threads of a block: its first two parallel
 /// loops over threads-y x threads-x, or its only one over all threads
 /// (linearly); with none, it runs on one thread. With tensor cores, a
-/// bf16/f16 contraction goes to the block's warps instead.
+/// bf16/f16 contraction (with tf32, also an f32 one) goes to the block's
+/// warps instead.
 LogicalResult tileToThreads(RewriterBase &rewriter, Operation *op,
                             const GPUTileSizes &sizes) {
   MLIRContext *ctx = op->getContext();
   auto tileable = dyn_cast<TilingInterface>(op);
   if (sizes.tensorCores && tileable && sizes.blockThreads >= kWarpSize)
-    if (std::optional<WarpMMAContraction> mma = matchWarpMMAContraction(op))
+    if (std::optional<WarpMMAContraction> mma =
+            matchWarpMMAContraction(op, sizes.tf32))
       return tileToWarps(rewriter, tileable, *mma, sizes);
   SmallVector<unsigned> dims;
   if (tileable)
@@ -514,7 +520,15 @@ struct HMoETileForGPUPass
                           "dividing block-threads";
       return signalPassFailure();
     }
-    GPUTileSizes sizes{blockRows, blockThreads, threadsX, tensorCores};
+    if (tf32 && !tensorCores) {
+      func.emitError() << "hmoe-tile-for-gpu: tf32 runs f32 contractions on "
+                          "tensor cores; expected tensor-cores with it";
+      return signalPassFailure();
+    }
+    GPUTileSizes sizes{blockRows, blockThreads, threadsX, tensorCores,
+                       /*tf32=*/false};
+    GPUTileSizes expertSizes = sizes;
+    expertSizes.tf32 = tf32;
     MLIRContext *ctx = &getContext();
     // Ops that are not destination-passing (tensor.generate, arith on
     // tensors) become linalg first, so that every stage tiles. No folding:
@@ -563,7 +577,7 @@ struct HMoETileForGPUPass
         else
           blocks = {gpu::GPUBlockMappingAttr::get(ctx, gpu::MappingId::DimX)};
         forall.setMappingAttr(rewriter.getArrayAttr(blocks));
-        if (failed(tileBlockToThreads(rewriter, forall, sizes)))
+        if (failed(tileBlockToThreads(rewriter, forall, expertSizes)))
           return signalPassFailure();
         continue;
       }

@@ -3,15 +3,22 @@
 // A warp-level bf16/f16 contraction (one iteration of an scf.forall mapped
 // to #gpu.warp, as hmoe-tile-for-gpu{tensor-cores} tiles it) becomes the
 // warp's 32 lanes loading their fragments and issuing nvvm.mma.sync
-// m16n8k16 steps with f32 accumulation. The fragment layouts are the PTX
-// ISA's (section "Matrix Fragments for mma.m16n8k16 with floating point
-// type"); with g = lane / 4 and t = lane % 4:
+// m16n8k16 steps with f32 accumulation; with the tf32 option an f32 one
+// becomes m16n8k8 steps on inputs rounded to TF32 (as cvt.rna would). The
+// fragment layouts are the PTX ISA's (sections "Matrix Fragments for
+// mma.m16n8k16 with floating point type" and "... mma.m16n8k8"); with
+// g = lane / 4 and t = lane % 4:
 //   A (16 x 16, row): regs {a0 a1} = A[g][2t, 2t+1], {a2 a3} = A[g+8][..],
 //                     {a4 a5} = A[g][2t+8, 2t+9], {a6 a7} = A[g+8][..];
 //   B (16 x 8, col):  {b0 b1} = B[k = 2t, 2t+1][n = g], {b2 b3} = k + 8;
-//   C (16 x 8):       {c0 c1} = C[g][2t, 2t+1], {c2 c3} = C[g+8][..].
-// Weights are rows along K (B[n][k] in memory), so every register is two
-// neighbouring elements of a row: one 32-bit load.
+//   C (16 x 8):       {c0 c1} = C[g][2t, 2t+1], {c2 c3} = C[g+8][..];
+//   TF32 A (16 x 8):  a0 = A[g][t], a1 = A[g+8][t], a2 = A[g][t+4],
+//                     a3 = A[g+8][t+4];
+//   TF32 B (8 x 8):   b0 = B[k = t][n = g], b1 = B[t+4][g]; C as above.
+// That is one scheme: a register holds e = 32 / bits neighbouring elements
+// of a row (e = 2, or 1 for TF32) at K = e t, and the step's second half
+// of K (+8, +4) follows. Weights are rows along K (B[n][k] in memory), so
+// every register is one 32-bit load.
 //
 //===----------------------------------------------------------------------===//
 
@@ -35,7 +42,7 @@ using namespace mlir;
 using namespace mlir::hmoe;
 
 std::optional<WarpMMAContraction>
-mlir::hmoe::matchWarpMMAContraction(Operation *op) {
+mlir::hmoe::matchWarpMMAContraction(Operation *op, bool tf32) {
   auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
   if (!linalgOp || linalgOp.getNumDpsInputs() != 2 ||
       linalgOp.getNumDpsInits() != 1 || linalgOp.getNumLoops() != 3)
@@ -57,11 +64,12 @@ mlir::hmoe::matchWarpMMAContraction(Operation *op) {
   Type a = getElementTypeOrSelf(linalgOp.getDpsInputs()[0].getType());
   Type b = getElementTypeOrSelf(linalgOp.getDpsInputs()[1].getType());
   Type c = getElementTypeOrSelf(linalgOp.getDpsInits()[0].getType());
-  if (a != b || !(a.isBF16() || a.isF16()) || !c.isF32())
+  if (a != b || !(a.isBF16() || a.isF16() || (tf32 && a.isF32())) || !c.isF32())
     return std::nullopt;
-  // The body: out + extf(a) * extf(b), in either order, nothing else.
+  // The body: out + extf(a) * extf(b) (f32: out + a * b), in either order,
+  // nothing else.
   Block &body = linalgOp->getRegion(0).front();
-  if (body.getOperations().size() != 5)
+  if (body.getOperations().size() != (a.isF32() ? 3 : 5))
     return std::nullopt;
   auto yield = cast<linalg::YieldOp>(body.getTerminator());
   auto add = yield.getOperand(0).getDefiningOp<arith::AddFOp>();
@@ -75,6 +83,8 @@ mlir::hmoe::matchWarpMMAContraction(Operation *op) {
   if (!mul)
     return std::nullopt;
   auto extended = [&](Value v) -> Value {
+    if (a.isF32())
+      return v;
     auto ext = v.getDefiningOp<arith::ExtFOp>();
     return ext ? ext.getIn() : Value();
   };
@@ -84,15 +94,18 @@ mlir::hmoe::matchWarpMMAContraction(Operation *op) {
     return std::nullopt;
   SmallVector<int64_t> ranges = linalgOp.getStaticLoopRanges();
   int64_t cols = ranges[n], depth = ranges[k];
+  WarpMMAContraction mma{m, n, k, cols, depth, a};
   if (ShapedType::isDynamic(cols) || ShapedType::isDynamic(depth) ||
-      cols <= 0 || depth <= 0 || cols % kMMACols != 0 || depth % kMMADepth != 0)
+      cols <= 0 || depth <= 0 || cols % kMMACols != 0 ||
+      depth % mma.stepDepth() != 0)
     return std::nullopt;
-  return WarpMMAContraction{m, n, k, cols, depth, a};
+  return mma;
 }
 
 namespace {
 /// What one lane of a warp reads and writes in the 16 x 8 output tile at
-/// (m0, n0), by the PTX ISA's m16n8k16 layouts (g = lane / 4, t = lane % 4).
+/// (m0, n0), by the PTX ISA's m16n8k16 / m16n8k8 layouts (g = lane / 4,
+/// t = lane % 4, e elements per register).
 struct LaneTile {
   Value r0, r1;     // its output rows m0 + g and m0 + g + 8
   Value in0, in1;   // whether those are rows of the contraction
@@ -101,11 +114,11 @@ struct LaneTile {
                     // its own A row only)
   Value col;        // n0 + 2t: its two output columns
   Value weightRow;  // n0 + g: its column of B, a row of the weights
-  Value twoT;       // 2t: its first K element of each half of a K step
+  Value kLane;      // e t: its first K element of each half of a K step
 };
 
 /// The code of one warp-level contraction `op` (on buffers): rows 16 at a
-/// time (the last ones masked), columns 8 at a time, K 16 at a time. On the
+/// time (the last ones masked), columns 8 at a time, K a step at a time. On the
 /// GPU each thread runs it as one lane (`emitLane`); on the CPU one
 /// iteration runs all 32 lanes and an m16n8k16 step computed from their
 /// fragments (`emitEmulated`), so that the fragment addressing is checked
@@ -117,7 +130,7 @@ public:
       : b(b), mma(mma), a(map.lookupOrDefault(op.getDpsInputs()[0])),
         w(map.lookupOrDefault(op.getDpsInputs()[1])),
         c(map.lookupOrDefault(op.getDpsInits()[0])),
-        pairType(VectorType::get({2}, mma.inputType)),
+        regType(VectorType::get({mma.perRegister()}, mma.inputType)),
         accType(VectorType::get({2}, b.getF32Type())) {
     rows = memref::DimOp::create(b, c, 0);
     // Neighbouring 8-column steps share each A fragment: up to 4 of them
@@ -128,17 +141,23 @@ public:
 
   void emitLane(Value lane) {
     Type f32 = b.getF32Type();
-    bool bf16 = mma.inputType.isBF16();
     auto result =
         LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32});
-    NVVM::MMATypes ptxType = bf16 ? NVVM::MMATypes::bf16 : NVVM::MMATypes::f16;
-    // Each register two neighbouring elements of a row; bf16 pairs go to
-    // the intrinsic as i32.
-    auto registers = [&](ImplicitLocOpBuilder &at, SmallVector<Value> pairs) {
-      if (bf16)
-        for (Value &pair : pairs)
-          pair = LLVM::BitcastOp::create(at, at.getI32Type(), pair);
-      return pairs;
+    NVVM::MMATypes ptxType = mma.isTF32()             ? NVVM::MMATypes::tf32
+                             : mma.inputType.isBF16() ? NVVM::MMATypes::bf16
+                                                      : NVVM::MMATypes::f16;
+    // f16 pairs go to the intrinsic as they are, bf16 pairs as i32, f32
+    // elements rounded to TF32 in an i32.
+    auto registers = [&](ImplicitLocOpBuilder &at, SmallVector<Value> regs) {
+      for (Value &reg : regs) {
+        if (mma.inputType.isBF16())
+          reg = LLVM::BitcastOp::create(at, at.getI32Type(), reg);
+        else if (mma.isTF32())
+          reg = arith::BitcastOp::create(
+              at, at.getI32Type(),
+              roundToTF32(at, vector::ExtractOp::create(at, reg, 0)));
+      }
+      return regs;
     };
     forTiles([&](ImplicitLocOpBuilder &nb, Value m0, Value n0) {
       SmallVector<LaneTile> tiles = laneTiles(nb, lane, m0, n0);
@@ -146,8 +165,8 @@ public:
       for (const LaneTile &tile : tiles)
         llvm::append_range(acc, loadAcc(nb, tile));
       auto kLoop = scf::ForOp::create(
-          nb, index(nb, 0), index(nb, mma.depth), index(nb, kMMADepth), acc,
-          [&](OpBuilder &nested, Location loc, Value k0, ValueRange sums) {
+          nb, index(nb, 0), index(nb, mma.depth), index(nb, mma.stepDepth()),
+          acc, [&](OpBuilder &nested, Location loc, Value k0, ValueRange sums) {
             ImplicitLocOpBuilder kb(loc, nested);
             SmallVector<Value> fragA = registers(kb, loadA(kb, tiles[0], k0));
             SmallVector<Value> next;
@@ -155,7 +174,7 @@ public:
               SmallVector<Value> fragB = registers(kb, loadB(kb, tile, k0));
               auto step = NVVM::MmaOp::create(
                   kb, result, fragA, fragB, sums.slice(4 * j, 4),
-                  {kMMARows, kMMACols, kMMADepth},
+                  {kMMARows, kMMACols, mma.stepDepth()},
                   /*b1Op=*/std::nullopt, /*intOverflow=*/std::nullopt,
                   std::array<NVVM::MMATypes, 2>{ptxType, ptxType},
                   std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
@@ -172,13 +191,13 @@ public:
 
   void emitEmulated() {
     // The warp's registers: per lane and 8-column step its 4 accumulators
-    // and 2 B pairs; per lane its 4 A pairs.
+    // and 2 B registers; per lane its 4 A registers.
     Value accRegs = memref::AllocaOp::create(
         b, MemRefType::get({steps, kWarpSize, 4}, b.getF32Type()));
     Value aRegs =
-        memref::AllocaOp::create(b, MemRefType::get({kWarpSize, 4}, pairType));
+        memref::AllocaOp::create(b, MemRefType::get({kWarpSize, 4}, regType));
     Value bRegs = memref::AllocaOp::create(
-        b, MemRefType::get({steps, kWarpSize, 2}, pairType));
+        b, MemRefType::get({steps, kWarpSize, 2}, regType));
     forTiles([&](ImplicitLocOpBuilder &nb, Value m0, Value n0) {
       forLanes(nb, [&](ImplicitLocOpBuilder &lb, Value lane) {
         for (auto [j, tile] : llvm::enumerate(laneTiles(lb, lane, m0, n0)))
@@ -187,22 +206,23 @@ public:
                 lb, value, accRegs,
                 ValueRange{index(lb, j), lane, index(lb, i)});
       });
-      forLoop(
-          nb, 0, mma.depth, kMMADepth, [&](ImplicitLocOpBuilder &kb, Value k0) {
-            forLanes(kb, [&](ImplicitLocOpBuilder &lb, Value lane) {
-              SmallVector<LaneTile> tiles = laneTiles(lb, lane, m0, n0);
-              for (auto [i, pair] : llvm::enumerate(loadA(lb, tiles[0], k0)))
-                memref::StoreOp::create(lb, pair, aRegs,
-                                        ValueRange{lane, index(lb, i)});
-              for (auto [j, tile] : llvm::enumerate(tiles))
-                for (auto [i, pair] : llvm::enumerate(loadB(lb, tile, k0)))
-                  memref::StoreOp::create(
-                      lb, pair, bRegs,
-                      ValueRange{index(lb, j), lane, index(lb, i)});
-            });
-            for (int64_t j = 0; j < steps; ++j)
-              emulateStep(kb, aRegs, bRegs, accRegs, index(kb, j));
-          });
+      forLoop(nb, 0, mma.depth, mma.stepDepth(),
+              [&](ImplicitLocOpBuilder &kb, Value k0) {
+                forLanes(kb, [&](ImplicitLocOpBuilder &lb, Value lane) {
+                  SmallVector<LaneTile> tiles = laneTiles(lb, lane, m0, n0);
+                  for (auto [i, pair] :
+                       llvm::enumerate(loadA(lb, tiles[0], k0)))
+                    memref::StoreOp::create(lb, pair, aRegs,
+                                            ValueRange{lane, index(lb, i)});
+                  for (auto [j, tile] : llvm::enumerate(tiles))
+                    for (auto [i, pair] : llvm::enumerate(loadB(lb, tile, k0)))
+                      memref::StoreOp::create(
+                          lb, pair, bRegs,
+                          ValueRange{index(lb, j), lane, index(lb, i)});
+                });
+                for (int64_t j = 0; j < steps; ++j)
+                  emulateStep(kb, aRegs, bRegs, accRegs, index(kb, j));
+              });
       forLanes(nb, [&](ImplicitLocOpBuilder &lb, Value lane) {
         for (auto [j, tile] : llvm::enumerate(laneTiles(lb, lane, m0, n0))) {
           SmallVector<Value> acc;
@@ -263,8 +283,9 @@ private:
   LaneTile laneTile(ImplicitLocOpBuilder &at, Value lane, Value m0, Value n0) {
     LaneTile t;
     Value group = arith::DivUIOp::create(at, lane, index(at, 4));
-    t.twoT = arith::MulIOp::create(
-        at, arith::RemUIOp::create(at, lane, index(at, 4)), index(at, 2));
+    Value inGroup = arith::RemUIOp::create(at, lane, index(at, 4));
+    Value twoT = arith::MulIOp::create(at, inGroup, index(at, 2));
+    t.kLane = mma.perRegister() == 2 ? twoT : inGroup;
     t.r0 = arith::AddIOp::create(at, m0, group);
     t.r1 = arith::AddIOp::create(at, t.r0, index(at, 8));
     t.in0 = arith::CmpIOp::create(at, arith::CmpIPredicate::ult, t.r0, rows);
@@ -272,7 +293,7 @@ private:
     Value last = arith::SubIOp::create(at, rows, index(at, 1));
     t.row0 = arith::SelectOp::create(at, t.in0, t.r0, last);
     t.row1 = arith::SelectOp::create(at, t.in1, t.r1, last);
-    t.col = arith::AddIOp::create(at, n0, t.twoT);
+    t.col = arith::AddIOp::create(at, n0, twoT);
     t.weightRow = arith::AddIOp::create(at, n0, group);
     return t;
   }
@@ -290,29 +311,33 @@ private:
     return acc;
   }
 
-  /// A pair of the element type: one 32-bit register.
-  Value loadPair(ImplicitLocOpBuilder &at, Value buffer, Value row, Value col) {
-    return vector::LoadOp::create(at, pairType, buffer, ValueRange{row, col},
+  /// One 32-bit register of A or B: e neighbouring elements of a row.
+  Value loadRegister(ImplicitLocOpBuilder &at, Value buffer, Value row,
+                     Value col) {
+    return vector::LoadOp::create(at, regType, buffer, ValueRange{row, col},
                                   /*nontemporal=*/false, llvm::MaybeAlign(4));
   }
 
-  /// A's registers {a0 a1} {a2 a3} {a4 a5} {a6 a7}: rows g, g + 8, g,
-  /// g + 8; K 2t, 2t, 2t + 8, 2t + 8 of the step at k0.
+  /// A's 4 registers ({a0 a1} {a2 a3} {a4 a5} {a6 a7}; TF32 a0 .. a3):
+  /// rows g, g + 8, g, g + 8; K e t, e t, then half a step further, of the
+  /// step at k0.
   SmallVector<Value> loadA(ImplicitLocOpBuilder &at, const LaneTile &t,
                            Value k0) {
-    Value k = arith::AddIOp::create(at, k0, t.twoT);
-    Value k8 = arith::AddIOp::create(at, k, index(at, 8));
-    return {loadPair(at, a, t.row0, k), loadPair(at, a, t.row1, k),
-            loadPair(at, a, t.row0, k8), loadPair(at, a, t.row1, k8)};
+    Value k = arith::AddIOp::create(at, k0, t.kLane);
+    Value kHalf = arith::AddIOp::create(at, k, index(at, mma.stepDepth() / 2));
+    return {loadRegister(at, a, t.row0, k), loadRegister(at, a, t.row1, k),
+            loadRegister(at, a, t.row0, kHalf),
+            loadRegister(at, a, t.row1, kHalf)};
   }
 
-  /// B's registers {b0 b1} {b2 b3}: K 2t, 2t + 8 of the step; column g (a
-  /// row of the weights).
+  /// B's 2 registers ({b0 b1} {b2 b3}; TF32 b0 b1): K e t and half a step
+  /// further; column g (a row of the weights).
   SmallVector<Value> loadB(ImplicitLocOpBuilder &at, const LaneTile &t,
                            Value k0) {
-    Value k = arith::AddIOp::create(at, k0, t.twoT);
-    Value k8 = arith::AddIOp::create(at, k, index(at, 8));
-    return {loadPair(at, w, t.weightRow, k), loadPair(at, w, t.weightRow, k8)};
+    Value k = arith::AddIOp::create(at, k0, t.kLane);
+    Value kHalf = arith::AddIOp::create(at, k, index(at, mma.stepDepth() / 2));
+    return {loadRegister(at, w, t.weightRow, k),
+            loadRegister(at, w, t.weightRow, kHalf)};
   }
 
   void storeAcc(ImplicitLocOpBuilder &at, const LaneTile &t, ValueRange acc) {
@@ -329,14 +354,16 @@ private:
     }
   }
 
-  /// D = A B + C for one m16n8k16 step, each element read from the lane and
+  /// D = A B + C for one step, each element read from the lane and
   /// register the PTX ISA puts it in, written independently of laneTile as
-  /// the inverse map: A[r][k] in lane 4 (r % 8) + (k % 8) / 2, register
-  /// 2 (k / 8) + r / 8; B[k][n] in lane 4 n + (k % 8) / 2, register k / 8;
-  /// C[r][n] in lane 4 (r % 8) + n / 2, register 2 (r / 8) + n % 2; the
-  /// pair's element k % 2 (n % 2 for C).
+  /// the inverse map (e elements per register, h = 4 e half the step's K):
+  /// A[r][k] in lane 4 (r % 8) + (k % h) / e, register 2 (k / h) + r / 8;
+  /// B[k][n] in lane 4 n + (k % h) / e, register k / h; the register's
+  /// element k % e. C[r][n] in lane 4 (r % 8) + n / 2, register
+  /// 2 (r / 8) + n % 2.
   void emulateStep(ImplicitLocOpBuilder &at, Value aRegs, Value bRegs,
                    Value accRegs, Value j) {
+    int64_t e = mma.perRegister(), h = mma.stepDepth() / 2;
     auto div = [&](ImplicitLocOpBuilder &x, Value v, int64_t d) -> Value {
       return arith::DivUIOp::create(x, v, index(x, d));
     };
@@ -349,13 +376,15 @@ private:
     auto add = [&](ImplicitLocOpBuilder &x, Value u, Value v) -> Value {
       return arith::AddIOp::create(x, u, v);
     };
-    // Element k % 2 of a pair, extended to f32.
-    auto element = [&](ImplicitLocOpBuilder &x, Value pair, Value k) -> Value {
+    // Element k % e of a register as the tensor core takes it, in f32.
+    auto element = [&](ImplicitLocOpBuilder &x, Value reg, Value k) -> Value {
+      if (mma.isTF32())
+        return roundToTF32(x, vector::ExtractOp::create(x, reg, 0));
       Value odd = arith::CmpIOp::create(x, arith::CmpIPredicate::ne,
                                         rem(x, k, 2), index(x, 0));
       Value v =
-          arith::SelectOp::create(x, odd, vector::ExtractOp::create(x, pair, 1),
-                                  vector::ExtractOp::create(x, pair, 0));
+          arith::SelectOp::create(x, odd, vector::ExtractOp::create(x, reg, 1),
+                                  vector::ExtractOp::create(x, reg, 0));
       return arith::ExtFOp::create(x, x.getF32Type(), v);
     };
     forLoop(at, 0, kMMARows, 1, [&](ImplicitLocOpBuilder &rb, Value r) {
@@ -365,14 +394,15 @@ private:
         Value c0 =
             memref::LoadOp::create(x, accRegs, ValueRange{j, laneC, regC});
         auto sum = scf::ForOp::create(
-            x, index(x, 0), index(x, kMMADepth), index(x, 1), ValueRange{c0},
+            x, index(x, 0), index(x, mma.stepDepth()), index(x, 1),
+            ValueRange{c0},
             [&](OpBuilder &nested, Location loc, Value k, ValueRange acc) {
               ImplicitLocOpBuilder kx(loc, nested);
-              Value kLane = div(kx, rem(kx, k, 8), 2);
+              Value kLane = div(kx, rem(kx, k, h), e);
               Value laneA = add(kx, mul(kx, rem(kx, r, 8), 4), kLane);
-              Value regA = add(kx, mul(kx, div(kx, k, 8), 2), div(kx, r, 8));
+              Value regA = add(kx, mul(kx, div(kx, k, h), 2), div(kx, r, 8));
               Value laneB = add(kx, mul(kx, n, 4), kLane);
-              Value regB = div(kx, k, 8);
+              Value regB = div(kx, k, h);
               Value av = element(
                   kx,
                   memref::LoadOp::create(kx, aRegs, ValueRange{laneA, regA}),
@@ -391,10 +421,36 @@ private:
     });
   }
 
+  /// `v` rounded to TF32 (10 mantissa bits, low 13 bits cleared) to
+  /// nearest with ties away from zero, as cvt.rna.tf32.f32 rounds: add half
+  /// of the dropped bits' weight to the magnitude, then clear them. Infinities
+  /// stay, NaNs stay NaNs. Integer ops rather than cvt.rna, with which ptxas
+  /// spilled more on sm_80; the GPU lanes and the emulator round with this
+  /// same code. Products of two such values are exact in f32.
+  static Value roundToTF32(ImplicitLocOpBuilder &x, Value v) {
+    Type i32 = x.getI32Type();
+    auto constant = [&](uint32_t c) -> Value {
+      return arith::ConstantIntOp::create(x, i32, static_cast<int32_t>(c));
+    };
+    Value bits = arith::BitcastOp::create(x, i32, v);
+    Value exponentBits = constant(0x7F800000);
+    Value exponent = arith::AndIOp::create(x, bits, exponentBits);
+    Value finite = arith::CmpIOp::create(x, arith::CmpIPredicate::ne, exponent,
+                                         exponentBits);
+    Value rounded = arith::AndIOp::create(
+        x, arith::AddIOp::create(x, bits, constant(0x1000)),
+        constant(0xFFFFE000));
+    Value nan = arith::CmpFOp::create(x, arith::CmpFPredicate::UNO, v, v);
+    Value special = arith::SelectOp::create(x, nan, constant(0x7FFFE000), bits);
+    return arith::BitcastOp::create(
+        x, x.getF32Type(),
+        arith::SelectOp::create(x, finite, rounded, special));
+  }
+
   ImplicitLocOpBuilder &b;
   const WarpMMAContraction &mma;
   Value a, w, c, rows;
-  VectorType pairType, accType;
+  VectorType regType, accType;
   int64_t steps; // 8-column steps sharing an A fragment
 };
 
@@ -405,11 +461,12 @@ bool isMappedToWarps(scf::ForallOp forall) {
 }
 
 /// Whether `buffer` is a matrix whose rows are contiguous with a static
-/// row stride keeping pairs of elements aligned to twice the element size:
-/// then, from a base address so aligned, every pair the lanes read or write
-/// (even column, even column offsets in the views the pipeline makes) is one
-/// aligned access.
-bool pairsAligned(Value buffer) {
+/// row stride keeping runs of `run` elements aligned to `run` times the
+/// element size: then, from a base address so aligned, every register or
+/// accumulator pair the lanes read or write (columns and column offsets in
+/// the views the pipeline makes are multiples of `run`) is one aligned
+/// access.
+bool alignedRuns(Value buffer, int64_t run) {
   auto type = dyn_cast<MemRefType>(buffer.getType());
   if (!type || type.getRank() != 2)
     return false;
@@ -418,8 +475,8 @@ bool pairsAligned(Value buffer) {
   if (failed(type.getStridesAndOffset(strides, offset)))
     return false;
   return strides[1] == 1 && !ShapedType::isDynamic(strides[0]) &&
-         strides[0] % 2 == 0 &&
-         (ShapedType::isDynamic(offset) || offset % 2 == 0);
+         strides[0] % run == 0 &&
+         (ShapedType::isDynamic(offset) || offset % run == 0);
 }
 
 /// The warp loop becomes a loop over its warps' threads (linear), each
@@ -427,7 +484,7 @@ bool pairsAligned(Value buffer) {
 /// the warps, each running its 32 lanes in turn. Both rebuild the warp
 /// loop's induction variable and clone its body the same way.
 LogicalResult lowerWarpLoop(RewriterBase &rewriter, scf::ForallOp warps,
-                            bool emulate) {
+                            bool emulate, bool tf32) {
   if (warps.getNumResults() != 0)
     return warps.emitOpError("must be bufferized before its contraction is "
                              "lowered to mma.sync");
@@ -442,7 +499,7 @@ LogicalResult lowerWarpLoop(RewriterBase &rewriter, scf::ForallOp warps,
   eraseNoOpCopies(rewriter, warps);
   Operation *contraction = nullptr;
   for (Operation &op : warps.getBody()->without_terminator()) {
-    if (matchWarpMMAContraction(&op)) {
+    if (matchWarpMMAContraction(&op, /*tf32=*/true)) {
       if (contraction)
         return op.emitOpError("is a second contraction in one warp loop; "
                               "expected one");
@@ -452,11 +509,13 @@ LogicalResult lowerWarpLoop(RewriterBase &rewriter, scf::ForallOp warps,
     if (isa<linalg::LinalgOp>(op))
       return op.emitOpError(
           "in a loop over GPU warps is not a contraction an mma.sync "
-          "m16n8k16 can run; expected C[m, n] += A[m, k] * B[n, k] with bf16 "
-          "or f16 A and B, f32 C, N a static multiple of 8 and K of 16");
+          "can run; expected C[m, n] += A[m, k] * B[n, k] with f32 C, N a "
+          "static multiple of 8, and bf16 or f16 A and B with K a multiple "
+          "of 16 (m16n8k16) or f32 A and B with K a multiple of 8 (TF32, "
+          "m16n8k8)");
     if (!isMemoryEffectFree(&op) && !isa<memref::SubViewOp>(op))
       return op.emitOpError("in a loop over GPU warps: expected only the "
-                            "warp's bf16/f16 contraction (and views)");
+                            "warp's contraction (and views)");
   }
   if (!contraction)
     return warps.emitOpError("is mapped to GPU warps but holds no "
@@ -465,13 +524,20 @@ LogicalResult lowerWarpLoop(RewriterBase &rewriter, scf::ForallOp warps,
   if (!linalgOp.hasPureBufferSemantics())
     return contraction->emitOpError(
         "must be on buffers before it is lowered to mma.sync");
-  for (Value operand : contraction->getOperands())
-    if (!pairsAligned(operand))
+  WarpMMAContraction mma = *matchWarpMMAContraction(contraction, true);
+  if (mma.isTF32() && !tf32)
+    return contraction->emitOpError(
+        "has f32 operands, which tensor cores take only rounded to TF32 "
+        "(10-bit mantissas); expected the tf32 option to allow it");
+  // A and B are read a register (e elements) at a time, C a pair of f32.
+  int64_t runs[3] = {mma.perRegister(), mma.perRegister(), 2};
+  for (auto [operand, run] : llvm::zip(contraction->getOperands(), runs))
+    if (!alignedRuns(operand, run))
       return contraction->emitOpError()
-             << "operand of type " << operand.getType()
-             << " cannot be read in aligned pairs; expected a matrix with "
-                "unit column stride and a static, even row stride";
-  WarpMMAContraction mma = *matchWarpMMAContraction(contraction);
+             << "operand of type " << operand.getType() << " cannot be read "
+             << (run == 1 ? "by rows" : "in aligned pairs")
+             << "; expected a matrix with unit column stride and a static"
+             << (run == 1 ? "" : ", even") << " row stride";
   ImplicitLocOpBuilder b(warps.getLoc(), rewriter);
   b.setInsertionPoint(warps);
   MLIRContext *ctx = warps.getContext();
@@ -530,7 +596,7 @@ struct HMoEWarpContractionsToMMAPass
     });
     IRRewriter rewriter(&getContext());
     for (scf::ForallOp forall : loops)
-      if (failed(lowerWarpLoop(rewriter, forall, emulate)))
+      if (failed(lowerWarpLoop(rewriter, forall, emulate, tf32)))
         return signalPassFailure();
   }
 };

@@ -15,23 +15,31 @@
 
 namespace mlir::hmoe {
 
-/// The m16n8k16 shape of one mma.sync step, and the threads of a warp
-/// (whose lane ids the fragment layouts are written in).
-inline constexpr int64_t kMMARows = 16, kMMACols = 8, kMMADepth = 16;
+/// The m16n8 shape of one mma.sync step (its K: `stepDepth`), and the
+/// threads of a warp (whose lane ids the fragment layouts are written in).
+inline constexpr int64_t kMMARows = 16, kMMACols = 8;
 inline constexpr int64_t kWarpSize = 32;
 
 /// A contraction C[m, n] += A[m, k] * B[n, k] (the form of every hmoe GEMM:
-/// weights are rows along K) with A and B both bf16 or both f16, extended
-/// to f32 and accumulated in f32, N a static multiple of 8 and K a static
-/// multiple of 16 (M may be anything: rows are stepped 16 at a time and
+/// weights are rows along K) accumulated in f32: A and B both bf16 or both
+/// f16, extended to f32 (m16n8k16 steps), or with `tf32` both f32 (m16n8k8
+/// steps on inputs rounded to TF32); N a static multiple of 8 and K of the
+/// step's depth (M may be anything: rows are stepped 16 at a time and
 /// masked).
 struct WarpMMAContraction {
   unsigned m, n, k;    // loop positions
   int64_t cols, depth; // static N and K
-  Type inputType;      // bf16 or f16
+  Type inputType;      // bf16, f16, or f32 (run as TF32)
+
+  bool isTF32() const { return inputType.isF32(); }
+  /// K of one mma.sync step: m16n8k16 for bf16/f16, m16n8k8 for TF32.
+  int64_t stepDepth() const { return isTF32() ? 8 : 16; }
+  /// Elements of A or B in one 32-bit fragment register.
+  int64_t perRegister() const { return isTF32() ? 1 : 2; }
 };
 
-std::optional<WarpMMAContraction> matchWarpMMAContraction(Operation *op);
+std::optional<WarpMMAContraction> matchWarpMMAContraction(Operation *op,
+                                                          bool tf32);
 
 } // namespace mlir::hmoe
 

@@ -1,4 +1,15 @@
 // RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-tile-for-gpu{tensor-cores}))' %s | FileCheck %s
+// With tf32 the same: an f32 contraction outside an expert loop (these are
+// routing's or a dense stage's) keeps the thread schedule and exact f32;
+// the expert loops' go to warps (matrix-gpu-mapped-tensor-cores.test).
+// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-tile-for-gpu{tensor-cores tf32}))' %s | FileCheck %s
+// tf32 only adds to tensor-cores.
+// RUN: not hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-tile-for-gpu{tf32}))' %s 2>&1 | FileCheck %s --check-prefix=TF32-ALONE
+// TF32-ALONE: error: hmoe-tile-for-gpu: tf32 runs f32 contractions on tensor cores; expected tensor-cores with it
+// Sizes a block cannot have.
+// RUN: not hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-tile-for-gpu{block-threads=2048}))' %s 2>&1 | FileCheck %s --check-prefix=SIZES
+// RUN: not hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-tile-for-gpu{block-threads=96 threads-x=64}))' %s 2>&1 | FileCheck %s --check-prefix=SIZES
+// SIZES: error: hmoe-tile-for-gpu: expected block-rows >= 1, 1 <= block-threads <= 1024 and threads-x dividing block-threads
 // Blocks of fewer threads than a warp: no tensor cores, the thread schedule.
 // RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-tile-for-gpu{tensor-cores block-threads=16 threads-x=4}))' %s | FileCheck %s --check-prefix=SMALL
 // SMALL-NOT: #gpu.warp

@@ -1,12 +1,13 @@
 // RUN: hmoe-opt --split-input-file --verify-diagnostics --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma))' %s
 
-// An f32 contraction has no m16n8k16 tensor-core step here.
+// An f32 contraction runs on tensor cores only rounded to TF32, which
+// takes the tf32 option.
 #mapA = affine_map<(m, n, k) -> (m, k)>
 #mapB = affine_map<(m, n, k) -> (n, k)>
 #mapC = affine_map<(m, n, k) -> (m, n)>
 func.func @f32(%a: memref<16x32xf32>, %w: memref<8x32xf32>, %c: memref<16x8xf32>) {
   scf.forall (%i) in (1) {
-    // expected-error @+1 {{in a loop over GPU warps is not a contraction an mma.sync m16n8k16 can run; expected C[m, n] += A[m, k] * B[n, k] with bf16 or f16 A and B, f32 C, N a static multiple of 8 and K of 16}}
+    // expected-error @+1 {{has f32 operands, which tensor cores take only rounded to TF32 (10-bit mantissas); expected the tf32 option to allow it}}
     linalg.generic {indexing_maps = [#mapA, #mapB, #mapC], iterator_types = ["parallel", "parallel", "reduction"]}
         ins(%a, %w : memref<16x32xf32>, memref<8x32xf32>) outs(%c : memref<16x8xf32>) {
     ^bb0(%x: f32, %y: f32, %acc: f32):
@@ -20,19 +21,39 @@ func.func @f32(%a: memref<16x32xf32>, %w: memref<8x32xf32>, %c: memref<16x8xf32>
 
 // -----
 
-// K = 24 is not whole steps of 16.
+// K = 24 is not whole m16n8k16 steps.
 #mapA = affine_map<(m, n, k) -> (m, k)>
 #mapB = affine_map<(m, n, k) -> (n, k)>
 #mapC = affine_map<(m, n, k) -> (m, n)>
 func.func @k24(%a: memref<16x24xbf16>, %w: memref<8x24xbf16>, %c: memref<16x8xf32>) {
   scf.forall (%i) in (1) {
-    // expected-error @+1 {{is not a contraction an mma.sync m16n8k16 can run}}
+    // expected-error @+1 {{in a loop over GPU warps is not a contraction an mma.sync can run; expected C[m, n] += A[m, k] * B[n, k] with f32 C, N a static multiple of 8, and bf16 or f16 A and B with K a multiple of 16 (m16n8k16) or f32 A and B with K a multiple of 8 (TF32, m16n8k8)}}
     linalg.generic {indexing_maps = [#mapA, #mapB, #mapC], iterator_types = ["parallel", "parallel", "reduction"]}
         ins(%a, %w : memref<16x24xbf16>, memref<8x24xbf16>) outs(%c : memref<16x8xf32>) {
     ^bb0(%x: bf16, %y: bf16, %acc: f32):
       %xf = arith.extf %x : bf16 to f32
       %yf = arith.extf %y : bf16 to f32
       %p = arith.mulf %xf, %yf : f32
+      %s = arith.addf %acc, %p : f32
+      linalg.yield %s : f32
+    }
+  } {mapping = [#gpu.warp<linear_dim_0>]}
+  return
+}
+
+// -----
+
+// f32 with K = 12 is not whole m16n8k8 (TF32) steps either.
+#mapA = affine_map<(m, n, k) -> (m, k)>
+#mapB = affine_map<(m, n, k) -> (n, k)>
+#mapC = affine_map<(m, n, k) -> (m, n)>
+func.func @f32_k12(%a: memref<16x12xf32>, %w: memref<8x12xf32>, %c: memref<16x8xf32>) {
+  scf.forall (%i) in (1) {
+    // expected-error @+1 {{is not a contraction an mma.sync can run}}
+    linalg.generic {indexing_maps = [#mapA, #mapB, #mapC], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%a, %w : memref<16x12xf32>, memref<8x12xf32>) outs(%c : memref<16x8xf32>) {
+    ^bb0(%x: f32, %y: f32, %acc: f32):
+      %p = arith.mulf %x, %y : f32
       %s = arith.addf %acc, %p : f32
       linalg.yield %s : f32
     }
@@ -49,7 +70,7 @@ func.func @k24(%a: memref<16x24xbf16>, %w: memref<8x24xbf16>, %c: memref<16x8xf3
 func.func @store(%a: memref<16x32xbf16>, %w: memref<8x32xbf16>, %c: memref<16x8xf32>, %v: f32) {
   %c0 = arith.constant 0 : index
   scf.forall (%i) in (1) {
-    // expected-error @+1 {{in a loop over GPU warps: expected only the warp's bf16/f16 contraction (and views)}}
+    // expected-error @+1 {{in a loop over GPU warps: expected only the warp's contraction (and views)}}
     memref.store %v, %c[%c0, %c0] : memref<16x8xf32>
     linalg.generic {indexing_maps = [#mapA, #mapB, #mapC], iterator_types = ["parallel", "parallel", "reduction"]}
         ins(%a, %w : memref<16x32xbf16>, memref<8x32xbf16>) outs(%c : memref<16x8xf32>) {
@@ -145,7 +166,7 @@ func.func @real_copy(%a: memref<16x32xbf16>, %w: memref<8x32xbf16>, %c: memref<1
       %s = arith.addf %acc, %p : f32
       linalg.yield %s : f32
     }
-    // expected-error @+1 {{in a loop over GPU warps: expected only the warp's bf16/f16 contraction (and views)}}
+    // expected-error @+1 {{in a loop over GPU warps: expected only the warp's contraction (and views)}}
     memref.copy %x, %y : memref<16x8xf32> to memref<16x8xf32>
   } {mapping = [#gpu.warp<linear_dim_0>]}
   return

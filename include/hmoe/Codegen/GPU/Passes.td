@@ -70,6 +70,10 @@ def HMoETileForGPU : InterfacePass<"hmoe-tile-for-gpu",
            "of 8, K of 16) to the block's warps, columns split between them "
            "(scf.forall over #gpu.warp), for "
            "hmoe-warp-contractions-to-mma">,
+    Option<"tf32", "tf32", "bool", /*default=*/"false",
+           "with tensor-cores: also the f32 contractions (K a multiple of 8) "
+           "of expert loops, to run on tensor cores with inputs rounded to "
+           "TF32; routing and every other stage stay exact f32">,
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",
@@ -81,41 +85,51 @@ def HMoETileForGPU : InterfacePass<"hmoe-tile-for-gpu",
 
 def HMoEWarpContractionsToMMA : InterfacePass<"hmoe-warp-contractions-to-mma",
                                               "::mlir::FunctionOpInterface"> {
-  let summary = "bf16/f16 contractions of GPU warp loops -> nvvm.mma.sync "
-                "m16n8k16 on tensor cores";
+  let summary = "contractions of GPU warp loops -> nvvm.mma.sync on tensor "
+                "cores (bf16/f16 m16n8k16, TF32 m16n8k8)";
   let description = [{
     After bufferization: every `scf.forall` mapped to `#gpu.warp<...>`
     (`hmoe-tile-for-gpu{tensor-cores}` makes one per contraction it gives
     to warps) must hold one contraction `C[m, n] += A[m, k] * B[n, k]` with
     bf16 or f16 `A` and `B` extended to f32, an f32 `C`, `N` a static
-    multiple of 8 and `K` of 16. The loop becomes a linear thread loop over
-    its warps' lanes: each warp steps over 16 rows (the last rows masked),
-    8 columns and 16 of K at a time, its lanes loading their A and B
-    fragments as 32-bit pairs straight from the buffers (PTX's m16n8k16
-    layouts) and accumulating in f32 registers with `nvvm.mma.sync`
-    (`mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32`, sm_80+). A
-    warp loop holding anything else is an error.
+    multiple of 8 and `K` of 16; with `tf32`, also f32 `A` and `B` (no
+    extension) with `K` a multiple of 8. The loop becomes a linear thread
+    loop over its warps' lanes: each warp steps over 16 rows (the last rows
+    masked), 8 columns and a step of K at a time, its lanes loading their
+    A and B fragments as 32-bit registers straight from the buffers (PTX's
+    m16n8k16 layouts, bf16/f16 pairs; m16n8k8 for TF32, one f32 each,
+    rounded to nearest, ties away, as `cvt.rna.tf32.f32` rounds, by
+    integer ops, which spill less than sm_80's `cvt.rna`) and accumulating
+    in f32 registers with
+    `nvvm.mma.sync` (`mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32`,
+    `...m16n8k8.row.col.f32.tf32.tf32.f32`; sm_80+). A warp loop holding
+    anything else, or an f32 contraction without `tf32`, is an error.
 
-    Operands must be matrices with unit column stride and a static, even
-    row stride (else an error), and their base addresses aligned to twice
-    the element size: the lanes read bf16/f16 pairs as one 32-bit load and
-    f32 pairs as one 64-bit access (every buffer the pipeline allocates is;
-    a caller's arguments must be).
+    Operands must be matrices with unit column stride and a static row
+    stride, even for bf16/f16 operands and for `C` (else an error), and
+    their base addresses aligned to the register or pair they are read in:
+    the lanes read bf16/f16 pairs as one 32-bit load and f32 accumulator
+    pairs as one 64-bit access (every buffer the pipeline allocates is; a
+    caller's arguments must be).
 
     With `emulate` (for `hmoe-lower-to-cpu{gpu-mapped tensor-cores}`), the
     loop becomes one iteration per warp (its induction variable and body
     rebuilt as for the GPU), which runs its 32 lanes one after the other,
     each writing its fragments into a [32, regs] buffer (the warp's
     registers) with the very code a GPU lane runs, and computes
-    each m16n8k16 step from those buffers, reading every element from
-    the lane and register where the PTX ISA places it (the layouts
-    written a second time, as the inverse map). The fragment addressing is
-    then checked against the reference on the CPU, without a GPU.
+    each mma step from those buffers, reading every element from the
+    lane and register where the PTX ISA places it (the layouts written a
+    second time, as the inverse map; TF32 inputs rounded as
+    the GPU lanes round them). The fragment addressing is then checked
+    against the reference on the CPU, without a GPU.
   }];
   let options = [
     Option<"emulate", "emulate", "bool", /*default=*/"false",
            "run each warp's lanes and its mma.sync steps as CPU loops "
            "(the fragment layouts checked without a GPU)">,
+    Option<"tf32", "tf32", "bool", /*default=*/"false",
+           "accept f32 contractions: m16n8k8 steps on inputs rounded to "
+           "TF32 (10-bit mantissas, f32 accumulation)">,
   ];
   let dependentDialects = [
     "::mlir::LLVM::LLVMDialect",
