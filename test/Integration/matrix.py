@@ -225,6 +225,10 @@ def numerics_cases():
         ("inf/gate_row_linear", linear, 34, "gate0", (1, 2), np.inf),
         # A NaN expert weight: only the tokens routed to that expert are NaN.
         ("nan/expert_weight", laplace, 35, "w1", (3, 0, 0), np.nan),
+        # The same with every mantissa bit set: a rounding that adds to
+        # the bits (TF32) must not carry it into the sign (-0).
+        ("nan/expert_weight_payload", laplace, 37, "w1", (3, 0, 0),
+         np.array(0x7FFFFFFF, np.uint32).view(np.float32)[()]),
     ]
     for name, layer, seed, param, index, value in one_value:
         yield (name, layer, 12, seed,
