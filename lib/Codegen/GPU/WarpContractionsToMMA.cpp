@@ -118,9 +118,9 @@ struct LaneTile {
 };
 
 /// The code of one warp-level contraction `op` (on buffers): rows 16 at a
-/// time (the last ones masked), columns 8 at a time, K a step at a time. On the
-/// GPU each thread runs it as one lane (`emitLane`); on the CPU one
-/// iteration runs all 32 lanes and an m16n8k16 step computed from their
+/// time (the last ones masked), columns 8 at a time, K a step at a time. On
+/// the GPU each thread runs it as one lane (`emitLane`); on the CPU one
+/// iteration runs all 32 lanes and each mma step computed from their
 /// fragments (`emitEmulated`), so that the fragment addressing is checked
 /// against the ISA's layouts without a GPU.
 class WarpMMAEmitter {
@@ -460,12 +460,12 @@ bool isMappedToWarps(scf::ForallOp forall) {
          isa<gpu::GPUWarpMappingAttr>((*mapping)[0]);
 }
 
-/// Whether `buffer` is a matrix whose rows are contiguous with a static
-/// row stride keeping runs of `run` elements aligned to `run` times the
-/// element size: then, from a base address so aligned, every register or
-/// accumulator pair the lanes read or write (columns and column offsets in
-/// the views the pipeline makes are multiples of `run`) is one aligned
-/// access.
+/// Whether `buffer` is a matrix whose rows are contiguous (and, for runs
+/// of more than one element, whose static row stride keeps runs of `run`
+/// elements aligned to `run` times the element size): then, from a base address
+/// so aligned, every register or accumulator pair the lanes read or write
+/// (columns and column offsets in the views the pipeline makes are multiples of
+/// `run`) is one aligned access.
 bool alignedRuns(Value buffer, int64_t run) {
   auto type = dyn_cast<MemRefType>(buffer.getType());
   if (!type || type.getRank() != 2)
@@ -474,8 +474,12 @@ bool alignedRuns(Value buffer, int64_t run) {
   int64_t offset;
   if (failed(type.getStridesAndOffset(strides, offset)))
     return false;
-  return strides[1] == 1 && !ShapedType::isDynamic(strides[0]) &&
-         strides[0] % run == 0 &&
+  if (strides[1] != 1)
+    return false;
+  // Single elements are aligned wherever a row starts.
+  if (run == 1)
+    return true;
+  return !ShapedType::isDynamic(strides[0]) && strides[0] % run == 0 &&
          (ShapedType::isDynamic(offset) || offset % run == 0);
 }
 
@@ -535,9 +539,10 @@ LogicalResult lowerWarpLoop(RewriterBase &rewriter, scf::ForallOp warps,
     if (!alignedRuns(operand, run))
       return contraction->emitOpError()
              << "operand of type " << operand.getType() << " cannot be read "
-             << (run == 1 ? "by rows" : "in aligned pairs")
-             << "; expected a matrix with unit column stride and a static"
-             << (run == 1 ? "" : ", even") << " row stride";
+             << (run == 1 ? "by rows; expected a matrix with unit column "
+                            "stride"
+                          : "in aligned pairs; expected a matrix with unit "
+                            "column stride and a static, even row stride");
   ImplicitLocOpBuilder b(warps.getLoc(), rewriter);
   b.setInsertionPoint(warps);
   MLIRContext *ctx = warps.getContext();

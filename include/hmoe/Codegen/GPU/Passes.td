@@ -71,7 +71,8 @@ def HMoETileForGPU : InterfacePass<"hmoe-tile-for-gpu",
            "(scf.forall over #gpu.warp), for "
            "hmoe-warp-contractions-to-mma">,
     Option<"tf32", "tf32", "bool", /*default=*/"false",
-           "with tensor-cores: also the f32 contractions (K a multiple of 8) "
+           "with tensor-cores: also the f32 contractions (N a multiple of 8, "
+           "K of 8) "
            "of expert loops, to run on tensor cores with inputs rounded to "
            "TF32; routing and every other stage stay exact f32">,
   ];
@@ -105,8 +106,8 @@ def HMoEWarpContractionsToMMA : InterfacePass<"hmoe-warp-contractions-to-mma",
     `...m16n8k8.row.col.f32.tf32.tf32.f32`; sm_80+). A warp loop holding
     anything else, or an f32 contraction without `tf32`, is an error.
 
-    Operands must be matrices with unit column stride and a static row
-    stride, even for bf16/f16 operands and for `C` (else an error), and
+    Operands must be matrices with unit column stride, bf16/f16 operands
+    and `C` with a static, even row stride (else an error), and
     their base addresses aligned to the register or pair they are read in:
     the lanes read bf16/f16 pairs as one 32-bit load and f32 accumulator
     pairs as one 64-bit access (every buffer the pipeline allocates is; a
