@@ -241,8 +241,8 @@ def experts_inputs(T, dtype, seed=7):
 
 def device_limits(torch, device):
     """Measured limits of `device`: copy bandwidth (bytes/s, a 1 GiB
-    device-to-device copy), dense GEMM rates (FLOP/s, 8192^3, bf16 and f32
-    without TF32)."""
+    device-to-device copy), dense GEMM rates (FLOP/s, 8192^3, bf16, f32
+    without TF32, and f32 with TF32 allowed; on a CPU the last is f32's)."""
     cuda = device.type == "cuda"
     sync = torch.cuda.synchronize if cuda else (lambda: None)
 
@@ -269,14 +269,22 @@ def device_limits(torch, device):
         torch.backends.cuda.matmul.allow_tf32 = False
     y = x.float()
     f32 = 2 * m ** 3 / timed(lambda: y @ y)
-    return bandwidth, bf16, f32
+    tf32 = f32
+    if cuda:
+        torch.backends.cuda.matmul.allow_tf32 = True
+        tf32 = 2 * m ** 3 / timed(lambda: y @ y)
+        torch.backends.cuda.matmul.allow_tf32 = False
+    return bandwidth, bf16, f32, tf32
 
 
-def layer_floor(name, layer, T, dtype, limits):
+def layer_floor(name, layer, T, dtype, limits, tf32=False):
     """max(compulsory bytes / bandwidth, FLOPs / the dense rate of the
-    weights' type), bench.py's byte and FLOP counts (bf16: half the bytes)."""
+    weights' type, f32 at the TF32 rate with `tf32`), bench.py's byte and
+    FLOP counts (bf16: half the bytes)."""
     import bench as benchmod
-    bandwidth, bf16, f32 = limits
+    bandwidth, bf16, f32, tf32_rate = limits
+    if tf32:
+        f32 = tf32_rate
     if name == "G1":
         flops = 3 * T * 64 * 1024
         nbytes = 4 * (T * 1024 + 64 * 1024 + T * 4)
@@ -442,7 +450,8 @@ def bench(args):
     limits = device_limits(torch, device)
     print(f"measured: copy bandwidth {limits[0] / 1e9:.0f} GB/s, dense GEMM "
           f"{limits[1] / 1e12:.1f} TFLOP/s bf16, {limits[2] / 1e12:.1f} "
-          f"TFLOP/s f32 (no TF32)")
+          f"TFLOP/s f32 (no TF32), {limits[3] / 1e12:.1f} TFLOP/s f32 with "
+          f"TF32 allowed")
 
     def torch_time(fn, tensors, reps):
         sync = torch.cuda.synchronize if cuda else (lambda: None)
@@ -493,14 +502,8 @@ def bench(args):
                 inputs = [encode(params[n], t)
                           for n, _, t in layer.param_shapes(T)]
             sec = lib.time(inputs, args.reps)
-            floor = layer_floor(name, layer, T, entry["dtype"], limits)
-            if entry.get("variant"):
-                # The same layer compiled otherwise: hmoe against the floor
-                # only (its peers are the rows above).
-                print(f"{name + '-' + entry['dtype']:10} {T:6} "
-                      f"{sec * 1e3:9.3f}ms  with {entry['variant']}; "
-                      f"{sec / floor:.2f}x the floor", flush=True)
-                continue
+            tf32 = "tf32" in entry.get("variant", "").split()
+            floor = layer_floor(name, layer, T, entry["dtype"], limits, tf32)
             dtype = torch.bfloat16 if entry["dtype"] == "bf16" else torch.float32
             tensors = [torch.as_tensor(np.asarray(a, np.float32),
                                        device=device).to(dtype)
@@ -516,6 +519,21 @@ def bench(args):
                           f"{first}")
                     return float("nan")
 
+            if entry.get("variant"):
+                # The same layer compiled otherwise: hmoe against the floor
+                # (its peers are the rows above); TF32 also against eager
+                # PyTorch with TF32 allowed, the same rounding of inputs.
+                line = (f"{name + '-' + entry['dtype']:10} {T:6} "
+                        f"{sec * 1e3:9.3f}ms  with {entry['variant']}; "
+                        f"{sec / floor:.2f}x the floor")
+                if tf32 and cuda:
+                    torch.backends.cuda.matmul.allow_tf32 = True
+                    eager = peer_time(fns[name], "eager (TF32)")
+                    torch.backends.cuda.matmul.allow_tf32 = False
+                    line += (f"; eager with TF32 {eager * 1e3:.3f}ms = "
+                             f"{eager / sec:.2f}x")
+                print(line, flush=True)
+                continue
             eager = peer_time(fns[name], "eager")
             # torch.compile recompiles for new shapes (tens of seconds
             # each): only at the tokens the targets name.
