@@ -504,13 +504,19 @@ def bench(args):
             sec = lib.time(inputs, args.reps)
             tf32 = "tf32" in entry.get("variant", "").split()
             floor = layer_floor(name, layer, T, entry["dtype"], limits, tf32)
-            dtype = torch.bfloat16 if entry["dtype"] == "bf16" else torch.float32
-            tensors = [torch.as_tensor(np.asarray(a, np.float32),
-                                       device=device).to(dtype)
-                       for a in peermod.peer_weights(name, params, "torch")]
+            tensors = None
             def peer_time(fn, what):
                 # A peer that fails (an op without a bf16 kernel, a loop
-                # torch.compile cannot take) is reported, not fatal.
+                # torch.compile cannot take) is reported, not fatal. The
+                # peers' tensors are made once per row, when a peer runs.
+                nonlocal tensors
+                if tensors is None:
+                    dtype = (torch.bfloat16 if entry["dtype"] == "bf16"
+                             else torch.float32)
+                    tensors = [torch.as_tensor(np.asarray(a, np.float32),
+                                               device=device).to(dtype)
+                               for a in peermod.peer_weights(name, params,
+                                                             "torch")]
                 try:
                     return torch_time(fn, tensors, args.reps)
                 except Exception as e:

@@ -113,10 +113,10 @@ struct LowerToCPUOptions : public PassPipelineOptions<LowerToCPUOptions> {
       *this, "tf32",
       llvm::cl::desc("With gpu-mapped and tensor-cores (ignored without "
                      "gpu-mapped; an error without tensor-cores): the expert "
-                     "loops' f32 "
-                     "contractions too, as hmoe-lower-to-nvvm{tensor-cores "
-                     "tf32} runs them (inputs rounded to TF32 as the "
-                     "GPU lanes round them, m16n8k8 steps emulated)"),
+                     "loops' f32 contractions too, as "
+                     "hmoe-lower-to-nvvm{tensor-cores tf32} runs them (inputs "
+                     "rounded to TF32 as the GPU lanes round them, m16n8k8 "
+                     "steps emulated)"),
       llvm::cl::init(false)};
 };
 
@@ -173,11 +173,9 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
       *this, "tf32",
       llvm::cl::desc(
           "With tensor-cores: f32 expert GEMMs (N and K multiples of 8) on "
-          "tensor "
-          "cores too, inputs rounded to TF32 (10-bit mantissas, f32 "
+          "tensor cores too, inputs rounded to TF32 (10-bit mantissas, f32 "
           "accumulation; docs/numerics.md's TF32 tolerance, 2e-3, not "
-          "f32's); "
-          "routing stays exact f32. Off: f32 layers run exact f32"),
+          "f32's); routing stays exact f32. Off: f32 layers run exact f32"),
       llvm::cl::init(false)};
 };
 

@@ -318,24 +318,29 @@ private:
                                   /*nontemporal=*/false, llvm::MaybeAlign(4));
   }
 
+  /// The lane's K columns in the step at k0: e t, and half a step further.
+  std::pair<Value, Value> laneColumns(ImplicitLocOpBuilder &at,
+                                      const LaneTile &t, Value k0) {
+    Value k = arith::AddIOp::create(at, k0, t.kLane);
+    return {k, arith::AddIOp::create(at, k, index(at, mma.stepDepth() / 2))};
+  }
+
   /// A's 4 registers ({a0 a1} {a2 a3} {a4 a5} {a6 a7}; TF32 a0 .. a3):
-  /// rows g, g + 8, g, g + 8; K e t, e t, then half a step further, of the
-  /// step at k0.
+  /// rows g, g + 8, g, g + 8; the lane's first K column twice, then its
+  /// second.
   SmallVector<Value> loadA(ImplicitLocOpBuilder &at, const LaneTile &t,
                            Value k0) {
-    Value k = arith::AddIOp::create(at, k0, t.kLane);
-    Value kHalf = arith::AddIOp::create(at, k, index(at, mma.stepDepth() / 2));
+    auto [k, kHalf] = laneColumns(at, t, k0);
     return {loadRegister(at, a, t.row0, k), loadRegister(at, a, t.row1, k),
             loadRegister(at, a, t.row0, kHalf),
             loadRegister(at, a, t.row1, kHalf)};
   }
 
-  /// B's 2 registers ({b0 b1} {b2 b3}; TF32 b0 b1): K e t and half a step
-  /// further; column g (a row of the weights).
+  /// B's 2 registers ({b0 b1} {b2 b3}; TF32 b0 b1): the lane's two K
+  /// columns; column g (a row of the weights).
   SmallVector<Value> loadB(ImplicitLocOpBuilder &at, const LaneTile &t,
                            Value k0) {
-    Value k = arith::AddIOp::create(at, k0, t.kLane);
-    Value kHalf = arith::AddIOp::create(at, k, index(at, mma.stepDepth() / 2));
+    auto [k, kHalf] = laneColumns(at, t, k0);
     return {loadRegister(at, w, t.weightRow, k),
             loadRegister(at, w, t.weightRow, kHalf)};
   }
@@ -502,12 +507,16 @@ LogicalResult lowerWarpLoop(RewriterBase &rewriter, scf::ForallOp warps,
   // an identical view of it (CSE would merge the two views).
   eraseNoOpCopies(rewriter, warps);
   Operation *contraction = nullptr;
+  std::optional<WarpMMAContraction> matched;
   for (Operation &op : warps.getBody()->without_terminator()) {
-    if (matchWarpMMAContraction(&op, /*tf32=*/true)) {
+    // f32 is matched too, to refuse it below without tf32 by name.
+    if (std::optional<WarpMMAContraction> found =
+            matchWarpMMAContraction(&op, /*tf32=*/true)) {
       if (contraction)
         return op.emitOpError("is a second contraction in one warp loop; "
                               "expected one");
       contraction = &op;
+      matched = found;
       continue;
     }
     if (isa<linalg::LinalgOp>(op))
@@ -528,7 +537,7 @@ LogicalResult lowerWarpLoop(RewriterBase &rewriter, scf::ForallOp warps,
   if (!linalgOp.hasPureBufferSemantics())
     return contraction->emitOpError(
         "must be on buffers before it is lowered to mma.sync");
-  WarpMMAContraction mma = *matchWarpMMAContraction(contraction, true);
+  const WarpMMAContraction &mma = *matched;
   if (mma.isTF32() && !tf32)
     return contraction->emitOpError(
         "has f32 operands, which tensor cores take only rounded to TF32 "

@@ -72,9 +72,8 @@ def HMoETileForGPU : InterfacePass<"hmoe-tile-for-gpu",
            "hmoe-warp-contractions-to-mma">,
     Option<"tf32", "tf32", "bool", /*default=*/"false",
            "with tensor-cores: also the f32 contractions (N a multiple of 8, "
-           "K of 8) "
-           "of expert loops, to run on tensor cores with inputs rounded to "
-           "TF32; routing and every other stage stay exact f32">,
+           "K of 8) of expert loops, to run on tensor cores with inputs "
+           "rounded to TF32; routing and every other stage stay exact f32">,
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",
@@ -101,14 +100,14 @@ def HMoEWarpContractionsToMMA : InterfacePass<"hmoe-warp-contractions-to-mma",
     m16n8k16 layouts, bf16/f16 pairs; m16n8k8 for TF32, one f32 each,
     rounded to nearest, ties away, as `cvt.rna.tf32.f32` rounds, by
     integer ops, which spill less than sm_80's `cvt.rna`) and accumulating
-    in f32 registers with
-    `nvvm.mma.sync` (`mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32`,
+    in f32 registers with `nvvm.mma.sync`
+    (`mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32`,
     `...m16n8k8.row.col.f32.tf32.tf32.f32`; sm_80+). A warp loop holding
     anything else, or an f32 contraction without `tf32`, is an error.
 
     Operands must be matrices with unit column stride, bf16/f16 operands
-    and `C` with a static, even row stride (else an error), and
-    their base addresses aligned to the register or pair they are read in:
+    and `C` with a static, even row stride (else an error), and their base
+    addresses aligned to the register or pair they are read in:
     the lanes read bf16/f16 pairs as one 32-bit load and f32 accumulator
     pairs as one 64-bit access (every buffer the pipeline allocates is; a
     caller's arguments must be).
