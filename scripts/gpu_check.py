@@ -371,6 +371,16 @@ def prepare(args):
                           f"lib{name}-bf16-tc.so", "tensor-cores")
             add_bench("W1-experts", "bf16", "experts", experts_mlir("bf16"),
                       "libW1-experts-bf16-tc.so", "tensor-cores")
+            # The tensor-core kernel A/B: one 16-row tile per warp at a time
+            # (B fragments reloaded per tile) with ptxas's own register
+            # budget, against the default (two tiles sharing B, a budget
+            # for 2 blocks per SM).
+            add_bench("W1", "bf16", "w1", mlirs["W1", "bf16"],
+                      "libW1-bf16-tc-rows1.so",
+                      "tensor-cores warp-row-tiles=1 mma-min-blocks-per-sm=0")
+            add_bench("W1-experts", "bf16", "experts", experts_mlir("bf16"),
+                      "libW1-experts-bf16-tc-rows1.so",
+                      "tensor-cores warp-row-tiles=1 mma-min-blocks-per-sm=0")
             # f32 with the expert GEMMs in TF32 (the opt-in) against exact
             # f32.
             for name in layers:

@@ -171,6 +171,7 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
     HMoEWarpContractionsToMMAOptions warps;
     warps.emulate = true;
     warps.tf32 = options.tf32;
+    warps.rowTiles = options.warpRowTiles;
     pm.addNestedPass<func::FuncOp>(createHMoEWarpContractionsToMMA(warps));
   }
   // Buffer deallocation does not see into scf.forall (the buffers of each
@@ -277,6 +278,7 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   // become loops).
   HMoEWarpContractionsToMMAOptions warps;
   warps.tf32 = options.tf32;
+  warps.rowTiles = options.warpRowTiles;
   pm.addNestedPass<func::FuncOp>(createHMoEWarpContractionsToMMA(warps));
   // Routing, dispatch and stats: their scalar loops, per thread.
   pm.addNestedPass<func::FuncOp>(createHMoELowerRoutingToLoops());
@@ -322,6 +324,7 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   // ptxas's own choice.
   hmoe::HMoESetKernelOccupancyOptions occupancy;
   occupancy.minBlocksPerSM = options.minBlocksPerSM;
+  occupancy.mmaMinBlocksPerSM = options.mmaMinBlocksPerSM;
   pm.addNestedPass<gpu::GPUModuleOp>(
       hmoe::createHMoESetKernelOccupancy(occupancy));
   ConvertGpuOpsToNVVMOpsOptions toNVVM;

@@ -118,6 +118,11 @@ struct LowerToCPUOptions : public PassPipelineOptions<LowerToCPUOptions> {
                      "rounded to TF32 as the GPU lanes round them, m16n8k8 "
                      "steps emulated)"),
       llvm::cl::init(false)};
+  PassOptions::Option<int64_t> warpRowTiles{
+      *this, "warp-row-tiles",
+      llvm::cl::desc("With gpu-mapped and tensor-cores: as "
+                     "hmoe-lower-to-nvvm's warp-row-tiles"),
+      llvm::cl::init(2)};
 };
 
 struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
@@ -161,6 +166,13 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
                      ".minnctapersm, the register budget ptxas works to); "
                      "0: ptxas decides"),
       llvm::cl::init(0)};
+  PassOptions::Option<int64_t> mmaMinBlocksPerSM{
+      *this, "mma-min-blocks-per-sm",
+      llvm::cl::desc("where min-blocks-per-sm is 0: the same for kernels "
+                     "with tensor-core (mma.sync) steps, whose accumulators "
+                     "need registers (2: 128 for 256 threads); 0: ptxas "
+                     "decides"),
+      llvm::cl::init(2)};
   PassOptions::Option<bool> tensorCores{
       *this, "tensor-cores",
       llvm::cl::desc(
@@ -177,6 +189,13 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
           "accumulation; docs/numerics.md's TF32 tolerance, 2e-3, not "
           "f32's); routing stays exact f32. Off: f32 layers run exact f32"),
       llvm::cl::init(false)};
+  PassOptions::Option<int64_t> warpRowTiles{
+      *this, "warp-row-tiles",
+      llvm::cl::desc(
+          "With tensor-cores: 16-row tiles a warp runs together, each B "
+          "fragment loaded once for all of them (hmoe-warp-contractions-to-"
+          "mma's row-tiles; at most 64 accumulators a lane)"),
+      llvm::cl::init(2)};
 };
 
 /// hmoe (whole layers or stages) on tensors -> LLVM dialect: target and

@@ -19,20 +19,27 @@ struct HMoESetKernelOccupancyPass
   using Base::Base;
   void runOnOperation() override {
     // An SM holds at most 32 blocks on sm_80 and sm_90.
-    if (minBlocksPerSM < 0 || minBlocksPerSM > 32) {
-      getOperation().emitError()
-          << "hmoe-set-kernel-occupancy: min-blocks-per-sm must be in "
-             "[0, 32], got "
-          << static_cast<int64_t>(minBlocksPerSM);
-      return signalPassFailure();
-    }
-    if (minBlocksPerSM == 0)
-      return;
+    for (auto [name, value] :
+         {std::pair<StringRef, int64_t>{"min-blocks-per-sm", minBlocksPerSM},
+          {"mma-min-blocks-per-sm", mmaMinBlocksPerSM}})
+      if (value < 0 || value > 32) {
+        getOperation().emitError() << "hmoe-set-kernel-occupancy: " << name
+                                   << " must be in [0, 32], got " << value;
+        return signalPassFailure();
+      }
     Builder b(&getContext());
-    for (auto func : getOperation().getOps<gpu::GPUFuncOp>())
-      if (func.isKernel())
+    for (auto func : getOperation().getOps<gpu::GPUFuncOp>()) {
+      if (!func.isKernel())
+        continue;
+      int64_t blocks = minBlocksPerSM;
+      if (blocks == 0 && mmaMinBlocksPerSM != 0 &&
+          func.walk([](NVVM::MmaOp) { return WalkResult::interrupt(); })
+              .wasInterrupted())
+        blocks = mmaMinBlocksPerSM;
+      if (blocks != 0)
         func->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
-                      b.getI32IntegerAttr(minBlocksPerSM));
+                      b.getI32IntegerAttr(blocks));
+    }
   }
 };
 } // namespace

@@ -118,7 +118,9 @@ struct LaneTile {
 };
 
 /// The code of one warp-level contraction `op` (on buffers): rows 16 at a
-/// time (the last ones masked), columns 8 at a time, K a step at a time. On
+/// time (the last ones masked), a few such row tiles together sharing each
+/// B fragment, columns 8 at a time, a few such steps together sharing each
+/// A fragment, K a step at a time. On
 /// the GPU each thread runs it as one lane (`emitLane`); on the CPU one
 /// iteration runs all 32 lanes and each mma step computed from their
 /// fragments (`emitEmulated`), so that the fragment addressing is checked
@@ -126,17 +128,27 @@ struct LaneTile {
 class WarpMMAEmitter {
 public:
   WarpMMAEmitter(ImplicitLocOpBuilder &b, linalg::LinalgOp op,
-                 const WarpMMAContraction &mma, IRMapping &map)
+                 const WarpMMAContraction &mma, IRMapping &map,
+                 int64_t maxRowTiles)
       : b(b), mma(mma), a(map.lookupOrDefault(op.getDpsInputs()[0])),
         w(map.lookupOrDefault(op.getDpsInputs()[1])),
         c(map.lookupOrDefault(op.getDpsInits()[0])),
         regType(VectorType::get({mma.perRegister()}, mma.inputType)),
         accType(VectorType::get({2}, b.getF32Type())) {
     rows = memref::DimOp::create(b, c, 0);
-    // Neighbouring 8-column steps share each A fragment: up to 4 of them
-    // (16 accumulators), a number dividing the warp's steps.
+    // Neighbouring 8-column steps share each A fragment: up to 4 of them,
+    // a number dividing the warp's steps.
     int64_t colSteps = mma.cols / kMMACols;
     steps = colSteps % 4 == 0 ? 4 : colSteps % 2 == 0 ? 2 : 1;
+    // Row tiles share each B fragment: up to `maxRowTiles`, at most 16
+    // 16 x 8 tiles in all (64 f32 accumulators a lane), no more than a
+    // static row count needs.
+    rowTiles = std::max<int64_t>(1, std::min(maxRowTiles, kMaxTiles / steps));
+    int64_t staticRows = cast<MemRefType>(c.getType()).getDimSize(0);
+    if (!ShapedType::isDynamic(staticRows))
+      rowTiles = std::min(
+          rowTiles,
+          std::max<int64_t>(1, llvm::divideCeil(staticRows, kMMARows)));
   }
 
   void emitLane(Value lane) {
@@ -161,26 +173,52 @@ public:
     };
     forTiles([&](ImplicitLocOpBuilder &nb, Value m0, Value n0) {
       SmallVector<LaneTile> tiles = laneTiles(nb, lane, m0, n0);
-      SmallVector<Value> acc;
+      SmallVector<Value> acc, live;
       for (const LaneTile &tile : tiles)
         llvm::append_range(acc, loadAcc(nb, tile));
+      for (int64_t i = 0; i < rowTiles; ++i)
+        live.push_back(rowTileLive(nb, m0, i));
       auto kLoop = scf::ForOp::create(
           nb, index(nb, 0), index(nb, mma.depth), index(nb, mma.stepDepth()),
           acc, [&](OpBuilder &nested, Location loc, Value k0, ValueRange sums) {
             ImplicitLocOpBuilder kb(loc, nested);
-            SmallVector<Value> fragA = registers(kb, loadA(kb, tiles[0], k0));
+            // B's fragments once per K step, for every row tile.
+            SmallVector<SmallVector<Value>> fragB;
+            for (int64_t j = 0; j < steps; ++j)
+              fragB.push_back(registers(kb, loadB(kb, tiles[j], k0)));
             SmallVector<Value> next;
-            for (auto [j, tile] : llvm::enumerate(tiles)) {
-              SmallVector<Value> fragB = registers(kb, loadB(kb, tile, k0));
-              auto step = NVVM::MmaOp::create(
-                  kb, result, fragA, fragB, sums.slice(4 * j, 4),
-                  {kMMARows, kMMACols, mma.stepDepth()},
-                  /*b1Op=*/std::nullopt, /*intOverflow=*/std::nullopt,
-                  std::array<NVVM::MMATypes, 2>{ptxType, ptxType},
-                  std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
-                                                 NVVM::MMALayout::col});
-              for (int64_t i = 0; i < 4; ++i)
-                next.push_back(LLVM::ExtractValueOp::create(kb, step, i));
+            for (int64_t i = 0; i < rowTiles; ++i) {
+              ValueRange tileSums = sums.slice(4 * steps * i, 4 * steps);
+              auto rowTile = [&](ImplicitLocOpBuilder &rb) {
+                SmallVector<Value> fragA =
+                    registers(rb, loadA(rb, tiles[steps * i], k0));
+                SmallVector<Value> out;
+                for (int64_t j = 0; j < steps; ++j) {
+                  auto step = NVVM::MmaOp::create(
+                      rb, result, fragA, fragB[j], tileSums.slice(4 * j, 4),
+                      {kMMARows, kMMACols, mma.stepDepth()},
+                      /*b1Op=*/std::nullopt, /*intOverflow=*/std::nullopt,
+                      std::array<NVVM::MMATypes, 2>{ptxType, ptxType},
+                      std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                                     NVVM::MMALayout::col});
+                  for (int64_t r = 0; r < 4; ++r)
+                    out.push_back(LLVM::ExtractValueOp::create(rb, step, r));
+                }
+                return out;
+              };
+              if (!live[i]) {
+                llvm::append_range(next, rowTile(kb));
+                continue;
+              }
+              // A row tile past the rows: the warp skips it (a uniform
+              // branch: every lane agrees).
+              auto guarded = scf::IfOp::create(kb, tileSums.getTypes(), live[i],
+                                               /*withElse=*/true);
+              ImplicitLocOpBuilder then(loc, guarded.getThenBodyBuilder());
+              scf::YieldOp::create(then, rowTile(then));
+              ImplicitLocOpBuilder otherwise(loc, guarded.getElseBodyBuilder());
+              scf::YieldOp::create(otherwise, ValueRange(tileSums));
+              llvm::append_range(next, guarded.getResults());
             }
             scf::YieldOp::create(kb, next);
           });
@@ -190,45 +228,63 @@ public:
   }
 
   void emitEmulated() {
-    // The warp's registers: per lane and 8-column step its 4 accumulators
-    // and 2 B registers; per lane its 4 A registers.
+    // The warp's registers: per lane and 16 x 8 tile its 4 accumulators;
+    // per lane and row tile its 4 A registers; per lane and 8-column step
+    // its 2 B registers.
     Value accRegs = memref::AllocaOp::create(
-        b, MemRefType::get({steps, kWarpSize, 4}, b.getF32Type()));
-    Value aRegs =
-        memref::AllocaOp::create(b, MemRefType::get({kWarpSize, 4}, regType));
+        b, MemRefType::get({rowTiles * steps, kWarpSize, 4}, b.getF32Type()));
+    Value aRegs = memref::AllocaOp::create(
+        b, MemRefType::get({rowTiles, kWarpSize, 4}, regType));
     Value bRegs = memref::AllocaOp::create(
         b, MemRefType::get({steps, kWarpSize, 2}, regType));
     forTiles([&](ImplicitLocOpBuilder &nb, Value m0, Value n0) {
       forLanes(nb, [&](ImplicitLocOpBuilder &lb, Value lane) {
-        for (auto [j, tile] : llvm::enumerate(laneTiles(lb, lane, m0, n0)))
+        for (auto [t, tile] : llvm::enumerate(laneTiles(lb, lane, m0, n0)))
           for (auto [i, value] : llvm::enumerate(loadAcc(lb, tile)))
             memref::StoreOp::create(
                 lb, value, accRegs,
-                ValueRange{index(lb, j), lane, index(lb, i)});
+                ValueRange{index(lb, t), lane, index(lb, i)});
       });
       forLoop(nb, 0, mma.depth, mma.stepDepth(),
               [&](ImplicitLocOpBuilder &kb, Value k0) {
                 forLanes(kb, [&](ImplicitLocOpBuilder &lb, Value lane) {
                   SmallVector<LaneTile> tiles = laneTiles(lb, lane, m0, n0);
-                  for (auto [i, pair] :
-                       llvm::enumerate(loadA(lb, tiles[0], k0)))
-                    memref::StoreOp::create(lb, pair, aRegs,
-                                            ValueRange{lane, index(lb, i)});
-                  for (auto [j, tile] : llvm::enumerate(tiles))
-                    for (auto [i, pair] : llvm::enumerate(loadB(lb, tile, k0)))
+                  for (int64_t j = 0; j < steps; ++j)
+                    for (auto [i, reg] :
+                         llvm::enumerate(loadB(lb, tiles[j], k0)))
                       memref::StoreOp::create(
-                          lb, pair, bRegs,
+                          lb, reg, bRegs,
                           ValueRange{index(lb, j), lane, index(lb, i)});
+                  for (int64_t r = 0; r < rowTiles; ++r)
+                    for (auto [i, reg] :
+                         llvm::enumerate(loadA(lb, tiles[steps * r], k0)))
+                      memref::StoreOp::create(
+                          lb, reg, aRegs,
+                          ValueRange{index(lb, r), lane, index(lb, i)});
                 });
-                for (int64_t j = 0; j < steps; ++j)
-                  emulateStep(kb, aRegs, bRegs, accRegs, index(kb, j));
+                for (int64_t r = 0; r < rowTiles; ++r) {
+                  auto runSteps = [&, r](ImplicitLocOpBuilder &sb) {
+                    for (int64_t j = 0; j < steps; ++j)
+                      emulateStep(sb, aRegs, index(sb, r), bRegs, index(sb, j),
+                                  accRegs, index(sb, steps * r + j));
+                  };
+                  Value live = rowTileLive(kb, m0, r);
+                  if (!live) {
+                    runSteps(kb);
+                    continue;
+                  }
+                  auto guarded = scf::IfOp::create(kb, live);
+                  ImplicitLocOpBuilder then(kb.getLoc(),
+                                            guarded.getThenBodyBuilder());
+                  runSteps(then);
+                }
               });
       forLanes(nb, [&](ImplicitLocOpBuilder &lb, Value lane) {
-        for (auto [j, tile] : llvm::enumerate(laneTiles(lb, lane, m0, n0))) {
+        for (auto [t, tile] : llvm::enumerate(laneTiles(lb, lane, m0, n0))) {
           SmallVector<Value> acc;
           for (int64_t i = 0; i < 4; ++i)
             acc.push_back(memref::LoadOp::create(
-                lb, accRegs, ValueRange{index(lb, j), lane, index(lb, i)}));
+                lb, accRegs, ValueRange{index(lb, t), lane, index(lb, i)}));
           storeAcc(lb, tile, acc);
         }
       });
@@ -258,25 +314,41 @@ private:
                 function_ref<void(ImplicitLocOpBuilder &, Value)> body) {
     forLoop(at, 0, kWarpSize, 1, body);
   }
-  /// The output in 16-row x (8 x steps)-column tiles: rows of the
-  /// contraction, then its columns.
+  /// The output in (16 x rowTiles)-row x (8 x steps)-column tiles: rows of
+  /// the contraction, then its columns.
   void forTiles(function_ref<void(ImplicitLocOpBuilder &, Value, Value)> body) {
-    forLoop(b, 0, rows, kMMARows, [&](ImplicitLocOpBuilder &mb, Value m0) {
-      forLoop(mb, 0, mma.cols, kMMACols * steps,
-              [&](ImplicitLocOpBuilder &nb, Value n0) { body(nb, m0, n0); });
-    });
+    forLoop(b, 0, rows, kMMARows * rowTiles,
+            [&](ImplicitLocOpBuilder &mb, Value m0) {
+              forLoop(mb, 0, mma.cols, kMMACols * steps,
+                      [&](ImplicitLocOpBuilder &nb, Value n0) {
+                        body(nb, m0, n0);
+                      });
+            });
   }
 
-  /// The lane's part of each 16 x 8 step of the tile at (m0, n0).
+  /// Whether row tile i of the tile at m0 has rows (null for the first,
+  /// which always has: the row loop stops before the end).
+  Value rowTileLive(ImplicitLocOpBuilder &at, Value m0, int64_t i) {
+    if (i == 0)
+      return Value();
+    Value first = arith::AddIOp::create(at, m0, index(at, kMMARows * i));
+    return arith::CmpIOp::create(at, arith::CmpIPredicate::ult, first, rows);
+  }
+
+  /// The lane's part of each 16 x 8 step of the tile at (m0, n0): row tile
+  /// i's step j at i * steps + j.
   SmallVector<LaneTile> laneTiles(ImplicitLocOpBuilder &at, Value lane,
                                   Value m0, Value n0) {
+    auto offset = [&](Value base, int64_t by) -> Value {
+      return by == 0
+                 ? base
+                 : arith::AddIOp::create(at, base, index(at, by)).getResult();
+    };
     SmallVector<LaneTile> tiles;
-    for (int64_t j = 0; j < steps; ++j)
-      tiles.push_back(laneTile(
-          at, lane, m0,
-          j == 0 ? n0
-                 : arith::AddIOp::create(at, n0, index(at, j * kMMACols))
-                       .getResult()));
+    for (int64_t i = 0; i < rowTiles; ++i)
+      for (int64_t j = 0; j < steps; ++j)
+        tiles.push_back(laneTile(at, lane, offset(m0, i * kMMARows),
+                                 offset(n0, j * kMMACols)));
     return tiles;
   }
 
@@ -366,8 +438,8 @@ private:
   /// B[k][n] in lane 4 n + (k % h) / e, register k / h; the register's
   /// element k % e. C[r][n] in lane 4 (r % 8) + n / 2, register
   /// 2 (r / 8) + n % 2.
-  void emulateStep(ImplicitLocOpBuilder &at, Value aRegs, Value bRegs,
-                   Value accRegs, Value j) {
+  void emulateStep(ImplicitLocOpBuilder &at, Value aRegs, Value aTile,
+                   Value bRegs, Value bStep, Value accRegs, Value accTile) {
     int64_t e = mma.perRegister(), h = mma.stepDepth() / 2;
     auto div = [&](ImplicitLocOpBuilder &x, Value v, int64_t d) -> Value {
       return arith::DivUIOp::create(x, v, index(x, d));
@@ -396,8 +468,8 @@ private:
       forLoop(rb, 0, kMMACols, 1, [&](ImplicitLocOpBuilder &x, Value n) {
         Value laneC = add(x, mul(x, rem(x, r, 8), 4), div(x, n, 2));
         Value regC = add(x, mul(x, div(x, r, 8), 2), rem(x, n, 2));
-        Value c0 =
-            memref::LoadOp::create(x, accRegs, ValueRange{j, laneC, regC});
+        Value c0 = memref::LoadOp::create(x, accRegs,
+                                          ValueRange{accTile, laneC, regC});
         auto sum = scf::ForOp::create(
             x, index(x, 0), index(x, mma.stepDepth()), index(x, 1),
             ValueRange{c0},
@@ -408,20 +480,20 @@ private:
               Value regA = add(kx, mul(kx, div(kx, k, h), 2), div(kx, r, 8));
               Value laneB = add(kx, mul(kx, n, 4), kLane);
               Value regB = div(kx, k, h);
-              Value av = element(
-                  kx,
-                  memref::LoadOp::create(kx, aRegs, ValueRange{laneA, regA}),
-                  k);
-              Value bv = element(
-                  kx,
-                  memref::LoadOp::create(kx, bRegs, ValueRange{j, laneB, regB}),
-                  k);
+              Value av = element(kx,
+                                 memref::LoadOp::create(
+                                     kx, aRegs, ValueRange{aTile, laneA, regA}),
+                                 k);
+              Value bv = element(kx,
+                                 memref::LoadOp::create(
+                                     kx, bRegs, ValueRange{bStep, laneB, regB}),
+                                 k);
               Value next = arith::AddFOp::create(
                   kx, acc[0], arith::MulFOp::create(kx, av, bv));
               scf::YieldOp::create(kx, next);
             });
         memref::StoreOp::create(x, sum.getResult(0), accRegs,
-                                ValueRange{j, laneC, regC});
+                                ValueRange{accTile, laneC, regC});
       });
     });
   }
@@ -456,7 +528,9 @@ private:
   const WarpMMAContraction &mma;
   Value a, w, c, rows;
   VectorType regType, accType;
-  int64_t steps; // 8-column steps sharing an A fragment
+  int64_t steps;    // 8-column steps sharing an A fragment
+  int64_t rowTiles; // 16-row tiles sharing a B fragment
+  static constexpr int64_t kMaxTiles = 16;
 };
 
 bool isMappedToWarps(scf::ForallOp forall) {
@@ -493,7 +567,7 @@ bool alignedRuns(Value buffer, int64_t run) {
 /// the warps, each running its 32 lanes in turn. Both rebuild the warp
 /// loop's induction variable and clone its body the same way.
 LogicalResult lowerWarpLoop(RewriterBase &rewriter, scf::ForallOp warps,
-                            bool emulate, bool tf32) {
+                            bool emulate, bool tf32, int64_t rowTiles) {
   if (warps.getNumResults() != 0)
     return warps.emitOpError("must be bufferized before its contraction is "
                              "lowered to mma.sync");
@@ -588,7 +662,7 @@ LogicalResult lowerWarpLoop(RewriterBase &rewriter, scf::ForallOp warps,
       b.clone(op, map);
       continue;
     }
-    WarpMMAEmitter emitter(b, linalgOp, mma, map);
+    WarpMMAEmitter emitter(b, linalgOp, mma, map, rowTiles);
     if (emulate)
       emitter.emitEmulated();
     else
@@ -603,6 +677,12 @@ struct HMoEWarpContractionsToMMAPass
           HMoEWarpContractionsToMMAPass> {
   using Base::Base;
   void runOnOperation() override {
+    if (rowTiles < 1) {
+      getOperation()->emitError()
+          << "hmoe-warp-contractions-to-mma: row-tiles="
+          << static_cast<int64_t>(rowTiles) << " must be at least 1";
+      return signalPassFailure();
+    }
     SmallVector<scf::ForallOp> loops;
     getOperation()->walk([&](scf::ForallOp forall) {
       if (isMappedToWarps(forall))
@@ -610,7 +690,7 @@ struct HMoEWarpContractionsToMMAPass
     });
     IRRewriter rewriter(&getContext());
     for (scf::ForallOp forall : loops)
-      if (failed(lowerWarpLoop(rewriter, forall, emulate, tf32)))
+      if (failed(lowerWarpLoop(rewriter, forall, emulate, tf32, rowTiles)))
         return signalPassFailure();
   }
 };

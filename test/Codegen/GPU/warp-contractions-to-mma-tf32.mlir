@@ -1,5 +1,5 @@
-// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{tf32}))' %s | FileCheck %s
-// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{emulate tf32}))' %s | FileCheck %s --check-prefix=EMU
+// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{tf32 row-tiles=1}))' %s | FileCheck %s
+// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{emulate tf32 row-tiles=1}))' %s | FileCheck %s --check-prefix=EMU
 
 // TF32 (the tf32 option; without it an f32 contraction is an error,
 // warp-contractions-to-mma-errors.mlir): m16n8k8 steps, K 8 at a time.
@@ -19,6 +19,14 @@
 // CHECK:   %[[COL:.*]] = arith.addi %{{.*}}, %[[T2]] : index
 // CHECK:   %[[WROW:.*]] = arith.addi %{{.*}}, %[[G]] : index
 // CHECK:   scf.for %[[K0:.*]] = %{{.*}} to %[[C16:.*]] step %[[C8:.*]] iter_args
+// CHECK:     %[[KB:.*]] = arith.addi %[[K0]], %[[T]] : index
+// CHECK:     %[[KB4:.*]] = arith.addi %[[KB]], %{{.*}} : index
+// CHECK:     %[[PB0:.*]] = vector.load %[[W]][%[[WROW]], %[[KB]]] {alignment = 4 : i64} : memref<8x16xf32>, vector<1xf32>
+// CHECK:     %[[PB1:.*]] = vector.load %[[W]][%[[WROW]], %[[KB4]]]
+// CHECK:     vector.extract %[[PB0]][0]
+// CHECK:     vector.extract %[[PB1]][0]
+// CHECK:     arith.bitcast %{{.*}} : i32 to f32
+// CHECK:     %[[RB1:.*]] = arith.bitcast %{{.*}} : f32 to i32
 // CHECK:     %[[K:.*]] = arith.addi %[[K0]], %[[T]] : index
 // CHECK:     %[[K4:.*]] = arith.addi %[[K]], %[[C4B:.*]] : index
 // CHECK:     %[[PA0:.*]] = vector.load %[[A]][%[[ROW0]], %[[K]]] {alignment = 4 : i64} : memref<?x16xf32>, vector<1xf32>
@@ -43,13 +51,7 @@
 // CHECK:     vector.extract %[[PA1]][0]
 // CHECK:     vector.extract %[[PA2]][0]
 // CHECK:     vector.extract %[[PA3]][0]
-// CHECK:     %[[KB:.*]] = arith.addi %[[K0]], %[[T]] : index
-// CHECK:     %[[KB4:.*]] = arith.addi %[[KB]], %{{.*}} : index
-// CHECK:     %[[PB0:.*]] = vector.load %[[W]][%[[WROW]], %[[KB]]] {alignment = 4 : i64} : memref<8x16xf32>, vector<1xf32>
-// CHECK:     %[[PB1:.*]] = vector.load %[[W]][%[[WROW]], %[[KB4]]]
-// CHECK:     vector.extract %[[PB0]][0]
-// CHECK:     vector.extract %[[PB1]][0]
-// CHECK:     nvvm.mma.sync A[%[[RA0]], %{{.*}}, %{{.*}}, %{{.*}}] B[%{{.*}}, %{{.*}}]
+// CHECK:     nvvm.mma.sync A[%[[RA0]], %{{.*}}, %{{.*}}, %{{.*}}] B[%{{.*}}, %[[RB1]]]
 // CHECK-SAME:  multiplicandAPtxType = #nvvm.mma_type<tf32>, multiplicandBPtxType = #nvvm.mma_type<tf32>, shape = #nvvm.shape<m = 16, n = 8, k = 8>
 // CHECK-SAME:  (i32, i32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
 // CHECK:   vector.store %{{.*}}, %[[C]][%{{.*}}, %[[COL]]] {alignment = 8 : i64}
@@ -57,7 +59,7 @@
 // Emulated: registers of one f32 each; every element the step reads is
 // rounded by the same code.
 // EMU-LABEL: func.func @tf32
-// EMU: memref.alloca() : memref<32x4xvector<1xf32>>
+// EMU: memref.alloca() : memref<1x32x4xvector<1xf32>>
 // EMU: memref.alloca() : memref<1x32x2xvector<1xf32>>
 // EMU: %[[BITS:.*]] = arith.bitcast %{{.*}} : f32 to i32
 // EMU: %[[HALF:.*]] = arith.constant 4096 : i32

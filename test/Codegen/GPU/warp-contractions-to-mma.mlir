@@ -1,5 +1,7 @@
-// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma))' %s | FileCheck %s
-// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{emulate}))' %s | FileCheck %s --check-prefix=EMU
+// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{row-tiles=1}))' %s | FileCheck %s
+// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{emulate row-tiles=1}))' %s | FileCheck %s --check-prefix=EMU
+// One 16-row tile at a time here (the fragment addressing);
+// warp-contractions-to-mma-row-tiles.mlir has several sharing B.
 
 // Two warps of 16 columns each become 64 linear threads: warp tid / 32,
 // lane tid % 32, the warp's views as before. Per 16 x 16 output tile (two
@@ -46,18 +48,22 @@
 // CHECK:       %[[SUMS:.*]]:8 = scf.for %[[K0:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[S0:.*]] = %[[C0]], %[[S1:.*]] = %[[C1]], %[[S2:.*]] = %[[C2]], %[[S3:.*]] = %[[C3]], %[[S4:.*]] = %{{.*}}, %[[S5:.*]] = %{{.*}}, %[[S6:.*]] = %{{.*}}, %[[S7:.*]] = %{{.*}})
 // CHECK:         %[[K:.*]] = arith.addi %[[K0]], %[[T2]] : index
 // CHECK:         %[[K8:.*]] = arith.addi %[[K]], %{{.*}} : index
-// CHECK:         %[[PA0:.*]] = vector.load %[[A]][%[[ROW0]], %[[K]]] {alignment = 4 : i64} : memref<?x64xbf16>, vector<2xbf16>
-// CHECK:         %[[PA1:.*]] = vector.load %[[A]][%[[ROW1]], %[[K]]] {alignment = 4 : i64}
-// CHECK:         %[[PA2:.*]] = vector.load %[[A]][%[[ROW0]], %[[K8]]] {alignment = 4 : i64}
-// CHECK:         %[[PA3:.*]] = vector.load %[[A]][%[[ROW1]], %[[K8]]] {alignment = 4 : i64}
+// CHECK:         %[[PB0:.*]] = vector.load %[[WV]][%[[WROW]], %[[K]]] {alignment = 4 : i64}
+// CHECK:         %[[PB1:.*]] = vector.load %[[WV]][%[[WROW]], %[[K8]]] {alignment = 4 : i64}
+// CHECK:         %[[RB0:.*]] = llvm.bitcast %[[PB0]] : vector<2xbf16> to i32
+// CHECK:         %[[RB1:.*]] = llvm.bitcast %[[PB1]] : vector<2xbf16> to i32
+// CHECK:         %[[PB2:.*]] = vector.load %[[WV]][%[[WROW8]], %{{.*}}] {alignment = 4 : i64}
+// CHECK:         %[[PB3:.*]] = vector.load %[[WV]][%[[WROW8]], %{{.*}}] {alignment = 4 : i64}
+// CHECK:         %[[RB2:.*]] = llvm.bitcast %[[PB2]] : vector<2xbf16> to i32
+// CHECK:         %[[RB3:.*]] = llvm.bitcast %[[PB3]] : vector<2xbf16> to i32
+// CHECK:         %[[PA0:.*]] = vector.load %[[A]][%[[ROW0]], %[[KA:.*]]] {alignment = 4 : i64} : memref<?x64xbf16>, vector<2xbf16>
+// CHECK:         %[[PA1:.*]] = vector.load %[[A]][%[[ROW1]], %[[KA]]] {alignment = 4 : i64}
+// CHECK:         %[[PA2:.*]] = vector.load %[[A]][%[[ROW0]], %[[KA8:.*]]] {alignment = 4 : i64}
+// CHECK:         %[[PA3:.*]] = vector.load %[[A]][%[[ROW1]], %[[KA8]]] {alignment = 4 : i64}
 // CHECK:         %[[RA0:.*]] = llvm.bitcast %[[PA0]] : vector<2xbf16> to i32
 // CHECK:         %[[RA1:.*]] = llvm.bitcast %[[PA1]] : vector<2xbf16> to i32
 // CHECK:         %[[RA2:.*]] = llvm.bitcast %[[PA2]] : vector<2xbf16> to i32
 // CHECK:         %[[RA3:.*]] = llvm.bitcast %[[PA3]] : vector<2xbf16> to i32
-// CHECK:         %[[PB0:.*]] = vector.load %[[WV]][%[[WROW]], %[[KB:.*]]] {alignment = 4 : i64}
-// CHECK:         %[[PB1:.*]] = vector.load %[[WV]][%[[WROW]], %[[KB8:.*]]] {alignment = 4 : i64}
-// CHECK:         %[[RB0:.*]] = llvm.bitcast %[[PB0]] : vector<2xbf16> to i32
-// CHECK:         %[[RB1:.*]] = llvm.bitcast %[[PB1]] : vector<2xbf16> to i32
 // CHECK:         %[[D:.*]] = nvvm.mma.sync A[%[[RA0]], %[[RA1]], %[[RA2]], %[[RA3]]] B[%[[RB0]], %[[RB1]]] C[%[[S0]], %[[S1]], %[[S2]], %[[S3]]]
 // CHECK-SAME:      layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>, shape = #nvvm.shape<m = 16, n = 8, k = 16>
 // CHECK-SAME:      (i32, i32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
@@ -65,9 +71,7 @@
 // CHECK:         %[[D1:.*]] = llvm.extractvalue %[[D]][1]
 // CHECK:         %[[D2:.*]] = llvm.extractvalue %[[D]][2]
 // CHECK:         %[[D3:.*]] = llvm.extractvalue %[[D]][3]
-// CHECK:         %[[PB2:.*]] = vector.load %[[WV]][%[[WROW8]], %{{.*}}] {alignment = 4 : i64}
-// CHECK:         %[[PB3:.*]] = vector.load %[[WV]][%[[WROW8]], %{{.*}}] {alignment = 4 : i64}
-// CHECK:         %[[E:.*]] = nvvm.mma.sync A[%[[RA0]], %[[RA1]], %[[RA2]], %[[RA3]]] B[%{{.*}}, %{{.*}}] C[%[[S4]], %[[S5]], %[[S6]], %[[S7]]]
+// CHECK:         %[[E:.*]] = nvvm.mma.sync A[%[[RA0]], %[[RA1]], %[[RA2]], %[[RA3]]] B[%[[RB2]], %[[RB3]]] C[%[[S4]], %[[S5]], %[[S6]], %[[S7]]]
 // CHECK:         %[[E0:.*]] = llvm.extractvalue %[[E]][0]
 // CHECK:         %[[E1:.*]] = llvm.extractvalue %[[E]][1]
 // CHECK:         %[[E2:.*]] = llvm.extractvalue %[[E]][2]
@@ -90,8 +94,8 @@
 
 // Emulated: a loop over the 2 warps (the warp loop's induction variable
 // rebuilt as on the GPU), each running its lanes one after the other with
-// the warp's registers in buffers ([step, lane, reg] for the accumulators
-// and B, [lane, reg] for A); each m16n8k16 step reads A[r][k] from lane
+// the warp's registers in buffers ([tile, lane, reg] for the accumulators,
+// [step, lane, reg] for B, [row tile, lane, reg] for A); each m16n8k16 step reads A[r][k] from lane
 // 4 (r % 8) + (k % 8) / 2, register 2 (k / 8) + r / 8; no NVVM op is left.
 // EMU-LABEL: func.func @bf16
 // EMU: scf.forall (%[[W:.*]]) in (2) {
@@ -99,7 +103,7 @@
 // EMU:   %[[COL0:.*]] = arith.addi %{{.*}}, %[[OFF]] : index
 // EMU:   memref.subview %{{.*}}[%[[COL0]], 0] [16, 64]
 // EMU:   %[[ACC:.*]] = memref.alloca() : memref<2x32x4xf32>
-// EMU:   %[[AREGS:.*]] = memref.alloca() : memref<32x4xvector<2xbf16>>
+// EMU:   %[[AREGS:.*]] = memref.alloca() : memref<1x32x4xvector<2xbf16>>
 // EMU:   %[[BREGS:.*]] = memref.alloca() : memref<2x32x2xvector<2xbf16>>
 // EMU:   scf.for
 // EMU:     scf.for
@@ -107,8 +111,8 @@
 // EMU:         memref.store %{{.*}}, %[[ACC]][%{{.*}}, %[[LANE]], %{{.*}}] : memref<2x32x4xf32>
 // EMU:       scf.for
 // EMU:         scf.for %[[LANE2:.*]] = %{{.*}} to %{{.*}} step
-// EMU:           memref.store %{{.*}}, %[[AREGS]][%[[LANE2]], %{{.*}}]
 // EMU:           memref.store %{{.*}}, %[[BREGS]][%{{.*}}, %[[LANE2]], %{{.*}}]
+// EMU:           memref.store %{{.*}}, %[[AREGS]][%{{.*}}, %[[LANE2]], %{{.*}}]
 // EMU:         scf.for %[[R:.*]] = %{{.*}} to %{{.*}} step
 // EMU:           scf.for %[[N:.*]] = %{{.*}} to %{{.*}} step
 // EMU:             scf.for %[[K:.*]] = %{{.*}} to %{{.*}} step
@@ -121,7 +125,7 @@
 // EMU:               %[[KHALF2:.*]] = arith.muli %[[KHALF]], %{{.*}} : index
 // EMU:               %[[RHALF:.*]] = arith.divui %[[R]], %{{.*}} : index
 // EMU:               %[[REGA:.*]] = arith.addi %[[KHALF2]], %[[RHALF]] : index
-// EMU:               memref.load %[[AREGS]][%[[LANEA]], %[[REGA]]]
+// EMU:               memref.load %[[AREGS]][%{{.*}}, %[[LANEA]], %[[REGA]]]
 // EMU: } {mapping = [#gpu.warp<linear_dim_0>]}
 // EMU-NOT: nvvm.
 // EMU-NOT: linalg.generic

@@ -94,8 +94,11 @@ def HMoEWarpContractionsToMMA : InterfacePass<"hmoe-warp-contractions-to-mma",
     bf16 or f16 `A` and `B` extended to f32, an f32 `C`, `N` a static
     multiple of 8 and `K` of 16; with `tf32`, also f32 `A` and `B` (no
     extension) with `K` a multiple of 8. The loop becomes a linear thread
-    loop over its warps' lanes: each warp steps over 16 rows (the last rows
-    masked), 8 columns and a step of K at a time, its lanes loading their
+    loop over its warps' lanes: each warp steps over `row-tiles` tiles of
+    16 rows (the last rows masked, a tile past the end skipped by the
+    whole warp) and up to 4 of 8 columns together, and K a step at a time:
+    per step each B fragment is loaded once for all the row tiles and each
+    A fragment once for all the 8-column steps; the lanes load their
     A and B fragments as 32-bit registers straight from the buffers (PTX's
     m16n8k16 layouts, bf16/f16 pairs; m16n8k8 for TF32, one f32 each,
     rounded to nearest, ties away, as `cvt.rna.tf32.f32` rounds, by
@@ -130,6 +133,9 @@ def HMoEWarpContractionsToMMA : InterfacePass<"hmoe-warp-contractions-to-mma",
     Option<"tf32", "tf32", "bool", /*default=*/"false",
            "accept f32 contractions: m16n8k8 steps on inputs rounded to "
            "TF32 (10-bit mantissas, f32 accumulation)">,
+    Option<"rowTiles", "row-tiles", "int64_t", /*default=*/"2",
+           "16-row tiles a warp runs together, sharing each B fragment "
+           "(at most 16 tiles of 16 x 8 in all: 64 accumulators a lane)">,
   ];
   let dependentDialects = [
     "::mlir::LLVM::LLVMDialect",
@@ -278,11 +284,22 @@ def HMoESetKernelOccupancy : Pass<"hmoe-set-kernel-occupancy",
     occupancy. Which is faster needs a
     GPU: the GPU check times G1 and W1 bf16 both ways. 0 (the default of
     `hmoe-lower-to-nvvm`) sets nothing.
+
+    Where `min-blocks-per-sm` is 0, kernels holding tensor-core steps
+    (`nvvm.mma.sync`) get `mma-min-blocks-per-sm` (default 2: 128
+    registers for 256 threads, as tensor-core GEMMs are written, with few
+    blocks of many accumulators each). Left to itself ptxas held such
+    kernels of the integration matrix to 64 or 80 registers and spilled 4
+    to 24 bytes where 87 sufficed; 0 sets nothing on them either.
   }];
   let options = [
     Option<"minBlocksPerSM", "min-blocks-per-sm", "int64_t",
            /*default=*/"2", "blocks of a kernel an SM must hold at once "
            "(0: ptxas decides)">,
+    Option<"mmaMinBlocksPerSM", "mma-min-blocks-per-sm", "int64_t",
+           /*default=*/"2", "where min-blocks-per-sm is 0: the blocks "
+           "of a kernel with mma.sync steps an SM must hold (0: ptxas "
+           "decides)">,
   ];
 }
 
