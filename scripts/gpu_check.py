@@ -387,10 +387,13 @@ def prepare(args):
                 add_bench(name, "f32", name.lower(), mlirs[name, "f32"],
                           f"lib{name}-f32-tf32.so", "tensor-cores tf32")
             # The register budget A/B: G1 (routing) and W1 bf16 with a
-            # budget for 2 blocks per SM (no spills in routing kernels,
-            # more registers) against ptxas's own choice (the default).
+            # budget for 2 blocks per SM in every kernel, and G1 with
+            # ptxas's own choice in its routing kernels too (the default
+            # budgets those with per-thread arrays, which ptxas spilled).
             add_bench("G1", "f32", "g1", g1, "libG1-f32-occ2.so",
                       "min-blocks-per-sm=2")
+            add_bench("G1", "f32", "g1", g1, "libG1-f32-ptxas.so",
+                      "local-array-min-blocks-per-sm=0")
             add_bench("W1", "bf16", "w1", mlirs["W1", "bf16"],
                       "libW1-bf16-occ2.so", "min-blocks-per-sm=2")
     with open(os.path.join(args.out, "manifest.json"), "w") as f:

@@ -320,11 +320,13 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
     pm.addNestedPass<gpu::GPUModuleOp>(createHMoEApproximateMath());
   // A multiply-add is one FMA (PTX fma.rn), not mul.rn + add.rn.
   pm.addNestedPass<gpu::GPUModuleOp>(createHMoEAllowFMAContraction());
-  // Optionally, a register budget for a known occupancy instead of
-  // ptxas's own choice.
+  // A register budget for a known occupancy instead of ptxas's own choice:
+  // for every kernel when asked, else for those with much state per thread
+  // (tensor-core accumulators, routing scratch), which ptxas spilled.
   hmoe::HMoESetKernelOccupancyOptions occupancy;
   occupancy.minBlocksPerSM = options.minBlocksPerSM;
   occupancy.mmaMinBlocksPerSM = options.mmaMinBlocksPerSM;
+  occupancy.localArrayMinBlocksPerSM = options.localArrayMinBlocksPerSM;
   pm.addNestedPass<gpu::GPUModuleOp>(
       hmoe::createHMoESetKernelOccupancy(occupancy));
   ConvertGpuOpsToNVVMOpsOptions toNVVM;

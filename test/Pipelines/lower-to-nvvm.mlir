@@ -3,13 +3,19 @@
 // RUN: hmoe-opt --hmoe-lower-to-nvvm %s | grep -c 'gpu.binary' | FileCheck %s --check-prefix=BINARIES
 // RUN: hmoe-opt --hmoe-lower-to-nvvm %s | grep -o '#gpu.object<#nvvm.target<[^>]*>, [a-z"]' | sort | uniq -c | FileCheck %s --check-prefix=FATBIN
 // RUN: hmoe-opt --hmoe-lower-to-nvvm='format=isa chip=sm_80' %s | FileCheck %s --check-prefix=MATH
-// RUN: hmoe-opt --hmoe-lower-to-nvvm='format=isa chip=sm_90a' %s | not grep minnctapersm
+// RUN: hmoe-opt --hmoe-lower-to-nvvm='format=isa chip=sm_90a' %s | grep -o 'minnctapersm [0-9]*' | sort | uniq -c | FileCheck %s --check-prefix=LOCAL
+// RUN: hmoe-opt --hmoe-lower-to-nvvm='format=isa chip=sm_90a local-array-min-blocks-per-sm=0' %s | not grep minnctapersm
 // RUN: hmoe-opt --hmoe-lower-to-nvvm='format=isa chip=sm_90a min-blocks-per-sm=2' %s | grep -c '.minnctapersm 2' | FileCheck %s --check-prefix=OCCUPANCY
 
 // The register budget is ptxas's choice unless min-blocks-per-sm asks for
-// a number of blocks per SM: then every kernel says so to ptxas. (Kernels
+// a number of blocks per SM: then every kernel says so to ptxas. Without
+// it, kernels with much state per thread get one all the same: here the
+// routing kernel, whose per-token arrays are in local memory, gets 1
+// (local-array-min-blocks-per-sm; 0 leaves it to ptxas too); kernels
 // with tensor-core steps, which this layer has none of without
-// tensor-cores, get 2 anyway: test/GPU/ptxas-tensor-cores.test.)
+// tensor-cores, get 2 (test/GPU/ptxas-tensor-cores.test).
+// LOCAL: 1 minnctapersm 1
+// LOCAL-NOT: minnctapersm
 // OCCUPANCY: 5
 
 // By default (chip=sm_80,sm_90a, format=fatbin) each kernel's binary holds

@@ -173,6 +173,13 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
                      "need registers (2: 128 for 256 threads); 0: ptxas "
                      "decides"),
       llvm::cl::init(2)};
+  PassOptions::Option<int64_t> localArrayMinBlocksPerSM{
+      *this, "local-array-min-blocks-per-sm",
+      llvm::cl::desc("where min-blocks-per-sm is 0: the same for kernels "
+                     "with per-thread arrays in local memory (a route's "
+                     "per-token scratch; 1: up to 255 registers, as many as "
+                     "it needs); 0: ptxas decides"),
+      llvm::cl::init(1)};
   PassOptions::Option<bool> tensorCores{
       *this, "tensor-cores",
       llvm::cl::desc(

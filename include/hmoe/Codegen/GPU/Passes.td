@@ -285,12 +285,17 @@ def HMoESetKernelOccupancy : Pass<"hmoe-set-kernel-occupancy",
     GPU: the GPU check times G1 and W1 bf16 both ways. 0 (the default of
     `hmoe-lower-to-nvvm`) sets nothing.
 
-    Where `min-blocks-per-sm` is 0, kernels holding tensor-core steps
-    (`nvvm.mma.sync`) get `mma-min-blocks-per-sm` (default 2: 128
-    registers for 256 threads, as tensor-core GEMMs are written, with few
-    blocks of many accumulators each). Left to itself ptxas held such
-    kernels of the integration matrix to 64 or 80 registers and spilled 4
-    to 24 bytes where 87 sufficed; 0 sets nothing on them either.
+    Where `min-blocks-per-sm` is 0, kernels with much state per thread
+    get a budget all the same: those holding tensor-core steps
+    (`nvvm.mma.sync`) `mma-min-blocks-per-sm`, those with arrays in local
+    memory (`memref.alloca`: a route's per-token scratch)
+    `local-array-min-blocks-per-sm` (defaults 2 and 1: 128 and 255
+    registers for 256 threads; a kernel with both takes the larger).
+    Left to itself ptxas held such kernels of the integration matrix to
+    40-80 registers and spilled 4 to 24 bytes (tensor-core kernels;
+    nested levels' fused routing kernels) where 56-181 sufficed; with a
+    budget for 2 blocks ptxas unrolled one routing kernel further and
+    spilled at 128. 0 leaves those kernels to ptxas too.
   }];
   let options = [
     Option<"minBlocksPerSM", "min-blocks-per-sm", "int64_t",
@@ -300,6 +305,10 @@ def HMoESetKernelOccupancy : Pass<"hmoe-set-kernel-occupancy",
            /*default=*/"2", "where min-blocks-per-sm is 0: the blocks "
            "of a kernel with mma.sync steps an SM must hold (0: ptxas "
            "decides)">,
+    Option<"localArrayMinBlocksPerSM", "local-array-min-blocks-per-sm",
+           "int64_t", /*default=*/"1", "where min-blocks-per-sm is 0: the "
+           "blocks of a kernel with per-thread arrays (memref.alloca) an SM "
+           "must hold (0: ptxas decides)">,
   ];
 }
 
