@@ -83,7 +83,7 @@ bool hasUnitInnerStride(Value v, bool f32Only) {
 /// (m, k), (n, k) -> (m, n) in the inferred dimensions, and a body that is
 /// `acc + ext(a) * ext(w)` (extf or nothing on a and w).
 std::optional<RowContraction>
-matchRowContraction(linalg::GenericOp op, int64_t vectorWidth, bool bf16Dot) {
+matchRowContraction(linalg::LinalgOp op, int64_t vectorWidth, bool bf16Dot) {
   if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
       op.getNumDpsInits() != 1 || !linalg::isaContractionOpInterface(op))
     return std::nullopt;
@@ -103,7 +103,7 @@ matchRowContraction(linalg::GenericOp op, int64_t vectorWidth, bool bf16Dot) {
   if (op.getIndexingMapsArray() != expected)
     return std::nullopt;
   // The casts the contraction predicate allows must be extensions only.
-  for (Operation &inner : op.getRegion().front())
+  for (Operation &inner : *op.getBlock())
     if (!isa<arith::ExtFOp, arith::MulFOp, arith::AddFOp, linalg::YieldOp>(
             inner))
       return std::nullopt;
@@ -174,7 +174,7 @@ struct RowGather {
 /// only the gather, the contraction and its dealloc use; neither the
 /// source nor the tokens may be a view of `c` (tasks read them while others
 /// write c).
-std::optional<RowGather> precedingRowGather(linalg::GenericOp op,
+std::optional<RowGather> precedingRowGather(linalg::LinalgOp op,
                                             const RowContraction &m) {
   linalg::FillOp zeroFill = m.zeroFill;
   Operation *fill = zeroFill ? zeroFill.getOperation() : nullptr;
@@ -233,7 +233,7 @@ std::optional<RowGather> precedingRowGather(linalg::GenericOp op,
 /// operand but `c` itself may be a view of `c`, nor an input a view of the
 /// output: so that no task writes what another reads. Where a view's base
 /// is unknown (a transpose, two function arguments), it is not taken.
-linalg::GenericOp followingEpilogue(linalg::GenericOp op,
+linalg::GenericOp followingEpilogue(linalg::LinalgOp op,
                                     const RowContraction &m) {
   Operation *next = op->getNextNode();
   while (next && !isa<linalg::GenericOp>(next) && isMemoryEffectFree(next))
@@ -895,8 +895,10 @@ struct VectorizeContractionsPass
           << vectorWidth.getValue() << ")";
       return signalPassFailure();
     }
-    SmallVector<std::pair<linalg::GenericOp, RowContraction>> matches;
-    getOperation()->walk([&](linalg::GenericOp op) {
+    // Any linalg op with the contraction's interface and maps: a generic
+    // or a named op (linalg.matmul with transposed B maps, linalg.contract).
+    SmallVector<std::pair<linalg::LinalgOp, RowContraction>> matches;
+    getOperation()->walk([&](linalg::LinalgOp op) {
       if (auto m = matchRowContraction(op, vectorWidth, bf16Dot)) {
         m->zeroFill = precedingZeroFill(op, m->c);
         matches.push_back({op, *m});
@@ -967,7 +969,7 @@ struct VectorizeContractionsPass
           epilogue.erase();
         }
       }
-      op.erase();
+      op->erase();
       if (m.zeroFill)
         m.zeroFill.erase();
     }

@@ -202,7 +202,9 @@ def HMoEVectorizeContractions : Pass<"hmoe-vectorize-contractions"> {
   let summary = "Register-tiled, vectorised, multi-threaded f32 row "
                 "contractions on buffers";
   let description = [{
-    Rewrites every `linalg.generic` on buffers that computes
+    Rewrites every linalg op on buffers (a `linalg.generic` or a named op
+    such as `linalg.matmul` with a transposed B or `linalg.contract`) that
+    computes
     `c[i, j] += a[i, k] * w[j, k]` in `f32` (the gate and expert GEMMs that
     `convert-hmoe-to-linalg` and `hmoe-fuse-distance` emit: both operands
     K-contiguous, as hmoe stores weights) into
@@ -230,7 +232,9 @@ def HMoEVectorizeContractions : Pass<"hmoe-vectorize-contractions"> {
 
     Contractions are found by linalg's contraction interface (inferred m,
     n, k dimensions with maps (m, k), (n, k) -> (m, n) and a multiply-add
-    body), not by the exact ops hmoe's lowering builds. `a` and `w` may be
+    body), whichever linalg op carries them, not by the exact ops hmoe's
+    lowering builds (`test/Integration/named-contractions.test` runs named
+    ones against a float64 reference). `a` and `w` may be
     f32, bf16 or f16 (extended to f32 lanes); with `bf16-dot`, bf16 x bf16
     contractions whose K is a multiple of 2 x `vector-width` take AVX-512
     BF16 dot products, two K elements per f32 lane.
