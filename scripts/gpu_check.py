@@ -381,6 +381,15 @@ def prepare(args):
             add_bench("W1-experts", "bf16", "experts", experts_mlir("bf16"),
                       "libW1-experts-bf16-tc-rows1.so",
                       "tensor-cores warp-row-tiles=1 mma-min-blocks-per-sm=0")
+            # Fragment prefetch A/B: each K step's fragments loaded right
+            # before its mma.sync (the kernel of stop 26) against the
+            # default, one step ahead in registers.
+            add_bench("W1", "bf16", "w1", mlirs["W1", "bf16"],
+                      "libW1-bf16-tc-noprefetch.so",
+                      "tensor-cores warp-prefetch=0")
+            add_bench("W1-experts", "bf16", "experts", experts_mlir("bf16"),
+                      "libW1-experts-bf16-tc-noprefetch.so",
+                      "tensor-cores warp-prefetch=0")
             # f32 with the expert GEMMs in TF32 (the opt-in) against exact
             # f32.
             for name in layers:

@@ -279,6 +279,7 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   HMoEWarpContractionsToMMAOptions warps;
   warps.tf32 = options.tf32;
   warps.rowTiles = options.warpRowTiles;
+  warps.prefetch = options.warpPrefetch;
   pm.addNestedPass<func::FuncOp>(createHMoEWarpContractionsToMMA(warps));
   // Routing, dispatch and stats: their scalar loops, per thread.
   pm.addNestedPass<func::FuncOp>(createHMoELowerRoutingToLoops());
@@ -332,6 +333,8 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   ConvertGpuOpsToNVVMOpsOptions toNVVM;
   toNVVM.indexBitwidth = 64;
   pm.addNestedPass<gpu::GPUModuleOp>(createConvertGpuOpsToNVVMOps(toNVVM));
+  // Loop annotations (prefetched K loops not unrolled) as LLVM IR sees them.
+  pm.addNestedPass<gpu::GPUModuleOp>(createHMoECarryLoopAnnotations());
   pm.addNestedPass<gpu::GPUModuleOp>(createCanonicalizerPass());
   pm.addNestedPass<gpu::GPUModuleOp>(createCSEPass());
   pm.addNestedPass<gpu::GPUModuleOp>(createReconcileUnrealizedCastsPass());

@@ -203,6 +203,13 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
           "fragment loaded once for all of them (hmoe-warp-contractions-to-"
           "mma's row-tiles; at most 64 accumulators a lane)"),
       llvm::cl::init(2)};
+  PassOptions::Option<bool> warpPrefetch{
+      *this, "warp-prefetch",
+      llvm::cl::desc(
+          "With tensor-cores: load each K step's A and B fragments one step "
+          "ahead, carried in registers (hmoe-warp-contractions-to-mma's "
+          "prefetch)"),
+      llvm::cl::init(true)};
 };
 
 /// hmoe (whole layers or stages) on tensors -> LLVM dialect: target and

@@ -151,26 +151,17 @@ public:
           std::max<int64_t>(1, llvm::divideCeil(staticRows, kMMARows)));
   }
 
-  void emitLane(Value lane) {
-    Type f32 = b.getF32Type();
-    auto result =
-        LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32});
-    NVVM::MMATypes ptxType = mma.isTF32()             ? NVVM::MMATypes::tf32
-                             : mma.inputType.isBF16() ? NVVM::MMATypes::bf16
-                                                      : NVVM::MMATypes::f16;
-    // f16 pairs go to the intrinsic as they are, bf16 pairs as i32, f32
-    // elements rounded to TF32 in an i32.
-    auto registers = [&](ImplicitLocOpBuilder &at, SmallVector<Value> regs) {
-      for (Value &reg : regs) {
-        if (mma.inputType.isBF16())
-          reg = LLVM::BitcastOp::create(at, at.getI32Type(), reg);
-        else if (mma.isTF32())
-          reg = arith::BitcastOp::create(
-              at, at.getI32Type(),
-              roundToTF32(at, vector::ExtractOp::create(at, reg, 0)));
-      }
-      return regs;
-    };
+  /// With `prefetch`, the K loop carries the next step's fragments: each
+  /// iteration loads step k0 + 1's A and B registers (the last step again,
+  /// in the last iteration) before its mma.sync steps on those the previous
+  /// iteration loaded, so the loads are in flight while the tensor cores
+  /// work (software pipelining in registers; without it each step's loads
+  /// sit right before their mma.sync and only other warps hide them). The
+  /// loop body must then be one block: a branch in it let LLVM sink the
+  /// loads past the mma.sync steps into the latch. So the row tiles' guard
+  /// is taken out of the loop: one K loop per number of row tiles with rows
+  /// (they have rows in order), chosen by branches every lane agrees on.
+  void emitLane(Value lane, bool prefetch) {
     forTiles([&](ImplicitLocOpBuilder &nb, Value m0, Value n0) {
       SmallVector<LaneTile> tiles = laneTiles(nb, lane, m0, n0);
       SmallVector<Value> acc, live;
@@ -178,52 +169,31 @@ public:
         llvm::append_range(acc, loadAcc(nb, tile));
       for (int64_t i = 0; i < rowTiles; ++i)
         live.push_back(rowTileLive(nb, m0, i));
-      auto kLoop = scf::ForOp::create(
-          nb, index(nb, 0), index(nb, mma.depth), index(nb, mma.stepDepth()),
-          acc, [&](OpBuilder &nested, Location loc, Value k0, ValueRange sums) {
-            ImplicitLocOpBuilder kb(loc, nested);
-            // B's fragments once per K step, for every row tile.
-            SmallVector<SmallVector<Value>> fragB;
-            for (int64_t j = 0; j < steps; ++j)
-              fragB.push_back(registers(kb, loadB(kb, tiles[j], k0)));
-            SmallVector<Value> next;
-            for (int64_t i = 0; i < rowTiles; ++i) {
-              ValueRange tileSums = sums.slice(4 * steps * i, 4 * steps);
-              auto rowTile = [&](ImplicitLocOpBuilder &rb) {
-                SmallVector<Value> fragA =
-                    registers(rb, loadA(rb, tiles[steps * i], k0));
-                SmallVector<Value> out;
-                for (int64_t j = 0; j < steps; ++j) {
-                  auto step = NVVM::MmaOp::create(
-                      rb, result, fragA, fragB[j], tileSums.slice(4 * j, 4),
-                      {kMMARows, kMMACols, mma.stepDepth()},
-                      /*b1Op=*/std::nullopt, /*intOverflow=*/std::nullopt,
-                      std::array<NVVM::MMATypes, 2>{ptxType, ptxType},
-                      std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
-                                                     NVVM::MMALayout::col});
-                  for (int64_t r = 0; r < 4; ++r)
-                    out.push_back(LLVM::ExtractValueOp::create(rb, step, r));
-                }
-                return out;
-              };
-              if (!live[i]) {
-                llvm::append_range(next, rowTile(kb));
-                continue;
-              }
-              // A row tile past the rows: the warp skips it (a uniform
-              // branch: every lane agrees).
-              auto guarded = scf::IfOp::create(kb, tileSums.getTypes(), live[i],
-                                               /*withElse=*/true);
-              ImplicitLocOpBuilder then(loc, guarded.getThenBodyBuilder());
-              scf::YieldOp::create(then, rowTile(then));
-              ImplicitLocOpBuilder otherwise(loc, guarded.getElseBodyBuilder());
-              scf::YieldOp::create(otherwise, ValueRange(tileSums));
-              llvm::append_range(next, guarded.getResults());
-            }
-            scf::YieldOp::create(kb, next);
-          });
+      SmallVector<Value> sums;
+      if (!prefetch) {
+        sums = emitKLoop(nb, tiles, acc, rowTiles, live, /*prefetch=*/false);
+      } else {
+        // Row tiles 0 .. n - 1 have rows: if tile n - 1 has, the loop for
+        // n tiles, else the one for n - 1, ... down to 1.
+        std::function<SmallVector<Value>(ImplicitLocOpBuilder &, int64_t)>
+            loopFor = [&](ImplicitLocOpBuilder &at, int64_t n) {
+              if (n == 1 || !live[n - 1])
+                return emitKLoop(at, tiles, acc, n, {}, /*prefetch=*/true);
+              auto choice = scf::IfOp::create(at, TypeRange(ValueRange(acc)),
+                                              live[n - 1], /*withElse=*/true);
+              ImplicitLocOpBuilder then(at.getLoc(),
+                                        choice.getThenBodyBuilder());
+              scf::YieldOp::create(
+                  then, emitKLoop(then, tiles, acc, n, {}, /*prefetch=*/true));
+              ImplicitLocOpBuilder otherwise(at.getLoc(),
+                                             choice.getElseBodyBuilder());
+              scf::YieldOp::create(otherwise, loopFor(otherwise, n - 1));
+              return llvm::to_vector(ValueRange(choice.getResults()));
+            };
+        sums = loopFor(nb, rowTiles);
+      }
       for (auto [j, tile] : llvm::enumerate(tiles))
-        storeAcc(nb, tile, kLoop.getResults().slice(4 * j, 4));
+        storeAcc(nb, tile, ValueRange(sums).slice(4 * j, 4));
     });
   }
 
@@ -292,6 +262,132 @@ public:
   }
 
 private:
+  /// The K loop of the first `tiles` row tiles (the others' sums `acc`
+  /// passed on): per step each B fragment loaded once for all of them, each
+  /// A fragment once for all the 8-column steps. Where `live` is given, a
+  /// row tile with a live flag is skipped inside the loop when it has no
+  /// rows. With `prefetch` the loop carries the next step's fragments.
+  /// Returns every row tile's sums.
+  SmallVector<Value> emitKLoop(ImplicitLocOpBuilder &at,
+                               ArrayRef<LaneTile> lanes, ArrayRef<Value> acc,
+                               int64_t tiles, ArrayRef<Value> live,
+                               bool prefetch) {
+    Type f32 = at.getF32Type();
+    auto result =
+        LLVM::LLVMStructType::getLiteral(at.getContext(), {f32, f32, f32, f32});
+    NVVM::MMATypes ptxType = mma.isTF32()             ? NVVM::MMATypes::tf32
+                             : mma.inputType.isBF16() ? NVVM::MMATypes::bf16
+                                                      : NVVM::MMATypes::f16;
+    // f16 pairs go to the intrinsic as they are, bf16 pairs as i32, f32
+    // elements rounded to TF32 in an i32.
+    auto registers = [&](ImplicitLocOpBuilder &x, SmallVector<Value> regs) {
+      for (Value &reg : regs) {
+        if (mma.inputType.isBF16())
+          reg = LLVM::BitcastOp::create(x, x.getI32Type(), reg);
+        else if (mma.isTF32())
+          reg = arith::BitcastOp::create(
+              x, x.getI32Type(),
+              roundToTF32(x, vector::ExtractOp::create(x, reg, 0)));
+      }
+      return regs;
+    };
+    auto loadARegs = [&](ImplicitLocOpBuilder &x, int64_t i, Value k0) {
+      return registers(x, loadA(x, lanes[steps * i], k0));
+    };
+    auto loadBRegs = [&](ImplicitLocOpBuilder &x, int64_t j, Value k0) {
+      return registers(x, loadB(x, lanes[j], k0));
+    };
+    // A K step's fragments, prefetched: each row tile's 4 A registers,
+    // then each 8-column step's 2 B registers.
+    auto loadFragments = [&](ImplicitLocOpBuilder &x, Value k0) {
+      SmallVector<Value> regs;
+      for (int64_t i = 0; i < tiles; ++i)
+        llvm::append_range(regs, loadARegs(x, i, k0));
+      for (int64_t j = 0; j < steps; ++j)
+        llvm::append_range(regs, loadBRegs(x, j, k0));
+      return regs;
+    };
+    int64_t numAcc = 4 * steps * tiles;
+    SmallVector<Value> init(acc.take_front(numAcc));
+    if (prefetch)
+      llvm::append_range(init, loadFragments(at, index(at, 0)));
+    auto kLoop = scf::ForOp::create(
+        at, index(at, 0), index(at, mma.depth), index(at, mma.stepDepth()),
+        init, [&](OpBuilder &nested, Location loc, Value k0, ValueRange args) {
+          ImplicitLocOpBuilder kb(loc, nested);
+          ValueRange sums = args.take_front(numAcc);
+          SmallVector<SmallVector<Value>> fragA(tiles), fragB(steps);
+          SmallVector<Value> prefetched;
+          if (prefetch) {
+            ValueRange frags = args.drop_front(numAcc);
+            for (int64_t i = 0; i < tiles; ++i)
+              llvm::append_range(fragA[i], frags.slice(4 * i, 4));
+            for (int64_t j = 0; j < steps; ++j)
+              llvm::append_range(fragB[j], frags.slice(4 * tiles + 2 * j, 2));
+            // The next step's fragments, before this step's mma.sync.
+            Value kNext = arith::MinUIOp::create(
+                kb, arith::AddIOp::create(kb, k0, index(kb, mma.stepDepth())),
+                index(kb, mma.depth - mma.stepDepth()));
+            prefetched = loadFragments(kb, kNext);
+          } else {
+            // B's fragments once per K step, for every row tile.
+            for (int64_t j = 0; j < steps; ++j)
+              fragB[j] = loadBRegs(kb, j, k0);
+          }
+          SmallVector<Value> next;
+          for (int64_t i = 0; i < tiles; ++i) {
+            ValueRange tileSums = sums.slice(4 * steps * i, 4 * steps);
+            auto rowTile = [&](ImplicitLocOpBuilder &rb) {
+              SmallVector<Value> regsA =
+                  prefetch ? fragA[i] : loadARegs(rb, i, k0);
+              SmallVector<Value> out;
+              for (int64_t j = 0; j < steps; ++j) {
+                auto step = NVVM::MmaOp::create(
+                    rb, result, regsA, fragB[j], tileSums.slice(4 * j, 4),
+                    {kMMARows, kMMACols, mma.stepDepth()},
+                    /*b1Op=*/std::nullopt, /*intOverflow=*/std::nullopt,
+                    std::array<NVVM::MMATypes, 2>{ptxType, ptxType},
+                    std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                                   NVVM::MMALayout::col});
+                for (int64_t r = 0; r < 4; ++r)
+                  out.push_back(LLVM::ExtractValueOp::create(rb, step, r));
+              }
+              return out;
+            };
+            if (live.empty() || !live[i]) {
+              llvm::append_range(next, rowTile(kb));
+              continue;
+            }
+            // A row tile past the rows: the warp skips it (a uniform
+            // branch: every lane agrees).
+            auto guarded = scf::IfOp::create(kb, tileSums.getTypes(), live[i],
+                                             /*withElse=*/true);
+            ImplicitLocOpBuilder then(loc, guarded.getThenBodyBuilder());
+            scf::YieldOp::create(then, rowTile(then));
+            ImplicitLocOpBuilder otherwise(loc, guarded.getElseBodyBuilder());
+            scf::YieldOp::create(otherwise, ValueRange(tileSums));
+            llvm::append_range(next, guarded.getResults());
+          }
+          llvm::append_range(next, prefetched);
+          scf::YieldOp::create(kb, next);
+        });
+    // Prefetching already overlaps a step's loads with the previous step's
+    // mma.sync; unrolled (LLVM did, 4 times for 8 steps), ptxas hoisted the
+    // loads of several steps and spilled.
+    if (prefetch) {
+      MLIRContext *ctx = at.getContext();
+      auto noUnroll = LLVM::LoopUnrollAttr::get(
+          ctx, /*disable=*/at.getBoolAttr(true), {}, {}, {}, {}, {}, {});
+      kLoop->setAttr("llvm.loop_annotation",
+                     LLVM::LoopAnnotationAttr::get(
+                         ctx, {}, {}, {}, noUnroll, {}, {}, {}, {}, {}, {}, {},
+                         {}, {}, {}, /*parallelAccesses=*/{}));
+    }
+    SmallVector<Value> all(kLoop.getResults().take_front(numAcc));
+    llvm::append_range(all, acc.drop_front(numAcc));
+    return all;
+  }
+
   static Value index(ImplicitLocOpBuilder &at, int64_t v) {
     return arith::ConstantIndexOp::create(at, v);
   }
@@ -567,7 +663,8 @@ bool alignedRuns(Value buffer, int64_t run) {
 /// the warps, each running its 32 lanes in turn. Both rebuild the warp
 /// loop's induction variable and clone its body the same way.
 LogicalResult lowerWarpLoop(RewriterBase &rewriter, scf::ForallOp warps,
-                            bool emulate, bool tf32, int64_t rowTiles) {
+                            const HMoEWarpContractionsToMMAOptions &options) {
+  bool emulate = options.emulate;
   if (warps.getNumResults() != 0)
     return warps.emitOpError("must be bufferized before its contraction is "
                              "lowered to mma.sync");
@@ -612,7 +709,7 @@ LogicalResult lowerWarpLoop(RewriterBase &rewriter, scf::ForallOp warps,
     return contraction->emitOpError(
         "must be on buffers before it is lowered to mma.sync");
   const WarpMMAContraction &mma = *matched;
-  if (mma.isTF32() && !tf32)
+  if (mma.isTF32() && !options.tf32)
     return contraction->emitOpError(
         "has f32 operands, which tensor cores take only rounded to TF32 "
         "(10-bit mantissas); expected the tf32 option to allow it");
@@ -662,11 +759,11 @@ LogicalResult lowerWarpLoop(RewriterBase &rewriter, scf::ForallOp warps,
       b.clone(op, map);
       continue;
     }
-    WarpMMAEmitter emitter(b, linalgOp, mma, map, rowTiles);
+    WarpMMAEmitter emitter(b, linalgOp, mma, map, options.rowTiles);
     if (emulate)
       emitter.emitEmulated();
     else
-      emitter.emitLane(lane);
+      emitter.emitLane(lane, options.prefetch);
   }
   rewriter.eraseOp(warps);
   return success();
@@ -690,7 +787,8 @@ struct HMoEWarpContractionsToMMAPass
     });
     IRRewriter rewriter(&getContext());
     for (scf::ForallOp forall : loops)
-      if (failed(lowerWarpLoop(rewriter, forall, emulate, tf32, rowTiles)))
+      if (failed(lowerWarpLoop(rewriter, forall,
+                               {emulate, tf32, rowTiles, prefetch})))
         return signalPassFailure();
   }
 };

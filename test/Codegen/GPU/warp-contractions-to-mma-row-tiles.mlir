@@ -1,6 +1,6 @@
-// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma))' %s | FileCheck %s
+// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{prefetch=false}))' %s | FileCheck %s
 // RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{emulate}))' %s | FileCheck %s --check-prefix=EMU
-// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{row-tiles=8}))' %s | FileCheck %s --check-prefix=BUDGET
+// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{row-tiles=8 prefetch=false}))' %s | FileCheck %s --check-prefix=BUDGET
 
 // Row tiles (row-tiles, default 2): the warp runs 32 rows at a time as
 // two 16-row tiles that share each B fragment. Per K step the lanes load B

@@ -1,4 +1,4 @@
-// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{tf32 row-tiles=1}))' %s | FileCheck %s
+// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{tf32 row-tiles=1 prefetch=false}))' %s | FileCheck %s
 // RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{emulate tf32 row-tiles=1}))' %s | FileCheck %s --check-prefix=EMU
 
 // TF32 (the tf32 option; without it an f32 contraction is an error,

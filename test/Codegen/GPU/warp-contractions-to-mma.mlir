@@ -1,4 +1,4 @@
-// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{row-tiles=1}))' %s | FileCheck %s
+// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{row-tiles=1 prefetch=false}))' %s | FileCheck %s
 // RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{emulate row-tiles=1}))' %s | FileCheck %s --check-prefix=EMU
 // One 16-row tile at a time here (the fragment addressing);
 // warp-contractions-to-mma-row-tiles.mlir has several sharing B.

@@ -108,6 +108,14 @@ def HMoEWarpContractionsToMMA : InterfacePass<"hmoe-warp-contractions-to-mma",
     `...m16n8k8.row.col.f32.tf32.tf32.f32`; sm_80+). A warp loop holding
     anything else, or an f32 contraction without `tf32`, is an error.
 
+    With `prefetch` (the default) the K loop is software-pipelined in
+    registers: it carries the next step's A and B fragments, loaded at the
+    top of each iteration (the last step reloaded in the last one) before
+    the mma.sync steps on the previous iteration's, so each step's global
+    loads are in flight while the tensor cores run the step before. It
+    changes when a lane loads its fragments, not which: the emulated form
+    loads each step's fragments in that step.
+
     Operands must be matrices with unit column stride, bf16/f16 operands
     and `C` with a static, even row stride (else an error), and their base
     addresses aligned to the register or pair they are read in:
@@ -136,6 +144,9 @@ def HMoEWarpContractionsToMMA : InterfacePass<"hmoe-warp-contractions-to-mma",
     Option<"rowTiles", "row-tiles", "int64_t", /*default=*/"2",
            "16-row tiles a warp runs together, sharing each B fragment "
            "(at most 16 tiles of 16 x 8 in all: 64 accumulators a lane)">,
+    Option<"prefetch", "prefetch", "bool", /*default=*/"true",
+           "load the next K step's fragments before this step's mma.sync "
+           "(carried in registers across the K loop; the GPU form only)">,
   ];
   let dependentDialects = [
     "::mlir::LLVM::LLVMDialect",
@@ -310,6 +321,25 @@ def HMoESetKernelOccupancy : Pass<"hmoe-set-kernel-occupancy",
            "blocks of a kernel with per-thread arrays (memref.alloca) an SM "
            "must hold (0: ptxas decides)">,
   ];
+}
+
+def HMoECarryLoopAnnotations : Pass<"hmoe-carry-loop-annotations",
+                                    "::mlir::gpu::GPUModuleOp"> {
+  let summary = "Make the llvm.loop_annotation that scf-to-cf leaves on a "
+                "loop's latch the llvm.br's own loop_annotation";
+  let description = [{
+    After the kernels' lowering to the LLVM dialect: an `scf.for` with a
+    discardable `llvm.loop_annotation` (hmoe-warp-contractions-to-mma puts
+    `unroll = <disable = true>` on its prefetched K loops) has it on its
+    latch branch after `convert-scf-to-cf`, and the lowering to `llvm.br`
+    keeps it there as a discardable attribute, which the translation to
+    LLVM IR ignores (LLVM 22). This pass makes it the branch's inherent
+    `loop_annotation` (`!llvm.loop` metadata in the LLVM IR). Without it,
+    LLVM unrolled a prefetched K loop of 8 steps 4 times and ptxas,
+    scheduling the loads of 4 steps ahead, spilled (wide/ffn_512's expert
+    kernel: 44 spill stores on sm_80 at 128 registers).
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
 def HMoERequireCUDAToolkit : Pass<"hmoe-require-cuda-toolkit",
