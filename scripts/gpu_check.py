@@ -371,25 +371,21 @@ def prepare(args):
                           f"lib{name}-bf16-tc.so", "tensor-cores")
             add_bench("W1-experts", "bf16", "experts", experts_mlir("bf16"),
                       "libW1-experts-bf16-tc.so", "tensor-cores")
-            # The tensor-core kernel A/B: one 16-row tile per warp at a time
-            # (B fragments reloaded per tile) with ptxas's own register
-            # budget, against the default (two tiles sharing B, a budget
-            # for 2 blocks per SM).
-            add_bench("W1", "bf16", "w1", mlirs["W1", "bf16"],
-                      "libW1-bf16-tc-rows1.so",
-                      "tensor-cores warp-row-tiles=1 mma-min-blocks-per-sm=0")
-            add_bench("W1-experts", "bf16", "experts", experts_mlir("bf16"),
-                      "libW1-experts-bf16-tc-rows1.so",
-                      "tensor-cores warp-row-tiles=1 mma-min-blocks-per-sm=0")
-            # Fragment prefetch A/B: each K step's fragments loaded right
-            # before its mma.sync (the kernel of stop 26) against the
-            # default, one step ahead in registers.
-            add_bench("W1", "bf16", "w1", mlirs["W1", "bf16"],
-                      "libW1-bf16-tc-noprefetch.so",
-                      "tensor-cores warp-prefetch=0")
-            add_bench("W1-experts", "bf16", "experts", experts_mlir("bf16"),
-                      "libW1-experts-bf16-tc-noprefetch.so",
-                      "tensor-cores warp-prefetch=0")
+            # The tensor-core kernel A/Bs, W1 and its expert stage each:
+            # one 16-row tile per warp at a time (B fragments reloaded per
+            # tile) with ptxas's own register budget (the kernel of stop
+            # 25), and each K step's fragments loaded right before its
+            # mma.sync (stop 26), against the default (two tiles sharing
+            # B, a budget for 2 blocks per SM, fragments one step ahead).
+            for suffix, variant in (
+                    ("rows1",
+                     "tensor-cores warp-row-tiles=1 mma-min-blocks-per-sm=0"),
+                    ("noprefetch", "tensor-cores warp-prefetch=0")):
+                add_bench("W1", "bf16", "w1", mlirs["W1", "bf16"],
+                          f"libW1-bf16-tc-{suffix}.so", variant)
+                add_bench("W1-experts", "bf16", "experts",
+                          experts_mlir("bf16"),
+                          f"libW1-experts-bf16-tc-{suffix}.so", variant)
             # f32 with the expert GEMMs in TF32 (the opt-in) against exact
             # f32.
             for name in layers:

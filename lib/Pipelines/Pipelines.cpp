@@ -295,6 +295,9 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   // not become kernel arguments), then NVVM.
   pm.addNestedPass<func::FuncOp>(createGpuLaunchSinkIndexComputationsPass());
   pm.addPass(createGpuKernelOutliningPass());
+  // Arguments no thread writes: llvm.readonly (and noalias, below).
+  if (options.readOnlyArgs)
+    pm.addPass(createHMoEMarkReadOnlyKernelArgs());
   // Allocation, copies and launches become asynchronous on one stream
   // (gpu-to-llvm lowers the asynchronous forms), with one wait at the end.
   pm.addNestedPass<func::FuncOp>(createGpuAsyncRegionPass());
@@ -333,8 +336,9 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   ConvertGpuOpsToNVVMOpsOptions toNVVM;
   toNVVM.indexBitwidth = 64;
   pm.addNestedPass<gpu::GPUModuleOp>(createConvertGpuOpsToNVVMOps(toNVVM));
-  // Loop annotations (prefetched K loops not unrolled) as LLVM IR sees them.
-  pm.addNestedPass<gpu::GPUModuleOp>(createHMoECarryLoopAnnotations());
+  // Loop annotations (prefetched K loops not unrolled) and noalias of
+  // read-only arguments, as LLVM IR sees them.
+  pm.addNestedPass<gpu::GPUModuleOp>(createHMoECarryLLVMAttributes());
   pm.addNestedPass<gpu::GPUModuleOp>(createCanonicalizerPass());
   pm.addNestedPass<gpu::GPUModuleOp>(createCSEPass());
   pm.addNestedPass<gpu::GPUModuleOp>(createReconcileUnrealizedCastsPass());

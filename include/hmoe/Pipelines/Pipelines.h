@@ -210,6 +210,14 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
           "ahead, carried in registers (hmoe-warp-contractions-to-mma's "
           "prefetch)"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> readOnlyArgs{
+      *this, "read-only-args",
+      llvm::cl::desc(
+          "Mark kernels' index buffers (integer arguments) that no thread "
+          "writes during a launch readonly and noalias "
+          "(hmoe-mark-read-only-kernel-args): their loads kept in registers "
+          "across stores, read with ld.global.nc"),
+      llvm::cl::init(true)};
 };
 
 /// hmoe (whole layers or stages) on tensors -> LLVM dialect: target and

@@ -13,7 +13,7 @@
 // ones. No branch in the loop: whether row tile 1 has rows picks one of two
 // K loops outside it, the one-tile loop passing tile 1's sums on. Neither
 // is to be unrolled (llvm.loop_annotation, carried to LLVM IR by
-// hmoe-carry-loop-annotations).
+// hmoe-carry-llvm-attributes).
 // CHECK-DAG: #[[NOUNROLL:.*]] = #llvm.loop_unroll<disable = true>
 // CHECK-DAG: #[[ANNOTATION:.*]] = #llvm.loop_annotation<unroll = #[[NOUNROLL]]>
 // CHECK-LABEL: func.func @prefetch

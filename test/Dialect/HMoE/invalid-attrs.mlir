@@ -297,7 +297,7 @@ func.func @features_on_function() attributes {hmoe.target_features = "+avx2"} {
 
 // -----
 
-// expected-error @below {{unknown attribute 'hmoe.tile': the hmoe dialect defines 'hmoe.abi', 'hmoe.target_cpu', 'hmoe.target_features' and 'hmoe.dynamic_tasks'}}
+// expected-error @below {{unknown attribute 'hmoe.tile': the hmoe dialect defines 'hmoe.abi', 'hmoe.target_cpu', 'hmoe.target_features', 'hmoe.dynamic_tasks' and 'hmoe.read_only_args'}}
 func.func @unknown() attributes {hmoe.tile = 4} {
   return
 }
@@ -319,4 +319,17 @@ func.func @tasks_not_unit(%n: index) {
     scf.reduce
   } {hmoe.dynamic_tasks = 2}
   return
+}
+
+// -----
+
+// expected-error @below {{'hmoe.read_only_args' is a unit attribute, got true}}
+func.func @read_only_args_not_unit() attributes {hmoe.read_only_args = true} {
+  return
+}
+
+// -----
+
+// expected-error @below {{'hmoe.read_only_args' belongs on a GPU kernel function, not on builtin.module}}
+module attributes {hmoe.read_only_args} {
 }

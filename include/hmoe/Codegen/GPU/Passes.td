@@ -323,21 +323,69 @@ def HMoESetKernelOccupancy : Pass<"hmoe-set-kernel-occupancy",
   ];
 }
 
-def HMoECarryLoopAnnotations : Pass<"hmoe-carry-loop-annotations",
-                                    "::mlir::gpu::GPUModuleOp"> {
-  let summary = "Make the llvm.loop_annotation that scf-to-cf leaves on a "
-                "loop's latch the llvm.br's own loop_annotation";
+def HMoEMarkReadOnlyKernelArgs : Pass<"hmoe-mark-read-only-kernel-args",
+                                      "::mlir::ModuleOp"> {
+  let summary = "Mark the memref arguments of GPU kernels that no thread "
+                "writes during a launch llvm.readonly";
   let description = [{
-    After the kernels' lowering to the LLVM dialect: an `scf.for` with a
-    discardable `llvm.loop_annotation` (hmoe-warp-contractions-to-mma puts
-    `unroll = <disable = true>` on its prefetched K loops) has it on its
-    latch branch after `convert-scf-to-cf`, and the lowering to `llvm.br`
-    keeps it there as a discardable attribute, which the translation to
-    LLVM IR ignores (LLVM 22). This pass makes it the branch's inherent
-    `loop_annotation` (`!llvm.loop` metadata in the LLVM IR). Without it,
-    LLVM unrolled a prefetched K loop of 8 steps 4 times and ptxas,
-    scheduling the loads of 4 steps ahead, spilled (wide/ffn_512's expert
-    kernel: 44 spill stores on sm_80 at 128 registers).
+    After kernel outlining: a `gpu.func`'s memref argument is read-only for
+    a launch when no thread of the kernel writes or frees it, and no other
+    argument that the kernel writes may share its memory at any of its
+    `gpu.launch_func`s (arguments are traced through views to their
+    allocation: two allocations never overlap, nor an allocation and a
+    function argument; two function arguments or anything else may). Such
+    arguments get `llvm.readonly` (on both pointers of the lowered memref
+    descriptor) and the kernel `hmoe.read_only_args`, for which
+    `hmoe-carry-llvm-attributes` adds `llvm.noalias` after lowering: then
+    LLVM keeps loads of them in registers across the kernel's stores (the
+    expert kernel's gather read each row's token index once per element:
+    a stored bf16 might have overwritten it) and NVPTX reads them through
+    the non-coherent cache (`ld.global.nc`, as for CUDA C's
+    `const __restrict__`). A kernel with a write this pass cannot trace
+    to an argument or to the kernel's own memory (thread-private arrays,
+    workgroup buffers), or with an op of unknown effects, is left
+    unmarked.
+
+    Only integer buffers (token indices, offsets, slot maps: a few loads
+    per row or token) unless `floats` is given: with the weights and
+    activations marked too, LLVM hoisted whole weight tiles out of the
+    thread-schedule GEMMs' row loops into registers
+    (gemm/flat_gaussian_swiglu's f32 expert kernel: 255 registers and 252
+    bytes spilled on sm_80 and sm_90a; gemm/nested_laplace_ffn's 16 bytes
+    at ptxas's 40 registers); with integer buffers only, no GEMM or
+    routing kernel of the integration matrix spills on sm_80 or sm_90a
+    (docs/gpu.md).
+  }];
+  let options = [
+    Option<"floats", "floats", "bool", /*default=*/"false",
+           "mark floating-point buffers too (weights, activations)">,
+  ];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
+def HMoECarryLLVMAttributes : Pass<"hmoe-carry-llvm-attributes",
+                                   "::mlir::gpu::GPUModuleOp"> {
+  let summary = "Carry into LLVM IR what upstream's lowering of kernels "
+                "drops: loop annotations, noalias of read-only arguments";
+  let description = [{
+    After the kernels' lowering to the LLVM dialect:
+
+    * An `scf.for` with a discardable `llvm.loop_annotation`
+      (hmoe-warp-contractions-to-mma puts `unroll = <disable = true>` on
+      its prefetched K loops) has it on its latch branch after
+      `convert-scf-to-cf`, and the lowering to `llvm.br` keeps it there as
+      a discardable attribute, which the translation to LLVM IR ignores
+      (LLVM 22). It becomes the branch's inherent `loop_annotation`
+      (`!llvm.loop` metadata). Without it, LLVM unrolled a prefetched K
+      loop of 8 steps 4 times and ptxas, scheduling the loads of 4 steps
+      ahead, spilled (wide/ffn_512's expert kernel: 44 spill stores on
+      sm_80 at 128 registers).
+    * In a kernel marked `hmoe.read_only_args`
+      (`hmoe-mark-read-only-kernel-args`), every `llvm.readonly` pointer
+      argument gets `llvm.noalias` (which upstream drops for memref
+      descriptors, whose two pointers alias): no thread modifies that
+      memory during the launch, and LLVM's noalias only constrains memory
+      that is modified. The marker is removed.
   }];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }

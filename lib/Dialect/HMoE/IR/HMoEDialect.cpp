@@ -72,8 +72,19 @@ LogicalResult HMoEDialect::verifyOperationAttribute(Operation *op,
              << op->getName();
     return success();
   }
+  if (name == ReadOnlyArgsAttrHelper::getNameStr()) {
+    if (!isa<UnitAttr>(value))
+      return op->emitError()
+             << "'" << name << "' is a unit attribute, got " << value;
+    if (!isa<FunctionOpInterface>(op))
+      return op->emitError()
+             << "'" << name << "' belongs on a GPU kernel function, not on "
+             << op->getName();
+    return success();
+  }
   return op->emitError()
          << "unknown attribute '" << name
          << "': the hmoe dialect defines 'hmoe.abi', 'hmoe.target_cpu', "
-            "'hmoe.target_features' and 'hmoe.dynamic_tasks'";
+            "'hmoe.target_features', 'hmoe.dynamic_tasks' and "
+            "'hmoe.read_only_args'";
 }

@@ -68,12 +68,18 @@ def HMoE_Dialect : Dialect {
       of different sizes), to be handed to threads as they free up rather
       than split in equal halves in advance
       (`hmoe-convert-task-loops-to-openmp`).
+    * `hmoe.read_only_args` (unit) on a GPU kernel (`gpu.func`, then the
+      `llvm.func` it becomes): its `llvm.readonly` arguments point to memory
+      that no thread writes during the launch, through any argument
+      (`hmoe-mark-read-only-kernel-args`), so they may also be `noalias`
+      (`hmoe-carry-llvm-attributes`).
   }];
   let discardableAttrs = (ins
     "::mlir::TypeAttr":$abi,
     "::mlir::StringAttr":$target_cpu,
     "::mlir::StringAttr":$target_features,
-    "::mlir::UnitAttr":$dynamic_tasks
+    "::mlir::UnitAttr":$dynamic_tasks,
+    "::mlir::UnitAttr":$read_only_args
   );
   let extraClassDeclaration = [{
     /// Adds the attributes (HMoEAttrs.cpp, which has their storage).

@@ -1,0 +1,66 @@
+//===- CarryLLVMAttributes.cpp - the hmoe-carry-llvm-attributes pass ------===//
+//
+// What upstream's lowering of kernels to the LLVM dialect leaves where the
+// translation to LLVM IR does not see it: a loop's annotation on its latch
+// branch, and the noalias that read-only memref arguments may carry.
+//
+//===----------------------------------------------------------------------===//
+
+#include "hmoe/Codegen/GPU/Passes.h"
+#include "hmoe/Dialect/HMoE/IR/HMoEDialect.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+
+namespace mlir::hmoe {
+#define GEN_PASS_DEF_HMOECARRYLLVMATTRIBUTES
+#include "hmoe/Codegen/GPU/Passes.h.inc"
+} // namespace mlir::hmoe
+
+using namespace mlir;
+
+namespace {
+/// What scf-to-cf copies from an scf.for onto its latch branch.
+constexpr StringLiteral kLoopAnnotationName = "llvm.loop_annotation";
+
+template <typename BranchOp> void carryLoopAnnotation(BranchOp branch) {
+  auto annotation = branch->template getAttrOfType<LLVM::LoopAnnotationAttr>(
+      kLoopAnnotationName);
+  if (!annotation)
+    return;
+  branch.setLoopAnnotationAttr(annotation);
+  branch->removeAttr(kLoopAnnotationName);
+}
+
+/// A kernel's read-only pointers (memory no thread writes during the
+/// launch) are noalias too: LLVM's noalias only constrains memory that is
+/// modified. Upstream's lowering puts llvm.readonly on both pointers of a
+/// memref's descriptor but drops llvm.noalias (the two alias each other).
+void carryNoAlias(LLVM::LLVMFuncOp func) {
+  StringRef marker = hmoe::HMoEDialect::ReadOnlyArgsAttrHelper::getNameStr();
+  if (!func->hasAttr(marker))
+    return;
+  func->removeAttr(marker);
+  Builder b(func.getContext());
+  for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i)
+    if (isa<LLVM::LLVMPointerType>(func.getArgument(i).getType()) &&
+        func.getArgAttr(i, LLVM::LLVMDialect::getReadonlyAttrName()))
+      func.setArgAttr(i, LLVM::LLVMDialect::getNoAliasAttrName(),
+                      b.getUnitAttr());
+}
+
+struct HMoECarryLLVMAttributesPass
+    : public hmoe::impl::HMoECarryLLVMAttributesBase<
+          HMoECarryLLVMAttributesPass> {
+  void runOnOperation() override {
+    getOperation().walk([](Operation *op) {
+      if (auto br = dyn_cast<LLVM::BrOp>(op))
+        carryLoopAnnotation(br);
+      else if (auto condBr = dyn_cast<LLVM::CondBrOp>(op))
+        carryLoopAnnotation(condBr);
+      else if (auto func = dyn_cast<LLVM::LLVMFuncOp>(op))
+        carryNoAlias(func);
+    });
+  }
+};
+} // namespace

@@ -1,0 +1,156 @@
+// RUN: hmoe-opt --split-input-file '--hmoe-mark-read-only-kernel-args=floats' %s | FileCheck %s
+// RUN: hmoe-opt --split-input-file --hmoe-mark-read-only-kernel-args %s | FileCheck %s --check-prefix=INDEX
+
+// By default only integer buffers are marked (INDEX): the gather's token
+// indices, not its f32 rows; no kernel below but the first reads one.
+// INDEX-LABEL: gpu.func @gather
+// INDEX-SAME: (%{{.*}}: memref<?x8xf32>, %{{.*}}: memref<?xi32> {llvm.readonly}, %{{.*}}: memref<?x8xf32>)
+// INDEX-SAME: attributes {hmoe.read_only_args}
+// INDEX-NOT: llvm.readonly
+// INDEX-NOT: hmoe.read_only_args
+
+// The caller's buffers that the kernel only reads are read-only; a fresh
+// allocation it writes cannot overlap them.
+// CHECK-LABEL: gpu.func @gather
+// CHECK-SAME: (%{{.*}}: memref<?x8xf32> {llvm.readonly}, %{{.*}}: memref<?xi32> {llvm.readonly}, %{{.*}}: memref<?x8xf32>)
+// CHECK-SAME: attributes {hmoe.read_only_args}
+module attributes {gpu.container_module} {
+  func.func @host(%x: memref<?x8xf32>, %idx: memref<?xi32>, %n: index) -> memref<?x8xf32> {
+    %c1 = arith.constant 1 : index
+    %out = memref.alloc(%n) : memref<?x8xf32>
+    gpu.launch_func @kernels::@gather blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1)
+        args(%x : memref<?x8xf32>, %idx : memref<?xi32>, %out : memref<?x8xf32>)
+    return %out : memref<?x8xf32>
+  }
+  gpu.module @kernels {
+    gpu.func @gather(%x: memref<?x8xf32>, %idx: memref<?xi32>, %out: memref<?x8xf32>) kernel {
+      %c0 = arith.constant 0 : index
+      %t = memref.load %idx[%c0] : memref<?xi32>
+      %r = arith.index_cast %t : i32 to index
+      %v = memref.load %x[%r, %c0] : memref<?x8xf32>
+      memref.store %v, %out[%c0, %c0] : memref<?x8xf32>
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+// Two caller's buffers may be one: what the kernel writes through one it
+// may read through the other.
+// CHECK-LABEL: gpu.func @copy_between_arguments
+// CHECK-SAME: (%{{.*}}: memref<4xf32>, %{{.*}}: memref<4xf32>)
+// CHECK-SAME: kernel {{[{]$}}
+module attributes {gpu.container_module} {
+  func.func @host(%a: memref<4xf32>, %b: memref<4xf32>) {
+    %c1 = arith.constant 1 : index
+    gpu.launch_func @kernels::@copy_between_arguments blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1)
+        args(%a : memref<4xf32>, %b : memref<4xf32>)
+    return
+  }
+  gpu.module @kernels {
+    gpu.func @copy_between_arguments(%a: memref<4xf32>, %b: memref<4xf32>) kernel {
+      %c0 = arith.constant 0 : index
+      %v = memref.load %a[%c0] : memref<4xf32>
+      memref.store %v, %b[%c0] : memref<4xf32>
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+// Views of one allocation share memory (here two halves, passed as two
+// arguments, one written: neither is read-only); views of two do not (the
+// second launch). Writes to the kernel's own memory (a private array, a
+// workgroup buffer) do not count, nor does a barrier.
+// CHECK-LABEL: gpu.func @halves
+// CHECK-SAME: (%{{.*}}: memref<4xf32, strided<[1]>>, %{{.*}}: memref<4xf32, strided<[1], offset: 4>>)
+// CHECK-SAME: kernel {{[{]$}}
+// CHECK-LABEL: gpu.func @two_buffers
+// CHECK-SAME: (%{{.*}}: memref<4xf32> {llvm.readonly}, %{{.*}}: memref<4xf32>)
+// CHECK-SAME: workgroup
+// CHECK-SAME: attributes {hmoe.read_only_args}
+module attributes {gpu.container_module} {
+  func.func @host() {
+    %c1 = arith.constant 1 : index
+    %buf = memref.alloc() : memref<8xf32>
+    %lo = memref.subview %buf[0] [4] [1] : memref<8xf32> to memref<4xf32, strided<[1]>>
+    %hi = memref.subview %buf[4] [4] [1] : memref<8xf32> to memref<4xf32, strided<[1], offset: 4>>
+    gpu.launch_func @kernels::@halves blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1)
+        args(%lo : memref<4xf32, strided<[1]>>, %hi : memref<4xf32, strided<[1], offset: 4>>)
+    %p = memref.alloc() : memref<4xf32>
+    %q = memref.alloc() : memref<4xf32>
+    gpu.launch_func @kernels::@two_buffers blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1)
+        args(%p : memref<4xf32>, %q : memref<4xf32>)
+    return
+  }
+  gpu.module @kernels {
+    gpu.func @halves(%lo: memref<4xf32, strided<[1]>>, %hi: memref<4xf32, strided<[1], offset: 4>>) kernel {
+      %c0 = arith.constant 0 : index
+      %v = memref.load %lo[%c0] : memref<4xf32, strided<[1]>>
+      memref.store %v, %hi[%c0] : memref<4xf32, strided<[1], offset: 4>>
+      gpu.return
+    }
+    gpu.func @two_buffers(%p: memref<4xf32>, %q: memref<4xf32>) workgroup(%shared: memref<4xf32, #gpu.address_space<workgroup>>) kernel {
+      %c0 = arith.constant 0 : index
+      %v = memref.load %p[%c0] : memref<4xf32>
+      %private = memref.alloca() : memref<4xf32>
+      memref.store %v, %private[%c0] : memref<4xf32>
+      memref.store %v, %shared[%c0] : memref<4xf32, #gpu.address_space<workgroup>>
+      gpu.barrier
+      %w = memref.load %shared[%c0] : memref<4xf32, #gpu.address_space<workgroup>>
+      memref.store %w, %q[%c0] : memref<4xf32>
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+// A call whose effects are unknown may write anything: nothing is marked.
+// CHECK-LABEL: gpu.func @unknown_call
+// CHECK-SAME: (%{{.*}}: memref<4xf32>, %{{.*}}: memref<4xf32>)
+// CHECK-SAME: kernel {{[{]$}}
+module attributes {gpu.container_module} {
+  func.func @host() {
+    %c1 = arith.constant 1 : index
+    %p = memref.alloc() : memref<4xf32>
+    %q = memref.alloc() : memref<4xf32>
+    gpu.launch_func @kernels::@unknown_call blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1)
+        args(%p : memref<4xf32>, %q : memref<4xf32>)
+    return
+  }
+  gpu.module @kernels {
+    llvm.func @opaque()
+    gpu.func @unknown_call(%p: memref<4xf32>, %q: memref<4xf32>) kernel {
+      %c0 = arith.constant 0 : index
+      %v = memref.load %p[%c0] : memref<4xf32>
+      llvm.call @opaque() : () -> ()
+      memref.store %v, %q[%c0] : memref<4xf32>
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+// memref.copy writes its target.
+// CHECK-LABEL: gpu.func @copy
+// CHECK-SAME: (%{{.*}}: memref<4xf32> {llvm.readonly}, %{{.*}}: memref<4xf32>)
+module attributes {gpu.container_module} {
+  func.func @host() {
+    %c1 = arith.constant 1 : index
+    %p = memref.alloc() : memref<4xf32>
+    %q = memref.alloc() : memref<4xf32>
+    gpu.launch_func @kernels::@copy blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1)
+        args(%p : memref<4xf32>, %q : memref<4xf32>)
+    return
+  }
+  gpu.module @kernels {
+    gpu.func @copy(%p: memref<4xf32>, %q: memref<4xf32>) kernel {
+      memref.copy %p, %q : memref<4xf32> to memref<4xf32>
+      gpu.return
+    }
+  }
+}
