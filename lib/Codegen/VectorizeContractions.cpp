@@ -15,13 +15,13 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "hmoe/Codegen/BufferAliasing.h"
 #include "hmoe/Codegen/Passes.h"
 
 #include "hmoe/Dialect/HMoE/IR/HMoEDialect.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
 #include "mlir/Dialect/X86Vector/X86VectorDialect.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/IR/Matchers.h"
@@ -128,29 +128,6 @@ matchRowContraction(linalg::LinalgOp op, int64_t vectorWidth, bool bf16Dot) {
   return match;
 }
 
-/// The allocation or function argument `v` is a view of (through subviews,
-/// casts, reshapes), or null where anything else made it (a transpose, a
-/// select, a loop's argument): then what it aliases is unknown.
-Value knownBase(Value v) {
-  v = memref::skipViewLikeOps(cast<MemrefValue>(v));
-  if (v.getDefiningOp<memref::AllocOp>())
-    return v;
-  auto arg = dyn_cast<BlockArgument>(v);
-  if (arg && arg.getOwner()->isEntryBlock() &&
-      isa<FunctionOpInterface>(arg.getOwner()->getParentOp()))
-    return v;
-  return nullptr;
-}
-
-/// Whether `x` and `y` are certainly views of different buffers: known,
-/// different bases, not two function arguments (a caller may pass one
-/// buffer twice).
-bool disjoint(Value x, Value y) {
-  Value bx = knownBase(x), by = knownBase(y);
-  return bx && by && bx != by &&
-         !(isa<BlockArgument>(bx) && isa<BlockArgument>(by));
-}
-
 /// Whether `v` is defined before `op` (or outside its block): a copy of an
 /// op using it may go at `op`.
 bool availableAt(Operation *op, Value v) {
@@ -218,7 +195,8 @@ std::optional<RowGather> precedingRowGather(linalg::LinalgOp op,
       sourceType.getDimSize(1) != m.k ||
       sourceType.getElementType() !=
           cast<MemRefType>(m.a.getType()).getElementType() ||
-      !disjoint(source, m.c) || !disjoint(gather.getDpsInputs()[0], m.c))
+      !hmoe::disjointBuffers(source, m.c) ||
+      !hmoe::disjointBuffers(gather.getDpsInputs()[0], m.c))
     return std::nullopt;
   return RowGather{gather, source, gather.getDpsInputs()[0]};
 }
@@ -277,15 +255,17 @@ linalg::GenericOp followingEpilogue(linalg::LinalgOp op,
     }
     // Not another view of c; an input not a view of the output either (a
     // tile would read what another tile writes).
-    if (!disjoint(v, m.c) ||
-        (&operand != &init && init.get() != m.c && !disjoint(v, init.get())))
+    if (!hmoe::disjointBuffers(v, m.c) ||
+        (&operand != &init && init.get() != m.c &&
+         !hmoe::disjointBuffers(v, init.get())))
       return nullptr;
   }
   // Its own output: a new allocation, not one the contraction reads.
-  Value outBase = knownBase(init.get());
+  Value outBase = hmoe::knownBufferBase(init.get());
   if (init.get() != m.c &&
       (!outBase || !outBase.getDefiningOp<memref::AllocOp>() ||
-       !disjoint(init.get(), m.a) || !disjoint(init.get(), m.w)))
+       !hmoe::disjointBuffers(init.get(), m.a) ||
+       !hmoe::disjointBuffers(init.get(), m.w)))
     return nullptr;
   return readsC ? epilogue : nullptr;
 }
@@ -937,8 +917,8 @@ struct VectorizeContractionsPass
         // reads in place of a.
         if (epilogue && gather) {
           Value out = epilogue.getDpsInits()[0];
-          if (out != m.c && (!disjoint(out, gather->source) ||
-                             !disjoint(out, gather->tokens)))
+          if (out != m.c && (!hmoe::disjointBuffers(out, gather->source) ||
+                             !hmoe::disjointBuffers(out, gather->tokens)))
             epilogue = nullptr;
         }
         // Packing reads and writes all of w on every call, whatever the

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "hmoe/Codegen/BufferAliasing.h"
 #include "hmoe/Codegen/GPU/Passes.h"
 #include "hmoe/Dialect/HMoE/IR/HMoEDialect.h"
 
@@ -18,7 +19,6 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace mlir::hmoe {
 #define GEN_PASS_DEF_HMOEMARKREADONLYKERNELARGS
@@ -28,16 +28,6 @@ namespace mlir::hmoe {
 using namespace mlir;
 
 namespace {
-/// `v` without its views (subviews, casts, reshapes).
-Value viewRoot(Value v) {
-  while (auto view = v.getDefiningOp<ViewLikeOpInterface>()) {
-    if (view.getViewDest() != v)
-      break;
-    v = view.getViewSource();
-  }
-  return v;
-}
-
 /// Which arguments of `kernel` its threads write through (or free), or
 /// nothing where an op writes memory it cannot trace to an argument or to
 /// the kernel's own memory (thread-private arrays, workgroup buffers).
@@ -46,7 +36,7 @@ std::optional<SmallVector<bool>> writtenArgs(gpu::GPUFuncOp kernel) {
   SmallVector<bool> written(kernel.getNumArguments(), false);
   bool known = true;
   auto traceWrite = [&](Value target) {
-    Value root = viewRoot(target);
+    Value root = hmoe::skipViews(target);
     if (auto arg = dyn_cast<BlockArgument>(root)) {
       if (arg.getOwner() == &entry &&
           arg.getArgNumber() < kernel.getNumArguments()) {
@@ -68,13 +58,15 @@ std::optional<SmallVector<bool>> writtenArgs(gpu::GPUFuncOp kernel) {
       return WalkResult::advance();
     // Orders the block's threads; writes nothing itself. mma.sync works on
     // registers.
-    if (isa<gpu::BarrierOp, NVVM::MmaOp>(op) || isMemoryEffectFree(op) ||
-        op->hasTrait<OpTrait::HasRecursiveMemoryEffects>())
+    if (isa<gpu::BarrierOp, NVVM::MmaOp>(op))
       return WalkResult::advance();
+    // An op's own effects first (a linalg op declares its writes and has
+    // recursive effects too); the trait alone: its body's ops, walked.
     auto effecting = dyn_cast<MemoryEffectOpInterface>(op);
     if (!effecting) {
-      known = false;
-      return WalkResult::interrupt();
+      if (!op->hasTrait<OpTrait::HasRecursiveMemoryEffects>())
+        known = false;
+      return known ? WalkResult::advance() : WalkResult::interrupt();
     }
     SmallVector<MemoryEffects::EffectInstance> effects;
     effecting.getEffects(effects);
@@ -92,21 +84,6 @@ std::optional<SmallVector<bool>> writtenArgs(gpu::GPUFuncOp kernel) {
   if (!known)
     return std::nullopt;
   return written;
-}
-
-/// Whether two memrefs passed to a launch may share memory: not if they
-/// are views of two different allocations, or of an allocation and a
-/// function argument (a caller's buffer); a caller may pass one buffer as
-/// two arguments, and anything else is unknown.
-bool mayAlias(Value a, Value b) {
-  Value ra = viewRoot(a), rb = viewRoot(b);
-  if (ra == rb)
-    return true;
-  auto fresh = [](Value v) {
-    return isa_and_nonnull<memref::AllocOp, memref::AllocaOp, gpu::AllocOp>(
-        v.getDefiningOp());
-  };
-  return !fresh(ra) && !fresh(rb);
 }
 
 struct HMoEMarkReadOnlyKernelArgsPass
@@ -148,16 +125,23 @@ struct HMoEMarkReadOnlyKernelArgsPass
         for (unsigned i = 0; i < n; ++i)
           for (unsigned j = 0; j < n && readOnly[i]; ++j)
             if (j != i && (*written)[j] &&
-                mayAlias(launch.getKernelOperand(i),
-                         launch.getKernelOperand(j)))
+                !hmoe::disjointBuffers(launch.getKernelOperand(i),
+                                       launch.getKernelOperand(j)))
               readOnly[i] = false;
       }
+      // hmoe-carry-llvm-attributes makes every llvm.readonly pointer of a
+      // marked kernel noalias: a kernel that came with llvm.readonly on an
+      // argument this pass did not find read-only is left unmarked.
+      StringRef readonlyName = LLVM::LLVMDialect::getReadonlyAttrName();
+      if (llvm::any_of(llvm::seq(n), [&](unsigned i) {
+            return !readOnly[i] && kernel.getArgAttr(i, readonlyName);
+          }))
+        continue;
       bool any = false;
       for (unsigned i = 0; i < n; ++i) {
         if (!readOnly[i])
           continue;
-        kernel.setArgAttr(i, LLVM::LLVMDialect::getReadonlyAttrName(),
-                          UnitAttr::get(ctx));
+        kernel.setArgAttr(i, readonlyName, UnitAttr::get(ctx));
         any = true;
       }
       if (any)

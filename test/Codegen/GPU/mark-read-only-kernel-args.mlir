@@ -6,7 +6,6 @@
 // INDEX-LABEL: gpu.func @gather
 // INDEX-SAME: (%{{.*}}: memref<?x8xf32>, %{{.*}}: memref<?xi32> {llvm.readonly}, %{{.*}}: memref<?x8xf32>)
 // INDEX-SAME: attributes {hmoe.read_only_args}
-// INDEX-NOT: llvm.readonly
 // INDEX-NOT: hmoe.read_only_args
 
 // The caller's buffers that the kernel only reads are read-only; a fresh
@@ -150,6 +149,85 @@ module attributes {gpu.container_module} {
   gpu.module @kernels {
     gpu.func @copy(%p: memref<4xf32>, %q: memref<4xf32>) kernel {
       memref.copy %p, %q : memref<4xf32> to memref<4xf32>
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+// What a select (or a loop argument, a call) returns may be any buffer:
+// here it is %p, which the kernel writes through its second argument.
+// CHECK-LABEL: gpu.func @selected
+// CHECK-SAME: (%{{.*}}: memref<4xf32>, %{{.*}}: memref<4xf32>)
+// CHECK-SAME: kernel {{[{]$}}
+module attributes {gpu.container_module} {
+  func.func @host(%c: i1) {
+    %c1 = arith.constant 1 : index
+    %p = memref.alloc() : memref<4xf32>
+    %q = memref.alloc() : memref<4xf32>
+    %either = arith.select %c, %p, %q : memref<4xf32>
+    gpu.launch_func @kernels::@selected blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1)
+        args(%p : memref<4xf32>, %either : memref<4xf32>)
+    return
+  }
+  gpu.module @kernels {
+    gpu.func @selected(%p: memref<4xf32>, %either: memref<4xf32>) kernel {
+      %c0 = arith.constant 0 : index
+      %v = memref.load %p[%c0] : memref<4xf32>
+      memref.store %v, %either[%c0] : memref<4xf32>
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+// A linalg op declares its writes (and has recursive effects too): the
+// fill's output is written.
+// CHECK-LABEL: gpu.func @fill
+// CHECK-SAME: (%{{.*}}: memref<4xf32> {llvm.readonly}, %{{.*}}: memref<4xf32>)
+module attributes {gpu.container_module} {
+  func.func @host() {
+    %c1 = arith.constant 1 : index
+    %p = memref.alloc() : memref<4xf32>
+    %q = memref.alloc() : memref<4xf32>
+    gpu.launch_func @kernels::@fill blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1)
+        args(%p : memref<4xf32>, %q : memref<4xf32>)
+    return
+  }
+  gpu.module @kernels {
+    gpu.func @fill(%p: memref<4xf32>, %q: memref<4xf32>) kernel {
+      %c0 = arith.constant 0 : index
+      %v = memref.load %p[%c0] : memref<4xf32>
+      linalg.fill ins(%v : f32) outs(%q : memref<4xf32>)
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+// A kernel that came with llvm.readonly on an argument this pass does not
+// find read-only (LLVM's readonly: not written through that pointer) is
+// not marked: every readonly pointer of a marked kernel becomes noalias.
+// CHECK-LABEL: gpu.func @given_readonly
+// CHECK-SAME: (%{{.*}}: memref<4xf32>, %{{.*}}: memref<4xf32> {llvm.readonly}, %{{.*}}: memref<4xf32>)
+// CHECK-SAME: kernel {{[{]$}}
+module attributes {gpu.container_module} {
+  func.func @host(%a: memref<4xf32>, %b: memref<4xf32>) {
+    %c1 = arith.constant 1 : index
+    %out = memref.alloc() : memref<4xf32>
+    gpu.launch_func @kernels::@given_readonly blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1)
+        args(%a : memref<4xf32>, %b : memref<4xf32>, %out : memref<4xf32>)
+    return
+  }
+  gpu.module @kernels {
+    gpu.func @given_readonly(%a: memref<4xf32>, %b: memref<4xf32> {llvm.readonly}, %out: memref<4xf32>) kernel {
+      %c0 = arith.constant 0 : index
+      %v = memref.load %b[%c0] : memref<4xf32>
+      memref.store %v, %a[%c0] : memref<4xf32>
+      memref.store %v, %out[%c0] : memref<4xf32>
       gpu.return
     }
   }

@@ -110,11 +110,15 @@ def HMoEWarpContractionsToMMA : InterfacePass<"hmoe-warp-contractions-to-mma",
 
     With `prefetch` (the default) the K loop is software-pipelined in
     registers: it carries the next step's A and B fragments, loaded at the
-    top of each iteration (the last step reloaded in the last one) before
-    the mma.sync steps on the previous iteration's, so each step's global
-    loads are in flight while the tensor cores run the step before. It
-    changes when a lane loads its fragments, not which: the emulated form
-    loads each step's fragments in that step.
+    top of each iteration (the last step reloaded in the last one, in
+    bounds and unused) before the mma.sync steps on the previous
+    iteration's, so each step's global loads are in flight while the
+    tensor cores run the step before. The loop body stays one block: the
+    row tiles' guard is taken out of it (one K loop per number of row
+    tiles with rows, chosen by branches every lane takes alike), and the
+    loop is annotated not to be unrolled (`hmoe-carry-llvm-attributes`).
+    The lanes load the same fragments as without it, one step earlier:
+    the emulated form loads each step's fragments in that step.
 
     Operands must be matrices with unit column stride, bf16/f16 operands
     and `C` with a static, even row stride (else an error), and their base
