@@ -48,7 +48,7 @@ func.func @tile_nested(%l1: tensor<?x4xf32>, %l2: tensor<?x4x8xf32>, %b2: tensor
 // CHECK:   %[[LT:.*]] = tensor.extract_slice %[[L]][%[[I]], 0] [%[[N]], 8] [1, 1] : tensor<100x8xf32> to tensor<?x8xf32>
 // CHECK:   hmoe.route #hmoe.strategy<per_group, groups = 2>
 // CHECK-NEXT: level(#hmoe.gate<linear, softmax, k = 2>, logits %[[LT]] : tensor<?x8xf32>)
-// CHECK-NEXT: router_scale %[[S]] : tensor<8xf32> outs({{.*}}) -> tensor<?x4xf32>, tensor<?x4xi32>, tensor<?x8xf32>
+// CHECK-SAME: router_scale %[[S]] : tensor<8xf32> outs({{.*}}) -> tensor<?x4xf32>, tensor<?x4xi32>, tensor<?x8xf32>
 func.func @static_tokens(%l: tensor<100x8xf32>, %s: tensor<8xf32>, %w0: tensor<100x4xf32>, %e0: tensor<100x4xi32>, %p0: tensor<100x8xf32>)
     -> (tensor<100x4xf32>, tensor<100x4xi32>, tensor<100x8xf32>) {
   %w, %e, %p = hmoe.route #hmoe.strategy<per_group, groups = 2>

@@ -109,7 +109,7 @@ func.func @group_limited(%x: tensor<6x16xf32>, %g: tensor<8x16xf32>, %sb: tensor
 // CHECK: hmoe.score laplace %{{.*}} : tensor<?x16xbf16>, %{{.*}} : tensor<8x16xbf16> -> tensor<?x8xf32>
 // CHECK: hmoe.route #hmoe.strategy<per_group, groups = 2>
 // CHECK-NEXT: level(#hmoe.gate<laplace, softmax, k = 2>, logits %{{.*}} : tensor<?x8xf32>)
-// CHECK-NEXT: router_scale %{{.*}} : tensor<8xf32> outs({{.*}}) -> tensor<?x4xf32>, tensor<?x4xi32>, tensor<?x8xf32>
+// CHECK-SAME: router_scale %{{.*}} : tensor<8xf32> outs({{.*}}) -> tensor<?x4xf32>, tensor<?x4xi32>, tensor<?x8xf32>
 // CHECK: hmoe.experts %{{.*}} : tensor<?x16xbf16>, {{.*}}
 // CHECK-NEXT: experts(#hmoe.expert<ffn, activation = gelu, hidden = 4>, {{.*}}) -> tensor<?x16xf32>
 // CHECK: hmoe.combine {{.*}} : tensor<?x16xf32>, tensor<?x4xi32>, tensor<?x4xf32> -> tensor<?x16xbf16>

@@ -3,7 +3,7 @@
 // Op verification and parse errors: one case each.
 
 func.func @f(%x: tensor<16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x16x16xf32>) {
-  // expected-error @below {{input must be [T, D] tokens with a static model width D}}
+  // expected-error @below {{operand #0 must be [T, D] tokens (rank 2, static width >= 1): ranked tensor of 32-bit float or 16-bit float or bfloat16 type values without encoding, at most 2^62 elements, but got 'tensor<16xf32>'}}
   %y = hmoe.moe %x : tensor<16xf32>, #hmoe.strategy<nested>
       level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
       experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>)
@@ -14,7 +14,7 @@ func.func @f(%x: tensor<16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x16x16xf32>) 
 // -----
 
 func.func @f(%x: tensor<?x?xf32>, %g: tensor<8x16xf32>, %a: tensor<8x16x16xf32>) {
-  // expected-error @below {{input must be [T, D] tokens with a static model width D}}
+  // expected-error @below {{operand #0 must be [T, D] tokens (rank 2, static width >= 1): ranked tensor of 32-bit float or 16-bit float or bfloat16 type values without encoding, at most 2^62 elements, but got 'tensor<?x?xf32>'}}
   %y = hmoe.moe %x : tensor<?x?xf32>, #hmoe.strategy<nested>
       level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
       experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>)
@@ -604,7 +604,7 @@ func.func @f(%x: tensor<?x16xf32>, %g: tensor<2x16xf32>, %h: tensor<4x16xf32>, %
 // -----
 
 func.func @f(%x: tensor<16xf32>, %w: tensor<8x16xf32>) {
-  // expected-error @below {{input must be [T, D] tokens with a static model width D}}
+  // expected-error @below {{operand #0 must be [T, D] tokens (rank 2, static width >= 1): ranked tensor of 32-bit float or 16-bit float or bfloat16 type values without encoding, at most 2^62 elements, but got 'tensor<16xf32>'}}
   %s = hmoe.score laplace %x : tensor<16xf32>, %w : tensor<8x16xf32> -> tensor<?x8xf32>
   return
 }
@@ -628,7 +628,7 @@ func.func @f(%x: tensor<?x16xf32>, %w: tensor<8x16xf32>) {
 // -----
 
 func.func @f(%x: tensor<?x16xf32>, %w: tensor<8x12xf32>) {
-  // expected-error @below {{gate weight must be [..., N, D] with static dims and D = 16 (the input's width); got 'tensor<8x12xf32>'}}
+  // expected-error @below {{gate weight must be [..., N, D] with D = 16 (the input's width); got 'tensor<8x12xf32>'}}
   %s = hmoe.score linear %x : tensor<?x16xf32>, %w : tensor<8x12xf32> -> tensor<?x8xf32>
   return
 }
@@ -755,7 +755,7 @@ func.func @f(%l: tensor<?x2xf32>, %m: tensor<?x2x4xf32>, %o22: tensor<?x4xf32>, 
 // -----
 
 func.func @f(%e: tensor<?x?xi32>, %o25: tensor<?xi32>, %o26: tensor<?x?xi32>, %o27: tensor<9xi32>) {
-  // expected-error @below {{experts must be [T, K] with a static K >= 1; got 'tensor<?x?xi32>'}}
+  // expected-error @below {{operand #0 must be [T, K] expert choices (rank 2, static width >= 1): ranked tensor of 32-bit signless integer values without encoding, at most 2^62 elements or memref of 32-bit signless integer values, at most 2^62 elements, but got 'tensor<?x?xi32>'}}
   %st, %so, %off = hmoe.dispatch %e : tensor<?x?xi32> num_experts = 8 outs(%o25, %o26, %o27 : tensor<?xi32>, tensor<?x?xi32>, tensor<9xi32>) -> tensor<?xi32>, tensor<?x?xi32>, tensor<9xi32>
   return
 }
@@ -798,8 +798,9 @@ func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x16x16xf32>
   %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
       level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
       experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>)
-      // expected-error @below {{unknown fill_order 'first_come'; expected token_order, choice_rank or score}}
+      // expected-error @below {{expected ::mlir::hmoe::FillOrder to be one of: token_order, choice_rank, score}}
       capacity_factor 1.0 fill_order first_come
+      // expected-error @below {{failed to parse HMoE_FillOrderAttr parameter 'value'}}
       -> tensor<?x16xf32>
   return
 }
@@ -1009,7 +1010,7 @@ func.func @f(%e: tensor<5x2xi32>, %o43: tensor<10xi32>, %o44: tensor<5x2xi32>, %
 // -----
 
 func.func @f(%x: tensor<?x?xf32>, %st: tensor<?xi32>, %off: tensor<9xi32>, %a: tensor<8x16x16xf32>) {
-  // expected-error @below {{input must be [T, D] tokens with a static model width D}}
+  // expected-error @below {{operand #0 must be [T, D] tokens (rank 2, static width >= 1): ranked tensor of 32-bit float or 16-bit float or bfloat16 type values without encoding, at most 2^62 elements, but got 'tensor<?x?xf32>'}}
   %o = hmoe.experts %x : tensor<?x?xf32>, %st : tensor<?xi32>, %off : tensor<9xi32>
       experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>) -> tensor<?x16xf32>
   return
@@ -1027,7 +1028,7 @@ func.func @f(%x: tensor<?x16xf32>, %st: tensor<?xi32>, %off: tensor<9xi32>, %a: 
 // -----
 
 func.func @f(%x: tensor<?x16xf32>, %st: tensor<?x2xi32>, %off: tensor<9xi32>, %a: tensor<8x16x16xf32>) {
-  // expected-error @below {{slot_token must be rank 1; got 'tensor<?x2xi32>'}}
+  // expected-error @below {{operand #1 must be [slots] slot tokens (rank 1): ranked tensor of 32-bit signless integer values without encoding, at most 2^62 elements, but got 'tensor<?x2xi32>'}}
   %o = hmoe.experts %x : tensor<?x16xf32>, %st : tensor<?x2xi32>, %off : tensor<9xi32>
       experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>) -> tensor<?x16xf32>
   return
@@ -1063,7 +1064,7 @@ func.func @f(%x: tensor<?x16xf32>, %st: tensor<?xi32>, %off: tensor<9xi32>, %a: 
 // -----
 
 func.func @f(%o: tensor<?x?xf32>, %so: tensor<?x2xi32>, %w: tensor<?x2xf32>) {
-  // expected-error @below {{expert_output must be [slots, D_out] with a static D_out; got 'tensor<?x?xf32>'}}
+  // expected-error @below {{operand #0 must be [slots, D_out] expert outputs (rank 2, static width): ranked tensor of 32-bit float values without encoding, at most 2^62 elements, but got 'tensor<?x?xf32>'}}
   %y = hmoe.combine %o, %so, %w : tensor<?x?xf32>, tensor<?x2xi32>, tensor<?x2xf32> -> tensor<?x16xf32>
   return
 }
@@ -1071,7 +1072,7 @@ func.func @f(%o: tensor<?x?xf32>, %so: tensor<?x2xi32>, %w: tensor<?x2xf32>) {
 // -----
 
 func.func @f(%o: tensor<?x16xf32>, %so: tensor<?xi32>, %w: tensor<?x2xf32>) {
-  // expected-error @below {{slot_of must be [T, K] with a static K; got 'tensor<?xi32>'}}
+  // expected-error @below {{operand #1 must be [T, K] slots (rank 2, static width >= 1): ranked tensor of 32-bit signless integer values without encoding, at most 2^62 elements, but got 'tensor<?xi32>'}}
   %y = hmoe.combine %o, %so, %w : tensor<?x16xf32>, tensor<?xi32>, tensor<?x2xf32> -> tensor<?x16xf32>
   return
 }
@@ -1095,7 +1096,7 @@ func.func @f(%o: tensor<?x16xf32>, %so: tensor<?x2xi32>, %w: tensor<?x2xf32>) {
 // -----
 
 func.func @f(%p: tensor<?x?xf32>, %e: tensor<?x2xi32>, %o46: tensor<8xi64>) {
-  // expected-error @below {{probs must be [T, E] with a static E; got 'tensor<?x?xf32>'}}
+  // expected-error @below {{operand #0 must be [T, E] expert probabilities (rank 2, static width >= 1): ranked tensor of 32-bit float values without encoding, at most 2^62 elements or memref of 32-bit float values, at most 2^62 elements, but got 'tensor<?x?xf32>'}}
   %r = hmoe.stats [load] probs %p : tensor<?x?xf32>, experts %e : tensor<?x2xi32> outs(%o46 : tensor<8xi64>) -> tensor<8xi64>
   return
 }
@@ -1231,7 +1232,7 @@ func.func @f(%o: tensor<?x16xf32>, %so: tensor<3x2xi32>, %w: tensor<4x2xf32>) {
 // -----
 
 func.func @f(%x: tensor<?x0xf32>, %g: tensor<4x0xf32>, %a: tensor<4x0x0xf32>) {
-  // expected-error @below {{input must be [T, D] tokens with a static model width D >= 1; got 'tensor<?x0xf32>'}}
+  // expected-error @below {{operand #0 must be [T, D] tokens (rank 2, static width >= 1): ranked tensor of 32-bit float or 16-bit float or bfloat16 type values without encoding, at most 2^62 elements, but got 'tensor<?x0xf32>'}}
   %y = hmoe.moe %x : tensor<?x0xf32>, #hmoe.strategy<nested>
       level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<4x0xf32>)
       experts(#hmoe.expert<linear>, w1 %a : tensor<4x0x0xf32>)
@@ -1242,7 +1243,7 @@ func.func @f(%x: tensor<?x0xf32>, %g: tensor<4x0xf32>, %a: tensor<4x0x0xf32>) {
 // -----
 
 func.func @f(%x: tensor<?x8xf32, "enc">, %g: tensor<4x8xf32>, %a: tensor<4x8x8xf32>) {
-  // expected-error @below {{operand #0 must be ranked tensor of 32-bit float or 16-bit float or bfloat16 type values without encoding, at most 2^62 elements, but got 'tensor<?x8xf32, "enc">'}}
+  // expected-error @below {{operand #0 must be [T, D] tokens (rank 2, static width >= 1): ranked tensor of 32-bit float or 16-bit float or bfloat16 type values without encoding, at most 2^62 elements, but got 'tensor<?x8xf32, "enc">'}}
   %y = hmoe.moe %x : tensor<?x8xf32, "enc">, #hmoe.strategy<nested>
       level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<4x8xf32>)
       experts(#hmoe.expert<linear>, w1 %a : tensor<4x8x8xf32>)
@@ -1323,7 +1324,7 @@ func.func @f(%e: tensor<1100000000x2xi32>, %o58: tensor<2200000000xi32>, %o59: t
 // T x K past int64 wrapped to a small number before: now such a tensor is
 // refused by its type (at most 2^62 elements), and 2^60 x 4 by the count.
 func.func @f(%e: tensor<4611686018427387904x4xi32>, %o61: tensor<0xi32>, %o62: tensor<4611686018427387904x4xi32>, %o63: tensor<9xi32>) {
-  // expected-error @below {{operand #0 must be ranked tensor of 32-bit signless integer values without encoding, at most 2^62 elements}}
+  // expected-error @below {{operand #0 must be [T, K] expert choices (rank 2, static width >= 1): ranked tensor of 32-bit signless integer values without encoding, at most 2^62 elements or memref of 32-bit signless integer values, at most 2^62 elements, but got 'tensor<4611686018427387904x4xi32>'}}
   %st, %so, %off = hmoe.dispatch %e : tensor<4611686018427387904x4xi32> num_experts = 8 outs(%o61, %o62, %o63 : tensor<0xi32>, tensor<4611686018427387904x4xi32>, tensor<9xi32>) -> tensor<0xi32>, tensor<4611686018427387904x4xi32>, tensor<9xi32>
   return
 }
@@ -1357,7 +1358,7 @@ func.func @f(%x: tensor<?x8xf32>, %st: tensor<?xi32>, %off: tensor<1xi32>, %a: t
 // -----
 
 func.func @f(%p: tensor<?x0xf32>, %e: tensor<?x2xi32>, %o70: tensor<0xi64>) {
-  // expected-error @below {{probs has 0 experts; expected 1 to 2^31 - 1}}
+  // expected-error @below {{operand #0 must be [T, E] expert probabilities (rank 2, static width >= 1): ranked tensor of 32-bit float values without encoding, at most 2^62 elements or memref of 32-bit float values, at most 2^62 elements, but got 'tensor<?x0xf32>'}}
   %r = hmoe.stats [load] probs %p : tensor<?x0xf32>, experts %e : tensor<?x2xi32> outs(%o70 : tensor<0xi64>) -> tensor<0xi64>
   return
 }
@@ -1365,7 +1366,7 @@ func.func @f(%p: tensor<?x0xf32>, %e: tensor<?x2xi32>, %o70: tensor<0xi64>) {
 // -----
 
 func.func @f(%p: tensor<?x8xf32>, %e: tensor<?x2xi32>, %l: tensor<?x?xf32>, %o71: tensor<f32>) {
-  // expected-error @below {{logits must be [T, N] with a static N >= 1; got 'tensor<?x?xf32>'}}
+  // expected-error @below {{operand #2 must be [T, N] top-level logits (rank 2, static width >= 1): ranked tensor of 32-bit float values without encoding, at most 2^62 elements or memref of 32-bit float values, at most 2^62 elements, but got 'tensor<?x?xf32>'}}
   %r = hmoe.stats [z_loss] probs %p : tensor<?x8xf32>, experts %e : tensor<?x2xi32> logits %l : tensor<?x?xf32> outs(%o71 : tensor<f32>) -> tensor<f32>
   return
 }
@@ -1436,5 +1437,92 @@ func.func @f(%e: tensor<?x2xi32>, %st: tensor<?xi32>, %so: tensor<?x2xi32>) {
 func.func @f(%p: tensor<?x8xf32>, %e: tensor<?x2xi32>) {
   // expected-error @below {{requests 1 statistics but has 0 statistic outs; expected one each}}
   "hmoe.stats"(%p, %e) <{stats = [#hmoe<stat load>], operandSegmentSizes = array<i32: 1, 1, 0, 0, 0>}> : (tensor<?x8xf32>, tensor<?x2xi32>) -> ()
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x16x16xf32>) {
+  // expected-error @below {{`capacity_factor` clause can appear at most once in the expansion of the oilist directive}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>)
+      capacity_factor 1.0 stats [load] capacity_factor 2.0
+      -> tensor<?x16xf32>, tensor<8xi64>
+  return
+}
+
+// -----
+
+// The ODS shape constraints (rank, static width): one case each that no
+// test above reaches. The diagnostic leads with what the operand is.
+func.func @f(%x: tensor<?x16xf32>, %w: tensor<?x16xf32>) {
+  // expected-error @below {{operand #1 must be [..., N, D] gate weights (rank >= 2, static dims): ranked tensor of 32-bit float or 16-bit float or bfloat16 type values without encoding, at most 2^62 elements, but got 'tensor<?x16xf32>'}}
+  %s = hmoe.score laplace %x : tensor<?x16xf32>, %w : tensor<?x16xf32> -> tensor<?x?xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %w: tensor<16xf32>) {
+  // expected-error @below {{operand #1 must be [..., N, D] gate weights (rank >= 2, static dims)}}
+  %s = hmoe.score laplace %x : tensor<?x16xf32>, %w : tensor<16xf32> -> tensor<?xf32>
+  return
+}
+
+// -----
+
+func.func @f(%e: tensor<?x2xi32>, %w: tensor<?xf32>, %a: tensor<?xi32>, %b: tensor<?x2xi32>, %c: tensor<9xi32>) {
+  // expected-error @below {{operand #1 must be [T, K] routing weights (rank 2, static width >= 1)}}
+  %0:3 = hmoe.dispatch %e : tensor<?x2xi32> weights %w : tensor<?xf32> num_experts = 8 capacity_factor 1.0 fill_order score outs(%a, %b, %c : tensor<?xi32>, tensor<?x2xi32>, tensor<9xi32>) -> tensor<?xi32>, tensor<?x2xi32>, tensor<9xi32>
+  return
+}
+
+// -----
+
+func.func @f(%e: tensor<?x0xi32>, %a: tensor<?xi32>, %b: tensor<?x0xi32>, %c: tensor<9xi32>) {
+  // expected-error @below {{operand #0 must be [T, K] expert choices (rank 2, static width >= 1)}}
+  %0:3 = hmoe.dispatch %e : tensor<?x0xi32> num_experts = 8 outs(%a, %b, %c : tensor<?xi32>, tensor<?x0xi32>, tensor<9xi32>) -> tensor<?xi32>, tensor<?x0xi32>, tensor<9xi32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x16xf32>, %st: tensor<?xi32>, %off: tensor<9x1xi32>, %a: tensor<8x16x16xf32>) {
+  // expected-error @below {{operand #2 must be [E + 1] expert offsets (rank 1)}}
+  %o = hmoe.experts %x : tensor<?x16xf32>, %st : tensor<?xi32>, %off : tensor<9x1xi32>
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>) -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%o: tensor<?x16xf32>, %so: tensor<?x2xi32>, %w: tensor<?xf32>) {
+  // expected-error @below {{operand #2 must be [T, K] routing weights (rank 2, static width >= 1)}}
+  %y = hmoe.combine %o, %so, %w : tensor<?x16xf32>, tensor<?x2xi32>, tensor<?xf32> -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%o: tensor<?x16xf32>, %so: tensor<?x2xi32>, %w: tensor<?x2xf32>) {
+  // expected-error @below {{result #0 must be [T, D_out] tokens (rank 2, static width)}}
+  %y = hmoe.combine %o, %so, %w : tensor<?x16xf32>, tensor<?x2xi32>, tensor<?x2xf32> -> tensor<?xf32>
+  return
+}
+
+// -----
+
+func.func @f(%p: tensor<?x8xf32>, %e: tensor<?x?xi32>, %o: tensor<8xi64>) {
+  // expected-error @below {{operand #1 must be [T, K] expert choices (rank 2, static width >= 1)}}
+  %r = hmoe.stats [load] probs %p : tensor<?x8xf32>, experts %e : tensor<?x?xi32> outs(%o : tensor<8xi64>) -> tensor<8xi64>
+  return
+}
+
+// -----
+
+func.func @f(%p: memref<?x8xf32>, %e: memref<?x2xi32>, %so: memref<?xi32>, %o: memref<i64>) {
+  // expected-error @below {{operand #2 must be [T, K] slots (rank 2, static width >= 1): ranked tensor of 32-bit signless integer values without encoding, at most 2^62 elements or memref of 32-bit signless integer values, at most 2^62 elements, but got 'memref<?xi32>'}}
+  hmoe.stats [dropped] probs %p : memref<?x8xf32>, experts %e : memref<?x2xi32> slot_of %so : memref<?xi32> outs(%o : memref<i64>)
   return
 }

@@ -121,7 +121,7 @@ func.func @moe_group_limited(%x: tensor<128x32xbf16>, %g: tensor<16x32xbf16>, %s
 // CHECK-LABEL: func.func @moe_per_group
 // CHECK: #hmoe.strategy<per_group, groups = 3>
 // CHECK-NEXT: level(#hmoe.gate<laplace, softmax, k = 2>, weight %{{.*}} : tensor<12x8xf16>, bias %{{.*}} : tensor<12xf16>)
-// CHECK-NEXT: router_scale %{{.*}} : tensor<12xf32>
+// CHECK-SAME: router_scale %{{.*}} : tensor<12xf32>
 // CHECK-NEXT: experts(#hmoe.expert<ffn, activation = silu, hidden = 4>, w1 %{{.*}} : tensor<12x4x8xf16>, b1 %{{.*}} : tensor<12x4xf16>, w2 %{{.*}} : tensor<12x6x4xf16>, b2 %{{.*}} : tensor<12x6xf16>)
 // CHECK-SAME: stats [group_importance] -> tensor<0x6xf16>, tensor<3xf32>
 func.func @moe_per_group(%x: tensor<0x8xf16>, %g: tensor<12x8xf16>, %gb: tensor<12xf16>, %rs: tensor<12xf32>,
@@ -165,7 +165,7 @@ func.func @score_forms(%x: tensor<?x16xf32>, %w: tensor<8x16xf32>, %b: tensor<8x
 // CHECK-NEXT: level(#hmoe.gate<laplace, softmax, k = 3>, logits %{{.*}} : tensor<?x4xf32>) outs({{.*}}) -> tensor<?x3xf32>, tensor<?x3xi32>, tensor<?x8xf32>
 // CHECK: hmoe.route #hmoe.strategy<group_limited, groups = 4, k_groups = 2, group_score = max>
 // CHECK-NEXT: level(#hmoe.gate<linear, sigmoid, k = 3>, logits %{{.*}} : tensor<?x8xf32>, selection_bias %{{.*}} : tensor<8xf32>)
-// CHECK-NEXT: router_scale %{{.*}} : tensor<8xf32> outs({{.*}}) -> tensor<?x3xf32>, tensor<?x3xi32>, tensor<?x8xf32>
+// CHECK-SAME: router_scale %{{.*}} : tensor<8xf32> outs({{.*}}) -> tensor<?x3xf32>, tensor<?x3xi32>, tensor<?x8xf32>
 // CHECK: hmoe.route #hmoe.strategy<per_group, groups = 2>
 // CHECK-NEXT: level(#hmoe.gate<linear, softmax, k = 3>, logits %{{.*}} : tensor<?x8xf32>) outs({{.*}}) -> tensor<?x6xf32>, tensor<?x6xi32>, tensor<?x8xf32>
 func.func @route_forms(%l1: tensor<?x2xf32>, %s1: tensor<2xf32>, %l2: tensor<?x2x4xf32>,
@@ -243,6 +243,19 @@ func.func @whole_number_floats(%x: tensor<?x8xf32>, %g: tensor<4x8xf32>, %a: ten
       level(#hmoe.gate<linear, softmax, k = 2, temperature = 2, scale = -3>, weight %g : tensor<4x8xf32>)
       experts(#hmoe.expert<linear>, w1 %a : tensor<4x8x8xf32>) capacity_factor 2
       -> tensor<?x8xf32>
+  return %y : tensor<?x8xf32>
+}
+
+// The optional clauses after experts(...) are an oilist: any order in, one
+// order out.
+// CHECK-LABEL: func.func @clauses_in_any_order
+// CHECK: experts(#hmoe.expert<linear>, w1 %{{.*}} : tensor<4x8x8xf32>) capacity_factor 1.500000e+00 fill_order choice_rank capacity_rounding hi_moe stats [load] -> tensor<?x8xf32>, tensor<4xi64>
+func.func @clauses_in_any_order(%x: tensor<?x8xf32>, %g: tensor<4x8xf32>, %a: tensor<4x8x8xf32>) -> tensor<?x8xf32> {
+  %y, %load = hmoe.moe %x : tensor<?x8xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<4x8xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<4x8x8xf32>)
+      stats [load] capacity_rounding hi_moe fill_order choice_rank capacity_factor 1.5
+      -> tensor<?x8xf32>, tensor<4xi64>
   return %y : tensor<?x8xf32>
 }
 

@@ -2,8 +2,9 @@
 //
 // The ops' assembly is declarative (HMoEOps.td) around these directives:
 // level clauses (shared by hmoe.moe and hmoe.route), the experts clause
-// (shared by hmoe.moe and hmoe.experts), shared experts, the router scale,
-// the capacity clause, the statistics list and the score function.
+// (shared by hmoe.moe and hmoe.experts), shared experts, whole-number
+// tolerant floats, the statistics list and the score function. Optional
+// keyword clauses are ODS `oilist`s.
 //
 //===----------------------------------------------------------------------===//
 
@@ -283,74 +284,18 @@ void mlir::hmoe::printSharedExperts(OpAsmPrinter &p, Operation *,
                      {w1, wUp, b1, w2, b2, gate});
 }
 
-/// `router_scale %s : type`, optional, on a line of its own.
-ParseResult mlir::hmoe::parseRouterScale(
-    OpAsmParser &parser,
-    std::optional<OpAsmParser::UnresolvedOperand> &routerScale, Type &type) {
-  if (failed(parser.parseOptionalKeyword("router_scale")))
-    return success();
-  return parseOperandWithType(parser, routerScale.emplace(), type);
-}
-
-void mlir::hmoe::printRouterScale(OpAsmPrinter &p, Operation *,
-                                  Value routerScale, Type) {
-  if (!routerScale)
-    return;
-  p.printNewline();
-  p << "  ";
-  printOperandWithType(p, "router_scale", routerScale);
-}
-
-/// `capacity_factor <number>`, optional (absent: dropless).
-ParseResult mlir::hmoe::parseCapacity(OpAsmParser &parser, FloatAttr &factor,
-                                      FillOrderAttr &order,
-                                      CapacityRoundingAttr &rounding) {
-  MLIRContext *ctx = parser.getContext();
-  if (succeeded(parser.parseOptionalKeyword("capacity_factor"))) {
-    double value;
-    if (parseFloatParameter(parser, value))
-      return failure();
-    factor = Builder(ctx).getF64FloatAttr(value);
-  }
-  // Keywords of an enum, with what was expected when the word is unknown.
-  auto parseCase = [&](StringRef clause, auto symbolize, StringRef expected,
-                       auto &value) -> ParseResult {
-    if (failed(parser.parseOptionalKeyword(clause)))
-      return success();
-    SMLoc loc = parser.getCurrentLocation();
-    StringRef word;
-    if (parser.parseKeyword(&word))
-      return failure();
-    auto parsed = symbolize(word);
-    if (!parsed)
-      return parser.emitError(loc) << "unknown " << clause << " '" << word
-                                   << "'; expected " << expected;
-    value = std::remove_reference_t<decltype(value)>::get(ctx, *parsed);
-    return success();
-  };
-  if (parseCase(
-          "fill_order", [](StringRef w) { return symbolizeFillOrder(w); },
-          "token_order, choice_rank or score", order) ||
-      parseCase(
-          "capacity_rounding",
-          [](StringRef w) { return symbolizeCapacityRounding(w); },
-          "ceil or hi_moe", rounding))
+ParseResult mlir::hmoe::parseFloatParameter(OpAsmParser &parser,
+                                            FloatAttr &value) {
+  double parsed;
+  if (parseFloatParameter(static_cast<AsmParser &>(parser), parsed))
     return failure();
+  value = Builder(parser.getContext()).getF64FloatAttr(parsed);
   return success();
 }
 
-void mlir::hmoe::printCapacity(OpAsmPrinter &p, Operation *, FloatAttr factor,
-                               FillOrderAttr order,
-                               CapacityRoundingAttr rounding) {
-  if (factor) {
-    p << " capacity_factor ";
-    p.printFloat(factor.getValue());
-  }
-  if (order && order.getValue() != FillOrder::TokenOrder)
-    p << " fill_order " << stringifyFillOrder(order.getValue());
-  if (rounding && rounding.getValue() != CapacityRounding::Ceil)
-    p << " capacity_rounding "
-      << stringifyCapacityRounding(rounding.getValue());
+void mlir::hmoe::printFloatParameter(OpAsmPrinter &p, Operation *,
+                                     FloatAttr value) {
+  p.printFloat(value.getValue());
 }
 
 /// Parses `[load, importance, ...]`.
@@ -389,24 +334,6 @@ ParseResult mlir::hmoe::parseStatList(OpAsmParser &parser, ArrayAttr &stats) {
 }
 
 void mlir::hmoe::printStatList(OpAsmPrinter &p, Operation *, ArrayAttr stats) {
-  printStatKinds(p, stats);
-}
-
-/// `stats [...]`, optional (absent: no statistics).
-ParseResult mlir::hmoe::parseOptionalStatList(OpAsmParser &parser,
-                                              ArrayAttr &stats) {
-  if (failed(parser.parseOptionalKeyword("stats"))) {
-    stats = Builder(parser.getContext()).getArrayAttr({});
-    return success();
-  }
-  return parseStatKinds(parser, stats);
-}
-
-void mlir::hmoe::printOptionalStatList(OpAsmPrinter &p, Operation *,
-                                       ArrayAttr stats) {
-  if (stats.empty())
-    return;
-  p << " stats ";
   printStatKinds(p, stats);
 }
 

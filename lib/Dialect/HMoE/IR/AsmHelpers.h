@@ -80,22 +80,12 @@ void printSharedExperts(OpAsmPrinter &p, Operation *op, ExpertAttr expert,
                         Value w1, Type w1Type, Value wUp, Type wUpType,
                         Value b1, Type b1Type, Value w2, Type w2Type, Value b2,
                         Type b2Type, Value gate, Type gateType);
-ParseResult
-parseRouterScale(OpAsmParser &parser,
-                 std::optional<OpAsmParser::UnresolvedOperand> &routerScale,
-                 Type &type);
-void printRouterScale(OpAsmPrinter &p, Operation *op, Value routerScale,
-                      Type type);
-/// `[capacity_factor <c>] [fill_order <order>] [capacity_rounding <r>]`,
-/// each optional (the verifier says which need a capacity factor).
-ParseResult parseCapacity(OpAsmParser &parser, FloatAttr &factor,
-                          FillOrderAttr &order, CapacityRoundingAttr &rounding);
-void printCapacity(OpAsmPrinter &p, Operation *op, FloatAttr factor,
-                   FillOrderAttr order, CapacityRoundingAttr rounding);
+/// A whole-number-tolerant f64 (see parseFloatParameter below): the value
+/// of an optional float clause such as `capacity_factor 2`.
+ParseResult parseFloatParameter(OpAsmParser &parser, FloatAttr &value);
+void printFloatParameter(OpAsmPrinter &p, Operation *op, FloatAttr value);
 ParseResult parseStatList(OpAsmParser &parser, ArrayAttr &stats);
 void printStatList(OpAsmPrinter &p, Operation *op, ArrayAttr stats);
-ParseResult parseOptionalStatList(OpAsmParser &parser, ArrayAttr &stats);
-void printOptionalStatList(OpAsmPrinter &p, Operation *op, ArrayAttr stats);
 ParseResult parseScoreFunction(OpAsmParser &parser, ScoreKindAttr &kind,
                                ActivationAttr &activation);
 void printScoreFunction(OpAsmPrinter &p, Operation *op, ScoreKindAttr kind,

@@ -94,14 +94,9 @@ expectElementType(Operation *op, Value value, Type expected, const Twine &what,
                            << "; expected " << expected << why;
 }
 
-/// Checks that `input` is `[T, D]` with a static D >= 1 and returns D.
-static FailureOr<int64_t> verifyTokens(Operation *op, Value input) {
-  auto type = cast<RankedTensorType>(input.getType());
-  if (type.getRank() != 2 || type.isDynamicDim(1) || type.getDimSize(1) < 1)
-    return op->emitOpError() << "input must be [T, D] tokens with a static "
-                                "model width D >= 1; got "
-                             << type;
-  return type.getDimSize(1);
+/// The model width D of `[T, D]` tokens (static and >= 1: ODS).
+static int64_t tokenWidth(Value input) {
+  return cast<RankedTensorType>(input.getType()).getDimSize(1);
 }
 
 static LogicalResult verifyCapacityFactor(Operation *op, FloatAttr factor) {
@@ -514,9 +509,7 @@ static LogicalResult verifySharedExperts(MoEOp op, int64_t d, int64_t dOut,
 
 LogicalResult MoEOp::verify() {
   Operation *op = getOperation();
-  FailureOr<int64_t> d = verifyTokens(op, getInput());
-  if (failed(d))
-    return failure();
+  int64_t d = tokenWidth(getInput());
   Type elemType = getInput().getType().getElementType();
   int64_t numLevels = getGates().size();
   if (failed(verifyLevelList(op, getGateBiasLevels(), getGateBiases().size(),
@@ -545,7 +538,7 @@ LogicalResult MoEOp::verify() {
 
   FailureOr<RoutingTree> tree = verifyRoutingTree(
       op, getStrategy(), getGateList(), getGateWeights().getTypes(),
-      LevelOperand::GateWeight, *d);
+      LevelOperand::GateWeight, d);
   if (failed(tree))
     return failure();
   if (failed(verifyLevelBiases(op, getGateBiases(), getGateBiasLevels(),
@@ -564,11 +557,11 @@ LogicalResult MoEOp::verify() {
     return failure();
 
   FailureOr<int64_t> dOut =
-      verifyExpertWeights(op, getExpert(), tree->numExperts, *d, elemType,
+      verifyExpertWeights(op, getExpert(), tree->numExperts, d, elemType,
                           getW1(), getWUp(), getB1(), getW2(), getB2());
   if (failed(dOut))
     return failure();
-  if (failed(verifySharedExperts(*this, *d, *dOut, elemType)))
+  if (failed(verifySharedExperts(*this, d, *dOut, elemType)))
     return failure();
   int64_t numTokens = getInput().getType().getDimSize(0);
   if (failed(verifySlotCount(op, numTokens, tree->numChosen)) ||
@@ -592,20 +585,16 @@ LogicalResult MoEOp::verify() {
 
 LogicalResult ScoreOp::verify() {
   Operation *op = getOperation();
-  FailureOr<int64_t> d = verifyTokens(op, getInput());
-  if (failed(d))
-    return failure();
+  int64_t d = tokenWidth(getInput());
   bool isActivation = getKind() == ScoreKind::Activation;
   if (isActivation != static_cast<bool>(getActivation()))
     return emitOpError() << (isActivation
                                  ? "score 'activation' needs a function"
                                  : "only 'activation' scores take a function");
   RankedTensorType weightType = getWeight().getType();
-  if (weightType.getRank() < 2 || !weightType.hasStaticShape() ||
-      weightType.getShape().back() != *d)
-    return emitOpError() << "gate weight must be [..., N, D] with static dims "
-                            "and D = "
-                         << *d << " (the input's width); got " << weightType;
+  if (weightType.getShape().back() != d)
+    return emitOpError() << "gate weight must be [..., N, D] with D = " << d
+                         << " (the input's width); got " << weightType;
   Type elemType = getInput().getType().getElementType();
   if (failed(expectElementType(op, getWeight(), elemType, "gate weight")))
     return failure();
@@ -716,10 +705,7 @@ LogicalResult DispatchOp::verify() {
                          << " outs; expected 3 (slot_token, slot_of, offsets)";
   if (failed(verifyDestinations(op)))
     return failure();
-  ArrayRef<int64_t> shape = shapeOf(getExperts());
-  if (shape.size() != 2 || ShapedType::isDynamic(shape[1]) || shape[1] < 1)
-    return emitOpError() << "experts must be [T, K] with a static K >= 1; got "
-                         << getExperts().getType();
+  ArrayRef<int64_t> shape = shapeOf(getExperts()); // [T, K], K >= 1 (ODS)
   // num_experts is in [1, 2^31 - 1] (ODS): expert indices are i32.
   int64_t numExperts = getNumExperts();
   if (failed(verifyCapacityFactor(op, getCapacityFactorAttr())) ||
@@ -758,9 +744,7 @@ LogicalResult DispatchOp::verify() {
 
 LogicalResult ExpertsOp::verify() {
   Operation *op = getOperation();
-  FailureOr<int64_t> d = verifyTokens(op, getInput());
-  if (failed(d))
-    return failure();
+  int64_t d = tokenWidth(getInput());
   ArrayRef<int64_t> w1Shape = getW1().getType().getShape();
   if (w1Shape.empty() || ShapedType::isDynamic(w1Shape[0]))
     return emitOpError() << "expert weight 'w1' must be [E, ...] with a "
@@ -771,14 +755,11 @@ LogicalResult ExpertsOp::verify() {
     return emitOpError() << "has " << numExperts
                          << " experts; expected 1 to 2^31 - 1 (expert "
                             "indices are i32)";
-  if (shapeOf(getSlotToken()).size() != 1)
-    return emitOpError() << "slot_token must be rank 1; got "
-                         << getSlotToken().getType();
   if (failed(expectShape(op, getOffsets(), {numExperts + 1}, "offsets",
                          " ([E + 1])")))
     return failure();
   FailureOr<int64_t> dOut = verifyExpertWeights(
-      op, getExpert(), numExperts, *d, getInput().getType().getElementType(),
+      op, getExpert(), numExperts, d, getInput().getType().getElementType(),
       getW1(), getWUp(), getB1(), getW2(), getB2());
   if (failed(dOut))
     return failure();
@@ -798,21 +779,15 @@ ExpertsOp::reifyResultShapes(OpBuilder &b,
 
 LogicalResult CombineOp::verify() {
   Operation *op = getOperation();
+  // Ranks and static widths: ODS.
   ArrayRef<int64_t> outShape = shapeOf(getExpertOutput());
   ArrayRef<int64_t> slotShape = shapeOf(getSlotOf());
-  if (outShape.size() != 2 || ShapedType::isDynamic(outShape[1]))
-    return emitOpError() << "expert_output must be [slots, D_out] with a "
-                            "static D_out; got "
-                         << getExpertOutput().getType();
-  if (slotShape.size() != 2 || ShapedType::isDynamic(slotShape[1]))
-    return emitOpError() << "slot_of must be [T, K] with a static K; got "
-                         << getSlotOf().getType();
   FailureOr<int64_t> numTokens =
       joinTokenCount(op, {{getSlotOf(), "slot_of"}, {getWeights(), "weights"}});
   if (failed(numTokens))
     return failure();
   ArrayRef<int64_t> weightShape = shapeOf(getWeights());
-  if (weightShape.size() != 2 || weightShape[1] != slotShape[1])
+  if (weightShape[1] != slotShape[1])
     return emitOpError() << "weights has shape " << shapeStr(weightShape)
                          << "; expected [T, " << slotShape[1]
                          << "] (the shape of slot_of)";
@@ -834,17 +809,12 @@ LogicalResult StatsOp::verify() {
   Operation *op = getOperation();
   if (failed(verifyDestinations(op)))
     return failure();
+  // Ranks and static widths (E, K, N >= 1): ODS.
   ArrayRef<int64_t> probs = shapeOf(getProbs());
   ArrayRef<int64_t> experts = shapeOf(getExperts());
-  if (probs.size() != 2 || ShapedType::isDynamic(probs[1]))
-    return emitOpError() << "probs must be [T, E] with a static E; got "
-                         << getProbs().getType();
-  if (probs[1] < 1 || probs[1] > kMaxExperts)
+  if (probs[1] > kMaxExperts)
     return emitOpError() << "probs has " << probs[1]
                          << " experts; expected 1 to 2^31 - 1";
-  if (experts.size() != 2 || ShapedType::isDynamic(experts[1]))
-    return emitOpError() << "experts must be [T, K] with a static K; got "
-                         << getExperts().getType();
   if (failed(joinTokenCount(op, {{getProbs(), "probs"},
                                  {getExperts(), "experts"},
                                  {getLogits(), "logits"},
@@ -858,20 +828,13 @@ LogicalResult StatsOp::verify() {
     return emitOpError() << "expected the " << numExperts
                          << " experts to divide into groups = " << groups
                          << " equal groups";
-  if (requests(getStats(), StatKind::ZLoss)) {
-    if (!getLogits())
-      return emitOpError() << "statistic 'z_loss' needs the logits operand";
-    ArrayRef<int64_t> logits = shapeOf(getLogits());
-    if (logits.size() != 2 || ShapedType::isDynamic(logits[1]) || logits[1] < 1)
-      return emitOpError() << "logits must be [T, N] with a static N >= 1; "
-                              "got "
-                           << getLogits().getType();
-  }
+  if (requests(getStats(), StatKind::ZLoss) && !getLogits())
+    return emitOpError() << "statistic 'z_loss' needs the logits operand";
   if (requests(getStats(), StatKind::Dropped)) {
     if (!getSlotOf())
       return emitOpError() << "statistic 'dropped' needs the slot_of operand";
     ArrayRef<int64_t> slotOf = shapeOf(getSlotOf());
-    if (slotOf.size() != 2 || slotOf[1] != experts[1])
+    if (slotOf[1] != experts[1])
       return emitOpError() << "slot_of has shape " << shapeStr(slotOf)
                            << "; expected [T, " << experts[1]
                            << "] (the shape of experts)";

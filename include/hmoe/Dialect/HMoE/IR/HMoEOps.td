@@ -47,6 +47,37 @@ def HMoE_F32Shaped : HMoE_ShapedOf<[F32]>;
 def HMoE_I32Shaped : HMoE_ShapedOf<[I32]>;
 def HMoE_StatShaped : HMoE_ShapedOf<[F32, I64]>;
 
+// The ranks and static widths a verifier needs before it compares dims
+// across operands (which stays in C++: it names the dims' meaning). The
+// summary leads with the shape's meaning, so the generated diagnostic
+// ("operand #2 must be [T, K] ...") says what the operand is.
+defvar HMoE_Shaped = "::llvm::cast<::mlir::ShapedType>($_self)";
+def HMoE_Rank1Pred : CPred<HMoE_Shaped # ".getRank() == 1">;
+def HMoE_Rank2Pred : CPred<HMoE_Shaped # ".getRank() == 2">;
+def HMoE_StaticWidthPred : CPred<!strconcat("!", HMoE_Shaped, ".isDynamicDim(1)")>;
+def HMoE_NonEmptyWidthPred : CPred<HMoE_Shaped # ".getDimSize(1) >= 1">;
+// `[rows, width]`: rank 2 with a static width (>= 1 when `nonEmpty`).
+class HMoE_Rows<Type base, string shape, bit nonEmpty = 1>
+    : ConfinedType<base,
+        !if(nonEmpty,
+            [HMoE_Rank2Pred, HMoE_StaticWidthPred, HMoE_NonEmptyWidthPred],
+            [HMoE_Rank2Pred, HMoE_StaticWidthPred]),
+        shape # " (rank 2, static width" # !if(nonEmpty, " >= 1", "") #
+        "): " # base.summary>;
+class HMoE_Vector<Type base, string shape>
+    : ConfinedType<base, [HMoE_Rank1Pred],
+                   shape # " (rank 1): " # base.summary>;
+
+// Tokens, [T, D] with a static model width D >= 1.
+def HMoE_TokensTensor : HMoE_Rows<HMoE_FloatTensor, "[T, D] tokens">;
+// A stack of gates, [P..., N, D], all dims static.
+def HMoE_GateWeightTensor
+    : ConfinedType<HMoE_FloatTensor,
+        [CPred<HMoE_Shaped # ".getRank() >= 2">,
+         CPred<HMoE_Shaped # ".hasStaticShape()">],
+        !strconcat("[..., N, D] gate weights (rank >= 2, static dims): ",
+                   HMoE_FloatTensor.summary)>;
+
 // Destination-passing routing ops: `outs` are the inits. Tiling and
 // bufferization are attached as external models (Dialect/HMoE/Transforms).
 defvar HMoE_RoutingOpDecl = [{
@@ -146,7 +177,7 @@ def HMoE_MoEOp : HMoE_Op<"moe", [Pure, AttrSizedOperandSegments,
     probabilities and accumulation are `f32`.
   }];
   let arguments = (ins
-    HMoE_FloatTensor:$input,
+    HMoE_TokensTensor:$input,
     Variadic<HMoE_FloatTensor>:$gate_weights,
     Variadic<HMoE_FloatTensor>:$gate_biases,
     Variadic<HMoE_F32Tensor>:$selection_biases,
@@ -188,7 +219,7 @@ def HMoE_MoEOp : HMoE_Op<"moe", [Pure, AttrSizedOperandSegments,
                    $selection_biases, type($selection_biases),
                    $selection_bias_levels, $penalties, type($penalties),
                    $penalty_levels)
-    `` custom<RouterScale>($router_scale, type($router_scale))
+    (`router_scale` $router_scale^ `:` type($router_scale))?
     `` custom<ExpertClause>($expert, $w1, type($w1), $w_up, type($w_up), $b1,
                             type($b1), $w2, type($w2), $b2, type($b2))
     `` custom<SharedExperts>($shared_expert, $shared_w1, type($shared_w1),
@@ -196,8 +227,10 @@ def HMoE_MoEOp : HMoE_Op<"moe", [Pure, AttrSizedOperandSegments,
                              type($shared_b1), $shared_w2, type($shared_w2),
                              $shared_b2, type($shared_b2), $shared_gate,
                              type($shared_gate))
-    `` custom<Capacity>($capacity_factor, $fill_order, $capacity_rounding)
-    `` custom<OptionalStatList>($stats)
+    oilist(`capacity_factor` custom<FloatParameter>($capacity_factor)
+         | `fill_order` `` $fill_order
+         | `capacity_rounding` `` $capacity_rounding
+         | `stats` custom<StatList>($stats))
     attr-dict `->` type(results)
   }];
   let hasVerifier = 1;
@@ -244,8 +277,8 @@ def HMoE_ScoreOp : HMoE_Op<"score", [Pure,
   let arguments = (ins
     HMoE_ScoreKindAttr:$kind,
     OptionalAttr<HMoE_ActivationAttr>:$activation,
-    HMoE_FloatTensor:$input,
-    HMoE_FloatTensor:$weight,
+    HMoE_TokensTensor:$input,
+    HMoE_GateWeightTensor:$weight,
     Optional<HMoE_FloatTensor>:$bias
   );
   let results = (outs HMoE_F32Tensor:$logits);
@@ -315,7 +348,7 @@ def HMoE_RouteOp : HMoE_RoutingOp<"route", [AttrSizedOperandSegments]> {
     `` custom<Levels>("\"logits\"", $gates, $logits, type($logits),
                    $selection_biases, type($selection_biases),
                    $selection_bias_levels)
-    `` custom<RouterScale>($router_scale, type($router_scale))
+    (`router_scale` $router_scale^ `:` type($router_scale))?
     `outs` `(` $outs `:` type($outs) `)`
     attr-dict (`->` type($results)^)?
   }];
@@ -378,8 +411,8 @@ def HMoE_DispatchOp : HMoE_RoutingOp<"dispatch", [AttrSizedOperandSegments]> {
     ```
   }];
   let arguments = (ins
-    HMoE_I32Shaped:$experts,
-    Optional<HMoE_F32Shaped>:$weights,
+    HMoE_Rows<HMoE_I32Shaped, "[T, K] expert choices">:$experts,
+    Optional<HMoE_Rows<HMoE_F32Shaped, "[T, K] routing weights">>:$weights,
     Variadic<HMoE_I32Shaped>:$outs,
     ConfinedAttr<I64Attr, [IntMinValue<1>, IntMaxValue<2147483647>]>:$num_experts,
     OptionalAttr<F64Attr>:$capacity_factor,
@@ -393,7 +426,9 @@ def HMoE_DispatchOp : HMoE_RoutingOp<"dispatch", [AttrSizedOperandSegments]> {
     $experts `:` type($experts)
     (`weights` $weights^ `:` type($weights))?
     `num_experts` `=` $num_experts
-    `` custom<Capacity>($capacity_factor, $fill_order, $capacity_rounding)
+    oilist(`capacity_factor` custom<FloatParameter>($capacity_factor)
+         | `fill_order` `` $fill_order
+         | `capacity_rounding` `` $capacity_rounding)
     `outs` `(` $outs `:` type($outs) `)`
     attr-dict (`->` type($results)^)?
   }];
@@ -442,9 +477,9 @@ def HMoE_ExpertsOp : HMoE_Op<"experts", [Pure, AttrSizedOperandSegments,
     ```
   }];
   let arguments = (ins
-    HMoE_FloatTensor:$input,
-    HMoE_I32Tensor:$slot_token,
-    HMoE_I32Tensor:$offsets,
+    HMoE_TokensTensor:$input,
+    HMoE_Vector<HMoE_I32Tensor, "[slots] slot tokens">:$slot_token,
+    HMoE_Vector<HMoE_I32Tensor, "[E + 1] expert offsets">:$offsets,
     HMoE_ExpertAttr:$expert,
     HMoE_FloatTensor:$w1,
     Optional<HMoE_FloatTensor>:$w_up,
@@ -483,9 +518,12 @@ def HMoE_CombineOp : HMoE_Op<"combine", [Pure,
         : tensor<?x512xf32>, tensor<?x4xi32>, tensor<?x4xf32> -> tensor<?x512xf32>
     ```
   }];
-  let arguments = (ins HMoE_F32Tensor:$expert_output, HMoE_I32Tensor:$slot_of,
-                       HMoE_F32Tensor:$weights);
-  let results = (outs HMoE_FloatTensor:$output);
+  let arguments = (ins
+    HMoE_Rows<HMoE_F32Tensor, "[slots, D_out] expert outputs", 0>:$expert_output,
+    HMoE_Rows<HMoE_I32Tensor, "[T, K] slots">:$slot_of,
+    HMoE_Rows<HMoE_F32Tensor, "[T, K] routing weights">:$weights
+  );
+  let results = (outs HMoE_Rows<HMoE_FloatTensor, "[T, D_out] tokens", 0>:$output);
   let assemblyFormat = [{
     $expert_output `,` $slot_of `,` $weights attr-dict `:`
     type($expert_output) `,` type($slot_of) `,` type($weights) `->`
@@ -536,10 +574,10 @@ def HMoE_StatsOp : HMoE_RoutingOp<"stats", [AttrSizedOperandSegments]> {
     ```
   }];
   let arguments = (ins
-    HMoE_F32Shaped:$probs,
-    HMoE_I32Shaped:$experts,
-    Optional<HMoE_F32Shaped>:$logits,
-    Optional<HMoE_I32Shaped>:$slot_of,
+    HMoE_Rows<HMoE_F32Shaped, "[T, E] expert probabilities">:$probs,
+    HMoE_Rows<HMoE_I32Shaped, "[T, K] expert choices">:$experts,
+    Optional<HMoE_Rows<HMoE_F32Shaped, "[T, N] top-level logits">>:$logits,
+    Optional<HMoE_Rows<HMoE_I32Shaped, "[T, K] slots">>:$slot_of,
     Variadic<HMoE_StatShaped>:$outs,
     HMoE_StatKindArrayAttr:$stats,
     DefaultValuedAttr<ConfinedAttr<I64Attr, [IntMinValue<1>]>, "1">:$groups,
