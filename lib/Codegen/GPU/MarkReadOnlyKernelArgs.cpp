@@ -16,7 +16,6 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
-#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
@@ -32,24 +31,19 @@ namespace {
 /// nothing where an op writes memory it cannot trace to an argument or to
 /// the kernel's own memory (thread-private arrays, workgroup buffers).
 std::optional<SmallVector<bool>> writtenArgs(gpu::GPUFuncOp kernel) {
-  Block &entry = kernel.getBody().front();
   SmallVector<bool> written(kernel.getNumArguments(), false);
   bool known = true;
   auto traceWrite = [&](Value target) {
-    Value root = hmoe::skipViews(target);
-    if (auto arg = dyn_cast<BlockArgument>(root)) {
-      if (arg.getOwner() == &entry &&
-          arg.getArgNumber() < kernel.getNumArguments()) {
-        written[arg.getArgNumber()] = true;
-        return;
-      }
-      // Workgroup and private attributions: the kernel's own memory.
-      if (arg.getOwner() == &entry)
-        return;
-    }
-    if (root.getDefiningOp<memref::AllocaOp>())
+    // An argument, or the kernel's own memory: an allocation, a workgroup
+    // or private attribution (entry block arguments past the arguments).
+    Value base = hmoe::knownBufferBase(target);
+    if (!base) {
+      known = false;
       return;
-    known = false;
+    }
+    auto arg = dyn_cast<BlockArgument>(base);
+    if (arg && arg.getArgNumber() < kernel.getNumArguments())
+      written[arg.getArgNumber()] = true;
   };
   kernel.walk([&](Operation *op) {
     if (!known)
