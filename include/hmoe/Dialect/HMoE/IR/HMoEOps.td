@@ -169,7 +169,9 @@ def HMoE_MoEOp : HMoE_Op<"moe", [Pure, AttrSizedOperandSegments,
     `capacity_factor`.
 
     `stats [...]` asks for routing statistics, returned as extra results
-    in the order named (see `hmoe.stats` for their definitions). The
+    in the order named (see `hmoe.stats` for their definitions).
+    `capacity_factor`, `fill_order`, `capacity_rounding` and `stats` may be
+    written in any order, each at most once. The
     Hi-MoE coefficients are `lambda_intra` and `lambda_inter` (default 1).
 
     Element types: `input`, gate and expert weights and biases share one
