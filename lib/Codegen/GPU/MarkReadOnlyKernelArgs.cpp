@@ -42,7 +42,8 @@ std::optional<SmallVector<bool>> writtenArgs(gpu::GPUFuncOp kernel) {
       return;
     }
     auto arg = dyn_cast<BlockArgument>(base);
-    if (arg && arg.getArgNumber() < kernel.getNumArguments())
+    if (arg && arg.getOwner() == &kernel.getBody().front() &&
+        arg.getArgNumber() < kernel.getNumArguments())
       written[arg.getArgNumber()] = true;
   };
   kernel.walk([&](Operation *op) {

@@ -62,7 +62,8 @@ module attributes {gpu.container_module} {
 // Views of one allocation share memory (here two halves, passed as two
 // arguments, one written: neither is read-only); views of two do not (the
 // second launch). Writes to the kernel's own memory (a private array, a
-// workgroup buffer) do not count, nor does a barrier.
+// heap allocation through a view, a workgroup buffer) do not count, nor
+// does a barrier.
 // CHECK-LABEL: gpu.func @halves
 // CHECK-SAME: (%{{.*}}: memref<4xf32, strided<[1]>>, %{{.*}}: memref<4xf32, strided<[1], offset: 4>>)
 // CHECK-SAME: kernel {{[{]$}}
@@ -96,6 +97,10 @@ module attributes {gpu.container_module} {
       %v = memref.load %p[%c0] : memref<4xf32>
       %private = memref.alloca() : memref<4xf32>
       memref.store %v, %private[%c0] : memref<4xf32>
+      %heap = memref.alloc() : memref<4xf32>
+      %view = memref.subview %heap[1] [2] [1] : memref<4xf32> to memref<2xf32, strided<[1], offset: 1>>
+      memref.store %v, %view[%c0] : memref<2xf32, strided<[1], offset: 1>>
+      memref.dealloc %heap : memref<4xf32>
       memref.store %v, %shared[%c0] : memref<4xf32, #gpu.address_space<workgroup>>
       gpu.barrier
       %w = memref.load %shared[%c0] : memref<4xf32, #gpu.address_space<workgroup>>

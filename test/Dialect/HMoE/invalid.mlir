@@ -798,9 +798,8 @@ func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x16x16xf32>
   %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
       level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
       experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>)
-      // expected-error @below {{expected ::mlir::hmoe::FillOrder to be one of: token_order, choice_rank, score}}
+      // expected-error @below {{unknown fill_order 'first_come'; expected token_order, choice_rank or score}}
       capacity_factor 1.0 fill_order first_come
-      // expected-error @below {{failed to parse HMoE_FillOrderAttr parameter 'value'}}
       -> tensor<?x16xf32>
   return
 }
@@ -1524,5 +1523,22 @@ func.func @f(%p: tensor<?x8xf32>, %e: tensor<?x?xi32>, %o: tensor<8xi64>) {
 func.func @f(%p: memref<?x8xf32>, %e: memref<?x2xi32>, %so: memref<?xi32>, %o: memref<i64>) {
   // expected-error @below {{operand #2 must be [T, K] slots (rank 2, static width >= 1): ranked tensor of 32-bit signless integer values without encoding, at most 2^62 elements or memref of 32-bit signless integer values, at most 2^62 elements, but got 'memref<?xi32>'}}
   hmoe.stats [dropped] probs %p : memref<?x8xf32>, experts %e : memref<?x2xi32> slot_of %so : memref<?xi32> outs(%o : memref<i64>)
+  return
+}
+
+// -----
+
+func.func @f(%e: tensor<?x2xi32>, %a: tensor<?xi32>, %b: tensor<?x2xi32>, %c: tensor<9xi32>) {
+  // expected-error @below {{unknown capacity_rounding 'floor'; expected ceil or hi_moe}}
+  %0:3 = hmoe.dispatch %e : tensor<?x2xi32> num_experts = 8 capacity_rounding floor capacity_factor 1.0 outs(%a, %b, %c : tensor<?xi32>, tensor<?x2xi32>, tensor<9xi32>) -> tensor<?xi32>, tensor<?x2xi32>, tensor<9xi32>
+  return
+}
+
+// -----
+
+// Expert indices are i32: at most 2^31 - 1 experts.
+func.func @f(%p: tensor<?x2147483648xf32>, %e: tensor<?x2xi32>, %o: tensor<2147483648xi64>) {
+  // expected-error @below {{probs has 2147483648 experts; expected 1 to 2^31 - 1}}
+  %r = hmoe.stats [load] probs %p : tensor<?x2147483648xf32>, experts %e : tensor<?x2xi32> outs(%o : tensor<2147483648xi64>) -> tensor<2147483648xi64>
   return
 }

@@ -237,11 +237,22 @@ func.func @stats_forms(%p: tensor<?x8xf32>, %e: tensor<?x2xi32>, %l: tensor<?x4x
 // CHECK-SAME: e = #hmoe.gate<linear, softmax, k = 1, temperature = 2.000000e+00>
 // CHECK: level(#hmoe.gate<linear, softmax, k = 2, temperature = 2.000000e+00, scale = -3.000000e+00>
 // CHECK: capacity_factor 2.000000e+00
+// Past 2^63 too (read from the digits, not as a signed 64-bit integer).
+// CHECK: capacity_factor 9.2233720368547758E+18
+// CHECK: capacity_factor 1.8446744073709552E+19
 func.func @whole_number_floats(%x: tensor<?x8xf32>, %g: tensor<4x8xf32>, %a: tensor<4x8x8xf32>) -> tensor<?x8xf32>
     attributes {e = #hmoe.gate<linear, softmax, k = 1, temperature = 0x4000000000000000>} {
   %y = hmoe.moe %x : tensor<?x8xf32>, #hmoe.strategy<nested>
       level(#hmoe.gate<linear, softmax, k = 2, temperature = 2, scale = -3>, weight %g : tensor<4x8xf32>)
       experts(#hmoe.expert<linear>, w1 %a : tensor<4x8x8xf32>) capacity_factor 2
+      -> tensor<?x8xf32>
+  %y1 = hmoe.moe %x : tensor<?x8xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<4x8xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<4x8x8xf32>) capacity_factor 9223372036854775808
+      -> tensor<?x8xf32>
+  %y2 = hmoe.moe %x : tensor<?x8xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<4x8xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<4x8x8xf32>) capacity_factor 18446744073709551617
       -> tensor<?x8xf32>
   return %y : tensor<?x8xf32>
 }

@@ -298,6 +298,52 @@ void mlir::hmoe::printFloatParameter(OpAsmPrinter &p, Operation *,
   p.printFloat(value.getValue());
 }
 
+/// A keyword of an enum, or an error naming the clause and the keywords
+/// expected.
+template <typename AttrT, typename Symbolize>
+static ParseResult parseEnumKeyword(OpAsmParser &parser, AttrT &attr,
+                                    StringRef clause, Symbolize symbolize,
+                                    StringRef expected) {
+  SMLoc loc = parser.getCurrentLocation();
+  StringRef word;
+  if (parser.parseKeyword(&word))
+    return failure();
+  auto value = symbolize(word);
+  if (!value)
+    return parser.emitError(loc) << "unknown " << clause << " '" << word
+                                 << "'; expected " << expected;
+  attr = AttrT::get(parser.getContext(), *value);
+  return success();
+}
+
+ParseResult mlir::hmoe::parseFillOrder(OpAsmParser &parser,
+                                       FillOrderAttr &order) {
+  return parseEnumKeyword(
+      parser, order, "fill_order",
+      [](StringRef w) { return symbolizeFillOrder(w); },
+      "token_order, choice_rank or score");
+}
+
+// A null attribute (one removed from a verified op) is its default.
+void mlir::hmoe::printFillOrder(OpAsmPrinter &p, Operation *,
+                                FillOrderAttr order) {
+  p << stringifyFillOrder(order ? order.getValue() : FillOrder::TokenOrder);
+}
+
+ParseResult mlir::hmoe::parseCapacityRounding(OpAsmParser &parser,
+                                              CapacityRoundingAttr &rounding) {
+  return parseEnumKeyword(
+      parser, rounding, "capacity_rounding",
+      [](StringRef w) { return symbolizeCapacityRounding(w); },
+      "ceil or hi_moe");
+}
+
+void mlir::hmoe::printCapacityRounding(OpAsmPrinter &p, Operation *,
+                                       CapacityRoundingAttr rounding) {
+  p << stringifyCapacityRounding(rounding ? rounding.getValue()
+                                          : CapacityRounding::Ceil);
+}
+
 /// Parses `[load, importance, ...]`.
 static ParseResult parseStatKinds(AsmParser &parser, ArrayAttr &stats) {
   SmallVector<Attribute> kinds;
@@ -323,6 +369,10 @@ static ParseResult parseStatKinds(AsmParser &parser, ArrayAttr &stats) {
 
 static void printStatKinds(AsmPrinter &p, ArrayAttr stats) {
   p << "[";
+  if (!stats) { // removed from the op: none
+    p << "]";
+    return;
+  }
   llvm::interleaveComma(stats, p, [&](Attribute attr) {
     p << stringifyStatKind(cast<StatKindAttr>(attr).getValue());
   });

@@ -84,6 +84,14 @@ void printSharedExperts(OpAsmPrinter &p, Operation *op, ExpertAttr expert,
 /// of an optional float clause such as `capacity_factor 2`.
 ParseResult parseFloatParameter(OpAsmParser &parser, FloatAttr &value);
 void printFloatParameter(OpAsmPrinter &p, Operation *op, FloatAttr value);
+/// The values of the `fill_order` and `capacity_rounding` clauses: a bare
+/// keyword, with the keywords expected when it is unknown.
+ParseResult parseFillOrder(OpAsmParser &parser, FillOrderAttr &order);
+void printFillOrder(OpAsmPrinter &p, Operation *op, FillOrderAttr order);
+ParseResult parseCapacityRounding(OpAsmParser &parser,
+                                  CapacityRoundingAttr &rounding);
+void printCapacityRounding(OpAsmPrinter &p, Operation *op,
+                           CapacityRoundingAttr rounding);
 ParseResult parseStatList(OpAsmParser &parser, ArrayAttr &stats);
 void printStatList(OpAsmPrinter &p, Operation *op, ArrayAttr stats);
 ParseResult parseScoreFunction(OpAsmParser &parser, ScoreKindAttr &kind,

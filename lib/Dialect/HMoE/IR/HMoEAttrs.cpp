@@ -14,6 +14,7 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/Error.h"
 
 #include <cmath>
 #include <limits>
@@ -137,8 +138,9 @@ ParseResult hmoe::parseFloatParameter(AsmParser &parser, double &value) {
   // MLIR's float parser takes float literals and hex bit patterns
   // (0x7FF0000000000000 is inf, and how non-round-trippable values print),
   // so only a decimal integer token is read as an integer here.
-  StringRef rest(parser.getCurrentLocation().getPointer());
-  rest = rest.drop_while([](char c) { return c == '-' || c == ' '; });
+  StringRef token(parser.getCurrentLocation().getPointer());
+  StringRef rest =
+      token.drop_while([](char c) { return c == '-' || c == ' '; });
   StringRef digits = rest.take_while(llvm::isDigit);
   bool decimalInteger = !digits.empty() && !rest.starts_with("0x") &&
                         !rest.starts_with("0X") &&
@@ -151,7 +153,18 @@ ParseResult hmoe::parseFloatParameter(AsmParser &parser, double &value) {
   OptionalParseResult parsed = parser.parseOptionalInteger(integer);
   if (!parsed.has_value() || failed(*parsed))
     return failure();
-  value = integer.signedRoundToDouble();
+  // From the digits, not the APInt: its width follows the literal, and a
+  // literal of 2^63 or more read as signed came out as 0 or negative.
+  APFloat exact(APFloat::IEEEdouble());
+  llvm::Expected<APFloat::opStatus> status =
+      exact.convertFromString(digits, APFloat::rmNearestTiesToEven);
+  if (!status) {
+    llvm::consumeError(status.takeError());
+    return parser.emitError(parser.getCurrentLocation())
+           << "cannot read '" << digits << "' as a float";
+  }
+  value = token.starts_with("-") ? -exact.convertToDouble()
+                                 : exact.convertToDouble();
   return success();
 }
 

@@ -230,8 +230,8 @@ def HMoE_MoEOp : HMoE_Op<"moe", [Pure, AttrSizedOperandSegments,
                              $shared_b2, type($shared_b2), $shared_gate,
                              type($shared_gate))
     oilist(`capacity_factor` custom<FloatParameter>($capacity_factor)
-         | `fill_order` `` $fill_order
-         | `capacity_rounding` `` $capacity_rounding
+         | `fill_order` custom<FillOrder>($fill_order)
+         | `capacity_rounding` custom<CapacityRounding>($capacity_rounding)
          | `stats` custom<StatList>($stats))
     attr-dict `->` type(results)
   }];
@@ -429,8 +429,8 @@ def HMoE_DispatchOp : HMoE_RoutingOp<"dispatch", [AttrSizedOperandSegments]> {
     (`weights` $weights^ `:` type($weights))?
     `num_experts` `=` $num_experts
     oilist(`capacity_factor` custom<FloatParameter>($capacity_factor)
-         | `fill_order` `` $fill_order
-         | `capacity_rounding` `` $capacity_rounding)
+         | `fill_order` custom<FillOrder>($fill_order)
+         | `capacity_rounding` custom<CapacityRounding>($capacity_rounding))
     `outs` `(` $outs `:` type($outs) `)`
     attr-dict (`->` type($results)^)?
   }];
