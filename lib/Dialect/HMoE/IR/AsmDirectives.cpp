@@ -324,10 +324,9 @@ ParseResult mlir::hmoe::parseFillOrder(OpAsmParser &parser,
       "token_order, choice_rank or score");
 }
 
-// A null attribute (one removed from a verified op) is its default.
 void mlir::hmoe::printFillOrder(OpAsmPrinter &p, Operation *,
                                 FillOrderAttr order) {
-  p << stringifyFillOrder(order ? order.getValue() : FillOrder::TokenOrder);
+  p << stringifyFillOrder(order.getValue());
 }
 
 ParseResult mlir::hmoe::parseCapacityRounding(OpAsmParser &parser,
@@ -340,8 +339,7 @@ ParseResult mlir::hmoe::parseCapacityRounding(OpAsmParser &parser,
 
 void mlir::hmoe::printCapacityRounding(OpAsmPrinter &p, Operation *,
                                        CapacityRoundingAttr rounding) {
-  p << stringifyCapacityRounding(rounding ? rounding.getValue()
-                                          : CapacityRounding::Ceil);
+  p << stringifyCapacityRounding(rounding.getValue());
 }
 
 /// Parses `[load, importance, ...]`.
@@ -369,10 +367,6 @@ static ParseResult parseStatKinds(AsmParser &parser, ArrayAttr &stats) {
 
 static void printStatKinds(AsmPrinter &p, ArrayAttr stats) {
   p << "[";
-  if (!stats) { // removed from the op: none
-    p << "]";
-    return;
-  }
   llvm::interleaveComma(stats, p, [&](Attribute attr) {
     p << stringifyStatKind(cast<StatKindAttr>(attr).getValue());
   });
