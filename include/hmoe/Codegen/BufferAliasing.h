@@ -11,28 +11,20 @@
 #ifndef HMOE_CODEGEN_BUFFERALIASING_H
 #define HMOE_CODEGEN_BUFFERALIASING_H
 
+#include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
 #include "mlir/IR/Value.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace mlir::hmoe {
 
-/// `v` without its views (subviews, casts, reshapes).
-inline Value skipViews(Value v) {
-  while (auto view = v.getDefiningOp<ViewLikeOpInterface>()) {
-    if (view.getViewDest() != v)
-      break;
-    v = view.getViewSource();
-  }
-  return v;
-}
-
-/// The allocation or function argument `v` is a view of, or null where
-/// anything else made it (a select, a loop's argument, a call): then what
-/// it aliases is unknown.
+/// The allocation or function argument `v` is a view of (through subviews,
+/// casts, reshapes: upstream's skipViewLikeOps), or null where anything
+/// else made it (a select, a loop's argument, a call): then what it aliases
+/// is unknown.
 inline Value knownBufferBase(Value v) {
-  v = skipViews(v);
+  if (auto memref = dyn_cast<MemrefValue>(v))
+    v = memref::skipViewLikeOps(memref);
   if (Operation *def = v.getDefiningOp())
     return hasSingleEffect<MemoryEffects::Allocate>(def, v) ? v : Value();
   auto arg = cast<BlockArgument>(v);
