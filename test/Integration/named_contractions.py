@@ -50,7 +50,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         for op in ("matmul", "contract"):
             for dtype in ("f32", "bf16", "f16"):
-                for cpu in ("native", "znver3"):
+                for cpu in ("native", "x86-64-v3"):
                     # 37 rows: whole register tiles and a remainder; K and
                     # N those of a small expert.
                     t, k, n = 37, 128, 48
