@@ -173,6 +173,8 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
     warps.tf32 = options.tf32;
     warps.rowTiles = options.warpRowTiles;
     pm.addNestedPass<func::FuncOp>(createHMoEWarpContractionsToMMA(warps));
+    if (options.vectorCopies)
+      pm.addNestedPass<func::FuncOp>(createHMoEVectorizeThreadCopies());
   }
   // Buffer deallocation does not see into scf.forall (the buffers of each
   // expert of a forall over experts leaked, 100 MB a call of W1), but it
@@ -281,6 +283,9 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   warps.rowTiles = options.warpRowTiles;
   warps.prefetch = options.warpPrefetch;
   pm.addNestedPass<func::FuncOp>(createHMoEWarpContractionsToMMA(warps));
+  // Threads' row copies and fills as aligned 16-byte accesses.
+  if (options.vectorCopies)
+    pm.addNestedPass<func::FuncOp>(createHMoEVectorizeThreadCopies());
   // Routing, dispatch and stats: their scalar loops, per thread.
   pm.addNestedPass<func::FuncOp>(createHMoELowerRoutingToLoops());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());

@@ -200,3 +200,30 @@ def test_library_from_hmoe_compile(tmp_path):
         np.testing.assert_array_equal(stats_lib[name], stats_jit[name])
     with pytest.raises(hmoe.MLIRError, match="cannot load"):
         hmoe.load(str(tmp_path / "missing.so"), spec)
+
+
+@pytest.mark.parametrize("dtype", ["f32", "bf16"])
+def test_gpu_schedule_copies_misaligned_rows_element_by_element(dtype):
+    # hmoe-lower-to-cpu{gpu-mapped} runs the GPU kernels' schedule, whose
+    # gather of token rows moves 16 bytes at a time (hmoe-vectorize-thread-
+    # copies) after testing that both rows are 16-byte aligned. Tokens that
+    # start one element past an aligned address take the element loop: the
+    # same results, bit for bit, and the reference's.
+    layer = Layer(fanout=[4, 2], gates=[Gate("laplace", k=2), Gate("linear", k=1)],
+                  d=128, hidden=64, dtype=dtype)
+    params = layer.random_params(T, seed=11)
+    compiled = hmoe.compile(layer.to_spec(), options="gpu-mapped")
+    width = 8 if dtype == "bf16" else 4
+    assert f"-> vector<{width}x{'bf16' if dtype == 'bf16' else 'f32'}>" in str(compiled.lowered)
+    arrays = {n: encode(params[n], t) for n, _, t in layer.param_shapes(T)}
+    compiled.bind({n: arrays[n] for n in compiled.argument_names[1:]})
+    x = arrays["x"]
+    assert x.ctypes.data % 16 == 0
+    storage = np.empty(x.size + 1, x.dtype)
+    misaligned = storage[1:].reshape(x.shape)
+    misaligned[...] = x
+    assert misaligned.ctypes.data % 16 != 0
+    y = compiled(x)
+    np.testing.assert_array_equal(compiled(misaligned), y)
+    failures, summary = compare_with_reference(layer, params, [decode(y, dtype)])
+    assert not failures, f"{summary}: {failures}"

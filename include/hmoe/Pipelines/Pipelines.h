@@ -123,6 +123,11 @@ struct LowerToCPUOptions : public PassPipelineOptions<LowerToCPUOptions> {
       llvm::cl::desc("With gpu-mapped and tensor-cores: as "
                      "hmoe-lower-to-nvvm's warp-row-tiles"),
       llvm::cl::init(2)};
+  PassOptions::Option<bool> vectorCopies{
+      *this, "vector-copies",
+      llvm::cl::desc("With gpu-mapped: as hmoe-lower-to-nvvm's vector-copies "
+                     "(the aligned and the fallback paths both run here)"),
+      llvm::cl::init(true)};
 };
 
 struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
@@ -209,6 +214,13 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
           "With tensor-cores: load each K step's A and B fragments one step "
           "ahead, carried in registers (hmoe-warp-contractions-to-mma's "
           "prefetch)"),
+      llvm::cl::init(true)};
+  PassOptions::Option<bool> vectorCopies{
+      *this, "vector-copies",
+      llvm::cl::desc(
+          "Threads' row copies, token-row gathers and fills as 16-byte "
+          "vector accesses where a run-time test finds both rows aligned "
+          "(hmoe-vectorize-thread-copies)"),
       llvm::cl::init(true)};
   PassOptions::Option<bool> readOnlyArgs{
       *this, "read-only-args",

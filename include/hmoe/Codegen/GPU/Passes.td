@@ -163,6 +163,43 @@ def HMoEWarpContractionsToMMA : InterfacePass<"hmoe-warp-contractions-to-mma",
   ];
 }
 
+def HMoEVectorizeThreadCopies : InterfacePass<"hmoe-vectorize-thread-copies",
+                                              "::mlir::FunctionOpInterface"> {
+  let summary = "row copies, gathers and fills of GPU thread loops -> "
+                "aligned vector loads and stores";
+  let description = [{
+    After bufferization, for the ops of a thread loop (an `scf.forall`
+    mapped to `#gpu.thread<...>`) that each thread runs over a few rows of
+    `C` contiguous elements: a `linalg.fill` of `[rows, C]`, and a
+    `linalg.generic` whose element `(i, j)` is `src[..., f(i) + j]` (a
+    copy of a row, or the gather of a token's row: its indices may read
+    the op's inputs at row `i`, never at column `j`). `C` is static, the
+    rows have unit stride, and `C` elements are a multiple of `bytes`.
+
+    Each row then moves in `bytes`-wide `vector.load`/`vector.store` steps
+    that carry `alignment = bytes` (on NVPTX 16 bytes are one
+    `ld.global.v4.b32`, where the loop issued one 2- or 4-byte access per
+    element), behind a test, per row, that both row addresses are aligned
+    to `bytes`; a row that is not (a caller's view starting at an odd
+    element) is copied an element at a time as before. A gather reads the
+    row's index once, not once per element. The source and destination
+    must be views of different buffers (`BufferAliasing.h`), else the op
+    is left as it is.
+  }];
+  let options = [
+    Option<"bytes", "bytes", "int64_t", /*default=*/"16",
+           "bytes per vector access (a power of two; 16 is the widest "
+           "global access of a CUDA thread)">,
+  ];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
 def HMoEDistributeDispatch : InterfacePass<"hmoe-distribute-dispatch",
                                            "::mlir::FunctionOpInterface"> {
   let summary = "hmoe.dispatch on buffers -> scf.forall launches over GPU "

@@ -1,0 +1,339 @@
+//===- VectorizeThreadCopies.cpp - hmoe-vectorize-thread-copies -----------===//
+//
+// A GPU thread's share of a row copy, a gather of token rows or a fill is a
+// few rows of C contiguous elements (the expert loop's prologue: each of 16
+// threads along a row copies 32 bf16 of a token's row into the stage's
+// scratch, then zeroes 64 f32 accumulators). As scalar loops that is one 2-
+// or 4-byte access per element; here each row moves in `bytes`-wide vector
+// accesses that carry their alignment (16 bytes: one ld.global.v4.b32 on
+// NVPTX), behind a per-row test that both rows are aligned. The scalar
+// loop stays as the fallback for a row that is not.
+//
+//===----------------------------------------------------------------------===//
+
+#include "hmoe/Codegen/BufferAliasing.h"
+#include "hmoe/Codegen/GPU/Passes.h"
+#include "hmoe/Dialect/HMoE/Utils/Emitter.h"
+
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "llvm/ADT/SetVector.h"
+
+namespace mlir::hmoe {
+#define GEN_PASS_DEF_HMOEVECTORIZETHREADCOPIES
+#include "hmoe/Codegen/GPU/Passes.h.inc"
+} // namespace mlir::hmoe
+
+using namespace mlir;
+using namespace mlir::hmoe;
+
+namespace {
+
+/// A thread's [rows, cols] destination filled row by row, from `source`
+/// (element (i, j) = source[index(i)..., last(i) + j], the indices computed
+/// by the op's body with j = 0) or with `fillValue`.
+struct RowCopy {
+  linalg::LinalgOp op;
+  Value dest;
+  int64_t cols = 0;
+  Value fillValue;
+  Value source;
+  // The body's load of `source`, or null: the copy of an input read at
+  // (i, j) (`sourceInput`).
+  memref::LoadOp load;
+  int64_t sourceInput = -1;
+};
+
+bool inThreadLoop(Operation *op) {
+  auto forall = op->getParentOfType<scf::ForallOp>();
+  std::optional<ArrayAttr> mapping =
+      forall ? forall.getMapping() : std::nullopt;
+  return mapping && !mapping->empty() &&
+         llvm::all_of(*mapping, llvm::IsaPred<gpu::GPUThreadMappingAttr>);
+}
+
+/// Static strides with a unit last one, and the element a whole number of
+/// bytes dividing `bytes`.
+bool hasContiguousRows(Value v, int64_t bytes) {
+  auto type = dyn_cast<MemRefType>(v.getType());
+  if (!type || type.getRank() < 1 || !type.getElementType().isIntOrFloat())
+    return false;
+  unsigned bits = type.getElementTypeBitWidth();
+  if (bits % 8 != 0 || bytes % (bits / 8) != 0 || bytes / (bits / 8) < 2)
+    return false;
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  return succeeded(type.getStridesAndOffset(strides, offset)) &&
+         strides.back() == 1;
+}
+
+/// Whether `result` = `x` + (terms without `x`): x's coefficient is one.
+bool isUnitShift(AffineMap map, unsigned operand) {
+  if (map.getNumResults() != 1)
+    return false;
+  MLIRContext *ctx = map.getContext();
+  AffineExpr x = operand < map.getNumDims()
+                     ? getAffineDimExpr(operand, ctx)
+                     : getAffineSymbolExpr(operand - map.getNumDims(), ctx);
+  AffineExpr e = map.getResult(0);
+  AffineExpr zero = getAffineConstantExpr(0, ctx);
+  AffineExpr rest = e.replace(x, zero);
+  return simplifyAffineExpr(e - rest, map.getNumDims(), map.getNumSymbols()) ==
+         x;
+}
+
+/// The body's element (i, j) is `src[...(i), f(i) + j]`: the loads and
+/// ops computing `j`'s column may only shift it (affine.apply with unit
+/// coefficient, arith.addi of a value not depending on j), and nothing
+/// else of the body depends on `j`.
+LogicalResult matchGather(linalg::GenericOp op, RowCopy &copy) {
+  Block *body = op.getBody();
+  auto yield = cast<linalg::YieldOp>(body->getTerminator());
+  Value yielded = yield.getOperand(0);
+  // A copy of an input at (i, j).
+  if (auto arg = dyn_cast<BlockArgument>(yielded)) {
+    if (arg.getOwner() != body || arg.getArgNumber() >= op.getNumDpsInputs() ||
+        op.getIndexingMapsArray()[arg.getArgNumber()] !=
+            AffineMap::getMultiDimIdentityMap(2, op.getContext()))
+      return failure();
+    copy.sourceInput = arg.getArgNumber();
+    copy.source = op.getDpsInputs()[arg.getArgNumber()];
+    return success();
+  }
+  auto load = yielded.getDefiningOp<memref::LoadOp>();
+  if (!load || load->getBlock() != body || !load->hasOneUse() ||
+      load.getIndices().empty())
+    return failure();
+  // What depends on j.
+  llvm::SetVector<Value> onJ;
+  for (Operation &inner : body->without_terminator()) {
+    if (inner.getNumRegions() != 0 ||
+        (!isPure(&inner) && !isa<memref::LoadOp>(inner)))
+      return failure();
+    if (auto index = dyn_cast<linalg::IndexOp>(inner)) {
+      if (index.getDim() == 1)
+        onJ.insert(index);
+      continue;
+    }
+    bool usesJ = llvm::any_of(inner.getOperands(),
+                              [&](Value v) { return onJ.contains(v); });
+    if (!usesJ)
+      continue;
+    if (&inner == load.getOperation()) {
+      ValueRange indices = load.getIndices();
+      if (llvm::any_of(indices.drop_back(),
+                       [&](Value v) { return onJ.contains(v); }))
+        return failure();
+      continue;
+    }
+    if (auto apply = dyn_cast<affine::AffineApplyOp>(inner)) {
+      unsigned uses = 0, at = 0;
+      for (auto [i, v] : llvm::enumerate(apply.getMapOperands()))
+        if (onJ.contains(v))
+          ++uses, at = i;
+      if (uses != 1 || !isUnitShift(apply.getAffineMap(), at))
+        return failure();
+    } else if (auto add = dyn_cast<arith::AddIOp>(inner)) {
+      if (onJ.contains(add.getLhs()) && onJ.contains(add.getRhs()))
+        return failure();
+    } else {
+      return failure();
+    }
+    onJ.insert(inner.getResult(0));
+  }
+  // The column's chain ends in the load's last index (a load at a column
+  // not shifted by j would give every j one element) and nowhere else.
+  if (!onJ.contains(load.getIndices().back()))
+    return failure();
+  for (Value v : onJ)
+    for (OpOperand &use : v.getUses()) {
+      Operation *user = use.getOwner();
+      if (user == load.getOperation()
+              ? use.getOperandNumber() != load->getNumOperands() - 1
+              : user->getNumResults() != 1 || !onJ.contains(user->getResult(0)))
+        return failure();
+    }
+  // Inputs are read at row i only.
+  for (OpOperand *input : op.getDpsInputOperands())
+    if (op.getMatchingIndexingMap(input).isFunctionOfDim(1))
+      return failure();
+  // The source is not in the body (it cannot be: no allocations there).
+  copy.load = load;
+  copy.source = load.getMemRef();
+  return success();
+}
+
+FailureOr<RowCopy> matchRowCopy(linalg::LinalgOp op, int64_t bytes) {
+  if (!op.hasPureBufferSemantics() || op.getNumDpsInits() != 1 ||
+      op.getNumLoops() != 2 || op.getNumParallelLoops() != 2 ||
+      !inThreadLoop(op))
+    return failure();
+  RowCopy copy;
+  copy.op = op;
+  copy.dest = op.getDpsInits()[0];
+  auto destType = dyn_cast<MemRefType>(copy.dest.getType());
+  if (!destType || destType.getRank() != 2 || destType.isDynamicDim(1) ||
+      op.getIndexingMapsArray().back() !=
+          AffineMap::getMultiDimIdentityMap(2, op.getContext()) ||
+      !hasContiguousRows(copy.dest, bytes))
+    return failure();
+  copy.cols = destType.getDimSize(1);
+  int64_t elementBytes = destType.getElementTypeBitWidth() / 8;
+  if ((copy.cols * elementBytes) % bytes != 0)
+    return failure();
+  if (auto fill = dyn_cast<linalg::FillOp>(op.getOperation())) {
+    copy.fillValue = fill.value();
+    if (copy.fillValue.getType() != destType.getElementType())
+      return failure();
+    return copy;
+  }
+  auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
+  if (!generic ||
+      !generic.getMatchingBlockArgument(op.getDpsInitOperand(0)).use_empty() ||
+      failed(matchGather(generic, copy)))
+    return failure();
+  auto sourceType = dyn_cast<MemRefType>(copy.source.getType());
+  if (!sourceType || sourceType.getElementType() != destType.getElementType() ||
+      !hasContiguousRows(copy.source, bytes) ||
+      !disjointBuffers(copy.source, copy.dest))
+    return failure();
+  return copy;
+}
+
+/// Addresses of a memref's elements, its metadata read once.
+struct Addresses {
+  Value base, offset;
+  ValueRange strides;
+  int64_t elementBytes;
+
+  Addresses(Emitter &e, Value m) {
+    auto meta = memref::ExtractStridedMetadataOp::create(e.b, m);
+    base = memref::ExtractAlignedPointerAsIndexOp::create(e.b, m);
+    offset = meta.getOffset();
+    strides = meta.getStrides();
+    elementBytes = cast<MemRefType>(m.getType()).getElementTypeBitWidth() / 8;
+  }
+  /// The address of element `indices` (an index).
+  Value of(Emitter &e, ValueRange indices) const {
+    Value element = offset;
+    for (auto [index, stride] : llvm::zip(indices, strides))
+      element = e.addi(element, e.muli(index, stride));
+    return e.addi(base, e.muli(element, e.idx(elementBytes)));
+  }
+};
+
+void rewrite(RowCopy &copy, int64_t bytes) {
+  ImplicitLocOpBuilder b(copy.op.getLoc(), copy.op);
+  Emitter e{b};
+  auto destType = cast<MemRefType>(copy.dest.getType());
+  Type element = destType.getElementType();
+  int64_t width = bytes / (destType.getElementTypeBitWidth() / 8);
+  auto vectorType = VectorType::get({width}, element);
+  llvm::MaybeAlign align(bytes);
+  Value c0 = e.idx(0), mask = e.idx(bytes - 1);
+  Value broadcast;
+  if (copy.fillValue)
+    broadcast = vector::BroadcastOp::create(b, vectorType, copy.fillValue);
+  Value rows = memref::DimOp::create(b, copy.dest, 0);
+  Addresses destAt(e, copy.dest);
+  std::optional<Addresses> sourceAddresses;
+  if (copy.source)
+    sourceAddresses.emplace(e, copy.source);
+  e.loop(c0, rows, [&](Value row) {
+    // The body with j = 0: the source row's indices.
+    SmallVector<Value> at;
+    if (copy.load) {
+      auto generic = cast<linalg::GenericOp>(copy.op.getOperation());
+      Block *body = generic.getBody();
+      IRMapping map;
+      for (OpOperand *input : generic.getDpsInputOperands()) {
+        BlockArgument arg = generic.getMatchingBlockArgument(input);
+        if (arg.use_empty())
+          continue;
+        Value v = input->get();
+        if (isa<MemRefType>(v.getType())) {
+          SmallVector<Value> indices;
+          for (AffineExpr r :
+               generic.getMatchingIndexingMap(input).getResults())
+            indices.push_back(getValueOrCreateConstantIndexOp(
+                b, b.getLoc(),
+                affine::makeComposedFoldedAffineApply(
+                    b, b.getLoc(), AffineMap::get(2, 0, r),
+                    ArrayRef<OpFoldResult>{row, c0})));
+          v = e.load(v, indices);
+        }
+        map.map(arg, v);
+      }
+      for (Operation &inner : body->without_terminator()) {
+        if (&inner == copy.load.getOperation())
+          break;
+        if (auto index = dyn_cast<linalg::IndexOp>(inner)) {
+          map.map(index.getResult(), index.getDim() == 0 ? row : c0);
+          continue;
+        }
+        b.clone(inner, map);
+      }
+      for (Value v : copy.load.getIndices())
+        at.push_back(map.lookupOrDefault(v));
+    } else if (copy.source) {
+      at = {row, c0};
+    }
+    // Column j of the row: the source's last index shifted by j.
+    auto sourceAt = [&](Value j) {
+      SmallVector<Value> indices = at;
+      indices.back() = e.addi(indices.back(), j);
+      return indices;
+    };
+    Value aligned = e.andi(destAt.of(e, {row, c0}), mask);
+    if (copy.source)
+      aligned = e.ori(aligned, e.andi(sourceAddresses->of(e, at), mask));
+    auto ifOp = scf::IfOp::create(
+        b, e.cmpi(arith::CmpIPredicate::eq, aligned, c0), true);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(ifOp.thenBlock());
+      e.loop(c0, e.idx(copy.cols), e.idx(width), {}, [&](Value j, ValueRange) {
+        Value v = broadcast;
+        if (copy.source)
+          v = vector::LoadOp::create(b, vectorType, copy.source, sourceAt(j),
+                                     false, align);
+        vector::StoreOp::create(b, v, copy.dest, ValueRange{row, j}, false,
+                                align);
+        return SmallVector<Value>{};
+      });
+      b.setInsertionPointToStart(ifOp.elseBlock());
+      e.loop(c0, e.idx(copy.cols), [&](Value j) {
+        Value v = copy.fillValue;
+        if (copy.source)
+          v = e.load(copy.source, sourceAt(j));
+        e.store(v, copy.dest, {row, j});
+      });
+    }
+  });
+  copy.op->erase();
+}
+
+struct HMoEVectorizeThreadCopiesPass
+    : public hmoe::impl::HMoEVectorizeThreadCopiesBase<
+          HMoEVectorizeThreadCopiesPass> {
+  using Base::Base;
+  void runOnOperation() override {
+    if (bytes < 2 || !llvm::isPowerOf2_64(bytes)) {
+      getOperation()->emitError()
+          << "hmoe-vectorize-thread-copies: bytes must be a power of two "
+             ">= 2, got "
+          << static_cast<int64_t>(bytes);
+      return signalPassFailure();
+    }
+    SmallVector<RowCopy> copies;
+    getOperation()->walk([&](linalg::LinalgOp op) {
+      if (FailureOr<RowCopy> copy = matchRowCopy(op, bytes); succeeded(copy))
+        copies.push_back(*copy);
+    });
+    for (RowCopy &copy : copies)
+      rewrite(copy, bytes);
+  }
+};
+} // namespace

@@ -1,0 +1,181 @@
+// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-vectorize-thread-copies))' %s | FileCheck %s
+// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-vectorize-thread-copies{bytes=8}))' %s | FileCheck %s --check-prefix=BYTES8
+// RUN: not hmoe-opt --pass-pipeline='builtin.module(func.func(hmoe-vectorize-thread-copies{bytes=12}))' %s 2>&1 | FileCheck %s --check-prefix=ERROR
+
+// ERROR: error: hmoe-vectorize-thread-copies: bytes must be a power of two >= 2, got 12
+
+// The expert loop's gather, as hmoe-tile-for-gpu leaves it for one thread:
+// rows of 32 bf16 of the tokens' rows of %x, at column 32 * tid.x. Each
+// row reads its token once, tests both row addresses, and moves in four
+// 16-byte steps (8 bf16) carrying their alignment; a misaligned row takes
+// the element loop.
+// CHECK-LABEL: func.func @gather
+// CHECK-SAME: (%[[X:.*]]: memref<?x512xbf16>, %[[TOK:.*]]: memref<?xi32>,
+// CHECK: scf.forall (%[[TY:.*]], %[[TX:.*]]) in (16, 16)
+// CHECK: %[[ROWS:.*]] = memref.dim %[[DST:.*]], %c0
+// CHECK: %{{.*}}, %[[DOFF:.*]], %{{.*}}:2, %[[DSTR:.*]]:2 = memref.extract_strided_metadata %[[DST]]
+// CHECK: %[[DPTR:.*]] = memref.extract_aligned_pointer_as_index %[[DST]]
+// CHECK: %{{.*}}, %[[XOFF:.*]], %{{.*}}:2, %[[XSTR:.*]]:2 = memref.extract_strided_metadata %[[X]]
+// CHECK: %[[XPTR:.*]] = memref.extract_aligned_pointer_as_index %[[X]]
+// CHECK: scf.for %[[R:.*]] = %c0 to %[[ROWS]] step %c1
+// CHECK: %[[T:.*]] = memref.load %[[TOKS:.*]][%[[R]]]
+// CHECK: %[[COL:.*]] = affine.apply #{{.*}}(%[[TX]])[%c0]
+// CHECK: %[[ROW:.*]] = arith.index_cast %[[T]] : i32 to index
+// CHECK: arith.muli %[[R]], %[[DSTR]]#0
+// CHECK: arith.addi %[[DOFF]],
+// CHECK: arith.addi %[[DPTR]],
+// CHECK: arith.andi %{{.*}}, %c15
+// CHECK: arith.muli %[[ROW]], %[[XSTR]]#0
+// CHECK: arith.addi %[[XOFF]],
+// CHECK: arith.muli %[[COL]], %[[XSTR]]#1
+// CHECK: arith.addi %[[XPTR]],
+// CHECK: arith.andi %{{.*}}, %c15
+// CHECK: arith.ori
+// CHECK: %[[OK:.*]] = arith.cmpi eq, %{{.*}}, %c0
+// CHECK: scf.if %[[OK]]
+// CHECK: scf.for %[[J:.*]] = %c0 to %c32 step %c8
+// CHECK: %[[C:.*]] = arith.addi %[[COL]], %[[J]]
+// CHECK: %[[V:.*]] = vector.load %[[X]][%[[ROW]], %[[C]]] {alignment = 16 : i64} : memref<?x512xbf16>, vector<8xbf16>
+// CHECK: vector.store %[[V]], %[[DST]][%[[R]], %[[J]]] {alignment = 16 : i64}
+// CHECK: } else {
+// CHECK: scf.for %[[J:.*]] = %c0 to %c32 step %c1
+// CHECK: %[[C:.*]] = arith.addi %[[COL]], %[[J]]
+// CHECK: %[[E:.*]] = memref.load %[[X]][%[[ROW]], %[[C]]]
+// CHECK: memref.store %[[E]], %[[DST]][%[[R]], %[[J]]]
+// CHECK-NOT: linalg.generic
+// BYTES8-LABEL: func.func @gather
+// BYTES8: scf.for %{{.*}} = %c0 to %c32 step %c4
+// BYTES8: vector.load {{.*}} {alignment = 8 : i64} : memref<?x512xbf16>, vector<4xbf16>
+func.func @gather(%x: memref<?x512xbf16>, %tokens: memref<?xi32>, %n: index) {
+  %scratch = memref.alloc(%n) : memref<?x512xbf16>
+  scf.forall (%ty, %tx) in (16, 16) {
+    %c = affine.apply affine_map<(d0) -> (d0 * 32)>(%tx)
+    %toks = memref.subview %tokens[%ty] [%n] [1] : memref<?xi32> to memref<?xi32, strided<[1], offset: ?>>
+    %dst = memref.subview %scratch[%ty, %c] [%n, 32] [1, 1] : memref<?x512xbf16> to memref<?x32xbf16, strided<[512, 1], offset: ?>>
+    linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%toks : memref<?xi32, strided<[1], offset: ?>>) outs(%dst : memref<?x32xbf16, strided<[512, 1], offset: ?>>) {
+    ^bb0(%in: i32, %out: bf16):
+      %j = linalg.index 1 : index
+      %col = affine.apply affine_map<(d0)[s0] -> (d0 * 32 + s0)>(%tx)[%j]
+      %row = arith.index_cast %in : i32 to index
+      %v = memref.load %x[%row, %col] : memref<?x512xbf16>
+      linalg.yield %v : bf16
+    }
+  } {mapping = [#gpu.thread<y>, #gpu.thread<x>]}
+  return
+}
+
+// -----
+
+// The accumulators' zero fill: rows of 64 f32, 16 steps of 4.
+// CHECK-LABEL: func.func @fill
+// CHECK: %[[ZERO:.*]] = vector.broadcast %{{.*}} : f32 to vector<4xf32>
+// CHECK: scf.for %[[R:.*]] =
+// CHECK: scf.if
+// CHECK: scf.for %[[J:.*]] = %c0 to %c64 step %c4
+// CHECK: vector.store %[[ZERO]], %{{.*}}[%[[R]], %[[J]]] {alignment = 16 : i64} : memref<?x64xf32, strided<[1024, 1], offset: ?>>, vector<4xf32>
+// CHECK: } else {
+// CHECK: memref.store
+// CHECK-NOT: linalg.fill
+func.func @fill(%n: index) {
+  %acc = memref.alloc(%n) : memref<?x1024xf32>
+  %zero = arith.constant 0.0 : f32
+  scf.forall (%ty, %tx) in (16, 16) {
+    %c = affine.apply affine_map<(d0) -> (d0 * 64)>(%tx)
+    %dst = memref.subview %acc[%ty, %c] [%n, 64] [1, 1] : memref<?x1024xf32> to memref<?x64xf32, strided<[1024, 1], offset: ?>>
+    linalg.fill ins(%zero : f32) outs(%dst : memref<?x64xf32, strided<[1024, 1], offset: ?>>)
+  } {mapping = [#gpu.thread<y>, #gpu.thread<x>]}
+  return
+}
+
+// -----
+
+// A copy of one allocation's rows into another's.
+// CHECK-LABEL: func.func @copy
+// CHECK: scf.if
+// CHECK: vector.load %{{.*}}[%[[R:.*]], %[[C:.*]]] {alignment = 16 : i64} : memref<?x16xf32, strided<[64, 1], offset: ?>>, vector<4xf32>
+// CHECK: } else {
+// CHECK-NOT: linalg.generic
+func.func @copy(%n: index) {
+  %a = memref.alloc(%n) : memref<?x64xf32>
+  %b = memref.alloc(%n) : memref<?x64xf32>
+  scf.forall (%t) in (4) {
+    %c = affine.apply affine_map<(d0) -> (d0 * 16)>(%t)
+    %src = memref.subview %a[0, %c] [%n, 16] [1, 1] : memref<?x64xf32> to memref<?x16xf32, strided<[64, 1], offset: ?>>
+    %dst = memref.subview %b[0, %c] [%n, 16] [1, 1] : memref<?x64xf32> to memref<?x16xf32, strided<[64, 1], offset: ?>>
+    linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%src : memref<?x16xf32, strided<[64, 1], offset: ?>>) outs(%dst : memref<?x16xf32, strided<[64, 1], offset: ?>>) {
+    ^bb0(%in: f32, %out: f32):
+      linalg.yield %in : f32
+    }
+  } {mapping = [#gpu.thread<linear_dim_0>]}
+  return
+}
+
+// -----
+
+// Left as they are: not in a thread loop; a row of 20 bf16 (40 bytes, not
+// whole 16-byte steps); a dynamic row length; a column read at 2 j (not
+// contiguous); the column also used as a row; two function arguments
+// (they may be one buffer); a body that computes on the element; a row's
+// one element repeated (its column does not depend on j).
+// CHECK-LABEL: func.func @left
+// CHECK-NOT: vector.
+// CHECK-COUNT-2: linalg.fill
+// CHECK-COUNT-6: linalg.generic
+// CHECK-NOT: vector.
+func.func @left(%x: memref<?x512xbf16>, %y: memref<?x512xbf16>, %tokens: memref<?xi32>, %n: index, %m: index) {
+  %scratch = memref.alloc(%n) : memref<?x512xbf16>
+  %zero = arith.constant 0.0 : bf16
+  %whole = memref.subview %scratch[0, 0] [%n, 32] [1, 1] : memref<?x512xbf16> to memref<?x32xbf16, strided<[512, 1]>>
+  linalg.fill ins(%zero : bf16) outs(%whole : memref<?x32xbf16, strided<[512, 1]>>)
+  scf.forall (%t) in (16) {
+    %short = memref.subview %scratch[0, 0] [%n, 20] [1, 1] : memref<?x512xbf16> to memref<?x20xbf16, strided<[512, 1]>>
+    linalg.fill ins(%zero : bf16) outs(%short : memref<?x20xbf16, strided<[512, 1]>>)
+    %dyn = memref.subview %scratch[0, 0] [%n, %m] [1, 1] : memref<?x512xbf16> to memref<?x?xbf16, strided<[512, 1]>>
+    linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%tokens : memref<?xi32>) outs(%dyn : memref<?x?xbf16, strided<[512, 1]>>) {
+    ^bb0(%in: i32, %out: bf16):
+      %j = linalg.index 1 : index
+      %row = arith.index_cast %in : i32 to index
+      %v = memref.load %x[%row, %j] : memref<?x512xbf16>
+      linalg.yield %v : bf16
+    }
+    linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%tokens : memref<?xi32>) outs(%whole : memref<?x32xbf16, strided<[512, 1]>>) {
+    ^bb0(%in: i32, %out: bf16):
+      %j = linalg.index 1 : index
+      %col = affine.apply affine_map<(d0) -> (d0 * 2)>(%j)
+      %row = arith.index_cast %in : i32 to index
+      %v = memref.load %x[%row, %col] : memref<?x512xbf16>
+      linalg.yield %v : bf16
+    }
+    linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%tokens : memref<?xi32>) outs(%whole : memref<?x32xbf16, strided<[512, 1]>>) {
+    ^bb0(%in: i32, %out: bf16):
+      %j = linalg.index 1 : index
+      %v = memref.load %x[%j, %j] : memref<?x512xbf16>
+      linalg.yield %v : bf16
+    }
+    %ys = memref.subview %y[0, 0] [%n, 32] [1, 1] : memref<?x512xbf16> to memref<?x32xbf16, strided<[512, 1]>>
+    linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%tokens : memref<?xi32>) outs(%ys : memref<?x32xbf16, strided<[512, 1]>>) {
+    ^bb0(%in: i32, %out: bf16):
+      %j = linalg.index 1 : index
+      %row = arith.index_cast %in : i32 to index
+      %v = memref.load %x[%row, %j] : memref<?x512xbf16>
+      linalg.yield %v : bf16
+    }
+    linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%tokens : memref<?xi32>) outs(%whole : memref<?x32xbf16, strided<[512, 1]>>) {
+    ^bb0(%in: i32, %out: bf16):
+      %j = linalg.index 1 : index
+      %row = arith.index_cast %in : i32 to index
+      %v = memref.load %x[%row, %j] : memref<?x512xbf16>
+      %w = arith.addf %v, %v : bf16
+      linalg.yield %w : bf16
+    }
+    linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%tokens : memref<?xi32>) outs(%whole : memref<?x32xbf16, strided<[512, 1]>>) {
+    ^bb0(%in: i32, %out: bf16):
+      %j = linalg.index 1 : index
+      %row = arith.index_cast %in : i32 to index
+      %c3 = arith.constant 3 : index
+      %v = memref.load %x[%row, %c3] : memref<?x512xbf16>
+      linalg.yield %v : bf16
+    }
+  } {mapping = [#gpu.thread<linear_dim_0>]}
+  return
+}
