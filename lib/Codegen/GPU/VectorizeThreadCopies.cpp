@@ -41,9 +41,8 @@ struct RowCopy {
   Value fillValue;
   Value source;
   // The body's load of `source`, or null: the copy of an input read at
-  // (i, j) (`sourceInput`).
+  // (i, j).
   memref::LoadOp load;
-  int64_t sourceInput = -1;
 };
 
 bool inThreadLoop(Operation *op) {
@@ -92,13 +91,14 @@ LogicalResult matchGather(linalg::GenericOp op, RowCopy &copy) {
   Block *body = op.getBody();
   auto yield = cast<linalg::YieldOp>(body->getTerminator());
   Value yielded = yield.getOperand(0);
-  // A copy of an input at (i, j).
+  // A copy of an input at (i, j); nothing else in the body.
   if (auto arg = dyn_cast<BlockArgument>(yielded)) {
     if (arg.getOwner() != body || arg.getArgNumber() >= op.getNumDpsInputs() ||
         op.getIndexingMapsArray()[arg.getArgNumber()] !=
-            AffineMap::getMultiDimIdentityMap(2, op.getContext()))
+            AffineMap::getMultiDimIdentityMap(2, op.getContext()) ||
+        !llvm::all_of(body->without_terminator(),
+                      [](Operation &inner) { return isPure(&inner); }))
       return failure();
-    copy.sourceInput = arg.getArgNumber();
     copy.source = op.getDpsInputs()[arg.getArgNumber()];
     return success();
   }
@@ -159,9 +159,11 @@ LogicalResult matchGather(linalg::GenericOp op, RowCopy &copy) {
   for (OpOperand *input : op.getDpsInputOperands())
     if (op.getMatchingIndexingMap(input).isFunctionOfDim(1))
       return failure();
-  // The source is not in the body (it cannot be: no allocations there).
+  // The source must exist before the op (not a view the body makes).
   copy.load = load;
   copy.source = load.getMemRef();
+  if (op->isAncestor(copy.source.getParentBlock()->getParentOp()))
+    return failure();
   return success();
 }
 
@@ -196,8 +198,22 @@ FailureOr<RowCopy> matchRowCopy(linalg::LinalgOp op, int64_t bytes) {
     return failure();
   auto sourceType = dyn_cast<MemRefType>(copy.source.getType());
   if (!sourceType || sourceType.getElementType() != destType.getElementType() ||
-      !hasContiguousRows(copy.source, bytes) ||
-      !disjointBuffers(copy.source, copy.dest))
+      !hasContiguousRows(copy.source, bytes))
+    return failure();
+  // A row is read whole before it is written, and its indices once: so
+  // nothing the op reads (the source, index inputs, the body's loads) may
+  // be the destination.
+  auto apartFromDest = [&](Value v) {
+    return !isa<MemRefType>(v.getType()) || disjointBuffers(v, copy.dest);
+  };
+  if (!llvm::all_of(op.getDpsInputs(), apartFromDest) ||
+      !apartFromDest(copy.source) ||
+      generic.getBody()
+          ->walk([&](memref::LoadOp read) {
+            return apartFromDest(read.getMemRef()) ? WalkResult::advance()
+                                                   : WalkResult::interrupt();
+          })
+          .wasInterrupted())
     return failure();
   return copy;
 }
@@ -298,7 +314,8 @@ void rewrite(RowCopy &copy, int64_t bytes) {
         Value v = broadcast;
         if (copy.source)
           v = vector::LoadOp::create(b, vectorType, copy.source, sourceAt(j),
-                                     false, align);
+                                     copy.load && copy.load.getNontemporal(),
+                                     align);
         vector::StoreOp::create(b, v, copy.dest, ValueRange{row, j}, false,
                                 align);
         return SmallVector<Value>{};

@@ -179,3 +179,58 @@ func.func @left(%x: memref<?x512xbf16>, %y: memref<?x512xbf16>, %tokens: memref<
   } {mapping = [#gpu.thread<linear_dim_0>]}
   return
 }
+
+// -----
+
+// Also left (found by review): a source the body makes (a view of a
+// token's row); a copy whose body also writes elsewhere; a row index read
+// from the destination, by the body or as an input (the rewrite reads
+// each row's index once, before the row is written; the op reads it again
+// for every element).
+// CHECK-LABEL: func.func @left_reads
+// CHECK-NOT: vector.
+// CHECK-COUNT-4: linalg.generic
+// CHECK-NOT: vector.
+func.func @left_reads(%x: memref<?x512xbf16>, %tokens: memref<?xi32>, %log: memref<?x16xf32>, %n: index) {
+  %scratch = memref.alloc(%n) : memref<?x32xbf16>
+  %a = memref.alloc(%n) : memref<?x16xf32>
+  %b = memref.alloc(%n) : memref<?x16xf32>
+  %src = memref.alloc() : memref<8x8xi32>
+  %dest = memref.alloc() : memref<1x8xi32>
+  scf.forall (%t) in (16) {
+    linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%tokens : memref<?xi32>) outs(%scratch : memref<?x32xbf16>) {
+    ^bb0(%in: i32, %out: bf16):
+      %j = linalg.index 1 : index
+      %row = arith.index_cast %in : i32 to index
+      %sv = memref.subview %x[%row, 0] [1, 512] [1, 1] : memref<?x512xbf16> to memref<512xbf16, strided<[1], offset: ?>>
+      %v = memref.load %sv[%j] : memref<512xbf16, strided<[1], offset: ?>>
+      linalg.yield %v : bf16
+    }
+    linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%a : memref<?x16xf32>) outs(%b : memref<?x16xf32>) {
+    ^bb0(%in: f32, %out: f32):
+      %i = linalg.index 0 : index
+      %j = linalg.index 1 : index
+      memref.store %in, %log[%i, %j] : memref<?x16xf32>
+      linalg.yield %in : f32
+    }
+    linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} outs(%dest : memref<1x8xi32>) {
+    ^bb0(%out: i32):
+      %i = linalg.index 0 : index
+      %j = linalg.index 1 : index
+      %c5 = arith.constant 5 : index
+      %k32 = memref.load %dest[%i, %c5] : memref<1x8xi32>
+      %k = arith.index_cast %k32 : i32 to index
+      %v = memref.load %src[%k, %j] : memref<8x8xi32>
+      linalg.yield %v : i32
+    }
+    %col5 = memref.subview %dest[0, 5] [1, 1] [1, 1] : memref<1x8xi32> to memref<1xi32, strided<[8], offset: 5>>
+    linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%col5 : memref<1xi32, strided<[8], offset: 5>>) outs(%dest : memref<1x8xi32>) {
+    ^bb0(%in: i32, %out: i32):
+      %j = linalg.index 1 : index
+      %k = arith.index_cast %in : i32 to index
+      %v = memref.load %src[%k, %j] : memref<8x8xi32>
+      linalg.yield %v : i32
+    }
+  } {mapping = [#gpu.thread<linear_dim_0>]}
+  return
+}

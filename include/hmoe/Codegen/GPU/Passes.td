@@ -182,9 +182,10 @@ def HMoEVectorizeThreadCopies : InterfacePass<"hmoe-vectorize-thread-copies",
     element), behind a test, per row, that both row addresses are aligned
     to `bytes`; a row that is not (a caller's view starting at an odd
     element) is copied an element at a time as before. A gather reads the
-    row's index once, not once per element. The source and destination
-    must be views of different buffers (`BufferAliasing.h`), else the op
-    is left as it is.
+    row's index once, not once per element. What the op reads (source,
+    index inputs, the body's loads) must be views of buffers other than the
+    destination (`BufferAliasing.h`), and its body may not write; else the
+    op is left as it is.
   }];
   let options = [
     Option<"bytes", "bytes", "int64_t", /*default=*/"16",
