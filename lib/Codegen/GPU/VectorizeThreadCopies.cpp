@@ -332,6 +332,162 @@ void rewrite(RowCopy &copy, int64_t bytes) {
   copy.op->erase();
 }
 
+/// An element-wise op over a thread's rows: element (i, j) computed by a
+/// pure body from operands read at (i, j) (`vectorOperands`: inputs with
+/// the identity map, and the destination where the body reads it) and
+/// from inputs read at row i only.
+struct RowMap {
+  linalg::GenericOp op;
+  Value dest;
+  int64_t cols = 0, width = 0;
+  SmallVector<Value> vectorOperands;
+};
+
+FailureOr<RowMap> matchRowMap(linalg::GenericOp op, int64_t bytes) {
+  if (!op.hasPureBufferSemantics() || op.getNumDpsInits() != 1 ||
+      op.getNumLoops() != 2 || op.getNumParallelLoops() != 2 ||
+      !inThreadLoop(op))
+    return failure();
+  RowMap map;
+  map.op = op;
+  map.dest = op.getDpsInits()[0];
+  auto destType = dyn_cast<MemRefType>(map.dest.getType());
+  AffineMap identity = AffineMap::getMultiDimIdentityMap(2, op.getContext());
+  if (!destType || destType.getRank() != 2 || destType.isDynamicDim(1) ||
+      op.getIndexingMapsArray().back() != identity ||
+      !hasContiguousRows(map.dest, bytes))
+    return failure();
+  if (!llvm::all_of(op.getBody()->without_terminator(), [](Operation &inner) {
+        return inner.getNumRegions() == 0 && isPure(&inner);
+      }))
+    return failure();
+  int64_t widest = destType.getElementTypeBitWidth() / 8;
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    Value v = input->get();
+    if (!isa<MemRefType>(v.getType()))
+      continue;
+    AffineMap inputMap = op.getMatchingIndexingMap(input);
+    if (inputMap == identity) {
+      // Read at (i, j): the destination's own view (each element read
+      // before it is written), or another buffer.
+      if ((v != map.dest && !disjointBuffers(v, map.dest)) ||
+          !hasContiguousRows(v, bytes))
+        return failure();
+      map.vectorOperands.push_back(v);
+      widest = std::max<int64_t>(
+          widest, cast<MemRefType>(v.getType()).getElementTypeBitWidth() / 8);
+    } else if (inputMap.isFunctionOfDim(1) || !disjointBuffers(v, map.dest)) {
+      return failure();
+    }
+  }
+  if (!op.getMatchingBlockArgument(op.getDpsInitOperand(0)).use_empty())
+    map.vectorOperands.push_back(map.dest);
+  map.cols = destType.getDimSize(1);
+  map.width = bytes / widest;
+  if (map.width < 2 || map.cols % map.width != 0)
+    return failure();
+  return map;
+}
+
+void rewrite(RowMap &map) {
+  linalg::GenericOp op = map.op;
+  ImplicitLocOpBuilder b(op.getLoc(), op);
+  Emitter e{b};
+  Value c0 = e.idx(0);
+  auto bytesOf = [&](Value v) {
+    auto type = cast<MemRefType>(v.getType());
+    return map.width * type.getElementTypeBitWidth() / 8;
+  };
+  Value rows = memref::DimOp::create(b, map.dest, 0);
+  SmallVector<Addresses> addresses;
+  for (Value v : map.vectorOperands)
+    addresses.emplace_back(e, v);
+  Addresses destAt(e, map.dest);
+  Block *body = op.getBody();
+  e.loop(c0, rows, [&](Value row) {
+    // Inputs read at row i, once per row.
+    IRMapping rowValues;
+    for (OpOperand *input : op.getDpsInputOperands()) {
+      BlockArgument arg = op.getMatchingBlockArgument(input);
+      AffineMap inputMap = op.getMatchingIndexingMap(input);
+      Value v = input->get();
+      if (arg.use_empty() ||
+          (isa<MemRefType>(v.getType()) &&
+           inputMap == AffineMap::getMultiDimIdentityMap(2, b.getContext())))
+        continue;
+      if (isa<MemRefType>(v.getType())) {
+        SmallVector<Value> indices;
+        for (AffineExpr r : inputMap.getResults())
+          indices.push_back(getValueOrCreateConstantIndexOp(
+              b, b.getLoc(),
+              affine::makeComposedFoldedAffineApply(
+                  b, b.getLoc(), AffineMap::get(2, 0, r),
+                  ArrayRef<OpFoldResult>{row, c0})));
+        v = e.load(v, indices);
+      }
+      rowValues.map(arg, v);
+    }
+    // The body for column j, its (i, j) operands given.
+    auto element = [&](Value j, ArrayRef<Value> atIJ) {
+      IRMapping values = rowValues;
+      for (OpOperand &operand : op->getOpOperands()) {
+        BlockArgument arg = op.getMatchingBlockArgument(&operand);
+        auto *at = llvm::find(map.vectorOperands, operand.get());
+        if (!arg.use_empty() && at != map.vectorOperands.end() &&
+            !values.contains(arg))
+          values.map(arg, atIJ[at - map.vectorOperands.begin()]);
+      }
+      for (Operation &inner : body->without_terminator()) {
+        if (auto index = dyn_cast<linalg::IndexOp>(inner)) {
+          values.map(index.getResult(), index.getDim() == 0 ? row : j);
+          continue;
+        }
+        b.clone(inner, values);
+      }
+      return values.lookupOrDefault(body->getTerminator()->getOperand(0));
+    };
+    Value misaligned =
+        e.andi(destAt.of(e, {row, c0}), e.idx(bytesOf(map.dest) - 1));
+    for (auto [v, at] : llvm::zip(map.vectorOperands, addresses))
+      misaligned =
+          e.ori(misaligned, e.andi(at.of(e, {row, c0}), e.idx(bytesOf(v) - 1)));
+    auto ifOp = scf::IfOp::create(
+        b, e.cmpi(arith::CmpIPredicate::eq, misaligned, c0), true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    e.loop(c0, e.idx(map.cols), e.idx(map.width), {}, [&](Value j, ValueRange) {
+      SmallVector<Value> vectors;
+      for (Value v : map.vectorOperands)
+        vectors.push_back(vector::LoadOp::create(
+            b,
+            VectorType::get({map.width},
+                            cast<MemRefType>(v.getType()).getElementType()),
+            v, ValueRange{row, j}, false, llvm::MaybeAlign(bytesOf(v))));
+      SmallVector<Value> results;
+      for (int64_t l = 0; l < map.width; ++l) {
+        SmallVector<Value> atIJ;
+        for (Value vec : vectors)
+          atIJ.push_back(vector::ExtractOp::create(b, vec, l));
+        results.push_back(element(e.addi(j, e.idx(l)), atIJ));
+      }
+      auto destType = cast<MemRefType>(map.dest.getType());
+      Value result = vector::FromElementsOp::create(
+          b, VectorType::get({map.width}, destType.getElementType()), results);
+      vector::StoreOp::create(b, result, map.dest, ValueRange{row, j}, false,
+                              llvm::MaybeAlign(bytesOf(map.dest)));
+      return SmallVector<Value>{};
+    });
+    b.setInsertionPointToStart(ifOp.elseBlock());
+    e.loop(c0, e.idx(map.cols), [&](Value j) {
+      SmallVector<Value> atIJ;
+      for (Value v : map.vectorOperands)
+        atIJ.push_back(e.load(v, {row, j}));
+      e.store(element(j, atIJ), map.dest, {row, j});
+    });
+  });
+  op->erase();
+}
+
 struct HMoEVectorizeThreadCopiesPass
     : public hmoe::impl::HMoEVectorizeThreadCopiesBase<
           HMoEVectorizeThreadCopiesPass> {
@@ -345,12 +501,18 @@ struct HMoEVectorizeThreadCopiesPass
       return signalPassFailure();
     }
     SmallVector<RowCopy> copies;
+    SmallVector<RowMap> maps;
     getOperation()->walk([&](linalg::LinalgOp op) {
       if (FailureOr<RowCopy> copy = matchRowCopy(op, bytes); succeeded(copy))
         copies.push_back(*copy);
+      else if (auto generic = dyn_cast<linalg::GenericOp>(op.getOperation()))
+        if (FailureOr<RowMap> map = matchRowMap(generic, bytes); succeeded(map))
+          maps.push_back(*map);
     });
     for (RowCopy &copy : copies)
       rewrite(copy, bytes);
+    for (RowMap &map : maps)
+      rewrite(map);
   }
 };
 } // namespace

@@ -234,3 +234,102 @@ func.func @left_reads(%x: memref<?x512xbf16>, %tokens: memref<?xi32>, %log: memr
   } {mapping = [#gpu.thread<linear_dim_0>]}
   return
 }
+
+// -----
+
+// Element-wise ops over a thread's rows: each row in steps of 16 bytes of
+// its widest operand (4 f32 in, 4 bf16 = 8 bytes out), the body once per
+// element of the step; inputs read at row i once per row; the element
+// loop as the fallback. In place (the destination read at (i, j)) too.
+// CHECK-LABEL: func.func @elementwise
+// CHECK: scf.for %[[R:.*]] =
+// CHECK: %[[S:.*]] = memref.load %{{.*}}[%[[R]]] : memref<?xf32>
+// CHECK: scf.if
+// CHECK: scf.for %[[J:.*]] = %c0 to %c64 step %c4
+// CHECK: %[[V:.*]] = vector.load %{{.*}}[%[[R]], %[[J]]] {alignment = 16 : i64} : memref<?x64xf32, strided<[1024, 1], offset: ?>>, vector<4xf32>
+// CHECK: %[[E0:.*]] = vector.extract %[[V]][0]
+// CHECK: %[[M0:.*]] = arith.mulf %[[E0]], %[[S]]
+// CHECK: %[[T0:.*]] = arith.truncf %[[M0]]
+// CHECK: vector.extract %[[V]][1]
+// CHECK: vector.extract %[[V]][2]
+// CHECK: vector.extract %[[V]][3]
+// CHECK: %[[T3:.*]] = arith.truncf
+// CHECK: %[[OUT:.*]] = vector.from_elements %[[T0]], %{{.*}}, %{{.*}}, %[[T3]] : vector<4xbf16>
+// CHECK: vector.store %[[OUT]], %{{.*}}[%[[R]], %[[J]]] {alignment = 8 : i64} : memref<?x64xbf16, strided<[1024, 1], offset: ?>>, vector<4xbf16>
+// CHECK: } else {
+// CHECK: scf.for %[[J:.*]] = %c0 to %c64 step %c1
+// CHECK: memref.load %{{.*}}[%[[R]], %[[J]]] : memref<?x64xf32
+// CHECK: arith.mulf
+// CHECK: memref.store
+// CHECK-LABEL: func.func @in_place
+// CHECK: scf.for %[[J:.*]] = %c0 to %c32 step %c4
+// CHECK: %[[V:.*]] = vector.load %[[D:.*]][%{{.*}}, %[[J]]] {alignment = 16 : i64}
+// CHECK: arith.addf
+// CHECK: vector.store %{{.*}}, %[[D]][%{{.*}}, %[[J]]] {alignment = 16 : i64}
+// CHECK-NOT: linalg.generic
+func.func @elementwise(%n: index, %scale: memref<?xf32>) {
+  %h = memref.alloc(%n) : memref<?x1024xf32>
+  %o = memref.alloc(%n) : memref<?x1024xbf16>
+  scf.forall (%ty, %tx) in (16, 16) {
+    %c = affine.apply affine_map<(d0) -> (d0 * 64)>(%tx)
+    %in = memref.subview %h[0, %c] [%n, 64] [1, 1] : memref<?x1024xf32> to memref<?x64xf32, strided<[1024, 1], offset: ?>>
+    %out = memref.subview %o[0, %c] [%n, 64] [1, 1] : memref<?x1024xbf16> to memref<?x64xbf16, strided<[1024, 1], offset: ?>>
+    linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%in, %scale : memref<?x64xf32, strided<[1024, 1], offset: ?>>, memref<?xf32>) outs(%out : memref<?x64xbf16, strided<[1024, 1], offset: ?>>) {
+    ^bb0(%x: f32, %s: f32, %y: bf16):
+      %m = arith.mulf %x, %s : f32
+      %t = arith.truncf %m : f32 to bf16
+      linalg.yield %t : bf16
+    }
+  } {mapping = [#gpu.thread<y>, #gpu.thread<x>]}
+  return
+}
+func.func @in_place(%n: index) {
+  %h = memref.alloc(%n) : memref<?x512xf32>
+  scf.forall (%t) in (16) {
+    %c = affine.apply affine_map<(d0) -> (d0 * 32)>(%t)
+    %rows = memref.subview %h[0, %c] [%n, 32] [1, 1] : memref<?x512xf32> to memref<?x32xf32, strided<[512, 1], offset: ?>>
+    linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} outs(%rows : memref<?x32xf32, strided<[512, 1], offset: ?>>) {
+    ^bb0(%y: f32):
+      %d = arith.addf %y, %y : f32
+      linalg.yield %d : f32
+    }
+  } {mapping = [#gpu.thread<linear_dim_0>]}
+  return
+}
+
+// -----
+
+// Element-wise ops left alone: an input that is another view of the
+// destination (a row read after the step before wrote it); an input read
+// transposed (at (j, i)); a body that reads memory.
+// CHECK-LABEL: func.func @elementwise_left
+// CHECK-NOT: vector.
+// CHECK-COUNT-3: linalg.generic
+// CHECK-NOT: vector.
+func.func @elementwise_left(%n: index, %table: memref<?xf32>) {
+  %h = memref.alloc(%n) : memref<?x512xf32>
+  %g = memref.alloc() : memref<512x512xf32>
+  scf.forall (%t) in (16) {
+    %a = memref.subview %h[0, 0] [%n, 32] [1, 1] : memref<?x512xf32> to memref<?x32xf32, strided<[512, 1]>>
+    %b = memref.subview %h[0, 1] [%n, 32] [1, 1] : memref<?x512xf32> to memref<?x32xf32, strided<[512, 1], offset: 1>>
+    linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%b : memref<?x32xf32, strided<[512, 1], offset: 1>>) outs(%a : memref<?x32xf32, strided<[512, 1]>>) {
+    ^bb0(%x: f32, %y: f32):
+      %d = arith.addf %x, %x : f32
+      linalg.yield %d : f32
+    }
+    %gt = memref.subview %g[0, 0] [32, %n] [1, 1] : memref<512x512xf32> to memref<32x?xf32, strided<[512, 1]>>
+    linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d1, d0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%gt : memref<32x?xf32, strided<[512, 1]>>) outs(%a : memref<?x32xf32, strided<[512, 1]>>) {
+    ^bb0(%x: f32, %y: f32):
+      %d = arith.addf %x, %x : f32
+      linalg.yield %d : f32
+    }
+    linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} outs(%a : memref<?x32xf32, strided<[512, 1]>>) {
+    ^bb0(%y: f32):
+      %j = linalg.index 1 : index
+      %v = memref.load %table[%j] : memref<?xf32>
+      %d = arith.addf %y, %v : f32
+      linalg.yield %d : f32
+    }
+  } {mapping = [#gpu.thread<linear_dim_0>]}
+  return
+}

@@ -165,8 +165,8 @@ def HMoEWarpContractionsToMMA : InterfacePass<"hmoe-warp-contractions-to-mma",
 
 def HMoEVectorizeThreadCopies : InterfacePass<"hmoe-vectorize-thread-copies",
                                               "::mlir::FunctionOpInterface"> {
-  let summary = "row copies, gathers and fills of GPU thread loops -> "
-                "aligned vector loads and stores";
+  let summary = "row copies, gathers, fills and element-wise ops of GPU "
+                "thread loops -> aligned vector loads and stores";
   let description = [{
     After bufferization, for the ops of a thread loop (an `scf.forall`
     mapped to `#gpu.thread<...>`) that each thread runs over a few rows of
@@ -186,6 +186,15 @@ def HMoEVectorizeThreadCopies : InterfacePass<"hmoe-vectorize-thread-copies",
     index inputs, the body's loads) must be views of buffers other than the
     destination (`BufferAliasing.h`), and its body may not write; else the
     op is left as it is.
+
+    Element-wise ops too (a `linalg.generic` with a pure body, no loads,
+    over operands read at (i, j) with unit-stride rows and inputs read at
+    row i): each row steps by `bytes` of its widest operand (4 f32 in and
+    4 bf16 out: 16- and 8-byte accesses), runs the body once per element
+    of the step on the vectors' elements, and stores the step as one
+    vector, behind the same per-row test of every operand's alignment. An
+    operand read at (i, j) must be the destination's own view or another
+    buffer.
   }];
   let options = [
     Option<"bytes", "bytes", "int64_t", /*default=*/"16",
