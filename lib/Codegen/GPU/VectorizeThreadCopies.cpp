@@ -183,7 +183,8 @@ FailureOr<RowCopy> matchRowCopy(linalg::LinalgOp op, int64_t bytes) {
     return failure();
   copy.cols = destType.getDimSize(1);
   int64_t elementBytes = destType.getElementTypeBitWidth() / 8;
-  if ((copy.cols * elementBytes) % bytes != 0)
+  // No columns: the op reads nothing, not even a row's index.
+  if (copy.cols == 0 || (copy.cols * elementBytes) % bytes != 0)
     return failure();
   if (auto fill = dyn_cast<linalg::FillOp>(op.getOperation())) {
     copy.fillValue = fill.value();
@@ -357,14 +358,19 @@ FailureOr<RowMap> matchRowMap(linalg::GenericOp op, int64_t bytes) {
       op.getIndexingMapsArray().back() != identity ||
       !hasContiguousRows(map.dest, bytes))
     return failure();
+  // Pure, and no warp-level op (gpu.shuffle is pure): the body runs on
+  // both sides of a branch that lanes may take differently.
   if (!llvm::all_of(op.getBody()->without_terminator(), [](Operation &inner) {
-        return inner.getNumRegions() == 0 && isPure(&inner);
+        return inner.getNumRegions() == 0 && isPure(&inner) &&
+               !isa_and_nonnull<gpu::GPUDialect, NVVM::NVVMDialect>(
+                   inner.getDialect());
       }))
     return failure();
   int64_t widest = destType.getElementTypeBitWidth() / 8;
   for (OpOperand *input : op.getDpsInputOperands()) {
     Value v = input->get();
-    if (!isa<MemRefType>(v.getType()))
+    if (!isa<MemRefType>(v.getType()) ||
+        op.getMatchingBlockArgument(input).use_empty())
       continue;
     AffineMap inputMap = op.getMatchingIndexingMap(input);
     if (inputMap == identity) {
@@ -384,7 +390,7 @@ FailureOr<RowMap> matchRowMap(linalg::GenericOp op, int64_t bytes) {
     map.vectorOperands.push_back(map.dest);
   map.cols = destType.getDimSize(1);
   map.width = bytes / widest;
-  if (map.width < 2 || map.cols % map.width != 0)
+  if (map.cols == 0 || map.width < 2 || map.cols % map.width != 0)
     return failure();
   return map;
 }

@@ -301,10 +301,12 @@ func.func @in_place(%n: index) {
 
 // Element-wise ops left alone: an input that is another view of the
 // destination (a row read after the step before wrote it); an input read
-// transposed (at (j, i)); a body that reads memory.
+// transposed (at (j, i)); a body that reads memory; a warp shuffle (the
+// body would run on both sides of a branch lanes may take differently);
+// no columns (the op reads nothing, not even its row inputs).
 // CHECK-LABEL: func.func @elementwise_left
 // CHECK-NOT: vector.
-// CHECK-COUNT-3: linalg.generic
+// CHECK-COUNT-5: linalg.generic
 // CHECK-NOT: vector.
 func.func @elementwise_left(%n: index, %table: memref<?xf32>) {
   %h = memref.alloc(%n) : memref<?x512xf32>
@@ -328,6 +330,45 @@ func.func @elementwise_left(%n: index, %table: memref<?xf32>) {
       %j = linalg.index 1 : index
       %v = memref.load %table[%j] : memref<?xf32>
       %d = arith.addf %y, %v : f32
+      linalg.yield %d : f32
+    }
+    linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} outs(%a : memref<?x32xf32, strided<[512, 1]>>) {
+    ^bb0(%y: f32):
+      %c1_i32 = arith.constant 1 : i32
+      %c32_i32 = arith.constant 32 : i32
+      %s, %ok = gpu.shuffle xor %y, %c1_i32, %c32_i32 : f32
+      linalg.yield %s : f32
+    }
+    %none = memref.subview %h[0, 0] [%n, 0] [1, 1] : memref<?x512xf32> to memref<?x0xf32, strided<[512, 1]>>
+    linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%table : memref<?xf32>) outs(%none : memref<?x0xf32, strided<[512, 1]>>) {
+    ^bb0(%x: f32, %y: f32):
+      linalg.yield %x : f32
+    }
+  } {mapping = [#gpu.thread<linear_dim_0>]}
+  return
+}
+
+// -----
+
+// An input the body does not use is neither loaded nor tested: the f64
+// one here would halve the step to 2 elements.
+// CHECK-LABEL: func.func @unused_input
+// CHECK: scf.forall
+// CHECK-NOT: xf64
+// CHECK: scf.for %{{.*}} = %c0 to %c32 step %c4
+// CHECK-NOT: xf64
+// CHECK: vector.load %{{.*}} : memref<?x32xf32, strided<[512, 1]>>, vector<4xf32>
+// CHECK-NOT: xf64
+// CHECK: } {mapping
+func.func @unused_input(%n: index) {
+  %h = memref.alloc(%n) : memref<?x512xf32>
+  %wide = memref.alloc(%n) : memref<?x32xf64>
+  %o = memref.alloc(%n) : memref<?x32xf32>
+  scf.forall (%t) in (16) {
+    %a = memref.subview %h[0, 0] [%n, 32] [1, 1] : memref<?x512xf32> to memref<?x32xf32, strided<[512, 1]>>
+    linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%a, %wide : memref<?x32xf32, strided<[512, 1]>>, memref<?x32xf64>) outs(%o : memref<?x32xf32>) {
+    ^bb0(%x: f32, %unused: f64, %y: f32):
+      %d = arith.addf %x, %x : f32
       linalg.yield %d : f32
     }
   } {mapping = [#gpu.thread<linear_dim_0>]}
