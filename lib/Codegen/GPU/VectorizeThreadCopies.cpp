@@ -167,20 +167,42 @@ LogicalResult matchGather(linalg::GenericOp op, RowCopy &copy) {
   return success();
 }
 
-FailureOr<RowCopy> matchRowCopy(linalg::LinalgOp op, int64_t bytes) {
+/// The [rows, C] destination of an op of a thread loop with two parallel
+/// loops, written at (i, j), `C` static and the rows of unit stride.
+MemRefType threadRowsDest(linalg::LinalgOp op, int64_t bytes) {
   if (!op.hasPureBufferSemantics() || op.getNumDpsInits() != 1 ||
       op.getNumLoops() != 2 || op.getNumParallelLoops() != 2 ||
       !inThreadLoop(op))
+    return {};
+  Value dest = op.getDpsInits()[0];
+  auto destType = dyn_cast<MemRefType>(dest.getType());
+  if (!destType || destType.getRank() != 2 || destType.isDynamicDim(1) ||
+      op.getIndexingMapsArray().back() !=
+          AffineMap::getMultiDimIdentityMap(2, op.getContext()) ||
+      !hasContiguousRows(dest, bytes))
+    return {};
+  return destType;
+}
+
+/// `input` of `op`, whose map does not use j, read at row `row`.
+Value loadAtRow(Emitter &e, linalg::LinalgOp op, OpOperand *input, Value row) {
+  SmallVector<Value> indices;
+  for (AffineExpr r : op.getMatchingIndexingMap(input).getResults())
+    indices.push_back(getValueOrCreateConstantIndexOp(
+        e.b, e.b.getLoc(),
+        affine::makeComposedFoldedAffineApply(
+            e.b, e.b.getLoc(), AffineMap::get(2, 0, r),
+            ArrayRef<OpFoldResult>{row, e.b.getIndexAttr(0)})));
+  return e.load(input->get(), indices);
+}
+
+FailureOr<RowCopy> matchRowCopy(linalg::LinalgOp op, int64_t bytes) {
+  MemRefType destType = threadRowsDest(op, bytes);
+  if (!destType)
     return failure();
   RowCopy copy;
   copy.op = op;
   copy.dest = op.getDpsInits()[0];
-  auto destType = dyn_cast<MemRefType>(copy.dest.getType());
-  if (!destType || destType.getRank() != 2 || destType.isDynamicDim(1) ||
-      op.getIndexingMapsArray().back() !=
-          AffineMap::getMultiDimIdentityMap(2, op.getContext()) ||
-      !hasContiguousRows(copy.dest, bytes))
-    return failure();
   copy.cols = destType.getDimSize(1);
   int64_t elementBytes = destType.getElementTypeBitWidth() / 8;
   // No columns: the op reads nothing, not even a row's index.
@@ -270,17 +292,8 @@ void rewrite(RowCopy &copy, int64_t bytes) {
         if (arg.use_empty())
           continue;
         Value v = input->get();
-        if (isa<MemRefType>(v.getType())) {
-          SmallVector<Value> indices;
-          for (AffineExpr r :
-               generic.getMatchingIndexingMap(input).getResults())
-            indices.push_back(getValueOrCreateConstantIndexOp(
-                b, b.getLoc(),
-                affine::makeComposedFoldedAffineApply(
-                    b, b.getLoc(), AffineMap::get(2, 0, r),
-                    ArrayRef<OpFoldResult>{row, c0})));
-          v = e.load(v, indices);
-        }
+        if (isa<MemRefType>(v.getType()))
+          v = loadAtRow(e, generic, input, row);
         map.map(arg, v);
       }
       for (Operation &inner : body->without_terminator()) {
@@ -345,19 +358,13 @@ struct RowMap {
 };
 
 FailureOr<RowMap> matchRowMap(linalg::GenericOp op, int64_t bytes) {
-  if (!op.hasPureBufferSemantics() || op.getNumDpsInits() != 1 ||
-      op.getNumLoops() != 2 || op.getNumParallelLoops() != 2 ||
-      !inThreadLoop(op))
+  MemRefType destType = threadRowsDest(op, bytes);
+  if (!destType)
     return failure();
   RowMap map;
   map.op = op;
   map.dest = op.getDpsInits()[0];
-  auto destType = dyn_cast<MemRefType>(map.dest.getType());
   AffineMap identity = AffineMap::getMultiDimIdentityMap(2, op.getContext());
-  if (!destType || destType.getRank() != 2 || destType.isDynamicDim(1) ||
-      op.getIndexingMapsArray().back() != identity ||
-      !hasContiguousRows(map.dest, bytes))
-    return failure();
   // Pure, and no warp-level op (gpu.shuffle is pure): the body runs on
   // both sides of a branch that lanes may take differently.
   if (!llvm::all_of(op.getBody()->without_terminator(), [](Operation &inner) {
@@ -421,16 +428,8 @@ void rewrite(RowMap &map) {
           (isa<MemRefType>(v.getType()) &&
            inputMap == AffineMap::getMultiDimIdentityMap(2, b.getContext())))
         continue;
-      if (isa<MemRefType>(v.getType())) {
-        SmallVector<Value> indices;
-        for (AffineExpr r : inputMap.getResults())
-          indices.push_back(getValueOrCreateConstantIndexOp(
-              b, b.getLoc(),
-              affine::makeComposedFoldedAffineApply(
-                  b, b.getLoc(), AffineMap::get(2, 0, r),
-                  ArrayRef<OpFoldResult>{row, c0})));
-        v = e.load(v, indices);
-      }
+      if (isa<MemRefType>(v.getType()))
+        v = loadAtRow(e, op, input, row);
       rowValues.map(arg, v);
     }
     // The body for column j, its (i, j) operands given.
