@@ -7,7 +7,9 @@
 // or 4-byte access per element; here each row moves in `bytes`-wide vector
 // accesses that carry their alignment (16 bytes: one ld.global.v4.b32 on
 // NVPTX), behind a per-row test that both rows are aligned. The scalar
-// loop stays as the fallback for a row that is not.
+// loop stays as the fallback for a row that is not. Element-wise ops over
+// such rows (the expert's activation) step the same way, their body run
+// once per element of each vector.
 //
 //===----------------------------------------------------------------------===//
 
