@@ -306,6 +306,9 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   // Allocation, copies and launches become asynchronous on one stream
   // (gpu-to-llvm lowers the asynchronous forms), with one wait at the end.
   pm.addNestedPass<func::FuncOp>(createGpuAsyncRegionPass());
+  // Before its loops become branches: ptxas unrolled f64 exp loops and
+  // spilled.
+  pm.addNestedPass<gpu::GPUModuleOp>(createHMoEKeepF64MathLoopsRolled());
   pm.addPass(createSCFToControlFlowPass());
   // After the strided-metadata expansion, which makes affine.apply too.
   pm.addPass(memref::createExpandStridedMetadataPass());
@@ -341,7 +344,7 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   ConvertGpuOpsToNVVMOpsOptions toNVVM;
   toNVVM.indexBitwidth = 64;
   pm.addNestedPass<gpu::GPUModuleOp>(createConvertGpuOpsToNVVMOps(toNVVM));
-  // Loop annotations (prefetched K loops not unrolled) and noalias of
+  // Loop annotations (loops not to be unrolled) and noalias of
   // read-only arguments, as LLVM IR sees them.
   pm.addNestedPass<gpu::GPUModuleOp>(createHMoECarryLLVMAttributes());
   pm.addNestedPass<gpu::GPUModuleOp>(createCanonicalizerPass());

@@ -2,6 +2,7 @@
 
 #include "GPULoops.h"
 
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/OperationSupport.h"
 #include "mlir/IR/PatternMatch.h"
@@ -67,6 +68,17 @@ void eraseNoOpCopies(RewriterBase &rewriter, Operation *root) {
   });
   for (memref::CopyOp copy : copies)
     rewriter.eraseOp(copy);
+}
+
+void keepRolled(scf::ForOp loop) {
+  MLIRContext *ctx = loop.getContext();
+  Builder b(ctx);
+  auto noUnroll = LLVM::LoopUnrollAttr::get(
+      ctx, /*disable=*/b.getBoolAttr(true), {}, {}, {}, {}, {}, {});
+  loop->setAttr("llvm.loop_annotation",
+                LLVM::LoopAnnotationAttr::get(ctx, {}, {}, {}, noUnroll, {}, {},
+                                              {}, {}, {}, {}, {}, {}, {}, {},
+                                              /*parallelAccesses=*/{}));
 }
 
 } // namespace mlir::hmoe

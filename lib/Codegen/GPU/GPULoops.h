@@ -120,6 +120,12 @@ bool isNoOpCopy(memref::CopyOp copy);
 /// Erases the no-op copies nested in `root`.
 void eraseNoOpCopies(RewriterBase &rewriter, Operation *root);
 
+/// Annotates `loop` not to be unrolled (LLVM's llvm.loop.unroll.disable,
+/// PTX's `.pragma "nounroll"`, which ptxas obeys too). The annotation is a
+/// discardable attribute that scf-to-cf moves onto the latch branch;
+/// hmoe-carry-llvm-attributes makes it the branch's own after lowering.
+void keepRolled(scf::ForOp loop);
+
 } // namespace mlir::hmoe
 
 #endif // HMOE_LIB_CODEGEN_GPU_GPULOOPS_H

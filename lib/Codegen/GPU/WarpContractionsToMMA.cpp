@@ -374,15 +374,8 @@ private:
     // Prefetching already overlaps a step's loads with the previous step's
     // mma.sync; unrolled (LLVM did, 4 times for 8 steps), ptxas hoisted the
     // loads of several steps and spilled.
-    if (prefetch) {
-      MLIRContext *ctx = at.getContext();
-      auto noUnroll = LLVM::LoopUnrollAttr::get(
-          ctx, /*disable=*/at.getBoolAttr(true), {}, {}, {}, {}, {}, {});
-      kLoop->setAttr("llvm.loop_annotation",
-                     LLVM::LoopAnnotationAttr::get(
-                         ctx, {}, {}, {}, noUnroll, {}, {}, {}, {}, {}, {}, {},
-                         {}, {}, {}, /*parallelAccesses=*/{}));
-    }
+    if (prefetch)
+      keepRolled(kLoop);
     SmallVector<Value> all(kLoop.getResults().take_front(numAcc));
     llvm::append_range(all, acc.drop_front(numAcc));
     return all;

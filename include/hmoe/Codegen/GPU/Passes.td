@@ -414,6 +414,30 @@ def HMoEMarkReadOnlyKernelArgs : Pass<"hmoe-mark-read-only-kernel-args",
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
+def HMoEKeepF64MathLoopsRolled : Pass<"hmoe-keep-f64-math-loops-rolled",
+                                      "::mlir::gpu::GPUModuleOp"> {
+  let summary = "Annotate kernel loops that call f64 libdevice functions "
+                "not to be unrolled";
+  let description = [{
+    In the kernels of the module, the innermost `scf.for` around a math op
+    on f64 that becomes a libdevice call (`math.exp` -> `__nv_exp`,
+    `math.log` -> `__nv_log`, ...; not `absf`, `sqrt`, `fma` and the
+    rounding ops, which are instructions) gets
+    `llvm.loop_annotation = #llvm.loop_annotation<unroll = <disable =
+    true>>` (one it already has is kept): `.pragma "nounroll"` in the
+    PTX, after `hmoe-carry-llvm-attributes`.
+
+    Why: each such call is 20-40 f64 instructions with a slow-path branch,
+    and ptxas for sm_90 / sm_90a unrolls a short loop of them (the
+    statistics' z-loss, `exp` over a token's logits) and then holds it
+    to the register budget it picked for 256 threads: 48 registers and
+    72 bytes of spills, the only spills of the integration matrix's
+    kernels. Rolled, the same kernel takes 31 registers and spills
+    nothing; sm_80 did not spill either way. Run before `convert-scf-to-cf`.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 def HMoECarryLLVMAttributes : Pass<"hmoe-carry-llvm-attributes",
                                    "::mlir::gpu::GPUModuleOp"> {
   let summary = "Carry into LLVM IR what upstream's lowering of kernels "
@@ -422,8 +446,9 @@ def HMoECarryLLVMAttributes : Pass<"hmoe-carry-llvm-attributes",
     After the kernels' lowering to the LLVM dialect:
 
     * An `scf.for` with a discardable `llvm.loop_annotation`
-      (hmoe-warp-contractions-to-mma puts `unroll = <disable = true>` on
-      its prefetched K loops) has it on its latch branch after
+      (`unroll = <disable = true>`: hmoe-warp-contractions-to-mma puts it
+      on its prefetched K loops, hmoe-keep-f64-math-loops-rolled on loops
+      calling f64 libdevice functions) has it on its latch branch after
       `convert-scf-to-cf`, and the lowering to `llvm.br` keeps it there as
       a discardable attribute, which the translation to LLVM IR ignores
       (LLVM 22). It becomes the branch's inherent `loop_annotation`
