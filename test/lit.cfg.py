@@ -77,3 +77,16 @@ config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(("%cc", config.c_compiler))
 config.environment["PYTHONPATH"] = os.path.join(config.hmoe_src_root, "python")
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+
+# The host's AVX-512 BF16 (Linux): tests that run code compiled for a named
+# AVX-512 BF16 CPU, whatever the host's own schedule, say
+# `REQUIRES: host-avx512bf16`.
+try:
+    with open("/proc/cpuinfo") as cpuinfo:
+        flags = next((line.split(":", 1)[1].split()
+                      for line in cpuinfo if line.startswith("flags")), [])
+    if {"avx512f", "avx512bw", "avx512dq", "avx512vl", "avx512cd",
+            "avx512_vnni", "avx512_bf16"} <= set(flags):
+        config.available_features.add("host-avx512bf16")
+except OSError:
+    pass

@@ -96,14 +96,26 @@ ArrayRef<CPUSchedule> mlir::hmoe::cpuSchedules() {
   // expert stage, 12 rows 111-118, 14 rows 120-136, 10 rows 111-124). With
   // AVX2 (6 rows of 2 ymm) it measured no faster than the tile (198 ms
   // both, znver3 code on the same host): not used there.
+  //
+  // BF16 dot products pay where vdpbf16ps outruns two f32 FMAs (Zen 4 and
+  // Zen 5: W1 bf16 1.6x f32 and more). Golden Cove / Raptor Cove (Sapphire
+  // and Emerald Rapids) issue FMAs on two ports: on an Emerald Rapids guest
+  // (2 threads, a 4096 x 512 x 1024 bf16 GEMM, medians of 20 calls,
+  // alternating) dot products took 28.9-30.2 ms, bf16 extended to f32
+  // panels while packing 17.0-23.3 (f32 itself 17.2-23.2; W1 / W2 bf16
+  // 16-36% / 6-35% faster): those CPUs take the f32 kernel. Not measured:
+  // Granite Rapids, Cooper Lake (left on dot products).
   static const CPUSchedule schedules[] = {
-      {"avx512-bf16", "avx512f,avx512bf16", /*vectorWidth=*/16,
-       /*tileRows=*/8, /*tileCols=*/3, /*rowsPerTask=*/64,
-       /*taskBytes=*/256 << 10, /*kBlock=*/0, /*bf16Dot=*/true,
-       /*routeTileTokens=*/32, /*packedRows=*/8},
-      {"avx512", "avx512f", 16, 8, 3, 64, 256 << 10, 0, false, 32, 8},
-      {"avx2", "avx2,fma", 8, 4, 3, 64, 256 << 10, 0, false, 32},
-      {"generic", "", 4, 4, 3, 64, 256 << 10, 0, false, 32},
+      {"avx512-bf16-two-fma-ports", "avx512f,avx512bf16",
+       "sapphirerapids,emeraldrapids", /*vectorWidth=*/16, /*tileRows=*/8,
+       /*tileCols=*/3, /*rowsPerTask=*/64, /*taskBytes=*/256 << 10,
+       /*kBlock=*/0, /*bf16Dot=*/false, /*routeTileTokens=*/32,
+       /*packedRows=*/8},
+      {"avx512-bf16", "avx512f,avx512bf16", "", 16, 8, 3, 64, 256 << 10, 0,
+       true, 32, 8},
+      {"avx512", "avx512f", "", 16, 8, 3, 64, 256 << 10, 0, false, 32, 8},
+      {"avx2", "avx2,fma", "", 8, 4, 3, 64, 256 << 10, 0, false, 32},
+      {"generic", "", "", 4, 4, 3, 64, 256 << 10, 0, false, 32},
   };
   return schedules;
 }
@@ -112,7 +124,10 @@ const CPUSchedule &mlir::hmoe::scheduleFor(const CPUTarget &target) {
   for (const CPUSchedule &schedule : cpuSchedules()) {
     SmallVector<StringRef> required;
     schedule.requiredFeatures.split(required, ',', -1, /*KeepEmpty=*/false);
-    if (llvm::all_of(required, [&](StringRef f) { return target.has(f); }))
+    SmallVector<StringRef> cpus;
+    schedule.cpus.split(cpus, ',', -1, /*KeepEmpty=*/false);
+    if (llvm::all_of(required, [&](StringRef f) { return target.has(f); }) &&
+        (cpus.empty() || llvm::is_contained(cpus, target.cpu)))
       return schedule;
   }
   llvm_unreachable("the last schedule requires nothing");

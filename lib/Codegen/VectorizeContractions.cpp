@@ -10,8 +10,8 @@
 // `c[m, n] += ext(a[m, k]) * ext(w[n, k])` on buffers, with a and w in f32,
 // bf16 or f16 and c in f32. bf16 x bf16 uses AVX-512 BF16 dot products
 // (`x86vector.avx512.dot`, two K elements per f32 lane) when the schedule
-// says the target has them; other narrow operands are extended to f32
-// lanes.
+// says so; other narrow operands are extended to f32 lanes (in the packed
+// kernel once, while packing and per row tile, not per multiply).
 //
 //===----------------------------------------------------------------------===//
 
@@ -562,34 +562,34 @@ private:
   VectorType vecType;
 };
 
-/// c[m, n] (+)= a[m, k] * w[n, k] with f32 a and w and N a multiple of two
-/// vectors, without lane sums: the weights are packed once per call into
-/// K-major panels of 2 x `width` columns (P[p, k, j] = w[p * 2W + j, k],
-/// by W x W transposes in registers), then tasks of (row block, panel
-/// block) run an outer-product kernel: per k, a panel's two vectors and the
-/// tile's rows' a[r, k] broadcast, 2 x rows FMAs into accumulators that
-/// are the outputs' own lanes, stored as vectors.
+/// c[m, n] (+)= a[m, k] * w[n, k] with N a multiple of two vectors (f32
+/// lanes, or bf16 pairs for dot products), without lane sums: the weights are
+/// packed once per call into K-major panels of 2 x `width` columns (P[p, k, j]
+/// = w[p * 2W + j, k], by W x W transposes in registers), then tasks of (row
+/// block, panel block) run an outer-product kernel: per k, a panel's two
+/// vectors and the tile's rows' a[r, k] broadcast, 2 x rows FMAs into
+/// accumulators that are the outputs' own lanes, stored as vectors.
 class PackedEmitter {
 public:
   PackedEmitter(ImplicitLocOpBuilder &b, const RowContraction &m, int64_t width,
                 int64_t rows, int64_t kChunk,
                 linalg::GenericOp epilogue = nullptr,
-                const RowGather *gather = nullptr)
+                const RowGather *gather = nullptr, Value aScratch = nullptr)
       : b(b), m(m), width(width), rows(rows), kChunk(kChunk),
-        epilogue(epilogue), gather(gather),
+        epilogue(epilogue), gather(gather), aScratch(aScratch),
         vecType(VectorType::get({width}, b.getF32Type())) {}
 
-  /// Whether `m` can take this kernel: f32 operands (or bf16 ones with
-  /// dot products), whole panels.
+  /// Whether `m` can take this kernel: whole panels of at most 64 MiB
+  /// packed. bf16 pairs for dot products are packed as they are; any other
+  /// weights (f32, or bf16 / f16 without dot products) as f32, extended
+  /// once while packing rather than per multiply.
   static bool applies(const RowContraction &m, int64_t width) {
     auto w = cast<MemRefType>(m.w.getType());
-    auto a = cast<MemRefType>(m.a.getType());
-    bool f32 = a.getElementType().isF32() && w.getElementType().isF32();
-    // The packed copy is allocated per call: at most 64 MiB of it.
+    // The packed copy is allocated per call.
     constexpr int64_t kMaxPackedBytes = 64 << 20;
-    return (f32 || m.kPerLane == 2) && !w.isDynamicDim(0) &&
-           w.getDimSize(0) % (2 * width) == 0 &&
-           w.getDimSize(0) * m.k * w.getElementTypeBitWidth() / 8 <=
+    return !w.isDynamicDim(0) && w.getDimSize(0) % (2 * width) == 0 &&
+           w.getDimSize(0) * m.k * packedElemType(m).getIntOrFloatBitWidth() /
+                   8 <=
                kMaxPackedBytes;
   }
 
@@ -597,15 +597,15 @@ public:
     int64_t n = cast<MemRefType>(m.w.getType()).getDimSize(0);
     int64_t panels = n / (2 * width);
     int64_t pair = m.kPerLane;
-    auto packedType =
-        MemRefType::get({panels, m.k / pair, 2 * width * pair}, elemType());
+    auto packedType = MemRefType::get({panels, m.k / pair, 2 * width * pair},
+                                      packedElemType(m));
     Value packed =
         memref::AllocOp::create(b, packedType, b.getI64IntegerAttr(64));
     pack(packed, panels);
 
     // Panels per task: about taskBytes of packed weights.
     int64_t panelBytes =
-        m.k * 2 * width * elemType().getIntOrFloatBitWidth() / 8;
+        m.k * 2 * width * packedElemType(m).getIntOrFloatBitWidth() / 8;
     int64_t panelsPerTask = std::max<int64_t>(1, taskBytes / panelBytes);
     int64_t panelBlocks = llvm::divideCeil(panels, panelsPerTask);
     Value tokens = memref::DimOp::create(b, m.a, 0);
@@ -620,6 +620,23 @@ public:
         [&](OpBuilder &nested, Location loc, ValueRange ivs) {
           ImplicitLocOpBuilder nb(loc, nested);
           PackedEmitter inner(nb, m, width, rows, kChunk, epilogue, gather);
+          // bf16 / f16 a rows for f32 panels: a tile's rows extended once
+          // per K chunk into this, not per broadcast (which, from a
+          // register, took the shuffle port the FMAs need).
+          // On the stack up to 16 KiB (8 KiB for 8 rows and K chunks of
+          // 256), else on the heap: a k-block may be large, and a caller's
+          // thread stack small.
+          int64_t chunk = std::min(kChunk, m.k);
+          auto scratchType = MemRefType::get({rows, chunk}, nb.getF32Type());
+          bool onHeap = rows * chunk * 4 > (16 << 10);
+          if (inner.extendsA())
+            inner.aScratch =
+                onHeap ? memref::AllocOp::create(nb, scratchType,
+                                                 nb.getI64IntegerAttr(64))
+                             .getResult()
+                       : memref::AllocaOp::create(nb, scratchType,
+                                                  nb.getI64IntegerAttr(64))
+                             .getResult();
           auto [r0, r1] =
               evenShare(nb, ivs[0], rowBlocks, rowTiles, rows, tokens);
           Value p0 = inner.idx(0), p1 = inner.idx(panels);
@@ -628,6 +645,8 @@ public:
                 evenShare(nb, ivs[1], inner.idx(panelBlocks), inner.idx(panels),
                           1, inner.idx(panels));
           inner.emitBlock(packed, r0, r1, p0, p1);
+          if (inner.aScratch && onHeap)
+            memref::DeallocOp::create(nb, inner.aScratch);
           scf::ReduceOp::create(nb);
         });
     tasks->setAttr(hmoe::HMoEDialect::DynamicTasksAttrHelper::getNameStr(),
@@ -640,9 +659,20 @@ private:
   Type elemType() const {
     return cast<MemRefType>(m.w.getType()).getElementType();
   }
+  /// Whether a is bf16 / f16 for f32 panels (and so goes through
+  /// aScratch).
+  bool extendsA() const {
+    return m.kPerLane == 1 &&
+           !cast<MemRefType>(m.a.getType()).getElementType().isF32();
+  }
+  /// What the panels hold: bf16 pairs for dot products, else f32.
+  static Type packedElemType(const RowContraction &m) {
+    Type w = cast<MemRefType>(m.w.getType()).getElementType();
+    return m.kPerLane == 2 ? w : Float32Type::get(w.getContext());
+  }
   /// A panel vector: `width` f32, or `width` pairs of bf16.
   VectorType unitType() const {
-    return VectorType::get({width * m.kPerLane}, elemType());
+    return VectorType::get({width * m.kPerLane}, packedElemType(m));
   }
 
   /// `vecs` (W rows of W lanes) transposed: log2(W) steps, each swapping
@@ -689,12 +719,13 @@ private:
             SmallVector<Value> wRows;
             for (int64_t i = 0; i < width; ++i) {
               Value row = vector::LoadOp::create(
-                  nb, unitType(), m.w,
+                  nb, VectorType::get({width * pair}, elemType()), m.w,
                   ValueRange{arith::AddIOp::create(nb, n0, inner.idx(i)), k0});
-              wRows.push_back(
-                  pair == 1
-                      ? row
-                      : vector::BitCastOp::create(nb, units, row).getResult());
+              if (pair == 2)
+                row = vector::BitCastOp::create(nb, units, row);
+              else if (!elemType().isF32())
+                row = arith::ExtFOp::create(nb, vecType, row);
+              wRows.push_back(row);
             }
             for (auto [t, v] : llvm::enumerate(inner.transpose(wRows))) {
               Value unitsRow =
@@ -726,13 +757,19 @@ private:
             b, lo, hi, idx(nRows), ValueRange{},
             [&, nRows = nRows](OpBuilder &n1, Location l1, Value row,
                                ValueRange) {
+              if (aScratch) {
+                ImplicitLocOpBuilder xb(l1, n1);
+                PackedEmitter(xb, m, width, rows, kChunk, nullptr, gather,
+                              aScratch)
+                    .extendRows(row, nRows, ks);
+              }
               scf::ForOp::create(
                   n1, l1, p0, p1, arith::ConstantIndexOp::create(n1, l1, 1),
                   ValueRange{},
                   [&](OpBuilder &n2, Location l2, Value panel, ValueRange) {
                     ImplicitLocOpBuilder tb(l2, n2);
                     PackedEmitter tile(tb, m, width, rows, kChunk, nullptr,
-                                       gather);
+                                       gather, aScratch);
                     tile.emitTile(packed, row, nRows, panel, ks);
                     // The tile is final after the last chunk: its epilogue
                     // runs while it is in L1.
@@ -748,22 +785,62 @@ private:
     }
   }
 
-  /// `nRows` x 2W outputs at (row, panel): accumulate over the chunk's K in
-  /// lanes, store (or add to c).
-  void emitTile(Value packed, Value row, int64_t nRows, Value panel,
-                KRange ks) {
+  /// Rows row, row + 1, ..., row + nRows - 1.
+  SmallVector<Value> tileRowIndices(Value row, int64_t nRows) {
     SmallVector<Value> rowIdx;
     for (int64_t r = 0; r < nRows; ++r)
       rowIdx.push_back(r ? arith::AddIOp::create(b, row, idx(r)) : row);
-    // a's rows: the tile's own, or the source rows of their tokens.
-    Value aBuffer = gather ? gather->source : m.a;
-    SmallVector<Value> aRows = rowIdx;
+    return rowIdx;
+  }
+
+  /// The rows of a (or of the gather's source) that tile rows `rowIdx` read.
+  SmallVector<Value> sourceRows(ArrayRef<Value> rowIdx) {
+    SmallVector<Value> rows(rowIdx);
     if (gather)
-      for (Value &r : aRows) {
+      for (Value &r : rows) {
         Value token = memref::LoadOp::create(b, gather->tokens, r);
         // Integer tokens: the gather matched casts them to index.
         r = arith::IndexCastOp::create(b, b.getIndexType(), token);
       }
+    return rows;
+  }
+
+  /// aScratch[r, k - ks.begin] = ext(a[row + r, k]) for the chunk's K.
+  void extendRows(Value row, int64_t nRows, KRange ks) {
+    SmallVector<Value> from = sourceRows(tileRowIndices(row, nRows));
+    Value source = gather ? gather->source : m.a;
+    auto narrow = VectorType::get(
+        {width}, cast<MemRefType>(source.getType()).getElementType());
+    scf::ForOp::create(
+        b, idx(ks.begin), idx(ks.end), idx(width), ValueRange{},
+        [&](OpBuilder &nested, Location loc, Value k, ValueRange) {
+          ImplicitLocOpBuilder nb(loc, nested);
+          Value to = arith::SubIOp::create(
+              nb, k, arith::ConstantIndexOp::create(nb, ks.begin));
+          for (int64_t r = 0; r < nRows; ++r) {
+            Value v = vector::LoadOp::create(nb, narrow, source,
+                                             ValueRange{from[r], k});
+            vector::StoreOp::create(
+                nb, arith::ExtFOp::create(nb, vecType, v), aScratch,
+                ValueRange{arith::ConstantIndexOp::create(nb, r), to});
+          }
+          scf::YieldOp::create(nb);
+        });
+  }
+
+  /// `nRows` x 2W outputs at (row, panel): accumulate over the chunk's K in
+  /// lanes, store (or add to c).
+  void emitTile(Value packed, Value row, int64_t nRows, Value panel,
+                KRange ks) {
+    SmallVector<Value> rowIdx = tileRowIndices(row, nRows);
+    // a's rows: the tile's own, the source rows of their tokens, or their
+    // extension (rows 0.. of aScratch, from the chunk's first K).
+    Value aBuffer = aScratch ? aScratch : gather ? gather->source : m.a;
+    SmallVector<Value> aRows =
+        aScratch ? SmallVector<Value>() : sourceRows(rowIdx);
+    if (aScratch)
+      for (int64_t r = 0; r < nRows; ++r)
+        aRows.push_back(idx(r));
     Value col0 = arith::MulIOp::create(b, panel, idx(2 * width));
     Value cols[2] = {col0, arith::AddIOp::create(b, col0, idx(width))};
     SmallVector<Value> init;
@@ -792,6 +869,9 @@ private:
                         ? u
                         : arith::MulIOp::create(
                               nb, u, arith::ConstantIndexOp::create(nb, 2));
+          if (aScratch)
+            k = arith::SubIOp::create(
+                nb, k, arith::ConstantIndexOp::create(nb, ks.begin));
           SmallVector<Value> next;
           for (int64_t r = 0; r < nRows; ++r) {
             Value splat;
@@ -836,6 +916,9 @@ private:
   linalg::GenericOp epilogue;
   /// Where a's rows come from, if a is gathered (null: a itself).
   const RowGather *gather;
+  /// A task's [rows, K chunk] f32 copy of a tile's a rows (null: a is read
+  /// as it is).
+  Value aScratch;
   VectorType vecType;
 };
 

@@ -131,3 +131,87 @@ func.func @packed_bf16(%a: memref<?x64xbf16>, %w: memref<16x64xbf16>,
   }
   return
 }
+
+// -----
+
+// RUN: hmoe-opt --pass-pipeline='builtin.module(func.func(hmoe-vectorize-contractions{packed-rows=2 vector-width=8 rows-per-task=16}),canonicalize)' --split-input-file %s | FileCheck %s --check-prefix=EXTEND
+// bf16 x bf16 without dot products: the weights are extended to f32 while
+// packing (f32 panels, the f32 kernel), and each task extends its row
+// tile's a rows once per K chunk into a [rows, chunk] f32 scratch that the
+// kernel broadcasts from (the chunk is all of K = 64 here, so scratch
+// column k is a's column k).
+// EXTEND-LABEL: func.func @packed_bf16_extended
+// EXTEND-SAME: (%[[A:.*]]: memref<?x64xbf16>, %[[W:.*]]: memref<16x64xbf16>, %[[C:.*]]: memref<?x16xf32>)
+// EXTEND: %[[P:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x64x16xf32>
+// EXTEND: scf.parallel
+// EXTEND:   %[[ROW:.*]] = vector.load %[[W]][%{{.*}}, %{{.*}}] : memref<16x64xbf16>, vector<8xbf16>
+// EXTEND:   arith.extf %[[ROW]] : vector<8xbf16> to vector<8xf32>
+// EXTEND:   vector.shuffle {{.*}} : vector<8xf32>, vector<8xf32>
+// EXTEND:   vector.store %{{.*}}, %[[P]]{{.*}} : memref<1x64x16xf32>, vector<8xf32>
+// EXTEND: scf.parallel
+// EXTEND:   %[[S:.*]] = memref.alloca() {alignment = 64 : i64} : memref<2x64xf32>
+// EXTEND:   scf.for %[[R:.*]] =
+// EXTEND:     scf.for %[[K:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
+// EXTEND:       %[[A0:.*]] = vector.load %[[A]][%[[R]], %[[K]]] : memref<?x64xbf16>, vector<8xbf16>
+// EXTEND:       %[[E0:.*]] = arith.extf %[[A0]] : vector<8xbf16> to vector<8xf32>
+// EXTEND:       vector.store %[[E0]], %[[S]][%{{.*}}, %[[K]]] : memref<2x64xf32>, vector<8xf32>
+// EXTEND:       %[[A1:.*]] = vector.load %[[A]][%{{.*}}, %[[K]]] : memref<?x64xbf16>, vector<8xbf16>
+// EXTEND:       %[[E1:.*]] = arith.extf %[[A1]] : vector<8xbf16> to vector<8xf32>
+// EXTEND:       vector.store %[[E1]], %[[S]][%{{.*}}, %[[K]]] : memref<2x64xf32>, vector<8xf32>
+// EXTEND:     scf.for %{{.*}} = {{.*}} {
+// EXTEND:       scf.for %[[U:.*]] = {{.*}} iter_args
+// EXTEND:         vector.load %[[P]][%{{.*}}, %[[U]], %{{.*}}] : memref<1x64x16xf32>, vector<8xf32>
+// EXTEND:         %[[X0:.*]] = memref.load %[[S]][%{{.*}}, %[[U]]] : memref<2x64xf32>
+// EXTEND:         %[[B0:.*]] = vector.broadcast %[[X0]] : f32 to vector<8xf32>
+// EXTEND:         vector.fma %[[B0]]
+// EXTEND-NOT: x86vector.avx512.dot
+#a = affine_map<(i, j, k) -> (i, k)>
+#w = affine_map<(i, j, k) -> (j, k)>
+#c = affine_map<(i, j, k) -> (i, j)>
+func.func @packed_bf16_extended(%a: memref<?x64xbf16>, %w: memref<16x64xbf16>,
+                                %out: memref<?x16xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%out : memref<?x16xf32>)
+  linalg.generic {indexing_maps = [#a, #w, #c],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %w : memref<?x64xbf16>, memref<16x64xbf16>)
+      outs(%out : memref<?x16xf32>) {
+  ^bb0(%x: bf16, %y: bf16, %acc: f32):
+    %xe = arith.extf %x : bf16 to f32
+    %ye = arith.extf %y : bf16 to f32
+    %m = arith.mulf %xe, %ye : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// RUN: hmoe-opt --pass-pipeline='builtin.module(func.func(hmoe-vectorize-contractions{packed-rows=2 vector-width=8 rows-per-task=16 k-block=8320}),canonicalize)' --split-input-file %s | FileCheck %s --check-prefix=HEAP
+// A K chunk whose scratch would take more than 16 KiB of stack (2 rows x
+// 8320 f32 here) has it allocated on the heap per task, and freed.
+// HEAP-LABEL: func.func @extended_scratch_on_heap
+// HEAP: scf.parallel
+// HEAP: scf.parallel
+// HEAP:   %[[S:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x8320xf32>
+// HEAP:   memref.dealloc %[[S]] : memref<2x8320xf32>
+// HEAP:   scf.reduce
+#a = affine_map<(i, j, k) -> (i, k)>
+#w = affine_map<(i, j, k) -> (j, k)>
+#c = affine_map<(i, j, k) -> (i, j)>
+func.func @extended_scratch_on_heap(%a: memref<?x8320xbf16>, %w: memref<16x8320xbf16>,
+                                    %out: memref<?x16xf32>) {
+  linalg.generic {indexing_maps = [#a, #w, #c],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %w : memref<?x8320xbf16>, memref<16x8320xbf16>)
+      outs(%out : memref<?x16xf32>) {
+  ^bb0(%x: bf16, %y: bf16, %acc: f32):
+    %xe = arith.extf %x : bf16 to f32
+    %ye = arith.extf %y : bf16 to f32
+    %m = arith.mulf %xe, %ye : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}

@@ -3,8 +3,9 @@
 //
 // The CPU pipeline's choices that depend on the machine (vector width,
 // register tile, task sizes, BF16 dot products) come from one table of
-// schedules, keyed by the target CPU's features: the host by default, or a
-// CPU that LLVM knows by name. A compiled module records its target
+// schedules, keyed by the target CPU's features and, where cores with the
+// same features differ in speed, its name: the host by default, or a CPU
+// that LLVM knows by name. A compiled module records its target
 // (`hmoe.target_cpu`, `hmoe.target_features`), so that a runner generates
 // code for that CPU and refuses a host that lacks its features.
 //
@@ -54,6 +55,9 @@ struct CPUSchedule {
   llvm::StringLiteral name;
   /// The LLVM features a target needs for this schedule, comma-separated.
   llvm::StringLiteral requiredFeatures;
+  /// LLVM's names of the CPUs this schedule is for, comma-separated (""
+  /// for any CPU with the features).
+  llvm::StringLiteral cpus;
   /// f32 lanes of a vector register.
   int64_t vectorWidth;
   /// The GEMM register tile: tileRows x tileCols accumulators.
@@ -74,7 +78,8 @@ struct CPUSchedule {
 /// The schedule table, most capable target first.
 llvm::ArrayRef<CPUSchedule> cpuSchedules();
 
-/// The first schedule of the table that `target` can run.
+/// The first schedule of the table that `target` can run and that is for
+/// its CPU.
 const CPUSchedule &scheduleFor(const CPUTarget &target);
 
 } // namespace mlir::hmoe
