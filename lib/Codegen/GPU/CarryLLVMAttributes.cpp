@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "GPULoops.h"
 #include "hmoe/Codegen/GPU/Passes.h"
 #include "hmoe/Dialect/HMoE/IR/HMoEDialect.h"
 
@@ -20,16 +21,13 @@ namespace mlir::hmoe {
 using namespace mlir;
 
 namespace {
-/// What scf-to-cf copies from an scf.for onto its latch branch.
-constexpr StringLiteral kLoopAnnotationName = "llvm.loop_annotation";
-
 template <typename BranchOp> void carryLoopAnnotation(BranchOp branch) {
   auto annotation = branch->template getAttrOfType<LLVM::LoopAnnotationAttr>(
-      kLoopAnnotationName);
+      hmoe::kLoopAnnotationAttrName);
   if (!annotation)
     return;
   branch.setLoopAnnotationAttr(annotation);
-  branch->removeAttr(kLoopAnnotationName);
+  branch->removeAttr(hmoe::kLoopAnnotationAttrName);
 }
 
 /// A kernel's read-only pointers (memory no thread writes during the

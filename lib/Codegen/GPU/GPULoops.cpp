@@ -75,7 +75,7 @@ void keepRolled(scf::ForOp loop) {
   Builder b(ctx);
   auto noUnroll = LLVM::LoopUnrollAttr::get(
       ctx, /*disable=*/b.getBoolAttr(true), {}, {}, {}, {}, {}, {});
-  loop->setAttr("llvm.loop_annotation",
+  loop->setAttr(kLoopAnnotationAttrName,
                 LLVM::LoopAnnotationAttr::get(ctx, {}, {}, {}, noUnroll, {}, {},
                                               {}, {}, {}, {}, {}, {}, {}, {},
                                               /*parallelAccesses=*/{}));

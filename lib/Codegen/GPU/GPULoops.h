@@ -120,6 +120,10 @@ bool isNoOpCopy(memref::CopyOp copy);
 /// Erases the no-op copies nested in `root`.
 void eraseNoOpCopies(RewriterBase &rewriter, Operation *root);
 
+/// The discardable attribute that scf-to-cf copies from an scf.for onto its
+/// latch branch.
+constexpr llvm::StringLiteral kLoopAnnotationAttrName = "llvm.loop_annotation";
+
 /// Annotates `loop` not to be unrolled (LLVM's llvm.loop.unroll.disable,
 /// PTX's `.pragma "nounroll"`, which ptxas obeys too). The annotation is a
 /// discardable attribute that scf-to-cf moves onto the latch branch;

@@ -43,7 +43,7 @@ struct HMoEKeepF64MathLoopsRolledPass
         // The innermost loop only: an outer loop unrolled repeats a rolled
         // loop, not its body's registers.
         if (auto loop = op->getParentOfType<scf::ForOp>();
-            loop && !loop->hasAttr("llvm.loop_annotation"))
+            loop && !loop->hasAttr(hmoe::kLoopAnnotationAttrName))
           hmoe::keepRolled(loop);
       });
   }

@@ -39,12 +39,15 @@ namespace {
 struct RowCopy {
   linalg::LinalgOp op;
   Value dest;
-  int64_t cols = 0;
   Value fillValue;
   Value source;
   // The body's load of `source`, or null: the copy of an input read at
   // (i, j).
   memref::LoadOp load;
+
+  int64_t cols() const {
+    return cast<MemRefType>(dest.getType()).getDimSize(1);
+  }
 };
 
 bool inThreadLoop(Operation *op) {
@@ -205,10 +208,9 @@ FailureOr<RowCopy> matchRowCopy(linalg::LinalgOp op, int64_t bytes) {
   RowCopy copy;
   copy.op = op;
   copy.dest = op.getDpsInits()[0];
-  copy.cols = destType.getDimSize(1);
   int64_t elementBytes = destType.getElementTypeBitWidth() / 8;
   // No columns: the op reads nothing, not even a row's index.
-  if (copy.cols == 0 || (copy.cols * elementBytes) % bytes != 0)
+  if (copy.cols() == 0 || (copy.cols() * elementBytes) % bytes != 0)
     return failure();
   if (auto fill = dyn_cast<linalg::FillOp>(op.getOperation())) {
     copy.fillValue = fill.value();
@@ -326,18 +328,19 @@ void rewrite(RowCopy &copy, int64_t bytes) {
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(ifOp.thenBlock());
-      e.loop(c0, e.idx(copy.cols), e.idx(width), {}, [&](Value j, ValueRange) {
-        Value v = broadcast;
-        if (copy.source)
-          v = vector::LoadOp::create(b, vectorType, copy.source, sourceAt(j),
-                                     copy.load && copy.load.getNontemporal(),
-                                     align);
-        vector::StoreOp::create(b, v, copy.dest, ValueRange{row, j}, false,
-                                align);
-        return SmallVector<Value>{};
-      });
+      e.loop(c0, e.idx(copy.cols()), e.idx(width), {},
+             [&](Value j, ValueRange) {
+               Value v = broadcast;
+               if (copy.source)
+                 v = vector::LoadOp::create(
+                     b, vectorType, copy.source, sourceAt(j),
+                     copy.load && copy.load.getNontemporal(), align);
+               vector::StoreOp::create(b, v, copy.dest, ValueRange{row, j},
+                                       false, align);
+               return SmallVector<Value>{};
+             });
       b.setInsertionPointToStart(ifOp.elseBlock());
-      e.loop(c0, e.idx(copy.cols), [&](Value j) {
+      e.loop(c0, e.idx(copy.cols()), [&](Value j) {
         Value v = copy.fillValue;
         if (copy.source)
           v = e.load(copy.source, sourceAt(j));
@@ -355,8 +358,12 @@ void rewrite(RowCopy &copy, int64_t bytes) {
 struct RowMap {
   linalg::GenericOp op;
   Value dest;
-  int64_t cols = 0, width = 0;
+  int64_t width = 0;
   SmallVector<Value> vectorOperands;
+
+  int64_t cols() const {
+    return cast<MemRefType>(dest.getType()).getDimSize(1);
+  }
 };
 
 FailureOr<RowMap> matchRowMap(linalg::GenericOp op, int64_t bytes) {
@@ -397,9 +404,8 @@ FailureOr<RowMap> matchRowMap(linalg::GenericOp op, int64_t bytes) {
   }
   if (!op.getMatchingBlockArgument(op.getDpsInitOperand(0)).use_empty())
     map.vectorOperands.push_back(map.dest);
-  map.cols = destType.getDimSize(1);
   map.width = bytes / widest;
-  if (map.cols == 0 || map.width < 2 || map.cols % map.width != 0)
+  if (map.cols() == 0 || map.width < 2 || map.cols() % map.width != 0)
     return failure();
   return map;
 }
@@ -462,30 +468,32 @@ void rewrite(RowMap &map) {
         b, e.cmpi(arith::CmpIPredicate::eq, misaligned, c0), true);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(ifOp.thenBlock());
-    e.loop(c0, e.idx(map.cols), e.idx(map.width), {}, [&](Value j, ValueRange) {
-      SmallVector<Value> vectors;
-      for (Value v : map.vectorOperands)
-        vectors.push_back(vector::LoadOp::create(
-            b,
-            VectorType::get({map.width},
-                            cast<MemRefType>(v.getType()).getElementType()),
-            v, ValueRange{row, j}, false, llvm::MaybeAlign(bytesOf(v))));
-      SmallVector<Value> results;
-      for (int64_t l = 0; l < map.width; ++l) {
-        SmallVector<Value> atIJ;
-        for (Value vec : vectors)
-          atIJ.push_back(vector::ExtractOp::create(b, vec, l));
-        results.push_back(element(e.addi(j, e.idx(l)), atIJ));
-      }
-      auto destType = cast<MemRefType>(map.dest.getType());
-      Value result = vector::FromElementsOp::create(
-          b, VectorType::get({map.width}, destType.getElementType()), results);
-      vector::StoreOp::create(b, result, map.dest, ValueRange{row, j}, false,
-                              llvm::MaybeAlign(bytesOf(map.dest)));
-      return SmallVector<Value>{};
-    });
+    e.loop(
+        c0, e.idx(map.cols()), e.idx(map.width), {}, [&](Value j, ValueRange) {
+          SmallVector<Value> vectors;
+          for (Value v : map.vectorOperands)
+            vectors.push_back(vector::LoadOp::create(
+                b,
+                VectorType::get({map.width},
+                                cast<MemRefType>(v.getType()).getElementType()),
+                v, ValueRange{row, j}, false, llvm::MaybeAlign(bytesOf(v))));
+          SmallVector<Value> results;
+          for (int64_t l = 0; l < map.width; ++l) {
+            SmallVector<Value> atIJ;
+            for (Value vec : vectors)
+              atIJ.push_back(vector::ExtractOp::create(b, vec, l));
+            results.push_back(element(e.addi(j, e.idx(l)), atIJ));
+          }
+          auto destType = cast<MemRefType>(map.dest.getType());
+          Value result = vector::FromElementsOp::create(
+              b, VectorType::get({map.width}, destType.getElementType()),
+              results);
+          vector::StoreOp::create(b, result, map.dest, ValueRange{row, j},
+                                  false, llvm::MaybeAlign(bytesOf(map.dest)));
+          return SmallVector<Value>{};
+        });
     b.setInsertionPointToStart(ifOp.elseBlock());
-    e.loop(c0, e.idx(map.cols), [&](Value j) {
+    e.loop(c0, e.idx(map.cols()), [&](Value j) {
       SmallVector<Value> atIJ;
       for (Value v : map.vectorOperands)
         atIJ.push_back(e.load(v, {row, j}));
