@@ -793,7 +793,10 @@ private:
     return rowIdx;
   }
 
-  /// The rows of a (or of the gather's source) that tile rows `rowIdx` read.
+  /// Where a's rows are read: a, or the gather's source.
+  Value aSource() const { return gather ? gather->source : m.a; }
+
+  /// The rows of aSource() that tile rows `rowIdx` read.
   SmallVector<Value> sourceRows(ArrayRef<Value> rowIdx) {
     SmallVector<Value> rows(rowIdx);
     if (gather)
@@ -808,7 +811,7 @@ private:
   /// aScratch[r, k - ks.begin] = ext(a[row + r, k]) for the chunk's K.
   void extendRows(Value row, int64_t nRows, KRange ks) {
     SmallVector<Value> from = sourceRows(tileRowIndices(row, nRows));
-    Value source = gather ? gather->source : m.a;
+    Value source = aSource();
     auto narrow = VectorType::get(
         {width}, cast<MemRefType>(source.getType()).getElementType());
     scf::ForOp::create(
@@ -835,7 +838,7 @@ private:
     SmallVector<Value> rowIdx = tileRowIndices(row, nRows);
     // a's rows: the tile's own, the source rows of their tokens, or their
     // extension (rows 0.. of aScratch, from the chunk's first K).
-    Value aBuffer = aScratch ? aScratch : gather ? gather->source : m.a;
+    Value aBuffer = aScratch ? aScratch : aSource();
     SmallVector<Value> aRows =
         aScratch ? SmallVector<Value>() : sourceRows(rowIdx);
     if (aScratch)
