@@ -188,6 +188,173 @@ LogicalResult tileToWarps(RewriterBase &rewriter, TilingInterface op,
   return success();
 }
 
+/// The source and row indices of `op` if it gathers rows,
+/// `a[i, j] = source[index_cast(rows[i]), linalg.index 1]` (an expert's
+/// token rows of x into its scratch), the source from outside `op`.
+std::optional<std::pair<Value, Value>> matchRowGather(linalg::GenericOp op) {
+  if (!op.hasPureTensorSemantics() || op.getNumLoops() != 2 ||
+      op.getNumParallelLoops() != 2 || op.getNumDpsInputs() != 1 ||
+      op.getNumDpsInits() != 1)
+    return std::nullopt;
+  MLIRContext *ctx = op.getContext();
+  AffineExpr i = getAffineDimExpr(0, ctx), j = getAffineDimExpr(1, ctx);
+  if (op.getIndexingMapsArray() !=
+      SmallVector<AffineMap>{AffineMap::get(2, 0, {i}, ctx),
+                             AffineMap::get(2, 0, {i, j}, ctx)})
+    return std::nullopt;
+  Block &body = op.getRegion().front();
+  auto extract = dyn_cast_or_null<tensor::ExtractOp>(
+      body.getTerminator()->getOperand(0).getDefiningOp());
+  if (!extract || extract->getBlock() != &body ||
+      extract.getIndices().size() != 2 || body.getOperations().size() != 4)
+    return std::nullopt;
+  auto row = extract.getIndices()[0].getDefiningOp<arith::IndexCastOp>();
+  auto col = extract.getIndices()[1].getDefiningOp<linalg::IndexOp>();
+  Value source = extract.getTensor();
+  if (!row || row.getIn() != body.getArgument(0) || !col || col.getDim() != 1 ||
+      op->isAncestor(source.getParentRegion()->getParentOp()))
+    return std::nullopt;
+  return std::make_pair(source, op.getDpsInputs()[0]);
+}
+
+/// `loop` without its shared outputs `unused` (results unused, block
+/// arguments unused).
+scf::ForallOp dropSharedOutputs(RewriterBase &rewriter, scf::ForallOp loop,
+                                const llvm::SmallDenseSet<unsigned> &unused) {
+  SmallVector<Value> inits;
+  for (auto [i, init] : llvm::enumerate(loop.getOutputs()))
+    if (!unused.contains(i))
+      inits.push_back(init);
+  rewriter.setInsertionPoint(loop);
+  auto kept = scf::ForallOp::create(
+      rewriter, loop.getLoc(), loop.getMixedLowerBound(),
+      loop.getMixedUpperBound(), loop.getMixedStep(), inits, loop.getMapping());
+  rewriter.eraseOp(kept.getTerminator());
+  // An unused argument's stand-in is the loop's own initial value.
+  SmallVector<Value> args = llvm::to_vector(kept.getInductionVars());
+  SmallVector<Value> results;
+  ValueRange keptArgs = kept.getRegionIterArgs();
+  ValueRange keptResults = kept.getResults();
+  for (auto [i, init] : llvm::enumerate(loop.getOutputs())) {
+    bool drop = unused.contains(i);
+    args.push_back(drop ? init : keptArgs.front());
+    results.push_back(drop ? init : keptResults.front());
+    if (!drop) {
+      keptArgs = keptArgs.drop_front();
+      keptResults = keptResults.drop_front();
+    }
+  }
+  rewriter.mergeBlocks(loop.getBody(), kept.getBody(), args);
+  rewriter.replaceOp(loop, results);
+  return kept;
+}
+
+/// With tensor cores, an expert's gather of its token rows into scratch
+/// that only warp contractions read as A (its copy in the shared scratch
+/// output read by nobody after the loop) is fused into them: each becomes
+/// a contraction of gathered rows (WarpMMA.h) whose lanes read their rows
+/// of x through the token indices, and the gather, its scratch output and
+/// the block's copy of the rows go. The tensor-core form of the CPU packed
+/// kernel's gather (hmoe-vectorize-contractions).
+scf::ForallOp fuseRowGathersIntoWarpContractions(RewriterBase &rewriter,
+                                                 scf::ForallOp block,
+                                                 const GPUTileSizes &sizes) {
+  llvm::SmallDenseSet<unsigned> unusedOutputs;
+  // The gathers first: fusing one replaces the contractions that read it.
+  SmallVector<std::pair<linalg::GenericOp, std::pair<Value, Value>>> gathers;
+  for (auto op : block.getBody()->getOps<linalg::GenericOp>())
+    if (std::optional<std::pair<Value, Value>> rows = matchRowGather(op))
+      gathers.emplace_back(op, *rows);
+  for (auto [gather, rows] : gathers) {
+    SmallVector<std::pair<linalg::LinalgOp, WarpMMAContraction>> readers;
+    SmallVector<tensor::ParallelInsertSliceOp> copies;
+    bool fusable = true;
+    for (OpOperand &use : gather->getResult(0).getUses()) {
+      Operation *user = use.getOwner();
+      if (auto copy = dyn_cast<tensor::ParallelInsertSliceOp>(user)) {
+        auto arg = dyn_cast<BlockArgument>(copy.getDest());
+        OpResult result =
+            arg && arg.getOwner() == block.getBody() &&
+                    arg.getArgNumber() >= block.getRank()
+                ? block->getResult(arg.getArgNumber() - block.getRank())
+                : OpResult();
+        fusable &=
+            result && result.use_empty() &&
+            llvm::all_of(arg.getUsers(), [&](Operation *u) {
+              return u == copy || u == gather.getDpsInits()[0].getDefiningOp();
+            });
+        copies.push_back(copy);
+        continue;
+      }
+      std::optional<WarpMMAContraction> mma =
+          use.getOperandNumber() == 0
+              ? matchWarpMMAContraction(user, sizes.tf32)
+              : std::nullopt;
+      // The lanes read the source's rows in registers of e elements: rows
+      // of a static multiple of e (a tensor bufferizes to rows of its
+      // width; the warp pass checks the buffer).
+      auto sourceType = dyn_cast<RankedTensorType>(rows.first.getType());
+      fusable &= mma && !mma->rowSource && sourceType &&
+                 sourceType.getRank() == 2 && !sourceType.isDynamicDim(1) &&
+                 sourceType.getDimSize(1) % mma->perRegister() == 0;
+      if (mma)
+        readers.emplace_back(cast<linalg::LinalgOp>(user), *mma);
+    }
+    if (!fusable || readers.empty())
+      continue;
+    auto [source, indices] = rows;
+    for (auto [reader, mma] : readers) {
+      MLIRContext *ctx = reader.getContext();
+      auto dim = [&](unsigned d) { return getAffineDimExpr(d, ctx); };
+      SmallVector<AffineMap> maps{
+          AffineMap::get(3, 0, {dim(mma.m)}, ctx),
+          AffineMap::get(3, 0, {dim(mma.n), dim(mma.k)}, ctx),
+          AffineMap::get(3, 0, {dim(mma.m), dim(mma.n)}, ctx)};
+      rewriter.setInsertionPoint(reader);
+      unsigned k = mma.k;
+      bool widen = !mma.isTF32();
+      auto fused = linalg::GenericOp::create(
+          rewriter, reader.getLoc(), reader->getResultTypes(),
+          ValueRange{indices, reader.getDpsInputs()[1]},
+          ValueRange{reader.getDpsInits()[0]}, maps,
+          reader.getIteratorTypesArray(),
+          [&, source = source](OpBuilder &b, Location loc, ValueRange args) {
+            Value row =
+                arith::IndexCastOp::create(b, loc, b.getIndexType(), args[0]);
+            Value col = linalg::IndexOp::create(b, loc, k);
+            Value a =
+                tensor::ExtractOp::create(b, loc, source, ValueRange{row, col});
+            Value w = args[1];
+            if (widen) {
+              a = arith::ExtFOp::create(b, loc, b.getF32Type(), a);
+              w = arith::ExtFOp::create(b, loc, b.getF32Type(), w);
+            }
+            Value product = arith::MulFOp::create(b, loc, a, w);
+            linalg::YieldOp::create(
+                b, loc,
+                ValueRange{arith::AddFOp::create(b, loc, args[2], product)});
+          });
+      rewriter.replaceOp(reader, fused->getResults());
+    }
+    for (tensor::ParallelInsertSliceOp copy : copies) {
+      auto arg = cast<BlockArgument>(copy.getDest());
+      unusedOutputs.insert(arg.getArgNumber() - block.getRank());
+      rewriter.eraseOp(copy);
+    }
+    Operation *init = gather.getDpsInits()[0].getDefiningOp();
+    rewriter.eraseOp(gather);
+    if (init && init->use_empty() && isa<tensor::ExtractSliceOp>(init))
+      rewriter.eraseOp(init);
+  }
+  if (unusedOutputs.empty())
+    return block;
+  // Each dropped output's block argument now has no uses.
+  for (unsigned i : unusedOutputs)
+    if (!block.getRegionIterArgs()[i].use_empty())
+      return block;
+  return dropSharedOutputs(rewriter, block, unusedOutputs);
+}
+
 /// Distributes `op` over the threads of a block: its first two parallel
 /// loops over threads-y x threads-x, or its only one over all threads
 /// (linearly); with none, it runs on one thread. With tensor cores, a
@@ -241,6 +408,8 @@ LogicalResult tileToThreads(RewriterBase &rewriter, Operation *op,
 /// destinations).
 LogicalResult tileBlockToThreads(RewriterBase &rewriter, scf::ForallOp block,
                                  const GPUTileSizes &sizes) {
+  if (sizes.tensorCores)
+    block = fuseRowGathersIntoWarpContractions(rewriter, block, sizes);
   SmallVector<Operation *> inner;
   for (Operation &nested : block.getBody()->without_terminator())
     if (hasTensorDestinations(&nested) || isa<TilingInterface>(nested))

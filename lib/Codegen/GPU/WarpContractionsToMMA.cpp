@@ -18,7 +18,8 @@
 // That is one scheme: a register holds e = 32 / bits neighbouring elements
 // of a row (e = 2, or 1 for TF32) at K = e t, and the step's second half
 // of K (+8, +4) follows. Weights are rows along K (B[n][k] in memory), so
-// every register is one 32-bit load.
+// every register is one 32-bit load. Gathered rows (an expert's token rows
+// of x, WarpMMA.h) change only which row of which buffer A's loads read.
 //
 //===----------------------------------------------------------------------===//
 
@@ -28,6 +29,7 @@
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
@@ -41,36 +43,88 @@ namespace mlir::hmoe {
 using namespace mlir;
 using namespace mlir::hmoe;
 
+/// The source S of a gathered-rows contraction's A operand, read by `read`
+/// (a tensor.extract or memref.load in `op`'s body) at (index_cast(rows[m]),
+/// linalg.index k), S from outside the op; null otherwise.
+static Value gatheredRowSource(linalg::LinalgOp op, Value read, unsigned k) {
+  Operation *def = read ? read.getDefiningOp() : nullptr;
+  if (!def || def->getBlock() != op.getBlock())
+    return Value();
+  Value source;
+  ValueRange indices;
+  if (auto extract = dyn_cast<tensor::ExtractOp>(def)) {
+    source = extract.getTensor();
+    indices = extract.getIndices();
+  } else if (auto load = dyn_cast<memref::LoadOp>(def)) {
+    source = load.getMemRef();
+    indices = load.getIndices();
+  } else {
+    return Value();
+  }
+  if (indices.size() != 2 ||
+      op->isAncestor(source.getParentRegion()->getParentOp()))
+    return Value();
+  auto row = indices[0].getDefiningOp<arith::IndexCastOp>();
+  auto col = indices[1].getDefiningOp<linalg::IndexOp>();
+  if (!row || row.getIn() != op.getBlock()->getArgument(0) || !col ||
+      col.getDim() != k)
+    return Value();
+  return source;
+}
+
 std::optional<WarpMMAContraction>
 mlir::hmoe::matchWarpMMAContraction(Operation *op, bool tf32) {
   auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
   if (!linalgOp || linalgOp.getNumDpsInputs() != 2 ||
       linalgOp.getNumDpsInits() != 1 || linalgOp.getNumLoops() != 3)
     return std::nullopt;
-  FailureOr<linalg::ContractionDimensions> dims =
-      linalg::inferContractionDims(linalgOp);
-  if (failed(dims) || !dims->batch.empty() || dims->m.size() != 1 ||
-      dims->n.size() != 1 || dims->k.size() != 1)
-    return std::nullopt;
-  unsigned m = dims->m[0], n = dims->n[0], k = dims->k[0];
   MLIRContext *ctx = op->getContext();
-  auto pair = [&](unsigned a, unsigned b) {
-    return AffineMap::get(
-        3, 0, {getAffineDimExpr(a, ctx), getAffineDimExpr(b, ctx)}, ctx);
-  };
   SmallVector<AffineMap> maps = linalgOp.getIndexingMapsArray();
-  if (maps[0] != pair(m, k) || maps[1] != pair(n, k) || maps[2] != pair(m, n))
-    return std::nullopt;
-  Type a = getElementTypeOrSelf(linalgOp.getDpsInputs()[0].getType());
-  Type b = getElementTypeOrSelf(linalgOp.getDpsInputs()[1].getType());
-  Type c = getElementTypeOrSelf(linalgOp.getDpsInits()[0].getType());
-  if (a != b || !(a.isBF16() || a.isF16() || (tf32 && a.isF32())) || !c.isF32())
+  auto dim = [&](unsigned d) { return getAffineDimExpr(d, ctx); };
+  // Gathered rows: A's map is (m) on integer row indices; then n and k are
+  // B's dimensions and the reduction among them.
+  bool gathered = maps[0].getNumResults() == 1;
+  unsigned m, n, k;
+  if (gathered) {
+    auto mExpr = dyn_cast<AffineDimExpr>(maps[0].getResult(0));
+    if (!mExpr || maps[1].getNumResults() != 2 ||
+        !isa<IntegerType>(
+            getElementTypeOrSelf(linalgOp.getDpsInputs()[0].getType())))
+      return std::nullopt;
+    m = mExpr.getPosition();
+    auto nExpr = dyn_cast<AffineDimExpr>(maps[1].getResult(0));
+    auto kExpr = dyn_cast<AffineDimExpr>(maps[1].getResult(1));
+    if (!nExpr || !kExpr)
+      return std::nullopt;
+    n = nExpr.getPosition();
+    k = kExpr.getPosition();
+    SmallVector<utils::IteratorType> iterators =
+        linalgOp.getIteratorTypesArray();
+    if (m == n || m == k || n == k ||
+        iterators[m] != utils::IteratorType::parallel ||
+        iterators[n] != utils::IteratorType::parallel ||
+        iterators[k] != utils::IteratorType::reduction)
+      return std::nullopt;
+  } else {
+    FailureOr<linalg::ContractionDimensions> dims =
+        linalg::inferContractionDims(linalgOp);
+    if (failed(dims) || !dims->batch.empty() || dims->m.size() != 1 ||
+        dims->n.size() != 1 || dims->k.size() != 1)
+      return std::nullopt;
+    m = dims->m[0];
+    n = dims->n[0];
+    k = dims->k[0];
+  }
+  auto pair = [&](unsigned a, unsigned b) {
+    return AffineMap::get(3, 0, {dim(a), dim(b)}, ctx);
+  };
+  AffineMap aMap = gathered ? AffineMap::get(3, 0, {dim(m)}, ctx) : pair(m, k);
+  if (maps[0] != aMap || maps[1] != pair(n, k) || maps[2] != pair(m, n))
     return std::nullopt;
   // The body: out + extf(a) * extf(b) (f32: out + a * b), in either order,
-  // nothing else.
+  // nothing else; gathered, a is read from the source (index_cast,
+  // linalg.index and the read: three ops more).
   Block &body = linalgOp->getRegion(0).front();
-  if (body.getOperations().size() != (a.isF32() ? 3 : 5))
-    return std::nullopt;
   auto yield = cast<linalg::YieldOp>(body.getTerminator());
   auto add = yield.getOperand(0).getDefiningOp<arith::AddFOp>();
   if (!add)
@@ -82,19 +136,41 @@ mlir::hmoe::matchWarpMMAContraction(Operation *op, bool tf32) {
   auto mul = product.getDefiningOp<arith::MulFOp>();
   if (!mul)
     return std::nullopt;
+  Type b = getElementTypeOrSelf(linalgOp.getDpsInputs()[1].getType());
+  Type c = getElementTypeOrSelf(linalgOp.getDpsInits()[0].getType());
+  // Operands of the product, through extf where b is narrower than f32.
   auto extended = [&](Value v) -> Value {
-    if (a.isF32())
+    if (b.isF32())
       return v;
     auto ext = v.getDefiningOp<arith::ExtFOp>();
     return ext ? ext.getIn() : Value();
   };
   Value x = extended(mul.getLhs()), y = extended(mul.getRhs());
-  if (!((x == body.getArgument(0) && y == body.getArgument(1)) ||
-        (x == body.getArgument(1) && y == body.getArgument(0))))
+  if (y == body.getArgument(1))
+    std::swap(x, y);
+  // Now x should be B's element, y A's.
+  if (x != body.getArgument(1))
+    return std::nullopt;
+  Value rowSource;
+  Type a;
+  if (gathered) {
+    rowSource = gatheredRowSource(linalgOp, y, k);
+    if (!rowSource)
+      return std::nullopt;
+    a = getElementTypeOrSelf(rowSource.getType());
+  } else {
+    if (y != body.getArgument(0))
+      return std::nullopt;
+    a = getElementTypeOrSelf(linalgOp.getDpsInputs()[0].getType());
+  }
+  if (a != b || !(a.isBF16() || a.isF16() || (tf32 && a.isF32())) || !c.isF32())
+    return std::nullopt;
+  size_t ops = (a.isF32() ? 3 : 5) + (gathered ? 3 : 0);
+  if (body.getOperations().size() != ops)
     return std::nullopt;
   SmallVector<int64_t> ranges = linalgOp.getStaticLoopRanges();
   int64_t cols = ranges[n], depth = ranges[k];
-  WarpMMAContraction mma{m, n, k, cols, depth, a};
+  WarpMMAContraction mma{m, n, k, cols, depth, a, rowSource};
   if (ShapedType::isDynamic(cols) || ShapedType::isDynamic(depth) ||
       cols <= 0 || depth <= 0 || cols % kMMACols != 0 ||
       depth % mma.stepDepth() != 0)
@@ -107,14 +183,17 @@ namespace {
 /// (m0, n0), by the PTX ISA's m16n8k16 / m16n8k8 layouts (g = lane / 4,
 /// t = lane % 4, e elements per register).
 struct LaneTile {
-  Value r0, r1;     // its output rows m0 + g and m0 + g + 8
-  Value in0, in1;   // whether those are rows of the contraction
-  Value row0, row1; // the rows it reads: past the end, the last row (those
-                    // results are never stored; an output row depends on
-                    // its own A row only)
-  Value col;        // n0 + 2t: its two output columns
-  Value weightRow;  // n0 + g: its column of B, a row of the weights
-  Value kLane;      // e t: its first K element of each half of a K step
+  Value r0, r1;       // its output rows m0 + g and m0 + g + 8
+  Value in0, in1;     // whether those are rows of the contraction
+  Value row0, row1;   // the rows it reads: past the end, the last row (those
+                      // results are never stored; an output row depends on
+                      // its own A row only)
+  Value aRow0, aRow1; // A's rows for them: the same, or for gathered rows
+                      // the source rows they name (only in a row tile's
+                      // first step, the one A is read for)
+  Value col;          // n0 + 2t: its two output columns
+  Value weightRow;    // n0 + g: its column of B, a row of the weights
+  Value kLane;        // e t: its first K element of each half of a K step
 };
 
 /// The code of one warp-level contraction `op` (on buffers): rows 16 at a
@@ -130,7 +209,11 @@ public:
   WarpMMAEmitter(ImplicitLocOpBuilder &b, linalg::LinalgOp op,
                  const WarpMMAContraction &mma, IRMapping &map,
                  int64_t maxRowTiles)
-      : b(b), mma(mma), a(map.lookupOrDefault(op.getDpsInputs()[0])),
+      : b(b), mma(mma),
+        a(map.lookupOrDefault(mma.rowSource ? mma.rowSource
+                                            : op.getDpsInputs()[0])),
+        rowIndices(mma.rowSource ? map.lookupOrDefault(op.getDpsInputs()[0])
+                                 : Value()),
         w(map.lookupOrDefault(op.getDpsInputs()[1])),
         c(map.lookupOrDefault(op.getDpsInits()[0])),
         regType(VectorType::get({mma.perRegister()}, mma.inputType)),
@@ -437,11 +520,15 @@ private:
     for (int64_t i = 0; i < rowTiles; ++i)
       for (int64_t j = 0; j < steps; ++j)
         tiles.push_back(laneTile(at, lane, offset(m0, i * kMMARows),
-                                 offset(n0, j * kMMACols)));
+                                 offset(n0, j * kMMACols),
+                                 /*readsA=*/j == 0));
     return tiles;
   }
 
-  LaneTile laneTile(ImplicitLocOpBuilder &at, Value lane, Value m0, Value n0) {
+  /// A row tile's first step (`readsA`) is the one A is read for: its
+  /// gathered rows' source rows are read only there.
+  LaneTile laneTile(ImplicitLocOpBuilder &at, Value lane, Value m0, Value n0,
+                    bool readsA) {
     LaneTile t;
     Value group = arith::DivUIOp::create(at, lane, index(at, 4));
     Value inGroup = arith::RemUIOp::create(at, lane, index(at, 4));
@@ -454,6 +541,18 @@ private:
     Value last = arith::SubIOp::create(at, rows, index(at, 1));
     t.row0 = arith::SelectOp::create(at, t.in0, t.r0, last);
     t.row1 = arith::SelectOp::create(at, t.in1, t.r1, last);
+    if (!rowIndices) {
+      t.aRow0 = t.row0;
+      t.aRow1 = t.row1;
+    } else if (readsA) {
+      // Read once per tile, outside the K loop.
+      auto sourceRow = [&](Value row) -> Value {
+        Value i = memref::LoadOp::create(at, rowIndices, ValueRange{row});
+        return arith::IndexCastOp::create(at, at.getIndexType(), i);
+      };
+      t.aRow0 = sourceRow(t.row0);
+      t.aRow1 = sourceRow(t.row1);
+    }
     t.col = arith::AddIOp::create(at, n0, twoT);
     t.weightRow = arith::AddIOp::create(at, n0, group);
     return t;
@@ -492,9 +591,9 @@ private:
   SmallVector<Value> loadA(ImplicitLocOpBuilder &at, const LaneTile &t,
                            Value k0) {
     auto [k, kHalf] = laneColumns(at, t, k0);
-    return {loadRegister(at, a, t.row0, k), loadRegister(at, a, t.row1, k),
-            loadRegister(at, a, t.row0, kHalf),
-            loadRegister(at, a, t.row1, kHalf)};
+    return {loadRegister(at, a, t.aRow0, k), loadRegister(at, a, t.aRow1, k),
+            loadRegister(at, a, t.aRow0, kHalf),
+            loadRegister(at, a, t.aRow1, kHalf)};
   }
 
   /// B's 2 registers ({b0 b1} {b2 b3}; TF32 b0 b1): the lane's two K
@@ -615,7 +714,7 @@ private:
 
   ImplicitLocOpBuilder &b;
   const WarpMMAContraction &mma;
-  Value a, w, c, rows;
+  Value a, rowIndices, w, c, rows; // rowIndices: for gathered rows only
   VectorType regType, accType;
   int64_t steps;    // 8-column steps sharing an A fragment
   int64_t rowTiles; // 16-row tiles sharing a B fragment
@@ -706,12 +805,18 @@ LogicalResult lowerWarpLoop(RewriterBase &rewriter, scf::ForallOp warps,
     return contraction->emitOpError(
         "has f32 operands, which tensor cores take only rounded to TF32 "
         "(10-bit mantissas); expected the tf32 option to allow it");
-  // A and B are read a register (e elements) at a time, C a pair of f32.
+  // A (or the source of its gathered rows) and B are read a register (e
+  // elements) at a time, C a pair of f32.
   int64_t runs[3] = {mma.perRegister(), mma.perRegister(), 2};
-  for (auto [operand, run] : llvm::zip(contraction->getOperands(), runs))
+  Value operands[3] = {mma.rowSource ? mma.rowSource
+                                     : contraction->getOperand(0),
+                       contraction->getOperand(1), contraction->getOperand(2)};
+  for (auto [operand, run] : llvm::zip(operands, runs))
     if (!alignedRuns(operand, run))
       return contraction->emitOpError()
-             << "operand of type " << operand.getType() << " cannot be read "
+             << (operand == mma.rowSource ? "source of gathered rows"
+                                          : "operand")
+             << " of type " << operand.getType() << " cannot be read "
              << (run == 1 ? "by rows; expected a matrix with unit column "
                             "stride"
                           : "in aligned pairs; expected a matrix with unit "

@@ -26,10 +26,18 @@ inline constexpr int64_t kWarpSize = 32;
 /// steps on inputs rounded to TF32); N a static multiple of 8 and K of the
 /// step's depth (M may be anything: rows are stepped 16 at a time and
 /// masked).
+///
+/// A may also be gathered rows: C[m, n] += S[rows[m], k] * B[n, k], the
+/// op's first input the integer row indices (map (m)) and the body reading
+/// S (a tensor or buffer from outside the op) at (index_cast(rows[m]),
+/// linalg.index k). That is how hmoe-tile-for-gpu{tensor-cores} fuses an
+/// expert's gather of token rows into its GEMMs: the lanes read the token
+/// rows themselves instead of a copy of them.
 struct WarpMMAContraction {
   unsigned m, n, k;    // loop positions
   int64_t cols, depth; // static N and K
   Type inputType;      // bf16, f16, or f32 (run as TF32)
+  Value rowSource;     // S of gathered rows; null where A is the first input
 
   bool isTF32() const { return inputType.isF32(); }
   /// K of one mma.sync step: m16n8k16 for bf16/f16, m16n8k8 for TF32.

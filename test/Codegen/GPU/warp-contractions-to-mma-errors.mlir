@@ -242,3 +242,28 @@ func.func @tensors(%a: tensor<16x32xbf16>, %w: tensor<8x32xbf16>, %c: tensor<16x
   } {mapping = [#gpu.warp<linear_dim_0>]}
   return %r : tensor<16x8xf32>
 }
+
+// -----
+
+// Gathered rows: the source's rows are what the lanes read in pairs.
+#mapRow = affine_map<(m, n, k) -> (m)>
+#mapB = affine_map<(m, n, k) -> (n, k)>
+#mapC = affine_map<(m, n, k) -> (m, n)>
+func.func @gathered_odd_stride(%x: memref<?x32xbf16, strided<[33, 1]>>, %tokens: memref<16xi32>, %w: memref<8x32xbf16>, %c: memref<16x8xf32>) {
+  scf.forall (%i) in (1) {
+    // expected-error @+1 {{source of gathered rows of type 'memref<?x32xbf16, strided<[33, 1]>>' cannot be read in aligned pairs}}
+    linalg.generic {indexing_maps = [#mapRow, #mapB, #mapC], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%tokens, %w : memref<16xi32>, memref<8x32xbf16>) outs(%c : memref<16x8xf32>) {
+    ^bb0(%t: i32, %p1: bf16, %acc: f32):
+      %r = arith.index_cast %t : i32 to index
+      %k = linalg.index 2 : index
+      %p0 = memref.load %x[%r, %k] : memref<?x32xbf16, strided<[33, 1]>>
+      %xf = arith.extf %p0 : bf16 to f32
+      %yf = arith.extf %p1 : bf16 to f32
+      %p = arith.mulf %xf, %yf : f32
+      %s = arith.addf %acc, %p : f32
+      linalg.yield %s : f32
+    }
+  } {mapping = [#gpu.warp<linear_dim_0>]}
+  return
+}

@@ -212,3 +212,58 @@ func.func @self_copy(%a: memref<16x32xbf16>, %w: memref<16x32xbf16>, %c: memref<
   } {mapping = [#gpu.warp<linear_dim_0>]}
   return
 }
+
+// -----
+
+// Gathered rows (hmoe-tile-for-gpu's fusion of an expert's gather): the
+// lanes read A from the source, x, at the rows the token indices name,
+// each index read once per tile, outside the K loop; C's rows are the
+// contraction's own. Emulated, the same lane code stores the registers.
+// CHECK-LABEL: func.func @gathered_rows
+// CHECK-SAME: (%[[X:.*]]: memref<?x64xbf16>, %[[TOK:.*]]: memref<?xi32>, %[[W:.*]]: memref<8x64xbf16>, %[[C:.*]]: memref<?x8xf32>)
+// CHECK: scf.forall (%{{.*}}) in (32) {
+// CHECK:   %[[ROW0:.*]] = arith.select
+// CHECK:   %[[ROW1:.*]] = arith.select
+// CHECK:   %[[T0:.*]] = memref.load %[[TOK]][%[[ROW0]]] : memref<?xi32>
+// CHECK:   %[[S0:.*]] = arith.index_cast %[[T0]] : i32 to index
+// CHECK:   %[[T1:.*]] = memref.load %[[TOK]][%[[ROW1]]] : memref<?xi32>
+// CHECK:   %[[S1:.*]] = arith.index_cast %[[T1]] : i32 to index
+// CHECK:   vector.load %[[C]][%[[ROW0]], %{{.*}}] {alignment = 8 : i64}
+// CHECK:   vector.load %[[C]][%[[ROW1]], %{{.*}}] {alignment = 8 : i64}
+// CHECK:   scf.for
+// CHECK-NOT: memref.load %[[TOK]]
+// CHECK:     vector.load %[[W]]
+// CHECK:     vector.load %[[X]][%[[S0]], %[[KA:.*]]] {alignment = 4 : i64} : memref<?x64xbf16>, vector<2xbf16>
+// CHECK:     vector.load %[[X]][%[[S1]], %[[KA]]] {alignment = 4 : i64}
+// CHECK:     vector.load %[[X]][%[[S0]], %[[KA8:.*]]] {alignment = 4 : i64}
+// CHECK:     vector.load %[[X]][%[[S1]], %[[KA8]]] {alignment = 4 : i64}
+// CHECK:     nvvm.mma.sync
+// CHECK:   vector.store %{{.*}}, %[[C]][%{{.*}}, %{{.*}}] {alignment = 8 : i64}
+// CHECK: } {mapping = [#gpu.thread<linear_dim_0>]}
+// EMU-LABEL: func.func @gathered_rows
+// EMU-SAME: (%[[X:.*]]: memref<?x64xbf16>, %[[TOK:.*]]: memref<?xi32>
+// EMU: %[[T0:.*]] = memref.load %[[TOK]]
+// EMU: %[[S0:.*]] = arith.index_cast %[[T0]] : i32 to index
+// EMU: vector.load %[[X]][%[[S0]], %{{.*}}]
+// EMU-NOT: nvvm.
+#mapRow = affine_map<(m, n, k) -> (m)>
+#mapB = affine_map<(m, n, k) -> (n, k)>
+#mapC = affine_map<(m, n, k) -> (m, n)>
+func.func @gathered_rows(%x: memref<?x64xbf16>, %tokens: memref<?xi32>, %w: memref<8x64xbf16>, %c: memref<?x8xf32>) {
+  scf.forall (%i) in (1) {
+    linalg.generic {indexing_maps = [#mapRow, #mapB, #mapC], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%tokens, %w : memref<?xi32>, memref<8x64xbf16>)
+        outs(%c : memref<?x8xf32>) {
+    ^bb0(%t: i32, %y: bf16, %acc: f32):
+      %r = arith.index_cast %t : i32 to index
+      %k = linalg.index 2 : index
+      %xv = memref.load %x[%r, %k] : memref<?x64xbf16>
+      %xf = arith.extf %xv : bf16 to f32
+      %yf = arith.extf %y : bf16 to f32
+      %p = arith.mulf %xf, %yf : f32
+      %s = arith.addf %acc, %p : f32
+      linalg.yield %s : f32
+    }
+  } {mapping = [#gpu.warp<linear_dim_0>]}
+  return
+}

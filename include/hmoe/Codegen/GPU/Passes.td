@@ -42,7 +42,12 @@ def HMoETileForGPU : InterfacePass<"hmoe-tile-for-gpu",
       threads (their first two parallel loops), ops with one parallel loop
       `block-threads` rows over as many linear threads;
     * the loop over experts from `convert-hmoe-to-linalg` becomes the block
-      loop (one block per expert), its ops distributed over threads;
+      loop (one block per expert), its ops distributed over threads; with
+      `tensor-cores`, an expert's gather of its token rows that only
+      warp contractions read (as A) is fused into them first: each reads
+      x through the token indices (a contraction of gathered rows, see
+      `hmoe-warp-contractions-to-mma`), and the gather, its copy of the
+      rows and that scratch output go;
     * `hmoe.dispatch` is left at the top level: `hmoe-distribute-dispatch`
       splits it into launches after bufferization (its scatter into slots
       is not a tensor tiling);
@@ -108,6 +113,13 @@ def HMoEWarpContractionsToMMA : InterfacePass<"hmoe-warp-contractions-to-mma",
     `...m16n8k8.row.col.f32.tf32.tf32.f32`; sm_80+). A warp loop holding
     anything else, or an f32 contraction without `tf32`, is an error.
 
+    `A` may be gathered rows (`hmoe-tile-for-gpu{tensor-cores}` fuses an
+    expert's gather of its token rows so): the contraction's first input
+    is then the integer row indices (map `(m)`) and its body reads a source
+    `S` from outside it at `(index_cast(rows[m]), linalg.index k)`. Each
+    lane reads the indices of its two rows once per row tile, outside the
+    K loop, and its A registers from those rows of `S`.
+
     With `prefetch` (the default) the K loop is software-pipelined in
     registers: it carries the next step's A and B fragments, loaded at the
     top of each iteration (the last step reloaded in the last one, in
@@ -120,8 +132,9 @@ def HMoEWarpContractionsToMMA : InterfacePass<"hmoe-warp-contractions-to-mma",
     The lanes load the same fragments as without it, one step earlier:
     the emulated form loads each step's fragments in that step.
 
-    Operands must be matrices with unit column stride, bf16/f16 operands
-    and `C` with a static, even row stride (else an error), and their base
+    Operands (and a gathered `S`) must be matrices with unit column
+    stride, bf16/f16 operands and `C` with a static, even row stride (else
+    an error), and their base
     addresses aligned to the register or pair they are read in:
     the lanes read bf16/f16 pairs as one 32-bit load and f32 accumulator
     pairs as one 64-bit access (every buffer the pipeline allocates is; a
