@@ -423,7 +423,12 @@ void rewrite(RowMap &map) {
   SmallVector<Addresses> addresses;
   for (Value v : map.vectorOperands)
     addresses.emplace_back(e, v);
-  Addresses destAt(e, map.dest);
+  // The destination's metadata, read once: it is a vector operand where
+  // the body reads it.
+  const auto *destOperand = llvm::find(map.vectorOperands, map.dest);
+  Addresses destAt = destOperand != map.vectorOperands.end()
+                         ? addresses[destOperand - map.vectorOperands.begin()]
+                         : Addresses(e, map.dest);
   Block *body = op.getBody();
   e.loop(c0, rows, [&](Value row) {
     // Inputs read at row i, once per row.
