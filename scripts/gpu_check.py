@@ -375,14 +375,16 @@ def prepare(args):
             # one 16-row tile per warp at a time (B fragments reloaded per
             # tile) with ptxas's own register budget (the kernel of stop
             # 25), each K step's fragments loaded right before its
-            # mma.sync (stop 26), and the gather and zero fills an element
+            # mma.sync (stop 26), the token rows gathered into scratch before
+            # the GEMMs (stop 31), and the gather and zero fills an element
             # at a time (stop 29), against the default (two tiles sharing
             # B, a budget for 2 blocks per SM, fragments one step ahead,
-            # 16-byte copies).
+            # the GEMMs reading x's token rows, 16-byte copies).
             for suffix, variant in (
                     ("rows1",
                      "tensor-cores warp-row-tiles=1 mma-min-blocks-per-sm=0"),
                     ("noprefetch", "tensor-cores warp-prefetch=0"),
+                    ("gathercopy", "tensor-cores warp-gathers=0"),
                     ("scalarcopies", "tensor-cores vector-copies=0")):
                 add_bench("W1", "bf16", "w1", mlirs["W1", "bf16"],
                           f"libW1-bf16-tc-{suffix}.so", variant)

@@ -84,7 +84,7 @@ namespace {
 /// then tile every stage over blocks and threads (before any
 /// canonicalization, which would fold the scratch outputs away).
 void addGPUTiling(OpPassManager &pm, bool fuseDistance, int64_t blockThreads,
-                  bool tensorCores, bool tf32) {
+                  bool tensorCores, bool tf32, bool fuseGathers = true) {
   using namespace hmoe;
   ConvertHMoEToLinalgOptions convert;
   convert.fuseDistance = fuseDistance;
@@ -99,6 +99,7 @@ void addGPUTiling(OpPassManager &pm, bool fuseDistance, int64_t blockThreads,
   tile.blockThreads = blockThreads;
   tile.tensorCores = tensorCores;
   tile.tf32 = tf32;
+  tile.fuseGathers = fuseGathers;
   pm.addNestedPass<func::FuncOp>(createHMoETileForGPU(tile));
 }
 
@@ -267,7 +268,7 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   pm.addPass(createHMoERecordABI());
   pm.addPass(createHMoEDecompose());
   addGPUTiling(pm, options.fuseDistance, options.blockThreads,
-               options.tensorCores, options.tf32);
+               options.tensorCores, options.tf32, options.warpGathers);
 
   addBufferization(pm);
   addDeviceDispatchAndStats(pm, options.blockThreads);

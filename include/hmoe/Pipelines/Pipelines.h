@@ -215,6 +215,14 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
           "ahead, carried in registers (hmoe-warp-contractions-to-mma's "
           "prefetch)"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> warpGathers{
+      *this, "warp-gathers",
+      llvm::cl::desc(
+          "With tensor-cores: an expert's gather of its token rows fused "
+          "into the warp GEMMs that read it, their lanes reading x through "
+          "the token indices (hmoe-tile-for-gpu's fuse-gathers); off: "
+          "gathered into scratch first"),
+      llvm::cl::init(true)};
   PassOptions::Option<bool> vectorCopies{
       *this, "vector-copies",
       llvm::cl::desc(

@@ -34,6 +34,8 @@ namespace {
 struct GPUTileSizes {
   int64_t blockRows, blockThreads, threadsX;
   bool tensorCores;
+  // With tensorCores: token-row gathers fused into the warp contractions.
+  bool fuseGathers;
   // f32 contractions on tensor cores (TF32): only the expert loops' (the
   // routing's scores decide discrete choices and stay exact).
   bool tf32;
@@ -217,6 +219,43 @@ std::optional<std::pair<Value, Value>> matchRowGather(linalg::GenericOp op) {
   return std::make_pair(source, op.getDpsInputs()[0]);
 }
 
+/// Whether `v` is defined outside `block` (through slices) and nothing in
+/// the block writes it, or a slice of it, in place: then a read of it may
+/// move later in the block (bufferization would otherwise have to copy it
+/// between ops, outside the threads' loops).
+bool unwrittenInBlock(Value v, scf::ForallOp block) {
+  while (auto slice = v.getDefiningOp<tensor::ExtractSliceOp>())
+    v = slice.getSource();
+  if (!block.isDefinedOutsideOfLoop(v))
+    return false;
+  std::function<bool(Value)> unwritten = [&](Value value) {
+    return llvm::all_of(value.getUses(), [&](OpOperand &use) {
+      Operation *user = use.getOwner();
+      if (!block->isAncestor(user))
+        return true;
+      if (auto slice = dyn_cast<tensor::ExtractSliceOp>(user))
+        return unwritten(slice.getResult());
+      auto dps = dyn_cast<DestinationStyleOpInterface>(user);
+      return !(dps && dps.isDpsInit(&use)) &&
+             !isa<tensor::ParallelInsertSliceOp, tensor::InsertSliceOp>(user);
+    });
+  };
+  return unwritten(v);
+}
+
+/// Whether `v`, a tensor, bufferizes to a buffer of its own (a function's
+/// argument, with the pipeline's identity layouts, or a new value) rather
+/// than a view, whose row stride and offset may be anything.
+bool bufferizesToWholeRows(Value v) {
+  if (auto arg = dyn_cast<BlockArgument>(v))
+    return arg.getOwner()->isEntryBlock() &&
+           isa<FunctionOpInterface>(arg.getOwner()->getParentOp());
+  Operation *def = v.getDefiningOp();
+  return def && !isa<ViewLikeOpInterface, tensor::ExtractSliceOp,
+                     tensor::ExpandShapeOp, tensor::CollapseShapeOp,
+                     tensor::CastOp, tensor::ReshapeOp>(def);
+}
+
 /// `loop` without its shared outputs `unused` (results unused, block
 /// arguments unused).
 scf::ForallOp dropSharedOutputs(RewriterBase &rewriter, scf::ForallOp loop,
@@ -268,7 +307,15 @@ scf::ForallOp fuseRowGathersIntoWarpContractions(RewriterBase &rewriter,
   for (auto [gather, rows] : gathers) {
     SmallVector<std::pair<linalg::LinalgOp, WarpMMAContraction>> readers;
     SmallVector<tensor::ParallelInsertSliceOp> copies;
-    bool fusable = true;
+    // The GEMMs read x and the token indices where the gather did: neither
+    // may change in between, and x must keep rows the lanes can read in
+    // aligned registers (checked below for the register width).
+    auto sourceType = dyn_cast<RankedTensorType>(rows.first.getType());
+    bool fusable = sourceType && sourceType.getRank() == 2 &&
+                   !sourceType.isDynamicDim(1) &&
+                   bufferizesToWholeRows(rows.first) &&
+                   unwrittenInBlock(rows.first, block) &&
+                   unwrittenInBlock(rows.second, block);
     for (OpOperand &use : gather->getResult(0).getUses()) {
       Operation *user = use.getOwner();
       if (auto copy = dyn_cast<tensor::ParallelInsertSliceOp>(user)) {
@@ -290,13 +337,10 @@ scf::ForallOp fuseRowGathersIntoWarpContractions(RewriterBase &rewriter,
           use.getOperandNumber() == 0
               ? matchWarpMMAContraction(user, sizes.tf32)
               : std::nullopt;
-      // The lanes read the source's rows in registers of e elements: rows
-      // of a static multiple of e (a tensor bufferizes to rows of its
-      // width; the warp pass checks the buffer).
-      auto sourceType = dyn_cast<RankedTensorType>(rows.first.getType());
-      fusable &= mma && !mma->rowSource && sourceType &&
-                 sourceType.getRank() == 2 && !sourceType.isDynamicDim(1) &&
-                 sourceType.getDimSize(1) % mma->perRegister() == 0;
+      // Registers of e elements: rows of a multiple of e (a whole buffer's
+      // row stride is its width; the warp pass checks the buffer).
+      fusable = fusable && mma && !mma->rowSource &&
+                sourceType.getDimSize(1) % mma->perRegister() == 0;
       if (mma)
         readers.emplace_back(cast<linalg::LinalgOp>(user), *mma);
     }
@@ -408,7 +452,7 @@ LogicalResult tileToThreads(RewriterBase &rewriter, Operation *op,
 /// destinations).
 LogicalResult tileBlockToThreads(RewriterBase &rewriter, scf::ForallOp block,
                                  const GPUTileSizes &sizes) {
-  if (sizes.tensorCores)
+  if (sizes.tensorCores && sizes.fuseGathers && sizes.blockThreads >= kWarpSize)
     block = fuseRowGathersIntoWarpContractions(rewriter, block, sizes);
   SmallVector<Operation *> inner;
   for (Operation &nested : block.getBody()->without_terminator())
@@ -694,8 +738,8 @@ struct HMoETileForGPUPass
                           "tensor cores; expected tensor-cores with it";
       return signalPassFailure();
     }
-    GPUTileSizes sizes{blockRows, blockThreads, threadsX, tensorCores,
-                       /*tf32=*/false};
+    GPUTileSizes sizes{blockRows,   blockThreads, threadsX,
+                       tensorCores, fuseGathers,  /*tf32=*/false};
     GPUTileSizes expertSizes = sizes;
     expertSizes.tf32 = tf32;
     MLIRContext *ctx = &getContext();

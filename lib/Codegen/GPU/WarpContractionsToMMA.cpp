@@ -25,6 +25,7 @@
 
 #include "GPULoops.h"
 #include "WarpMMA.h"
+#include "hmoe/Codegen/BufferAliasing.h"
 #include "hmoe/Codegen/GPU/Passes.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -155,7 +156,11 @@ mlir::hmoe::matchWarpMMAContraction(Operation *op, bool tf32) {
   Type a;
   if (gathered) {
     rowSource = gatheredRowSource(linalgOp, y, k);
-    if (!rowSource)
+    // The lanes read A while they write C: not C's own buffer.
+    Value out = linalgOp.getDpsInits()[0];
+    Value sourceBase = rowSource ? knownBufferBase(rowSource) : Value();
+    if (!rowSource || rowSource == out ||
+        (sourceBase && sourceBase == knownBufferBase(out)))
       return std::nullopt;
     a = getElementTypeOrSelf(rowSource.getType());
   } else {

@@ -1,7 +1,10 @@
 // RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-tile-for-gpu{tensor-cores}))' %s | FileCheck %s
-// Without tensor cores nothing is fused: the thread schedule's GEMMs read
-// the gathered scratch as before.
+// Without tensor cores (or warps: blocks of 16 threads; or with
+// fuse-gathers=0) nothing is fused: the thread schedule's GEMMs read the
+// gathered scratch as before.
 // RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-tile-for-gpu))' %s | FileCheck %s --check-prefix=THREADS
+// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-tile-for-gpu{tensor-cores block-threads=16 threads-x=4}))' %s | FileCheck %s --check-prefix=THREADS
+// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-tile-for-gpu{tensor-cores fuse-gathers=0}))' %s | FileCheck %s --check-prefix=UNFUSED
 
 // An expert loop as convert-hmoe-to-linalg{expert-stage-scratch} builds it:
 // each expert gathers its token rows of x into scratch, which its gate and
@@ -34,6 +37,11 @@
 // CHECK:   } {mapping = [#gpu.warp<linear_dim_0>]}
 // CHECK-NOT: tensor<?x64xbf16>
 // CHECK: } {mapping = [#gpu.block<x>]}
+// UNFUSED-LABEL: func.func @swiglu_projections
+// UNFUSED: -> (tensor<?x64xbf16>, tensor<?x32xf32>, tensor<?x32xf32>)
+// UNFUSED: tensor.extract %{{.*}} : tensor<?x64xbf16>
+// UNFUSED: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<?x64xbf16>, tensor<8x64xbf16>)
+// UNFUSED: } {mapping = [#gpu.warp<linear_dim_0>]}
 // THREADS-LABEL: func.func @swiglu_projections
 // THREADS: shared_outs(%{{[^ ]*}} = %{{[^ ]*}}, %{{[^ ]*}} = %{{[^ ]*}}, %{{[^ ]*}} = %{{[^ ]*}}) -> (tensor<?x64xbf16>, tensor<?x32xf32>, tensor<?x32xf32>)
 // THREADS-NOT: #gpu.warp
@@ -338,6 +346,150 @@ func.func @not_on_tensor_cores(%x: tensor<?x24xbf16>, %tokens: tensor<?xi32>,
           : tensor<?x24xbf16> into tensor<?x24xbf16>
       tensor.parallel_insert_slice %ym into %y[%lo, 0] [%n, 32] [1, 1]
           : tensor<?x32xf32> into tensor<?x32xf32>
+    }
+  }
+  return %r#1 : tensor<?x32xf32>
+}
+
+// -----
+
+// Nor where x is a view (here of a wider tensor): its buffer's row stride
+// is dynamic, and the lanes read it in pairs only from rows known aligned.
+// CHECK-LABEL: func.func @source_is_a_view
+// CHECK: ins(%{{.*}} : tensor<?xi32>) outs(%{{.*}} : tensor<?x4xbf16>)
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<?x64xbf16>, tensor<8x64xbf16>)
+#row = affine_map<(d0, d1) -> (d0)>
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#mk = affine_map<(d0, d1, d2) -> (d0, d2)>
+#nk = affine_map<(d0, d1, d2) -> (d1, d2)>
+#mn = affine_map<(d0, d1, d2) -> (d0, d1)>
+func.func @source_is_a_view(%xall: tensor<?x?xbf16>, %tokens: tensor<?xi32>,
+    %offsets: tensor<3xi32>, %w: tensor<2x32x64xbf16>) -> tensor<?x32xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %zero = arith.constant 0.0 : f32
+  %t = tensor.dim %xall, %c0 : tensor<?x?xbf16>
+  %x = tensor.extract_slice %xall[0, 0] [%t, 64] [1, 1]
+      : tensor<?x?xbf16> to tensor<?x64xbf16>
+  %slots = tensor.dim %tokens, %c0 : tensor<?xi32>
+  %scratch = tensor.empty(%slots) : tensor<?x64xbf16>
+  %y0 = tensor.empty(%slots) : tensor<?x32xf32>
+  %r:2 = scf.forall (%e) in (2) shared_outs(%s = %scratch, %y = %y0)
+      -> (tensor<?x64xbf16>, tensor<?x32xf32>) {
+    %lo32 = tensor.extract %offsets[%e] : tensor<3xi32>
+    %e1 = arith.addi %e, %c1 : index
+    %hi32 = tensor.extract %offsets[%e1] : tensor<3xi32>
+    %lo = arith.index_cast %lo32 : i32 to index
+    %hi = arith.index_cast %hi32 : i32 to index
+    %n = arith.subi %hi, %lo : index
+    %tok = tensor.extract_slice %tokens[%lo] [%n] [1]
+        : tensor<?xi32> to tensor<?xi32>
+    %xs = tensor.extract_slice %s[%lo, 0] [%n, 64] [1, 1]
+        : tensor<?x64xbf16> to tensor<?x64xbf16>
+    %xg = linalg.generic {indexing_maps = [#row, #id],
+                          iterator_types = ["parallel", "parallel"]}
+        ins(%tok : tensor<?xi32>) outs(%xs : tensor<?x64xbf16>) {
+    ^bb0(%ti32: i32, %o: bf16):
+      %j = linalg.index 1 : index
+      %ti = arith.index_cast %ti32 : i32 to index
+      %v = tensor.extract %x[%ti, %j] : tensor<?x64xbf16>
+      linalg.yield %v : bf16
+    } -> tensor<?x64xbf16>
+    %we = tensor.extract_slice %w[%e, 0, 0] [1, 32, 64] [1, 1, 1]
+        : tensor<2x32x64xbf16> to tensor<32x64xbf16>
+    %ys = tensor.extract_slice %y[%lo, 0] [%n, 32] [1, 1]
+        : tensor<?x32xf32> to tensor<?x32xf32>
+    %yf = linalg.fill ins(%zero : f32) outs(%ys : tensor<?x32xf32>)
+        -> tensor<?x32xf32>
+    %ym = linalg.generic {indexing_maps = [#mk, #nk, #mn],
+                          iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%xg, %we : tensor<?x64xbf16>, tensor<32x64xbf16>)
+        outs(%yf : tensor<?x32xf32>) {
+    ^bb0(%a: bf16, %b: bf16, %c: f32):
+      %af = arith.extf %a : bf16 to f32
+      %bf = arith.extf %b : bf16 to f32
+      %m = arith.mulf %af, %bf : f32
+      %sum = arith.addf %c, %m : f32
+      linalg.yield %sum : f32
+    } -> tensor<?x32xf32>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %xg into %s[%lo, 0] [%n, 64] [1, 1]
+          : tensor<?x64xbf16> into tensor<?x64xbf16>
+      tensor.parallel_insert_slice %ym into %y[%lo, 0] [%n, 32] [1, 1]
+          : tensor<?x32xf32> into tensor<?x32xf32>
+    }
+  }
+  return %r#1 : tensor<?x32xf32>
+}
+
+// -----
+
+// Nor where the block writes the token indices between the gather and the
+// GEMM (the GEMM would read them later than the gather did).
+// CHECK-LABEL: func.func @rows_written_in_block
+// CHECK: ins(%{{.*}} : tensor<?xi32>) outs(%{{.*}} : tensor<?x4xbf16>)
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<?x64xbf16>, tensor<8x64xbf16>)
+#row = affine_map<(d0, d1) -> (d0)>
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#mk = affine_map<(d0, d1, d2) -> (d0, d2)>
+#nk = affine_map<(d0, d1, d2) -> (d1, d2)>
+#mn = affine_map<(d0, d1, d2) -> (d0, d1)>
+func.func @rows_written_in_block(%x: tensor<?x64xbf16>, %tokens: tensor<?xi32>,
+    %offsets: tensor<3xi32>, %w: tensor<2x32x64xbf16>) -> tensor<?x32xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %zero = arith.constant 0.0 : f32
+  %slots = tensor.dim %tokens, %c0 : tensor<?xi32>
+  %scratch = tensor.empty(%slots) : tensor<?x64xbf16>
+  %y0 = tensor.empty(%slots) : tensor<?x32xf32>
+  %r:3 = scf.forall (%e) in (2) shared_outs(%s = %scratch, %y = %y0, %tk = %tokens)
+      -> (tensor<?x64xbf16>, tensor<?x32xf32>, tensor<?xi32>) {
+    %lo32 = tensor.extract %offsets[%e] : tensor<3xi32>
+    %e1 = arith.addi %e, %c1 : index
+    %hi32 = tensor.extract %offsets[%e1] : tensor<3xi32>
+    %lo = arith.index_cast %lo32 : i32 to index
+    %hi = arith.index_cast %hi32 : i32 to index
+    %n = arith.subi %hi, %lo : index
+    %tok = tensor.extract_slice %tk[%lo] [%n] [1]
+        : tensor<?xi32> to tensor<?xi32>
+    %xs = tensor.extract_slice %s[%lo, 0] [%n, 64] [1, 1]
+        : tensor<?x64xbf16> to tensor<?x64xbf16>
+    %xg = linalg.generic {indexing_maps = [#row, #id],
+                          iterator_types = ["parallel", "parallel"]}
+        ins(%tok : tensor<?xi32>) outs(%xs : tensor<?x64xbf16>) {
+    ^bb0(%ti32: i32, %o: bf16):
+      %j = linalg.index 1 : index
+      %ti = arith.index_cast %ti32 : i32 to index
+      %v = tensor.extract %x[%ti, %j] : tensor<?x64xbf16>
+      linalg.yield %v : bf16
+    } -> tensor<?x64xbf16>
+    %minus1 = arith.constant -1 : i32
+    %overwritten = linalg.fill ins(%minus1 : i32) outs(%tok : tensor<?xi32>)
+        -> tensor<?xi32>
+    %we = tensor.extract_slice %w[%e, 0, 0] [1, 32, 64] [1, 1, 1]
+        : tensor<2x32x64xbf16> to tensor<32x64xbf16>
+    %ys = tensor.extract_slice %y[%lo, 0] [%n, 32] [1, 1]
+        : tensor<?x32xf32> to tensor<?x32xf32>
+    %yf = linalg.fill ins(%zero : f32) outs(%ys : tensor<?x32xf32>)
+        -> tensor<?x32xf32>
+    %ym = linalg.generic {indexing_maps = [#mk, #nk, #mn],
+                          iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%xg, %we : tensor<?x64xbf16>, tensor<32x64xbf16>)
+        outs(%yf : tensor<?x32xf32>) {
+    ^bb0(%a: bf16, %b: bf16, %c: f32):
+      %af = arith.extf %a : bf16 to f32
+      %bf = arith.extf %b : bf16 to f32
+      %m = arith.mulf %af, %bf : f32
+      %sum = arith.addf %c, %m : f32
+      linalg.yield %sum : f32
+    } -> tensor<?x32xf32>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %xg into %s[%lo, 0] [%n, 64] [1, 1]
+          : tensor<?x64xbf16> into tensor<?x64xbf16>
+      tensor.parallel_insert_slice %ym into %y[%lo, 0] [%n, 32] [1, 1]
+          : tensor<?x32xf32> into tensor<?x32xf32>
+      tensor.parallel_insert_slice %overwritten into %tk[%lo] [%n] [1]
+          : tensor<?xi32> into tensor<?xi32>
     }
   }
   return %r#1 : tensor<?x32xf32>

@@ -267,3 +267,27 @@ func.func @gathered_odd_stride(%x: memref<?x32xbf16, strided<[33, 1]>>, %tokens:
   } {mapping = [#gpu.warp<linear_dim_0>]}
   return
 }
+
+// -----
+
+// Gathered rows read from C's own buffer: the lanes would read A while
+// writing C. Not a contraction the pass takes.
+#mapRow = affine_map<(m, n, k) -> (m)>
+#mapB = affine_map<(m, n, k) -> (n, k)>
+#mapC = affine_map<(m, n, k) -> (m, n)>
+func.func @gathered_from_c(%tokens: memref<16xi32>, %w: memref<8x8xf32>, %c: memref<16x8xf32>) {
+  scf.forall (%i) in (1) {
+    // expected-error @+1 {{in a loop over GPU warps is not a contraction an mma.sync can run}}
+    linalg.generic {indexing_maps = [#mapRow, #mapB, #mapC], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%tokens, %w : memref<16xi32>, memref<8x8xf32>) outs(%c : memref<16x8xf32>) {
+    ^bb0(%t: i32, %p1: f32, %acc: f32):
+      %r = arith.index_cast %t : i32 to index
+      %k = linalg.index 2 : index
+      %p0 = memref.load %c[%r, %k] : memref<16x8xf32>
+      %p = arith.mulf %p0, %p1 : f32
+      %s = arith.addf %acc, %p : f32
+      linalg.yield %s : f32
+    }
+  } {mapping = [#gpu.warp<linear_dim_0>]}
+  return
+}

@@ -43,7 +43,8 @@ def HMoETileForGPU : InterfacePass<"hmoe-tile-for-gpu",
       `block-threads` rows over as many linear threads;
     * the loop over experts from `convert-hmoe-to-linalg` becomes the block
       loop (one block per expert), its ops distributed over threads; with
-      `tensor-cores`, an expert's gather of its token rows that only
+      `tensor-cores` (and `fuse-gathers`, the default), an expert's gather
+      of its token rows that only
       warp contractions read (as A) is fused into them first: each reads
       x through the token indices (a contraction of gathered rows, see
       `hmoe-warp-contractions-to-mma`), and the gather, its copy of the
@@ -75,6 +76,10 @@ def HMoETileForGPU : InterfacePass<"hmoe-tile-for-gpu",
            "of 8, K of 16) to the block's warps, columns split between them "
            "(scf.forall over #gpu.warp), for "
            "hmoe-warp-contractions-to-mma">,
+    Option<"fuseGathers", "fuse-gathers", "bool", /*default=*/"true",
+           "with tensor-cores: fuse an expert's gather of its token rows "
+           "into the warp contractions that read it (their lanes read x "
+           "through the token indices); off: gathered into scratch first">,
     Option<"tf32", "tf32", "bool", /*default=*/"false",
            "with tensor-cores: also the f32 contractions (N a multiple of 8, "
            "K of 8) of expert loops, to run on tensor cores with inputs "
