@@ -17,6 +17,7 @@
 
 #include "hmoe/Codegen/BufferAliasing.h"
 #include "hmoe/Codegen/Passes.h"
+#include "hmoe/Codegen/RowGather.h"
 
 #include "hmoe/Dialect/HMoE/IR/HMoEDialect.h"
 
@@ -162,36 +163,18 @@ std::optional<RowGather> precedingRowGather(linalg::LinalgOp op,
     prev = prev->getPrevNode();
   auto gather = dyn_cast_or_null<linalg::GenericOp>(prev);
   if (!gather || !gather.hasPureBufferSemantics() ||
-      gather.getNumLoops() != 2 || gather.getNumParallelLoops() != 2 ||
-      gather.getNumDpsInputs() != 1 || gather.getNumDpsInits() != 1 ||
-      gather.getDpsInits()[0] != m.a)
+      gather.getNumDpsInits() != 1 || gather.getDpsInits()[0] != m.a)
     return std::nullopt;
-  MLIRContext *ctx = op.getContext();
-  AffineExpr i = getAffineDimExpr(0, ctx), j = getAffineDimExpr(1, ctx);
-  if (gather.getIndexingMapsArray() !=
-      SmallVector<AffineMap>{AffineMap::get(2, 0, {i}, ctx),
-                             AffineMap::get(2, 0, {i, j}, ctx)})
+  Value source = hmoe::rowGatherSource(gather);
+  if (!source || !isa<MemRefType>(source.getType()))
     return std::nullopt;
   if (!m.a.getDefiningOp<memref::AllocOp>() ||
       !llvm::all_of(m.a.getUsers(), [&](Operation *user) {
         return user == gather || user == op || isa<memref::DeallocOp>(user);
       }))
     return std::nullopt;
-  // The body: yield(load source[index_cast(token), linalg.index 1]).
-  Block &body = gather.getRegion().front();
-  auto load = dyn_cast_or_null<memref::LoadOp>(
-      body.getTerminator()->getOperand(0).getDefiningOp());
-  if (!load || load->getBlock() != &body || load.getIndices().size() != 2)
-    return std::nullopt;
-  auto token = load.getIndices()[0].getDefiningOp<arith::IndexCastOp>();
-  auto col = load.getIndices()[1].getDefiningOp<linalg::IndexOp>();
-  if (!token || token.getIn() != body.getArgument(0) || !col ||
-      col.getDim() != 1 || body.getOperations().size() != 4)
-    return std::nullopt;
-  Value source = load.getMemRef();
   auto sourceType = cast<MemRefType>(source.getType());
-  if (gather->isAncestor(source.getParentBlock()->getParentOp()) ||
-      !hasUnitInnerStride(source, /*f32Only=*/false) ||
+  if (!hasUnitInnerStride(source, /*f32Only=*/false) ||
       sourceType.getDimSize(1) != m.k ||
       sourceType.getElementType() !=
           cast<MemRefType>(m.a.getType()).getElementType() ||

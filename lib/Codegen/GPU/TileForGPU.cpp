@@ -11,6 +11,7 @@
 
 #include "WarpMMA.h"
 #include "hmoe/Codegen/GPU/Passes.h"
+#include "hmoe/Codegen/RowGather.h"
 #include "hmoe/Dialect/HMoE/IR/HMoEOps.h"
 
 #include "hmoe/Support/GreedyRewrite.h"
@@ -190,31 +191,14 @@ LogicalResult tileToWarps(RewriterBase &rewriter, TilingInterface op,
   return success();
 }
 
-/// The source and row indices of `op` if it gathers rows,
-/// `a[i, j] = source[index_cast(rows[i]), linalg.index 1]` (an expert's
-/// token rows of x into its scratch), the source from outside `op`.
+/// The source and row indices of `op` if it gathers rows on tensors,
+/// `a[i, j] = source[index_cast(rows[i]), j]` (an expert's token rows of x
+/// into its scratch).
 std::optional<std::pair<Value, Value>> matchRowGather(linalg::GenericOp op) {
-  if (!op.hasPureTensorSemantics() || op.getNumLoops() != 2 ||
-      op.getNumParallelLoops() != 2 || op.getNumDpsInputs() != 1 ||
-      op.getNumDpsInits() != 1)
+  if (!op.hasPureTensorSemantics())
     return std::nullopt;
-  MLIRContext *ctx = op.getContext();
-  AffineExpr i = getAffineDimExpr(0, ctx), j = getAffineDimExpr(1, ctx);
-  if (op.getIndexingMapsArray() !=
-      SmallVector<AffineMap>{AffineMap::get(2, 0, {i}, ctx),
-                             AffineMap::get(2, 0, {i, j}, ctx)})
-    return std::nullopt;
-  Block &body = op.getRegion().front();
-  auto extract = dyn_cast_or_null<tensor::ExtractOp>(
-      body.getTerminator()->getOperand(0).getDefiningOp());
-  if (!extract || extract->getBlock() != &body ||
-      extract.getIndices().size() != 2 || body.getOperations().size() != 4)
-    return std::nullopt;
-  auto row = extract.getIndices()[0].getDefiningOp<arith::IndexCastOp>();
-  auto col = extract.getIndices()[1].getDefiningOp<linalg::IndexOp>();
-  Value source = extract.getTensor();
-  if (!row || row.getIn() != body.getArgument(0) || !col || col.getDim() != 1 ||
-      op->isAncestor(source.getParentRegion()->getParentOp()))
+  Value source = rowGatherSource(op);
+  if (!source)
     return std::nullopt;
   return std::make_pair(source, op.getDpsInputs()[0]);
 }
@@ -256,6 +240,17 @@ bool bufferizesToWholeRows(Value v) {
                      tensor::CastOp, tensor::ReshapeOp>(def);
 }
 
+/// A loop with `loop`'s bounds, steps and mapping over `inits`, its body
+/// block without a terminator: for `loop`'s body to be merged into.
+scf::ForallOp emptyForallLike(RewriterBase &rewriter, scf::ForallOp loop,
+                              ValueRange inits) {
+  auto forall = scf::ForallOp::create(
+      rewriter, loop.getLoc(), loop.getMixedLowerBound(),
+      loop.getMixedUpperBound(), loop.getMixedStep(), inits, loop.getMapping());
+  rewriter.eraseOp(forall.getTerminator());
+  return forall;
+}
+
 /// `loop` without its shared outputs `unused` (results unused, block
 /// arguments unused).
 scf::ForallOp dropSharedOutputs(RewriterBase &rewriter, scf::ForallOp loop,
@@ -265,10 +260,7 @@ scf::ForallOp dropSharedOutputs(RewriterBase &rewriter, scf::ForallOp loop,
     if (!unused.contains(i))
       inits.push_back(init);
   rewriter.setInsertionPoint(loop);
-  auto kept = scf::ForallOp::create(
-      rewriter, loop.getLoc(), loop.getMixedLowerBound(),
-      loop.getMixedUpperBound(), loop.getMixedStep(), inits, loop.getMapping());
-  rewriter.eraseOp(kept.getTerminator());
+  scf::ForallOp kept = emptyForallLike(rewriter, loop, inits);
   // An unused argument's stand-in is the loop's own initial value.
   SmallVector<Value> args = llvm::to_vector(kept.getInductionVars());
   SmallVector<Value> results;
@@ -563,10 +555,7 @@ FailureOr<scf::ForallOp> scratchToSharedOutputs(RewriterBase &rewriter,
       source = rewriter.clone(*empty)->getResult(0);
     inits.push_back(source);
   }
-  auto grown = scf::ForallOp::create(
-      rewriter, loop.getLoc(), loop.getMixedLowerBound(),
-      loop.getMixedUpperBound(), loop.getMixedStep(), inits, loop.getMapping());
-  rewriter.eraseOp(grown.getTerminator());
+  scf::ForallOp grown = emptyForallLike(rewriter, loop, inits);
   SmallVector<Value> args = llvm::to_vector(grown.getInductionVars());
   llvm::append_range(
       args, grown.getRegionIterArgs().take_front(loop.getOutputs().size()));

@@ -27,6 +27,7 @@
 #include "WarpMMA.h"
 #include "hmoe/Codegen/BufferAliasing.h"
 #include "hmoe/Codegen/GPU/Passes.h"
+#include "hmoe/Codegen/RowGather.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
@@ -43,35 +44,6 @@ namespace mlir::hmoe {
 
 using namespace mlir;
 using namespace mlir::hmoe;
-
-/// The source S of a gathered-rows contraction's A operand, read by `read`
-/// (a tensor.extract or memref.load in `op`'s body) at (index_cast(rows[m]),
-/// linalg.index k), S from outside the op; null otherwise.
-static Value gatheredRowSource(linalg::LinalgOp op, Value read, unsigned k) {
-  Operation *def = read ? read.getDefiningOp() : nullptr;
-  if (!def || def->getBlock() != op.getBlock())
-    return Value();
-  Value source;
-  ValueRange indices;
-  if (auto extract = dyn_cast<tensor::ExtractOp>(def)) {
-    source = extract.getTensor();
-    indices = extract.getIndices();
-  } else if (auto load = dyn_cast<memref::LoadOp>(def)) {
-    source = load.getMemRef();
-    indices = load.getIndices();
-  } else {
-    return Value();
-  }
-  if (indices.size() != 2 ||
-      op->isAncestor(source.getParentRegion()->getParentOp()))
-    return Value();
-  auto row = indices[0].getDefiningOp<arith::IndexCastOp>();
-  auto col = indices[1].getDefiningOp<linalg::IndexOp>();
-  if (!row || row.getIn() != op.getBlock()->getArgument(0) || !col ||
-      col.getDim() != k)
-    return Value();
-  return source;
-}
 
 std::optional<WarpMMAContraction>
 mlir::hmoe::matchWarpMMAContraction(Operation *op, bool tf32) {
@@ -155,7 +127,7 @@ mlir::hmoe::matchWarpMMAContraction(Operation *op, bool tf32) {
   Value rowSource;
   Type a;
   if (gathered) {
-    rowSource = gatheredRowSource(linalgOp, y, k);
+    rowSource = sourceReadThroughRowIndex(linalgOp, y, k);
     // The lanes read A while they write C: not C's own buffer.
     Value out = linalgOp.getDpsInits()[0];
     Value sourceBase = rowSource ? knownBufferBase(rowSource) : Value();
