@@ -40,6 +40,10 @@ struct GPUTileSizes {
   // f32 contractions on tensor cores (TF32): only the expert loops' (the
   // routing's scores decide discrete choices and stay exact).
   bool tf32;
+  // Whether contractions go to warps: tensor cores, and a block with warps.
+  bool warpContractions() const {
+    return tensorCores && blockThreads >= kWarpSize;
+  }
   int64_t threadsY() const {
     return std::max<int64_t>(1, blockThreads / threadsX);
   }
@@ -400,7 +404,7 @@ LogicalResult tileToThreads(RewriterBase &rewriter, Operation *op,
                             const GPUTileSizes &sizes) {
   MLIRContext *ctx = op->getContext();
   auto tileable = dyn_cast<TilingInterface>(op);
-  if (sizes.tensorCores && tileable && sizes.blockThreads >= kWarpSize)
+  if (sizes.warpContractions() && tileable)
     if (std::optional<WarpMMAContraction> mma =
             matchWarpMMAContraction(op, sizes.tf32))
       return tileToWarps(rewriter, tileable, *mma, sizes);
@@ -444,7 +448,7 @@ LogicalResult tileToThreads(RewriterBase &rewriter, Operation *op,
 /// destinations).
 LogicalResult tileBlockToThreads(RewriterBase &rewriter, scf::ForallOp block,
                                  const GPUTileSizes &sizes) {
-  if (sizes.tensorCores && sizes.fuseGathers && sizes.blockThreads >= kWarpSize)
+  if (sizes.warpContractions() && sizes.fuseGathers)
     block = fuseRowGathersIntoWarpContractions(rewriter, block, sizes);
   SmallVector<Operation *> inner;
   for (Operation &nested : block.getBody()->without_terminator())
