@@ -384,13 +384,19 @@ def prepare(args):
                     ("rows1",
                      "tensor-cores warp-row-tiles=1 mma-min-blocks-per-sm=0"),
                     ("noprefetch", "tensor-cores warp-prefetch=0"),
-                    ("gathercopy", "tensor-cores warp-gathers=0"),
+                    ("gathercopy", "tensor-cores fuse-gathers=0"),
                     ("scalarcopies", "tensor-cores vector-copies=0")):
                 add_bench("W1", "bf16", "w1", mlirs["W1", "bf16"],
                           f"libW1-bf16-tc-{suffix}.so", variant)
                 add_bench("W1-experts", "bf16", "experts",
                           experts_mlir("bf16"),
                           f"libW1-experts-bf16-tc-{suffix}.so", variant)
+            # The thread schedule's GEMMs reading x's token rows (the
+            # default) against gathering them into scratch first (stop 32).
+            add_bench("W1", "bf16", "w1", mlirs["W1", "bf16"],
+                      "libW1-bf16-gathercopy.so", "fuse-gathers=0")
+            add_bench("W1-experts", "bf16", "experts", experts_mlir("bf16"),
+                      "libW1-experts-bf16-gathercopy.so", "fuse-gathers=0")
             # f32 with the expert GEMMs in TF32 (the opt-in) against exact
             # f32.
             for name in layers:

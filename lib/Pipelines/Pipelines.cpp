@@ -268,7 +268,7 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   pm.addPass(createHMoERecordABI());
   pm.addPass(createHMoEDecompose());
   addGPUTiling(pm, options.fuseDistance, options.blockThreads,
-               options.tensorCores, options.tf32, options.warpGathers);
+               options.tensorCores, options.tf32, options.fuseGathers);
 
   addBufferization(pm);
   addDeviceDispatchAndStats(pm, options.blockThreads);

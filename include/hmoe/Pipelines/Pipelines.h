@@ -215,13 +215,13 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
           "ahead, carried in registers (hmoe-warp-contractions-to-mma's "
           "prefetch)"),
       llvm::cl::init(true)};
-  PassOptions::Option<bool> warpGathers{
-      *this, "warp-gathers",
+  PassOptions::Option<bool> fuseGathers{
+      *this, "fuse-gathers",
       llvm::cl::desc(
-          "With tensor-cores: an expert's gather of its token rows fused "
-          "into the warp GEMMs that read it, their lanes reading x through "
-          "the token indices (hmoe-tile-for-gpu's fuse-gathers); off: "
-          "gathered into scratch first"),
+          "An expert's gather of its token rows fused into the GEMMs that "
+          "read it (threads, or with tensor-cores warp lanes, reading x "
+          "through the token indices; hmoe-tile-for-gpu's fuse-gathers); "
+          "off: gathered into scratch first"),
       llvm::cl::init(true)};
   PassOptions::Option<bool> vectorCopies{
       *this, "vector-copies",

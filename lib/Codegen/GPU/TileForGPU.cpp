@@ -35,7 +35,7 @@ namespace {
 struct GPUTileSizes {
   int64_t blockRows, blockThreads, threadsX;
   bool tensorCores;
-  // With tensorCores: token-row gathers fused into the warp contractions.
+  // Token-row gathers fused into the contractions that read them.
   bool fuseGathers;
   // f32 contractions on tensor cores (TF32): only the expert loops' (the
   // routing's scores decide discrete choices and stay exact).
@@ -207,6 +207,34 @@ std::optional<std::pair<Value, Value>> matchRowGather(linalg::GenericOp op) {
   return std::make_pair(source, op.getDpsInputs()[0]);
 }
 
+/// A reader of a gather's rows that the fusion rewrites: a contraction
+/// reading them as its first input at (m, k).
+struct GatheredRowsReader {
+  linalg::LinalgOp op;
+  unsigned m, k;
+};
+
+/// The use's owner as a reader of gathered rows that can read them through
+/// the row indices instead: a contraction on tensors whose first input the
+/// use is, read at (m, k), m a parallel (M) loop and k a reduction (K) one.
+std::optional<GatheredRowsReader> matchGatheredRowsReader(OpOperand &use) {
+  auto op = dyn_cast<linalg::LinalgOp>(use.getOwner());
+  if (!op || !op.hasPureTensorSemantics() || use.getOperandNumber() != 0 ||
+      op.getNumDpsInputs() < 1 || op.getNumDpsInits() != 1)
+    return std::nullopt;
+  FailureOr<linalg::ContractionDimensions> dims =
+      linalg::inferContractionDims(op);
+  AffineMap map = op.getMatchingIndexingMap(&use);
+  if (failed(dims) || map.getNumResults() != 2)
+    return std::nullopt;
+  auto m = dyn_cast<AffineDimExpr>(map.getResult(0));
+  auto k = dyn_cast<AffineDimExpr>(map.getResult(1));
+  if (!m || !k || !llvm::is_contained(dims->m, m.getPosition()) ||
+      !llvm::is_contained(dims->k, k.getPosition()))
+    return std::nullopt;
+  return GatheredRowsReader{op, m.getPosition(), k.getPosition()};
+}
+
 /// Whether `v` is defined outside `block` (through slices) and nothing in
 /// the block writes it, or a slice of it, in place: then a read of it may
 /// move later in the block (bufferization would otherwise have to copy it
@@ -284,34 +312,72 @@ scf::ForallOp dropSharedOutputs(RewriterBase &rewriter, scf::ForallOp loop,
   return kept;
 }
 
-/// With tensor cores, an expert's gather of its token rows into scratch
-/// that only warp contractions read as A (its copy in the shared scratch
-/// output read by nobody after the loop) is fused into them: each becomes
-/// a contraction of gathered rows (WarpMMA.h) whose lanes read their rows
-/// of x through the token indices, and the gather, its scratch output and
-/// the block's copy of the rows go. The tensor-core form of the CPU packed
-/// kernel's gather (hmoe-vectorize-contractions).
-scf::ForallOp fuseRowGathersIntoWarpContractions(RewriterBase &rewriter,
-                                                 scf::ForallOp block,
-                                                 const GPUTileSizes &sizes) {
+/// `op` reading rows gathered by `indices` from `source` (its first input,
+/// at (m, k)) as a generic reading `source[index_cast(indices[m]),
+/// linalg.index k]` in its body instead, the indices its first input at
+/// (m): a contraction of gathered rows (WarpMMA.h).
+linalg::GenericOp readThroughRowIndices(RewriterBase &rewriter,
+                                        GatheredRowsReader reader, Value source,
+                                        Value indices) {
+  linalg::LinalgOp op = reader.op;
+  MLIRContext *ctx = op.getContext();
+  rewriter.setInsertionPoint(op);
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  maps[0] = AffineMap::get(op.getNumLoops(), 0,
+                           {getAffineDimExpr(reader.m, ctx)}, ctx);
+  SmallVector<Value> inputs = op.getDpsInputs();
+  inputs[0] = indices;
+  Block &body = op->getRegion(0).front();
+  auto fused = linalg::GenericOp::create(
+      rewriter, op.getLoc(), op->getResultTypes(), inputs, op.getDpsInits(),
+      maps, op.getIteratorTypesArray(),
+      [&](OpBuilder &b, Location loc, ValueRange args) {
+        Value row =
+            arith::IndexCastOp::create(b, loc, b.getIndexType(), args[0]);
+        Value col = linalg::IndexOp::create(b, loc, reader.k);
+        IRMapping mapping;
+        mapping.map(
+            body.getArgument(0),
+            tensor::ExtractOp::create(b, loc, source, ValueRange{row, col}));
+        for (auto [arg, value] : llvm::zip_equal(
+                 body.getArguments().drop_front(), args.drop_front()))
+          mapping.map(arg, value);
+        for (Operation &nested : body)
+          b.clone(nested, mapping);
+      });
+  rewriter.replaceOp(op, fused->getResults());
+  return fused;
+}
+
+/// An expert's gather of its token rows into scratch that only contractions
+/// read as A (its copy in the shared scratch output read by nobody after
+/// the loop) is fused into them: each becomes a contraction of gathered
+/// rows that reads x through the token indices, and the gather, its
+/// scratch output and the block's copy of the rows go. Warp contractions
+/// (tensor cores) read x in aligned registers, so x must then be a whole
+/// buffer with rows of a multiple of the register's elements; thread
+/// contractions read elements. The GPU form of the CPU packed kernel's
+/// gather (hmoe-vectorize-contractions).
+scf::ForallOp fuseRowGathersIntoContractions(RewriterBase &rewriter,
+                                             scf::ForallOp block,
+                                             const GPUTileSizes &sizes) {
   llvm::SmallDenseSet<unsigned> unusedOutputs;
   // The gathers first: fusing one replaces the contractions that read it.
   SmallVector<std::pair<linalg::GenericOp, std::pair<Value, Value>>> gathers;
   for (auto op : block.getBody()->getOps<linalg::GenericOp>())
     if (std::optional<std::pair<Value, Value>> rows = matchRowGather(op))
       gathers.emplace_back(op, *rows);
-  for (auto [gather, rows] : gathers) {
-    SmallVector<std::pair<linalg::LinalgOp, WarpMMAContraction>> readers;
+  for (auto &[gather, rows] : gathers) {
+    Value source = rows.first, indices = rows.second;
+    Operation *init = gather.getDpsInits()[0].getDefiningOp();
+    SmallVector<GatheredRowsReader> readers;
     SmallVector<tensor::ParallelInsertSliceOp> copies;
     // The GEMMs read x and the token indices where the gather did: neither
-    // may change in between, and x must keep rows the lanes can read in
-    // aligned registers (checked below for the register width).
-    auto sourceType = dyn_cast<RankedTensorType>(rows.first.getType());
+    // may change in between.
+    auto sourceType = dyn_cast<RankedTensorType>(source.getType());
     bool fusable = sourceType && sourceType.getRank() == 2 &&
-                   !sourceType.isDynamicDim(1) &&
-                   bufferizesToWholeRows(rows.first) &&
-                   unwrittenInBlock(rows.first, block) &&
-                   unwrittenInBlock(rows.second, block);
+                   unwrittenInBlock(source, block) &&
+                   unwrittenInBlock(indices, block);
     for (OpOperand &use : gather->getResult(0).getUses()) {
       Operation *user = use.getOwner();
       if (auto copy = dyn_cast<tensor::ParallelInsertSliceOp>(user)) {
@@ -321,77 +387,49 @@ scf::ForallOp fuseRowGathersIntoWarpContractions(RewriterBase &rewriter,
                     arg.getArgNumber() >= block.getRank()
                 ? block->getResult(arg.getArgNumber() - block.getRank())
                 : OpResult();
-        fusable &=
-            result && result.use_empty() &&
-            llvm::all_of(arg.getUsers(), [&](Operation *u) {
-              return u == copy || u == gather.getDpsInits()[0].getDefiningOp();
-            });
+        fusable &= result && result.use_empty() &&
+                   llvm::all_of(arg.getUsers(), [&](Operation *u) {
+                     return u == copy || u == init;
+                   });
         copies.push_back(copy);
         continue;
       }
-      std::optional<WarpMMAContraction> mma =
-          use.getOperandNumber() == 0
-              ? matchWarpMMAContraction(user, sizes.tf32)
-              : std::nullopt;
-      // Registers of e elements: rows of a multiple of e (a whole buffer's
-      // row stride is its width; the warp pass checks the buffer).
-      fusable = fusable && mma && !mma->rowSource &&
-                sourceType.getDimSize(1) % mma->perRegister() == 0;
-      if (mma)
-        readers.emplace_back(cast<linalg::LinalgOp>(user), *mma);
+      std::optional<GatheredRowsReader> reader = matchGatheredRowsReader(use);
+      fusable = fusable && reader;
+      if (!fusable)
+        break;
+      readers.push_back(*reader);
+      // On warps, registers of e elements: x a whole buffer (row stride
+      // its width) with rows of a multiple of e (the warp pass checks the
+      // buffer).
+      if (!sizes.warpContractions())
+        continue;
+      if (std::optional<WarpMMAContraction> mma =
+              matchWarpMMAContraction(user, sizes.tf32))
+        fusable = !mma->rowSource && !sourceType.isDynamicDim(1) &&
+                  sourceType.getDimSize(1) % mma->perRegister() == 0 &&
+                  bufferizesToWholeRows(source);
     }
     if (!fusable || readers.empty())
       continue;
-    auto [source, indices] = rows;
-    for (auto [reader, mma] : readers) {
-      MLIRContext *ctx = reader.getContext();
-      auto dim = [&](unsigned d) { return getAffineDimExpr(d, ctx); };
-      SmallVector<AffineMap> maps{
-          AffineMap::get(3, 0, {dim(mma.m)}, ctx),
-          AffineMap::get(3, 0, {dim(mma.n), dim(mma.k)}, ctx),
-          AffineMap::get(3, 0, {dim(mma.m), dim(mma.n)}, ctx)};
-      rewriter.setInsertionPoint(reader);
-      unsigned k = mma.k;
-      bool widen = !mma.isTF32();
-      auto fused = linalg::GenericOp::create(
-          rewriter, reader.getLoc(), reader->getResultTypes(),
-          ValueRange{indices, reader.getDpsInputs()[1]},
-          ValueRange{reader.getDpsInits()[0]}, maps,
-          reader.getIteratorTypesArray(),
-          [&, source = source](OpBuilder &b, Location loc, ValueRange args) {
-            Value row =
-                arith::IndexCastOp::create(b, loc, b.getIndexType(), args[0]);
-            Value col = linalg::IndexOp::create(b, loc, k);
-            Value a =
-                tensor::ExtractOp::create(b, loc, source, ValueRange{row, col});
-            Value w = args[1];
-            if (widen) {
-              a = arith::ExtFOp::create(b, loc, b.getF32Type(), a);
-              w = arith::ExtFOp::create(b, loc, b.getF32Type(), w);
-            }
-            Value product = arith::MulFOp::create(b, loc, a, w);
-            linalg::YieldOp::create(
-                b, loc,
-                ValueRange{arith::AddFOp::create(b, loc, args[2], product)});
-          });
-      rewriter.replaceOp(reader, fused->getResults());
-    }
+    for (GatheredRowsReader reader : readers)
+      readThroughRowIndices(rewriter, reader, source, indices);
     for (tensor::ParallelInsertSliceOp copy : copies) {
       auto arg = cast<BlockArgument>(copy.getDest());
       unusedOutputs.insert(arg.getArgNumber() - block.getRank());
       rewriter.eraseOp(copy);
     }
-    Operation *init = gather.getDpsInits()[0].getDefiningOp();
     rewriter.eraseOp(gather);
     if (init && init->use_empty() && isa<tensor::ExtractSliceOp>(init))
       rewriter.eraseOp(init);
   }
+  // An output whose block argument is still used elsewhere (its init
+  // slice read by another op) stays.
+  for (unsigned i : llvm::to_vector(unusedOutputs))
+    if (!block.getRegionIterArgs()[i].use_empty())
+      unusedOutputs.erase(i);
   if (unusedOutputs.empty())
     return block;
-  // Each dropped output's block argument now has no uses.
-  for (unsigned i : unusedOutputs)
-    if (!block.getRegionIterArgs()[i].use_empty())
-      return block;
   return dropSharedOutputs(rewriter, block, unusedOutputs);
 }
 
@@ -448,8 +486,8 @@ LogicalResult tileToThreads(RewriterBase &rewriter, Operation *op,
 /// destinations).
 LogicalResult tileBlockToThreads(RewriterBase &rewriter, scf::ForallOp block,
                                  const GPUTileSizes &sizes) {
-  if (sizes.warpContractions() && sizes.fuseGathers)
-    block = fuseRowGathersIntoWarpContractions(rewriter, block, sizes);
+  if (sizes.fuseGathers)
+    block = fuseRowGathersIntoContractions(rewriter, block, sizes);
   SmallVector<Operation *> inner;
   for (Operation &nested : block.getBody()->without_terminator())
     if (hasTensorDestinations(&nested) || isa<TilingInterface>(nested))

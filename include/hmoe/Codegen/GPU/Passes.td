@@ -43,12 +43,13 @@ def HMoETileForGPU : InterfacePass<"hmoe-tile-for-gpu",
       `block-threads` rows over as many linear threads;
     * the loop over experts from `convert-hmoe-to-linalg` becomes the block
       loop (one block per expert), its ops distributed over threads; with
-      `tensor-cores` (and `fuse-gathers`, the default), an expert's gather
-      of its token rows that only
-      warp contractions read (as A) is fused into them first: each reads
-      x through the token indices (a contraction of gathered rows, see
-      `hmoe-warp-contractions-to-mma`), and the gather, its copy of the
-      rows and that scratch output go;
+      `fuse-gathers` (the default), an expert's gather of its token rows
+      that only contractions read (as A) is fused into them first: each
+      reads x through the token indices (a contraction of gathered rows,
+      which threads run as loops and, with `tensor-cores`, warps as
+      `hmoe-warp-contractions-to-mma` lowers it), and the gather, its copy
+      of the rows and that scratch output go; for warps only where x is a
+      whole buffer whose rows the lanes can read in aligned registers;
     * `hmoe.dispatch` is left at the top level: `hmoe-distribute-dispatch`
       splits it into launches after bufferization (its scatter into slots
       is not a tensor tiling);
@@ -77,8 +78,8 @@ def HMoETileForGPU : InterfacePass<"hmoe-tile-for-gpu",
            "(scf.forall over #gpu.warp), for "
            "hmoe-warp-contractions-to-mma">,
     Option<"fuseGathers", "fuse-gathers", "bool", /*default=*/"true",
-           "with tensor-cores: fuse an expert's gather of its token rows "
-           "into the warp contractions that read it (their lanes read x "
+           "fuse an expert's gather of its token rows into the contractions "
+           "that read it (threads, or with tensor-cores warp lanes, read x "
            "through the token indices); off: gathered into scratch first">,
     Option<"tf32", "tf32", "bool", /*default=*/"false",
            "with tensor-cores: also the f32 contractions (N a multiple of 8, "
