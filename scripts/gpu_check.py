@@ -397,6 +397,16 @@ def prepare(args):
                       "libW1-bf16-gathercopy.so", "fuse-gathers=0")
             add_bench("W1-experts", "bf16", "experts", experts_mlir("bf16"),
                       "libW1-experts-bf16-gathercopy.so", "fuse-gathers=0")
+            # The thread schedule's GEMMs one output column at a time
+            # (each K step loading A's element again per column) against
+            # the default four columns sharing it (stop 32): W1 f32, its
+            # expert stage in bf16 and G1's routing GEMMs.
+            add_bench("W1", "f32", "w1", mlirs["W1", "f32"],
+                      "libW1-f32-jam1.so", "thread-jam=1")
+            add_bench("W1-experts", "bf16", "experts", experts_mlir("bf16"),
+                      "libW1-experts-bf16-jam1.so", "thread-jam=1")
+            add_bench("G1", "f32", "g1", g1, "libG1-f32-jam1.so",
+                      "thread-jam=1")
             # f32 with the expert GEMMs in TF32 (the opt-in) against exact
             # f32.
             for name in layers:

@@ -6,7 +6,10 @@
 // not alias C's. Here, where the buffers are still known, an element of a
 // buffer of its own (a distinct allocation) that the loop reads then
 // writes at the same loop-invariant place becomes a loop-carried value:
-// read once before the loop, written once after it.
+// read once before the loop, written once after it. With `jam`, the
+// loop over output columns around such a loop is unrolled and jammed: a
+// few columns' accumulators share each K step, and the loads their
+// products have in common (a GEMM's A element) are made once.
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,6 +18,7 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Utils/Utils.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
@@ -139,20 +143,93 @@ scf::ForOp promote(RewriterBase &rewriter, scf::ForOp loop, Accumulator acc) {
   return newLoop;
 }
 
+/// Whether the iterations of `outer`, the loop around the promoted `inner`,
+/// may run interleaved (unroll and jam): `inner`'s body is pure ops and
+/// loads, and every op of `outer`'s body is `inner`, a pure op without
+/// regions, or a load or store of
+/// an element of a distinct allocation that `inner` does not touch, at
+/// indices that include `outer`'s induction variable and are otherwise
+/// invariant (each iteration its own elements: the accumulators).
+bool jammable(scf::ForOp outer, scf::ForOp inner) {
+  if (outer.getNumResults() != 0 || inner->getParentOp() != outer)
+    return false;
+  // Straight-line bodies only (a GEMM's, as linalg-to-loops leaves it):
+  // upstream's jam duplicates nested loops' iter_args too, which is not
+  // needed here and not exercised.
+  llvm::SmallPtrSet<Value, 4> innerRoots;
+  for (Operation &op : inner.getBody()->without_terminator()) {
+    if (auto load = dyn_cast<memref::LoadOp>(op))
+      innerRoots.insert(rootOf(load.getMemRef()));
+    else if (op.getNumRegions() != 0 || !isMemoryEffectFree(&op))
+      return false;
+  }
+  Value iv = outer.getInductionVar();
+  auto ownElement = [&](Value memref, ValueRange indices) {
+    Value root = rootOf(memref);
+    return isDistinctAllocation(root) && !innerRoots.contains(root) &&
+           outer.isDefinedOutsideOfLoop(memref) &&
+           llvm::is_contained(indices, iv) &&
+           llvm::all_of(indices, [&](Value v) {
+             return v == iv || outer.isDefinedOutsideOfLoop(v);
+           });
+  };
+  for (Operation &op : outer.getBody()->without_terminator()) {
+    if (&op == inner.getOperation() ||
+        (op.getNumRegions() == 0 && isMemoryEffectFree(&op)))
+      continue;
+    if (auto load = dyn_cast<memref::LoadOp>(op)) {
+      if (!ownElement(load.getMemRef(), load.getIndices()))
+        return false;
+    } else if (auto store = dyn_cast<memref::StoreOp>(op)) {
+      if (!ownElement(store.getMemRef(), store.getIndices()))
+        return false;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+/// Unrolls and jams `outer` by the largest power of two up to `factor`
+/// that divides its constant trip count.
+void jam(scf::ForOp outer, int64_t factor) {
+  std::optional<APInt> count = outer.getStaticTripCount();
+  if (!count || count->getActiveBits() > 62)
+    return;
+  int64_t trips = count->getSExtValue();
+  int64_t by = llvm::PowerOf2Ceil(std::max<int64_t>(factor, 1) + 1) / 2;
+  while (by > 1 && (trips % by != 0 || by > trips))
+    by /= 2;
+  if (by > 1)
+    (void)loopUnrollJamByFactor(outer, by);
+}
+
 struct HMoEPromoteLoopAccumulatorsPass
     : public hmoe::impl::HMoEPromoteLoopAccumulatorsBase<
           HMoEPromoteLoopAccumulatorsPass> {
+  using Base::Base;
   void runOnOperation() override {
     IRRewriter rewriter(&getContext());
     // Innermost loops first; a promoted loop may expose its parent's.
     SmallVector<scf::ForOp> loops;
     getOperation()->walk([&](scf::ForOp loop) { loops.push_back(loop); });
+    SmallVector<std::pair<scf::ForOp, scf::ForOp>> jams;
     for (scf::ForOp loop : loops) {
       if (!runsAtLeastOnce(loop))
         continue;
-      while (std::optional<Accumulator> acc = findAccumulator(loop))
+      bool promoted = false;
+      while (std::optional<Accumulator> acc = findAccumulator(loop)) {
         loop = promote(rewriter, loop, *acc);
+        promoted = true;
+      }
+      if (promoted && jamFactor > 1)
+        if (auto outer = dyn_cast<scf::ForOp>(loop->getParentOp()))
+          jams.emplace_back(outer, loop);
     }
+    // After every promotion: the outer loop's body is final.
+    for (auto [outer, inner] : jams)
+      if (jammable(outer, inner))
+        jam(outer, jamFactor);
   }
 };
 } // namespace

@@ -210,11 +210,16 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
   if (options.approximateMath)
     pm.addPass(createHMoEApproximateMath());
 
-  pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
-  // As hmoe-lower-to-nvvm does, so that the CPU runs what the GPU would.
+  // As hmoe-lower-to-nvvm does, so that the CPU runs what the GPU would
+  // (its threads' loops sequential, accumulators promoted and jammed).
   if (options.gpuMapped) {
-    pm.addNestedPass<func::FuncOp>(createHMoEPromoteLoopAccumulators());
+    pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+    HMoEPromoteLoopAccumulatorsOptions promote;
+    promote.jamFactor = options.threadJam;
+    pm.addNestedPass<func::FuncOp>(createHMoEPromoteLoopAccumulators(promote));
     pm.addNestedPass<func::FuncOp>(createHMoEAllowFMAContraction());
+  } else {
+    pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
   }
   pm.addPass(createCanonicalizerPass());
   // One level of loops for the threads: inside each expert (its rows), or
@@ -291,8 +296,11 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createHMoELowerRoutingToLoops());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   // While the buffers are still allocations: a GEMM's accumulator in a
-  // register, not a global store per multiply-add.
-  pm.addNestedPass<func::FuncOp>(createHMoEPromoteLoopAccumulators());
+  // register, not a global store per multiply-add, a few columns' sharing
+  // each K step's loads.
+  HMoEPromoteLoopAccumulatorsOptions promote;
+  promote.jamFactor = options.threadJam;
+  pm.addNestedPass<func::FuncOp>(createHMoEPromoteLoopAccumulators(promote));
   pm.addNestedPass<func::FuncOp>(createHMoEMapForallToGPU());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

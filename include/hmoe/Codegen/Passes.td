@@ -106,7 +106,23 @@ def HMoEPromoteLoopAccumulators : Pass<"hmoe-promote-loop-accumulators"> {
     every other op has known effects: the element is loaded once before
     the loop, carried as an `iter_arg`, and stored once after it. The
     order of the arithmetic is unchanged, so are the results.
+
+    With `jam` = R > 1, an `scf.for` around a promoted loop whose
+    iterations touch only their own accumulators (each a distinct
+    allocation's element at indices with its induction variable, the inner
+    loop writing no memory) is unrolled by the largest power of two up to
+    R dividing its constant trip count, and the copies of the inner loop
+    jammed into one (`scf::loopUnrollJamByFactor`): a GPU thread's GEMM
+    then carries R columns' accumulators through each K step, and CSE
+    merges their common loads (A's element: loads per multiply-add from 2
+    to (1 + R) / R). Each accumulator still sums in K order: the same
+    results.
   }];
+  let options = [
+    Option<"jamFactor", "jam", "int64_t", /*default=*/"1",
+           "unroll and jam the loop around a promoted reduction by up to "
+           "this many iterations (1: off)">,
+  ];
   let dependentDialects = [
     "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect",

@@ -128,6 +128,11 @@ struct LowerToCPUOptions : public PassPipelineOptions<LowerToCPUOptions> {
       llvm::cl::desc("With gpu-mapped: as hmoe-lower-to-nvvm's vector-copies "
                      "(the aligned and the fallback paths both run here)"),
       llvm::cl::init(true)};
+  PassOptions::Option<int64_t> threadJam{
+      *this, "thread-jam",
+      llvm::cl::desc("With gpu-mapped: as hmoe-lower-to-nvvm's thread-jam "
+                     "(linalg then becomes sequential loops, as there)"),
+      llvm::cl::init(4)};
 };
 
 struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
@@ -223,6 +228,14 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
           "through the token indices; hmoe-tile-for-gpu's fuse-gathers); "
           "off: gathered into scratch first"),
       llvm::cl::init(true)};
+  PassOptions::Option<int64_t> threadJam{
+      *this, "thread-jam",
+      llvm::cl::desc(
+          "A thread's reduction loops (GEMMs off tensor cores) carry up to "
+          "this many output columns' accumulators through each K step, "
+          "their common loads made once (hmoe-promote-loop-accumulators' "
+          "jam; 1: one column at a time)"),
+      llvm::cl::init(4)};
   PassOptions::Option<bool> vectorCopies{
       *this, "vector-copies",
       llvm::cl::desc(

@@ -253,7 +253,8 @@ bool unwrittenInBlock(Value v, scf::ForallOp block) {
         return unwritten(slice.getResult());
       auto dps = dyn_cast<DestinationStyleOpInterface>(user);
       return !(dps && dps.isDpsInit(&use)) &&
-             !isa<tensor::ParallelInsertSliceOp, tensor::InsertSliceOp>(user);
+             !isa<tensor::ParallelInsertSliceOp, tensor::InsertSliceOp,
+                  tensor::InsertOp>(user);
     });
   };
   return unwritten(v);
