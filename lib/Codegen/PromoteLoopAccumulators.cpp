@@ -213,7 +213,10 @@ struct HMoEPromoteLoopAccumulatorsPass
     // Innermost loops first; a promoted loop may expose its parent's.
     SmallVector<scf::ForOp> loops;
     getOperation()->walk([&](scf::ForOp loop) { loops.push_back(loop); });
-    SmallVector<std::pair<scf::ForOp, scf::ForOp>> jams;
+    // Promoted loops whose parent may be jammed. Only the inner loops are
+    // kept: promoting a parent later replaces it (its accumulator the
+    // same element in every iteration), never the loops inside it.
+    SmallVector<scf::ForOp> promotedLoops;
     for (scf::ForOp loop : loops) {
       if (!runsAtLeastOnce(loop))
         continue;
@@ -223,13 +226,13 @@ struct HMoEPromoteLoopAccumulatorsPass
         promoted = true;
       }
       if (promoted && jamFactor > 1)
-        if (auto outer = dyn_cast<scf::ForOp>(loop->getParentOp()))
-          jams.emplace_back(outer, loop);
+        promotedLoops.push_back(loop);
     }
-    // After every promotion: the outer loop's body is final.
-    for (auto [outer, inner] : jams)
-      if (jammable(outer, inner))
-        jam(outer, jamFactor);
+    // After every promotion: the outer loops' bodies are final.
+    for (scf::ForOp inner : promotedLoops)
+      if (auto outer = dyn_cast<scf::ForOp>(inner->getParentOp()))
+        if (jammable(outer, inner))
+          jam(outer, jamFactor);
   }
 };
 } // namespace
