@@ -23,6 +23,8 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 
+#include "llvm/ADT/bit.h"
+
 namespace mlir::hmoe {
 #define GEN_PASS_DEF_HMOEPROMOTELOOPACCUMULATORS
 #include "hmoe/Codegen/Passes.h.inc"
@@ -197,7 +199,7 @@ void jam(scf::ForOp outer, int64_t factor) {
   if (!count || count->getActiveBits() > 62)
     return;
   int64_t trips = count->getSExtValue();
-  int64_t by = llvm::PowerOf2Ceil(std::max<int64_t>(factor, 1) + 1) / 2;
+  int64_t by = llvm::bit_floor<uint64_t>(std::max<int64_t>(factor, 1));
   while (by > 1 && (trips % by != 0 || by > trips))
     by /= 2;
   if (by > 1)

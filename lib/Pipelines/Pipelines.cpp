@@ -123,6 +123,18 @@ void addDeviceDispatchAndStats(OpPassManager &pm, int64_t blockThreads) {
   stats.blockThreads = blockThreads;
   pm.addNestedPass<func::FuncOp>(hmoe::createHMoEDistributeStats(stats));
 }
+
+/// The threads' linalg ops as sequential loops, each reduction's
+/// accumulator promoted to a register and up to `threadJam` output columns
+/// carried through each K step (the GPU's loops; the gpu-mapped CPU run
+/// executes the same ones).
+void addThreadLoops(OpPassManager &pm, int64_t threadJam) {
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  hmoe::HMoEPromoteLoopAccumulatorsOptions promote;
+  promote.jamFactor = threadJam;
+  pm.addNestedPass<func::FuncOp>(
+      hmoe::createHMoEPromoteLoopAccumulators(promote));
+}
 } // namespace
 
 void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
@@ -210,13 +222,9 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
   if (options.approximateMath)
     pm.addPass(createHMoEApproximateMath());
 
-  // As hmoe-lower-to-nvvm does, so that the CPU runs what the GPU would
-  // (its threads' loops sequential, accumulators promoted and jammed).
+  // As hmoe-lower-to-nvvm does, so that the CPU runs what the GPU would.
   if (options.gpuMapped) {
-    pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
-    HMoEPromoteLoopAccumulatorsOptions promote;
-    promote.jamFactor = options.threadJam;
-    pm.addNestedPass<func::FuncOp>(createHMoEPromoteLoopAccumulators(promote));
+    addThreadLoops(pm, options.threadJam);
     pm.addNestedPass<func::FuncOp>(createHMoEAllowFMAContraction());
   } else {
     pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
@@ -294,13 +302,10 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
     pm.addNestedPass<func::FuncOp>(createHMoEVectorizeThreadCopies());
   // Routing, dispatch and stats: their scalar loops, per thread.
   pm.addNestedPass<func::FuncOp>(createHMoELowerRoutingToLoops());
-  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   // While the buffers are still allocations: a GEMM's accumulator in a
   // register, not a global store per multiply-add, a few columns' sharing
   // each K step's loads.
-  HMoEPromoteLoopAccumulatorsOptions promote;
-  promote.jamFactor = options.threadJam;
-  pm.addNestedPass<func::FuncOp>(createHMoEPromoteLoopAccumulators(promote));
+  addThreadLoops(pm, options.threadJam);
   pm.addNestedPass<func::FuncOp>(createHMoEMapForallToGPU());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

@@ -109,10 +109,11 @@ def HMoEPromoteLoopAccumulators : Pass<"hmoe-promote-loop-accumulators"> {
 
     With `jam` = R > 1, an `scf.for` around a promoted loop whose
     iterations touch only their own accumulators (each a distinct
-    allocation's element at indices with its induction variable, the inner
-    loop writing no memory) is unrolled by the largest power of two up to
-    R dividing its constant trip count, and the copies of the inner loop
-    jammed into one (`scf::loopUnrollJamByFactor`): a GPU thread's GEMM
+    allocation's element at indices with its induction variable, not read
+    by the inner loop, whose body is straight-line loads and pure ops) is
+    unrolled by the largest power of two up to R dividing its constant
+    trip count, and the copies of the inner loop jammed into one
+    (upstream's `loopUnrollJamByFactor` for `scf.for`): a GPU thread's GEMM
     then carries R columns' accumulators through each K step, and CSE
     merges their common loads (A's element: loads per multiply-add from 2
     to (1 + R) / R). Each accumulator still sums in K order: the same

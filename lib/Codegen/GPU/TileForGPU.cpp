@@ -407,7 +407,7 @@ scf::ForallOp fuseRowGathersIntoContractions(RewriterBase &rewriter,
         continue;
       if (std::optional<WarpMMAContraction> mma =
               matchWarpMMAContraction(user, sizes.tf32))
-        fusable = !mma->rowSource && !sourceType.isDynamicDim(1) &&
+        fusable = !sourceType.isDynamicDim(1) &&
                   sourceType.getDimSize(1) % mma->perRegister() == 0 &&
                   bufferizesToWholeRows(source);
     }
