@@ -15,14 +15,19 @@
 
 #include "hmoe/Codegen/Passes.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Utils/Utils.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ValueBoundsOpInterface.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 
+#include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/SmallBitVector.h"
 #include "llvm/ADT/bit.h"
 
 namespace mlir::hmoe {
@@ -145,51 +150,134 @@ scf::ForOp promote(RewriterBase &rewriter, scf::ForOp loop, Accumulator acc) {
   return newLoop;
 }
 
-/// Whether the iterations of `outer`, the loop around the promoted `inner`,
-/// may run interleaved (unroll and jam): `inner`'s body is pure ops and
-/// loads, and every op of `outer`'s body is `inner`, a pure op without
-/// regions, or a load or store of
-/// an element of a distinct allocation that `inner` does not touch, at
-/// indices that include `outer`'s induction variable and are otherwise
-/// invariant (each iteration its own elements: the accumulators).
-bool jammable(scf::ForOp outer, scf::ForOp inner) {
-  if (outer.getNumResults() != 0 || inner->getParentOp() != outer)
+/// Whether distinct indices at any one position of a `type` view are
+/// distinct elements, whatever the other indices: static positive strides,
+/// each at least the extent of the dimensions with smaller strides.
+bool isNonOverlapping(MemRefType type) {
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (failed(type.getStridesAndOffset(strides, offset)))
     return false;
-  // Straight-line bodies only (a GEMM's, as linalg-to-loops leaves it):
-  // upstream's jam duplicates nested loops' iter_args too, which is not
-  // needed here and not exercised.
-  llvm::SmallPtrSet<Value, 4> innerRoots;
-  for (Operation &op : inner.getBody()->without_terminator()) {
-    if (auto load = dyn_cast<memref::LoadOp>(op))
-      innerRoots.insert(rootOf(load.getMemRef()));
-    else if (op.getNumRegions() != 0 || !isMemoryEffectFree(&op))
-      return false;
-  }
-  Value iv = outer.getInductionVar();
-  auto ownElement = [&](Value memref, ValueRange indices) {
-    Value root = rootOf(memref);
-    return isDistinctAllocation(root) && !innerRoots.contains(root) &&
-           outer.isDefinedOutsideOfLoop(memref) &&
-           llvm::is_contained(indices, iv) &&
-           llvm::all_of(indices, [&](Value v) {
-             return v == iv || outer.isDefinedOutsideOfLoop(v);
-           });
-  };
-  for (Operation &op : outer.getBody()->without_terminator()) {
-    if (&op == inner.getOperation() ||
-        (op.getNumRegions() == 0 && isMemoryEffectFree(&op)))
+  ArrayRef<int64_t> shape = type.getShape();
+  SmallVector<unsigned> dims;
+  for (auto [d, size] : llvm::enumerate(shape)) {
+    if (size == 1)
       continue;
-    if (auto load = dyn_cast<memref::LoadOp>(op)) {
-      if (!ownElement(load.getMemRef(), load.getIndices()))
-        return false;
-    } else if (auto store = dyn_cast<memref::StoreOp>(op)) {
-      if (!ownElement(store.getMemRef(), store.getIndices()))
-        return false;
-    } else {
+    if (ShapedType::isDynamic(strides[d]) || strides[d] <= 0)
       return false;
+    dims.push_back(d);
+  }
+  llvm::sort(dims,
+             [&](unsigned a, unsigned b) { return strides[a] < strides[b]; });
+  for (size_t i = 0; i + 1 < dims.size(); ++i)
+    if (ShapedType::isDynamic(shape[dims[i]]) ||
+        strides[dims[i + 1]] < strides[dims[i]] * shape[dims[i]])
+      return false;
+  return true;
+}
+
+/// Whether the iterations of `outer` may run interleaved (unroll and jam),
+/// its nested `scf.for`s jammed too: every op in it is a loop (bounds
+/// defined outside `outer`), a load, a pure op without regions, or a store
+/// to a distinct allocation through one view defined outside `outer`, at
+/// indices holding `outer`'s induction variable at a position that every
+/// access to that allocation in `outer` shares. Each iteration then writes
+/// and reads back only elements no other iteration touches (the view does
+/// not overlap itself), and everything else it loads nothing in `outer`
+/// writes. With a GEMM's thread loops: the column loop around the promoted
+/// K loop, and the row loop around that (its accumulators indexed by row).
+bool jammable(scf::ForOp outer) {
+  if (outer.getNumResults() != 0)
+    return false;
+  Value iv = outer.getInductionVar();
+  SmallVector<memref::LoadOp> loads;
+  SmallVector<memref::StoreOp> stores;
+  WalkResult walk = outer.getBody()->walk([&](Operation *op) {
+    if (auto loop = dyn_cast<scf::ForOp>(op)) {
+      bool invariant = llvm::all_of(
+          ValueRange{loop.getLowerBound(), loop.getUpperBound(),
+                     loop.getStep()},
+          [&](Value v) { return outer.isDefinedOutsideOfLoop(v); });
+      return invariant ? WalkResult::advance() : WalkResult::interrupt();
+    }
+    if (auto load = dyn_cast<memref::LoadOp>(op))
+      loads.push_back(load);
+    else if (auto store = dyn_cast<memref::StoreOp>(op))
+      stores.push_back(store);
+    else if (!isa<scf::YieldOp>(op) &&
+             (op->getNumRegions() != 0 || !isMemoryEffectFree(op)))
+      return WalkResult::interrupt();
+    return WalkResult::advance();
+  });
+  if (walk.wasInterrupted())
+    return false;
+  // Per stored allocation: the one view its accesses go through and the
+  // index positions holding `iv` in all of them.
+  struct Owned {
+    Value view;
+    llvm::SmallBitVector positions;
+  };
+  llvm::MapVector<Value, Owned> owned;
+  auto positionsOf = [&](ValueRange indices) {
+    llvm::SmallBitVector positions(indices.size());
+    for (auto [i, index] : llvm::enumerate(indices))
+      if (index == iv)
+        positions.set(i);
+    return positions;
+  };
+  for (memref::StoreOp store : stores) {
+    Value root = rootOf(store.getMemRef());
+    if (!isDistinctAllocation(root) ||
+        !outer.isDefinedOutsideOfLoop(store.getMemRef()))
+      return false;
+    auto [it, inserted] = owned.try_emplace(
+        root, Owned{store.getMemRef(), positionsOf(store.getIndices())});
+    if (!inserted) {
+      if (it->second.view != store.getMemRef())
+        return false;
+      it->second.positions &= positionsOf(store.getIndices());
     }
   }
-  return true;
+  for (memref::LoadOp load : loads) {
+    auto it = owned.find(rootOf(load.getMemRef()));
+    if (it == owned.end())
+      continue;
+    if (it->second.view != load.getMemRef())
+      return false;
+    it->second.positions &= positionsOf(load.getIndices());
+  }
+  return llvm::all_of(owned, [](auto &entry) {
+    return entry.second.positions.any() &&
+           isNonOverlapping(cast<MemRefType>(entry.second.view.getType()));
+  });
+}
+
+/// How many loops deep `loop`'s nest is, if it is a chain: each body holds
+/// at most one op with regions, an `scf.for`, and the innermost none (a
+/// GEMM's thread loops as linalg-to-loops leaves them). Jamming such a
+/// loop replaces only the loops of its chain.
+std::optional<unsigned> chainDepth(scf::ForOp loop) {
+  scf::ForOp inner;
+  for (Operation &op : loop.getBody()->without_terminator()) {
+    if (op.getNumRegions() == 0)
+      continue;
+    auto nested = dyn_cast<scf::ForOp>(op);
+    if (!nested || inner)
+      return std::nullopt;
+    inner = nested;
+  }
+  if (!inner)
+    return 0;
+  std::optional<unsigned> depth = chainDepth(inner);
+  return depth ? std::optional<unsigned>(*depth + 1) : std::nullopt;
+}
+
+/// The largest power of two up to `factor` dividing `trips` (1: none).
+int64_t jamFactorFor(int64_t trips, int64_t factor) {
+  int64_t by = llvm::bit_floor<uint64_t>(std::max<int64_t>(factor, 1));
+  while (by > 1 && (trips % by != 0 || by > trips))
+    by /= 2;
+  return by;
 }
 
 /// Unrolls and jams `outer` by the largest power of two up to `factor`
@@ -198,12 +286,83 @@ void jam(scf::ForOp outer, int64_t factor) {
   std::optional<APInt> count = outer.getStaticTripCount();
   if (!count || count->getActiveBits() > 62)
     return;
-  int64_t trips = count->getSExtValue();
-  int64_t by = llvm::bit_floor<uint64_t>(std::max<int64_t>(factor, 1));
-  while (by > 1 && (trips % by != 0 || by > trips))
-    by /= 2;
+  int64_t by = jamFactorFor(count->getSExtValue(), factor);
   if (by > 1)
     (void)loopUnrollJamByFactor(outer, by);
+}
+
+/// A constant `v` is at most. A max (a tile size clamped at 0) is bounded
+/// by its operands' bounds: the constraint set holds only its lower bounds.
+FailureOr<int64_t> constantUpperBound(Value v) {
+  auto bound = [](const ValueBoundsConstraintSet::Variable &var) {
+    return ValueBoundsConstraintSet::computeConstantBound(
+        presburger::BoundType::UB, var, /*stopCondition=*/nullptr,
+        /*closedUB=*/true);
+  };
+  SmallVector<ValueBoundsConstraintSet::Variable> alternatives;
+  if (auto max = v.getDefiningOp<affine::AffineMaxOp>()) {
+    AffineMap map = max.getAffineMap();
+    for (unsigned i = 0; i < map.getNumResults(); ++i)
+      alternatives.emplace_back(map.getSubMap({i}), max.getOperands());
+  } else if (auto max = v.getDefiningOp<arith::MaxSIOp>()) {
+    alternatives.emplace_back(max.getLhs());
+    alternatives.emplace_back(max.getRhs());
+  } else {
+    return bound(v);
+  }
+  int64_t most = std::numeric_limits<int64_t>::min();
+  for (const ValueBoundsConstraintSet::Variable &var : alternatives) {
+    FailureOr<int64_t> b = bound(var);
+    if (failed(b))
+      return failure();
+    most = std::max(most, *b);
+  }
+  return most;
+}
+
+/// Unrolls and jams `rows` (a thread's rows of a GEMM: around its column
+/// loop, or around the K loop where the columns were jammed whole) by up
+/// to `factor`. A trip count known only at run time (a thread's share of
+/// a tile's rows, fewer in the last tile) with a constant upper bound U,
+/// a power of two up to `factor`, is versioned: when it is U a copy with
+/// constant bounds runs, jammed; otherwise the loop as it was.
+void jamRows(RewriterBase &rewriter, scf::ForOp rows, int64_t factor) {
+  // The column loop's jam left its new step's constant inside `rows`.
+  rows.walk([&](scf::ForOp loop) {
+    for (Value bound :
+         {loop.getLowerBound(), loop.getUpperBound(), loop.getStep()})
+      if (Operation *def = bound.getDefiningOp();
+          def && def->hasTrait<OpTrait::ConstantLike>() &&
+          rows->isProperAncestor(def))
+        rewriter.moveOpBefore(def, rows);
+  });
+  if (!jammable(rows))
+    return;
+  if (rows.getStaticTripCount()) {
+    jam(rows, factor);
+    return;
+  }
+  std::optional<int64_t> lb = getConstantIntValue(rows.getLowerBound());
+  std::optional<int64_t> step = getConstantIntValue(rows.getStep());
+  if (!lb || step != 1)
+    return;
+  FailureOr<int64_t> ub = constantUpperBound(rows.getUpperBound());
+  if (failed(ub))
+    return;
+  int64_t trips = *ub - *lb;
+  if (trips < 2 || jamFactorFor(trips, factor) != trips)
+    return;
+  Location loc = rows.getLoc();
+  rewriter.setInsertionPoint(rows);
+  Value fullBound = arith::ConstantIndexOp::create(rewriter, loc, *ub);
+  Value full = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq,
+                                     rows.getUpperBound(), fullBound);
+  auto branch = scf::IfOp::create(rewriter, loc, full, /*withElse=*/true);
+  rewriter.setInsertionPointToStart(branch.thenBlock());
+  auto fullRows = cast<scf::ForOp>(rewriter.clone(*rows));
+  fullRows.getUpperBoundMutable().assign(fullBound);
+  rewriter.moveOpBefore(rows, branch.elseBlock()->getTerminator());
+  jam(fullRows, trips);
 }
 
 struct HMoEPromoteLoopAccumulatorsPass
@@ -227,14 +386,30 @@ struct HMoEPromoteLoopAccumulatorsPass
         loop = promote(rewriter, loop, *acc);
         promoted = true;
       }
-      if (promoted && jamFactor > 1)
+      if (promoted && (jamFactor > 1 || rowJamFactor > 1))
         promotedLoops.push_back(loop);
     }
-    // After every promotion: the outer loops' bodies are final.
+    // After every promotion: the outer loops' bodies are final. The row
+    // loops (two levels out) are taken first: jamming a column loop
+    // replaces it and its K loop, never a loop around them.
+    llvm::SetVector<Operation *> rowLoops;
     for (scf::ForOp inner : promotedLoops)
-      if (auto outer = dyn_cast<scf::ForOp>(inner->getParentOp()))
-        if (jammable(outer, inner))
-          jam(outer, jamFactor);
+      if (Operation *columns = inner->getParentOp())
+        if (isa<scf::ForOp>(columns) &&
+            isa_and_nonnull<scf::ForOp>(columns->getParentOp()))
+          rowLoops.insert(columns->getParentOp());
+    if (jamFactor > 1)
+      for (scf::ForOp inner : promotedLoops)
+        if (auto outer = dyn_cast<scf::ForOp>(inner->getParentOp()))
+          if (chainDepth(outer) == 1u && jammable(outer))
+            jam(outer, jamFactor);
+    // A row loop's chain (columns, K) is jammed whole: no other row loop
+    // is inside it.
+    if (rowJamFactor > 1)
+      for (Operation *rows : rowLoops)
+        if (std::optional<unsigned> depth = chainDepth(cast<scf::ForOp>(rows));
+            depth && (*depth == 1 || *depth == 2))
+          jamRows(rewriter, cast<scf::ForOp>(rows), rowJamFactor);
   }
 };
 } // namespace

@@ -6,6 +6,7 @@
 #include "hmoe/Codegen/GPU/CUDAToolkit.h"
 #include "hmoe/Codegen/GPU/Passes.h"
 #include "hmoe/Codegen/Passes.h"
+#include "hmoe/Codegen/ValueBounds.h"
 #include "hmoe/Conversion/Passes.h"
 #include "hmoe/Dialect/HMoE/IR/HMoEDialect.h"
 #include "hmoe/Dialect/HMoE/Transforms/BufferizableOpInterfaceImpl.h"
@@ -413,6 +414,7 @@ void hmoe::registerHMoEPipelineDependencies(DialectRegistry &registry) {
   hmoe::registerRuntimeVerifiableOpInterfaceExternalModels(registry);
   hmoe::registerBufferizableOpInterfaceExternalModels(registry);
   hmoe::registerTilingInterfaceExternalModels(registry);
+  hmoe::registerValueBoundsExternalModels(registry);
   linalg::registerRuntimeVerifiableOpInterfaceExternalModels(registry);
   linalg::registerTilingInterfaceExternalModels(registry);
   memref::registerRuntimeVerifiableOpInterfaceExternalModels(registry);

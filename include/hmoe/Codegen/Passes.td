@@ -107,22 +107,39 @@ def HMoEPromoteLoopAccumulators : Pass<"hmoe-promote-loop-accumulators"> {
     the loop, carried as an `iter_arg`, and stored once after it. The
     order of the arithmetic is unchanged, so are the results.
 
-    With `jam` = R > 1, an `scf.for` around a promoted loop whose
-    iterations touch only their own accumulators (each a distinct
-    allocation's element at indices with its induction variable, not read
-    by the inner loop, whose body is straight-line loads and pure ops) is
-    unrolled by the largest power of two up to R dividing its constant
+    With `jam` = R > 1, an `scf.for` around a promoted loop (the only loop
+    in its body, whose own body has none) whose iterations touch only their
+    own accumulators (below) is unrolled by the largest power of two up to R dividing its constant
     trip count, and the copies of the inner loop jammed into one
     (upstream's `loopUnrollJamByFactor` for `scf.for`): a GPU thread's GEMM
     then carries R columns' accumulators through each K step, and CSE
     merges their common loads (A's element: loads per multiply-add from 2
     to (1 + R) / R). Each accumulator still sums in K order: the same
     results.
+
+    With `row-jam` = Q > 1, the loop two levels around a promoted loop (a
+    thread's rows of a GEMM, around its column loop) is unrolled by up to
+    Q and its loops jammed too: a register tile of Q rows by R columns,
+    Q + R loads per Q * R multiply-adds. A trip count known only at run
+    time (a thread's rows of a partial tile) is versioned when
+    `ValueBoundsConstraintSet` bounds it by a power of two U <= Q: when it
+    is U, a copy with constant bounds runs, jammed; otherwise the loop as
+    it was.
+
+    Either jam is done only where the iterations cannot interact: every op
+    in the loop is a nested `scf.for`, a load, a pure op, or a store to a
+    distinct allocation through one view defined outside the loop, at
+    indices holding the loop's induction variable at a position every
+    access to that allocation shares, the view's layout not overlapping
+    itself; so each iteration reads back only what it wrote.
   }];
   let options = [
     Option<"jamFactor", "jam", "int64_t", /*default=*/"1",
            "unroll and jam the loop around a promoted reduction by up to "
            "this many iterations (1: off)">,
+    Option<"rowJamFactor", "row-jam", "int64_t", /*default=*/"1",
+           "unroll and jam the loop two levels around a promoted reduction "
+           "(with its inner loops) by up to this many iterations (1: off)">,
   ];
   let dependentDialects = [
     "::mlir::memref::MemRefDialect",

@@ -1,0 +1,22 @@
+//===- ValueBounds.h - bounds of index values for hmoe's passes -*- C++ -*-===//
+//
+// Passes that need a constant bound on a loop's trip count (a GPU thread's
+// share of a tile's rows) ask upstream's ValueBoundsConstraintSet. Its
+// models for affine, arith and scf ops are external; arith's lacks the
+// min/max ops that tile sizes are clamped with, which hmoe adds.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef HMOE_CODEGEN_VALUEBOUNDS_H
+#define HMOE_CODEGEN_VALUEBOUNDS_H
+
+namespace mlir {
+class DialectRegistry;
+namespace hmoe {
+/// Upstream's affine, arith and scf ValueBoundsOpInterface models, and
+/// hmoe's for `arith.minsi` / `arith.maxsi` on index values.
+void registerValueBoundsExternalModels(DialectRegistry &registry);
+} // namespace hmoe
+} // namespace mlir
+
+#endif // HMOE_CODEGEN_VALUEBOUNDS_H
