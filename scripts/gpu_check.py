@@ -407,6 +407,15 @@ def prepare(args):
                       "libW1-experts-bf16-jam1.so", "thread-jam=1")
             add_bench("G1", "f32", "g1", g1, "libG1-f32-jam1.so",
                       "thread-jam=1")
+            # The thread schedule's GEMMs with a row per thread (Q = 1:
+            # 1 + R loads per R multiply-adds) against the default register
+            # tiles of up to 4 rows (stop 33).
+            add_bench("W1", "f32", "w1", mlirs["W1", "f32"],
+                      "libW1-f32-threadrows1.so", "thread-rows=1")
+            add_bench("W1-experts", "bf16", "experts", experts_mlir("bf16"),
+                      "libW1-experts-bf16-threadrows1.so", "thread-rows=1")
+            add_bench("G1", "f32", "g1", g1, "libG1-f32-threadrows1.so",
+                      "thread-rows=1")
             # f32 with the expert GEMMs in TF32 (the opt-in) against exact
             # f32.
             for name in layers:

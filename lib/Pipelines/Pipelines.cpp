@@ -85,7 +85,8 @@ namespace {
 /// then tile every stage over blocks and threads (before any
 /// canonicalization, which would fold the scratch outputs away).
 void addGPUTiling(OpPassManager &pm, bool fuseDistance, int64_t blockThreads,
-                  bool tensorCores, bool tf32, bool fuseGathers = true) {
+                  bool tensorCores, bool tf32, bool fuseGathers,
+                  int64_t threadRows) {
   using namespace hmoe;
   ConvertHMoEToLinalgOptions convert;
   convert.fuseDistance = fuseDistance;
@@ -101,6 +102,7 @@ void addGPUTiling(OpPassManager &pm, bool fuseDistance, int64_t blockThreads,
   tile.tensorCores = tensorCores;
   tile.tf32 = tf32;
   tile.fuseGathers = fuseGathers;
+  tile.threadRows = threadRows;
   pm.addNestedPass<func::FuncOp>(createHMoETileForGPU(tile));
 }
 
@@ -126,13 +128,14 @@ void addDeviceDispatchAndStats(OpPassManager &pm, int64_t blockThreads) {
 }
 
 /// The threads' linalg ops as sequential loops, each reduction's
-/// accumulator promoted to a register and up to `threadJam` output columns
-/// carried through each K step (the GPU's loops; the gpu-mapped CPU run
-/// executes the same ones).
-void addThreadLoops(OpPassManager &pm, int64_t threadJam) {
+/// accumulator promoted to a register and a tile of up to `threadRows`
+/// rows by `threadJam` output columns carried through each K step (the
+/// GPU's loops; the gpu-mapped CPU run executes the same ones).
+void addThreadLoops(OpPassManager &pm, int64_t threadJam, int64_t threadRows) {
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   hmoe::HMoEPromoteLoopAccumulatorsOptions promote;
   promote.jamFactor = threadJam;
+  promote.rowJamFactor = threadRows;
   pm.addNestedPass<func::FuncOp>(
       hmoe::createHMoEPromoteLoopAccumulators(promote));
 }
@@ -162,7 +165,8 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
   bool vectorize = options.vectorize && !options.gpuMapped;
   if (options.gpuMapped) {
     addGPUTiling(pm, options.fuseDistance, /*blockThreads=*/256,
-                 options.tensorCores, options.tf32);
+                 options.tensorCores, options.tf32, /*fuseGathers=*/true,
+                 options.threadRows);
   } else {
     ConvertHMoEToLinalgOptions convert;
     convert.fuseDistance = options.fuseDistance;
@@ -225,7 +229,7 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
 
   // As hmoe-lower-to-nvvm does, so that the CPU runs what the GPU would.
   if (options.gpuMapped) {
-    addThreadLoops(pm, options.threadJam);
+    addThreadLoops(pm, options.threadJam, options.threadRows);
     pm.addNestedPass<func::FuncOp>(createHMoEAllowFMAContraction());
   } else {
     pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
@@ -282,7 +286,8 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   pm.addPass(createHMoERecordABI());
   pm.addPass(createHMoEDecompose());
   addGPUTiling(pm, options.fuseDistance, options.blockThreads,
-               options.tensorCores, options.tf32, options.fuseGathers);
+               options.tensorCores, options.tf32, options.fuseGathers,
+               options.threadRows);
 
   addBufferization(pm);
   addDeviceDispatchAndStats(pm, options.blockThreads);
@@ -306,7 +311,7 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   // While the buffers are still allocations: a GEMM's accumulator in a
   // register, not a global store per multiply-add, a few columns' sharing
   // each K step's loads.
-  addThreadLoops(pm, options.threadJam);
+  addThreadLoops(pm, options.threadJam, options.threadRows);
   pm.addNestedPass<func::FuncOp>(createHMoEMapForallToGPU());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

@@ -133,6 +133,10 @@ struct LowerToCPUOptions : public PassPipelineOptions<LowerToCPUOptions> {
       llvm::cl::desc("With gpu-mapped: as hmoe-lower-to-nvvm's thread-jam "
                      "(linalg then becomes sequential loops, as there)"),
       llvm::cl::init(4)};
+  PassOptions::Option<int64_t> threadRows{
+      *this, "thread-rows",
+      llvm::cl::desc("With gpu-mapped: as hmoe-lower-to-nvvm's thread-rows"),
+      llvm::cl::init(4)};
 };
 
 struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
@@ -235,6 +239,14 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
           "this many output columns' accumulators through each K step, "
           "their common loads made once (hmoe-promote-loop-accumulators' "
           "jam; 1: one column at a time)"),
+      llvm::cl::init(4)};
+  PassOptions::Option<int64_t> threadRows{
+      *this, "thread-rows",
+      llvm::cl::desc(
+          "A thread's GEMMs off tensor cores cover up to this many rows "
+          "(hmoe-tile-for-gpu's thread-rows: fewer threads along rows, more "
+          "along columns), jammed with its columns into a register tile "
+          "(hmoe-promote-loop-accumulators' row-jam; 1: a row per thread)"),
       llvm::cl::init(4)};
   PassOptions::Option<bool> vectorCopies{
       *this, "vector-copies",

@@ -34,6 +34,8 @@ using namespace mlir::hmoe;
 namespace {
 struct GPUTileSizes {
   int64_t blockRows, blockThreads, threadsX;
+  // A contraction's rows per thread, off tensor cores.
+  int64_t threadRows;
   bool tensorCores;
   // Token-row gathers fused into the contractions that read them.
   bool fuseGathers;
@@ -434,6 +436,32 @@ scf::ForallOp fuseRowGathersIntoContractions(RewriterBase &rewriter,
   return dropSharedOutputs(rewriter, block, unusedOutputs);
 }
 
+/// Threads along `op`'s first two parallel loops (`dims`): threads-y x
+/// threads-x, except for a contraction (a linalg op with a reduction loop)
+/// with a static column count: up to `thread-rows` rows per thread (a power
+/// of two dividing threads-y), as many as leave each thread at least as
+/// many columns as rows. A thread's rows and columns then make a register
+/// tile once its loops are jammed (hmoe-promote-loop-accumulators
+/// {row-jam}): Q rows by R columns load Q + R operands per Q * R
+/// multiply-adds, not 1 + R per R; a square tile loads the fewest (64
+/// columns: 2 x 2, 1 per multiply-add, not 4 x 1 or 1 x 4, 1.25).
+std::pair<int64_t, int64_t> threadGrid(TilingInterface op,
+                                       ArrayRef<unsigned> dims,
+                                       const GPUTileSizes &sizes) {
+  int64_t threadsY = sizes.threadsY(), threadsX = sizes.threadsX;
+  auto linalgOp = dyn_cast<linalg::LinalgOp>(op.getOperation());
+  if (!linalgOp || sizes.threadRows < 2 || linalgOp.getNumReductionLoops() == 0)
+    return {threadsY, threadsX};
+  int64_t columns = linalgOp.getStaticLoopRanges()[dims[1]];
+  if (ShapedType::isDynamic(columns))
+    return {threadsY, threadsX};
+  for (int64_t rows = llvm::bit_floor<uint64_t>(sizes.threadRows); rows > 1;
+       rows /= 2)
+    if (threadsY % rows == 0 && columns >= threadsX * rows * rows)
+      return {threadsY / rows, threadsX * rows};
+  return {threadsY, threadsX};
+}
+
 /// Distributes `op` over the threads of a block: its first two parallel
 /// loops over threads-y x threads-x, or its only one over all threads
 /// (linearly); with none, it runs on one thread. With tensor cores, a
@@ -462,12 +490,16 @@ LogicalResult tileToThreads(RewriterBase &rewriter, Operation *op,
     mapping.push_back(
         gpu::GPUThreadMappingAttr::get(ctx, gpu::MappingId::LinearDim0));
   } else {
-    numThreads[dims[0]] = rewriter.getIndexAttr(sizes.threadsY());
-    numThreads[dims[1]] = rewriter.getIndexAttr(sizes.threadsX);
-    mapping.push_back(
-        gpu::GPUThreadMappingAttr::get(ctx, gpu::MappingId::DimY));
-    mapping.push_back(
-        gpu::GPUThreadMappingAttr::get(ctx, gpu::MappingId::DimX));
+    auto [threadsY, threadsX] = threadGrid(tileable, dims, sizes);
+    numThreads[dims[0]] = rewriter.getIndexAttr(threadsY);
+    numThreads[dims[1]] = rewriter.getIndexAttr(threadsX);
+    // A grid other than the block's goes on the linear thread id (columns
+    // fastest): the block keeps its threads-x x threads-y shape.
+    bool blockShaped = threadsX == sizes.threadsX;
+    mapping.push_back(gpu::GPUThreadMappingAttr::get(
+        ctx, blockShaped ? gpu::MappingId::DimY : gpu::MappingId::LinearDim1));
+    mapping.push_back(gpu::GPUThreadMappingAttr::get(
+        ctx, blockShaped ? gpu::MappingId::DimX : gpu::MappingId::LinearDim0));
   }
   scf::SCFTilingOptions options;
   options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
@@ -759,10 +791,10 @@ struct HMoETileForGPUPass
     if (func.isExternal())
       return;
     if (blockRows < 1 || blockThreads < 1 || threadsX < 1 ||
-        blockThreads > 1024 || blockThreads % threadsX != 0) {
+        blockThreads > 1024 || blockThreads % threadsX != 0 || threadRows < 1) {
       func.emitError() << "hmoe-tile-for-gpu: expected block-rows >= 1, "
-                          "1 <= block-threads <= 1024 and threads-x "
-                          "dividing block-threads";
+                          "1 <= block-threads <= 1024, threads-x "
+                          "dividing block-threads and thread-rows >= 1";
       return signalPassFailure();
     }
     if (tf32 && !tensorCores) {
@@ -770,7 +802,7 @@ struct HMoETileForGPUPass
                           "tensor cores; expected tensor-cores with it";
       return signalPassFailure();
     }
-    GPUTileSizes sizes{blockRows,   blockThreads, threadsX,
+    GPUTileSizes sizes{blockRows,   blockThreads, threadsX,      threadRows,
                        tensorCores, fuseGathers,  /*tf32=*/false};
     GPUTileSizes expertSizes = sizes;
     expertSizes.tf32 = tf32;

@@ -9,7 +9,8 @@
 // Sizes a block cannot have.
 // RUN: not hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-tile-for-gpu{block-threads=2048}))' %s 2>&1 | FileCheck %s --check-prefix=SIZES
 // RUN: not hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-tile-for-gpu{block-threads=96 threads-x=64}))' %s 2>&1 | FileCheck %s --check-prefix=SIZES
-// SIZES: error: hmoe-tile-for-gpu: expected block-rows >= 1, 1 <= block-threads <= 1024 and threads-x dividing block-threads
+// RUN: not hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-tile-for-gpu{thread-rows=0}))' %s 2>&1 | FileCheck %s --check-prefix=SIZES
+// SIZES: error: hmoe-tile-for-gpu: expected block-rows >= 1, 1 <= block-threads <= 1024, threads-x dividing block-threads and thread-rows >= 1
 // Blocks of fewer threads than a warp: no tensor cores, the thread schedule.
 // RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-tile-for-gpu{tensor-cores block-threads=16 threads-x=4}))' %s | FileCheck %s --check-prefix=SMALL
 // SMALL-NOT: #gpu.warp

@@ -81,6 +81,12 @@ def HMoETileForGPU : InterfacePass<"hmoe-tile-for-gpu",
            "fuse an expert's gather of its token rows into the contractions "
            "that read it (threads, or with tensor-cores warp lanes, read x "
            "through the token indices); off: gathered into scratch first">,
+    Option<"threadRows", "thread-rows", "int64_t", /*default=*/"1",
+           "rows per thread of a contraction on threads (not warps): "
+           "threads-y / thread-rows threads along its rows, the rest along "
+           "its columns, where its static column count leaves each thread "
+           "at least as many columns as rows (else fewer rows); for "
+           "hmoe-promote-loop-accumulators' row-jam">,
     Option<"tf32", "tf32", "bool", /*default=*/"false",
            "with tensor-cores: also the f32 contractions (N a multiple of 8, "
            "K of 8) of expert loops, to run on tensor cores with inputs "
