@@ -397,25 +397,21 @@ def prepare(args):
                       "libW1-bf16-gathercopy.so", "fuse-gathers=0")
             add_bench("W1-experts", "bf16", "experts", experts_mlir("bf16"),
                       "libW1-experts-bf16-gathercopy.so", "fuse-gathers=0")
-            # The thread schedule's GEMMs one output column at a time
-            # (each K step loading A's element again per column) against
-            # the default four columns sharing it (stop 32): W1 f32, its
-            # expert stage in bf16 and G1's routing GEMMs.
-            add_bench("W1", "f32", "w1", mlirs["W1", "f32"],
-                      "libW1-f32-jam1.so", "thread-jam=1")
-            add_bench("W1-experts", "bf16", "experts", experts_mlir("bf16"),
-                      "libW1-experts-bf16-jam1.so", "thread-jam=1")
-            add_bench("G1", "f32", "g1", g1, "libG1-f32-jam1.so",
-                      "thread-jam=1")
-            # The thread schedule's GEMMs with a row per thread (Q = 1:
-            # 1 + R loads per R multiply-adds) against the default register
-            # tiles of up to 4 rows (stop 33).
-            add_bench("W1", "f32", "w1", mlirs["W1", "f32"],
-                      "libW1-f32-threadrows1.so", "thread-rows=1")
-            add_bench("W1-experts", "bf16", "experts", experts_mlir("bf16"),
-                      "libW1-experts-bf16-threadrows1.so", "thread-rows=1")
-            add_bench("G1", "f32", "g1", g1, "libG1-f32-threadrows1.so",
-                      "thread-rows=1")
+            # The thread schedule's GEMMs against the default (4 x 4
+            # register tiles) one output column at a time (jam1: each K step
+            # loading A's element again per column; stop 32) and with a row
+            # per thread (threadrows1: 1 + R loads per R multiply-adds;
+            # stop 33): W1 f32, its expert stage in bf16 and G1's routing
+            # GEMMs.
+            for suffix, variant in (("jam1", "thread-jam=1"),
+                                    ("threadrows1", "thread-rows=1")):
+                add_bench("W1", "f32", "w1", mlirs["W1", "f32"],
+                          f"libW1-f32-{suffix}.so", variant)
+                add_bench("W1-experts", "bf16", "experts",
+                          experts_mlir("bf16"),
+                          f"libW1-experts-bf16-{suffix}.so", variant)
+                add_bench("G1", "f32", "g1", g1, f"libG1-f32-{suffix}.so",
+                          variant)
             # f32 with the expert GEMMs in TF32 (the opt-in) against exact
             # f32.
             for name in layers:

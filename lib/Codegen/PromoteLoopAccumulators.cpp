@@ -57,6 +57,20 @@ bool isDistinctAllocation(Value root) {
   return def && isa<memref::AllocOp, memref::AllocaOp, gpu::AllocOp>(def);
 }
 
+/// A root whose aliases are known: a fresh allocation, a global, or a
+/// function's argument (neither of which can alias a fresh allocation).
+/// Anything else (a transpose, a select, a cast, a loop's or branch's
+/// result) may be another name for an allocation, so an access through it
+/// may touch an accumulator.
+bool isKnownRoot(Value root) {
+  if (isDistinctAllocation(root) ||
+      isa_and_nonnull<memref::GetGlobalOp>(root.getDefiningOp()))
+    return true;
+  auto arg = dyn_cast<BlockArgument>(root);
+  return arg && arg.getOwner()->isEntryBlock() &&
+         isa<FunctionOpInterface>(arg.getOwner()->getParentOp());
+}
+
 struct Accumulator {
   memref::LoadOp load;
   memref::StoreOp store;
@@ -80,7 +94,11 @@ std::optional<Accumulator> findAccumulator(scf::ForOp loop) {
              !op->hasTrait<OpTrait::IsTerminator>())
       unknown = true;
   });
-  if (unknown)
+  auto knownRoot = [](auto access) {
+    return isKnownRoot(rootOf(access.getMemRef()));
+  };
+  if (unknown || !llvm::all_of(loads, knownRoot) ||
+      !llvm::all_of(stores, knownRoot))
     return std::nullopt;
   auto invariant = [&](ValueRange indices) {
     return llvm::all_of(
@@ -209,7 +227,10 @@ bool jammable(scf::ForOp outer) {
       return WalkResult::interrupt();
     return WalkResult::advance();
   });
-  if (walk.wasInterrupted())
+  auto knownRoot = [](auto access) {
+    return isKnownRoot(rootOf(access.getMemRef()));
+  };
+  if (walk.wasInterrupted() || !llvm::all_of(loads, knownRoot))
     return false;
   // Per stored allocation: the one view its accesses go through and the
   // index positions holding `iv` in all of them.

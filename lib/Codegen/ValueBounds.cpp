@@ -12,28 +12,22 @@
 using namespace mlir;
 
 namespace {
-/// min(a, b) <= a and <= b: the upper bounds (which of the two it equals
-/// is a disjunction the constraint set cannot hold).
-struct MinSIOpBounds
-    : public ValueBoundsOpInterface::ExternalModel<MinSIOpBounds,
-                                                   arith::MinSIOp> {
+/// min(a, b) <= a and <= b; max(a, b) >= a and >= b: the bounds on one
+/// side (which operand it equals is a disjunction the constraint set
+/// cannot hold).
+template <typename OpTy, bool isMin>
+struct MinMaxOpBounds
+    : public ValueBoundsOpInterface::ExternalModel<MinMaxOpBounds<OpTy, isMin>,
+                                                   OpTy> {
   void populateBoundsForIndexValue(Operation *op, Value value,
                                    ValueBoundsConstraintSet &cstr) const {
-    auto min = cast<arith::MinSIOp>(op);
-    cstr.bound(value) <= cstr.getExpr(min.getLhs());
-    cstr.bound(value) <= cstr.getExpr(min.getRhs());
-  }
-};
-
-/// max(a, b) >= a and >= b.
-struct MaxSIOpBounds
-    : public ValueBoundsOpInterface::ExternalModel<MaxSIOpBounds,
-                                                   arith::MaxSIOp> {
-  void populateBoundsForIndexValue(Operation *op, Value value,
-                                   ValueBoundsConstraintSet &cstr) const {
-    auto max = cast<arith::MaxSIOp>(op);
-    cstr.bound(value) >= cstr.getExpr(max.getLhs());
-    cstr.bound(value) >= cstr.getExpr(max.getRhs());
+    auto minMax = cast<OpTy>(op);
+    for (Value operand : {minMax.getLhs(), minMax.getRhs()}) {
+      if (isMin)
+        cstr.bound(value) <= cstr.getExpr(operand);
+      else
+        cstr.bound(value) >= cstr.getExpr(operand);
+    }
   }
 };
 } // namespace
@@ -43,7 +37,8 @@ void hmoe::registerValueBoundsExternalModels(DialectRegistry &registry) {
   arith::registerValueBoundsOpInterfaceExternalModels(registry);
   scf::registerValueBoundsOpInterfaceExternalModels(registry);
   registry.addExtension(+[](MLIRContext *ctx, arith::ArithDialect *) {
-    arith::MinSIOp::attachInterface<MinSIOpBounds>(*ctx);
-    arith::MaxSIOp::attachInterface<MaxSIOpBounds>(*ctx);
+    arith::MinSIOp::attachInterface<MinMaxOpBounds<arith::MinSIOp, true>>(*ctx);
+    arith::MaxSIOp::attachInterface<MinMaxOpBounds<arith::MaxSIOp, false>>(
+        *ctx);
   });
 }

@@ -154,3 +154,36 @@ func.func @rows_not_jammed(%A: memref<16x64xf32>, %B: memref<16x64xf32>,
   }
   return %C : memref<16x16xf32>
 }
+
+// -----
+
+// The accumulators' allocation read under another name (a transpose, which
+// is not a view op): neither loop is jammed, since a later row's or
+// column's read of C[0, 0] would then run before an earlier one's store.
+// CHECK-LABEL: func.func @alias_not_jammed
+// CHECK-NOT: scf.if
+// CHECK-NOT: -> (f32, f32
+// CHECK: return
+func.func @alias_not_jammed(%A: memref<4x2xf32>) -> memref<4x4xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c4 = arith.constant 4 : index
+  %C = memref.alloc() : memref<4x4xf32>
+  %D = memref.alloc() : memref<4x4xf32>
+  %T = memref.transpose %C (i, j) -> (j, i)
+      : memref<4x4xf32> to memref<4x4xf32, strided<[1, 4]>>
+  scf.for %i = %c0 to %c4 step %c1 {
+    scf.for %j = %c0 to %c4 step %c1 {
+      %x = memref.load %T[%c0, %c0] : memref<4x4xf32, strided<[1, 4]>>
+      scf.for %k = %c0 to %c2 step %c1 {
+        %c = memref.load %C[%i, %j] : memref<4x4xf32>
+        %a = memref.load %A[%i, %k] : memref<4x2xf32>
+        %s = arith.addf %c, %a : f32
+        memref.store %s, %C[%i, %j] : memref<4x4xf32>
+      }
+      memref.store %x, %D[%i, %j] : memref<4x4xf32>
+    }
+  }
+  return %D : memref<4x4xf32>
+}

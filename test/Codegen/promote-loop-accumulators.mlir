@@ -135,3 +135,34 @@ func.func @two(%a: memref<8xf32>) -> (memref<1xf32>, memref<1xf32>) {
   }
   return %g, %u : memref<1xf32>, memref<1xf32>
 }
+
+// -----
+
+// The K loop also reads the accumulator through a transpose (not a view
+// op, so its root is unknown): not promoted, the read must see each step's
+// store.
+// CHECK-LABEL: func.func @read_through_alias
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK-NOT: iter_args
+// CHECK: memref.load %[[C:.*]][%{{.*}}, %{{.*}}] : memref<4x4xf32>
+// CHECK: memref.load
+// CHECK: memref.store %{{.*}}, %[[C]]
+func.func @read_through_alias() -> memref<4x4xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c4 = arith.constant 4 : index
+  %C = memref.alloc() : memref<4x4xf32>
+  %T = memref.transpose %C (i, j) -> (j, i)
+      : memref<4x4xf32> to memref<4x4xf32, strided<[1, 4]>>
+  scf.for %i = %c0 to %c4 step %c1 {
+    scf.for %k = %c0 to %c2 step %c1 {
+      %c = memref.load %C[%i, %i] : memref<4x4xf32>
+      %t = memref.load %T[%i, %i] : memref<4x4xf32, strided<[1, 4]>>
+      %s = arith.addf %c, %t : f32
+      memref.store %s, %C[%i, %i] : memref<4x4xf32>
+    }
+  }
+  return %C : memref<4x4xf32>
+}

@@ -131,7 +131,10 @@ def HMoEPromoteLoopAccumulators : Pass<"hmoe-promote-loop-accumulators"> {
     distinct allocation through one view defined outside the loop, at
     indices holding the loop's induction variable at a position every
     access to that allocation shares, the view's layout not overlapping
-    itself; so each iteration reads back only what it wrote.
+    itself, and every load through a view of an allocation, a global or a
+    function argument (anything else may alias an accumulator); so each
+    iteration reads back only what it wrote. Promotion asks the same of
+    every load and store in the loop.
   }];
   let options = [
     Option<"jamFactor", "jam", "int64_t", /*default=*/"1",
