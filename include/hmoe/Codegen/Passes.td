@@ -109,13 +109,13 @@ def HMoEPromoteLoopAccumulators : Pass<"hmoe-promote-loop-accumulators"> {
 
     With `jam` = R > 1, an `scf.for` around a promoted loop (the only loop
     in its body, whose own body has none) whose iterations touch only their
-    own accumulators (below) is unrolled by the largest power of two up to R dividing its constant
-    trip count, and the copies of the inner loop jammed into one
-    (upstream's `loopUnrollJamByFactor` for `scf.for`): a GPU thread's GEMM
-    then carries R columns' accumulators through each K step, and CSE
-    merges their common loads (A's element: loads per multiply-add from 2
-    to (1 + R) / R). Each accumulator still sums in K order: the same
-    results.
+    own accumulators (below) is unrolled by the largest power of two up to
+    R dividing its constant trip count, and the copies of the inner loop
+    jammed into one (upstream's `loopUnrollJamByFactor` for `scf.for`): a
+    GPU thread's GEMM then carries R columns' accumulators through each K
+    step, and CSE merges their common loads (A's element: loads per
+    multiply-add from 2 to (1 + R) / R). Each accumulator still sums in K
+    order: the same results.
 
     With `row-jam` = Q > 1, the loop two levels around a promoted loop (a
     thread's rows of a GEMM, around its column loop) is unrolled by up to
