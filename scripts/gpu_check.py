@@ -401,10 +401,12 @@ def prepare(args):
             # register tiles) one output column at a time (jam1: each K step
             # loading A's element again per column; stop 32) and with a row
             # per thread (threadrows1: 1 + R loads per R multiply-adds;
-            # stop 33): W1 f32, its expert stage in bf16 and G1's routing
-            # GEMMs.
+            # stop 33) and reading an element of each row per K step
+            # (loadbytes0: 4-byte loads; stop 34): W1 f32, its expert
+            # stage in bf16 and G1's routing GEMMs.
             for suffix, variant in (("jam1", "thread-jam=1"),
-                                    ("threadrows1", "thread-rows=1")):
+                                    ("threadrows1", "thread-rows=1"),
+                                    ("loadbytes0", "thread-load-bytes=0")):
                 add_bench("W1", "f32", "w1", mlirs["W1", "f32"],
                           f"libW1-f32-{suffix}.so", variant)
                 add_bench("W1-experts", "bf16", "experts",

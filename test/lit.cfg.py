@@ -24,8 +24,14 @@ tool_dirs = [config.hmoe_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(
     ["hmoe-opt", "hmoe-run", "hmoe-parse-fuzzer", "hmoe-lower-fuzzer",
      "hmoe-npy-fuzzer", "hmoe-mutator-stats", "hmoe-capi-test", "hmoe-compile",
-     "mlir-opt", "llvm-readelf", "llvm-nm"],
+     "mlir-opt", "mlir-runner", "llvm-readelf", "llvm-nm"],
     tool_dirs)
+
+# What mlir-runner loads to print (vector.print) in execution tests.
+config.substitutions.append(
+    ("%mlir_c_runner_utils",
+     os.path.join(os.path.dirname(config.llvm_tools_dir), "lib",
+                  "libmlir_c_runner_utils.so")))
 
 # A sanitizer build's plugin needs the sanitizer runtime in the process that
 # loads it, which stock mlir-opt does not have: such tests say

@@ -129,15 +129,24 @@ void addDeviceDispatchAndStats(OpPassManager &pm, int64_t blockThreads) {
 
 /// The threads' linalg ops as sequential loops, each reduction's
 /// accumulator promoted to a register and a tile of up to `threadRows`
-/// rows by `threadJam` output columns carried through each K step (the
-/// GPU's loops; the gpu-mapped CPU run executes the same ones).
-void addThreadLoops(OpPassManager &pm, int64_t threadJam, int64_t threadRows) {
+/// rows by `threadJam` output columns carried through each K step, its
+/// rows read `threadLoadBytes` at a time (the GPU's loops; the gpu-mapped
+/// CPU run executes the same ones).
+void addThreadLoops(OpPassManager &pm, int64_t threadJam, int64_t threadRows,
+                    int64_t threadLoadBytes) {
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   hmoe::HMoEPromoteLoopAccumulatorsOptions promote;
   promote.jamFactor = threadJam;
   promote.rowJamFactor = threadRows;
   pm.addNestedPass<func::FuncOp>(
       hmoe::createHMoEPromoteLoopAccumulators(promote));
+  if (threadLoadBytes > 0) {
+    // The jam's copies of a row index made one, so is each row's load.
+    pm.addNestedPass<func::FuncOp>(createCSEPass());
+    hmoe::HMoEVectorizeLoopLoadsOptions loads;
+    loads.bytes = threadLoadBytes;
+    pm.addNestedPass<func::FuncOp>(hmoe::createHMoEVectorizeLoopLoads(loads));
+  }
 }
 } // namespace
 
@@ -229,7 +238,8 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
 
   // As hmoe-lower-to-nvvm does, so that the CPU runs what the GPU would.
   if (options.gpuMapped) {
-    addThreadLoops(pm, options.threadJam, options.threadRows);
+    addThreadLoops(pm, options.threadJam, options.threadRows,
+                   options.threadLoadBytes);
     pm.addNestedPass<func::FuncOp>(createHMoEAllowFMAContraction());
   } else {
     pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
@@ -311,7 +321,8 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   // While the buffers are still allocations: a GEMM's accumulator in a
   // register, not a global store per multiply-add, a few columns' sharing
   // each K step's loads.
-  addThreadLoops(pm, options.threadJam, options.threadRows);
+  addThreadLoops(pm, options.threadJam, options.threadRows,
+                 options.threadLoadBytes);
   pm.addNestedPass<func::FuncOp>(createHMoEMapForallToGPU());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

@@ -137,6 +137,12 @@ struct LowerToCPUOptions : public PassPipelineOptions<LowerToCPUOptions> {
       *this, "thread-rows",
       llvm::cl::desc("With gpu-mapped: as hmoe-lower-to-nvvm's thread-rows"),
       llvm::cl::init(4)};
+  PassOptions::Option<int64_t> threadLoadBytes{
+      *this, "thread-load-bytes",
+      llvm::cl::desc("With gpu-mapped: as hmoe-lower-to-nvvm's "
+                     "thread-load-bytes (the aligned and the fallback loops "
+                     "both run here)"),
+      llvm::cl::init(16)};
 };
 
 struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
@@ -248,6 +254,13 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
           "along columns), jammed with its columns into a register tile "
           "(hmoe-promote-loop-accumulators' row-jam; 1: a row per thread)"),
       llvm::cl::init(4)};
+  PassOptions::Option<int64_t> threadLoadBytes{
+      *this, "thread-load-bytes",
+      llvm::cl::desc(
+          "A thread's reduction loops read their rows of A and B this many "
+          "bytes at a time, as aligned vector loads where the rows are "
+          "aligned (hmoe-vectorize-loop-loads; 0: an element at a time)"),
+      llvm::cl::init(16)};
   PassOptions::Option<bool> vectorCopies{
       *this, "vector-copies",
       llvm::cl::desc(

@@ -85,6 +85,41 @@ struct GPULoops {
   }
 };
 
+/// Addresses (as indices) of a memref's elements, its metadata read once:
+/// what an aligned vector access is tested against.
+struct ElementAddresses {
+  Value base, offset;
+  ValueRange strides;
+  int64_t elementBytes;
+
+  ElementAddresses(Emitter &e, Value m) {
+    auto meta = memref::ExtractStridedMetadataOp::create(e.b, m);
+    base = memref::ExtractAlignedPointerAsIndexOp::create(e.b, m);
+    offset = meta.getOffset();
+    strides = meta.getStrides();
+    elementBytes = cast<MemRefType>(m.getType()).getElementTypeBitWidth() / 8;
+  }
+  /// The address of element `indices` (an index).
+  Value of(Emitter &e, ValueRange indices) const {
+    Value element = offset;
+    for (auto [index, stride] : llvm::zip(indices, strides))
+      element = e.addi(element, e.muli(index, stride));
+    return e.addi(base, e.muli(element, e.idx(elementBytes)));
+  }
+};
+
+/// A vectorizing pass's `bytes` option: a power of two from 2 to 64 (a
+/// CPU's widest register; a loop's body may be copied per element), else
+/// an error naming `pass` at `op`.
+inline LogicalResult checkVectorBytes(Operation *op, StringRef pass,
+                                      int64_t bytes) {
+  if (bytes >= 2 && bytes <= 64 && llvm::isPowerOf2_64(bytes))
+    return success();
+  return op->emitError() << pass
+                         << ": bytes must be a power of two from 2 to 64, got "
+                         << bytes;
+}
+
 /// The ops of type `OpTy` in `func` that a distribution pass takes: on
 /// buffers, not yet inside a loop or launch (those are left alone). One
 /// still on tensors is an error at the op.

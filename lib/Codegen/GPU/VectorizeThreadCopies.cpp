@@ -13,6 +13,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "GPULoops.h"
+
 #include "hmoe/Codegen/BufferAliasing.h"
 #include "hmoe/Codegen/GPU/Passes.h"
 #include "hmoe/Dialect/HMoE/Utils/Emitter.h"
@@ -245,28 +247,6 @@ FailureOr<RowCopy> matchRowCopy(linalg::LinalgOp op, int64_t bytes) {
   return copy;
 }
 
-/// Addresses of a memref's elements, its metadata read once.
-struct Addresses {
-  Value base, offset;
-  ValueRange strides;
-  int64_t elementBytes;
-
-  Addresses(Emitter &e, Value m) {
-    auto meta = memref::ExtractStridedMetadataOp::create(e.b, m);
-    base = memref::ExtractAlignedPointerAsIndexOp::create(e.b, m);
-    offset = meta.getOffset();
-    strides = meta.getStrides();
-    elementBytes = cast<MemRefType>(m.getType()).getElementTypeBitWidth() / 8;
-  }
-  /// The address of element `indices` (an index).
-  Value of(Emitter &e, ValueRange indices) const {
-    Value element = offset;
-    for (auto [index, stride] : llvm::zip(indices, strides))
-      element = e.addi(element, e.muli(index, stride));
-    return e.addi(base, e.muli(element, e.idx(elementBytes)));
-  }
-};
-
 void rewrite(RowCopy &copy, int64_t bytes) {
   ImplicitLocOpBuilder b(copy.op.getLoc(), copy.op);
   Emitter e{b};
@@ -280,8 +260,8 @@ void rewrite(RowCopy &copy, int64_t bytes) {
   if (copy.fillValue)
     broadcast = vector::BroadcastOp::create(b, vectorType, copy.fillValue);
   Value rows = memref::DimOp::create(b, copy.dest, 0);
-  Addresses destAt(e, copy.dest);
-  std::optional<Addresses> sourceAddresses;
+  ElementAddresses destAt(e, copy.dest);
+  std::optional<ElementAddresses> sourceAddresses;
   if (copy.source)
     sourceAddresses.emplace(e, copy.source);
   e.loop(c0, rows, [&](Value row) {
@@ -420,15 +400,16 @@ void rewrite(RowMap &map) {
     return map.width * type.getElementTypeBitWidth() / 8;
   };
   Value rows = memref::DimOp::create(b, map.dest, 0);
-  SmallVector<Addresses> addresses;
+  SmallVector<ElementAddresses> addresses;
   for (Value v : map.vectorOperands)
     addresses.emplace_back(e, v);
   // The destination's metadata, read once: it is a vector operand where
   // the body reads it.
   const auto *destOperand = llvm::find(map.vectorOperands, map.dest);
-  Addresses destAt = destOperand != map.vectorOperands.end()
-                         ? addresses[destOperand - map.vectorOperands.begin()]
-                         : Addresses(e, map.dest);
+  ElementAddresses destAt =
+      destOperand != map.vectorOperands.end()
+          ? addresses[destOperand - map.vectorOperands.begin()]
+          : ElementAddresses(e, map.dest);
   Block *body = op.getBody();
   e.loop(c0, rows, [&](Value row) {
     // Inputs read at row i, once per row.
@@ -513,13 +494,9 @@ struct HMoEVectorizeThreadCopiesPass
           HMoEVectorizeThreadCopiesPass> {
   using Base::Base;
   void runOnOperation() override {
-    if (bytes < 2 || !llvm::isPowerOf2_64(bytes)) {
-      getOperation()->emitError()
-          << "hmoe-vectorize-thread-copies: bytes must be a power of two "
-             ">= 2, got "
-          << static_cast<int64_t>(bytes);
+    if (failed(checkVectorBytes(getOperation(), "hmoe-vectorize-thread-copies",
+                                bytes)))
       return signalPassFailure();
-    }
     SmallVector<RowCopy> copies;
     SmallVector<RowMap> maps;
     getOperation()->walk([&](linalg::LinalgOp op) {

@@ -2,7 +2,7 @@
 // RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-vectorize-thread-copies{bytes=8}))' %s | FileCheck %s --check-prefix=BYTES8
 // RUN: not hmoe-opt --pass-pipeline='builtin.module(func.func(hmoe-vectorize-thread-copies{bytes=12}))' %s 2>&1 | FileCheck %s --check-prefix=ERROR
 
-// ERROR: error: hmoe-vectorize-thread-copies: bytes must be a power of two >= 2, got 12
+// ERROR: error: hmoe-vectorize-thread-copies: bytes must be a power of two from 2 to 64, got 12
 
 // The expert loop's gather, as hmoe-tile-for-gpu leaves it for one thread:
 // rows of 32 bf16 of the tokens' rows of %x, at column 32 * tid.x. Each

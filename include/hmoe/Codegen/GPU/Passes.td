@@ -235,6 +235,57 @@ def HMoEVectorizeThreadCopies : InterfacePass<"hmoe-vectorize-thread-copies",
   ];
 }
 
+def HMoEVectorizeLoopLoads : InterfacePass<"hmoe-vectorize-loop-loads",
+                                           "::mlir::FunctionOpInterface"> {
+  let summary = "a loop's loads along rows -> aligned vector loads, the "
+                "body run once per element of each vector";
+  let description = [{
+    For a signed `scf.for` over indices, of step 1, with results, whose
+    body is straight-line `memref.load`s and `arith` ops without memory
+    effects (a GPU thread's GEMM K loop after
+    `hmoe-promote-loop-accumulators`: its accumulators carried, its rows of
+    A and B read at `[i..., k]`; other ops, such as math's libm calls, are
+    left alone: copied per element they cost more than the loads saved),
+    with at least one load of a row: the memref and the indices before the
+    last the same in every iteration, the last index the induction
+    variable, along a dimension of unit stride, an element of 1, 2, 4, 8
+    or 16 bytes (as packed in a vector as in the memref). With V = `bytes`
+    / the widest such row's element size (at least 2), the loop becomes:
+
+    - when the loop runs at least V steps and every row's element at the
+      lower bound is aligned to V of its elements (a test before the loop,
+      on the buffer's aligned pointer, offset and strides): a loop
+      stepping by V that reads each row's V elements as one `vector.load`
+      carrying that alignment (16 bytes of f32: one `ld.global.v4.b32`
+      where a step made 4 scalar loads; on NVPTX such a load needs its
+      alignment proven), then runs the old body V times on the vectors'
+      elements, in order; then the old loop over the last `trips mod V`
+      iterations;
+    - otherwise, the old loop.
+
+    Every iteration computes what it did, in the same order (an
+    accumulator sums in K order: the same results), and a vector reads
+    only elements the old loop read. What the body computes the same in
+    every iteration (a jam's row offsets; loads at such indices, as a
+    gathered row's token index, since the body writes nothing) is computed
+    once for the test and once before the vector loop, both only where
+    that loop runs (loads the old loop makes). Other loads stay per
+    iteration. A loop left as it is is not changed at all.
+  }];
+  let options = [
+    Option<"bytes", "bytes", "int64_t", /*default=*/"16",
+           "bytes per vector load of the widest row element (a power of "
+           "two from 2 to 64; 16 is the widest global load of a CUDA "
+           "thread)">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
 def HMoEDistributeDispatch : InterfacePass<"hmoe-distribute-dispatch",
                                            "::mlir::FunctionOpInterface"> {
   let summary = "hmoe.dispatch on buffers -> scf.forall launches over GPU "
