@@ -346,6 +346,20 @@ def capacity_cases():
                     seed += 1
                     yield (f"capacity/{order}/{rounding}/{name}/c={factor}/T={T}",
                            layer, T, seed, None)
+    # Dense levels (k = N) with a selection bias: the bias orders a token's
+    # choices, so choice_rank keeps different ones (a canonicalization
+    # that dropped such a bias gave wrong y).
+    for name, base in (
+            ("flat", Layer(fanout=[3], gates=[Gate("linear", k=3)], d=16,
+                           selection_bias=[True])),
+            ("nested2", Layer(fanout=[2, 3], gates=[Gate("laplace", k=1),
+                                                    Gate("linear", k=3)],
+                              d=16, selection_bias=[True, True]))):
+        layer = copy.deepcopy(base)
+        layer.capacity, layer.fill_order = 0.5, "choice_rank"
+        layer.stats = ["dropped", "load"]
+        yield (f"capacity/choice_rank/dense_biased/{name}", layer, 24, 95,
+               None)
     # Equal weights everywhere (every gate row the same): score order is
     # then token order, choice_rank is not.
     for order in ("choice_rank", "score"):

@@ -1,30 +1,33 @@
 // RUN: hmoe-opt %s --canonicalize --split-input-file | FileCheck %s
 
-// A level that chooses all its children (k == N) makes no selection, so its
-// selection bias is dropped; a level with k < N keeps its own.
-// CHECK-LABEL: func.func @drop_selection_bias_dense_level
+// A level that chooses all its children (k == N) keeps its selection bias:
+// the bias orders the choices (the route's output order; with capacity in
+// choice_rank fill order, which choices an expert keeps). Dropping it here
+// once gave wrong results for such layers.
+// CHECK-LABEL: func.func @keep_selection_bias_dense_level
 // CHECK: hmoe.moe
-// CHECK-NEXT: level(#hmoe.gate<laplace, softmax, k = 2>, weight %{{.*}} : tensor<4x16xf32>, selection_bias %[[S1:.*]] : tensor<4xf32>)
-// CHECK-NEXT: level(#hmoe.gate<laplace, softmax, k = 2>, weight %{{.*}} : tensor<2x16xf32>)
+// CHECK-NEXT: level(#hmoe.gate<laplace, softmax, k = 2>, weight %{{.*}} : tensor<4x16xf32>, selection_bias %{{.*}} : tensor<4xf32>)
+// CHECK-NEXT: level(#hmoe.gate<laplace, softmax, k = 2>, weight %{{.*}} : tensor<2x16xf32>, selection_bias %{{.*}} : tensor<2xf32>)
 // CHECK-NEXT: experts
-func.func @drop_selection_bias_dense_level(
+func.func @keep_selection_bias_dense_level(
     %x: tensor<?x16xf32>, %g1: tensor<4x16xf32>, %s1: tensor<4xf32>,
     %g2: tensor<2x16xf32>, %s2: tensor<2xf32>, %a: tensor<8x16x16xf32>) -> tensor<?x16xf32> {
   %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
       level(#hmoe.gate<laplace, softmax, k = 2>, weight %g1 : tensor<4x16xf32>, selection_bias %s1 : tensor<4xf32>)
       level(#hmoe.gate<laplace, softmax, k = 2>, weight %g2 : tensor<2x16xf32>, selection_bias %s2 : tensor<2xf32>)
-      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>) capacity_factor 0.5 fill_order choice_rank
       -> tensor<?x16xf32>
   return %y : tensor<?x16xf32>
 }
 
 // -----
 
-// Per-group routing that takes every expert of each group.
-// CHECK-LABEL: func.func @drop_selection_bias_per_group_dense
+// Per-group routing that takes every expert of each group: the bias orders
+// them.
+// CHECK-LABEL: func.func @keep_selection_bias_per_group_dense
 // CHECK: hmoe.route #hmoe.strategy<per_group, groups = 2>
-// CHECK-NEXT: level(#hmoe.gate<linear, softmax, k = 4>, logits %{{.*}} : tensor<?x8xf32>) outs(
-func.func @drop_selection_bias_per_group_dense(%l: tensor<?x8xf32>, %s: tensor<8xf32>, %o1: tensor<?x8xf32>, %o2: tensor<?x8xi32>, %o3: tensor<?x8xf32>)
+// CHECK-NEXT: level(#hmoe.gate<linear, softmax, k = 4>, logits %{{.*}} : tensor<?x8xf32>, selection_bias %{{.*}} : tensor<8xf32>) outs(
+func.func @keep_selection_bias_per_group_dense(%l: tensor<?x8xf32>, %s: tensor<8xf32>, %o1: tensor<?x8xf32>, %o2: tensor<?x8xi32>, %o3: tensor<?x8xf32>)
     -> (tensor<?x8xf32>, tensor<?x8xi32>) {
   %w, %e, %p = hmoe.route #hmoe.strategy<per_group, groups = 2>
       level(#hmoe.gate<linear, softmax, k = 4>, logits %l : tensor<?x8xf32>, selection_bias %s : tensor<8xf32>) outs(%o1, %o2, %o3 : tensor<?x8xf32>, tensor<?x8xi32>, tensor<?x8xf32>) -> tensor<?x8xf32>, tensor<?x8xi32>, tensor<?x8xf32>
