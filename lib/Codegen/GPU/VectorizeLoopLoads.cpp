@@ -6,7 +6,7 @@
 // load, 4 bytes used of each). Here a loop whose body only loads and
 // computes, reading rows along its induction variable, steps by `bytes` of
 // its widest such element: each row's elements of a step are one aligned
-// vector load (one ld.global.v4.f32 where there were four loads), and the
+// vector load (one ld.global.v4.b32 where there were four loads), and the
 // body runs once per element of the step, in order, so every value is
 // computed as before. A test before the loop that each row starts aligned
 // picks this loop or the old one; the steps short of a whole vector at
@@ -46,10 +46,10 @@ struct Row {
 };
 
 /// What a candidate loop reads: its rows, and the ops of its body that
-/// give the same values in every iteration (after loop-invariant code
-/// motion, loads at such indices and the ops on them: a gathered row's
-/// token index and its cast). The body writes nothing, so these can be
-/// computed once where the loop runs at least once.
+/// give the same values in every iteration (a jam's row offsets; loads at
+/// such indices and the ops on them: a gathered row's token index and its
+/// cast). The body writes nothing, so these can be computed once where the
+/// loop runs at least once.
 struct LoopReads {
   SmallVector<Row> rows;
   SmallVector<Operation *> invariantOps;
@@ -58,7 +58,7 @@ struct LoopReads {
 /// Whether `loop` could step by whole vectors: an index loop of step 1
 /// whose body is straight-line loads and arith ops (no memory effects, so
 /// reading a step's elements first changes nothing; and cheap: a body of
-/// f64 libm calls run V times made ptxas spill, and gains little from
+/// f64 math calls run V times made ptxas spill, and gains little from
 /// fewer loads), some load indexed by the induction variable last.
 bool isCandidate(scf::ForOp loop) {
   // A loop without results reads and drops (dead); an unsigned one would
@@ -81,7 +81,7 @@ bool isCandidate(scf::ForOp loop) {
 
 /// The rows and invariant ops of a candidate `loop`. A row load reads
 /// `memref[at..., iv]`: `at` invariant, the last dimension of unit stride,
-/// a whole number of bytes per element.
+/// elements of 1, 2, 4, 8 or 16 bytes.
 LoopReads readsOf(scf::ForOp loop) {
   LoopReads reads;
   llvm::SmallPtrSet<Value, 16> invariantValues;
