@@ -198,10 +198,8 @@ void vectorize(scf::ForOp loop, const LoopReads &reads, int64_t width) {
         }
         SmallVector<Value> carried(iters);
         for (int64_t j = 0; j < width; ++j) {
-          IRMapping map;
-          for (Operation *op : reads.invariantOps)
-            for (Value v : op->getResults())
-              map.map(v, hoisted.lookup(v));
+          // Starts from the invariant ops' results, computed once above.
+          IRMapping map = hoisted;
           map.map(loop.getInductionVar(), j == 0 ? k : ne.addi(k, ne.idx(j)));
           map.map(loop.getRegionIterArgs(), carried);
           for (auto [row, vector] : llvm::zip(reads.rows, vectors))
