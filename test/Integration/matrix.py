@@ -315,6 +315,16 @@ def precision_cases():
                               d=D, expert="linear")
                 yield (f"precision/{score}/D={D}/r={r:g}", layer, 16, 5,
                        lambda l, T, s, r=r: near_centre_params(l, T, s, r))
+    # Tokens far from every centre (squared distances ~ 0.18 D) at
+    # temperature 0.5: correctly rounded f32 logits alone put y up to 6.6e-6
+    # from the reference at D = 1024, so the GEMM form's per-row terms must
+    # add little (summed in f32 they put it at 1.1e-5 .. 2.2e-5).
+    for D in (512, 1024):
+        for seed in (0, 1):
+            yield (f"precision/far/gaussian/D={D}/seed={seed}",
+                   Layer(fanout=[8], gates=[Gate("gaussian", k=2,
+                                                 temperature=0.5)],
+                         d=D, hidden=16), 64, seed, None)
 
 
 def capacity_cases():

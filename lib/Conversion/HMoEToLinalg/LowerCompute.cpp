@@ -146,32 +146,54 @@ Value expertSlice(ImplicitLocOpBuilder &b, Value weight, Value e) {
 
 /// `out[i] = sum_k f(v[i, k], c[k])` in f32 for a 2-D tensor `v` and a
 /// vector `c` over its columns: a row reduction that hmoe-vectorize-rowwise
-/// runs on vectors.
+/// runs on vectors. With `inF64`, the terms and their sum are f64 and the
+/// f32 result is that sum rounded once (scalar code; for the O(M D) sums of
+/// the gate rows, not the O(T D) ones of the tokens).
 Value rowSums(ImplicitLocOpBuilder &b, Value v, Value c,
-              function_ref<Value(Emitter &, Value, Value)> f) {
+              function_ref<Value(Emitter &, Value, Value)> f,
+              bool inF64 = false) {
   MLIRContext *ctx = b.getContext();
   auto type = cast<RankedTensorType>(v.getType());
   SmallVector<Value> dyn;
   if (type.isDynamicDim(0))
     dyn.push_back(dimOf(b, v, 0));
+  Type sumType = inF64 ? b.getF64Type() : b.getF32Type();
   AffineExpr i, k;
   bindDims(ctx, i, k);
   SmallVector<AffineMap> maps = {AffineMap::get(2, 0, {i, k}, ctx),
                                  AffineMap::get(2, 0, {k}, ctx),
                                  AffineMap::get(2, 0, {i}, ctx)};
+  Value sums =
+      linalg::GenericOp::create(
+          b, TypeRange{RankedTensorType::get({type.getDimSize(0)}, sumType)},
+          ValueRange{v, c},
+          ValueRange{zeros(b, {type.getDimSize(0)}, dyn, sumType)}, maps,
+          ArrayRef<IteratorType>{IteratorType::parallel,
+                                 IteratorType::reduction},
+          [&](OpBuilder &nested, Location loc, ValueRange args) {
+            ImplicitLocOpBuilder nb(loc, nested);
+            Emitter e{nb};
+            Value term = inF64 ? f(e, e.extToF64(args[0]), e.extToF64(args[1]))
+                               : f(e, e.extToF32(args[0]), args[1]);
+            linalg::YieldOp::create(nb, e.addf(args[2], term));
+          })
+          .getResult(0);
+  if (!inF64)
+    return sums;
+  AffineMap identity = AffineMap::getMultiDimIdentityMap(1, ctx);
   return linalg::GenericOp::create(
              b,
              TypeRange{
                  RankedTensorType::get({type.getDimSize(0)}, b.getF32Type())},
-             ValueRange{v, c}, ValueRange{zeros(b, {type.getDimSize(0)}, dyn)},
-             maps,
-             ArrayRef<IteratorType>{IteratorType::parallel,
-                                    IteratorType::reduction},
+             ValueRange{sums},
+             ValueRange{tensor::EmptyOp::create(b, type.getDimSize(0),
+                                                b.getF32Type(), dyn)},
+             SmallVector<AffineMap>{identity, identity},
+             ArrayRef<IteratorType>{IteratorType::parallel},
              [&](OpBuilder &nested, Location loc, ValueRange args) {
                ImplicitLocOpBuilder nb(loc, nested);
                Emitter e{nb};
-               Value term = f(e, e.extToF32(args[0]), args[1]);
-               linalg::YieldOp::create(nb, e.addf(args[2], term));
+               linalg::YieldOp::create(nb, e.truncTo(nb.getF32Type(), args[0]));
              })
       .getResult(0);
 }
@@ -276,12 +298,19 @@ CentredRows centredRows(ImplicitLocOpBuilder &b, Value w) {
       ValueRange{w, centre}, {{i, j}, {j}}, [](Emitter &e, ValueRange args) {
         return e.subf(e.extToF32(args[0]), args[1]);
       });
-  Value squares = rowSums(b, shifted, centre, [](Emitter &e, Value s, Value) {
-    return e.mulf(s, s);
-  });
-  Value cross = rowSums(b, shifted, centre, [](Emitter &e, Value s, Value m) {
-    return e.mulf(m, s);
-  });
+  // Each row's squares and cross term in f64, rounded once: they differ
+  // from row to row, so their rounding moves one child's logit against
+  // another's (a token's own ||x - m||^2 shifts all of its logits alike).
+  // Summed in f32 over D = 512 they missed the 1e-5 tolerance on tokens
+  // far from every centre at temperature 0.5 (logits ~ -200).
+  Value squares = rowSums(
+      b, shifted, centre,
+      [](Emitter &e, Value s, Value) { return e.mulf(s, s); },
+      /*inF64=*/true);
+  Value cross = rowSums(
+      b, shifted, centre,
+      [](Emitter &e, Value s, Value m) { return e.mulf(m, s); },
+      /*inF64=*/true);
   return {centre, shifted, squares, cross};
 }
 

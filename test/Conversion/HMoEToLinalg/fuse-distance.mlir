@@ -21,8 +21,14 @@
 // CHECK:   arith.select %[[FINITE]], %[[PART]]
 // CHECK: %[[SHIFTED:.*]] = linalg.generic {{.*}}["parallel", "parallel"]} ins(%arg1, %[[M]] : tensor<4x16xf32>, tensor<16xf32>)
 // CHECK:   arith.subf
-// CHECK: %[[SQ:.*]] = linalg.generic {{.*}}["parallel", "reduction"]} ins(%[[SHIFTED]], %[[M]] :
-// CHECK: %[[CROSS:.*]] = linalg.generic {{.*}}["parallel", "reduction"]} ins(%[[SHIFTED]], %[[M]] :
+// The gate rows' terms are summed in f64 and rounded once.
+// CHECK: %[[SQ64:.*]] = linalg.generic {{.*}}["parallel", "reduction"]} ins(%[[SHIFTED]], %[[M]] : {{.*}}) outs({{.*}} : tensor<4xf64>)
+// CHECK:   %[[S64:.*]] = arith.extf {{.*}} : f32 to f64
+// CHECK:   arith.mulf %[[S64]], %[[S64]] : f64
+// CHECK: %[[SQ:.*]] = linalg.generic {{.*}}["parallel"]} ins(%[[SQ64]] : tensor<4xf64>) outs({{.*}} : tensor<4xf32>)
+// CHECK:   arith.truncf {{.*}} : f64 to f32
+// CHECK: %[[CROSS64:.*]] = linalg.generic {{.*}}["parallel", "reduction"]} ins(%[[SHIFTED]], %[[M]] : {{.*}}) outs({{.*}} : tensor<4xf64>)
+// CHECK: %[[CROSS:.*]] = linalg.generic {{.*}}["parallel"]} ins(%[[CROSS64]] : tensor<4xf64>) outs({{.*}} : tensor<4xf32>)
 // CHECK: %[[XX:.*]] = linalg.generic {{.*}}["parallel", "reduction"]} ins(%arg0, %[[M]] : tensor<?x16xf32>, tensor<16xf32>)
 // CHECK:   arith.subf
 // CHECK: %[[DOT:.*]] = linalg.generic {{.*}}["parallel", "parallel", "reduction"]} ins(%arg0, %[[SHIFTED]] : tensor<?x16xf32>, tensor<4x16xf32>)
