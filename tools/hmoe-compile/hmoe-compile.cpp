@@ -535,6 +535,7 @@ int main(int argc, char **argv) {
                                    std::string(object),
                                    std::string(runtime),
                                    std::string(dependency),
+                                   HMOE_BUILTINS_ARCHIVE,
                                    "-lm",
                                    "-Wl,-rpath,$ORIGIN",
                                    "-Wl,--no-undefined"};
