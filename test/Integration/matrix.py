@@ -431,7 +431,74 @@ def penalty_cases():
         penalty=[True], gate_bias=[True], stats=["group_importance"]), 30, 72)
 
 
-def group_cases(group):
+def random_layer(rng):
+    """One random layer: any strategy, 1-3 levels, every score kind and
+    normalisation, expert kind, biases, capacity with any fill order and
+    rounding, shared experts, penalty, statistics; odd sizes."""
+    pick = lambda xs: xs[rng.integers(len(xs))]
+    def random_gate(n, k):
+        score = pick(SCORES)
+        return Gate(score=score, norm=pick(NORMS), k=k,
+                    activation=pick(ACTIVATIONS) if score == "activation" else None,
+                    temperature=pick([1.0, 1.0, 0.5, 0.7, 2.0]),
+                    renormalize=bool(rng.random() < 0.8),
+                    scale=pick([1.0, 1.0, 2.5]))
+    strategy = pick(["nested", "nested", "group_limited", "per_group"])
+    extra = {}
+    if strategy == "nested":
+        fanout = [int(rng.integers(2, 7)) for _ in range(int(rng.integers(1, 4)))]
+        gates = [random_gate(n, int(rng.integers(1, n + 1))) for n in fanout]
+        extra["shared"] = [False] + [bool(rng.random() < 0.3)
+                                     for _ in fanout[1:]]
+    else:
+        groups, per = int(rng.integers(2, 5)), int(rng.integers(2, 6))
+        fanout = [groups * per]
+        extra["groups"] = groups
+        if strategy == "group_limited":
+            k_groups = int(rng.integers(1, groups + 1))
+            k = int(rng.integers(1, k_groups * per + 1))
+            extra.update(k_groups=k_groups,
+                         group_score=pick(["max", "sum_top"]),
+                         top_m=int(rng.integers(1, per + 1)))
+        else:
+            k = int(rng.integers(1, per + 1))
+        gates = [random_gate(fanout[0], k)]
+    levels = len(fanout)
+    expert = pick(EXPERTS)
+    if rng.random() < 0.3:
+        kind = pick(EXPERTS)
+        extra.update(shared_experts=int(rng.integers(1, 3)), shared_kind=kind,
+                     shared_hidden=0 if kind == "linear" else int(rng.integers(3, 20)),
+                     shared_gate=bool(rng.random() < 0.5))
+    capacity = pick([None, None, 0.4, 1.0, 2.0])
+    return Layer(
+        strategy=strategy, fanout=fanout, gates=gates,
+        d=int(pick([1, 5, 8, 16, 24, 33, 64])), hidden=int(rng.integers(1, 20)),
+        expert=expert, expert_activation=pick(ACTIVATIONS),
+        gate_bias=[bool(rng.random() < 0.5) for _ in fanout],
+        selection_bias=[bool(rng.random() < 0.4) for _ in fanout],
+        penalty=[bool(levels == 1 and rng.random() < 0.2)] * levels,
+        router_scale=bool(rng.random() < 0.3), b1=bool(rng.random() < 0.5),
+        b2=bool(rng.random() < 0.5), capacity=capacity,
+        fill_order=pick(["token_order", "choice_rank", "score"]),
+        capacity_rounding=pick(["ceil", "hi_moe"]),
+        stats=[s for s in ALL_STATS if rng.random() < 0.3],
+        lambda_intra=0.5, lambda_inter=0.25, **extra)
+
+
+def random_cases(count, seed):
+    """`count` random layers (random_layer) from `seed`, each with 0 to 70
+    tokens: what hostile use found wrong answers with (a dense biased
+    level's dropped bias), kept as a group so that a sweep of any size is
+    one command."""
+    rng = np.random.default_rng(seed)
+    for i in range(count):
+        layer = random_layer(rng)
+        T = int(rng.choice([0, 1, 3, 17, 40, 70]))
+        yield (f"random/{seed}/{i}", layer, T, seed * 1000 + i, None)
+
+
+def group_cases(group, count=24, seed=1):
     """The cases of `group` as (name, layer, T, seed, make_params or None),
     or None for an unknown group (scripts/gpu_check.py uses it too)."""
     plain = {"edge": edge_cases, "gemm": gemm_cases, "penalty": penalty_cases,
@@ -442,6 +509,8 @@ def group_cases(group):
         return [(n, l, T, s, None) for n, l, T, s in plain[group]()]
     if group in full:
         return list(full[group]())
+    if group == "random":
+        return list(random_cases(count, seed))
     if group in STRATEGIES:
         return [(n, l, T, s, None) for n, l, T, s in matrix_cases(group)]
     return None
@@ -452,7 +521,12 @@ def main():
     ap.add_argument("--hmoe-run", required=True)
     ap.add_argument("--group", required=True,
                     help="a strategy name, 'edge', 'gemm', 'wide', 'special', "
-                    "'numerics', 'precision', 'capacity', 'shared' or 'penalty'")
+                    "'numerics', 'precision', 'capacity', 'shared', 'penalty' or "
+                    "'random' (--count seeded random layers)")
+    ap.add_argument("--count", type=int, default=24,
+                    help="group 'random': how many layers")
+    ap.add_argument("--seed", type=int, default=1,
+                    help="group 'random': the generator's seed")
     ap.add_argument("--opt-level", default="1")
     ap.add_argument("--pipeline", default=None,
                     help="hmoe-run's --pipeline (default: its own)")
@@ -473,7 +547,7 @@ def main():
     if args.pipeline:
         extra.append(f"--pipeline={args.pipeline}")
 
-    cases = group_cases(args.group)
+    cases = group_cases(args.group, args.count, args.seed)
     if cases is None:
         sys.exit(f"unknown group {args.group}")
 
