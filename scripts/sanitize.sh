@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds hmoe with AddressSanitizer + UndefinedBehaviorSanitizer in
 # build-asan/ and runs the test suite (lit and ctest) on it, less the lit
-# runs that only repeat a pipeline with one option changed (below).
+# layer runs whose compiler paths other tests take there too (below).
 #   scripts/sanitize.sh [BUILD_DIR]      (default: build-asan)
 # Any sanitizer report fails the run: UBSan is made fatal, ASan aborts on its
 # first error, LeakSanitizer checks every process at exit.

@@ -436,7 +436,7 @@ def random_layer(rng):
     normalisation, expert kind, biases, capacity with any fill order and
     rounding, shared experts, penalty, statistics; odd sizes."""
     pick = lambda xs: xs[rng.integers(len(xs))]
-    def random_gate(n, k):
+    def random_gate(k):
         score = pick(SCORES)
         return Gate(score=score, norm=pick(NORMS), k=k,
                     activation=pick(ACTIVATIONS) if score == "activation" else None,
@@ -447,7 +447,7 @@ def random_layer(rng):
     extra = {}
     if strategy == "nested":
         fanout = [int(rng.integers(2, 7)) for _ in range(int(rng.integers(1, 4)))]
-        gates = [random_gate(n, int(rng.integers(1, n + 1))) for n in fanout]
+        gates = [random_gate(int(rng.integers(1, n + 1))) for n in fanout]
         extra["shared"] = [False] + [bool(rng.random() < 0.3)
                                      for _ in fanout[1:]]
     else:
@@ -462,7 +462,7 @@ def random_layer(rng):
                          top_m=int(rng.integers(1, per + 1)))
         else:
             k = int(rng.integers(1, per + 1))
-        gates = [random_gate(fanout[0], k)]
+        gates = [random_gate(k)]
     levels = len(fanout)
     expert = pick(EXPERTS)
     if rng.random() < 0.3:
