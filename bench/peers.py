@@ -18,6 +18,10 @@ def torch_fns():
     import torch.nn.functional as F
 
     def laplace(x, g):  # -||x - g||, g [N, D]
+        if x.dtype in (torch.bfloat16, torch.float16):
+            # PyTorch's CUDA cdist has no bf16 kernel: a user computes the
+            # distances in f32.
+            return -torch.cdist(x.float(), g.float()).to(x.dtype)
         return -torch.cdist(x, g)
 
     def per_expert(x, experts, weights, num_experts, network):
@@ -64,7 +68,8 @@ def torch_fns():
         keys = (p + select_bias).view(T, groups, E // groups)
         group_keys = keys.topk(top_m, -1).values.sum(-1)
         kept = group_keys.topk(k_groups, -1).indices
-        mask = torch.zeros(T, groups, dtype=torch.bool).scatter_(1, kept, True)
+        mask = torch.zeros(T, groups, dtype=torch.bool,
+                           device=x.device).scatter_(1, kept, True)
         keys = keys.masked_fill(~mask[..., None], float("-inf")).view(T, E)
         experts = keys.topk(k, -1).indices
         w = p.gather(1, experts)

@@ -11,13 +11,14 @@
 #       1. every prepared case against the float64 reference (f32 at
 #          docs/numerics.md's 1e-5, bf16 at 1e-2);
 #       2. compute-sanitizer memcheck and racecheck on a few cases;
-#       3. the device's copy bandwidth and dense bf16/f32 GEMM rates; W1/W2
+#       3. each kernel's time (ncu) in W1/W2 bf16 on tensor cores, G1, W1 f32;
+#       4. the device's copy bandwidth and dense bf16/f32 GEMM rates; W1/W2
 #          (f32, bf16) and G1 at T = 1..65536 against PyTorch eager (and
 #          torch.compile at T = 4096) and their floors; W1's expert stage
 #          alone (bf16, T = 16384) against the dense bf16 rate.
 #       Output goes to stdout and, where $OUT is set (the device tool), to
-#       $OUT/gpu-check.log. Each stage has a time limit; the whole run stays
-#       under 8 minutes.
+#       $OUT/gpu-check.log. Each stage has a time limit (CHECK_S, SAN_S,
+#       NCU_S, BENCH_S; 0 skips a stage); the whole run stays under 10 minutes.
 #
 # With the device tool: run(command="bash scripts/gpu-check.sh run",
 # carry=["build/gpu-check"]).
@@ -40,25 +41,52 @@ prepare)
   du -sh "$DIR"
   ;;
 run)
+  # Each stage's limit in seconds, and the benchmark's token counts, can be
+  # set from the environment (a short lease: CHECK_S=120 BENCH_S=0 ...).
   LOG=${OUT:+$OUT/gpu-check.log}
+  export PYTHONUNBUFFERED=1
   exec > >(tee ${LOG:-/dev/null}) 2>&1
   echo "== $(date -u) $(hostname)"
-  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv || true
+  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.max.sm --format=csv || true
+  "$PY" -c 'import sys, numpy; print("python", sys.version.split()[0], "numpy", numpy.__version__)'
   status=0
-  echo "== 1. the prepared cases against the reference"
-  timeout 240 "$PY" scripts/gpu_check.py check --dir "$DIR" || status=1
-  if command -v compute-sanitizer >/dev/null; then
-    echo "== 2. compute-sanitizer memcheck (3 cases), racecheck (2 cases)"
-    timeout 120 compute-sanitizer --tool memcheck --error-exitcode 3 \
-      "$PY" scripts/gpu_check.py check --dir "$DIR" --limit 3 || status=1
-    timeout 120 compute-sanitizer --tool racecheck --error-exitcode 3 \
-      "$PY" scripts/gpu_check.py check --dir "$DIR" --limit 2 || status=1
-  else
-    echo "== 2. skipped: no compute-sanitizer on PATH"
+  if [ "${CHECK_S:-150}" -gt 0 ]; then
+    echo "== 1. the prepared cases against the reference (a process each)"
+    timeout "${CHECK_S:-150}" "$PY" scripts/gpu_check.py check --dir "$DIR" \
+      --isolate "${CASE_S:-60}" || status=1
   fi
-  echo "== 3. benchmarks"
-  timeout 240 "$PY" scripts/gpu_check.py bench --dir "$DIR" \
-    --tokens 1,16,4096,65536 --compile-tokens 4096 --reps 5 || status=1
+  if [ "${SAN_S:-60}" -gt 0 ] && command -v compute-sanitizer >/dev/null; then
+    echo "== 2. compute-sanitizer memcheck (4 cases), racecheck (2 cases)"
+    # One layer on the thread schedule (f32, bf16) and on tensor cores
+    # (bf16, TF32); racecheck on tensor cores (shared memory).
+    timeout "${SAN_S:-60}" compute-sanitizer --tool memcheck \
+      --error-exitcode 3 "$PY" scripts/gpu_check.py check --dir "$DIR" \
+      --match 'gemm-gemm-nested' --limit 4 || status=1
+    timeout "${SAN_S:-60}" compute-sanitizer --tool racecheck \
+      --error-exitcode 3 "$PY" scripts/gpu_check.py check --dir "$DIR" \
+      --match 'tensor-cores' --limit 2 || status=1
+  else
+    echo "== 2. skipped: SAN_S=0 or no compute-sanitizer on PATH"
+  fi
+  if [ "${NCU_S:-30}" -gt 0 ] && command -v ncu >/dev/null; then
+    # Where the time goes: each kernel's duration (two calls: a warm-up
+    # and one more), per library and token count.
+    echo "== 3. kernel times (ncu)"
+    for spec in ${PROFILE:-libW1-bf16-tc.so:4096 libW2-bf16-tc.so:4096 \
+        libG1.so:65536 libW1-f32.so:4096}; do
+      echo "-- ${spec%:*} at T = ${spec#*:}"
+      timeout "${NCU_S:-30}" ncu --clock-control none \
+        --metrics gpu__time_duration.sum --print-summary per-kernel \
+        "$PY" scripts/gpu_check.py profile --dir "$DIR" \
+        --match "^${spec%:*}\$" --tokens "${spec#*:}" || status=1
+    done
+  fi
+  if [ "${BENCH_S:-200}" -gt 0 ]; then
+    echo "== 4. benchmarks"
+    timeout "${BENCH_S:-200}" "$PY" scripts/gpu_check.py bench --dir "$DIR" \
+      --tokens "${TOKENS:-1,16,4096,65536}" --match "${BENCH_MATCH:-}" \
+      --compile-tokens "${COMPILE_TOKENS-4096}" --reps 5 || status=1
+  fi
   echo "== status $status"
   exit $status
   ;;

@@ -450,8 +450,14 @@ def check(args):
         if entry["group"] not in cases:
             cases[entry["group"]] = {c[0]: c for c in
                                      group_cases(entry["group"])}
+    entries = [(i, e) for i, e in enumerate(manifest["cases"])
+               if re.search(args.match, e["lib"])][:args.limit or None]
+    if args.only is not None:
+        entries = [(args.only, manifest["cases"][args.only])]
+    if args.isolate:
+        return check_isolated(args, entries)
     failed = run = 0
-    for entry in manifest["cases"][:args.limit or None]:
+    for _, entry in entries:
         name, layer, T, seed, make_params = \
             cases[entry["group"]][entry["name"]]
         layer.name = "layer"
@@ -480,6 +486,76 @@ def check(args):
             print("    " + message)
     print(f"{run - failed} of {run} cases passed")
     return 1 if failed else 0
+
+
+def check_isolated(args, entries):
+    """Each case in a process of its own (`check --only I`), so that a case
+    that crashes, exits from a CUDA error or hangs is reported as that
+    case's FAIL and the others still run: the first run on a new GPU."""
+    failed = 0
+    for index, entry in entries:
+        command = [sys.executable, os.path.abspath(__file__), "check",
+                   "--dir", args.dir, "--only", str(index)]
+        try:
+            done = subprocess.run(command, capture_output=True, text=True,
+                                  timeout=args.isolate)
+            lines = [l for l in done.stdout.splitlines()
+                     if not l.endswith("cases passed")]
+            output = "\n".join(lines)
+            ok = done.returncode == 0
+            if not ok and "FAIL" not in output:
+                # It died before its verdict: say how.
+                output = (f"FAIL: {entry['lib']}: exit "
+                          f"{done.returncode}\n" + output + "\n" +
+                          done.stderr.strip()[-2000:]).strip()
+        except subprocess.TimeoutExpired:
+            output = (f"FAIL: {entry['lib']}: still running "
+                      f"after {args.isolate} s")
+            ok = False
+        print(output, flush=True)
+        failed += not ok
+    print(f"{len(entries) - failed} of {len(entries)} cases passed")
+    return 1 if failed else 0
+
+
+def bench_inputs(entry, T, layers):
+    """(library inputs, parameters by name, Layer or None) of benchmark
+    `entry` at T tokens: seeded, the same in every run."""
+    name = entry["name"]
+    if name == "G1":
+        rng = np.random.default_rng(3)
+        x = rng.standard_normal((T, 1024)).astype(np.float32)
+        g = rng.standard_normal((64, 1024)).astype(np.float32)
+        return [x, g], {"x": x, "gate0": g}, None
+    layer = layers[name]
+    layer.dtype = entry["dtype"]
+    params = layer.random_params(T, 2)
+    return ([encode(params[n], t) for n, _, t in layer.param_shapes(T)],
+            params, layer)
+
+
+def bench_entries(args, manifest):
+    return [e for e in manifest["bench"] if re.search(args.match, e["lib"])]
+
+
+def profile(args):
+    """Calls each matching benchmark library twice (a warm-up, then once)
+    at each T, and nothing else on the device: for a profiler (ncu) to
+    read its kernels' times."""
+    with open(os.path.join(args.dir, "manifest.json")) as f:
+        manifest = json.load(f)
+    layers, _ = bench_layers()
+    for entry in bench_entries(args, manifest):
+        lib = Library(os.path.join(args.dir, entry["lib"]), entry["function"],
+                      results_of(entry), manifest["target"])
+        for T in [int(t) for t in args.tokens.split(",")]:
+            if entry["name"] == "W1-experts":
+                inputs, _ = experts_inputs(T, entry["dtype"])
+            else:
+                inputs, _, _ = bench_inputs(entry, T, layers)
+            sec = lib.time(inputs, 1)
+            print(f"{entry['lib']} T={T}: {sec * 1e3:.3f} ms", flush=True)
+    return 0
 
 
 def bench(args):
@@ -516,8 +592,8 @@ def bench(args):
           f"{'compile':>10} {'floor':>10}  hmoe vs eager, vs compile; "
           f"hmoe / floor")
     tokens = [int(t) for t in args.tokens.split(",")]
-    compile_tokens = {int(t) for t in args.compile_tokens.split(",")}
-    for entry in manifest["bench"]:
+    compile_tokens = {int(t) for t in args.compile_tokens.split(",") if t}
+    for entry in bench_entries(args, manifest):
         name = entry["name"]
         lib = Library(os.path.join(args.dir, entry["lib"]), entry["function"],
                       results_of(entry), manifest["target"])
@@ -535,18 +611,7 @@ def bench(args):
                   f"{entry['dtype']} rate")
             continue
         for T in tokens:
-            if name == "G1":
-                rng = np.random.default_rng(3)
-                x = rng.standard_normal((T, 1024)).astype(np.float32)
-                g = rng.standard_normal((64, 1024)).astype(np.float32)
-                inputs, params = [x, g], {"x": x, "gate0": g}
-                layer = None
-            else:
-                layer = layers[name]
-                layer.dtype = entry["dtype"]
-                params = layer.random_params(T, 2)
-                inputs = [encode(params[n], t)
-                          for n, _, t in layer.param_shapes(T)]
+            inputs, params, layer = bench_inputs(entry, T, layers)
             sec = lib.time(inputs, args.reps)
             tf32 = "tf32" in entry.get("variant", "").split()
             floor = layer_floor(name, layer, T, entry["dtype"], limits, tf32)
@@ -615,6 +680,14 @@ def main():
     c = sub.add_parser("check")
     c.add_argument("--dir", required=True)
     c.add_argument("--limit", type=int, default=0)
+    c.add_argument("--match", default="",
+                   help="only the cases whose library name matches this "
+                   "regular expression")
+    c.add_argument("--only", type=int, default=None,
+                   help="the case of this index in the manifest alone")
+    c.add_argument("--isolate", type=float, default=0,
+                   help="each case in a process of its own, stopped after "
+                   "this many seconds")
     b = sub.add_parser("bench")
     b.add_argument("--dir", required=True)
     b.add_argument("--tokens", default="1,16,4096")
@@ -622,15 +695,24 @@ def main():
     b.add_argument("--compile-tokens", default="4096",
                    help="token counts at which torch.compile is timed too")
     b.add_argument("--experts-tokens", type=int, default=16384)
+    b.add_argument("--match", default="",
+                   help="only the libraries whose name matches this regular "
+                   "expression")
     b.add_argument("--device", default="cuda",
                    help="cuda; cpu (with --target cpu libraries) tests "
                    "this script without a GPU")
+    f = sub.add_parser("profile")
+    f.add_argument("--dir", required=True)
+    f.add_argument("--match", default="")
+    f.add_argument("--tokens", default="4096")
     args = ap.parse_args()
     if args.command == "prepare":
         prepare(args)
         return 0
     if args.command == "check":
         return check(args)
+    if args.command == "profile":
+        return profile(args)
     bench(args)
     return 0
 
