@@ -57,14 +57,14 @@ run)
   fi
   if [ "${SAN_S:-60}" -gt 0 ] && command -v compute-sanitizer >/dev/null; then
     echo "== 2. compute-sanitizer memcheck (4 cases), racecheck (2 cases)"
-    # One layer on the thread schedule (f32, bf16) and on tensor cores
-    # (bf16, TF32); racecheck on tensor cores (shared memory).
+    # One layer in f32, bf16 on tensor cores and on the threads' GEMMs, and
+    # f32 in TF32; racecheck on tensor cores (bf16 by default).
     timeout "${SAN_S:-60}" compute-sanitizer --tool memcheck \
       --error-exitcode 3 "$PY" scripts/gpu_check.py check --dir "$DIR" \
       --match 'gemm-gemm-nested' --limit 4 || status=1
     timeout "${SAN_S:-60}" compute-sanitizer --tool racecheck \
       --error-exitcode 3 "$PY" scripts/gpu_check.py check --dir "$DIR" \
-      --match 'tensor-cores' --limit 2 || status=1
+      --match 'bf16[.]so$' --limit 2 || status=1
   else
     echo "== 2. skipped: SAN_S=0 or no compute-sanitizer on PATH"
   fi
@@ -72,7 +72,7 @@ run)
     # Where the time goes: each kernel's duration (two calls: a warm-up
     # and one more), per library and token count.
     echo "== 3. kernel times (ncu)"
-    for spec in ${PROFILE:-libW1-bf16-tc.so:4096 libW2-bf16-tc.so:4096 \
+    for spec in ${PROFILE:-libW1-bf16.so:4096 libW2-bf16.so:4096 \
         libG1.so:65536 libW1-f32.so:4096}; do
       echo "-- ${spec%:*} at T = ${spec#*:}"
       timeout "${NCU_S:-30}" ncu --clock-control none \

@@ -5,9 +5,10 @@ that has no LLVM/MLIR (scripts/gpu-check.sh drives it).
                          [--groups g1,g2,...] [--bf16-groups g1,...]
                          [--tf32-groups g1,...] [--bench]
         compiles every case of the integration-matrix groups, those of the
-        bf16 groups in bf16 too (for cuda once more with tensor-cores),
-        those of the TF32 groups in f32 with tensor-cores tf32 (for cpu
-        emulated: gpu-mapped tensor-cores tf32),
+        bf16 groups in bf16 too (for cuda on tensor cores, the default, and
+        once more on the threads' GEMMs: tensor-cores=0), those of the TF32
+        groups in f32 with tf32 (for cpu emulated: gpu-mapped tensor-cores
+        tf32),
         and, with --bench, W1/W2 in f32 and bf16 (bf16 also on tensor
         cores, f32 also in TF32) and G1, to DIR/lib*.so with hmoe-compile, and writes
         DIR/manifest.json.
@@ -300,16 +301,16 @@ def prepare(args):
     os.makedirs(args.out, exist_ok=True)
     manifest = {"target": args.target, "cases": [], "bench": []}
     # (group, dtype or None, pipeline options or None): the groups as the
-    # matrix has them, the bf16 groups plain and on tensor cores, the TF32
+    # matrix has them, the bf16 groups as compiled by default (for cuda on
+    # tensor cores) and, for cuda, on the threads' GEMMs too, the TF32
     # groups' f32 layers with their expert GEMMs on tensor cores in TF32
     # (on the CPU, the same schedule emulated).
     builds = [(g, None, None) for g in args.groups.split(",")]
     for group in filter(None, args.bf16_groups.split(",")):
         builds.append((group, "bf16", None))
         if args.target == "cuda":
-            builds.append((group, "bf16", "tensor-cores"))
-    tf32 = ("tensor-cores tf32" if args.target == "cuda"
-            else "gpu-mapped tensor-cores tf32")
+            builds.append((group, "bf16", "tensor-cores=0"))
+    tf32 = "tf32" if args.target == "cuda" else "gpu-mapped tensor-cores tf32"
     for group in filter(None, args.tf32_groups.split(",")):
         builds.append((group, "f32", tf32))
     for group, dtype, variant in builds:
@@ -365,12 +366,13 @@ def prepare(args):
                   "libW1-experts-bf16.so")
         add_bench("G1", "f32", "g1", g1, "libG1.so")
         if args.target == "cuda":
-            # bf16 on tensor cores (mma.sync) against the thread schedule.
+            # bf16 on the threads' GEMMs against tensor cores (mma.sync,
+            # the default).
             for name in layers:
                 add_bench(name, "bf16", name.lower(), mlirs[name, "bf16"],
-                          f"lib{name}-bf16-tc.so", "tensor-cores")
+                          f"lib{name}-bf16-threads.so", "tensor-cores=0")
             add_bench("W1-experts", "bf16", "experts", experts_mlir("bf16"),
-                      "libW1-experts-bf16-tc.so", "tensor-cores")
+                      "libW1-experts-bf16-threads.so", "tensor-cores=0")
             # The tensor-core kernel A/Bs, W1 and its expert stage each:
             # one 16-row tile per warp at a time (B fragments reloaded per
             # tile) with ptxas's own register budget (the kernel of stop
@@ -381,11 +383,10 @@ def prepare(args):
             # B, a budget for 2 blocks per SM, fragments one step ahead,
             # the GEMMs reading x's token rows, 16-byte copies).
             for suffix, variant in (
-                    ("rows1",
-                     "tensor-cores warp-row-tiles=1 mma-min-blocks-per-sm=0"),
-                    ("noprefetch", "tensor-cores warp-prefetch=0"),
-                    ("gathercopy", "tensor-cores fuse-gathers=0"),
-                    ("scalarcopies", "tensor-cores vector-copies=0")):
+                    ("rows1", "warp-row-tiles=1 mma-min-blocks-per-sm=0"),
+                    ("noprefetch", "warp-prefetch=0"),
+                    ("gathercopy", "fuse-gathers=0"),
+                    ("scalarcopies", "vector-copies=0")):
                 add_bench("W1", "bf16", "w1", mlirs["W1", "bf16"],
                           f"libW1-bf16-tc-{suffix}.so", variant)
                 add_bench("W1-experts", "bf16", "experts",
@@ -394,9 +395,11 @@ def prepare(args):
             # The thread schedule's GEMMs reading x's token rows (the
             # default) against gathering them into scratch first (stop 32).
             add_bench("W1", "bf16", "w1", mlirs["W1", "bf16"],
-                      "libW1-bf16-gathercopy.so", "fuse-gathers=0")
+                      "libW1-bf16-threads-gathercopy.so",
+                      "tensor-cores=0 fuse-gathers=0")
             add_bench("W1-experts", "bf16", "experts", experts_mlir("bf16"),
-                      "libW1-experts-bf16-gathercopy.so", "fuse-gathers=0")
+                      "libW1-experts-bf16-threads-gathercopy.so",
+                      "tensor-cores=0 fuse-gathers=0")
             # The thread schedule's GEMMs against the default (4 x 4
             # register tiles) one output column at a time (jam1: each K step
             # loading A's element again per column; stop 32) and with a row
@@ -411,14 +414,15 @@ def prepare(args):
                           f"libW1-f32-{suffix}.so", variant)
                 add_bench("W1-experts", "bf16", "experts",
                           experts_mlir("bf16"),
-                          f"libW1-experts-bf16-{suffix}.so", variant)
+                          f"libW1-experts-bf16-threads-{suffix}.so",
+                          "tensor-cores=0 " + variant)
                 add_bench("G1", "f32", "g1", g1, f"libG1-f32-{suffix}.so",
                           variant)
             # f32 with the expert GEMMs in TF32 (the opt-in) against exact
             # f32.
             for name in layers:
                 add_bench(name, "f32", name.lower(), mlirs[name, "f32"],
-                          f"lib{name}-f32-tf32.so", "tensor-cores tf32")
+                          f"lib{name}-f32-tf32.so", "tf32")
             # The register budget A/B: G1 (routing) and W1 bf16 with a
             # budget for 2 blocks per SM in every kernel, and G1 with
             # ptxas's own choice in its routing kernels too (the default
@@ -671,8 +675,8 @@ def main():
     p.add_argument("--target", default="cuda", choices=["cuda", "cpu"])
     p.add_argument("--groups", default=DEFAULT_GROUPS)
     p.add_argument("--bf16-groups", default=DEFAULT_BF16_GROUPS,
-                   help="groups also compiled in bf16 (and, for cuda, with "
-                   "tensor-cores)")
+                   help="groups also compiled in bf16 (and, for cuda, once "
+                   "more with tensor-cores=0)")
     p.add_argument("--tf32-groups", default=DEFAULT_TF32_GROUPS,
                    help="groups also compiled in f32 with their expert GEMMs "
                    "in TF32 on tensor cores (checked at the TF32 tolerance)")

@@ -92,10 +92,13 @@ void addGPUTiling(OpPassManager &pm, bool fuseDistance, int64_t blockThreads,
   convert.fuseDistance = fuseDistance;
   convert.expertStageScratch = true;
   // A block per 16 rows of an expert, not per expert: every SM busy
-  // however the tokens spread. On tensor cores 64: each warp steps over
-  // them 16 at a time, and every block reads the expert's weights once
-  // for 64 rows instead of 16.
-  convert.expertRowTile = tensorCores ? 64 : 16;
+  // however the tokens spread. On tensor cores (the experts whose
+  // contractions hmoe-tile-for-gpu gives to warps) 64: each warp steps over
+  // them 16 at a time, and every block reads the expert's weights once for
+  // 64 rows instead of 16.
+  convert.expertRowTile = 16;
+  convert.expertMMARowTile = tensorCores ? 64 : 0;
+  convert.expertMMAF32 = tf32;
   pm.addPass(createConvertHMoEToLinalg(convert));
   HMoETileForGPUOptions tile;
   tile.blockThreads = blockThreads;

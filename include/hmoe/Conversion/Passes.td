@@ -42,6 +42,12 @@ def ConvertHMoEToLinalg : Pass<"convert-hmoe-to-linalg"> {
     Option<"expertRowTile", "expert-row-tile", "int64_t", /*default=*/"0",
            "With expert-stage-scratch: loop over (expert, tile of this "
            "many of its rows) instead of over experts (0: per expert)">,
+    Option<"expertMMARowTile", "expert-mma-row-tile", "int64_t",
+           /*default=*/"0",
+           "> 0: expert-row-tile for experts whose GEMMs run on tensor "
+           "cores (bf16/f16 weights; f32 with expert-mma-f32)">,
+    Option<"expertMMAF32", "expert-mma-f32", "bool", /*default=*/"false",
+           "f32 experts' GEMMs run on tensor cores too (TF32)">,
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",

@@ -205,9 +205,10 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
       llvm::cl::desc(
           "bf16/f16 contractions with f32 accumulation (N a multiple of 8, K "
           "of 16) on tensor cores: columns split over the block's warps, "
-          "each warp's tile as mma.sync m16n8k16 steps (sm_80+; off until a "
-          "GPU run has checked it, docs/gpu.md)"),
-      llvm::cl::init(false)};
+          "each warp's tile as mma.sync m16n8k16 steps (sm_80+; on by "
+          "default since an H200 run checked and timed it, docs/gpu.md; "
+          "tensor-cores=0: the threads' register-tile GEMMs)"),
+      llvm::cl::init(true)};
   PassOptions::Option<bool> tf32{
       *this, "tf32",
       llvm::cl::desc(

@@ -55,16 +55,21 @@ struct ConvertDistanceScoreToGemm : OpConversionPattern<ScoreOp> {
 };
 
 struct ConvertExperts : OpConversionPattern<ExpertsOp> {
-  ConvertExperts(MLIRContext *ctx, bool stageScratch, int64_t rowTile)
-      : OpConversionPattern(ctx), stageScratch(stageScratch), rowTile(rowTile) {
-  }
+  ConvertExperts(MLIRContext *ctx, const HMoEToLinalgOptions &options)
+      : OpConversionPattern(ctx), options(options) {}
   LogicalResult
   matchAndRewrite(ExpertsOp op, OpAdaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    return lowering::lowerExperts(rewriter, op, stageScratch, rowTile);
+    Type elem = getElementTypeOrSelf(op.getW1().getType());
+    bool onTensorCores = isa<BFloat16Type, Float16Type>(elem) ||
+                         (elem.isF32() && options.expertMMAF32);
+    int64_t rowTile = onTensorCores && options.expertMMARowTile > 0
+                          ? options.expertMMARowTile
+                          : options.expertRowTile;
+    return lowering::lowerExperts(rewriter, op, options.expertStageScratch,
+                                  rowTile);
   }
-  bool stageScratch;
-  int64_t rowTile;
+  HMoEToLinalgOptions options;
 };
 
 /// Adapts one of the lowering functions to a conversion pattern.
@@ -96,6 +101,8 @@ struct ConvertHMoEToLinalgPass
     options.gemmFormDistances = fuseDistance;
     options.expertStageScratch = expertStageScratch;
     options.expertRowTile = expertRowTile;
+    options.expertMMARowTile = expertMMARowTile;
+    options.expertMMAF32 = expertMMAF32;
     populateHMoEToLinalgPatterns(patterns, options);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
@@ -126,8 +133,7 @@ void hmoe::populateHMoEToLinalgPatterns(RewritePatternSet &patterns,
   MLIRContext *ctx = patterns.getContext();
   populateHMoEDecomposePatterns(patterns);
   patterns.add<ConvertScore>(ctx, options.gemmFormDistances);
-  patterns.add<ConvertExperts>(ctx, options.expertStageScratch,
-                               options.expertRowTile);
+  patterns.add<ConvertExperts>(ctx, options);
   patterns.add<ConvertWith<CombineOp, lowering::lowerCombine>>(ctx);
 }
 

@@ -30,6 +30,11 @@ struct HMoEToLinalgOptions {
   /// (most are empty): a GPU's blocks get tiles of comparable size however
   /// the tokens spread over experts. Needs expertStageScratch.
   int64_t expertRowTile = 0;
+  /// > 0: the row tile instead of expertRowTile for experts whose GEMMs run
+  /// on tensor cores (bf16/f16 weights; f32 ones with expertMMAF32), where
+  /// a warp steps over more rows with each B fragment it loads.
+  int64_t expertMMARowTile = 0;
+  bool expertMMAF32 = false;
 };
 
 /// Patterns converting hmoe.moe (through its stages), hmoe.score,
