@@ -433,6 +433,12 @@ def prepare(args):
                       "local-array-min-blocks-per-sm=0")
             add_bench("W1", "bf16", "w1", mlirs["W1", "bf16"],
                       "libW1-bf16-occ2.so", "min-blocks-per-sm=2")
+            # The combine's columns cyclic over a warp's lanes (the
+            # default) against a block of adjacent columns per thread.
+            for name in layers:
+                add_bench(name, "bf16", name.lower(), mlirs[name, "bf16"],
+                          f"lib{name}-bf16-blockedcols.so",
+                          "cyclic-columns=0")
     with open(os.path.join(args.out, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1)
     print(f"prepared {len(manifest['cases'])} cases and "

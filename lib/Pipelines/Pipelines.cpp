@@ -86,7 +86,7 @@ namespace {
 /// canonicalization, which would fold the scratch outputs away).
 void addGPUTiling(OpPassManager &pm, bool fuseDistance, int64_t blockThreads,
                   bool tensorCores, bool tf32, bool fuseGathers,
-                  int64_t threadRows) {
+                  int64_t threadRows, bool cyclicColumns) {
   using namespace hmoe;
   ConvertHMoEToLinalgOptions convert;
   convert.fuseDistance = fuseDistance;
@@ -106,6 +106,7 @@ void addGPUTiling(OpPassManager &pm, bool fuseDistance, int64_t blockThreads,
   tile.tf32 = tf32;
   tile.fuseGathers = fuseGathers;
   tile.threadRows = threadRows;
+  tile.cyclicColumns = cyclicColumns;
   pm.addNestedPass<func::FuncOp>(createHMoETileForGPU(tile));
 }
 
@@ -178,7 +179,7 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
   if (options.gpuMapped) {
     addGPUTiling(pm, options.fuseDistance, /*blockThreads=*/256,
                  options.tensorCores, options.tf32, /*fuseGathers=*/true,
-                 options.threadRows);
+                 options.threadRows, /*cyclicColumns=*/true);
   } else {
     ConvertHMoEToLinalgOptions convert;
     convert.fuseDistance = options.fuseDistance;
@@ -300,7 +301,7 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   pm.addPass(createHMoEDecompose());
   addGPUTiling(pm, options.fuseDistance, options.blockThreads,
                options.tensorCores, options.tf32, options.fuseGathers,
-               options.threadRows);
+               options.threadRows, options.cyclicColumns);
 
   addBufferization(pm);
   addDeviceDispatchAndStats(pm, options.blockThreads);

@@ -239,6 +239,14 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
           "through the token indices; hmoe-tile-for-gpu's fuse-gathers); "
           "off: gathered into scratch first"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> cyclicColumns{
+      *this, "cyclic-columns",
+      llvm::cl::desc(
+          "The combine's columns dealt out to a block's threads-x "
+          "cyclically, a warp's lanes reading adjacent elements of each "
+          "expert row (hmoe-tile-for-gpu's cyclic-columns); off: a block of "
+          "adjacent columns per thread"),
+      llvm::cl::init(true)};
   PassOptions::Option<int64_t> threadJam{
       *this, "thread-jam",
       llvm::cl::desc(

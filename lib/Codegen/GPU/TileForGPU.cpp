@@ -42,6 +42,8 @@ struct GPUTileSizes {
   // f32 contractions on tensor cores (TF32): only the expert loops' (the
   // routing's scores decide discrete choices and stay exact).
   bool tf32;
+  // Sums of gathered elements (the combine) over threads-x cyclically.
+  bool cyclicColumns;
   // Whether contractions go to warps: tensor cores, and a block with warps.
   bool warpContractions() const {
     return tensorCores && blockThreads >= kWarpSize;
@@ -462,6 +464,106 @@ std::pair<int64_t, int64_t> threadGrid(TilingInterface op,
   return {threadsY, threadsX};
 }
 
+/// Whether `op` computes each element of a [rows, C] result from other
+/// tensors read at the element's own column inside a loop of its body, and
+/// reads no input otherwise: the combine (y[t, c] = sum over t's choices
+/// j of w[t, j] * expert_rows[slot[t, j], c]). Its linalg.index ops must be
+/// the body's own (not inside the loop) for tileColumnsCyclically to
+/// rewrite them.
+bool isColumnGatherSum(linalg::GenericOp op, int64_t threadsX) {
+  if (op.getNumDpsInputs() != 0 || op.getNumDpsInits() != 1 ||
+      op.getNumLoops() != 2 || op.getNumReductionLoops() != 0 ||
+      !op.getIndexingMapsArray()[0].isIdentity() ||
+      !op.hasPureTensorSemantics())
+    return false;
+  int64_t columns = op.getStaticLoopRanges()[1];
+  if (ShapedType::isDynamic(columns) || columns % threadsX != 0)
+    return false;
+  Block *body = op.getBody();
+  bool loopReads = false, nestedIndex = false;
+  body->walk([&](Operation *nested) {
+    if (isa<linalg::IndexOp>(nested) && nested->getBlock() != body)
+      nestedIndex = true;
+    if (isa<tensor::ExtractOp>(nested) && nested->getBlock() != body)
+      loopReads = true;
+  });
+  return loopReads && !nestedIndex;
+}
+
+/// A column gather-sum (isColumnGatherSum) over the block's threads with
+/// the columns dealt out cyclically: thread x takes columns x, x +
+/// threads-x, ..., so a warp's lanes read adjacent elements of each
+/// gathered row (one or two 64-byte segments per load) where a block of
+/// C / threads-x adjacent columns per thread put them C / threads-x
+/// elements apart. The result [R, C] is expanded to [R, C / threads-x,
+/// threads-x], the op rewritten over it (column = i1 * threads-x + i2),
+/// tiled over (rows, i2) and collapsed back.
+LogicalResult tileColumnsCyclically(RewriterBase &rewriter,
+                                    linalg::GenericOp op,
+                                    const GPUTileSizes &sizes) {
+  MLIRContext *ctx = op.getContext();
+  Location loc = op.getLoc();
+  int64_t lanes = sizes.threadsX;
+  Value init = op.getDpsInits()[0];
+  auto type = cast<RankedTensorType>(init.getType());
+  int64_t steps = type.getDimSize(1) / lanes;
+  rewriter.setInsertionPoint(op);
+  SmallVector<OpFoldResult> shape = {
+      tensor::getMixedSize(rewriter, loc, init, 0),
+      rewriter.getIndexAttr(steps), rewriter.getIndexAttr(lanes)};
+  SmallVector<ReassociationIndices> groups = {{0}, {1, 2}};
+  auto expandedType = RankedTensorType::get({type.getDimSize(0), steps, lanes},
+                                            type.getElementType());
+  Value expanded = tensor::ExpandShapeOp::create(rewriter, loc, expandedType,
+                                                 init, groups, shape);
+  AffineMap identity = rewriter.getMultiDimIdentityMap(3);
+  SmallVector<utils::IteratorType> parallel(3, utils::IteratorType::parallel);
+  auto cyclic = linalg::GenericOp::create(
+      rewriter, loc, TypeRange{expandedType}, ValueRange{},
+      ValueRange{expanded}, ArrayRef<AffineMap>{identity}, parallel,
+      [&](OpBuilder &b, Location nestedLoc, ValueRange args) {
+        IRMapping mapping;
+        Block *body = op.getBody();
+        mapping.map(body->getArgument(0), args[0]);
+        Value row = linalg::IndexOp::create(b, nestedLoc, 0);
+        Value step = linalg::IndexOp::create(b, nestedLoc, 1);
+        Value lane = linalg::IndexOp::create(b, nestedLoc, 2);
+        Value column = arith::AddIOp::create(
+            b, nestedLoc,
+            arith::MulIOp::create(
+                b, nestedLoc, step,
+                arith::ConstantIndexOp::create(b, nestedLoc, lanes)),
+            lane);
+        for (Operation &nested : body->getOperations()) {
+          if (auto index = dyn_cast<linalg::IndexOp>(nested)) {
+            mapping.map(index.getResult(), index.getDim() == 0 ? row : column);
+            continue;
+          }
+          b.clone(nested, mapping);
+        }
+      });
+  Value collapsed = tensor::CollapseShapeOp::create(
+      rewriter, loc, type, cyclic.getResult(0), groups);
+  rewriter.replaceOp(op, collapsed);
+
+  SmallVector<OpFoldResult> numThreads = {
+      rewriter.getIndexAttr(sizes.threadsY()), rewriter.getIndexAttr(0),
+      rewriter.getIndexAttr(lanes)};
+  scf::SCFTilingOptions options;
+  options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+  options.setNumThreads(numThreads);
+  options.setMapping(
+      {gpu::GPUThreadMappingAttr::get(ctx, gpu::MappingId::DimY),
+       gpu::GPUThreadMappingAttr::get(ctx, gpu::MappingId::DimX)});
+  rewriter.setInsertionPoint(cyclic);
+  FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+      rewriter, cast<TilingInterface>(cyclic.getOperation()), options);
+  if (failed(tiled))
+    return cyclic.emitOpError("could not be distributed over GPU threads");
+  rewriter.replaceOp(cyclic, tiled->replacements);
+  return success();
+}
+
 /// Distributes `op` over the threads of a block: its first two parallel
 /// loops over threads-y x threads-x, or its only one over all threads
 /// (linearly); with none, it runs on one thread. With tensor cores, a
@@ -475,6 +577,9 @@ LogicalResult tileToThreads(RewriterBase &rewriter, Operation *op,
     if (std::optional<WarpMMAContraction> mma =
             matchWarpMMAContraction(op, sizes.tf32))
       return tileToWarps(rewriter, tileable, *mma, sizes);
+  if (auto generic = dyn_cast<linalg::GenericOp>(op))
+    if (sizes.cyclicColumns && isColumnGatherSum(generic, sizes.threadsX))
+      return tileColumnsCyclically(rewriter, generic, sizes);
   SmallVector<unsigned> dims;
   if (tileable)
     dims = parallelLoops(tileable);
@@ -802,8 +907,9 @@ struct HMoETileForGPUPass
                           "tensor cores; expected tensor-cores with it";
       return signalPassFailure();
     }
-    GPUTileSizes sizes{blockRows,   blockThreads, threadsX,      threadRows,
-                       tensorCores, fuseGathers,  /*tf32=*/false};
+    GPUTileSizes sizes{blockRows,      blockThreads, threadsX,
+                       threadRows,     tensorCores,  fuseGathers,
+                       /*tf32=*/false, cyclicColumns};
     GPUTileSizes expertSizes = sizes;
     expertSizes.tf32 = tf32;
     MLIRContext *ctx = &getContext();

@@ -87,6 +87,11 @@ def HMoETileForGPU : InterfacePass<"hmoe-tile-for-gpu",
            "its columns, where its static column count leaves each thread "
            "at least as many columns as rows (else fewer rows); for "
            "hmoe-promote-loop-accumulators' row-jam">,
+    Option<"cyclicColumns", "cyclic-columns", "bool", /*default=*/"true",
+           "an op summing elements it gathers at its own column (the "
+           "combine) deals its columns out to threads-x cyclically, so a "
+           "warp's lanes read adjacent elements; off: each thread a block "
+           "of adjacent columns">,
     Option<"tf32", "tf32", "bool", /*default=*/"false",
            "with tensor-cores: also the f32 contractions (N a multiple of 8, "
            "K of 8) of expert loops, to run on tensor cores with inputs "
