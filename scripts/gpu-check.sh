@@ -43,6 +43,8 @@ prepare)
 run)
   # Each stage's limit in seconds, and the benchmark's token counts, can be
   # set from the environment (a short lease: CHECK_S=120 BENCH_S=0 ...).
+  : "${CHECK_S:=150}" "${CASE_S:=60}" "${SAN_S:=50}" "${NCU_S:=25}" \
+    "${BENCH_S:=240}"
   LOG=${OUT:+$OUT/gpu-check.log}
   export PYTHONUNBUFFERED=1
   exec > >(tee ${LOG:-/dev/null}) 2>&1
@@ -50,40 +52,40 @@ run)
   nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.max.sm --format=csv || true
   "$PY" -c 'import sys, numpy; print("python", sys.version.split()[0], "numpy", numpy.__version__)'
   status=0
-  if [ "${CHECK_S:-150}" -gt 0 ]; then
+  if [ "$CHECK_S" -gt 0 ]; then
     echo "== 1. the prepared cases against the reference (a process each)"
-    timeout "${CHECK_S:-150}" "$PY" scripts/gpu_check.py check --dir "$DIR" \
-      --isolate "${CASE_S:-60}" || status=1
+    timeout "$CHECK_S" "$PY" scripts/gpu_check.py check --dir "$DIR" \
+      --isolate "$CASE_S" || status=1
   fi
-  if [ "${SAN_S:-50}" -gt 0 ] && command -v compute-sanitizer >/dev/null; then
+  if [ "$SAN_S" -gt 0 ] && command -v compute-sanitizer >/dev/null; then
     echo "== 2. compute-sanitizer memcheck (4 cases), racecheck (2 cases)"
     # One layer in f32, bf16 on tensor cores and on the threads' GEMMs, and
     # f32 in TF32; racecheck on tensor cores (bf16 by default).
-    timeout "${SAN_S:-50}" compute-sanitizer --tool memcheck \
+    timeout "$SAN_S" compute-sanitizer --tool memcheck \
       --error-exitcode 3 "$PY" scripts/gpu_check.py check --dir "$DIR" \
       --match 'gemm-gemm-nested' --limit 4 || status=1
-    timeout "${SAN_S:-50}" compute-sanitizer --tool racecheck \
+    timeout "$SAN_S" compute-sanitizer --tool racecheck \
       --error-exitcode 3 "$PY" scripts/gpu_check.py check --dir "$DIR" \
       --match 'bf16[.]so$' --limit 2 || status=1
   else
     echo "== 2. skipped: SAN_S=0 or no compute-sanitizer on PATH"
   fi
-  if [ "${NCU_S:-25}" -gt 0 ] && command -v ncu >/dev/null; then
+  if [ "$NCU_S" -gt 0 ] && command -v ncu >/dev/null; then
     # Where the time goes: each kernel's duration (two calls: a warm-up
     # and one more), per library and token count.
     echo "== 3. kernel times (ncu)"
     for spec in ${PROFILE:-libW1-bf16.so:4096 libW2-bf16.so:4096 \
         libG1.so:65536 libW1-f32.so:4096}; do
       echo "-- ${spec%:*} at T = ${spec#*:}"
-      timeout "${NCU_S:-25}" ncu --clock-control none \
+      timeout "$NCU_S" ncu --clock-control none \
         --metrics gpu__time_duration.sum --print-summary per-kernel \
         "$PY" scripts/gpu_check.py profile --dir "$DIR" \
         --match "^${spec%:*}\$" --tokens "${spec#*:}" || status=1
     done
   fi
-  if [ "${BENCH_S:-240}" -gt 0 ]; then
+  if [ "$BENCH_S" -gt 0 ]; then
     echo "== 4. benchmarks"
-    timeout "${BENCH_S:-240}" "$PY" scripts/gpu_check.py bench --dir "$DIR" \
+    timeout "$BENCH_S" "$PY" scripts/gpu_check.py bench --dir "$DIR" \
       --tokens "${TOKENS:-1,16,4096,65536}" --match "${BENCH_MATCH:-}" \
       --compile-tokens "${COMPILE_TOKENS-4096}" --reps 5 || status=1
   fi

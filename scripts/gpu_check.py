@@ -455,17 +455,18 @@ def check(args):
     with open(os.path.join(args.dir, "manifest.json")) as f:
         manifest = json.load(f)
     target = manifest["target"]
-    cases = {}
-    for entry in manifest["cases"]:
-        if entry["group"] not in cases:
-            cases[entry["group"]] = {c[0]: c for c in
-                                     group_cases(entry["group"])}
     entries = [(i, e) for i, e in enumerate(manifest["cases"])
                if re.search(args.match, e["lib"])][:args.limit or None]
     if args.only is not None:
         entries = [(args.only, manifest["cases"][args.only])]
     if args.isolate:
         return check_isolated(args, entries)
+    # The matrix's cases of the groups the entries run (each group once).
+    cases = {}
+    for _, entry in entries:
+        if entry["group"] not in cases:
+            cases[entry["group"]] = {c[0]: c for c in
+                                     group_cases(entry["group"])}
     failed = run = 0
     for _, entry in entries:
         name, layer, T, seed, make_params = \
@@ -530,8 +531,11 @@ def check_isolated(args, entries):
 
 def bench_inputs(entry, T, layers):
     """(library inputs, parameters by name, Layer or None) of benchmark
-    `entry` at T tokens: seeded, the same in every run."""
+    `entry` at T tokens: seeded, the same in every run (W1's expert stage:
+    no parameters by name, experts_inputs gives its FLOPs)."""
     name = entry["name"]
+    if name == "W1-experts":
+        return experts_inputs(T, entry["dtype"])[0], {}, None
     if name == "G1":
         rng = np.random.default_rng(3)
         x = rng.standard_normal((T, 1024)).astype(np.float32)
@@ -559,10 +563,7 @@ def profile(args):
         lib = Library(os.path.join(args.dir, entry["lib"]), entry["function"],
                       results_of(entry), manifest["target"])
         for T in [int(t) for t in args.tokens.split(",")]:
-            if entry["name"] == "W1-experts":
-                inputs, _ = experts_inputs(T, entry["dtype"])
-            else:
-                inputs, _, _ = bench_inputs(entry, T, layers)
+            inputs, _, _ = bench_inputs(entry, T, layers)
             sec = lib.time(inputs, 1)
             print(f"{entry['lib']} T={T}: {sec * 1e3:.3f} ms", flush=True)
     return 0

@@ -464,6 +464,24 @@ std::pair<int64_t, int64_t> threadGrid(TilingInterface op,
   return {threadsY, threadsX};
 }
 
+/// Tiles `op` into an scf.forall of `numThreads` (0: a loop not
+/// distributed) mapped to `mapping`, and replaces it by the loop's results.
+LogicalResult distributeOverThreads(RewriterBase &rewriter, TilingInterface op,
+                                    ArrayRef<OpFoldResult> numThreads,
+                                    ArrayRef<Attribute> mapping) {
+  scf::SCFTilingOptions options;
+  options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+  options.setNumThreads(numThreads);
+  options.setMapping(mapping);
+  rewriter.setInsertionPoint(op);
+  FailureOr<scf::SCFTilingResult> tiled =
+      scf::tileUsingSCF(rewriter, op, options);
+  if (failed(tiled))
+    return op->emitOpError("could not be distributed over GPU threads");
+  rewriter.replaceOp(op, tiled->replacements);
+  return success();
+}
+
 /// Whether `op` computes each element of a [rows, C] result from other
 /// tensors read at the element's own column inside a loop of its body, and
 /// reads no input otherwise: the combine (y[t, c] = sum over t's choices
@@ -546,22 +564,12 @@ LogicalResult tileColumnsCyclically(RewriterBase &rewriter,
       rewriter, loc, type, cyclic.getResult(0), groups);
   rewriter.replaceOp(op, collapsed);
 
-  SmallVector<OpFoldResult> numThreads = {
-      rewriter.getIndexAttr(sizes.threadsY()), rewriter.getIndexAttr(0),
-      rewriter.getIndexAttr(lanes)};
-  scf::SCFTilingOptions options;
-  options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
-  options.setNumThreads(numThreads);
-  options.setMapping(
+  return distributeOverThreads(
+      rewriter, cast<TilingInterface>(cyclic.getOperation()),
+      {rewriter.getIndexAttr(sizes.threadsY()), rewriter.getIndexAttr(0),
+       rewriter.getIndexAttr(lanes)},
       {gpu::GPUThreadMappingAttr::get(ctx, gpu::MappingId::DimY),
        gpu::GPUThreadMappingAttr::get(ctx, gpu::MappingId::DimX)});
-  rewriter.setInsertionPoint(cyclic);
-  FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
-      rewriter, cast<TilingInterface>(cyclic.getOperation()), options);
-  if (failed(tiled))
-    return cyclic.emitOpError("could not be distributed over GPU threads");
-  rewriter.replaceOp(cyclic, tiled->replacements);
-  return success();
 }
 
 /// Distributes `op` over the threads of a block: its first two parallel
@@ -606,17 +614,7 @@ LogicalResult tileToThreads(RewriterBase &rewriter, Operation *op,
     mapping.push_back(gpu::GPUThreadMappingAttr::get(
         ctx, blockShaped ? gpu::MappingId::DimX : gpu::MappingId::LinearDim0));
   }
-  scf::SCFTilingOptions options;
-  options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
-  options.setNumThreads(numThreads);
-  options.setMapping(mapping);
-  rewriter.setInsertionPoint(op);
-  FailureOr<scf::SCFTilingResult> tiled =
-      scf::tileUsingSCF(rewriter, tileable, options);
-  if (failed(tiled))
-    return op->emitOpError("could not be distributed over GPU threads");
-  rewriter.replaceOp(op, tiled->replacements);
-  return success();
+  return distributeOverThreads(rewriter, tileable, numThreads, mapping);
 }
 
 /// Each op of a block loop's body distributed over the block's threads, one
