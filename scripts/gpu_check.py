@@ -381,12 +381,15 @@ def prepare(args):
             # the GEMMs (stop 31), and the gather and zero fills an element
             # at a time (stop 29), against the default (two tiles sharing
             # B, a budget for 2 blocks per SM, fragments one step ahead,
-            # the GEMMs reading x's token rows, 16-byte copies).
+            # the GEMMs reading x's token rows, 16-byte copies), and each
+            # lane's fragments loaded as 4-byte registers in the PTX ISA's
+            # K order (stop 37) against runs of 8 bytes (the default).
             for suffix, variant in (
                     ("rows1", "warp-row-tiles=1 mma-min-blocks-per-sm=0"),
                     ("noprefetch", "warp-prefetch=0"),
                     ("gathercopy", "fuse-gathers=0"),
-                    ("scalarcopies", "vector-copies=0")):
+                    ("scalarcopies", "vector-copies=0"),
+                    ("loads4", "warp-load-bytes=4")):
                 add_bench("W1", "bf16", "w1", mlirs["W1", "bf16"],
                           f"libW1-bf16-tc-{suffix}.so", variant)
                 add_bench("W1-experts", "bf16", "experts",
@@ -423,6 +426,8 @@ def prepare(args):
             for name in layers:
                 add_bench(name, "f32", name.lower(), mlirs[name, "f32"],
                           f"lib{name}-f32-tf32.so", "tf32")
+            add_bench("W1", "f32", "w1", mlirs["W1", "f32"],
+                      "libW1-f32-tf32-loads4.so", "tf32 warp-load-bytes=4")
             # The register budget A/B: G1 (routing) and W1 bf16 with a
             # budget for 2 blocks per SM in every kernel, and G1 with
             # ptxas's own choice in its routing kernels too (the default

@@ -203,6 +203,7 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
     warps.emulate = true;
     warps.tf32 = options.tf32;
     warps.rowTiles = options.warpRowTiles;
+    warps.loadBytes = options.warpLoadBytes;
     pm.addNestedPass<func::FuncOp>(createHMoEWarpContractionsToMMA(warps));
     if (options.vectorCopies)
       pm.addNestedPass<func::FuncOp>(createHMoEVectorizeThreadCopies());
@@ -316,6 +317,7 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   warps.tf32 = options.tf32;
   warps.rowTiles = options.warpRowTiles;
   warps.prefetch = options.warpPrefetch;
+  warps.loadBytes = options.warpLoadBytes;
   pm.addNestedPass<func::FuncOp>(createHMoEWarpContractionsToMMA(warps));
   // Threads' row copies and fills as aligned 16-byte accesses.
   if (options.vectorCopies)

@@ -123,6 +123,11 @@ struct LowerToCPUOptions : public PassPipelineOptions<LowerToCPUOptions> {
       llvm::cl::desc("With gpu-mapped and tensor-cores: as "
                      "hmoe-lower-to-nvvm's warp-row-tiles"),
       llvm::cl::init(2)};
+  PassOptions::Option<int64_t> warpLoadBytes{
+      *this, "warp-load-bytes",
+      llvm::cl::desc("With gpu-mapped and tensor-cores: as "
+                     "hmoe-lower-to-nvvm's warp-load-bytes"),
+      llvm::cl::init(8)};
   PassOptions::Option<bool> vectorCopies{
       *this, "vector-copies",
       llvm::cl::desc("With gpu-mapped: as hmoe-lower-to-nvvm's vector-copies "
@@ -231,6 +236,15 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
           "ahead, carried in registers (hmoe-warp-contractions-to-mma's "
           "prefetch)"),
       llvm::cl::init(true)};
+  PassOptions::Option<int64_t> warpLoadBytes{
+      *this, "warp-load-bytes",
+      llvm::cl::desc(
+          "With tensor-cores: bytes of a row a lane loads at once (4: the "
+          "PTX ISA's K order, one register; 8: a run of K shared out to a "
+          "step's registers in an order A and B share; 16: two steps', "
+          "where registers allow; hmoe-warp-contractions-to-mma's "
+          "load-bytes)"),
+      llvm::cl::init(8)};
   PassOptions::Option<bool> fuseGathers{
       *this, "fuse-gathers",
       llvm::cl::desc(

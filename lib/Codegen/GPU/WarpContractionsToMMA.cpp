@@ -155,6 +155,8 @@ mlir::hmoe::matchWarpMMAContraction(Operation *op, bool tf32) {
 }
 
 namespace {
+bool alignedRuns(Value buffer, int64_t run);
+
 /// What one lane of a warp reads and writes in the 16 x 8 output tile at
 /// (m0, n0), by the PTX ISA's m16n8k16 / m16n8k8 layouts (g = lane / 4,
 /// t = lane % 4, e elements per register).
@@ -184,7 +186,7 @@ class WarpMMAEmitter {
 public:
   WarpMMAEmitter(ImplicitLocOpBuilder &b, linalg::LinalgOp op,
                  const WarpMMAContraction &mma, IRMapping &map,
-                 int64_t maxRowTiles)
+                 int64_t maxRowTiles, int64_t loadBytes)
       : b(b), mma(mma),
         a(map.lookupOrDefault(mma.rowSource ? mma.rowSource
                                             : op.getDpsInputs()[0])),
@@ -208,6 +210,25 @@ public:
       rowTiles = std::min(
           rowTiles,
           std::max<int64_t>(1, llvm::divideCeil(staticRows, kMMARows)));
+    // Rows read `loadBytes` at a time where K, both operands' row strides
+    // and the register budget allow (halving down to two registers), else
+    // a register at a time. The budget: the accumulators and twice a K
+    // step's fragments (the next step's are loaded, by prefetching or by
+    // ptxas, while this one's are used). 8-byte runs hold what the ISA's
+    // order holds; 16-byte runs spilled on sm_80 at 48 (gemm/packed_panels:
+    // 2 row tiles of 1 step) and 96 (wide/ffn_512: 2 of 4).
+    int64_t e = mma.perRegister();
+    auto registers = [&](int64_t run) {
+      int64_t mmaSteps = run / (2 * e);
+      return 4 * rowTiles * steps + 2 * (4 * rowTiles + 2 * steps) * mmaSteps;
+    };
+    for (width = loadBytes / (mma.inputType.getIntOrFloatBitWidth() / 8);
+         width >= 2 * e; width /= 2)
+      if (mma.depth % (kLanesAlongK * width) == 0 && alignedRuns(a, width) &&
+          alignedRuns(w, width) && registers(width) <= kRegisterBudget)
+        break;
+    if (width < 2 * e)
+      width = 0;
   }
 
   /// With `prefetch`, the K loop carries the next step's fragments: each
@@ -221,7 +242,12 @@ public:
   /// is taken out of the loop: one K loop per number of row tiles with rows
   /// (they have rows in order), chosen by branches every lane agrees on.
   void emitLane(Value lane, bool prefetch) {
-    forTiles([&](ImplicitLocOpBuilder &nb, Value m0, Value n0) {
+    bySchemes(
+        [&](ImplicitLocOpBuilder &at) { emitLaneTiles(at, lane, prefetch); });
+  }
+
+  void emitLaneTiles(ImplicitLocOpBuilder &at, Value lane, bool prefetch) {
+    forTiles(at, [&](ImplicitLocOpBuilder &nb, Value m0, Value n0) {
       SmallVector<LaneTile> tiles = laneTiles(nb, lane, m0, n0);
       SmallVector<Value> acc, live;
       for (const LaneTile &tile : tiles)
@@ -258,15 +284,61 @@ public:
 
   void emitEmulated() {
     // The warp's registers: per lane and 16 x 8 tile its 4 accumulators;
-    // per lane and row tile its 4 A registers; per lane and 8-column step
-    // its 2 B registers.
+    // per lane, row tile and mma step of a K step its 4 A registers; per
+    // lane, 8-column step and mma step its 2 B registers.
+    int64_t most = std::max<int64_t>(1, width / (2 * mma.perRegister()));
     Value accRegs = memref::AllocaOp::create(
         b, MemRefType::get({rowTiles * steps, kWarpSize, 4}, b.getF32Type()));
     Value aRegs = memref::AllocaOp::create(
-        b, MemRefType::get({rowTiles, kWarpSize, 4}, regType));
+        b, MemRefType::get({rowTiles * most, kWarpSize, 4}, regType));
     Value bRegs = memref::AllocaOp::create(
-        b, MemRefType::get({steps, kWarpSize, 2}, regType));
-    forTiles([&](ImplicitLocOpBuilder &nb, Value m0, Value n0) {
+        b, MemRefType::get({steps * most, kWarpSize, 2}, regType));
+    bySchemes([&](ImplicitLocOpBuilder &at) {
+      emulateTiles(at, accRegs, aRegs, bRegs);
+    });
+  }
+
+private:
+  /// The lanes' K steps at k0 + kLane in the present scheme: the ISA's
+  /// (one mma step; a register's K pair at e t, the step's second half 8
+  /// or 4 further) or, with `wideLoads`, `width` elements in a row at
+  /// width t, as many mma steps as they fill (see loadA).
+  int64_t kStep() const {
+    return wideLoads ? kLanesAlongK * width : mma.stepDepth();
+  }
+  int64_t mmaSteps() const {
+    return wideLoads ? width / (2 * mma.perRegister()) : 1;
+  }
+
+  /// `body` in the scheme `width` allows: with no wide loads possible, the
+  /// ISA's; else behind a test (every lane agrees) that A's (or the
+  /// gathered rows' source's) and B's first elements are aligned to a
+  /// row's load, the ISA's scheme where not (a caller's view may start
+  /// anywhere its element type allows).
+  void bySchemes(function_ref<void(ImplicitLocOpBuilder &)> body) {
+    wideLoads = false;
+    if (width == 0)
+      return body(b);
+    Emitter e{b};
+    Value mask = e.idx(width * (mma.inputType.getIntOrFloatBitWidth() / 8) - 1);
+    Value misaligned =
+        e.ori(e.andi(ElementAddresses(e, a).of(e, {e.idx(0), e.idx(0)}), mask),
+              e.andi(ElementAddresses(e, w).of(e, {e.idx(0), e.idx(0)}), mask));
+    auto aligned = scf::IfOp::create(
+        b, e.cmpi(arith::CmpIPredicate::eq, misaligned, e.idx(0)),
+        /*withElseRegion=*/true);
+    ImplicitLocOpBuilder then(b.getLoc(), aligned.getThenBodyBuilder());
+    wideLoads = true;
+    body(then);
+    ImplicitLocOpBuilder otherwise(b.getLoc(), aligned.getElseBodyBuilder());
+    wideLoads = false;
+    body(otherwise);
+  }
+
+  void emulateTiles(ImplicitLocOpBuilder &at, Value accRegs, Value aRegs,
+                    Value bRegs) {
+    int64_t subSteps = mmaSteps();
+    forTiles(at, [&](ImplicitLocOpBuilder &nb, Value m0, Value n0) {
       forLanes(nb, [&](ImplicitLocOpBuilder &lb, Value lane) {
         for (auto [t, tile] : llvm::enumerate(laneTiles(lb, lane, m0, n0)))
           for (auto [i, value] : llvm::enumerate(loadAcc(lb, tile)))
@@ -274,40 +346,43 @@ public:
                 lb, value, accRegs,
                 ValueRange{index(lb, t), lane, index(lb, i)});
       });
-      forLoop(nb, 0, mma.depth, mma.stepDepth(),
-              [&](ImplicitLocOpBuilder &kb, Value k0) {
-                forLanes(kb, [&](ImplicitLocOpBuilder &lb, Value lane) {
-                  SmallVector<LaneTile> tiles = laneTiles(lb, lane, m0, n0);
+      forLoop(
+          nb, 0, mma.depth, kStep(), [&](ImplicitLocOpBuilder &kb, Value k0) {
+            forLanes(kb, [&](ImplicitLocOpBuilder &lb, Value lane) {
+              SmallVector<LaneTile> tiles = laneTiles(lb, lane, m0, n0);
+              for (int64_t j = 0; j < steps; ++j)
+                for (auto [i, reg] : llvm::enumerate(loadB(lb, tiles[j], k0)))
+                  memref::StoreOp::create(
+                      lb, reg, bRegs,
+                      ValueRange{index(lb, j * subSteps + i / 2), lane,
+                                 index(lb, i % 2)});
+              for (int64_t r = 0; r < rowTiles; ++r)
+                for (auto [i, reg] :
+                     llvm::enumerate(loadA(lb, tiles[steps * r], k0)))
+                  memref::StoreOp::create(
+                      lb, reg, aRegs,
+                      ValueRange{index(lb, r * subSteps + i / 4), lane,
+                                 index(lb, i % 4)});
+            });
+            for (int64_t r = 0; r < rowTiles; ++r) {
+              auto runSteps = [&, r](ImplicitLocOpBuilder &sb) {
+                for (int64_t s = 0; s < subSteps; ++s)
                   for (int64_t j = 0; j < steps; ++j)
-                    for (auto [i, reg] :
-                         llvm::enumerate(loadB(lb, tiles[j], k0)))
-                      memref::StoreOp::create(
-                          lb, reg, bRegs,
-                          ValueRange{index(lb, j), lane, index(lb, i)});
-                  for (int64_t r = 0; r < rowTiles; ++r)
-                    for (auto [i, reg] :
-                         llvm::enumerate(loadA(lb, tiles[steps * r], k0)))
-                      memref::StoreOp::create(
-                          lb, reg, aRegs,
-                          ValueRange{index(lb, r), lane, index(lb, i)});
-                });
-                for (int64_t r = 0; r < rowTiles; ++r) {
-                  auto runSteps = [&, r](ImplicitLocOpBuilder &sb) {
-                    for (int64_t j = 0; j < steps; ++j)
-                      emulateStep(sb, aRegs, index(sb, r), bRegs, index(sb, j),
-                                  accRegs, index(sb, steps * r + j));
-                  };
-                  Value live = rowTileLive(kb, m0, r);
-                  if (!live) {
-                    runSteps(kb);
-                    continue;
-                  }
-                  auto guarded = scf::IfOp::create(kb, live);
-                  ImplicitLocOpBuilder then(kb.getLoc(),
-                                            guarded.getThenBodyBuilder());
-                  runSteps(then);
-                }
-              });
+                    emulateStep(sb, aRegs, index(sb, r * subSteps + s), bRegs,
+                                index(sb, j * subSteps + s), accRegs,
+                                index(sb, steps * r + j));
+              };
+              Value live = rowTileLive(kb, m0, r);
+              if (!live) {
+                runSteps(kb);
+                continue;
+              }
+              auto guarded = scf::IfOp::create(kb, live);
+              ImplicitLocOpBuilder then(kb.getLoc(),
+                                        guarded.getThenBodyBuilder());
+              runSteps(then);
+            }
+          });
       forLanes(nb, [&](ImplicitLocOpBuilder &lb, Value lane) {
         for (auto [t, tile] : llvm::enumerate(laneTiles(lb, lane, m0, n0))) {
           SmallVector<Value> acc;
@@ -320,7 +395,6 @@ public:
     });
   }
 
-private:
   /// The K loop of the first `tiles` row tiles (the others' sums `acc`
   /// passed on): per step each B fragment loaded once for all of them, each
   /// A fragment once for all the 8-column steps. Where `live` is given, a
@@ -356,8 +430,8 @@ private:
     auto loadBRegs = [&](ImplicitLocOpBuilder &x, int64_t j, Value k0) {
       return registers(x, loadB(x, lanes[j], k0));
     };
-    // A K step's fragments, prefetched: each row tile's 4 A registers,
-    // then each 8-column step's 2 B registers.
+    // A K step's fragments, prefetched: each row tile's 4 A registers per
+    // mma step, then each 8-column step's 2 B registers per mma step.
     auto loadFragments = [&](ImplicitLocOpBuilder &x, Value k0) {
       SmallVector<Value> regs;
       for (int64_t i = 0; i < tiles; ++i)
@@ -366,27 +440,29 @@ private:
         llvm::append_range(regs, loadBRegs(x, j, k0));
       return regs;
     };
-    int64_t numAcc = 4 * steps * tiles;
+    int64_t numAcc = 4 * steps * tiles, subSteps = mmaSteps();
     SmallVector<Value> init(acc.take_front(numAcc));
     if (prefetch)
       llvm::append_range(init, loadFragments(at, index(at, 0)));
     auto kLoop = scf::ForOp::create(
-        at, index(at, 0), index(at, mma.depth), index(at, mma.stepDepth()),
-        init, [&](OpBuilder &nested, Location loc, Value k0, ValueRange args) {
+        at, index(at, 0), index(at, mma.depth), index(at, kStep()), init,
+        [&](OpBuilder &nested, Location loc, Value k0, ValueRange args) {
           ImplicitLocOpBuilder kb(loc, nested);
           ValueRange sums = args.take_front(numAcc);
           SmallVector<SmallVector<Value>> fragA(tiles), fragB(steps);
           SmallVector<Value> prefetched;
           if (prefetch) {
             ValueRange frags = args.drop_front(numAcc);
+            int64_t perA = 4 * subSteps, perB = 2 * subSteps;
             for (int64_t i = 0; i < tiles; ++i)
-              llvm::append_range(fragA[i], frags.slice(4 * i, 4));
+              llvm::append_range(fragA[i], frags.slice(perA * i, perA));
             for (int64_t j = 0; j < steps; ++j)
-              llvm::append_range(fragB[j], frags.slice(4 * tiles + 2 * j, 2));
+              llvm::append_range(fragB[j],
+                                 frags.slice(perA * tiles + perB * j, perB));
             // The next step's fragments, before this step's mma.sync.
             Value kNext = arith::MinUIOp::create(
-                kb, arith::AddIOp::create(kb, k0, index(kb, mma.stepDepth())),
-                index(kb, mma.depth - mma.stepDepth()));
+                kb, arith::AddIOp::create(kb, k0, index(kb, kStep())),
+                index(kb, mma.depth - kStep()));
             prefetched = loadFragments(kb, kNext);
           } else {
             // B's fragments once per K step, for every row tile.
@@ -399,18 +475,21 @@ private:
             auto rowTile = [&](ImplicitLocOpBuilder &rb) {
               SmallVector<Value> regsA =
                   prefetch ? fragA[i] : loadARegs(rb, i, k0);
-              SmallVector<Value> out;
-              for (int64_t j = 0; j < steps; ++j) {
-                auto step = NVVM::MmaOp::create(
-                    rb, result, regsA, fragB[j], tileSums.slice(4 * j, 4),
-                    {kMMARows, kMMACols, mma.stepDepth()},
-                    /*b1Op=*/std::nullopt, /*intOverflow=*/std::nullopt,
-                    std::array<NVVM::MMATypes, 2>{ptxType, ptxType},
-                    std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
-                                                   NVVM::MMALayout::col});
-                for (int64_t r = 0; r < 4; ++r)
-                  out.push_back(LLVM::ExtractValueOp::create(rb, step, r));
-              }
+              SmallVector<Value> out(tileSums);
+              for (int64_t s = 0; s < subSteps; ++s)
+                for (int64_t j = 0; j < steps; ++j) {
+                  auto step = NVVM::MmaOp::create(
+                      rb, result, ArrayRef(regsA).slice(4 * s, 4),
+                      ArrayRef(fragB[j]).slice(2 * s, 2),
+                      ArrayRef(out).slice(4 * j, 4),
+                      {kMMARows, kMMACols, mma.stepDepth()},
+                      /*b1Op=*/std::nullopt, /*intOverflow=*/std::nullopt,
+                      std::array<NVVM::MMATypes, 2>{ptxType, ptxType},
+                      std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                                     NVVM::MMALayout::col});
+                  for (int64_t r = 0; r < 4; ++r)
+                    out[4 * j + r] = LLVM::ExtractValueOp::create(rb, step, r);
+                }
               return out;
             };
             if (live.empty() || !live[i]) {
@@ -464,8 +543,9 @@ private:
   }
   /// The output in (16 x rowTiles)-row x (8 x steps)-column tiles: rows of
   /// the contraction, then its columns.
-  void forTiles(function_ref<void(ImplicitLocOpBuilder &, Value, Value)> body) {
-    forLoop(b, 0, rows, kMMARows * rowTiles,
+  void forTiles(ImplicitLocOpBuilder &at,
+                function_ref<void(ImplicitLocOpBuilder &, Value, Value)> body) {
+    forLoop(at, 0, rows, kMMARows * rowTiles,
             [&](ImplicitLocOpBuilder &mb, Value m0) {
               forLoop(mb, 0, mma.cols, kMMACols * steps,
                       [&](ImplicitLocOpBuilder &nb, Value n0) {
@@ -509,7 +589,11 @@ private:
     Value group = arith::DivUIOp::create(at, lane, index(at, 4));
     Value inGroup = arith::RemUIOp::create(at, lane, index(at, 4));
     Value twoT = arith::MulIOp::create(at, inGroup, index(at, 2));
-    t.kLane = mma.perRegister() == 2 ? twoT : inGroup;
+    t.kLane =
+        wideLoads
+            ? arith::MulIOp::create(at, inGroup, index(at, width)).getResult()
+        : mma.perRegister() == 2 ? twoT
+                                 : inGroup;
     t.r0 = arith::AddIOp::create(at, m0, group);
     t.r1 = arith::AddIOp::create(at, t.r0, index(at, 8));
     t.in0 = arith::CmpIOp::create(at, arith::CmpIPredicate::ult, t.r0, rows);
@@ -561,21 +645,60 @@ private:
     return {k, arith::AddIOp::create(at, k, index(at, mma.stepDepth() / 2))};
   }
 
-  /// A's 4 registers ({a0 a1} {a2 a3} {a4 a5} {a6 a7}; TF32 a0 .. a3):
-  /// rows g, g + 8, g, g + 8; the lane's first K column twice, then its
-  /// second.
+  /// With wide loads: `width` elements of a row at k, as registers
+  /// (e elements each).
+  SmallVector<Value> loadRowRegisters(ImplicitLocOpBuilder &at, Value buffer,
+                                      Value row, Value k) {
+    int64_t e = mma.perRegister();
+    int64_t bytes = width * mma.inputType.getIntOrFloatBitWidth() / 8;
+    Value run = vector::LoadOp::create(
+        at, VectorType::get({width}, mma.inputType), buffer, ValueRange{row, k},
+        /*nontemporal=*/false, llvm::MaybeAlign(bytes));
+    // Shuffles, which the NVVM lowering takes as they are (it has no
+    // pattern for vector.extract_strided_slice).
+    SmallVector<Value> regs;
+    for (int64_t i = 0; i < width; i += e)
+      regs.push_back(vector::ShuffleOp::create(
+          at, run, run, llvm::to_vector(llvm::seq<int64_t>(i, i + e))));
+    return regs;
+  }
+
+  /// A's 4 registers per mma step of a K step ({a0 a1} {a2 a3} {a4 a5}
+  /// {a6 a7}; TF32 a0 .. a3): rows g, g + 8, g, g + 8. The ISA's scheme:
+  /// the lane's first K column twice, then its second. Wide loads: the
+  /// lane's run of its two rows at k0 + width t, registers R0, R1, ... of
+  /// each; mma step s takes R(2s) as its first half of K and R(2s + 1) as
+  /// its second. An mma step sums over the K its lanes hold, whichever
+  /// they are: B's registers are taken from B's rows the same way (loadB),
+  /// so each product pairs A and B at the same K, and the K step's mma
+  /// steps take each of its K columns once.
   SmallVector<Value> loadA(ImplicitLocOpBuilder &at, const LaneTile &t,
                            Value k0) {
+    if (wideLoads) {
+      Value k = arith::AddIOp::create(at, k0, t.kLane);
+      SmallVector<Value> row0 = loadRowRegisters(at, a, t.aRow0, k);
+      SmallVector<Value> row1 = loadRowRegisters(at, a, t.aRow1, k);
+      SmallVector<Value> regs;
+      for (int64_t s = 0; 2 * s < static_cast<int64_t>(row0.size()); ++s)
+        regs.append(
+            {row0[2 * s], row1[2 * s], row0[2 * s + 1], row1[2 * s + 1]});
+      return regs;
+    }
     auto [k, kHalf] = laneColumns(at, t, k0);
     return {loadRegister(at, a, t.aRow0, k), loadRegister(at, a, t.aRow1, k),
             loadRegister(at, a, t.aRow0, kHalf),
             loadRegister(at, a, t.aRow1, kHalf)};
   }
 
-  /// B's 2 registers ({b0 b1} {b2 b3}; TF32 b0 b1): the lane's two K
-  /// columns; column g (a row of the weights).
+  /// B's 2 registers per mma step of a K step ({b0 b1} {b2 b3}; TF32 b0
+  /// b1) from column g (a row of the weights): the ISA's scheme, the
+  /// lane's two K columns; wide loads, the run at k0 + width t, R(2s) and
+  /// R(2s + 1) for mma step s (as loadA).
   SmallVector<Value> loadB(ImplicitLocOpBuilder &at, const LaneTile &t,
                            Value k0) {
+    if (wideLoads)
+      return loadRowRegisters(at, w, t.weightRow,
+                              arith::AddIOp::create(at, k0, t.kLane));
     auto [k, kHalf] = laneColumns(at, t, k0);
     return {loadRegister(at, w, t.weightRow, k),
             loadRegister(at, w, t.weightRow, kHalf)};
@@ -694,7 +817,12 @@ private:
   VectorType regType, accType;
   int64_t steps;    // 8-column steps sharing an A fragment
   int64_t rowTiles; // 16-row tiles sharing a B fragment
+  int64_t width;    // elements of a row a lane loads at once; 0: registers
+  bool wideLoads = false; // the scheme being emitted (bySchemes)
   static constexpr int64_t kMaxTiles = 16;
+  /// The lanes a K step's columns are dealt to (t = lane % 4).
+  static constexpr int64_t kLanesAlongK = 4;
+  static constexpr int64_t kRegisterBudget = 40;
 };
 
 bool isMappedToWarps(scf::ForallOp forall) {
@@ -833,7 +961,8 @@ LogicalResult lowerWarpLoop(RewriterBase &rewriter, scf::ForallOp warps,
       b.clone(op, map);
       continue;
     }
-    WarpMMAEmitter emitter(b, linalgOp, mma, map, options.rowTiles);
+    WarpMMAEmitter emitter(b, linalgOp, mma, map, options.rowTiles,
+                           options.loadBytes);
     if (emulate)
       emitter.emitEmulated();
     else
@@ -854,6 +983,12 @@ struct HMoEWarpContractionsToMMAPass
           << static_cast<int64_t>(rowTiles) << " must be at least 1";
       return signalPassFailure();
     }
+    if (loadBytes != 4 && loadBytes != 8 && loadBytes != 16) {
+      getOperation()->emitError()
+          << "hmoe-warp-contractions-to-mma: load-bytes="
+          << static_cast<int64_t>(loadBytes) << " must be 4, 8 or 16";
+      return signalPassFailure();
+    }
     SmallVector<scf::ForallOp> loops;
     getOperation()->walk([&](scf::ForallOp forall) {
       if (isMappedToWarps(forall))
@@ -862,7 +997,7 @@ struct HMoEWarpContractionsToMMAPass
     IRRewriter rewriter(&getContext());
     for (scf::ForallOp forall : loops)
       if (failed(lowerWarpLoop(rewriter, forall,
-                               {emulate, tf32, rowTiles, prefetch})))
+                               {emulate, tf32, rowTiles, prefetch, loadBytes})))
         return signalPassFailure();
   }
 };

@@ -1,5 +1,7 @@
-// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{tf32}))' %s | FileCheck %s
-// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{tf32 prefetch=false}))' %s | FileCheck %s --check-prefix=OFF
+// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{load-bytes=4 tf32}))' %s | FileCheck %s
+// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{load-bytes=4 tf32 prefetch=false}))' %s | FileCheck %s --check-prefix=OFF
+// Each lane's registers in the PTX ISA's K order (load-bytes=4);
+// warp-contractions-to-mma-wide-loads.mlir has the wider runs.
 
 #mapA = affine_map<(m, n, k) -> (m, k)>
 #mapB = affine_map<(m, n, k) -> (n, k)>

@@ -1,6 +1,8 @@
-// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{prefetch=false}))' %s | FileCheck %s
-// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{emulate}))' %s | FileCheck %s --check-prefix=EMU
-// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{row-tiles=8 prefetch=false}))' %s | FileCheck %s --check-prefix=BUDGET
+// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{load-bytes=4 prefetch=false}))' %s | FileCheck %s
+// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{load-bytes=4 emulate}))' %s | FileCheck %s --check-prefix=EMU
+// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{load-bytes=4 row-tiles=8 prefetch=false}))' %s | FileCheck %s --check-prefix=BUDGET
+// Each lane's registers in the PTX ISA's K order (load-bytes=4);
+// warp-contractions-to-mma-wide-loads.mlir has the wider runs.
 
 // Row tiles (row-tiles, default 2): the warp runs 32 rows at a time as
 // two 16-row tiles that share each B fragment. Per K step the lanes load B

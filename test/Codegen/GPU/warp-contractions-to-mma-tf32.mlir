@@ -1,5 +1,7 @@
-// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{tf32 row-tiles=1 prefetch=false}))' %s | FileCheck %s
-// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{emulate tf32 row-tiles=1}))' %s | FileCheck %s --check-prefix=EMU
+// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{load-bytes=4 tf32 row-tiles=1 prefetch=false}))' %s | FileCheck %s
+// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{load-bytes=4 emulate tf32 row-tiles=1}))' %s | FileCheck %s --check-prefix=EMU
+// Each lane's registers in the PTX ISA's K order (load-bytes=4);
+// warp-contractions-to-mma-wide-loads.mlir has the wider runs.
 
 // TF32 (the tf32 option; without it an f32 contraction is an error,
 // warp-contractions-to-mma-errors.mlir): m16n8k8 steps, K 8 at a time.

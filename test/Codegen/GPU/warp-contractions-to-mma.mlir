@@ -1,5 +1,7 @@
-// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{row-tiles=1 prefetch=false}))' %s | FileCheck %s
-// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{emulate row-tiles=1}))' %s | FileCheck %s --check-prefix=EMU
+// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{load-bytes=4 row-tiles=1 prefetch=false}))' %s | FileCheck %s
+// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{load-bytes=4 emulate row-tiles=1}))' %s | FileCheck %s --check-prefix=EMU
+// Each lane's registers in the PTX ISA's K order (load-bytes=4);
+// warp-contractions-to-mma-wide-loads.mlir has the wider runs.
 // One 16-row tile at a time here (the fragment addressing);
 // warp-contractions-to-mma-row-tiles.mlir has several sharing B.
 

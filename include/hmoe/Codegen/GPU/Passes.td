@@ -157,6 +157,28 @@ def HMoEWarpContractionsToMMA : InterfacePass<"hmoe-warp-contractions-to-mma",
     pairs as one 64-bit access (every buffer the pipeline allocates is; a
     caller's arguments must be).
 
+    `load-bytes` (8 by default) is how much of a row a lane loads at
+    once. The PTX ISA's layouts give a lane 4 bytes (one register) at K =
+    e t and e t + 8 (bf16/f16; e t and e t + 4 for TF32) of each of its
+    rows per step: a warp's load then uses 16 bytes of each of the 8 rows
+    it touches. But an mma step sums over whichever K its lanes hold: if
+    A's and B's registers are taken from the same K columns, each product
+    still pairs A and B at one K. So with 8 or 16 bytes each lane loads a
+    run of `width` elements of each of its rows at K = k0 + width t (t =
+    lane % 4; a K step of 4 width), and mma step s of the K step takes the
+    run's registers 2s and 2s + 1 as its two halves of K, for A and B
+    alike: the same products, summed in another order. 8 bytes is one
+    mma step's registers (as many as the ISA's order holds), a whole
+    32-byte sector of each row, half the load instructions; 16 bytes is
+    two steps' (a quarter), where the accumulators and twice a step's
+    fragments stay within 40 registers (ptxas spilled above: 48 in
+    gemm/packed_panels, 96 at 2 row tiles of 4 steps), else 8. Runs need K
+    a multiple of 4 width and rows of A (or the gathered source) and B at
+    a static stride and offset that keep them aligned (else halved, down
+    to one register: the ISA's order), and, tested once per warp (every
+    lane agrees), A's and B's first elements aligned to a run; where they
+    are not (a caller's view), the ISA's order runs.
+
     With `emulate` (for `hmoe-lower-to-cpu{gpu-mapped tensor-cores}`), the
     loop becomes one iteration per warp (its induction variable and body
     rebuilt as for the GPU), which runs its 32 lanes one after the other,
@@ -181,6 +203,12 @@ def HMoEWarpContractionsToMMA : InterfacePass<"hmoe-warp-contractions-to-mma",
     Option<"prefetch", "prefetch", "bool", /*default=*/"true",
            "load the next K step's fragments before this step's mma.sync "
            "(carried in registers across the K loop; the GPU form only)">,
+    Option<"loadBytes", "load-bytes", "int64_t", /*default=*/"8",
+           "bytes of a row a lane loads at once: 4, one register in the "
+           "PTX ISA's K order; 8, a run of K shared out to a step's "
+           "registers in an order A and B share; 16, two steps' (where "
+           "the registers they hold allow, else 8). Runs where K and the "
+           "row strides allow, behind a test that A and B start aligned">,
   ];
   let dependentDialects = [
     "::mlir::LLVM::LLVMDialect",
