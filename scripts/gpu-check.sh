@@ -14,8 +14,10 @@
 #       3. each kernel's time (ncu) in W1/W2 bf16 on tensor cores, G1, W1 f32;
 #       4. the device's copy bandwidth and dense bf16/f32 GEMM rates; W1/W2
 #          (f32, bf16) and G1 at T = 1..65536 against PyTorch eager (and
-#          torch.compile at T = 4096) and their floors; W1's expert stage
-#          alone (bf16, T = 16384) against the dense bf16 rate.
+#          torch.compile at T = 4096) and their floors, hmoe and its peers
+#          timed in turns (ROUNDS, 3; the median and the rounds' spread);
+#          W1's expert stage alone (bf16, T = 16384) against the dense bf16
+#          rate.
 #       Output goes to stdout and, where $OUT is set (the device tool), to
 #       $OUT/gpu-check.log. Each stage has a time limit (CHECK_S, SAN_S,
 #       NCU_S, BENCH_S; 0 skips a stage); the whole run stays under 10 minutes.
@@ -87,7 +89,8 @@ run)
     echo "== 4. benchmarks"
     timeout "$BENCH_S" "$PY" scripts/gpu_check.py bench --dir "$DIR" \
       --tokens "${TOKENS:-1,16,4096,65536}" --match "${BENCH_MATCH:-}" \
-      --compile-tokens "${COMPILE_TOKENS-4096}" --reps 5 || status=1
+      --compile-tokens "${COMPILE_TOKENS-4096}" --reps 5 \
+      --rounds "${ROUNDS:-3}" || status=1
   fi
   echo "== status $status"
   exit $status
