@@ -21,6 +21,12 @@
 // every register is one 32-bit load. Gathered rows (an expert's token rows
 // of x, WarpMMA.h) change only which row of which buffer A's loads read.
 //
+// An mma step sums over whichever K its lanes hold, so the lanes may also
+// take their registers from runs of their rows (load-bytes 8 or 16): lane
+// t loads `width` elements at K = k0 + width t, and mma step s of that K
+// step takes the run's registers 2s and 2s + 1 as its two halves of K,
+// for A and B alike (so each product still pairs A and B at one K).
+//
 //===----------------------------------------------------------------------===//
 
 #include "GPULoops.h"
