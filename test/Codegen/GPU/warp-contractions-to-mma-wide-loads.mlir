@@ -67,13 +67,32 @@
 // CHECK:     nvvm.mma.sync
 // CHECK-NOT: nvvm.mma.sync
 // CHECK:     scf.yield
-// The default, 8 bytes: runs of 4 (K steps of 16, one mma step each).
+// The default, 8 bytes: runs of 4 at K = k0 + 4t (K steps of 16, one mma
+// step each), each run's first register the step's first half of K, its
+// second the second half, for A (rows g, g + 8) and B alike.
 // EIGHT-LABEL: func.func @bf16_runs16
 // EIGHT: arith.andi %{{.*}}, %[[C7:.*]] : index
 // EIGHT: scf.if
-// EIGHT:   scf.for %{{.*}} to %c64 step %c16{{.*}} iter_args(
-// EIGHT:     vector.load {{.*}} {alignment = 8 : i64} : memref<8x64xbf16>, vector<4xbf16>
-// EIGHT:     nvvm.mma.sync
+// EIGHT:   %[[T:.*]] = arith.remui %{{.*}}, %c4{{.*}} : index
+// EIGHT:   %[[KLANE:.*]] = arith.muli %[[T]], %c4{{.*}} : index
+// EIGHT:   scf.for %[[K0:.*]] = %{{.*}} to %c64 step %c16{{.*}} iter_args(
+// EIGHT:     %[[KW:.*]] = arith.addi %[[K0]], %[[KLANE]] : index
+// EIGHT:     %[[BROW:.*]] = vector.load %{{.*}}[%{{.*}}, %[[KW]]] {alignment = 8 : i64} : memref<8x64xbf16>, vector<4xbf16>
+// EIGHT:     %[[B0:.*]] = vector.shuffle %[[BROW]], %[[BROW]] [0, 1]
+// EIGHT:     %[[B1:.*]] = vector.shuffle %[[BROW]], %[[BROW]] [2, 3]
+// EIGHT:     %[[B0I:.*]] = llvm.bitcast %[[B0]]
+// EIGHT:     %[[B1I:.*]] = llvm.bitcast %[[B1]]
+// EIGHT:     %[[AROW0:.*]] = vector.load {{.*}} {alignment = 8 : i64} : memref<?x64xbf16>, vector<4xbf16>
+// EIGHT:     %[[R00:.*]] = vector.shuffle %[[AROW0]], %[[AROW0]] [0, 1]
+// EIGHT:     %[[R01:.*]] = vector.shuffle %[[AROW0]], %[[AROW0]] [2, 3]
+// EIGHT:     %[[AROW1:.*]] = vector.load {{.*}} {alignment = 8 : i64} : memref<?x64xbf16>, vector<4xbf16>
+// EIGHT:     %[[R10:.*]] = vector.shuffle %[[AROW1]], %[[AROW1]] [0, 1]
+// EIGHT:     %[[R11:.*]] = vector.shuffle %[[AROW1]], %[[AROW1]] [2, 3]
+// EIGHT:     %[[A0:.*]] = llvm.bitcast %[[R00]]
+// EIGHT:     %[[A1:.*]] = llvm.bitcast %[[R10]]
+// EIGHT:     %[[A2:.*]] = llvm.bitcast %[[R01]]
+// EIGHT:     %[[A3:.*]] = llvm.bitcast %[[R11]]
+// EIGHT:     nvvm.mma.sync A[%[[A0]], %[[A1]], %[[A2]], %[[A3]]]  B[%[[B0I]], %[[B1I]]]
 // EIGHT-NOT: nvvm.mma.sync
 // EIGHT:     scf.yield
 // Emulated, the same choice: the warp's A and B registers have room for
