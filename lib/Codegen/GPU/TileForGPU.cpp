@@ -169,6 +169,23 @@ bool replaceIfEmpty(RewriterBase &rewriter, Operation *op) {
   return empty;
 }
 
+/// Tiles `op` as `options` say (tile sizes or a number of threads) into an
+/// scf.forall mapped to `mapping` and replaces it by the loop's results; an
+/// error naming the GPU `units` where tiling fails.
+LogicalResult tileIntoForall(RewriterBase &rewriter, TilingInterface op,
+                             scf::SCFTilingOptions options,
+                             ArrayRef<Attribute> mapping, StringRef units) {
+  options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+  options.setMapping(mapping);
+  rewriter.setInsertionPoint(op);
+  FailureOr<scf::SCFTilingResult> tiled =
+      scf::tileUsingSCF(rewriter, op, options);
+  if (failed(tiled))
+    return op->emitOpError("could not be distributed over GPU ") << units;
+  rewriter.replaceOp(op, tiled->replacements);
+  return success();
+}
+
 /// Splits a contraction's columns between the block's warps, in tiles of
 /// whole 8-column mma steps that divide N (so every warp's tile is static);
 /// each warp's contraction becomes mma.sync steps
@@ -186,17 +203,10 @@ LogicalResult tileToWarps(RewriterBase &rewriter, TilingInterface op,
                                       rewriter.getIndexAttr(0));
   tileSizes[mma.n] = rewriter.getIndexAttr(perWarp * kMMACols);
   scf::SCFTilingOptions options;
-  options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
   options.setTileSizes(tileSizes);
-  options.setMapping(
-      {gpu::GPUWarpMappingAttr::get(ctx, gpu::MappingId::LinearDim0)});
-  rewriter.setInsertionPoint(op);
-  FailureOr<scf::SCFTilingResult> tiled =
-      scf::tileUsingSCF(rewriter, op, options);
-  if (failed(tiled))
-    return op->emitOpError("could not be distributed over GPU warps");
-  rewriter.replaceOp(op, tiled->replacements);
-  return success();
+  return tileIntoForall(
+      rewriter, op, options,
+      {gpu::GPUWarpMappingAttr::get(ctx, gpu::MappingId::LinearDim0)}, "warps");
 }
 
 /// The source and row indices of `op` if it gathers rows on tensors,
@@ -470,16 +480,8 @@ LogicalResult distributeOverThreads(RewriterBase &rewriter, TilingInterface op,
                                     ArrayRef<OpFoldResult> numThreads,
                                     ArrayRef<Attribute> mapping) {
   scf::SCFTilingOptions options;
-  options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
   options.setNumThreads(numThreads);
-  options.setMapping(mapping);
-  rewriter.setInsertionPoint(op);
-  FailureOr<scf::SCFTilingResult> tiled =
-      scf::tileUsingSCF(rewriter, op, options);
-  if (failed(tiled))
-    return op->emitOpError("could not be distributed over GPU threads");
-  rewriter.replaceOp(op, tiled->replacements);
-  return success();
+  return tileIntoForall(rewriter, op, options, mapping, "threads");
 }
 
 /// Whether `op` computes each element of a [rows, C] result from other
