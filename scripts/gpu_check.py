@@ -445,11 +445,17 @@ def prepare(args):
                 add_bench(name, dtype, name.lower(), mlirs[name, dtype],
                           f"lib{name}-{dtype}-occ2.so", "min-blocks-per-sm=2")
             # The combine's columns cyclic over a warp's lanes (the
-            # default) against a block of adjacent columns per thread.
+            # default) against a block of adjacent columns per thread, and
+            # against one column at a time (cols1: each lane's 4-byte
+            # loads, the weights loaded per column; before stop 38's
+            # 16-byte groups).
             for name in layers:
                 add_bench(name, "bf16", name.lower(), mlirs[name, "bf16"],
                           f"lib{name}-bf16-blockedcols.so",
                           "cyclic-columns=0")
+                add_bench(name, "bf16", name.lower(), mlirs[name, "bf16"],
+                          f"lib{name}-bf16-cols1.so",
+                          "cyclic-group-bytes=4")
     with open(os.path.join(args.out, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1)
     print(f"prepared {len(manifest['cases'])} cases and "

@@ -86,7 +86,8 @@ namespace {
 /// canonicalization, which would fold the scratch outputs away).
 void addGPUTiling(OpPassManager &pm, bool fuseDistance, int64_t blockThreads,
                   bool tensorCores, bool tf32, bool fuseGathers,
-                  int64_t threadRows, bool cyclicColumns) {
+                  int64_t threadRows, bool cyclicColumns,
+                  int64_t cyclicGroupBytes) {
   using namespace hmoe;
   ConvertHMoEToLinalgOptions convert;
   convert.fuseDistance = fuseDistance;
@@ -107,6 +108,7 @@ void addGPUTiling(OpPassManager &pm, bool fuseDistance, int64_t blockThreads,
   tile.fuseGathers = fuseGathers;
   tile.threadRows = threadRows;
   tile.cyclicColumns = cyclicColumns;
+  tile.cyclicGroupBytes = cyclicGroupBytes;
   pm.addNestedPass<func::FuncOp>(createHMoETileForGPU(tile));
 }
 
@@ -134,8 +136,9 @@ void addDeviceDispatchAndStats(OpPassManager &pm, int64_t blockThreads) {
 /// The threads' linalg ops as sequential loops, each reduction's
 /// accumulator promoted to a register and a tile of up to `threadRows`
 /// rows by `threadJam` output columns carried through each K step, its
-/// rows read `threadLoadBytes` at a time (the GPU's loops; the gpu-mapped
-/// CPU run executes the same ones).
+/// rows read `threadLoadBytes` at a time, a short loop over adjacent
+/// columns on vectors (the GPU's loops; the gpu-mapped CPU run executes the
+/// same ones).
 void addThreadLoops(OpPassManager &pm, int64_t threadJam, int64_t threadRows,
                     int64_t threadLoadBytes) {
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
@@ -151,6 +154,9 @@ void addThreadLoops(OpPassManager &pm, int64_t threadJam, int64_t threadRows,
     loads.bytes = threadLoadBytes;
     pm.addNestedPass<func::FuncOp>(hmoe::createHMoEVectorizeLoopLoads(loads));
   }
+  // A thread's group of adjacent combine columns (tile-for-gpu's
+  // cyclic-group-bytes) computed once on vectors.
+  pm.addNestedPass<func::FuncOp>(hmoe::createHMoEVectorizeColumnLoops());
 }
 } // namespace
 
@@ -179,7 +185,8 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
   if (options.gpuMapped) {
     addGPUTiling(pm, options.fuseDistance, /*blockThreads=*/256,
                  options.tensorCores, options.tf32, /*fuseGathers=*/true,
-                 options.threadRows, /*cyclicColumns=*/true);
+                 options.threadRows, /*cyclicColumns=*/true,
+                 /*cyclicGroupBytes=*/16);
   } else {
     ConvertHMoEToLinalgOptions convert;
     convert.fuseDistance = options.fuseDistance;
@@ -302,7 +309,8 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   pm.addPass(createHMoEDecompose());
   addGPUTiling(pm, options.fuseDistance, options.blockThreads,
                options.tensorCores, options.tf32, options.fuseGathers,
-               options.threadRows, options.cyclicColumns);
+               options.threadRows, options.cyclicColumns,
+               options.cyclicGroupBytes);
 
   addBufferization(pm);
   addDeviceDispatchAndStats(pm, options.blockThreads);

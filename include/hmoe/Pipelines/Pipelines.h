@@ -261,6 +261,15 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
           "expert row (hmoe-tile-for-gpu's cyclic-columns); off: a block of "
           "adjacent columns per thread"),
       llvm::cl::init(true)};
+  PassOptions::Option<int64_t> cyclicGroupBytes{
+      *this, "cyclic-group-bytes",
+      llvm::cl::desc(
+          "With cyclic-columns: a thread takes groups of this many bytes of "
+          "the combine's adjacent columns (halved until they divide its "
+          "columns), each group's expert rows read with one vector load "
+          "(hmoe-tile-for-gpu's cyclic-group-bytes, "
+          "hmoe-vectorize-column-loops); 4 for f32: one column at a time"),
+      llvm::cl::init(16)};
   PassOptions::Option<int64_t> threadJam{
       *this, "thread-jam",
       llvm::cl::desc(

@@ -42,8 +42,10 @@ struct GPUTileSizes {
   // f32 contractions on tensor cores (TF32): only the expert loops' (the
   // routing's scores decide discrete choices and stay exact).
   bool tf32;
-  // Sums of gathered elements (the combine) over threads-x cyclically.
+  // Sums of gathered elements (the combine) over threads-x cyclically, in
+  // groups of up to this many bytes of adjacent columns.
   bool cyclicColumns;
+  int64_t cyclicGroupBytes;
   // Whether contractions go to warps: tensor cores, and a block with warps.
   bool warpContractions() const {
     return tensorCores && blockThreads >= kWarpSize;
@@ -510,34 +512,67 @@ bool isColumnGatherSum(linalg::GenericOp op, int64_t threadsX) {
   return loopReads && !nestedIndex;
 }
 
+/// The adjacent columns a thread takes at a time in a column gather-sum of
+/// C columns: `groupBytes` of the widest element it writes or gathers (the
+/// combine's f32 expert rows into bf16 y: 4 columns of 16 bytes; at least
+/// one column), halved until threads-x groups divide C.
+int64_t cyclicColumnGroup(linalg::GenericOp op, const GPUTileSizes &sizes) {
+  auto type = cast<RankedTensorType>(op.getDpsInits()[0].getType());
+  int64_t columns = type.getDimSize(1);
+  auto elementBytes = [](Type t) {
+    return t.isIntOrFloat() ? int64_t(t.getIntOrFloatBitWidth() / 8) : 8;
+  };
+  int64_t bytes = std::max<int64_t>(1, elementBytes(type.getElementType()));
+  op.getBody()->walk([&](tensor::ExtractOp extract) {
+    bytes = std::max(bytes, elementBytes(extract.getType()));
+  });
+  int64_t group = std::max<int64_t>(1, sizes.cyclicGroupBytes / bytes);
+  while (group > 1 && columns % (sizes.threadsX * group) != 0)
+    group /= 2;
+  return group;
+}
+
 /// A column gather-sum (isColumnGatherSum) over the block's threads with
-/// the columns dealt out cyclically: thread x takes columns x, x +
-/// threads-x, ..., so a warp's lanes read adjacent elements of each
-/// gathered row (one or two 64-byte segments per load) where a block of
-/// C / threads-x adjacent columns per thread put them C / threads-x
-/// elements apart. The result [R, C] is expanded to [R, C / threads-x,
-/// threads-x], the op rewritten over it (column = i1 * threads-x + i2),
-/// tiled over (rows, i2) and collapsed back.
+/// the columns dealt out cyclically in groups of V adjacent ones
+/// (cyclicColumnGroup): thread x takes columns [x V, x V + V), then
+/// threads-x groups further, ..., so a warp's lanes read adjacent groups of
+/// each gathered row (V = 1: one or two 64-byte segments per load; V
+/// elements of 16 bytes: 256 bytes of 16 lanes, one vector load each once
+/// hmoe-vectorize-column-loops has made a group's loop one) where a block
+/// of C / threads-x adjacent columns per thread put them C / threads-x
+/// elements apart. The result [R, C] is expanded to [R, C / (threads-x V),
+/// threads-x, V] (without the last dimension where V = 1), the op
+/// rewritten over it (column = (i1 threads-x + i2) V + i3), tiled over
+/// (rows, i2) and collapsed back.
 LogicalResult tileColumnsCyclically(RewriterBase &rewriter,
                                     linalg::GenericOp op,
                                     const GPUTileSizes &sizes) {
   MLIRContext *ctx = op.getContext();
   Location loc = op.getLoc();
   int64_t lanes = sizes.threadsX;
+  int64_t group = cyclicColumnGroup(op, sizes);
   Value init = op.getDpsInits()[0];
   auto type = cast<RankedTensorType>(init.getType());
-  int64_t steps = type.getDimSize(1) / lanes;
+  int64_t steps = type.getDimSize(1) / (lanes * group);
   rewriter.setInsertionPoint(op);
   SmallVector<OpFoldResult> shape = {
       tensor::getMixedSize(rewriter, loc, init, 0),
       rewriter.getIndexAttr(steps), rewriter.getIndexAttr(lanes)};
+  SmallVector<int64_t> expandedShape = {type.getDimSize(0), steps, lanes};
   SmallVector<ReassociationIndices> groups = {{0}, {1, 2}};
-  auto expandedType = RankedTensorType::get({type.getDimSize(0), steps, lanes},
-                                            type.getElementType());
+  if (group > 1) {
+    shape.push_back(rewriter.getIndexAttr(group));
+    expandedShape.push_back(group);
+    groups[1].push_back(3);
+  }
+  unsigned rank = expandedShape.size();
+  auto expandedType =
+      RankedTensorType::get(expandedShape, type.getElementType());
   Value expanded = tensor::ExpandShapeOp::create(rewriter, loc, expandedType,
                                                  init, groups, shape);
-  AffineMap identity = rewriter.getMultiDimIdentityMap(3);
-  SmallVector<utils::IteratorType> parallel(3, utils::IteratorType::parallel);
+  AffineMap identity = rewriter.getMultiDimIdentityMap(rank);
+  SmallVector<utils::IteratorType> parallel(rank,
+                                            utils::IteratorType::parallel);
   auto cyclic = linalg::GenericOp::create(
       rewriter, loc, TypeRange{expandedType}, ValueRange{},
       ValueRange{expanded}, ArrayRef<AffineMap>{identity}, parallel,
@@ -545,15 +580,20 @@ LogicalResult tileColumnsCyclically(RewriterBase &rewriter,
         IRMapping mapping;
         Block *body = op.getBody();
         mapping.map(body->getArgument(0), args[0]);
+        auto constant = [&](int64_t v) {
+          return arith::ConstantIndexOp::create(b, nestedLoc, v);
+        };
         Value row = linalg::IndexOp::create(b, nestedLoc, 0);
         Value step = linalg::IndexOp::create(b, nestedLoc, 1);
         Value lane = linalg::IndexOp::create(b, nestedLoc, 2);
         Value column = arith::AddIOp::create(
             b, nestedLoc,
-            arith::MulIOp::create(
-                b, nestedLoc, step,
-                arith::ConstantIndexOp::create(b, nestedLoc, lanes)),
-            lane);
+            arith::MulIOp::create(b, nestedLoc, step, constant(lanes)), lane);
+        if (group > 1)
+          column = arith::AddIOp::create(
+              b, nestedLoc,
+              arith::MulIOp::create(b, nestedLoc, column, constant(group)),
+              linalg::IndexOp::create(b, nestedLoc, 3));
         for (Operation &nested : body->getOperations()) {
           if (auto index = dyn_cast<linalg::IndexOp>(nested)) {
             mapping.map(index.getResult(), index.getDim() == 0 ? row : column);
@@ -566,10 +606,13 @@ LogicalResult tileColumnsCyclically(RewriterBase &rewriter,
       rewriter, loc, type, cyclic.getResult(0), groups);
   rewriter.replaceOp(op, collapsed);
 
+  SmallVector<OpFoldResult> numThreads = {
+      rewriter.getIndexAttr(sizes.threadsY()), rewriter.getIndexAttr(0),
+      rewriter.getIndexAttr(lanes)};
+  if (group > 1)
+    numThreads.push_back(rewriter.getIndexAttr(0));
   return distributeOverThreads(
-      rewriter, cast<TilingInterface>(cyclic.getOperation()),
-      {rewriter.getIndexAttr(sizes.threadsY()), rewriter.getIndexAttr(0),
-       rewriter.getIndexAttr(lanes)},
+      rewriter, cast<TilingInterface>(cyclic.getOperation()), numThreads,
       {gpu::GPUThreadMappingAttr::get(ctx, gpu::MappingId::DimY),
        gpu::GPUThreadMappingAttr::get(ctx, gpu::MappingId::DimX)});
 }
@@ -907,9 +950,9 @@ struct HMoETileForGPUPass
                           "tensor cores; expected tensor-cores with it";
       return signalPassFailure();
     }
-    GPUTileSizes sizes{blockRows,      blockThreads, threadsX,
-                       threadRows,     tensorCores,  fuseGathers,
-                       /*tf32=*/false, cyclicColumns};
+    GPUTileSizes sizes{blockRows,      blockThreads,  threadsX,
+                       threadRows,     tensorCores,   fuseGathers,
+                       /*tf32=*/false, cyclicColumns, cyclicGroupBytes};
     GPUTileSizes expertSizes = sizes;
     expertSizes.tf32 = tf32;
     MLIRContext *ctx = &getContext();

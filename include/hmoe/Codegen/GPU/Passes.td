@@ -92,6 +92,12 @@ def HMoETileForGPU : InterfacePass<"hmoe-tile-for-gpu",
            "combine) deals its columns out to threads-x cyclically, so a "
            "warp's lanes read adjacent elements; off: each thread a block "
            "of adjacent columns">,
+    Option<"cyclicGroupBytes", "cyclic-group-bytes", "int64_t",
+           /*default=*/"16",
+           "with cyclic-columns: a thread takes groups of this many bytes of "
+           "adjacent columns at a time (halved until threads-x groups "
+           "divide the columns; one column at least), which "
+           "hmoe-vectorize-column-loops makes one vector access each">,
     Option<"tf32", "tf32", "bool", /*default=*/"false",
            "with tensor-cores: also the f32 contractions (N a multiple of 8, "
            "K of 8) of expert loops, to run on tensor cores with inputs "
@@ -310,6 +316,53 @@ def HMoEVectorizeLoopLoads : InterfacePass<"hmoe-vectorize-loop-loads",
            "bytes per vector load of the widest row element (a power of "
            "two from 2 to 64; 16 is the widest global load of a CUDA "
            "thread)">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
+def HMoEVectorizeColumnLoops : InterfacePass<"hmoe-vectorize-column-loops",
+                                             "::mlir::FunctionOpInterface"> {
+  let summary = "a thread's loop over V adjacent output columns -> its "
+                "body once, on vectors of V";
+  let description = [{
+    A GPU thread's share of the combine, its columns dealt out in groups of
+    V adjacent ones (`hmoe-tile-for-gpu`'s `cyclic-group-bytes`), is after
+    `convert-linalg-to-loops` an `scf.for` of V (static) steps over a
+    group's columns, each step summing its token's choices of gathered
+    expert rows at its column (an inner `scf.for` with an `scf.if` per
+    dropped slot) and storing the sum. Here such a loop runs its body once
+    on `vector<V>` values: each row read at the column becomes one
+    `vector.load` of the group (16 bytes of f32: one `ld.global.v4.b32`
+    where there were 4 loads), the arithmetic on it element-wise vector
+    ops, the carried sums vectors, the store one `vector.store`; what does
+    not depend on the column (the token's slot indices and weights) is
+    computed once instead of V times. Every element is computed as before,
+    in the same order (the same results).
+
+    Taken: a static trip count of 2 to 64, step 1, no results; every use
+    of the induction variable an index `c + x` (x the same in every step,
+    defined before the loop) that is the last index of a `memref.load` or
+    `memref.store` along a dimension of unit stride (elements of 1 to 16
+    bytes, a power of two), V of them at most `bytes`; values computed from
+    such loads only through `arith` ops without regions, nested `scf.for`
+    carried values and `scf.if` results (on conditions the same in every
+    step); every store at such an index, in the loop's own body (not
+    nested); no buffer it stores to possibly
+    the one it reads (the vector version reads all V columns before
+    storing any). The vector version runs behind a test, before the loop,
+    that every such access's buffer (its aligned pointer and offset, its
+    strides other than the last) and `x` are aligned to V elements; the
+    old loop where not. Other loops are left as they are.
+  }];
+  let options = [
+    Option<"bytes", "bytes", "int64_t", /*default=*/"16",
+           "the widest vector access, in bytes (a power of two from 2 to "
+           "64; 16 is the widest global load of a CUDA thread)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
