@@ -218,20 +218,24 @@ public:
           std::max<int64_t>(1, llvm::divideCeil(staticRows, kMMARows)));
     // Rows read `loadBytes` at a time where K, both operands' row strides
     // and the register budget allow (halving down to two registers), else
-    // a register at a time. The budget: the accumulators and twice a K
-    // step's fragments (the next step's are loaded, by prefetching or by
-    // ptxas, while this one's are used). 8-byte runs hold what the ISA's
-    // order holds; 16-byte runs spilled on sm_80 at 48 (gemm/packed_panels:
-    // 2 row tiles of 1 step) and 96 (wide/ffn_512: 2 of 4).
+    // a register at a time. A run of one mma step's registers (8 bytes of
+    // bf16) holds what the ISA's order holds; longer runs hold several
+    // steps' fragments at once, so they are budgeted: the accumulators and
+    // twice a K step's fragments (the next step's are loaded, by
+    // prefetching or by ptxas, while this one's are used). 16-byte runs
+    // spilled on sm_80 at 48 (gemm/packed_panels: 2 row tiles of 1 step)
+    // and 96 (wide/ffn_512: 2 of 4).
     int64_t e = mma.perRegister();
-    auto registers = [&](int64_t run) {
+    auto fits = [&](int64_t run) {
       int64_t mmaSteps = run / (2 * e);
-      return 4 * rowTiles * steps + 2 * (4 * rowTiles + 2 * steps) * mmaSteps;
+      return mmaSteps <= 1 ||
+             4 * rowTiles * steps + 2 * (4 * rowTiles + 2 * steps) * mmaSteps <=
+                 kRegisterBudget;
     };
     for (width = loadBytes / (mma.inputType.getIntOrFloatBitWidth() / 8);
          width >= 2 * e; width /= 2)
       if (mma.depth % (kLanesAlongK * width) == 0 && alignedRuns(a, width) &&
-          alignedRuns(w, width) && registers(width) <= kRegisterBudget)
+          alignedRuns(w, width) && fits(width))
         break;
     if (width < 2 * e)
       width = 0;
