@@ -22,6 +22,7 @@
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Interfaces/DestinationStyleOpInterface.h"
 #include "mlir/Interfaces/TilingInterface.h"
+#include "llvm/ADT/bit.h"
 
 namespace mlir::hmoe {
 #define GEN_PASS_DEF_HMOETILEFORGPU
@@ -515,7 +516,8 @@ bool isColumnGatherSum(linalg::GenericOp op, int64_t threadsX) {
 /// The adjacent columns a thread takes at a time in a column gather-sum of
 /// C columns: `groupBytes` of the widest element it writes or gathers (the
 /// combine's f32 expert rows into bf16 y: 4 columns of 16 bytes; at least
-/// one column), halved until threads-x groups divide C.
+/// one column), rounded down to a power of two and halved until threads-x
+/// groups divide C.
 int64_t cyclicColumnGroup(linalg::GenericOp op, const GPUTileSizes &sizes) {
   auto type = cast<RankedTensorType>(op.getDpsInits()[0].getType());
   int64_t columns = type.getDimSize(1);
@@ -526,7 +528,9 @@ int64_t cyclicColumnGroup(linalg::GenericOp op, const GPUTileSizes &sizes) {
   op.getBody()->walk([&](tensor::ExtractOp extract) {
     bytes = std::max(bytes, elementBytes(extract.getType()));
   });
-  int64_t group = std::max<int64_t>(1, sizes.cyclicGroupBytes / bytes);
+  // A power of two: a group's vector accesses are aligned to it.
+  int64_t group = static_cast<int64_t>(llvm::bit_floor(static_cast<uint64_t>(
+      std::max<int64_t>(1, sizes.cyclicGroupBytes / bytes))));
   while (group > 1 && columns % (sizes.threadsX * group) != 0)
     group /= 2;
   return group;

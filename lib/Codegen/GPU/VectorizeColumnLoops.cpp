@@ -137,8 +137,8 @@ bool isVectorizable(const ColumnLoop &cl, Operation *op, int64_t bytes) {
     return false;
   bool anyVarying = llvm::any_of(op->getOperands(), varies);
   if (auto forOp = dyn_cast<scf::ForOp>(op))
-    return !varies(forOp.getLowerBound()) && !varies(forOp.getUpperBound()) &&
-           !varies(forOp.getStep());
+    return !forOp.getUnsignedCmp() && !varies(forOp.getLowerBound()) &&
+           !varies(forOp.getUpperBound()) && !varies(forOp.getStep());
   if (auto ifOp = dyn_cast<scf::IfOp>(op))
     return !varies(ifOp.getCondition());
   if (isa<scf::YieldOp>(op))
@@ -166,7 +166,9 @@ bool isVectorizable(const ColumnLoop &cl, Operation *op, int64_t bytes) {
 /// `loop` as a ColumnLoop, if the pass takes it.
 std::optional<ColumnLoop> analyse(scf::ForOp loop, int64_t bytes) {
   std::optional<APInt> trips = loop.getStaticTripCount();
+  // V a power of two: the vector accesses' alignment (V elements) is one.
   if (!trips || trips->getSExtValue() < 2 || trips->getSExtValue() > 64 ||
+      !llvm::isPowerOf2_64(trips->getZExtValue()) ||
       getConstantIntValue(loop.getStep()) != 1 || loop.getNumResults() != 0 ||
       !loop.getInductionVar().getType().isIndex() || loop.getUnsignedCmp())
     return std::nullopt;
@@ -314,6 +316,7 @@ struct Widener {
         widenBlock(*from);
         scf::YieldOp::create(b, loc, yielded(*from, types));
       };
+      widened->setDiscardableAttrs(ifOp->getDiscardableAttrDictionary());
       fill(ifOp.thenBlock(), widened.thenBlock());
       if (withElse)
         fill(ifOp.elseBlock(), widened.elseBlock());

@@ -219,7 +219,8 @@ public:
     // Rows read `loadBytes` at a time where K, both operands' row strides
     // and the register budget allow (halving down to two registers), else
     // a register at a time. A run of one mma step's registers (8 bytes of
-    // bf16) holds what the ISA's order holds; longer runs hold several
+    // bf16 or f16, 2 f32 with TF32) holds what the ISA's order holds;
+    // longer runs hold several
     // steps' fragments at once, so they are budgeted: the accumulators and
     // twice a K step's fragments (the next step's are loaded, by
     // prefetching or by ptxas, while this one's are used). 16-byte runs

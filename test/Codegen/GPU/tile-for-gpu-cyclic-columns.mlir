@@ -1,5 +1,6 @@
 // RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(convert-hmoe-to-linalg,func.func(hmoe-tile-for-gpu))' %s | FileCheck %s
 // RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(convert-hmoe-to-linalg,func.func(hmoe-tile-for-gpu{cyclic-group-bytes=4}))' %s | FileCheck %s --check-prefix=ONE
+// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(convert-hmoe-to-linalg,func.func(hmoe-tile-for-gpu{cyclic-group-bytes=12}))' %s | FileCheck %s --check-prefix=TWELVE
 // RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(convert-hmoe-to-linalg,func.func(hmoe-tile-for-gpu{cyclic-columns=0}))' %s | FileCheck %s --check-prefix=BLOCKED
 
 // cyclic-columns (the default): the combine reads each expert row at its
@@ -29,6 +30,10 @@
 // CHECK:       tensor.extract %{{.*}}[%{{.*}}, %[[COL]]] : tensor<?x64xf32>
 // CHECK: } {mapping = [#gpu.thread<y>, #gpu.thread<x>]}
 // CHECK: tensor.collapse_shape %{{.*}} {{\[}}[0], [1, 2, 3]] : tensor<?x1x16x4xf32> into tensor<?x64xf32>
+// cyclic-group-bytes=12: 3 f32 rounded down to a power of two, 2 (a
+// group's vector accesses are aligned to it).
+// TWELVE-LABEL: func.func @combine
+// TWELVE: tensor.expand_shape %{{.*}} output_shape [%{{.*}}, 2, 16, 2] : tensor<?x64xf32> into tensor<?x2x16x2xf32>
 // With cyclic-group-bytes=4, one column at a time: thread x takes columns
 // x, x + 16, x + 32, x + 48 (a warp's lanes read adjacent elements of a
 // row), the step loop i1 its own.

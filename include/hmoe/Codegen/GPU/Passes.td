@@ -95,8 +95,9 @@ def HMoETileForGPU : InterfacePass<"hmoe-tile-for-gpu",
     Option<"cyclicGroupBytes", "cyclic-group-bytes", "int64_t",
            /*default=*/"16",
            "with cyclic-columns: a thread takes groups of this many bytes of "
-           "adjacent columns at a time (halved until threads-x groups "
-           "divide the columns; one column at least), which "
+           "adjacent columns at a time (a power of two of them, halved "
+           "until threads-x groups divide the columns; one column at "
+           "least), which "
            "hmoe-vectorize-column-loops makes one vector access each">,
     Option<"tf32", "tf32", "bool", /*default=*/"false",
            "with tensor-cores: also the f32 contractions (N a multiple of 8, "
@@ -344,20 +345,24 @@ def HMoEVectorizeColumnLoops : InterfacePass<"hmoe-vectorize-column-loops",
     computed once instead of V times. Every element is computed as before,
     in the same order (the same results).
 
-    Taken: a static trip count of 2 to 64, step 1, no results; every use
+    Taken: a static trip count of 2 to 64, a power of two, step 1, no
+    results; every use
     of the induction variable an index `c + x` (x the same in every step,
     defined before the loop) that is the last index of a `memref.load` or
     `memref.store` along a dimension of unit stride (elements of 1 to 16
     bytes, a power of two), V of them at most `bytes`; values computed from
     such loads only through `arith` ops without regions, nested `scf.for`
-    carried values and `scf.if` results (on conditions the same in every
-    step); every store at such an index, in the loop's own body (not
+    carried values (of signed loops) and `scf.if` results (on conditions
+    the same in every step); every store at such an index, in the loop's own body (not
     nested); no buffer it stores to possibly
     the one it reads (the vector version reads all V columns before
     storing any). The vector version runs behind a test, before the loop,
     that every such access's buffer (its aligned pointer and offset, its
     strides other than the last) and `x` are aligned to V elements; the
-    old loop where not. Other loops are left as they are.
+    old loop where not. Other loops are left as they are, but for what a
+    short static loop that stores along its induction variable computes
+    the same in every step, hoisted before it (as
+    `loop-invariant-code-motion` would) before it is examined.
   }];
   let options = [
     Option<"bytes", "bytes", "int64_t", /*default=*/"16",
