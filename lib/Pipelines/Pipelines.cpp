@@ -32,6 +32,7 @@
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
 #include "mlir/Conversion/SCFToOpenMP/SCFToOpenMP.h"
 #include "mlir/Conversion/UBToLLVM/UBToLLVM.h"
+#include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVM.h"
 #include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -466,6 +467,10 @@ void hmoe::registerHMoEPipelineDependencies(DialectRegistry &registry) {
   registerConvertMemRefToLLVMInterface(registry);
   registerConvertOpenMPToLLVMInterface(registry);
   ub::registerConvertUBToLLVMInterface(registry);
+  // Kernels' vector ops are lowered with their other ops by
+  // convert-gpu-to-nvvm, whose type converter maps GPU address spaces
+  // (workgroup tiles); left to gpu-to-llvm, they failed on them.
+  vector::registerConvertVectorToLLVMInterface(registry);
   // The NVVM pipeline: kernels to PTX, the binary's host embedding.
   NVVM::registerNVVMTargetInterfaceExternalModels(registry);
   NVVM::registerConvertGpuToNVVMInterface(registry);

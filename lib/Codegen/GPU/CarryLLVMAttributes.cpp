@@ -2,7 +2,8 @@
 //
 // What upstream's lowering of kernels to the LLVM dialect leaves where the
 // translation to LLVM IR does not see it: a loop's annotation on its latch
-// branch, and the noalias that read-only memref arguments may carry.
+// branch, the noalias that read-only memref arguments may carry, and the
+// alignment of workgroup buffers.
 //
 //===----------------------------------------------------------------------===//
 
@@ -47,6 +48,17 @@ void carryNoAlias(LLVM::LLVMFuncOp func) {
                       b.getUnitAttr());
 }
 
+/// Workgroup buffers come from gpu.launch attributions, which outlining
+/// gives no llvm.align: the global would be byte-aligned, while the staged
+/// tiles of hmoe-warp-contractions-to-mma are accessed 16 bytes at a time.
+void alignWorkgroupBuffer(LLVM::GlobalOp global) {
+  constexpr unsigned kWorkgroupAddressSpace = 3;
+  constexpr uint64_t kAlignment = 16;
+  if (global.getAddrSpace() == kWorkgroupAddressSpace &&
+      global.getAlignment().value_or(0) < kAlignment)
+    global.setAlignment(kAlignment);
+}
+
 struct HMoECarryLLVMAttributesPass
     : public hmoe::impl::HMoECarryLLVMAttributesBase<
           HMoECarryLLVMAttributesPass> {
@@ -58,6 +70,8 @@ struct HMoECarryLLVMAttributesPass
         carryLoopAnnotation(condBr);
       else if (auto func = dyn_cast<LLVM::LLVMFuncOp>(op))
         carryNoAlias(func);
+      else if (auto global = dyn_cast<LLVM::GlobalOp>(op))
+        alignWorkgroupBuffer(global);
     });
   }
 };

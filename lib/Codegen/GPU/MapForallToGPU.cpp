@@ -107,6 +107,67 @@ FailureOr<SmallVector<int64_t>> blockDimsOf(scf::ForallOp block) {
   return SmallVector<int64_t>{x, y, 1};
 }
 
+bool isWorkgroupBuffer(memref::AllocaOp alloca) {
+  auto space = dyn_cast_or_null<gpu::AddressSpaceAttr>(
+      alloca.getType().getMemorySpace());
+  return space && space.getValue() == gpu::AddressSpace::Workgroup;
+}
+
+/// The block's workgroup buffers become one workgroup attribution of
+/// `launch`, as large as the largest: each is used (through memref.view)
+/// in one thread loop only, and the block's thread loops run one after
+/// the other with a barrier between (mapNestedForallToThreadsImpl's
+/// syncAfterDistribute), so they may share its bytes.
+LogicalResult shareWorkgroupBuffers(RewriterBase &rewriter,
+                                    gpu::LaunchOp launch) {
+  SmallVector<memref::AllocaOp> buffers;
+  launch.getBody().walk([&](memref::AllocaOp alloca) {
+    if (isWorkgroupBuffer(alloca))
+      buffers.push_back(alloca);
+  });
+  if (buffers.empty())
+    return success();
+  int64_t bytes = 0;
+  DenseSet<Operation *> loops;
+  for (memref::AllocaOp alloca : buffers) {
+    MemRefType type = alloca.getType();
+    if (type.getRank() != 1 || !type.hasStaticShape() ||
+        !type.getElementType().isInteger(8) || !type.getLayout().isIdentity())
+      return alloca.emitOpError("is a workgroup buffer of type ")
+             << type << "; expected a static 1-D i8 buffer (viewed as tiles)";
+    Operation *loop = nullptr;
+    for (Operation *user : alloca->getUsers()) {
+      Operation *thread = user->getParentOp();
+      while (thread && !(isa<scf::ForallOp>(thread) &&
+                         isMappedTo<gpu::GPUThreadMappingAttr>(
+                             cast<scf::ForallOp>(thread))))
+        thread = thread->getParentOp();
+      if (!isa<memref::ViewOp>(user) || !thread || (loop && loop != thread))
+        return alloca.emitOpError(
+            "is a workgroup buffer used outside memref.view in one GPU "
+            "thread loop; expected its views inside a single thread loop "
+            "(the block's thread loops share workgroup memory)");
+      loop = thread;
+    }
+    if (loop && !loops.insert(loop).second)
+      return alloca.emitOpError("is a second workgroup buffer in one GPU "
+                                "thread loop; expected one per thread loop");
+    bytes = std::max(bytes, type.getNumElements());
+  }
+  Value shared = launch.addWorkgroupAttribution(
+      MemRefType::get({bytes}, rewriter.getI8Type(),
+                      MemRefLayoutAttrInterface(),
+                      gpu::AddressSpaceAttr::get(rewriter.getContext(),
+                                                 gpu::AddressSpace::Workgroup)),
+      launch.getLoc());
+  for (memref::AllocaOp alloca : buffers) {
+    for (OpOperand &use : llvm::make_early_inc_range(alloca->getUses()))
+      rewriter.modifyOpInPlace(use.getOwner(), [&] { use.set(shared); });
+    rewriter.eraseOp(alloca);
+  }
+  return success();
+}
+
 LogicalResult mapBlockLoop(RewriterBase &rewriter, scf::ForallOp forall,
                            int64_t warpSize) {
   if (failed(checkWritesAreThreaded(forall)))
@@ -162,6 +223,8 @@ LogicalResult mapBlockLoop(RewriterBase &rewriter, scf::ForallOp forall,
   rewriter.eraseOp(forall.getTerminator());
   rewriter.inlineBlockBefore(forall.getBody(), terminator, replacements);
   rewriter.eraseOp(forall);
+  if (failed(shareWorkgroupBuffers(rewriter, launch)))
+    return failure();
   DiagnosedSilenceableFailure mapped =
       transform::gpu::mapNestedForallToThreadsImpl(
           rewriter, std::nullopt, launch, *blockDims, warpSize,

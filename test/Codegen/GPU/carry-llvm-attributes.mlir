@@ -44,3 +44,18 @@ gpu.module @kernels {
     llvm.return
   }
 }
+
+// -----
+
+// Workgroup buffers (address space 3; outlining leaves their attributions
+// without llvm.align) are aligned to 16 bytes, more where they were; other
+// globals are left alone.
+// CHECK-LABEL: gpu.module @workgroup
+// CHECK: llvm.mlir.global internal @tiles() {addr_space = 3 : i32, alignment = 16 : i64} : !llvm.array<2048 x i8>
+// CHECK: llvm.mlir.global internal @wide() {addr_space = 3 : i32, alignment = 64 : i64} : !llvm.array<64 x i8>
+// CHECK: llvm.mlir.global internal @table() {addr_space = 1 : i32} : !llvm.array<8 x i8>
+gpu.module @workgroup {
+  llvm.mlir.global internal @tiles() {addr_space = 3 : i32} : !llvm.array<2048 x i8>
+  llvm.mlir.global internal @wide() {addr_space = 3 : i32, alignment = 64 : i64} : !llvm.array<64 x i8>
+  llvm.mlir.global internal @table() {addr_space = 1 : i32} : !llvm.array<8 x i8>
+}

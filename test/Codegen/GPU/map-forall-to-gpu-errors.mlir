@@ -72,3 +72,72 @@ func.func @grid_too_tall(%x: memref<?xf32>) {
   } {mapping = [#gpu.block<y>, #gpu.block<x>]}
   return
 }
+
+// -----
+
+func.func @workgroup_buffer_in_two_loops(%x: memref<64xf32>) {
+  %c0 = arith.constant 0 : index
+  %cst = arith.constant 1.0 : f32
+  scf.forall (%b) in (4) {
+    // expected-error @+1 {{is a workgroup buffer used outside memref.view in one GPU thread loop}}
+    %tiles = memref.alloca() : memref<256xi8, #gpu.address_space<workgroup>>
+    scf.forall (%t) in (64) {
+      %tile = memref.view %tiles[%c0][] : memref<256xi8, #gpu.address_space<workgroup>> to memref<64xf32, #gpu.address_space<workgroup>>
+      memref.store %cst, %tile[%t] : memref<64xf32, #gpu.address_space<workgroup>>
+    } {mapping = [#gpu.thread<linear_dim_0>]}
+    scf.forall (%t) in (64) {
+      %tile = memref.view %tiles[%c0][] : memref<256xi8, #gpu.address_space<workgroup>> to memref<64xf32, #gpu.address_space<workgroup>>
+      %v = memref.load %tile[%t] : memref<64xf32, #gpu.address_space<workgroup>>
+      memref.store %v, %x[%t] : memref<64xf32>
+    } {mapping = [#gpu.thread<linear_dim_0>]}
+  } {mapping = [#gpu.block<x>]}
+  return
+}
+
+// -----
+
+func.func @workgroup_buffer_outside_views(%x: memref<64xf32>) {
+  %c0 = arith.constant 0 : index
+  %cst = arith.constant 1 : i8
+  scf.forall (%b) in (4) {
+    // expected-error @+1 {{is a workgroup buffer used outside memref.view in one GPU thread loop}}
+    %tiles = memref.alloca() : memref<256xi8, #gpu.address_space<workgroup>>
+    scf.forall (%t) in (64) {
+      memref.store %cst, %tiles[%t] : memref<256xi8, #gpu.address_space<workgroup>>
+    } {mapping = [#gpu.thread<linear_dim_0>]}
+  } {mapping = [#gpu.block<x>]}
+  return
+}
+
+// -----
+
+func.func @two_workgroup_buffers_in_one_loop(%x: memref<64xf32>) {
+  %c0 = arith.constant 0 : index
+  %cst = arith.constant 1.0 : f32
+  scf.forall (%b) in (4) {
+    %first = memref.alloca() : memref<256xi8, #gpu.address_space<workgroup>>
+    // expected-error @+1 {{is a second workgroup buffer in one GPU thread loop}}
+    %second = memref.alloca() : memref<256xi8, #gpu.address_space<workgroup>>
+    scf.forall (%t) in (64) {
+      %a = memref.view %first[%c0][] : memref<256xi8, #gpu.address_space<workgroup>> to memref<64xf32, #gpu.address_space<workgroup>>
+      %c = memref.view %second[%c0][] : memref<256xi8, #gpu.address_space<workgroup>> to memref<64xf32, #gpu.address_space<workgroup>>
+      memref.store %cst, %a[%t] : memref<64xf32, #gpu.address_space<workgroup>>
+      memref.store %cst, %c[%t] : memref<64xf32, #gpu.address_space<workgroup>>
+    } {mapping = [#gpu.thread<linear_dim_0>]}
+  } {mapping = [#gpu.block<x>]}
+  return
+}
+
+// -----
+
+func.func @workgroup_buffer_not_bytes(%x: memref<64xf32>) {
+  scf.forall (%b) in (4) {
+    // expected-error @+1 {{is a workgroup buffer of type 'memref<64xf32, #gpu.address_space<workgroup>>'; expected a static 1-D i8 buffer}}
+    %tiles = memref.alloca() : memref<64xf32, #gpu.address_space<workgroup>>
+    scf.forall (%t) in (64) {
+      %v = memref.load %tiles[%t] : memref<64xf32, #gpu.address_space<workgroup>>
+      memref.store %v, %x[%t] : memref<64xf32>
+    } {mapping = [#gpu.thread<linear_dim_0>]}
+  } {mapping = [#gpu.block<x>]}
+  return
+}

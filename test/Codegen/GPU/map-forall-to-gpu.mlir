@@ -35,3 +35,34 @@ func.func @rows(%x: memref<?x32xf32>) {
   memref.dealloc %tmp : memref<?x32xf32>
   return
 }
+
+// The workgroup buffers of two thread loops (hmoe-warp-contractions-to-mma's
+// staged tiles) become one workgroup attribution of the launch, as large as
+// the larger: the thread loops run one after the other, a barrier between.
+// CHECK-LABEL: func.func @workgroup_buffers
+// CHECK-NOT: memref.alloca
+// CHECK: gpu.launch
+// CHECK-SAME: workgroup(%[[TILES:.*]] : memref<512xi8, #gpu.address_space<workgroup>>)
+// CHECK-NOT: memref.alloca
+// CHECK: memref.view %[[TILES]][%{{.*}}][] : memref<512xi8, #gpu.address_space<workgroup>> to memref<64xf32, #gpu.address_space<workgroup>>
+// CHECK: gpu.barrier
+// CHECK: memref.view %[[TILES]][%{{.*}}][] : memref<512xi8, #gpu.address_space<workgroup>> to memref<32xf32, #gpu.address_space<workgroup>>
+func.func @workgroup_buffers(%x: memref<64xf32>) {
+  %c0 = arith.constant 0 : index
+  %cst = arith.constant 1.0 : f32
+  scf.forall (%b) in (4) {
+    %big = memref.alloca() : memref<512xi8, #gpu.address_space<workgroup>>
+    %small = memref.alloca() : memref<128xi8, #gpu.address_space<workgroup>>
+    scf.forall (%t) in (64) {
+      %tile = memref.view %big[%c0][] : memref<512xi8, #gpu.address_space<workgroup>> to memref<64xf32, #gpu.address_space<workgroup>>
+      memref.store %cst, %tile[%t] : memref<64xf32, #gpu.address_space<workgroup>>
+      %v = memref.load %tile[%t] : memref<64xf32, #gpu.address_space<workgroup>>
+      memref.store %v, %x[%t] : memref<64xf32>
+    } {mapping = [#gpu.thread<linear_dim_0>]}
+    scf.forall (%t) in (32) {
+      %tile = memref.view %small[%c0][] : memref<128xi8, #gpu.address_space<workgroup>> to memref<32xf32, #gpu.address_space<workgroup>>
+      memref.store %cst, %tile[%t] : memref<32xf32, #gpu.address_space<workgroup>>
+    } {mapping = [#gpu.thread<linear_dim_0>]}
+  } {mapping = [#gpu.block<x>]}
+  return
+}

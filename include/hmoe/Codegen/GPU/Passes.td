@@ -467,6 +467,15 @@ def HMoEMapForallToGPU : InterfacePass<"hmoe-map-forall-to-gpu",
     after each). Host-side `memref.alloc` / `memref.dealloc` become
     `gpu.alloc` / `gpu.dealloc` (device memory).
 
+    Workgroup buffers in a block loop (`memref.alloca` of a static 1-D i8
+    memref in `#gpu.address_space<workgroup>`, as
+    `hmoe-warp-contractions-to-mma{stage-bytes}` makes for its tiles)
+    become one workgroup attribution of the launch, as large as the
+    largest of them: each must be used only through `memref.view` inside
+    one thread loop, no two in the same one, and a block's thread loops
+    run one after the other with a barrier between, so they share its
+    bytes. Anything else is an error at the buffer.
+
     Everything else that touches memory must already be inside a block
     loop: a read or write of a buffer left on the host, or one inside a
     block but outside any thread loop (every thread would run it), is an
@@ -608,7 +617,8 @@ def HMoEKeepF64MathLoopsRolled : Pass<"hmoe-keep-f64-math-loops-rolled",
 def HMoECarryLLVMAttributes : Pass<"hmoe-carry-llvm-attributes",
                                    "::mlir::gpu::GPUModuleOp"> {
   let summary = "Carry into LLVM IR what upstream's lowering of kernels "
-                "drops: loop annotations, noalias of read-only arguments";
+                "drops: loop annotations, noalias of read-only arguments, "
+                "workgroup buffers' alignment";
   let description = [{
     After the kernels' lowering to the LLVM dialect:
 
@@ -629,6 +639,11 @@ def HMoECarryLLVMAttributes : Pass<"hmoe-carry-llvm-attributes",
       descriptors, whose two pointers alias): no thread modifies that
       memory during the launch, and LLVM's noalias only constrains memory
       that is modified. The marker is removed.
+    * A workgroup buffer (an `llvm.mlir.global` in address space 3, from a
+      `gpu.launch`'s workgroup attribution) is aligned to at least 16
+      bytes: outlining gives the kernel's attribution no `llvm.align`, so
+      the global was byte-aligned, and `hmoe-warp-contractions-to-mma`'s
+      staged tiles are copied and read in aligned 16-byte vectors.
   }];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
