@@ -310,6 +310,11 @@ def prepare(args):
         builds.append((group, "bf16", None))
         if args.target == "cuda":
             builds.append((group, "bf16", "tensor-cores=0"))
+    # The tensor-core GEMMs' A and B staged in workgroup memory (not yet
+    # the default): checked against the reference, and racecheck's case
+    # for the barriers around the copies.
+    if args.target == "cuda" and "gemm" in args.bf16_groups.split(","):
+        builds.append(("gemm", "bf16", "warp-stage-bytes=128"))
     tf32 = "tf32" if args.target == "cuda" else "gpu-mapped tensor-cores tf32"
     for group in filter(None, args.tf32_groups.split(",")):
         builds.append((group, "f32", tf32))
@@ -383,13 +388,17 @@ def prepare(args):
             # B, a budget for 2 blocks per SM, fragments one step ahead,
             # the GEMMs reading x's token rows, 16-byte copies), and each
             # lane's fragments loaded as 4-byte registers in the PTX ISA's
-            # K order (stop 37) against runs of 8 bytes (the default).
+            # K order (stop 37) against runs of 8 bytes (the default), and
+            # A and B staged in workgroup memory per K tile of 64 and 128
+            # bytes of a row (stop 39; not the default until timed).
             for suffix, variant in (
                     ("rows1", "warp-row-tiles=1 mma-min-blocks-per-sm=0"),
                     ("noprefetch", "warp-prefetch=0"),
                     ("gathercopy", "fuse-gathers=0"),
                     ("scalarcopies", "vector-copies=0"),
-                    ("loads4", "warp-load-bytes=4")):
+                    ("loads4", "warp-load-bytes=4"),
+                    ("stage64", "warp-stage-bytes=64"),
+                    ("stage128", "warp-stage-bytes=128")):
                 add_bench("W1", "bf16", "w1", mlirs["W1", "bf16"],
                           f"libW1-bf16-tc-{suffix}.so", variant)
                 add_bench("W1-experts", "bf16", "experts",
@@ -421,6 +430,8 @@ def prepare(args):
                           "tensor-cores=0 " + variant)
                 add_bench("G1", "f32", "g1", g1, f"libG1-f32-{suffix}.so",
                           variant)
+            add_bench("W2", "bf16", "w2", mlirs["W2", "bf16"],
+                      "libW2-bf16-tc-stage128.so", "warp-stage-bytes=128")
             # f32 with the expert GEMMs in TF32 (the opt-in) against exact
             # f32.
             for name in layers:

@@ -212,6 +212,7 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
     warps.tf32 = options.tf32;
     warps.rowTiles = options.warpRowTiles;
     warps.loadBytes = options.warpLoadBytes;
+    warps.stageBytes = options.warpStageBytes;
     pm.addNestedPass<func::FuncOp>(createHMoEWarpContractionsToMMA(warps));
     if (options.vectorCopies)
       pm.addNestedPass<func::FuncOp>(createHMoEVectorizeThreadCopies());
@@ -327,6 +328,7 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   warps.rowTiles = options.warpRowTiles;
   warps.prefetch = options.warpPrefetch;
   warps.loadBytes = options.warpLoadBytes;
+  warps.stageBytes = options.warpStageBytes;
   pm.addNestedPass<func::FuncOp>(createHMoEWarpContractionsToMMA(warps));
   // Threads' row copies and fills as aligned 16-byte accesses.
   if (options.vectorCopies)

@@ -128,6 +128,11 @@ struct LowerToCPUOptions : public PassPipelineOptions<LowerToCPUOptions> {
       llvm::cl::desc("With gpu-mapped and tensor-cores: as "
                      "hmoe-lower-to-nvvm's warp-load-bytes"),
       llvm::cl::init(8)};
+  PassOptions::Option<int64_t> warpStageBytes{
+      *this, "warp-stage-bytes",
+      llvm::cl::desc("With gpu-mapped and tensor-cores: as "
+                     "hmoe-lower-to-nvvm's warp-stage-bytes"),
+      llvm::cl::init(0)};
   PassOptions::Option<bool> vectorCopies{
       *this, "vector-copies",
       llvm::cl::desc("With gpu-mapped: as hmoe-lower-to-nvvm's vector-copies "
@@ -245,6 +250,15 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
           "where registers allow; hmoe-warp-contractions-to-mma's "
           "load-bytes)"),
       llvm::cl::init(8)};
+  PassOptions::Option<int64_t> warpStageBytes{
+      *this, "warp-stage-bytes",
+      llvm::cl::desc(
+          "With tensor-cores: 0 (the default), lanes read their fragments "
+          "from global memory; 64 or 128, A and B staged in workgroup "
+          "memory per K tile of that many bytes of a row, the block's "
+          "threads copying, a barrier either side "
+          "(hmoe-warp-contractions-to-mma's stage-bytes)"),
+      llvm::cl::init(0)};
   PassOptions::Option<bool> fuseGathers{
       *this, "fuse-gathers",
       llvm::cl::desc(

@@ -178,6 +178,9 @@ struct LaneTile {
   Value col;          // n0 + 2t: its two output columns
   Value weightRow;    // n0 + g: its column of B, a row of the weights
   Value kLane;        // e t: its first K element of each half of a K step
+  // Staged: the same rows in the workgroup tiles (A's tile from m0, this
+  // warp's B tile from n0).
+  Value tileRow0, tileRow1, tileWeightRow;
 };
 
 /// The code of one warp-level contraction `op` (on buffers): rows 16 at a
@@ -190,19 +193,16 @@ struct LaneTile {
 /// against the ISA's layouts without a GPU.
 class WarpMMAEmitter {
 public:
+  /// Decides the schedule from `op`'s types alone (no IR is built): `bind`
+  /// then gives it the values of one warp's iteration.
   WarpMMAEmitter(ImplicitLocOpBuilder &b, linalg::LinalgOp op,
-                 const WarpMMAContraction &mma, IRMapping &map,
-                 int64_t maxRowTiles, int64_t loadBytes)
-      : b(b), mma(mma),
-        a(map.lookupOrDefault(mma.rowSource ? mma.rowSource
-                                            : op.getDpsInputs()[0])),
-        rowIndices(mma.rowSource ? map.lookupOrDefault(op.getDpsInputs()[0])
-                                 : Value()),
-        w(map.lookupOrDefault(op.getDpsInputs()[1])),
-        c(map.lookupOrDefault(op.getDpsInits()[0])),
+                 const WarpMMAContraction &mma, int64_t maxRowTiles,
+                 int64_t loadBytes, int64_t stageBytes, int64_t numWarps)
+      : b(b), op(op), mma(mma), numWarps(numWarps),
         regType(VectorType::get({mma.perRegister()}, mma.inputType)),
         accType(VectorType::get({2}, b.getF32Type())) {
-    rows = memref::DimOp::create(b, c, 0);
+    IRMapping none;
+    bind(none);
     // Neighbouring 8-column steps share each A fragment: up to 4 of them,
     // a number dividing the warp's steps.
     int64_t colSteps = mma.cols / kMMACols;
@@ -218,28 +218,31 @@ public:
           std::max<int64_t>(1, llvm::divideCeil(staticRows, kMMARows)));
     // Rows read `loadBytes` at a time where K, both operands' row strides
     // and the register budget allow (halving down to two registers), else
-    // a register at a time. A run of one mma step's registers (8 bytes of
-    // bf16 or f16, 2 f32 with TF32) holds what the ISA's order holds;
-    // longer runs hold several
-    // steps' fragments at once, so they are budgeted: the accumulators and
-    // twice a K step's fragments (the next step's are loaded, by
-    // prefetching or by ptxas, while this one's are used). 16-byte runs
-    // spilled on sm_80 at 48 (gemm/packed_panels: 2 row tiles of 1 step)
-    // and 96 (wide/ffn_512: 2 of 4).
-    int64_t e = mma.perRegister();
-    auto fits = [&](int64_t run) {
-      int64_t mmaSteps = run / (2 * e);
-      return mmaSteps <= 1 ||
-             4 * rowTiles * steps + 2 * (4 * rowTiles + 2 * steps) * mmaSteps <=
-                 kRegisterBudget;
-    };
-    for (width = loadBytes / (mma.inputType.getIntOrFloatBitWidth() / 8);
-         width >= 2 * e; width /= 2)
-      if (mma.depth % (kLanesAlongK * width) == 0 && alignedRuns(a, width) &&
-          alignedRuns(w, width) && fits(width))
-        break;
-    if (width < 2 * e)
-      width = 0;
+    // a register at a time.
+    width = widestRun(loadBytes, /*inWorkgroupMemory=*/false);
+    if (stageBytes > 0)
+      planStaging(stageBytes, loadBytes);
+  }
+
+  /// The operands of the warp iteration `map` maps the loop's body to.
+  void bind(const IRMapping &map) {
+    a = map.lookupOrDefault(mma.rowSource ? mma.rowSource
+                                          : op.getDpsInputs()[0]);
+    rowIndices =
+        mma.rowSource ? map.lookupOrDefault(op.getDpsInputs()[0]) : Value();
+    w = map.lookupOrDefault(op.getDpsInputs()[1]);
+    c = map.lookupOrDefault(op.getDpsInits()[0]);
+  }
+  /// The contraction's rows (every warp's: warps split N), from the bound C.
+  void bindRows(ImplicitLocOpBuilder &at) {
+    rows = memref::DimOp::create(at, c, 0);
+  }
+
+  /// Whether A and B go through workgroup memory (`stage-bytes`), and how
+  /// many bytes of it one warp loop needs.
+  bool isStaged() const { return kTile > 0; }
+  int64_t workgroupBytes() const {
+    return (aTileRows() + numWarps * bTileRows()) * tileRowBytes();
   }
 
   /// With `prefetch`, the K loop carries the next step's fragments: each
@@ -257,7 +260,13 @@ public:
         [&](ImplicitLocOpBuilder &at) { emitLaneTiles(at, lane, prefetch); });
   }
 
-  void emitLaneTiles(ImplicitLocOpBuilder &at, Value lane, bool prefetch) {
+  /// Per output tile at (m0, n0), as lane `lane`: its accumulators loaded,
+  /// `kLoops` given them and the row tiles' live flags (null: the first)
+  /// to return the sums, which are stored.
+  using KLoops = function_ref<SmallVector<Value>(
+      ImplicitLocOpBuilder &, Value m0, Value n0, ArrayRef<LaneTile> tiles,
+      ArrayRef<Value> acc, ArrayRef<Value> live)>;
+  void forLaneTiles(ImplicitLocOpBuilder &at, Value lane, KLoops kLoops) {
     forTiles(at, [&](ImplicitLocOpBuilder &nb, Value m0, Value n0) {
       SmallVector<LaneTile> tiles = laneTiles(nb, lane, m0, n0);
       SmallVector<Value> acc, live;
@@ -265,32 +274,41 @@ public:
         llvm::append_range(acc, loadAcc(nb, tile));
       for (int64_t i = 0; i < rowTiles; ++i)
         live.push_back(rowTileLive(nb, m0, i));
-      SmallVector<Value> sums;
-      if (!prefetch) {
-        sums = emitKLoop(nb, tiles, acc, rowTiles, live, /*prefetch=*/false);
-      } else {
-        // Row tiles 0 .. n - 1 have rows: if tile n - 1 has, the loop for
-        // n tiles, else the one for n - 1, ... down to 1.
-        std::function<SmallVector<Value>(ImplicitLocOpBuilder &, int64_t)>
-            loopFor = [&](ImplicitLocOpBuilder &at, int64_t n) {
-              if (n == 1 || !live[n - 1])
-                return emitKLoop(at, tiles, acc, n, {}, /*prefetch=*/true);
-              auto choice = scf::IfOp::create(at, TypeRange(ValueRange(acc)),
-                                              live[n - 1], /*withElse=*/true);
-              ImplicitLocOpBuilder then(at.getLoc(),
-                                        choice.getThenBodyBuilder());
-              scf::YieldOp::create(
-                  then, emitKLoop(then, tiles, acc, n, {}, /*prefetch=*/true));
-              ImplicitLocOpBuilder otherwise(at.getLoc(),
-                                             choice.getElseBodyBuilder());
-              scf::YieldOp::create(otherwise, loopFor(otherwise, n - 1));
-              return llvm::to_vector(ValueRange(choice.getResults()));
-            };
-        sums = loopFor(nb, rowTiles);
-      }
+      SmallVector<Value> sums = kLoops(nb, m0, n0, tiles, acc, live);
       for (auto [j, tile] : llvm::enumerate(tiles))
         storeAcc(nb, tile, ValueRange(sums).slice(4 * j, 4));
     });
+  }
+
+  void emitLaneTiles(ImplicitLocOpBuilder &at, Value lane, bool prefetch) {
+    forLaneTiles(
+        at, lane,
+        [&](ImplicitLocOpBuilder &nb, Value, Value, ArrayRef<LaneTile> tiles,
+            ArrayRef<Value> acc, ArrayRef<Value> live) -> SmallVector<Value> {
+          if (!prefetch)
+            return emitKLoop(nb, tiles, acc, rowTiles, live,
+                             /*prefetch=*/false);
+          // Row tiles 0 .. n - 1 have rows: if tile n - 1 has, the
+          // loop for n tiles, else the one for n - 1, ... down to 1.
+          std::function<SmallVector<Value>(ImplicitLocOpBuilder &, int64_t)>
+              loopFor = [&](ImplicitLocOpBuilder &at, int64_t n) {
+                if (n == 1 || !live[n - 1])
+                  return emitKLoop(at, tiles, acc, n, {},
+                                   /*prefetch=*/true);
+                auto choice = scf::IfOp::create(at, TypeRange(ValueRange(acc)),
+                                                live[n - 1],
+                                                /*withElse=*/true);
+                ImplicitLocOpBuilder then(at.getLoc(),
+                                          choice.getThenBodyBuilder());
+                scf::YieldOp::create(then, emitKLoop(then, tiles, acc, n, {},
+                                                     /*prefetch=*/true));
+                ImplicitLocOpBuilder otherwise(at.getLoc(),
+                                               choice.getElseBodyBuilder());
+                scf::YieldOp::create(otherwise, loopFor(otherwise, n - 1));
+                return llvm::to_vector(ValueRange(choice.getResults()));
+              };
+          return loopFor(nb, rowTiles);
+        });
   }
 
   void emitEmulated() {
@@ -310,6 +328,61 @@ public:
   }
 
 private:
+  int64_t elementBytes() const {
+    return mma.inputType.getIntOrFloatBitWidth() / 8;
+  }
+
+  /// A run of one mma step's registers (8 bytes of bf16 or f16, 2 f32 with
+  /// TF32) holds what the ISA's order holds; longer runs hold several
+  /// steps' fragments at once, so they are budgeted: the accumulators and
+  /// twice a K step's fragments (the next step's are loaded, by
+  /// prefetching or by ptxas, while this one's are used). 16-byte runs
+  /// spilled on sm_80 at 48 (gemm/packed_panels: 2 row tiles of 1 step)
+  /// and 96 (wide/ffn_512: 2 of 4).
+  bool fits(int64_t run) const {
+    int64_t mmaSteps = run / (2 * mma.perRegister());
+    return mmaSteps <= 1 ||
+           4 * rowTiles * steps + 2 * (4 * rowTiles + 2 * steps) * mmaSteps <=
+               kRegisterBudget;
+  }
+
+  /// The widest run (elements, at most `loadBytes`, halved down to one mma
+  /// step's registers; 0: a register at a time) that K and the register
+  /// budget allow, and from global memory A's and B's row strides too
+  /// (workgroup tiles are laid out for any run).
+  int64_t widestRun(int64_t loadBytes, bool inWorkgroupMemory) const {
+    int64_t e = mma.perRegister();
+    for (int64_t run = loadBytes / elementBytes(); run >= 2 * e; run /= 2)
+      if (mma.depth % (kLanesAlongK * run) == 0 && fits(run) &&
+          (inWorkgroupMemory || (alignedRuns(a, run) && alignedRuns(w, run))))
+        return run;
+    return 0;
+  }
+
+  /// K tiles of `stageBytes` of a row, halved (down to one 16-byte chunk)
+  /// until one divides K, holds whole K steps, and the warp loop's tiles
+  /// fit the 48 KB of static workgroup memory; none: not staged. A tile's
+  /// rows are padded to 32 bytes past a multiple of 64, so that a phase of
+  /// 16 lanes loading 8 bytes each (4 rows, 32 bytes of each) reads
+  /// distinct banks.
+  void planStaging(int64_t stageBytes, int64_t loadBytes) {
+    int64_t run = widestRun(loadBytes, /*inWorkgroupMemory=*/true);
+    int64_t step = run ? kLanesAlongK * run : mma.stepDepth();
+    for (int64_t bytes = stageBytes; bytes >= kChunkBytes; bytes /= 2) {
+      kTile = bytes / elementBytes();
+      tilePad = (96 - bytes % 64) % 64 / elementBytes();
+      if (kTile % step == 0 && mma.depth % kTile == 0 &&
+          workgroupBytes() <= kMaxWorkgroupBytes) {
+        width = run;
+        return;
+      }
+    }
+    kTile = tilePad = 0;
+  }
+  int64_t aTileRows() const { return kMMARows * rowTiles; }
+  int64_t bTileRows() const { return kMMACols * steps; }
+  int64_t tileRowBytes() const { return (kTile + tilePad) * elementBytes(); }
+
   /// The lanes' K steps at k0 + kLane in the present scheme: the ISA's
   /// (one mma step; a register's K pair at e t, the step's second half 8
   /// or 4 further) or, with `wideLoads`, `width` elements in a row at
@@ -348,62 +421,268 @@ private:
 
   void emulateTiles(ImplicitLocOpBuilder &at, Value accRegs, Value aRegs,
                     Value bRegs) {
-    int64_t subSteps = mmaSteps();
     forTiles(at, [&](ImplicitLocOpBuilder &nb, Value m0, Value n0) {
-      forLanes(nb, [&](ImplicitLocOpBuilder &lb, Value lane) {
-        for (auto [t, tile] : llvm::enumerate(laneTiles(lb, lane, m0, n0)))
-          for (auto [i, value] : llvm::enumerate(loadAcc(lb, tile)))
-            memref::StoreOp::create(
-                lb, value, accRegs,
-                ValueRange{index(lb, t), lane, index(lb, i)});
+      Value base = index(nb, 0);
+      emulateLoadAcc(nb, m0, n0, accRegs, base);
+      emulateKSteps(nb, m0, n0, mma.depth, aRegs, bRegs, accRegs, base);
+      emulateStoreAcc(nb, m0, n0, accRegs, base);
+    });
+  }
+
+  /// The lanes' accumulators of the tile at (m0, n0) into the warp's
+  /// registers, the buffer's tiles from `base` (a warp's first).
+  void emulateLoadAcc(ImplicitLocOpBuilder &at, Value m0, Value n0,
+                      Value accRegs, Value base) {
+    forLanes(at, [&](ImplicitLocOpBuilder &lb, Value lane) {
+      for (auto [t, tile] : llvm::enumerate(laneTiles(lb, lane, m0, n0)))
+        for (auto [i, value] : llvm::enumerate(loadAcc(lb, tile)))
+          memref::StoreOp::create(
+              lb, value, accRegs,
+              ValueRange{arith::AddIOp::create(lb, base, index(lb, t)), lane,
+                         index(lb, i)});
+    });
+  }
+
+  void emulateStoreAcc(ImplicitLocOpBuilder &at, Value m0, Value n0,
+                       Value accRegs, Value base) {
+    forLanes(at, [&](ImplicitLocOpBuilder &lb, Value lane) {
+      for (auto [t, tile] : llvm::enumerate(laneTiles(lb, lane, m0, n0))) {
+        Value accTile = arith::AddIOp::create(lb, base, index(lb, t));
+        SmallVector<Value> acc;
+        for (int64_t i = 0; i < 4; ++i)
+          acc.push_back(memref::LoadOp::create(
+              lb, accRegs, ValueRange{accTile, lane, index(lb, i)}));
+        storeAcc(lb, tile, acc);
+      }
+    });
+  }
+
+  /// The K steps of [0, depth) (staged: of the K tile, in its workgroup
+  /// tiles): per step every lane's fragments into the registers, then each
+  /// mma step computed from them.
+  void emulateKSteps(ImplicitLocOpBuilder &at, Value m0, Value n0,
+                     int64_t depth, Value aRegs, Value bRegs, Value accRegs,
+                     Value base) {
+    int64_t subSteps = mmaSteps();
+    forLoop(at, 0, depth, kStep(), [&](ImplicitLocOpBuilder &kb, Value k0) {
+      forLanes(kb, [&](ImplicitLocOpBuilder &lb, Value lane) {
+        SmallVector<LaneTile> tiles = laneTiles(lb, lane, m0, n0);
+        for (int64_t j = 0; j < steps; ++j)
+          for (auto [i, reg] : llvm::enumerate(loadB(lb, tiles[j], k0)))
+            memref::StoreOp::create(lb, reg, bRegs,
+                                    ValueRange{index(lb, j * subSteps + i / 2),
+                                               lane, index(lb, i % 2)});
+        for (int64_t r = 0; r < rowTiles; ++r)
+          for (auto [i, reg] : llvm::enumerate(loadA(lb, tiles[steps * r], k0)))
+            memref::StoreOp::create(lb, reg, aRegs,
+                                    ValueRange{index(lb, r * subSteps + i / 4),
+                                               lane, index(lb, i % 4)});
       });
-      forLoop(
-          nb, 0, mma.depth, kStep(), [&](ImplicitLocOpBuilder &kb, Value k0) {
-            forLanes(kb, [&](ImplicitLocOpBuilder &lb, Value lane) {
-              SmallVector<LaneTile> tiles = laneTiles(lb, lane, m0, n0);
-              for (int64_t j = 0; j < steps; ++j)
-                for (auto [i, reg] : llvm::enumerate(loadB(lb, tiles[j], k0)))
-                  memref::StoreOp::create(
-                      lb, reg, bRegs,
-                      ValueRange{index(lb, j * subSteps + i / 2), lane,
-                                 index(lb, i % 2)});
-              for (int64_t r = 0; r < rowTiles; ++r)
-                for (auto [i, reg] :
-                     llvm::enumerate(loadA(lb, tiles[steps * r], k0)))
-                  memref::StoreOp::create(
-                      lb, reg, aRegs,
-                      ValueRange{index(lb, r * subSteps + i / 4), lane,
-                                 index(lb, i % 4)});
-            });
-            for (int64_t r = 0; r < rowTiles; ++r) {
-              auto runSteps = [&, r](ImplicitLocOpBuilder &sb) {
-                for (int64_t s = 0; s < subSteps; ++s)
-                  for (int64_t j = 0; j < steps; ++j)
-                    emulateStep(sb, aRegs, index(sb, r * subSteps + s), bRegs,
-                                index(sb, j * subSteps + s), accRegs,
-                                index(sb, steps * r + j));
-              };
-              Value live = rowTileLive(kb, m0, r);
-              if (!live) {
-                runSteps(kb);
-                continue;
-              }
-              auto guarded = scf::IfOp::create(kb, live);
-              ImplicitLocOpBuilder then(kb.getLoc(),
-                                        guarded.getThenBodyBuilder());
-              runSteps(then);
-            }
-          });
-      forLanes(nb, [&](ImplicitLocOpBuilder &lb, Value lane) {
-        for (auto [t, tile] : llvm::enumerate(laneTiles(lb, lane, m0, n0))) {
-          SmallVector<Value> acc;
-          for (int64_t i = 0; i < 4; ++i)
-            acc.push_back(memref::LoadOp::create(
-                lb, accRegs, ValueRange{index(lb, t), lane, index(lb, i)}));
-          storeAcc(lb, tile, acc);
+      for (int64_t r = 0; r < rowTiles; ++r) {
+        auto runSteps = [&, r](ImplicitLocOpBuilder &sb) {
+          for (int64_t s = 0; s < subSteps; ++s)
+            for (int64_t j = 0; j < steps; ++j)
+              emulateStep(
+                  sb, aRegs, index(sb, r * subSteps + s), bRegs,
+                  index(sb, j * subSteps + s), accRegs,
+                  arith::AddIOp::create(sb, base, index(sb, steps * r + j)));
+        };
+        Value live = rowTileLive(kb, m0, r);
+        if (!live) {
+          runSteps(kb);
+          continue;
         }
+        auto guarded = scf::IfOp::create(kb, live);
+        ImplicitLocOpBuilder then(kb.getLoc(), guarded.getThenBodyBuilder());
+        runSteps(then);
+      }
+    });
+  }
+
+public:
+  /// Staged on the GPU, as lane `lane` of warp `warp` (thread `tid` of the
+  /// loop's): per tile at (m0, n0), per K tile a barrier (the tile before
+  /// is read), the copy, a barrier, the K steps from the workgroup tiles.
+  /// Every warp runs the same loops (warps split N; the row tiles' guards
+  /// sit inside the K steps), so every thread of the loop reaches each
+  /// barrier. No register prefetch.
+  void emitStagedLane(Value tid, Value warp, Value lane, Value buffer) {
+    bindTiles(b, buffer, warp);
+    wideLoads = width > 0;
+    int64_t threads = numWarps * kWarpSize;
+    forLaneTiles(
+        b, lane,
+        [&](ImplicitLocOpBuilder &nb, Value m0, Value n0,
+            ArrayRef<LaneTile> tiles, ArrayRef<Value> acc,
+            ArrayRef<Value> live) -> SmallVector<Value> {
+          auto kTiles = scf::ForOp::create(
+              nb, index(nb, 0), index(nb, mma.depth), index(nb, kTile), acc,
+              [&](OpBuilder &nested, Location loc, Value kt, ValueRange sums) {
+                ImplicitLocOpBuilder kb(loc, nested);
+                barrier(kb, threads);
+                copyTiles(kb, tid, lane, m0, n0, kt);
+                barrier(kb, threads);
+                scf::YieldOp::create(kb,
+                                     emitKLoop(kb, tiles, llvm::to_vector(sums),
+                                               rowTiles, live,
+                                               /*prefetch=*/false));
+              });
+          return llvm::to_vector(ValueRange(kTiles.getResults()));
+        });
+  }
+
+  /// Staged, emulated: the warps' loop interchanged with the K tiles. Per
+  /// tile at (m0, n0) every warp's accumulators into the warps' register
+  /// buffer; per K tile every warp's lanes copy (thread warp * 32 + lane,
+  /// as on the GPU), then every warp runs its K steps from the workgroup
+  /// tiles; then every warp's accumulators stored. `bindWarp` rebuilds a
+  /// warp's views of the operands (bind) from its index.
+  void emitStagedEmulated(
+      Value buffer,
+      function_ref<void(ImplicitLocOpBuilder &, Value)> bindWarp) {
+    int64_t most = std::max<int64_t>(1, width / (2 * mma.perRegister()));
+    int64_t perWarp = rowTiles * steps;
+    Value accRegs = memref::AllocaOp::create(
+        b, MemRefType::get({numWarps * perWarp, kWarpSize, 4}, b.getF32Type()));
+    Value aRegs = memref::AllocaOp::create(
+        b, MemRefType::get({rowTiles * most, kWarpSize, 4}, regType));
+    Value bRegs = memref::AllocaOp::create(
+        b, MemRefType::get({steps * most, kWarpSize, 2}, regType));
+    wideLoads = width > 0;
+    auto eachWarp =
+        [&](ImplicitLocOpBuilder &at,
+            function_ref<void(ImplicitLocOpBuilder &, Value, Value)> body) {
+          forLoop(at, 0, numWarps, 1, [&](ImplicitLocOpBuilder &wb, Value wp) {
+            bindWarp(wb, wp);
+            bindTiles(wb, buffer, wp);
+            body(wb, wp, arith::MulIOp::create(wb, wp, index(wb, perWarp)));
+          });
+        };
+    forTiles(b, [&](ImplicitLocOpBuilder &nb, Value m0, Value n0) {
+      eachWarp(nb, [&](ImplicitLocOpBuilder &wb, Value, Value base) {
+        emulateLoadAcc(wb, m0, n0, accRegs, base);
+      });
+      forLoop(nb, 0, mma.depth, kTile, [&](ImplicitLocOpBuilder &kb, Value kt) {
+        eachWarp(kb, [&](ImplicitLocOpBuilder &wb, Value wp, Value) {
+          forLanes(wb, [&](ImplicitLocOpBuilder &lb, Value lane) {
+            Value tid = arith::AddIOp::create(
+                lb, arith::MulIOp::create(lb, wp, index(lb, kWarpSize)), lane);
+            copyTiles(lb, tid, lane, m0, n0, kt);
+          });
+        });
+        eachWarp(kb, [&](ImplicitLocOpBuilder &wb, Value, Value base) {
+          emulateKSteps(wb, m0, n0, kTile, aRegs, bRegs, accRegs, base);
+        });
+      });
+      eachWarp(nb, [&](ImplicitLocOpBuilder &wb, Value, Value base) {
+        emulateStoreAcc(wb, m0, n0, accRegs, base);
       });
     });
+  }
+
+private:
+  /// The workgroup tiles in `buffer` (bytes): A's [16 row-tiles, K tile +
+  /// pad], then every warp's B tile, [warps x 8 steps, K tile + pad]; `warp`'s
+  /// from row warp x 8 steps.
+  void bindTiles(ImplicitLocOpBuilder &at, Value buffer, Value warp) {
+    Attribute space = cast<MemRefType>(buffer.getType()).getMemorySpace();
+    auto tileType = [&](int64_t tileRows) {
+      return MemRefType::get({tileRows, kTile + tilePad}, mma.inputType,
+                             MemRefLayoutAttrInterface(), space);
+    };
+    sharedA = memref::ViewOp::create(at, tileType(aTileRows()), buffer,
+                                     index(at, 0), ValueRange{});
+    sharedB = memref::ViewOp::create(
+        at, tileType(numWarps * bTileRows()), buffer,
+        index(at, aTileRows() * tileRowBytes()), ValueRange{});
+    bRowBase = arith::MulIOp::create(at, warp, index(at, bTileRows()));
+  }
+
+  /// Thread `tid` of the loop's copies its share of the K tile at kt of
+  /// A's rows m0 ... (16-byte chunks dealt over all the loop's threads;
+  /// rows past the end: the last row, as the lanes read them unstaged) and
+  /// lane `lane` its share of its warp's rows n0 ... of B.
+  void copyTiles(ImplicitLocOpBuilder &at, Value tid, Value lane, Value m0,
+                 Value n0, Value kt) {
+    Value last = arith::SubIOp::create(at, rows, index(at, 1));
+    copyRows(at, tid, numWarps * kWarpSize, aTileRows(), a, sharedA,
+             index(at, 0), kt, [&](ImplicitLocOpBuilder &x, Value r) -> Value {
+               Value row = arith::MinUIOp::create(
+                   x, arith::AddIOp::create(x, m0, r), last);
+               if (!rowIndices)
+                 return row;
+               Value source =
+                   memref::LoadOp::create(x, rowIndices, ValueRange{row});
+               return arith::IndexCastOp::create(x, x.getIndexType(), source);
+             });
+    copyRows(at, lane, kWarpSize, bTileRows(), w, sharedB, bRowBase, kt,
+             [&](ImplicitLocOpBuilder &x, Value r) -> Value {
+               return arith::AddIOp::create(x, n0, r);
+             });
+  }
+
+  /// Chunks c = thread, thread + threads, ... of `numRows` rows of the K
+  /// tile: row c / chunks-per-row, from `source`'s row `sourceRow(row)` at
+  /// kt + its column, to `tile`'s row firstRow + row. One 16-byte vector
+  /// where the source's rows keep chunks aligned (a static row stride)
+  /// and its first element is 16-byte aligned (tested here, alike for
+  /// every thread), else element by element.
+  void copyRows(ImplicitLocOpBuilder &at, Value thread, int64_t threads,
+                int64_t numRows, Value source, Value tile, Value firstRow,
+                Value kt,
+                function_ref<Value(ImplicitLocOpBuilder &, Value)> sourceRow) {
+    int64_t chunk = kChunkBytes / elementBytes(), perRow = kTile / chunk;
+    Value aligned;
+    if (alignedRuns(source, chunk)) {
+      Emitter e{at};
+      Value first = ElementAddresses(e, source).of(e, {e.idx(0), e.idx(0)});
+      aligned = e.cmpi(arith::CmpIPredicate::eq,
+                       e.andi(first, e.idx(kChunkBytes - 1)), e.idx(0));
+    }
+    forLoop(
+        at, thread, index(at, numRows * perRow), threads,
+        [&](ImplicitLocOpBuilder &x, Value c) {
+          Value r = arith::DivUIOp::create(x, c, index(x, perRow));
+          Value col = arith::MulIOp::create(
+              x, arith::RemUIOp::create(x, c, index(x, perRow)),
+              index(x, chunk));
+          Value from = sourceRow(x, r);
+          Value k = arith::AddIOp::create(x, kt, col);
+          Value to = arith::AddIOp::create(x, firstRow, r);
+          auto byElements = [&](ImplicitLocOpBuilder &y) {
+            for (int64_t i = 0; i < chunk; ++i) {
+              Value v = memref::LoadOp::create(
+                  y, source,
+                  ValueRange{from, arith::AddIOp::create(y, k, index(y, i))});
+              memref::StoreOp::create(
+                  y, v, tile,
+                  ValueRange{to, arith::AddIOp::create(y, col, index(y, i))});
+            }
+          };
+          if (!aligned)
+            return byElements(x);
+          auto test = scf::IfOp::create(x, aligned, /*withElseRegion=*/true);
+          ImplicitLocOpBuilder then(x.getLoc(), test.getThenBodyBuilder());
+          Value v = vector::LoadOp::create(
+              then, VectorType::get({chunk}, mma.inputType), source,
+              ValueRange{from, k}, /*nontemporal=*/false,
+              llvm::MaybeAlign(kChunkBytes));
+          vector::StoreOp::create(then, v, tile, ValueRange{to, col},
+                                  /*nontemporal=*/false,
+                                  llvm::MaybeAlign(kChunkBytes));
+          ImplicitLocOpBuilder otherwise(x.getLoc(), test.getElseBodyBuilder());
+          byElements(otherwise);
+        });
+  }
+
+  /// A barrier of the warp loop's `threads` threads (named barrier 1: the
+  /// block may have more threads, which skip the loop).
+  static void barrier(ImplicitLocOpBuilder &at, int64_t threads) {
+    Type i32 = at.getI32Type();
+    NVVM::BarrierOp::create(at, Type(),
+                            arith::ConstantIntOp::create(at, i32, 1),
+                            arith::ConstantIntOp::create(at, i32, threads),
+                            NVVM::BarrierReductionAttr(), Value());
   }
 
   /// The K loop of the first `tiles` row tiles (the others' sums `acc`
@@ -452,11 +731,13 @@ private:
       return regs;
     };
     int64_t numAcc = 4 * steps * tiles, subSteps = mmaSteps();
+    // Staged: the K steps of one K tile, in its workgroup tiles.
+    int64_t depth = sharedA ? kTile : mma.depth;
     SmallVector<Value> init(acc.take_front(numAcc));
     if (prefetch)
       llvm::append_range(init, loadFragments(at, index(at, 0)));
     auto kLoop = scf::ForOp::create(
-        at, index(at, 0), index(at, mma.depth), index(at, kStep()), init,
+        at, index(at, 0), index(at, depth), index(at, kStep()), init,
         [&](OpBuilder &nested, Location loc, Value k0, ValueRange args) {
           ImplicitLocOpBuilder kb(loc, nested);
           ValueRange sums = args.take_front(numAcc);
@@ -473,7 +754,7 @@ private:
             // The next step's fragments, before this step's mma.sync.
             Value kNext = arith::MinUIOp::create(
                 kb, arith::AddIOp::create(kb, k0, index(kb, kStep())),
-                index(kb, mma.depth - kStep()));
+                index(kb, depth - kStep()));
             prefetched = loadFragments(kb, kNext);
           } else {
             // B's fragments once per K step, for every row tile.
@@ -534,19 +815,23 @@ private:
     return arith::ConstantIndexOp::create(at, v);
   }
 
-  void forLoop(ImplicitLocOpBuilder &at, int64_t lb, Value ub, int64_t step,
+  void forLoop(ImplicitLocOpBuilder &at, Value lb, Value ub, int64_t step,
                function_ref<void(ImplicitLocOpBuilder &, Value)> body) {
     scf::ForOp::create(
-        at, index(at, lb), ub, index(at, step), ValueRange{},
+        at, lb, ub, index(at, step), ValueRange{},
         [&](OpBuilder &nested, Location loc, Value iv, ValueRange) {
           ImplicitLocOpBuilder inner(loc, nested);
           body(inner, iv);
           scf::YieldOp::create(inner);
         });
   }
+  void forLoop(ImplicitLocOpBuilder &at, int64_t lb, Value ub, int64_t step,
+               function_ref<void(ImplicitLocOpBuilder &, Value)> body) {
+    forLoop(at, index(at, lb), ub, step, body);
+  }
   void forLoop(ImplicitLocOpBuilder &at, int64_t lb, int64_t ub, int64_t step,
                function_ref<void(ImplicitLocOpBuilder &, Value)> body) {
-    forLoop(at, lb, index(at, ub), step, body);
+    forLoop(at, index(at, lb), index(at, ub), step, body);
   }
   void forLanes(ImplicitLocOpBuilder &at,
                 function_ref<void(ImplicitLocOpBuilder &, Value)> body) {
@@ -586,16 +871,17 @@ private:
     SmallVector<LaneTile> tiles;
     for (int64_t i = 0; i < rowTiles; ++i)
       for (int64_t j = 0; j < steps; ++j)
-        tiles.push_back(laneTile(at, lane, offset(m0, i * kMMARows),
-                                 offset(n0, j * kMMACols),
-                                 /*readsA=*/j == 0));
+        tiles.push_back(laneTile(
+            at, lane, offset(m0, i * kMMARows), offset(n0, j * kMMACols),
+            /*readsA=*/j == 0, i * kMMARows, j * kMMACols));
     return tiles;
   }
 
   /// A row tile's first step (`readsA`) is the one A is read for: its
-  /// gathered rows' source rows are read only there.
+  /// gathered rows' source rows are read only there (staged, by the copy
+  /// instead). (tileM, tileN): the step's place in the workgroup tiles.
   LaneTile laneTile(ImplicitLocOpBuilder &at, Value lane, Value m0, Value n0,
-                    bool readsA) {
+                    bool readsA, int64_t tileM, int64_t tileN) {
     LaneTile t;
     Value group = arith::DivUIOp::create(at, lane, index(at, 4));
     Value inGroup = arith::RemUIOp::create(at, lane, index(at, 4));
@@ -612,7 +898,12 @@ private:
     Value last = arith::SubIOp::create(at, rows, index(at, 1));
     t.row0 = arith::SelectOp::create(at, t.in0, t.r0, last);
     t.row1 = arith::SelectOp::create(at, t.in1, t.r1, last);
-    if (!rowIndices) {
+    if (sharedA) {
+      t.tileRow0 = arith::AddIOp::create(at, group, index(at, tileM));
+      t.tileRow1 = arith::AddIOp::create(at, t.tileRow0, index(at, 8));
+      t.tileWeightRow = arith::AddIOp::create(
+          at, arith::AddIOp::create(at, bRowBase, index(at, tileN)), group);
+    } else if (!rowIndices) {
       t.aRow0 = t.row0;
       t.aRow1 = t.row1;
     } else if (readsA) {
@@ -685,10 +976,14 @@ private:
   /// steps take each of its K columns once.
   SmallVector<Value> loadA(ImplicitLocOpBuilder &at, const LaneTile &t,
                            Value k0) {
+    // Staged: the rows in A's workgroup tile, k0 within the K tile.
+    Value from = sharedA ? sharedA : a;
+    Value aRow0 = sharedA ? t.tileRow0 : t.aRow0;
+    Value aRow1 = sharedA ? t.tileRow1 : t.aRow1;
     if (wideLoads) {
       Value k = arith::AddIOp::create(at, k0, t.kLane);
-      SmallVector<Value> row0 = loadRowRegisters(at, a, t.aRow0, k);
-      SmallVector<Value> row1 = loadRowRegisters(at, a, t.aRow1, k);
+      SmallVector<Value> row0 = loadRowRegisters(at, from, aRow0, k);
+      SmallVector<Value> row1 = loadRowRegisters(at, from, aRow1, k);
       SmallVector<Value> regs;
       for (int64_t s = 0; 2 * s < static_cast<int64_t>(row0.size()); ++s)
         regs.append(
@@ -696,9 +991,9 @@ private:
       return regs;
     }
     auto [k, kHalf] = laneColumns(at, t, k0);
-    return {loadRegister(at, a, t.aRow0, k), loadRegister(at, a, t.aRow1, k),
-            loadRegister(at, a, t.aRow0, kHalf),
-            loadRegister(at, a, t.aRow1, kHalf)};
+    return {loadRegister(at, from, aRow0, k), loadRegister(at, from, aRow1, k),
+            loadRegister(at, from, aRow0, kHalf),
+            loadRegister(at, from, aRow1, kHalf)};
   }
 
   /// B's 2 registers per mma step of a K step ({b0 b1} {b2 b3}; TF32 b0
@@ -707,12 +1002,13 @@ private:
   /// R(2s + 1) for mma step s (as loadA).
   SmallVector<Value> loadB(ImplicitLocOpBuilder &at, const LaneTile &t,
                            Value k0) {
+    Value from = sharedB ? sharedB : w;
+    Value row = sharedB ? t.tileWeightRow : t.weightRow;
     if (wideLoads)
-      return loadRowRegisters(at, w, t.weightRow,
+      return loadRowRegisters(at, from, row,
                               arith::AddIOp::create(at, k0, t.kLane));
     auto [k, kHalf] = laneColumns(at, t, k0);
-    return {loadRegister(at, w, t.weightRow, k),
-            loadRegister(at, w, t.weightRow, kHalf)};
+    return {loadRegister(at, from, row, k), loadRegister(at, from, row, kHalf)};
   }
 
   void storeAcc(ImplicitLocOpBuilder &at, const LaneTile &t, ValueRange acc) {
@@ -823,17 +1119,28 @@ private:
   }
 
   ImplicitLocOpBuilder &b;
+  linalg::LinalgOp op;
   const WarpMMAContraction &mma;
-  Value a, rowIndices, w, c, rows; // rowIndices: for gathered rows only
+  int64_t numWarps; // of the warp loop
   VectorType regType, accType;
-  int64_t steps;    // 8-column steps sharing an A fragment
-  int64_t rowTiles; // 16-row tiles sharing a B fragment
-  int64_t width;    // elements of a row a lane loads at once; 0: registers
+  Value a, rowIndices, w, c, rows; // rowIndices: for gathered rows only
+  int64_t steps;                   // 8-column steps sharing an A fragment
+  int64_t rowTiles;                // 16-row tiles sharing a B fragment
+  int64_t width; // elements of a row a lane loads at once; 0: registers
   bool wideLoads = false; // the scheme being emitted (bySchemes)
+  // Staging (stage-bytes): the K tile (elements; 0: not staged) and its
+  // rows' padding; the workgroup tiles of the warp being emitted, and the
+  // first row of its B tile.
+  int64_t kTile = 0, tilePad = 0;
+  Value sharedA, sharedB, bRowBase;
   static constexpr int64_t kMaxTiles = 16;
   /// The lanes a K step's columns are dealt to (t = lane % 4).
   static constexpr int64_t kLanesAlongK = 4;
   static constexpr int64_t kRegisterBudget = 40;
+  /// What a thread copies into workgroup memory at once, and the static
+  /// workgroup memory a kernel may have without opting in.
+  static constexpr int64_t kChunkBytes = 16;
+  static constexpr int64_t kMaxWorkgroupBytes = 48 * 1024;
 };
 
 bool isMappedToWarps(scf::ForallOp forall) {
@@ -939,6 +1246,43 @@ LogicalResult lowerWarpLoop(RewriterBase &rewriter, scf::ForallOp warps,
   ImplicitLocOpBuilder b(warps.getLoc(), rewriter);
   b.setInsertionPoint(warps);
   MLIRContext *ctx = warps.getContext();
+  WarpMMAEmitter emitter(b, linalgOp, mma, options.rowTiles, options.loadBytes,
+                         options.stageBytes, *trips);
+  // A warp's iteration of the loop's body but the contraction, at `at`,
+  // its induction variable lb + warp * step; the emitter bound to it.
+  auto cloneWarp = [&](ImplicitLocOpBuilder &at, Value warp) {
+    Value iv = arith::AddIOp::create(
+        at,
+        getValueOrCreateConstantIndexOp(at, at.getLoc(),
+                                        warps.getMixedLowerBound()[0]),
+        arith::MulIOp::create(at, warp,
+                              getValueOrCreateConstantIndexOp(
+                                  at, at.getLoc(), warps.getMixedStep()[0])));
+    IRMapping map;
+    map.map(warps.getInductionVar(0), iv);
+    for (Operation &op : warps.getBody()->without_terminator())
+      if (&op != contraction)
+        at.clone(op, map);
+    emitter.bind(map);
+  };
+  // Staged: the block's workgroup memory for the tiles (a kernel's become
+  // one buffer, hmoe-map-forall-to-gpu); emulated, a CPU buffer.
+  Value tiles;
+  if (emitter.isStaged()) {
+    Attribute space;
+    if (!emulate)
+      space = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
+    tiles = memref::AllocaOp::create(
+        b, MemRefType::get({emitter.workgroupBytes()}, b.getI8Type(),
+                           MemRefLayoutAttrInterface(), space));
+  }
+  if (emulate && emitter.isStaged()) {
+    cloneWarp(b, arith::ConstantIndexOp::create(b, 0));
+    emitter.bindRows(b);
+    emitter.emitStagedEmulated(tiles, cloneWarp);
+    rewriter.eraseOp(warps);
+    return success();
+  }
   // The GPU: a thread per lane; emulated: a loop over the warps.
   int64_t iterations = emulate ? *trips : *trips * kWarpSize;
   Attribute mapping = emulate ? Attribute(gpu::GPUWarpMappingAttr::get(
@@ -957,28 +1301,14 @@ LogicalResult lowerWarpLoop(RewriterBase &rewriter, scf::ForallOp warps,
     warp = arith::DivUIOp::create(b, id, size);
     lane = arith::RemUIOp::create(b, id, size);
   }
-  // The warp loop's induction variable: lb + warp * step.
-  Value iv = arith::AddIOp::create(
-      b,
-      getValueOrCreateConstantIndexOp(b, b.getLoc(),
-                                      warps.getMixedLowerBound()[0]),
-      arith::MulIOp::create(b, warp,
-                            getValueOrCreateConstantIndexOp(
-                                b, b.getLoc(), warps.getMixedStep()[0])));
-  IRMapping map;
-  map.map(warps.getInductionVar(0), iv);
-  for (Operation &op : warps.getBody()->without_terminator()) {
-    if (&op != contraction) {
-      b.clone(op, map);
-      continue;
-    }
-    WarpMMAEmitter emitter(b, linalgOp, mma, map, options.rowTiles,
-                           options.loadBytes);
-    if (emulate)
-      emitter.emitEmulated();
-    else
-      emitter.emitLane(lane, options.prefetch);
-  }
+  cloneWarp(b, warp);
+  emitter.bindRows(b);
+  if (emulate)
+    emitter.emitEmulated();
+  else if (emitter.isStaged())
+    emitter.emitStagedLane(id, warp, lane, tiles);
+  else
+    emitter.emitLane(lane, options.prefetch);
   rewriter.eraseOp(warps);
   return success();
 }
@@ -1000,6 +1330,14 @@ struct HMoEWarpContractionsToMMAPass
           << static_cast<int64_t>(loadBytes) << " must be 4, 8 or 16";
       return signalPassFailure();
     }
+    if (stageBytes != 0 && (stageBytes < 16 || stageBytes > 256 ||
+                            !llvm::isPowerOf2_64(stageBytes))) {
+      getOperation()->emitError()
+          << "hmoe-warp-contractions-to-mma: stage-bytes="
+          << static_cast<int64_t>(stageBytes)
+          << " must be 0 (not staged) or a power of two from 16 to 256";
+      return signalPassFailure();
+    }
     SmallVector<scf::ForallOp> loops;
     getOperation()->walk([&](scf::ForallOp forall) {
       if (isMappedToWarps(forall))
@@ -1007,8 +1345,9 @@ struct HMoEWarpContractionsToMMAPass
     });
     IRRewriter rewriter(&getContext());
     for (scf::ForallOp forall : loops)
-      if (failed(lowerWarpLoop(rewriter, forall,
-                               {emulate, tf32, rowTiles, prefetch, loadBytes})))
+      if (failed(lowerWarpLoop(
+              rewriter, forall,
+              {emulate, tf32, rowTiles, prefetch, loadBytes, stageBytes})))
         return signalPassFailure();
   }
 };

@@ -244,6 +244,8 @@ func.func @self_copy(%a: memref<16x32xbf16>, %w: memref<16x32xbf16>, %c: memref<
 // CHECK: } {mapping = [#gpu.thread<linear_dim_0>]}
 // EMU-LABEL: func.func @gathered_rows
 // EMU-SAME: (%[[X:.*]]: memref<?x64xbf16>, %[[TOK:.*]]: memref<?xi32>
+// (Past the lanes' accumulators, into the K steps' lane loop.)
+// EMU: memref.store %{{.*}}, %{{.*}} : memref<1x32x4xf32>
 // EMU: %[[T0:.*]] = memref.load %[[TOK]]
 // EMU: %[[S0:.*]] = arith.index_cast %[[T0]] : i32 to index
 // EMU: vector.load %[[X]][%[[S0]], %{{.*}}]

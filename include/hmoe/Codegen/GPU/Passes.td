@@ -186,6 +186,26 @@ def HMoEWarpContractionsToMMA : InterfacePass<"hmoe-warp-contractions-to-mma",
     lane agrees), A's and B's first elements aligned to a run; where they
     are not (a caller's view), the ISA's order runs.
 
+    With `stage-bytes` (64 or 128; 0, the default, is off), A and B go
+    through workgroup memory a K tile at a time. The block's warps split
+    N, so they all read the same rows of A: per tile the block's threads
+    copy those rows (16 `row-tiles` of them, past the end the last row; for
+    gathered rows the source rows the indices name) and each warp its own
+    rows of B, in 16-byte chunks (vector loads where the source's rows
+    and base address are 16-byte aligned, else element by element), with
+    a barrier over the loop's threads (`nvvm.barrier`, id 1, their count)
+    before and after; then the lanes load their fragments from there as
+    they would from global memory (always aligned, so in `load-bytes`
+    runs). A tile's rows are padded to 32 bytes past a multiple of 64, so
+    the 8-byte fragment loads of a phase's 16 lanes (4 rows, 32 bytes
+    each) fall on distinct banks. One workgroup buffer (an i8
+    `memref.alloca` in `#gpu.address_space<workgroup>`, viewed as the A
+    and B tiles) per warp loop; `hmoe-map-forall-to-gpu` makes a kernel's
+    buffers one workgroup attribution, shared by its thread loops. Emulated,
+    the warps' loop is interchanged with the K tiles: per K tile every
+    warp's lanes copy, then every warp runs its mma steps, each warp's
+    accumulators kept in the warps' register buffer between the two.
+
     With `emulate` (for `hmoe-lower-to-cpu{gpu-mapped tensor-cores}`), the
     loop becomes one iteration per warp (its induction variable and body
     rebuilt as for the GPU), which runs its 32 lanes one after the other,
@@ -216,6 +236,15 @@ def HMoEWarpContractionsToMMA : InterfacePass<"hmoe-warp-contractions-to-mma",
            "registers in an order A and B share; 16, two steps' (where "
            "the registers they hold allow, else 8). Runs where K and the "
            "row strides allow, behind a test that A and B start aligned">,
+    Option<"stageBytes", "stage-bytes", "int64_t", /*default=*/"0",
+           "0: the lanes read their fragments from global memory; a power "
+           "of two from 16 to 256 (64, 128): per K tile of that many bytes "
+           "of a row, the block copies "
+           "the rows of A its warps share and each warp its rows of B "
+           "into workgroup memory (16-byte chunks, a barrier before and "
+           "after), and the lanes read their fragments from there (K tiles "
+           "halved where K or 48 KB of workgroup memory need it; no "
+           "register prefetch)">,
   ];
   let dependentDialects = [
     "::mlir::LLVM::LLVMDialect",

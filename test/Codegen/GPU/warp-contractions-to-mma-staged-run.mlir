@@ -1,0 +1,168 @@
+// RUN: hmoe-opt %s --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{emulate stage-bytes=32},convert-linalg-to-loops),convert-scf-to-cf,expand-strided-metadata,lower-affine,finalize-memref-to-llvm,convert-vector-to-llvm,convert-to-llvm,reconcile-unrealized-casts)' | mlir-runner -e main -entry-point-result=void -shared-libs=%mlir_c_runner_utils | FileCheck %s
+// RUN: hmoe-opt %s --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{emulate stage-bytes=32}))' | FileCheck %s --check-prefix=IR
+// CHECK: cases 6
+// CHECK-NEXT: wrong 0
+//
+// The staged copy's two paths, run: A and B are views starting 0, 2 or 8
+// (A) and 0 or 6 (B) elements into 16-byte aligned buffers, so the
+// block's copy of A's rows and each warp's of its B rows take 16-byte
+// vectors (offsets 0 and 8) or go element by element (the others); 37
+// rows (two row tiles of 16 a step, the second partial, then one past
+// the rows), two warps of 16 columns, K = 64 in K tiles of 16 (32 bytes).
+// Against the same contraction outside a warp loop (the pass leaves it
+// alone). Small integers: every sum is exact, so any difference is a wrong
+// element copied or read.
+// IR-LABEL: func.func @staged
+// IR: memref.alloca() : memref<2048xi8>
+// IR: memref.view {{.*}} to memref<32x16xbf16>
+// IR: memref.view {{.*}} to memref<32x16xbf16>
+// IR: vector.load {{.*}} {alignment = 16 : i64} : memref<37x64xbf16, strided<[72, 1], offset: ?>>, vector<8xbf16>
+// IR: memref.load {{.*}} : memref<37x64xbf16, strided<[72, 1], offset: ?>>
+// IR-LABEL: func.func @reference
+// IR: linalg.generic
+
+#mapA = affine_map<(m, n, k) -> (m, k)>
+#mapB = affine_map<(m, n, k) -> (n, k)>
+#mapC = affine_map<(m, n, k) -> (m, n)>
+
+func.func @staged(%a: memref<37x64xbf16, strided<[72, 1], offset: ?>>,
+                  %w: memref<32x64xbf16, strided<[72, 1], offset: ?>>,
+                  %c: memref<37x32xf32>) {
+  scf.forall (%i) = (0) to (32) step (16) {
+    %wv = memref.subview %w[%i, 0] [16, 64] [1, 1] : memref<32x64xbf16, strided<[72, 1], offset: ?>> to memref<16x64xbf16, strided<[72, 1], offset: ?>>
+    %cv = memref.subview %c[0, %i] [37, 16] [1, 1] : memref<37x32xf32> to memref<37x16xf32, strided<[32, 1], offset: ?>>
+    linalg.generic {indexing_maps = [#mapA, #mapB, #mapC], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%a, %wv : memref<37x64xbf16, strided<[72, 1], offset: ?>>, memref<16x64xbf16, strided<[72, 1], offset: ?>>)
+        outs(%cv : memref<37x16xf32, strided<[32, 1], offset: ?>>) {
+    ^bb0(%x: bf16, %y: bf16, %acc: f32):
+      %xf = arith.extf %x : bf16 to f32
+      %yf = arith.extf %y : bf16 to f32
+      %p = arith.mulf %xf, %yf : f32
+      %s = arith.addf %acc, %p : f32
+      linalg.yield %s : f32
+    }
+  } {mapping = [#gpu.warp<linear_dim_0>]}
+  return
+}
+
+func.func @reference(%a: memref<37x64xbf16, strided<[72, 1], offset: ?>>,
+                     %w: memref<32x64xbf16, strided<[72, 1], offset: ?>>,
+                     %c: memref<37x32xf32>) {
+  linalg.generic {indexing_maps = [#mapA, #mapB, #mapC], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %w : memref<37x64xbf16, strided<[72, 1], offset: ?>>, memref<32x64xbf16, strided<[72, 1], offset: ?>>)
+      outs(%c : memref<37x32xf32>) {
+  ^bb0(%x: bf16, %y: bf16, %acc: f32):
+    %xf = arith.extf %x : bf16 to f32
+    %yf = arith.extf %y : bf16 to f32
+    %p = arith.mulf %xf, %yf : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// buf[r][j] = (r * mul + j * 3) mod 9 - 4, exact in bf16.
+func.func @fill(%buf: memref<?x72xbf16>, %mul: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %c9 = arith.constant 9 : index
+  %c72 = arith.constant 72 : index
+  %c4 = arith.constant 4 : i64
+  %rows = memref.dim %buf, %c0 : memref<?x72xbf16>
+  scf.for %r = %c0 to %rows step %c1 {
+    scf.for %j = %c0 to %c72 step %c1 {
+      %rm = arith.muli %r, %mul : index
+      %j3 = arith.muli %j, %c3 : index
+      %s = arith.addi %rm, %j3 : index
+      %m = arith.remui %s, %c9 : index
+      %i = arith.index_cast %m : index to i64
+      %v = arith.subi %i, %c4 : i64
+      %f = arith.sitofp %v : i64 to bf16
+      memref.store %f, %buf[%r, %j] : memref<?x72xbf16>
+    }
+  }
+  return
+}
+
+// C starts at 0.5 + (r + n) mod 3: the accumulation starts from it.
+func.func @init(%c: memref<37x32xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %c32 = arith.constant 32 : index
+  %c37 = arith.constant 37 : index
+  %half = arith.constant 0.5 : f32
+  scf.for %r = %c0 to %c37 step %c1 {
+    scf.for %n = %c0 to %c32 step %c1 {
+      %s = arith.addi %r, %n : index
+      %m = arith.remui %s, %c3 : index
+      %i = arith.index_cast %m : index to i64
+      %f = arith.sitofp %i : i64 to f32
+      %v = arith.addf %f, %half : f32
+      memref.store %v, %c[%r, %n] : memref<37x32xf32>
+    }
+  }
+  return
+}
+
+func.func @main() {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c3 = arith.constant 3 : index
+  %c5 = arith.constant 5 : index
+  %c7 = arith.constant 7 : index
+  %c32 = arith.constant 32 : index
+  %c37 = arith.constant 37 : index
+  %c0_i64 = arith.constant 0 : i64
+  %c1_i64 = arith.constant 1 : i64
+  %offsetsA = arith.constant dense<[0, 2, 8]> : vector<3xindex>
+  %offsetsB = arith.constant dense<[0, 6]> : vector<2xindex>
+  %abuf = memref.alloc() {alignment = 16 : i64} : memref<37x72xbf16>
+  %wbuf = memref.alloc() {alignment = 16 : i64} : memref<32x72xbf16>
+  %ad = memref.cast %abuf : memref<37x72xbf16> to memref<?x72xbf16>
+  %wd = memref.cast %wbuf : memref<32x72xbf16> to memref<?x72xbf16>
+  func.call @fill(%ad, %c7) : (memref<?x72xbf16>, index) -> ()
+  func.call @fill(%wd, %c5) : (memref<?x72xbf16>, index) -> ()
+  %got = memref.alloc() : memref<37x32xf32>
+  %want = memref.alloc() : memref<37x32xf32>
+  %result:2 = scf.for %ia = %c0 to %c3 step %c1 iter_args(%cases = %c0_i64, %wrong = %c0_i64) -> (i64, i64) {
+    %offA = vector.extract %offsetsA[%ia] : index from vector<3xindex>
+    %av = memref.subview %abuf[0, %offA] [37, 64] [1, 1] : memref<37x72xbf16> to memref<37x64xbf16, strided<[72, 1], offset: ?>>
+    %inner:2 = scf.for %ib = %c0 to %c2 step %c1 iter_args(%n = %cases, %bad = %wrong) -> (i64, i64) {
+      %offB = vector.extract %offsetsB[%ib] : index from vector<2xindex>
+      %wv = memref.subview %wbuf[0, %offB] [32, 64] [1, 1] : memref<32x72xbf16> to memref<32x64xbf16, strided<[72, 1], offset: ?>>
+      func.call @init(%got) : (memref<37x32xf32>) -> ()
+      func.call @init(%want) : (memref<37x32xf32>) -> ()
+      func.call @staged(%av, %wv, %got) : (memref<37x64xbf16, strided<[72, 1], offset: ?>>, memref<32x64xbf16, strided<[72, 1], offset: ?>>, memref<37x32xf32>) -> ()
+      func.call @reference(%av, %wv, %want) : (memref<37x64xbf16, strided<[72, 1], offset: ?>>, memref<32x64xbf16, strided<[72, 1], offset: ?>>, memref<37x32xf32>) -> ()
+      %diffs = scf.for %r = %c0 to %c37 step %c1 iter_args(%d = %c0_i64) -> (i64) {
+        %row = scf.for %col = %c0 to %c32 step %c1 iter_args(%e = %d) -> (i64) {
+          %x = memref.load %got[%r, %col] : memref<37x32xf32>
+          %y = memref.load %want[%r, %col] : memref<37x32xf32>
+          %ne = arith.cmpf une, %x, %y : f32
+          %one = arith.select %ne, %c1_i64, %c0_i64 : i64
+          %e2 = arith.addi %e, %one : i64
+          scf.yield %e2 : i64
+        }
+        scf.yield %row : i64
+      }
+      %isBad = arith.cmpi ne, %diffs, %c0_i64 : i64
+      %inc = arith.select %isBad, %c1_i64, %c0_i64 : i64
+      %bad2 = arith.addi %bad, %inc : i64
+      %n2 = arith.addi %n, %c1_i64 : i64
+      scf.yield %n2, %bad2 : i64, i64
+    }
+    scf.yield %inner#0, %inner#1 : i64, i64
+  }
+  vector.print str "cases "
+  vector.print %result#0 : i64
+  vector.print str "wrong "
+  vector.print %result#1 : i64
+  memref.dealloc %abuf : memref<37x72xbf16>
+  memref.dealloc %wbuf : memref<32x72xbf16>
+  memref.dealloc %got : memref<37x32xf32>
+  memref.dealloc %want : memref<37x32xf32>
+  return
+}
