@@ -46,14 +46,19 @@ struct ColumnLoop {
   SmallVector<Operation *> accesses;
 };
 
-bool isColumnAccess(const ColumnLoop &cl, Operation *op) {
+/// The buffer and indices of a memref.load or memref.store (a null buffer
+/// for any other op).
+std::pair<Value, ValueRange> accessOf(Operation *op) {
   if (auto load = dyn_cast<memref::LoadOp>(op))
-    return !load.getIndices().empty() &&
-           cl.columns.contains(load.getIndices().back());
+    return {load.getMemRef(), load.getIndices()};
   if (auto store = dyn_cast<memref::StoreOp>(op))
-    return !store.getIndices().empty() &&
-           cl.columns.contains(store.getIndices().back());
-  return false;
+    return {store.getMemRef(), store.getIndices()};
+  return {Value(), ValueRange()};
+}
+
+bool isColumnAccess(const ColumnLoop &cl, Operation *op) {
+  auto [memref, indices] = accessOf(op);
+  return memref && !indices.empty() && cl.columns.contains(indices.back());
 }
 
 /// The bytes of an element a vector may hold as its memref does: 1, 2,
@@ -114,12 +119,7 @@ bool isVectorizable(const ColumnLoop &cl, Operation *op, int64_t bytes) {
   auto varies = [&](Value v) { return cl.varying.contains(v); };
   auto isColumn = [&](Value v) { return cl.columns.contains(v); };
   if (isColumnAccess(cl, op)) {
-    Value memref = isa<memref::LoadOp>(op)
-                       ? cast<memref::LoadOp>(op).getMemRef()
-                       : cast<memref::StoreOp>(op).getMemRef();
-    ValueRange indices = isa<memref::LoadOp>(op)
-                             ? cast<memref::LoadOp>(op).getIndices()
-                             : cast<memref::StoreOp>(op).getIndices();
+    auto [memref, indices] = accessOf(op);
     auto type = cast<MemRefType>(memref.getType());
     int64_t elementBytes = packedElementBytes(type);
     return elementBytes > 0 && elementBytes * cl.width <= bytes &&
@@ -163,18 +163,25 @@ bool isVectorizable(const ColumnLoop &cl, Operation *op, int64_t bytes) {
          llvm::all_of(op->getResultTypes(), scalar);
 }
 
+/// A loop of the shape the pass takes: 2 to 64 steps of 1, a power of two
+/// of them (V elements are then a vector access's alignment), a signed
+/// index induction variable, no results.
+bool hasColumnLoopShape(scf::ForOp loop) {
+  std::optional<APInt> trips = loop.getStaticTripCount();
+  return trips && trips->getSExtValue() >= 2 && trips->getSExtValue() <= 64 &&
+         llvm::isPowerOf2_64(trips->getZExtValue()) &&
+         getConstantIntValue(loop.getStep()) == 1 &&
+         loop.getNumResults() == 0 &&
+         loop.getInductionVar().getType().isIndex() && !loop.getUnsignedCmp();
+}
+
 /// `loop` as a ColumnLoop, if the pass takes it.
 std::optional<ColumnLoop> analyse(scf::ForOp loop, int64_t bytes) {
-  std::optional<APInt> trips = loop.getStaticTripCount();
-  // V a power of two: the vector accesses' alignment (V elements) is one.
-  if (!trips || trips->getSExtValue() < 2 || trips->getSExtValue() > 64 ||
-      !llvm::isPowerOf2_64(trips->getZExtValue()) ||
-      getConstantIntValue(loop.getStep()) != 1 || loop.getNumResults() != 0 ||
-      !loop.getInductionVar().getType().isIndex() || loop.getUnsignedCmp())
+  if (!hasColumnLoopShape(loop))
     return std::nullopt;
   ColumnLoop cl;
   cl.loop = loop;
-  cl.width = trips->getSExtValue();
+  cl.width = loop.getStaticTripCount()->getSExtValue();
   Value iv = loop.getInductionVar();
   cl.columns[iv] = Value();
   for (Operation *user : iv.getUsers())
@@ -350,12 +357,8 @@ void vectorize(const ColumnLoop &cl) {
   Value misaligned = e.idx(0);
   llvm::SmallDenseMap<Value, std::optional<ElementAddresses>> addresses;
   for (Operation *access : cl.accesses) {
-    Value memref = isa<memref::LoadOp>(access)
-                       ? cast<memref::LoadOp>(access).getMemRef()
-                       : cast<memref::StoreOp>(access).getMemRef();
-    Value column = isa<memref::LoadOp>(access)
-                       ? cast<memref::LoadOp>(access).getIndices().back()
-                       : cast<memref::StoreOp>(access).getIndices().back();
+    auto [memref, indices] = accessOf(access);
+    Value column = indices.back();
     std::optional<ElementAddresses> &at = addresses[memref];
     int64_t elementBytes =
         packedElementBytes(cast<MemRefType>(memref.getType()));
@@ -399,9 +402,7 @@ struct HMoEVectorizeColumnLoopsPass
     getOperation()->walk([&](scf::ForOp loop) {
       // Candidates: a short static loop storing along its induction
       // variable (the group's loop; its offsets then hoisted before it).
-      std::optional<APInt> trips = loop.getStaticTripCount();
-      if (trips && trips->getSExtValue() >= 2 && trips->getSExtValue() <= 64 &&
-          loop.getNumResults() == 0)
+      if (hasColumnLoopShape(loop))
         loops.push_back(loop);
     });
     for (scf::ForOp loop : loops) {
