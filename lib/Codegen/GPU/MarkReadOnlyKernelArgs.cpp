@@ -51,9 +51,9 @@ std::optional<SmallVector<bool>> writtenArgs(gpu::GPUFuncOp kernel) {
       return WalkResult::interrupt();
     if (op == kernel.getOperation())
       return WalkResult::advance();
-    // Orders the block's threads; writes nothing itself. mma.sync works on
-    // registers.
-    if (isa<gpu::BarrierOp, NVVM::MmaOp>(op))
+    // Order the block's threads (nvvm.barrier: the named barriers of
+    // staged tiles); write nothing themselves. mma.sync works on registers.
+    if (isa<gpu::BarrierOp, NVVM::BarrierOp, NVVM::MmaOp>(op))
       return WalkResult::advance();
     // An op's own effects first (a linalg op declares its writes and has
     // recursive effects too); the trait alone: its body's ops, walked.

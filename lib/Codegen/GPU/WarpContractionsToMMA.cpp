@@ -359,22 +359,26 @@ private:
     return 0;
   }
 
-  /// K tiles of `stageBytes` of a row, halved (down to one 16-byte chunk)
-  /// until one divides K, holds whole K steps, and the warp loop's tiles
-  /// fit the 48 KB of static workgroup memory; none: not staged. A tile's
-  /// rows are padded to 32 bytes past a multiple of 64, so that a phase of
-  /// 16 lanes loading 8 bytes each (4 rows, 32 bytes of each) reads
-  /// distinct banks.
+  /// K tiles of `stageBytes` of a row, halved (down to 32 bytes, a K step
+  /// of bf16 or TF32) until one divides K and the warp loop's tiles fit the
+  /// 48 KB of static workgroup memory; the widest run (down to a register
+  /// in the ISA's order) whose K step divides the K tile. A tile's rows are
+  /// padded to 32 bytes past a multiple of 64, so that a phase of 16 lanes
+  /// loading 8 bytes each (4 rows, 32 bytes of each) reads distinct banks.
   void planStaging(int64_t stageBytes, int64_t loadBytes) {
-    int64_t run = widestRun(loadBytes, /*inWorkgroupMemory=*/true);
-    int64_t step = run ? kLanesAlongK * run : mma.stepDepth();
-    for (int64_t bytes = stageBytes; bytes >= kChunkBytes; bytes /= 2) {
+    for (int64_t bytes = stageBytes; bytes >= kMinStageBytes; bytes /= 2) {
       kTile = bytes / elementBytes();
       tilePad = (96 - bytes % 64) % 64 / elementBytes();
-      if (kTile % step == 0 && mma.depth % kTile == 0 &&
-          workgroupBytes() <= kMaxWorkgroupBytes) {
-        width = run;
-        return;
+      if (mma.depth % kTile != 0 || workgroupBytes() > kMaxWorkgroupBytes)
+        continue;
+      for (int64_t run = widestRun(loadBytes, /*inWorkgroupMemory=*/true);;
+           run = run > 2 * mma.perRegister() ? run / 2 : 0) {
+        if (kTile % (run ? kLanesAlongK * run : mma.stepDepth()) == 0) {
+          width = run;
+          return;
+        }
+        if (run == 0)
+          break;
       }
     }
     kTile = tilePad = 0;
@@ -1141,6 +1145,9 @@ private:
   /// workgroup memory a kernel may have without opting in.
   static constexpr int64_t kChunkBytes = 16;
   static constexpr int64_t kMaxWorkgroupBytes = 48 * 1024;
+  /// The smallest K tile: one K step of bf16/f16 (16) or TF32 (8).
+public:
+  static constexpr int64_t kMinStageBytes = 32;
 };
 
 bool isMappedToWarps(scf::ForallOp forall) {
@@ -1246,8 +1253,19 @@ LogicalResult lowerWarpLoop(RewriterBase &rewriter, scf::ForallOp warps,
   ImplicitLocOpBuilder b(warps.getLoc(), rewriter);
   b.setInsertionPoint(warps);
   MLIRContext *ctx = warps.getContext();
+  // The block's threads share A's tile only where every warp reads the same
+  // rows of A and has as many rows: the warps split N (as
+  // hmoe-tile-for-gpu{tensor-cores} splits them). Else no staging.
+  auto outside = [&](Value v) { return !v || warps.isDefinedOutsideOfLoop(v); };
+  Value output = contraction->getOperand(2);
+  bool sameRows =
+      !cast<MemRefType>(output.getType()).isDynamicDim(0) || outside(output);
+  if (auto view = output.getDefiningOp<memref::SubViewOp>(); !sameRows && view)
+    sameRows = !view.isDynamicSize(0) || outside(view.getDynamicSize(0));
+  bool sharedRows =
+      outside(contraction->getOperand(0)) && outside(mma.rowSource) && sameRows;
   WarpMMAEmitter emitter(b, linalgOp, mma, options.rowTiles, options.loadBytes,
-                         options.stageBytes, *trips);
+                         sharedRows ? options.stageBytes : 0, *trips);
   // A warp's iteration of the loop's body but the contraction, at `at`,
   // its induction variable lb + warp * step; the emitter bound to it.
   auto cloneWarp = [&](ImplicitLocOpBuilder &at, Value warp) {
@@ -1272,9 +1290,12 @@ LogicalResult lowerWarpLoop(RewriterBase &rewriter, scf::ForallOp warps,
     Attribute space;
     if (!emulate)
       space = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
+    // Aligned for the 16-byte copies (a CPU stack slot is not otherwise).
     tiles = memref::AllocaOp::create(
-        b, MemRefType::get({emitter.workgroupBytes()}, b.getI8Type(),
-                           MemRefLayoutAttrInterface(), space));
+        b,
+        MemRefType::get({emitter.workgroupBytes()}, b.getI8Type(),
+                        MemRefLayoutAttrInterface(), space),
+        b.getI64IntegerAttr(16));
   }
   if (emulate && emitter.isStaged()) {
     cloneWarp(b, arith::ConstantIndexOp::create(b, 0));
@@ -1330,12 +1351,13 @@ struct HMoEWarpContractionsToMMAPass
           << static_cast<int64_t>(loadBytes) << " must be 4, 8 or 16";
       return signalPassFailure();
     }
-    if (stageBytes != 0 && (stageBytes < 16 || stageBytes > 256 ||
-                            !llvm::isPowerOf2_64(stageBytes))) {
+    if (stageBytes != 0 &&
+        (stageBytes < WarpMMAEmitter::kMinStageBytes || stageBytes > 256 ||
+         !llvm::isPowerOf2_64(stageBytes))) {
       getOperation()->emitError()
           << "hmoe-warp-contractions-to-mma: stage-bytes="
           << static_cast<int64_t>(stageBytes)
-          << " must be 0 (not staged) or a power of two from 16 to 256";
+          << " must be 0 (not staged) or a power of two from 32 to 256";
       return signalPassFailure();
     }
     SmallVector<scf::ForallOp> loops;

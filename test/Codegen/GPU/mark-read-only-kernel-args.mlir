@@ -63,7 +63,8 @@ module attributes {gpu.container_module} {
 // arguments, one written: neither is read-only); views of two do not (the
 // second launch). Writes to the kernel's own memory (a private array, a
 // heap allocation through a view, a workgroup buffer) do not count, nor
-// does a barrier.
+// does a barrier (gpu.barrier, or a named nvvm.barrier as staged tiles
+// have).
 // CHECK-LABEL: gpu.func @halves
 // CHECK-SAME: (%{{.*}}: memref<4xf32, strided<[1]>>, %{{.*}}: memref<4xf32, strided<[1], offset: 4>>)
 // CHECK-SAME: kernel {{[{]$}}
@@ -103,6 +104,9 @@ module attributes {gpu.container_module} {
       memref.dealloc %heap : memref<4xf32>
       memref.store %v, %shared[%c0] : memref<4xf32, #gpu.address_space<workgroup>>
       gpu.barrier
+      %id = arith.constant 1 : i32
+      %count = arith.constant 32 : i32
+      nvvm.barrier id = %id number_of_threads = %count
       %w = memref.load %shared[%c0] : memref<4xf32, #gpu.address_space<workgroup>>
       memref.store %w, %q[%c0] : memref<4xf32>
       gpu.return

@@ -4,7 +4,9 @@
 // RUN: not hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{load-bytes=12}))' %s 2>&1 | FileCheck %s --check-prefix=LOAD-BYTES
 // LOAD-BYTES: hmoe-warp-contractions-to-mma: load-bytes=12 must be 4, 8 or 16
 // RUN: not hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{stage-bytes=48}))' %s 2>&1 | FileCheck %s --check-prefix=STAGE-BYTES
-// STAGE-BYTES: hmoe-warp-contractions-to-mma: stage-bytes=48 must be 0 (not staged) or a power of two from 16 to 256
+// STAGE-BYTES: hmoe-warp-contractions-to-mma: stage-bytes=48 must be 0 (not staged) or a power of two from 32 to 256
+// RUN: not hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{stage-bytes=16}))' %s 2>&1 | FileCheck %s --check-prefix=STAGE-16
+// STAGE-16: hmoe-warp-contractions-to-mma: stage-bytes=16 must be 0 (not staged) or a power of two from 32 to 256
 
 // An f32 contraction runs on tensor cores only rounded to TF32, which
 // takes the tf32 option.

@@ -8,19 +8,22 @@
 // warp-contractions-to-mma-staged-run.mlir runs it.
 // CHECK-LABEL: func.func @staged
 // CHECK-SAME: (%[[A:.*]]: memref<?x64xbf16>, %[[W:.*]]: memref<32x64xbf16>, %[[C:.*]]: memref<?x32xf32>)
+// CHECK-DAG: %[[C1536:.*]] = arith.constant 1536 : index
+// CHECK-DAG: %[[ID:.*]] = arith.constant 1 : i32
+// CHECK-DAG: %[[N64:.*]] = arith.constant 64 : i32
 // CHECK: %[[ROWS:.*]] = memref.dim %[[C]]
-// CHECK: %[[BUF:.*]] = memref.alloca() : memref<4608xi8, #gpu.address_space<workgroup>>
+// CHECK: %[[BUF:.*]] = memref.alloca() {alignment = 16 : i64} : memref<4608xi8, #gpu.address_space<workgroup>>
 // CHECK: scf.forall (%[[TID:.*]]) in (64) {
 // CHECK:   %[[WARP:.*]] = arith.divui %[[TID]], %[[C32:.*]] : index
 // CHECK:   %[[LANE:.*]] = arith.remui %[[TID]], %[[C32]] : index
 // CHECK:   %[[B0:.*]] = arith.muli %[[WARP]], %[[C16:.*]] : index
 // CHECK:   %[[WV:.*]] = memref.subview %[[W]][%[[B0]], 0] [16, 64]
 // CHECK:   %[[TA:.*]] = memref.view %[[BUF]][%{{.*}}][] : memref<4608xi8, #gpu.address_space<workgroup>> to memref<16x48xbf16, #gpu.address_space<workgroup>>
-// CHECK:   %[[TB:.*]] = memref.view %[[BUF]][%[[C1536:.*]]][] : memref<4608xi8, #gpu.address_space<workgroup>> to memref<32x48xbf16, #gpu.address_space<workgroup>>
+// CHECK:   %[[TB:.*]] = memref.view %[[BUF]][%[[C1536]]][] : memref<4608xi8, #gpu.address_space<workgroup>> to memref<32x48xbf16, #gpu.address_space<workgroup>>
 // CHECK:   scf.for %[[M0:.*]] = %{{.*}} to %[[ROWS]] step %[[C16]] {
 // CHECK:     %[[LAST:.*]] = arith.subi %[[ROWS]], %{{.*}} : index
 // CHECK:     %[[SUMS:.*]]:8 = scf.for %[[KT:.*]] = %{{.*}} to %{{.*}} step %[[C32]] iter_args(
-// CHECK:       nvvm.barrier id = %[[ID:.*]] number_of_threads = %[[N64:.*]]
+// CHECK:       nvvm.barrier id = %[[ID]] number_of_threads = %[[N64]]
 // A: chunk tid of 64 (16 rows x 4 chunks of 8), row m0 + chunk / 4 clamped
 // to the last, 16-byte vectors where A starts 16-byte aligned.
 // CHECK:       scf.for %[[CA:.*]] = %[[TID]] to %{{.*}} step %{{.*}} {
@@ -56,7 +59,7 @@
 // tile both warps' lanes copy (thread warp * 32 + lane), then both warps
 // run their steps; then both store.
 // EMU-LABEL: func.func @staged
-// EMU: %[[BUF:.*]] = memref.alloca() : memref<4608xi8>
+// EMU: %[[BUF:.*]] = memref.alloca() {alignment = 16 : i64} : memref<4608xi8>
 // EMU: %[[ACC:.*]] = memref.alloca() : memref<4x32x4xf32>
 // EMU-NOT: scf.forall
 // EMU: scf.for %[[M0:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
@@ -134,6 +137,38 @@ func.func @gathered_rows(%x: memref<?x64xbf16>, %tokens: memref<?xi32>, %w: memr
       %k = linalg.index 2 : index
       %xv = memref.load %x[%r, %k] : memref<?x64xbf16>
       %xf = arith.extf %xv : bf16 to f32
+      %yf = arith.extf %y : bf16 to f32
+      %p = arith.mulf %xf, %yf : f32
+      %s = arith.addf %acc, %p : f32
+      linalg.yield %s : f32
+    }
+  } {mapping = [#gpu.warp<linear_dim_0>]}
+  return
+}
+
+// -----
+
+// Warps splitting M (each its own rows of A and C) would put different
+// rows into A's shared tile: not staged, the lanes read global memory.
+// CHECK-LABEL: func.func @warps_split_rows
+// CHECK-NOT: nvvm.barrier
+// CHECK-NOT: memref.view
+// CHECK: nvvm.mma.sync
+// EMU-LABEL: func.func @warps_split_rows
+// EMU-NOT: memref<{{[0-9]+}}xi8>
+// EMU: scf.forall
+#mapA = affine_map<(m, n, k) -> (m, k)>
+#mapB = affine_map<(m, n, k) -> (n, k)>
+#mapC = affine_map<(m, n, k) -> (m, n)>
+func.func @warps_split_rows(%a: memref<64x64xbf16>, %w: memref<16x64xbf16>, %c: memref<64x16xf32>) {
+  scf.forall (%i) = (0) to (64) step (32) {
+    %av = memref.subview %a[%i, 0] [32, 64] [1, 1] : memref<64x64xbf16> to memref<32x64xbf16, strided<[64, 1], offset: ?>>
+    %cv = memref.subview %c[%i, 0] [32, 16] [1, 1] : memref<64x16xf32> to memref<32x16xf32, strided<[16, 1], offset: ?>>
+    linalg.generic {indexing_maps = [#mapA, #mapB, #mapC], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%av, %w : memref<32x64xbf16, strided<[64, 1], offset: ?>>, memref<16x64xbf16>)
+        outs(%cv : memref<32x16xf32, strided<[16, 1], offset: ?>>) {
+    ^bb0(%x: bf16, %y: bf16, %acc: f32):
+      %xf = arith.extf %x : bf16 to f32
       %yf = arith.extf %y : bf16 to f32
       %p = arith.mulf %xf, %yf : f32
       %s = arith.addf %acc, %p : f32

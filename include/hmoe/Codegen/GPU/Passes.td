@@ -186,9 +186,12 @@ def HMoEWarpContractionsToMMA : InterfacePass<"hmoe-warp-contractions-to-mma",
     lane agrees), A's and B's first elements aligned to a run; where they
     are not (a caller's view), the ISA's order runs.
 
-    With `stage-bytes` (64 or 128; 0, the default, is off), A and B go
-    through workgroup memory a K tile at a time. The block's warps split
-    N, so they all read the same rows of A: per tile the block's threads
+    With `stage-bytes` (a power of two from 32 to 256, 64 or 128 say; 0,
+    the default, is off), A and B go through workgroup memory a K tile at
+    a time. Where the block's warps split N (A, or the gathered source and
+    its indices, defined outside the warp loop, and C's rows the same for
+    every warp; else not staged), they all read the same rows of A: per
+    tile the block's threads
     copy those rows (16 `row-tiles` of them, past the end the last row; for
     gathered rows the source rows the indices name) and each warp its own
     rows of B, in 16-byte chunks (vector loads where the source's rows
@@ -196,7 +199,9 @@ def HMoEWarpContractionsToMMA : InterfacePass<"hmoe-warp-contractions-to-mma",
     a barrier over the loop's threads (`nvvm.barrier`, id 1, their count)
     before and after; then the lanes load their fragments from there as
     they would from global memory (always aligned, so in `load-bytes`
-    runs). A tile's rows are padded to 32 bytes past a multiple of 64, so
+    runs, narrowed only where a run's K step would not divide the K tile;
+    K tiles halve, down to 32 bytes, until one divides K and the tiles fit
+    48 KB). A tile's rows are padded to 32 bytes past a multiple of 64, so
     the 8-byte fragment loads of a phase's 16 lanes (4 rows, 32 bytes
     each) fall on distinct banks. One workgroup buffer (an i8
     `memref.alloca` in `#gpu.address_space<workgroup>`, viewed as the A
@@ -238,7 +243,7 @@ def HMoEWarpContractionsToMMA : InterfacePass<"hmoe-warp-contractions-to-mma",
            "row strides allow, behind a test that A and B start aligned">,
     Option<"stageBytes", "stage-bytes", "int64_t", /*default=*/"0",
            "0: the lanes read their fragments from global memory; a power "
-           "of two from 16 to 256 (64, 128): per K tile of that many bytes "
+           "of two from 32 to 256 (64, 128): per K tile of that many bytes "
            "of a row, the block copies "
            "the rows of A its warps share and each warp its rows of B "
            "into workgroup memory (16-byte chunks, a barrier before and "
