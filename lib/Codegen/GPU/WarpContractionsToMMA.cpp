@@ -312,16 +312,8 @@ public:
   }
 
   void emitEmulated() {
-    // The warp's registers: per lane and 16 x 8 tile its 4 accumulators;
-    // per lane, row tile and mma step of a K step its 4 A registers; per
-    // lane, 8-column step and mma step its 2 B registers.
-    int64_t most = std::max<int64_t>(1, width / (2 * mma.perRegister()));
-    Value accRegs = memref::AllocaOp::create(
-        b, MemRefType::get({rowTiles * steps, kWarpSize, 4}, b.getF32Type()));
-    Value aRegs = memref::AllocaOp::create(
-        b, MemRefType::get({rowTiles * most, kWarpSize, 4}, regType));
-    Value bRegs = memref::AllocaOp::create(
-        b, MemRefType::get({steps * most, kWarpSize, 2}, regType));
+    Value accRegs, aRegs, bRegs;
+    std::tie(accRegs, aRegs, bRegs) = allocateRegisters(/*warps=*/1);
     bySchemes([&](ImplicitLocOpBuilder &at) {
       emulateTiles(at, accRegs, aRegs, bRegs);
     });
@@ -386,6 +378,21 @@ private:
   int64_t aTileRows() const { return kMMARows * rowTiles; }
   int64_t bTileRows() const { return kMMACols * steps; }
   int64_t tileRowBytes() const { return (kTile + tilePad) * elementBytes(); }
+
+  /// The emulated registers: per lane and 16 x 8 tile of `warps` warps its 4
+  /// accumulators; per lane, row tile and mma step of a K step its 4 A
+  /// registers; per lane, 8-column step and mma step its 2 B registers (A's
+  /// and B's are used up within a warp's turn, so one warp's).
+  std::tuple<Value, Value, Value> allocateRegisters(int64_t warps) {
+    int64_t most = std::max<int64_t>(1, width / (2 * mma.perRegister()));
+    return {memref::AllocaOp::create(
+                b, MemRefType::get({warps * rowTiles * steps, kWarpSize, 4},
+                                   b.getF32Type())),
+            memref::AllocaOp::create(
+                b, MemRefType::get({rowTiles * most, kWarpSize, 4}, regType)),
+            memref::AllocaOp::create(
+                b, MemRefType::get({steps * most, kWarpSize, 2}, regType))};
+  }
 
   /// The lanes' K steps at k0 + kLane in the present scheme: the ISA's
   /// (one mma step; a register's K pair at e t, the step's second half 8
@@ -544,14 +551,9 @@ public:
   void emitStagedEmulated(
       Value buffer,
       function_ref<void(ImplicitLocOpBuilder &, Value)> bindWarp) {
-    int64_t most = std::max<int64_t>(1, width / (2 * mma.perRegister()));
     int64_t perWarp = rowTiles * steps;
-    Value accRegs = memref::AllocaOp::create(
-        b, MemRefType::get({numWarps * perWarp, kWarpSize, 4}, b.getF32Type()));
-    Value aRegs = memref::AllocaOp::create(
-        b, MemRefType::get({rowTiles * most, kWarpSize, 4}, regType));
-    Value bRegs = memref::AllocaOp::create(
-        b, MemRefType::get({steps * most, kWarpSize, 2}, regType));
+    Value accRegs, aRegs, bRegs;
+    std::tie(accRegs, aRegs, bRegs) = allocateRegisters(numWarps);
     wideLoads = width > 0;
     auto eachWarp =
         [&](ImplicitLocOpBuilder &at,
