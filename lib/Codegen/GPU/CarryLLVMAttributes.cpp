@@ -13,6 +13,7 @@
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 
 namespace mlir::hmoe {
 #define GEN_PASS_DEF_HMOECARRYLLVMATTRIBUTES
@@ -52,9 +53,9 @@ void carryNoAlias(LLVM::LLVMFuncOp func) {
 /// gives no llvm.align: the global would be byte-aligned, while the staged
 /// tiles of hmoe-warp-contractions-to-mma are accessed 16 bytes at a time.
 void alignWorkgroupBuffer(LLVM::GlobalOp global) {
-  constexpr unsigned kWorkgroupAddressSpace = 3;
   constexpr uint64_t kAlignment = 16;
-  if (global.getAddrSpace() == kWorkgroupAddressSpace &&
+  if (global.getAddrSpace() ==
+          static_cast<unsigned>(NVVM::NVVMMemorySpace::Shared) &&
       global.getAlignment().value_or(0) < kAlignment)
     global.setAlignment(kAlignment);
 }

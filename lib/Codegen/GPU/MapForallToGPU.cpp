@@ -107,12 +107,6 @@ FailureOr<SmallVector<int64_t>> blockDimsOf(scf::ForallOp block) {
   return SmallVector<int64_t>{x, y, 1};
 }
 
-bool isWorkgroupBuffer(memref::AllocaOp alloca) {
-  auto space = dyn_cast_or_null<gpu::AddressSpaceAttr>(
-      alloca.getType().getMemorySpace());
-  return space && space.getValue() == gpu::AddressSpace::Workgroup;
-}
-
 /// The block's workgroup buffers become one workgroup attribution of
 /// `launch`, as large as the largest: each is used (through memref.view)
 /// in one thread loop only, and the block's thread loops run one after
@@ -122,7 +116,7 @@ LogicalResult shareWorkgroupBuffers(RewriterBase &rewriter,
                                     gpu::LaunchOp launch) {
   SmallVector<memref::AllocaOp> buffers;
   launch.getBody().walk([&](memref::AllocaOp alloca) {
-    if (isWorkgroupBuffer(alloca))
+    if (gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(alloca.getType()))
       buffers.push_back(alloca);
   });
   if (buffers.empty())
