@@ -3,7 +3,7 @@
 // What upstream's lowering of kernels to the LLVM dialect leaves where the
 // translation to LLVM IR does not see it: a loop's annotation on its latch
 // branch, the noalias that read-only memref arguments may carry, and the
-// alignment of workgroup buffers.
+// alignment of workgroup buffers, the linkage of dynamic workgroup memory.
 //
 //===----------------------------------------------------------------------===//
 
@@ -52,12 +52,24 @@ void carryNoAlias(LLVM::LLVMFuncOp func) {
 /// Workgroup buffers come from gpu.launch attributions, which outlining
 /// gives no llvm.align: the global would be byte-aligned, while the staged
 /// tiles of hmoe-warp-contractions-to-mma are accessed 16 bytes at a time.
-void alignWorkgroupBuffer(LLVM::GlobalOp global) {
+///
+/// The dynamic workgroup memory (gpu.dynamic_shared_memory, past 48 KB) is
+/// a zero-length array that upstream's lowering makes internal: NVPTX then
+/// demotes it to a one-byte `.shared` variable of the kernel, static
+/// memory that the dynamic bytes follow, so the tiles would run past the
+/// launch's bytes. External, it is CUDA's `extern __shared__` array
+/// (`.extern .shared ... []`), which starts at the dynamic bytes.
+void fixWorkgroupBuffer(LLVM::GlobalOp global) {
   constexpr uint64_t kAlignment = 16;
-  if (global.getAddrSpace() ==
-          static_cast<unsigned>(NVVM::NVVMMemorySpace::Shared) &&
-      global.getAlignment().value_or(0) < kAlignment)
+  if (global.getAddrSpace() !=
+      static_cast<unsigned>(NVVM::NVVMMemorySpace::Shared))
+    return;
+  if (global.getAlignment().value_or(0) < kAlignment)
     global.setAlignment(kAlignment);
+  auto array = dyn_cast<LLVM::LLVMArrayType>(global.getGlobalType());
+  if (array && array.getNumElements() == 0 && !global.getValueOrNull() &&
+      global.getInitializerRegion().empty())
+    global.setLinkage(LLVM::Linkage::External);
 }
 
 struct HMoECarryLLVMAttributesPass
@@ -72,7 +84,7 @@ struct HMoECarryLLVMAttributesPass
       else if (auto func = dyn_cast<LLVM::LLVMFuncOp>(op))
         carryNoAlias(func);
       else if (auto global = dyn_cast<LLVM::GlobalOp>(op))
-        alignWorkgroupBuffer(global);
+        fixWorkgroupBuffer(global);
     });
   }
 };

@@ -108,10 +108,15 @@ FailureOr<SmallVector<int64_t>> blockDimsOf(scf::ForallOp block) {
 }
 
 /// The block's workgroup buffers become one workgroup attribution of
-/// `launch`, as large as the largest: each is used (through memref.view)
+/// `launch` (past 48 KB, its dynamic workgroup memory), as large as the
+/// largest: each is used (through memref.view)
 /// in one thread loop only, and the block's thread loops run one after
 /// the other with a barrier between (mapNestedForallToThreadsImpl's
 /// syncAfterDistribute), so they may share its bytes.
+/// The workgroup memory a kernel may declare statically (more must be
+/// dynamic, and opted in to at launch).
+constexpr int64_t kStaticWorkgroupBytes = 48 * 1024;
+
 LogicalResult shareWorkgroupBuffers(RewriterBase &rewriter,
                                     gpu::LaunchOp launch) {
   SmallVector<memref::AllocaOp> buffers;
@@ -148,12 +153,32 @@ LogicalResult shareWorkgroupBuffers(RewriterBase &rewriter,
                                 "thread loop; expected one per thread loop");
     bytes = std::max(bytes, type.getNumElements());
   }
-  Value shared = launch.addWorkgroupAttribution(
-      MemRefType::get({bytes}, rewriter.getI8Type(),
-                      MemRefLayoutAttrInterface(),
-                      gpu::AddressSpaceAttr::get(rewriter.getContext(),
-                                                 gpu::AddressSpace::Workgroup)),
-      launch.getLoc());
+  Attribute workgroup = gpu::AddressSpaceAttr::get(
+      rewriter.getContext(), gpu::AddressSpace::Workgroup);
+  auto bufferType = MemRefType::get({bytes}, rewriter.getI8Type(),
+                                    MemRefLayoutAttrInterface(), workgroup);
+  Value shared;
+  if (bytes <= kStaticWorkgroupBytes) {
+    shared = launch.addWorkgroupAttribution(bufferType, launch.getLoc());
+  } else {
+    // Past 48 KB a kernel's workgroup memory can only be dynamic: the
+    // launch says how much (the runtime's mgpuLaunchKernel opts the kernel
+    // in to more than 48 KB).
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPoint(launch);
+    Value size = arith::ConstantIntOp::create(rewriter, launch.getLoc(),
+                                              rewriter.getI32Type(), bytes);
+    rewriter.modifyOpInPlace(launch, [&] {
+      launch.getDynamicSharedMemorySizeMutable().assign(size);
+    });
+    rewriter.setInsertionPointToStart(&launch.getBody().front());
+    Value dynamic = gpu::DynamicSharedMemoryOp::create(
+        rewriter, launch.getLoc(),
+        MemRefType::get({ShapedType::kDynamic}, rewriter.getI8Type(),
+                        MemRefLayoutAttrInterface(), workgroup));
+    shared =
+        memref::CastOp::create(rewriter, launch.getLoc(), bufferType, dynamic);
+  }
   for (memref::AllocaOp alloca : buffers) {
     for (OpOperand &use : llvm::make_early_inc_range(alloca->getUses()))
       rewriter.modifyOpInPlace(use.getOwner(), [&] { use.set(shared); });

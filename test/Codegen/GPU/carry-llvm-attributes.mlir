@@ -48,14 +48,20 @@ gpu.module @kernels {
 // -----
 
 // Workgroup buffers (address space 3; outlining leaves their attributions
-// without llvm.align) are aligned to 16 bytes, more where they were; other
-// globals are left alone.
+// without llvm.align) are aligned to 16 bytes, more where they were; the
+// dynamic workgroup memory (gpu.dynamic_shared_memory's zero-length array)
+// is external, CUDA's `extern __shared__` (internal, NVPTX demoted it to a
+// one-byte static variable); other globals are left alone.
 // CHECK-LABEL: gpu.module @workgroup
 // CHECK: llvm.mlir.global internal @tiles() {addr_space = 3 : i32, alignment = 16 : i64} : !llvm.array<2048 x i8>
 // CHECK: llvm.mlir.global internal @wide() {addr_space = 3 : i32, alignment = 64 : i64} : !llvm.array<64 x i8>
 // CHECK: llvm.mlir.global internal @table() {addr_space = 1 : i32} : !llvm.array<8 x i8>
+// CHECK: llvm.mlir.global external @__dynamic_shmem__0() {addr_space = 3 : i32, alignment = 16 : i64} : !llvm.array<0 x i8>
+// CHECK: llvm.mlir.global internal @empty_global() {addr_space = 1 : i32} : !llvm.array<0 x i8>
 gpu.module @workgroup {
   llvm.mlir.global internal @tiles() {addr_space = 3 : i32} : !llvm.array<2048 x i8>
   llvm.mlir.global internal @wide() {addr_space = 3 : i32, alignment = 64 : i64} : !llvm.array<64 x i8>
   llvm.mlir.global internal @table() {addr_space = 1 : i32} : !llvm.array<8 x i8>
+  llvm.mlir.global internal @__dynamic_shmem__0() {addr_space = 3 : i32, alignment = 16 : i64} : !llvm.array<0 x i8>
+  llvm.mlir.global internal @empty_global() {addr_space = 1 : i32} : !llvm.array<0 x i8>
 }

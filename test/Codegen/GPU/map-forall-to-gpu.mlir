@@ -66,3 +66,29 @@ func.func @workgroup_buffers(%x: memref<64xf32>) {
   } {mapping = [#gpu.block<x>]}
   return
 }
+
+// Past 48 KB (a kernel's static workgroup memory) the buffer is the
+// launch's dynamic workgroup memory instead, its size the launch's.
+// CHECK-LABEL: func.func @dynamic_workgroup_memory
+// CHECK: %[[BYTES:.*]] = arith.constant 55296 : i32
+// CHECK: gpu.launch
+// CHECK-SAME: dynamic_shared_memory_size %[[BYTES]]
+// CHECK-NOT: workgroup(
+// CHECK: %[[DYN:.*]] = gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
+// CHECK: %[[TILES:.*]] = memref.cast %[[DYN]] : memref<?xi8, #gpu.address_space<workgroup>> to memref<55296xi8, #gpu.address_space<workgroup>>
+// CHECK-NOT: memref.alloca
+// CHECK: memref.view %[[TILES]][%{{.*}}][] : memref<55296xi8, #gpu.address_space<workgroup>> to memref<64xf32, #gpu.address_space<workgroup>>
+func.func @dynamic_workgroup_memory(%x: memref<64xf32>) {
+  %c0 = arith.constant 0 : index
+  %cst = arith.constant 1.0 : f32
+  scf.forall (%b) in (4) {
+    %big = memref.alloca() : memref<55296xi8, #gpu.address_space<workgroup>>
+    scf.forall (%t) in (64) {
+      %tile = memref.view %big[%c0][] : memref<55296xi8, #gpu.address_space<workgroup>> to memref<64xf32, #gpu.address_space<workgroup>>
+      memref.store %cst, %tile[%t] : memref<64xf32, #gpu.address_space<workgroup>>
+      %v = memref.load %tile[%t] : memref<64xf32, #gpu.address_space<workgroup>>
+      memref.store %v, %x[%t] : memref<64xf32>
+    } {mapping = [#gpu.thread<linear_dim_0>]}
+  } {mapping = [#gpu.block<x>]}
+  return
+}

@@ -505,7 +505,9 @@ def HMoEMapForallToGPU : InterfacePass<"hmoe-map-forall-to-gpu",
     memref in `#gpu.address_space<workgroup>`, as
     `hmoe-warp-contractions-to-mma{stage-bytes}` makes for its tiles)
     become one workgroup attribution of the launch, as large as the
-    largest of them: each must be used only through `memref.view` inside
+    largest of them (past 48 KB, a kernel's static limit, the launch's
+    dynamic workgroup memory, `gpu.dynamic_shared_memory`, with the launch's
+    `dynamic_shared_memory_size`; the runtime opts the kernel in): each must be used only through `memref.view` inside
     one thread loop, no two in the same one, and a block's thread loops
     run one after the other with a barrier between, so they share its
     bytes. Anything else is an error at the buffer.
@@ -652,7 +654,8 @@ def HMoECarryLLVMAttributes : Pass<"hmoe-carry-llvm-attributes",
                                    "::mlir::gpu::GPUModuleOp"> {
   let summary = "Carry into LLVM IR what upstream's lowering of kernels "
                 "drops: loop annotations, noalias of read-only arguments, "
-                "workgroup buffers' alignment";
+                "workgroup buffers' alignment, dynamic workgroup memory's "
+                "linkage";
   let description = [{
     After the kernels' lowering to the LLVM dialect:
 
@@ -678,6 +681,13 @@ def HMoECarryLLVMAttributes : Pass<"hmoe-carry-llvm-attributes",
       bytes: outlining gives the kernel's attribution no `llvm.align`, so
       the global was byte-aligned, and `hmoe-warp-contractions-to-mma`'s
       staged tiles are copied and read in aligned 16-byte vectors.
+    * The dynamic workgroup memory (`gpu.dynamic_shared_memory`'s
+      zero-length array in address space 3, which upstream's lowering
+      makes internal) becomes external, CUDA's `extern __shared__` array
+      (`.extern .shared .align 16 .b8 ...[]`): internal, NVPTX demoted it
+      to a one-byte `.shared` variable of the kernel, static memory that
+      the dynamic bytes follow, so a kernel's tiles would have run 16
+      bytes past the launch's.
   }];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
