@@ -60,7 +60,7 @@ run)
       --isolate "$CASE_S" || status=1
   fi
   if [ "$SAN_S" -gt 0 ] && command -v compute-sanitizer >/dev/null; then
-    echo "== 2. compute-sanitizer memcheck (4 cases), racecheck (3 cases)"
+    echo "== 2. compute-sanitizer memcheck (5 cases), racecheck (3 cases)"
     # One layer in f32, bf16 on tensor cores and on the threads' GEMMs, and
     # f32 in TF32; racecheck on tensor cores (bf16 by default).
     timeout "$SAN_S" compute-sanitizer --tool memcheck \
@@ -69,10 +69,15 @@ run)
     timeout "$SAN_S" compute-sanitizer --tool racecheck \
       --error-exitcode 3 "$PY" scripts/gpu_check.py check --dir "$DIR" \
       --match 'bf16[.]so$' --limit 2 || status=1
-    # The workgroup tiles' copies and barriers (warp-stage-bytes).
-    timeout "$SAN_S" compute-sanitizer --tool racecheck \
-      --error-exitcode 3 "$PY" scripts/gpu_check.py check --dir "$DIR" \
-      --match 'swiglu-bf16-warp-stage-bytes-128[.]so$' --limit 1 || status=1
+    # The workgroup tiles' cp.async copies, stages and barriers
+    # (warp-stage-bytes; wide/ffn_512's two stages in dynamic workgroup
+    # memory): memcheck (bounds) and racecheck.
+    for tool in memcheck racecheck; do
+      timeout "$SAN_S" compute-sanitizer --tool $tool \
+        --error-exitcode 3 "$PY" scripts/gpu_check.py check --dir "$DIR" \
+        --match 'wide-ffn_512-bf16-warp-stage-bytes-128-short-pointers[.]so$' \
+        --limit 1 || status=1
+    done
   else
     echo "== 2. skipped: SAN_S=0 or no compute-sanitizer on PATH"
   fi

@@ -53,6 +53,9 @@ from hmoe.run import compare_with_reference  # noqa: E402
 
 DEFAULT_GROUPS = "gemm,special,shared,penalty"
 DEFAULT_BF16_GROUPS = "gemm,shared"
+# The staged tensor-core GEMMs' options (32-bit shared addresses: without
+# them wide/ffn_512's expert kernel spilled on sm_80).
+STAGED = "warp-stage-bytes=128 short-pointers"
 DEFAULT_TF32_GROUPS = "gemm,wide"
 NUMPY_TYPES = {"f32": np.float32, "f64": np.float64, "i32": np.int32,
                "i64": np.int64, "bf16": np.uint16, "f16": np.uint16}
@@ -310,11 +313,13 @@ def prepare(args):
         builds.append((group, "bf16", None))
         if args.target == "cuda":
             builds.append((group, "bf16", "tensor-cores=0"))
-    # The tensor-core GEMMs' A and B staged in workgroup memory (not yet
-    # the default): checked against the reference, and racecheck's case
-    # for the barriers around the copies.
-    if args.target == "cuda" and "gemm" in args.bf16_groups.split(","):
-        builds.append(("gemm", "bf16", "warp-stage-bytes=128"))
+    # The tensor-core GEMMs' A and B staged in workgroup memory, two
+    # stages filled by cp.async (not yet the default): checked against the
+    # reference, and (wide/ffn_512: past 48 KB, dynamic workgroup memory)
+    # memcheck's and racecheck's case for the copies and barriers.
+    if args.target == "cuda":
+        for group in ("gemm", "wide"):
+            builds.append((group, "bf16", STAGED))
     tf32 = "tf32" if args.target == "cuda" else "gpu-mapped tensor-cores tf32"
     for group in filter(None, args.tf32_groups.split(",")):
         builds.append((group, "f32", tf32))
@@ -390,15 +395,19 @@ def prepare(args):
             # lane's fragments loaded as 4-byte registers in the PTX ISA's
             # K order (stop 37) against runs of 8 bytes (the default), and
             # A and B staged in workgroup memory per K tile of 64 and 128
-            # bytes of a row (stop 39; not the default until timed).
+            # bytes of a row, double-buffered by cp.async (stops 39-40; not
+            # the default until timed; 128 halves to 64 where two stages
+            # pass 80 KB, as W1's do), and the default with 32-bit shared
+            # and local addresses (short-pointers, stop 40).
             for suffix, variant in (
                     ("rows1", "warp-row-tiles=1 mma-min-blocks-per-sm=0"),
                     ("noprefetch", "warp-prefetch=0"),
                     ("gathercopy", "fuse-gathers=0"),
                     ("scalarcopies", "vector-copies=0"),
                     ("loads4", "warp-load-bytes=4"),
-                    ("stage64", "warp-stage-bytes=64"),
-                    ("stage128", "warp-stage-bytes=128")):
+                    ("stage32", "warp-stage-bytes=32 short-pointers"),
+                    ("stage64", "warp-stage-bytes=64 short-pointers"),
+                    ("short", "short-pointers")):
                 add_bench("W1", "bf16", "w1", mlirs["W1", "bf16"],
                           f"libW1-bf16-tc-{suffix}.so", variant)
                 add_bench("W1-experts", "bf16", "experts",
@@ -431,7 +440,8 @@ def prepare(args):
                 add_bench("G1", "f32", "g1", g1, f"libG1-f32-{suffix}.so",
                           variant)
             add_bench("W2", "bf16", "w2", mlirs["W2", "bf16"],
-                      "libW2-bf16-tc-stage128.so", "warp-stage-bytes=128")
+                      "libW2-bf16-tc-stage64.so",
+                      "warp-stage-bytes=64 short-pointers")
             # f32 with the expert GEMMs in TF32 (the opt-in) against exact
             # f32.
             for name in layers:

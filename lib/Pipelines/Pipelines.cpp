@@ -27,6 +27,7 @@
 #include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
 #include "mlir/Conversion/MathToLibm/MathToLibm.h"
 #include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
+#include "mlir/Conversion/NVGPUToNVVM/NVGPUToNVVM.h"
 #include "mlir/Conversion/OpenMPToLLVM/ConvertOpenMPToLLVM.h"
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
@@ -58,6 +59,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/RuntimeOpVerification.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/OpenMP/OpenMPDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/BufferizableOpInterfaceImpl.h"
@@ -75,6 +77,7 @@
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/Support/CommandLine.h"
 
 #include <limits>
 
@@ -300,9 +303,24 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
   pm.addPass(createHMoEVerifyLLVM());
 }
 
+/// NVPTX's address width for the shared, local and constant spaces, read
+/// when gpu-module-to-binary makes its target machine: a process-wide LLVM
+/// option (clang's -fcuda-short-ptr sets it), so it is set here, where the
+/// pipeline is built.
+static void setNVPTXShortPointers(bool shortPointers) {
+  auto &registered = llvm::cl::getRegisteredOptions();
+  auto found = registered.find("nvptx-short-ptr");
+  if (found == registered.end())
+    return;
+  found->second->reset();
+  (void)found->second->addOccurrence(0, "nvptx-short-ptr",
+                                     shortPointers ? "true" : "false");
+}
+
 void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
                                     const LowerToNVVMOptions &options) {
   std::string toolkit = resolveCUDAToolkit(options.toolkit);
+  setNVPTXShortPointers(options.shortPointers);
   // It resolves the option as above, and fails where that found nothing.
   HMoERequireCUDAToolkitOptions require;
   require.toolkit = options.toolkit;
@@ -389,6 +407,8 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   occupancy.localArrayMinBlocksPerSM = options.localArrayMinBlocksPerSM;
   pm.addNestedPass<gpu::GPUModuleOp>(
       hmoe::createHMoESetKernelOccupancy(occupancy));
+  // The staged tiles' cp.async copies (nvgpu.device_async_copy).
+  pm.addNestedPass<gpu::GPUModuleOp>(createConvertNVGPUToNVVMPass());
   ConvertGpuOpsToNVVMOpsOptions toNVVM;
   toNVVM.indexBitwidth = 64;
   pm.addNestedPass<gpu::GPUModuleOp>(createConvertGpuOpsToNVVMOps(toNVVM));
@@ -440,10 +460,11 @@ void hmoe::registerHMoEPipelineDependencies(DialectRegistry &registry) {
   registry.insert<HMoEDialect, affine::AffineDialect, arith::ArithDialect,
                   bufferization::BufferizationDialect, cf::ControlFlowDialect,
                   func::FuncDialect, gpu::GPUDialect, index::IndexDialect,
-                  linalg::LinalgDialect, NVVM::NVVMDialect, LLVM::LLVMDialect,
-                  math::MathDialect, memref::MemRefDialect, omp::OpenMPDialect,
-                  scf::SCFDialect, tensor::TensorDialect, ub::UBDialect,
-                  vector::VectorDialect, x86vector::X86VectorDialect>();
+                  linalg::LinalgDialect, nvgpu::NVGPUDialect, NVVM::NVVMDialect,
+                  LLVM::LLVMDialect, math::MathDialect, memref::MemRefDialect,
+                  omp::OpenMPDialect, scf::SCFDialect, tensor::TensorDialect,
+                  ub::UBDialect, vector::VectorDialect,
+                  x86vector::X86VectorDialect>();
   hmoe::registerRuntimeVerifiableOpInterfaceExternalModels(registry);
   hmoe::registerBufferizableOpInterfaceExternalModels(registry);
   hmoe::registerTilingInterfaceExternalModels(registry);

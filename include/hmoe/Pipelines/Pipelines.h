@@ -256,9 +256,18 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
           "With tensor-cores: 0 (the default), lanes read their fragments "
           "from global memory; 64 or 128, A and B staged in workgroup "
           "memory per K tile of that many bytes of a row, the block's "
-          "threads copying, a barrier either side "
-          "(hmoe-warp-contractions-to-mma's stage-bytes)"),
+          "threads copying by cp.async into one of two stages while the "
+          "lanes read the other (hmoe-warp-contractions-to-mma's "
+          "stage-bytes)"),
       llvm::cl::init(0)};
+  PassOptions::Option<bool> shortPointers{
+      *this, "short-pointers",
+      llvm::cl::desc(
+          "32-bit shared, local and constant addresses in the PTX, as nvcc "
+          "makes them (LLVM's process-wide nvptx-short-ptr, set when the "
+          "pipeline is built); off: 64-bit. Saves the staged kernels "
+          "registers"),
+      llvm::cl::init(false)};
   PassOptions::Option<bool> fuseGathers{
       *this, "fuse-gathers",
       llvm::cl::desc(

@@ -52,8 +52,11 @@ std::optional<SmallVector<bool>> writtenArgs(gpu::GPUFuncOp kernel) {
     if (op == kernel.getOperation())
       return WalkResult::advance();
     // Order the block's threads (nvvm.barrier: the named barriers of
-    // staged tiles); write nothing themselves. mma.sync works on registers.
-    if (isa<gpu::BarrierOp, NVVM::BarrierOp, NVVM::MmaOp>(op))
+    // staged tiles) or wait for their cp.async copies (whose writes the
+    // copies declare); write nothing themselves. mma.sync works on
+    // registers.
+    if (isa<gpu::BarrierOp, NVVM::BarrierOp, NVVM::CpAsyncCommitGroupOp,
+            NVVM::CpAsyncWaitGroupOp, NVVM::MmaOp>(op))
       return WalkResult::advance();
     // An op's own effects first (a linalg op declares its writes and has
     // recursive effects too); the trait alone: its body's ops, walked.

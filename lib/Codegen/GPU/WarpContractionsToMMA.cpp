@@ -37,6 +37,7 @@
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
@@ -161,6 +162,8 @@ mlir::hmoe::matchWarpMMAContraction(Operation *op, bool tf32) {
 }
 
 namespace {
+// nvgpu declares its own (an int) in namespace mlir.
+using hmoe::kWarpSize;
 bool alignedRuns(Value buffer, int64_t run);
 
 /// What one lane of a warp reads and writes in the 16 x 8 output tile at
@@ -197,8 +200,9 @@ public:
   /// then gives it the values of one warp's iteration.
   WarpMMAEmitter(ImplicitLocOpBuilder &b, linalg::LinalgOp op,
                  const WarpMMAContraction &mma, int64_t maxRowTiles,
-                 int64_t loadBytes, int64_t stageBytes, int64_t numWarps)
-      : b(b), op(op), mma(mma), numWarps(numWarps),
+                 int64_t loadBytes, int64_t stageBytes, int64_t numWarps,
+                 bool emulate)
+      : b(b), op(op), mma(mma), numWarps(numWarps), asyncCopies(!emulate),
         regType(VectorType::get({mma.perRegister()}, mma.inputType)),
         accType(VectorType::get({2}, b.getF32Type())) {
     IRMapping none;
@@ -239,11 +243,10 @@ public:
   }
 
   /// Whether A and B go through workgroup memory (`stage-bytes`), and how
-  /// many bytes of it one warp loop needs.
+  /// many bytes of it one warp loop needs: two stages of the tiles (one
+  /// copied while the other is read).
   bool isStaged() const { return kTile > 0; }
-  int64_t workgroupBytes() const {
-    return (aTileRows() + numWarps * bTileRows()) * tileRowBytes();
-  }
+  int64_t workgroupBytes() const { return kStages * stageBufferBytes(); }
 
   /// With `prefetch`, the K loop carries the next step's fragments: each
   /// iteration loads step k0 + 1's A and B registers (the last step again,
@@ -352,8 +355,8 @@ private:
   }
 
   /// K tiles of `stageBytes` of a row, halved (down to 32 bytes, a K step
-  /// of bf16 or TF32) until one divides K and the warp loop's tiles fit the
-  /// 48 KB of static workgroup memory; the widest run (down to a register
+  /// of bf16 or TF32) until one divides K and the warp loop's two stages
+  /// of tiles fit `kMaxWorkgroupBytes`; the widest run (down to a register
   /// in the ISA's order) whose K step divides the K tile. A tile's rows are
   /// padded to 32 bytes past a multiple of 64, so that a phase of 16 lanes
   /// loading 8 bytes each (4 rows, 32 bytes of each) reads distinct banks.
@@ -378,6 +381,10 @@ private:
   int64_t aTileRows() const { return kMMARows * rowTiles; }
   int64_t bTileRows() const { return kMMACols * steps; }
   int64_t tileRowBytes() const { return (kTile + tilePad) * elementBytes(); }
+  /// One stage: A's tile, then every warp's B tile.
+  int64_t stageBufferBytes() const {
+    return (aTileRows() + numWarps * bTileRows()) * tileRowBytes();
+  }
 
   /// The emulated registers: per lane and 16 x 8 tile of `warps` warps its 4
   /// accumulators; per lane, row tile and mma step of a K step its 4 A
@@ -512,13 +519,16 @@ private:
 
 public:
   /// Staged on the GPU, as lane `lane` of warp `warp` (thread `tid` of the
-  /// loop's): per tile at (m0, n0), per K tile a barrier (the tile before
-  /// is read), the copy, a barrier, the K steps from the workgroup tiles.
-  /// Every warp runs the same loops (warps split N; the row tiles' guards
-  /// sit inside the K steps), so every thread of the loop reaches each
-  /// barrier. No register prefetch.
+  /// loop's), double-buffered: per tile at (m0, n0), a barrier (the tile
+  /// before is read), K tile 0 copied into stage 0 by `cp.async`; per K
+  /// tile kt, a wait for this thread's copies and a barrier (every
+  /// thread's have landed, and the other stage's K tile is read), then
+  /// K tile kt + 1 copied into the other stage, in flight while the mma
+  /// steps run on this one. Every warp runs the same loops (warps split N;
+  /// the row tiles' guards sit inside the K steps), so every thread of the
+  /// loop reaches each barrier. No register prefetch.
   void emitStagedLane(Value tid, Value warp, Value lane, Value buffer) {
-    bindTiles(b, buffer, warp);
+    bindWarpTiles(b, buffer, warp, index(b, 0));
     wideLoads = width > 0;
     int64_t threads = numWarps * kWarpSize;
     forLaneTiles(
@@ -526,13 +536,26 @@ public:
         [&](ImplicitLocOpBuilder &nb, Value m0, Value n0,
             ArrayRef<LaneTile> tiles, ArrayRef<Value> acc,
             ArrayRef<Value> live) -> SmallVector<Value> {
+          barrier(nb, threads);
+          bindStage(nb, buffer, index(nb, 0));
+          copyTiles(nb, tid, lane, m0, n0, index(nb, 0));
+          NVVM::CpAsyncCommitGroupOp::create(nb);
           auto kTiles = scf::ForOp::create(
               nb, index(nb, 0), index(nb, mma.depth), index(nb, kTile), acc,
               [&](OpBuilder &nested, Location loc, Value kt, ValueRange sums) {
                 ImplicitLocOpBuilder kb(loc, nested);
+                NVVM::CpAsyncWaitGroupOp::create(kb, 0);
                 barrier(kb, threads);
-                copyTiles(kb, tid, lane, m0, n0, kt);
-                barrier(kb, threads);
+                Value stage = stageOf(kb, kt);
+                ifNextKTile(
+                    kb, kt, [&](ImplicitLocOpBuilder &then, Value next) {
+                      bindStage(
+                          then, buffer,
+                          arith::SubIOp::create(then, index(then, 1), stage));
+                      copyTiles(then, tid, lane, m0, n0, next);
+                      NVVM::CpAsyncCommitGroupOp::create(then);
+                    });
+                bindStage(kb, buffer, stage);
                 scf::YieldOp::create(kb,
                                      emitKLoop(kb, tiles, llvm::to_vector(sums),
                                                rowTiles, live,
@@ -544,10 +567,13 @@ public:
 
   /// Staged, emulated: the warps' loop interchanged with the K tiles. Per
   /// tile at (m0, n0) every warp's accumulators into the warps' register
-  /// buffer; per K tile every warp's lanes copy (thread warp * 32 + lane,
-  /// as on the GPU), then every warp runs its K steps from the workgroup
-  /// tiles; then every warp's accumulators stored. `bindWarp` rebuilds a
-  /// warp's views of the operands (bind) from its index.
+  /// buffer, and every warp's lanes copy K tile 0 into stage 0 (thread
+  /// warp * 32 + lane, as on the GPU); per K tile kt every warp's lanes
+  /// copy K tile kt + 1 into the other stage (synchronously: the GPU's
+  /// copies land before its next barrier), then every warp runs its K
+  /// steps from this stage; then every warp's accumulators stored.
+  /// `bindWarp` rebuilds a warp's views of the operands (bind) from its
+  /// index.
   void emitStagedEmulated(
       Value buffer,
       function_ref<void(ImplicitLocOpBuilder &, Value)> bindWarp) {
@@ -556,52 +582,93 @@ public:
     std::tie(accRegs, aRegs, bRegs) = allocateRegisters(numWarps);
     wideLoads = width > 0;
     auto eachWarp =
-        [&](ImplicitLocOpBuilder &at,
+        [&](ImplicitLocOpBuilder &at, Value stage,
             function_ref<void(ImplicitLocOpBuilder &, Value, Value)> body) {
           forLoop(at, 0, numWarps, 1, [&](ImplicitLocOpBuilder &wb, Value wp) {
             bindWarp(wb, wp);
-            bindTiles(wb, buffer, wp);
+            bindWarpTiles(wb, buffer, wp, stage);
             body(wb, wp, arith::MulIOp::create(wb, wp, index(wb, perWarp)));
           });
         };
+    auto copyEach = [&](ImplicitLocOpBuilder &at, Value m0, Value n0,
+                        Value stage, Value kt) {
+      eachWarp(at, stage, [&](ImplicitLocOpBuilder &wb, Value wp, Value) {
+        forLanes(wb, [&](ImplicitLocOpBuilder &lb, Value lane) {
+          Value tid = arith::AddIOp::create(
+              lb, arith::MulIOp::create(lb, wp, index(lb, kWarpSize)), lane);
+          copyTiles(lb, tid, lane, m0, n0, kt);
+        });
+      });
+    };
     forTiles(b, [&](ImplicitLocOpBuilder &nb, Value m0, Value n0) {
-      eachWarp(nb, [&](ImplicitLocOpBuilder &wb, Value, Value base) {
+      Value first = index(nb, 0);
+      eachWarp(nb, first, [&](ImplicitLocOpBuilder &wb, Value, Value base) {
         emulateLoadAcc(wb, m0, n0, accRegs, base);
       });
+      copyEach(nb, m0, n0, first, first);
       forLoop(nb, 0, mma.depth, kTile, [&](ImplicitLocOpBuilder &kb, Value kt) {
-        eachWarp(kb, [&](ImplicitLocOpBuilder &wb, Value wp, Value) {
-          forLanes(wb, [&](ImplicitLocOpBuilder &lb, Value lane) {
-            Value tid = arith::AddIOp::create(
-                lb, arith::MulIOp::create(lb, wp, index(lb, kWarpSize)), lane);
-            copyTiles(lb, tid, lane, m0, n0, kt);
-          });
+        Value stage = stageOf(kb, kt);
+        ifNextKTile(kb, kt, [&](ImplicitLocOpBuilder &then, Value next) {
+          copyEach(then, m0, n0,
+                   arith::SubIOp::create(then, index(then, 1), stage), next);
         });
-        eachWarp(kb, [&](ImplicitLocOpBuilder &wb, Value, Value base) {
+        eachWarp(kb, stage, [&](ImplicitLocOpBuilder &wb, Value, Value base) {
           emulateKSteps(wb, m0, n0, kTile, aRegs, bRegs, accRegs, base);
         });
       });
-      eachWarp(nb, [&](ImplicitLocOpBuilder &wb, Value, Value base) {
+      eachWarp(nb, first, [&](ImplicitLocOpBuilder &wb, Value, Value base) {
         emulateStoreAcc(wb, m0, n0, accRegs, base);
       });
     });
   }
 
 private:
-  /// The workgroup tiles in `buffer` (bytes): A's [16 row-tiles, K tile +
-  /// pad], then every warp's B tile, [warps x 8 steps, K tile + pad]; `warp`'s
-  /// from row warp x 8 steps.
-  void bindTiles(ImplicitLocOpBuilder &at, Value buffer, Value warp) {
+  /// The stage K tile kt (elements) is in: 0, 1, 0, ...
+  Value stageOf(ImplicitLocOpBuilder &at, Value kt) {
+    return arith::RemUIOp::create(
+        at, arith::DivUIOp::create(at, kt, index(at, kTile)),
+        index(at, kStages));
+  }
+
+  /// `body` given K tile kt + 1's start, where there is one.
+  void ifNextKTile(ImplicitLocOpBuilder &at, Value kt,
+                   function_ref<void(ImplicitLocOpBuilder &, Value)> body) {
+    Value next = arith::AddIOp::create(at, kt, index(at, kTile));
+    auto more =
+        scf::IfOp::create(at,
+                          arith::CmpIOp::create(at, arith::CmpIPredicate::ult,
+                                                next, index(at, mma.depth)),
+                          /*withElseRegion=*/false);
+    ImplicitLocOpBuilder then(at.getLoc(), more.getThenBodyBuilder());
+    body(then, next);
+  }
+
+  /// `warp`'s first row in the B tiles (bTileRows a warp), and the tiles
+  /// of `stage`.
+  void bindWarpTiles(ImplicitLocOpBuilder &at, Value buffer, Value warp,
+                     Value stage) {
+    bRowBase = arith::MulIOp::create(at, warp, index(at, bTileRows()));
+    bindStage(at, buffer, stage);
+  }
+
+  /// The workgroup tiles of `stage` in `buffer` (bytes; stages one after
+  /// the other): A's [16 row-tiles, K tile + pad], then every warp's B
+  /// tile, [warps x 8 steps, K tile + pad].
+  void bindStage(ImplicitLocOpBuilder &at, Value buffer, Value stage) {
     Attribute space = cast<MemRefType>(buffer.getType()).getMemorySpace();
     auto tileType = [&](int64_t tileRows) {
       return MemRefType::get({tileRows, kTile + tilePad}, mma.inputType,
                              MemRefLayoutAttrInterface(), space);
     };
-    sharedA = memref::ViewOp::create(at, tileType(aTileRows()), buffer,
-                                     index(at, 0), ValueRange{});
+    Value offset =
+        arith::MulIOp::create(at, stage, index(at, stageBufferBytes()));
+    sharedA = memref::ViewOp::create(at, tileType(aTileRows()), buffer, offset,
+                                     ValueRange{});
     sharedB = memref::ViewOp::create(
         at, tileType(numWarps * bTileRows()), buffer,
-        index(at, aTileRows() * tileRowBytes()), ValueRange{});
-    bRowBase = arith::MulIOp::create(at, warp, index(at, bTileRows()));
+        arith::AddIOp::create(at, offset,
+                              index(at, aTileRows() * tileRowBytes())),
+        ValueRange{});
   }
 
   /// Thread `tid` of the loop's copies its share of the K tile at kt of
@@ -629,10 +696,12 @@ private:
 
   /// Chunks c = thread, thread + threads, ... of `numRows` rows of the K
   /// tile: row c / chunks-per-row, from `source`'s row `sourceRow(row)` at
-  /// kt + its column, to `tile`'s row firstRow + row. One 16-byte vector
-  /// where the source's rows keep chunks aligned (a static row stride)
-  /// and its first element is 16-byte aligned (tested here, alike for
-  /// every thread), else element by element.
+  /// kt + its column, to `tile`'s row firstRow + row. One 16-byte copy
+  /// (`cp.async` on the GPU, a vector load and store emulated) where the
+  /// source's rows keep chunks aligned (a static row stride) and its first
+  /// element is 16-byte aligned (tested here, alike for every thread),
+  /// else element by element (loads and stores, done before the next
+  /// barrier as the copies are).
   void copyRows(ImplicitLocOpBuilder &at, Value thread, int64_t threads,
                 int64_t numRows, Value source, Value tile, Value firstRow,
                 Value kt,
@@ -669,13 +738,22 @@ private:
             return byElements(x);
           auto test = scf::IfOp::create(x, aligned, /*withElseRegion=*/true);
           ImplicitLocOpBuilder then(x.getLoc(), test.getThenBodyBuilder());
-          Value v = vector::LoadOp::create(
-              then, VectorType::get({chunk}, mma.inputType), source,
-              ValueRange{from, k}, /*nontemporal=*/false,
-              llvm::MaybeAlign(kChunkBytes));
-          vector::StoreOp::create(then, v, tile, ValueRange{to, col},
-                                  /*nontemporal=*/false,
-                                  llvm::MaybeAlign(kChunkBytes));
+          if (asyncCopies) {
+            // cp.async.cg: around the registers and L1 (A's rows are read
+            // once per block now, B's once).
+            nvgpu::DeviceAsyncCopyOp::create(
+                then, tile, ValueRange{to, col}, source, ValueRange{from, k},
+                then.getIndexAttr(chunk), /*srcElements=*/Value(),
+                then.getUnitAttr());
+          } else {
+            Value v = vector::LoadOp::create(
+                then, VectorType::get({chunk}, mma.inputType), source,
+                ValueRange{from, k}, /*nontemporal=*/false,
+                llvm::MaybeAlign(kChunkBytes));
+            vector::StoreOp::create(then, v, tile, ValueRange{to, col},
+                                    /*nontemporal=*/false,
+                                    llvm::MaybeAlign(kChunkBytes));
+          }
           ImplicitLocOpBuilder otherwise(x.getLoc(), test.getElseBodyBuilder());
           byElements(otherwise);
         });
@@ -1128,6 +1206,7 @@ private:
   linalg::LinalgOp op;
   const WarpMMAContraction &mma;
   int64_t numWarps; // of the warp loop
+  bool asyncCopies; // staged copies by cp.async (the GPU; not emulated)
   VectorType regType, accType;
   Value a, rowIndices, w, c, rows; // rowIndices: for gathered rows only
   int64_t steps;                   // 8-column steps sharing an A fragment
@@ -1143,10 +1222,14 @@ private:
   /// The lanes a K step's columns are dealt to (t = lane % 4).
   static constexpr int64_t kLanesAlongK = 4;
   static constexpr int64_t kRegisterBudget = 40;
-  /// What a thread copies into workgroup memory at once, and the static
-  /// workgroup memory a kernel may have without opting in.
+  /// What a thread copies into workgroup memory at once; the stages of
+  /// tiles (one copied while the other is read); the workgroup memory a
+  /// warp loop's stages may take: 80 KB lets two blocks share an SM on
+  /// sm_80 (164 KB) and sm_90 (228 KB), as `.minnctapersm 2` plans for
+  /// registers (past 48 KB it is dynamic: hmoe-map-forall-to-gpu).
   static constexpr int64_t kChunkBytes = 16;
-  static constexpr int64_t kMaxWorkgroupBytes = 48 * 1024;
+  static constexpr int64_t kStages = 2;
+  static constexpr int64_t kMaxWorkgroupBytes = 80 * 1024;
   /// The smallest K tile: one K step of bf16/f16 (16) or TF32 (8).
 public:
   static constexpr int64_t kMinStageBytes = 32;
@@ -1267,7 +1350,7 @@ LogicalResult lowerWarpLoop(RewriterBase &rewriter, scf::ForallOp warps,
   bool sharedRows =
       outside(contraction->getOperand(0)) && outside(mma.rowSource) && sameRows;
   WarpMMAEmitter emitter(b, linalgOp, mma, options.rowTiles, options.loadBytes,
-                         sharedRows ? options.stageBytes : 0, *trips);
+                         sharedRows ? options.stageBytes : 0, *trips, emulate);
   // A warp's iteration of the loop's body but the contraction, at `at`,
   // its induction variable lb + warp * step; the emitter bound to it.
   auto cloneWarp = [&](ImplicitLocOpBuilder &at, Value warp) {

@@ -64,7 +64,8 @@ module attributes {gpu.container_module} {
 // second launch). Writes to the kernel's own memory (a private array, a
 // heap allocation through a view, a workgroup buffer) do not count, nor
 // does a barrier (gpu.barrier, or a named nvvm.barrier as staged tiles
-// have).
+// have), nor a cp.async copy into workgroup memory and its commit and
+// wait (the copy reads the argument).
 // CHECK-LABEL: gpu.func @halves
 // CHECK-SAME: (%{{.*}}: memref<4xf32, strided<[1]>>, %{{.*}}: memref<4xf32, strided<[1], offset: 4>>)
 // CHECK-SAME: kernel {{[{]$}}
@@ -107,6 +108,9 @@ module attributes {gpu.container_module} {
       %id = arith.constant 1 : i32
       %count = arith.constant 32 : i32
       nvvm.barrier id = %id number_of_threads = %count
+      %copied = nvgpu.device_async_copy %p[%c0], %shared[%c0], 4 : memref<4xf32> to memref<4xf32, #gpu.address_space<workgroup>>
+      nvvm.cp.async.commit.group
+      nvvm.cp.async.wait.group 0
       %w = memref.load %shared[%c0] : memref<4xf32, #gpu.address_space<workgroup>>
       memref.store %w, %q[%c0] : memref<4xf32>
       gpu.return

@@ -10,12 +10,13 @@
 // block's copy of A's rows and each warp's of its B rows take 16-byte
 // vectors (offsets 0 and 8) or go element by element (the others); 37
 // rows (two row tiles of 16 a step, the second partial, then one past
-// the rows), two warps of 16 columns, K = 64 in K tiles of 16 (32 bytes).
+// the rows), two warps of 16 columns, K = 64 in K tiles of 16 (32 bytes):
+// four K tiles, through the two stages in turn (2048 bytes each).
 // Against the same contraction outside a warp loop (the pass leaves it
 // alone). Small integers: every sum is exact, so any difference is a wrong
 // element copied or read.
 // IR-LABEL: func.func @staged
-// IR: memref.alloca() {alignment = 16 : i64} : memref<2048xi8>
+// IR: memref.alloca() {alignment = 16 : i64} : memref<4096xi8>
 // IR: memref.view {{.*}} to memref<32x16xbf16>
 // IR: memref.view {{.*}} to memref<32x16xbf16>
 // IR: vector.load {{.*}} {alignment = 16 : i64} : memref<37x64xbf16, strided<[72, 1], offset: ?>>, vector<8xbf16>
@@ -95,7 +96,9 @@ func.func @reference_f32(%a: memref<37x64xf32, strided<[72, 1], offset: ?>>,
   return
 }
 
-// buf[r][j] = (r * mul + j * 3) mod 9 - 4, exact in bf16.
+// buf[r][j] = (r * mul + j * (j + 3)) mod 9 - 4, exact in bf16: period 9
+// along K (j * 3 alone repeated every 3 elements, so K tiles 48 elements
+// apart were alike, and a K step reading the wrong stage went unseen).
 func.func @fill(%buf: memref<?x72xbf16>, %mul: index) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
@@ -107,7 +110,8 @@ func.func @fill(%buf: memref<?x72xbf16>, %mul: index) {
   scf.for %r = %c0 to %rows step %c1 {
     scf.for %j = %c0 to %c72 step %c1 {
       %rm = arith.muli %r, %mul : index
-      %j3 = arith.muli %j, %c3 : index
+      %jp = arith.addi %j, %c3 : index
+      %j3 = arith.muli %j, %jp : index
       %s = arith.addi %rm, %j3 : index
       %m = arith.remui %s, %c9 : index
       %i = arith.index_cast %m : index to i64
@@ -130,7 +134,8 @@ func.func @fill_f32(%buf: memref<?x72xf32>, %mul: index) {
   scf.for %r = %c0 to %rows step %c1 {
     scf.for %j = %c0 to %c72 step %c1 {
       %rm = arith.muli %r, %mul : index
-      %j3 = arith.muli %j, %c3 : index
+      %jp = arith.addi %j, %c3 : index
+      %j3 = arith.muli %j, %jp : index
       %s = arith.addi %rm, %j3 : index
       %m = arith.remui %s, %c9 : index
       %i = arith.index_cast %m : index to i64

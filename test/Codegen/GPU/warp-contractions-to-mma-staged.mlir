@@ -1,65 +1,97 @@
 // RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{stage-bytes=64 row-tiles=1},canonicalize,cse))' %s | FileCheck %s
 // RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{emulate stage-bytes=64 row-tiles=1},canonicalize,cse))' %s | FileCheck %s --check-prefix=EMU
-// A and B through workgroup memory (stage-bytes): per K tile of 32 bf16
-// (64 bytes of a row; rows padded to 96 bytes, 48 elements) the 64 threads
-// of two warps copy A's 16 rows (past the end, the last row) and each
-// warp its 16 rows of B, a named barrier over those 64 threads before and
-// after; the lanes then read their fragments (8-byte runs) from there.
-// warp-contractions-to-mma-staged-run.mlir runs it.
+// A and B through workgroup memory (stage-bytes), double-buffered: per K
+// tile of 32 bf16 (64 bytes of a row; rows padded to 96 bytes, 48
+// elements) the 64 threads of two warps copy A's 16 rows (past the end,
+// the last row) and each warp its 16 rows of B by cp.async
+// (nvgpu.device_async_copy, 8 bf16 around L1) into one of two stages of
+// 4608 bytes: K tile 0 into stage 0 after a named barrier over those 64
+// threads (the tile before is read); per K tile kt a wait for the
+// thread's copies and the barrier, then K tile kt + 1 (where there is
+// one) into the other stage while the lanes read their fragments (8-byte
+// runs) from this one. warp-contractions-to-mma-staged-run.mlir runs it.
 // CHECK-LABEL: func.func @staged
 // CHECK-SAME: (%[[A:.*]]: memref<?x64xbf16>, %[[W:.*]]: memref<32x64xbf16>, %[[C:.*]]: memref<?x32xf32>)
+// CHECK-DAG: %[[C0:.*]] = arith.constant 0 : index
+// CHECK-DAG: %[[C1:.*]] = arith.constant 1 : index
+// CHECK-DAG: %[[C2:.*]] = arith.constant 2 : index
 // CHECK-DAG: %[[C1536:.*]] = arith.constant 1536 : index
+// CHECK-DAG: %[[C4608:.*]] = arith.constant 4608 : index
+// CHECK-DAG: %[[C64:.*]] = arith.constant 64 : index
 // CHECK-DAG: %[[ID:.*]] = arith.constant 1 : i32
 // CHECK-DAG: %[[N64:.*]] = arith.constant 64 : i32
 // CHECK: %[[ROWS:.*]] = memref.dim %[[C]]
-// CHECK: %[[BUF:.*]] = memref.alloca() {alignment = 16 : i64} : memref<4608xi8, #gpu.address_space<workgroup>>
+// CHECK: %[[BUF:.*]] = memref.alloca() {alignment = 16 : i64} : memref<9216xi8, #gpu.address_space<workgroup>>
 // CHECK: scf.forall (%[[TID:.*]]) in (64) {
 // CHECK:   %[[WARP:.*]] = arith.divui %[[TID]], %[[C32:.*]] : index
 // CHECK:   %[[LANE:.*]] = arith.remui %[[TID]], %[[C32]] : index
 // CHECK:   %[[B0:.*]] = arith.muli %[[WARP]], %[[C16:.*]] : index
 // CHECK:   %[[WV:.*]] = memref.subview %[[W]][%[[B0]], 0] [16, 64]
-// CHECK:   %[[TA:.*]] = memref.view %[[BUF]][%{{.*}}][] : memref<4608xi8, #gpu.address_space<workgroup>> to memref<16x48xbf16, #gpu.address_space<workgroup>>
-// CHECK:   %[[TB:.*]] = memref.view %[[BUF]][%[[C1536]]][] : memref<4608xi8, #gpu.address_space<workgroup>> to memref<32x48xbf16, #gpu.address_space<workgroup>>
 // CHECK:   scf.for %[[M0:.*]] = %{{.*}} to %[[ROWS]] step %[[C16]] {
 // CHECK:     %[[LAST:.*]] = arith.subi %[[ROWS]], %{{.*}} : index
-// CHECK:     %[[SUMS:.*]]:8 = scf.for %[[KT:.*]] = %{{.*}} to %{{.*}} step %[[C32]] iter_args(
-// CHECK:       nvvm.barrier id = %[[ID]] number_of_threads = %[[N64]]
+// CHECK:     nvvm.barrier id = %[[ID]] number_of_threads = %[[N64]]
+// CHECK:     %[[TA:.*]] = memref.view %[[BUF]][%[[C0]]][] : memref<9216xi8, #gpu.address_space<workgroup>> to memref<16x48xbf16, #gpu.address_space<workgroup>>
+// CHECK:     %[[TB:.*]] = memref.view %[[BUF]][%[[C1536]]][] : memref<9216xi8, #gpu.address_space<workgroup>> to memref<32x48xbf16, #gpu.address_space<workgroup>>
 // A: chunk tid of 64 (16 rows x 4 chunks of 8), row m0 + chunk / 4 clamped
-// to the last, 16-byte vectors where A starts 16-byte aligned.
-// CHECK:       scf.for %[[CA:.*]] = %[[TID]] to %{{.*}} step %{{.*}} {
-// CHECK:         %[[RA:.*]] = arith.divui %[[CA]], %{{.*}} : index
-// CHECK:         %[[QA:.*]] = arith.remui %[[CA]], %{{.*}} : index
-// CHECK:         %[[COLA:.*]] = arith.muli %[[QA]], %{{.*}} : index
-// CHECK:         %[[FROM:.*]] = arith.addi %[[M0]], %[[RA]] : index
-// CHECK:         %[[CLAMP:.*]] = arith.minui %[[FROM]], %[[LAST]] : index
-// CHECK:         %[[KA:.*]] = arith.addi %[[KT]], %[[COLA]] : index
-// CHECK:         scf.if
-// CHECK:           %[[CHUNK:.*]] = vector.load %[[A]][%[[CLAMP]], %[[KA]]] {alignment = 16 : i64} : memref<?x64xbf16>, vector<8xbf16>
-// CHECK:           vector.store %[[CHUNK]], %[[TA]][%[[RA]], %[[COLA]]] {alignment = 16 : i64}
-// CHECK:         } else {
-// CHECK:           memref.load %[[A]][%[[CLAMP]], %[[KA]]]
+// to the last, cp.async where A starts 16-byte aligned.
+// CHECK:     scf.for %[[CA:.*]] = %[[TID]] to %{{.*}} step %{{.*}} {
+// CHECK:       %[[RA:.*]] = arith.divui %[[CA]], %{{.*}} : index
+// CHECK:       %[[QA:.*]] = arith.remui %[[CA]], %{{.*}} : index
+// CHECK:       %[[COLA:.*]] = arith.muli %[[QA]], %{{.*}} : index
+// CHECK:       %[[FROM:.*]] = arith.addi %[[M0]], %[[RA]] : index
+// CHECK:       %[[CLAMP:.*]] = arith.minui %[[FROM]], %[[LAST]] : index
+// CHECK:       scf.if
+// CHECK:         nvgpu.device_async_copy %[[A]][%[[CLAMP]], %[[COLA]]], %[[TA]][%[[RA]], %[[COLA]]], 8 {bypassL1} : memref<?x64xbf16> to memref<16x48xbf16, #gpu.address_space<workgroup>>
+// CHECK:       } else {
+// CHECK:         memref.load %[[A]][%[[CLAMP]], %[[COLA]]]
 // B: the warp's rows by its lanes, into its rows of the B tile.
-// CHECK:       scf.for %[[CB:.*]] = %[[LANE]] to %{{.*}} step %[[C32]] {
-// CHECK:         %[[RB:.*]] = arith.divui %[[CB]], %{{.*}} : index
-// CHECK:         %[[TO:.*]] = arith.addi %[[B0]], %[[RB]] : index
-// CHECK:         vector.load %[[WV]][%[[RB]], %{{.*}}] {alignment = 16 : i64}
-// CHECK:         vector.store %{{.*}}, %[[TB]][%[[TO]], %{{.*}}] {alignment = 16 : i64}
+// CHECK:     scf.for %[[CB:.*]] = %[[LANE]] to %{{.*}} step %[[C32]] {
+// CHECK:       %[[RB:.*]] = arith.divui %[[CB]], %{{.*}} : index
+// CHECK:       %[[TO:.*]] = arith.addi %[[B0]], %[[RB]] : index
+// CHECK:       nvgpu.device_async_copy %[[WV]][%[[RB]], %{{.*}}], %[[TB]][%[[TO]], %{{.*}}], 8 {bypassL1}
+// CHECK:     nvvm.cp.async.commit.group
+// CHECK:     %[[SUMS:.*]]:8 = scf.for %[[KT:.*]] = %[[C0]] to %[[C64]] step %[[C32]] iter_args(
+// CHECK:       nvvm.cp.async.wait.group 0
 // CHECK:       nvvm.barrier id = %[[ID]] number_of_threads = %[[N64]]
-// The K steps of the tile, from workgroup memory; no register prefetch.
+// CHECK:       %[[TILE:.*]] = arith.divui %[[KT]], %[[C32]] : index
+// CHECK:       %[[STAGE:.*]] = arith.remui %[[TILE]], %[[C2]] : index
+// CHECK:       %[[NEXT:.*]] = arith.addi %[[KT]], %[[C32]] : index
+// CHECK:       %[[MORE:.*]] = arith.cmpi ult, %[[NEXT]], %[[C64]] : index
+// CHECK:       scf.if %[[MORE]] {
+// CHECK:         %[[OTHER:.*]] = arith.subi %[[C1]], %[[STAGE]] : index
+// CHECK:         %[[OFF1:.*]] = arith.muli %[[OTHER]], %[[C4608]] : index
+// CHECK:         %[[TA1:.*]] = memref.view %[[BUF]][%[[OFF1]]][]
+// CHECK:         %[[OFFB1:.*]] = arith.addi %[[OFF1]], %[[C1536]] : index
+// CHECK:         %[[TB1:.*]] = memref.view %[[BUF]][%[[OFFB1]]][]
+// CHECK:         %[[KA:.*]] = arith.addi %[[NEXT]], %{{.*}} : index
+// CHECK:         nvgpu.device_async_copy %[[A]][%{{.*}}, %[[KA]]], %[[TA1]][
+// CHECK:         nvgpu.device_async_copy %[[WV]][%{{.*}}, %{{.*}}], %[[TB1]][
+// CHECK:         nvvm.cp.async.commit.group
+// CHECK:       }
+// The K steps of this stage's tile, from workgroup memory; no register
+// prefetch.
+// CHECK:       %[[OFF:.*]] = arith.muli %[[STAGE]], %[[C4608]] : index
+// CHECK:       %[[TAK:.*]] = memref.view %[[BUF]][%[[OFF]]][]
+// CHECK:       %[[OFFB:.*]] = arith.addi %[[OFF]], %[[C1536]] : index
+// CHECK:       %[[TBK:.*]] = memref.view %[[BUF]][%[[OFFB]]][]
 // CHECK:       scf.for %{{.*}} = %{{.*}} to %[[C32]] step %[[C16]] iter_args(
-// CHECK:         vector.load %[[TB]][%{{.*}}, %{{.*}}] {alignment = 8 : i64} : memref<32x48xbf16, #gpu.address_space<workgroup>>, vector<4xbf16>
-// CHECK:         vector.load %[[TA]][%{{.*}}, %{{.*}}] {alignment = 8 : i64} : memref<16x48xbf16, #gpu.address_space<workgroup>>, vector<4xbf16>
+// CHECK:         vector.load %[[TBK]][%{{.*}}, %{{.*}}] {alignment = 8 : i64} : memref<32x48xbf16, #gpu.address_space<workgroup>>, vector<4xbf16>
+// CHECK:         vector.load %[[TAK]][%{{.*}}, %{{.*}}] {alignment = 8 : i64} : memref<16x48xbf16, #gpu.address_space<workgroup>>, vector<4xbf16>
 // CHECK:         nvvm.mma.sync
 // CHECK:         nvvm.mma.sync
 // CHECK-NOT: llvm.loop_annotation
 // CHECK:     vector.store %{{.*}}, %{{.*}} {alignment = 8 : i64} : memref<?x16xf32
 //
 // Emulated: the warps' loop interchanged with the K tiles: per tile every
-// warp's accumulators into the [2 warps x 2 tiles, 32, 4] registers; per K
-// tile both warps' lanes copy (thread warp * 32 + lane), then both warps
-// run their steps; then both store.
+// warp's accumulators into the [2 warps x 2 tiles, 32, 4] registers, both
+// warps' lanes copy K tile 0 into stage 0 (thread warp * 32 + lane); per K
+// tile both warps' lanes copy the next K tile (where there is one) into
+// the other stage, then both warps run their steps from this stage; then
+// both store.
 // EMU-LABEL: func.func @staged
-// EMU: %[[BUF:.*]] = memref.alloca() {alignment = 16 : i64} : memref<4608xi8>
+// EMU-DAG: %[[C1536:.*]] = arith.constant 1536 : index
+// EMU-DAG: %[[C4608:.*]] = arith.constant 4608 : index
+// EMU: %[[BUF:.*]] = memref.alloca() {alignment = 16 : i64} : memref<9216xi8>
 // EMU: %[[ACC:.*]] = memref.alloca() : memref<4x32x4xf32>
 // EMU-NOT: scf.forall
 // EMU: scf.for %[[M0:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
@@ -67,20 +99,33 @@
 // EMU:     memref.subview
 // EMU:     scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} {
 // EMU:       memref.store %{{.*}}, %[[ACC]]
+// EMU:   scf.for %[[W2:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
+// EMU:     %[[TA0:.*]] = memref.view %[[BUF]][%{{.*}}][] : memref<9216xi8> to memref<16x48xbf16>
+// EMU:     %[[TB0:.*]] = memref.view %[[BUF]][%[[C1536]]][] : memref<9216xi8> to memref<32x48xbf16>
+// EMU:     scf.for %[[L2:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
+// EMU:       %[[WT:.*]] = arith.muli %[[W2]], %{{.*}} : index
+// EMU:       %[[T2:.*]] = arith.addi %[[WT]], %[[L2]] : index
+// EMU:       scf.for %{{.*}} = %[[T2]] to %{{.*}} step %{{.*}} {
+// EMU:         vector.store %{{.*}}, %[[TA0]][{{.*}}] {alignment = 16 : i64} : memref<16x48xbf16>, vector<8xbf16>
+// EMU:       scf.for %{{.*}} = %[[L2]] to %{{.*}} step %{{.*}} {
+// EMU:         vector.store %{{.*}}, %[[TB0]][{{.*}}] {alignment = 16 : i64} : memref<32x48xbf16>, vector<8xbf16>
 // EMU:   scf.for %[[KT:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
-// EMU:     scf.for %[[W2:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
-// EMU:       scf.for %[[L2:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
-// EMU:         %[[WT:.*]] = arith.muli %[[W2]], %{{.*}} : index
-// EMU:         %[[T2:.*]] = arith.addi %[[WT]], %[[L2]] : index
-// EMU:         scf.for %{{.*}} = %[[T2]] to %{{.*}} step %{{.*}} {
-// EMU:           vector.store %{{.*}}, %{{.*}} {alignment = 16 : i64} : memref<16x48xbf16>, vector<8xbf16>
-// EMU:         scf.for %{{.*}} = %[[L2]] to %{{.*}} step %{{.*}} {
-// EMU:           vector.store %{{.*}}, %{{.*}} {alignment = 16 : i64} : memref<32x48xbf16>, vector<8xbf16>
-// EMU:     scf.for %[[W3:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
-// EMU:       vector.load %{{.*}} {alignment = 8 : i64} : memref<32x48xbf16>, vector<4xbf16>
-// EMU:       vector.load %{{.*}} {alignment = 8 : i64} : memref<16x48xbf16>, vector<4xbf16>
+// EMU:     %[[STAGE:.*]] = arith.remui
+// EMU:     scf.if
+// EMU:       %[[OTHER:.*]] = arith.subi %{{.*}}, %[[STAGE]] : index
+// EMU:       scf.for %[[W3:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
+// EMU:         %[[OFF1:.*]] = arith.muli %[[OTHER]], %[[C4608]] : index
+// EMU:         %[[TA1:.*]] = memref.view %[[BUF]][%[[OFF1]]][]
+// EMU:         vector.store %{{.*}}, %[[TA1]][{{.*}}] {alignment = 16 : i64} : memref<16x48xbf16>, vector<8xbf16>
+// EMU:     scf.for %[[W4:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
+// EMU:       %[[OFF:.*]] = arith.muli %[[STAGE]], %[[C4608]] : index
+// EMU:       %[[TA:.*]] = memref.view %[[BUF]][%[[OFF]]][]
+// EMU:       %[[OFFB:.*]] = arith.addi %[[OFF]], %[[C1536]] : index
+// EMU:       %[[TB:.*]] = memref.view %[[BUF]][%[[OFFB]]][]
+// EMU:       vector.load %[[TB]]{{.*}} {alignment = 8 : i64} : memref<32x48xbf16>, vector<4xbf16>
+// EMU:       vector.load %[[TA]]{{.*}} {alignment = 8 : i64} : memref<16x48xbf16>, vector<4xbf16>
 // EMU:       memref.store %{{.*}}, %[[ACC]]
-// EMU:   scf.for %[[W4:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
+// EMU:   scf.for %[[W5:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
 // EMU:     memref.load %[[ACC]]
 // EMU:     vector.store %{{.*}} : memref<?x16xf32
 // EMU-NOT: nvvm.
@@ -117,8 +162,13 @@ func.func @staged(%a: memref<?x64xbf16>, %w: memref<32x64xbf16>, %c: memref<?x32
 // CHECK: %[[ROW:.*]] = arith.minui
 // CHECK: %[[T:.*]] = memref.load %[[TOK]][%[[ROW]]] : memref<?xi32>
 // CHECK: %[[S:.*]] = arith.index_cast %[[T]] : i32 to index
-// CHECK: vector.load %[[X]][%[[S]], %{{.*}}] {alignment = 16 : i64} : memref<?x64xbf16>, vector<8xbf16>
-// CHECK: nvvm.barrier
+// CHECK: nvgpu.device_async_copy %[[X]][%[[S]], %{{.*}}], %{{.*}}, 8 {bypassL1} : memref<?x64xbf16>
+// CHECK: nvvm.cp.async.wait.group 0
+// CHECK: scf.if
+// CHECK:   memref.load %[[TOK]]
+// CHECK:   nvgpu.device_async_copy %[[X]]
+// CHECK:   nvvm.cp.async.commit.group
+// CHECK-NEXT: }
 // CHECK-NOT: memref.load %[[TOK]]
 // CHECK: nvvm.mma.sync
 // EMU-LABEL: func.func @gathered_rows

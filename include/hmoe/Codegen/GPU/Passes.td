@@ -188,28 +188,37 @@ def HMoEWarpContractionsToMMA : InterfacePass<"hmoe-warp-contractions-to-mma",
 
     With `stage-bytes` (a power of two from 32 to 256, 64 or 128 say; 0,
     the default, is off), A and B go through workgroup memory a K tile at
-    a time. Where the block's warps split N (A, or the gathered source and
-    its indices, defined outside the warp loop, and C's rows the same for
+    a time, in two stages: one is filled while the lanes read the other.
+    Where the block's warps split N (A, or the gathered source and its
+    indices, defined outside the warp loop, and C's rows the same for
     every warp; else not staged), they all read the same rows of A: per
-    tile the block's threads
-    copy those rows (16 `row-tiles` of them, past the end the last row; for
-    gathered rows the source rows the indices name) and each warp its own
-    rows of B, in 16-byte chunks (vector loads where the source's rows
-    and base address are 16-byte aligned, else element by element), with
-    a barrier over the loop's threads (`nvvm.barrier`, id 1, their count)
-    before and after; then the lanes load their fragments from there as
-    they would from global memory (always aligned, so in `load-bytes`
-    runs, narrowed only where a run's K step would not divide the K tile;
-    K tiles halve, down to 32 bytes, until one divides K and the tiles fit
-    48 KB). A tile's rows are padded to 32 bytes past a multiple of 64, so
-    the 8-byte fragment loads of a phase's 16 lanes (4 rows, 32 bytes
-    each) fall on distinct banks. One workgroup buffer (an i8
-    `memref.alloca` in `#gpu.address_space<workgroup>`, viewed as the A
-    and B tiles) per warp loop; `hmoe-map-forall-to-gpu` makes a kernel's
-    buffers one workgroup attribution, shared by its thread loops. Emulated,
-    the warps' loop is interchanged with the K tiles: per K tile every
-    warp's lanes copy, then every warp runs its mma steps, each warp's
-    accumulators kept in the warps' register buffer between the two.
+    K tile the block's threads copy those rows (16 `row-tiles` of them,
+    past the end the last row; for gathered rows the source rows the
+    indices name) and each warp its own rows of B, in 16-byte chunks
+    (`cp.async`, `nvgpu.device_async_copy` around L1, where the source's
+    rows and base address are 16-byte aligned, else element by element).
+    Per output tile: a barrier over the loop's threads (`nvvm.barrier`, id
+    1, their count; the tile before is read), K tile 0 copied into stage
+    0 and committed; per K tile kt: a wait for the thread's copies
+    (`nvvm.cp.async.wait.group 0`) and the barrier (every thread's copies
+    have landed, and the other stage is read), K tile kt + 1 copied into
+    the other stage and committed, then the mma steps on this stage, the
+    lanes loading their fragments as they would from global memory
+    (always aligned, so in `load-bytes` runs, narrowed only where a run's
+    K step would not divide the K tile). K tiles halve, down to 32 bytes,
+    until one divides K and the two stages fit 80 KB (two blocks per SM
+    on sm_80 and sm_90). A tile's rows are padded to 32 bytes past a
+    multiple of 64, so the 8-byte fragment loads of a phase's 16 lanes (4
+    rows, 32 bytes each) fall on distinct banks. One workgroup buffer (an
+    i8 `memref.alloca` in `#gpu.address_space<workgroup>`, viewed as the
+    stages' A and B tiles) per warp loop; `hmoe-map-forall-to-gpu` makes
+    a kernel's buffers one workgroup attribution (past 48 KB, dynamic
+    workgroup memory), shared by its thread loops. Emulated, the warps'
+    loop is interchanged with the K tiles and the copies are synchronous:
+    per output tile every warp's lanes copy K tile 0 into stage 0; per K
+    tile every warp's lanes copy the next K tile into the other stage,
+    then every warp runs its mma steps on this one, each warp's
+    accumulators kept in the warps' register buffer between.
 
     With `emulate` (for `hmoe-lower-to-cpu{gpu-mapped tensor-cores}`), the
     loop becomes one iteration per warp (its induction variable and body
@@ -246,10 +255,10 @@ def HMoEWarpContractionsToMMA : InterfacePass<"hmoe-warp-contractions-to-mma",
            "of two from 32 to 256 (64, 128): per K tile of that many bytes "
            "of a row, the block copies "
            "the rows of A its warps share and each warp its rows of B "
-           "into workgroup memory (16-byte chunks, a barrier before and "
-           "after), and the lanes read their fragments from there (K tiles "
-           "halved where K or 48 KB of workgroup memory need it; no "
-           "register prefetch)">,
+           "into one of two stages in workgroup memory (16-byte cp.async "
+           "chunks, a barrier per K tile), while the lanes read their "
+           "fragments from the other (K tiles halved where K or 80 KB of "
+           "workgroup memory need it; no register prefetch)">,
   ];
   let dependentDialects = [
     "::mlir::LLVM::LLVMDialect",
@@ -257,6 +266,7 @@ def HMoEWarpContractionsToMMA : InterfacePass<"hmoe-warp-contractions-to-mma",
     "::mlir::arith::ArithDialect",
     "::mlir::gpu::GPUDialect",
     "::mlir::memref::MemRefDialect",
+    "::mlir::nvgpu::NVGPUDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::vector::VectorDialect",
   ];
