@@ -320,6 +320,8 @@ def prepare(args):
     if args.target == "cuda":
         for group in ("gemm", "wide"):
             builds.append((group, "bf16", STAGED))
+        # The fragments read by ldmatrix from the staged tiles.
+        builds.append(("wide", "bf16", STAGED + " warp-ldmatrix"))
     tf32 = "tf32" if args.target == "cuda" else "gpu-mapped tensor-cores tf32"
     for group in filter(None, args.tf32_groups.split(",")):
         builds.append((group, "f32", tf32))
@@ -397,8 +399,9 @@ def prepare(args):
             # A and B staged in workgroup memory per K tile of 64 and 128
             # bytes of a row, double-buffered by cp.async (stops 39-40; not
             # the default until timed; 128 halves to 64 where two stages
-            # pass 80 KB, as W1's do), and the default with 32-bit shared
-            # and local addresses (short-pointers, stop 40).
+            # pass 80 KB, as W1's do), the fragments then read by ldmatrix
+            # (ldm64), and the default with 32-bit shared and local
+            # addresses (short-pointers; all stop 40).
             for suffix, variant in (
                     ("rows1", "warp-row-tiles=1 mma-min-blocks-per-sm=0"),
                     ("noprefetch", "warp-prefetch=0"),
@@ -407,6 +410,8 @@ def prepare(args):
                     ("loads4", "warp-load-bytes=4"),
                     ("stage32", "warp-stage-bytes=32 short-pointers"),
                     ("stage64", "warp-stage-bytes=64 short-pointers"),
+                    ("ldm64", "warp-stage-bytes=64 short-pointers "
+                              "warp-ldmatrix"),
                     ("short", "short-pointers")):
                 add_bench("W1", "bf16", "w1", mlirs["W1", "bf16"],
                           f"libW1-bf16-tc-{suffix}.so", variant)

@@ -77,7 +77,6 @@
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
 #include "mlir/Transforms/Passes.h"
-#include "llvm/Support/CommandLine.h"
 
 #include <limits>
 
@@ -216,6 +215,7 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
     warps.rowTiles = options.warpRowTiles;
     warps.loadBytes = options.warpLoadBytes;
     warps.stageBytes = options.warpStageBytes;
+    warps.ldmatrix = options.warpLdmatrix;
     pm.addNestedPass<func::FuncOp>(createHMoEWarpContractionsToMMA(warps));
     if (options.vectorCopies)
       pm.addNestedPass<func::FuncOp>(createHMoEVectorizeThreadCopies());
@@ -303,24 +303,9 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
   pm.addPass(createHMoEVerifyLLVM());
 }
 
-/// NVPTX's address width for the shared, local and constant spaces, read
-/// when gpu-module-to-binary makes its target machine: a process-wide LLVM
-/// option (clang's -fcuda-short-ptr sets it), so it is set here, where the
-/// pipeline is built.
-static void setNVPTXShortPointers(bool shortPointers) {
-  auto &registered = llvm::cl::getRegisteredOptions();
-  auto found = registered.find("nvptx-short-ptr");
-  if (found == registered.end())
-    return;
-  found->second->reset();
-  (void)found->second->addOccurrence(0, "nvptx-short-ptr",
-                                     shortPointers ? "true" : "false");
-}
-
 void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
                                     const LowerToNVVMOptions &options) {
   std::string toolkit = resolveCUDAToolkit(options.toolkit);
-  setNVPTXShortPointers(options.shortPointers);
   // It resolves the option as above, and fails where that found nothing.
   HMoERequireCUDAToolkitOptions require;
   require.toolkit = options.toolkit;
@@ -347,6 +332,7 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   warps.prefetch = options.warpPrefetch;
   warps.loadBytes = options.warpLoadBytes;
   warps.stageBytes = options.warpStageBytes;
+  warps.ldmatrix = options.warpLdmatrix;
   pm.addNestedPass<func::FuncOp>(createHMoEWarpContractionsToMMA(warps));
   // Threads' row copies and fills as aligned 16-byte accesses.
   if (options.vectorCopies)
@@ -426,6 +412,11 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createConvertToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
+  // The kernels' address width, a process-wide LLVM option read by the
+  // next pass.
+  HMoESetNVPTXShortPointersOptions addresses;
+  addresses.enable = options.shortPointers;
+  pm.addPass(createHMoESetNVPTXShortPointers(addresses));
   GpuModuleToBinaryPassOptions binary;
   binary.toolkitPath = toolkit;
   binary.compilationTarget = linkFatbin ? "isa" : std::string(options.format);

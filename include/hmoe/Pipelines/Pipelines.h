@@ -133,6 +133,12 @@ struct LowerToCPUOptions : public PassPipelineOptions<LowerToCPUOptions> {
       llvm::cl::desc("With gpu-mapped and tensor-cores: as "
                      "hmoe-lower-to-nvvm's warp-stage-bytes"),
       llvm::cl::init(0)};
+  PassOptions::Option<bool> warpLdmatrix{
+      *this, "warp-ldmatrix",
+      llvm::cl::desc("With gpu-mapped, tensor-cores and warp-stage-bytes: as "
+                     "hmoe-lower-to-nvvm's warp-ldmatrix (ldmatrix's lane "
+                     "map emulated)"),
+      llvm::cl::init(false)};
   PassOptions::Option<bool> vectorCopies{
       *this, "vector-copies",
       llvm::cl::desc("With gpu-mapped: as hmoe-lower-to-nvvm's vector-copies "
@@ -260,13 +266,21 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
           "lanes read the other (hmoe-warp-contractions-to-mma's "
           "stage-bytes)"),
       llvm::cl::init(0)};
+  PassOptions::Option<bool> warpLdmatrix{
+      *this, "warp-ldmatrix",
+      llvm::cl::desc(
+          "With warp-stage-bytes: the lanes' fragments read from the "
+          "staged tiles by ldmatrix (four 8 x 8 matrices for A, two for B, "
+          "in the PTX ISA's K order; rows padded by 16 bytes) instead of "
+          "warp-load-bytes runs (hmoe-warp-contractions-to-mma's ldmatrix)"),
+      llvm::cl::init(false)};
   PassOptions::Option<bool> shortPointers{
       *this, "short-pointers",
       llvm::cl::desc(
           "32-bit shared, local and constant addresses in the PTX, as nvcc "
-          "makes them (LLVM's process-wide nvptx-short-ptr, set when the "
-          "pipeline is built); off: 64-bit. Saves the staged kernels "
-          "registers"),
+          "makes them (LLVM's process-wide nvptx-short-ptr, set by "
+          "hmoe-set-nvptx-short-pointers just before the kernels are "
+          "compiled); off: 64-bit. Saves the staged kernels registers"),
       llvm::cl::init(false)};
   PassOptions::Option<bool> fuseGathers{
       *this, "fuse-gathers",

@@ -107,16 +107,16 @@ FailureOr<SmallVector<int64_t>> blockDimsOf(scf::ForallOp block) {
   return SmallVector<int64_t>{x, y, 1};
 }
 
+/// The workgroup memory a kernel may declare statically (more must be
+/// dynamic, and opted in to at launch).
+constexpr int64_t kStaticWorkgroupBytes = 48 * 1024;
+
 /// The block's workgroup buffers become one workgroup attribution of
 /// `launch` (past 48 KB, its dynamic workgroup memory), as large as the
 /// largest: each is used (through memref.view)
 /// in one thread loop only, and the block's thread loops run one after
 /// the other with a barrier between (mapNestedForallToThreadsImpl's
 /// syncAfterDistribute), so they may share its bytes.
-/// The workgroup memory a kernel may declare statically (more must be
-/// dynamic, and opted in to at launch).
-constexpr int64_t kStaticWorkgroupBytes = 48 * 1024;
-
 LogicalResult shareWorkgroupBuffers(RewriterBase &rewriter,
                                     gpu::LaunchOp launch) {
   SmallVector<memref::AllocaOp> buffers;

@@ -182,8 +182,10 @@ struct LaneTile {
   Value weightRow;    // n0 + g: its column of B, a row of the weights
   Value kLane;        // e t: its first K element of each half of a K step
   // Staged: the same rows in the workgroup tiles (A's tile from m0, this
-  // warp's B tile from n0).
+  // warp's B tile from n0), and (for ldmatrix) the lane and the tile's
+  // first rows there.
   Value tileRow0, tileRow1, tileWeightRow;
+  Value lane, tileA, tileB;
 };
 
 /// The code of one warp-level contraction `op` (on buffers): rows 16 at a
@@ -201,8 +203,9 @@ public:
   WarpMMAEmitter(ImplicitLocOpBuilder &b, linalg::LinalgOp op,
                  const WarpMMAContraction &mma, int64_t maxRowTiles,
                  int64_t loadBytes, int64_t stageBytes, int64_t numWarps,
-                 bool emulate)
-      : b(b), op(op), mma(mma), numWarps(numWarps), asyncCopies(!emulate),
+                 bool emulate, bool ldmatrix)
+      : b(b), op(op), mma(mma), numWarps(numWarps), emulated(emulate),
+        ldmatrix(ldmatrix),
         regType(VectorType::get({mma.perRegister()}, mma.inputType)),
         accType(VectorType::get({2}, b.getF32Type())) {
     IRMapping none;
@@ -359,13 +362,21 @@ private:
   /// of tiles fit `kMaxWorkgroupBytes`; the widest run (down to a register
   /// in the ISA's order) whose K step divides the K tile. A tile's rows are
   /// padded to 32 bytes past a multiple of 64, so that a phase of 16 lanes
-  /// loading 8 bytes each (4 rows, 32 bytes of each) reads distinct banks.
+  /// loading 8 bytes each (4 rows, 32 bytes of each) reads distinct banks;
+  /// for ldmatrix (the ISA's order) by 16 bytes, so that the 8 rows of 16
+  /// bytes of one matrix do.
   void planStaging(int64_t stageBytes, int64_t loadBytes) {
     for (int64_t bytes = stageBytes; bytes >= kMinStageBytes; bytes /= 2) {
       kTile = bytes / elementBytes();
-      tilePad = (96 - bytes % 64) % 64 / elementBytes();
+      tilePad = (ldmatrix ? 16 : (96 - bytes % 64) % 64) / elementBytes();
       if (mma.depth % kTile != 0 || workgroupBytes() > kMaxWorkgroupBytes)
         continue;
+      // ldmatrix reads the ISA's order (a K step is one of bf16's or
+      // TF32's 32 bytes, so it divides the tile).
+      if (ldmatrix) {
+        width = 0;
+        return;
+      }
       for (int64_t run = widestRun(loadBytes, /*inWorkgroupMemory=*/true);;
            run = run > 2 * mma.perRegister() ? run / 2 : 0) {
         if (kTile % (run ? kLanesAlongK * run : mma.stepDepth()) == 0) {
@@ -738,7 +749,7 @@ private:
             return byElements(x);
           auto test = scf::IfOp::create(x, aligned, /*withElseRegion=*/true);
           ImplicitLocOpBuilder then(x.getLoc(), test.getThenBodyBuilder());
-          if (asyncCopies) {
+          if (!emulated) {
             // cp.async.cg: around the registers and L1 (A's rows are read
             // once per block now, B's once).
             nvgpu::DeviceAsyncCopyOp::create(
@@ -983,6 +994,9 @@ private:
     t.row0 = arith::SelectOp::create(at, t.in0, t.r0, last);
     t.row1 = arith::SelectOp::create(at, t.in1, t.r1, last);
     if (sharedA) {
+      t.lane = lane;
+      t.tileA = index(at, tileM);
+      t.tileB = arith::AddIOp::create(at, bRowBase, index(at, tileN));
       t.tileRow0 = arith::AddIOp::create(at, group, index(at, tileM));
       t.tileRow1 = arith::AddIOp::create(at, t.tileRow0, index(at, 8));
       t.tileWeightRow = arith::AddIOp::create(
@@ -1049,6 +1063,50 @@ private:
     return regs;
   }
 
+  /// `matrices` 8 x 8 matrices of 16-bit pairs (16 bytes a row) of the
+  /// workgroup tile `tile` at K step k0, as ldmatrix loads them: lane s
+  /// supplies the address of matrix s / 8's row, row `base` + s % `rows`
+  /// of the tile at the K step's half s / `rows` % 2 (its 16 bytes), and
+  /// lane l's register i is the 4 bytes l % 4 of matrix i's row l / 4. On
+  /// the GPU one nvgpu.ldmatrix; emulated, each register loaded from the
+  /// row its source lane 8 i + l / 4 names (the instruction's lane map,
+  /// checked).
+  SmallVector<Value> loadMatrices(ImplicitLocOpBuilder &at, Value tile,
+                                  const LaneTile &t, Value k0, int64_t matrices,
+                                  Value base, int64_t rows) {
+    int64_t half = mma.stepDepth() / 2, e = mma.perRegister();
+    // Lane s's row and column.
+    auto address = [&](Value s) -> std::pair<Value, Value> {
+      Value row = arith::AddIOp::create(
+          at, base, arith::RemUIOp::create(at, s, index(at, rows)));
+      Value kHalf = arith::RemUIOp::create(
+          at, arith::DivUIOp::create(at, s, index(at, rows)), index(at, 2));
+      return {row,
+              arith::AddIOp::create(
+                  at, k0, arith::MulIOp::create(at, kHalf, index(at, half)))};
+    };
+    SmallVector<Value> regs;
+    if (!emulated) {
+      auto [row, col] = address(t.lane);
+      Value loaded = nvgpu::LdMatrixOp::create(
+          at, VectorType::get({matrices, e}, mma.inputType), tile,
+          ValueRange{row, col}, /*transpose=*/false, matrices);
+      for (int64_t i = 0; i < matrices; ++i)
+        regs.push_back(vector::ExtractOp::create(at, loaded, i));
+      return regs;
+    }
+    Value group = arith::DivUIOp::create(at, t.lane, index(at, 4));
+    Value inRow = arith::MulIOp::create(
+        at, arith::RemUIOp::create(at, t.lane, index(at, 4)), index(at, e));
+    for (int64_t i = 0; i < matrices; ++i) {
+      auto [row, col] =
+          address(arith::AddIOp::create(at, group, index(at, 8 * i)));
+      regs.push_back(
+          loadRegister(at, tile, row, arith::AddIOp::create(at, col, inRow)));
+    }
+    return regs;
+  }
+
   /// A's 4 registers per mma step of a K step ({a0 a1} {a2 a3} {a4 a5}
   /// {a6 a7}; TF32 a0 .. a3): rows g, g + 8, g, g + 8. The ISA's scheme:
   /// the lane's first K column twice, then its second. Wide loads: the
@@ -1061,6 +1119,11 @@ private:
   SmallVector<Value> loadA(ImplicitLocOpBuilder &at, const LaneTile &t,
                            Value k0) {
     // Staged: the rows in A's workgroup tile, k0 within the K tile.
+    if (sharedA && ldmatrix)
+      // Lane s names row s % 16 of the row tile, K half s / 16: the four
+      // 8 x 8 matrices are a0 .. a3 of the ISA's A fragment.
+      return loadMatrices(at, sharedA, t, k0, /*matrices=*/4, t.tileA,
+                          /*rows=*/16);
     Value from = sharedA ? sharedA : a;
     Value aRow0 = sharedA ? t.tileRow0 : t.aRow0;
     Value aRow1 = sharedA ? t.tileRow1 : t.aRow1;
@@ -1086,6 +1149,11 @@ private:
   /// R(2s + 1) for mma step s (as loadA).
   SmallVector<Value> loadB(ImplicitLocOpBuilder &at, const LaneTile &t,
                            Value k0) {
+    if (sharedB && ldmatrix)
+      // Lane s (of the first 16) names row s % 8 of the 8-column step's B
+      // rows, K half s / 8: the two matrices are b0 and b1.
+      return loadMatrices(at, sharedB, t, k0, /*matrices=*/2, t.tileB,
+                          /*rows=*/8);
     Value from = sharedB ? sharedB : w;
     Value row = sharedB ? t.tileWeightRow : t.weightRow;
     if (wideLoads)
@@ -1206,7 +1274,8 @@ private:
   linalg::LinalgOp op;
   const WarpMMAContraction &mma;
   int64_t numWarps; // of the warp loop
-  bool asyncCopies; // staged copies by cp.async (the GPU; not emulated)
+  bool emulated;    // the CPU form (staged copies synchronous)
+  bool ldmatrix;    // staged fragments read by ldmatrix
   VectorType regType, accType;
   Value a, rowIndices, w, c, rows; // rowIndices: for gathered rows only
   int64_t steps;                   // 8-column steps sharing an A fragment
@@ -1350,7 +1419,8 @@ LogicalResult lowerWarpLoop(RewriterBase &rewriter, scf::ForallOp warps,
   bool sharedRows =
       outside(contraction->getOperand(0)) && outside(mma.rowSource) && sameRows;
   WarpMMAEmitter emitter(b, linalgOp, mma, options.rowTiles, options.loadBytes,
-                         sharedRows ? options.stageBytes : 0, *trips, emulate);
+                         sharedRows ? options.stageBytes : 0, *trips, emulate,
+                         options.ldmatrix);
   // A warp's iteration of the loop's body but the contraction, at `at`,
   // its induction variable lb + warp * step; the emitter bound to it.
   auto cloneWarp = [&](ImplicitLocOpBuilder &at, Value warp) {
@@ -1452,9 +1522,9 @@ struct HMoEWarpContractionsToMMAPass
     });
     IRRewriter rewriter(&getContext());
     for (scf::ForallOp forall : loops)
-      if (failed(lowerWarpLoop(
-              rewriter, forall,
-              {emulate, tf32, rowTiles, prefetch, loadBytes, stageBytes})))
+      if (failed(lowerWarpLoop(rewriter, forall,
+                               {emulate, tf32, rowTiles, prefetch, loadBytes,
+                                stageBytes, ldmatrix})))
         return signalPassFailure();
   }
 };

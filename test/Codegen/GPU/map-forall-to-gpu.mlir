@@ -67,8 +67,29 @@ func.func @workgroup_buffers(%x: memref<64xf32>) {
   return
 }
 
-// Past 48 KB (a kernel's static workgroup memory) the buffer is the
-// launch's dynamic workgroup memory instead, its size the launch's.
+// 48 KB exactly (a kernel's static workgroup memory) stays a workgroup
+// attribution; past it the buffer is the launch's dynamic workgroup memory
+// instead, its size the launch's.
+// CHECK-LABEL: func.func @static_workgroup_limit
+// CHECK: gpu.launch
+// CHECK-NOT: dynamic_shared_memory_size
+// CHECK-SAME: workgroup(%{{.*}} : memref<49152xi8, #gpu.address_space<workgroup>>)
+// CHECK-NOT: gpu.dynamic_shared_memory
+func.func @static_workgroup_limit(%x: memref<64xf32>) {
+  %c0 = arith.constant 0 : index
+  %cst = arith.constant 1.0 : f32
+  scf.forall (%b) in (4) {
+    %big = memref.alloca() : memref<49152xi8, #gpu.address_space<workgroup>>
+    scf.forall (%t) in (64) {
+      %tile = memref.view %big[%c0][] : memref<49152xi8, #gpu.address_space<workgroup>> to memref<64xf32, #gpu.address_space<workgroup>>
+      memref.store %cst, %tile[%t] : memref<64xf32, #gpu.address_space<workgroup>>
+      %v = memref.load %tile[%t] : memref<64xf32, #gpu.address_space<workgroup>>
+      memref.store %v, %x[%t] : memref<64xf32>
+    } {mapping = [#gpu.thread<linear_dim_0>]}
+  } {mapping = [#gpu.block<x>]}
+  return
+}
+
 // CHECK-LABEL: func.func @dynamic_workgroup_memory
 // CHECK: %[[BYTES:.*]] = arith.constant 55296 : i32
 // CHECK: gpu.launch

@@ -1,5 +1,6 @@
 // RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{stage-bytes=64 row-tiles=1},canonicalize,cse))' %s | FileCheck %s
 // RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{emulate stage-bytes=64 row-tiles=1},canonicalize,cse))' %s | FileCheck %s --check-prefix=EMU
+// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{stage-bytes=64 row-tiles=1 ldmatrix},canonicalize,cse))' %s | FileCheck %s --check-prefix=LDM
 // A and B through workgroup memory (stage-bytes), double-buffered: per K
 // tile of 32 bf16 (64 bytes of a row; rows padded to 96 bytes, 48
 // elements) the 64 threads of two warps copy A's 16 rows (past the end,
@@ -82,6 +83,43 @@
 // CHECK-NOT: llvm.loop_annotation
 // CHECK:     vector.store %{{.*}}, %{{.*}} {alignment = 8 : i64} : memref<?x16xf32
 //
+// With ldmatrix: rows padded by 16 bytes (40 elements: 80 bytes, two
+// stages of 48 rows), the ISA's K order in K steps of 16, each 8-column
+// step's B fragment two 8 x 8 matrices (lane l names B row l % 8 of the
+// step, K half l / 8 % 2), each row tile's A fragment four (row l % 16,
+// half l / 16).
+// LDM-LABEL: func.func @staged
+// LDM-DAG: %[[C2:.*]] = arith.constant 2 : index
+// LDM-DAG: %[[C8:.*]] = arith.constant 8 : index
+// LDM-DAG: %[[C16:.*]] = arith.constant 16 : index
+// LDM: memref.alloca() {alignment = 16 : i64} : memref<7680xi8, #gpu.address_space<workgroup>>
+// LDM: %[[LANE:.*]] = arith.remui %{{.*}}, %{{.*}} : index
+// LDM: %[[B0:.*]] = arith.muli %{{.*}}, %[[C16]] : index
+// LDM: nvvm.cp.async.wait.group 0
+// LDM: scf.if
+// LDM: nvvm.cp.async.commit.group
+// LDM-NEXT: }
+// LDM: %[[TA:.*]] = memref.view {{.*}} to memref<16x40xbf16, #gpu.address_space<workgroup>>
+// LDM: %[[TB:.*]] = memref.view {{.*}} to memref<32x40xbf16, #gpu.address_space<workgroup>>
+// LDM: scf.for %[[K0:.*]] = %{{.*}} to %{{.*}} step %[[C16]] iter_args(
+// LDM:   %[[BR:.*]] = arith.remui %[[LANE]], %[[C8]] : index
+// LDM:   %[[BROW:.*]] = arith.addi %[[B0]], %[[BR]] : index
+// LDM:   %[[BQ:.*]] = arith.divui %[[LANE]], %[[C8]] : index
+// LDM:   %[[BH:.*]] = arith.remui %[[BQ]], %[[C2]] : index
+// LDM:   %[[BOFF:.*]] = arith.muli %[[BH]], %[[C8]] : index
+// LDM:   %[[BK:.*]] = arith.addi %[[K0]], %[[BOFF]] : index
+// LDM:   nvgpu.ldmatrix %[[TB]][%[[BROW]], %[[BK]]] {numTiles = 2 : i32, transpose = false} : memref<32x40xbf16, #gpu.address_space<workgroup>> -> vector<2x2xbf16>
+// LDM:   nvgpu.ldmatrix %[[TB]]
+// LDM:   %[[AR:.*]] = arith.remui %[[LANE]], %[[C16]] : index
+// LDM:   %[[AQ:.*]] = arith.divui %[[LANE]], %[[C16]] : index
+// LDM:   %[[AH:.*]] = arith.remui %[[AQ]], %[[C2]] : index
+// LDM:   %[[AOFF:.*]] = arith.muli %[[AH]], %[[C8]] : index
+// LDM:   %[[AK:.*]] = arith.addi %[[K0]], %[[AOFF]] : index
+// LDM:   nvgpu.ldmatrix %[[TA]][%[[AR]], %[[AK]]] {numTiles = 4 : i32, transpose = false} : memref<16x40xbf16, #gpu.address_space<workgroup>> -> vector<4x2xbf16>
+// LDM:   nvvm.mma.sync
+// LDM:   nvvm.mma.sync
+// LDM-NOT: vector.load %[[TA]]
+//
 // Emulated: the warps' loop interchanged with the K tiles: per tile every
 // warp's accumulators into the [2 warps x 2 tiles, 32, 4] registers, both
 // warps' lanes copy K tile 0 into stage 0 (thread warp * 32 + lane); per K
@@ -116,7 +154,10 @@
 // EMU:       scf.for %[[W3:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
 // EMU:         %[[OFF1:.*]] = arith.muli %[[OTHER]], %[[C4608]] : index
 // EMU:         %[[TA1:.*]] = memref.view %[[BUF]][%[[OFF1]]][]
+// EMU:         %[[OFFB1:.*]] = arith.addi %[[OFF1]], %[[C1536]] : index
+// EMU:         %[[TB1:.*]] = memref.view %[[BUF]][%[[OFFB1]]][]
 // EMU:         vector.store %{{.*}}, %[[TA1]][{{.*}}] {alignment = 16 : i64} : memref<16x48xbf16>, vector<8xbf16>
+// EMU:         vector.store %{{.*}}, %[[TB1]][{{.*}}] {alignment = 16 : i64} : memref<32x48xbf16>, vector<8xbf16>
 // EMU:     scf.for %[[W4:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
 // EMU:       %[[OFF:.*]] = arith.muli %[[STAGE]], %[[C4608]] : index
 // EMU:       %[[TA:.*]] = memref.view %[[BUF]][%[[OFF]]][]

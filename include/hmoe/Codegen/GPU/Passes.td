@@ -201,8 +201,9 @@ def HMoEWarpContractionsToMMA : InterfacePass<"hmoe-warp-contractions-to-mma",
     1, their count; the tile before is read), K tile 0 copied into stage
     0 and committed; per K tile kt: a wait for the thread's copies
     (`nvvm.cp.async.wait.group 0`) and the barrier (every thread's copies
-    have landed, and the other stage is read), K tile kt + 1 copied into
-    the other stage and committed, then the mma steps on this stage, the
+    have landed, and the other stage is read), K tile kt + 1 (where there
+    is one) copied into the other stage and committed, then the mma steps
+    on this stage (one barrier per K tile and one per output tile), the
     lanes loading their fragments as they would from global memory
     (always aligned, so in `load-bytes` runs, narrowed only where a run's
     K step would not divide the K tile). K tiles halve, down to 32 bytes,
@@ -219,6 +220,17 @@ def HMoEWarpContractionsToMMA : InterfacePass<"hmoe-warp-contractions-to-mma",
     tile every warp's lanes copy the next K tile into the other stage,
     then every warp runs its mma steps on this one, each warp's
     accumulators kept in the warps' register buffer between.
+
+    With `ldmatrix` as well, the lanes read their fragments from the tiles
+    by `nvgpu.ldmatrix` (`ldmatrix.sync.aligned.m8n8`, b16; TF32's 32-bit
+    elements as b16 pairs): per row tile and K step four matrices (lane s
+    names row s % 16 of the row tile at the K step's half s / 16: a0 ..
+    a3), per 8-column step two (lane s < 16 names B row s % 8, half s / 8:
+    b0, b1), in the ISA's K order (so no `load-bytes` runs), the tiles'
+    rows padded by 16 bytes (a matrix's 8 rows of 16 bytes on distinct
+    banks). Emulated, lane l's register i is read from the row that lane
+    8 i + l / 4 names, 4 bytes l % 4 into its 16: ldmatrix's lane map, so
+    the addresses each lane supplies are checked against the reference.
 
     With `emulate` (for `hmoe-lower-to-cpu{gpu-mapped tensor-cores}`), the
     loop becomes one iteration per warp (its induction variable and body
@@ -259,6 +271,13 @@ def HMoEWarpContractionsToMMA : InterfacePass<"hmoe-warp-contractions-to-mma",
            "chunks, a barrier per K tile), while the lanes read their "
            "fragments from the other (K tiles halved where K or 80 KB of "
            "workgroup memory need it; no register prefetch)">,
+    Option<"ldmatrix", "ldmatrix", "bool", /*default=*/"false",
+           "with stage-bytes: the lanes read their fragments from the "
+           "tiles by ldmatrix (nvgpu.ldmatrix: A's four 8 x 8 matrices, "
+           "B's two, the PTX ISA's K order; rows padded by 16 bytes so a "
+           "matrix's 8 rows fall on distinct banks) instead of load-bytes "
+           "runs; emulated, each register read from the row its source "
+           "lane names">,
   ];
   let dependentDialects = [
     "::mlir::LLVM::LLVMDialect",
@@ -517,8 +536,9 @@ def HMoEMapForallToGPU : InterfacePass<"hmoe-map-forall-to-gpu",
     become one workgroup attribution of the launch, as large as the
     largest of them (past 48 KB, a kernel's static limit, the launch's
     dynamic workgroup memory, `gpu.dynamic_shared_memory`, with the launch's
-    `dynamic_shared_memory_size`; the runtime opts the kernel in): each must be used only through `memref.view` inside
-    one thread loop, no two in the same one, and a block's thread loops
+    `dynamic_shared_memory_size`; the runtime opts the kernel in): each
+    must be used only through `memref.view` inside one thread loop, no
+    two in the same one, and a block's thread loops
     run one after the other with a barrier between, so they share its
     bytes. Anything else is an error at the buffer.
 
@@ -715,6 +735,27 @@ def HMoERequireCUDAToolkit : Pass<"hmoe-require-cuda-toolkit",
     Option<"toolkit", "toolkit", "std::string", /*default=*/"",
            "CUDA toolkit directory (empty: $CUDA_HOME, $CUDA_ROOT, "
            "$CUDA_PATH, /usr/local/cuda)">,
+  ];
+}
+
+def HMoESetNVPTXShortPointers : Pass<"hmoe-set-nvptx-short-pointers",
+                                     "::mlir::ModuleOp"> {
+  let summary = "Set NVPTX's address width for shared, local and constant "
+                "memory before the kernels are compiled";
+  let description = [{
+    Just before `gpu-module-to-binary`: sets LLVM's `nvptx-short-ptr`
+    (32-bit addresses in the shared, local and constant spaces, as nvcc's
+    PTX has them and clang's `-fcuda-short-ptr` asks) to `enable`, on or
+    off. The NVPTX back end reads that process-wide option when
+    `gpu-module-to-binary` makes its target machine, so it is set when the
+    pipeline runs rather than when it is built (a pipeline built and run
+    later gets its own setting), and whatever an earlier pipeline or the
+    command line set is overridden. Asking for short pointers in a tool
+    without the NVPTX back end is an error.
+  }];
+  let options = [
+    Option<"enable", "enable", "bool", /*default=*/"true",
+           "32-bit shared, local and constant addresses (else 64-bit)">,
   ];
 }
 
