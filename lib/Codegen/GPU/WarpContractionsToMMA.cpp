@@ -559,10 +559,9 @@ public:
                 barrier(kb, threads);
                 Value stage = stageOf(kb, kt);
                 ifNextKTile(
-                    kb, kt, [&](ImplicitLocOpBuilder &then, Value next) {
-                      bindStage(
-                          then, buffer,
-                          arith::SubIOp::create(then, index(then, 1), stage));
+                    kb, kt, stage,
+                    [&](ImplicitLocOpBuilder &then, Value next, Value other) {
+                      bindStage(then, buffer, other);
                       copyTiles(then, tid, lane, m0, n0, next);
                       NVVM::CpAsyncCommitGroupOp::create(then);
                     });
@@ -619,10 +618,10 @@ public:
       copyEach(nb, m0, n0, first, first);
       forLoop(nb, 0, mma.depth, kTile, [&](ImplicitLocOpBuilder &kb, Value kt) {
         Value stage = stageOf(kb, kt);
-        ifNextKTile(kb, kt, [&](ImplicitLocOpBuilder &then, Value next) {
-          copyEach(then, m0, n0,
-                   arith::SubIOp::create(then, index(then, 1), stage), next);
-        });
+        ifNextKTile(kb, kt, stage,
+                    [&](ImplicitLocOpBuilder &then, Value next, Value other) {
+                      copyEach(then, m0, n0, other, next);
+                    });
         eachWarp(kb, stage, [&](ImplicitLocOpBuilder &wb, Value, Value base) {
           emulateKSteps(wb, m0, n0, kTile, aRegs, bRegs, accRegs, base);
         });
@@ -641,9 +640,11 @@ private:
         index(at, kStages));
   }
 
-  /// `body` given K tile kt + 1's start, where there is one.
-  void ifNextKTile(ImplicitLocOpBuilder &at, Value kt,
-                   function_ref<void(ImplicitLocOpBuilder &, Value)> body) {
+  /// `body` given K tile kt + 1's start and the other stage than kt's
+  /// `stage` (the one it goes to), where there is a K tile kt + 1.
+  void
+  ifNextKTile(ImplicitLocOpBuilder &at, Value kt, Value stage,
+              function_ref<void(ImplicitLocOpBuilder &, Value, Value)> body) {
     Value next = arith::AddIOp::create(at, kt, index(at, kTile));
     auto more =
         scf::IfOp::create(at,
@@ -651,7 +652,7 @@ private:
                                                 next, index(at, mma.depth)),
                           /*withElseRegion=*/false);
     ImplicitLocOpBuilder then(at.getLoc(), more.getThenBodyBuilder());
-    body(then, next);
+    body(then, next, arith::SubIOp::create(then, index(then, 1), stage));
   }
 
   /// `warp`'s first row in the B tiles (bTileRows a warp), and the tiles
