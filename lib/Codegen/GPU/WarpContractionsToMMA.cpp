@@ -530,41 +530,45 @@ private:
 
 public:
   /// Staged on the GPU, as lane `lane` of warp `warp` (thread `tid` of the
-  /// loop's), double-buffered: per tile at (m0, n0), a barrier (the tile
-  /// before is read), K tile 0 copied into stage 0 by `cp.async`; per K
-  /// tile kt, a wait for this thread's copies and a barrier (every
-  /// thread's have landed, and the other stage's K tile is read), then
-  /// K tile kt + 1 copied into the other stage, in flight while the mma
-  /// steps run on this one. Every warp runs the same loops (warps split N;
-  /// the row tiles' guards sit inside the K steps), so every thread of the
-  /// loop reaches each barrier. No register prefetch.
+  /// loop's), double-buffered across the loop's output tiles: a barrier
+  /// (whatever read the buffer before is done) and the first tile's K tile
+  /// 0 copied into stage 0 by `cp.async`; per output tile and K tile kt, a
+  /// wait for this thread's copies and a barrier (every thread's have
+  /// landed, and the other stage is read), then the next copy into the
+  /// other stage (K tile kt + 1, or after the last the next output tile's
+  /// K tile 0), in flight while the mma steps run on this one. Every warp
+  /// runs the same loops (warps split N; the row tiles' guards sit inside
+  /// the K steps), so every thread of the loop reaches each barrier. No
+  /// register prefetch.
   void emitStagedLane(Value tid, Value warp, Value lane, Value buffer) {
     bindWarpTiles(b, buffer, warp, index(b, 0));
     wideLoads = width > 0;
     int64_t threads = numWarps * kWarpSize;
+    barrier(b, threads);
+    ifHasRows(b, [&](ImplicitLocOpBuilder &then) {
+      Value first = index(then, 0);
+      copyTiles(then, tid, lane, first, first, first);
+      NVVM::CpAsyncCommitGroupOp::create(then);
+    });
     forLaneTiles(
         b, lane,
         [&](ImplicitLocOpBuilder &nb, Value m0, Value n0,
             ArrayRef<LaneTile> tiles, ArrayRef<Value> acc,
             ArrayRef<Value> live) -> SmallVector<Value> {
-          barrier(nb, threads);
-          bindStage(nb, buffer, index(nb, 0));
-          copyTiles(nb, tid, lane, m0, n0, index(nb, 0));
-          NVVM::CpAsyncCommitGroupOp::create(nb);
           auto kTiles = scf::ForOp::create(
               nb, index(nb, 0), index(nb, mma.depth), index(nb, kTile), acc,
               [&](OpBuilder &nested, Location loc, Value kt, ValueRange sums) {
                 ImplicitLocOpBuilder kb(loc, nested);
                 NVVM::CpAsyncWaitGroupOp::create(kb, 0);
                 barrier(kb, threads);
-                Value stage = stageOf(kb, kt);
-                ifNextKTile(
-                    kb, kt, stage,
-                    [&](ImplicitLocOpBuilder &then, Value next, Value other) {
-                      bindStage(then, buffer, other);
-                      copyTiles(then, tid, lane, m0, n0, next);
-                      NVVM::CpAsyncCommitGroupOp::create(then);
-                    });
+                Value stage = stageOf(kb, m0, n0, kt);
+                ifNextCopy(kb, m0, n0, kt, stage,
+                           [&](ImplicitLocOpBuilder &then, Value toM, Value toN,
+                               Value toK, Value other) {
+                             bindStage(then, buffer, other);
+                             copyTiles(then, tid, lane, toM, toN, toK);
+                             NVVM::CpAsyncCommitGroupOp::create(then);
+                           });
                 bindStage(kb, buffer, stage);
                 scf::YieldOp::create(kb,
                                      emitKLoop(kb, tiles, llvm::to_vector(sums),
@@ -575,15 +579,15 @@ public:
         });
   }
 
-  /// Staged, emulated: the warps' loop interchanged with the K tiles. Per
-  /// tile at (m0, n0) every warp's accumulators into the warps' register
-  /// buffer, and every warp's lanes copy K tile 0 into stage 0 (thread
-  /// warp * 32 + lane, as on the GPU); per K tile kt every warp's lanes
-  /// copy K tile kt + 1 into the other stage (synchronously: the GPU's
-  /// copies land before its next barrier), then every warp runs its K
-  /// steps from this stage; then every warp's accumulators stored.
-  /// `bindWarp` rebuilds a warp's views of the operands (bind) from its
-  /// index.
+  /// Staged, emulated: the warps' loop interchanged with the K tiles, the
+  /// copies in the GPU's order. Every warp's lanes copy the first tile's K
+  /// tile 0 into stage 0 (thread warp * 32 + lane, as on the GPU); per
+  /// output tile at (m0, n0) every warp's accumulators into the warps'
+  /// register buffer; per K tile kt every warp's lanes make the next copy
+  /// into the other stage (synchronously: the GPU's copies land before its
+  /// next barrier), then every warp runs its K steps from this stage; then
+  /// every warp's accumulators stored. `bindWarp` rebuilds a warp's views
+  /// of the operands (bind) from its index.
   void emitStagedEmulated(
       Value buffer,
       function_ref<void(ImplicitLocOpBuilder &, Value)> bindWarp) {
@@ -610,18 +614,21 @@ public:
         });
       });
     };
+    ifHasRows(b, [&](ImplicitLocOpBuilder &then) {
+      Value first = index(then, 0);
+      copyEach(then, first, first, first, first);
+    });
     forTiles(b, [&](ImplicitLocOpBuilder &nb, Value m0, Value n0) {
       Value first = index(nb, 0);
       eachWarp(nb, first, [&](ImplicitLocOpBuilder &wb, Value, Value base) {
         emulateLoadAcc(wb, m0, n0, accRegs, base);
       });
-      copyEach(nb, m0, n0, first, first);
       forLoop(nb, 0, mma.depth, kTile, [&](ImplicitLocOpBuilder &kb, Value kt) {
-        Value stage = stageOf(kb, kt);
-        ifNextKTile(kb, kt, stage,
-                    [&](ImplicitLocOpBuilder &then, Value next, Value other) {
-                      copyEach(then, m0, n0, other, next);
-                    });
+        Value stage = stageOf(kb, m0, n0, kt);
+        ifNextCopy(kb, m0, n0, kt, stage,
+                   [&](ImplicitLocOpBuilder &then, Value toM, Value toN,
+                       Value toK,
+                       Value other) { copyEach(then, toM, toN, other, toK); });
         eachWarp(kb, stage, [&](ImplicitLocOpBuilder &wb, Value, Value base) {
           emulateKSteps(wb, m0, n0, kTile, aRegs, bRegs, accRegs, base);
         });
@@ -633,26 +640,67 @@ public:
   }
 
 private:
-  /// The stage K tile kt (elements) is in: 0, 1, 0, ...
-  Value stageOf(ImplicitLocOpBuilder &at, Value kt) {
-    return arith::RemUIOp::create(
-        at, arith::DivUIOp::create(at, kt, index(at, kTile)),
-        index(at, kStages));
+  /// The stage K tile kt (elements) of the output tile at (m0, n0) is in:
+  /// the K tiles of the loop's output tiles, in the loop's order, take
+  /// stages 0, 1, 0, ... (the stages carry from one output tile to the
+  /// next), so with an odd number of K tiles a tile the tile's index
+  /// counts too.
+  Value stageOf(ImplicitLocOpBuilder &at, Value m0, Value n0, Value kt) {
+    Value count = arith::DivUIOp::create(at, kt, index(at, kTile));
+    if ((mma.depth / kTile) % 2 == 1) {
+      int64_t alongN = llvm::divideCeil(mma.cols, bTileRows());
+      Value tile = arith::AddIOp::create(
+          at,
+          arith::MulIOp::create(
+              at, arith::DivUIOp::create(at, m0, index(at, aTileRows())),
+              index(at, alongN)),
+          arith::DivUIOp::create(at, n0, index(at, bTileRows())));
+      count = arith::AddIOp::create(at, count, tile);
+    }
+    return arith::RemUIOp::create(at, count, index(at, kStages));
   }
 
-  /// `body` given K tile kt + 1's start and the other stage than kt's
-  /// `stage` (the one it goes to), where there is a K tile kt + 1.
-  void
-  ifNextKTile(ImplicitLocOpBuilder &at, Value kt, Value stage,
-              function_ref<void(ImplicitLocOpBuilder &, Value, Value)> body) {
+  /// `body` where the loop has rows (its first output tile exists).
+  void ifHasRows(ImplicitLocOpBuilder &at,
+                 function_ref<void(ImplicitLocOpBuilder &)> body) {
+    auto any = scf::IfOp::create(
+        at,
+        arith::CmpIOp::create(at, arith::CmpIPredicate::ne, rows, index(at, 0)),
+        /*withElseRegion=*/false);
+    ImplicitLocOpBuilder then(at.getLoc(), any.getThenBodyBuilder());
+    body(then);
+  }
+
+  /// `body` given the copy that follows K tile kt of the output tile at
+  /// (m0, n0), where there is one: K tile kt + 1 of this tile, else K tile
+  /// 0 of the loop's next output tile (forTiles' order: N, then M), with
+  /// the other stage than kt's `stage` (the one it goes to). One copy site
+  /// for both: the selects fold where the K tiles are one.
+  void ifNextCopy(
+      ImplicitLocOpBuilder &at, Value m0, Value n0, Value kt, Value stage,
+      function_ref<void(ImplicitLocOpBuilder &, Value, Value, Value, Value)>
+          body) {
+    using arith::CmpIPredicate;
+    auto select = [&](Value cond, Value x, Value y) -> Value {
+      return arith::SelectOp::create(at, cond, x, y);
+    };
     Value next = arith::AddIOp::create(at, kt, index(at, kTile));
-    auto more =
-        scf::IfOp::create(at,
-                          arith::CmpIOp::create(at, arith::CmpIPredicate::ult,
-                                                next, index(at, mma.depth)),
-                          /*withElseRegion=*/false);
-    ImplicitLocOpBuilder then(at.getLoc(), more.getThenBodyBuilder());
-    body(then, next, arith::SubIOp::create(then, index(then, 1), stage));
+    Value inTile = arith::CmpIOp::create(at, CmpIPredicate::ult, next,
+                                         index(at, mma.depth));
+    Value nextN = arith::AddIOp::create(at, n0, index(at, bTileRows()));
+    Value wraps = arith::CmpIOp::create(at, CmpIPredicate::uge, nextN,
+                                        index(at, mma.cols));
+    Value nextM = select(
+        wraps, arith::AddIOp::create(at, m0, index(at, aTileRows())), m0);
+    nextN = select(wraps, index(at, 0), nextN);
+    Value more = arith::OrIOp::create(
+        at, inTile, arith::CmpIOp::create(at, CmpIPredicate::ult, nextM, rows));
+    Value toM = select(inTile, m0, nextM), toN = select(inTile, n0, nextN),
+          toK = select(inTile, next, index(at, 0));
+    auto copy = scf::IfOp::create(at, more, /*withElseRegion=*/false);
+    ImplicitLocOpBuilder then(at.getLoc(), copy.getThenBodyBuilder());
+    body(then, toM, toN, toK,
+         arith::SubIOp::create(then, index(then, 1), stage));
   }
 
   /// `warp`'s first row in the B tiles (bTileRows a warp), and the tiles
@@ -1521,11 +1569,18 @@ struct HMoEWarpContractionsToMMAPass
       if (isMappedToWarps(forall))
         loops.push_back(forall);
     });
+    // By name: an option left off a positional list would keep its default.
+    HMoEWarpContractionsToMMAOptions options;
+    options.emulate = emulate;
+    options.tf32 = tf32;
+    options.rowTiles = rowTiles;
+    options.prefetch = prefetch;
+    options.loadBytes = loadBytes;
+    options.stageBytes = stageBytes;
+    options.ldmatrix = ldmatrix;
     IRRewriter rewriter(&getContext());
     for (scf::ForallOp forall : loops)
-      if (failed(lowerWarpLoop(rewriter, forall,
-                               {emulate, tf32, rowTiles, prefetch, loadBytes,
-                                stageBytes, ldmatrix})))
+      if (failed(lowerWarpLoop(rewriter, forall, options)))
         return signalPassFailure();
   }
 };

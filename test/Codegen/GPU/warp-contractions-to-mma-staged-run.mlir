@@ -1,6 +1,7 @@
 // RUN: hmoe-opt %s --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{emulate tf32 stage-bytes=32},convert-linalg-to-loops),convert-scf-to-cf,expand-strided-metadata,lower-affine,finalize-memref-to-llvm,convert-vector-to-llvm,convert-to-llvm,reconcile-unrealized-casts)' | mlir-runner -e main -entry-point-result=void -shared-libs=%mlir_c_runner_utils | FileCheck %s
 // RUN: hmoe-opt %s --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{emulate tf32 stage-bytes=32}))' | FileCheck %s --check-prefix=IR
 // RUN: hmoe-opt %s --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{emulate tf32 stage-bytes=32 ldmatrix},convert-linalg-to-loops),convert-scf-to-cf,expand-strided-metadata,lower-affine,finalize-memref-to-llvm,convert-vector-to-llvm,convert-to-llvm,reconcile-unrealized-casts)' | mlir-runner -e main -entry-point-result=void -shared-libs=%mlir_c_runner_utils | FileCheck %s
+// RUN: hmoe-opt %s --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{emulate tf32 stage-bytes=128},convert-linalg-to-loops),convert-scf-to-cf,expand-strided-metadata,lower-affine,finalize-memref-to-llvm,convert-vector-to-llvm,convert-to-llvm,reconcile-unrealized-casts)' | mlir-runner -e main -entry-point-result=void -shared-libs=%mlir_c_runner_utils | FileCheck %s
 // CHECK: cases 12
 // CHECK-NEXT: wrong 0
 //
@@ -12,7 +13,10 @@
 // vectors (offsets 0 and 8) or go element by element (the others); 37
 // rows (two row tiles of 16 a step, the second partial, then one past
 // the rows), two warps of 16 columns, K = 64 in K tiles of 16 (32 bytes):
-// four K tiles, through the two stages in turn (2048 bytes each). With
+// four K tiles, through the two stages in turn (2048 bytes each). At 128
+// bytes bf16 has one K tile an output tile, so the stages alternate by
+// output tile (the copy after the first tile's K tile is the second's,
+// into stage 1): reading stage 0 in every tile fails the 6 bf16 cases. With
 // ldmatrix, each emulated lane's registers come from the rows its source
 // lanes name (ldmatrix's lane map): taking B's K half from s / 16 instead
 // of s / 8 % 2, or each lane's own row, fails all 12 cases.

@@ -6,10 +6,11 @@
 // elements) the 64 threads of two warps copy A's 16 rows (past the end,
 // the last row) and each warp its 16 rows of B by cp.async
 // (nvgpu.device_async_copy, 8 bf16 around L1) into one of two stages of
-// 4608 bytes: K tile 0 into stage 0 after a named barrier over those 64
-// threads (the tile before is read); per K tile kt a wait for the
-// thread's copies and the barrier, then K tile kt + 1 (where there is
-// one) into the other stage while the lanes read their fragments (8-byte
+// 4608 bytes: the first output tile's K tile 0 into stage 0 after a named
+// barrier over those 64 threads (whatever read the buffer before is
+// done); per K tile kt a wait for the thread's copies and the barrier,
+// then what follows (K tile kt + 1, or the next output tile's K tile 0)
+// into the other stage while the lanes read their fragments (8-byte
 // runs) from this one. warp-contractions-to-mma-staged-run.mlir runs it.
 // CHECK-LABEL: func.func @staged
 // CHECK-SAME: (%[[A:.*]]: memref<?x64xbf16>, %[[W:.*]]: memref<32x64xbf16>, %[[C:.*]]: memref<?x32xf32>)
@@ -28,44 +29,60 @@
 // CHECK:   %[[LANE:.*]] = arith.remui %[[TID]], %[[C32]] : index
 // CHECK:   %[[B0:.*]] = arith.muli %[[WARP]], %[[C16:.*]] : index
 // CHECK:   %[[WV:.*]] = memref.subview %[[W]][%[[B0]], 0] [16, 64]
-// CHECK:   scf.for %[[M0:.*]] = %{{.*}} to %[[ROWS]] step %[[C16]] {
-// CHECK:     %[[LAST:.*]] = arith.subi %[[ROWS]], %{{.*}} : index
-// CHECK:     nvvm.barrier id = %[[ID]] number_of_threads = %[[N64]]
-// CHECK:     %[[TA:.*]] = memref.view %[[BUF]][%[[C0]]][] : memref<9216xi8, #gpu.address_space<workgroup>> to memref<16x48xbf16, #gpu.address_space<workgroup>>
-// CHECK:     %[[TB:.*]] = memref.view %[[BUF]][%[[C1536]]][] : memref<9216xi8, #gpu.address_space<workgroup>> to memref<32x48xbf16, #gpu.address_space<workgroup>>
+// CHECK:   %[[TA:.*]] = memref.view %[[BUF]][%[[C0]]][] : memref<9216xi8, #gpu.address_space<workgroup>> to memref<16x48xbf16, #gpu.address_space<workgroup>>
+// CHECK:   %[[TB:.*]] = memref.view %[[BUF]][%[[C1536]]][] : memref<9216xi8, #gpu.address_space<workgroup>> to memref<32x48xbf16, #gpu.address_space<workgroup>>
+// Once per warp loop: the barrier, then (where there are rows) the first
+// output tile's K tile 0 into stage 0.
+// CHECK:   nvvm.barrier id = %[[ID]] number_of_threads = %[[N64]]
+// CHECK:   %[[ANY:.*]] = arith.cmpi ne, %[[ROWS]], %[[C0]] : index
+// CHECK:   scf.if %[[ANY]] {
+// CHECK:     %[[LAST:.*]] = arith.subi %[[ROWS]], %[[C1]] : index
 // A: chunk tid of 64 (16 rows x 4 chunks of 8), row m0 + chunk / 4 clamped
 // to the last, cp.async where A starts 16-byte aligned.
 // CHECK:     scf.for %[[CA:.*]] = %[[TID]] to %{{.*}} step %{{.*}} {
 // CHECK:       %[[RA:.*]] = arith.divui %[[CA]], %{{.*}} : index
 // CHECK:       %[[QA:.*]] = arith.remui %[[CA]], %{{.*}} : index
 // CHECK:       %[[COLA:.*]] = arith.muli %[[QA]], %{{.*}} : index
-// CHECK:       %[[FROM:.*]] = arith.addi %[[M0]], %[[RA]] : index
-// CHECK:       %[[CLAMP:.*]] = arith.minui %[[FROM]], %[[LAST]] : index
+// CHECK:       %[[CLAMP:.*]] = arith.minui %[[RA]], %[[LAST]] : index
 // CHECK:       scf.if
 // CHECK:         nvgpu.device_async_copy %[[A]][%[[CLAMP]], %[[COLA]]], %[[TA]][%[[RA]], %[[COLA]]], 8 {bypassL1} : memref<?x64xbf16> to memref<16x48xbf16, #gpu.address_space<workgroup>>
 // CHECK:       } else {
 // CHECK:         memref.load %[[A]][%[[CLAMP]], %[[COLA]]]
-// B: the warp's rows by its lanes, into its rows of the B tile.
+// B: the warp's 16 rows, chunk lane of 32, into its rows of the B tile.
 // CHECK:     scf.for %[[CB:.*]] = %[[LANE]] to %{{.*}} step %[[C32]] {
 // CHECK:       %[[RB:.*]] = arith.divui %[[CB]], %{{.*}} : index
 // CHECK:       %[[TO:.*]] = arith.addi %[[B0]], %[[RB]] : index
 // CHECK:       nvgpu.device_async_copy %[[WV]][%[[RB]], %{{.*}}], %[[TB]][%[[TO]], %{{.*}}], 8 {bypassL1}
 // CHECK:     nvvm.cp.async.commit.group
+// CHECK:   }
+// No barrier of the output tile's own: the stages carry across tiles.
+// CHECK:   scf.for %[[M0:.*]] = %{{.*}} to %[[ROWS]] step %[[C16]] {
+// CHECK-NOT: nvvm.barrier
 // CHECK:     %[[SUMS:.*]]:8 = scf.for %[[KT:.*]] = %[[C0]] to %[[C64]] step %[[C32]] iter_args(
 // CHECK:       nvvm.cp.async.wait.group 0
 // CHECK:       nvvm.barrier id = %[[ID]] number_of_threads = %[[N64]]
+// Two K tiles a tile (even): the stage is K tile kt's parity.
 // CHECK:       %[[TILE:.*]] = arith.divui %[[KT]], %[[C32]] : index
 // CHECK:       %[[STAGE:.*]] = arith.remui %[[TILE]], %[[C2]] : index
+// What follows: K tile kt + 1, or after the last the next output tile's
+// (m0 + 16; one tile along N) K tile 0, if it has rows.
 // CHECK:       %[[NEXT:.*]] = arith.addi %[[KT]], %[[C32]] : index
-// CHECK:       %[[MORE:.*]] = arith.cmpi ult, %[[NEXT]], %[[C64]] : index
+// CHECK:       %[[IN:.*]] = arith.cmpi ult, %[[NEXT]], %[[C64]] : index
+// CHECK:       %[[M1:.*]] = arith.addi %[[M0]], %[[C16]] : index
+// CHECK:       %[[HAS:.*]] = arith.cmpi ult, %[[M1]], %[[ROWS]] : index
+// CHECK:       %[[MORE:.*]] = arith.ori %[[IN]], %[[HAS]] : i1
+// CHECK:       %[[TOM:.*]] = arith.select %[[IN]], %[[M0]], %[[M1]] : index
+// CHECK:       %[[TOK:.*]] = arith.select %[[IN]], %[[NEXT]], %[[C0]] : index
 // CHECK:       scf.if %[[MORE]] {
 // CHECK:         %[[OTHER:.*]] = arith.subi %[[C1]], %[[STAGE]] : index
 // CHECK:         %[[OFF1:.*]] = arith.muli %[[OTHER]], %[[C4608]] : index
 // CHECK:         %[[TA1:.*]] = memref.view %[[BUF]][%[[OFF1]]][]
 // CHECK:         %[[OFFB1:.*]] = arith.addi %[[OFF1]], %[[C1536]] : index
 // CHECK:         %[[TB1:.*]] = memref.view %[[BUF]][%[[OFFB1]]][]
-// CHECK:         %[[KA:.*]] = arith.addi %[[NEXT]], %{{.*}} : index
-// CHECK:         nvgpu.device_async_copy %[[A]][%{{.*}}, %[[KA]]], %[[TA1]][
+// CHECK:         %[[FROM1:.*]] = arith.addi %[[TOM]], %{{.*}} : index
+// CHECK:         %[[ROW1:.*]] = arith.minui %[[FROM1]], %{{.*}} : index
+// CHECK:         %[[KA:.*]] = arith.addi %[[TOK]], %{{.*}} : index
+// CHECK:         nvgpu.device_async_copy %[[A]][%[[ROW1]], %[[KA]]], %[[TA1]][
 // CHECK:         nvgpu.device_async_copy %[[WV]][%{{.*}}, %{{.*}}], %[[TB1]][
 // CHECK:         nvvm.cp.async.commit.group
 // CHECK:       }
@@ -120,23 +137,20 @@
 // LDM:   nvvm.mma.sync
 // LDM-NOT: vector.load %[[TA]]
 //
-// Emulated: the warps' loop interchanged with the K tiles: per tile every
-// warp's accumulators into the [2 warps x 2 tiles, 32, 4] registers, both
-// warps' lanes copy K tile 0 into stage 0 (thread warp * 32 + lane); per K
-// tile both warps' lanes copy the next K tile (where there is one) into
-// the other stage, then both warps run their steps from this stage; then
-// both store.
+// Emulated: the warps' loop interchanged with the K tiles: both warps'
+// lanes copy the first tile's K tile 0 into stage 0 (thread warp * 32 +
+// lane), where there are rows; per tile every warp's accumulators into the
+// [2 warps x 2 tiles, 32, 4] registers; per K tile both warps' lanes make
+// the next copy (K tile kt + 1, or the next tile's K tile 0) into the
+// other stage, then both warps run their steps from this stage; then both
+// store.
 // EMU-LABEL: func.func @staged
 // EMU-DAG: %[[C1536:.*]] = arith.constant 1536 : index
 // EMU-DAG: %[[C4608:.*]] = arith.constant 4608 : index
 // EMU: %[[BUF:.*]] = memref.alloca() {alignment = 16 : i64} : memref<9216xi8>
 // EMU: %[[ACC:.*]] = memref.alloca() : memref<4x32x4xf32>
 // EMU-NOT: scf.forall
-// EMU: scf.for %[[M0:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
-// EMU:   scf.for %[[W1:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
-// EMU:     memref.subview
-// EMU:     scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} {
-// EMU:       memref.store %{{.*}}, %[[ACC]]
+// EMU: scf.if %{{.*}} {
 // EMU:   scf.for %[[W2:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
 // EMU:     %[[TA0:.*]] = memref.view %[[BUF]][%{{.*}}][] : memref<9216xi8> to memref<16x48xbf16>
 // EMU:     %[[TB0:.*]] = memref.view %[[BUF]][%[[C1536]]][] : memref<9216xi8> to memref<32x48xbf16>
@@ -147,8 +161,16 @@
 // EMU:         vector.store %{{.*}}, %[[TA0]][{{.*}}] {alignment = 16 : i64} : memref<16x48xbf16>, vector<8xbf16>
 // EMU:       scf.for %{{.*}} = %[[L2]] to %{{.*}} step %{{.*}} {
 // EMU:         vector.store %{{.*}}, %[[TB0]][{{.*}}] {alignment = 16 : i64} : memref<32x48xbf16>, vector<8xbf16>
+// EMU: scf.for %[[M0:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
+// EMU:   scf.for %[[W1:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
+// EMU:     memref.subview
+// EMU:     scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} {
+// EMU:       memref.store %{{.*}}, %[[ACC]]
 // EMU:   scf.for %[[KT:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
 // EMU:     %[[STAGE:.*]] = arith.remui
+// EMU:     %[[IN:.*]] = arith.cmpi ult
+// EMU:     %[[TOM:.*]] = arith.select %[[IN]], %[[M0]], %{{.*}} : index
+// EMU:     %[[TOK:.*]] = arith.select %[[IN]], %{{.*}}, %{{.*}} : index
 // EMU:     scf.if
 // EMU:       %[[OTHER:.*]] = arith.subi %{{.*}}, %[[STAGE]] : index
 // EMU:       scf.for %[[W3:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
