@@ -397,11 +397,13 @@ def prepare(args):
             # lane's fragments loaded as 4-byte registers in the PTX ISA's
             # K order (stop 37) against runs of 8 bytes (the default), and
             # A and B staged in workgroup memory per K tile of 64 and 128
-            # bytes of a row, double-buffered by cp.async (stops 39-40; not
-            # the default until timed; 128 halves to 64 where two stages
-            # pass 80 KB, as W1's do), the fragments then read by ldmatrix
-            # (ldm64), and the default with 32-bit shared and local
-            # addresses (short-pointers; all stop 40).
+            # bytes of a row, double-buffered by cp.async (stops 39-41; the
+            # stages carried across output tiles since stop 41; not the
+            # default until timed; 128 halves to 64 where two stages pass
+            # 80 KB, as W1's do), the fragments then read by ldmatrix from
+            # swizzled, unpadded tiles (ldm64, and ldm128, which fits 80 KB
+            # unpadded; stop 41), and the default with 32-bit shared and
+            # local addresses (short-pointers; stop 40).
             for suffix, variant in (
                     ("rows1", "warp-row-tiles=1 mma-min-blocks-per-sm=0"),
                     ("noprefetch", "warp-prefetch=0"),
@@ -412,6 +414,8 @@ def prepare(args):
                     ("stage64", "warp-stage-bytes=64 short-pointers"),
                     ("ldm64", "warp-stage-bytes=64 short-pointers "
                               "warp-ldmatrix"),
+                    ("ldm128", "warp-stage-bytes=128 short-pointers "
+                               "warp-ldmatrix"),
                     ("short", "short-pointers")):
                 add_bench("W1", "bf16", "w1", mlirs["W1", "bf16"],
                           f"libW1-bf16-tc-{suffix}.so", variant)

@@ -271,8 +271,9 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
       llvm::cl::desc(
           "With warp-stage-bytes: the lanes' fragments read from the "
           "staged tiles by ldmatrix (four 8 x 8 matrices for A, two for B, "
-          "in the PTX ISA's K order; rows padded by 16 bytes) instead of "
-          "warp-load-bytes runs (hmoe-warp-contractions-to-mma's ldmatrix)"),
+          "in the PTX ISA's K order; rows swizzled by 16-byte chunks) "
+          "instead of warp-load-bytes runs "
+          "(hmoe-warp-contractions-to-mma's ldmatrix)"),
       llvm::cl::init(false)};
   PassOptions::Option<bool> shortPointers{
       *this, "short-pointers",

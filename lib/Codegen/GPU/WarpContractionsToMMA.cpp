@@ -363,12 +363,11 @@ private:
   /// in the ISA's order) whose K step divides the K tile. A tile's rows are
   /// padded to 32 bytes past a multiple of 64, so that a phase of 16 lanes
   /// loading 8 bytes each (4 rows, 32 bytes of each) reads distinct banks;
-  /// for ldmatrix (the ISA's order) by 16 bytes, so that the 8 rows of 16
-  /// bytes of one matrix do.
+  /// for ldmatrix they are not padded but swizzled (tileColumn).
   void planStaging(int64_t stageBytes, int64_t loadBytes) {
     for (int64_t bytes = stageBytes; bytes >= kMinStageBytes; bytes /= 2) {
       kTile = bytes / elementBytes();
-      tilePad = (ldmatrix ? 16 : (96 - bytes % 64) % 64) / elementBytes();
+      tilePad = ldmatrix ? 0 : (96 - bytes % 64) % 64 / elementBytes();
       if (mma.depth % kTile != 0 || workgroupBytes() > kMaxWorkgroupBytes)
         continue;
       // ldmatrix reads the ISA's order (a K step is one of bf16's or
@@ -784,6 +783,7 @@ private:
           Value from = sourceRow(x, r);
           Value k = arith::AddIOp::create(x, kt, col);
           Value to = arith::AddIOp::create(x, firstRow, r);
+          Value toCol = tileColumn(x, to, col);
           auto byElements = [&](ImplicitLocOpBuilder &y) {
             for (int64_t i = 0; i < chunk; ++i) {
               Value v = memref::LoadOp::create(
@@ -791,7 +791,7 @@ private:
                   ValueRange{from, arith::AddIOp::create(y, k, index(y, i))});
               memref::StoreOp::create(
                   y, v, tile,
-                  ValueRange{to, arith::AddIOp::create(y, col, index(y, i))});
+                  ValueRange{to, arith::AddIOp::create(y, toCol, index(y, i))});
             }
           };
           if (!aligned)
@@ -802,7 +802,7 @@ private:
             // cp.async.cg: around the registers and L1 (A's rows are read
             // once per block now, B's once).
             nvgpu::DeviceAsyncCopyOp::create(
-                then, tile, ValueRange{to, col}, source, ValueRange{from, k},
+                then, tile, ValueRange{to, toCol}, source, ValueRange{from, k},
                 then.getIndexAttr(chunk), /*srcElements=*/Value(),
                 then.getUnitAttr());
           } else {
@@ -810,13 +810,35 @@ private:
                 then, VectorType::get({chunk}, mma.inputType), source,
                 ValueRange{from, k}, /*nontemporal=*/false,
                 llvm::MaybeAlign(kChunkBytes));
-            vector::StoreOp::create(then, v, tile, ValueRange{to, col},
+            vector::StoreOp::create(then, v, tile, ValueRange{to, toCol},
                                     /*nontemporal=*/false,
                                     llvm::MaybeAlign(kChunkBytes));
           }
           ImplicitLocOpBuilder otherwise(x.getLoc(), test.getElseBodyBuilder());
           byElements(otherwise);
         });
+  }
+
+  /// Where the chunk at column `col` (a 16-byte chunk's first element) of
+  /// row `row` of a workgroup tile is. With ldmatrix the rows are not
+  /// padded but their chunks permuted: chunk c at c ^ f(row), so that the
+  /// 8 rows of an 8 x 8 matrix (one chunk column) are on the 8 distinct
+  /// 16-byte bank groups of a 128-byte line, as are the chunks a row's
+  /// copies store. With P chunks a row, f(row) = row % 8 from P = 8 on
+  /// (at P = 8, the 128-byte swizzle of TMA and wgmma), else (row / (8 /
+  /// P)) % P: rows 8 / P apart share a line's bank groups.
+  Value tileColumn(ImplicitLocOpBuilder &at, Value row, Value col) {
+    if (!ldmatrix)
+      return col;
+    int64_t chunk = kChunkBytes / elementBytes(), perRow = kTile / chunk;
+    Value shift = arith::RemUIOp::create(
+        at,
+        arith::DivUIOp::create(at, row,
+                               index(at, std::max<int64_t>(1, 8 / perRow))),
+        index(at, std::min<int64_t>(perRow, 8)));
+    Value swapped = arith::XOrIOp::create(
+        at, arith::DivUIOp::create(at, col, index(at, chunk)), shift);
+    return arith::MulIOp::create(at, swapped, index(at, chunk));
   }
 
   /// A barrier of the warp loop's `threads` threads (named barrier 1: the
@@ -1130,9 +1152,9 @@ private:
           at, base, arith::RemUIOp::create(at, s, index(at, rows)));
       Value kHalf = arith::RemUIOp::create(
           at, arith::DivUIOp::create(at, s, index(at, rows)), index(at, 2));
-      return {row,
-              arith::AddIOp::create(
-                  at, k0, arith::MulIOp::create(at, kHalf, index(at, half)))};
+      Value col = arith::AddIOp::create(
+          at, k0, arith::MulIOp::create(at, kHalf, index(at, half)));
+      return {row, tileColumn(at, row, col)};
     };
     SmallVector<Value> regs;
     if (!emulated) {

@@ -2,6 +2,7 @@
 // RUN: hmoe-opt %s --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{emulate tf32 stage-bytes=32}))' | FileCheck %s --check-prefix=IR
 // RUN: hmoe-opt %s --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{emulate tf32 stage-bytes=32 ldmatrix},convert-linalg-to-loops),convert-scf-to-cf,expand-strided-metadata,lower-affine,finalize-memref-to-llvm,convert-vector-to-llvm,convert-to-llvm,reconcile-unrealized-casts)' | mlir-runner -e main -entry-point-result=void -shared-libs=%mlir_c_runner_utils | FileCheck %s
 // RUN: hmoe-opt %s --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{emulate tf32 stage-bytes=128},convert-linalg-to-loops),convert-scf-to-cf,expand-strided-metadata,lower-affine,finalize-memref-to-llvm,convert-vector-to-llvm,convert-to-llvm,reconcile-unrealized-casts)' | mlir-runner -e main -entry-point-result=void -shared-libs=%mlir_c_runner_utils | FileCheck %s
+// RUN: hmoe-opt %s --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{emulate tf32 stage-bytes=128 ldmatrix},convert-linalg-to-loops),convert-scf-to-cf,expand-strided-metadata,lower-affine,finalize-memref-to-llvm,convert-vector-to-llvm,convert-to-llvm,reconcile-unrealized-casts)' | mlir-runner -e main -entry-point-result=void -shared-libs=%mlir_c_runner_utils | FileCheck %s
 // CHECK: cases 12
 // CHECK-NEXT: wrong 0
 //
@@ -19,7 +20,9 @@
 // into stage 1): reading stage 0 in every tile fails the 6 bf16 cases. With
 // ldmatrix, each emulated lane's registers come from the rows its source
 // lanes name (ldmatrix's lane map): taking B's K half from s / 16 instead
-// of s / 8 % 2, or each lane's own row, fails all 12 cases.
+// of s / 8 % 2, or each lane's own row, fails all 12 cases. Its tiles'
+// 16-byte chunks are swizzled (2 a row at 32 bytes, 8 at 128: TMA's
+// 128-byte pattern); reading them unswizzled fails all 12 cases at 32.
 // Against the same contraction outside a warp loop (the pass leaves it
 // alone). Small integers: every sum is exact, so any difference is a wrong
 // element copied or read.

@@ -100,24 +100,38 @@
 // CHECK-NOT: llvm.loop_annotation
 // CHECK:     vector.store %{{.*}}, %{{.*}} {alignment = 8 : i64} : memref<?x16xf32
 //
-// With ldmatrix: rows padded by 16 bytes (40 elements: 80 bytes, two
-// stages of 48 rows), the ISA's K order in K steps of 16, each 8-column
-// step's B fragment two 8 x 8 matrices (lane l names B row l % 8 of the
-// step, K half l / 8 % 2), each row tile's A fragment four (row l % 16,
-// half l / 16).
+// With ldmatrix: rows not padded (32 elements, 64 bytes: two stages of
+// 48 rows) but swizzled, a row's 16-byte chunk c (4 a row) at
+// c ^ (row / 2) % 4 (rows 2 apart share a 128-byte line's banks), by the
+// copies and by the ldmatrix addresses alike; the ISA's K order in K steps
+// of 16, each 8-column step's B fragment two 8 x 8 matrices (lane l names
+// B row l % 8 of the step, K half l / 8 % 2), each row tile's A fragment
+// four (row l % 16, half l / 16).
 // LDM-LABEL: func.func @staged
 // LDM-DAG: %[[C2:.*]] = arith.constant 2 : index
+// LDM-DAG: %[[C4:.*]] = arith.constant 4 : index
 // LDM-DAG: %[[C8:.*]] = arith.constant 8 : index
 // LDM-DAG: %[[C16:.*]] = arith.constant 16 : index
-// LDM: memref.alloca() {alignment = 16 : i64} : memref<7680xi8, #gpu.address_space<workgroup>>
+// LDM: memref.alloca() {alignment = 16 : i64} : memref<6144xi8, #gpu.address_space<workgroup>>
 // LDM: %[[LANE:.*]] = arith.remui %{{.*}}, %{{.*}} : index
 // LDM: %[[B0:.*]] = arith.muli %{{.*}}, %[[C16]] : index
+// LDM: %[[TA0:.*]] = memref.view {{.*}} to memref<16x32xbf16, #gpu.address_space<workgroup>>
+// A's copy: chunk q of row r goes to chunk q ^ (r / 2) % 4.
+// LDM: %[[CR:.*]] = arith.divui %{{.*}}, %[[C4]] : index
+// LDM: %[[CQ:.*]] = arith.remui %{{.*}}, %[[C4]] : index
+// LDM: %[[CCOL:.*]] = arith.muli %[[CQ]], %[[C8]] : index
+// LDM: %[[CP:.*]] = arith.divui %[[CR]], %[[C2]] : index
+// LDM: %[[CS:.*]] = arith.remui %[[CP]], %[[C4]] : index
+// LDM: %[[CC:.*]] = arith.divui %[[CCOL]], %[[C8]] : index
+// LDM: %[[CX:.*]] = arith.xori %[[CC]], %[[CS]] : index
+// LDM: %[[CTO:.*]] = arith.muli %[[CX]], %[[C8]] : index
+// LDM: nvgpu.device_async_copy %{{.*}}[%{{.*}}, %[[CCOL]]], %[[TA0]][%[[CR]], %[[CTO]]], 8 {bypassL1}
 // LDM: nvvm.cp.async.wait.group 0
 // LDM: scf.if
 // LDM: nvvm.cp.async.commit.group
 // LDM-NEXT: }
-// LDM: %[[TA:.*]] = memref.view {{.*}} to memref<16x40xbf16, #gpu.address_space<workgroup>>
-// LDM: %[[TB:.*]] = memref.view {{.*}} to memref<32x40xbf16, #gpu.address_space<workgroup>>
+// LDM: %[[TA:.*]] = memref.view {{.*}} to memref<16x32xbf16, #gpu.address_space<workgroup>>
+// LDM: %[[TB:.*]] = memref.view {{.*}} to memref<32x32xbf16, #gpu.address_space<workgroup>>
 // LDM: scf.for %[[K0:.*]] = %{{.*}} to %{{.*}} step %[[C16]] iter_args(
 // LDM:   %[[BR:.*]] = arith.remui %[[LANE]], %[[C8]] : index
 // LDM:   %[[BROW:.*]] = arith.addi %[[B0]], %[[BR]] : index
@@ -125,14 +139,24 @@
 // LDM:   %[[BH:.*]] = arith.remui %[[BQ]], %[[C2]] : index
 // LDM:   %[[BOFF:.*]] = arith.muli %[[BH]], %[[C8]] : index
 // LDM:   %[[BK:.*]] = arith.addi %[[K0]], %[[BOFF]] : index
-// LDM:   nvgpu.ldmatrix %[[TB]][%[[BROW]], %[[BK]]] {numTiles = 2 : i32, transpose = false} : memref<32x40xbf16, #gpu.address_space<workgroup>> -> vector<2x2xbf16>
+// LDM:   %[[BP:.*]] = arith.divui %[[BROW]], %[[C2]] : index
+// LDM:   %[[BS:.*]] = arith.remui %[[BP]], %[[C4]] : index
+// LDM:   %[[BC:.*]] = arith.divui %[[BK]], %[[C8]] : index
+// LDM:   %[[BX:.*]] = arith.xori %[[BC]], %[[BS]] : index
+// LDM:   %[[BCOL:.*]] = arith.muli %[[BX]], %[[C8]] : index
+// LDM:   nvgpu.ldmatrix %[[TB]][%[[BROW]], %[[BCOL]]] {numTiles = 2 : i32, transpose = false} : memref<32x32xbf16, #gpu.address_space<workgroup>> -> vector<2x2xbf16>
 // LDM:   nvgpu.ldmatrix %[[TB]]
 // LDM:   %[[AR:.*]] = arith.remui %[[LANE]], %[[C16]] : index
 // LDM:   %[[AQ:.*]] = arith.divui %[[LANE]], %[[C16]] : index
 // LDM:   %[[AH:.*]] = arith.remui %[[AQ]], %[[C2]] : index
 // LDM:   %[[AOFF:.*]] = arith.muli %[[AH]], %[[C8]] : index
 // LDM:   %[[AK:.*]] = arith.addi %[[K0]], %[[AOFF]] : index
-// LDM:   nvgpu.ldmatrix %[[TA]][%[[AR]], %[[AK]]] {numTiles = 4 : i32, transpose = false} : memref<16x40xbf16, #gpu.address_space<workgroup>> -> vector<4x2xbf16>
+// LDM:   %[[AP:.*]] = arith.divui %[[AR]], %[[C2]] : index
+// LDM:   %[[AS:.*]] = arith.remui %[[AP]], %[[C4]] : index
+// LDM:   %[[AC:.*]] = arith.divui %[[AK]], %[[C8]] : index
+// LDM:   %[[AX:.*]] = arith.xori %[[AC]], %[[AS]] : index
+// LDM:   %[[ACOL:.*]] = arith.muli %[[AX]], %[[C8]] : index
+// LDM:   nvgpu.ldmatrix %[[TA]][%[[AR]], %[[ACOL]]] {numTiles = 4 : i32, transpose = false} : memref<16x32xbf16, #gpu.address_space<workgroup>> -> vector<4x2xbf16>
 // LDM:   nvvm.mma.sync
 // LDM:   nvvm.mma.sync
 // LDM-NOT: vector.load %[[TA]]

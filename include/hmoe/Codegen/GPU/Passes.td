@@ -197,14 +197,17 @@ def HMoEWarpContractionsToMMA : InterfacePass<"hmoe-warp-contractions-to-mma",
     indices name) and each warp its own rows of B, in 16-byte chunks
     (`cp.async`, `nvgpu.device_async_copy` around L1, where the source's
     rows and base address are 16-byte aligned, else element by element).
-    Per output tile: a barrier over the loop's threads (`nvvm.barrier`, id
-    1, their count; the tile before is read), K tile 0 copied into stage
-    0 and committed; per K tile kt: a wait for the thread's copies
-    (`nvvm.cp.async.wait.group 0`) and the barrier (every thread's copies
-    have landed, and the other stage is read), K tile kt + 1 (where there
-    is one) copied into the other stage and committed, then the mma steps
-    on this stage (one barrier per K tile and one per output tile), the
-    lanes loading their fragments as they would from global memory
+    Once per warp loop: a barrier over the loop's threads (`nvvm.barrier`,
+    id 1, their count; whatever read the buffer before is done), then,
+    where there are rows, the first output tile's K tile 0 copied into
+    stage 0 and committed. Per output tile and K tile kt: a wait for the
+    thread's copies (`nvvm.cp.async.wait.group 0`) and the barrier (every
+    thread's copies have landed, and the other stage is read), the next
+    copy into the other stage, committed (K tile kt + 1, or after the
+    last the loop's next output tile's K tile 0: the stages carry across
+    output tiles, their K tiles taking stages 0, 1, 0, ... in the loop's
+    order), then the mma steps on this stage (one barrier per K tile),
+    the lanes loading their fragments as they would from global memory
     (always aligned, so in `load-bytes` runs, narrowed only where a run's
     K step would not divide the K tile). K tiles halve, down to 32 bytes,
     until one divides K and the two stages fit 80 KB (two blocks per SM
@@ -215,11 +218,11 @@ def HMoEWarpContractionsToMMA : InterfacePass<"hmoe-warp-contractions-to-mma",
     stages' A and B tiles) per warp loop; `hmoe-map-forall-to-gpu` makes
     a kernel's buffers one workgroup attribution (past 48 KB, dynamic
     workgroup memory), shared by its thread loops. Emulated, the warps'
-    loop is interchanged with the K tiles and the copies are synchronous:
-    per output tile every warp's lanes copy K tile 0 into stage 0; per K
-    tile every warp's lanes copy the next K tile into the other stage,
-    then every warp runs its mma steps on this one, each warp's
-    accumulators kept in the warps' register buffer between.
+    loop is interchanged with the K tiles and the copies are synchronous,
+    in the GPU's order: every warp's lanes copy the first K tile into
+    stage 0; per K tile every warp's lanes make the next copy into the
+    other stage, then every warp runs its mma steps on this one, each
+    warp's accumulators kept in the warps' register buffer between.
 
     With `ldmatrix` as well, the lanes read their fragments from the tiles
     by `nvgpu.ldmatrix` (`ldmatrix.sync.aligned.m8n8`, b16; TF32's 32-bit
@@ -227,8 +230,10 @@ def HMoEWarpContractionsToMMA : InterfacePass<"hmoe-warp-contractions-to-mma",
     names row s % 16 of the row tile at the K step's half s / 16: a0 ..
     a3), per 8-column step two (lane s < 16 names B row s % 8, half s / 8:
     b0, b1), in the ISA's K order (so no `load-bytes` runs), the tiles'
-    rows padded by 16 bytes (a matrix's 8 rows of 16 bytes on distinct
-    banks). Emulated, lane l's register i is read from the row that lane
+    rows not padded but swizzled: a row's 16-byte chunk c at c ^ f(row)
+    (f(row) = row % 8 for rows of 128 bytes or more, TMA's 128-byte
+    swizzle), so a matrix's 8 rows of 16 bytes are on distinct banks, as
+    are a row's copied chunks. Emulated, lane l's register i is read from the row that lane
     8 i + l / 4 names, 4 bytes l % 4 into its 16: ldmatrix's lane map, so
     the addresses each lane supplies are checked against the reference.
 
@@ -270,12 +275,13 @@ def HMoEWarpContractionsToMMA : InterfacePass<"hmoe-warp-contractions-to-mma",
            "into one of two stages in workgroup memory (16-byte cp.async "
            "chunks, a barrier per K tile), while the lanes read their "
            "fragments from the other (K tiles halved where K or 80 KB of "
-           "workgroup memory need it; no register prefetch)">,
+           "workgroup memory need it; the stages carry across output "
+           "tiles)">,
     Option<"ldmatrix", "ldmatrix", "bool", /*default=*/"false",
            "with stage-bytes: the lanes read their fragments from the "
            "tiles by ldmatrix (nvgpu.ldmatrix: A's four 8 x 8 matrices, "
-           "B's two, the PTX ISA's K order; rows padded by 16 bytes so a "
-           "matrix's 8 rows fall on distinct banks) instead of load-bytes "
+           "B's two, the PTX ISA's K order; rows XOR-swizzled by 16-byte "
+           "chunks so a matrix's 8 rows fall on distinct banks) instead of load-bytes "
            "runs; emulated, each register read from the row its source "
            "lane names">,
   ];
