@@ -402,8 +402,10 @@ def prepare(args):
             # default until timed; 128 halves to 64 where two stages pass
             # 80 KB, as W1's do), the fragments then read by ldmatrix from
             # swizzled, unpadded tiles (ldm64, and ldm128, which fits 80 KB
-            # unpadded; stop 41), and the default with 32-bit shared and
-            # local addresses (short-pointers; stop 40).
+            # unpadded; stop 41; ldm128np without the fragments prefetched
+            # a K step ahead within a K tile, as stop 40's staged loop),
+            # and the default with 32-bit shared and local addresses
+            # (short-pointers; stop 40).
             for suffix, variant in (
                     ("rows1", "warp-row-tiles=1 mma-min-blocks-per-sm=0"),
                     ("noprefetch", "warp-prefetch=0"),
@@ -416,6 +418,8 @@ def prepare(args):
                               "warp-ldmatrix"),
                     ("ldm128", "warp-stage-bytes=128 short-pointers "
                                "warp-ldmatrix"),
+                    ("ldm128np", "warp-stage-bytes=128 short-pointers "
+                                 "warp-ldmatrix warp-prefetch=0"),
                     ("short", "short-pointers")):
                 add_bench("W1", "bf16", "w1", mlirs["W1", "bf16"],
                           f"libW1-bf16-tc-{suffix}.so", variant)

@@ -287,34 +287,38 @@ public:
   }
 
   void emitLaneTiles(ImplicitLocOpBuilder &at, Value lane, bool prefetch) {
-    forLaneTiles(
-        at, lane,
-        [&](ImplicitLocOpBuilder &nb, Value, Value, ArrayRef<LaneTile> tiles,
-            ArrayRef<Value> acc, ArrayRef<Value> live) -> SmallVector<Value> {
-          if (!prefetch)
-            return emitKLoop(nb, tiles, acc, rowTiles, live,
-                             /*prefetch=*/false);
-          // Row tiles 0 .. n - 1 have rows: if tile n - 1 has, the
-          // loop for n tiles, else the one for n - 1, ... down to 1.
-          std::function<SmallVector<Value>(ImplicitLocOpBuilder &, int64_t)>
-              loopFor = [&](ImplicitLocOpBuilder &at, int64_t n) {
-                if (n == 1 || !live[n - 1])
-                  return emitKLoop(at, tiles, acc, n, {},
-                                   /*prefetch=*/true);
-                auto choice = scf::IfOp::create(at, TypeRange(ValueRange(acc)),
-                                                live[n - 1],
-                                                /*withElse=*/true);
-                ImplicitLocOpBuilder then(at.getLoc(),
-                                          choice.getThenBodyBuilder());
-                scf::YieldOp::create(then, emitKLoop(then, tiles, acc, n, {},
-                                                     /*prefetch=*/true));
-                ImplicitLocOpBuilder otherwise(at.getLoc(),
-                                               choice.getElseBodyBuilder());
-                scf::YieldOp::create(otherwise, loopFor(otherwise, n - 1));
-                return llvm::to_vector(ValueRange(choice.getResults()));
-              };
-          return loopFor(nb, rowTiles);
-        });
+    forLaneTiles(at, lane,
+                 [&](ImplicitLocOpBuilder &nb, Value, Value,
+                     ArrayRef<LaneTile> tiles, ArrayRef<Value> acc,
+                     ArrayRef<Value> live) -> SmallVector<Value> {
+                   return emitKLoops(nb, tiles, acc, live, prefetch);
+                 });
+  }
+
+  /// The K loop of an output tile. With `prefetch`, one loop per number of
+  /// row tiles with rows (row tiles 0 .. n - 1 have rows: if tile n - 1
+  /// has, the loop for n tiles, else the one for n - 1, ... down to 1),
+  /// chosen by branches every lane agrees on.
+  SmallVector<Value> emitKLoops(ImplicitLocOpBuilder &at,
+                                ArrayRef<LaneTile> tiles, ArrayRef<Value> acc,
+                                ArrayRef<Value> live, bool prefetch) {
+    if (!prefetch)
+      return emitKLoop(at, tiles, acc, rowTiles, live, /*prefetch=*/false);
+    std::function<SmallVector<Value>(ImplicitLocOpBuilder &, int64_t)> loopFor =
+        [&](ImplicitLocOpBuilder &x, int64_t n) {
+          if (n == 1 || !live[n - 1])
+            return emitKLoop(x, tiles, acc, n, {}, /*prefetch=*/true);
+          auto choice = scf::IfOp::create(x, TypeRange(ValueRange(acc)),
+                                          live[n - 1], /*withElse=*/true);
+          ImplicitLocOpBuilder then(x.getLoc(), choice.getThenBodyBuilder());
+          scf::YieldOp::create(
+              then, emitKLoop(then, tiles, acc, n, {}, /*prefetch=*/true));
+          ImplicitLocOpBuilder otherwise(x.getLoc(),
+                                         choice.getElseBodyBuilder());
+          scf::YieldOp::create(otherwise, loopFor(otherwise, n - 1));
+          return llvm::to_vector(ValueRange(choice.getResults()));
+        };
+    return loopFor(at, rowTiles);
   }
 
   void emitEmulated() {
@@ -537,9 +541,11 @@ public:
   /// other stage (K tile kt + 1, or after the last the next output tile's
   /// K tile 0), in flight while the mma steps run on this one. Every warp
   /// runs the same loops (warps split N; the row tiles' guards sit inside
-  /// the K steps), so every thread of the loop reaches each barrier. No
-  /// register prefetch.
-  void emitStagedLane(Value tid, Value warp, Value lane, Value buffer) {
+  /// the K steps), so every thread of the loop reaches each barrier. With
+  /// `prefetch` the K steps of a K tile carry the next step's fragments
+  /// (emitKLoop), which the tile's first step waits for.
+  void emitStagedLane(Value tid, Value warp, Value lane, Value buffer,
+                      bool prefetch) {
     bindWarpTiles(b, buffer, warp, index(b, 0));
     wideLoads = width > 0;
     int64_t threads = numWarps * kWarpSize;
@@ -569,10 +575,9 @@ public:
                              NVVM::CpAsyncCommitGroupOp::create(then);
                            });
                 bindStage(kb, buffer, stage);
-                scf::YieldOp::create(kb,
-                                     emitKLoop(kb, tiles, llvm::to_vector(sums),
-                                               rowTiles, live,
-                                               /*prefetch=*/false));
+                scf::YieldOp::create(kb, emitKLoops(kb, tiles,
+                                                    llvm::to_vector(sums), live,
+                                                    prefetch));
               });
           return llvm::to_vector(ValueRange(kTiles.getResults()));
         });
@@ -1553,7 +1558,7 @@ LogicalResult lowerWarpLoop(RewriterBase &rewriter, scf::ForallOp warps,
   if (emulate)
     emitter.emitEmulated();
   else if (emitter.isStaged())
-    emitter.emitStagedLane(id, warp, lane, tiles);
+    emitter.emitStagedLane(id, warp, lane, tiles, options.prefetch);
   else
     emitter.emitLane(lane, options.prefetch);
   rewriter.eraseOp(warps);

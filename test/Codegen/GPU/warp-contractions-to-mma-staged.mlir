@@ -1,6 +1,7 @@
 // RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{stage-bytes=64 row-tiles=1},canonicalize,cse))' %s | FileCheck %s
+// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{stage-bytes=64 row-tiles=1 prefetch=0},canonicalize,cse))' %s | FileCheck %s --check-prefix=NOPF
 // RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{emulate stage-bytes=64 row-tiles=1},canonicalize,cse))' %s | FileCheck %s --check-prefix=EMU
-// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{stage-bytes=64 row-tiles=1 ldmatrix},canonicalize,cse))' %s | FileCheck %s --check-prefix=LDM
+// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{stage-bytes=64 row-tiles=1 ldmatrix prefetch=0},canonicalize,cse))' %s | FileCheck %s --check-prefix=LDM
 // A and B through workgroup memory (stage-bytes), double-buffered: per K
 // tile of 32 bf16 (64 bytes of a row; rows padded to 96 bytes, 48
 // elements) the 64 threads of two warps copy A's 16 rows (past the end,
@@ -86,19 +87,38 @@
 // CHECK:         nvgpu.device_async_copy %[[WV]][%{{.*}}, %{{.*}}], %[[TB1]][
 // CHECK:         nvvm.cp.async.commit.group
 // CHECK:       }
-// The K steps of this stage's tile, from workgroup memory; no register
-// prefetch.
+// The K steps of this stage's tile, from workgroup memory, prefetched
+// (the default): the first step's fragments loaded before the K-step
+// loop, which carries them and loads the next step's (min(k0 + 16, 16):
+// the last again) before its mma.sync steps, not unrolled.
 // CHECK:       %[[OFF:.*]] = arith.muli %[[STAGE]], %[[C4608]] : index
 // CHECK:       %[[TAK:.*]] = memref.view %[[BUF]][%[[OFF]]][]
 // CHECK:       %[[OFFB:.*]] = arith.addi %[[OFF]], %[[C1536]] : index
 // CHECK:       %[[TBK:.*]] = memref.view %[[BUF]][%[[OFFB]]][]
-// CHECK:       scf.for %{{.*}} = %{{.*}} to %[[C32]] step %[[C16]] iter_args(
-// CHECK:         vector.load %[[TBK]][%{{.*}}, %{{.*}}] {alignment = 8 : i64} : memref<32x48xbf16, #gpu.address_space<workgroup>>, vector<4xbf16>
-// CHECK:         vector.load %[[TAK]][%{{.*}}, %{{.*}}] {alignment = 8 : i64} : memref<16x48xbf16, #gpu.address_space<workgroup>>, vector<4xbf16>
+// CHECK:       vector.load %[[TAK]][%{{.*}}, %{{.*}}] {alignment = 8 : i64} : memref<16x48xbf16, #gpu.address_space<workgroup>>, vector<4xbf16>
+// CHECK:       vector.load %[[TBK]][%{{.*}}, %{{.*}}] {alignment = 8 : i64} : memref<32x48xbf16, #gpu.address_space<workgroup>>, vector<4xbf16>
+// CHECK:       scf.for %[[K0:.*]] = %[[C0]] to %[[C32]] step %[[C16]] iter_args(
+// CHECK:         %[[KN:.*]] = arith.addi %[[K0]], %[[C16]] : index
+// CHECK:         %[[KNEXT:.*]] = arith.minui %[[KN]], %[[C16]] : index
+// CHECK:         %[[KA2:.*]] = arith.addi %[[KNEXT]], %{{.*}} : index
+// CHECK:         vector.load %[[TAK]][%{{.*}}, %[[KA2]]] {alignment = 8 : i64} : memref<16x48xbf16, #gpu.address_space<workgroup>>, vector<4xbf16>
+// CHECK:         vector.load %[[TBK]][%{{.*}}, %[[KA2]]] {alignment = 8 : i64} : memref<32x48xbf16, #gpu.address_space<workgroup>>, vector<4xbf16>
 // CHECK:         nvvm.mma.sync
 // CHECK:         nvvm.mma.sync
-// CHECK-NOT: llvm.loop_annotation
+// CHECK:       } {llvm.loop_annotation
 // CHECK:     vector.store %{{.*}}, %{{.*}} {alignment = 8 : i64} : memref<?x16xf32
+//
+// Without prefetch (session 40's staged loop): each K step's loads right
+// before its mma.sync steps, in the loop.
+// NOPF-LABEL: func.func @staged
+// NOPF: nvvm.cp.async.wait.group 0
+// NOPF: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} iter_args({{.*}}) -> (f32, f32, f32, f32, f32, f32, f32, f32) {
+// NOPF-NOT: nvvm.mma.sync
+// NOPF: vector.load
+// NOPF: nvvm.mma.sync
+// NOPF: nvvm.mma.sync
+// NOPF-NOT: llvm.loop_annotation
+// NOPF: vector.store
 //
 // With ldmatrix: rows not padded (32 elements, 64 bytes: two stages of
 // 48 rows) but swizzled, a row's 16-byte chunk c (4 a row) at
@@ -106,7 +126,9 @@
 // copies and by the ldmatrix addresses alike; the ISA's K order in K steps
 // of 16, each 8-column step's B fragment two 8 x 8 matrices (lane l names
 // B row l % 8 of the step, K half l / 8 % 2), each row tile's A fragment
-// four (row l % 16, half l / 16).
+// four (row l % 16, half l / 16). Without prefetch, so each K step's
+// addresses are in its iteration (prefetch reads the same ones a step
+// earlier, as the CHECK lines above show for the 8-byte loads).
 // LDM-LABEL: func.func @staged
 // LDM-DAG: %[[C2:.*]] = arith.constant 2 : index
 // LDM-DAG: %[[C4:.*]] = arith.constant 4 : index

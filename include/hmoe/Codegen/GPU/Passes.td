@@ -209,7 +209,8 @@ def HMoEWarpContractionsToMMA : InterfacePass<"hmoe-warp-contractions-to-mma",
     order), then the mma steps on this stage (one barrier per K tile),
     the lanes loading their fragments as they would from global memory
     (always aligned, so in `load-bytes` runs, narrowed only where a run's
-    K step would not divide the K tile). K tiles halve, down to 32 bytes,
+    K step would not divide the K tile; with `prefetch`, one step ahead
+    within the K tile). K tiles halve, down to 32 bytes,
     until one divides K and the two stages fit 80 KB (two blocks per SM
     on sm_80 and sm_90). A tile's rows are padded to 32 bytes past a
     multiple of 64, so the 8-byte fragment loads of a phase's 16 lanes (4
