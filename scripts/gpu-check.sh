@@ -10,7 +10,9 @@
 #                                       # PyTorch; no LLVM/MLIR, no network
 #       1. every prepared case against the float64 reference (f32 at
 #          docs/numerics.md's 1e-5, bf16 at 1e-2);
-#       2. compute-sanitizer memcheck and racecheck on a few cases;
+#       2. compute-sanitizer memcheck and racecheck on a few cases, and
+#          racecheck on a staged kernel with a race on purpose (it must
+#          report it);
 #       3. each kernel's time (ncu) in W1/W2 bf16 on tensor cores, G1, W1 f32;
 #       4. the device's copy bandwidth and dense bf16/f32 GEMM rates; W1/W2
 #          (f32, bf16) and G1 at T = 1..65536 against PyTorch eager (and
@@ -60,7 +62,7 @@ run)
       --isolate "$CASE_S" || status=1
   fi
   if [ "$SAN_S" -gt 0 ] && command -v compute-sanitizer >/dev/null; then
-    echo "== 2. compute-sanitizer memcheck (5 cases), racecheck (3 cases)"
+    echo "== 2. compute-sanitizer memcheck (5 cases), racecheck (3 cases and a race)"
     # One layer in f32, bf16 on tensor cores and on the threads' GEMMs, and
     # f32 in TF32; racecheck on tensor cores (bf16 by default).
     timeout "$SAN_S" compute-sanitizer --tool memcheck \
@@ -79,6 +81,22 @@ run)
         --match 'wide-ffn_512-bf16-warp-stage-bytes-128-short-pointers[.]so$' \
         --limit 1 || status=1
     done
+    # racecheck's own check: the same kernel without its barrier per K
+    # tile (warp-test-drop-barrier, a race on purpose) must show hazards,
+    # else the clean runs above prove nothing about cp.async's writes and
+    # named barriers. Its results are not checked.
+    races=$(mktemp)
+    timeout "$SAN_S" compute-sanitizer --tool racecheck \
+      "$PY" scripts/gpu_check.py check --dir "$DIR" --races --limit 1 \
+      >"$races" 2>&1
+    grep -E 'RACECHECK SUMMARY|hazard|FAIL|PASS|Error' "$races" | head -20
+    if grep -Eq 'RACECHECK SUMMARY: [1-9][0-9]* hazard' "$races"; then
+      echo "racecheck reports the dropped barrier's race (expected)"
+    else
+      echo "FAIL: racecheck reported no hazard without the barrier per K tile"
+      status=1
+    fi
+    rm -f "$races"
   else
     echo "== 2. skipped: SAN_S=0 or no compute-sanitizer on PATH"
   fi

@@ -325,11 +325,22 @@ def prepare(args):
     tf32 = "tf32" if args.target == "cuda" else "gpu-mapped tensor-cores tf32"
     for group in filter(None, args.tf32_groups.split(",")):
         builds.append((group, "f32", tf32))
-    for group, dtype, variant in builds:
+    # A race on purpose: wide/ffn_512 staged without the barrier per K
+    # tile (warp-test-drop-barrier), for racecheck to report (gpu-check.sh
+    # stage 2; else its clean racecheck of the staged kernels would prove
+    # nothing). Listed apart from the cases: its results may be wrong.
+    races = []
+    if args.target == "cuda":
+        races.append(("wide", "bf16", STAGED + " warp-test-drop-barrier",
+                      "wide/ffn_512"))
+    manifest["races"] = []
+    for group, dtype, variant, only in [b + (None,) for b in builds] + races:
         cases = group_cases(group)
         if cases is None:
             sys.exit(f"unknown group {group}")
         for name, layer, T, seed, make_params in cases:
+            if only and name != only:
+                continue
             layer.name = "layer"
             if dtype:
                 layer.dtype = dtype
@@ -347,7 +358,7 @@ def prepare(args):
                 entry["dtype"] = dtype
             if variant:
                 entry["variant"] = variant
-            manifest["cases"].append(entry)
+            manifest["races" if only else "cases"].append(entry)
             print(f"compiled {tag}")
     if args.bench:
         def add_bench(name, dtype, function, mlir, lib_name, variant=None):
@@ -506,10 +517,11 @@ def check(args):
     with open(os.path.join(args.dir, "manifest.json")) as f:
         manifest = json.load(f)
     target = manifest["target"]
-    entries = [(i, e) for i, e in enumerate(manifest["cases"])
+    listed = manifest.get("races", []) if args.races else manifest["cases"]
+    entries = [(i, e) for i, e in enumerate(listed)
                if re.search(args.match, e["lib"])][:args.limit or None]
     if args.only is not None:
-        entries = [(args.only, manifest["cases"][args.only])]
+        entries = [(args.only, listed[args.only])]
     if args.isolate:
         return check_isolated(args, entries)
     # The matrix's cases of the groups the entries run (each group once).
@@ -768,6 +780,9 @@ def main():
                    "regular expression")
     c.add_argument("--only", type=int, default=None,
                    help="the case of this index in the manifest alone")
+    c.add_argument("--races", action="store_true",
+                   help="the variants with a race on purpose (for "
+                   "racecheck) instead of the cases")
     c.add_argument("--isolate", type=float, default=0,
                    help="each case in a process of its own, stopped after "
                    "this many seconds")

@@ -333,6 +333,7 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   warps.loadBytes = options.warpLoadBytes;
   warps.stageBytes = options.warpStageBytes;
   warps.ldmatrix = options.warpLdmatrix;
+  warps.testDropBarrier = options.warpTestDropBarrier;
   pm.addNestedPass<func::FuncOp>(createHMoEWarpContractionsToMMA(warps));
   // Threads' row copies and fills as aligned 16-byte accesses.
   if (options.vectorCopies)

@@ -283,6 +283,12 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
           "hmoe-set-nvptx-short-pointers just before the kernels are "
           "compiled); off: 64-bit. Saves the staged kernels registers"),
       llvm::cl::init(false)};
+  PassOptions::Option<bool> warpTestDropBarrier{
+      *this, "warp-test-drop-barrier",
+      llvm::cl::desc("Testing only: with warp-stage-bytes, the barrier per K "
+                     "tile left out, a race for racecheck to report "
+                     "(hmoe-warp-contractions-to-mma's test-drop-barrier)"),
+      llvm::cl::init(false)};
   PassOptions::Option<bool> fuseGathers{
       *this, "fuse-gathers",
       llvm::cl::desc(

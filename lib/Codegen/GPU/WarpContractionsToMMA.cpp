@@ -543,9 +543,10 @@ public:
   /// runs the same loops (warps split N; the row tiles' guards sit inside
   /// the K steps), so every thread of the loop reaches each barrier. With
   /// `prefetch` the K steps of a K tile carry the next step's fragments
-  /// (emitKLoop), which the tile's first step waits for.
+  /// (emitKLoop), which the tile's first step waits for. `dropBarrier`
+  /// (testing only) leaves out the barrier per K tile: a race.
   void emitStagedLane(Value tid, Value warp, Value lane, Value buffer,
-                      bool prefetch) {
+                      bool prefetch, bool dropBarrier) {
     bindWarpTiles(b, buffer, warp, index(b, 0));
     wideLoads = width > 0;
     int64_t threads = numWarps * kWarpSize;
@@ -565,7 +566,8 @@ public:
               [&](OpBuilder &nested, Location loc, Value kt, ValueRange sums) {
                 ImplicitLocOpBuilder kb(loc, nested);
                 NVVM::CpAsyncWaitGroupOp::create(kb, 0);
-                barrier(kb, threads);
+                if (!dropBarrier)
+                  barrier(kb, threads);
                 Value stage = stageOf(kb, m0, n0, kt);
                 ifNextCopy(kb, m0, n0, kt, stage,
                            [&](ImplicitLocOpBuilder &then, Value toM, Value toN,
@@ -1558,7 +1560,8 @@ LogicalResult lowerWarpLoop(RewriterBase &rewriter, scf::ForallOp warps,
   if (emulate)
     emitter.emitEmulated();
   else if (emitter.isStaged())
-    emitter.emitStagedLane(id, warp, lane, tiles, options.prefetch);
+    emitter.emitStagedLane(id, warp, lane, tiles, options.prefetch,
+                           options.testDropBarrier);
   else
     emitter.emitLane(lane, options.prefetch);
   rewriter.eraseOp(warps);
@@ -1605,6 +1608,7 @@ struct HMoEWarpContractionsToMMAPass
     options.loadBytes = loadBytes;
     options.stageBytes = stageBytes;
     options.ldmatrix = ldmatrix;
+    options.testDropBarrier = testDropBarrier;
     IRRewriter rewriter(&getContext());
     for (scf::ForallOp forall : loops)
       if (failed(lowerWarpLoop(rewriter, forall, options)))

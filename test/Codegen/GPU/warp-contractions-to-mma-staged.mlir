@@ -1,5 +1,6 @@
 // RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{stage-bytes=64 row-tiles=1},canonicalize,cse))' %s | FileCheck %s
 // RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{stage-bytes=64 row-tiles=1 prefetch=0},canonicalize,cse))' %s | FileCheck %s --check-prefix=NOPF
+// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{stage-bytes=64 row-tiles=1 test-drop-barrier},canonicalize,cse))' %s | FileCheck %s --check-prefix=DROP
 // RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{emulate stage-bytes=64 row-tiles=1},canonicalize,cse))' %s | FileCheck %s --check-prefix=EMU
 // RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{stage-bytes=64 row-tiles=1 ldmatrix prefetch=0},canonicalize,cse))' %s | FileCheck %s --check-prefix=LDM
 // A and B through workgroup memory (stage-bytes), double-buffered: per K
@@ -107,6 +108,15 @@
 // CHECK:         nvvm.mma.sync
 // CHECK:       } {llvm.loop_annotation
 // CHECK:     vector.store %{{.*}}, %{{.*}} {alignment = 8 : i64} : memref<?x16xf32
+//
+// test-drop-barrier (testing only): the K tiles' barrier left out, the
+// warp loop's first kept; gpu-check's racecheck must see the race.
+// DROP-LABEL: func.func @staged
+// DROP: nvvm.barrier
+// DROP: scf.for
+// DROP: nvvm.cp.async.wait.group 0
+// DROP-NOT: nvvm.barrier
+// DROP: nvvm.mma.sync
 //
 // Without prefetch (session 40's staged loop): each K step's loads right
 // before its mma.sync steps, in the loop.

@@ -282,9 +282,15 @@ def HMoEWarpContractionsToMMA : InterfacePass<"hmoe-warp-contractions-to-mma",
            "with stage-bytes: the lanes read their fragments from the "
            "tiles by ldmatrix (nvgpu.ldmatrix: A's four 8 x 8 matrices, "
            "B's two, the PTX ISA's K order; rows XOR-swizzled by 16-byte "
-           "chunks so a matrix's 8 rows fall on distinct banks) instead of load-bytes "
-           "runs; emulated, each register read from the row its source "
-           "lane names">,
+           "chunks so a matrix's 8 rows fall on distinct banks) instead of "
+           "load-bytes runs; emulated, each register read from the row its "
+           "source lane names">,
+    Option<"testDropBarrier", "test-drop-barrier", "bool",
+           /*default=*/"false",
+           "testing only: with stage-bytes, the barrier per K tile left "
+           "out, a race for compute-sanitizer's racecheck to report "
+           "(scripts/gpu-check.sh checks that it does, so that its clean "
+           "racecheck of the staged kernels means something)">,
   ];
   let dependentDialects = [
     "::mlir::LLVM::LLVMDialect",
