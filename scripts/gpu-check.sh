@@ -89,11 +89,13 @@ run)
     timeout "$SAN_S" compute-sanitizer --tool racecheck \
       "$PY" scripts/gpu_check.py check --dir "$DIR" --races --limit 1 \
       >"$races" 2>&1
-    grep -E 'RACECHECK SUMMARY|hazard|FAIL|PASS|Error' "$races" | head -20
+    # (The case's own PASS or FAIL against the reference does not count.)
+    grep -E 'RACECHECK SUMMARY|hazard|Error' "$races" | head -20
     if grep -Eq 'RACECHECK SUMMARY: [1-9][0-9]* hazard' "$races"; then
       echo "racecheck reports the dropped barrier's race (expected)"
     else
-      echo "FAIL: racecheck reported no hazard without the barrier per K tile"
+      echo "FAIL: racecheck reported no hazard without the barrier per K tile" \
+        "(or ran past SAN_S=$SAN_S s)"
       status=1
     fi
     rm -f "$races"

@@ -570,6 +570,8 @@ def check_isolated(args, entries):
     for index, entry in entries:
         command = [sys.executable, os.path.abspath(__file__), "check",
                    "--dir", args.dir, "--only", str(index)]
+        if args.races:
+            command.append("--races")
         try:
             done = subprocess.run(command, capture_output=True, text=True,
                                   timeout=args.isolate)

@@ -540,8 +540,11 @@ public:
   /// landed, and the other stage is read), then the next copy into the
   /// other stage (K tile kt + 1, or after the last the next output tile's
   /// K tile 0), in flight while the mma steps run on this one. Every warp
-  /// runs the same loops (warps split N; the row tiles' guards sit inside
-  /// the K steps), so every thread of the loop reaches each barrier. With
+  /// runs the same loops (warps split N; the row tiles' guards sit below
+  /// the barriers, around or inside the K steps), so every thread of the
+  /// loop reaches each barrier. The first barrier is also implied by the
+  /// one after each thread loop (hmoe-map-forall-to-gpu), but keeps the
+  /// loop's buffer protocol whole on its own. With
   /// `prefetch` the K steps of a K tile carry the next step's fragments
   /// (emitKLoop), which the tile's first step waits for. `dropBarrier`
   /// (testing only) leaves out the barrier per K tile: a race.
@@ -838,6 +841,8 @@ private:
     if (!ldmatrix)
       return col;
     int64_t chunk = kChunkBytes / elementBytes(), perRow = kTile / chunk;
+    // ldmatrix's K halves are chunks: their columns stay chunk-aligned.
+    assert(mma.stepDepth() / 2 == chunk && "a K half is not one chunk");
     Value shift = arith::RemUIOp::create(
         at,
         arith::DivUIOp::create(at, row,
@@ -1376,6 +1381,7 @@ private:
   /// registers (past 48 KB it is dynamic: hmoe-map-forall-to-gpu).
   static constexpr int64_t kChunkBytes = 16;
   static constexpr int64_t kStages = 2;
+  static_assert(kStages == 2, "stageOf and ifNextCopy alternate two stages");
   static constexpr int64_t kMaxWorkgroupBytes = 80 * 1024;
   /// The smallest K tile: one K step of bf16/f16 (16) or TF32 (8).
 public:

@@ -3,6 +3,7 @@
 // RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{stage-bytes=64 row-tiles=1 test-drop-barrier},canonicalize,cse))' %s | FileCheck %s --check-prefix=DROP
 // RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{emulate stage-bytes=64 row-tiles=1},canonicalize,cse))' %s | FileCheck %s --check-prefix=EMU
 // RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{stage-bytes=64 row-tiles=1 ldmatrix prefetch=0},canonicalize,cse))' %s | FileCheck %s --check-prefix=LDM
+// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{stage-bytes=64 row-tiles=1 ldmatrix},canonicalize,cse))' %s | FileCheck %s --check-prefix=LDMPF
 // A and B through workgroup memory (stage-bytes), double-buffered: per K
 // tile of 32 bf16 (64 bytes of a row; rows padded to 96 bytes, 48
 // elements) the 64 threads of two warps copy A's 16 rows (past the end,
@@ -192,6 +193,25 @@
 // LDM:   nvvm.mma.sync
 // LDM:   nvvm.mma.sync
 // LDM-NOT: vector.load %[[TA]]
+//
+// ldmatrix prefetched (the default): inside the K-step loop, the next
+// step's addresses from min(k0 + 16, 16), swizzled as the others.
+// LDMPF-LABEL: func.func @staged
+// LDMPF: scf.for %[[K0:.*]] = %{{.*}} to %{{.*}} step %[[S:.*]] iter_args({{.*}}) -> ({{.*}}, i32) {
+// LDMPF:   %[[KN:.*]] = arith.addi %[[K0]], %[[S]] : index
+// LDMPF:   %[[KNEXT:.*]] = arith.minui %[[KN]], %[[S]] : index
+// LDMPF:   %[[AK:.*]] = arith.addi %[[KNEXT]], %{{.*}} : index
+// LDMPF:   %[[AC:.*]] = arith.divui %[[AK]], %{{.*}} : index
+// LDMPF:   %[[AX:.*]] = arith.xori %[[AC]], %{{.*}} : index
+// LDMPF:   %[[ACOL:.*]] = arith.muli %[[AX]], %{{.*}} : index
+// LDMPF:   nvgpu.ldmatrix %{{.*}}[%{{.*}}, %[[ACOL]]] {numTiles = 4 : i32, transpose = false}
+// LDMPF:   %[[BK:.*]] = arith.addi %[[KNEXT]], %{{.*}} : index
+// LDMPF:   %[[BC:.*]] = arith.divui %[[BK]], %{{.*}} : index
+// LDMPF:   %[[BX:.*]] = arith.xori %[[BC]], %{{.*}} : index
+// LDMPF:   %[[BCOL:.*]] = arith.muli %[[BX]], %{{.*}} : index
+// LDMPF:   nvgpu.ldmatrix %{{.*}}[%{{.*}}, %[[BCOL]]] {numTiles = 2 : i32, transpose = false}
+// LDMPF:   nvvm.mma.sync
+// LDMPF: } {llvm.loop_annotation
 //
 // Emulated: the warps' loop interchanged with the K tiles: both warps'
 // lanes copy the first tile's K tile 0 into stage 0 (thread warp * 32 +

@@ -231,10 +231,11 @@ def HMoEWarpContractionsToMMA : InterfacePass<"hmoe-warp-contractions-to-mma",
     names row s % 16 of the row tile at the K step's half s / 16: a0 ..
     a3), per 8-column step two (lane s < 16 names B row s % 8, half s / 8:
     b0, b1), in the ISA's K order (so no `load-bytes` runs), the tiles'
-    rows not padded but swizzled: a row's 16-byte chunk c at c ^ f(row)
-    (f(row) = row % 8 for rows of 128 bytes or more, TMA's 128-byte
-    swizzle), so a matrix's 8 rows of 16 bytes are on distinct banks, as
-    are a row's copied chunks. Emulated, lane l's register i is read from the row that lane
+    rows not padded but swizzled: a row's 16-byte chunk c at c ^ f(row),
+    with P chunks a row f(row) = row % 8 from P = 8 on (the pattern of
+    TMA's 128-byte swizzle) and (row / (8 / P)) % P below, so a matrix's
+    8 rows of 16 bytes are on distinct banks, as are a row's copied
+    chunks. Emulated, lane l's register i is read from the row that lane
     8 i + l / 4 names, 4 bytes l % 4 into its 16: ldmatrix's lane map, so
     the addresses each lane supplies are checked against the reference.
 
