@@ -329,12 +329,14 @@ def prepare(args):
     # tile (warp-test-drop-barrier), for racecheck to report (gpu-check.sh
     # stage 2; else its clean racecheck of the staged kernels would prove
     # nothing). Listed apart from the cases: its results may be wrong.
-    races = []
+    # (group, dtype, variant, the one case to build or None for all, the
+    # manifest's list it goes to)
+    lists = [b + (None, "cases") for b in builds]
     if args.target == "cuda":
-        races.append(("wide", "bf16", STAGED + " warp-test-drop-barrier",
-                      "wide/ffn_512"))
+        lists.append(("wide", "bf16", STAGED + " warp-test-drop-barrier",
+                      "wide/ffn_512", "races"))
     manifest["races"] = []
-    for group, dtype, variant, only in [b + (None,) for b in builds] + races:
+    for group, dtype, variant, only, into in lists:
         cases = group_cases(group)
         if cases is None:
             sys.exit(f"unknown group {group}")
@@ -358,7 +360,7 @@ def prepare(args):
                 entry["dtype"] = dtype
             if variant:
                 entry["variant"] = variant
-            manifest["races" if only else "cases"].append(entry)
+            manifest[into].append(entry)
             print(f"compiled {tag}")
     if args.bench:
         def add_bench(name, dtype, function, mlir, lib_name, variant=None):
