@@ -42,6 +42,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
 
 namespace mlir::hmoe {
 #define GEN_PASS_DEF_HMOEWARPCONTRACTIONSTOMMA
@@ -1436,6 +1437,11 @@ LogicalResult lowerWarpLoop(RewriterBase &rewriter, scf::ForallOp warps,
   // Bufferization may leave a copy of the contraction's output tile onto
   // an identical view of it (CSE would merge the two views).
   eraseNoOpCopies(rewriter, warps);
+  // Views the same for every warp (of the gathered rows' indices, say) out
+  // of the loop, where staging sees that the warps share them; else it
+  // depended on whether a pipeline had hoisted them (the CPU emulation's
+  // had not, so its staged cases ran unstaged).
+  moveLoopInvariantCode(cast<LoopLikeOpInterface>(warps.getOperation()));
   Operation *contraction = nullptr;
   std::optional<WarpMMAContraction> matched;
   for (Operation &op : warps.getBody()->without_terminator()) {
