@@ -56,6 +56,7 @@ DEFAULT_BF16_GROUPS = "gemm,shared"
 # The staged tensor-core GEMMs' options (32-bit shared addresses: without
 # them wide/ffn_512's expert kernel spilled on sm_80).
 STAGED = "warp-stage-bytes=128 short-pointers"
+WGMMA = "warp-wgmma chip=sm_90a"
 DEFAULT_TF32_GROUPS = "gemm,wide"
 NUMPY_TYPES = {"f32": np.float32, "f64": np.float64, "i32": np.int32,
                "i64": np.int64, "bf16": np.uint16, "f16": np.uint16}
@@ -322,6 +323,11 @@ def prepare(args):
             builds.append((group, "bf16", STAGED))
         # The fragments read by ldmatrix from the staged tiles.
         builds.append(("wide", "bf16", STAGED + " warp-ldmatrix"))
+        # Warpgroup MMA (sm_90a: H100 and H200): wide's expert GEMMs as
+        # wgmma steps reading the tiles through descriptors (stop 42;
+        # checked on the CPU only against an emulation of the hardware's
+        # 128-byte swizzle, so this is the check of that model).
+        builds.append(("wide", "bf16", STAGED + " " + WGMMA))
     tf32 = "tf32" if args.target == "cuda" else "gpu-mapped tensor-cores tf32"
     for group in filter(None, args.tf32_groups.split(",")):
         builds.append((group, "f32", tf32))
@@ -417,6 +423,7 @@ def prepare(args):
             # swizzled, unpadded tiles (ldm64, and ldm128, which fits 80 KB
             # unpadded; stop 41; ldm128np without the fragments prefetched
             # a K step ahead within a K tile, as stop 40's staged loop),
+            # the warpgroups' wgmma steps on those tiles (wgmma; stop 42),
             # and the default with 32-bit shared and local addresses
             # (short-pointers; stop 40).
             for suffix, variant in (
@@ -433,6 +440,7 @@ def prepare(args):
                                "warp-ldmatrix"),
                     ("ldm128np", "warp-stage-bytes=128 short-pointers "
                                  "warp-ldmatrix warp-prefetch=0"),
+                    ("wgmma", STAGED + " " + WGMMA),
                     ("short", "short-pointers")):
                 add_bench("W1", "bf16", "w1", mlirs["W1", "bf16"],
                           f"libW1-bf16-tc-{suffix}.so", variant)

@@ -28,6 +28,7 @@
 #include "mlir/Conversion/MathToLibm/MathToLibm.h"
 #include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
 #include "mlir/Conversion/NVGPUToNVVM/NVGPUToNVVM.h"
+#include "mlir/Conversion/NVVMToLLVM/NVVMToLLVM.h"
 #include "mlir/Conversion/OpenMPToLLVM/ConvertOpenMPToLLVM.h"
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
@@ -216,6 +217,7 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
     warps.loadBytes = options.warpLoadBytes;
     warps.stageBytes = options.warpStageBytes;
     warps.ldmatrix = options.warpLdmatrix;
+    warps.warpgroupMMA = options.warpWgmma;
     pm.addNestedPass<func::FuncOp>(createHMoEWarpContractionsToMMA(warps));
     if (options.vectorCopies)
       pm.addNestedPass<func::FuncOp>(createHMoEVectorizeThreadCopies());
@@ -333,6 +335,7 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   warps.loadBytes = options.warpLoadBytes;
   warps.stageBytes = options.warpStageBytes;
   warps.ldmatrix = options.warpLdmatrix;
+  warps.warpgroupMMA = options.warpWgmma;
   warps.testDropBarrier = options.warpTestDropBarrier;
   pm.addNestedPass<func::FuncOp>(createHMoEWarpContractionsToMMA(warps));
   // Threads' row copies and fills as aligned 16-byte accesses.
@@ -399,6 +402,9 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   ConvertGpuOpsToNVVMOpsOptions toNVVM;
   toNVVM.indexBitwidth = 64;
   pm.addNestedPass<gpu::GPUModuleOp>(createConvertGpuOpsToNVVMOps(toNVVM));
+  // NVVM ops LLVM has no intrinsic for (warpgroup-mma's wgmma.mma_async)
+  // become inline PTX.
+  pm.addNestedPass<gpu::GPUModuleOp>(createConvertNVVMToLLVMPass());
   // Loop annotations (loops not to be unrolled) and noalias of
   // read-only arguments, as LLVM IR sees them.
   pm.addNestedPass<gpu::GPUModuleOp>(createHMoECarryLLVMAttributes());

@@ -139,6 +139,12 @@ struct LowerToCPUOptions : public PassPipelineOptions<LowerToCPUOptions> {
                      "hmoe-lower-to-nvvm's warp-ldmatrix (ldmatrix's lane "
                      "map emulated)"),
       llvm::cl::init(false)};
+  PassOptions::Option<bool> warpWgmma{
+      *this, "warp-wgmma",
+      llvm::cl::desc("With gpu-mapped, tensor-cores and warp-stage-bytes: as "
+                     "hmoe-lower-to-nvvm's warp-wgmma (each wgmma step "
+                     "emulated from its shared-memory descriptors)"),
+      llvm::cl::init(false)};
   PassOptions::Option<bool> vectorCopies{
       *this, "vector-copies",
       llvm::cl::desc("With gpu-mapped: as hmoe-lower-to-nvvm's vector-copies "
@@ -274,6 +280,15 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
           "in the PTX ISA's K order; rows swizzled by 16-byte chunks) "
           "instead of warp-load-bytes runs "
           "(hmoe-warp-contractions-to-mma's ldmatrix)"),
+      llvm::cl::init(false)};
+  PassOptions::Option<bool> warpWgmma{
+      *this, "warp-wgmma",
+      llvm::cl::desc(
+          "With warp-stage-bytes, for chip=sm_90a only: warpgroup MMA "
+          "(wgmma.mma_async m64nNk16, both operands read from the staged, "
+          "128-byte-swizzled tiles through shared-memory descriptors) "
+          "instead of mma.sync; implies warp-ldmatrix for the contractions "
+          "it does not fit (hmoe-warp-contractions-to-mma's warpgroup-mma)"),
       llvm::cl::init(false)};
   PassOptions::Option<bool> shortPointers{
       *this, "short-pointers",

@@ -141,11 +141,13 @@ LogicalResult shareWorkgroupBuffers(RewriterBase &rewriter,
                          isMappedTo<gpu::GPUThreadMappingAttr>(
                              cast<scf::ForallOp>(thread))))
         thread = thread->getParentOp();
-      if (!isa<memref::ViewOp>(user) || !thread || (loop && loop != thread))
+      // Its address is read to align the tiles (warpgroup-mma).
+      if (!isa<memref::ViewOp, memref::ExtractAlignedPointerAsIndexOp>(user) ||
+          !thread || (loop && loop != thread))
         return alloca.emitOpError(
             "is a workgroup buffer used outside memref.view in one GPU "
-            "thread loop; expected its views inside a single thread loop "
-            "(the block's thread loops share workgroup memory)");
+            "thread loop; expected its views (and address) inside a single "
+            "thread loop (the block's thread loops share workgroup memory)");
       loop = thread;
     }
     if (loop && !loops.insert(loop).second)

@@ -38,7 +38,7 @@ struct HMoESetKernelOccupancyPass
         // Kernels with much state per thread: tensor-core accumulators, or
         // arrays in local memory (a route's per-token scratch).
         func.walk([&](Operation *op) {
-          if (isa<NVVM::MmaOp>(op))
+          if (isa<NVVM::MmaOp, NVVM::WgmmaMmaAsyncOp>(op))
             blocks = std::max<int64_t>(blocks, mmaMinBlocksPerSM);
           else if (isa<memref::AllocaOp>(op))
             blocks = std::max<int64_t>(blocks, localArrayMinBlocksPerSM);

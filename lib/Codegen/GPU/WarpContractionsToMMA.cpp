@@ -204,9 +204,9 @@ public:
   WarpMMAEmitter(ImplicitLocOpBuilder &b, linalg::LinalgOp op,
                  const WarpMMAContraction &mma, int64_t maxRowTiles,
                  int64_t loadBytes, int64_t stageBytes, int64_t numWarps,
-                 bool emulate, bool ldmatrix)
+                 bool emulate, bool ldmatrix, bool warpgroupMMA)
       : b(b), op(op), mma(mma), numWarps(numWarps), emulated(emulate),
-        ldmatrix(ldmatrix),
+        ldmatrix(ldmatrix || warpgroupMMA),
         regType(VectorType::get({mma.perRegister()}, mma.inputType)),
         accType(VectorType::get({2}, b.getF32Type())) {
     IRMapping none;
@@ -217,19 +217,39 @@ public:
     steps = colSteps % 4 == 0 ? 4 : colSteps % 2 == 0 ? 2 : 1;
     // Row tiles share each B fragment: up to `maxRowTiles`, at most 16
     // 16 x 8 tiles in all (64 f32 accumulators a lane), no more than a
-    // static row count needs.
-    rowTiles = std::max<int64_t>(1, std::min(maxRowTiles, kMaxTiles / steps));
-    int64_t staticRows = cast<MemRefType>(c.getType()).getDimSize(0);
-    if (!ShapedType::isDynamic(staticRows))
-      rowTiles = std::min(
-          rowTiles,
-          std::max<int64_t>(1, llvm::divideCeil(staticRows, kMMARows)));
+    // static row count needs. A warpgroup's wgmma steps are 64 rows: 4
+    // row tiles, a warp's 16 rows of each of its warpgroup's 4 warps'
+    // columns (as many accumulators).
+    auto clampRows = [&](int64_t tiles) {
+      int64_t staticRows = cast<MemRefType>(c.getType()).getDimSize(0);
+      if (ShapedType::isDynamic(staticRows))
+        return tiles;
+      return std::min(
+          tiles, std::max<int64_t>(1, llvm::divideCeil(staticRows, kMMARows)));
+    };
+    rowTiles = clampRows(
+        std::max<int64_t>(1, std::min(maxRowTiles, kMaxTiles / steps)));
     // Rows read `loadBytes` at a time where K, both operands' row strides
     // and the register budget allow (halving down to two registers), else
     // a register at a time.
     width = widestRun(loadBytes, /*inWorkgroupMemory=*/false);
-    if (stageBytes > 0)
-      planStaging(stageBytes, loadBytes);
+    if (stageBytes == 0)
+      return;
+    // wgmma where 4 row tiles and 128-byte K tiles fit; else the
+    // schedule planned as without it.
+    if (warpgroupMMA && !mma.isTF32() && numWarps % kWarpgroupWarps == 0 &&
+        clampRows(kWarpgroupWarps) == kWarpgroupWarps) {
+      int64_t ownRowTiles = rowTiles, ownWidth = width;
+      rowTiles = kWarpgroupWarps;
+      planStaging(std::min<int64_t>(stageBytes, kWarpgroupTileBytes),
+                  loadBytes);
+      warpgroups = kTile * elementBytes() == kWarpgroupTileBytes;
+      if (warpgroups)
+        return;
+      rowTiles = ownRowTiles;
+      width = ownWidth;
+    }
+    planStaging(stageBytes, loadBytes);
   }
 
   /// The operands of the warp iteration `map` maps the loop's body to.
@@ -250,7 +270,13 @@ public:
   /// many bytes of it one warp loop needs: two stages of the tiles (one
   /// copied while the other is read).
   bool isStaged() const { return kTile > 0; }
-  int64_t workgroupBytes() const { return kStages * stageBufferBytes(); }
+  /// Whether the warpgroups run wgmma steps (warpgroup-mma, where the
+  /// contraction fits them).
+  bool isWarpgroupMMA() const { return warpgroups; }
+  /// With wgmma, room to align the tiles to 1024 bytes (alignTiles).
+  int64_t workgroupBytes() const {
+    return kStages * stageBufferBytes() + (warpgroups ? kWarpgroupAlign : 0);
+  }
 
   /// With `prefetch`, the K loop carries the next step's fragments: each
   /// iteration loads step k0 + 1's A and B registers (the last step again,
@@ -597,7 +623,11 @@ public:
   /// into the other stage (synchronously: the GPU's copies land before its
   /// next barrier), then every warp runs its K steps from this stage; then
   /// every warp's accumulators stored. `bindWarp` rebuilds a warp's views
-  /// of the operands (bind) from its index.
+  /// of the operands (bind) from its index. With wgmma the tiles are
+  /// aligned as on the GPU, the accumulators kept by its layout (thread
+  /// (w, lane)'s 4 of its group's warp j's 8-column step s at w * 4 steps
+  /// + j * steps + s in the warps' register buffer), and each warpgroup's
+  /// K tile steps computed from their descriptors (emulateWarpgroupSteps).
   void emitStagedEmulated(
       Value buffer,
       function_ref<void(ImplicitLocOpBuilder &, Value)> bindWarp) {
@@ -605,6 +635,8 @@ public:
     Value accRegs, aRegs, bRegs;
     std::tie(accRegs, aRegs, bRegs) = allocateRegisters(numWarps);
     wideLoads = width > 0;
+    if (warpgroups)
+      alignTiles(b, buffer);
     auto eachWarp =
         [&](ImplicitLocOpBuilder &at, Value stage,
             function_ref<void(ImplicitLocOpBuilder &, Value, Value)> body) {
@@ -628,9 +660,45 @@ public:
       Value first = index(then, 0);
       copyEach(then, first, first, first, first);
     });
+    // Warp wp's C and the accumulators of its columns, each group warp's
+    // lanes' (by the wgmma layout).
+    auto warpgroupAcc = [&](ImplicitLocOpBuilder &wb, Value wp, Value m0,
+                            Value n0, bool store) {
+      Value inGroup =
+          arith::RemUIOp::create(wb, wp, index(wb, kWarpgroupWarps));
+      Value firstWarp = arith::SubIOp::create(wb, wp, inGroup);
+      forLoop(
+          wb, 0, kWarpgroupWarps, 1, [&](ImplicitLocOpBuilder &gb, Value i) {
+            Value base = arith::AddIOp::create(
+                gb,
+                arith::MulIOp::create(gb,
+                                      arith::AddIOp::create(gb, firstWarp, i),
+                                      index(gb, perWarp)),
+                arith::MulIOp::create(gb, inGroup, index(gb, steps)));
+            forLanes(gb, [&](ImplicitLocOpBuilder &lb, Value lane) {
+              for (auto [s, tile] :
+                   llvm::enumerate(warpgroupLaneTiles(lb, lane, m0, n0, i))) {
+                Value at = arith::AddIOp::create(lb, base, index(lb, s));
+                if (store) {
+                  SmallVector<Value> acc;
+                  for (int64_t r = 0; r < 4; ++r)
+                    acc.push_back(memref::LoadOp::create(
+                        lb, accRegs, ValueRange{at, lane, index(lb, r)}));
+                  storeAcc(lb, tile, acc);
+                  continue;
+                }
+                for (auto [r, value] : llvm::enumerate(loadAcc(lb, tile)))
+                  memref::StoreOp::create(lb, value, accRegs,
+                                          ValueRange{at, lane, index(lb, r)});
+              }
+            });
+          });
+    };
     forTiles(b, [&](ImplicitLocOpBuilder &nb, Value m0, Value n0) {
       Value first = index(nb, 0);
-      eachWarp(nb, first, [&](ImplicitLocOpBuilder &wb, Value, Value base) {
+      eachWarp(nb, first, [&](ImplicitLocOpBuilder &wb, Value wp, Value base) {
+        if (warpgroups)
+          return warpgroupAcc(wb, wp, m0, n0, /*store=*/false);
         emulateLoadAcc(wb, m0, n0, accRegs, base);
       });
       forLoop(nb, 0, mma.depth, kTile, [&](ImplicitLocOpBuilder &kb, Value kt) {
@@ -639,17 +707,330 @@ public:
                    [&](ImplicitLocOpBuilder &then, Value toM, Value toN,
                        Value toK,
                        Value other) { copyEach(then, toM, toN, other, toK); });
+        if (warpgroups) {
+          bindStage(kb, buffer, stage);
+          forLoop(kb, 0, numWarps / kWarpgroupWarps, 1,
+                  [&](ImplicitLocOpBuilder &gb, Value group) {
+                    emulateWarpgroupSteps(gb, group, buffer, accRegs);
+                  });
+          return;
+        }
         eachWarp(kb, stage, [&](ImplicitLocOpBuilder &wb, Value, Value base) {
           emulateKSteps(wb, m0, n0, kTile, aRegs, bRegs, accRegs, base);
         });
       });
-      eachWarp(nb, first, [&](ImplicitLocOpBuilder &wb, Value, Value base) {
+      eachWarp(nb, first, [&](ImplicitLocOpBuilder &wb, Value wp, Value base) {
+        if (warpgroups)
+          return warpgroupAcc(wb, wp, m0, n0, /*store=*/true);
         emulateStoreAcc(wb, m0, n0, accRegs, base);
       });
     });
   }
 
+  /// Warpgroup MMA (sm_90a), as lane `lane` of warp `warp` (thread `tid`
+  /// of the loop's): the staged loop of emitStagedLane, its tiles
+  /// 1024-byte aligned, with each warpgroup's wgmma steps in place of its
+  /// warps' mma.sync steps. The 4 warps of a warpgroup run the output
+  /// tile's 64 rows by their 4 B tiles' columns (one N = 4 x 8 steps
+  /// wgmma a K step, B's tiles adjacent in the stage), warp i of the
+  /// group holding rows 16 i ... of each warp's columns: it loads and
+  /// stores them in every group warp's C (`bindWarp` rebinds the
+  /// operands to warp j's views). Per K tile: the wait for the thread's
+  /// copies, a proxy fence (cp.async wrote through the generic proxy,
+  /// wgmma reads through the async one), the barrier, the next copy, then
+  /// wgmma.fence, the K tile's m64nNk16 steps (descriptors), commit and
+  /// wait for them: the stage is read before the next barrier, after
+  /// which it is copied into again.
+  void emitWarpgroupLane(
+      Value tid, Value warp, Value lane, Value buffer, bool dropBarrier,
+      function_ref<void(ImplicitLocOpBuilder &, Value)> bindWarp) {
+    Value inGroup = arith::RemUIOp::create(b, warp, index(b, kWarpgroupWarps));
+    Value group = arith::DivUIOp::create(b, warp, index(b, kWarpgroupWarps));
+    SmallVector<Value> groupC = warpgroupOutputs(b, group, bindWarp);
+    alignTiles(b, buffer);
+    bindWarpTiles(b, buffer, warp, index(b, 0));
+    int64_t threads = numWarps * kWarpSize;
+    barrier(b, threads);
+    ifHasRows(b, [&](ImplicitLocOpBuilder &then) {
+      Value first = index(then, 0);
+      copyTiles(then, tid, lane, first, first, first);
+      NVVM::CpAsyncCommitGroupOp::create(then);
+    });
+    forTiles(b, [&](ImplicitLocOpBuilder &nb, Value m0, Value n0) {
+      SmallVector<LaneTile> tiles =
+          warpgroupLaneTiles(nb, lane, m0, n0, inGroup);
+      SmallVector<Value> acc;
+      for (Value out : groupC)
+        for (const LaneTile &tile : tiles)
+          llvm::append_range(acc, loadAcc(nb, tile, out));
+      auto kTiles = scf::ForOp::create(
+          nb, index(nb, 0), index(nb, mma.depth), index(nb, kTile), acc,
+          [&](OpBuilder &nested, Location loc, Value kt, ValueRange sums) {
+            ImplicitLocOpBuilder kb(loc, nested);
+            NVVM::CpAsyncWaitGroupOp::create(kb, 0);
+            NVVM::FenceProxyOp::create(
+                kb, NVVM::ProxyKind::async_shared,
+                NVVM::SharedSpaceAttr::get(kb.getContext(),
+                                           NVVM::SharedSpace::shared_cta));
+            if (!dropBarrier)
+              barrier(kb, threads);
+            Value stage = stageOf(kb, m0, n0, kt);
+            ifNextCopy(kb, m0, n0, kt, stage,
+                       [&](ImplicitLocOpBuilder &then, Value toM, Value toN,
+                           Value toK, Value other) {
+                         bindStage(then, buffer, other);
+                         copyTiles(then, tid, lane, toM, toN, toK);
+                         NVVM::CpAsyncCommitGroupOp::create(then);
+                       });
+            bindStage(kb, buffer, stage);
+            scf::YieldOp::create(kb, warpgroupSteps(kb, group, sums));
+          });
+      int64_t perWarp = 4 * steps;
+      for (auto [j, out] : llvm::enumerate(groupC))
+        for (auto [s, tile] : llvm::enumerate(tiles))
+          storeAcc(nb, tile, kTiles.getResults().slice(perWarp * j + 4 * s, 4),
+                   out);
+    });
+  }
+
 private:
+  /// Every warp of warpgroup `group`'s C (bound by `bindWarp`), the
+  /// emitter's own views restored after.
+  SmallVector<Value>
+  warpgroupOutputs(ImplicitLocOpBuilder &at, Value group,
+                   function_ref<void(ImplicitLocOpBuilder &, Value)> bindWarp) {
+    Value ownA = a, ownRows = rowIndices, ownW = w, ownC = c;
+    SmallVector<Value> outputs;
+    for (int64_t j = 0; j < kWarpgroupWarps; ++j) {
+      bindWarp(at,
+               arith::AddIOp::create(
+                   at,
+                   arith::MulIOp::create(at, group, index(at, kWarpgroupWarps)),
+                   index(at, j)));
+      outputs.push_back(c);
+    }
+    a = ownA, rowIndices = ownRows, w = ownW, c = ownC;
+    return outputs;
+  }
+
+  /// The lane's 16 x 8 steps of a warpgroup's output tile at (m0, n0) as
+  /// the wgmma layout gives them to a lane of the group's warp `inGroup`:
+  /// rows m0 + 16 inGroup ..., the steps' columns n0 + 8 s of whichever
+  /// group warp's C (the same for each: they split N alike).
+  SmallVector<LaneTile> warpgroupLaneTiles(ImplicitLocOpBuilder &at, Value lane,
+                                           Value m0, Value n0, Value inGroup) {
+    Value rowsAt = arith::AddIOp::create(
+        at, m0, arith::MulIOp::create(at, inGroup, index(at, kMMARows)));
+    SmallVector<LaneTile> tiles;
+    for (int64_t s = 0; s < steps; ++s)
+      tiles.push_back(
+          laneTile(at, lane, rowsAt,
+                   arith::AddIOp::create(at, n0, index(at, s * kMMACols)),
+                   /*readsA=*/false, 0, s * kMMACols));
+    return tiles;
+  }
+
+  /// The tiles start at the buffer's first 1024-byte boundary (wgmma's
+  /// 128-byte swizzle is of address bits, so its pattern starts there;
+  /// the buffer has room: workgroupBytes).
+  void alignTiles(ImplicitLocOpBuilder &at, Value buffer) {
+    tilesAddress = memref::ExtractAlignedPointerAsIndexOp::create(at, buffer);
+    Value mask = index(at, kWarpgroupAlign - 1);
+    tileBase = arith::AndIOp::create(
+        at,
+        arith::SubIOp::create(at, index(at, kWarpgroupAlign),
+                              arith::AndIOp::create(at, tilesAddress, mask)),
+        mask);
+  }
+
+  /// The wgmma descriptor of a K-major operand at `address` (bytes of the
+  /// shared window) in the 128-byte swizzle: start address >> 4 (bits 0-13),
+  /// leading byte offset 16 >> 4 (unused by K-major swizzled operands),
+  /// stride byte offset 1024 >> 4 (between 8-row groups, bits 32-45),
+  /// swizzle mode 1 (128 bytes, bits 62-63).
+  static Value descriptor(ImplicitLocOpBuilder &at, Value address) {
+    Type i64 = at.getI64Type();
+    auto constant = [&](uint64_t v) -> Value {
+      return arith::ConstantIntOp::create(at, i64, static_cast<int64_t>(v));
+    };
+    Value start = arith::ShRUIOp::create(
+        at,
+        arith::AndIOp::create(at,
+                              arith::IndexCastUIOp::create(at, i64, address),
+                              constant(0x3FFFF)),
+        constant(4));
+    uint64_t fields = (uint64_t(1) << 16) |
+                      (uint64_t(kWarpgroupAlign >> 4) << 32) |
+                      (uint64_t(1) << 62);
+    return arith::OrIOp::create(at, start, constant(fields));
+  }
+
+  /// The bound stage's A tile's and warpgroup `group`'s B tiles' addresses.
+  std::pair<Value, Value> warpgroupTiles(ImplicitLocOpBuilder &at,
+                                         Value group) {
+    Value aTile = arith::AddIOp::create(at, tilesAddress, stageOffset);
+    Value bTiles = arith::AddIOp::create(
+        at, aTile,
+        arith::AddIOp::create(
+            at, index(at, aTileRows() * tileRowBytes()),
+            arith::MulIOp::create(
+                at, group,
+                index(at, kWarpgroupWarps * bTileRows() * tileRowBytes()))));
+    return {aTile, bTiles};
+  }
+
+  /// The K tile's wgmma steps of warpgroup `group` on the bound stage,
+  /// accumulating `sums` (this lane's, in the layout's order).
+  SmallVector<Value> warpgroupSteps(ImplicitLocOpBuilder &at, Value group,
+                                    ValueRange sums) {
+    Type f32 = at.getF32Type();
+    auto accumulators = LLVM::LLVMStructType::getLiteral(
+        at.getContext(), SmallVector<Type>(sums.size(), f32));
+    Value d = LLVM::PoisonOp::create(at, accumulators);
+    for (auto [i, sum] : llvm::enumerate(sums))
+      d = LLVM::InsertValueOp::create(at, d, sum, i);
+    auto [aTile, bTiles] = warpgroupTiles(at, group);
+    NVVM::WGMMATypes type =
+        mma.inputType.isBF16() ? NVVM::WGMMATypes::bf16 : NVVM::WGMMATypes::f16;
+    int64_t stepBytes = mma.stepDepth() * elementBytes();
+    NVVM::WgmmaFenceAlignedOp::create(at);
+    for (int64_t k = 0; k < kTile * elementBytes(); k += stepBytes) {
+      Value step = index(at, k);
+      d = NVVM::WgmmaMmaAsyncOp::create(
+          at, accumulators, d,
+          descriptor(at, arith::AddIOp::create(at, aTile, step)),
+          descriptor(at, arith::AddIOp::create(at, bTiles, step)),
+          NVVM::MMAShapeAttr::get(at.getContext(), kWarpgroupWarps * kMMARows,
+                                  warpgroupColumns(), mma.stepDepth()),
+          type, type, NVVM::WGMMATypes::f32, NVVM::WGMMAScaleOut::one,
+          NVVM::WGMMAScaleIn::one, NVVM::WGMMAScaleIn::one,
+          NVVM::MMALayout::row, NVVM::MMALayout::col,
+          /*satfinite=*/NVVM::MMAIntOverflowAttr());
+    }
+    NVVM::WgmmaGroupSyncAlignedOp::create(at);
+    NVVM::WgmmaWaitGroupSyncOp::create(at, 0);
+    SmallVector<Value> out;
+    for (int64_t i = 0, e = sums.size(); i < e; ++i)
+      out.push_back(LLVM::ExtractValueOp::create(at, d, i));
+    return out;
+  }
+  int64_t warpgroupColumns() const { return kWarpgroupWarps * bTileRows(); }
+
+  /// Warpgroup `group`'s wgmma steps of the bound stage, emulated: each
+  /// step's descriptors made as on the GPU, then D += A B computed from
+  /// them by the hardware's reading of a K-major, 128-byte-swizzled
+  /// operand (written here independently of the copies' tileColumn):
+  /// element (row r, k) at start + (r / 8) stride + (r % 8) 128 + 2 k
+  /// bytes, address bits 4-6 XORed with bits 7-9; D[r][n] in warp group
+  /// * 4 + r / 16, lane 4 (r % 8) + (n % 8) / 2, register 4 (n / 8) + 2 ((r
+  /// % 16) / 8) + n % 2.
+  void emulateWarpgroupSteps(ImplicitLocOpBuilder &at, Value group,
+                             Value buffer, Value accRegs) {
+    auto [aTile, bTiles] = warpgroupTiles(at, group);
+    int64_t elements = workgroupBytes() / elementBytes();
+    Value all =
+        memref::ViewOp::create(at, MemRefType::get({elements}, mma.inputType),
+                               buffer, index(at, 0), ValueRange{});
+    Type i64 = at.getI64Type();
+    auto constant = [&](ImplicitLocOpBuilder &x, int64_t v) -> Value {
+      return arith::ConstantIntOp::create(x, i64, v);
+    };
+    // The buffer's first byte, as the descriptors' 18-bit addresses see it.
+    Value origin = arith::AndIOp::create(
+        at, arith::IndexCastUIOp::create(at, i64, tilesAddress),
+        constant(at, 0x3FFFF));
+    auto element = [&](ImplicitLocOpBuilder &x, Value desc, Value row,
+                       Value k) -> Value {
+      auto field = [&](int64_t shift, int64_t mask) -> Value {
+        return arith::AndIOp::create(
+            x, arith::ShRUIOp::create(x, desc, constant(x, shift)),
+            constant(x, mask));
+      };
+      Value start = arith::ShLIOp::create(x, field(0, 0x3FFF), constant(x, 4));
+      Value stride =
+          arith::ShLIOp::create(x, field(32, 0x3FFF), constant(x, 4));
+      Value r = arith::IndexCastUIOp::create(x, i64, row);
+      Value logical = arith::AddIOp::create(
+          x,
+          arith::AddIOp::create(
+              x, start,
+              arith::MulIOp::create(
+                  x, arith::DivUIOp::create(x, r, constant(x, 8)), stride)),
+          arith::AddIOp::create(
+              x,
+              arith::MulIOp::create(
+                  x, arith::RemUIOp::create(x, r, constant(x, 8)),
+                  constant(x, 128)),
+              arith::MulIOp::create(x, arith::IndexCastUIOp::create(x, i64, k),
+                                    constant(x, elementBytes()))));
+      Value physical = arith::XOrIOp::create(
+          x, logical,
+          arith::ShLIOp::create(
+              x,
+              arith::AndIOp::create(
+                  x, arith::ShRUIOp::create(x, logical, constant(x, 7)),
+                  constant(x, 7)),
+              constant(x, 4)));
+      Value offset = arith::AndIOp::create(
+          x, arith::SubIOp::create(x, physical, origin), constant(x, 0x3FFFF));
+      Value i = arith::IndexCastUIOp::create(
+          x, x.getIndexType(),
+          arith::DivUIOp::create(x, offset, constant(x, elementBytes())));
+      Value loaded = memref::LoadOp::create(x, all, ValueRange{i});
+      return arith::ExtFOp::create(x, x.getF32Type(), loaded);
+    };
+    int64_t perWarp = rowTiles * steps,
+            stepBytes = mma.stepDepth() * elementBytes();
+    for (int64_t kb = 0; kb < kTile * elementBytes(); kb += stepBytes) {
+      Value descA =
+          descriptor(at, arith::AddIOp::create(at, aTile, index(at, kb)));
+      Value descB =
+          descriptor(at, arith::AddIOp::create(at, bTiles, index(at, kb)));
+      forLoop(at, 0, kWarpgroupWarps * kMMARows, 1,
+              [&](ImplicitLocOpBuilder &rb, Value r) {
+                forLoop(
+                    rb, 0, warpgroupColumns(), 1,
+                    [&](ImplicitLocOpBuilder &x, Value n) {
+                      auto div = [&](Value v, int64_t d) -> Value {
+                        return arith::DivUIOp::create(x, v, index(x, d));
+                      };
+                      auto rem = [&](Value v, int64_t d) -> Value {
+                        return arith::RemUIOp::create(x, v, index(x, d));
+                      };
+                      auto mul = [&](Value v, int64_t f) -> Value {
+                        return arith::MulIOp::create(x, v, index(x, f));
+                      };
+                      auto add = [&](Value u, Value v) -> Value {
+                        return arith::AddIOp::create(x, u, v);
+                      };
+                      Value warp =
+                          add(mul(group, kWarpgroupWarps), div(r, kMMARows));
+                      Value lane = add(mul(rem(r, 8), 4), div(rem(n, 8), 2));
+                      Value tile = add(mul(warp, perWarp), div(n, kMMACols));
+                      Value reg =
+                          add(mul(div(rem(r, kMMARows), 8), 2), rem(n, 2));
+                      Value c0 = memref::LoadOp::create(
+                          x, accRegs, ValueRange{tile, lane, reg});
+                      auto sum = scf::ForOp::create(
+                          x, index(x, 0), index(x, mma.stepDepth()),
+                          index(x, 1), ValueRange{c0},
+                          [&](OpBuilder &nested, Location loc, Value k,
+                              ValueRange acc) {
+                            ImplicitLocOpBuilder kx(loc, nested);
+                            Value product = arith::MulFOp::create(
+                                kx, element(kx, descA, r, k),
+                                element(kx, descB, n, k));
+                            scf::YieldOp::create(
+                                kx, ValueRange{arith::AddFOp::create(kx, acc[0],
+                                                                     product)});
+                          });
+                      memref::StoreOp::create(x, sum.getResult(0), accRegs,
+                                              ValueRange{tile, lane, reg});
+                    });
+              });
+    }
+  }
+
   /// The stage K tile kt (elements) of the output tile at (m0, n0) is in:
   /// the K tiles of the loop's output tiles, in the loop's order, take
   /// stages 0, 1, 0, ... (the stages carry from one output tile to the
@@ -732,6 +1113,9 @@ private:
     };
     Value offset =
         arith::MulIOp::create(at, stage, index(at, stageBufferBytes()));
+    if (tileBase)
+      offset = arith::AddIOp::create(at, tileBase, offset);
+    stageOffset = offset;
     sharedA = memref::ViewOp::create(at, tileType(aTileRows()), buffer, offset,
                                      ValueRange{});
     sharedB = memref::ViewOp::create(
@@ -1102,13 +1486,15 @@ private:
     return t;
   }
 
-  /// c0 c1 (row g), c2 c3 (row g + 8), at columns 2t, 2t + 1.
-  SmallVector<Value> loadAcc(ImplicitLocOpBuilder &at, const LaneTile &t) {
+  /// c0 c1 (row g), c2 c3 (row g + 8), at columns 2t, 2t + 1 of C (or of
+  /// `out`, another warp's C).
+  SmallVector<Value> loadAcc(ImplicitLocOpBuilder &at, const LaneTile &t,
+                             Value out = Value()) {
     SmallVector<Value> acc;
     for (Value row : {t.row0, t.row1}) {
-      Value pair =
-          vector::LoadOp::create(at, accType, c, ValueRange{row, t.col},
-                                 /*nontemporal=*/false, llvm::MaybeAlign(8));
+      Value pair = vector::LoadOp::create(
+          at, accType, out ? out : c, ValueRange{row, t.col},
+          /*nontemporal=*/false, llvm::MaybeAlign(8));
       for (int64_t i = 0; i < 2; ++i)
         acc.push_back(vector::ExtractOp::create(at, pair, i));
     }
@@ -1247,14 +1633,17 @@ private:
     return {loadRegister(at, from, row, k), loadRegister(at, from, row, kHalf)};
   }
 
-  void storeAcc(ImplicitLocOpBuilder &at, const LaneTile &t, ValueRange acc) {
+  void storeAcc(ImplicitLocOpBuilder &at, const LaneTile &t, ValueRange acc,
+                Value out = Value()) {
     Value outRows[2] = {t.r0, t.r1}, inRows[2] = {t.in0, t.in1};
+    if (!out)
+      out = c;
     for (int64_t i = 0; i < 2; ++i) {
       Value pair = vector::FromElementsOp::create(
           at, accType, ValueRange{acc[2 * i], acc[2 * i + 1]});
       Value row = outRows[i];
       scf::IfOp::create(at, inRows[i], [&](OpBuilder &then, Location loc) {
-        vector::StoreOp::create(then, loc, pair, c, ValueRange{row, t.col},
+        vector::StoreOp::create(then, loc, pair, out, ValueRange{row, t.col},
                                 /*nontemporal=*/false, llvm::MaybeAlign(8));
         scf::YieldOp::create(then, loc);
       });
@@ -1371,6 +1760,11 @@ private:
   // first row of its B tile.
   int64_t kTile = 0, tilePad = 0;
   Value sharedA, sharedB, bRowBase;
+  // wgmma: whether the warpgroups run it; the buffer's address (index; on
+  // the GPU its shared-window address) and the bytes before its first
+  // 1024-byte boundary, where the tiles start; the bound stage's offset.
+  bool warpgroups = false;
+  Value tilesAddress, tileBase, stageOffset;
   static constexpr int64_t kMaxTiles = 16;
   /// The lanes a K step's columns are dealt to (t = lane % 4).
   static constexpr int64_t kLanesAlongK = 4;
@@ -1384,6 +1778,12 @@ private:
   static constexpr int64_t kStages = 2;
   static_assert(kStages == 2, "stageOf and ifNextCopy alternate two stages");
   static constexpr int64_t kMaxWorkgroupBytes = 80 * 1024;
+  /// A warpgroup's warps (wgmma's 64 rows, 16 a warp); its K tiles' row
+  /// (the 128-byte swizzle's span: 8 rows of it repeat the pattern every
+  /// 1024 bytes, where the tiles must start).
+  static constexpr int64_t kWarpgroupWarps = 4;
+  static constexpr int64_t kWarpgroupTileBytes = 128;
+  static constexpr int64_t kWarpgroupAlign = 1024;
   /// The smallest K tile: one K step of bf16/f16 (16) or TF32 (8).
 public:
   static constexpr int64_t kMinStageBytes = 32;
@@ -1510,7 +1910,7 @@ LogicalResult lowerWarpLoop(RewriterBase &rewriter, scf::ForallOp warps,
       outside(contraction->getOperand(0)) && outside(mma.rowSource) && sameRows;
   WarpMMAEmitter emitter(b, linalgOp, mma, options.rowTiles, options.loadBytes,
                          sharedRows ? options.stageBytes : 0, *trips, emulate,
-                         options.ldmatrix);
+                         options.ldmatrix, options.warpgroupMMA);
   // A warp's iteration of the loop's body but the contraction, at `at`,
   // its induction variable lb + warp * step; the emitter bound to it.
   auto cloneWarp = [&](ImplicitLocOpBuilder &at, Value warp) {
@@ -1571,6 +1971,9 @@ LogicalResult lowerWarpLoop(RewriterBase &rewriter, scf::ForallOp warps,
   emitter.bindRows(b);
   if (emulate)
     emitter.emitEmulated();
+  else if (emitter.isWarpgroupMMA())
+    emitter.emitWarpgroupLane(id, warp, lane, tiles, options.testDropBarrier,
+                              cloneWarp);
   else if (emitter.isStaged())
     emitter.emitStagedLane(id, warp, lane, tiles, options.prefetch,
                            options.testDropBarrier);
@@ -1620,6 +2023,7 @@ struct HMoEWarpContractionsToMMAPass
     options.loadBytes = loadBytes;
     options.stageBytes = stageBytes;
     options.ldmatrix = ldmatrix;
+    options.warpgroupMMA = warpgroupMMA;
     options.testDropBarrier = testDropBarrier;
     IRRewriter rewriter(&getContext());
     for (scf::ForallOp forall : loops)

@@ -239,6 +239,42 @@ def HMoEWarpContractionsToMMA : InterfacePass<"hmoe-warp-contractions-to-mma",
     8 i + l / 4 names, 4 bytes l % 4 into its 16: ldmatrix's lane map, so
     the addresses each lane supplies are checked against the reference.
 
+    With `warpgroup-mma` as well (sm_90a only: the NVVM target refuses the
+    wgmma ops for other chips), each warpgroup (warps 4 g ... 4 g + 3 of
+    the loop) runs warpgroup MMA: per K step of 16 one
+    `nvvm.wgmma.mma_async` m64nNk16 (bf16 or f16, f32 accumulators, both
+    operands K-major: `wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16`
+    at 4 warps of 32 columns) whose A is the output tile's 64 rows and
+    whose B is the group's 4 warps' B tiles, adjacent in the stage (N = 4
+    x 8 x steps), both read from the staged tiles through shared-memory
+    descriptors (start address, stride 1024 bytes between 8-row groups,
+    the 128-byte swizzle). Warp i of the group holds rows 16 i ... of every
+    group warp's columns (the wgmma layout of D: per 8 columns the
+    m16n8 accumulator layout), so a lane loads and stores its accumulators
+    in the other warps' views of C too. It applies where the K tile is 128
+    bytes (the swizzle's span: the copies' swizzle, chunk c of row r at c
+    ^ r % 8, is then its pattern), the warps are a multiple of 4, the
+    inputs bf16 or f16, and 64 rows fit (4 row tiles; not with fewer than
+    49 static rows); the tiles start at the buffer's first 1024-byte
+    boundary (1024 more bytes of it, the address read at run time), where
+    the swizzle's pattern starts. Elsewhere the contraction takes the
+    staged mma.sync path with `ldmatrix`, which this option implies. Per K
+    tile: the wait for the thread's copies, `nvvm.fence.proxy` (async,
+    shared::cta: `cp.async` wrote through the generic proxy, wgmma reads
+    through the async one), the barrier, the next copy, then
+    `nvvm.wgmma.fence.aligned`, the K tile's steps, commit and wait for
+    them (so the stage is read before the next barrier lets it be copied
+    into). Emulated, the accumulators are kept in the warps' register
+    buffer by the wgmma layout and each step is computed from its
+    descriptors: element (r, k) of an operand read at the descriptor's
+    address + (r / 8) stride + (r % 8) 128 + k * size with address bits
+    4-6 XORed with bits 7-9 (the hardware's 128-byte swizzle, written
+    apart from the copies' swizzle), D[r][n] from and to the lane and
+    register the wgmma layout gives; the tiles' copies, their alignment,
+    the descriptors and the accumulators' layout are so checked against
+    each other and the reference without a GPU (not against a GPU's
+    wgmma: that is `scripts/gpu-check.sh`'s case).
+
     With `emulate` (for `hmoe-lower-to-cpu{gpu-mapped tensor-cores}`), the
     loop becomes one iteration per warp (its induction variable and body
     rebuilt as for the GPU), which runs its 32 lanes one after the other,
@@ -286,6 +322,14 @@ def HMoEWarpContractionsToMMA : InterfacePass<"hmoe-warp-contractions-to-mma",
            "chunks so a matrix's 8 rows fall on distinct banks) instead of "
            "load-bytes runs; emulated, each register read from the row its "
            "source lane names">,
+    Option<"warpgroupMMA", "warpgroup-mma", "bool", /*default=*/"false",
+           "with stage-bytes (sm_90a only): each warpgroup (4 warps) runs "
+           "64 rows by its warps' columns as nvvm.wgmma.mma_async m64nNk16 "
+           "steps reading both operands from the staged tiles through "
+           "shared-memory descriptors (K-major, 128-byte swizzle, tiles "
+           "1024-byte aligned); implies ldmatrix, the path of contractions "
+           "it does not fit (fewer than 49 static rows, warps not a "
+           "multiple of 4, TF32, K not a multiple of 64)">,
     Option<"testDropBarrier", "test-drop-barrier", "bool",
            /*default=*/"false",
            "testing only: with stage-bytes, the barrier per K tile left "
@@ -605,8 +649,9 @@ def HMoESetKernelOccupancy : Pass<"hmoe-set-kernel-occupancy",
 
     Where `min-blocks-per-sm` is 0, kernels with much state per thread
     get a budget all the same: those holding tensor-core steps
-    (`nvvm.mma.sync`) `mma-min-blocks-per-sm`, those with arrays in local
-    memory (`memref.alloca`: a route's per-token scratch)
+    (`nvvm.mma.sync`, `nvvm.wgmma.mma_async`) `mma-min-blocks-per-sm`,
+    those with arrays in local memory (`memref.alloca`: a route's
+    per-token scratch)
     `local-array-min-blocks-per-sm` (defaults 2 and 1: 128 and 255
     registers for 256 threads; a kernel with both takes the larger).
     Left to itself ptxas held such kernels of the integration matrix to
