@@ -33,6 +33,7 @@ buffers, so this driver is tested on machines without a GPU
 
 import argparse
 import ctypes
+import functools
 import json
 import os
 import re
@@ -328,6 +329,8 @@ def prepare(args):
         # checked on the CPU only against an emulation of the hardware's
         # 128-byte swizzle, so this is the check of that model).
         builds.append(("wide", "bf16", STAGED + " " + WGMMA))
+        # And with 4 stages (copies 3 K tiles ahead; 164864 bytes).
+        builds.append(("wide", "bf16", STAGED + " " + WGMMA + " warp-stages=4"))
     tf32 = "tf32" if args.target == "cuda" else "gpu-mapped tensor-cores tf32"
     for group in filter(None, args.tf32_groups.split(",")):
         builds.append((group, "f32", tf32))
@@ -424,6 +427,8 @@ def prepare(args):
             # unpadded; stop 41; ldm128np without the fragments prefetched
             # a K step ahead within a K tile, as stop 40's staged loop),
             # the warpgroups' wgmma steps on those tiles (wgmma; stop 42),
+            # both with 4 stages, copies 3 K tiles ahead, one block an SM
+            # (wgmma4, ldm128s4; stop 42),
             # and the default with 32-bit shared and local addresses
             # (short-pointers; stop 40).
             for suffix, variant in (
@@ -441,6 +446,9 @@ def prepare(args):
                     ("ldm128np", "warp-stage-bytes=128 short-pointers "
                                  "warp-ldmatrix warp-prefetch=0"),
                     ("wgmma", STAGED + " " + WGMMA),
+                    ("wgmma4", STAGED + " " + WGMMA + " warp-stages=4"),
+                    ("ldm128s4", "warp-stage-bytes=128 short-pointers "
+                                 "warp-ldmatrix warp-stages=4"),
                     ("short", "short-pointers")):
                 add_bench("W1", "bf16", "w1", mlirs["W1", "bf16"],
                           f"libW1-bf16-tc-{suffix}.so", variant)
@@ -529,9 +537,14 @@ def check(args):
     target = manifest["target"]
     listed = manifest.get("races", []) if args.races else manifest["cases"]
     entries = [(i, e) for i, e in enumerate(listed)
-               if re.search(args.match, e["lib"])][:args.limit or None]
+               if re.search(args.match, e["lib"])
+               and runs_here(e, manifest)][:args.limit or None]
     if args.only is not None:
         entries = [(args.only, listed[args.only])]
+    if not entries:
+        # A --match that names nothing (a renamed library) is no pass.
+        print(f"no case matches {args.match!r}")
+        return 1
     if args.isolate:
         return check_isolated(args, entries)
     # The matrix's cases of the groups the entries run (each group once).
@@ -624,7 +637,36 @@ def bench_inputs(entry, T, layers):
 
 
 def bench_entries(args, manifest):
-    return [e for e in manifest["bench"] if re.search(args.match, e["lib"])]
+    return [e for e in manifest["bench"]
+            if re.search(args.match, e["lib"]) and runs_here(e, manifest)]
+
+
+@functools.lru_cache(maxsize=None)
+def device_chip():
+    """The GPU's sm_XY (nvidia-smi's compute capability), or None."""
+    try:
+        out = subprocess.run(
+            ["nvidia-smi", "--query-gpu=compute_cap", "--format=csv,noheader"],
+            capture_output=True, text=True, timeout=30).stdout.split()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return "sm_" + out[0].replace(".", "") if out else None
+
+
+def runs_here(entry, manifest):
+    """Whether this device can run `entry`: a build for one chip only
+    (`chip=` in its options, as warp-wgmma's sm_90a) needs that chip; it
+    is reported as skipped elsewhere, never counted as passed."""
+    m = re.search(r"chip=(\S+)", entry.get("variant", ""))
+    if manifest["target"] != "cuda" or not m:
+        return True
+    chip = device_chip()
+    # sm_90a code runs on sm_90 devices (H100, H200) only.
+    if chip is None or chip != m.group(1).rstrip("a"):
+        print(f"SKIP: {entry['lib']}: built for {m.group(1)} only, the "
+              f"device is {chip}")
+        return False
+    return True
 
 
 def profile(args):

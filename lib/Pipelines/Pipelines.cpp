@@ -216,6 +216,7 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
     warps.rowTiles = options.warpRowTiles;
     warps.loadBytes = options.warpLoadBytes;
     warps.stageBytes = options.warpStageBytes;
+    warps.stages = options.warpStages;
     warps.ldmatrix = options.warpLdmatrix;
     warps.warpgroupMMA = options.warpWgmma;
     pm.addNestedPass<func::FuncOp>(createHMoEWarpContractionsToMMA(warps));
@@ -334,6 +335,7 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   warps.prefetch = options.warpPrefetch;
   warps.loadBytes = options.warpLoadBytes;
   warps.stageBytes = options.warpStageBytes;
+  warps.stages = options.warpStages;
   warps.ldmatrix = options.warpLdmatrix;
   warps.warpgroupMMA = options.warpWgmma;
   warps.testDropBarrier = options.warpTestDropBarrier;

@@ -133,6 +133,12 @@ struct LowerToCPUOptions : public PassPipelineOptions<LowerToCPUOptions> {
       llvm::cl::desc("With gpu-mapped and tensor-cores: as "
                      "hmoe-lower-to-nvvm's warp-stage-bytes"),
       llvm::cl::init(0)};
+  PassOptions::Option<int64_t> warpStages{
+      *this, "warp-stages",
+      llvm::cl::desc("With warp-stage-bytes: stages of tiles, 2 (the "
+                     "default) to 8, copies issued stages - 1 K tiles "
+                     "ahead (hmoe-warp-contractions-to-mma's stages)"),
+      llvm::cl::init(2)};
   PassOptions::Option<bool> warpLdmatrix{
       *this, "warp-ldmatrix",
       llvm::cl::desc("With gpu-mapped, tensor-cores and warp-stage-bytes: as "
@@ -272,6 +278,12 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
           "lanes read the other (hmoe-warp-contractions-to-mma's "
           "stage-bytes)"),
       llvm::cl::init(0)};
+  PassOptions::Option<int64_t> warpStages{
+      *this, "warp-stages",
+      llvm::cl::desc("With warp-stage-bytes: stages of tiles, 2 (the "
+                     "default) to 8, copies issued stages - 1 K tiles "
+                     "ahead (hmoe-warp-contractions-to-mma's stages)"),
+      llvm::cl::init(2)};
   PassOptions::Option<bool> warpLdmatrix{
       *this, "warp-ldmatrix",
       llvm::cl::desc(

@@ -34,6 +34,7 @@
 #include "hmoe/Codegen/BufferAliasing.h"
 #include "hmoe/Codegen/GPU/Passes.h"
 #include "hmoe/Codegen/RowGather.h"
+#include <limits>
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
@@ -203,12 +204,13 @@ public:
   /// then gives it the values of one warp's iteration.
   WarpMMAEmitter(ImplicitLocOpBuilder &b, linalg::LinalgOp op,
                  const WarpMMAContraction &mma, int64_t maxRowTiles,
-                 int64_t loadBytes, int64_t stageBytes, int64_t numWarps,
-                 bool emulate, bool ldmatrix, bool warpgroupMMA)
+                 int64_t loadBytes, int64_t stageBytes, int64_t stages,
+                 int64_t numWarps, bool emulate, bool ldmatrix,
+                 bool warpgroupMMA)
       : b(b), op(op), mma(mma), numWarps(numWarps), emulated(emulate),
         ldmatrix(ldmatrix || warpgroupMMA),
         regType(VectorType::get({mma.perRegister()}, mma.inputType)),
-        accType(VectorType::get({2}, b.getF32Type())) {
+        accType(VectorType::get({2}, b.getF32Type())), stages(stages) {
     IRMapping none;
     bind(none);
     // Neighbouring 8-column steps share each A fragment: up to 4 of them,
@@ -275,7 +277,7 @@ public:
   bool isWarpgroupMMA() const { return warpgroups; }
   /// With wgmma, room to align the tiles to 1024 bytes (alignTiles).
   int64_t workgroupBytes() const {
-    return kStages * stageBufferBytes() + (warpgroups ? kWarpgroupAlign : 0);
+    return stages * stageBufferBytes() + (warpgroups ? kWarpgroupAlign : 0);
   }
 
   /// With `prefetch`, the K loop carries the next step's fragments: each
@@ -389,8 +391,8 @@ private:
   }
 
   /// K tiles of `stageBytes` of a row, halved (down to 32 bytes, a K step
-  /// of bf16 or TF32) until one divides K and the warp loop's two stages
-  /// of tiles fit `kMaxWorkgroupBytes`; the widest run (down to a register
+  /// of bf16 or TF32) until one divides K and the warp loop's stages of
+  /// tiles fit `maxWorkgroupBytes`; the widest run (down to a register
   /// in the ISA's order) whose K step divides the K tile. A tile's rows are
   /// padded to 32 bytes past a multiple of 64, so that a phase of 16 lanes
   /// loading 8 bytes each (4 rows, 32 bytes of each) reads distinct banks;
@@ -399,7 +401,7 @@ private:
     for (int64_t bytes = stageBytes; bytes >= kMinStageBytes; bytes /= 2) {
       kTile = bytes / elementBytes();
       tilePad = ldmatrix ? 0 : (96 - bytes % 64) % 64 / elementBytes();
-      if (mma.depth % kTile != 0 || workgroupBytes() > kMaxWorkgroupBytes)
+      if (mma.depth % kTile != 0 || workgroupBytes() > maxWorkgroupBytes())
         continue;
       // ldmatrix reads the ISA's order (a K step is one of bf16's or
       // TF32's 32 bytes, so it divides the tile).
@@ -579,40 +581,18 @@ public:
                       bool prefetch, bool dropBarrier) {
     bindWarpTiles(b, buffer, warp, index(b, 0));
     wideLoads = width > 0;
-    int64_t threads = numWarps * kWarpSize;
-    barrier(b, threads);
-    ifHasRows(b, [&](ImplicitLocOpBuilder &then) {
-      Value first = index(then, 0);
-      copyTiles(then, tid, lane, first, first, first);
-      NVVM::CpAsyncCommitGroupOp::create(then);
-    });
-    forLaneTiles(
-        b, lane,
-        [&](ImplicitLocOpBuilder &nb, Value m0, Value n0,
-            ArrayRef<LaneTile> tiles, ArrayRef<Value> acc,
-            ArrayRef<Value> live) -> SmallVector<Value> {
-          auto kTiles = scf::ForOp::create(
-              nb, index(nb, 0), index(nb, mma.depth), index(nb, kTile), acc,
-              [&](OpBuilder &nested, Location loc, Value kt, ValueRange sums) {
-                ImplicitLocOpBuilder kb(loc, nested);
-                NVVM::CpAsyncWaitGroupOp::create(kb, 0);
-                if (!dropBarrier)
-                  barrier(kb, threads);
-                Value stage = stageOf(kb, m0, n0, kt);
-                ifNextCopy(kb, m0, n0, kt, stage,
-                           [&](ImplicitLocOpBuilder &then, Value toM, Value toN,
-                               Value toK, Value other) {
-                             bindStage(then, buffer, other);
-                             copyTiles(then, tid, lane, toM, toN, toK);
-                             NVVM::CpAsyncCommitGroupOp::create(then);
-                           });
-                bindStage(kb, buffer, stage);
-                scf::YieldOp::create(kb, emitKLoops(kb, tiles,
-                                                    llvm::to_vector(sums), live,
-                                                    prefetch));
-              });
-          return llvm::to_vector(ValueRange(kTiles.getResults()));
-        });
+    emitStagedPrologue(tid, lane, buffer);
+    forLaneTiles(b, lane,
+                 [&](ImplicitLocOpBuilder &nb, Value m0, Value n0,
+                     ArrayRef<LaneTile> tiles, ArrayRef<Value> acc,
+                     ArrayRef<Value> live) -> SmallVector<Value> {
+                   return emitStagedKTiles(
+                       nb, tid, lane, buffer, m0, n0, acc, dropBarrier,
+                       [&](ImplicitLocOpBuilder &kb, ValueRange sums) {
+                         return emitKLoops(kb, tiles, llvm::to_vector(sums),
+                                           live, prefetch);
+                       });
+                 });
   }
 
   /// Staged, emulated: the warps' loop interchanged with the K tiles, the
@@ -656,10 +636,11 @@ public:
         });
       });
     };
-    ifHasRows(b, [&](ImplicitLocOpBuilder &then) {
-      Value first = index(then, 0);
-      copyEach(then, first, first, first, first);
-    });
+    for (int64_t i = 0; i + 1 < stages; ++i)
+      ifKTile(b, index(b, i),
+              [&](ImplicitLocOpBuilder &then, Value toM, Value toN, Value toK) {
+                copyEach(then, toM, toN, index(then, i), toK);
+              });
     // Warp wp's C and the accumulators of its columns, each group warp's
     // lanes' (by the wgmma layout).
     auto warpgroupAcc = [&](ImplicitLocOpBuilder &wb, Value wp, Value m0,
@@ -702,11 +683,13 @@ public:
         emulateLoadAcc(wb, m0, n0, accRegs, base);
       });
       forLoop(nb, 0, mma.depth, kTile, [&](ImplicitLocOpBuilder &kb, Value kt) {
-        Value stage = stageOf(kb, m0, n0, kt);
-        ifNextCopy(kb, m0, n0, kt, stage,
-                   [&](ImplicitLocOpBuilder &then, Value toM, Value toN,
-                       Value toK,
-                       Value other) { copyEach(then, toM, toN, other, toK); });
+        Value count = kTileIndex(kb, m0, n0, kt);
+        Value stage = stageOf(kb, count, 0);
+        ifKTile(
+            kb, arith::AddIOp::create(kb, count, index(kb, stages - 1)),
+            [&](ImplicitLocOpBuilder &then, Value toM, Value toN, Value toK) {
+              copyEach(then, toM, toN, stageOf(then, count, stages - 1), toK);
+            });
         if (warpgroups) {
           bindStage(kb, buffer, stage);
           forLoop(kb, 0, numWarps / kWarpgroupWarps, 1,
@@ -749,13 +732,7 @@ public:
     SmallVector<Value> groupC = warpgroupOutputs(b, group, bindWarp);
     alignTiles(b, buffer);
     bindWarpTiles(b, buffer, warp, index(b, 0));
-    int64_t threads = numWarps * kWarpSize;
-    barrier(b, threads);
-    ifHasRows(b, [&](ImplicitLocOpBuilder &then) {
-      Value first = index(then, 0);
-      copyTiles(then, tid, lane, first, first, first);
-      NVVM::CpAsyncCommitGroupOp::create(then);
-    });
+    emitStagedPrologue(tid, lane, buffer);
     forTiles(b, [&](ImplicitLocOpBuilder &nb, Value m0, Value n0) {
       SmallVector<LaneTile> tiles =
           warpgroupLaneTiles(nb, lane, m0, n0, inGroup);
@@ -763,36 +740,79 @@ public:
       for (Value out : groupC)
         for (const LaneTile &tile : tiles)
           llvm::append_range(acc, loadAcc(nb, tile, out));
-      auto kTiles = scf::ForOp::create(
-          nb, index(nb, 0), index(nb, mma.depth), index(nb, kTile), acc,
-          [&](OpBuilder &nested, Location loc, Value kt, ValueRange sums) {
-            ImplicitLocOpBuilder kb(loc, nested);
-            NVVM::CpAsyncWaitGroupOp::create(kb, 0);
+      SmallVector<Value> sums =
+          emitStagedKTiles(nb, tid, lane, buffer, m0, n0, acc, dropBarrier,
+                           [&](ImplicitLocOpBuilder &kb, ValueRange sums) {
+                             return warpgroupSteps(kb, group, sums);
+                           });
+      int64_t perWarp = 4 * steps;
+      for (auto [j, out] : llvm::enumerate(groupC))
+        for (auto [s, tile] : llvm::enumerate(tiles))
+          storeAcc(nb, tile, ArrayRef(sums).slice(perWarp * j + 4 * s, 4), out);
+    });
+  }
+
+private:
+  /// Once per warp loop on the GPU: a barrier (whatever read the buffer
+  /// before is done), then the loop's first `stages` - 1 K tiles copied
+  /// into stages 0, 1, ... by `cp.async`, each its own group (committed
+  /// where there is nothing to copy too, so that the groups count K tiles
+  /// for emitStagedKTiles' wait).
+  void emitStagedPrologue(Value tid, Value lane, Value buffer) {
+    barrier(b, numWarps * kWarpSize);
+    for (int64_t i = 0; i + 1 < stages; ++i) {
+      ifKTile(b, index(b, i),
+              [&](ImplicitLocOpBuilder &then, Value toM, Value toN, Value toK) {
+                bindStage(then, buffer, index(then, i));
+                copyTiles(then, tid, lane, toM, toN, toK);
+              });
+      NVVM::CpAsyncCommitGroupOp::create(b);
+    }
+    // The views bound here again (the copies bound theirs in branches).
+    bindStage(b, buffer, index(b, 0));
+  }
+
+  /// The K tiles of the output tile at (m0, n0) on the GPU, from the sums
+  /// `acc`: per K tile a wait for this thread's copy of it (the groups of
+  /// the `stages` - 2 K tiles after it may stay in flight) and the barrier
+  /// (every thread's have landed, and the stage the next copy goes to,
+  /// read `stages` - 1 K tiles ago, is read), then that copy (the loop's K
+  /// tile `stages` - 1 ahead, across output tiles, committed), then
+  /// `kTileSteps` on this K tile's stage. With wgmma a proxy fence comes
+  /// before the barrier: cp.async wrote through the generic proxy, wgmma
+  /// reads through the async one.
+  SmallVector<Value> emitStagedKTiles(
+      ImplicitLocOpBuilder &at, Value tid, Value lane, Value buffer, Value m0,
+      Value n0, ArrayRef<Value> acc, bool dropBarrier,
+      function_ref<SmallVector<Value>(ImplicitLocOpBuilder &, ValueRange)>
+          kTileSteps) {
+    auto kTiles = scf::ForOp::create(
+        at, index(at, 0), index(at, mma.depth), index(at, kTile), acc,
+        [&](OpBuilder &nested, Location loc, Value kt, ValueRange sums) {
+          ImplicitLocOpBuilder kb(loc, nested);
+          NVVM::CpAsyncWaitGroupOp::create(kb, stages - 2);
+          if (warpgroups)
             NVVM::FenceProxyOp::create(
                 kb, NVVM::ProxyKind::async_shared,
                 NVVM::SharedSpaceAttr::get(kb.getContext(),
                                            NVVM::SharedSpace::shared_cta));
-            if (!dropBarrier)
-              barrier(kb, threads);
-            Value stage = stageOf(kb, m0, n0, kt);
-            ifNextCopy(kb, m0, n0, kt, stage,
-                       [&](ImplicitLocOpBuilder &then, Value toM, Value toN,
-                           Value toK, Value other) {
-                         bindStage(then, buffer, other);
-                         copyTiles(then, tid, lane, toM, toN, toK);
-                         NVVM::CpAsyncCommitGroupOp::create(then);
-                       });
-            bindStage(kb, buffer, stage);
-            scf::YieldOp::create(kb, warpgroupSteps(kb, group, sums));
-          });
-      int64_t perWarp = 4 * steps;
-      for (auto [j, out] : llvm::enumerate(groupC))
-        for (auto [s, tile] : llvm::enumerate(tiles))
-          storeAcc(nb, tile, kTiles.getResults().slice(perWarp * j + 4 * s, 4),
-                   out);
-    });
+          if (!dropBarrier)
+            barrier(kb, numWarps * kWarpSize);
+          Value count = kTileIndex(kb, m0, n0, kt);
+          ifKTile(
+              kb, arith::AddIOp::create(kb, count, index(kb, stages - 1)),
+              [&](ImplicitLocOpBuilder &then, Value toM, Value toN, Value toK) {
+                bindStage(then, buffer, stageOf(then, count, stages - 1));
+                copyTiles(then, tid, lane, toM, toN, toK);
+              });
+          NVVM::CpAsyncCommitGroupOp::create(kb);
+          bindStage(kb, buffer, stageOf(kb, count, 0));
+          scf::YieldOp::create(kb, kTileSteps(kb, sums));
+        });
+    return llvm::to_vector(ValueRange(kTiles.getResults()));
   }
 
+public:
 private:
   /// Every warp of warpgroup `group`'s C (bound by `bindWarp`), the
   /// emitter's own views restored after.
@@ -921,9 +941,11 @@ private:
   /// them by the hardware's reading of a K-major, 128-byte-swizzled
   /// operand (written here independently of the copies' tileColumn):
   /// element (row r, k) at start + (r / 8) stride + (r % 8) 128 + 2 k
-  /// bytes, address bits 4-6 XORed with bits 7-9; D[r][n] in warp group
-  /// * 4 + r / 16, lane 4 (r % 8) + (n % 8) / 2, register 4 (n / 8) + 2 ((r
-  /// % 16) / 8) + n % 2.
+  /// bytes, address bits 4-6 XORed with bits 7-9 (PTX ISA, "Matrix
+  /// Descriptor Format"; CUTLASS's Swizzle<3,4,3>), the descriptor's other
+  /// fields required to be what that model assumes (else NaN); D[r][n] in
+  /// warp group * 4 + r / 16, lane 4 (r % 8) + (n % 8) / 2, register 4 (n /
+  /// 8) + 2 ((r % 16) / 8) + n % 2.
   void emulateWarpgroupSteps(ImplicitLocOpBuilder &at, Value group,
                              Value buffer, Value accRegs) {
     auto [aTile, bTiles] = warpgroupTiles(at, group);
@@ -977,7 +999,23 @@ private:
           x, x.getIndexType(),
           arith::DivUIOp::create(x, offset, constant(x, elementBytes())));
       Value loaded = memref::LoadOp::create(x, all, ValueRange{i});
-      return arith::ExtFOp::create(x, x.getF32Type(), loaded);
+      // Only the layout modelled here: swizzle mode 1 (128 bytes), base
+      // offset 0, leading byte offset 1 (unused); any other reads NaN.
+      Value modelled = arith::AndIOp::create(
+          x,
+          arith::CmpIOp::create(x, arith::CmpIPredicate::eq, field(62, 3),
+                                constant(x, 1)),
+          arith::AndIOp::create(
+              x,
+              arith::CmpIOp::create(x, arith::CmpIPredicate::eq, field(49, 7),
+                                    constant(x, 0)),
+              arith::CmpIOp::create(x, arith::CmpIPredicate::eq,
+                                    field(16, 0x3FFF), constant(x, 1))));
+      Value value = arith::ExtFOp::create(x, x.getF32Type(), loaded);
+      return arith::SelectOp::create(
+          x, modelled, value,
+          arith::ConstantOp::create(
+              x, x.getF32FloatAttr(std::numeric_limits<float>::quiet_NaN())));
     };
     int64_t perWarp = rowTiles * steps,
             stepBytes = mma.stepDepth() * elementBytes();
@@ -1031,67 +1069,59 @@ private:
     }
   }
 
-  /// The stage K tile kt (elements) of the output tile at (m0, n0) is in:
-  /// the K tiles of the loop's output tiles, in the loop's order, take
-  /// stages 0, 1, 0, ... (the stages carry from one output tile to the
-  /// next), so with an odd number of K tiles a tile the tile's index
-  /// counts too.
-  Value stageOf(ImplicitLocOpBuilder &at, Value m0, Value n0, Value kt) {
-    Value count = arith::DivUIOp::create(at, kt, index(at, kTile));
-    if ((mma.depth / kTile) % 2 == 1) {
-      int64_t alongN = llvm::divideCeil(mma.cols, bTileRows());
-      Value tile = arith::AddIOp::create(
-          at,
-          arith::MulIOp::create(
-              at, arith::DivUIOp::create(at, m0, index(at, aTileRows())),
-              index(at, alongN)),
-          arith::DivUIOp::create(at, n0, index(at, bTileRows())));
-      count = arith::AddIOp::create(at, count, tile);
-    }
-    return arith::RemUIOp::create(at, count, index(at, kStages));
-  }
-
-  /// `body` where the loop has rows (its first output tile exists).
-  void ifHasRows(ImplicitLocOpBuilder &at,
-                 function_ref<void(ImplicitLocOpBuilder &)> body) {
-    auto any = scf::IfOp::create(
+  /// The loop's K tiles counted in its order (forTiles': N, then M; the
+  /// stages carry from one output tile to the next): K tile kt (elements)
+  /// of the output tile at (m0, n0).
+  Value kTileIndex(ImplicitLocOpBuilder &at, Value m0, Value n0, Value kt) {
+    Value tile = arith::AddIOp::create(
         at,
-        arith::CmpIOp::create(at, arith::CmpIPredicate::ne, rows, index(at, 0)),
-        /*withElseRegion=*/false);
-    ImplicitLocOpBuilder then(at.getLoc(), any.getThenBodyBuilder());
-    body(then);
+        arith::MulIOp::create(
+            at, arith::DivUIOp::create(at, m0, index(at, aTileRows())),
+            index(at, tilesAlongN())),
+        arith::DivUIOp::create(at, n0, index(at, bTileRows())));
+    return arith::AddIOp::create(
+        at, arith::MulIOp::create(at, tile, index(at, kTilesPerTile())),
+        arith::DivUIOp::create(at, kt, index(at, kTile)));
+  }
+  int64_t tilesAlongN() const {
+    return llvm::divideCeil(mma.cols, bTileRows());
+  }
+  int64_t kTilesPerTile() const { return mma.depth / kTile; }
+
+  /// The stage of the loop's K tile `count` + `ahead`: they take stages 0,
+  /// 1, ..., stages - 1, 0, ... in turn.
+  Value stageOf(ImplicitLocOpBuilder &at, Value count, int64_t ahead) {
+    return arith::RemUIOp::create(
+        at, arith::AddIOp::create(at, count, index(at, ahead)),
+        index(at, stages));
   }
 
-  /// `body` given the copy that follows K tile kt of the output tile at
-  /// (m0, n0), where there is one: K tile kt + 1 of this tile, else K tile
-  /// 0 of the loop's next output tile (forTiles' order: N, then M), with
-  /// the other stage than kt's `stage` (the one it goes to). One copy site
-  /// for both: the selects fold where the K tiles are one.
-  void ifNextCopy(
-      ImplicitLocOpBuilder &at, Value m0, Value n0, Value kt, Value stage,
-      function_ref<void(ImplicitLocOpBuilder &, Value, Value, Value, Value)>
-          body) {
-    using arith::CmpIPredicate;
-    auto select = [&](Value cond, Value x, Value y) -> Value {
-      return arith::SelectOp::create(at, cond, x, y);
-    };
-    Value next = arith::AddIOp::create(at, kt, index(at, kTile));
-    Value inTile = arith::CmpIOp::create(at, CmpIPredicate::ult, next,
-                                         index(at, mma.depth));
-    Value nextN = arith::AddIOp::create(at, n0, index(at, bTileRows()));
-    Value wraps = arith::CmpIOp::create(at, CmpIPredicate::uge, nextN,
-                                        index(at, mma.cols));
-    Value nextM = select(
-        wraps, arith::AddIOp::create(at, m0, index(at, aTileRows())), m0);
-    nextN = select(wraps, index(at, 0), nextN);
-    Value more = arith::OrIOp::create(
-        at, inTile, arith::CmpIOp::create(at, CmpIPredicate::ult, nextM, rows));
-    Value toM = select(inTile, m0, nextM), toN = select(inTile, n0, nextN),
-          toK = select(inTile, next, index(at, 0));
-    auto copy = scf::IfOp::create(at, more, /*withElseRegion=*/false);
-    ImplicitLocOpBuilder then(at.getLoc(), copy.getThenBodyBuilder());
-    body(then, toM, toN, toK,
-         arith::SubIOp::create(then, index(then, 1), stage));
+  /// `body(m0, n0, kt)` for the loop's K tile `count` where the loop has
+  /// it (its output tiles: the rows' 64-row tiles by tilesAlongN).
+  void ifKTile(
+      ImplicitLocOpBuilder &at, Value count,
+      function_ref<void(ImplicitLocOpBuilder &, Value, Value, Value)> body) {
+    Value rowTiles = arith::DivUIOp::create(
+        at, arith::AddIOp::create(at, rows, index(at, aTileRows() - 1)),
+        index(at, aTileRows()));
+    Value all = arith::MulIOp::create(
+        at, rowTiles, index(at, tilesAlongN() * kTilesPerTile()));
+    auto exists = scf::IfOp::create(
+        at, arith::CmpIOp::create(at, arith::CmpIPredicate::ult, count, all),
+        /*withElseRegion=*/false);
+    ImplicitLocOpBuilder then(at.getLoc(), exists.getThenBodyBuilder());
+    Value tile =
+        arith::DivUIOp::create(then, count, index(then, kTilesPerTile()));
+    Value kt = arith::MulIOp::create(
+        then, arith::RemUIOp::create(then, count, index(then, kTilesPerTile())),
+        index(then, kTile));
+    Value m0 = arith::MulIOp::create(
+        then, arith::DivUIOp::create(then, tile, index(then, tilesAlongN())),
+        index(then, aTileRows()));
+    Value n0 = arith::MulIOp::create(
+        then, arith::RemUIOp::create(then, tile, index(then, tilesAlongN())),
+        index(then, bTileRows()));
+    body(then, m0, n0, kt);
   }
 
   /// `warp`'s first row in the B tiles (bTileRows a warp), and the tiles
@@ -1759,6 +1789,7 @@ private:
   // rows' padding; the workgroup tiles of the warp being emitted, and the
   // first row of its B tile.
   int64_t kTile = 0, tilePad = 0;
+  int64_t stages; // of tiles: copies run stages - 1 K tiles ahead
   Value sharedA, sharedB, bRowBase;
   // wgmma: whether the warpgroups run it; the buffer's address (index; on
   // the GPU its shared-window address) and the bytes before its first
@@ -1769,15 +1800,16 @@ private:
   /// The lanes a K step's columns are dealt to (t = lane % 4).
   static constexpr int64_t kLanesAlongK = 4;
   static constexpr int64_t kRegisterBudget = 40;
-  /// What a thread copies into workgroup memory at once; the stages of
-  /// tiles (one copied while the other is read); the workgroup memory a
-  /// warp loop's stages may take: 80 KB lets two blocks share an SM on
-  /// sm_80 (164 KB) and sm_90 (228 KB), as `.minnctapersm 2` plans for
-  /// registers (past 48 KB it is dynamic: hmoe-map-forall-to-gpu).
+  /// What a thread copies into workgroup memory at once; the workgroup
+  /// memory a warp loop's stages may take: with two, 80 KB lets two blocks
+  /// share an SM on sm_80 (164 KB) and sm_90 (228 KB), as `.minnctapersm
+  /// 2` plans for registers; with more (copies further ahead, for one
+  /// block an SM) 160 KB, within both chips' limit for one block (past 48
+  /// KB it is dynamic: hmoe-map-forall-to-gpu).
   static constexpr int64_t kChunkBytes = 16;
-  static constexpr int64_t kStages = 2;
-  static_assert(kStages == 2, "stageOf and ifNextCopy alternate two stages");
-  static constexpr int64_t kMaxWorkgroupBytes = 80 * 1024;
+  int64_t maxWorkgroupBytes() const {
+    return stages == 2 ? 80 * 1024 : 160 * 1024;
+  }
   /// A warpgroup's warps (wgmma's 64 rows, 16 a warp); its K tiles' row
   /// (the 128-byte swizzle's span: 8 rows of it repeat the pattern every
   /// 1024 bytes, where the tiles must start).
@@ -1909,8 +1941,9 @@ LogicalResult lowerWarpLoop(RewriterBase &rewriter, scf::ForallOp warps,
   bool sharedRows =
       outside(contraction->getOperand(0)) && outside(mma.rowSource) && sameRows;
   WarpMMAEmitter emitter(b, linalgOp, mma, options.rowTiles, options.loadBytes,
-                         sharedRows ? options.stageBytes : 0, *trips, emulate,
-                         options.ldmatrix, options.warpgroupMMA);
+                         sharedRows ? options.stageBytes : 0, options.stages,
+                         *trips, emulate, options.ldmatrix,
+                         options.warpgroupMMA);
   // A warp's iteration of the loop's body but the contraction, at `at`,
   // its induction variable lb + warp * step; the emitter bound to it.
   auto cloneWarp = [&](ImplicitLocOpBuilder &at, Value warp) {
@@ -2009,6 +2042,12 @@ struct HMoEWarpContractionsToMMAPass
           << " must be 0 (not staged) or a power of two from 32 to 256";
       return signalPassFailure();
     }
+    if (stages < 2 || stages > 8) {
+      getOperation()->emitError()
+          << "hmoe-warp-contractions-to-mma: stages="
+          << static_cast<int64_t>(stages) << " must be from 2 to 8";
+      return signalPassFailure();
+    }
     SmallVector<scf::ForallOp> loops;
     getOperation()->walk([&](scf::ForallOp forall) {
       if (isMappedToWarps(forall))
@@ -2022,6 +2061,7 @@ struct HMoEWarpContractionsToMMAPass
     options.prefetch = prefetch;
     options.loadBytes = loadBytes;
     options.stageBytes = stageBytes;
+    options.stages = stages;
     options.ldmatrix = ldmatrix;
     options.warpgroupMMA = warpgroupMMA;
     options.testDropBarrier = testDropBarrier;

@@ -3,6 +3,9 @@
 // RUN: hmoe-opt %s --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{emulate tf32 stage-bytes=32 ldmatrix},convert-linalg-to-loops),convert-scf-to-cf,expand-strided-metadata,lower-affine,finalize-memref-to-llvm,convert-vector-to-llvm,convert-to-llvm,reconcile-unrealized-casts)' | mlir-runner -e main -entry-point-result=void -shared-libs=%mlir_c_runner_utils | FileCheck %s
 // RUN: hmoe-opt %s --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{emulate tf32 stage-bytes=128},convert-linalg-to-loops),convert-scf-to-cf,expand-strided-metadata,lower-affine,finalize-memref-to-llvm,convert-vector-to-llvm,convert-to-llvm,reconcile-unrealized-casts)' | mlir-runner -e main -entry-point-result=void -shared-libs=%mlir_c_runner_utils | FileCheck %s
 // RUN: hmoe-opt %s --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{emulate tf32 stage-bytes=128 ldmatrix},convert-linalg-to-loops),convert-scf-to-cf,expand-strided-metadata,lower-affine,finalize-memref-to-llvm,convert-vector-to-llvm,convert-to-llvm,reconcile-unrealized-casts)' | mlir-runner -e main -entry-point-result=void -shared-libs=%mlir_c_runner_utils | FileCheck %s
+// RUN: hmoe-opt %s --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{emulate tf32 stage-bytes=32 stages=3},convert-linalg-to-loops),convert-scf-to-cf,expand-strided-metadata,lower-affine,finalize-memref-to-llvm,convert-vector-to-llvm,convert-to-llvm,reconcile-unrealized-casts)' | mlir-runner -e main -entry-point-result=void -shared-libs=%mlir_c_runner_utils | FileCheck %s
+// RUN: hmoe-opt %s --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{emulate tf32 stage-bytes=32 stages=4 ldmatrix},convert-linalg-to-loops),convert-scf-to-cf,expand-strided-metadata,lower-affine,finalize-memref-to-llvm,convert-vector-to-llvm,convert-to-llvm,reconcile-unrealized-casts)' | mlir-runner -e main -entry-point-result=void -shared-libs=%mlir_c_runner_utils | FileCheck %s
+// RUN: hmoe-opt %s --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{emulate tf32 stage-bytes=128 stages=3},convert-linalg-to-loops),convert-scf-to-cf,expand-strided-metadata,lower-affine,finalize-memref-to-llvm,convert-vector-to-llvm,convert-to-llvm,reconcile-unrealized-casts)' | mlir-runner -e main -entry-point-result=void -shared-libs=%mlir_c_runner_utils | FileCheck %s
 // CHECK: cases 12
 // CHECK-NEXT: wrong 0
 //
@@ -26,6 +29,9 @@
 // of s / 8 % 2, or each lane's own row, fails all 12 cases. Its tiles'
 // 16-byte chunks are swizzled (2 a row at 32 bytes, 8 at 128: TMA's
 // 128-byte pattern); reading them unswizzled fails all 12 cases at 32.
+// With 3 and 4 stages (stages: copies 2 and 3 K tiles ahead, across
+// output tiles; at 128 bytes, 3 stages over bf16's one K tile a tile)
+// the K tiles take stages 0, 1, 2, ... in the loop's order.
 // Against the same contraction outside a warp loop (the pass leaves it
 // alone). Small integers: every sum is exact, so any difference is a wrong
 // element copied or read.

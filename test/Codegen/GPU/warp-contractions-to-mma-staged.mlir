@@ -32,13 +32,17 @@
 // CHECK:   %[[LANE:.*]] = arith.remui %[[TID]], %[[C32]] : index
 // CHECK:   %[[B0:.*]] = arith.muli %[[WARP]], %[[C16:.*]] : index
 // CHECK:   %[[WV:.*]] = memref.subview %[[W]][%[[B0]], 0] [16, 64]
-// CHECK:   %[[TA:.*]] = memref.view %[[BUF]][%[[C0]]][] : memref<9216xi8, #gpu.address_space<workgroup>> to memref<16x48xbf16, #gpu.address_space<workgroup>>
-// CHECK:   %[[TB:.*]] = memref.view %[[BUF]][%[[C1536]]][] : memref<9216xi8, #gpu.address_space<workgroup>> to memref<32x48xbf16, #gpu.address_space<workgroup>>
-// Once per warp loop: the barrier, then (where there are rows) the first
-// output tile's K tile 0 into stage 0.
+// Once per warp loop: the barrier, then, where the loop has it (two K
+// tiles per 16-row tile), its K tile 0 into stage 0; committed either way
+// (the groups count K tiles).
 // CHECK:   nvvm.barrier id = %[[ID]] number_of_threads = %[[N64]]
-// CHECK:   %[[ANY:.*]] = arith.cmpi ne, %[[ROWS]], %[[C0]] : index
+// CHECK:   %[[UP:.*]] = arith.addi %[[ROWS]], %{{.*}} : index
+// CHECK:   %[[MTILES:.*]] = arith.divui %[[UP]], %[[C16:.*]] : index
+// CHECK:   %[[ALL:.*]] = arith.muli %[[MTILES]], %[[C2]] : index
+// CHECK:   %[[ANY:.*]] = arith.cmpi ugt, %[[ALL]], %[[C0]] : index
 // CHECK:   scf.if %[[ANY]] {
+// CHECK:     %[[TA:.*]] = memref.view %[[BUF]][%[[C0]]][] : memref<9216xi8, #gpu.address_space<workgroup>> to memref<16x48xbf16, #gpu.address_space<workgroup>>
+// CHECK:     %[[TB:.*]] = memref.view %[[BUF]][%[[C1536]]][] : memref<9216xi8, #gpu.address_space<workgroup>> to memref<32x48xbf16, #gpu.address_space<workgroup>>
 // CHECK:     %[[LAST:.*]] = arith.subi %[[ROWS]], %[[C1]] : index
 // A: chunk tid of 64 (16 rows x 4 chunks of 8), row m0 + chunk / 4 clamped
 // to the last, cp.async where A starts 16-byte aligned.
@@ -56,29 +60,30 @@
 // CHECK:       %[[RB:.*]] = arith.divui %[[CB]], %{{.*}} : index
 // CHECK:       %[[TO:.*]] = arith.addi %[[B0]], %[[RB]] : index
 // CHECK:       nvgpu.device_async_copy %[[WV]][%[[RB]], %{{.*}}], %[[TB]][%[[TO]], %{{.*}}], 8 {bypassL1}
-// CHECK:     nvvm.cp.async.commit.group
-// CHECK:   }
+// CHECK:   nvvm.cp.async.commit.group
 // No barrier of the output tile's own: the stages carry across tiles.
-// CHECK:   scf.for %[[M0:.*]] = %{{.*}} to %[[ROWS]] step %[[C16]] {
+// CHECK-NEXT:   scf.for %[[M0:.*]] = %{{.*}} to %[[ROWS]] step %[[C16]] {
 // CHECK-NOT: nvvm.barrier
 // CHECK:     %[[SUMS:.*]]:8 = scf.for %[[KT:.*]] = %[[C0]] to %[[C64]] step %[[C32]] iter_args(
 // CHECK:       nvvm.cp.async.wait.group 0
 // CHECK:       nvvm.barrier id = %[[ID]] number_of_threads = %[[N64]]
-// Two K tiles a tile (even): the stage is K tile kt's parity.
-// CHECK:       %[[TILE:.*]] = arith.divui %[[KT]], %[[C32]] : index
-// CHECK:       %[[STAGE:.*]] = arith.remui %[[TILE]], %[[C2]] : index
-// What follows: K tile kt + 1, or after the last the next output tile's
-// (m0 + 16; one tile along N) K tile 0, if it has rows.
-// CHECK:       %[[NEXT:.*]] = arith.addi %[[KT]], %[[C32]] : index
-// CHECK:       %[[IN:.*]] = arith.cmpi ult, %[[NEXT]], %[[C64]] : index
-// CHECK:       %[[M1:.*]] = arith.addi %[[M0]], %[[C16]] : index
-// CHECK:       %[[HAS:.*]] = arith.cmpi ult, %[[M1]], %[[ROWS]] : index
-// CHECK:       %[[MORE:.*]] = arith.ori %[[IN]], %[[HAS]] : i1
-// CHECK:       %[[TOM:.*]] = arith.select %[[IN]], %[[M0]], %[[M1]] : index
-// CHECK:       %[[TOK:.*]] = arith.select %[[IN]], %[[NEXT]], %[[C0]] : index
-// CHECK:       scf.if %[[MORE]] {
-// CHECK:         %[[OTHER:.*]] = arith.subi %[[C1]], %[[STAGE]] : index
-// CHECK:         %[[OFF1:.*]] = arith.muli %[[OTHER]], %[[C4608]] : index
+// The loop's K tiles counted (tile m0 / 16 of one along N, two K tiles
+// each); the copy of the one after this (two stages: one ahead), where the
+// loop has it, into its stage, then committed either way.
+// CHECK:       %[[T:.*]] = arith.divui %[[M0]], %[[C16]] : index
+// CHECK:       %[[T2:.*]] = arith.muli %[[T]], %[[C2]] : index
+// CHECK:       %[[KI:.*]] = arith.divui %[[KT]], %[[C32]] : index
+// CHECK:       %[[COUNT:.*]] = arith.addi %[[T2]], %[[KI]] : index
+// CHECK:       %[[NEXT:.*]] = arith.addi %[[COUNT]], %[[C1]] : index
+// CHECK:       %[[HAS:.*]] = arith.cmpi ult, %[[NEXT]], %[[ALL]] : index
+// CHECK:       scf.if %[[HAS]] {
+// CHECK:         %[[NT:.*]] = arith.divui %[[NEXT]], %[[C2]] : index
+// CHECK:         %[[NK:.*]] = arith.remui %[[NEXT]], %[[C2]] : index
+// CHECK:         %[[TOK:.*]] = arith.muli %[[NK]], %[[C32]] : index
+// CHECK:         %[[TOM:.*]] = arith.muli %[[NT]], %[[C16]] : index
+// Its stage, (count + 1) % 2, is the K tile's own index there (two K
+// tiles a tile, two stages): CSE made them one.
+// CHECK:         %[[OFF1:.*]] = arith.muli %[[NK]], %[[C4608]] : index
 // CHECK:         %[[TA1:.*]] = memref.view %[[BUF]][%[[OFF1]]][]
 // CHECK:         %[[OFFB1:.*]] = arith.addi %[[OFF1]], %[[C1536]] : index
 // CHECK:         %[[TB1:.*]] = memref.view %[[BUF]][%[[OFFB1]]][]
@@ -87,8 +92,8 @@
 // CHECK:         %[[KA:.*]] = arith.addi %[[TOK]], %{{.*}} : index
 // CHECK:         nvgpu.device_async_copy %[[A]][%[[ROW1]], %[[KA]]], %[[TA1]][
 // CHECK:         nvgpu.device_async_copy %[[WV]][%{{.*}}, %{{.*}}], %[[TB1]][
-// CHECK:         nvvm.cp.async.commit.group
-// CHECK:       }
+// CHECK:       nvvm.cp.async.commit.group
+// CHECK-NEXT:  %[[STAGE:.*]] = arith.remui %[[COUNT]], %[[C2]] : index
 // The K steps of this stage's tile, from workgroup memory, prefetched
 // (the default): the first step's fragments loaded before the K-step
 // loop, which carries them and loads the next step's (min(k0 + 16, 16):
@@ -162,7 +167,6 @@
 // LDM: nvvm.cp.async.wait.group 0
 // LDM: scf.if
 // LDM: nvvm.cp.async.commit.group
-// LDM-NEXT: }
 // LDM: %[[TA:.*]] = memref.view {{.*}} to memref<16x32xbf16, #gpu.address_space<workgroup>>
 // LDM: %[[TB:.*]] = memref.view {{.*}} to memref<32x32xbf16, #gpu.address_space<workgroup>>
 // LDM: scf.for %[[K0:.*]] = %{{.*}} to %{{.*}} step %[[C16]] iter_args(
@@ -243,12 +247,13 @@
 // EMU:     scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} {
 // EMU:       memref.store %{{.*}}, %[[ACC]]
 // EMU:   scf.for %[[KT:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
-// EMU:     %[[STAGE:.*]] = arith.remui
-// EMU:     %[[IN:.*]] = arith.cmpi ult
-// EMU:     %[[TOM:.*]] = arith.select %[[IN]], %[[M0]], %{{.*}} : index
-// EMU:     %[[TOK:.*]] = arith.select %[[IN]], %{{.*}}, %{{.*}} : index
-// EMU:     scf.if
-// EMU:       %[[OTHER:.*]] = arith.subi %{{.*}}, %[[STAGE]] : index
+// EMU:     %[[T:.*]] = arith.divui %[[M0]], %{{.*}} : index
+// EMU:     %[[COUNT:.*]] = arith.addi
+// EMU:     %[[STAGE:.*]] = arith.remui %[[COUNT]], %{{.*}} : index
+// EMU:     %[[NEXT:.*]] = arith.addi %[[COUNT]], %{{.*}} : index
+// EMU:     %[[HAS:.*]] = arith.cmpi ult, %[[NEXT]], %{{.*}} : index
+// EMU:     scf.if %[[HAS]] {
+// EMU:       %[[OTHER:.*]] = arith.remui %[[NEXT]], %{{.*}} : index
 // EMU:       scf.for %[[W3:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
 // EMU:         %[[OFF1:.*]] = arith.muli %[[OTHER]], %[[C4608]] : index
 // EMU:         %[[TA1:.*]] = memref.view %[[BUF]][%[[OFF1]]][]
@@ -307,7 +312,6 @@ func.func @staged(%a: memref<?x64xbf16>, %w: memref<32x64xbf16>, %c: memref<?x32
 // CHECK:   memref.load %[[TOK]]
 // CHECK:   nvgpu.device_async_copy %[[X]]
 // CHECK:   nvvm.cp.async.commit.group
-// CHECK-NEXT: }
 // CHECK-NOT: memref.load %[[TOK]]
 // CHECK: nvvm.mma.sync
 // EMU-LABEL: func.func @gathered_rows

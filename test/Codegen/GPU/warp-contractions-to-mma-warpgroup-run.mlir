@@ -1,16 +1,21 @@
 // RUN: hmoe-opt %s --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{emulate stage-bytes=128 warpgroup-mma},convert-linalg-to-loops),convert-scf-to-cf,expand-strided-metadata,lower-affine,finalize-memref-to-llvm,convert-vector-to-llvm,convert-to-llvm,reconcile-unrealized-casts)' | mlir-runner -e main -entry-point-result=void -shared-libs=%mlir_c_runner_utils | FileCheck %s
+// RUN: hmoe-opt %s --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{emulate stage-bytes=128 stages=3 warpgroup-mma},convert-linalg-to-loops),convert-scf-to-cf,expand-strided-metadata,lower-affine,finalize-memref-to-llvm,convert-vector-to-llvm,convert-to-llvm,reconcile-unrealized-casts)' | mlir-runner -e main -entry-point-result=void -shared-libs=%mlir_c_runner_utils | FileCheck %s
+// RUN: hmoe-opt %s --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{stage-bytes=128 stages=3 warpgroup-mma}))' | FileCheck %s --check-prefix=STAGES3
 // RUN: hmoe-opt %s --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{stage-bytes=128 warpgroup-mma}))' | FileCheck %s --check-prefix=GPU
 // RUN: hmoe-opt %s --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{stage-bytes=64 warpgroup-mma}))' | FileCheck %s --check-prefix=FALLBACK
-// CHECK: cases 8
+// CHECK: cases 12
 // CHECK-NEXT: wrong 0
 //
+// (Also with 3 stages: copies two K tiles ahead.)
 // Warpgroup MMA (wgmma), emulated from its descriptors, against the same
 // contraction outside a warp loop. @wg4: one warpgroup of 4 warps of 32
 // columns (an m64n128k16 step reads the 4 warps' B tiles as one), bf16, K
 // = 192 in three 128-byte K tiles (odd: the stages alternate by output
 // tile too); @wg8: two warpgroups of 4 warps of 16 columns (m64n64k16,
 // the second group's B tiles 4 x 16 rows into the stage), f16, K = 128.
-// 77 rows: a full 64-row tile, then 13 rows (the warps of rows past them
+// @wg4n24: 4 warps of 24 columns (one 8-column step: m64n32k16, three
+// output tiles along N, so B's rows and C's columns start at n0 > 0),
+// bf16, K = 64 (one K tile a tile). 77 rows: a full 64-row tile, then 13 rows (the warps of rows past them
 // compute and store nothing of them). A's view starts 0 or 2 elements
 // into a 16-byte aligned row (the copies' 16-byte and element paths), B's
 // 0 or 6. The emulator reads each element where the hardware's 128-byte
@@ -28,6 +33,9 @@
 // GPU-NEXT: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
 // GPU: nvvm.barrier id = {{.*}} number_of_threads
 // GPU: nvvm.wgmma.fence.aligned
+// The descriptors' fixed fields: swizzle mode 1 (128 bytes, bit 62), stride
+// 1024 >> 4 (bits 32-45), leading offset 1 (bit 16), base offset 0.
+// GPU: arith.constant 4611686293305360384 : i64
 // GPU: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 128, k = 16>, D[<f32>, <one>], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <col>]
 // GPU: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 128, k = 16>, D[<f32>, <one>], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <col>]
 // GPU: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 128, k = 16>, D[<f32>, <one>], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <col>]
@@ -42,6 +50,15 @@
 // GPU: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 64, k = 16>, D[<f32>, <one>], A[<f16>, <one>, <row>], B[<f16>, <one>, <col>]
 // GPU-NOT: nvvm.wgmma.mma_async
 // GPU: nvvm.wgmma.commit.group.sync.aligned
+// Three stages: the prologue copies K tiles 0 and 1 (a group each), and
+// each K tile waits for its own copy with one group still in flight.
+// STAGES3-LABEL: func.func @wg4
+// STAGES3: memref.alloca() {alignment = 16 : i64} : memref<74752xi8
+// STAGES3: nvvm.cp.async.commit.group
+// STAGES3: nvvm.cp.async.commit.group
+// STAGES3: scf.for
+// STAGES3: nvvm.cp.async.wait.group 1
+// STAGES3: nvvm.wgmma.fence.aligned
 // 64-byte K tiles are not wgmma's swizzle: mma.sync with ldmatrix.
 // FALLBACK-LABEL: func.func @wg4
 // FALLBACK-NOT: wgmma
@@ -109,6 +126,39 @@ func.func @wg8_reference(%a: memref<77x128xf16, strided<[200, 1], offset: ?>>, %
     ^bb0(%x: f16, %y: f16, %acc: f32):
       %xf = arith.extf %x : f16 to f32
       %yf = arith.extf %y : f16 to f32
+      %p = arith.mulf %xf, %yf : f32
+      %s = arith.addf %acc, %p : f32
+      linalg.yield %s : f32
+    }
+  return
+}
+
+func.func @wg4n24(%a: memref<77x64xbf16, strided<[200, 1], offset: ?>>, %w: memref<96x64xbf16, strided<[200, 1], offset: ?>>, %c: memref<77x128xf32>) {
+  scf.forall (%i) = (0) to (96) step (24) {
+    %wv = memref.subview %w[%i, 0] [24, 64] [1, 1] : memref<96x64xbf16, strided<[200, 1], offset: ?>> to memref<24x64xbf16, strided<[200, 1], offset: ?>>
+    %cv = memref.subview %c[0, %i] [77, 24] [1, 1] : memref<77x128xf32> to memref<77x24xf32, strided<[128, 1], offset: ?>>
+    linalg.generic {indexing_maps = [#mapA, #mapB, #mapC], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%a, %wv : memref<77x64xbf16, strided<[200, 1], offset: ?>>, memref<24x64xbf16, strided<[200, 1], offset: ?>>)
+        outs(%cv : memref<77x24xf32, strided<[128, 1], offset: ?>>) {
+    ^bb0(%x: bf16, %y: bf16, %acc: f32):
+      %xf = arith.extf %x : bf16 to f32
+      %yf = arith.extf %y : bf16 to f32
+      %p = arith.mulf %xf, %yf : f32
+      %s = arith.addf %acc, %p : f32
+      linalg.yield %s : f32
+    }
+  } {mapping = [#gpu.warp<linear_dim_0>]}
+  return
+}
+
+func.func @wg4n24_reference(%a: memref<77x64xbf16, strided<[200, 1], offset: ?>>, %w: memref<96x64xbf16, strided<[200, 1], offset: ?>>, %c: memref<77x128xf32>) {
+  %cv = memref.subview %c[0, 0] [77, 96] [1, 1] : memref<77x128xf32> to memref<77x96xf32, strided<[128, 1]>>
+  linalg.generic {indexing_maps = [#mapA, #mapB, #mapC], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %w : memref<77x64xbf16, strided<[200, 1], offset: ?>>, memref<96x64xbf16, strided<[200, 1], offset: ?>>)
+      outs(%cv : memref<77x96xf32, strided<[128, 1]>>) {
+    ^bb0(%x: bf16, %y: bf16, %acc: f32):
+      %xf = arith.extf %x : bf16 to f32
+      %yf = arith.extf %y : bf16 to f32
       %p = arith.mulf %xf, %yf : f32
       %s = arith.addf %acc, %p : f32
       linalg.yield %s : f32
@@ -218,7 +268,7 @@ func.func @main() {
   %c5 = arith.constant 5 : index
   %c7 = arith.constant 7 : index
   %c0_i64 = arith.constant 0 : i64
-  %c2_i64 = arith.constant 2 : i64
+  %c3_i64 = arith.constant 3 : i64
   %offsetsA = arith.constant dense<[0, 2]> : vector<2xindex>
   %offsetsB = arith.constant dense<[0, 6]> : vector<2xindex>
   %abuf = memref.alloc() {alignment = 16 : i64} : memref<77x200xbf16>
@@ -253,9 +303,17 @@ func.func @main() {
       func.call @wg8(%ahv, %whv, %got) : (memref<77x128xf16, strided<[200, 1], offset: ?>>, memref<128x128xf16, strided<[200, 1], offset: ?>>, memref<77x128xf32>) -> ()
       func.call @wg8_reference(%ahv, %whv, %want) : (memref<77x128xf16, strided<[200, 1], offset: ?>>, memref<128x128xf16, strided<[200, 1], offset: ?>>, memref<77x128xf32>) -> ()
       %f16Wrong = func.call @wrong(%got, %want) : (memref<77x128xf32>, memref<77x128xf32>) -> i64
-      %both = arith.addi %bf16Wrong, %f16Wrong : i64
+      func.call @init(%got) : (memref<77x128xf32>) -> ()
+      func.call @init(%want) : (memref<77x128xf32>) -> ()
+      %av64 = memref.subview %abuf[0, %offA] [77, 64] [1, 1] : memref<77x200xbf16> to memref<77x64xbf16, strided<[200, 1], offset: ?>>
+      %wv64 = memref.subview %wbuf[0, %offB] [96, 64] [1, 1] : memref<128x200xbf16> to memref<96x64xbf16, strided<[200, 1], offset: ?>>
+      func.call @wg4n24(%av64, %wv64, %got) : (memref<77x64xbf16, strided<[200, 1], offset: ?>>, memref<96x64xbf16, strided<[200, 1], offset: ?>>, memref<77x128xf32>) -> ()
+      func.call @wg4n24_reference(%av64, %wv64, %want) : (memref<77x64xbf16, strided<[200, 1], offset: ?>>, memref<96x64xbf16, strided<[200, 1], offset: ?>>, memref<77x128xf32>) -> ()
+      %n24Wrong = func.call @wrong(%got, %want) : (memref<77x128xf32>, memref<77x128xf32>) -> i64
+      %both0 = arith.addi %bf16Wrong, %f16Wrong : i64
+      %both = arith.addi %both0, %n24Wrong : i64
       %bad2 = arith.addi %bad, %both : i64
-      %n2 = arith.addi %n, %c2_i64 : i64
+      %n2 = arith.addi %n, %c3_i64 : i64
       scf.yield %n2, %bad2 : i64, i64
     }
     scf.yield %inner#0, %inner#1 : i64, i64

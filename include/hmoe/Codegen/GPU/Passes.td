@@ -315,6 +315,11 @@ def HMoEWarpContractionsToMMA : InterfacePass<"hmoe-warp-contractions-to-mma",
            "fragments from the other (K tiles halved where K or 80 KB of "
            "workgroup memory need it; the stages carry across output "
            "tiles)">,
+    Option<"stages", "stages", "int64_t", /*default=*/"2",
+           "with stage-bytes: stages of tiles, 2 to 8; each K tile's copy "
+           "is issued stages - 1 K tiles ahead and waited for when its "
+           "K tile comes (cp.async.wait_group stages - 2); past 2 the "
+           "stages may take 160 KB (one block an SM) instead of 80">,
     Option<"ldmatrix", "ldmatrix", "bool", /*default=*/"false",
            "with stage-bytes: the lanes read their fragments from the "
            "tiles by ldmatrix (nvgpu.ldmatrix: A's four 8 x 8 matrices, "
