@@ -636,7 +636,7 @@ public:
         });
       });
     };
-    for (int64_t i = 0; i + 1 < stages; ++i)
+    for (int64_t i = 0; i < copiesAhead(); ++i)
       ifKTile(b, index(b, i),
               [&](ImplicitLocOpBuilder &then, Value toM, Value toN, Value toK) {
                 copyEach(then, toM, toN, index(then, i), toK);
@@ -686,9 +686,10 @@ public:
         Value count = kTileIndex(kb, m0, n0, kt);
         Value stage = stageOf(kb, count, 0);
         ifKTile(
-            kb, arith::AddIOp::create(kb, count, index(kb, stages - 1)),
+            kb, arith::AddIOp::create(kb, count, index(kb, copiesAhead())),
             [&](ImplicitLocOpBuilder &then, Value toM, Value toN, Value toK) {
-              copyEach(then, toM, toN, stageOf(then, count, stages - 1), toK);
+              copyEach(then, toM, toN, stageOf(then, count, copiesAhead()),
+                       toK);
             });
         if (warpgroups) {
           bindStage(kb, buffer, stage);
@@ -745,6 +746,9 @@ public:
                            [&](ImplicitLocOpBuilder &kb, ValueRange sums) {
                              return warpgroupSteps(kb, group, sums);
                            });
+      // The last K tile's steps done before their sums are stored.
+      if (wgmmaInFlight())
+        NVVM::WgmmaWaitGroupSyncOp::create(nb, 0);
       int64_t perWarp = 4 * steps;
       for (auto [j, out] : llvm::enumerate(groupC))
         for (auto [s, tile] : llvm::enumerate(tiles))
@@ -760,7 +764,7 @@ private:
   /// for emitStagedKTiles' wait).
   void emitStagedPrologue(Value tid, Value lane, Value buffer) {
     barrier(b, numWarps * kWarpSize);
-    for (int64_t i = 0; i + 1 < stages; ++i) {
+    for (int64_t i = 0; i < copiesAhead(); ++i) {
       ifKTile(b, index(b, i),
               [&](ImplicitLocOpBuilder &then, Value toM, Value toN, Value toK) {
                 bindStage(then, buffer, index(then, i));
@@ -790,7 +794,7 @@ private:
         at, index(at, 0), index(at, mma.depth), index(at, kTile), acc,
         [&](OpBuilder &nested, Location loc, Value kt, ValueRange sums) {
           ImplicitLocOpBuilder kb(loc, nested);
-          NVVM::CpAsyncWaitGroupOp::create(kb, stages - 2);
+          NVVM::CpAsyncWaitGroupOp::create(kb, copiesAhead() - 1);
           if (warpgroups)
             NVVM::FenceProxyOp::create(
                 kb, NVVM::ProxyKind::async_shared,
@@ -800,9 +804,9 @@ private:
             barrier(kb, numWarps * kWarpSize);
           Value count = kTileIndex(kb, m0, n0, kt);
           ifKTile(
-              kb, arith::AddIOp::create(kb, count, index(kb, stages - 1)),
+              kb, arith::AddIOp::create(kb, count, index(kb, copiesAhead())),
               [&](ImplicitLocOpBuilder &then, Value toM, Value toN, Value toK) {
-                bindStage(then, buffer, stageOf(then, count, stages - 1));
+                bindStage(then, buffer, stageOf(then, count, copiesAhead()));
                 copyTiles(then, tid, lane, toM, toN, toK);
               });
           NVVM::CpAsyncCommitGroupOp::create(kb);
@@ -928,7 +932,7 @@ private:
           /*satfinite=*/NVVM::MMAIntOverflowAttr());
     }
     NVVM::WgmmaGroupSyncAlignedOp::create(at);
-    NVVM::WgmmaWaitGroupSyncOp::create(at, 0);
+    NVVM::WgmmaWaitGroupSyncOp::create(at, wgmmaInFlight());
     SmallVector<Value> out;
     for (int64_t i = 0, e = sums.size(); i < e; ++i)
       out.push_back(LLVM::ExtractValueOp::create(at, d, i));
@@ -1087,6 +1091,16 @@ private:
     return llvm::divideCeil(mma.cols, bTileRows());
   }
   int64_t kTilesPerTile() const { return mma.depth / kTile; }
+
+  /// How many K tiles ahead of the one computed the copies run: into all
+  /// the other stages (stages - 1), but with wgmma steps left in flight
+  /// past their K tile (wgmmaInFlight) one fewer, since the stage read
+  /// by the previous K tile's steps may still be in use.
+  int64_t copiesAhead() const { return stages - 1 - wgmmaInFlight(); }
+  /// The K tiles' wgmma groups left in flight at the next barrier: one
+  /// from 3 stages on (wgmma.wait_group 1: a K tile's steps overlap the
+  /// next one's wait, barrier and copies), else none.
+  int64_t wgmmaInFlight() const { return warpgroups && stages >= 3 ? 1 : 0; }
 
   /// The stage of the loop's K tile `count` + `ahead`: they take stages 0,
   /// 1, ..., stages - 1, 0, ... in turn.
@@ -1789,7 +1803,7 @@ private:
   // rows' padding; the workgroup tiles of the warp being emitted, and the
   // first row of its B tile.
   int64_t kTile = 0, tilePad = 0;
-  int64_t stages; // of tiles: copies run stages - 1 K tiles ahead
+  int64_t stages; // of tiles (copiesAhead)
   Value sharedA, sharedB, bRowBase;
   // wgmma: whether the warpgroups run it; the buffer's address (index; on
   // the GPU its shared-window address) and the bytes before its first

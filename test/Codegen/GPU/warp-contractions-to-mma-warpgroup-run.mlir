@@ -6,7 +6,7 @@
 // CHECK: cases 12
 // CHECK-NEXT: wrong 0
 //
-// (Also with 3 stages: copies two K tiles ahead.)
+// (Also with 3 stages: the wgmma steps in flight past their K tile.)
 // Warpgroup MMA (wgmma), emulated from its descriptors, against the same
 // contraction outside a warp loop. @wg4: one warpgroup of 4 warps of 32
 // columns (an m64n128k16 step reads the 4 warps' B tiles as one), bf16, K
@@ -50,15 +50,22 @@
 // GPU: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 64, k = 16>, D[<f32>, <one>], A[<f16>, <one>, <row>], B[<f16>, <one>, <col>]
 // GPU-NOT: nvvm.wgmma.mma_async
 // GPU: nvvm.wgmma.commit.group.sync.aligned
-// Three stages: the prologue copies K tiles 0 and 1 (a group each), and
-// each K tile waits for its own copy with one group still in flight.
+// Three stages: each K tile's wgmma steps stay in flight past it
+// (wgmma.wait.group 1), so the copies run one K tile ahead, not two (the
+// stage the previous steps read may be in use until the next wait): the
+// prologue copies K tile 0 only, each K tile waits for all its copies,
+// and the output tile's last steps are waited for before the stores.
 // STAGES3-LABEL: func.func @wg4
 // STAGES3: memref.alloca() {alignment = 16 : i64} : memref<74752xi8
 // STAGES3: nvvm.cp.async.commit.group
-// STAGES3: nvvm.cp.async.commit.group
+// STAGES3-NOT: nvvm.cp.async.commit.group
 // STAGES3: scf.for
-// STAGES3: nvvm.cp.async.wait.group 1
+// STAGES3: nvvm.cp.async.wait.group 0
 // STAGES3: nvvm.wgmma.fence.aligned
+// STAGES3: nvvm.wgmma.commit.group.sync.aligned
+// STAGES3-NEXT: nvvm.wgmma.wait.group.sync.aligned 1
+// STAGES3: nvvm.wgmma.wait.group.sync.aligned 0
+// STAGES3: vector.store
 // 64-byte K tiles are not wgmma's swizzle: mma.sync with ldmatrix.
 // FALLBACK-LABEL: func.func @wg4
 // FALLBACK-NOT: wgmma

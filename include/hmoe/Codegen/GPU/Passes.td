@@ -318,8 +318,11 @@ def HMoEWarpContractionsToMMA : InterfacePass<"hmoe-warp-contractions-to-mma",
     Option<"stages", "stages", "int64_t", /*default=*/"2",
            "with stage-bytes: stages of tiles, 2 to 8; each K tile's copy "
            "is issued stages - 1 K tiles ahead and waited for when its "
-           "K tile comes (cp.async.wait_group stages - 2); past 2 the "
-           "stages may take 160 KB (one block an SM) instead of 80">,
+           "K tile comes (cp.async.wait_group stages - 2); with "
+           "warpgroup-mma from 3 stages on, each K tile's wgmma steps "
+           "stay in flight past it (wgmma.wait_group 1) and the copies "
+           "run stages - 2 ahead; past 2 the stages may take 160 KB (one "
+           "block an SM) instead of 80">,
     Option<"ldmatrix", "ldmatrix", "bool", /*default=*/"false",
            "with stage-bytes: the lanes read their fragments from the "
            "tiles by ldmatrix (nvgpu.ldmatrix: A's four 8 x 8 matrices, "
