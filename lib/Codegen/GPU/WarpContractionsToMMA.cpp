@@ -269,8 +269,8 @@ public:
   }
 
   /// Whether A and B go through workgroup memory (`stage-bytes`), and how
-  /// many bytes of it one warp loop needs: two stages of the tiles (one
-  /// copied while the other is read).
+  /// many bytes of it one warp loop needs: `stages` stages of the tiles
+  /// (copied into while one is read).
   bool isStaged() const { return kTile > 0; }
   /// Whether the warpgroups run wgmma steps (warpgroup-mma, where the
   /// contraction fits them).
@@ -562,13 +562,11 @@ private:
 
 public:
   /// Staged on the GPU, as lane `lane` of warp `warp` (thread `tid` of the
-  /// loop's), double-buffered across the loop's output tiles: a barrier
-  /// (whatever read the buffer before is done) and the first tile's K tile
-  /// 0 copied into stage 0 by `cp.async`; per output tile and K tile kt, a
-  /// wait for this thread's copies and a barrier (every thread's have
-  /// landed, and the other stage is read), then the next copy into the
-  /// other stage (K tile kt + 1, or after the last the next output tile's
-  /// K tile 0), in flight while the mma steps run on this one. Every warp
+  /// loop's), the stages carried across the loop's output tiles: the
+  /// prologue (emitStagedPrologue: a barrier, the first K tiles copied by
+  /// `cp.async`), then per output tile its K tiles (emitStagedKTiles: a
+  /// wait for this K tile's copy and a barrier, the copy of a K tile
+  /// further on, in flight while the mma steps run on this one). Every warp
   /// runs the same loops (warps split N; the row tiles' guards sit below
   /// the barriers, around or inside the K steps), so every thread of the
   /// loop reaches each barrier. The first barrier is also implied by the
@@ -816,8 +814,6 @@ private:
     return llvm::to_vector(ValueRange(kTiles.getResults()));
   }
 
-public:
-private:
   /// Every warp of warpgroup `group`'s C (bound by `bindWarp`), the
   /// emitter's own views restored after.
   SmallVector<Value>

@@ -4,6 +4,7 @@
 // RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{emulate stage-bytes=64 row-tiles=1},canonicalize,cse))' %s | FileCheck %s --check-prefix=EMU
 // RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{stage-bytes=64 row-tiles=1 ldmatrix prefetch=0},canonicalize,cse))' %s | FileCheck %s --check-prefix=LDM
 // RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{stage-bytes=64 row-tiles=1 ldmatrix},canonicalize,cse))' %s | FileCheck %s --check-prefix=LDMPF
+// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{stage-bytes=64 row-tiles=1 stages=4},canonicalize,cse))' %s | FileCheck %s --check-prefix=S4
 // A and B through workgroup memory (stage-bytes), double-buffered: per K
 // tile of 32 bf16 (64 bytes of a row; rows padded to 96 bytes, 48
 // elements) the 64 threads of two warps copy A's 16 rows (past the end,
@@ -114,6 +115,22 @@
 // CHECK:         nvvm.mma.sync
 // CHECK:       } {llvm.loop_annotation
 // CHECK:     vector.store %{{.*}}, %{{.*}} {alignment = 8 : i64} : memref<?x16xf32
+//
+// Four stages: three K tiles copied before the loop (a commit group each),
+// each K tile waits with two groups in flight and copies the K tile three
+// after it (count + 3), into stage (count + 3) % 4. Only the GPU form says
+// how far ahead it copies and waits: the emulation copies synchronously.
+// S4-LABEL: func.func @staged
+// S4: memref.alloca() {alignment = 16 : i64} : memref<18432xi8, #gpu.address_space<workgroup>>
+// S4-COUNT-3: nvvm.cp.async.commit.group
+// S4-NOT: nvvm.cp.async.commit.group
+// S4: scf.for
+// S4: nvvm.cp.async.wait.group 2
+// S4: %[[AHEAD:.*]] = arith.addi %{{.*}}, %c3 : index
+// S4-NEXT: arith.cmpi ult, %[[AHEAD]], %{{.*}} : index
+// S4: %[[STAGE:.*]] = arith.remui %[[AHEAD]], %c4 : index
+// S4-NEXT: arith.muli %[[STAGE]], %c4608 : index
+// S4: nvvm.cp.async.commit.group
 //
 // test-drop-barrier (testing only): the K tiles' barrier left out, the
 // warp loop's first kept; gpu-check's racecheck must see the race.

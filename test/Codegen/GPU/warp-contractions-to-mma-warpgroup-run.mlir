@@ -1,6 +1,6 @@
 // RUN: hmoe-opt %s --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{emulate stage-bytes=128 warpgroup-mma},convert-linalg-to-loops),convert-scf-to-cf,expand-strided-metadata,lower-affine,finalize-memref-to-llvm,convert-vector-to-llvm,convert-to-llvm,reconcile-unrealized-casts)' | mlir-runner -e main -entry-point-result=void -shared-libs=%mlir_c_runner_utils | FileCheck %s
 // RUN: hmoe-opt %s --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{emulate stage-bytes=128 stages=3 warpgroup-mma},convert-linalg-to-loops),convert-scf-to-cf,expand-strided-metadata,lower-affine,finalize-memref-to-llvm,convert-vector-to-llvm,convert-to-llvm,reconcile-unrealized-casts)' | mlir-runner -e main -entry-point-result=void -shared-libs=%mlir_c_runner_utils | FileCheck %s
-// RUN: hmoe-opt %s --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{stage-bytes=128 stages=3 warpgroup-mma}))' | FileCheck %s --check-prefix=STAGES3
+// RUN: hmoe-opt %s --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{stage-bytes=128 stages=3 warpgroup-mma},canonicalize,cse))' | FileCheck %s --check-prefix=STAGES3
 // RUN: hmoe-opt %s --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{stage-bytes=128 warpgroup-mma}))' | FileCheck %s --check-prefix=GPU
 // RUN: hmoe-opt %s --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{stage-bytes=64 warpgroup-mma}))' | FileCheck %s --check-prefix=FALLBACK
 // CHECK: cases 12
@@ -61,6 +61,9 @@
 // STAGES3-NOT: nvvm.cp.async.commit.group
 // STAGES3: scf.for
 // STAGES3: nvvm.cp.async.wait.group 0
+// STAGES3: %[[AHEAD:.*]] = arith.addi %{{.*}}, %c1 : index
+// STAGES3-NEXT: arith.cmpi ult, %[[AHEAD]], %{{.*}} : index
+// STAGES3: arith.remui %[[AHEAD]], %c3 : index
 // STAGES3: nvvm.wgmma.fence.aligned
 // STAGES3: nvvm.wgmma.commit.group.sync.aligned
 // STAGES3-NEXT: nvvm.wgmma.wait.group.sync.aligned 1

@@ -188,7 +188,8 @@ def HMoEWarpContractionsToMMA : InterfacePass<"hmoe-warp-contractions-to-mma",
 
     With `stage-bytes` (a power of two from 32 to 256, 64 or 128 say; 0,
     the default, is off), A and B go through workgroup memory a K tile at
-    a time, in two stages: one is filled while the lanes read the other.
+    a time, in `stages` stages (2 by default): the next ones are filled
+    while the lanes read one.
     Where the block's warps split N (A, or the gathered source and its
     indices, defined outside the warp loop, and C's rows the same for
     every warp; else not staged), they all read the same rows of A: per
@@ -197,22 +198,25 @@ def HMoEWarpContractionsToMMA : InterfacePass<"hmoe-warp-contractions-to-mma",
     indices name) and each warp its own rows of B, in 16-byte chunks
     (`cp.async`, `nvgpu.device_async_copy` around L1, where the source's
     rows and base address are 16-byte aligned, else element by element).
-    Once per warp loop: a barrier over the loop's threads (`nvvm.barrier`,
-    id 1, their count; whatever read the buffer before is done), then,
-    where there are rows, the first output tile's K tile 0 copied into
-    stage 0 and committed. Per output tile and K tile kt: a wait for the
-    thread's copies (`nvvm.cp.async.wait.group 0`) and the barrier (every
-    thread's copies have landed, and the other stage is read), the next
-    copy into the other stage, committed (K tile kt + 1, or after the
-    last the loop's next output tile's K tile 0: the stages carry across
-    output tiles, their K tiles taking stages 0, 1, 0, ... in the loop's
-    order), then the mma steps on this stage (one barrier per K tile),
+    The loop's K tiles, over all its output tiles in order, are counted
+    (the stages carry across output tiles) and K tile c takes stage c %
+    `stages`. Once per warp loop: a barrier over the loop's threads
+    (`nvvm.barrier`, id 1, their count; whatever read the buffer before
+    is done), then K tiles 0 .. A - 1 copied into their stages, each
+    committed as a group (empty ones too), A = `stages` - 1. Per K tile
+    c: a wait for the thread's copy of it (`nvvm.cp.async.wait.group` A -
+    1) and the barrier (every thread's copies have landed, and the stage
+    K tile c - 1 read is free), the copy of K tile c + A where the loop
+    has it, committed, then the mma steps on stage c % `stages` (one
+    barrier per K tile),
     the lanes loading their fragments as they would from global memory
     (always aligned, so in `load-bytes` runs, narrowed only where a run's
     K step would not divide the K tile; with `prefetch`, one step ahead
     within the K tile). K tiles halve, down to 32 bytes,
-    until one divides K and the two stages fit 80 KB (two blocks per SM
-    on sm_80 and sm_90). A tile's rows are padded to 32 bytes past a
+    until one divides K and the stages fit 80 KB with two (two blocks per
+    SM on sm_80 and sm_90), 160 KB with more (one; beyond the 99 KB a
+    block may take on sm_86 and sm_89, so more than two stages are for
+    sm_80 and sm_90 only). A tile's rows are padded to 32 bytes past a
     multiple of 64, so the 8-byte fragment loads of a phase's 16 lanes (4
     rows, 32 bytes each) fall on distinct banks. One workgroup buffer (an
     i8 `memref.alloca` in `#gpu.address_space<workgroup>`, viewed as the
@@ -317,12 +321,12 @@ def HMoEWarpContractionsToMMA : InterfacePass<"hmoe-warp-contractions-to-mma",
            "tiles)">,
     Option<"stages", "stages", "int64_t", /*default=*/"2",
            "with stage-bytes: stages of tiles, 2 to 8; each K tile's copy "
-           "is issued stages - 1 K tiles ahead and waited for when its "
-           "K tile comes (cp.async.wait_group stages - 2); with "
+           "is issued A = stages - 1 K tiles ahead and waited for when its "
+           "K tile comes (cp.async.wait_group A - 1); with "
            "warpgroup-mma from 3 stages on, each K tile's wgmma steps "
-           "stay in flight past it (wgmma.wait_group 1) and the copies "
-           "run stages - 2 ahead; past 2 the stages may take 160 KB (one "
-           "block an SM) instead of 80">,
+           "stay in flight past it (wgmma.wait_group 1) and A = stages - "
+           "2; past 2 the stages may take 160 KB (one block an SM: sm_80 "
+           "and sm_90, not sm_86/sm_89) instead of 80">,
     Option<"ldmatrix", "ldmatrix", "bool", /*default=*/"false",
            "with stage-bytes: the lanes read their fragments from the "
            "tiles by ldmatrix (nvgpu.ldmatrix: A's four 8 x 8 matrices, "
