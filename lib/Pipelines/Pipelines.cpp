@@ -397,8 +397,7 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   occupancy.minBlocksPerSM = options.minBlocksPerSM;
   occupancy.mmaMinBlocksPerSM = options.mmaMinBlocksPerSM;
   occupancy.localArrayMinBlocksPerSM = options.localArrayMinBlocksPerSM;
-  pm.addNestedPass<gpu::GPUModuleOp>(
-      hmoe::createHMoESetKernelOccupancy(occupancy));
+  pm.addPass(hmoe::createHMoESetKernelOccupancy(occupancy));
   // The staged tiles' cp.async copies (nvgpu.device_async_copy).
   pm.addNestedPass<gpu::GPUModuleOp>(createConvertNVGPUToNVVMPass());
   ConvertGpuOpsToNVVMOpsOptions toNVVM;

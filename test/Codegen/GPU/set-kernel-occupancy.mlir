@@ -1,11 +1,11 @@
-// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(gpu.module(hmoe-set-kernel-occupancy))' %s | FileCheck %s
-// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(gpu.module(hmoe-set-kernel-occupancy{min-blocks-per-sm=3}))' %s | FileCheck %s --check-prefix=ALL3
-// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(gpu.module(hmoe-set-kernel-occupancy{min-blocks-per-sm=0}))' %s | FileCheck %s --check-prefix=MMA
-// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(gpu.module(hmoe-set-kernel-occupancy{min-blocks-per-sm=0 mma-min-blocks-per-sm=4 local-array-min-blocks-per-sm=3}))' %s | FileCheck %s --check-prefix=EACH
-// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(gpu.module(hmoe-set-kernel-occupancy{min-blocks-per-sm=0 mma-min-blocks-per-sm=0 local-array-min-blocks-per-sm=0}))' %s | FileCheck %s --check-prefix=NONE
-// RUN: not hmoe-opt --split-input-file --pass-pipeline='builtin.module(gpu.module(hmoe-set-kernel-occupancy{min-blocks-per-sm=33}))' %s 2>&1 | FileCheck %s --check-prefix=ERROR
-// RUN: not hmoe-opt --split-input-file --pass-pipeline='builtin.module(gpu.module(hmoe-set-kernel-occupancy{mma-min-blocks-per-sm=-1}))' %s 2>&1 | FileCheck %s --check-prefix=ERROR-MMA
-// RUN: not hmoe-opt --split-input-file --pass-pipeline='builtin.module(gpu.module(hmoe-set-kernel-occupancy{local-array-min-blocks-per-sm=40}))' %s 2>&1 | FileCheck %s --check-prefix=ERROR-LOCAL
+// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(hmoe-set-kernel-occupancy)' %s | FileCheck %s
+// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(hmoe-set-kernel-occupancy{min-blocks-per-sm=3})' %s | FileCheck %s --check-prefix=ALL3
+// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(hmoe-set-kernel-occupancy{min-blocks-per-sm=0})' %s | FileCheck %s --check-prefix=MMA
+// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(hmoe-set-kernel-occupancy{min-blocks-per-sm=0 mma-min-blocks-per-sm=4 local-array-min-blocks-per-sm=3})' %s | FileCheck %s --check-prefix=EACH
+// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(hmoe-set-kernel-occupancy{min-blocks-per-sm=0 mma-min-blocks-per-sm=0 local-array-min-blocks-per-sm=0})' %s | FileCheck %s --check-prefix=NONE
+// RUN: not hmoe-opt --split-input-file --pass-pipeline='builtin.module(hmoe-set-kernel-occupancy{min-blocks-per-sm=33})' %s 2>&1 | FileCheck %s --check-prefix=ERROR
+// RUN: not hmoe-opt --split-input-file --pass-pipeline='builtin.module(hmoe-set-kernel-occupancy{mma-min-blocks-per-sm=-1})' %s 2>&1 | FileCheck %s --check-prefix=ERROR-MMA
+// RUN: not hmoe-opt --split-input-file --pass-pipeline='builtin.module(hmoe-set-kernel-occupancy{local-array-min-blocks-per-sm=40})' %s 2>&1 | FileCheck %s --check-prefix=ERROR-LOCAL
 
 // Every kernel gets the minimum number of blocks per SM (PTX
 // .minnctapersm) ptxas budgets registers for; device functions that are
@@ -70,6 +70,58 @@ module attributes {gpu.container_module} {
       gpu.return
     }
     gpu.func @helper() {
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+// No more blocks than the launches' dynamic workgroup memory lets an SM
+// hold (the SM's bytes over the launch's plus the 1 KB a block reserves,
+// for the smallest SM of the gpu.module's targets, at least 1): on sm_90a
+// (228 KB) 164864 bytes (4 stages of W1's wgmma tiles) leave room for 1,
+// 82944 (2 stages) for 2; with sm_86 among the targets (100 KB) 82944
+// leaves 1; a launch of unknown size, or a chip this pass does not know,
+// leaves the kernel as it is.
+// CHECK-LABEL: gpu.module @hopper
+// CHECK: gpu.func @four() kernel attributes {nvvm.minctasm = 1 : i32}
+// CHECK: gpu.func @two() kernel attributes {nvvm.minctasm = 2 : i32}
+// CHECK: gpu.func @unknown() kernel attributes {nvvm.minctasm = 2 : i32}
+// CHECK-LABEL: gpu.module @ampere_too
+// CHECK: gpu.func @two() kernel attributes {nvvm.minctasm = 1 : i32}
+// CHECK-LABEL: gpu.module @new_chip
+// CHECK: gpu.func @two() kernel attributes {nvvm.minctasm = 2 : i32}
+module attributes {gpu.container_module} {
+  func.func @host(%size: i32) {
+    %c1 = arith.constant 1 : index
+    %four = arith.constant 164864 : i32
+    %two = arith.constant 82944 : i32
+    gpu.launch_func @hopper::@four blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) dynamic_shared_memory_size %four
+    gpu.launch_func @hopper::@two blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) dynamic_shared_memory_size %two
+    gpu.launch_func @hopper::@unknown blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) dynamic_shared_memory_size %size
+    gpu.launch_func @ampere_too::@two blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) dynamic_shared_memory_size %two
+    gpu.launch_func @new_chip::@two blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) dynamic_shared_memory_size %four
+    return
+  }
+  gpu.module @hopper [#nvvm.target<chip = "sm_90a">] {
+    gpu.func @four() kernel {
+      gpu.return
+    }
+    gpu.func @two() kernel {
+      gpu.return
+    }
+    gpu.func @unknown() kernel {
+      gpu.return
+    }
+  }
+  gpu.module @ampere_too [#nvvm.target<chip = "sm_90a">, #nvvm.target<chip = "sm_86">] {
+    gpu.func @two() kernel {
+      gpu.return
+    }
+  }
+  gpu.module @new_chip [#nvvm.target<chip = "sm_100a">] {
+    gpu.func @two() kernel {
       gpu.return
     }
   }

@@ -643,7 +643,7 @@ def HMoEVerifyGPUBinary : Pass<"hmoe-verify-gpu-binary", "::mlir::ModuleOp"> {
 }
 
 def HMoESetKernelOccupancy : Pass<"hmoe-set-kernel-occupancy",
-                                  "::mlir::gpu::GPUModuleOp"> {
+                                  "::mlir::ModuleOp"> {
   let summary = "Tell ptxas how many blocks of each kernel an SM must hold";
   let description = [{
     Sets `nvvm.minctasm` (PTX `.minnctapersm`) on every kernel of the
@@ -671,6 +671,15 @@ def HMoESetKernelOccupancy : Pass<"hmoe-set-kernel-occupancy",
     nested levels' fused routing kernels) where 56-181 sufficed; with a
     budget for 2 blocks ptxas unrolled one routing kernel further and
     spilled at 128. 0 leaves those kernels to ptxas too.
+
+    No kernel is asked for more blocks than its workgroup memory lets an
+    SM hold: where every launch of a kernel (`gpu.launch_func` in the
+    module) gives a constant dynamic workgroup memory size, the blocks
+    are at most the SM's workgroup memory over that size plus the 1 KB
+    each block reserves, for the smallest SM of the gpu.module's NVVM
+    targets (sm_80: 164 KB, sm_86/sm_89: 100 KB, sm_90: 228 KB), and at
+    least 1: more than two stages of staged tiles (`warp-stages`, up to
+    160 KB) then get 1 and ptxas up to 255 registers a thread, not 128.
   }];
   let options = [
     Option<"minBlocksPerSM", "min-blocks-per-sm", "int64_t",
