@@ -756,7 +756,7 @@ public:
 
 private:
   /// Once per warp loop on the GPU: a barrier (whatever read the buffer
-  /// before is done), then the loop's first `stages` - 1 K tiles copied
+  /// before is done), then the loop's first copiesAhead() K tiles copied
   /// into stages 0, 1, ... by `cp.async`, each its own group (committed
   /// where there is nothing to copy too, so that the groups count K tiles
   /// for emitStagedKTiles' wait).
@@ -776,11 +776,11 @@ private:
 
   /// The K tiles of the output tile at (m0, n0) on the GPU, from the sums
   /// `acc`: per K tile a wait for this thread's copy of it (the groups of
-  /// the `stages` - 2 K tiles after it may stay in flight) and the barrier
-  /// (every thread's have landed, and the stage the next copy goes to,
-  /// read `stages` - 1 K tiles ago, is read), then that copy (the loop's K
-  /// tile `stages` - 1 ahead, across output tiles, committed), then
-  /// `kTileSteps` on this K tile's stage. With wgmma a proxy fence comes
+  /// the A - 1 K tiles after it may stay in flight, A = copiesAhead()) and
+  /// the barrier (every thread's have landed, and the stage the next copy
+  /// goes to is no longer read), then that copy (the loop's K tile A
+  /// ahead, across output tiles, committed), then `kTileSteps` on this K
+  /// tile's stage. With wgmma a proxy fence comes
   /// before the barrier: cp.async wrote through the generic proxy, wgmma
   /// reads through the async one.
   SmallVector<Value> emitStagedKTiles(
