@@ -268,7 +268,9 @@ def HMoEWarpContractionsToMMA : InterfacePass<"hmoe-warp-contractions-to-mma",
     through the async one), the barrier, the next copy, then
     `nvvm.wgmma.fence.aligned`, the K tile's steps, commit and wait for
     them (so the stage is read before the next barrier lets it be copied
-    into). Emulated, the accumulators are kept in the warps' register
+    into; from 3 `stages` on, for all but them, `wgmma.wait_group 1`, the
+    copies then one K tile less ahead, and for them before C is stored).
+    Emulated, the accumulators are kept in the warps' register
     buffer by the wgmma layout and each step is computed from its
     descriptors: element (r, k) of an operand read at the descriptor's
     address + (r / 8) stride + (r % 8) 128 + k * size with address bits
