@@ -34,7 +34,6 @@
 #include "hmoe/Codegen/BufferAliasing.h"
 #include "hmoe/Codegen/GPU/Passes.h"
 #include "hmoe/Codegen/RowGather.h"
-#include <limits>
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
@@ -44,6 +43,8 @@
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
+
+#include <limits>
 
 namespace mlir::hmoe {
 #define GEN_PASS_DEF_HMOEWARPCONTRACTIONSTOMMA
@@ -484,18 +485,25 @@ private:
                     Value bRegs) {
     forTiles(at, [&](ImplicitLocOpBuilder &nb, Value m0, Value n0) {
       Value base = index(nb, 0);
-      emulateLoadAcc(nb, m0, n0, accRegs, base);
+      auto tilesOf = [&](ImplicitLocOpBuilder &lb, Value lane) {
+        return laneTiles(lb, lane, m0, n0);
+      };
+      emulateLoadAcc(nb, tilesOf, accRegs, base);
       emulateKSteps(nb, m0, n0, mma.depth, aRegs, bRegs, accRegs, base);
-      emulateStoreAcc(nb, m0, n0, accRegs, base);
+      emulateStoreAcc(nb, tilesOf, accRegs, base);
     });
   }
 
-  /// The lanes' accumulators of the tile at (m0, n0) into the warp's
+  /// A lane's 16 x 8 tiles (laneTiles, warpgroupLaneTiles).
+  using LaneTilesOf =
+      function_ref<SmallVector<LaneTile>(ImplicitLocOpBuilder &, Value)>;
+
+  /// The lanes' accumulators of their tiles `tilesOf` into the warp's
   /// registers, the buffer's tiles from `base` (a warp's first).
-  void emulateLoadAcc(ImplicitLocOpBuilder &at, Value m0, Value n0,
+  void emulateLoadAcc(ImplicitLocOpBuilder &at, LaneTilesOf tilesOf,
                       Value accRegs, Value base) {
     forLanes(at, [&](ImplicitLocOpBuilder &lb, Value lane) {
-      for (auto [t, tile] : llvm::enumerate(laneTiles(lb, lane, m0, n0)))
+      for (auto [t, tile] : llvm::enumerate(tilesOf(lb, lane)))
         for (auto [i, value] : llvm::enumerate(loadAcc(lb, tile)))
           memref::StoreOp::create(
               lb, value, accRegs,
@@ -504,10 +512,10 @@ private:
     });
   }
 
-  void emulateStoreAcc(ImplicitLocOpBuilder &at, Value m0, Value n0,
+  void emulateStoreAcc(ImplicitLocOpBuilder &at, LaneTilesOf tilesOf,
                        Value accRegs, Value base) {
     forLanes(at, [&](ImplicitLocOpBuilder &lb, Value lane) {
-      for (auto [t, tile] : llvm::enumerate(laneTiles(lb, lane, m0, n0))) {
+      for (auto [t, tile] : llvm::enumerate(tilesOf(lb, lane))) {
         Value accTile = arith::AddIOp::create(lb, base, index(lb, t));
         SmallVector<Value> acc;
         for (int64_t i = 0; i < 4; ++i)
@@ -654,31 +662,24 @@ public:
                                       arith::AddIOp::create(gb, firstWarp, i),
                                       index(gb, perWarp)),
                 arith::MulIOp::create(gb, inGroup, index(gb, steps)));
-            forLanes(gb, [&](ImplicitLocOpBuilder &lb, Value lane) {
-              for (auto [s, tile] :
-                   llvm::enumerate(warpgroupLaneTiles(lb, lane, m0, n0, i))) {
-                Value at = arith::AddIOp::create(lb, base, index(lb, s));
-                if (store) {
-                  SmallVector<Value> acc;
-                  for (int64_t r = 0; r < 4; ++r)
-                    acc.push_back(memref::LoadOp::create(
-                        lb, accRegs, ValueRange{at, lane, index(lb, r)}));
-                  storeAcc(lb, tile, acc);
-                  continue;
-                }
-                for (auto [r, value] : llvm::enumerate(loadAcc(lb, tile)))
-                  memref::StoreOp::create(lb, value, accRegs,
-                                          ValueRange{at, lane, index(lb, r)});
-              }
-            });
+            auto tilesOf = [&](ImplicitLocOpBuilder &lb, Value lane) {
+              return warpgroupLaneTiles(lb, lane, m0, n0, i);
+            };
+            if (store)
+              emulateStoreAcc(gb, tilesOf, accRegs, base);
+            else
+              emulateLoadAcc(gb, tilesOf, accRegs, base);
           });
     };
     forTiles(b, [&](ImplicitLocOpBuilder &nb, Value m0, Value n0) {
       Value first = index(nb, 0);
+      auto warpTiles = [&](ImplicitLocOpBuilder &lb, Value lane) {
+        return laneTiles(lb, lane, m0, n0);
+      };
       eachWarp(nb, first, [&](ImplicitLocOpBuilder &wb, Value wp, Value base) {
         if (warpgroups)
           return warpgroupAcc(wb, wp, m0, n0, /*store=*/false);
-        emulateLoadAcc(wb, m0, n0, accRegs, base);
+        emulateLoadAcc(wb, warpTiles, accRegs, base);
       });
       forLoop(nb, 0, mma.depth, kTile, [&](ImplicitLocOpBuilder &kb, Value kt) {
         Value count = kTileIndex(kb, m0, n0, kt);
@@ -704,7 +705,7 @@ public:
       eachWarp(nb, first, [&](ImplicitLocOpBuilder &wb, Value wp, Value base) {
         if (warpgroups)
           return warpgroupAcc(wb, wp, m0, n0, /*store=*/true);
-        emulateStoreAcc(wb, m0, n0, accRegs, base);
+        emulateStoreAcc(wb, warpTiles, accRegs, base);
       });
     });
   }
@@ -869,20 +870,12 @@ private:
   /// stride byte offset 1024 >> 4 (between 8-row groups, bits 32-45),
   /// swizzle mode 1 (128 bytes, bits 62-63).
   static Value descriptor(ImplicitLocOpBuilder &at, Value address) {
-    Type i64 = at.getI64Type();
-    auto constant = [&](uint64_t v) -> Value {
-      return arith::ConstantIntOp::create(at, i64, static_cast<int64_t>(v));
-    };
-    Value start = arith::ShRUIOp::create(
-        at,
-        arith::AndIOp::create(at,
-                              arith::IndexCastUIOp::create(at, i64, address),
-                              constant(0x3FFFF)),
-        constant(4));
+    Emitter e{at};
     uint64_t fields = (uint64_t(1) << 16) |
                       (uint64_t(kWarpgroupAlign >> 4) << 32) |
                       (uint64_t(1) << 62);
-    return arith::OrIOp::create(at, start, constant(fields));
+    Value start = e.shrui(e.andi(e.toI64(address), e.i64(0x3FFFF)), e.i64(4));
+    return e.ori(start, e.i64(static_cast<int64_t>(fields)));
   }
 
   /// The bound stage's A tile's and warpgroup `group`'s B tiles' addresses.
@@ -948,122 +941,87 @@ private:
   /// 8) + 2 ((r % 16) / 8) + n % 2.
   void emulateWarpgroupSteps(ImplicitLocOpBuilder &at, Value group,
                              Value buffer, Value accRegs) {
+    Emitter e{at};
     auto [aTile, bTiles] = warpgroupTiles(at, group);
-    int64_t elements = workgroupBytes() / elementBytes();
-    Value all =
-        memref::ViewOp::create(at, MemRefType::get({elements}, mma.inputType),
-                               buffer, index(at, 0), ValueRange{});
-    Type i64 = at.getI64Type();
-    auto constant = [&](ImplicitLocOpBuilder &x, int64_t v) -> Value {
-      return arith::ConstantIntOp::create(x, i64, v);
-    };
+    Value all = memref::ViewOp::create(
+        at, MemRefType::get({workgroupBytes() / elementBytes()}, mma.inputType),
+        buffer, e.idx(0), ValueRange{});
     // The buffer's first byte, as the descriptors' 18-bit addresses see it.
-    Value origin = arith::AndIOp::create(
-        at, arith::IndexCastUIOp::create(at, i64, tilesAddress),
-        constant(at, 0x3FFFF));
-    auto element = [&](ImplicitLocOpBuilder &x, Value desc, Value row,
-                       Value k) -> Value {
-      auto field = [&](int64_t shift, int64_t mask) -> Value {
-        return arith::AndIOp::create(
-            x, arith::ShRUIOp::create(x, desc, constant(x, shift)),
-            constant(x, mask));
+    Value origin = e.andi(e.toI64(tilesAddress), e.i64(0x3FFFF));
+    // A step's operand as its descriptor gives it: start, stride between
+    // 8-row groups, and whether its other fields are the layout modelled
+    // here (swizzle mode 1, 128 bytes; base offset 0; leading byte offset
+    // 1, unused): else every element reads NaN.
+    struct Operand {
+      Value start, stride, modelled;
+    };
+    auto operand = [&](Value desc) {
+      auto field = [&](int64_t shift, int64_t mask) {
+        return e.andi(e.shrui(desc, e.i64(shift)), e.i64(mask));
       };
-      Value start = arith::ShLIOp::create(x, field(0, 0x3FFF), constant(x, 4));
-      Value stride =
-          arith::ShLIOp::create(x, field(32, 0x3FFF), constant(x, 4));
-      Value r = arith::IndexCastUIOp::create(x, i64, row);
-      Value logical = arith::AddIOp::create(
-          x,
-          arith::AddIOp::create(
-              x, start,
-              arith::MulIOp::create(
-                  x, arith::DivUIOp::create(x, r, constant(x, 8)), stride)),
-          arith::AddIOp::create(
-              x,
-              arith::MulIOp::create(
-                  x, arith::RemUIOp::create(x, r, constant(x, 8)),
-                  constant(x, 128)),
-              arith::MulIOp::create(x, arith::IndexCastUIOp::create(x, i64, k),
-                                    constant(x, elementBytes()))));
-      Value physical = arith::XOrIOp::create(
-          x, logical,
-          arith::ShLIOp::create(
-              x,
-              arith::AndIOp::create(
-                  x, arith::ShRUIOp::create(x, logical, constant(x, 7)),
-                  constant(x, 7)),
-              constant(x, 4)));
-      Value offset = arith::AndIOp::create(
-          x, arith::SubIOp::create(x, physical, origin), constant(x, 0x3FFFF));
-      Value i = arith::IndexCastUIOp::create(
-          x, x.getIndexType(),
-          arith::DivUIOp::create(x, offset, constant(x, elementBytes())));
-      Value loaded = memref::LoadOp::create(x, all, ValueRange{i});
-      // Only the layout modelled here: swizzle mode 1 (128 bytes), base
-      // offset 0, leading byte offset 1 (unused); any other reads NaN.
-      Value modelled = arith::AndIOp::create(
-          x,
-          arith::CmpIOp::create(x, arith::CmpIPredicate::eq, field(62, 3),
-                                constant(x, 1)),
-          arith::AndIOp::create(
-              x,
-              arith::CmpIOp::create(x, arith::CmpIPredicate::eq, field(49, 7),
-                                    constant(x, 0)),
-              arith::CmpIOp::create(x, arith::CmpIPredicate::eq,
-                                    field(16, 0x3FFF), constant(x, 1))));
-      Value value = arith::ExtFOp::create(x, x.getF32Type(), loaded);
-      return arith::SelectOp::create(
-          x, modelled, value,
-          arith::ConstantOp::create(
-              x, x.getF32FloatAttr(std::numeric_limits<float>::quiet_NaN())));
+      auto is = [&](Value v, int64_t want) {
+        return e.cmpi(arith::CmpIPredicate::eq, v, e.i64(want));
+      };
+      return Operand{
+          e.shli(field(0, 0x3FFF), e.i64(4)),
+          e.shli(field(32, 0x3FFF), e.i64(4)),
+          e.andi(is(field(62, 3), 1),
+                 e.andi(is(field(49, 7), 0), is(field(16, 0x3FFF), 1)))};
+    };
+    auto element = [&](ImplicitLocOpBuilder &x, const Operand &o, Value row,
+                       Value k) -> Value {
+      Emitter f{x};
+      Value r = f.toI64(row);
+      Value logical =
+          f.addi(f.addi(o.start, f.muli(f.divui(r, f.i64(8)), o.stride)),
+                 f.addi(f.muli(f.remui(r, f.i64(8)), f.i64(128)),
+                        f.muli(f.toI64(k), f.i64(elementBytes()))));
+      Value physical =
+          f.xori(logical, f.shli(f.andi(f.shrui(logical, f.i64(7)), f.i64(7)),
+                                 f.i64(4)));
+      Value offset = f.andi(f.subi(physical, origin), f.i64(0x3FFFF));
+      Value loaded =
+          f.load(all, {f.toIndex(f.divui(offset, f.i64(elementBytes())))});
+      return f.select(o.modelled, f.extToF32(loaded),
+                      f.f32(std::numeric_limits<float>::quiet_NaN()));
     };
     int64_t perWarp = rowTiles * steps,
             stepBytes = mma.stepDepth() * elementBytes();
     for (int64_t kb = 0; kb < kTile * elementBytes(); kb += stepBytes) {
-      Value descA =
-          descriptor(at, arith::AddIOp::create(at, aTile, index(at, kb)));
-      Value descB =
-          descriptor(at, arith::AddIOp::create(at, bTiles, index(at, kb)));
+      Operand opA = operand(descriptor(at, e.addi(aTile, e.idx(kb))));
+      Operand opB = operand(descriptor(at, e.addi(bTiles, e.idx(kb))));
       forLoop(at, 0, kWarpgroupWarps * kMMARows, 1,
               [&](ImplicitLocOpBuilder &rb, Value r) {
                 forLoop(
                     rb, 0, warpgroupColumns(), 1,
                     [&](ImplicitLocOpBuilder &x, Value n) {
-                      auto div = [&](Value v, int64_t d) -> Value {
-                        return arith::DivUIOp::create(x, v, index(x, d));
+                      Emitter f{x};
+                      auto div = [&](Value v, int64_t d) {
+                        return f.divui(v, f.idx(d));
                       };
-                      auto rem = [&](Value v, int64_t d) -> Value {
-                        return arith::RemUIOp::create(x, v, index(x, d));
+                      auto rem = [&](Value v, int64_t d) {
+                        return f.remui(v, f.idx(d));
                       };
-                      auto mul = [&](Value v, int64_t f) -> Value {
-                        return arith::MulIOp::create(x, v, index(x, f));
-                      };
-                      auto add = [&](Value u, Value v) -> Value {
-                        return arith::AddIOp::create(x, u, v);
+                      auto mul = [&](Value v, int64_t d) {
+                        return f.muli(v, f.idx(d));
                       };
                       Value warp =
-                          add(mul(group, kWarpgroupWarps), div(r, kMMARows));
-                      Value lane = add(mul(rem(r, 8), 4), div(rem(n, 8), 2));
-                      Value tile = add(mul(warp, perWarp), div(n, kMMACols));
+                          f.addi(mul(group, kWarpgroupWarps), div(r, kMMARows));
+                      Value lane = f.addi(mul(rem(r, 8), 4), div(rem(n, 8), 2));
+                      Value tile = f.addi(mul(warp, perWarp), div(n, kMMACols));
                       Value reg =
-                          add(mul(div(rem(r, kMMARows), 8), 2), rem(n, 2));
-                      Value c0 = memref::LoadOp::create(
-                          x, accRegs, ValueRange{tile, lane, reg});
-                      auto sum = scf::ForOp::create(
-                          x, index(x, 0), index(x, mma.stepDepth()),
-                          index(x, 1), ValueRange{c0},
-                          [&](OpBuilder &nested, Location loc, Value k,
-                              ValueRange acc) {
-                            ImplicitLocOpBuilder kx(loc, nested);
-                            Value product = arith::MulFOp::create(
-                                kx, element(kx, descA, r, k),
-                                element(kx, descB, n, k));
-                            scf::YieldOp::create(
-                                kx, ValueRange{arith::AddFOp::create(kx, acc[0],
-                                                                     product)});
-                          });
-                      memref::StoreOp::create(x, sum.getResult(0), accRegs,
-                                              ValueRange{tile, lane, reg});
+                          f.addi(mul(div(rem(r, kMMARows), 8), 2), rem(n, 2));
+                      Value c0 = f.load(accRegs, {tile, lane, reg});
+                      ValueRange sum =
+                          f.loop(f.idx(0), f.idx(mma.stepDepth()), {c0},
+                                 [&](Value k, ValueRange acc) {
+                                   // x (f's builder) builds in the loop
+                                   // body here.
+                                   return SmallVector<Value>{f.addf(
+                                       acc[0], f.mulf(element(x, opA, r, k),
+                                                      element(x, opB, n, k)))};
+                                 });
+                      f.store(sum[0], accRegs, {tile, lane, reg});
                     });
               });
     }

@@ -54,6 +54,9 @@ struct Emitter {
   Value remui(Value x, Value y) { return arith::RemUIOp::create(b, x, y); }
   Value andi(Value x, Value y) { return arith::AndIOp::create(b, x, y); }
   Value ori(Value x, Value y) { return arith::OrIOp::create(b, x, y); }
+  Value xori(Value x, Value y) { return arith::XOrIOp::create(b, x, y); }
+  Value shli(Value x, Value y) { return arith::ShLIOp::create(b, x, y); }
+  Value shrui(Value x, Value y) { return arith::ShRUIOp::create(b, x, y); }
   Value noti(Value x) { return arith::XOrIOp::create(b, x, i1(true)); }
   Value cmpf(arith::CmpFPredicate p, Value x, Value y) {
     return arith::CmpFOp::create(b, p, x, y);
