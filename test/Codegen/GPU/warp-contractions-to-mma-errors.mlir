@@ -7,6 +7,10 @@
 // STAGE-BYTES: hmoe-warp-contractions-to-mma: stage-bytes=48 must be 0 (not staged) or a power of two from 32 to 256
 // RUN: not hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{stage-bytes=16}))' %s 2>&1 | FileCheck %s --check-prefix=STAGE-16
 // STAGE-16: hmoe-warp-contractions-to-mma: stage-bytes=16 must be 0 (not staged) or a power of two from 32 to 256
+// RUN: not hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{stage-bytes=64 stages=1}))' %s 2>&1 | FileCheck %s --check-prefix=STAGES-1
+// STAGES-1: hmoe-warp-contractions-to-mma: stages=1 must be from 2 to 8
+// RUN: not hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-warp-contractions-to-mma{stage-bytes=64 stages=9}))' %s 2>&1 | FileCheck %s --check-prefix=STAGES-9
+// STAGES-9: hmoe-warp-contractions-to-mma: stages=9 must be from 2 to 8
 
 // An f32 contraction runs on tensor cores only rounded to TF32, which
 // takes the tf32 option.
