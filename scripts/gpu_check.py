@@ -447,8 +447,7 @@ def prepare(args):
                                  "warp-ldmatrix warp-prefetch=0"),
                     ("wgmma", STAGED + " " + WGMMA),
                     ("wgmma4", STAGED + " " + WGMMA + " warp-stages=4"),
-                    ("ldm128s4", "warp-stage-bytes=128 short-pointers "
-                                 "warp-ldmatrix warp-stages=4"),
+                    ("ldm128s4", STAGED + " warp-ldmatrix warp-stages=4"),
                     ("short", "short-pointers")):
                 add_bench("W1", "bf16", "w1", mlirs["W1", "bf16"],
                           f"libW1-bf16-tc-{suffix}.so", variant)
