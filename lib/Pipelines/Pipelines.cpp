@@ -88,9 +88,9 @@ namespace {
 /// hmoe-lower-to-cpu{gpu-mapped}: convert with expert scratch per stage,
 /// then tile every stage over blocks and threads (before any
 /// canonicalization, which would fold the scratch outputs away).
-void addGPUTiling(OpPassManager &pm, bool fuseDistance, int64_t blockThreads,
-                  bool tensorCores, bool tf32, bool fuseGathers,
-                  int64_t threadRows, bool cyclicColumns,
+void addGPUTiling(OpPassManager &pm, bool fuseDistance, int64_t blockRows,
+                  int64_t blockThreads, bool tensorCores, bool tf32,
+                  bool fuseGathers, int64_t threadRows, bool cyclicColumns,
                   int64_t cyclicGroupBytes) {
   using namespace hmoe;
   ConvertHMoEToLinalgOptions convert;
@@ -106,6 +106,7 @@ void addGPUTiling(OpPassManager &pm, bool fuseDistance, int64_t blockThreads,
   convert.expertMMAF32 = tf32;
   pm.addPass(createConvertHMoEToLinalg(convert));
   HMoETileForGPUOptions tile;
+  tile.blockRows = blockRows;
   tile.blockThreads = blockThreads;
   tile.tensorCores = tensorCores;
   tile.tf32 = tf32;
@@ -187,9 +188,10 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
   // CPU vectorisers are written for).
   bool vectorize = options.vectorize && !options.gpuMapped;
   if (options.gpuMapped) {
-    addGPUTiling(pm, options.fuseDistance, /*blockThreads=*/256,
-                 options.tensorCores, options.tf32, /*fuseGathers=*/true,
-                 options.threadRows, /*cyclicColumns=*/true,
+    addGPUTiling(pm, options.fuseDistance, options.blockRows,
+                 /*blockThreads=*/256, options.tensorCores, options.tf32,
+                 /*fuseGathers=*/true, options.threadRows,
+                 /*cyclicColumns=*/true,
                  /*cyclicGroupBytes=*/16);
   } else {
     ConvertHMoEToLinalgOptions convert;
@@ -220,6 +222,10 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
     warps.ldmatrix = options.warpLdmatrix;
     warps.warpgroupMMA = options.warpWgmma;
     pm.addNestedPass<func::FuncOp>(createHMoEWarpContractionsToMMA(warps));
+    HMoEStageThreadContractionsOptions stage;
+    stage.kTileBytes = options.threadStageBytes;
+    stage.emulate = true;
+    pm.addNestedPass<func::FuncOp>(createHMoEStageThreadContractions(stage));
     if (options.vectorCopies)
       pm.addNestedPass<func::FuncOp>(createHMoEVectorizeThreadCopies());
   }
@@ -315,9 +321,9 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   pm.addPass(createHMoERequireCUDAToolkit(require));
   pm.addPass(createHMoERecordABI());
   pm.addPass(createHMoEDecompose());
-  addGPUTiling(pm, options.fuseDistance, options.blockThreads,
-               options.tensorCores, options.tf32, options.fuseGathers,
-               options.threadRows, options.cyclicColumns,
+  addGPUTiling(pm, options.fuseDistance, options.blockRows,
+               options.blockThreads, options.tensorCores, options.tf32,
+               options.fuseGathers, options.threadRows, options.cyclicColumns,
                options.cyclicGroupBytes);
 
   addBufferization(pm);
@@ -340,6 +346,11 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   warps.warpgroupMMA = options.warpWgmma;
   warps.testDropBarrier = options.warpTestDropBarrier;
   pm.addNestedPass<func::FuncOp>(createHMoEWarpContractionsToMMA(warps));
+  // Threads' contractions from K tiles in workgroup memory (their copies
+  // become 16-byte accesses with the other row copies, next).
+  HMoEStageThreadContractionsOptions stage;
+  stage.kTileBytes = options.threadStageBytes;
+  pm.addNestedPass<func::FuncOp>(createHMoEStageThreadContractions(stage));
   // Threads' row copies and fills as aligned 16-byte accesses.
   if (options.vectorCopies)
     pm.addNestedPass<func::FuncOp>(createHMoEVectorizeThreadCopies());

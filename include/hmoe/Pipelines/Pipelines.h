@@ -171,6 +171,15 @@ struct LowerToCPUOptions : public PassPipelineOptions<LowerToCPUOptions> {
                      "thread-load-bytes (the aligned and the fallback loops "
                      "both run here)"),
       llvm::cl::init(16)};
+  PassOptions::Option<int64_t> threadStageBytes{
+      *this, "thread-stage-bytes",
+      llvm::cl::desc("With gpu-mapped: as hmoe-lower-to-nvvm's "
+                     "thread-stage-bytes (the tiles in a CPU buffer)"),
+      llvm::cl::init(0)};
+  PassOptions::Option<int64_t> blockRows{
+      *this, "block-rows",
+      llvm::cl::desc("With gpu-mapped: as hmoe-lower-to-nvvm's block-rows"),
+      llvm::cl::init(16)};
 };
 
 struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
@@ -363,6 +372,22 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
           "A thread's reduction loops read their rows of A and B this many "
           "bytes at a time, as aligned vector loads where the rows are "
           "aligned (hmoe-vectorize-loop-loads; 0: an element at a time)"),
+      llvm::cl::init(16)};
+  PassOptions::Option<int64_t> threadStageBytes{
+      *this, "thread-stage-bytes",
+      llvm::cl::desc(
+          "0 (the default): a thread's GEMMs off tensor cores read A and B "
+          "from global memory; else (16 or more) per K tile of this many "
+          "bytes of a row, the block's threads copy the rows of A and B "
+          "they read into workgroup memory, then read them from there "
+          "(hmoe-stage-thread-contractions' k-tile-bytes)"),
+      llvm::cl::init(0)};
+  PassOptions::Option<int64_t> blockRows{
+      *this, "block-rows",
+      llvm::cl::desc(
+          "Rows (tokens) per block of the ops with two parallel loops and "
+          "of a route with the GEMMs computing its scores "
+          "(hmoe-tile-for-gpu's block-rows)"),
       llvm::cl::init(16)};
   PassOptions::Option<bool> vectorCopies{
       *this, "vector-copies",

@@ -113,10 +113,11 @@ constexpr int64_t kStaticWorkgroupBytes = 48 * 1024;
 
 /// The block's workgroup buffers become one workgroup attribution of
 /// `launch` (past 48 KB, its dynamic workgroup memory), as large as the
-/// largest: each is used (through memref.view)
-/// in one thread loop only, and the block's thread loops run one after
-/// the other with a barrier between (mapNestedForallToThreadsImpl's
-/// syncAfterDistribute), so they may share its bytes.
+/// largest: each is used (through memref.view) in the thread loops of one
+/// op of the block only (a thread loop, or a loop around thread loops),
+/// and the block's thread loops run one after the other with a barrier
+/// after each (mapNestedForallToThreadsImpl's syncAfterDistribute), so
+/// the buffers of different ops may share its bytes.
 LogicalResult shareWorkgroupBuffers(RewriterBase &rewriter,
                                     gpu::LaunchOp launch) {
   SmallVector<memref::AllocaOp> buffers;
@@ -127,32 +128,37 @@ LogicalResult shareWorkgroupBuffers(RewriterBase &rewriter,
   if (buffers.empty())
     return success();
   int64_t bytes = 0;
-  DenseSet<Operation *> loops;
+  DenseSet<Operation *> scopes;
+  Block &kernel = launch.getBody().front();
   for (memref::AllocaOp alloca : buffers) {
     MemRefType type = alloca.getType();
     if (type.getRank() != 1 || !type.hasStaticShape() ||
         !type.getElementType().isInteger(8) || !type.getLayout().isIdentity())
       return alloca.emitOpError("is a workgroup buffer of type ")
              << type << "; expected a static 1-D i8 buffer (viewed as tiles)";
-    Operation *loop = nullptr;
+    // The op of the kernel's body its thread loops are in: a thread loop,
+    // or a loop around several (hmoe-stage-thread-contractions' K tiles).
+    Operation *scope = nullptr;
     for (Operation *user : alloca->getUsers()) {
       Operation *thread = user->getParentOp();
       while (thread && !(isa<scf::ForallOp>(thread) &&
                          isMappedTo<gpu::GPUThreadMappingAttr>(
                              cast<scf::ForallOp>(thread))))
         thread = thread->getParentOp();
+      Operation *top = thread ? kernel.findAncestorOpInBlock(*thread) : nullptr;
       // Its address is read to align the tiles (warpgroup-mma).
       if (!isa<memref::ViewOp, memref::ExtractAlignedPointerAsIndexOp>(user) ||
-          !thread || (loop && loop != thread))
+          !top || (scope && scope != top))
         return alloca.emitOpError(
-            "is a workgroup buffer used outside memref.view in one GPU "
-            "thread loop; expected its views (and address) inside a single "
-            "thread loop (the block's thread loops share workgroup memory)");
-      loop = thread;
+            "is a workgroup buffer used outside memref.view in GPU thread "
+            "loops under one op of the block; expected its views (and "
+            "address) inside thread loops of a single op of the block (the "
+            "block's ops share workgroup memory)");
+      scope = top;
     }
-    if (loop && !loops.insert(loop).second)
-      return alloca.emitOpError("is a second workgroup buffer in one GPU "
-                                "thread loop; expected one per thread loop");
+    if (scope && !scopes.insert(scope).second)
+      return alloca.emitOpError("is a second workgroup buffer in one op of "
+                                "the block; expected one per op");
     bytes = std::max(bytes, type.getNumElements());
   }
   Attribute workgroup = gpu::AddressSpaceAttr::get(

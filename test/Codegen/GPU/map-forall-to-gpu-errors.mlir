@@ -79,7 +79,7 @@ func.func @workgroup_buffer_in_two_loops(%x: memref<64xf32>) {
   %c0 = arith.constant 0 : index
   %cst = arith.constant 1.0 : f32
   scf.forall (%b) in (4) {
-    // expected-error @+1 {{is a workgroup buffer used outside memref.view in one GPU thread loop}}
+    // expected-error @+1 {{is a workgroup buffer used outside memref.view in GPU thread loops under one op of the block}}
     %tiles = memref.alloca() : memref<256xi8, #gpu.address_space<workgroup>>
     scf.forall (%t) in (64) {
       %tile = memref.view %tiles[%c0][] : memref<256xi8, #gpu.address_space<workgroup>> to memref<64xf32, #gpu.address_space<workgroup>>
@@ -100,7 +100,7 @@ func.func @workgroup_buffer_outside_views(%x: memref<64xf32>) {
   %c0 = arith.constant 0 : index
   %cst = arith.constant 1 : i8
   scf.forall (%b) in (4) {
-    // expected-error @+1 {{is a workgroup buffer used outside memref.view in one GPU thread loop}}
+    // expected-error @+1 {{is a workgroup buffer used outside memref.view in GPU thread loops under one op of the block}}
     %tiles = memref.alloca() : memref<256xi8, #gpu.address_space<workgroup>>
     scf.forall (%t) in (64) {
       memref.store %cst, %tiles[%t] : memref<256xi8, #gpu.address_space<workgroup>>
@@ -116,7 +116,7 @@ func.func @two_workgroup_buffers_in_one_loop(%x: memref<64xf32>) {
   %cst = arith.constant 1.0 : f32
   scf.forall (%b) in (4) {
     %first = memref.alloca() : memref<256xi8, #gpu.address_space<workgroup>>
-    // expected-error @+1 {{is a second workgroup buffer in one GPU thread loop}}
+    // expected-error @+1 {{is a second workgroup buffer in one op of the block}}
     %second = memref.alloca() : memref<256xi8, #gpu.address_space<workgroup>>
     scf.forall (%t) in (64) {
       %a = memref.view %first[%c0][] : memref<256xi8, #gpu.address_space<workgroup>> to memref<64xf32, #gpu.address_space<workgroup>>

@@ -67,6 +67,47 @@ func.func @workgroup_buffers(%x: memref<64xf32>) {
   return
 }
 
+// A buffer of two thread loops in one loop of the block
+// (hmoe-stage-thread-contractions: copy a K tile, then read it) shares the
+// attribution with a later thread loop's: a barrier after each thread loop,
+// the loop's last one included, before the next op reuses the bytes.
+// CHECK-LABEL: func.func @workgroup_buffer_in_a_loop
+// CHECK: gpu.launch
+// CHECK-SAME: workgroup(%[[TILES:.*]] : memref<256xi8, #gpu.address_space<workgroup>>)
+// CHECK: scf.for
+// CHECK: memref.view %[[TILES]]
+// CHECK: gpu.barrier
+// CHECK: memref.view %[[TILES]]
+// CHECK: gpu.barrier
+// CHECK-NEXT: }
+// CHECK: memref.view %[[TILES]][%{{.*}}][] : memref<256xi8, #gpu.address_space<workgroup>> to memref<32xf32, #gpu.address_space<workgroup>>
+func.func @workgroup_buffer_in_a_loop(%x: memref<64xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %cst = arith.constant 1.0 : f32
+  scf.forall (%b) in (4) {
+    %tiles = memref.alloca() : memref<256xi8, #gpu.address_space<workgroup>>
+    %small = memref.alloca() : memref<128xi8, #gpu.address_space<workgroup>>
+    scf.for %k = %c0 to %c4 step %c1 {
+      scf.forall (%t) in (64) {
+        %tile = memref.view %tiles[%c0][] : memref<256xi8, #gpu.address_space<workgroup>> to memref<64xf32, #gpu.address_space<workgroup>>
+        memref.store %cst, %tile[%t] : memref<64xf32, #gpu.address_space<workgroup>>
+      } {mapping = [#gpu.thread<linear_dim_0>]}
+      scf.forall (%t) in (64) {
+        %tile = memref.view %tiles[%c0][] : memref<256xi8, #gpu.address_space<workgroup>> to memref<64xf32, #gpu.address_space<workgroup>>
+        %v = memref.load %tile[%t] : memref<64xf32, #gpu.address_space<workgroup>>
+        memref.store %v, %x[%t] : memref<64xf32>
+      } {mapping = [#gpu.thread<linear_dim_0>]}
+    }
+    scf.forall (%t) in (32) {
+      %tile = memref.view %small[%c0][] : memref<128xi8, #gpu.address_space<workgroup>> to memref<32xf32, #gpu.address_space<workgroup>>
+      memref.store %cst, %tile[%t] : memref<32xf32, #gpu.address_space<workgroup>>
+    } {mapping = [#gpu.thread<linear_dim_0>]}
+  } {mapping = [#gpu.block<x>]}
+  return
+}
+
 // 48 KB exactly (a kernel's static workgroup memory) stays a workgroup
 // attribution; past it the buffer is the launch's dynamic workgroup memory
 // instead, its size the launch's.

@@ -363,6 +363,66 @@ def HMoEWarpContractionsToMMA : InterfacePass<"hmoe-warp-contractions-to-mma",
   ];
 }
 
+def HMoEStageThreadContractions
+    : InterfacePass<"hmoe-stage-thread-contractions",
+                    "::mlir::FunctionOpInterface"> {
+  let summary = "GPU threads' contractions read A and B from K tiles "
+                "staged in workgroup memory";
+  let description = [{
+    After bufferization, before the threads' ops become loops: a thread
+    loop (an `scf.forall` mapped to `#gpu.thread<...>`, static trip counts)
+    holding one contraction `C[m, n] += A[m, k] * B[n, k]` (a
+    `linalg.generic`, K the last loop, its body free of memory effects)
+    whose `A` and `B` are each thread's rows, over the whole of a static
+    K, of buffers defined outside the loop, becomes a loop over K tiles:
+
+    ```
+    scf.for k0 = 0 to K step kTile {
+      scf.forall (tid) in (threads) { copy the K tile of every row of A and B }
+      scf.forall (...) { the loop, A and B read from the tiles }
+    }
+    ```
+
+    The copy deals each row's 16-byte chunks to adjacent threads (a warp
+    reads whole 128-byte lines) as element-wise copies, which
+    `hmoe-vectorize-thread-copies` makes 16-byte accesses. The tiles are
+    `[rows, kTile + 16 bytes]`: padded, a warp's 16-byte reads of different
+    rows (`hmoe-vectorize-loop-loads`) fall in different banks. The rows are
+    the buffers' (a constant bound: a block's tile of rows). On the GPU
+    `hmoe-map-forall-to-gpu` puts a barrier after each thread loop (the
+    copies complete before the reads, the reads before the next copies);
+    `emulate` (the gpu-mapped CPU run) allocates a CPU buffer instead of
+    workgroup memory, the thread loops running one after the other.
+
+    Each element of `C` still sums its products in K order: the same
+    results. `C` is read and written once per K tile, not once.
+
+    `kTile` is `k-tile-bytes` of the wider element, halved until it divides
+    K, each tile row is whole 16-byte chunks dealt evenly to the threads,
+    and both tiles fit `max-bytes`; a contraction where none does, or that
+    does not match, is left as it is. Not for contractions of gathered rows
+    (those read x through the token indices in their body).
+  }];
+  let options = [
+    Option<"kTileBytes", "k-tile-bytes", "int64_t", /*default=*/"0",
+           "bytes of K per tile row (of the wider element; 0: off, else at "
+           "least 16)">,
+    Option<"maxBytes", "max-bytes", "int64_t", /*default=*/"49152",
+           "workgroup memory the tiles of one contraction may take">,
+    Option<"emulate", "emulate", "bool", /*default=*/"false",
+           "for the gpu-mapped CPU run: the tiles in a CPU buffer, not "
+           "workgroup memory">,
+  ];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+  ];
+}
+
 def HMoEVectorizeThreadCopies : InterfacePass<"hmoe-vectorize-thread-copies",
                                               "::mlir::FunctionOpInterface"> {
   let summary = "row copies, gathers, fills and element-wise ops of GPU "
@@ -672,7 +732,13 @@ def HMoESetKernelOccupancy : Pass<"hmoe-set-kernel-occupancy",
     40-80 registers and spilled 4 to 24 bytes (tensor-core kernels;
     nested levels' fused routing kernels) where 56-181 sufficed; with a
     budget for 2 blocks ptxas unrolled one routing kernel further and
-    spilled at 128. 0 leaves those kernels to ptxas too.
+    spilled at 128. 0 leaves those kernels to ptxas too. Other kernels
+    with workgroup tiles (`hmoe-stage-thread-contractions`: a workgroup
+    attribution or dynamic workgroup memory) get
+    `staged-min-blocks-per-sm` (default 2): left to itself ptxas held a
+    staged Laplace GEMM kernel of the matrix to 64 registers and spilled
+    4 bytes where 80 sufficed (a routing kernel with per-thread arrays
+    keeps its 1: staged, at 2 it spilled at 128).
 
     No kernel is asked for more blocks than its workgroup memory lets an
     SM hold: where every launch of a kernel (`gpu.launch_func` in the
@@ -695,6 +761,10 @@ def HMoESetKernelOccupancy : Pass<"hmoe-set-kernel-occupancy",
            "int64_t", /*default=*/"1", "where min-blocks-per-sm is 0: the "
            "blocks of a kernel with per-thread arrays (memref.alloca) an SM "
            "must hold (0: ptxas decides)">,
+    Option<"stagedMinBlocksPerSM", "staged-min-blocks-per-sm", "int64_t",
+           /*default=*/"2", "where min-blocks-per-sm is 0: the blocks of a "
+           "kernel with workgroup memory an SM must hold (0: ptxas "
+           "decides)">,
   ];
 }
 

@@ -1,0 +1,395 @@
+//===- StageThreadContractions.cpp - hmoe-stage-thread-contractions -------===//
+//
+// Off tensor cores a thread's GEMM loop reads its rows of A and B from
+// global memory through L1. A block's threads along a warp take different
+// columns, so each load of B touches as many rows (K elements apart) as the
+// warp has column threads: the routing GEMM of G1 (16 tokens x 64 experts,
+// K = 1024, f32) ran at 5% of the f32 rate on an H200 (session 36). Here a
+// thread loop holding one contraction C[m, n] += A[m, k] * B[n, k] becomes
+// a loop over K tiles: the block's threads copy the K tile of every row of
+// A and B they read into workgroup memory (coalesced, 16 bytes a thread),
+// then compute it from there, a barrier after each (hmoe-map-forall-to-gpu
+// puts one after every thread loop). The tiles' rows are padded by 16
+// bytes, so the 16-byte reads of a warp's rows (hmoe-vectorize-loop-loads)
+// fall in different banks. Each element of C still sums its products in K
+// order (K tiles in turn, each in order): the same results.
+//
+//===----------------------------------------------------------------------===//
+
+#include "GPULoops.h"
+#include "hmoe/Codegen/GPU/Passes.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ValueBoundsOpInterface.h"
+
+#include "llvm/ADT/bit.h"
+
+namespace mlir::hmoe {
+#define GEN_PASS_DEF_HMOESTAGETHREADCONTRACTIONS
+#include "hmoe/Codegen/GPU/Passes.h.inc"
+} // namespace mlir::hmoe
+
+using namespace mlir;
+using namespace mlir::hmoe;
+
+namespace {
+/// What a thread's 16-byte copy and read of a tile row take.
+constexpr int64_t kChunkBytes = 16;
+
+/// One operand of the contraction (A or B): the thread's rows, a view of
+/// `source`'s rows over the whole of K.
+struct StagedOperand {
+  memref::SubViewOp rows;
+  Value source;
+  // A constant bound on the source's rows (the tile's rows).
+  int64_t maxRows = 0;
+  int64_t elementBytes = 0;
+
+  /// Elements a tile row takes, with its 16 bytes of padding.
+  int64_t rowElements(int64_t kTile) const {
+    return kTile + kChunkBytes / elementBytes;
+  }
+  int64_t tileBytes(int64_t kTile) const {
+    return maxRows * rowElements(kTile) * elementBytes;
+  }
+};
+
+struct ThreadContraction {
+  scf::ForallOp threads;
+  linalg::GenericOp gemm;
+  StagedOperand a, b;
+  int64_t depth = 0;
+  int64_t threadCount = 0;
+};
+
+bool mappedToThreads(scf::ForallOp forall) {
+  std::optional<ArrayAttr> mapping = forall.getMapping();
+  return mapping && !mapping->empty() &&
+         llvm::all_of(*mapping, llvm::IsaPred<gpu::GPUThreadMappingAttr>);
+}
+
+/// A constant that `size` is at most (a tile's rows: a constant, or an
+/// affine.min of one and what is left of a dynamic extent).
+FailureOr<int64_t> constantUpperBound(OpFoldResult size) {
+  if (std::optional<int64_t> c = getConstantIntValue(size))
+    return *c;
+  return ValueBoundsConstraintSet::computeConstantBound(
+      presburger::BoundType::UB, ValueBoundsConstraintSet::Variable(size),
+      /*stopCondition=*/nullptr, /*closedUB=*/true);
+}
+
+/// The rows bound of `source`: its static size, or the size of the
+/// subview that made it.
+FailureOr<int64_t> maxRowsOf(Value source) {
+  auto type = cast<MemRefType>(source.getType());
+  if (!type.isDynamicDim(0))
+    return type.getDimSize(0);
+  if (auto view = source.getDefiningOp<memref::SubViewOp>()) {
+    // Rank-preserving: the view's first size is its rows.
+    if (view.getSourceType().getRank() == type.getRank())
+      return constantUpperBound(view.getMixedSizes()[0]);
+  }
+  return failure();
+}
+
+/// `view` (an input of the contraction, read at `map`) as a thread's rows
+/// of a buffer defined outside the thread loop, over all of K.
+FailureOr<StagedOperand> matchOperand(scf::ForallOp threads, Value view,
+                                      AffineMap map, unsigned rowDim) {
+  auto rows = view.getDefiningOp<memref::SubViewOp>();
+  MLIRContext *ctx = view.getContext();
+  if (!rows || rows->getBlock() != threads.getBody() || !rows->hasOneUse() ||
+      map != AffineMap::get(
+                 3, 0,
+                 {getAffineDimExpr(rowDim, ctx), getAffineDimExpr(2, ctx)},
+                 ctx))
+    return failure();
+  StagedOperand operand;
+  operand.rows = rows;
+  operand.source = rows.getSource();
+  auto type = cast<MemRefType>(operand.source.getType());
+  if (!threads.isDefinedOutsideOfLoop(operand.source) || type.getRank() != 2 ||
+      rows.getType().getRank() != 2 || type.isDynamicDim(1) ||
+      !type.getElementType().isIntOrFloat() ||
+      type.getElementTypeBitWidth() % 8 != 0)
+    return failure();
+  // The whole of K, unit strides.
+  std::optional<int64_t> kOffset =
+      getConstantIntValue(rows.getMixedOffsets()[1]);
+  std::optional<int64_t> kSize = getConstantIntValue(rows.getMixedSizes()[1]);
+  if (!kOffset || *kOffset != 0 || !kSize || *kSize != type.getDimSize(1) ||
+      !llvm::all_of(rows.getMixedStrides(),
+                    [](OpFoldResult s) { return isConstantIntValue(s, 1); }))
+    return failure();
+  FailureOr<int64_t> maxRows = maxRowsOf(operand.source);
+  if (failed(maxRows) || *maxRows < 1)
+    return failure();
+  operand.maxRows = *maxRows;
+  operand.elementBytes = type.getElementTypeBitWidth() / 8;
+  return operand;
+}
+
+/// Whether `op`, run once per K tile instead of once, leaves what it left:
+/// what has no memory effects, views, the contraction, and a copy of the
+/// contraction's output (bufferization's copy of a tile onto itself).
+bool repeatable(Operation *op, linalg::GenericOp gemm) {
+  if (op == gemm.getOperation() || isa<memref::SubViewOp>(op) ||
+      isMemoryEffectFree(op))
+    return true;
+  auto copy = dyn_cast<memref::CopyOp>(op);
+  return copy && copy.getSource() == gemm.getDpsInits()[0] &&
+         copy.getTarget() != gemm.getDpsInputs()[0] &&
+         copy.getTarget() != gemm.getDpsInputs()[1];
+}
+
+/// A thread loop (static trip counts) holding one contraction whose A and
+/// B are the thread's rows of buffers defined outside it, over a static K.
+FailureOr<ThreadContraction> matchThreadContraction(scf::ForallOp threads) {
+  ThreadContraction c;
+  c.threads = threads;
+  if (!mappedToThreads(threads) || threads.getNumResults() != 0)
+    return failure();
+  std::optional<SmallVector<int64_t>> lbs =
+      getConstantIntValues(threads.getMixedLowerBound());
+  std::optional<SmallVector<int64_t>> ubs =
+      getConstantIntValues(threads.getMixedUpperBound());
+  std::optional<SmallVector<int64_t>> steps =
+      getConstantIntValues(threads.getMixedStep());
+  if (!lbs || !ubs || !steps)
+    return failure();
+  c.threadCount = 1;
+  for (auto [lb, ub, step] : llvm::zip(*lbs, *ubs, *steps)) {
+    if (lb != 0 || step != 1 || ub < 1)
+      return failure();
+    c.threadCount *= ub;
+  }
+  for (Operation &op : threads.getBody()->without_terminator()) {
+    if (auto generic = dyn_cast<linalg::GenericOp>(op)) {
+      if (c.gemm)
+        return failure();
+      c.gemm = generic;
+    }
+  }
+  linalg::GenericOp gemm = c.gemm;
+  if (!gemm || !gemm.hasPureBufferSemantics() || gemm.getNumDpsInputs() != 2 ||
+      gemm.getNumDpsInits() != 1 || gemm.getNumLoops() != 3 ||
+      gemm.getNumReductionLoops() != 1 ||
+      gemm.getIteratorTypesArray()[2] != utils::IteratorType::reduction ||
+      gemm.getIndexingMapsArray()[2] !=
+          AffineMap::get(3, 0,
+                         {getAffineDimExpr(0, gemm.getContext()),
+                          getAffineDimExpr(1, gemm.getContext())},
+                         gemm.getContext()))
+    return failure();
+  // The body computes from its operands only.
+  for (Operation &op : gemm.getBody()->without_terminator())
+    if (!isMemoryEffectFree(&op) || op.getNumRegions() != 0)
+      return failure();
+  FailureOr<StagedOperand> a = matchOperand(threads, gemm.getDpsInputs()[0],
+                                            gemm.getIndexingMapsArray()[0], 0);
+  FailureOr<StagedOperand> b = matchOperand(threads, gemm.getDpsInputs()[1],
+                                            gemm.getIndexingMapsArray()[1], 1);
+  if (failed(a) || failed(b))
+    return failure();
+  c.a = *a;
+  c.b = *b;
+  c.depth = cast<MemRefType>(c.a.source.getType()).getDimSize(1);
+  if (c.depth != cast<MemRefType>(c.b.source.getType()).getDimSize(1))
+    return failure();
+  // Nothing else in the loop reads A's or B's buffers, and all of it may
+  // run once per K tile.
+  for (Operation &op : threads.getBody()->without_terminator()) {
+    if (!repeatable(&op, gemm))
+      return failure();
+    if (&op != c.a.rows.getOperation() && &op != c.b.rows.getOperation() &&
+        llvm::any_of(op.getOperands(), [&](Value v) {
+          return v == c.a.source || v == c.b.source;
+        }))
+      return failure();
+  }
+  return c;
+}
+
+/// The K tile (elements) for `c`: `kTileBytes` of its wider element, halved
+/// until it divides K, each operand's tile row is a whole number of 16-byte
+/// chunks that the threads' copy deals out evenly, and the tiles fit
+/// `maxBytes`. 0 where none does.
+int64_t chooseKTile(const ThreadContraction &c, int64_t kTileBytes,
+                    int64_t maxBytes) {
+  int64_t widest = std::max(c.a.elementBytes, c.b.elementBytes);
+  int64_t kTile = static_cast<int64_t>(llvm::bit_floor(static_cast<uint64_t>(
+      std::max<int64_t>(1, std::min(kTileBytes / widest, c.depth)))));
+  auto fits = [&](int64_t k) {
+    for (const StagedOperand *x : {&c.a, &c.b}) {
+      int64_t rowBytes = k * x->elementBytes;
+      if (rowBytes % kChunkBytes != 0 ||
+          c.threadCount % (rowBytes / kChunkBytes) != 0)
+        return false;
+    }
+    return c.depth % k == 0 && c.a.tileBytes(k) + c.b.tileBytes(k) <= maxBytes;
+  };
+  for (; kTile >= 1; kTile /= 2)
+    if (fits(kTile))
+      return kTile;
+  return 0;
+}
+
+class Stager {
+public:
+  Stager(ThreadContraction &c, int64_t kTile, bool emulate)
+      : c(c), kTile(kTile), emulate(emulate) {}
+
+  void rewrite(RewriterBase &rewriter);
+
+private:
+  /// The tile of `x` in `buffer` (at byte `offset`): [maxRows, kTile + pad].
+  Value tileView(ImplicitLocOpBuilder &b, Value buffer, const StagedOperand &x,
+                 int64_t offset) {
+    auto type = cast<MemRefType>(buffer.getType());
+    Type element = cast<MemRefType>(x.source.getType()).getElementType();
+    return memref::ViewOp::create(
+        b,
+        MemRefType::get({x.maxRows, x.rowElements(kTile)}, element,
+                        MemRefLayoutAttrInterface(), type.getMemorySpace()),
+        buffer, arith::ConstantIndexOp::create(b, offset), ValueRange{});
+  }
+
+  /// Thread `tid` of the block's copies its 16-byte chunks of `x`'s rows
+  /// at K tile `k0` into `tile`: chunk c of a row to thread c mod (chunks
+  /// a row), rows r, r + rowStep, ... from its first, so a warp's lanes
+  /// read adjacent 16 bytes of a row. One element-wise copy a thread
+  /// (hmoe-vectorize-thread-copies makes its rows 16-byte accesses).
+  void copyRows(ImplicitLocOpBuilder &b, Value tid, Value k0,
+                const StagedOperand &x, Value tile);
+
+  ThreadContraction &c;
+  int64_t kTile;
+  bool emulate;
+};
+
+void Stager::copyRows(ImplicitLocOpBuilder &b, Value tid, Value k0,
+                      const StagedOperand &x, Value tile) {
+  MLIRContext *ctx = b.getContext();
+  int64_t chunk = kChunkBytes / x.elementBytes;
+  int64_t chunksPerRow = kTile / chunk;
+  int64_t rowStep = c.threadCount / chunksPerRow;
+  AffineExpr t, k, r;
+  bindDims(ctx, t, k);
+  bindSymbols(ctx, r);
+  Value column = affine::AffineApplyOp::create(
+      b, AffineMap::get(1, 0, (t % chunksPerRow) * chunk), ValueRange{tid});
+  Value firstRow = affine::AffineApplyOp::create(
+      b, AffineMap::get(1, 0, t.floorDiv(chunksPerRow)), ValueRange{tid});
+  Value sourceColumn = affine::AffineApplyOp::create(
+      b, AffineMap::get(2, 0, k + (t % chunksPerRow) * chunk),
+      ValueRange{tid, k0});
+  // Rows firstRow, firstRow + rowStep, ... below the source's rows.
+  Value rows = memref::DimOp::create(b, x.source, 0);
+  Value count = affine::AffineMaxOp::create(
+      b,
+      AffineMap::get(
+          1, 1, {getAffineConstantExpr(0, ctx), (r - t).ceilDiv(rowStep)}, ctx),
+      ValueRange{firstRow, rows});
+  SmallVector<OpFoldResult> sizes = {count, b.getIndexAttr(chunk)};
+  SmallVector<OpFoldResult> strides = {b.getIndexAttr(rowStep),
+                                       b.getIndexAttr(1)};
+  Value from = memref::SubViewOp::create(
+      b, x.source, ArrayRef<OpFoldResult>{firstRow, sourceColumn}, sizes,
+      strides);
+  Value to = memref::SubViewOp::create(
+      b, tile, ArrayRef<OpFoldResult>{firstRow, column}, sizes, strides);
+  AffineMap identity = AffineMap::getMultiDimIdentityMap(2, ctx);
+  linalg::GenericOp::create(
+      b, TypeRange{}, ValueRange{from}, ValueRange{to},
+      ArrayRef<AffineMap>{identity, identity},
+      ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
+                                    utils::IteratorType::parallel},
+      [](OpBuilder &nested, Location loc, ValueRange args) {
+        linalg::YieldOp::create(nested, loc, args[0]);
+      });
+}
+
+void Stager::rewrite(RewriterBase &rewriter) {
+  scf::ForallOp threads = c.threads;
+  MLIRContext *ctx = threads.getContext();
+  ImplicitLocOpBuilder b(threads.getLoc(), threads);
+  // One buffer for both tiles (a kernel's workgroup buffers become one,
+  // hmoe-map-forall-to-gpu); emulated, a CPU buffer.
+  Attribute space;
+  if (!emulate)
+    space = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
+  int64_t aBytes = c.a.tileBytes(kTile);
+  Value buffer = memref::AllocaOp::create(
+      b,
+      MemRefType::get({aBytes + c.b.tileBytes(kTile)}, b.getI8Type(),
+                      MemRefLayoutAttrInterface(), space),
+      b.getI64IntegerAttr(kChunkBytes));
+  // K tiles in turn: the threads copy one, then compute from it.
+  auto kTiles = scf::ForOp::create(b, arith::ConstantIndexOp::create(b, 0),
+                                   arith::ConstantIndexOp::create(b, c.depth),
+                                   arith::ConstantIndexOp::create(b, kTile));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(kTiles.getBody()->getTerminator());
+  Value k0 = kTiles.getInductionVar();
+  GPULoops loops{b};
+  loops.threads(c.threadCount, [&](Value tid) {
+    copyRows(b, tid, k0, c.a, tileView(b, buffer, c.a, 0));
+    copyRows(b, tid, k0, c.b, tileView(b, buffer, c.b, aBytes));
+  });
+  // The thread loop again, its rows of A and B read from the tiles.
+  auto compute = cast<scf::ForallOp>(b.clone(*threads));
+  b.setInsertionPointToStart(compute.getBody());
+  Value tiles[2] = {tileView(b, buffer, c.a, 0),
+                    tileView(b, buffer, c.b, aBytes)};
+  auto gemm = *compute.getBody()->getOps<linalg::GenericOp>().begin();
+  for (int i = 0; i < 2; ++i) {
+    auto rows = gemm.getDpsInputs()[i].getDefiningOp<memref::SubViewOp>();
+    b.setInsertionPoint(rows);
+    Value staged = memref::SubViewOp::create(
+        b, tiles[i],
+        ArrayRef<OpFoldResult>{rows.getMixedOffsets()[0], b.getIndexAttr(0)},
+        ArrayRef<OpFoldResult>{rows.getMixedSizes()[0], b.getIndexAttr(kTile)},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
+    rewriter.modifyOpInPlace(gemm,
+                             [&] { gemm.getDpsInputOperand(i)->set(staged); });
+    rewriter.eraseOp(rows);
+  }
+  rewriter.eraseOp(threads);
+}
+
+struct HMoEStageThreadContractionsPass
+    : public hmoe::impl::HMoEStageThreadContractionsBase<
+          HMoEStageThreadContractionsPass> {
+  using Base::Base;
+  void runOnOperation() override {
+    if (kTileBytes == 0)
+      return;
+    if (kTileBytes < kChunkBytes || maxBytes < 1) {
+      getOperation()->emitError()
+          << "hmoe-stage-thread-contractions: expected k-tile-bytes 0 (off) "
+             "or at least "
+          << kChunkBytes << ", and max-bytes >= 1; got "
+          << static_cast<int64_t>(kTileBytes) << " and "
+          << static_cast<int64_t>(maxBytes);
+      return signalPassFailure();
+    }
+    SmallVector<ThreadContraction> found;
+    getOperation()->walk([&](scf::ForallOp forall) {
+      FailureOr<ThreadContraction> c = matchThreadContraction(forall);
+      if (succeeded(c))
+        found.push_back(*c);
+    });
+    IRRewriter rewriter(&getContext());
+    for (ThreadContraction &c : found) {
+      int64_t kTile = chooseKTile(c, kTileBytes, maxBytes);
+      if (kTile == 0)
+        continue;
+      Stager(c, kTile, emulate).rewrite(rewriter);
+    }
+  }
+};
+} // namespace

@@ -1,0 +1,172 @@
+// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-stage-thread-contractions{k-tile-bytes=128}))' %s | FileCheck %s
+// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-stage-thread-contractions{k-tile-bytes=128 emulate}))' %s | FileCheck %s --check-prefix=EMU
+// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-stage-thread-contractions{k-tile-bytes=128 max-bytes=4096}))' %s | FileCheck %s --check-prefix=SMALL
+// RUN: not hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-stage-thread-contractions{k-tile-bytes=8}))' %s 2>&1 | FileCheck %s --check-prefix=ERR
+
+// ERR: hmoe-stage-thread-contractions: expected k-tile-bytes 0 (off) or at least 16, and max-bytes >= 1; got 8 and 49152
+
+// A block's 16 (at most) token rows against 64 gate rows, K = 256 f32, on
+// 8 x 32 threads (2 x 2 each), as hmoe-tile-for-gpu leaves the routing
+// GEMM: K tiles of 32 (128 bytes), A's tile [16, 36] at byte 0 and B's
+// [64, 36] after it (rows padded by 16 bytes). Per K tile the 256 threads
+// copy 16-byte chunks (8 a row: 32 rows at a time, rows t / 8, + 32, ...;
+// 16 rows of A: at most one each), then the thread loop reads its rows
+// from the tiles.
+// CHECK-LABEL: func.func @gate_gemm
+// CHECK: %[[BUF:.*]] = memref.alloca() {alignment = 16 : i64} : memref<11520xi8, #gpu.address_space<workgroup>>
+// CHECK: scf.for %[[K0:.*]] = %c0{{.*}} to %c256{{.*}} step %c32
+// CHECK:   scf.forall (%[[T:.*]]) in (256)
+// CHECK:     %[[A:.*]] = memref.view %[[BUF]][%c0{{.*}}][] : memref<11520xi8, #gpu.address_space<workgroup>> to memref<16x36xf32, #gpu.address_space<workgroup>>
+// CHECK:     %[[COL:.*]] = affine.apply #{{.*}}(%[[T]])
+// CHECK:     %[[ROW:.*]] = affine.apply #{{.*}}(%[[T]])
+// CHECK:     %[[SCOL:.*]] = affine.apply #{{.*}}(%[[T]], %[[K0]])
+// CHECK:     %[[COUNT:.*]] = affine.max #{{.*}}(%[[ROW]])[%{{.*}}]
+// CHECK:     %[[FROM:.*]] = memref.subview %{{.*}}[%[[ROW]], %[[SCOL]]] [%[[COUNT]], 4] [32, 1] : memref<?x256xf32, strided<[256, 1], offset: ?>> to memref<?x4xf32, strided<[8192, 1], offset: ?>>
+// CHECK:     %[[TO:.*]] = memref.subview %[[A]][%[[ROW]], %[[COL]]] [%[[COUNT]], 4] [32, 1] : memref<16x36xf32, #gpu.address_space<workgroup>> to memref<?x4xf32, strided<[1152, 1], offset: ?>, #gpu.address_space<workgroup>>
+// CHECK:     linalg.generic {{.*}} ins(%[[FROM]] : {{.*}}) outs(%[[TO]] : {{.*}})
+// CHECK:     memref.view %[[BUF]][%c2304{{.*}}][] : memref<11520xi8, #gpu.address_space<workgroup>> to memref<64x36xf32, #gpu.address_space<workgroup>>
+// CHECK:     linalg.generic
+// CHECK:   mapping = [#gpu.thread<linear_dim_0>]
+// CHECK:   scf.forall (%{{.*}}, %{{.*}}) in (8, 32)
+// CHECK:     %[[AT:.*]] = memref.view %[[BUF]][%c0{{.*}}][] : memref<11520xi8, #gpu.address_space<workgroup>> to memref<16x36xf32, #gpu.address_space<workgroup>>
+// CHECK:     %[[BT:.*]] = memref.view %[[BUF]][%c2304{{.*}}][] : memref<11520xi8, #gpu.address_space<workgroup>> to memref<64x36xf32, #gpu.address_space<workgroup>>
+// CHECK:     %[[AS:.*]] = memref.subview %[[AT]][%{{.*}}, 0] [%{{.*}}, 32] [1, 1] : memref<16x36xf32, #gpu.address_space<workgroup>> to memref<?x32xf32, strided<[36, 1], offset: ?>, #gpu.address_space<workgroup>>
+// CHECK:     %[[BS:.*]] = memref.subview %[[BT]][%{{.*}}, 0] [2, 32] [1, 1] : memref<64x36xf32, #gpu.address_space<workgroup>> to memref<2x32xf32, strided<[36, 1], offset: ?>, #gpu.address_space<workgroup>>
+// CHECK:     linalg.generic {{.*}} ins(%[[AS]], %[[BS]] : {{.*}}) outs(%{{.*}} : memref<?x2xf32, strided<[64, 1], offset: ?>>)
+// CHECK:     memref.copy
+// CHECK:   mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]
+// CHECK-NOT: scf.forall
+// CHECK: return
+
+// Emulated: the same, in a CPU buffer.
+// EMU-LABEL: func.func @gate_gemm
+// EMU: memref.alloca() {alignment = 16 : i64} : memref<11520xi8>
+// EMU: memref.view %{{.*}} : memref<11520xi8> to memref<16x36xf32>
+
+// 4 KB: K tiles of 8 (32 bytes a row: 2 chunks, 128 rows at a time):
+// (16 + 64) x (8 + 4) x 4 = 3840 bytes.
+// SMALL-LABEL: func.func @gate_gemm
+// SMALL: memref.alloca() {alignment = 16 : i64} : memref<3840xi8, #gpu.address_space<workgroup>>
+// SMALL: scf.for %{{.*}} = %c0{{.*}} to %c256{{.*}} step %c8
+#rows = affine_map<(d0)[s0] -> (-d0 + s0, 16)>
+#a = affine_map<(d0, d1, d2) -> (d0, d2)>
+#b = affine_map<(d0, d1, d2) -> (d1, d2)>
+#c = affine_map<(d0, d1, d2) -> (d0, d1)>
+#trow = affine_map<(d0) -> (d0 * 2)>
+#tcol = affine_map<(d0) -> (d0 * 2)>
+#trows = affine_map<(d0)[s0] -> (-(d0 * 2) + s0, 2)>
+#nonneg = affine_map<(d0) -> (0, d0)>
+func.func @gate_gemm(%x: memref<?x256xf32>, %g: memref<64x256xf32>,
+                     %s: memref<?x64xf32>) {
+  %c0 = arith.constant 0 : index
+  %t = memref.dim %x, %c0 : memref<?x256xf32>
+  scf.forall (%blk) = (0) to (%t) step (16) {
+    %n = affine.min #rows(%blk)[%t]
+    %xs = memref.subview %x[%blk, 0] [%n, 256] [1, 1] : memref<?x256xf32> to memref<?x256xf32, strided<[256, 1], offset: ?>>
+    %ss = memref.subview %s[%blk, 0] [%n, 64] [1, 1] : memref<?x64xf32> to memref<?x64xf32, strided<[64, 1], offset: ?>>
+    scf.forall (%i, %j) in (8, 32) {
+      %r0 = affine.apply #trow(%i)
+      %rm = affine.min #trows(%i)[%n]
+      %rn = affine.max #nonneg(%rm)
+      %c0j = affine.apply #tcol(%j)
+      %ar = memref.subview %xs[%r0, 0] [%rn, 256] [1, 1] : memref<?x256xf32, strided<[256, 1], offset: ?>> to memref<?x256xf32, strided<[256, 1], offset: ?>>
+      %br = memref.subview %g[%c0j, 0] [2, 256] [1, 1] : memref<64x256xf32> to memref<2x256xf32, strided<[256, 1], offset: ?>>
+      %cr = memref.subview %ss[%r0, %c0j] [%rn, 2] [1, 1] : memref<?x64xf32, strided<[64, 1], offset: ?>> to memref<?x2xf32, strided<[64, 1], offset: ?>>
+      linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]} ins(%ar, %br : memref<?x256xf32, strided<[256, 1], offset: ?>>, memref<2x256xf32, strided<[256, 1], offset: ?>>) outs(%cr : memref<?x2xf32, strided<[64, 1], offset: ?>>) {
+      ^bb0(%in: f32, %w: f32, %acc: f32):
+        %p = arith.mulf %in, %w : f32
+        %q = arith.addf %acc, %p : f32
+        linalg.yield %q : f32
+      }
+      %cr2 = memref.subview %ss[%r0, %c0j] [%rn, 2] [1, 1] : memref<?x64xf32, strided<[64, 1], offset: ?>> to memref<?x2xf32, strided<[64, 1], offset: ?>>
+      memref.copy %cr, %cr2 : memref<?x2xf32, strided<[64, 1], offset: ?>> to memref<?x2xf32, strided<[64, 1], offset: ?>>
+    } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
+  } {mapping = [#gpu.block<x>]}
+  return
+}
+
+// -----
+
+// Left alone: the thread loop also zeroes its accumulators (run once per
+// K tile, that would drop the earlier tiles' sums).
+// CHECK-LABEL: func.func @fill_in_loop
+// CHECK-NOT: memref.alloca
+// CHECK-NOT: scf.for %
+#a = affine_map<(d0, d1, d2) -> (d0, d2)>
+#b = affine_map<(d0, d1, d2) -> (d1, d2)>
+#c = affine_map<(d0, d1, d2) -> (d0, d1)>
+func.func @fill_in_loop(%x: memref<16x256xf32>, %g: memref<64x256xf32>,
+                        %s: memref<16x64xf32>) {
+  %zero = arith.constant 0.0 : f32
+  scf.forall (%blk) in (1) {
+    scf.forall (%j) in (32) {
+      %c0j = affine.apply affine_map<(d0) -> (d0 * 2)>(%j)
+      %ar = memref.subview %x[0, 0] [16, 256] [1, 1] : memref<16x256xf32> to memref<16x256xf32, strided<[256, 1]>>
+      %br = memref.subview %g[%c0j, 0] [2, 256] [1, 1] : memref<64x256xf32> to memref<2x256xf32, strided<[256, 1], offset: ?>>
+      %cr = memref.subview %s[0, %c0j] [16, 2] [1, 1] : memref<16x64xf32> to memref<16x2xf32, strided<[64, 1], offset: ?>>
+      linalg.fill ins(%zero : f32) outs(%cr : memref<16x2xf32, strided<[64, 1], offset: ?>>)
+      linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]} ins(%ar, %br : memref<16x256xf32, strided<[256, 1]>>, memref<2x256xf32, strided<[256, 1], offset: ?>>) outs(%cr : memref<16x2xf32, strided<[64, 1], offset: ?>>) {
+      ^bb0(%in: f32, %w: f32, %acc: f32):
+        %p = arith.mulf %in, %w : f32
+        %q = arith.addf %acc, %p : f32
+        linalg.yield %q : f32
+      }
+    } {mapping = [#gpu.thread<linear_dim_0>]}
+  } {mapping = [#gpu.block<x>]}
+  return
+}
+
+// -----
+
+// Left alone: no K tile of whole 16-byte chunks (4 f32) divides K = 98.
+// CHECK-LABEL: func.func @odd_depth
+// CHECK-NOT: memref.alloca
+#a = affine_map<(d0, d1, d2) -> (d0, d2)>
+#b = affine_map<(d0, d1, d2) -> (d1, d2)>
+#c = affine_map<(d0, d1, d2) -> (d0, d1)>
+func.func @odd_depth(%x: memref<16x98xf32>, %g: memref<64x98xf32>,
+                     %s: memref<16x64xf32>) {
+  scf.forall (%blk) in (1) {
+    scf.forall (%j) in (32) {
+      %c0j = affine.apply affine_map<(d0) -> (d0 * 2)>(%j)
+      %ar = memref.subview %x[0, 0] [16, 98] [1, 1] : memref<16x98xf32> to memref<16x98xf32, strided<[98, 1]>>
+      %br = memref.subview %g[%c0j, 0] [2, 98] [1, 1] : memref<64x98xf32> to memref<2x98xf32, strided<[98, 1], offset: ?>>
+      %cr = memref.subview %s[0, %c0j] [16, 2] [1, 1] : memref<16x64xf32> to memref<16x2xf32, strided<[64, 1], offset: ?>>
+      linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]} ins(%ar, %br : memref<16x98xf32, strided<[98, 1]>>, memref<2x98xf32, strided<[98, 1], offset: ?>>) outs(%cr : memref<16x2xf32, strided<[64, 1], offset: ?>>) {
+      ^bb0(%in: f32, %w: f32, %acc: f32):
+        %p = arith.mulf %in, %w : f32
+        %q = arith.addf %acc, %p : f32
+        linalg.yield %q : f32
+      }
+    } {mapping = [#gpu.thread<linear_dim_0>]}
+  } {mapping = [#gpu.block<x>]}
+  return
+}
+
+// -----
+
+// Left alone: a thread reads only part of K (a split of the reduction is
+// not a thread's rows over all of K).
+// CHECK-LABEL: func.func @part_of_k
+// CHECK-NOT: memref.alloca
+#a = affine_map<(d0, d1, d2) -> (d0, d2)>
+#b = affine_map<(d0, d1, d2) -> (d1, d2)>
+#c = affine_map<(d0, d1, d2) -> (d0, d1)>
+func.func @part_of_k(%x: memref<16x256xf32>, %g: memref<64x256xf32>,
+                     %s: memref<16x64xf32>) {
+  scf.forall (%blk) in (1) {
+    scf.forall (%j) in (32) {
+      %c0j = affine.apply affine_map<(d0) -> (d0 * 2)>(%j)
+      %ar = memref.subview %x[0, 0] [16, 128] [1, 1] : memref<16x256xf32> to memref<16x128xf32, strided<[256, 1]>>
+      %br = memref.subview %g[%c0j, 0] [2, 128] [1, 1] : memref<64x256xf32> to memref<2x128xf32, strided<[256, 1], offset: ?>>
+      %cr = memref.subview %s[0, %c0j] [16, 2] [1, 1] : memref<16x64xf32> to memref<16x2xf32, strided<[64, 1], offset: ?>>
+      linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]} ins(%ar, %br : memref<16x128xf32, strided<[256, 1]>>, memref<2x128xf32, strided<[256, 1], offset: ?>>) outs(%cr : memref<16x2xf32, strided<[64, 1], offset: ?>>) {
+      ^bb0(%in: f32, %w: f32, %acc: f32):
+        %p = arith.mulf %in, %w : f32
+        %q = arith.addf %acc, %p : f32
+        linalg.yield %q : f32
+      }
+    } {mapping = [#gpu.thread<linear_dim_0>]}
+  } {mapping = [#gpu.block<x>]}
+  return
+}
