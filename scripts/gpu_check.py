@@ -58,6 +58,7 @@ DEFAULT_BF16_GROUPS = "gemm,shared"
 # them wide/ffn_512's expert kernel spilled on sm_80).
 STAGED = "warp-stage-bytes=128 short-pointers"
 WGMMA = "warp-wgmma chip=sm_90a"
+THREAD_STAGED = "thread-stage-bytes=128 block-rows=64"
 DEFAULT_TF32_GROUPS = "gemm,wide"
 NUMPY_TYPES = {"f32": np.float32, "f64": np.float64, "i32": np.int32,
                "i64": np.int64, "bf16": np.uint16, "f16": np.uint16}
@@ -331,6 +332,13 @@ def prepare(args):
         builds.append(("wide", "bf16", STAGED + " " + WGMMA))
         # And with 4 stages (copies 3 K tiles ahead; 164864 bytes).
         builds.append(("wide", "bf16", STAGED + " " + WGMMA + " warp-stages=4"))
+    # The threads' contractions (routing GEMMs, f32 expert GEMMs) reading
+    # K tiles the block's threads copy into workgroup memory, blocks of 64
+    # tokens (thread-stage-bytes, block-rows; stop 43; not the default
+    # until timed): against the reference, and racecheck's case for the
+    # copies and the barriers around them.
+    if args.target == "cuda":
+        builds.append(("gemm", None, THREAD_STAGED))
     tf32 = "tf32" if args.target == "cuda" else "gpu-mapped tensor-cores tf32"
     for group in filter(None, args.tf32_groups.split(",")):
         builds.append((group, "f32", tf32))
@@ -480,6 +488,21 @@ def prepare(args):
                           "tensor-cores=0 " + variant)
                 add_bench("G1", "f32", "g1", g1, f"libG1-f32-{suffix}.so",
                           variant)
+            # The threads' GEMMs from K tiles in workgroup memory
+            # (tstage: thread-stage-bytes=128, stop 43), with blocks of 64
+            # tokens (tstage64; rows64 alone): G1's routing GEMM (2 x 2
+            # register tiles reading B's rows from L1, 5% of the f32 rate
+            # at stop 36), W1 f32 and its expert stage on the threads.
+            for suffix, variant in (("tstage", "thread-stage-bytes=128"),
+                                    ("tstage64", THREAD_STAGED),
+                                    ("rows64", "block-rows=64")):
+                add_bench("G1", "f32", "g1", g1, f"libG1-f32-{suffix}.so",
+                          variant)
+                add_bench("W1", "f32", "w1", mlirs["W1", "f32"],
+                          f"libW1-f32-{suffix}.so", variant)
+            add_bench("W1-experts", "bf16", "experts", experts_mlir("bf16"),
+                      "libW1-experts-bf16-threads-tstage.so",
+                      "tensor-cores=0 thread-stage-bytes=128")
             add_bench("W2", "bf16", "w2", mlirs["W2", "bf16"],
                       "libW2-bf16-tc-stage64.so",
                       "warp-stage-bytes=64 short-pointers")

@@ -58,8 +58,7 @@ struct HMoESetKernelOccupancyPass
     for (auto [name, value] :
          {std::pair<StringRef, int64_t>{"min-blocks-per-sm", minBlocksPerSM},
           {"mma-min-blocks-per-sm", mmaMinBlocksPerSM},
-          {"local-array-min-blocks-per-sm", localArrayMinBlocksPerSM},
-          {"staged-min-blocks-per-sm", stagedMinBlocksPerSM}})
+          {"local-array-min-blocks-per-sm", localArrayMinBlocksPerSM}})
       if (value < 0 || value > 32) {
         getOperation().emitError() << "hmoe-set-kernel-occupancy: " << name
                                    << " must be in [0, 32], got " << value;
@@ -93,19 +92,13 @@ struct HMoESetKernelOccupancyPass
         int64_t blocks = minBlocksPerSM;
         if (blocks == 0) {
           // Kernels with much state per thread: tensor-core accumulators,
-          // or arrays in local memory (a route's per-token scratch); else
-          // kernels with workgroup tiles.
-          bool staged = func.getNumWorkgroupAttributions() > 0;
+          // or arrays in local memory (a route's per-token scratch).
           func.walk([&](Operation *op) {
-            if (isa<gpu::DynamicSharedMemoryOp>(op))
-              staged = true;
-            else if (isa<NVVM::MmaOp, NVVM::WgmmaMmaAsyncOp>(op))
+            if (isa<NVVM::MmaOp, NVVM::WgmmaMmaAsyncOp>(op))
               blocks = std::max<int64_t>(blocks, mmaMinBlocksPerSM);
             else if (isa<memref::AllocaOp>(op))
               blocks = std::max<int64_t>(blocks, localArrayMinBlocksPerSM);
           });
-          if (blocks == 0 && staged)
-            blocks = stagedMinBlocksPerSM;
         }
         // No more blocks than the workgroup memory lets an SM hold (each
         // block reserves 1 KB besides).

@@ -217,9 +217,13 @@ FailureOr<ThreadContraction> matchThreadContraction(scf::ForallOp threads) {
 /// The K tile (elements) for `c`: `kTileBytes` of its wider element, halved
 /// until it divides K, each operand's tile row is a whole number of 16-byte
 /// chunks that the threads' copy deals out evenly, and the tiles fit
-/// `maxBytes`. 0 where none does.
+/// `maxBytes`; no shorter than 64 bytes (or `kTileBytes`), where two
+/// barriers a K tile would cost more than the loads they save (K = 40 f32
+/// took 32-byte tiles, and ptxas spilled in that kernel). 0 where none
+/// does.
 int64_t chooseKTile(const ThreadContraction &c, int64_t kTileBytes,
                     int64_t maxBytes) {
+  int64_t leastBytes = std::min<int64_t>(kTileBytes, 64);
   int64_t widest = std::max(c.a.elementBytes, c.b.elementBytes);
   int64_t kTile = static_cast<int64_t>(llvm::bit_floor(static_cast<uint64_t>(
       std::max<int64_t>(1, std::min(kTileBytes / widest, c.depth)))));
@@ -232,7 +236,7 @@ int64_t chooseKTile(const ThreadContraction &c, int64_t kTileBytes,
     }
     return c.depth % k == 0 && c.a.tileBytes(k) + c.b.tileBytes(k) <= maxBytes;
   };
-  for (; kTile >= 1; kTile /= 2)
+  for (; kTile * widest >= leastBytes; kTile /= 2)
     if (fits(kTile))
       return kTile;
   return 0;

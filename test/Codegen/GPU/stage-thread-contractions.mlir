@@ -1,6 +1,6 @@
 // RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-stage-thread-contractions{k-tile-bytes=128}))' %s | FileCheck %s
 // RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-stage-thread-contractions{k-tile-bytes=128 emulate}))' %s | FileCheck %s --check-prefix=EMU
-// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-stage-thread-contractions{k-tile-bytes=128 max-bytes=4096}))' %s | FileCheck %s --check-prefix=SMALL
+// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-stage-thread-contractions{k-tile-bytes=128 max-bytes=7000}))' %s | FileCheck %s --check-prefix=SMALL
 // RUN: not hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-stage-thread-contractions{k-tile-bytes=8}))' %s 2>&1 | FileCheck %s --check-prefix=ERR
 
 // ERR: hmoe-stage-thread-contractions: expected k-tile-bytes 0 (off) or at least 16, and max-bytes >= 1; got 8 and 49152
@@ -43,11 +43,14 @@
 // EMU: memref.alloca() {alignment = 16 : i64} : memref<11520xi8>
 // EMU: memref.view %{{.*}} : memref<11520xi8> to memref<16x36xf32>
 
-// 4 KB: K tiles of 8 (32 bytes a row: 2 chunks, 128 rows at a time):
-// (16 + 64) x (8 + 4) x 4 = 3840 bytes.
+// 7000 bytes: K tiles of 16 (64 bytes a row: 4 chunks, 64 rows at a
+// time): (16 + 64) x (16 + 4) x 4 = 6400 bytes. No tile is shorter than
+// 64 bytes: K = 40 f32 (below) is left alone.
 // SMALL-LABEL: func.func @gate_gemm
-// SMALL: memref.alloca() {alignment = 16 : i64} : memref<3840xi8, #gpu.address_space<workgroup>>
-// SMALL: scf.for %{{.*}} = %c0{{.*}} to %c256{{.*}} step %c8
+// SMALL: memref.alloca() {alignment = 16 : i64} : memref<6400xi8, #gpu.address_space<workgroup>>
+// SMALL: scf.for %{{.*}} = %c0{{.*}} to %c256{{.*}} step %c16
+// SMALL-LABEL: func.func @short_depth
+// SMALL-NOT: memref.alloca
 #rows = affine_map<(d0)[s0] -> (-d0 + s0, 16)>
 #a = affine_map<(d0, d1, d2) -> (d0, d2)>
 #b = affine_map<(d0, d1, d2) -> (d1, d2)>
@@ -161,6 +164,34 @@ func.func @part_of_k(%x: memref<16x256xf32>, %g: memref<64x256xf32>,
       %br = memref.subview %g[%c0j, 0] [2, 128] [1, 1] : memref<64x256xf32> to memref<2x128xf32, strided<[256, 1], offset: ?>>
       %cr = memref.subview %s[0, %c0j] [16, 2] [1, 1] : memref<16x64xf32> to memref<16x2xf32, strided<[64, 1], offset: ?>>
       linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]} ins(%ar, %br : memref<16x128xf32, strided<[256, 1]>>, memref<2x128xf32, strided<[256, 1], offset: ?>>) outs(%cr : memref<16x2xf32, strided<[64, 1], offset: ?>>) {
+      ^bb0(%in: f32, %w: f32, %acc: f32):
+        %p = arith.mulf %in, %w : f32
+        %q = arith.addf %acc, %p : f32
+        linalg.yield %q : f32
+      }
+    } {mapping = [#gpu.thread<linear_dim_0>]}
+  } {mapping = [#gpu.block<x>]}
+  return
+}
+
+// -----
+
+// Left alone: K = 40 f32 has no tile of 64 bytes or more dividing it (32
+// bytes would: two barriers every 8 K steps).
+// CHECK-LABEL: func.func @short_depth
+// CHECK-NOT: memref.alloca
+#a = affine_map<(d0, d1, d2) -> (d0, d2)>
+#b = affine_map<(d0, d1, d2) -> (d1, d2)>
+#c = affine_map<(d0, d1, d2) -> (d0, d1)>
+func.func @short_depth(%x: memref<16x40xf32>, %g: memref<64x40xf32>,
+                       %s: memref<16x64xf32>) {
+  scf.forall (%blk) in (1) {
+    scf.forall (%j) in (32) {
+      %c0j = affine.apply affine_map<(d0) -> (d0 * 2)>(%j)
+      %ar = memref.subview %x[0, 0] [16, 40] [1, 1] : memref<16x40xf32> to memref<16x40xf32, strided<[40, 1]>>
+      %br = memref.subview %g[%c0j, 0] [2, 40] [1, 1] : memref<64x40xf32> to memref<2x40xf32, strided<[40, 1], offset: ?>>
+      %cr = memref.subview %s[0, %c0j] [16, 2] [1, 1] : memref<16x64xf32> to memref<16x2xf32, strided<[64, 1], offset: ?>>
+      linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]} ins(%ar, %br : memref<16x40xf32, strided<[40, 1]>>, memref<2x40xf32, strided<[40, 1], offset: ?>>) outs(%cr : memref<16x2xf32, strided<[64, 1], offset: ?>>) {
       ^bb0(%in: f32, %w: f32, %acc: f32):
         %p = arith.mulf %in, %w : f32
         %q = arith.addf %acc, %p : f32

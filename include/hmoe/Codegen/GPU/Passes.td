@@ -399,8 +399,10 @@ def HMoEStageThreadContractions
 
     `kTile` is `k-tile-bytes` of the wider element, halved until it divides
     K, each tile row is whole 16-byte chunks dealt evenly to the threads,
-    and both tiles fit `max-bytes`; a contraction where none does, or that
-    does not match, is left as it is. Not for contractions of gathered rows
+    and both tiles fit `max-bytes`, but no shorter than 64 bytes (or
+    `k-tile-bytes`): shorter tiles cost two barriers every few K steps. A
+    contraction where none does, or that does not match, is left as it
+    is. Not for contractions of gathered rows
     (those read x through the token indices in their body).
   }];
   let options = [
@@ -732,13 +734,7 @@ def HMoESetKernelOccupancy : Pass<"hmoe-set-kernel-occupancy",
     40-80 registers and spilled 4 to 24 bytes (tensor-core kernels;
     nested levels' fused routing kernels) where 56-181 sufficed; with a
     budget for 2 blocks ptxas unrolled one routing kernel further and
-    spilled at 128. 0 leaves those kernels to ptxas too. Other kernels
-    with workgroup tiles (`hmoe-stage-thread-contractions`: a workgroup
-    attribution or dynamic workgroup memory) get
-    `staged-min-blocks-per-sm` (default 2): left to itself ptxas held a
-    staged Laplace GEMM kernel of the matrix to 64 registers and spilled
-    4 bytes where 80 sufficed (a routing kernel with per-thread arrays
-    keeps its 1: staged, at 2 it spilled at 128).
+    spilled at 128. 0 leaves those kernels to ptxas too.
 
     No kernel is asked for more blocks than its workgroup memory lets an
     SM hold: where every launch of a kernel (`gpu.launch_func` in the
@@ -761,10 +757,6 @@ def HMoESetKernelOccupancy : Pass<"hmoe-set-kernel-occupancy",
            "int64_t", /*default=*/"1", "where min-blocks-per-sm is 0: the "
            "blocks of a kernel with per-thread arrays (memref.alloca) an SM "
            "must hold (0: ptxas decides)">,
-    Option<"stagedMinBlocksPerSM", "staged-min-blocks-per-sm", "int64_t",
-           /*default=*/"2", "where min-blocks-per-sm is 0: the blocks of a "
-           "kernel with workgroup memory an SM must hold (0: ptxas "
-           "decides)">,
   ];
 }
 
