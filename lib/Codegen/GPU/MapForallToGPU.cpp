@@ -128,16 +128,16 @@ LogicalResult shareWorkgroupBuffers(RewriterBase &rewriter,
   if (buffers.empty())
     return success();
   int64_t bytes = 0;
-  DenseSet<Operation *> scopes;
-  Block &kernel = launch.getBody().front();
+  SmallVector<Operation *> scopes;
   for (memref::AllocaOp alloca : buffers) {
     MemRefType type = alloca.getType();
     if (type.getRank() != 1 || !type.hasStaticShape() ||
         !type.getElementType().isInteger(8) || !type.getLayout().isIdentity())
       return alloca.emitOpError("is a workgroup buffer of type ")
              << type << "; expected a static 1-D i8 buffer (viewed as tiles)";
-    // The op of the kernel's body its thread loops are in: a thread loop,
-    // or a loop around several (hmoe-stage-thread-contractions' K tiles).
+    // Where it is live: the one thread loop using it, or the nearest op
+    // around all of them (hmoe-stage-thread-contractions' K loop: a copy
+    // loop, then a loop reading the tiles).
     Operation *scope = nullptr;
     for (Operation *user : alloca->getUsers()) {
       Operation *thread = user->getParentOp();
@@ -145,20 +145,31 @@ LogicalResult shareWorkgroupBuffers(RewriterBase &rewriter,
                          isMappedTo<gpu::GPUThreadMappingAttr>(
                              cast<scf::ForallOp>(thread))))
         thread = thread->getParentOp();
-      Operation *top = thread ? kernel.findAncestorOpInBlock(*thread) : nullptr;
       // Its address is read to align the tiles (warpgroup-mma).
       if (!isa<memref::ViewOp, memref::ExtractAlignedPointerAsIndexOp>(user) ||
-          !top || (scope && scope != top))
+          !thread)
         return alloca.emitOpError(
             "is a workgroup buffer used outside memref.view in GPU thread "
-            "loops under one op of the block; expected its views (and "
-            "address) inside thread loops of a single op of the block (the "
-            "block's ops share workgroup memory)");
-      scope = top;
+            "loops; expected only its views (and address) inside thread "
+            "loops (the block's thread loops share workgroup memory)");
+      if (!scope)
+        scope = thread;
+      while (scope != launch && !scope->isAncestor(thread))
+        scope = scope->getParentOp();
     }
-    if (scope && !scopes.insert(scope).second)
-      return alloca.emitOpError("is a second workgroup buffer in one op of "
-                                "the block; expected one per op");
+    if (scope == launch)
+      return alloca.emitOpError(
+          "is a workgroup buffer used by thread loops with no op of the "
+          "kernel around them all; expected them in one op of the block");
+    // Buffers live in different ops, neither inside the other: a barrier
+    // after every thread loop separates them.
+    for (Operation *other : scopes)
+      if (scope && (other->isAncestor(scope) || scope->isAncestor(other)))
+        return alloca.emitOpError(
+            "is a second workgroup buffer in one GPU thread loop or op of "
+            "the block; expected one per thread loop or loop of them");
+    if (scope)
+      scopes.push_back(scope);
     bytes = std::max(bytes, type.getNumElements());
   }
   Attribute workgroup = gpu::AddressSpaceAttr::get(

@@ -17,7 +17,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "GPULoops.h"
+#include "hmoe/Codegen/BufferAliasing.h"
 #include "hmoe/Codegen/GPU/Passes.h"
+#include "hmoe/Codegen/RowGather.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -45,9 +47,17 @@ constexpr int64_t kChunkBytes = 16;
 struct StagedOperand {
   memref::SubViewOp rows;
   Value source;
+  // Gathered rows (A of an expert's first GEMM, hmoe-tile-for-gpu's
+  // fuse-gathers): `source` holds row indices, tile row r is
+  // gatherSource[source[r]], which the contraction's body reads.
+  Value gatherSource;
+  memref::LoadOp gatherRead;
   // A constant bound on the source's rows (the tile's rows).
   int64_t maxRows = 0;
   int64_t elementBytes = 0;
+
+  /// What the tile's rows are rows of.
+  Value rowBuffer() const { return gatherSource ? gatherSource : source; }
 
   /// Elements a tile row takes, with its 16 bytes of padding.
   int64_t rowElements(int64_t kTile) const {
@@ -70,6 +80,17 @@ bool mappedToThreads(scf::ForallOp forall) {
   std::optional<ArrayAttr> mapping = forall.getMapping();
   return mapping && !mapping->empty() &&
          llvm::all_of(*mapping, llvm::IsaPred<gpu::GPUThreadMappingAttr>);
+}
+
+/// Elements that a 16-byte chunk holds a whole number of, laid out at
+/// their size (i48 is padded to 8 bytes in memory, i256 is wider than a
+/// chunk).
+bool hasChunkedElements(MemRefType type) {
+  if (!type.getElementType().isIntOrFloat())
+    return false;
+  unsigned bits = type.getElementTypeBitWidth();
+  return bits % 8 == 0 && llvm::isPowerOf2_32(bits / 8) &&
+         bits / 8 <= kChunkBytes;
 }
 
 /// A constant that `size` is at most (a tile's rows: a constant, or an
@@ -114,8 +135,7 @@ FailureOr<StagedOperand> matchOperand(scf::ForallOp threads, Value view,
   auto type = cast<MemRefType>(operand.source.getType());
   if (!threads.isDefinedOutsideOfLoop(operand.source) || type.getRank() != 2 ||
       rows.getType().getRank() != 2 || type.isDynamicDim(1) ||
-      !type.getElementType().isIntOrFloat() ||
-      type.getElementTypeBitWidth() % 8 != 0)
+      !hasChunkedElements(type))
     return failure();
   // The whole of K, unit strides.
   std::optional<int64_t> kOffset =
@@ -133,6 +153,57 @@ FailureOr<StagedOperand> matchOperand(scf::ForallOp threads, Value view,
   return operand;
 }
 
+/// A contraction's first input as gathered rows: the thread's rows of a
+/// buffer of row indices defined outside the loop (map (m)), the body
+/// reading `S[index_cast(rows[m]), linalg.index k]` once, S a buffer from
+/// outside the loop with a static K, the index and its cast feeding only
+/// that read.
+FailureOr<StagedOperand> matchGatheredRows(scf::ForallOp threads,
+                                           linalg::GenericOp gemm) {
+  MLIRContext *ctx = gemm.getContext();
+  Value view = gemm.getDpsInputs()[0];
+  auto rows = view.getDefiningOp<memref::SubViewOp>();
+  if (!rows || rows->getBlock() != threads.getBody() || !rows->hasOneUse() ||
+      gemm.getIndexingMapsArray()[0] !=
+          AffineMap::get(3, 0, {getAffineDimExpr(0, ctx)}, ctx) ||
+      rows.getType().getRank() != 1 ||
+      !isConstantIntValue(rows.getMixedStrides()[0], 1))
+    return failure();
+  StagedOperand operand;
+  operand.rows = rows;
+  operand.source = rows.getSource();
+  auto indexType = cast<MemRefType>(operand.source.getType());
+  if (!threads.isDefinedOutsideOfLoop(operand.source) ||
+      indexType.getRank() != 1 || !indexType.getElementType().isInteger())
+    return failure();
+  auto loads = gemm.getBody()->getOps<memref::LoadOp>();
+  if (std::distance(loads.begin(), loads.end()) != 1)
+    return failure();
+  memref::LoadOp read = *loads.begin();
+  Value source = sourceReadThroughRowIndex(
+      cast<linalg::LinalgOp>(gemm.getOperation()), read.getResult(),
+      /*col=*/2);
+  if (!source || !threads.isDefinedOutsideOfLoop(source))
+    return failure();
+  // The read's index ops feed nothing else (the tile read replaces them).
+  for (Value index : read.getIndices())
+    if (!index.hasOneUse())
+      return failure();
+  if (!gemm.getBody()->getArgument(0).hasOneUse())
+    return failure();
+  auto type = cast<MemRefType>(source.getType());
+  if (type.getRank() != 2 || type.isDynamicDim(1) || !hasChunkedElements(type))
+    return failure();
+  FailureOr<int64_t> maxRows = maxRowsOf(operand.source);
+  if (failed(maxRows) || *maxRows < 1)
+    return failure();
+  operand.gatherSource = source;
+  operand.gatherRead = read;
+  operand.maxRows = *maxRows;
+  operand.elementBytes = type.getElementTypeBitWidth() / 8;
+  return operand;
+}
+
 /// Whether `op`, run once per K tile instead of once, leaves what it left:
 /// what has no memory effects, views, the contraction, and a copy of the
 /// contraction's output (bufferization's copy of a tile onto itself).
@@ -140,15 +211,21 @@ bool repeatable(Operation *op, linalg::GenericOp gemm) {
   if (op == gemm.getOperation() || isa<memref::SubViewOp>(op) ||
       isMemoryEffectFree(op))
     return true;
+  // A copy of the accumulated tile into C's own buffer, after the
+  // contraction: each K tile's copy leaves what the last one does (before
+  // it, the copies would store partial sums).
   auto copy = dyn_cast<memref::CopyOp>(op);
-  return copy && copy.getSource() == gemm.getDpsInits()[0] &&
-         copy.getTarget() != gemm.getDpsInputs()[0] &&
-         copy.getTarget() != gemm.getDpsInputs()[1];
+  Value out = gemm.getDpsInits()[0];
+  Value base = knownBufferBase(out);
+  return copy && copy.getSource() == out && base &&
+         knownBufferBase(copy.getTarget()) == base &&
+         gemm->isBeforeInBlock(copy);
 }
 
 /// A thread loop (static trip counts) holding one contraction whose A and
 /// B are the thread's rows of buffers defined outside it, over a static K.
-FailureOr<ThreadContraction> matchThreadContraction(scf::ForallOp threads) {
+FailureOr<ThreadContraction> matchThreadContraction(scf::ForallOp threads,
+                                                    bool gatheredRows) {
   ThreadContraction c;
   c.threads = threads;
   if (!mappedToThreads(threads) || threads.getNumResults() != 0)
@@ -185,21 +262,42 @@ FailureOr<ThreadContraction> matchThreadContraction(scf::ForallOp threads) {
                           getAffineDimExpr(1, gemm.getContext())},
                          gemm.getContext()))
     return failure();
-  // The body computes from its operands only.
-  for (Operation &op : gemm.getBody()->without_terminator())
-    if (!isMemoryEffectFree(&op) || op.getNumRegions() != 0)
+  // A plain or gathered.
+  FailureOr<StagedOperand> a =
+      gemm.getIndexingMapsArray()[0].getNumResults() == 1
+          ? (gatheredRows ? matchGatheredRows(threads, gemm)
+                          : FailureOr<StagedOperand>(failure()))
+          : matchOperand(threads, gemm.getDpsInputs()[0],
+                         gemm.getIndexingMapsArray()[0], 0);
+  // The body computes from its operands only (and a gathered A's read):
+  // no linalg.index either, which would count within a K tile.
+  for (Operation &op : gemm.getBody()->without_terminator()) {
+    bool gatherRead =
+        succeeded(a) && a->gatherRead &&
+        (&op == a->gatherRead.getOperation() ||
+         (op.getNumResults() == 1 &&
+          llvm::is_contained(a->gatherRead.getIndices(), op.getResult(0))));
+    if (gatherRead)
+      continue;
+    if (!isMemoryEffectFree(&op) || isa<linalg::IndexOp>(op) ||
+        op.getNumRegions() != 0)
       return failure();
-  FailureOr<StagedOperand> a = matchOperand(threads, gemm.getDpsInputs()[0],
-                                            gemm.getIndexingMapsArray()[0], 0);
+  }
   FailureOr<StagedOperand> b = matchOperand(threads, gemm.getDpsInputs()[1],
                                             gemm.getIndexingMapsArray()[1], 1);
   if (failed(a) || failed(b))
     return failure();
   c.a = *a;
   c.b = *b;
-  c.depth = cast<MemRefType>(c.a.source.getType()).getDimSize(1);
+  c.depth = cast<MemRefType>(c.a.rowBuffer().getType()).getDimSize(1);
   if (c.depth != cast<MemRefType>(c.b.source.getType()).getDimSize(1))
     return failure();
+  // The tiles are copied before C is written: A and B may not be C's
+  // buffer.
+  Value out = knownBufferBase(gemm.getDpsInits()[0]);
+  for (Value in : {c.a.rowBuffer(), c.a.source, c.b.source})
+    if (!out || knownBufferBase(in) == out)
+      return failure();
   // Nothing else in the loop reads A's or B's buffers, and all of it may
   // run once per K tile.
   for (Operation &op : threads.getBody()->without_terminator()) {
@@ -207,7 +305,8 @@ FailureOr<ThreadContraction> matchThreadContraction(scf::ForallOp threads) {
       return failure();
     if (&op != c.a.rows.getOperation() && &op != c.b.rows.getOperation() &&
         llvm::any_of(op.getOperands(), [&](Value v) {
-          return v == c.a.source || v == c.b.source;
+          return v == c.a.source || v == c.b.source ||
+                 (c.a.gatherSource && v == c.a.gatherSource);
         }))
       return failure();
   }
@@ -254,7 +353,7 @@ private:
   Value tileView(ImplicitLocOpBuilder &b, Value buffer, const StagedOperand &x,
                  int64_t offset) {
     auto type = cast<MemRefType>(buffer.getType());
-    Type element = cast<MemRefType>(x.source.getType()).getElementType();
+    Type element = cast<MemRefType>(x.rowBuffer().getType()).getElementType();
     return memref::ViewOp::create(
         b,
         MemRefType::get({x.maxRows, x.rowElements(kTile)}, element,
@@ -269,6 +368,11 @@ private:
   /// (hmoe-vectorize-thread-copies makes its rows 16-byte accesses).
   void copyRows(ImplicitLocOpBuilder &b, Value tid, Value k0,
                 const StagedOperand &x, Value tile);
+
+  /// `gemm` (a contraction of gathered rows) replaced by one reading A's
+  /// rows from `aTile` and B's from `bTile`, its body otherwise the same.
+  void readTileRows(RewriterBase &rewriter, ImplicitLocOpBuilder &b,
+                    linalg::GenericOp gemm, Value aTile, Value bTile);
 
   ThreadContraction &c;
   int64_t kTile;
@@ -298,22 +402,46 @@ void Stager::copyRows(ImplicitLocOpBuilder &b, Value tid, Value k0,
       AffineMap::get(
           1, 1, {getAffineConstantExpr(0, ctx), (r - t).ceilDiv(rowStep)}, ctx),
       ValueRange{firstRow, rows});
+  // A thread with no rows starts at the end (its views stay in bounds).
+  firstRow = affine::AffineMinOp::create(b, AffineMap::get(1, 1, {t, r}, ctx),
+                                         ValueRange{firstRow, rows});
   SmallVector<OpFoldResult> sizes = {count, b.getIndexAttr(chunk)};
   SmallVector<OpFoldResult> strides = {b.getIndexAttr(rowStep),
                                        b.getIndexAttr(1)};
-  Value from = memref::SubViewOp::create(
-      b, x.source, ArrayRef<OpFoldResult>{firstRow, sourceColumn}, sizes,
-      strides);
   Value to = memref::SubViewOp::create(
       b, tile, ArrayRef<OpFoldResult>{firstRow, column}, sizes, strides);
   AffineMap identity = AffineMap::getMultiDimIdentityMap(2, ctx);
+  SmallVector<utils::IteratorType> parallel(2, utils::IteratorType::parallel);
+  if (!x.gatherSource) {
+    Value from = memref::SubViewOp::create(
+        b, x.source, ArrayRef<OpFoldResult>{firstRow, sourceColumn}, sizes,
+        strides);
+    linalg::GenericOp::create(
+        b, TypeRange{}, ValueRange{from}, ValueRange{to},
+        ArrayRef<AffineMap>{identity, identity}, parallel,
+        [](OpBuilder &nested, Location loc, ValueRange args) {
+          linalg::YieldOp::create(nested, loc, args[0]);
+        });
+    return;
+  }
+  // Gathered: tile row r is the source row the index buffer names, read
+  // at the chunk's columns (hmoe-vectorize-thread-copies' row gather).
+  Value indices = memref::SubViewOp::create(
+      b, x.source, ArrayRef<OpFoldResult>{firstRow},
+      ArrayRef<OpFoldResult>{count}, ArrayRef<OpFoldResult>{strides[0]});
+  Value source = x.gatherSource;
   linalg::GenericOp::create(
-      b, TypeRange{}, ValueRange{from}, ValueRange{to},
-      ArrayRef<AffineMap>{identity, identity},
-      ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
-                                    utils::IteratorType::parallel},
-      [](OpBuilder &nested, Location loc, ValueRange args) {
-        linalg::YieldOp::create(nested, loc, args[0]);
+      b, TypeRange{}, ValueRange{indices}, ValueRange{to},
+      ArrayRef<AffineMap>{AffineMap::get(2, 0, {getAffineDimExpr(0, ctx)}, ctx),
+                          identity},
+      parallel, [&](OpBuilder &nested, Location loc, ValueRange args) {
+        Value row = arith::IndexCastOp::create(nested, loc,
+                                               nested.getIndexType(), args[0]);
+        Value j = linalg::IndexOp::create(nested, loc, 1);
+        Value col = arith::AddIOp::create(nested, loc, j, sourceColumn);
+        Value element =
+            memref::LoadOp::create(nested, loc, source, ValueRange{row, col});
+        linalg::YieldOp::create(nested, loc, element);
       });
 }
 
@@ -350,19 +478,62 @@ void Stager::rewrite(RewriterBase &rewriter) {
   Value tiles[2] = {tileView(b, buffer, c.a, 0),
                     tileView(b, buffer, c.b, aBytes)};
   auto gemm = *compute.getBody()->getOps<linalg::GenericOp>().begin();
+  // The thread's rows of each tile (same offsets and row counts as its
+  // views of A and B: a gathered A's rows of indices are its tile rows).
+  Value staged[2];
+  memref::SubViewOp rows[2];
   for (int i = 0; i < 2; ++i) {
-    auto rows = gemm.getDpsInputs()[i].getDefiningOp<memref::SubViewOp>();
-    b.setInsertionPoint(rows);
-    Value staged = memref::SubViewOp::create(
+    rows[i] = gemm.getDpsInputs()[i].getDefiningOp<memref::SubViewOp>();
+    b.setInsertionPoint(rows[i]);
+    staged[i] = memref::SubViewOp::create(
         b, tiles[i],
-        ArrayRef<OpFoldResult>{rows.getMixedOffsets()[0], b.getIndexAttr(0)},
-        ArrayRef<OpFoldResult>{rows.getMixedSizes()[0], b.getIndexAttr(kTile)},
+        ArrayRef<OpFoldResult>{rows[i].getMixedOffsets()[0], b.getIndexAttr(0)},
+        ArrayRef<OpFoldResult>{rows[i].getMixedSizes()[0],
+                               b.getIndexAttr(kTile)},
         ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
-    rewriter.modifyOpInPlace(gemm,
-                             [&] { gemm.getDpsInputOperand(i)->set(staged); });
-    rewriter.eraseOp(rows);
   }
+  if (c.a.gatherSource) {
+    b.setInsertionPoint(gemm);
+    readTileRows(rewriter, b, gemm, staged[0], staged[1]);
+  } else {
+    rewriter.modifyOpInPlace(gemm, [&] {
+      gemm.getDpsInputOperand(0)->set(staged[0]);
+      gemm.getDpsInputOperand(1)->set(staged[1]);
+    });
+  }
+  for (memref::SubViewOp view : rows)
+    rewriter.eraseOp(view);
   rewriter.eraseOp(threads);
+}
+
+void Stager::readTileRows(RewriterBase &rewriter, ImplicitLocOpBuilder &b,
+                          linalg::GenericOp gemm, Value aTile, Value bTile) {
+  MLIRContext *ctx = b.getContext();
+  auto dim = [&](unsigned d) { return getAffineDimExpr(d, ctx); };
+  // The body's read of the gathered source becomes A's element; its index
+  // and cast go with it (they fed only the read, matchGatheredRows).
+  memref::LoadOp read = *gemm.getBody()->getOps<memref::LoadOp>().begin();
+  DenseSet<Operation *> dropped = {read.getOperation()};
+  for (Value index : read.getIndices())
+    dropped.insert(index.getDefiningOp());
+  auto contraction = linalg::GenericOp::create(
+      b, TypeRange{}, ValueRange{aTile, bTile}, gemm.getDpsInits(),
+      ArrayRef<AffineMap>{AffineMap::get(3, 0, {dim(0), dim(2)}, ctx),
+                          gemm.getIndexingMapsArray()[1],
+                          gemm.getIndexingMapsArray()[2]},
+      gemm.getIteratorTypesArray(),
+      [&](OpBuilder &nested, Location loc, ValueRange args) {
+        Block *old = gemm.getBody();
+        IRMapping map;
+        map.map(read.getResult(), args[0]);
+        map.map(old->getArgument(1), args[1]);
+        map.map(old->getArgument(2), args[2]);
+        for (Operation &op : *old)
+          if (!dropped.contains(&op))
+            nested.clone(op, map);
+      });
+  (void)contraction;
+  rewriter.eraseOp(gemm);
 }
 
 struct HMoEStageThreadContractionsPass
@@ -383,7 +554,8 @@ struct HMoEStageThreadContractionsPass
     }
     SmallVector<ThreadContraction> found;
     getOperation()->walk([&](scf::ForallOp forall) {
-      FailureOr<ThreadContraction> c = matchThreadContraction(forall);
+      FailureOr<ThreadContraction> c =
+          matchThreadContraction(forall, gatheredRows);
       if (succeeded(c))
         found.push_back(*c);
     });

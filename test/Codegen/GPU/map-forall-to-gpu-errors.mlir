@@ -79,7 +79,7 @@ func.func @workgroup_buffer_in_two_loops(%x: memref<64xf32>) {
   %c0 = arith.constant 0 : index
   %cst = arith.constant 1.0 : f32
   scf.forall (%b) in (4) {
-    // expected-error @+1 {{is a workgroup buffer used outside memref.view in GPU thread loops under one op of the block}}
+    // expected-error @+1 {{is a workgroup buffer used by thread loops with no op of the kernel around them all}}
     %tiles = memref.alloca() : memref<256xi8, #gpu.address_space<workgroup>>
     scf.forall (%t) in (64) {
       %tile = memref.view %tiles[%c0][] : memref<256xi8, #gpu.address_space<workgroup>> to memref<64xf32, #gpu.address_space<workgroup>>
@@ -100,7 +100,7 @@ func.func @workgroup_buffer_outside_views(%x: memref<64xf32>) {
   %c0 = arith.constant 0 : index
   %cst = arith.constant 1 : i8
   scf.forall (%b) in (4) {
-    // expected-error @+1 {{is a workgroup buffer used outside memref.view in GPU thread loops under one op of the block}}
+    // expected-error @+1 {{is a workgroup buffer used outside memref.view in GPU thread loops}}
     %tiles = memref.alloca() : memref<256xi8, #gpu.address_space<workgroup>>
     scf.forall (%t) in (64) {
       memref.store %cst, %tiles[%t] : memref<256xi8, #gpu.address_space<workgroup>>
@@ -116,7 +116,7 @@ func.func @two_workgroup_buffers_in_one_loop(%x: memref<64xf32>) {
   %cst = arith.constant 1.0 : f32
   scf.forall (%b) in (4) {
     %first = memref.alloca() : memref<256xi8, #gpu.address_space<workgroup>>
-    // expected-error @+1 {{is a second workgroup buffer in one op of the block}}
+    // expected-error @+1 {{is a second workgroup buffer in one GPU thread loop or op of the block}}
     %second = memref.alloca() : memref<256xi8, #gpu.address_space<workgroup>>
     scf.forall (%t) in (64) {
       %a = memref.view %first[%c0][] : memref<256xi8, #gpu.address_space<workgroup>> to memref<64xf32, #gpu.address_space<workgroup>>
@@ -138,6 +138,35 @@ func.func @workgroup_buffer_not_bytes(%x: memref<64xf32>) {
       %v = memref.load %tiles[%t] : memref<64xf32, #gpu.address_space<workgroup>>
       memref.store %v, %x[%t] : memref<64xf32>
     } {mapping = [#gpu.thread<linear_dim_0>]}
+  } {mapping = [#gpu.block<x>]}
+  return
+}
+
+// -----
+
+// A buffer of a loop of thread loops (a K loop: copy, then read) and
+// another used inside that loop would overlap while both are live.
+func.func @workgroup_buffer_inside_another_scope(%x: memref<64xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %cst = arith.constant 1.0 : f32
+  scf.forall (%b) in (4) {
+    %tiles = memref.alloca() : memref<256xi8, #gpu.address_space<workgroup>>
+    // expected-error @+1 {{is a second workgroup buffer in one GPU thread loop or op of the block}}
+    %more = memref.alloca() : memref<256xi8, #gpu.address_space<workgroup>>
+    scf.for %k = %c0 to %c4 step %c1 {
+      scf.forall (%t) in (64) {
+        %tile = memref.view %tiles[%c0][] : memref<256xi8, #gpu.address_space<workgroup>> to memref<64xf32, #gpu.address_space<workgroup>>
+        memref.store %cst, %tile[%t] : memref<64xf32, #gpu.address_space<workgroup>>
+      } {mapping = [#gpu.thread<linear_dim_0>]}
+      scf.forall (%t) in (64) {
+        %tile = memref.view %tiles[%c0][] : memref<256xi8, #gpu.address_space<workgroup>> to memref<64xf32, #gpu.address_space<workgroup>>
+        %other = memref.view %more[%c0][] : memref<256xi8, #gpu.address_space<workgroup>> to memref<64xf32, #gpu.address_space<workgroup>>
+        %v = memref.load %tile[%t] : memref<64xf32, #gpu.address_space<workgroup>>
+        memref.store %v, %other[%t] : memref<64xf32, #gpu.address_space<workgroup>>
+      } {mapping = [#gpu.thread<linear_dim_0>]}
+    }
   } {mapping = [#gpu.block<x>]}
   return
 }

@@ -108,6 +108,36 @@ func.func @workgroup_buffer_in_a_loop(%x: memref<64xf32>) {
   return
 }
 
+// Two K loops in one loop of the block (two staged contractions under an
+// scf.for), and two thread loops' buffers under one scf.for: each buffer's
+// thread loops are inside one op that holds no other's, so they share the
+// bytes.
+// CHECK-LABEL: func.func @workgroup_buffers_in_one_loop
+// CHECK: gpu.launch
+// CHECK-SAME: workgroup(%[[TILES:.*]] : memref<256xi8, #gpu.address_space<workgroup>>)
+// CHECK-NOT: memref.alloca
+func.func @workgroup_buffers_in_one_loop(%x: memref<64xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %cst = arith.constant 1.0 : f32
+  scf.forall (%b) in (4) {
+    %first = memref.alloca() : memref<256xi8, #gpu.address_space<workgroup>>
+    %second = memref.alloca() : memref<128xi8, #gpu.address_space<workgroup>>
+    scf.for %k = %c0 to %c4 step %c1 {
+      scf.forall (%t) in (64) {
+        %tile = memref.view %first[%c0][] : memref<256xi8, #gpu.address_space<workgroup>> to memref<64xf32, #gpu.address_space<workgroup>>
+        memref.store %cst, %tile[%t] : memref<64xf32, #gpu.address_space<workgroup>>
+      } {mapping = [#gpu.thread<linear_dim_0>]}
+      scf.forall (%t) in (32) {
+        %tile = memref.view %second[%c0][] : memref<128xi8, #gpu.address_space<workgroup>> to memref<32xf32, #gpu.address_space<workgroup>>
+        memref.store %cst, %tile[%t] : memref<32xf32, #gpu.address_space<workgroup>>
+      } {mapping = [#gpu.thread<linear_dim_0>]}
+    }
+  } {mapping = [#gpu.block<x>]}
+  return
+}
+
 // 48 KB exactly (a kernel's static workgroup memory) stays a workgroup
 // attribution; past it the buffer is the launch's dynamic workgroup memory
 // instead, its size the launch's.

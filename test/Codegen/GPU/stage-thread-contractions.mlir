@@ -1,4 +1,5 @@
-// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-stage-thread-contractions{k-tile-bytes=128}))' %s | FileCheck %s
+// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-stage-thread-contractions{k-tile-bytes=128 gathered-rows}))' %s | FileCheck %s
+// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-stage-thread-contractions{k-tile-bytes=128}))' %s | FileCheck %s --check-prefix=PLAIN
 // RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-stage-thread-contractions{k-tile-bytes=128 emulate}))' %s | FileCheck %s --check-prefix=EMU
 // RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-stage-thread-contractions{k-tile-bytes=128 max-bytes=7000}))' %s | FileCheck %s --check-prefix=SMALL
 // RUN: not hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-stage-thread-contractions{k-tile-bytes=8}))' %s 2>&1 | FileCheck %s --check-prefix=ERR
@@ -21,8 +22,9 @@
 // CHECK:     %[[ROW:.*]] = affine.apply #{{.*}}(%[[T]])
 // CHECK:     %[[SCOL:.*]] = affine.apply #{{.*}}(%[[T]], %[[K0]])
 // CHECK:     %[[COUNT:.*]] = affine.max #{{.*}}(%[[ROW]])[%{{.*}}]
-// CHECK:     %[[FROM:.*]] = memref.subview %{{.*}}[%[[ROW]], %[[SCOL]]] [%[[COUNT]], 4] [32, 1] : memref<?x256xf32, strided<[256, 1], offset: ?>> to memref<?x4xf32, strided<[8192, 1], offset: ?>>
-// CHECK:     %[[TO:.*]] = memref.subview %[[A]][%[[ROW]], %[[COL]]] [%[[COUNT]], 4] [32, 1] : memref<16x36xf32, #gpu.address_space<workgroup>> to memref<?x4xf32, strided<[1152, 1], offset: ?>, #gpu.address_space<workgroup>>
+// CHECK:     %[[START:.*]] = affine.min #{{.*}}(%[[ROW]])[%{{.*}}]
+// CHECK:     %[[TO:.*]] = memref.subview %[[A]][%[[START]], %[[COL]]] [%[[COUNT]], 4] [32, 1] : memref<16x36xf32, #gpu.address_space<workgroup>> to memref<?x4xf32, strided<[1152, 1], offset: ?>, #gpu.address_space<workgroup>>
+// CHECK:     %[[FROM:.*]] = memref.subview %{{.*}}[%[[START]], %[[SCOL]]] [%[[COUNT]], 4] [32, 1] : memref<?x256xf32, strided<[256, 1], offset: ?>> to memref<?x4xf32, strided<[8192, 1], offset: ?>>
 // CHECK:     linalg.generic {{.*}} ins(%[[FROM]] : {{.*}}) outs(%[[TO]] : {{.*}})
 // CHECK:     memref.view %[[BUF]][%c2304{{.*}}][] : memref<11520xi8, #gpu.address_space<workgroup>> to memref<64x36xf32, #gpu.address_space<workgroup>>
 // CHECK:     linalg.generic
@@ -51,6 +53,7 @@
 // SMALL: scf.for %{{.*}} = %c0{{.*}} to %c256{{.*}} step %c16
 // SMALL-LABEL: func.func @short_depth
 // SMALL-NOT: memref.alloca
+// SMALL-LABEL: func.func @gathered_rows
 #rows = affine_map<(d0)[s0] -> (-d0 + s0, 16)>
 #a = affine_map<(d0, d1, d2) -> (d0, d2)>
 #b = affine_map<(d0, d1, d2) -> (d1, d2)>
@@ -196,6 +199,182 @@ func.func @short_depth(%x: memref<16x40xf32>, %g: memref<64x40xf32>,
         %p = arith.mulf %in, %w : f32
         %q = arith.addf %acc, %p : f32
         linalg.yield %q : f32
+      }
+    } {mapping = [#gpu.thread<linear_dim_0>]}
+  } {mapping = [#gpu.block<x>]}
+  return
+}
+
+// -----
+
+// Gathered rows (an expert's first GEMM with its token gather fused,
+// hmoe-tile-for-gpu's fuse-gathers; only with gathered-rows, off by
+// default): A's tile row r is x[rows[r]], copied
+// by a gather (the row's index read, then its chunk of the K tile); the
+// contraction then reads A's tile as a plain first input, its body without
+// the read of x.
+// PLAIN-LABEL: func.func @gathered_rows
+// PLAIN-NOT: memref.alloca
+// PLAIN-LABEL: func.func @a_is_c
+// CHECK-LABEL: func.func @gathered_rows
+// CHECK: %[[BUF:.*]] = memref.alloca() {alignment = 16 : i64} : memref<11520xi8, #gpu.address_space<workgroup>>
+// CHECK: scf.for %[[K0:.*]] = %c0{{.*}} to %c256{{.*}} step %c32
+// CHECK:   scf.forall (%[[T:.*]]) in (256)
+// CHECK:     %[[SCOL:.*]] = affine.apply #{{.*}}(%[[T]], %[[K0]])
+// CHECK:     %[[IDX:.*]] = memref.subview %{{.*}}[%{{.*}}] [%{{.*}}] [32] : memref<?xi32, strided<[1], offset: ?>> to memref<?xi32, strided<[32], offset: ?>>
+// CHECK:     linalg.generic {{.*}} ins(%[[IDX]] : memref<?xi32, strided<[32], offset: ?>>) outs(%{{.*}} : memref<?x4xf32, strided<[1152, 1], offset: ?>, #gpu.address_space<workgroup>>)
+// CHECK:     ^bb0(%[[TOK:.*]]: i32, %{{.*}}: f32):
+// CHECK:       %[[ROW:.*]] = arith.index_cast %[[TOK]] : i32 to index
+// CHECK:       %[[J:.*]] = linalg.index 1 : index
+// CHECK:       %[[COL:.*]] = arith.addi %[[J]], %[[SCOL]] : index
+// CHECK:       memref.load %{{.*}}[%[[ROW]], %[[COL]]] : memref<?x256xf32>
+// CHECK:   scf.forall (%{{.*}}, %{{.*}}) in (8, 32)
+// CHECK:     linalg.generic {indexing_maps = [#{{.*}}, #{{.*}}, #{{.*}}], iterator_types = ["parallel", "parallel", "reduction"]} ins(%{{.*}}, %{{.*}} : memref<?x32xf32, strided<[36, 1], offset: ?>, #gpu.address_space<workgroup>>, memref<2x32xf32, strided<[36, 1], offset: ?>, #gpu.address_space<workgroup>>)
+// CHECK-NEXT: ^bb0(%[[A:.*]]: f32, %[[B:.*]]: f32, %[[ACC:.*]]: f32):
+// CHECK-NEXT:   %[[P:.*]] = arith.mulf %[[A]], %[[B]] : f32
+// CHECK-NEXT:   %[[S:.*]] = arith.addf %[[ACC]], %[[P]] : f32
+// CHECK-NEXT:   linalg.yield %[[S]] : f32
+#rows = affine_map<(d0)[s0] -> (-d0 + s0, 16)>
+#m = affine_map<(d0, d1, d2) -> (d0)>
+#b = affine_map<(d0, d1, d2) -> (d1, d2)>
+#c = affine_map<(d0, d1, d2) -> (d0, d1)>
+#trow = affine_map<(d0) -> (d0 * 2)>
+#trows = affine_map<(d0)[s0] -> (-(d0 * 2) + s0, 2)>
+#nonneg = affine_map<(d0) -> (0, d0)>
+func.func @gathered_rows(%x: memref<?x256xf32>, %tokens: memref<?xi32>,
+                         %w: memref<64x256xf32>, %h: memref<?x64xf32>) {
+  %c0 = arith.constant 0 : index
+  %t = memref.dim %tokens, %c0 : memref<?xi32>
+  scf.forall (%blk) = (0) to (%t) step (16) {
+    %n = affine.min #rows(%blk)[%t]
+    %rs = memref.subview %tokens[%blk] [%n] [1] : memref<?xi32> to memref<?xi32, strided<[1], offset: ?>>
+    %hs = memref.subview %h[%blk, 0] [%n, 64] [1, 1] : memref<?x64xf32> to memref<?x64xf32, strided<[64, 1], offset: ?>>
+    scf.forall (%i, %j) in (8, 32) {
+      %r0 = affine.apply #trow(%i)
+      %rm = affine.min #trows(%i)[%n]
+      %rn = affine.max #nonneg(%rm)
+      %c0j = affine.apply #trow(%j)
+      %ar = memref.subview %rs[%r0] [%rn] [1] : memref<?xi32, strided<[1], offset: ?>> to memref<?xi32, strided<[1], offset: ?>>
+      %br = memref.subview %w[%c0j, 0] [2, 256] [1, 1] : memref<64x256xf32> to memref<2x256xf32, strided<[256, 1], offset: ?>>
+      %cr = memref.subview %hs[%r0, %c0j] [%rn, 2] [1, 1] : memref<?x64xf32, strided<[64, 1], offset: ?>> to memref<?x2xf32, strided<[64, 1], offset: ?>>
+      linalg.generic {indexing_maps = [#m, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]} ins(%ar, %br : memref<?xi32, strided<[1], offset: ?>>, memref<2x256xf32, strided<[256, 1], offset: ?>>) outs(%cr : memref<?x2xf32, strided<[64, 1], offset: ?>>) {
+      ^bb0(%tok: i32, %wv: f32, %acc: f32):
+        %row = arith.index_cast %tok : i32 to index
+        %k = linalg.index 2 : index
+        %xv = memref.load %x[%row, %k] : memref<?x256xf32>
+        %p = arith.mulf %xv, %wv : f32
+        %q = arith.addf %acc, %p : f32
+        linalg.yield %q : f32
+      }
+    } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
+  } {mapping = [#gpu.block<x>]}
+  return
+}
+
+// -----
+
+// Left alone: C is a view of the buffer A reads (the tiles would be copied
+// before the threads' writes to it land).
+// CHECK-LABEL: func.func @a_is_c
+// CHECK-NOT: memref.alloca
+#a = affine_map<(d0, d1, d2) -> (d0, d2)>
+#b = affine_map<(d0, d1, d2) -> (d1, d2)>
+#c = affine_map<(d0, d1, d2) -> (d0, d1)>
+func.func @a_is_c(%g: memref<64x256xf32>) {
+  %buf = memref.alloc() : memref<16x256xf32>
+  scf.forall (%blk) in (1) {
+    scf.forall (%j) in (32) {
+      %c0j = affine.apply affine_map<(d0) -> (d0 * 2)>(%j)
+      %ar = memref.subview %buf[0, 0] [16, 256] [1, 1] : memref<16x256xf32> to memref<16x256xf32, strided<[256, 1]>>
+      %br = memref.subview %g[%c0j, 0] [2, 256] [1, 1] : memref<64x256xf32> to memref<2x256xf32, strided<[256, 1], offset: ?>>
+      %cr = memref.subview %buf[0, %c0j] [16, 2] [1, 1] : memref<16x256xf32> to memref<16x2xf32, strided<[256, 1], offset: ?>>
+      linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]} ins(%ar, %br : memref<16x256xf32, strided<[256, 1]>>, memref<2x256xf32, strided<[256, 1], offset: ?>>) outs(%cr : memref<16x2xf32, strided<[256, 1], offset: ?>>) {
+      ^bb0(%in: f32, %w: f32, %acc: f32):
+        %p = arith.mulf %in, %w : f32
+        %q = arith.addf %acc, %p : f32
+        linalg.yield %q : f32
+      }
+    } {mapping = [#gpu.thread<linear_dim_0>]}
+  } {mapping = [#gpu.block<x>]}
+  return
+}
+
+// -----
+
+// Left alone: the body reads linalg.index of K (it would count within a K
+// tile).
+// CHECK-LABEL: func.func @index_of_k
+// CHECK-NOT: memref.alloca
+#a = affine_map<(d0, d1, d2) -> (d0, d2)>
+#b = affine_map<(d0, d1, d2) -> (d1, d2)>
+#c = affine_map<(d0, d1, d2) -> (d0, d1)>
+func.func @index_of_k(%x: memref<16x256xf32>, %g: memref<64x256xf32>,
+                      %s: memref<16x64xf32>) {
+  %c128 = arith.constant 128 : index
+  scf.forall (%blk) in (1) {
+    scf.forall (%j) in (32) {
+      %c0j = affine.apply affine_map<(d0) -> (d0 * 2)>(%j)
+      %ar = memref.subview %x[0, 0] [16, 256] [1, 1] : memref<16x256xf32> to memref<16x256xf32, strided<[256, 1]>>
+      %br = memref.subview %g[%c0j, 0] [2, 256] [1, 1] : memref<64x256xf32> to memref<2x256xf32, strided<[256, 1], offset: ?>>
+      %cr = memref.subview %s[0, %c0j] [16, 2] [1, 1] : memref<16x64xf32> to memref<16x2xf32, strided<[64, 1], offset: ?>>
+      linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]} ins(%ar, %br : memref<16x256xf32, strided<[256, 1]>>, memref<2x256xf32, strided<[256, 1], offset: ?>>) outs(%cr : memref<16x2xf32, strided<[64, 1], offset: ?>>) {
+      ^bb0(%in: f32, %w: f32, %acc: f32):
+        %k = linalg.index 2 : index
+        %low = arith.cmpi ult, %k, %c128 : index
+        %p = arith.mulf %in, %w : f32
+        %q = arith.addf %acc, %p : f32
+        %r = arith.select %low, %q, %acc : f32
+        linalg.yield %r : f32
+      }
+    } {mapping = [#gpu.thread<linear_dim_0>]}
+  } {mapping = [#gpu.block<x>]}
+  return
+}
+
+// -----
+
+// Left alone: a copy of C before the contraction (run per K tile, it would
+// store partial sums), and elements wider than a 16-byte chunk or not a
+// power of two bytes (i48 takes 8 bytes in memory).
+// CHECK-LABEL: func.func @copy_before
+// CHECK-NOT: memref.alloca
+// CHECK-LABEL: func.func @wide_elements
+// CHECK-NOT: memref.alloca
+#a = affine_map<(d0, d1, d2) -> (d0, d2)>
+#b = affine_map<(d0, d1, d2) -> (d1, d2)>
+#c = affine_map<(d0, d1, d2) -> (d0, d1)>
+func.func @copy_before(%x: memref<16x256xf32>, %g: memref<64x256xf32>,
+                       %s: memref<16x64xf32>) {
+  scf.forall (%blk) in (1) {
+    scf.forall (%j) in (32) {
+      %c0j = affine.apply affine_map<(d0) -> (d0 * 2)>(%j)
+      %ar = memref.subview %x[0, 0] [16, 256] [1, 1] : memref<16x256xf32> to memref<16x256xf32, strided<[256, 1]>>
+      %br = memref.subview %g[%c0j, 0] [2, 256] [1, 1] : memref<64x256xf32> to memref<2x256xf32, strided<[256, 1], offset: ?>>
+      %cr = memref.subview %s[0, %c0j] [16, 2] [1, 1] : memref<16x64xf32> to memref<16x2xf32, strided<[64, 1], offset: ?>>
+      memref.copy %cr, %cr : memref<16x2xf32, strided<[64, 1], offset: ?>> to memref<16x2xf32, strided<[64, 1], offset: ?>>
+      linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]} ins(%ar, %br : memref<16x256xf32, strided<[256, 1]>>, memref<2x256xf32, strided<[256, 1], offset: ?>>) outs(%cr : memref<16x2xf32, strided<[64, 1], offset: ?>>) {
+      ^bb0(%in: f32, %w: f32, %acc: f32):
+        %p = arith.mulf %in, %w : f32
+        %q = arith.addf %acc, %p : f32
+        linalg.yield %q : f32
+      }
+    } {mapping = [#gpu.thread<linear_dim_0>]}
+  } {mapping = [#gpu.block<x>]}
+  return
+}
+func.func @wide_elements(%x: memref<16x64xi48>, %g: memref<64x64xi48>,
+                         %s: memref<16x64xi48>) {
+  scf.forall (%blk) in (1) {
+    scf.forall (%j) in (32) {
+      %c0j = affine.apply affine_map<(d0) -> (d0 * 2)>(%j)
+      %ar = memref.subview %x[0, 0] [16, 64] [1, 1] : memref<16x64xi48> to memref<16x64xi48, strided<[64, 1]>>
+      %br = memref.subview %g[%c0j, 0] [2, 64] [1, 1] : memref<64x64xi48> to memref<2x64xi48, strided<[64, 1], offset: ?>>
+      %cr = memref.subview %s[0, %c0j] [16, 2] [1, 1] : memref<16x64xi48> to memref<16x2xi48, strided<[64, 1], offset: ?>>
+      linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]} ins(%ar, %br : memref<16x64xi48, strided<[64, 1]>>, memref<2x64xi48, strided<[64, 1], offset: ?>>) outs(%cr : memref<16x2xi48, strided<[64, 1], offset: ?>>) {
+      ^bb0(%in: i48, %w: i48, %acc: i48):
+        %p = arith.muli %in, %w : i48
+        %q = arith.addi %acc, %p : i48
+        linalg.yield %q : i48
       }
     } {mapping = [#gpu.thread<linear_dim_0>]}
   } {mapping = [#gpu.block<x>]}

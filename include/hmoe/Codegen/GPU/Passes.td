@@ -402,8 +402,22 @@ def HMoEStageThreadContractions
     and both tiles fit `max-bytes`, but no shorter than 64 bytes (or
     `k-tile-bytes`): shorter tiles cost two barriers every few K steps. A
     contraction where none does, or that does not match, is left as it
-    is. Not for contractions of gathered rows
-    (those read x through the token indices in their body).
+    is.
+
+    With `gathered-rows`, `A` may be gathered rows (an expert's first GEMM
+    with its token gather fused, `hmoe-tile-for-gpu`'s `fuse-gathers`):
+    the first input the
+    thread's row indices (map `(m)`), the body reading
+    `S[index_cast(rows[m]), linalg.index k]`. A's tile row r is then
+    copied from `S[rows[r]]` (a row gather, which
+    `hmoe-vectorize-thread-copies` also makes 16-byte accesses), and the
+    contraction reads the tile as a plain first input, its body without
+    the read. Off by default (the pipelines do not set it): in SwiGLU
+    expert kernels of the matrix (gate and up projections both staged)
+    ptxas spilled 12-36 bytes on sm_80 with 128-byte tiles and 24-36 on
+    sm_90a with 64-byte ones, where the kernels without it did not.
+
+    Not where `A` or `B` is a view of `C`'s buffer.
   }];
   let options = [
     Option<"kTileBytes", "k-tile-bytes", "int64_t", /*default=*/"0",
@@ -414,6 +428,9 @@ def HMoEStageThreadContractions
     Option<"emulate", "emulate", "bool", /*default=*/"false",
            "for the gpu-mapped CPU run: the tiles in a CPU buffer, not "
            "workgroup memory">,
+    Option<"gatheredRows", "gathered-rows", "bool", /*default=*/"false",
+           "also contractions of gathered rows (A's tile rows copied "
+           "through the row indices)">,
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",
