@@ -142,6 +142,14 @@ FailureOr<SmallVector<OpTy>> opsToDistribute(Operation *func) {
   return ops;
 }
 
+/// Whether `forall` is mapped to `MappingAttr` (#gpu.block, #gpu.thread,
+/// #gpu.warp): by its first mapping, as hmoe-map-forall-to-gpu tells
+/// block loops from thread loops.
+template <typename MappingAttr> bool isMappedTo(scf::ForallOp forall) {
+  std::optional<ArrayAttr> mapping = forall.getMapping();
+  return mapping && !mapping->empty() && isa<MappingAttr>((*mapping)[0]);
+}
+
 /// The trip count of dimension `d` of `loop` when its bounds and step are
 /// constants.
 std::optional<int64_t> staticTripCount(scf::ForallOp loop, unsigned d);

@@ -25,11 +25,6 @@ using namespace mlir;
 using namespace mlir::hmoe;
 
 namespace {
-template <typename MappingAttr> bool isMappedTo(scf::ForallOp forall) {
-  std::optional<ArrayAttr> mapping = forall.getMapping();
-  return mapping && !mapping->empty() && isa<MappingAttr>((*mapping)[0]);
-}
-
 /// Reads or writes of a buffer (allocation and freeing are neither).
 bool accessesBuffers(Operation *op) {
   // (libMLIR instantiates upstream's hasEffect for single effects.)

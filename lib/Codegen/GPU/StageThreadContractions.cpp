@@ -76,12 +76,6 @@ struct ThreadContraction {
   int64_t threadCount = 0;
 };
 
-bool mappedToThreads(scf::ForallOp forall) {
-  std::optional<ArrayAttr> mapping = forall.getMapping();
-  return mapping && !mapping->empty() &&
-         llvm::all_of(*mapping, llvm::IsaPred<gpu::GPUThreadMappingAttr>);
-}
-
 /// Elements that a 16-byte chunk holds a whole number of, laid out at
 /// their size (i48 is padded to 8 bytes in memory, i256 is wider than a
 /// chunk).
@@ -228,7 +222,8 @@ FailureOr<ThreadContraction> matchThreadContraction(scf::ForallOp threads,
                                                     bool gatheredRows) {
   ThreadContraction c;
   c.threads = threads;
-  if (!mappedToThreads(threads) || threads.getNumResults() != 0)
+  if (!isMappedTo<gpu::GPUThreadMappingAttr>(threads) ||
+      threads.getNumResults() != 0)
     return failure();
   std::optional<SmallVector<int64_t>> lbs =
       getConstantIntValues(threads.getMixedLowerBound());

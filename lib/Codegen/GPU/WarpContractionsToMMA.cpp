@@ -1789,12 +1789,6 @@ public:
   static constexpr int64_t kMinStageBytes = 32;
 };
 
-bool isMappedToWarps(scf::ForallOp forall) {
-  std::optional<ArrayAttr> mapping = forall.getMapping();
-  return mapping && !mapping->empty() &&
-         isa<gpu::GPUWarpMappingAttr>((*mapping)[0]);
-}
-
 /// Whether `buffer` is a matrix whose rows are contiguous (and, for runs
 /// of more than one element, whose static row stride keeps runs of `run`
 /// elements aligned to `run` times the element size): then, from a base address
@@ -2018,7 +2012,7 @@ struct HMoEWarpContractionsToMMAPass
     }
     SmallVector<scf::ForallOp> loops;
     getOperation()->walk([&](scf::ForallOp forall) {
-      if (isMappedToWarps(forall))
+      if (isMappedTo<gpu::GPUWarpMappingAttr>(forall))
         loops.push_back(forall);
     });
     // By name: an option left off a positional list would keep its default.
