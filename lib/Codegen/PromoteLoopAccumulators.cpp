@@ -14,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "hmoe/Codegen/Passes.h"
+#include "hmoe/Codegen/ValueBounds.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -22,7 +23,6 @@
 #include "mlir/Dialect/SCF/Utils/Utils.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
-#include "mlir/Interfaces/ValueBoundsOpInterface.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 
 #include "llvm/ADT/MapVector.h"
@@ -312,35 +312,6 @@ void jam(scf::ForOp outer, int64_t factor) {
     (void)loopUnrollJamByFactor(outer, by);
 }
 
-/// A constant `v` is at most. A max (a tile size clamped at 0) is bounded
-/// by its operands' bounds: the constraint set holds only its lower bounds.
-FailureOr<int64_t> constantUpperBound(Value v) {
-  auto bound = [](const ValueBoundsConstraintSet::Variable &var) {
-    return ValueBoundsConstraintSet::computeConstantBound(
-        presburger::BoundType::UB, var, /*stopCondition=*/nullptr,
-        /*closedUB=*/true);
-  };
-  SmallVector<ValueBoundsConstraintSet::Variable> alternatives;
-  if (auto max = v.getDefiningOp<affine::AffineMaxOp>()) {
-    AffineMap map = max.getAffineMap();
-    for (unsigned i = 0; i < map.getNumResults(); ++i)
-      alternatives.emplace_back(map.getSubMap({i}), max.getOperands());
-  } else if (auto max = v.getDefiningOp<arith::MaxSIOp>()) {
-    alternatives.emplace_back(max.getLhs());
-    alternatives.emplace_back(max.getRhs());
-  } else {
-    return bound(v);
-  }
-  int64_t most = std::numeric_limits<int64_t>::min();
-  for (const ValueBoundsConstraintSet::Variable &var : alternatives) {
-    FailureOr<int64_t> b = bound(var);
-    if (failed(b))
-      return failure();
-    most = std::max(most, *b);
-  }
-  return most;
-}
-
 /// Unrolls and jams `rows` (a thread's rows of a GEMM: around its column
 /// loop, or around the K loop where the columns were jammed whole) by up
 /// to `factor`. A trip count known only at run time (a thread's share of
@@ -367,7 +338,7 @@ void jamRows(RewriterBase &rewriter, scf::ForOp rows, int64_t factor) {
   std::optional<int64_t> step = getConstantIntValue(rows.getStep());
   if (!lb || step != 1)
     return;
-  FailureOr<int64_t> ub = constantUpperBound(rows.getUpperBound());
+  FailureOr<int64_t> ub = hmoe::constantUpperBound(rows.getUpperBound());
   if (failed(ub))
     return;
   int64_t trips = *ub - *lb;

@@ -2,12 +2,15 @@
 
 #include "hmoe/Codegen/ValueBounds.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Affine/IR/ValueBoundsOpInterfaceImpl.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/IR/ValueBoundsOpInterfaceImpl.h"
 #include "mlir/Dialect/SCF/IR/ValueBoundsOpInterfaceImpl.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Interfaces/ValueBoundsOpInterface.h"
+
+#include <limits>
 
 using namespace mlir;
 
@@ -41,4 +44,31 @@ void hmoe::registerValueBoundsExternalModels(DialectRegistry &registry) {
     arith::MaxSIOp::attachInterface<MinMaxOpBounds<arith::MaxSIOp, false>>(
         *ctx);
   });
+}
+
+FailureOr<int64_t> hmoe::constantUpperBound(Value v) {
+  auto bound = [](const ValueBoundsConstraintSet::Variable &var) {
+    return ValueBoundsConstraintSet::computeConstantBound(
+        presburger::BoundType::UB, var, /*stopCondition=*/nullptr,
+        /*closedUB=*/true);
+  };
+  SmallVector<ValueBoundsConstraintSet::Variable> alternatives;
+  if (auto max = v.getDefiningOp<affine::AffineMaxOp>()) {
+    AffineMap map = max.getAffineMap();
+    for (unsigned i = 0; i < map.getNumResults(); ++i)
+      alternatives.emplace_back(map.getSubMap({i}), max.getOperands());
+  } else if (auto max = v.getDefiningOp<arith::MaxSIOp>()) {
+    alternatives.emplace_back(max.getLhs());
+    alternatives.emplace_back(max.getRhs());
+  } else {
+    return bound(v);
+  }
+  int64_t most = std::numeric_limits<int64_t>::min();
+  for (const ValueBoundsConstraintSet::Variable &var : alternatives) {
+    FailureOr<int64_t> b = bound(var);
+    if (failed(b))
+      return failure();
+    most = std::max(most, *b);
+  }
+  return most;
 }

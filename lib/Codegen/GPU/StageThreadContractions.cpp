@@ -20,13 +20,13 @@
 #include "hmoe/Codegen/BufferAliasing.h"
 #include "hmoe/Codegen/GPU/Passes.h"
 #include "hmoe/Codegen/RowGather.h"
+#include "hmoe/Codegen/ValueBounds.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
-#include "mlir/Interfaces/ValueBoundsOpInterface.h"
 
 #include "llvm/ADT/bit.h"
 
@@ -87,16 +87,6 @@ bool hasChunkedElements(MemRefType type) {
          bits / 8 <= kChunkBytes;
 }
 
-/// A constant that `size` is at most (a tile's rows: a constant, or an
-/// affine.min of one and what is left of a dynamic extent).
-FailureOr<int64_t> constantUpperBound(OpFoldResult size) {
-  if (std::optional<int64_t> c = getConstantIntValue(size))
-    return *c;
-  return ValueBoundsConstraintSet::computeConstantBound(
-      presburger::BoundType::UB, ValueBoundsConstraintSet::Variable(size),
-      /*stopCondition=*/nullptr, /*closedUB=*/true);
-}
-
 /// The rows bound of `source`: its static size, or the size of the
 /// subview that made it.
 FailureOr<int64_t> maxRowsOf(Value source) {
@@ -105,8 +95,12 @@ FailureOr<int64_t> maxRowsOf(Value source) {
     return type.getDimSize(0);
   if (auto view = source.getDefiningOp<memref::SubViewOp>()) {
     // Rank-preserving: the view's first size is its rows.
-    if (view.getSourceType().getRank() == type.getRank())
-      return constantUpperBound(view.getMixedSizes()[0]);
+    if (view.getSourceType().getRank() == type.getRank()) {
+      OpFoldResult rows = view.getMixedSizes()[0];
+      if (std::optional<int64_t> c = getConstantIntValue(rows))
+        return *c;
+      return constantUpperBound(cast<Value>(rows));
+    }
   }
   return failure();
 }
