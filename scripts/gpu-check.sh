@@ -62,7 +62,7 @@ run)
       --isolate "$CASE_S" || status=1
   fi
   if [ "$SAN_S" -gt 0 ] && command -v compute-sanitizer >/dev/null; then
-    echo "== 2. compute-sanitizer memcheck (6 cases), racecheck (4 cases and a race)"
+    echo "== 2. compute-sanitizer memcheck (6 cases), racecheck (5 cases and a race)"
     # One layer in f32, bf16 on tensor cores and on the threads' GEMMs, and
     # f32 in TF32; racecheck on tensor cores (bf16 by default).
     timeout "$SAN_S" compute-sanitizer --tool memcheck \
@@ -82,11 +82,12 @@ run)
         --limit 1 || status=1
     done
     # The threads' K tiles (thread-stage-bytes): copies, then reads, a
-    # barrier after each: racecheck.
+    # barrier after each: racecheck, with one stage and with two (the next
+    # K tile's cp.async copies in flight while this one is read).
     timeout "$SAN_S" compute-sanitizer --tool racecheck \
       --error-exitcode 3 "$PY" scripts/gpu_check.py check --dir "$DIR" \
-      --match 'gemm-gemm-nested_laplace_ffn-thread-stage-bytes-128-block-rows-64[.]so$' \
-      --limit 1 || status=1
+      --match 'gemm-gemm-nested_laplace_ffn-thread-stage-bytes-128-block-rows-64(|-thread-stages-2)[.]so$' \
+      --limit 2 || status=1
     # Warpgroup MMA's tiles, aligned to 1024 bytes within the buffer
     # (warp-wgmma): memcheck (bounds).
     timeout "$SAN_S" compute-sanitizer --tool memcheck \

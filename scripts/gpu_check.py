@@ -59,6 +59,7 @@ DEFAULT_BF16_GROUPS = "gemm,shared"
 STAGED = "warp-stage-bytes=128 short-pointers"
 WGMMA = "warp-wgmma chip=sm_90a"
 THREAD_STAGED = "thread-stage-bytes=128 block-rows=64"
+THREAD_STAGED2 = THREAD_STAGED + " thread-stages=2"
 DEFAULT_TF32_GROUPS = "gemm,wide"
 NUMPY_TYPES = {"f32": np.float32, "f64": np.float64, "i32": np.int32,
                "i64": np.int64, "bf16": np.uint16, "f16": np.uint16}
@@ -336,9 +337,11 @@ def prepare(args):
     # K tiles the block's threads copy into workgroup memory, blocks of 64
     # tokens (thread-stage-bytes, block-rows; stop 43; not the default
     # until timed): against the reference, and racecheck's case for the
-    # copies and the barriers around them.
+    # copies and the barriers around them; with two stages too (the next K
+    # tile's cp.async copies in flight while the threads read this one).
     if args.target == "cuda":
         builds.append(("gemm", None, THREAD_STAGED))
+        builds.append(("gemm", None, THREAD_STAGED2))
     tf32 = "tf32" if args.target == "cuda" else "gpu-mapped tensor-cores tf32"
     for group in filter(None, args.tf32_groups.split(",")):
         builds.append((group, "f32", tf32))
@@ -492,9 +495,12 @@ def prepare(args):
             # (tstage: thread-stage-bytes=128, stop 43), with blocks of 64
             # tokens (tstage64; rows64 alone): G1's routing GEMM (2 x 2
             # register tiles reading B's rows from L1, 5% of the f32 rate
-            # at stop 36), W1 f32 and its expert stage on the threads.
+            # at stop 36), W1 f32 and its expert stage on the threads; and
+            # with two stages (tstage64s2: cp.async copies of the next K
+            # tile while this one is read).
             for suffix, variant in (("tstage", "thread-stage-bytes=128"),
                                     ("tstage64", THREAD_STAGED),
+                                    ("tstage64s2", THREAD_STAGED2),
                                     ("rows64", "block-rows=64")):
                 add_bench("G1", "f32", "g1", g1, f"libG1-f32-{suffix}.so",
                           variant)

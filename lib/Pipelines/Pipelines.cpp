@@ -224,6 +224,7 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
     pm.addNestedPass<func::FuncOp>(createHMoEWarpContractionsToMMA(warps));
     HMoEStageThreadContractionsOptions stage;
     stage.kTileBytes = options.threadStageBytes;
+    stage.stages = options.threadStages;
     stage.emulate = true;
     pm.addNestedPass<func::FuncOp>(createHMoEStageThreadContractions(stage));
     if (options.vectorCopies)
@@ -350,6 +351,7 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   // become 16-byte accesses with the other row copies, next).
   HMoEStageThreadContractionsOptions stage;
   stage.kTileBytes = options.threadStageBytes;
+  stage.stages = options.threadStages;
   pm.addNestedPass<func::FuncOp>(createHMoEStageThreadContractions(stage));
   // Threads' row copies and fills as aligned 16-byte accesses.
   if (options.vectorCopies)

@@ -176,6 +176,11 @@ struct LowerToCPUOptions : public PassPipelineOptions<LowerToCPUOptions> {
       llvm::cl::desc("With gpu-mapped: as hmoe-lower-to-nvvm's "
                      "thread-stage-bytes (the tiles in a CPU buffer)"),
       llvm::cl::init(0)};
+  PassOptions::Option<int64_t> threadStages{
+      *this, "thread-stages",
+      llvm::cl::desc("With gpu-mapped: as hmoe-lower-to-nvvm's "
+                     "thread-stages (the copies synchronous)"),
+      llvm::cl::init(1)};
   PassOptions::Option<int64_t> blockRows{
       *this, "block-rows",
       llvm::cl::desc("With gpu-mapped: as hmoe-lower-to-nvvm's block-rows"),
@@ -382,6 +387,14 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
           "they read into workgroup memory, then read them from there "
           "(hmoe-stage-thread-contractions' k-tile-bytes)"),
       llvm::cl::init(0)};
+  PassOptions::Option<int64_t> threadStages{
+      *this, "thread-stages",
+      llvm::cl::desc(
+          "With thread-stage-bytes: 1 (the default), the block copies a K "
+          "tile, then its threads read it; 2, the next K tile's copy "
+          "(cp.async) runs into a second stage while they read this one "
+          "(hmoe-stage-thread-contractions' stages)"),
+      llvm::cl::init(1)};
   PassOptions::Option<int64_t> blockRows{
       *this, "block-rows",
       llvm::cl::desc(

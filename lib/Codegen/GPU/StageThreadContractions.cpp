@@ -12,7 +12,9 @@
 // puts one after every thread loop). The tiles' rows are padded by 16
 // bytes, so the 16-byte reads of a warp's rows (hmoe-vectorize-loop-loads)
 // fall in different banks. Each element of C still sums its products in K
-// order (K tiles in turn, each in order): the same results.
+// order (K tiles in turn, each in order): the same results. With two
+// stages the next K tile's copy (cp.async) runs while the threads compute
+// this one.
 //
 //===----------------------------------------------------------------------===//
 
@@ -24,6 +26,7 @@
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
@@ -85,6 +88,14 @@ bool hasChunkedElements(MemRefType type) {
   unsigned bits = type.getElementTypeBitWidth();
   return bits % 8 == 0 && llvm::isPowerOf2_32(bits / 8) &&
          bits / 8 <= kChunkBytes;
+}
+
+/// Whether `type`'s buffer is in global memory (what `cp.async` reads): no
+/// memory space, or the GPU's global one.
+bool inGlobalMemory(MemRefType type) {
+  auto space = dyn_cast_or_null<gpu::AddressSpaceAttr>(type.getMemorySpace());
+  return !type.getMemorySpace() ||
+         (space && space.getValue() == gpu::AddressSpace::Global);
 }
 
 /// The rows bound of `source`: its static size, or the size of the
@@ -304,13 +315,13 @@ FailureOr<ThreadContraction> matchThreadContraction(scf::ForallOp threads,
 
 /// The K tile (elements) for `c`: `kTileBytes` of its wider element, halved
 /// until it divides K, each operand's tile row is a whole number of 16-byte
-/// chunks that the threads' copy deals out evenly, and the tiles fit
-/// `maxBytes`; no shorter than 64 bytes (or `kTileBytes`), where two
-/// barriers a K tile would cost more than the loads they save (K = 40 f32
-/// took 32-byte tiles, and ptxas spilled in that kernel). 0 where none
-/// does.
+/// chunks that the threads' copy deals out evenly, and the tiles (of
+/// every stage) fit `maxBytes`; no shorter than 64 bytes (or
+/// `kTileBytes`), where two barriers a K tile would cost more than the
+/// loads they save (K = 40 f32 took 32-byte tiles, and ptxas spilled in
+/// that kernel). 0 where none does.
 int64_t chooseKTile(const ThreadContraction &c, int64_t kTileBytes,
-                    int64_t maxBytes) {
+                    int64_t maxBytes, int64_t stages) {
   int64_t leastBytes = std::min<int64_t>(kTileBytes, 64);
   int64_t widest = std::max(c.a.elementBytes, c.b.elementBytes);
   int64_t kTile = static_cast<int64_t>(llvm::bit_floor(static_cast<uint64_t>(
@@ -322,7 +333,8 @@ int64_t chooseKTile(const ThreadContraction &c, int64_t kTileBytes,
           c.threadCount % (rowBytes / kChunkBytes) != 0)
         return false;
     }
-    return c.depth % k == 0 && c.a.tileBytes(k) + c.b.tileBytes(k) <= maxBytes;
+    return c.depth % k == 0 &&
+           stages * (c.a.tileBytes(k) + c.b.tileBytes(k)) <= maxBytes;
   };
   for (; kTile * widest >= leastBytes; kTile /= 2)
     if (fits(kTile))
@@ -332,22 +344,26 @@ int64_t chooseKTile(const ThreadContraction &c, int64_t kTileBytes,
 
 class Stager {
 public:
-  Stager(ThreadContraction &c, int64_t kTile, bool emulate)
-      : c(c), kTile(kTile), emulate(emulate) {}
+  Stager(ThreadContraction &c, int64_t kTile, int64_t stages, bool emulate)
+      : c(c), kTile(kTile), stages(stages), emulate(emulate) {}
 
   void rewrite(RewriterBase &rewriter);
 
 private:
   /// The tile of `x` in `buffer` (at byte `offset`): [maxRows, kTile + pad].
   Value tileView(ImplicitLocOpBuilder &b, Value buffer, const StagedOperand &x,
-                 int64_t offset) {
+                 Value offset) {
     auto type = cast<MemRefType>(buffer.getType());
     Type element = cast<MemRefType>(x.rowBuffer().getType()).getElementType();
     return memref::ViewOp::create(
         b,
         MemRefType::get({x.maxRows, x.rowElements(kTile)}, element,
                         MemRefLayoutAttrInterface(), type.getMemorySpace()),
-        buffer, arith::ConstantIndexOp::create(b, offset), ValueRange{});
+        buffer, offset, ValueRange{});
+  }
+  Value tileView(ImplicitLocOpBuilder &b, Value buffer, const StagedOperand &x,
+                 int64_t offset) {
+    return tileView(b, buffer, x, arith::ConstantIndexOp::create(b, offset));
   }
 
   /// Thread `tid` of the block's copies its 16-byte chunks of `x`'s rows
@@ -358,6 +374,23 @@ private:
   void copyRows(ImplicitLocOpBuilder &b, Value tid, Value k0,
                 const StagedOperand &x, Value tile);
 
+  /// The same chunks as copyRows, each started as a `cp.async` of 16 bytes
+  /// where its source is 16-byte aligned (a vector load and store
+  /// emulated, or from other than global memory), else copied element by
+  /// element.
+  void copyRowsAsync(ImplicitLocOpBuilder &b, Value tid, Value k0,
+                     const StagedOperand &x, Value tile);
+
+  /// Both operands' K tile `k0` into the stage at byte `offset` of
+  /// `buffer` (copyRowsAsync).
+  void copyStageAsync(ImplicitLocOpBuilder &b, Value tid, Value k0,
+                      Value buffer, Value offset) {
+    copyRowsAsync(b, tid, k0, c.a, tileView(b, buffer, c.a, offset));
+    Value bOffset = arith::AddIOp::create(
+        b, offset, arith::ConstantIndexOp::create(b, c.a.tileBytes(kTile)));
+    copyRowsAsync(b, tid, k0, c.b, tileView(b, buffer, c.b, bOffset));
+  }
+
   /// `gemm` (a contraction of gathered rows) replaced by one reading A's
   /// rows from `aTile` and B's from `bTile`, its body otherwise the same.
   void readTileRows(RewriterBase &rewriter, ImplicitLocOpBuilder &b,
@@ -365,6 +398,7 @@ private:
 
   ThreadContraction &c;
   int64_t kTile;
+  int64_t stages;
   bool emulate;
 };
 
@@ -434,38 +468,129 @@ void Stager::copyRows(ImplicitLocOpBuilder &b, Value tid, Value k0,
       });
 }
 
+void Stager::copyRowsAsync(ImplicitLocOpBuilder &b, Value tid, Value k0,
+                           const StagedOperand &x, Value tile) {
+  Emitter e{b};
+  int64_t chunk = kChunkBytes / x.elementBytes;
+  int64_t chunksPerRow = kTile / chunk;
+  Value column = e.muli(e.remui(tid, e.idx(chunksPerRow)), e.idx(chunk));
+  Value firstRow = e.divui(tid, e.idx(chunksPerRow));
+  Value sourceColumn = e.addi(k0, column);
+  Value source = x.rowBuffer();
+  auto sourceType = cast<MemRefType>(source.getType());
+  // Chunks as vectors only where a row's elements are adjacent.
+  std::optional<ElementAddresses> addresses;
+  if (sourceType.isLastDimUnitStride())
+    addresses.emplace(e, source);
+  GPULoops{b}.stridedFrom(
+      firstRow, memref::DimOp::create(b, x.source, 0),
+      c.threadCount / chunksPerRow, [&](Value row) {
+        Value sourceRow = row;
+        if (x.gatherSource)
+          sourceRow = e.toIndex(e.load(x.source, row));
+        auto byElements = [&] {
+          for (int64_t i = 0; i < chunk; ++i)
+            e.store(e.load(source, {sourceRow, e.addi(sourceColumn, e.idx(i))}),
+                    tile, {row, e.addi(column, e.idx(i))});
+        };
+        if (!addresses)
+          return byElements();
+        Value address = addresses->of(e, {sourceRow, sourceColumn});
+        Value aligned =
+            e.cmpi(arith::CmpIPredicate::eq,
+                   e.andi(address, e.idx(kChunkBytes - 1)), e.idx(0));
+        auto test = scf::IfOp::create(b, aligned, /*withElseRegion=*/true);
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(test.thenBlock());
+        if (emulate || !inGlobalMemory(sourceType)) {
+          Value v = vector::LoadOp::create(
+              b, VectorType::get({chunk}, sourceType.getElementType()), source,
+              ValueRange{sourceRow, sourceColumn}, /*nontemporal=*/false,
+              llvm::MaybeAlign(kChunkBytes));
+          vector::StoreOp::create(b, v, tile, ValueRange{row, column},
+                                  /*nontemporal=*/false,
+                                  llvm::MaybeAlign(kChunkBytes));
+        } else {
+          // cp.async.cg: 16 bytes around the registers and L1.
+          nvgpu::DeviceAsyncCopyOp::create(
+              b, tile, ValueRange{row, column}, source,
+              ValueRange{sourceRow, sourceColumn}, b.getIndexAttr(chunk),
+              /*srcElements=*/Value(), b.getUnitAttr());
+        }
+        b.setInsertionPointToStart(test.elseBlock());
+        byElements();
+      });
+}
+
 void Stager::rewrite(RewriterBase &rewriter) {
   scf::ForallOp threads = c.threads;
   MLIRContext *ctx = threads.getContext();
   ImplicitLocOpBuilder b(threads.getLoc(), threads);
-  // One buffer for both tiles (a kernel's workgroup buffers become one,
-  // hmoe-map-forall-to-gpu); emulated, a CPU buffer.
+  // One buffer for both tiles of every stage (a kernel's workgroup buffers
+  // become one, hmoe-map-forall-to-gpu); emulated, a CPU buffer.
   Attribute space;
   if (!emulate)
     space = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
   int64_t aBytes = c.a.tileBytes(kTile);
+  int64_t stageBytes = aBytes + c.b.tileBytes(kTile);
   Value buffer = memref::AllocaOp::create(
       b,
-      MemRefType::get({aBytes + c.b.tileBytes(kTile)}, b.getI8Type(),
+      MemRefType::get({stages * stageBytes}, b.getI8Type(),
                       MemRefLayoutAttrInterface(), space),
       b.getI64IntegerAttr(kChunkBytes));
+  GPULoops loops{b};
+  Value zero = arith::ConstantIndexOp::create(b, 0);
   // K tiles in turn: the threads copy one, then compute from it.
-  auto kTiles = scf::ForOp::create(b, arith::ConstantIndexOp::create(b, 0),
-                                   arith::ConstantIndexOp::create(b, c.depth),
-                                   arith::ConstantIndexOp::create(b, kTile));
+  auto kTiles =
+      scf::ForOp::create(b, zero, arith::ConstantIndexOp::create(b, c.depth),
+                         arith::ConstantIndexOp::create(b, kTile));
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPoint(kTiles.getBody()->getTerminator());
   Value k0 = kTiles.getInductionVar();
-  GPULoops loops{b};
+  // Two stages: K tile k0's (its first byte), and the other one.
+  Value stage, otherStage;
+  if (stages == 2) {
+    AffineExpr k;
+    bindDims(ctx, k);
+    AffineExpr parity = k.floorDiv(kTile) % 2;
+    stage = affine::AffineApplyOp::create(
+        b, AffineMap::get(1, 0, parity * stageBytes), ValueRange{k0});
+    otherStage = affine::AffineApplyOp::create(
+        b, AffineMap::get(1, 0, (1 - parity) * stageBytes), ValueRange{k0});
+  }
   loops.threads(c.threadCount, [&](Value tid) {
-    copyRows(b, tid, k0, c.a, tileView(b, buffer, c.a, 0));
-    copyRows(b, tid, k0, c.b, tileView(b, buffer, c.b, aBytes));
+    if (stages == 1) {
+      copyRows(b, tid, k0, c.a, tileView(b, buffer, c.a, 0));
+      copyRows(b, tid, k0, c.b, tileView(b, buffer, c.b, aBytes));
+      return;
+    }
+    // The next K tile's copies start (the first K tile's too, in the first
+    // one: all the block's thread loops share the K loop, the scope of
+    // their workgroup buffer); this one's (the group before) are waited
+    // for, before the barrier that follows the loop.
+    Emitter e{b};
+    e.ifThen(e.cmpi(arith::CmpIPredicate::eq, k0, zero), [&] {
+      copyStageAsync(b, tid, zero, buffer, zero);
+      if (!emulate)
+        NVVM::CpAsyncCommitGroupOp::create(b);
+    });
+    Value next = e.addi(k0, e.idx(kTile));
+    e.ifThen(e.cmpi(arith::CmpIPredicate::ult, next, e.idx(c.depth)),
+             [&] { copyStageAsync(b, tid, next, buffer, otherStage); });
+    if (!emulate) {
+      NVVM::CpAsyncCommitGroupOp::create(b);
+      NVVM::CpAsyncWaitGroupOp::create(b, 1);
+    }
   });
   // The thread loop again, its rows of A and B read from the tiles.
   auto compute = cast<scf::ForallOp>(b.clone(*threads));
   b.setInsertionPointToStart(compute.getBody());
-  Value tiles[2] = {tileView(b, buffer, c.a, 0),
-                    tileView(b, buffer, c.b, aBytes)};
+  Value aBytesValue = arith::ConstantIndexOp::create(b, aBytes);
+  Value aAt = stages == 2 ? stage : arith::ConstantIndexOp::create(b, 0);
+  Value bAt =
+      stages == 2 ? arith::AddIOp::create(b, stage, aBytesValue) : aBytesValue;
+  Value tiles[2] = {tileView(b, buffer, c.a, aAt),
+                    tileView(b, buffer, c.b, bAt)};
   auto gemm = *compute.getBody()->getOps<linalg::GenericOp>().begin();
   // The thread's rows of each tile (same offsets and row counts as its
   // views of A and B: a gathered A's rows of indices are its tile rows).
@@ -532,13 +657,14 @@ struct HMoEStageThreadContractionsPass
   void runOnOperation() override {
     if (kTileBytes == 0)
       return;
-    if (kTileBytes < kChunkBytes || maxBytes < 1) {
+    if (kTileBytes < kChunkBytes || maxBytes < 1 || stages < 1 || stages > 2) {
       getOperation()->emitError()
           << "hmoe-stage-thread-contractions: expected k-tile-bytes 0 (off) "
              "or at least "
-          << kChunkBytes << ", and max-bytes >= 1; got "
-          << static_cast<int64_t>(kTileBytes) << " and "
-          << static_cast<int64_t>(maxBytes);
+          << kChunkBytes << ", max-bytes >= 1 and stages 1 or 2; got "
+          << static_cast<int64_t>(kTileBytes) << ", "
+          << static_cast<int64_t>(maxBytes) << " and "
+          << static_cast<int64_t>(stages);
       return signalPassFailure();
     }
     SmallVector<ThreadContraction> found;
@@ -550,10 +676,10 @@ struct HMoEStageThreadContractionsPass
     });
     IRRewriter rewriter(&getContext());
     for (ThreadContraction &c : found) {
-      int64_t kTile = chooseKTile(c, kTileBytes, maxBytes);
+      int64_t kTile = chooseKTile(c, kTileBytes, maxBytes, stages);
       if (kTile == 0)
         continue;
-      Stager(c, kTile, emulate).rewrite(rewriter);
+      Stager(c, kTile, stages, emulate).rewrite(rewriter);
     }
   }
 };

@@ -5,12 +5,17 @@
 // RUN: diff %t.want %t.128
 // RUN: hmoe-opt %s --pass-pipeline='builtin.module(func.func(hmoe-stage-thread-contractions{k-tile-bytes=32 emulate}))' | mlir-opt %{lower} | mlir-runner -e main -entry-point-result=void -shared-libs=%mlir_c_runner_utils > %t.32
 // RUN: diff %t.want %t.32
+// RUN: hmoe-opt %s --pass-pipeline='builtin.module(func.func(hmoe-stage-thread-contractions{k-tile-bytes=64 stages=2 emulate}))' | mlir-opt %{lower} | mlir-runner -e main -entry-point-result=void -shared-libs=%mlir_c_runner_utils > %t.two64
+// RUN: diff %t.want %t.two64
+// RUN: hmoe-opt %s --pass-pipeline='builtin.module(func.func(hmoe-stage-thread-contractions{k-tile-bytes=32 stages=2 emulate}))' | mlir-opt %{lower} | mlir-runner -e main -entry-point-result=void -shared-libs=%mlir_c_runner_utils > %t.two32
+// RUN: diff %t.want %t.two32
 // RUN: FileCheck %s --check-prefix=ROWS --input-file=%t.want
 
 // Run (a review's case): bf16 A and f32 B (chunks of 8 and 4 elements a
 // row), 45 token rows (the last block 13 rows, its threads' copies partly
 // empty), K = 128: the staged loop (128-byte tiles: one K tile; 32-byte:
-// four) prints the same 45 x 64 sums as the loop left alone. Small
+// four; two stages of 64-byte tiles (two) and of 32-byte ones, the stages
+// alternating) prints the same 45 x 64 sums as the loop left alone. Small
 // integers: the sums are exact, so any element read from the wrong row,
 // column or tile changes them.
 // STAGED: memref.alloca() {alignment = 16 : i64} : memref<{{[0-9]+}}xi8>

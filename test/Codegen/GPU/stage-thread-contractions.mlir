@@ -2,9 +2,13 @@
 // RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-stage-thread-contractions{k-tile-bytes=128}))' %s | FileCheck %s --check-prefix=PLAIN
 // RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-stage-thread-contractions{k-tile-bytes=128 emulate}))' %s | FileCheck %s --check-prefix=EMU
 // RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-stage-thread-contractions{k-tile-bytes=128 max-bytes=7000}))' %s | FileCheck %s --check-prefix=SMALL
+// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-stage-thread-contractions{k-tile-bytes=128 stages=2}))' %s | FileCheck %s --check-prefix=TWO
+// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-stage-thread-contractions{k-tile-bytes=128 stages=2 max-bytes=20000}))' %s | FileCheck %s --check-prefix=TWOSMALL
 // RUN: not hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-stage-thread-contractions{k-tile-bytes=8}))' %s 2>&1 | FileCheck %s --check-prefix=ERR
+// RUN: not hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-stage-thread-contractions{k-tile-bytes=128 stages=3}))' %s 2>&1 | FileCheck %s --check-prefix=ERR3
 
-// ERR: hmoe-stage-thread-contractions: expected k-tile-bytes 0 (off) or at least 16, and max-bytes >= 1; got 8 and 49152
+// ERR: hmoe-stage-thread-contractions: expected k-tile-bytes 0 (off) or at least 16, max-bytes >= 1 and stages 1 or 2; got 8, 49152 and 1
+// ERR3: hmoe-stage-thread-contractions: expected k-tile-bytes 0 (off) or at least 16, max-bytes >= 1 and stages 1 or 2; got 128, 49152 and 3
 
 // A block's 16 (at most) token rows against 64 gate rows, K = 256 f32, on
 // 8 x 32 threads (2 x 2 each), as hmoe-tile-for-gpu leaves the routing
@@ -39,6 +43,53 @@
 // CHECK:   mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]
 // CHECK-NOT: scf.forall
 // CHECK: return
+
+// Two stages: K tile k0 in the stage at byte ((k0 / 32) mod 2) x 11520.
+// The copy loop starts K tile 0's copies in the first K tile, then the
+// next K tile's into the other stage (cp.async where a chunk's source is
+// aligned, else element by element), commits them and waits for all but
+// that group: this K tile's copies are done before the barrier that
+// hmoe-map-forall-to-gpu puts after the loop.
+// TWO-DAG: #[[STAGE:.*]] = affine_map<(d0) -> (((d0 floordiv 32) mod 2) * 11520)>
+// TWO-DAG: #[[OTHER:.*]] = affine_map<(d0) -> ((-((d0 floordiv 32) mod 2) + 1) * 11520)>
+// TWO-LABEL: func.func @gate_gemm
+// TWO: %[[BUF:.*]] = memref.alloca() {alignment = 16 : i64} : memref<23040xi8, #gpu.address_space<workgroup>>
+// TWO: scf.for %[[K0:.*]] = %[[ZERO:.*]] to %c256{{.*}} step %c32
+// TWO:   %[[S:.*]] = affine.apply #[[STAGE]](%[[K0]])
+// TWO:   %[[O:.*]] = affine.apply #[[OTHER]](%[[K0]])
+// TWO:   scf.forall (%{{.*}}) in (256)
+// TWO:     %[[FIRST:.*]] = arith.cmpi eq, %[[K0]], %[[ZERO]]
+// TWO:     scf.if %[[FIRST]] {
+// TWO:       memref.view %[[BUF]][%[[ZERO]]][] {{.*}} to memref<16x36xf32, #gpu.address_space<workgroup>>
+// TWO:       arith.andi %{{.*}}, %c15
+// TWO:       nvgpu.device_async_copy {{.*}}, 4 {bypassL1} : memref<?x256xf32, strided<[256, 1], offset: ?>> to memref<16x36xf32, #gpu.address_space<workgroup>>
+// TWO:       } else {
+// TWO-COUNT-4: memref.store
+// TWO:       nvgpu.device_async_copy {{.*}}, 4 {bypassL1} : memref<64x256xf32> to memref<64x36xf32, #gpu.address_space<workgroup>>
+// TWO:       nvvm.cp.async.commit.group
+// TWO:     }
+// TWO:     %[[NEXT:.*]] = arith.addi %[[K0]], %c32
+// TWO:     %[[MORE:.*]] = arith.cmpi ult, %[[NEXT]], %c256
+// TWO:     scf.if %[[MORE]] {
+// TWO:       memref.view %[[BUF]][%[[O]]][] {{.*}} to memref<16x36xf32, #gpu.address_space<workgroup>>
+// TWO:       nvgpu.device_async_copy
+// TWO:       nvgpu.device_async_copy
+// TWO:     }
+// TWO:     nvvm.cp.async.commit.group
+// TWO:     nvvm.cp.async.wait.group 1
+// TWO:   mapping = [#gpu.thread<linear_dim_0>]
+// TWO:   scf.forall (%{{.*}}, %{{.*}}) in (8, 32)
+// TWO:     %[[BS:.*]] = arith.addi %[[S]], %c2304
+// TWO:     memref.view %[[BUF]][%[[S]]][] : memref<23040xi8, #gpu.address_space<workgroup>> to memref<16x36xf32, #gpu.address_space<workgroup>>
+// TWO:     memref.view %[[BUF]][%[[BS]]][] : memref<23040xi8, #gpu.address_space<workgroup>> to memref<64x36xf32, #gpu.address_space<workgroup>>
+// TWO:     linalg.generic
+// TWO:   mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]
+
+// Both stages within max-bytes: 20000 bytes take two of 64-byte K tiles
+// (2 x 6400), not of 128-byte ones (2 x 11520).
+// TWOSMALL-LABEL: func.func @gate_gemm
+// TWOSMALL: memref.alloca() {alignment = 16 : i64} : memref<12800xi8, #gpu.address_space<workgroup>>
+// TWOSMALL: scf.for %{{.*}} step %c16
 
 // Emulated: the same, in a CPU buffer.
 // EMU-LABEL: func.func @gate_gemm

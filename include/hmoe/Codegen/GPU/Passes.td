@@ -417,6 +417,17 @@ def HMoEStageThreadContractions
     ptxas spilled 12-36 bytes on sm_80 with 128-byte tiles and 24-36 on
     sm_90a with 64-byte ones, where the kernels without it did not.
 
+    With `stages=2` the tiles are double-buffered: the block's threads
+    copy K tile 0 into stage 0 before the loop, and in K tile t, before its
+    reads, start the copy of tile t + 1 into the other stage as `cp.async`
+    (`nvgpu.device_async_copy`, 16 bytes, around L1; element by element
+    where a chunk's source is not 16-byte aligned), commit it as a group
+    and wait for all groups but that one (`cp.async.wait_group 1`): tile
+    t's copies are complete before the barrier, tile t + 1's run while the
+    threads compute t. The same two barriers a K tile; twice the workgroup
+    memory (both stages within `max-bytes`). Emulated, the copies are
+    synchronous vector loads and stores into the same two stages.
+
     Not where `A` or `B` is a view of `C`'s buffer.
   }];
   let options = [
@@ -431,6 +442,10 @@ def HMoEStageThreadContractions
     Option<"gatheredRows", "gathered-rows", "bool", /*default=*/"false",
            "also contractions of gathered rows (A's tile rows copied "
            "through the row indices)">,
+    Option<"stages", "stages", "int64_t", /*default=*/"1",
+           "1: the copies synchronous, one stage; 2: the next K tile copied "
+           "by cp.async into a second stage while the threads read this "
+           "one">,
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",
@@ -438,7 +453,10 @@ def HMoEStageThreadContractions
     "::mlir::gpu::GPUDialect",
     "::mlir::linalg::LinalgDialect",
     "::mlir::memref::MemRefDialect",
+    "::mlir::NVVM::NVVMDialect",
+    "::mlir::nvgpu::NVGPUDialect",
     "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect",
   ];
 }
 
