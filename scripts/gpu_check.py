@@ -527,6 +527,11 @@ def prepare(args):
                       "min-blocks-per-sm=2")
             add_bench("G1", "f32", "g1", g1, "libG1-f32-ptxas.so",
                       "local-array-min-blocks-per-sm=0")
+            # And on the staged, double-buffered routing GEMM (stop 44:
+            # at 128 registers, 2 blocks of 64 tokens an SM, ptxas spills
+            # nothing in G1's routing kernel on sm_90a).
+            add_bench("G1", "f32", "g1", g1, "libG1-f32-tstage64s2occ2.so",
+                      THREAD_STAGED2 + " local-array-min-blocks-per-sm=2")
             # W2 bf16 and the f32 layers too: the budget is not the
             # default until every layer has been timed with it (stop 36:
             # W1 bf16 7% and G1 14% faster; stop 37, ptxas: W2 f32's
