@@ -316,9 +316,11 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
 void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
                                     const LowerToNVVMOptions &options) {
   std::string toolkit = resolveCUDAToolkit(options.toolkit);
-  // It resolves the option as above, and fails where that found nothing.
+  // It resolves the option as above, and fails where that found nothing
+  // or a chip is older than the kernels' instructions.
   HMoERequireCUDAToolkitOptions require;
   require.toolkit = options.toolkit;
+  require.chips = options.chip;
   pm.addPass(createHMoERequireCUDAToolkit(require));
   pm.addPass(createHMoERecordABI());
   pm.addPass(createHMoEDecompose());

@@ -40,6 +40,26 @@ struct HMoERequireCUDAToolkitPass
           HMoERequireCUDAToolkitPass> {
   using Base::Base;
   void runOnOperation() override {
+    // The chips first: they need no toolkit to be checked.
+    SmallVector<StringRef> names;
+    StringRef(chips).split(names, ',', /*MaxSplit=*/-1, /*KeepEmpty=*/false);
+    for (StringRef name : names) {
+      StringRef chip = name.trim();
+      unsigned long long version = 0;
+      StringRef digits = chip;
+      bool parsed = digits.consume_front("sm_") &&
+                    !llvm::consumeUnsignedInteger(digits, 10, version) &&
+                    (digits.empty() || digits == "a");
+      if (parsed && version >= 80)
+        continue;
+      // At the location only: the module would be printed with the error.
+      mlir::emitError(getOperation().getLoc())
+          << "chip '" << chip
+          << "' is not one the kernels can target: expected sm_80 or later "
+             "(sm_<number> or sm_<number>a), which their mma.sync on "
+             "bf16/f16 and cp.async need";
+      return signalPassFailure();
+    }
     std::string dir = hmoe::resolveCUDAToolkit(toolkit);
     SmallString<256> ptxas(dir);
     llvm::sys::path::append(ptxas, "bin", "ptxas");

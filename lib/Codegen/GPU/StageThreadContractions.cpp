@@ -90,12 +90,16 @@ bool hasChunkedElements(MemRefType type) {
          bits / 8 <= kChunkBytes;
 }
 
-/// Whether `type`'s buffer is in global memory (what `cp.async` reads): no
-/// memory space, or the GPU's global one.
-bool inGlobalMemory(MemRefType type) {
+/// Whether `buffer` is in global memory (what `cp.async` reads): no memory
+/// space, or the GPU's global one, and not a kernel's own alloca (private
+/// memory has no space either).
+bool inGlobalMemory(Value buffer) {
+  auto type = cast<MemRefType>(buffer.getType());
   auto space = dyn_cast_or_null<gpu::AddressSpaceAttr>(type.getMemorySpace());
-  return !type.getMemorySpace() ||
-         (space && space.getValue() == gpu::AddressSpace::Global);
+  Value base = knownBufferBase(buffer);
+  return (!type.getMemorySpace() ||
+          (space && space.getValue() == gpu::AddressSpace::Global)) &&
+         !(base && base.getDefiningOp<memref::AllocaOp>());
 }
 
 /// The rows bound of `source`: its static size, or the size of the
@@ -502,7 +506,7 @@ void Stager::copyRowsAsync(ImplicitLocOpBuilder &b, Value tid, Value k0,
         auto test = scf::IfOp::create(b, aligned, /*withElseRegion=*/true);
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPointToStart(test.thenBlock());
-        if (emulate || !inGlobalMemory(sourceType)) {
+        if (emulate || !inGlobalMemory(source)) {
           Value v = vector::LoadOp::create(
               b, VectorType::get({chunk}, sourceType.getElementType()), source,
               ValueRange{sourceRow, sourceColumn}, /*nontemporal=*/false,
@@ -655,9 +659,8 @@ struct HMoEStageThreadContractionsPass
           HMoEStageThreadContractionsPass> {
   using Base::Base;
   void runOnOperation() override {
-    if (kTileBytes == 0)
-      return;
-    if (kTileBytes < kChunkBytes || maxBytes < 1 || stages < 1 || stages > 2) {
+    if ((kTileBytes != 0 && kTileBytes < kChunkBytes) || maxBytes < 1 ||
+        stages < 1 || stages > 2) {
       getOperation()->emitError()
           << "hmoe-stage-thread-contractions: expected k-tile-bytes 0 (off) "
              "or at least "
@@ -667,6 +670,8 @@ struct HMoEStageThreadContractionsPass
           << static_cast<int64_t>(stages);
       return signalPassFailure();
     }
+    if (kTileBytes == 0)
+      return;
     SmallVector<ThreadContraction> found;
     getOperation()->walk([&](scf::ForallOp forall) {
       FailureOr<ThreadContraction> c =
@@ -676,10 +681,15 @@ struct HMoEStageThreadContractionsPass
     });
     IRRewriter rewriter(&getContext());
     for (ThreadContraction &c : found) {
-      int64_t kTile = chooseKTile(c, kTileBytes, maxBytes, stages);
+      // Where two stages of any K tile would not fit, one may: a
+      // contraction staged once beats one read from global memory.
+      int64_t used = stages;
+      int64_t kTile = chooseKTile(c, kTileBytes, maxBytes, used);
+      if (kTile == 0 && used == 2)
+        kTile = chooseKTile(c, kTileBytes, maxBytes, used = 1);
       if (kTile == 0)
         continue;
-      Stager(c, kTile, stages, emulate).rewrite(rewriter);
+      Stager(c, kTile, used, emulate).rewrite(rewriter);
     }
   }
 };

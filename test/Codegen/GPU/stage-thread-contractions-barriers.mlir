@@ -1,5 +1,6 @@
 // RUN: hmoe-opt %s --pass-pipeline='builtin.module(func.func(hmoe-stage-thread-contractions{k-tile-bytes=128}),func.func(hmoe-map-forall-to-gpu))' | FileCheck %s
 // RUN: hmoe-opt %s --pass-pipeline='builtin.module(func.func(hmoe-stage-thread-contractions{k-tile-bytes=128}),func.func(hmoe-map-forall-to-gpu))' | FileCheck %s --check-prefix=BAR --strict-whitespace --match-full-lines
+// RUN: hmoe-opt %s --pass-pipeline='builtin.module(func.func(hmoe-stage-thread-contractions{k-tile-bytes=128 stages=2}),func.func(hmoe-map-forall-to-gpu))' | FileCheck %s --check-prefix=BAR2 --strict-whitespace --match-full-lines
 
 // The GPU form of a staged contraction in a block of 512 threads (another
 // thread loop takes 512) whose loops take 32: inside the K loop the copy
@@ -25,6 +26,19 @@
 // BAR:        }
 // BAR-NEXT:        gpu.barrier
 // BAR-NEXT:      }
+// With two stages the copy loop's commit and wait are inside its scf.if
+// (only the threads that copy have groups to wait for), before the barrier
+// every thread reaches:
+// BAR2:      scf.for %{{.*}} = %c0{{.*}} to %c256{{.*}} step %c32{{.*}} {
+// BAR2:        scf.if %{{.*}} {
+// BAR2:          nvvm.cp.async.commit.group
+// BAR2-NEXT:          nvvm.cp.async.wait.group 1
+// BAR2-NEXT:        }
+// BAR2-NEXT:        gpu.barrier
+// BAR2:        scf.if %{{.*}} {
+// BAR2:        }
+// BAR2-NEXT:        gpu.barrier
+// BAR2-NEXT:      }
 #a = affine_map<(d0, d1, d2) -> (d0, d2)>
 #b = affine_map<(d0, d1, d2) -> (d1, d2)>
 #c = affine_map<(d0, d1, d2) -> (d0, d1)>

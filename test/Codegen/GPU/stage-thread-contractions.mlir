@@ -2,13 +2,16 @@
 // RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-stage-thread-contractions{k-tile-bytes=128}))' %s | FileCheck %s --check-prefix=PLAIN
 // RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-stage-thread-contractions{k-tile-bytes=128 emulate}))' %s | FileCheck %s --check-prefix=EMU
 // RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-stage-thread-contractions{k-tile-bytes=128 max-bytes=7000}))' %s | FileCheck %s --check-prefix=SMALL
-// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-stage-thread-contractions{k-tile-bytes=128 stages=2}))' %s | FileCheck %s --check-prefix=TWO
+// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-stage-thread-contractions{k-tile-bytes=128 stages=2 gathered-rows}))' %s | FileCheck %s --check-prefix=TWO
 // RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-stage-thread-contractions{k-tile-bytes=128 stages=2 max-bytes=20000}))' %s | FileCheck %s --check-prefix=TWOSMALL
 // RUN: not hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-stage-thread-contractions{k-tile-bytes=8}))' %s 2>&1 | FileCheck %s --check-prefix=ERR
+// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-stage-thread-contractions{k-tile-bytes=128 stages=2 max-bytes=12000}))' %s | FileCheck %s --check-prefix=TWOFALL
 // RUN: not hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-stage-thread-contractions{k-tile-bytes=128 stages=3}))' %s 2>&1 | FileCheck %s --check-prefix=ERR3
+// RUN: not hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-stage-thread-contractions{stages=7}))' %s 2>&1 | FileCheck %s --check-prefix=ERR7
 
 // ERR: hmoe-stage-thread-contractions: expected k-tile-bytes 0 (off) or at least 16, max-bytes >= 1 and stages 1 or 2; got 8, 49152 and 1
 // ERR3: hmoe-stage-thread-contractions: expected k-tile-bytes 0 (off) or at least 16, max-bytes >= 1 and stages 1 or 2; got 128, 49152 and 3
+// ERR7: hmoe-stage-thread-contractions: expected k-tile-bytes 0 (off) or at least 16, max-bytes >= 1 and stages 1 or 2; got 0, 49152 and 7
 
 // A block's 16 (at most) token rows against 64 gate rows, K = 256 f32, on
 // 8 x 32 threads (2 x 2 each), as hmoe-tile-for-gpu leaves the routing
@@ -85,11 +88,33 @@
 // TWO:     linalg.generic
 // TWO:   mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]
 
+// Gathered rows in two stages: A's tile row r copied from x's row
+// indices[r] (the cp.async reads x through the index).
+// TWO-LABEL: func.func @gathered_rows
+// TWO-SAME: (%[[X:.*]]: memref<?x256xf32>, %{{.*}}: memref<?xi32>
+// TWO: scf.forall (%{{.*}}) in (256)
+// TWO: scf.if
+// TWO: scf.for %[[R:.*]] = {{.*}} {
+// TWO:   %[[IDX:.*]] = memref.load %{{.*}}[%[[R]]] : memref<?xi32, strided<[1], offset: ?>>
+// TWO:   %[[ROW:.*]] = arith.index_cast %[[IDX]] : i32 to index
+// TWO:   nvgpu.device_async_copy %[[X]][%[[ROW]], %{{.*}}], %{{.*}}[%[[R]], %{{.*}}], 4 {bypassL1}
+// TWO: nvvm.cp.async.wait.group 1
+
 // Both stages within max-bytes: 20000 bytes take two of 64-byte K tiles
 // (2 x 6400), not of 128-byte ones (2 x 11520).
 // TWOSMALL-LABEL: func.func @gate_gemm
 // TWOSMALL: memref.alloca() {alignment = 16 : i64} : memref<12800xi8, #gpu.address_space<workgroup>>
 // TWOSMALL: scf.for %{{.*}} step %c16
+
+// Two stages fitting no K tile of 64 bytes or more within 12000 bytes (2 x
+// 6400 at 64 bytes), one does: the 128-byte tiles of one stage (11520
+// bytes), copied as before, rather than no staging at all.
+// TWOFALL-LABEL: func.func @gate_gemm
+// TWOFALL: memref.alloca() {alignment = 16 : i64} : memref<11520xi8, #gpu.address_space<workgroup>>
+// TWOFALL: scf.for %{{.*}} step %c32
+// TWOFALL-NOT: nvgpu.device_async_copy
+// TWOFALL: linalg.generic
+// TWOFALL-LABEL: func.func @fill_in_loop
 
 // Emulated: the same, in a CPU buffer.
 // EMU-LABEL: func.func @gate_gemm
@@ -428,6 +453,44 @@ func.func @wide_elements(%x: memref<16x64xi48>, %g: memref<64x64xi48>,
         linalg.yield %q : i48
       }
     } {mapping = [#gpu.thread<linear_dim_0>]}
+  } {mapping = [#gpu.block<x>]}
+  return
+}
+
+// -----
+
+// Two stages, B's rows in the kernel's own (private) memory: an alloca has
+// no memory space, as global buffers have none, but cp.async cannot read
+// it. A's rows (global) are copied by cp.async, B's by vector loads and
+// stores.
+// CHECK-LABEL: func.func @private_rows
+// TWO-LABEL: func.func @private_rows
+// TWO: scf.forall (%{{.*}}) in (256)
+// TWO: nvgpu.device_async_copy {{.*}} : memref<16x256xf32> to memref<16x36xf32, #gpu.address_space<workgroup>>
+// TWO: vector.load %{{.*}} : memref<64x256xf32>, vector<4xf32>
+// TWO: vector.store %{{.*}} : memref<64x36xf32, #gpu.address_space<workgroup>>, vector<4xf32>
+// TWO: nvvm.cp.async.commit.group
+// TWO: nvgpu.device_async_copy {{.*}} : memref<16x256xf32> to memref<16x36xf32, #gpu.address_space<workgroup>>
+// TWO-NOT: nvgpu.device_async_copy {{.*}} : memref<64x256xf32>
+#a = affine_map<(d0, d1, d2) -> (d0, d2)>
+#b = affine_map<(d0, d1, d2) -> (d1, d2)>
+#c = affine_map<(d0, d1, d2) -> (d0, d1)>
+func.func @private_rows(%x: memref<16x256xf32>, %s: memref<16x64xf32>) {
+  scf.forall (%blk) in (1) {
+    %g = memref.alloca() : memref<64x256xf32>
+    scf.forall (%i, %j) in (8, 32) {
+      %r0 = affine.apply affine_map<(d0) -> (d0 * 2)>(%i)
+      %c0j = affine.apply affine_map<(d0) -> (d0 * 2)>(%j)
+      %ar = memref.subview %x[%r0, 0] [2, 256] [1, 1] : memref<16x256xf32> to memref<2x256xf32, strided<[256, 1], offset: ?>>
+      %br = memref.subview %g[%c0j, 0] [2, 256] [1, 1] : memref<64x256xf32> to memref<2x256xf32, strided<[256, 1], offset: ?>>
+      %cr = memref.subview %s[%r0, %c0j] [2, 2] [1, 1] : memref<16x64xf32> to memref<2x2xf32, strided<[64, 1], offset: ?>>
+      linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]} ins(%ar, %br : memref<2x256xf32, strided<[256, 1], offset: ?>>, memref<2x256xf32, strided<[256, 1], offset: ?>>) outs(%cr : memref<2x2xf32, strided<[64, 1], offset: ?>>) {
+      ^bb0(%in: f32, %w: f32, %acc: f32):
+        %p = arith.mulf %in, %w : f32
+        %q = arith.addf %acc, %p : f32
+        linalg.yield %q : f32
+      }
+    } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
   } {mapping = [#gpu.block<x>]}
   return
 }

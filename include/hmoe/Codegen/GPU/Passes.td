@@ -417,16 +417,20 @@ def HMoEStageThreadContractions
     ptxas spilled 12-36 bytes on sm_80 with 128-byte tiles and 24-36 on
     sm_90a with 64-byte ones, where the kernels without it did not.
 
-    With `stages=2` the tiles are double-buffered: the block's threads
-    copy K tile 0 into stage 0 before the loop, and in K tile t, before its
-    reads, start the copy of tile t + 1 into the other stage as `cp.async`
-    (`nvgpu.device_async_copy`, 16 bytes, around L1; element by element
-    where a chunk's source is not 16-byte aligned), commit it as a group
-    and wait for all groups but that one (`cp.async.wait_group 1`): tile
-    t's copies are complete before the barrier, tile t + 1's run while the
-    threads compute t. The same two barriers a K tile; twice the workgroup
-    memory (both stages within `max-bytes`). Emulated, the copies are
-    synchronous vector loads and stores into the same two stages.
+    With `stages=2` the tiles are double-buffered: in K tile t, before
+    its reads, the block's threads start the copy of tile t + 1 into the
+    other stage (and in the first K tile, before that, tile 0's into its
+    own) as `cp.async` (`nvgpu.device_async_copy`, 16 bytes, around L1;
+    element by element where a chunk's source is not 16-byte aligned, a
+    synchronous vector copy where it is not in global memory), commit
+    them as a group and wait for all groups but that one
+    (`cp.async.wait_group 1`): tile t's copies are complete before the
+    barrier, tile t + 1's run while the threads compute t. Every thread
+    loop stays inside the K loop (the buffer's scope). The same two
+    barriers a K tile; twice the workgroup memory (both stages within
+    `max-bytes`; a contraction whose two stages fit no K tile gets one
+    stage). Emulated, the copies are synchronous vector loads and stores
+    into the same two stages. `cp.async` needs sm_80 or later.
 
     Not where `A` or `B` is a view of `C`'s buffer.
   }];
@@ -903,17 +907,24 @@ def HMoECarryLLVMAttributes : Pass<"hmoe-carry-llvm-attributes",
 
 def HMoERequireCUDAToolkit : Pass<"hmoe-require-cuda-toolkit",
                                   "::mlir::ModuleOp"> {
-  let summary = "Fail unless a CUDA toolkit (ptxas) is found";
+  let summary = "Fail unless a CUDA toolkit (ptxas) is found and every "
+                "chip is one the kernels can target";
   let description = [{
     First pass of `hmoe-lower-to-nvvm`: kernels are compiled by the CUDA
     toolkit's `ptxas` and linked with its libdevice, so a missing toolkit
     is an error before any work, naming where it was looked for, rather
-    than a module whose kernels fail later.
+    than a module whose kernels fail later. So is a chip in `chips` that
+    is not `sm_<number>` or `sm_<number>a` from sm_80 on: the kernels use
+    `mma.sync` on bf16/f16 and `cp.async`, which LLVM's NVPTX back end
+    cannot select for older chips (it aborts).
   }];
   let options = [
     Option<"toolkit", "toolkit", "std::string", /*default=*/"",
            "CUDA toolkit directory (empty: $CUDA_HOME, $CUDA_ROOT, "
            "$CUDA_PATH, /usr/local/cuda)">,
+    Option<"chips", "chips", "std::string", /*default=*/"",
+           "comma-separated chips the kernels are compiled for (empty: not "
+           "checked)">,
   ];
 }
 
