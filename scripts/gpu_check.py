@@ -342,6 +342,10 @@ def prepare(args):
     if args.target == "cuda":
         builds.append(("gemm", None, THREAD_STAGED))
         builds.append(("gemm", None, THREAD_STAGED2))
+    # Routes in kernels of their own (fuse-routes=0, stop 44; not the
+    # default until timed): against the reference.
+    if args.target == "cuda":
+        builds.append(("gemm", None, "fuse-routes=0"))
     tf32 = "tf32" if args.target == "cuda" else "gpu-mapped tensor-cores tf32"
     for group in filter(None, args.tf32_groups.split(",")):
         builds.append((group, "f32", tf32))
@@ -532,6 +536,17 @@ def prepare(args):
             # nothing in G1's routing kernel on sm_90a).
             add_bench("G1", "f32", "g1", g1, "libG1-f32-tstage64s2occ2.so",
                       THREAD_STAGED2 + " local-array-min-blocks-per-sm=2")
+            # G1's route in a kernel of its own (fuse-routes=0, stop 44):
+            # the fused kernel routes one token per thread, 16 (or 64) of
+            # 256 threads busy after the GEMM, and its per-token arrays
+            # hold it to one block an SM; unfused, the GEMM kernel takes 72
+            # registers and the route's every thread routes a token (the
+            # scores, 16.8 MB at T = 65536, written and read back).
+            for suffix, variant in (("unfused", "fuse-routes=0"),
+                                    ("unfused-tstage64s2",
+                                     "fuse-routes=0 " + THREAD_STAGED2)):
+                add_bench("G1", "f32", "g1", g1, f"libG1-f32-{suffix}.so",
+                          variant)
             # W2 bf16 and the f32 layers too: the budget is not the
             # default until every layer has been timed with it (stop 36:
             # W1 bf16 7% and G1 14% faster; stop 37, ptxas: W2 f32's

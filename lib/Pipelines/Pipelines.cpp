@@ -86,12 +86,10 @@ using namespace mlir;
 namespace {
 /// The GPU schedule on tensors, shared by hmoe-lower-to-nvvm and
 /// hmoe-lower-to-cpu{gpu-mapped}: convert with expert scratch per stage,
-/// then tile every stage over blocks and threads (before any
-/// canonicalization, which would fold the scratch outputs away).
-void addGPUTiling(OpPassManager &pm, bool fuseDistance, int64_t blockRows,
-                  int64_t blockThreads, bool tensorCores, bool tf32,
-                  bool fuseGathers, int64_t threadRows, bool cyclicColumns,
-                  int64_t cyclicGroupBytes) {
+/// then tile every stage over blocks and threads as `tile` says (before
+/// any canonicalization, which would fold the scratch outputs away).
+void addGPUTiling(OpPassManager &pm, bool fuseDistance,
+                  const hmoe::HMoETileForGPUOptions &tile) {
   using namespace hmoe;
   ConvertHMoEToLinalgOptions convert;
   convert.fuseDistance = fuseDistance;
@@ -102,18 +100,9 @@ void addGPUTiling(OpPassManager &pm, bool fuseDistance, int64_t blockRows,
   // them 16 at a time, and every block reads the expert's weights once for
   // 64 rows instead of 16.
   convert.expertRowTile = 16;
-  convert.expertMMARowTile = tensorCores ? 64 : 0;
-  convert.expertMMAF32 = tf32;
+  convert.expertMMARowTile = tile.tensorCores ? 64 : 0;
+  convert.expertMMAF32 = tile.tf32;
   pm.addPass(createConvertHMoEToLinalg(convert));
-  HMoETileForGPUOptions tile;
-  tile.blockRows = blockRows;
-  tile.blockThreads = blockThreads;
-  tile.tensorCores = tensorCores;
-  tile.tf32 = tf32;
-  tile.fuseGathers = fuseGathers;
-  tile.threadRows = threadRows;
-  tile.cyclicColumns = cyclicColumns;
-  tile.cyclicGroupBytes = cyclicGroupBytes;
   pm.addNestedPass<func::FuncOp>(createHMoETileForGPU(tile));
 }
 
@@ -188,11 +177,17 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
   // CPU vectorisers are written for).
   bool vectorize = options.vectorize && !options.gpuMapped;
   if (options.gpuMapped) {
-    addGPUTiling(pm, options.fuseDistance, options.blockRows,
-                 /*blockThreads=*/256, options.tensorCores, options.tf32,
-                 /*fuseGathers=*/true, options.threadRows,
-                 /*cyclicColumns=*/true,
-                 /*cyclicGroupBytes=*/16);
+    HMoETileForGPUOptions tile;
+    tile.blockRows = options.blockRows;
+    tile.blockThreads = 256;
+    tile.tensorCores = options.tensorCores;
+    tile.tf32 = options.tf32;
+    tile.fuseGathers = true;
+    tile.threadRows = options.threadRows;
+    tile.cyclicColumns = true;
+    tile.cyclicGroupBytes = 16;
+    tile.fuseRoutes = options.fuseRoutes;
+    addGPUTiling(pm, options.fuseDistance, tile);
   } else {
     ConvertHMoEToLinalgOptions convert;
     convert.fuseDistance = options.fuseDistance;
@@ -324,10 +319,17 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   pm.addPass(createHMoERequireCUDAToolkit(require));
   pm.addPass(createHMoERecordABI());
   pm.addPass(createHMoEDecompose());
-  addGPUTiling(pm, options.fuseDistance, options.blockRows,
-               options.blockThreads, options.tensorCores, options.tf32,
-               options.fuseGathers, options.threadRows, options.cyclicColumns,
-               options.cyclicGroupBytes);
+  HMoETileForGPUOptions tile;
+  tile.blockRows = options.blockRows;
+  tile.blockThreads = options.blockThreads;
+  tile.tensorCores = options.tensorCores;
+  tile.tf32 = options.tf32;
+  tile.fuseGathers = options.fuseGathers;
+  tile.threadRows = options.threadRows;
+  tile.cyclicColumns = options.cyclicColumns;
+  tile.cyclicGroupBytes = options.cyclicGroupBytes;
+  tile.fuseRoutes = options.fuseRoutes;
+  addGPUTiling(pm, options.fuseDistance, tile);
 
   addBufferization(pm);
   addDeviceDispatchAndStats(pm, options.blockThreads);

@@ -185,6 +185,10 @@ struct LowerToCPUOptions : public PassPipelineOptions<LowerToCPUOptions> {
       *this, "block-rows",
       llvm::cl::desc("With gpu-mapped: as hmoe-lower-to-nvvm's block-rows"),
       llvm::cl::init(16)};
+  PassOptions::Option<bool> fuseRoutes{
+      *this, "fuse-routes",
+      llvm::cl::desc("With gpu-mapped: as hmoe-lower-to-nvvm's fuse-routes"),
+      llvm::cl::init(true)};
 };
 
 struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
@@ -402,6 +406,14 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
           "of a route with the GEMMs computing its scores "
           "(hmoe-tile-for-gpu's block-rows)"),
       llvm::cl::init(16)};
+  PassOptions::Option<bool> fuseRoutes{
+      *this, "fuse-routes",
+      llvm::cl::desc(
+          "A route's kernel computes its tokens' scores too (gate GEMM, "
+          "epilogues; the default); off, the route has kernels of its own, "
+          "block-threads tokens a block, one a thread, reading the scores "
+          "the other kernels wrote (hmoe-tile-for-gpu's fuse-routes)"),
+      llvm::cl::init(true)};
   PassOptions::Option<bool> vectorCopies{
       *this, "vector-copies",
       llvm::cl::desc(

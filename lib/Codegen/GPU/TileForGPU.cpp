@@ -818,12 +818,13 @@ FailureOr<scf::ForallOp> scratchToSharedOutputs(RewriterBase &rewriter,
 /// whole is computed once), where it is read through projected
 /// permutations (blocks' tiles do not overlap), and, unless `anyProducer`,
 /// where it has no more parallel loops than `op` (a GEMM fused into a loop
-/// of 256 rows would have too few blocks). Fused producers write their
-/// tile into a shared output of the loop (scratchToSharedOutputs). Fused
-/// originals are erased and added to `erased`.
+/// of 256 rows would have too few blocks); none without `fuseProducers`.
+/// Fused producers write their tile into a shared output of the loop
+/// (scratchToSharedOutputs). Fused originals are erased and added to
+/// `erased`.
 LogicalResult tileToBlocksWithProducers(RewriterBase &rewriter,
                                         TilingInterface op, int64_t rows,
-                                        bool anyProducer,
+                                        bool anyProducer, bool fuseProducers,
                                         const GPUTileSizes &sizes,
                                         llvm::DenseSet<Operation *> &erased) {
   MLIRContext *ctx = op->getContext();
@@ -867,7 +868,7 @@ LogicalResult tileToBlocksWithProducers(RewriterBase &rewriter,
         // destinations would make two producers write one scratch).
         if (fusedOriginals.contains(op))
           return scf::SCFTileAndFuseOptions::ControlFnResult{};
-        if (refused.contains(op) || !loop || !tileable ||
+        if (!fuseProducers || refused.contains(op) || !loop || !tileable ||
             !dependsOnLoop(slice, loop) ||
             !readByPermutation(slice.getResult()) || !onlyFusedRead(op, loop) ||
             (!anyProducer && parallelLoops(tileable).size() > consumerLoops)) {
@@ -1027,15 +1028,18 @@ struct HMoETileForGPUPass
         continue;
       }
       // A route takes blocks of block-rows tokens, with the GEMMs
-      // computing its scores; other ops block-rows rows when they have
-      // two parallel loops, else block-threads.
+      // computing its scores (unless fuse-routes is off: then block-threads
+      // tokens, alone); other ops block-rows rows when they have two
+      // parallel loops, else block-threads.
       bool route = isa<RouteOp>(op);
-      int64_t rows = route || parallelLoops(tileable).size() > 1
-                         ? sizes.blockRows
-                         : sizes.blockThreads;
-      if (failed(tileToBlocksWithProducers(rewriter, tileable, rows,
-                                           /*anyProducer=*/route, sizes,
-                                           erased)))
+      bool fusedRoute = route && fuseRoutes;
+      int64_t rows =
+          fusedRoute || (!route && parallelLoops(tileable).size() > 1)
+              ? sizes.blockRows
+              : sizes.blockThreads;
+      if (failed(tileToBlocksWithProducers(
+              rewriter, tileable, rows, /*anyProducer=*/fusedRoute,
+              /*fuseProducers=*/!route || fuseRoutes, sizes, erased)))
         return signalPassFailure();
     }
   }

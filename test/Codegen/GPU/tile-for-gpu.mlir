@@ -1,4 +1,5 @@
 // RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-tile-for-gpu))' %s | FileCheck %s
+// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-tile-for-gpu{fuse-routes=0}))' %s | FileCheck %s --check-prefix=UNFUSED
 
 // A contraction: blocks of 16 rows over the dynamic tokens, then 16 x 16
 // threads over its two parallel loops, each thread a tile of the block's.
@@ -128,6 +129,23 @@ func.func @routing(%logits: tensor<?x4xf32>)
 // CHECK:     tensor.parallel_insert_slice %[[LOGITS]] into %[[S]][%[[T]], 0]
 // CHECK: } {mapping = [#gpu.block<x>]}
 // CHECK: return %[[R]]#0, %[[R]]#1, %[[R]]#2
+// Without fuse-routes: the scores (fill, GEMM, epilogue) are a stage of
+// blocks of 16 tokens, the route one of its own, 256 tokens a block, one a
+// thread, reading them.
+// UNFUSED-LABEL: func.func @route_with_scores
+// UNFUSED: scf.forall (%{{.*}}) = (0) to (4) step (256)
+// UNFUSED: %[[LOGITS:.*]] = scf.forall (%{{.*}}) = (0) to (%{{.*}}) step (16) shared_outs(%{{.*}}) -> (tensor<?x4xf32>)
+// UNFUSED:   linalg.fill
+// UNFUSED:   linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]
+// UNFUSED:   linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]
+// UNFUSED: } {mapping = [#gpu.block<x>]}
+// UNFUSED: %[[R:.*]]:3 = scf.forall (%[[T:.*]]) = (0) to (%{{.*}}) step (256) shared_outs(%{{.*}}, %{{.*}}, %{{.*}}) ->
+// UNFUSED:   tensor.extract_slice %[[LOGITS]][%[[T]], 0]
+// UNFUSED-NOT: linalg.generic
+// UNFUSED:   scf.forall (%{{.*}}) in (256)
+// UNFUSED:     hmoe.route
+// UNFUSED: } {mapping = [#gpu.block<x>]}
+// UNFUSED: return %[[R]]#0, %[[R]]#1, %[[R]]#2
 #xk = affine_map<(t, e, k) -> (t, k)>
 #ek = affine_map<(t, e, k) -> (e, k)>
 #te = affine_map<(t, e, k) -> (t, e)>

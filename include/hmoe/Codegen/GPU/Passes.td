@@ -37,6 +37,10 @@ def HMoETileForGPU : InterfacePass<"hmoe-tile-for-gpu",
     * `hmoe.route` takes blocks of `block-rows` tokens, with the gate's
       GEMM, its epilogues and the token norms of GEMM-form distances fused
       (score -> normalise -> top-k in one kernel), one token per thread;
+      without `fuse-routes`, blocks of `block-threads` tokens, one per
+      thread, nothing fused: the ops computing its scores are stages of
+      their own (their kernels write the scores, the route's reads them),
+      so every thread of the route's blocks routes a token;
     * other ops with two or more parallel loops (contractions, element-wise
       ops) take blocks of `block-rows` rows over `threads-y` x `threads-x`
       threads (their first two parallel loops), ops with one parallel loop
@@ -99,6 +103,10 @@ def HMoETileForGPU : InterfacePass<"hmoe-tile-for-gpu",
            "until threads-x groups divide the columns; one column at "
            "least), which "
            "hmoe-vectorize-column-loops makes one vector access each">,
+    Option<"fuseRoutes", "fuse-routes", "bool", /*default=*/"true",
+           "a route's block computes its tokens' scores too (the gate's "
+           "GEMM and epilogues fused); off: the route has kernels of its "
+           "own, a token per thread of every block">,
     Option<"tf32", "tf32", "bool", /*default=*/"false",
            "with tensor-cores: also the f32 contractions (N a multiple of 8, "
            "K of 8) of expert loops, to run on tensor cores with inputs "
