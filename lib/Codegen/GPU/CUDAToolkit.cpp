@@ -50,14 +50,15 @@ struct HMoERequireCUDAToolkitPass
       bool parsed = digits.consume_front("sm_") &&
                     !llvm::consumeUnsignedInteger(digits, 10, version) &&
                     (digits.empty() || digits == "a");
-      if (parsed && version >= 80)
+      // Architecture-specific targets (the `a` suffix) start at sm_90a.
+      if (parsed && version >= 80 && (digits.empty() || version >= 90))
         continue;
       // At the location only: the module would be printed with the error.
       mlir::emitError(getOperation().getLoc())
           << "chip '" << chip
           << "' is not one the kernels can target: expected sm_80 or later "
-             "(sm_<number> or sm_<number>a), which their mma.sync on "
-             "bf16/f16 and cp.async need";
+             "(sm_<number>, or sm_<number>a from sm_90a), which their "
+             "mma.sync on bf16/f16 and cp.async need";
       return signalPassFailure();
     }
     std::string dir = hmoe::resolveCUDAToolkit(toolkit);
