@@ -670,6 +670,14 @@ struct HMoEStageThreadContractionsPass
           << static_cast<int64_t>(stages);
       return signalPassFailure();
     }
+    if (kTileBytes == 0 && stages == 2) {
+      // A second stage of nothing: the user meant to stage.
+      getOperation()->emitError()
+          << "hmoe-stage-thread-contractions: stages=2 with k-tile-bytes=0 "
+             "(off) stages nothing; expected k-tile-bytes of 16 or more with "
+             "it (the pipelines' thread-stage-bytes with thread-stages)";
+      return signalPassFailure();
+    }
     if (kTileBytes == 0)
       return;
     SmallVector<ThreadContraction> found;

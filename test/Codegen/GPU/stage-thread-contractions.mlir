@@ -8,10 +8,12 @@
 // RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-stage-thread-contractions{k-tile-bytes=128 stages=2 max-bytes=12000}))' %s | FileCheck %s --check-prefix=TWOFALL
 // RUN: not hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-stage-thread-contractions{k-tile-bytes=128 stages=3}))' %s 2>&1 | FileCheck %s --check-prefix=ERR3
 // RUN: not hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-stage-thread-contractions{stages=7}))' %s 2>&1 | FileCheck %s --check-prefix=ERR7
+// RUN: not hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-stage-thread-contractions{stages=2}))' %s 2>&1 | FileCheck %s --check-prefix=ERRNONE
 
 // ERR: hmoe-stage-thread-contractions: expected k-tile-bytes 0 (off) or at least 16, max-bytes >= 1 and stages 1 or 2; got 8, 49152 and 1
 // ERR3: hmoe-stage-thread-contractions: expected k-tile-bytes 0 (off) or at least 16, max-bytes >= 1 and stages 1 or 2; got 128, 49152 and 3
 // ERR7: hmoe-stage-thread-contractions: expected k-tile-bytes 0 (off) or at least 16, max-bytes >= 1 and stages 1 or 2; got 0, 49152 and 7
+// ERRNONE: hmoe-stage-thread-contractions: stages=2 with k-tile-bytes=0 (off) stages nothing; expected k-tile-bytes of 16 or more with it (the pipelines' thread-stage-bytes with thread-stages)
 
 // A block's 16 (at most) token rows against 64 gate rows, K = 256 f32, on
 // 8 x 32 threads (2 x 2 each), as hmoe-tile-for-gpu leaves the routing
