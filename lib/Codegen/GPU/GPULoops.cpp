@@ -3,7 +3,9 @@
 #include "GPULoops.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/OperationSupport.h"
 #include "mlir/IR/PatternMatch.h"
 
@@ -79,6 +81,43 @@ void keepRolled(scf::ForOp loop) {
                 LLVM::LoopAnnotationAttr::get(ctx, {}, {}, {}, noUnroll, {}, {},
                                               {}, {}, {}, {}, {}, {}, {}, {},
                                               /*parallelAccesses=*/{}));
+}
+
+void copyChunk(ImplicitLocOpBuilder &b, Value source, Value fromRow,
+               Value fromCol, Value tile, Value toRow, Value toCol,
+               int64_t chunk, Value aligned, bool async) {
+  auto byElements = [&](ImplicitLocOpBuilder &at) {
+    for (int64_t i = 0; i < chunk; ++i) {
+      Value offset = arith::ConstantIndexOp::create(at, i);
+      Value v = memref::LoadOp::create(
+          at, source,
+          ValueRange{fromRow, arith::AddIOp::create(at, fromCol, offset)});
+      memref::StoreOp::create(
+          at, v, tile,
+          ValueRange{toRow, arith::AddIOp::create(at, toCol, offset)});
+    }
+  };
+  if (!aligned)
+    return byElements(b);
+  auto test = scf::IfOp::create(b, aligned, /*withElseRegion=*/true);
+  ImplicitLocOpBuilder then(b.getLoc(), test.getThenBodyBuilder());
+  if (async) {
+    // cp.async.cg: around the registers and L1.
+    nvgpu::DeviceAsyncCopyOp::create(
+        then, tile, ValueRange{toRow, toCol}, source,
+        ValueRange{fromRow, fromCol}, then.getIndexAttr(chunk),
+        /*srcElements=*/Value(), then.getUnitAttr());
+  } else {
+    Type element = cast<MemRefType>(source.getType()).getElementType();
+    Value v =
+        vector::LoadOp::create(then, VectorType::get({chunk}, element), source,
+                               ValueRange{fromRow, fromCol},
+                               /*nontemporal=*/false, llvm::MaybeAlign(16));
+    vector::StoreOp::create(then, v, tile, ValueRange{toRow, toCol},
+                            /*nontemporal=*/false, llvm::MaybeAlign(16));
+  }
+  ImplicitLocOpBuilder otherwise(b.getLoc(), test.getElseBodyBuilder());
+  byElements(otherwise);
 }
 
 } // namespace mlir::hmoe

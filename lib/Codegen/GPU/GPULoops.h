@@ -173,6 +173,16 @@ constexpr llvm::StringLiteral kLoopAnnotationAttrName = "llvm.loop_annotation";
 /// hmoe-carry-llvm-attributes makes it the branch's own after lowering.
 void keepRolled(scf::ForOp loop);
 
+/// Copies the `chunk` elements (16 bytes) of `source`'s row `fromRow` from
+/// column `fromCol` into `tile`'s row `toRow` from column `toCol`: where
+/// `aligned` (an i1 tested at run time; null: never) holds, as one
+/// `cp.async` (`async`, the source in global memory) or a vector load and
+/// store, else element by element (done before the next barrier, as the
+/// copies are). A source row's elements must be adjacent.
+void copyChunk(ImplicitLocOpBuilder &b, Value source, Value fromRow,
+               Value fromCol, Value tile, Value toRow, Value toCol,
+               int64_t chunk, Value aligned, bool async);
+
 } // namespace mlir::hmoe
 
 #endif // HMOE_LIB_CODEGEN_GPU_GPULOOPS_H

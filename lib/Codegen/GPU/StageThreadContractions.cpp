@@ -486,43 +486,21 @@ void Stager::copyRowsAsync(ImplicitLocOpBuilder &b, Value tid, Value k0,
   std::optional<ElementAddresses> addresses;
   if (sourceType.isLastDimUnitStride())
     addresses.emplace(e, source);
+  bool async = !emulate && inGlobalMemory(source);
   GPULoops{b}.stridedFrom(
       firstRow, memref::DimOp::create(b, x.source, 0),
       c.threadCount / chunksPerRow, [&](Value row) {
         Value sourceRow = row;
         if (x.gatherSource)
           sourceRow = e.toIndex(e.load(x.source, row));
-        auto byElements = [&] {
-          for (int64_t i = 0; i < chunk; ++i)
-            e.store(e.load(source, {sourceRow, e.addi(sourceColumn, e.idx(i))}),
-                    tile, {row, e.addi(column, e.idx(i))});
-        };
-        if (!addresses)
-          return byElements();
-        Value address = addresses->of(e, {sourceRow, sourceColumn});
-        Value aligned =
-            e.cmpi(arith::CmpIPredicate::eq,
-                   e.andi(address, e.idx(kChunkBytes - 1)), e.idx(0));
-        auto test = scf::IfOp::create(b, aligned, /*withElseRegion=*/true);
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPointToStart(test.thenBlock());
-        if (emulate || !inGlobalMemory(source)) {
-          Value v = vector::LoadOp::create(
-              b, VectorType::get({chunk}, sourceType.getElementType()), source,
-              ValueRange{sourceRow, sourceColumn}, /*nontemporal=*/false,
-              llvm::MaybeAlign(kChunkBytes));
-          vector::StoreOp::create(b, v, tile, ValueRange{row, column},
-                                  /*nontemporal=*/false,
-                                  llvm::MaybeAlign(kChunkBytes));
-        } else {
-          // cp.async.cg: 16 bytes around the registers and L1.
-          nvgpu::DeviceAsyncCopyOp::create(
-              b, tile, ValueRange{row, column}, source,
-              ValueRange{sourceRow, sourceColumn}, b.getIndexAttr(chunk),
-              /*srcElements=*/Value(), b.getUnitAttr());
+        Value aligned;
+        if (addresses) {
+          Value address = addresses->of(e, {sourceRow, sourceColumn});
+          aligned = e.cmpi(arith::CmpIPredicate::eq,
+                           e.andi(address, e.idx(kChunkBytes - 1)), e.idx(0));
         }
-        b.setInsertionPointToStart(test.elseBlock());
-        byElements();
+        copyChunk(b, source, sourceRow, sourceColumn, tile, row, column, chunk,
+                  aligned, async);
       });
 }
 
@@ -590,7 +568,7 @@ void Stager::rewrite(RewriterBase &rewriter) {
   auto compute = cast<scf::ForallOp>(b.clone(*threads));
   b.setInsertionPointToStart(compute.getBody());
   Value aBytesValue = arith::ConstantIndexOp::create(b, aBytes);
-  Value aAt = stages == 2 ? stage : arith::ConstantIndexOp::create(b, 0);
+  Value aAt = stages == 2 ? stage : zero;
   Value bAt =
       stages == 2 ? arith::AddIOp::create(b, stage, aBytesValue) : aBytesValue;
   Value tiles[2] = {tileView(b, buffer, c.a, aAt),

@@ -1166,50 +1166,20 @@ private:
       aligned = e.cmpi(arith::CmpIPredicate::eq,
                        e.andi(first, e.idx(kChunkBytes - 1)), e.idx(0));
     }
-    forLoop(
-        at, thread, index(at, numRows * perRow), threads,
-        [&](ImplicitLocOpBuilder &x, Value c) {
-          Value r = arith::DivUIOp::create(x, c, index(x, perRow));
-          Value col = arith::MulIOp::create(
-              x, arith::RemUIOp::create(x, c, index(x, perRow)),
-              index(x, chunk));
-          Value from = sourceRow(x, r);
-          Value k = arith::AddIOp::create(x, kt, col);
-          Value to = arith::AddIOp::create(x, firstRow, r);
-          Value toCol = tileColumn(x, to, col);
-          auto byElements = [&](ImplicitLocOpBuilder &y) {
-            for (int64_t i = 0; i < chunk; ++i) {
-              Value v = memref::LoadOp::create(
-                  y, source,
-                  ValueRange{from, arith::AddIOp::create(y, k, index(y, i))});
-              memref::StoreOp::create(
-                  y, v, tile,
-                  ValueRange{to, arith::AddIOp::create(y, toCol, index(y, i))});
-            }
-          };
-          if (!aligned)
-            return byElements(x);
-          auto test = scf::IfOp::create(x, aligned, /*withElseRegion=*/true);
-          ImplicitLocOpBuilder then(x.getLoc(), test.getThenBodyBuilder());
-          if (!emulated) {
-            // cp.async.cg: around the registers and L1 (A's rows are read
-            // once per block now, B's once).
-            nvgpu::DeviceAsyncCopyOp::create(
-                then, tile, ValueRange{to, toCol}, source, ValueRange{from, k},
-                then.getIndexAttr(chunk), /*srcElements=*/Value(),
-                then.getUnitAttr());
-          } else {
-            Value v = vector::LoadOp::create(
-                then, VectorType::get({chunk}, mma.inputType), source,
-                ValueRange{from, k}, /*nontemporal=*/false,
-                llvm::MaybeAlign(kChunkBytes));
-            vector::StoreOp::create(then, v, tile, ValueRange{to, toCol},
-                                    /*nontemporal=*/false,
-                                    llvm::MaybeAlign(kChunkBytes));
-          }
-          ImplicitLocOpBuilder otherwise(x.getLoc(), test.getElseBodyBuilder());
-          byElements(otherwise);
-        });
+    forLoop(at, thread, index(at, numRows * perRow), threads,
+            [&](ImplicitLocOpBuilder &x, Value c) {
+              Value r = arith::DivUIOp::create(x, c, index(x, perRow));
+              Value col = arith::MulIOp::create(
+                  x, arith::RemUIOp::create(x, c, index(x, perRow)),
+                  index(x, chunk));
+              Value from = sourceRow(x, r);
+              Value k = arith::AddIOp::create(x, kt, col);
+              Value to = arith::AddIOp::create(x, firstRow, r);
+              Value toCol = tileColumn(x, to, col);
+              // cp.async: A's rows are read once per block now, B's once.
+              copyChunk(x, source, from, k, tile, to, toCol, chunk, aligned,
+                        /*async=*/!emulated);
+            });
   }
 
   /// Where the chunk at column `col` (a 16-byte chunk's first element) of
