@@ -3,8 +3,10 @@
 
 // Four tokens at a time in vectors, then the T mod 4 others one by one.
 // Per-lane scratch is lane-minor (2 probabilities x 4 lanes); a chosen
-// child differs per lane, so it is read with a gather and marked with a
-// scatter (booleans as bytes); each lane's expert goes to its token's row.
+// child differs per lane, so its children's probabilities are read with a
+// gather (once, into the selection keys); nothing is written at a per-lane
+// position (top-k compares with the last winner instead of marking it);
+// each lane's expert goes to its token's row.
 // VEC-LABEL: func.func @route_nested
 // VEC-SAME: (%[[L1:.*]]: memref<?x2xf32>, %{{.*}}: memref<?x2x4xf32>, %[[W:.*]]: memref<?x2xf32>, %[[E:.*]]: memref<?x2xi32>,
 // VEC: %[[T:.*]] = memref.dim %[[W]]
@@ -12,8 +14,8 @@
 // VEC: %[[FULL:.*]] = arith.subi %[[T]], %[[REM]] : index
 // VEC: scf.for %[[T0:.*]] = %{{.*}} to %[[FULL]] step %[[C4]] {
 // VEC:   memref.alloca() : memref<8xf32>
-// VEC:   vector.scatter %{{.*}}[%{{.*}}] [%{{.*}}], %{{.*}}, %{{.*}} : memref<8xi8>, vector<4xi32>, vector<4xi1>, vector<4xi8>
 // VEC:   vector.gather %{{.*}}[%{{.*}}] [%{{.*}}], %{{.*}}, %{{.*}} : memref<32xf32>, vector<4xi32>, vector<4xi1>, vector<4xf32> into vector<4xf32>
+// VEC-NOT: vector.scatter
 // VEC:   scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step
 // VEC:     memref.store %{{.*}}, %[[E]][%[[T0]], %[[J]]] : memref<?x2xi32>
 // VEC:     %[[T1:.*]] = arith.addi %[[T0]], %{{.*}} : index
@@ -46,9 +48,12 @@
 // CHECK:     %[[PB:.*]] = memref.load %[[P2]][%[[X]]] : memref<8xf32>
 // CHECK:     %[[PROD:.*]] = arith.mulf %[[PA]], %[[PB]] : f32
 // CHECK:     memref.store %[[PROD]], %[[P]][%[[TOK]], %[[X]]] : memref<?x8xf32>
-// The level-1 choice and its weight (k = 1: renormalised, 1), read once to
-// renormalise and again to descend.
-// CHECK:   memref.load %{{.*}}[%{{.*}}] : memref<1xindex>
+// The level-1 choice and its weight (k = 1: renormalised, 1): with no
+// selection bias the winner's key is its probability, stored beside its
+// position, then read to renormalise and again to descend.
+// CHECK:   %[[PICK1:.*]]:3 = scf.for {{.*}} -> (f32, index, i1)
+// CHECK:   memref.store %[[PICK1]]#1, %{{.*}}[%{{.*}}] : memref<1xindex>
+// CHECK:   memref.store %[[PICK1]]#0, %{{.*}}[%{{.*}}] : memref<1xf32>
 // CHECK:   arith.divf
 // CHECK:   %[[G:.*]] = memref.load %{{.*}}[%{{.*}}] : memref<1xindex>
 // CHECK-NEXT: %[[GW:.*]] = memref.load %{{.*}}[%{{.*}}] : memref<1xf32>
@@ -73,8 +78,11 @@ func.func @route_nested(%l1: memref<?x2xf32>, %l2: memref<?x2x4xf32>, %w: memref
 // -----
 
 // Group-limited routing: keys = probs + selection bias; each group scored
-// by its best key (group_score = max); the best k_groups = 2 kept; experts
-// outside them marked taken; the top 3 of the rest, renormalised.
+// by its best key (group_score = max); the best k_groups = 2 kept; the top
+// 3 of the kept groups' experts, renormalised. No scratch is written at a
+// run-time position: each top-k pick is the best candidate after the one
+// before (key, then position), the kept groups are found by comparing with
+// the two picked, and a winner's probability comes out of the scan with it.
 // CHECK-LABEL: func.func @route_group_limited
 // CHECK-SAME: (%[[L:.*]]: memref<?x12xf32>, %[[B:.*]]: memref<12xf32>, %[[W:.*]]: memref<?x3xf32>, %[[E:.*]]: memref<?x3xi32>, %[[P:.*]]: memref<?x12xf32>)
 // CHECK: scf.for %[[TOK:.*]] = %{{.*}} to %{{.*}} step
@@ -82,38 +90,45 @@ func.func @route_nested(%l1: memref<?x2xf32>, %l2: memref<?x2x4xf32>, %w: memref
 // CHECK:     %[[PV:.*]] = memref.load %[[PROBS]][%[[C:.*]]] : memref<12xf32>
 // CHECK:     memref.store %[[PV]], %[[P]][%[[TOK]], %[[C]]] : memref<?x12xf32>
 // CHECK:   %[[KEYS:.*]] = memref.alloca() : memref<12xf32>
-// CHECK:   %[[TAKEN:.*]] = memref.alloca() : memref<12xi1>
 // CHECK:   %[[CHOSEN:.*]] = memref.alloca() : memref<3xindex>
+// CHECK:   %[[CPROBS:.*]] = memref.alloca() : memref<3xf32>
 // CHECK:     %[[PK:.*]] = memref.load %[[PROBS]][%[[K:.*]]] : memref<12xf32>
 // CHECK:     %[[BK:.*]] = memref.load %[[B]][%[[K]]] : memref<12xf32>
 // CHECK:     %[[KEY:.*]] = arith.addf %[[PK]], %[[BK]] : f32
 // CHECK:     memref.store %[[KEY]], %[[KEYS]][%[[K]]] : memref<12xf32>
-// CHECK:   %[[GKEYS:.*]] = memref.alloca() : memref<3xf32>
-// CHECK:   %[[GTAKEN:.*]] = memref.alloca() : memref<3xi1>
 // Each group's score: the best of its 4 keys.
+// CHECK:   %[[GKEYS:.*]] = memref.alloca() : memref<3xf32>
 // CHECK:   scf.for %[[GRP:.*]] = %{{.*}} to %{{.*}} step
 // CHECK:     %[[GBASE:.*]] = arith.muli %[[GRP]], %{{.*}} : index
 // CHECK:     %[[BEST:.*]]:3 = scf.for {{.*}} iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %[[GBASE]], %{{.*}} = %{{.*}}) -> (f32, index, i1)
-// CHECK:     memref.store %{{.*}}, %[[GKEYS]][%[[GRP]]] : memref<3xf32>
-// The two best groups, then the mask.
-// CHECK:   scf.for %{{.*}} = %{{.*}} to %{{.*}} step
-// CHECK:     %[[GBEST:.*]]:3 = scf.for {{.*}} -> (f32, index, i1)
-// CHECK:     memref.store %{{.*}}, %[[GTAKEN]][%[[GBEST]]#1] : memref<3xi1>
-// CHECK:   scf.for %[[X:.*]] = %{{.*}} to %{{.*}} step
-// CHECK:     %[[XG:.*]] = arith.divui %[[X]], %{{.*}} : index
-// CHECK:     %[[KEPT:.*]] = memref.load %[[GTAKEN]][%[[XG]]] : memref<3xi1>
-// CHECK:     %[[OUT:.*]] = arith.xori %[[KEPT]], %{{.*}} : i1
-// CHECK:     memref.store %[[OUT]], %[[TAKEN]][%[[X]]] : memref<12xi1>
+// CHECK:     %[[GSUM:.*]] = arith.addf %{{.*}}, %[[BEST]]#0 : f32
+// CHECK:     memref.store %[[GSUM]], %[[GKEYS]][%[[GRP]]] : memref<3xf32>
+// The two best groups, then which groups are kept.
+// CHECK:   %[[PICKED:.*]] = memref.alloca() : memref<2xindex>
+// CHECK:   scf.for %[[GJ:[^ ]*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%{{.*}} = %{{.*}}, %[[GPREV:.*]] = %{{.*}}) -> (f32, index)
+// CHECK:     %[[GBEST:.*]]:3 = scf.for %[[GC:[^ ]*]] = {{.*}} -> (f32, index, i1)
+// CHECK:       arith.cmpi sgt, %[[GC]], %[[GPREV]] : index
+// CHECK:     memref.store %[[GBEST]]#1, %[[PICKED]][%[[GJ]]] : memref<2xindex>
+// CHECK:     scf.yield %[[GBEST]]#0, %[[GBEST]]#1 : f32, index
+// CHECK:   %[[KEPT:.*]] = memref.alloca() : memref<3xi1>
+// CHECK:   scf.for %[[GG:.*]] = %{{.*}} to %{{.*}} step
+// CHECK:     memref.load %[[PICKED]]
+// CHECK:     arith.cmpi eq, %{{.*}}, %[[GG]] : index
+// CHECK:     memref.store %{{.*}}, %[[KEPT]][%[[GG]]] : memref<3xi1>
 // Top 3 among the kept groups' experts.
-// CHECK:   scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step
-// CHECK:     %[[PICK:.*]]:3 = scf.for {{.*}} -> (f32, index, i1)
-// CHECK:       memref.load %[[KEYS]]
-// CHECK:       memref.load %[[TAKEN]]
-// CHECK:     memref.store %{{.*}}, %[[CHOSEN]][%[[J]]] : memref<3xindex>
+// CHECK:   scf.for %[[J:[^ ]*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[PKEY:.*]] = %{{.*}}, %[[PAT:.*]] = %{{.*}}) -> (f32, index)
+// CHECK:     %[[PICK:.*]]:4 = scf.for %[[X:[^ ]*]] = {{.*}} -> (f32, index, i1, f32)
+// CHECK:       memref.load %[[KEYS]][%[[X]]]
+// CHECK:       arith.cmpi sgt, %[[X]], %[[PAT]] : index
+// CHECK:       arith.cmpf olt, %{{.*}}, %[[PKEY]] : f32
+// CHECK:       %[[XG:.*]] = arith.divui %[[X]], %{{.*}} : index
+// CHECK:       memref.load %[[KEPT]][%[[XG]]] : memref<3xi1>
+// CHECK:       memref.load %[[PROBS]][%[[X]]] : memref<12xf32>
+// CHECK:     memref.store %[[PICK]]#1, %[[CHOSEN]][%[[J]]] : memref<3xindex>
+// CHECK:     memref.store %[[PICK]]#3, %[[CPROBS]][%[[J]]] : memref<3xf32>
 // Renormalised probabilities (not keys) of the chosen experts.
 // CHECK:   %[[TOTAL:.*]] = scf.for {{.*}} -> (f32)
-// CHECK:     %[[CI:.*]] = memref.load %[[CHOSEN]]
-// CHECK:     memref.load %[[PROBS]][%[[CI]]] : memref<12xf32>
+// CHECK:     memref.load %[[CPROBS]]
 // CHECK:     arith.divf %{{.*}}, %[[TOTAL]] : f32
 // CHECK:     memref.store %{{.*}}, %[[E]][%[[TOK]], %[[J2:.*]]] : memref<?x3xi32>
 // CHECK:     memref.store %{{.*}}, %[[W]][%[[TOK]], %[[J2]]] : memref<?x3xf32>
@@ -141,7 +156,10 @@ func.func @route_group_limited(%l: memref<?x12xf32>, %b: memref<12xf32>, %w: mem
 // CHECK:         arith.addi %[[BASE]], %[[C]] : index
 // CHECK:       %[[SLOT:.*]] = arith.addi %[[SLOT0]], %[[J]] : index
 // CHECK:       memref.store %[[BEST]]#1, %[[CHOSEN]][%[[SLOT]]] : memref<4xindex>
-// CHECK:   scf.for {{.*}} -> (f32)
+// The log domain reads the logits at the chosen positions.
+// CHECK:   scf.for %[[LJ:[^ ]*]] = {{.*}} -> (f32)
+// CHECK:     %[[LC:.*]] = memref.load %[[CHOSEN]][%[[LJ]]] : memref<4xindex>
+// CHECK:     memref.load %[[L]][%[[TOK]], %[[LC]]] : memref<?x8xf32>
 // CHECK:     math.log
 // CHECK:   scf.for %[[K:.*]] = %{{.*}} to %{{.*}} step
 // CHECK:     %[[EX:.*]] = memref.load %[[CHOSEN]][%[[K]]] : memref<4xindex>

@@ -92,6 +92,11 @@ public:
   Value selectIdx(Value cond, Value a, Value b) {
     return e.select(cond, varying(a), varying(b));
   }
+  Value cmpIdx(arith::CmpIPredicate p, Value a, Value b) {
+    if (!isVarying(a) && !isVarying(b))
+      return e.cmpi(p, a, b);
+    return e.cmpi(p, varying(a), varying(b));
+  }
 
   /// Per-lane scratch of `n` elements of `elem` (f32, i1 or index).
   Value scratch(int64_t n, Type elem) {
@@ -225,34 +230,73 @@ private:
   Value firstToken;
 };
 
-/// Selects the `k` best of the `n` candidates `keys[base + c]` that are not
-/// marked in `taken`, best first, in the order of #hmoe.gate's docs: numbers
-/// before NaN, larger first, ties to the lower index. Marks each chosen one
-/// and stores its position `base + c` at `chosen[outBase + j]`. There must
-/// be at least `k` unmarked candidates.
-void emitTopK(Lanes &L, Value keys, Value taken, Value base, int64_t n,
-              int64_t k, Value chosen, Value outBase) {
+/// Whether candidate (key, at) comes after (prevKey, prevAt) in the order of
+/// #hmoe.gate's docs: numbers before NaN, larger first, ties (NaN among NaN
+/// too) to the lower position.
+Value comesAfter(Lanes &L, Value prevKey, Value prevAt, Value key, Value at) {
   Emitter &e = L.e;
-  e.loop(0, k, [&](Value j) {
-    // Candidates are scanned in index order, so a later one wins only if it
-    // is strictly better; NaN never beats anything already found.
-    ValueRange best = e.loop(
-        e.idx(0), e.idx(n), {L.f32(0.0), L.varying(base), L.i1(false)},
-        [&](Value c, ValueRange acc) -> SmallVector<Value> {
-          Value at = L.addIdx(base, c);
-          Value key = L.load(keys, at);
-          Value isFree = L.noti(L.load(taken, at));
-          Value better = e.andi(
-              L.noti(L.isNaN(key)),
-              e.ori(L.isNaN(acc[0]), e.cmpf(CmpFPredicate::OGT, key, acc[0])));
-          Value take = e.andi(isFree, e.ori(L.noti(acc[2]), better));
-          return {e.select(take, key, acc[0]), L.selectIdx(take, at, acc[1]),
-                  e.ori(acc[2], take)};
-        });
-    Value winner = best[1];
-    L.store(L.i1(true), taken, winner);
-    L.store(winner, chosen, L.addIdx(outBase, j));
-  });
+  Value isNaN = L.isNaN(key);
+  Value later = L.cmpIdx(arith::CmpIPredicate::sgt, at, prevAt);
+  Value afterNumber = e.ori(
+      isNaN, e.ori(e.cmpf(CmpFPredicate::OLT, key, prevKey),
+                   e.andi(e.cmpf(CmpFPredicate::OEQ, key, prevKey), later)));
+  return e.select(L.isNaN(prevKey), e.andi(isNaN, later), afterNumber);
+}
+
+/// Selects, best first, the `k` best of the `n` candidates at positions
+/// `base + c` (c < n) with keys `keyOf(position)`, among those `eligible`
+/// admits (all when null; at least `k` must be), in the order of
+/// comesAfter. For the j-th winner calls `onWinner(j, position, key,
+/// payload)`, where `payload` holds the `numPayloads` f32 values of
+/// `payloadOf(position)` at the winner.
+///
+/// The j-th winner is the best candidate that comes after the (j-1)-th:
+/// earlier winners are excluded by that comparison, not by marks stored at
+/// their (run-time) positions, and what the caller needs of a winner comes
+/// with it rather than by indexing with its position. So a token's scratch
+/// is only ever indexed by loop counters, and once the loops are unrolled
+/// (the GPU's one token a thread) it can live in registers.
+void emitTopK(Lanes &L, Value base, int64_t n, int64_t k,
+              function_ref<Value(Value)> keyOf,
+              function_ref<Value(Value)> eligible, int64_t numPayloads,
+              function_ref<SmallVector<Value>(Value)> payloadOf,
+              function_ref<void(Value, Value, Value, ValueRange)> onWinner) {
+  Emitter &e = L.e;
+  // Before the first winner: a key and position everything comes after.
+  SmallVector<Value> first = {L.f32(INFINITY), L.varying(L.idx(-1))};
+  e.loop(e.idx(0), e.idx(k), first,
+         [&](Value j, ValueRange prev) -> SmallVector<Value> {
+           // Candidates are scanned in position order, so a later one wins
+           // only if it is strictly better; NaN never beats a number.
+           SmallVector<Value> inits = {L.f32(0.0), L.varying(base),
+                                       L.i1(false)};
+           inits.append(numPayloads, L.f32(0.0));
+           ValueRange best = e.loop(
+               e.idx(0), e.idx(n), inits,
+               [&](Value c, ValueRange acc) -> SmallVector<Value> {
+                 Value at = L.addIdx(base, c);
+                 Value key = keyOf(at);
+                 Value admitted = comesAfter(L, prev[0], prev[1], key, at);
+                 if (eligible)
+                   admitted = e.andi(admitted, eligible(at));
+                 Value better =
+                     e.andi(L.noti(L.isNaN(key)),
+                            e.ori(L.isNaN(acc[0]),
+                                  e.cmpf(CmpFPredicate::OGT, key, acc[0])));
+                 Value take = e.andi(admitted, e.ori(L.noti(acc[2]), better));
+                 SmallVector<Value> next = {e.select(take, key, acc[0]),
+                                            L.selectIdx(take, at, acc[1]),
+                                            e.ori(acc[2], take)};
+                 if (numPayloads) {
+                   SmallVector<Value> payload = payloadOf(at);
+                   for (int64_t i = 0; i < numPayloads; ++i)
+                     next.push_back(e.select(take, payload[i], acc[3 + i]));
+                 }
+                 return next;
+               });
+           onWinner(j, best[1], best[0], best.drop_front(3));
+           return {best[0], best[1]};
+         });
 }
 
 /// Normalises the `n` logits `logit(c)` of one node with `gate`'s softmax or
@@ -288,8 +332,9 @@ void emitNormalize(Lanes &L, GateAttr gate, int64_t n,
 }
 
 /// Final weights of `count` chosen children: `p` (divided by the chosen
-/// sum when `gate` renormalises) times the gate's scale. `chosen[j]`
-/// indexes `probs` and `logit`; the weights go to `out[j]`.
+/// sum when `gate` renormalises) times the gate's scale. The j-th child's
+/// probability is `probs[j]`, its logit (read in the log domain only)
+/// `logitOf(j)`; the weights go to `out[j]`.
 ///
 /// A renormalised sigmoid gate divides in the log domain: with
 /// l = log sigmoid(s / tau), w_j = exp(l_j - max l) / sum exp(l_i - max l).
@@ -297,8 +342,7 @@ void emitNormalize(Lanes &L, GateAttr gate, int64_t n,
 /// every chosen child gives p = 0 and 0 / 0), while the ratios of the p are
 /// well defined; elsewhere both forms agree to rounding.
 void emitChoiceWeights(Lanes &L, GateAttr gate, int64_t count, Value probs,
-                       Value chosen, function_ref<Value(Value)> logit,
-                       Value out) {
+                       function_ref<Value(Value)> logitOf, Value out) {
   Emitter &e = L.e;
   bool renormalize = gate.getRenormalize();
   bool logDomain =
@@ -306,7 +350,7 @@ void emitChoiceWeights(Lanes &L, GateAttr gate, int64_t count, Value probs,
   Value tau = L.f32(gate.getTemperatureValue());
   // log sigmoid(x) = min(x, 0) - log(1 + exp(-|x|)), exact for any x.
   auto logProb = [&](Value j) {
-    Value x = e.divf(logit(L.load(chosen, j)), tau);
+    Value x = e.divf(logitOf(j), tau);
     Value absX = math::AbsFOp::create(e.b, x);
     Value minX = arith::MinimumFOp::create(e.b, x, L.f32(0.0));
     return e.subf(minX, e.log(e.addf(L.f32(1.0), e.exp(e.negf(absX)))));
@@ -325,7 +369,7 @@ void emitChoiceWeights(Lanes &L, GateAttr gate, int64_t count, Value probs,
                      [&](Value j, ValueRange acc) -> SmallVector<Value> {
                        Value w = logDomain
                                      ? e.exp(e.subf(L.load(out, j), maxLog))
-                                     : L.load(probs, L.load(chosen, j));
+                                     : L.load(probs, j);
                        L.store(w, out, j);
                        return {renormalize ? e.addf(acc[0], w) : acc[0]};
                      })[0];
@@ -342,18 +386,21 @@ void emitChoiceWeights(Lanes &L, GateAttr gate, int64_t count, Value probs,
   });
 }
 
-/// Per-token scratch of one selection step.
+/// Per-token scratch of one selection step: the candidates' keys (and
+/// probabilities, where a chosen node's are read at a run-time position),
+/// and for each of the k winners its position, probability and weight.
+/// Indexed by loop counters only, but for `probs`' copy.
 struct SelectScratch {
-  Value probs, keys, taken, chosen, weights;
+  Value keys, probs, chosen, chosenProbs, weights;
   SelectScratch(Lanes &L, int64_t n, int64_t k) {
     Builder &b = L.e.b;
-    probs = L.scratch(n, b.getF32Type());
     keys = L.scratch(n, b.getF32Type());
-    taken = L.scratch(n, b.getI1Type());
+    probs = L.scratch(n, b.getF32Type());
     chosen = L.scratch(k, b.getIndexType());
+    chosenProbs = L.scratch(k, b.getF32Type());
     weights = L.scratch(k, b.getF32Type());
   }
-  /// keys[c] = probs[c] + selectionBias[c] (bias optional); nothing taken.
+  /// keys[c] = probs[probsBase + c] + selectionBias[c] (bias optional).
   void initKeys(Lanes &L, int64_t n, Value probsIn, Value probsBase,
                 const std::function<Value(Value)> &selectionBias) {
     L.e.loop(0, n, [&](Value c) {
@@ -361,8 +408,31 @@ struct SelectScratch {
       if (selectionBias)
         key = L.e.addf(key, selectionBias(c));
       L.store(key, keys, c);
-      L.store(L.i1(false), taken, c);
     });
+  }
+  /// The `k` best of the `n` candidates at keys[base + c] (those `eligible`
+  /// admits), stored from slot `outBase` on: the position and probability
+  /// of each, the latter `probOf(position)`, or the key where null (no
+  /// selection bias).
+  void select(Lanes &L, Value base, int64_t n, int64_t k, Value outBase,
+              const std::function<Value(Value)> &probOf,
+              function_ref<Value(Value)> eligible = nullptr) {
+    emitTopK(
+        L, base, n, k, [&](Value at) { return L.load(keys, at); }, eligible,
+        probOf ? 1 : 0,
+        [&](Value at) -> SmallVector<Value> { return {probOf(at)}; },
+        [&](Value j, Value at, Value key, ValueRange payload) {
+          Value slot = L.addIdx(outBase, j);
+          L.store(at, chosen, slot);
+          L.store(probOf ? payload[0] : key, chosenProbs, slot);
+        });
+  }
+  /// The weights of the `k` winners; `logitOf(position)` in the log domain.
+  void weigh(Lanes &L, GateAttr gate, int64_t k,
+             function_ref<Value(Value)> logitOf) {
+    emitChoiceWeights(
+        L, gate, k, chosenProbs,
+        [&](Value j) { return logitOf(L.load(chosen, j)); }, weights);
   }
 };
 
@@ -474,19 +544,28 @@ private:
     int64_t n = fanout[l];
     int64_t k = gates[l].getK();
     SelectScratch &s = scratch[l];
-    Value probsBase = perNode(logits[l], l, 1) ? L.mulIdx(node, n) : L.idx(0);
-    // A copy of this node's probabilities, so that `chosen` indexes them.
     // (Scratch lives at token scope: an alloca here would grow the stack on
     // every iteration of the enclosing level's loop.)
-    e.loop(0, n, [&](Value c) {
-      L.store(L.load(levelProbs[l], L.addIdx(probsBase, c)), s.probs, c);
-    });
-    s.initKeys(L, n, s.probs, L.idx(0), selectionBias(l, node));
-    emitTopK(L, s.keys, s.taken, L.idx(0), n, k, s.chosen, L.idx(0));
-    Value logitNode = perNode(logits[l], l, 1) ? node : L.idx(0);
-    emitChoiceWeights(
-        L, gates[l], k, s.probs, s.chosen,
-        [&](Value c) { return logit(l, logitNode, c); }, s.weights);
+    bool perNodeGate = perNode(logits[l], l, 1);
+    Value probsBase = perNodeGate ? L.mulIdx(node, n) : L.idx(0);
+    auto bias = selectionBias(l, node);
+    s.initKeys(L, n, levelProbs[l], probsBase, bias);
+    // Without a bias the keys are the probabilities; with one, the winners'
+    // probabilities are read in the scan: for a gate per node from a copy
+    // of this node's, so that the scan reads at loop counters only (a
+    // gather per candidate on the CPU's lanes, local memory on the GPU).
+    std::function<Value(Value)> probOf;
+    if (bias && perNodeGate) {
+      e.loop(0, n, [&](Value c) {
+        L.store(L.load(levelProbs[l], L.addIdx(probsBase, c)), s.probs, c);
+      });
+      probOf = [&](Value c) { return L.load(s.probs, c); };
+    } else if (bias) {
+      probOf = [&](Value c) { return L.load(levelProbs[l], c); };
+    }
+    s.select(L, L.idx(0), n, k, L.idx(0), probOf);
+    Value logitNode = perNodeGate ? node : L.idx(0);
+    s.weigh(L, gates[l], k, [&](Value c) { return logit(l, logitNode, c); });
     e.loop(0, k, [&](Value j) {
       Value child = L.addIdx(L.mulIdx(node, n), L.load(s.chosen, j));
       Value childSlot = L.addIdx(L.mulIdx(slot, k), j);
@@ -517,57 +596,69 @@ private:
     bool perGroup = strategy.getKind() == StrategyKind::PerGroup;
     int64_t k = perGroup ? groups * gate.getK() : gate.getK();
     SelectScratch s(L, numExperts, k);
-    s.initKeys(L, numExperts, probs, L.idx(0), selectionBias(0, L.idx(0)));
+    auto bias = selectionBias(0, L.idx(0));
+    s.initKeys(L, numExperts, probs, L.idx(0), bias);
 
+    // Without a bias the keys are the probabilities.
+    std::function<Value(Value)> probOf;
+    if (bias)
+      probOf = [&](Value ex) { return L.load(probs, ex); };
     if (perGroup) {
       // The top k inside every group, group by group.
       e.loop(0, groups, [&](Value g) {
-        emitTopK(L, s.keys, s.taken, L.mulIdx(g, groupSize), groupSize,
-                 gate.getK(), s.chosen, L.mulIdx(g, gate.getK()));
+        s.select(L, L.mulIdx(g, groupSize), groupSize, gate.getK(),
+                 L.mulIdx(g, gate.getK()), probOf);
       });
     } else {
-      emitKeptGroupsMask(s, groups, groupSize);
-      emitTopK(L, s.keys, s.taken, L.idx(0), numExperts, k, s.chosen, L.idx(0));
+      Value kept = emitKeptGroups(s, groups, groupSize);
+      s.select(L, L.idx(0), numExperts, k, L.idx(0), probOf,
+               [&](Value ex) { return L.load(kept, L.divIdx(ex, groupSize)); });
     }
-    emitChoiceWeights(
-        L, gate, k, probs, s.chosen,
-        [&](Value c) { return logit(0, L.idx(0), c); }, s.weights);
+    s.weigh(L, gate, k, [&](Value ex) { return logit(0, L.idx(0), ex); });
     e.loop(0, k, [&](Value j) {
       storeChoice(j, L.load(s.chosen, j), L.load(s.weights, j));
     });
   }
 
-  /// group_limited: scores the groups from the selection keys, keeps the
-  /// best k_groups, and marks every expert outside them taken.
-  void emitKeptGroupsMask(SelectScratch &s, int64_t groups, int64_t groupSize) {
+  /// group_limited: scores the groups from the selection keys and returns
+  /// scratch marking the best k_groups of them, whose experts are the
+  /// candidates.
+  Value emitKeptGroups(SelectScratch &s, int64_t groups, int64_t groupSize) {
     StrategyAttr strategy = op.getStrategy();
     int64_t m =
         strategy.getGroupScore() == GroupScore::Max ? 1 : strategy.getTopM();
+    auto keyOf = [&](Value at) { return L.load(s.keys, at); };
     Value groupKeys = L.scratch(groups, e.b.getF32Type());
-    Value groupTaken = L.scratch(groups, e.b.getI1Type());
-    Value best = L.scratch(m, e.b.getIndexType());
     e.loop(0, groups, [&](Value g) {
       // The group's score: the sum of its m best keys (m = 1 for max), in
       // the same order as expert selection.
-      emitTopK(L, s.keys, s.taken, L.mulIdx(g, groupSize), groupSize, m, best,
-               L.idx(0));
-      Value score =
-          e.loop(e.idx(0), e.idx(m), {L.f32(0.0)},
-                 [&](Value j, ValueRange acc) -> SmallVector<Value> {
-                   return {e.addf(acc[0], L.load(s.keys, L.load(best, j)))};
-                 })[0];
-      L.store(score, groupKeys, g);
-      L.store(L.i1(false), groupTaken, g);
+      L.store(L.f32(0.0), groupKeys, g);
+      emitTopK(L, L.mulIdx(g, groupSize), groupSize, m, keyOf, nullptr, 0,
+               nullptr, [&](Value, Value, Value key, ValueRange) {
+                 L.store(e.addf(L.load(groupKeys, g), key), groupKeys, g);
+               });
     });
-    Value keptGroups = L.scratch(strategy.getKGroups(), e.b.getIndexType());
-    emitTopK(L, groupKeys, groupTaken, L.idx(0), groups, strategy.getKGroups(),
-             keptGroups, L.idx(0));
-    // groupTaken now marks the kept groups; their experts are the
-    // candidates.
-    e.loop(0, groups * groupSize, [&](Value ex) {
-      Value kept = L.load(groupTaken, L.divIdx(ex, groupSize));
-      L.store(L.noti(kept), s.taken, ex);
+    int64_t kGroups = strategy.getKGroups();
+    Value keptGroups = L.scratch(kGroups, e.b.getIndexType());
+    emitTopK(
+        L, L.idx(0), groups, kGroups,
+        [&](Value g) { return L.load(groupKeys, g); }, nullptr, 0, nullptr,
+        [&](Value j, Value g, Value, ValueRange) {
+          L.store(g, keptGroups, j);
+        });
+    // kept[g] = g is one of keptGroups, compared rather than marked at the
+    // kept groups' (run-time) positions.
+    Value kept = L.scratch(groups, e.b.getI1Type());
+    e.loop(0, groups, [&](Value g) {
+      Value isKept = e.loop(e.idx(0), e.idx(kGroups), {L.i1(false)},
+                            [&](Value j, ValueRange acc) -> SmallVector<Value> {
+                              Value same = L.cmpIdx(arith::CmpIPredicate::eq,
+                                                    L.load(keptGroups, j), g);
+                              return {e.ori(acc[0], same)};
+                            })[0];
+      L.store(isKept, kept, g);
     });
+    return kept;
   }
 
   Lanes &L;
