@@ -384,6 +384,9 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   // Before its loops become branches: ptxas unrolled f64 exp loops and
   // spilled.
   pm.addNestedPass<gpu::GPUModuleOp>(createHMoEKeepF64MathLoopsRolled());
+  // A thread's small arrays (a token's routing scratch) in registers, not
+  // local memory.
+  pm.addNestedPass<gpu::GPUModuleOp>(createHMoEThreadArraysToRegisters());
   pm.addPass(createSCFToControlFlowPass());
   // After the strided-metadata expansion, which makes affine.apply too.
   pm.addPass(memref::createExpandStridedMetadataPass());

@@ -1,7 +1,8 @@
 """Compiles the kernels of hmoe layers with the CUDA toolkit's ptxas and
 prints one line per kernel:
 
-    <file> <binary> <kernel> sm_XX: registers R, spill stores S, spill loads L
+    <file> <binary> <kernel> sm_XX: registers R, spill stores S, spill loads L,
+        stack frame F
 
 Either reads a module printed by `hmoe-opt --hmoe-lower-to-nvvm{format=isa}`
 on stdin, or lowers each FILE itself:
@@ -52,7 +53,7 @@ def check_module(label, module, ptxas, tmp):
             lines.append(f"{label} {name} {chip}: ptxas failed:\n{run.stderr}")
             failed = True
             continue
-        kernel, spills = None, ("?", "?")
+        kernel, spills, frame = None, ("?", "?"), "?"
         for line in run.stderr.splitlines():
             # ptxas serializing wgmma steps (C7514/C7515: an instruction on
             # accumulators in flight, say) or waiting for them where the
@@ -65,15 +66,15 @@ def check_module(label, module, ptxas, tmp):
             m = re.search(r"Compiling entry function '(\w+)'", line)
             if m:
                 kernel = m.group(1)
-            m = re.search(r"(\d+) bytes spill stores, (\d+) bytes spill "
-                          r"loads", line)
+            m = re.search(r"(\d+) bytes stack frame, (\d+) bytes spill "
+                          r"stores, (\d+) bytes spill loads", line)
             if m:
-                spills = m.groups()
+                frame, spills = m.group(1), m.groups()[1:]
             m = re.search(r"Used (\d+) registers", line)
             if m:
                 lines.append(f"{label} {name} {kernel} {chip}: registers "
                              f"{m.group(1)}, spill stores {spills[0]}, "
-                             f"spill loads {spills[1]}")
+                             f"spill loads {spills[1]}, stack frame {frame}")
     return lines, failed
 
 

@@ -72,6 +72,16 @@ void eraseNoOpCopies(RewriterBase &rewriter, Operation *root) {
     rewriter.eraseOp(copy);
 }
 
+bool isThreadArray(Value buffer) {
+  auto alloca = buffer.getDefiningOp<memref::AllocaOp>();
+  if (!alloca)
+    return false;
+  Attribute space = alloca.getType().getMemorySpace();
+  auto gpuSpace = dyn_cast_or_null<gpu::AddressSpaceAttr>(space);
+  return !space ||
+         (gpuSpace && gpuSpace.getValue() == gpu::AddressSpace::Private);
+}
+
 void keepRolled(scf::ForOp loop) {
   MLIRContext *ctx = loop.getContext();
   Builder b(ctx);
@@ -80,6 +90,19 @@ void keepRolled(scf::ForOp loop) {
   loop->setAttr(kLoopAnnotationAttrName,
                 LLVM::LoopAnnotationAttr::get(ctx, {}, {}, {}, noUnroll, {}, {},
                                               {}, {}, {}, {}, {}, {}, {}, {},
+                                              /*parallelAccesses=*/{}));
+}
+
+void unrollFully(scf::ForOp loop) {
+  MLIRContext *ctx = loop.getContext();
+  Builder b(ctx);
+  auto full =
+      LLVM::LoopUnrollAttr::get(ctx, /*disable=*/{}, /*count=*/{},
+                                /*runtimeDisable=*/{},
+                                /*full=*/b.getBoolAttr(true), {}, {}, {});
+  loop->setAttr(kLoopAnnotationAttrName,
+                LLVM::LoopAnnotationAttr::get(ctx, {}, {}, {}, full, {}, {}, {},
+                                              {}, {}, {}, {}, {}, {}, {},
                                               /*parallelAccesses=*/{}));
 }
 

@@ -163,6 +163,10 @@ bool isNoOpCopy(memref::CopyOp copy);
 /// Erases the no-op copies nested in `root`.
 void eraseNoOpCopies(RewriterBase &rewriter, Operation *root);
 
+/// Whether `buffer` is a kernel thread's own array: a memref.alloca outside
+/// workgroup memory (no memory space, or the private one).
+bool isThreadArray(Value buffer);
+
 /// The discardable attribute that scf-to-cf copies from an scf.for onto its
 /// latch branch.
 constexpr llvm::StringLiteral kLoopAnnotationAttrName = "llvm.loop_annotation";
@@ -172,6 +176,10 @@ constexpr llvm::StringLiteral kLoopAnnotationAttrName = "llvm.loop_annotation";
 /// discardable attribute that scf-to-cf moves onto the latch branch;
 /// hmoe-carry-llvm-attributes makes it the branch's own after lowering.
 void keepRolled(scf::ForOp loop);
+
+/// Annotates `loop` to be unrolled fully (LLVM's llvm.loop.unroll.full), as
+/// keepRolled does its opposite.
+void unrollFully(scf::ForOp loop);
 
 /// Copies the `chunk` elements (16 bytes) of `source`'s row `fromRow` from
 /// column `fromCol` into `tile`'s row `toRow` from column `toCol`: where

@@ -69,11 +69,15 @@ bool isCandidate(scf::ForOp loop) {
     return false;
   bool alongIV = false;
   for (Operation &op : loop.getBody()->without_terminator()) {
-    if (auto load = dyn_cast<memref::LoadOp>(op))
+    if (auto load = dyn_cast<memref::LoadOp>(op)) {
+      // A thread's own array is for registers (hmoe-thread-arrays-to-
+      // registers), which vector loads and alignment tests keep in memory.
+      if (isThreadArray(load.getMemRef()))
+        return false;
       alongIV |= !load.getIndices().empty() &&
                  load.getIndices().back() == loop.getInductionVar();
-    else if (!isa<arith::ArithDialect>(op.getDialect()) ||
-             !isMemoryEffectFree(&op))
+    } else if (!isa<arith::ArithDialect>(op.getDialect()) ||
+               !isMemoryEffectFree(&op))
       return false;
   }
   return alongIV;

@@ -190,7 +190,8 @@ func.func @loaded_memref(%t: memref<4xmemref<?xf32>>, %i: index,
 // Left as they are: a store in the body (a later step may read what an
 // earlier one wrote), an op that is not arith (math: a libm call each
 // time), a branch, fewer steps than a vector, a last dimension that is not
-// contiguous, a row index that changes with the loop.
+// contiguous, a row index that changes with the loop, a thread's own array
+// (an alloca, for registers: hmoe-thread-arrays-to-registers).
 
 // CHECK-LABEL: func.func @store_in_body(
 // CHECK-NOT: vector.load
@@ -322,6 +323,23 @@ func.func @diagonal(%a: memref<64x64xf32>, %n: index) -> f32 {
   %r = scf.for %k = %c0 to %n step %c1 iter_args(%s = %zero) -> f32 {
     %x = memref.load %a[%k, %k] : memref<64x64xf32>
     %t = arith.addf %s, %x : f32
+    scf.yield %t : f32
+  }
+  return %r : f32
+}
+
+// CHECK-LABEL: func.func @thread_array(
+// CHECK-NOT: vector.load
+func.func @thread_array(%a: memref<64xf32>) -> f32 {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  %zero = arith.constant 0.0 : f32
+  %keys = memref.alloca() : memref<64xf32>
+  memref.copy %a, %keys : memref<64xf32> to memref<64xf32>
+  %r = scf.for %k = %c0 to %c64 step %c1 iter_args(%s = %zero) -> f32 {
+    %x = memref.load %keys[%k] : memref<64xf32>
+    %t = arith.maximumf %s, %x : f32
     scf.yield %t : f32
   }
   return %r : f32

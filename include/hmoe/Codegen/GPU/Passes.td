@@ -871,6 +871,48 @@ def HMoEKeepF64MathLoopsRolled : Pass<"hmoe-keep-f64-math-loops-rolled",
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
+def HMoEThreadArraysToRegisters : Pass<"hmoe-thread-arrays-to-registers",
+                                       "::mlir::gpu::GPUModuleOp"> {
+  let summary = "Make a thread's small arrays promotable to registers: "
+                "hoisted to the kernel's entry, the loops indexing them "
+                "unrolled";
+  let description = [{
+    In the kernels of the module, for each thread-private `memref.alloca`
+    of static shape and at most `max-elements` elements:
+
+    * outside any loop, it moves to the kernel's entry block (one inside
+      a loop stays: a fresh array each iteration);
+    * an `scf.for` with constant bounds whose induction variable (through
+      pure ops) indexes a load or store of it gets `llvm.loop_annotation
+      = #llvm.loop_annotation<unroll = <full = true>>` (`!llvm.loop`
+      metadata `llvm.loop.unroll.full` after `hmoe-carry-llvm-attributes`),
+      unless it has an annotation already, indexes a larger thread array
+      too (one that stays in local memory: unrolled, DeepSeek-V3's scans
+      over 256 experts held their loads in registers and spilled), or
+      unrolling it would make more than `max-iterations` copies of loop
+      bodies, counting those of the loops inside it that are unrolled too.
+
+    Why: LLVM's SROA promotes to registers only the allocas of a
+    function's entry block whose every access has a constant offset; the
+    rest is local memory (device memory through L1, a round trip per
+    access). hmoe-lower-routing-to-loops leaves a token's scratch (its
+    probabilities, selection keys and winners) inside the routing
+    thread's `scf.if`, and LLVM's own unroller, under its size
+    thresholds, unrolled the 64-candidate scans by 8 and kept them loops:
+    G1's fused routing kernel had a 536-byte stack frame on sm_90a. What
+    a route indexes at run time (a chosen node's probabilities in nested
+    levels with a gate per node) stays in local memory either way.
+    Run before `convert-scf-to-cf`.
+  }];
+  let options = [
+    Option<"maxElements", "max-elements", "int64_t", /*default=*/"128",
+           "largest thread-private array (elements) to promote">,
+    Option<"maxIterations", "max-iterations", "int64_t", /*default=*/"1024",
+           "most copies of loop bodies the unrolling of one loop may make">,
+  ];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 def HMoECarryLLVMAttributes : Pass<"hmoe-carry-llvm-attributes",
                                    "::mlir::gpu::GPUModuleOp"> {
   let summary = "Carry into LLVM IR what upstream's lowering of kernels "
