@@ -700,15 +700,17 @@ LogicalResult hmoe::emitRouteToken(OpBuilder &builder, Location loc, RouteOp op,
 }
 
 int64_t hmoe::routeScratchElements(RouteOp op) {
-  // A generous count of the per-token scratch of RouteEmitter: every level's
-  // probabilities for every node, and per level its selection scratch.
+  // The per-token scratch of RouteEmitter, rounded up: every level's
+  // probabilities for every node, and per level its selection scratch (keys
+  // and a copy of a node's probabilities; position, probability and weight
+  // of each winner); group-limited's group keys, picks and kept flags.
   int64_t total = 0, nodes = 1;
   for (auto [logits, gate] : llvm::zip(op.getLogits(), op.getGateList())) {
     int64_t n = cast<ShapedType>(logits.getType()).getShape().back();
     if (nodes > (int64_t(1) << 31) / std::max<int64_t>(n, 1))
       return std::numeric_limits<int64_t>::max();
     nodes *= n;
-    total += nodes + 3 * n + 2 * gate.getK();
+    total += nodes + 2 * n + 3 * gate.getK();
   }
-  return total + 3 * nodes;
+  return total + 3 * op.getStrategy().getGroups();
 }
