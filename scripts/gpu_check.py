@@ -547,6 +547,14 @@ def prepare(args):
                                      "fuse-routes=0 " + THREAD_STAGED2)):
                 add_bench("G1", "f32", "g1", g1, f"libG1-f32-{suffix}.so",
                           variant)
+            # The routing kernels' per-token arrays left in local memory
+            # (thread-array-elements=0) against the default, which makes
+            # them registers (stop 45: G1's fused routing kernel had an
+            # 832-byte stack frame, W2's group-limited one 712; now none).
+            add_bench("G1", "f32", "g1", g1, "libG1-f32-localarrays.so",
+                      "thread-array-elements=0")
+            add_bench("W2", "bf16", "w2", mlirs["W2", "bf16"],
+                      "libW2-bf16-localarrays.so", "thread-array-elements=0")
             # W2 bf16 and the f32 layers too: the budget is not the
             # default until every layer has been timed with it (stop 36:
             # W1 bf16 7% and G1 14% faster; stop 37, ptxas: W2 f32's

@@ -386,7 +386,12 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   pm.addNestedPass<gpu::GPUModuleOp>(createHMoEKeepF64MathLoopsRolled());
   // A thread's small arrays (a token's routing scratch) in registers, not
   // local memory.
-  pm.addNestedPass<gpu::GPUModuleOp>(createHMoEThreadArraysToRegisters());
+  if (options.threadArrayElements > 0) {
+    HMoEThreadArraysToRegistersOptions arrays;
+    arrays.maxElements = options.threadArrayElements;
+    pm.addNestedPass<gpu::GPUModuleOp>(
+        createHMoEThreadArraysToRegisters(arrays));
+  }
   pm.addPass(createSCFToControlFlowPass());
   // After the strided-metadata expansion, which makes affine.apply too.
   pm.addPass(memref::createExpandStridedMetadataPass());

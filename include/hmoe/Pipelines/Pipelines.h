@@ -246,6 +246,14 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
                      "per-token scratch; 1: up to 255 registers, as many as "
                      "it needs); 0: ptxas decides"),
       llvm::cl::init(1)};
+  PassOptions::Option<int64_t> threadArrayElements{
+      *this, "thread-array-elements",
+      llvm::cl::desc("per-thread arrays of up to this many elements (a "
+                     "route's per-token scratch) are made registers: moved "
+                     "to the kernel's entry, their loops unrolled "
+                     "(hmoe-thread-arrays-to-registers); 0: left in local "
+                     "memory"),
+      llvm::cl::init(128)};
   PassOptions::Option<bool> tensorCores{
       *this, "tensor-cores",
       llvm::cl::desc(
