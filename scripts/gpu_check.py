@@ -542,7 +542,12 @@ def prepare(args):
             # hold it to one block an SM; unfused, the GEMM kernel takes 72
             # registers and the route's every thread routes a token (the
             # scores, 16.8 MB at T = 65536, written and read back).
+            # (Stop 45: its route kernel, its arrays now registers, takes
+            # 162 registers, 128 without spills under a budget for 2
+            # blocks an SM: unfused-occ2.)
             for suffix, variant in (("unfused", "fuse-routes=0"),
+                                    ("unfused-occ2", "fuse-routes=0 "
+                                     "local-array-min-blocks-per-sm=2"),
                                     ("unfused-tstage64s2",
                                      "fuse-routes=0 " + THREAD_STAGED2)):
                 add_bench("G1", "f32", "g1", g1, f"libG1-f32-{suffix}.so",

@@ -3,10 +3,11 @@
 
 // Four tokens at a time in vectors, then the T mod 4 others one by one.
 // Per-lane scratch is lane-minor (2 probabilities x 4 lanes); a chosen
-// child differs per lane, so its children's probabilities are read with a
-// gather (once, into the selection keys); nothing is written at a per-lane
-// position (top-k compares with the last winner instead of marking it);
-// each lane's expert goes to its token's row.
+// child differs per lane, so its children's probabilities are picked from
+// the two groups' rows (contiguous vector loads) by a per-lane select,
+// once, into the selection keys; nothing is gathered or written at a
+// per-lane position (top-k compares with the last winner instead of
+// marking it); each lane's expert goes to its token's row.
 // VEC-LABEL: func.func @route_nested
 // VEC-SAME: (%[[L1:.*]]: memref<?x2xf32>, %{{.*}}: memref<?x2x4xf32>, %[[W:.*]]: memref<?x2xf32>, %[[E:.*]]: memref<?x2xi32>,
 // VEC: %[[T:.*]] = memref.dim %[[W]]
@@ -14,7 +15,11 @@
 // VEC: %[[FULL:.*]] = arith.subi %[[T]], %[[REM]] : index
 // VEC: scf.for %[[T0:.*]] = %{{.*}} to %[[FULL]] step %[[C4]] {
 // VEC:   memref.alloca() : memref<8xf32>
-// VEC:   vector.gather %{{.*}}[%{{.*}}] [%{{.*}}], %{{.*}}, %{{.*}} : memref<32xf32>, vector<4xi32>, vector<4xi1>, vector<4xf32> into vector<4xf32>
+// VEC-NOT: vector.gather
+// VEC-NOT: vector.scatter
+// VEC:   %[[ISG0:.*]] = arith.cmpi eq, %{{.*}}, %{{.*}} : vector<4xi32>
+// VEC:   arith.select %[[ISG0]], %{{.*}}, %{{.*}} : vector<4xi1>, vector<4xf32>
+// VEC-NOT: vector.gather
 // VEC-NOT: vector.scatter
 // VEC:   scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step
 // VEC:     memref.store %{{.*}}, %[[E]][%[[T0]], %[[J]]] : memref<?x2xi32>
@@ -57,9 +62,18 @@
 // CHECK:   arith.divf
 // CHECK:   %[[G:.*]] = memref.load %{{.*}}[%{{.*}}] : memref<1xindex>
 // CHECK-NEXT: %[[GW:.*]] = memref.load %{{.*}}[%{{.*}}] : memref<1xf32>
-// CHECK-NEXT: %[[BASE:.*]] = arith.muli %[[G]], %{{.*}} : index
+// The chosen group's probabilities (its node known at run time only),
+// picked from the two groups' rows by a select, not read at a run-time
+// position.
+// CHECK:   scf.for %[[C2:[^ ]*]] =
+// CHECK:     %[[ROW1:.*]] = arith.addi %[[C2]], %{{.*}} : index
+// CHECK:     %[[V1:.*]] = memref.load %[[P2]][%[[ROW1]]] : memref<8xf32>
+// CHECK:     %[[IS0:.*]] = arith.cmpi eq, %[[G]], %{{.*}} : index
+// CHECK:     %[[V0:.*]] = memref.load %[[P2]][%[[C2]]] : memref<8xf32>
+// CHECK:     arith.select %[[IS0]], %[[V0]], %[[V1]] : f32
 // The level-2 choices under it, stored as expert = group * 4 + child.
 // CHECK:   scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step
+// CHECK:     %[[BASE:.*]] = arith.muli %[[G]], %{{.*}} : index
 // CHECK:     %[[CHILD:.*]] = memref.load %{{.*}}[%[[J]]] : memref<2xindex>
 // CHECK:     %[[EX:.*]] = arith.addi %[[BASE]], %[[CHILD]] : index
 // CHECK:     %[[CW:.*]] = memref.load %{{.*}}[%[[J]]] : memref<2xf32>

@@ -122,8 +122,10 @@ bool isVectorizable(const ColumnLoop &cl, Operation *op, int64_t bytes) {
     auto [memref, indices] = accessOf(op);
     auto type = cast<MemRefType>(memref.getType());
     int64_t elementBytes = packedElementBytes(type);
+    // Not a thread's own array: registers (hmoe-thread-arrays-to-
+    // registers), which vector accesses and alignment tests keep in memory.
     return elementBytes > 0 && elementBytes * cl.width <= bytes &&
-           type.isLastDimUnitStride() &&
+           !isThreadArray(memref) && type.isLastDimUnitStride() &&
            scf::ForOp(cl.loop).isDefinedOutsideOfLoop(memref) &&
            llvm::none_of(indices.drop_back(),
                          [&](Value v) { return varies(v) || isColumn(v); });

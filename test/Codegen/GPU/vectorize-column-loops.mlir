@@ -146,7 +146,9 @@ func.func @may_alias(%x: memref<?x64xf32>, %y: memref<?x64xf32>, %r: index, %col
 // that differs between columns, a column along a strided dimension, a
 // dynamic trip count, a store in a nested loop, 3 steps (not a power of
 // two: the vectors' alignment would not be one), two stores to one buffer
-// (their order across steps would change), an unsigned nested loop.
+// (their order across steps would change), an unsigned nested loop, a
+// copy between a thread's own arrays (allocas: registers, after
+// hmoe-thread-arrays-to-registers).
 // CHECK-LABEL: func.func @column_in_arithmetic
 // CHECK-NOT: vector.
 // CHECK: return
@@ -295,4 +297,22 @@ func.func @unsigned_inner_loop(%x: memref<?x64xf32>, %r: index, %col0: index, %n
     memref.store %sum, %y[%r, %col] : memref<?x64xf32>
   }
   return %y : memref<?x64xf32>
+}
+
+// CHECK-LABEL: func.func @thread_arrays
+// CHECK-NOT: vector.
+// CHECK: return
+func.func @thread_arrays(%x: memref<4xf32>) -> f32 {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %probs = memref.alloca() : memref<4xf32>
+  %keys = memref.alloca() : memref<4xf32>
+  memref.copy %x, %probs : memref<4xf32> to memref<4xf32>
+  scf.for %c = %c0 to %c4 step %c1 {
+    %v = memref.load %probs[%c] : memref<4xf32>
+    memref.store %v, %keys[%c] : memref<4xf32>
+  }
+  %r = memref.load %keys[%c1] : memref<4xf32>
+  return %r : f32
 }

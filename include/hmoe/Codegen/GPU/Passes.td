@@ -533,8 +533,11 @@ def HMoEVectorizeLoopLoads : InterfacePass<"hmoe-vectorize-loop-loads",
     with at least one load of a row: the memref and the indices before the
     last the same in every iteration, the last index the induction
     variable, along a dimension of unit stride, an element of 1, 2, 4, 8
-    or 16 bytes (as packed in a vector as in the memref). With V = `bytes`
-    / the widest such row's element size (at least 2), the loop becomes:
+    or 16 bytes (as packed in a vector as in the memref); and no load of a
+    thread's own array (an alloca: registers, after
+    hmoe-thread-arrays-to-registers, where vector loads and the alignment
+    test would keep it in local memory). With V = `bytes` / the widest such
+    row's element size (at least 2), the loop becomes:
 
     - when the loop runs at least V steps and every row's element at the
       lower bound is aligned to V of its elements (a test before the loop,
@@ -594,7 +597,9 @@ def HMoEVectorizeColumnLoops : InterfacePass<"hmoe-vectorize-column-loops",
     of the induction variable an index `c + x` (x the same in every step,
     defined before the loop) that is the last index of a `memref.load` or
     `memref.store` along a dimension of unit stride (elements of 1 to 16
-    bytes, a power of two), V of them at most `bytes`; values computed from
+    bytes, a power of two), V of them at most `bytes`, of a buffer that is
+    not a thread's own array (an alloca: registers, after
+    hmoe-thread-arrays-to-registers); values computed from
     such loads only through `arith` ops without regions, nested `scf.for`
     carried values (of signed loops) and `scf.if` results (on conditions
     the same in every step); every store at such an index, in the loop's own body (not

@@ -400,11 +400,11 @@ struct SelectScratch {
     chosenProbs = L.scratch(k, b.getF32Type());
     weights = L.scratch(k, b.getF32Type());
   }
-  /// keys[c] = probs[probsBase + c] + selectionBias[c] (bias optional).
-  void initKeys(Lanes &L, int64_t n, Value probsIn, Value probsBase,
+  /// keys[c] = probOf(c) + selectionBias[c] (bias optional).
+  void initKeys(Lanes &L, int64_t n, function_ref<Value(Value)> probOf,
                 const std::function<Value(Value)> &selectionBias) {
     L.e.loop(0, n, [&](Value c) {
-      Value key = L.load(probsIn, L.addIdx(probsBase, c));
+      Value key = probOf(c);
       if (selectionBias)
         key = L.e.addf(key, selectionBias(c));
       L.store(key, keys, c);
@@ -435,6 +435,11 @@ struct SelectScratch {
         [&](Value j) { return logitOf(L.load(chosen, j)); }, weights);
   }
 };
+
+/// Most nodes of a level whose per-node probabilities are picked by selects
+/// rather than read at the run-time node's position (RouteEmitter::
+/// loadOfNode).
+constexpr int64_t kMaxSelectedNodes = 16;
 
 /// Emits the routing of the lanes' tokens for `op` (on buffers).
 class RouteEmitter {
@@ -536,6 +541,28 @@ private:
     emitNestedLevel(0, levelProbs, scratch, L.idx(0), L.idx(0), Value());
   }
 
+  /// `probs[node * fanout[l] + c]` for the run-time `node` of level `l`:
+  /// among at most kMaxSelectedNodes nodes, each node's value read at a
+  /// constant position and the node's picked by selects, so that the
+  /// scratch is never indexed at run time (registers on the GPU; contiguous
+  /// loads instead of a gather on the CPU's lanes).
+  Value loadOfNode(Value probs, int64_t l, Value node, Value c) {
+    int64_t n = fanout[l];
+    int64_t nodes = 1;
+    for (int64_t i = 0; i < l; ++i)
+      nodes *= fanout[i];
+    if (nodes > kMaxSelectedNodes)
+      return L.load(probs, L.addIdx(L.mulIdx(node, n), c));
+    auto of = [&](int64_t m) {
+      return L.load(probs, L.addIdx(L.idx(m * n), c));
+    };
+    Value v = of(nodes - 1);
+    for (int64_t m = nodes - 2; m >= 0; --m)
+      v = e.select(L.cmpIdx(arith::CmpIPredicate::eq, node, L.idx(m)), of(m),
+                   v);
+    return v;
+  }
+
   /// Chooses among the children of `node` at level `l`; `slot` and `weight`
   /// are the slot prefix and weight product of the choices above.
   void emitNestedLevel(int64_t l, ArrayRef<Value> levelProbs,
@@ -547,18 +574,18 @@ private:
     // (Scratch lives at token scope: an alloca here would grow the stack on
     // every iteration of the enclosing level's loop.)
     bool perNodeGate = perNode(logits[l], l, 1);
-    Value probsBase = perNodeGate ? L.mulIdx(node, n) : L.idx(0);
+    auto nodeProb = [&](Value c) {
+      return perNodeGate ? loadOfNode(levelProbs[l], l, node, c)
+                         : L.load(levelProbs[l], c);
+    };
     auto bias = selectionBias(l, node);
-    s.initKeys(L, n, levelProbs[l], probsBase, bias);
+    s.initKeys(L, n, nodeProb, bias);
     // Without a bias the keys are the probabilities; with one, the winners'
     // probabilities are read in the scan: for a gate per node from a copy
-    // of this node's, so that the scan reads at loop counters only (a
-    // gather per candidate on the CPU's lanes, local memory on the GPU).
+    // of this node's (read once, not k times).
     std::function<Value(Value)> probOf;
     if (bias && perNodeGate) {
-      e.loop(0, n, [&](Value c) {
-        L.store(L.load(levelProbs[l], L.addIdx(probsBase, c)), s.probs, c);
-      });
+      e.loop(0, n, [&](Value c) { L.store(nodeProb(c), s.probs, c); });
       probOf = [&](Value c) { return L.load(s.probs, c); };
     } else if (bias) {
       probOf = [&](Value c) { return L.load(levelProbs[l], c); };
@@ -597,7 +624,8 @@ private:
     int64_t k = perGroup ? groups * gate.getK() : gate.getK();
     SelectScratch s(L, numExperts, k);
     auto bias = selectionBias(0, L.idx(0));
-    s.initKeys(L, numExperts, probs, L.idx(0), bias);
+    s.initKeys(
+        L, numExperts, [&](Value ex) { return L.load(probs, ex); }, bias);
 
     // Without a bias the keys are the probabilities.
     std::function<Value(Value)> probOf;
