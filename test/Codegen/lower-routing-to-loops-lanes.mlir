@@ -31,3 +31,18 @@ func.func @wide(%l: memref<?x1024xf32>, %w: memref<?x2xf32>, %e: memref<?x2xi32>
       outs(%w, %e, %p : memref<?x2xf32>, memref<?x2xi32>, memref<?x1024xf32>)
   return
 }
+
+// -----
+
+// per_group picks k in every group: 8 x 32 = 256 winners, each with a
+// position, probability and weight a lane (over 1500 elements with the
+// probabilities and keys): scalar.
+// CHECK-LABEL: func.func @per_group_many_winners
+// CHECK-NOT: vector<16x
+// CHECK: return
+func.func @per_group_many_winners(%l: memref<?x256xf32>, %w: memref<?x256xf32>, %e: memref<?x256xi32>, %p: memref<?x256xf32>) {
+  hmoe.route #hmoe.strategy<per_group, groups = 8>
+      level(#hmoe.gate<linear, softmax, k = 32>, logits %l : memref<?x256xf32>)
+      outs(%w, %e, %p : memref<?x256xf32>, memref<?x256xi32>, memref<?x256xf32>)
+  return
+}

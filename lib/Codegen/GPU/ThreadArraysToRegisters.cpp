@@ -143,15 +143,19 @@ struct HMoEThreadArraysToRegistersPass
   void runOnOperation() override {
     for (auto func : getOperation().getOps<gpu::GPUFuncOp>()) {
       hoistArrays(func, maxElements);
-      // Loops indexing small arrays, and loops indexing large ones: those
-      // stay in local memory, and unrolled loops over them (DeepSeek-V3's
-      // 256 experts) held hundreds of their loads in registers and spilled.
+      // Loops indexing arrays that can be registers (small, only loaded
+      // and stored), and loops indexing other thread arrays: those stay in
+      // local memory, and unrolled loops over them (DeepSeek-V3's 256
+      // experts) held hundreds of their loads in registers and spilled.
       SetVector<scf::ForOp> small, large;
       func.walk([&](Operation *op) {
         auto memrefAndIndices = access(op);
         if (!memrefAndIndices || !hmoe::isThreadArray(memrefAndIndices->first))
           return;
-        bool isSmall = isSmallThreadArray(memrefAndIndices->first, maxElements);
+        // One whose memref is passed on cannot be promoted either way.
+        auto alloca = memrefAndIndices->first.getDefiningOp<memref::AllocaOp>();
+        bool isSmall =
+            isSmallThreadArray(alloca, maxElements) && onlyAccessed(alloca);
         for (Value index : memrefAndIndices->second)
           addLoopsIndexing(index, isSmall ? small : large);
       });

@@ -1,5 +1,6 @@
-// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(gpu.module(hmoe-thread-arrays-to-registers))' %s | FileCheck %s
-// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(gpu.module(hmoe-thread-arrays-to-registers{max-elements=8 max-iterations=16}))' %s | FileCheck %s --check-prefix=SMALL
+// RUN: hmoe-opt --split-input-file --mlir-print-local-scope --pass-pipeline='builtin.module(gpu.module(hmoe-thread-arrays-to-registers))' %s | FileCheck %s
+// RUN: hmoe-opt --split-input-file --mlir-print-local-scope --pass-pipeline='builtin.module(gpu.module(hmoe-thread-arrays-to-registers{max-elements=8}))' %s | FileCheck %s --check-prefix=SMALL
+// RUN: hmoe-opt --split-input-file --mlir-print-local-scope --pass-pipeline='builtin.module(gpu.module(hmoe-thread-arrays-to-registers{max-iterations=16}))' %s | FileCheck %s --check-prefix=ITER
 
 // A token's scratch as hmoe-lower-routing-to-loops leaves it: arrays in the
 // routing thread's scf.if and loop over tokens, each written before it is
@@ -8,11 +9,9 @@
 // in a loop over winners included) are annotated to be unrolled fully;
 // the loop over tokens (no constant trip count) and a loop indexing no
 // array are not. With max-elements=8 the 16-element array stays where it
-// is and only loops indexing the 2-element array are unrolled; with
-// max-iterations=16 the scan nest (2 x (1 + 16) copies) is not, but its
-// inner loop (16) is.
-// CHECK-DAG: #[[FULL:.*]] = #llvm.loop_unroll<full = true>
-// CHECK-DAG: #[[UNROLLED:.*]] = #llvm.loop_annotation<unroll = #[[FULL]]>
+// is and only the loop indexing the 2-element array is unrolled (its scan
+// indexes the large array: not). With max-iterations=16 the winners' loop
+// (2 x (1 + 16) copies with its scan) is not unrolled, its scan (16) is.
 // CHECK-LABEL: gpu.func @route
 // CHECK-NEXT: memref.alloca() : memref<2xindex>
 // CHECK-NEXT: memref.alloca() : memref<16xf32>
@@ -21,13 +20,13 @@
 // CHECK-NOT: memref.alloca
 // CHECK: scf.for
 // CHECK: memref.store {{.*}} : memref<16xf32>
-// CHECK: } {llvm.loop_annotation = #[[UNROLLED]]}
+// CHECK: } {llvm.loop_annotation = #llvm.loop_annotation<unroll = <full = true>>}
 // CHECK: scf.for
 // CHECK: scf.for
 // CHECK: memref.load {{.*}} : memref<16xf32>
-// CHECK: } {llvm.loop_annotation = #[[UNROLLED]]}
+// CHECK: } {llvm.loop_annotation = #llvm.loop_annotation<unroll = <full = true>>}
 // CHECK: memref.store {{.*}} : memref<2xindex>
-// CHECK: } {llvm.loop_annotation = #[[UNROLLED]]}
+// CHECK: } {llvm.loop_annotation = #llvm.loop_annotation<unroll = <full = true>>}
 // CHECK: scf.for
 // CHECK: memref.store {{.*}} : memref<?xf32>
 // CHECK-NEXT: }{{$}}
@@ -46,7 +45,14 @@
 // SMALL: memref.load {{.*}} : memref<16xf32>
 // SMALL: }{{$}}
 // SMALL: memref.store {{.*}} : memref<2xindex>
-// SMALL: } {llvm.loop_annotation = #{{.*}}}
+// SMALL: } {llvm.loop_annotation = #llvm.loop_annotation<unroll = <full = true>>}
+// ITER-LABEL: gpu.func @route
+// ITER: memref.store {{.*}} : memref<16xf32>
+// ITER-NEXT: } {llvm.loop_annotation = #llvm.loop_annotation<unroll = <full = true>>}
+// ITER: memref.load {{.*}} : memref<16xf32>
+// ITER: } {llvm.loop_annotation = #llvm.loop_annotation<unroll = <full = true>>}
+// ITER: memref.store {{.*}} : memref<2xindex>
+// ITER-NEXT: }{{$}}
 gpu.module @kernels {
   gpu.func @route(%logits: memref<?x16xf32>, %out: memref<?xf32>, %n: index, %routes: i1) kernel {
     %c0 = arith.constant 0 : index
@@ -85,17 +91,18 @@ gpu.module @kernels {
 // -----
 
 // Left where they are: an array whose memref is passed on (a subview: it
-// may outlive the access), one in workgroup memory, one of dynamic size;
-// their loops are not annotated, and a loop annotated already keeps its
-// annotation.
-// CHECK-DAG: #[[ROLLED:.*]] = #llvm.loop_unroll<disable = true>
+// may outlive the access; SROA could not promote it), one in workgroup
+// memory, one of dynamic size; the loops over them are not annotated, and
+// a loop annotated already keeps its annotation.
 // CHECK-LABEL: gpu.func @kept
 // CHECK: scf.if
 // CHECK-NEXT: memref.alloca() : memref<4xf32>
 // CHECK-NEXT: memref.subview
 // CHECK-NEXT: memref.alloca() : memref<4xf32, #gpu.address_space<workgroup>>
 // CHECK-NEXT: memref.alloca(%{{.*}}) : memref<?xf32>
-// CHECK-NOT: loop_annotation = #{{.*}}<unroll = #{{.*}}<full
+// CHECK-NOT: full = true
+// CHECK: } {llvm.loop_annotation = #llvm.loop_annotation<unroll = <disable = true>>}
+// CHECK-NOT: full = true
 // CHECK: gpu.return
 gpu.module @kernels {
   gpu.func @kept(%x: memref<4xf32>, %n: index, %p: i1) kernel {
@@ -117,6 +124,10 @@ gpu.module @kernels {
         %v = memref.load %x[%i] : memref<4xf32>
         memref.store %v, %w[%i] : memref<4xf32, #gpu.address_space<workgroup>>
         memref.store %v, %d[%i] : memref<?xf32>
+      }
+      scf.for %i = %c0 to %c4 step %c1 {
+        %v = memref.load %x[%i] : memref<4xf32>
+        memref.store %v, %a[%i] : memref<4xf32>
       }
     }
     gpu.return

@@ -883,10 +883,14 @@ def HMoEThreadArraysToRegisters : Pass<"hmoe-thread-arrays-to-registers",
                 "unrolled";
   let description = [{
     In the kernels of the module, for each thread-private `memref.alloca`
-    of static shape and at most `max-elements` elements:
+    of static shape and at most `max-elements` elements whose every use
+    loads or stores its elements (or reads its address for an alignment
+    test: nothing keeps it past an access):
 
-    * outside any loop, it moves to the kernel's entry block (one inside
-      a loop stays: a fresh array each iteration);
+    * it moves to the kernel's entry block, out of loops too: one array
+      for every iteration instead of a fresh one each, the same where each
+      iteration writes before it reads (what a fresh array's undefined
+      contents require);
     * an `scf.for` with constant bounds whose induction variable (through
       pure ops) indexes a load or store of it gets `llvm.loop_annotation
       = #llvm.loop_annotation<unroll = <full = true>>` (`!llvm.loop`
@@ -905,8 +909,9 @@ def HMoEThreadArraysToRegisters : Pass<"hmoe-thread-arrays-to-registers",
     thread's `scf.if`, and LLVM's own unroller, under its size
     thresholds, unrolled the 64-candidate scans by 8 and kept them loops:
     G1's fused routing kernel had a 536-byte stack frame on sm_90a. What
-    a route indexes at run time (a chosen node's probabilities in nested
-    levels with a gate per node) stays in local memory either way.
+    a route indexes at run time (a chosen node's probabilities in a level
+    of more than 16 nodes with a gate per node) stays in local memory
+    either way.
     Run before `convert-scf-to-cf`.
   }];
   let options = [

@@ -732,13 +732,18 @@ int64_t hmoe::routeScratchElements(RouteOp op) {
   // probabilities for every node, and per level its selection scratch (keys
   // and a copy of a node's probabilities; position, probability and weight
   // of each winner); group-limited's group keys, picks and kept flags.
+  // per_group selects k in each group: groups * k winners.
+  StrategyAttr strategy = op.getStrategy();
+  int64_t winnersPerK = strategy.getKind() == StrategyKind::PerGroup
+                            ? std::max<int64_t>(strategy.getGroups(), 1)
+                            : 1;
   int64_t total = 0, nodes = 1;
   for (auto [logits, gate] : llvm::zip(op.getLogits(), op.getGateList())) {
     int64_t n = cast<ShapedType>(logits.getType()).getShape().back();
     if (nodes > (int64_t(1) << 31) / std::max<int64_t>(n, 1))
       return std::numeric_limits<int64_t>::max();
     nodes *= n;
-    total += nodes + 2 * n + 3 * gate.getK();
+    total += nodes + 2 * n + 3 * winnersPerK * gate.getK();
   }
-  return total + 3 * op.getStrategy().getGroups();
+  return total + 3 * strategy.getGroups();
 }
