@@ -4,7 +4,9 @@
 #   bash scripts/gpu-check.sh prepare   # here: LLVM/MLIR, the CUDA toolkit
 #       compiles the check's layers (integration-matrix groups, W1/W2 in f32
 #       and bf16, G1) with hmoe-compile --target=cuda into build/gpu-check
-#       (about 21 MB: fatbins for sm_80 and sm_90a, libhmoe_cuda_runtime.so).
+#       (about 50 MB: the cases' fatbins for sm_80 and sm_90a, the
+#       benchmarks' sm_90a images, libhmoe_cuda_runtime.so; a device call
+#       carries 64 MiB with the source tree).
 #
 #   bash scripts/gpu-check.sh run       # on a GPU machine: driver, NumPy,
 #                                       # PyTorch; no LLVM/MLIR, no network
