@@ -64,7 +64,7 @@ run)
       --isolate "$CASE_S" || status=1
   fi
   if [ "$SAN_S" -gt 0 ] && command -v compute-sanitizer >/dev/null; then
-    echo "== 2. compute-sanitizer memcheck (6 cases), racecheck (5 cases and a race)"
+    echo "== 2. compute-sanitizer memcheck (7 cases), racecheck (5 cases and a race)"
     # One layer in f32, bf16 on tensor cores and on the threads' GEMMs, and
     # f32 in TF32; racecheck on tensor cores (bf16 by default).
     timeout "$SAN_S" compute-sanitizer --tool memcheck \
@@ -74,6 +74,11 @@ run)
     timeout "$SAN_S" compute-sanitizer --tool racecheck \
       --error-exitcode 3 "$PY" scripts/gpu_check.py check --dir "$DIR" \
       --match 'bf16[.]so$' --limit 2 || status=1
+    # Capacity in score order (a thread per assignment reading its
+    # expert's keys): memcheck (bounds).
+    timeout "$SAN_S" compute-sanitizer --tool memcheck \
+      --error-exitcode 3 "$PY" scripts/gpu_check.py check --dir "$DIR" \
+      --match 'capacity-capacity-score-long[.]so$' --limit 1 || status=1
     # The workgroup tiles' cp.async copies, stages and barriers
     # (warp-stage-bytes; wide/ffn_512's two stages in dynamic workgroup
     # memory): memcheck (bounds) and racecheck.

@@ -356,6 +356,16 @@ def prepare(args):
     # (group, dtype, variant, the one case to build or None for all, the
     # manifest's list it goes to)
     lists = [b + (None, "cases") for b in builds]
+    # Capacity in score order on the device (stop 46: a thread per
+    # assignment counting its expert's larger weights, in place of one
+    # thread's radix selects): ties, long experts, group-limited and
+    # per-group layers.
+    if args.target == "cuda":
+        for name in ("capacity/score/equal_weights", "capacity/score/long",
+                     "capacity/score/long_equal_weights",
+                     "capacity/score/ceil/group_limited/c=0.5/T=40",
+                     "capacity/score/hi_moe/per_group/c=0.9/T=23"):
+            lists.append(("capacity", None, None, name, "cases"))
     if args.target == "cuda":
         lists.append(("wide", "bf16", STAGED + " warp-test-drop-barrier",
                       "wide/ffn_512", "races"))
@@ -364,6 +374,8 @@ def prepare(args):
         cases = group_cases(group)
         if cases is None:
             sys.exit(f"unknown group {group}")
+        if only and only not in [case[0] for case in cases]:
+            sys.exit(f"no case {only} in group {group}")
         for name, layer, T, seed, make_params in cases:
             if only and name != only:
                 continue

@@ -378,6 +378,15 @@ def capacity_cases():
         layer.stats = ["dropped"]
         yield (f"capacity/{order}/equal_weights", layer, 20, 90,
                equal_rows_params)
+    # Score order over long experts (hundreds of assignments each, past
+    # the chunks of 64 in which the GPU's count stops at the capacity),
+    # with distinct weights and with every weight tied.
+    for name, T, params in (("long", 400, None),
+                            ("long_equal_weights", 300, equal_rows_params)):
+        layer = copy.deepcopy(layers["flat"])
+        layer.capacity, layer.fill_order = 0.5, "score"
+        layer.stats = ["dropped", "load"]
+        yield (f"capacity/score/{name}", layer, T, 91, params)
 
 
 def shared_cases():

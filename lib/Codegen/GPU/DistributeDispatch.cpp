@@ -6,6 +6,8 @@
 // the chunks per expert and the experts' offsets, then every assignment
 // placed. Each launch is an scf.forall over GPU blocks whose threads take
 // the experts; hmoe-map-forall-to-gpu maps them like every other stage.
+// Capacity in choice_rank or score fill order first decides which are kept
+// (a flag per assignment), then places the kept ones the same way.
 //
 //===----------------------------------------------------------------------===//
 
@@ -95,16 +97,15 @@ struct DispatchDistributor {
 
   /// One stable ranking of the assignments in `order`: each (t, j) that
   /// passes `keep` gets its rank r among its expert's, visited in order;
-  /// `offsets` gets the exclusive scan of min(count, capacity) over the
-  /// experts; `place(t, j, expert, r)` runs for each ranked assignment.
-  /// `perChunk(c)`, if given, runs in the counting launch too, in a
-  /// thread loop of its own.
-  void rank(VisitOrder order, Value capacity,
+  /// `offsets` ([E + 1] i32) gets the exclusive scan of min(count,
+  /// capacity) over the experts; `place(t, j, expert, r)` runs for each
+  /// ranked assignment. `perChunk(c)`, if given, runs in the counting
+  /// launch too, in a thread loop of its own.
+  void rank(VisitOrder order, Value capacity, Value offsets,
             function_ref<Value(Value, Value)> keep,
             function_ref<void(Value, Value, Value, Value)> place,
             function_ref<void(Value)> perChunk = nullptr) {
     Type i32 = e.b.getI32Type();
-    Value offsets = op.getOffsetsInit();
     auto countIn = [&](Value c, Value ex, Value init,
                        function_ref<void(Value, Value, Value)> onMatch) {
       Value lo, hi;
@@ -192,36 +193,123 @@ struct DispatchDistributor {
         });
       };
     };
-    Value keep;
-    if (op.getCapacityFactor() && op.getFillOrder() == FillOrder::ChoiceRank) {
-      // Which are kept is decided in choice-rank order; they are then
-      // placed in token order, as if dropless.
-      keep = memref::AllocOp::create(
-          b, MemRefType::get({ShapedType::kDynamic}, b.getI8Type()),
-          ValueRange{numAssignments});
-      auto flat = [&](Value t, Value j) {
-        return e.addi(e.muli(t, e.idx(k)), j);
-      };
+    std::optional<FillOrder> fillOrder;
+    if (op.getCapacityFactor())
+      fillOrder = op.getFillOrder();
+    if (!fillOrder || *fillOrder == FillOrder::TokenOrder) {
+      rank(VisitOrder::Token, capacity, offsets, nullptr, placeInSlot(capacity),
+           initialise);
+      return;
+    }
+    // Which are kept is decided first, into a flag per assignment; the kept
+    // ones are then placed in token order, as if dropless.
+    Value keep = memref::AllocOp::create(
+        b, MemRefType::get({ShapedType::kDynamic}, b.getI8Type()),
+        ValueRange{numAssignments});
+    if (*fillOrder == FillOrder::ChoiceRank) {
       rank(
-          VisitOrder::ChoiceRank, capacity, nullptr,
+          VisitOrder::ChoiceRank, capacity, offsets, nullptr,
           [&](Value t, Value j, Value, Value r) {
             Value kept = e.cmpi(CmpIPredicate::slt, wide(r), capacity);
             e.store(arith::ExtUIOp::create(b, b.getI8Type(), kept), keep,
                     flat(t, j));
           },
           initialise);
-      Value dropless = e.toI64(numAssignments);
-      rank(
-          VisitOrder::Token, dropless,
-          [&](Value t, Value j) {
-            return arith::TruncIOp::create(b, b.getI1Type(),
-                                           e.load(keep, flat(t, j)));
-          },
-          placeInSlot(dropless));
     } else {
-      rank(VisitOrder::Token, capacity, nullptr, placeInSlot(capacity),
-           initialise);
+      keepByScore(capacity, keep, initialise);
     }
+    Value dropless = e.toI64(numAssignments);
+    rank(
+        VisitOrder::Token, dropless, offsets,
+        [&](Value t, Value j) {
+          return arith::TruncIOp::create(b, b.getI1Type(),
+                                         e.load(keep, flat(t, j)));
+        },
+        placeInSlot(dropless));
+  }
+
+  /// Assignment (t, j)'s index in token order.
+  Value flat(Value t, Value j) { return e.addi(e.muli(t, e.idx(k)), j); }
+
+  /// The score fill order's flags: each expert keeps the `capacity` of its
+  /// assignments with the largest weights (equal weights in token order).
+  /// The assignments are sorted by expert (dropless, token order within an
+  /// expert) with their keys; then each counts those of its expert that go
+  /// before it (a larger key, or an equal one earlier) and is kept while
+  /// that count is under the capacity. `T * K` threads, each reading its
+  /// expert's keys in the same order as its neighbours (a warp's threads
+  /// mostly share an expert); an expert within its capacity keeps them all
+  /// without counting, and a count stops, a chunk at a time, once it
+  /// reaches the capacity. (The CPU's loops do a radix select per expert
+  /// instead: one thread's work there.)
+  void keepByScore(Value capacity, Value keep,
+                   function_ref<void(Value)> perChunk) {
+    ImplicitLocOpBuilder &b = e.b;
+    Type i32 = b.getI32Type();
+    auto buffer = [&](Value n) -> Value {
+      return memref::AllocOp::create(
+          b, MemRefType::get({ShapedType::kDynamic}, i32), ValueRange{n});
+    };
+    Value start = memref::AllocOp::create(
+        b, MemRefType::get({numExperts + 1}, i32), ValueRange{});
+    Value members = buffer(numAssignments); // assignment at each position
+    Value keys = buffer(numAssignments);    // its key
+    rank(
+        VisitOrder::Token, e.toI64(numAssignments), start, nullptr,
+        [&](Value t, Value j, Value ex, Value r) {
+          Value at = e.toIndex(e.addi(e.load(start, ex), r));
+          e.store(e.toI32(flat(t, j)), members, at);
+          e.store(emitFillScoreKey(b, e.load(op.getWeights(), {t, j})), keys,
+                  at);
+        },
+        perChunk);
+
+    constexpr int64_t kCountChunk = 64;
+    gpu.overRange(numAssignments, blockThreads, [&](Value p) {
+      Value placed = e.toIndex(e.load(start, e.idx(numExperts)));
+      e.ifThen(e.cmpi(CmpIPredicate::ult, p, placed), [&] {
+        Value q = e.toIndex(e.load(members, p));
+        Value ex = e.toIndex(e.load(
+            op.getExperts(), {e.divui(q, e.idx(k)), e.remui(q, e.idx(k))}));
+        Value lo = e.load(start, ex);
+        Value hi = e.load(start, e.addi(ex, e.idx(1)));
+        Value fits = e.cmpi(CmpIPredicate::sle, wide(e.subi(hi, lo)), capacity);
+        Value key = e.load(keys, p);
+        Value first = e.toIndex(lo);
+        Value last = e.toIndex(e.select(fits, lo, hi));
+        auto under = [&](Value count) {
+          return e.cmpi(CmpIPredicate::slt, wide(count), capacity);
+        };
+        Value before = e.loop(
+            first, last, e.idx(kCountChunk), {e.i32(0)},
+            [&](Value from, ValueRange acc) -> SmallVector<Value> {
+              auto counting =
+                  scf::IfOp::create(b, TypeRange{i32}, under(acc[0]), true);
+              OpBuilder::InsertionGuard guard(b);
+              b.setInsertionPointToStart(counting.elseBlock());
+              scf::YieldOp::create(b, acc[0]);
+              b.setInsertionPointToStart(counting.thenBlock());
+              Value to = arith::MinUIOp::create(
+                  b, e.addi(from, e.idx(kCountChunk)), last);
+              Value count = e.loop(
+                  from, to, {acc[0]},
+                  [&](Value i, ValueRange n) -> SmallVector<Value> {
+                    Value other = e.load(keys, i);
+                    Value larger = arith::CmpIOp::create(b, CmpIPredicate::ugt,
+                                                         other, key);
+                    Value earlier =
+                        e.andi(e.cmpi(CmpIPredicate::eq, other, key),
+                               e.cmpi(CmpIPredicate::ult, i, p));
+                    Value goes = e.ori(larger, earlier);
+                    return {e.addi(n[0], arith::ExtUIOp::create(b, i32, goes))};
+                  })[0];
+              scf::YieldOp::create(b, count);
+              return {counting.getResult(0)};
+            })[0];
+        Value kept = e.ori(fits, under(before));
+        e.store(arith::ExtUIOp::create(b, b.getI8Type(), kept), keep, q);
+      });
+    });
   }
 };
 
@@ -245,17 +333,8 @@ struct HMoEDistributeDispatchPass
       ImplicitLocOpBuilder b(op.getLoc(), rewriter);
       b.setInsertionPoint(op);
       Emitter e{b};
-      if (op.getCapacityFactor() && op.getFillOrder() == FillOrder::Score) {
-        // The radix select per expert stays the scalar loops, on one
-        // thread.
-        GPULoops gpu{b};
-        gpu.blocks(b.getIndexAttr(1), [&](Value) {
-          gpu.threads(1, [&](Value) { b.clone(*op); });
-        });
-      } else {
-        DispatchDistributor distributor(e, op, chunkTokens, blockThreads);
-        distributor.emit();
-      }
+      DispatchDistributor distributor(e, op, chunkTokens, blockThreads);
+      distributor.emit();
       rewriter.eraseOp(op);
     }
   }

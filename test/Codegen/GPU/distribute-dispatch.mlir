@@ -144,15 +144,87 @@ func.func @choice_rank(%e: memref<?x2xi32>, %st: memref<?xi32>, %so: memref<?x2x
 
 // -----
 
-// score: the radix select per expert stays the scalar loops, on one thread
-// of one block.
+// score: a dropless ranking sorts the assignments by expert into scratch
+// (start offsets, each position's assignment and its weight's key); one
+// thread per position then counts those of its expert that go first (a
+// larger key, or an equal one earlier) in chunks of 64, stopping at the
+// capacity, and flags the assignment kept below it (an expert within its
+// capacity without counting); the kept ones are ranked again in token order
+// for their slots.
 // CHECK-LABEL: func.func @score
-// CHECK: scf.forall (%{{.*}}) in (1) {
-// CHECK:   scf.forall (%{{.*}}) in (1) {
-// CHECK:     hmoe.dispatch %{{.*}} : memref<?x2xi32> weights %{{.*}} : memref<?x2xf32> num_experts = 4 capacity_factor 1.000000e+00 fill_order score
-// CHECK:   } {mapping = [#gpu.thread<linear_dim_0>]}
+// CHECK-SAME: (%[[E:[^:]*]]: memref<?x2xi32>, %[[W:[^:]*]]: memref<?x2xf32>, %{{[^:]*}}: memref<?xi32>, %{{[^:]*}}: memref<?x2xi32>, %[[OFF:[^:]*]]: memref<5xi32>)
+// CHECK: %[[N:.*]] = arith.muli %{{.*}}, %c2 : index
+// CHECK: %[[ALL:.*]] = arith.index_cast %[[N]] : index to i64
+// CHECK: %[[CAP:.*]] = arith.fptosi
+// CHECK: %[[KEEP:.*]] = memref.alloc(%[[N]]) : memref<?xi8>
+// CHECK: %[[START:.*]] = memref.alloc() : memref<5xi32>
+// CHECK: %[[MEMBERS:.*]] = memref.alloc(%[[N]]) : memref<?xi32>
+// CHECK: %[[KEYS:.*]] = memref.alloc(%[[N]]) : memref<?xi32>
+// The dropless ranking's scan goes to START; its placement writes each
+// position's assignment and key.
+// CHECK: scf.forall
 // CHECK: } {mapping = [#gpu.block<x>]}
-// CHECK-NEXT: return
+// CHECK: scf.forall (%{{.*}}) in (1)
+// CHECK:   arith.minsi %{{.*}}, %[[ALL]]
+// CHECK:   memref.store %{{.*}}, %[[START]]
+// CHECK: } {mapping = [#gpu.block<x>]}
+// CHECK: scf.forall
+// CHECK:   scf.if
+// CHECK:     %[[AT0:.*]] = memref.load %[[START]]
+// CHECK:     %[[AT1:.*]] = arith.addi %[[AT0]], %{{.*}} : i32
+// CHECK:     %[[AT:.*]] = arith.index_cast %[[AT1]] : i32 to index
+// CHECK:     memref.store %{{.*}}, %[[MEMBERS]][%[[AT]]]
+// CHECK:     memref.load %[[W]]
+// CHECK:     arith.bitcast %{{.*}} : f32 to i32
+// CHECK:     memref.store %{{.*}}, %[[KEYS]][%[[AT]]]
+// CHECK: } {mapping = [#gpu.block<x>]}
+// The count: a launch over the T * K positions.
+// CHECK: %[[BLOCKS:.*]] = arith.ceildivui %[[N]], %c2
+// CHECK: scf.forall (%[[BLK:.*]]) in (%[[BLOCKS]]) {
+// CHECK:   scf.forall (%[[TID:.*]]) in (2) {
+// CHECK:     %[[P0:.*]] = arith.muli %[[BLK]], %c2
+// CHECK:     %[[P:.*]] = arith.addi %[[P0]], %[[TID]]
+// CHECK:     %[[PLACED:.*]] = memref.load %[[START]][%c4]
+// CHECK:     %[[Q:.*]] = memref.load %[[MEMBERS]][%[[P]]]
+// CHECK:     %[[QI:.*]] = arith.index_cast %[[Q]] : i32 to index
+// CHECK:     %[[EX:.*]] = memref.load %[[E]]
+// CHECK:     %[[LO:.*]] = memref.load %[[START]]
+// CHECK:     %[[HI:.*]] = memref.load %[[START]]
+// CHECK:     %[[SIZE:.*]] = arith.subi %[[HI]], %[[LO]] : i32
+// CHECK:     %[[SIZEW:.*]] = arith.extsi %[[SIZE]] : i32 to i64
+// CHECK:     %[[FITS:.*]] = arith.cmpi sle, %[[SIZEW]], %[[CAP]] : i64
+// CHECK:     %[[KEY:.*]] = memref.load %[[KEYS]][%[[P]]]
+// CHECK:     %[[END:.*]] = arith.select %[[FITS]], %[[LO]], %[[HI]] : i32
+// CHECK:     %[[BEFORE:.*]] = scf.for %[[FROM:.*]] = %{{.*}} to %{{.*}} step %c64 iter_args(%[[SOFAR:.*]] = %c0_i32)
+// CHECK:       %[[SOFARW:.*]] = arith.extsi %[[SOFAR]] : i32 to i64
+// CHECK:       %[[UNDER:.*]] = arith.cmpi slt, %[[SOFARW]], %[[CAP]] : i64
+// CHECK:       scf.if %[[UNDER]] -> (i32) {
+// CHECK:         scf.for %[[I:.*]] = %[[FROM]] to %{{.*}} step %c1 iter_args(%[[ACC:.*]] = %[[SOFAR]])
+// CHECK:           %[[OTHER:.*]] = memref.load %[[KEYS]][%[[I]]]
+// CHECK:           %[[LARGER:.*]] = arith.cmpi ugt, %[[OTHER]], %[[KEY]] : i32
+// CHECK:           %[[EQUAL:.*]] = arith.cmpi eq, %[[OTHER]], %[[KEY]] : i32
+// CHECK:           %[[EARLIER:.*]] = arith.cmpi ult, %[[I]], %[[P]] : index
+// CHECK:           %[[TIE:.*]] = arith.andi %[[EQUAL]], %[[EARLIER]]
+// CHECK:           %[[GOES:.*]] = arith.ori %[[LARGER]], %[[TIE]]
+// CHECK:       } else {
+// CHECK:         scf.yield %[[SOFAR]]
+// CHECK:     %[[BW:.*]] = arith.extsi %[[BEFORE]] : i32 to i64
+// CHECK:     %[[BELOW:.*]] = arith.cmpi slt, %[[BW]], %[[CAP]] : i64
+// CHECK:     %[[KEPT:.*]] = arith.ori %[[FITS]], %[[BELOW]] : i1
+// CHECK:     %[[FLAG:.*]] = arith.extui %[[KEPT]] : i1 to i8
+// CHECK:     memref.store %[[FLAG]], %[[KEEP]][%[[QI]]]
+// CHECK: } {mapping = [#gpu.block<x>]}
+// Then the kept ones, in token order, into OFF and the slots.
+// CHECK: scf.forall
+// CHECK:   memref.load %[[KEEP]]
+// CHECK: } {mapping = [#gpu.block<x>]}
+// CHECK: scf.forall (%{{.*}}) in (1)
+// CHECK:   memref.store %{{.*}}, %[[OFF]]
+// CHECK: } {mapping = [#gpu.block<x>]}
+// CHECK: scf.forall
+// CHECK: } {mapping = [#gpu.block<x>]}
+// CHECK-NOT: hmoe.dispatch
+// CHECK: return
 func.func @score(%e: memref<?x2xi32>, %w: memref<?x2xf32>, %st: memref<?xi32>, %so: memref<?x2xi32>, %off: memref<5xi32>) {
   hmoe.dispatch %e : memref<?x2xi32> weights %w : memref<?x2xf32> num_experts = 4 capacity_factor 1.0 fill_order score
       outs(%st, %so, %off : memref<?xi32>, memref<?x2xi32>, memref<5xi32>)

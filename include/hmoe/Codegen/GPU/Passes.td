@@ -648,11 +648,16 @@ def HMoEDistributeDispatch : InterfacePass<"hmoe-distribute-dispatch",
        token.
 
     Nothing is read back on the host; the device does `T * K * E` compares
-    in steps 1 and 3. Capacity in `choice_rank` fill order ranks twice:
-    which are kept in (choice, token) order, then their slots in token
-    order. The `score` fill order (a radix select per expert) stays the
-    scalar loops on one thread. A dispatch already inside a loop or launch
-    is left alone.
+    in steps 1 and 3. With a capacity in another fill order, which are
+    kept is decided first, into a flag per assignment, and the kept ones
+    are then ranked again in token order for their slots: `choice_rank`
+    ranks in (choice, token) order; `score` sorts the assignments by
+    expert (a dropless ranking) with their weights' keys, then one thread
+    per assignment counts those of its expert that go before it (a larger
+    weight, or an equal one earlier) and keeps it while that count is
+    under the capacity (stopping once it is not; an expert within its
+    capacity keeps all without counting). A dispatch already inside a
+    loop or launch is left alone.
   }];
   let options = [
     Option<"chunkTokens", "chunk-tokens", "int64_t", /*default=*/"64",

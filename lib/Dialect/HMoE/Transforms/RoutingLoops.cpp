@@ -78,6 +78,17 @@ static void emitTokenOrderDispatch(Emitter &e, Value experts,
   });
 }
 
+Value hmoe::emitFillScoreKey(ImplicitLocOpBuilder &b, Value weight) {
+  Emitter e{b};
+  Type i32 = b.getI32Type();
+  Value w = e.addf(weight, e.f32(0.0)); // -0 -> +0
+  Value bits = arith::BitcastOp::create(b, i32, w);
+  Value negative = e.cmpi(CmpIPredicate::slt, bits, e.i32(0));
+  Value key = e.select(negative, arith::XOrIOp::create(b, bits, e.i32(-1)),
+                       e.ori(bits, e.i32(INT32_MIN)));
+  return e.select(e.isNaN(w), e.i32(0), key);
+}
+
 /// Dispatch with a capacity whose fill order is not token order: a dropless
 /// counting sort by expert (token order inside an expert), then, expert by
 /// expert, which of its choices are kept (the first C in the fill order),
@@ -116,17 +127,11 @@ static void lowerPrioritisedDispatch(Emitter &e, DispatchOp op, Value numTokens,
   bool byScore = op.getFillOrder() == FillOrder::Score;
   Value histogram = byScore ? e.allocaOf(256, i32) : Value();
   Value weights = op.getWeights();
-  // The weight of position p as an unsigned key in the order of the weights
-  // (larger weight, larger key; NaN the smallest, -0 as +0).
+  // The weight of position p as its key in score order.
   auto keyAt = [&](Value p) -> Value {
     Value t = e.toIndex(e.load(slotToken, p));
     Value j = e.toIndex(e.load(choiceAt, p));
-    Value w = e.addf(e.load(weights, {t, j}), e.f32(0.0));
-    Value bits = arith::BitcastOp::create(b, i32, w);
-    Value negative = e.cmpi(CmpIPredicate::slt, bits, e.i32(0));
-    Value key = e.select(negative, arith::XOrIOp::create(b, bits, e.i32(-1)),
-                         e.ori(bits, e.i32(INT32_MIN)));
-    return e.select(e.isNaN(w), e.i32(0), key);
+    return emitFillScoreKey(b, e.load(weights, {t, j}));
   };
   e.loop(0, numExperts, [&](Value ex) {
     Value lo = e.toIndex(e.load(start, ex));

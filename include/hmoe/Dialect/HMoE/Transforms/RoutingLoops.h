@@ -39,6 +39,12 @@ int64_t routeScratchElements(RouteOp op);
 Value emitDispatchCapacity(ImplicitLocOpBuilder &b, DispatchOp op,
                            Value numAssignments);
 
+/// Routing weight `weight` (f32) as an unsigned i32 key in the score fill
+/// order: a larger weight a larger key, NaN the smallest, -0 as +0. Score
+/// order keeps an expert's choices with the largest keys, equal keys in
+/// token order.
+Value emitFillScoreKey(ImplicitLocOpBuilder &b, Value weight);
+
 /// Replaces the memref-form `op` by a stable two-pass counting sort with
 /// the capacity limit. Fails (without a diagnostic) on tensors.
 LogicalResult lowerDispatchToLoops(RewriterBase &rewriter, DispatchOp op);
