@@ -17,7 +17,7 @@ import sys
 import numpy as np
 
 from hmoe.layer import Gate, Layer
-from hmoe.run import check_layer
+from hmoe.run import check_layer, decisive_params
 
 SCORES = ["linear", "laplace", "gaussian", "activation"]
 ACTIVATIONS = ["tanh", "sigmoid", "relu", "gelu", "silu"]
@@ -499,12 +499,14 @@ def random_cases(count, seed):
     """`count` random layers (random_layer) from `seed`, each with 0 to 70
     tokens: what hostile use found wrong answers with (a dense biased
     level's dropped bias), kept as a group so that a sweep of any size is
-    one command."""
+    one command. Inputs with too many near ties are redrawn
+    (decisive_params)."""
     rng = np.random.default_rng(seed)
     for i in range(count):
         layer = random_layer(rng)
         T = int(rng.choice([0, 1, 3, 17, 40, 70]))
-        yield (f"random/{seed}/{i}", layer, T, seed * 1000 + i, None)
+        yield (f"random/{seed}/{i}", layer, T, seed * 1000 + i,
+               decisive_params)
 
 
 def group_cases(group, count=24, seed=1):
