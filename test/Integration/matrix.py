@@ -385,7 +385,9 @@ def capacity_cases():
                             ("long_equal_weights", 300, equal_rows_params)):
         layer = copy.deepcopy(layers["flat"])
         layer.capacity, layer.fill_order = 0.5, "score"
-        layer.stats = ["dropped", "load"]
+        # (More tokens than the GPU's statistics take a block: their
+        # per-expert sums over two chunks.)
+        layer.stats = ["dropped", "load", "importance", "cv2_loss"]
         yield (f"capacity/score/{name}", layer, T, 91, params)
 
 

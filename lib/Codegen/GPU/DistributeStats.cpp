@@ -1,9 +1,10 @@
 //===- DistributeStats.cpp - the hmoe-distribute-stats pass ---------------===//
 //
-// hmoe.stats on the device: per-expert sums with a thread per expert,
-// per-token terms with a thread per token, and one block that reduces
-// those (a fixed order: the same result every run) and writes the
-// statistics. The formulas are the scalar lowering's (RoutingLoops.h).
+// hmoe.stats on the device: per-expert sums over chunks of tokens (a
+// block a chunk, a thread an expert), per-token terms with a thread per
+// token, and one block that reduces those (a fixed order: the same result
+// every run) and writes the statistics. The formulas are the scalar
+// lowering's (RoutingLoops.h).
 //
 //===----------------------------------------------------------------------===//
 
@@ -23,7 +24,7 @@ using namespace mlir;
 using namespace mlir::hmoe;
 
 namespace {
-void distributeStats(ImplicitLocOpBuilder &b, StatsOp op,
+void distributeStats(ImplicitLocOpBuilder &b, StatsOp op, int64_t chunkTokens,
                      int64_t blockThreads) {
   Emitter e{b};
   GPULoops gpu{b};
@@ -34,13 +35,23 @@ void distributeStats(ImplicitLocOpBuilder &b, StatsOp op,
     return memref::AllocOp::create(b, MemRefType::get(shape, elem), dynamic);
   };
 
-  // Per expert: its load and importance, one thread each.
-  Value load = alloc({numExperts}, b.getI64Type(), {});
-  Value importance = alloc({numExperts}, b.getF64Type(), {});
-  gpu.overRange(e.idx(numExperts), std::min(numExperts, blockThreads),
-                [&](Value ex) {
-                  emitExpertLoadAndImportance(b, op, ex, load, importance);
-                });
+  // Per (chunk of tokens, expert): its load and importance, a block a
+  // chunk, its threads sharing the experts.
+  Value chunk = e.idx(chunkTokens);
+  Value numChunks = arith::CeilDivUIOp::create(b, numTokens, chunk);
+  Value chunkLoad =
+      alloc({ShapedType::kDynamic, numExperts}, b.getI64Type(), {numChunks});
+  Value chunkImportance =
+      alloc({ShapedType::kDynamic, numExperts}, b.getF64Type(), {numChunks});
+  gpu.blocks(OpFoldResult(numChunks), [&](Value c) {
+    gpu.strided(numExperts, blockThreads, [&](Value ex) {
+      Value first = e.muli(c, chunk);
+      Value end = arith::MinUIOp::create(b, e.addi(first, chunk), numTokens);
+      auto [n, p] = emitExpertLoadAndImportance(b, op, ex, first, end);
+      e.store(n, chunkLoad, {c, ex});
+      e.store(p, chunkImportance, {c, ex});
+    });
+  });
 
   // Per token: the terms of the per-token statistics, one thread each.
   SmallVector<StatKind> terms;
@@ -62,11 +73,24 @@ void distributeStats(ImplicitLocOpBuilder &b, StatsOp op,
     });
   }
 
-  // One block: each thread sums a stride of the tokens, then one thread
-  // the threads' sums, and writes every statistic.
+  // One block: each thread sums an expert's chunks (in chunk order) and a
+  // stride of the tokens' terms, then one thread the threads' sums, and
+  // writes every statistic.
+  Value load = alloc({numExperts}, b.getI64Type(), {});
+  Value importance = alloc({numExperts}, b.getF64Type(), {});
   gpu.blocks(b.getIndexAttr(1), [&](Value) {
-    if (!terms.empty())
-      gpu.threads(blockThreads, [&](Value tid) {
+    gpu.threads(blockThreads, [&](Value tid) {
+      gpu.stridedFrom(tid, e.idx(numExperts), blockThreads, [&](Value ex) {
+        ValueRange sums =
+            e.loop(e.idx(0), numChunks, {e.i64(0), e.f64(0.0)},
+                   [&](Value c, ValueRange acc) -> SmallVector<Value> {
+                     return {e.addi(acc[0], e.load(chunkLoad, {c, ex})),
+                             e.addf(acc[1], e.load(chunkImportance, {c, ex}))};
+                   });
+        e.store(sums[0], load, ex);
+        e.store(sums[1], importance, ex);
+      });
+      if (!terms.empty()) {
         for (int64_t i = 0; i < numTerms; ++i) {
           Value sum =
               e.loop(tid, numTokens, e.idx(blockThreads), {e.f64(0.0)},
@@ -75,7 +99,8 @@ void distributeStats(ImplicitLocOpBuilder &b, StatsOp op,
                      })[0];
           e.store(sum, partial, {e.idx(i), tid});
         }
-      });
+      }
+    });
     gpu.threads(1, [&](Value) {
       emitStatsFromSums(b, op, load, importance, [&](StatKind kind) {
         Value i = e.idx(llvm::find(terms, kind) - terms.begin());
@@ -93,9 +118,9 @@ struct HMoEDistributeStatsPass
   using Base::Base;
   void runOnOperation() override {
     FunctionOpInterface func = getOperation();
-    if (blockThreads < 1 || blockThreads > 1024) {
-      func.emitError()
-          << "hmoe-distribute-stats: expected 1 <= block-threads <= 1024";
+    if (chunkTokens < 1 || blockThreads < 1 || blockThreads > 1024) {
+      func.emitError() << "hmoe-distribute-stats: expected chunk-tokens >= 1 "
+                          "and 1 <= block-threads <= 1024";
       return signalPassFailure();
     }
     FailureOr<SmallVector<StatsOp>> ops = opsToDistribute<StatsOp>(func);
@@ -105,7 +130,7 @@ struct HMoEDistributeStatsPass
     for (StatsOp op : *ops) {
       ImplicitLocOpBuilder b(op.getLoc(), rewriter);
       b.setInsertionPoint(op);
-      distributeStats(b, op, blockThreads);
+      distributeStats(b, op, chunkTokens, blockThreads);
       rewriter.eraseOp(op);
     }
   }

@@ -1,31 +1,39 @@
-// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-distribute-stats{block-threads=8}),canonicalize,cse)' %s | FileCheck %s
+// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-distribute-stats{block-threads=8 chunk-tokens=16}),canonicalize,cse)' %s | FileCheck %s
 // RUN: hmoe-opt --split-input-file --verify-diagnostics --pass-pipeline='builtin.module(func.func(hmoe-distribute-stats))' %S/Inputs/distribute-stats-errors.mlir
 // RUN: not hmoe-opt --pass-pipeline='builtin.module(func.func(hmoe-distribute-stats{block-threads=0}))' %s 2>&1 | FileCheck %s --check-prefix=OPTION
+// RUN: not hmoe-opt --pass-pipeline='builtin.module(func.func(hmoe-distribute-stats{chunk-tokens=0}))' %s 2>&1 | FileCheck %s --check-prefix=OPTION
 
-// OPTION: hmoe-distribute-stats: expected 1 <= block-threads <= 1024
+// OPTION: hmoe-distribute-stats: expected chunk-tokens >= 1 and 1 <= block-threads <= 1024
 
-// Three launches: a thread per expert (load, importance), a thread per
-// token (the per-token terms, dropped and r_intra here), one block that
-// reduces them in a fixed order and writes every statistic.
+// Three launches: per chunk of 16 tokens (a block) each expert's load and
+// importance (a thread each), a thread per token (the per-token terms,
+// dropped and r_intra here), one block that reduces them in a fixed order
+// (chunks in order per expert, tokens by stride) and writes every
+// statistic.
 // CHECK-LABEL: func.func @stats
 // CHECK-SAME: (%[[P:[^:]*]]: memref<?x4xf32>, %[[E:[^:]*]]: memref<?x2xi32>, %[[SO:[^:]*]]: memref<?x2xi32>, %[[LOAD:[^:]*]]: memref<4xi64>, %[[DROP:[^:]*]]: memref<i64>, %[[RINTRA:[^:]*]]: memref<f32>, %[[BAL:[^:]*]]: memref<f32>)
 // CHECK: %[[T:.*]] = memref.dim %[[P]], %c0
-// CHECK: %[[L:.*]] = memref.alloc() : memref<4xi64>
-// CHECK: %[[IMP:.*]] = memref.alloc() : memref<4xf64>
-// 1. Per expert.
-// CHECK: scf.forall (%{{.*}}) in (1) {
-// CHECK:   scf.forall (%[[EX:.*]]) in (4) {
-// CHECK:     %[[EXI:.*]] = arith.index_cast %[[EX]] : index to i32
-// CHECK:     %[[SUMS:.*]]:2 = scf.for %[[TOK:.*]] = %c0 to %[[T]] step %c1 iter_args(%[[N:.*]] = %c0_i64, %[[IMPACC:.*]] = %cst
-// CHECK:       %[[CNT:.*]] = scf.for %[[J:.*]] = %c0 to %c2 step %c1 iter_args(%[[NACC:.*]] = %[[N]])
-// CHECK:         %[[GOT:.*]] = memref.load %[[E]][%[[TOK]], %[[J]]]
-// CHECK:         arith.cmpi eq, %[[GOT]], %[[EXI]]
-// CHECK:       %[[PROB:.*]] = memref.load %[[P]][%[[TOK]], %[[EX]]]
-// CHECK:       %[[PROB64:.*]] = arith.extf %[[PROB]] : f32 to f64
-// CHECK:       %[[IMPNEXT:.*]] = arith.addf %[[IMPACC]], %[[PROB64]]
-// CHECK:       scf.yield %[[CNT]], %[[IMPNEXT]]
-// CHECK:     memref.store %[[SUMS]]#0, %[[L]][%[[EX]]]
-// CHECK:     memref.store %[[SUMS]]#1, %[[IMP]][%[[EX]]]
+// CHECK: %[[CHUNKS:.*]] = arith.ceildivui %[[T]], %c16
+// CHECK: %[[CL:.*]] = memref.alloc(%[[CHUNKS]]) : memref<?x4xi64>
+// CHECK: %[[CIMP:.*]] = memref.alloc(%[[CHUNKS]]) : memref<?x4xf64>
+// 1. Per chunk and expert.
+// CHECK: scf.forall (%[[C:.*]]) in (%[[CHUNKS]]) {
+// CHECK:   scf.forall (%[[TID:.*]]) in (4) {
+// CHECK:     scf.for %[[EX:.*]] = %[[TID]] to %c4 step %c4 {
+// CHECK:       %[[FIRST:.*]] = arith.muli %[[C]], %c16
+// CHECK:       %[[END0:.*]] = arith.addi %[[FIRST]], %c16
+// CHECK:       %[[END:.*]] = arith.minui %[[END0]], %[[T]]
+// CHECK:       %[[EXI:.*]] = arith.index_cast %[[EX]] : index to i32
+// CHECK:       %[[SUMS:.*]]:2 = scf.for %[[TOK:.*]] = %[[FIRST]] to %[[END]] step %c1 iter_args(%[[N:.*]] = %c0_i64, %[[IMPACC:.*]] = %cst
+// CHECK:         %[[CNT:.*]] = scf.for %[[J:.*]] = %c0 to %c2 step %c1 iter_args(%[[NACC:.*]] = %[[N]])
+// CHECK:           %[[GOT:.*]] = memref.load %[[E]][%[[TOK]], %[[J]]]
+// CHECK:           arith.cmpi eq, %[[GOT]], %[[EXI]]
+// CHECK:         %[[PROB:.*]] = memref.load %[[P]][%[[TOK]], %[[EX]]]
+// CHECK:         %[[PROB64:.*]] = arith.extf %[[PROB]] : f32 to f64
+// CHECK:         %[[IMPNEXT:.*]] = arith.addf %[[IMPACC]], %[[PROB64]]
+// CHECK:         scf.yield %[[CNT]], %[[IMPNEXT]]
+// CHECK:       memref.store %[[SUMS]]#0, %[[CL]][%[[C]], %[[EX]]]
+// CHECK:       memref.store %[[SUMS]]#1, %[[CIMP]][%[[C]], %[[EX]]]
 // CHECK: } {mapping = [#gpu.block<x>]}
 // 2. Per token: one row of terms per per-token statistic.
 // CHECK: %[[TERMS:.*]] = memref.alloc(%[[T]]) : memref<2x?xf64>
@@ -43,9 +51,21 @@
 // CHECK:         memref.load %[[P]][%[[TK]],
 // CHECK:       memref.store %[[SQ]], %[[TERMS]][%c1, %[[TK]]]
 // CHECK: } {mapping = [#gpu.block<x>]}
-// 3. One block: a stride of the tokens per thread, then one thread.
+// 3. One block: per thread its experts' chunks (in order) and a stride of
+//    the tokens, then one thread.
+// CHECK: %[[L:.*]] = memref.alloc() : memref<4xi64>
+// CHECK: %[[IMP:.*]] = memref.alloc() : memref<4xf64>
 // CHECK: scf.forall (%{{.*}}) in (1) {
 // CHECK:   scf.forall (%[[TID:.*]]) in (8) {
+// CHECK:     scf.for %[[EX3:.*]] = %[[TID]] to %c4 step %c8 {
+// CHECK:       %[[TOTAL:.*]]:2 = scf.for %[[C3:.*]] = %c0 to %[[CHUNKS]] step %c1 iter_args(%[[LACC:.*]] = %c0_i64, %[[IACC:.*]] = %cst
+// CHECK:         %[[LC:.*]] = memref.load %[[CL]][%[[C3]], %[[EX3]]]
+// CHECK:         %[[LNEXT:.*]] = arith.addi %[[LACC]], %[[LC]]
+// CHECK:         %[[IC:.*]] = memref.load %[[CIMP]][%[[C3]], %[[EX3]]]
+// CHECK:         %[[INEXT:.*]] = arith.addf %[[IACC]], %[[IC]]
+// CHECK:         scf.yield %[[LNEXT]], %[[INEXT]]
+// CHECK:       memref.store %[[TOTAL]]#0, %[[L]][%[[EX3]]]
+// CHECK:       memref.store %[[TOTAL]]#1, %[[IMP]][%[[EX3]]]
 // CHECK:     %[[S0:.*]] = scf.for %[[TS:.*]] = %[[TID]] to %[[T]] step %c8 iter_args
 // CHECK:       memref.load %[[TERMS]][%c0, %[[TS]]]
 // CHECK:     memref.store %[[S0]], %[[PARTIAL]][%c0, %[[TID]]]
@@ -79,11 +99,13 @@ func.func @stats(%p: memref<?x4xf32>, %e: memref<?x2xi32>, %so: memref<?x2xi32>,
 // -----
 
 // Without per-token statistics: no per-token launch, and the last block
-// has only the thread that writes.
+// sums the experts' chunks, then the thread that writes.
 // CHECK-LABEL: func.func @per_expert_only
 // CHECK: scf.forall
 // CHECK: } {mapping = [#gpu.block<x>]}
 // CHECK: scf.forall (%{{.*}}) in (1) {
+// CHECK-NEXT: scf.forall (%{{.*}}) in (8) {
+// CHECK: } {mapping = [#gpu.thread<linear_dim_0>]}
 // CHECK-NEXT: scf.forall (%{{.*}}) in (1) {
 // CHECK: } {mapping = [#gpu.block<x>]}
 // CHECK-NOT: scf.forall

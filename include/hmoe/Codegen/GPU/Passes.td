@@ -683,19 +683,22 @@ def HMoEDistributeStats : InterfacePass<"hmoe-distribute-stats",
     (`hmoe-tile-for-gpu` leaves it there) becomes three launches, each an
     `scf.forall` over `#gpu.block<x>` around linear thread loops:
 
-    1. one thread per expert: its load and importance (one pass over the
-       tokens, f64);
+    1. a block per chunk of `chunk-tokens` tokens, its threads sharing
+       the experts: each expert's load and importance over the chunk (f64);
     2. one thread per token: the terms of the per-token statistics
        (`dropped`, `z_loss`, `r_intra`, `r_inter`), if any is asked for;
-    3. one block: each thread sums a stride of the tokens' terms, then one
-       thread sums those and writes every statistic from the per-expert
-       sums (the scalar lowering's formulas).
+    3. one block: each thread sums an expert's chunks in order and a
+       stride of the tokens' terms, then one thread sums those and writes
+       every statistic from the per-expert sums (the scalar lowering's
+       formulas).
 
     The order of every sum is fixed, so a layer returns the same figures
     on every run (not atomics). A stats op already inside a loop or launch
     is left alone.
   }];
   let options = [
+    Option<"chunkTokens", "chunk-tokens", "int64_t", /*default=*/"256",
+           "tokens per block in the per-expert sums">,
     Option<"blockThreads", "block-threads", "int64_t", /*default=*/"256",
            "threads per block (and the threads that share the reduction)">,
   ];

@@ -390,16 +390,16 @@ Value hmoe::emitStatTokenTerm(ImplicitLocOpBuilder &b, StatsOp op,
   }
 }
 
-void hmoe::emitExpertLoadAndImportance(ImplicitLocOpBuilder &b, StatsOp op,
-                                       Value ex, Value load, Value importance) {
+std::pair<Value, Value>
+hmoe::emitExpertLoadAndImportance(ImplicitLocOpBuilder &b, StatsOp op, Value ex,
+                                  Value firstToken, Value endToken) {
   Emitter e{b};
   StatsShape shape(op);
   Value probs = op.getProbs();
   Value experts = op.getExperts();
-  Value numTokens = memref::DimOp::create(b, probs, 0);
   Value exI32 = e.toI32(ex);
   ValueRange sums =
-      e.loop(e.idx(0), numTokens, {e.i64(0), e.f64(0.0)},
+      e.loop(firstToken, endToken, {e.i64(0), e.f64(0.0)},
              [&](Value t, ValueRange acc) -> SmallVector<Value> {
                Value n =
                    e.loop(e.idx(0), e.idx(shape.k), {acc[0]},
@@ -412,8 +412,7 @@ void hmoe::emitExpertLoadAndImportance(ImplicitLocOpBuilder &b, StatsOp op,
                Value p = e.extToF64(e.load(probs, {t, ex}));
                return {n, e.addf(acc[1], p)};
              });
-  e.store(sums[0], load, ex);
-  e.store(sums[1], importance, ex);
+  return {sums[0], sums[1]};
 }
 
 void hmoe::emitStatsFromSums(ImplicitLocOpBuilder &b, StatsOp op, Value load,

@@ -59,11 +59,12 @@ Value emitStatTokenTerm(ImplicitLocOpBuilder &b, StatsOp op, StatKind kind,
                         Value t);
 
 /// Expert `ex`'s load (i64, assignments) and importance (f64, summed
-/// probability) over every token of `op`, stored at `ex` of the [E]
-/// buffers `load` and `importance` (a GPU thread's share: one pass over
-/// the tokens per expert).
-void emitExpertLoadAndImportance(ImplicitLocOpBuilder &b, StatsOp op, Value ex,
-                                 Value load, Value importance);
+/// probability) over the tokens [firstToken, endToken) of `op`, summed in
+/// token order (a GPU thread's share: one pass over a chunk of tokens).
+std::pair<Value, Value> emitExpertLoadAndImportance(ImplicitLocOpBuilder &b,
+                                                    StatsOp op, Value ex,
+                                                    Value firstToken,
+                                                    Value endToken);
 
 /// Writes every statistic of `op` from the per-expert `load` (i64) and
 /// `importance` (f64) buffers and `tokenSum(kind)`, the sum over tokens of
