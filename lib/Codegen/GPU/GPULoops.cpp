@@ -72,6 +72,21 @@ void eraseNoOpCopies(RewriterBase &rewriter, Operation *root) {
     rewriter.eraseOp(copy);
 }
 
+std::optional<std::pair<Value, ValueRange>> bufferAccess(Operation *op,
+                                                         bool vectors) {
+  if (auto load = dyn_cast<memref::LoadOp>(op))
+    return std::make_pair(load.getMemRef(), load.getIndices());
+  if (auto store = dyn_cast<memref::StoreOp>(op))
+    return std::make_pair(store.getMemRef(), store.getIndices());
+  if (!vectors)
+    return std::nullopt;
+  if (auto load = dyn_cast<vector::LoadOp>(op))
+    return std::make_pair(load.getBase(), load.getIndices());
+  if (auto store = dyn_cast<vector::StoreOp>(op))
+    return std::make_pair(store.getBase(), store.getIndices());
+  return std::nullopt;
+}
+
 bool isThreadArray(Value buffer) {
   auto alloca = buffer.getDefiningOp<memref::AllocaOp>();
   if (!alloca)

@@ -167,6 +167,11 @@ void eraseNoOpCopies(RewriterBase &rewriter, Operation *root);
 /// workgroup memory (no memory space, or the private one).
 bool isThreadArray(Value buffer);
 
+/// The buffer and indices of a memref.load or memref.store, and with
+/// `vectors` of a vector.load or vector.store too; none for any other op.
+std::optional<std::pair<Value, ValueRange>> bufferAccess(Operation *op,
+                                                         bool vectors);
+
 /// The discardable attribute that scf-to-cf copies from an scf.for onto its
 /// latch branch.
 constexpr llvm::StringLiteral kLoopAnnotationAttrName = "llvm.loop_annotation";

@@ -15,6 +15,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "llvm/ADT/SetVector.h"
+#include "llvm/Support/MathExtras.h"
 
 namespace mlir::hmoe {
 #define GEN_PASS_DEF_HMOETHREADARRAYSTOREGISTERS
@@ -30,19 +31,6 @@ bool isSmallThreadArray(Value buffer, int64_t maxElements) {
   auto type = cast<MemRefType>(buffer.getType());
   return hmoe::isThreadArray(buffer) && type.hasStaticShape() &&
          type.getNumElements() <= maxElements;
-}
-
-/// The memref and indices of a load or store, if `op` is one.
-std::optional<std::pair<Value, ValueRange>> access(Operation *op) {
-  if (auto load = dyn_cast<memref::LoadOp>(op))
-    return std::make_pair(load.getMemRef(), load.getIndices());
-  if (auto store = dyn_cast<memref::StoreOp>(op))
-    return std::make_pair(store.getMemRef(), store.getIndices());
-  if (auto load = dyn_cast<vector::LoadOp>(op))
-    return std::make_pair(load.getBase(), load.getIndices());
-  if (auto store = dyn_cast<vector::StoreOp>(op))
-    return std::make_pair(store.getBase(), store.getIndices());
-  return std::nullopt;
 }
 
 /// Adds to `loops` every scf.for whose induction variable `index` is
@@ -67,21 +55,22 @@ void addLoopsIndexing(Value index, SetVector<scf::ForOp> &loops) {
 
 /// Copies of loop bodies that one copy of `block` holds once the loops in
 /// `unrolled` are unrolled fully: 1 for its own ops, plus those of the
-/// loops it holds (trip count times their own for unrolled ones).
-std::optional<int64_t> copiesIn(Block &block,
-                                const DenseSet<Operation *> &unrolled) {
-  int64_t copies = 1;
+/// loops it holds (trip count times their own for unrolled ones). The
+/// count saturates: nests of huge loops only need to be over any limit.
+std::optional<uint64_t> copiesIn(Block &block,
+                                 const DenseSet<Operation *> &unrolled) {
+  uint64_t copies = 1;
   bool known = true;
   block.walk<WalkOrder::PreOrder>([&](scf::ForOp inner) {
-    std::optional<int64_t> body = copiesIn(*inner.getBody(), unrolled);
+    std::optional<uint64_t> body = copiesIn(*inner.getBody(), unrolled);
     std::optional<APInt> trips = inner.getStaticTripCount();
     if (!body || (unrolled.contains(inner) && !trips)) {
       known = false;
       return WalkResult::interrupt();
     }
-    copies += unrolled.contains(inner)
-                  ? static_cast<int64_t>(trips->getZExtValue()) * *body
-                  : *body;
+    uint64_t times =
+        unrolled.contains(inner) ? trips->getLimitedValue() : uint64_t(1);
+    copies = llvm::SaturatingMultiplyAdd(times, *body, copies);
     return WalkResult::skip();
   });
   if (!known)
@@ -91,15 +80,15 @@ std::optional<int64_t> copiesIn(Block &block,
 
 /// Copies of loop bodies that unrolling `loop` fully makes (with the loops
 /// in `unrolled` inside it); none if unknown.
-std::optional<int64_t> unrolledCopies(scf::ForOp loop,
-                                      const DenseSet<Operation *> &unrolled) {
+std::optional<uint64_t> unrolledCopies(scf::ForOp loop,
+                                       const DenseSet<Operation *> &unrolled) {
   std::optional<APInt> trips = loop.getStaticTripCount();
-  if (!trips || trips->getActiveBits() > 32)
+  if (!trips)
     return std::nullopt;
-  std::optional<int64_t> body = copiesIn(*loop.getBody(), unrolled);
+  std::optional<uint64_t> body = copiesIn(*loop.getBody(), unrolled);
   if (!body)
     return std::nullopt;
-  return static_cast<int64_t>(trips->getZExtValue()) * *body;
+  return llvm::SaturatingMultiply(trips->getLimitedValue(), *body);
 }
 
 /// Whether every use of `alloca` reads or writes its elements (or takes its
@@ -108,13 +97,11 @@ std::optional<int64_t> unrolledCopies(scf::ForOp loop,
 bool onlyAccessed(memref::AllocaOp alloca) {
   return llvm::all_of(alloca->getUses(), [](OpOperand &use) {
     Operation *user = use.getOwner();
-    if (auto store = dyn_cast<memref::StoreOp>(user))
-      return use.get() == store.getMemRef() &&
-             store.getValueToStore() != use.get();
-    return isa<memref::LoadOp, vector::LoadOp, vector::StoreOp,
-               memref::ExtractAlignedPointerAsIndexOp>(user) &&
-           !(isa<vector::StoreOp>(user) &&
-             cast<vector::StoreOp>(user).getValueToStore() == use.get());
+    if (isa<memref::ExtractAlignedPointerAsIndexOp>(user))
+      return true;
+    // The buffer accessed, not a value stored (into a memref of memrefs).
+    auto access = hmoe::bufferAccess(user, /*vectors=*/true);
+    return access && access->first == use.get();
   });
 }
 
@@ -149,7 +136,7 @@ struct HMoEThreadArraysToRegistersPass
       // experts) held hundreds of their loads in registers and spilled.
       SetVector<scf::ForOp> small, large;
       func.walk([&](Operation *op) {
-        auto memrefAndIndices = access(op);
+        auto memrefAndIndices = hmoe::bufferAccess(op, /*vectors=*/true);
         if (!memrefAndIndices || !hmoe::isThreadArray(memrefAndIndices->first))
           return;
         // One whose memref is passed on cannot be promoted either way.
@@ -170,8 +157,9 @@ struct HMoEThreadArraysToRegistersPass
       func.walk([&](scf::ForOp loop) {
         if (!unrolled.contains(loop))
           return;
-        std::optional<int64_t> copies = unrolledCopies(loop, unrolled);
-        if (!copies || *copies > maxIterations)
+        std::optional<uint64_t> copies = unrolledCopies(loop, unrolled);
+        if (!copies || maxIterations < 0 ||
+            *copies > static_cast<uint64_t>(maxIterations))
           unrolled.erase(loop);
       });
       func.walk([&](scf::ForOp loop) {

@@ -47,12 +47,10 @@ struct ColumnLoop {
 };
 
 /// The buffer and indices of a memref.load or memref.store (a null buffer
-/// for any other op).
+/// for any other op: a vector access is not a column access).
 std::pair<Value, ValueRange> accessOf(Operation *op) {
-  if (auto load = dyn_cast<memref::LoadOp>(op))
-    return {load.getMemRef(), load.getIndices()};
-  if (auto store = dyn_cast<memref::StoreOp>(op))
-    return {store.getMemRef(), store.getIndices()};
+  if (auto access = bufferAccess(op, /*vectors=*/false))
+    return *access;
   return {Value(), ValueRange()};
 }
 

@@ -391,11 +391,15 @@ void emitChoiceWeights(Lanes &L, GateAttr gate, int64_t count, Value probs,
 /// and for each of the k winners its position, probability and weight.
 /// Indexed by loop counters only, but for `probs`' copy.
 struct SelectScratch {
+  /// `probs` (with `nodeProbs`): a copy of a node's probabilities, which a
+  /// level with a gate per node and a selection bias reads its winners'
+  /// from.
   Value keys, probs, chosen, chosenProbs, weights;
-  SelectScratch(Lanes &L, int64_t n, int64_t k) {
+  SelectScratch(Lanes &L, int64_t n, int64_t k, bool nodeProbs = false) {
     Builder &b = L.e.b;
     keys = L.scratch(n, b.getF32Type());
-    probs = L.scratch(n, b.getF32Type());
+    if (nodeProbs)
+      probs = L.scratch(n, b.getF32Type());
     chosen = L.scratch(k, b.getIndexType());
     chosenProbs = L.scratch(k, b.getF32Type());
     weights = L.scratch(k, b.getF32Type());
@@ -537,7 +541,8 @@ private:
 
     SmallVector<SelectScratch> scratch;
     for (int64_t l = 0; l < numLevels; ++l)
-      scratch.emplace_back(L, fanout[l], gates[l].getK());
+      scratch.emplace_back(L, fanout[l], gates[l].getK(),
+                           selectionBiases[l] && perNode(logits[l], l, 1));
     emitNestedLevel(0, levelProbs, scratch, L.idx(0), L.idx(0), Value());
   }
 
@@ -585,6 +590,7 @@ private:
     // of this node's (read once, not k times).
     std::function<Value(Value)> probOf;
     if (bias && perNodeGate) {
+      assert(s.probs && "a node's probabilities' copy, allocated for it");
       e.loop(0, n, [&](Value c) { L.store(nodeProb(c), s.probs, c); });
       probOf = [&](Value c) { return L.load(s.probs, c); };
     } else if (bias) {
