@@ -56,6 +56,8 @@
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
 
+#include <unistd.h>
+
 using namespace mlir;
 namespace cl = llvm::cl;
 
@@ -354,6 +356,25 @@ static void addPackedEntry(llvm::Module &module, StringRef name) {
   b.CreateRetVoid();
 }
 
+/// Copies `from` to `to` through a new file renamed over `to`. A process
+/// may have the previous `to` loaded (the library beside a layer compiled
+/// into the same folder earlier); copying in place rewrote the pages it
+/// had mapped, and its next call or dlopen crashed.
+static std::error_code copyReplacing(StringRef from, StringRef to) {
+  int fd;
+  SmallString<128> temporary;
+  if (std::error_code ec =
+          llvm::sys::fs::createUniqueFile(to + ".tmp-%%%%%%", fd, temporary))
+    return ec;
+  std::error_code ec = llvm::sys::fs::copy_file(from, fd);
+  ::close(fd);
+  if (!ec)
+    ec = llvm::sys::fs::rename(temporary, to);
+  if (ec)
+    llvm::sys::fs::remove(temporary);
+  return ec;
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   llvm::InitializeNativeTarget();
@@ -522,7 +543,7 @@ int main(int argc, char **argv) {
   SmallString<128> dependency(outDir);
   llvm::sys::path::append(dependency,
                           cuda ? "libhmoe_cuda_runtime.so" : "libomp.so.5");
-  if (std::error_code ec = llvm::sys::fs::copy_file(
+  if (std::error_code ec = copyReplacing(
           cuda ? cudaRuntime.c_str() : HMOE_LIBOMP_PATH, dependency))
     fatal("cannot copy " + dependency + ": " + ec.message());
   std::string driver = HMOE_LINK_DRIVER;
