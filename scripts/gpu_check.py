@@ -51,6 +51,8 @@ sys.path.insert(0, os.path.join(ROOT, "bench"))
 
 from hmoe.layer import decode, encode  # noqa: E402
 from hmoe.run import compare_with_reference  # noqa: E402
+from dispatch import (DISPATCH_EXPERTS, DISPATCH_K, DISPATCH_KINDS,  # noqa: E402
+                      dispatch_inputs, dispatch_mlir, dispatch_reference)
 
 DEFAULT_GROUPS = "gemm,special,shared,penalty"
 DEFAULT_BF16_GROUPS = "gemm,shared"
@@ -434,6 +436,9 @@ def prepare(args):
         add_bench("W1-experts", "bf16", "experts", experts_mlir("bf16"),
                   "libW1-experts-bf16.so")
         add_bench("G1", "f32", "g1", g1, "libG1.so")
+        for kind in DISPATCH_KINDS:
+            add_bench(f"dispatch-{kind}", "f32", "dispatch",
+                      dispatch_mlir(kind), f"libdispatch-{kind}.so")
         if args.target == "cuda":
             # bf16 on the threads' GEMMs against tensor cores (mma.sync,
             # the default).
@@ -807,6 +812,25 @@ def bench(args):
         name = entry["name"]
         lib = Library(os.path.join(args.dir, entry["lib"]), entry["function"],
                       results_of(entry), manifest["target"])
+        if name.startswith("dispatch-"):
+            # The dispatch alone, checked against NumPy, against the bytes
+            # it must read and write.
+            kind = name[len("dispatch-"):]
+            T = args.experts_tokens
+            inputs = dispatch_inputs(T)
+            offsets, kept = dispatch_reference(*inputs, kind)
+            _, slot_of, got_offsets = lib(inputs)
+            ok = (np.array_equal(got_offsets, offsets) and
+                  np.array_equal(slot_of.reshape(-1) >= 0, kept))
+            sec = lib.time(inputs, args.reps)
+            floor = 4 * T * DISPATCH_K * 4 / limits[0]
+            print(f"dispatch alone ({kind}, T = {T}, K = {DISPATCH_K}, E = "
+                  f"{DISPATCH_EXPERTS}): {sec * 1e3:.3f} ms, "
+                  f"{sec / floor:.1f}x the floor; {kept.sum()} of "
+                  f"{T * DISPATCH_K} kept: "
+                  f"{'agrees with NumPy' if ok else 'MISMATCH with NumPy'}",
+                  flush=True)
+            continue
         if name == "W1-experts":
             # The grouped expert GEMMs alone against the dense rate.
             T = args.experts_tokens
