@@ -21,7 +21,9 @@
 #          torch.compile at T = 4096) and their floors, hmoe and its peers
 #          timed in turns (ROUNDS, 3; the median and the rounds' spread);
 #          W1's expert stage alone (bf16, T = 16384) against the dense bf16
-#          rate.
+#          rate; hmoe.dispatch alone at DeepSeek-V3's shape (T = 16384,
+#          K = 8, 256 experts; dropless and a capacity in each fill order),
+#          checked against NumPy, against the bytes it moves.
 #       Output goes to stdout and, where $OUT is set (the device tool), to
 #       $OUT/gpu-check.log. Each stage has a time limit (CHECK_S, SAN_S,
 #       NCU_S, BENCH_S; 0 skips a stage); the whole run stays under 10 minutes.

@@ -955,7 +955,9 @@ def main():
                    "in turns (the median reported, with the spread)")
     b.add_argument("--compile-tokens", default="4096",
                    help="token counts at which torch.compile is timed too")
-    b.add_argument("--experts-tokens", type=int, default=16384)
+    b.add_argument("--experts-tokens", type=int, default=16384,
+                   help="T of W1's expert stage alone and of the dispatch "
+                   "alone")
     b.add_argument("--match", default="",
                    help="only the libraries whose name matches this regular "
                    "expression")
