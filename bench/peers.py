@@ -89,6 +89,51 @@ def torch_fns():
             "route_W2": lambda x, g, b: group_limited_route(x, g, b, 8, 4, 2, 8, 2.5)}
 
 
+def torch_dispatch(kind, num_experts, capacity):
+    """hmoe.dispatch as a PyTorch user writes it: stable sorts by expert
+    (after one by weight, descending, for score order; over the choices in
+    choice-major order for choice_rank), each assignment's rank in its
+    expert, the first `capacity` kept, then the kept ones' slots from a
+    cumulative count in token order within each expert. Returns
+    fn(experts [T, K] int, weights [T, K]) -> (slot_token, slot_of,
+    offsets), hmoe.dispatch's results."""
+    import torch
+
+    def dispatch(experts, weights):
+        T, K = experts.shape
+        e = experts.reshape(-1).long()
+        n = e.numel()
+        q = torch.arange(n, device=e.device)
+        if kind == "score":
+            by_weight = torch.argsort(-weights.reshape(-1), stable=True)
+            order = by_weight[torch.argsort(e[by_weight], stable=True)]
+        elif kind == "choice_rank":
+            choice_major = q.view(T, K).t().reshape(-1)
+            order = choice_major[torch.argsort(e[choice_major], stable=True)]
+        else:
+            order = torch.argsort(e, stable=True)
+        counts = torch.bincount(e, minlength=num_experts)
+        starts = torch.cumsum(counts, 0) - counts
+        rank = torch.empty_like(order)
+        rank[order] = q - starts[e[order]]
+        kept = rank < capacity
+        # Slots: the kept ones, grouped by expert, in token order.
+        by_token = order if kind in ("dropless", "token_order") else \
+            torch.argsort(e, stable=True)
+        kept_sorted = kept[by_token]
+        slots = torch.cumsum(kept_sorted.long(), 0) - 1
+        slot_of = torch.full((n,), -1, dtype=torch.long, device=e.device)
+        slot_of[by_token] = torch.where(kept_sorted, slots, -1)
+        slot_token = torch.zeros(n, dtype=torch.long, device=e.device)
+        slot_token[slot_of[kept]] = q[kept] // K
+        offsets = torch.zeros(num_experts + 1, dtype=torch.long,
+                              device=e.device)
+        offsets[1:] = torch.cumsum(counts.clamp(max=capacity), 0)
+        return slot_token, slot_of.view(T, K), offsets
+
+    return dispatch
+
+
 # --- JAX -----------------------------------------------------------------------
 
 def jax_fns():

@@ -51,8 +51,9 @@ sys.path.insert(0, os.path.join(ROOT, "bench"))
 
 from hmoe.layer import decode, encode  # noqa: E402
 from hmoe.run import compare_with_reference  # noqa: E402
-from dispatch import (DISPATCH_EXPERTS, DISPATCH_K, DISPATCH_KINDS,  # noqa: E402
-                      dispatch_inputs, dispatch_mlir, dispatch_reference)
+from dispatch import (DISPATCH_EXPERTS, DISPATCH_FACTOR, DISPATCH_K,  # noqa: E402,E501
+                      DISPATCH_KINDS, dispatch_inputs, dispatch_mlir,
+                      dispatch_reference)
 
 DEFAULT_GROUPS = "gemm,special,shared,penalty"
 DEFAULT_BF16_GROUPS = "gemm,shared"
@@ -819,16 +820,28 @@ def bench(args):
             T = args.experts_tokens
             inputs = dispatch_inputs(T)
             offsets, kept = dispatch_reference(*inputs, kind)
-            _, slot_of, got_offsets = lib(inputs)
-            ok = (np.array_equal(got_offsets, offsets) and
-                  np.array_equal(slot_of.reshape(-1) >= 0, kept))
+            got = lib(inputs)
+            ok = (np.array_equal(got[2], offsets) and
+                  np.array_equal(got[1].reshape(-1) >= 0, kept))
             sec = lib.time(inputs, args.reps)
             floor = 4 * T * DISPATCH_K * 4 / limits[0]
+            # PyTorch as a user writes it, on the same device; its results
+            # must equal hmoe's.
+            capacity = (T * DISPATCH_K if kind == "dropless" else
+                        int(np.ceil(DISPATCH_FACTOR * T * DISPATCH_K /
+                                    DISPATCH_EXPERTS)))
+            fn = peermod.torch_dispatch(kind, DISPATCH_EXPERTS, capacity)
+            tensors = [torch.as_tensor(a, device=device) for a in inputs]
+            same = all(np.array_equal(t.cpu().numpy(), h)
+                       for t, h in zip(fn(*tensors), got))
+            eager = torch_time(fn, tensors, args.reps)
             print(f"dispatch alone ({kind}, T = {T}, K = {DISPATCH_K}, E = "
-                  f"{DISPATCH_EXPERTS}): {sec * 1e3:.3f} ms, "
+                  f"{DISPATCH_EXPERTS}): {sec * 1e3:.3f} ms, PyTorch "
+                  f"{eager * 1e3:.3f} ms = {eager / sec:.2f}x, "
                   f"{sec / floor:.1f}x the floor; {kept.sum()} of "
                   f"{T * DISPATCH_K} kept: "
-                  f"{'agrees with NumPy' if ok else 'MISMATCH with NumPy'}",
+                  f"{'agrees with NumPy' if ok else 'MISMATCH with NumPy'}, "
+                  f"{'PyTorch the same' if same else 'PyTorch DIFFERS'}",
                   flush=True)
             continue
         if name == "W1-experts":
