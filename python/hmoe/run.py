@@ -87,9 +87,10 @@ def too_degenerate(T, near):
 def decisive_params(layer, T, seed, attempts=8):
     """Seeded inputs for `layer` whose routing the float64 reference decides
     clearly: a draw with too many near-tie tokens (too_degenerate) is drawn
-    again from the next seed, up to `attempts` draws. Random layers with
-    few experts and short tokens tie often, and such a draw tests nothing
-    of the compiler (compare_with_reference rejects it)."""
+    again from the next seed, up to `attempts` draws (the last one is
+    returned even if degenerate: its comparison then says so). Random
+    layers with few experts and short tokens tie often, and such a draw
+    tests nothing of the compiler (compare_with_reference rejects it)."""
     for attempt in range(attempts):
         params = layer.random_params(T, seed + 1000003 * attempt)
         _, _, margins = reference.layer_forward(layer, params)

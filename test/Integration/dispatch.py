@@ -52,16 +52,22 @@ func.func @dispatch(%e: tensor<?x{K}xi32>, %w: tensor<?x{K}xf32>)
 """
 
 
-def dispatch_inputs(T, seed=11):
+def dispatch_inputs(T, seed=11, hostile=False):
     """K distinct experts per token, drawn with skewed popularity (expert
     i's weight 1 / (i + 8): the first experts overflow their capacity),
-    and random routing weights."""
+    and random routing weights; `hostile`: weights from a few values with
+    NaN, +-0, +-inf and negatives (ties everywhere)."""
     rng = np.random.default_rng(seed)
     E, K = DISPATCH_EXPERTS, DISPATCH_K
     popularity = np.log(1.0 / (np.arange(E) + 8.0))
     keys = popularity + rng.gumbel(size=(T, E))
     experts = np.argsort(-keys, axis=1)[:, :K].astype(np.int32)
-    weights = rng.random((T, K), dtype=np.float32)
+    if hostile:
+        values = np.array([np.nan, -0.0, 0.0, -1.5, 0.25, 1.0, np.inf,
+                           -np.inf], np.float32)
+        weights = values[rng.integers(0, len(values), (T, K))]
+    else:
+        weights = rng.random((T, K), dtype=np.float32)
     return [experts, weights]
 
 
@@ -91,6 +97,24 @@ def dispatch_reference(experts, weights, kind):
     return offsets, kept
 
 
+def check_dispatch(inputs, kind, results):
+    """Whether hmoe.dispatch's `results` (slot_token, slot_of, offsets) on
+    `inputs` are dispatch_reference's: the offsets, which assignments are
+    kept, their slots (grouped by expert, in token order within one), each
+    slot's token, and token 0 in the slots left over."""
+    slot_token, slot_of, got_offsets = results
+    offsets, kept = dispatch_reference(*inputs, kind)
+    got_kept = slot_of.reshape(-1) >= 0
+    slots = slot_of.reshape(-1)[got_kept]
+    q = np.nonzero(got_kept)[0]
+    by_expert = np.lexsort((q, inputs[0].reshape(-1)[q]))
+    return (np.array_equal(got_offsets, offsets) and
+            np.array_equal(got_kept, kept) and
+            np.array_equal(slots[by_expert], np.arange(len(q))) and
+            np.array_equal(slot_token[slots], q // DISPATCH_K) and
+            not slot_token[len(q):].any())
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--hmoe-run", required=True)
@@ -99,31 +123,31 @@ def main():
                     help="hmoe-run's --pipeline (default: its own)")
     args = ap.parse_args()
     extra = [f"--pipeline={args.pipeline}"] if args.pipeline else []
-    inputs = dispatch_inputs(args.tokens)
-    passed = 0
-    for kind in DISPATCH_KINDS:
-        offsets, kept = dispatch_reference(*inputs, kind)
-        with tempfile.TemporaryDirectory() as workdir:
-            path = f"{workdir}/dispatch.mlir"
-            with open(path, "w") as f:
-                f.write(dispatch_mlir(kind))
-            (slot_token, slot_of, got_offsets), _ = run_hmoe(
-                args.hmoe_run, path, "dispatch", inputs, 3, workdir, extra)
-        got_kept = slot_of.reshape(-1) >= 0
-        # The kept ones fill the slots grouped by expert, in token order
-        # within an expert, and each slot holds its assignment's token.
-        slots = slot_of.reshape(-1)[got_kept]
-        q = np.nonzero(got_kept)[0]
-        by_expert = np.lexsort((q, inputs[0].reshape(-1)[q]))
-        ok = (np.array_equal(got_offsets, offsets) and
-              np.array_equal(got_kept, kept) and
-              np.array_equal(slots[by_expert], np.arange(len(q))) and
-              np.array_equal(slot_token[slots], q // DISPATCH_K))
-        passed += ok
-        print(f"{'PASS' if ok else 'FAIL'}: dispatch/{kind}: T={args.tokens} "
-              f"kept {kept.sum()} of {kept.size}")
-    print(f"{passed} of {len(DISPATCH_KINDS)} cases passed")
-    return 0 if passed == len(DISPATCH_KINDS) else 1
+    # The skewed random inputs, and a smaller hostile set (its capacity,
+    # ceil(1.25 * 8000 / 256) = 40, rounded up).
+    sets = [("random", dispatch_inputs(args.tokens)),
+            ("hostile", dispatch_inputs(1000, seed=12, hostile=True))]
+    run = passed = 0
+    for inputs_name, inputs in sets:
+        for kind in DISPATCH_KINDS:
+            with tempfile.TemporaryDirectory() as workdir:
+                path = f"{workdir}/dispatch.mlir"
+                with open(path, "w") as f:
+                    f.write(dispatch_mlir(kind))
+                try:
+                    results, _ = run_hmoe(args.hmoe_run, path, "dispatch",
+                                          inputs, 3, workdir, extra)
+                    ok = check_dispatch(inputs, kind, results)
+                except RuntimeError as e:
+                    print(e)
+                    ok = False
+            kept = dispatch_reference(*inputs, kind)[1]
+            run += 1
+            passed += ok
+            print(f"{'PASS' if ok else 'FAIL'}: dispatch/{kind}/{inputs_name}: "
+                  f"T={len(inputs[0])} kept {kept.sum()} of {kept.size}")
+    print(f"{passed} of {run} cases passed")
+    return 0 if passed == run else 1
 
 
 if __name__ == "__main__":

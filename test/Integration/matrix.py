@@ -575,8 +575,9 @@ def main():
             with open(path, "w") as f:
                 f.write(layer.mlir())
             continue
-        params = make_params(layer, T, seed) if make_params else None
         try:
+            # (Inside the try: drawing inputs runs the reference too.)
+            params = make_params(layer, T, seed) if make_params else None
             failures, summary = check_layer(layer, T, seed, args.hmoe_run,
                                             params=params, extra=extra,
                                             tf32=args.tf32)

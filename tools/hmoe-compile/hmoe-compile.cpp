@@ -56,8 +56,6 @@
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
 
-#include <unistd.h>
-
 using namespace mlir;
 namespace cl = llvm::cl;
 
@@ -360,19 +358,14 @@ static void addPackedEntry(llvm::Module &module, StringRef name) {
 /// may have the previous `to` loaded (the library beside a layer compiled
 /// into the same folder earlier); copying in place rewrote the pages it
 /// had mapped, and its next call or dlopen crashed.
-static std::error_code copyReplacing(StringRef from, StringRef to) {
-  int fd;
-  SmallString<128> temporary;
-  if (std::error_code ec =
-          llvm::sys::fs::createUniqueFile(to + ".tmp-%%%%%%", fd, temporary))
-    return ec;
-  std::error_code ec = llvm::sys::fs::copy_file(from, fd);
-  ::close(fd);
-  if (!ec)
-    ec = llvm::sys::fs::rename(temporary, to);
-  if (ec)
-    llvm::sys::fs::remove(temporary);
-  return ec;
+static llvm::Error copyReplacing(StringRef from, StringRef to) {
+  llvm::Expected<llvm::sys::fs::TempFile> temporary =
+      llvm::sys::fs::TempFile::create(to + ".tmp-%%%%%%");
+  if (!temporary)
+    return temporary.takeError();
+  if (std::error_code ec = llvm::sys::fs::copy_file(from, temporary->FD))
+    return llvm::joinErrors(llvm::errorCodeToError(ec), temporary->discard());
+  return temporary->keep(to);
 }
 
 int main(int argc, char **argv) {
@@ -543,9 +536,10 @@ int main(int argc, char **argv) {
   SmallString<128> dependency(outDir);
   llvm::sys::path::append(dependency,
                           cuda ? "libhmoe_cuda_runtime.so" : "libomp.so.5");
-  if (std::error_code ec = copyReplacing(
+  if (llvm::Error error = copyReplacing(
           cuda ? cudaRuntime.c_str() : HMOE_LIBOMP_PATH, dependency))
-    fatal("cannot copy " + dependency + ": " + ec.message());
+    fatal("cannot copy " + dependency + ": " +
+          llvm::toString(std::move(error)));
   std::string driver = HMOE_LINK_DRIVER;
   SmallVector<std::string> args = {driver,
                                    "-shared",

@@ -4,10 +4,11 @@
 // counting sort split into launches over chunks of assignments (as vLLM's
 // moe_align_block_size splits it): per (chunk, expert) counts, a scan over
 // the chunks per expert and the experts' offsets, then every assignment
-// placed. Each launch is an scf.forall over GPU blocks whose threads take
-// the experts; hmoe-map-forall-to-gpu maps them like every other stage.
-// Capacity in choice_rank or score fill order first decides which are kept
-// (a flag per assignment), then places the kept ones the same way.
+// placed. Each of those launches is an scf.forall over GPU blocks whose
+// threads take the experts; hmoe-map-forall-to-gpu maps them like every
+// other stage. Capacity in choice_rank or score fill order first decides
+// which are kept (a flag per assignment; score order with a launch of its
+// own, a thread per assignment), then places the kept ones the same way.
 //
 //===----------------------------------------------------------------------===//
 

@@ -656,8 +656,10 @@ def HMoEDistributeDispatch : InterfacePass<"hmoe-distribute-dispatch",
     per assignment counts those of its expert that go before it (a larger
     weight, or an equal one earlier) and keeps it while that count is
     under the capacity (stopping once it is not; an expert within its
-    capacity keeps all without counting). A dispatch already inside a
-    loop or launch is left alone.
+    capacity keeps all without counting: an overloaded expert of n
+    assignments and capacity C costs at least C * n compares, about
+    C * n * (1 + ln(n / C))). A dispatch already inside a loop or launch
+    is left alone.
   }];
   let options = [
     Option<"chunkTokens", "chunk-tokens", "int64_t", /*default=*/"64",
@@ -693,7 +695,9 @@ def HMoEDistributeStats : InterfacePass<"hmoe-distribute-stats",
        formulas).
 
     The order of every sum is fixed, so a layer returns the same figures
-    on every run (not atomics). A stats op already inside a loop or launch
+    on every run (not atomics); it is not the CPU loops' token order (the
+    importance is summed per chunk, then over the chunks), so the two may
+    differ in the last bits of the f64 sums. A stats op already inside a loop or launch
     is left alone.
   }];
   let options = [
