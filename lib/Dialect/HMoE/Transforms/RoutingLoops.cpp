@@ -125,7 +125,9 @@ static void lowerPrioritisedDispatch(Emitter &e, DispatchOp op, Value numTokens,
 
   // Expert by expert: which choices are kept.
   bool byScore = op.getFillOrder() == FillOrder::Score;
-  Value histogram = byScore ? e.allocaOf(256, i32) : Value();
+  // Score order: a count per key byte (radix select); choice_rank: a count
+  // per choice.
+  Value histogram = e.allocaOf(byScore ? 256 : k, i32);
   Value weights = op.getWeights();
   // The weight of position p as its key in score order.
   auto keyAt = [&](Value p) -> Value {
@@ -141,22 +143,35 @@ static void lowerPrioritisedDispatch(Emitter &e, DispatchOp op, Value numTokens,
     Value c = arith::MinSIOp::create(b, n, capacity);
     if (!byScore) {
       // choice_rank: every first choice (in token order), then every
-      // second, ...
-      e.loop(lo, hi, [&](Value p) { e.store(e.i1(false), keep, p); });
-      e.loop(e.idx(0), e.idx(k), {e.i64(0)},
-             [&](Value r, ValueRange acc) -> SmallVector<Value> {
-               Value kept = e.loop(
-                   lo, hi, {acc[0]},
-                   [&](Value p, ValueRange inner) -> SmallVector<Value> {
-                     Value mine = e.cmpi(CmpIPredicate::eq, e.load(choiceAt, p),
-                                         e.toI32(r));
-                     Value take =
-                         e.andi(mine, e.cmpi(CmpIPredicate::slt, inner[0], c));
-                     e.ifThen(take, [&] { e.store(e.i1(true), keep, p); });
-                     return {e.addi(inner[0], arith::ExtUIOp::create(
-                                                  b, b.getI64Type(), take))};
-                   })[0];
-               return {kept};
+      // second, ... until c are kept: every choice below rank r* and the
+      // first `wanted` of rank r*, found from the count per choice.
+      e.loop(0, k, [&](Value r) { e.store(e.i32(0), histogram, r); });
+      e.loop(lo, hi, [&](Value p) {
+        Value r = e.toIndex(e.load(choiceAt, p));
+        e.store(e.addi(e.load(histogram, r), e.i32(1)), histogram, r);
+      });
+      Value wantedAll =
+          e.toI32(arith::IndexCastOp::create(b, b.getIndexType(), c));
+      ValueRange found = e.loop(
+          e.idx(0), e.idx(k), {e.i1(false), e.i32(k), wantedAll},
+          [&](Value r, ValueRange acc) -> SmallVector<Value> {
+            Value count = e.load(histogram, r);
+            Value here = e.andi(e.noti(acc[0]),
+                                e.cmpi(CmpIPredicate::sle, acc[2], count));
+            Value before = e.andi(e.noti(acc[0]), e.noti(here));
+            return {e.ori(acc[0], here), e.select(here, e.toI32(r), acc[1]),
+                    e.select(before, e.subi(acc[2], count), acc[2])};
+          });
+      Value last = found[1], wanted = found[2];
+      e.loop(lo, hi, {e.i32(0)},
+             [&](Value p, ValueRange acc) -> SmallVector<Value> {
+               Value r = e.load(choiceAt, p);
+               Value atLast = e.cmpi(CmpIPredicate::eq, r, last);
+               Value take = e.ori(
+                   e.cmpi(CmpIPredicate::slt, r, last),
+                   e.andi(atLast, e.cmpi(CmpIPredicate::slt, acc[0], wanted)));
+               e.store(take, keep, p);
+               return {e.addi(acc[0], arith::ExtUIOp::create(b, i32, atLast))};
              });
       return;
     }
