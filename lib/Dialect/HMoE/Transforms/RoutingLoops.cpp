@@ -89,6 +89,26 @@ Value hmoe::emitFillScoreKey(ImplicitLocOpBuilder &b, Value weight) {
   return e.select(e.isNaN(w), e.i32(0), key);
 }
 
+/// Visiting the i32 `counts` of `numBins` bins in order (bin `binAt(i)` at
+/// step i), the bin where `wanted` (i32) is reached (`none` if never) and
+/// how many of that bin are still wanted there.
+static std::pair<Value, Value>
+emitBinReaching(Emitter &e, Value counts, int64_t numBins, Value wanted,
+                int64_t none, function_ref<Value(Value)> binAt) {
+  ValueRange found = e.loop(
+      e.idx(0), e.idx(numBins), {e.i1(false), e.i32(none), wanted},
+      [&](Value i, ValueRange acc) -> SmallVector<Value> {
+        Value bin = binAt(i);
+        Value count = e.load(counts, bin);
+        Value here =
+            e.andi(e.noti(acc[0]), e.cmpi(CmpIPredicate::sle, acc[2], count));
+        Value before = e.andi(e.noti(acc[0]), e.noti(here));
+        return {e.ori(acc[0], here), e.select(here, e.toI32(bin), acc[1]),
+                e.select(before, e.subi(acc[2], count), acc[2])};
+      });
+  return {found[1], found[2]};
+}
+
 /// Dispatch with a capacity whose fill order is not token order: a dropless
 /// counting sort by expert (token order inside an expert), then, expert by
 /// expert, which of its choices are kept (the first C in the fill order),
@@ -152,17 +172,10 @@ static void lowerPrioritisedDispatch(Emitter &e, DispatchOp op, Value numTokens,
       });
       Value wantedAll =
           e.toI32(arith::IndexCastOp::create(b, b.getIndexType(), c));
-      ValueRange found = e.loop(
-          e.idx(0), e.idx(k), {e.i1(false), e.i32(k), wantedAll},
-          [&](Value r, ValueRange acc) -> SmallVector<Value> {
-            Value count = e.load(histogram, r);
-            Value here = e.andi(e.noti(acc[0]),
-                                e.cmpi(CmpIPredicate::sle, acc[2], count));
-            Value before = e.andi(e.noti(acc[0]), e.noti(here));
-            return {e.ori(acc[0], here), e.select(here, e.toI32(r), acc[1]),
-                    e.select(before, e.subi(acc[2], count), acc[2])};
-          });
-      Value last = found[1], wanted = found[2];
+      // (Not a structured binding: the lambda below captures these.)
+      std::pair<Value, Value> reached = emitBinReaching(
+          e, histogram, k, wantedAll, k, [](Value r) { return r; });
+      Value last = reached.first, wanted = reached.second;
       e.loop(lo, hi, {e.i32(0)},
              [&](Value p, ValueRange acc) -> SmallVector<Value> {
                Value r = e.load(choiceAt, p);
@@ -192,20 +205,12 @@ static void lowerPrioritisedDispatch(Emitter &e, DispatchOp op, Value numTokens,
         });
       });
       // From the top bin down: the bin where the wanted count is reached.
-      ValueRange found = e.loop(
-          e.idx(0), e.idx(256), {e.i1(false), e.i32(0), wanted},
-          [&](Value i, ValueRange acc) -> SmallVector<Value> {
-            Value bin = e.subi(e.idx(255), i);
-            Value count = e.load(histogram, bin);
-            Value here = e.andi(e.noti(acc[0]),
-                                e.cmpi(CmpIPredicate::sle, acc[2], count));
-            Value before = e.andi(e.noti(acc[0]), e.noti(here));
-            return {e.ori(acc[0], here), e.select(here, e.toI32(bin), acc[1]),
-                    e.select(before, e.subi(acc[2], count), acc[2])};
-          });
-      prefix = e.ori(prefix, arith::ShLIOp::create(b, found[1], e.i32(shift)));
+      auto [bin, stillWanted] =
+          emitBinReaching(e, histogram, 256, wanted, 0,
+                          [&](Value i) { return e.subi(e.idx(255), i); });
+      prefix = e.ori(prefix, arith::ShLIOp::create(b, bin, e.i32(shift)));
       mask = e.ori(mask, e.i32(int64_t(255) << shift));
-      wanted = found[2];
+      wanted = stillWanted;
     }
     // An expert under capacity keeps everything (c = n: the select above
     // then lands on its smallest key with every tie wanted).
