@@ -51,9 +51,9 @@ sys.path.insert(0, os.path.join(ROOT, "bench"))
 
 from hmoe.layer import decode, encode  # noqa: E402
 from hmoe.run import compare_with_reference  # noqa: E402
-from dispatch import (DISPATCH_EXPERTS, DISPATCH_FACTOR, DISPATCH_K,  # noqa: E402,E501
-                      DISPATCH_KINDS, check_dispatch, dispatch_inputs,
-                      dispatch_mlir, dispatch_reference)
+from dispatch import (DISPATCH_EXPERTS, DISPATCH_K,  # noqa: E402
+                      DISPATCH_KINDS, check_dispatch, dispatch_capacity,
+                      dispatch_inputs, dispatch_mlir, dispatch_reference)
 
 DEFAULT_GROUPS = "gemm,special,shared,penalty"
 DEFAULT_BF16_GROUPS = "gemm,shared"
@@ -822,9 +822,10 @@ def bench(args):
             kind = name[len("dispatch-"):]
             T = args.experts_tokens
             inputs = dispatch_inputs(T)
-            kept = dispatch_reference(*inputs, kind)[1]
+            expected = dispatch_reference(*inputs, kind)
+            kept = expected[1]
             got = lib(inputs)
-            ok = check_dispatch(inputs, kind, got)
+            ok = check_dispatch(inputs, kind, got, expected)
             sec = lib.time(inputs, args.reps)
             # Bytes an assignment moves: its expert, its slot and its
             # slot's token (i32 each), and its weight in score order.
@@ -832,10 +833,8 @@ def bench(args):
                 limits[0]
             # PyTorch as a user writes it, on the same device; its results
             # must equal hmoe's.
-            capacity = (T * DISPATCH_K if kind == "dropless" else
-                        int(np.ceil(DISPATCH_FACTOR * T * DISPATCH_K /
-                                    DISPATCH_EXPERTS)))
-            fn = peermod.torch_dispatch(kind, DISPATCH_EXPERTS, capacity)
+            fn = peermod.torch_dispatch(kind, DISPATCH_EXPERTS,
+                                        dispatch_capacity(T, kind))
             tensors = [torch.as_tensor(a, device=device) for a in inputs]
             same = all(np.array_equal(t.cpu().numpy(), h)
                        for t, h in zip(fn(*tensors), got))

@@ -71,16 +71,21 @@ def dispatch_inputs(T, seed=11, hostile=False):
     return [experts, weights]
 
 
+def dispatch_capacity(T, kind):
+    """Each expert's capacity for T tokens: every assignment when dropless,
+    else ceil(factor * T * K / E) (SPEC.md)."""
+    if kind == "dropless":
+        return T * DISPATCH_K
+    return int(np.ceil(DISPATCH_FACTOR * T * DISPATCH_K / DISPATCH_EXPERTS))
+
+
 def dispatch_reference(experts, weights, kind):
     """(offsets, kept flags per assignment) in SPEC.md's fill orders."""
     T, K = experts.shape
     E = DISPATCH_EXPERTS
     e = experts.reshape(-1).astype(np.int64)
     q = np.arange(T * K)
-    if kind == "dropless":
-        capacity = T * K
-    else:
-        capacity = int(np.ceil(DISPATCH_FACTOR * T * K / E))
+    capacity = dispatch_capacity(T, kind)
     if kind == "score":
         order = np.lexsort((q, -weights.reshape(-1).astype(np.float64), e))
     elif kind == "choice_rank":
@@ -97,13 +102,14 @@ def dispatch_reference(experts, weights, kind):
     return offsets, kept
 
 
-def check_dispatch(inputs, kind, results):
+def check_dispatch(inputs, kind, results, expected=None):
     """Whether hmoe.dispatch's `results` (slot_token, slot_of, offsets) on
-    `inputs` are dispatch_reference's: the offsets, which assignments are
-    kept, their slots (grouped by expert, in token order within one), each
-    slot's token, and token 0 in the slots left over."""
+    `inputs` are `expected` (dispatch_reference's, computed here if not
+    given): the offsets, which assignments are kept, their slots (grouped
+    by expert, in token order within one), each slot's token, and token 0
+    in the slots left over."""
     slot_token, slot_of, got_offsets = results
-    offsets, kept = dispatch_reference(*inputs, kind)
+    offsets, kept = expected or dispatch_reference(*inputs, kind)
     got_kept = slot_of.reshape(-1) >= 0
     slots = slot_of.reshape(-1)[got_kept]
     q = np.nonzero(got_kept)[0]
@@ -130,6 +136,7 @@ def main():
     run = passed = 0
     for inputs_name, inputs in sets:
         for kind in DISPATCH_KINDS:
+            expected = dispatch_reference(*inputs, kind)
             with tempfile.TemporaryDirectory() as workdir:
                 path = f"{workdir}/dispatch.mlir"
                 with open(path, "w") as f:
@@ -137,11 +144,11 @@ def main():
                 try:
                     results, _ = run_hmoe(args.hmoe_run, path, "dispatch",
                                           inputs, 3, workdir, extra)
-                    ok = check_dispatch(inputs, kind, results)
+                    ok = check_dispatch(inputs, kind, results, expected)
                 except RuntimeError as e:
                     print(e)
                     ok = False
-            kept = dispatch_reference(*inputs, kind)[1]
+            kept = expected[1]
             run += 1
             passed += ok
             print(f"{'PASS' if ok else 'FAIL'}: dispatch/{kind}/{inputs_name}: "
