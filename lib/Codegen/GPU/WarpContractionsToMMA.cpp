@@ -34,6 +34,7 @@
 #include "hmoe/Codegen/BufferAliasing.h"
 #include "hmoe/Codegen/GPU/Passes.h"
 #include "hmoe/Codegen/RowGather.h"
+#include "hmoe/Dialect/HMoE/IR/HMoEOps.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
@@ -1981,8 +1982,10 @@ struct HMoEWarpContractionsToMMAPass
       return signalPassFailure();
     }
     SmallVector<scf::ForallOp> loops;
+    // (A warp loop of a route is hmoe-lower-warp-routes'.)
     getOperation()->walk([&](scf::ForallOp forall) {
-      if (isMappedTo<gpu::GPUWarpMappingAttr>(forall))
+      if (isMappedTo<gpu::GPUWarpMappingAttr>(forall) &&
+          forall.getBody()->getOps<RouteOp>().empty())
         loops.push_back(forall);
     });
     // By name: an option left off a positional list would keep its default.

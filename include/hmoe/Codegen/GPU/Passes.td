@@ -371,6 +371,52 @@ def HMoEWarpContractionsToMMA : InterfacePass<"hmoe-warp-contractions-to-mma",
   ];
 }
 
+def HMoELowerWarpRoutes : InterfacePass<"hmoe-lower-warp-routes",
+                                        "::mlir::FunctionOpInterface"> {
+  let summary = "Routes in loops over GPU warps as each warp's lanes "
+                "routing its tokens together";
+  let description = [{
+    After bufferization: an `hmoe.route` in an `scf.forall` mapped to
+    `#gpu.warp<...>` (`hmoe-tile-for-gpu`'s `warp-route-experts`) becomes
+    a loop over its tokens, each routed by the warp's 32 lanes together
+    (`emitRouteTokenOnWarp`). Lane l holds the logits, probabilities and
+    keys of experts l, l + 32, ... in registers (a thread routing a token
+    alone keeps arrays of all of them, in local memory past
+    `hmoe-thread-arrays-to-registers`' size). A softmax's maximum and sum
+    and every top-k winner are butterfly reductions over the lanes
+    (`gpu.shuffle xor`, 5 steps), after which every lane holds the result:
+    a winner is the best of each lane's best candidate after the last
+    winner, in the order of `#hmoe.gate`'s docs (ties to the lower
+    expert), so the choices are the thread route's; group scores and the
+    kept groups (group_limited) the same way. Every lane then stores the
+    token's choices (the same values). The softmax sums per lane, then
+    over the lanes: probabilities and weights may differ from the thread
+    route's in the last bits.
+
+    With `emulate` (`hmoe-lower-to-cpu{gpu-mapped}`), each iteration of
+    the warp loop is the whole warp: a lane's value is a vector<32>
+    element, a shuffle a `vector.shuffle`, a lane's row access one vector
+    load or store. The same algorithm and reductions, checked against the
+    reference on the CPU.
+
+    A route in such a loop that one warp cannot route (`fitsWarpRoute`) is
+    an error.
+  }];
+  let options = [
+    Option<"emulate", "emulate", "bool", /*default=*/"false",
+           "each warp one vector<32> per lane value (the CPU's check of "
+           "the GPU's warp routes)">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
 def HMoEStageThreadContractions
     : InterfacePass<"hmoe-stage-thread-contractions",
                     "::mlir::FunctionOpInterface"> {

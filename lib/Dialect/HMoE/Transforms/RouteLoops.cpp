@@ -171,14 +171,15 @@ public:
   }
   /// An expert index as stored in the experts output (i32 per lane).
   Value expertId(Value i) { return isVarying(i) ? i : e.toI32(i); }
-
-private:
+  /// A scalar as every lane's value.
   Value splat(Value scalar) {
     if (!vectors())
       return scalar;
     return vector::BroadcastOp::create(
         e.b, VectorType::get({width}, scalar.getType()), scalar);
   }
+
+private:
   VectorType indexVectorType() {
     return VectorType::get({width}, e.b.getI32Type());
   }
@@ -243,6 +244,19 @@ Value comesAfter(Lanes &L, Value prevKey, Value prevAt, Value key, Value at) {
   return e.select(L.isNaN(prevKey), e.andi(isNaN, later), afterNumber);
 }
 
+/// Whether a top-k scan that visits candidates in position order takes
+/// candidate `key`, `admitted` (it comes after the last winner and is
+/// eligible), over its best so far (`bestKey`, if `found`): a later one
+/// wins only if strictly better, and NaN never beats a number.
+Value takesCandidate(Lanes &L, Value admitted, Value key, Value bestKey,
+                     Value found) {
+  Emitter &e = L.e;
+  Value better =
+      e.andi(L.noti(L.isNaN(key)),
+             e.ori(L.isNaN(bestKey), e.cmpf(CmpFPredicate::OGT, key, bestKey)));
+  return e.andi(admitted, e.ori(L.noti(found), better));
+}
+
 /// Selects, best first, the `k` best of the `n` candidates at positions
 /// `base + c` (c < n) with keys `keyOf(position)`, among those `eligible`
 /// admits (all when null; at least `k` must be), in the order of
@@ -266,8 +280,6 @@ void emitTopK(Lanes &L, Value base, int64_t n, int64_t k,
   SmallVector<Value> first = {L.f32(INFINITY), L.varying(L.idx(-1))};
   e.loop(e.idx(0), e.idx(k), first,
          [&](Value j, ValueRange prev) -> SmallVector<Value> {
-           // Candidates are scanned in position order, so a later one wins
-           // only if it is strictly better; NaN never beats a number.
            SmallVector<Value> inits = {L.f32(0.0), L.varying(base),
                                        L.i1(false)};
            inits.append(numPayloads, L.f32(0.0));
@@ -279,11 +291,7 @@ void emitTopK(Lanes &L, Value base, int64_t n, int64_t k,
                  Value admitted = comesAfter(L, prev[0], prev[1], key, at);
                  if (eligible)
                    admitted = e.andi(admitted, eligible(at));
-                 Value better =
-                     e.andi(L.noti(L.isNaN(key)),
-                            e.ori(L.isNaN(acc[0]),
-                                  e.cmpf(CmpFPredicate::OGT, key, acc[0])));
-                 Value take = e.andi(admitted, e.ori(L.noti(acc[2]), better));
+                 Value take = takesCandidate(L, admitted, key, acc[0], acc[2]);
                  SmallVector<Value> next = {e.select(take, key, acc[0]),
                                             L.selectIdx(take, at, acc[1]),
                                             e.ori(acc[2], take)};
@@ -704,6 +712,269 @@ private:
   SmallVector<int64_t> fanout;
 };
 
+/// One token's route on the 32 lanes of a warp (emitRouteTokenOnWarp).
+/// Lane l holds the logit, probability and key of experts l, l + 32, ...
+/// ("registers" i = 0, 1, ...), indexed only by C++ loop counters, so they
+/// stay in registers. `L` computes on the lanes' values, `U` on the
+/// uniform ones (scalars; the winners' weights use RouteEmitter's code on
+/// them).
+class WarpRouteEmitter {
+public:
+  WarpRouteEmitter(Emitter &e, RouteOp op, Value token, WarpLanes &warp)
+      : e(e), b(e.b), op(op), token(token), warp(warp),
+        L(e, warp.vectors() ? WarpLanes::kSize : 1, token), U(e, 1, token),
+        gate(op.getGateList()[0]), logits(op.getLogits()[0]),
+        bias(op.getSelectionBias(0)) {
+    int64_t numExperts = cast<MemRefType>(logits.getType()).getShape().back();
+    Value lane = warp.laneId(b);
+    for (int64_t i = 0; i < numExperts / WarpLanes::kSize; ++i)
+      positions.push_back(L.addIdx(lane, L.idx(i * WarpLanes::kSize)));
+  }
+
+  void emit() {
+    SmallVector<Value> probs = normalize();
+    for (auto [i, p] : llvm::enumerate(probs))
+      warp.storeRow(b, p, op.getProbsInit(), token, column(i));
+    SmallVector<Value> keys(probs);
+    if (bias)
+      for (size_t i = 0; i < keys.size(); ++i)
+        keys[i] = e.addf(keys[i], warp.loadRow(b, bias, {}, column(i)));
+    // Without a bias the keys are the probabilities.
+    ArrayRef<Value> payload = bias ? ArrayRef<Value>(probs) : ArrayRef<Value>();
+    SmallVector<int64_t> all = llvm::to_vector(
+        llvm::seq<int64_t>(0, static_cast<int64_t>(positions.size())));
+    StrategyAttr strategy = op.getStrategy();
+    int64_t groups = std::max<int64_t>(strategy.getGroups(), 1);
+    int64_t groupSize = WarpLanes::kSize * positions.size() / groups;
+    SmallVector<Winner> winners;
+    auto keepWinner = [&](int64_t, Winner w) { winners.push_back(w); };
+    switch (strategy.getKind()) {
+    case StrategyKind::PerGroup:
+      // The top k inside every group, group by group.
+      for (int64_t g = 0; g < groups; ++g)
+        selectTopK(
+            gate.getK(), registersOf(g, groupSize), keys, payload,
+            [&](int64_t i) { return inGroup(i, g, groupSize); }, keepWinner);
+      break;
+    case StrategyKind::GroupLimited: {
+      SmallVector<Value> kept = keptGroups(keys, groups, groupSize);
+      selectTopK(
+          gate.getK(), all, keys, payload,
+          [&](int64_t i) {
+            Value eligible;
+            for (int64_t g : groupsOf(i, groupSize)) {
+              Value here = L.splat(kept[g]);
+              if (Value within = inGroup(i, g, groupSize))
+                here = e.andi(within, here);
+              eligible = eligible ? e.ori(eligible, here) : here;
+            }
+            return eligible;
+          },
+          keepWinner);
+      break;
+    }
+    case StrategyKind::Nested:
+      selectTopK(gate.getK(), all, keys, payload, nullptr, keepWinner);
+      break;
+    }
+    weighAndStore(winners);
+  }
+
+private:
+  /// A winner of a selection, as every lane holds it: its position, key
+  /// and probability.
+  struct Winner {
+    Value at, key, prob;
+  };
+
+  Value column(int64_t i) { return e.idx(i * WarpLanes::kSize); }
+
+  /// `v` combined with each other lane's by `combine`, a butterfly over
+  /// the lanes: every lane ends with the same value (`combine` is
+  /// commutative).
+  Value allReduce(Value v, function_ref<Value(Value, Value)> combine) {
+    for (int64_t mask = WarpLanes::kSize / 2; mask >= 1; mask /= 2)
+      v = combine(v, warp.shuffleXor(b, v, mask));
+    return v;
+  }
+
+  /// The lanes' logits as the gate's softmax or sigmoid (emitNormalize's
+  /// arithmetic; a softmax's maximum and sum are per lane, then over the
+  /// lanes).
+  SmallVector<Value> normalize() {
+    Value tau = L.f32(gate.getTemperatureValue());
+    SmallVector<Value> scores, probs;
+    for (int64_t i = 0, n = positions.size(); i < n; ++i)
+      scores.push_back(warp.loadRow(b, logits, token, column(i)));
+    if (gate.getNormalization() == Normalization::Sigmoid) {
+      for (Value s : scores)
+        probs.push_back(L.sigmoid(e.divf(s, tau)));
+      return probs;
+    }
+    auto maxf = [&](Value x, Value y) { return e.maxf(x, y); };
+    auto addf = [&](Value x, Value y) { return e.addf(x, y); };
+    Value max = scores[0];
+    for (Value s : ArrayRef<Value>(scores).drop_front())
+      max = e.maxf(max, s);
+    max = allReduce(max, maxf);
+    Value sum;
+    for (Value s : scores) {
+      probs.push_back(e.exp(e.divf(e.subf(s, max), tau)));
+      sum = sum ? e.addf(sum, probs.back()) : probs.back();
+    }
+    sum = allReduce(sum, addf);
+    for (Value &p : probs)
+      p = e.divf(p, sum);
+    return probs;
+  }
+
+  /// Registers holding experts of group `g` (groups of `size` experts).
+  SmallVector<int64_t> registersOf(int64_t g, int64_t size) {
+    return llvm::to_vector(
+        llvm::seq<int64_t>(g * size / WarpLanes::kSize,
+                           ((g + 1) * size - 1) / WarpLanes::kSize + 1));
+  }
+  /// Groups with experts in register `i`.
+  SmallVector<int64_t> groupsOf(int64_t i, int64_t size) {
+    return llvm::to_vector(
+        llvm::seq<int64_t>(i * WarpLanes::kSize / size,
+                           ((i + 1) * WarpLanes::kSize - 1) / size + 1));
+  }
+  /// Whether each lane's expert of register `i` is in group `g`; null
+  /// where the whole register is.
+  Value inGroup(int64_t i, int64_t g, int64_t size) {
+    if (i * WarpLanes::kSize >= g * size &&
+        (i + 1) * WarpLanes::kSize <= (g + 1) * size)
+      return Value();
+    return L.cmpIdx(arith::CmpIPredicate::eq, L.divIdx(positions[i], size),
+                    L.idx(g));
+  }
+
+  /// emitTopK over the lanes: the `k` best candidates of registers `regs`
+  /// (those `eligible(i)` admits: null, all), best first. Each lane scans
+  /// its own candidates for the best that comes after the last winner,
+  /// then a butterfly keeps the better of two lanes' (comesAfter's order,
+  /// a total one: positions differ). `onWinner(j, winner)`; the winner's
+  /// probability is `probs`' at its position (the key where empty).
+  void selectTopK(int64_t k, ArrayRef<int64_t> regs, ArrayRef<Value> keys,
+                  ArrayRef<Value> probs, function_ref<Value(int64_t)> eligible,
+                  function_ref<void(int64_t, Winner)> onWinner) {
+    Value prevKey = L.f32(INFINITY), prevAt = L.varying(L.idx(-1));
+    for (int64_t j = 0; j < k; ++j) {
+      Value key = L.f32(0.0), at = L.varying(L.idx(0)), found = L.i1(false);
+      Value prob = probs.empty() ? Value() : L.f32(0.0);
+      for (int64_t i : regs) {
+        Value admitted = comesAfter(L, prevKey, prevAt, keys[i], positions[i]);
+        if (Value only = eligible ? eligible(i) : Value())
+          admitted = e.andi(admitted, only);
+        Value take = takesCandidate(L, admitted, keys[i], key, found);
+        key = e.select(take, keys[i], key);
+        at = L.selectIdx(take, positions[i], at);
+        found = e.ori(found, take);
+        if (prob)
+          prob = e.select(take, probs[i], prob);
+      }
+      for (int64_t mask = WarpLanes::kSize / 2; mask >= 1; mask /= 2) {
+        Value otherKey = warp.shuffleXor(b, key, mask);
+        Value otherAt = warp.shuffleXor(b, at, mask);
+        Value otherFound = warp.shuffleXor(b, found, mask);
+        Value theirs = e.andi(
+            otherFound,
+            e.ori(L.noti(found), comesAfter(L, otherKey, otherAt, key, at)));
+        key = e.select(theirs, otherKey, key);
+        at = L.selectIdx(theirs, otherAt, at);
+        found = e.ori(found, otherFound);
+        if (prob)
+          prob = e.select(theirs, warp.shuffleXor(b, prob, mask), prob);
+      }
+      Value uniformAt = warp.uniform(b, at);
+      if (warp.vectors())
+        uniformAt = e.toIndex(uniformAt);
+      Value uniformKey = warp.uniform(b, key);
+      onWinner(j, {uniformAt, uniformKey,
+                   prob ? warp.uniform(b, prob) : uniformKey});
+      prevKey = key;
+      prevAt = at;
+    }
+  }
+
+  /// group_limited: each group's score from the keys (the sum of its m
+  /// best, m = 1 for max; emitKeptGroups' order), then whether each group
+  /// is among the best k_groups (uniform i1 per group).
+  SmallVector<Value> keptGroups(ArrayRef<Value> keys, int64_t groups,
+                                int64_t size) {
+    StrategyAttr strategy = op.getStrategy();
+    int64_t m =
+        strategy.getGroupScore() == GroupScore::Max ? 1 : strategy.getTopM();
+    SmallVector<Value> groupKeys;
+    for (int64_t g = 0; g < groups; ++g) {
+      Value sum = e.f32(0.0);
+      selectTopK(
+          m, registersOf(g, size), keys, {},
+          [&](int64_t i) { return inGroup(i, g, size); },
+          [&](int64_t, Winner w) { sum = e.addf(sum, w.key); });
+      groupKeys.push_back(sum);
+    }
+    // The best k_groups of the (uniform) group keys, as emitTopK scans them.
+    SmallVector<Value> kept(groups, e.i1(false));
+    Value prevKey = e.f32(INFINITY), prevAt = e.idx(-1);
+    for (int64_t j = 0; j < strategy.getKGroups(); ++j) {
+      Value key = e.f32(0.0), at = e.idx(0), found = e.i1(false);
+      for (auto [g, groupKey] : llvm::enumerate(groupKeys)) {
+        Value position = e.idx(g);
+        Value take = takesCandidate(
+            U, comesAfter(U, prevKey, prevAt, groupKey, position), groupKey,
+            key, found);
+        key = e.select(take, groupKey, key);
+        at = e.select(take, position, at);
+        found = e.ori(found, take);
+      }
+      for (int64_t g = 0; g < groups; ++g)
+        kept[g] =
+            e.ori(kept[g], e.cmpi(arith::CmpIPredicate::eq, at, e.idx(g)));
+      prevKey = key;
+      prevAt = at;
+    }
+    return kept;
+  }
+
+  /// The winners' weights (emitChoiceWeights, on the uniform values) and
+  /// the token's choices in slot order.
+  void weighAndStore(ArrayRef<Winner> winners) {
+    int64_t k = winners.size();
+    Value chosen = U.scratch(k, b.getIndexType());
+    Value chosenProbs = U.scratch(k, b.getF32Type());
+    Value weights = U.scratch(k, b.getF32Type());
+    for (auto [j, w] : llvm::enumerate(winners)) {
+      U.store(w.at, chosen, e.idx(j));
+      U.store(w.prob, chosenProbs, e.idx(j));
+    }
+    emitChoiceWeights(
+        U, gate, k, chosenProbs,
+        [&](Value j) { return U.loadToken(logits, U.load(chosen, j)); },
+        weights);
+    Value routerScale = op.getRouterScale();
+    for (auto [j, w] : llvm::enumerate(winners)) {
+      Value weight = U.load(weights, e.idx(j));
+      if (routerScale)
+        weight = e.mulf(weight, U.loadShared(routerScale, w.at));
+      U.storeToken(e.toI32(w.at), op.getExpertsInit(), e.idx(j));
+      U.storeToken(weight, op.getWeightsInit(), e.idx(j));
+    }
+  }
+
+  Emitter &e;
+  ImplicitLocOpBuilder &b;
+  RouteOp op;
+  Value token;
+  WarpLanes &warp;
+  Lanes L, U;
+  GateAttr gate;
+  Value logits, bias;
+  /// Each register's expert position per lane (lane + 32 i).
+  SmallVector<Value> positions;
+};
+
 bool allMemRefs(Operation *op) {
   return llvm::all_of(op->getOperandTypes(),
                       [](Type t) { return isa<MemRefType>(t); });
@@ -752,4 +1023,27 @@ int64_t hmoe::routeScratchElements(RouteOp op) {
     total += nodes + 2 * n + 3 * winnersPerK * gate.getK();
   }
   return total + 3 * strategy.getGroups();
+}
+
+bool hmoe::fitsWarpRoute(RouteOp op) {
+  if (op.getLogits().size() != 1)
+    return false;
+  int64_t n = cast<ShapedType>(op.getLogits()[0].getType()).getShape().back();
+  return !ShapedType::isDynamic(n) && n % WarpLanes::kSize == 0 &&
+         n <= kMaxWarpRouteExperts;
+}
+
+LogicalResult hmoe::emitRouteTokenOnWarp(OpBuilder &builder, Location loc,
+                                         RouteOp op, Value token,
+                                         WarpLanes &warp) {
+  if (!allMemRefs(op) || !fitsWarpRoute(op))
+    return failure();
+  ImplicitLocOpBuilder b(loc, builder);
+  Emitter e{b};
+  auto scope = memref::AllocaScopeOp::create(b, TypeRange{});
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(b.createBlock(&scope.getBodyRegion()));
+  WarpRouteEmitter(e, op, token, warp).emit();
+  memref::AllocaScopeReturnOp::create(b, ValueRange{});
+  return success();
 }

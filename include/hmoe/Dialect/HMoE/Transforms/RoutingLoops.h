@@ -33,6 +33,50 @@ LogicalResult emitRouteTokens(OpBuilder &b, Location loc, RouteOp op,
 /// (the vector form keeps it for each lane).
 int64_t routeScratchElements(RouteOp op);
 
+/// A warp's 32 lanes as emitRouteTokenOnWarp uses them. A per-lane value is
+/// a scalar on the GPU (each lane a thread) and a vector<32> when emulated
+/// (the whole warp one vector, lane i its element i); a lane's expert
+/// position is `index` on the GPU and vector<32 x i32> emulated.
+class WarpLanes {
+public:
+  static constexpr int64_t kSize = 32;
+  virtual ~WarpLanes() = default;
+  /// Whether per-lane values are vector<32> (emulated).
+  virtual bool vectors() const = 0;
+  /// Each lane's own index.
+  virtual Value laneId(ImplicitLocOpBuilder &b) = 0;
+  /// Each lane gets `v` (f32, i1, i32 or a position) of lane `lane ^ mask`.
+  virtual Value shuffleXor(ImplicitLocOpBuilder &b, Value v, int64_t mask) = 0;
+  /// A per-lane value that every lane holds the same of, as a scalar.
+  virtual Value uniform(ImplicitLocOpBuilder &b, Value v) = 0;
+  /// Each lane's `buffer[lead..., base + lane]`.
+  virtual Value loadRow(ImplicitLocOpBuilder &b, Value buffer, ValueRange lead,
+                        Value base) = 0;
+  /// Each lane's `v` into `buffer[lead..., base + lane]`.
+  virtual void storeRow(ImplicitLocOpBuilder &b, Value v, Value buffer,
+                        ValueRange lead, Value base) = 0;
+};
+
+/// Most experts a route on one warp takes (16 per lane, in registers).
+constexpr int64_t kMaxWarpRouteExperts = 16 * WarpLanes::kSize;
+
+/// Whether the memref- or tensor-form `op` can route a token on one warp
+/// (emitRouteTokenOnWarp): one gate (a single nested level, group_limited
+/// or per_group) over a multiple of 32 experts, at most
+/// kMaxWarpRouteExperts.
+bool fitsWarpRoute(RouteOp op);
+
+/// Emits the routing of token `token` of the memref-form `op` by the 32
+/// lanes of one warp together: lane l holds experts l, l + 32, ... in
+/// registers; maxima, sums and each top-k winner are butterfly reductions
+/// over the lanes (shuffles), after which every lane holds the result. The
+/// same choices as emitRouteToken (SPEC.md's order, ties to the lower
+/// expert); a softmax sums in another order (last bits). Every lane stores
+/// the token's choices (the same values). Fails (without a diagnostic)
+/// unless fitsWarpRoute and every operand is a memref.
+LogicalResult emitRouteTokenOnWarp(OpBuilder &b, Location loc, RouteOp op,
+                                   Value token, WarpLanes &warp);
+
 /// The capacity of each expert of `op` (i64) for `numAssignments` (index,
 /// T * K) assignments: SPEC.md's rounding of the capacity factor, or T * K
 /// (no expert can reach it) when the dispatch is dropless.
