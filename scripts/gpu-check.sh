@@ -23,7 +23,9 @@
 #          W1's expert stage alone (bf16, T = 16384) against the dense bf16
 #          rate; hmoe.dispatch alone at DeepSeek-V3's shape (T = 16384,
 #          K = 8, 256 experts; dropless and a capacity in each fill order),
-#          checked against NumPy, against the bytes it moves.
+#          checked against NumPy, against the bytes it moves; routing
+#          alone (DeepSeek-V3's on a warp per token and on a thread, G1's
+#          too) beside PyTorch and its floor.
 #       Output goes to stdout and, where $OUT is set (the device tool), to
 #       $OUT/gpu-check.log. Each stage has a time limit (CHECK_S, SAN_S,
 #       NCU_S, BENCH_S; 0 skips a stage); the whole run stays under 10 minutes.
@@ -66,7 +68,7 @@ run)
       --isolate "$CASE_S" || status=1
   fi
   if [ "$SAN_S" -gt 0 ] && command -v compute-sanitizer >/dev/null; then
-    echo "== 2. compute-sanitizer memcheck (7 cases), racecheck (5 cases and a race)"
+    echo "== 2. compute-sanitizer memcheck (8 cases), racecheck (5 cases and a race)"
     # One layer in f32, bf16 on tensor cores and on the threads' GEMMs, and
     # f32 in TF32; racecheck on tensor cores (bf16 by default).
     timeout "$SAN_S" compute-sanitizer --tool memcheck \
@@ -81,6 +83,12 @@ run)
     timeout "$SAN_S" compute-sanitizer --tool memcheck \
       --error-exitcode 3 "$PY" scripts/gpu_check.py check --dir "$DIR" \
       --match 'capacity-capacity-score-long[.]so$' --limit 1 || status=1
+    # A warp per token routing DeepSeek-V3's 256 experts (each lane's
+    # experts' rows, the choices every lane stores): memcheck (bounds).
+    timeout "$SAN_S" compute-sanitizer --tool memcheck \
+      --error-exitcode 3 "$PY" scripts/gpu_check.py check --dir "$DIR" \
+      --match 'warp-group_limited-deepseek_v3-warp-route-experts-0[.]so$' \
+      --limit 1 || status=1
     # The workgroup tiles' cp.async copies, stages and barriers
     # (warp-stage-bytes; wide/ffn_512's two stages in dynamic workgroup
     # memory): memcheck (bounds) and racecheck.

@@ -48,6 +48,7 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "python"))
 sys.path.insert(0, os.path.join(ROOT, "test", "Integration"))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
+sys.path.insert(0, os.path.join(ROOT, "bench", "routes"))
 
 from hmoe.layer import decode, encode  # noqa: E402
 from hmoe.run import compare_with_reference  # noqa: E402
@@ -349,6 +350,10 @@ def prepare(args):
     # default until timed): against the reference.
     if args.target == "cuda":
         builds.append(("gemm", None, "fuse-routes=0"))
+    # Every route that fits on a warp per token (stop 47; by default only
+    # those over more than 128 experts): the shuffles on the device.
+    if args.target == "cuda":
+        builds.append(("warp", None, "warp-route-experts=0"))
     tf32 = "tf32" if args.target == "cuda" else "gpu-mapped tensor-cores tf32"
     for group in filter(None, args.tf32_groups.split(",")):
         builds.append((group, "f32", tf32))
@@ -440,6 +445,20 @@ def prepare(args):
         for kind in DISPATCH_KINDS:
             add_bench(f"dispatch-{kind}", "f32", "dispatch",
                       dispatch_mlir(kind), f"libdispatch-{kind}.so")
+        # Routing alone on router logits (bench/routes): DeepSeek-V3's
+        # (256 experts: a warp per token by default, warp-route-experts)
+        # and G1's (64: a thread per token), each also the other way
+        # (stop 47: the warp's lanes share the experts in registers, where
+        # a thread kept 2 KB of arrays in local memory).
+        from route_bench import route_cases
+        for route, (mlir, _) in route_cases(1).items():
+            add_bench(f"route-{route}", "f32", "route", mlir,
+                      f"libroute-{route}.so")
+            if args.target == "cuda":
+                other = ("warp-route-experts=-1" if route == "R256" else
+                         "warp-route-experts=0")
+                add_bench(f"route-{route}", "f32", "route", mlir,
+                          f"libroute-{route}-{other.split('=')[1]}.so", other)
         if args.target == "cuda":
             # bf16 on the threads' GEMMs against tensor cores (mma.sync,
             # the default).
@@ -571,11 +590,16 @@ def prepare(args):
             # (Stop 45: its route kernel, its arrays now registers, takes
             # 162 registers, 128 without spills under a budget for 2
             # blocks an SM: unfused-occ2.)
+            # (Stop 47: G1's route on a warp per token, fused and in its
+            # own kernel, which then takes 32 registers, not 162.)
             for suffix, variant in (("unfused", "fuse-routes=0"),
                                     ("unfused-occ2", "fuse-routes=0 "
                                      "local-array-min-blocks-per-sm=2"),
                                     ("unfused-tstage64s2",
-                                     "fuse-routes=0 " + THREAD_STAGED2)):
+                                     "fuse-routes=0 " + THREAD_STAGED2),
+                                    ("warp", "warp-route-experts=0"),
+                                    ("unfused-warp", "fuse-routes=0 "
+                                     "warp-route-experts=0")):
                 add_bench("G1", "f32", "g1", g1, f"libG1-f32-{suffix}.so",
                           variant)
             # The routing kernels' per-token arrays left in local memory
@@ -846,6 +870,33 @@ def bench(args):
                   f"{T * DISPATCH_K} kept: "
                   f"{'agrees with NumPy' if ok else 'MISMATCH with NumPy'}, "
                   f"{'PyTorch the same' if same else 'PyTorch DIFFERS'}",
+                  flush=True)
+            continue
+        if name.startswith("route-"):
+            # A route alone, checked against PyTorch's on the same device
+            # (bench/routes), against the bytes it must move: the logits
+            # read, the probabilities (an output of hmoe.route) and the
+            # choices written.
+            from route_bench import check as check_route
+            from route_bench import route_cases, torch_routes
+            route = name[len("route-"):]
+            T = args.experts_tokens
+            inputs = route_cases(T)[route][1]
+            got = lib(inputs)
+            fn = torch_routes()[route]
+            tensors = [torch.as_tensor(a, device=device) for a in inputs]
+            want = [t.cpu().numpy() for t in fn(*tensors)]
+            ok = check_route(route, (got[0], got[1].astype(np.int64)),
+                             (want[0], want[1]))
+            sec = lib.time(inputs, args.reps)
+            eager = torch_time(fn, tensors, args.reps)
+            experts, k = inputs[0].shape[1], got[0].shape[1]
+            floor = T * (8 * experts + 8 * k) / limits[0]
+            how = f", {entry['variant']}" if entry.get("variant") else ""
+            print(f"route alone ({route}{how}, T = {T}): {sec * 1e3:.3f} ms, "
+                  f"PyTorch {eager * 1e3:.3f} ms = {eager / sec:.2f}x, "
+                  f"{sec / floor:.1f}x the floor: "
+                  f"{'agrees with PyTorch' if ok else 'MISMATCH with PyTorch'}",
                   flush=True)
             continue
         if name == "W1-experts":

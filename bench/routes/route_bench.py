@@ -46,6 +46,24 @@ def torch_routes():
     return {"R256": r256, "R64": r64}
 
 
+def route_cases(T):
+    """{name: (the route's MLIR, its function @route's seeded inputs for T
+    tokens)}."""
+    rng = np.random.default_rng(45)
+    cases = {
+        "R256": ("deepseek_v3_route.mlir",
+                 [rng.standard_normal((T, 256), dtype=np.float32),
+                  (0.1 * rng.standard_normal(256)).astype(np.float32)]),
+        "R64": ("g1_route.mlir",
+                [rng.standard_normal((T, 64), dtype=np.float32)]),
+    }
+    result = {}
+    for name, (path, inputs) in cases.items():
+        with open(os.path.join(HERE, path)) as f:
+            result[name] = (f.read(), inputs)
+    return result
+
+
 def check(name, got, want):
     """Same expert set per token; weights within 1e-5 (matched by expert)."""
     (gw, ge), (ww, we) = got, want
@@ -71,21 +89,11 @@ def main():
     import torch
     torch.set_num_threads(args.threads)
 
-    rng = np.random.default_rng(45)
     T = args.tokens
-    cases = {
-        "R256": ("deepseek_v3_route.mlir",
-                 [rng.standard_normal((T, 256), dtype=np.float32),
-                  (0.1 * rng.standard_normal(256)).astype(np.float32)]),
-        "R64": ("g1_route.mlir",
-                [rng.standard_normal((T, 64), dtype=np.float32)]),
-    }
     peers = torch_routes()
     rows, ok = [], True
     with tempfile.TemporaryDirectory() as work:
-        for name, (path, inputs) in cases.items():
-            with open(os.path.join(HERE, path)) as f:
-                mlir = f.read()
+        for name, (mlir, inputs) in route_cases(T).items():
             sec, (w, e) = run_hmoe(args.hmoe_run, mlir, "route", inputs,
                                    args.repetitions, work,
                                    pipeline="hmoe-lower-to-cpu", outputs=2)

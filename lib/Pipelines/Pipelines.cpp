@@ -187,6 +187,7 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
     tile.cyclicColumns = true;
     tile.cyclicGroupBytes = 16;
     tile.fuseRoutes = options.fuseRoutes;
+    tile.warpRouteExperts = options.warpRouteExperts;
     addGPUTiling(pm, options.fuseDistance, tile);
   } else {
     ConvertHMoEToLinalgOptions convert;
@@ -217,6 +218,9 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
     warps.ldmatrix = options.warpLdmatrix;
     warps.warpgroupMMA = options.warpWgmma;
     pm.addNestedPass<func::FuncOp>(createHMoEWarpContractionsToMMA(warps));
+    HMoELowerWarpRoutesOptions warpRoutes;
+    warpRoutes.emulate = true;
+    pm.addNestedPass<func::FuncOp>(createHMoELowerWarpRoutes(warpRoutes));
     HMoEStageThreadContractionsOptions stage;
     stage.kTileBytes = options.threadStageBytes;
     stage.stages = options.threadStages;
@@ -329,6 +333,7 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   tile.cyclicColumns = options.cyclicColumns;
   tile.cyclicGroupBytes = options.cyclicGroupBytes;
   tile.fuseRoutes = options.fuseRoutes;
+  tile.warpRouteExperts = options.warpRouteExperts;
   addGPUTiling(pm, options.fuseDistance, tile);
 
   addBufferization(pm);
@@ -351,6 +356,8 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   warps.warpgroupMMA = options.warpWgmma;
   warps.testDropBarrier = options.warpTestDropBarrier;
   pm.addNestedPass<func::FuncOp>(createHMoEWarpContractionsToMMA(warps));
+  // Routes given to warps: each warp's lanes route its tokens together.
+  pm.addNestedPass<func::FuncOp>(createHMoELowerWarpRoutes());
   // Threads' contractions from K tiles in workgroup memory (their copies
   // become 16-byte accesses with the other row copies, next).
   HMoEStageThreadContractionsOptions stage;

@@ -2,9 +2,12 @@
 compares it with the float64 reference.
 
     examples.py --hmoe-run PATH [--hmoe-opt PATH] [--tokens T]
+                [--pipeline PIPELINE]
 
 With --hmoe-opt, each example is also lowered ahead of time
 (hmoe-opt --hmoe-lower-to-cpu) and the LLVM-dialect module is run too.
+With --pipeline, hmoe-run lowers each example with that pipeline instead
+of its own (e.g. the GPU schedule run on the CPU).
 """
 
 import argparse
@@ -50,7 +53,10 @@ def main():
     ap.add_argument("--examples", default=os.path.join(
         os.path.dirname(__file__), "..", "..", "examples"))
     ap.add_argument("--tokens", type=int, default=24)
+    ap.add_argument("--pipeline", default=None,
+                    help="hmoe-run's --pipeline (default: its own)")
     args = ap.parse_args()
+    extra = [f"--pipeline={args.pipeline}"] if args.pipeline else []
     failed = 0
     with tempfile.TemporaryDirectory() as tmp:
         for seed, (name, layer) in enumerate(EXAMPLES.items()):
@@ -65,7 +71,7 @@ def main():
             for variant, file in variants:
                 failures, summary = check_layer(
                     layer, args.tokens, seed, args.hmoe_run, mlir_path=file,
-                    function=name)
+                    function=name, extra=extra if variant == "source" else ())
                 print(f"{'PASS' if not failures else 'FAIL'}: {name} "
                       f"({variant}): {summary}")
                 for f in failures:

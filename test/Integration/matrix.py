@@ -182,6 +182,78 @@ def special_cases():
                                       np.nan))
 
 
+def warp_cases():
+    """Layers one GPU warp routes (hmoe-lower-warp-routes: one gate over a
+    multiple of 32 experts, lane l holding experts l, l + 32, ...): a
+    single level, group_limited with groups smaller than a lane's stride
+    (8 experts), across two registers (48) and of whole registers (32),
+    per_group alike, DeepSeek-V3's route, 512 experts (16 a lane); every
+    gate option; ties, NaN and more tokens than a block's warps. (name,
+    layer, T, seed, params function or None)."""
+    def flat(e, g, **kw):
+        return Layer(fanout=[e], gates=[g], d=16, hidden=8, **kw)
+
+    def grouped(strategy, e, g, groups, **kw):
+        return Layer(strategy=strategy, fanout=[e], gates=[g], groups=groups,
+                     d=16, hidden=8, **kw)
+    deepseek = grouped("group_limited", 256,
+                       Gate("linear", "sigmoid", k=8, scale=2.5), 8,
+                       k_groups=4, group_score="sum_top", top_m=2,
+                       selection_bias=[True], stats=["load"])
+    cases = [
+        ("flat/32_laplace", flat(32, Gate("laplace", "softmax", k=2,
+                                          temperature=0.7)), 40, 1, None),
+        ("flat/64_sigmoid_bias", flat(64, Gate("linear", "sigmoid", k=8),
+                                      selection_bias=[True],
+                                      router_scale=True), 40, 2, None),
+        ("flat/96_not_renormalised", flat(96, Gate(
+            "gaussian", "softmax", k=3, renormalize=False, scale=2.5)),
+         40, 3, None),
+        ("flat/64_activation", flat(64, Gate(
+            "activation", "softmax", k=4, activation="tanh",
+            temperature=2.0), gate_bias=[True]), 40, 4, None),
+        ("group_limited/64_groups_of_8", grouped(
+            "group_limited", 64, Gate("linear", "softmax", k=4), 8,
+            k_groups=3, group_score="max"), 40, 5, None),
+        ("group_limited/96_groups_of_48", grouped(
+            "group_limited", 96, Gate("laplace", "sigmoid", k=5), 2,
+            k_groups=1, group_score="sum_top", top_m=2,
+            selection_bias=[True]), 40, 6, None),
+        ("group_limited/deepseek_v3", deepseek, 300, 7, None),
+        ("group_limited/deepseek_v3_capacity", grouped(
+            "group_limited", 256, Gate("linear", "sigmoid", k=8, scale=2.5),
+            8, k_groups=4, group_score="sum_top", top_m=2,
+            selection_bias=[True], capacity=1.25, fill_order="score",
+            stats=["load", "importance"]), 70, 8, None),
+        ("per_group/64_groups_of_16", grouped(
+            "per_group", 64, Gate("linear", "softmax", k=2), 4,
+            router_scale=True), 40, 9, None),
+        ("per_group/96_groups_of_48", grouped(
+            "per_group", 96, Gate("gaussian", "sigmoid", k=3), 2,
+            selection_bias=[True]), 40, 10, None),
+        ("per_group/512_groups_of_32", grouped(
+            "per_group", 512, Gate("linear", "softmax", k=1), 16), 20, 11,
+         None),
+        ("edge/T=0", deepseek, 0, 12, None),
+        ("edge/T=1", flat(32, Gate("linear", "softmax", k=32)), 1, 13, None),
+        ("ties/flat_64", flat(64, Gate("linear", "softmax", k=4)), 16, 14,
+         tie_params),
+        ("ties/all_equal_group_limited", grouped(
+            "group_limited", 64, Gate("linear", "sigmoid", k=6), 8,
+            k_groups=3, group_score="sum_top", top_m=2), 12, 15,
+         equal_rows_params),
+        ("nan/token", flat(64, Gate("laplace", "softmax", k=2)), 8, 16,
+         lambda l, T, s: set_params(l, T, s, "x", (1, 3), np.nan)),
+        ("nan/gate_row", flat(32, Gate("linear", "sigmoid", k=2)), 8, 17,
+         lambda l, T, s: set_params(l, T, s, "gate0", (2, 0), np.nan)),
+        ("nan/all", grouped("group_limited", 64,
+                            Gate("linear", "sigmoid", k=3), 4, k_groups=2),
+         8, 18, lambda l, T, s: set_params(l, T, s, "gate0",
+                                           (slice(None), 0), np.nan)),
+    ]
+    yield from cases
+
+
 def scaled_params(layer, T, seed, factor):
     """Tokens and gate rows `factor` times larger (or smaller)."""
     p = layer.random_params(T, seed)
@@ -517,7 +589,8 @@ def group_cases(group, count=24, seed=1):
     plain = {"edge": edge_cases, "gemm": gemm_cases, "penalty": penalty_cases,
              "shared": shared_cases, "wide": wide_cases}
     full = {"special": special_cases, "numerics": numerics_cases,
-            "precision": precision_cases, "capacity": capacity_cases}
+            "precision": precision_cases, "capacity": capacity_cases,
+            "warp": warp_cases}
     if group in plain:
         return [(n, l, T, s, None) for n, l, T, s in plain[group]()]
     if group in full:
@@ -534,8 +607,8 @@ def main():
     ap.add_argument("--hmoe-run", required=True)
     ap.add_argument("--group", required=True,
                     help="a strategy name, 'edge', 'gemm', 'wide', 'special', "
-                    "'numerics', 'precision', 'capacity', 'shared', 'penalty' or "
-                    "'random' (--count seeded random layers)")
+                    "'numerics', 'precision', 'capacity', 'shared', 'penalty', "
+                    "'warp' or 'random' (--count seeded random layers)")
     ap.add_argument("--count", type=int, default=24,
                     help="group 'random': how many layers")
     ap.add_argument("--seed", type=int, default=1,

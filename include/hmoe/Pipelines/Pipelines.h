@@ -189,6 +189,11 @@ struct LowerToCPUOptions : public PassPipelineOptions<LowerToCPUOptions> {
       *this, "fuse-routes",
       llvm::cl::desc("With gpu-mapped: as hmoe-lower-to-nvvm's fuse-routes"),
       llvm::cl::init(true)};
+  PassOptions::Option<int64_t> warpRouteExperts{
+      *this, "warp-route-experts",
+      llvm::cl::desc("With gpu-mapped: as hmoe-lower-to-nvvm's "
+                     "warp-route-experts (each warp's lanes one vector)"),
+      llvm::cl::init(128)};
 };
 
 struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
@@ -246,6 +251,19 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
                      "per-token scratch; 1: up to 255 registers, as many as "
                      "it needs); 0: ptxas decides"),
       llvm::cl::init(1)};
+  PassOptions::Option<int64_t> warpRouteExperts{
+      *this, "warp-route-experts",
+      llvm::cl::desc("A route over more than this many experts takes a warp "
+                     "per token where one warp can route it (one gate over "
+                     "a multiple of 32 experts, at most 512), each lane "
+                     "holding every 32nd expert in registers, maxima, sums "
+                     "and top-k winners reduced by shuffles "
+                     "(hmoe-lower-warp-routes); else a thread per token, "
+                     "whose arrays of that many elements past "
+                     "thread-array-elements stay in local memory. The "
+                     "default is thread-array-elements' default. 0: every "
+                     "route that fits, -1: none"),
+      llvm::cl::init(128)};
   PassOptions::Option<int64_t> threadArrayElements{
       *this, "thread-array-elements",
       llvm::cl::desc("per-thread arrays of up to this many elements (a "

@@ -13,6 +13,7 @@
 #include "hmoe/Codegen/GPU/Passes.h"
 #include "hmoe/Codegen/RowGather.h"
 #include "hmoe/Dialect/HMoE/IR/HMoEOps.h"
+#include "hmoe/Dialect/HMoE/Transforms/RoutingLoops.h"
 
 #include "hmoe/Support/GreedyRewrite.h"
 
@@ -47,9 +48,20 @@ struct GPUTileSizes {
   // groups of up to this many bytes of adjacent columns.
   bool cyclicColumns;
   int64_t cyclicGroupBytes;
+  // Routes over more experts than this (0: any, -1: none) on a warp per
+  // token where they fit.
+  int64_t warpRouteExperts;
   // Whether contractions go to warps: tensor cores, and a block with warps.
   bool warpContractions() const {
     return tensorCores && blockThreads >= kWarpSize;
+  }
+  // Whether `route` takes a warp per token (hmoe-lower-warp-routes).
+  bool warpRoute(RouteOp route) const {
+    if (warpRouteExperts < 0 || blockThreads < kWarpSize ||
+        !fitsWarpRoute(route))
+      return false;
+    auto logits = cast<ShapedType>(route.getLogits()[0].getType());
+    return logits.getShape().back() > warpRouteExperts;
   }
   int64_t threadsY() const {
     return std::max<int64_t>(1, blockThreads / threadsX);
@@ -625,11 +637,23 @@ LogicalResult tileColumnsCyclically(RewriterBase &rewriter,
 /// loops over threads-y x threads-x, or its only one over all threads
 /// (linearly); with none, it runs on one thread. With tensor cores, a
 /// bf16/f16 contraction (with tf32, also an f32 one) goes to the block's
-/// warps instead.
+/// warps instead, and so does a route that takes a warp per token.
 LogicalResult tileToThreads(RewriterBase &rewriter, Operation *op,
                             const GPUTileSizes &sizes) {
   MLIRContext *ctx = op->getContext();
   auto tileable = dyn_cast<TilingInterface>(op);
+  if (auto route = dyn_cast<RouteOp>(op); route && sizes.warpRoute(route)) {
+    // The tokens over the warps (a warp routes its own one by one).
+    SmallVector<OpFoldResult> numWarps(tileable.getLoopIteratorTypes().size(),
+                                       rewriter.getIndexAttr(0));
+    numWarps[0] = rewriter.getIndexAttr(sizes.blockThreads / kWarpSize);
+    scf::SCFTilingOptions options;
+    options.setNumThreads(numWarps);
+    return tileIntoForall(
+        rewriter, tileable, options,
+        {gpu::GPUWarpMappingAttr::get(ctx, gpu::MappingId::LinearDim0)},
+        "warps");
+  }
   if (sizes.warpContractions() && tileable)
     if (std::optional<WarpMMAContraction> mma =
             matchWarpMMAContraction(op, sizes.tf32))
@@ -955,9 +979,10 @@ struct HMoETileForGPUPass
                           "tensor cores; expected tensor-cores with it";
       return signalPassFailure();
     }
-    GPUTileSizes sizes{blockRows,      blockThreads,  threadsX,
-                       threadRows,     tensorCores,   fuseGathers,
-                       /*tf32=*/false, cyclicColumns, cyclicGroupBytes};
+    GPUTileSizes sizes{blockRows,       blockThreads,  threadsX,
+                       threadRows,      tensorCores,   fuseGathers,
+                       /*tf32=*/false,  cyclicColumns, cyclicGroupBytes,
+                       warpRouteExperts};
     GPUTileSizes expertSizes = sizes;
     expertSizes.tf32 = tf32;
     MLIRContext *ctx = &getContext();
@@ -1028,15 +1053,17 @@ struct HMoETileForGPUPass
         continue;
       }
       // A route takes blocks of block-rows tokens, with the GEMMs
-      // computing its scores (unless fuse-routes is off: then block-threads
-      // tokens, alone); other ops block-rows rows when they have two
-      // parallel loops, else block-threads.
-      bool route = isa<RouteOp>(op);
+      // computing its scores (unless fuse-routes is off: then a token per
+      // thread, or per warp, alone); other ops block-rows rows when they
+      // have two parallel loops, else block-threads.
+      auto route = dyn_cast<RouteOp>(op);
       bool fusedRoute = route && fuseRoutes;
       int64_t rows =
           fusedRoute || (!route && parallelLoops(tileable).size() > 1)
               ? sizes.blockRows
               : sizes.blockThreads;
+      if (route && !fusedRoute && sizes.warpRoute(route))
+        rows = sizes.blockThreads / kWarpSize;
       if (failed(tileToBlocksWithProducers(
               rewriter, tileable, rows, /*anyProducer=*/fusedRoute,
               /*fuseProducers=*/!route || fuseRoutes, sizes, erased)))

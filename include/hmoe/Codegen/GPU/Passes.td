@@ -40,7 +40,12 @@ def HMoETileForGPU : InterfacePass<"hmoe-tile-for-gpu",
       without `fuse-routes`, blocks of `block-threads` tokens, one per
       thread, nothing fused: the ops computing its scores are stages of
       their own (their kernels write the scores, the route's reads them),
-      so every thread of the route's blocks routes a token;
+      so every thread of the route's blocks routes a token; a route over
+      more than `warp-route-experts` experts that one warp can route
+      (`fitsWarpRoute`: one gate over a multiple of 32 experts, at most
+      512) takes a warp per token instead (`scf.forall` over `#gpu.warp`;
+      unfused, a block per `block-threads / 32` tokens), its lanes sharing
+      the experts (`hmoe-lower-warp-routes`);
     * other ops with two or more parallel loops (contractions, element-wise
       ops) take blocks of `block-rows` rows over `threads-y` x `threads-x`
       threads (their first two parallel loops), ops with one parallel loop
@@ -111,6 +116,12 @@ def HMoETileForGPU : InterfacePass<"hmoe-tile-for-gpu",
            "with tensor-cores: also the f32 contractions (N a multiple of 8, "
            "K of 8) of expert loops, to run on tensor cores with inputs "
            "rounded to TF32; routing and every other stage stay exact f32">,
+    Option<"warpRouteExperts", "warp-route-experts", "int64_t",
+           /*default=*/"-1",
+           "a route over more than this many experts takes a warp per "
+           "token where one warp can route it (its lanes sharing the "
+           "experts; hmoe-lower-warp-routes), else a thread; 0: every "
+           "route that fits, -1: none">,
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",
