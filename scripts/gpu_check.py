@@ -450,15 +450,21 @@ def prepare(args):
         # and G1's (64: a thread per token), each also the other way
         # (stop 47: the warp's lanes share the experts in registers, where
         # a thread kept 2 KB of arrays in local memory).
+        # And R256's warp route with ptxas's own register budget (the
+        # default gives kernels with per-thread arrays, here the winners'
+        # few, .minnctapersm 1).
         from route_bench import route_cases
         for route, (mlir, _) in route_cases(1).items():
             add_bench(f"route-{route}", "f32", "route", mlir,
                       f"libroute-{route}.so")
-            if args.target == "cuda":
-                other = ("warp-route-experts=-1" if route == "R256" else
-                         "warp-route-experts=0")
+            if args.target != "cuda":
+                continue
+            others = ({"threads": "warp-route-experts=-1",
+                       "ptxas": "local-array-min-blocks-per-sm=0"}
+                      if route == "R256" else {"warp": "warp-route-experts=0"})
+            for suffix, other in others.items():
                 add_bench(f"route-{route}", "f32", "route", mlir,
-                          f"libroute-{route}-{other.split('=')[1]}.so", other)
+                          f"libroute-{route}-{suffix}.so", other)
         if args.target == "cuda":
             # bf16 on the threads' GEMMs against tensor cores (mma.sync,
             # the default).

@@ -234,6 +234,8 @@ def layer_forward(layer, params, flips=None):
         if count[e] < capacity:
             count[e] += 1
             kept.add((t, j))
+    if layer.fill_order == "score":
+        fill_order_near_ties(choices, pairs, capacity, margins)
     y = np.zeros((T, layer.d_out))
     for t in range(T):
         for j, (e, w) in enumerate(choices[t]):
@@ -250,6 +252,35 @@ def layer_forward(layer, params, flips=None):
                                      layer.shared_expert_kind)
     stats = statistics(layer, probs, choices, logits[0].reshape(T, int(np.prod(logits[0].shape[1:]))), dropped)
     return y, stats, margins
+
+
+def fill_order_near_ties(choices, pairs, capacity, margins):
+    """Score fill order: where an expert's last kept weight and its first
+    dropped one are within NEAR_TIE (relative), float32 may order them
+    either way (weights equal in exact arithmetic, such as a Laplace gate's
+    softmax over D = 1 for tokens past every gate row, round differently
+    with the token); the tokens holding weights that close to that
+    boundary are near ties (their margin lowered to the gap). Exactly
+    equal weights are not: token order decides them. `pairs` is in fill
+    order."""
+    by_expert = {}
+    for t, j in pairs:
+        by_expert.setdefault(choices[t][j][0], []).append((t, j))
+    for assignments in by_expert.values():
+        if len(assignments) <= capacity:
+            continue
+        weight = [choices[t][j][1] for t, j in assignments]
+        last, first = weight[int(capacity) - 1], weight[int(capacity)]
+        if math.isnan(last) or math.isnan(first):
+            continue
+        scale = max(abs(last), abs(first), 1e-30)
+        gap = abs(last - first) / scale
+        if not 0 < gap < NEAR_TIE:
+            continue
+        for (t, _), w in zip(assignments, weight):
+            if (abs(w - last) <= NEAR_TIE * scale or
+                    abs(w - first) <= NEAR_TIE * scale):
+                margins[t] = min(margins[t], gap)
 
 
 def capacity_of(layer, T):

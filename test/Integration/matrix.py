@@ -514,10 +514,12 @@ def penalty_cases():
         penalty=[True], gate_bias=[True], stats=["group_importance"]), 30, 72)
 
 
-def random_layer(rng):
+def random_layer(rng, warp=False):
     """One random layer: any strategy, 1-3 levels, every score kind and
     normalisation, expert kind, biases, capacity with any fill order and
-    rounding, shared experts, penalty, statistics; odd sizes."""
+    rounding, shared experts, penalty, statistics; odd sizes. `warp`: one
+    gate over 32 to 512 experts (a multiple of 32: routes one GPU warp
+    takes, hmoe-lower-warp-routes)."""
     pick = lambda xs: xs[rng.integers(len(xs))]
     def random_gate(k):
         score = pick(SCORES)
@@ -528,7 +530,29 @@ def random_layer(rng):
                     scale=pick([1.0, 1.0, 2.5]))
     strategy = pick(["nested", "nested", "group_limited", "per_group"])
     extra = {}
-    if strategy == "nested":
+    if warp:
+        experts = int(pick([32, 64, 96, 128, 160, 256, 512]))
+        groups = int(pick([g for g in (1, 2, 3, 4, 5, 8, 16, 32)
+                           if experts % g == 0 and experts // g >= 2]))
+        per = experts // groups
+    if warp and (strategy == "nested" or groups == 1):
+        strategy = "nested"
+        fanout = [experts]
+        gates = [random_gate(int(rng.integers(1, 17)))]
+        extra["shared"] = [False]
+    elif warp:
+        fanout = [experts]
+        extra["groups"] = groups
+        if strategy == "group_limited":
+            k_groups = int(rng.integers(1, groups + 1))
+            k = int(rng.integers(1, min(k_groups * per, 16) + 1))
+            extra.update(k_groups=k_groups,
+                         group_score=pick(["max", "sum_top"]),
+                         top_m=int(rng.integers(1, min(per, 4) + 1)))
+        else:
+            k = int(rng.integers(1, min(per, 4) + 1))
+        gates = [random_gate(k)]
+    elif strategy == "nested":
         fanout = [int(rng.integers(2, 7)) for _ in range(int(rng.integers(1, 4)))]
         gates = [random_gate(int(rng.integers(1, n + 1))) for n in fanout]
         extra["shared"] = [False] + [bool(rng.random() < 0.3)
@@ -547,6 +571,13 @@ def random_layer(rng):
             k = int(rng.integers(1, per + 1))
         gates = [random_gate(k)]
     levels = len(fanout)
+    # A Laplace gate over D = 1 gives tokens past every gate row the same
+    # probabilities in exact arithmetic (a shift of every score), which
+    # float32 rounds apart by the token: with capacity in score order their
+    # exactly tied weights may be kept either way. The warp group, whose
+    # many experts put such ties at capacity boundaries, takes D = 2 there
+    # (the rest keep their draws).
+    laplace_d1 = any(g.score == "laplace" for g in gates)
     expert = pick(EXPERTS)
     if rng.random() < 0.3:
         kind = pick(EXPERTS)
@@ -556,7 +587,8 @@ def random_layer(rng):
     capacity = pick([None, None, 0.4, 1.0, 2.0])
     return Layer(
         strategy=strategy, fanout=fanout, gates=gates,
-        d=int(pick([1, 5, 8, 16, 24, 33, 64])), hidden=int(rng.integers(1, 20)),
+        d=int(pick([2 if warp and laplace_d1 else 1, 5, 8, 16, 24, 33, 64])),
+        hidden=int(rng.integers(1, 20)),
         expert=expert, expert_activation=pick(ACTIVATIONS),
         gate_bias=[bool(rng.random() < 0.5) for _ in fanout],
         selection_bias=[bool(rng.random() < 0.4) for _ in fanout],
@@ -569,17 +601,19 @@ def random_layer(rng):
         lambda_intra=0.5, lambda_inter=0.25, **extra)
 
 
-def random_cases(count, seed):
+def random_cases(count, seed, warp=False):
     """`count` random layers (random_layer) from `seed`, each with 0 to 70
     tokens: what hostile use found wrong answers with (a dense biased
     level's dropped bias), kept as a group so that a sweep of any size is
     one command. Inputs with too many near ties are redrawn
-    (decisive_params)."""
+    (decisive_params). `warp`: routes a GPU warp takes (group
+    random_warp)."""
     rng = np.random.default_rng(seed)
+    prefix = "random_warp" if warp else "random"
     for i in range(count):
-        layer = random_layer(rng)
+        layer = random_layer(rng, warp)
         T = int(rng.choice([0, 1, 3, 17, 40, 70]))
-        yield (f"random/{seed}/{i}", layer, T, seed * 1000 + i,
+        yield (f"{prefix}/{seed}/{i}", layer, T, seed * 1000 + i,
                decisive_params)
 
 
@@ -595,8 +629,8 @@ def group_cases(group, count=24, seed=1):
         return [(n, l, T, s, None) for n, l, T, s in plain[group]()]
     if group in full:
         return list(full[group]())
-    if group == "random":
-        return list(random_cases(count, seed))
+    if group in ("random", "random_warp"):
+        return list(random_cases(count, seed, warp=group == "random_warp"))
     if group in STRATEGIES:
         return [(n, l, T, s, None) for n, l, T, s in matrix_cases(group)]
     return None
@@ -608,11 +642,14 @@ def main():
     ap.add_argument("--group", required=True,
                     help="a strategy name, 'edge', 'gemm', 'wide', 'special', "
                     "'numerics', 'precision', 'capacity', 'shared', 'penalty', "
-                    "'warp' or 'random' (--count seeded random layers)")
+                    "'warp', 'random' or 'random_warp' (--count seeded "
+                    "random layers; random_warp: one gate over 32 to 512 "
+                    "experts)")
     ap.add_argument("--count", type=int, default=24,
-                    help="group 'random': how many layers")
+                    help="groups 'random' and 'random_warp': how many layers")
     ap.add_argument("--seed", type=int, default=1,
-                    help="group 'random': the generator's seed")
+                    help="groups 'random' and 'random_warp': the generator's "
+                    "seed")
     ap.add_argument("--opt-level", default="1")
     ap.add_argument("--pipeline", default=None,
                     help="hmoe-run's --pipeline (default: its own)")

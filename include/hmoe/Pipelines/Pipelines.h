@@ -255,7 +255,9 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
       *this, "warp-route-experts",
       llvm::cl::desc("A route over more than this many experts takes a warp "
                      "per token where one warp can route it (one gate over "
-                     "a multiple of 32 experts, at most 512), each lane "
+                     "a multiple of 32 experts, at most 512, in at most 16 "
+                     "groups, at most 64 top-k and group top-m winners), "
+                     "each lane "
                      "holding every 32nd expert in registers, maxima, sums "
                      "and top-k winners reduced by shuffles "
                      "(hmoe-lower-warp-routes); else a thread per token, "

@@ -114,7 +114,10 @@ LogicalResult lowerRoute(RewriterBase &rewriter, RouteOp route,
     return route.emitOpError("is in a loop over GPU warps, but one warp "
                              "cannot route it: expected one gate over a "
                              "multiple of ")
-           << WarpLanes::kSize << " experts, at most " << kMaxWarpRouteExperts;
+           << WarpLanes::kSize << " experts, at most " << kMaxWarpRouteExperts
+           << ", in at most " << kMaxWarpRouteGroups << " groups, with at most "
+           << kMaxWarpRouteSelections << " selections (top-k and group top-m "
+           << "winners)";
   ImplicitLocOpBuilder b(route.getLoc(), rewriter);
   b.setInsertionPoint(route);
   Value tokens = memref::DimOp::create(b, route.getWeightsInit(), 0);

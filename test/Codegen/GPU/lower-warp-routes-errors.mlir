@@ -4,7 +4,7 @@
 func.func @experts_not_a_multiple_of_32(%l: memref<?x48xf32>,
     %w: memref<?x2xf32>, %e: memref<?x2xi32>, %p: memref<?x48xf32>) {
   scf.forall (%i) in (2) {
-    // expected-error @+1 {{is in a loop over GPU warps, but one warp cannot route it: expected one gate over a multiple of 32 experts, at most 512}}
+    // expected-error @+1 {{is in a loop over GPU warps, but one warp cannot route it: expected one gate over a multiple of 32 experts, at most 512, in at most 16 groups, with at most 64 selections (top-k and group top-m winners)}}
     hmoe.route #hmoe.strategy<nested>
         level(#hmoe.gate<linear, softmax, k = 2>, logits %l : memref<?x48xf32>)
         outs(%w, %e, %p : memref<?x2xf32>, memref<?x2xi32>, memref<?x48xf32>)
@@ -23,6 +23,35 @@ func.func @two_levels(%l1: memref<?x32xf32>, %l2: memref<?x32x32xf32>,
         level(#hmoe.gate<linear, softmax, k = 1>, logits %l1 : memref<?x32xf32>)
         level(#hmoe.gate<linear, softmax, k = 1>, logits %l2 : memref<?x32x32xf32>)
         outs(%w, %e, %p : memref<?x1xf32>, memref<?x1xi32>, memref<?x1024xf32>)
+  } {mapping = [#gpu.warp<linear_dim_0>]}
+  return
+}
+
+// -----
+
+// 64 groups: more than a warp route's straight-line code takes (LLVM took
+// minutes over 64 groups' scores and the pick of 57).
+func.func @too_many_groups(%l: memref<?x128xf32>,
+    %w: memref<?x4xf32>, %e: memref<?x4xi32>, %p: memref<?x128xf32>) {
+  scf.forall (%i) in (2) {
+    // expected-error @+1 {{in at most 16 groups}}
+    hmoe.route #hmoe.strategy<group_limited, groups = 64, k_groups = 57, group_score = sum_top<2>>
+        level(#hmoe.gate<linear, sigmoid, k = 4>, logits %l : memref<?x128xf32>)
+        outs(%w, %e, %p : memref<?x4xf32>, memref<?x4xi32>, memref<?x128xf32>)
+  } {mapping = [#gpu.warp<linear_dim_0>]}
+  return
+}
+
+// -----
+
+// 16 groups of 8 experts choosing 5 each: 80 selections.
+func.func @too_many_selections(%l: memref<?x128xf32>,
+    %w: memref<?x80xf32>, %e: memref<?x80xi32>, %p: memref<?x128xf32>) {
+  scf.forall (%i) in (2) {
+    // expected-error @+1 {{with at most 64 selections}}
+    hmoe.route #hmoe.strategy<per_group, groups = 16>
+        level(#hmoe.gate<linear, softmax, k = 5>, logits %l : memref<?x128xf32>)
+        outs(%w, %e, %p : memref<?x80xf32>, memref<?x80xi32>, memref<?x128xf32>)
   } {mapping = [#gpu.warp<linear_dim_0>]}
   return
 }

@@ -43,7 +43,8 @@ def HMoETileForGPU : InterfacePass<"hmoe-tile-for-gpu",
       so every thread of the route's blocks routes a token; a route over
       more than `warp-route-experts` experts that one warp can route
       (`fitsWarpRoute`: one gate over a multiple of 32 experts, at most
-      512) takes a warp per token instead (`scf.forall` over `#gpu.warp`;
+      512, in at most 16 groups, at most 64 top-k and group top-m winners)
+      takes a warp per token instead (`scf.forall` over `#gpu.warp`;
       unfused, a block per `block-threads / 32` tokens), its lanes sharing
       the experts (`hmoe-lower-warp-routes`);
     * other ops with two or more parallel loops (contractions, element-wise

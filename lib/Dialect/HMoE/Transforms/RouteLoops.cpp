@@ -979,6 +979,20 @@ bool allMemRefs(Operation *op) {
   return llvm::all_of(op->getOperandTypes(),
                       [](Type t) { return isa<MemRefType>(t); });
 }
+
+/// Emits `body` at `builder`'s insertion point inside a
+/// memref.alloca_scope: the tokens' scratch is freed when they are done, so
+/// a loop over tokens does not grow the stack.
+void emitInAllocaScope(OpBuilder &builder, Location loc,
+                       function_ref<void(Emitter &)> body) {
+  ImplicitLocOpBuilder b(loc, builder);
+  Emitter e{b};
+  auto scope = memref::AllocaScopeOp::create(b, TypeRange{});
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(b.createBlock(&scope.getBodyRegion()));
+  body(e);
+  memref::AllocaScopeReturnOp::create(b, ValueRange{});
+}
 } // namespace
 
 LogicalResult hmoe::emitRouteTokens(OpBuilder &builder, Location loc,
@@ -986,16 +1000,10 @@ LogicalResult hmoe::emitRouteTokens(OpBuilder &builder, Location loc,
                                     int64_t lanes) {
   if (!allMemRefs(op) || lanes < 1)
     return failure();
-  ImplicitLocOpBuilder b(loc, builder);
-  Emitter e{b};
-  // The tokens' scratch is freed when they are done: the scope keeps a loop
-  // over tokens from growing the stack.
-  auto scope = memref::AllocaScopeOp::create(b, TypeRange{});
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(b.createBlock(&scope.getBodyRegion()));
-  Lanes L(e, lanes, firstToken);
-  RouteEmitter(L, op).emit();
-  memref::AllocaScopeReturnOp::create(b, ValueRange{});
+  emitInAllocaScope(builder, loc, [&](Emitter &e) {
+    Lanes L(e, lanes, firstToken);
+    RouteEmitter(L, op).emit();
+  });
   return success();
 }
 
@@ -1029,8 +1037,23 @@ bool hmoe::fitsWarpRoute(RouteOp op) {
   if (op.getLogits().size() != 1)
     return false;
   int64_t n = cast<ShapedType>(op.getLogits()[0].getType()).getShape().back();
-  return !ShapedType::isDynamic(n) && n % WarpLanes::kSize == 0 &&
-         n <= kMaxWarpRouteExperts;
+  if (ShapedType::isDynamic(n) || n % WarpLanes::kSize != 0 ||
+      n > kMaxWarpRouteExperts)
+    return false;
+  // The selections are straight-line code (each a butterfly), as is the
+  // pick of the kept groups.
+  StrategyAttr strategy = op.getStrategy();
+  int64_t k = op.getGateList()[0].getK();
+  int64_t groups = std::max<int64_t>(strategy.getGroups(), 1);
+  int64_t selections = k;
+  if (strategy.getKind() == StrategyKind::PerGroup)
+    selections = groups * k;
+  else if (strategy.getKind() == StrategyKind::GroupLimited)
+    selections = groups * (strategy.getGroupScore() == GroupScore::Max
+                               ? 1
+                               : strategy.getTopM()) +
+                 k;
+  return groups <= kMaxWarpRouteGroups && selections <= kMaxWarpRouteSelections;
 }
 
 LogicalResult hmoe::emitRouteTokenOnWarp(OpBuilder &builder, Location loc,
@@ -1038,12 +1061,8 @@ LogicalResult hmoe::emitRouteTokenOnWarp(OpBuilder &builder, Location loc,
                                          WarpLanes &warp) {
   if (!allMemRefs(op) || !fitsWarpRoute(op))
     return failure();
-  ImplicitLocOpBuilder b(loc, builder);
-  Emitter e{b};
-  auto scope = memref::AllocaScopeOp::create(b, TypeRange{});
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(b.createBlock(&scope.getBodyRegion()));
-  WarpRouteEmitter(e, op, token, warp).emit();
-  memref::AllocaScopeReturnOp::create(b, ValueRange{});
+  emitInAllocaScope(builder, loc, [&](Emitter &e) {
+    WarpRouteEmitter(e, op, token, warp).emit();
+  });
   return success();
 }

@@ -59,11 +59,17 @@ public:
 
 /// Most experts a route on one warp takes (16 per lane, in registers).
 constexpr int64_t kMaxWarpRouteExperts = 16 * WarpLanes::kSize;
+/// Most groups and selections (top-k winners and group scores' top-m
+/// winners, each a butterfly) of a route on one warp: its code is straight
+/// line, and LLVM took minutes on a route of 64 groups with 57 kept.
+constexpr int64_t kMaxWarpRouteGroups = 16;
+constexpr int64_t kMaxWarpRouteSelections = 64;
 
 /// Whether the memref- or tensor-form `op` can route a token on one warp
 /// (emitRouteTokenOnWarp): one gate (a single nested level, group_limited
 /// or per_group) over a multiple of 32 experts, at most
-/// kMaxWarpRouteExperts.
+/// kMaxWarpRouteExperts, in at most kMaxWarpRouteGroups groups, with at
+/// most kMaxWarpRouteSelections selections.
 bool fitsWarpRoute(RouteOp op);
 
 /// Emits the routing of token `token` of the memref-form `op` by the 32
