@@ -142,10 +142,12 @@ LogicalResult lowerRoute(RewriterBase &rewriter, RouteOp route,
 LogicalResult lowerWarpLoopOnThreads(RewriterBase &rewriter,
                                      scf::ForallOp warps, RouteOp route) {
   std::optional<int64_t> trips = staticTripCount(warps, 0);
-  if (warps.getRank() != 1 || !trips || warps.getNumResults() != 0)
+  // (Its iteration is the warp's index: from 0 by 1.)
+  if (warps.getRank() != 1 || !trips || !warps.isNormalized() ||
+      warps.getNumResults() != 0)
     return warps.emitOpError("is a loop over GPU warps holding a route; "
-                             "expected one dimension, a static trip count "
-                             "and no results");
+                             "expected one dimension from 0 by 1, a static "
+                             "trip count and no results");
   ImplicitLocOpBuilder b(warps.getLoc(), rewriter);
   b.setInsertionPoint(warps);
   auto threads = scf::ForallOp::create(
@@ -173,11 +175,22 @@ struct HMoELowerWarpRoutesPass
   using Base::Base;
   void runOnOperation() override {
     SmallVector<std::pair<scf::ForallOp, RouteOp>> routes;
-    getOperation()->walk([&](RouteOp route) {
+    WalkResult walk = getOperation()->walk([&](RouteOp route) {
       auto loop = route->getParentOfType<scf::ForallOp>();
-      if (loop && isMappedTo<gpu::GPUWarpMappingAttr>(loop))
-        routes.emplace_back(loop, route);
+      if (!loop || !isMappedTo<gpu::GPUWarpMappingAttr>(loop))
+        return WalkResult::advance();
+      // (The GPU form rebuilds the loop around its one route.)
+      if (!routes.empty() && routes.back().first == loop) {
+        loop.emitOpError("is a loop over GPU warps holding two routes; "
+                         "expected one (hmoe-tile-for-gpu gives each its "
+                         "own)");
+        return WalkResult::interrupt();
+      }
+      routes.emplace_back(loop, route);
+      return WalkResult::advance();
     });
+    if (walk.wasInterrupted())
+      return signalPassFailure();
     IRRewriter rewriter(&getContext());
     EmulatedWarpLanes emulated;
     for (auto [warps, route] : routes) {

@@ -61,8 +61,39 @@ func.func @too_many_selections(%l: memref<?x128xf32>,
 // The threads of a loop over warps need a static count.
 func.func @dynamic_warps(%n: index, %l: memref<?x64xf32>,
     %w: memref<?x2xf32>, %e: memref<?x2xi32>, %p: memref<?x64xf32>) {
-  // expected-error @+1 {{is a loop over GPU warps holding a route; expected one dimension, a static trip count and no results}}
+  // expected-error @+1 {{is a loop over GPU warps holding a route; expected one dimension from 0 by 1, a static trip count and no results}}
   scf.forall (%i) in (%n) {
+    hmoe.route #hmoe.strategy<nested>
+        level(#hmoe.gate<linear, softmax, k = 2>, logits %l : memref<?x64xf32>)
+        outs(%w, %e, %p : memref<?x2xf32>, memref<?x2xi32>, memref<?x64xf32>)
+  } {mapping = [#gpu.warp<linear_dim_0>]}
+  return
+}
+
+// -----
+
+// A loop from 2 by 2: its iteration is not the warp's index.
+func.func @not_normalized(%l: memref<?x64xf32>,
+    %w: memref<?x2xf32>, %e: memref<?x2xi32>, %p: memref<?x64xf32>) {
+  // expected-error @+1 {{expected one dimension from 0 by 1}}
+  scf.forall (%i) = (2) to (6) step (2) {
+    hmoe.route #hmoe.strategy<nested>
+        level(#hmoe.gate<linear, softmax, k = 2>, logits %l : memref<?x64xf32>)
+        outs(%w, %e, %p : memref<?x2xf32>, memref<?x2xi32>, memref<?x64xf32>)
+  } {mapping = [#gpu.warp<linear_dim_0>]}
+  return
+}
+
+// -----
+
+// Two routes in one warp loop.
+func.func @two_routes(%l: memref<?x64xf32>,
+    %w: memref<?x2xf32>, %e: memref<?x2xi32>, %p: memref<?x64xf32>) {
+  // expected-error @+1 {{is a loop over GPU warps holding two routes; expected one}}
+  scf.forall (%i) in (2) {
+    hmoe.route #hmoe.strategy<nested>
+        level(#hmoe.gate<linear, softmax, k = 2>, logits %l : memref<?x64xf32>)
+        outs(%w, %e, %p : memref<?x2xf32>, memref<?x2xi32>, memref<?x64xf32>)
     hmoe.route #hmoe.strategy<nested>
         level(#hmoe.gate<linear, softmax, k = 2>, logits %l : memref<?x64xf32>)
         outs(%w, %e, %p : memref<?x2xf32>, memref<?x2xi32>, memref<?x64xf32>)
