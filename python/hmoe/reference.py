@@ -256,12 +256,12 @@ def layer_forward(layer, params, flips=None):
 
 def fill_order_near_ties(choices, pairs, capacity, margins):
     """Score fill order: where an expert's last kept weight and its first
-    dropped one are within NEAR_TIE (relative), float32 may order them
-    either way (weights equal in exact arithmetic, such as a Laplace gate's
-    softmax over D = 1 for tokens past every gate row, round differently
-    with the token); the tokens holding weights that close to that
+    dropped one are within NEAR_TIE (relative) but not equal, float32 may
+    order them either way; the tokens holding weights that close to that
     boundary are near ties (their margin lowered to the gap). Exactly
-    equal weights are not: token order decides them. `pairs` is in fill
+    equal weights are not: token order decides them (also where float32
+    rounds weights apart that are equal here, as a Laplace gate's over D =
+    1 for tokens past every gate row: README, sweeps). `pairs` is in fill
     order."""
     by_expert = {}
     for t, j in pairs:
