@@ -449,10 +449,10 @@ def prepare(args):
         # (256 experts: a warp per token by default, warp-route-experts)
         # and G1's (64: a thread per token), each also the other way
         # (stop 47: the warp's lanes share the experts in registers, where
-        # a thread kept 2 KB of arrays in local memory).
-        # And R256's warp route with ptxas's own register budget (the
-        # default gives kernels with per-thread arrays, here the winners'
-        # few, .minnctapersm 1).
+        # a thread kept 2 KB of arrays in local memory), and R256's warp
+        # route with ptxas's own register budget (the default gives
+        # kernels with per-thread arrays, here the winners' few,
+        # .minnctapersm 1).
         from route_bench import route_cases
         for route, (mlir, _) in route_cases(1).items():
             add_bench(f"route-{route}", "f32", "route", mlir,

@@ -13,6 +13,7 @@ within 1e-5) before times are printed; times are medians after warm-up.
 """
 
 import argparse
+import functools
 import os
 import sys
 import tempfile
@@ -46,9 +47,11 @@ def torch_routes():
     return {"R256": r256, "R64": r64}
 
 
+@functools.lru_cache(maxsize=None)
 def route_cases(T):
     """{name: (the route's MLIR, its function @route's seeded inputs for T
-    tokens)}."""
+    tokens)}; drawn once per T (gpu_check.py's bench asks for each library
+    of a route; the arrays are only read)."""
     rng = np.random.default_rng(45)
     cases = {
         "R256": ("deepseek_v3_route.mlir",
