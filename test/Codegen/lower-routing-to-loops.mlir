@@ -133,11 +133,11 @@ func.func @route_nested(%l1: memref<?x2xf32>, %l2: memref<?x2x4xf32>, %w: memref
 // CHECK:   scf.for %[[J:[^ ]*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[PKEY:.*]] = %{{.*}}, %[[PAT:.*]] = %{{.*}}) -> (f32, index)
 // CHECK:     %[[PICK:.*]]:4 = scf.for %[[X:[^ ]*]] = {{.*}} -> (f32, index, i1, f32)
 // CHECK:       memref.load %[[KEYS]][%[[X]]]
-// CHECK:       arith.cmpi sgt, %[[X]], %[[PAT]] : index
-// CHECK:       arith.cmpf olt, %{{.*}}, %[[PKEY]] : f32
 // CHECK:       %[[XG:.*]] = arith.divui %[[X]], %{{.*}} : index
 // CHECK:       memref.load %[[KEPT]][%[[XG]]] : memref<3xi1>
 // CHECK:       memref.load %[[PROBS]][%[[X]]] : memref<12xf32>
+// CHECK:       arith.cmpi sgt, %[[X]], %[[PAT]] : index
+// CHECK:       arith.cmpf olt, %{{.*}}, %[[PKEY]] : f32
 // CHECK:     memref.store %[[PICK]]#1, %[[CHOSEN]][%[[J]]] : memref<3xindex>
 // CHECK:     memref.store %[[PICK]]#3, %[[CPROBS]][%[[J]]] : memref<3xf32>
 // Renormalised probabilities (not keys) of the chosen experts.

@@ -244,18 +244,58 @@ Value comesAfter(Lanes &L, Value prevKey, Value prevAt, Value key, Value at) {
   return e.select(L.isNaN(prevKey), e.andi(isNaN, later), afterNumber);
 }
 
-/// Whether a top-k scan that visits candidates in position order takes
-/// candidate `key`, `admitted` (it comes after the last winner and is
-/// eligible), over its best so far (`bestKey`, if `found`): a later one
-/// wins only if strictly better, and NaN never beats a number.
-Value takesCandidate(Lanes &L, Value admitted, Value key, Value bestKey,
-                     Value found) {
-  Emitter &e = L.e;
-  Value better =
-      e.andi(L.noti(L.isNaN(key)),
-             e.ori(L.isNaN(bestKey), e.cmpf(CmpFPredicate::OGT, key, bestKey)));
-  return e.andi(admitted, e.ori(L.noti(found), better));
-}
+/// The best candidate so far of a top-k scan that visits candidates in
+/// position order: its key, position, whether there is one, and the values
+/// (`payload`) that come with it. emitTopK carries it through its loop, the
+/// warp route through straight-line code and its butterflies.
+struct Best {
+  Value key, at, found;
+  SmallVector<Value> payload;
+
+  /// None yet (an arbitrary key and position `at`); payloads of `payload`'s
+  /// count start as zeros.
+  static Best none(Lanes &L, Value at, int64_t numPayloads) {
+    return {L.f32(0.0), at, L.i1(false),
+            SmallVector<Value>(numPayloads, L.f32(0.0))};
+  }
+  static Best of(ValueRange values) {
+    return {values[0], values[1], values[2],
+            llvm::to_vector(values.drop_front(3))};
+  }
+  SmallVector<Value> values() const {
+    SmallVector<Value> all = {key, at, found};
+    llvm::append_range(all, payload);
+    return all;
+  }
+
+  /// Becomes (key, at, payload) where `take`.
+  void takeIf(Lanes &L, Value take, Value newKey, Value newAt,
+              ValueRange newPayload) {
+    Emitter &e = L.e;
+    key = e.select(take, newKey, key);
+    at = L.selectIdx(take, newAt, at);
+    found = e.ori(found, take);
+    for (auto [mine, theirs] : llvm::zip_equal(payload, newPayload))
+      mine = e.select(take, theirs, mine);
+  }
+
+  /// The scan's step at candidate (key, at): taken if it comes after the
+  /// last winner (prevKey, prevAt), `eligible` admits it (null: all) and it
+  /// beats the best so far: a later candidate only if strictly better, and
+  /// NaN never beats a number.
+  void consider(Lanes &L, Value prevKey, Value prevAt, Value newKey,
+                Value newAt, Value eligible, ValueRange newPayload) {
+    Emitter &e = L.e;
+    Value admitted = comesAfter(L, prevKey, prevAt, newKey, newAt);
+    if (eligible)
+      admitted = e.andi(admitted, eligible);
+    Value better =
+        e.andi(L.noti(L.isNaN(newKey)),
+               e.ori(L.isNaN(key), e.cmpf(CmpFPredicate::OGT, newKey, key)));
+    takeIf(L, e.andi(admitted, e.ori(L.noti(found), better)), newKey, newAt,
+           newPayload);
+  }
+};
 
 /// Selects, best first, the `k` best of the `n` candidates at positions
 /// `base + c` (c < n) with keys `keyOf(position)`, among those `eligible`
@@ -280,27 +320,19 @@ void emitTopK(Lanes &L, Value base, int64_t n, int64_t k,
   SmallVector<Value> first = {L.f32(INFINITY), L.varying(L.idx(-1))};
   e.loop(e.idx(0), e.idx(k), first,
          [&](Value j, ValueRange prev) -> SmallVector<Value> {
-           SmallVector<Value> inits = {L.f32(0.0), L.varying(base),
-                                       L.i1(false)};
-           inits.append(numPayloads, L.f32(0.0));
            ValueRange best = e.loop(
-               e.idx(0), e.idx(n), inits,
+               e.idx(0), e.idx(n),
+               Best::none(L, L.varying(base), numPayloads).values(),
                [&](Value c, ValueRange acc) -> SmallVector<Value> {
                  Value at = L.addIdx(base, c);
                  Value key = keyOf(at);
-                 Value admitted = comesAfter(L, prev[0], prev[1], key, at);
-                 if (eligible)
-                   admitted = e.andi(admitted, eligible(at));
-                 Value take = takesCandidate(L, admitted, key, acc[0], acc[2]);
-                 SmallVector<Value> next = {e.select(take, key, acc[0]),
-                                            L.selectIdx(take, at, acc[1]),
-                                            e.ori(acc[2], take)};
-                 if (numPayloads) {
-                   SmallVector<Value> payload = payloadOf(at);
-                   for (int64_t i = 0; i < numPayloads; ++i)
-                     next.push_back(e.select(take, payload[i], acc[3 + i]));
-                 }
-                 return next;
+                 Value admits = eligible ? eligible(at) : Value();
+                 SmallVector<Value> payload;
+                 if (numPayloads)
+                   payload = payloadOf(at);
+                 Best next = Best::of(acc);
+                 next.consider(L, prev[0], prev[1], key, at, admits, payload);
+                 return next.values();
                });
            onWinner(j, best[1], best[0], best.drop_front(3));
            return {best[0], best[1]};
@@ -789,13 +821,24 @@ private:
 
   Value column(int64_t i) { return e.idx(i * WarpLanes::kSize); }
 
-  /// `v` combined with each other lane's by `combine`, a butterfly over
-  /// the lanes: every lane ends with the same value (`combine` is
-  /// commutative).
+  /// `values` combined with each other lane's by `combine(mine, theirs)`,
+  /// a butterfly over the lanes: every lane ends with the same values
+  /// (`combine` is commutative).
+  SmallVector<Value>
+  allReduce(SmallVector<Value> values,
+            function_ref<SmallVector<Value>(ValueRange, ValueRange)> combine) {
+    for (int64_t mask = WarpLanes::kSize / 2; mask >= 1; mask /= 2) {
+      SmallVector<Value> theirs = llvm::map_to_vector(
+          values, [&](Value v) { return warp.shuffleXor(b, v, mask); });
+      values = combine(values, theirs);
+    }
+    return values;
+  }
   Value allReduce(Value v, function_ref<Value(Value, Value)> combine) {
-    for (int64_t mask = WarpLanes::kSize / 2; mask >= 1; mask /= 2)
-      v = combine(v, warp.shuffleXor(b, v, mask));
-    return v;
+    return allReduce(SmallVector<Value>{v},
+                     [&](ValueRange mine, ValueRange theirs) {
+                       return SmallVector<Value>{combine(mine[0], theirs[0])};
+                     })[0];
   }
 
   /// The lanes' logits as the gate's softmax or sigmoid (emitNormalize's
@@ -861,40 +904,31 @@ private:
                   function_ref<void(int64_t, Winner)> onWinner) {
     Value prevKey = L.f32(INFINITY), prevAt = L.varying(L.idx(-1));
     for (int64_t j = 0; j < k; ++j) {
-      Value key = L.f32(0.0), at = L.varying(L.idx(0)), found = L.i1(false);
-      Value prob = probs.empty() ? Value() : L.f32(0.0);
-      for (int64_t i : regs) {
-        Value admitted = comesAfter(L, prevKey, prevAt, keys[i], positions[i]);
-        if (Value only = eligible ? eligible(i) : Value())
-          admitted = e.andi(admitted, only);
-        Value take = takesCandidate(L, admitted, keys[i], key, found);
-        key = e.select(take, keys[i], key);
-        at = L.selectIdx(take, positions[i], at);
-        found = e.ori(found, take);
-        if (prob)
-          prob = e.select(take, probs[i], prob);
-      }
-      for (int64_t mask = WarpLanes::kSize / 2; mask >= 1; mask /= 2) {
-        Value otherKey = warp.shuffleXor(b, key, mask);
-        Value otherAt = warp.shuffleXor(b, at, mask);
-        Value otherFound = warp.shuffleXor(b, found, mask);
-        Value theirs = e.andi(
-            otherFound,
-            e.ori(L.noti(found), comesAfter(L, otherKey, otherAt, key, at)));
-        key = e.select(theirs, otherKey, key);
-        at = L.selectIdx(theirs, otherAt, at);
-        found = e.ori(found, otherFound);
-        if (prob)
-          prob = e.select(theirs, warp.shuffleXor(b, prob, mask), prob);
-      }
-      Value uniformAt = warp.uniform(b, at);
+      Best best = Best::none(L, L.varying(L.idx(0)), probs.empty() ? 0 : 1);
+      for (int64_t i : regs)
+        best.consider(L, prevKey, prevAt, keys[i], positions[i],
+                      eligible ? eligible(i) : Value(),
+                      probs.empty() ? ValueRange() : ValueRange(probs[i]));
+      // Theirs where it comes first (comesAfter's order is total).
+      best = Best::of(
+          allReduce(best.values(), [&](ValueRange mine, ValueRange theirs) {
+            Best better = Best::of(mine), other = Best::of(theirs);
+            Value takeTheirs =
+                e.andi(other.found, e.ori(L.noti(better.found),
+                                          comesAfter(L, other.key, other.at,
+                                                     better.key, better.at)));
+            better.takeIf(L, takeTheirs, other.key, other.at, other.payload);
+            return better.values();
+          }));
+      Value uniformAt = warp.uniform(b, best.at);
       if (warp.vectors())
         uniformAt = e.toIndex(uniformAt);
-      Value uniformKey = warp.uniform(b, key);
-      onWinner(j, {uniformAt, uniformKey,
-                   prob ? warp.uniform(b, prob) : uniformKey});
-      prevKey = key;
-      prevAt = at;
+      Value uniformKey = warp.uniform(b, best.key);
+      onWinner(j,
+               {uniformAt, uniformKey,
+                probs.empty() ? uniformKey : warp.uniform(b, best.payload[0])});
+      prevKey = best.key;
+      prevAt = best.at;
     }
   }
 
@@ -919,21 +953,14 @@ private:
     SmallVector<Value> kept(groups, e.i1(false));
     Value prevKey = e.f32(INFINITY), prevAt = e.idx(-1);
     for (int64_t j = 0; j < strategy.getKGroups(); ++j) {
-      Value key = e.f32(0.0), at = e.idx(0), found = e.i1(false);
-      for (auto [g, groupKey] : llvm::enumerate(groupKeys)) {
-        Value position = e.idx(g);
-        Value take = takesCandidate(
-            U, comesAfter(U, prevKey, prevAt, groupKey, position), groupKey,
-            key, found);
-        key = e.select(take, groupKey, key);
-        at = e.select(take, position, at);
-        found = e.ori(found, take);
-      }
+      Best best = Best::none(U, e.idx(0), 0);
+      for (auto [g, groupKey] : llvm::enumerate(groupKeys))
+        best.consider(U, prevKey, prevAt, groupKey, e.idx(g), Value(), {});
       for (int64_t g = 0; g < groups; ++g)
         kept[g] =
-            e.ori(kept[g], e.cmpi(arith::CmpIPredicate::eq, at, e.idx(g)));
-      prevKey = key;
-      prevAt = at;
+            e.ori(kept[g], e.cmpi(arith::CmpIPredicate::eq, best.at, e.idx(g)));
+      prevKey = best.key;
+      prevAt = best.at;
     }
     return kept;
   }
