@@ -12,6 +12,7 @@
 #include "hmoe/Dialect/HMoE/IR/HMoEOps.h"
 #include "hmoe/Dialect/HMoE/Transforms/RoutingLoops.h"
 
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 
 namespace mlir::hmoe {
@@ -84,8 +85,38 @@ public:
       from.push_back(lane ^ mask);
     return vector::ShuffleOp::create(b, v, v, from);
   }
+  /// Lane 0's `v`, asserting that every lane holds the same: the GPU form
+  /// takes each lane's own, so lanes that disagree would store different
+  /// choices there while a read of lane 0 alone still matched the
+  /// reference.
   Value uniform(ImplicitLocOpBuilder &b, Value v) override {
-    return vector::ExtractOp::create(b, v, 0);
+    Value first = vector::ExtractOp::create(b, v, 0);
+    Value firstEverywhere = vector::BroadcastOp::create(b, v.getType(), first);
+    Value same;
+    if (auto type = dyn_cast<VectorType>(v.getType());
+        type && isa<FloatType>(type.getElementType())) {
+      // Bit for bit, but NaN for any NaN (a sum of NaNs keeps either's).
+      auto bits = VectorType::get(
+          type.getShape(),
+          b.getIntegerType(type.getElementType().getIntOrFloatBitWidth()));
+      same = arith::OrIOp::create(
+          b,
+          arith::CmpIOp::create(
+              b, arith::CmpIPredicate::eq, arith::BitcastOp::create(b, bits, v),
+              arith::BitcastOp::create(b, bits, firstEverywhere)),
+          arith::AndIOp::create(
+              b, arith::CmpFOp::create(b, arith::CmpFPredicate::UNO, v, v),
+              arith::CmpFOp::create(b, arith::CmpFPredicate::UNO,
+                                    firstEverywhere, firstEverywhere)));
+    } else {
+      same = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, v,
+                                   firstEverywhere);
+    }
+    cf::AssertOp::create(
+        b, vector::ReductionOp::create(b, vector::CombiningKind::AND, same),
+        "hmoe-lower-warp-routes{emulate}: the lanes of a warp disagree on a "
+        "route's winner, which every lane must hold");
+    return first;
   }
   Value loadRow(ImplicitLocOpBuilder &b, Value buffer, ValueRange lead,
                 Value base) override {

@@ -34,7 +34,8 @@
 // Emulated: the warp loop stays, each iteration the whole warp as
 // vector<32> values: a lane's logits one vector load per 32 experts, a
 // shuffle a vector.shuffle with lane i taking lane i ^ mask's element,
-// the winners (the same in every lane) read from lane 0.
+// the winners (the same in every lane) read from lane 0 behind a cf.assert
+// that every lane holds the same (the GPU form takes each lane's own).
 // EMU-LABEL: func.func @group_limited_on_warps
 // EMU: scf.forall (%{{.*}}) in (2) {
 // EMU:   scf.for %[[T:.*]] = %{{.*}} to %{{.*}} step
@@ -42,7 +43,11 @@
 // EMU:     vector.shuffle %{{.*}}, %{{.*}} [16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] : vector<32xf32>, vector<32xf32>
 // EMU:     vector.shuffle %{{.*}}, %{{.*}} [1, 0, 3, 2,
 // EMU:     vector.store %{{.*}}, %{{.*}}[%[[T]], %{{.*}}] : memref<?x64xf32, strided<[64, 1], offset: ?>>, vector<32xf32>
-// EMU:     vector.extract %{{.*}}[0] : i32 from vector<32xi32>
+// EMU:     %[[AT:.*]] = vector.extract %[[ATS:.*]][0] : i32 from vector<32xi32>
+// EMU:     %[[ATS0:.*]] = vector.broadcast %[[AT]] : i32 to vector<32xi32>
+// EMU:     %[[SAME:.*]] = arith.cmpi eq, %[[ATS]], %[[ATS0]] : vector<32xi32>
+// EMU:     %[[ALL:.*]] = vector.reduction <and>, %[[SAME]] : vector<32xi1> into i1
+// EMU:     cf.assert %[[ALL]], "hmoe-lower-warp-routes{emulate}: the lanes of a warp disagree on a route's winner, which every lane must hold"
 // EMU: } {mapping = [#gpu.warp<linear_dim_0>]}
 func.func @group_limited_on_warps(%l: memref<?x64xf32>, %w: memref<?x2xf32>,
                                   %e: memref<?x2xi32>, %p: memref<?x64xf32>) {

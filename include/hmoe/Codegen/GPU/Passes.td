@@ -409,7 +409,8 @@ def HMoELowerWarpRoutes : InterfacePass<"hmoe-lower-warp-routes",
     the warp loop is the whole warp: a lane's value is a vector<32>
     element, a shuffle a `vector.shuffle`, a lane's row access one vector
     load or store. The same algorithm and reductions, checked against the
-    reference on the CPU.
+    reference on the CPU; a value every lane must hold (a winner) is read
+    from lane 0 behind a `cf.assert` that every lane holds the same.
 
     A route in such a loop that one warp cannot route (`fitsWarpRoute`) is
     an error.
@@ -421,6 +422,7 @@ def HMoELowerWarpRoutes : InterfacePass<"hmoe-lower-warp-routes",
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
+    "::mlir::cf::ControlFlowDialect",
     "::mlir::gpu::GPUDialect",
     "::mlir::math::MathDialect",
     "::mlir::memref::MemRefDialect",
