@@ -109,6 +109,84 @@ emitBinReaching(Emitter &e, Value counts, int64_t numBins, Value wanted,
   return {found[1], found[2]};
 }
 
+/// hmoe.dispatch in choice_rank order, for an expert with more choices
+/// (positions [lo, hi)) than `capacity` (i64): marks in `keep` every first
+/// choice (in token order), then every second, ... until `capacity` are
+/// kept: every choice below rank r* and the first `wanted` of rank r*,
+/// found from the count per choice (`histogram`, k bins).
+static void keepByChoiceRank(Emitter &e, int64_t k, Value lo, Value hi,
+                             Value capacity, Value choiceAt, Value histogram,
+                             Value keep) {
+  ImplicitLocOpBuilder &b = e.b;
+  Type i32 = b.getI32Type();
+  e.loop(0, k, [&](Value r) { e.store(e.i32(0), histogram, r); });
+  e.loop(lo, hi, [&](Value p) {
+    Value r = e.toIndex(e.load(choiceAt, p));
+    e.store(e.addi(e.load(histogram, r), e.i32(1)), histogram, r);
+  });
+  Value wantedAll =
+      e.toI32(arith::IndexCastOp::create(b, b.getIndexType(), capacity));
+  // (Not a structured binding: the lambda below captures these.)
+  std::pair<Value, Value> reached =
+      emitBinReaching(e, histogram, k, wantedAll, k, [](Value r) { return r; });
+  Value last = reached.first, wanted = reached.second;
+  e.loop(
+      lo, hi, {e.i32(0)}, [&](Value p, ValueRange acc) -> SmallVector<Value> {
+        Value r = e.load(choiceAt, p);
+        Value atLast = e.cmpi(CmpIPredicate::eq, r, last);
+        Value take =
+            e.ori(e.cmpi(CmpIPredicate::slt, r, last),
+                  e.andi(atLast, e.cmpi(CmpIPredicate::slt, acc[0], wanted)));
+        e.store(take, keep, p);
+        return {e.addi(acc[0], arith::ExtUIOp::create(b, i32, atLast))};
+      });
+}
+
+/// hmoe.dispatch in score order, for an expert with more choices than
+/// `capacity`: the capacity-th largest of the positions' `keys`, byte by
+/// byte from the top (a radix select on `histogram`: 256 bins, and one for
+/// the keys off the prefix so far); then every key above it, and as many
+/// equal to it as are still wanted, the lower token first.
+static void keepByScore(Emitter &e, Value lo, Value hi, Value capacity,
+                        Value keys, Value histogram, Value keep) {
+  ImplicitLocOpBuilder &b = e.b;
+  Value prefix = e.i32(0), mask = e.i32(0);
+  Value wanted =
+      e.toI32(arith::IndexCastOp::create(b, b.getIndexType(), capacity));
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    e.loop(0, 256, [&](Value bin) { e.store(e.i32(0), histogram, bin); });
+    e.loop(lo, hi, [&](Value p) {
+      Value key = e.load(keys, p);
+      Value match = e.cmpi(CmpIPredicate::eq, e.andi(key, mask), prefix);
+      // Keys off the prefix count in bin 256, which no pass reads: no
+      // branch to mispredict where about half the keys match.
+      Value bin = e.select(
+          match,
+          e.andi(arith::ShRUIOp::create(b, key, e.i32(shift)), e.i32(255)),
+          e.i32(256));
+      Value at = e.toIndex(bin);
+      e.store(e.addi(e.load(histogram, at), e.i32(1)), histogram, at);
+    });
+    // From the top bin down: the bin where the wanted count is reached.
+    auto [bin, stillWanted] =
+        emitBinReaching(e, histogram, 256, wanted, 0,
+                        [&](Value i) { return e.subi(e.idx(255), i); });
+    prefix = e.ori(prefix, arith::ShLIOp::create(b, bin, e.i32(shift)));
+    mask = e.ori(mask, e.i32(int64_t(255) << shift));
+    wanted = stillWanted;
+  }
+  e.loop(lo, hi, {wanted}, [&](Value p, ValueRange acc) -> SmallVector<Value> {
+    Value key = e.load(keys, p);
+    Value above = arith::CmpIOp::create(b, CmpIPredicate::ugt, key, prefix);
+    Value tie = e.andi(e.cmpi(CmpIPredicate::eq, key, prefix),
+                       e.cmpi(CmpIPredicate::sgt, acc[0], e.i32(0)));
+    Value take = e.ori(above, tie);
+    Value none = e.cmpi(CmpIPredicate::eq, capacity, e.i64(0));
+    e.store(e.andi(take, e.noti(none)), keep, p);
+    return {e.select(tie, e.subi(acc[0], e.i32(1)), acc[0])};
+  });
+}
+
 /// Dispatch with a capacity whose fill order is not token order: a dropless
 /// counting sort by expert (token order inside an expert), then, expert by
 /// expert, which of its choices are kept (the first C in the fill order),
@@ -127,105 +205,51 @@ static void lowerPrioritisedDispatch(Emitter &e, DispatchOp op, Value numTokens,
     return memref::AllocOp::create(
         b, MemRefType::get({ShapedType::kDynamic}, elem), ValueRange{n});
   };
+  bool byScore = op.getFillOrder() == FillOrder::Score;
   Value choiceAt = buffer(numAssignments, i32);       // j of each position
   Value keep = buffer(numAssignments, b.getI1Type()); // kept or dropped
   Value start = buffer(e.idx(numExperts + 1), i32);   // dropless offsets
+  // Score order: each position's weight as its key, gathered once so that
+  // the radix passes read them in order.
+  Value keys = byScore ? buffer(numAssignments, i32) : Value();
 
   // The dropless counting sort (token order inside an expert) into `start`;
-  // then the choice each position holds.
+  // then the choice (and key) each position holds.
+  Value weights = op.getWeights();
   emitTokenOrderDispatch(e, experts, numExperts, k, numTokens,
                          e.toI64(numAssignments), slotToken, slotOf, start);
   e.loop(e.idx(0), numTokens, [&](Value t) {
     e.loop(0, k, [&](Value j) {
       Value slot = e.load(slotOf, {t, j});
-      e.ifThen(e.cmpi(CmpIPredicate::sge, slot, e.i32(0)),
-               [&] { e.store(e.toI32(j), choiceAt, e.toIndex(slot)); });
+      e.ifThen(e.cmpi(CmpIPredicate::sge, slot, e.i32(0)), [&] {
+        e.store(e.toI32(j), choiceAt, e.toIndex(slot));
+        if (byScore)
+          e.store(emitFillScoreKey(b, e.load(weights, {t, j})), keys,
+                  e.toIndex(slot));
+      });
     });
   });
 
   // Expert by expert: which choices are kept.
-  bool byScore = op.getFillOrder() == FillOrder::Score;
   // Score order: a count per key byte (radix select); choice_rank: a count
   // per choice.
-  Value histogram = e.allocaOf(byScore ? 256 : k, i32);
-  Value weights = op.getWeights();
-  // The weight of position p as its key in score order.
-  auto keyAt = [&](Value p) -> Value {
-    Value t = e.toIndex(e.load(slotToken, p));
-    Value j = e.toIndex(e.load(choiceAt, p));
-    return emitFillScoreKey(b, e.load(weights, {t, j}));
-  };
+  Value histogram = e.allocaOf(byScore ? 257 : k, i32);
   e.loop(0, numExperts, [&](Value ex) {
     Value lo = e.toIndex(e.load(start, ex));
     Value hi = e.toIndex(e.load(start, e.addi(ex, e.idx(1))));
     Value n =
         arith::ExtSIOp::create(b, b.getI64Type(), e.toI32(e.subi(hi, lo)));
-    Value c = arith::MinSIOp::create(b, n, capacity);
-    if (!byScore) {
-      // choice_rank: every first choice (in token order), then every
-      // second, ... until c are kept: every choice below rank r* and the
-      // first `wanted` of rank r*, found from the count per choice.
-      e.loop(0, k, [&](Value r) { e.store(e.i32(0), histogram, r); });
-      e.loop(lo, hi, [&](Value p) {
-        Value r = e.toIndex(e.load(choiceAt, p));
-        e.store(e.addi(e.load(histogram, r), e.i32(1)), histogram, r);
-      });
-      Value wantedAll =
-          e.toI32(arith::IndexCastOp::create(b, b.getIndexType(), c));
-      // (Not a structured binding: the lambda below captures these.)
-      std::pair<Value, Value> reached = emitBinReaching(
-          e, histogram, k, wantedAll, k, [](Value r) { return r; });
-      Value last = reached.first, wanted = reached.second;
-      e.loop(lo, hi, {e.i32(0)},
-             [&](Value p, ValueRange acc) -> SmallVector<Value> {
-               Value r = e.load(choiceAt, p);
-               Value atLast = e.cmpi(CmpIPredicate::eq, r, last);
-               Value take = e.ori(
-                   e.cmpi(CmpIPredicate::slt, r, last),
-                   e.andi(atLast, e.cmpi(CmpIPredicate::slt, acc[0], wanted)));
-               e.store(take, keep, p);
-               return {e.addi(acc[0], arith::ExtUIOp::create(b, i32, atLast))};
-             });
-      return;
-    }
-    // score: the c-th largest key, byte by byte from the top (a radix
-    // select); then every key above it, and as many equal to it as are
-    // still wanted, the lower token first.
-    Value prefix = e.i32(0), mask = e.i32(0);
-    Value wanted = e.toI32(arith::IndexCastOp::create(b, b.getIndexType(), c));
-    for (int shift = 24; shift >= 0; shift -= 8) {
-      e.loop(0, 256, [&](Value bin) { e.store(e.i32(0), histogram, bin); });
-      e.loop(lo, hi, [&](Value p) {
-        Value key = keyAt(p);
-        Value match = e.cmpi(CmpIPredicate::eq, e.andi(key, mask), prefix);
-        e.ifThen(match, [&] {
-          Value bin = e.toIndex(
-              e.andi(arith::ShRUIOp::create(b, key, e.i32(shift)), e.i32(255)));
-          e.store(e.addi(e.load(histogram, bin), e.i32(1)), histogram, bin);
+    // An expert within capacity keeps every choice (most experts, where
+    // capacity is there for the popular few): no counts to make.
+    e.ifThenElse(
+        e.cmpi(CmpIPredicate::sle, n, capacity),
+        [&] { e.loop(lo, hi, [&](Value p) { e.store(e.i1(true), keep, p); }); },
+        [&] {
+          if (byScore)
+            keepByScore(e, lo, hi, capacity, keys, histogram, keep);
+          else
+            keepByChoiceRank(e, k, lo, hi, capacity, choiceAt, histogram, keep);
         });
-      });
-      // From the top bin down: the bin where the wanted count is reached.
-      auto [bin, stillWanted] =
-          emitBinReaching(e, histogram, 256, wanted, 0,
-                          [&](Value i) { return e.subi(e.idx(255), i); });
-      prefix = e.ori(prefix, arith::ShLIOp::create(b, bin, e.i32(shift)));
-      mask = e.ori(mask, e.i32(int64_t(255) << shift));
-      wanted = stillWanted;
-    }
-    // An expert under capacity keeps everything (c = n: the select above
-    // then lands on its smallest key with every tie wanted).
-    e.loop(lo, hi, {wanted},
-           [&](Value p, ValueRange acc) -> SmallVector<Value> {
-             Value key = keyAt(p);
-             Value above =
-                 arith::CmpIOp::create(b, CmpIPredicate::ugt, key, prefix);
-             Value tie = e.andi(e.cmpi(CmpIPredicate::eq, key, prefix),
-                                e.cmpi(CmpIPredicate::sgt, acc[0], e.i32(0)));
-             Value take = e.ori(above, tie);
-             Value none = e.cmpi(CmpIPredicate::eq, c, e.i64(0));
-             e.store(e.andi(take, e.noti(none)), keep, p);
-             return {e.select(tie, e.subi(acc[0], e.i32(1)), acc[0])};
-           });
   });
 
   // Kept choices per expert -> offsets; compact them into the slots in

@@ -143,6 +143,16 @@ struct Emitter {
     b.setInsertionPointToStart(ifOp.thenBlock());
     then();
   }
+  /// scf.if without results, with an else.
+  void ifThenElse(Value cond, function_ref<void()> then,
+                  function_ref<void()> otherwise) {
+    auto ifOp = scf::IfOp::create(b, cond, /*withElseRegion=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    then();
+    b.setInsertionPointToStart(ifOp.elseBlock());
+    otherwise();
+  }
 
   /// Applies activation `fn` to the f32 value `x`. GELU is the exact (erf)
   /// form, PyTorch's default.
