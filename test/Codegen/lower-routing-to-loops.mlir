@@ -194,7 +194,9 @@ func.func @route_per_group(%l: memref<?x8xf32>, %s: memref<8xf32>, %w: memref<?x
 // Dispatch with a capacity: C = ceil(min(1.25 * T * K / 8, T * K)); pass 1
 // counts per expert in token order (slot_of = rank, -1 when dropped by
 // capacity), an exclusive prefix sum gives the offsets, pass 2 places the
-// kept assignments.
+// kept assignments. Both passes select rather than branch on whether a
+// choice is kept: a dropped one writes its token to the last slot, unused
+// whenever one is dropped, and the unused slots get token 0 after.
 // CHECK-LABEL: func.func @dispatch_capacity
 // CHECK-SAME: (%[[EIN:.*]]: memref<?x2xi32>, %[[ST:.*]]: memref<?xi32>, %[[SO:.*]]: memref<?x2xi32>, %[[OFF:.*]]: memref<9xi32>)
 // CHECK-DAG: %[[FACTOR:.*]] = arith.constant 1.250000e+00 : f64
@@ -217,28 +219,38 @@ func.func @route_per_group(%l: memref<?x8xf32>, %s: memref<8xf32>, %w: memref<?x
 // CHECK:       %[[COUNT:.*]] = memref.load %[[OFF]][%[[AT]]] : memref<9xi32>
 // CHECK:       %[[COUNT64:.*]] = arith.extsi %[[COUNT]] : i32 to i64
 // CHECK:       %[[FITS:.*]] = arith.cmpi slt, %[[COUNT64]], %[[CAP]] : i64
-// CHECK:       scf.if %[[FITS]]
-// CHECK:         memref.store %[[COUNT]], %[[SO]][%[[TOK]], %[[J]]] : memref<?x2xi32>
-// CHECK:         %[[NEXT:.*]] = arith.addi %[[COUNT]], %{{.*}} : i32
-// CHECK:         memref.store %[[NEXT]], %[[OFF]][%[[AT]]] : memref<9xi32>
+// CHECK:       %[[RANK1:.*]] = arith.select %[[FITS]], %[[COUNT]], %{{.*}} : i32
+// CHECK:       memref.store %[[RANK1]], %[[SO]][%[[TOK]], %[[J]]] : memref<?x2xi32>
+// CHECK:       %[[ONE:.*]] = arith.extui %[[FITS]] : i1 to i32
+// CHECK:       %[[NEXT:.*]] = arith.addi %[[COUNT]], %[[ONE]] : i32
+// CHECK:       memref.store %[[NEXT]], %[[OFF]][%[[AT]]] : memref<9xi32>
 // CHECK: scf.for %[[X:.*]] = %{{.*}} to %{{.*}} step
 // CHECK:   %[[PREV:.*]] = arith.subi %[[X]], %{{.*}} : index
 // CHECK:   %[[A:.*]] = memref.load %[[OFF]][%[[PREV]]] : memref<9xi32>
 // CHECK:   %[[B:.*]] = memref.load %[[OFF]][%[[X]]] : memref<9xi32>
 // CHECK:   %[[AB:.*]] = arith.addi %[[A]], %[[B]] : i32
 // CHECK:   memref.store %[[AB]], %[[OFF]][%[[X]]] : memref<9xi32>
+// CHECK: %[[LAST:.*]] = arith.subi %[[TK]], %{{.*}} : index
 // CHECK: scf.for %[[TOK2:.*]] = %{{.*}} to %[[T]] step
 // CHECK:   scf.for %[[J2:.*]] = %{{.*}} to %{{.*}} step
 // CHECK:     %[[RANK:.*]] = memref.load %[[SO]][%[[TOK2]], %[[J2]]] : memref<?x2xi32>
-// CHECK:     scf.if
-// CHECK:       %[[EX2:.*]] = memref.load %[[EIN]][%[[TOK2]], %[[J2]]]
-// CHECK:       %[[EX2I:.*]] = arith.index_cast %[[EX2]] : i32 to index
-// CHECK:       %[[START:.*]] = memref.load %[[OFF]][%[[EX2I]]] : memref<9xi32>
-// CHECK:       %[[SLOT:.*]] = arith.addi %[[START]], %[[RANK]] : i32
-// CHECK:       memref.store %[[SLOT]], %[[SO]][%[[TOK2]], %[[J2]]] : memref<?x2xi32>
-// CHECK:       %[[TOKI:.*]] = arith.index_cast %[[TOK2]] : index to i32
-// CHECK:       %[[SLOTI:.*]] = arith.index_cast %[[SLOT]] : i32 to index
-// CHECK:       memref.store %[[TOKI]], %[[ST]][%[[SLOTI]]] : memref<?xi32>
+// CHECK:     %[[KEPT:.*]] = arith.cmpi sge, %[[RANK]], %{{.*}} : i32
+// CHECK:     %[[EX2:.*]] = memref.load %[[EIN]][%[[TOK2]], %[[J2]]]
+// CHECK:     %[[EX2S:.*]] = arith.select %[[KEPT]], %[[EX2]], %{{.*}} : i32
+// CHECK:     %[[EX2I:.*]] = arith.index_cast %[[EX2S]] : i32 to index
+// CHECK:     %[[START:.*]] = memref.load %[[OFF]][%[[EX2I]]] : memref<9xi32>
+// CHECK:     %[[SLOT:.*]] = arith.addi %[[START]], %[[RANK]] : i32
+// CHECK:     %[[SLOTOF:.*]] = arith.select %[[KEPT]], %[[SLOT]], %[[RANK]] : i32
+// CHECK:     memref.store %[[SLOTOF]], %[[SO]][%[[TOK2]], %[[J2]]] : memref<?x2xi32>
+// CHECK:     %[[TOKI:.*]] = arith.index_cast %[[TOK2]] : index to i32
+// CHECK:     %[[SLOTI:.*]] = arith.index_cast %[[SLOT]] : i32 to index
+// CHECK:     %[[TO:.*]] = arith.select %[[KEPT]], %[[SLOTI]], %[[LAST]] : index
+// CHECK:     memref.store %[[TOKI]], %[[ST]][%[[TO]]] : memref<?xi32>
+// Then the unused slots (from the kept count on) get token 0.
+// CHECK: %[[USED:.*]] = memref.load %[[OFF]][%{{.*}}] : memref<9xi32>
+// CHECK: %[[USEDI:.*]] = arith.index_cast %[[USED]] : i32 to index
+// CHECK: scf.for %[[S:.*]] = %[[USEDI]] to %[[TK]] step
+// CHECK:   memref.store %{{.*}}, %[[ST]][%[[S]]] : memref<?xi32>
 func.func @dispatch_capacity(%e: memref<?x2xi32>, %st: memref<?xi32>, %so: memref<?x2xi32>, %off: memref<9xi32>) {
   hmoe.dispatch %e : memref<?x2xi32> num_experts = 8 capacity_factor 1.25
       outs(%st, %so, %off : memref<?xi32>, memref<?x2xi32>, memref<9xi32>)

@@ -45,15 +45,16 @@ static void emitTokenOrderDispatch(Emitter &e, Value experts,
       Value inRange = e.andi(e.cmpi(CmpIPredicate::sge, ex, e.i32(0)),
                              e.cmpi(CmpIPredicate::slt, ex, e.i32(numExperts)));
       e.ifThen(inRange, [&] {
+        // Selects, not a branch: whether a choice fits is data (an expert
+        // that fills up drops its later choices, interleaved with others').
         Value at = e.addi(e.toIndex(ex), e.idx(1));
         Value count = e.load(offsets, at);
         Value fits =
             e.cmpi(CmpIPredicate::slt,
                    arith::ExtSIOp::create(b, b.getI64Type(), count), capacity);
-        e.ifThen(fits, [&] {
-          e.store(count, slotOf, {t, j});
-          e.store(e.addi(count, e.i32(1)), offsets, at);
-        });
+        e.store(e.select(fits, count, e.i32(-1)), slotOf, {t, j});
+        e.store(e.addi(count, arith::ExtUIOp::create(b, b.getI32Type(), fits)),
+                offsets, at);
       });
     });
   });
@@ -62,20 +63,23 @@ static void emitTokenOrderDispatch(Emitter &e, Value experts,
     Value prev = e.load(offsets, e.subi(ex, e.idx(1)));
     e.store(e.addi(prev, e.load(offsets, ex)), offsets, ex);
   });
-  // Pass 2: place each kept assignment; unused slots hold token 0.
-  e.loop(e.idx(0), numAssignments,
-         [&](Value s) { e.store(e.i32(0), slotToken, s); });
+  // Pass 2: place each kept assignment, again by selects: a dropped one
+  // writes its token to the last slot, unused whenever a choice is
+  // dropped, and the unused slots get token 0 after.
+  Value lastSlot = e.subi(numAssignments, e.idx(1));
   e.loop(e.idx(0), numTokens, [&](Value t) {
     e.loop(0, k, [&](Value j) {
       Value rank = e.load(slotOf, {t, j});
-      e.ifThen(e.cmpi(CmpIPredicate::sge, rank, e.i32(0)), [&] {
-        Value ex = e.toIndex(e.load(experts, {t, j}));
-        Value slot = e.addi(e.load(offsets, ex), rank);
-        e.store(slot, slotOf, {t, j});
-        e.store(e.toI32(t), slotToken, e.toIndex(slot));
-      });
+      Value kept = e.cmpi(CmpIPredicate::sge, rank, e.i32(0));
+      // (A dropped choice's expert may be out of range: checks off.)
+      Value ex = e.toIndex(e.select(kept, e.load(experts, {t, j}), e.i32(0)));
+      Value slot = e.addi(e.load(offsets, ex), rank);
+      e.store(e.select(kept, slot, rank), slotOf, {t, j});
+      e.store(e.toI32(t), slotToken, e.select(kept, e.toIndex(slot), lastSlot));
     });
   });
+  e.loop(e.toIndex(e.load(offsets, e.idx(numExperts))), numAssignments,
+         [&](Value s) { e.store(e.i32(0), slotToken, s); });
 }
 
 Value hmoe::emitFillScoreKey(ImplicitLocOpBuilder &b, Value weight) {
