@@ -84,6 +84,110 @@
 using namespace mlir;
 
 namespace {
+/// `pipeline`'s error for option `name`'s value below the least it takes
+/// ("<pipeline>: <name>=<value>: expected <expected>"); empty if it is not.
+std::string belowLeast(StringRef pipeline, StringRef name, int64_t value,
+                       int64_t least, StringRef expected) {
+  if (value >= least)
+    return "";
+  return (pipeline + ": " + name + "=" + Twine(value) + ": expected " +
+          expected)
+      .str();
+}
+
+/// Errors for the GPU schedule's options that only the pipelines read
+/// (hmoe-lower-to-nvvm's, and hmoe-lower-to-cpu's with gpu-mapped); the
+/// passes check the rest.
+template <typename Options>
+SmallVector<std::string> gpuScheduleErrors(StringRef pipeline,
+                                           const Options &options) {
+  return {belowLeast(pipeline, "thread-jam", options.threadJam, 1,
+                     "1 (a column at a time) or more"),
+          belowLeast(pipeline, "thread-load-bytes", options.threadLoadBytes, 0,
+                     "0 (off) or a power of two from 2 to 64"),
+          belowLeast(pipeline, "warp-route-experts", options.warpRouteExperts,
+                     -1,
+                     "-1 (no route on warps), 0 (every route one warp can "
+                     "take) or more")};
+}
+
+/// Whether `errors` holds one (a non-empty string): then `pm` gets only a
+/// pass reporting the first, as a pipeline builder cannot fail itself.
+bool rejectsOptions(OpPassManager &pm, ArrayRef<std::string> errors) {
+  for (const std::string &error : errors) {
+    if (error.empty())
+      continue;
+    hmoe::HMoERejectPipelineOptionsOptions reject;
+    reject.message = error;
+    pm.addPass(hmoe::createHMoERejectPipelineOptions(reject));
+    return true;
+  }
+  return false;
+}
+
+/// The values hmoe-lower-to-cpu does not take: sizes below their "the
+/// target's schedule" or "never" values, which the builder would
+/// otherwise read as those.
+SmallVector<std::string> cpuOptionErrors(const hmoe::LowerToCPUOptions &o) {
+  StringRef cpu = "hmoe-lower-to-cpu";
+  StringRef fromSchedule = "0 (the target's schedule) or more";
+  SmallVector<std::string> errors = {
+      belowLeast(cpu, "vector-width", o.vectorWidth, 0, fromSchedule),
+      belowLeast(cpu, "tile-rows", o.tileRows, 0, fromSchedule),
+      belowLeast(cpu, "tile-cols", o.tileCols, 0, fromSchedule),
+      belowLeast(cpu, "k-block", o.kBlock, -1,
+                 "-1 (the target's schedule), 0 (all of K) or more"),
+      belowLeast(cpu, "packed-rows", o.packedRows, -1,
+                 "-1 (the target's schedule), 0 (never) or more"),
+      belowLeast(cpu, "parallel-experts", o.parallelExperts, 0,
+                 "0 (never) or more"),
+      belowLeast(cpu, "adaptive-rows", o.adaptiveRows, 0, "0 (never) or more")};
+  llvm::append_range(errors, gpuScheduleErrors(cpu, o));
+  return errors;
+}
+
+/// The values hmoe-lower-to-nvvm does not take (chips are checked by
+/// hmoe-require-cuda-toolkit, which names the toolkit too).
+SmallVector<std::string> nvvmOptionErrors(const hmoe::LowerToNVVMOptions &o) {
+  StringRef nvvm = "hmoe-lower-to-nvvm";
+  SmallVector<std::string> errors = gpuScheduleErrors(nvvm, o);
+  errors.push_back(belowLeast(nvvm, "thread-array-elements",
+                              o.threadArrayElements, 0,
+                              "0 (arrays left in local memory) or more"));
+  errors.push_back(
+      belowLeast(nvvm, "cyclic-group-bytes", o.cyclicGroupBytes, 0,
+                 "0 or more (below an element's size: a column a group)"));
+  if (!llvm::is_contained({"isa", "bin", "fatbin"}, StringRef(o.format)))
+    errors.push_back((nvvm + ": format=" + o.format +
+                      ": expected isa (PTX text), bin (cubin) or fatbin")
+                         .str());
+  if (StringRef(o.chip).trim(" ,").empty())
+    errors.push_back((nvvm + ": chip is empty: expected one or more chips, "
+                             "comma-separated (sm_80, sm_90a, ...)")
+                         .str());
+  // LLVM's NVPTX back end ignores, with a warning only, a feature it does
+  // not know.
+  SmallVector<StringRef> features;
+  StringRef(o.features).split(features, ',', -1, /*KeepEmpty=*/false);
+  for (StringRef feature : features) {
+    StringRef name = feature.trim();
+    unsigned long long version;
+    bool known = (name.consume_front("+") || name.consume_front("-")) &&
+                 (name.consume_front("ptx") || name.consume_front("sm_")) &&
+                 !llvm::consumeUnsignedInteger(name, 10, version) &&
+                 (name.empty() || name == "a");
+    if (!known) {
+      errors.push_back((nvvm + ": features=" + o.features + ": '" +
+                        feature.trim() +
+                        "' is not a PTX feature: expected +ptx<version> "
+                        "(or +sm_<number>), comma-separated")
+                           .str());
+      break;
+    }
+  }
+  return errors;
+}
+
 /// The GPU schedule on tensors, shared by hmoe-lower-to-nvvm and
 /// hmoe-lower-to-cpu{gpu-mapped}: convert with expert scratch per stage,
 /// then tile every stage over blocks and threads as `tile` says (before
@@ -156,6 +260,8 @@ void addThreadLoops(OpPassManager &pm, int64_t threadJam, int64_t threadRows,
 
 void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
                                    const LowerToCPUOptions &options) {
+  if (rejectsOptions(pm, cpuOptionErrors(options)))
+    return;
   // The target first: it fails on an unknown CPU name, and its schedule
   // sizes the code below (an explicit option overrides the schedule).
   HMoESetCPUTargetOptions setTarget;
@@ -314,6 +420,8 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
 
 void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
                                     const LowerToNVVMOptions &options) {
+  if (rejectsOptions(pm, nvvmOptionErrors(options)))
+    return;
   std::string toolkit = resolveCUDAToolkit(options.toolkit);
   // It resolves the option as above, and fails where that found nothing
   // or a chip is older than the kernels' instructions.

@@ -454,6 +454,23 @@ def HMoESetCPUTarget : Pass<"hmoe-set-cpu-target", "::mlir::ModuleOp"> {
   ];
 }
 
+def HMoERejectPipelineOptions
+    : Pass<"hmoe-reject-pipeline-options", "::mlir::ModuleOp"> {
+  let summary = "Fail with a pipeline's error about its own options";
+  let description = [{
+    What `hmoe-lower-to-cpu` and `hmoe-lower-to-nvvm` run instead of their
+    passes when an option has a value the pipeline does not take (a
+    negative size, an unknown binary format): a pipeline builder cannot
+    fail, so this pass reports `message` (the option, its value and what
+    was expected) at the module and fails, and the tool exits non-zero
+    before any work, rather than the value being read as some default.
+  }];
+  let options = [
+    Option<"message", "message", "std::string", /*default=*/"",
+           "the error to report">,
+  ];
+}
+
 def HMoEVerifyLLVM : Pass<"hmoe-verify-llvm", "::mlir::ModuleOp"> {
   let summary = "Fail at any op a lowering to LLVM left behind";
   let description = [{
