@@ -278,8 +278,9 @@ static void lowerPrioritisedDispatch(Emitter &e, DispatchOp op, Value numTokens,
   // Unused slots hold token 0.
   e.loop(e.toIndex(e.load(offsets, e.idx(numExperts))), numAssignments,
          [&](Value p) { e.store(e.i32(0), slotToken, p); });
-  for (Value scratch : {choiceAt, keep, start})
-    memref::DeallocOp::create(b, scratch);
+  for (Value scratch : {choiceAt, keep, start, keys})
+    if (scratch)
+      memref::DeallocOp::create(b, scratch);
 }
 
 Value hmoe::emitDispatchCapacity(ImplicitLocOpBuilder &b, DispatchOp op,
