@@ -172,10 +172,12 @@ SmallVector<std::string> nvvmOptionErrors(const hmoe::LowerToNVVMOptions &o) {
   for (StringRef feature : features) {
     StringRef name = feature.trim();
     unsigned long long version;
-    bool known = (name.consume_front("+") || name.consume_front("-")) &&
-                 (name.consume_front("ptx") || name.consume_front("sm_")) &&
-                 !llvm::consumeUnsignedInteger(name, 10, version) &&
-                 (name.empty() || name == "a");
+    bool archSpecific;
+    bool known =
+        (name.consume_front("+") || name.consume_front("-")) &&
+        (name.consume_front("ptx")
+             ? !llvm::consumeUnsignedInteger(name, 10, version) && name.empty()
+             : hmoe::parseSMName(name, version, archSpecific));
     if (!known) {
       errors.push_back((nvvm + ": features=" + o.features + ": '" +
                         feature.trim() +

@@ -7,6 +7,7 @@
 // RUN: not hmoe-opt --hmoe-lower-to-nvvm='format=xyz' %s 2>&1 | FileCheck %s --check-prefix=FORMAT
 // RUN: not hmoe-opt --hmoe-lower-to-nvvm='chip=' %s 2>&1 | FileCheck %s --check-prefix=NOCHIP
 // RUN: not hmoe-opt --hmoe-lower-to-nvvm='features=+ptx80,garbage' %s 2>&1 | FileCheck %s --check-prefix=FEATURES
+// RUN: not hmoe-opt --hmoe-lower-to-nvvm='features=+sm_90a,+ptx80a' %s 2>&1 | FileCheck %s --check-prefix=PTXSUFFIX
 // RUN: not hmoe-opt --hmoe-lower-to-nvvm='thread-array-elements=-1' %s 2>&1 | FileCheck %s --check-prefix=ARRAYS
 // RUN: not hmoe-opt --hmoe-lower-to-nvvm='cyclic-group-bytes=-16' %s 2>&1 | FileCheck %s --check-prefix=GROUP
 // RUN: not hmoe-opt --hmoe-lower-to-nvvm='thread-jam=-1' %s 2>&1 | FileCheck %s --check-prefix=JAM
@@ -35,6 +36,7 @@
 // FORMAT-NOT: llvm.func
 // NOCHIP: error: hmoe-lower-to-nvvm: chip is empty: expected one or more chips, comma-separated (sm_80, sm_90a, ...)
 // FEATURES: error: hmoe-lower-to-nvvm: features=+ptx80,garbage: 'garbage' is not a PTX feature: expected +ptx<version> (or +sm_<number>), comma-separated
+// PTXSUFFIX: error: hmoe-lower-to-nvvm: features=+sm_90a,+ptx80a: '+ptx80a' is not a PTX feature
 // ARRAYS: error: hmoe-lower-to-nvvm: thread-array-elements=-1: expected 0 (arrays left in local memory) or more
 // GROUP: error: hmoe-lower-to-nvvm: cyclic-group-bytes=-16: expected 0 or more (below an element's size: a column a group)
 // JAM: error: hmoe-lower-to-nvvm: thread-jam=-1: expected 1 (a column at a time) or more

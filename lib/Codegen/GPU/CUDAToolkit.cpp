@@ -34,6 +34,15 @@ std::string hmoe::resolveCUDAToolkit(llvm::StringRef option) {
   return "";
 }
 
+bool hmoe::parseSMName(StringRef name, unsigned long long &version,
+                       bool &archSpecific) {
+  if (!name.consume_front("sm_") ||
+      llvm::consumeUnsignedInteger(name, 10, version))
+    return false;
+  archSpecific = name == "a";
+  return name.empty() || archSpecific;
+}
+
 namespace {
 struct HMoERequireCUDAToolkitPass
     : public hmoe::impl::HMoERequireCUDAToolkitBase<
@@ -46,12 +55,10 @@ struct HMoERequireCUDAToolkitPass
     for (StringRef name : names) {
       StringRef chip = name.trim();
       unsigned long long version = 0;
-      StringRef digits = chip;
-      bool parsed = digits.consume_front("sm_") &&
-                    !llvm::consumeUnsignedInteger(digits, 10, version) &&
-                    (digits.empty() || digits == "a");
+      bool archSpecific = false;
       // Architecture-specific targets (the `a` suffix) start at sm_90a.
-      if (parsed && version >= 80 && (digits.empty() || version >= 90))
+      if (hmoe::parseSMName(chip, version, archSpecific) && version >= 80 &&
+          (!archSpecific || version >= 90))
         continue;
       // At the location only: the module would be printed with the error.
       mlir::emitError(getOperation().getLoc())
