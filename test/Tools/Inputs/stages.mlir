@@ -50,6 +50,19 @@ func.func @dispatch(%e: tensor<?x2xi32>)
   return %st, %so, %off : tensor<?xi32>, tensor<?x2xi32>, tensor<5xi32>
 }
 
+// A slot_token destination from outside must have T x K slots.
+func.func @dispatch_into(%e: tensor<?x2xi32>, %st0: tensor<?xi32>)
+    -> (tensor<?xi32>, tensor<?x2xi32>, tensor<5xi32>) {
+  %c0 = arith.constant 0 : index
+  %t = tensor.dim %e, %c0 : tensor<?x2xi32>
+  %so0 = tensor.empty(%t) : tensor<?x2xi32>
+  %off0 = tensor.empty() : tensor<5xi32>
+  %st, %so, %off = hmoe.dispatch %e : tensor<?x2xi32> num_experts = 4
+      outs(%st0, %so0, %off0 : tensor<?xi32>, tensor<?x2xi32>, tensor<5xi32>)
+      -> tensor<?xi32>, tensor<?x2xi32>, tensor<5xi32>
+  return %st, %so, %off : tensor<?xi32>, tensor<?x2xi32>, tensor<5xi32>
+}
+
 // A user's own size assertion (upstream tensor.cast is checked too).
 func.func @cast(%x: tensor<?x8xf32>) -> tensor<3x8xf32> {
   %c = tensor.cast %x : tensor<?x8xf32> to tensor<3x8xf32>

@@ -19,6 +19,7 @@
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Interfaces/RuntimeVerifiableOpInterface.h"
 
 using namespace mlir;
@@ -45,6 +46,21 @@ public:
       return;
     check(cmp(CmpIPredicate::eq, dim(a, 0), dim(b, 0)),
           (aName + " and " + bName + " have different token counts").str());
+  }
+
+  /// `a == b` (index) unless both are constants (the verifier compared
+  /// those).
+  void equal(Value a, Value b, StringRef what) {
+    if (!getConstantIntValue(a) || !getConstantIntValue(b))
+      check(cmp(CmpIPredicate::eq, a, b), what);
+  }
+
+  /// `count` (index) is at most 2^31 - 1: the slots it counts have i32
+  /// indices. Skipped where `count` is a constant (the verifier checked it).
+  void fitsSlotIndices(Value count, StringRef what) {
+    if (getConstantIntValue(count))
+      return;
+    check(cmp(CmpIPredicate::ule, count, index(kMaxSlots)), what);
   }
 
   /// Every element of the i32 tensor `t` (rank 1 or 2) is in [lo, hi).
@@ -209,6 +225,15 @@ struct DispatchOpChecks
                           dispatch.getSlotOfInit(), "slot_of");
     checks.sameTokenCount(dispatch.getExperts(), "experts",
                           dispatch.getWeights(), "weights");
+    // T x K in index arithmetic cannot wrap: T x K i32 elements are in
+    // memory.
+    Value slots = builder.createOrFold<arith::MulIOp>(
+        loc, checks.dim(dispatch.getExperts(), 0),
+        checks.dim(dispatch.getExperts(), 1));
+    checks.fitsSlotIndices(slots, "T x K (token, choice) slots are more than "
+                                  "2^31 - 1 (slot indices are i32)");
+    checks.equal(checks.dim(dispatch.getSlotTokenInit(), 0), slots,
+                 "slot_token's size is not T x K (one slot per choice)");
     if (routedExperts(dispatch.getExperts(), numExperts))
       return;
     checks.allInRange(dispatch.getExperts(), checks.index(0),
@@ -236,6 +261,11 @@ struct ExpertsOpChecks
                             "the experts of the dispatch that made the plan");
       return;
     }
+    // (A dispatch's plan is checked at the dispatch.) The shared experts'
+    // plan has S x T slots, T dynamic.
+    checks.fitsSlotIndices(checks.dim(experts.getSlotToken(), 0),
+                           "slot_token has more than 2^31 - 1 slots (slot "
+                           "indices are i32)");
     checks.validPlan(experts.getSlotToken(), experts.getOffsets(),
                      checks.dim(experts.getInput(), 0));
   }
