@@ -433,6 +433,9 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   pm.addPass(createHMoERequireCUDAToolkit(require));
   pm.addPass(createHMoERecordABI());
   pm.addPass(createHMoEDecompose());
+  // Host checks in front of the stage ops, before they are lowered away.
+  if (options.runtimeChecks)
+    pm.addPass(createHMoEGenerateSizeChecks());
   HMoETileForGPUOptions tile;
   tile.blockRows = options.blockRows;
   tile.blockThreads = options.blockThreads;
@@ -510,6 +513,8 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
         createHMoEThreadArraysToRegisters(arrays));
   }
   pm.addPass(createSCFToControlFlowPass());
+  // The host's checks (after scf is a CFG: the check branches split blocks).
+  pm.addPass(createHMoELowerRuntimeChecks());
   // After the strided-metadata expansion, which makes affine.apply too.
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());

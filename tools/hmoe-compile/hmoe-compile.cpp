@@ -236,8 +236,15 @@ __attribute__((visibility("hidden"), destructor)) void hmoe_release_all(void) {
 
 /// A CUDA layer's library: results are device memory.
 static constexpr const char *kCUDARuntimeSource = R"c(
+#include <stdio.h>
+#include <stdlib.h>
 void hmoe_cuda_free(void *buffer);
 void hmoe_free(void *buffer) { hmoe_cuda_free(buffer); }
+void hmoe_check_failed(const char *message) {
+  fprintf(stderr, "hmoe: error: run-time check failed: %s\n", message);
+  fflush(stderr);
+  _Exit(1);
+}
 )c";
 
 /// libhmoe_cuda_runtime.so beside this tool's lib/ (build tree or install).

@@ -218,6 +218,15 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
       llvm::cl::desc("What the kernels become: isa (PTX text), bin (cubin), "
                      "fatbin"),
       llvm::cl::init("fatbin")};
+  PassOptions::Option<bool> runtimeChecks{
+      *this, "runtime-checks",
+      llvm::cl::desc(
+          "Check on the host, before the kernels, the sizes the verifier "
+          "cannot know (dynamic token counts that must agree, a dispatch's "
+          "slot_token size, slot counts within i32); a failed check calls "
+          "hmoe_check_failed(message). Index operands' values are not "
+          "checked (device memory)"),
+      llvm::cl::init(true)};
   PassOptions::Option<bool> fuseDistance{
       *this, "fuse-distance",
       llvm::cl::desc("Laplace/Gaussian scores in GEMM form"),

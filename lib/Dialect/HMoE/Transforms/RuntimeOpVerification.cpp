@@ -14,13 +14,27 @@
 #include "hmoe/Dialect/HMoE/Transforms/RuntimeOpVerification.h"
 
 #include "hmoe/Dialect/HMoE/IR/HMoEOps.h"
+#include "hmoe/Dialect/HMoE/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/DestinationStyleOpInterface.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/RuntimeVerifiableOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "llvm/ADT/TypeSwitch.h"
+
+namespace mlir::hmoe {
+#define GEN_PASS_DEF_HMOEGENERATESIZECHECKS
+#include "hmoe/Dialect/HMoE/Transforms/Passes.h.inc"
+} // namespace mlir::hmoe
 
 using namespace mlir;
 using namespace mlir::hmoe;
@@ -32,8 +46,12 @@ using arith::CmpIPredicate;
 /// Builds the checks of one op.
 class Checks {
 public:
-  Checks(Operation *op, OpBuilder &builder, Location loc, ErrorMessage message)
-      : op(op), b(builder), loc(loc), message(message) {}
+  /// `elementChecks` false: only the checks that read no tensor element
+  /// (sizes, from the host, where the tensors are device memory).
+  Checks(Operation *op, OpBuilder &builder, Location loc, ErrorMessage message,
+         bool elementChecks)
+      : op(op), b(builder), loc(loc), message(message),
+        elementChecks(elementChecks) {}
 
   /// `dim(a, 0) == dim(b, 0)` unless both are static (the verifier compared
   /// those). Null operands are skipped.
@@ -65,6 +83,8 @@ public:
 
   /// Every element of the i32 tensor `t` (rank 1 or 2) is in [lo, hi).
   void allInRange(Value t, Value lo, Value hi, StringRef what) {
+    if (!elementChecks)
+      return;
     auto type = cast<RankedTensorType>(t.getType());
     SmallVector<Value> ubs;
     for (int64_t d = 0; d < type.getRank(); ++d)
@@ -83,6 +103,8 @@ public:
   /// `offsets` ([E + 1]) is non-decreasing from >= 0 to <= `slots`, and the
   /// slot_token entries it covers name tokens in [0, numTokens).
   void validPlan(Value slotToken, Value offsets, Value numTokens) {
+    if (!elementChecks)
+      return;
     int64_t e = cast<RankedTensorType>(offsets.getType()).getDimSize(0) - 1;
     Value first = at(offsets, index(0)), last = at(offsets, index(e));
     Value ordered = forAll({index(e)}, [&](OpBuilder &nb, ValueRange ivs) {
@@ -125,10 +147,38 @@ public:
           "slot_token names a token outside [0, T) in a used slot");
   }
 
+  /// Dim `d` of `t`, read off the tensor it was sized from where that is
+  /// known (a destination-passing op's result has its init's sizes,
+  /// tensor.empty has its operands): a size of the layer's arguments, so
+  /// the check can run before the ops that compute `t`.
   Value dim(Value t, int64_t d) {
+    while (auto result = dyn_cast<OpResult>(t)) {
+      Operation *def = result.getOwner();
+      if (auto empty = dyn_cast<tensor::EmptyOp>(def)) {
+        if (empty.getType().isDynamicDim(d))
+          return empty.getDynamicSize(d);
+        break;
+      }
+      if (auto dps = dyn_cast<DestinationStyleOpInterface>(def);
+          dps && dps.hasPureTensorSemantics()) {
+        t = dps.getTiedOpOperand(result)->get();
+        continue;
+      }
+      // hmoe.score's rows are its input's.
+      if (isa<ReifyRankedShapedTypeOpInterface>(def)) {
+        FailureOr<OpFoldResult> size =
+            reifyDimOfResult(b, def, result.getResultNumber(), d);
+        if (succeeded(size))
+          return getValueOrCreateConstantIndexOp(b, loc, *size);
+      }
+      break;
+    }
     return b.createOrFold<tensor::DimOp>(loc, t, d);
   }
   Value index(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value mul(Value x, Value y) {
+    return b.createOrFold<arith::MulIOp>(loc, x, y);
+  }
 
 private:
   Value cmp(CmpIPredicate p, Value x, Value y) {
@@ -139,6 +189,8 @@ private:
                                       tensor::ExtractOp::create(b, loc, t, i));
   }
   void check(Value ok, StringRef what) {
+    if (matchPattern(ok, m_One()))
+      return;
     cf::AssertOp::create(b, loc, ok, message(op, what));
   }
 
@@ -172,6 +224,7 @@ private:
   OpBuilder &b;
   Location loc;
   ErrorMessage message;
+  bool elementChecks;
 };
 
 /// Whether `experts` was chosen by an hmoe.route over at most `numExperts`
@@ -183,153 +236,203 @@ bool routedExperts(Value experts, int64_t numExperts) {
              numExperts;
 }
 
-struct RouteOpChecks
-    : public RuntimeVerifiableOpInterface::ExternalModel<RouteOpChecks,
-                                                         RouteOp> {
-  void generateRuntimeVerification(Operation *op, OpBuilder &builder,
-                                   Location loc, ErrorMessage message) const {
-    // The checks read tensors: the routing ops are checked before
-    // bufferization (on memrefs, from hmoe's own plan, they are not).
-    if (!isa<RankedTensorType>(op->getOperand(0).getType()))
-      return;
-    auto route = cast<RouteOp>(op);
-    Checks checks(op, builder, loc, message);
-    ValueRange logits = route.getLogits();
-    for (auto [l, level] : llvm::enumerate(logits.drop_front()))
-      checks.sameTokenCount(logits[0], "level 1 logits", level,
-                            "level " + std::to_string(l + 2) + " logits");
-    // Destinations may be static where the logits are not.
-    checks.sameTokenCount(logits[0], "level 1 logits", route.getWeightsInit(),
-                          "weights");
-    checks.sameTokenCount(logits[0], "level 1 logits", route.getExpertsInit(),
-                          "experts");
-    checks.sameTokenCount(logits[0], "level 1 logits", route.getProbsInit(),
-                          "probs");
-  }
-};
+void checkRoute(RouteOp route, Checks &checks) {
+  ValueRange logits = route.getLogits();
+  for (auto [l, level] : llvm::enumerate(logits.drop_front()))
+    checks.sameTokenCount(logits[0], "level 1 logits", level,
+                          "level " + std::to_string(l + 2) + " logits");
+  // Destinations may be static where the logits are not.
+  checks.sameTokenCount(logits[0], "level 1 logits", route.getWeightsInit(),
+                        "weights");
+  checks.sameTokenCount(logits[0], "level 1 logits", route.getExpertsInit(),
+                        "experts");
+  checks.sameTokenCount(logits[0], "level 1 logits", route.getProbsInit(),
+                        "probs");
+}
 
-struct DispatchOpChecks
-    : public RuntimeVerifiableOpInterface::ExternalModel<DispatchOpChecks,
-                                                         DispatchOp> {
-  void generateRuntimeVerification(Operation *op, OpBuilder &builder,
-                                   Location loc, ErrorMessage message) const {
-    // The checks read tensors: the routing ops are checked before
-    // bufferization (on memrefs, from hmoe's own plan, they are not).
-    if (!isa<RankedTensorType>(op->getOperand(0).getType()))
-      return;
-    auto dispatch = cast<DispatchOp>(op);
-    int64_t numExperts = dispatch.getNumExperts();
-    Checks checks(op, builder, loc, message);
-    // Destinations may be static where the experts are not.
-    checks.sameTokenCount(dispatch.getExperts(), "experts",
-                          dispatch.getSlotOfInit(), "slot_of");
-    checks.sameTokenCount(dispatch.getExperts(), "experts",
-                          dispatch.getWeights(), "weights");
-    // T x K in index arithmetic cannot wrap: T x K i32 elements are in
-    // memory.
-    Value slots = builder.createOrFold<arith::MulIOp>(
-        loc, checks.dim(dispatch.getExperts(), 0),
-        checks.dim(dispatch.getExperts(), 1));
-    checks.fitsSlotIndices(slots, "T x K (token, choice) slots are more than "
-                                  "2^31 - 1 (slot indices are i32)");
-    checks.equal(checks.dim(dispatch.getSlotTokenInit(), 0), slots,
-                 "slot_token's size is not T x K (one slot per choice)");
-    if (routedExperts(dispatch.getExperts(), numExperts))
-      return;
-    checks.allInRange(dispatch.getExperts(), checks.index(0),
+void checkDispatch(DispatchOp dispatch, Checks &checks) {
+  int64_t numExperts = dispatch.getNumExperts();
+  // Destinations may be static where the experts are not.
+  checks.sameTokenCount(dispatch.getExperts(), "experts",
+                        dispatch.getSlotOfInit(), "slot_of");
+  checks.sameTokenCount(dispatch.getExperts(), "experts", dispatch.getWeights(),
+                        "weights");
+  // T x K in index arithmetic cannot wrap: T x K i32 elements are in
+  // memory.
+  Value slots = checks.mul(checks.dim(dispatch.getExperts(), 0),
+                           checks.dim(dispatch.getExperts(), 1));
+  checks.fitsSlotIndices(slots, "T x K (token, choice) slots are more than "
+                                "2^31 - 1 (slot indices are i32)");
+  checks.equal(checks.dim(dispatch.getSlotTokenInit(), 0), slots,
+               "slot_token's size is not T x K (one slot per choice)");
+  if (routedExperts(dispatch.getExperts(), numExperts))
+    return;
+  checks.allInRange(dispatch.getExperts(), checks.index(0),
+                    checks.index(numExperts),
+                    "experts holds an index outside [0, num_experts)");
+}
+
+void checkExperts(ExpertsOp experts, Checks &checks) {
+  // A plan from one hmoe.dispatch is valid for that dispatch's tokens.
+  auto dispatch = experts.getSlotToken().getDefiningOp<DispatchOp>();
+  if (dispatch && experts.getSlotToken() == dispatch.getSlotToken() &&
+      experts.getOffsets() == dispatch.getOffsets()) {
+    checks.sameTokenCount(experts.getInput(), "input", dispatch.getExperts(),
+                          "the experts of the dispatch that made the plan");
+    return;
+  }
+  // (A dispatch's plan is checked at the dispatch.) The shared experts'
+  // plan has S x T slots, T dynamic.
+  checks.fitsSlotIndices(checks.dim(experts.getSlotToken(), 0),
+                         "slot_token has more than 2^31 - 1 slots (slot "
+                         "indices are i32)");
+  checks.validPlan(experts.getSlotToken(), experts.getOffsets(),
+                   checks.dim(experts.getInput(), 0));
+}
+
+void checkCombine(CombineOp combine, Checks &checks) {
+  checks.sameTokenCount(combine.getSlotOf(), "slot_of", combine.getWeights(),
+                        "weights");
+  // slot_of from a dispatch whose plan produced expert_output is in range.
+  auto dispatch = combine.getSlotOf().getDefiningOp<DispatchOp>();
+  auto experts = combine.getExpertOutput().getDefiningOp<ExpertsOp>();
+  if (dispatch && experts &&
+      experts.getSlotToken() == dispatch.getSlotToken() &&
+      experts.getOffsets() == dispatch.getOffsets())
+    return;
+  checks.allInRange(combine.getSlotOf(), checks.index(-1),
+                    checks.dim(combine.getExpertOutput(), 0),
+                    "slot_of holds a slot outside [-1, slots)");
+}
+
+void checkStats(StatsOp stats, Checks &checks) {
+  Value probs = stats.getProbs();
+  checks.sameTokenCount(probs, "probs", stats.getExperts(), "experts");
+  checks.sameTokenCount(probs, "probs", stats.getLogits(), "logits");
+  checks.sameTokenCount(probs, "probs", stats.getSlotOf(), "slot_of");
+  int64_t numExperts =
+      cast<ShapedType>(stats.getProbs().getType()).getDimSize(1);
+  if (!routedExperts(stats.getExperts(), numExperts))
+    checks.allInRange(stats.getExperts(), checks.index(0),
                       checks.index(numExperts),
-                      "experts holds an index outside [0, num_experts)");
+                      "experts holds an index outside [0, E)");
+}
+
+/// The checks of an hmoe op on tensors (on memrefs, from hmoe's own plan,
+/// they are not: the routing ops are checked before bufferization).
+void generateChecks(Operation *op, OpBuilder &b, Location loc,
+                    ErrorMessage message, bool elementChecks) {
+  if (!isa<RankedTensorType>(op->getOperand(0).getType()))
+    return;
+  Checks checks(op, b, loc, message, elementChecks);
+  TypeSwitch<Operation *>(op)
+      .Case([&](RouteOp route) { checkRoute(route, checks); })
+      .Case([&](DispatchOp dispatch) { checkDispatch(dispatch, checks); })
+      .Case([&](ExpertsOp experts) { checkExperts(experts, checks); })
+      .Case([&](CombineOp combine) { checkCombine(combine, checks); })
+      .Case([&](StatsOp stats) { checkStats(stats, checks); });
+}
+
+template <typename OpT>
+struct ChecksModel
+    : public RuntimeVerifiableOpInterface::ExternalModel<ChecksModel<OpT>,
+                                                         OpT> {
+  void generateRuntimeVerification(Operation *op, OpBuilder &b, Location loc,
+                                   ErrorMessage message) const {
+    generateChecks(op, b, loc, message, /*elementChecks=*/true);
   }
 };
 
-struct ExpertsOpChecks
-    : public RuntimeVerifiableOpInterface::ExternalModel<ExpertsOpChecks,
-                                                         ExpertsOp> {
-  void generateRuntimeVerification(Operation *op, OpBuilder &builder,
-                                   Location loc, ErrorMessage message) const {
-    // The checks read tensors: the routing ops are checked before
-    // bufferization (on memrefs, from hmoe's own plan, they are not).
-    if (!isa<RankedTensorType>(op->getOperand(0).getType()))
-      return;
-    auto experts = cast<ExpertsOp>(op);
-    Checks checks(op, builder, loc, message);
-    // A plan from one hmoe.dispatch is valid for that dispatch's tokens.
-    auto dispatch = experts.getSlotToken().getDefiningOp<DispatchOp>();
-    if (dispatch && experts.getSlotToken() == dispatch.getSlotToken() &&
-        experts.getOffsets() == dispatch.getOffsets()) {
-      checks.sameTokenCount(experts.getInput(), "input", dispatch.getExperts(),
-                            "the experts of the dispatch that made the plan");
-      return;
+/// Upstream's message (generate-runtime-verification, verbose level 1):
+/// the op, the failed check, the location.
+std::string checkMessage(Operation *op, StringRef what) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << "ERROR: Runtime op verification failed\n";
+  // (Verified: the checks already hoisted would fail it mid-pass.)
+  op->print(os, OpPrintingFlags().skipRegions().assumeVerified());
+  os << "\n^ " << what << "\nLocation: ";
+  op->getLoc().print(os);
+  return text;
+}
+
+struct GenerateSizeChecksPass
+    : public hmoe::impl::HMoEGenerateSizeChecksBase<GenerateSizeChecksPass> {
+  void runOnOperation() override {
+    lastHoisted.clear();
+    SmallVector<Operation *> ops;
+    getOperation()->walk([&](Operation *op) {
+      if (isa<RouteOp, DispatchOp, ExpertsOp, CombineOp, StatsOp>(op))
+        ops.push_back(op);
+    });
+    IRRewriter b(&getContext());
+    for (Operation *op : ops) {
+      b.setInsertionPoint(op);
+      Operation *before = op->getPrevNode();
+      generateChecks(op, b, op->getLoc(), checkMessage,
+                     /*elementChecks=*/false);
+      // The new checks, up to the top of the function where their sizes
+      // allow: ahead of every kernel, a control-flow split between launches
+      // would synchronise the host with the device there.
+      Block::iterator first =
+          before ? std::next(before->getIterator()) : op->getBlock()->begin();
+      SmallVector<cf::AssertOp> asserts;
+      for (Operation &check : llvm::make_range(first, op->getIterator()))
+        if (auto assertOp = dyn_cast<cf::AssertOp>(check))
+          asserts.push_back(assertOp);
+      for (cf::AssertOp assertOp : asserts)
+        hoistToEntry(b, assertOp);
     }
-    // (A dispatch's plan is checked at the dispatch.) The shared experts'
-    // plan has S x T slots, T dynamic.
-    checks.fitsSlotIndices(checks.dim(experts.getSlotToken(), 0),
-                           "slot_token has more than 2^31 - 1 slots (slot "
-                           "indices are i32)");
-    checks.validPlan(experts.getSlotToken(), experts.getOffsets(),
-                     checks.dim(experts.getInput(), 0));
   }
-};
 
-struct CombineOpChecks
-    : public RuntimeVerifiableOpInterface::ExternalModel<CombineOpChecks,
-                                                         CombineOp> {
-  void generateRuntimeVerification(Operation *op, OpBuilder &builder,
-                                   Location loc, ErrorMessage message) const {
-    // The checks read tensors: the routing ops are checked before
-    // bufferization (on memrefs, from hmoe's own plan, they are not).
-    if (!isa<RankedTensorType>(op->getOperand(0).getType()))
+  /// Moves `check` and the ops its condition needs to the top of the
+  /// function's entry block, if it is in that block and those ops have no
+  /// effects (sizes and arithmetic on them).
+  void hoistToEntry(IRRewriter &b, cf::AssertOp check) {
+    Block *entry = check->getBlock();
+    if (!isa<FunctionOpInterface>(entry->getParentOp()) ||
+        !entry->isEntryBlock())
       return;
-    auto combine = cast<CombineOp>(op);
-    Checks checks(op, builder, loc, message);
-    checks.sameTokenCount(combine.getSlotOf(), "slot_of", combine.getWeights(),
-                          "weights");
-    // slot_of from a dispatch whose plan produced expert_output is in range.
-    auto dispatch = combine.getSlotOf().getDefiningOp<DispatchOp>();
-    auto experts = combine.getExpertOutput().getDefiningOp<ExpertsOp>();
-    if (dispatch && experts &&
-        experts.getSlotToken() == dispatch.getSlotToken() &&
-        experts.getOffsets() == dispatch.getOffsets())
+    SetVector<Operation *> slice;
+    SmallVector<Value> worklist{check.getArg()};
+    while (!worklist.empty()) {
+      Operation *def = worklist.pop_back_val().getDefiningOp();
+      if (!def || !slice.insert(def))
+        continue;
+      if (def->getBlock() != entry || def->getNumRegions() != 0 ||
+          !isMemoryEffectFree(def))
+        return;
+      llvm::append_range(worklist, def->getOperands());
+    }
+    // Before the first op the check does not need, after the checks
+    // hoisted before it (in their order).
+    Operation *&last = lastHoisted[entry];
+    Block::iterator anchor = std::find_if(
+        last ? std::next(last->getIterator()) : entry->begin(), entry->end(),
+        [&](Operation &op) { return !slice.contains(&op); });
+    last = check;
+    if (&*anchor == check)
       return;
-    checks.allInRange(combine.getSlotOf(), checks.index(-1),
-                      checks.dim(combine.getExpertOutput(), 0),
-                      "slot_of holds a slot outside [-1, slots)");
+    for (Operation &op : llvm::make_early_inc_range(
+             llvm::make_range(std::next(anchor), entry->end())))
+      if (slice.contains(&op))
+        b.moveOpBefore(&op, &*anchor);
+    b.moveOpBefore(check, &*anchor);
   }
-};
 
-struct StatsOpChecks
-    : public RuntimeVerifiableOpInterface::ExternalModel<StatsOpChecks,
-                                                         StatsOp> {
-  void generateRuntimeVerification(Operation *op, OpBuilder &builder,
-                                   Location loc, ErrorMessage message) const {
-    // The checks read tensors: the routing ops are checked before
-    // bufferization (on memrefs, from hmoe's own plan, they are not).
-    if (!isa<RankedTensorType>(op->getOperand(0).getType()))
-      return;
-    auto stats = cast<StatsOp>(op);
-    Checks checks(op, builder, loc, message);
-    Value probs = stats.getProbs();
-    checks.sameTokenCount(probs, "probs", stats.getExperts(), "experts");
-    checks.sameTokenCount(probs, "probs", stats.getLogits(), "logits");
-    checks.sameTokenCount(probs, "probs", stats.getSlotOf(), "slot_of");
-    int64_t numExperts =
-        cast<ShapedType>(stats.getProbs().getType()).getDimSize(1);
-    if (!routedExperts(stats.getExperts(), numExperts))
-      checks.allInRange(stats.getExperts(), checks.index(0),
-                        checks.index(numExperts),
-                        "experts holds an index outside [0, E)");
-  }
+  /// Per entry block, the last check hoisted to its top.
+  DenseMap<Block *, Operation *> lastHoisted;
 };
 } // namespace
 
 void mlir::hmoe::registerRuntimeVerifiableOpInterfaceExternalModels(
     DialectRegistry &registry) {
   registry.addExtension(+[](MLIRContext *ctx, HMoEDialect *) {
-    RouteOp::attachInterface<RouteOpChecks>(*ctx);
-    DispatchOp::attachInterface<DispatchOpChecks>(*ctx);
-    ExpertsOp::attachInterface<ExpertsOpChecks>(*ctx);
-    CombineOp::attachInterface<CombineOpChecks>(*ctx);
-    StatsOp::attachInterface<StatsOpChecks>(*ctx);
+    RouteOp::attachInterface<ChecksModel<RouteOp>>(*ctx);
+    DispatchOp::attachInterface<ChecksModel<DispatchOp>>(*ctx);
+    ExpertsOp::attachInterface<ChecksModel<ExpertsOp>>(*ctx);
+    CombineOp::attachInterface<ChecksModel<CombineOp>>(*ctx);
+    StatsOp::attachInterface<ChecksModel<StatsOp>>(*ctx);
     ctx->loadDialect<arith::ArithDialect, cf::ControlFlowDialect,
                      scf::SCFDialect, tensor::TensorDialect>();
   });

@@ -44,6 +44,24 @@ def HMoEDecompose : Pass<"hmoe-decompose"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def HMoEGenerateSizeChecks : Pass<"hmoe-generate-size-checks"> {
+  let summary = "Run-time checks of the hmoe ops' sizes only, none that "
+                "reads a tensor's elements";
+  let description = [{
+    Inserts, in front of each hmoe stage op on tensors, the run-time checks
+    of `generate-runtime-verification` that read sizes only: dynamic token
+    counts that must agree, a dispatch's `slot_token` destination of T x K
+    slots, slot counts within the i32 slot indices. Not the checks of
+    index operands' values (expert, slot and offset indices from outside
+    the layer), which read the tensors: on the NVIDIA GPU the tensors are
+    device memory and the checks run on the host (`hmoe-lower-to-nvvm`
+    runs this where `hmoe-lower-to-cpu` runs every check).
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::cf::ControlFlowDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def HMoERecordABI : Pass<"hmoe-record-abi", "::mlir::ModuleOp"> {
   let summary = "Record each public function's signature as `hmoe.abi`; "
                 "refuse function names the lowered code cannot have";
