@@ -202,11 +202,21 @@ def _prepare(value, dtype):
     """A C-contiguous array (NumPy) or tensor (PyTorch), bf16 as bit
     patterns for NumPy; no copy when it already is one."""
     if _is_torch(value):
+        if value.device.type != "cpu":
+            raise TypeError(f"a tensor on device '{value.device}': a layer "
+                            f"compiled for the CPU takes CPU tensors")
         return value.contiguous()
     array = np.asarray(value)
     if dtype == "f32" and array.dtype != np.float32:
         raise TypeError(f"expected float32 values, got {array.dtype}")
     return np.ascontiguousarray(array)
+
+
+def _prepare_all(values, dtypes):
+    """_prepare of each value; values past the signature's are passed on
+    as they are, for the layer to refuse the count (zip dropped them)."""
+    return [_prepare(v, dtypes[i]) if i < len(dtypes) else v
+            for i, v in enumerate(values)]
 
 
 def _from_bits(array, dtype, like_torch):
@@ -254,7 +264,7 @@ class CompiledLayer:
                 raise KeyError(f"weights: unknown {unknown}, missing {missing}; "
                                f"the layer takes {names}")
             weights = [weights[n] for n in names]
-        weights = [_prepare(w, d) for w, d in zip(weights, self._dtypes[1:])]
+        weights = _prepare_all(weights, self._dtypes[1:])
         self._jit.bind(weights)
         self._bound = weights  # keeps contiguous copies alive
         return self
@@ -263,7 +273,7 @@ class CompiledLayer:
         like_torch = _is_torch(x)
         x = _prepare(x, self._dtypes[0])
         if weights:
-            arrays = [x] + [_prepare(w, d) for w, d in zip(weights, self._dtypes[1:])]
+            arrays = [x] + _prepare_all(weights, self._dtypes[1:])
             results = self._jit.call(arrays)
         else:
             if self._bound is None:

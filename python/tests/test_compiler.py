@@ -168,6 +168,17 @@ def test_bad_options_and_inputs_raise():
         compiled(np.zeros((4, 15), np.float32))
     with pytest.raises(TypeError, match="expected float32"):
         compiled(np.zeros((4, 16), np.float64))
+    # One argument too many is refused, not dropped (zip dropped it).
+    weights = [params[n] for n in compiled.argument_names[1:]]
+    with pytest.raises(hmoe.MLIRError, match=r"weights after the tokens; got"):
+        compiled.bind(weights + [weights[0]])
+    x = np.zeros((4, 16), np.float32)
+    with pytest.raises(hmoe.MLIRError, match=r"arguments; got"):
+        compiled(x, *weights, weights[0])
+    # A tensor off the CPU is named as such (nanobind's "incompatible
+    # function arguments" before).
+    with pytest.raises(TypeError, match="on device 'meta'"):
+        compiled(torch.zeros((4, 16), device="meta"))
 
 
 def test_target_cpu_option_is_honoured():
