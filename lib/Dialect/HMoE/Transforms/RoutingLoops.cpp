@@ -27,12 +27,13 @@ bool allMemRefs(Operation *op) {
 /// first `capacity` (i64) choices; `offsets` gets the exclusive prefix sums
 /// of the kept counts, `slot_of` each choice's slot (-1 if dropped or its
 /// expert index is out of range, only possible with run-time checks off),
-/// `slot_token` each slot's token (unused slots token 0).
-static void emitTokenOrderDispatch(Emitter &e, Value experts,
-                                   int64_t numExperts, int64_t k,
-                                   Value numTokens, Value capacity,
-                                   Value slotToken, Value slotOf,
-                                   Value offsets) {
+/// `slot_token` each slot's token (unused slots token 0). `place(t, j,
+/// slot)`, if given, runs where choice (t, j) is placed (a dropped one's
+/// slot is then the last, which the unused slots' fill overwrites).
+static void emitTokenOrderDispatch(
+    Emitter &e, Value experts, int64_t numExperts, int64_t k, Value numTokens,
+    Value capacity, Value slotToken, Value slotOf, Value offsets,
+    function_ref<void(Value, Value, Value)> place = nullptr) {
   ImplicitLocOpBuilder &b = e.b;
   Value numAssignments = e.muli(numTokens, e.idx(k));
   // Pass 1: count per expert in token order (offsets[e + 1] holds the
@@ -75,7 +76,10 @@ static void emitTokenOrderDispatch(Emitter &e, Value experts,
       Value ex = e.toIndex(e.select(kept, e.load(experts, {t, j}), e.i32(0)));
       Value slot = e.addi(e.load(offsets, ex), rank);
       e.store(e.select(kept, slot, rank), slotOf, {t, j});
-      e.store(e.toI32(t), slotToken, e.select(kept, e.toIndex(slot), lastSlot));
+      Value at = e.select(kept, e.toIndex(slot), lastSlot);
+      e.store(e.toI32(t), slotToken, at);
+      if (place)
+        place(t, j, at);
     });
   });
   e.loop(e.toIndex(e.load(offsets, e.idx(numExperts))), numAssignments,
@@ -217,22 +221,16 @@ static void lowerPrioritisedDispatch(Emitter &e, DispatchOp op, Value numTokens,
   // the radix passes read them in order.
   Value keys = byScore ? buffer(numAssignments, i32) : Value();
 
-  // The dropless counting sort (token order inside an expert) into `start`;
-  // then the choice (and key) each position holds.
+  // The dropless counting sort (token order inside an expert) into `start`,
+  // with the choice (and key) each position holds.
   Value weights = op.getWeights();
-  emitTokenOrderDispatch(e, experts, numExperts, k, numTokens,
-                         e.toI64(numAssignments), slotToken, slotOf, start);
-  e.loop(e.idx(0), numTokens, [&](Value t) {
-    e.loop(0, k, [&](Value j) {
-      Value slot = e.load(slotOf, {t, j});
-      e.ifThen(e.cmpi(CmpIPredicate::sge, slot, e.i32(0)), [&] {
-        e.store(e.toI32(j), choiceAt, e.toIndex(slot));
+  emitTokenOrderDispatch(
+      e, experts, numExperts, k, numTokens, e.toI64(numAssignments), slotToken,
+      slotOf, start, [&](Value t, Value j, Value at) {
+        e.store(e.toI32(j), choiceAt, at);
         if (byScore)
-          e.store(emitFillScoreKey(b, e.load(weights, {t, j})), keys,
-                  e.toIndex(slot));
+          e.store(emitFillScoreKey(b, e.load(weights, {t, j})), keys, at);
       });
-    });
-  });
 
   // Expert by expert: which choices are kept.
   // Score order: a count per key byte (radix select); choice_rank: a count
@@ -257,7 +255,9 @@ static void lowerPrioritisedDispatch(Emitter &e, DispatchOp op, Value numTokens,
   });
 
   // Kept choices per expert -> offsets; compact them into the slots in
-  // token order (a position only moves down, so in place is safe).
+  // token order (a position only moves down, so in place is safe). A
+  // dropped choice writes its token too, to the next kept one's slot, whose
+  // token has been read (by selects: no branch on the keep flags).
   e.store(e.i32(0), offsets, e.idx(0));
   e.loop(0, numExperts, [&](Value ex) {
     Value lo = e.toIndex(e.load(start, ex));
@@ -270,7 +270,7 @@ static void lowerPrioritisedDispatch(Emitter &e, DispatchOp op, Value numTokens,
           Value kept = e.load(keep, p);
           Value slot = e.select(kept, acc[0], e.i32(-1));
           e.store(slot, slotOf, {e.toIndex(t), j});
-          e.ifThen(kept, [&] { e.store(t, slotToken, e.toIndex(acc[0])); });
+          e.store(t, slotToken, e.toIndex(acc[0]));
           return {e.select(kept, e.addi(acc[0], e.i32(1)), acc[0])};
         })[0];
     e.store(next, offsets, e.addi(ex, e.idx(1)));
