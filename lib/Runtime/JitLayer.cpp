@@ -222,6 +222,17 @@ JitLayer::create(ModuleOp module, StringRef function,
   return layer;
 }
 
+std::string mlir::hmoe::printSignature(FunctionType signature) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  signature.print(os);
+  return text;
+}
+
+std::string mlir::hmoe::signatureSymbol(StringRef function) {
+  return ("hmoe_" + function + "_signature").str();
+}
+
 llvm::Expected<std::unique_ptr<JitLayer>>
 JitLayer::loadLibrary(StringRef path, StringRef function,
                       FunctionType signature, bool cuda) {
@@ -243,6 +254,19 @@ JitLayer::loadLibrary(StringRef path, StringRef function,
         llvm::inconvertibleErrorCode(),
         "'" + path + "' has no " + entry +
             "; is it a library hmoe-compile made for @" + function + "?");
+  // A library for another signature reads and writes its buffers at the
+  // sizes it was compiled for.
+  auto *compiledFor = static_cast<const char *>(
+      library.getAddressOfSymbol(signatureSymbol(function).c_str()));
+  std::string expected = printSignature(signature);
+  if (!compiledFor || expected != compiledFor)
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        "'" + path + "' was compiled for @" + function + " : " +
+            (compiledFor ? std::string(compiledFor)
+                         : std::string("(no signature: not made by this "
+                                       "hmoe-compile)")) +
+            ", not the given module's " + expected);
   std::unique_ptr<JitLayer> layer(new JitLayer);
   layer->packed = reinterpret_cast<void (*)(void **)>(address);
   layer->functionName = function.str();

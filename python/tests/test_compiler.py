@@ -211,6 +211,12 @@ def test_library_from_hmoe_compile(tmp_path):
         np.testing.assert_array_equal(stats_lib[name], stats_jit[name])
     with pytest.raises(hmoe.MLIRError, match="cannot load"):
         hmoe.load(str(tmp_path / "missing.so"), spec)
+    # The same function name with another signature (hidden 16, not 8):
+    # refused, where it read the weights at the library's sizes.
+    other = LAYERS["nested-laplace-per-node"].to_spec()
+    other.expert.hidden = 16
+    with pytest.raises(hmoe.MLIRError, match="was compiled for @"):
+        hmoe.load(str(library), other)
 
 
 @pytest.mark.parametrize("dtype", ["f32", "bf16"])

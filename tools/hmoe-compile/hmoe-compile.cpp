@@ -322,6 +322,10 @@ static std::string makeHeader(StringRef name, FunctionType signature,
   for (auto [i, t] : llvm::enumerate(signature.getInputs()))
     os << ", " << descriptorName(cast<RankedTensorType>(t)) << " *arg" << i;
   os << ");\n\nvoid hmoe_free(void *buffer);\n";
+  os << "\n/* The signature above, as MLIR prints it: what hmoe-run and "
+        "hmoe.load compare\n   with the module they are given. */\nextern "
+        "const char "
+     << hmoe::signatureSymbol(name) << "[];\n";
   if (!cuda)
     os << "\n/* The library keeps large temporaries it freed (at most 1 GiB) "
           "for its next\n   call; this returns them to the system (so does "
@@ -528,10 +532,16 @@ int main(int argc, char **argv) {
       fatal("cannot write '" + path + "': " + ec.message());
     out << text;
   };
-  writeText(runtime, cuda ? std::string(kCUDARuntimeSource)
-                          : std::string(kRuntimeSource) + "void hmoe_" + name +
-                                "_release_buffers(void) { hmoe_release_all(); "
-                                "}\n");
+  // The signature the library is for, which hmoe-run and hmoe.load
+  // compare with the module they are given (printed types hold no quote or
+  // backslash).
+  std::string runtimeSource =
+      (cuda ? std::string(kCUDARuntimeSource)
+            : std::string(kRuntimeSource) + "void hmoe_" + name +
+                  "_release_buffers(void) { hmoe_release_all(); }\n") +
+      "const char " + hmoe::signatureSymbol(name) + "[] = \"" +
+      hmoe::printSignature(signature) + "\";\n";
+  writeText(runtime, runtimeSource);
   SmallString<128> header(headerFile.empty() ? outputFile.getValue()
                                              : headerFile.getValue());
   if (headerFile.empty())

@@ -50,9 +50,11 @@ public:
 
   /// The layer `function` (with tensor signature `signature`) of a shared
   /// library made by hmoe-compile, called through its packed entry
-  /// `_mlir_<function>`. With `cuda`, a library made with --target=cuda:
-  /// inputs are copied to device memory for each call (once for `time`),
-  /// results back, and `time` measures with CUDA events.
+  /// `_mlir_<function>`. The library must have been compiled for that
+  /// signature (its `signatureSymbol` string): buffers are sized by it. With
+  /// `cuda`, a library made with --target=cuda: inputs are copied to device
+  /// memory for each call (once for `time`), results back, and `time` measures
+  /// with CUDA events.
   static llvm::Expected<std::unique_ptr<JitLayer>>
   loadLibrary(llvm::StringRef path, llvm::StringRef function,
               FunctionType signature, bool cuda = false);
@@ -112,6 +114,11 @@ void registerJitTranslations(DialectRegistry &registry);
 /// The element size in bytes of the types a layer's tensors may have (f32,
 /// f64, f16, bf16, i32, i64), or 0.
 int64_t elementBytes(Type type);
+
+/// The C string hmoe-compile puts in a layer's library: the signature it
+/// was compiled for, as MLIR prints it; and the symbol that holds it.
+std::string printSignature(FunctionType signature);
+std::string signatureSymbol(llvm::StringRef function);
 
 } // namespace mlir::hmoe
 
