@@ -277,6 +277,14 @@ JitLayer::loadLibrary(StringRef path, StringRef function,
     return llvm::createStringError(
         llvm::inconvertibleErrorCode(),
         "'" + path + "' has no hmoe_free; is it a library hmoe-compile made?");
+  // Its buffers are device memory: host pointers would be passed to its
+  // kernels.
+  if (!cuda && library.getAddressOfSymbol("hmoe_cuda_alloc"))
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        "'" + path +
+            "' is a CUDA layer library (hmoe-compile --target=cuda): run "
+            "it with --target=cuda");
   if (cuda) {
     // The library's runtime (a dependency: dlsym on the library finds it).
     auto symbol = [&](const char *name) -> void * {
