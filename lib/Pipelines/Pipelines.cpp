@@ -414,6 +414,11 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
   // After scf is a CFG: the check branches split blocks.
   pm.addPass(createHMoELowerRuntimeChecks());
   pm.addPass(createConvertToLLVMPass());
+  if (options.runtimeChecks) {
+    // The arguments' descriptors, now the functions' arguments.
+    pm.addPass(createHMoECheckDescriptors());
+    pm.addPass(createHMoELowerRuntimeChecks());
+  }
   pm.addPass(createReconcileUnrealizedCastsPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -566,6 +571,12 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   pm.addPass(createConvertMathToLibmPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createConvertToLLVMPass());
+  if (options.runtimeChecks) {
+    // The arguments' descriptors (host structs), now the functions'
+    // arguments.
+    pm.addPass(createHMoECheckDescriptors());
+    pm.addPass(createHMoELowerRuntimeChecks());
+  }
   pm.addPass(createReconcileUnrealizedCastsPass());
   // The kernels' address width, a process-wide LLVM option read by the
   // next pass.

@@ -294,7 +294,10 @@ static std::string makeHeader(StringRef name, FunctionType signature,
       return;
     std::string elem = cType(type.getElementType());
     os << "/* A strided buffer (MLIR's memref descriptor): element (i, j, ...) "
-          "is aligned[offset + i * strides[0] + j * strides[1] + ...]. */\n"
+          "is aligned[offset + i * strides[0] + j * strides[1] + ...]. The "
+          "layer's\n   arguments must be contiguous and row-major: offset 0, "
+          "strides[d] the product\n   of the sizes after d (checked at the "
+          "call, with the static sizes). */\n"
        << "typedef struct " << d << " {\n  " << elem << " *allocated;\n  "
        << elem << " *aligned;\n  int64_t offset;\n";
     if (type.getRank() > 0)

@@ -437,6 +437,26 @@ def HMoELowerRuntimeChecks : Pass<"hmoe-lower-runtime-checks", "::mlir::ModuleOp
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
+def HMoECheckDescriptors : Pass<"hmoe-check-descriptors", "::mlir::ModuleOp"> {
+  let summary = "Check at a layer's entry that each argument's memref "
+                "descriptor is the contiguous row-major buffer the code reads";
+  let description = [{
+    A lowered layer function (an `llvm.func` with `hmoe.abi`) reads its
+    arguments as identity-layout memrefs: the descriptor's static sizes,
+    its strides and its offset are not read, so a C caller (hmoe-compile's
+    header) passing a buffer of other sizes, a strided view or an offset
+    got wrong numbers or reads past the buffer. This pass checks, at the
+    function's entry, each tensor argument's descriptor: every static size
+    as the signature says, offset 0, and row-major strides in the
+    dimensions of more than one element (NumPy leaves the others
+    arbitrary). A failure is a `cf.assert` (`hmoe-lower-runtime-checks`
+    turns it into `hmoe_check_failed`). Runs after `convert-to-llvm`, where
+    the descriptors' fields are the function's arguments.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect",
+                           "::mlir::cf::ControlFlowDialect"];
+}
+
 def HMoESetCPUTarget : Pass<"hmoe-set-cpu-target", "::mlir::ModuleOp"> {
   let summary = "Record the CPU the module is compiled for";
   let description = [{
