@@ -242,9 +242,9 @@ func.func @route_per_group(%l: memref<?x8xf32>, %s: memref<8xf32>, %w: memref<?x
 // CHECK:     %[[SLOT:.*]] = arith.addi %[[START]], %[[RANK]] : i32
 // CHECK:     %[[SLOTOF:.*]] = arith.select %[[KEPT]], %[[SLOT]], %[[RANK]] : i32
 // CHECK:     memref.store %[[SLOTOF]], %[[SO]][%[[TOK2]], %[[J2]]] : memref<?x2xi32>
-// CHECK:     %[[TOKI:.*]] = arith.index_cast %[[TOK2]] : index to i32
 // CHECK:     %[[SLOTI:.*]] = arith.index_cast %[[SLOT]] : i32 to index
 // CHECK:     %[[TO:.*]] = arith.select %[[KEPT]], %[[SLOTI]], %[[LAST]] : index
+// CHECK:     %[[TOKI:.*]] = arith.index_cast %[[TOK2]] : index to i32
 // CHECK:     memref.store %[[TOKI]], %[[ST]][%[[TO]]] : memref<?xi32>
 // Then the unused slots (from the kept count on) get token 0.
 // CHECK: %[[USED:.*]] = memref.load %[[OFF]][%{{.*}}] : memref<9xi32>
