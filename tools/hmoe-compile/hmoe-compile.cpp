@@ -96,8 +96,20 @@ static cl::opt<std::string>
   std::exit(1);
 }
 
+/// Every layer library's report of a failed run-time check (CPU and CUDA).
+static constexpr const char *kCheckFailedSource = R"c(
+#include <stdio.h>
+#include <stdlib.h>
+void hmoe_check_failed(const char *message) {
+  fprintf(stderr, "hmoe: error: run-time check failed: %s\n", message);
+  fflush(stderr);
+  _Exit(1);
+}
+)c";
+
 /// What the layer's code calls besides libc, libm and libomp: copies of
-/// strided buffers (MLIR's memrefCopy) and the run-time checks' report.
+/// strided buffers (MLIR's memrefCopy); with kCheckFailedSource, the
+/// run-time checks' report.
 static constexpr const char *kRuntimeSource = R"c(
 #include <stdint.h>
 #include <stdio.h>
@@ -126,11 +138,6 @@ void memrefCopy(int64_t elemSize, hmoe_unranked *src, hmoe_unranked *dst) {
     while (i >= 0 && ++index[i] == s[1 + i]) index[i--] = 0;
     if (i < 0) return;
   }
-}
-void hmoe_check_failed(const char *message) {
-  fprintf(stderr, "hmoe: error: run-time check failed: %s\n", message);
-  fflush(stderr);
-  _Exit(1);
 }
 /* The layer's malloc/free (renamed in its object file). Temporaries of
    64 KiB and more that it frees are kept for its next call instead of
@@ -236,15 +243,8 @@ __attribute__((visibility("hidden"), destructor)) void hmoe_release_all(void) {
 
 /// A CUDA layer's library: results are device memory.
 static constexpr const char *kCUDARuntimeSource = R"c(
-#include <stdio.h>
-#include <stdlib.h>
 void hmoe_cuda_free(void *buffer);
 void hmoe_free(void *buffer) { hmoe_cuda_free(buffer); }
-void hmoe_check_failed(const char *message) {
-  fprintf(stderr, "hmoe: error: run-time check failed: %s\n", message);
-  fflush(stderr);
-  _Exit(1);
-}
 )c";
 
 /// libhmoe_cuda_runtime.so beside this tool's lib/ (build tree or install).
@@ -539,6 +539,7 @@ int main(int argc, char **argv) {
   // compare with the module they are given (printed types hold no quote or
   // backslash).
   std::string runtimeSource =
+      std::string(kCheckFailedSource) +
       (cuda ? std::string(kCUDARuntimeSource)
             : std::string(kRuntimeSource) + "void hmoe_" + name +
                   "_release_buffers(void) { hmoe_release_all(); }\n") +
