@@ -62,7 +62,7 @@ public:
     auto bType = cast<RankedTensorType>(b.getType());
     if (!aType.isDynamicDim(0) && !bType.isDynamicDim(0))
       return;
-    check(cmp(CmpIPredicate::eq, dim(a, 0), dim(b, 0)),
+    equal(dim(a, 0), dim(b, 0),
           (aName + " and " + bName + " have different token counts").str());
   }
 
