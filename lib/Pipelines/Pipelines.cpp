@@ -278,8 +278,11 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
   };
   pm.addPass(createHMoERecordABI());
   pm.addPass(createHMoEDecompose());
-  // Checks go in front of the stage ops, before they are lowered away.
-  if (options.runtimeChecks)
+  // Checks go in front of the stage ops, before they are lowered away;
+  // the GPU schedule's are the GPU's (the index checks as block loops).
+  if (options.runtimeChecks && options.gpuMapped)
+    pm.addPass(createHMoEGenerateSizeChecks({/*deviceChecks=*/true}));
+  else if (options.runtimeChecks)
     pm.addPass(createGenerateRuntimeVerificationPass());
   // The GPU schedule's code is checked unvectorised (it is not what the
   // CPU vectorisers are written for).
@@ -438,9 +441,10 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   pm.addPass(createHMoERequireCUDAToolkit(require));
   pm.addPass(createHMoERecordABI());
   pm.addPass(createHMoEDecompose());
-  // Host checks in front of the stage ops, before they are lowered away.
+  // Checks in front of the stage ops, before they are lowered away: sizes
+  // on the host, index operands' values in kernels.
   if (options.runtimeChecks)
-    pm.addPass(createHMoEGenerateSizeChecks());
+    pm.addPass(createHMoEGenerateSizeChecks({/*deviceChecks=*/true}));
   HMoETileForGPUOptions tile;
   tile.blockRows = options.blockRows;
   tile.blockThreads = options.blockThreads;
@@ -518,7 +522,8 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
         createHMoEThreadArraysToRegisters(arrays));
   }
   pm.addPass(createSCFToControlFlowPass());
-  // The host's checks (after scf is a CFG: the check branches split blocks).
+  // The host's checks (after scf is a CFG: the check branches split
+  // blocks); the kernels' become __assertfail in the NVVM conversion.
   pm.addPass(createHMoELowerRuntimeChecks());
   // After the strided-metadata expansion, which makes affine.apply too.
   pm.addPass(memref::createExpandStridedMetadataPass());

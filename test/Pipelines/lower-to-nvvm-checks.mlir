@@ -6,14 +6,20 @@
 // a kernel (hmoe-generate-size-checks: here a slot_token destination from
 // outside whose size must be T x K, which the dispatch's kernels wrote
 // past), and calls hmoe_check_failed (hmoe-compile's CUDA library defines
-// it) when one fails. Index operands' values are not checked: device memory.
+// it) when one fails. Index operands' values from outside the layer (here
+// the expert indices) are device memory: a kernel in front of the op
+// checks them, a thread an element, and a failed check is __assertfail
+// (the kernel traps; the next CUDA call fails with CUDA_ERROR_ASSERT).
 // CHECK: llvm.func @hmoe_check_failed(!llvm.ptr)
 // CHECK-LABEL: llvm.func @dispatch_into
 // CHECK-NOT: gpu.launch_func
 // CHECK: llvm.cond_br
-// CHECK: gpu.launch_func
+// CHECK: gpu.launch_func {{.*}}@dispatch_into_kernel::@dispatch_into_kernel
 // CHECK: llvm.call @hmoe_check_failed
+// CHECK: .globl\09dispatch_into_kernel\0A.extern .func __assertfail
+// CHECK: call.uni __assertfail
 // OFF-NOT: hmoe_check_failed
+// OFF-NOT: __assertfail
 func.func @dispatch_into(%e: tensor<?x2xi32>, %st0: tensor<?xi32>)
     -> (tensor<?xi32>, tensor<?x2xi32>, tensor<5xi32>) {
   %c0 = arith.constant 0 : index

@@ -421,8 +421,10 @@ def HMoEApproximateMath : Pass<"hmoe-approximate-math"> {
 def HMoELowerRuntimeChecks : Pass<"hmoe-lower-runtime-checks", "::mlir::ModuleOp"> {
   let summary = "cf.assert to a call of hmoe_check_failed(message)";
   let description = [{
-    Lowers every `cf.assert` (the run-time checks that
-    `generate-runtime-verification` inserts) to a branch that calls
+    Lowers every `cf.assert` of the module's own functions (the run-time
+    checks that `generate-runtime-verification` inserts; not those of a
+    nested module's, such as a `gpu.module`'s kernels, which the NVVM
+    conversion makes `__assertfail` calls) to a branch that calls
 
     ```c
     void hmoe_check_failed(const char *message); // does not return

@@ -33,7 +33,8 @@ struct LowerToCPUOptions : public PassPipelineOptions<LowerToCPUOptions> {
       llvm::cl::desc(
           "Check at run time what the verifier cannot (dynamic token counts "
           "that must agree, index operands from outside the layer); a failed "
-          "check calls hmoe_check_failed(message)"),
+          "check calls hmoe_check_failed(message). With gpu-mapped, the GPU "
+          "pipeline's checks (index operands in GPU block loops)"),
       llvm::cl::init(true)};
   PassOptions::Option<bool> fuseDistance{
       *this, "fuse-distance",
@@ -224,8 +225,9 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
           "Check on the host, before the kernels, the sizes the verifier "
           "cannot know (dynamic token counts that must agree, a dispatch's "
           "slot_token size, slot counts within i32); a failed check calls "
-          "hmoe_check_failed(message). Index operands' values are not "
-          "checked (device memory)"),
+          "hmoe_check_failed(message). Index operands' values from outside "
+          "the layer are checked on the device (a kernel in front of the "
+          "op; a failed check is a device assert)"),
       llvm::cl::init(true)};
   PassOptions::Option<bool> fuseDistance{
       *this, "fuse-distance",

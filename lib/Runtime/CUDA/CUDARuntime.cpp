@@ -48,11 +48,17 @@ namespace {
                static_cast<int>(result), name ? " " : "", name ? name : "",
                description ? " (" : "", description ? description : "",
                description ? ")" : "");
-  std::fprintf(stderr, "%s",
-               result == CUDA_ERROR_STUB_LIBRARY
-                   ? "hmoe: libcuda.so.1 is the CUDA toolkit's stub, not a "
-                     "driver: this machine has no NVIDIA driver\n"
-                   : "");
+  const char *hint = "";
+  if (result == CUDA_ERROR_STUB_LIBRARY)
+    hint = "hmoe: libcuda.so.1 is the CUDA toolkit's stub, not a driver: this "
+           "machine has no NVIDIA driver\n";
+  // A layer's device-side run-time checks (hmoe-generate-size-checks) fail
+  // with __assertfail, which printed the check on stdout.
+  if (result == CUDA_ERROR_ASSERT)
+    hint = "hmoe: error: run-time check failed on the device (an index "
+           "operand out of range); the device printed the check's message "
+           "(\"Assertion `...` failed\") on standard output\n";
+  std::fprintf(stderr, "%s", hint);
   std::fflush(stderr);
   std::_Exit(1);
 }

@@ -196,8 +196,11 @@ func.func @route_forms(%l1: tensor<?x2xf32>, %s1: tensor<2xf32>, %l2: tensor<?x2
 // CHECK-NEXT: experts(#hmoe.expert<swiglu, hidden = 4>, w1 %{{.*}} : tensor<8x4x16xf32>, w_up %{{.*}} : tensor<8x4x16xf32>, w2 %{{.*}} : tensor<8x12x4xf32>) -> tensor<?x12xf32>
 // CHECK: hmoe.experts
 // CHECK-NEXT: experts(#hmoe.expert<linear>, w1 %{{.*}} : tensor<8x16x16xf32>) -> tensor<?x16xf32>
+// CHECK: hmoe.experts
+// CHECK-NEXT: experts(#hmoe.expert<linear>, w1 %{{.*}} : tensor<8x16x16xf32>) in_range -> tensor<?x16xf32>
 // CHECK: hmoe.combine %{{.*}}, %{{.*}}, %{{.*}} : tensor<?x16xf32>, tensor<?x2xi32>, tensor<?x2xf32> -> tensor<?x16xf32>
 // CHECK: hmoe.combine %{{.*}}, %{{.*}}, %{{.*}} : tensor<?x16xf32>, tensor<?x2xi32>, tensor<?x2xf32> -> tensor<?x16xbf16>
+// CHECK: hmoe.combine %{{.*}}, %{{.*}}, %{{.*}} in_range : tensor<?x16xf32>, tensor<?x2xi32>, tensor<?x2xf32> -> tensor<?x16xf32>
 func.func @dispatch_experts_combine(%x: tensor<?x16xf32>, %e: tensor<?x2xi32>, %e5: tensor<5x2xi32>,
     %w: tensor<?x2xf32>, %w1: tensor<8x4x16xf32>, %b1: tensor<8x4xf32>, %w2: tensor<8x16x4xf32>,
     %b2: tensor<8x16xf32>, %wu: tensor<8x4x16xf32>, %w2s: tensor<8x12x4xf32>, %a: tensor<8x16x16xf32>, %o13: tensor<?xi32>, %o14: tensor<?x2xi32>, %o15: tensor<9xi32>, %o16: tensor<10xi32>, %o17: tensor<5x2xi32>, %o18: tensor<9xi32>, %w5: tensor<5x2xf32>) {
@@ -211,8 +214,12 @@ func.func @dispatch_experts_combine(%x: tensor<?x16xf32>, %e: tensor<?x2xi32>, %
       experts(#hmoe.expert<swiglu, hidden = 4>, w1 %w1 : tensor<8x4x16xf32>, w_up %wu : tensor<8x4x16xf32>, w2 %w2s : tensor<8x12x4xf32>) -> tensor<?x12xf32>
   %o3 = hmoe.experts %x : tensor<?x16xf32>, %st : tensor<?xi32>, %off : tensor<9xi32>
       experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>) -> tensor<?x16xf32>
+  // A producer that vouches for its plan's values (no run-time scan).
+  %o4 = hmoe.experts %x : tensor<?x16xf32>, %st : tensor<?xi32>, %off : tensor<9xi32>
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>) in_range -> tensor<?x16xf32>
   %y = hmoe.combine %o1, %so, %w : tensor<?x16xf32>, tensor<?x2xi32>, tensor<?x2xf32> -> tensor<?x16xf32>
   %yb = hmoe.combine %o3, %so, %w : tensor<?x16xf32>, tensor<?x2xi32>, tensor<?x2xf32> -> tensor<?x16xbf16>
+  %y4 = hmoe.combine %o4, %so, %w in_range : tensor<?x16xf32>, tensor<?x2xi32>, tensor<?x2xf32> -> tensor<?x16xf32>
   return
 }
 

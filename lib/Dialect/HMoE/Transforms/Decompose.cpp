@@ -98,9 +98,12 @@ Value addSharedExperts(PatternRewriter &rewriter, Location loc, MoEOp op,
   auto shared = ExpertsOp::create(
       rewriter, loc, RankedTensorType::get({slots, dOut}, f32), input,
       slotToken, offsets, op.getSharedExpertAttr(), op.getSharedW1(),
-      op.getSharedWUp(), op.getSharedB1(), op.getSharedW2(), op.getSharedB2());
-  Value sharedSum = CombineOp::create(rewriter, loc, outType.clone(f32),
-                                      shared.getOutput(), slotOf, weights);
+      op.getSharedWUp(), op.getSharedB1(), op.getSharedW2(), op.getSharedB2(),
+      /*in_range=*/true);
+  // The dense plan is in range by construction: no run-time scan of it.
+  Value sharedSum =
+      CombineOp::create(rewriter, loc, outType.clone(f32), shared.getOutput(),
+                        slotOf, weights, /*in_range=*/true);
   Type elem = outType.getElementType();
   return generate(rewriter, loc, outType, dynT,
                   [&](OpBuilder &b, Location l, ValueRange ivs) -> Value {

@@ -9,6 +9,11 @@
 // hmoe.experts consumes (in range by construction), so a layer lowered from
 // hmoe.moe only pays O(1) size checks.
 //
+// `hmoe-generate-size-checks` emits the same checks for the GPU: sizes on
+// the host (hoisted ahead of every kernel), and index operands' values,
+// which are device memory, as block loops whose threads assert each
+// element (a failed assert traps the kernel: `__assertfail` on NVIDIA).
+//
 //===----------------------------------------------------------------------===//
 
 #include "hmoe/Dialect/HMoE/Transforms/RuntimeOpVerification.h"
@@ -19,6 +24,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
@@ -43,13 +49,26 @@ namespace {
 using ErrorMessage = function_ref<std::string(Operation *, StringRef)>;
 using arith::CmpIPredicate;
 
+constexpr StringLiteral kBadOffsets =
+    "offsets are not non-decreasing from 0 to at most the slot count";
+constexpr StringLiteral kBadSlotToken =
+    "slot_token names a token outside [0, T) in a used slot";
+
+/// Where the checks that read a tensor's elements run.
+enum class ElementChecks {
+  /// Loops on the host, in front of the op (the CPU).
+  Host,
+  /// GPU block loops, one thread an element, in front of the op.
+  Device,
+  /// Not at all (sizes only).
+  None,
+};
+
 /// Builds the checks of one op.
 class Checks {
 public:
-  /// `elementChecks` false: only the checks that read no tensor element
-  /// (sizes, from the host, where the tensors are device memory).
   Checks(Operation *op, OpBuilder &builder, Location loc, ErrorMessage message,
-         bool elementChecks)
+         ElementChecks elementChecks)
       : op(op), b(builder), loc(loc), message(message),
         elementChecks(elementChecks) {}
 
@@ -83,19 +102,29 @@ public:
 
   /// Every element of the i32 tensor `t` (rank 1 or 2) is in [lo, hi).
   void allInRange(Value t, Value lo, Value hi, StringRef what) {
-    if (!elementChecks)
+    if (elementChecks == ElementChecks::None)
       return;
     auto type = cast<RankedTensorType>(t.getType());
+    if (elementChecks == ElementChecks::Device) {
+      // Element i of the row-major [rows, cols] (or [rows]) tensor.
+      Value cols = type.getRank() == 2 ? dim(t, 1) : index(1);
+      deviceForAll(
+          mul(dim(t, 0), cols),
+          [&](OpBuilder &nb, Value i) {
+            SmallVector<Value> ivs{i};
+            if (type.getRank() == 2)
+              ivs = {arith::DivUIOp::create(nb, loc, i, cols),
+                     arith::RemUIOp::create(nb, loc, i, cols)};
+            return inRange(nb, at(nb, t, ivs), lo, hi);
+          },
+          what);
+      return;
+    }
     SmallVector<Value> ubs;
     for (int64_t d = 0; d < type.getRank(); ++d)
       ubs.push_back(dim(t, d));
     Value ok = forAll(ubs, [&](OpBuilder &nb, ValueRange ivs) {
-      Value v = arith::IndexCastOp::create(
-          nb, loc, nb.getIndexType(),
-          tensor::ExtractOp::create(nb, loc, t, ivs));
-      return arith::AndIOp::create(
-          nb, loc, arith::CmpIOp::create(nb, loc, CmpIPredicate::sge, v, lo),
-          arith::CmpIOp::create(nb, loc, CmpIPredicate::slt, v, hi));
+      return inRange(nb, at(nb, t, ivs), lo, hi);
     });
     check(ok, what);
   }
@@ -103,9 +132,13 @@ public:
   /// `offsets` ([E + 1]) is non-decreasing from >= 0 to <= `slots`, and the
   /// slot_token entries it covers name tokens in [0, numTokens).
   void validPlan(Value slotToken, Value offsets, Value numTokens) {
-    if (!elementChecks)
+    if (elementChecks == ElementChecks::None)
       return;
     int64_t e = cast<RankedTensorType>(offsets.getType()).getDimSize(0) - 1;
+    if (elementChecks == ElementChecks::Device) {
+      deviceValidPlan(slotToken, offsets, numTokens, e);
+      return;
+    }
     Value first = at(offsets, index(0)), last = at(offsets, index(e));
     Value ordered = forAll({index(e)}, [&](OpBuilder &nb, ValueRange ivs) {
       Value next = arith::AddIOp::create(nb, loc, ivs[0], index(1));
@@ -116,8 +149,7 @@ public:
         arith::AndIOp::create(b, loc, cmp(CmpIPredicate::sge, first, index(0)),
                               cmp(CmpIPredicate::sle, last, dim(slotToken, 0)));
     Value planOk = arith::AndIOp::create(b, loc, ordered, bounded);
-    check(planOk,
-          "offsets are not non-decreasing from 0 to at most the slot count");
+    check(planOk, kBadOffsets);
     // Read slot_token only where the offsets are proven in bounds (an
     // assert need not stop execution under every lowering).
     auto ifPlanOk = scf::IfOp::create(b, loc, b.getI1Type(), planOk,
@@ -128,23 +160,14 @@ public:
       Value ok = forAll(
           {last},
           [&](OpBuilder &nb, ValueRange ivs) {
-            Value token = arith::IndexCastOp::create(
-                nb, loc, nb.getIndexType(),
-                tensor::ExtractOp::create(nb, loc, slotToken, ivs));
-            return arith::AndIOp::create(
-                nb, loc,
-                arith::CmpIOp::create(nb, loc, CmpIPredicate::sge, token,
-                                      index(0)),
-                arith::CmpIOp::create(nb, loc, CmpIPredicate::slt, token,
-                                      numTokens));
+            return inRange(nb, at(nb, slotToken, ivs), index(0), numTokens);
           },
           first);
       scf::YieldOp::create(b, loc, ok);
       b.setInsertionPointToStart(ifPlanOk.elseBlock());
       scf::YieldOp::create(b, loc, planOk);
     }
-    check(ifPlanOk.getResult(0),
-          "slot_token names a token outside [0, T) in a used slot");
+    check(ifPlanOk.getResult(0), kBadSlotToken);
   }
 
   /// Dim `d` of `t`, read off the tensor it was sized from where that is
@@ -184,10 +207,7 @@ private:
   Value cmp(CmpIPredicate p, Value x, Value y) {
     return b.createOrFold<arith::CmpIOp>(loc, p, x, y);
   }
-  Value at(Value t, Value i) {
-    return arith::IndexCastOp::create(b, loc, b.getIndexType(),
-                                      tensor::ExtractOp::create(b, loc, t, i));
-  }
+  Value at(Value t, Value i) { return at(b, t, i); }
   void check(Value ok, StringRef what) {
     if (matchPattern(ok, m_One()))
       return;
@@ -220,11 +240,97 @@ private:
     return nest(b, 0, init);
   }
 
+  /// validPlan on the device: thread e compares offsets e and e + 1 (the
+  /// first and last also their bounds), and thread i checks slot i where
+  /// it is used. Every read is in bounds whatever the offsets hold, so the
+  /// two kernels need not wait for each other's verdict.
+  void deviceValidPlan(Value slotToken, Value offsets, Value numTokens,
+                       int64_t e) {
+    Value slots = dim(slotToken, 0);
+    auto cmpAt = [&](OpBuilder &nb, CmpIPredicate p, Value x, Value y) {
+      return arith::CmpIOp::create(nb, loc, p, x, y).getResult();
+    };
+    auto any = [&](OpBuilder &nb, Value x, Value y) {
+      return arith::OrIOp::create(nb, loc, x, y).getResult();
+    };
+    // offsets[i] <= offsets[i + 1], and offsets[0] >= 0, offsets[E] <= slots.
+    deviceForAll(
+        index(e),
+        [&](OpBuilder &nb, Value i) {
+          Value next = arith::AddIOp::create(nb, loc, i, index(1));
+          Value here = at(nb, offsets, i), there = at(nb, offsets, next);
+          Value ok = arith::AndIOp::create(
+              nb, loc, cmpAt(nb, CmpIPredicate::sle, here, there),
+              any(nb, cmpAt(nb, CmpIPredicate::ne, i, index(0)),
+                  cmpAt(nb, CmpIPredicate::sge, here, index(0))));
+          return arith::AndIOp::create(
+              nb, loc, ok,
+              any(nb, cmpAt(nb, CmpIPredicate::ne, next, index(e)),
+                  cmpAt(nb, CmpIPredicate::sle, there, slots)));
+        },
+        kBadOffsets);
+    // Slot i outside [offsets[0], offsets[E]) or naming a token of input.
+    deviceForAll(
+        slots,
+        [&](OpBuilder &nb, Value i) {
+          Value unused = any(
+              nb, cmpAt(nb, CmpIPredicate::slt, i, at(nb, offsets, index(0))),
+              cmpAt(nb, CmpIPredicate::sge, i, at(nb, offsets, index(e))));
+          return any(nb, unused,
+                     inRange(nb, at(nb, slotToken, i), index(0), numTokens));
+        },
+        kBadSlotToken);
+  }
+
+  /// `pred(i)` asserted for every i in [0, n) on the device: a loop over
+  /// blocks of kDeviceCheckThreads GPU threads, one element each.
+  void deviceForAll(Value n, function_ref<Value(OpBuilder &, Value)> pred,
+                    StringRef what) {
+    MLIRContext *ctx = b.getContext();
+    Value blocks =
+        b.createOrFold<arith::CeilDivUIOp>(loc, n, index(kDeviceCheckThreads));
+    auto blockLoop = scf::ForallOp::create(
+        b, loc, ArrayRef<OpFoldResult>{blocks}, ValueRange{},
+        b.getArrayAttr(
+            {gpu::GPUBlockMappingAttr::get(ctx, gpu::MappingId::DimX)}));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(blockLoop.getBody());
+    auto threadLoop = scf::ForallOp::create(
+        b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(kDeviceCheckThreads)},
+        ValueRange{},
+        b.getArrayAttr(
+            {gpu::GPUThreadMappingAttr::get(ctx, gpu::MappingId::DimX)}));
+    b.setInsertionPointToStart(threadLoop.getBody());
+    Value i = arith::AddIOp::create(
+        b, loc,
+        arith::MulIOp::create(b, loc, blockLoop.getInductionVar(0),
+                              index(kDeviceCheckThreads)),
+        threadLoop.getInductionVar(0));
+    auto inside = scf::IfOp::create(
+        b, loc, arith::CmpIOp::create(b, loc, CmpIPredicate::ult, i, n),
+        /*withElseRegion=*/false);
+    b.setInsertionPointToStart(inside.thenBlock());
+    cf::AssertOp::create(b, loc, pred(b, i), message(op, what));
+  }
+  static constexpr int64_t kDeviceCheckThreads = 256;
+
+  /// Element `ivs` of the i32 tensor `t`, as an index.
+  Value at(OpBuilder &nb, Value t, ValueRange ivs) {
+    return arith::IndexCastOp::create(
+        nb, loc, nb.getIndexType(), tensor::ExtractOp::create(nb, loc, t, ivs));
+  }
+  /// lo <= v < hi (signed).
+  Value inRange(OpBuilder &nb, Value v, Value lo, Value hi) {
+    return arith::AndIOp::create(
+        nb, loc, arith::CmpIOp::create(nb, loc, CmpIPredicate::sge, v, lo),
+        arith::CmpIOp::create(nb, loc, CmpIPredicate::slt, v, hi));
+  }
+
   Operation *op;
   OpBuilder &b;
   Location loc;
   ErrorMessage message;
-  bool elementChecks;
+  ElementChecks elementChecks;
 };
 
 /// Whether `experts` was chosen by an hmoe.route over at most `numExperts`
@@ -286,6 +392,8 @@ void checkExperts(ExpertsOp experts, Checks &checks) {
   checks.fitsSlotIndices(checks.dim(experts.getSlotToken(), 0),
                          "slot_token has more than 2^31 - 1 slots (slot "
                          "indices are i32)");
+  if (experts.getInRange())
+    return;
   checks.validPlan(experts.getSlotToken(), experts.getOffsets(),
                    checks.dim(experts.getInput(), 0));
 }
@@ -296,9 +404,10 @@ void checkCombine(CombineOp combine, Checks &checks) {
   // slot_of from a dispatch whose plan produced expert_output is in range.
   auto dispatch = combine.getSlotOf().getDefiningOp<DispatchOp>();
   auto experts = combine.getExpertOutput().getDefiningOp<ExpertsOp>();
-  if (dispatch && experts &&
-      experts.getSlotToken() == dispatch.getSlotToken() &&
-      experts.getOffsets() == dispatch.getOffsets())
+  if (combine.getInRange() ||
+      (dispatch && experts &&
+       experts.getSlotToken() == dispatch.getSlotToken() &&
+       experts.getOffsets() == dispatch.getOffsets()))
     return;
   checks.allInRange(combine.getSlotOf(), checks.index(-1),
                     checks.dim(combine.getExpertOutput(), 0),
@@ -321,7 +430,7 @@ void checkStats(StatsOp stats, Checks &checks) {
 /// The checks of an hmoe op on tensors (on memrefs, from hmoe's own plan,
 /// they are not: the routing ops are checked before bufferization).
 void generateChecks(Operation *op, OpBuilder &b, Location loc,
-                    ErrorMessage message, bool elementChecks) {
+                    ErrorMessage message, ElementChecks elementChecks) {
   if (!isa<RankedTensorType>(op->getOperand(0).getType()))
     return;
   Checks checks(op, b, loc, message, elementChecks);
@@ -339,7 +448,7 @@ struct ChecksModel
                                                          OpT> {
   void generateRuntimeVerification(Operation *op, OpBuilder &b, Location loc,
                                    ErrorMessage message) const {
-    generateChecks(op, b, loc, message, /*elementChecks=*/true);
+    generateChecks(op, b, loc, message, ElementChecks::Host);
   }
 };
 
@@ -358,6 +467,7 @@ std::string checkMessage(Operation *op, StringRef what) {
 
 struct GenerateSizeChecksPass
     : public hmoe::impl::HMoEGenerateSizeChecksBase<GenerateSizeChecksPass> {
+  using Base::Base;
   void runOnOperation() override {
     lastHoisted.clear();
     SmallVector<Operation *> ops;
@@ -370,7 +480,8 @@ struct GenerateSizeChecksPass
       b.setInsertionPoint(op);
       Operation *before = op->getPrevNode();
       generateChecks(op, b, op->getLoc(), checkMessage,
-                     /*elementChecks=*/false);
+                     deviceChecks ? ElementChecks::Device
+                                  : ElementChecks::None);
       // The new checks, up to the top of the function where their sizes
       // allow: ahead of every kernel, a control-flow split between launches
       // would synchronise the host with the device there.

@@ -460,8 +460,10 @@ def HMoE_ExpertsOp : HMoE_Op<"experts", [Pure, AttrSizedOperandSegments,
     number of slots, and every used slot naming a row of `input`. A plan
     built by one `hmoe.dispatch` is valid for that dispatch's tokens (only
     `T` is compared); any other is checked at run time
-    (`RuntimeVerifiableOpInterface`); unchecked, an invalid plan is
-    undefined behaviour, as for StableHLO's gather.
+    (`RuntimeVerifiableOpInterface`) unless the op says `in_range`: its
+    producer vouches for the plan (the decomposition's dense plan of the
+    shared experts). Unchecked, an invalid plan is undefined behaviour, as
+    for StableHLO's gather.
 
     Weights as for `hmoe.moe`'s `experts(...)` clause: `w1` is `W1` (ffn),
     `Wg` (swiglu) or `A` (linear); `w_up` is SwiGLU's `Wu`; `b1` is `b1`
@@ -487,7 +489,8 @@ def HMoE_ExpertsOp : HMoE_Op<"experts", [Pure, AttrSizedOperandSegments,
     Optional<HMoE_FloatTensor>:$w_up,
     Optional<HMoE_FloatTensor>:$b1,
     Optional<HMoE_FloatTensor>:$w2,
-    Optional<HMoE_FloatTensor>:$b2
+    Optional<HMoE_FloatTensor>:$b2,
+    UnitAttr:$in_range
   );
   let results = (outs HMoE_F32Tensor:$output);
   let assemblyFormat = [{
@@ -495,7 +498,7 @@ def HMoE_ExpertsOp : HMoE_Op<"experts", [Pure, AttrSizedOperandSegments,
     $offsets `:` type($offsets)
     `` custom<ExpertClause>($expert, $w1, type($w1), $w_up, type($w_up), $b1,
                          type($b1), $w2, type($w2), $b2, type($b2))
-    attr-dict `->` type($output)
+    (`in_range` $in_range^)? attr-dict `->` type($output)
   }];
   let hasVerifier = 1;
 }
@@ -511,9 +514,11 @@ def HMoE_CombineOp : HMoE_Op<"combine", [Pure,
 
     Each `slot_of` entry must be -1 or a row of `expert_output`, and
     `slot_of` and `weights` must have the same `T`. Entries from the
-    `hmoe.dispatch` whose plan made `expert_output` are in range; others,
-    and dynamic token counts, are checked at run time (unchecked, an
-    out-of-range slot is undefined behaviour).
+    `hmoe.dispatch` whose plan made `expert_output` are in range; others
+    are checked at run time unless the op says `in_range` (its producer
+    vouches for `slot_of`, as the decomposition does for the shared
+    experts'); dynamic token counts are always checked. Unchecked, an
+    out-of-range slot is undefined behaviour.
 
     ```mlir
     %y = hmoe.combine %o, %slot_of, %w
@@ -523,11 +528,12 @@ def HMoE_CombineOp : HMoE_Op<"combine", [Pure,
   let arguments = (ins
     HMoE_Rows<HMoE_F32Tensor, "[slots, D_out] expert outputs", 0>:$expert_output,
     HMoE_Rows<HMoE_I32Tensor, "[T, K] slots">:$slot_of,
-    HMoE_Rows<HMoE_F32Tensor, "[T, K] routing weights">:$weights
+    HMoE_Rows<HMoE_F32Tensor, "[T, K] routing weights">:$weights,
+    UnitAttr:$in_range
   );
   let results = (outs HMoE_Rows<HMoE_FloatTensor, "[T, D_out] tokens", 0>:$output);
   let assemblyFormat = [{
-    $expert_output `,` $slot_of `,` $weights attr-dict `:`
+    $expert_output `,` $slot_of `,` $weights (`in_range` $in_range^)? attr-dict `:`
     type($expert_output) `,` type($slot_of) `,` type($weights) `->`
     type($output)
   }];

@@ -55,10 +55,26 @@ def HMoEGenerateSizeChecks : Pass<"hmoe-generate-size-checks"> {
     index operands' values (expert, slot and offset indices from outside
     the layer), which read the tensors: on the NVIDIA GPU the tensors are
     device memory and the checks run on the host (`hmoe-lower-to-nvvm`
-    runs this where `hmoe-lower-to-cpu` runs every check).
+    runs this where `hmoe-lower-to-cpu` runs every check). The size checks
+    are hoisted to the top of the function, ahead of every kernel.
+
+    With `device-checks`, the index operands' checks too, on the device:
+    in front of the op, an `scf.forall` mapped to GPU blocks of 256 threads
+    (`hmoe-map-forall-to-gpu` makes it a kernel), each thread asserting one
+    element. On NVIDIA GPUs the `cf.assert` becomes `__assertfail`: the
+    kernel traps, the message is printed, and the next CUDA call of the
+    layer fails with CUDA_ERROR_ASSERT. The same loops run on the CPU under
+    `hmoe-lower-to-cpu{gpu-mapped}`.
   }];
+  let options = [
+    Option<"deviceChecks", "device-checks", "bool", /*default=*/"false",
+           "Also check index operands' values, in GPU block loops (kernels) "
+           "in front of the op">,
+  ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::cf::ControlFlowDialect",
+                           "::mlir::gpu::GPUDialect",
+                           "::mlir::scf::SCFDialect",
                            "::mlir::tensor::TensorDialect"];
 }
 
