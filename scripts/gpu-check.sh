@@ -11,7 +11,9 @@
 #   bash scripts/gpu-check.sh run       # on a GPU machine: driver, NumPy,
 #                                       # PyTorch; no LLVM/MLIR, no network
 #       1. every prepared case against the float64 reference (f32 at
-#          docs/numerics.md's 1e-5, bf16 at 1e-2);
+#          docs/numerics.md's 1e-5, bf16 at 1e-2); stage functions called
+#          with index operands out of range must fail their device-side
+#          checks (CUDA_ERROR_ASSERT), in range must run;
 #       2. compute-sanitizer memcheck and racecheck on a few cases, and
 #          racecheck on a staged kernel with a race on purpose (it must
 #          report it);
@@ -67,6 +69,9 @@ run)
     echo "== 1. the prepared cases against the reference (a process each)"
     timeout "$CHECK_S" "$PY" scripts/gpu_check.py check --dir "$DIR" \
       --isolate "$CASE_S" || status=1
+    echo "== 1b. index operands from a caller out of range: a device assert each"
+    timeout 120 "$PY" scripts/gpu_check.py guards --dir "$DIR" \
+      --timeout "$CASE_S" || status=1
   fi
   if [ "$SAN_S" -gt 0 ] && command -v compute-sanitizer >/dev/null; then
     echo "== 2. compute-sanitizer memcheck (8 cases), racecheck (5 cases and a race)"

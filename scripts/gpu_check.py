@@ -16,6 +16,12 @@ that has no LLVM/MLIR (scripts/gpu-check.sh drives it).
         calls each library on the case's seeded inputs (device buffers for
         cuda libraries) and compares with the float64 reference at
         docs/numerics.md's tolerances.
+    gpu_check.py guards --dir DIR
+        calls the stage functions of test/Tools/Inputs/stages.mlir (compiled
+        by prepare) with index operands in and out of range, each in a
+        process of its own: in range must return, out of range must end
+        the process with a run-time check's report (on the GPU a device
+        assert: CUDA_ERROR_ASSERT), never return results.
     gpu_check.py bench --dir DIR [--tokens 1,16,4096] [--device cuda|cpu]
         measures the device's copy bandwidth and dense bf16/f32 GEMM rates,
         times W1/W2 (f32 and bf16) and G1 (CUDA events) against PyTorch
@@ -67,6 +73,27 @@ THREAD_STAGED2 = THREAD_STAGED + " thread-stages=2"
 DEFAULT_TF32_GROUPS = "gemm,wide"
 NUMPY_TYPES = {"f32": np.float32, "f64": np.float64, "i32": np.int32,
                "i64": np.int64, "bf16": np.uint16, "f16": np.uint16}
+
+
+# Index operands from a caller (not from the layer's own dispatch), in and
+# out of range: (stage function of test/Tools/Inputs/stages.mlir, its
+# arguments, and the arguments to replace for each bad call).
+def _guard_cases():
+    f32, i32 = np.float32, np.int32
+    so = np.array([[0, 1], [2, -1], [5, 4]], i32)
+    plan = [np.ones((3, 8), f32), np.array([0, 2, 1, 0, 2, 1], i32),
+            np.array([0, 2, 3, 3, 6], i32), np.ones((4, 8, 8), f32)]
+    return [
+        ("dispatch", [np.array([[0, 1], [3, 2]], i32)],
+         {"expert 4 of 4": {0: np.array([[0, 1], [4, 2]], i32)}}),
+        ("combine", [np.ones((6, 8), f32), so, np.ones((3, 2), f32)],
+         {"slot 6 of 6": {1: np.where(so == 5, 6, so).astype(i32)},
+          "slot -2": {1: np.where(so == 1, -2, so).astype(i32)}}),
+        ("experts", plan,
+         {"token 3 of 3": {1: np.array([0, 2, 3, 0, 2, 1], i32)},
+          "offsets past the slots": {2: np.array([0, 2, 3, 3, 7], i32)},
+          "offsets going down": {2: np.array([0, 3, 2, 3, 6], i32)}}),
+    ]
 
 
 def result_types(mlir, function):
@@ -636,6 +663,29 @@ def prepare(args):
                 add_bench(name, "bf16", name.lower(), mlirs[name, "bf16"],
                           f"lib{name}-bf16-cols1.so",
                           "cyclic-group-bytes=4")
+    # The run-time checks of index operands from a caller (on the GPU in
+    # kernels: a device assert), each call with one bad operand.
+    manifest["guards"] = []
+    stages_path = os.path.join(ROOT, "test", "Tools", "Inputs", "stages.mlir")
+    with open(stages_path) as f:
+        stages = f.read()
+    for function, arguments, bad in _guard_cases():
+        lib = f"libguard-{function}.so"
+        # (H100/H200 only, as the benchmarks: an sm_90a image.)
+        compile_layer(args.hmoe_compile, stages, function,
+                      os.path.join(args.out, lib), args.target, args.out,
+                      "chip=sm_90a" if args.target == "cuda" else None)
+        results = [[np.dtype(t).str, r]
+                   for t, r in result_types(stages, function)]
+        calls = [("in range", {})] + list(bad.items())
+        for what, replaced in calls:
+            inputs = [replaced.get(i, a) for i, a in enumerate(arguments)]
+            npz = re.sub(r"[^A-Za-z0-9_.-]", "-", f"guard-{function}-{what}")
+            np.savez(os.path.join(args.out, npz + ".npz"), *inputs)
+            manifest["guards"].append(
+                {"function": function, "what": what, "lib": lib,
+                 "inputs": npz + ".npz", "results": results,
+                 "fails": bool(replaced)})
     with open(os.path.join(args.out, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1)
     print(f"prepared {len(manifest['cases'])} cases and "
@@ -703,6 +753,52 @@ def check(args):
             print("    " + message)
     print(f"{run - failed} of {run} cases passed")
     return 1 if failed else 0
+
+
+def guards(args):
+    """Each guard call in a process of its own (`guards --only I`): a call
+    with an index out of range must exit with a run-time check's report
+    (CPU: hmoe_check_failed; CUDA: the device assert, CUDA_ERROR_ASSERT,
+    which the runtime reports), one in range must return."""
+    with open(os.path.join(args.dir, "manifest.json")) as f:
+        manifest = json.load(f)
+    listed = manifest.get("guards", [])
+    if args.only is not None:
+        entry = listed[args.only]
+        lib = Library(os.path.join(args.dir, entry["lib"]), entry["function"],
+                      results_of(entry), manifest["target"])
+        with np.load(os.path.join(args.dir, entry["inputs"])) as npz:
+            inputs = [npz[f"arr_{i}"] for i in range(len(npz.files))]
+        lib(inputs)
+        print("returned")
+        return 0
+    failed = 0
+    for index, entry in enumerate(listed):
+        command = [sys.executable, os.path.abspath(__file__), "guards",
+                   "--dir", args.dir, "--only", str(index)]
+        name = f"{entry['function']} ({entry['what']})"
+        try:
+            done = subprocess.run(command, capture_output=True, text=True,
+                                  timeout=args.timeout)
+        except subprocess.TimeoutExpired:
+            print(f"FAIL: {name}: still running after {args.timeout} s")
+            failed += 1
+            continue
+        report = [l for l in done.stderr.splitlines()
+                  if "run-time check failed" in l]
+        if entry["fails"]:
+            ok = done.returncode != 0 and bool(report) and \
+                "returned" not in done.stdout
+            verdict = f"exit {done.returncode}: {report[0] if report else ''}"
+        else:
+            ok = done.returncode == 0 and "returned" in done.stdout
+            verdict = f"exit {done.returncode}"
+        print(f"{'PASS' if ok else 'FAIL'}: {name}: {verdict}")
+        if not ok:
+            print("    " + (done.stdout + done.stderr).strip()[-2000:])
+        failed += not ok
+    print(f"{len(listed) - failed} of {len(listed)} guard calls passed")
+    return 1 if failed or not listed else 0
 
 
 def check_isolated(args, entries):
@@ -1020,6 +1116,12 @@ def main():
     c.add_argument("--isolate", type=float, default=0,
                    help="each case in a process of its own, stopped after "
                    "this many seconds")
+    g = sub.add_parser("guards")
+    g.add_argument("--dir", required=True)
+    g.add_argument("--only", type=int, default=None,
+                   help="call the guard of this index in the manifest here")
+    g.add_argument("--timeout", type=float, default=60,
+                   help="seconds each guard call's process may run")
     b = sub.add_parser("bench")
     b.add_argument("--dir", required=True)
     b.add_argument("--tokens", default="1,16,4096")
@@ -1050,6 +1152,8 @@ def main():
         return check(args)
     if args.command == "profile":
         return profile(args)
+    if args.command == "guards":
+        return guards(args)
     bench(args)
     return 0
 
