@@ -108,6 +108,12 @@ def result_types(mlir, function):
     return out
 
 
+def descriptor_words(rank):
+    """Words of a rank-`rank` memref descriptor: allocated and aligned
+    pointers, offset, sizes, strides (hmoe/Support/MemRefDescriptor.h)."""
+    return 3 + 2 * rank
+
+
 class Library:
     """A layer library made by hmoe-compile, called on NumPy arrays."""
 
@@ -152,7 +158,8 @@ class Library:
             words += [ptr, ptr, 0] + list(a.shape) + strides
         arg_words = (ctypes.c_int64 * max(len(words), 1))(*words)
         out_words = (ctypes.c_int64 *
-                     sum(3 + 2 * rank for _, rank in self.results))()
+                     sum(descriptor_words(rank)
+                         for _, rank in self.results))()
         args = (ctypes.c_void_p * (len(words) + 1))()
         base = ctypes.addressof(arg_words)
         for i in range(len(words)):
@@ -168,7 +175,7 @@ class Library:
             aligned, offset = words[at + 1:at + 3]
             shape = words[at + 3:at + 3 + rank]
             strides = words[at + 3 + rank:at + 3 + 2 * rank]
-            at += 3 + 2 * rank
+            at += descriptor_words(rank)
             item = np.dtype(dtype).itemsize
             if 0 in shape:
                 out.append(np.zeros(shape, dtype))
@@ -219,7 +226,7 @@ class Library:
         at, freed = 0, set(inputs)
         for _, rank in self.results:
             allocated = words[at]
-            at += 3 + 2 * rank
+            at += descriptor_words(rank)
             if allocated and allocated not in freed:
                 self.lib.hmoe_free(allocated)
                 freed.add(allocated)

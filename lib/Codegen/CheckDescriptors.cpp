@@ -9,6 +9,7 @@
 
 #include "hmoe/Codegen/Passes.h"
 #include "hmoe/Dialect/HMoE/IR/HMoEDialect.h"
+#include "hmoe/Support/MemRefDescriptor.h"
 
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -26,7 +27,7 @@ namespace {
 /// tensor, one otherwise.
 unsigned loweredArguments(Type type) {
   if (auto tensor = dyn_cast<RankedTensorType>(type))
-    return 3 + 2 * tensor.getRank();
+    return hmoe::memrefDescriptorWords(tensor.getRank());
   return 1;
 }
 

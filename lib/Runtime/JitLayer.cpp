@@ -5,6 +5,7 @@
 #include "hmoe/Codegen/Passes.h"
 #include "hmoe/Dialect/HMoE/IR/HMoEDialect.h"
 #include "hmoe/Runtime/BufferCache.h"
+#include "hmoe/Support/MemRefDescriptor.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
@@ -393,7 +394,7 @@ void JitLayer::releaseResults(ArrayRef<TensorRef> inputs,
       else
         runtime::cachedFree(reinterpret_cast<void *>(allocated));
     }
-    at += 3 + 2 * cast<RankedTensorType>(type).getRank();
+    at += memrefDescriptorWords(cast<RankedTensorType>(type).getRank());
   }
 }
 
@@ -427,7 +428,8 @@ llvm::Error JitLayer::call(
         cuda->copy(host.data(),
                    reinterpret_cast<char *>(words[1]) + words[2] * elemSize,
                    host.size());
-      std::vector<int64_t> hostWords(words, words + 3 + 2 * rank);
+      std::vector<int64_t> hostWords(words,
+                                     words + memrefDescriptorWords(rank));
       hostWords[0] = hostWords[1] = reinterpret_cast<int64_t>(host.data());
       hostWords[2] = 0;
       copyOut(hostWords.data(), rank, elemSize, static_cast<char *>(out));
@@ -435,7 +437,7 @@ llvm::Error JitLayer::call(
       copyOut(resultWords.data() + at, rank, elemSize,
               static_cast<char *>(out));
     }
-    at += 3 + 2 * rank;
+    at += memrefDescriptorWords(rank);
   }
   releaseResults(args, resultWords);
   if (cuda)
