@@ -30,10 +30,15 @@ bool allMemRefs(Operation *op) {
 /// `slot_token` each slot's token (unused slots token 0). `place(t, j,
 /// slot)`, if given, runs where choice (t, j) is placed (a dropped one's
 /// slot is then the last, which the unused slots' fill overwrites).
+/// `fits(ex, j, count)`, if given, decides instead of `count < capacity`
+/// whether choice j of the current token is kept by expert `ex` (index),
+/// which has kept `count` (i32) so far; it is called once per choice with
+/// an expert in range, in token order.
 static void emitTokenOrderDispatch(
     Emitter &e, Value experts, int64_t numExperts, int64_t k, Value numTokens,
     Value capacity, Value slotToken, Value slotOf, Value offsets,
-    function_ref<void(Value, Value, Value)> place = nullptr) {
+    function_ref<void(Value, Value, Value)> place = nullptr,
+    function_ref<Value(Value, Value, Value)> fits = nullptr) {
   ImplicitLocOpBuilder &b = e.b;
   Value numAssignments = e.muli(numTokens, e.idx(k));
   // Pass 1: count per expert in token order (offsets[e + 1] holds the
@@ -50,11 +55,13 @@ static void emitTokenOrderDispatch(
         // that fills up drops its later choices, interleaved with others').
         Value at = e.addi(e.toIndex(ex), e.idx(1));
         Value count = e.load(offsets, at);
-        Value fits =
-            e.cmpi(CmpIPredicate::slt,
-                   arith::ExtSIOp::create(b, b.getI64Type(), count), capacity);
-        e.store(e.select(fits, count, e.i32(-1)), slotOf, {t, j});
-        e.store(e.addi(count, arith::ExtUIOp::create(b, b.getI32Type(), fits)),
+        Value kept =
+            fits ? fits(e.toIndex(ex), j, count)
+                 : e.cmpi(CmpIPredicate::slt,
+                          arith::ExtSIOp::create(b, b.getI64Type(), count),
+                          capacity);
+        e.store(e.select(kept, count, e.i32(-1)), slotOf, {t, j});
+        e.store(e.addi(count, arith::ExtUIOp::create(b, b.getI32Type(), kept)),
                 offsets, at);
       });
     });
@@ -117,37 +124,69 @@ emitBinReaching(Emitter &e, Value counts, int64_t numBins, Value wanted,
   return {found[1], found[2]};
 }
 
-/// hmoe.dispatch in choice_rank order, for an expert with more choices
-/// (positions [lo, hi)) than `capacity` (i64): marks in `keep` every first
+/// hmoe.dispatch in choice_rank order: each expert keeps every first
 /// choice (in token order), then every second, ... until `capacity` are
-/// kept: every choice below rank r* and the first `wanted` of rank r*,
-/// found from the count per choice (`histogram`, k bins).
-static void keepByChoiceRank(Emitter &e, int64_t k, Value lo, Value hi,
-                             Value capacity, Value choiceAt, Value histogram,
-                             Value keep) {
+/// kept: every choice below its rank r* and the first `wanted` of rank r*.
+/// Both come from a count per (expert, choice) made first, so one counting
+/// sort in token order then places the kept choices, as in token order.
+static void lowerChoiceRankDispatch(Emitter &e, DispatchOp op, Value numTokens,
+                                    int64_t k, Value capacity) {
   ImplicitLocOpBuilder &b = e.b;
+  int64_t numExperts = op.getNumExperts();
+  Value experts = op.getExperts();
   Type i32 = b.getI32Type();
-  e.loop(0, k, [&](Value r) { e.store(e.i32(0), histogram, r); });
-  e.loop(lo, hi, [&](Value p) {
-    Value r = e.toIndex(e.load(choiceAt, p));
-    e.store(e.addi(e.load(histogram, r), e.i32(1)), histogram, r);
+  auto buffer = [&](int64_t n) -> Value {
+    return memref::AllocOp::create(b, MemRefType::get({n}, i32));
+  };
+  // Choices per (expert, rank): histogram[ex * k + j].
+  Value histogram = buffer(numExperts * k);
+  e.loop(0, numExperts * k, [&](Value i) { e.store(e.i32(0), histogram, i); });
+  e.loop(e.idx(0), numTokens, [&](Value t) {
+    e.loop(0, k, [&](Value j) {
+      Value ex = e.load(experts, {t, j});
+      // (Out of range only with run-time checks off: not counted, dropped.)
+      Value inRange = e.andi(e.cmpi(CmpIPredicate::sge, ex, e.i32(0)),
+                             e.cmpi(CmpIPredicate::slt, ex, e.i32(numExperts)));
+      e.ifThen(inRange, [&] {
+        Value at = e.addi(e.muli(e.toIndex(ex), e.idx(k)), j);
+        e.store(e.addi(e.load(histogram, at), e.i32(1)), histogram, at);
+      });
+    });
   });
+  // Per expert: the rank where the capacity is reached (k if never: all
+  // kept) and how many of that rank are still wanted there; `seen` counts
+  // the rank-r* choices met so far in token order.
+  Value lastRank = buffer(numExperts), wantedAtLast = buffer(numExperts),
+        seen = buffer(numExperts);
   Value wantedAll =
       e.toI32(arith::IndexCastOp::create(b, b.getIndexType(), capacity));
-  // (Not a structured binding: the lambda below captures these.)
-  std::pair<Value, Value> reached =
-      emitBinReaching(e, histogram, k, wantedAll, k, [](Value r) { return r; });
-  Value last = reached.first, wanted = reached.second;
-  e.loop(
-      lo, hi, {e.i32(0)}, [&](Value p, ValueRange acc) -> SmallVector<Value> {
-        Value r = e.load(choiceAt, p);
+  Value counts = e.allocaOf(k, i32); // one expert's row
+  e.loop(0, numExperts, [&](Value ex) {
+    Value row = e.muli(ex, e.idx(k));
+    e.loop(0, k, [&](Value j) {
+      e.store(e.load(histogram, e.addi(row, j)), counts, j);
+    });
+    auto [last, wanted] =
+        emitBinReaching(e, counts, k, wantedAll, k, [](Value j) { return j; });
+    e.store(last, lastRank, ex);
+    e.store(wanted, wantedAtLast, ex);
+    e.store(e.i32(0), seen, ex);
+  });
+  emitTokenOrderDispatch(
+      e, experts, numExperts, k, numTokens, capacity, op.getSlotTokenInit(),
+      op.getSlotOfInit(), op.getOffsetsInit(), /*place=*/nullptr,
+      [&](Value ex, Value j, Value) {
+        Value r = e.toI32(j), last = e.load(lastRank, ex);
         Value atLast = e.cmpi(CmpIPredicate::eq, r, last);
-        Value take =
-            e.ori(e.cmpi(CmpIPredicate::slt, r, last),
-                  e.andi(atLast, e.cmpi(CmpIPredicate::slt, acc[0], wanted)));
-        e.store(take, keep, p);
-        return {e.addi(acc[0], arith::ExtUIOp::create(b, i32, atLast))};
+        Value count = e.load(seen, ex);
+        e.store(e.addi(count, arith::ExtUIOp::create(b, i32, atLast)), seen,
+                ex);
+        return e.ori(e.cmpi(CmpIPredicate::slt, r, last),
+                     e.andi(atLast, e.cmpi(CmpIPredicate::slt, count,
+                                           e.load(wantedAtLast, ex))));
       });
+  for (Value scratch : {histogram, lastRank, wantedAtLast, seen})
+    memref::DeallocOp::create(b, scratch);
 }
 
 /// hmoe.dispatch in score order, for an expert with more choices than
@@ -195,12 +234,12 @@ static void keepByScore(Emitter &e, Value lo, Value hi, Value capacity,
   });
 }
 
-/// Dispatch with a capacity whose fill order is not token order: a dropless
-/// counting sort by expert (token order inside an expert), then, expert by
-/// expert, which of its choices are kept (the first C in the fill order),
-/// then the kept ones compacted into the slots, still in token order.
-static void lowerPrioritisedDispatch(Emitter &e, DispatchOp op, Value numTokens,
-                                     int64_t k, Value capacity) {
+/// Dispatch with a capacity in score order: a dropless counting sort by
+/// expert (token order inside an expert), then, expert by expert, which of
+/// its choices are kept (the C largest weights), then the kept ones
+/// compacted into the slots, still in token order.
+static void lowerScoreDispatch(Emitter &e, DispatchOp op, Value numTokens,
+                               int64_t k, Value capacity) {
   ImplicitLocOpBuilder &b = e.b;
   int64_t numExperts = op.getNumExperts();
   Value experts = op.getExperts();
@@ -213,13 +252,12 @@ static void lowerPrioritisedDispatch(Emitter &e, DispatchOp op, Value numTokens,
     return memref::AllocOp::create(
         b, MemRefType::get({ShapedType::kDynamic}, elem), ValueRange{n});
   };
-  bool byScore = op.getFillOrder() == FillOrder::Score;
   Value choiceAt = buffer(numAssignments, i32);       // j of each position
   Value keep = buffer(numAssignments, b.getI1Type()); // kept or dropped
   Value start = buffer(e.idx(numExperts + 1), i32);   // dropless offsets
-  // Score order: each position's weight as its key, gathered once so that
-  // the radix passes read them in order.
-  Value keys = byScore ? buffer(numAssignments, i32) : Value();
+  // Each position's weight as its key, gathered once so that the radix
+  // passes read them in order.
+  Value keys = buffer(numAssignments, i32);
 
   // The dropless counting sort (token order inside an expert) into `start`,
   // with the choice (and key) each position holds.
@@ -228,14 +266,12 @@ static void lowerPrioritisedDispatch(Emitter &e, DispatchOp op, Value numTokens,
       e, experts, numExperts, k, numTokens, e.toI64(numAssignments), slotToken,
       slotOf, start, [&](Value t, Value j, Value at) {
         e.store(e.toI32(j), choiceAt, at);
-        if (byScore)
-          e.store(emitFillScoreKey(b, e.load(weights, {t, j})), keys, at);
+        e.store(emitFillScoreKey(b, e.load(weights, {t, j})), keys, at);
       });
 
-  // Expert by expert: which choices are kept.
-  // Score order: a count per key byte (radix select); choice_rank: a count
-  // per choice.
-  Value histogram = e.allocaOf(byScore ? 257 : k, i32);
+  // Expert by expert: which choices are kept (a count per key byte: radix
+  // select).
+  Value histogram = e.allocaOf(257, i32);
   e.loop(0, numExperts, [&](Value ex) {
     Value lo = e.toIndex(e.load(start, ex));
     Value hi = e.toIndex(e.load(start, e.addi(ex, e.idx(1))));
@@ -246,12 +282,7 @@ static void lowerPrioritisedDispatch(Emitter &e, DispatchOp op, Value numTokens,
     e.ifThenElse(
         e.cmpi(CmpIPredicate::sle, n, capacity),
         [&] { e.loop(lo, hi, [&](Value p) { e.store(e.i1(true), keep, p); }); },
-        [&] {
-          if (byScore)
-            keepByScore(e, lo, hi, capacity, keys, histogram, keep);
-          else
-            keepByChoiceRank(e, k, lo, hi, capacity, choiceAt, histogram, keep);
-        });
+        [&] { keepByScore(e, lo, hi, capacity, keys, histogram, keep); });
   });
 
   // Kept choices per expert -> offsets; compact them into the slots in
@@ -279,8 +310,7 @@ static void lowerPrioritisedDispatch(Emitter &e, DispatchOp op, Value numTokens,
   e.loop(e.toIndex(e.load(offsets, e.idx(numExperts))), numAssignments,
          [&](Value p) { e.store(e.i32(0), slotToken, p); });
   for (Value scratch : {choiceAt, keep, start, keys})
-    if (scratch)
-      memref::DeallocOp::create(b, scratch);
+    memref::DeallocOp::create(b, scratch);
 }
 
 Value hmoe::emitDispatchCapacity(ImplicitLocOpBuilder &b, DispatchOp op,
@@ -330,8 +360,13 @@ LogicalResult hmoe::lowerDispatchToLoops(RewriterBase &rewriter,
   Value offsets = op.getOffsetsInit();
 
   Value capacity = emitDispatchCapacity(b, op, numAssignments);
-  if (op.getCapacityFactor() && op.getFillOrder() != FillOrder::TokenOrder) {
-    lowerPrioritisedDispatch(e, op, numTokens, k, capacity);
+  if (op.getCapacityFactor() && op.getFillOrder() == FillOrder::ChoiceRank) {
+    lowerChoiceRankDispatch(e, op, numTokens, k, capacity);
+    rewriter.eraseOp(op);
+    return success();
+  }
+  if (op.getCapacityFactor() && op.getFillOrder() == FillOrder::Score) {
+    lowerScoreDispatch(e, op, numTokens, k, capacity);
     rewriter.eraseOp(op);
     return success();
   }
