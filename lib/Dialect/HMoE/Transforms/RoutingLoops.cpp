@@ -21,6 +21,20 @@ bool allMemRefs(Operation *op) {
                       [](Type t) { return isa<MemRefType>(t); });
 }
 
+/// `body(j, ex)` for each choice j of token `t` whose expert `ex` (index)
+/// is in [0, numExperts) (out of range only with run-time checks off: such
+/// a choice is skipped).
+void forEachChoiceInRange(Emitter &e, Value experts, int64_t numExperts,
+                          Value t, int64_t k,
+                          function_ref<void(Value, Value)> body) {
+  e.loop(0, k, [&](Value j) {
+    Value ex = e.load(experts, {t, j});
+    Value inRange = e.andi(e.cmpi(CmpIPredicate::sge, ex, e.i32(0)),
+                           e.cmpi(CmpIPredicate::slt, ex, e.i32(numExperts)));
+    e.ifThen(inRange, [&] { body(j, e.toIndex(ex)); });
+  });
+}
+
 } // namespace
 
 /// The counting sort of hmoe.dispatch in token order: expert e keeps its
@@ -142,15 +156,9 @@ static void lowerChoiceRankDispatch(Emitter &e, DispatchOp op, Value numTokens,
   Value histogram = buffer(numExperts * k);
   e.loop(0, numExperts * k, [&](Value i) { e.store(e.i32(0), histogram, i); });
   e.loop(e.idx(0), numTokens, [&](Value t) {
-    e.loop(0, k, [&](Value j) {
-      Value ex = e.load(experts, {t, j});
-      // (Out of range only with run-time checks off: not counted, dropped.)
-      Value inRange = e.andi(e.cmpi(CmpIPredicate::sge, ex, e.i32(0)),
-                             e.cmpi(CmpIPredicate::slt, ex, e.i32(numExperts)));
-      e.ifThen(inRange, [&] {
-        Value at = e.addi(e.muli(e.toIndex(ex), e.idx(k)), j);
-        e.store(e.addi(e.load(histogram, at), e.i32(1)), histogram, at);
-      });
+    forEachChoiceInRange(e, experts, numExperts, t, k, [&](Value j, Value ex) {
+      Value at = e.addi(e.muli(ex, e.idx(k)), j);
+      e.store(e.addi(e.load(histogram, at), e.i32(1)), histogram, at);
     });
   });
   // Per expert: the rank where the capacity is reached (k if never: all
@@ -603,14 +611,8 @@ LogicalResult hmoe::lowerStatsToLoops(RewriterBase &rewriter, StatsOp op) {
     e.store(e.f64(0.0), importance, ex);
   });
   e.loop(e.idx(0), numTokens, [&](Value t) {
-    e.loop(0, k, [&](Value j) {
-      Value ex = e.load(experts, {t, j});
-      Value inRange = e.andi(e.cmpi(CmpIPredicate::sge, ex, e.i32(0)),
-                             e.cmpi(CmpIPredicate::slt, ex, e.i32(numExperts)));
-      e.ifThen(inRange, [&] {
-        Value at = e.toIndex(ex);
-        e.store(e.addi(e.load(load, at), e.i64(1)), load, at);
-      });
+    forEachChoiceInRange(e, experts, numExperts, t, k, [&](Value, Value ex) {
+      e.store(e.addi(e.load(load, ex), e.i64(1)), load, ex);
     });
     e.loop(0, numExperts, [&](Value ex) {
       Value p = e.extToF64(e.load(probs, {t, ex}));
