@@ -53,13 +53,15 @@ namespace {
     hint = "hmoe: libcuda.so.1 is the CUDA toolkit's stub, not a driver: this "
            "machine has no NVIDIA driver\n";
   // A layer's device-side run-time checks (hmoe-generate-size-checks) fail
-  // with __assertfail, which printed the check on stdout.
+  // with __assertfail, which printed the check.
   if (result == CUDA_ERROR_ASSERT)
     hint = "hmoe: error: run-time check failed on the device (an index "
-           "operand out of range); the device printed the check's message "
-           "(\"Assertion `...` failed\") on standard output\n";
+           "operand out of range); the driver printed the check's message "
+           "(\"... Assertion `...` failed.\")\n";
   std::fprintf(stderr, "%s", hint);
-  std::fflush(stderr);
+  // Every stream: the driver's copy of device printf and assert output may
+  // still be in a buffer (_Exit flushes none).
+  std::fflush(nullptr);
   std::_Exit(1);
 }
 
