@@ -1,5 +1,4 @@
-//===- MemRefDescriptor.h - the lowered ABI's memref descriptors -*- C++
-//-*-===//
+//===- MemRefDescriptor.h - a lowered layer's descriptors -------*- C++ -*-===//
 //
 // A tensor argument or result of a lowered layer is a memref descriptor of
 // 64-bit words: allocated pointer, aligned pointer, offset, then `rank`
