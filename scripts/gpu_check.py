@@ -781,13 +781,9 @@ def guards(args):
         return 0
     failed = 0
     for index, entry in enumerate(listed):
-        command = [sys.executable, os.path.abspath(__file__), "guards",
-                   "--dir", args.dir, "--only", str(index)]
         name = f"{entry['function']} ({entry['what']})"
-        try:
-            done = subprocess.run(command, capture_output=True, text=True,
-                                  timeout=args.timeout)
-        except subprocess.TimeoutExpired:
+        done = run_alone("guards", args.dir, index, args.timeout)
+        if done is None:
             print(f"FAIL: {name}: still running after {args.timeout} s")
             failed += 1
             continue
@@ -808,19 +804,31 @@ def guards(args):
     return 1 if failed or not listed else 0
 
 
+def run_alone(command, directory, index, timeout, extra=()):
+    """`gpu_check.py COMMAND --dir DIRECTORY --only INDEX` in a process of
+    its own: the finished process, or None if it ran past `timeout` s."""
+    argv = [sys.executable, os.path.abspath(__file__), command,
+            "--dir", directory, "--only", str(index), *extra]
+    try:
+        return subprocess.run(argv, capture_output=True, text=True,
+                              timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None
+
+
 def check_isolated(args, entries):
     """Each case in a process of its own (`check --only I`), so that a case
     that crashes, exits from a CUDA error or hangs is reported as that
     case's FAIL and the others still run: the first run on a new GPU."""
     failed = 0
     for index, entry in entries:
-        command = [sys.executable, os.path.abspath(__file__), "check",
-                   "--dir", args.dir, "--only", str(index)]
-        if args.races:
-            command.append("--races")
-        try:
-            done = subprocess.run(command, capture_output=True, text=True,
-                                  timeout=args.isolate)
+        done = run_alone("check", args.dir, index, args.isolate,
+                         ["--races"] if args.races else [])
+        if done is None:
+            output = (f"FAIL: {entry['lib']}: still running "
+                      f"after {args.isolate} s")
+            ok = False
+        else:
             lines = [l for l in done.stdout.splitlines()
                      if not l.endswith("cases passed")]
             output = "\n".join(lines)
@@ -830,10 +838,6 @@ def check_isolated(args, entries):
                 output = (f"FAIL: {entry['lib']}: exit "
                           f"{done.returncode}\n" + output + "\n" +
                           done.stderr.strip()[-2000:]).strip()
-        except subprocess.TimeoutExpired:
-            output = (f"FAIL: {entry['lib']}: still running "
-                      f"after {args.isolate} s")
-            ok = False
         print(output, flush=True)
         failed += not ok
     print(f"{len(entries) - failed} of {len(entries)} cases passed")
