@@ -292,7 +292,7 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
     tile.blockRows = options.blockRows;
     tile.blockThreads = 256;
     tile.tensorCores = options.tensorCores;
-    tile.tf32 = options.tf32;
+    tile.tf32 = options.tf32 || options.splitTF32;
     tile.fuseGathers = true;
     tile.threadRows = options.threadRows;
     tile.cyclicColumns = true;
@@ -322,6 +322,7 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
     HMoEWarpContractionsToMMAOptions warps;
     warps.emulate = true;
     warps.tf32 = options.tf32;
+    warps.splitTF32 = options.splitTF32;
     warps.rowTiles = options.warpRowTiles;
     warps.loadBytes = options.warpLoadBytes;
     warps.stageBytes = options.warpStageBytes;
@@ -449,7 +450,7 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   tile.blockRows = options.blockRows;
   tile.blockThreads = options.blockThreads;
   tile.tensorCores = options.tensorCores;
-  tile.tf32 = options.tf32;
+  tile.tf32 = options.tf32 || options.splitTF32;
   tile.fuseGathers = options.fuseGathers;
   tile.threadRows = options.threadRows;
   tile.cyclicColumns = options.cyclicColumns;
@@ -469,6 +470,7 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   // become loops).
   HMoEWarpContractionsToMMAOptions warps;
   warps.tf32 = options.tf32;
+  warps.splitTF32 = options.splitTF32;
   warps.rowTiles = options.warpRowTiles;
   warps.prefetch = options.warpPrefetch;
   warps.loadBytes = options.warpLoadBytes;

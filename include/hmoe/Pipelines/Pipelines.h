@@ -119,6 +119,13 @@ struct LowerToCPUOptions : public PassPipelineOptions<LowerToCPUOptions> {
                      "rounded to TF32 as the GPU lanes round them, m16n8k8 "
                      "steps emulated)"),
       llvm::cl::init(false)};
+  PassOptions::Option<bool> splitTF32{
+      *this, "split-tf32",
+      llvm::cl::desc("With gpu-mapped and tensor-cores: the expert loops' "
+                     "f32 contractions as hmoe-lower-to-nvvm{split-tf32} "
+                     "runs them (each input split into two TF32 parts, "
+                     "three m16n8k8 steps per step, emulated)"),
+      llvm::cl::init(false)};
   PassOptions::Option<int64_t> warpRowTiles{
       *this, "warp-row-tiles",
       llvm::cl::desc("With gpu-mapped and tensor-cores: as "
@@ -301,6 +308,15 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
           "tensor cores too, inputs rounded to TF32 (10-bit mantissas, f32 "
           "accumulation; docs/numerics.md's TF32 tolerance, 2e-3, not "
           "f32's); routing stays exact f32. Off: f32 layers run exact f32"),
+      llvm::cl::init(false)};
+  PassOptions::Option<bool> splitTF32{
+      *this, "split-tf32",
+      llvm::cl::desc(
+          "With tensor-cores: f32 expert GEMMs on tensor cores as split "
+          "TF32 (3xTF32: each input the sum of two TF32 parts, three "
+          "m16n8k8 steps per step, only small x small left out): about "
+          "f32's accuracy (SPEC's 1e-5) at tensor-core rates; over tf32. "
+          "Off (and without tf32): exact f32 on the threads"),
       llvm::cl::init(false)};
   PassOptions::Option<int64_t> warpRowTiles{
       *this, "warp-row-tiles",

@@ -4,7 +4,9 @@
 // to #gpu.warp, as hmoe-tile-for-gpu{tensor-cores} tiles it) becomes the
 // warp's 32 lanes loading their fragments and issuing nvvm.mma.sync
 // m16n8k16 steps with f32 accumulation; with the tf32 option an f32 one
-// becomes m16n8k8 steps on inputs rounded to TF32 (as cvt.rna would). The
+// becomes m16n8k8 steps on inputs rounded to TF32 (as cvt.rna would), and
+// with split-tf32 three such steps per step on each input's two TF32 parts
+// (3xTF32: about f32's accuracy, docs/gpu.md "Split TF32"). The
 // fragment layouts are the PTX ISA's (sections "Matrix Fragments for
 // mma.m16n8k16 with floating point type" and "... mma.m16n8k8"); with
 // g = lane / 4 and t = lane % 4:
@@ -208,9 +210,9 @@ public:
                  const WarpMMAContraction &mma, int64_t maxRowTiles,
                  int64_t loadBytes, int64_t stageBytes, int64_t stages,
                  int64_t numWarps, bool emulate, bool ldmatrix,
-                 bool warpgroupMMA)
+                 bool warpgroupMMA, bool splitTF32)
       : b(b), op(op), mma(mma), numWarps(numWarps), emulated(emulate),
-        ldmatrix(ldmatrix || warpgroupMMA),
+        ldmatrix(ldmatrix || warpgroupMMA), split(splitTF32 && mma.isTF32()),
         regType(VectorType::get({mma.perRegister()}, mma.inputType)),
         accType(VectorType::get({2}, b.getF32Type())), stages(stages) {
     IRMapping none;
@@ -1234,17 +1236,31 @@ private:
                              : mma.inputType.isBF16() ? NVVM::MMATypes::bf16
                                                       : NVVM::MMATypes::f16;
     // f16 pairs go to the intrinsic as they are, bf16 pairs as i32, f32
-    // elements rounded to TF32 in an i32.
+    // elements rounded to TF32 in an i32 (split: the f32 bits, split into
+    // their two TF32 parts where the steps use them).
     auto registers = [&](ImplicitLocOpBuilder &x, SmallVector<Value> regs) {
       for (Value &reg : regs) {
         if (mma.inputType.isBF16())
           reg = LLVM::BitcastOp::create(x, x.getI32Type(), reg);
-        else if (mma.isTF32())
-          reg = arith::BitcastOp::create(
-              x, x.getI32Type(),
-              roundToTF32(x, vector::ExtractOp::create(x, reg, 0)));
+        else if (mma.isTF32()) {
+          Value v = vector::ExtractOp::create(x, reg, 0);
+          reg = arith::BitcastOp::create(x, x.getI32Type(),
+                                         split ? v : roundToTF32(x, v));
+        }
       }
       return regs;
+    };
+    // Split TF32: registers of f32 bits as their TF32 roundings (big) and
+    // the TF32 roundings of what those leave (small), as i32.
+    auto splitRegisters = [&](ImplicitLocOpBuilder &x, ArrayRef<Value> regs) {
+      SmallVector<Value> big, small;
+      for (Value reg : regs) {
+        auto [hi, lo] =
+            splitToTF32(x, arith::BitcastOp::create(x, x.getF32Type(), reg));
+        big.push_back(arith::BitcastOp::create(x, x.getI32Type(), hi));
+        small.push_back(arith::BitcastOp::create(x, x.getI32Type(), lo));
+      }
+      return std::make_pair(big, small);
     };
     auto loadARegs = [&](ImplicitLocOpBuilder &x, int64_t i, Value k0) {
       return registers(x, loadA(x, lanes[steps * i], k0));
@@ -1293,26 +1309,44 @@ private:
             for (int64_t j = 0; j < steps; ++j)
               fragB[j] = loadBRegs(kb, j, k0);
           }
+          // Split TF32: B's parts once per K step, for every row tile.
+          SmallVector<SmallVector<Value>> smallB(steps);
+          if (split)
+            for (int64_t j = 0; j < steps; ++j)
+              std::tie(fragB[j], smallB[j]) = splitRegisters(kb, fragB[j]);
           SmallVector<Value> next;
           for (int64_t i = 0; i < tiles; ++i) {
             ValueRange tileSums = sums.slice(4 * steps * i, 4 * steps);
             auto rowTile = [&](ImplicitLocOpBuilder &rb) {
               SmallVector<Value> regsA =
                   prefetch ? fragA[i] : loadARegs(rb, i, k0);
+              SmallVector<Value> smallA;
+              if (split)
+                std::tie(regsA, smallA) = splitRegisters(rb, regsA);
               SmallVector<Value> out(tileSums);
+              auto mmaStep = [&](ArrayRef<Value> aRegs, ArrayRef<Value> bRegs,
+                                 int64_t s, int64_t j) {
+                auto step = NVVM::MmaOp::create(
+                    rb, result, aRegs.slice(4 * s, 4), bRegs.slice(2 * s, 2),
+                    ArrayRef(out).slice(4 * j, 4),
+                    {kMMARows, kMMACols, mma.stepDepth()},
+                    /*b1Op=*/std::nullopt, /*intOverflow=*/std::nullopt,
+                    std::array<NVVM::MMATypes, 2>{ptxType, ptxType},
+                    std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                                   NVVM::MMALayout::col});
+                for (int64_t r = 0; r < 4; ++r)
+                  out[4 * j + r] = LLVM::ExtractValueOp::create(rb, step, r);
+              };
               for (int64_t s = 0; s < subSteps; ++s)
                 for (int64_t j = 0; j < steps; ++j) {
-                  auto step = NVVM::MmaOp::create(
-                      rb, result, ArrayRef(regsA).slice(4 * s, 4),
-                      ArrayRef(fragB[j]).slice(2 * s, 2),
-                      ArrayRef(out).slice(4 * j, 4),
-                      {kMMARows, kMMACols, mma.stepDepth()},
-                      /*b1Op=*/std::nullopt, /*intOverflow=*/std::nullopt,
-                      std::array<NVVM::MMATypes, 2>{ptxType, ptxType},
-                      std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
-                                                     NVVM::MMALayout::col});
-                  for (int64_t r = 0; r < 4; ++r)
-                    out[4 * j + r] = LLVM::ExtractValueOp::create(rb, step, r);
+                  // Split: the small products first, while the sum is
+                  // small (CUTLASS's 3xTF32 order); small x small is
+                  // below f32's rounding and left out.
+                  if (split) {
+                    mmaStep(smallA, fragB[j], s, j);
+                    mmaStep(regsA, smallB[j], s, j);
+                  }
+                  mmaStep(regsA, fragB[j], s, j);
                 }
               return out;
             };
@@ -1641,8 +1675,11 @@ private:
     auto add = [&](ImplicitLocOpBuilder &x, Value u, Value v) -> Value {
       return arith::AddIOp::create(x, u, v);
     };
-    // Element k % e of a register as the tensor core takes it, in f32.
+    // Element k % e of a register as the tensor core takes it, in f32
+    // (split TF32: the f32 element, split below).
     auto element = [&](ImplicitLocOpBuilder &x, Value reg, Value k) -> Value {
+      if (split)
+        return vector::ExtractOp::create(x, reg, 0);
       if (mma.isTF32())
         return roundToTF32(x, vector::ExtractOp::create(x, reg, 0));
       Value odd = arith::CmpIOp::create(x, arith::CmpIPredicate::ne,
@@ -1676,8 +1713,20 @@ private:
                                  memref::LoadOp::create(
                                      kx, bRegs, ValueRange{bStep, laneB, regB}),
                                  k);
-              Value next = arith::AddFOp::create(
-                  kx, acc[0], arith::MulFOp::create(kx, av, bv));
+              auto product = [&](Value u, Value v) -> Value {
+                return arith::MulFOp::create(kx, u, v);
+              };
+              Value next = acc[0];
+              if (split) {
+                // The GPU's three steps' products, small ones first.
+                auto [aBig, aSmall] = splitToTF32(kx, av);
+                auto [bBig, bSmall] = splitToTF32(kx, bv);
+                next = arith::AddFOp::create(kx, next, product(aSmall, bBig));
+                next = arith::AddFOp::create(kx, next, product(aBig, bSmall));
+                av = aBig;
+                bv = bBig;
+              }
+              next = arith::AddFOp::create(kx, next, product(av, bv));
               scf::YieldOp::create(kx, next);
             });
         memref::StoreOp::create(x, sum.getResult(0), accRegs,
@@ -1712,12 +1761,33 @@ private:
         arith::SelectOp::create(x, finite, rounded, special));
   }
 
+  /// `v` as big + small, both TF32: big its TF32 rounding, small that of
+  /// the rest (exact in f32), so big + small keeps 21 or more bits of
+  /// v's 24 and the three products of split TF32 steps (all but small x
+  /// small) have about f32's accuracy (the 3xTF32 of CUTLASS). Where big
+  /// is not finite (an infinity, a NaN, or a value rounding past the
+  /// largest finite f32), small is 0: big alone, as TF32 steps take it.
+  static std::pair<Value, Value> splitToTF32(ImplicitLocOpBuilder &x, Value v) {
+    Value big = roundToTF32(x, v);
+    Type i32 = x.getI32Type();
+    Value exponentBits = arith::ConstantIntOp::create(x, i32, 0x7F800000);
+    Value finite = arith::CmpIOp::create(
+        x, arith::CmpIPredicate::ne,
+        arith::AndIOp::create(x, arith::BitcastOp::create(x, i32, big),
+                              exponentBits),
+        exponentBits);
+    Value rest = roundToTF32(x, arith::SubFOp::create(x, v, big));
+    Value zero = arith::ConstantOp::create(x, x.getF32FloatAttr(0.0f));
+    return {big, arith::SelectOp::create(x, finite, rest, zero)};
+  }
+
   ImplicitLocOpBuilder &b;
   linalg::LinalgOp op;
   const WarpMMAContraction &mma;
   int64_t numWarps; // of the warp loop
   bool emulated;    // the CPU form (staged copies synchronous)
   bool ldmatrix;    // staged fragments read by ldmatrix
+  bool split;       // split TF32: three m16n8k8 steps per step
   VectorType regType, accType;
   Value a, rowIndices, w, c, rows; // rowIndices: for gathered rows only
   int64_t steps;                   // 8-column steps sharing an A fragment
@@ -1839,10 +1909,11 @@ LogicalResult lowerWarpLoop(RewriterBase &rewriter, scf::ForallOp warps,
     return contraction->emitOpError(
         "must be on buffers before it is lowered to mma.sync");
   const WarpMMAContraction &mma = *matched;
-  if (mma.isTF32() && !options.tf32)
+  if (mma.isTF32() && !options.tf32 && !options.splitTF32)
     return contraction->emitOpError(
         "has f32 operands, which tensor cores take only rounded to TF32 "
-        "(10-bit mantissas); expected the tf32 option to allow it");
+        "(10-bit mantissas); expected the tf32 option to allow it, or "
+        "split-tf32 for about f32's accuracy");
   // A (or the source of its gathered rows) and B are read a register (e
   // elements) at a time, C a pair of f32.
   int64_t runs[3] = {mma.perRegister(), mma.perRegister(), 2};
@@ -1876,7 +1947,7 @@ LogicalResult lowerWarpLoop(RewriterBase &rewriter, scf::ForallOp warps,
   WarpMMAEmitter emitter(b, linalgOp, mma, options.rowTiles, options.loadBytes,
                          sharedRows ? options.stageBytes : 0, options.stages,
                          *trips, emulate, options.ldmatrix,
-                         options.warpgroupMMA);
+                         options.warpgroupMMA, options.splitTF32);
   // A warp's iteration of the loop's body but the contraction, at `at`,
   // its induction variable lb + warp * step; the emitter bound to it.
   auto cloneWarp = [&](ImplicitLocOpBuilder &at, Value warp) {
@@ -1992,6 +2063,7 @@ struct HMoEWarpContractionsToMMAPass
     HMoEWarpContractionsToMMAOptions options;
     options.emulate = emulate;
     options.tf32 = tf32;
+    options.splitTF32 = splitTF32;
     options.rowTiles = rowTiles;
     options.prefetch = prefetch;
     options.loadBytes = loadBytes;

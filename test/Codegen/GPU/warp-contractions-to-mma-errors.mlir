@@ -13,13 +13,13 @@
 // STAGES-9: hmoe-warp-contractions-to-mma: stages=9 must be from 2 to 8
 
 // An f32 contraction runs on tensor cores only rounded to TF32, which
-// takes the tf32 option.
+// takes the tf32 option (or split-tf32).
 #mapA = affine_map<(m, n, k) -> (m, k)>
 #mapB = affine_map<(m, n, k) -> (n, k)>
 #mapC = affine_map<(m, n, k) -> (m, n)>
 func.func @f32(%a: memref<16x32xf32>, %w: memref<8x32xf32>, %c: memref<16x8xf32>) {
   scf.forall (%i) in (1) {
-    // expected-error @+1 {{has f32 operands, which tensor cores take only rounded to TF32 (10-bit mantissas); expected the tf32 option to allow it}}
+    // expected-error @+1 {{has f32 operands, which tensor cores take only rounded to TF32 (10-bit mantissas); expected the tf32 option to allow it, or split-tf32 for about f32's accuracy}}
     linalg.generic {indexing_maps = [#mapA, #mapB, #mapC], iterator_types = ["parallel", "parallel", "reduction"]}
         ins(%a, %w : memref<16x32xf32>, memref<8x32xf32>) outs(%c : memref<16x8xf32>) {
     ^bb0(%x: f32, %y: f32, %acc: f32):

@@ -116,7 +116,9 @@ def HMoETileForGPU : InterfacePass<"hmoe-tile-for-gpu",
     Option<"tf32", "tf32", "bool", /*default=*/"false",
            "with tensor-cores: also the f32 contractions (N a multiple of 8, "
            "K of 8) of expert loops, to run on tensor cores with inputs "
-           "rounded to TF32; routing and every other stage stay exact f32">,
+           "rounded to TF32 (or split in two TF32 parts: "
+           "hmoe-warp-contractions-to-mma); routing and every other stage "
+           "stay exact f32">,
     Option<"warpRouteExperts", "warp-route-experts", "int64_t",
            /*default=*/"-1",
            "a route over more than this many experts takes a warp per "
@@ -319,6 +321,11 @@ def HMoEWarpContractionsToMMA : InterfacePass<"hmoe-warp-contractions-to-mma",
     Option<"tf32", "tf32", "bool", /*default=*/"false",
            "accept f32 contractions: m16n8k8 steps on inputs rounded to "
            "TF32 (10-bit mantissas, f32 accumulation)">,
+    Option<"splitTF32", "split-tf32", "bool", /*default=*/"false",
+           "accept f32 contractions as split TF32 (3xTF32): each input "
+           "the sum of its TF32 rounding and the TF32 rounding of the "
+           "rest, three m16n8k8 steps per step (small A x big B, big A x "
+           "small B, big x big), about f32's accuracy; over tf32">,
     Option<"rowTiles", "row-tiles", "int64_t", /*default=*/"2",
            "16-row tiles a warp runs together, sharing each B fragment "
            "(at most 16 tiles of 16 x 8 in all: 64 accumulators a lane)">,
