@@ -395,6 +395,10 @@ def prepare(args):
         # layers at f32's own tolerance, on the GPU's tensor cores.
         if args.target == "cuda":
             builds.append((group, "f32", "split-tf32"))
+    # Split TF32's routing scores on tensor cores (the warp_gates group:
+    # Laplace, Gaussian and linear score GEMMs that fit the warps).
+    if args.target == "cuda":
+        builds.append(("warp_gates", "f32", "split-tf32"))
     # A race on purpose: wide/ffn_512 staged without the barrier per K
     # tile (warp-test-drop-barrier), for racecheck to report (gpu-check.sh
     # stage 2; else its clean racecheck of the staged kernels would prove
@@ -512,15 +516,11 @@ def prepare(args):
             add_bench("W1-experts", "bf16", "experts", experts_mlir("bf16"),
                       "libW1-experts-bf16-threads.so", "tensor-cores=0")
             # The tensor-core kernel A/Bs, W1 and its expert stage each:
-            # one 16-row tile per warp at a time (B fragments reloaded per
-            # tile) with ptxas's own register budget (the kernel of stop
-            # 25), each K step's fragments loaded right before its
-            # mma.sync (stop 26), the token rows gathered into scratch before
-            # the GEMMs (stop 31), and the gather and zero fills an element
-            # at a time (stop 29), against the default (two tiles sharing
-            # B, a budget for 2 blocks per SM, fragments one step ahead,
-            # the GEMMs reading x's token rows, 16-byte copies), and each
-            # lane's fragments loaded as 4-byte registers in the PTX ISA's
+            # each K step's fragments loaded right before its mma.sync
+            # (stop 26) against the default (fragments one step ahead;
+            # stop 36 settled the others of that time: one 16-row tile
+            # per warp, gathers into scratch, element-wise copies, whose
+            # libraries no longer travel), and each lane's fragments loaded as 4-byte registers in the PTX ISA's
             # K order (stop 37) against runs of 8 bytes (the default), and
             # A and B staged in workgroup memory per K tile of 64 and 128
             # bytes of a row, double-buffered by cp.async (stops 39-41; the
@@ -536,10 +536,7 @@ def prepare(args):
             # and the default with 32-bit shared and local addresses
             # (short-pointers; stop 40).
             for suffix, variant in (
-                    ("rows1", "warp-row-tiles=1 mma-min-blocks-per-sm=0"),
                     ("noprefetch", "warp-prefetch=0"),
-                    ("gathercopy", "fuse-gathers=0"),
-                    ("scalarcopies", "vector-copies=0"),
                     ("loads4", "warp-load-bytes=4"),
                     ("stage32", "warp-stage-bytes=32 short-pointers"),
                     ("stage64", "warp-stage-bytes=64 short-pointers"),
@@ -596,6 +593,10 @@ def prepare(args):
             for name in layers:
                 add_bench(name, "f32", name.lower(), mlirs[name, "f32"],
                           f"lib{name}-f32-split-tf32.so", "split-tf32")
+            # And G1: its Laplace distance GEMM (the routing kernel's 3.28
+            # of 3.43 ms at T = 65536, stop 36) on tensor cores.
+            add_bench("G1", "f32", "g1", g1, "libG1-f32-split-tf32.so",
+                      "split-tf32")
             # The register budget A/B: G1 (routing) and W1 bf16 with a
             # budget for 2 blocks per SM in every kernel, and G1 with
             # ptxas's own choice in its routing kernels too (the default

@@ -207,7 +207,7 @@ void addGPUTiling(OpPassManager &pm, bool fuseDistance,
   // 64 rows instead of 16.
   convert.expertRowTile = 16;
   convert.expertMMARowTile = tile.tensorCores ? 64 : 0;
-  convert.expertMMAF32 = tile.tf32;
+  convert.expertMMAF32 = tile.tf32 || tile.splitTF32;
   pm.addPass(createConvertHMoEToLinalg(convert));
   pm.addNestedPass<func::FuncOp>(createHMoETileForGPU(tile));
 }
@@ -292,7 +292,8 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
     tile.blockRows = options.blockRows;
     tile.blockThreads = 256;
     tile.tensorCores = options.tensorCores;
-    tile.tf32 = options.tf32 || options.splitTF32;
+    tile.tf32 = options.tf32;
+    tile.splitTF32 = options.splitTF32;
     tile.fuseGathers = true;
     tile.threadRows = options.threadRows;
     tile.cyclicColumns = true;
@@ -450,7 +451,8 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   tile.blockRows = options.blockRows;
   tile.blockThreads = options.blockThreads;
   tile.tensorCores = options.tensorCores;
-  tile.tf32 = options.tf32 || options.splitTF32;
+  tile.tf32 = options.tf32;
+  tile.splitTF32 = options.splitTF32;
   tile.fuseGathers = options.fuseGathers;
   tile.threadRows = options.threadRows;
   tile.cyclicColumns = options.cyclicColumns;

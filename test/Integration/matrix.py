@@ -138,6 +138,22 @@ def wide_cases():
         hidden=192, expert="swiglu"), 45, 32)
 
 
+def warp_gate_cases():
+    """Gates whose score GEMMs fit the GPU's warps (N = 16 and 64 experts,
+    d = 64: multiples of 8), for split TF32's routing scores on tensor
+    cores (hmoe-lower-to-nvvm{split-tf32 fuse-routes=0}): a Laplace and a
+    Gaussian distance in GEMM form, and a nested pair of linear gates."""
+    yield ("warp_gates/laplace_16", Layer(
+        fanout=[16], gates=[Gate("laplace", k=2)], d=64, hidden=32,
+        expert="ffn", expert_activation="gelu"), 57, 41)
+    yield ("warp_gates/gaussian_64", Layer(
+        fanout=[64], gates=[Gate("gaussian", "sigmoid", k=4)], d=64,
+        hidden=16, expert="linear"), 70, 42)
+    yield ("warp_gates/nested_linear_8x8", Layer(
+        fanout=[8, 8], gates=[Gate("linear", k=2), Gate("laplace", k=1)],
+        d=32, hidden=16, expert="swiglu"), 33, 43)
+
+
 def tie_params(layer, T, seed):
     """Duplicated gate rows: exactly equal scores, the lower index must win."""
     p = layer.random_params(T, seed)
@@ -621,7 +637,8 @@ def group_cases(group, count=24, seed=1):
     """The cases of `group` as (name, layer, T, seed, make_params or None),
     or None for an unknown group (scripts/gpu_check.py uses it too)."""
     plain = {"edge": edge_cases, "gemm": gemm_cases, "penalty": penalty_cases,
-             "shared": shared_cases, "wide": wide_cases}
+             "shared": shared_cases, "wide": wide_cases,
+             "warp_gates": warp_gate_cases}
     full = {"special": special_cases, "numerics": numerics_cases,
             "precision": precision_cases, "capacity": capacity_cases,
             "warp": warp_cases}
@@ -640,7 +657,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--hmoe-run", required=True)
     ap.add_argument("--group", required=True,
-                    help="a strategy name, 'edge', 'gemm', 'wide', 'special', "
+                    help="a strategy name, 'edge', 'gemm', 'wide', 'warp_gates', 'special', "
                     "'numerics', 'precision', 'capacity', 'shared', 'penalty', "
                     "'warp', 'random' or 'random_warp' (--count seeded "
                     "random layers; random_warp: one gate over 32 to 512 "

@@ -121,10 +121,11 @@ struct LowerToCPUOptions : public PassPipelineOptions<LowerToCPUOptions> {
       llvm::cl::init(false)};
   PassOptions::Option<bool> splitTF32{
       *this, "split-tf32",
-      llvm::cl::desc("With gpu-mapped and tensor-cores: the expert loops' "
-                     "f32 contractions as hmoe-lower-to-nvvm{split-tf32} "
-                     "runs them (each input split into two TF32 parts, "
-                     "three m16n8k8 steps per step, emulated)"),
+      llvm::cl::desc("With gpu-mapped and tensor-cores: f32 contractions "
+                     "(expert loops', routing scores') as "
+                     "hmoe-lower-to-nvvm{split-tf32} runs them (each input "
+                     "split into two TF32 parts, three m16n8k8 steps per "
+                     "step, emulated)"),
       llvm::cl::init(false)};
   PassOptions::Option<int64_t> warpRowTiles{
       *this, "warp-row-tiles",
@@ -312,10 +313,11 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
   PassOptions::Option<bool> splitTF32{
       *this, "split-tf32",
       llvm::cl::desc(
-          "With tensor-cores: f32 expert GEMMs on tensor cores as split "
-          "TF32 (3xTF32: each input the sum of two TF32 parts, three "
-          "m16n8k8 steps per step, only small x small left out): about "
-          "f32's accuracy (SPEC's 1e-5) at tensor-core rates; over tf32. "
+          "With tensor-cores: f32 GEMMs on tensor cores as split TF32 "
+          "(3xTF32: each input the sum of two TF32 parts, three m16n8k8 "
+          "steps per step, only small x small left out): about f32's "
+          "accuracy (SPEC's 1e-5) at tensor-core rates, so every stage's "
+          "that fits the warps, the routing's score GEMMs too; over tf32. "
           "Off (and without tf32): exact f32 on the threads"),
       llvm::cl::init(false)};
   PassOptions::Option<int64_t> warpRowTiles{

@@ -41,8 +41,9 @@ struct GPUTileSizes {
   bool tensorCores;
   // Token-row gathers fused into the contractions that read them.
   bool fuseGathers;
-  // f32 contractions on tensor cores (TF32): only the expert loops' (the
-  // routing's scores decide discrete choices and stay exact).
+  // f32 contractions on tensor cores: with TF32 only the expert loops' (the
+  // routing's scores decide discrete choices and stay exact), with split
+  // TF32 (f32's accuracy) every stage's.
   bool tf32;
   // Sums of gathered elements (the combine) over threads-x cyclically, in
   // groups of up to this many bytes of adjacent columns.
@@ -974,17 +975,22 @@ struct HMoETileForGPUPass
                           "dividing block-threads and thread-rows >= 1";
       return signalPassFailure();
     }
-    if (tf32 && !tensorCores) {
-      func.emitError() << "hmoe-tile-for-gpu: tf32 runs f32 contractions on "
-                          "tensor cores; expected tensor-cores with it";
+    if ((tf32 || splitTF32) && !tensorCores) {
+      func.emitError() << "hmoe-tile-for-gpu: "
+                       << (tf32 ? "tf32" : "split-tf32")
+                       << " runs f32 contractions on tensor cores; expected "
+                          "tensor-cores with it";
       return signalPassFailure();
     }
-    GPUTileSizes sizes{blockRows,       blockThreads,  threadsX,
-                       threadRows,      tensorCores,   fuseGathers,
-                       /*tf32=*/false,  cyclicColumns, cyclicGroupBytes,
+    // Split TF32 keeps f32's accuracy, so every stage's f32 contractions
+    // may take it (the routing's scores too); plain TF32 only the expert
+    // loops'.
+    GPUTileSizes sizes{blockRows,          blockThreads,  threadsX,
+                       threadRows,         tensorCores,   fuseGathers,
+                       /*tf32=*/splitTF32, cyclicColumns, cyclicGroupBytes,
                        warpRouteExperts};
     GPUTileSizes expertSizes = sizes;
-    expertSizes.tf32 = tf32;
+    expertSizes.tf32 = tf32 || splitTF32;
     MLIRContext *ctx = &getContext();
     // Ops that are not destination-passing (tensor.generate, arith on
     // tensors) become linalg first, so that every stage tiles. No folding:

@@ -6,6 +6,12 @@
 // tf32 only adds to tensor-cores.
 // RUN: not hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-tile-for-gpu{tf32}))' %s 2>&1 | FileCheck %s --check-prefix=TF32-ALONE
 // TF32-ALONE: error: hmoe-tile-for-gpu: tf32 runs f32 contractions on tensor cores; expected tensor-cores with it
+// split-tf32 (f32's accuracy) takes every stage's f32 contractions to warps,
+// those outside expert loops too (@left_to_threads' first); it too only adds
+// to tensor-cores.
+// RUN: hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-tile-for-gpu{tensor-cores split-tf32}))' %s | FileCheck %s --check-prefix=SPLIT
+// RUN: not hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-tile-for-gpu{split-tf32}))' %s 2>&1 | FileCheck %s --check-prefix=SPLIT-ALONE
+// SPLIT-ALONE: error: hmoe-tile-for-gpu: split-tf32 runs f32 contractions on tensor cores; expected tensor-cores with it
 // Sizes a block cannot have.
 // RUN: not hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-tile-for-gpu{block-threads=2048}))' %s 2>&1 | FileCheck %s --check-prefix=SIZES
 // RUN: not hmoe-opt --split-input-file --pass-pipeline='builtin.module(func.func(hmoe-tile-for-gpu{block-threads=96 threads-x=64}))' %s 2>&1 | FileCheck %s --check-prefix=SIZES
@@ -110,6 +116,12 @@ func.func @f16_prime_steps(%x: tensor<?x32xf16>, %w: tensor<40x32xf16>,
 // CHECK-NOT: #gpu.warp
 // CHECK-COUNT-4: {mapping = [#gpu.thread<y>, #gpu.thread<x>]}
 // CHECK-NOT: #gpu.warp
+// SPLIT-LABEL: func.func @left_to_threads
+// SPLIT: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<?x32xf32>, tensor<8x32xf32>) outs(%{{.*}} : tensor<?x8xf32>)
+// SPLIT: {mapping = [#gpu.warp<linear_dim_0>]}
+// SPLIT-NOT: #gpu.warp
+// SPLIT-COUNT-3: {mapping = [#gpu.thread<y>, #gpu.thread<x>]}
+// SPLIT-NOT: #gpu.warp
 #mk = affine_map<(d0, d1, d2) -> (d0, d2)>
 #nk = affine_map<(d0, d1, d2) -> (d1, d2)>
 #kn = affine_map<(d0, d1, d2) -> (d2, d1)>

@@ -119,6 +119,11 @@ def HMoETileForGPU : InterfacePass<"hmoe-tile-for-gpu",
            "rounded to TF32 (or split in two TF32 parts: "
            "hmoe-warp-contractions-to-mma); routing and every other stage "
            "stay exact f32">,
+    Option<"splitTF32", "split-tf32", "bool", /*default=*/"false",
+           "with tensor-cores: the f32 contractions of every stage (expert "
+           "loops, routes' own score GEMMs with fuse-routes=0, dense "
+           "stages) to warps, for hmoe-warp-contractions-to-mma{split-tf32} "
+           "to run as split TF32 at about f32's accuracy">,
     Option<"warpRouteExperts", "warp-route-experts", "int64_t",
            /*default=*/"-1",
            "a route over more than this many experts takes a warp per "
