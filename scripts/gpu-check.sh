@@ -54,7 +54,10 @@ prepare)
   # A device call carries the source tree and the carried paths, 64 MiB in
   # all: past that the run would fail on the device machine, its minutes
   # spent, so say so here.
-  tree=$(git ls-files -z | xargs -0 du -cb | tail -1 | cut -f1)
+  # (Tracked files and untracked ones git does not ignore, as the call
+  # copies them; a file deleted from the work tree counts nothing.)
+  tree=$({ git ls-files -z --cached --others --exclude-standard |
+    xargs -0 stat -c %s 2>/dev/null || true; } | awk '{s += $1} END {print s + 0}')
   prepared=$(du -sb "$DIR" | cut -f1)
   echo "carried with the tree: $(( (tree + prepared) / 1048576 )) MiB of 64"
   if [ $(( tree + prepared )) -gt $(( 64 * 1048576 )) ]; then

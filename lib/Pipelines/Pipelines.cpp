@@ -556,7 +556,13 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   // (tensor-core accumulators, routing scratch), which ptxas spilled.
   hmoe::HMoESetKernelOccupancyOptions occupancy;
   occupancy.minBlocksPerSM = options.minBlocksPerSM;
-  occupancy.mmaMinBlocksPerSM = options.mmaMinBlocksPerSM;
+  // Split TF32 holds each fragment's three parts: at 2 blocks an SM (128
+  // registers) ptxas spilled 4 to 56 bytes in 5 of 129 kernels (expert and
+  // routing), at 1 none; unless asked otherwise.
+  occupancy.mmaMinBlocksPerSM =
+      options.splitTF32 && !options.mmaMinBlocksPerSM.hasValue()
+          ? 1
+          : options.mmaMinBlocksPerSM;
   occupancy.localArrayMinBlocksPerSM = options.localArrayMinBlocksPerSM;
   pm.addPass(hmoe::createHMoESetKernelOccupancy(occupancy));
   // The staged tiles' cp.async copies (nvgpu.device_async_copy).

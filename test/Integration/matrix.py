@@ -139,19 +139,30 @@ def wide_cases():
 
 
 def warp_gate_cases():
-    """Gates whose score GEMMs fit the GPU's warps (N = 16 and 64 experts,
-    d = 64: multiples of 8), for split TF32's routing scores on tensor
-    cores (hmoe-lower-to-nvvm{split-tf32 fuse-routes=0}): a Laplace and a
-    Gaussian distance in GEMM form, and a nested pair of linear gates."""
-    yield ("warp_gates/laplace_16", Layer(
-        fanout=[16], gates=[Gate("laplace", k=2)], d=64, hidden=32,
-        expert="ffn", expert_activation="gelu"), 57, 41)
+    """Gates whose score GEMMs fit the GPU's warps (N = 8 to 64 experts,
+    d = 32 and 64: multiples of 8), for split TF32's routing scores on
+    tensor cores (hmoe-lower-to-nvvm{split-tf32}): a Laplace and a Gaussian
+    distance in GEMM form, a nested linear/Laplace pair; and infinities
+    reaching those steps (name, layer, T, seed, params function)."""
+    laplace = Layer(fanout=[16], gates=[Gate("laplace", k=2)], d=64,
+                    hidden=32, expert="ffn", expert_activation="gelu")
+    yield ("warp_gates/laplace_16", laplace, 57, 41, None)
     yield ("warp_gates/gaussian_64", Layer(
         fanout=[64], gates=[Gate("gaussian", "sigmoid", k=4)], d=64,
-        hidden=16, expert="linear"), 70, 42)
+        hidden=16, expert="linear"), 70, 42, None)
     yield ("warp_gates/nested_linear_8x8", Layer(
         fanout=[8, 8], gates=[Gate("linear", k=2), Gate("laplace", k=1)],
-        d=32, hidden=16, expert="swiglu"), 33, 43)
+        d=32, hidden=16, expert="swiglu"), 33, 43, None)
+    # An infinite gate row (numerics_cases' inf/gate_row_*, on warps): its
+    # expert's linear score is +-inf for every token, its Laplace distance
+    # inf. Split TF32 must not multiply the infinity by the other operand's
+    # small part (0 or of the other sign: NaN, which spoils every token).
+    linear = Layer(fanout=[16], gates=[Gate("linear", k=2)], d=32,
+                   expert="linear")
+    yield ("warp_gates/inf_gate_row_linear", linear, 40, 45,
+           lambda l, T, s: set_params(l, T, s, "gate0", (2, 9), -np.inf))
+    yield ("warp_gates/inf_gate_row_laplace", laplace, 40, 46,
+           lambda l, T, s: set_params(l, T, s, "gate0", (5, 0), np.inf))
 
 
 def tie_params(layer, T, seed):
@@ -637,9 +648,9 @@ def group_cases(group, count=24, seed=1):
     """The cases of `group` as (name, layer, T, seed, make_params or None),
     or None for an unknown group (scripts/gpu_check.py uses it too)."""
     plain = {"edge": edge_cases, "gemm": gemm_cases, "penalty": penalty_cases,
-             "shared": shared_cases, "wide": wide_cases,
-             "warp_gates": warp_gate_cases}
+             "shared": shared_cases, "wide": wide_cases}
     full = {"special": special_cases, "numerics": numerics_cases,
+            "warp_gates": warp_gate_cases,
             "precision": precision_cases, "capacity": capacity_cases,
             "warp": warp_cases}
     if group in plain:

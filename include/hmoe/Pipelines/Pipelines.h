@@ -260,8 +260,8 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
       *this, "mma-min-blocks-per-sm",
       llvm::cl::desc("where min-blocks-per-sm is 0: the same for kernels "
                      "with tensor-core (mma.sync) steps, whose accumulators "
-                     "need registers (2: 128 for 256 threads); 0: ptxas "
-                     "decides"),
+                     "need registers (2: 128 for 256 threads; with "
+                     "split-tf32 1 unless given); 0: ptxas decides"),
       llvm::cl::init(2)};
   PassOptions::Option<int64_t> localArrayMinBlocksPerSM{
       *this, "local-array-min-blocks-per-sm",

@@ -1250,17 +1250,19 @@ private:
       }
       return regs;
     };
-    // Split TF32: registers of f32 bits as their TF32 roundings (big) and
-    // the TF32 roundings of what those leave (small), as i32.
+    // Split TF32: registers of f32 bits as their parts (splitToTF32), as
+    // i32: {big, small, cross}.
     auto splitRegisters = [&](ImplicitLocOpBuilder &x, ArrayRef<Value> regs) {
-      SmallVector<Value> big, small;
+      std::array<SmallVector<Value>, 3> parts;
       for (Value reg : regs) {
-        auto [hi, lo] =
+        TF32Parts p =
             splitToTF32(x, arith::BitcastOp::create(x, x.getF32Type(), reg));
-        big.push_back(arith::BitcastOp::create(x, x.getI32Type(), hi));
-        small.push_back(arith::BitcastOp::create(x, x.getI32Type(), lo));
+        Value each[3] = {p.big, p.small, p.cross};
+        for (int i = 0; i < 3; ++i)
+          parts[i].push_back(
+              arith::BitcastOp::create(x, x.getI32Type(), each[i]));
       }
-      return std::make_pair(big, small);
+      return parts;
     };
     auto loadARegs = [&](ImplicitLocOpBuilder &x, int64_t i, Value k0) {
       return registers(x, loadA(x, lanes[steps * i], k0));
@@ -1310,19 +1312,27 @@ private:
               fragB[j] = loadBRegs(kb, j, k0);
           }
           // Split TF32: B's parts once per K step, for every row tile.
-          SmallVector<SmallVector<Value>> smallB(steps);
+          SmallVector<SmallVector<Value>> smallB(steps), crossB(steps);
           if (split)
-            for (int64_t j = 0; j < steps; ++j)
-              std::tie(fragB[j], smallB[j]) = splitRegisters(kb, fragB[j]);
+            for (int64_t j = 0; j < steps; ++j) {
+              auto parts = splitRegisters(kb, fragB[j]);
+              fragB[j] = parts[0];
+              smallB[j] = parts[1];
+              crossB[j] = parts[2];
+            }
           SmallVector<Value> next;
           for (int64_t i = 0; i < tiles; ++i) {
             ValueRange tileSums = sums.slice(4 * steps * i, 4 * steps);
             auto rowTile = [&](ImplicitLocOpBuilder &rb) {
               SmallVector<Value> regsA =
                   prefetch ? fragA[i] : loadARegs(rb, i, k0);
-              SmallVector<Value> smallA;
-              if (split)
-                std::tie(regsA, smallA) = splitRegisters(rb, regsA);
+              SmallVector<Value> smallA, crossA;
+              if (split) {
+                auto parts = splitRegisters(rb, regsA);
+                regsA = parts[0];
+                smallA = parts[1];
+                crossA = parts[2];
+              }
               SmallVector<Value> out(tileSums);
               auto mmaStep = [&](ArrayRef<Value> aRegs, ArrayRef<Value> bRegs,
                                  int64_t s, int64_t j) {
@@ -1340,11 +1350,13 @@ private:
               for (int64_t s = 0; s < subSteps; ++s)
                 for (int64_t j = 0; j < steps; ++j) {
                   // Split: the small products first, while the sum is
-                  // small (CUTLASS's 3xTF32 order); small x small is
+                  // small (CUTLASS's 3xTF32 order), with the big parts
+                  // that are not finite as 0 (else small x inf could be
+                  // NaN where f32 has an infinity); small x small is
                   // below f32's rounding and left out.
                   if (split) {
-                    mmaStep(smallA, fragB[j], s, j);
-                    mmaStep(regsA, smallB[j], s, j);
+                    mmaStep(smallA, crossB[j], s, j);
+                    mmaStep(crossA, smallB[j], s, j);
                   }
                   mmaStep(regsA, fragB[j], s, j);
                 }
@@ -1718,13 +1730,15 @@ private:
               };
               Value next = acc[0];
               if (split) {
-                // The GPU's three steps' products, small ones first.
-                auto [aBig, aSmall] = splitToTF32(kx, av);
-                auto [bBig, bSmall] = splitToTF32(kx, bv);
-                next = arith::AddFOp::create(kx, next, product(aSmall, bBig));
-                next = arith::AddFOp::create(kx, next, product(aBig, bSmall));
-                av = aBig;
-                bv = bBig;
+                // The products of the GPU's three steps, small ones first
+                // (added per element here, per step there).
+                TF32Parts pa = splitToTF32(kx, av), pb = splitToTF32(kx, bv);
+                next = arith::AddFOp::create(kx, next,
+                                             product(pa.small, pb.cross));
+                next = arith::AddFOp::create(kx, next,
+                                             product(pa.cross, pb.small));
+                av = pa.big;
+                bv = pb.big;
               }
               next = arith::AddFOp::create(kx, next, product(av, bv));
               scf::YieldOp::create(kx, next);
@@ -1761,24 +1775,39 @@ private:
         arith::SelectOp::create(x, finite, rounded, special));
   }
 
-  /// `v` as big + small, both TF32: big its TF32 rounding, small that of
-  /// the rest (exact in f32), so big + small keeps 21 or more bits of
-  /// v's 24 and the three products of split TF32 steps (all but small x
-  /// small) have about f32's accuracy (the 3xTF32 of CUTLASS). Where big
-  /// is not finite (an infinity, a NaN, or a value rounding past the
-  /// largest finite f32), small is 0: big alone, as TF32 steps take it.
-  static std::pair<Value, Value> splitToTF32(ImplicitLocOpBuilder &x, Value v) {
-    Value big = roundToTF32(x, v);
+  /// The parts of an f32 `v` for split TF32 (CUTLASS's 3xTF32): big, v
+  /// truncated to TF32 (so it cannot round past the largest f32), and
+  /// small, the TF32 rounding of v - big (exact in f32): big + small keeps
+  /// 21 or more of v's 24 bits, and the three products of the split steps
+  /// (all but small x small) have about f32's accuracy. `cross` is big
+  /// where v is finite and 0 where not, for the steps with the other
+  /// operand's small part (so an infinity reaches the sum through big x big
+  /// only, as in f32, never as small x inf = NaN); small is 0 there. A NaN
+  /// stays NaN in big.
+  struct TF32Parts {
+    Value big, small, cross;
+  };
+  static TF32Parts splitToTF32(ImplicitLocOpBuilder &x, Value v) {
     Type i32 = x.getI32Type();
-    Value exponentBits = arith::ConstantIntOp::create(x, i32, 0x7F800000);
+    auto constant = [&](uint32_t c) -> Value {
+      return arith::ConstantIntOp::create(x, i32, static_cast<int32_t>(c));
+    };
+    Value bits = arith::BitcastOp::create(x, i32, v);
+    Value exponentBits = constant(0x7F800000);
     Value finite = arith::CmpIOp::create(
         x, arith::CmpIPredicate::ne,
-        arith::AndIOp::create(x, arith::BitcastOp::create(x, i32, big),
-                              exponentBits),
-        exponentBits);
-    Value rest = roundToTF32(x, arith::SubFOp::create(x, v, big));
+        arith::AndIOp::create(x, bits, exponentBits), exponentBits);
+    Value nan = arith::CmpFOp::create(x, arith::CmpFPredicate::UNO, v, v);
+    Value special = arith::SelectOp::create(x, nan, constant(0x7FFFE000), bits);
+    Value big = arith::BitcastOp::create(
+        x, x.getF32Type(),
+        arith::SelectOp::create(
+            x, finite, arith::AndIOp::create(x, bits, constant(0xFFFFE000)),
+            special));
     Value zero = arith::ConstantOp::create(x, x.getF32FloatAttr(0.0f));
-    return {big, arith::SelectOp::create(x, finite, rest, zero)};
+    Value rest = roundToTF32(x, arith::SubFOp::create(x, v, big));
+    return {big, arith::SelectOp::create(x, finite, rest, zero),
+            arith::SelectOp::create(x, finite, big, zero)};
   }
 
   ImplicitLocOpBuilder &b;

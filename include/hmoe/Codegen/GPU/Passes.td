@@ -121,9 +121,10 @@ def HMoETileForGPU : InterfacePass<"hmoe-tile-for-gpu",
            "stay exact f32">,
     Option<"splitTF32", "split-tf32", "bool", /*default=*/"false",
            "with tensor-cores: the f32 contractions of every stage (expert "
-           "loops, routes' own score GEMMs with fuse-routes=0, dense "
-           "stages) to warps, for hmoe-warp-contractions-to-mma{split-tf32} "
-           "to run as split TF32 at about f32's accuracy">,
+           "loops, the routes' score GEMMs, fused into the route's block "
+           "or not, dense stages) to warps, for "
+           "hmoe-warp-contractions-to-mma{split-tf32} to run as split TF32 "
+           "at about f32's accuracy">,
     Option<"warpRouteExperts", "warp-route-experts", "int64_t",
            /*default=*/"-1",
            "a route over more than this many experts takes a warp per "
@@ -328,9 +329,10 @@ def HMoEWarpContractionsToMMA : InterfacePass<"hmoe-warp-contractions-to-mma",
            "TF32 (10-bit mantissas, f32 accumulation)">,
     Option<"splitTF32", "split-tf32", "bool", /*default=*/"false",
            "accept f32 contractions as split TF32 (3xTF32): each input "
-           "the sum of its TF32 rounding and the TF32 rounding of the "
-           "rest, three m16n8k8 steps per step (small A x big B, big A x "
-           "small B, big x big), about f32's accuracy; over tf32">,
+           "the sum of its TF32 truncation (big) and the TF32 rounding of "
+           "the rest (small), three m16n8k8 steps per step (small A x big "
+           "B, big A x small B with non-finite bigs as 0, then big x big), "
+           "about f32's accuracy; over tf32">,
     Option<"rowTiles", "row-tiles", "int64_t", /*default=*/"2",
            "16-row tiles a warp runs together, sharing each B fragment "
            "(at most 16 tiles of 16 x 8 in all: 64 accumulators a lane)">,
