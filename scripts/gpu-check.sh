@@ -69,8 +69,8 @@ prepare)
 run)
   # Each stage's limit in seconds, and the benchmark's token counts, can be
   # set from the environment (a short lease: CHECK_S=120 BENCH_S=0 ...).
-  # (116 cases, a process each: 235 s; stop 36's 50 took under 120.)
-  : "${CHECK_S:=235}" "${CASE_S:=60}" "${SAN_S:=40}" "${NCU_S:=25}" \
+  # (118 cases, a process each: 240 s; stop 36's 50 took under 120.)
+  : "${CHECK_S:=240}" "${CASE_S:=60}" "${SAN_S:=40}" "${NCU_S:=25}" \
     "${BENCH_S:=240}"
   LOG=${OUT:+$OUT/gpu-check.log}
   export PYTHONUNBUFFERED=1

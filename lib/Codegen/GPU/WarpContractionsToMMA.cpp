@@ -1749,13 +1749,14 @@ private:
     });
   }
 
-  /// `v` rounded to TF32 (10 mantissa bits, low 13 bits cleared) to
-  /// nearest with ties away from zero, as cvt.rna.tf32.f32 rounds: add half
-  /// of the dropped bits' weight to the magnitude, then clear them. Infinities
-  /// stay, NaNs stay NaNs. Integer ops rather than cvt.rna, with which ptxas
-  /// spilled more on sm_80; the GPU lanes and the emulator round with this
-  /// same code. Products of two such values are exact in f32.
-  static Value roundToTF32(ImplicitLocOpBuilder &x, Value v) {
+  /// `v` with its low 13 mantissa bits cleared (TF32's 10 kept), rounded
+  /// to nearest with ties away from zero as cvt.rna.tf32.f32 rounds (add
+  /// half of the dropped bits' weight to the magnitude first), or
+  /// truncated; infinities stay, NaNs stay NaNs. Also whether `v` is
+  /// finite. Integer ops rather than cvt.rna, with which ptxas spilled more
+  /// on sm_80; the GPU lanes and the emulator use this same code.
+  static std::pair<Value, Value> clearToTF32(ImplicitLocOpBuilder &x, Value v,
+                                             bool roundToNearest) {
     Type i32 = x.getI32Type();
     auto constant = [&](uint32_t c) -> Value {
       return arith::ConstantIntOp::create(x, i32, static_cast<int32_t>(c));
@@ -1765,14 +1766,22 @@ private:
     Value exponent = arith::AndIOp::create(x, bits, exponentBits);
     Value finite = arith::CmpIOp::create(x, arith::CmpIPredicate::ne, exponent,
                                          exponentBits);
-    Value rounded = arith::AndIOp::create(
-        x, arith::AddIOp::create(x, bits, constant(0x1000)),
+    Value kept = arith::AndIOp::create(
+        x,
+        roundToNearest ? arith::AddIOp::create(x, bits, constant(0x1000))
+                       : bits,
         constant(0xFFFFE000));
     Value nan = arith::CmpFOp::create(x, arith::CmpFPredicate::UNO, v, v);
     Value special = arith::SelectOp::create(x, nan, constant(0x7FFFE000), bits);
-    return arith::BitcastOp::create(
-        x, x.getF32Type(),
-        arith::SelectOp::create(x, finite, rounded, special));
+    return {arith::BitcastOp::create(
+                x, x.getF32Type(),
+                arith::SelectOp::create(x, finite, kept, special)),
+            finite};
+  }
+  /// `v` rounded to TF32 as cvt.rna.tf32.f32 rounds. Products of two such
+  /// values are exact in f32.
+  static Value roundToTF32(ImplicitLocOpBuilder &x, Value v) {
+    return clearToTF32(x, v, /*roundToNearest=*/true).first;
   }
 
   /// The parts of an f32 `v` for split TF32 (CUTLASS's 3xTF32): big, v
@@ -1788,22 +1797,7 @@ private:
     Value big, small, cross;
   };
   static TF32Parts splitToTF32(ImplicitLocOpBuilder &x, Value v) {
-    Type i32 = x.getI32Type();
-    auto constant = [&](uint32_t c) -> Value {
-      return arith::ConstantIntOp::create(x, i32, static_cast<int32_t>(c));
-    };
-    Value bits = arith::BitcastOp::create(x, i32, v);
-    Value exponentBits = constant(0x7F800000);
-    Value finite = arith::CmpIOp::create(
-        x, arith::CmpIPredicate::ne,
-        arith::AndIOp::create(x, bits, exponentBits), exponentBits);
-    Value nan = arith::CmpFOp::create(x, arith::CmpFPredicate::UNO, v, v);
-    Value special = arith::SelectOp::create(x, nan, constant(0x7FFFE000), bits);
-    Value big = arith::BitcastOp::create(
-        x, x.getF32Type(),
-        arith::SelectOp::create(
-            x, finite, arith::AndIOp::create(x, bits, constant(0xFFFFE000)),
-            special));
+    auto [big, finite] = clearToTF32(x, v, /*roundToNearest=*/false);
     Value zero = arith::ConstantOp::create(x, x.getF32FloatAttr(0.0f));
     Value rest = roundToTF32(x, arith::SubFOp::create(x, v, big));
     return {big, arith::SelectOp::create(x, finite, rest, zero),

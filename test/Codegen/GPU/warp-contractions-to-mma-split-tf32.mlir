@@ -21,11 +21,11 @@
 // CHECK-NEXT: %[[EXPMASK:.*]] = arith.constant 2139095040 : i32
 // CHECK-NEXT: %[[EXP:.*]] = arith.andi %[[BITS]], %[[EXPMASK]] : i32
 // CHECK-NEXT: %[[FIN:.*]] = arith.cmpi ne, %[[EXP]], %[[EXPMASK]] : i32
+// CHECK-NEXT: %[[LOW:.*]] = arith.constant -8192 : i32
+// CHECK-NEXT: %[[TRUNC:.*]] = arith.andi %[[BITS]], %[[LOW]] : i32
 // CHECK-NEXT: %[[NAN:.*]] = arith.cmpf uno, %[[V]], %[[V]] : f32
 // CHECK-NEXT: %[[QNAN:.*]] = arith.constant 2147475456 : i32
 // CHECK-NEXT: %[[SPECIAL:.*]] = arith.select %[[NAN]], %[[QNAN]], %[[BITS]] : i32
-// CHECK-NEXT: %[[LOW:.*]] = arith.constant -8192 : i32
-// CHECK-NEXT: %[[TRUNC:.*]] = arith.andi %[[BITS]], %[[LOW]] : i32
 // CHECK-NEXT: %[[BIGBITS:.*]] = arith.select %[[FIN]], %[[TRUNC]], %[[SPECIAL]] : i32
 // CHECK-NEXT: %[[BIG:.*]] = arith.bitcast %[[BIGBITS]] : i32 to f32
 // CHECK-NEXT: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
