@@ -520,8 +520,9 @@ def prepare(args):
             # (stop 26) against the default (fragments one step ahead;
             # stop 36 settled the others of that time: one 16-row tile
             # per warp, gathers into scratch, element-wise copies, whose
-            # libraries no longer travel), and each lane's fragments loaded as 4-byte registers in the PTX ISA's
-            # K order (stop 37) against runs of 8 bytes (the default), and
+            # libraries no longer travel), and each lane's fragments loaded
+            # as 4-byte registers in the PTX ISA's K order (stop 37) against
+            # runs of 8 bytes (the default), and
             # A and B staged in workgroup memory per K tile of 64 and 128
             # bytes of a row, double-buffered by cp.async (stops 39-41; the
             # stages carried across output tiles since stop 41; not the
