@@ -64,42 +64,112 @@ Value describesTensor(OpBuilder &b, Location loc, RankedTensorType type,
   return ok;
 }
 
+/// The first byte of the buffer `args` describes and the one past its last
+/// (offset 0, row-major: checked before).
+std::pair<Value, Value> byteRange(OpBuilder &b, Location loc,
+                                  RankedTensorType type, ValueRange args) {
+  Type i64 = b.getI64Type();
+  Value bytes = LLVM::ConstantOp::create(
+      b, loc, i64,
+      b.getI64IntegerAttr(llvm::divideCeil(type.getElementTypeBitWidth(), 8)));
+  for (Value size : args.slice(3, type.getRank()))
+    bytes = LLVM::MulOp::create(b, loc, bytes, size);
+  Value begin = LLVM::PtrToIntOp::create(b, loc, i64, args[1]);
+  return {begin, LLVM::AddOp::create(b, loc, begin, bytes)};
+}
+
+/// The buffers a lowered function takes, in order, and how many of them are
+/// inputs: a layer's arguments (hmoe.abi), or a layer's _into twin's
+/// inputs and then the buffers for its results (hmoe.into_abi).
+std::optional<std::pair<SmallVector<Type>, unsigned>>
+describedBuffers(LLVM::LLVMFuncOp func) {
+  MLIRContext *ctx = func.getContext();
+  TypeAttr abi = hmoe::HMoEDialect::AbiAttrHelper(ctx).getAttr(func);
+  TypeAttr into = hmoe::HMoEDialect::IntoAbiAttrHelper(ctx).getAttr(func);
+  auto signature = dyn_cast_or_null<FunctionType>(
+      abi ? abi.getValue() : (into ? into.getValue() : Type()));
+  if (!signature)
+    return std::nullopt;
+  SmallVector<Type> buffers(signature.getInputs());
+  if (!abi)
+    llvm::append_range(buffers, signature.getResults());
+  return std::make_pair(buffers, signature.getNumInputs());
+}
+
 struct CheckDescriptorsPass
     : public hmoe::impl::HMoECheckDescriptorsBase<CheckDescriptorsPass> {
   void runOnOperation() override {
-    StringRef abiName = hmoe::HMoEDialect::AbiAttrHelper::getNameStr();
     for (auto func : getOperation().getOps<LLVM::LLVMFuncOp>()) {
-      auto abi = func->getAttrOfType<TypeAttr>(abiName);
-      if (!abi || func.isExternal())
+      auto described =
+          func.isExternal() ? std::nullopt : describedBuffers(func);
+      if (!described)
         continue;
-      auto signature = dyn_cast<FunctionType>(abi.getValue());
-      if (!signature)
-        continue;
+      auto &[buffers, inputs] = *described;
       unsigned expected = 0;
-      for (Type input : signature.getInputs())
-        expected += loweredArguments(input);
+      for (Type buffer : buffers)
+        expected += loweredArguments(buffer);
       // Not the expanded form (a C interface's own calling convention).
       if (expected != func.getNumArguments())
         continue;
       Block &entry = func.getBody().front();
       OpBuilder b = OpBuilder::atBlockBegin(&entry);
+      Location loc = func.getLoc();
+      auto describe = [&](unsigned i, raw_ostream &os) {
+        if (i < inputs)
+          os << "argument #" << i;
+        else
+          os << "the buffer for result #" << i - inputs << " (argument #" << i
+             << ")";
+      };
+      auto check = [&](Value ok, llvm::function_ref<void(raw_ostream &)> say) {
+        std::string message;
+        llvm::raw_string_ostream os(message);
+        os << "@" << func.getName() << ": ";
+        say(os);
+        cf::AssertOp::create(b, loc, ok, message);
+      };
       unsigned at = 0;
-      for (auto [i, input] : llvm::enumerate(signature.getInputs())) {
-        unsigned count = loweredArguments(input);
-        auto tensor = dyn_cast<RankedTensorType>(input);
-        if (tensor) {
+      SmallVector<std::pair<Value, Value>> ranges(buffers.size());
+      for (auto [i, buffer] : llvm::enumerate(buffers)) {
+        unsigned count = loweredArguments(buffer);
+        if (auto tensor = dyn_cast<RankedTensorType>(buffer)) {
           ValueRange args = entry.getArguments().slice(at, count);
-          Value ok = describesTensor(b, func.getLoc(), tensor, args);
-          std::string message;
-          llvm::raw_string_ostream os(message);
-          os << "@" << func.getName() << ": argument #" << i
-             << "'s descriptor is not a contiguous row-major " << tensor
-             << " (static sizes as the signature says, offset 0, row-major "
-                "strides)";
-          cf::AssertOp::create(b, func.getLoc(), ok, message);
+          check(describesTensor(b, loc, tensor, args), [&](raw_ostream &os) {
+            describe(i, os);
+            os << "'s descriptor is not a contiguous row-major " << tensor
+               << " (static sizes as the signature says, offset 0, row-major "
+                  "strides)";
+          });
+          ranges[i] = byteRange(b, loc, tensor, args);
         }
         at += count;
       }
+      // A result's buffer that overlaps another buffer would be written
+      // while it is read, or written twice: wrong numbers. An empty buffer
+      // overlaps nothing.
+      auto cmp = [&](LLVM::ICmpPredicate p, Value x, Value y) -> Value {
+        return LLVM::ICmpOp::create(b, loc, p, x, y);
+      };
+      auto any = [&](Value x, Value y) -> Value {
+        return LLVM::OrOp::create(b, loc, x, y);
+      };
+      for (unsigned i = inputs; i < buffers.size(); ++i)
+        for (unsigned j = 0; j < i; ++j) {
+          auto [iBegin, iEnd] = ranges[i];
+          auto [jBegin, jEnd] = ranges[j];
+          if (!iBegin || !jBegin)
+            continue;
+          Value apart = any(cmp(LLVM::ICmpPredicate::ule, iEnd, jBegin),
+                            cmp(LLVM::ICmpPredicate::ule, jEnd, iBegin));
+          Value empty = any(cmp(LLVM::ICmpPredicate::eq, iBegin, iEnd),
+                            cmp(LLVM::ICmpPredicate::eq, jBegin, jEnd));
+          check(any(apart, empty), [&](raw_ostream &os) {
+            describe(i, os);
+            os << " shares memory with ";
+            describe(j, os);
+            os << "; a result's buffer must not overlap any other buffer";
+          });
+        }
     }
   }
 };

@@ -397,6 +397,9 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
     pm.addPass(createHMoEConvertTaskLoopsToOpenMP());
     pm.addPass(createConvertSCFToOpenMPPass());
   }
+  // After the passes that look for allocations (a GEMM's output buffer).
+  if (options.intoEntries)
+    pm.addPass(createHMoEAddIntoEntries({options.runtimeChecks}));
   // After the last canonicalization (which would inline the scopes again).
   pm.addPass(createHMoEScopeLoopAllocas());
   // memref.alloca_scope (per-token routing scratch, OpenMP loop bodies)
@@ -500,6 +503,10 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   // each K step's loads.
   addThreadLoops(pm, options.threadJam, options.threadRows,
                  options.threadLoadBytes);
+  // After the passes that look for allocations; the host's allocations,
+  // copies and frees of both functions become the GPU's next.
+  if (options.intoEntries)
+    pm.addPass(createHMoEAddIntoEntries({options.runtimeChecks}));
   pm.addNestedPass<func::FuncOp>(createHMoEMapForallToGPU());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

@@ -278,8 +278,8 @@ static std::string descriptorName(RankedTensorType type) {
 
 /// The header: one descriptor struct per (element type, rank), the results
 /// struct, the entry point and hmoe_free.
-static std::string makeHeader(StringRef name, FunctionType signature,
-                              bool cuda) {
+static std::string makeHeader(StringRef name, FunctionType signature, bool cuda,
+                              bool into) {
   std::string text;
   llvm::raw_string_ostream os(text);
   std::string guard = ("HMOE_LAYER_" + name.upper() + "_H");
@@ -324,7 +324,21 @@ static std::string makeHeader(StringRef name, FunctionType signature,
      << " */\nvoid _mlir_ciface_" << name << "(" << results << " *results";
   for (auto [i, t] : llvm::enumerate(signature.getInputs()))
     os << ", " << descriptorName(cast<RankedTensorType>(t)) << " *arg" << i;
-  os << ");\n\nvoid hmoe_free(void *buffer);\n";
+  os << ");\n";
+  if (into) {
+    os << "\n/* The same, writing each result into a buffer of the caller's "
+          "(result i\n   in out<i>, of the result's sizes, overlapping no "
+          "other buffer; checked\n   at the call): no allocation, no copy. "
+          "*/\nvoid _mlir_ciface_"
+       << name << "_into(";
+    for (auto [i, t] : llvm::enumerate(signature.getInputs()))
+      os << descriptorName(cast<RankedTensorType>(t)) << " *arg" << i << ", ";
+    for (auto [i, t] : llvm::enumerate(signature.getResults()))
+      os << (i ? ", " : "") << descriptorName(cast<RankedTensorType>(t))
+         << " *out" << i;
+    os << ");\n";
+  }
+  os << "\nvoid hmoe_free(void *buffer);\n";
   os << "\n/* The signature above, as MLIR prints it: what hmoe-run and "
         "hmoe.load compare\n   with the module they are given. */\nextern "
         "const char "
@@ -433,15 +447,23 @@ int main(int argc, char **argv) {
                      UnitAttr::get(&context));
 
   PassManager pm(&context);
+  bool into = false;
   if (cuda) {
     auto options = hmoe::LowerToNVVMOptions::createFromString(pipelineOptions);
     if (!options)
       fatal("invalid --pipeline-options '" + pipelineOptions + "'");
+    // The destination-passing entry unless asked not to.
+    if (!options->intoEntries.hasValue())
+      options->intoEntries = true;
+    into = options->intoEntries;
     hmoe::buildLowerToNVVMPipeline(pm, *options);
   } else {
     auto options = hmoe::LowerToCPUOptions::createFromString(pipelineOptions);
     if (!options)
       fatal("invalid --pipeline-options '" + pipelineOptions + "'");
+    if (!options->intoEntries.hasValue())
+      options->intoEntries = true;
+    into = options->intoEntries;
     hmoe::buildLowerToCPUPipeline(pm, *options);
   }
   if (failed(pm.run(*module)))
@@ -550,7 +572,7 @@ int main(int argc, char **argv) {
                                              : headerFile.getValue());
   if (headerFile.empty())
     llvm::sys::path::replace_extension(header, "h");
-  writeText(header, makeHeader(name, signature, cuda));
+  writeText(header, makeHeader(name, signature, cuda, into));
 
   // libomp (CPU) or the CUDA runtime beside the library, found through
   // $ORIGIN.

@@ -439,6 +439,46 @@ def HMoELowerRuntimeChecks : Pass<"hmoe-lower-runtime-checks", "::mlir::ModuleOp
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
+def HMoEAddIntoEntries : Pass<"hmoe-add-into-entries", "::mlir::ModuleOp"> {
+  let summary = "Give each layer function a destination-passing twin, "
+                "@<layer>_into, that writes its results into the caller's "
+                "buffers";
+  let description = [{
+    A layer function (a public `func.func` with `hmoe.abi`) returns buffers
+    it allocates: an application that calls it for every batch pays a fresh
+    allocation (and its page faults) per result per call, then a copy into
+    its own tensors. This pass adds `@<layer>_into(inputs..., outs...)`:
+    the layer's inputs, then one buffer per result, which it writes and
+    returns nothing (`hmoe.into_abi` records the layer's signature).
+
+    Where each returned buffer is an allocation (`memref.alloc`, or
+    `gpu.alloc` without async tokens) at the top of the layer's body whose
+    sizes come from its arguments alone (the usual case: a result's rows
+    are the tokens'), the layer's body moves into `@<layer>_into`, each
+    such allocation replaced by the caller's buffer, and `@<layer>` becomes
+    a wrapper that computes the sizes, allocates and calls it: one body,
+    no copy. Otherwise `@<layer>_into` calls `@<layer>`, copies each result
+    into the caller's buffer and frees it.
+
+    With `runtime-checks`, `@<layer>_into` checks each dynamic size of a
+    caller's buffer against the one the layer computes (a `cf.assert`;
+    `hmoe-check-descriptors` checks the static sizes, the layout and that
+    no result buffer overlaps another buffer). Runs on buffers after the
+    passes that look for allocations (a GEMM's output, a fresh
+    accumulator), before lowering to LLVM.
+  }];
+  let options = [
+    Option<"runtimeChecks", "runtime-checks", "bool", /*default=*/"true",
+           "check that the caller's buffers have the sizes of the results">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::cf::ControlFlowDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+  ];
+}
+
 def HMoECheckDescriptors : Pass<"hmoe-check-descriptors", "::mlir::ModuleOp"> {
   let summary = "Check at a layer's entry that each argument's memref "
                 "descriptor is the contiguous row-major buffer the code reads";
@@ -451,7 +491,10 @@ def HMoECheckDescriptors : Pass<"hmoe-check-descriptors", "::mlir::ModuleOp"> {
     function's entry, each tensor argument's descriptor: every static size
     as the signature says, offset 0, and row-major strides in the
     dimensions of more than one element (NumPy leaves the others
-    arbitrary). A failure is a `cf.assert` (`hmoe-lower-runtime-checks`
+    arbitrary). On a layer's destination-passing twin (`hmoe.into_abi`,
+    `hmoe-add-into-entries`) it checks the buffers for the results too,
+    and that none of them overlaps another argument or result buffer (an
+    empty buffer overlaps nothing). A failure is a `cf.assert` (`hmoe-lower-runtime-checks`
     turns it into `hmoe_check_failed`). Runs after `convert-to-llvm`, where
     the descriptors' fields are the function's arguments.
   }];

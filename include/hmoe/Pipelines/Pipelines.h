@@ -36,6 +36,13 @@ struct LowerToCPUOptions : public PassPipelineOptions<LowerToCPUOptions> {
           "check calls hmoe_check_failed(message). With gpu-mapped, the GPU "
           "pipeline's checks (index operands in GPU block loops)"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> intoEntries{
+      *this, "into-entries",
+      llvm::cl::desc("Give each layer function @<layer>_into(inputs..., "
+                     "result buffers...), which writes its results into the "
+                     "caller's buffers (hmoe-add-into-entries; hmoe-compile "
+                     "turns it on)"),
+      llvm::cl::init(false)};
   PassOptions::Option<bool> fuseDistance{
       *this, "fuse-distance",
       llvm::cl::desc("Laplace/Gaussian scores in GEMM form "
@@ -237,6 +244,13 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
           "the layer are checked on the device (a kernel in front of the "
           "op; a failed check is a device assert)"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> intoEntries{
+      *this, "into-entries",
+      llvm::cl::desc("Give each layer function @<layer>_into(inputs..., "
+                     "result buffers...), which writes its results into the "
+                     "caller's buffers (hmoe-add-into-entries; hmoe-compile "
+                     "turns it on)"),
+      llvm::cl::init(false)};
   PassOptions::Option<bool> fuseDistance{
       *this, "fuse-distance",
       llvm::cl::desc("Laplace/Gaussian scores in GEMM form"),

@@ -284,6 +284,26 @@ func.func @abi_arity(%a: tensor<2xf32>) attributes {hmoe.abi = (tensor<2xf32>, t
 
 // -----
 
+// expected-error @below {{'hmoe.into_abi' must be a function type (the signature of the layer whose results the function writes), got "f"}}
+func.func @into_abi_not_a_type() attributes {hmoe.into_abi = "f"} {
+  return
+}
+
+// -----
+
+// expected-error @below {{'hmoe.into_abi' belongs on a function, not on builtin.module}}
+module attributes {hmoe.into_abi = () -> ()} {
+}
+
+// -----
+
+// expected-error @below {{'hmoe.into_abi' describes a layer of 1 arguments and 1 results, so the function takes 2 arguments (inputs, then result buffers) and returns nothing; it has 1 arguments and 1 results}}
+func.func @into_abi_arity(%a: memref<2xf32>) -> memref<2xf32> attributes {hmoe.into_abi = (tensor<2xf32>) -> tensor<2xf32>} {
+  return %a : memref<2xf32>
+}
+
+// -----
+
 // expected-error @below {{'hmoe.target_cpu' must be a string, got 3 : i64}}
 module attributes {hmoe.target_cpu = 3} {
 }
@@ -297,7 +317,7 @@ func.func @features_on_function() attributes {hmoe.target_features = "+avx2"} {
 
 // -----
 
-// expected-error @below {{unknown attribute 'hmoe.tile': the hmoe dialect defines 'hmoe.abi', 'hmoe.target_cpu', 'hmoe.target_features', 'hmoe.dynamic_tasks' and 'hmoe.read_only_args'}}
+// expected-error @below {{unknown attribute 'hmoe.tile': the hmoe dialect defines 'hmoe.abi', 'hmoe.into_abi', 'hmoe.target_cpu', 'hmoe.target_features', 'hmoe.dynamic_tasks' and 'hmoe.read_only_args'}}
 func.func @unknown() attributes {hmoe.tile = 4} {
   return
 }

@@ -3,13 +3,17 @@
    signature says), "size" (A [4, 8, 9]: a static size that is not the
    signature's), "offset" (x at offset 8), "strides" (x as a column-major
    view) or "single" (x [1, 8] with an arbitrary stride in its dimension of
-   one element, which NumPy produces and which is fine). */
+   one element, which NumPy produces and which is fine). The "into-..."
+   cases call @flat_into, which writes y into a buffer of the caller's:
+   "into-ok" ([3, 8], also compared with @flat's y), "into-rows" ([2, 8]:
+   another token count than x's), "into-static" ([3, 9]), "into-overlap"
+   (y's buffer inside x's) and "into-gate" (y's buffer the gate's). */
 #include "libflat.h"
 
 #include <stdio.h>
 #include <string.h>
 
-static float x[64], gate[32], a[4 * 8 * 9];
+static float x[64], gate[32], a[4 * 8 * 9], y[64];
 
 int main(int argc, char **argv) {
   const char *how = argc > 1 ? argv[1] : "ok";
@@ -34,6 +38,28 @@ int main(int argc, char **argv) {
   } else if (!strcmp(how, "single")) {
     xs.sizes[0] = 1;
     xs.strides[0] = 12345;
+  }
+  if (!strncmp(how, "into-", 5)) {
+    hmoe_memref_float_2d ys = {y, y, 0, {3, 8}, {8, 1}};
+    if (!strcmp(how, "into-rows")) {
+      ys.sizes[0] = 2;
+    } else if (!strcmp(how, "into-static")) {
+      ys.sizes[1] = 9;
+      ys.strides[0] = 9;
+    } else if (!strcmp(how, "into-overlap")) {
+      ys.allocated = ys.aligned = x + 16;
+    } else if (!strcmp(how, "into-gate")) {
+      ys.allocated = ys.aligned = gate;
+    }
+    _mlir_ciface_flat_into(&xs, &gs, &as, &ys);
+    hmoe_flat_results reference;
+    _mlir_ciface_flat(&reference, &xs, &gs, &as);
+    int same = !memcmp(reference.result0.aligned, y, sizeof(float) * 24);
+    printf("%s: y [%lld, %lld], y[0][0] = %g, %s @flat's\n", how,
+           (long long)ys.sizes[0], (long long)ys.sizes[1], y[0],
+           same ? "equal to" : "not equal to");
+    hmoe_free(reference.result0.allocated);
+    return same ? 0 : 1;
   }
   hmoe_flat_results results;
   _mlir_ciface_flat(&results, &xs, &gs, &as);

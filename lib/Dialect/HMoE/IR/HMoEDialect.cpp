@@ -52,6 +52,34 @@ LogicalResult HMoEDialect::verifyOperationAttribute(Operation *op,
              << ownType.getNumResults();
     return success();
   }
+  if (name == IntoAbiAttrHelper::getNameStr()) {
+    auto type = dyn_cast<TypeAttr>(value);
+    auto signature = type ? dyn_cast<FunctionType>(type.getValue()) : nullptr;
+    if (!signature)
+      return op->emitError()
+             << "'" << name
+             << "' must be a function type (the signature of the layer whose "
+                "results the function writes), got "
+             << value;
+    auto func = dyn_cast<FunctionOpInterface>(op);
+    if (!func)
+      return op->emitError()
+             << "'" << name << "' belongs on a function, not on "
+             << op->getName();
+    // Before lowering: the layer's inputs, then a buffer per result.
+    auto ownType = dyn_cast<FunctionType>(func.getFunctionType());
+    unsigned expected = signature.getNumInputs() + signature.getNumResults();
+    if (ownType &&
+        (ownType.getNumInputs() != expected || ownType.getNumResults() != 0))
+      return op->emitError()
+             << "'" << name << "' describes a layer of "
+             << signature.getNumInputs() << " arguments and "
+             << signature.getNumResults() << " results, so the function takes "
+             << expected << " arguments (inputs, then result buffers) and "
+             << "returns nothing; it has " << ownType.getNumInputs()
+             << " arguments and " << ownType.getNumResults() << " results";
+    return success();
+  }
   if (name == TargetCpuAttrHelper::getNameStr() ||
       name == TargetFeaturesAttrHelper::getNameStr()) {
     if (!isa<StringAttr>(value))
@@ -84,7 +112,8 @@ LogicalResult HMoEDialect::verifyOperationAttribute(Operation *op,
   }
   return op->emitError()
          << "unknown attribute '" << name
-         << "': the hmoe dialect defines 'hmoe.abi', 'hmoe.target_cpu', "
-            "'hmoe.target_features', 'hmoe.dynamic_tasks' and "
+         << "': the hmoe dialect defines 'hmoe.abi', 'hmoe.into_abi', "
+            "'hmoe.target_cpu', 'hmoe.target_features', 'hmoe.dynamic_tasks' "
+            "and "
             "'hmoe.read_only_args'";
 }

@@ -60,6 +60,11 @@ def HMoE_Dialect : Dialect {
       function as its caller sees it (tensors), recorded by
       `hmoe-record-abi` before lowering changes it; runners call the lowered
       function through it.
+    * `hmoe.into_abi = <function type>` on a function: it is the
+      destination-passing entry of the layer of that signature
+      (`@<layer>_into`, `hmoe-add-into-entries`): its arguments are the
+      layer's inputs, then one buffer per result for it to write; it
+      returns nothing.
     * `hmoe.target_cpu = "<name>"` and `hmoe.target_features = "<+f,...>"`
       on a module: the CPU the module is compiled for
       (`hmoe-set-cpu-target`).
@@ -76,6 +81,7 @@ def HMoE_Dialect : Dialect {
   }];
   let discardableAttrs = (ins
     "::mlir::TypeAttr":$abi,
+    "::mlir::TypeAttr":$into_abi,
     "::mlir::StringAttr":$target_cpu,
     "::mlir::StringAttr":$target_features,
     "::mlir::UnitAttr":$dynamic_tasks,

@@ -1,0 +1,13 @@
+// RUN: hmoe-opt %s -hmoe-add-into-entries -verify-diagnostics
+
+// The destination-passing entry's name is taken.
+
+// expected-error @below {{'func.func' op cannot get a destination-passing entry: @layer_into is already defined; rename it}}
+func.func @layer(%x: memref<4xf32>) -> memref<4xf32>
+    attributes {hmoe.abi = (tensor<4xf32>) -> tensor<4xf32>} {
+  %y = memref.alloc() : memref<4xf32>
+  return %y : memref<4xf32>
+}
+func.func @layer_into() {
+  return
+}
