@@ -103,8 +103,10 @@ struct AddIntoEntriesPass
     ModuleOp module = getOperation();
     std::string name = (layer.getName() + "_into").str();
     if (module.lookupSymbol(name))
-      return layer.emitOpError() << "cannot get a destination-passing entry: @"
-                                 << name << " is already defined; rename it";
+      return layer.emitOpError()
+             << "cannot get a destination-passing entry: @" << name
+             << " is already defined; rename it (or lower without the "
+                "entries: into-entries=0)";
     FunctionType type = layer.getFunctionType();
     SmallVector<Type> inputs(type.getInputs());
     llvm::append_range(inputs, type.getResults());

@@ -2,7 +2,7 @@
 
 // The destination-passing entry's name is taken.
 
-// expected-error @below {{'func.func' op cannot get a destination-passing entry: @layer_into is already defined; rename it}}
+// expected-error @below {{'func.func' op cannot get a destination-passing entry: @layer_into is already defined; rename it (or lower without the entries: into-entries=0)}}
 func.func @layer(%x: memref<4xf32>) -> memref<4xf32>
     attributes {hmoe.abi = (tensor<4xf32>) -> tensor<4xf32>} {
   %y = memref.alloc() : memref<4xf32>

@@ -11,16 +11,16 @@
 // checks them, a thread an element, and a failed check is __assertfail
 // (the kernel traps; the next CUDA call fails with CUDA_ERROR_ASSERT).
 // CHECK: llvm.func @hmoe_check_failed(!llvm.ptr)
-// CHECK-LABEL: llvm.func @dispatch_into
+// CHECK-LABEL: llvm.func @dispatch_outs
 // CHECK-NOT: gpu.launch_func
 // CHECK: llvm.cond_br
-// CHECK: gpu.launch_func {{.*}}@dispatch_into_kernel::@dispatch_into_kernel
+// CHECK: gpu.launch_func {{.*}}@dispatch_outs_kernel::@dispatch_outs_kernel
 // CHECK: llvm.call @hmoe_check_failed
-// CHECK: .globl\09dispatch_into_kernel\0A.extern .func __assertfail
+// CHECK: .globl\09dispatch_outs_kernel\0A.extern .func __assertfail
 // CHECK: call.uni __assertfail
 // OFF-NOT: hmoe_check_failed
 // OFF-NOT: __assertfail
-func.func @dispatch_into(%e: tensor<?x2xi32>, %st0: tensor<?xi32>)
+func.func @dispatch_outs(%e: tensor<?x2xi32>, %st0: tensor<?xi32>)
     -> (tensor<?xi32>, tensor<?x2xi32>, tensor<5xi32>) {
   %c0 = arith.constant 0 : index
   %t = tensor.dim %e, %c0 : tensor<?x2xi32>

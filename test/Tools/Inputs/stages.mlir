@@ -51,7 +51,7 @@ func.func @dispatch(%e: tensor<?x2xi32>)
 }
 
 // A slot_token destination from outside must have T x K slots.
-func.func @dispatch_into(%e: tensor<?x2xi32>, %st0: tensor<?xi32>)
+func.func @dispatch_outs(%e: tensor<?x2xi32>, %st0: tensor<?xi32>)
     -> (tensor<?xi32>, tensor<?x2xi32>, tensor<5xi32>) {
   %c0 = arith.constant 0 : index
   %t = tensor.dim %e, %c0 : tensor<?x2xi32>
