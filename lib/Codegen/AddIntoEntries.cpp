@@ -149,11 +149,69 @@ struct AddIntoEntriesPass
       }
       allocs.push_back(alloc);
     }
-    if (replaceable)
-      moveBody(layer, into, allocs, sizeOps, ret);
-    else
+    if (!replaceable) {
       callAndCopy(layer, into);
+      return success();
+    }
+    std::string shapesName = (layer.getName() + "_result_shapes").str();
+    if (module.lookupSymbol(shapesName))
+      return layer.emitOpError()
+             << "cannot get a destination-passing entry: @" << shapesName
+             << " is already defined; rename it (or lower without the "
+                "entries: into-entries=0)";
+    addResultShapes(layer, into, shapesName, allocs, sizeOps);
+    moveBody(layer, into, allocs, sizeOps, ret);
     return success();
+  }
+
+  /// @<layer>_result_shapes(inputs..., shapes): each result's sizes for
+  /// these inputs, in order, into `shapes` (memref<N x i64>, N the sum of
+  /// the results' ranks), so that a caller can make the buffers @into
+  /// takes. It runs the sizes' ops alone.
+  void addResultShapes(func::FuncOp layer, func::FuncOp into, StringRef name,
+                       ArrayRef<Operation *> allocs,
+                       const SetVector<Operation *> &sizeOps) {
+    int64_t count = 0;
+    for (Operation *alloc : allocs)
+      count += cast<MemRefType>(alloc->getResult(0).getType()).getRank();
+    OpBuilder b(into);
+    b.setInsertionPointAfter(into);
+    Location loc = layer.getLoc();
+    SmallVector<Type> inputs(layer.getArgumentTypes());
+    inputs.push_back(MemRefType::get({count}, b.getI64Type()));
+    auto shapes =
+        func::FuncOp::create(b, loc, name, b.getFunctionType(inputs, {}));
+    if (layer->hasAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName()))
+      shapes->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
+                      b.getUnitAttr());
+    Block *body = shapes.addEntryBlock();
+    b.setInsertionPointToEnd(body);
+    IRMapping map;
+    for (auto [from, to] :
+         llvm::zip(layer.getArguments(), body->getArguments().drop_back()))
+      map.map(from, to);
+    for (Operation &op : layer.getBody().front())
+      if (sizeOps.contains(&op))
+        b.clone(op, map);
+    Value out = body->getArguments().back();
+    int64_t at = 0;
+    for (Operation *alloc : allocs) {
+      auto type = cast<MemRefType>(alloc->getResult(0).getType());
+      ValueRange sizes = dynamicSizes(alloc);
+      for (int64_t d = 0, j = 0; d < type.getRank(); ++d) {
+        Value size =
+            type.isDynamicDim(d)
+                ? arith::IndexCastOp::create(b, loc, b.getI64Type(),
+                                             map.lookup(sizes[j++]))
+                      .getResult()
+                : arith::ConstantIntOp::create(b, loc, type.getDimSize(d), 64)
+                      .getResult();
+        memref::StoreOp::create(
+            b, loc, size, out,
+            ValueRange{arith::ConstantIndexOp::create(b, loc, at++)});
+      }
+    }
+    func::ReturnOp::create(b, loc);
   }
 
   /// @into takes the layer's body, its allocations replaced by the
@@ -185,22 +243,29 @@ struct AddIntoEntriesPass
 
     into.getBody().takeBody(layer.getBody());
     layer.getBody().push_back(wrapper);
+    // The checks first, before any other work (on the GPU, a host check
+    // between launches would split their stream): the sizes' ops again at
+    // the top.
+    IRMapping top;
+    b.setInsertionPointToStart(&entry);
+    if (runtimeChecks)
+      for (Operation &op : llvm::make_early_inc_range(entry))
+        if (sizeOps.contains(&op))
+          b.clone(op, top);
     for (auto [i, alloc] : llvm::enumerate(allocs)) {
       Value buffer = entry.addArgument(alloc->getResult(0).getType(), loc);
-      b.setInsertionPointAfter(alloc);
       auto type = cast<MemRefType>(buffer.getType());
-      if (runtimeChecks) {
-        ValueRange sizes = dynamicSizes(alloc);
-        for (int64_t d = 0, j = 0; d < type.getRank(); ++d) {
-          if (!type.isDynamicDim(d))
-            continue;
-          Value given = memref::DimOp::create(b, alloc->getLoc(), buffer, d);
-          Value same = arith::CmpIOp::create(
-              b, alloc->getLoc(), arith::CmpIPredicate::eq, given, sizes[j++]);
-          cf::AssertOp::create(
-              b, alloc->getLoc(), same,
-              sizeMessage(into.getName(), i, layer.getNumArguments() + i, d));
-        }
+      ValueRange sizes = dynamicSizes(alloc);
+      for (int64_t d = 0, j = 0; runtimeChecks && d < type.getRank(); ++d) {
+        if (!type.isDynamicDim(d))
+          continue;
+        Value given = memref::DimOp::create(b, alloc->getLoc(), buffer, d);
+        Value same =
+            arith::CmpIOp::create(b, alloc->getLoc(), arith::CmpIPredicate::eq,
+                                  given, top.lookupOrDefault(sizes[j++]));
+        cf::AssertOp::create(
+            b, alloc->getLoc(), same,
+            sizeMessage(into.getName(), i, layer.getNumArguments() + i, d));
       }
       alloc->getResult(0).replaceAllUsesWith(buffer);
       alloc->erase();
@@ -234,13 +299,23 @@ struct AddIntoEntriesPass
         cf::AssertOp::create(b, loc, same,
                              sizeMessage(into.getName(), i, numInputs + i, d));
       }
-      memref::CopyOp::create(b, loc, result, buffer);
+      if (deviceBuffers)
+        gpu::MemcpyOp::create(b, loc, TypeRange{}, ValueRange{}, buffer,
+                              result);
+      else
+        memref::CopyOp::create(b, loc, result, buffer);
       pointers.push_back(
           memref::ExtractAlignedPointerAsIndexOp::create(b, loc, result));
     }
     for (auto [i, result] : llvm::enumerate(call.getResults())) {
+      auto free = [&] {
+        if (deviceBuffers)
+          gpu::DeallocOp::create(b, loc, Type(), ValueRange{}, result);
+        else
+          memref::DeallocOp::create(b, loc, result);
+      };
       if (i == 0) {
-        memref::DeallocOp::create(b, loc, result);
+        free();
         continue;
       }
       Value first;
@@ -252,7 +327,7 @@ struct AddIntoEntriesPass
       auto once = scf::IfOp::create(b, loc, first, /*withElseRegion=*/false);
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(once.thenBlock());
-      memref::DeallocOp::create(b, loc, result);
+      free();
     }
     func::ReturnOp::create(b, loc);
   }

@@ -503,10 +503,6 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   // each K step's loads.
   addThreadLoops(pm, options.threadJam, options.threadRows,
                  options.threadLoadBytes);
-  // After the passes that look for allocations; the host's allocations,
-  // copies and frees of both functions become the GPU's next.
-  if (options.intoEntries)
-    pm.addPass(createHMoEAddIntoEntries({options.runtimeChecks}));
   pm.addNestedPass<func::FuncOp>(createHMoEMapForallToGPU());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -518,6 +514,13 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   // Arguments no thread writes: llvm.readonly (and noalias, below).
   if (options.readOnlyArgs)
     pm.addPass(createHMoEMarkReadOnlyKernelArgs());
+  // After the passes that look for allocations (read-only arguments: the
+  // caller's buffers are function arguments, which may alias) and the
+  // outlining (kernels named after the layer); the result buffers' device
+  // memory is the caller's.
+  if (options.intoEntries)
+    pm.addPass(createHMoEAddIntoEntries(
+        {options.runtimeChecks, /*deviceBuffers=*/true}));
   // Allocation, copies and launches become asynchronous on one stream
   // (gpu-to-llvm lowers the asynchronous forms), with one wait at the end.
   pm.addNestedPass<func::FuncOp>(createGpuAsyncRegionPass());

@@ -220,6 +220,8 @@ JitLayer::create(ModuleOp module, StringRef function,
   layer->engine = std::move(*engine);
   layer->functionName = found->first;
   layer->signature = found->second;
+  layer->hasInto = module.lookupSymbol(found->first + "_into") &&
+                   module.lookupSymbol(found->first + "_result_shapes");
   return layer;
 }
 
@@ -270,6 +272,15 @@ JitLayer::loadLibrary(StringRef path, StringRef function,
             ", not the given module's " + expected);
   std::unique_ptr<JitLayer> layer(new JitLayer);
   layer->packed = reinterpret_cast<void (*)(void **)>(address);
+  // Results written in place where the library has the entries (a CUDA
+  // library's buffers are device memory: it keeps the copying path).
+  if (!cuda) {
+    layer->packedInto = reinterpret_cast<void (*)(void **)>(
+        library.getAddressOfSymbol((entry + "_into").c_str()));
+    layer->packedShapes = reinterpret_cast<void (*)(void **)>(
+        library.getAddressOfSymbol((entry + "_result_shapes").c_str()));
+    layer->hasInto = layer->packedInto && layer->packedShapes;
+  }
   layer->functionName = function.str();
   layer->signature = signature;
   layer->freeResult = reinterpret_cast<void (*)(void *)>(
@@ -336,8 +347,7 @@ void JitLayer::freeDevice(ArrayRef<TensorRef> buffers) {
 
 JitLayer::~JitLayer() = default;
 
-llvm::Error JitLayer::invoke(ArrayRef<TensorRef> inputs,
-                             std::vector<int64_t> &resultWords) {
+llvm::Error JitLayer::checkInputs(ArrayRef<TensorRef> inputs) {
   if (inputs.size() != signature.getNumInputs())
     return error("@" + functionName + " takes " +
                  llvm::Twine(signature.getNumInputs()) + " arguments; got " +
@@ -358,7 +368,24 @@ llvm::Error JitLayer::invoke(ArrayRef<TensorRef> inputs,
                    "]; @" + functionName + " expects " + str(tensor));
     }
   }
+  return llvm::Error::success();
+}
 
+llvm::Error JitLayer::invokeEntry(StringRef suffix,
+                                  MutableArrayRef<void *> args) {
+  if (!packed)
+    return engine->invokePacked(functionName + suffix.str(), args);
+  void (*entry)(void **) = suffix.empty()      ? packed
+                           : suffix == "_into" ? packedInto
+                                               : packedShapes;
+  entry(args.data());
+  return llvm::Error::success();
+}
+
+llvm::Error JitLayer::invoke(ArrayRef<TensorRef> inputs,
+                             std::vector<int64_t> &resultWords) {
+  if (llvm::Error err = checkInputs(inputs))
+    return err;
   std::vector<int64_t> inputWords;
   for (const TensorRef &input : inputs)
     appendDescriptor(input, inputWords);
@@ -371,11 +398,93 @@ llvm::Error JitLayer::invoke(ArrayRef<TensorRef> inputs,
                        2 * cast<RankedTensorType>(type).getRank());
   if (!resultWords.empty())
     args.push_back(resultWords.data());
-  if (packed) {
-    packed(args.data());
-    return llvm::Error::success();
+  return invokeEntry("", args);
+}
+
+llvm::Expected<SmallVector<SmallVector<int64_t>>>
+JitLayer::resultShapes(ArrayRef<TensorRef> inputs) {
+  if (!hasInto)
+    return error("@" + functionName + " has no @" + functionName +
+                 "_result_shapes (hmoe-add-into-entries)");
+  if (llvm::Error err = checkInputs(inputs))
+    return std::move(err);
+  int64_t count = 0;
+  for (Type type : signature.getResults())
+    count += cast<RankedTensorType>(type).getRank();
+  std::vector<int64_t> sizes(std::max<int64_t>(count, 1));
+  std::vector<int64_t> words;
+  for (const TensorRef &input : inputs)
+    appendDescriptor(input, words);
+  appendDescriptor(TensorRef{sizes.data(), {count}}, words);
+  SmallVector<void *> args;
+  for (int64_t &word : words)
+    args.push_back(&word);
+  if (llvm::Error err = invokeEntry("_result_shapes", args))
+    return std::move(err);
+  SmallVector<SmallVector<int64_t>> shapes;
+  int64_t at = 0;
+  for (Type type : signature.getResults()) {
+    int64_t rank = cast<RankedTensorType>(type).getRank();
+    shapes.emplace_back(sizes.begin() + at, sizes.begin() + at + rank);
+    at += rank;
   }
-  return engine->invokePacked(functionName, args);
+  return shapes;
+}
+
+llvm::Error JitLayer::callInto(ArrayRef<TensorRef> inputs,
+                               ArrayRef<TensorRef> outputs) {
+  auto shapes = resultShapes(inputs);
+  if (!shapes)
+    return shapes.takeError();
+  if (outputs.size() != shapes->size())
+    return error("@" + functionName + " has " + llvm::Twine(shapes->size()) +
+                 " results; got " + llvm::Twine(outputs.size()) +
+                 " buffers for them");
+  for (auto [i, pair] : llvm::enumerate(llvm::zip(outputs, *shapes))) {
+    auto [output, shape] = pair;
+    if (ArrayRef<int64_t>(output.shape) != ArrayRef<int64_t>(shape)) {
+      std::string given, expected;
+      llvm::raw_string_ostream g(given), e(expected);
+      llvm::interleaveComma(output.shape, g);
+      llvm::interleaveComma(shape, e);
+      return error("the buffer for result #" + llvm::Twine(i) + " has shape [" +
+                   given + "]; @" + functionName + " gives [" + expected +
+                   "] for these inputs");
+    }
+  }
+  // An output that shares memory with another buffer: the layer's own
+  // check would end the process; an error here instead.
+  auto range = [&](const TensorRef &t, Type type) {
+    int64_t bytes = elementBytes(cast<RankedTensorType>(type).getElementType());
+    for (int64_t d : t.shape)
+      bytes *= d;
+    auto begin = reinterpret_cast<uintptr_t>(t.data);
+    return std::make_pair(begin, begin + bytes);
+  };
+  SmallVector<std::pair<uintptr_t, uintptr_t>> ranges;
+  for (auto [input, type] : llvm::zip(inputs, signature.getInputs()))
+    ranges.push_back(range(input, type));
+  for (auto [i, pair] :
+       llvm::enumerate(llvm::zip(outputs, signature.getResults()))) {
+    auto [begin, end] = range(std::get<0>(pair), std::get<1>(pair));
+    for (auto [j, other] : llvm::enumerate(ranges))
+      if (begin < end && other.first < other.second && begin < other.second &&
+          other.first < end)
+        return error("the buffer for result #" + llvm::Twine(i) +
+                     " shares memory with " +
+                     (j < inputs.size() ? "argument #" + llvm::Twine(j)
+                                        : "the buffer for result #" +
+                                              llvm::Twine(j - inputs.size())) +
+                     "; a result's buffer must not overlap any other buffer");
+    ranges.push_back({begin, end});
+  }
+  std::vector<int64_t> words;
+  for (const TensorRef &buffer : llvm::concat<const TensorRef>(inputs, outputs))
+    appendDescriptor(buffer, words);
+  SmallVector<void *> args;
+  for (int64_t &word : words)
+    args.push_back(&word);
+  return invokeEntry("_into", args);
 }
 
 void JitLayer::releaseResults(ArrayRef<TensorRef> inputs,
@@ -401,6 +510,29 @@ void JitLayer::releaseResults(ArrayRef<TensorRef> inputs,
 llvm::Error JitLayer::call(
     ArrayRef<TensorRef> inputs,
     llvm::function_ref<void *(unsigned, ArrayRef<int64_t>)> allocateResult) {
+  if (hasInto) {
+    // The results' shapes first, then the layer writes into the caller's
+    // memory: no buffer of its own, no copy (a result the caller does not
+    // want still needs memory to be written to).
+    auto shapes = resultShapes(inputs);
+    if (!shapes)
+      return shapes.takeError();
+    SmallVector<TensorRef> outputs;
+    std::vector<std::unique_ptr<char[]>> dropped;
+    for (auto [i, shape] : llvm::enumerate(*shapes)) {
+      void *out = allocateResult(i, shape);
+      if (!out) {
+        int64_t bytes = elementBytes(
+            cast<RankedTensorType>(signature.getResult(i)).getElementType());
+        for (int64_t d : shape)
+          bytes *= d;
+        dropped.emplace_back(new char[std::max<int64_t>(bytes, 1)]);
+        out = dropped.back().get();
+      }
+      outputs.push_back(TensorRef{out, SmallVector<int64_t>(shape)});
+    }
+    return callInto(inputs, outputs);
+  }
   std::vector<int64_t> resultWords;
   SmallVector<TensorRef> device;
   if (cuda)

@@ -212,6 +212,24 @@ def _prepare(value, dtype):
     return np.ascontiguousarray(array)
 
 
+def _outputs(out):
+    """The result buffers `out` names, as a list; each must be written in
+    place (a converted copy would be written and dropped)."""
+    outs = list(out) if isinstance(out, (list, tuple)) else [out]
+    for i, o in enumerate(outs):
+        if _is_torch(o):
+            ok = o.device.type == "cpu" and o.is_contiguous()
+        else:
+            ok = (isinstance(o, np.ndarray) and o.flags.c_contiguous
+                  and o.flags.writeable)
+        if not ok:
+            raise TypeError(f"out[{i}]: a result's buffer must be a "
+                            f"C-contiguous, writable NumPy array or CPU "
+                            f"tensor (a copy would not be written back); got "
+                            f"{type(o).__name__}")
+    return outs
+
+
 def _prepare_all(values, dtypes):
     """_prepare of each value; values past the signature's are passed on
     as they are, for the layer to refuse the count (zip dropped them)."""
@@ -269,9 +287,28 @@ class CompiledLayer:
         self._bound = weights  # keeps contiguous copies alive
         return self
 
-    def __call__(self, x, *weights):
+    def __call__(self, x, *weights, out=None):
+        """y, or (y, stats by name). With `out` (y's array, or a sequence
+        of one array per result: y, then each statistic), the layer writes
+        its results there and returns them: nothing allocated or copied.
+        Each must be C-contiguous and writable (NumPy, or a CPU tensor), of
+        the result's shape and dtype (bf16: uint16 bits or torch.bfloat16),
+        and overlap no input or other result."""
         like_torch = _is_torch(x)
         x = _prepare(x, self._dtypes[0])
+        if out is not None:
+            outs = _outputs(out)
+            if weights:
+                self._jit.call_into(
+                    [x] + _prepare_all(weights, self._dtypes[1:]), outs)
+            else:
+                if self._bound is None:
+                    raise RuntimeError("no weights bound: call bind(weights) "
+                                       "or pass every argument")
+                self._jit.call_bound_into(x, outs)
+            if len(outs) == 1:
+                return outs[0]
+            return outs[0], dict(zip(self.stat_names, outs[1:]))
         if weights:
             arrays = [x] + _prepare_all(weights, self._dtypes[1:])
             results = self._jit.call(arrays)

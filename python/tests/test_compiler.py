@@ -209,6 +209,11 @@ def test_library_from_hmoe_compile(tmp_path):
     np.testing.assert_array_equal(y_lib, y_jit)
     for name in layer.stats:
         np.testing.assert_array_equal(stats_lib[name], stats_jit[name])
+    # The library's _into entry, as the JIT's.
+    assert from_library._jit.writes_in_place
+    check_out_buffers(from_library, np.ascontiguousarray(params["x"],
+                                                         np.float32),
+                      np.empty_like)
     with pytest.raises(hmoe.MLIRError, match="cannot load"):
         hmoe.load(str(tmp_path / "missing.so"), spec)
     # The same function name with another signature (hidden 16, not 8):
@@ -217,6 +222,51 @@ def test_library_from_hmoe_compile(tmp_path):
     other.expert.hidden = 16
     with pytest.raises(hmoe.MLIRError, match="was compiled for @"):
         hmoe.load(str(library), other)
+
+
+def check_out_buffers(layer_fn, x, like):
+    """layer_fn(x, out=...) writes the same bits as layer_fn(x) into the
+    given buffers and returns them; bad buffers are refused before the call."""
+    y, stats = layer_fn(x)
+    names = list(stats)
+    outs = [like(y)] + [like(stats[n]) for n in names]
+    got_y, got_stats = layer_fn(x, out=outs)
+    assert got_y is outs[0]
+    np.testing.assert_array_equal(np.asarray(outs[0]), np.asarray(y))
+    for n, o in zip(names, outs[1:]):
+        assert got_stats[n] is o
+        np.testing.assert_array_equal(np.asarray(o), np.asarray(stats[n]))
+    # Another token count's buffer for y.
+    short = [like(y[:-1])] + outs[1:]
+    with pytest.raises(hmoe.MLIRError, match=r"the buffer for result #0 has "
+                       r"shape \[36, 16\]; @.* gives \[37, 16\] for these inputs"):
+        layer_fn(x, out=short)
+    # Too few buffers, a wrong dtype, a strided view, x itself.
+    with pytest.raises(hmoe.MLIRError, match="results; got 1 buffers"):
+        layer_fn(x, out=outs[0])
+    with pytest.raises(hmoe.MLIRError, match="result #0 has the wrong dtype"):
+        layer_fn(x, out=[np.zeros(np.shape(y), np.float64)] + outs[1:])
+    wide = np.zeros((np.shape(y)[0], 2 * np.shape(y)[1]), np.float32)
+    with pytest.raises(TypeError, match="C-contiguous, writable"):
+        layer_fn(x, out=[wide[:, ::2]] + outs[1:])
+    with pytest.raises(hmoe.MLIRError, match="result #0 shares memory with "
+                       "argument #0"):
+        layer_fn(x, out=[x] + outs[1:])
+
+
+@pytest.mark.parametrize("as_torch", [False, True])
+def test_results_into_given_buffers(as_torch):
+    layer = LAYERS["nested-laplace-per-node"]
+    params = layer.random_params(T, seed=5)
+    weights = {n: params[n] for n in layer.to_spec().argument_names()[1:]}
+    compiled = hmoe.compile(layer.to_spec(), weights=weights)
+    assert compiled._jit.writes_in_place
+    x = np.ascontiguousarray(params["x"], np.float32)
+    like = np.empty_like
+    if as_torch:
+        x = torch.from_numpy(x)
+        like = lambda a: torch.empty_like(a)  # noqa: E731
+    check_out_buffers(compiled, x, like)
 
 
 @pytest.mark.parametrize("dtype", ["f32", "bf16"])

@@ -1,10 +1,12 @@
 // RUN: hmoe-opt %s -split-input-file -allow-unregistered-dialect -hmoe-add-into-entries | FileCheck %s
 // RUN: hmoe-opt %s -split-input-file -allow-unregistered-dialect -hmoe-add-into-entries=runtime-checks=0 | FileCheck %s --check-prefix=NOCHECK
+// RUN: hmoe-opt %s -split-input-file -allow-unregistered-dialect -hmoe-add-into-entries=device-buffers=1 | FileCheck %s --check-prefix=DEVICE
 
 // Every result a top-level allocation sized from the arguments: the body
 // moves into @layer_into (each allocation becomes the caller's buffer, its
-// dynamic sizes checked against the one given); @layer computes the sizes
-// (only the ops they need), allocates and calls it.
+// dynamic sizes checked against the one given before any other work);
+// @layer computes the sizes (only the ops they need), allocates and calls
+// it; @layer_result_shapes gives the sizes alone.
 
 // CHECK-LABEL: func.func @layer(
 //  CHECK-SAME:     %[[X:.*]]: memref<?x8xf32>, %[[W:.*]]: memref<4x8xf32>) -> (memref<?x8xf32>, memref<4xi64>)
@@ -22,14 +24,26 @@
 //  CHECK-SAME:     llvm.emit_c_interface
 //   CHECK-NOT:   hmoe.abi
 //       CHECK:   %[[T:.*]] = memref.dim %[[X]], %{{.*}}
-//       CHECK:   memref.load %[[W]]
 //       CHECK:   %[[GIVEN:.*]] = memref.dim %[[OY]], %{{.*}}
 //       CHECK:   %[[SAME:.*]] = arith.cmpi eq, %[[GIVEN]], %[[T]]
 //       CHECK:   cf.assert %[[SAME]], "@layer_into: the buffer for result #0 (argument #2) differs in dimension 0 from the result's size, which the layer computes from its inputs' sizes"
+//       CHECK:   memref.load %[[W]]
 //       CHECK:   memref.store %{{.*}}, %[[OY]]
 //       CHECK:   memref.store %{{.*}}, %[[OL]]
 //   CHECK-NOT:   memref.alloc
 //       CHECK:   return{{$}}
+// CHECK-LABEL: func.func @layer_result_shapes(
+//  CHECK-SAME:     %[[X:.*]]: memref<?x8xf32>, %{{.*}}: memref<4x8xf32>, %[[S:.*]]: memref<3xi64>)
+//  CHECK-SAME:     llvm.emit_c_interface
+//       CHECK:   %[[T:.*]] = memref.dim %[[X]]
+//   CHECK-NOT:   memref.load
+//       CHECK:   %[[T64:.*]] = arith.index_cast %[[T]] : index to i64
+//       CHECK:   memref.store %[[T64]], %[[S]][%{{.*}}]
+//       CHECK:   %[[C8:.*]] = arith.constant 8 : i64
+//       CHECK:   memref.store %[[C8]], %[[S]]
+//       CHECK:   %[[C4:.*]] = arith.constant 4 : i64
+//       CHECK:   memref.store %[[C4]], %[[S]]
+//       CHECK:   return
 // NOCHECK-LABEL: func.func @layer_into(
 //   NOCHECK-NOT:   cf.assert
 //       NOCHECK:   return
@@ -66,6 +80,7 @@ func.func @layer(%x: memref<?x8xf32>, %w: memref<4x8xf32>)
 //       CHECK:   memref.copy %[[R]], %[[O]]
 //       CHECK:   memref.dealloc %[[R]]
 //       CHECK:   return
+//   CHECK-NOT: @data_sized_result_shapes
 func.func @data_sized(%count: memref<1xindex>) -> memref<?xf32>
     attributes {hmoe.abi = (tensor<1xindex>) -> tensor<?xf32>} {
   %c0 = arith.constant 0 : index
@@ -118,6 +133,24 @@ func.func @on_gpu(%x: memref<?x8xf32>) -> memref<?x8xf32>
 
 // -----
 
+// With device-buffers (the GPU pipeline, after hmoe-map-forall-to-gpu), the
+// copy is a gpu.memcpy and the free a gpu.dealloc.
+
+// DEVICE-LABEL: func.func @device_copy_into(
+//  DEVICE-SAME:     %[[C:.*]]: memref<1xindex>, %[[O:.*]]: memref<?xf32>)
+//       DEVICE:   %[[R:.*]] = call @device_copy(%[[C]])
+//       DEVICE:   gpu.memcpy  %[[O]], %[[R]]
+//       DEVICE:   gpu.dealloc  %[[R]]
+func.func @device_copy(%count: memref<1xindex>) -> memref<?xf32>
+    attributes {hmoe.abi = (tensor<1xindex>) -> tensor<?xf32>} {
+  %c0 = arith.constant 0 : index
+  %n = memref.load %count[%c0] : memref<1xindex>
+  %y = gpu.alloc (%n) : memref<?xf32>
+  return %y : memref<?xf32>
+}
+
+// -----
+
 // Functions that are not layers (no hmoe.abi, private, no results) are
 // left alone.
 
@@ -133,3 +166,4 @@ func.func private @private_layer() -> memref<4xf32>
   %y = memref.alloc() : memref<4xf32>
   return %y : memref<4xf32>
 }
+

@@ -39,8 +39,13 @@
 // on one stream (the mgpu* runtime functions gpu-to-llvm calls), 256
 // threads per block, the kernels as PTX for the
 // chosen chip; nothing of memref or bufferization is left.
+// The layer allocates its results and calls its destination-passing
+// twin (hmoe-add-into-entries), which holds the launches.
 // CHECK: module attributes {gpu.container_module}
 // CHECK: llvm.func @g1(
+// CHECK:   llvm.call @mgpuMemAlloc(
+// CHECK:   llvm.call @g1_into(
+// CHECK: llvm.func @g1_into(
 // CHECK:   %[[STREAM:.*]] = llvm.call @mgpuStreamCreate()
 // CHECK:   %[[BUF:.*]] = llvm.call @mgpuMemAlloc(%{{.*}}, %[[STREAM]], %{{.*}})
 // CHECK:   gpu.launch_func <%[[STREAM]] : !llvm.ptr> @g1_kernel::@g1_kernel blocks in

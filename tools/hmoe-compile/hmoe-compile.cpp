@@ -277,9 +277,10 @@ static std::string descriptorName(RankedTensorType type) {
 }
 
 /// The header: one descriptor struct per (element type, rank), the results
-/// struct, the entry point and hmoe_free.
+/// struct, the entry points (`into`: the destination-passing one; `shapes`:
+/// the results' shapes) and hmoe_free.
 static std::string makeHeader(StringRef name, FunctionType signature, bool cuda,
-                              bool into) {
+                              bool into, bool shapes) {
   std::string text;
   llvm::raw_string_ostream os(text);
   std::string guard = ("HMOE_LAYER_" + name.upper() + "_H");
@@ -308,6 +309,9 @@ static std::string makeHeader(StringRef name, FunctionType signature, bool cuda,
   for (Type t :
        llvm::concat<const Type>(signature.getInputs(), signature.getResults()))
     declare(cast<RankedTensorType>(t));
+  if (shapes) // the result shapes' buffer
+    declare(RankedTensorType::get(
+        {ShapedType::kDynamic}, IntegerType::get(signature.getContext(), 64)));
   std::string results = "hmoe_" + name.str() + "_results";
   if (cuda)
     os << "/* A CUDA layer: every buffer, argument or result, is device "
@@ -337,6 +341,16 @@ static std::string makeHeader(StringRef name, FunctionType signature, bool cuda,
       os << (i ? ", " : "") << descriptorName(cast<RankedTensorType>(t))
          << " *out" << i;
     os << ");\n";
+  }
+  if (shapes) {
+    os << "\n/* Each result's sizes for these inputs, in order (the sizes "
+          "of result 0, then\n   result 1's, ...), into shapes (int64_t "
+          "values, host memory): what the\n   buffers of "
+       << "_mlir_ciface_" << name << "_into must hold. */\nvoid _mlir_ciface_"
+       << name << "_result_shapes(";
+    for (auto [i, t] : llvm::enumerate(signature.getInputs()))
+      os << descriptorName(cast<RankedTensorType>(t)) << " *arg" << i << ", ";
+    os << "hmoe_memref_int64_t_1d *shapes);\n";
   }
   os << "\nvoid hmoe_free(void *buffer);\n";
   os << "\n/* The signature above, as MLIR prints it: what hmoe-run and "
@@ -475,6 +489,9 @@ int main(int argc, char **argv) {
   if (!abi)
     fatal("@" + name + " has no hmoe.abi after lowering");
   auto signature = cast<FunctionType>(abi.getValue());
+  // Sizes ahead of the call: where the results are the layer's allocations
+  // (hmoe-add-into-entries).
+  bool shapes = into && module->lookupSymbol(name + "_result_shapes");
 
   // The CPU the pipeline compiled for (a CUDA layer's host code: any
   // x86-64).
@@ -500,6 +517,10 @@ int main(int argc, char **argv) {
   llvmModule->setTargetTriple(triple);
   llvmModule->setDataLayout(machine->createDataLayout());
   addPackedEntry(*llvmModule, name);
+  if (into)
+    addPackedEntry(*llvmModule, name + "_into");
+  if (shapes)
+    addPackedEntry(*llvmModule, name + "_result_shapes");
   // The CPU layer's buffers come from the runtime's cache (kRuntimeSource).
   if (!cuda)
     for (auto [from, to] :
@@ -572,7 +593,7 @@ int main(int argc, char **argv) {
                                              : headerFile.getValue());
   if (headerFile.empty())
     llvm::sys::path::replace_extension(header, "h");
-  writeText(header, makeHeader(name, signature, cuda, into));
+  writeText(header, makeHeader(name, signature, cuda, into, shapes));
 
   // libomp (CPU) or the CUDA runtime beside the library, found through
   // $ORIGIN.

@@ -457,23 +457,31 @@ def HMoEAddIntoEntries : Pass<"hmoe-add-into-entries", "::mlir::ModuleOp"> {
     are the tokens'), the layer's body moves into `@<layer>_into`, each
     such allocation replaced by the caller's buffer, and `@<layer>` becomes
     a wrapper that computes the sizes, allocates and calls it: one body,
-    no copy. Otherwise `@<layer>_into` calls `@<layer>`, copies each result
-    into the caller's buffer and frees it.
+    no copy; `@<layer>_result_shapes(inputs..., shapes: memref<N x i64>)`
+    writes each result's sizes (result after result) from those ops alone,
+    so that a caller can size its buffers first. Otherwise `@<layer>_into`
+    calls `@<layer>`, copies each result into the caller's buffer and frees
+    it (each buffer once), and there is no `@<layer>_result_shapes`.
 
     With `runtime-checks`, `@<layer>_into` checks each dynamic size of a
     caller's buffer against the one the layer computes (a `cf.assert`;
     `hmoe-check-descriptors` checks the static sizes, the layout and that
     no result buffer overlaps another buffer). Runs on buffers after the
     passes that look for allocations (a GEMM's output, a fresh
-    accumulator), before lowering to LLVM.
+    accumulator; on the GPU, read-only kernel arguments), before lowering
+    to LLVM.
   }];
   let options = [
     Option<"runtimeChecks", "runtime-checks", "bool", /*default=*/"true",
            "check that the caller's buffers have the sizes of the results">,
+    Option<"deviceBuffers", "device-buffers", "bool", /*default=*/"false",
+           "results are GPU device memory (after hmoe-map-forall-to-gpu): "
+           "copied with gpu.memcpy and freed with gpu.dealloc">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::cf::ControlFlowDialect",
+    "::mlir::gpu::GPUDialect",
     "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect",
   ];

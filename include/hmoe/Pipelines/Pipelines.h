@@ -40,9 +40,8 @@ struct LowerToCPUOptions : public PassPipelineOptions<LowerToCPUOptions> {
       *this, "into-entries",
       llvm::cl::desc("Give each layer function @<layer>_into(inputs..., "
                      "result buffers...), which writes its results into the "
-                     "caller's buffers (hmoe-add-into-entries; hmoe-compile "
-                     "turns it on)"),
-      llvm::cl::init(false)};
+                     "caller's buffers (hmoe-add-into-entries)"),
+      llvm::cl::init(true)};
   PassOptions::Option<bool> fuseDistance{
       *this, "fuse-distance",
       llvm::cl::desc("Laplace/Gaussian scores in GEMM form "
@@ -248,9 +247,8 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
       *this, "into-entries",
       llvm::cl::desc("Give each layer function @<layer>_into(inputs..., "
                      "result buffers...), which writes its results into the "
-                     "caller's buffers (hmoe-add-into-entries; hmoe-compile "
-                     "turns it on)"),
-      llvm::cl::init(false)};
+                     "caller's buffers (hmoe-add-into-entries)"),
+      llvm::cl::init(true)};
   PassOptions::Option<bool> fuseDistance{
       *this, "fuse-distance",
       llvm::cl::desc("Laplace/Gaussian scores in GEMM form"),

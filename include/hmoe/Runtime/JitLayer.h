@@ -71,6 +71,23 @@ public:
                    llvm::function_ref<void *(unsigned, llvm::ArrayRef<int64_t>)>
                        allocateResult);
 
+  /// Whether the layer writes its results into the caller's memory: it has
+  /// hmoe-add-into-entries' @<layer>_into and @<layer>_result_shapes (a
+  /// JIT-compiled layer or a CPU library from hmoe-compile, when its results
+  /// are allocations sized from the inputs). `call` then makes no copy.
+  bool writesInPlace() const { return hasInto; }
+
+  /// Each result's shape for `inputs` (writesInPlace() only).
+  llvm::Expected<llvm::SmallVector<llvm::SmallVector<int64_t>>>
+  resultShapes(llvm::ArrayRef<TensorRef> inputs);
+
+  /// Calls the layer on `inputs`, writing result i into `outputs[i]` (dense,
+  /// row-major, of the result's shape for these inputs: an error otherwise,
+  /// before the call; it must overlap no input or other output, which the
+  /// layer's run-time checks check). writesInPlace() only.
+  llvm::Error callInto(llvm::ArrayRef<TensorRef> inputs,
+                       llvm::ArrayRef<TensorRef> outputs);
+
   /// Calls the layer `repetitions` times (after one warm-up call) and
   /// returns each call's seconds; results are dropped.
   llvm::Expected<llvm::SmallVector<double>>
@@ -78,8 +95,12 @@ public:
 
 private:
   JitLayer() = default;
+  llvm::Error checkInputs(llvm::ArrayRef<TensorRef> inputs);
   llvm::Error invoke(llvm::ArrayRef<TensorRef> inputs,
                      std::vector<int64_t> &resultWords);
+  /// Calls @<layer><suffix> (a packed entry) with `args`.
+  llvm::Error invokeEntry(llvm::StringRef suffix,
+                          llvm::MutableArrayRef<void *> args);
   void releaseResults(llvm::ArrayRef<TensorRef> inputs,
                       const std::vector<int64_t> &resultWords);
   /// Copies of `inputs` in device memory (a CUDA library's layer).
@@ -101,8 +122,12 @@ private:
   void (*freeResult)(void *) = nullptr;
 
   std::unique_ptr<ExecutionEngine> engine;
-  /// The packed entry of a library layer (instead of an engine).
+  /// The packed entries of a library layer (instead of an engine): the
+  /// layer, its _into and _result_shapes (null where the library has none).
   void (*packed)(void **) = nullptr;
+  void (*packedInto)(void **) = nullptr;
+  void (*packedShapes)(void **) = nullptr;
+  bool hasInto = false;
   FunctionType signature;
   std::string functionName;
 };

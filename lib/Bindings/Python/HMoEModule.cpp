@@ -421,6 +421,26 @@ public:
     return invoke(inputs);
   }
 
+  /// Calls with every argument given, writing result i into outs[i].
+  void callInto(std::vector<Array> inputs, std::vector<Array> outs) {
+    for (auto [i, input] : llvm::enumerate(inputs))
+      if (i < layer->getSignature().getNumInputs())
+        checkArray(input, i);
+    invokeInto(inputs, outs);
+  }
+
+  /// Calls with the tokens and the bound weights, into outs.
+  void callBoundInto(Array x, std::vector<Array> outs) {
+    if (bound.size() + 1 != layer->getSignature().getNumInputs())
+      raise("no weights are bound; call bind(...) first");
+    checkArray(x, 0);
+    std::vector<Array> inputs{x};
+    inputs.insert(inputs.end(), bound.begin(), bound.end());
+    invokeInto(inputs, outs);
+  }
+
+  bool writesInPlace() const { return layer->writesInPlace(); }
+
   std::vector<double> time(std::vector<Array> inputs, unsigned repetitions) {
     for (auto [i, input] : llvm::enumerate(inputs))
       if (i < layer->getSignature().getNumInputs())
@@ -468,6 +488,32 @@ private:
       refs.push_back(ref);
     }
     return refs;
+  }
+
+  void invokeInto(const std::vector<Array> &inputs,
+                  const std::vector<Array> &outs) {
+    if (!layer->writesInPlace())
+      raise("@" + name() + " cannot write into given buffers: it has no @" +
+            name() + "_into and @" + name() +
+            "_result_shapes (a library from an older hmoe-compile, or one "
+            "made with into-entries=0)");
+    TypeRange resultTypes = layer->getSignature().getResults();
+    for (auto [i, out] : llvm::enumerate(outs)) {
+      if (i >= resultTypes.size())
+        break; // the count is callInto's error
+      Type elem = cast<RankedTensorType>(resultTypes[i]).getElementType();
+      if (!dtypeMatches(out.dtype(), elem))
+        raise("the buffer for result #" + std::to_string(i) +
+              " has the wrong dtype; @" + name() + " gives " + dtypeName(elem) +
+              (elem.isBF16() ? " (or uint16 bit patterns)" : ""));
+    }
+    std::vector<TensorRef> inRefs = refsOf(inputs), outRefs = refsOf(outs);
+    llvm::Error error = [&] {
+      nb::gil_scoped_release release;
+      return layer->callInto(inRefs, outRefs);
+    }();
+    if (error)
+      raise(llvm::toString(std::move(error)));
   }
 
   nb::list invoke(const std::vector<Array> &inputs) {
@@ -566,5 +612,9 @@ NB_MODULE(_hmoe, m) {
       .def("bind", &Compiled::bind, nb::arg("weights"))
       .def("call", &Compiled::call, nb::arg("inputs"))
       .def("call_bound", &Compiled::callBound, nb::arg("x"))
+      .def("call_into", &Compiled::callInto, nb::arg("inputs"), nb::arg("outs"))
+      .def("call_bound_into", &Compiled::callBoundInto, nb::arg("x"),
+           nb::arg("outs"))
+      .def_prop_ro("writes_in_place", &Compiled::writesInPlace)
       .def("time", &Compiled::time, nb::arg("inputs"), nb::arg("repetitions"));
 }

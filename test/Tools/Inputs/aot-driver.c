@@ -60,6 +60,16 @@ int main(int argc, char **argv) {
     }
   /* The destination-passing entry writes the same bits into the caller's
      buffers, twice in a row (the second time over the first's values). */
+  /* The results' sizes first, as a caller sizing its buffers does. */
+  int64_t shapes[3] = {-1, -1, -1};
+  hmoe_memref_int64_t_1d dshapes = {shapes, shapes, 0, {3}, {1}};
+  _mlir_ciface_aot_layer_result_shapes(&dx, &dg0, &dg1, &dw1, &db1, &dw2,
+                                       &dshapes);
+  if (shapes[0] != T || shapes[1] != 16 || shapes[2] != 8) {
+    fprintf(stderr, "aot_layer_result_shapes: [%lld, %lld], [%lld]\n",
+            (long long)shapes[0], (long long)shapes[1], (long long)shapes[2]);
+    return 3;
+  }
   float *y = malloc(T * 16 * sizeof(float) + 1);
   int64_t load[8];
   hmoe_memref_float_2d dy = {y, y, 0, {T, 16}, {16, 1}};
