@@ -102,11 +102,13 @@ struct AddIntoEntriesPass
   LogicalResult addInto(func::FuncOp layer) {
     ModuleOp module = getOperation();
     std::string name = (layer.getName() + "_into").str();
-    if (module.lookupSymbol(name))
-      return layer.emitOpError()
-             << "cannot get a destination-passing entry: @" << name
-             << " is already defined; rename it (or lower without the "
-                "entries: into-entries=0)";
+    std::string shapesName = (layer.getName() + "_result_shapes").str();
+    for (StringRef taken : {StringRef(name), StringRef(shapesName)})
+      if (module.lookupSymbol(taken))
+        return layer.emitOpError()
+               << "cannot get a destination-passing entry: @" << taken
+               << " is already defined; rename it (or lower without the "
+                  "entries: into-entries=0)";
     FunctionType type = layer.getFunctionType();
     SmallVector<Type> inputs(type.getInputs());
     llvm::append_range(inputs, type.getResults());
@@ -153,12 +155,6 @@ struct AddIntoEntriesPass
       callAndCopy(layer, into);
       return success();
     }
-    std::string shapesName = (layer.getName() + "_result_shapes").str();
-    if (module.lookupSymbol(shapesName))
-      return layer.emitOpError()
-             << "cannot get a destination-passing entry: @" << shapesName
-             << " is already defined; rename it (or lower without the "
-                "entries: into-entries=0)";
     addResultShapes(layer, into, shapesName, allocs, sizeOps);
     moveBody(layer, into, allocs, sizeOps, ret);
     return success();
@@ -307,15 +303,15 @@ struct AddIntoEntriesPass
       pointers.push_back(
           memref::ExtractAlignedPointerAsIndexOp::create(b, loc, result));
     }
+    auto free = [&](Value result) {
+      if (deviceBuffers)
+        gpu::DeallocOp::create(b, loc, Type(), ValueRange{}, result);
+      else
+        memref::DeallocOp::create(b, loc, result);
+    };
     for (auto [i, result] : llvm::enumerate(call.getResults())) {
-      auto free = [&] {
-        if (deviceBuffers)
-          gpu::DeallocOp::create(b, loc, Type(), ValueRange{}, result);
-        else
-          memref::DeallocOp::create(b, loc, result);
-      };
       if (i == 0) {
-        free();
+        free(result);
         continue;
       }
       Value first;
@@ -327,7 +323,7 @@ struct AddIntoEntriesPass
       auto once = scf::IfOp::create(b, loc, first, /*withElseRegion=*/false);
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(once.thenBlock());
-      free();
+      free(result);
     }
     func::ReturnOp::create(b, loc);
   }

@@ -27,20 +27,26 @@ LogicalResult HMoEDialect::verifyOperationAttribute(Operation *op,
                                                     NamedAttribute attr) {
   StringRef name = attr.getName().strref();
   Attribute value = attr.getValue();
-  if (name == AbiAttrHelper::getNameStr()) {
+  // hmoe.abi and hmoe.into_abi: a function type on a function.
+  auto signatureOn = [&](StringRef what)
+      -> FailureOr<std::pair<FunctionType, FunctionOpInterface>> {
     auto type = dyn_cast<TypeAttr>(value);
     auto signature = type ? dyn_cast<FunctionType>(type.getValue()) : nullptr;
     if (!signature)
-      return op->emitError()
-             << "'" << name
-             << "' must be a function type (the layer function's signature), "
-                "got "
-             << value;
+      return op->emitError() << "'" << name << "' must be a function type ("
+                             << what << "), got " << value;
     auto func = dyn_cast<FunctionOpInterface>(op);
     if (!func)
       return op->emitError()
              << "'" << name << "' belongs on a function, not on "
              << op->getName();
+    return std::make_pair(signature, func);
+  };
+  if (name == AbiAttrHelper::getNameStr()) {
+    auto on = signatureOn("the layer function's signature");
+    if (failed(on))
+      return failure();
+    auto [signature, func] = *on;
     // Lowering to LLVM expands arguments; before that they correspond.
     auto ownType = dyn_cast<FunctionType>(func.getFunctionType());
     if (ownType && (ownType.getNumInputs() != signature.getNumInputs() ||
@@ -53,19 +59,11 @@ LogicalResult HMoEDialect::verifyOperationAttribute(Operation *op,
     return success();
   }
   if (name == IntoAbiAttrHelper::getNameStr()) {
-    auto type = dyn_cast<TypeAttr>(value);
-    auto signature = type ? dyn_cast<FunctionType>(type.getValue()) : nullptr;
-    if (!signature)
-      return op->emitError()
-             << "'" << name
-             << "' must be a function type (the signature of the layer whose "
-                "results the function writes), got "
-             << value;
-    auto func = dyn_cast<FunctionOpInterface>(op);
-    if (!func)
-      return op->emitError()
-             << "'" << name << "' belongs on a function, not on "
-             << op->getName();
+    auto on = signatureOn(
+        "the signature of the layer whose results the function writes");
+    if (failed(on))
+      return failure();
+    auto [signature, func] = *on;
     // Before lowering: the layer's inputs, then a buffer per result.
     auto ownType = dyn_cast<FunctionType>(func.getFunctionType());
     unsigned expected = signature.getNumInputs() + signature.getNumResults();
