@@ -121,6 +121,10 @@ class Library:
         self.lib = ctypes.CDLL(os.path.abspath(path))
         self.entry = getattr(self.lib, "_mlir_" + function)
         self.entry.argtypes = [ctypes.POINTER(ctypes.c_void_p)]
+        # The destination-passing entry (hmoe-add-into-entries), if any.
+        self.into = getattr(self.lib, "_mlir_" + function + "_into", None)
+        if self.into is not None:
+            self.into.argtypes = [ctypes.POINTER(ctypes.c_void_p)]
         self.results = results
         self.cuda = target == "cuda"
         self.lib.hmoe_free.argtypes = [ctypes.c_void_p]
@@ -149,13 +153,19 @@ class Library:
             owned.append(ptr)
         return pointers, owned
 
-    def invoke(self, arrays, pointers):
-        """Calls the layer; returns the result descriptor words."""
+    @staticmethod
+    def descriptors(arrays, pointers):
+        """The memref descriptor words of dense `arrays` at `pointers`."""
         words = []
         for a, ptr in zip(arrays, pointers):
             strides = [s // a.itemsize for s in a.strides] if a.size else \
                 [int(np.prod(a.shape[i + 1:])) for i in range(a.ndim)]
             words += [ptr, ptr, 0] + list(a.shape) + strides
+        return words
+
+    def invoke(self, arrays, pointers):
+        """Calls the layer; returns the result descriptor words."""
+        words = self.descriptors(arrays, pointers)
         arg_words = (ctypes.c_int64 * max(len(words), 1))(*words)
         out_words = (ctypes.c_int64 *
                      sum(descriptor_words(rank)
@@ -218,6 +228,40 @@ class Library:
             if r:
                 seconds.append(elapsed)
         for ptr in owned:
+            self.lib.hmoe_cuda_free(ptr)
+        return float(np.median(seconds))
+
+    def time_into(self, arrays, reps):
+        """As `time`, through the layer's _into entry: the results written
+        into buffers made once (device memory for CUDA), as an application
+        reusing its output tensors calls it; None without that entry."""
+        if self.into is None:
+            return None
+        arrays = [np.ascontiguousarray(a) for a in arrays]
+        pointers, owned = self.upload(arrays)
+        # One allocating call for the results' shapes.
+        first = self.invoke(arrays, pointers)
+        shapes = [r.shape for r in self.download(first)]
+        self.free_results(first, pointers)
+        outs = [np.empty(shape, dtype)
+                for shape, (dtype, _) in zip(shapes, self.results)]
+        out_pointers, out_owned = self.upload(outs)
+        words = self.descriptors(arrays + outs, pointers + out_pointers)
+        arg_words = (ctypes.c_int64 * max(len(words), 1))(*words)
+        args = (ctypes.c_void_p * max(len(words), 1))()
+        for i in range(len(words)):
+            args[i] = ctypes.addressof(arg_words) + 8 * i
+        seconds = []
+        for r in range(reps + 1):
+            if self.cuda:
+                self.lib.hmoe_cuda_timer_start()
+            start = time.perf_counter()
+            self.into(args)
+            elapsed = (self.lib.hmoe_cuda_timer_stop() * 1e-3 if self.cuda
+                       else time.perf_counter() - start)
+            if r:
+                seconds.append(elapsed)
+        for ptr in owned + out_owned:
             self.lib.hmoe_cuda_free(ptr)
         return float(np.median(seconds))
 
@@ -1077,6 +1121,13 @@ def bench(args):
             sec, eager, compiled = (
                 float(np.median(runs[k])) if runs[k] else float("nan")
                 for k in ("hmoe", "eager", "compile"))
+            # The same library into buffers of the caller's (no result
+            # allocations, no synchronisation before the launches).
+            try:
+                into = lib.time_into(inputs, args.reps)
+            except Exception as e:  # the main row still prints
+                print(f"  into the caller's buffers failed: {e}")
+                into = None
             spread = ", ".join(
                 f"{k} {(max(v) - min(v)) / np.median(v):.0%}"
                 for k, v in runs.items() if len(v) > 1 and np.median(v) > 0)
@@ -1084,6 +1135,8 @@ def bench(args):
                   f"{eager * 1e3:9.3f}ms {compiled * 1e3:9.3f}ms "
                   f"{floor * 1e3:9.3f}ms  {eager / sec:.2f}x, "
                   f"{compiled / sec:.2f}x; {sec / floor:.2f}x"
+                  + (f"; into the caller's buffers {into * 1e3:.3f}ms"
+                     if into is not None else "")
                   + (f" (spread over {args.rounds} rounds: {spread})"
                      if spread else ""), flush=True)
 

@@ -11,9 +11,11 @@
 #include "hmoe/Codegen/Passes.h"
 #include "hmoe/Dialect/HMoE/IR/HMoEDialect.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 namespace mlir::hmoe {
@@ -48,15 +50,33 @@ ValueRange dynamicSizes(Operation *alloc) {
   return cast<gpu::AllocOp>(alloc).getDynamicSizes();
 }
 
-/// Whether `value` is computed from the function's arguments alone by
-/// side-effect-free ops of its entry block (memref.dim of an argument,
-/// index arithmetic); collects those ops.
+/// Whether `op` computes a size without a way to fail: index arithmetic
+/// (a division only by a nonzero constant), casts, constants, a buffer's
+/// dimension. Run before the layer's own checks (at _into's top, in
+/// _result_shapes), a division by an input's size could trap first.
+bool isSafeSizeOp(Operation *op) {
+  if (isa<memref::DimOp, arith::ConstantOp, arith::AddIOp, arith::SubIOp,
+          arith::MulIOp, arith::IndexCastOp, arith::IndexCastUIOp,
+          arith::MaxSIOp, arith::MinSIOp, arith::MaxUIOp, arith::MinUIOp,
+          affine::AffineApplyOp, affine::AffineMaxOp, affine::AffineMinOp>(op))
+    return true; // (affine maps divide by constants only)
+  if (isa<arith::DivSIOp, arith::DivUIOp, arith::CeilDivSIOp,
+          arith::CeilDivUIOp, arith::FloorDivSIOp, arith::RemSIOp,
+          arith::RemUIOp>(op)) {
+    APInt divisor;
+    return matchPattern(op->getOperand(1), m_ConstantInt(&divisor)) &&
+           !divisor.isZero();
+  }
+  return false;
+}
+
+/// Whether `value` is computed from the function's arguments alone by safe
+/// size ops of its entry block; collects those ops.
 bool fromArguments(Value value, Block &entry, SetVector<Operation *> &ops) {
   if (auto arg = dyn_cast<BlockArgument>(value))
     return arg.getOwner() == &entry;
   Operation *def = value.getDefiningOp();
-  if (def->getBlock() != &entry || def->getNumRegions() != 0 ||
-      !isMemoryEffectFree(def))
+  if (def->getBlock() != &entry || !isSafeSizeOp(def))
     return false;
   if (ops.contains(def))
     return true;
@@ -67,16 +87,29 @@ bool fromArguments(Value value, Block &entry, SetVector<Operation *> &ops) {
   return true;
 }
 
+/// Whether the body frees `alloc` (a returned buffer it also deallocates
+/// on some path): the caller's buffer must not be freed.
+bool freedInBody(Operation *alloc) {
+  return llvm::any_of(alloc->getResult(0).getUsers(), [&](Operation *user) {
+    auto effects = dyn_cast<MemoryEffectOpInterface>(user);
+    return effects &&
+           effects.getEffectOnValue<MemoryEffects::Free>(alloc->getResult(0))
+               .has_value();
+  });
+}
+
 /// The message of a failed size check of the buffer for result `result`
-/// (argument `argument` of `into`).
+/// (argument `argument` of `into`); `computed`: the layer computes the size
+/// from its inputs' sizes (else it is the size of the result it returned).
 std::string sizeMessage(StringRef into, unsigned result, unsigned argument,
-                        int64_t dim) {
+                        int64_t dim, bool computed) {
   std::string message;
   llvm::raw_string_ostream os(message);
   os << "@" << into << ": the buffer for result #" << result << " (argument #"
      << argument << ") differs in dimension " << dim
-     << " from the result's size, which the layer computes from its inputs' "
-        "sizes";
+     << " from the result's size"
+     << (computed ? ", which the layer computes from its inputs' sizes"
+                  : ", which the layer returned for these inputs");
   return message;
 }
 
@@ -142,7 +175,7 @@ struct AddIntoEntriesPass
     bool replaceable = returns == 1 && ret->getBlock() == &entry;
     for (Value v : replaceable ? ret.getOperands() : ValueRange{}) {
       Operation *alloc = replaceableAllocation(v, entry);
-      if (!alloc || llvm::is_contained(allocs, alloc) ||
+      if (!alloc || llvm::is_contained(allocs, alloc) || freedInBody(alloc) ||
           !llvm::all_of(dynamicSizes(alloc), [&](Value size) {
             return fromArguments(size, entry, sizeOps);
           })) {
@@ -180,6 +213,10 @@ struct AddIntoEntriesPass
     if (layer->hasAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName()))
       shapes->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
                       b.getUnitAttr());
+    hmoe::HMoEDialect::ShapesOfAttrHelper(&getContext())
+        .setAttr(
+            shapes,
+            hmoe::HMoEDialect::AbiAttrHelper(&getContext()).getAttr(layer));
     Block *body = shapes.addEntryBlock();
     b.setInsertionPointToEnd(body);
     IRMapping map;
@@ -259,9 +296,10 @@ struct AddIntoEntriesPass
         Value same =
             arith::CmpIOp::create(b, alloc->getLoc(), arith::CmpIPredicate::eq,
                                   given, top.lookupOrDefault(sizes[j++]));
-        cf::AssertOp::create(
-            b, alloc->getLoc(), same,
-            sizeMessage(into.getName(), i, layer.getNumArguments() + i, d));
+        cf::AssertOp::create(b, alloc->getLoc(), same,
+                             sizeMessage(into.getName(), i,
+                                         layer.getNumArguments() + i, d,
+                                         /*computed=*/true));
       }
       alloc->getResult(0).replaceAllUsesWith(buffer);
       alloc->erase();
@@ -293,7 +331,8 @@ struct AddIntoEntriesPass
                                   memref::DimOp::create(b, loc, buffer, d),
                                   memref::DimOp::create(b, loc, result, d));
         cf::AssertOp::create(b, loc, same,
-                             sizeMessage(into.getName(), i, numInputs + i, d));
+                             sizeMessage(into.getName(), i, numInputs + i, d,
+                                         /*computed=*/false));
       }
       if (deviceBuffers)
         gpu::MemcpyOp::create(b, loc, TypeRange{}, ValueRange{}, buffer,

@@ -79,20 +79,31 @@ std::pair<Value, Value> byteRange(OpBuilder &b, Location loc,
 }
 
 /// The buffers a lowered function takes, in order, and how many of them are
-/// inputs: a layer's arguments (hmoe.abi), or a layer's _into twin's
-/// inputs and then the buffers for its results (hmoe.into_abi).
+/// inputs: a layer's arguments (hmoe.abi), a layer's _into twin's inputs
+/// and then the buffers for its results (hmoe.into_abi), or its
+/// _result_shapes' inputs and then the sizes' buffer (hmoe.shapes_of).
 std::optional<std::pair<SmallVector<Type>, unsigned>>
 describedBuffers(LLVM::LLVMFuncOp func) {
   MLIRContext *ctx = func.getContext();
   TypeAttr abi = hmoe::HMoEDialect::AbiAttrHelper(ctx).getAttr(func);
   TypeAttr into = hmoe::HMoEDialect::IntoAbiAttrHelper(ctx).getAttr(func);
-  auto signature = dyn_cast_or_null<FunctionType>(
-      abi ? abi.getValue() : (into ? into.getValue() : Type()));
+  TypeAttr shapes = hmoe::HMoEDialect::ShapesOfAttrHelper(ctx).getAttr(func);
+  TypeAttr which = abi ? abi : (into ? into : shapes);
+  auto signature =
+      dyn_cast_or_null<FunctionType>(which ? which.getValue() : Type());
   if (!signature)
     return std::nullopt;
   SmallVector<Type> buffers(signature.getInputs());
-  if (!abi)
+  if (into)
     llvm::append_range(buffers, signature.getResults());
+  if (shapes && !abi && !into) {
+    int64_t count = 0;
+    for (Type result : signature.getResults())
+      count += cast<ShapedType>(result).getRank();
+    buffers.push_back(
+        RankedTensorType::get({count}, IntegerType::get(ctx, 64)));
+    return std::make_pair(buffers, static_cast<unsigned>(buffers.size()));
+  }
   return std::make_pair(buffers, signature.getNumInputs());
 }
 
@@ -104,7 +115,8 @@ struct CheckDescriptorsPass
           func.isExternal() ? std::nullopt : describedBuffers(func);
       if (!described)
         continue;
-      auto &[buffers, inputs] = *described;
+      SmallVector<Type> &buffers = described->first;
+      unsigned inputs = described->second;
       unsigned expected = 0;
       for (Type buffer : buffers)
         expected += loweredArguments(buffer);
@@ -130,7 +142,8 @@ struct CheckDescriptorsPass
       };
       unsigned at = 0;
       SmallVector<std::pair<Value, Value>> ranges(buffers.size());
-      for (auto [i, buffer] : llvm::enumerate(buffers)) {
+      for (unsigned i = 0; i < buffers.size(); ++i) {
+        Type buffer = buffers[i];
         unsigned count = loweredArguments(buffer);
         if (auto tensor = dyn_cast<RankedTensorType>(buffer)) {
           ValueRange args = entry.getArguments().slice(at, count);

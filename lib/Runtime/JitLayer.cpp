@@ -220,9 +220,21 @@ JitLayer::create(ModuleOp module, StringRef function,
   layer->engine = std::move(*engine);
   layer->functionName = found->first;
   layer->signature = found->second;
-  layer->hasInto = module.lookupSymbol(found->first + "_into") &&
-                   module.lookupSymbol(found->first + "_result_shapes");
+  IntoEntries entries = intoEntriesOf(module, found->first, found->second);
+  layer->hasInto = entries.into && entries.resultShapes;
   return layer;
+}
+
+IntoEntries mlir::hmoe::intoEntriesOf(ModuleOp module, StringRef layer,
+                                      FunctionType signature) {
+  auto generated = [&](StringRef suffix, StringRef attr) {
+    Operation *op = module.lookupSymbol((layer + suffix).str());
+    auto of = op ? op->getAttrOfType<TypeAttr>(attr) : TypeAttr();
+    return of && of.getValue() == signature;
+  };
+  return {generated("_into", HMoEDialect::IntoAbiAttrHelper::getNameStr()),
+          generated("_result_shapes",
+                    HMoEDialect::ShapesOfAttrHelper::getNameStr())};
 }
 
 std::string mlir::hmoe::printSignature(FunctionType signature) {
@@ -436,11 +448,17 @@ llvm::Error JitLayer::callInto(ArrayRef<TensorRef> inputs,
   auto shapes = resultShapes(inputs);
   if (!shapes)
     return shapes.takeError();
-  if (outputs.size() != shapes->size())
-    return error("@" + functionName + " has " + llvm::Twine(shapes->size()) +
+  return invokeInto(inputs, outputs, *shapes);
+}
+
+llvm::Error JitLayer::invokeInto(ArrayRef<TensorRef> inputs,
+                                 ArrayRef<TensorRef> outputs,
+                                 ArrayRef<SmallVector<int64_t>> shapes) {
+  if (outputs.size() != shapes.size())
+    return error("@" + functionName + " has " + llvm::Twine(shapes.size()) +
                  " results; got " + llvm::Twine(outputs.size()) +
                  " buffers for them");
-  for (auto [i, pair] : llvm::enumerate(llvm::zip(outputs, *shapes))) {
+  for (auto [i, pair] : llvm::enumerate(llvm::zip(outputs, shapes))) {
     auto [output, shape] = pair;
     if (ArrayRef<int64_t>(output.shape) != ArrayRef<int64_t>(shape)) {
       std::string given, expected;
@@ -531,7 +549,7 @@ llvm::Error JitLayer::call(
       }
       outputs.push_back(TensorRef{out, SmallVector<int64_t>(shape)});
     }
-    return callInto(inputs, outputs);
+    return invokeInto(inputs, outputs, *shapes);
   }
   std::vector<int64_t> resultWords;
   SmallVector<TensorRef> device;

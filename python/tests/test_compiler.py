@@ -267,6 +267,29 @@ def test_results_into_given_buffers(as_torch):
         x = torch.from_numpy(x)
         like = lambda a: torch.empty_like(a)  # noqa: E731
     check_out_buffers(compiled, x, like)
+    # Against the layer lowered without the entries (its own allocations,
+    # results copied out): the same bits, so _into's body is the layer's.
+    plain = hmoe.compile(layer.to_spec(), options="into-entries=0",
+                         weights=weights)
+    assert not plain._jit.writes_in_place
+    y_plain, stats_plain = plain(x)
+    outs = [like(y_plain)] + [like(stats_plain[n]) for n in layer.stats]
+    compiled(x, out=outs)
+    np.testing.assert_array_equal(np.asarray(outs[0]), np.asarray(y_plain))
+    for n, o in zip(layer.stats, outs[1:]):
+        np.testing.assert_array_equal(np.asarray(o),
+                                      np.asarray(stats_plain[n]))
+    with pytest.raises(hmoe.MLIRError, match="cannot write into given "
+                       "buffers"):
+        plain(x, out=outs)
+    # No tokens: empty buffers (and rank-0 statistics) are fine.
+    empty = x[:0]
+    y0, stats0 = compiled(empty)
+    outs0 = [like(y0)] + [like(stats0[n]) for n in layer.stats]
+    compiled(empty, out=outs0)
+    assert tuple(np.shape(outs0[0])) == (0, 16)
+    for n, o in zip(layer.stats, outs0[1:]):
+        np.testing.assert_array_equal(np.asarray(o), np.asarray(stats0[n]))
 
 
 @pytest.mark.parametrize("dtype", ["f32", "bf16"])

@@ -20,9 +20,7 @@
 //       CHECK:   return %[[Y]], %[[L]]
 // CHECK-LABEL: func.func @layer_into(
 //  CHECK-SAME:     %[[X:.*]]: memref<?x8xf32>, %[[W:.*]]: memref<4x8xf32>, %[[OY:.*]]: memref<?x8xf32>, %[[OL:.*]]: memref<4xi64>)
-//  CHECK-SAME:     hmoe.into_abi = (tensor<?x8xf32>, tensor<4x8xf32>) -> (tensor<?x8xf32>, tensor<4xi64>)
-//  CHECK-SAME:     llvm.emit_c_interface
-//   CHECK-NOT:   hmoe.abi
+//  CHECK-SAME:     attributes {hmoe.into_abi = (tensor<?x8xf32>, tensor<4x8xf32>) -> (tensor<?x8xf32>, tensor<4xi64>), llvm.emit_c_interface} {
 //       CHECK:   %[[T:.*]] = memref.dim %[[X]], %{{.*}}
 //       CHECK:   %[[GIVEN:.*]] = memref.dim %[[OY]], %{{.*}}
 //       CHECK:   %[[SAME:.*]] = arith.cmpi eq, %[[GIVEN]], %[[T]]
@@ -34,7 +32,7 @@
 //       CHECK:   return{{$}}
 // CHECK-LABEL: func.func @layer_result_shapes(
 //  CHECK-SAME:     %[[X:.*]]: memref<?x8xf32>, %{{.*}}: memref<4x8xf32>, %[[S:.*]]: memref<3xi64>)
-//  CHECK-SAME:     llvm.emit_c_interface
+//  CHECK-SAME:     attributes {hmoe.shapes_of = (tensor<?x8xf32>, tensor<4x8xf32>) -> (tensor<?x8xf32>, tensor<4xi64>), llvm.emit_c_interface} {
 //       CHECK:   %[[T:.*]] = memref.dim %[[X]]
 //   CHECK-NOT:   memref.load
 //       CHECK:   %[[T64:.*]] = arith.index_cast %[[T]] : index to i64
@@ -85,6 +83,37 @@ func.func @data_sized(%count: memref<1xindex>) -> memref<?xf32>
     attributes {hmoe.abi = (tensor<1xindex>) -> tensor<?xf32>} {
   %c0 = arith.constant 0 : index
   %n = memref.load %count[%c0] : memref<1xindex>
+  %y = memref.alloc(%n) : memref<?xf32>
+  return %y : memref<?xf32>
+}
+
+// -----
+
+// A result freed on some path in the body, and one whose size divides by
+// an input's (run ahead of the layer's checks, the division could trap):
+// calls and copies.
+
+// CHECK-LABEL: func.func @freed_into(
+//       CHECK:   call @freed(
+//       CHECK:   memref.copy
+// CHECK-LABEL: func.func @divided_into(
+//       CHECK:   call @divided(
+//       CHECK:   memref.copy
+//   CHECK-NOT: @divided_result_shapes
+func.func @freed(%x: memref<4xf32>, %c: i1) -> memref<4xf32>
+    attributes {hmoe.abi = (tensor<4xf32>, i1) -> tensor<4xf32>} {
+  %y = memref.alloc() : memref<4xf32>
+  scf.if %c {
+    memref.dealloc %y : memref<4xf32>
+  }
+  return %y : memref<4xf32>
+}
+func.func @divided(%x: memref<?xf32>, %w: memref<?xf32>) -> memref<?xf32>
+    attributes {hmoe.abi = (tensor<?xf32>, tensor<?xf32>) -> tensor<?xf32>} {
+  %c0 = arith.constant 0 : index
+  %t = memref.dim %x, %c0 : memref<?xf32>
+  %k = memref.dim %w, %c0 : memref<?xf32>
+  %n = arith.divui %t, %k : index
   %y = memref.alloc(%n) : memref<?xf32>
   return %y : memref<?xf32>
 }

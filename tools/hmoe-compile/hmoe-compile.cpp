@@ -280,7 +280,7 @@ static std::string descriptorName(RankedTensorType type) {
 /// struct, the entry points (`into`: the destination-passing one; `shapes`:
 /// the results' shapes) and hmoe_free.
 static std::string makeHeader(StringRef name, FunctionType signature, bool cuda,
-                              bool into, bool shapes) {
+                              bool into, bool shapes, bool checked) {
   std::string text;
   llvm::raw_string_ostream os(text);
   std::string guard = ("HMOE_LAYER_" + name.upper() + "_H");
@@ -332,9 +332,11 @@ static std::string makeHeader(StringRef name, FunctionType signature, bool cuda,
   if (into) {
     os << "\n/* The same, writing each result into a buffer of the caller's "
           "(result i\n   in out<i>, of the result's sizes, overlapping no "
-          "other buffer; checked\n   at the call): no allocation, no copy. "
-          "*/\nvoid _mlir_ciface_"
-       << name << "_into(";
+          "other buffer; "
+       << (checked ? "checked\n   at the call"
+                   : "NOT checked:\n   compiled with runtime-checks=0")
+       << "): no allocation, no copy. */\nvoid _mlir_ciface_" << name
+       << "_into(";
     for (auto [i, t] : llvm::enumerate(signature.getInputs()))
       os << descriptorName(cast<RankedTensorType>(t)) << " *arg" << i << ", ";
     for (auto [i, t] : llvm::enumerate(signature.getResults()))
@@ -461,7 +463,7 @@ int main(int argc, char **argv) {
                      UnitAttr::get(&context));
 
   PassManager pm(&context);
-  bool into = false;
+  bool into = false, checked = true;
   if (cuda) {
     auto options = hmoe::LowerToNVVMOptions::createFromString(pipelineOptions);
     if (!options)
@@ -470,6 +472,7 @@ int main(int argc, char **argv) {
     if (!options->intoEntries.hasValue())
       options->intoEntries = true;
     into = options->intoEntries;
+    checked = options->runtimeChecks;
     hmoe::buildLowerToNVVMPipeline(pm, *options);
   } else {
     auto options = hmoe::LowerToCPUOptions::createFromString(pipelineOptions);
@@ -478,6 +481,7 @@ int main(int argc, char **argv) {
     if (!options->intoEntries.hasValue())
       options->intoEntries = true;
     into = options->intoEntries;
+    checked = options->runtimeChecks;
     hmoe::buildLowerToCPUPipeline(pm, *options);
   }
   if (failed(pm.run(*module)))
@@ -491,7 +495,11 @@ int main(int argc, char **argv) {
   auto signature = cast<FunctionType>(abi.getValue());
   // Sizes ahead of the call: where the results are the layer's allocations
   // (hmoe-add-into-entries).
-  bool shapes = into && module->lookupSymbol(name + "_result_shapes");
+  // The entries hmoe-add-into-entries made for it: a layer without results
+  // has none, one whose result sizes depend on its data no _result_shapes.
+  hmoe::IntoEntries entries = hmoe::intoEntriesOf(*module, name, signature);
+  into = into && entries.into;
+  bool shapes = into && entries.resultShapes;
 
   // The CPU the pipeline compiled for (a CUDA layer's host code: any
   // x86-64).
@@ -593,7 +601,7 @@ int main(int argc, char **argv) {
                                              : headerFile.getValue());
   if (headerFile.empty())
     llvm::sys::path::replace_extension(header, "h");
-  writeText(header, makeHeader(name, signature, cuda, into, shapes));
+  writeText(header, makeHeader(name, signature, cuda, into, shapes, checked));
 
   // libomp (CPU) or the CUDA runtime beside the library, found through
   // $ORIGIN.

@@ -65,8 +65,11 @@ public:
   llvm::StringRef getFunctionName() const { return functionName; }
 
   /// Calls the layer on `inputs` (one per argument, shapes matching the
-  /// signature: an error otherwise) and copies each result into the dense
-  /// memory `allocateResult(index, shape)` returns.
+  /// signature: an error otherwise); result i goes to the dense memory
+  /// `allocateResult(i, shape)` returns (null: dropped). With
+  /// writesInPlace(), `allocateResult` is called before the layer runs (the
+  /// shapes from @<layer>_result_shapes) and the layer writes there;
+  /// otherwise after, and each result is copied there.
   llvm::Error call(llvm::ArrayRef<TensorRef> inputs,
                    llvm::function_ref<void *(unsigned, llvm::ArrayRef<int64_t>)>
                        allocateResult);
@@ -96,6 +99,10 @@ public:
 private:
   JitLayer() = default;
   llvm::Error checkInputs(llvm::ArrayRef<TensorRef> inputs);
+  /// callInto with the results' shapes known.
+  llvm::Error invokeInto(llvm::ArrayRef<TensorRef> inputs,
+                         llvm::ArrayRef<TensorRef> outputs,
+                         llvm::ArrayRef<llvm::SmallVector<int64_t>> shapes);
   llvm::Error invoke(llvm::ArrayRef<TensorRef> inputs,
                      std::vector<int64_t> &resultWords);
   /// Calls @<layer><suffix> (a packed entry) with `args`.
@@ -139,6 +146,17 @@ void registerJitTranslations(DialectRegistry &registry);
 /// The element size in bytes of the types a layer's tensors may have (f32,
 /// f64, f16, bf16, i32, i64), or 0.
 int64_t elementBytes(Type type);
+
+/// Which of hmoe-add-into-entries' functions `module` (lowered or not) has
+/// for the layer `layer` of tensor signature `signature`: @<layer>_into
+/// (hmoe.into_abi) and @<layer>_result_shapes (hmoe.shapes_of), not a
+/// function of the user's that happens to have the name.
+struct IntoEntries {
+  bool into = false;
+  bool resultShapes = false;
+};
+IntoEntries intoEntriesOf(ModuleOp module, llvm::StringRef layer,
+                          FunctionType signature);
 
 /// The C string hmoe-compile puts in a layer's library: the signature it
 /// was compiled for, as MLIR prints it; and the symbol that holds it.

@@ -495,8 +495,9 @@ private:
     if (!layer->writesInPlace())
       raise("@" + name() + " cannot write into given buffers: it has no @" +
             name() + "_into and @" + name() +
-            "_result_shapes (a library from an older hmoe-compile, or one "
-            "made with into-entries=0)");
+            "_result_shapes (its result sizes depend on its data; or it "
+            "was lowered with into-entries=0, or is a library from an older "
+            "hmoe-compile)");
     TypeRange resultTypes = layer->getSignature().getResults();
     for (auto [i, out] : llvm::enumerate(outs)) {
       if (i >= resultTypes.size())
@@ -612,9 +613,11 @@ NB_MODULE(_hmoe, m) {
       .def("bind", &Compiled::bind, nb::arg("weights"))
       .def("call", &Compiled::call, nb::arg("inputs"))
       .def("call_bound", &Compiled::callBound, nb::arg("x"))
-      .def("call_into", &Compiled::callInto, nb::arg("inputs"), nb::arg("outs"))
+      // No conversion of the buffers: the layer would write into a copy.
+      .def("call_into", &Compiled::callInto, nb::arg("inputs"),
+           nb::arg("outs").noconvert())
       .def("call_bound_into", &Compiled::callBoundInto, nb::arg("x"),
-           nb::arg("outs"))
+           nb::arg("outs").noconvert())
       .def_prop_ro("writes_in_place", &Compiled::writesInPlace)
       .def("time", &Compiled::time, nb::arg("inputs"), nb::arg("repetitions"));
 }

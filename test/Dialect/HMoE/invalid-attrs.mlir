@@ -304,6 +304,20 @@ func.func @into_abi_arity(%a: memref<2xf32>) -> memref<2xf32> attributes {hmoe.i
 
 // -----
 
+// expected-error @below {{'hmoe.shapes_of' must be a function type (the signature of the layer whose result sizes the function writes), got 3 : i64}}
+func.func @shapes_of_not_a_type() attributes {hmoe.shapes_of = 3} {
+  return
+}
+
+// -----
+
+// expected-error @below {{'hmoe.shapes_of' describes a layer of 1 arguments, so the function takes 2 arguments (inputs, then the sizes' buffer) and returns nothing; it has 1 arguments and 0 results}}
+func.func @shapes_of_arity(%a: memref<2xf32>) attributes {hmoe.shapes_of = (tensor<2xf32>) -> tensor<2xf32>} {
+  return
+}
+
+// -----
+
 // expected-error @below {{'hmoe.target_cpu' must be a string, got 3 : i64}}
 module attributes {hmoe.target_cpu = 3} {
 }
@@ -317,7 +331,7 @@ func.func @features_on_function() attributes {hmoe.target_features = "+avx2"} {
 
 // -----
 
-// expected-error @below {{unknown attribute 'hmoe.tile': the hmoe dialect defines 'hmoe.abi', 'hmoe.into_abi', 'hmoe.target_cpu', 'hmoe.target_features', 'hmoe.dynamic_tasks' and 'hmoe.read_only_args'}}
+// expected-error @below {{unknown attribute 'hmoe.tile': the hmoe dialect defines 'hmoe.abi', 'hmoe.into_abi', 'hmoe.shapes_of', 'hmoe.target_cpu', 'hmoe.target_features', 'hmoe.dynamic_tasks' and 'hmoe.read_only_args'}}
 func.func @unknown() attributes {hmoe.tile = 4} {
   return
 }

@@ -78,6 +78,26 @@ LogicalResult HMoEDialect::verifyOperationAttribute(Operation *op,
              << " arguments and " << ownType.getNumResults() << " results";
     return success();
   }
+  if (name == ShapesOfAttrHelper::getNameStr()) {
+    auto on = signatureOn(
+        "the signature of the layer whose result sizes the function writes");
+    if (failed(on))
+      return failure();
+    auto [signature, func] = *on;
+    // Before lowering: the layer's inputs, then the sizes' buffer.
+    auto ownType = dyn_cast<FunctionType>(func.getFunctionType());
+    if (ownType && (ownType.getNumInputs() != signature.getNumInputs() + 1 ||
+                    ownType.getNumResults() != 0))
+      return op->emitError()
+             << "'" << name << "' describes a layer of "
+             << signature.getNumInputs() << " arguments, so the function takes "
+             << signature.getNumInputs() + 1
+             << " arguments (inputs, then the sizes' buffer) and returns "
+                "nothing; it has "
+             << ownType.getNumInputs() << " arguments and "
+             << ownType.getNumResults() << " results";
+    return success();
+  }
   if (name == TargetCpuAttrHelper::getNameStr() ||
       name == TargetFeaturesAttrHelper::getNameStr()) {
     if (!isa<StringAttr>(value))
@@ -111,7 +131,8 @@ LogicalResult HMoEDialect::verifyOperationAttribute(Operation *op,
   return op->emitError()
          << "unknown attribute '" << name
          << "': the hmoe dialect defines 'hmoe.abi', 'hmoe.into_abi', "
-            "'hmoe.target_cpu', 'hmoe.target_features', 'hmoe.dynamic_tasks' "
+            "'hmoe.shapes_of', 'hmoe.target_cpu', 'hmoe.target_features', "
+            "'hmoe.dynamic_tasks' "
             "and "
             "'hmoe.read_only_args'";
 }

@@ -65,6 +65,11 @@ def HMoE_Dialect : Dialect {
       (`@<layer>_into`, `hmoe-add-into-entries`): its arguments are the
       layer's inputs, then one buffer per result for it to write; it
       returns nothing.
+    * `hmoe.shapes_of = <function type>` on a function: it writes the
+      result sizes of the layer of that signature
+      (`@<layer>_result_shapes`, `hmoe-add-into-entries`): its arguments
+      are the layer's inputs, then a `memref<N x i64>` (N the sum of the
+      results' ranks); it returns nothing.
     * `hmoe.target_cpu = "<name>"` and `hmoe.target_features = "<+f,...>"`
       on a module: the CPU the module is compiled for
       (`hmoe-set-cpu-target`).
@@ -82,6 +87,7 @@ def HMoE_Dialect : Dialect {
   let discardableAttrs = (ins
     "::mlir::TypeAttr":$abi,
     "::mlir::TypeAttr":$into_abi,
+    "::mlir::TypeAttr":$shapes_of,
     "::mlir::StringAttr":$target_cpu,
     "::mlir::StringAttr":$target_features,
     "::mlir::UnitAttr":$dynamic_tasks,
