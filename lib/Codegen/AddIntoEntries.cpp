@@ -3,8 +3,9 @@
 // @<layer>_into(inputs..., outs...) writes the layer's results into the
 // caller's buffers. Where every result is a top-level allocation sized from
 // the arguments, the layer's body moves into it (the allocations become
-// the caller's buffers) and @<layer> allocates and calls it; otherwise
-// @<layer>_into calls @<layer> and copies.
+// the caller's buffers), @<layer> allocates and calls it, and
+// @<layer>_result_shapes gives the sizes first; otherwise @<layer>_into
+// calls @<layer> and copies.
 //
 //===----------------------------------------------------------------------===//
 
