@@ -136,6 +136,22 @@ void appendDescriptor(const TensorRef &tensor, std::vector<int64_t> &words) {
   }
 }
 
+/// The arguments of a packed entry: a pointer to each descriptor word.
+SmallVector<void *> packedArgs(std::vector<int64_t> &words) {
+  SmallVector<void *> args;
+  for (int64_t &word : words)
+    args.push_back(&word);
+  return args;
+}
+
+/// The bytes of a dense buffer of this shape and the tensor type's element.
+int64_t denseBytes(Type type, ArrayRef<int64_t> shape) {
+  int64_t bytes = elementBytes(cast<RankedTensorType>(type).getElementType());
+  for (int64_t d : shape)
+    bytes *= d;
+  return bytes;
+}
+
 /// Copies a result memref (any strides) into dense memory.
 void copyOut(const int64_t *words, int64_t rank, int64_t elemSize, char *out) {
   const char *base =
@@ -341,9 +357,7 @@ JitLayer::loadLibrary(StringRef path, StringRef function,
 SmallVector<TensorRef> JitLayer::upload(ArrayRef<TensorRef> inputs) {
   SmallVector<TensorRef> device;
   for (auto [input, type] : llvm::zip(inputs, signature.getInputs())) {
-    int64_t bytes = elementBytes(cast<RankedTensorType>(type).getElementType());
-    for (int64_t d : input.shape)
-      bytes *= d;
+    int64_t bytes = denseBytes(type, input.shape);
     TensorRef copy{cuda->alloc(bytes), input.shape};
     if (bytes)
       cuda->copy(copy.data, input.data, bytes);
@@ -401,9 +415,7 @@ llvm::Error JitLayer::invoke(ArrayRef<TensorRef> inputs,
   std::vector<int64_t> inputWords;
   for (const TensorRef &input : inputs)
     appendDescriptor(input, inputWords);
-  SmallVector<void *> args;
-  for (int64_t &word : inputWords)
-    args.push_back(&word);
+  SmallVector<void *> args = packedArgs(inputWords);
   resultWords.clear();
   for (Type type : signature.getResults())
     resultWords.resize(resultWords.size() + 3 +
@@ -428,9 +440,7 @@ JitLayer::resultShapes(ArrayRef<TensorRef> inputs) {
   for (const TensorRef &input : inputs)
     appendDescriptor(input, words);
   appendDescriptor(TensorRef{sizes.data(), {count}}, words);
-  SmallVector<void *> args;
-  for (int64_t &word : words)
-    args.push_back(&word);
+  SmallVector<void *> args = packedArgs(words);
   if (llvm::Error err = invokeEntry("_result_shapes", args))
     return std::move(err);
   SmallVector<SmallVector<int64_t>> shapes;
@@ -473,11 +483,8 @@ llvm::Error JitLayer::invokeInto(ArrayRef<TensorRef> inputs,
   // An output that shares memory with another buffer: the layer's own
   // check would end the process; an error here instead.
   auto range = [&](const TensorRef &t, Type type) {
-    int64_t bytes = elementBytes(cast<RankedTensorType>(type).getElementType());
-    for (int64_t d : t.shape)
-      bytes *= d;
     auto begin = reinterpret_cast<uintptr_t>(t.data);
-    return std::make_pair(begin, begin + bytes);
+    return std::make_pair(begin, begin + denseBytes(type, t.shape));
   };
   SmallVector<std::pair<uintptr_t, uintptr_t>> ranges;
   for (auto [input, type] : llvm::zip(inputs, signature.getInputs()))
@@ -499,9 +506,7 @@ llvm::Error JitLayer::invokeInto(ArrayRef<TensorRef> inputs,
   std::vector<int64_t> words;
   for (const TensorRef &buffer : llvm::concat<const TensorRef>(inputs, outputs))
     appendDescriptor(buffer, words);
-  SmallVector<void *> args;
-  for (int64_t &word : words)
-    args.push_back(&word);
+  SmallVector<void *> args = packedArgs(words);
   return invokeEntry("_into", args);
 }
 
@@ -540,10 +545,7 @@ llvm::Error JitLayer::call(
     for (auto [i, shape] : llvm::enumerate(*shapes)) {
       void *out = allocateResult(i, shape);
       if (!out) {
-        int64_t bytes = elementBytes(
-            cast<RankedTensorType>(signature.getResult(i)).getElementType());
-        for (int64_t d : shape)
-          bytes *= d;
+        int64_t bytes = denseBytes(signature.getResult(i), shape);
         dropped.emplace_back(new char[std::max<int64_t>(bytes, 1)]);
         out = dropped.back().get();
       }
