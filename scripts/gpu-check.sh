@@ -4,9 +4,10 @@
 #   bash scripts/gpu-check.sh prepare   # here: LLVM/MLIR, the CUDA toolkit
 #       compiles the check's layers (integration-matrix groups, W1/W2 in f32
 #       and bf16, G1) with hmoe-compile --target=cuda into build/gpu-check
-#       (about 62 MB: the cases' fatbins for sm_80 and sm_90a, the
-#       benchmarks' sm_90a images, libhmoe_cuda_runtime.so; a device call
-#       carries 64 MiB with the source tree).
+#       (about 66 MB: the cases' fatbins for sm_80 and sm_90a, the
+#       benchmarks' sm_90a images, libhmoe_cuda_runtime.so) and packs it
+#       into build/gpu-check.tar.gz (about 26 MB: a device call carries
+#       64 MiB with the source tree, and the images compress 2.5x).
 #
 #   bash scripts/gpu-check.sh run       # on a GPU machine: driver, NumPy,
 #                                       # PyTorch; no LLVM/MLIR, no network
@@ -33,10 +34,11 @@
 #       NCU_S, BENCH_S; 0 skips a stage); the whole run stays under 10 minutes.
 #
 # With the device tool: run(command="bash scripts/gpu-check.sh run",
-# carry=["build/gpu-check"]).
+# carry=["build/gpu-check.tar.gz"]); `run` unpacks it into build/gpu-check.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 DIR=${GPU_CHECK_DIR:-build/gpu-check}
+PACK=$DIR.tar.gz
 # Here: the project's venv (NumPy); on the GPU machine: its python3.
 if [ -z "${PYTHON:-}" ] && [ -x python/.venv/bin/python ]; then
   PY=python/.venv/bin/python
@@ -47,21 +49,27 @@ fi
 case "${1:-}" in
 prepare)
   set -e
-  rm -rf "$DIR"
+  rm -rf "$DIR" "$PACK"
   "$PY" scripts/gpu_check.py prepare --hmoe-compile build/bin/hmoe-compile \
     --out "$DIR" --bench
   du -sh "$DIR"
   # A device call carries the source tree and the carried paths, 64 MiB in
-  # all: past that the run would fail on the device machine, its minutes
-  # spent, so say so here.
+  # all, so the libraries travel compressed (each fatbin's SASS and the
+  # host code compress 2.5x; gzip, which any machine unpacks). Past 64 MiB
+  # the run would fail on the device machine, its minutes spent, so say so
+  # here.
+  tar -czf "$PACK" -C "$(dirname "$DIR")" "$(basename "$DIR")"
+  # The directory here is what the pack holds: `run` here unpacks nothing.
+  touch -r "$PACK" "$DIR/.unpacked"
   # (Tracked files and untracked ones git does not ignore, as the call
   # copies them; a file deleted from the work tree counts nothing.)
   tree=$({ git ls-files -z --cached --others --exclude-standard |
     xargs -0 stat -c %s 2>/dev/null || true; } | awk '{s += $1} END {print s + 0}')
-  prepared=$(du -sb "$DIR" | cut -f1)
-  echo "carried with the tree: $(( (tree + prepared) / 1048576 )) MiB of 64"
+  prepared=$(stat -c %s "$PACK")
+  echo "$PACK: $prepared bytes; carried with the tree:" \
+    "$(( (tree + prepared) / 1048576 )) MiB of 64"
   if [ $(( tree + prepared )) -gt $(( 64 * 1048576 )) ]; then
-    echo "error: $DIR ($prepared bytes) and the tree ($tree) pass the" \
+    echo "error: $PACK ($prepared bytes) and the tree ($tree) pass the" \
       "device call's 64 MiB; drop benchmark libraries (gpu_check.py)" >&2
     exit 1
   fi
@@ -78,6 +86,16 @@ run)
   echo "== $(date -u) $(hostname)"
   nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.max.sm --format=csv || true
   "$PY" -c 'import sys, numpy; print("python", sys.version.split()[0], "numpy", numpy.__version__)'
+  # The carried pack, unpacked unless the directory already holds it (a
+  # warm machine keeps the last call's directory: a newer pack replaces
+  # it, whether or not the copy kept the pack's time).
+  if [ -f "$PACK" ] && { [ ! -e "$DIR/.unpacked" ] ||
+      [ "$PACK" -nt "$DIR/.unpacked" ]; }; then
+    rm -rf "$DIR"
+    tar -xzf "$PACK" -C "$(dirname "$DIR")" || exit 1
+    touch -r "$PACK" "$DIR/.unpacked"
+    echo "unpacked $PACK into $DIR"
+  fi
   status=0
   if [ "$CHECK_S" -gt 0 ]; then
     echo "== 1. the prepared cases against the reference (a process each)"
