@@ -238,6 +238,24 @@ JitLayer::create(ModuleOp module, StringRef function,
   layer->signature = found->second;
   IntoEntries entries = intoEntriesOf(module, found->first, found->second);
   layer->hasInto = entries.into && entries.resultShapes;
+  // The entries' addresses once (this compiles the module): a lookup by
+  // name per call costs a symbol search, several microseconds of a small
+  // layer's call (two lookups a call with _result_shapes).
+  auto entry = [&](StringRef suffix, void (*&address)(void **)) {
+    auto found =
+        layer->engine->lookupPacked(layer->functionName + suffix.str());
+    if (found)
+      address = *found;
+    return found.takeError();
+  };
+  if (llvm::Error err = entry("", layer->packed))
+    return std::move(err);
+  if (layer->hasInto) {
+    if (llvm::Error err = entry("_into", layer->packedInto))
+      return std::move(err);
+    if (llvm::Error err = entry("_result_shapes", layer->packedShapes))
+      return std::move(err);
+  }
   return layer;
 }
 
@@ -397,17 +415,6 @@ llvm::Error JitLayer::checkInputs(ArrayRef<TensorRef> inputs) {
   return llvm::Error::success();
 }
 
-llvm::Error JitLayer::invokeEntry(StringRef suffix,
-                                  MutableArrayRef<void *> args) {
-  if (!packed)
-    return engine->invokePacked(functionName + suffix.str(), args);
-  void (*entry)(void **) = suffix.empty()      ? packed
-                           : suffix == "_into" ? packedInto
-                                               : packedShapes;
-  entry(args.data());
-  return llvm::Error::success();
-}
-
 llvm::Error JitLayer::invoke(ArrayRef<TensorRef> inputs,
                              std::vector<int64_t> &resultWords) {
   if (llvm::Error err = checkInputs(inputs))
@@ -422,7 +429,8 @@ llvm::Error JitLayer::invoke(ArrayRef<TensorRef> inputs,
                        2 * cast<RankedTensorType>(type).getRank());
   if (!resultWords.empty())
     args.push_back(resultWords.data());
-  return invokeEntry("", args);
+  packed(args.data());
+  return llvm::Error::success();
 }
 
 llvm::Expected<SmallVector<SmallVector<int64_t>>>
@@ -441,8 +449,7 @@ JitLayer::resultShapes(ArrayRef<TensorRef> inputs) {
     appendDescriptor(input, words);
   appendDescriptor(TensorRef{sizes.data(), {count}}, words);
   SmallVector<void *> args = packedArgs(words);
-  if (llvm::Error err = invokeEntry("_result_shapes", args))
-    return std::move(err);
+  packedShapes(args.data());
   SmallVector<SmallVector<int64_t>> shapes;
   int64_t at = 0;
   for (Type type : signature.getResults()) {
@@ -507,7 +514,8 @@ llvm::Error JitLayer::invokeInto(ArrayRef<TensorRef> inputs,
   for (const TensorRef &buffer : llvm::concat<const TensorRef>(inputs, outputs))
     appendDescriptor(buffer, words);
   SmallVector<void *> args = packedArgs(words);
-  return invokeEntry("_into", args);
+  packedInto(args.data());
+  return llvm::Error::success();
 }
 
 void JitLayer::releaseResults(ArrayRef<TensorRef> inputs,

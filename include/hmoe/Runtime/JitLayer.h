@@ -105,9 +105,6 @@ private:
                          llvm::ArrayRef<llvm::SmallVector<int64_t>> shapes);
   llvm::Error invoke(llvm::ArrayRef<TensorRef> inputs,
                      std::vector<int64_t> &resultWords);
-  /// Calls @<layer><suffix> (a packed entry) with `args`.
-  llvm::Error invokeEntry(llvm::StringRef suffix,
-                          llvm::MutableArrayRef<void *> args);
   void releaseResults(llvm::ArrayRef<TensorRef> inputs,
                       const std::vector<int64_t> &resultWords);
   /// Copies of `inputs` in device memory (a CUDA library's layer).
@@ -129,8 +126,8 @@ private:
   void (*freeResult)(void *) = nullptr;
 
   std::unique_ptr<ExecutionEngine> engine;
-  /// The packed entries of a library layer (instead of an engine): the
-  /// layer, its _into and _result_shapes (null where the library has none).
+  /// The packed entries (the library's, or the engine's looked up once):
+  /// the layer, its _into and _result_shapes (null where it has none).
   void (*packed)(void **) = nullptr;
   void (*packedInto)(void **) = nullptr;
   void (*packedShapes)(void **) = nullptr;
