@@ -112,6 +112,29 @@ void yieldToInner(RewriterBase &rewriter, scf::ParallelOp loop,
   llvm::append_range(worklist, inner);
 }
 
+/// Versions `loop`, whose trip count is dynamic, for a run with at most one
+/// iteration: that copy runs serially, without a thread team's fork, join
+/// and worksharing set-up (several microseconds a loop: at T = 1 most of a
+/// small layer's call).
+void serializeSingleIteration(RewriterBase &rewriter, scf::ParallelOp loop) {
+  Location loc = loop.getLoc();
+  rewriter.setInsertionPoint(loop);
+  Value single;
+  for (auto [lb, ub, step] :
+       llvm::zip(loop.getLowerBound(), loop.getUpperBound(), loop.getStep())) {
+    Value next = arith::AddIOp::create(rewriter, loc, lb, step);
+    Value one = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::sge,
+                                      next, ub);
+    single = single ? arith::AndIOp::create(rewriter, loc, single, one) : one;
+  }
+  auto choice =
+      scf::IfOp::create(rewriter, loc, single, /*withElseRegion=*/true);
+  rewriter.setInsertionPointToStart(choice.thenBlock());
+  auto serial = cast<scf::ParallelOp>(rewriter.clone(*loop));
+  rewriter.moveOpBefore(loop, choice.elseBlock()->getTerminator());
+  serialize(rewriter, serial);
+}
+
 struct HMoEChooseParallelLoopsPass
     : public hmoe::impl::HMoEChooseParallelLoopsBase<
           HMoEChooseParallelLoopsPass> {
@@ -159,6 +182,15 @@ struct HMoEChooseParallelLoopsPass
       if (trips)
         markExpertTasks(rewriter, loop);
     }
+    if (!serialSingle)
+      return;
+    SmallVector<scf::ParallelOp> kept;
+    getOperation()->walk([&](scf::ParallelOp loop) {
+      if (loop.getInitVals().empty() && !staticTripCount(loop))
+        kept.push_back(loop);
+    });
+    for (scf::ParallelOp loop : kept)
+      serializeSingleIteration(rewriter, loop);
   }
 };
 } // namespace

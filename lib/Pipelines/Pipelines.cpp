@@ -392,6 +392,8 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
                                    : std::numeric_limits<int64_t>::max();
   if (options.parallelExperts == 0)
     parallelLoops.adaptiveRows = options.adaptiveRows;
+  // (Without threads a serial copy would only be more code.)
+  parallelLoops.serialSingle = options.openmp && options.serialSingle;
   pm.addNestedPass<func::FuncOp>(createHMoEChooseParallelLoops(parallelLoops));
   if (options.openmp) {
     pm.addPass(createHMoEConvertTaskLoopsToOpenMP());

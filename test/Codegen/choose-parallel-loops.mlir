@@ -1,4 +1,4 @@
-// RUN: hmoe-opt %s --hmoe-choose-parallel-loops=min-trip-count=8 --split-input-file | FileCheck %s
+// RUN: hmoe-opt %s --hmoe-choose-parallel-loops='min-trip-count=8 serial-single=0' --split-input-file | FileCheck %s
 
 // 64 experts keep the threads: each expert's row loop runs on its thread,
 // the experts handed out as threads free up (they differ in size).
@@ -80,7 +80,7 @@ func.func @dynamic_and_plain(%m: memref<?x?xf32>, %t: index, %n: index) {
 
 // -----
 
-// RUN: hmoe-opt %s --hmoe-choose-parallel-loops='min-trip-count=99 adaptive-rows=16' --split-input-file | FileCheck %s --check-prefix=ADAPTIVE
+// RUN: hmoe-opt %s --hmoe-choose-parallel-loops='min-trip-count=99 adaptive-rows=16 serial-single=0' --split-input-file | FileCheck %s --check-prefix=ADAPTIVE
 
 // With adaptive-rows, 4 experts over a buffer of %m's rows are chosen at
 // run time: below 16 x 4 rows the loop over experts keeps the threads (its
@@ -115,6 +115,52 @@ func.func @adaptive(%m: memref<?x8xf32>, %n: index) {
       memref.store %f, %m[%r, %e] : memref<?x8xf32>
       scf.reduce
     }
+    scf.reduce
+  }
+  return
+}
+
+// -----
+
+// RUN: hmoe-opt %s --hmoe-choose-parallel-loops --split-input-file | FileCheck %s --check-prefix=SINGLE
+
+// serial-single (the default): a loop that keeps the threads and has a
+// dynamic trip count is compiled twice; with at most one iteration (every
+// dimension's lower bound + step >= its upper bound: one tile of tokens at
+// T = 1) it runs serially, with no thread team to start and join. A static
+// trip count is left alone.
+// SINGLE-LABEL: func.func @single_tile
+// SINGLE-SAME: (%[[M:.*]]: memref<?x?xf32>, %[[T:.*]]: index, %[[N:.*]]: index)
+// SINGLE-DAG: %[[C0:.*]] = arith.constant 0 : index
+// SINGLE-DAG: %[[C16:.*]] = arith.constant 16 : index
+// SINGLE-DAG: %[[C2:.*]] = arith.constant 2 : index
+// SINGLE: %[[NEXT0:.*]] = arith.addi %[[C0]], %[[C16]] : index
+// SINGLE: %[[ONE0:.*]] = arith.cmpi sge, %[[NEXT0]], %[[T]] : index
+// SINGLE: %[[NEXT1:.*]] = arith.addi %[[C0]], %[[C2]] : index
+// SINGLE: %[[ONE1:.*]] = arith.cmpi sge, %[[NEXT1]], %[[N]] : index
+// SINGLE: %[[SINGLE:.*]] = arith.andi %[[ONE0]], %[[ONE1]] : i1
+// SINGLE: scf.if %[[SINGLE]] {
+// SINGLE-NEXT: scf.for %[[I:.*]] = %[[C0]] to %[[T]] step %[[C16]] {
+// SINGLE-NEXT:   scf.for %[[J:.*]] = %[[C0]] to %[[N]] step %[[C2]] {
+// SINGLE-NEXT:     memref.store %{{.*}}, %[[M]][%[[I]], %[[J]]]
+// SINGLE: } else {
+// SINGLE-NEXT: scf.parallel (%[[I2:.*]], %[[J2:.*]]) = (%[[C0]], %[[C0]]) to (%[[T]], %[[N]]) step (%[[C16]], %[[C2]]) {
+// SINGLE-NEXT:   memref.store %{{.*}}, %[[M]][%[[I2]], %[[J2]]]
+// SINGLE: scf.parallel (%{{.*}}) = (%[[C0]]) to (%{{.*}}) step
+// SINGLE-NOT: scf.if
+// SINGLE: return
+func.func @single_tile(%m: memref<?x?xf32>, %t: index, %n: index) {
+  %c0 = arith.constant 0 : index
+  %c2 = arith.constant 2 : index
+  %c16 = arith.constant 16 : index
+  %c64 = arith.constant 64 : index
+  %f = arith.constant 1.0 : f32
+  scf.parallel (%i, %j) = (%c0, %c0) to (%t, %n) step (%c16, %c2) {
+    memref.store %f, %m[%i, %j] : memref<?x?xf32>
+    scf.reduce
+  }
+  scf.parallel (%i) = (%c0) to (%c64) step (%c2) {
+    memref.store %f, %m[%i, %i] : memref<?x?xf32>
     scf.reduce
   }
   return

@@ -13,7 +13,7 @@
 // RUN: not hmoe-opt '--hmoe-lower-to-cpu=gpu-mapped thread-load-bytes=-16' %s 2>&1 | FileCheck %s --check-prefix=LOADS
 // RUN: not hmoe-opt '--hmoe-lower-to-cpu=gpu-mapped warp-route-experts=-2' %s 2>&1 | FileCheck %s --check-prefix=WARP
 // The least values each takes are accepted.
-// RUN: hmoe-opt '--hmoe-lower-to-cpu=vector-width=0 tile-rows=0 tile-cols=0 k-block=-1 packed-rows=-1 parallel-experts=0 adaptive-rows=0' %s -o /dev/null
+// RUN: hmoe-opt '--hmoe-lower-to-cpu=vector-width=0 tile-rows=0 tile-cols=0 k-block=-1 packed-rows=-1 parallel-experts=0 adaptive-rows=0 serial-single=0' %s -o /dev/null
 // RUN: hmoe-opt '--hmoe-lower-to-cpu=gpu-mapped thread-jam=1 thread-load-bytes=0 warp-route-experts=-1' %s -o /dev/null
 
 // WIDTH: error: hmoe-lower-to-cpu: vector-width=-7: expected 0 (the target's schedule) or more
