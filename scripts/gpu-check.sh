@@ -4,10 +4,10 @@
 #   bash scripts/gpu-check.sh prepare   # here: LLVM/MLIR, the CUDA toolkit
 #       compiles the check's layers (integration-matrix groups, W1/W2 in f32
 #       and bf16, G1) with hmoe-compile --target=cuda into build/gpu-check
-#       (about 66 MB: the cases' fatbins for sm_80 and sm_90a, the
+#       (about 65 MB: the cases' fatbins for sm_80 and sm_90a, the
 #       benchmarks' sm_90a images, libhmoe_cuda_runtime.so) and packs it
-#       into build/gpu-check.tar.gz (about 26 MB: a device call carries
-#       64 MiB with the source tree, and the images compress 2.5x).
+#       into build/gpu-check.tar.gz (about 21 MB: a device call carries
+#       64 MiB with the source tree, and the images compress 3x).
 #
 #   bash scripts/gpu-check.sh run       # on a GPU machine: driver, NumPy,
 #                                       # PyTorch; no LLVM/MLIR, no network
@@ -38,6 +38,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 DIR=${GPU_CHECK_DIR:-build/gpu-check}
+DIR=${DIR%/}
 PACK=$DIR.tar.gz
 # Here: the project's venv (NumPy); on the GPU machine: its python3.
 if [ -z "${PYTHON:-}" ] && [ -x python/.venv/bin/python ]; then
@@ -54,8 +55,8 @@ prepare)
     --out "$DIR" --bench
   du -sh "$DIR"
   # A device call carries the source tree and the carried paths, 64 MiB in
-  # all, so the libraries travel compressed (each fatbin's SASS and the
-  # host code compress 2.5x; gzip, which any machine unpacks). Past 64 MiB
+  # all, so the libraries travel compressed (the fatbins and the host code
+  # compress 3x; gzip, which any machine unpacks). Past 64 MiB
   # the run would fail on the device machine, its minutes spent, so say so
   # here.
   tar -czf "$PACK" -C "$(dirname "$DIR")" "$(basename "$DIR")"
@@ -92,9 +93,19 @@ run)
   if [ -f "$PACK" ] && { [ ! -e "$DIR/.unpacked" ] ||
       [ "$PACK" -nt "$DIR/.unpacked" ]; }; then
     rm -rf "$DIR"
-    tar -xzf "$PACK" -C "$(dirname "$DIR")" || exit 1
-    touch -r "$PACK" "$DIR/.unpacked"
+    # (A pack made for another GPU_CHECK_DIR holds another directory.)
+    if ! tar -xzf "$PACK" -C "$(dirname "$DIR")" || [ ! -d "$DIR" ] ||
+        ! touch -r "$PACK" "$DIR/.unpacked"; then
+      echo "error: $PACK did not unpack into $DIR" >&2
+      exit 1
+    fi
     echo "unpacked $PACK into $DIR"
+  elif [ ! -d "$DIR" ]; then
+    echo "error: neither $PACK nor $DIR is here: carry the pack" \
+      "(run(..., carry=[\"$PACK\"]))" >&2
+    exit 1
+  else
+    echo "using $DIR as it is (no $PACK newer than it)"
   fi
   status=0
   if [ "$CHECK_S" -gt 0 ]; then

@@ -238,9 +238,11 @@ JitLayer::create(ModuleOp module, StringRef function,
   layer->signature = found->second;
   IntoEntries entries = intoEntriesOf(module, found->first, found->second);
   layer->hasInto = entries.into && entries.resultShapes;
-  // The entries' addresses once (this compiles the module): a lookup by
-  // name per call costs a symbol search, several microseconds of a small
-  // layer's call (two lookups a call with _result_shapes).
+  // The module's constructors first (invokePacked ran them on its first
+  // call), then the entries' addresses once (this compiles the module): a
+  // lookup by name per call costs a symbol search, several microseconds of
+  // a small layer's call (two lookups a call with _result_shapes).
+  layer->engine->initialize();
   auto entry = [&](StringRef suffix, void (*&address)(void **)) {
     auto found =
         layer->engine->lookupPacked(layer->functionName + suffix.str());

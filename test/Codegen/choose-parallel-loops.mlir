@@ -134,6 +134,7 @@ func.func @adaptive(%m: memref<?x8xf32>, %n: index) {
 // SINGLE-DAG: %[[C0:.*]] = arith.constant 0 : index
 // SINGLE-DAG: %[[C16:.*]] = arith.constant 16 : index
 // SINGLE-DAG: %[[C2:.*]] = arith.constant 2 : index
+// SINGLE-DAG: %[[C64:.*]] = arith.constant 64 : index
 // SINGLE: %[[NEXT0:.*]] = arith.addi %[[C0]], %[[C16]] : index
 // SINGLE: %[[ONE0:.*]] = arith.cmpi sge, %[[NEXT0]], %[[T]] : index
 // SINGLE: %[[NEXT1:.*]] = arith.addi %[[C0]], %[[C2]] : index
@@ -146,7 +147,9 @@ func.func @adaptive(%m: memref<?x8xf32>, %n: index) {
 // SINGLE: } else {
 // SINGLE-NEXT: scf.parallel (%[[I2:.*]], %[[J2:.*]]) = (%[[C0]], %[[C0]]) to (%[[T]], %[[N]]) step (%[[C16]], %[[C2]]) {
 // SINGLE-NEXT:   memref.store %{{.*}}, %[[M]][%[[I2]], %[[J2]]]
-// SINGLE: scf.parallel (%{{.*}}) = (%[[C0]]) to (%{{.*}}) step
+// SINGLE-NOT: arith.cmpi
+// SINGLE-NOT: scf.if
+// SINGLE: scf.parallel (%{{.*}}) = (%[[C0]]) to (%[[C64]]) step (%[[C2]])
 // SINGLE-NOT: scf.if
 // SINGLE: return
 func.func @single_tile(%m: memref<?x?xf32>, %t: index, %n: index) {

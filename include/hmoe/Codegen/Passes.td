@@ -222,8 +222,8 @@ def HMoEChooseParallelLoops : Pass<"hmoe-choose-parallel-loops"> {
     (`parallel-experts=N` in hmoe-lower-to-cpu always splits the experts of
     layers with at least N of them.)
 
-    With `serial-single` (the default), every loop left parallel whose trip
-    count is dynamic is compiled twice as well, and runs serially when it
+    With `serial-single` (the default), every loop left parallel (without
+    reductions) whose trip count is dynamic is compiled twice as well, and runs serially when it
     has at most one iteration (each dimension's lower bound plus its step
     reaches its upper bound: one tile of tokens at T = 1): a thread team's
     fork, join and worksharing set-up cost several microseconds a loop,
