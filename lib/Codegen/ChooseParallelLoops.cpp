@@ -90,6 +90,19 @@ Value workSize(RewriterBase &rewriter, scf::ParallelOp loop) {
   return size;
 }
 
+/// Versions `loop` on `condition` (computed before it): `scf.if condition
+/// {copy} else {loop}`. Returns the copy, for the caller to transform.
+scf::ParallelOp versionLoop(RewriterBase &rewriter, scf::ParallelOp loop,
+                            Value condition) {
+  rewriter.setInsertionPoint(loop);
+  auto choice = scf::IfOp::create(rewriter, loop.getLoc(), condition,
+                                  /*withElseRegion=*/true);
+  rewriter.setInsertionPointToStart(choice.thenBlock());
+  auto copy = cast<scf::ParallelOp>(rewriter.clone(*loop));
+  rewriter.moveOpBefore(loop, choice.elseBlock()->getTerminator());
+  return copy;
+}
+
 /// Marks `loop`, a loop over experts keeping the threads, for a dynamic
 /// schedule: experts differ in size. (Loops over tiles of tokens, with a
 /// dynamic trip count, have equal tiles and may have many: a static
@@ -127,12 +140,7 @@ void serializeSingleIteration(RewriterBase &rewriter, scf::ParallelOp loop) {
                                       next, ub);
     single = single ? arith::AndIOp::create(rewriter, loc, single, one) : one;
   }
-  auto choice =
-      scf::IfOp::create(rewriter, loc, single, /*withElseRegion=*/true);
-  rewriter.setInsertionPointToStart(choice.thenBlock());
-  auto serial = cast<scf::ParallelOp>(rewriter.clone(*loop));
-  rewriter.moveOpBefore(loop, choice.elseBlock()->getTerminator());
-  serialize(rewriter, serial);
+  serialize(rewriter, versionLoop(rewriter, loop, single));
 }
 
 struct HMoEChooseParallelLoopsPass
@@ -164,11 +172,7 @@ struct HMoEChooseParallelLoopsPass
                                                      adaptiveRows * *trips);
         Value few = arith::CmpIOp::create(
             rewriter, loc, arith::CmpIPredicate::ult, size, bound);
-        auto choice = scf::IfOp::create(rewriter, loc, few,
-                                        /*withElseRegion=*/true);
-        rewriter.setInsertionPointToStart(choice.thenBlock());
-        auto outerKeeps = cast<scf::ParallelOp>(rewriter.clone(*loop));
-        rewriter.moveOpBefore(loop, choice.elseBlock()->getTerminator());
+        scf::ParallelOp outerKeeps = versionLoop(rewriter, loop, few);
         serializeNested(rewriter, outerKeeps);
         markExpertTasks(rewriter, outerKeeps);
         yieldToInner(rewriter, loop, outermost);

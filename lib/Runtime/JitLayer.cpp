@@ -236,8 +236,6 @@ JitLayer::create(ModuleOp module, StringRef function,
   layer->engine = std::move(*engine);
   layer->functionName = found->first;
   layer->signature = found->second;
-  IntoEntries entries = intoEntriesOf(module, found->first, found->second);
-  layer->hasInto = entries.into && entries.resultShapes;
   // The module's constructors first (invokePacked ran them on its first
   // call), then the entries' addresses once (this compiles the module): a
   // lookup by name per call costs a symbol search, several microseconds of
@@ -252,7 +250,8 @@ JitLayer::create(ModuleOp module, StringRef function,
   };
   if (llvm::Error err = entry("", layer->packed))
     return std::move(err);
-  if (layer->hasInto) {
+  IntoEntries entries = intoEntriesOf(module, found->first, found->second);
+  if (entries.into && entries.resultShapes) {
     if (llvm::Error err = entry("_into", layer->packedInto))
       return std::move(err);
     if (llvm::Error err = entry("_result_shapes", layer->packedShapes))
@@ -327,7 +326,6 @@ JitLayer::loadLibrary(StringRef path, StringRef function,
         library.getAddressOfSymbol((entry + "_into").c_str()));
     layer->packedShapes = reinterpret_cast<void (*)(void **)>(
         library.getAddressOfSymbol((entry + "_result_shapes").c_str()));
-    layer->hasInto = layer->packedInto && layer->packedShapes;
   }
   layer->functionName = function.str();
   layer->signature = signature;
@@ -437,7 +435,7 @@ llvm::Error JitLayer::invoke(ArrayRef<TensorRef> inputs,
 
 llvm::Expected<SmallVector<SmallVector<int64_t>>>
 JitLayer::resultShapes(ArrayRef<TensorRef> inputs) {
-  if (!hasInto)
+  if (!writesInPlace())
     return error("@" + functionName + " has no @" + functionName +
                  "_result_shapes (hmoe-add-into-entries)");
   if (llvm::Error err = checkInputs(inputs))
@@ -543,7 +541,7 @@ void JitLayer::releaseResults(ArrayRef<TensorRef> inputs,
 llvm::Error JitLayer::call(
     ArrayRef<TensorRef> inputs,
     llvm::function_ref<void *(unsigned, ArrayRef<int64_t>)> allocateResult) {
-  if (hasInto) {
+  if (writesInPlace()) {
     // The results' shapes first, then the layer writes into the caller's
     // memory: no buffer of its own, no copy (a result the caller does not
     // want still needs memory to be written to).

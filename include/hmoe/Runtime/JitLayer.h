@@ -78,7 +78,7 @@ public:
   /// hmoe-add-into-entries' @<layer>_into and @<layer>_result_shapes (a
   /// JIT-compiled layer or a CPU library from hmoe-compile, when its results
   /// are allocations sized from the inputs). `call` then makes no copy.
-  bool writesInPlace() const { return hasInto; }
+  bool writesInPlace() const { return packedInto && packedShapes; }
 
   /// Each result's shape for `inputs` (writesInPlace() only).
   llvm::Expected<llvm::SmallVector<llvm::SmallVector<int64_t>>>
@@ -131,7 +131,6 @@ private:
   void (*packed)(void **) = nullptr;
   void (*packedInto)(void **) = nullptr;
   void (*packedShapes)(void **) = nullptr;
-  bool hasInto = false;
   FunctionType signature;
   std::string functionName;
 };
