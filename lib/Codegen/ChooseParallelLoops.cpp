@@ -6,6 +6,7 @@
 
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/CallInterfaces.h"
 #include "llvm/ADT/SetVector.h"
 
 namespace mlir::hmoe {
@@ -16,11 +17,13 @@ namespace mlir::hmoe {
 using namespace mlir;
 
 namespace {
-/// The product of `loop`'s trip counts, if all are static.
-std::optional<int64_t> staticTripCount(scf::ParallelOp loop) {
+/// The product of the trip counts of a loop with these bounds, if all are
+/// static.
+std::optional<int64_t> staticTripCount(ValueRange lowerBounds,
+                                       ValueRange upperBounds,
+                                       ValueRange steps) {
   int64_t trips = 1;
-  for (auto [lb, ub, step] :
-       llvm::zip(loop.getLowerBound(), loop.getUpperBound(), loop.getStep())) {
+  for (auto [lb, ub, step] : llvm::zip(lowerBounds, upperBounds, steps)) {
     std::optional<int64_t> l = getConstantIntValue(lb),
                            u = getConstantIntValue(ub),
                            s = getConstantIntValue(step);
@@ -29,6 +32,56 @@ std::optional<int64_t> staticTripCount(scf::ParallelOp loop) {
     trips *= *u > *l ? (*u - *l + *s - 1) / *s : 0;
   }
   return trips;
+}
+
+std::optional<int64_t> staticTripCount(scf::ParallelOp loop) {
+  return staticTripCount(loop.getLowerBound(), loop.getUpperBound(),
+                         loop.getStep());
+}
+
+/// How many operations `block` runs, each op counted once and a loop's
+/// body times its static trip count, up to `cap` (cap + 1 past it); none
+/// where a count is only known at run time (a loop with dynamic bounds, a
+/// while, a call). A rough measure (a vector op counts as one, a load as
+/// one), for telling a loop worth a thread team from one that is not.
+std::optional<int64_t> staticWork(Block &block, int64_t cap) {
+  int64_t work = 0;
+  for (Operation &op : block) {
+    std::optional<int64_t> trips = 1;
+    if (auto loop = dyn_cast<scf::ForOp>(op))
+      trips = staticTripCount(loop.getLowerBound(), loop.getUpperBound(),
+                              loop.getStep());
+    else if (auto loop = dyn_cast<scf::ParallelOp>(op))
+      trips = staticTripCount(loop);
+    else if (isa<CallOpInterface>(op) ||
+             (op.getNumRegions() > 0 && !isa<scf::IfOp>(op)))
+      return std::nullopt;
+    if (!trips)
+      return std::nullopt;
+    int64_t body = 0;
+    for (Region &region : op.getRegions())
+      for (Block &inner : region) {
+        std::optional<int64_t> innerWork = staticWork(inner, cap);
+        if (!innerWork)
+          return std::nullopt;
+        body += *innerWork;
+      }
+    // Both factors are at most cap + 1 here: no overflow.
+    work += 1 + std::min(*trips, cap + 1) * std::min(body, cap + 1);
+    if (work > cap)
+      return cap + 1;
+  }
+  return work;
+}
+
+/// Whether `loop`'s whole work is known at compile time and at most
+/// `maxWork` operations: less than a thread team's fork and join cost.
+bool isSmallWork(scf::ParallelOp loop, int64_t maxWork) {
+  if (maxWork <= 0)
+    return false;
+  std::optional<int64_t> trips = staticTripCount(loop);
+  std::optional<int64_t> body = staticWork(*loop.getBody(), maxWork);
+  return trips && body && *trips <= maxWork && *trips * *body <= maxWork;
 }
 
 /// Replaces `loop` (no reductions) by a nest of scf.for with its body.
@@ -148,6 +201,12 @@ struct HMoEChooseParallelLoopsPass
           HMoEChooseParallelLoopsPass> {
   using Base::Base;
   void runOnOperation() override {
+    if (serialWork < 0) {
+      emitError(getOperation()->getLoc())
+          << "hmoe-choose-parallel-loops: serial-work=" << serialWork.getValue()
+          << ": expected 0 (never) or more";
+      return signalPassFailure();
+    }
     IRRewriter rewriter(&getContext());
     // Outermost loops first: each either keeps the threads (and its nested
     // loops are serialised) or hands them to the loops inside.
@@ -158,7 +217,17 @@ struct HMoEChooseParallelLoopsPass
     });
     while (!outermost.empty()) {
       scf::ParallelOp loop = outermost.pop_back_val();
-      if (!loop.getInitVals().empty() || !containsParallel(loop))
+      if (!loop.getInitVals().empty())
+        continue;
+      // Too little work for the threads (a gate's few rows of weights, a
+      // fill of a few hundred values): the nest runs on the calling
+      // thread.
+      if (isSmallWork(loop, serialWork)) {
+        serializeNested(rewriter, loop);
+        serialize(rewriter, loop);
+        continue;
+      }
+      if (!containsParallel(loop))
         continue;
       std::optional<int64_t> trips = staticTripCount(loop);
       // Decided at run time: the outer loop keeps the threads when there

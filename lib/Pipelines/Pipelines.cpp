@@ -141,7 +141,8 @@ SmallVector<std::string> cpuOptionErrors(const hmoe::LowerToCPUOptions &o) {
                  "-1 (the target's schedule), 0 (never) or more"),
       belowLeast(cpu, "parallel-experts", o.parallelExperts, 0,
                  "0 (never) or more"),
-      belowLeast(cpu, "adaptive-rows", o.adaptiveRows, 0, "0 (never) or more")};
+      belowLeast(cpu, "adaptive-rows", o.adaptiveRows, 0, "0 (never) or more"),
+      belowLeast(cpu, "serial-work", o.serialWork, 0, "0 (never) or more")};
   llvm::append_range(errors, gpuScheduleErrors(cpu, o));
   return errors;
 }
@@ -394,6 +395,7 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
     parallelLoops.adaptiveRows = options.adaptiveRows;
   // (Without threads a serial copy would only be more code.)
   parallelLoops.serialSingle = options.openmp && options.serialSingle;
+  parallelLoops.serialWork = options.openmp ? options.serialWork : 0;
   pm.addNestedPass<func::FuncOp>(createHMoEChooseParallelLoops(parallelLoops));
   if (options.openmp) {
     pm.addPass(createHMoEConvertTaskLoopsToOpenMP());

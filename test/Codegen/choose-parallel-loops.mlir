@@ -168,3 +168,76 @@ func.func @single_tile(%m: memref<?x?xf32>, %t: index, %n: index) {
   }
   return
 }
+
+// -----
+
+// RUN: hmoe-opt %s --hmoe-choose-parallel-loops='serial-work=64 serial-single=0' --split-input-file | FileCheck %s --check-prefix=WORK
+// RUN: not hmoe-opt %s --hmoe-choose-parallel-loops='serial-work=-1' 2>&1 | FileCheck %s --check-prefix=WORK-ERROR
+
+// serial-work: a nest whose work is static (each op once, a loop's body
+// times its trip count) and at most serial-work runs serially, nested
+// parallel loops included; 66 operations, a loop with a dynamic bound
+// inside, or a call inside keep the threads.
+// WORK-ERROR: error: hmoe-choose-parallel-loops: serial-work=-1: expected 0 (never) or more
+// WORK-LABEL: func.func @small_work
+// 4 x (for: 1 + 4 x 2, reduce: 1) = 40
+// WORK: scf.for
+// WORK-NEXT: scf.for
+// WORK-NEXT: memref.store
+// 2 x (2 x 2 + 1 + 1) = 12, the inner parallel loop too
+// WORK: scf.for
+// WORK-NEXT: scf.for
+// WORK-NEXT: memref.store
+// 32 x 2 = 64
+// WORK: scf.for
+// WORK-NEXT: memref.store
+// 33 x 2 = 66
+// WORK: scf.parallel
+// WORK: scf.parallel
+// WORK-NEXT: scf.for %{{.*}} = %{{.*}} to %[[N:.*]] step
+// WORK: scf.parallel
+// WORK-NEXT: func.call @opaque
+// WORK-NOT: scf.parallel
+// WORK: return
+func.func private @opaque()
+func.func @small_work(%m: memref<?x?xf32>, %n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c4 = arith.constant 4 : index
+  %c64 = arith.constant 64 : index
+  %c66 = arith.constant 66 : index
+  %f = arith.constant 1.0 : f32
+  scf.parallel (%i) = (%c0) to (%c4) step (%c1) {
+    scf.for %j = %c0 to %c4 step %c1 {
+      memref.store %f, %m[%i, %j] : memref<?x?xf32>
+    }
+    scf.reduce
+  }
+  scf.parallel (%i) = (%c0) to (%c2) step (%c1) {
+    scf.parallel (%j) = (%c0) to (%c2) step (%c1) {
+      memref.store %f, %m[%i, %j] : memref<?x?xf32>
+      scf.reduce
+    }
+    scf.reduce
+  }
+  scf.parallel (%i) = (%c0) to (%c64) step (%c2) {
+    memref.store %f, %m[%i, %i] : memref<?x?xf32>
+    scf.reduce
+  }
+  scf.parallel (%i) = (%c0) to (%c66) step (%c2) {
+    memref.store %f, %m[%i, %i] : memref<?x?xf32>
+    scf.reduce
+  }
+  scf.parallel (%i) = (%c0) to (%c2) step (%c1) {
+    scf.for %j = %c0 to %n step %c1 {
+      memref.store %f, %m[%i, %j] : memref<?x?xf32>
+    }
+    scf.reduce
+  }
+  scf.parallel (%i) = (%c0) to (%c2) step (%c1) {
+    func.call @opaque() : () -> ()
+    scf.reduce
+  }
+  return
+}

@@ -222,15 +222,23 @@ def HMoEChooseParallelLoops : Pass<"hmoe-choose-parallel-loops"> {
     (`parallel-experts=N` in hmoe-lower-to-cpu always splits the experts of
     layers with at least N of them.)
 
-    With `serial-single` (the default), every loop left parallel (without
-    reductions) whose trip count is dynamic is compiled twice as well, and runs serially when it
-    has at most one iteration (each dimension's lower bound plus its step
-    reaches its upper bound: one tile of tokens at T = 1): a thread team's
-    fork, join and worksharing set-up cost several microseconds a loop,
-    and Debian's libomp formats a trace message at each worksharing loop's
-    set-up even with tracing off. A layer of 4 experts (D = H = 16) at
-    T = 1 on a 2-core Zen 3: 27.5 us a call against 14.0 (four parallel
-    regions a call against one).
+    A thread team's fork, join and worksharing set-up cost several
+    microseconds a loop (and Debian's libomp formats a trace message at each
+    worksharing loop's set-up even with tracing off), so two kinds of loops
+    run serially:
+
+    * a nest whose whole work is known at compile time (static trip counts
+      all the way down, no calls) and is at most `serial-work` operations
+      (each op counted once, a loop's body times its trip count): a gate's
+      weights centred and their norms taken, a fill of a few hundred
+      values;
+    * with `serial-single` (the default), every loop left parallel (without
+      reductions) whose trip count is dynamic is compiled twice, and runs
+      serially when it has at most one iteration (each dimension's lower
+      bound plus its step reaches its upper bound: one tile of tokens at
+      T = 1). A layer of 4 experts (D = H = 16) at T = 1 on a 2-core Zen 3:
+      27.5 us a call against 14.0 (four parallel regions a call against
+      one).
   }];
   let options = [
     Option<"minTripCount", "min-trip-count", "int64_t", /*default=*/"8",
@@ -244,6 +252,9 @@ def HMoEChooseParallelLoops : Pass<"hmoe-choose-parallel-loops"> {
     Option<"serialSingle", "serial-single", "bool", /*default=*/"true",
            "a parallel loop with a dynamic trip count runs serially when it "
            "has at most one iteration (both versions are compiled)">,
+    Option<"serialWork", "serial-work", "int64_t", /*default=*/"0",
+           "a parallel nest whose work is static and at most this many "
+           "operations runs serially (0: never)">,
   ];
   let dependentDialects = ["::mlir::scf::SCFDialect"];
 }

@@ -109,6 +109,13 @@ struct LowerToCPUOptions : public PassPipelineOptions<LowerToCPUOptions> {
           "D = 16 layer at T = 1 on a 2-core Zen 3: 14.0 us a call against "
           "27.5 without"),
       llvm::cl::init(true)};
+  PassOptions::Option<int64_t> serialWork{
+      *this, "serial-work",
+      llvm::cl::desc(
+          "With openmp: a parallel loop nest whose work is known at compile "
+          "time and is at most this many operations runs on the calling "
+          "thread (hmoe-choose-parallel-loops; 0: never)"),
+      llvm::cl::init(32768)};
   PassOptions::Option<bool> gpuMapped{
       *this, "gpu-mapped",
       llvm::cl::desc(
