@@ -48,10 +48,12 @@ struct HMoELowerRoutingToLoopsPass
           HMoELowerRoutingToLoopsPass> {
   using Base::Base;
   void runOnOperation() override {
-    if (vectorWidth < 1 || vectorWidth > 64) {
+    if (vectorWidth < 1 || vectorWidth > 64 ||
+        !llvm::isPowerOf2_64(vectorWidth)) {
       getOperation()->emitError()
           << "hmoe-lower-routing-to-loops: vector-width ("
-          << static_cast<int64_t>(vectorWidth) << ") must be between 1 and 64";
+          << static_cast<int64_t>(vectorWidth)
+          << ") must be a power of two from 1 to 64";
       return signalPassFailure();
     }
     SmallVector<Operation *> ops;

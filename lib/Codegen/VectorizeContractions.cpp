@@ -930,12 +930,16 @@ struct VectorizeContractionsPass
           << tileCols.getValue() << ") at most 64 accumulators";
       return signalPassFailure();
     }
-    if (packedRows < 0 || packedRows > 32 ||
-        (packedRows > 0 && !llvm::isPowerOf2_64(vectorWidth))) {
+    // Lane sums and remainders assume it (a width of 3 or 6 lost rows).
+    if (!llvm::isPowerOf2_64(vectorWidth)) {
+      getOperation()->emitError("hmoe-vectorize-contractions: vector-width (")
+          << vectorWidth.getValue() << ") must be a power of two";
+      return signalPassFailure();
+    }
+    if (packedRows < 0 || packedRows > 32) {
       getOperation()->emitError("hmoe-vectorize-contractions: packed-rows (")
           << packedRows.getValue()
-          << ") must be 0 to 32 (2 accumulators a row), and vector-width a "
-             "power of two with it";
+          << ") must be 0 to 32 (2 accumulators a row)";
       return signalPassFailure();
     }
     if (kBlock > 0 && kBlock % vectorWidth != 0) {

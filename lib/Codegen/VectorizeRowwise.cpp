@@ -467,9 +467,10 @@ struct VectorizeRowwisePass
   using Base::Base;
 
   void runOnOperation() override {
-    if (vectorWidth < 1 || vectorWidth > 64) {
+    if (vectorWidth < 1 || vectorWidth > 64 ||
+        !llvm::isPowerOf2_64(vectorWidth)) {
       getOperation()->emitError("hmoe-vectorize-rowwise: vector-width (")
-          << vectorWidth.getValue() << ") must be between 1 and 64";
+          << vectorWidth.getValue() << ") must be a power of two from 1 to 64";
       return signalPassFailure();
     }
     SmallVector<RowwiseOp> matches;

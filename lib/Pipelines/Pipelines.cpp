@@ -132,7 +132,13 @@ SmallVector<std::string> cpuOptionErrors(const hmoe::LowerToCPUOptions &o) {
   StringRef cpu = "hmoe-lower-to-cpu";
   StringRef fromSchedule = "0 (the target's schedule) or more";
   SmallVector<std::string> errors = {
-      belowLeast(cpu, "vector-width", o.vectorWidth, 0, fromSchedule),
+      o.vectorWidth == 0 || (o.vectorWidth > 0 && o.vectorWidth <= 64 &&
+                             llvm::isPowerOf2_64(o.vectorWidth))
+          ? ""
+          : (cpu + ": vector-width=" + Twine(o.vectorWidth) +
+             ": expected 0 (the target's schedule) or a power of two from "
+             "1 to 64")
+                .str(),
       belowLeast(cpu, "tile-rows", o.tileRows, 0, fromSchedule),
       belowLeast(cpu, "tile-cols", o.tileCols, 0, fromSchedule),
       belowLeast(cpu, "k-block", o.kBlock, -1,

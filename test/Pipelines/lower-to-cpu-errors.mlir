@@ -17,7 +17,7 @@
 // RUN: hmoe-opt '--hmoe-lower-to-cpu=vector-width=0 tile-rows=0 tile-cols=0 k-block=-1 packed-rows=-1 parallel-experts=0 adaptive-rows=0 serial-single=0 serial-work=0' %s -o /dev/null
 // RUN: hmoe-opt '--hmoe-lower-to-cpu=gpu-mapped thread-jam=1 thread-load-bytes=0 warp-route-experts=-1' %s -o /dev/null
 
-// WIDTH: error: hmoe-lower-to-cpu: vector-width=-7: expected 0 (the target's schedule) or more
+// WIDTH: error: hmoe-lower-to-cpu: vector-width=-7: expected 0 (the target's schedule) or a power of two from 1 to 64
 // WIDTH-NOT: llvm.func
 // ROWS: error: hmoe-lower-to-cpu: tile-rows=-1: expected 0 (the target's schedule) or more
 // COLS: error: hmoe-lower-to-cpu: tile-cols=-1: expected 0 (the target's schedule) or more

@@ -68,7 +68,8 @@ def HMoELowerRoutingToLoops : Pass<"hmoe-lower-routing-to-loops"> {
   }];
   let options = [
     Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"1",
-           "tokens routed together (1: one at a time)">,
+           "tokens routed together (1: one at a time; a power of two up to "
+           "64)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
@@ -350,7 +351,7 @@ def HMoEVectorizeContractions : Pass<"hmoe-vectorize-contractions"> {
   }];
   let options = [
     Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"8",
-           "f32 lanes per vector (8: AVX2, 16: AVX-512)">,
+           "f32 lanes per vector, a power of two (8: AVX2, 16: AVX-512)">,
     Option<"tileRows", "tile-rows", "int64_t", /*default=*/"4",
            "rows of a register tile">,
     Option<"tileCols", "tile-cols", "int64_t", /*default=*/"3",
@@ -413,7 +414,7 @@ def HMoEVectorizeRowwise : Pass<"hmoe-vectorize-rowwise"> {
   }];
   let options = [
     Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"8",
-           "f32 lanes per vector">,
+           "f32 lanes per vector (a power of two up to 64)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

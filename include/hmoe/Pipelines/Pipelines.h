@@ -59,8 +59,8 @@ struct LowerToCPUOptions : public PassPipelineOptions<LowerToCPUOptions> {
       llvm::cl::init(true)};
   PassOptions::Option<int64_t> vectorWidth{
       *this, "vector-width",
-      llvm::cl::desc("f32 lanes per vector (0: the target's schedule; 8 for "
-                     "AVX2, 16 for AVX-512)"),
+      llvm::cl::desc("f32 lanes per vector, a power of two up to 64 (0: the "
+                     "target's schedule; 8 for AVX2, 16 for AVX-512)"),
       llvm::cl::init(0)};
   PassOptions::Option<int64_t> tileRows{
       *this, "tile-rows",
