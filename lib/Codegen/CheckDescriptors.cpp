@@ -65,13 +65,19 @@ Value describesTensor(OpBuilder &b, Location loc, RankedTensorType type,
 }
 
 /// The first byte of the buffer `args` describes and the one past its last
-/// (offset 0, row-major: checked before).
+/// (offset 0, row-major: checked before); none for elements without a
+/// fixed size here (complex, vectors: no layer takes them, and JitLayer
+/// says so; index is the lowering's i64).
 std::pair<Value, Value> byteRange(OpBuilder &b, Location loc,
                                   RankedTensorType type, ValueRange args) {
+  Type element = type.getElementType();
+  if (!element.isIntOrIndexOrFloat())
+    return {};
   Type i64 = b.getI64Type();
+  int64_t elementBits =
+      element.isIndex() ? 64 : element.getIntOrFloatBitWidth();
   Value bytes = LLVM::ConstantOp::create(
-      b, loc, i64,
-      b.getI64IntegerAttr(llvm::divideCeil(type.getElementTypeBitWidth(), 8)));
+      b, loc, i64, b.getI64IntegerAttr(llvm::divideCeil(elementBits, 8)));
   for (Value size : args.slice(3, type.getRank()))
     bytes = LLVM::MulOp::create(b, loc, bytes, size);
   Value begin = LLVM::PtrToIntOp::create(b, loc, i64, args[1]);
