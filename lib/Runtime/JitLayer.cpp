@@ -17,11 +17,13 @@
 #include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/Support/DynamicLibrary.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
+#include "llvm/Support/xxhash.h"
 
 #include <atomic>
 #include <chrono>
@@ -283,9 +285,37 @@ std::string mlir::hmoe::signatureSymbol(StringRef function) {
   return ("hmoe_" + function + "_signature").str();
 }
 
+std::string mlir::hmoe::layerFingerprint(func::FuncOp layer) {
+  // A copy without what does not change the numbers: the name, visibility,
+  // attributes hmoe-compile adds (the C wrapper's) and argument names.
+  OwningOpRef<func::FuncOp> copy = layer.clone();
+  copy->setName("layer");
+  Operation *op = copy->getOperation();
+  for (NamedAttribute attr : llvm::to_vector(op->getAttrs()))
+    if (attr.getName() != copy->getFunctionTypeAttrName() &&
+        attr.getName() != copy->getSymNameAttrName())
+      op->removeAttr(attr.getName());
+  // Fixed flags, whatever the command line's --mlir-print-* say: custom
+  // forms (which elide attributes at their defaults, as a parse of the
+  // printed IR does), no locations, constants in full.
+  OpPrintingFlags flags;
+  flags.enableDebugInfo(false).printGenericOpForm(false).useLocalScope();
+  flags.elideLargeElementsAttrs(std::numeric_limits<int64_t>::max());
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  op->print(os, flags);
+  return llvm::utohexstr(llvm::xxh3_64bits(text), /*LowerCase=*/true,
+                         /*Width=*/16);
+}
+
+std::string mlir::hmoe::fingerprintSymbol(StringRef function) {
+  return ("hmoe_" + function + "_fingerprint").str();
+}
+
 llvm::Expected<std::unique_ptr<JitLayer>>
 JitLayer::loadLibrary(StringRef path, StringRef function,
-                      FunctionType signature, bool cuda) {
+                      FunctionType signature, StringRef fingerprint,
+                      bool cuda) {
   // A file name without a directory is the file here, as for every other
   // path argument (dlopen would search the system's library paths instead).
   SmallString<256> file(path);
@@ -317,6 +347,19 @@ JitLayer::loadLibrary(StringRef path, StringRef function,
                          : std::string("(no signature: not made by this "
                                        "hmoe-compile)")) +
             ", not the given module's " + expected);
+  auto *compiledFrom = static_cast<const char *>(
+      library.getAddressOfSymbol(fingerprintSymbol(function).c_str()));
+  if (!compiledFrom || fingerprint != compiledFrom)
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        "'" + path + "' was compiled from " +
+            (compiledFrom ? "another @" + function.str() +
+                                " of the same signature (layer fingerprint " +
+                                compiledFrom + ", the given module's " +
+                                fingerprint.str() + ")"
+                          : "a layer without a fingerprint (an hmoe-compile "
+                            "older than this one)") +
+            "; compile the given module with hmoe-compile");
   std::unique_ptr<JitLayer> layer(new JitLayer);
   layer->packed = reinterpret_cast<void (*)(void **)>(address);
   // Results written in place where the library has the entries (a CUDA

@@ -222,6 +222,27 @@ def test_library_from_hmoe_compile(tmp_path):
     other.expert.hidden = 16
     with pytest.raises(hmoe.MLIRError, match="was compiled for @"):
         hmoe.load(str(library), other)
+    # The same signature but another layer (top-1 at the first level, not
+    # top-2): refused by the layer's fingerprint, where it computed the
+    # library's layer.
+    top1 = LAYERS["nested-laplace-per-node"].to_spec()
+    top1.levels[0].gate.k = 1
+    with pytest.raises(hmoe.MLIRError, match="was compiled from another @"):
+        hmoe.load(str(library), top1, weights=weights)
+    # Both layers' libraries in one process, each under the same function
+    # name: each computes its own layer (the second library's calls between
+    # its entries bound to the first's before -Bsymbolic).
+    source_top1 = tmp_path / "top1.mlir"
+    source_top1.write_text(str(hmoe.build(top1)))
+    library_top1 = tmp_path / "libtop1.so"
+    subprocess.run([hmoe_compile, str(source_top1), "-o", str(library_top1)],
+                   check=True, capture_output=True)
+    from_top1 = hmoe.load(str(library_top1), top1, weights=weights)
+    jit_top1 = hmoe.compile(top1, weights=weights)
+    np.testing.assert_array_equal(from_top1(params["x"])[0],
+                                  jit_top1(params["x"])[0])
+    np.testing.assert_array_equal(from_library(params["x"])[0], y_jit)
+    assert not np.array_equal(y_jit, jit_top1(params["x"])[0])
 
 
 def check_out_buffers(layer_fn, x, like):

@@ -359,6 +359,9 @@ static std::string makeHeader(StringRef name, FunctionType signature, bool cuda,
         "hmoe.load compare\n   with the module they are given. */\nextern "
         "const char "
      << hmoe::signatureSymbol(name) << "[];\n";
+  os << "/* A hash of the layer it was compiled from (hmoe::layerFingerprint), "
+        "which\n   they compare too. */\nextern const char "
+     << hmoe::fingerprintSymbol(name) << "[];\n";
   if (!cuda)
     os << "\n/* The library keeps large temporaries it freed (at most 1 GiB) "
           "for its next\n   call; this returns them to the system (so does "
@@ -459,6 +462,7 @@ int main(int argc, char **argv) {
                     " public functions; name one with --function"
               : "no function @" + functionName + " in the module");
   std::string name = layers[0].getName().str();
+  std::string fingerprint = hmoe::layerFingerprint(layers[0]);
   layers[0]->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
                      UnitAttr::get(&context));
 
@@ -595,7 +599,8 @@ int main(int argc, char **argv) {
             : std::string(kRuntimeSource) + "void hmoe_" + name +
                   "_release_buffers(void) { hmoe_release_all(); }\n") +
       "const char " + hmoe::signatureSymbol(name) + "[] = \"" +
-      hmoe::printSignature(signature) + "\";\n";
+      hmoe::printSignature(signature) + "\";\n" + "const char " +
+      hmoe::fingerprintSymbol(name) + "[] = \"" + fingerprint + "\";\n";
   writeText(runtime, runtimeSource);
   SmallString<128> header(headerFile.empty() ? outputFile.getValue()
                                              : headerFile.getValue());
@@ -625,7 +630,11 @@ int main(int argc, char **argv) {
                                    HMOE_BUILTINS_ARCHIVE,
                                    "-lm",
                                    "-Wl,-rpath,$ORIGIN",
-                                   "-Wl,--no-undefined"};
+                                   "-Wl,--no-undefined",
+                                   // Its own calls bind to its own entries:
+                                   // another layer's library of the same
+                                   // function name, loaded first, took them.
+                                   "-Wl,-Bsymbolic"};
   SmallVector<StringRef> argRefs(args.begin(), args.end());
   std::string linkError;
   int rc = llvm::sys::ExecuteAndWait(driver, argRefs, std::nullopt, {}, 0, 0,

@@ -319,6 +319,16 @@ int main(int argc, char **argv) {
     return 1; // The parser reported the error.
 
   auto [func, signature] = findFunction(*module);
+  // The library is checked against the layer it was compiled from.
+  std::string fingerprint;
+  if (!libraryPath.empty()) {
+    auto source = dyn_cast<func::FuncOp>(func);
+    if (!source)
+      fatal("--library needs the layer before lowering (a func.func), "
+            "which the library is checked against; @" +
+            functionName + " is already lowered");
+    fingerprint = hmoe::layerFingerprint(source);
+  }
   if (isa<func::FuncOp>(func) && libraryPath.empty()) {
     PassManager pm(&context);
     if (failed(applyPassManagerCLOptions(pm)))
@@ -374,7 +384,7 @@ int main(int argc, char **argv) {
       libraryPath.empty()
           ? hmoe::JitLayer::create(*module, functionName, options)
           : hmoe::JitLayer::loadLibrary(libraryPath, functionName, signature,
-                                        runTarget == "cuda");
+                                        fingerprint, runTarget == "cuda");
   if (!layer)
     fatal(llvm::toString(layer.takeError()));
 

@@ -10,6 +10,7 @@
 #ifndef HMOE_RUNTIME_JITLAYER_H
 #define HMOE_RUNTIME_JITLAYER_H
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "llvm/ADT/SmallVector.h"
@@ -51,13 +52,17 @@ public:
   /// The layer `function` (with tensor signature `signature`) of a shared
   /// library made by hmoe-compile, called through its packed entry
   /// `_mlir_<function>`. The library must have been compiled for that
-  /// signature (its `signatureSymbol` string): buffers are sized by it. With
+  /// signature (its `signatureSymbol` string): buffers are sized by it; and
+  /// from a layer with that `fingerprint` (`layerFingerprint` of the
+  /// function before lowering: another layer of the same signature, say
+  /// top-1 instead of top-2, would compute other numbers). With
   /// `cuda`, a library made with --target=cuda: inputs are copied to device
   /// memory for each call (once for `time`), results back, and `time` measures
   /// with CUDA events.
   static llvm::Expected<std::unique_ptr<JitLayer>>
   loadLibrary(llvm::StringRef path, llvm::StringRef function,
-              FunctionType signature, bool cuda = false);
+              FunctionType signature, llvm::StringRef fingerprint,
+              bool cuda = false);
   ~JitLayer();
 
   /// The layer's tensor signature (from hmoe.abi).
@@ -158,6 +163,13 @@ IntoEntries intoEntriesOf(ModuleOp module, llvm::StringRef layer,
 /// was compiled for, as MLIR prints it; and the symbol that holds it.
 std::string printSignature(FunctionType signature);
 std::string signatureSymbol(llvm::StringRef function);
+
+/// A hash of what `layer` (a function before lowering) computes: its body
+/// and signature as MLIR prints them, without its name, attributes or
+/// locations. hmoe-compile puts it in the library (`fingerprintSymbol`);
+/// loading the library for a module compares it with the module's.
+std::string layerFingerprint(func::FuncOp layer);
+std::string fingerprintSymbol(llvm::StringRef function);
 
 } // namespace mlir::hmoe
 

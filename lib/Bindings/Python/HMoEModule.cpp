@@ -375,8 +375,8 @@ public:
     auto func = source.module->lookupSymbol<func::FuncOp>(function);
     if (!func)
       raise("no function @" + function + " in the module");
-    auto created =
-        JitLayer::loadLibrary(library, function, func.getFunctionType());
+    auto created = JitLayer::loadLibrary(
+        library, function, func.getFunctionType(), layerFingerprint(func));
     if (!created)
       raise(llvm::toString(created.takeError()));
     layer = std::move(*created);
