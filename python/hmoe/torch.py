@@ -32,6 +32,12 @@ _ACTIVATIONS = {
 }
 
 
+def _by_node(t, n):
+    """[T, ...] scores as [T, nodes, n] (explicit sizes: a -1 cannot be
+    solved for with T = 0)."""
+    return t.reshape(t.shape[0], math.prod(t.shape[1:]) // n, n)
+
+
 def _stable_topk(keys, k):
     """Indices of the k largest keys along the last dim, larger first, the
     lower index first among equal keys."""
@@ -170,10 +176,10 @@ class HMoE(nn.Module):
             p = self._normalize(self._penalised(l, s), level.gate)
             raw = self._normalize(s, level.gate) if self._get(f"penalty{l}") is not None else p
             n = level.fanout
-            p = p.reshape(T, -1, n).expand(T, nodes, n)  # shared: one row
+            p = _by_node(p, n).expand(T, nodes, n)  # shared: one row
             sb = self._get(f"select_bias{l}")
             keys = p if sb is None else p + sb.reshape(-1, n).expand(nodes, n)
-            raw = raw.reshape(T, -1, n).expand(T, nodes, n)
+            raw = _by_node(raw, n).expand(T, nodes, n)
             probs = raw.reshape(T, nodes * n) if probs is None else (
                 probs[:, :, None] * raw).reshape(T, nodes * n)
             rows = node[:, :, None].expand(-1, -1, n)
@@ -181,8 +187,8 @@ class HMoE(nn.Module):
             keys_here = torch.gather(keys, 1, rows)
             chosen = _stable_topk(keys_here, level.gate.k)
             w = self._weights(torch.gather(p_here, 2, chosen), level.gate)
-            node = (node[:, :, None] * n + chosen).reshape(T, -1)
-            weight = (weight[:, :, None] * w).reshape(T, -1)
+            node = (node[:, :, None] * n + chosen).flatten(1)
+            weight = (weight[:, :, None] * w).flatten(1)
             nodes *= n
         return node, weight, probs, first_logits
 
@@ -206,7 +212,7 @@ class HMoE(nn.Module):
         keys = p if sb is None else p + sb
         if s.strategy.kind == "per_group":
             idx = _stable_topk(keys.reshape(T, G, S), gate.k)
-            experts = (idx + (torch.arange(G) * S)[None, :, None]).reshape(T, -1)
+            experts = (idx + (torch.arange(G) * S)[None, :, None]).flatten(1)
         else:
             grouped = keys.reshape(T, G, S)
             m = 1 if s.strategy.group_score == "max" else s.strategy.top_m
@@ -307,7 +313,7 @@ class HMoE(nn.Module):
             return torch.zeros((), dtype=torch.float64) if mean == 0 else (
                 v.var(unbiased=False) / mean ** 2)
 
-        top = logits.reshape(T, -1)
+        top = logits.flatten(1)
         out = {
             "load": load,
             "importance": importance,
@@ -319,7 +325,7 @@ class HMoE(nn.Module):
             "cv2_loss": cv2(importance) + cv2(load),
             "z_loss": (torch.logsumexp(top, 1) ** 2).mean() if T else torch.tensor(0.0),
             "r_intra": -s.lambda_intra * (probs ** 2).sum() / T if T else torch.tensor(0.0),
-            "r_inter": s.lambda_inter * (probs.reshape(T, G, -1).sum(2) ** 2).sum() / T
+            "r_inter": s.lambda_inter * (probs.unflatten(1, (G, -1)).sum(2) ** 2).sum() / T
             if T else torch.tensor(0.0),
         }
         return {name: out[name] for name in s.stats}

@@ -119,6 +119,27 @@ def test_export_agrees_with_module(name):
     assert float((y2 - y).abs().max()) / scale <= 10 * F32_TOLERANCE
 
 
+@pytest.mark.parametrize("name", sorted(LAYERS))
+def test_no_tokens(name):
+    # T = 0 (the contract allows it): an empty y and the statistics of no
+    # tokens, from the module as from its export (reshapes with -1 and a
+    # zero-sized dimension raised in the module).
+    layer = LAYERS[name]
+    params = layer.random_params(0, seed=sorted(LAYERS).index(name) + 300)
+    module = module_for(layer, params)
+    x = torch.from_numpy(params["x"])
+    assert x.shape[0] == 0
+    with torch.no_grad():
+        y, stats = module(x)
+    out = module.to_hmoe()(x)
+    y2, stats2 = out if layer.stats else (out, {})
+    assert y.shape == y2.shape == x.shape
+    assert sorted(stats) == sorted(stats2) == sorted(layer.stats)
+    for n in layer.stats:
+        np.testing.assert_allclose(stats[n].double().numpy(),
+                                   stats2[n].double().numpy())
+
+
 def test_module_trains():
     # The module is an ordinary nn.Module: gradients reach the gate and the
     # experts, and an optimiser step changes the output.
