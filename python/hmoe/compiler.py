@@ -16,6 +16,7 @@ NumPy arrays or PyTorch tensors (through DLPack, without copies); a layer
 called on tensors returns tensors. MLIR diagnostics raise hmoe.MLIRError.
 """
 
+import numbers
 import os
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Union
@@ -142,32 +143,101 @@ class LayerSpec:
         return names
 
     def _as_dict(self):
-        def gate(g):
-            return dict(score=g.score, normalization=g.normalization, k=g.k,
-                        activation=g.activation, temperature=float(g.temperature),
-                        renormalize=bool(g.renormalize), scale=float(g.scale))
+        """The description hmoe's C++ builder reads, each field checked for
+        its type here (a float k or a string flag is a TypeError naming the
+        field, not a bad cast or a silent truth value)."""
+        def gate(g, at):
+            return dict(score=_text(g.score, at + ".score"),
+                        normalization=_text(g.normalization,
+                                            at + ".normalization"),
+                        k=_int(g.k, at + ".k"),
+                        activation=_text(g.activation, at + ".activation",
+                                         optional=True),
+                        temperature=_real(g.temperature, at + ".temperature"),
+                        renormalize=_flag(g.renormalize, at + ".renormalize"),
+                        scale=_real(g.scale, at + ".scale"))
+
+        def expert(e, at):
+            return dict(kind=_text(e.kind, at + ".kind"),
+                        activation=_text(e.activation, at + ".activation",
+                                         optional=True),
+                        hidden=_int(e.hidden, at + ".hidden"))
+
+        def level(l, i):
+            at = f"levels[{i}]"
+            return dict(gate=gate(l.gate, at + ".gate"),
+                        fanout=_int(l.fanout, at + ".fanout"),
+                        shared_gate=_flag(l.shared_gate, at + ".shared_gate"),
+                        gate_bias=_flag(l.gate_bias, at + ".gate_bias"),
+                        selection_bias=_flag(l.selection_bias,
+                                             at + ".selection_bias"),
+                        penalty=_flag(l.penalty, at + ".penalty"))
+
+        s = self.strategy
+        if not isinstance(self.levels, (list, tuple)):
+            raise TypeError(f"levels: expected a list of Level, got "
+                            f"{self.levels!r}")
         return dict(
-            name=self.name, dtype=self.dtype, tokens=self.tokens, dim=self.dim,
-            strategy=dict(kind=self.strategy.kind, groups=self.strategy.groups,
-                          k_groups=self.strategy.k_groups,
-                          group_score=self.strategy.group_score,
-                          top_m=self.strategy.top_m),
-            levels=[dict(gate=gate(l.gate), fanout=l.fanout,
-                         shared_gate=l.shared_gate, gate_bias=l.gate_bias,
-                         selection_bias=l.selection_bias, penalty=l.penalty)
-                    for l in self.levels],
-            expert=dict(kind=self.expert.kind, activation=self.expert.activation,
-                        hidden=self.expert.hidden),
-            shared_expert=None if self.shared_expert is None else dict(
-                kind=self.shared_expert.kind,
-                activation=self.shared_expert.activation,
-                hidden=self.shared_expert.hidden),
-            shared_count=self.shared_count, shared_gate=self.shared_gate,
-            b1=self.b1, b2=self.b2, router_scale=self.router_scale,
-            capacity_factor=self.capacity_factor, fill_order=self.fill_order,
-            capacity_rounding=self.capacity_rounding, stats=list(self.stats),
-            lambda_intra=float(self.lambda_intra),
-            lambda_inter=float(self.lambda_inter))
+            name=_text(self.name, "name"), dtype=_text(self.dtype, "dtype"),
+            tokens=_int(self.tokens, "tokens", optional=True),
+            dim=_int(self.dim, "dim"),
+            strategy=dict(kind=_text(s.kind, "strategy.kind"),
+                          groups=_int(s.groups, "strategy.groups"),
+                          k_groups=_int(s.k_groups, "strategy.k_groups"),
+                          group_score=_text(s.group_score,
+                                            "strategy.group_score"),
+                          top_m=_int(s.top_m, "strategy.top_m")),
+            levels=[level(l, i) for i, l in enumerate(self.levels)],
+            expert=expert(self.expert, "expert"),
+            shared_expert=None if self.shared_expert is None else expert(
+                self.shared_expert, "shared_expert"),
+            shared_count=_int(self.shared_count, "shared_count"),
+            shared_gate=_flag(self.shared_gate, "shared_gate"),
+            b1=_flag(self.b1, "b1"), b2=_flag(self.b2, "b2"),
+            router_scale=_flag(self.router_scale, "router_scale"),
+            capacity_factor=_real(self.capacity_factor, "capacity_factor",
+                                  optional=True),
+            fill_order=_text(self.fill_order, "fill_order"),
+            capacity_rounding=_text(self.capacity_rounding,
+                                    "capacity_rounding"),
+            stats=[_text(n, "stats[]") for n in self.stats],
+            lambda_intra=_real(self.lambda_intra, "lambda_intra"),
+            lambda_inter=_real(self.lambda_inter, "lambda_inter"))
+
+
+def _int(value, what, optional=False):
+    """An integer field (NumPy's integers too; not a float or a bool)."""
+    if value is None and optional:
+        return None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+            value, numbers.Integral):
+        raise TypeError(f"{what}: expected an integer, got {value!r}")
+    return int(value)
+
+
+def _real(value, what, optional=False):
+    """A real-number field (integers too; not a string or a bool)."""
+    if value is None and optional:
+        return None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+            value, numbers.Real):
+        raise TypeError(f"{what}: expected a number, got {value!r}")
+    return float(value)
+
+
+def _flag(value, what):
+    """A yes/no field: a bool (a string would be true whatever it says)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{what}: expected True or False, got {value!r}")
+    return bool(value)
+
+
+def _text(value, what, optional=False):
+    if value is None and optional:
+        return None
+    if not isinstance(value, str):
+        raise TypeError(f"{what}: expected a string, got {value!r}")
+    return value
 
 
 def _caller_location():
@@ -230,6 +300,22 @@ def _outputs(out):
     return outs
 
 
+def _call(function, values, dtypes, *rest):
+    """function(values, *rest), a nanobind entry of the layer; arrays it
+    cannot take (a bool or complex tensor, a dtype NumPy has no buffer
+    for) are a TypeError saying what the layer takes, not nanobind's list
+    of overloads."""
+    try:
+        return function(values, *rest)
+    except TypeError as error:
+        if "incompatible function arguments" not in str(error):
+            raise
+        given = [getattr(v, "dtype", type(v).__name__)
+                 for v in (values if isinstance(values, list) else [values])]
+        raise TypeError(f"the layer takes arrays of {dtypes} (C-contiguous, "
+                        f"on the CPU); got {given}") from None
+
+
 def _prepare_all(values, dtypes):
     """_prepare of each value; values past the signature's are passed on
     as they are, for the layer to refuse the count (zip dropped them)."""
@@ -263,7 +349,8 @@ class CompiledLayer:
         self.stat_names = stats
         self._dtypes = [d for _, d in jit.arguments]
         self._result_dtypes = [d for _, d in jit.results]
-        self._bound = None
+        # A layer of the tokens alone (IR text) has nothing to bind.
+        self._bound = None if len(self._dtypes) > 1 else []
 
     @property
     def arguments(self):
@@ -282,9 +369,24 @@ class CompiledLayer:
                 raise KeyError(f"weights: unknown {unknown}, missing {missing}; "
                                f"the layer takes {names}")
             weights = [weights[n] for n in names]
+        # Kept, not copied: a copy (of a strided or transposed array) would
+        # miss the caller's later in-place updates.
+        for i, w in enumerate(weights[:len(names)]):
+            contiguous = (w.is_contiguous() if _is_torch(w) else
+                          isinstance(w, np.ndarray) and w.flags.c_contiguous)
+            if not contiguous:
+                got = (f"a {type(w).__name__} that is not C-contiguous"
+                       if _is_torch(w) or isinstance(w, np.ndarray)
+                       else f"a {type(w).__name__}")
+                raise TypeError(
+                    f"weights[{i}] ({names[i]}): bind keeps the caller's "
+                    f"array, so it must be a C-contiguous NumPy array or "
+                    f"CPU tensor (a copy would not see later updates); got "
+                    f"{got}: bind np.ascontiguousarray(w) or w.contiguous() "
+                    f"and update that")
         weights = _prepare_all(weights, self._dtypes[1:])
-        self._jit.bind(weights)
-        self._bound = weights  # keeps contiguous copies alive
+        _call(self._jit.bind, weights, self._dtypes[1:])
+        self._bound = weights
         return self
 
     def __call__(self, x, *weights, out=None):
@@ -299,24 +401,25 @@ class CompiledLayer:
         if out is not None:
             outs = _outputs(out)
             if weights:
-                self._jit.call_into(
-                    [x] + _prepare_all(weights, self._dtypes[1:]), outs)
+                _call(self._jit.call_into,
+                      [x] + _prepare_all(weights, self._dtypes[1:]),
+                      self._dtypes, outs)
             else:
                 if self._bound is None:
                     raise RuntimeError("no weights bound: call bind(weights) "
                                        "or pass every argument")
-                self._jit.call_bound_into(x, outs)
+                _call(self._jit.call_bound_into, x, self._dtypes[:1], outs)
             if len(outs) == 1:
                 return outs[0]
             return outs[0], dict(zip(self.stat_names, outs[1:]))
         if weights:
             arrays = [x] + _prepare_all(weights, self._dtypes[1:])
-            results = self._jit.call(arrays)
+            results = _call(self._jit.call, arrays, self._dtypes)
         else:
             if self._bound is None:
                 raise RuntimeError("no weights bound: call bind(weights) or "
                                    "pass every argument")
-            results = self._jit.call_bound(x)
+            results = _call(self._jit.call_bound, x, self._dtypes[:1])
         results = [_from_bits(r, d, like_torch)
                    for r, d in zip(results, self._result_dtypes)]
         if len(results) == 1:
@@ -327,8 +430,13 @@ class CompiledLayer:
         """Seconds of each of `repetitions` calls (after a warm-up)."""
         if self._bound is None:
             raise RuntimeError("no weights bound")
-        return self._jit.time([_prepare(x, self._dtypes[0])] + self._bound,
-                              repetitions)
+        if isinstance(repetitions, (bool, np.bool_)) or not isinstance(
+                repetitions, numbers.Integral) or not 1 <= repetitions < 2**32:
+            raise ValueError(f"repetitions: expected an integer from 1 to "
+                             f"2**32 - 1, got {repetitions!r}")
+        return _call(self._jit.time,
+                     [_prepare(x, self._dtypes[0])] + self._bound,
+                     self._dtypes, repetitions)
 
 
 def compile(layer: Union[LayerSpec, Module, str], target: str = "cpu",
@@ -338,6 +446,9 @@ def compile(layer: Union[LayerSpec, Module, str], target: str = "cpu",
     ("cpu": hmoe-lower-to-cpu with `options`, e.g. "target-cpu=znver3")."""
     if target != "cpu":
         raise ValueError(f"target '{target}': only 'cpu' is supported so far")
+    if isinstance(opt_level, (bool, np.bool_)) or not isinstance(
+            opt_level, numbers.Integral) or not 0 <= opt_level <= 3:
+        raise ValueError(f"opt_level: expected 0 to 3, got {opt_level!r}")
     if isinstance(layer, LayerSpec):
         module = build(layer)
         function = layer.name

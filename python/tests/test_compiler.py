@@ -179,6 +179,84 @@ def test_bad_options_and_inputs_raise():
     # function arguments" before).
     with pytest.raises(TypeError, match="on device 'meta'"):
         compiled(torch.zeros((4, 16), device="meta"))
+    # Nor for a bool tensor, or a count of repetitions nanobind cannot take.
+    with pytest.raises(TypeError, match=r"the layer takes arrays of \['f32'"):
+        compiled(torch.zeros((4, 16), dtype=torch.bool))
+    for bad in (-1, 0, 2**40, 2.0):
+        with pytest.raises(ValueError, match="repetitions: expected"):
+            compiled.time(x, bad)
+    with pytest.raises(ValueError, match="opt_level: expected 0 to 3"):
+        hmoe.compile(spec, opt_level=-1)
+
+
+def test_read_only_inputs_and_strided_weights():
+    # Inputs are only read: read-only arrays (a memory map, np.frombuffer)
+    # are taken as they are (nanobind refused them).
+    layer = LAYERS["nested-laplace-per-node"]
+    params = layer.random_params(T, seed=8)
+    compiled = hmoe.compile(layer.to_spec())
+    names = compiled.argument_names[1:]
+    frozen = {n: params[n].copy() for n in names}
+    for w in frozen.values():
+        w.flags.writeable = False
+    compiled.bind(frozen)
+    x = params["x"].copy()
+    x.flags.writeable = False
+    y, _ = compiled(x)
+    y_writable, _ = compiled(params["x"])
+    np.testing.assert_array_equal(y, y_writable)
+    # A weight that is not C-contiguous would be bound as a copy, which
+    # misses the caller's later in-place updates: refused (it was copied
+    # without a word).
+    strided = np.asfortranarray(params["w1"])
+    with pytest.raises(TypeError, match=r"weights\[\d+\] \(w1\): bind keeps "
+                       r"the caller's array"):
+        compiled.bind({**{n: params[n] for n in names}, "w1": strided})
+    # Passed with the call (used at once), any layout is fine.
+    y_strided, _ = compiled(params["x"], *[strided if n == "w1" else params[n]
+                                          for n in names])
+    np.testing.assert_array_equal(y_strided, y_writable)
+
+
+def test_spec_fields_are_type_checked():
+    # A field of the wrong type is a TypeError naming it (a float k was
+    # std::bad_cast, a string k read as its number, a string flag true).
+    def spec(**gate):
+        return hmoe.LayerSpec(dim=8, levels=[hmoe.Level(hmoe.Gate("linear", **gate),
+                                                        fanout=4)],
+                              expert=hmoe.Expert("linear"))
+    for bad in (2.0, "2", None):
+        with pytest.raises(TypeError, match=r"levels\[0\]\.gate\.k: expected an "
+                           r"integer"):
+            hmoe.build(spec(k=bad))
+    with pytest.raises(TypeError, match=r"renormalize: expected True or False"):
+        hmoe.build(spec(renormalize="False"))
+    with pytest.raises(TypeError, match=r"^dim: expected an integer"):
+        hmoe.build(hmoe.LayerSpec(dim=8.0, levels=spec().levels,
+                                  expert=hmoe.Expert("linear")))
+    with pytest.raises(TypeError, match=r"^levels: expected a list"):
+        hmoe.build(hmoe.LayerSpec(dim=8, levels=None, expert=hmoe.Expert("linear")))
+    assert "k = 2" in str(hmoe.build(spec(k=np.int64(2))))
+    # Values the builder read as others: an empty name, no shared experts.
+    with pytest.raises(hmoe.MLIRError, match="a layer needs a name"):
+        hmoe.build(hmoe.LayerSpec(dim=8, levels=spec().levels,
+                                  expert=hmoe.Expert("linear"), name=""))
+    for count in (0, -1):
+        with pytest.raises(hmoe.MLIRError, match=r"needs shared_count >= 1 with a "
+                           r"shared expert; got " + str(count)):
+            hmoe.build(hmoe.LayerSpec(dim=8, levels=spec().levels,
+                                      expert=hmoe.Expert("linear"),
+                                      shared_expert=hmoe.Expert("linear"),
+                                      shared_count=count))
+
+
+def test_layer_of_the_tokens_alone():
+    # IR text whose layer takes x only: callable without bind.
+    compiled = hmoe.compile("func.func @f(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {"
+                            " return %x : tensor<?x4xf32> }")
+    x = np.arange(8, dtype=np.float32).reshape(2, 4)
+    np.testing.assert_array_equal(compiled(x), x)
+    assert len(compiled.time(x, 2)) == 2
 
 
 def test_target_cpu_option_is_honoured():

@@ -435,6 +435,49 @@ int main(int argc, char **argv) {
             "hmoe was configured");
   }
 
+  // What it writes: the object file, runtime source and header beside the
+  // library, and libomp (CPU) or the CUDA runtime, found through $ORIGIN.
+  SmallString<128> outDir(outputFile);
+  llvm::sys::path::remove_filename(outDir);
+  if (outDir.empty())
+    outDir = ".";
+  SmallString<128> object(outputFile), runtime(outputFile);
+  llvm::sys::path::replace_extension(object, "o");
+  llvm::sys::path::replace_extension(runtime, "runtime.c");
+  SmallString<128> header(headerFile.empty() ? outputFile.getValue()
+                                             : headerFile.getValue());
+  if (headerFile.empty())
+    llvm::sys::path::replace_extension(header, "h");
+  SmallString<128> dependency(outDir);
+  llvm::sys::path::append(dependency,
+                          cuda ? "libhmoe_cuda_runtime.so" : "libomp.so.5");
+  // None may be another or the input: one would overwrite the other (the
+  // header the library, --header the layer's source) and report success.
+  {
+    std::pair<StringRef, StringRef> files[] = {
+        {"the input", inputFile},
+        {"the library (-o)", outputFile},
+        {"the header", header},
+        {"the object file", object},
+        {"the runtime source", runtime},
+        {"the runtime beside the library", dependency}};
+    auto canonical = [](StringRef path) {
+      SmallString<256> full(path);
+      llvm::sys::fs::make_absolute(full);
+      llvm::sys::path::remove_dots(full, /*remove_dot_dot=*/true);
+      return std::string(full);
+    };
+    for (size_t i = 0; i < std::size(files); ++i)
+      for (size_t j = 0; j < i; ++j)
+        if (files[i].second != "-" &&
+            (canonical(files[i].second) == canonical(files[j].second) ||
+             llvm::sys::fs::equivalent(files[i].second, files[j].second)))
+          fatal(files[i].first + " would overwrite " + files[j].first + " ('" +
+                files[i].second +
+                "'); name another with -o or "
+                "--header");
+  }
+
   DialectRegistry registry;
   hmoe::registerPipelineDialects(registry);
   hmoe::registerJitTranslations(registry);
@@ -561,16 +604,8 @@ int main(int argc, char **argv) {
           makeOptimizingTransformer(3, 0, machine.get())(llvmModule.get()))
     fatal(llvm::toString(std::move(err)));
 
-  // Object file, runtime source and header beside the library.
-  SmallString<128> outDir(outputFile);
-  llvm::sys::path::remove_filename(outDir);
-  if (outDir.empty())
-    outDir = ".";
   if (std::error_code ec = llvm::sys::fs::create_directories(outDir))
     fatal("cannot create '" + outDir + "': " + ec.message());
-  SmallString<128> object(outputFile), runtime(outputFile);
-  llvm::sys::path::replace_extension(object, "o");
-  llvm::sys::path::replace_extension(runtime, "runtime.c");
   {
     std::error_code ec;
     llvm::ToolOutputFile out(object, ec, llvm::sys::fs::OF_None);
@@ -602,39 +637,21 @@ int main(int argc, char **argv) {
       hmoe::printSignature(signature) + "\";\n" + "const char " +
       hmoe::fingerprintSymbol(name) + "[] = \"" + fingerprint + "\";\n";
   writeText(runtime, runtimeSource);
-  SmallString<128> header(headerFile.empty() ? outputFile.getValue()
-                                             : headerFile.getValue());
-  if (headerFile.empty())
-    llvm::sys::path::replace_extension(header, "h");
   writeText(header, makeHeader(name, signature, cuda, into, shapes, checked));
 
-  // libomp (CPU) or the CUDA runtime beside the library, found through
-  // $ORIGIN.
-  SmallString<128> dependency(outDir);
-  llvm::sys::path::append(dependency,
-                          cuda ? "libhmoe_cuda_runtime.so" : "libomp.so.5");
   if (llvm::Error error = copyReplacing(
           cuda ? cudaRuntime.c_str() : HMOE_LIBOMP_PATH, dependency))
     fatal("cannot copy " + dependency + ": " +
           llvm::toString(std::move(error)));
   std::string driver = HMOE_LINK_DRIVER;
-  SmallVector<std::string> args = {driver,
-                                   "-shared",
-                                   "-fPIC",
-                                   "-O2",
-                                   "-o",
-                                   outputFile,
-                                   std::string(object),
-                                   std::string(runtime),
-                                   std::string(dependency),
-                                   HMOE_BUILTINS_ARCHIVE,
-                                   "-lm",
-                                   "-Wl,-rpath,$ORIGIN",
-                                   "-Wl,--no-undefined",
-                                   // Its own calls bind to its own entries:
-                                   // another layer's library of the same
-                                   // function name, loaded first, took them.
-                                   "-Wl,-Bsymbolic"};
+  SmallVector<std::string> args = {
+      driver, "-shared", "-fPIC", "-O2", "-o", outputFile, std::string(object),
+      std::string(runtime), std::string(dependency), HMOE_BUILTINS_ARCHIVE,
+      "-lm", "-Wl,-rpath,$ORIGIN", "-Wl,--no-undefined",
+      // Its own calls bind to its own entries:
+      // another layer's library of the same
+      // function name, loaded first, took them.
+      "-Wl,-Bsymbolic"};
   SmallVector<StringRef> argRefs(args.begin(), args.end());
   std::string linkError;
   int rc = llvm::sys::ExecuteAndWait(driver, argRefs, std::nullopt, {}, 0, 0,

@@ -304,7 +304,10 @@ Module buildLayer(nb::dict spec) {
 // Compiled layers
 //===----------------------------------------------------------------------===//
 
-using Array = nb::ndarray<nb::device::cpu, nb::c_contig>;
+/// A layer's inputs, which it only reads (read-only arrays too: a memory
+/// map, np.frombuffer), and the result buffers it writes.
+using Input = nb::ndarray<nb::ro, nb::device::cpu, nb::c_contig>;
+using Output = nb::ndarray<nb::device::cpu, nb::c_contig>;
 
 std::string dtypeName(Type type) {
   if (type.isF32())
@@ -392,7 +395,7 @@ public:
   std::string name() const { return layer->getFunctionName().str(); }
 
   /// Keeps `weights` (every argument after the first) for bound calls.
-  void bind(std::vector<Array> weights) {
+  void bind(std::vector<Input> weights) {
     FunctionType signature = layer->getSignature();
     if (weights.size() + 1 != signature.getNumInputs())
       raise("@" + name() + " takes " +
@@ -404,7 +407,7 @@ public:
   }
 
   /// Calls with every argument given.
-  nb::list call(std::vector<Array> inputs) {
+  nb::list call(std::vector<Input> inputs) {
     for (auto [i, input] : llvm::enumerate(inputs))
       if (i < layer->getSignature().getNumInputs())
         checkArray(input, i);
@@ -412,17 +415,17 @@ public:
   }
 
   /// Calls with the tokens and the bound weights.
-  nb::list callBound(Array x) {
+  nb::list callBound(Input x) {
     if (bound.size() + 1 != layer->getSignature().getNumInputs())
       raise("no weights are bound; call bind(...) first");
     checkArray(x, 0);
-    std::vector<Array> inputs{x};
+    std::vector<Input> inputs{x};
     inputs.insert(inputs.end(), bound.begin(), bound.end());
     return invoke(inputs);
   }
 
   /// Calls with every argument given, writing result i into outs[i].
-  void callInto(std::vector<Array> inputs, std::vector<Array> outs) {
+  void callInto(std::vector<Input> inputs, std::vector<Output> outs) {
     for (auto [i, input] : llvm::enumerate(inputs))
       if (i < layer->getSignature().getNumInputs())
         checkArray(input, i);
@@ -430,18 +433,18 @@ public:
   }
 
   /// Calls with the tokens and the bound weights, into outs.
-  void callBoundInto(Array x, std::vector<Array> outs) {
+  void callBoundInto(Input x, std::vector<Output> outs) {
     if (bound.size() + 1 != layer->getSignature().getNumInputs())
       raise("no weights are bound; call bind(...) first");
     checkArray(x, 0);
-    std::vector<Array> inputs{x};
+    std::vector<Input> inputs{x};
     inputs.insert(inputs.end(), bound.begin(), bound.end());
     invokeInto(inputs, outs);
   }
 
   bool writesInPlace() const { return layer->writesInPlace(); }
 
-  std::vector<double> time(std::vector<Array> inputs, unsigned repetitions) {
+  std::vector<double> time(std::vector<Input> inputs, unsigned repetitions) {
     for (auto [i, input] : llvm::enumerate(inputs))
       if (i < layer->getSignature().getNumInputs())
         checkArray(input, i);
@@ -469,7 +472,7 @@ private:
     return list;
   }
 
-  void checkArray(const Array &array, size_t index) const {
+  void checkArray(const Input &array, size_t index) const {
     auto tensor = cast<RankedTensorType>(layer->getSignature().getInput(index));
     if (!dtypeMatches(array.dtype(), tensor.getElementType()))
       raise("argument #" + std::to_string(index) + " has the wrong dtype; @" +
@@ -478,6 +481,7 @@ private:
                                               : ""));
   }
 
+  template <typename Array>
   static std::vector<TensorRef> refsOf(const std::vector<Array> &arrays) {
     std::vector<TensorRef> refs;
     for (const Array &array : arrays) {
@@ -490,8 +494,8 @@ private:
     return refs;
   }
 
-  void invokeInto(const std::vector<Array> &inputs,
-                  const std::vector<Array> &outs) {
+  void invokeInto(const std::vector<Input> &inputs,
+                  const std::vector<Output> &outs) {
     if (!layer->writesInPlace())
       raise("@" + name() + " cannot write into given buffers: it has no @" +
             name() + "_into and @" + name() +
@@ -517,7 +521,7 @@ private:
       raise(llvm::toString(std::move(error)));
   }
 
-  nb::list invoke(const std::vector<Array> &inputs) {
+  nb::list invoke(const std::vector<Input> &inputs) {
     std::vector<TensorRef> refs = refsOf(inputs);
     TypeRange resultTypes = layer->getSignature().getResults();
     std::vector<std::unique_ptr<char[]>> buffers(resultTypes.size());
@@ -550,7 +554,7 @@ private:
 
   std::shared_ptr<Context> context;
   std::unique_ptr<JitLayer> layer;
-  std::vector<Array> bound;
+  std::vector<Input> bound;
 };
 
 } // namespace

@@ -30,6 +30,9 @@ struct Signature {
 } // namespace
 
 static LogicalResult checkSpec(Location loc, const LayerSpec &spec) {
+  if (spec.name.empty())
+    return emitError(loc) << "a layer needs a name (its function's); got an "
+                             "empty one";
   if (!spec.strategy || !spec.expert)
     return emitError(loc) << "layer '" << spec.name
                           << "' needs a strategy and an expert kind";
@@ -46,6 +49,12 @@ static LogicalResult checkSpec(Location loc, const LayerSpec &spec) {
   if (spec.dim < 1)
     return emitError(loc) << "layer '" << spec.name << "' needs D >= 1; got "
                           << spec.dim;
+  // (It was read as 1.)
+  if (spec.sharedExpert && spec.sharedCount < 1)
+    return emitError(loc) << "layer '" << spec.name
+                          << "' needs shared_count >= 1 with a shared "
+                             "expert; got "
+                          << spec.sharedCount;
   return success();
 }
 
@@ -117,8 +126,7 @@ FailureOr<func::FuncOp> hmoe::buildLayerFunction(OpBuilder &builder,
   addExpertWeights(spec.expert, experts, spec.b1, spec.b2,
                    {&sig.w1, &sig.wUp, &sig.b1, &sig.w2, &sig.b2});
   if (ExpertAttr shared = spec.sharedExpert) {
-    addExpertWeights(shared, std::max<int64_t>(spec.sharedCount, 1),
-                     spec.sharedB1, spec.sharedB2,
+    addExpertWeights(shared, spec.sharedCount, spec.sharedB1, spec.sharedB2,
                      {&sig.sharedW1, &sig.sharedWUp, &sig.sharedB1,
                       &sig.sharedW2, &sig.sharedB2});
     if (spec.sharedGate)

@@ -67,7 +67,7 @@ struct LayerSpec {
   /// Shared experts: `sharedCount` experts of `sharedExpert`'s kind and
   /// hidden size that every token uses (none when null).
   ExpertAttr sharedExpert;
-  int64_t sharedCount = 0;
+  int64_t sharedCount = 1;
   bool sharedB1 = false;
   bool sharedB2 = false;
   bool sharedGate = false;
