@@ -20,7 +20,9 @@ struct SetCPUTargetPass
     std::string error;
     FailureOr<hmoe::CPUTarget> target = hmoe::resolveCPUTarget(cpu, error);
     if (failed(target)) {
-      getOperation().emitError(error);
+      // At the module's location, without the whole module as a note: the
+      // option is what is wrong.
+      emitError(getOperation().getLoc()) << error;
       return signalPassFailure();
     }
     Builder b(&getContext());

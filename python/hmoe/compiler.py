@@ -279,7 +279,8 @@ def _prepare(value, dtype):
     array = np.asarray(value)
     if dtype == "f32" and array.dtype != np.float32:
         raise TypeError(f"expected float32 values, got {array.dtype}")
-    return np.ascontiguousarray(array)
+    # (ascontiguousarray makes a 0-d array 1-d: a scalar's shape misreported.)
+    return array if array.flags.c_contiguous else np.ascontiguousarray(array)
 
 
 def _outputs(out):

@@ -143,8 +143,10 @@ def test_invalid_layer_raises_mlir_error_at_the_op():
 def test_invalid_attribute_raises():
     spec = hmoe.LayerSpec(dim=8, levels=[hmoe.Level(hmoe.Gate("linear", k=1, temperature=0.0), fanout=4)],
                           expert=hmoe.Expert("linear"))
-    with pytest.raises(hmoe.MLIRError, match="temperature must be positive and finite"):
+    with pytest.raises(hmoe.MLIRError, match="temperature must be positive and finite") as error:
         hmoe.build(spec)
+    # At the Python line that built it, as the op's errors (not loc(unknown)).
+    assert str(error.value).startswith(__file__ + ":")
     with pytest.raises(hmoe.MLIRError, match="unknown score 'cosine'"):
         hmoe.build(hmoe.LayerSpec(dim=8, levels=[hmoe.Level(hmoe.Gate("cosine"), fanout=4)],
                                   expert=hmoe.Expert("linear")))
@@ -168,6 +170,9 @@ def test_bad_options_and_inputs_raise():
         compiled(np.zeros((4, 15), np.float32))
     with pytest.raises(TypeError, match="expected float32"):
         compiled(np.zeros((4, 16), np.float64))
+    # A 0-d array is named as one (it was reported as shape [1]).
+    with pytest.raises(hmoe.MLIRError, match=r"argument #0 has shape \[\];"):
+        compiled(np.array(1.0, np.float32))
     # One argument too many is refused, not dropped (zip dropped it).
     weights = [params[n] for n in compiled.argument_names[1:]]
     with pytest.raises(hmoe.MLIRError, match=r"weights after the tokens; got"):

@@ -189,7 +189,15 @@ Module buildLayer(nb::dict spec) {
   OwningOpRef<ModuleOp> module = withDiagnostics<OwningOpRef<ModuleOp>>(
       ctx, "the layer does not verify",
       [&]() -> FailureOr<OwningOpRef<ModuleOp>> {
-        auto emit = [&] { return emitError(UnknownLoc::get(&ctx)); };
+        // The Python line that built the layer, for the attributes' errors
+        // too (they were at loc(unknown)).
+        Location loc = FileLineColLoc::get(&ctx, "<python>", 1, 1);
+        if (spec.contains("location")) {
+          nb::handle where = spec["location"];
+          loc = FileLineColLoc::get(&ctx, nb::cast<std::string>(where[0]),
+                                    nb::cast<unsigned>(where[1]), 1);
+        }
+        auto emit = [&] { return emitError(loc); };
         LayerSpec layer;
         layer.name = nb::cast<std::string>(spec["name"]);
         std::string dtype = nb::cast<std::string>(spec["dtype"]);
@@ -285,12 +293,6 @@ Module buildLayer(nb::dict spec) {
         layer.lambdaIntra = nb::cast<double>(spec["lambda_intra"]);
         layer.lambdaInter = nb::cast<double>(spec["lambda_inter"]);
 
-        Location loc = FileLineColLoc::get(&ctx, "<python>", 1, 1);
-        if (spec.contains("location")) {
-          nb::handle where = spec["location"];
-          loc = FileLineColLoc::get(&ctx, nb::cast<std::string>(where[0]),
-                                    nb::cast<unsigned>(where[1]), 1);
-        }
         OwningOpRef<ModuleOp> module(ModuleOp::create(loc));
         OpBuilder builder = OpBuilder::atBlockEnd(module->getBody());
         if (failed(buildLayerFunction(builder, loc, layer)))
