@@ -275,7 +275,9 @@ def _prepare(value, dtype):
         if value.device.type != "cpu":
             raise TypeError(f"a tensor on device '{value.device}': a layer "
                             f"compiled for the CPU takes CPU tensors")
-        return value.contiguous()
+        # A tensor whose negation or conjugation is a lazy bit (a view of
+        # -t) holds the other values in memory, which DLPack hands over.
+        return value.resolve_neg().resolve_conj().contiguous()
     array = np.asarray(value)
     if dtype == "f32" and array.dtype != np.float32:
         raise TypeError(f"expected float32 values, got {array.dtype}")

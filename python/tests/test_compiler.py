@@ -170,6 +170,12 @@ def test_bad_options_and_inputs_raise():
         compiled(np.zeros((4, 15), np.float32))
     with pytest.raises(TypeError, match="expected float32"):
         compiled(np.zeros((4, 16), np.float64))
+    # A tensor negated lazily (the neg bit) is read as its values (DLPack
+    # handed over the memory, the values' negation).
+    t = torch.from_numpy(np.linspace(-1, 1, 4 * 16, dtype=np.float32).reshape(4, 16))
+    assert torch._neg_view(t).is_neg()
+    np.testing.assert_array_equal(compiled(torch._neg_view(t))[0].numpy(),
+                                  compiled(-t)[0].numpy())
     # A 0-d array is named as one (it was reported as shape [1]).
     with pytest.raises(hmoe.MLIRError, match=r"argument #0 has shape \[\];"):
         compiled(np.array(1.0, np.float32))
