@@ -205,24 +205,23 @@ class LayerSpec:
             lambda_inter=_real(self.lambda_inter, "lambda_inter"))
 
 
-def _int(value, what, optional=False):
-    """An integer field (NumPy's integers too; not a float or a bool)."""
+def _number(value, what, kind, convert, optional):
+    """A numeric field of `kind` (NumPy's scalars too; not a bool, whose
+    True would read as 1, nor a string)."""
     if value is None and optional:
         return None
-    if isinstance(value, (bool, np.bool_)) or not isinstance(
-            value, numbers.Integral):
-        raise TypeError(f"{what}: expected an integer, got {value!r}")
-    return int(value)
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, kind):
+        noun = "an integer" if kind is numbers.Integral else "a number"
+        raise TypeError(f"{what}: expected {noun}, got {value!r}")
+    return convert(value)
+
+
+def _int(value, what, optional=False):
+    return _number(value, what, numbers.Integral, int, optional)
 
 
 def _real(value, what, optional=False):
-    """A real-number field (integers too; not a string or a bool)."""
-    if value is None and optional:
-        return None
-    if isinstance(value, (bool, np.bool_)) or not isinstance(
-            value, numbers.Real):
-        raise TypeError(f"{what}: expected a number, got {value!r}")
-    return float(value)
+    return _number(value, what, numbers.Real, float, optional)
 
 
 def _flag(value, what):
