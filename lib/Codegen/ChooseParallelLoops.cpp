@@ -8,6 +8,9 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/CallInterfaces.h"
 #include "llvm/ADT/SetVector.h"
+#include "llvm/Support/MathExtras.h"
+
+#include <limits>
 
 namespace mlir::hmoe {
 #define GEN_PASS_DEF_HMOECHOOSEPARALLELLOOPS
@@ -17,21 +20,31 @@ namespace mlir::hmoe {
 using namespace mlir;
 
 namespace {
+/// The largest serial-work taken (the work estimate's products stay in
+/// int64_t below it).
+constexpr int64_t kMaxSerialWork = int64_t(1) << 31;
+
 /// The product of the trip counts of a loop with these bounds, if all are
-/// static.
+/// static (saturating at INT64_MAX).
 std::optional<int64_t> staticTripCount(ValueRange lowerBounds,
                                        ValueRange upperBounds,
                                        ValueRange steps) {
-  int64_t trips = 1;
+  uint64_t trips = 1;
   for (auto [lb, ub, step] : llvm::zip(lowerBounds, upperBounds, steps)) {
     std::optional<int64_t> l = getConstantIntValue(lb),
                            u = getConstantIntValue(ub),
                            s = getConstantIntValue(step);
     if (!l || !u || !s || *s <= 0)
       return std::nullopt;
-    trips *= *u > *l ? (*u - *l + *s - 1) / *s : 0;
+    if (*u <= *l)
+      return 0;
+    // (Unsigned: u - l and the rounding up cannot overflow.)
+    uint64_t span = static_cast<uint64_t>(*u) - static_cast<uint64_t>(*l);
+    uint64_t count = span / *s + (span % *s != 0);
+    trips = llvm::SaturatingMultiply(trips, count);
   }
-  return trips;
+  return static_cast<int64_t>(
+      std::min<uint64_t>(trips, std::numeric_limits<int64_t>::max()));
 }
 
 std::optional<int64_t> staticTripCount(scf::ParallelOp loop) {
@@ -40,15 +53,22 @@ std::optional<int64_t> staticTripCount(scf::ParallelOp loop) {
 }
 
 /// How many operations `block` runs, each op counted once and a loop's
-/// body times its static trip count, up to `cap` (cap + 1 past it); none
-/// where a count is only known at run time (a loop with dynamic bounds, a
-/// while, a call). A rough measure (a vector op counts as one, a load as
-/// one), for telling a loop worth a thread team from one that is not.
+/// body times its static trip count, up to `cap` (at most kMaxSerialWork;
+/// cap + 1 past it); none where a count is only known at run time (a loop
+/// with dynamic bounds, a while, a call, a copy of dynamic size). A rough
+/// measure (a vector op counts as one, a load as one), for telling a loop
+/// worth a thread team from one that is not.
 std::optional<int64_t> staticWork(Block &block, int64_t cap) {
   int64_t work = 0;
   for (Operation &op : block) {
     std::optional<int64_t> trips = 1;
-    if (auto loop = dyn_cast<scf::ForOp>(op))
+    if (auto copy = dyn_cast<memref::CopyOp>(op)) {
+      // A memcpy of as many elements, not one op.
+      auto type = cast<MemRefType>(copy.getSource().getType());
+      if (!type.hasStaticShape())
+        return std::nullopt;
+      trips = type.getNumElements();
+    } else if (auto loop = dyn_cast<scf::ForOp>(op))
       trips = staticTripCount(loop.getLowerBound(), loop.getUpperBound(),
                               loop.getStep());
     else if (auto loop = dyn_cast<scf::ParallelOp>(op))
@@ -66,7 +86,7 @@ std::optional<int64_t> staticWork(Block &block, int64_t cap) {
           return std::nullopt;
         body += *innerWork;
       }
-    // Both factors are at most cap + 1 here: no overflow.
+    // Both factors are at most cap + 1 <= 2^31 + 1 here: no overflow.
     work += 1 + std::min(*trips, cap + 1) * std::min(body, cap + 1);
     if (work > cap)
       return cap + 1;
@@ -77,6 +97,7 @@ std::optional<int64_t> staticWork(Block &block, int64_t cap) {
 /// Whether `loop`'s whole work is known at compile time and at most
 /// `maxWork` operations: less than a thread team's fork and join cost.
 bool isSmallWork(scf::ParallelOp loop, int64_t maxWork) {
+  assert(maxWork <= kMaxSerialWork && "checked with the option");
   if (maxWork <= 0)
     return false;
   std::optional<int64_t> trips = staticTripCount(loop);
@@ -201,10 +222,10 @@ struct HMoEChooseParallelLoopsPass
           HMoEChooseParallelLoopsPass> {
   using Base::Base;
   void runOnOperation() override {
-    if (serialWork < 0) {
+    if (serialWork < 0 || serialWork > kMaxSerialWork) {
       emitError(getOperation()->getLoc())
           << "hmoe-choose-parallel-loops: serial-work=" << serialWork.getValue()
-          << ": expected 0 (never) or more";
+          << ": expected 0 (never) to 2^31";
       return signalPassFailure();
     }
     IRRewriter rewriter(&getContext());

@@ -148,7 +148,11 @@ SmallVector<std::string> cpuOptionErrors(const hmoe::LowerToCPUOptions &o) {
       belowLeast(cpu, "parallel-experts", o.parallelExperts, 0,
                  "0 (never) or more"),
       belowLeast(cpu, "adaptive-rows", o.adaptiveRows, 0, "0 (never) or more"),
-      belowLeast(cpu, "serial-work", o.serialWork, 0, "0 (never) or more")};
+      o.serialWork >= 0 && o.serialWork <= (int64_t(1) << 31)
+          ? ""
+          : (cpu + ": serial-work=" + Twine(o.serialWork) +
+             ": expected 0 (never) to 2^31")
+                .str()};
   llvm::append_range(errors, gpuScheduleErrors(cpu, o));
   return errors;
 }

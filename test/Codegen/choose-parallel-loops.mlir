@@ -171,14 +171,16 @@ func.func @single_tile(%m: memref<?x?xf32>, %t: index, %n: index) {
 
 // -----
 
-// RUN: hmoe-opt %s --hmoe-choose-parallel-loops='serial-work=64 serial-single=0' --split-input-file | FileCheck %s --check-prefix=WORK
+// RUN: hmoe-opt %s --hmoe-choose-parallel-loops='serial-work=64 serial-single=0 min-trip-count=1' --split-input-file | FileCheck %s --check-prefix=WORK
 // RUN: not hmoe-opt %s --hmoe-choose-parallel-loops='serial-work=-1' 2>&1 | FileCheck %s --check-prefix=WORK-ERROR
+// RUN: not hmoe-opt %s --hmoe-choose-parallel-loops='serial-work=9223372036854775807' 2>&1 | FileCheck %s --check-prefix=WORK-ERROR-BIG
 
 // serial-work: a nest whose work is static (each op once, a loop's body
 // times its trip count) and at most serial-work runs serially, nested
 // parallel loops included; 66 operations, a loop with a dynamic bound
 // inside, or a call inside keep the threads.
-// WORK-ERROR: error: hmoe-choose-parallel-loops: serial-work=-1: expected 0 (never) or more
+// WORK-ERROR: error: hmoe-choose-parallel-loops: serial-work=-1: expected 0 (never) to 2^31
+// WORK-ERROR-BIG: error: hmoe-choose-parallel-loops: serial-work=9223372036854775807: expected 0 (never) to 2^31
 // WORK-LABEL: func.func @small_work
 // 4 x (for: 1 + 4 x 2, reduce: 1) = 40
 // WORK: scf.for
@@ -197,6 +199,20 @@ func.func @single_tile(%m: memref<?x?xf32>, %t: index, %n: index) {
 // WORK-NEXT: scf.for %{{.*}} = %{{.*}} to %[[N:.*]] step
 // WORK: scf.parallel
 // WORK-NEXT: func.call @opaque
+// 2 x (cmpi: 1, if: 1 + (1 + 1) + (2 + 1), reduce: 1) = 16: both branches count
+// WORK: scf.for
+// WORK-NEXT: arith.cmpi
+// WORK-NEXT: scf.if
+// A nested loop with a reduction, a while, a copy of dynamic size: the
+// outer loops keep the threads
+// WORK: scf.parallel
+// WORK: scf.parallel {{.*}} init
+// WORK: scf.parallel
+// WORK-NEXT: scf.while
+// WORK: scf.parallel
+// WORK-NEXT: memref.subview
+// WORK-NEXT: memref.subview
+// WORK-NEXT: memref.copy
 // WORK-NOT: scf.parallel
 // WORK: return
 func.func private @opaque()
@@ -237,6 +253,46 @@ func.func @small_work(%m: memref<?x?xf32>, %n: index) {
   }
   scf.parallel (%i) = (%c0) to (%c2) step (%c1) {
     func.call @opaque() : () -> ()
+    scf.reduce
+  }
+  scf.parallel (%i) = (%c0) to (%c2) step (%c1) {
+    %c = arith.cmpi eq, %i, %c0 : index
+    scf.if %c {
+      memref.store %f, %m[%i, %i] : memref<?x?xf32>
+    } else {
+      memref.store %f, %m[%i, %c0] : memref<?x?xf32>
+      memref.store %f, %m[%c0, %i] : memref<?x?xf32>
+    }
+    scf.reduce
+  }
+  scf.parallel (%i) = (%c0) to (%c2) step (%c1) {
+    %z = arith.constant 0.0 : f32
+    %s = scf.parallel (%j) = (%c0) to (%c2) step (%c1) init (%z) -> f32 {
+      scf.reduce(%f : f32) {
+      ^bb0(%a: f32, %b: f32):
+        %t = arith.addf %a, %b : f32
+        scf.reduce.return %t : f32
+      }
+    }
+    memref.store %s, %m[%i, %i] : memref<?x?xf32>
+    scf.reduce
+  }
+  scf.parallel (%i) = (%c0) to (%c2) step (%c1) {
+    %w = scf.while (%a = %c0) : (index) -> index {
+      %go = arith.cmpi slt, %a, %n : index
+      scf.condition(%go) %a : index
+    } do {
+    ^bb0(%a: index):
+      %next = arith.addi %a, %c1 : index
+      scf.yield %next : index
+    }
+    memref.store %f, %m[%i, %w] : memref<?x?xf32>
+    scf.reduce
+  }
+  scf.parallel (%i) = (%c0) to (%c2) step (%c1) {
+    %row = memref.subview %m[%i, 0] [1, %n] [1, 1] : memref<?x?xf32> to memref<?xf32, strided<[1], offset: ?>>
+    %col = memref.subview %m[0, %i] [%n, 1] [1, 1] : memref<?x?xf32> to memref<?xf32, strided<[?], offset: ?>>
+    memref.copy %row, %col : memref<?xf32, strided<[1], offset: ?>> to memref<?xf32, strided<[?], offset: ?>>
     scf.reduce
   }
   return

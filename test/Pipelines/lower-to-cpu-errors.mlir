@@ -10,6 +10,7 @@
 // RUN: not hmoe-opt --hmoe-lower-to-cpu=parallel-experts=-1 %s 2>&1 | FileCheck %s --check-prefix=EXPERTS
 // RUN: not hmoe-opt --hmoe-lower-to-cpu=adaptive-rows=-1 %s 2>&1 | FileCheck %s --check-prefix=ADAPTIVE
 // RUN: not hmoe-opt --hmoe-lower-to-cpu=serial-work=-1 %s 2>&1 | FileCheck %s --check-prefix=SWORK
+// RUN: not hmoe-opt --hmoe-lower-to-cpu=serial-work=2147483649 %s 2>&1 | FileCheck %s --check-prefix=SWORK-BIG
 // RUN: not hmoe-opt '--hmoe-lower-to-cpu=gpu-mapped thread-jam=0' %s 2>&1 | FileCheck %s --check-prefix=JAM
 // RUN: not hmoe-opt '--hmoe-lower-to-cpu=gpu-mapped thread-load-bytes=-16' %s 2>&1 | FileCheck %s --check-prefix=LOADS
 // RUN: not hmoe-opt '--hmoe-lower-to-cpu=gpu-mapped warp-route-experts=-2' %s 2>&1 | FileCheck %s --check-prefix=WARP
@@ -25,7 +26,8 @@
 // PACKED: error: hmoe-lower-to-cpu: packed-rows=-2: expected -1 (the target's schedule), 0 (never) or more
 // EXPERTS: error: hmoe-lower-to-cpu: parallel-experts=-1: expected 0 (never) or more
 // ADAPTIVE: error: hmoe-lower-to-cpu: adaptive-rows=-1: expected 0 (never) or more
-// SWORK: error: hmoe-lower-to-cpu: serial-work=-1: expected 0 (never) or more
+// SWORK: error: hmoe-lower-to-cpu: serial-work=-1: expected 0 (never) to 2^31
+// SWORK-BIG: error: hmoe-lower-to-cpu: serial-work=2147483649: expected 0 (never) to 2^31
 // JAM: error: hmoe-lower-to-cpu: thread-jam=0: expected 1 (a column at a time) or more
 // LOADS: error: hmoe-lower-to-cpu: thread-load-bytes=-16: expected 0 (off) or a power of two from 2 to 64
 // WARP: error: hmoe-lower-to-cpu: warp-route-experts=-2: expected -1 (no route on warps), 0 (every route one warp can take) or more

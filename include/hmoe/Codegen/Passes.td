@@ -255,7 +255,7 @@ def HMoEChooseParallelLoops : Pass<"hmoe-choose-parallel-loops"> {
            "has at most one iteration (both versions are compiled)">,
     Option<"serialWork", "serial-work", "int64_t", /*default=*/"0",
            "a parallel nest whose work is static and at most this many "
-           "operations runs serially (0: never)">,
+           "operations runs serially (0: never; at most 2^31)">,
   ];
   let dependentDialects = ["::mlir::scf::SCFDialect"];
 }

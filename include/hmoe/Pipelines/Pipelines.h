@@ -114,7 +114,7 @@ struct LowerToCPUOptions : public PassPipelineOptions<LowerToCPUOptions> {
       llvm::cl::desc(
           "With openmp: a parallel loop nest whose work is known at compile "
           "time and is at most this many operations runs on the calling "
-          "thread (hmoe-choose-parallel-loops; 0: never)"),
+          "thread (hmoe-choose-parallel-loops; 0: never; at most 2^31)"),
       llvm::cl::init(32768)};
   PassOptions::Option<bool> gpuMapped{
       *this, "gpu-mapped",
