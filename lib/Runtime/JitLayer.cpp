@@ -7,6 +7,7 @@
 #include "hmoe/Runtime/BufferCache.h"
 #include "hmoe/Support/MemRefDescriptor.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
@@ -295,12 +296,22 @@ std::string mlir::hmoe::layerFingerprint(func::FuncOp layer) {
     if (attr.getName() != copy->getFunctionTypeAttrName() &&
         attr.getName() != copy->getSymNameAttrName())
       op->removeAttr(attr.getName());
-  // Fixed flags, whatever the command line's --mlir-print-* say: custom
-  // forms (which elide attributes at their defaults, as a parse of the
-  // printed IR does), no locations, constants in full.
+  // Every flag set, whatever the command line's --mlir-print-* say (the
+  // default flags read them where a tool registers them): custom forms
+  // (which elide attributes at their defaults, as a parse of the printed IR
+  // does), no locations, constants in full (hex past 100 elements: exact).
+  // A dense_resource's data is not printed with the op, so not hashed.
   OpPrintingFlags flags;
-  flags.enableDebugInfo(false).printGenericOpForm(false).useLocalScope();
-  flags.elideLargeElementsAttrs(std::numeric_limits<int64_t>::max());
+  flags.enableDebugInfo(false)
+      .printGenericOpForm(false)
+      .useLocalScope()
+      .skipRegions(false)
+      .assumeVerified(false)
+      .printValueUsers(false)
+      .printUniqueSSAIDs(false)
+      .printNameLocAsPrefix(false)
+      .printLargeElementsAttrWithHex(100)
+      .elideLargeElementsAttrs(std::numeric_limits<int64_t>::max());
   std::string text;
   llvm::raw_string_ostream os(text);
   op->print(os, flags);
@@ -353,12 +364,16 @@ JitLayer::loadLibrary(StringRef path, StringRef function,
     return llvm::createStringError(
         llvm::inconvertibleErrorCode(),
         "'" + path + "' was compiled from " +
-            (compiledFrom ? "another @" + function.str() +
-                                " of the same signature (layer fingerprint " +
-                                compiledFrom + ", the given module's " +
-                                fingerprint.str() + ")"
-                          : "a layer without a fingerprint (an hmoe-compile "
-                            "older than this one)") +
+            (compiledFrom
+                 ? "another @" + function.str() +
+                       " of the same signature (layer fingerprint " +
+                       compiledFrom + ", the given module's " +
+                       fingerprint.str() +
+                       ": another layer, this one by another hmoe, or an "
+                       "older copy of this file already loaded in this "
+                       "process)"
+                 : "a layer without a fingerprint (an hmoe-compile "
+                   "older than this one)") +
             "; compile the given module with hmoe-compile");
   std::unique_ptr<JitLayer> layer(new JitLayer);
   layer->packed = reinterpret_cast<void (*)(void **)>(address);

@@ -469,13 +469,15 @@ int main(int argc, char **argv) {
     };
     for (size_t i = 0; i < std::size(files); ++i)
       for (size_t j = 0; j < i; ++j)
-        if (files[i].second != "-" &&
+        // ("-" is standard input or output, not a file.)
+        if (files[i].second != "-" && files[j].second != "-" &&
             (canonical(files[i].second) == canonical(files[j].second) ||
-             llvm::sys::fs::equivalent(files[i].second, files[j].second)))
-          fatal(files[i].first + " would overwrite " + files[j].first + " ('" +
-                files[i].second +
-                "'); name another with -o or "
-                "--header");
+             llvm::sys::fs::equivalent(files[i].second, files[j].second))) {
+          std::string names = (files[i].first + " would overwrite " +
+                               files[j].first + " ('" + files[i].second + "')")
+                                  .str();
+          fatal(names + "; name another with -o or --header");
+        }
   }
 
   DialectRegistry registry;
@@ -644,14 +646,23 @@ int main(int argc, char **argv) {
     fatal("cannot copy " + dependency + ": " +
           llvm::toString(std::move(error)));
   std::string driver = HMOE_LINK_DRIVER;
-  SmallVector<std::string> args = {
-      driver, "-shared", "-fPIC", "-O2", "-o", outputFile, std::string(object),
-      std::string(runtime), std::string(dependency), HMOE_BUILTINS_ARCHIVE,
-      "-lm", "-Wl,-rpath,$ORIGIN", "-Wl,--no-undefined",
-      // Its own calls bind to its own entries:
-      // another layer's library of the same
-      // function name, loaded first, took them.
-      "-Wl,-Bsymbolic"};
+  // -Bsymbolic: the library's calls between its own entries bind to its
+  // own (another layer's library with the same function name, loaded
+  // first, took them).
+  SmallVector<std::string> args = {driver,
+                                   "-shared",
+                                   "-fPIC",
+                                   "-O2",
+                                   "-o",
+                                   outputFile,
+                                   std::string(object),
+                                   std::string(runtime),
+                                   std::string(dependency),
+                                   HMOE_BUILTINS_ARCHIVE,
+                                   "-lm",
+                                   "-Wl,-rpath,$ORIGIN",
+                                   "-Wl,--no-undefined",
+                                   "-Wl,-Bsymbolic"};
   SmallVector<StringRef> argRefs(args.begin(), args.end());
   std::string linkError;
   int rc = llvm::sys::ExecuteAndWait(driver, argRefs, std::nullopt, {}, 0, 0,

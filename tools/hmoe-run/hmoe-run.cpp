@@ -87,7 +87,8 @@ static cl::opt<std::string> libraryPath(
     "library",
     cl::desc("Call the layer in this shared library (made by hmoe-compile "
              "from the module) instead of JIT-compiling the module; the "
-             "module gives the layer's signature"),
+             "module, before lowering, gives the layer's signature and "
+             "fingerprint, which the library's must match"),
     cl::value_desc("lib.so"), cl::cat(runCategory));
 
 static cl::opt<unsigned> optLevel("opt-level",

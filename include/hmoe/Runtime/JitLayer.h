@@ -10,7 +10,6 @@
 #ifndef HMOE_RUNTIME_JITLAYER_H
 #define HMOE_RUNTIME_JITLAYER_H
 
-#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "llvm/ADT/SmallVector.h"
@@ -23,6 +22,10 @@ namespace mlir {
 class DialectRegistry;
 class ExecutionEngine;
 } // namespace mlir
+
+namespace mlir::func {
+class FuncOp;
+} // namespace mlir::func
 
 namespace mlir::hmoe {
 
