@@ -39,7 +39,7 @@ typedef struct HMoELayerSpec {
   MlirAttribute expert;
   bool b1, b2, routerScale;
   MlirAttribute sharedExpert; /* null: no shared experts */
-  int64_t sharedCount;        /* shared experts (at least 1 when set) */
+  int64_t sharedCount;        /* shared experts (0: 1; negative: error) */
   bool sharedGate;            /* Qwen2-MoE's sigmoid(u . x) gate */
   bool hasCapacityFactor;
   double capacityFactor;

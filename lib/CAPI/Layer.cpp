@@ -44,7 +44,8 @@ MlirOperation hmoeLayerBuild(MlirModule module, MlirLocation loc,
                             level.selectionBias, level.penalty});
   }
   layer.sharedExpert = attrOrNull<ExpertAttr>(spec->sharedExpert);
-  layer.sharedCount = spec->sharedCount;
+  // (A zero-initialised spec means the defaults: one shared expert.)
+  layer.sharedCount = spec->sharedCount == 0 ? 1 : spec->sharedCount;
   layer.sharedGate = spec->sharedGate;
   layer.b1 = spec->b1;
   layer.b2 = spec->b2;

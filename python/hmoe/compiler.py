@@ -314,8 +314,12 @@ def _call(function, values, dtypes, *rest):
             raise
         given = [getattr(v, "dtype", type(v).__name__)
                  for v in (values if isinstance(values, list) else [values])]
+        outs = [getattr(v, "dtype", type(v).__name__)
+                for r in rest if isinstance(r, list) for v in r]
         raise TypeError(f"the layer takes arrays of {dtypes} (C-contiguous, "
-                        f"on the CPU); got {given}") from None
+                        f"on the CPU); got {given}"
+                        + (f" and result buffers {outs}" if outs else "")
+                        ) from None
 
 
 def _prepare_all(values, dtypes):
@@ -374,10 +378,14 @@ class CompiledLayer:
         # Kept, not copied: a copy (of a strided or transposed array) would
         # miss the caller's later in-place updates.
         for i, w in enumerate(weights[:len(names)]):
-            contiguous = (w.is_contiguous() if _is_torch(w) else
+            # (A lazily negated or conjugated tensor's memory holds other
+            # values: it would be bound as a resolved copy too.)
+            contiguous = (w.is_contiguous() and not w.is_neg()
+                          and not w.is_conj() if _is_torch(w) else
                           isinstance(w, np.ndarray) and w.flags.c_contiguous)
             if not contiguous:
-                got = (f"a {type(w).__name__} that is not C-contiguous"
+                got = (f"a {type(w).__name__} that is not C-contiguous (or "
+                       f"is a lazy negation or conjugation)"
                        if _is_torch(w) or isinstance(w, np.ndarray)
                        else f"a {type(w).__name__}")
                 raise TypeError(

@@ -223,6 +223,10 @@ def test_read_only_inputs_and_strided_weights():
     with pytest.raises(TypeError, match=r"weights\[\d+\] \(w1\): bind keeps "
                        r"the caller's array"):
         compiled.bind({**{n: params[n] for n in names}, "w1": strided})
+    # Nor a tensor negated lazily: its memory holds the other values.
+    negated = torch._neg_view(torch.from_numpy(params["w1"].copy()))
+    with pytest.raises(TypeError, match=r"\(w1\): bind keeps the caller's array"):
+        compiled.bind({**{n: params[n] for n in names}, "w1": negated})
     # Passed with the call (used at once), any layout is fine.
     y_strided, _ = compiled(params["x"], *[strided if n == "w1" else params[n]
                                           for n in names])
@@ -259,6 +263,22 @@ def test_spec_fields_are_type_checked():
                                       expert=hmoe.Expert("linear"),
                                       shared_expert=hmoe.Expert("linear"),
                                       shared_count=count))
+
+
+def test_inputs_keep_their_values():
+    # Arguments are the caller's inputs: a tensor updated in place is
+    # bufferized into a copy (it was written into the caller's x, and a
+    # read-only x would fault).
+    compiled = hmoe.compile(
+        "func.func @f(%x: tensor<4xf32>) -> tensor<4xf32> {"
+        " %c = arith.constant 7.0 : f32 %i = arith.constant 0 : index"
+        " %r = tensor.insert %c into %x[%i] : tensor<4xf32>"
+        " return %r : tensor<4xf32> }")
+    x = np.zeros(4, np.float32)
+    np.testing.assert_array_equal(compiled(x), [7, 0, 0, 0])
+    np.testing.assert_array_equal(x, [0, 0, 0, 0])
+    x.flags.writeable = False
+    np.testing.assert_array_equal(compiled(x), [7, 0, 0, 0])
 
 
 def test_layer_of_the_tokens_alone():

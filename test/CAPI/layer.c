@@ -144,6 +144,28 @@ int main(void) {
   // CHECK: diagnostic: 'hmoe.moe' op level 2 gate chooses k = 5 of only 4 children; expected k <= 4
   // CHECK: bad layer: <null>
 
+  // Shared experts: a count of 0 (a zero-initialised spec) means one; a
+  // negative count is an error (it was read as one).
+  MlirModule sharedModule = mlirModuleCreateEmpty(loc);
+  HMoELayerSpec shared = nestedLayer(ctx, levels, stats, 2);
+  shared.name = mlirStringRefCreateFromCString("shared");
+  shared.sharedExpert = hmoeExpertAttrGet(ctx, HMoEExpertFFN, HMoEActivationGelu, 4);
+  MlirOperation sharedFunc = hmoeLayerBuild(sharedModule, loc, &shared);
+  fprintf(stderr, "shared layer: %s\n", mlirOperationIsNull(sharedFunc) ? "<null>" : "built");
+  if (!mlirOperationIsNull(sharedFunc)) {
+    mlirOperationPrint(sharedFunc, printToFile, stderr);
+    fprintf(stderr, "\n");
+  }
+  // CHECK: shared layer: built
+  // CHECK: func.func @shared({{.*}}: tensor<1x4x16xf32>, {{.*}}: tensor<1x16x4xf32>)
+  shared.name = mlirStringRefCreateFromCString("shared_bad");
+  shared.sharedCount = -1;
+  MlirOperation sharedBad = hmoeLayerBuild(sharedModule, loc, &shared);
+  fprintf(stderr, "negative shared count: %s\n", mlirOperationIsNull(sharedBad) ? "<null>" : "built");
+  // CHECK: diagnostic: layer 'shared_bad' needs shared_count >= 1 with a shared expert; got -1
+  // CHECK: negative shared count: <null>
+  mlirModuleDestroy(sharedModule);
+
   // The printed layer parses back in a fresh module.
   MlirModule reparsed = mlirModuleCreateParse(ctx, mlirStringRefCreate(text.data, text.size));
   fprintf(stderr, "reparsed: %s\n", mlirModuleIsNull(reparsed) ? "failed" : "ok");

@@ -2,11 +2,17 @@
 
 // Public functions with a body get their tensor signature; a declaration of
 // a C library function (the real expf) is fine.
+// Their tensor arguments are the caller's inputs: not writable in place
+// (bufferization copies a tensor updated in place); other arguments, and
+// an argument that says otherwise, are left as they are.
 // CHECK-LABEL: func.func @layer
-// CHECK-SAME: hmoe.abi = (tensor<?x8xf32>) -> tensor<?x8xf32>
+// CHECK-SAME: (%{{.*}}: tensor<?x8xf32> {bufferization.writable = false}, %{{.*}}: index, %{{.*}}: tensor<2xf32> {bufferization.writable = true})
+// CHECK-SAME: hmoe.abi = (tensor<?x8xf32>, index, tensor<2xf32>) -> tensor<?x8xf32>
 // CHECK: func.func private @expf(f32) -> f32
 // CHECK-NOT: hmoe.abi
-func.func @layer(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
+// CHECK-NOT: writable
+func.func @layer(%x: tensor<?x8xf32>, %n: index,
+                 %s: tensor<2xf32> {bufferization.writable = true}) -> tensor<?x8xf32> {
   return %x : tensor<?x8xf32>
 }
 func.func private @expf(f32) -> f32

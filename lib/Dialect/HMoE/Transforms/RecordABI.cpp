@@ -3,6 +3,7 @@
 #include "hmoe/Dialect/HMoE/IR/HMoEDialect.h"
 #include "hmoe/Dialect/HMoE/Transforms/Passes.h"
 
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
@@ -117,6 +118,18 @@ struct HMoERecordABIPass
           !isa<FunctionType>(func.getFunctionType()))
         continue;
       abi.setAttr(func, TypeAttr::get(func.getFunctionType()));
+      // The arguments are the caller's inputs (value semantics): a tensor
+      // written in place is bufferized as a copy, not into the caller's
+      // array (IR text's `tensor.insert %v into %x` wrote into x, or
+      // faulted on a read-only one).
+      auto readOnly = BoolAttr::get(&getContext(), false);
+      for (auto [i, type] : llvm::enumerate(func.getArgumentTypes()))
+        if (isa<TensorType>(type) &&
+            !func.getArgAttr(
+                i, bufferization::BufferizationDialect::kWritableAttrName))
+          func.setArgAttr(
+              i, bufferization::BufferizationDialect::kWritableAttrName,
+              readOnly);
     }
   }
 };

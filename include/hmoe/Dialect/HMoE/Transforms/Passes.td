@@ -98,8 +98,15 @@ def HMoERecordABI : Pass<"hmoe-record-abi", "::mlir::ModuleOp"> {
     definition (function with a body, global with a value) named like a C
     library or runtime function, or starting with `_` (reserved to the C
     implementation), is an error at the definition.
+
+    Each tensor argument of those functions is also marked
+    `bufferization.writable = false` (unless it says otherwise): arguments
+    are the caller's inputs, so a tensor updated in place
+    (`tensor.insert %v into %x`) is bufferized into a copy instead of the
+    caller's buffer.
   }];
-  let dependentDialects = ["::mlir::hmoe::HMoEDialect"];
+  let dependentDialects = ["::mlir::hmoe::HMoEDialect",
+                           "::mlir::bufferization::BufferizationDialect"];
 }
 
 #endif // HMOE_DIALECT_HMOE_TRANSFORMS_PASSES_TD
