@@ -1,11 +1,12 @@
 """Small calls (decode-sized token counts) on this CPU: a layer's time per
-call with a serial twin for each parallel loop that a call gives one
-iteration (hmoe-lower-to-cpu's default, `serial-single`) against without
-(`serial-single=0`: every parallel loop starts and joins the thread team,
-as before), and what the JIT's call costs from Python on top.
+call with hmoe-lower-to-cpu's defaults against a baseline that starts the
+thread team more often: `serial-single=0` (no serial twin for a parallel
+loop a call gives one iteration; the default baseline) or `serial-work=0`
+(every small static loop nest too), and what the JIT's call costs from
+Python on top.
 
     PYTHONPATH=build/python_packages python/.venv/bin/python \
-        bench/small_calls.py [--rounds 5]
+        bench/small_calls.py [--rounds 5] [--baseline serial-work=0]
 
 Layers: a tiny one (4 experts, D = H = 16, top-2: the thread team's cost
 laid bare), one of 16 experts at D = 512, H = 1024, and the main job's
@@ -25,7 +26,7 @@ import numpy as np
 import hmoe
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-VARIANTS = ["serial-single=0", ""]
+VARIANTS = ["serial-single=0", ""]  # the baseline (--baseline), the default
 
 
 def compile_both(layer, weights_scale, rng):
@@ -91,9 +92,13 @@ def python_overhead(rng):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--baseline", default=VARIANTS[0],
+                    help="hmoe-lower-to-cpu options of the compile the "
+                    "defaults are compared with")
     args = ap.parse_args()
+    VARIANTS[0] = args.baseline
     rng = np.random.default_rng(0)
-    print("| layer | T | serial-single=0 | default | ratio |")
+    print(f"| layer | T | {args.baseline} | default | ratio |")
     print("| --- | ---: | ---: | ---: | ---: |")
     for (D, E, H) in [(16, 4, 16), (512, 16, 1024)]:
         layers, dim = compile_both(one_level(D, E, H), 1.0, rng)
