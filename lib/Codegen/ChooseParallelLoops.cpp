@@ -61,13 +61,15 @@ std::optional<int64_t> staticTripCount(scf::ParallelOp loop) {
 std::optional<int64_t> staticWork(Block &block, int64_t cap) {
   int64_t work = 0;
   for (Operation &op : block) {
+    // The op's own work, and how many times its regions run.
+    int64_t own = 1;
     std::optional<int64_t> trips = 1;
     if (auto copy = dyn_cast<memref::CopyOp>(op)) {
       // A memcpy of as many elements, not one op.
       auto type = cast<MemRefType>(copy.getSource().getType());
       if (!type.hasStaticShape())
         return std::nullopt;
-      trips = type.getNumElements();
+      own = std::min(type.getNumElements(), cap + 1);
     } else if (auto loop = dyn_cast<scf::ForOp>(op))
       trips = staticTripCount(loop.getLowerBound(), loop.getUpperBound(),
                               loop.getStep());
@@ -87,7 +89,7 @@ std::optional<int64_t> staticWork(Block &block, int64_t cap) {
         body += *innerWork;
       }
     // Both factors are at most cap + 1 <= 2^31 + 1 here: no overflow.
-    work += 1 + std::min(*trips, cap + 1) * std::min(body, cap + 1);
+    work += own + std::min(*trips, cap + 1) * std::min(body, cap + 1);
     if (work > cap)
       return cap + 1;
   }

@@ -213,10 +213,14 @@ func.func @single_tile(%m: memref<?x?xf32>, %t: index, %n: index) {
 // WORK-NEXT: memref.subview
 // WORK-NEXT: memref.subview
 // WORK-NEXT: memref.copy
+// A static copy counts its elements: 2 x (64 + 1) = 130
+// WORK: scf.parallel
+// WORK-NEXT: memref.copy
 // WORK-NOT: scf.parallel
 // WORK: return
 func.func private @opaque()
-func.func @small_work(%m: memref<?x?xf32>, %n: index) {
+func.func @small_work(%m: memref<?x?xf32>, %n: index, %src: memref<64xf32>,
+                      %dst: memref<64xf32>) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   %c2 = arith.constant 2 : index
@@ -293,6 +297,10 @@ func.func @small_work(%m: memref<?x?xf32>, %n: index) {
     %row = memref.subview %m[%i, 0] [1, %n] [1, 1] : memref<?x?xf32> to memref<?xf32, strided<[1], offset: ?>>
     %col = memref.subview %m[0, %i] [%n, 1] [1, 1] : memref<?x?xf32> to memref<?xf32, strided<[?], offset: ?>>
     memref.copy %row, %col : memref<?xf32, strided<[1], offset: ?>> to memref<?xf32, strided<[?], offset: ?>>
+    scf.reduce
+  }
+  scf.parallel (%i) = (%c0) to (%c2) step (%c1) {
+    memref.copy %src, %dst : memref<64xf32> to memref<64xf32>
     scf.reduce
   }
   return
