@@ -84,15 +84,21 @@
 using namespace mlir;
 
 namespace {
-/// `pipeline`'s error for option `name`'s value below the least it takes
-/// ("<pipeline>: <name>=<value>: expected <expected>"); empty if it is not.
-std::string belowLeast(StringRef pipeline, StringRef name, int64_t value,
-                       int64_t least, StringRef expected) {
-  if (value >= least)
+/// `pipeline`'s error for option `name`'s value unless it is `taken`
+/// ("<pipeline>: <name>=<value>: expected <expected>"); empty if it is.
+std::string unlessTaken(bool taken, StringRef pipeline, StringRef name,
+                        int64_t value, StringRef expected) {
+  if (taken)
     return "";
   return (pipeline + ": " + name + "=" + Twine(value) + ": expected " +
           expected)
       .str();
+}
+
+/// unlessTaken for a value below the least the option takes.
+std::string belowLeast(StringRef pipeline, StringRef name, int64_t value,
+                       int64_t least, StringRef expected) {
+  return unlessTaken(value >= least, pipeline, name, value, expected);
 }
 
 /// Errors for the GPU schedule's options that only the pipelines read
@@ -132,13 +138,11 @@ SmallVector<std::string> cpuOptionErrors(const hmoe::LowerToCPUOptions &o) {
   StringRef cpu = "hmoe-lower-to-cpu";
   StringRef fromSchedule = "0 (the target's schedule) or more";
   SmallVector<std::string> errors = {
-      o.vectorWidth == 0 || (o.vectorWidth > 0 && o.vectorWidth <= 64 &&
-                             llvm::isPowerOf2_64(o.vectorWidth))
-          ? ""
-          : (cpu + ": vector-width=" + Twine(o.vectorWidth) +
-             ": expected 0 (the target's schedule) or a power of two from "
-             "1 to 64")
-                .str(),
+      unlessTaken(o.vectorWidth == 0 ||
+                      (o.vectorWidth > 0 && o.vectorWidth <= 64 &&
+                       llvm::isPowerOf2_64(o.vectorWidth)),
+                  cpu, "vector-width", o.vectorWidth,
+                  "0 (the target's schedule) or a power of two from 1 to 64"),
       belowLeast(cpu, "tile-rows", o.tileRows, 0, fromSchedule),
       belowLeast(cpu, "tile-cols", o.tileCols, 0, fromSchedule),
       belowLeast(cpu, "k-block", o.kBlock, -1,
@@ -148,11 +152,8 @@ SmallVector<std::string> cpuOptionErrors(const hmoe::LowerToCPUOptions &o) {
       belowLeast(cpu, "parallel-experts", o.parallelExperts, 0,
                  "0 (never) or more"),
       belowLeast(cpu, "adaptive-rows", o.adaptiveRows, 0, "0 (never) or more"),
-      o.serialWork >= 0 && o.serialWork <= (int64_t(1) << 31)
-          ? ""
-          : (cpu + ": serial-work=" + Twine(o.serialWork) +
-             ": expected 0 (never) to 2^31")
-                .str()};
+      unlessTaken(o.serialWork >= 0 && o.serialWork <= (int64_t(1) << 31), cpu,
+                  "serial-work", o.serialWork, "0 (never) to 2^31")};
   llvm::append_range(errors, gpuScheduleErrors(cpu, o));
   return errors;
 }
