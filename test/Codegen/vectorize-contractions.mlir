@@ -8,11 +8,12 @@
 #c = affine_map<(i, j, k) -> (i, j)>
 
 // c[i, j] += a[i, k] * w[j, k]: parallel tasks over (row block, column
-// block), column tiles of 3 then 1, row tiles of 4 then 1, a K loop of
-// 8-lane FMAs into 12 accumulators. Their lane sums are taken 8 then 4 at
-// a time (row-major: rows 0-1 and 2 of row 2's columns, then the rest):
-// pairs of vectors add upper halves to lower halves (8 -> 4 -> 2 -> 1 lanes
-// each), the sums are put in order and stored row by row.
+// block), column tiles of 3 then 1, row tiles of 4 then the rest (see
+// @remainder_rows), a K loop of 8-lane FMAs into 12 accumulators. Their
+// lane sums are taken 8 then 4 at a time (row-major: rows 0-1 and 2 of row
+// 2's columns, then the rest): pairs of vectors add upper halves to lower
+// halves (8 -> 4 -> 2 -> 1 lanes each), the sums are put in order and
+// stored row by row.
 // CHECK-LABEL: func.func @gemm
 // CHECK-NOT: linalg.generic
 // CHECK: scf.parallel
@@ -348,6 +349,53 @@ func.func @negated(%a: memref<?x64xf32>, %w: memref<10x64xf32>,
   ^bb0(%x: f32, %y: f32, %acc: f32):
     %n = arith.negf %x : f32
     %m = arith.mulf %n, %y : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+#a = affine_map<(i, j, k) -> (i, k)>
+#w = affine_map<(i, j, k) -> (j, k)>
+#c = affine_map<(i, j, k) -> (i, j)>
+
+// The rows after the last whole 4-row tile (1 to 3: all of an expert's rows
+// at decode sizes) take one pass over w: a loop of at most one iteration
+// (its row an induction variable, which LLVM keeps out of the K loop's
+// addresses), then a tile of 1, 2 or 4 rows by their count. With 3, the
+// 4-row tile's row 3 reads row 2 again (the minimum of its index and the
+// last row's) and is not stored.
+// CHECK-LABEL: func.func @remainder_rows
+// CHECK: scf.for %{{.*}} = %{{.*}} to %[[FULL:.*]] step %c4
+// CHECK: scf.for %[[ROW:.*]] = %[[FULL]] to %[[END:.*]] step %c4
+// CHECK-NEXT: %[[REM:.*]] = arith.subi %[[END]], %[[ROW]] : index
+// CHECK: arith.cmpi ule, %[[REM]], %c1
+// CHECK: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>) {
+// CHECK: } else {
+// CHECK: arith.cmpi ule, %[[REM]], %c2
+// CHECK: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>) {
+// CHECK: } else {
+// CHECK: %[[PAST:.*]] = arith.addi %[[ROW]], %[[REM]] : index
+// CHECK: %[[LAST:.*]] = arith.subi %[[PAST]], %c1
+// CHECK: %[[ROW3:.*]] = arith.addi %[[ROW]], %c3
+// CHECK-NEXT: %[[AT3:.*]] = arith.minui %[[ROW3]], %[[LAST]] : index
+// CHECK: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>) {
+// CHECK: vector.load %arg0[%[[AT3]],
+// CHECK: %[[COUNTS:.*]] = arith.cmpi ult, %c3{{.*}}, %[[REM]] : index
+// CHECK-NEXT: scf.if %[[COUNTS]] {
+// CHECK-NEXT: vector.load %arg2[%[[AT3]],
+// CHECK-NEXT: arith.addf
+// CHECK-NEXT: vector.store {{.*}}, %arg2[%[[AT3]],
+func.func @remainder_rows(%a: memref<?x16xf32>, %w: memref<3x16xf32>,
+                          %out: memref<?x3xf32>) {
+  linalg.generic {indexing_maps = [#a, #w, #c],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %w : memref<?x16xf32>, memref<3x16xf32>)
+      outs(%out : memref<?x3xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
     %s = arith.addf %acc, %m : f32
     linalg.yield %s : f32
   }

@@ -288,9 +288,13 @@ def HMoEVectorizeContractions : Pass<"hmoe-vectorize-contractions"> {
     that a row tile of `a` and a column tile of `w` fit in L1 together for
     very long K. Off by default: at hmoe's sizes (K <= 1024) it measured
     10% slower on W2 (bench/RESULTS.md).
-    Row and column remainders use 1-row and 1-column tiles. K must be a
-    multiple of `vector-width` and the innermost stride of every operand 1;
-    other contractions are left to the generic loop lowering.
+    A block's last rows (fewer than `tile-rows`) take one tile of the next
+    power of two rows (at most `tile-rows`; the rows past the block load its
+    last row and store nothing), so that `w` is read once for all of them:
+    an expert's few rows at decode sizes. Column remainders use 1-column
+    tiles. K must be a multiple of `vector-width` and the innermost stride
+    of every operand 1; other contractions are left to the generic loop
+    lowering.
 
     Contractions are found by linalg's contraction interface (inferred m,
     n, k dimensions with maps (m, k), (n, k) -> (m, n) and a multiply-add
