@@ -290,14 +290,18 @@ def _outputs(out):
     outs = list(out) if isinstance(out, (list, tuple)) else [out]
     for i, o in enumerate(outs):
         if _is_torch(o):
-            ok = o.device.type == "cpu" and o.is_contiguous()
+            # A lazily negated (or conjugated) tensor's memory holds other
+            # values than it reads as: raw results there would read negated.
+            ok = (o.device.type == "cpu" and o.is_contiguous()
+                  and not o.is_neg() and not o.is_conj())
         else:
             ok = (isinstance(o, np.ndarray) and o.flags.c_contiguous
                   and o.flags.writeable)
         if not ok:
             raise TypeError(f"out[{i}]: a result's buffer must be a "
                             f"C-contiguous, writable NumPy array or CPU "
-                            f"tensor (a copy would not be written back); got "
+                            f"tensor, not a lazy negation or conjugation (a "
+                            f"copy would not be written back); got "
                             f"{type(o).__name__}")
     return outs
 

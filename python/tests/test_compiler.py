@@ -382,6 +382,9 @@ def check_out_buffers(layer_fn, x, like):
     with pytest.raises(hmoe.MLIRError, match="result #0 shares memory with "
                        "argument #0"):
         layer_fn(x, out=[x] + outs[1:])
+    if isinstance(outs[0], torch.Tensor):
+        with pytest.raises(TypeError, match="not a lazy negation"):
+            layer_fn(x, out=[torch._neg_view(outs[0])] + outs[1:])
 
 
 @pytest.mark.parametrize("as_torch", [False, True])
