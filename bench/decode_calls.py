@@ -1,0 +1,176 @@
+"""Decode-sized calls (T = 1 to 64 tokens) on this CPU, for a change to the
+generated code that has no option to turn it off: this build's hmoe against
+another build's, side by side in one run, with each layer's floor.
+
+    PYTHONPATH=build/python_packages python/.venv/bin/python \
+        bench/decode_calls.py --baseline /tmp/old/python_packages [--rounds 5]
+
+(--baseline: the `python_packages` folder of the other build, e.g. a copy
+of build/python_packages taken before the change.) Without --baseline it
+prints this build's times alone.
+
+Layers: a GEMM alone (the first of a D = 512, H = 1024 FFN expert, its rows
+the tokens), top-2 linear-gated GELU FFN layers whose expert weights stay in
+the L3 cache between calls (E = 8, D = 256, H = 512: 8 MiB) or stream from
+memory (E = 16, D = 512, H = 1024: 64 MiB), and W1 of bench/bench.py (32
+experts, 128 MiB). Each round runs every layer in a fresh process per
+build, the builds in turns (the first of a round alternates); a time is
+the best of `layer.time`'s calls in a round (about 50 ms of calls), the
+median over rounds. Both builds' outputs are compared, bit for bit.
+
+Floor: the bytes of the expert weights a call's routing picks (from the
+layer's counts), the gates' and x's, once, over the read bandwidth measured
+here (a streaming sum of 256 MiB on all threads, PyTorch): meaningful for
+weights that do not fit in the caches; cache-resident layers run well below
+it.
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOKENS = [1, 2, 4, 8, 16, 32, 64]
+
+
+def layers():
+    """(name, source, weight scale): sources hmoe.compile takes."""
+    import dataclasses
+
+    import hmoe
+    sys.path.append(HERE)
+    from bench import W1  # noqa: E402
+
+    def ffn(dim, experts, hidden):
+        return hmoe.LayerSpec(
+            dim=dim,
+            levels=[hmoe.Level(hmoe.Gate("linear", k=2), fanout=experts)],
+            expert=hmoe.Expert("ffn", activation="gelu", hidden=hidden),
+            stats=["load"])
+
+    # One FFN expert's first GEMM alone (N = 1024, K = 512: 2 MiB of w).
+    gemm = """
+func.func @gemm(%a: tensor<?x512xf32>, %w: tensor<1024x512xf32>)
+    -> tensor<?x1024xf32> {
+  %c0 = arith.constant 0 : index
+  %t = tensor.dim %a, %c0 : tensor<?x512xf32>
+  %e = tensor.empty(%t) : tensor<?x1024xf32>
+  %z = arith.constant 0.0 : f32
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<?x1024xf32>)
+      -> tensor<?x1024xf32>
+  %r = linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (m, k)>,
+                                      affine_map<(m, n, k) -> (n, k)>,
+                                      affine_map<(m, n, k) -> (m, n)>]
+      ins(%a, %w : tensor<?x512xf32>, tensor<1024x512xf32>)
+      outs(%f : tensor<?x1024xf32>) -> tensor<?x1024xf32>
+  return %r : tensor<?x1024xf32>
+}"""
+    return [("GEMM N=1024 K=512 (2 MiB)", gemm, 1.0),
+            ("E=8 D=256 H=512 (8 MiB)", ffn(256, 8, 512), 1.0),
+            ("E=16 D=512 H=1024 (64 MiB)", ffn(512, 16, 1024), 1.0),
+            ("W1 (128 MiB)", dataclasses.replace(W1, stats=["load"]).mlir(),
+             0.05)]
+
+
+def worker():
+    """Times every layer at every T with the hmoe on sys.path; prints JSON:
+    {layer: {T: [seconds, output digest, bytes read]}}."""
+    import hmoe
+    rng = np.random.default_rng(0)
+    result = {}
+    for name, source, scale in layers():
+        layer = hmoe.compile(source, options="target-cpu=native")
+        args = layer.arguments
+        weights = [(rng.standard_normal(s) * scale).astype(np.float32)
+                   for (_, s, _) in args[1:]]
+        layer.bind(weights)
+        dim = args[0][1][1]
+        result[name] = {}
+        for T in TOKENS:
+            x = rng.standard_normal((T, dim)).astype(np.float32)
+            out = layer(x)
+            y, stats = out if isinstance(out, tuple) else (out, None)
+            # Expert weights: [E, rows, cols] (these layers have no biases);
+            # the GEMM's w is read whole.
+            experts = len(stats["load"]) if stats else 1
+            expert_bytes = sum(w.nbytes for w in weights
+                               if stats and w.ndim == 3
+                               and w.shape[0] == experts)
+            other_bytes = sum(w.nbytes for w in weights) - expert_bytes
+            digest = hashlib.sha1(np.ascontiguousarray(y)).hexdigest()
+            used = int(np.count_nonzero(stats["load"])) if stats else 1
+            nbytes = expert_bytes * used / experts + other_bytes + 2 * x.nbytes
+            once = min(layer.time(x, 3))
+            reps = int(min(3000, max(3, 0.05 / max(once, 1e-7))))
+            result[name][T] = [min(layer.time(x, reps)), digest, nbytes]
+    print(json.dumps(result))
+
+
+def run_worker(package):
+    env = dict(os.environ, PYTHONPATH=package)
+    proc = subprocess.run([sys.executable, __file__, "--worker", "--tokens",
+                           ",".join(map(str, TOKENS))], env=env,
+                          capture_output=True, text=True, check=True)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def read_bandwidth():
+    import torch
+    a = torch.ones(64 << 20)
+    for _ in range(3):
+        a.sum()
+    start = time.perf_counter()
+    for _ in range(10):
+        a.sum()
+    return a.numel() * 4 * 10 / (time.perf_counter() - start)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--baseline", help="another build's python_packages")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--tokens", default=",".join(map(str, TOKENS)),
+                    help="token counts, comma-separated")
+    ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    TOKENS[:] = [int(t) for t in args.tokens.split(",")]
+    if args.worker:
+        return worker()
+    import hmoe
+    this = os.path.dirname(os.path.dirname(os.path.abspath(hmoe.__file__)))
+    builds = ([args.baseline] if args.baseline else []) + [this]
+    runs = {b: [] for b in builds}
+    for r in range(args.rounds):
+        for b in (builds if r % 2 == 0 else builds[::-1]):
+            runs[b].append(run_worker(b))
+    bandwidth = read_bandwidth()
+    print(f"read bandwidth {bandwidth / 1e9:.1f} GB/s; {args.rounds} rounds")
+    head = "| layer | T |" + (" baseline |" if args.baseline else "")
+    print(head + " this build | ratio | floor | this / floor | outputs |")
+    print("| --- | ---: |" + (" ---: |" if args.baseline else "")
+          + " ---: | ---: | ---: | ---: | --- |")
+    for name in runs[this][0]:
+        for T in map(str, TOKENS):
+            med = {b: statistics.median(run[name][T][0] for run in runs[b])
+                   for b in builds}
+            digests = {run[name][T][1] for b in builds for run in runs[b]}
+            floor = runs[this][0][name][T][2] / bandwidth
+            cells = [f"{med[b] * 1e6:.1f} us" for b in builds]
+            ratio = (f"{med[builds[0]] / med[this]:.2f}x" if args.baseline
+                     else "")
+            print(f"| {name} | {T} | " + " | ".join(cells)
+                  + f" | {ratio} | {floor * 1e6:.1f} us | "
+                  f"{med[this] / floor:.2f} | "
+                  f"{'equal' if len(digests) == 1 else 'DIFFER'} |",
+                  flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
