@@ -53,49 +53,54 @@ def main():
         # (AVX2's), alone (decode-sized experts) and after whole tiles; K
         # and N those of a small expert.
         rows = iter([3, 1, 5, 2, 6, 3, 7, 37, 34, 38, 33, 39])
-        for op in ("matmul", "contract"):
-            for dtype in ("f32", "bf16", "f16"):
-                for cpu in ("native", "x86-64-v3"):
-                    t, k, n = next(rows), 128, 48
-                    a = rng.standard_normal((t, k)).astype(np.float32)
-                    w = rng.standard_normal((n, k)).astype(np.float32)
-                    ea, ew = encode(a, dtype), encode(w, dtype)
-                    path = os.path.join(tmp, f"{op}_{dtype}.mlir")
-                    with open(path, "w") as f:
-                        f.write(module(op, dtype, k, n))
-                    files = []
-                    for i, x in enumerate((ea, ew)):
-                        files.append(os.path.join(tmp, f"in{i}.npy"))
-                        np.save(files[-1], x)
-                    out = os.path.join(tmp, "out.npy")
-                    proc = subprocess.run(
-                        [args.hmoe_run, path,
-                         f"--pipeline=hmoe-lower-to-cpu{{target-cpu={cpu}}}",
-                         "--mlir-print-ir-after=hmoe-vectorize-contractions",
-                         f"--input=@{files[0]}", f"--input=@{files[1]}",
-                         f"--output=@{out}"],
-                        capture_output=True, text=True)
-                    name = f"{op} {dtype} target-cpu={cpu} T={t}"
-                    if proc.returncode:
-                        print(f"FAIL {name}: hmoe-run: {proc.stderr[-400:]}")
-                        failed += 1
-                        continue
-                    # The op itself, not the run-time checks' messages
-                    # that quote it.
-                    left = re.findall(rf"^\s*linalg\.{op}\b", proc.stderr,
-                                      re.M)
-                    ref = (decode(ea, dtype).astype(np.float64)
-                           @ decode(ew, dtype).astype(np.float64).T)
-                    got = np.load(out).astype(np.float64)
-                    err = np.abs(got - ref).max() / np.abs(ref).max()
-                    # Inputs exact in every type, products exact in f32,
-                    # f32 sums: f32's tolerance for all three.
-                    tol = F32_TOLERANCE
-                    ok = not left and err <= tol
-                    failed += not ok
-                    print(f"{'PASS' if ok else 'FAIL'} {name}: rel. error "
-                          f"{err:.1e} (tolerance {tol:.0e}), "
-                          f"{'left unvectorised' if left else 'vectorised'}")
+        cases = [(op, dtype, f"target-cpu={cpu}", next(rows))
+                 for op in ("matmul", "contract")
+                 for dtype in ("f32", "bf16", "f16")
+                 for cpu in ("native", "x86-64-v3")]
+        # Tiles of 6 rows: 5 left (a 6-row tile), 12 then 3 (a 4-row one).
+        cases += [("matmul", "f32", "target-cpu=x86-64-v3 tile-rows=6", t)
+                  for t in (5, 15)]
+        for op, dtype, options, t in cases:
+            k, n = 128, 48
+            a = rng.standard_normal((t, k)).astype(np.float32)
+            w = rng.standard_normal((n, k)).astype(np.float32)
+            ea, ew = encode(a, dtype), encode(w, dtype)
+            path = os.path.join(tmp, f"{op}_{dtype}.mlir")
+            with open(path, "w") as f:
+                f.write(module(op, dtype, k, n))
+            files = []
+            for i, x in enumerate((ea, ew)):
+                files.append(os.path.join(tmp, f"in{i}.npy"))
+                np.save(files[-1], x)
+            out = os.path.join(tmp, "out.npy")
+            proc = subprocess.run(
+                [args.hmoe_run, path,
+                 f"--pipeline=hmoe-lower-to-cpu{{{options}}}",
+                 "--mlir-print-ir-after=hmoe-vectorize-contractions",
+                 f"--input=@{files[0]}", f"--input=@{files[1]}",
+                 f"--output=@{out}"],
+                capture_output=True, text=True)
+            name = f"{op} {dtype} {options} T={t}"
+            if proc.returncode:
+                print(f"FAIL {name}: hmoe-run: {proc.stderr[-400:]}")
+                failed += 1
+                continue
+            # The op itself, not the run-time checks' messages
+            # that quote it.
+            left = re.findall(rf"^\s*linalg\.{op}\b", proc.stderr,
+                              re.M)
+            ref = (decode(ea, dtype).astype(np.float64)
+                   @ decode(ew, dtype).astype(np.float64).T)
+            got = np.load(out).astype(np.float64)
+            err = np.abs(got - ref).max() / np.abs(ref).max()
+            # Inputs exact in every type, products exact in f32,
+            # f32 sums: f32's tolerance for all three.
+            tol = F32_TOLERANCE
+            ok = not left and err <= tol
+            failed += not ok
+            print(f"{'PASS' if ok else 'FAIL'} {name}: rel. error "
+                  f"{err:.1e} (tolerance {tol:.0e}), "
+                  f"{'left unvectorised' if left else 'vectorised'}")
     print(f"{failed} failed")
     return 1 if failed else 0
 
