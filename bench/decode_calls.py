@@ -19,10 +19,10 @@ the best of `layer.time`'s calls in a round (about 50 ms of calls), the
 median over rounds. Both builds' outputs are compared, bit for bit.
 
 Floor: the bytes of the expert weights a call's routing picks (from the
-layer's counts), the gates' and x's, once, over the read bandwidth measured
-here (a streaming sum of 256 MiB on all threads, PyTorch): meaningful for
-weights that do not fit in the caches; cache-resident layers run well below
-it.
+layer's counts), the gates', x's and y's, once, over the read bandwidth
+measured here (a streaming sum of 256 MiB on all threads, PyTorch):
+meaningful for weights that do not fit in the caches; cache-resident layers
+run well below it.
 """
 
 import argparse
@@ -81,10 +81,12 @@ func.func @gemm(%a: tensor<?x512xf32>, %w: tensor<1024x512xf32>)
 
 def worker():
     """Times every layer at every T with the hmoe on sys.path; prints JSON:
-    {layer: {T: [seconds, output digest, bytes read]}}."""
+    {"native": the extension's path, layer: {T: [seconds, output digest,
+    bytes read]}}."""
     import hmoe
+    from hmoe import _hmoe
     rng = np.random.default_rng(0)
-    result = {}
+    result = {"native": os.path.realpath(_hmoe.__file__)}
     for name, source, scale in layers():
         layer = hmoe.compile(source, options="target-cpu=native")
         args = layer.arguments
@@ -106,7 +108,8 @@ def worker():
             other_bytes = sum(w.nbytes for w in weights) - expert_bytes
             digest = hashlib.sha1(np.ascontiguousarray(y)).hexdigest()
             used = int(np.count_nonzero(stats["load"])) if stats else 1
-            nbytes = expert_bytes * used / experts + other_bytes + 2 * x.nbytes
+            nbytes = (expert_bytes * used / experts + other_bytes + x.nbytes
+                      + y.nbytes)
             once = min(layer.time(x, 3))
             reps = int(min(3000, max(3, 0.05 / max(once, 1e-7))))
             result[name][T] = [min(layer.time(x, reps)), digest, nbytes]
@@ -117,7 +120,10 @@ def run_worker(package):
     env = dict(os.environ, PYTHONPATH=package)
     proc = subprocess.run([sys.executable, __file__, "--worker", "--tokens",
                            ",".join(map(str, TOKENS))], env=env,
-                          capture_output=True, text=True, check=True)
+                          capture_output=True, text=True)
+    if proc.returncode or not proc.stdout.strip():
+        raise RuntimeError(f"worker for {package} failed (exit "
+                           f"{proc.returncode}):\n{proc.stderr[-2000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -150,13 +156,17 @@ def main():
     for r in range(args.rounds):
         for b in (builds if r % 2 == 0 else builds[::-1]):
             runs[b].append(run_worker(b))
+    # Each build's own extension (not another's found through a path).
+    natives = {runs[b][0]["native"] for b in builds}
+    if len(natives) != len(builds):
+        raise RuntimeError(f"the builds load the same extension: {natives}")
     bandwidth = read_bandwidth()
     print(f"read bandwidth {bandwidth / 1e9:.1f} GB/s; {args.rounds} rounds")
     head = "| layer | T |" + (" baseline |" if args.baseline else "")
     print(head + " this build | ratio | floor | this / floor | outputs |")
     print("| --- | ---: |" + (" ---: |" if args.baseline else "")
           + " ---: | ---: | ---: | ---: | --- |")
-    for name in runs[this][0]:
+    for name in (n for n in runs[this][0] if n != "native"):
         for T in map(str, TOKENS):
             med = {b: statistics.median(run[name][T][0] for run in runs[b])
                    for b in builds}

@@ -409,6 +409,13 @@ private:
     }
   }
 
+  /// Of a tile's rows, `count` (dynamic, at least 1) are c's rows; the
+  /// first `counted` always are. A null count: all of them.
+  struct RowCount {
+    Value count;
+    int64_t counted;
+  };
+
   /// The block's last `r1 - rFull` (< tile-rows) rows in one pass over its
   /// columns, so that w is read once for all of them (a row at a time read
   /// it once per row: an expert's 1-3 rows at decode sizes). A tile of the
@@ -417,7 +424,7 @@ private:
   /// FMAs of the rows that count (one tile of tile-rows for every remainder
   /// made 2-row experts 1.4-1.9x slower on a Zen 4: 24 FMAs for 6).
   void emitRemainderRows(Value rFull, Value r1, Value c0, Value c1, KRange ks) {
-    if (tileRows == 1)
+    if (tileRows == 1) // Whole tiles only.
       return;
     // Powers of two up to the first that holds every remainder (at most
     // tile-rows - 1 rows), capped at tile-rows.
@@ -446,34 +453,27 @@ private:
         });
       };
       // if (rem <= 1) tile 1 else if (rem <= 2) tile 2 ... else the last.
-      ImplicitLocOpBuilder at = rb;
+      ImplicitLocOpBuilder elseB = rb;
       for (auto [i, h] : llvm::enumerate(heights)) {
-        // Rows up to the previous height always count.
+        // Here rem > the previous height: rows 0 to that height are c's.
         RowCount valid{rem, i == 0 ? 1 : heights[i - 1] + 1};
         if (i + 1 == heights.size()) {
-          columns(at, h, valid);
+          columns(elseB, h, valid);
           break;
         }
         auto fits = scf::IfOp::create(
-            at,
-            arith::CmpIOp::create(at, arith::CmpIPredicate::ule, rem,
-                                  with(at).idx(h)),
+            elseB,
+            arith::CmpIOp::create(elseB, arith::CmpIPredicate::ule, rem,
+                                  with(elseB).idx(h)),
             /*withElseRegion=*/true);
         ImplicitLocOpBuilder tb = ImplicitLocOpBuilder::atBlockTerminator(
             b.getLoc(), fits.thenBlock());
         columns(tb, h, valid);
-        at = ImplicitLocOpBuilder::atBlockTerminator(b.getLoc(),
-                                                     fits.elseBlock());
+        elseB = ImplicitLocOpBuilder::atBlockTerminator(b.getLoc(),
+                                                        fits.elseBlock());
       }
     });
   }
-
-  /// Of a tile's rows, `count` (dynamic, at least 1) are c's rows; the
-  /// first `counted` always are. A null count: all of them.
-  struct RowCount {
-    Value count;
-    int64_t counted;
-  };
 
   /// `rows x cols` outputs at (row, col): accumulate over K in vectors,
   /// reduce, add to c. Rows from `valid.count` on read row
@@ -486,10 +486,10 @@ private:
       lastRow = arith::SubIOp::create(
           b, arith::AddIOp::create(b, row, valid.count), idx(1));
     for (int64_t r = 0; r < rows; ++r) {
-      Value at = r ? arith::AddIOp::create(b, row, idx(r)) : row;
+      Value rowAt = r ? arith::AddIOp::create(b, row, idx(r)) : row;
       if (lastRow && r >= valid.counted)
-        at = arith::MinUIOp::create(b, at, lastRow);
-      rowIdx.push_back(at);
+        rowAt = arith::MinUIOp::create(b, rowAt, lastRow);
+      rowIdx.push_back(rowAt);
     }
     for (int64_t c = 0; c < cols; ++c)
       colIdx.push_back(c ? arith::AddIOp::create(b, col, idx(c)) : col);

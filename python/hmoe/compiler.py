@@ -292,17 +292,21 @@ def _outputs(out):
         if _is_torch(o):
             # A lazily negated (or conjugated) tensor's memory holds other
             # values than it reads as: raw results there would read negated.
-            ok = (o.device.type == "cpu" and o.is_contiguous()
-                  and not o.is_neg() and not o.is_conj())
+            why = ("on " + o.device.type if o.device.type != "cpu" else
+                   "not contiguous" if not o.is_contiguous() else
+                   "a lazy negation" if o.is_neg() else
+                   "a lazy conjugation" if o.is_conj() else None)
+        elif isinstance(o, np.ndarray):
+            why = ("not C-contiguous" if not o.flags.c_contiguous else
+                   "read-only" if not o.flags.writeable else None)
         else:
-            ok = (isinstance(o, np.ndarray) and o.flags.c_contiguous
-                  and o.flags.writeable)
-        if not ok:
+            why = "not an array"
+        if why:
             raise TypeError(f"out[{i}]: a result's buffer must be a "
                             f"C-contiguous, writable NumPy array or CPU "
                             f"tensor, not a lazy negation or conjugation (a "
-                            f"copy would not be written back); got "
-                            f"{type(o).__name__}")
+                            f"copy would not be written back); got a "
+                            f"{type(o).__name__} that is {why}")
     return outs
 
 

@@ -48,18 +48,25 @@ def main():
     rng = np.random.default_rng(20261203)
     failed = 0
     with tempfile.TemporaryDirectory() as tmp:
-        # Row counts (native, x86-64-v3 in turn) with the remainders of
-        # 8-row tiles (AVX-512's; 4 is a whole tile) and of 4-row tiles
-        # (AVX2's), alone (decode-sized experts) and after whole tiles; K
-        # and N those of a small expert.
-        rows = iter([3, 1, 5, 2, 6, 3, 7, 37, 34, 38, 33, 39])
-        cases = [(op, dtype, f"target-cpu={cpu}", next(rows))
-                 for op in ("matmul", "contract")
-                 for dtype in ("f32", "bf16", "f16")
-                 for cpu in ("native", "x86-64-v3")]
-        # Tiles of 6 rows: 5 left (a 6-row tile), 12 then 3 (a 4-row one).
-        cases += [("matmul", "f32", "target-cpu=x86-64-v3 tile-rows=6", t)
-                  for t in (5, 15)]
+        # Row counts (native, x86-64-v3) with the remainders of 8-row
+        # tiles (AVX-512's; 4 is a whole tile) and of 4-row tiles (AVX2's),
+        # alone (decode-sized experts) and after whole tiles; K and N those
+        # of a small expert.
+        rows = {("matmul", "f32"): (3, 1), ("matmul", "bf16"): (5, 2),
+                ("matmul", "f16"): (6, 3), ("contract", "f32"): (7, 37),
+                ("contract", "bf16"): (34, 38), ("contract", "f16"): (33, 39)}
+        cases = [(op, dtype, f"target-cpu={cpu}", t)
+                 for (op, dtype), counts in rows.items()
+                 for cpu, t in zip(("native", "x86-64-v3"), counts)]
+        # Tiles of 8 rows on any host (5 and 7 left: 8-row tiles with rows
+        # that read the last one again), of 6 (5 left; 12 then 3 in a 4-row
+        # tile), and K in two chunks (the second adds to c: a row stored
+        # twice would count twice).
+        x86 = "target-cpu=x86-64-v3"
+        cases += [("matmul", "f32", f"{x86} {o}", t)
+                  for o, t in (("tile-rows=8", 5), ("tile-rows=8", 7),
+                               ("tile-rows=6", 5), ("tile-rows=6", 15),
+                               ("k-block=64", 7))]
         for op, dtype, options, t in cases:
             k, n = 128, 48
             a = rng.standard_normal((t, k)).astype(np.float32)
