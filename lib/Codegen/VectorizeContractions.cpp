@@ -418,7 +418,7 @@ private:
 
   /// The block's last `r1 - rFull` (< tile-rows) rows in one pass over its
   /// columns, so that w is read once for all of them (a row at a time read
-  /// it once per row: an expert's 1-3 rows at decode sizes). A tile of the
+  /// it once per row: an expert's 1-7 rows at decode sizes). A tile of the
   /// next power of two rows (or tile-rows) is taken: its rows past the
   /// remainder load the last row again and store nothing, at most twice the
   /// FMAs of the rows that count (one tile of tile-rows for every remainder
