@@ -391,20 +391,9 @@ private:
       KRange ks{k0, std::min(m.k, k0 + kChunk),
                 /*overwrite=*/k0 == 0 && m.zeroFill};
       Value rFull = fullEnd(b, r0, r1, tileRows);
-      auto rowsOf = [&](Value lo, Value hi, int64_t nRows) {
-        forLoop(lo, hi, nRows, [&](ImplicitLocOpBuilder &nb, Value row) {
-          ContractionEmitter inner = with(nb);
-          Value cFull = fullEnd(nb, c0, c1, tileCols);
-          inner.forLoop(c0, cFull, tileCols,
-                        [&](ImplicitLocOpBuilder &cb, Value col) {
-                          with(cb).emitTile(row, col, nRows, tileCols, ks);
-                        });
-          inner.forLoop(cFull, c1, 1, [&](ImplicitLocOpBuilder &cb, Value col) {
-            with(cb).emitTile(row, col, nRows, 1, ks);
-          });
-        });
-      };
-      rowsOf(r0, rFull, tileRows);
+      forLoop(r0, rFull, tileRows, [&](ImplicitLocOpBuilder &nb, Value row) {
+        with(nb).emitColumns(row, tileRows, c0, c1, ks);
+      });
       emitRemainderRows(rFull, r1, c0, c1, ks);
     }
   }
@@ -415,6 +404,19 @@ private:
     Value count;
     int64_t counted;
   };
+
+  /// Rows [row, row + nRows) over columns [c0, c1): column tiles, then
+  /// single columns.
+  void emitColumns(Value row, int64_t nRows, Value c0, Value c1, KRange ks,
+                   RowCount valid = {}) {
+    Value cFull = fullEnd(b, c0, c1, tileCols);
+    forLoop(c0, cFull, tileCols, [&](ImplicitLocOpBuilder &cb, Value col) {
+      with(cb).emitTile(row, col, nRows, tileCols, ks, valid);
+    });
+    forLoop(cFull, c1, 1, [&](ImplicitLocOpBuilder &cb, Value col) {
+      with(cb).emitTile(row, col, nRows, 1, ks, valid);
+    });
+  }
 
   /// The block's last `r1 - rFull` (< tile-rows) rows in one pass over its
   /// columns, so that w is read once for all of them (a row at a time read
@@ -441,24 +443,13 @@ private:
     // at T = 4 25% slower on a Zen 4).
     forLoop(rFull, r1, tileRows, [&](ImplicitLocOpBuilder &rb, Value row) {
       Value rem = arith::SubIOp::create(rb, r1, row);
-      auto columns = [&](ImplicitLocOpBuilder &tb, int64_t h, RowCount valid) {
-        ContractionEmitter inner = with(tb);
-        Value cFull = fullEnd(tb, c0, c1, tileCols);
-        inner.forLoop(c0, cFull, tileCols,
-                      [&](ImplicitLocOpBuilder &cb, Value col) {
-                        with(cb).emitTile(row, col, h, tileCols, ks, valid);
-                      });
-        inner.forLoop(cFull, c1, 1, [&](ImplicitLocOpBuilder &cb, Value col) {
-          with(cb).emitTile(row, col, h, 1, ks, valid);
-        });
-      };
       // if (rem <= 1) tile 1 else if (rem <= 2) tile 2 ... else the last.
       ImplicitLocOpBuilder elseB = rb;
       for (auto [i, h] : llvm::enumerate(heights)) {
         // Here rem > the previous height: rows 0 to that height are c's.
         RowCount valid{rem, i == 0 ? 1 : heights[i - 1] + 1};
         if (i + 1 == heights.size()) {
-          columns(elseB, h, valid);
+          with(elseB).emitColumns(row, h, c0, c1, ks, valid);
           break;
         }
         auto fits = scf::IfOp::create(
@@ -468,7 +459,7 @@ private:
             /*withElseRegion=*/true);
         ImplicitLocOpBuilder tb = ImplicitLocOpBuilder::atBlockTerminator(
             b.getLoc(), fits.thenBlock());
-        columns(tb, h, valid);
+        with(tb).emitColumns(row, h, c0, c1, ks, valid);
         elseB = ImplicitLocOpBuilder::atBlockTerminator(b.getLoc(),
                                                         fits.elseBlock());
       }
