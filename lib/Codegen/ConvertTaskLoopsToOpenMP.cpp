@@ -36,6 +36,11 @@ void convertToDynamicLoop(RewriterBase &rewriter, scf::ParallelOp loop) {
   bounds.loopLowerBounds = llvm::to_vector(loop.getLowerBound());
   bounds.loopUpperBounds = llvm::to_vector(loop.getUpperBound());
   bounds.loopSteps = llvm::to_vector(loop.getStep());
+  // Every dimension shared out (the clause defaults to 1: the first alone,
+  // the rest run whole by the thread that took it). A GEMM's grid of (row
+  // blocks, column blocks) at fewer than 64 rows has one row block: without
+  // this one thread ran all of it.
+  bounds.collapseNumLoops = rewriter.getI64IntegerAttr(loop.getNumLoops());
   auto nest = omp::LoopNestOp::create(rewriter, loc, bounds);
   SmallVector<Type> ivTypes(loop.getNumLoops(), rewriter.getIndexType());
   SmallVector<Location> ivLocs(loop.getNumLoops(), loc);

@@ -1,14 +1,16 @@
 // RUN: hmoe-opt --hmoe-convert-task-loops-to-openmp %s | FileCheck %s
 
 // A loop marked hmoe.dynamic_tasks becomes a dynamically scheduled OpenMP
-// loop over the same bounds, its body in an alloca scope; others stay.
+// loop over the same bounds, all of its dimensions shared out (collapsed:
+// the default, collapse(1), left the second to whichever thread took an
+// iteration of the first), its body in an alloca scope; others stay.
 // CHECK-LABEL: func.func @tasks
 // CHECK-SAME: (%[[N:.*]]: index, %[[M:.*]]: index, %[[BUF:.*]]: memref<?x?xf32>)
 // CHECK-DAG: %[[C0:.*]] = arith.constant 0 : index
 // CHECK-DAG: %[[C1:.*]] = arith.constant 1 : index
 // CHECK: omp.parallel {
 // CHECK-NEXT: omp.wsloop schedule(dynamic) {
-// CHECK-NEXT: omp.loop_nest (%[[I:.*]], %[[J:.*]]) : index = (%[[C0]], %[[C0]]) to (%[[N]], %[[M]]) step (%[[C1]], %[[C1]]) {
+// CHECK-NEXT: omp.loop_nest (%[[I:.*]], %[[J:.*]]) : index = (%[[C0]], %[[C0]]) to (%[[N]], %[[M]]) step (%[[C1]], %[[C1]]) collapse(2) {
 // CHECK-NEXT: memref.alloca_scope {
 // CHECK-NEXT: %[[TMP:.*]] = memref.alloca() : memref<4xf32>
 // CHECK-NEXT: %[[V:.*]] = memref.load %[[TMP]][%[[C0]]]

@@ -185,7 +185,9 @@ def HMoEConvertTaskLoopsToOpenMP
     virtual machine), one thread then waits for the other. On a 2-core Zen 5
     KVM guest while one core ran slower, the second thread spun a fifth of
     W1's expert stage (perf), which took 111 ms with dynamic tasks against
-    123 with static ones; on the same host when quiet both took 105 ms. The
+    123 with static ones; on the same host when quiet both took 105 ms.
+    Every dimension of the loop is shared out (`collapse(n)`): a GEMM below
+    64 rows has one row block and its column blocks are the tasks. The
     body is wrapped in a
     `memref.alloca_scope`, as upstream's conversion does, so that its stack
     allocations live for one iteration. Loops with reductions are left
