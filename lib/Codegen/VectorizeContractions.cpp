@@ -256,7 +256,7 @@ linalg::GenericOp followingEpilogue(linalg::LinalgOp op,
 /// `epilogue` on rows [row, row + nRows) and columns [col, col + nCols) of
 /// its iteration space: a copy of it on views of those.
 void emitEpilogueTile(ImplicitLocOpBuilder &b, linalg::GenericOp epilogue,
-                      Value row, int64_t nRows, Value col, int64_t nCols) {
+                      Value row, OpFoldResult nRows, Value col, int64_t nCols) {
   MLIRContext *ctx = b.getContext();
   AffineExpr i = getAffineDimExpr(0, ctx);
   OpFoldResult one = b.getIndexAttr(1);
@@ -271,7 +271,7 @@ void emitEpilogueTile(ImplicitLocOpBuilder &b, linalg::GenericOp epilogue,
     SmallVector<OpFoldResult> offsets, sizes;
     for (AffineExpr e : results) {
       offsets.push_back(e == i ? row : col);
-      sizes.push_back(b.getIndexAttr(e == i ? nRows : nCols));
+      sizes.push_back(e == i ? nRows : b.getIndexAttr(nCols));
     }
     SmallVector<OpFoldResult> strides(results.size(), one);
     views.push_back(
@@ -312,6 +312,110 @@ Value fullEnd(ImplicitLocOpBuilder &b, Value lo, Value hi, int64_t step) {
   Value whole = arith::MulIOp::create(
       b, arith::DivUIOp::create(b, span, stepValue), stepValue);
   return arith::AddIOp::create(b, lo, whole);
+}
+
+/// Of a tile's rows, `count` (dynamic, at least 1) are c's rows; the first
+/// `counted` always are. A null count: all of them.
+struct RowCount {
+  Value count;
+  int64_t counted;
+  /// Whether tile row `r` may lie past c's rows (and so is clamped and not
+  /// stored).
+  bool mayExceed(int64_t r) const { return count && r >= counted; }
+};
+
+/// Rows row, row + 1, ..., row + nRows - 1; those that may lie past
+/// `valid.count` clamped to the last that counts (they read it again).
+SmallVector<Value> clampedTileRows(ImplicitLocOpBuilder &b, Value row,
+                                   int64_t nRows, RowCount valid) {
+  SmallVector<Value> rowIdx;
+  Value lastRow;
+  if (valid.mayExceed(nRows - 1))
+    lastRow =
+        arith::SubIOp::create(b, arith::AddIOp::create(b, row, valid.count),
+                              arith::ConstantIndexOp::create(b, 1));
+  for (int64_t r = 0; r < nRows; ++r) {
+    Value rowAt =
+        r ? arith::AddIOp::create(b, row, arith::ConstantIndexOp::create(b, r))
+                .getResult()
+          : row;
+    if (valid.mayExceed(r))
+      rowAt = arith::MinUIOp::create(b, rowAt, lastRow);
+    rowIdx.push_back(rowAt);
+  }
+  return rowIdx;
+}
+
+/// `store(builder)` for tile row `r`: under `if r < valid.count` where the
+/// row may lie past c's rows.
+void storeTileRow(ImplicitLocOpBuilder &b, int64_t r, RowCount valid,
+                  function_ref<void(ImplicitLocOpBuilder &)> store) {
+  if (!valid.mayExceed(r))
+    return store(b);
+  auto counts = scf::IfOp::create(
+      b,
+      arith::CmpIOp::create(b, arith::CmpIPredicate::ult,
+                            arith::ConstantIndexOp::create(b, r), valid.count),
+      /*withElseRegion=*/false);
+  ImplicitLocOpBuilder sb =
+      ImplicitLocOpBuilder::atBlockTerminator(b.getLoc(), counts.thenBlock());
+  store(sb);
+}
+
+/// A block's last `r1 - rFull` rows (fewer than `tileRows`, after its whole
+/// tiles) as one tile, so that w is read once for all of them (a row at a
+/// time read it once per row: an expert's 1-7 rows at decode sizes, or the
+/// last of a prefill expert's). `emit(builder, row, height, valid)` builds
+/// a tile of the next power of two rows (capped at tile-rows), chosen at
+/// run time: its rows past `valid.count` read the last row again and store
+/// nothing, at most twice the FMAs of the rows that count (one tile of
+/// tile-rows for every remainder made 2-row experts 1.4-1.9x slower on a
+/// Zen 4: 24 FMAs for 6).
+void emitRemainderTile(
+    ImplicitLocOpBuilder &b, Value rFull, Value r1, int64_t tileRows,
+    function_ref<void(ImplicitLocOpBuilder &, Value, int64_t, RowCount)> emit) {
+  if (tileRows == 1) // Whole tiles only.
+    return;
+  // Powers of two up to the first that holds every remainder (at most
+  // tile-rows - 1 rows), capped at tile-rows.
+  SmallVector<int64_t> heights;
+  for (int64_t h = 1;; h *= 2) {
+    heights.push_back(std::min(h, tileRows));
+    if (h >= tileRows - 1)
+      break;
+  }
+  // A loop of at most one iteration rather than an `if (rFull != r1)`: with
+  // the row an induction variable, as in the whole tiles' loop, LLVM keeps
+  // a's row address out of the K loop (under an scf.if it recomputed it per
+  // K step from rFull's expression: a 16-expert layer at T = 4 25% slower
+  // on a Zen 4).
+  scf::ForOp::create(
+      b, rFull, r1, arith::ConstantIndexOp::create(b, tileRows), ValueRange{},
+      [&](OpBuilder &nested, Location loc, Value row, ValueRange) {
+        ImplicitLocOpBuilder rb(loc, nested);
+        Value rem = arith::SubIOp::create(rb, r1, row);
+        // if (rem <= 1) tile 1 else if (rem <= 2) tile 2 ... else the last.
+        ImplicitLocOpBuilder elseB = rb;
+        for (auto [i, h] : llvm::enumerate(heights)) {
+          // Here rem > the previous height: rows 0 to that height are c's.
+          RowCount valid{rem, i == 0 ? 1 : heights[i - 1] + 1};
+          if (i + 1 == heights.size()) {
+            emit(elseB, row, h, valid);
+            break;
+          }
+          auto fits = scf::IfOp::create(
+              elseB,
+              arith::CmpIOp::create(elseB, arith::CmpIPredicate::ule, rem,
+                                    arith::ConstantIndexOp::create(elseB, h)),
+              /*withElseRegion=*/true);
+          ImplicitLocOpBuilder tb =
+              ImplicitLocOpBuilder::atBlockTerminator(loc, fits.thenBlock());
+          emit(tb, row, h, valid);
+          elseB =
+              ImplicitLocOpBuilder::atBlockTerminator(loc, fits.elseBlock());
+        }
+        scf::YieldOp::create(rb);
+      });
 }
 
 /// Emits the tiled loops of one contraction in place of its generic.
@@ -398,13 +502,6 @@ private:
     }
   }
 
-  /// Of a tile's rows, `count` (dynamic, at least 1) are c's rows; the
-  /// first `counted` always are. A null count: all of them.
-  struct RowCount {
-    Value count;
-    int64_t counted;
-  };
-
   /// Rows [row, row + nRows) over columns [c0, c1): column tiles, then
   /// single columns.
   void emitColumns(Value row, int64_t nRows, Value c0, Value c1, KRange ks,
@@ -418,52 +515,14 @@ private:
     });
   }
 
-  /// The block's last `r1 - rFull` (< tile-rows) rows in one pass over its
-  /// columns, so that w is read once for all of them (a row at a time read
-  /// it once per row: an expert's 1-7 rows at decode sizes). A tile of the
-  /// next power of two rows (or tile-rows) is taken: its rows past the
-  /// remainder load the last row again and store nothing, at most twice the
-  /// FMAs of the rows that count (one tile of tile-rows for every remainder
-  /// made 2-row experts 1.4-1.9x slower on a Zen 4: 24 FMAs for 6).
+  /// The block's last rows (fewer than tile-rows) as one tile, over its
+  /// columns.
   void emitRemainderRows(Value rFull, Value r1, Value c0, Value c1, KRange ks) {
-    if (tileRows == 1) // Whole tiles only.
-      return;
-    // Powers of two up to the first that holds every remainder (at most
-    // tile-rows - 1 rows), capped at tile-rows.
-    SmallVector<int64_t> heights;
-    for (int64_t h = 1;; h *= 2) {
-      heights.push_back(std::min(h, tileRows));
-      if (h >= tileRows - 1)
-        break;
-    }
-    // A loop of at most one iteration rather than an `if (rFull != r1)`:
-    // with the row an induction variable, as in the whole tiles' loop,
-    // LLVM keeps a's row address out of the K loop (under an scf.if it
-    // recomputed it per K step from rFull's expression: a 16-expert layer
-    // at T = 4 25% slower on a Zen 4).
-    forLoop(rFull, r1, tileRows, [&](ImplicitLocOpBuilder &rb, Value row) {
-      Value rem = arith::SubIOp::create(rb, r1, row);
-      // if (rem <= 1) tile 1 else if (rem <= 2) tile 2 ... else the last.
-      ImplicitLocOpBuilder elseB = rb;
-      for (auto [i, h] : llvm::enumerate(heights)) {
-        // Here rem > the previous height: rows 0 to that height are c's.
-        RowCount valid{rem, i == 0 ? 1 : heights[i - 1] + 1};
-        if (i + 1 == heights.size()) {
-          with(elseB).emitColumns(row, h, c0, c1, ks, valid);
-          break;
-        }
-        auto fits = scf::IfOp::create(
-            elseB,
-            arith::CmpIOp::create(elseB, arith::CmpIPredicate::ule, rem,
-                                  with(elseB).idx(h)),
-            /*withElseRegion=*/true);
-        ImplicitLocOpBuilder tb = ImplicitLocOpBuilder::atBlockTerminator(
-            b.getLoc(), fits.thenBlock());
-        with(tb).emitColumns(row, h, c0, c1, ks, valid);
-        elseB = ImplicitLocOpBuilder::atBlockTerminator(b.getLoc(),
-                                                        fits.elseBlock());
-      }
-    });
+    emitRemainderTile(b, rFull, r1, tileRows,
+                      [&](ImplicitLocOpBuilder &rb, Value row, int64_t height,
+                          RowCount valid) {
+                        with(rb).emitColumns(row, height, c0, c1, ks, valid);
+                      });
   }
 
   /// `rows x cols` outputs at (row, col): accumulate over K in vectors,
@@ -471,17 +530,7 @@ private:
   /// `row + valid.count - 1` and are not stored.
   void emitTile(Value row, Value col, int64_t rows, int64_t cols, KRange ks,
                 RowCount valid = {}) {
-    SmallVector<Value> rowIdx, colIdx;
-    Value lastRow;
-    if (valid.count && valid.counted < rows)
-      lastRow = arith::SubIOp::create(
-          b, arith::AddIOp::create(b, row, valid.count), idx(1));
-    for (int64_t r = 0; r < rows; ++r) {
-      Value rowAt = r ? arith::AddIOp::create(b, row, idx(r)) : row;
-      if (lastRow && r >= valid.counted)
-        rowAt = arith::MinUIOp::create(b, rowAt, lastRow);
-      rowIdx.push_back(rowAt);
-    }
+    SmallVector<Value> rowIdx = clampedTileRows(b, row, rows, valid), colIdx;
     for (int64_t c = 0; c < cols; ++c)
       colIdx.push_back(c ? arith::AddIOp::create(b, col, idx(c)) : col);
     Value zero = arith::ConstantOp::create(
@@ -545,18 +594,7 @@ private:
                 sb, vector::LoadOp::create(sb, sum.getType(), m.c, at), sum);
           vector::StoreOp::create(sb, sum, m.c, at);
         };
-        if (lastRow && r >= valid.counted) {
-          auto counts = scf::IfOp::create(
-              b,
-              arith::CmpIOp::create(b, arith::CmpIPredicate::ult, idx(r),
-                                    valid.count),
-              /*withElseRegion=*/false);
-          ImplicitLocOpBuilder sb = ImplicitLocOpBuilder::atBlockTerminator(
-              b.getLoc(), counts.thenBlock());
-          store(sb);
-        } else {
-          store(b);
-        }
+        storeTileRow(b, r, valid, store);
         i += run;
       }
       first += group;
@@ -809,53 +847,60 @@ private:
         });
   }
 
-  /// Rows [r0, r1) x panels [p0, p1), per K chunk: full row tiles, then
-  /// single rows; the tile's a rows stay in L1 across the panels.
+  /// Rows [r0, r1) x panels [p0, p1), per K chunk: whole row tiles, then
+  /// the last rows as one tile.
   void emitBlock(Value packed, Value r0, Value r1, Value p0, Value p1) {
     Value rFull = fullEnd(b, r0, r1, rows);
     for (int64_t k0 = 0; k0 < m.k; k0 += kChunk) {
       KRange ks{k0, std::min(m.k, k0 + kChunk),
                 /*overwrite=*/k0 == 0 && m.zeroFill};
-      for (auto [lo, hi, nRows] :
-           {std::tuple<Value, Value, int64_t>{r0, rFull, rows}, {rFull, r1, 1}})
-        scf::ForOp::create(
-            b, lo, hi, idx(nRows), ValueRange{},
-            [&, nRows = nRows](OpBuilder &n1, Location l1, Value row,
-                               ValueRange) {
-              if (aScratch) {
-                ImplicitLocOpBuilder xb(l1, n1);
-                PackedEmitter(xb, m, width, rows, kChunk, nullptr, gather,
-                              aScratch)
-                    .extendRows(row, nRows, ks);
-              }
-              scf::ForOp::create(
-                  n1, l1, p0, p1, arith::ConstantIndexOp::create(n1, l1, 1),
-                  ValueRange{},
-                  [&](OpBuilder &n2, Location l2, Value panel, ValueRange) {
-                    ImplicitLocOpBuilder tb(l2, n2);
-                    PackedEmitter tile(tb, m, width, rows, kChunk, nullptr,
-                                       gather, aScratch);
-                    tile.emitTile(packed, row, nRows, panel, ks);
-                    // The tile is final after the last chunk: its epilogue
-                    // runs while it is in L1.
-                    if (epilogue && ks.end == m.k)
-                      emitEpilogueTile(
-                          tb, epilogue, row, nRows,
-                          arith::MulIOp::create(tb, panel, tile.idx(2 * width)),
-                          2 * width);
-                    scf::YieldOp::create(tb);
-                  });
-              scf::YieldOp::create(n1, l1);
-            });
+      scf::ForOp::create(
+          b, r0, rFull, idx(rows), ValueRange{},
+          [&](OpBuilder &nested, Location loc, Value row, ValueRange) {
+            ImplicitLocOpBuilder rb(loc, nested);
+            with(rb).emitRowTile(packed, row, rows, p0, p1, ks);
+            scf::YieldOp::create(rb);
+          });
+      emitRemainderTile(b, rFull, r1, rows,
+                        [&](ImplicitLocOpBuilder &rb, Value row, int64_t height,
+                            RowCount valid) {
+                          with(rb).emitRowTile(packed, row, height, p0, p1, ks,
+                                               valid);
+                        });
     }
   }
 
-  /// Rows row, row + 1, ..., row + nRows - 1.
-  SmallVector<Value> tileRowIndices(Value row, int64_t nRows) {
-    SmallVector<Value> rowIdx;
-    for (int64_t r = 0; r < nRows; ++r)
-      rowIdx.push_back(r ? arith::AddIOp::create(b, row, idx(r)) : row);
-    return rowIdx;
+  /// The same emitter, building with `nb`.
+  PackedEmitter with(ImplicitLocOpBuilder &nb) const {
+    return PackedEmitter(nb, m, width, rows, kChunk, epilogue, gather,
+                         aScratch);
+  }
+
+  /// Rows [row, row + nRows) over panels [p0, p1) for the chunk's K (a's
+  /// rows extended first if they must be; they stay in L1 across the
+  /// panels); each tile's epilogue once its last chunk is stored, on the
+  /// rows that count.
+  void emitRowTile(Value packed, Value row, int64_t nRows, Value p0, Value p1,
+                   KRange ks, RowCount valid = {}) {
+    if (aScratch)
+      extendRows(row, nRows, ks, valid);
+    scf::ForOp::create(
+        b, p0, p1, idx(1), ValueRange{},
+        [&](OpBuilder &nested, Location loc, Value panel, ValueRange) {
+          ImplicitLocOpBuilder tb(loc, nested);
+          PackedEmitter tile = with(tb);
+          tile.emitTile(packed, row, nRows, panel, ks, valid);
+          // The tile is final after the last chunk: its epilogue runs while
+          // it is in L1.
+          if (epilogue && ks.end == m.k)
+            emitEpilogueTile(
+                tb, epilogue, row,
+                valid.mayExceed(nRows - 1) ? OpFoldResult(valid.count)
+                                           : tb.getIndexAttr(nRows),
+                arith::MulIOp::create(tb, panel, tile.idx(2 * width)),
+                2 * width);
+          scf::YieldOp::create(tb);
+        });
   }
 
   /// Where a's rows are read: a, or the gather's source.
@@ -873,9 +918,10 @@ private:
     return rows;
   }
 
-  /// aScratch[r, k - ks.begin] = ext(a[row + r, k]) for the chunk's K.
-  void extendRows(Value row, int64_t nRows, KRange ks) {
-    SmallVector<Value> from = sourceRows(tileRowIndices(row, nRows));
+  /// aScratch[r, k - ks.begin] = ext(a[row + r, k]) for the chunk's K
+  /// (rows past `valid.count`: the last that counts).
+  void extendRows(Value row, int64_t nRows, KRange ks, RowCount valid) {
+    SmallVector<Value> from = sourceRows(clampedTileRows(b, row, nRows, valid));
     Value source = aSource();
     auto narrow = VectorType::get(
         {width}, cast<MemRefType>(source.getType()).getElementType());
@@ -897,10 +943,11 @@ private:
   }
 
   /// `nRows` x 2W outputs at (row, panel): accumulate over the chunk's K in
-  /// lanes, store (or add to c).
-  void emitTile(Value packed, Value row, int64_t nRows, Value panel,
-                KRange ks) {
-    SmallVector<Value> rowIdx = tileRowIndices(row, nRows);
+  /// lanes, store (or add to c). Rows past `valid.count` read the last that
+  /// counts and are not stored.
+  void emitTile(Value packed, Value row, int64_t nRows, Value panel, KRange ks,
+                RowCount valid) {
+    SmallVector<Value> rowIdx = clampedTileRows(b, row, nRows, valid);
     // a's rows: the tile's own, the source rows of their tokens, or their
     // extension (rows 0.. of aScratch, from the chunk's first K).
     Value aBuffer = aScratch ? aScratch : aSource();
@@ -972,9 +1019,11 @@ private:
           scf::YieldOp::create(nb, next);
         });
     for (int64_t r = 0; r < nRows; ++r)
-      for (int64_t h = 0; h < 2; ++h)
-        vector::StoreOp::create(b, loop.getResult(r * 2 + h), m.c,
-                                ValueRange{rowIdx[r], cols[h]});
+      storeTileRow(b, r, valid, [&](ImplicitLocOpBuilder &sb) {
+        for (int64_t h = 0; h < 2; ++h)
+          vector::StoreOp::create(sb, loop.getResult(r * 2 + h), m.c,
+                                  ValueRange{rowIdx[r], cols[h]});
+      });
   }
 
   ImplicitLocOpBuilder &b;

@@ -2,6 +2,7 @@
 // RUN: hmoe-opt --pass-pipeline='builtin.module(func.func(hmoe-vectorize-contractions{packed-rows=2 vector-width=4 rows-per-task=16 fuse-neighbours=false}))' --split-input-file %s | FileCheck %s --check-prefix=OFF
 // RUN: hmoe-opt --pass-pipeline='builtin.module(func.func(hmoe-vectorize-contractions{packed-rows=2 vector-width=4 rows-per-task=16 k-block=16}))' --split-input-file %s | FileCheck %s --check-prefix=KBLOCK
 // RUN: hmoe-opt --pass-pipeline='builtin.module(func.func(hmoe-vectorize-contractions{packed-rows=2 vector-width=8 rows-per-task=16 bf16-dot}))' --split-input-file %s | FileCheck %s --check-prefix=BF16
+// RUN: hmoe-opt --pass-pipeline='builtin.module(func.func(hmoe-vectorize-contractions{packed-rows=4 vector-width=4 rows-per-task=16}))' --split-input-file %s | FileCheck %s --check-prefix=REM
 
 #a = affine_map<(i, j, k) -> (i, k)>
 #w = affine_map<(i, j, k) -> (j, k)>
@@ -39,6 +40,17 @@
 // CHECK: }
 // CHECK-NOT: linalg.generic
 // CHECK: return
+// With 4-row tiles, the last rows' tile of 4 (3 rows left) runs the
+// epilogue on the rows that count: a view of `rem` rows, not 4.
+// REM-LABEL: func.func @in_place
+// REM: scf.for %{{.*}} = %{{.*}} to %[[FULL:.*]] step %c4{{(_[0-9]+)?}} {
+// REM: scf.for %[[ROW:.*]] = %[[FULL]] to %[[END:.*]] step %c4{{(_[0-9]+)?}} {
+// REM:   %[[REM:.*]] = arith.subi %[[END]], %[[ROW]] : index
+// REM:   memref.subview %{{.*}}[%[[ROW]], %{{.*}}] [1, 8] [1, 1]
+// REM:   memref.subview %{{.*}}[%[[ROW]], %{{.*}}] [2, 8] [1, 1]
+// REM:   %[[TILE:.*]] = memref.subview %{{.*}}[%[[ROW]], %{{.*}}] [%[[REM]], 8] [1, 1]
+// REM:   linalg.generic {{.*}} outs(%[[TILE]] : memref<?x8xf32, strided<[16, 1], offset: ?>>)
+// REM: } else {
 // With K in chunks of 16, the epilogue runs in the last chunk's nest only.
 // KBLOCK-LABEL: func.func @in_place
 // KBLOCK-NOT: [2, 8] [1, 1]
@@ -298,6 +310,11 @@ func.func @not_fused(%a: memref<?x64xf32>, %w: memref<16x64xf32>,
 // CHECK:   linalg.generic {{.*}} ins(%[[TOK]] : memref<?xi32>) outs(%[[A]] : memref<?x64xf32>)
 // CHECK:   scf.parallel
 // CHECK:     vector.load %[[A]]
+// The last rows' 4-row tile reads its fourth row's token clamped to the
+// last row that counts (past it lies the next expert's token, or nothing).
+// REM-LABEL: func.func @gathered
+// REM: %[[CLAMPED:.*]] = arith.minui
+// REM: memref.load %{{.*}}[%[[CLAMPED]]] : memref<?xi32>
 // OFF-LABEL: func.func @gathered
 // OFF: linalg.generic {{.*}} ins(%{{.*}} : memref<?xi32>)
 // OFF: scf.if

@@ -43,6 +43,41 @@
 // CHECK:     vector.shuffle
 // CHECK-NOT: memref.alloc
 // CHECK: return
+// RUN: hmoe-opt --pass-pipeline='builtin.module(func.func(hmoe-vectorize-contractions{packed-rows=4 vector-width=4 rows-per-task=16}),canonicalize)' --split-input-file %s | FileCheck %s --check-prefix=REM
+
+// A block's last rows (1-3 after its 4-row tiles) are one tile of 1, 2 or 4
+// rows, chosen at run time, in a loop of at most one iteration; in the
+// 4-row tile (3 rows left) the fourth row reads the block's last again
+// (minui) and is not stored.
+// REM-LABEL: func.func @packed
+// REM: scf.parallel (%{{[a-z0-9_]+}}) = {{.*}} {
+// REM:   arith.minsi
+// REM:   %[[END:.*]] = arith.minsi
+// REM:   scf.for %{{.*}} = %{{.*}} to %[[FULL:.*]] step %c4 {
+// REM-COUNT-8: vector.store
+// REM:   scf.for %[[ROW:.*]] = %[[FULL]] to %[[END]] step %c4 {
+// REM:     %[[REM:.*]] = arith.subi %[[END]], %[[ROW]]
+// REM:     arith.cmpi ule, %[[REM]], %c1
+// REM:     scf.if
+// REM-COUNT-2: vector.store
+// REM:     } else {
+// REM:     arith.cmpi ule, %[[REM]], %c2
+// REM:     scf.if
+// REM-COUNT-4: vector.store
+// REM:     } else {
+// REM:       %[[LAST:.*]] = arith.subi %[[END]], %c1
+// REM:       %[[R3:.*]] = arith.addi %[[ROW]], %c3
+// REM:       %[[CLAMPED:.*]] = arith.minui %[[R3]], %[[LAST]]
+// REM:       scf.for
+// REM:         memref.load %{{.*}}[%[[CLAMPED]], %{{.*}}]
+// REM:       }
+// REM-COUNT-6: vector.store
+// REM:       %[[COUNTS:.*]] = arith.cmpi ugt, %[[REM]], %c3
+// REM:       scf.if %[[COUNTS]] {
+// REM-NEXT:    vector.store %{{.*}}, %{{.*}}[%[[CLAMPED]], %{{.*}}]
+// REM-NEXT:    vector.store %{{.*}}, %{{.*}}[%[[CLAMPED]], %{{.*}}]
+// REM-NEXT:  }
+// REM: } {hmoe.dynamic_tasks}
 #a = affine_map<(i, j, k) -> (i, k)>
 #w = affine_map<(i, j, k) -> (j, k)>
 #c = affine_map<(i, j, k) -> (i, j)>
