@@ -355,12 +355,13 @@ print(json.dumps({"gflops": res, "core": core,
 OPENBLAS_PINS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
 
-def measure_openblas(threads, sizes, reps=3):
+def measure_openblas(threads, sizes, reps=3, python=sys.executable):
     """Best f32 GFLOP/s of NumPy's OpenBLAS over square sizes, in a child
-    process without OPENBLAS_PINS: (flop/s, n, description)."""
+    process (of `python`, whose NumPy must bundle OpenBLAS: bench/.venv's)
+    without OPENBLAS_PINS: (flop/s, n, description)."""
     env = {k: v for k, v in os.environ.items() if k not in OPENBLAS_PINS}
     env.update(OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
-    proc = subprocess.run([sys.executable, "-c", OPENBLAS_SCRIPT, str(reps)]
+    proc = subprocess.run([python, "-c", OPENBLAS_SCRIPT, str(reps)]
                           + [str(n) for n in sizes],
                           capture_output=True, text=True, env=env)
     if proc.returncode:
@@ -393,6 +394,16 @@ def measure_bandwidth(threads):
     dst = torch.empty_like(src)
     sec = time_call(lambda: dst.copy_(src), 10)
     return 2 * src.numel() * 4 / sec
+
+
+def measure_read_bandwidth(threads):
+    """DRAM read bandwidth: a streaming sum of 256 MiB (read bytes only),
+    bytes/s; the floor of calls that stream weights and write little."""
+    import torch
+    torch.set_num_threads(threads)
+    a = torch.ones(2 ** 26)
+    sec = time_call(lambda: a.sum(), 10)
+    return a.numel() * 4 / sec
 
 
 def measure_limits(threads, quick):

@@ -18,11 +18,18 @@ build, the builds in turns (the first of a round alternates); a time is
 the best of `layer.time`'s calls in a round (about 50 ms of calls), the
 median over rounds. Both builds' outputs are compared, bit for bit.
 
-Floor: the bytes of the expert weights a call's routing picks (from the
-layer's counts), the gates', x's and y's, once, over the read bandwidth
-measured here (a streaming sum of 256 MiB on all threads, PyTorch):
-meaningful for weights that do not fit in the caches; cache-resident layers
-run well below it.
+Floor: the larger of two lower bounds, printed with which it is. Memory:
+the bytes of the expert weights a call's routing picks (from the layer's
+counts), the gates', x's and y's, once, over the read bandwidth measured
+here (bench.py's measure_read_bandwidth: a streaming sum of 256 MiB on all
+threads); meaningful for weights that do not fit in the caches
+(cache-resident layers run well below it). Compute: the FLOPs of the GEMMs
+(the routed rows' expert GEMMs; gates not counted) over an f32 GEMM rate
+measured here: bench/.venv's NumPy/OpenBLAS with the host's own kernels
+(bench.py's measure_openblas, square 512 to 2048) where bench/setup.sh has
+made that venv, else this build's own GEMM at 2048^3 (the Debian NumPy and
+PyTorch of python/.venv run a generic BLAS at a few GFLOP/s: no ceiling).
+The run prints which.
 """
 
 import argparse
@@ -32,12 +39,31 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOKENS = [1, 2, 4, 8, 16, 32, 64]
+
+
+# c[m, n] = a[m, k] * w[n, k] (w's rows the output columns, as hmoe's
+# expert weights).
+GEMM = """
+func.func @gemm(%a: tensor<{m}x{k}xf32>, %w: tensor<{n}x{k}xf32>)
+    -> tensor<{m}x{n}xf32> {{
+  %c0 = arith.constant 0 : index
+  %t = tensor.dim %a, %c0 : tensor<{m}x{k}xf32>
+  %e = tensor.empty(%t) : tensor<{m}x{n}xf32>
+  %z = arith.constant 0.0 : f32
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<{m}x{n}xf32>)
+      -> tensor<{m}x{n}xf32>
+  %r = linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (m, k)>,
+                                      affine_map<(m, n, k) -> (n, k)>,
+                                      affine_map<(m, n, k) -> (m, n)>]
+      ins(%a, %w : tensor<{m}x{k}xf32>, tensor<{n}x{k}xf32>)
+      outs(%f : tensor<{m}x{n}xf32>) -> tensor<{m}x{n}xf32>
+  return %r : tensor<{m}x{n}xf32>
+}}"""
 
 
 def layers():
@@ -56,22 +82,7 @@ def layers():
             stats=["load"])
 
     # One FFN expert's first GEMM alone (N = 1024, K = 512: 2 MiB of w).
-    gemm = """
-func.func @gemm(%a: tensor<?x512xf32>, %w: tensor<1024x512xf32>)
-    -> tensor<?x1024xf32> {
-  %c0 = arith.constant 0 : index
-  %t = tensor.dim %a, %c0 : tensor<?x512xf32>
-  %e = tensor.empty(%t) : tensor<?x1024xf32>
-  %z = arith.constant 0.0 : f32
-  %f = linalg.fill ins(%z : f32) outs(%e : tensor<?x1024xf32>)
-      -> tensor<?x1024xf32>
-  %r = linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (m, k)>,
-                                      affine_map<(m, n, k) -> (n, k)>,
-                                      affine_map<(m, n, k) -> (m, n)>]
-      ins(%a, %w : tensor<?x512xf32>, tensor<1024x512xf32>)
-      outs(%f : tensor<?x1024xf32>) -> tensor<?x1024xf32>
-  return %r : tensor<?x1024xf32>
-}"""
+    gemm = GEMM.format(m="?", n=1024, k=512)
     return [("GEMM N=1024 K=512 (2 MiB)", gemm, 1.0),
             ("E=8 D=256 H=512 (8 MiB)", ffn(256, 8, 512), 1.0),
             ("E=16 D=512 H=1024 (64 MiB)", ffn(512, 16, 1024), 1.0),
@@ -82,7 +93,7 @@ func.func @gemm(%a: tensor<?x512xf32>, %w: tensor<1024x512xf32>)
 def worker():
     """Times every layer at every T with the hmoe on sys.path; prints JSON:
     {"native": the extension's path, layer: {T: [seconds, output digest,
-    bytes read]}}."""
+    bytes read, GEMM FLOPs]}}."""
     import hmoe
     from hmoe import _hmoe
     rng = np.random.default_rng(0)
@@ -102,18 +113,49 @@ def worker():
             # Expert weights: [E, rows, cols] (these layers have no biases);
             # the GEMM's w is read whole.
             experts = len(stats["load"]) if stats else 1
-            expert_bytes = sum(w.nbytes for w in weights
-                               if stats and w.ndim == 3
-                               and w.shape[0] == experts)
+            expert_ws = [w for w in weights
+                         if stats and w.ndim == 3 and w.shape[0] == experts]
+            expert_bytes = sum(w.nbytes for w in expert_ws)
             other_bytes = sum(w.nbytes for w in weights) - expert_bytes
             digest = hashlib.sha1(np.ascontiguousarray(y)).hexdigest()
             used = int(np.count_nonzero(stats["load"])) if stats else 1
             nbytes = (expert_bytes * used / experts + other_bytes + x.nbytes
                       + y.nbytes)
+            # A multiply-add per weight element and routed row (the GEMM:
+            # per row of x).
+            if stats:
+                rows = int(np.sum(stats["load"]))
+                flops = sum(2 * w[0].size * rows for w in expert_ws)
+            else:
+                flops = 2 * weights[0].size * T
             once = min(layer.time(x, 3))
             reps = int(min(3000, max(3, 0.05 / max(once, 1e-7))))
-            result[name][T] = [min(layer.time(x, reps)), digest, nbytes]
+            result[name][T] = [min(layer.time(x, reps)), digest, nbytes,
+                               flops]
     print(json.dumps(result))
+
+
+def own_gemm_rate(n=2048):
+    """f32 flop/s of this build's GEMM (c = a w^T) at n^3, best of 3."""
+    import hmoe
+    layer = hmoe.compile(GEMM.format(m="?", n=n, k=n),
+                         options="target-cpu=native")
+    rng = np.random.default_rng(0)
+    layer.bind([rng.standard_normal((n, n)).astype(np.float32)])
+    x = rng.standard_normal((n, n)).astype(np.float32)
+    return 2 * n ** 3 / min(layer.time(x, 3))
+
+
+def gemm_ceiling(threads):
+    """(flop/s, where it comes from)."""
+    sys.path.append(HERE)
+    from bench import measure_openblas
+    python = os.path.join(HERE, ".venv", "bin", "python")
+    if os.path.exists(python):
+        rate, n, blas = measure_openblas(threads, (512, 1024, 2048),
+                                         python=python)
+        return rate, f"NumPy/OpenBLAS ({blas}), best at {n}^3"
+    return own_gemm_rate(), "this build's GEMM at 2048^3; no bench/.venv"
 
 
 def run_worker(package):
@@ -125,17 +167,6 @@ def run_worker(package):
         raise RuntimeError(f"worker for {package} failed (exit "
                            f"{proc.returncode}):\n{proc.stderr[-2000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
-
-
-def read_bandwidth():
-    import torch
-    a = torch.ones(64 << 20)
-    for _ in range(3):
-        a.sum()
-    start = time.perf_counter()
-    for _ in range(10):
-        a.sum()
-    return a.numel() * 4 * 10 / (time.perf_counter() - start)
 
 
 def main():
@@ -160,23 +191,32 @@ def main():
     natives = {runs[b][0]["native"] for b in builds}
     if len(natives) != len(builds):
         raise RuntimeError(f"the builds load the same extension: {natives}")
-    bandwidth = read_bandwidth()
-    print(f"read bandwidth {bandwidth / 1e9:.1f} GB/s; {args.rounds} rounds")
+    sys.path.append(HERE)
+    from bench import measure_read_bandwidth
+    threads = os.cpu_count()
+    bandwidth = measure_read_bandwidth(threads)
+    ceiling, source = gemm_ceiling(threads)
+    print(f"read bandwidth {bandwidth / 1e9:.1f} GB/s; f32 GEMM rate "
+          f"{ceiling / 1e9:.1f} GFLOP/s ({source}); {threads} threads; "
+          f"{args.rounds} rounds")
     head = "| layer | T |" + (" baseline |" if args.baseline else "")
-    print(head + " this build | ratio | floor | this / floor | outputs |")
+    print(head + " this build | ratio | floor | bound | this / floor | "
+          "outputs |")
     print("| --- | ---: |" + (" ---: |" if args.baseline else "")
-          + " ---: | ---: | ---: | ---: | --- |")
+          + " ---: | ---: | ---: | --- | ---: | --- |")
     for name in (n for n in runs[this][0] if n != "native"):
         for T in map(str, TOKENS):
             med = {b: statistics.median(run[name][T][0] for run in runs[b])
                    for b in builds}
             digests = {run[name][T][1] for b in builds for run in runs[b]}
-            floor = runs[this][0][name][T][2] / bandwidth
+            nbytes, flops = runs[this][0][name][T][2:4]
+            floor, bound = max((nbytes / bandwidth, "memory"),
+                               (flops / ceiling, "compute"))
             cells = [f"{med[b] * 1e6:.1f} us" for b in builds]
             ratio = (f"{med[builds[0]] / med[this]:.2f}x" if args.baseline
                      else "")
             print(f"| {name} | {T} | " + " | ".join(cells)
-                  + f" | {ratio} | {floor * 1e6:.1f} us | "
+                  + f" | {ratio} | {floor * 1e6:.1f} us | {bound} | "
                   f"{med[this] / floor:.2f} | "
                   f"{'equal' if len(digests) == 1 else 'DIFFER'} |",
                   flush=True)
