@@ -423,9 +423,10 @@ class ContractionEmitter {
 public:
   ContractionEmitter(ImplicitLocOpBuilder &b, const RowContraction &m,
                      int64_t width, int64_t tileRows, int64_t tileCols,
-                     int64_t kChunk)
+                     int64_t kChunk, int64_t prefetchTiles)
       : b(b), m(m), width(width), tileRows(tileRows), tileCols(tileCols),
-        kChunk(kChunk), vecType(VectorType::get({width}, b.getF32Type())) {}
+        kChunk(kChunk), prefetchTiles(prefetchTiles),
+        vecType(VectorType::get({width}, b.getF32Type())) {}
 
   /// scf.parallel over (row block, column block) tasks: about
   /// `rowsPerTask` x `colsPerTask` each, the register tiles shared out
@@ -469,7 +470,8 @@ public:
 private:
   /// The same emitter, building with `nb` (inside a new region).
   ContractionEmitter with(ImplicitLocOpBuilder &nb) const {
-    return ContractionEmitter(nb, m, width, tileRows, tileCols, kChunk);
+    return ContractionEmitter(nb, m, width, tileRows, tileCols, kChunk,
+                              prefetchTiles);
   }
   Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, v); }
   Value ceilDiv(Value x, Value y) {
@@ -533,6 +535,13 @@ private:
     SmallVector<Value> rowIdx = clampedTileRows(b, row, rows, valid), colIdx;
     for (int64_t c = 0; c < cols; ++c)
       colIdx.push_back(c ? arith::AddIOp::create(b, col, idx(c)) : col);
+    SmallVector<Value> prefetchRows;
+    int64_t wRows = cast<MemRefType>(m.w.getType()).getDimSize(0);
+    if (prefetchTiles > 0 && !ShapedType::isDynamic(wRows))
+      for (Value c : colIdx)
+        prefetchRows.push_back(arith::MinUIOp::create(
+            b, arith::AddIOp::create(b, c, idx(prefetchTiles * cols)),
+            idx(wRows - 1)));
     Value zero = arith::ConstantOp::create(
         b, DenseElementsAttr::get(vecType, b.getF32FloatAttr(0.0f)));
     SmallVector<Value> init(rows * cols, zero);
@@ -557,6 +566,15 @@ private:
             av.push_back(load(nb, m.a, r, k));
           for (Value c : colIdx)
             wv.push_back(load(nb, m.w, c, k));
+          // The rows of w `prefetchTiles` column tiles on, at this k, into
+          // L2: from memory the hardware prefetchers alone left the FMAs
+          // waiting (clamped to w's last row: prefetches never fault, but
+          // an index past the memref is undefined).
+          for (Value ahead : prefetchRows)
+            memref::PrefetchOp::create(nb, m.w, ValueRange{ahead, k},
+                                       /*isWrite=*/false,
+                                       /*localityHint=*/2,
+                                       /*isDataCache=*/true);
           SmallVector<Value> next;
           for (int64_t r = 0; r < rows; ++r)
             for (int64_t c = 0; c < cols; ++c) {
@@ -662,6 +680,8 @@ private:
   ImplicitLocOpBuilder &b;
   const RowContraction &m;
   int64_t width, tileRows, tileCols, kChunk;
+  /// Column tiles ahead whose w rows the K loop prefetches (0: none).
+  int64_t prefetchTiles;
   VectorType vecType;
 };
 
@@ -1067,6 +1087,11 @@ struct VectorizeContractionsPass
           << vectorWidth.getValue() << ") must be a power of two";
       return signalPassFailure();
     }
+    if (prefetchTiles < 0) {
+      getOperation()->emitError("hmoe-vectorize-contractions: prefetch-tiles (")
+          << prefetchTiles.getValue() << ") must be at least 0";
+      return signalPassFailure();
+    }
     if (packedRows < 0 || packedRows > 32) {
       getOperation()->emitError("hmoe-vectorize-contractions: packed-rows (")
           << packedRows.getValue()
@@ -1106,7 +1131,8 @@ struct VectorizeContractionsPass
             llvm::divideCeil(llvm::divideCeil(m.k, kMaxKChunks), step) * step;
       ImplicitLocOpBuilder b(op.getLoc(), op);
       if (packedRows == 0 || !PackedEmitter::applies(m, vectorWidth)) {
-        ContractionEmitter(b, m, vectorWidth, tileRows, tileCols, kChunk)
+        ContractionEmitter(b, m, vectorWidth, tileRows, tileCols, kChunk,
+                           prefetchTiles)
             .emit(rowsPerTask, colsPerTask);
       } else {
         // An element-wise epilogue runs per tile in the packed kernel, and
@@ -1146,7 +1172,8 @@ struct VectorizeContractionsPass
           elseB.clone(*gather->op);
           gather->op.erase();
         }
-        ContractionEmitter(elseB, m, vectorWidth, tileRows, tileCols, kChunk)
+        ContractionEmitter(elseB, m, vectorWidth, tileRows, tileCols, kChunk,
+                           prefetchTiles)
             .emit(rowsPerTask, colsPerTask);
         if (epilogue) {
           elseB.clone(*epilogue);

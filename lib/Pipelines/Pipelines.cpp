@@ -149,6 +149,8 @@ SmallVector<std::string> cpuOptionErrors(const hmoe::LowerToCPUOptions &o) {
                  "-1 (the target's schedule), 0 (all of K) or more"),
       belowLeast(cpu, "packed-rows", o.packedRows, -1,
                  "-1 (the target's schedule), 0 (never) or more"),
+      belowLeast(cpu, "prefetch-tiles", o.prefetchTiles, -1,
+                 "-1 (the target's schedule), 0 (never) or more"),
       belowLeast(cpu, "parallel-experts", o.parallelExperts, 0,
                  "0 (never) or more"),
       belowLeast(cpu, "adaptive-rows", o.adaptiveRows, 0, "0 (never) or more"),
@@ -379,6 +381,9 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
     vectorize.bf16Dot = schedule.bf16Dot;
     vectorize.packedRows =
         options.packedRows >= 0 ? options.packedRows : schedule.packedRows;
+    vectorize.prefetchTiles = options.prefetchTiles >= 0
+                                  ? options.prefetchTiles
+                                  : schedule.prefetchTiles;
     pm.addNestedPass<func::FuncOp>(createHMoEVectorizeContractions(vectorize));
     HMoEVectorizeRowwiseOptions rowwise;
     rowwise.vectorWidth = vectorize.vectorWidth;

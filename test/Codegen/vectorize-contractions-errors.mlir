@@ -8,6 +8,7 @@
 // RUN: not hmoe-opt --pass-pipeline='builtin.module(func.func(hmoe-vectorize-rowwise{vector-width=128}))' %s 2>&1 | FileCheck %s --check-prefix=ROWWISE
 // The packed kernel's rows: 2 accumulators each.
 // RUN: not hmoe-opt --pass-pipeline='builtin.module(func.func(hmoe-vectorize-contractions{packed-rows=33}))' %s 2>&1 | FileCheck %s --check-prefix=PACKED
+// RUN: not hmoe-opt --pass-pipeline='builtin.module(func.func(hmoe-vectorize-contractions{prefetch-tiles=-1}))' %s 2>&1 | FileCheck %s --check-prefix=PREFETCH
 // Widths are powers of two in every pass that takes one (a width of 3 or 6
 // once computed wrong rows without a word).
 // RUN: not hmoe-opt --pass-pipeline='builtin.module(func.func(hmoe-vectorize-contractions{packed-rows=0 vector-width=6}))' %s 2>&1 | FileCheck %s --check-prefix=WIDTH6
@@ -22,6 +23,7 @@
 // TILE: error: hmoe-vectorize-contractions: vector-width (8) must be at most 64 and tile-rows x tile-cols (4 x 100000) at most 64 accumulators
 // TILE72: error: {{.*}}(9 x 8) at most 64 accumulators
 // PACKED: error: hmoe-vectorize-contractions: packed-rows (33) must be 0 to 32 (2 accumulators a row)
+// PREFETCH: error: hmoe-vectorize-contractions: prefetch-tiles (-1) must be at least 0
 // WIDTH6: error: hmoe-vectorize-contractions: vector-width (6) must be a power of two
 // ROWWISE: error: hmoe-vectorize-rowwise: vector-width (128) must be a power of two from 1 to 64
 // ROWWISE3: error: hmoe-vectorize-rowwise: vector-width (3) must be a power of two from 1 to 64

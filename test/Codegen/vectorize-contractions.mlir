@@ -2,6 +2,7 @@
 // RUN: hmoe-opt --pass-pipeline='builtin.module(func.func(hmoe-vectorize-contractions{tile-rows=2 tile-cols=2 vector-width=4}))' --split-input-file %s | FileCheck %s --check-prefix=SMALL
 // RUN: hmoe-opt --pass-pipeline='builtin.module(func.func(hmoe-vectorize-contractions{k-block=32}))' --split-input-file %s | FileCheck %s --check-prefix=KBLOCK
 // RUN: hmoe-opt --pass-pipeline='builtin.module(func.func(hmoe-vectorize-contractions{bf16-dot}))' --split-input-file %s | FileCheck %s --check-prefix=BF16
+// RUN: hmoe-opt --pass-pipeline='builtin.module(func.func(hmoe-vectorize-contractions{prefetch-tiles=2}))' --split-input-file %s | FileCheck %s --check-prefix=PREFETCH
 
 #a = affine_map<(i, j, k) -> (i, k)>
 #w = affine_map<(i, j, k) -> (j, k)>
@@ -44,6 +45,27 @@
 // CHECK:       vector.shuffle %[[ORDERED]], %[[ORDERED]] [6, 7]
 // CHECK:       vector.shuffle %[[ACC]]#8, %[[ACC]]#9 [0, 1, 2, 3, 8, 9, 10, 11]
 // CHECK-NOT: vector.reduction
+// CHECK-NOT: memref.prefetch
+// With prefetch-tiles=2, each K step also prefetches, into L2 (locality 2),
+// the w rows two column tiles (6 rows) on, clamped to w's last row (9);
+// 1-column tiles 2 rows on.
+// PREFETCH-LABEL: func.func @gemm
+// PREFETCH:       %[[A0:.*]] = arith.addi %{{.*}}, %c6{{(_[0-9]+)?}} : index
+// PREFETCH:       %[[P0:.*]] = arith.minui %[[A0]], %c9{{(_[0-9]+)?}} : index
+// PREFETCH:       %[[A1:.*]] = arith.addi %{{.*}}, %c6{{(_[0-9]+)?}} : index
+// PREFETCH:       %[[P1:.*]] = arith.minui %[[A1]], %c9{{(_[0-9]+)?}} : index
+// PREFETCH:       %[[A2:.*]] = arith.addi %{{.*}}, %c6{{(_[0-9]+)?}} : index
+// PREFETCH:       %[[P2:.*]] = arith.minui %[[A2]], %c9{{(_[0-9]+)?}} : index
+// PREFETCH:       scf.for %[[K:.*]] = {{.*}} iter_args
+// PREFETCH-COUNT-3: vector.load %arg1
+// PREFETCH-NEXT:    memref.prefetch %arg1[%[[P0]], %[[K]]], read, locality<2>, data : memref<10x64xf32>
+// PREFETCH-NEXT:    memref.prefetch %arg1[%[[P1]], %[[K]]], read, locality<2>, data : memref<10x64xf32>
+// PREFETCH-NEXT:    memref.prefetch %arg1[%[[P2]], %[[K]]], read, locality<2>, data : memref<10x64xf32>
+// PREFETCH-COUNT-12: vector.fma
+// PREFETCH:       %[[P3:.*]] = arith.minui %{{.*}}, %c9{{(_[0-9]+)?}} : index
+// PREFETCH:       scf.for %[[K1:.*]] = {{.*}} iter_args
+// PREFETCH:         vector.load %arg1
+// PREFETCH-NEXT:    memref.prefetch %arg1[%[[P3]], %[[K1]]], read, locality<2>, data
 // KBLOCK-LABEL: func.func @gemm
 // KBLOCK: scf.for %{{.*}} = %c0{{[_0-9]*}} to %c32{{[_0-9]*}} step %c8{{[_0-9]*}} iter_args
 // KBLOCK: scf.for %{{.*}} = %c32{{[_0-9]*}} to %c64{{[_0-9]*}} step %c8{{[_0-9]*}} iter_args

@@ -7,6 +7,14 @@
 // RUN: hmoe-opt --hmoe-lower-to-cpu=target-cpu=emeraldrapids --mlir-print-ir-after=hmoe-vectorize-contractions %s -o /dev/null 2>&1 | FileCheck %s --check-prefix=EXTEND
 // RUN: hmoe-opt --hmoe-lower-to-cpu=target-cpu=sapphirerapids --mlir-print-ir-after=hmoe-vectorize-contractions %s -o /dev/null 2>&1 | FileCheck %s --check-prefix=EXTEND
 // RUN: hmoe-opt --hmoe-lower-to-cpu=target-cpu=skylake-avx512 --mlir-print-ir-after=hmoe-vectorize-contractions %s -o /dev/null 2>&1 | FileCheck %s --check-prefix=EXTEND
+// Every schedule's GEMM tile prefetches the next column tile's weight rows
+// into L2; prefetch-tiles=0 turns it off.
+// RUN: hmoe-opt --hmoe-lower-to-cpu=target-cpu=znver3 --mlir-print-ir-after=hmoe-vectorize-contractions %s -o /dev/null 2>&1 | FileCheck %s --check-prefix=PREFETCH
+// RUN: hmoe-opt --hmoe-lower-to-cpu=target-cpu=znver4 --mlir-print-ir-after=hmoe-vectorize-contractions %s -o /dev/null 2>&1 | FileCheck %s --check-prefix=PREFETCH
+// RUN: hmoe-opt '--hmoe-lower-to-cpu=target-cpu=znver4 prefetch-tiles=0' --mlir-print-ir-after=hmoe-vectorize-contractions %s -o /dev/null 2>&1 | FileCheck %s --check-prefix=NOPREFETCH
+// PREFETCH: memref.prefetch %{{.*}}, read, locality<2>, data : memref<32x64xbf16>
+// NOPREFETCH: IR Dump After HMoEVectorizeContractions
+// NOPREFETCH-NOT: memref.prefetch
 // DOT: memref.alloc() {alignment = 64 : i64} : memref<1x32x64xbf16>
 // DOT: x86vector.avx512.dot
 // EXTEND: memref.alloc() {alignment = 64 : i64} : memref<1x64x32xf32>

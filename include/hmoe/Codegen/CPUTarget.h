@@ -73,6 +73,8 @@ struct CPUSchedule {
   int64_t routeTileTokens;
   /// Rows of the packed-weight outer-product GEMM kernel (0: not used).
   int64_t packedRows = 0;
+  /// Column tiles ahead whose weight rows the GEMM tile prefetches.
+  int64_t prefetchTiles = 1;
 };
 
 /// The schedule table, most capable target first.

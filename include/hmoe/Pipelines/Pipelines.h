@@ -81,6 +81,12 @@ struct LowerToCPUOptions : public PassPipelineOptions<LowerToCPUOptions> {
                      "and run an outer-product kernel of this many rows "
                      "(-1: the target's schedule; 0: never)"),
       llvm::cl::init(-1)};
+  PassOptions::Option<int64_t> prefetchTiles{
+      *this, "prefetch-tiles",
+      llvm::cl::desc("GEMM tile: prefetch the weight rows this many column "
+                     "tiles ahead into L2 (-1: the target's schedule; 0: "
+                     "never)"),
+      llvm::cl::init(-1)};
   PassOptions::Option<int64_t> parallelExperts{
       *this, "parallel-experts",
       llvm::cl::desc(
