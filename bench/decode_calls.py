@@ -151,11 +151,15 @@ def gemm_ceiling(threads):
     sys.path.append(HERE)
     from bench import measure_openblas
     python = os.path.join(HERE, ".venv", "bin", "python")
+    why = "no bench/.venv"
     if os.path.exists(python):
-        rate, n, blas = measure_openblas(threads, (512, 1024, 2048),
-                                         python=python)
-        return rate, f"NumPy/OpenBLAS ({blas}), best at {n}^3"
-    return own_gemm_rate(), "this build's GEMM at 2048^3; no bench/.venv"
+        try:
+            rate, n, blas = measure_openblas(threads, (512, 1024, 2048),
+                                             python=python)
+            return rate, f"NumPy/OpenBLAS ({blas}), best at {n}^3"
+        except RuntimeError as e:
+            why = f"bench/.venv's NumPy failed: {e}"
+    return own_gemm_rate(), f"this build's GEMM at 2048^3; {why}"
 
 
 def run_worker(package):
@@ -183,6 +187,13 @@ def main():
     import hmoe
     this = os.path.dirname(os.path.dirname(os.path.abspath(hmoe.__file__)))
     builds = ([args.baseline] if args.baseline else []) + [this]
+    # The limits first (a failure costs no timings), the GEMM rate before
+    # PyTorch starts its own thread pool in this process.
+    sys.path.append(HERE)
+    from bench import measure_read_bandwidth
+    threads = os.cpu_count()
+    ceiling, source = gemm_ceiling(threads)
+    bandwidth = measure_read_bandwidth(threads)
     runs = {b: [] for b in builds}
     for r in range(args.rounds):
         for b in (builds if r % 2 == 0 else builds[::-1]):
@@ -191,11 +202,6 @@ def main():
     natives = {runs[b][0]["native"] for b in builds}
     if len(natives) != len(builds):
         raise RuntimeError(f"the builds load the same extension: {natives}")
-    sys.path.append(HERE)
-    from bench import measure_read_bandwidth
-    threads = os.cpu_count()
-    bandwidth = measure_read_bandwidth(threads)
-    ceiling, source = gemm_ceiling(threads)
     print(f"read bandwidth {bandwidth / 1e9:.1f} GB/s; f32 GEMM rate "
           f"{ceiling / 1e9:.1f} GFLOP/s ({source}); {threads} threads; "
           f"{args.rounds} rounds")

@@ -109,8 +109,9 @@ ArrayRef<CPUSchedule> mlir::hmoe::cpuSchedules() {
   // Every schedule's inner-product tile prefetches the next column tile's
   // weight rows into L2 (prefetchTiles = 1, the field's default): on a
   // 2-core Zen 4, W1 at T = 8-64 (weights streamed from memory) 1.2-1.5x
-  // faster, with AVX-512 and with AVX2 code alike; L3-resident weights the
-  // same. Not yet measured on other CPUs.
+  // faster, with AVX-512 and with AVX2 code alike; weights that stay in L3
+  // between calls pay about 10% at T = 1 (hmoe-vectorize-contractions'
+  // description). Not yet measured on other CPUs.
   static const CPUSchedule schedules[] = {
       {"avx512-bf16-two-fma-ports", "avx512f,avx512bf16",
        "sapphirerapids,emeraldrapids", /*vectorWidth=*/16, /*tileRows=*/8,

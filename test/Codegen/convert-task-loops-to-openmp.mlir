@@ -1,4 +1,4 @@
-// RUN: hmoe-opt --hmoe-convert-task-loops-to-openmp %s | FileCheck %s
+// RUN: hmoe-opt --hmoe-convert-task-loops-to-openmp --split-input-file %s | FileCheck %s
 
 // A loop marked hmoe.dynamic_tasks becomes a dynamically scheduled OpenMP
 // loop over the same bounds, all of its dimensions shared out (collapsed:
@@ -51,4 +51,26 @@ func.func @tasks(%n: index, %m: index, %buf: memref<?x?xf32>) -> f32 {
     }
   } {hmoe.dynamic_tasks}
   return %sum : f32
+}
+
+// -----
+
+// One dimension: collapse(1), the clause's default (not printed); three:
+// collapse(3).
+// CHECK-LABEL: func.func @one_and_three
+// CHECK: omp.loop_nest (%{{[a-z0-9_]+}}) : index = (%{{.*}}) to (%{{.*}}) step (%{{.*}}) {
+// CHECK: omp.loop_nest (%{{.*}}, %{{.*}}, %{{.*}}) : index = {{.*}} collapse(3) {
+func.func @one_and_three(%n: index, %buf: memref<?x?x?xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %zero = arith.constant 0.0 : f32
+  scf.parallel (%i) = (%c0) to (%n) step (%c1) {
+    memref.store %zero, %buf[%i, %c0, %c0] : memref<?x?x?xf32>
+    scf.reduce
+  } {hmoe.dynamic_tasks}
+  scf.parallel (%i, %j, %k) = (%c0, %c0, %c0) to (%n, %n, %n) step (%c1, %c1, %c1) {
+    memref.store %zero, %buf[%i, %j, %k] : memref<?x?x?xf32>
+    scf.reduce
+  } {hmoe.dynamic_tasks}
+  return
 }

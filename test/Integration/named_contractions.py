@@ -69,11 +69,15 @@ def main():
                                ("k-block=64", 7))]
         # The packed outer-product kernel (64 rows and more; AVX-512's, here
         # forced with AVX2's 8 lanes: panels of 16 columns) with the last
-        # rows of its tiles as one tile: 1, 6 and 7 rows left of 8-row tiles
-        # (a tile of 2, of 8 with 2 rows that read the last again, of 8 with
-        # one), bf16 / f16 rows extended per tile (those rows too), K in two
-        # chunks, and 5-row tiles (4 left: a tile of 4; 3: of 4 with one).
+        # rows of its tiles as one tile. T rows are two row blocks, the
+        # second of T - 32 rows: of 8-row tiles 1, 2, 3, 6 and 7 rows left
+        # (tiles of 1, 2, 4 with one row that reads the last again, 8 with
+        # two, 8 with one), bf16 / f16 rows extended per tile (those rows
+        # too), K in two chunks; of 5-row tiles (the second block from row
+        # 35) 4 and 3 left (a tile of 4; of 4 with one).
         cases += [("matmul", "f32", f"{x86} packed-rows=8", 65),
+                  ("matmul", "f32", f"{x86} packed-rows=8", 66),
+                  ("contract", "f32", f"{x86} packed-rows=8 k-block=64", 67),
                   ("contract", "bf16", f"{x86} packed-rows=8", 70),
                   ("matmul", "f16", f"{x86} packed-rows=8 k-block=64", 71),
                   ("contract", "f32", f"{x86} packed-rows=5", 69),

@@ -329,7 +329,10 @@ def HMoEVectorizeContractions : Pass<"hmoe-vectorize-contractions"> {
     half of that or less. Weights that stay in L3 between calls (one layer
     called again and again) pay for it at T = 1: 1-row tiles issue 3
     prefetches beside 4 loads a K step (an 8 MiB layer 22 us against 20).
-    The rows are clamped to w's last.
+    The rows are clamped to w's last; a w whose row count is dynamic is
+    not prefetched (hmoe's weights have static shapes). Only the first
+    cache line of a step's vector is prefetched (one line for 16 f32
+    lanes: wider vectors would want more).
 
     With `packed-rows` R > 0, a contraction whose N weight rows are a
     multiple of 2 x `vector-width`, and whose packed weights take at most
@@ -347,7 +350,9 @@ def HMoEVectorizeContractions : Pass<"hmoe-vectorize-contractions"> {
     and runs an outer-product kernel: per k, a panel's two
     vectors and R rows' `a[r, k]` broadcast, 2R FMAs into accumulators that
     are the outputs' own lanes, in K chunks of 256 (`k-block` if set), tasks
-    of (rows, panels of about `task-bytes`). No lane sums at all; the sum
+    of (rows, panels of about `task-bytes`); a block's last rows (fewer than
+    R) take one tile as in the inner-product kernel (the rows past them
+    read the last row again and are not stored). No lane sums at all; the sum
     over k is sequential per output. Fewer rows (an expert with few tokens)
     take the tile above, which reads w once without writing it. On a
     2-core Zen 5 with R = 8 (the AVX-512 schedules' choice): W1 and W2 at
@@ -359,7 +364,8 @@ def HMoEVectorizeContractions : Pass<"hmoe-vectorize-contractions"> {
     activation in place, SwiGLU's product into a buffer of its own; every
     operand indexed by (i, j), (i), (j) or nothing; a body of pure
     arithmetic; no view it cannot see through) runs in the packed kernel on
-    each output tile (`packed-rows` rows, 2 x `vector-width` columns) once
+    each output tile (`packed-rows` rows, or the rows that count of the
+    block's last tile, x 2 x `vector-width` columns) once
     its last K chunk is stored, as a copy of the generic
     on views of the tile (which hmoe-vectorize-rowwise then vectorises),
     and after the whole contraction in the other branch. It saves a pass
