@@ -1087,9 +1087,11 @@ struct VectorizeContractionsPass
           << vectorWidth.getValue() << ") must be a power of two";
       return signalPassFailure();
     }
-    if (prefetchTiles < 0) {
+    // (A tile's distance in rows, prefetch-tiles x tile-cols, stays far from
+    // overflowing.)
+    if (prefetchTiles < 0 || prefetchTiles > 64) {
       getOperation()->emitError("hmoe-vectorize-contractions: prefetch-tiles (")
-          << prefetchTiles.getValue() << ") must be at least 0";
+          << prefetchTiles.getValue() << ") must be 0 to 64";
       return signalPassFailure();
     }
     if (packedRows < 0 || packedRows > 32) {

@@ -9,6 +9,7 @@
 // The packed kernel's rows: 2 accumulators each.
 // RUN: not hmoe-opt --pass-pipeline='builtin.module(func.func(hmoe-vectorize-contractions{packed-rows=33}))' %s 2>&1 | FileCheck %s --check-prefix=PACKED
 // RUN: not hmoe-opt --pass-pipeline='builtin.module(func.func(hmoe-vectorize-contractions{prefetch-tiles=-1}))' %s 2>&1 | FileCheck %s --check-prefix=PREFETCH
+// RUN: not hmoe-opt '--hmoe-lower-to-cpu=prefetch-tiles=4611686018427387904' %s 2>&1 | FileCheck %s --check-prefix=PREFETCH-BIG
 // Widths are powers of two in every pass that takes one (a width of 3 or 6
 // once computed wrong rows without a word).
 // RUN: not hmoe-opt --pass-pipeline='builtin.module(func.func(hmoe-vectorize-contractions{packed-rows=0 vector-width=6}))' %s 2>&1 | FileCheck %s --check-prefix=WIDTH6
@@ -23,7 +24,8 @@
 // TILE: error: hmoe-vectorize-contractions: vector-width (8) must be at most 64 and tile-rows x tile-cols (4 x 100000) at most 64 accumulators
 // TILE72: error: {{.*}}(9 x 8) at most 64 accumulators
 // PACKED: error: hmoe-vectorize-contractions: packed-rows (33) must be 0 to 32 (2 accumulators a row)
-// PREFETCH: error: hmoe-vectorize-contractions: prefetch-tiles (-1) must be at least 0
+// PREFETCH: error: hmoe-vectorize-contractions: prefetch-tiles (-1) must be 0 to 64
+// PREFETCH-BIG: error: hmoe-vectorize-contractions: prefetch-tiles (4611686018427387904) must be 0 to 64
 // WIDTH6: error: hmoe-vectorize-contractions: vector-width (6) must be a power of two
 // ROWWISE: error: hmoe-vectorize-rowwise: vector-width (128) must be a power of two from 1 to 64
 // ROWWISE3: error: hmoe-vectorize-rowwise: vector-width (3) must be a power of two from 1 to 64

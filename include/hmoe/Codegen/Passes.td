@@ -399,7 +399,7 @@ def HMoEVectorizeContractions : Pass<"hmoe-vectorize-contractions"> {
            "once it is final, instead of as passes of their own">,
     Option<"prefetchTiles", "prefetch-tiles", "int64_t", /*default=*/"0",
            "inner-product tile: prefetch into L2, at each K step, the w "
-           "rows this many column tiles on (0: none)">,
+           "rows this many column tiles on (0 to 64; 0: none)">,
     Option<"packedRows", "packed-rows", "int64_t", /*default=*/"0",
            "f32 contractions whose weight rows come in whole panels of 2 x "
            "vector-width: pack the weights into K-major panels and run an "
