@@ -322,11 +322,12 @@ def HMoEVectorizeContractions : Pass<"hmoe-vectorize-contractions"> {
     P = 1, about a K loop ahead of their use): at decode sizes an expert's
     weights stream from memory once per call, and the hardware prefetchers
     alone left the FMAs waiting. On a 2-core Zen 4, W1 (128 MiB of experts)
-    at T = 8 / 32 / 64 took 1.8-2.1 / 3.3-3.6 / 4.1-4.4 ms with P = 1
-    against 3.1-3.2 / 5.3-5.5 / 6.5-6.6 without (AVX2 code on the same host
-    alike), at T = 1 with new tokens each call (other experts) 0.51-0.55
-    ms against 0.66-0.75; into L1 (`prefetcht0`) or non-temporal gained
-    half of that or less. Weights that stay in L3 between calls (one layer
+    at T = 8 / 32 / 64 took 2.58 / 3.58 / 4.22 ms with P = 1 against
+    3.18 / 5.50 / 6.49 without (bench/decode_calls.py against a build
+    that differs there by the prefetch alone, medians of 7 rounds; AVX2
+    code on the same host alike), at T = 1 with new tokens each call
+    (other experts) 0.51-0.55 ms against 0.66-0.75; into L1 (`prefetcht0`)
+    or non-temporal gained half of that or less. Weights that stay in L3 between calls (one layer
     called again and again) pay for it at T = 1: 1-row tiles issue 3
     prefetches beside 4 loads a K step (an 8 MiB layer 22 us against 20).
     The rows are clamped to w's last; a w whose row count is dynamic is
