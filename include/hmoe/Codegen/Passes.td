@@ -327,9 +327,10 @@ def HMoEVectorizeContractions : Pass<"hmoe-vectorize-contractions"> {
     that differs there by the prefetch alone, medians of 7 rounds; AVX2
     code on the same host alike), at T = 1 with new tokens each call
     (other experts) 0.51-0.55 ms against 0.66-0.75; into L1 (`prefetcht0`)
-    or non-temporal gained half of that or less. Weights that stay in L3 between calls (one layer
-    called again and again) pay for it at T = 1: 1-row tiles issue 3
-    prefetches beside 4 loads a K step (an 8 MiB layer 22 us against 20).
+    or non-temporal gained half of that or less. Weights that stay in L3
+    between calls (one layer called again and again) pay for it at T = 1:
+    1-row tiles issue 3 prefetches beside 4 loads a K step (an 8 MiB layer
+    22 us against 20).
     The rows are clamped to w's last; a w whose row count is dynamic is
     not prefetched (hmoe's weights have static shapes). Only the first
     cache line of a step's vector is prefetched (one line for 16 f32
