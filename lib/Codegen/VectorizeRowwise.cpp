@@ -1,13 +1,15 @@
 //===- VectorizeRowwise.cpp - vector code for row-wise linalg.generic -----===//
 //
 // The element-wise stages around the GEMMs (activations, bias, the distance
-// epilogue, the gather of an expert's rows, the combine) and the row norms
-// of hmoe-fuse-distance are 2-D generics whose inner dimension is static.
-// Their bodies are re-emitted op by op on vectors along that dimension,
-// with a scalar copy of the body for the remainder: what is the same for
-// the whole row (a token, a slot, a loop counter) stays scalar, the rest
-// becomes lanes. Operands may be f32, bf16 or f16 (a narrow layer's
-// activations are rounded to bf16 in the same loop).
+// epilogue, the gather of an expert's rows, the combine), the row norms of
+// hmoe-fuse-distance and a Laplace or Gaussian gate's per-call centring of
+// its rows (a column mean, f64 row sums) are 2-D generics whose inner
+// dimension is static. Their bodies are re-emitted op by op on vectors
+// along that dimension, with a scalar copy of the body for the remainder:
+// what is the same for the whole row (a token, a slot, a loop counter)
+// stays scalar, the rest becomes lanes. Operands may be f32, bf16 or f16 (a
+// narrow layer's activations are rounded to bf16 in the same loop), and
+// sums f64.
 //
 //===----------------------------------------------------------------------===//
 
@@ -32,9 +34,10 @@ namespace {
 enum class Access { Element, Row, Column };
 
 /// Values the body may compute on in lanes: f32 (and bf16/f16, which the
-/// layer's narrow operands are extended from or rounded to), and i1.
+/// layer's narrow operands are extended from or rounded to), f64 (sums kept
+/// in f64, such as a Laplace gate's row norms), and i1.
 bool isScalarType(Type t) {
-  return t.isF32() || t.isBF16() || t.isF16() || t.isInteger(1);
+  return t.isF32() || t.isF64() || t.isBF16() || t.isF16() || t.isInteger(1);
 }
 
 /// Values of a body that are the same in every lane of a row ("uniform": an
@@ -157,9 +160,21 @@ private:
   DenseSet<Value> laneIndices;
 };
 
+/// What a matched generic computes over its (i, j) iterations.
+enum class Form {
+  /// out[i, j] = f(...): rows in parallel.
+  Elementwise,
+  /// out[i] += f(in[i, j]) over the inner dimension: lanes, then one sum.
+  RowSum,
+  /// out[j] += f(in[i, j]) over the outer dimension (a column sum such as
+  /// the mean of a gate's rows): rows in order, each adding its lanes into
+  /// out's; every element sums in the order of the loops it replaces.
+  ColumnSum,
+};
+
 struct RowwiseOp {
   linalg::GenericOp op;
-  bool isReduction;           // out[i] += f(in[i, k]) over the inner dimension
+  Form form;
   int64_t inner;              // static size of the inner dimension
   SmallVector<Access> access; // per operand (inputs, then the init)
   LaneAnalysis lanes;
@@ -171,9 +186,14 @@ std::optional<RowwiseOp> matchRowwise(linalg::GenericOp op,
       op.getNumDpsInits() != 1)
     return std::nullopt;
   auto iters = op.getIteratorTypesArray();
-  if (iters[0] != utils::IteratorType::parallel)
+  bool outerParallel = iters[0] == utils::IteratorType::parallel;
+  bool innerParallel = iters[1] == utils::IteratorType::parallel;
+  if (!outerParallel && !innerParallel)
     return std::nullopt;
-  RowwiseOp m{op, iters[1] == utils::IteratorType::reduction, 0, {}, {}};
+  Form form = !innerParallel   ? Form::RowSum
+              : !outerParallel ? Form::ColumnSum
+                               : Form::Elementwise;
+  RowwiseOp m{op, form, 0, {}, {}};
   MLIRContext *ctx = op.getContext();
   AffineExpr i, j;
   bindDims(ctx, i, j);
@@ -205,10 +225,13 @@ std::optional<RowwiseOp> matchRowwise(linalg::GenericOp op,
       return std::nullopt;
     argVaries.push_back(m.access.back() != Access::Row);
   }
-  // Element-wise: the init is written element by element. Reduction: the
-  // init is the row accumulator and the body is `acc + f(inputs)`.
+  // Element-wise: the init is written element by element. Row sums: the
+  // init is the row accumulator and the body is `acc + f(inputs)`. Column
+  // sums: the init is read and written at (j), so lanes are independent
+  // and any body is a column sum's (the iterator says it reduces over i).
   Access initAccess = m.access.back();
-  if (m.isReduction) {
+  switch (m.form) {
+  case Form::RowSum: {
     if (initAccess != Access::Row)
       return std::nullopt;
     auto yield = cast<linalg::YieldOp>(op.getRegion().front().getTerminator());
@@ -216,11 +239,19 @@ std::optional<RowwiseOp> matchRowwise(linalg::GenericOp op,
     Value acc = op.getRegion().front().getArguments().back();
     if (!add || add->getBlock() != &op.getRegion().front() ||
         (add.getLhs() != acc && add.getRhs() != acc) || !acc.hasOneUse() ||
-        !add.getType().isF32())
+        !(add.getType().isF32() || add.getType().isF64()))
       return std::nullopt;
     argVaries.back() = true; // the lanes' partial sums
-  } else if (initAccess != Access::Element) {
-    return std::nullopt;
+    break;
+  }
+  case Form::ColumnSum:
+    if (initAccess != Access::Column)
+      return std::nullopt;
+    break;
+  case Form::Elementwise:
+    if (initAccess != Access::Element)
+      return std::nullopt;
+    break;
   }
   if (failed(m.lanes.analyze(op, argVaries)))
     return std::nullopt;
@@ -253,6 +284,17 @@ public:
       }
     Value zero = arith::ConstantIndexOp::create(b, 0);
     Value one = arith::ConstantIndexOp::create(b, 1);
+    if (m.form == Form::ColumnSum) {
+      // Every row adds into the same out[j]: rows in order.
+      scf::ForOp::create(
+          b, zero, rows, one, ValueRange{},
+          [&](OpBuilder &nested, Location loc, Value i, ValueRange) {
+            ImplicitLocOpBuilder nb(loc, nested);
+            emitRow(nb, i);
+            scf::YieldOp::create(nb);
+          });
+      return;
+    }
     scf::ParallelOp::create(
         b, ValueRange{zero}, ValueRange{rows}, ValueRange{one},
         [&](OpBuilder &nested, Location loc, ValueRange ivs) {
@@ -271,9 +313,13 @@ private:
     Value innerEnd = arith::ConstantIndexOp::create(b, m.inner);
     Value step = arith::ConstantIndexOp::create(b, width);
     Value one = arith::ConstantIndexOp::create(b, 1);
-    auto vecType = VectorType::get({width}, b.getF32Type());
-    if (!m.isReduction) {
-      // [lo, hi) in steps of `lanes` (0: scalars), each result stored.
+    Value out = m.op.getDpsInits()[0];
+    if (m.form != Form::RowSum) {
+      // [lo, hi) in steps of `lanes` (0: scalars), each result stored at
+      // (i, j), or at (j) for a column sum.
+      SmallVector<Value, 2> at;
+      if (m.form == Form::Elementwise)
+        at.push_back(i);
       auto elementLoop = [&](Value lo, Value hi, Value stepValue,
                              int64_t lanes) {
         scf::ForOp::create(
@@ -281,11 +327,12 @@ private:
             [&](OpBuilder &nested, Location loc, Value j, ValueRange) {
               ImplicitLocOpBuilder nb(loc, nested);
               Value v = emitBody(nb, i, j, Value(), lanes);
-              Value out = m.op.getDpsInits()[0];
+              SmallVector<Value, 2> indices(at);
+              indices.push_back(j);
               if (lanes)
-                vector::StoreOp::create(nb, v, out, ValueRange{i, j});
+                vector::StoreOp::create(nb, v, out, indices);
               else
-                memref::StoreOp::create(nb, v, out, ValueRange{i, j});
+                memref::StoreOp::create(nb, v, out, indices);
               scf::YieldOp::create(nb);
             });
       };
@@ -293,17 +340,20 @@ private:
       elementLoop(fullEnd, innerEnd, one, 0);
       return;
     }
-    // Reduction: lanes accumulate from 0, then one reassociating lane sum
-    // is added to the initial value, then the scalar remainder.
+    // Row sum: lanes accumulate from 0 (in the accumulator's type: f32, or
+    // f64), then one reassociating lane sum is added to the initial value,
+    // then the scalar remainder.
+    Type accType = cast<MemRefType>(out.getType()).getElementType();
+    auto vecType = VectorType::get({width}, accType);
     Value zeros = arith::ConstantOp::create(
-        b, DenseElementsAttr::get(vecType, b.getF32FloatAttr(0.0f)));
+        b, DenseElementsAttr::get(vecType, b.getFloatAttr(accType, 0.0)));
     auto lanes = scf::ForOp::create(
         b, c0, fullEnd, step, ValueRange{zeros},
         [&](OpBuilder &nested, Location loc, Value j, ValueRange acc) {
           ImplicitLocOpBuilder nb(loc, nested);
           scf::YieldOp::create(nb, emitBody(nb, i, j, acc[0], width));
         });
-    Value init = memref::LoadOp::create(b, m.op.getDpsInits()[0], i);
+    Value init = memref::LoadOp::create(b, out, i);
     Value sum = vector::ReductionOp::create(b, vector::CombiningKind::ADD,
                                             lanes.getResult(0), init,
                                             arith::FastMathFlags::reassoc);
@@ -313,7 +363,7 @@ private:
           ImplicitLocOpBuilder nb(loc, nested);
           scf::YieldOp::create(nb, emitBody(nb, i, j, acc[0], 0));
         });
-    memref::StoreOp::create(b, tail.getResult(0), m.op.getDpsInits()[0], i);
+    memref::StoreOp::create(b, tail.getResult(0), out, i);
   }
 
   /// Values of the body re-emitted at one (i, j): what each maps to, and

@@ -71,6 +71,84 @@ func.func @row_norms(%x: memref<?x36xf32>, %out: memref<?xf32>) {
 
 #id = affine_map<(i, j) -> (i, j)>
 #row = affine_map<(i, j) -> (i)>
+#col = affine_map<(i, j) -> (j)>
+
+// Row sums kept in f64 (a Laplace gate's ||w'||^2 and m.w' per row, from
+// f32 rows): f64 lanes, extended from the f32 loads, one reassociating sum.
+// CHECK-LABEL: func.func @row_sums_f64
+// CHECK: scf.parallel
+// CHECK:   %[[LANES:.*]] = scf.for {{.*}} iter_args(%[[ACC:.*]] = %cst) -> (vector<8xf64>)
+// CHECK:     %[[S:.*]] = vector.load %arg0{{.*}} : memref<?x20xf32>, vector<8xf32>
+// CHECK:     %[[M:.*]] = vector.load %arg1{{.*}} : memref<20xf32>, vector<8xf32>
+// CHECK:     arith.extf %[[S]] : vector<8xf32> to vector<8xf64>
+// CHECK:     arith.extf %[[M]] : vector<8xf32> to vector<8xf64>
+// CHECK:     arith.mulf {{.*}} : vector<8xf64>
+// CHECK:     arith.addf %[[ACC]], {{.*}} : vector<8xf64>
+// CHECK:   %[[INIT:.*]] = memref.load %arg2
+// CHECK:   %[[SUM:.*]] = vector.reduction <add>, %[[LANES]], %[[INIT]] fastmath<reassoc> : vector<8xf64> into f64
+// CHECK:   %[[ROW:.*]] = scf.for {{.*}} iter_args(%{{.*}} = %[[SUM]]) -> (f64)
+// CHECK:     arith.mulf {{.*}} : f64
+// CHECK:   memref.store %[[ROW]], %arg2
+// CHECK-NOT: linalg.generic
+func.func @row_sums_f64(%s: memref<?x20xf32>, %m: memref<20xf32>,
+                        %out: memref<?xf64>) {
+  linalg.generic {indexing_maps = [#id, #col, #row],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%s, %m : memref<?x20xf32>, memref<20xf32>) outs(%out : memref<?xf64>) {
+  ^bb0(%a: f32, %b: f32, %acc: f64):
+    %a64 = arith.extf %a : f32 to f64
+    %b64 = arith.extf %b : f32 to f64
+    %p = arith.mulf %b64, %a64 : f64
+    %r = arith.addf %acc, %p : f64
+    linalg.yield %r : f64
+  }
+  return
+}
+
+// -----
+
+#id = affine_map<(i, j) -> (i, j)>
+#col = affine_map<(i, j) -> (j)>
+
+// Column sums (the mean of a Laplace gate's rows, finite elements only):
+// the rows in order (scf.for, not parallel: they all add into out), each
+// adding 8-lane vectors into out[j], then the scalar remainder; every
+// element sums in the same order as the loops it replaces.
+// CHECK-LABEL: func.func @column_sums
+// CHECK-NOT: scf.parallel
+// CHECK: scf.for %[[I:.*]] = %{{.*}} to %{{.*}} step %c1
+// CHECK:   scf.for %[[J:.*]] = %{{.*}} to %c16 step %c8
+// CHECK:     %[[W:.*]] = vector.load %arg0[%[[I]], %[[J]]] : memref<64x20xf32>, vector<8xf32>
+// CHECK:     %[[O:.*]] = vector.load %arg1[%[[J]]] : memref<20xf32>, vector<8xf32>
+// CHECK:     arith.select {{.*}} : vector<8xi1>, vector<8xf32>
+// CHECK:     %[[N:.*]] = arith.addf %[[O]], {{.*}} : vector<8xf32>
+// CHECK:     vector.store %[[N]], %arg1[%[[J]]] : memref<20xf32>, vector<8xf32>
+// CHECK:   scf.for %[[T:.*]] = %c16 to %c20 step %c1
+// CHECK:     memref.load %arg1[%[[T]]] : memref<20xf32>
+// CHECK:     memref.store {{.*}}, %arg1[%[[T]]] : memref<20xf32>
+// CHECK-NOT: linalg.generic
+func.func @column_sums(%w: memref<64x20xf32>, %out: memref<20xf32>) {
+  %inf = arith.constant 0x7F800000 : f32
+  %zero = arith.constant 0.0 : f32
+  %inv = arith.constant 0.015625 : f32
+  linalg.generic {indexing_maps = [#id, #col],
+                  iterator_types = ["reduction", "parallel"]}
+      ins(%w : memref<64x20xf32>) outs(%out : memref<20xf32>) {
+  ^bb0(%v: f32, %acc: f32):
+    %a = math.absf %v : f32
+    %finite = arith.cmpf olt, %a, %inf : f32
+    %t = arith.mulf %v, %inv : f32
+    %term = arith.select %finite, %t, %zero : f32
+    %r = arith.addf %acc, %term : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+#id = affine_map<(i, j) -> (i, j)>
+#row = affine_map<(i, j) -> (i)>
 
 // Left alone: the column index used as a value, an inner dimension
 // shorter than a vector, a dynamic inner dimension, a max-reduction.

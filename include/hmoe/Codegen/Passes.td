@@ -418,11 +418,11 @@ def HMoEVectorizeContractions : Pass<"hmoe-vectorize-contractions"> {
 }
 
 def HMoEVectorizeRowwise : Pass<"hmoe-vectorize-rowwise"> {
-  let summary = "Vector code for element-wise and row-sum linalg.generic ops "
-                "on buffers";
+  let summary = "Vector code for element-wise, row-sum and column-sum "
+                "linalg.generic ops on buffers";
   let description = [{
-    Rewrites 2-D `linalg.generic` ops on `f32` (or `bf16`/`f16`) buffers
-    whose operands are read at `(i, j)`, `(i)` or `(j)`:
+    Rewrites 2-D `linalg.generic` ops on `f32` (or `bf16`/`f16`, and `f64`
+    sums) buffers whose operands are read at `(i, j)`, `(i)` or `(j)`:
 
     * all-parallel ops (activations, bias adds, the distance epilogue of
       `hmoe-fuse-distance`, the gather of an expert's rows and the
@@ -430,8 +430,12 @@ def HMoEVectorizeRowwise : Pass<"hmoe-vectorize-rowwise"> {
       re-emitted on `vector-width` lanes along the static inner dimension
       and a scalar copy for the remainder;
     * `out[i] += f(in[i, j])` reductions over the inner dimension (the row
-      norms `||x||^2`) accumulate lanes and reduce once per row
-      (reassociated, within docs/numerics.md's tolerance).
+      norms `||x||^2`; in `f64`, a Laplace or Gaussian gate's per-call
+      `||w'||^2` and `m.w'`) accumulate lanes and reduce once per row
+      (reassociated, within docs/numerics.md's tolerance);
+    * reductions over the outer dimension into `out[j]` (the mean of a
+      gate's rows) run the rows in order, each updating `out`'s lanes: the
+      same sums in the same order as the loops, in vectors.
 
     The body may hold arith/math ops; `linalg.index`; `memref.load`s from
     buffers the op does not write, at indices the same for the whole row
