@@ -12,8 +12,9 @@ prints this build's times alone.
 Layers: a GEMM alone (the first of a D = 512, H = 1024 FFN expert, its rows
 the tokens), top-2 linear-gated GELU FFN layers whose expert weights stay in
 the L3 cache between calls (E = 8, D = 256, H = 512: 8 MiB) or stream from
-memory (E = 16, D = 512, H = 1024: 64 MiB), and W1 of bench/bench.py (32
-experts, 128 MiB). Each round runs every layer in a fresh process per
+memory (E = 16, D = 512, H = 1024: 64 MiB), a Laplace-gated one (G1's gate,
+64 x 1024, whose rows each call centres and norms, in front of 64 experts,
+H = 128: 64 MiB), and W1 of bench/bench.py (32 experts, 128 MiB). Each round runs every layer in a fresh process per
 build, the builds in turns (the first of a round alternates); a time is
 the best of `layer.time`'s calls in a round (about 50 ms of calls), the
 median over rounds. Both builds' outputs are compared, bit for bit.
@@ -74,10 +75,10 @@ def layers():
     sys.path.append(HERE)
     from bench import W1  # noqa: E402
 
-    def ffn(dim, experts, hidden):
+    def ffn(dim, experts, hidden, score="linear"):
         return hmoe.LayerSpec(
             dim=dim,
-            levels=[hmoe.Level(hmoe.Gate("linear", k=2), fanout=experts)],
+            levels=[hmoe.Level(hmoe.Gate(score, k=2), fanout=experts)],
             expert=hmoe.Expert("ffn", activation="gelu", hidden=hidden),
             stats=["load"])
 
@@ -86,6 +87,11 @@ def layers():
     return [("GEMM N=1024 K=512 (2 MiB)", gemm, 1.0),
             ("E=8 D=256 H=512 (8 MiB)", ffn(256, 8, 512), 1.0),
             ("E=16 D=512 H=1024 (64 MiB)", ffn(512, 16, 1024), 1.0),
+            # A Laplace gate's weight rows are centred and normed every
+            # call (they are arguments, not constants): G1's gate, 64 x
+            # 1024, in front of 64 MiB of experts.
+            ("Laplace E=64 D=1024 H=128 (64 MiB)",
+             ffn(1024, 64, 128, score="laplace"), 0.05),
             ("W1 (128 MiB)", dataclasses.replace(W1, stats=["load"]).mlir(),
              0.05)]
 
