@@ -11,6 +11,8 @@ import math
 
 import numpy as np
 
+from .layer import round_to
+
 _ACTIVATIONS = {
     "tanh": np.tanh,
     "sigmoid": lambda v: 1.0 / (1.0 + np.exp(-v)),
@@ -89,9 +91,19 @@ def top_k(keys, candidates, k, margins, flips=None):
     return ranked[:k]
 
 
-def choice_weights(p, chosen, gate):
+def choice_weights(p, chosen, gate, logits):
+    """The chosen candidates' weights from their probabilities `p` (and
+    `logits`, what `p` was normalised from). A renormalised sigmoid gate's
+    are the ratios of the chosen p taken in the log domain, as the compiled
+    layer takes them (README, "sigmoid far from 0"): still those ratios
+    where every chosen p underflows (a tiny temperature); NaN only for true
+    zeros (every chosen logit -inf) or a NaN."""
     w = np.array([p[c] for c in chosen], np.float64)
-    if gate.renormalize:
+    if gate.renormalize and gate.norm == "sigmoid":
+        s = np.array([logits[c] for c in chosen], np.float64) / gate.temperature
+        log_p = -np.logaddexp(0.0, -s)
+        w = np.exp(log_p - np.logaddexp.reduce(log_p))
+    elif gate.renormalize:
         w = w / np.sum(w)
     return w * gate.scale
 
@@ -114,7 +126,8 @@ def route(layer, logits, selection_biases, router_scale, flips=None):
                     p *= level_p[l][t][_node_index(layer, l, path)]
                 probs[t, e] = p
             out = []
-            _nested(layer, level_p, selection_biases, t, 0, (), 1.0, out, m, flips)
+            _nested(layer, logits, level_p, selection_biases, t, 0, (), 1.0,
+                    out, m, flips)
             choices.append([(e, w * (router_scale[e] if router_scale is not None else 1.0))
                             for e, w in out])
             margins.append(min(m, default=math.inf))
@@ -142,7 +155,7 @@ def route(layer, logits, selection_biases, router_scale, flips=None):
             kept = top_k(gkeys, range(G), layer.k_groups, m, flips)
             candidates = [e for g in sorted(kept) for e in range(g * S, (g + 1) * S)]
             chosen = top_k(keys, candidates, gate.k, m, flips)
-        w = choice_weights(p, chosen, gate)
+        w = choice_weights(p, chosen, gate, logits[0][t])
         if router_scale is not None:
             w = w * np.array([router_scale[c] for c in chosen])
         choices.append(list(zip(chosen, w)))
@@ -157,28 +170,32 @@ def _node_index(layer, l, path):
     return tuple(path[: l + 1])
 
 
-def _nested(layer, level_p, selection_biases, t, l, prefix, weight, out, margins,
-            flips):
+def _nested(layer, logits, level_p, selection_biases, t, l, prefix, weight,
+            out, margins, flips):
     n = layer.fanout[l]
     gate = layer.gates[l]
-    p = np.array([level_p[l][t][_node_index(layer, l, prefix + (c,))] for c in range(n)])
+    at = [_node_index(layer, l, prefix + (c,)) for c in range(n)]
+    p = np.array([level_p[l][t][i] for i in at])
     keys = p.copy()
     sb = selection_biases[l]
     if sb is not None:
         keys = keys + np.array([sb[_node_index(layer, l, prefix + (c,))] for c in range(n)])
     chosen = top_k(keys, range(n), gate.k, margins, flips)
-    w = choice_weights(p, chosen, gate)
+    w = choice_weights(p, chosen, gate,
+                       np.array([logits[l][t][i] for i in at]))
     for c, wc in zip(chosen, w):
         if l + 1 == len(layer.fanout):
             out.append((layer.flat(prefix + (c,)), weight * wc))
         else:
-            _nested(layer, level_p, selection_biases, t, l + 1, prefix + (c,),
-                    weight * wc, out, margins, flips)
+            _nested(layer, logits, level_p, selection_biases, t, l + 1,
+                    prefix + (c,), weight * wc, out, margins, flips)
 
 
-def expert(layer, params, e, x, prefix="", kind=None):
+def expert(layer, params, e, x, prefix="", kind=None, rounded=False):
     """expert_e(x) for x [n, D], float64 (shared expert e with
-    prefix="shared_" and its kind)."""
+    prefix="shared_" and its kind). `rounded`: a bf16 or f16 layer's hidden
+    rows rounded to its type, as docs/numerics.md says the compiled layer
+    rounds them."""
     f = lambda name: (None if params.get(prefix + name) is None
                       else np.asarray(params[prefix + name][e], np.float64))
     x = np.asarray(x, np.float64)
@@ -193,13 +210,22 @@ def expert(layer, params, e, x, prefix="", kind=None):
         h = activation(layer.expert_activation, h)
     else:
         h = activation("silu", h) * (x @ f("w_up").T)
+    if rounded:
+        h = np.asarray(round_to(h, layer.dtype), np.float64)
     y = h @ f("w2").T
     return y + f("b2") if f("b2") is not None else y
 
 
-def layer_forward(layer, params, flips=None):
+def layer_forward(layer, params, flips=None, rounded=False):
     """Runs a whole layer: returns (y [T, Dout], stats dict, margins).
-    `flips` (for a single token) takes near-tie decisions the other way."""
+    `flips` (for a single token) takes near-tie decisions the other way.
+    `rounded`: the statistics from the probabilities rounded to float32,
+    and for bf16 and f16 layers the hidden rows and y rounded to the
+    layer's type, where docs/numerics.md says the compiled layer rounds
+    them; the rest in float64. How far a compiled layer may be from the
+    float64 result however exactly it sums (compare_with_reference's
+    tolerances)."""
+    narrow = rounded and layer.dtype != "f32"
     x = np.asarray(params["x"], np.float64)
     T = x.shape[0]
     logits = [scores(x, params[f"gate{l}"], params.get(f"gate_bias{l}"), g)
@@ -240,7 +266,8 @@ def layer_forward(layer, params, flips=None):
     for t in range(T):
         for j, (e, w) in enumerate(choices[t]):
             if (t, j) in kept:
-                y[t] += w * expert(layer, params, e, x[t:t + 1])[0]
+                y[t] += w * expert(layer, params, e, x[t:t + 1],
+                                   rounded=narrow)[0]
     dropped = len(pairs) - len(kept)
     if layer.shared_experts:
         # y += g(t) * sum_s shared_s(x_t), g = 1 or sigmoid(u . x_t).
@@ -249,7 +276,11 @@ def layer_forward(layer, params, flips=None):
             g = activation("sigmoid", x @ np.asarray(params["shared_gate"], np.float64))
         for s_ in range(layer.shared_experts):
             y += g[:, None] * expert(layer, params, s_, x, "shared_",
-                                     layer.shared_expert_kind)
+                                     layer.shared_expert_kind, narrow)
+    if narrow:
+        y = np.asarray(round_to(y, layer.dtype), np.float64)
+    if rounded:
+        probs = np.asarray(probs, np.float32).astype(np.float64)
     stats = statistics(layer, probs, choices, logits[0].reshape(T, int(np.prod(logits[0].shape[1:]))), dropped)
     return y, stats, margins
 

@@ -42,8 +42,10 @@ def run_hmoe(hmoe_run, mlir_path, function, inputs, num_results, workdir, extra=
 
 
 def relative_error(got, want, mask=None, floor=1e-30):
-    """max |got - want| / max(max |want|, floor) over the rows in `mask`;
-    NaN where the NaN patterns differ."""
+    """max |got - want| / max(max |want|, floor) over the rows in `mask`,
+    both over the finite elements of `want`; NaN where the NaN patterns
+    differ, inf where an infinite element of `want` is not the same
+    infinity in `got` or a finite one is infinite there."""
     got = np.asarray(got, np.float64)
     want = np.asarray(want, np.float64)
     if got.shape != want.shape:
@@ -52,7 +54,11 @@ def relative_error(got, want, mask=None, floor=1e-30):
         got, want = got[mask], want[mask]
     if not np.array_equal(np.isnan(got), np.isnan(want)):
         return math.nan
-    ok = ~np.isnan(want)
+    infinite = np.isinf(want)
+    if not np.array_equal(np.isinf(got), infinite) or \
+            not np.array_equal(got[infinite], want[infinite]):
+        return math.inf
+    ok = ~np.isnan(want) & ~infinite
     if not ok.any():
         return 0.0
     scale = max(np.max(np.abs(want[ok])), floor)
@@ -107,18 +113,28 @@ def compare_with_reference(layer, params, got, tf32=False):
     messages, summary line). `tf32`: an f32 layer's expert GEMMs ran in
     TF32, y is held to TF32_TOLERANCE."""
     T = np.asarray(params["x"]).shape[0]
-    if layer.dtype != "f32":
-        tolerance = NARROW_TOLERANCE
-    else:
-        tolerance = TF32_TOLERANCE if tf32 else F32_TOLERANCE
     want_y, want_stats, margins = reference.layer_forward(layer, params)
     near = np.array([0 < m < NEAR_TIE for m in margins], bool)
+    mask = ~near if T else None
+    # What rounding cannot avoid (docs/numerics.md, "Precision"): where a
+    # token's expert outputs cancel, a bf16 layer's hidden rows and y
+    # rounded to bf16 are by themselves farther than 1e-2 from the float64
+    # y; where the statistics are ill-conditioned (cv2_loss of nearly equal
+    # importances), the probabilities' float32 rounding moves them more
+    # than 1e-5. Such results are held to twice that error.
+    rounded_y, rounded_stats, _ = reference.layer_forward(layer, params,
+                                                          rounded=True)
+    if layer.dtype != "f32":
+        tolerance = max(NARROW_TOLERANCE,
+                        2 * relative_error(rounded_y, want_y, mask))
+    else:
+        tolerance = TF32_TOLERANCE if tf32 else F32_TOLERANCE
     failures = []
     if too_degenerate(T, near):
         failures.append(f"{near.sum()} near-tie tokens of {T}: inputs too degenerate")
-    err = relative_error(got[0], want_y, ~near if T else None)
+    err = relative_error(got[0], want_y, mask)
     if not err <= tolerance:
-        failures.append(f"y: relative error {err:.3g} > {tolerance}")
+        failures.append(f"y: relative error {err:.3g} > {tolerance:.3g}")
     # A near-tie token must match the reference with one of its near-tie
     # selections taken either way (docs/numerics.md). With capacity, a different
     # choice also moves later tokens' drops, so those tokens are only
@@ -142,7 +158,9 @@ def compare_with_reference(layer, params, got, tf32=False):
             # NaN where the reference has NaN (a NaN token's importance),
             # numbers elsewhere.
             e = relative_error(value, want, floor=1e-6)
-            if not e <= F32_TOLERANCE:
+            allowed = max(F32_TOLERANCE, 2 * relative_error(
+                rounded_stats[name], want, floor=1e-6))
+            if not e <= allowed:
                 failures.append(f"{name}: got {value}, want {want} (rel {e:.3g})")
     summary = f"T={T} err={err:.2e} near_ties={int(near.sum())}"
     return failures, summary
