@@ -507,6 +507,17 @@ int main(int argc, char **argv) {
                     " public functions; name one with --function"
               : "no function @" + functionName + " in the module");
   std::string name = layers[0].getName().str();
+  // The library's entries, symbols and header are named after the layer.
+  if (name.empty() || !(llvm::isAlpha(name[0]) || name[0] == '_') ||
+      !llvm::all_of(name,
+                    [](char c) { return llvm::isAlnum(c) || c == '_'; })) {
+    layers[0].emitError()
+        << "hmoe-compile: the layer's name must be a C identifier "
+           "([A-Za-z_][A-Za-z0-9_]*): the library's entries and header are "
+           "named after it (@"
+        << name << ", hmoe_" << name << "_signature, ...)";
+    return 1;
+  }
   std::string fingerprint = hmoe::layerFingerprint(layers[0]);
   layers[0]->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
                      UnitAttr::get(&context));
@@ -667,12 +678,15 @@ int main(int argc, char **argv) {
   std::string linkError;
   int rc = llvm::sys::ExecuteAndWait(driver, argRefs, std::nullopt, {}, 0, 0,
                                      &linkError);
-  if (rc != 0)
-    fatal("linking with " + driver + " failed" +
-          (linkError.empty() ? "" : ": " + linkError));
   if (!keepIntermediates) {
     llvm::sys::fs::remove(object);
     llvm::sys::fs::remove(runtime);
+  }
+  if (rc != 0) {
+    // No header for a library that is not there.
+    llvm::sys::fs::remove(header);
+    fatal("linking with " + driver + " failed" +
+          (linkError.empty() ? "" : ": " + linkError));
   }
   llvm::outs() << "hmoe-compile: " << outputFile << " (@" << name << " for "
                << (cuda  ? "cuda"

@@ -74,8 +74,9 @@ static cl::list<std::string>
 static cl::opt<std::string>
     pipeline("pipeline",
              cl::desc("Pass pipeline run before JIT compilation (any pass "
-                      "or pipeline hmoe-opt knows); not run when the "
-                      "function is already an llvm.func"),
+                      "or pipeline hmoe-opt knows, also as "
+                      "builtin.module(...)); not run when the function is "
+                      "already an llvm.func"),
              cl::init("hmoe-lower-to-cpu"), cl::cat(runCategory));
 static cl::opt<std::string> runTarget(
     "target",
@@ -335,7 +336,12 @@ int main(int argc, char **argv) {
     if (failed(applyPassManagerCLOptions(pm)))
       fatal("bad pass manager options");
     applyDefaultTimingPassManagerCLOptions(pm);
-    if (failed(parsePassPipeline(pipeline, pm, llvm::errs())))
+    // The pass manager runs on the module: `builtin.module(P)` (hmoe-opt's
+    // --pass-pipeline form) is P, not P on the modules nested in it.
+    StringRef passes = StringRef(pipeline).trim();
+    if (passes.starts_with("builtin.module(") && passes.ends_with(")"))
+      passes = passes.drop_front(strlen("builtin.module(")).drop_back();
+    if (failed(parsePassPipeline(passes, pm, llvm::errs())))
       fatal("bad --pipeline '" + pipeline + "'");
     if (failed(pm.run(*module)))
       fatal("lowering with '" + pipeline + "' failed");

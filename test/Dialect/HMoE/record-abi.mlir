@@ -68,3 +68,40 @@ func.func @hmoe_check_failed() {
 llvm.func @scale(%a: f32) -> f32 {
   llvm.return %a : f32
 }
+
+// -----
+
+// What hmoe-compile's libraries define beside the layer: the JIT ran such a
+// module, its library failed to link ("multiple definition of hmoe_free").
+// expected-error @below {{'func.func' op defines @hmoe_free, a name the lowered code cannot have: hmoe-compile's libraries define it}}
+func.func private @hmoe_free(%a: f32) -> f32 {
+  return %a : f32
+}
+
+// -----
+
+// expected-error @below {{defines @hmoe_layer_signature, a name the lowered code cannot have: hmoe-compile's libraries define it}}
+func.func private @hmoe_layer_signature() {
+  return
+}
+
+// -----
+
+// A layer may be named hmoe_...; an llvm.func declaration of a reserved
+// name is a declaration, as a func.func's is.
+// CHECK-LABEL: func.func @hmoe_layer
+// CHECK-SAME: hmoe.abi
+// CHECK: llvm.func @hmoe_check_failed(!llvm.ptr)
+func.func @hmoe_layer(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  return %x : tensor<?x8xf32>
+}
+llvm.func @hmoe_check_failed(!llvm.ptr)
+
+// -----
+
+// A layer lowered already: lowering its module again found the lowering's
+// own declaration of hmoe_check_failed and said to rename it.
+// expected-error @below {{'llvm.func' op is a layer lowered already (an llvm.func with hmoe.abi): a module is lowered once}}
+llvm.func @lowered(%arg0: !llvm.ptr) attributes {hmoe.abi = (tensor<8xf32>) -> tensor<8xf32>} {
+  llvm.return
+}

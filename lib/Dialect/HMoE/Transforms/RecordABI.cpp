@@ -75,6 +75,19 @@ const llvm::StringSet<> &reservedNames() {
   return names;
 }
 
+/// What hmoe-compile's libraries define beside the layer: their runtime's
+/// functions and each layer's hmoe_<layer>_signature, _fingerprint and
+/// _release_buffers. (The JIT would run a module defining one; its library
+/// would not link.)
+bool isLibraryName(StringRef name) {
+  if (!name.consume_front("hmoe_"))
+    return false;
+  return llvm::is_contained({"free", "malloc", "buffer_free", "release_all"},
+                            name) ||
+         name.starts_with("cuda_") || name.ends_with("_signature") ||
+         name.ends_with("_fingerprint") || name.ends_with("_release_buffers");
+}
+
 /// Why `name` cannot be a function of the module, or an empty string.
 std::string reservedBecause(StringRef name) {
   if (name.starts_with("_"))
@@ -87,17 +100,34 @@ std::string reservedBecause(StringRef name) {
   if (reservedNames().contains(name))
     return "the generated code calls the C library or runtime function of "
            "that name";
+  if (isLibraryName(name))
+    return "hmoe-compile's libraries define it (their runtime, and each "
+           "layer's hmoe_<layer>_signature, _fingerprint and "
+           "_release_buffers)";
   return "";
 }
 
 struct HMoERecordABIPass
     : public hmoe::impl::HMoERecordABIBase<HMoERecordABIPass> {
   void runOnOperation() override {
+    hmoe::HMoEDialect::AbiAttrHelper abi(&getContext());
+    // A layer lowered already (its llvm.func keeps hmoe.abi): lowering it
+    // again would find only the lowering's own declarations and helpers.
+    for (auto func : getOperation().getOps<LLVM::LLVMFuncOp>())
+      if (abi.isAttrPresent(func)) {
+        func.emitOpError()
+            << "is a layer lowered already (an llvm.func with hmoe.abi): a "
+               "module is lowered once (hmoe-run runs a lowered module as it "
+               "is)";
+        return signalPassFailure();
+      }
     // Definitions only (functions with a body, globals with a value): a
     // declaration of the real memset is fine.
     bool bad = false;
     getOperation().walk([&](SymbolOpInterface symbol) {
-      if (symbol.isDeclaration() || isa<ModuleOp>(symbol))
+      auto function = dyn_cast<FunctionOpInterface>(symbol.getOperation());
+      if (symbol.isDeclaration() || (function && function.isExternal()) ||
+          isa<ModuleOp>(symbol))
         return;
       StringRef name = symbol.getName();
       std::string why = reservedBecause(name);
@@ -110,7 +140,6 @@ struct HMoERecordABIPass
     });
     if (bad)
       return signalPassFailure();
-    hmoe::HMoEDialect::AbiAttrHelper abi(&getContext());
     // Any function op with a builtin signature (func.func or another
     // compiler's); an llvm.func is already past the tensor signature.
     for (auto func : getOperation().getOps<FunctionOpInterface>()) {

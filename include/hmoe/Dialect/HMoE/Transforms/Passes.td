@@ -96,8 +96,11 @@ def HMoERecordABI : Pass<"hmoe-record-abi", "::mlir::ModuleOp"> {
     `expf`, `puts`, `memrefCopy`, `hmoe_check_failed`, OpenMP's `__kmpc_*`,
     ...): a module that defined `@memset` would call itself. So a symbol
     definition (function with a body, global with a value) named like a C
-    library or runtime function, or starting with `_` (reserved to the C
-    implementation), is an error at the definition.
+    library or runtime function, or like a function `hmoe-compile`'s
+    libraries define (`hmoe_free`, `hmoe_<layer>_signature`, ...), or
+    starting with `_` (reserved to the C implementation), is an error at the
+    definition. So is an `llvm.func` that carries `hmoe.abi`: a layer
+    lowered already (a module is lowered once).
 
     Each tensor argument of those functions is also marked
     `bufferization.writable = false` (unless it says otherwise): arguments
