@@ -244,10 +244,20 @@ std::optional<RowwiseOp> matchRowwise(linalg::GenericOp op,
     argVaries.back() = true; // the lanes' partial sums
     break;
   }
-  case Form::ColumnSum:
+  case Form::ColumnSum: {
     if (initAccess != Access::Column)
       return std::nullopt;
+    // A row's lanes are loaded before any is stored: no input may be (a
+    // view of) out, which the loops would read as updated.
+    auto base = [](Value v) {
+      return memref::skipViewLikeOps(cast<MemrefValue>(v));
+    };
+    Value out = base(op.getDpsInits()[0]);
+    if (llvm::any_of(op.getDpsInputs(),
+                     [&](Value in) { return base(in) == out; }))
+      return std::nullopt;
     break;
+  }
   case Form::Elementwise:
     if (initAccess != Access::Element)
       return std::nullopt;

@@ -88,3 +88,21 @@ def test_reference_sigmoid_ratios_where_every_p_underflows():
         zeros = np.array([-np.inf, -np.inf])
         assert np.isnan(reference.choice_weights(np.zeros(2), [0, 1], gate,
                                                  zeros)).all()
+
+
+def test_narrow_tolerance_ignores_a_rounding_that_overflows():
+    # f16 rounds y = 9e4 to inf: the rounded result's error is infinite,
+    # which must not become the tolerance (anything would pass).
+    layer = Layer(fanout=[2], gates=[Gate("linear", k=1)], d=1,
+                  expert="linear", dtype="f16")
+    params = layer.random_params(1, 0)
+    params["x"] = np.array([[300.0]], np.float32)
+    params["w1"] = np.full_like(params["w1"], 300.0)
+    want = reference.layer_forward(layer, params)[0]
+    with np.errstate(over="ignore"):
+        rounded = reference.layer_forward(layer, params, rounded=True)[0]
+        assert np.isinf(rounded).all() and np.isfinite(want).all()
+        failures, _ = compare_with_reference(layer, params, [want * 1.5])
+        assert len(failures) == 1
+        assert failures[0].startswith("y: relative error")
+        assert compare_with_reference(layer, params, [want])[0] == []

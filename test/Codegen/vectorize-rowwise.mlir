@@ -148,6 +148,31 @@ func.func @column_sums(%w: memref<64x20xf32>, %out: memref<20xf32>) {
 // -----
 
 #id = affine_map<(i, j) -> (i, j)>
+#col = affine_map<(i, j) -> (j)>
+
+// A column sum reading a view of its own output: the loops read out as each
+// row updated it, a row's lanes would all be loaded before any store. Left
+// to the loop lowering.
+// CHECK-LABEL: func.func @column_sum_of_itself
+// CHECK-NOT: vector.
+// CHECK: linalg.generic
+func.func @column_sum_of_itself(%buf: memref<3x8xf32>) {
+  %rows = memref.subview %buf[0, 0] [2, 8] [1, 1] : memref<3x8xf32> to memref<2x8xf32, strided<[8, 1]>>
+  %sum = memref.subview %buf[1, 0] [1, 8] [1, 1] : memref<3x8xf32> to memref<8xf32, strided<[1], offset: 8>>
+  linalg.generic {indexing_maps = [#id, #col],
+                  iterator_types = ["reduction", "parallel"]}
+      ins(%rows : memref<2x8xf32, strided<[8, 1]>>)
+      outs(%sum : memref<8xf32, strided<[1], offset: 8>>) {
+  ^bb0(%v: f32, %acc: f32):
+    %r = arith.addf %acc, %v : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+#id = affine_map<(i, j) -> (i, j)>
 #row = affine_map<(i, j) -> (i)>
 
 // Left alone: the column index used as a value, an inner dimension

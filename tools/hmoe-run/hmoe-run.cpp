@@ -336,13 +336,18 @@ int main(int argc, char **argv) {
     if (failed(applyPassManagerCLOptions(pm)))
       fatal("bad pass manager options");
     applyDefaultTimingPassManagerCLOptions(pm);
-    // The pass manager runs on the module: `builtin.module(P)` (hmoe-opt's
-    // --pass-pipeline form) is P, not P on the modules nested in it.
-    StringRef passes = StringRef(pipeline).trim();
-    if (passes.starts_with("builtin.module(") && passes.ends_with(")"))
-      passes = passes.drop_front(strlen("builtin.module(")).drop_back();
-    if (failed(parsePassPipeline(passes, pm, llvm::errs())))
+    // hmoe-opt's --pass-pipeline form, `builtin.module(P)`, is anchored on
+    // the module the pass manager runs on: P itself (read as a list of
+    // passes, it ran P on the modules nested in the module).
+    StringRef text = StringRef(pipeline).trim();
+    if (text.starts_with("builtin.module")) {
+      FailureOr<OpPassManager> anchored = parsePassPipeline(text, llvm::errs());
+      if (failed(anchored))
+        fatal("bad --pipeline '" + pipeline + "'");
+      static_cast<OpPassManager &>(pm) = *anchored;
+    } else if (failed(parsePassPipeline(pipeline, pm, llvm::errs()))) {
       fatal("bad --pipeline '" + pipeline + "'");
+    }
     if (failed(pm.run(*module)))
       fatal("lowering with '" + pipeline + "' failed");
   }

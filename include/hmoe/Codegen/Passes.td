@@ -421,8 +421,9 @@ def HMoEVectorizeRowwise : Pass<"hmoe-vectorize-rowwise"> {
   let summary = "Vector code for element-wise, row-sum and column-sum "
                 "linalg.generic ops on buffers";
   let description = [{
-    Rewrites 2-D `linalg.generic` ops on `f32` (or `bf16`/`f16`, and `f64`
-    sums) buffers whose operands are read at `(i, j)`, `(i)` or `(j)`:
+    Rewrites 2-D `linalg.generic` ops on `f32`, `bf16`/`f16` or `f64`
+    buffers (f64: the gate rows' sums, the direct distance form's f64
+    epilogue) whose operands are read at `(i, j)`, `(i)` or `(j)`:
 
     * all-parallel ops (activations, bias adds, the distance epilogue of
       `hmoe-fuse-distance`, the gather of an expert's rows and the
@@ -435,7 +436,8 @@ def HMoEVectorizeRowwise : Pass<"hmoe-vectorize-rowwise"> {
       (reassociated, within docs/numerics.md's tolerance);
     * reductions over the outer dimension into `out[j]` (the mean of a
       gate's rows) run the rows in order, each updating `out`'s lanes: the
-      same sums in the same order as the loops, in vectors.
+      same sums in the same order as the loops, in vectors (not where an
+      input is a view of `out`: the loops would read it updated).
 
     The body may hold arith/math ops; `linalg.index`; `memref.load`s from
     buffers the op does not write, at indices the same for the whole row
@@ -449,7 +451,8 @@ def HMoEVectorizeRowwise : Pass<"hmoe-vectorize-rowwise"> {
   }];
   let options = [
     Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"8",
-           "f32 lanes per vector (a power of two up to 64)">,
+           "lanes per vector, as many as f32 fit (a power of two up to "
+           "64); f64 values take two or more registers a vector">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -147,8 +147,8 @@ Value expertSlice(ImplicitLocOpBuilder &b, Value weight, Value e) {
 /// `out[i] = sum_k f(v[i, k], c[k])` in f32 for a 2-D tensor `v` and a
 /// vector `c` over its columns: a row reduction that hmoe-vectorize-rowwise
 /// runs on vectors. With `inF64`, the terms and their sum are f64 and the
-/// f32 result is that sum rounded once (scalar code; for the O(M D) sums of
-/// the gate rows, not the O(T D) ones of the tokens).
+/// f32 result is that sum rounded once (f64 lanes, half as many a vector;
+/// for the O(M D) sums of the gate rows, not the O(T D) ones of the tokens).
 Value rowSums(ImplicitLocOpBuilder &b, Value v, Value c,
               function_ref<Value(Emitter &, Value, Value)> f,
               bool inF64 = false) {

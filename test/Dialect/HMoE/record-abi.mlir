@@ -80,6 +80,15 @@ func.func private @hmoe_free(%a: f32) -> f32 {
 
 // -----
 
+// What hmoe-compile's runtime source calls: with -Bsymbolic the library's
+// buffer cache would lock through the layer's function.
+// expected-error @below {{defines @pthread_mutex_lock, a name the lowered code cannot have: the generated code calls the C library or runtime function of that name}}
+func.func private @pthread_mutex_lock() {
+  return
+}
+
+// -----
+
 // expected-error @below {{defines @hmoe_layer_signature, a name the lowered code cannot have: hmoe-compile's libraries define it}}
 func.func private @hmoe_layer_signature() {
   return

@@ -67,8 +67,10 @@ const llvm::StringSet<> &reservedNames() {
           "memrefCopy", "printF32", "printF64", "printI64", "printU64",
           "printOpen", "printClose", "printComma", "printNewline",
           "printString", "printFlops", "rtclock",
-          // hmoe's runtime
-          "hmoe_check_failed"})
+          // hmoe's runtime, and what hmoe-compile's runtime source calls
+          // (its buffer cache's lock and sizes, the check's stderr)
+          "hmoe_check_failed", "pthread_mutex_lock", "pthread_mutex_unlock",
+          "malloc_usable_size", "stderr"})
       set.insert(name);
     return set;
   }();
