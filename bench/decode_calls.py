@@ -14,10 +14,11 @@ the tokens), top-2 linear-gated GELU FFN layers whose expert weights stay in
 the L3 cache between calls (E = 8, D = 256, H = 512: 8 MiB) or stream from
 memory (E = 16, D = 512, H = 1024: 64 MiB), a Laplace-gated one (G1's gate,
 64 x 1024, whose rows each call centres and norms, in front of 64 experts,
-H = 128: 64 MiB), and W1 of bench/bench.py (32 experts, 128 MiB). Each round runs every layer in a fresh process per
-build, the builds in turns (the first of a round alternates); a time is
-the best of `layer.time`'s calls in a round (about 50 ms of calls), the
-median over rounds. Both builds' outputs are compared, bit for bit.
+H = 128: 64 MiB), and W1 of bench/bench.py (32 experts, 128 MiB). Each round
+runs every layer in a fresh process per build, the builds in turns (the
+first of a round alternates); a time is the best of `layer.time`'s calls in
+a round (about 50 ms of calls), the median over rounds. Both builds' outputs
+are compared, bit for bit.
 
 Floor: the larger of two lower bounds, printed with which it is. Memory:
 the bytes of the expert weights a call's routing picks (from the layer's

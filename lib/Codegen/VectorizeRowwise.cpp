@@ -33,6 +33,12 @@ namespace {
 /// How an operand is read at (i, j).
 enum class Access { Element, Row, Column };
 
+/// Whether two memrefs are (views of) the same buffer.
+bool sameBuffer(Value a, Value b) {
+  return memref::skipViewLikeOps(cast<MemrefValue>(a)) ==
+         memref::skipViewLikeOps(cast<MemrefValue>(b));
+}
+
 /// Values the body may compute on in lanes: f32 (and bf16/f16, which the
 /// layer's narrow operands are extended from or rounded to), f64 (sums kept
 /// in f64, such as a Laplace gate's row norms), and i1.
@@ -97,10 +103,8 @@ private:
       Value buffer = load.getMemRef();
       if (generic->isAncestor(buffer.getParentBlock()->getParentOp()) ||
           // Not what the op writes, even through a view.
-          llvm::any_of(generic.getDpsInits(), [&](Value init) {
-            return memref::skipViewLikeOps(cast<MemrefValue>(init)) ==
-                   memref::skipViewLikeOps(cast<MemrefValue>(buffer));
-          }))
+          llvm::any_of(generic.getDpsInits(),
+                       [&](Value init) { return sameBuffer(init, buffer); }))
         return failure();
       ValueRange indices = load.getIndices();
       if (indices.empty() || anyVaries(indices))
@@ -249,12 +253,9 @@ std::optional<RowwiseOp> matchRowwise(linalg::GenericOp op,
       return std::nullopt;
     // A row's lanes are loaded before any is stored: no input may be (a
     // view of) out, which the loops would read as updated.
-    auto base = [](Value v) {
-      return memref::skipViewLikeOps(cast<MemrefValue>(v));
-    };
-    Value out = base(op.getDpsInits()[0]);
+    Value out = op.getDpsInits()[0];
     if (llvm::any_of(op.getDpsInputs(),
-                     [&](Value in) { return base(in) == out; }))
+                     [&](Value in) { return sameBuffer(in, out); }))
       return std::nullopt;
     break;
   }

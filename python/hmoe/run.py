@@ -106,6 +106,14 @@ def decisive_params(layer, T, seed, attempts=8):
     return params
 
 
+def _widened(tolerance, rounding):
+    """`tolerance`, or twice `rounding` (the error that rounding alone
+    causes) where that is larger; finite only: f16 rounds past 65504 to
+    inf, which would accept anything."""
+    return max(tolerance, 2 * rounding) if math.isfinite(rounding) \
+        else tolerance
+
+
 def compare_with_reference(layer, params, got, tf32=False):
     """Compares what a compiled `layer` returned on `params` (y decoded to
     float values, then the statistics in order) with the float64 reference
@@ -129,12 +137,8 @@ def compare_with_reference(layer, params, got, tf32=False):
         rounded_y, rounded_stats, _ = reference.layer_forward(
             layer, params, rounded=True)
     if layer.dtype != "f32":
-        # Finite only: f16 rounds past 65504 to inf, which would accept
-        # anything.
-        tolerance = NARROW_TOLERANCE
-        rounding = relative_error(rounded_y, want_y, mask)
-        if math.isfinite(rounding):
-            tolerance = max(tolerance, 2 * rounding)
+        tolerance = _widened(NARROW_TOLERANCE,
+                             relative_error(rounded_y, want_y, mask))
     else:
         tolerance = TF32_TOLERANCE if tf32 else F32_TOLERANCE
     failures = []
@@ -166,10 +170,8 @@ def compare_with_reference(layer, params, got, tf32=False):
             # NaN where the reference has NaN (a NaN token's importance),
             # numbers elsewhere.
             e = relative_error(value, want, floor=1e-6)
-            rounding = relative_error(rounded_stats[name], want, floor=1e-6)
-            allowed = F32_TOLERANCE
-            if math.isfinite(rounding):
-                allowed = max(allowed, 2 * rounding)
+            allowed = _widened(F32_TOLERANCE, relative_error(
+                rounded_stats[name], want, floor=1e-6))
             if not e <= allowed:
                 failures.append(f"{name}: got {value}, want {want} (rel {e:.3g})")
     summary = f"T={T} err={err:.2e} near_ties={int(near.sum())}"
