@@ -12,12 +12,15 @@
 #include "hmoe/InitAllPasses.h"
 #include "hmoe/Pipelines/Pipelines.h"
 
+#include "mlir/Dialect/Shard/IR/ShardDialect.h"
+#include "mlir/Dialect/Shard/IR/ShardOps.h"
 #include "mlir/IR/DialectRegistry.h"
 
 using namespace mlir;
 
 void hmoe::registerAllDialects(DialectRegistry &registry) {
-  registry.insert<HMoEDialect>();
+  // experts_on layers name a shard.grid.
+  registry.insert<HMoEDialect, shard::ShardDialect>();
   registerBufferizableOpInterfaceExternalModels(registry);
   registerRuntimeVerifiableOpInterfaceExternalModels(registry);
   registerTilingInterfaceExternalModels(registry);

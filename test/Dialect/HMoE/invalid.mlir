@@ -1542,3 +1542,117 @@ func.func @f(%p: tensor<?x2147483648xf32>, %e: tensor<?x2xi32>, %o: tensor<21474
   %r = hmoe.stats [load] probs %p : tensor<?x2147483648xf32>, experts %e : tensor<?x2xi32> outs(%o : tensor<2147483648xi64>) -> tensor<2147483648xi64>
   return
 }
+
+// -----
+
+// experts_on (expert parallelism): the grid, its size, the weights' share.
+
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<4x16x16xf32>) {
+  // expected-error @below {{experts_on @ep names no shard.grid; expected the grid of processes the experts are spread over}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<4x16x16xf32>) experts_on @ep
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+shard.grid @ep(shape = 2x2)
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<2x16x16xf32>) {
+  // expected-error @below {{experts_on @ep is not a one-dimensional grid of static size; expected shard.grid @ep(shape = R)}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<2x16x16xf32>) experts_on @ep
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+shard.grid @ep(shape = ?)
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<2x16x16xf32>) {
+  // expected-error @below {{experts_on @ep is not a one-dimensional grid of static size; expected shard.grid @ep(shape = R)}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<2x16x16xf32>) experts_on @ep
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+shard.grid @ep(shape = 3)
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<4x16x16xf32>) {
+  // expected-error @below {{spreads 8 experts over the 3 processes of @ep; expected a number of processes that divides the experts}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<4x16x16xf32>) experts_on @ep
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+shard.grid @ep(shape = 4)
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<4x16x16xf32>) {
+  // expected-error @below {{has 4 experts per process (w1's first dimension); expected 2 (8 experts over the 4 processes of @ep)}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<4x16x16xf32>) experts_on @ep
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+shard.grid @ep(shape = 2)
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<3x16x16xf32>) {
+  // expected-error @below {{with experts_on has 3 experts per process (w1's first dimension); expected a divisor of the layer's 8 experts}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<3x16x16xf32>) experts_on @ep
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+shard.grid @ep(shape = 2)
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<4x16x16xf32>,
+             %b2: tensor<8x16xf32>) {
+  // expected-error @below {{expert bias 'b1' has shape [8, 16]; expected [4, 16] ([E, D_out])}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<4x16x16xf32>, b1 %b2 : tensor<8x16xf32>) experts_on @ep
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+shard.grid @ep(shape = 2)
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<4x16x16xf32>,
+             %s: tensor<1x16x16xf32>) {
+  // expected-error @below {{has shared experts and experts_on; shared experts are not spread over processes yet}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<4x16x16xf32>)
+      shared(#hmoe.expert<linear>, w1 %s : tensor<1x16x16xf32>) experts_on @ep
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @ep() {
+  return
+}
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<4x16x16xf32>) {
+  // expected-error @below {{experts_on @ep names no shard.grid; expected the grid of processes the experts are spread over}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<4x16x16xf32>) experts_on @ep
+      -> tensor<?x16xf32>
+  return
+}

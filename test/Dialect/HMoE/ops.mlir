@@ -333,3 +333,21 @@ func.func @shared_experts(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>,
       -> tensor<?x16xf32>
   return %y : tensor<?x16xf32>
 }
+
+// Expert parallelism: the experts of one process of @ep (4 of the gate's
+// 8), in any order among the other keywords.
+// CHECK: shard.grid @ep(shape = 2)
+// CHECK-LABEL: func.func @experts_on
+// CHECK: experts(#hmoe.expert<ffn, activation = gelu, hidden = 4>, w1 %{{.*}} : tensor<4x4x16xf32>, w2 %{{.*}} : tensor<4x16x4xf32>) capacity_factor 1.000000e+00 experts_on @ep stats [load] -> tensor<?x16xf32>, tensor<8xi64>
+shard.grid @ep(shape = 2)
+func.func @experts_on(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>,
+    %w1: tensor<4x4x16xf32>, %w2: tensor<4x16x4xf32>)
+    -> (tensor<?x16xf32>, tensor<8xi64>) {
+  %y, %load = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<ffn, activation = gelu, hidden = 4>,
+              w1 %w1 : tensor<4x4x16xf32>, w2 %w2 : tensor<4x16x4xf32>)
+      stats [load] experts_on @ep capacity_factor 1.0
+      -> tensor<?x16xf32>, tensor<8xi64>
+  return %y, %load : tensor<?x16xf32>, tensor<8xi64>
+}

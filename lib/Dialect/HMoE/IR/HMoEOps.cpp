@@ -10,6 +10,7 @@
 #include "VerifyHelpers.h"
 
 #include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Shard/IR/ShardOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -507,6 +508,41 @@ static LogicalResult verifySharedExperts(MoEOp op, int64_t d, int64_t dOut,
   return success();
 }
 
+LogicalResult MoEOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  FlatSymbolRefAttr name = getExpertGridAttr();
+  if (!name)
+    return success();
+  auto grid = symbolTable.lookupNearestSymbolFrom<shard::GridOp>(*this, name);
+  if (!grid)
+    return emitOpError() << "experts_on " << name
+                         << " names no shard.grid; expected the grid of "
+                            "processes the experts are spread over";
+  ArrayRef<int64_t> shape = grid.getShape();
+  if (shape.size() != 1 || ShapedType::isDynamic(shape[0]))
+    return emitOpError() << "experts_on " << name
+                         << " is not a one-dimensional grid of static size; "
+                            "expected shard.grid "
+                         << name << "(shape = R)";
+  FailureOr<RoutingTree> tree = getRoutingTree();
+  if (failed(tree))
+    return failure();
+  int64_t processes = shape[0], numExperts = tree->numExperts;
+  int64_t local = getW1().getType().getDimSize(0);
+  if (numExperts % processes != 0)
+    return emitOpError() << "spreads " << numExperts << " experts over the "
+                         << processes << " processes of " << name
+                         << "; expected a number of processes that divides "
+                            "the experts";
+  if (local * processes != numExperts)
+    return emitOpError() << "has " << local
+                         << " experts per process (w1's first dimension); "
+                            "expected "
+                         << numExperts / processes << " (" << numExperts
+                         << " experts over the " << processes
+                         << " processes of " << name << ")";
+  return success();
+}
+
 LogicalResult MoEOp::verify() {
   Operation *op = getOperation();
   int64_t d = tokenWidth(getInput());
@@ -556,9 +592,26 @@ LogicalResult MoEOp::verify() {
                          "router_scale", " ([E], one scale per expert)")))
     return failure();
 
+  // With experts_on the weights are one process's experts: a divisor of
+  // the layer's E (the grid's size is checked in verifySymbolUses).
+  int64_t weightExperts = tree->numExperts;
+  if (getExpertGrid()) {
+    ArrayRef<int64_t> w1Shape = getW1().getType().getShape();
+    int64_t local = w1Shape.empty() ? 0 : w1Shape[0];
+    if (local < 1 || tree->numExperts % local != 0)
+      return emitOpError()
+             << "with experts_on has " << local
+             << " experts per process (w1's first dimension); expected a "
+                "divisor of the layer's "
+             << tree->numExperts << " experts";
+    if (getSharedExpertAttr())
+      return emitOpError() << "has shared experts and experts_on; shared "
+                              "experts are not spread over processes yet";
+    weightExperts = local;
+  }
   FailureOr<int64_t> dOut =
-      verifyExpertWeights(op, getExpert(), tree->numExperts, d, elemType,
-                          getW1(), getWUp(), getB1(), getW2(), getB2());
+      verifyExpertWeights(op, getExpert(), weightExperts, d, elemType, getW1(),
+                          getWUp(), getB1(), getW2(), getB2());
   if (failed(dOut))
     return failure();
   if (failed(verifySharedExperts(*this, d, *dOut, elemType)))

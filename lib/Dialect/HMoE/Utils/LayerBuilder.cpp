@@ -191,7 +191,8 @@ FailureOr<func::FuncOp> hmoe::buildLayerFunction(OpBuilder &builder,
       builder.getArrayAttr(gates), sig.gateBiasLevels, sig.selectionBiasLevels,
       sig.penaltyLevels, spec.expert, spec.sharedExpert, capacity,
       spec.fillOrder, spec.capacityRounding, builder.getArrayAttr(statAttrs),
-      APFloat(spec.lambdaIntra), APFloat(spec.lambdaInter));
+      APFloat(spec.lambdaIntra), APFloat(spec.lambdaInter),
+      /*expert_grid=*/FlatSymbolRefAttr());
   func::ReturnOp::create(builder, loc, moe->getResults());
 
   if (failed(verify(func))) {

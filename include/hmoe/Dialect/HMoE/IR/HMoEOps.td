@@ -16,6 +16,7 @@
 include "hmoe/Dialect/HMoE/IR/HMoEAttrs.td"
 include "hmoe/Dialect/HMoE/IR/HMoEDialect.td"
 include "hmoe/Dialect/HMoE/IR/HMoEEnums.td"
+include "mlir/IR/SymbolInterfaces.td"
 include "mlir/Interfaces/DestinationStyleOpInterface.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
@@ -98,7 +99,8 @@ class HMoE_RoutingOp<string mnemonic, list<Trait> traits = []>
 //===----------------------------------------------------------------------===//
 
 def HMoE_MoEOp : HMoE_Op<"moe", [Pure, AttrSizedOperandSegments,
-    DeclareOpInterfaceMethods<ReifyRankedShapedTypeOpInterface, ["reifyResultShapes"]>]> {
+    DeclareOpInterfaceMethods<ReifyRankedShapedTypeOpInterface, ["reifyResultShapes"]>,
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
   let summary = "A whole (hierarchical) mixture-of-experts layer";
   let description = [{
     Computes `y[t] = sum over chosen experts e of weight[t, e] * expert_e(x[t])`
@@ -170,8 +172,23 @@ def HMoE_MoEOp : HMoE_Op<"moe", [Pure, AttrSizedOperandSegments,
 
     `stats [...]` asks for routing statistics, returned as extra results
     in the order named (see `hmoe.stats` for their definitions).
-    `capacity_factor`, `fill_order`, `capacity_rounding` and `stats` may be
-    written in any order, each at most once. The
+
+    `experts_on @grid` (optional; expert parallelism) spreads the routed
+    experts over the `R` processes of a one-dimensional `shard.grid`, one
+    MPI process each (the grid's size must be the MPI world's, checked at
+    run time). The op is then written as one process sees it (SPMD, as
+    `shard-partition` writes its output): its expert weights are the
+    process's `E / R` experts, process `r` holding experts `r * E / R` to
+    `(r + 1) * E / R - 1`, while the gates, the input and the results are
+    the whole layer's, the same on every process. Every process routes
+    all tokens (so capacity and the statistics are the layer's), runs its
+    own experts on the tokens sent to them, and the output is the sum of
+    the processes' partial outputs (`shard.all_reduce`, f32): the layer's
+    output, on every process. Tokens must be the same on every process
+    (not checked). No shared experts yet.
+
+    `capacity_factor`, `fill_order`, `capacity_rounding`, `experts_on` and
+    `stats` may be written in any order, each at most once. The
     Hi-MoE coefficients are `lambda_intra` and `lambda_inter` (default 1).
 
     Element types: `input`, gate and expert weights and biases share one
@@ -210,7 +227,8 @@ def HMoE_MoEOp : HMoE_Op<"moe", [Pure, AttrSizedOperandSegments,
                       "::mlir::hmoe::CapacityRounding::Ceil">:$capacity_rounding,
     DefaultValuedAttr<HMoE_StatKindArrayAttr, "{}">:$stats,
     DefaultValuedAttr<F64Attr, "1.0">:$lambda_intra,
-    DefaultValuedAttr<F64Attr, "1.0">:$lambda_inter
+    DefaultValuedAttr<F64Attr, "1.0">:$lambda_inter,
+    OptionalAttr<FlatSymbolRefAttr>:$expert_grid
   );
   let results = (outs HMoE_FloatTensor:$output,
                       Variadic<HMoE_TensorOf<[F32, I64]>>:$statistics);
@@ -232,6 +250,7 @@ def HMoE_MoEOp : HMoE_Op<"moe", [Pure, AttrSizedOperandSegments,
     oilist(`capacity_factor` custom<FloatParameter>($capacity_factor)
          | `fill_order` custom<FillOrder>($fill_order)
          | `capacity_rounding` custom<CapacityRounding>($capacity_rounding)
+         | `experts_on` $expert_grid
          | `stats` custom<StatList>($stats))
     attr-dict `->` type(results)
   }];
