@@ -1,6 +1,7 @@
 //===- Pipelines.cpp - named hmoe pass pipelines --------------------------===//
 
 #include "hmoe/Pipelines/Pipelines.h"
+#include "hmoe/Conversion/ShardToMPI/MPIMemoryEffects.h"
 
 #include "hmoe/Codegen/CPUTarget.h"
 #include "hmoe/Codegen/GPU/CUDAToolkit.h"
@@ -24,6 +25,7 @@
 #include "mlir/Conversion/GPUToNVVM/GPUToNVVM.h"
 #include "mlir/Conversion/GPUToNVVM/GPUToNVVMPass.h"
 #include "mlir/Conversion/IndexToLLVM/IndexToLLVM.h"
+#include "mlir/Conversion/MPIToLLVM/MPIToLLVM.h"
 #include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
 #include "mlir/Conversion/MathToLibm/MathToLibm.h"
 #include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
@@ -44,6 +46,7 @@
 #include "mlir/Dialect/Bufferization/Transforms/FuncBufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
+#include "mlir/Dialect/DLTI/DLTI.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
@@ -56,6 +59,7 @@
 #include "mlir/Dialect/Linalg/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/Linalg/Transforms/RuntimeOpVerification.h"
 #include "mlir/Dialect/Linalg/Transforms/TilingInterfaceImpl.h"
+#include "mlir/Dialect/MPI/IR/MPI.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
@@ -65,6 +69,8 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/SCF/Transforms/Passes.h"
+#include "mlir/Dialect/Shard/IR/ShardDialect.h"
+#include "mlir/Dialect/Shard/IR/ShardOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Tensor/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/Tensor/Transforms/RuntimeOpVerification.h"
@@ -292,6 +298,8 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
   };
   pm.addPass(createHMoERecordABI());
   pm.addPass(createHMoEDecompose());
+  // Expert parallelism's collectives (experts_on layers) as MPI calls.
+  pm.addPass(createHMoEConvertShardToMPI({/*gpu=*/options.gpuMapped}));
   // Checks go in front of the stage ops, before they are lowered away;
   // the GPU schedule's are the GPU's (the index checks as block loops).
   if (options.runtimeChecks && options.gpuMapped)
@@ -466,6 +474,7 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   pm.addPass(createHMoERequireCUDAToolkit(require));
   pm.addPass(createHMoERecordABI());
   pm.addPass(createHMoEDecompose());
+  pm.addPass(createHMoEConvertShardToMPI({/*gpu=*/true}));
   // Checks in front of the stage ops, before they are lowered away: sizes
   // on the host, index operands' values in kernels.
   if (options.runtimeChecks)
@@ -659,10 +668,11 @@ void hmoe::registerHMoEPipelines() {
 }
 
 void hmoe::registerHMoEPipelineDependencies(DialectRegistry &registry) {
-  registry.insert<HMoEDialect, affine::AffineDialect, arith::ArithDialect,
-                  bufferization::BufferizationDialect, cf::ControlFlowDialect,
-                  func::FuncDialect, gpu::GPUDialect, index::IndexDialect,
-                  linalg::LinalgDialect, nvgpu::NVGPUDialect, NVVM::NVVMDialect,
+  registry.insert<HMoEDialect, DLTIDialect, affine::AffineDialect,
+                  arith::ArithDialect, bufferization::BufferizationDialect,
+                  cf::ControlFlowDialect, func::FuncDialect, gpu::GPUDialect,
+                  index::IndexDialect, linalg::LinalgDialect, mpi::MPIDialect,
+                  nvgpu::NVGPUDialect, NVVM::NVVMDialect, shard::ShardDialect,
                   LLVM::LLVMDialect, math::MathDialect, memref::MemRefDialect,
                   omp::OpenMPDialect, scf::SCFDialect, tensor::TensorDialect,
                   ub::UBDialect, vector::VectorDialect,
@@ -690,6 +700,8 @@ void hmoe::registerHMoEPipelineDependencies(DialectRegistry &registry) {
   index::registerConvertIndexToLLVMInterface(registry);
   registerConvertMathToLLVMInterface(registry);
   registerConvertMemRefToLLVMInterface(registry);
+  mpi::registerConvertMPIToLLVMInterface(registry);
+  hmoe::registerMPIMemoryEffectsExternalModels(registry);
   registerConvertOpenMPToLLVMInterface(registry);
   ub::registerConvertUBToLLVMInterface(registry);
   // Kernels' vector ops are lowered with their other ops by

@@ -102,4 +102,50 @@ def HMoEFuseDistance : Pass<"hmoe-fuse-distance"> {
   ];
 }
 
+def HMoEConvertShardToMPI : Pass<"hmoe-convert-shard-to-mpi", "ModuleOp"> {
+  let summary = "The shard collectives of expert parallelism to MPI calls on "
+                "MPI_COMM_WORLD";
+  let description = [{
+    Lowers what `hmoe-decompose` writes for an `experts_on` layer, on
+    tensors: `shard.process_linear_index` of a one-dimensional grid to the
+    process's MPI rank, and `shard.all_reduce` (sum over that grid) to
+    `mpi.allreduce` of the operand's buffer into a new one. The grid is
+    the MPI world: the first time a process reads a grid's index it checks
+    that the world has the grid's size (`cf.assert`, an `hmoe_check_failed`
+    message after `hmoe-lower-runtime-checks`), since a process past the
+    grid would read past the experts, and a world short of it would leave
+    experts out of the sum. (An all-reduce of ones: MLIR 22's `MPIToLLVM`
+    does not lower `mpi.comm_size`.)
+
+    Why not upstream's `convert-shard-to-mpi` (MLIR 22): it splits a new
+    communicator (`MPI_Comm_split`, a collective) on every all-reduce and
+    never frees it, so a layer called a few thousand times runs out of
+    communicators, and it reads a dynamic dimension of the operand at index
+    `ShapedType::kDynamic` (the token count of a `tensor<?xDxf32>`). With
+    one grid spanning the world, `MPI_COMM_WORLD` is the communicator.
+
+    The `mpi` ops become calls into the MPI library by `convert-to-llvm`
+    (MLIR's `MPIToLLVM`): the pass sets the module's
+    `dlti.map<"MPI:Implementation" = "MPICH">` (Debian's libmpich) unless
+    the module has a `dlti.map` already. The grids, named by nothing
+    after it, are erased. Other shard ops, and grids of more than one
+    dimension, are an error at the op.
+  }];
+  let options = [
+    Option<"gpu", "gpu", "bool", /*default=*/"false",
+           "Fail at each collective instead, saying that expert parallelism "
+           "is lowered for the CPU only (the GPU pipelines' buffers are "
+           "device memory)">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::cf::ControlFlowDialect",
+    "::mlir::DLTIDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::mpi::MPIDialect",
+    "::mlir::scf::SCFDialect",
+  ];
+}
+
 #endif // HMOE_CONVERSION_PASSES_TD

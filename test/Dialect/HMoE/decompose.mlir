@@ -125,3 +125,46 @@ func.func @per_group_bf16(%x: tensor<?x16xbf16>, %g: tensor<8x16xbf16>, %rs: ten
       -> tensor<?x16xbf16>, tensor<f32>, tensor<f32>
   return %y#0, %y#1, %y#2 : tensor<?x16xbf16>, tensor<f32>, tensor<f32>
 }
+
+// -----
+
+// Expert parallelism: the process's experts (rank * 4 to rank * 4 + 3) on
+// their segment of the plan, rebased; the others' slots left out of the
+// combine (-1); a partial f32 sum all-reduced over @ep, then rounded to
+// bf16. Routing and statistics are the whole layer's.
+// CHECK: shard.grid @ep(shape = 2)
+// CHECK-LABEL: func.func @experts_on
+// CHECK: %[[R:.*]]:3 = hmoe.route
+// CHECK: %[[D:.*]]:3 = hmoe.dispatch %[[R]]#1 : tensor<?x2xi32> num_experts = 8
+// CHECK: %[[RANK:.*]] = shard.process_linear_index on @ep : index
+// CHECK: %[[FIRST:.*]] = arith.muli %[[RANK]], %[[C4:.*]] : index
+// CHECK: %[[BEGIN:.*]] = tensor.extract %[[D]]#2[%[[FIRST]]] : tensor<9xi32>
+// CHECK: %[[LAST:.*]] = arith.addi %[[FIRST]], %[[C4]] : index
+// CHECK: %[[END:.*]] = tensor.extract %[[D]]#2[%[[LAST]]] : tensor<9xi32>
+// CHECK: %[[SLICE:.*]] = tensor.extract_slice %[[D]]#0[%{{.*}}] [%{{.*}}] [1] : tensor<?xi32> to tensor<?xi32>
+// CHECK: %[[OFFSETS:.*]] = tensor.generate
+// CHECK: arith.subi %{{.*}}, %[[BEGIN]] : i32
+// CHECK: } : tensor<5xi32>
+// CHECK: %[[OUT:.*]] = hmoe.experts %{{.*}} : tensor<?x16xbf16>, %[[SLICE]] : tensor<?xi32>, %[[OFFSETS]] : tensor<5xi32>
+// CHECK-NEXT: experts({{.*}} : tensor<4x4x16xbf16>, {{.*}} : tensor<4x16x4xbf16>) in_range -> tensor<?x16xf32>
+// CHECK: %[[SLOTS:.*]] = tensor.generate
+// CHECK: arith.cmpi sge, %{{.*}}, %[[BEGIN]] : i32
+// CHECK: arith.cmpi slt, %{{.*}}, %[[END]] : i32
+// CHECK: arith.select %{{.*}}, %{{.*}}, %c-1_i32 : i32
+// CHECK: %[[PARTIAL:.*]] = hmoe.combine %[[OUT]], %[[SLOTS]], %[[R]]#0 in_range : tensor<?x16xf32>, tensor<?x2xi32>, tensor<?x2xf32> -> tensor<?x16xf32>
+// CHECK: %[[SUM:.*]] = shard.all_reduce %[[PARTIAL]] on @ep grid_axes = [0] : tensor<?x16xf32> -> tensor<?x16xf32>
+// CHECK: tensor.generate
+// CHECK: arith.truncf %{{.*}} : f32 to bf16
+// CHECK: hmoe.stats [load] probs %[[R]]#2
+shard.grid @ep(shape = 2)
+func.func @experts_on(%x: tensor<?x16xbf16>, %g: tensor<8x16xbf16>,
+    %w1: tensor<4x4x16xbf16>, %w2: tensor<4x16x4xbf16>)
+    -> (tensor<?x16xbf16>, tensor<8xi64>) {
+  %y, %load = hmoe.moe %x : tensor<?x16xbf16>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xbf16>)
+      experts(#hmoe.expert<ffn, activation = gelu, hidden = 4>,
+              w1 %w1 : tensor<4x4x16xbf16>, w2 %w2 : tensor<4x16x4xbf16>)
+      experts_on @ep stats [load]
+      -> tensor<?x16xbf16>, tensor<8xi64>
+  return %y, %load : tensor<?x16xbf16>, tensor<8xi64>
+}

@@ -4,6 +4,7 @@
 #include "hmoe/Support/GreedyRewrite.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Shard/IR/ShardOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
 
@@ -116,6 +117,111 @@ Value addSharedExperts(PatternRewriter &rewriter, Location loc, MoEOp op,
                   });
 }
 
+/// The routed experts on the whole plan, combined (with the shared experts
+/// when the layer has them) into the layer's output.
+Value combineExperts(PatternRewriter &rewriter, Location loc, MoEOp op,
+                     DispatchOp dispatch, Value weights, Value tokens,
+                     int64_t slots) {
+  Type f32 = rewriter.getF32Type();
+  auto outType = op.getOutput().getType();
+  int64_t dOut = outType.getDimSize(1);
+  auto experts = ExpertsOp::create(
+      rewriter, loc, RankedTensorType::get({slots, dOut}, f32), op.getInput(),
+      dispatch.getSlotToken(), dispatch.getOffsets(), op.getExpertAttr(),
+      op.getW1(), op.getWUp(), op.getB1(), op.getW2(), op.getB2());
+  // With no tokens (a static T = 0) the shared experts add nothing; their
+  // dense plan would then fold to zero-sized slices that canonicalization
+  // does not keep consistent (a lower-fuzzer finding).
+  if (!op.getSharedExpertAttr() || op.getInput().getType().getDimSize(0) == 0)
+    return CombineOp::create(rewriter, loc, outType, experts.getOutput(),
+                             dispatch.getSlotOf(), weights);
+  // Routed and shared sums in f32, added, rounded once.
+  Value routed =
+      CombineOp::create(rewriter, loc, outType.clone(f32), experts.getOutput(),
+                        dispatch.getSlotOf(), weights);
+  return addSharedExperts(rewriter, loc, op, routed, tokens);
+}
+
+/// The routed experts of an `experts_on` layer as this process runs them:
+/// its experts (r * E_p to (r + 1) * E_p - 1) on their segment of the
+/// expert-contiguous plan, combined into a partial f32 output (the slots of
+/// other processes' experts left out), summed over the grid's processes
+/// and rounded once to the layer's type.
+Value combineProcessExperts(PatternRewriter &rewriter, Location loc, MoEOp op,
+                            DispatchOp dispatch, Value weights, Value tokens) {
+  Type f32 = rewriter.getF32Type(), i32 = rewriter.getI32Type();
+  Type index = rewriter.getIndexType();
+  auto outType = op.getOutput().getType();
+  int64_t numTokens = outType.getDimSize(0), dOut = outType.getDimSize(1);
+  int64_t perProcess = op.getW1().getType().getDimSize(0);
+  FlatSymbolRefAttr grid = op.getExpertGridAttr();
+  SmallVector<Value> dynT;
+  if (ShapedType::isDynamic(numTokens))
+    dynT.push_back(tokens);
+
+  Value rank = shard::ProcessLinearIndexOp::create(rewriter, loc, grid);
+  Value first = arith::MulIOp::create(
+      rewriter, loc, rank,
+      arith::ConstantIndexOp::create(rewriter, loc, perProcess));
+  Value offsets = dispatch.getOffsets();
+  // The process's slots: [offsets[first], offsets[first + E_p]).
+  Value begin = tensor::ExtractOp::create(rewriter, loc, offsets, first);
+  Value end = tensor::ExtractOp::create(
+      rewriter, loc, offsets,
+      ValueRange{arith::AddIOp::create(
+          rewriter, loc, first,
+          arith::ConstantIndexOp::create(rewriter, loc, perProcess))});
+  Value beginIndex = arith::IndexCastOp::create(rewriter, loc, index, begin);
+  Value count = arith::IndexCastOp::create(
+      rewriter, loc, index, arith::SubIOp::create(rewriter, loc, end, begin));
+  Value slotToken = tensor::ExtractSliceOp::create(
+      rewriter, loc, RankedTensorType::get({ShapedType::kDynamic}, i32),
+      dispatch.getSlotToken(), ValueRange{beginIndex}, ValueRange{count},
+      ValueRange{}, rewriter.getDenseI64ArrayAttr({ShapedType::kDynamic}),
+      rewriter.getDenseI64ArrayAttr({ShapedType::kDynamic}),
+      rewriter.getDenseI64ArrayAttr({1}));
+  Value localOffsets =
+      generate(rewriter, loc, RankedTensorType::get({perProcess + 1}, i32), {},
+               [&](OpBuilder &b, Location l, ValueRange ivs) -> Value {
+                 Value e = arith::AddIOp::create(b, l, first, ivs[0]);
+                 Value offset = tensor::ExtractOp::create(b, l, offsets, e);
+                 return arith::SubIOp::create(b, l, offset, begin);
+               });
+  // The plan is a slice of a dispatch's, rebased: in range by construction.
+  auto experts = ExpertsOp::create(
+      rewriter, loc, RankedTensorType::get({ShapedType::kDynamic, dOut}, f32),
+      op.getInput(), slotToken, localOffsets, op.getExpertAttr(), op.getW1(),
+      op.getWUp(), op.getB1(), op.getW2(), op.getB2(), /*in_range=*/true);
+  // A token's choices of this process's experts, as rows of its outputs;
+  // -1 (left out) for the others' and for dropped choices.
+  Value slotOf = generate(
+      rewriter, loc, cast<RankedTensorType>(dispatch.getSlotOf().getType()),
+      dynT, [&](OpBuilder &b, Location l, ValueRange ivs) -> Value {
+        Value slot = tensor::ExtractOp::create(b, l, dispatch.getSlotOf(), ivs);
+        Value mine = arith::AndIOp::create(
+            b, l,
+            arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, slot, begin),
+            arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, slot, end));
+        return arith::SelectOp::create(
+            b, l, mine, arith::SubIOp::create(b, l, slot, begin),
+            arith::ConstantOp::create(b, l, b.getI32IntegerAttr(-1)));
+      });
+  Value partial =
+      CombineOp::create(rewriter, loc, outType.clone(f32), experts.getOutput(),
+                        slotOf, weights, /*in_range=*/true);
+  Value sum = shard::AllReduceOp::create(rewriter, loc, partial.getType(),
+                                         grid.getValue(), ArrayRef<int16_t>{0},
+                                         partial, shard::ReductionKind::Sum);
+  Type elem = outType.getElementType();
+  if (elem.isF32())
+    return sum;
+  return generate(rewriter, loc, outType, dynT,
+                  [&](OpBuilder &b, Location l, ValueRange ivs) -> Value {
+                    return arith::TruncFOp::create(
+                        b, l, elem, tensor::ExtractOp::create(b, l, sum, ivs));
+                  });
+}
+
 struct DecomposeMoE : OpRewritePattern<MoEOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -211,28 +317,12 @@ struct DecomposeMoE : OpRewritePattern<MoEOp> {
         op.getCapacityFactorAttr(), op.getFillOrderAttr(),
         op.getCapacityRoundingAttr());
 
-    int64_t dOut = op.getOutput().getType().getDimSize(1);
-    auto experts = ExpertsOp::create(
-        rewriter, loc, RankedTensorType::get({slots, dOut}, f32), input,
-        dispatch.getSlotToken(), dispatch.getOffsets(), op.getExpertAttr(),
-        op.getW1(), op.getWUp(), op.getB1(), op.getW2(), op.getB2());
-
-    SmallVector<Value> results;
-    auto outType = op.getOutput().getType();
-    // With no tokens (a static T = 0) the shared experts add nothing; their
-    // dense plan would then fold to zero-sized slices that canonicalization
-    // does not keep consistent (a lower-fuzzer finding).
-    if (op.getSharedExpertAttr() && numTokens != 0) {
-      // Routed and shared sums in f32, added, rounded once.
-      Value routed = CombineOp::create(
-          rewriter, loc, outType.clone(f32), experts.getOutput(),
-          dispatch.getSlotOf(), route.getWeights());
-      results.push_back(addSharedExperts(rewriter, loc, op, routed, tokens));
-    } else {
-      results.push_back(
-          CombineOp::create(rewriter, loc, outType, experts.getOutput(),
-                            dispatch.getSlotOf(), route.getWeights()));
-    }
+    SmallVector<Value> results = {
+        op.getExpertGridAttr()
+            ? combineProcessExperts(rewriter, loc, op, dispatch,
+                                    route.getWeights(), tokens)
+            : combineExperts(rewriter, loc, op, dispatch, route.getWeights(),
+                             tokens, slots)};
 
     if (!op.getStats().empty()) {
       auto needs = [&](StatKind kind) {

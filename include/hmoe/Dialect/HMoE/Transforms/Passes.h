@@ -4,6 +4,8 @@
 #define HMOE_DIALECT_HMOE_TRANSFORMS_PASSES_H
 
 #include "hmoe/Dialect/HMoE/IR/HMoEOps.h"
+#include "mlir/Dialect/Shard/IR/ShardDialect.h"
+#include "mlir/Dialect/Shard/IR/ShardOps.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Pass/Pass.h"
 

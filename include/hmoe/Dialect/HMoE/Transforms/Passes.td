@@ -39,8 +39,15 @@ def HMoEDecompose : Pass<"hmoe-decompose"> {
     %y = hmoe.combine %o, %so, %w
         : tensor<?x64xf32>, tensor<?x2xi32>, tensor<?x2xf32> -> tensor<?x64xf32>
     ```
+
+    An `experts_on` layer (expert parallelism) runs this process's experts
+    on its segment of the plan (`tensor.extract_slice`, offsets rebased),
+    combines them into a partial f32 output and sums that over the grid
+    (`shard.process_linear_index`, `shard.all_reduce`; lowered by
+    `hmoe-convert-shard-to-mpi`).
   }];
   let dependentDialects = ["::mlir::hmoe::HMoEDialect",
+                           "::mlir::shard::ShardDialect",
                            "::mlir::tensor::TensorDialect"];
 }
 

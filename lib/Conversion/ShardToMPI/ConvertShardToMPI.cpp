@@ -1,0 +1,222 @@
+//===- ConvertShardToMPI.cpp - expert parallelism's collectives to MPI ----===//
+//
+// The shard ops hmoe-decompose writes for an `experts_on` layer, lowered on
+// tensors to the mpi dialect over MPI_COMM_WORLD (the pass's description in
+// Passes.td says why not upstream's convert-shard-to-mpi).
+//
+//===----------------------------------------------------------------------===//
+
+#include "hmoe/Conversion/Passes.h"
+
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
+#include "mlir/Dialect/DLTI/DLTI.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Shard/IR/ShardDialect.h"
+#include "mlir/Dialect/Shard/IR/ShardOps.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/IR/SymbolTable.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+namespace mlir::hmoe {
+#define GEN_PASS_DEF_HMOECONVERTSHARDTOMPI
+#include "hmoe/Conversion/Passes.h.inc"
+} // namespace mlir::hmoe
+
+using namespace mlir;
+
+namespace {
+/// The size of `op`'s grid `name`, when it is one-dimensional and static
+/// (the only grids this lowering maps onto the MPI world); else an error at
+/// `op`.
+FailureOr<int64_t> worldGridSize(Operation *op, FlatSymbolRefAttr name,
+                                 SymbolTableCollection &tables) {
+  auto grid = tables.lookupNearestSymbolFrom<shard::GridOp>(op, name);
+  if (!grid)
+    return op->emitOpError() << "names no shard.grid " << name;
+  ArrayRef<int64_t> shape = grid.getShape();
+  if (shape.size() != 1 || ShapedType::isDynamic(shape[0]))
+    return op->emitOpError()
+           << "on " << name
+           << ": hmoe-convert-shard-to-mpi lowers collectives over a "
+              "one-dimensional grid of static size (the MPI world) only";
+  return shape[0];
+}
+
+/// The process's rank in the world. The first call of a process checks
+/// that the world has the grid's `size` processes: an all-reduce of a 1
+/// from each (MLIR 22's MPIToLLVM has no MPI_Comm_size), remembered in a
+/// private global since the world never changes.
+LogicalResult lowerProcessIndex(IRRewriter &rewriter,
+                                shard::ProcessLinearIndexOp op, int64_t size,
+                                SymbolTableCollection &tables) {
+  MLIRContext *ctx = op.getContext();
+  Location loc = op.getLoc();
+  Type i32 = rewriter.getI32Type();
+  auto flagType = MemRefType::get({}, i32);
+  auto module = op->getParentOfType<ModuleOp>();
+  std::string name = ("hmoe_mpi_world_checked_" + op.getGrid()).str();
+  if (!tables.getSymbolTable(module).lookup(name)) {
+    rewriter.setInsertionPointToStart(module.getBody());
+    auto flag = memref::GlobalOp::create(
+        rewriter, loc, name, rewriter.getStringAttr("private"), flagType,
+        DenseElementsAttr::get(RankedTensorType::get({}, i32),
+                               rewriter.getI32IntegerAttr(0)),
+        /*constant=*/false, /*alignment=*/nullptr);
+    tables.getSymbolTable(module).insert(flag);
+  }
+
+  rewriter.setInsertionPoint(op);
+  Value world =
+      mpi::CommWorldOp::create(rewriter, loc, mpi::CommType::get(ctx));
+  Value flag = memref::GetGlobalOp::create(rewriter, loc, flagType, name);
+  Value checked = memref::LoadOp::create(rewriter, loc, flag, ValueRange{});
+  Value zero =
+      arith::ConstantOp::create(rewriter, loc, rewriter.getI32IntegerAttr(0));
+  Value one =
+      arith::ConstantOp::create(rewriter, loc, rewriter.getI32IntegerAttr(1));
+  Value first = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq,
+                                      checked, zero);
+  scf::IfOp::create(rewriter, loc, first, [&](OpBuilder &b, Location l) {
+    auto cell = MemRefType::get({1}, i32);
+    Value c0 = arith::ConstantIndexOp::create(b, l, 0);
+    Value mine = memref::AllocaOp::create(b, l, cell);
+    Value all = memref::AllocaOp::create(b, l, cell);
+    memref::StoreOp::create(b, l, one, mine, ValueRange{c0});
+    mpi::AllReduceOp::create(b, l, Type(), mine, all,
+                             mpi::MPI_ReductionOpEnum::MPI_SUM, world);
+    Value worldSize = memref::LoadOp::create(b, l, all, ValueRange{c0});
+    Value expected = arith::ConstantOp::create(
+        b, l, b.getI32IntegerAttr(static_cast<int32_t>(size)));
+    cf::AssertOp::create(b, l,
+                         arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
+                                               worldSize, expected),
+                         ("the MPI world must have the " + Twine(size) +
+                          " processes of shard.grid @" + op.getGrid() +
+                          " (one per part of the experts)")
+                             .str());
+    memref::StoreOp::create(b, l, one, flag, ValueRange{});
+    scf::YieldOp::create(b, l);
+  });
+  Value rank =
+      mpi::CommRankOp::create(rewriter, loc, Type(), i32, world).getRank();
+  rewriter.replaceOpWithNewOp<arith::IndexCastOp>(op, rewriter.getIndexType(),
+                                                  rank);
+  return success();
+}
+
+/// A sum over the world of a tensor: its buffer all-reduced into a new one.
+LogicalResult lowerAllReduce(IRRewriter &rewriter, shard::AllReduceOp op) {
+  auto type = dyn_cast<RankedTensorType>(op.getInput().getType());
+  if (!type || type != op.getResult().getType())
+    return op.emitOpError() << "on " << op.getInput().getType()
+                            << ": hmoe-convert-shard-to-mpi lowers sums of "
+                               "a ranked tensor into the same type only";
+  if (op.getReduction() != shard::ReductionKind::Sum ||
+      op.getGridAxes() != ArrayRef<int16_t>{0})
+    return op.emitOpError() << "hmoe-convert-shard-to-mpi lowers sums over "
+                               "grid axis 0 only";
+  Type elem = type.getElementType();
+  if (!elem.isF32() && !elem.isF64() && !elem.isInteger(32) &&
+      !elem.isInteger(64))
+    return op.emitOpError() << "sums " << elem
+                            << "; expected f32, f64, i32 or i64 (what MPI "
+                               "reduces natively)";
+  Location loc = op.getLoc();
+  rewriter.setInsertionPoint(op);
+  auto bufferType = MemRefType::get(type.getShape(), elem);
+  Value in = bufferization::ToBufferOp::create(
+      rewriter, loc, bufferType, op.getInput(), /*read_only=*/true);
+  SmallVector<Value> dynamicSizes;
+  for (int64_t i = 0; i < type.getRank(); ++i)
+    if (type.isDynamicDim(i))
+      dynamicSizes.push_back(memref::DimOp::create(rewriter, loc, in, i));
+  Value out = memref::AllocOp::create(rewriter, loc, bufferType, dynamicSizes);
+  // mpi.allreduce counts the elements of one-dimensional buffers.
+  auto flat = [&](Value buffer) -> Value {
+    if (type.getRank() == 1)
+      return buffer;
+    ReassociationIndices all;
+    for (int64_t i = 0; i < type.getRank(); ++i)
+      all.push_back(i);
+    return memref::CollapseShapeOp::create(rewriter, loc, buffer,
+                                           ArrayRef<ReassociationIndices>{all});
+  };
+  Value world = mpi::CommWorldOp::create(rewriter, loc,
+                                         mpi::CommType::get(op.getContext()));
+  mpi::AllReduceOp::create(rewriter, loc, Type(), flat(in), flat(out),
+                           mpi::MPI_ReductionOpEnum::MPI_SUM, world);
+  rewriter.replaceOpWithNewOp<bufferization::ToTensorOp>(
+      op, type, out, /*restrict=*/true, /*writable=*/true);
+  return success();
+}
+
+struct HMoEConvertShardToMPIPass
+    : public hmoe::impl::HMoEConvertShardToMPIBase<HMoEConvertShardToMPIPass> {
+  using Base::Base;
+  void runOnOperation() override {
+    SymbolTableCollection tables;
+    IRRewriter rewriter(&getContext());
+    SmallVector<Operation *> ops;
+    getOperation()->walk([&](Operation *op) {
+      if (isa_and_nonnull<shard::ShardDialect>(op->getDialect()) &&
+          !isa<shard::GridOp>(op))
+        ops.push_back(op);
+    });
+    if (gpu) {
+      for (Operation *op : ops)
+        op->emitOpError() << "comes from an experts_on layer: expert "
+                             "parallelism is lowered for the CPU only "
+                             "(hmoe-lower-to-cpu without gpu-mapped)";
+      if (!ops.empty())
+        signalPassFailure();
+      return;
+    }
+    bool failedAny = false;
+    for (Operation *op : ops) {
+      LogicalResult lowered =
+          TypeSwitch<Operation *, LogicalResult>(op)
+              .Case([&](shard::ProcessLinearIndexOp index) {
+                FailureOr<int64_t> size =
+                    worldGridSize(op, index.getGridAttr(), tables);
+                return failed(size)
+                           ? failure()
+                           : lowerProcessIndex(rewriter, index, *size, tables);
+              })
+              .Case([&](shard::AllReduceOp reduce) {
+                if (failed(worldGridSize(op, reduce.getGridAttr(), tables)))
+                  return failure();
+                return lowerAllReduce(rewriter, reduce);
+              })
+              .Default([](Operation *other) {
+                return other->emitOpError()
+                       << "is not lowered by hmoe-convert-shard-to-mpi "
+                          "(shard.process_linear_index and shard.all_reduce "
+                          "are)";
+              });
+      failedAny |= failed(lowered);
+    }
+    if (failedAny) {
+      signalPassFailure();
+      return;
+    }
+    if (ops.empty())
+      return;
+    // The grids now name nothing; nothing lowers them to LLVM.
+    ModuleOp module = getOperation();
+    for (auto grid : llvm::make_early_inc_range(module.getOps<shard::GridOp>()))
+      if (SymbolTable::symbolKnownUseEmpty(grid, module))
+        grid.erase();
+    // MLIR's MPIToLLVM asks the module's DLTI which MPI's ABI to call (it
+    // fails where there is no answer); hmoe runs with MPICH's (Debian's
+    // libmpich), unless the module names another.
+    if (!module->hasAttr(DLTIDialect::kMapAttrName)) {
+      MLIRContext *ctx = &getContext();
+      module->setAttr(
+          DLTIDialect::kMapAttrName,
+          MapAttr::get(ctx, {DataLayoutEntryAttr::get(
+                                StringAttr::get(ctx, "MPI:Implementation"),
+                                StringAttr::get(ctx, "MPICH"))}));
+    }
+  }
+};
+} // namespace

@@ -1,0 +1,43 @@
+// RUN: hmoe-opt %s --hmoe-convert-shard-to-mpi --split-input-file -verify-diagnostics
+// RUN: not hmoe-opt %s --hmoe-convert-shard-to-mpi="gpu=true" --split-input-file 2>&1 | FileCheck %s --check-prefix=GPU
+
+// What the pass does not lower: an error at the op. With gpu (the GPU
+// pipelines), every shard op is an error at the op saying why.
+// GPU-COUNT-4: op comes from an experts_on layer: expert parallelism is lowered for the CPU only (hmoe-lower-to-cpu without gpu-mapped)
+
+shard.grid @grid(shape = 2x2)
+func.func @f() -> index {
+  // expected-error @below {{'shard.process_linear_index' op on @grid: hmoe-convert-shard-to-mpi lowers collectives over a one-dimensional grid of static size (the MPI world) only}}
+  %i = shard.process_linear_index on @grid : index
+  return %i : index
+}
+
+// -----
+
+shard.grid @ep(shape = 2)
+func.func @f(%t: tensor<8xf32>) -> tensor<8xf32> {
+  // expected-error @below {{'shard.all_reduce' op hmoe-convert-shard-to-mpi lowers sums over grid axis 0 only}}
+  %s = shard.all_reduce %t on @ep grid_axes = [0] reduction = max
+      : tensor<8xf32> -> tensor<8xf32>
+  return %s : tensor<8xf32>
+}
+
+// -----
+
+shard.grid @ep(shape = 2)
+func.func @f(%t: tensor<8xbf16>) -> tensor<8xbf16> {
+  // expected-error @below {{'shard.all_reduce' op sums 'bf16'; expected f32, f64, i32 or i64 (what MPI reduces natively)}}
+  %s = shard.all_reduce %t on @ep grid_axes = [0]
+      : tensor<8xbf16> -> tensor<8xbf16>
+  return %s : tensor<8xbf16>
+}
+
+// -----
+
+shard.grid @ep(shape = 2)
+func.func @f(%t: tensor<8xf32>) -> tensor<16xf32> {
+  // expected-error @below {{'shard.all_gather' op is not lowered by hmoe-convert-shard-to-mpi (shard.process_linear_index and shard.all_reduce are)}}
+  %g = shard.all_gather %t on @ep grid_axes = [0] gather_axis = 0
+      : tensor<8xf32> -> tensor<16xf32>
+  return %g : tensor<16xf32>
+}

@@ -1,0 +1,56 @@
+// RUN: hmoe-opt %s --hmoe-convert-shard-to-mpi --split-input-file | FileCheck %s
+// RUN: hmoe-opt %s --hmoe-convert-shard-to-mpi --split-input-file --convert-scf-to-cf --convert-to-llvm | FileCheck %s --check-prefix=LLVM
+
+// What hmoe-decompose writes for an experts_on layer: the rank (after a
+// one-time check of the world's size) and a sum over the world, on
+// MPI_COMM_WORLD; the grid erased, MPICH's ABI set.
+// CHECK: module attributes {dlti.map = #dlti.map<"MPI:Implementation" = "MPICH">}
+// CHECK-NOT: shard.grid
+// CHECK: memref.global "private" @hmoe_mpi_world_checked_ep : memref<i32> = dense<0>
+// CHECK-LABEL: func.func @f
+// CHECK: %[[WORLD:.*]] = mpi.comm_world : !mpi.comm
+// CHECK: %[[FLAG:.*]] = memref.get_global @hmoe_mpi_world_checked_ep : memref<i32>
+// CHECK: %[[DONE:.*]] = memref.load %[[FLAG]][] : memref<i32>
+// CHECK: %[[FIRST:.*]] = arith.cmpi eq, %[[DONE]], %c0_i32 : i32
+// CHECK: scf.if %[[FIRST]] {
+// CHECK:   mpi.allreduce(%{{.*}}, %{{.*}}, MPI_SUM, %[[WORLD]]) : memref<1xi32>, memref<1xi32>
+// CHECK:   %[[SIZE:.*]] = memref.load
+// CHECK:   %[[OK:.*]] = arith.cmpi eq, %[[SIZE]], %c2_i32 : i32
+// CHECK:   cf.assert %[[OK]], "the MPI world must have the 2 processes of shard.grid @ep (one per part of the experts)"
+// CHECK:   memref.store %c1_i32, %[[FLAG]][] : memref<i32>
+// CHECK: }
+// CHECK: %[[RANK:.*]] = mpi.comm_rank(%[[WORLD]]) : i32
+// CHECK: %[[INDEX:.*]] = arith.index_cast %[[RANK]] : i32 to index
+// CHECK: %[[IN:.*]] = bufferization.to_buffer %arg0 read_only : tensor<?x16xf32> to memref<?x16xf32>
+// CHECK: %[[T:.*]] = memref.dim %[[IN]], %c0 : memref<?x16xf32>
+// CHECK: %[[OUT:.*]] = memref.alloc(%[[T]]) : memref<?x16xf32>
+// CHECK: %[[W:.*]] = mpi.comm_world : !mpi.comm
+// CHECK: %[[FLATIN:.*]] = memref.collapse_shape %[[IN]] {{\[\[}}0, 1]] : memref<?x16xf32> into memref<?xf32>
+// CHECK: %[[FLATOUT:.*]] = memref.collapse_shape %[[OUT]] {{\[\[}}0, 1]] : memref<?x16xf32> into memref<?xf32>
+// CHECK: mpi.allreduce(%[[FLATIN]], %[[FLATOUT]], MPI_SUM, %[[W]]) : memref<?xf32>, memref<?xf32>
+// CHECK: %[[SUM:.*]] = bufferization.to_tensor %[[OUT]] restrict writable : memref<?x16xf32> to tensor<?x16xf32>
+// CHECK: return %[[SUM]], %[[INDEX]]
+// LLVM-DAG: llvm.func @MPI_Allreduce(!llvm.ptr, !llvm.ptr, i32, i32, i32, i32) -> i32
+// LLVM-DAG: llvm.func @MPI_Comm_rank(i32, !llvm.ptr) -> i32
+shard.grid @ep(shape = 2)
+func.func @f(%partial: tensor<?x16xf32>) -> (tensor<?x16xf32>, index) {
+  %rank = shard.process_linear_index on @ep : index
+  %sum = shard.all_reduce %partial on @ep grid_axes = [0] reduction = sum
+      : tensor<?x16xf32> -> tensor<?x16xf32>
+  return %sum, %rank : tensor<?x16xf32>, index
+}
+
+// -----
+
+// A module that names its MPI keeps it (and gets its ABI).
+// CHECK: module attributes {dlti.map = #dlti.map<"MPI:Implementation" = "OpenMPI">}
+// LLVM: // -----
+// LLVM: llvm.func @MPI_Allreduce(!llvm.ptr, !llvm.ptr, i32, !llvm.ptr, !llvm.ptr, !llvm.ptr) -> i32
+module attributes {dlti.map = #dlti.map<"MPI:Implementation" = "OpenMPI">} {
+  shard.grid @ep(shape = 4)
+  func.func @g(%partial: tensor<8xf64>) -> tensor<8xf64> {
+    %sum = shard.all_reduce %partial on @ep grid_axes = [0]
+        : tensor<8xf64> -> tensor<8xf64>
+    return %sum : tensor<8xf64>
+  }
+}
