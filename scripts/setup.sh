@@ -18,12 +18,14 @@ shift $(($# > 0 ? 1 : 0))
 # sanitizer runtimes (scripts/sanitize.sh); python3-numpy is for the
 # float64 reference and the integration tests (/usr/bin/python3);
 # python3-dev, python3-venv and python3-torch for the Python package
-# (python/.venv below sees Debian's NumPy and PyTorch).
+# (python/.venv below sees Debian's NumPy and PyTorch); mpich and
+# libmpich-dev run layers with expert parallelism (experts_on) across MPI
+# processes.
 packages=(
   cmake ninja-build ccache python3 python3-numpy libgtest-dev
   python3-dev python3-venv python3-torch
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22 lld-22
-  libomp-22-dev libclang-rt-22-dev
+  libomp-22-dev libclang-rt-22-dev mpich libmpich-dev
 )
 
 missing=()

@@ -1,5 +1,6 @@
 # -*- Python -*-
 import os
+import shutil
 
 import lit.formats
 from lit.llvm import llvm_config
@@ -71,6 +72,13 @@ try:
     config.available_features.add("cuda-driver")
 except OSError:
     pass
+
+# Expert parallelism runs: hmoe found MPICH at configure time and mpiexec
+# is here. Tests that start MPI processes say `REQUIRES: mpi`.
+mpiexec = shutil.which("mpiexec")
+if config.hmoe_mpi and mpiexec:
+    config.available_features.add("mpi")
+    config.substitutions.append(("%mpiexec", mpiexec))
 
 # The dialect and pass plugin for stock mlir-opt (test/Plugin).
 config.substitutions.append(

@@ -5,6 +5,7 @@
 #include "hmoe/Codegen/Passes.h"
 #include "hmoe/Dialect/HMoE/IR/HMoEDialect.h"
 #include "hmoe/Runtime/BufferCache.h"
+#include "hmoe/Runtime/MPI.h"
 #include "hmoe/Support/MemRefDescriptor.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -48,6 +49,7 @@ extern "C" [[noreturn]] void hmoeCheckFailed(const char *message) {
     handler(text.str().c_str());
   llvm::errs() << "error: run-time check failed: " << text << "\n";
   llvm::errs().flush();
+  runtime::abortMPIIfRunning(1);
   std::_Exit(1);
 }
 
@@ -210,6 +212,16 @@ JitLayer::create(ModuleOp module, StringRef function,
   // libomp runs the parallel loops; memrefCopy comes from the C runner
   // utils.
   SmallVector<StringRef> libs = {HMOE_LIBOMP_PATH, HMOE_C_RUNNER_UTILS_PATH};
+  // An experts_on layer: MPI loaded and initialised before the JIT links
+  // the layer's calls into it.
+  int mpiRank = -1;
+  if (runtime::callsMPI(module)) {
+    auto rank = runtime::initializeMPI();
+    if (!rank)
+      return rank.takeError();
+    mpiRank = *rank;
+    libs.push_back(runtime::mpiLibraryPath());
+  }
   auto transformer = makeOptimizingTransformer(options.optLevel, 0, nullptr);
   ExecutionEngineOptions engineOptions;
   engineOptions.transformer = transformer;
@@ -236,6 +248,7 @@ JitLayer::create(ModuleOp module, StringRef function,
   });
 
   std::unique_ptr<JitLayer> layer(new JitLayer);
+  layer->mpiRank = mpiRank;
   layer->engine = std::move(*engine);
   layer->functionName = found->first;
   layer->signature = found->second;
@@ -376,6 +389,14 @@ JitLayer::loadLibrary(StringRef path, StringRef function,
                    "older than this one)") +
             "; compile the given module with hmoe-compile");
   std::unique_ptr<JitLayer> layer(new JitLayer);
+  // A library of an experts_on layer links the MPI library (hmoe-compile):
+  // MPI started as for a JIT-compiled one.
+  if (library.getAddressOfSymbol("MPI_Init_thread")) {
+    auto rank = runtime::initializeMPI();
+    if (!rank)
+      return rank.takeError();
+    layer->mpiRank = *rank;
+  }
   layer->packed = reinterpret_cast<void (*)(void **)>(address);
   // Results written in place where the library has the entries (a CUDA
   // library's buffers are device memory: it keeps the copying path).

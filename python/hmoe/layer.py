@@ -70,6 +70,11 @@ class Gate:
         return s + ">"
 
 
+# The routed experts' weights, in argument order (split over processes by
+# expert_processes).
+EXPERT_WEIGHTS = ("w1", "w_up", "b1", "w2", "b2")
+
+
 @dataclass
 class Layer:
     strategy: str = "nested"       # nested | group_limited | per_group
@@ -106,6 +111,11 @@ class Layer:
     # Element type of the tokens, gate and expert weights and the output:
     # f32, bf16 or f16 (selection biases and router scales stay f32).
     dtype: str = "f32"
+    # Expert parallelism: the routed experts spread over this many MPI
+    # processes (`experts_on`); mlir() then declares one process's expert
+    # weights, [E / R, ...], while param_shapes and the reference keep the
+    # whole layer's.
+    expert_processes: int = 1
 
     def __post_init__(self):
         L = len(self.gates)
@@ -333,8 +343,13 @@ class Layer:
             ek = f"#hmoe.expert<swiglu, hidden = {self.hidden}>"
         else:
             ek = "#hmoe.expert<linear>"
+        R = self.expert_processes
+        for n in EXPERT_WEIGHTS:
+            if n in shape_of:
+                shape_of[n] = [shape_of[n][0] // R] + shape_of[n][1:]
+        args = ", ".join(f"%{n}: {ty(shape_of[n], t)}" for n, _, t in shapes)
         ew = ", ".join(f"{n} %{n} : {ty(shape_of[n], type_of[n])}"
-                       for n in ("w1", "w_up", "b1", "w2", "b2") if n in shape_of)
+                       for n in EXPERT_WEIGHTS if n in shape_of)
         tail = ""
         if self.shared_experts:
             kind = self.shared_expert_kind
@@ -354,6 +369,10 @@ class Layer:
                 tail += f" fill_order {self.fill_order}"
             if self.capacity_rounding != "ceil":
                 tail += f" capacity_rounding {self.capacity_rounding}"
+        grid = ""
+        if R > 1:
+            tail += " experts_on @experts"
+            grid = f"shard.grid @experts(shape = {R})\n"
         if self.stats:
             tail += " stats [" + ", ".join(self.stats) + "]"
         attrs = ""
@@ -362,7 +381,7 @@ class Layer:
                      f"lambda_inter = {float_literal(self.lambda_inter)} : f64}}")
         names = ", ".join(["%y"] + [f"%s{i}" for i in range(len(self.stats))])
         return (
-            f"func.func @{self.name}({args}) -> ({', '.join(results)}) {{\n"
+            f"{grid}func.func @{self.name}({args}) -> ({', '.join(results)}) {{\n"
             f"  {names} = hmoe.moe %x : {xt}, {strategy}\n      "
             + "\n      ".join(levels)
             + (f"\n      {rs}" if rs else "")

@@ -28,6 +28,7 @@
 #include "hmoe/InitAllPasses.h"
 #include "hmoe/Pipelines/Pipelines.h"
 #include "hmoe/Runtime/JitLayer.h"
+#include "hmoe/Runtime/MPI.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -674,6 +675,15 @@ int main(int argc, char **argv) {
                                    "-Wl,-rpath,$ORIGIN",
                                    "-Wl,--no-undefined",
                                    "-Wl,-Bsymbolic"};
+  // An experts_on layer calls MPI: the library links the MPI library hmoe
+  // was configured with; the program initialises MPI before the first call.
+  if (hmoe::runtime::callsMPI(*module)) {
+    if (hmoe::runtime::mpiLibraryPath().empty())
+      fatal("@" + name +
+            " calls MPI (experts_on), but hmoe was configured without an "
+            "MPI library (install libmpich-dev and reconfigure)");
+    args.push_back(hmoe::runtime::mpiLibraryPath().str());
+  }
   SmallVector<StringRef> argRefs(args.begin(), args.end());
   std::string linkError;
   int rc = llvm::sys::ExecuteAndWait(driver, argRefs, std::nullopt, {}, 0, 0,

@@ -14,6 +14,7 @@
 #include "hmoe/Support/Npy.h"
 
 #include "hmoe/Runtime/JitLayer.h"
+#include "hmoe/Runtime/MPI.h"
 
 #include "hmoe/Codegen/Passes.h"
 #include "hmoe/Conversion/Passes.h"
@@ -64,12 +65,15 @@ static cl::opt<std::string>
                  cl::desc("Function to call (default: the only public one)"),
                  cl::cat(runCategory));
 static cl::list<std::string>
-    inputs("input", cl::desc("Next argument, from a .npy file: @path.npy"),
+    inputs("input",
+           cl::desc("Next argument, from a .npy file: @path.npy (for a layer "
+                    "with experts_on, {rank} in the path is the MPI rank)"),
            cl::cat(runCategory));
 static cl::list<std::string>
     outputs("output",
-            cl::desc("Where the next result goes: @path.npy, or - "
-                     "to print it (results without --output are printed)"),
+            cl::desc("Where the next result goes: @path.npy ({rank} as for "
+                     "--input), or - to print it (results without --output "
+                     "are printed)"),
             cl::cat(runCategory));
 static cl::opt<std::string>
     pipeline("pipeline",
@@ -108,6 +112,9 @@ static cl::opt<double> flopsPerCall(
 namespace {
 [[noreturn]] void fatal(const llvm::Twine &message) {
   llvm::errs() << "hmoe-run: error: " << message << "\n";
+  llvm::errs().flush();
+  // An experts_on layer's other processes would wait for this one.
+  hmoe::runtime::abortMPIIfRunning(1);
   std::exit(1);
 }
 
@@ -271,6 +278,7 @@ std::pair<Operation *, FunctionType> findFunction(ModuleOp module) {
 [[noreturn]] static void runCheckFailed(const char *message) {
   llvm::errs() << "hmoe-run: error: run-time check failed: " << message << "\n";
   llvm::errs().flush();
+  hmoe::runtime::abortMPIIfRunning(1);
   std::_Exit(1);
 }
 
@@ -352,35 +360,14 @@ int main(int argc, char **argv) {
       fatal("lowering with '" + pipeline + "' failed");
   }
 
-  // Bind the inputs.
   if (inputs.size() != signature.getNumInputs())
     fatal("@" + functionName + " takes " +
           llvm::Twine(signature.getNumInputs()) + " arguments; got " +
           llvm::Twine(inputs.size()) + " --input");
-  std::vector<npy::Array> arrays;
-  for (auto [i, type] : llvm::enumerate(signature.getInputs())) {
-    std::string what = ("argument #" + llvm::Twine(i)).str();
-    RankedTensorType tensor = checkedTensorType(type, what);
-    auto array = npy::read(filePath(inputs[i], "input"));
-    if (!array)
-      fatal(what + ": " + llvm::toString(array.takeError()));
-    if (array->dtype != *dtypeOf(tensor.getElementType()))
-      fatal(what + " (" + inputs[i] + ") is " + npy::name(array->dtype) +
-            "; @" + functionName + " expects " + typeString(tensor));
-    bool shapeOk = array->shape.size() == (size_t)tensor.getRank();
-    for (int64_t d = 0; shapeOk && d < tensor.getRank(); ++d)
-      shapeOk =
-          tensor.isDynamicDim(d) || tensor.getDimSize(d) == array->shape[d];
-    if (!shapeOk)
-      fatal(what + " (" + inputs[i] + ") has shape [" +
-            llvm::join(
-                llvm::map_range(array->shape,
-                                [](int64_t d) { return std::to_string(d); }),
-                ", ") +
-            "]; @" + functionName + " expects " + typeString(tensor));
-    arrays.push_back(std::move(*array));
-  }
-  SmallVector<RankedTensorType> resultTypes;
+  SmallVector<RankedTensorType> inputTypes, resultTypes;
+  for (auto [i, type] : llvm::enumerate(signature.getInputs()))
+    inputTypes.push_back(
+        checkedTensorType(type, ("argument #" + llvm::Twine(i)).str()));
   for (auto [i, type] : llvm::enumerate(signature.getResults()))
     resultTypes.push_back(
         checkedTensorType(type, ("result #" + llvm::Twine(i)).str()));
@@ -399,6 +386,42 @@ int main(int argc, char **argv) {
                                         fingerprint, runTarget == "cuda");
   if (!layer)
     fatal(llvm::toString(layer.takeError()));
+
+  // An experts_on layer runs in each MPI process: "{rank}" in a file's path
+  // is the process's rank (each process holds its own experts' weights).
+  int rank = (*layer)->getMPIRank();
+  auto forRank = [&](StringRef path) -> std::string {
+    if (rank < 0)
+      return path.str();
+    std::string text = path.str();
+    for (size_t at; (at = text.find("{rank}")) != std::string::npos;)
+      text.replace(at, 6, std::to_string(rank));
+    return text;
+  };
+
+  // Bind the inputs (after the JIT: an experts_on layer's rank names them).
+  std::vector<npy::Array> arrays;
+  for (auto [i, tensor] : llvm::enumerate(inputTypes)) {
+    std::string what = ("argument #" + llvm::Twine(i)).str();
+    auto array = npy::read(filePath(forRank(inputs[i]), "input"));
+    if (!array)
+      fatal(what + ": " + llvm::toString(array.takeError()));
+    if (array->dtype != *dtypeOf(tensor.getElementType()))
+      fatal(what + " (" + inputs[i] + ") is " + npy::name(array->dtype) +
+            "; @" + functionName + " expects " + typeString(tensor));
+    bool shapeOk = array->shape.size() == (size_t)tensor.getRank();
+    for (int64_t d = 0; shapeOk && d < tensor.getRank(); ++d)
+      shapeOk =
+          tensor.isDynamicDim(d) || tensor.getDimSize(d) == array->shape[d];
+    if (!shapeOk)
+      fatal(what + " (" + inputs[i] + ") has shape [" +
+            llvm::join(
+                llvm::map_range(array->shape,
+                                [](int64_t d) { return std::to_string(d); }),
+                ", ") +
+            "]; @" + functionName + " expects " + typeString(tensor));
+    arrays.push_back(std::move(*array));
+  }
 
   SmallVector<hmoe::TensorRef> refs;
   for (npy::Array &array : arrays)
@@ -436,7 +459,7 @@ int main(int argc, char **argv) {
   for (auto [i, result] : llvm::enumerate(results)) {
     if (i < outputs.size() && outputs[i] != "-") {
       if (llvm::Error error =
-              npy::write(filePath(outputs[i], "output"), result.dtype,
+              npy::write(filePath(forRank(outputs[i]), "output"), result.dtype,
                          result.shape, result.data()))
         fatal(llvm::toString(std::move(error)));
     } else {

@@ -68,6 +68,9 @@ public:
               bool cuda = false);
   ~JitLayer();
 
+  /// This process's rank in MPI_COMM_WORLD when the layer calls MPI (an
+  /// experts_on layer: create() initialised MPI); -1 otherwise.
+  int getMPIRank() const { return mpiRank; }
   /// The layer's tensor signature (from hmoe.abi).
   FunctionType getSignature() const { return signature; }
   llvm::StringRef getFunctionName() const { return functionName; }
@@ -133,6 +136,7 @@ private:
   /// JIT-compiled layer.
   void (*freeResult)(void *) = nullptr;
 
+  int mpiRank = -1;
   std::unique_ptr<ExecutionEngine> engine;
   /// The packed entries (the library's, or the engine's looked up once):
   /// the layer, its _into and _result_shapes (null where it has none).

@@ -1,0 +1,38 @@
+//===- MPI.h - the MPI library an experts_on layer calls --------*- C++ -*-===//
+//
+// A layer with expert parallelism calls MPI (MPI_Allreduce, MPI_Comm_rank
+// through MLIR's MPIToLLVM). hmoe loads the MPI library it was configured
+// with (Debian's libmpich) only for such layers, so nothing else in hmoe
+// needs MPI installed.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef HMOE_RUNTIME_MPI_H
+#define HMOE_RUNTIME_MPI_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/Error.h"
+
+namespace mlir::hmoe::runtime {
+
+/// Whether `module` (lowered to the LLVM dialect) calls MPI.
+bool callsMPI(ModuleOp module);
+
+/// The MPI library's path, empty where hmoe was configured without one.
+llvm::StringRef mpiLibraryPath();
+
+/// Loads the MPI library and, unless the program has done it already,
+/// initialises MPI (MPI_THREAD_FUNNELED: the layer's calls come from the
+/// thread that calls the layer) and finalises it at exit. Returns the
+/// process's rank in MPI_COMM_WORLD.
+llvm::Expected<int> initializeMPI();
+
+/// Where initializeMPI started MPI (or found it started) and it is not
+/// finalised: MPI_Abort(MPI_COMM_WORLD, code), which ends every process of
+/// the job. An error that ends one process must: the others would wait in
+/// the layer's next all-reduce for ever. Returns where MPI is not running.
+void abortMPIIfRunning(int code);
+
+} // namespace mlir::hmoe::runtime
+
+#endif // HMOE_RUNTIME_MPI_H

@@ -1,0 +1,171 @@
+"""Expert parallelism (`experts_on`) across MPI processes against the
+float64 reference.
+
+Each case is a whole layer (Layer, the reference's weights); the compiled
+layer declares one process's experts (expert_processes = R). Every process
+gets the same tokens and gates and its own slice of the experts' weights
+(hmoe-run's {rank} in input paths), runs under `mpiexec -n R`, and must
+return the whole layer's output and statistics, each process within
+docs/numerics.md's tolerances of the reference. With `--hmoe-compile`
+the layers run as libraries (hmoe-run --library). `--failures` instead
+prints what a wrong world size and a process's missing input give.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..",
+                                "python"))
+from hmoe.layer import EXPERT_WEIGHTS, Gate, Layer, decode, encode  # noqa: E402
+from hmoe.run import compare_with_reference, decisive_params  # noqa: E402
+
+
+def cases():
+    """(name, layer, T, seed): every strategy, capacity, biases, statistics,
+    2 and 4 processes, a token and no tokens."""
+    yield ("flat_ffn/R=2", Layer(
+        fanout=[8], gates=[Gate("linear", "softmax", k=2)], d=16,
+        expert="ffn", hidden=8, stats=["load", "importance"],
+        expert_processes=2), 37, 1)
+    yield ("deepseek_group_limited/R=4", Layer(
+        strategy="group_limited", fanout=[32],
+        gates=[Gate("linear", "sigmoid", k=8, scale=2.5)], groups=8,
+        k_groups=4, group_score="sum_top", top_m=2, selection_bias=[True],
+        d=32, expert="swiglu", hidden=16, stats=["load"],
+        expert_processes=4), 40, 2)
+    yield ("capacity_choice_rank/R=2", Layer(
+        fanout=[8], gates=[Gate("linear", "softmax", k=2)], d=16,
+        expert="linear", b1=True, capacity=0.75, fill_order="choice_rank",
+        stats=["dropped", "load"], expert_processes=2), 50, 3)
+    yield ("nested_laplace_biases/R=2", Layer(
+        fanout=[2, 4], gates=[Gate("laplace", k=1), Gate("linear", k=2)],
+        d=16, expert="ffn", expert_activation="relu", hidden=8, b1=True,
+        b2=True, router_scale=True, stats=["balance_loss"],
+        expert_processes=2), 30, 4)
+    yield ("per_group_gaussian/R=2", Layer(
+        strategy="per_group", fanout=[8], gates=[Gate("gaussian", k=1)],
+        groups=2, d=8, expert="ffn", hidden=8, expert_processes=2), 25, 5)
+    yield ("one_token/R=2", Layer(
+        fanout=[4], gates=[Gate("linear", k=2)], d=8, expert="ffn",
+        hidden=4, expert_processes=2), 1, 6)
+    yield ("no_tokens/R=2", Layer(
+        fanout=[4], gates=[Gate("linear", k=2)], d=8, expert="ffn",
+        hidden=4, stats=["load"], expert_processes=2), 0, 7)
+
+
+def run_processes(args, layer, params, T, workdir, processes,
+                  slices=None):
+    """Writes the inputs (expert weights sliced per process: `slices` files
+    of them, process r's the (r % R)-th slice) and runs the layer under
+    mpiexec; returns the CompletedProcess and the result paths (with
+    {rank})."""
+    path = os.path.join(workdir, "layer.mlir")
+    with open(path, "w") as f:
+        f.write(layer.mlir())
+    R, E = layer.expert_processes, layer.num_experts
+    command = [args.mpiexec, "-n", str(processes), args.hmoe_run, path,
+               f"--function={layer.name}", f"--opt-level={args.opt_level}"]
+    if args.hmoe_compile:
+        library = os.path.join(workdir, "layer.so")
+        subprocess.run([args.hmoe_compile, path, "-o", library], check=True,
+                       capture_output=True, text=True)
+        command.append(f"--library={library}")
+    for i, (name, _, dtype) in enumerate(layer.param_shapes(T)):
+        value = encode(params[name], dtype)
+        if name in EXPERT_WEIGHTS:
+            for r in range(R if slices is None else slices):
+                part = r % R
+                np.save(os.path.join(workdir, f"in{i}_{r}.npy"),
+                        value[part * E // R:(part + 1) * E // R])
+            command.append(f"--input=@{workdir}/in{i}_{{rank}}.npy")
+        else:
+            np.save(os.path.join(workdir, f"in{i}.npy"), value)
+            command.append(f"--input=@{workdir}/in{i}.npy")
+    outputs = [os.path.join(workdir, f"out{j}_{{rank}}.npy")
+               for j in range(1 + len(layer.stats))]
+    command += [f"--output=@{p}" for p in outputs]
+    proc = subprocess.run(command, capture_output=True, text=True,
+                          timeout=300)
+    return proc, outputs
+
+
+def check_case(args, layer, T, seed):
+    """Failure messages (empty when every process matches) and a summary."""
+    params = decisive_params(layer, T, seed)
+    R = layer.expert_processes
+    with tempfile.TemporaryDirectory() as workdir:
+        proc, outputs = run_processes(args, layer, params, T, workdir, R)
+        if proc.returncode != 0:
+            return [f"mpiexec failed ({proc.returncode}):\n{proc.stderr}"], \
+                "error"
+        failures, summaries, ys = [], [], []
+        for r in range(R):
+            got = [np.load(p.replace("{rank}", str(r))) for p in outputs]
+            got[0] = decode(got[0], layer.dtype)
+            ys.append(got[0])
+            fails, summary = compare_with_reference(layer, params, got)
+            failures += [f"process {r}: {f}" for f in fails]
+            summaries.append(summary)
+    same = all(np.array_equal(ys[0], y, equal_nan=True) for y in ys[1:])
+    return failures, (f"{summaries[0]} processes={R} "
+                      f"same_y_on_every_process={same}")
+
+
+def check_failures(args):
+    """What a user gets wrong: a world of 3 processes for a layer spread over
+    2 (every process stops with the layer's run-time error, none computes);
+    one process of 2 missing its weights (its error ends the job: the other
+    must not wait in the all-reduce for ever)."""
+    layer = Layer(fanout=[4], gates=[Gate("linear", k=2)], d=8, expert="ffn",
+                  hidden=4, expert_processes=2)
+    params = layer.random_params(5, 11)
+    for title, processes, slices in (("world of 3", 3, 3),
+                                     ("process 1 without weights", 2, 1)):
+        with tempfile.TemporaryDirectory() as workdir:
+            proc, _ = run_processes(args, layer, params, 5, workdir,
+                                    processes, slices)
+        print(f"{title}: exit status {proc.returncode}")
+        for line in sorted(proc.stderr.splitlines()):
+            if line.startswith("hmoe-run:"):
+                print("  " + line.replace(workdir, "DIR"))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--hmoe-run", required=True)
+    ap.add_argument("--mpiexec", required=True)
+    ap.add_argument("--dtype", default=None, choices=["f32", "bf16", "f16"])
+    ap.add_argument("--opt-level", default="1")
+    ap.add_argument("--hmoe-compile", default=None,
+                    help="run each layer as a library hmoe-compile makes "
+                    "(linked with MPI) instead of JIT-compiling it")
+    ap.add_argument("--failures", action="store_true",
+                    help="run check_failures instead of the cases")
+    args = ap.parse_args()
+    if args.failures:
+        check_failures(args)
+        return
+    failed = 0
+    all_cases = list(cases())
+    for name, layer, T, seed in all_cases:
+        if args.dtype:
+            layer.dtype = args.dtype
+        try:
+            failures, summary = check_case(args, layer, T, seed)
+        except Exception as e:  # report and go on with the other cases
+            failures, summary = [str(e)], "error"
+        print(f"{'PASS' if not failures else 'FAIL'}: {name}: {summary}")
+        for f in failures:
+            print(f"    {f}")
+        failed += bool(failures)
+    print(f"{len(all_cases) - failed} of {len(all_cases)} cases passed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
