@@ -79,6 +79,8 @@ mpiexec = shutil.which("mpiexec")
 if config.hmoe_mpi and mpiexec:
     config.available_features.add("mpi")
     config.substitutions.append(("%mpiexec", mpiexec))
+    # scripts/sanitize.sh turns UCX's mmap hook off (it breaks ASan).
+    llvm_config.with_system_environment(["UCX_MEM_MMAP_HOOK_MODE"])
 
 # The dialect and pass plugin for stock mlir-opt (test/Plugin).
 config.substitutions.append(

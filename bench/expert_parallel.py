@@ -1,0 +1,115 @@
+"""Expert parallelism on one machine: a layer's experts in one process
+against the same layer spread over R MPI processes (experts_on), side by
+side, each figure hmoe-run's median of --benchmark-repetitions calls.
+
+  one process, T threads    the whole layer, OpenMP over the host's cores
+  one process, 1 thread     the same on one core (the per-process budget)
+  R processes, 1 thread     experts_on: each process E / R experts, routing
+                            replicated, the partial outputs all-reduced
+
+On a host with R cores the third shows what spreading costs over perfect
+scaling of the second (replicated routing, the all-reduce of T x D floats),
+and what it buys: each process holds E / R of the weights. Outputs of the
+spread layer are compared with the single process's (docs/numerics.md's
+f32 tolerance).
+
+  PYTHONPATH=python python/.venv/bin/python bench/expert_parallel.py \
+      --hmoe-run build/bin/hmoe-run [--processes 2] [--tokens 1 64 1024]
+"""
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "python"))
+from hmoe.layer import EXPERT_WEIGHTS, Gate, Layer, encode  # noqa: E402
+from hmoe.run import relative_error  # noqa: E402
+
+MEDIAN = re.compile(r"median ([0-9.]+) ms")
+
+
+def run(command, env):
+    proc = subprocess.run(command, capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        sys.exit(f"{' '.join(command)} failed:\n{proc.stderr}")
+    medians = [float(m) for m in MEDIAN.findall(proc.stdout)]
+    # Every process prints its own; the layer takes the slowest one's.
+    return max(medians)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--hmoe-run", required=True)
+    ap.add_argument("--mpiexec", default=shutil.which("mpiexec"))
+    ap.add_argument("--processes", type=int, default=2)
+    ap.add_argument("--tokens", type=int, nargs="+", default=[1, 64, 1024])
+    ap.add_argument("--experts", type=int, default=16)
+    ap.add_argument("--d", type=int, default=1024)
+    ap.add_argument("--hidden", type=int, default=1024)
+    ap.add_argument("--repetitions", type=int, default=0,
+                    help="calls per timing (0: about 2 s of calls)")
+    args = ap.parse_args()
+    R = args.processes
+    layers = {
+        spread: Layer(fanout=[args.experts],
+                      gates=[Gate("linear", "softmax", k=2)], d=args.d,
+                      expert="ffn", hidden=args.hidden,
+                      expert_processes=spread)
+        for spread in (1, R)}
+    E = args.experts
+    weight_mib = 2 * E * args.d * args.hidden * 4 / 2**20
+    print(f"layer: E={E} D={args.d} H={args.hidden} top-2 FFN, f32, "
+          f"{weight_mib:.0f} MiB of experts ({weight_mib / R:.0f} MiB per "
+          f"process when spread over {R})")
+    print(f"{'T':>6} {'1 proc, all threads':>20} {'1 proc, 1 thread':>17} "
+          f"{f'{R} procs, 1 thread':>18} {'vs 1 thread':>12} "
+          f"{'vs all threads':>15} {'y rel. err':>11}")
+    base_env = dict(os.environ)
+    for T in args.tokens:
+        layer = layers[1]
+        params = layer.random_params(T, 17 + T)
+        with tempfile.TemporaryDirectory() as work:
+            paths = {}
+            for spread, l in layers.items():
+                paths[spread] = os.path.join(work, f"layer{spread}.mlir")
+                with open(paths[spread], "w") as f:
+                    f.write(l.mlir())
+            whole, parts = [], []
+            for i, (name, _, dtype) in enumerate(layer.param_shapes(T)):
+                value = encode(params[name], dtype)
+                np.save(os.path.join(work, f"in{i}.npy"), value)
+                whole.append(f"--input=@{work}/in{i}.npy")
+                if name in EXPERT_WEIGHTS:
+                    for r in range(R):
+                        np.save(os.path.join(work, f"in{i}_{r}.npy"),
+                                value[r * E // R:(r + 1) * E // R])
+                    parts.append(f"--input=@{work}/in{i}_{{rank}}.npy")
+                else:
+                    parts.append(f"--input=@{work}/in{i}.npy")
+            reps = args.repetitions or max(5, min(2000, int(2e5 / (T + 50))))
+            timing = [f"--benchmark-repetitions={reps}"]
+            one_all = run([args.hmoe_run, paths[1], "--function=layer"] +
+                          whole + timing +
+                          [f"--output=@{work}/y1.npy"], base_env)
+            one_env = dict(base_env, OMP_NUM_THREADS="1")
+            one_one = run([args.hmoe_run, paths[1], "--function=layer"] +
+                          whole + timing, one_env)
+            spread = run([args.mpiexec, "-n", str(R), args.hmoe_run,
+                          paths[R], "--function=layer"] + parts + timing +
+                         [f"--output=@{work}/yR_{{rank}}.npy"], one_env)
+            y1 = np.load(f"{work}/y1.npy")
+            err = max(relative_error(np.load(f"{work}/yR_{r}.npy"), y1)
+                      for r in range(R))
+        print(f"{T:>6} {one_all:>17.3f} ms {one_one:>14.3f} ms "
+              f"{spread:>15.3f} ms {one_one / spread:>11.2f}x "
+              f"{one_all / spread:>14.2f}x {err:>11.2e}")
+
+
+if __name__ == "__main__":
+    main()
