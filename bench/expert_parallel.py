@@ -9,9 +9,10 @@ side, each figure hmoe-run's median of --benchmark-repetitions calls.
 
 On a host with R cores the third shows what spreading costs over perfect
 scaling of the second (replicated routing, the all-reduce of T x D floats),
-and what it buys: each process holds E / R of the weights. Outputs of the
-spread layer are compared with the single process's (docs/numerics.md's
-f32 tolerance).
+and what it buys: each process holds E / R of the weights. The last column
+is the largest relative difference of the spread layer's y (every
+process's) from the single process's. Each timing is the median of
+2e5 / (T + 50) calls (5 to 2000; --repetitions sets it).
 
   PYTHONPATH=python python/.venv/bin/python bench/expert_parallel.py \
       --hmoe-run build/bin/hmoe-run [--processes 2] [--tokens 1 64 1024]
@@ -46,14 +47,16 @@ def run(command, env):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--hmoe-run", required=True)
-    ap.add_argument("--mpiexec", default=shutil.which("mpiexec"))
+    # MPICH's launcher by name (`mpiexec` may be another MPI's).
+    ap.add_argument("--mpiexec", default=next(filter(None, map(
+        shutil.which, ("mpiexec.hydra", "mpiexec.mpich", "mpiexec"))), None))
     ap.add_argument("--processes", type=int, default=2)
     ap.add_argument("--tokens", type=int, nargs="+", default=[1, 64, 1024])
     ap.add_argument("--experts", type=int, default=16)
     ap.add_argument("--d", type=int, default=1024)
     ap.add_argument("--hidden", type=int, default=1024)
     ap.add_argument("--repetitions", type=int, default=0,
-                    help="calls per timing (0: about 2 s of calls)")
+                    help="calls per timing (0: 2e5 / (T + 50), 5 to 2000)")
     args = ap.parse_args()
     R = args.processes
     layers = {

@@ -75,12 +75,20 @@ except OSError:
 
 # Expert parallelism runs: hmoe found MPICH at configure time and mpiexec
 # is here. Tests that start MPI processes say `REQUIRES: mpi`.
-mpiexec = shutil.which("mpiexec")
+# MPICH's launcher by name: where OpenMPI is installed too, `mpiexec` may
+# be OpenMPI's, whose processes would each see a world of one.
+mpiexec = next(filter(None, map(shutil.which, (
+    "mpiexec.hydra", "mpiexec.mpich", "mpiexec"))), None)
 if config.hmoe_mpi and mpiexec:
     config.available_features.add("mpi")
     config.substitutions.append(("%mpiexec", mpiexec))
     # scripts/sanitize.sh turns UCX's mmap hook off (it breaks ASan).
     llvm_config.with_system_environment(["UCX_MEM_MMAP_HOOK_MODE"])
+    # The Python package as built (the extension hmoe._hmoe), for tests
+    # that run it under mpiexec.
+    config.substitutions.append(
+        ("%hmoe_packages", os.path.join(config.hmoe_obj_root,
+                                          "python_packages")))
 
 # The dialect and pass plugin for stock mlir-opt (test/Plugin).
 config.substitutions.append(

@@ -22,6 +22,14 @@ bool hmoe::runtime::callsMPI(ModuleOp module) {
 
 llvm::StringRef hmoe::runtime::mpiLibraryPath() { return HMOE_LIBMPI_PATH; }
 
+llvm::StringRef hmoe::runtime::mpiIncludePath() {
+#ifdef HMOE_MPI_INCLUDE
+  return HMOE_MPI_INCLUDE_DIR;
+#else
+  return "";
+#endif
+}
+
 #ifdef HMOE_MPI_INCLUDE
 namespace {
 /// The library's functions hmoe calls itself (the layer calls its own).
@@ -82,11 +90,18 @@ llvm::Expected<int> hmoe::runtime::initializeMPI() {
   int initialized = 0;
   functions->initialized(&initialized);
   if (!initialized) {
+    // SERIALIZED: a program (Python's threads) may call its layers from
+    // any thread, one call at a time.
     int provided = 0;
-    if (functions->initThread(nullptr, nullptr, MPI_THREAD_FUNNELED,
+    if (functions->initThread(nullptr, nullptr, MPI_THREAD_SERIALIZED,
                               &provided) != MPI_SUCCESS)
       return fail("MPI_Init_thread failed");
     std::atexit(finalizeAtExit);
+    if (provided < MPI_THREAD_SERIALIZED)
+      return fail("the MPI library gives thread level " +
+                  llvm::Twine(provided) + "; an experts_on layer needs " +
+                  llvm::Twine(MPI_THREAD_SERIALIZED) +
+                  " (MPI_THREAD_SERIALIZED)");
   }
   int rank = 0;
   if (functions->commRank(MPI_COMM_WORLD, &rank) != MPI_SUCCESS)

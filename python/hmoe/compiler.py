@@ -18,6 +18,7 @@ called on tensors returns tensors. MLIR diagnostics raise hmoe.MLIRError.
 
 import numbers
 import os
+import sys
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Union
 
@@ -367,6 +368,13 @@ class CompiledLayer:
         self._bound = None if len(self._dtypes) > 1 else []
 
     @property
+    def mpi_rank(self):
+        """This process's MPI rank for an experts_on layer (which runs in
+        every process of an MPI job, each with its own experts' weights);
+        -1 for any other layer."""
+        return self._jit.mpi_rank
+
+    @property
     def arguments(self):
         """[(name, shape (-1 = any), dtype)] of the layer's arguments."""
         return [(n, s, d) for n, (s, d) in zip(self.argument_names,
@@ -481,9 +489,31 @@ def compile(layer: Union[LayerSpec, Module, str], target: str = "cpu",
     return _compiled(module, lowered, jit, names, stats, weights)
 
 
+def _abort_job_on_uncaught_exception():
+    """An experts_on layer's process that ends on an uncaught exception
+    would leave the job's other processes waiting in the layer's
+    all-reduce for ever (MPI is finalised at exit as if all went well):
+    once such a layer exists, an uncaught exception prints its traceback
+    and then aborts the whole job (MPI_Abort), as mpi4py's `-m mpi4py`
+    does."""
+    previous = sys.excepthook
+    if getattr(previous, "_hmoe_aborts_mpi", False):
+        return
+
+    def hook(kind, value, traceback):
+        previous(kind, value, traceback)
+        sys.stderr.flush()
+        _hmoe.abort_mpi(1)
+
+    hook._hmoe_aborts_mpi = True
+    sys.excepthook = hook
+
+
 def _compiled(module, lowered, jit, names, stats, weights):
     """The CompiledLayer of `jit`; a layer from IR text names its arguments
     by position and its statistics from its hmoe.moe."""
+    if jit.mpi_rank >= 0:
+        _abort_job_on_uncaught_exception()
     if names is None:
         names = ["x"] + [f"arg{i}" for i in range(1, len(jit.arguments))]
         stats = module.layer_stats(jit.name)

@@ -123,6 +123,11 @@ class Layer:
         self.gate_bias = self.gate_bias or [False] * L
         self.selection_bias = self.selection_bias or [False] * L
         self.penalty = self.penalty or [False] * L
+        R = self.expert_processes
+        if R < 1 or self.num_experts % R or (R > 1 and self.shared_experts):
+            raise ValueError(
+                f"expert_processes = {R}: expected a divisor of the "
+                f"{self.num_experts} experts, and no shared experts")
 
     # Shape facts ---------------------------------------------------------
     @property
@@ -257,6 +262,10 @@ class Layer:
     def to_spec(self):
         """The same layer as an hmoe.LayerSpec (needs the extension); its
         arguments are named and ordered like param_shapes."""
+        if self.expert_processes != 1:
+            raise NotImplementedError(
+                "a LayerSpec has no experts_on: write the layer's MLIR "
+                "(mlir()) for expert parallelism")
         from . import compiler as c
         gates = [c.Gate(g.score, g.norm, g.k, g.activation, g.temperature,
                         g.renormalize, g.scale) for g in self.gates]
@@ -313,7 +322,6 @@ class Layer:
             return "tensor<" + "".join(("?" if d is None else str(d)) + "x" for d in shape) + dtype + ">"
 
         shapes = self.param_shapes(None)
-        args = ", ".join(f"%{n}: {ty(s, t)}" for n, s, t in shapes)
         T = None
         xt = ty([T, self.d], self.dtype)
         results = [ty([T, self.d_out], self.dtype)] + self.stat_types()

@@ -50,6 +50,10 @@ def cases():
     yield ("per_group_gaussian/R=2", Layer(
         strategy="per_group", fanout=[8], gates=[Gate("gaussian", k=1)],
         groups=2, d=8, expert="ffn", hidden=8, expert_processes=2), 25, 5)
+    yield ("nested_groups_split/R=4", Layer(
+        fanout=[2, 4], gates=[Gate("linear", k=2), Gate("laplace", k=2)],
+        d=16, expert="swiglu", hidden=8, capacity=1.0,
+        stats=["load", "dropped"], expert_processes=4), 33, 8)
     yield ("one_token/R=2", Layer(
         fanout=[4], gates=[Gate("linear", k=2)], d=8, expert="ffn",
         hidden=4, expert_processes=2), 1, 6)
@@ -58,23 +62,14 @@ def cases():
         hidden=4, stats=["load"], expert_processes=2), 0, 7)
 
 
-def run_processes(args, layer, params, T, workdir, processes,
-                  slices=None):
-    """Writes the inputs (expert weights sliced per process: `slices` files
-    of them, process r's the (r % R)-th slice) and runs the layer under
-    mpiexec; returns the CompletedProcess and the result paths (with
-    {rank})."""
-    path = os.path.join(workdir, "layer.mlir")
-    with open(path, "w") as f:
+def write_inputs(layer, params, T, workdir, slices=None):
+    """Writes the layer (layer.mlir) and its inputs, the expert weights
+    sliced per process (`slices` files of them, process r's the (r % R)-th
+    slice); returns hmoe-run's --input arguments ({rank} for the slices)."""
+    with open(os.path.join(workdir, "layer.mlir"), "w") as f:
         f.write(layer.mlir())
     R, E = layer.expert_processes, layer.num_experts
-    command = [args.mpiexec, "-n", str(processes), args.hmoe_run, path,
-               f"--function={layer.name}", f"--opt-level={args.opt_level}"]
-    if args.hmoe_compile:
-        library = os.path.join(workdir, "layer.so")
-        subprocess.run([args.hmoe_compile, path, "-o", library], check=True,
-                       capture_output=True, text=True)
-        command.append(f"--library={library}")
+    inputs = []
     for i, (name, _, dtype) in enumerate(layer.param_shapes(T)):
         value = encode(params[name], dtype)
         if name in EXPERT_WEIGHTS:
@@ -82,13 +77,29 @@ def run_processes(args, layer, params, T, workdir, processes,
                 part = r % R
                 np.save(os.path.join(workdir, f"in{i}_{r}.npy"),
                         value[part * E // R:(part + 1) * E // R])
-            command.append(f"--input=@{workdir}/in{i}_{{rank}}.npy")
+            inputs.append(f"--input=@{workdir}/in{i}_{{rank}}.npy")
         else:
             np.save(os.path.join(workdir, f"in{i}.npy"), value)
-            command.append(f"--input=@{workdir}/in{i}.npy")
+            inputs.append(f"--input=@{workdir}/in{i}.npy")
+    return inputs
+
+
+def run_processes(args, layer, params, T, workdir, processes,
+                  slices=None):
+    """Runs the layer under mpiexec on inputs from write_inputs; returns the
+    CompletedProcess and the result paths (with {rank})."""
+    inputs = write_inputs(layer, params, T, workdir, slices)
+    path = os.path.join(workdir, "layer.mlir")
+    command = [args.mpiexec, "-n", str(processes), args.hmoe_run, path,
+               f"--function={layer.name}", f"--opt-level={args.opt_level}"]
+    if args.hmoe_compile:
+        library = os.path.join(workdir, "layer.so")
+        subprocess.run([args.hmoe_compile, path, "-o", library], check=True,
+                       capture_output=True, text=True)
+        command.append(f"--library={library}")
     outputs = [os.path.join(workdir, f"out{j}_{{rank}}.npy")
                for j in range(1 + len(layer.stats))]
-    command += [f"--output=@{p}" for p in outputs]
+    command += inputs + [f"--output=@{p}" for p in outputs]
     proc = subprocess.run(command, capture_output=True, text=True,
                           timeout=300)
     return proc, outputs
@@ -111,9 +122,11 @@ def check_case(args, layer, T, seed):
             fails, summary = compare_with_reference(layer, params, got)
             failures += [f"process {r}: {f}" for f in fails]
             summaries.append(summary)
-    same = all(np.array_equal(ys[0], y, equal_nan=True) for y in ys[1:])
-    return failures, (f"{summaries[0]} processes={R} "
-                      f"same_y_on_every_process={same}")
+    # The all-reduce leaves one sum on every process (MPICH adds the same
+    # partials in the same order everywhere).
+    if not all(np.array_equal(ys[0], y, equal_nan=True) for y in ys[1:]):
+        failures.append("the processes' outputs differ")
+    return failures, f"{summaries[0]} processes={R}"
 
 
 def check_failures(args):
@@ -131,8 +144,57 @@ def check_failures(args):
                                     processes, slices)
         print(f"{title}: exit status {proc.returncode}")
         for line in sorted(proc.stderr.splitlines()):
-            if line.startswith("hmoe-run:"):
+            if line.startswith(("hmoe-run:", "hmoe:")):
                 print("  " + line.replace(workdir, "DIR"))
+
+
+# What each process of the Python check runs: the layer through the Python
+# package (hmoe.compile, JIT), its y saved; then, with --raise, process 1
+# raises before the second call while process 0 makes it.
+PYTHON_PROCESS = """
+import os
+import sys
+import numpy as np
+import hmoe
+work, expect_raise = sys.argv[1], sys.argv[2] == "raise"
+layer = hmoe.compile(open(work + "/layer.mlir").read())
+r = layer.mpi_rank
+inputs = [np.load(f"{work}/in{i}_{r}.npy" if os.path.exists(
+    f"{work}/in{i}_{r}.npy") else f"{work}/in{i}.npy")
+    for i in range(int(sys.argv[3]))]
+np.save(f"{work}/py_{r}.npy", layer(*inputs))
+if expect_raise and r == 1:
+    raise ValueError("process 1 gives up")
+layer(*inputs)
+"""
+
+
+def check_python_package(args):
+    """The Python package runs an experts_on layer under mpiexec (each
+    process against the reference), and an uncaught exception in one
+    process ends the job instead of leaving the other in the all-reduce."""
+    layer = Layer(fanout=[8], gates=[Gate("linear", "softmax", k=2)], d=16,
+                  expert="ffn", hidden=8, expert_processes=2)
+    params = decisive_params(layer, 21, 12)
+    env = dict(os.environ, PYTHONPATH=args.python_packages)
+    with tempfile.TemporaryDirectory() as workdir:
+        count = len(write_inputs(layer, params, 21, workdir))
+        for mode in ("run", "raise"):
+            proc = subprocess.run(
+                [args.mpiexec, "-n", "2", sys.executable, "-c",
+                 PYTHON_PROCESS, workdir, mode, str(count)],
+                capture_output=True, text=True, timeout=300, env=env)
+            print(f"python {mode}: exit status {proc.returncode}")
+            if mode == "run" and proc.returncode == 0:
+                for r in range(2):
+                    got = [decode(np.load(f"{workdir}/py_{r}.npy"), "f32")]
+                    fails, summary = compare_with_reference(layer, params,
+                                                            got)
+                    print(f"{'PASS' if not fails else 'FAIL'}: python "
+                          f"process {r}: {summary}")
+            else:
+                print("\n".join(line for line in proc.stderr.splitlines()
+                                if "Error" in line or "MPI_Abort" in line))
 
 
 def main():
@@ -144,11 +206,17 @@ def main():
     ap.add_argument("--hmoe-compile", default=None,
                     help="run each layer as a library hmoe-compile makes "
                     "(linked with MPI) instead of JIT-compiling it")
+    ap.add_argument("--python-packages", default=None,
+                    help="run check_python_package with the package built "
+                    "there instead of the cases")
     ap.add_argument("--failures", action="store_true",
                     help="run check_failures instead of the cases")
     args = ap.parse_args()
     if args.failures:
         check_failures(args)
+        return
+    if args.python_packages:
+        check_python_package(args)
         return
     failed = 0
     all_cases = list(cases())

@@ -108,6 +108,24 @@ void hmoe_check_failed(const char *message) {
 }
 )c";
 
+/// hmoe_check_failed of an experts_on layer's library: the job ends with
+/// MPI_Abort (the other processes would wait in the all-reduce for ever).
+static constexpr const char *kMPICheckFailedSource = R"c(
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+void hmoe_check_failed(const char *message) {
+  fprintf(stderr, "hmoe: error: run-time check failed: %s\n", message);
+  fflush(stderr);
+  int started = 0, finished = 0;
+  MPI_Initialized(&started);
+  MPI_Finalized(&finished);
+  if (started && !finished)
+    MPI_Abort(MPI_COMM_WORLD, 1);
+  _Exit(1);
+}
+)c";
+
 /// What the layer's code calls besides libc, libm and libomp: copies of
 /// strided buffers (MLIR's memrefCopy); with kCheckFailedSource, the
 /// run-time checks' report.
@@ -642,8 +660,16 @@ int main(int argc, char **argv) {
   // The signature the library is for, which hmoe-run and hmoe.load
   // compare with the module they are given (printed types hold no quote or
   // backslash).
+  // An experts_on layer calls MPI: the library links the MPI library hmoe
+  // was configured with (the program initialises MPI before the first
+  // call), and its check handler aborts the job.
+  bool mpi = hmoe::runtime::callsMPI(*module);
+  if (mpi && hmoe::runtime::mpiLibraryPath().empty())
+    fatal("@" + name +
+          " calls MPI (experts_on), but hmoe was configured without an "
+          "MPI library (install libmpich-dev and reconfigure)");
   std::string runtimeSource =
-      std::string(kCheckFailedSource) +
+      std::string(mpi ? kMPICheckFailedSource : kCheckFailedSource) +
       (cuda ? std::string(kCUDARuntimeSource)
             : std::string(kRuntimeSource) + "void hmoe_" + name +
                   "_release_buffers(void) { hmoe_release_all(); }\n") +
@@ -675,13 +701,8 @@ int main(int argc, char **argv) {
                                    "-Wl,-rpath,$ORIGIN",
                                    "-Wl,--no-undefined",
                                    "-Wl,-Bsymbolic"};
-  // An experts_on layer calls MPI: the library links the MPI library hmoe
-  // was configured with; the program initialises MPI before the first call.
-  if (hmoe::runtime::callsMPI(*module)) {
-    if (hmoe::runtime::mpiLibraryPath().empty())
-      fatal("@" + name +
-            " calls MPI (experts_on), but hmoe was configured without an "
-            "MPI library (install libmpich-dev and reconfigure)");
+  if (mpi) {
+    args.push_back("-I" + hmoe::runtime::mpiIncludePath().str());
     args.push_back(hmoe::runtime::mpiLibraryPath().str());
   }
   SmallVector<StringRef> argRefs(args.begin(), args.end());

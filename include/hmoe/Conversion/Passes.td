@@ -125,10 +125,10 @@ def HMoEConvertShardToMPI : Pass<"hmoe-convert-shard-to-mpi", "ModuleOp"> {
     one grid spanning the world, `MPI_COMM_WORLD` is the communicator.
 
     The `mpi` ops become calls into the MPI library by `convert-to-llvm`
-    (MLIR's `MPIToLLVM`): the pass sets the module's
-    `dlti.map<"MPI:Implementation" = "MPICH">` (Debian's libmpich) unless
-    the module has a `dlti.map` already. The grids, named by nothing
-    after it, are erased. Other shard ops, and grids of more than one
+    (MLIR's `MPIToLLVM`): the pass adds `"MPI:Implementation" = "MPICH"`
+    (Debian's libmpich) to the module's `dlti.map` unless the map names an
+    implementation already. Grids named by nothing (all, after it) are
+    erased. Other shard ops, and grids of more than one
     dimension, are an error at the op.
   }];
   let options = [

@@ -42,6 +42,9 @@ struct JitOptions {
   /// hmoe_check_failed, possibly on an OpenMP worker thread); it must not
   /// return. One handler per process: the last layer created sets it. Null:
   /// print "error: run-time check failed: ..." to stderr and exit with 1.
+  /// Where an experts_on layer runs MPI, a handler must end the job with
+  /// hmoe::runtime::abortMPIIfRunning (hmoe/Runtime/MPI.h), as the default
+  /// does: the other processes would wait for this one for ever.
   void (*checkFailed)(const char *message) = nullptr;
 };
 

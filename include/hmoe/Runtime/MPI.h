@@ -20,11 +20,14 @@ bool callsMPI(ModuleOp module);
 
 /// The MPI library's path, empty where hmoe was configured without one.
 llvm::StringRef mpiLibraryPath();
+/// The directory of its mpi.h (hmoe-compile's libraries include it).
+llvm::StringRef mpiIncludePath();
 
 /// Loads the MPI library and, unless the program has done it already,
-/// initialises MPI (MPI_THREAD_FUNNELED: the layer's calls come from the
-/// thread that calls the layer) and finalises it at exit. Returns the
-/// process's rank in MPI_COMM_WORLD.
+/// initialises MPI (MPI_THREAD_SERIALIZED: the layer's MPI calls come from
+/// the thread that calls the layer, which may be any, one call at a time)
+/// and finalises it at exit. A program that initialised MPI itself must
+/// give that level too. Returns the process's rank in MPI_COMM_WORLD.
 llvm::Expected<int> initializeMPI();
 
 /// Where initializeMPI started MPI (or found it started) and it is not

@@ -16,6 +16,7 @@
 #include "hmoe/InitAllPasses.h"
 #include "hmoe/Pipelines/Pipelines.h"
 #include "hmoe/Runtime/JitLayer.h"
+#include "hmoe/Runtime/MPI.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Diagnostics.h"
@@ -395,6 +396,7 @@ public:
     return describe(layer->getSignature().getResults());
   }
   std::string name() const { return layer->getFunctionName().str(); }
+  int mpiRank() const { return layer->getMPIRank(); }
 
   /// Keeps `weights` (every argument after the first) for bound calls.
   void bind(std::vector<Input> weights) {
@@ -596,6 +598,11 @@ NB_MODULE(_hmoe, m) {
           },
           nb::arg("function"));
 
+  m.def(
+      "abort_mpi", [](int code) { runtime::abortMPIIfRunning(code); },
+      nb::arg("code"),
+      "MPI_Abort(MPI_COMM_WORLD, code) where an experts_on layer started "
+      "MPI (or found it started); nothing otherwise.");
   m.def("parse", &parseModule, nb::arg("text"),
         "Parses and verifies an MLIR module (hmoe and upstream dialects).");
   m.def("build_layer", &buildLayer, nb::arg("spec"),
@@ -606,6 +613,8 @@ NB_MODULE(_hmoe, m) {
            nb::arg("lowered"), nb::arg("function") = "",
            nb::arg("opt_level") = 3)
       .def_prop_ro("name", &Compiled::name)
+      .def_prop_ro("mpi_rank", &Compiled::mpiRank,
+                   "The process's MPI rank for an experts_on layer, else -1.")
       .def_prop_ro("arguments", &Compiled::arguments)
       .def_prop_ro("results", &Compiled::results)
       .def_static(

@@ -55,7 +55,13 @@ LogicalResult lowerProcessIndex(IRRewriter &rewriter,
   auto flagType = MemRefType::get({}, i32);
   auto module = op->getParentOfType<ModuleOp>();
   std::string name = ("hmoe_mpi_world_checked_" + op.getGrid()).str();
-  if (!tables.getSymbolTable(module).lookup(name)) {
+  Operation *existing = tables.getSymbolTable(module).lookup(name);
+  auto global = dyn_cast_or_null<memref::GlobalOp>(existing);
+  if (existing && (!global || global.getType() != flagType))
+    return op.emitOpError() << "needs the symbol @" << name
+                            << " for its world-size check; the module "
+                               "defines it otherwise";
+  if (!existing) {
     rewriter.setInsertionPointToStart(module.getBody());
     auto flag = memref::GlobalOp::create(
         rewriter, loc, name, rewriter.getStringAttr("private"), flagType,
@@ -199,24 +205,33 @@ struct HMoEConvertShardToMPIPass
       signalPassFailure();
       return;
     }
-    if (ops.empty())
-      return;
-    // The grids now name nothing; nothing lowers them to LLVM.
+    // Grids that name nothing (all of them now): nothing lowers them to
+    // LLVM.
     ModuleOp module = getOperation();
     for (auto grid : llvm::make_early_inc_range(module.getOps<shard::GridOp>()))
       if (SymbolTable::symbolKnownUseEmpty(grid, module))
         grid.erase();
-    // MLIR's MPIToLLVM asks the module's DLTI which MPI's ABI to call (it
-    // fails where there is no answer); hmoe runs with MPICH's (Debian's
-    // libmpich), unless the module names another.
-    if (!module->hasAttr(DLTIDialect::kMapAttrName)) {
-      MLIRContext *ctx = &getContext();
-      module->setAttr(
-          DLTIDialect::kMapAttrName,
-          MapAttr::get(ctx, {DataLayoutEntryAttr::get(
-                                StringAttr::get(ctx, "MPI:Implementation"),
-                                StringAttr::get(ctx, "MPICH"))}));
+    if (!ops.empty())
+      setMPIImplementation(module);
+  }
+
+  /// MLIR's MPIToLLVM asks the module's DLTI which MPI's ABI to call (and
+  /// fails where there is no answer): MPICH's (Debian's libmpich, which
+  /// hmoe runs with), unless the module's dlti.map names one.
+  static void setMPIImplementation(ModuleOp module) {
+    MLIRContext *ctx = module.getContext();
+    auto key = StringAttr::get(ctx, "MPI:Implementation");
+    SmallVector<DataLayoutEntryInterface> entries;
+    if (auto map = module->getAttrOfType<MapAttr>(DLTIDialect::kMapAttrName)) {
+      for (DataLayoutEntryInterface entry : map.getEntries()) {
+        if (entry.getKey() == DataLayoutEntryKey(key))
+          return;
+        entries.push_back(entry);
+      }
     }
+    entries.push_back(
+        DataLayoutEntryAttr::get(key, StringAttr::get(ctx, "MPICH")));
+    module->setAttr(DLTIDialect::kMapAttrName, MapAttr::get(ctx, entries));
   }
 };
 } // namespace

@@ -21,6 +21,10 @@ struct AllReduceMemoryEffects
                          &reduce.getSendbufMutable());
     effects.emplace_back(MemoryEffects::Write::get(),
                          &reduce.getRecvbufMutable());
+    // The communication itself: a write to no particular buffer, which
+    // keeps the op in place among other side effects.
+    effects.emplace_back(MemoryEffects::Write::get(),
+                         SideEffects::DefaultResource::get());
   }
 };
 } // namespace

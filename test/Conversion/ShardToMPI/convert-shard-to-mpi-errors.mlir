@@ -3,7 +3,7 @@
 
 // What the pass does not lower: an error at the op. With gpu (the GPU
 // pipelines), every shard op is an error at the op saying why.
-// GPU-COUNT-4: op comes from an experts_on layer: expert parallelism is lowered for the CPU only (hmoe-lower-to-cpu without gpu-mapped)
+// GPU-COUNT-5: op comes from an experts_on layer: expert parallelism is lowered for the CPU only (hmoe-lower-to-cpu without gpu-mapped)
 
 shard.grid @grid(shape = 2x2)
 func.func @f() -> index {
@@ -40,4 +40,16 @@ func.func @f(%t: tensor<8xf32>) -> tensor<16xf32> {
   %g = shard.all_gather %t on @ep grid_axes = [0] gather_axis = 0
       : tensor<8xf32> -> tensor<16xf32>
   return %g : tensor<16xf32>
+}
+
+// -----
+
+func.func @hmoe_mpi_world_checked_ep() {
+  return
+}
+shard.grid @ep(shape = 2)
+func.func @f() -> index {
+  // expected-error @below {{'shard.process_linear_index' op needs the symbol @hmoe_mpi_world_checked_ep for its world-size check; the module defines it otherwise}}
+  %i = shard.process_linear_index on @ep : index
+  return %i : index
 }

@@ -54,3 +54,19 @@ module attributes {dlti.map = #dlti.map<"MPI:Implementation" = "OpenMPI">} {
     return %sum : tensor<8xf64>
   }
 }
+
+// -----
+
+// A dlti.map without an MPI implementation gets MPICH's beside its entries;
+// a grid nothing names is erased.
+// CHECK: module attributes {dlti.map = #dlti.map<"other" = 1 : i32, "MPI:Implementation" = "MPICH">}
+// CHECK-NOT: shard.grid
+module attributes {dlti.map = #dlti.map<"other" = 1 : i32>} {
+  shard.grid @ep(shape = 2)
+  shard.grid @unused(shape = 4)
+  func.func @h(%partial: tensor<4xi64>) -> tensor<4xi64> {
+    %sum = shard.all_reduce %partial on @ep grid_axes = [0]
+        : tensor<4xi64> -> tensor<4xi64>
+    return %sum : tensor<4xi64>
+  }
+}

@@ -9,10 +9,10 @@ class DialectRegistry;
 
 namespace mlir::hmoe {
 
-/// Declares that `mpi.allreduce` reads its send buffer and writes its
-/// receive buffer. MLIR 22's mpi ops declare no memory effects, and the
-/// ownership-based buffer deallocation of hmoe's pipelines refuses ops with
-/// unknown ones.
+/// Declares that `mpi.allreduce` reads its send buffer, writes its receive
+/// buffer and has a side effect of its own. MLIR 22's mpi ops declare no memory
+/// effects, and the ownership-based buffer deallocation of hmoe's pipelines
+/// refuses ops with unknown ones.
 void registerMPIMemoryEffectsExternalModels(DialectRegistry &registry);
 
 } // namespace mlir::hmoe

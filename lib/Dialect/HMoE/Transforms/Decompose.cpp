@@ -160,17 +160,14 @@ Value combineProcessExperts(PatternRewriter &rewriter, Location loc, MoEOp op,
     dynT.push_back(tokens);
 
   Value rank = shard::ProcessLinearIndexOp::create(rewriter, loc, grid);
-  Value first = arith::MulIOp::create(
-      rewriter, loc, rank,
-      arith::ConstantIndexOp::create(rewriter, loc, perProcess));
+  Value experts = arith::ConstantIndexOp::create(rewriter, loc, perProcess);
+  Value first = arith::MulIOp::create(rewriter, loc, rank, experts);
   Value offsets = dispatch.getOffsets();
   // The process's slots: [offsets[first], offsets[first + E_p]).
   Value begin = tensor::ExtractOp::create(rewriter, loc, offsets, first);
   Value end = tensor::ExtractOp::create(
       rewriter, loc, offsets,
-      ValueRange{arith::AddIOp::create(
-          rewriter, loc, first,
-          arith::ConstantIndexOp::create(rewriter, loc, perProcess))});
+      ValueRange{arith::AddIOp::create(rewriter, loc, first, experts)});
   Value beginIndex = arith::IndexCastOp::create(rewriter, loc, index, begin);
   Value count = arith::IndexCastOp::create(
       rewriter, loc, index, arith::SubIOp::create(rewriter, loc, end, begin));
@@ -188,7 +185,7 @@ Value combineProcessExperts(PatternRewriter &rewriter, Location loc, MoEOp op,
                  return arith::SubIOp::create(b, l, offset, begin);
                });
   // The plan is a slice of a dispatch's, rebased: in range by construction.
-  auto experts = ExpertsOp::create(
+  auto outputs = ExpertsOp::create(
       rewriter, loc, RankedTensorType::get({ShapedType::kDynamic, dOut}, f32),
       op.getInput(), slotToken, localOffsets, op.getExpertAttr(), op.getW1(),
       op.getWUp(), op.getB1(), op.getW2(), op.getB2(), /*in_range=*/true);
@@ -207,7 +204,7 @@ Value combineProcessExperts(PatternRewriter &rewriter, Location loc, MoEOp op,
             arith::ConstantOp::create(b, l, b.getI32IntegerAttr(-1)));
       });
   Value partial =
-      CombineOp::create(rewriter, loc, outType.clone(f32), experts.getOutput(),
+      CombineOp::create(rewriter, loc, outType.clone(f32), outputs.getOutput(),
                         slotOf, weights, /*in_range=*/true);
   Value sum = shard::AllReduceOp::create(rewriter, loc, partial.getType(),
                                          grid.getValue(), ArrayRef<int16_t>{0},
