@@ -6,6 +6,8 @@
 
 #include <cstdlib>
 #include <dlfcn.h>
+#include <mutex>
+#include <type_traits>
 
 #ifdef HMOE_MPI_INCLUDE
 #include <mpi.h>
@@ -60,6 +62,9 @@ llvm::Expected<int> hmoe::runtime::initializeMPI() {
   return fail("the layer calls MPI (experts_on), but hmoe was configured "
               "without an MPI library (install libmpich-dev and reconfigure)");
 #else
+  // Layers may be compiled on several threads (Python's) at once.
+  static std::mutex starting;
+  std::lock_guard<std::mutex> lock(starting);
   if (!functions) {
     // RTLD_GLOBAL: the JIT resolves the layer's MPI calls in this very
     // library (its own load of the path finds it loaded).
@@ -112,7 +117,8 @@ llvm::Expected<int> hmoe::runtime::initializeMPI() {
 
 void hmoe::runtime::abortMPIIfRunning(int code) {
 #ifdef HMOE_MPI_INCLUDE
-  // (Read without a lock: set once, before any layer that calls MPI runs.)
+  // (Read without the lock: set once, before any layer that calls MPI
+  // runs.)
   if (!functions)
     return;
   int initialized = 0, finalized = 0;
