@@ -84,11 +84,13 @@ if config.hmoe_mpi and mpiexec:
     config.substitutions.append(("%mpiexec", mpiexec))
     # scripts/sanitize.sh turns UCX's mmap hook off (it breaks ASan).
     llvm_config.with_system_environment(["UCX_MEM_MMAP_HOOK_MODE"])
-    # The Python package as built (the extension hmoe._hmoe), for tests
-    # that run it under mpiexec.
-    config.substitutions.append(
-        ("%hmoe_packages", os.path.join(config.hmoe_obj_root,
-                                          "python_packages")))
+# The Python package as built (the extension hmoe._hmoe): not in a
+# sanitizer build (lib/CMakeLists.txt). Tests that import it say
+# `REQUIRES: python-package`.
+python_packages = os.path.join(config.hmoe_obj_root, "python_packages")
+if os.path.isdir(os.path.join(python_packages, "hmoe")):
+    config.available_features.add("python-package")
+    config.substitutions.append(("%hmoe_packages", python_packages))
 
 # The dialect and pass plugin for stock mlir-opt (test/Plugin).
 config.substitutions.append(
