@@ -29,8 +29,8 @@ import tempfile
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "python"))
-from hmoe.layer import EXPERT_WEIGHTS, Gate, Layer, encode  # noqa: E402
-from hmoe.run import relative_error  # noqa: E402
+from hmoe.layer import Gate, Layer  # noqa: E402
+from hmoe.run import relative_error, save_process_inputs  # noqa: E402
 
 MEDIAN = re.compile(r"median ([0-9.]+) ms")
 
@@ -83,18 +83,9 @@ def main():
                 paths[spread] = os.path.join(work, f"layer{spread}.mlir")
                 with open(paths[spread], "w") as f:
                     f.write(l.mlir())
-            whole, parts = [], []
-            for i, (name, _, dtype) in enumerate(layer.param_shapes(T)):
-                value = encode(params[name], dtype)
-                np.save(os.path.join(work, f"in{i}.npy"), value)
-                whole.append(f"--input=@{work}/in{i}.npy")
-                if name in EXPERT_WEIGHTS:
-                    for r in range(R):
-                        np.save(os.path.join(work, f"in{i}_{r}.npy"),
-                                value[r * E // R:(r + 1) * E // R])
-                    parts.append(f"--input=@{work}/in{i}_{{rank}}.npy")
-                else:
-                    parts.append(f"--input=@{work}/in{i}.npy")
+            # The whole layer's inputs (one process) and each process's.
+            whole = save_process_inputs(layers[1], params, T, work)
+            parts = save_process_inputs(layers[R], params, T, work)
             reps = args.repetitions or max(5, min(2000, int(2e5 / (T + 50))))
             timing = [f"--benchmark-repetitions={reps}"]
             one_all = run([args.hmoe_run, paths[1], "--function=layer"] +

@@ -297,7 +297,7 @@ void hmoe::buildLowerToCPUPipeline(OpPassManager &pm,
     return option > 0 ? option : fromSchedule;
   };
   pm.addPass(createHMoERecordABI());
-  pm.addPass(createHMoEDecompose());
+  pm.addPass(createHMoEDecompose({/*processChecks=*/options.runtimeChecks}));
   // Expert parallelism's collectives (experts_on layers) as MPI calls.
   pm.addPass(createHMoEConvertShardToMPI({/*gpu=*/options.gpuMapped}));
   // Checks go in front of the stage ops, before they are lowered away;
@@ -473,7 +473,7 @@ void hmoe::buildLowerToNVVMPipeline(OpPassManager &pm,
   require.chips = options.chip;
   pm.addPass(createHMoERequireCUDAToolkit(require));
   pm.addPass(createHMoERecordABI());
-  pm.addPass(createHMoEDecompose());
+  pm.addPass(createHMoEDecompose({/*processChecks=*/options.runtimeChecks}));
   pm.addPass(createHMoEConvertShardToMPI({/*gpu=*/true}));
   // Checks in front of the stage ops, before they are lowered away: sizes
   // on the host, index operands' values in kernels.

@@ -9,7 +9,7 @@ import tempfile
 import numpy as np
 
 from . import reference
-from .layer import decode, encode
+from .layer import EXPERT_WEIGHTS, decode, encode
 
 # docs/numerics.md: float32 results within 1e-5 of the float64 reference, relative
 # to the output's largest magnitude; bf16 (and f16) layers within 1e-2.
@@ -39,6 +39,37 @@ def run_hmoe(hmoe_run, mlir_path, function, inputs, num_results, workdir, extra=
     if proc.returncode != 0:
         raise RuntimeError(f"hmoe-run failed ({proc.returncode}):\n{proc.stderr}")
     return [np.load(p) for p in outs], proc.stdout
+
+
+def save_process_inputs(layer, params, T, directory, files=None,
+                        change=None):
+    """Saves the inputs of an `experts_on` layer (layer.expert_processes =
+    R) for hmoe-run under mpiexec: the expert weights sliced per process
+    (in{i}_{r}.npy, process r's the (r % R)-th E / R experts, for r below
+    `files`, default R), the others whole (in{i}.npy). `change` = (name,
+    f): process 1 gets f(value) of that input instead (in{i}_{r}.npy for
+    every process), a test of what differing processes give. A layer of one
+    process (R = 1) gets every input whole. Returns hmoe-run's --input
+    arguments, {rank} in the per-process paths."""
+    R, E = layer.expert_processes, layer.num_experts
+    inputs = []
+    for i, (name, _, dtype) in enumerate(layer.param_shapes(T)):
+        value = encode(params[name], dtype)
+        per_process = None
+        if name in EXPERT_WEIGHTS and R > 1:
+            per_process = [value[(r % R) * E // R:(r % R + 1) * E // R]
+                           for r in range(files or R)]
+        elif change and change[0] == name:
+            per_process = [change[1](value) if r == 1 else value
+                           for r in range(R)]
+        if per_process is None:
+            np.save(os.path.join(directory, f"in{i}.npy"), value)
+            inputs.append(f"--input=@{directory}/in{i}.npy")
+            continue
+        for r, part in enumerate(per_process):
+            np.save(os.path.join(directory, f"in{i}_{r}.npy"), part)
+        inputs.append(f"--input=@{directory}/in{i}_{{rank}}.npy")
+    return inputs
 
 
 def relative_error(got, want, mask=None, floor=1e-30):

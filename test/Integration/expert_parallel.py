@@ -21,8 +21,9 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..",
                                 "python"))
-from hmoe.layer import EXPERT_WEIGHTS, Gate, Layer, decode, encode  # noqa: E402
-from hmoe.run import compare_with_reference, decisive_params  # noqa: E402
+from hmoe.layer import Gate, Layer, decode  # noqa: E402
+from hmoe.run import (compare_with_reference, decisive_params,  # noqa: E402
+                      save_process_inputs)
 
 
 def cases():
@@ -62,33 +63,20 @@ def cases():
         hidden=4, stats=["load"], expert_processes=2), 0, 7)
 
 
-def write_inputs(layer, params, T, workdir, slices=None):
-    """Writes the layer (layer.mlir) and its inputs, the expert weights
-    sliced per process (`slices` files of them, process r's the (r % R)-th
-    slice); returns hmoe-run's --input arguments ({rank} for the slices)."""
+def write_inputs(layer, params, T, workdir, slices=None, mismatch=None):
+    """Writes the layer (layer.mlir) and its inputs (save_process_inputs:
+    `slices` files of expert weights, `mismatch` a changed input of
+    process 1); returns hmoe-run's --input arguments."""
     with open(os.path.join(workdir, "layer.mlir"), "w") as f:
         f.write(layer.mlir())
-    R, E = layer.expert_processes, layer.num_experts
-    inputs = []
-    for i, (name, _, dtype) in enumerate(layer.param_shapes(T)):
-        value = encode(params[name], dtype)
-        if name in EXPERT_WEIGHTS:
-            for r in range(R if slices is None else slices):
-                part = r % R
-                np.save(os.path.join(workdir, f"in{i}_{r}.npy"),
-                        value[part * E // R:(part + 1) * E // R])
-            inputs.append(f"--input=@{workdir}/in{i}_{{rank}}.npy")
-        else:
-            np.save(os.path.join(workdir, f"in{i}.npy"), value)
-            inputs.append(f"--input=@{workdir}/in{i}.npy")
-    return inputs
+    return save_process_inputs(layer, params, T, workdir, slices, mismatch)
 
 
 def run_processes(args, layer, params, T, workdir, processes,
-                  slices=None):
+                  slices=None, mismatch=None):
     """Runs the layer under mpiexec on inputs from write_inputs; returns the
     CompletedProcess and the result paths (with {rank})."""
-    inputs = write_inputs(layer, params, T, workdir, slices)
+    inputs = write_inputs(layer, params, T, workdir, slices, mismatch)
     path = os.path.join(workdir, "layer.mlir")
     command = [args.mpiexec, "-n", str(processes), args.hmoe_run, path,
                f"--function={layer.name}", f"--opt-level={args.opt_level}"]
@@ -129,21 +117,40 @@ def check_case(args, layer, T, seed):
     return failures, f"{summaries[0]} processes={R}"
 
 
+def changed_element(value):
+    """value with one element's last bit flipped (bf16/f16 as uint16)."""
+    changed = value.copy()
+    flat = changed.view(np.uint16 if changed.dtype == np.uint16 else
+                        np.uint32).reshape(-1)
+    flat[flat.size // 2] ^= 1
+    return changed
+
+
 def check_failures(args):
     """What a user gets wrong: a world of 3 processes for a layer spread over
     2 (every process stops with the layer's run-time error, none computes);
     one process of 2 missing its weights (its error ends the job: the other
-    must not wait in the all-reduce for ever)."""
+    must not wait in the all-reduce for ever); processes given different
+    token counts, tokens (one bit of one element) or gate weights (a silent
+    wrong sum without the layer's process checks)."""
     layer = Layer(fanout=[4], gates=[Gate("linear", k=2)], d=8, expert="ffn",
-                  hidden=4, expert_processes=2)
+                  hidden=4, expert_processes=2, selection_bias=[True])
+    layer.dtype = args.dtype or "f32"
     params = layer.random_params(5, 11)
-    for title, processes, slices in (("world of 3", 3, 3),
-                                     ("process 1 without weights", 2, 1)):
+    for title, processes, slices, mismatch in (
+            ("world of 3", 3, 3, None),
+            ("process 1 without weights", 2, 1, None),
+            ("process 1 with fewer tokens", 2, None, ("x", lambda x: x[:-1])),
+            ("process 1 with another token", 2, None, ("x", changed_element)),
+            ("process 1 with other gate weights", 2, None,
+             ("gate0", changed_element)),
+            ("process 1 with another selection bias", 2, None,
+             ("select_bias0", changed_element))):
         with tempfile.TemporaryDirectory() as workdir:
             proc, _ = run_processes(args, layer, params, 5, workdir,
-                                    processes, slices)
+                                    processes, slices, mismatch)
         print(f"{title}: exit status {proc.returncode}")
-        for line in sorted(proc.stderr.splitlines()):
+        for line in sorted(set(proc.stderr.splitlines())):
             if line.startswith(("hmoe-run:", "hmoe:")):
                 print("  " + line.replace(workdir, "DIR"))
 

@@ -110,21 +110,36 @@ LogicalResult lowerProcessIndex(IRRewriter &rewriter,
   return success();
 }
 
-/// A sum over the world of a tensor: its buffer all-reduced into a new one.
+/// A sum (maximum, minimum) over the world of a tensor: its buffer
+/// all-reduced into a new one.
 LogicalResult lowerAllReduce(IRRewriter &rewriter, shard::AllReduceOp op) {
   auto type = dyn_cast<RankedTensorType>(op.getInput().getType());
   if (!type || type != op.getResult().getType())
     return op.emitOpError() << "on " << op.getInput().getType()
-                            << ": hmoe-convert-shard-to-mpi lowers sums of "
-                               "a ranked tensor into the same type only";
-  if (op.getReduction() != shard::ReductionKind::Sum ||
-      op.getGridAxes() != ArrayRef<int16_t>{0})
-    return op.emitOpError() << "hmoe-convert-shard-to-mpi lowers sums over "
-                               "grid axis 0 only";
+                            << ": hmoe-convert-shard-to-mpi lowers "
+                               "all-reduces of a ranked tensor into the same "
+                               "type only";
+  std::optional<mpi::MPI_ReductionOpEnum> reduction;
+  switch (op.getReduction()) {
+  case shard::ReductionKind::Sum:
+    reduction = mpi::MPI_ReductionOpEnum::MPI_SUM;
+    break;
+  case shard::ReductionKind::Max:
+    reduction = mpi::MPI_ReductionOpEnum::MPI_MAX;
+    break;
+  case shard::ReductionKind::Min:
+    reduction = mpi::MPI_ReductionOpEnum::MPI_MIN;
+    break;
+  default:
+    break;
+  }
+  if (!reduction || op.getGridAxes() != ArrayRef<int16_t>{0})
+    return op.emitOpError() << "hmoe-convert-shard-to-mpi lowers sums, "
+                               "maxima and minima over grid axis 0 only";
   Type elem = type.getElementType();
   if (!elem.isF32() && !elem.isF64() && !elem.isInteger(32) &&
       !elem.isInteger(64))
-    return op.emitOpError() << "sums " << elem
+    return op.emitOpError() << "all-reduces " << elem
                             << "; expected f32, f64, i32 or i64 (what MPI "
                                "reduces natively)";
   Location loc = op.getLoc();
@@ -150,7 +165,7 @@ LogicalResult lowerAllReduce(IRRewriter &rewriter, shard::AllReduceOp op) {
   Value world = mpi::CommWorldOp::create(rewriter, loc,
                                          mpi::CommType::get(op.getContext()));
   mpi::AllReduceOp::create(rewriter, loc, Type(), flat(in), flat(out),
-                           mpi::MPI_ReductionOpEnum::MPI_SUM, world);
+                           *reduction, world);
   rewriter.replaceOpWithNewOp<bufferization::ToTensorOp>(
       op, type, out, /*restrict=*/true, /*writable=*/true);
   return success();

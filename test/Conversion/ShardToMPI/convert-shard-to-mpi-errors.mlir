@@ -16,8 +16,8 @@ func.func @f() -> index {
 
 shard.grid @ep(shape = 2)
 func.func @f(%t: tensor<8xf32>) -> tensor<8xf32> {
-  // expected-error @below {{'shard.all_reduce' op hmoe-convert-shard-to-mpi lowers sums over grid axis 0 only}}
-  %s = shard.all_reduce %t on @ep grid_axes = [0] reduction = max
+  // expected-error @below {{'shard.all_reduce' op hmoe-convert-shard-to-mpi lowers sums, maxima and minima over grid axis 0 only}}
+  %s = shard.all_reduce %t on @ep grid_axes = [0] reduction = product
       : tensor<8xf32> -> tensor<8xf32>
   return %s : tensor<8xf32>
 }
@@ -26,7 +26,7 @@ func.func @f(%t: tensor<8xf32>) -> tensor<8xf32> {
 
 shard.grid @ep(shape = 2)
 func.func @f(%t: tensor<8xbf16>) -> tensor<8xbf16> {
-  // expected-error @below {{'shard.all_reduce' op sums 'bf16'; expected f32, f64, i32 or i64 (what MPI reduces natively)}}
+  // expected-error @below {{'shard.all_reduce' op all-reduces 'bf16'; expected f32, f64, i32 or i64 (what MPI reduces natively)}}
   %s = shard.all_reduce %t on @ep grid_axes = [0]
       : tensor<8xbf16> -> tensor<8xbf16>
   return %s : tensor<8xbf16>

@@ -58,15 +58,30 @@ module attributes {dlti.map = #dlti.map<"MPI:Implementation" = "OpenMPI">} {
 // -----
 
 // A dlti.map without an MPI implementation gets MPICH's beside its entries;
-// a grid nothing names is erased.
+// a grid nothing names is erased. Maxima and minima (hmoe-decompose's
+// process checks take the maximum of i64 fingerprints).
 // CHECK: module attributes {dlti.map = #dlti.map<"other" = 1 : i32, "MPI:Implementation" = "MPICH">}
 // CHECK-NOT: shard.grid
+// CHECK-LABEL: func.func @h
+// CHECK: mpi.allreduce(%{{.*}}, %{{.*}}, MPI_MAX, %{{.*}}) : memref<4xi64>, memref<4xi64>
+// CHECK: mpi.allreduce(%{{.*}}, %{{.*}}, MPI_MIN, %{{.*}}) : memref<4xi64>, memref<4xi64>
+// MPICH's MPI_INT64_T (0x4c00083a), MPI_MAX (0x58000001), MPI_MIN
+// (0x58000002):
+// LLVM-LABEL: func.func @h
+// LLVM: %[[I64:.*]] = llvm.mlir.constant(1275070522 : i32) : i32
+// LLVM: %[[MAX:.*]] = llvm.mlir.constant(1476395009 : i32) : i32
+// LLVM: llvm.call @MPI_Allreduce(%{{.*}}, %{{.*}}, %{{.*}}, %[[I64]], %[[MAX]], %{{.*}})
+// LLVM: %[[I64B:.*]] = llvm.mlir.constant(1275070522 : i32) : i32
+// LLVM: %[[MIN:.*]] = llvm.mlir.constant(1476395010 : i32) : i32
+// LLVM: llvm.call @MPI_Allreduce(%{{.*}}, %{{.*}}, %{{.*}}, %[[I64B]], %[[MIN]], %{{.*}})
 module attributes {dlti.map = #dlti.map<"other" = 1 : i32>} {
   shard.grid @ep(shape = 2)
   shard.grid @unused(shape = 4)
-  func.func @h(%partial: tensor<4xi64>) -> tensor<4xi64> {
-    %sum = shard.all_reduce %partial on @ep grid_axes = [0]
+  func.func @h(%partial: tensor<4xi64>) -> (tensor<4xi64>, tensor<4xi64>) {
+    %most = shard.all_reduce %partial on @ep grid_axes = [0] reduction = max
         : tensor<4xi64> -> tensor<4xi64>
-    return %sum : tensor<4xi64>
+    %least = shard.all_reduce %partial on @ep grid_axes = [0] reduction = min
+        : tensor<4xi64> -> tensor<4xi64>
+    return %most, %least : tensor<4xi64>, tensor<4xi64>
   }
 }

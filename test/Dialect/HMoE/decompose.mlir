@@ -1,5 +1,6 @@
 // RUN: hmoe-opt %s --hmoe-decompose --split-input-file | FileCheck %s
 // RUN: hmoe-opt %s --hmoe-decompose --split-input-file | hmoe-opt --verify-roundtrip --split-input-file > /dev/null
+// RUN: hmoe-opt %s --hmoe-decompose=process-checks=0 --split-input-file | FileCheck %s --check-prefix=UNCHECKED
 
 // Flat MoE (nested, one level) with a gate bias.
 // CHECK-LABEL: func.func @flat
@@ -131,10 +132,34 @@ func.func @per_group_bf16(%x: tensor<?x16xbf16>, %g: tensor<8x16xbf16>, %rs: ten
 // Expert parallelism: the process's experts (rank * 4 to rank * 4 + 3) on
 // their segment of the plan, rebased; the others' slots left out of the
 // combine (-1); a partial f32 sum all-reduced over @ep, then rounded to
-// bf16. Routing and statistics are the whole layer's.
+// bf16. Routing and statistics are the whole layer's. First the check
+// that every process has the same token count, tokens and gate weights:
+// fingerprints v and ~v, all-reduced by max (not with process-checks=0).
 // CHECK: shard.grid @ep(shape = 2)
 // CHECK-LABEL: func.func @experts_on
+// CHECK: %[[T:.*]] = arith.index_cast %{{.*}} : index to i64
+// CHECK: linalg.generic {{.*}} iterator_types = ["reduction", "reduction"]} ins(%arg0 : tensor<?x16xbf16>) outs(%{{.*}} : tensor<i64>)
+// CHECK: arith.bitcast %{{.*}} : bf16 to i16
+// CHECK: arith.extui %{{.*}} : i16 to i64
+// CHECK: linalg.index 0
+// CHECK: linalg.index 1
+// CHECK: linalg.generic {{.*}} ins(%arg1 : tensor<8x16xbf16>)
+// CHECK: %[[NOTT:.*]] = arith.xori %[[T]], %c-1_i64 : i64
+// CHECK: %[[V:.*]] = tensor.from_elements %[[T]], %{{.*}}, %{{.*}}, %[[NOTT]], %{{.*}}, %{{.*}} : tensor<6xi64>
+// CHECK: %[[ALL:.*]] = shard.all_reduce %[[V]] on @ep grid_axes = [0] reduction = max : tensor<6xi64> -> tensor<6xi64>
+// CHECK: %[[MOST:.*]] = tensor.extract %[[ALL]][%c0] : tensor<6xi64>
+// CHECK: %[[NOTLEAST:.*]] = tensor.extract %[[ALL]][%c3] : tensor<6xi64>
+// CHECK: %[[LEAST:.*]] = arith.xori %[[NOTLEAST]], %c-1_i64 : i64
+// CHECK: %[[SAME:.*]] = arith.cmpi eq, %[[MOST]], %[[LEAST]] : i64
+// CHECK: cf.assert %[[SAME]], "the processes of shard.grid @ep disagree on the token count
+// CHECK: cf.assert %{{.*}}, "the processes of shard.grid @ep disagree on the tokens
+// CHECK: cf.assert %{{.*}}, "the processes of shard.grid @ep disagree on the routing parameters
 // CHECK: %[[R:.*]]:3 = hmoe.route
+// UNCHECKED-LABEL: func.func @experts_on
+// UNCHECKED-NOT: reduction = max
+// UNCHECKED-NOT: cf.assert
+// UNCHECKED: shard.all_reduce %{{.*}} on @ep grid_axes = [0] : tensor<?x16xf32>
+// UNCHECKED-NOT: shard.all_reduce
 // CHECK: %[[D:.*]]:3 = hmoe.dispatch %[[R]]#1 : tensor<?x2xi32> num_experts = 8
 // CHECK: %[[RANK:.*]] = shard.process_linear_index on @ep : index
 // CHECK: %[[FIRST:.*]] = arith.muli %[[RANK]], %[[C4:.*]] : index

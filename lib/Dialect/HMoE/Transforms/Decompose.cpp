@@ -4,6 +4,8 @@
 #include "hmoe/Support/GreedyRewrite.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Shard/IR/ShardOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
@@ -219,8 +221,127 @@ Value combineProcessExperts(PatternRewriter &rewriter, Location loc, MoEOp op,
                   });
 }
 
+/// A fingerprint of `values` (float tensors of any rank): the sum, wrapping
+/// in i64, of each element's bits times an odd weight of its position and
+/// tensor, so that any one changed element changes it (an odd weight is
+/// invertible modulo 2^64).
+Value fingerprint(OpBuilder &b, Location loc, ValueRange values) {
+  MLIRContext *ctx = b.getContext();
+  Type i64 = b.getI64Type();
+  auto constant = [&](OpBuilder &nb, Location l, uint64_t v) -> Value {
+    return arith::ConstantOp::create(
+        nb, l, nb.getI64IntegerAttr(static_cast<int64_t>(v)));
+  };
+  // Odd multipliers for the tensor and each dimension's index (the
+  // golden-ratio and splitmix64 constants: far apart, no small factors).
+  const uint64_t multipliers[] = {0x9E3779B97F4A7C15ull, 0xBF58476D1CE4E5B9ull,
+                                  0x94D049BB133111EBull, 0xD6E8FEB86659FD93ull,
+                                  0xC2B2AE3D27D4EB4Full};
+  Value sum = constant(b, loc, 0);
+  for (auto indexed : llvm::enumerate(values)) {
+    uint64_t n = indexed.index();
+    Value value = indexed.value();
+    auto type = cast<RankedTensorType>(value.getType());
+    int64_t rank = type.getRank();
+    auto scalar = RankedTensorType::get({}, i64);
+    Value init = tensor::FromElementsOp::create(
+        b, loc, scalar, ValueRange{constant(b, loc, 0)});
+    SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(rank),
+                                   AffineMap::get(rank, 0, {}, ctx)};
+    SmallVector<utils::IteratorType> iterators(rank,
+                                               utils::IteratorType::reduction);
+    unsigned width = type.getElementType().getIntOrFloatBitWidth();
+    auto generic = linalg::GenericOp::create(
+        b, loc, TypeRange{scalar}, ValueRange{value}, ValueRange{init}, maps,
+        iterators, [&](OpBuilder &nb, Location l, ValueRange args) {
+          Value bits = arith::BitcastOp::create(nb, l, nb.getIntegerType(width),
+                                                args[0]);
+          if (width < 64)
+            bits = arith::ExtUIOp::create(nb, l, i64, bits);
+          Value position = constant(nb, l, (n + 1) * multipliers[0]);
+          for (int64_t d = 0; d < rank; ++d) {
+            Value index = arith::IndexCastOp::create(
+                nb, l, i64,
+                linalg::IndexOp::create(nb, l, static_cast<uint64_t>(d)));
+            position = arith::AddIOp::create(
+                nb, l, position,
+                arith::MulIOp::create(nb, l, index,
+                                      constant(nb, l, multipliers[1 + d % 4])));
+          }
+          Value weight = arith::OrIOp::create(
+              nb, l, arith::ShLIOp::create(nb, l, position, constant(nb, l, 1)),
+              constant(nb, l, 1));
+          Value term = arith::MulIOp::create(nb, l, bits, weight);
+          Value next = arith::AddIOp::create(nb, l, args[1], term);
+          linalg::YieldOp::create(nb, l, next);
+        });
+    sum = arith::AddIOp::create(
+        b, loc, sum,
+        tensor::ExtractOp::create(b, loc, generic.getResult(0), ValueRange{}));
+  }
+  return sum;
+}
+
+/// The run-time check that an `experts_on` layer's processes were given the
+/// same token count, tokens and routing parameters (the pass description
+/// says why): fingerprints v and ~v all-reduced by max, then
+/// max(v) == ~max(~v) asserted for each.
+void checkProcessesAgree(PatternRewriter &rewriter, Location loc, MoEOp op,
+                         Value tokens) {
+  Type i64 = rewriter.getI64Type();
+  int64_t numTokens = op.getInput().getType().getDimSize(0);
+  Value count = arith::ConstantOp::create(
+      rewriter, loc, rewriter.getI64IntegerAttr(numTokens));
+  if (tokens)
+    count = arith::IndexCastOp::create(rewriter, loc, i64, tokens);
+  SmallVector<Value> routing;
+  llvm::append_range(routing, op.getGateWeights());
+  llvm::append_range(routing, op.getGateBiases());
+  llvm::append_range(routing, op.getSelectionBiases());
+  llvm::append_range(routing, op.getPenalties());
+  if (Value scale = op.getRouterScale())
+    routing.push_back(scale);
+  SmallVector<Value> entries = {count,
+                                fingerprint(rewriter, loc, op.getInput()),
+                                fingerprint(rewriter, loc, routing)};
+  Value ones =
+      arith::ConstantOp::create(rewriter, loc, rewriter.getI64IntegerAttr(-1));
+  size_t n = entries.size();
+  for (size_t i = 0; i < n; ++i)
+    entries.push_back(arith::XOrIOp::create(rewriter, loc, entries[i], ones));
+  auto type = RankedTensorType::get({static_cast<int64_t>(2 * n)}, i64);
+  Value mine = tensor::FromElementsOp::create(rewriter, loc, type, entries);
+  FlatSymbolRefAttr grid = op.getExpertGridAttr();
+  Value all = shard::AllReduceOp::create(rewriter, loc, type, grid.getValue(),
+                                         ArrayRef<int16_t>{0}, mine,
+                                         shard::ReductionKind::Max);
+  StringRef what[] = {
+      "the token count (each process runs the whole layer's tokens)",
+      "the tokens (each process must be given the same x)",
+      "the routing parameters (gate weights and biases, selection biases, "
+      "penalties and router scale are the same on every process; only the "
+      "experts' weights are each process's own)"};
+  for (size_t i = 0; i < n; ++i) {
+    auto at = [&](size_t j) -> Value {
+      return tensor::ExtractOp::create(
+          rewriter, loc, all,
+          ValueRange{arith::ConstantIndexOp::create(rewriter, loc, j)});
+    };
+    Value most = at(i);
+    Value least = arith::XOrIOp::create(rewriter, loc, at(n + i), ones);
+    cf::AssertOp::create(rewriter, loc,
+                         arith::CmpIOp::create(rewriter, loc,
+                                               arith::CmpIPredicate::eq, most,
+                                               least),
+                         ("the processes of shard.grid @" + grid.getValue() +
+                          " disagree on " + what[i])
+                             .str());
+  }
+}
+
 struct DecomposeMoE : OpRewritePattern<MoEOp> {
-  using OpRewritePattern::OpRewritePattern;
+  DecomposeMoE(MLIRContext *ctx, bool checkProcesses)
+      : OpRewritePattern(ctx), checkProcesses(checkProcesses) {}
 
   LogicalResult matchAndRewrite(MoEOp op,
                                 PatternRewriter &rewriter) const override {
@@ -272,6 +393,9 @@ struct DecomposeMoE : OpRewritePattern<MoEOp> {
       }
       return tensor::EmptyOp::create(rewriter, loc, shape, elem, dyn);
     };
+    if (checkProcesses && op.getExpertGridAttr())
+      checkProcessesAgree(rewriter, loc, op, tokens);
+
     SmallVector<Value> routeOuts = {empty({numTokens, k}, f32),
                                     empty({numTokens, k}, i32),
                                     empty({numTokens, numExperts}, f32)};
@@ -356,20 +480,25 @@ struct DecomposeMoE : OpRewritePattern<MoEOp> {
     rewriter.replaceOp(op, results);
     return success();
   }
+
+private:
+  bool checkProcesses;
 };
 
 } // namespace
 
-void mlir::hmoe::populateHMoEDecomposePatterns(RewritePatternSet &patterns) {
-  patterns.add<DecomposeMoE>(patterns.getContext());
+void mlir::hmoe::populateHMoEDecomposePatterns(RewritePatternSet &patterns,
+                                               bool checkProcesses) {
+  patterns.add<DecomposeMoE>(patterns.getContext(), checkProcesses);
 }
 
 namespace {
 struct HMoEDecomposePass
     : public hmoe::impl::HMoEDecomposeBase<HMoEDecomposePass> {
+  using Base::Base;
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    populateHMoEDecomposePatterns(patterns);
+    populateHMoEDecomposePatterns(patterns, processChecks);
     // Only the layer ops change; folding the rest is canonicalize's job.
     GreedyRewriteConfig config;
     config.enableFolding(false);

@@ -14,8 +14,11 @@ namespace mlir::hmoe {
 #define GEN_PASS_DECL
 #include "hmoe/Dialect/HMoE/Transforms/Passes.h.inc"
 
-/// Adds the patterns that split `hmoe.moe` into its stages.
-void populateHMoEDecomposePatterns(RewritePatternSet &patterns);
+/// Adds the patterns that split `hmoe.moe` into its stages. With
+/// `checkProcesses`, an `experts_on` layer first checks at run time that its
+/// processes were given the same tokens and routing parameters.
+void populateHMoEDecomposePatterns(RewritePatternSet &patterns,
+                                   bool checkProcesses = true);
 
 #define GEN_PASS_REGISTRATION
 #include "hmoe/Dialect/HMoE/Transforms/Passes.h.inc"

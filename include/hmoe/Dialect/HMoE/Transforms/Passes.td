@@ -45,8 +45,28 @@ def HMoEDecompose : Pass<"hmoe-decompose"> {
     combines them into a partial f32 output and sums that over the grid
     (`shard.process_linear_index`, `shard.all_reduce`; lowered by
     `hmoe-convert-shard-to-mpi`).
+
+    With `process-checks`, such a layer first checks that every process was
+    given the same token count, tokens and routing parameters (gate weights
+    and biases, selection biases, penalties, router scale): a process given
+    other tokens would add its experts' outputs for them into everyone's
+    sum, a silent wrong answer, and different token counts would make the
+    all-reduce erroneous. Each process fingerprints them (the sum, wrapping
+    in i64, of each element's bits times an odd weight of its position: any
+    one changed element changes it), the fingerprints `v` and their
+    complements `~v` are all-reduced by `max` (so `max(v) == ~max(~v)`
+    exactly when every process has the same `v`), and a `cf.assert` names
+    what differs. It reads the tokens and gate weights once per call and
+    costs one more all-reduce of six integers.
   }];
-  let dependentDialects = ["::mlir::hmoe::HMoEDialect",
+  let options = [
+    Option<"processChecks", "process-checks", "bool", /*default=*/"true",
+           "Check at run time that an experts_on layer's processes agree on "
+           "the token count, the tokens and the routing parameters">,
+  ];
+  let dependentDialects = ["::mlir::cf::ControlFlowDialect",
+                           "::mlir::hmoe::HMoEDialect",
+                           "::mlir::linalg::LinalgDialect",
                            "::mlir::shard::ShardDialect",
                            "::mlir::tensor::TensorDialect"];
 }
