@@ -1621,7 +1621,7 @@ func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<3x16x16xf32>
 shard.grid @ep(shape = 2)
 func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<4x16x16xf32>,
              %b2: tensor<8x16xf32>) {
-  // expected-error @below {{expert bias 'b1' has shape [8, 16]; expected [4, 16] ([E, D_out])}}
+  // expected-error @below {{expert bias 'b1' has shape [8, 16]; expected [4, 16] ([E / R, D_out], the process's experts)}}
   %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
       level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
       experts(#hmoe.expert<linear>, w1 %a : tensor<4x16x16xf32>, b1 %b2 : tensor<8x16xf32>) experts_on @ep

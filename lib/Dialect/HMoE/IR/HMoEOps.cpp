@@ -195,8 +195,16 @@ static LogicalResult verifyLevelBiases(Operation *op, ValueRange biases,
 static FailureOr<int64_t>
 verifyExpertWeights(Operation *op, ExpertAttr expert, int64_t numExperts,
                     int64_t d, Type elemType, Value w1, Value wUp, Value b1,
-                    Value w2, Value b2, StringRef role = "expert") {
+                    Value w2, Value b2, StringRef role = "expert",
+                    bool perProcess = false) {
   ExpertKind kind = expert.getKind();
+  // The expected shapes as the user reads them: E experts, or with
+  // experts_on the process's E / R.
+  auto shapeText = [&](StringRef rest) -> std::string {
+    return (Twine(" ([") + (perProcess ? "E / R" : "E") + ", " + rest + "]" +
+            (perProcess ? ", the process's experts)" : ")"))
+        .str();
+  };
   // "ffn experts ..." or "shared ffn experts ...".
   std::string name =
       (role == "expert" ? "" : "shared ") + stringifyExpertKind(kind).str();
@@ -237,9 +245,9 @@ verifyExpertWeights(Operation *op, ExpertAttr expert, int64_t numExperts,
       return failure();
     int64_t dOut = shapeOf(w1)[1];
     if (failed(expectShape(op, w1, {e, dOut, d}, Twine(role) + " weight 'w1'",
-                           " ([E, D_out, D])")) ||
+                           shapeText("D_out, D"))) ||
         (b1 && failed(expectShape(op, b1, {e, dOut}, Twine(role) + " bias 'b1'",
-                                  " ([E, D_out])"))))
+                                  shapeText("D_out")))))
       return failure();
     return dOut;
   }
@@ -253,12 +261,12 @@ verifyExpertWeights(Operation *op, ExpertAttr expert, int64_t numExperts,
   if (failed(require(w2, "w2", "([E, D_out, H])")))
     return failure();
   if (failed(expectShape(op, w1, {e, h, d}, Twine(role) + " weight 'w1'",
-                         " ([E, H, D])")) ||
+                         shapeText("H, D"))) ||
       (wUp &&
        failed(expectShape(op, wUp, {e, h, d}, Twine(role) + " weight 'w_up'",
-                          " ([E, H, D])"))) ||
+                          shapeText("H, D")))) ||
       (b1 && failed(expectShape(op, b1, {e, h}, Twine(role) + " bias 'b1'",
-                                " ([E, H])"))))
+                                shapeText("H")))))
     return failure();
   if (shapeOf(w2).size() != 3)
     return op->emitOpError()
@@ -266,9 +274,9 @@ verifyExpertWeights(Operation *op, ExpertAttr expert, int64_t numExperts,
            << w2.getType();
   int64_t dOut = shapeOf(w2)[1];
   if (failed(expectShape(op, w2, {e, dOut, h}, Twine(role) + " weight 'w2'",
-                         " ([E, D_out, H])")) ||
+                         shapeText("D_out, H"))) ||
       (b2 && failed(expectShape(op, b2, {e, dOut}, Twine(role) + " bias 'b2'",
-                                " ([E, D_out])"))))
+                                shapeText("D_out")))))
     return failure();
   return dOut;
 }
@@ -611,7 +619,8 @@ LogicalResult MoEOp::verify() {
   }
   FailureOr<int64_t> dOut =
       verifyExpertWeights(op, getExpert(), weightExperts, d, elemType, getW1(),
-                          getWUp(), getB1(), getW2(), getB2());
+                          getWUp(), getB1(), getW2(), getB2(), "expert",
+                          /*perProcess=*/bool(getExpertGrid()));
   if (failed(dOut))
     return failure();
   if (failed(verifySharedExperts(*this, d, *dOut, elemType)))
