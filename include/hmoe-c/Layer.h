@@ -48,6 +48,11 @@ typedef struct HMoELayerSpec {
   intptr_t numStats;
   const HMoEStatKind *stats;
   double lambdaIntra, lambdaInter; /* 0 means the default, 1 */
+  /* Expert parallelism: the routed experts spread over this many MPI
+   * processes (experts_on shard.grid @experts_<R>, made in `module` unless
+   * it has one); the expert weights are then one process's E / R experts.
+   * 0 or 1: one process. */
+  int64_t expertProcesses;
 } HMoELayerSpec;
 
 /* Appends the layer's function to `module` and verifies it. Returns the

@@ -69,6 +69,8 @@ MlirOperation hmoeLayerBuild(MlirModule module, MlirLocation loc,
     layer.lambdaIntra = spec->lambdaIntra;
   if (spec->lambdaInter != 0.0)
     layer.lambdaInter = spec->lambdaInter;
+  if (spec->expertProcesses != 0)
+    layer.expertProcesses = spec->expertProcesses;
 
   OpBuilder builder = OpBuilder::atBlockEnd(moduleOp.getBody());
   FailureOr<func::FuncOp> func = buildLayerFunction(builder, location, layer);

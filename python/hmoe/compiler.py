@@ -111,6 +111,10 @@ class LayerSpec:
     lambda_intra: float = 1.0
     lambda_inter: float = 1.0
     name: str = "layer"
+    # Expert parallelism: the routed experts spread over this many MPI
+    # processes (experts_on shard.grid @experts_<R>); the expert weights
+    # are then one process's E / R experts (run under mpiexec).
+    expert_processes: int = 1
 
     def argument_names(self) -> List[str]:
         names = ["x"]
@@ -203,7 +207,8 @@ class LayerSpec:
                                     "capacity_rounding"),
             stats=[_text(n, "stats[]") for n in self.stats],
             lambda_intra=_real(self.lambda_intra, "lambda_intra"),
-            lambda_inter=_real(self.lambda_inter, "lambda_inter"))
+            lambda_inter=_real(self.lambda_inter, "lambda_inter"),
+            expert_processes=_int(self.expert_processes, "expert_processes"))
 
 
 def _number(value, what, kind, convert, optional):

@@ -261,11 +261,8 @@ class Layer:
     # The compiler's description ----------------------------------------------
     def to_spec(self):
         """The same layer as an hmoe.LayerSpec (needs the extension); its
-        arguments are named and ordered like param_shapes."""
-        if self.expert_processes != 1:
-            raise NotImplementedError(
-                "a LayerSpec has no experts_on: write the layer's MLIR "
-                "(mlir()) for expert parallelism")
+        arguments are named and ordered like param_shapes (the expert
+        weights one process's when expert_processes > 1)."""
         from . import compiler as c
         gates = [c.Gate(g.score, g.norm, g.k, g.activation, g.temperature,
                         g.renormalize, g.scale) for g in self.gates]
@@ -307,7 +304,8 @@ class Layer:
             fill_order=self.fill_order,
             capacity_rounding=self.capacity_rounding,
             stats=list(self.stats), lambda_intra=self.lambda_intra,
-            lambda_inter=self.lambda_inter, name=self.name)
+            lambda_inter=self.lambda_inter, name=self.name,
+            expert_processes=self.expert_processes)
 
     # IR ------------------------------------------------------------------
     def stat_types(self):

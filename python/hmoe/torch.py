@@ -50,6 +50,10 @@ class HMoE(nn.Module):
         if spec.dtype != "f32":
             raise ValueError("hmoe.torch.HMoE computes in f32; export casts "
                              "(build bf16/f16 layers with hmoe.compile)")
+        if spec.expert_processes != 1:
+            raise ValueError("hmoe.torch.HMoE holds the whole layer; a spec "
+                             "with expert_processes > 1 is one process's "
+                             "share (hmoe.compile it under mpiexec)")
         self.spec = spec
         g = torch.Generator().manual_seed(seed)
         D = spec.dim

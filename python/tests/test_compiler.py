@@ -1,6 +1,7 @@
 """hmoe.compile against the float64 reference, on layers built through the
 C++ builder, with NumPy arrays and PyTorch tensors; errors as exceptions."""
 
+import dataclasses
 import os
 
 import numpy as np
@@ -8,6 +9,7 @@ import pytest
 import torch
 
 import hmoe
+import hmoe.torch
 from hmoe.layer import Gate, Layer
 from hmoe.run import compare_with_reference, decode, encode
 
@@ -126,6 +128,34 @@ def test_module_prints_and_parses_back():
     text = str(hmoe.build(spec))
     assert "#hmoe.strategy<group_limited, groups = 4, k_groups = 2, group_score = sum_top<2>>" in text
     assert str(hmoe.parse(text)) == text
+
+
+def test_spec_spreads_experts_over_processes():
+    """expert_processes: the layer's experts on a grid of R processes, the
+    expert weights one process's E / R (run under mpiexec:
+    test/Integration/expert-parallel-python.test)."""
+    layer = Layer(fanout=[8], gates=[Gate("linear", k=2)], d=16, expert="ffn",
+                  hidden=8, b1=True, expert_processes=2)
+    text = str(hmoe.build(layer.to_spec()))
+    assert "shard.grid @experts_2(shape = 2)" in text
+    assert ("w1 %arg2 : tensor<4x8x16xf32>, b1 %arg3 : tensor<4x8xf32>, "
+            "w2 %arg4 : tensor<4x16x8xf32>) experts_on @experts_2") in text
+    assert str(hmoe.parse(text)) == text
+    with pytest.raises(hmoe.MLIRError, match="layer 'layer' spreads 8 experts "
+                       "over 3 processes; expected a number of processes "
+                       "that divides the experts"):
+        hmoe.build(dataclasses.replace(layer.to_spec(), expert_processes=3))
+    with pytest.raises(hmoe.MLIRError, match="needs expert_processes >= 1; "
+                       "got 0"):
+        hmoe.build(dataclasses.replace(layer.to_spec(), expert_processes=0))
+    with pytest.raises(hmoe.MLIRError, match="has shared experts and "
+                       "experts_on; shared experts are not spread over "
+                       "processes yet"):
+        hmoe.build(dataclasses.replace(
+            layer.to_spec(), shared_expert=hmoe.Expert("ffn", "gelu", 4)))
+    with pytest.raises(ValueError, match="expert_processes > 1 is one "
+                       "process's share"):
+        hmoe.torch.HMoE(layer.to_spec())
 
 
 def test_invalid_layer_raises_mlir_error_at_the_op():

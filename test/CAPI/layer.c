@@ -166,6 +166,48 @@ int main(void) {
   // CHECK: negative shared count: <null>
   mlirModuleDestroy(sharedModule);
 
+  // Expert parallelism: the experts over a grid of 2 processes (made in the
+  // module, shared by a second such layer), w1/b1/w2 one process's 4 of 8;
+  // 3 processes do not divide 8 experts; a symbol @experts_2 that is not
+  // the grid is an error.
+  MlirModule spreadModule = mlirModuleCreateEmpty(loc);
+  HMoELayerSpec spread = nestedLayer(ctx, levels, stats, 2);
+  spread.name = mlirStringRefCreateFromCString("spread");
+  spread.expertProcesses = 2;
+  MlirOperation spreadFunc = hmoeLayerBuild(spreadModule, loc, &spread);
+  spread.name = mlirStringRefCreateFromCString("spread_again");
+  MlirOperation spreadAgain = hmoeLayerBuild(spreadModule, loc, &spread);
+  fprintf(stderr, "spread layers: %s\n",
+          mlirOperationIsNull(spreadFunc) || mlirOperationIsNull(spreadAgain) ? "<null>" : "built");
+  mlirOperationPrint(mlirModuleGetOperation(spreadModule), printToFile, stderr);
+  fprintf(stderr, "\n");
+  // CHECK: spread layers: built
+  // CHECK-NEXT: module {
+  // CHECK-NEXT: shard.grid @experts_2(shape = 2)
+  // CHECK-NEXT: func.func @spread({{.*}}: tensor<4x8x16xf32>, {{.*}}: tensor<4x8xf32>, {{.*}}: tensor<4x16x8xf32>)
+  // CHECK: experts_on @experts_2
+  // CHECK-NOT: shard.grid
+  // CHECK: func.func @spread_again(
+  // CHECK: experts_on @experts_2
+  spread.name = mlirStringRefCreateFromCString("spread_bad");
+  spread.expertProcesses = 3;
+  MlirOperation spreadBad = hmoeLayerBuild(spreadModule, loc, &spread);
+  fprintf(stderr, "3 processes: %s\n", mlirOperationIsNull(spreadBad) ? "<null>" : "built");
+  // CHECK: diagnostic: layer 'spread_bad' spreads 8 experts over 3 processes; expected a number of processes that divides the experts
+  // CHECK: 3 processes: <null>
+  mlirModuleDestroy(spreadModule);
+  MlirModule takenModule = mlirModuleCreateEmpty(loc);
+  HMoELayerSpec taken = nestedLayer(ctx, levels, stats, 2);
+  taken.name = mlirStringRefCreateFromCString("experts_2");
+  hmoeLayerBuild(takenModule, loc, &taken);
+  taken.name = mlirStringRefCreateFromCString("spread");
+  taken.expertProcesses = 2;
+  MlirOperation takenFunc = hmoeLayerBuild(takenModule, loc, &taken);
+  fprintf(stderr, "name taken: %s\n", mlirOperationIsNull(takenFunc) ? "<null>" : "built");
+  // CHECK: diagnostic: the layer's experts go on the grid @experts_2, but the module has another symbol of that name; expected shard.grid @experts_2(shape = 2)
+  // CHECK: name taken: <null>
+  mlirModuleDestroy(takenModule);
+
   // The printed layer parses back in a fresh module.
   MlirModule reparsed = mlirModuleCreateParse(ctx, mlirStringRefCreate(text.data, text.size));
   fprintf(stderr, "reparsed: %s\n", mlirModuleIsNull(reparsed) ? "failed" : "ok");

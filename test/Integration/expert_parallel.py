@@ -13,6 +13,7 @@ prints what a wrong world size and a process's missing input give.
 
 import argparse
 import os
+import pickle
 import subprocess
 import sys
 import tempfile
@@ -156,15 +157,22 @@ def check_failures(args):
 
 
 # What each process of the Python check runs: the layer through the Python
-# package (hmoe.compile, JIT), its y saved; then, with --raise, process 1
-# raises before the second call while process 0 makes it.
+# package (hmoe.compile, JIT; of the MLIR text, or with "spec" of the
+# Layer's LayerSpec), its y saved; then, with "raise", process 1 raises
+# before the second call while process 0 makes it.
 PYTHON_PROCESS = """
 import os
+import pickle
 import sys
 import numpy as np
 import hmoe
-work, expect_raise = sys.argv[1], sys.argv[2] == "raise"
-layer = hmoe.compile(open(work + "/layer.mlir").read())
+work, mode = sys.argv[1], sys.argv[2]
+expect_raise = mode == "raise"
+if mode == "spec":
+    spec = pickle.load(open(work + "/layer.pickle", "rb")).to_spec()
+    layer = hmoe.compile(spec)
+else:
+    layer = hmoe.compile(open(work + "/layer.mlir").read())
 r = layer.mpi_rank
 inputs = [np.load(f"{work}/in{i}_{r}.npy" if os.path.exists(
     f"{work}/in{i}_{r}.npy") else f"{work}/in{i}.npy")
@@ -188,7 +196,9 @@ def check_python_package(args):
     env = dict(os.environ, PYTHONPATH=args.python_packages)
     with tempfile.TemporaryDirectory() as workdir:
         count = len(write_inputs(layer, params, 21, workdir))
-        for mode in ("run", "raise"):
+        with open(os.path.join(workdir, "layer.pickle"), "wb") as f:
+            pickle.dump(layer, f)
+        for mode in ("run", "spec", "raise"):
             for marker in ("raised", "second_call_0", "second_call_1"):
                 if os.path.exists(f"{workdir}/{marker}"):
                     os.remove(f"{workdir}/{marker}")
@@ -197,13 +207,13 @@ def check_python_package(args):
                  PYTHON_PROCESS, workdir, mode, str(count)],
                 capture_output=True, text=True, timeout=300, env=env)
             print(f"python {mode}: exit status {proc.returncode}")
-            if mode == "run" and proc.returncode == 0:
+            if mode in ("run", "spec") and proc.returncode == 0:
                 for r in range(2):
                     got = [decode(np.load(f"{workdir}/py_{r}.npy"), "f32")]
                     fails, summary = compare_with_reference(layer, params,
                                                             got)
                     print(f"{'PASS' if not fails else 'FAIL'}: python "
-                          f"process {r}: {summary}")
+                          f"{mode} process {r}: {summary}")
             elif mode == "raise":
                 # Process 0's second call waits for process 1, which raised:
                 # the job must end there (not hang, not return). What the

@@ -293,6 +293,7 @@ Module buildLayer(nb::dict spec) {
         }
         layer.lambdaIntra = nb::cast<double>(spec["lambda_intra"]);
         layer.lambdaInter = nb::cast<double>(spec["lambda_inter"]);
+        layer.expertProcesses = nb::cast<int64_t>(spec["expert_processes"]);
 
         OwningOpRef<ModuleOp> module(ModuleOp::create(loc));
         OpBuilder builder = OpBuilder::atBlockEnd(module->getBody());

@@ -4,6 +4,9 @@
 #include "hmoe/Dialect/HMoE/IR/HMoEOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Shard/IR/ShardDialect.h"
+#include "mlir/Dialect/Shard/IR/ShardOps.h"
+#include "mlir/IR/SymbolTable.h"
 #include "mlir/IR/Verifier.h"
 
 #include <array>
@@ -49,12 +52,41 @@ static LogicalResult checkSpec(Location loc, const LayerSpec &spec) {
   if (spec.dim < 1)
     return emitError(loc) << "layer '" << spec.name << "' needs D >= 1; got "
                           << spec.dim;
+  if (spec.expertProcesses < 1)
+    return emitError(loc) << "layer '" << spec.name
+                          << "' needs expert_processes >= 1; got "
+                          << spec.expertProcesses;
   // (It was read as 1.)
   if (spec.sharedExpert && spec.sharedCount < 1)
     return emitError(loc) << "layer '" << spec.name
                           << "' needs shared_count >= 1 with a shared "
                              "expert; got "
                           << spec.sharedCount;
+  return success();
+}
+
+/// The grid `@experts_<R>` of R processes in the symbol table the builder
+/// inserts into: the table's own when it has one of that shape, else a new
+/// one at the insertion point (`made`); an error when the name is taken by
+/// something else.
+static LogicalResult expertGrid(OpBuilder &builder, Location loc,
+                                int64_t processes, shard::GridOp &grid,
+                                bool &made) {
+  builder.getContext()->getOrLoadDialect<shard::ShardDialect>();
+  std::string name = "experts_" + std::to_string(processes);
+  Operation *table = builder.getInsertionBlock()->getParentOp();
+  if (Operation *existing = SymbolTable::lookupSymbolIn(table, name)) {
+    grid = dyn_cast<shard::GridOp>(existing);
+    if (grid && grid.getShape() == ArrayRef<int64_t>{processes})
+      return success();
+    return emitError(loc) << "the layer's experts go on the grid @" << name
+                          << ", but the module has another symbol of that "
+                             "name; expected shard.grid @"
+                          << name << "(shape = " << processes << ")";
+  }
+  grid =
+      shard::GridOp::create(builder, loc, name, ArrayRef<int64_t>{processes});
+  made = true;
   return success();
 }
 
@@ -77,6 +109,22 @@ FailureOr<func::FuncOp> hmoe::buildLayerFunction(OpBuilder &builder,
                   ? (int64_t(1) << 40)
                   : experts * level.fanout;
 
+  // Expert parallelism: the grid the experts are spread over (made here
+  // unless the module has it; removed again if the layer fails), and the
+  // process's share of the experts.
+  int64_t processes = spec.expertProcesses;
+  shard::GridOp grid;
+  bool madeGrid = false;
+  if (processes > 1) {
+    if (experts % processes != 0)
+      return emitError(loc) << "layer '" << spec.name << "' spreads " << experts
+                            << " experts over " << processes
+                            << " processes; expected a number of processes "
+                               "that divides the experts";
+    if (failed(expertGrid(builder, loc, processes, grid, madeGrid)))
+      return failure();
+  }
+  int64_t processExperts = experts / processes;
   auto tensor = [](ArrayRef<int64_t> shape, Type type) -> Type {
     return RankedTensorType::get(shape, type);
   };
@@ -123,7 +171,7 @@ FailureOr<func::FuncOp> hmoe::buildLayerFunction(OpBuilder &builder,
     if (b2)
       *at[4] = sig.add(tensor({count, d}, elem));
   };
-  addExpertWeights(spec.expert, experts, spec.b1, spec.b2,
+  addExpertWeights(spec.expert, processExperts, spec.b1, spec.b2,
                    {&sig.w1, &sig.wUp, &sig.b1, &sig.w2, &sig.b2});
   if (ExpertAttr shared = spec.sharedExpert) {
     addExpertWeights(shared, spec.sharedCount, spec.sharedB1, spec.sharedB2,
@@ -192,11 +240,20 @@ FailureOr<func::FuncOp> hmoe::buildLayerFunction(OpBuilder &builder,
       sig.penaltyLevels, spec.expert, spec.sharedExpert, capacity,
       spec.fillOrder, spec.capacityRounding, builder.getArrayAttr(statAttrs),
       APFloat(spec.lambdaIntra), APFloat(spec.lambdaInter),
-      /*expert_grid=*/FlatSymbolRefAttr());
+      /*expert_grid=*/
+          grid ? FlatSymbolRefAttr::get(grid.getSymNameAttr())
+               : FlatSymbolRefAttr());
   func::ReturnOp::create(builder, loc, moe->getResults());
 
-  if (failed(verify(func))) {
+  // The op's own checks, then those of the grid it names (a function is
+  // not a symbol table: verify() alone would not run them).
+  SymbolTableCollection tables;
+  if (failed(verify(func)) ||
+      (grid && failed(cast<SymbolUserOpInterface>(moe.getOperation())
+                          .verifySymbolUses(tables)))) {
     func.erase();
+    if (madeGrid)
+      grid.erase();
     return failure();
   }
   return func;

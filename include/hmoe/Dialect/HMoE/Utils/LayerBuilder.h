@@ -79,6 +79,11 @@ struct LayerSpec {
   llvm::SmallVector<StatKind> stats;
   double lambdaIntra = 1.0;
   double lambdaInter = 1.0;
+  /// Expert parallelism: above 1, the layer's routed experts are spread
+  /// over this many MPI processes (`experts_on` a `shard.grid
+  /// @experts_<R>(shape = R)`, made beside the function unless the module
+  /// has it), and the expert weights are one process's E / R experts.
+  int64_t expertProcesses = 1;
 };
 
 /// Builds the layer's function at the builder's insertion point (a module
