@@ -108,8 +108,13 @@ def HMoEConvertShardToMPI : Pass<"hmoe-convert-shard-to-mpi", "ModuleOp"> {
   let description = [{
     Lowers what `hmoe-decompose` writes for an `experts_on` layer, on
     tensors: `shard.process_linear_index` of a one-dimensional grid to the
-    process's MPI rank, and `shard.all_reduce` (sum over that grid) to
-    `mpi.allreduce` of the operand's buffer into a new one. The grid is
+    process's MPI rank, and `shard.all_reduce` (sum, maximum or minimum
+    over that grid) to `mpi.allreduce` of the operand's buffer into a new
+    one. Every call's return code is asserted to be `MPI_SUCCESS`: MPI ends
+    the job on an error by default, but a program that set
+    `MPI_ERRORS_RETURN` would otherwise read an unwritten buffer (MLIR 22's
+    `MPIToLLVM` does not lower `mpi.retval_check`: the `!mpi.retval` goes
+    through a cast to i32 that `convert-to-llvm` reconciles). The grid is
     the MPI world: the first time a process reads a grid's index it checks
     that the world has the grid's size (`cf.assert`, an `hmoe_check_failed`
     message after `hmoe-lower-runtime-checks`), since a process past the

@@ -42,6 +42,24 @@ FailureOr<int64_t> worldGridSize(Operation *op, FlatSymbolRefAttr name,
   return shape[0];
 }
 
+/// Asserts that an MPI call returned MPI_SUCCESS (0 in every MPI's ABI). By
+/// default MPI ends the job on an error itself; a program that set
+/// MPI_ERRORS_RETURN would otherwise read an unwritten buffer. MLIR 22's
+/// MPIToLLVM does not lower `mpi.retval_check`, but lowers `!mpi.retval`
+/// to the call's i32: compared here through a cast that convert-to-llvm's
+/// cast reconciliation removes.
+void checkReturnCode(OpBuilder &b, Location loc, Value retval, StringRef what) {
+  Value code =
+      UnrealizedConversionCastOp::create(b, loc, b.getI32Type(), retval)
+          .getResult(0);
+  Value success =
+      arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(/*MPI_SUCCESS=*/0));
+  cf::AssertOp::create(
+      b, loc,
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, code, success),
+      (what + " failed (an MPI error returned to the layer)").str());
+}
+
 /// The process's rank in the world. The first call of a process checks
 /// that the world has the grid's `size` processes: an all-reduce of a 1
 /// from each (MLIR 22's MPIToLLVM has no MPI_Comm_size), remembered in a
@@ -53,6 +71,7 @@ LogicalResult lowerProcessIndex(IRRewriter &rewriter,
   Location loc = op.getLoc();
   Type i32 = rewriter.getI32Type();
   auto flagType = MemRefType::get({}, i32);
+  Type retvalType = mpi::RetvalType::get(ctx);
   auto module = op->getParentOfType<ModuleOp>();
   std::string name = ("hmoe_mpi_world_checked_" + op.getGrid()).str();
   Operation *existing = tables.getSymbolTable(module).lookup(name);
@@ -88,8 +107,10 @@ LogicalResult lowerProcessIndex(IRRewriter &rewriter,
     Value mine = memref::AllocaOp::create(b, l, cell);
     Value all = memref::AllocaOp::create(b, l, cell);
     memref::StoreOp::create(b, l, one, mine, ValueRange{c0});
-    mpi::AllReduceOp::create(b, l, Type(), mine, all,
-                             mpi::MPI_ReductionOpEnum::MPI_SUM, world);
+    auto count = mpi::AllReduceOp::create(
+        b, l, retvalType, mine, all, mpi::MPI_ReductionOpEnum::MPI_SUM, world);
+    checkReturnCode(b, l, count.getRetval(),
+                    "MPI_Allreduce of the world-size check");
     Value worldSize = memref::LoadOp::create(b, l, all, ValueRange{c0});
     Value expected = arith::ConstantOp::create(
         b, l, b.getI32IntegerAttr(static_cast<int32_t>(size)));
@@ -103,8 +124,10 @@ LogicalResult lowerProcessIndex(IRRewriter &rewriter,
     memref::StoreOp::create(b, l, one, flag, ValueRange{});
     scf::YieldOp::create(b, l);
   });
-  Value rank =
-      mpi::CommRankOp::create(rewriter, loc, Type(), i32, world).getRank();
+  auto commRank =
+      mpi::CommRankOp::create(rewriter, loc, retvalType, i32, world);
+  checkReturnCode(rewriter, loc, commRank.getRetval(), "MPI_Comm_rank");
+  Value rank = commRank.getRank();
   rewriter.replaceOpWithNewOp<arith::IndexCastOp>(op, rewriter.getIndexType(),
                                                   rank);
   return success();
@@ -164,8 +187,10 @@ LogicalResult lowerAllReduce(IRRewriter &rewriter, shard::AllReduceOp op) {
   };
   Value world = mpi::CommWorldOp::create(rewriter, loc,
                                          mpi::CommType::get(op.getContext()));
-  mpi::AllReduceOp::create(rewriter, loc, Type(), flat(in), flat(out),
-                           *reduction, world);
+  auto call = mpi::AllReduceOp::create(rewriter, loc,
+                                       mpi::RetvalType::get(op.getContext()),
+                                       flat(in), flat(out), *reduction, world);
+  checkReturnCode(rewriter, loc, call.getRetval(), "MPI_Allreduce");
   rewriter.replaceOpWithNewOp<bufferization::ToTensorOp>(
       op, type, out, /*restrict=*/true, /*writable=*/true);
   return success();
