@@ -124,10 +124,10 @@ class Layer:
         self.selection_bias = self.selection_bias or [False] * L
         self.penalty = self.penalty or [False] * L
         R = self.expert_processes
-        if R < 1 or self.num_experts % R or (R > 1 and self.shared_experts):
+        if R < 1 or self.num_experts % R:
             raise ValueError(
                 f"expert_processes = {R}: expected a divisor of the "
-                f"{self.num_experts} experts, and no shared experts")
+                f"{self.num_experts} experts")
 
     # Shape facts ---------------------------------------------------------
     @property

@@ -148,11 +148,12 @@ def test_spec_spreads_experts_over_processes():
     with pytest.raises(hmoe.MLIRError, match="needs expert_processes >= 1; "
                        "got 0"):
         hmoe.build(dataclasses.replace(layer.to_spec(), expert_processes=0))
-    with pytest.raises(hmoe.MLIRError, match="has shared experts and "
-                       "experts_on; shared experts are not spread over "
-                       "processes yet"):
-        hmoe.build(dataclasses.replace(
-            layer.to_spec(), shared_expert=hmoe.Expert("ffn", "gelu", 4)))
+    # Shared experts: their weights whole on every process.
+    text = str(hmoe.build(dataclasses.replace(
+        layer.to_spec(), shared_expert=hmoe.Expert("ffn", "gelu", 4))))
+    assert ("shared(#hmoe.expert<ffn, activation = gelu, hidden = 4>, "
+            "w1 %arg5 : tensor<1x4x16xf32>, w2 %arg6 : tensor<1x16x4xf32>) "
+            "experts_on @experts_2") in text
     with pytest.raises(ValueError, match="expert_processes > 1 is one "
                        "process's share"):
         hmoe.torch.HMoE(layer.to_spec())

@@ -29,6 +29,7 @@ from hmoe.run import (compare_with_reference, decisive_params,  # noqa: E402
 
 def cases():
     """(name, layer, T, seed): every strategy, capacity, biases, statistics,
+    shared experts (each process runs them on its share of the tokens),
     2 and 4 processes, a token and no tokens."""
     yield ("flat_ffn/R=2", Layer(
         fanout=[8], gates=[Gate("linear", "softmax", k=2)], d=16,
@@ -56,6 +57,16 @@ def cases():
         fanout=[2, 4], gates=[Gate("linear", k=2), Gate("laplace", k=2)],
         d=16, expert="swiglu", hidden=8, capacity=1.0,
         stats=["load", "dropped"], expert_processes=4), 33, 8)
+    yield ("deepseek_shared_experts/R=4", Layer(
+        strategy="group_limited", fanout=[16],
+        gates=[Gate("linear", "sigmoid", k=4, scale=2.5)], groups=4,
+        k_groups=2, selection_bias=[True], d=16, expert="swiglu", hidden=8,
+        shared_experts=2, shared_kind="ffn", shared_hidden=12,
+        stats=["load"], expert_processes=4), 41, 9)
+    yield ("shared_gated_one_token/R=2", Layer(
+        fanout=[4], gates=[Gate("linear", k=2)], d=8, expert="ffn",
+        hidden=4, shared_experts=1, shared_hidden=6, shared_gate=True,
+        expert_processes=2), 1, 10)
     yield ("one_token/R=2", Layer(
         fanout=[4], gates=[Gate("linear", k=2)], d=8, expert="ffn",
         hidden=4, expert_processes=2), 1, 6)

@@ -193,3 +193,46 @@ func.func @experts_on(%x: tensor<?x16xbf16>, %g: tensor<8x16xbf16>,
       -> tensor<?x16xbf16>, tensor<8xi64>
   return %y, %load : tensor<?x16xbf16>, tensor<8xi64>
 }
+
+// -----
+
+// Shared experts with experts_on: each process runs them on its share of
+// the tokens, [r T / 2, (r + 1) T / 2) (slots s * count + t - first, other
+// tokens -1), added into its partial before the all-reduce.
+// CHECK-LABEL: func.func @experts_on_shared
+// UNCHECKED-LABEL: func.func @experts_on_shared
+// CHECK: %[[RANK:.*]] = shard.process_linear_index on @ep : index
+// CHECK: %[[PARTIAL:.*]] = hmoe.combine %{{.*}} in_range : tensor<?x16xf32>, tensor<?x2xi32>, tensor<?x2xf32> -> tensor<?x16xf32>
+// CHECK: %[[A:.*]] = arith.muli %[[RANK]], %[[T:.*]] : index
+// CHECK: %[[FIRST:.*]] = arith.divui %[[A]], %c2 : index
+// CHECK: %[[NEXT:.*]] = arith.addi %[[RANK]], %c1 : index
+// CHECK: %[[B:.*]] = arith.muli %[[NEXT]], %[[T]] : index
+// CHECK: %[[END:.*]] = arith.divui %[[B]], %c2 : index
+// CHECK: %[[COUNT:.*]] = arith.subi %[[END]], %[[FIRST]] : index
+// CHECK: %[[PLAN:.*]] = tensor.generate
+// CHECK: arith.remui %{{.*}}, %[[COUNT]] : index
+// CHECK: arith.addi %{{.*}}, %[[FIRST]] : index
+// CHECK: %[[OFFSETS:.*]] = tensor.generate
+// CHECK: arith.muli %{{.*}}, %[[COUNT]] : index
+// CHECK: %[[SLOTS:.*]] = tensor.generate
+// CHECK: arith.cmpi uge, %{{.*}}, %[[FIRST]] : index
+// CHECK: arith.cmpi ult, %{{.*}}, %[[COUNT]] : index
+// CHECK: arith.select %{{.*}}, %{{.*}}, %c-1_i32 : i32
+// CHECK: %[[SHARED:.*]] = hmoe.experts %{{.*}} : tensor<?x16xf32>, %[[PLAN]] : tensor<?xi32>, %[[OFFSETS]] : tensor<2xi32>
+// CHECK-NEXT: experts(#hmoe.expert<linear>, w1 %{{.*}} : tensor<1x16x16xf32>) in_range
+// CHECK: %[[SHAREDSUM:.*]] = hmoe.combine %[[SHARED]], %[[SLOTS]], %{{.*}} in_range
+// CHECK: %[[BOTH:.*]] = tensor.generate
+// CHECK: tensor.extract %[[PARTIAL]]
+// CHECK: tensor.extract %[[SHAREDSUM]]
+// CHECK: arith.addf
+// CHECK: shard.all_reduce %[[BOTH]] on @ep grid_axes = [0] : tensor<?x16xf32> -> tensor<?x16xf32>
+shard.grid @ep(shape = 2)
+func.func @experts_on_shared(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>,
+    %a: tensor<4x16x16xf32>, %s: tensor<1x16x16xf32>) -> tensor<?x16xf32> {
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<4x16x16xf32>)
+      shared(#hmoe.expert<linear>, w1 %s : tensor<1x16x16xf32>) experts_on @ep
+      -> tensor<?x16xf32>
+  return %y : tensor<?x16xf32>
+}

@@ -1631,20 +1631,6 @@ func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<4x16x16xf32>
 
 // -----
 
-shard.grid @ep(shape = 2)
-func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<4x16x16xf32>,
-             %s: tensor<1x16x16xf32>) {
-  // expected-error @below {{has shared experts and experts_on; shared experts are not spread over processes yet}}
-  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
-      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
-      experts(#hmoe.expert<linear>, w1 %a : tensor<4x16x16xf32>)
-      shared(#hmoe.expert<linear>, w1 %s : tensor<1x16x16xf32>) experts_on @ep
-      -> tensor<?x16xf32>
-  return
-}
-
-// -----
-
 func.func @ep() {
   return
 }

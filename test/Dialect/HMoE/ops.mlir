@@ -351,3 +351,18 @@ func.func @experts_on(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>,
       -> tensor<?x16xf32>, tensor<8xi64>
   return %y, %load : tensor<?x16xf32>, tensor<8xi64>
 }
+
+// Shared experts with experts_on: the shared experts' weights whole (every
+// process holds them), the routed experts one process's.
+// CHECK-LABEL: func.func @experts_on_shared
+// CHECK: experts(#hmoe.expert<linear>, w1 %{{.*}} : tensor<4x16x16xf32>)
+// CHECK-NEXT: shared(#hmoe.expert<linear>, w1 %{{.*}} : tensor<1x16x16xf32>) experts_on @ep -> tensor<?x16xf32>
+func.func @experts_on_shared(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>,
+    %a: tensor<4x16x16xf32>, %s: tensor<1x16x16xf32>) -> tensor<?x16xf32> {
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<4x16x16xf32>)
+      shared(#hmoe.expert<linear>, w1 %s : tensor<1x16x16xf32>) experts_on @ep
+      -> tensor<?x16xf32>
+  return %y : tensor<?x16xf32>
+}

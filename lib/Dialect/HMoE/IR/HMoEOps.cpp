@@ -612,9 +612,6 @@ LogicalResult MoEOp::verify() {
              << " experts per process (w1's first dimension); expected a "
                 "divisor of the layer's "
              << tree->numExperts << " experts";
-    if (getSharedExpertAttr())
-      return emitOpError() << "has shared experts and experts_on; shared "
-                              "experts are not spread over processes yet";
     weightExperts = local;
   }
   FailureOr<int64_t> dOut =

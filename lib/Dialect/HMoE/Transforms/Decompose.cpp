@@ -30,12 +30,14 @@ Value generate(OpBuilder &b, Location loc, RankedTensorType type,
       });
 }
 
-/// The shared experts as one more expert stage whose plan is dense: expert
-/// s holds every token (slots s * T + t), combined with weight g(t) (1, or
-/// sigmoid(u . x_t) with the shared gate u), then added to the routed sum
-/// `routed` (f32) and rounded to the layer's type.
-Value addSharedExperts(PatternRewriter &rewriter, Location loc, MoEOp op,
-                       Value routed, Value tokens) {
+/// The shared experts' gated outputs summed in f32 ([T, D_out]): one more
+/// expert stage whose plan is dense, expert s holding every token (slots
+/// s * T + t), combined with weight g(t) (1, or sigmoid(u . x_t) with the
+/// shared gate u). With `first`, only the tokens [first, first + count)
+/// (slots s * count + t - first; the other rows 0): an experts_on process's
+/// share.
+Value sharedExpertsSum(PatternRewriter &rewriter, Location loc, MoEOp op,
+                       Value tokens, Value first = {}, Value count = {}) {
   Type f32 = rewriter.getF32Type(), i32 = rewriter.getI32Type();
   Value input = op.getInput();
   auto inType = op.getInput().getType();
@@ -45,35 +47,53 @@ Value addSharedExperts(PatternRewriter &rewriter, Location loc, MoEOp op,
   auto outType = op.getOutput().getType();
   int64_t dOut = outType.getDimSize(1);
   bool dynamic = ShapedType::isDynamic(numTokens);
+  bool ranged = static_cast<bool>(first);
   Value t = dynamic ? tokens
                     : arith::ConstantIndexOp::create(rewriter, loc, numTokens);
+  // Tokens per shared expert in the plan.
+  Value n = ranged ? count : t;
   SmallVector<Value> dynT =
       dynamic ? SmallVector<Value>{tokens} : SmallVector<Value>{};
   auto toI32 = [&](OpBuilder &b, Location l, Value v) -> Value {
     return arith::IndexCastOp::create(b, l, i32, v);
   };
-  int64_t slots = dynamic ? ShapedType::kDynamic : numShared * numTokens;
+  int64_t slots =
+      dynamic || ranged ? ShapedType::kDynamic : numShared * numTokens;
   SmallVector<Value> dynSlots;
-  if (dynamic)
+  if (ShapedType::isDynamic(slots))
     dynSlots.push_back(arith::MulIOp::create(
-        rewriter, loc, tokens,
+        rewriter, loc, n,
         arith::ConstantIndexOp::create(rewriter, loc, numShared)));
 
   Value slotToken =
       generate(rewriter, loc, RankedTensorType::get({slots}, i32), dynSlots,
                [&](OpBuilder &b, Location l, ValueRange ivs) {
-                 return toI32(b, l, arith::RemUIOp::create(b, l, ivs[0], t));
+                 Value token = arith::RemUIOp::create(b, l, ivs[0], n);
+                 if (ranged)
+                   token = arith::AddIOp::create(b, l, token, first);
+                 return toI32(b, l, token);
                });
   Value offsets =
       generate(rewriter, loc, RankedTensorType::get({numShared + 1}, i32), {},
                [&](OpBuilder &b, Location l, ValueRange ivs) {
-                 return toI32(b, l, arith::MulIOp::create(b, l, ivs[0], t));
+                 return toI32(b, l, arith::MulIOp::create(b, l, ivs[0], n));
                });
   Value slotOf = generate(
       rewriter, loc, RankedTensorType::get({numTokens, numShared}, i32), dynT,
-      [&](OpBuilder &b, Location l, ValueRange ivs) {
-        Value row = arith::MulIOp::create(b, l, ivs[1], t);
-        return toI32(b, l, arith::AddIOp::create(b, l, row, ivs[0]));
+      [&](OpBuilder &b, Location l, ValueRange ivs) -> Value {
+        Value row = arith::MulIOp::create(b, l, ivs[1], n);
+        if (!ranged)
+          return toI32(b, l, arith::AddIOp::create(b, l, row, ivs[0]));
+        // Tokens outside [first, first + count) are another process's.
+        Value local = arith::SubIOp::create(b, l, ivs[0], first);
+        Value mine = arith::AndIOp::create(
+            b, l,
+            arith::CmpIOp::create(b, l, arith::CmpIPredicate::uge, ivs[0],
+                                  first),
+            arith::CmpIOp::create(b, l, arith::CmpIPredicate::ult, local, n));
+        return arith::SelectOp::create(
+            b, l, mine, toI32(b, l, arith::AddIOp::create(b, l, row, local)),
+            arith::ConstantOp::create(b, l, b.getI32IntegerAttr(-1)));
       });
   Value gateOfToken;
   if (Value u = op.getSharedGate()) {
@@ -104,19 +124,36 @@ Value addSharedExperts(PatternRewriter &rewriter, Location loc, MoEOp op,
       op.getSharedWUp(), op.getSharedB1(), op.getSharedW2(), op.getSharedB2(),
       /*in_range=*/true);
   // The dense plan is in range by construction: no run-time scan of it.
-  Value sharedSum =
-      CombineOp::create(rewriter, loc, outType.clone(f32), shared.getOutput(),
-                        slotOf, weights, /*in_range=*/true);
-  Type elem = outType.getElementType();
-  return generate(rewriter, loc, outType, dynT,
-                  [&](OpBuilder &b, Location l, ValueRange ivs) -> Value {
+  return CombineOp::create(rewriter, loc, outType.clone(f32),
+                           shared.getOutput(), slotOf, weights,
+                           /*in_range=*/true);
+}
+
+/// `a + b` of two f32 [T, D_out] tensors, rounded to `type`'s element type.
+Value addAndRound(PatternRewriter &rewriter, Location loc,
+                  RankedTensorType type, Value a, Value b, Value tokens) {
+  SmallVector<Value> dynT;
+  if (type.isDynamicDim(0))
+    dynT.push_back(tokens);
+  Type elem = type.getElementType();
+  return generate(rewriter, loc, type, dynT,
+                  [&](OpBuilder &nb, Location l, ValueRange ivs) -> Value {
                     Value sum = arith::AddFOp::create(
-                        b, l, tensor::ExtractOp::create(b, l, routed, ivs),
-                        tensor::ExtractOp::create(b, l, sharedSum, ivs));
+                        nb, l, tensor::ExtractOp::create(nb, l, a, ivs),
+                        tensor::ExtractOp::create(nb, l, b, ivs));
                     if (elem.isF32())
                       return sum;
-                    return arith::TruncFOp::create(b, l, elem, sum);
+                    return arith::TruncFOp::create(nb, l, elem, sum);
                   });
+}
+
+/// The routed sum `routed` (f32) plus the shared experts', rounded once to
+/// the layer's type.
+Value addSharedExperts(PatternRewriter &rewriter, Location loc, MoEOp op,
+                       Value routed, Value tokens) {
+  Value shared = sharedExpertsSum(rewriter, loc, op, tokens);
+  return addAndRound(rewriter, loc, op.getOutput().getType(), routed, shared,
+                     tokens);
 }
 
 /// The routed experts on the whole plan, combined (with the shared experts
@@ -208,6 +245,31 @@ Value combineProcessExperts(PatternRewriter &rewriter, Location loc, MoEOp op,
   Value partial =
       CombineOp::create(rewriter, loc, outType.clone(f32), outputs.getOutput(),
                         slotOf, weights, /*in_range=*/true);
+  // Shared experts (their weights on every process): each process runs
+  // them on its share of the tokens, [r T / R, (r + 1) T / R), into its
+  // partial. (None with a static T = 0: see combineExperts.)
+  if (op.getSharedExpertAttr() && numTokens != 0) {
+    int64_t numExperts =
+        cast<RankedTensorType>(offsets.getType()).getDimSize(0) - 1;
+    Value processes =
+        arith::ConstantIndexOp::create(rewriter, loc, numExperts / perProcess);
+    Value t = tokens ? tokens
+                     : arith::ConstantIndexOp::create(rewriter, loc, numTokens);
+    auto bound = [&](Value process) -> Value {
+      return arith::DivUIOp::create(
+          rewriter, loc, arith::MulIOp::create(rewriter, loc, process, t),
+          processes);
+    };
+    Value firstToken = bound(rank);
+    Value endToken = bound(arith::AddIOp::create(
+        rewriter, loc, rank, arith::ConstantIndexOp::create(rewriter, loc, 1)));
+    Value shared = sharedExpertsSum(
+        rewriter, loc, op, tokens, firstToken,
+        arith::SubIOp::create(rewriter, loc, endToken, firstToken));
+    partial =
+        addAndRound(rewriter, loc, cast<RankedTensorType>(partial.getType()),
+                    partial, shared, tokens);
+  }
   Value sum = shard::AllReduceOp::create(rewriter, loc, partial.getType(),
                                          grid.getValue(), ArrayRef<int16_t>{0},
                                          partial, shard::ReductionKind::Sum);
