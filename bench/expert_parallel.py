@@ -15,7 +15,8 @@ process's) from the single process's. Each timing is the median of
 2e5 / (T + 50) calls (5 to 2000; --repetitions sets it).
 
   PYTHONPATH=python python/.venv/bin/python bench/expert_parallel.py \
-      --hmoe-run build/bin/hmoe-run [--processes 2] [--tokens 1 64 1024]
+      --hmoe-run build/bin/hmoe-run [--processes 2] [--tokens 1 64 1024] \
+      [--shared 1]
 """
 
 import argparse
@@ -55,6 +56,10 @@ def main():
     ap.add_argument("--experts", type=int, default=16)
     ap.add_argument("--d", type=int, default=1024)
     ap.add_argument("--hidden", type=int, default=1024)
+    ap.add_argument("--shared", type=int, default=0,
+                    help="shared experts (FFN, hidden --hidden): whole on "
+                    "every process, each running them on its share of the "
+                    "tokens")
     ap.add_argument("--repetitions", type=int, default=0,
                     help="calls per timing (0: 2e5 / (T + 50), 5 to 2000)")
     args = ap.parse_args()
@@ -63,13 +68,17 @@ def main():
         spread: Layer(fanout=[args.experts],
                       gates=[Gate("linear", "softmax", k=2)], d=args.d,
                       expert="ffn", hidden=args.hidden,
+                      shared_experts=args.shared, shared_hidden=args.hidden,
                       expert_processes=spread)
         for spread in (1, R)}
     E = args.experts
     weight_mib = 2 * E * args.d * args.hidden * 4 / 2**20
+    shared_mib = 2 * args.shared * args.d * args.hidden * 4 / 2**20
     print(f"layer: E={E} D={args.d} H={args.hidden} top-2 FFN, f32, "
           f"{weight_mib:.0f} MiB of experts ({weight_mib / R:.0f} MiB per "
-          f"process when spread over {R})")
+          f"process when spread over {R})"
+          + (f"; {args.shared} shared experts ({shared_mib:.0f} MiB, on "
+             f"every process)" if args.shared else ""))
     print(f"{'T':>6} {'1 proc, all threads':>20} {'1 proc, 1 thread':>17} "
           f"{f'{R} procs, 1 thread':>18} {'vs 1 thread':>12} "
           f"{'vs all threads':>15} {'y rel. err':>11}")

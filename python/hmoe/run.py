@@ -52,6 +52,9 @@ def save_process_inputs(layer, params, T, directory, files=None,
     process (R = 1) gets every input whole. Returns hmoe-run's --input
     arguments, {rank} in the per-process paths."""
     R, E = layer.expert_processes, layer.num_experts
+    if change and (R == 1 or change[0] in EXPERT_WEIGHTS):
+        raise ValueError(f"change of '{change[0]}': expected an input that "
+                         f"every process of R > 1 shares (R = {R})")
     inputs = []
     for i, (name, _, dtype) in enumerate(layer.param_shapes(T)):
         value = encode(params[name], dtype)

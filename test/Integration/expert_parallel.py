@@ -130,9 +130,10 @@ def check_case(args, layer, T, seed):
 
 
 def changed_element(value):
-    """value with one element's last bit flipped (bf16/f16 as uint16)."""
+    """value with one element's last bit flipped (16-bit elements as uint16,
+    32-bit as uint32)."""
     changed = value.copy()
-    flat = changed.view(np.uint16 if changed.dtype == np.uint16 else
+    flat = changed.view(np.uint16 if changed.itemsize == 2 else
                         np.uint32).reshape(-1)
     flat[flat.size // 2] ^= 1
     return changed
@@ -146,7 +147,8 @@ def check_failures(args):
     token counts, tokens (one bit of one element) or gate weights (a silent
     wrong sum without the layer's process checks)."""
     layer = Layer(fanout=[4], gates=[Gate("linear", k=2)], d=8, expert="ffn",
-                  hidden=4, expert_processes=2, selection_bias=[True])
+                  hidden=4, expert_processes=2, selection_bias=[True],
+                  shared_experts=1, shared_hidden=4, shared_gate=True)
     layer.dtype = args.dtype or "f32"
     params = layer.random_params(5, 11)
     for title, processes, slices, mismatch in (
@@ -157,7 +159,9 @@ def check_failures(args):
             ("process 1 with other gate weights", 2, None,
              ("gate0", changed_element)),
             ("process 1 with another selection bias", 2, None,
-             ("select_bias0", changed_element))):
+             ("select_bias0", changed_element)),
+            ("process 1 with another shared experts' gate", 2, None,
+             ("shared_gate", changed_element))):
         with tempfile.TemporaryDirectory() as workdir:
             proc, _ = run_processes(args, layer, params, 5, workdir,
                                     processes, slices, mismatch)

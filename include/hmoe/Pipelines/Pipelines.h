@@ -32,9 +32,12 @@ struct LowerToCPUOptions : public PassPipelineOptions<LowerToCPUOptions> {
       *this, "runtime-checks",
       llvm::cl::desc(
           "Check at run time what the verifier cannot (dynamic token counts "
-          "that must agree, index operands from outside the layer); a failed "
-          "check calls hmoe_check_failed(message). With gpu-mapped, the GPU "
-          "pipeline's checks (index operands in GPU block loops)"),
+          "that must agree, index operands from outside the layer, and that "
+          "an experts_on layer's processes agree on its tokens and routing "
+          "parameters: one more all-reduce per call); a failed check calls "
+          "hmoe_check_failed(message). With gpu-mapped, the GPU pipeline's "
+          "checks (index operands in GPU block loops). An experts_on layer's "
+          "world-size and MPI return-code checks stay without it"),
       llvm::cl::init(true)};
   PassOptions::Option<bool> intoEntries{
       *this, "into-entries",

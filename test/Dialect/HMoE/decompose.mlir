@@ -137,13 +137,19 @@ func.func @per_group_bf16(%x: tensor<?x16xbf16>, %g: tensor<8x16xbf16>, %rs: ten
 // fingerprints v and ~v, all-reduced by max (not with process-checks=0).
 // CHECK: shard.grid @ep(shape = 2)
 // CHECK-LABEL: func.func @experts_on
+// CHECK: %[[RANK:.*]] = shard.process_linear_index on @ep : index
 // CHECK: %[[T:.*]] = arith.index_cast %{{.*}} : index to i64
-// CHECK: linalg.generic {{.*}} iterator_types = ["reduction", "reduction"]} ins(%arg0 : tensor<?x16xbf16>) outs(%{{.*}} : tensor<i64>)
-// CHECK: arith.bitcast %{{.*}} : bf16 to i16
+// CHECK: scf.for %[[I:.*]] = %c0 to %{{.*}} step %c1 iter_args(%{{.*}} = %c0_i64) -> (i64) {
+// CHECK: scf.for %[[J:.*]] = %c0 to %{{.*}} step %c1 iter_args(%{{.*}} = %{{.*}}) -> (i64) {
+// CHECK: %[[E:.*]] = tensor.extract %arg0[%[[I]], %[[J]]] : tensor<?x16xbf16>
+// CHECK: arith.bitcast %[[E]] : bf16 to i16
 // CHECK: arith.extui %{{.*}} : i16 to i64
-// CHECK: linalg.index 0
-// CHECK: linalg.index 1
-// CHECK: linalg.generic {{.*}} ins(%arg1 : tensor<8x16xbf16>)
+// CHECK: arith.index_cast %[[I]] : index to i64
+// CHECK: arith.index_cast %[[J]] : index to i64
+// CHECK: arith.shrui
+// CHECK: arith.xori
+// CHECK: arith.ori %{{.*}}, %c1_i64 : i64
+// CHECK: tensor.extract %arg1[%{{.*}}, %{{.*}}] : tensor<8x16xbf16>
 // CHECK: %[[NOTT:.*]] = arith.xori %[[T]], %c-1_i64 : i64
 // CHECK: %[[V:.*]] = tensor.from_elements %[[T]], %{{.*}}, %{{.*}}, %[[NOTT]], %{{.*}}, %{{.*}} : tensor<6xi64>
 // CHECK: %[[ALL:.*]] = shard.all_reduce %[[V]] on @ep grid_axes = [0] reduction = max : tensor<6xi64> -> tensor<6xi64>
@@ -161,7 +167,6 @@ func.func @per_group_bf16(%x: tensor<?x16xbf16>, %g: tensor<8x16xbf16>, %rs: ten
 // UNCHECKED: shard.all_reduce %{{.*}} on @ep grid_axes = [0] : tensor<?x16xf32>
 // UNCHECKED-NOT: shard.all_reduce
 // CHECK: %[[D:.*]]:3 = hmoe.dispatch %[[R]]#1 : tensor<?x2xi32> num_experts = 8
-// CHECK: %[[RANK:.*]] = shard.process_linear_index on @ep : index
 // CHECK: %[[FIRST:.*]] = arith.muli %[[RANK]], %[[C4:.*]] : index
 // CHECK: %[[BEGIN:.*]] = tensor.extract %[[D]]#2[%[[FIRST]]] : tensor<9xi32>
 // CHECK: %[[LAST:.*]] = arith.addi %[[FIRST]], %[[C4]] : index

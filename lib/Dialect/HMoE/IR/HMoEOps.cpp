@@ -219,7 +219,7 @@ verifyExpertWeights(Operation *op, ExpertAttr expert, int64_t numExperts,
     if (v)
       return success();
     return op->emitOpError()
-           << name << " experts need '" << operand << "' " << shape;
+           << name << " experts need '" << operand << "'" << shape;
   };
   Value operands[] = {w1, wUp, b1, w2, b2};
   for (auto [v, operand] : llvm::zip_equal(operands, kExpertOperandNames)) {
@@ -234,9 +234,10 @@ verifyExpertWeights(Operation *op, ExpertAttr expert, int64_t numExperts,
       return failure();
   }
   if (shapeOf(w1).size() != 3)
-    return op->emitOpError() << role << " weight 'w1' must be rank 3 ([E, "
-                             << (kind == ExpertKind::Linear ? "D_out" : "H")
-                             << ", D]); got " << w1.getType();
+    return op->emitOpError()
+           << role << " weight 'w1' must be rank 3"
+           << shapeText(kind == ExpertKind::Linear ? "D_out, D" : "H, D")
+           << "; got " << w1.getType();
   int64_t e = numExperts;
   int64_t h = expert.getHidden();
   if (kind == ExpertKind::Linear) {
@@ -252,13 +253,13 @@ verifyExpertWeights(Operation *op, ExpertAttr expert, int64_t numExperts,
     return dOut;
   }
   if (kind == ExpertKind::SwiGLU) {
-    if (failed(require(wUp, "w_up", "([E, H, D])")) ||
+    if (failed(require(wUp, "w_up", shapeText("H, D"))) ||
         failed(forbid(b1, "b1")) || failed(forbid(b2, "b2")))
       return failure();
   } else if (failed(forbid(wUp, "w_up"))) {
     return failure();
   }
-  if (failed(require(w2, "w2", "([E, D_out, H])")))
+  if (failed(require(w2, "w2", shapeText("D_out, H"))))
     return failure();
   if (failed(expectShape(op, w1, {e, h, d}, Twine(role) + " weight 'w1'",
                          shapeText("H, D"))) ||
@@ -270,8 +271,8 @@ verifyExpertWeights(Operation *op, ExpertAttr expert, int64_t numExperts,
     return failure();
   if (shapeOf(w2).size() != 3)
     return op->emitOpError()
-           << role << " weight 'w2' must be rank 3 ([E, D_out, H]); got "
-           << w2.getType();
+           << role << " weight 'w2' must be rank 3" << shapeText("D_out, H")
+           << "; got " << w2.getType();
   int64_t dOut = shapeOf(w2)[1];
   if (failed(expectShape(op, w2, {e, dOut, h}, Twine(role) + " weight 'w2'",
                          shapeText("D_out, H"))) ||

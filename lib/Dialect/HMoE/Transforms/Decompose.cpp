@@ -5,7 +5,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
-#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Shard/IR/ShardOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
@@ -187,7 +187,8 @@ Value combineExperts(PatternRewriter &rewriter, Location loc, MoEOp op,
 /// other processes' experts left out), summed over the grid's processes
 /// and rounded once to the layer's type.
 Value combineProcessExperts(PatternRewriter &rewriter, Location loc, MoEOp op,
-                            DispatchOp dispatch, Value weights, Value tokens) {
+                            DispatchOp dispatch, Value weights, Value tokens,
+                            Value rank) {
   Type f32 = rewriter.getF32Type(), i32 = rewriter.getI32Type();
   Type index = rewriter.getIndexType();
   auto outType = op.getOutput().getType();
@@ -198,7 +199,6 @@ Value combineProcessExperts(PatternRewriter &rewriter, Location loc, MoEOp op,
   if (ShapedType::isDynamic(numTokens))
     dynT.push_back(tokens);
 
-  Value rank = shard::ProcessLinearIndexOp::create(rewriter, loc, grid);
   Value experts = arith::ConstantIndexOp::create(rewriter, loc, perProcess);
   Value first = arith::MulIOp::create(rewriter, loc, rank, experts);
   Value offsets = dispatch.getOffsets();
@@ -284,62 +284,61 @@ Value combineProcessExperts(PatternRewriter &rewriter, Location loc, MoEOp op,
 }
 
 /// A fingerprint of `values` (float tensors of any rank): the sum, wrapping
-/// in i64, of each element's bits times an odd weight of its position and
-/// tensor, so that any one changed element changes it (an odd weight is
-/// invertible modulo 2^64).
+/// in i64, of each element's bits times a weight that is a hash of its
+/// position and tensor (made odd: any one changed element changes the sum,
+/// since an odd weight is invertible modulo 2^64, and no affine pattern of
+/// changes cancels as it would with affine weights).
 Value fingerprint(OpBuilder &b, Location loc, ValueRange values) {
-  MLIRContext *ctx = b.getContext();
   Type i64 = b.getI64Type();
   auto constant = [&](OpBuilder &nb, Location l, uint64_t v) -> Value {
     return arith::ConstantOp::create(
         nb, l, nb.getI64IntegerAttr(static_cast<int64_t>(v)));
   };
-  // Odd multipliers for the tensor and each dimension's index (the
-  // golden-ratio and splitmix64 constants: far apart, no small factors).
-  const uint64_t multipliers[] = {0x9E3779B97F4A7C15ull, 0xBF58476D1CE4E5B9ull,
-                                  0x94D049BB133111EBull, 0xD6E8FEB86659FD93ull,
-                                  0xC2B2AE3D27D4EB4Full};
+  const uint64_t golden = 0x9E3779B97F4A7C15ull;
   Value sum = constant(b, loc, 0);
   for (auto indexed : llvm::enumerate(values)) {
     uint64_t n = indexed.index();
     Value value = indexed.value();
     auto type = cast<RankedTensorType>(value.getType());
     int64_t rank = type.getRank();
-    auto scalar = RankedTensorType::get({}, i64);
-    Value init = tensor::FromElementsOp::create(
-        b, loc, scalar, ValueRange{constant(b, loc, 0)});
-    SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(rank),
-                                   AffineMap::get(rank, 0, {}, ctx)};
-    SmallVector<utils::IteratorType> iterators(rank,
-                                               utils::IteratorType::reduction);
     unsigned width = type.getElementType().getIntOrFloatBitWidth();
-    auto generic = linalg::GenericOp::create(
-        b, loc, TypeRange{scalar}, ValueRange{value}, ValueRange{init}, maps,
-        iterators, [&](OpBuilder &nb, Location l, ValueRange args) {
+    Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+    Value one = arith::ConstantIndexOp::create(b, loc, 1);
+    SmallVector<Value> lower(rank, zero), steps(rank, one), upper;
+    for (int64_t d = 0; d < rank; ++d)
+      upper.push_back(tensor::DimOp::create(b, loc, value, d));
+    // Loops carrying the sum in a register (a linalg reduction into a
+    // rank-0 tensor kept it in memory: a store and load per element).
+    scf::LoopNest nest = scf::buildLoopNest(
+        b, loc, lower, upper, steps, ValueRange{sum},
+        [&](OpBuilder &nb, Location l, ValueRange ivs,
+            ValueRange acc) -> scf::ValueVector {
+          Value element = tensor::ExtractOp::create(nb, l, value, ivs);
           Value bits = arith::BitcastOp::create(nb, l, nb.getIntegerType(width),
-                                                args[0]);
+                                                element);
           if (width < 64)
             bits = arith::ExtUIOp::create(nb, l, i64, bits);
-          Value position = constant(nb, l, (n + 1) * multipliers[0]);
+          // The position: the tensor's number and each index times a
+          // distinct odd multiplier, then one xor-shift-multiply round (of
+          // splitmix64's finalizer): not affine, and cheap (the check runs
+          // on every call).
+          Value z = constant(nb, l, (n + 1) * golden);
           for (int64_t d = 0; d < rank; ++d) {
-            Value index = arith::IndexCastOp::create(
-                nb, l, i64,
-                linalg::IndexOp::create(nb, l, static_cast<uint64_t>(d)));
-            position = arith::AddIOp::create(
-                nb, l, position,
+            Value index = arith::IndexCastOp::create(nb, l, i64, ivs[d]);
+            z = arith::AddIOp::create(
+                nb, l, z,
                 arith::MulIOp::create(nb, l, index,
-                                      constant(nb, l, multipliers[1 + d % 4])));
+                                      constant(nb, l, golden * (2 * d + 3))));
           }
-          Value weight = arith::OrIOp::create(
-              nb, l, arith::ShLIOp::create(nb, l, position, constant(nb, l, 1)),
-              constant(nb, l, 1));
+          z = arith::XOrIOp::create(
+              nb, l, z, arith::ShRUIOp::create(nb, l, z, constant(nb, l, 31)));
+          z = arith::MulIOp::create(nb, l, z,
+                                    constant(nb, l, 0xBF58476D1CE4E5B9ull));
+          Value weight = arith::OrIOp::create(nb, l, z, constant(nb, l, 1));
           Value term = arith::MulIOp::create(nb, l, bits, weight);
-          Value next = arith::AddIOp::create(nb, l, args[1], term);
-          linalg::YieldOp::create(nb, l, next);
+          return {arith::AddIOp::create(nb, l, acc[0], term)};
         });
-    sum = arith::AddIOp::create(
-        b, loc, sum,
-        tensor::ExtractOp::create(b, loc, generic.getResult(0), ValueRange{}));
+    sum = nest.results.empty() ? sum : nest.results[0];
   }
   return sum;
 }
@@ -363,6 +362,10 @@ void checkProcessesAgree(PatternRewriter &rewriter, Location loc, MoEOp op,
   llvm::append_range(routing, op.getPenalties());
   if (Value scale = op.getRouterScale())
     routing.push_back(scale);
+  // The shared experts' gate too (D values); not the shared experts'
+  // weights, which a per-call check would read whole.
+  if (Value gate = op.getSharedGate())
+    routing.push_back(gate);
   SmallVector<Value> entries = {count,
                                 fingerprint(rewriter, loc, op.getInput()),
                                 fingerprint(rewriter, loc, routing)};
@@ -381,8 +384,9 @@ void checkProcessesAgree(PatternRewriter &rewriter, Location loc, MoEOp op,
       "the token count (each process runs the whole layer's tokens)",
       "the tokens (each process must be given the same x)",
       "the routing parameters (gate weights and biases, selection biases, "
-      "penalties and router scale are the same on every process; only the "
-      "experts' weights are each process's own)"};
+      "penalties, router scale and the shared experts' gate are the same on "
+      "every process; only the routed experts' weights are each process's "
+      "own)"};
   for (size_t i = 0; i < n; ++i) {
     auto at = [&](size_t j) -> Value {
       return tensor::ExtractOp::create(
@@ -455,8 +459,15 @@ struct DecomposeMoE : OpRewritePattern<MoEOp> {
       }
       return tensor::EmptyOp::create(rewriter, loc, shape, elem, dyn);
     };
-    if (checkProcesses && op.getExpertGridAttr())
-      checkProcessesAgree(rewriter, loc, op, tokens);
+    // An experts_on layer's rank first: its one-time check that the world
+    // has the grid's size comes before any other collective, so a wrong
+    // world is reported as such.
+    Value rank;
+    if (FlatSymbolRefAttr grid = op.getExpertGridAttr()) {
+      rank = shard::ProcessLinearIndexOp::create(rewriter, loc, grid);
+      if (checkProcesses)
+        checkProcessesAgree(rewriter, loc, op, tokens);
+    }
 
     SmallVector<Value> routeOuts = {empty({numTokens, k}, f32),
                                     empty({numTokens, k}, i32),
@@ -503,7 +514,7 @@ struct DecomposeMoE : OpRewritePattern<MoEOp> {
     SmallVector<Value> results = {
         op.getExpertGridAttr()
             ? combineProcessExperts(rewriter, loc, op, dispatch,
-                                    route.getWeights(), tokens)
+                                    route.getWeights(), tokens, rank)
             : combineExperts(rewriter, loc, op, dispatch, route.getWeights(),
                              tokens, slots)};
 

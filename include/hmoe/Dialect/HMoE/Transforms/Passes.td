@@ -46,18 +46,23 @@ def HMoEDecompose : Pass<"hmoe-decompose"> {
     (`shard.process_linear_index`, `shard.all_reduce`; lowered by
     `hmoe-convert-shard-to-mpi`).
 
+    Shared experts keep their whole weights on every process; each process
+    runs them on its share of the tokens, `[r T / R, (r + 1) T / R)`.
+
     With `process-checks`, such a layer first checks that every process was
     given the same token count, tokens and routing parameters (gate weights
-    and biases, selection biases, penalties, router scale): a process given
-    other tokens would add its experts' outputs for them into everyone's
-    sum, a silent wrong answer, and different token counts would make the
-    all-reduce erroneous. Each process fingerprints them (the sum, wrapping
-    in i64, of each element's bits times an odd weight of its position: any
-    one changed element changes it), the fingerprints `v` and their
-    complements `~v` are all-reduced by `max` (so `max(v) == ~max(~v)`
-    exactly when every process has the same `v`), and a `cf.assert` names
-    what differs. It reads the tokens and gate weights once per call and
-    costs one more all-reduce of six integers.
+    and biases, selection biases, penalties, router scale, the shared
+    experts' gate; not the shared experts' weights, which a per-call check
+    would read whole): a process given other tokens would add its experts'
+    outputs for them into everyone's sum, a silent wrong answer, and
+    different token counts would make the all-reduce erroneous. Each process
+    fingerprints them (the sum, wrapping in i64, of each element's bits
+    times an odd hash of its position: any one changed element changes it),
+    the fingerprints `v` and their complements `~v` are all-reduced by `max`
+    (so `max(v) == ~max(~v)` exactly when every process has the same `v`),
+    and a `cf.assert` names what differs. It reads the tokens and gate
+    weights once per call and costs one more all-reduce of six integers,
+    after the rank's one-time world-size check.
   }];
   let options = [
     Option<"processChecks", "process-checks", "bool", /*default=*/"true",
@@ -66,7 +71,7 @@ def HMoEDecompose : Pass<"hmoe-decompose"> {
   ];
   let dependentDialects = ["::mlir::cf::ControlFlowDialect",
                            "::mlir::hmoe::HMoEDialect",
-                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::scf::SCFDialect",
                            "::mlir::shard::ShardDialect",
                            "::mlir::tensor::TensorDialect"];
 }
