@@ -55,6 +55,7 @@ def ConvertHMoEToLinalg : Pass<"convert-hmoe-to-linalg"> {
     "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect",
     "::mlir::scf::SCFDialect",
+    "::mlir::shard::ShardDialect",
     "::mlir::tensor::TensorDialect",
     "::mlir::vector::VectorDialect",
   ];
@@ -97,6 +98,7 @@ def HMoEFuseDistance : Pass<"hmoe-fuse-distance"> {
     "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect",
     "::mlir::scf::SCFDialect",
+    "::mlir::shard::ShardDialect",
     "::mlir::tensor::TensorDialect",
     "::mlir::vector::VectorDialect",
   ];

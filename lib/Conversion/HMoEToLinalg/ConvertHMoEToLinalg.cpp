@@ -13,6 +13,7 @@
 #include "hmoe/Conversion/Passes.h"
 #include "hmoe/Dialect/HMoE/Transforms/Passes.h"
 
+#include "mlir/Dialect/Shard/IR/ShardDialect.h"
 #include "mlir/Transforms/DialectConversion.h"
 
 namespace mlir::hmoe {
@@ -84,10 +85,12 @@ struct ConvertWith : OpConversionPattern<OpTy> {
 };
 
 void addLegalOutputDialects(ConversionTarget &target) {
+  // (shard: an experts_on layer's collectives, for
+  // hmoe-convert-shard-to-mpi.)
   target.addLegalDialect<affine::AffineDialect, arith::ArithDialect,
                          linalg::LinalgDialect, math::MathDialect,
-                         scf::SCFDialect, tensor::TensorDialect,
-                         vector::VectorDialect>();
+                         scf::SCFDialect, shard::ShardDialect,
+                         tensor::TensorDialect, vector::VectorDialect>();
 }
 
 struct ConvertHMoEToLinalgPass

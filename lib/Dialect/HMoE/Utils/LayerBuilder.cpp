@@ -241,8 +241,8 @@ FailureOr<func::FuncOp> hmoe::buildLayerFunction(OpBuilder &builder,
       spec.fillOrder, spec.capacityRounding, builder.getArrayAttr(statAttrs),
       APFloat(spec.lambdaIntra), APFloat(spec.lambdaInter),
       /*expert_grid=*/
-          grid ? FlatSymbolRefAttr::get(grid.getSymNameAttr())
-               : FlatSymbolRefAttr());
+      grid ? FlatSymbolRefAttr::get(grid.getSymNameAttr())
+           : FlatSymbolRefAttr());
   func::ReturnOp::create(builder, loc, moe->getResults());
 
   // The op's own checks, then those of the grid it names (a function is
