@@ -351,10 +351,10 @@ void checkProcessesAgree(PatternRewriter &rewriter, Location loc, MoEOp op,
                          Value tokens) {
   Type i64 = rewriter.getI64Type();
   int64_t numTokens = op.getInput().getType().getDimSize(0);
-  Value count = arith::ConstantOp::create(
-      rewriter, loc, rewriter.getI64IntegerAttr(numTokens));
-  if (tokens)
-    count = arith::IndexCastOp::create(rewriter, loc, i64, tokens);
+  Value count =
+      tokens ? Value(arith::IndexCastOp::create(rewriter, loc, i64, tokens))
+             : Value(arith::ConstantOp::create(
+                   rewriter, loc, rewriter.getI64IntegerAttr(numTokens)));
   SmallVector<Value> routing;
   llvm::append_range(routing, op.getGateWeights());
   llvm::append_range(routing, op.getGateBiases());
