@@ -58,8 +58,8 @@ def main():
     ap.add_argument("--hidden", type=int, default=1024)
     ap.add_argument("--shared", type=int, default=0,
                     help="shared experts (FFN, hidden --hidden): whole on "
-                    "every process, each running them on its share of the "
-                    "tokens")
+                    "every process, each running its share of their hidden "
+                    "units")
     ap.add_argument("--repetitions", type=int, default=0,
                     help="calls per timing (0: 2e5 / (T + 50), 5 to 2000)")
     args = ap.parse_args()

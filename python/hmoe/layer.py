@@ -97,11 +97,15 @@ class Layer:
     top_m: int = 2
     capacity: Optional[float] = None
     # Shared experts (every token, never dropped): how many, their kind
-    # (None: the routed kind), hidden size, and a sigmoid gate u . x.
+    # (None: the routed kind), hidden size, a sigmoid gate u . x, and
+    # biases (b1 for ffn and linear, b2 for ffn; the IR text only: the
+    # LayerSpec has none).
     shared_experts: int = 0
     shared_kind: Optional[str] = None
     shared_hidden: int = 0
     shared_gate: bool = False
+    shared_b1: bool = False
+    shared_b2: bool = False
     fill_order: str = "token_order"      # token_order | choice_rank | score
     capacity_rounding: str = "ceil"      # ceil | hi_moe
     stats: List[str] = field(default_factory=list)
@@ -209,11 +213,17 @@ class Layer:
         kind = self.shared_expert_kind
         if kind == "linear":
             out = [("shared_w1", [S, D, D], t)]
+            if self.shared_b1:
+                out.append(("shared_b1", [S, D], t))
         else:
             out = [("shared_w1", [S, Hs, D], t)]
             if kind == "swiglu":
                 out.append(("shared_w_up", [S, Hs, D], t))
+            if self.shared_b1 and kind == "ffn":
+                out.append(("shared_b1", [S, Hs], t))
             out.append(("shared_w2", [S, D, Hs], t))
+            if self.shared_b2 and kind == "ffn":
+                out.append(("shared_b2", [S, D], t))
         if self.shared_gate:
             out.append(("shared_gate", [D], t))
         return out
@@ -264,6 +274,8 @@ class Layer:
         arguments are named and ordered like param_shapes (the expert
         weights one process's when expert_processes > 1)."""
         from . import compiler as c
+        if self.shared_b1 or self.shared_b2:
+            raise ValueError("a LayerSpec has no shared experts' biases")
         gates = [c.Gate(g.score, g.norm, g.k, g.activation, g.temperature,
                         g.renormalize, g.scale) for g in self.gates]
         levels = [c.Level(g, n, shared_gate=self.shared[l] and l > 0,
@@ -366,7 +378,8 @@ class Layer:
             else:
                 sk = "#hmoe.expert<linear>"
             sw = ", ".join(f"{n[len('shared_'):]} %{n} : {ty(shape_of[n], type_of[n])}"
-                           for n in ("shared_w1", "shared_w_up", "shared_w2", "shared_gate")
+                           for n in ("shared_w1", "shared_w_up", "shared_b1",
+                                     "shared_w2", "shared_b2", "shared_gate")
                            if n in shape_of)
             tail += f"\n      shared({sk}, {sw})"
         if self.capacity is not None:

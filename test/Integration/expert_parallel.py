@@ -29,8 +29,9 @@ from hmoe.run import (compare_with_reference, decisive_params,  # noqa: E402
 
 def cases():
     """(name, layer, T, seed): every strategy, capacity, biases, statistics,
-    shared experts (each process runs them on its share of the tokens),
-    2 and 4 processes, a token and no tokens."""
+    shared experts (each process runs its share of their hidden units, or,
+    for linear ones and R not dividing H, its share of the tokens), 2 and 4
+    processes, a token and no tokens."""
     yield ("flat_ffn/R=2", Layer(
         fanout=[8], gates=[Gate("linear", "softmax", k=2)], d=16,
         expert="ffn", hidden=8, stats=["load", "importance"],
@@ -67,6 +68,18 @@ def cases():
         fanout=[4], gates=[Gate("linear", k=2)], d=8, expert="ffn",
         hidden=4, shared_experts=1, shared_hidden=6, shared_gate=True,
         expert_processes=2), 1, 10)
+    yield ("shared_biases_split_hidden/R=2", Layer(
+        fanout=[4], gates=[Gate("linear", k=2)], d=8, expert="ffn",
+        hidden=4, shared_experts=2, shared_hidden=8, shared_b1=True,
+        shared_b2=True, shared_gate=True, expert_processes=2), 29, 11)
+    yield ("shared_uneven_hidden_three_tokens/R=4", Layer(
+        fanout=[8], gates=[Gate("linear", k=2)], d=8, expert="ffn",
+        hidden=4, shared_experts=1, shared_hidden=6, shared_b1=True,
+        shared_b2=True, expert_processes=4), 3, 12)
+    yield ("shared_linear_no_tokens/R=2", Layer(
+        fanout=[4], gates=[Gate("linear", k=2)], d=8, expert="ffn",
+        hidden=4, shared_experts=1, shared_kind="linear", shared_b1=True,
+        expert_processes=2), 0, 13)
     yield ("one_token/R=2", Layer(
         fanout=[4], gates=[Gate("linear", k=2)], d=8, expert="ffn",
         hidden=4, expert_processes=2), 1, 6)

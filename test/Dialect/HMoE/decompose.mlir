@@ -201,9 +201,10 @@ func.func @experts_on(%x: tensor<?x16xbf16>, %g: tensor<8x16xbf16>,
 
 // -----
 
-// Shared experts with experts_on: each process runs them on its share of
-// the tokens, [r T / 2, (r + 1) T / 2) (slots s * count + t - first, other
-// tokens -1), added into its partial before the all-reduce.
+// Shared experts with experts_on that have no hidden units (linear): each
+// process runs them on its share of the tokens, [r T / 2, (r + 1) T / 2)
+// (slots s * count + t - first, other tokens -1), added into its partial
+// before the all-reduce.
 // CHECK-LABEL: func.func @experts_on_shared
 // UNCHECKED-LABEL: func.func @experts_on_shared
 // CHECK: %[[RANK:.*]] = shard.process_linear_index on @ep : index
@@ -238,6 +239,51 @@ func.func @experts_on_shared(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>,
       level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
       experts(#hmoe.expert<linear>, w1 %a : tensor<4x16x16xf32>)
       shared(#hmoe.expert<linear>, w1 %s : tensor<1x16x16xf32>) experts_on @ep
+      -> tensor<?x16xf32>
+  return %y : tensor<?x16xf32>
+}
+
+// -----
+
+// Shared FFN experts with experts_on: each process runs its share of their
+// hidden units, [r H / 2, (r + 1) H / 2), on every token (a dense plan of
+// all T): those rows of W1 and entries of b1, those columns of W2, b2 on
+// process 0 only; added into its partial before the all-reduce.
+// CHECK-LABEL: func.func @experts_on_shared_hidden
+// UNCHECKED-LABEL: func.func @experts_on_shared_hidden
+// CHECK: %[[T:.*]] = tensor.dim %arg0, %c0 : tensor<?x16xf32>
+// CHECK: %[[RANK:.*]] = shard.process_linear_index on @ep : index
+// CHECK: %[[PARTIAL:.*]] = hmoe.combine %{{.*}} in_range : tensor<?x16xf32>, tensor<?x2xi32>, tensor<?x2xf32> -> tensor<?x16xf32>
+// CHECK: %[[H0:.*]] = arith.muli %[[RANK]], %c4 : index
+// CHECK: %[[W1:.*]] = tensor.extract_slice %arg3[0, %[[H0]], 0] [2, 4, 16] [1, 1, 1] : tensor<2x8x16xf32> to tensor<2x4x16xf32>
+// CHECK: %[[B1:.*]] = tensor.extract_slice %arg4[0, %[[H0]]] [2, 4] [1, 1] : tensor<2x8xf32> to tensor<2x4xf32>
+// CHECK: %[[W2:.*]] = tensor.extract_slice %arg5[0, 0, %[[H0]]] [2, 16, 4] [1, 1, 1] : tensor<2x16x8xf32> to tensor<2x16x4xf32>
+// CHECK: %[[FIRST:.*]] = arith.cmpi eq, %[[RANK]], %c0 : index
+// CHECK: %[[B2:.*]] = tensor.generate
+// CHECK: %[[B2E:.*]] = tensor.extract %arg6[%{{.*}}, %{{.*}}] : tensor<2x16xf32>
+// CHECK: arith.select %[[FIRST]], %[[B2E]], %{{.*}} : f32
+// CHECK: } : tensor<2x16xf32>
+// CHECK: %[[PLAN:.*]] = tensor.generate
+// CHECK: arith.remui %{{.*}}, %[[T]] : index
+// CHECK: %[[SHARED:.*]] = hmoe.experts %arg0 : tensor<?x16xf32>, %[[PLAN]] : tensor<?xi32>, %{{.*}} : tensor<3xi32>
+// CHECK-NEXT: experts(#hmoe.expert<ffn, activation = gelu, hidden = 4>, w1 %[[W1]] : tensor<2x4x16xf32>, b1 %[[B1]] : tensor<2x4xf32>, w2 %[[W2]] : tensor<2x16x4xf32>, b2 %[[B2]] : tensor<2x16xf32>) in_range
+// CHECK: %[[SHAREDSUM:.*]] = hmoe.combine %[[SHARED]], %{{.*}}, %{{.*}} in_range
+// CHECK: %[[BOTH:.*]] = tensor.generate
+// CHECK: tensor.extract %[[PARTIAL]]
+// CHECK: tensor.extract %[[SHAREDSUM]]
+// CHECK: shard.all_reduce %[[BOTH]] on @ep grid_axes = [0] : tensor<?x16xf32> -> tensor<?x16xf32>
+shard.grid @ep(shape = 2)
+func.func @experts_on_shared_hidden(%x: tensor<?x16xf32>,
+    %g: tensor<8x16xf32>, %a: tensor<4x16x16xf32>, %s1: tensor<2x8x16xf32>,
+    %sb1: tensor<2x8xf32>, %s2: tensor<2x16x8xf32>, %sb2: tensor<2x16xf32>)
+    -> tensor<?x16xf32> {
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<4x16x16xf32>)
+      shared(#hmoe.expert<ffn, activation = gelu, hidden = 8>,
+             w1 %s1 : tensor<2x8x16xf32>, b1 %sb1 : tensor<2x8xf32>,
+             w2 %s2 : tensor<2x16x8xf32>, b2 %sb2 : tensor<2x16xf32>)
+      experts_on @ep
       -> tensor<?x16xf32>
   return %y : tensor<?x16xf32>
 }

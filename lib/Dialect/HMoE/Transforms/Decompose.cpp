@@ -30,20 +30,33 @@ Value generate(OpBuilder &b, Location loc, RankedTensorType type,
       });
 }
 
+/// The shared experts a stage runs: their kind and weights, the layer's
+/// (`of`) or an experts_on process's share of their hidden units.
+struct SharedExperts {
+  ExpertAttr kind;
+  Value w1, wUp, b1, w2, b2;
+
+  static SharedExperts of(MoEOp op) {
+    return {op.getSharedExpertAttr(), op.getSharedW1(), op.getSharedWUp(),
+            op.getSharedB1(),         op.getSharedW2(), op.getSharedB2()};
+  }
+};
+
 /// The shared experts' gated outputs summed in f32 ([T, D_out]): one more
 /// expert stage whose plan is dense, expert s holding every token (slots
 /// s * T + t), combined with weight g(t) (1, or sigmoid(u . x_t) with the
 /// shared gate u). With `first`, only the tokens [first, first + count)
 /// (slots s * count + t - first; the other rows 0): an experts_on process's
-/// share.
+/// share of the tokens.
 Value sharedExpertsSum(PatternRewriter &rewriter, Location loc, MoEOp op,
-                       Value tokens, Value first = {}, Value count = {}) {
+                       const SharedExperts &experts, Value tokens,
+                       Value first = {}, Value count = {}) {
   Type f32 = rewriter.getF32Type(), i32 = rewriter.getI32Type();
   Value input = op.getInput();
   auto inType = op.getInput().getType();
   int64_t numTokens = inType.getDimSize(0);
   int64_t numShared =
-      cast<RankedTensorType>(op.getSharedW1().getType()).getDimSize(0);
+      cast<RankedTensorType>(experts.w1.getType()).getDimSize(0);
   auto outType = op.getOutput().getType();
   int64_t dOut = outType.getDimSize(1);
   bool dynamic = ShapedType::isDynamic(numTokens);
@@ -120,9 +133,8 @@ Value sharedExpertsSum(PatternRewriter &rewriter, Location loc, MoEOp op,
       });
   auto shared = ExpertsOp::create(
       rewriter, loc, RankedTensorType::get({slots, dOut}, f32), input,
-      slotToken, offsets, op.getSharedExpertAttr(), op.getSharedW1(),
-      op.getSharedWUp(), op.getSharedB1(), op.getSharedW2(), op.getSharedB2(),
-      /*in_range=*/true);
+      slotToken, offsets, experts.kind, experts.w1, experts.wUp, experts.b1,
+      experts.w2, experts.b2, /*in_range=*/true);
   // The dense plan is in range by construction: no run-time scan of it.
   return CombineOp::create(rewriter, loc, outType.clone(f32),
                            shared.getOutput(), slotOf, weights,
@@ -151,7 +163,8 @@ Value addAndRound(PatternRewriter &rewriter, Location loc,
 /// the layer's type.
 Value addSharedExperts(PatternRewriter &rewriter, Location loc, MoEOp op,
                        Value routed, Value tokens) {
-  Value shared = sharedExpertsSum(rewriter, loc, op, tokens);
+  Value shared =
+      sharedExpertsSum(rewriter, loc, op, SharedExperts::of(op), tokens);
   return addAndRound(rewriter, loc, op.getOutput().getType(), routed, shared,
                      tokens);
 }
@@ -179,6 +192,63 @@ Value combineExperts(PatternRewriter &rewriter, Location loc, MoEOp op,
       CombineOp::create(rewriter, loc, outType.clone(f32), experts.getOutput(),
                         dispatch.getSlotOf(), weights);
   return addSharedExperts(rewriter, loc, op, routed, tokens);
+}
+
+/// Process `rank` of `processes`' share of the shared experts' hidden
+/// units, [r H / R, (r + 1) H / R): those rows of W1 (and W_up) and entries
+/// of b1, those columns of W2, and b2 on process 0 alone (zero elsewhere).
+/// Each hidden unit's activation is its own, so the processes' outputs sum
+/// to the whole experts' and each reads 1 / R of their weights. None for
+/// linear experts (no hidden units) or when R does not divide H.
+std::optional<SharedExperts> hiddenShare(PatternRewriter &rewriter,
+                                         Location loc, MoEOp op, Value rank,
+                                         int64_t processes) {
+  SharedExperts whole = SharedExperts::of(op);
+  int64_t hidden = whole.kind.getHidden();
+  if (whole.kind.getKind() == ExpertKind::Linear || hidden % processes != 0)
+    return std::nullopt;
+  int64_t share = hidden / processes;
+  OpFoldResult offset = arith::MulIOp::create(rewriter, loc, rank,
+                                              arith::ConstantIndexOp::create(
+                                                  rewriter, loc, share))
+                            .getResult();
+  // The slice of `weight` at `offset` along dimension `dim`, `share` wide.
+  auto slice = [&](Value weight, unsigned dim) -> Value {
+    if (!weight)
+      return weight;
+    auto type = cast<RankedTensorType>(weight.getType());
+    SmallVector<OpFoldResult> offsets(type.getRank(), rewriter.getIndexAttr(0)),
+        sizes, strides(type.getRank(), rewriter.getIndexAttr(1));
+    for (int64_t size : type.getShape())
+      sizes.push_back(rewriter.getIndexAttr(size));
+    offsets[dim] = offset;
+    sizes[dim] = rewriter.getIndexAttr(share);
+    return tensor::ExtractSliceOp::create(rewriter, loc, weight, offsets, sizes,
+                                          strides);
+  };
+  SharedExperts mine = {ExpertAttr::get(op.getContext(), whole.kind.getKind(),
+                                        whole.kind.getActivation(), share),
+                        slice(whole.w1, 1),
+                        slice(whole.wUp, 1),
+                        slice(whole.b1, 1),
+                        slice(whole.w2, 2),
+                        whole.b2};
+  if (whole.b2) {
+    auto type = cast<RankedTensorType>(whole.b2.getType());
+    Value first =
+        arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq, rank,
+                              arith::ConstantIndexOp::create(rewriter, loc, 0));
+    mine.b2 =
+        generate(rewriter, loc, type, {},
+                 [&](OpBuilder &b, Location l, ValueRange ivs) -> Value {
+                   Value zero = arith::ConstantOp::create(
+                       b, l, b.getFloatAttr(type.getElementType(), 0.0));
+                   return arith::SelectOp::create(
+                       b, l, first,
+                       tensor::ExtractOp::create(b, l, whole.b2, ivs), zero);
+                 });
+  }
+  return mine;
 }
 
 /// The routed experts of an `experts_on` layer as this process runs them:
@@ -245,27 +315,38 @@ Value combineProcessExperts(PatternRewriter &rewriter, Location loc, MoEOp op,
   Value partial =
       CombineOp::create(rewriter, loc, outType.clone(f32), outputs.getOutput(),
                         slotOf, weights, /*in_range=*/true);
-  // Shared experts (their weights on every process): each process runs
-  // them on its share of the tokens, [r T / R, (r + 1) T / R), into its
+  // Shared experts (their weights whole on every process): each process
+  // runs its share of their hidden units on every token, or, where they
+  // cannot be split so (linear experts, R not dividing H), the whole
+  // experts on its share of the tokens, [r T / R, (r + 1) T / R); into its
   // partial. (None with a static T = 0: see combineExperts.)
   if (op.getSharedExpertAttr() && numTokens != 0) {
     int64_t numExperts =
         cast<RankedTensorType>(offsets.getType()).getDimSize(0) - 1;
-    Value processes =
-        arith::ConstantIndexOp::create(rewriter, loc, numExperts / perProcess);
-    Value t = tokens ? tokens
-                     : arith::ConstantIndexOp::create(rewriter, loc, numTokens);
-    auto bound = [&](Value process) -> Value {
-      return arith::DivUIOp::create(
-          rewriter, loc, arith::MulIOp::create(rewriter, loc, process, t),
-          processes);
-    };
-    Value firstToken = bound(rank);
-    Value endToken = bound(arith::AddIOp::create(
-        rewriter, loc, rank, arith::ConstantIndexOp::create(rewriter, loc, 1)));
-    Value shared = sharedExpertsSum(
-        rewriter, loc, op, tokens, firstToken,
-        arith::SubIOp::create(rewriter, loc, endToken, firstToken));
+    int64_t numProcesses = numExperts / perProcess;
+    Value shared;
+    if (std::optional<SharedExperts> share =
+            hiddenShare(rewriter, loc, op, rank, numProcesses)) {
+      shared = sharedExpertsSum(rewriter, loc, op, *share, tokens);
+    } else {
+      Value processes =
+          arith::ConstantIndexOp::create(rewriter, loc, numProcesses);
+      Value t = tokens
+                    ? tokens
+                    : arith::ConstantIndexOp::create(rewriter, loc, numTokens);
+      auto bound = [&](Value process) -> Value {
+        return arith::DivUIOp::create(
+            rewriter, loc, arith::MulIOp::create(rewriter, loc, process, t),
+            processes);
+      };
+      Value firstToken = bound(rank);
+      Value endToken = bound(arith::AddIOp::create(
+          rewriter, loc, rank,
+          arith::ConstantIndexOp::create(rewriter, loc, 1)));
+      shared = sharedExpertsSum(
+          rewriter, loc, op, SharedExperts::of(op), tokens, firstToken,
+          arith::SubIOp::create(rewriter, loc, endToken, firstToken));
+    }
     partial =
         addAndRound(rewriter, loc, cast<RankedTensorType>(partial.getType()),
                     partial, shared, tokens);

@@ -185,7 +185,8 @@ def HMoE_MoEOp : HMoE_Op<"moe", [Pure, AttrSizedOperandSegments,
     own experts on the tokens sent to them, and the output is the sum of
     the processes' partial outputs (`shard.all_reduce`, f32): the layer's
     output, on every process. Shared experts' weights are whole on every
-    process, each running them on its share of the tokens. The tokens,
+    process, each running its share of their hidden units (or, for linear
+    ones and R not dividing H, of the tokens). The tokens,
     routing parameters and shared experts must be the same on every process
     (checked at run time but for the shared experts' weights:
     `hmoe-decompose{process-checks}`, the pipelines' `runtime-checks`).

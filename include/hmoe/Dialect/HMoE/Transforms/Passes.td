@@ -47,7 +47,12 @@ def HMoEDecompose : Pass<"hmoe-decompose"> {
     `hmoe-convert-shard-to-mpi`).
 
     Shared experts keep their whole weights on every process; each process
-    runs them on its share of the tokens, `[r T / R, (r + 1) T / R)`.
+    runs its share of their hidden units, `[r H / R, (r + 1) H / R)` (those
+    rows of W1 / W_up and b1, columns of W2; b2 on process 0), on every
+    token: the partial outputs sum to the experts' and each process reads
+    1 / R of their weights. Linear shared experts, and those whose H is not
+    a multiple of R, run whole on the process's share of the tokens,
+    `[r T / R, (r + 1) T / R)`.
 
     With `process-checks`, such a layer first checks that every process was
     given the same token count, tokens and routing parameters (gate weights
