@@ -207,6 +207,15 @@ int main(void) {
   // CHECK: diagnostic: the layer's experts go on the grid @experts_2, but the module has another symbol of that name; expected shard.grid @experts_2(shape = 2)
   // CHECK: name taken: <null>
   mlirModuleDestroy(takenModule);
+  // The name is a grid, of another shape.
+  MlirModule otherGridModule = mlirModuleCreateParse(
+      ctx, mlirStringRefCreateFromCString("shard.grid @experts_2(shape = 4)"));
+  taken.name = mlirStringRefCreateFromCString("spread");
+  MlirOperation otherGridFunc = hmoeLayerBuild(otherGridModule, loc, &taken);
+  fprintf(stderr, "grid of another shape: %s\n", mlirOperationIsNull(otherGridFunc) ? "<null>" : "built");
+  // CHECK: diagnostic: the layer's experts go on the grid @experts_2, but the module has a grid of that name of shape 4; expected shard.grid @experts_2(shape = 2)
+  // CHECK: grid of another shape: <null>
+  mlirModuleDestroy(otherGridModule);
 
   // The printed layer parses back in a fresh module.
   MlirModule reparsed = mlirModuleCreateParse(ctx, mlirStringRefCreate(text.data, text.size));

@@ -1582,6 +1582,19 @@ func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<2x16x16xf32>
 
 // -----
 
+// A grid of no processes (the verifier divided by it: SIGFPE).
+shard.grid @ep(shape = 0)
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<4x16x16xf32>) {
+  // expected-error @below {{experts_on @ep has 0 processes; expected shard.grid @ep(shape = R) with R >= 1}}
+  %y = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<4x16x16xf32>) experts_on @ep
+      -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
 shard.grid @ep(shape = 3)
 func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<4x16x16xf32>) {
   // expected-error @below {{spreads 8 experts over the 3 processes of @ep; expected a number of processes that divides the experts}}

@@ -532,6 +532,10 @@ LogicalResult MoEOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
                          << " is not a one-dimensional grid of static size; "
                             "expected shard.grid "
                          << name << "(shape = R)";
+  if (shape[0] < 1)
+    return emitOpError() << "experts_on " << name << " has " << shape[0]
+                         << " processes; expected shard.grid " << name
+                         << "(shape = R) with R >= 1";
   FailureOr<RoutingTree> tree = getRoutingTree();
   if (failed(tree))
     return failure();

@@ -79,10 +79,25 @@ static LogicalResult expertGrid(OpBuilder &builder, Location loc,
     grid = dyn_cast<shard::GridOp>(existing);
     if (grid && grid.getShape() == ArrayRef<int64_t>{processes})
       return success();
-    return emitError(loc) << "the layer's experts go on the grid @" << name
-                          << ", but the module has another symbol of that "
-                             "name; expected shard.grid @"
-                          << name << "(shape = " << processes << ")";
+    InFlightDiagnostic diag = emitError(loc)
+                              << "the layer's experts go on the grid @" << name
+                              << ", but the module has ";
+    if (grid) {
+      diag << "a grid of that name of shape ";
+      llvm::interleave(
+          grid.getShape(), diag,
+          [&](int64_t size) {
+            if (ShapedType::isDynamic(size))
+              diag << "?";
+            else
+              diag << size;
+          },
+          "x");
+    } else {
+      diag << "another symbol of that name";
+    }
+    return diag << "; expected shard.grid @" << name << "(shape = " << processes
+                << ")";
   }
   grid =
       shard::GridOp::create(builder, loc, name, ArrayRef<int64_t>{processes});
