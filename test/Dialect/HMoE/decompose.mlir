@@ -144,8 +144,9 @@ func.func @per_group_bf16(%x: tensor<?x16xbf16>, %g: tensor<8x16xbf16>, %rs: ten
 // CHECK: %[[E:.*]] = tensor.extract %arg0[%[[I]], %[[J]]] : tensor<?x16xbf16>
 // CHECK: arith.bitcast %[[E]] : bf16 to i16
 // CHECK: arith.extui %{{.*}} : i16 to i64
-// CHECK: arith.index_cast %[[I]] : index to i64
-// CHECK: arith.index_cast %[[J]] : index to i64
+// CHECK: %[[ROW:.*]] = arith.muli %[[I]], %{{.*}} : index
+// CHECK: %[[LINEAR:.*]] = arith.addi %[[ROW]], %[[J]] : index
+// CHECK: arith.index_cast %[[LINEAR]] : index to i64
 // CHECK: arith.shrui
 // CHECK: arith.xori
 // CHECK: arith.ori %{{.*}}, %c1_i64 : i64

@@ -364,11 +364,21 @@ Value combineProcessExperts(PatternRewriter &rewriter, Location loc, MoEOp op,
                   });
 }
 
+/// One round of splitmix64's finalizer: a bijection of 64-bit words.
+uint64_t mix64(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
 /// A fingerprint of `values` (float tensors of any rank): the sum, wrapping
 /// in i64, of each element's bits times a weight that is a hash of its
-/// position and tensor (made odd: any one changed element changes the sum,
-/// since an odd weight is invertible modulo 2^64, and no affine pattern of
-/// changes cancels as it would with affine weights).
+/// tensor and its position in it, made odd (any one changed element
+/// changes the sum: an odd weight is invertible modulo 2^64). The hash
+/// takes the row-major linear index, so that no two positions of a tensor
+/// share a weight (an affine combination of the indices did, (i, j) and
+/// (i + 5, j - 3): swapping those two elements went unseen), and a seed per
+/// tensor.
 Value fingerprint(OpBuilder &b, Location loc, ValueRange values) {
   Type i64 = b.getI64Type();
   auto constant = [&](OpBuilder &nb, Location l, uint64_t v) -> Value {
@@ -378,7 +388,7 @@ Value fingerprint(OpBuilder &b, Location loc, ValueRange values) {
   const uint64_t golden = 0x9E3779B97F4A7C15ull;
   Value sum = constant(b, loc, 0);
   for (auto indexed : llvm::enumerate(values)) {
-    uint64_t n = indexed.index();
+    uint64_t seed = mix64(indexed.index() + 1);
     Value value = indexed.value();
     auto type = cast<RankedTensorType>(value.getType());
     int64_t rank = type.getRank();
@@ -399,18 +409,20 @@ Value fingerprint(OpBuilder &b, Location loc, ValueRange values) {
                                                 element);
           if (width < 64)
             bits = arith::ExtUIOp::create(nb, l, i64, bits);
-          // The position: the tensor's number and each index times a
-          // distinct odd multiplier, then one xor-shift-multiply round (of
-          // splitmix64's finalizer): not affine, and cheap (the check runs
-          // on every call).
-          Value z = constant(nb, l, (n + 1) * golden);
-          for (int64_t d = 0; d < rank; ++d) {
-            Value index = arith::IndexCastOp::create(nb, l, i64, ivs[d]);
-            z = arith::AddIOp::create(
-                nb, l, z,
-                arith::MulIOp::create(nb, l, index,
-                                      constant(nb, l, golden * (2 * d + 3))));
-          }
+          // The weight: splitmix64's state for the linear index (seed +
+          // index * golden) through one xor-shift-multiply round of its
+          // finalizer (a bijection: distinct indices, distinct words), then
+          // made odd. Cheap: the check runs on every call.
+          Value linear =
+              ivs.empty() ? arith::ConstantIndexOp::create(nb, l, 0) : ivs[0];
+          for (int64_t d = 1; d < rank; ++d)
+            linear = arith::AddIOp::create(
+                nb, l, arith::MulIOp::create(nb, l, linear, upper[d]), ivs[d]);
+          Value z = arith::AddIOp::create(
+              nb, l, constant(nb, l, seed),
+              arith::MulIOp::create(
+                  nb, l, arith::IndexCastOp::create(nb, l, i64, linear),
+                  constant(nb, l, golden)));
           z = arith::XOrIOp::create(
               nb, l, z, arith::ShRUIOp::create(nb, l, z, constant(nb, l, 31)));
           z = arith::MulIOp::create(nb, l, z,

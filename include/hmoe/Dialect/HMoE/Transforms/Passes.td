@@ -62,7 +62,9 @@ def HMoEDecompose : Pass<"hmoe-decompose"> {
     outputs for them into everyone's sum, a silent wrong answer, and
     different token counts would make the all-reduce erroneous. Each process
     fingerprints them (the sum, wrapping in i64, of each element's bits
-    times an odd hash of its position: any one changed element changes it),
+    times an odd hash of its tensor and linear index: any one changed
+    element changes it, and no two positions share a weight, so swapped
+    elements do too),
     the fingerprints `v` and their complements `~v` are all-reduced by `max`
     (so `max(v) == ~max(~v)` exactly when every process has the same `v`),
     and a `cf.assert` names what differs. It reads the tokens and gate
