@@ -4,9 +4,11 @@
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 
+#include <chrono>
 #include <cstdlib>
 #include <dlfcn.h>
 #include <mutex>
+#include <thread>
 #include <type_traits>
 
 #ifdef HMOE_MPI_INCLUDE
@@ -124,8 +126,13 @@ void hmoe::runtime::abortMPIIfRunning(int code) {
   int initialized = 0, finalized = 0;
   functions->initialized(&initialized);
   functions->finalized(&finalized);
-  if (initialized && !finalized)
+  if (initialized && !finalized) {
+    // The caller has just written why to stderr: give mpiexec's forwarder
+    // time to pass it on before the abort tears the job down (under load
+    // Hydra ended the process first and the message was lost).
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
     functions->abort(MPI_COMM_WORLD, code);
+  }
 #else
   (void)code;
 #endif

@@ -152,23 +152,38 @@ def changed_element(value):
     return changed
 
 
+def swapped_elements(value):
+    """value with x[0, 3] and x[5, 0] swapped: the same multiset of values
+    (an affine hash of the indices, 3 i + 5 j, weighted both alike and
+    missed the swap)."""
+    swapped = value.copy()
+    swapped[0, 3], swapped[5, 0] = value[5, 0], value[0, 3]
+    return swapped
+
+
 def check_failures(args):
     """What a user gets wrong: a world of 3 processes for a layer spread over
     2 (every process stops with the layer's run-time error, none computes);
     one process of 2 missing its weights (its error ends the job: the other
     must not wait in the all-reduce for ever); processes given different
-    token counts, tokens (one bit of one element) or gate weights (a silent
-    wrong sum without the layer's process checks)."""
+    token counts, tokens (one bit of one element, or two elements swapped)
+    or gate weights (a silent wrong sum without the layer's process
+    checks)."""
     layer = Layer(fanout=[4], gates=[Gate("linear", k=2)], d=8, expert="ffn",
                   hidden=4, expert_processes=2, selection_bias=[True],
                   shared_experts=1, shared_hidden=4, shared_gate=True)
     layer.dtype = args.dtype or "f32"
-    params = layer.random_params(5, 11)
+    tokens = 6
+    params = layer.random_params(tokens, 11)
     for title, processes, slices, mismatch in (
             ("world of 3", 3, 3, None),
             ("process 1 without weights", 2, 1, None),
+            ("process 1 with narrower tokens", 2, None,
+             ("x", lambda x: x[:, :-1])),
             ("process 1 with fewer tokens", 2, None, ("x", lambda x: x[:-1])),
             ("process 1 with another token", 2, None, ("x", changed_element)),
+            ("process 1 with two token elements swapped", 2, None,
+             ("x", swapped_elements)),
             ("process 1 with other gate weights", 2, None,
              ("gate0", changed_element)),
             ("process 1 with another selection bias", 2, None,
@@ -176,7 +191,7 @@ def check_failures(args):
             ("process 1 with another shared experts' gate", 2, None,
              ("shared_gate", changed_element))):
         with tempfile.TemporaryDirectory() as workdir:
-            proc, _ = run_processes(args, layer, params, 5, workdir,
+            proc, _ = run_processes(args, layer, params, tokens, workdir,
                                     processes, slices, mismatch)
         print(f"{title}: exit status {proc.returncode}")
         for line in sorted(set(proc.stderr.splitlines())):

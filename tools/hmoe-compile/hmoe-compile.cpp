@@ -104,6 +104,7 @@ static constexpr const char *kCheckFailedSource = R"c(
 #include <stdlib.h>
 #ifdef HMOE_MPI
 #include <mpi.h>
+#include <time.h>
 #endif
 void hmoe_check_failed(const char *message) {
   fprintf(stderr, "hmoe: error: run-time check failed: %s\n", message);
@@ -114,8 +115,13 @@ void hmoe_check_failed(const char *message) {
   int started = 0, finished = 0;
   MPI_Initialized(&started);
   MPI_Finalized(&finished);
-  if (started && !finished)
+  if (started && !finished) {
+    // Time for mpiexec to pass the message on before the abort ends the
+    // job (it can end the process first).
+    struct timespec pause = {0, 200000000};
+    nanosleep(&pause, NULL);
     MPI_Abort(MPI_COMM_WORLD, 1);
+  }
 #endif
   _Exit(1);
 }

@@ -403,18 +403,20 @@ int main(int argc, char **argv) {
   std::vector<npy::Array> arrays;
   for (auto [i, tensor] : llvm::enumerate(inputTypes)) {
     std::string what = ("argument #" + llvm::Twine(i)).str();
-    auto array = npy::read(filePath(forRank(inputs[i]), "input"));
+    // The process's own path in messages: which process's file is wrong.
+    std::string input = forRank(inputs[i]);
+    auto array = npy::read(filePath(input, "input"));
     if (!array)
       fatal(what + ": " + llvm::toString(array.takeError()));
     if (array->dtype != *dtypeOf(tensor.getElementType()))
-      fatal(what + " (" + inputs[i] + ") is " + npy::name(array->dtype) +
-            "; @" + functionName + " expects " + typeString(tensor));
+      fatal(what + " (" + input + ") is " + npy::name(array->dtype) + "; @" +
+            functionName + " expects " + typeString(tensor));
     bool shapeOk = array->shape.size() == (size_t)tensor.getRank();
     for (int64_t d = 0; shapeOk && d < tensor.getRank(); ++d)
       shapeOk =
           tensor.isDynamicDim(d) || tensor.getDimSize(d) == array->shape[d];
     if (!shapeOk)
-      fatal(what + " (" + inputs[i] + ") has shape [" +
+      fatal(what + " (" + input + ") has shape [" +
             llvm::join(
                 llvm::map_range(array->shape,
                                 [](int64_t d) { return std::to_string(d); }),

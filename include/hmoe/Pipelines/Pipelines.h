@@ -37,7 +37,9 @@ struct LowerToCPUOptions : public PassPipelineOptions<LowerToCPUOptions> {
           "parameters: one more all-reduce per call); a failed check calls "
           "hmoe_check_failed(message). With gpu-mapped, the GPU pipeline's "
           "checks (index operands in GPU block loops). An experts_on layer's "
-          "world-size and MPI return-code checks stay without it"),
+          "world-size and MPI return-code checks stay without it; without "
+          "it, processes given different token counts fail in MPI or wait "
+          "for ever"),
       llvm::cl::init(true)};
   PassOptions::Option<bool> intoEntries{
       *this, "into-entries",

@@ -34,11 +34,12 @@ FailureOr<int64_t> worldGridSize(Operation *op, FlatSymbolRefAttr name,
   if (!grid)
     return op->emitOpError() << "names no shard.grid " << name;
   ArrayRef<int64_t> shape = grid.getShape();
-  if (shape.size() != 1 || ShapedType::isDynamic(shape[0]))
+  if (shape.size() != 1 || ShapedType::isDynamic(shape[0]) || shape[0] < 1)
     return op->emitOpError()
            << "on " << name
            << ": hmoe-convert-shard-to-mpi lowers collectives over a "
-              "one-dimensional grid of static size (the MPI world) only";
+              "one-dimensional grid of static size, at least 1 (the MPI "
+              "world) only";
   return shape[0];
 }
 
@@ -114,13 +115,17 @@ LogicalResult lowerProcessIndex(IRRewriter &rewriter,
     Value worldSize = memref::LoadOp::create(b, l, all, ValueRange{c0});
     Value expected = arith::ConstantOp::create(
         b, l, b.getI32IntegerAttr(static_cast<int32_t>(size)));
-    cf::AssertOp::create(b, l,
-                         arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
-                                               worldSize, expected),
-                         ("the MPI world must have the " + Twine(size) +
-                          " processes of shard.grid @" + op.getGrid() +
-                          " (one per part of the experts)")
-                             .str());
+    cf::AssertOp::create(
+        b, l,
+        arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, worldSize,
+                              expected),
+        (size == 1 ? "the MPI world must have the 1 process "
+                     "of shard.grid @" +
+                         op.getGrid() + " (it holds all the experts)"
+                   : "the MPI world must have the " + Twine(size) +
+                         " processes of shard.grid @" + op.getGrid() +
+                         " (one per part of the experts)")
+            .str());
     memref::StoreOp::create(b, l, one, flag, ValueRange{});
     scf::YieldOp::create(b, l);
   });
@@ -218,18 +223,39 @@ struct HMoEConvertShardToMPIPass
       return;
     }
     bool failedAny = false;
+    // Every grid is the one MPI world: the first grid's size, for the
+    // others to match (a module on grids of 2 and 4 processes could never
+    // run; its world-size checks failed only at run time).
+    FlatSymbolRefAttr firstGrid;
+    int64_t worldSize = 0;
+    auto sizeOf = [&](Operation *op,
+                      FlatSymbolRefAttr name) -> FailureOr<int64_t> {
+      FailureOr<int64_t> size = worldGridSize(op, name, tables);
+      if (failed(size))
+        return failure();
+      if (!firstGrid) {
+        firstGrid = name;
+        worldSize = *size;
+      } else if (*size != worldSize) {
+        return op->emitOpError()
+               << "on " << name << " of " << *size << " processes, but "
+               << firstGrid << " of this module has " << worldSize
+               << "; expected grids of one size (each is the whole MPI "
+                  "world)";
+      }
+      return size;
+    };
     for (Operation *op : ops) {
       LogicalResult lowered =
           TypeSwitch<Operation *, LogicalResult>(op)
               .Case([&](shard::ProcessLinearIndexOp index) {
-                FailureOr<int64_t> size =
-                    worldGridSize(op, index.getGridAttr(), tables);
+                FailureOr<int64_t> size = sizeOf(op, index.getGridAttr());
                 return failed(size)
                            ? failure()
                            : lowerProcessIndex(rewriter, index, *size, tables);
               })
               .Case([&](shard::AllReduceOp reduce) {
-                if (failed(worldGridSize(op, reduce.getGridAttr(), tables)))
+                if (failed(sizeOf(op, reduce.getGridAttr())))
                   return failure();
                 return lowerAllReduce(rewriter, reduce);
               })

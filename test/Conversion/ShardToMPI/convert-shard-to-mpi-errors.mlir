@@ -3,13 +3,36 @@
 
 // What the pass does not lower: an error at the op. With gpu (the GPU
 // pipelines), every shard op is an error at the op saying why.
-// GPU-COUNT-5: op comes from an experts_on layer: expert parallelism is lowered for the CPU only (hmoe-lower-to-cpu without gpu-mapped)
+// GPU-COUNT-8: op comes from an experts_on layer: expert parallelism is lowered for the CPU only (hmoe-lower-to-cpu without gpu-mapped)
 
 shard.grid @grid(shape = 2x2)
 func.func @f() -> index {
-  // expected-error @below {{'shard.process_linear_index' op on @grid: hmoe-convert-shard-to-mpi lowers collectives over a one-dimensional grid of static size (the MPI world) only}}
+  // expected-error @below {{'shard.process_linear_index' op on @grid: hmoe-convert-shard-to-mpi lowers collectives over a one-dimensional grid of static size, at least 1 (the MPI world) only}}
   %i = shard.process_linear_index on @grid : index
   return %i : index
+}
+
+// -----
+
+// A grid of no processes (its world-size check could never pass).
+shard.grid @none(shape = 0)
+func.func @f() -> index {
+  // expected-error @below {{'shard.process_linear_index' op on @none: hmoe-convert-shard-to-mpi lowers collectives over a one-dimensional grid of static size, at least 1 (the MPI world) only}}
+  %i = shard.process_linear_index on @none : index
+  return %i : index
+}
+
+// -----
+
+// Grids of two sizes: each is the whole MPI world, which has one.
+shard.grid @two(shape = 2)
+shard.grid @four(shape = 4)
+func.func @f(%t: tensor<8xf32>) -> (index, tensor<8xf32>) {
+  %i = shard.process_linear_index on @two : index
+  // expected-error @below {{'shard.all_reduce' op on @four of 4 processes, but @two of this module has 2; expected grids of one size (each is the whole MPI world)}}
+  %s = shard.all_reduce %t on @four grid_axes = [0]
+      : tensor<8xf32> -> tensor<8xf32>
+  return %i, %s : index, tensor<8xf32>
 }
 
 // -----

@@ -99,3 +99,14 @@ module attributes {dlti.map = #dlti.map<"other" = 1 : i32>} {
     return %most, %least : tensor<4xi64>, tensor<4xi64>
   }
 }
+
+// -----
+
+// A grid of one process: the world-size check says "1 process".
+// CHECK-LABEL: func.func @one
+// CHECK: cf.assert %{{.*}}, "the MPI world must have the 1 process of shard.grid @solo (it holds all the experts)"
+shard.grid @solo(shape = 1)
+func.func @one() -> index {
+  %rank = shard.process_linear_index on @solo : index
+  return %rank : index
+}
