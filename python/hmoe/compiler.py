@@ -223,7 +223,11 @@ def _number(value, what, kind, convert, optional):
 
 
 def _int(value, what, optional=False):
-    return _number(value, what, numbers.Integral, int, optional)
+    value = _number(value, what, numbers.Integral, int, optional)
+    # The C++ side holds int64_t (a larger one failed as std::bad_cast).
+    if value is not None and not -2**63 <= value < 2**63:
+        raise OverflowError(f"{what}: {value} does not fit in 64 bits")
+    return value
 
 
 def _real(value, what, optional=False):

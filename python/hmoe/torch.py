@@ -51,9 +51,11 @@ class HMoE(nn.Module):
             raise ValueError("hmoe.torch.HMoE computes in f32; export casts "
                              "(build bf16/f16 layers with hmoe.compile)")
         if spec.expert_processes != 1:
-            raise ValueError("hmoe.torch.HMoE holds the whole layer; a spec "
-                             "with expert_processes > 1 is one process's "
-                             "share (hmoe.compile it under mpiexec)")
+            raise ValueError("hmoe.torch.HMoE holds the whole layer: "
+                             "expected expert_processes = 1, got "
+                             f"{spec.expert_processes!r} (a spec spread over "
+                             "processes is one process's share: hmoe.compile "
+                             "it under mpiexec)")
         self.spec = spec
         g = torch.Generator().manual_seed(seed)
         D = spec.dim

@@ -154,9 +154,18 @@ def test_spec_spreads_experts_over_processes():
     assert ("shared(#hmoe.expert<ffn, activation = gelu, hidden = 4>, "
             "w1 %arg5 : tensor<1x4x16xf32>, w2 %arg6 : tensor<1x16x4xf32>) "
             "experts_on @experts_2") in text
-    with pytest.raises(ValueError, match="expert_processes > 1 is one "
-                       "process's share"):
+    with pytest.raises(ValueError, match="expected expert_processes = 1, "
+                       "got 2"):
         hmoe.torch.HMoE(layer.to_spec())
+    with pytest.raises(ValueError, match="expected expert_processes = 1, "
+                       "got 0"):
+        hmoe.torch.HMoE(dataclasses.replace(layer.to_spec(),
+                                            expert_processes=0))
+    # Beyond int64: a message naming the field (was std::bad_cast).
+    with pytest.raises(OverflowError, match="expert_processes: "
+                       "9223372036854775808 does not fit in 64 bits"):
+        hmoe.build(dataclasses.replace(layer.to_spec(),
+                                       expert_processes=2**63))
 
 
 def test_invalid_layer_raises_mlir_error_at_the_op():
