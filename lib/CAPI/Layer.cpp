@@ -44,6 +44,13 @@ MlirOperation hmoeLayerBuild(MlirModule module, MlirLocation loc,
                             level.selectionBias, level.penalty});
   }
   layer.sharedExpert = attrOrNull<ExpertAttr>(spec->sharedExpert);
+  // (Null means none; another attribute is a mistake, not none.)
+  if (!mlirAttributeIsNull(spec->sharedExpert) && !layer.sharedExpert) {
+    emitError(location) << "layer '" << layer.name << "': sharedExpert is "
+                        << unwrap(spec->sharedExpert)
+                        << "; expected an #hmoe.expert (or null: none)";
+    return MlirOperation{nullptr};
+  }
   // (A zero-initialised spec means the defaults: one shared expert.)
   layer.sharedCount = spec->sharedCount == 0 ? 1 : spec->sharedCount;
   layer.sharedGate = spec->sharedGate;
@@ -56,9 +63,20 @@ MlirOperation hmoeLayerBuild(MlirModule module, MlirLocation loc,
   std::optional<CapacityRounding> rounding =
       symbolizeCapacityRounding(spec->capacityRounding);
   if (!order || !rounding) {
-    emitError(location) << "invalid fill order (" << spec->fillOrder
-                        << ") or capacity rounding (" << spec->capacityRounding
-                        << ")";
+    emitError(location) << "layer '" << layer.name
+                        << "': " << (order ? "capacityRounding" : "fillOrder")
+                        << " is "
+                        << static_cast<int64_t>(order ? spec->capacityRounding
+                                                      : spec->fillOrder)
+                        << ", not one of the HMoE"
+                        << (order ? "CapacityRounding" : "FillOrder")
+                        << " values";
+    return MlirOperation{nullptr};
+  }
+  if (spec->numStats < 0) {
+    emitError(location) << "layer '" << layer.name << "': numStats is "
+                        << static_cast<int64_t>(spec->numStats)
+                        << "; expected 0 or more";
     return MlirOperation{nullptr};
   }
   layer.fillOrder = *order;

@@ -53,6 +53,20 @@ extern "C" [[noreturn]] void hmoeCheckFailed(const char *message) {
   std::_Exit(1);
 }
 
+/// The layer's malloc: the runtime's buffer cache, and a buffer that could
+/// not be allocated a run-time error (the layer's code would write through
+/// NULL).
+extern "C" void *hmoeMalloc(size_t bytes) {
+  void *block = runtime::cachedMalloc(bytes);
+  if (!block && bytes) {
+    std::string message = "out of memory: a buffer of " +
+                          std::to_string(bytes) +
+                          " bytes could not be allocated";
+    hmoeCheckFailed(message.c_str());
+  }
+  return block;
+}
+
 llvm::Error error(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
 }
@@ -239,7 +253,7 @@ JitLayer::create(ModuleOp module, StringRef function,
         llvm::orc::ExecutorAddr::fromPtr(&hmoeCheckFailed),
         llvm::JITSymbolFlags::Exported};
     symbols[interner("malloc")] = {
-        llvm::orc::ExecutorAddr::fromPtr(&runtime::cachedMalloc),
+        llvm::orc::ExecutorAddr::fromPtr(&hmoeMalloc),
         llvm::JITSymbolFlags::Exported};
     symbols[interner("free")] = {
         llvm::orc::ExecutorAddr::fromPtr(&runtime::cachedFree),

@@ -109,6 +109,34 @@ int main(void) {
   printAttr("bad expert", hmoeExpertAttrGet(ctx, HMoEExpertFFN, HMoEActivationNone, 8));
   // CHECK: diagnostic: ffn experts need 'activation = <f>'
   // CHECK: bad expert: <null>
+  // Values outside the C enums (they printed as empty keywords and crashed
+  // the lowering).
+  printAttr("unknown activation",
+            hmoeGateAttrGet(ctx, HMoEScoreActivation, (HMoEActivation)99,
+                            HMoENormalizationSoftmax, 2, 1.0, true, 1.0));
+  // CHECK: diagnostic: unknown activation 99; expected one of tanh, sigmoid, relu, gelu, silu
+  // CHECK: unknown activation: <null>
+  printAttr("unknown score",
+            hmoeGateAttrGet(ctx, (HMoEScoreKind)99, HMoEActivationNone,
+                            HMoENormalizationSoftmax, 2, 1.0, true, 1.0));
+  // CHECK: diagnostic: unknown score kind 99; expected one of linear, laplace, gaussian, activation
+  printAttr("unknown normalization",
+            hmoeGateAttrGet(ctx, HMoEScoreLinear, HMoEActivationNone,
+                            (HMoENormalization)99, 2, 1.0, true, 1.0));
+  // CHECK: diagnostic: unknown normalization 99; expected one of softmax, sigmoid
+  printAttr("unknown strategy",
+            hmoeStrategyAttrGet(ctx, (HMoEStrategyKind)99, 0, 0, HMoEGroupScoreMax, 0));
+  // CHECK: diagnostic: unknown strategy kind 99; expected one of nested, group_limited, per_group
+  printAttr("unknown group score",
+            hmoeStrategyAttrGet(ctx, HMoEStrategyGroupLimited, 8, 4, (HMoEGroupScore)99, 2));
+  // CHECK: diagnostic: unknown group score 99; expected one of max, sum_top
+  printAttr("unknown expert kind",
+            hmoeExpertAttrGet(ctx, (HMoEExpertKind)99, HMoEActivationNone, 8));
+  // CHECK: diagnostic: unknown expert kind 99; expected one of ffn, swiglu, linear
+  printAttr("unknown expert activation",
+            hmoeExpertAttrGet(ctx, HMoEExpertFFN, (HMoEActivation)99, 8));
+  // CHECK: diagnostic: unknown activation 99; expected one of tanh, sigmoid, relu, gelu, silu
+  // CHECK: unknown expert activation: <null>
 
   // Build a layer.
   MlirLocation loc = mlirLocationFileLineColGet(
@@ -216,6 +244,46 @@ int main(void) {
   // CHECK: diagnostic: the layer's experts go on the grid @experts_2, but the module has a grid of that name of shape 4; expected shard.grid @experts_2(shape = 2)
   // CHECK: grid of another shape: <null>
   mlirModuleDestroy(otherGridModule);
+
+  // What a spec's plain fields can get wrong: each an error, no function.
+  MlirModule badModule = mlirModuleCreateEmpty(loc);
+  HMoEStatKind badStats[1] = {(HMoEStatKind)99};
+  HMoELayerSpec wrong = nestedLayer(ctx, levels, badStats, 2);
+  wrong.numStats = 1;
+  MlirOperation wrongFunc = hmoeLayerBuild(badModule, loc, &wrong);
+  fprintf(stderr, "unknown statistic: %s\n", mlirOperationIsNull(wrongFunc) ? "<null>" : "built");
+  // CHECK: diagnostic: 'hmoe.moe' op requests an unknown statistic kind 99; expected one of load, importance, group_load, group_importance, dropped, balance_loss, cv2_loss, z_loss, r_intra, r_inter
+  // CHECK: unknown statistic: <null>
+  wrong = nestedLayer(ctx, levels, stats, 2);
+  wrong.numStats = -3;
+  wrongFunc = hmoeLayerBuild(badModule, loc, &wrong);
+  fprintf(stderr, "negative numStats: %s\n", mlirOperationIsNull(wrongFunc) ? "<null>" : "built");
+  // CHECK: diagnostic: layer 'layer': numStats is -3; expected 0 or more
+  // CHECK: negative numStats: <null>
+  wrong = nestedLayer(ctx, levels, stats, 2);
+  wrong.fillOrder = (HMoEFillOrder)99;
+  wrongFunc = hmoeLayerBuild(badModule, loc, &wrong);
+  fprintf(stderr, "unknown fill order: %s\n", mlirOperationIsNull(wrongFunc) ? "<null>" : "built");
+  // CHECK: diagnostic: layer 'layer': fillOrder is 99, not one of the HMoEFillOrder values
+  // CHECK: unknown fill order: <null>
+  wrong = nestedLayer(ctx, levels, stats, 2);
+  wrong.sharedExpert = wrong.strategy;
+  wrongFunc = hmoeLayerBuild(badModule, loc, &wrong);
+  fprintf(stderr, "shared expert of another kind: %s\n", mlirOperationIsNull(wrongFunc) ? "<null>" : "built");
+  // CHECK: diagnostic: layer 'layer': sharedExpert is #hmoe.strategy<nested>; expected an #hmoe.expert (or null: none)
+  // CHECK: shared expert of another kind: <null>
+  // One name twice in a module: the second is an error (the module no
+  // longer verified).
+  wrong = nestedLayer(ctx, levels, stats, 2);
+  wrongFunc = hmoeLayerBuild(badModule, loc, &wrong);
+  MlirOperation twice = hmoeLayerBuild(badModule, loc, &wrong);
+  fprintf(stderr, "first: %s, same name again: %s, module verifies: %d\n",
+          mlirOperationIsNull(wrongFunc) ? "<null>" : "built",
+          mlirOperationIsNull(twice) ? "<null>" : "built",
+          mlirOperationVerify(mlirModuleGetOperation(badModule)));
+  // CHECK: diagnostic: layer 'layer': the module already has a function of that name; expected a new name
+  // CHECK: first: built, same name again: <null>, module verifies: 1
+  mlirModuleDestroy(badModule);
 
   // The printed layer parses back in a fresh module.
   MlirModule reparsed = mlirModuleCreateParse(ctx, mlirStringRefCreate(text.data, text.size));

@@ -196,8 +196,20 @@ static void hmoe_track(void *block, size_t capacity) {
   hmoe_live[slot] = (hmoe_slot){block, capacity};
   pthread_mutex_unlock(&hmoe_lock);
 }
+/* A buffer that could not be allocated: a run-time error (the layer's
+   code would write through NULL). */
+static void *hmoe_allocated(void *block, size_t bytes) {
+  if (!block && bytes) {
+    char message[128];
+    snprintf(message, sizeof message,
+             "out of memory: a buffer of %zu bytes could not be allocated",
+             bytes);
+    hmoe_check_failed(message);
+  }
+  return block;
+}
 __attribute__((visibility("hidden"))) void *hmoe_malloc(size_t bytes) {
-  if (bytes < HMOE_LARGE) return malloc(bytes);
+  if (bytes < HMOE_LARGE) return hmoe_allocated(malloc(bytes), bytes);
   void *block = NULL;
   size_t capacity = bytes;
   pthread_mutex_lock(&hmoe_lock);
@@ -215,7 +227,7 @@ __attribute__((visibility("hidden"))) void *hmoe_malloc(size_t bytes) {
     hmoe_idle_bytes -= capacity;
   }
   pthread_mutex_unlock(&hmoe_lock);
-  if (!block && !(block = malloc(bytes))) return NULL;
+  if (!block && !(block = malloc(bytes))) return hmoe_allocated(NULL, bytes);
   hmoe_track(block, capacity);
   return block;
 }

@@ -507,11 +507,24 @@ func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x16x16xf32>
 // -----
 
 func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x16x16xf32>) {
-  // expected-error @below {{lambda_intra and lambda_inter must be finite}}
+  // expected-error @below {{lambda_intra and lambda_inter must be finite in f32 (at most 3.402823e+38 in magnitude); got INF and 1.000000e+00}}
   %y:2 = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
       level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
       experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>)
       stats [r_intra] {lambda_intra = 0x7FF0000000000000 : f64}
+      -> tensor<?x16xf32>, tensor<f32>
+  return
+}
+
+// -----
+
+// Beyond f32 (the statistics compute in f32: r_intra was -inf).
+func.func @f(%x: tensor<?x16xf32>, %g: tensor<8x16xf32>, %a: tensor<8x16x16xf32>) {
+  // expected-error @below {{lambda_intra and lambda_inter must be finite in f32 (at most 3.402823e+38 in magnitude); got 1.000000e+00 and 1.000000e+300}}
+  %y:2 = hmoe.moe %x : tensor<?x16xf32>, #hmoe.strategy<nested>
+      level(#hmoe.gate<linear, softmax, k = 2>, weight %g : tensor<8x16xf32>)
+      experts(#hmoe.expert<linear>, w1 %a : tensor<8x16x16xf32>)
+      stats [r_inter] {lambda_inter = 1.0e300 : f64}
       -> tensor<?x16xf32>, tensor<f32>
   return
 }

@@ -28,6 +28,15 @@ func.func @memset(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
 
 // -----
 
+// A NUL in a layer's name (the JIT failed to link it, then corrupted the
+// heap).
+// expected-error @below {{'func.func' op defines @"a\00b", a name the lowered code cannot have: it contains a NUL character; rename it}}
+func.func @"a\00b"(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  return %x : tensor<?x8xf32>
+}
+
+// -----
+
 // expected-error @below {{'func.func' op defines @expf}}
 func.func private @expf(%a: f32) -> f32 {
   return %a : f32

@@ -192,12 +192,33 @@ GateAttr GateAttr::withK(int64_t newK) const {
              newK, getTemperature(), getRenormalize(), getScale());
 }
 
+/// Whether `value` is one of `Enum`'s cases (a C or C++ caller can cast any
+/// integer to it; printed, such a value was an empty keyword, and lowered,
+/// a crash): else an error listing them.
+template <typename Enum>
+static LogicalResult verifyCase(function_ref<InFlightDiagnostic()> emitError,
+                                Enum value, StringRef what) {
+  if (!stringifyEnum(value).empty())
+    return success();
+  InFlightDiagnostic diag = emitError();
+  diag << "unknown " << what << " " << static_cast<int64_t>(value)
+       << "; expected one of ";
+  for (uint32_t i = 0; !stringifyEnum(static_cast<Enum>(i)).empty(); ++i)
+    diag << (i ? ", " : "") << stringifyEnum(static_cast<Enum>(i));
+  return diag;
+}
+
 LogicalResult GateAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                ScoreKind score,
                                std::optional<Activation> activation,
                                Normalization normalization, int64_t k,
                                APFloat temperature, bool renormalize,
                                APFloat scale) {
+  if (failed(verifyCase(emitError, score, "score kind")) ||
+      (activation &&
+       failed(verifyCase(emitError, *activation, "activation"))) ||
+      failed(verifyCase(emitError, normalization, "normalization")))
+    return failure();
   if (score == ScoreKind::Activation && !activation)
     return emitError() << "score 'activation' needs a function, e.g. "
                           "'activation<tanh>'";
@@ -297,6 +318,9 @@ LogicalResult StrategyAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                    StrategyKind kind, int64_t groups,
                                    int64_t kGroups, GroupScore groupScore,
                                    int64_t topM) {
+  if (failed(verifyCase(emitError, kind, "strategy kind")) ||
+      failed(verifyCase(emitError, groupScore, "group score")))
+    return failure();
   switch (kind) {
   case StrategyKind::Nested:
     if (groups != 0 || kGroups != 0 || topM != 0 ||
@@ -382,6 +406,9 @@ LogicalResult ExpertAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                  ExpertKind kind,
                                  std::optional<Activation> activation,
                                  int64_t hidden) {
+  if (failed(verifyCase(emitError, kind, "expert kind")) ||
+      (activation && failed(verifyCase(emitError, *activation, "activation"))))
+    return failure();
   switch (kind) {
   case ExpertKind::FFN:
     if (!activation)

@@ -314,6 +314,17 @@ static LogicalResult verifyStatResults(Operation *op, ArrayAttr stats,
   llvm::SmallSet<StatKind, 8> seen;
   for (auto [attr, type] : llvm::zip_equal(stats, resultTypes)) {
     StatKind kind = cast<StatKindAttr>(attr).getValue();
+    // (A builder can cast any integer to the enum: printed, it was an empty
+    // keyword.)
+    if (stringifyStatKind(kind).empty()) {
+      InFlightDiagnostic diag = op->emitOpError()
+                                << "requests an unknown statistic kind "
+                                << static_cast<int64_t>(kind)
+                                << "; expected one of ";
+      for (uint32_t i = 0; !stringifyStatKind(StatKind(i)).empty(); ++i)
+        diag << (i ? ", " : "") << stringifyStatKind(StatKind(i));
+      return diag;
+    }
     if (!seen.insert(kind).second)
       return op->emitOpError() << "statistic '" << stringifyStatKind(kind)
                                << "' is requested twice";
@@ -328,8 +339,14 @@ static LogicalResult verifyStatResults(Operation *op, ArrayAttr stats,
              << "statistic '" << stringifyStatKind(kind) << "' has type "
              << type << "; expected " << expected;
   }
-  if (!std::isfinite(lambdaIntra) || !std::isfinite(lambdaInter))
-    return op->emitOpError() << "lambda_intra and lambda_inter must be finite";
+  // The statistics compute in f32: a weight beyond its range was inf there.
+  double largest = std::numeric_limits<float>::max();
+  if (!(std::abs(lambdaIntra) <= largest) ||
+      !(std::abs(lambdaInter) <= largest))
+    return op->emitOpError()
+           << "lambda_intra and lambda_inter must be finite in f32 (at most "
+           << largest << " in magnitude); got " << lambdaIntra << " and "
+           << lambdaInter;
   return success();
 }
 

@@ -92,6 +92,10 @@ bool isLibraryName(StringRef name) {
 
 /// Why `name` cannot be a function of the module, or an empty string.
 std::string reservedBecause(StringRef name) {
+  // The JIT and the C wrappers take names as C strings (a layer so named
+  // failed to link, then corrupted the heap).
+  if (name.contains('\0'))
+    return "it contains a NUL character";
   if (name.starts_with("_"))
     return "names starting with '_' are reserved to the C implementation "
            "(compiler runtime, OpenMP, MLIR's _mlir_ wrappers)";
@@ -136,7 +140,7 @@ struct HMoERecordABIPass
       if (why.empty())
         return;
       symbol->emitOpError()
-          << "defines @" << name
+          << "defines " << FlatSymbolRefAttr::get(&getContext(), name)
           << ", a name the lowered code cannot have: " << why << "; rename it";
       bad = true;
     });

@@ -110,6 +110,15 @@ FailureOr<func::FuncOp> hmoe::buildLayerFunction(OpBuilder &builder,
                                                  const LayerSpec &spec) {
   if (failed(checkSpec(loc, spec)))
     return failure();
+  // The function's name must be free in the table it goes into (a second
+  // layer of one name made a module that no longer verified).
+  if (Operation *table = builder.getInsertionBlock()->getParentOp();
+      table->hasTrait<OpTrait::SymbolTable>())
+    if (Operation *existing = SymbolTable::lookupSymbolIn(table, spec.name))
+      return emitError(loc)
+             << "layer '" << spec.name << "': the module already has "
+             << (isa<func::FuncOp>(existing) ? "a function" : "a symbol")
+             << " of that name; expected a new name";
   MLIRContext *ctx = builder.getContext();
   Type elem = spec.elementType ? spec.elementType : builder.getF32Type();
   Type f32 = builder.getF32Type();
