@@ -152,6 +152,7 @@ class LayerSpec:
         its type here (a float k or a string flag is a TypeError naming the
         field, not a bad cast or a silent truth value)."""
         def gate(g, at):
+            _check_kind(g, Gate, at)
             return dict(score=_text(g.score, at + ".score"),
                         normalization=_text(g.normalization,
                                             at + ".normalization"),
@@ -163,6 +164,7 @@ class LayerSpec:
                         scale=_real(g.scale, at + ".scale"))
 
         def expert(e, at):
+            _check_kind(e, Expert, at)
             return dict(kind=_text(e.kind, at + ".kind"),
                         activation=_text(e.activation, at + ".activation",
                                          optional=True),
@@ -170,6 +172,7 @@ class LayerSpec:
 
         def level(l, i):
             at = f"levels[{i}]"
+            _check_kind(l, Level, at)
             return dict(gate=gate(l.gate, at + ".gate"),
                         fanout=_int(l.fanout, at + ".fanout"),
                         shared_gate=_flag(l.shared_gate, at + ".shared_gate"),
@@ -179,9 +182,15 @@ class LayerSpec:
                         penalty=_flag(l.penalty, at + ".penalty"))
 
         s = self.strategy
+        _check_kind(s, Strategy, "strategy")
         if not isinstance(self.levels, (list, tuple)):
             raise TypeError(f"levels: expected a list of Level, got "
                             f"{self.levels!r}")
+        # (A string is iterable: "load" read as the statistics 'l', 'o', ...)
+        if isinstance(self.stats, (str, bytes)) or not isinstance(
+                self.stats, (list, tuple)):
+            raise TypeError(f"stats: expected a list of statistic names, got "
+                            f"{self.stats!r}")
         return dict(
             name=_text(self.name, "name"), dtype=_text(self.dtype, "dtype"),
             tokens=_int(self.tokens, "tokens", optional=True),
@@ -220,6 +229,14 @@ def _number(value, what, kind, convert, optional):
         noun = "an integer" if kind is numbers.Integral else "a number"
         raise TypeError(f"{what}: expected {noun}, got {value!r}")
     return convert(value)
+
+
+def _check_kind(value, kind, what):
+    """`value` is a `kind` (None or another object read its fields as an
+    AttributeError that named no field)."""
+    if not isinstance(value, kind):
+        raise TypeError(f"{what}: expected an hmoe.{kind.__name__}, got "
+                        f"{value!r}")
 
 
 def _int(value, what, optional=False):
@@ -305,7 +322,10 @@ def _outputs(out):
             why = ("on " + o.device.type if o.device.type != "cpu" else
                    "not contiguous" if not o.is_contiguous() else
                    "a lazy negation" if o.is_neg() else
-                   "a lazy conjugation" if o.is_conj() else None)
+                   "a lazy conjugation" if o.is_conj() else
+                   # (PyTorch refuses in-place writes to such a tensor: the
+                   # layer wrote them behind autograd's back.)
+                   "one that requires grad" if o.requires_grad else None)
         elif isinstance(o, np.ndarray):
             why = ("not C-contiguous" if not o.flags.c_contiguous else
                    "read-only" if not o.flags.writeable else None)
@@ -420,6 +440,13 @@ class CompiledLayer:
                     f"{got}: bind np.ascontiguousarray(w) or w.contiguous() "
                     f"and update that")
         weights = _prepare_all(weights, self._dtypes[1:])
+        # Shapes by name now (the call said "argument #i", and only later).
+        for (name, shape, _), w in zip(self.arguments[1:], weights):
+            got = tuple(getattr(w, "shape", ()))
+            if len(got) != len(shape) or any(
+                    s >= 0 and g != s for g, s in zip(got, shape)):
+                raise ValueError(f"weights: {name} has shape {list(got)}; "
+                                 f"the layer takes {list(shape)} (-1: any)")
         _call(self._jit.bind, weights, self._dtypes[1:])
         self._bound = weights
         return self

@@ -223,6 +223,12 @@ def test_bad_options_and_inputs_raise():
     weights = [params[n] for n in compiled.argument_names[1:]]
     with pytest.raises(hmoe.MLIRError, match=r"weights after the tokens; got"):
         compiled.bind(weights + [weights[0]])
+    # A weight of the wrong shape is named at bind (the call said
+    # "argument #2", later).
+    with pytest.raises(ValueError, match=r"weights: w1 has shape \[2, 16, 16\]; "
+                       r"the layer takes \[12, 8, 16\]"):
+        compiled.bind({**{n: params[n] for n in compiled.argument_names[1:]},
+                       "w1": np.zeros((2, 16, 16), np.float32)})
     x = np.zeros((4, 16), np.float32)
     with pytest.raises(hmoe.MLIRError, match=r"arguments; got"):
         compiled(x, *weights, weights[0])
@@ -291,6 +297,21 @@ def test_spec_fields_are_type_checked():
                                   expert=hmoe.Expert("linear")))
     with pytest.raises(TypeError, match=r"^levels: expected a list"):
         hmoe.build(hmoe.LayerSpec(dim=8, levels=None, expert=hmoe.Expert("linear")))
+    # Objects of the wrong kind, or None, name the field (they were bare
+    # AttributeErrors); a string of statistics is not read letter by letter.
+    level = spec().levels[0]
+    for field, value, kind in (
+            ("levels", [None], r"levels\[0\]: expected an hmoe.Level"),
+            ("levels", [hmoe.Level(None, 4)],
+             r"levels\[0\]\.gate: expected an hmoe.Gate"),
+            ("expert", None, r"^expert: expected an hmoe.Expert, got None"),
+            ("strategy", "nested", r"^strategy: expected an hmoe.Strategy"),
+            ("stats", "load", r"^stats: expected a list of statistic names, "
+             r"got 'load'")):
+        fields = dict(dim=8, levels=[level], expert=hmoe.Expert("linear"))
+        fields[field] = value
+        with pytest.raises(TypeError, match=kind):
+            hmoe.build(hmoe.LayerSpec(**fields))
     assert "k = 2" in str(hmoe.build(spec(k=np.int64(2))))
     # Values the builder read as others: an empty name, no shared experts.
     with pytest.raises(hmoe.MLIRError, match="a layer needs a name"):
@@ -427,6 +448,10 @@ def check_out_buffers(layer_fn, x, like):
         # e.g. x.conj().imag of a complex x, but not contiguous ones.)
         with pytest.raises(TypeError, match="that is a lazy negation"):
             layer_fn(x, out=[torch._neg_view(outs[0])] + outs[1:])
+        # Nor one autograd tracks (PyTorch refuses to write such in place).
+        with pytest.raises(TypeError, match="that is one that requires grad"):
+            layer_fn(x, out=[torch.zeros_like(outs[0], requires_grad=True)]
+                     + outs[1:])
 
 
 @pytest.mark.parametrize("as_torch", [False, True])
