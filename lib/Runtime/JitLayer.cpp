@@ -29,6 +29,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <set>
@@ -45,8 +46,9 @@ std::atomic<void (*)(const char *)> checkFailedHandler{nullptr};
 extern "C" [[noreturn]] void hmoeCheckFailed(const char *message) {
   StringRef text(message);
   text.consume_front("ERROR: Runtime op verification failed\n");
+  // (text is a suffix of the C string: no copy, the heap may be exhausted.)
   if (auto handler = checkFailedHandler.load())
-    handler(text.str().c_str());
+    handler(text.data());
   llvm::errs() << "error: run-time check failed: " << text << "\n";
   llvm::errs().flush();
   runtime::abortMPIIfRunning(1);
@@ -59,10 +61,13 @@ extern "C" [[noreturn]] void hmoeCheckFailed(const char *message) {
 extern "C" void *hmoeMalloc(size_t bytes) {
   void *block = runtime::cachedMalloc(bytes);
   if (!block && bytes) {
-    std::string message = "out of memory: a buffer of " +
-                          std::to_string(bytes) +
-                          " bytes could not be allocated";
-    hmoeCheckFailed(message.c_str());
+    // (On the stack: the heap has just failed.)
+    char message[128];
+    std::snprintf(message, sizeof message,
+                  "out of memory: a buffer of %zu bytes could not be "
+                  "allocated",
+                  bytes);
+    hmoeCheckFailed(message);
   }
   return block;
 }

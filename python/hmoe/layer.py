@@ -211,6 +211,11 @@ class Layer:
             return []
         S, D, Hs, t = self.shared_experts, self.d, self.shared_hidden, self.dtype
         kind = self.shared_expert_kind
+        # (A flag the kind has no bias for would look tested and not be.)
+        if (self.shared_b1 and kind == "swiglu") or (
+                self.shared_b2 and kind != "ffn"):
+            raise ValueError(f"shared {kind} experts have no "
+                             f"{'b1' if kind == 'swiglu' else 'b2'}")
         if kind == "linear":
             out = [("shared_w1", [S, D, D], t)]
             if self.shared_b1:

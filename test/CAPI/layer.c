@@ -283,6 +283,16 @@ int main(void) {
           mlirOperationVerify(mlirModuleGetOperation(badModule)));
   // CHECK: diagnostic: layer 'layer': the module already has a function of that name; expected a new name
   // CHECK: first: built, same name again: <null>, module verifies: 1
+  // Nor the name of the grid the layer's experts go on.
+  wrong = nestedLayer(ctx, levels, stats, 2);
+  wrong.name = mlirStringRefCreateFromCString("experts_2");
+  wrong.expertProcesses = 2;
+  wrongFunc = hmoeLayerBuild(badModule, loc, &wrong);
+  fprintf(stderr, "named as its grid: %s, module verifies: %d\n",
+          mlirOperationIsNull(wrongFunc) ? "<null>" : "built",
+          mlirOperationVerify(mlirModuleGetOperation(badModule)));
+  // CHECK: diagnostic: layer 'experts_2': the name of the grid its experts go on; expected another name
+  // CHECK: named as its grid: <null>, module verifies: 1
   mlirModuleDestroy(badModule);
 
   // The printed layer parses back in a fresh module.

@@ -76,6 +76,14 @@ def cases():
         fanout=[8], gates=[Gate("linear", k=2)], d=8, expert="ffn",
         hidden=4, shared_experts=1, shared_hidden=6, shared_b1=True,
         shared_b2=True, expert_processes=4), 3, 12)
+    yield ("shared_swiglu_split_hidden/R=4", Layer(
+        fanout=[8], gates=[Gate("linear", k=2)], d=8, expert="ffn",
+        hidden=4, shared_experts=2, shared_kind="swiglu", shared_hidden=8,
+        expert_processes=4), 23, 14)
+    yield ("shared_split_hidden_no_tokens/R=2", Layer(
+        fanout=[4], gates=[Gate("linear", k=2)], d=8, expert="ffn",
+        hidden=4, shared_experts=1, shared_hidden=4, shared_b1=True,
+        shared_b2=True, expert_processes=2), 0, 15)
     yield ("shared_linear_no_tokens/R=2", Layer(
         fanout=[4], gates=[Gate("linear", k=2)], d=8, expert="ffn",
         hidden=4, shared_experts=1, shared_kind="linear", shared_b1=True,

@@ -201,10 +201,17 @@ static LogicalResult verifyCase(function_ref<InFlightDiagnostic()> emitError,
   if (!stringifyEnum(value).empty())
     return success();
   InFlightDiagnostic diag = emitError();
-  diag << "unknown " << what << " " << static_cast<int64_t>(value)
+  diag << "unknown " << what << " " << static_cast<int32_t>(value)
        << "; expected one of ";
-  for (uint32_t i = 0; !stringifyEnum(static_cast<Enum>(i)).empty(); ++i)
-    diag << (i ? ", " : "") << stringifyEnum(static_cast<Enum>(i));
+  // (Every case, were the values to leave gaps.)
+  llvm::interleaveComma(
+      llvm::make_filter_range(llvm::map_range(llvm::seq<uint32_t>(0, 64),
+                                              [](uint32_t i) {
+                                                return stringifyEnum(
+                                                    static_cast<Enum>(i));
+                                              }),
+                              [](StringRef name) { return !name.empty(); }),
+      diag);
   return diag;
 }
 

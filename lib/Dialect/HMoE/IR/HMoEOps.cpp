@@ -115,6 +115,15 @@ static LogicalResult verifyCapacityFactor(Operation *op, FloatAttr factor) {
 static LogicalResult verifyCapacityPolicy(Operation *op, FloatAttr factor,
                                           FillOrder order,
                                           CapacityRounding rounding) {
+  // (A C++ builder can cast any integer to the enums: printed, such a
+  // value was an empty keyword.)
+  if (stringifyFillOrder(order).empty() ||
+      stringifyCapacityRounding(rounding).empty())
+    return op->emitOpError()
+           << "has fill order " << static_cast<int32_t>(order)
+           << " and capacity rounding " << static_cast<int32_t>(rounding)
+           << "; expected a FillOrder (token_order, choice_rank, score) and "
+              "a CapacityRounding (ceil, hi_moe)";
   if (factor)
     return success();
   if (order != FillOrder::TokenOrder)
@@ -319,10 +328,16 @@ static LogicalResult verifyStatResults(Operation *op, ArrayAttr stats,
     if (stringifyStatKind(kind).empty()) {
       InFlightDiagnostic diag = op->emitOpError()
                                 << "requests an unknown statistic kind "
-                                << static_cast<int64_t>(kind)
+                                << static_cast<int32_t>(kind)
                                 << "; expected one of ";
-      for (uint32_t i = 0; !stringifyStatKind(StatKind(i)).empty(); ++i)
-        diag << (i ? ", " : "") << stringifyStatKind(StatKind(i));
+      llvm::interleaveComma(
+          llvm::make_filter_range(llvm::map_range(llvm::seq<uint32_t>(0, 64),
+                                                  [](uint32_t i) {
+                                                    return stringifyStatKind(
+                                                        StatKind(i));
+                                                  }),
+                                  [](StringRef name) { return !name.empty(); }),
+          diag);
       return diag;
     }
     if (!seen.insert(kind).second)

@@ -119,6 +119,12 @@ FailureOr<func::FuncOp> hmoe::buildLayerFunction(OpBuilder &builder,
              << "layer '" << spec.name << "': the module already has "
              << (isa<func::FuncOp>(existing) ? "a function" : "a symbol")
              << " of that name; expected a new name";
+  // Nor the grid's that the builder adds for it.
+  if (spec.expertProcesses > 1 &&
+      spec.name == "experts_" + std::to_string(spec.expertProcesses))
+    return emitError(loc) << "layer '" << spec.name
+                          << "': the name of the grid its experts go on; "
+                             "expected another name";
   MLIRContext *ctx = builder.getContext();
   Type elem = spec.elementType ? spec.elementType : builder.getF32Type();
   Type f32 = builder.getF32Type();

@@ -63,8 +63,8 @@ def HMoEDecompose : Pass<"hmoe-decompose"> {
     different token counts would make the all-reduce erroneous. Each process
     fingerprints them (the sum, wrapping in i64, of each element's bits
     times an odd hash of its tensor and linear index: any one changed
-    element changes it, and no two positions share a weight, so swapped
-    elements do too),
+    element changes it, and swapped elements do but by a chance of about
+    2^-32 per pair or less; a check against mistakes, not an adversary),
     the fingerprints `v` and their complements `~v` are all-reduced by `max`
     (so `max(v) == ~max(~v)` exactly when every process has the same `v`),
     and a `cf.assert` names what differs. It reads the tokens and gate
