@@ -66,8 +66,8 @@ MlirOperation hmoeLayerBuild(MlirModule module, MlirLocation loc,
     emitError(location) << "layer '" << layer.name
                         << "': " << (order ? "capacityRounding" : "fillOrder")
                         << " is "
-                        << static_cast<int64_t>(order ? spec->capacityRounding
-                                                      : spec->fillOrder)
+                        << (order ? static_cast<int64_t>(spec->capacityRounding)
+                                  : static_cast<int64_t>(spec->fillOrder))
                         << ", not one of the HMoE"
                         << (order ? "CapacityRounding" : "FillOrder")
                         << " values";

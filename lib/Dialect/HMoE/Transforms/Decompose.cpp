@@ -364,7 +364,8 @@ Value combineProcessExperts(PatternRewriter &rewriter, Location loc, MoEOp op,
                   });
 }
 
-/// One round of splitmix64's finalizer: a bijection of 64-bit words.
+/// splitmix64's finalizer (the per-tensor seed): a bijection of 64-bit
+/// words.
 uint64_t mix64(uint64_t z) {
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
@@ -376,7 +377,7 @@ uint64_t mix64(uint64_t z) {
 /// tensor and its position in it, made odd (any one changed element
 /// changes the sum: an odd weight is invertible modulo 2^64). The hash
 /// takes the row-major linear index and a seed per tensor, so that no
-/// pattern of positions shares a weight (an affine combination of the
+/// regular pattern of positions shares a weight (an affine combination of the
 /// indices did, (i, j) and (i + 5, j - 3): swapping those two elements went
 /// unseen). A swap of a and b changes the sum by (a - b)(w_a - w_b), which
 /// is 0 modulo 2^64 only by chance: about 2^-32 per pair for f32 values
