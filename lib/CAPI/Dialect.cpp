@@ -1,6 +1,7 @@
 //===- Dialect.cpp - C API: the hmoe dialect and its attributes -----------===//
 
 #include "hmoe-c/Dialect.h"
+#include "CEnum.h"
 #include "hmoe/Dialect/HMoE/IR/HMoEDialect.h"
 #include "hmoe/InitAllDialects.h"
 
@@ -22,9 +23,9 @@ void hmoeRegisterPipelineDialects(MlirDialectRegistry registry) {
 }
 
 static std::optional<Activation> activationOf(HMoEActivation activation) {
-  if (activation == HMoEActivationNone)
+  if (rawValue(activation) == HMoEActivationNone)
     return std::nullopt;
-  return static_cast<Activation>(activation);
+  return static_cast<Activation>(rawValue(activation));
 }
 
 /// Errors of getChecked go to the context's handlers, at an unknown location
@@ -41,8 +42,9 @@ MlirAttribute hmoeGateAttrGet(MlirContext ctx, HMoEScoreKind score,
   MLIRContext *context = unwrap(ctx);
   context->getOrLoadDialect<HMoEDialect>();
   return wrap(GateAttr::getChecked(
-      emitterFor(context), context, static_cast<ScoreKind>(score),
-      activationOf(activation), static_cast<Normalization>(normalization), k,
+      emitterFor(context), context, static_cast<ScoreKind>(rawValue(score)),
+      activationOf(activation),
+      static_cast<Normalization>(rawValue(normalization)), k,
       APFloat(temperature), renormalize, APFloat(scale)));
 }
 
@@ -52,8 +54,8 @@ MlirAttribute hmoeStrategyAttrGet(MlirContext ctx, HMoEStrategyKind kind,
   MLIRContext *context = unwrap(ctx);
   context->getOrLoadDialect<HMoEDialect>();
   return wrap(StrategyAttr::getChecked(
-      emitterFor(context), context, static_cast<StrategyKind>(kind), groups,
-      kGroups, static_cast<GroupScore>(groupScore), topM));
+      emitterFor(context), context, static_cast<StrategyKind>(rawValue(kind)),
+      groups, kGroups, static_cast<GroupScore>(rawValue(groupScore)), topM));
 }
 
 MlirAttribute hmoeExpertAttrGet(MlirContext ctx, HMoEExpertKind kind,
@@ -61,7 +63,7 @@ MlirAttribute hmoeExpertAttrGet(MlirContext ctx, HMoEExpertKind kind,
   MLIRContext *context = unwrap(ctx);
   context->getOrLoadDialect<HMoEDialect>();
   return wrap(ExpertAttr::getChecked(emitterFor(context), context,
-                                     static_cast<ExpertKind>(kind),
+                                     static_cast<ExpertKind>(rawValue(kind)),
                                      activationOf(activation), hidden));
 }
 

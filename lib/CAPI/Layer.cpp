@@ -1,6 +1,7 @@
 //===- Layer.cpp - C API: build and compile a layer -----------------------===//
 
 #include "hmoe-c/Layer.h"
+#include "CEnum.h"
 #include "hmoe/Dialect/HMoE/Utils/LayerBuilder.h"
 #include "hmoe/InitAllPasses.h"
 #include "hmoe/Pipelines/Pipelines.h"
@@ -59,15 +60,16 @@ MlirOperation hmoeLayerBuild(MlirModule module, MlirLocation loc,
   layer.routerScale = spec->routerScale;
   if (spec->hasCapacityFactor)
     layer.capacityFactor = spec->capacityFactor;
-  std::optional<FillOrder> order = symbolizeFillOrder(spec->fillOrder);
+  std::optional<FillOrder> order =
+      symbolizeFillOrder(rawValue(spec->fillOrder));
   std::optional<CapacityRounding> rounding =
-      symbolizeCapacityRounding(spec->capacityRounding);
+      symbolizeCapacityRounding(rawValue(spec->capacityRounding));
   if (!order || !rounding) {
     emitError(location) << "layer '" << layer.name
                         << "': " << (order ? "capacityRounding" : "fillOrder")
                         << " is "
-                        << (order ? static_cast<int64_t>(spec->capacityRounding)
-                                  : static_cast<int64_t>(spec->fillOrder))
+                        << (order ? rawValue(spec->capacityRounding)
+                                  : rawValue(spec->fillOrder))
                         << ", not one of the HMoE"
                         << (order ? "CapacityRounding" : "FillOrder")
                         << " values";
@@ -82,7 +84,7 @@ MlirOperation hmoeLayerBuild(MlirModule module, MlirLocation loc,
   layer.fillOrder = *order;
   layer.capacityRounding = *rounding;
   for (intptr_t s = 0; s < spec->numStats; ++s)
-    layer.stats.push_back(static_cast<StatKind>(spec->stats[s]));
+    layer.stats.push_back(static_cast<StatKind>(rawValue(spec->stats[s])));
   if (spec->lambdaIntra != 0.0)
     layer.lambdaIntra = spec->lambdaIntra;
   if (spec->lambdaInter != 0.0)
