@@ -22,7 +22,9 @@ void hmoeRegisterPipelineDialects(MlirDialectRegistry registry) {
   registerPipelineDialects(*unwrap(registry));
 }
 
-static std::optional<Activation> activationOf(HMoEActivation activation) {
+/// (By reference: a copy would load the C enum as such; see rawValue.)
+static std::optional<Activation>
+activationOf(const HMoEActivation &activation) {
   if (rawValue(activation) == HMoEActivationNone)
     return std::nullopt;
   return static_cast<Activation>(rawValue(activation));
